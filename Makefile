@@ -1,0 +1,164 @@
+# Baton — GNU Makefile.
+#
+#   make            libbaton.a and the baton binary
+#   make check      installs missing packages, runs every test (plain and
+#                   under ASan+UBSan); ends with "N passed, N failed"
+#   make demo       the main job on an embedded default, every step shown
+#   make asan       the tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz       libFuzzer harnesses, FUZZ_SECONDS each
+#   make vectors    regenerate tests/vectors/ from fixed seeds
+#   make deps       install the Debian packages Baton needs (root), or print
+#                   the apt-get line to run
+#   make format     clang-format every source file
+#
+# Knobs: CC, BUILD, V=1 (show commands), WERROR=1 (warnings are errors).
+
+CC        ?= cc
+BUILD     ?= build
+PREFIX    ?= /usr/local
+FUZZ_SECONDS ?= 30
+VERSION   := 0.1.0
+
+# The one list of Debian packages the build, tests and fuzzing use.
+DEB_PACKAGES := libsodium-dev libnng-dev libmsgpack-dev liblmdb-dev \
+                libjansson-dev libcmocka-dev pkg-config clang libclang-rt-14-dev
+PKG_MODULES  := libsodium msgpack lmdb jansson cmocka
+
+WARN := -Wall -Wextra -Wformat=2 -Wformat-security -Wstrict-prototypes \
+        -Wmissing-prototypes -Wmissing-declarations -Wshadow -Wvla \
+        -Wpointer-arith -Wwrite-strings -Wundef -Wimplicit-fallthrough \
+        -Wold-style-definition -Wnested-externs -Wcast-align
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+HARDEN  := -fstack-protector-strong -fPIE
+HARDEN_LD := -pie -Wl,-z,relro,-z,now
+OPT     ?= -O2 -g -D_FORTIFY_SOURCE=2
+SAN     :=
+ifeq ($(ASAN),1)
+OPT     := -O1 -g -fno-omit-frame-pointer
+SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_MODULES) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs libsodium msgpack 2>/dev/null)
+CPPFLAGS += -Iinclude -Iproto -Ikeys -DBATON_VERSION=\"$(VERSION)\" -D_GNU_SOURCE
+CFLAGS   += -std=c11 $(OPT) $(WARN) $(HARDEN) $(SAN) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS  += $(HARDEN_LD) $(SAN)
+LIBS     := $(PKG_LIBS) -pthread
+
+ifneq ($(V),1)
+Q  := @
+QCC = @echo "  CC      $@";
+QLD = @echo "  LD      $@";
+QAR = @echo "  AR      $@";
+endif
+
+LIB_SRC  := $(wildcard proto/*.c) $(wildcard keys/*.c)
+NODE_SRC := $(wildcard node/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+NODE_OBJ := $(NODE_SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libbaton.a
+BIN      := $(BUILD)/baton
+
+TEST_NAMES := test_codec test_keys test_objects test_packet test_mutation test_vectors
+TEST_SUPPORT := $(BUILD)/tests/testutil.o
+TEST_BINS := $(TEST_NAMES:%=$(BUILD)/tests/%)
+TEST_LIBS := $(shell pkg-config --libs cmocka jansson 2>/dev/null)
+
+FUZZ_NAMES := fuzz_msgpack fuzz_consent fuzz_revocation fuzz_receipt fuzz_card fuzz_packet fuzz_keyfile
+FUZZ_BUILD := build/fuzz
+
+.PHONY: all check test asan demo fuzz vectors deps deps-check format install clean bench
+
+all: $(LIB) $(BIN) baton
+
+baton: $(BIN)
+	$(Q)ln -sf $(BIN) baton
+
+$(LIB): $(LIB_OBJ)
+	$(QAR)$(AR) rcs $@ $^
+
+$(BIN): $(NODE_OBJ) $(LIB)
+	$(QLD)$(CC) $(LDFLAGS) -o $@ $(NODE_OBJ) $(LIB) $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(QCC)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT) $(LIB)
+	$(QLD)$(CC) $(LDFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIB) $(TEST_LIBS) $(LIBS)
+
+$(BUILD)/tests/gen_vectors: $(BUILD)/tests/gen_vectors.o $(TEST_SUPPORT) $(LIB)
+	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
+
+# Tests: the plain build, then the same tests under ASan+UBSan; one summary.
+check: deps-check
+	$(Q)rm -f build/results.txt
+	$(Q)$(MAKE) --no-print-directory test BUILD=build
+	$(Q)$(MAKE) --no-print-directory test BUILD=build/asan ASAN=1
+	$(Q)tests/summary.sh build/results.txt
+
+test: $(TEST_BINS) $(BIN)
+	$(Q)mkdir -p build && BATON=$(BIN) tests/run-tests.sh build/results.txt "$(BUILD)" $(TEST_BINS)
+
+asan: deps-check
+	$(Q)rm -f build/results.txt
+	$(Q)$(MAKE) --no-print-directory test BUILD=build/asan ASAN=1
+	$(Q)tests/summary.sh build/results.txt
+
+demo: deps-check $(BIN)
+	$(Q)$(BIN) demo
+
+vectors: $(BUILD)/tests/gen_vectors
+	$(Q)rm -f tests/vectors/*.json
+	$(Q)$(BUILD)/tests/gen_vectors tests/vectors
+
+# libFuzzer harnesses, built with clang, ASan and UBSan.
+FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+               $(CPPFLAGS) $(PKG_CFLAGS)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(QCC)clang -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(CPPFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
+	$(QLD)clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJ) $(LIBS)
+
+fuzz: deps-check $(FUZZ_NAMES:%=$(FUZZ_BUILD)/%)
+	$(Q)tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+format:
+	clang-format -i $(wildcard include/baton/*.h proto/*.[ch] keys/*.[ch] node/*.[ch] tests/*.[ch] tests/fuzz/*.c)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/baton
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/baton
+	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libbaton.a
+	install -m 0644 include/baton/*.h $(DESTDIR)$(PREFIX)/include/baton/
+
+# Installs the packages when pkg-config, the nng header or clang is missing.
+deps:
+	$(Q)if $(MAKE) --no-print-directory -s deps-present; then \
+	  echo "deps: everything is installed"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "deps: apt-get install $(DEB_PACKAGES)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES); \
+	else \
+	  echo "deps: missing packages; run as root:"; \
+	  echo "  sudo apt-get install -y $(DEB_PACKAGES)"; exit 1; \
+	fi
+
+deps-present:
+	$(Q)command -v pkg-config >/dev/null && pkg-config --exists $(PKG_MODULES) && \
+	  test -f /usr/include/nng/nng.h && command -v clang >/dev/null && \
+	  test -n "$$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)"
+
+deps-check:
+	$(Q)$(MAKE) --no-print-directory -s deps-present || $(MAKE) --no-print-directory deps
+
+clean:
+	rm -rf build baton
+
+-include $(shell find build -name '*.d' 2>/dev/null)

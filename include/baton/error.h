@@ -1,0 +1,80 @@
+/*
+ * Baton error codes.
+ *
+ * Every libbaton function that can fail returns int: 0 on success or one of
+ * the negative BATON_E* codes below. baton_strerror() turns a code into a
+ * sentence, baton_errname() into its stable name ("EBADSIG", used by the test
+ * vectors), and baton_diag() tells which field or value caused the last
+ * failure in the calling thread.
+ */
+#ifndef BATON_ERROR_H
+#define BATON_ERROR_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum baton_error {
+	BATON_OK = 0,
+
+	/* Environment and programming errors. */
+	BATON_EINTERNAL = -1, /* a bug or an impossible state */
+	BATON_ENOMEM = -2,    /* allocation failed */
+	BATON_EINVAL = -3,    /* an argument is out of range (caller's mistake) */
+	BATON_EIO = -4,       /* read or write failed; errno tells more */
+
+	/* Encoding: the canonical msgpack codec. */
+	BATON_ETRUNC = -10,    /* input ends inside an object */
+	BATON_ELENGTH = -11,   /* a declared length or count runs past the input */
+	BATON_ETRAILING = -12, /* bytes follow a complete object */
+	BATON_EDEPTH = -13,    /* nesting deeper than the cap */
+	BATON_ETOOBIG = -14,   /* input or object count over the cap */
+	BATON_EDUPKEY = -15,   /* a map repeats a key */
+	BATON_ENONCANON = -16, /* not the one canonical encoding */
+	BATON_ETYPE = -17,     /* a type that is forbidden or wrong for the field */
+	BATON_EUTF8 = -18,     /* a string is not valid UTF-8 */
+	BATON_EUNKNOWN = -19,  /* a field this version does not define */
+	BATON_EMISSING = -20,  /* a required field is absent */
+	BATON_EVALUE = -21,    /* a field's value is out of range */
+
+	/* Objects and packets. */
+	BATON_EMAGIC = -30,     /* not a Baton object of the expected type */
+	BATON_EVERSION = -31,   /* a format version this build does not read */
+	BATON_EKIND = -32,      /* unknown or unexpected kind */
+	BATON_EBADSIG = -33,    /* signature does not verify */
+	BATON_EBADKEY = -34,    /* public key invalid, low-order or non-canonical */
+	BATON_EWRONGRCPT = -35, /* addressed to another school */
+	BATON_EDECRYPT = -36,   /* authenticated decryption failed */
+	BATON_EEXPIRED = -37,   /* past its expiry */
+	BATON_ENOTYET = -38,    /* not valid yet */
+	BATON_EHASH = -39,      /* content does not match its hash */
+	BATON_ECONSENT = -40,   /* the enclosed consent does not cover this packet */
+
+	/* Key files. */
+	BATON_EPASSPHRASE = -50, /* wrong passphrase, or the key file is damaged */
+	BATON_EKEYFILE = -51,    /* not a Baton key file, or an unsupported one */
+	BATON_EEXIST = -52,      /* the file exists; Baton never overwrites keys */
+	BATON_EPERM = -53,       /* file permissions are unsafe */
+};
+
+/* A sentence describing err. Never NULL; static storage. */
+const char *baton_strerror(int err);
+
+/* The stable name of err without the BATON_ prefix ("EBADSIG"). Never NULL. */
+const char *baton_errname(int err);
+
+/* Parses a stable name back to its code; returns 1 and sets *err, or 0. */
+int baton_errcode(const char *name, int *err);
+
+/*
+ * What the last failing call in this thread was looking at: a field path
+ * and, where useful, the value ("consent.sections[2]: \"lunch\""). Empty
+ * string when nothing was recorded. Valid until the next libbaton call in the
+ * same thread.
+ */
+const char *baton_diag(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

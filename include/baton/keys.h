@@ -1,0 +1,133 @@
+/*
+ * Keys: school identities (an Ed25519 identity key and a separate X25519
+ * encryption key), guardian keys (Ed25519), passphrase-protected key files,
+ * fingerprints for reading aloud, and one-line public keys for pasting.
+ *
+ * Secret keys live in sodium_malloc memory (guard pages, locked, zeroed on
+ * free) and are never written anywhere but an encrypted key file, unless
+ * the caller asks for an unencrypted file explicitly.
+ */
+#ifndef BATON_KEYS_H
+#define BATON_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <baton/record.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum baton_key_kind {
+	BATON_KEY_SCHOOL = 1,   /* identity (Ed25519) + encryption (X25519) */
+	BATON_KEY_GUARDIAN = 2, /* Ed25519 only; also the eligible student's key */
+} baton_key_kind;
+
+typedef struct baton_key baton_key;
+
+/* A new random key. *out is freed with baton_key_free(). */
+int baton_key_generate(baton_key_kind kind, baton_key **out);
+
+/* A key derived from a 32-byte seed: for test vectors and tests only. */
+int baton_key_from_seed(baton_key_kind kind, const uint8_t seed[32], baton_key **out);
+
+/* Zeroes and frees; NULL is allowed. */
+void baton_key_free(baton_key *k);
+
+baton_key_kind baton_key_kind_of(const baton_key *k);
+/* Ed25519 public key (32 bytes) and secret key (64 bytes); owned by k. */
+const uint8_t *baton_key_id_pk(const baton_key *k);
+const uint8_t *baton_key_id_sk(const baton_key *k);
+/* X25519 public and secret keys (32 bytes each); NULL for a guardian key. */
+const uint8_t *baton_key_enc_pk(const baton_key *k);
+const uint8_t *baton_key_enc_sk(const baton_key *k);
+
+/* Argon2id cost of a key file. */
+typedef struct baton_kdf_params {
+	uint64_t opslimit;
+	size_t memlimit;
+} baton_kdf_params;
+
+/* crypto_pwhash's interactive cost: the default for key files. */
+extern const baton_kdf_params baton_kdf_interactive;
+/* The cheapest cost Argon2id allows: for tests only. */
+extern const baton_kdf_params baton_kdf_min;
+
+/*
+ * Writes k to a new file at path, created with mode 0600 and
+ * O_CREAT|O_EXCL|O_NOFOLLOW (BATON_EEXIST if anything is there), then
+ * fsync'd. With pass != NULL the secret is encrypted under Argon2id(pass)
+ * with cost kdf (NULL: baton_kdf_interactive) and XChaCha20-Poly1305. With
+ * pass == NULL the file is written unencrypted, which callers must offer only
+ * when explicitly asked (tests, demo).
+ */
+int baton_key_save(const baton_key *k, const char *path, const char *pass, size_t passlen,
+                   const baton_kdf_params *kdf);
+
+/*
+ * Reads a key file. Refuses a file that is not a regular file, is a
+ * symlink, or is readable by group or others (BATON_EPERM). Returns
+ * BATON_EPASSPHRASE for a wrong passphrase or damaged file, BATON_EKEYFILE
+ * for a file that is not a Baton key file or uses unknown algorithms.
+ * pass may be NULL for an unencrypted file.
+ */
+int baton_key_load(const char *path, const char *pass, size_t passlen, baton_key **out);
+
+/* Sets *encrypted to 1 when the key file at path needs a passphrase. */
+int baton_key_file_encrypted(const char *path, int *encrypted);
+
+/* Parses a key file already in memory (the same checks but permissions). */
+int baton_key_decode(const uint8_t *buf, size_t len, const char *pass, size_t passlen,
+                     baton_key **out);
+
+/*
+ * Fingerprint of an Ed25519 identity key, for two people to read to each
+ * other: 25 base32 characters in five groups, "K7Q2M-4XHDA-...", 125 bits.
+ */
+#define BATON_FINGERPRINT_LEN 29
+void baton_fingerprint(const uint8_t pk[BATON_PK_BYTES], char out[BATON_FINGERPRINT_LEN + 1]);
+
+/* One-line public keys: a recognisable prefix, base32, a 2-byte checksum. */
+typedef enum baton_pubkey_kind {
+	BATON_PUBKEY_GUARDIAN = 1, /* "baton-gk1-..." */
+	BATON_PUBKEY_SCHOOL_ID,    /* "baton-sid1-..." */
+	BATON_PUBKEY_SCHOOL_ENC,   /* "baton-sek1-..." */
+} baton_pubkey_kind;
+#define BATON_PUBKEY_TEXT_MAX 72
+
+/* Formats pk; out must hold BATON_PUBKEY_TEXT_MAX bytes. */
+int baton_pubkey_format(baton_pubkey_kind kind, const uint8_t pk[BATON_PK_BYTES],
+                        char out[BATON_PUBKEY_TEXT_MAX]);
+
+/*
+ * Parses a line (surrounding whitespace ignored, any letter case) of the
+ * given kind. BATON_EVALUE for a wrong prefix, character or length,
+ * BATON_EHASH for a checksum mismatch (a typo), BATON_EBADKEY for a key
+ * that is not a valid point.
+ */
+int baton_pubkey_parse(baton_pubkey_kind kind, const char *text, uint8_t pk[BATON_PK_BYTES]);
+
+/*
+ * Small file helpers shared by the command line. baton_file_create writes a
+ * new file (O_CREAT|O_EXCL|O_NOFOLLOW, the given mode) and fsyncs it.
+ * baton_file_read reads a whole regular file of at most max bytes into a
+ * malloc'd buffer (BATON_ETOOBIG beyond).
+ */
+int baton_file_create(const char *path, const uint8_t *buf, size_t len, unsigned mode);
+int baton_file_read(const char *path, size_t max, uint8_t **out, size_t *outlen);
+
+/*
+ * Packet I/O on file descriptors. baton_source_fd makes src read the file
+ * open at fd (its current size) with pread; the caller keeps fd open while
+ * src is used. baton_write_fd is a baton_write_fn whose ctx points to an int
+ * file descriptor.
+ */
+struct baton_source;
+int baton_source_fd(struct baton_source *src, int *fd);
+int baton_write_fd(void *ctx, const uint8_t *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

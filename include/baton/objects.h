@@ -1,0 +1,149 @@
+/*
+ * Signed objects: school cards, consents, revocations and receipts.
+ *
+ * Each is a canonical msgpack envelope [type, body, signature] whose Ed25519
+ * signature covers a domain string, the type and the body bytes (see
+ * proto/PROTOCOL.md). The *_sign functions encode and sign; the *_parse
+ * functions decode strictly and verify the signature against the signer key
+ * that the object itself names. Whether that signer is trusted is the
+ * caller's decision (a pinned card, a guardian linked to the student).
+ *
+ * Time is always passed in as seconds since the Unix epoch; nothing here
+ * reads the clock or touches files.
+ */
+#ifndef BATON_OBJECTS_H
+#define BATON_OBJECTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <baton/record.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Envelope types. */
+enum baton_obj_type {
+	BATON_OBJ_CARD = 1,
+	BATON_OBJ_CONSENT = 2,
+	BATON_OBJ_REVOCATION = 3,
+	BATON_OBJ_RECEIPT = 4,
+};
+
+/* Largest encoded signed object accepted by any *_parse function. */
+#define BATON_OBJ_MAX 16384
+
+/* A school's card: who it is, where it listens, its two public keys. */
+typedef struct baton_card {
+	char name[BATON_NAME_MAX + 1];
+	char code[BATON_CODE_MAX + 1];
+	uint8_t id_pk[BATON_PK_BYTES];  /* Ed25519 identity key; signs the card */
+	uint8_t enc_pk[BATON_PK_BYTES]; /* X25519 encryption key */
+	char endpoints[BATON_MAX_ENDPOINTS][BATON_URL_MAX + 1];
+	size_t n_endpoints; /* 1..BATON_MAX_ENDPOINTS */
+	uint64_t valid_from;
+	uint64_t valid_until;
+} baton_card;
+
+typedef enum baton_role {
+	BATON_ROLE_GUARDIAN = 1,
+	BATON_ROLE_STUDENT = 2, /* the eligible student (18+ or postsecondary) */
+} baton_role;
+
+/* A consent to release named sections of one student's record (34 CFR 99.30). */
+typedef struct baton_consent {
+	uint8_t id[BATON_ID_BYTES];
+	char student[BATON_STUDENT_MAX + 1]; /* id at the sending school */
+	uint8_t from_pk[BATON_PK_BYTES];     /* sending school's identity key */
+	char from_code[BATON_CODE_MAX + 1];
+	uint8_t to_pk[BATON_PK_BYTES]; /* receiving school's identity key */
+	char to_code[BATON_CODE_MAX + 1];
+	uint32_t sections; /* BATON_SEC_BIT mask, never empty */
+	char purpose[BATON_PURPOSE_MAX + 1];
+	uint64_t issued;
+	uint64_t expires;
+	uint8_t signer[BATON_PK_BYTES];
+	baton_role role;
+} baton_consent;
+
+/* A signed withdrawal of one consent, by its signer. */
+typedef struct baton_revocation {
+	uint8_t consent_id[BATON_ID_BYTES];
+	uint8_t signer[BATON_PK_BYTES];
+	uint64_t time;
+} baton_revocation;
+
+/* Receipt reason codes. 0 is acceptance; the rest are rejections. */
+enum baton_reason {
+	BATON_REASON_ACCEPTED = 0,
+	BATON_REASON_MALFORMED = 1,     /* did not decode */
+	BATON_REASON_BAD_SIGNATURE = 2, /* signature failed */
+	BATON_REASON_WRONG_RECIPIENT = 3,
+	BATON_REASON_UNKNOWN_SENDER = 4, /* sender key is not pinned */
+	BATON_REASON_EXPIRED = 5,
+	BATON_REASON_NOT_YET_VALID = 6,
+	BATON_REASON_DECRYPT = 7,         /* body or attachment did not decrypt */
+	BATON_REASON_CONSENT_INVALID = 8, /* consent missing, unsigned, expired, revoked */
+	BATON_REASON_RECORD_INVALID = 9,  /* record failed schema validation */
+	BATON_REASON_DENIED = 10,         /* a registrar refused a request */
+	BATON_REASON_STORAGE = 11,        /* retryable: the receiver could not commit */
+	BATON_REASON_MAX = 11
+};
+
+/* The reason's stable name ("accepted", "bad_signature"); NULL if unknown. */
+const char *baton_reason_name(int reason);
+
+/* 1 when the sender should retry later (BATON_REASON_STORAGE). */
+int baton_reason_retryable(int reason);
+
+/* Signed by the receiver: what happened to one packet. */
+typedef struct baton_receipt {
+	uint8_t packet_id[BATON_ID_BYTES];
+	uint8_t packet_hash[BATON_HASH_BYTES];
+	uint8_t receiver[BATON_PK_BYTES]; /* the receiver's identity key; signs */
+	int reason;                       /* enum baton_reason */
+	uint64_t time;
+	char note[BATON_NOTE_MAX + 1]; /* optional; "" when absent */
+} baton_receipt;
+
+/*
+ * Encoding and signing. sk is the signer's 64-byte Ed25519 secret key; the
+ * object's own signer field (card.id_pk, consent.signer, revocation.signer,
+ * receipt.receiver) must be its public half, else BATON_EINVAL. On success
+ * *out is a malloc'd buffer of *outlen bytes that the caller frees.
+ * Returns BATON_EVALUE (with baton_diag) when a field is out of range.
+ */
+int baton_card_sign(const baton_card *c, const uint8_t sk[BATON_SK_BYTES], uint8_t **out,
+                    size_t *outlen);
+int baton_consent_sign(const baton_consent *c, const uint8_t sk[BATON_SK_BYTES], uint8_t **out,
+                       size_t *outlen);
+int baton_revocation_sign(const baton_revocation *r, const uint8_t sk[BATON_SK_BYTES],
+                          uint8_t **out, size_t *outlen);
+int baton_receipt_sign(const baton_receipt *r, const uint8_t sk[BATON_SK_BYTES], uint8_t **out,
+                       size_t *outlen);
+
+/*
+ * Strict decoding and signature verification of len bytes at buf. On
+ * success fills *out and returns 0; on failure returns a BATON_E* code and
+ * leaves *out zeroed. Validity periods are not checked here: see
+ * baton_check_validity().
+ */
+int baton_card_parse(const uint8_t *buf, size_t len, baton_card *out);
+int baton_consent_parse(const uint8_t *buf, size_t len, baton_consent *out);
+int baton_revocation_parse(const uint8_t *buf, size_t len, baton_revocation *out);
+int baton_receipt_parse(const uint8_t *buf, size_t len, baton_receipt *out);
+
+/* Reads only the envelope type of an encoded object; 0 or BATON_EMAGIC. */
+int baton_object_type(const uint8_t *buf, size_t len, int *type);
+
+/*
+ * Checks now against [not_before - skew, not_after]: BATON_ENOTYET when
+ * too early, BATON_EEXPIRED when too late, else 0.
+ */
+int baton_check_validity(uint64_t not_before, uint64_t not_after, uint64_t now, uint64_t skew);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

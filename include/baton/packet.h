@@ -1,0 +1,177 @@
+/*
+ * Sealed packets: a transfer (the record) or a request (a school asking for
+ * a record), signed by the sending school and encrypted for the receiving
+ * school. One format for every route: network, file, USB stick, email.
+ *
+ * Layout and checks are specified in proto/PROTOCOL.md. In short:
+ *
+ *   prefix(8) | header (canonical msgpack) | body ciphertext (AEAD) |
+ *   attachment streams (crypto_secretstream) | Ed25519 signature(64)
+ *
+ * Sealing streams attachments from readers to a writer and opening reads
+ * through a random-access source, so memory stays bounded by the body size
+ * (at most BATON_BODY_MAX) whatever the attachment sizes.
+ */
+#ifndef BATON_PACKET_H
+#define BATON_PACKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <baton/objects.h>
+#include <baton/record.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BATON_PACKET_VERSION 1
+#define BATON_PREFIX_BYTES   8
+#define BATON_HEADER_MAX     512
+#define BATON_BODY_MAX       (16u * 1024 * 1024) /* plaintext body, bytes */
+#define BATON_ATT_MAX        (UINT64_C(1) << 40) /* one attachment, bytes */
+#define BATON_CHUNK_BYTES    65536               /* attachment plaintext per chunk */
+#define BATON_NONCE_BYTES    24
+
+typedef enum baton_kind {
+	BATON_KIND_TRANSFER = 1,
+	BATON_KIND_REQUEST = 2,
+} baton_kind;
+
+typedef struct baton_header {
+	uint8_t version;
+	uint8_t kind; /* baton_kind */
+	uint8_t id[BATON_ID_BYTES];
+	uint8_t sender[BATON_PK_BYTES];    /* sender's Ed25519 identity key */
+	uint8_t recipient[BATON_PK_BYTES]; /* recipient's Ed25519 identity key */
+	uint64_t created;
+	uint64_t expires;
+	uint8_t eph[BATON_PK_BYTES]; /* ephemeral X25519 public key */
+	uint8_t nonce[BATON_NONCE_BYTES];
+	uint64_t body_len; /* body ciphertext bytes */
+} baton_header;
+
+typedef struct baton_attachment {
+	char name[BATON_FILENAME_MAX + 1]; /* a plain file name, no directories */
+	char media_type[BATON_MEDIA_MAX + 1];
+	baton_section section;
+	uint64_t size;
+	uint8_t hash[BATON_HASH_BYTES]; /* BLAKE2b-256 of the plaintext */
+} baton_attachment;
+
+/*
+ * The body. A transfer uses student, state_id, sections, consent, guardians
+ * and attachments; a request uses consent, sections (as requested_mask) and
+ * note. Pointers are borrowed: when sealing they belong to the caller; when
+ * opened they point into memory owned by the baton_opened handle.
+ */
+typedef struct baton_body {
+	char student[BATON_STUDENT_MAX + 1];     /* transfer: id at the sender */
+	char state_id[BATON_STUDENT_MAX + 1];    /* transfer: statewide id or "" */
+	const uint8_t *section[BATON_SEC_COUNT]; /* transfer: UTF-8 JSON, NULL = absent */
+	size_t section_len[BATON_SEC_COUNT];
+	const uint8_t *consent; /* encoded consent (objects.h); required */
+	size_t consent_len;
+	uint8_t guardians[BATON_MAX_GUARDIANS][BATON_PK_BYTES];
+	size_t n_guardians;
+	baton_attachment *attachments; /* transfer: n_attachments entries */
+	size_t n_attachments;
+	uint32_t requested_mask;       /* request: sections asked for (non-empty) */
+	char note[BATON_NOTE_MAX + 1]; /* request: optional text */
+} baton_body;
+
+/* Writes exactly len bytes or fails with a BATON_E* code. */
+typedef int (*baton_write_fn)(void *ctx, const uint8_t *buf, size_t len);
+/* Reads exactly len bytes (the next ones) or fails with a BATON_E* code. */
+typedef int (*baton_read_fn)(void *ctx, uint8_t *buf, size_t len);
+/* Reads exactly len bytes at offset off or fails with a BATON_E* code. */
+typedef int (*baton_read_at_fn)(void *ctx, uint64_t off, uint8_t *buf, size_t len);
+
+/* Where an attachment's plaintext comes from when sealing. */
+typedef struct baton_att_reader {
+	baton_read_fn read;
+	void *ctx;
+} baton_att_reader;
+
+/* A packet to open: random access to len bytes. */
+typedef struct baton_source {
+	baton_read_at_fn read_at;
+	void *ctx;
+	uint64_t len;
+} baton_source;
+
+/* Makes src read from len bytes at buf (borrowed). */
+void baton_source_mem(baton_source *src, const uint8_t *buf, size_t len);
+
+typedef struct baton_seal_params {
+	baton_kind kind;
+	uint64_t created;
+	uint64_t expires;
+	const uint8_t *sender_sk;        /* 64-byte Ed25519 secret key */
+	const uint8_t *recipient_id_pk;  /* 32 bytes, from the recipient's card */
+	const uint8_t *recipient_enc_pk; /* 32 bytes, from the recipient's card */
+} baton_seal_params;
+
+/* What sealing or opening learned about a packet. */
+typedef struct baton_packet_info {
+	uint8_t id[BATON_ID_BYTES];
+	uint8_t hash[BATON_HASH_BYTES]; /* the packet hash a receipt names */
+	uint64_t len;                   /* total bytes */
+} baton_packet_info;
+
+/*
+ * Seals body for the recipient and streams the packet to w. Attachment i's
+ * plaintext is read from readers[i] and must match body->attachments[i]
+ * (size and hash), else BATON_EHASH; on any error the bytes already written
+ * are garbage and must be discarded. info may be NULL.
+ */
+int baton_packet_seal(const baton_seal_params *p, const baton_body *body,
+                      const baton_att_reader *readers, baton_write_fn w, void *wctx,
+                      baton_packet_info *info);
+
+/*
+ * Parses only the prefix and header (no keys needed): lets a node find the
+ * sender's key before opening. No signature has been checked yet.
+ */
+int baton_packet_peek(const baton_source *src, baton_header *hdr);
+
+typedef struct baton_open_params {
+	const uint8_t *id_pk;  /* this school's Ed25519 identity public key */
+	const uint8_t *enc_sk; /* this school's X25519 secret key */
+	const uint8_t *enc_pk; /* this school's X25519 public key */
+	uint64_t now;
+	uint64_t skew; /* allowed clock difference, seconds */
+} baton_open_params;
+
+typedef struct baton_opened baton_opened;
+
+/*
+ * Verifies and decrypts a packet, in the order of proto/PROTOCOL.md:
+ * prefix, header, recipient, validity, signature, body decryption, body
+ * decoding, length. Attachments are decrypted on demand by
+ * baton_opened_attachment(). On success *out owns the decrypted body;
+ * free with baton_opened_free().
+ */
+int baton_packet_open(const baton_source *src, const baton_open_params *p, baton_opened **out);
+
+const baton_header *baton_opened_header(const baton_opened *o);
+const baton_body *baton_opened_body(const baton_opened *o);
+const baton_packet_info *baton_opened_info(const baton_opened *o);
+/* The enclosed consent, decoded and its signature verified. */
+const baton_consent *baton_opened_consent(const baton_opened *o);
+
+/*
+ * Decrypts attachment i and streams its plaintext to w, checking the
+ * secretstream tags and the hash. Returns BATON_EDECRYPT or BATON_EHASH when
+ * the bytes are not what was sealed: the caller must then discard what w
+ * received. A packet is acceptable only when every attachment read cleanly.
+ */
+int baton_opened_attachment(baton_opened *o, size_t i, baton_write_fn w, void *wctx);
+
+/* Zeroes and frees; NULL is allowed. */
+void baton_opened_free(baton_opened *o);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

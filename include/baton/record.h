@@ -1,0 +1,82 @@
+/*
+ * Record sections and the limits shared by every Baton format.
+ */
+#ifndef BATON_RECORD_H
+#define BATON_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BATON_PK_BYTES   32 /* Ed25519 or X25519 public key */
+#define BATON_SK_BYTES   64 /* Ed25519 secret key (seed || public key) */
+#define BATON_XSK_BYTES  32 /* X25519 secret key */
+#define BATON_SIG_BYTES  64 /* Ed25519 signature */
+#define BATON_ID_BYTES   16 /* packet and consent ids */
+#define BATON_HASH_BYTES 32 /* BLAKE2b-256 */
+
+/* String limits, in bytes, not counting the terminating NUL. */
+#define BATON_CODE_MAX        32  /* school code: [A-Za-z0-9._-] */
+#define BATON_STUDENT_MAX     64  /* a school's local student id */
+#define BATON_NAME_MAX        128 /* school name */
+#define BATON_PURPOSE_MAX     512 /* consent purpose */
+#define BATON_URL_MAX         256 /* one endpoint URL */
+#define BATON_NOTE_MAX        512 /* free text on a receipt or request */
+#define BATON_FILENAME_MAX    255
+#define BATON_MEDIA_MAX       127
+#define BATON_MAX_ENDPOINTS   4
+#define BATON_MAX_GUARDIANS   16
+#define BATON_MAX_ATTACHMENTS 64
+
+/*
+ * The sections of a student record. The order is the wire order of section
+ * names (they sort bytewise in this order) and the bit order of a mask.
+ */
+typedef enum baton_section {
+	BATON_SEC_ASSESSMENTS = 0,
+	BATON_SEC_ATTENDANCE,
+	BATON_SEC_DISCIPLINE, /* sensitive */
+	BATON_SEC_ENROLLMENT,
+	BATON_SEC_GUARDIANS,
+	BATON_SEC_HEALTH, /* sensitive */
+	BATON_SEC_IDENTITY,
+	BATON_SEC_SPECIAL_EDUCATION, /* sensitive */
+	BATON_SEC_TRANSCRIPT,
+	BATON_SEC_COUNT
+} baton_section;
+
+#define BATON_SEC_BIT(s)   (UINT32_C(1) << (s))
+#define BATON_SEC_ALL_MASK ((UINT32_C(1) << BATON_SEC_COUNT) - 1)
+#define BATON_SEC_SENSITIVE_MASK                                                                   \
+	(BATON_SEC_BIT(BATON_SEC_DISCIPLINE) | BATON_SEC_BIT(BATON_SEC_HEALTH) |                   \
+	 BATON_SEC_BIT(BATON_SEC_SPECIAL_EDUCATION))
+
+/* The section's wire name ("special_education"); NULL when s is out of range. */
+const char *baton_section_name(baton_section s);
+
+/* Looks up a wire name of len bytes; returns the section or -1. */
+int baton_section_lookup(const char *name, size_t len);
+
+/* 1 when s is special_education, health or discipline. */
+int baton_section_sensitive(baton_section s);
+
+/*
+ * Parses a comma-separated list such as "all,health" into a mask. "all" is
+ * every section that is not sensitive; sensitive sections count only when
+ * named. Returns 0, or BATON_EVALUE naming the bad entry in baton_diag().
+ */
+int baton_sections_parse(const char *list, uint32_t *mask);
+
+/*
+ * Writes mask as a comma-separated list of names into buf (always
+ * NUL-terminated). Returns 0 or BATON_EINVAL when buf is too small.
+ */
+int baton_sections_format(uint32_t mask, char *buf, size_t buflen);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

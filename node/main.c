@@ -1,0 +1,80 @@
+/* The baton command: git-style subcommands dispatched from one table. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "cli.h"
+
+static const struct cmd commands[] = {
+    {"demo", cmd_demo, "walk through a consented transfer between two schools"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: baton [--help] [--version] COMMAND [ARGS]\n\n"
+	           "Moves a student's record from one school to another, sealed for the\n"
+	           "receiving school and released only on the family's signed consent.\n\n"
+	           "Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nRun 'baton COMMAND --help' for a command's options.\n");
+}
+
+int cli_exit_code(int err)
+{
+	switch (err) {
+	case BATON_OK:
+		return EXIT_OK;
+	case BATON_EINVAL:
+		return EXIT_USAGE;
+	case BATON_EIO:
+	case BATON_ENOMEM:
+	case BATON_EINTERNAL:
+	case BATON_EPERM:
+	case BATON_EEXIST:
+		return EXIT_ENV;
+	default:
+		return EXIT_REJECTED;
+	}
+}
+
+int cli_fail(const char *what, int err)
+{
+	const char *d = baton_diag();
+	if (d[0] != '\0')
+		fprintf(stderr, "baton: %s: %s (%s)\n", what, d, baton_strerror(err));
+	else
+		fprintf(stderr, "baton: %s: %s\n", what, baton_strerror(err));
+	return cli_exit_code(err);
+}
+
+int main(int argc, char **argv)
+{
+	/* Secrets live in this process: keep them out of core dumps. */
+	struct rlimit nocore = {0, 0};
+	setrlimit(RLIMIT_CORE, &nocore);
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("baton %s\n", baton_version());
+		return EXIT_OK;
+	}
+	if (baton_init() != 0) {
+		fprintf(stderr, "baton: libsodium failed to initialise\n");
+		return EXIT_ENV;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "baton: '%s' is not a command\n\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,18 @@
+/* Library start-up. */
+#include <sodium.h>
+
+#include <baton/baton.h>
+
+#ifndef BATON_VERSION
+#define BATON_VERSION "0.0.0"
+#endif
+
+int baton_init(void)
+{
+	return sodium_init() < 0 ? BATON_EINTERNAL : 0;
+}
+
+const char *baton_version(void)
+{
+	return BATON_VERSION;
+}

@@ -1,0 +1,502 @@
+/*
+ * Signed objects: the envelope [type, body, sig] and the four bodies
+ * (card, consent, revocation, receipt).
+ *
+ * Signing encodes the body, then decodes it again with the same strict
+ * decoder a receiver uses, so Baton never signs what it would refuse.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "proto_impl.h"
+
+#define SIG_DOMAIN "BATON-SIG-v1"
+
+/* Bytes the signature covers: domain, NUL, type, body. */
+static int sig_message(int type, const uint8_t *body, size_t len, uint8_t **msg, size_t *msglen)
+{
+	size_t dl = sizeof(SIG_DOMAIN); /* includes the NUL */
+	uint8_t *m = malloc(dl + 1 + len);
+	if (m == NULL)
+		return BATON_ENOMEM;
+	memcpy(m, SIG_DOMAIN, dl);
+	m[dl] = (uint8_t)type;
+	memcpy(m + dl + 1, body, len);
+	*msg = m;
+	*msglen = dl + 1 + len;
+	return 0;
+}
+
+struct envelope {
+	int type;
+	const uint8_t *body;
+	size_t body_len;
+	const uint8_t *sig;
+};
+
+static void enc_envelope(struct enc *e, const void *obj)
+{
+	const struct envelope *env = obj;
+	enc_array(e, 3);
+	enc_uint(e, (uint64_t)env->type);
+	enc_bin(e, env->body, env->body_len);
+	enc_bin(e, env->sig, BATON_SIG_BYTES);
+}
+
+/* Decodes the envelope; body and sig point into buf. */
+static int envelope_decode(const uint8_t *buf, size_t len, int want_type, struct envelope *env)
+{
+	msgpack_zone z;
+	msgpack_object o;
+	uint64_t type;
+	size_t siglen;
+	int r;
+
+	if (!msgpack_zone_init(&z, 256))
+		return BATON_ENOMEM;
+	if ((r = mp_decode(buf, len, &dec_default_limits, &z, &o)) != 0)
+		goto out;
+	if (o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 3) {
+		r = diag_err(BATON_EMAGIC, "object: not a signed Baton object (expected [type, "
+		                           "body, signature])");
+		goto out;
+	}
+	if ((r = mp_uint(&o.via.array.ptr[0], "object", "type", &type)) != 0)
+		goto out;
+	if (want_type != 0 && type != (uint64_t)want_type) {
+		r = diag_err(BATON_EMAGIC, "object: type %llu, expected %d",
+		             (unsigned long long)type, want_type);
+		goto out;
+	}
+	env->type = (int)type;
+	if ((r = mp_bin(&o.via.array.ptr[1], "object", "body", 1, BATON_OBJ_MAX, &env->body,
+	                &env->body_len)) != 0)
+		goto out;
+	if ((r = mp_bin(&o.via.array.ptr[2], "object", "signature", BATON_SIG_BYTES,
+	                BATON_SIG_BYTES, &env->sig, &siglen)) != 0)
+		goto out;
+out:
+	msgpack_zone_destroy(&z);
+	return r;
+}
+
+int baton_object_type(const uint8_t *buf, size_t len, int *type)
+{
+	struct envelope env;
+	int r;
+
+	diag_clear();
+	*type = 0;
+	if ((r = envelope_decode(buf, len, 0, &env)) != 0)
+		return r == BATON_ENOMEM ? r : BATON_EMAGIC;
+	*type = env.type;
+	return 0;
+}
+
+static int verify_sig(const struct envelope *env, const uint8_t pk[BATON_PK_BYTES],
+                      const char *what)
+{
+	uint8_t *msg;
+	size_t mlen;
+	int r;
+
+	if ((r = sig_message(env->type, env->body, env->body_len, &msg, &mlen)) != 0)
+		return r;
+	/* libsodium 1.0.18 rejects non-canonical S and small-order R and A here. */
+	if (crypto_sign_verify_detached(env->sig, msg, mlen, pk) != 0)
+		r = diag_err(BATON_EBADSIG, "%s.signature: does not verify", what);
+	free(msg);
+	return r;
+}
+
+typedef int (*body_decode_fn)(const msgpack_object *o, void *out);
+
+/* Decodes one body (a canonical map) with fn. */
+static int body_decode(const uint8_t *body, size_t len, body_decode_fn fn, void *out)
+{
+	msgpack_zone z;
+	msgpack_object o;
+	int r;
+
+	if (!msgpack_zone_init(&z, 1024))
+		return BATON_ENOMEM;
+	if ((r = mp_decode(body, len, &dec_default_limits, &z, &o)) == 0)
+		r = fn(&o, out);
+	msgpack_zone_destroy(&z);
+	return r;
+}
+
+/*
+ * Shared by the four *_sign functions: encode, re-validate, sign, wrap.
+ * pk is where the object names its signer; it must match sk.
+ */
+static int sign_object(int type, enc_fn enc, body_decode_fn dec, const void *obj, void *scratch,
+                       const uint8_t pk[BATON_PK_BYTES], const uint8_t sk[BATON_SK_BYTES],
+                       uint8_t **out, size_t *outlen)
+{
+	uint8_t *body = NULL, *msg = NULL;
+	uint8_t sig[BATON_SIG_BYTES];
+	size_t blen = 0, mlen;
+	int r;
+
+	diag_clear();
+	*out = NULL;
+	*outlen = 0;
+	/* The Ed25519 secret key carries its public half in its last 32 bytes. */
+	if (sodium_memcmp(sk + 32, pk, BATON_PK_BYTES) != 0)
+		return diag_err(BATON_EINVAL,
+		                "signer key does not match the object's signer field");
+	if ((r = enc_alloc(enc, obj, &body, &blen)) != 0)
+		goto out;
+	if ((r = body_decode(body, blen, dec, scratch)) != 0)
+		goto out;
+	if ((r = sig_message(type, body, blen, &msg, &mlen)) != 0)
+		goto out;
+	if (crypto_sign_detached(sig, NULL, msg, mlen, sk) != 0) {
+		r = BATON_EINTERNAL;
+		goto out;
+	}
+	struct envelope env = {type, body, blen, sig};
+	r = enc_alloc(enc_envelope, &env, out, outlen);
+out:
+	free(msg);
+	free(body);
+	return r;
+}
+
+static int parse_object(const uint8_t *buf, size_t len, int type, body_decode_fn dec, void *out,
+                        size_t outsize, const uint8_t *signer_field, const char *what)
+{
+	struct envelope env;
+	int r;
+
+	diag_clear();
+	if ((r = envelope_decode(buf, len, type, &env)) != 0)
+		goto out;
+	if ((r = body_decode(env.body, env.body_len, dec, out)) != 0)
+		goto out;
+	r = verify_sig(&env, signer_field, what);
+out:
+	if (r != 0)
+		memset(out, 0, outsize);
+	return r;
+}
+
+int baton_check_validity(uint64_t not_before, uint64_t not_after, uint64_t now, uint64_t skew)
+{
+	uint64_t start = not_before > skew ? not_before - skew : 0;
+	if (now < start)
+		return BATON_ENOTYET;
+	if (now > not_after)
+		return BATON_EEXPIRED;
+	return 0;
+}
+
+/* ---- card ---- */
+
+static const char *const card_keys[] = {"code", "enc",        "endpoints",  "id",
+                                        "name", "valid_from", "valid_until"};
+enum { CK_CODE, CK_ENC, CK_ENDPOINTS, CK_ID, CK_NAME, CK_FROM, CK_UNTIL, CK_N };
+
+static void enc_card(struct enc *e, const void *obj)
+{
+	const baton_card *c = obj;
+	enc_map(e, CK_N);
+	enc_str(e, "code"), enc_str(e, c->code);
+	enc_str(e, "enc"), enc_bin(e, c->enc_pk, BATON_PK_BYTES);
+	enc_str(e, "endpoints"), enc_array(e, (uint32_t)c->n_endpoints);
+	for (size_t i = 0; i < c->n_endpoints && i < BATON_MAX_ENDPOINTS; i++)
+		enc_str(e, c->endpoints[i]);
+	enc_str(e, "id"), enc_bin(e, c->id_pk, BATON_PK_BYTES);
+	enc_str(e, "name"), enc_str(e, c->name);
+	enc_str(e, "valid_from"), enc_uint(e, c->valid_from);
+	enc_str(e, "valid_until"), enc_uint(e, c->valid_until);
+}
+
+static int dec_card(const msgpack_object *o, void *out)
+{
+	baton_card *c = out;
+	const msgpack_object *v[CK_N];
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if ((r = mp_fields(o, "card", card_keys, CK_N, v)) != 0 ||
+	    (r = mp_str(v[CK_CODE], "card", "code", 1, c->code, sizeof(c->code))) != 0 ||
+	    (r = check_code("card", "code", c->code)) != 0 ||
+	    (r = mp_fixbin(v[CK_ENC], "card", "enc", c->enc_pk, BATON_PK_BYTES)) != 0 ||
+	    (r = check_x25519_pk("card", "enc", c->enc_pk)) != 0 ||
+	    (r = mp_array(v[CK_ENDPOINTS], "card", "endpoints", 1, BATON_MAX_ENDPOINTS)) != 0)
+		return r;
+	c->n_endpoints = v[CK_ENDPOINTS]->via.array.size;
+	for (size_t i = 0; i < c->n_endpoints; i++) {
+		char field[32];
+		snprintf(field, sizeof(field), "endpoints[%zu]", i);
+		if ((r = mp_str(&v[CK_ENDPOINTS]->via.array.ptr[i], "card", field, 1,
+		                c->endpoints[i], sizeof(c->endpoints[i]))) != 0 ||
+		    (r = check_text("card", field, c->endpoints[i])) != 0)
+			return r;
+		if (strchr(c->endpoints[i], ' ') || !strstr(c->endpoints[i], "://"))
+			return diag_err(BATON_EVALUE, "card.%s: \"%s\" is not a URL", field,
+			                c->endpoints[i]);
+	}
+	if ((r = mp_fixbin(v[CK_ID], "card", "id", c->id_pk, BATON_PK_BYTES)) != 0 ||
+	    (r = check_ed25519_pk("card", "id", c->id_pk)) != 0 ||
+	    (r = mp_str(v[CK_NAME], "card", "name", 1, c->name, sizeof(c->name))) != 0 ||
+	    (r = check_text("card", "name", c->name)) != 0 ||
+	    (r = mp_uint(v[CK_FROM], "card", "valid_from", &c->valid_from)) != 0 ||
+	    (r = mp_uint(v[CK_UNTIL], "card", "valid_until", &c->valid_until)) != 0)
+		return r;
+	if (c->valid_until <= c->valid_from)
+		return diag_err(BATON_EVALUE, "card.valid_until: not after valid_from");
+	return 0;
+}
+
+int baton_card_sign(const baton_card *c, const uint8_t sk[BATON_SK_BYTES], uint8_t **out,
+                    size_t *outlen)
+{
+	baton_card tmp;
+	return sign_object(BATON_OBJ_CARD, enc_card, dec_card, c, &tmp, c->id_pk, sk, out, outlen);
+}
+
+int baton_card_parse(const uint8_t *buf, size_t len, baton_card *out)
+{
+	return parse_object(buf, len, BATON_OBJ_CARD, dec_card, out, sizeof(*out), out->id_pk,
+	                    "card");
+}
+
+/* ---- consent ---- */
+
+static const char *const consent_keys[] = {"expires", "from",    "from_code", "id",
+                                           "issued",  "purpose", "role",      "sections",
+                                           "signer",  "student", "to",        "to_code"};
+enum {
+	NK_EXPIRES,
+	NK_FROM,
+	NK_FROM_CODE,
+	NK_ID,
+	NK_ISSUED,
+	NK_PURPOSE,
+	NK_ROLE,
+	NK_SECTIONS,
+	NK_SIGNER,
+	NK_STUDENT,
+	NK_TO,
+	NK_TO_CODE,
+	NK_N
+};
+
+static const char *role_name(baton_role r)
+{
+	return r == BATON_ROLE_GUARDIAN ? "guardian" : r == BATON_ROLE_STUDENT ? "student" : "";
+}
+
+static void enc_consent(struct enc *e, const void *obj)
+{
+	const baton_consent *c = obj;
+	enc_map(e, NK_N);
+	enc_str(e, "expires"), enc_uint(e, c->expires);
+	enc_str(e, "from"), enc_bin(e, c->from_pk, BATON_PK_BYTES);
+	enc_str(e, "from_code"), enc_str(e, c->from_code);
+	enc_str(e, "id"), enc_bin(e, c->id, BATON_ID_BYTES);
+	enc_str(e, "issued"), enc_uint(e, c->issued);
+	enc_str(e, "purpose"), enc_str(e, c->purpose);
+	enc_str(e, "role"), enc_str(e, role_name(c->role));
+	enc_str(e, "sections"), enc_sections(e, c->sections);
+	enc_str(e, "signer"), enc_bin(e, c->signer, BATON_PK_BYTES);
+	enc_str(e, "student"), enc_str(e, c->student);
+	enc_str(e, "to"), enc_bin(e, c->to_pk, BATON_PK_BYTES);
+	enc_str(e, "to_code"), enc_str(e, c->to_code);
+}
+
+static int dec_consent(const msgpack_object *o, void *out)
+{
+	baton_consent *c = out;
+	const msgpack_object *v[NK_N];
+	char role[16];
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if ((r = mp_fields(o, "consent", consent_keys, NK_N, v)) != 0 ||
+	    (r = mp_uint(v[NK_EXPIRES], "consent", "expires", &c->expires)) != 0 ||
+	    (r = mp_fixbin(v[NK_FROM], "consent", "from", c->from_pk, BATON_PK_BYTES)) != 0 ||
+	    (r = check_ed25519_pk("consent", "from", c->from_pk)) != 0 ||
+	    (r = mp_str(v[NK_FROM_CODE], "consent", "from_code", 1, c->from_code,
+	                sizeof(c->from_code))) != 0 ||
+	    (r = check_code("consent", "from_code", c->from_code)) != 0 ||
+	    (r = mp_fixbin(v[NK_ID], "consent", "id", c->id, BATON_ID_BYTES)) != 0 ||
+	    (r = mp_uint(v[NK_ISSUED], "consent", "issued", &c->issued)) != 0 ||
+	    (r = mp_str(v[NK_PURPOSE], "consent", "purpose", 1, c->purpose, sizeof(c->purpose))) !=
+	        0 ||
+	    (r = check_text("consent", "purpose", c->purpose)) != 0 ||
+	    (r = mp_str(v[NK_ROLE], "consent", "role", 1, role, sizeof(role))) != 0)
+		return r;
+	if (strcmp(role, "guardian") == 0)
+		c->role = BATON_ROLE_GUARDIAN;
+	else if (strcmp(role, "student") == 0)
+		c->role = BATON_ROLE_STUDENT;
+	else
+		return diag_err(BATON_EVALUE, "consent.role: \"%s\" (expected guardian or student)",
+		                role);
+	if ((r = mp_sections(v[NK_SECTIONS], "consent", "sections", &c->sections)) != 0 ||
+	    (r = mp_fixbin(v[NK_SIGNER], "consent", "signer", c->signer, BATON_PK_BYTES)) != 0 ||
+	    (r = check_ed25519_pk("consent", "signer", c->signer)) != 0 ||
+	    (r = mp_str(v[NK_STUDENT], "consent", "student", 1, c->student, sizeof(c->student))) !=
+	        0 ||
+	    (r = check_text("consent", "student", c->student)) != 0 ||
+	    (r = mp_fixbin(v[NK_TO], "consent", "to", c->to_pk, BATON_PK_BYTES)) != 0 ||
+	    (r = check_ed25519_pk("consent", "to", c->to_pk)) != 0 ||
+	    (r = mp_str(v[NK_TO_CODE], "consent", "to_code", 1, c->to_code, sizeof(c->to_code))) !=
+	        0 ||
+	    (r = check_code("consent", "to_code", c->to_code)) != 0)
+		return r;
+	if (c->expires <= c->issued)
+		return diag_err(BATON_EVALUE, "consent.expires: not after issued");
+	if (sodium_memcmp(c->from_pk, c->to_pk, BATON_PK_BYTES) == 0)
+		return diag_err(BATON_EVALUE, "consent.to: the same school as consent.from");
+	return 0;
+}
+
+int baton_consent_sign(const baton_consent *c, const uint8_t sk[BATON_SK_BYTES], uint8_t **out,
+                       size_t *outlen)
+{
+	baton_consent tmp;
+	return sign_object(BATON_OBJ_CONSENT, enc_consent, dec_consent, c, &tmp, c->signer, sk, out,
+	                   outlen);
+}
+
+int baton_consent_parse(const uint8_t *buf, size_t len, baton_consent *out)
+{
+	return parse_object(buf, len, BATON_OBJ_CONSENT, dec_consent, out, sizeof(*out),
+	                    out->signer, "consent");
+}
+
+/* ---- revocation ---- */
+
+static const char *const revocation_keys[] = {"consent", "signer", "time"};
+enum { RK_CONSENT, RK_SIGNER, RK_TIME, RK_N };
+
+static void enc_revocation(struct enc *e, const void *obj)
+{
+	const baton_revocation *r = obj;
+	enc_map(e, RK_N);
+	enc_str(e, "consent"), enc_bin(e, r->consent_id, BATON_ID_BYTES);
+	enc_str(e, "signer"), enc_bin(e, r->signer, BATON_PK_BYTES);
+	enc_str(e, "time"), enc_uint(e, r->time);
+}
+
+static int dec_revocation(const msgpack_object *o, void *out)
+{
+	baton_revocation *rv = out;
+	const msgpack_object *v[RK_N];
+	int r;
+
+	memset(rv, 0, sizeof(*rv));
+	if ((r = mp_fields(o, "revocation", revocation_keys, RK_N, v)) != 0 ||
+	    (r = mp_fixbin(v[RK_CONSENT], "revocation", "consent", rv->consent_id,
+	                   BATON_ID_BYTES)) != 0 ||
+	    (r = mp_fixbin(v[RK_SIGNER], "revocation", "signer", rv->signer, BATON_PK_BYTES)) !=
+	        0 ||
+	    (r = check_ed25519_pk("revocation", "signer", rv->signer)) != 0 ||
+	    (r = mp_uint(v[RK_TIME], "revocation", "time", &rv->time)) != 0)
+		return r;
+	return 0;
+}
+
+int baton_revocation_sign(const baton_revocation *r, const uint8_t sk[BATON_SK_BYTES],
+                          uint8_t **out, size_t *outlen)
+{
+	baton_revocation tmp;
+	return sign_object(BATON_OBJ_REVOCATION, enc_revocation, dec_revocation, r, &tmp, r->signer,
+	                   sk, out, outlen);
+}
+
+int baton_revocation_parse(const uint8_t *buf, size_t len, baton_revocation *out)
+{
+	return parse_object(buf, len, BATON_OBJ_REVOCATION, dec_revocation, out, sizeof(*out),
+	                    out->signer, "revocation");
+}
+
+/* ---- receipt ---- */
+
+static const char *const reason_names[] = {
+    "accepted",      "malformed", "bad_signature",   "wrong_recipient", "unknown_sender", "expired",
+    "not_yet_valid", "decrypt",   "consent_invalid", "record_invalid",  "denied",         "storage",
+};
+
+const char *baton_reason_name(int reason)
+{
+	if (reason < 0 || reason > BATON_REASON_MAX)
+		return NULL;
+	return reason_names[reason];
+}
+
+int baton_reason_retryable(int reason)
+{
+	return reason == BATON_REASON_STORAGE;
+}
+
+static const char *const receipt_keys[] = {"hash", "note", "packet", "reason", "receiver", "time"};
+enum { EK_HASH, EK_NOTE, EK_PACKET, EK_REASON, EK_RECEIVER, EK_TIME, EK_N };
+
+static void enc_receipt(struct enc *e, const void *obj)
+{
+	const baton_receipt *r = obj;
+	int has_note = r->note[0] != '\0';
+	enc_map(e, has_note ? EK_N : EK_N - 1);
+	enc_str(e, "hash"), enc_bin(e, r->packet_hash, BATON_HASH_BYTES);
+	if (has_note)
+		enc_str(e, "note"), enc_str(e, r->note);
+	enc_str(e, "packet"), enc_bin(e, r->packet_id, BATON_ID_BYTES);
+	enc_str(e, "reason"),
+	    enc_uint(e, (uint64_t)(r->reason < 0 ? UINT64_MAX : (uint64_t)r->reason));
+	enc_str(e, "receiver"), enc_bin(e, r->receiver, BATON_PK_BYTES);
+	enc_str(e, "time"), enc_uint(e, r->time);
+}
+
+static int dec_receipt(const msgpack_object *o, void *out)
+{
+	baton_receipt *rc = out;
+	const msgpack_object *v[EK_N];
+	uint64_t reason;
+	int r;
+
+	memset(rc, 0, sizeof(*rc));
+	if ((r = mp_fields(o, "receipt", receipt_keys, EK_N, v)) != 0 ||
+	    (r = mp_fixbin(v[EK_HASH], "receipt", "hash", rc->packet_hash, BATON_HASH_BYTES)) != 0)
+		return r;
+	/* Absent means empty; an empty note must be absent (one encoding). */
+	if (v[EK_NOTE] != NULL &&
+	    ((r = mp_str(v[EK_NOTE], "receipt", "note", 1, rc->note, sizeof(rc->note))) != 0 ||
+	     (r = check_text("receipt", "note", rc->note)) != 0))
+		return r;
+	if ((r = mp_fixbin(v[EK_PACKET], "receipt", "packet", rc->packet_id, BATON_ID_BYTES)) !=
+	        0 ||
+	    (r = mp_uint(v[EK_REASON], "receipt", "reason", &reason)) != 0)
+		return r;
+	if (reason > BATON_REASON_MAX)
+		return diag_err(BATON_EVALUE, "receipt.reason: unknown code %llu",
+		                (unsigned long long)reason);
+	rc->reason = (int)reason;
+	if ((r = mp_fixbin(v[EK_RECEIVER], "receipt", "receiver", rc->receiver, BATON_PK_BYTES)) !=
+	        0 ||
+	    (r = check_ed25519_pk("receipt", "receiver", rc->receiver)) != 0 ||
+	    (r = mp_uint(v[EK_TIME], "receipt", "time", &rc->time)) != 0)
+		return r;
+	return 0;
+}
+
+int baton_receipt_sign(const baton_receipt *r, const uint8_t sk[BATON_SK_BYTES], uint8_t **out,
+                       size_t *outlen)
+{
+	baton_receipt tmp;
+	return sign_object(BATON_OBJ_RECEIPT, enc_receipt, dec_receipt, r, &tmp, r->receiver, sk,
+	                   out, outlen);
+}
+
+int baton_receipt_parse(const uint8_t *buf, size_t len, baton_receipt *out)
+{
+	return parse_object(buf, len, BATON_OBJ_RECEIPT, dec_receipt, out, sizeof(*out),
+	                    out->receiver, "receipt");
+}

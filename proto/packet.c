@@ -1,0 +1,926 @@
+/*
+ * Sealed packets: seal (stream out) and open (verify, then decrypt).
+ *
+ *   prefix   "BTNP" | version | kind | header length (u16 BE)
+ *   header   canonical msgpack map; with the prefix, the AEAD's associated data
+ *   body     XChaCha20-Poly1305 of the canonical body map
+ *   streams  one crypto_secretstream per attachment, 64 KiB chunks
+ *   sig      Ed25519 over "BATON-PACKET-SIG-v1\0" || BLAKE2b-512(all before)
+ *
+ * Key: K = BLAKE2b-256("BATON-PACKET-KEY-v1\0" || X25519(eph, recipient) ||
+ * eph_pk || recipient_enc_pk || sender_id_pk || recipient_id_pk); the body
+ * key and each attachment key are crypto_kdf subkeys of K. Because K and the
+ * associated data both name the sender, a packet re-signed by anyone else no
+ * longer decrypts; because the signature covers the recipient, it cannot be
+ * re-addressed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "proto_impl.h"
+
+#define MAGIC        "BTNP"
+#define KEY_DOMAIN   "BATON-PACKET-KEY-v1"
+#define SIG_DOMAIN   "BATON-PACKET-SIG-v1"
+#define HASH_DOMAIN  "BATON-PACKET-HASH-v1"
+#define DIGEST_BYTES 64
+#define SS_HEADER    crypto_secretstream_xchacha20poly1305_HEADERBYTES
+#define SS_ABYTES    crypto_secretstream_xchacha20poly1305_ABYTES
+#define AEAD_ABYTES  crypto_aead_xchacha20poly1305_ietf_ABYTES
+
+_Static_assert(BATON_NONCE_BYTES == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, "nonce size");
+_Static_assert(crypto_kdf_KEYBYTES == 32, "kdf key size");
+
+struct baton_opened {
+	baton_source src;
+	baton_header hdr;
+	baton_body body;
+	baton_consent consent;
+	baton_packet_info info;
+	uint8_t *plain; /* decrypted body; body's pointers point into it */
+	size_t plain_len;
+	uint64_t *att_off; /* offset of each attachment stream */
+	uint8_t *key;      /* K, in sodium_malloc memory */
+};
+
+static uint64_t stream_len(uint64_t size)
+{
+	uint64_t chunks = size == 0 ? 1 : (size + BATON_CHUNK_BYTES - 1) / BATON_CHUNK_BYTES;
+	return SS_HEADER + chunks * SS_ABYTES + size;
+}
+
+/* ---- memory source ---- */
+
+static int mem_read_at(void *ctx, uint64_t off, uint8_t *buf, size_t len)
+{
+	const baton_source *s = ctx;
+	const uint8_t *p = s->ctx;
+	if (off > s->len || len > s->len - off)
+		return BATON_ETRUNC;
+	memcpy(buf, p + off, len);
+	return 0;
+}
+
+void baton_source_mem(baton_source *src, const uint8_t *buf, size_t len)
+{
+	src->read_at = NULL;
+	src->ctx = (void *)(uintptr_t)buf;
+	src->len = len;
+}
+
+static int src_read(const baton_source *s, uint64_t off, uint8_t *buf, size_t len)
+{
+	if (off > s->len || len > s->len - off)
+		return diag_err(BATON_ETRUNC,
+		                "packet: ends at byte %llu, %zu more bytes needed at %llu",
+		                (unsigned long long)s->len, len, (unsigned long long)off);
+	if (s->read_at == NULL)
+		return mem_read_at((void *)(uintptr_t)s, off, buf, len);
+	return s->read_at(s->ctx, off, buf, len);
+}
+
+/* ---- header ---- */
+
+static const char *const header_keys[] = {"blen", "created", "eph",  "expires",
+                                          "id",   "nonce",   "rcpt", "sndr"};
+enum { HK_BLEN, HK_CREATED, HK_EPH, HK_EXPIRES, HK_ID, HK_NONCE, HK_RCPT, HK_SNDR, HK_N };
+
+static void enc_header(struct enc *e, const void *obj)
+{
+	const baton_header *h = obj;
+	enc_map(e, HK_N);
+	enc_str(e, "blen"), enc_uint(e, h->body_len);
+	enc_str(e, "created"), enc_uint(e, h->created);
+	enc_str(e, "eph"), enc_bin(e, h->eph, BATON_PK_BYTES);
+	enc_str(e, "expires"), enc_uint(e, h->expires);
+	enc_str(e, "id"), enc_bin(e, h->id, BATON_ID_BYTES);
+	enc_str(e, "nonce"), enc_bin(e, h->nonce, BATON_NONCE_BYTES);
+	enc_str(e, "rcpt"), enc_bin(e, h->recipient, BATON_PK_BYTES);
+	enc_str(e, "sndr"), enc_bin(e, h->sender, BATON_PK_BYTES);
+}
+
+static int dec_header(const uint8_t *p, size_t len, baton_header *h)
+{
+	static const struct dec_limits lim = {BATON_HEADER_MAX, 1, 1 + 2 * HK_N};
+	msgpack_zone z;
+	msgpack_object o;
+	const msgpack_object *v[HK_N];
+	int r;
+
+	if (!msgpack_zone_init(&z, 512))
+		return BATON_ENOMEM;
+	if ((r = mp_decode(p, len, &lim, &z, &o)) != 0 ||
+	    (r = mp_fields(&o, "header", header_keys, HK_N, v)) != 0 ||
+	    (r = mp_uint(v[HK_BLEN], "header", "blen", &h->body_len)) != 0 ||
+	    (r = mp_uint(v[HK_CREATED], "header", "created", &h->created)) != 0 ||
+	    (r = mp_fixbin(v[HK_EPH], "header", "eph", h->eph, BATON_PK_BYTES)) != 0 ||
+	    (r = mp_uint(v[HK_EXPIRES], "header", "expires", &h->expires)) != 0 ||
+	    (r = mp_fixbin(v[HK_ID], "header", "id", h->id, BATON_ID_BYTES)) != 0 ||
+	    (r = mp_fixbin(v[HK_NONCE], "header", "nonce", h->nonce, BATON_NONCE_BYTES)) != 0 ||
+	    (r = mp_fixbin(v[HK_RCPT], "header", "rcpt", h->recipient, BATON_PK_BYTES)) != 0 ||
+	    (r = mp_fixbin(v[HK_SNDR], "header", "sndr", h->sender, BATON_PK_BYTES)) != 0)
+		goto out;
+	if (h->body_len < AEAD_ABYTES || h->body_len > BATON_BODY_MAX + AEAD_ABYTES) {
+		r = diag_err(BATON_EVALUE, "header.blen: %llu is outside %u..%u",
+		             (unsigned long long)h->body_len, (unsigned)AEAD_ABYTES,
+		             (unsigned)(BATON_BODY_MAX + AEAD_ABYTES));
+		goto out;
+	}
+	if (h->expires <= h->created) {
+		r = diag_err(BATON_EVALUE, "header.expires: not after header.created");
+		goto out;
+	}
+	if ((r = check_ed25519_pk("header", "sndr", h->sender)) != 0 ||
+	    (r = check_ed25519_pk("header", "rcpt", h->recipient)) != 0)
+		goto out;
+out:
+	msgpack_zone_destroy(&z);
+	return r;
+}
+
+static int read_prefix_header(const baton_source *src, uint8_t *ad, size_t *adlen, baton_header *h)
+{
+	int r;
+	size_t hlen;
+
+	memset(h, 0, sizeof(*h));
+	if (src->len < BATON_PREFIX_BYTES)
+		return diag_err(BATON_ETRUNC, "packet: %llu bytes, shorter than the prefix",
+		                (unsigned long long)src->len);
+	if ((r = src_read(src, 0, ad, BATON_PREFIX_BYTES)) != 0)
+		return r;
+	if (memcmp(ad, MAGIC, 4) != 0)
+		return diag_err(BATON_EMAGIC, "packet: does not start with \"BTNP\"");
+	if (ad[4] != BATON_PACKET_VERSION)
+		return diag_err(BATON_EVERSION, "packet: version %u (this build reads %u)", ad[4],
+		                BATON_PACKET_VERSION);
+	if (ad[5] != BATON_KIND_TRANSFER && ad[5] != BATON_KIND_REQUEST)
+		return diag_err(BATON_EKIND, "packet: unknown kind %u", ad[5]);
+	hlen = ((size_t)ad[6] << 8) | ad[7];
+	if (hlen == 0 || hlen > BATON_HEADER_MAX)
+		return diag_err(BATON_ETOOBIG, "packet: header length %zu (at most %u)", hlen,
+		                BATON_HEADER_MAX);
+	if ((r = src_read(src, BATON_PREFIX_BYTES, ad + BATON_PREFIX_BYTES, hlen)) != 0)
+		return r;
+	if ((r = dec_header(ad + BATON_PREFIX_BYTES, hlen, h)) != 0)
+		return r;
+	h->version = ad[4];
+	h->kind = ad[5];
+	*adlen = BATON_PREFIX_BYTES + hlen;
+	return 0;
+}
+
+int baton_packet_peek(const baton_source *src, baton_header *hdr)
+{
+	uint8_t ad[BATON_PREFIX_BYTES + BATON_HEADER_MAX];
+	size_t adlen;
+
+	diag_clear();
+	return read_prefix_header(src, ad, &adlen, hdr);
+}
+
+/* ---- body ---- */
+
+static const char *const transfer_keys[] = {"atts",     "consent",  "guardians",
+                                            "sections", "state_id", "student"};
+enum { TK_ATTS, TK_CONSENT, TK_GUARDIANS, TK_SECTIONS, TK_STATE_ID, TK_STUDENT, TK_N };
+static const char *const request_keys[] = {"consent", "note", "want"};
+enum { QK_CONSENT, QK_NOTE, QK_WANT, QK_N };
+static const char *const att_keys[] = {"hash", "media", "name", "section", "size"};
+enum { AK_HASH, AK_MEDIA, AK_NAME, AK_SECTION, AK_SIZE, AK_N };
+
+struct body_enc {
+	const baton_body *b;
+	baton_kind kind;
+};
+
+static uint32_t present_mask(const baton_body *b)
+{
+	uint32_t m = 0;
+	for (int s = 0; s < BATON_SEC_COUNT; s++)
+		if (b->section[s] != NULL)
+			m |= BATON_SEC_BIT(s);
+	return m;
+}
+
+static void enc_body(struct enc *e, const void *obj)
+{
+	const struct body_enc *be_ = obj;
+	const baton_body *b = be_->b;
+
+	if (be_->kind == BATON_KIND_REQUEST) {
+		int has_note = b->note[0] != '\0';
+		enc_map(e, has_note ? 3 : 2);
+		enc_str(e, "consent"), enc_bin(e, b->consent, b->consent_len);
+		if (has_note)
+			enc_str(e, "note"), enc_str(e, b->note);
+		enc_str(e, "want"), enc_sections(e, b->requested_mask);
+		return;
+	}
+	uint32_t n = 3 + (b->n_attachments > 0) + (b->n_guardians > 0) + (b->state_id[0] != 0);
+	enc_map(e, n);
+	if (b->n_attachments > 0) {
+		enc_str(e, "atts");
+		enc_array(e, (uint32_t)b->n_attachments);
+		for (size_t i = 0; i < b->n_attachments; i++) {
+			const baton_attachment *a = &b->attachments[i];
+			const char *sec = baton_section_name(a->section);
+			enc_map(e, AK_N);
+			enc_str(e, "hash"), enc_bin(e, a->hash, BATON_HASH_BYTES);
+			enc_str(e, "media"), enc_str(e, a->media_type);
+			enc_str(e, "name"), enc_str(e, a->name);
+			enc_str(e, "section"), enc_str(e, sec ? sec : "");
+			enc_str(e, "size"), enc_uint(e, a->size);
+		}
+	}
+	enc_str(e, "consent"), enc_bin(e, b->consent, b->consent_len);
+	if (b->n_guardians > 0) {
+		enc_str(e, "guardians");
+		enc_array(e, (uint32_t)b->n_guardians);
+		for (size_t i = 0; i < b->n_guardians && i < BATON_MAX_GUARDIANS; i++)
+			enc_bin(e, b->guardians[i], BATON_PK_BYTES);
+	}
+	uint32_t mask = present_mask(b);
+	enc_str(e, "sections");
+	enc_map(e, (uint32_t)__builtin_popcount(mask));
+	for (int s = 0; s < BATON_SEC_COUNT; s++) {
+		if (!(mask & BATON_SEC_BIT(s)))
+			continue;
+		enc_str(e, baton_section_name((baton_section)s));
+		enc_bin(e, b->section[s], b->section_len[s]);
+	}
+	if (b->state_id[0] != '\0')
+		enc_str(e, "state_id"), enc_str(e, b->state_id);
+	enc_str(e, "student"), enc_str(e, b->student);
+}
+
+static int check_filename(const char *field, const char *s)
+{
+	int r;
+	if ((r = check_text("body", field, s)) != 0)
+		return r;
+	if (s[0] == '.' || strchr(s, '/') || strchr(s, '\\'))
+		return diag_err(
+		    BATON_EVALUE,
+		    "body.%s: \"%s\" must be a plain file name (no '/', '\\', leading '.')", field,
+		    s);
+	return 0;
+}
+
+static int check_media_type(const char *field, const char *s)
+{
+	const char *slash = strchr(s, '/');
+	if (slash == NULL || slash == s || slash[1] == '\0' || strchr(slash + 1, '/'))
+		goto bad;
+	for (const char *c = s; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || strchr("/!#$&^_.+-", *c)))
+			goto bad;
+	return 0;
+bad:
+	return diag_err(BATON_EVALUE, "body.%s: \"%s\" is not a media type", field, s);
+}
+
+static int dec_attachment(const msgpack_object *o, size_t i, baton_attachment *a)
+{
+	const msgpack_object *v[AK_N];
+	char what[32], sec[32];
+	int r, s;
+
+	snprintf(what, sizeof(what), "body.atts[%zu]", i);
+	memset(a, 0, sizeof(*a));
+	if ((r = mp_fields(o, what, att_keys, AK_N, v)) != 0 ||
+	    (r = mp_fixbin(v[AK_HASH], what, "hash", a->hash, BATON_HASH_BYTES)) != 0 ||
+	    (r = mp_str(v[AK_MEDIA], what, "media", 3, a->media_type, sizeof(a->media_type))) !=
+	        0 ||
+	    (r = check_media_type("media", a->media_type)) != 0 ||
+	    (r = mp_str(v[AK_NAME], what, "name", 1, a->name, sizeof(a->name))) != 0 ||
+	    (r = check_filename("name", a->name)) != 0 ||
+	    (r = mp_str(v[AK_SECTION], what, "section", 1, sec, sizeof(sec))) != 0 ||
+	    (r = mp_uint(v[AK_SIZE], what, "size", &a->size)) != 0)
+		return r;
+	if ((s = baton_section_lookup(sec, strlen(sec))) < 0)
+		return diag_err(BATON_EVALUE, "%s.section: unknown section \"%s\"", what, sec);
+	a->section = (baton_section)s;
+	if (a->size > BATON_ATT_MAX)
+		return diag_err(BATON_EVALUE, "%s.size: %llu is over the limit", what,
+		                (unsigned long long)a->size);
+	return 0;
+}
+
+static int dec_transfer(const msgpack_object *o, baton_body *b)
+{
+	const msgpack_object *v[TK_N];
+	const uint8_t *p;
+	size_t n;
+	int r;
+
+	if ((r = mp_fields(o, "body", transfer_keys, TK_N, v)) != 0)
+		return r;
+	if (v[TK_ATTS] != NULL) {
+		if ((r = mp_array(v[TK_ATTS], "body", "atts", 1, BATON_MAX_ATTACHMENTS)) != 0)
+			return r;
+		b->n_attachments = v[TK_ATTS]->via.array.size;
+		if ((b->attachments = calloc(b->n_attachments, sizeof(*b->attachments))) == NULL)
+			return BATON_ENOMEM;
+		for (size_t i = 0; i < b->n_attachments; i++)
+			if ((r = dec_attachment(&v[TK_ATTS]->via.array.ptr[i], i,
+			                        &b->attachments[i])) != 0)
+				return r;
+	}
+	if ((r = mp_bin(v[TK_CONSENT], "body", "consent", 1, BATON_OBJ_MAX, &b->consent,
+	                &b->consent_len)) != 0)
+		return r;
+	if (v[TK_GUARDIANS] != NULL) {
+		if ((r = mp_array(v[TK_GUARDIANS], "body", "guardians", 1, BATON_MAX_GUARDIANS)) !=
+		    0)
+			return r;
+		b->n_guardians = v[TK_GUARDIANS]->via.array.size;
+		for (size_t i = 0; i < b->n_guardians; i++) {
+			char field[32];
+			snprintf(field, sizeof(field), "guardians[%zu]", i);
+			if ((r = mp_fixbin(&v[TK_GUARDIANS]->via.array.ptr[i], "body", field,
+			                   b->guardians[i], BATON_PK_BYTES)) != 0 ||
+			    (r = check_ed25519_pk("body", field, b->guardians[i])) != 0)
+				return r;
+		}
+	}
+	if ((r = mp_need(v[TK_SECTIONS], "body", "sections")) != 0)
+		return r;
+	if (v[TK_SECTIONS]->type != MSGPACK_OBJECT_MAP)
+		return diag_err(BATON_ETYPE, "body.sections: expected a map");
+	const msgpack_object_map *m = &v[TK_SECTIONS]->via.map;
+	for (uint32_t i = 0; i < m->size; i++) {
+		const msgpack_object *k = &m->ptr[i].key;
+		int s = baton_section_lookup(k->via.str.ptr, k->via.str.size);
+		if (s < 0)
+			return diag_err(BATON_EUNKNOWN, "body.sections: unknown section \"%.*s\"",
+			                (int)k->via.str.size, k->via.str.ptr);
+		char field[48];
+		snprintf(field, sizeof(field), "sections.%s", baton_section_name((baton_section)s));
+		if ((r = mp_bin(&m->ptr[i].val, "body", field, 1, BATON_BODY_MAX, &p, &n)) != 0)
+			return r;
+		if (!utf8_valid(p, n))
+			return diag_err(BATON_EUTF8, "body.%s: not UTF-8 text", field);
+		b->section[s] = p;
+		b->section_len[s] = n;
+	}
+	if (b->section[BATON_SEC_IDENTITY] == NULL)
+		return diag_err(BATON_EMISSING, "body.sections.identity: required field missing");
+	if (v[TK_STATE_ID] != NULL && ((r = mp_str(v[TK_STATE_ID], "body", "state_id", 1,
+	                                           b->state_id, sizeof(b->state_id))) != 0 ||
+	                               (r = check_text("body", "state_id", b->state_id)) != 0))
+		return r;
+	if ((r = mp_str(v[TK_STUDENT], "body", "student", 1, b->student, sizeof(b->student))) !=
+	        0 ||
+	    (r = check_text("body", "student", b->student)) != 0)
+		return r;
+	for (size_t i = 0; i < b->n_attachments; i++)
+		if (b->section[b->attachments[i].section] == NULL)
+			return diag_err(BATON_EVALUE,
+			                "body.atts[%zu].section: \"%s\" is not in the packet", i,
+			                baton_section_name(b->attachments[i].section));
+	return 0;
+}
+
+static int dec_request(const msgpack_object *o, baton_body *b)
+{
+	const msgpack_object *v[QK_N];
+	int r;
+
+	if ((r = mp_fields(o, "body", request_keys, QK_N, v)) != 0 ||
+	    (r = mp_bin(v[QK_CONSENT], "body", "consent", 1, BATON_OBJ_MAX, &b->consent,
+	                &b->consent_len)) != 0)
+		return r;
+	if (v[QK_NOTE] != NULL &&
+	    ((r = mp_str(v[QK_NOTE], "body", "note", 1, b->note, sizeof(b->note))) != 0 ||
+	     (r = check_text("body", "note", b->note)) != 0))
+		return r;
+	return mp_sections(v[QK_WANT], "body", "want", &b->requested_mask);
+}
+
+/* Decodes a body of the given kind; pointers in *b point into p. */
+static int dec_body(const uint8_t *p, size_t len, baton_kind kind, baton_body *b)
+{
+	static const struct dec_limits lim = {BATON_BODY_MAX, 4, 2048};
+	msgpack_zone z;
+	msgpack_object o;
+	int r;
+
+	memset(b, 0, sizeof(*b));
+	if (!msgpack_zone_init(&z, 4096))
+		return BATON_ENOMEM;
+	if ((r = mp_decode(p, len, &lim, &z, &o)) == 0)
+		r = kind == BATON_KIND_REQUEST ? dec_request(&o, b) : dec_transfer(&o, b);
+	msgpack_zone_destroy(&z);
+	if (r != 0) {
+		free(b->attachments);
+		memset(b, 0, sizeof(*b));
+	}
+	return r;
+}
+
+/*
+ * The consent must cover this packet: a transfer is sent by the consent's
+ * sending school to its receiving school, for its student, with no section
+ * beyond it (identity always travels), signed by one of the listed guardian
+ * keys, and made while the consent was valid. A request comes from the
+ * receiving school and asks for no more than the consent allows.
+ */
+static int check_consent(const baton_header *h, const baton_body *b, uint64_t skew,
+                         baton_consent *c)
+{
+	int r;
+	char bad[160];
+
+	if ((r = baton_consent_parse(b->consent, b->consent_len, c)) != 0)
+		return r;
+	const uint8_t *from = h->kind == BATON_KIND_TRANSFER ? h->sender : h->recipient;
+	const uint8_t *to = h->kind == BATON_KIND_TRANSFER ? h->recipient : h->sender;
+	if (sodium_memcmp(c->from_pk, from, BATON_PK_BYTES) != 0)
+		return diag_err(BATON_ECONSENT, "body.consent: names another sending school (%s)",
+		                c->from_code);
+	if (sodium_memcmp(c->to_pk, to, BATON_PK_BYTES) != 0)
+		return diag_err(BATON_ECONSENT, "body.consent: names another receiving school (%s)",
+		                c->to_code);
+	if (baton_check_validity(c->issued, c->expires, h->created, skew) != 0)
+		return diag_err(BATON_ECONSENT, "body.consent: not valid when the packet was made");
+	if (h->kind == BATON_KIND_REQUEST) {
+		uint32_t extra =
+		    b->requested_mask & ~(c->sections | BATON_SEC_BIT(BATON_SEC_IDENTITY));
+		if (extra != 0) {
+			baton_sections_format(extra, bad, sizeof(bad));
+			return diag_err(BATON_ECONSENT, "body.want: %s not in the consent", bad);
+		}
+		return 0;
+	}
+	if (strcmp(c->student, b->student) != 0)
+		return diag_err(BATON_ECONSENT, "body.consent: for student \"%s\", not \"%s\"",
+		                c->student, b->student);
+	uint32_t extra = present_mask(b) & ~(c->sections | BATON_SEC_BIT(BATON_SEC_IDENTITY));
+	if (extra != 0) {
+		baton_sections_format(extra, bad, sizeof(bad));
+		return diag_err(BATON_ECONSENT, "body.sections: %s not in the consent", bad);
+	}
+	for (size_t i = 0; i < b->n_guardians; i++)
+		if (sodium_memcmp(b->guardians[i], c->signer, BATON_PK_BYTES) == 0)
+			return 0;
+	return diag_err(BATON_ECONSENT, "body.consent: signer is not among body.guardians");
+}
+
+/* ---- keys ---- */
+
+static int derive_key(uint8_t k[32], const uint8_t ss[32], const uint8_t eph_pk[32],
+                      const uint8_t rcpt_enc_pk[32], const uint8_t sender_id_pk[32],
+                      const uint8_t rcpt_id_pk[32])
+{
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, (const uint8_t *)KEY_DOMAIN, sizeof(KEY_DOMAIN));
+	crypto_generichash_update(&st, ss, 32);
+	crypto_generichash_update(&st, eph_pk, 32);
+	crypto_generichash_update(&st, rcpt_enc_pk, 32);
+	crypto_generichash_update(&st, sender_id_pk, 32);
+	crypto_generichash_update(&st, rcpt_id_pk, 32);
+	crypto_generichash_final(&st, k, 32);
+	sodium_memzero(&st, sizeof(st));
+	return 0;
+}
+
+static void subkey(uint8_t out[32], uint64_t id, const uint8_t k[32])
+{
+	/* id 0: the body; id i+1: attachment i. */
+	crypto_kdf_derive_from_key(out, 32, id, id == 0 ? "BTNbody_" : "BTNattch", k);
+}
+
+static void sig_message(uint8_t msg[sizeof(SIG_DOMAIN) + DIGEST_BYTES],
+                        const uint8_t digest[DIGEST_BYTES])
+{
+	memcpy(msg, SIG_DOMAIN, sizeof(SIG_DOMAIN));
+	memcpy(msg + sizeof(SIG_DOMAIN), digest, DIGEST_BYTES);
+}
+
+static void packet_hash(uint8_t out[BATON_HASH_BYTES], const uint8_t digest[DIGEST_BYTES],
+                        const uint8_t sig[BATON_SIG_BYTES])
+{
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, BATON_HASH_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)HASH_DOMAIN, sizeof(HASH_DOMAIN));
+	crypto_generichash_update(&st, digest, DIGEST_BYTES);
+	crypto_generichash_update(&st, sig, BATON_SIG_BYTES);
+	crypto_generichash_final(&st, out, BATON_HASH_BYTES);
+}
+
+/* ---- seal ---- */
+
+struct hashed_writer {
+	baton_write_fn w;
+	void *ctx;
+	crypto_generichash_state st;
+	uint64_t len;
+};
+
+static int hw_write(struct hashed_writer *hw, const uint8_t *p, size_t n)
+{
+	crypto_generichash_update(&hw->st, p, n);
+	hw->len += n;
+	return hw->w(hw->ctx, p, n);
+}
+
+static int seal_attachment(struct hashed_writer *hw, const uint8_t k[32], size_t i,
+                           const baton_attachment *a, const baton_att_reader *rd, uint8_t *buf,
+                           uint8_t *ct)
+{
+	crypto_secretstream_xchacha20poly1305_state ss;
+	crypto_generichash_state h;
+	uint8_t ak[32], hdr[SS_HEADER], hash[BATON_HASH_BYTES];
+	uint64_t left = a->size;
+	int r;
+
+	subkey(ak, i + 1, k);
+	crypto_secretstream_xchacha20poly1305_init_push(&ss, hdr, ak);
+	sodium_memzero(ak, sizeof(ak));
+	crypto_generichash_init(&h, NULL, 0, BATON_HASH_BYTES);
+	if ((r = hw_write(hw, hdr, sizeof(hdr))) != 0)
+		goto out;
+	do {
+		size_t n = left < BATON_CHUNK_BYTES ? (size_t)left : BATON_CHUNK_BYTES;
+		unsigned long long clen;
+		if (n > 0 && (r = rd->read(rd->ctx, buf, n)) != 0)
+			goto out;
+		crypto_generichash_update(&h, buf, n);
+		left -= n;
+		uint8_t tag = left == 0 ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
+		                        : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE;
+		crypto_secretstream_xchacha20poly1305_push(&ss, ct, &clen, buf, n, NULL, 0, tag);
+		if ((r = hw_write(hw, ct, (size_t)clen)) != 0)
+			goto out;
+	} while (left > 0);
+	crypto_generichash_final(&h, hash, sizeof(hash));
+	if (sodium_memcmp(hash, a->hash, BATON_HASH_BYTES) != 0)
+		r = diag_err(BATON_EHASH, "attachment \"%s\": bytes read do not match its hash",
+		             a->name);
+out:
+	sodium_memzero(&ss, sizeof(ss));
+	sodium_memzero(buf, BATON_CHUNK_BYTES);
+	return r;
+}
+
+int baton_packet_seal(const baton_seal_params *p, const baton_body *body,
+                      const baton_att_reader *readers, baton_write_fn w, void *wctx,
+                      baton_packet_info *info)
+{
+	struct body_enc be_ = {body, p->kind};
+	struct hashed_writer hw = {.w = w, .ctx = wctx};
+	baton_header h;
+	baton_body check;
+	uint8_t *plain = NULL, *ct = NULL, *buf = NULL, *ctbuf = NULL;
+	uint8_t ad[BATON_PREFIX_BYTES + BATON_HEADER_MAX];
+	uint8_t eph_sk[32], ss[32], k[32], bk[32], digest[DIGEST_BYTES], sig[BATON_SIG_BYTES];
+	uint8_t msg[sizeof(SIG_DOMAIN) + DIGEST_BYTES];
+	size_t plen = 0;
+	int r;
+
+	diag_clear();
+	memset(&check, 0, sizeof(check));
+	if (info)
+		memset(info, 0, sizeof(*info));
+	if ((p->kind != BATON_KIND_TRANSFER && p->kind != BATON_KIND_REQUEST) ||
+	    p->sender_sk == NULL || p->recipient_id_pk == NULL || p->recipient_enc_pk == NULL ||
+	    p->expires <= p->created || (body->n_attachments > 0 && readers == NULL))
+		return diag_err(BATON_EINVAL,
+		                "seal: missing key, bad kind or expiry not after creation");
+	if (p->kind == BATON_KIND_REQUEST && body->n_attachments > 0)
+		return diag_err(BATON_EINVAL, "seal: a request carries no attachments");
+	if ((r = check_ed25519_pk("recipient", "id", p->recipient_id_pk)) != 0 ||
+	    (r = check_x25519_pk("recipient", "enc", p->recipient_enc_pk)) != 0)
+		return r;
+
+	/* Encode, then decode with the receiver's rules: never seal what we would refuse. */
+	if ((r = enc_alloc(enc_body, &be_, &plain, &plen)) != 0)
+		goto out;
+	if (plen > BATON_BODY_MAX) {
+		r = diag_err(BATON_ETOOBIG, "seal: body of %zu bytes is over %u", plen,
+		             BATON_BODY_MAX);
+		goto out;
+	}
+	if ((r = dec_body(plain, plen, p->kind, &check)) != 0)
+		goto out;
+
+	memset(&h, 0, sizeof(h));
+	h.version = BATON_PACKET_VERSION;
+	h.kind = (uint8_t)p->kind;
+	randombytes_buf(h.id, sizeof(h.id));
+	randombytes_buf(h.nonce, sizeof(h.nonce));
+	memcpy(h.sender, p->sender_sk + 32, BATON_PK_BYTES);
+	memcpy(h.recipient, p->recipient_id_pk, BATON_PK_BYTES);
+	h.created = p->created;
+	h.expires = p->expires;
+	h.body_len = plen + AEAD_ABYTES;
+	randombytes_buf(eph_sk, sizeof(eph_sk));
+	crypto_scalarmult_base(h.eph, eph_sk);
+	if (crypto_scalarmult(ss, eph_sk, p->recipient_enc_pk) != 0) {
+		r = diag_err(BATON_EBADKEY, "recipient.enc: low-order X25519 public key");
+		goto out;
+	}
+	derive_key(k, ss, h.eph, p->recipient_enc_pk, h.sender, h.recipient);
+
+	struct enc e;
+	enc_init(&e, ad + BATON_PREFIX_BYTES, BATON_HEADER_MAX);
+	enc_header(&e, &h);
+	if (e.err) {
+		r = e.err;
+		goto out;
+	}
+	memcpy(ad, MAGIC, 4);
+	ad[4] = BATON_PACKET_VERSION;
+	ad[5] = (uint8_t)p->kind;
+	ad[6] = (uint8_t)(e.len >> 8);
+	ad[7] = (uint8_t)e.len;
+	size_t adlen = BATON_PREFIX_BYTES + e.len;
+
+	if ((ct = malloc(plen + AEAD_ABYTES)) == NULL) {
+		r = BATON_ENOMEM;
+		goto out;
+	}
+	subkey(bk, 0, k);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(ct, NULL, plain, plen, ad, adlen, NULL, h.nonce,
+	                                           bk);
+	crypto_generichash_init(&hw.st, NULL, 0, DIGEST_BYTES);
+	if ((r = hw_write(&hw, ad, adlen)) != 0 || (r = hw_write(&hw, ct, plen + AEAD_ABYTES)) != 0)
+		goto out;
+
+	if (body->n_attachments > 0) {
+		if ((buf = malloc(BATON_CHUNK_BYTES)) == NULL ||
+		    (ctbuf = malloc(BATON_CHUNK_BYTES + SS_ABYTES)) == NULL) {
+			r = BATON_ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < body->n_attachments; i++)
+			if ((r = seal_attachment(&hw, k, i, &body->attachments[i], &readers[i], buf,
+			                         ctbuf)) != 0)
+				goto out;
+	}
+
+	crypto_generichash_final(&hw.st, digest, sizeof(digest));
+	sig_message(msg, digest);
+	crypto_sign_detached(sig, NULL, msg, sizeof(msg), p->sender_sk);
+	if ((r = w(wctx, sig, sizeof(sig))) != 0)
+		goto out;
+	if (info) {
+		memcpy(info->id, h.id, sizeof(h.id));
+		packet_hash(info->hash, digest, sig);
+		info->len = hw.len + sizeof(sig);
+	}
+out:
+	sodium_memzero(eph_sk, sizeof(eph_sk));
+	sodium_memzero(ss, sizeof(ss));
+	sodium_memzero(k, sizeof(k));
+	sodium_memzero(bk, sizeof(bk));
+	if (plain) {
+		sodium_memzero(plain, plen);
+		free(plain);
+	}
+	free(check.attachments);
+	free(ct);
+	free(buf);
+	free(ctbuf);
+	return r;
+}
+
+/* ---- open ---- */
+
+int baton_packet_open(const baton_source *src, const baton_open_params *p, baton_opened **out)
+{
+	baton_opened *o = NULL;
+	uint8_t ad[BATON_PREFIX_BYTES + BATON_HEADER_MAX];
+	uint8_t digest[DIGEST_BYTES], sig[BATON_SIG_BYTES], ss[32], bk[32];
+	uint8_t msg[sizeof(SIG_DOMAIN) + DIGEST_BYTES];
+	uint8_t *buf = NULL;
+	size_t adlen = 0;
+	int r;
+
+	diag_clear();
+	*out = NULL;
+	if (p->id_pk == NULL || p->enc_sk == NULL || p->enc_pk == NULL)
+		return BATON_EINVAL;
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		return BATON_ENOMEM;
+	o->src = *src;
+
+	/* 1-2: prefix and header. */
+	if ((r = read_prefix_header(src, ad, &adlen, &o->hdr)) != 0)
+		goto out;
+	/* 3: addressed to this school. */
+	if (sodium_memcmp(o->hdr.recipient, p->id_pk, BATON_PK_BYTES) != 0) {
+		r = diag_err(BATON_EWRONGRCPT, "header.rcpt: addressed to another school");
+		goto out;
+	}
+	/* 4: room for the body and the signature. */
+	if (src->len < adlen + o->hdr.body_len + BATON_SIG_BYTES) {
+		r = diag_err(BATON_ETRUNC, "packet: %llu bytes cannot hold a %llu-byte body",
+		             (unsigned long long)src->len, (unsigned long long)o->hdr.body_len);
+		goto out;
+	}
+	/* 5: the sender's signature over everything before it. */
+	{
+		crypto_generichash_state st;
+		uint64_t end = src->len - BATON_SIG_BYTES, off = 0;
+		if ((buf = malloc(BATON_CHUNK_BYTES + SS_ABYTES)) == NULL) {
+			r = BATON_ENOMEM;
+			goto out;
+		}
+		crypto_generichash_init(&st, NULL, 0, DIGEST_BYTES);
+		while (off < end) {
+			size_t n =
+			    end - off < BATON_CHUNK_BYTES ? (size_t)(end - off) : BATON_CHUNK_BYTES;
+			if ((r = src_read(src, off, buf, n)) != 0)
+				goto out;
+			crypto_generichash_update(&st, buf, n);
+			off += n;
+		}
+		crypto_generichash_final(&st, digest, sizeof(digest));
+		if ((r = src_read(src, end, sig, sizeof(sig))) != 0)
+			goto out;
+		sig_message(msg, digest);
+		if (crypto_sign_verify_detached(sig, msg, sizeof(msg), o->hdr.sender) != 0) {
+			r = diag_err(BATON_EBADSIG, "packet.signature: does not verify");
+			goto out;
+		}
+		memcpy(o->info.id, o->hdr.id, BATON_ID_BYTES);
+		packet_hash(o->info.hash, digest, sig);
+		o->info.len = src->len;
+	}
+	/* 6: validity period. */
+	if ((r = baton_check_validity(o->hdr.created, o->hdr.expires, p->now, p->skew)) != 0) {
+		diag_set("header: %s (created %llu, expires %llu, now %llu)",
+		         r == BATON_EEXPIRED ? "expired" : "created in the future",
+		         (unsigned long long)o->hdr.created, (unsigned long long)o->hdr.expires,
+		         (unsigned long long)p->now);
+		goto out;
+	}
+	/* 7: key agreement and body decryption. */
+	if ((o->key = sodium_malloc(32)) == NULL) {
+		r = BATON_ENOMEM;
+		goto out;
+	}
+	if (crypto_scalarmult(ss, p->enc_sk, o->hdr.eph) != 0) {
+		r = diag_err(BATON_EBADKEY, "header.eph: low-order X25519 public key");
+		goto out;
+	}
+	derive_key(o->key, ss, o->hdr.eph, p->enc_pk, o->hdr.sender, o->hdr.recipient);
+	subkey(bk, 0, o->key);
+	o->plain_len = (size_t)o->hdr.body_len - AEAD_ABYTES;
+	if ((o->plain = malloc((size_t)o->hdr.body_len)) == NULL) {
+		r = BATON_ENOMEM;
+		goto out;
+	}
+	if ((r = src_read(src, adlen, o->plain, (size_t)o->hdr.body_len)) != 0)
+		goto out;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(o->plain, NULL, NULL, o->plain,
+	                                               o->hdr.body_len, ad, adlen, o->hdr.nonce,
+	                                               bk) != 0) {
+		r = diag_err(BATON_EDECRYPT, "packet.body: does not decrypt for this school");
+		goto out;
+	}
+	/* 8: body decoding. */
+	if ((r = dec_body(o->plain, o->plain_len, (baton_kind)o->hdr.kind, &o->body)) != 0)
+		goto out;
+	/* 9: exact length, now that attachment sizes are known. */
+	{
+		uint64_t expect = adlen + o->hdr.body_len;
+		if ((o->att_off = calloc(o->body.n_attachments + 1, sizeof(uint64_t))) == NULL) {
+			r = BATON_ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < o->body.n_attachments; i++) {
+			o->att_off[i] = expect;
+			expect += stream_len(o->body.attachments[i].size);
+		}
+		expect += BATON_SIG_BYTES;
+		if (expect != src->len) {
+			r = diag_err(expect > src->len ? BATON_ETRUNC : BATON_ETRAILING,
+			             "packet: %llu bytes, the body accounts for %llu",
+			             (unsigned long long)src->len, (unsigned long long)expect);
+			goto out;
+		}
+	}
+	/* 10: the consent covers this packet. */
+	if ((r = check_consent(&o->hdr, &o->body, p->skew, &o->consent)) != 0)
+		goto out;
+
+	*out = o;
+	o = NULL;
+out:
+	sodium_memzero(ss, sizeof(ss));
+	sodium_memzero(bk, sizeof(bk));
+	free(buf);
+	baton_opened_free(o);
+	return r;
+}
+
+const baton_header *baton_opened_header(const baton_opened *o)
+{
+	return &o->hdr;
+}
+
+const baton_body *baton_opened_body(const baton_opened *o)
+{
+	return &o->body;
+}
+
+const baton_packet_info *baton_opened_info(const baton_opened *o)
+{
+	return &o->info;
+}
+
+const baton_consent *baton_opened_consent(const baton_opened *o)
+{
+	return &o->consent;
+}
+
+int baton_opened_attachment(baton_opened *o, size_t i, baton_write_fn w, void *wctx)
+{
+	crypto_secretstream_xchacha20poly1305_state ss;
+	crypto_generichash_state h;
+	const baton_attachment *a;
+	uint8_t ak[32], hdr[SS_HEADER], hash[BATON_HASH_BYTES];
+	uint8_t *ct = NULL, *pt = NULL;
+	uint64_t off, left;
+	int r;
+
+	diag_clear();
+	if (o == NULL || i >= o->body.n_attachments)
+		return BATON_EINVAL;
+	a = &o->body.attachments[i];
+	off = o->att_off[i];
+	left = a->size;
+	if ((ct = malloc(BATON_CHUNK_BYTES + SS_ABYTES)) == NULL ||
+	    (pt = malloc(BATON_CHUNK_BYTES)) == NULL) {
+		r = BATON_ENOMEM;
+		goto out;
+	}
+	if ((r = src_read(&o->src, off, hdr, sizeof(hdr))) != 0)
+		goto out;
+	off += sizeof(hdr);
+	subkey(ak, i + 1, o->key);
+	if (crypto_secretstream_xchacha20poly1305_init_pull(&ss, hdr, ak) != 0) {
+		r = diag_err(BATON_EDECRYPT, "attachment %zu: bad stream header", i);
+		goto out;
+	}
+	crypto_generichash_init(&h, NULL, 0, BATON_HASH_BYTES);
+	do {
+		size_t n = left < BATON_CHUNK_BYTES ? (size_t)left : BATON_CHUNK_BYTES;
+		unsigned long long plen;
+		uint8_t tag;
+		if ((r = src_read(&o->src, off, ct, n + SS_ABYTES)) != 0)
+			goto out;
+		off += n + SS_ABYTES;
+		left -= n;
+		if (crypto_secretstream_xchacha20poly1305_pull(&ss, pt, &plen, &tag, ct,
+		                                               n + SS_ABYTES, NULL, 0) != 0 ||
+		    plen != n ||
+		    tag != (left == 0 ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
+		                      : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE)) {
+			r = diag_err(BATON_EDECRYPT,
+			             "attachment \"%s\": chunk at byte %llu does "
+			             "not decrypt",
+			             a->name, (unsigned long long)(a->size - left - n));
+			goto out;
+		}
+		crypto_generichash_update(&h, pt, n);
+		if ((r = w(wctx, pt, n)) != 0)
+			goto out;
+	} while (left > 0);
+	crypto_generichash_final(&h, hash, sizeof(hash));
+	if (sodium_memcmp(hash, a->hash, BATON_HASH_BYTES) != 0)
+		r = diag_err(BATON_EHASH, "attachment \"%s\": content does not match its hash",
+		             a->name);
+out:
+	sodium_memzero(ak, sizeof(ak));
+	sodium_memzero(&ss, sizeof(ss));
+	if (pt) {
+		sodium_memzero(pt, BATON_CHUNK_BYTES);
+		free(pt);
+	}
+	free(ct);
+	return r;
+}
+
+void baton_opened_free(baton_opened *o)
+{
+	if (o == NULL)
+		return;
+	if (o->plain) {
+		sodium_memzero(o->plain, (size_t)o->hdr.body_len);
+		free(o->plain);
+	}
+	free(o->body.attachments);
+	free(o->att_off);
+	if (o->key)
+		sodium_free(o->key);
+	sodium_memzero(o, sizeof(*o));
+	free(o);
+}
