@@ -69,6 +69,8 @@ TEST_LIBS := $(shell pkg-config --libs cmocka jansson 2>/dev/null)
 FUZZ_NAMES := fuzz_msgpack fuzz_consent fuzz_revocation fuzz_receipt fuzz_card fuzz_packet fuzz_keyfile
 FUZZ_BUILD := build/fuzz
 
+.SECONDARY:
+
 .PHONY: all check test asan demo fuzz vectors deps deps-check format install clean bench
 
 all: $(LIB) $(BIN) baton

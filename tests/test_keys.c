@@ -1,0 +1,268 @@
+/*
+ * Keys: key files (0600, O_EXCL, no symlinks, passphrase, tamper), the
+ * fingerprint, and one-line public keys (prefix, checksum, case, typos).
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+static char dir[] = "/tmp/baton-keys-XXXXXX";
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[64];
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void path_of(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", dir, name);
+}
+
+static void test_generate_distinct(void **state)
+{
+	baton_key *a, *b;
+	(void)state;
+	assert_int_equal(baton_key_generate(BATON_KEY_SCHOOL, &a), 0);
+	assert_int_equal(baton_key_generate(BATON_KEY_SCHOOL, &b), 0);
+	assert_memory_not_equal(baton_key_id_pk(a), baton_key_id_pk(b), 32);
+	/* Signing and encryption keys are separate keys, not one key in two forms. */
+	assert_memory_not_equal(baton_key_id_sk(a), baton_key_enc_sk(a), 32);
+	assert_int_equal(baton_key_kind_of(a), BATON_KEY_SCHOOL);
+	baton_key_free(a);
+	baton_key_free(b);
+	assert_int_equal(baton_key_generate(BATON_KEY_GUARDIAN, &a), 0);
+	assert_null(baton_key_enc_pk(a));
+	assert_null(baton_key_enc_sk(a));
+	baton_key_free(a);
+	baton_key_free(NULL);
+}
+
+static void test_save_load_passphrase(void **state)
+{
+	char p[128];
+	struct stat st;
+	baton_key *k = tu_key(BATON_KEY_SCHOOL, 7), *l = NULL;
+	int enc;
+	(void)state;
+
+	path_of(p, sizeof(p), "school.key");
+	assert_int_equal(baton_key_save(k, p, "pass phrase", 11, &baton_kdf_min), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(baton_key_file_encrypted(p, &enc), 0);
+	assert_int_equal(enc, 1);
+	assert_int_equal(baton_key_load(p, "pass phrase", 11, &l), 0);
+	assert_memory_equal(baton_key_id_sk(k), baton_key_id_sk(l), 64);
+	assert_memory_equal(baton_key_enc_sk(k), baton_key_enc_sk(l), 32);
+	assert_memory_equal(baton_key_enc_pk(k), baton_key_enc_pk(l), 32);
+	baton_key_free(l);
+	assert_int_equal(baton_key_load(p, "pass phrasE", 11, &l), BATON_EPASSPHRASE);
+	assert_null(l);
+	assert_int_equal(baton_key_load(p, NULL, 0, &l), BATON_EPASSPHRASE);
+	/* Never overwritten. */
+	assert_int_equal(baton_key_save(k, p, "x", 1, &baton_kdf_min), BATON_EEXIST);
+	/* The file holds no plaintext secret. */
+	uint8_t *buf;
+	size_t len;
+	assert_int_equal(baton_file_read(p, 4096, &buf, &len), 0);
+	assert_null(memmem(buf, len, baton_key_id_sk(k), 32));
+	assert_null(memmem(buf, len, baton_key_enc_sk(k), 32));
+	free(buf);
+	baton_key_free(k);
+}
+
+static void test_unencrypted(void **state)
+{
+	char p[128];
+	baton_key *k = tu_key(BATON_KEY_GUARDIAN, 8), *l = NULL;
+	int enc;
+	(void)state;
+	path_of(p, sizeof(p), "plain.key");
+	assert_int_equal(baton_key_save(k, p, NULL, 0, NULL), 0);
+	assert_int_equal(baton_key_file_encrypted(p, &enc), 0);
+	assert_int_equal(enc, 0);
+	assert_int_equal(baton_key_load(p, NULL, 0, &l), 0);
+	assert_int_equal(baton_key_kind_of(l), BATON_KEY_GUARDIAN);
+	assert_memory_equal(baton_key_id_pk(k), baton_key_id_pk(l), 32);
+	baton_key_free(l);
+	baton_key_free(k);
+}
+
+static void test_unsafe_files(void **state)
+{
+	char p[128], link[128];
+	baton_key *k = tu_key(BATON_KEY_GUARDIAN, 8), *l = NULL;
+	(void)state;
+	path_of(p, sizeof(p), "perm.key");
+	assert_int_equal(baton_key_save(k, p, NULL, 0, NULL), 0);
+	/* Readable by others: refused, with the mode in the message. */
+	assert_int_equal(chmod(p, 0644), 0);
+	assert_int_equal(baton_key_load(p, NULL, 0, &l), BATON_EPERM);
+	assert_non_null(strstr(baton_diag(), "0644"));
+	assert_int_equal(chmod(p, 0600), 0);
+	/* A symlink is not followed, for reading or writing. */
+	path_of(link, sizeof(link), "link.key");
+	assert_int_equal(symlink(p, link), 0);
+	assert_int_equal(baton_key_load(link, NULL, 0, &l), BATON_EPERM);
+	assert_int_equal(baton_key_save(k, link, NULL, 0, NULL), BATON_EEXIST);
+	/* A missing file and a directory. */
+	path_of(p, sizeof(p), "missing.key");
+	assert_int_equal(baton_key_load(p, NULL, 0, &l), BATON_EIO);
+	assert_non_null(strstr(baton_diag(), "missing.key"));
+	assert_int_equal(baton_key_load(dir, NULL, 0, &l), BATON_EKEYFILE);
+	/* Not a key file at all. */
+	path_of(p, sizeof(p), "junk.key");
+	assert_int_equal(baton_file_create(p, (const uint8_t *)"hello", 5, 0600), 0);
+	assert_int_equal(baton_key_load(p, NULL, 0, &l), BATON_EKEYFILE);
+	assert_null(l);
+	baton_key_free(k);
+}
+
+static void test_decode_rejects(void **state)
+{
+	baton_key *k = tu_key(BATON_KEY_SCHOOL, 7), *l = NULL;
+	char p[128];
+	uint8_t *buf;
+	size_t len;
+	(void)state;
+	path_of(p, sizeof(p), "dec.key");
+	assert_int_equal(baton_key_save(k, p, "pw", 2, &baton_kdf_min), 0);
+	assert_int_equal(baton_file_read(p, 4096, &buf, &len), 0);
+	/* An unknown version or protection. */
+	buf[4] = 2;
+	assert_int_equal(baton_key_decode(buf, len, "pw", 2, &l), BATON_EKEYFILE);
+	buf[4] = 1;
+	buf[6] = 7;
+	assert_int_equal(baton_key_decode(buf, len, "pw", 2, &l), BATON_EKEYFILE);
+	buf[6] = 1;
+	/* A cost that would take the machine down is refused before Argon2 runs. */
+	buf[16] = 0x7f;
+	assert_int_equal(baton_key_decode(buf, len, "pw", 2, &l), BATON_EKEYFILE);
+	buf[16] = 0;
+	assert_int_equal(baton_key_decode(buf, len, "pw", 2, &l), 0);
+	baton_key_free(l);
+	/* A school file relabelled as a guardian file has the wrong length. */
+	buf[5] = BATON_KEY_GUARDIAN;
+	assert_int_equal(baton_key_decode(buf, len, "pw", 2, &l), BATON_EKEYFILE);
+	free(buf);
+	baton_key_free(k);
+}
+
+static void test_fingerprint(void **state)
+{
+	char f1[BATON_FINGERPRINT_LEN + 1], f2[BATON_FINGERPRINT_LEN + 1];
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
+	(void)state;
+	baton_fingerprint(baton_key_id_pk(a), f1);
+	assert_int_equal(strlen(f1), BATON_FINGERPRINT_LEN);
+	for (int i = 0; i < BATON_FINGERPRINT_LEN; i++) {
+		if (i % 6 == 5)
+			assert_int_equal(f1[i], '-');
+		else
+			assert_non_null(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", f1[i]));
+	}
+	baton_fingerprint(baton_key_id_pk(a), f2);
+	assert_string_equal(f1, f2);
+	baton_fingerprint(baton_key_id_pk(b), f2);
+	assert_string_not_equal(f1, f2);
+	baton_key_free(a);
+	baton_key_free(b);
+}
+
+static void test_pubkey_lines(void **state)
+{
+	char line[BATON_PUBKEY_TEXT_MAX], mangled[BATON_PUBKEY_TEXT_MAX + 8];
+	uint8_t pk[32];
+	baton_key *g = tu_key(BATON_KEY_GUARDIAN, 3), *s = tu_key(BATON_KEY_SCHOOL, 1);
+	(void)state;
+
+	assert_int_equal(baton_pubkey_format(BATON_PUBKEY_GUARDIAN, baton_key_id_pk(g), line), 0);
+	assert_int_equal(strncmp(line, "baton-gk1-", 10), 0);
+	assert_true(strlen(line) < 70);
+	assert_int_equal(baton_pubkey_parse(BATON_PUBKEY_GUARDIAN, line, pk), 0);
+	assert_memory_equal(pk, baton_key_id_pk(g), 32);
+	/* Pasted with whitespace, or upper-cased by a form. */
+	snprintf(mangled, sizeof(mangled), "  %s\n", line);
+	assert_int_equal(baton_pubkey_parse(BATON_PUBKEY_GUARDIAN, mangled, pk), 0);
+	for (char *c = mangled; *c; c++)
+		if (*c >= 'a' && *c <= 'z')
+			*c = (char)(*c - 'a' + 'A');
+	assert_int_equal(baton_pubkey_parse(BATON_PUBKEY_GUARDIAN, mangled, pk), 0);
+	/* Every one-character typo is caught by the checksum or the alphabet. */
+	size_t caught = 0, n = strlen(line);
+	for (size_t i = 10; i < n; i++) {
+		snprintf(mangled, sizeof(mangled), "%s", line);
+		mangled[i] = mangled[i] == 'a' ? 'b' : 'a';
+		if (baton_pubkey_parse(BATON_PUBKEY_GUARDIAN, mangled, pk) != 0)
+			caught++;
+	}
+	/* A 16-bit checksum misses about 1 in 65536; for this key none slip. */
+	assert_int_equal(caught, n - 10);
+	/* Too short, too long, wrong kind. */
+	snprintf(mangled, sizeof(mangled), "%.*s", (int)(n - 1), line);
+	assert_int_equal(baton_pubkey_parse(BATON_PUBKEY_GUARDIAN, mangled, pk), BATON_EVALUE);
+	snprintf(mangled, sizeof(mangled), "%sa", line);
+	assert_int_equal(baton_pubkey_parse(BATON_PUBKEY_GUARDIAN, mangled, pk), BATON_EVALUE);
+	assert_int_equal(baton_pubkey_parse(BATON_PUBKEY_SCHOOL_ID, line, pk), BATON_EVALUE);
+	assert_non_null(strstr(baton_diag(), "baton-sid1-"));
+	/* School encryption keys are checked for low order. */
+	assert_int_equal(
+	    baton_pubkey_format(BATON_PUBKEY_SCHOOL_ENC, baton_key_enc_pk(s), line), 0);
+	assert_int_equal(baton_pubkey_parse(BATON_PUBKEY_SCHOOL_ENC, line, pk), 0);
+	uint8_t zero[32] = {0};
+	assert_int_equal(baton_pubkey_format(BATON_PUBKEY_SCHOOL_ENC, zero, line), 0);
+	assert_int_equal(baton_pubkey_parse(BATON_PUBKEY_SCHOOL_ENC, line, pk), BATON_EBADKEY);
+	assert_int_equal(baton_pubkey_format(BATON_PUBKEY_GUARDIAN, zero, line), 0);
+	assert_int_equal(baton_pubkey_parse(BATON_PUBKEY_GUARDIAN, line, pk), BATON_EBADKEY);
+	baton_key_free(g);
+	baton_key_free(s);
+}
+
+static void test_file_helpers(void **state)
+{
+	char p[128];
+	uint8_t *buf;
+	size_t len;
+	(void)state;
+	path_of(p, sizeof(p), "data.bin");
+	assert_int_equal(baton_file_create(p, (const uint8_t *)"0123456789", 10, 0644), 0);
+	assert_int_equal(baton_file_read(p, 10, &buf, &len), 0);
+	assert_int_equal(len, 10);
+	free(buf);
+	assert_int_equal(baton_file_read(p, 9, &buf, &len), BATON_ETOOBIG);
+	assert_null(buf);
+	assert_int_equal(baton_file_create(p, (const uint8_t *)"x", 1, 0644), BATON_EEXIST);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_generate_distinct), cmocka_unit_test(test_save_load_passphrase),
+	    cmocka_unit_test(test_unencrypted),       cmocka_unit_test(test_unsafe_files),
+	    cmocka_unit_test(test_decode_rejects),    cmocka_unit_test(test_fingerprint),
+	    cmocka_unit_test(test_pubkey_lines),      cmocka_unit_test(test_file_helpers),
+	};
+	if (baton_init() != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,299 @@
+/*
+ * Mutation tests: for every signed or sealed object, every single-byte flip
+ * (two patterns per byte) and every truncation must be rejected. A mutated
+ * object that still verifies is the worst bug Baton could have.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "testutil.h"
+
+typedef int (*check_fn)(const uint8_t *buf, size_t len, void *ctx);
+
+static const uint8_t flips[] = {0x01, 0xff};
+
+/* Asserts check accepts buf, and rejects each flip and each truncation. */
+static void mutate_all(const uint8_t *buf, size_t len, check_fn check, void *ctx)
+{
+	uint8_t *m = malloc(len);
+	size_t rejected = 0;
+
+	assert_non_null(m);
+	assert_int_equal(check(buf, len, ctx), 0);
+	for (size_t i = 0; i < len; i++) {
+		for (size_t f = 0; f < sizeof(flips); f++) {
+			memcpy(m, buf, len);
+			m[i] ^= flips[f];
+			int r = check(m, len, ctx);
+			if (r == 0)
+				fail_msg("flip 0x%02x at byte %zu of %zu was accepted", flips[f], i,
+					 len);
+			rejected++;
+		}
+	}
+	for (size_t n = 0; n < len; n++) {
+		/* A fresh copy of exactly n bytes, so ASan sees any read past the end. */
+		uint8_t *t = malloc(n ? n : 1);
+		assert_non_null(t);
+		memcpy(t, buf, n);
+		if (check(t, n, ctx) == 0)
+			fail_msg("truncation to %zu of %zu bytes was accepted", n, len);
+		free(t);
+		rejected++;
+	}
+	assert_int_equal(rejected, 3 * len);
+	free(m);
+}
+
+static int check_card(const uint8_t *b, size_t n, void *ctx)
+{
+	baton_card c;
+	(void)ctx;
+	return baton_card_parse(b, n, &c);
+}
+
+static int check_consent(const uint8_t *b, size_t n, void *ctx)
+{
+	baton_consent c;
+	(void)ctx;
+	return baton_consent_parse(b, n, &c);
+}
+
+static int check_revocation(const uint8_t *b, size_t n, void *ctx)
+{
+	baton_revocation r;
+	(void)ctx;
+	return baton_revocation_parse(b, n, &r);
+}
+
+static int check_receipt(const uint8_t *b, size_t n, void *ctx)
+{
+	baton_receipt r;
+	(void)ctx;
+	return baton_receipt_parse(b, n, &r);
+}
+
+static int check_packet(const uint8_t *b, size_t n, void *ctx)
+{
+	return tu_open_all(b, n, ctx);
+}
+
+static int check_keyfile(const uint8_t *b, size_t n, void *ctx)
+{
+	baton_key *k = NULL;
+	const char *pass = ctx;
+	int r = baton_key_decode(b, n, pass, pass ? strlen(pass) : 0, &k);
+	baton_key_free(k);
+	return r;
+}
+
+static void test_card(void **state)
+{
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1);
+	uint8_t *card;
+	size_t len;
+	(void)state;
+	tu_card(a, "Lincoln High School", "LHS-001", &card, &len);
+	mutate_all(card, len, check_card, NULL);
+	free(card);
+	baton_key_free(a);
+}
+
+static void test_consent(void **state)
+{
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
+	baton_key *g = tu_key(BATON_KEY_GUARDIAN, 3);
+	baton_consent c;
+	uint8_t *buf;
+	size_t len;
+	(void)state;
+	tu_consent_fill(&c, g, a, b,
+			BATON_SEC_BIT(BATON_SEC_IDENTITY) | BATON_SEC_BIT(BATON_SEC_TRANSCRIPT));
+	tu_consent_sign(&c, g, &buf, &len);
+	mutate_all(buf, len, check_consent, NULL);
+	free(buf);
+	baton_key_free(a), baton_key_free(b), baton_key_free(g);
+}
+
+static void test_revocation(void **state)
+{
+	baton_key *g = tu_key(BATON_KEY_GUARDIAN, 3);
+	baton_revocation rv = {{0}, {0}, TU_NOW};
+	uint8_t *buf;
+	size_t len;
+	(void)state;
+	memset(rv.consent_id, 0x5a, sizeof(rv.consent_id));
+	memcpy(rv.signer, baton_key_id_pk(g), 32);
+	assert_int_equal(baton_revocation_sign(&rv, baton_key_id_sk(g), &buf, &len), 0);
+	mutate_all(buf, len, check_revocation, NULL);
+	free(buf);
+	baton_key_free(g);
+}
+
+static void test_receipt(void **state)
+{
+	baton_key *b = tu_key(BATON_KEY_SCHOOL, 2);
+	baton_receipt rc;
+	uint8_t *buf;
+	size_t len;
+	(void)state;
+	memset(&rc, 0, sizeof(rc));
+	memset(rc.packet_id, 0x11, sizeof(rc.packet_id));
+	memset(rc.packet_hash, 0x22, sizeof(rc.packet_hash));
+	memcpy(rc.receiver, baton_key_id_pk(b), 32);
+	rc.reason = BATON_REASON_DENIED;
+	rc.time = TU_NOW;
+	snprintf(rc.note, sizeof(rc.note), "No consent on file for this student");
+	assert_int_equal(baton_receipt_sign(&rc, baton_key_id_sk(b), &buf, &len), 0);
+	mutate_all(buf, len, check_receipt, NULL);
+	free(buf);
+	baton_key_free(b);
+}
+
+static void mutate_transfer(size_t n_att, const size_t *sizes)
+{
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
+	baton_key *g = tu_key(BATON_KEY_GUARDIAN, 3);
+	baton_consent c;
+	tu_transfer t;
+	tu_buf pkt = {0};
+	uint8_t *consent;
+	size_t clen;
+
+	tu_consent_fill(&c, g, a, b,
+			BATON_SEC_BIT(BATON_SEC_IDENTITY) | BATON_SEC_BIT(BATON_SEC_TRANSCRIPT));
+	tu_consent_sign(&c, g, &consent, &clen);
+	tu_transfer_init(&t, consent, clen, g, n_att, sizes);
+	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), 0);
+	mutate_all(pkt.p, pkt.len, check_packet, b);
+	tu_buf_free(&pkt);
+	tu_transfer_free(&t);
+	free(consent);
+	baton_key_free(a), baton_key_free(b), baton_key_free(g);
+}
+
+static void test_transfer_packet(void **state)
+{
+	size_t sizes[] = {700, 0};
+	(void)state;
+	mutate_transfer(2, sizes);
+}
+
+static void test_transfer_packet_two_chunks(void **state)
+{
+	/* Large enough for two secretstream chunks; flips every 97th byte's neighbourhood. */
+	size_t sizes[] = {BATON_CHUNK_BYTES + 5};
+	(void)state;
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
+	baton_key *g = tu_key(BATON_KEY_GUARDIAN, 3);
+	baton_consent c;
+	tu_transfer t;
+	tu_buf pkt = {0};
+	uint8_t *consent;
+	size_t clen;
+
+	tu_consent_fill(&c, g, a, b,
+			BATON_SEC_BIT(BATON_SEC_IDENTITY) | BATON_SEC_BIT(BATON_SEC_TRANSCRIPT));
+	tu_consent_sign(&c, g, &consent, &clen);
+	tu_transfer_init(&t, consent, clen, g, 1, sizes);
+	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), 0);
+	assert_int_equal(check_packet(pkt.p, pkt.len, b), 0);
+	/* Every byte of a 65 KB packet three ways would take minutes: sample densely instead. */
+	for (size_t i = 0; i < pkt.len; i += 61) {
+		pkt.p[i] ^= 0x01;
+		if (check_packet(pkt.p, pkt.len, b) == 0)
+			fail_msg("flip at byte %zu accepted", i);
+		pkt.p[i] ^= 0x01;
+	}
+	for (size_t n = pkt.len - 200; n < pkt.len; n++)
+		assert_int_not_equal(check_packet(pkt.p, n, b), 0);
+	tu_buf_free(&pkt);
+	tu_transfer_free(&t);
+	free(consent);
+	baton_key_free(a), baton_key_free(b), baton_key_free(g);
+}
+
+static void test_request_packet(void **state)
+{
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
+	baton_key *g = tu_key(BATON_KEY_GUARDIAN, 3);
+	baton_consent c;
+	baton_body body;
+	tu_buf pkt = {0};
+	uint8_t *consent;
+	size_t clen;
+	(void)state;
+
+	/* The request goes from the receiving school b to the sending school a. */
+	tu_consent_fill(&c, g, a, b,
+			BATON_SEC_BIT(BATON_SEC_IDENTITY) | BATON_SEC_BIT(BATON_SEC_TRANSCRIPT));
+	tu_consent_sign(&c, g, &consent, &clen);
+	memset(&body, 0, sizeof(body));
+	body.consent = consent;
+	body.consent_len = clen;
+	body.requested_mask = BATON_SEC_BIT(BATON_SEC_TRANSCRIPT);
+	snprintf(body.note, sizeof(body.note), "Student starts Monday");
+	baton_seal_params p = {BATON_KIND_REQUEST, TU_NOW, TU_NOW + TU_DAY, baton_key_id_sk(b),
+			       baton_key_id_pk(a), baton_key_enc_pk(a)};
+	assert_int_equal(baton_packet_seal(&p, &body, NULL, tu_buf_write, &pkt, NULL), 0);
+	mutate_all(pkt.p, pkt.len, check_packet, a);
+	tu_buf_free(&pkt);
+	free(consent);
+	baton_key_free(a), baton_key_free(b), baton_key_free(g);
+}
+
+static void mutate_keyfile(const char *pass)
+{
+	char dir[] = "/tmp/baton-test-XXXXXX", path[64];
+	baton_key *k = tu_key(BATON_KEY_SCHOOL, 9);
+	uint8_t *buf;
+	size_t len;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/k", dir);
+	assert_int_equal(baton_key_save(k, path, pass, pass ? strlen(pass) : 0, &baton_kdf_min), 0);
+	assert_int_equal(baton_file_read(path, 4096, &buf, &len), 0);
+	mutate_all(buf, len, check_keyfile, (void *)(uintptr_t)pass);
+	free(buf);
+	unlink(path);
+	rmdir(dir);
+	baton_key_free(k);
+}
+
+static void test_keyfile_plain(void **state)
+{
+	(void)state;
+	mutate_keyfile(NULL);
+}
+
+static void test_keyfile_encrypted(void **state)
+{
+	(void)state;
+	mutate_keyfile("hunter2 is not a passphrase");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_card),
+	    cmocka_unit_test(test_consent),
+	    cmocka_unit_test(test_revocation),
+	    cmocka_unit_test(test_receipt),
+	    cmocka_unit_test(test_transfer_packet),
+	    cmocka_unit_test(test_transfer_packet_two_chunks),
+	    cmocka_unit_test(test_request_packet),
+	    cmocka_unit_test(test_keyfile_plain),
+	    cmocka_unit_test(test_keyfile_encrypted),
+	};
+	if (baton_init() != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

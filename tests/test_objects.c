@@ -1,0 +1,198 @@
+/*
+ * Signed objects: cards, consents, revocations, receipts. Round trips,
+ * fields refused at signing (Baton never signs what it would refuse), the
+ * validity window, and objects of one type offered as another.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#define SEC(s) BATON_SEC_BIT(BATON_SEC_##s)
+
+static void test_card_round_trip(void **state)
+{
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1);
+	baton_card c, got;
+	uint8_t *buf;
+	size_t len;
+	int type;
+	(void)state;
+	tu_card(a, "Lincoln High School", "LHS-001", &buf, &len);
+	assert_int_equal(baton_card_parse(buf, len, &got), 0);
+	assert_string_equal(got.name, "Lincoln High School");
+	assert_string_equal(got.code, "LHS-001");
+	assert_memory_equal(got.id_pk, baton_key_id_pk(a), 32);
+	assert_memory_equal(got.enc_pk, baton_key_enc_pk(a), 32);
+	assert_int_equal(got.n_endpoints, 1);
+	assert_string_equal(got.endpoints[0], "tcp://127.0.0.1:7701");
+	assert_int_equal(baton_object_type(buf, len, &type), 0);
+	assert_int_equal(type, BATON_OBJ_CARD);
+	/* A card is not a consent. */
+	baton_consent cons;
+	assert_int_equal(baton_consent_parse(buf, len, &cons), BATON_EMAGIC);
+	free(buf);
+
+	/* Refused at signing: bad code, no endpoint, low-order encryption key, wrong key. */
+	c = got;
+	snprintf(c.code, sizeof(c.code), "LHS 001");
+	assert_int_equal(baton_card_sign(&c, baton_key_id_sk(a), &buf, &len), BATON_EVALUE);
+	assert_non_null(strstr(baton_diag(), "card.code"));
+	c = got;
+	c.n_endpoints = 0;
+	assert_int_equal(baton_card_sign(&c, baton_key_id_sk(a), &buf, &len), BATON_EVALUE);
+	c = got;
+	snprintf(c.endpoints[0], sizeof(c.endpoints[0]), "not a url");
+	assert_int_equal(baton_card_sign(&c, baton_key_id_sk(a), &buf, &len), BATON_EVALUE);
+	c = got;
+	memset(c.enc_pk, 0, 32);
+	assert_int_equal(baton_card_sign(&c, baton_key_id_sk(a), &buf, &len), BATON_EBADKEY);
+	c = got;
+	c.valid_until = c.valid_from;
+	assert_int_equal(baton_card_sign(&c, baton_key_id_sk(a), &buf, &len), BATON_EVALUE);
+	baton_key *other = tu_key(BATON_KEY_SCHOOL, 2);
+	assert_int_equal(baton_card_sign(&got, baton_key_id_sk(other), &buf, &len), BATON_EINVAL);
+	assert_null(buf);
+	baton_key_free(other);
+	baton_key_free(a);
+}
+
+static void test_consent_round_trip(void **state)
+{
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
+	baton_key *g = tu_key(BATON_KEY_GUARDIAN, 3);
+	baton_consent c, got;
+	uint8_t *buf;
+	size_t len;
+	(void)state;
+	tu_consent_fill(&c, g, a, b, SEC(IDENTITY) | SEC(TRANSCRIPT) | SEC(HEALTH));
+	tu_consent_sign(&c, g, &buf, &len);
+	assert_int_equal(baton_consent_parse(buf, len, &got), 0);
+	assert_memory_equal(&got, &c, sizeof(c));
+	free(buf);
+
+	c.role = BATON_ROLE_STUDENT;
+	tu_consent_sign(&c, g, &buf, &len);
+	assert_int_equal(baton_consent_parse(buf, len, &got), 0);
+	assert_int_equal(got.role, BATON_ROLE_STUDENT);
+	free(buf);
+
+	/* Refused at signing. */
+	baton_consent bad = c;
+	bad.sections = 0;
+	assert_int_equal(baton_consent_sign(&bad, baton_key_id_sk(g), &buf, &len), BATON_EVALUE);
+	bad = c;
+	bad.expires = bad.issued;
+	assert_int_equal(baton_consent_sign(&bad, baton_key_id_sk(g), &buf, &len), BATON_EVALUE);
+	assert_non_null(strstr(baton_diag(), "consent.expires"));
+	bad = c;
+	memcpy(bad.to_pk, bad.from_pk, 32);
+	assert_int_equal(baton_consent_sign(&bad, baton_key_id_sk(g), &buf, &len), BATON_EVALUE);
+	bad = c;
+	bad.purpose[0] = '\0';
+	assert_int_equal(baton_consent_sign(&bad, baton_key_id_sk(g), &buf, &len), BATON_EVALUE);
+	bad = c;
+	bad.role = (baton_role)9;
+	assert_int_equal(baton_consent_sign(&bad, baton_key_id_sk(g), &buf, &len), BATON_EVALUE);
+	bad = c;
+	snprintf(bad.student, sizeof(bad.student), "S-1\n001");
+	assert_int_equal(baton_consent_sign(&bad, baton_key_id_sk(g), &buf, &len), BATON_EVALUE);
+	baton_key_free(a), baton_key_free(b), baton_key_free(g);
+}
+
+static void test_revocation_round_trip(void **state)
+{
+	baton_key *g = tu_key(BATON_KEY_GUARDIAN, 3), *h = tu_key(BATON_KEY_GUARDIAN, 4);
+	baton_revocation r = {{0}, {0}, TU_NOW}, got;
+	uint8_t *buf;
+	size_t len;
+	(void)state;
+	memset(r.consent_id, 0x5a, 16);
+	memcpy(r.signer, baton_key_id_pk(g), 32);
+	assert_int_equal(baton_revocation_sign(&r, baton_key_id_sk(g), &buf, &len), 0);
+	assert_int_equal(baton_revocation_parse(buf, len, &got), 0);
+	assert_memory_equal(&got, &r, sizeof(r));
+	free(buf);
+	/* Only the signer named can sign it. */
+	assert_int_equal(baton_revocation_sign(&r, baton_key_id_sk(h), &buf, &len), BATON_EINVAL);
+	baton_key_free(g), baton_key_free(h);
+}
+
+static void test_receipt_round_trip(void **state)
+{
+	baton_key *b = tu_key(BATON_KEY_SCHOOL, 2);
+	baton_receipt r, got;
+	uint8_t *buf;
+	size_t len1, len2;
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	memset(r.packet_id, 1, 16);
+	memset(r.packet_hash, 2, 32);
+	memcpy(r.receiver, baton_key_id_pk(b), 32);
+	r.reason = BATON_REASON_ACCEPTED;
+	r.time = TU_NOW;
+	assert_int_equal(baton_receipt_sign(&r, baton_key_id_sk(b), &buf, &len1), 0);
+	assert_int_equal(baton_receipt_parse(buf, len1, &got), 0);
+	assert_memory_equal(&got, &r, sizeof(r));
+	free(buf);
+	r.reason = BATON_REASON_STORAGE;
+	snprintf(r.note, sizeof(r.note), "disk full; try again later");
+	assert_int_equal(baton_receipt_sign(&r, baton_key_id_sk(b), &buf, &len2), 0);
+	assert_true(len2 > len1);
+	assert_int_equal(baton_receipt_parse(buf, len2, &got), 0);
+	assert_string_equal(got.note, r.note);
+	assert_true(baton_reason_retryable(got.reason));
+	assert_false(baton_reason_retryable(BATON_REASON_DENIED));
+	free(buf);
+	r.reason = BATON_REASON_MAX + 1;
+	assert_int_equal(baton_receipt_sign(&r, baton_key_id_sk(b), &buf, &len1), BATON_EVALUE);
+	r.reason = -1;
+	assert_int_equal(baton_receipt_sign(&r, baton_key_id_sk(b), &buf, &len1), BATON_EVALUE);
+	for (int i = 0; i <= BATON_REASON_MAX; i++)
+		assert_non_null(baton_reason_name(i));
+	assert_null(baton_reason_name(BATON_REASON_MAX + 1));
+	baton_key_free(b);
+}
+
+static void test_validity(void **state)
+{
+	(void)state;
+	assert_int_equal(baton_check_validity(100, 200, 150, 0), 0);
+	assert_int_equal(baton_check_validity(100, 200, 100, 0), 0);
+	assert_int_equal(baton_check_validity(100, 200, 200, 0), 0);
+	assert_int_equal(baton_check_validity(100, 200, 201, 0), BATON_EEXPIRED);
+	assert_int_equal(baton_check_validity(100, 200, 99, 0), BATON_ENOTYET);
+	assert_int_equal(baton_check_validity(100, 200, 90, 10), 0);
+	assert_int_equal(baton_check_validity(100, 200, 89, 10), BATON_ENOTYET);
+	/* Skew larger than the start does not wrap around. */
+	assert_int_equal(baton_check_validity(5, 200, 0, 10), 0);
+}
+
+static void test_object_type_garbage(void **state)
+{
+	int type;
+	(void)state;
+	assert_int_equal(baton_object_type((const uint8_t *)"\x93\x01\xc4", 3, &type),
+			 BATON_EMAGIC);
+	assert_int_equal(baton_object_type((const uint8_t *)"", 0, &type), BATON_EMAGIC);
+	assert_int_equal(type, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_card_round_trip),     cmocka_unit_test(test_consent_round_trip),
+	    cmocka_unit_test(test_revocation_round_trip), cmocka_unit_test(test_receipt_round_trip),
+	    cmocka_unit_test(test_validity),            cmocka_unit_test(test_object_type_garbage),
+	};
+	if (baton_init() != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
