@@ -49,6 +49,11 @@ static void enc_raw(struct enc *e, const void *p, size_t n)
 	e->len += n;
 }
 
+void enc_byte(struct enc *e, uint8_t b)
+{
+	enc_raw(e, &b, 1);
+}
+
 static void enc_be(struct enc *e, uint8_t type, uint64_t v, unsigned width)
 {
 	uint8_t b[9];

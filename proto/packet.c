@@ -103,7 +103,7 @@ static void enc_header(struct enc *e, const void *obj)
 
 static int dec_header(const uint8_t *p, size_t len, baton_header *h)
 {
-	static const struct dec_limits lim = {BATON_HEADER_MAX, 1, 1 + 2 * HK_N};
+	static const struct dec_limits lim = {BATON_HEADER_MAX, 1, 64};
 	msgpack_zone z;
 	msgpack_object o;
 	const msgpack_object *v[HK_N];

@@ -33,6 +33,8 @@ struct enc {
 	int err;
 };
 void enc_init(struct enc *e, uint8_t *buf, size_t cap);
+/* One raw byte: only for building deliberately malformed test inputs. */
+void enc_byte(struct enc *e, uint8_t b);
 void enc_uint(struct enc *e, uint64_t v);
 void enc_bool(struct enc *e, int v);
 void enc_str(struct enc *e, const char *s);

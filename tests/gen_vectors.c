@@ -1,0 +1,1108 @@
+/*
+ * Regenerates tests/vectors/: one JSON case per file, each naming its
+ * expected result. Deterministic: every key comes from a fixed seed and
+ * libsodium's random source is replaced by a seeded stream, so running it
+ * twice writes identical files.
+ *
+ * Packets are built here by a second implementation of the layout in
+ * proto/PROTOCOL.md (not by baton_packet_seal), so that hostile variants can
+ * be made and so the vectors check the library against the specification.
+ * Before writing a case the generator checks that the library gives the
+ * expected result, and stops if it does not.
+ *
+ * usage: gen_vectors DIR
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "proto_impl.h"
+#include "testutil.h"
+
+#define SEC(s) BATON_SEC_BIT(BATON_SEC_##s)
+#define CHUNK BATON_CHUNK_BYTES
+
+static const char *outdir;
+static int written;
+
+/* ---- deterministic randomness ---- */
+
+static uint64_t rng_counter;
+
+static void det_buf(void *const buf, const size_t size)
+{
+	uint8_t seed[randombytes_SEEDBYTES], ctr[8];
+	for (int i = 0; i < 8; i++)
+		ctr[i] = (uint8_t)(rng_counter >> (8 * i));
+	rng_counter++;
+	crypto_generichash(seed, sizeof(seed), ctr, sizeof(ctr), (const uint8_t *)"baton-vectors",
+			   13);
+	randombytes_buf_deterministic(buf, size, seed);
+}
+
+static uint32_t det_random(void)
+{
+	uint32_t v;
+	det_buf(&v, sizeof(v));
+	return v;
+}
+
+static const char *det_name(void)
+{
+	return "baton-vectors";
+}
+
+static struct randombytes_implementation det_impl = {det_name, det_random, NULL, NULL, det_buf,
+						      NULL};
+
+/* ---- output ---- */
+
+static char *hex(const uint8_t *p, size_t n)
+{
+	char *s = malloc(2 * n + 1);
+	sodium_bin2hex(s, 2 * n + 1, p, n);
+	return s;
+}
+
+static void set_hex(json_t *o, const char *key, const uint8_t *p, size_t n)
+{
+	char *h = hex(p, n);
+	json_object_set_new(o, key, json_string(h));
+	free(h);
+}
+
+/* Writes the case after checking that the library agrees with it. */
+static void emit(json_t *v, const char *name, const char *kind, const char *desc, int got,
+		 int expect, const uint8_t *input, size_t len)
+{
+	char path[512];
+	if (got != expect) {
+		fprintf(stderr, "gen_vectors: %s: library gives %s (%s), the case says %s\n", name,
+			baton_errname(got), baton_diag(), baton_errname(expect));
+		exit(1);
+	}
+	json_object_set_new(v, "name", json_string(name));
+	json_object_set_new(v, "kind", json_string(kind));
+	json_object_set_new(v, "description", json_string(desc));
+	json_object_set_new(v, "expect", json_string(expect ? baton_errname(expect) : "OK"));
+	set_hex(v, "input", input, len);
+	snprintf(path, sizeof(path), "%s/%s.json", outdir, name);
+	if (json_dump_file(v, path, JSON_INDENT(1) | JSON_SORT_KEYS) != 0) {
+		fprintf(stderr, "gen_vectors: cannot write %s\n", path);
+		exit(1);
+	}
+	json_decref(v);
+	written++;
+}
+
+/* ---- keys ---- */
+
+static baton_key *school_a, *school_b, *school_c, *mallory, *guardian, *guardian2;
+static const uint8_t SEED_A = 0xa1, SEED_B = 0xb2, SEED_C = 0xc3, SEED_M = 0x3d, SEED_G = 0x61;
+
+static void seed_hex(json_t *v, const char *key, uint8_t s)
+{
+	uint8_t seed[32];
+	memset(seed, s, sizeof(seed));
+	set_hex(v, key, seed, 32);
+}
+
+/* Small-order Ed25519 point (order 4) and low-order X25519 points. */
+static const uint8_t ed_small_order[32] = {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f,
+					   0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f,
+					   0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6,
+					   0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a};
+static const uint8_t x_low_order[32] = {0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae,
+					0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a,
+					0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd,
+					0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00};
+
+/* ---- signed objects, built by hand ---- */
+
+struct obj {
+	uint8_t *p;
+	size_t len;
+};
+
+/* Envelope [type, body, sig] over raw body bytes, signed by sk (or a given signature). */
+static struct obj envelope(int type, const uint8_t *body, size_t blen, const uint8_t *sk)
+{
+	static const char domain[] = "BATON-SIG-v1";
+	uint8_t sig[64];
+	size_t mlen = sizeof(domain) + 1 + blen;
+	uint8_t *msg = malloc(mlen);
+	memcpy(msg, domain, sizeof(domain));
+	msg[sizeof(domain)] = (uint8_t)type;
+	memcpy(msg + sizeof(domain) + 1, body, blen);
+	crypto_sign_detached(sig, NULL, msg, mlen, sk);
+	free(msg);
+	struct obj o;
+	o.p = malloc(blen + 100);
+	struct enc e;
+	enc_init(&e, o.p, blen + 100);
+	enc_array(&e, 3);
+	enc_uint(&e, (uint64_t)type);
+	enc_bin(&e, body, blen);
+	enc_bin(&e, sig, 64);
+	o.len = e.len;
+	return o;
+}
+
+/* Consent body fields, written in order; variants change one thing. */
+enum cvariant {
+	CV_OK,
+	CV_DUPKEY,
+	CV_UNKNOWN,
+	CV_MISSING,
+	CV_WRONGTYPE,
+	CV_UNSORTED_SECTIONS,
+	CV_UNKNOWN_SECTION,
+	CV_BAD_UTF8,
+	CV_NIL,
+	CV_SMALL_ORDER_SIGNER,
+	CV_UNSORTED_KEYS,
+	CV_NONCANON_INT,
+};
+
+static size_t consent_body(uint8_t *buf, size_t cap, const baton_consent *c, enum cvariant cv)
+{
+	struct enc e;
+	uint32_t n = 12 + (cv == CV_DUPKEY || cv == CV_UNKNOWN) - (cv == CV_MISSING);
+	enc_init(&e, buf, cap);
+	enc_map(&e, n);
+	if (cv == CV_UNSORTED_KEYS) {
+		enc_str(&e, "from"), enc_bin(&e, c->from_pk, 32);
+		enc_str(&e, "expires"), enc_uint(&e, c->expires);
+	} else {
+		enc_str(&e, "expires");
+		if (cv == CV_NONCANON_INT) {
+			/* The right value in a wider form than needed. */
+			uint8_t wide[9] = {0xcf};
+			for (int i = 0; i < 8; i++)
+				wide[1 + i] = (uint8_t)(c->expires >> (56 - 8 * i));
+			for (int i = 0; i < 9; i++)
+				enc_byte(&e, wide[i]);
+		} else if (cv == CV_NIL) {
+			enc_byte(&e, 0xc0);
+		} else {
+			enc_uint(&e, c->expires);
+		}
+		enc_str(&e, "from"), enc_bin(&e, c->from_pk, 32);
+	}
+	enc_str(&e, "from_code"), enc_str(&e, c->from_code);
+	enc_str(&e, "id"), enc_bin(&e, c->id, 16);
+	if (cv == CV_DUPKEY)
+		enc_str(&e, "id"), enc_bin(&e, c->id, 16);
+	enc_str(&e, "issued");
+	if (cv == CV_WRONGTYPE)
+		enc_str(&e, "yesterday");
+	else
+		enc_uint(&e, c->issued);
+	if (cv == CV_UNKNOWN)
+		enc_str(&e, "lunch_menu"), enc_str(&e, "tacos");
+	enc_str(&e, "purpose");
+	if (cv == CV_BAD_UTF8)
+		enc_byte(&e, 0xa2), enc_byte(&e, 0xc0), enc_byte(&e, 0xaf);
+	else
+		enc_str(&e, c->purpose);
+	enc_str(&e, "role"), enc_str(&e, "guardian");
+	enc_str(&e, "sections");
+	if (cv == CV_UNSORTED_SECTIONS) {
+		enc_array(&e, 2), enc_str(&e, "transcript"), enc_str(&e, "identity");
+	} else if (cv == CV_UNKNOWN_SECTION) {
+		enc_array(&e, 2), enc_str(&e, "identity"), enc_str(&e, "lunch");
+	} else {
+		enc_sections(&e, c->sections);
+	}
+	if (cv != CV_MISSING)
+		enc_str(&e, "signer"),
+		    enc_bin(&e, cv == CV_SMALL_ORDER_SIGNER ? ed_small_order : c->signer, 32);
+	enc_str(&e, "student"), enc_str(&e, c->student);
+	enc_str(&e, "to"), enc_bin(&e, c->to_pk, 32);
+	enc_str(&e, "to_code"), enc_str(&e, c->to_code);
+	if (e.err) {
+		fprintf(stderr, "gen_vectors: consent body: %s\n", baton_errname(e.err));
+		exit(1);
+	}
+	return e.len;
+}
+
+static void base_consent(baton_consent *c)
+{
+	tu_consent_fill(c, guardian, school_a, school_b, SEC(IDENTITY) | SEC(TRANSCRIPT));
+}
+
+static int run_consent(const uint8_t *p, size_t n, uint64_t now)
+{
+	baton_consent c;
+	int r = baton_consent_parse(p, n, &c);
+	return r ? r : baton_check_validity(c.issued, c.expires, now, TU_SKEW);
+}
+
+static void consent_case(const char *name, const char *desc, enum cvariant cv, int expect,
+			 uint64_t now, void (*mutate)(struct obj *))
+{
+	baton_consent c;
+	uint8_t body[2048];
+	base_consent(&c);
+	size_t blen = consent_body(body, sizeof(body), &c, cv);
+	struct obj o = envelope(BATON_OBJ_CONSENT, body, blen, baton_key_id_sk(guardian));
+	if (mutate)
+		mutate(&o);
+	json_t *v = json_object();
+	json_object_set_new(v, "now", json_integer((json_int_t)now));
+	json_object_set_new(v, "skew", json_integer((json_int_t)TU_SKEW));
+	emit(v, name, "consent", desc, run_consent(o.p, o.len, now), expect, o.p, o.len);
+	free(o.p);
+}
+
+static void flip_sig(struct obj *o)
+{
+	o->p[o->len - 1] ^= 0x01;
+}
+
+static void flip_body(struct obj *o)
+{
+	/* The student id "S-1001" becomes "s-1001". */
+	uint8_t *at = memmem(o->p, o->len, "S-1001", 6);
+	if (at == NULL)
+		exit(2);
+	at[0] ^= 0x20;
+}
+
+static void append_byte(struct obj *o)
+{
+	o->p[o->len++] = 0x00;
+}
+
+static void truncate_half(struct obj *o)
+{
+	o->len /= 2;
+}
+
+static void truncate_after_header(struct obj *o)
+{
+	o->len = 1; /* array header only: the type is missing */
+}
+
+static void noncanonical_sig(struct obj *o)
+{
+	/* S + L: the same signature in a second form that verifiers must refuse. */
+	static const uint8_t L[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
+				      0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+				      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+				      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10};
+	uint8_t *s = o->p + o->len - 32;
+	unsigned carry = 0;
+	for (int i = 0; i < 32; i++) {
+		carry += (unsigned)s[i] + L[i];
+		s[i] = (uint8_t)carry;
+		carry >>= 8;
+	}
+}
+
+static void wrap_deep(struct obj *o)
+{
+	/* The consent nested inside ten one-element arrays. */
+	uint8_t *p = malloc(o->len + 10);
+	memset(p, 0x91, 10);
+	memcpy(p + 10, o->p, o->len);
+	free(o->p);
+	o->p = p;
+	o->len += 10;
+}
+
+static void huge_length(struct obj *o)
+{
+	/* bin32 declaring 2^31 bytes where the body should be. */
+	static const uint8_t h[] = {0x93, 0x02, 0xc6, 0x80, 0x00, 0x00, 0x00, 0x00};
+	memcpy(o->p, h, sizeof(h));
+	o->len = sizeof(h) + 4;
+}
+
+static void reserved_byte(struct obj *o)
+{
+	o->p[1] = 0xc1;
+}
+
+static void gen_consents(void)
+{
+	consent_case("consent-valid", "a guardian's consent, signature valid, inside its window",
+		     CV_OK, 0, TU_NOW, NULL);
+	consent_case("consent-bad-signature", "last byte of the signature flipped", CV_OK,
+		     BATON_EBADSIG, TU_NOW, flip_sig);
+	consent_case("consent-body-changed", "the student id changed after signing", CV_OK,
+		     BATON_EBADSIG, TU_NOW, flip_body);
+	consent_case("consent-expired", "now is after consent.expires", CV_OK, BATON_EEXPIRED,
+		     TU_NOW + 31 * TU_DAY, NULL);
+	consent_case("consent-not-yet-valid", "now is before consent.issued minus the skew", CV_OK,
+		     BATON_ENOTYET, TU_NOW - 2 * TU_DAY, NULL);
+	consent_case("consent-truncated", "cut to half its length", CV_OK, BATON_ELENGTH, TU_NOW,
+		     truncate_half);
+	consent_case("consent-truncated-after-header", "only the envelope's array header", CV_OK,
+		     BATON_ELENGTH, TU_NOW, truncate_after_header);
+	consent_case("consent-trailing-bytes", "a valid consent followed by one byte", CV_OK,
+		     BATON_ETRAILING, TU_NOW, append_byte);
+	consent_case("consent-duplicate-key", "body repeats the key \"id\" (signed)", CV_DUPKEY,
+		     BATON_EDUPKEY, TU_NOW, NULL);
+	consent_case("consent-unknown-field", "body has a field this version does not define",
+		     CV_UNKNOWN, BATON_EUNKNOWN, TU_NOW, NULL);
+	consent_case("consent-missing-field", "body has no signer", CV_MISSING, BATON_EMISSING,
+		     TU_NOW, NULL);
+	consent_case("consent-wrong-type", "issued is a string", CV_WRONGTYPE, BATON_ETYPE, TU_NOW,
+		     NULL);
+	consent_case("consent-unsorted-keys", "\"from\" before \"expires\"", CV_UNSORTED_KEYS,
+		     BATON_ENONCANON, TU_NOW, NULL);
+	consent_case("consent-noncanonical-integer", "expires as a uint64 that fits in 32 bits",
+		     CV_NONCANON_INT, BATON_ENONCANON, TU_NOW, NULL);
+	consent_case("consent-unsorted-sections", "sections not in ascending order",
+		     CV_UNSORTED_SECTIONS, BATON_ENONCANON, TU_NOW, NULL);
+	consent_case("consent-unknown-section", "a section name that does not exist",
+		     CV_UNKNOWN_SECTION, BATON_EVALUE, TU_NOW, NULL);
+	consent_case("consent-bad-utf8", "purpose is an overlong UTF-8 encoding", CV_BAD_UTF8,
+		     BATON_EUTF8, TU_NOW, NULL);
+	consent_case("consent-nil", "expires is nil", CV_NIL, BATON_ETYPE, TU_NOW, NULL);
+	consent_case("consent-small-order-signer", "signer is a small-order Ed25519 point",
+		     CV_SMALL_ORDER_SIGNER, BATON_EBADKEY, TU_NOW, NULL);
+	consent_case("consent-noncanonical-signature", "signature S replaced by S + L", CV_OK,
+		     BATON_EBADSIG, TU_NOW, noncanonical_sig);
+	consent_case("consent-depth", "nested ten arrays deep, past the cap of 8", CV_OK,
+		     BATON_EDEPTH, TU_NOW, wrap_deep);
+	consent_case("consent-length-past-input", "bin32 declares 2^31 bytes", CV_OK,
+		     BATON_ELENGTH, TU_NOW, huge_length);
+	consent_case("consent-reserved-byte", "type byte 0xc1 where the type should be", CV_OK,
+		     BATON_ETYPE, TU_NOW, reserved_byte);
+
+	/* 100,000 levels of nesting. */
+	size_t n = 100000;
+	uint8_t *deep = malloc(n + 1);
+	memset(deep, 0x91, n);
+	deep[n] = 0x01;
+	baton_consent c;
+	json_t *v = json_object();
+	json_object_set_new(v, "now", json_integer((json_int_t)TU_NOW));
+	emit(v, "consent-depth-100000", "consent", "100,000 nested arrays: refused at the cap",
+	     baton_consent_parse(deep, n + 1, &c), BATON_ETOOBIG, deep, n + 1);
+	free(deep);
+
+	/* A receipt offered as a consent. */
+	baton_receipt rc;
+	memset(&rc, 0, sizeof(rc));
+	memcpy(rc.receiver, baton_key_id_pk(school_b), 32);
+	rc.time = TU_NOW;
+	uint8_t *rb;
+	size_t rl;
+	baton_receipt_sign(&rc, baton_key_id_sk(school_b), &rb, &rl);
+	v = json_object();
+	json_object_set_new(v, "now", json_integer((json_int_t)TU_NOW));
+	emit(v, "consent-is-a-receipt", "consent", "a valid receipt where a consent is expected",
+	     baton_consent_parse(rb, rl, &c), BATON_EMAGIC, rb, rl);
+	free(rb);
+}
+
+/* ---- cards, revocations, receipts ---- */
+
+static int run_card(const uint8_t *p, size_t n, uint64_t now)
+{
+	baton_card c;
+	int r = baton_card_parse(p, n, &c);
+	return r ? r : baton_check_validity(c.valid_from, c.valid_until, now, TU_SKEW);
+}
+
+static struct obj card_obj(const uint8_t *enc_pk)
+{
+	uint8_t body[1024];
+	struct enc e;
+	enc_init(&e, body, sizeof(body));
+	enc_map(&e, 7);
+	enc_str(&e, "code"), enc_str(&e, "RAS-204");
+	enc_str(&e, "enc"), enc_bin(&e, enc_pk, 32);
+	enc_str(&e, "endpoints"), enc_array(&e, 1), enc_str(&e, "tcp://127.0.0.1:7702");
+	enc_str(&e, "id"), enc_bin(&e, baton_key_id_pk(school_b), 32);
+	enc_str(&e, "name"), enc_str(&e, "Riverside Academy");
+	enc_str(&e, "valid_from"), enc_uint(&e, TU_NOW - TU_DAY);
+	enc_str(&e, "valid_until"), enc_uint(&e, TU_NOW + 365 * TU_DAY);
+	return envelope(BATON_OBJ_CARD, body, e.len, baton_key_id_sk(school_b));
+}
+
+static void card_case(const char *name, const char *desc, const uint8_t *enc_pk, int expect,
+		      uint64_t now, void (*mutate)(struct obj *))
+{
+	struct obj o = card_obj(enc_pk);
+	if (mutate)
+		mutate(&o);
+	json_t *v = json_object();
+	json_object_set_new(v, "now", json_integer((json_int_t)now));
+	json_object_set_new(v, "skew", json_integer((json_int_t)TU_SKEW));
+	emit(v, name, "card", desc, run_card(o.p, o.len, now), expect, o.p, o.len);
+	free(o.p);
+}
+
+static void gen_cards(void)
+{
+	const uint8_t *enc = baton_key_enc_pk(school_b);
+	uint8_t zero[32] = {0};
+	card_case("card-valid", "Riverside Academy's card, signed by its identity key", enc, 0,
+		  TU_NOW, NULL);
+	card_case("card-bad-signature", "signature flipped", enc, BATON_EBADSIG, TU_NOW, flip_sig);
+	card_case("card-low-order-enc", "encryption key is a low-order X25519 point", x_low_order,
+		  BATON_EBADKEY, TU_NOW, NULL);
+	card_case("card-zero-enc", "encryption key is all zeros", zero, BATON_EBADKEY, TU_NOW,
+		  NULL);
+	card_case("card-expired", "now is after valid_until", enc, BATON_EEXPIRED,
+		  TU_NOW + 400 * TU_DAY, NULL);
+	card_case("card-not-yet-valid", "now is before valid_from", enc, BATON_ENOTYET,
+		  TU_NOW - 2 * TU_DAY, NULL);
+	card_case("card-trailing-bytes", "valid card and one more byte", enc, BATON_ETRAILING,
+		  TU_NOW, append_byte);
+}
+
+static void gen_revocations_receipts(void)
+{
+	baton_revocation rv;
+	memset(&rv, 0, sizeof(rv));
+	memset(rv.consent_id, 0x5a, 16);
+	memcpy(rv.signer, baton_key_id_pk(guardian), 32);
+	rv.time = TU_NOW;
+	uint8_t *p;
+	size_t n;
+	baton_revocation_sign(&rv, baton_key_id_sk(guardian), &p, &n);
+	baton_revocation got;
+	emit(json_object(), "revocation-valid", "revocation", "a guardian withdraws consent 5a5a...",
+	     baton_revocation_parse(p, n, &got), 0, p, n);
+	p[n - 5] ^= 0x40;
+	emit(json_object(), "revocation-bad-signature", "revocation", "signature changed",
+	     baton_revocation_parse(p, n, &got), BATON_EBADSIG, p, n);
+	emit(json_object(), "revocation-truncated", "revocation", "the last byte is missing",
+	     baton_revocation_parse(p, n - 1, &got), BATON_ELENGTH, p, n - 1);
+	free(p);
+
+	baton_receipt rc, rg;
+	memset(&rc, 0, sizeof(rc));
+	memset(rc.packet_id, 0x11, 16);
+	memset(rc.packet_hash, 0x22, 32);
+	memcpy(rc.receiver, baton_key_id_pk(school_b), 32);
+	rc.time = TU_NOW;
+	baton_receipt_sign(&rc, baton_key_id_sk(school_b), &p, &n);
+	emit(json_object(), "receipt-accepted", "receipt", "an acceptance receipt",
+	     baton_receipt_parse(p, n, &rg), 0, p, n);
+	p[n - 1] ^= 1;
+	emit(json_object(), "receipt-bad-signature", "receipt", "signature flipped",
+	     baton_receipt_parse(p, n, &rg), BATON_EBADSIG, p, n);
+	free(p);
+	rc.reason = BATON_REASON_DENIED;
+	snprintf(rc.note, sizeof(rc.note), "No consent on file");
+	baton_receipt_sign(&rc, baton_key_id_sk(school_b), &p, &n);
+	emit(json_object(), "receipt-denied", "receipt", "a refusal with a note",
+	     baton_receipt_parse(p, n, &rg), 0, p, n);
+	free(p);
+
+	/* Hand-built receipt bodies: unknown reason; empty note present. */
+	for (int k = 0; k < 2; k++) {
+		uint8_t body[512];
+		struct enc e;
+		enc_init(&e, body, sizeof(body));
+		enc_map(&e, k ? 6 : 5);
+		enc_str(&e, "hash"), enc_bin(&e, rc.packet_hash, 32);
+		if (k)
+			enc_str(&e, "note"), enc_str(&e, "");
+		enc_str(&e, "packet"), enc_bin(&e, rc.packet_id, 16);
+		enc_str(&e, "reason"), enc_uint(&e, k ? 0 : 99);
+		enc_str(&e, "receiver"), enc_bin(&e, rc.receiver, 32);
+		enc_str(&e, "time"), enc_uint(&e, TU_NOW);
+		struct obj o = envelope(BATON_OBJ_RECEIPT, body, e.len, baton_key_id_sk(school_b));
+		emit(json_object(), k ? "receipt-empty-note" : "receipt-unknown-reason", "receipt",
+		     k ? "note present but empty (must be omitted)" : "reason code 99",
+		     baton_receipt_parse(o.p, o.len, &rg), BATON_EVALUE, o.p, o.len);
+		free(o.p);
+	}
+}
+
+/* ---- packets: a second implementation of the layout ---- */
+
+struct raw {
+	int version, kind;
+	uint64_t created, expires;
+	const baton_key *signer;   /* signs the packet */
+	const uint8_t *sndr;       /* header sender (default: signer's key) */
+	const baton_key *to;       /* recipient whose keys the header names */
+	const uint8_t *eph_force;  /* header eph overriding the real one */
+	const uint8_t *body;       /* body plaintext */
+	size_t body_len;
+	const uint8_t *att[2];     /* attachment plaintexts */
+	size_t att_len[2];
+	size_t n_att;
+	int header_variant;        /* 0 canonical; see raw_header */
+	int garble_body;           /* encrypt garbage under a wrong key */
+	size_t extra_before_sig;   /* bytes appended before signing */
+	long cut_before_sig;       /* bytes removed before signing */
+};
+
+static size_t raw_header(uint8_t *out, const struct raw *r, uint64_t blen, const uint8_t *eph,
+			 const uint8_t *id, const uint8_t *nonce, const uint8_t *sndr)
+{
+	struct enc e;
+	int hv = r->header_variant;
+	enc_init(&e, out, 1024);
+	enc_map(&e, 8 + (hv == 1 || hv == 2) - (hv == 3));
+	enc_str(&e, "blen");
+	if (hv == 4)
+		enc_byte(&e, 0xcd), enc_byte(&e, (uint8_t)(blen >> 8)),
+		    enc_byte(&e, (uint8_t)blen); /* non-canonical: blen < 256 */
+	else
+		enc_uint(&e, blen);
+	if (hv == 1)
+		enc_str(&e, "blen"), enc_uint(&e, blen);
+	enc_str(&e, "created"), enc_uint(&e, r->created);
+	enc_str(&e, "eph");
+	if (hv == 6)
+		enc_byte(&e, 0xc6), enc_byte(&e, 0x80), enc_byte(&e, 0),
+		    enc_byte(&e, 0), enc_byte(&e, 0);
+	else if (hv == 5)
+		enc_array(&e, 1), enc_bin(&e, eph, 32);
+	else
+		enc_bin(&e, eph, 32);
+	if (hv == 6) {
+		/* The header stops at a length of 2^31: nothing else follows. */
+		return e.len;
+	}
+	enc_str(&e, "expires"), enc_uint(&e, r->expires);
+	if (hv == 2)
+		enc_str(&e, "flags"), enc_uint(&e, 0);
+	enc_str(&e, "id"), enc_bin(&e, id, 16);
+	enc_str(&e, "nonce"), enc_bin(&e, nonce, 24);
+	enc_str(&e, "rcpt"), enc_bin(&e, baton_key_id_pk(r->to), 32);
+	if (hv != 3)
+		enc_str(&e, "sndr"), enc_bin(&e, sndr, 32);
+	return e.len;
+}
+
+static struct obj raw_packet(const struct raw *r)
+{
+	static const char kd[] = "BATON-PACKET-KEY-v1", sd[] = "BATON-PACKET-SIG-v1";
+	uint8_t eph_sk[32], eph[32], ss[32], k[32], bk[32], id[16], nonce[24], hdr[1024];
+	const uint8_t *sndr = r->sndr ? r->sndr : baton_key_id_pk(r->signer);
+	const uint8_t *rcpt_enc = baton_key_enc_pk(r->to);
+	crypto_generichash_state st;
+	tu_buf out = {0};
+
+	randombytes_buf(eph_sk, 32);
+	crypto_scalarmult_base(eph, eph_sk);
+	if (r->eph_force)
+		memcpy(eph, r->eph_force, 32);
+	if (crypto_scalarmult(ss, eph_sk, rcpt_enc) != 0)
+		exit(2);
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, (const uint8_t *)kd, sizeof(kd));
+	crypto_generichash_update(&st, ss, 32);
+	crypto_generichash_update(&st, eph, 32);
+	crypto_generichash_update(&st, rcpt_enc, 32);
+	crypto_generichash_update(&st, sndr, 32);
+	crypto_generichash_update(&st, baton_key_id_pk(r->to), 32);
+	crypto_generichash_final(&st, k, 32);
+	if (r->garble_body)
+		k[0] ^= 1;
+	crypto_kdf_derive_from_key(bk, 32, 0, "BTNbody_", k);
+	randombytes_buf(id, 16);
+	randombytes_buf(nonce, 24);
+
+	uint64_t blen = r->body_len + 16;
+	size_t hlen = raw_header(hdr, r, blen, eph, id, nonce, sndr);
+	uint8_t prefix[8] = {'B', 'T', 'N', 'P', (uint8_t)r->version, (uint8_t)r->kind,
+			     (uint8_t)(hlen >> 8), (uint8_t)hlen};
+	if (r->header_variant == 7)
+		prefix[6] = 0x02, prefix[7] = 0x58; /* declares 600 bytes */
+	tu_buf_write(&out, prefix, 8);
+	tu_buf_write(&out, hdr, hlen);
+	uint8_t *ct = malloc(blen);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(ct, NULL, r->body, r->body_len, out.p, out.len,
+						   NULL, nonce, bk);
+	tu_buf_write(&out, ct, blen);
+	free(ct);
+	for (size_t i = 0; i < r->n_att; i++) {
+		crypto_secretstream_xchacha20poly1305_state ss_st;
+		uint8_t ak[32], sh[24], c[CHUNK + 17];
+		size_t left = r->att_len[i], off = 0;
+		crypto_kdf_derive_from_key(ak, 32, i + 1, "BTNattch", k);
+		crypto_secretstream_xchacha20poly1305_init_push(&ss_st, sh, ak);
+		tu_buf_write(&out, sh, 24);
+		do {
+			size_t m = left < CHUNK ? left : CHUNK;
+			unsigned long long cl;
+			left -= m;
+			crypto_secretstream_xchacha20poly1305_push(
+			    &ss_st, c, &cl, r->att[i] + off, m, NULL, 0,
+			    left ? 0 : crypto_secretstream_xchacha20poly1305_TAG_FINAL);
+			tu_buf_write(&out, c, (size_t)cl);
+			off += m;
+		} while (left > 0);
+	}
+	for (size_t i = 0; i < r->extra_before_sig; i++)
+		tu_buf_write(&out, (const uint8_t *)"\0", 1);
+	if (r->cut_before_sig)
+		out.len -= (size_t)r->cut_before_sig;
+
+	uint8_t digest[64], msg[sizeof(sd) + 64], sig[64];
+	crypto_generichash(digest, 64, out.p, out.len, NULL, 0);
+	memcpy(msg, sd, sizeof(sd));
+	memcpy(msg + sizeof(sd), digest, 64);
+	crypto_sign_detached(sig, NULL, msg, sizeof(msg), baton_key_id_sk(r->signer));
+	tu_buf_write(&out, sig, 64);
+	return (struct obj){out.p, out.len};
+}
+
+/* Transfer body variants. */
+enum bvariant {
+	BV_OK,
+	BV_UNKNOWN,
+	BV_NO_IDENTITY,
+	BV_DUPKEY,
+	BV_DEEP,
+	BV_BAD_NAME,
+	BV_NOT_UTF8,
+	BV_HEALTH,
+	BV_OTHER_STUDENT,
+	BV_NOT_GUARDIAN,
+};
+
+static const char att_pdf[] = "%PDF-1.4\n% Baton test vector attachment\n%%EOF\n";
+
+static size_t transfer_body(uint8_t *buf, size_t cap, const uint8_t *consent, size_t clen,
+			    enum bvariant bv, int with_att)
+{
+	struct enc e;
+	uint8_t hash[32];
+	crypto_generichash(hash, 32, (const uint8_t *)att_pdf, sizeof(att_pdf) - 1, NULL, 0);
+	enc_init(&e, buf, cap);
+	enc_map(&e, (uint32_t)(4 + with_att + (bv == BV_UNKNOWN) + (bv == BV_DUPKEY)));
+	if (with_att) {
+		enc_str(&e, "atts"), enc_array(&e, 1), enc_map(&e, 5);
+		enc_str(&e, "hash"), enc_bin(&e, hash, 32);
+		enc_str(&e, "media"), enc_str(&e, "application/pdf");
+		enc_str(&e, "name"), enc_str(&e, bv == BV_BAD_NAME ? "../../.profile" : "t.pdf");
+		enc_str(&e, "section"), enc_str(&e, "transcript");
+		enc_str(&e, "size"), enc_uint(&e, sizeof(att_pdf) - 1);
+	}
+	enc_str(&e, "consent"), enc_bin(&e, consent, clen);
+	if (bv == BV_DUPKEY)
+		enc_str(&e, "consent"), enc_bin(&e, consent, clen);
+	enc_str(&e, "guardians"), enc_array(&e, 1);
+	enc_bin(&e, baton_key_id_pk(bv == BV_NOT_GUARDIAN ? guardian2 : guardian), 32);
+	if (bv == BV_UNKNOWN)
+		enc_str(&e, "priority"), enc_str(&e, "urgent");
+	enc_str(&e, "sections");
+	if (bv == BV_DEEP) {
+		enc_map(&e, 1), enc_str(&e, "identity");
+		for (int i = 0; i < 5; i++)
+			enc_array(&e, 1);
+		enc_uint(&e, 1);
+	} else {
+		enc_map(&e, bv == BV_NO_IDENTITY ? 1 : bv == BV_HEALTH ? 3 : 2);
+		if (bv == BV_HEALTH)
+			enc_str(&e, "health"), enc_bin(&e, tu_health, strlen(tu_health));
+		if (bv != BV_NO_IDENTITY)
+			enc_str(&e, "identity"), enc_bin(&e, tu_identity, strlen(tu_identity));
+		enc_str(&e, "transcript");
+		if (bv == BV_NOT_UTF8)
+			enc_bin(&e, "\xfe\xff", 2);
+		else
+			enc_bin(&e, tu_transcript, strlen(tu_transcript));
+	}
+	enc_str(&e, "student"), enc_str(&e, bv == BV_OTHER_STUDENT ? "S-2002" : "S-1001");
+	return e.len;
+}
+
+static uint8_t *consent_bytes;
+static size_t consent_len;
+
+static void packet_case(const char *name, const char *desc, struct raw *r, const baton_key *me,
+			uint64_t now, int expect, void (*mutate)(struct obj *))
+{
+	struct obj o = raw_packet(r);
+	if (mutate)
+		mutate(&o);
+	baton_source src;
+	baton_opened *op = NULL;
+	baton_open_params p = tu_open_params(me, now);
+	baton_source_mem(&src, o.p, o.len);
+	int got = baton_packet_open(&src, &p, &op);
+
+	json_t *v = json_object();
+	uint8_t seed = me == school_a ? SEED_A : me == school_b ? SEED_B : SEED_C;
+	seed_hex(v, "recipient_seed", seed);
+	json_object_set_new(v, "now", json_integer((json_int_t)now));
+	json_object_set_new(v, "skew", json_integer((json_int_t)TU_SKEW));
+	if (got == 0) {
+		const baton_body *b = baton_opened_body(op);
+		json_t *secs = json_object(), *atts = json_array();
+		for (int s = 0; s < BATON_SEC_COUNT; s++)
+			if (b->section[s])
+				json_object_set_new(secs, baton_section_name((baton_section)s),
+						    json_stringn((const char *)b->section[s],
+								 b->section_len[s]));
+		for (size_t i = 0; i < b->n_attachments; i++) {
+			json_t *a = json_object();
+			tu_buf plain = {0};
+			if ((got = baton_opened_attachment(op, i, tu_buf_write, &plain)) != 0)
+				break;
+			json_object_set_new(a, "name", json_string(b->attachments[i].name));
+			set_hex(a, "content", plain.p ? plain.p : (const uint8_t *)"", plain.len);
+			json_array_append_new(atts, a);
+			tu_buf_free(&plain);
+		}
+		if (r->kind == BATON_KIND_TRANSFER) {
+			json_object_set_new(v, "sections", secs);
+			json_object_set_new(v, "attachments", atts);
+		} else {
+			json_decref(secs), json_decref(atts);
+			char want[160];
+			baton_sections_format(b->requested_mask, want, sizeof(want));
+			json_object_set_new(v, "want", json_string(want));
+		}
+		set_hex(v, "packet_hash", baton_opened_info(op)->hash, 32);
+	}
+	baton_opened_free(op);
+	emit(v, name, "packet", desc, got, expect, o.p, o.len);
+	free(o.p);
+}
+
+static void base_raw(struct raw *r, uint8_t *body, size_t cap, enum bvariant bv, int with_att)
+{
+	memset(r, 0, sizeof(*r));
+	r->version = 1;
+	r->kind = BATON_KIND_TRANSFER;
+	r->created = TU_NOW;
+	r->expires = TU_NOW + 7 * TU_DAY;
+	r->signer = school_a;
+	r->to = school_b;
+	r->body = body;
+	r->body_len = transfer_body(body, cap, consent_bytes, consent_len, bv, with_att);
+	if (with_att) {
+		r->att[0] = (const uint8_t *)att_pdf;
+		r->att_len[0] = sizeof(att_pdf) - 1;
+		r->n_att = 1;
+	}
+}
+
+static void flip_last(struct obj *o)
+{
+	o->p[o->len - 1] ^= 0x80;
+}
+
+static void flip_mid(struct obj *o)
+{
+	o->p[o->len / 2] ^= 0x04;
+}
+
+static void cut_to_4(struct obj *o)
+{
+	o->len = 4;
+}
+
+static void cut_to_20(struct obj *o)
+{
+	o->len = 20;
+}
+
+static void cut_body(struct obj *o)
+{
+	o->len = 300;
+}
+
+static void cut_last_byte(struct obj *o)
+{
+	o->len -= 1;
+}
+
+static void bad_magic(struct obj *o)
+{
+	o->p[0] = 'X';
+}
+
+static void add_trailing(struct obj *o)
+{
+	o->p[o->len++] = 0x42;
+}
+
+/* Replaces one 32-byte key in the packet with another and signs it again as signer. */
+static void resign(struct obj *o, const uint8_t *old_pk, const uint8_t *new_pk,
+		   const baton_key *signer)
+{
+	static const char sd[] = "BATON-PACKET-SIG-v1";
+	uint8_t digest[64], msg[sizeof(sd) + 64];
+	uint8_t *at = memmem(o->p, o->len, old_pk, 32);
+	if (at == NULL)
+		exit(2);
+	memcpy(at, new_pk, 32);
+	crypto_generichash(digest, 64, o->p, o->len - 64, NULL, 0);
+	memcpy(msg, sd, sizeof(sd));
+	memcpy(msg + sizeof(sd), digest, 64);
+	crypto_sign_detached(o->p + o->len - 64, NULL, msg, sizeof(msg), baton_key_id_sk(signer));
+}
+
+static void open_case(const char *name, const char *desc, struct obj *o, const baton_key *me,
+		      uint8_t seed, int expect)
+{
+	baton_source src;
+	baton_opened *op = NULL;
+	baton_open_params p = tu_open_params(me, TU_NOW);
+	baton_source_mem(&src, o->p, o->len);
+	json_t *v = json_object();
+	seed_hex(v, "recipient_seed", seed);
+	json_object_set_new(v, "now", json_integer((json_int_t)TU_NOW));
+	json_object_set_new(v, "skew", json_integer((json_int_t)TU_SKEW));
+	int got = baton_packet_open(&src, &p, &op);
+	baton_opened_free(op);
+	emit(v, name, "packet", desc, got, expect, o->p, o->len);
+	free(o->p);
+}
+
+static void gen_packets(void)
+{
+	uint8_t body[8192];
+	struct raw r;
+	baton_consent c;
+	tu_consent_fill(&c, guardian, school_a, school_b, SEC(IDENTITY) | SEC(TRANSCRIPT));
+	c.issued = TU_NOW - TU_DAY;
+	tu_consent_sign(&c, guardian, &consent_bytes, &consent_len);
+
+#define PKT(name, desc, bv, att, tweak, me, now, expect, mutate)                                   \
+	do {                                                                                       \
+		base_raw(&r, body, sizeof(body), bv, att);                                         \
+		tweak;                                                                             \
+		packet_case(name, desc, &r, me, now, expect, mutate);                              \
+	} while (0)
+
+	PKT("packet-valid-transfer", "a transfer with one PDF attachment", BV_OK, 1, , school_b,
+	    TU_NOW, 0, NULL);
+	PKT("packet-valid-transfer-no-attachments", "sections only", BV_OK, 0, , school_b, TU_NOW,
+	    0, NULL);
+	PKT("packet-valid-at-skew-edge", "created 300 s in the receiver's future", BV_OK, 0, ,
+	    school_b, TU_NOW - TU_SKEW, 0, NULL);
+	PKT("packet-bad-signature", "last byte of the signature flipped", BV_OK, 1, , school_b,
+	    TU_NOW, BATON_EBADSIG, flip_last);
+	PKT("packet-body-flipped", "one bit of the body ciphertext flipped", BV_OK, 1, , school_b,
+	    TU_NOW, BATON_EBADSIG, flip_mid);
+	PKT("packet-wrong-recipient", "sealed for school C, opened by school B", BV_OK, 0,
+	    r.to = school_c, school_b, TU_NOW, BATON_EWRONGRCPT, NULL);
+	PKT("packet-signed-by-other", "the header names school A but school M signed it", BV_OK,
+	    0, (r.signer = mallory, r.sndr = baton_key_id_pk(school_a)), school_b, TU_NOW,
+	    BATON_EBADSIG, NULL);
+	PKT("packet-truncated-prefix", "only 4 bytes", BV_OK, 0, , school_b, TU_NOW, BATON_ETRUNC,
+	    cut_to_4);
+	PKT("packet-truncated-header", "cut inside the header", BV_OK, 0, , school_b, TU_NOW,
+	    BATON_ETRUNC, cut_to_20);
+	PKT("packet-truncated-body", "cut inside the body ciphertext", BV_OK, 0, , school_b, TU_NOW,
+	    BATON_ETRUNC, cut_body);
+	PKT("packet-truncated-signature", "the last byte is missing", BV_OK, 1, , school_b, TU_NOW,
+	    BATON_EBADSIG, cut_last_byte);
+	PKT("packet-truncated-resigned", "an attachment stream cut short, then signed",
+	    BV_OK, 1, r.cut_before_sig = 10, school_b, TU_NOW, BATON_ETRUNC, NULL);
+	PKT("packet-trailing-bytes", "one byte after the signature", BV_OK, 0, , school_b, TU_NOW,
+	    BATON_EBADSIG, add_trailing);
+	PKT("packet-trailing-resigned", "three bytes between the last stream and the signature, "
+					"signed",
+	    BV_OK, 1, r.extra_before_sig = 3, school_b, TU_NOW, BATON_ETRAILING, NULL);
+	PKT("packet-bad-magic", "does not start with BTNP", BV_OK, 0, , school_b, TU_NOW,
+	    BATON_EMAGIC, bad_magic);
+	PKT("packet-bad-version", "version 2", BV_OK, 0, r.version = 2, school_b, TU_NOW,
+	    BATON_EVERSION, NULL);
+	PKT("packet-unknown-kind", "kind 9", BV_OK, 0, r.kind = 9, school_b, TU_NOW, BATON_EKIND,
+	    NULL);
+	PKT("packet-header-duplicate-key", "header repeats blen", BV_OK, 0, r.header_variant = 1,
+	    school_b, TU_NOW, BATON_EDUPKEY, NULL);
+	PKT("packet-header-unknown-field", "header has a field \"flags\"", BV_OK, 0,
+	    r.header_variant = 2, school_b, TU_NOW, BATON_EUNKNOWN, NULL);
+	PKT("packet-header-missing-field", "header has no sndr", BV_OK, 0, r.header_variant = 3,
+	    school_b, TU_NOW, BATON_EMISSING, NULL);
+	PKT("packet-header-noncanonical", "blen as uint16 when it fits in uint8", BV_OK, 0,
+	    (r.header_variant = 4, r.body_len = 100), school_b, TU_NOW, BATON_ENONCANON, NULL);
+	PKT("packet-header-depth", "eph nested in an array: past the header's depth cap of 1",
+	    BV_OK, 0, r.header_variant = 5, school_b, TU_NOW, BATON_EDEPTH, NULL);
+	PKT("packet-header-length-past-input", "eph declared as 2^31 bytes", BV_OK, 0,
+	    r.header_variant = 6, school_b, TU_NOW, BATON_ELENGTH, NULL);
+	PKT("packet-header-too-long", "prefix declares a 600-byte header", BV_OK, 0,
+	    r.header_variant = 7, school_b, TU_NOW, BATON_ETOOBIG, NULL);
+	PKT("packet-expired", "opened a day after it expired", BV_OK, 0, , school_b,
+	    TU_NOW + 8 * TU_DAY, BATON_EEXPIRED, NULL);
+	PKT("packet-not-yet-valid", "created an hour in the receiver's future", BV_OK, 0, ,
+	    school_b, TU_NOW - 3600, BATON_ENOTYET, NULL);
+	PKT("packet-low-order-eph", "ephemeral key is a low-order point (signed)", BV_OK, 0,
+	    r.eph_force = x_low_order, school_b, TU_NOW, BATON_EBADKEY, NULL);
+	static const uint8_t zero[32] = {0};
+	PKT("packet-zero-eph", "ephemeral key is all zeros (signed)", BV_OK, 0, r.eph_force = zero,
+	    school_b, TU_NOW, BATON_EBADKEY, NULL);
+	PKT("packet-small-order-sender", "sender key is a small-order Ed25519 point", BV_OK, 0,
+	    r.sndr = ed_small_order, school_b, TU_NOW, BATON_EBADKEY, NULL);
+	PKT("packet-body-wrong-key", "body encrypted under another key (signed)", BV_OK, 0,
+	    r.garble_body = 1, school_b, TU_NOW, BATON_EDECRYPT, NULL);
+	PKT("packet-body-unknown-field", "body has a field \"priority\"", BV_UNKNOWN, 0, ,
+	    school_b, TU_NOW, BATON_EUNKNOWN, NULL);
+	PKT("packet-body-missing-identity", "identity section absent", BV_NO_IDENTITY, 0, ,
+	    school_b, TU_NOW, BATON_EMISSING, NULL);
+	PKT("packet-body-duplicate-key", "body repeats consent", BV_DUPKEY, 0, , school_b, TU_NOW,
+	    BATON_EDUPKEY, NULL);
+	PKT("packet-body-depth", "a section nested past the body's depth cap of 4", BV_DEEP, 0, ,
+	    school_b, TU_NOW, BATON_EDEPTH, NULL);
+	PKT("packet-attachment-path", "attachment named ../../.profile", BV_BAD_NAME, 1, , school_b,
+	    TU_NOW, BATON_EVALUE, NULL);
+	PKT("packet-section-not-utf8", "transcript text is not UTF-8", BV_NOT_UTF8, 0, , school_b,
+	    TU_NOW, BATON_EUTF8, NULL);
+	PKT("packet-consent-section-not-consented", "health is sent but the consent does not "
+						    "name it",
+	    BV_HEALTH, 0, , school_b, TU_NOW, BATON_ECONSENT, NULL);
+	PKT("packet-consent-other-student", "the consent is for S-1001, the record is S-2002",
+	    BV_OTHER_STUDENT, 0, , school_b, TU_NOW, BATON_ECONSENT, NULL);
+	PKT("packet-consent-signer-not-guardian", "the consent's signer is not a listed guardian",
+	    BV_NOT_GUARDIAN, 0, , school_b, TU_NOW, BATON_ECONSENT, NULL);
+	PKT("packet-consent-other-receiver", "sent from A to C with a consent for A to B", BV_OK,
+	    0, r.to = school_c, school_c, TU_NOW, BATON_ECONSENT, NULL);
+
+	/* Re-addressed: a packet for C whose header now names B, not re-signed. */
+	base_raw(&r, body, sizeof(body), BV_OK, 0);
+	r.to = school_c;
+	struct obj o = raw_packet(&r);
+	memcpy(memmem(o.p, o.len, baton_key_id_pk(school_c), 32), baton_key_id_pk(school_b), 32);
+	open_case("packet-readdressed-header", "a packet for C with its header's recipient "
+						"changed to B",
+		  &o, school_b, SEED_B, BATON_EBADSIG);
+	/* Re-signed: M takes A's packet to B, puts its own key in the header, signs it. */
+	base_raw(&r, body, sizeof(body), BV_OK, 0);
+	o = raw_packet(&r);
+	resign(&o, baton_key_id_pk(school_a), baton_key_id_pk(mallory), mallory);
+	open_case("packet-resigned-by-other", "a third school claims A's packet as its own and "
+					      "re-signs it: the AEAD binds A",
+		  &o, school_b, SEED_B, BATON_EDECRYPT);
+	/* Forwarded: B re-addresses A's packet to C and signs it as B; C cannot decrypt it. */
+	base_raw(&r, body, sizeof(body), BV_OK, 0);
+	o = raw_packet(&r);
+	memcpy(memmem(o.p, o.len, baton_key_id_pk(school_b), 32), baton_key_id_pk(school_c), 32);
+	resign(&o, baton_key_id_pk(school_a), baton_key_id_pk(school_b), school_b);
+	open_case("packet-resigned-by-recipient", "the recipient re-addresses a packet to a third "
+						  "school and signs it as its own",
+		  &o, school_c, SEED_C, BATON_EDECRYPT);
+	/* A request from B to A. */
+	{
+		uint8_t rb[2048];
+		struct enc e;
+		enc_init(&e, rb, sizeof(rb));
+		enc_map(&e, 2);
+		enc_str(&e, "consent"), enc_bin(&e, consent_bytes, consent_len);
+		enc_str(&e, "want"), enc_sections(&e, SEC(TRANSCRIPT));
+		memset(&r, 0, sizeof(r));
+		r.version = 1, r.kind = BATON_KIND_REQUEST;
+		r.created = TU_NOW, r.expires = TU_NOW + TU_DAY;
+		r.signer = school_b, r.to = school_a, r.body = rb, r.body_len = e.len;
+		packet_case("packet-valid-request", "B asks A for S-1001's transcript", &r,
+			    school_a, TU_NOW, 0, NULL);
+		enc_init(&e, rb, sizeof(rb));
+		enc_map(&e, 2);
+		enc_str(&e, "consent"), enc_bin(&e, consent_bytes, consent_len);
+		enc_str(&e, "want"), enc_sections(&e, SEC(TRANSCRIPT) | SEC(DISCIPLINE));
+		r.body_len = e.len;
+		packet_case("packet-request-beyond-consent", "asks for discipline, not consented",
+			    &r, school_a, TU_NOW, BATON_ECONSENT, NULL);
+	}
+#undef PKT
+	free(consent_bytes);
+}
+
+/* ---- msgpack and key files ---- */
+
+static void msgpack_case(const char *name, const char *desc, const uint8_t *p, size_t n,
+			 int expect)
+{
+	emit(json_object(), name, "msgpack", desc, mp_walk(p, n, &dec_default_limits), expect, p,
+	     n);
+}
+
+static void gen_msgpack(void)
+{
+	msgpack_case("msgpack-valid-map", "{\"a\":1,\"b\":true}",
+		     (const uint8_t *)"\x82\xa1" "a\x01\xa1" "b\xc3", 7, 0);
+	msgpack_case("msgpack-str32-2gib", "str32 declaring 2^31 bytes",
+		     (const uint8_t *)"\xdb\x80\x00\x00\x00xy", 7, BATON_ELENGTH);
+	msgpack_case("msgpack-map32-2gib", "map32 declaring 2^31 entries",
+		     (const uint8_t *)"\xdf\x80\x00\x00\x00\xa1" "a\x01", 8, BATON_ELENGTH);
+	msgpack_case("msgpack-array32-huge", "a 5-byte array32 header that would reserve ~50 GB",
+		     (const uint8_t *)"\xdd\x7f\xff\xff\xff", 5, BATON_ELENGTH);
+	msgpack_case("msgpack-float", "float64", (const uint8_t *)"\xcb\0\0\0\0\0\0\0\0", 9,
+		     BATON_ETYPE);
+	msgpack_case("msgpack-negative", "negative fixint", (const uint8_t *)"\xff", 1,
+		     BATON_ETYPE);
+	msgpack_case("msgpack-ext", "fixext1", (const uint8_t *)"\xd4\x01\x00", 3, BATON_ETYPE);
+	msgpack_case("msgpack-duplicate-key", "{\"a\":1,\"a\":2}",
+		     (const uint8_t *)"\x82\xa1" "a\x01\xa1" "a\x02", 7, BATON_EDUPKEY);
+	msgpack_case("msgpack-trailing", "1 then 2", (const uint8_t *)"\x01\x02", 2,
+		     BATON_ETRAILING);
+}
+
+static void gen_keyfiles(void)
+{
+	char dir[] = "/tmp/baton-gen-XXXXXX", path[64];
+	if (mkdtemp(dir) == NULL)
+		exit(1);
+	for (int k = 0; k < 2; k++) {
+		uint8_t *buf;
+		size_t len;
+		baton_key *l = NULL;
+		snprintf(path, sizeof(path), "%s/k%d", dir, k);
+		baton_key_save(guardian, path, k ? "correct horse" : NULL, k ? 13 : 0, &baton_kdf_min);
+		baton_file_read(path, 4096, &buf, &len);
+		remove(path);
+		const char *pass = k ? "correct horse" : NULL;
+		json_t *v = json_object();
+		json_object_set_new(v, "passphrase", pass ? json_string(pass) : json_null());
+		set_hex(v, "id_pk", baton_key_id_pk(guardian), 32);
+		int r = baton_key_decode(buf, len, pass, pass ? strlen(pass) : 0, &l);
+		baton_key_free(l);
+		emit(v, k ? "keyfile-encrypted" : "keyfile-unencrypted", "keyfile",
+		     k ? "a guardian key under Argon2id (minimum cost)" : "an unencrypted key file",
+		     r, 0, buf, len);
+		if (k) {
+			v = json_object();
+			json_object_set_new(v, "passphrase", json_string("correct horsE"));
+			emit(v, "keyfile-wrong-passphrase", "keyfile", "one letter off",
+			     baton_key_decode(buf, len, "correct horsE", 13, &l), BATON_EPASSPHRASE,
+			     buf, len);
+			buf[0] = 'X';
+			v = json_object();
+			json_object_set_new(v, "passphrase", json_string("correct horse"));
+			emit(v, "keyfile-bad-magic", "keyfile", "does not start with BTNK",
+			     baton_key_decode(buf, len, "correct horse", 13, &l), BATON_EKEYFILE,
+			     buf, len);
+		}
+		free(buf);
+	}
+	remove(dir);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: gen_vectors DIR\n");
+		return 1;
+	}
+	outdir = argv[1];
+	randombytes_set_implementation(&det_impl);
+	if (baton_init() != 0)
+		return 1;
+	school_a = tu_key(BATON_KEY_SCHOOL, SEED_A);
+	school_b = tu_key(BATON_KEY_SCHOOL, SEED_B);
+	school_c = tu_key(BATON_KEY_SCHOOL, SEED_C);
+	mallory = tu_key(BATON_KEY_SCHOOL, SEED_M);
+	guardian = tu_key(BATON_KEY_GUARDIAN, SEED_G);
+	guardian2 = tu_key(BATON_KEY_GUARDIAN, 0x62);
+
+	gen_consents();
+	gen_cards();
+	gen_revocations_receipts();
+	gen_packets();
+	gen_msgpack();
+	gen_keyfiles();
+	printf("gen_vectors: wrote %d cases to %s\n", written, outdir);
+	return 0;
+}

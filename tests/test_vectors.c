@@ -1,0 +1,204 @@
+/*
+ * Runs every case in tests/vectors/ (or $BATON_VECTORS): decodes the input
+ * as the case's kind, compares the result with the error name the case
+ * expects, and for valid packets compares the decrypted sections and
+ * attachments byte for byte.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "proto_impl.h"
+#include "testutil.h"
+
+static uint8_t *unhex(const char *h, size_t *len)
+{
+	size_t n = strlen(h) / 2;
+	uint8_t *p = malloc(n ? n : 1);
+	assert_non_null(p);
+	assert_int_equal(sodium_hex2bin(p, n ? n : 1, h, strlen(h), NULL, len, NULL), 0);
+	return p;
+}
+
+static baton_key *seed_key(json_t *v)
+{
+	size_t n;
+	uint8_t *seed = unhex(json_string_value(json_object_get(v, "recipient_seed")), &n);
+	baton_key *k;
+	assert_int_equal(n, 32);
+	assert_int_equal(baton_key_from_seed(BATON_KEY_SCHOOL, seed, &k), 0);
+	free(seed);
+	return k;
+}
+
+static uint64_t num(json_t *v, const char *key)
+{
+	return (uint64_t)json_integer_value(json_object_get(v, key));
+}
+
+static int run_packet(json_t *v, const uint8_t *in, size_t len)
+{
+	baton_key *me = seed_key(v);
+	baton_source src;
+	baton_opened *o = NULL;
+	baton_open_params p = tu_open_params(me, num(v, "now"));
+	p.skew = num(v, "skew");
+	baton_source_mem(&src, in, len);
+	int r = baton_packet_open(&src, &p, &o);
+	if (r == 0) {
+		const baton_body *b = baton_opened_body(o);
+		json_t *secs = json_object_get(v, "sections"), *atts = json_object_get(v, "attachments");
+		const char *key;
+		json_t *val;
+		size_t i, n = 0;
+		if (secs) {
+			json_object_foreach(secs, key, val) {
+				int s = baton_section_lookup(key, strlen(key));
+				assert_true(s >= 0);
+				assert_int_equal(b->section_len[s], json_string_length(val));
+				assert_memory_equal(b->section[s], json_string_value(val),
+						    b->section_len[s]);
+				n++;
+			}
+			for (int s = 0; s < BATON_SEC_COUNT; s++)
+				n -= b->section[s] != NULL;
+			assert_int_equal(n, 0);
+		}
+		if (atts) {
+			assert_int_equal(json_array_size(atts), b->n_attachments);
+			json_array_foreach(atts, i, val) {
+				tu_buf plain = {0};
+				size_t clen;
+				uint8_t *want = unhex(json_string_value(json_object_get(val, "content")), &clen);
+				assert_int_equal(baton_opened_attachment(o, i, tu_buf_write, &plain), 0);
+				assert_int_equal(plain.len, clen);
+				if (clen)
+					assert_memory_equal(plain.p, want, clen);
+				free(want);
+				tu_buf_free(&plain);
+			}
+		}
+		json_t *ph = json_object_get(v, "packet_hash");
+		if (ph) {
+			size_t hl;
+			uint8_t *h = unhex(json_string_value(ph), &hl);
+			assert_memory_equal(h, baton_opened_info(o)->hash, 32);
+			free(h);
+		}
+	}
+	baton_opened_free(o);
+	baton_key_free(me);
+	return r;
+}
+
+static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
+{
+	int r;
+	if (strcmp(kind, "packet") == 0)
+		return run_packet(v, in, len);
+	if (strcmp(kind, "consent") == 0) {
+		baton_consent c;
+		if ((r = baton_consent_parse(in, len, &c)) != 0 || !json_object_get(v, "now"))
+			return r;
+		return baton_check_validity(c.issued, c.expires, num(v, "now"), num(v, "skew"));
+	}
+	if (strcmp(kind, "card") == 0) {
+		baton_card c;
+		if ((r = baton_card_parse(in, len, &c)) != 0)
+			return r;
+		return baton_check_validity(c.valid_from, c.valid_until, num(v, "now"),
+					    num(v, "skew"));
+	}
+	if (strcmp(kind, "revocation") == 0) {
+		baton_revocation rv;
+		return baton_revocation_parse(in, len, &rv);
+	}
+	if (strcmp(kind, "receipt") == 0) {
+		baton_receipt rc;
+		return baton_receipt_parse(in, len, &rc);
+	}
+	if (strcmp(kind, "msgpack") == 0)
+		return mp_walk(in, len, &dec_default_limits);
+	if (strcmp(kind, "keyfile") == 0) {
+		baton_key *k = NULL;
+		const char *pass = json_string_value(json_object_get(v, "passphrase"));
+		r = baton_key_decode(in, len, pass, pass ? strlen(pass) : 0, &k);
+		if (r == 0) {
+			size_t n;
+			uint8_t *pk = unhex(json_string_value(json_object_get(v, "id_pk")), &n);
+			assert_memory_equal(pk, baton_key_id_pk(k), 32);
+			free(pk);
+		}
+		baton_key_free(k);
+		return r;
+	}
+	fail_msg("unknown kind \"%s\"", kind);
+	return BATON_EINTERNAL;
+}
+
+static void test_all_vectors(void **state)
+{
+	const char *dir = getenv("BATON_VECTORS") ? getenv("BATON_VECTORS") : "tests/vectors";
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t count = 0, failed = 0, failures_by_class = 0;
+	char path[1024];
+	(void)state;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		size_t nl = strlen(de->d_name), len;
+		if (nl < 6 || strcmp(de->d_name + nl - 5, ".json") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		json_error_t err;
+		json_t *v = json_load_file(path, 0, &err);
+		if (v == NULL)
+			fail_msg("%s: %s", path, err.text);
+		const char *kind = json_string_value(json_object_get(v, "kind"));
+		const char *expect = json_string_value(json_object_get(v, "expect"));
+		const char *input = json_string_value(json_object_get(v, "input"));
+		int want;
+		assert_non_null(kind);
+		assert_non_null(expect);
+		assert_non_null(input);
+		if (strcmp(expect, "OK") == 0)
+			want = 0;
+		else if (!baton_errcode(expect, &want))
+			fail_msg("%s: unknown expected result %s", path, expect);
+		uint8_t *in = unhex(input, &len);
+		int got = run_case(v, kind, in, len);
+		if (got != want) {
+			print_error("%s: expected %s, got %s (%s)\n", de->d_name, expect,
+				    baton_errname(got), baton_diag());
+			failed++;
+		}
+		failures_by_class += want != 0;
+		free(in);
+		json_decref(v);
+		count++;
+	}
+	closedir(d);
+	print_message("%zu vectors, %zu of them failure cases\n", count, failures_by_class);
+	assert_true(count >= 60);
+	assert_int_equal(failed, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_all_vectors),
+	};
+	if (baton_init() != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
