@@ -891,7 +891,7 @@ int baton_opened_attachment(baton_opened *o, size_t i, baton_write_fn w, void *w
 			goto out;
 		}
 		crypto_generichash_update(&h, pt, n);
-		if ((r = w(wctx, pt, n)) != 0)
+		if (n > 0 && (r = w(wctx, pt, n)) != 0)
 			goto out;
 	} while (left > 0);
 	crypto_generichash_final(&h, hash, sizeof(hash));

@@ -21,6 +21,8 @@ static void die(const char *what, int r)
 int tu_buf_write(void *ctx, const uint8_t *buf, size_t len)
 {
 	tu_buf *b = ctx;
+	if (len == 0)
+		return 0;
 	if (b->len + len > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
 		while (cap < b->len + len)
