@@ -145,60 +145,78 @@ static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
 	return BATON_EINTERNAL;
 }
 
-static void test_all_vectors(void **state)
+/* One test per vector file; state is the file's path. */
+static void test_vector(void **state)
 {
-	const char *dir = getenv("BATON_VECTORS") ? getenv("BATON_VECTORS") : "tests/vectors";
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	size_t count = 0, failed = 0, failures_by_class = 0;
-	char path[1024];
-	(void)state;
+	const char *path = *state;
+	json_error_t err;
+	json_t *v = json_load_file(path, 0, &err);
+	size_t len;
+	int want;
 
-	assert_non_null(d);
-	while ((de = readdir(d)) != NULL) {
-		size_t nl = strlen(de->d_name), len;
-		if (nl < 6 || strcmp(de->d_name + nl - 5, ".json") != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		json_error_t err;
-		json_t *v = json_load_file(path, 0, &err);
-		if (v == NULL)
-			fail_msg("%s: %s", path, err.text);
-		const char *kind = json_string_value(json_object_get(v, "kind"));
-		const char *expect = json_string_value(json_object_get(v, "expect"));
-		const char *input = json_string_value(json_object_get(v, "input"));
-		int want;
-		assert_non_null(kind);
-		assert_non_null(expect);
-		assert_non_null(input);
-		if (strcmp(expect, "OK") == 0)
-			want = 0;
-		else if (!baton_errcode(expect, &want))
-			fail_msg("%s: unknown expected result %s", path, expect);
-		uint8_t *in = unhex(input, &len);
-		int got = run_case(v, kind, in, len);
-		if (got != want) {
-			print_error("%s: expected %s, got %s (%s)\n", de->d_name, expect,
-				    baton_errname(got), baton_diag());
-			failed++;
-		}
-		failures_by_class += want != 0;
-		free(in);
-		json_decref(v);
-		count++;
-	}
-	closedir(d);
-	print_message("%zu vectors, %zu of them failure cases\n", count, failures_by_class);
-	assert_true(count >= 60);
-	assert_int_equal(failed, 0);
+	if (v == NULL)
+		fail_msg("%s: %s", path, err.text);
+	const char *kind = json_string_value(json_object_get(v, "kind"));
+	const char *expect = json_string_value(json_object_get(v, "expect"));
+	const char *input = json_string_value(json_object_get(v, "input"));
+	assert_non_null(kind);
+	assert_non_null(expect);
+	assert_non_null(input);
+	if (strcmp(expect, "OK") == 0)
+		want = 0;
+	else if (!baton_errcode(expect, &want))
+		fail_msg("%s: unknown expected result %s", path, expect);
+	uint8_t *in = unhex(input, &len);
+	int got = run_case(v, kind, in, len);
+	free(in);
+	json_decref(v);
+	if (got != want)
+		fail_msg("%s: expected %s, got %s (%s)", path, expect, baton_errname(got),
+			 baton_diag());
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct CMUnitTest *)a)->name, ((const struct CMUnitTest *)b)->name);
 }
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_all_vectors),
-	};
-	if (baton_init() != 0)
+	const char *dir = getenv("BATON_VECTORS") ? getenv("BATON_VECTORS") : "tests/vectors";
+	struct CMUnitTest *tests = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (baton_init() != 0 || (d = opendir(dir)) == NULL) {
+		fprintf(stderr, "test_vectors: cannot open %s\n", dir);
 		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t nl = strlen(de->d_name);
+		if (nl < 6 || strcmp(de->d_name + nl - 5, ".json") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 128;
+			tests = realloc(tests, cap * sizeof(*tests));
+		}
+		char *path = malloc(strlen(dir) + nl + 2), *name = strdup(de->d_name);
+		sprintf(path, "%s/%s", dir, de->d_name);
+		name[nl - 5] = '\0';
+		tests[n++] = (struct CMUnitTest){name, test_vector, NULL, NULL, path};
+	}
+	closedir(d);
+	/* The issue asks for at least 60 cases; fewer means the directory is damaged. */
+	if (n < 60) {
+		fprintf(stderr, "test_vectors: only %zu vectors in %s\n", n, dir);
+		return 1;
+	}
+	qsort(tests, n, sizeof(*tests), by_name);
+	int failed = _cmocka_run_group_tests("vectors", tests, n, NULL, NULL);
+	for (size_t i = 0; i < n; i++) {
+		free((void *)tests[i].name);
+		free(tests[i].initial_state);
+	}
+	free(tests);
+	return failed;
 }
