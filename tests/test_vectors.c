@@ -169,10 +169,14 @@ static void test_vector(void **state)
 	uint8_t *in = unhex(input, &len);
 	int got = run_case(v, kind, in, len);
 	free(in);
+	if (got != want) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s: expected %s, got %s (%s)", path, expect,
+			 baton_errname(got), baton_diag());
+		json_decref(v);
+		fail_msg("%s", msg);
+	}
 	json_decref(v);
-	if (got != want)
-		fail_msg("%s: expected %s, got %s (%s)", path, expect, baton_errname(got),
-			 baton_diag());
 }
 
 static int by_name(const void *a, const void *b)
