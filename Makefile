@@ -41,7 +41,7 @@ SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 endif
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_MODULES) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs libsodium msgpack 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs libsodium msgpack lmdb jansson 2>/dev/null)
 CPPFLAGS += -Iinclude -Iproto -Ikeys -DBATON_VERSION=\"$(VERSION)\" -D_GNU_SOURCE
 CFLAGS   += -std=c11 $(OPT) $(WARN) $(HARDEN) $(SAN) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS  += $(HARDEN_LD) $(SAN)

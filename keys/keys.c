@@ -208,8 +208,10 @@ static int check_header(const uint8_t *buf, size_t len)
 		return diag_err(BATON_EKEYFILE, "key file: version %u is not supported", buf[4]);
 	if (buf[5] != BATON_KEY_SCHOOL && buf[5] != BATON_KEY_GUARDIAN)
 		return diag_err(BATON_EKEYFILE, "key file: unknown key kind %u", buf[5]);
-	if (buf[6] > 1 || buf[7] != 0)
+	if (buf[6] > 1)
 		return diag_err(BATON_EKEYFILE, "key file: unknown protection %u", buf[6]);
+	if (buf[7] != 0)
+		return diag_err(BATON_EKEYFILE, "key file: reserved byte 7 is %u, not 0", buf[7]);
 	if (len != KF_HDR + secret_len((baton_key_kind)buf[5]) + 16)
 		return diag_err(BATON_EKEYFILE, "key file: %zu bytes, wrong length for its kind",
 		                len);

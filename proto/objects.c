@@ -65,7 +65,7 @@ static int envelope_decode(const uint8_t *buf, size_t len, int want_type, struct
 	}
 	if ((r = mp_uint(&o.via.array.ptr[0], "object", "type", &type)) != 0)
 		goto out;
-	if (want_type != 0 && type != (uint64_t)want_type) {
+	if (type > 255 || (want_type != 0 && type != (uint64_t)want_type)) {
 		r = diag_err(BATON_EMAGIC, "object: type %llu, expected %d",
 		             (unsigned long long)type, want_type);
 		goto out;
@@ -91,6 +91,8 @@ int baton_object_type(const uint8_t *buf, size_t len, int *type)
 	*type = 0;
 	if ((r = envelope_decode(buf, len, 0, &env)) != 0)
 		return r == BATON_ENOMEM ? r : BATON_EMAGIC;
+	if (env.type < BATON_OBJ_CARD || env.type > BATON_OBJ_RECEIPT)
+		return diag_err(BATON_EMAGIC, "object: unknown type %d", env.type);
 	*type = env.type;
 	return 0;
 }
@@ -257,6 +259,8 @@ int baton_card_sign(const baton_card *c, const uint8_t sk[BATON_SK_BYTES], uint8
                     size_t *outlen)
 {
 	baton_card tmp;
+	if (c->n_endpoints > BATON_MAX_ENDPOINTS)
+		return diag_err(BATON_EVALUE, "card.endpoints: more than %d", BATON_MAX_ENDPOINTS);
 	return sign_object(BATON_OBJ_CARD, enc_card, dec_card, c, &tmp, c->id_pk, sk, out, outlen);
 }
 

@@ -132,6 +132,11 @@ static int dec_header(const uint8_t *p, size_t len, baton_header *h)
 		r = diag_err(BATON_EVALUE, "header.expires: not after header.created");
 		goto out;
 	}
+	if (h->expires - h->created > BATON_PACKET_MAX_LIFETIME) {
+		r = diag_err(BATON_EVALUE, "header.expires: more than %llu days after created",
+		             (unsigned long long)(BATON_PACKET_MAX_LIFETIME / 86400));
+		goto out;
+	}
 	if ((r = check_ed25519_pk("header", "sndr", h->sender)) != 0 ||
 	    (r = check_ed25519_pk("header", "rcpt", h->recipient)) != 0)
 		goto out;
@@ -256,20 +261,20 @@ static void enc_body(struct enc *e, const void *obj)
 	enc_str(e, "student"), enc_str(e, b->student);
 }
 
-static int check_filename(const char *field, const char *s)
+static int check_filename(const char *what, const char *s)
 {
 	int r;
-	if ((r = check_text("body", field, s)) != 0)
+	if ((r = check_text(what, "name", s)) != 0)
 		return r;
 	if (s[0] == '.' || strchr(s, '/') || strchr(s, '\\'))
 		return diag_err(
 		    BATON_EVALUE,
-		    "body.%s: \"%s\" must be a plain file name (no '/', '\\', leading '.')", field,
+		    "%s.name: \"%s\" must be a plain file name (no '/', '\\', leading '.')", what,
 		    s);
 	return 0;
 }
 
-static int check_media_type(const char *field, const char *s)
+static int check_media_type(const char *what, const char *s)
 {
 	const char *slash = strchr(s, '/');
 	if (slash == NULL || slash == s || slash[1] == '\0' || strchr(slash + 1, '/'))
@@ -280,7 +285,7 @@ static int check_media_type(const char *field, const char *s)
 			goto bad;
 	return 0;
 bad:
-	return diag_err(BATON_EVALUE, "body.%s: \"%s\" is not a media type", field, s);
+	return diag_err(BATON_EVALUE, "%s.media: \"%s\" is not a media type", what, s);
 }
 
 static int dec_attachment(const msgpack_object *o, size_t i, baton_attachment *a)
@@ -295,9 +300,9 @@ static int dec_attachment(const msgpack_object *o, size_t i, baton_attachment *a
 	    (r = mp_fixbin(v[AK_HASH], what, "hash", a->hash, BATON_HASH_BYTES)) != 0 ||
 	    (r = mp_str(v[AK_MEDIA], what, "media", 3, a->media_type, sizeof(a->media_type))) !=
 	        0 ||
-	    (r = check_media_type("media", a->media_type)) != 0 ||
+	    (r = check_media_type(what, a->media_type)) != 0 ||
 	    (r = mp_str(v[AK_NAME], what, "name", 1, a->name, sizeof(a->name))) != 0 ||
-	    (r = check_filename("name", a->name)) != 0 ||
+	    (r = check_filename(what, a->name)) != 0 ||
 	    (r = mp_str(v[AK_SECTION], what, "section", 1, sec, sizeof(sec))) != 0 ||
 	    (r = mp_uint(v[AK_SIZE], what, "size", &a->size)) != 0)
 		return r;
@@ -345,6 +350,11 @@ static int dec_transfer(const msgpack_object *o, baton_body *b)
 			                   b->guardians[i], BATON_PK_BYTES)) != 0 ||
 			    (r = check_ed25519_pk("body", field, b->guardians[i])) != 0)
 				return r;
+			for (size_t j = 0; j < i; j++)
+				if (sodium_memcmp(b->guardians[j], b->guardians[i], 32) == 0)
+					return diag_err(BATON_EVALUE,
+					                "body.%s: repeats guardians[%zu]", field,
+					                j);
 		}
 	}
 	if ((r = mp_need(v[TK_SECTIONS], "body", "sections")) != 0)
@@ -435,8 +445,11 @@ static int check_consent(const baton_header *h, const baton_body *b, uint64_t sk
 	int r;
 	char bad[160];
 
-	if ((r = baton_consent_parse(b->consent, b->consent_len, c)) != 0)
-		return r;
+	if ((r = baton_consent_parse(b->consent, b->consent_len, c)) != 0) {
+		char why[400];
+		snprintf(why, sizeof(why), "%s", baton_diag());
+		return diag_err(BATON_ECONSENT, "body.consent: %s (%s)", baton_strerror(r), why);
+	}
 	const uint8_t *from = h->kind == BATON_KIND_TRANSFER ? h->sender : h->recipient;
 	const uint8_t *to = h->kind == BATON_KIND_TRANSFER ? h->recipient : h->sender;
 	if (sodium_memcmp(c->from_pk, from, BATON_PK_BYTES) != 0)
@@ -594,6 +607,12 @@ int baton_packet_seal(const baton_seal_params *p, const baton_body *body,
 		                "seal: missing key, bad kind or expiry not after creation");
 	if (p->kind == BATON_KIND_REQUEST && body->n_attachments > 0)
 		return diag_err(BATON_EINVAL, "seal: a request carries no attachments");
+	if (p->expires - p->created > BATON_PACKET_MAX_LIFETIME)
+		return diag_err(BATON_EINVAL, "seal: valid for more than %llu days",
+		                (unsigned long long)(BATON_PACKET_MAX_LIFETIME / 86400));
+	if (body->n_guardians > BATON_MAX_GUARDIANS || body->n_attachments > BATON_MAX_ATTACHMENTS)
+		return diag_err(BATON_EINVAL, "seal: more than %d guardians or %d attachments",
+		                BATON_MAX_GUARDIANS, BATON_MAX_ATTACHMENTS);
 	if ((r = check_ed25519_pk("recipient", "id", p->recipient_id_pk)) != 0 ||
 	    (r = check_x25519_pk("recipient", "enc", p->recipient_enc_pk)) != 0)
 		return r;
@@ -619,6 +638,11 @@ int baton_packet_seal(const baton_seal_params *p, const baton_body *body,
 	h.created = p->created;
 	h.expires = p->expires;
 	h.body_len = plen + AEAD_ABYTES;
+	{
+		baton_consent c;
+		if ((r = check_consent(&h, &check, 0, &c)) != 0)
+			goto out;
+	}
 	randombytes_buf(eph_sk, sizeof(eph_sk));
 	crypto_scalarmult_base(h.eph, eph_sk);
 	if (crypto_scalarmult(ss, eph_sk, p->recipient_enc_pk) != 0) {

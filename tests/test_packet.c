@@ -85,7 +85,7 @@ static void test_round_trip(void **state)
 		assert_int_equal(got->section_len[s], t.body.section_len[s]);
 		if (t.body.section[s])
 			assert_memory_equal(got->section[s], t.body.section[s],
-					    t.body.section_len[s]);
+			                    t.body.section_len[s]);
 		else
 			assert_null(got->section[s]);
 	}
@@ -176,9 +176,8 @@ static void test_wrong_recipient_and_time(void **state)
 }
 
 /* Seals the fixture with a consent c' (changed by the caller) and expects err on opening. */
-static void expect_consent_refused(struct fixture *f, const baton_consent *c,
-				   const baton_key *signer, void (*tweak)(tu_transfer *), int err,
-				   const char *diag_part)
+static void expect_consent(struct fixture *f, const baton_consent *c, const baton_key *signer,
+                           void (*tweak)(tu_transfer *), int err, const char *diag_part)
 {
 	uint8_t *consent;
 	size_t clen;
@@ -189,8 +188,18 @@ static void expect_consent_refused(struct fixture *f, const baton_consent *c,
 	tu_transfer_init(&t, consent, clen, f->g, 0, NULL);
 	if (tweak)
 		tweak(&t);
-	assert_int_equal(tu_seal(&t, f->a, f->b, &pkt, NULL), 0);
-	assert_int_equal(tu_open_all(pkt.p, pkt.len, f->b), err);
+	/*
+	 * The sender refuses to seal what the receiver would refuse; that the
+	 * receiver refuses it too is shown by the packet-consent-* vectors,
+	 * which are sealed by an independent implementation.
+	 */
+	int r = tu_seal(&t, f->a, f->b, &pkt, NULL);
+	if (err == 0) {
+		assert_int_equal(r, 0);
+		assert_int_equal(tu_open_all(pkt.p, pkt.len, f->b), 0);
+	} else {
+		assert_int_equal(r, err);
+	}
 	if (diag_part && strstr(baton_diag(), diag_part) == NULL)
 		fail_msg("diagnostic \"%s\" does not mention \"%s\"", baton_diag(), diag_part);
 	tu_buf_free(&pkt);
@@ -216,33 +225,33 @@ static void test_consent_coverage(void **state)
 
 	/* Accepted as is. */
 	tu_consent_fill(&c, f->g, f->a, f->b, SEC(IDENTITY) | SEC(TRANSCRIPT));
-	expect_consent_refused(f, &c, f->g, NULL, 0, NULL);
+	expect_consent(f, &c, f->g, NULL, 0, NULL);
 	/* Identity always travels even when the consent does not list it. */
 	tu_consent_fill(&c, f->g, f->a, f->b, SEC(TRANSCRIPT));
-	expect_consent_refused(f, &c, f->g, NULL, 0, NULL);
+	expect_consent(f, &c, f->g, NULL, 0, NULL);
 	/* A sensitive section that was not consented. */
 	tu_consent_fill(&c, f->g, f->a, f->b, SEC(IDENTITY) | SEC(TRANSCRIPT));
-	expect_consent_refused(f, &c, f->g, add_health, BATON_ECONSENT, "health");
+	expect_consent(f, &c, f->g, add_health, BATON_ECONSENT, "health");
 	/* ...and accepted once named. */
 	tu_consent_fill(&c, f->g, f->a, f->b, SEC(IDENTITY) | SEC(TRANSCRIPT) | SEC(HEALTH));
-	expect_consent_refused(f, &c, f->g, add_health, 0, NULL);
+	expect_consent(f, &c, f->g, add_health, 0, NULL);
 	/* Consent for another student. */
 	tu_consent_fill(&c, f->g, f->a, f->b, SEC(IDENTITY) | SEC(TRANSCRIPT));
-	expect_consent_refused(f, &c, f->g, other_student, BATON_ECONSENT, "S-1001");
+	expect_consent(f, &c, f->g, other_student, BATON_ECONSENT, "S-1001");
 	/* Consent naming another receiving school. */
 	tu_consent_fill(&c, f->g, f->a, f->c, SEC(IDENTITY) | SEC(TRANSCRIPT));
-	expect_consent_refused(f, &c, f->g, NULL, BATON_ECONSENT, "receiving");
+	expect_consent(f, &c, f->g, NULL, BATON_ECONSENT, "receiving");
 	/* Consent naming another sending school. */
 	tu_consent_fill(&c, f->g, f->c, f->b, SEC(IDENTITY) | SEC(TRANSCRIPT));
-	expect_consent_refused(f, &c, f->g, NULL, BATON_ECONSENT, "sending");
+	expect_consent(f, &c, f->g, NULL, BATON_ECONSENT, "sending");
 	/* Consent expired before the packet was made. */
 	tu_consent_fill(&c, f->g, f->a, f->b, SEC(IDENTITY) | SEC(TRANSCRIPT));
 	c.issued = TU_NOW - 10 * TU_DAY;
 	c.expires = TU_NOW - TU_DAY;
-	expect_consent_refused(f, &c, f->g, NULL, BATON_ECONSENT, "not valid");
+	expect_consent(f, &c, f->g, NULL, BATON_ECONSENT, "not valid");
 	/* Signed by a key that is not among the guardians the packet lists. */
 	tu_consent_fill(&c, f->g2, f->a, f->b, SEC(IDENTITY) | SEC(TRANSCRIPT));
-	expect_consent_refused(f, &c, f->g2, NULL, BATON_ECONSENT, "guardians");
+	expect_consent(f, &c, f->g2, NULL, BATON_ECONSENT, "guardians");
 }
 
 static void test_request_round_trip(void **state)
@@ -257,8 +266,9 @@ static void test_request_round_trip(void **state)
 	body.consent = f->consent;
 	body.consent_len = f->consent_len;
 	body.requested_mask = SEC(TRANSCRIPT) | SEC(IDENTITY);
-	baton_seal_params p = {BATON_KIND_REQUEST, TU_NOW, TU_NOW + TU_DAY, baton_key_id_sk(f->b),
-			       baton_key_id_pk(f->a), baton_key_enc_pk(f->a)};
+	baton_seal_params p = {BATON_KIND_REQUEST,    TU_NOW,
+	                       TU_NOW + TU_DAY,       baton_key_id_sk(f->b),
+	                       baton_key_id_pk(f->a), baton_key_enc_pk(f->a)};
 	assert_int_equal(baton_packet_seal(&p, &body, NULL, tu_buf_write, &pkt, NULL), 0);
 	baton_open_params op = tu_open_params(f->a, TU_NOW);
 	baton_source_mem(&src, pkt.p, pkt.len);
@@ -271,19 +281,17 @@ static void test_request_round_trip(void **state)
 
 	/* Asking for more than the consent allows is refused. */
 	body.requested_mask = SEC(TRANSCRIPT) | SEC(DISCIPLINE);
-	assert_int_equal(baton_packet_seal(&p, &body, NULL, tu_buf_write, &pkt, NULL), 0);
-	baton_source_mem(&src, pkt.p, pkt.len);
-	assert_int_equal(baton_packet_open(&src, &op, &o), BATON_ECONSENT);
+	assert_int_equal(baton_packet_seal(&p, &body, NULL, tu_buf_write, &pkt, NULL),
+	                 BATON_ECONSENT);
 	assert_non_null(strstr(baton_diag(), "discipline"));
-	tu_buf_free(&pkt);
+	assert_int_equal(pkt.len, 0); /* refused before a byte was written */
 
 	/* A request from a school other than the consent's receiving school. */
 	body.requested_mask = SEC(TRANSCRIPT);
 	p.sender_sk = baton_key_id_sk(f->c);
-	assert_int_equal(baton_packet_seal(&p, &body, NULL, tu_buf_write, &pkt, NULL), 0);
-	baton_source_mem(&src, pkt.p, pkt.len);
-	assert_int_equal(baton_packet_open(&src, &op, &o), BATON_ECONSENT);
-	tu_buf_free(&pkt);
+	assert_int_equal(baton_packet_seal(&p, &body, NULL, tu_buf_write, &pkt, NULL),
+	                 BATON_ECONSENT);
+	assert_non_null(strstr(baton_diag(), "receiving"));
 }
 
 static void test_seal_refuses(void **state)
@@ -331,17 +339,17 @@ static void test_seal_refuses(void **state)
 	t.body.section_len[BATON_SEC_TRANSCRIPT] = strlen(tu_transcript);
 	/* A low-order recipient encryption key. */
 	uint8_t zero[32] = {0};
-	baton_seal_params p = {BATON_KIND_TRANSFER, TU_NOW, TU_NOW + 1, baton_key_id_sk(f->a),
-			       baton_key_id_pk(f->b), zero};
+	baton_seal_params p = {BATON_KIND_TRANSFER,   TU_NOW, TU_NOW + 1, baton_key_id_sk(f->a),
+	                       baton_key_id_pk(f->b), zero};
 	tu_transfer_rewind(&t);
 	assert_int_equal(baton_packet_seal(&p, &t.body, t.readers, tu_buf_write, &pkt, NULL),
-			 BATON_EBADKEY);
+	                 BATON_EBADKEY);
 	tu_buf_free(&pkt);
 	/* Expiry not after creation. */
 	p.recipient_enc_pk = baton_key_enc_pk(f->b);
 	p.expires = TU_NOW;
 	assert_int_equal(baton_packet_seal(&p, &t.body, t.readers, tu_buf_write, &pkt, NULL),
-			 BATON_EINVAL);
+	                 BATON_EINVAL);
 	tu_buf_free(&pkt);
 	tu_transfer_free(&t);
 }
@@ -408,8 +416,9 @@ static void test_50mb_attachment(void **state)
 	baton_att_reader rd = {big_read, &br};
 	t.body.attachments = &att;
 	t.body.n_attachments = 1;
-	baton_seal_params p = {BATON_KIND_TRANSFER, TU_NOW, TU_NOW + 1000, baton_key_id_sk(f->a),
-			       baton_key_id_pk(f->b), baton_key_enc_pk(f->b)};
+	baton_seal_params p = {BATON_KIND_TRANSFER,   TU_NOW,
+	                       TU_NOW + 1000,         baton_key_id_sk(f->a),
+	                       baton_key_id_pk(f->b), baton_key_enc_pk(f->b)};
 	assert_int_equal(baton_packet_seal(&p, &t.body, &rd, baton_write_fd, &fd, NULL), 0);
 
 	baton_source src;

@@ -112,7 +112,9 @@ typedef struct baton_receipt {
  * object's own signer field (card.id_pk, consent.signer, revocation.signer,
  * receipt.receiver) must be its public half, else BATON_EINVAL. On success
  * *out is a malloc'd buffer of *outlen bytes that the caller frees.
- * Returns BATON_EVALUE (with baton_diag) when a field is out of range.
+ * A field the parser would refuse is refused here with the parser's code
+ * (BATON_EVALUE, BATON_EBADKEY, BATON_EUTF8, ...) and baton_diag() naming
+ * it: Baton never signs what it would not accept.
  */
 int baton_card_sign(const baton_card *c, const uint8_t sk[BATON_SK_BYTES], uint8_t **out,
                     size_t *outlen);

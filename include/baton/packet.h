@@ -32,6 +32,8 @@ extern "C" {
 #define BATON_ATT_MAX        (UINT64_C(1) << 40) /* one attachment, bytes */
 #define BATON_CHUNK_BYTES    65536               /* attachment plaintext per chunk */
 #define BATON_NONCE_BYTES    24
+/* Longest a packet may be valid: bounds how far a sender can backdate it. */
+#define BATON_PACKET_MAX_LIFETIME (UINT64_C(30) * 86400)
 
 typedef enum baton_kind {
 	BATON_KIND_TRANSFER = 1,
@@ -147,10 +149,15 @@ typedef struct baton_opened baton_opened;
 
 /*
  * Verifies and decrypts a packet, in the order of proto/PROTOCOL.md:
- * prefix, header, recipient, validity, signature, body decryption, body
- * decoding, length. Attachments are decrypted on demand by
- * baton_opened_attachment(). On success *out owns the decrypted body;
- * free with baton_opened_free().
+ * prefix, header, recipient, room for body and signature, signature,
+ * validity, key agreement and body decryption, body decoding, exact length,
+ * and the enclosed consent covering the packet (BATON_ECONSENT for any
+ * consent failure, the cause in baton_diag()). Attachments are decrypted on
+ * demand by baton_opened_attachment(). On success *out owns the decrypted
+ * body; free with baton_opened_free().
+ *
+ * Not checked here, because they need the node's state: that the sender is
+ * a pinned school, revocation, guardian links, replay.
  */
 int baton_packet_open(const baton_source *src, const baton_open_params *p, baton_opened **out);
 

@@ -1,0 +1,853 @@
+/*
+ * The node's LMDB store. See store.h for the contract.
+ *
+ * Keys:
+ *   meta       name -> value ("schema" -> u32 BE)
+ *   students   student id -> index entry (canonical msgpack)
+ *   records    student id NUL version(u32 BE) -> canonical record JSON
+ *   blobs      BLAKE2b-256 -> attachment bytes
+ *   guardians  student id NUL public key(32) -> link (msgpack)
+ *   peers      school code -> encoded card
+ *   audit      seq(u64 BE) -> entry (canonical msgpack) || hash(32)
+ *   audit_by_student  student id NUL seq(u64 BE) -> empty
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "proto_impl.h"
+#include "store.h"
+
+#define MAP_INITIAL  (64u << 20)
+#define MAP_MAX      ((size_t)1 << 40)
+#define AUDIT_DOMAIN "BATON-AUDIT-v1"
+
+enum {
+	DB_META,
+	DB_STUDENTS,
+	DB_RECORDS,
+	DB_BLOBS,
+	DB_GUARDIANS,
+	DB_PEERS,
+	DB_AUDIT,
+	DB_AUDIT_BY_STUDENT,
+	DB_N
+};
+static const char *const db_names[DB_N] = {"meta",      "students", "records", "blobs",
+                                           "guardians", "peers",    "audit",   "audit_by_student"};
+
+struct store {
+	MDB_env *env;
+	MDB_dbi dbi[DB_N];
+	size_t map_size;
+	uint64_t batch_counter;
+};
+
+static int lmdb_err(int rc, const char *what)
+{
+	if (rc == MDB_MAP_FULL)
+		return diag_err(BATON_EIO, "store: %s: the database map is full", what);
+	return diag_err(rc == ENOMEM ? BATON_ENOMEM : BATON_EIO, "store: %s: %s", what,
+	                mdb_strerror(rc));
+}
+
+int store_open(const char *dir, int create, store **out)
+{
+	char path[4096];
+	store *s = NULL;
+	MDB_txn *txn = NULL;
+	struct stat st;
+	int rc, r = BATON_EINTERNAL, dead = 0;
+
+	*out = NULL;
+	if (snprintf(path, sizeof(path), "%s/db", dir) >= (int)sizeof(path))
+		return diag_err(BATON_EINVAL, "%s: path too long", dir);
+	if (create) {
+		if (mkdir(path, 0700) != 0)
+			return diag_err(errno == EEXIST ? BATON_EEXIST : BATON_EIO, "%s: %s", path,
+			                strerror(errno));
+	} else if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		return diag_err(BATON_EIO, "%s: no Baton node here (run 'baton init' first)", dir);
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return BATON_ENOMEM;
+	if ((rc = mdb_env_create(&s->env)) != 0) {
+		r = lmdb_err(rc, "create");
+		goto out;
+	}
+	mdb_env_set_maxdbs(s->env, DB_N);
+	/* The built-in map is 1 MiB; start larger and grow on MDB_MAP_FULL. */
+	if ((rc = mdb_env_set_mapsize(s->env, MAP_INITIAL)) != 0 ||
+	    (rc = mdb_env_open(s->env, path, MDB_NOTLS, 0600)) != 0) {
+		r = lmdb_err(rc, path);
+		goto out;
+	}
+	MDB_envinfo info;
+	mdb_env_info(s->env, &info);
+	s->map_size = info.me_mapsize;
+	/* Reader slots left by processes that died. */
+	mdb_reader_check(s->env, &dead);
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+		r = lmdb_err(rc, "begin");
+		goto out;
+	}
+	for (int i = 0; i < DB_N; i++) {
+		if ((rc = mdb_dbi_open(txn, db_names[i], create ? MDB_CREATE : 0, &s->dbi[i])) !=
+		    0) {
+			r = rc == MDB_NOTFOUND ? diag_err(BATON_EIO, "store: %s: missing table %s",
+			                                  path, db_names[i])
+			                       : lmdb_err(rc, db_names[i]);
+			goto out;
+		}
+	}
+	static char schema_key[] = "schema";
+	MDB_val k = {6, schema_key}, v;
+	uint8_t ver[4] = {0, 0, 0, STORE_SCHEMA_VERSION};
+	if (create) {
+		v.mv_size = 4;
+		v.mv_data = ver;
+		if ((rc = mdb_put(txn, s->dbi[DB_META], &k, &v, MDB_NOOVERWRITE)) != 0) {
+			r = lmdb_err(rc, "schema");
+			goto out;
+		}
+	} else {
+		if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) != 0 || v.mv_size != 4) {
+			r = diag_err(BATON_EIO, "store: %s: no schema version", path);
+			goto out;
+		}
+		if (memcmp(v.mv_data, ver, 4) != 0) {
+			const uint8_t *p = v.mv_data;
+			r = diag_err(BATON_EIO, "store: schema version %u, this baton reads %u",
+			             (unsigned)p[3] | (unsigned)p[2] << 8, STORE_SCHEMA_VERSION);
+			goto out;
+		}
+	}
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc != 0) {
+		r = lmdb_err(rc, "commit");
+		goto out;
+	}
+	*out = s;
+	s = NULL;
+	r = 0;
+out:
+	if (txn)
+		mdb_txn_abort(txn);
+	store_close(s);
+	return r;
+}
+
+void store_close(store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->env)
+		mdb_env_close(s->env);
+	free(s);
+}
+
+size_t store_map_size(store *s)
+{
+	return s->map_size;
+}
+
+int store_set_map_size(store *s, size_t size)
+{
+	int rc = mdb_env_set_mapsize(s->env, size);
+	if (rc != 0)
+		return lmdb_err(rc, "set map size");
+	MDB_envinfo info;
+	mdb_env_info(s->env, &info);
+	s->map_size = info.me_mapsize;
+	return 0;
+}
+
+/* LMDB errors inside a callback come back as this, so store_write can retry on a full map. */
+#define STORE_EMAPFULL (-1000)
+
+static int mdb_call(int rc, const char *what)
+{
+	if (rc == MDB_MAP_FULL)
+		return STORE_EMAPFULL;
+	return rc == 0 ? 0 : lmdb_err(rc, what);
+}
+
+int store_write(store *s, store_fn fn, void *ctx)
+{
+	for (;;) {
+		store_txn t = {s, NULL, (uint64_t)time(NULL), ++s->batch_counter};
+		int rc, r;
+		if ((rc = mdb_txn_begin(s->env, NULL, 0, &t.txn)) != 0)
+			return lmdb_err(rc, "begin");
+		r = fn(&t, ctx);
+		if (r == 0) {
+			rc = mdb_txn_commit(t.txn);
+			if (rc == 0)
+				return 0;
+			r = rc == MDB_MAP_FULL ? STORE_EMAPFULL : lmdb_err(rc, "commit");
+		} else {
+			mdb_txn_abort(t.txn);
+		}
+		if (r != STORE_EMAPFULL)
+			return r;
+		/* The transaction is dead: grow the map with no transaction open and run again. */
+		if (s->map_size >= MAP_MAX)
+			return diag_err(BATON_EIO, "store: database reached its maximum size");
+		if ((r = store_set_map_size(s, s->map_size * 2)) != 0)
+			return r;
+	}
+}
+
+int store_read(store *s, store_fn fn, void *ctx)
+{
+	store_txn t = {s, NULL, (uint64_t)time(NULL), 0};
+	int rc, r;
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t.txn)) != 0)
+		return lmdb_err(rc, "begin");
+	r = fn(&t, ctx);
+	mdb_txn_abort(t.txn);
+	return r;
+}
+
+static MDB_dbi dbi(store_txn *t, int which)
+{
+	return t->s->dbi[which];
+}
+
+/* A key "a NUL b" where b is binary. */
+static size_t join_key(uint8_t *out, size_t cap, const char *a, const void *b, size_t blen)
+{
+	size_t al = strlen(a);
+	if (al + 1 + blen > cap)
+		return 0;
+	memcpy(out, a, al);
+	out[al] = 0;
+	memcpy(out + al + 1, b, blen);
+	return al + 1 + blen;
+}
+
+static void be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8),
+	p[3] = (uint8_t)v;
+}
+
+static void be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* ---- meta ---- */
+
+int store_meta_put(store_txn *t, const char *key, const void *val, size_t len)
+{
+	MDB_val k = {strlen(key), (void *)(uintptr_t)key}, v = {len, (void *)(uintptr_t)val};
+	return mdb_call(mdb_put(t->txn, dbi(t, DB_META), &k, &v, 0), "meta");
+}
+
+int store_meta_get(store_txn *t, const char *key, uint8_t **val, size_t *len)
+{
+	MDB_val k = {strlen(key), (void *)(uintptr_t)key}, v;
+	int rc = mdb_get(t->txn, dbi(t, DB_META), &k, &v);
+	*val = NULL;
+	*len = 0;
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0)
+		return lmdb_err(rc, "meta");
+	if ((*val = malloc(v.mv_size + 1)) == NULL)
+		return BATON_ENOMEM;
+	memcpy(*val, v.mv_data, v.mv_size);
+	(*val)[v.mv_size] = 0;
+	*len = v.mv_size;
+	return 0;
+}
+
+/* ---- students ---- */
+
+static const char *const student_keys[] = {"batch", "birth",   "family", "given",
+                                           "state", "updated", "version"};
+enum { SK_BATCH, SK_BIRTH, SK_FAMILY, SK_GIVEN, SK_STATE, SK_UPDATED, SK_VERSION, SK_N };
+
+static void enc_student(struct enc *e, const void *obj)
+{
+	const store_student *s = obj;
+	enc_map(e, SK_N);
+	enc_str(e, "batch"), enc_uint(e, s->batch);
+	enc_str(e, "birth"), enc_str(e, s->birth_date);
+	enc_str(e, "family"), enc_str(e, s->family_name);
+	enc_str(e, "given"), enc_str(e, s->given_name);
+	enc_str(e, "state"), enc_str(e, s->state_id);
+	enc_str(e, "updated"), enc_uint(e, s->updated);
+	enc_str(e, "version"), enc_uint(e, s->version);
+}
+
+static int dec_student(const uint8_t *p, size_t n, store_student *s)
+{
+	static const struct dec_limits lim = {4096, 2, 64};
+	const msgpack_object *v[SK_N];
+	msgpack_zone z;
+	msgpack_object o;
+	uint64_t ver;
+	int r;
+
+	if (!msgpack_zone_init(&z, 512))
+		return BATON_ENOMEM;
+	if ((r = mp_decode(p, n, &lim, &z, &o)) != 0 ||
+	    (r = mp_fields(&o, "student", student_keys, SK_N, v)) != 0 ||
+	    (r = mp_uint(v[SK_BATCH], "student", "batch", &s->batch)) != 0 ||
+	    (r = mp_str(v[SK_BIRTH], "student", "birth", 0, s->birth_date,
+	                sizeof(s->birth_date))) != 0 ||
+	    (r = mp_str(v[SK_FAMILY], "student", "family", 0, s->family_name,
+	                sizeof(s->family_name))) != 0 ||
+	    (r = mp_str(v[SK_GIVEN], "student", "given", 0, s->given_name,
+	                sizeof(s->given_name))) != 0 ||
+	    (r = mp_str(v[SK_STATE], "student", "state", 0, s->state_id, sizeof(s->state_id))) !=
+	        0 ||
+	    (r = mp_uint(v[SK_UPDATED], "student", "updated", &s->updated)) != 0 ||
+	    (r = mp_uint(v[SK_VERSION], "student", "version", &ver)) != 0)
+		goto out;
+	s->version = (uint32_t)ver;
+out:
+	msgpack_zone_destroy(&z);
+	if (r != 0)
+		r = diag_err(BATON_EIO, "store: damaged student index entry (%s)", baton_diag());
+	return r;
+}
+
+int store_student_get(store_txn *t, const char *id, store_student *s)
+{
+	MDB_val k = {strlen(id), (void *)(uintptr_t)id}, v;
+	int rc = mdb_get(t->txn, dbi(t, DB_STUDENTS), &k, &v);
+	memset(s, 0, sizeof(*s));
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0)
+		return lmdb_err(rc, "students");
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	return dec_student(v.mv_data, v.mv_size, s);
+}
+
+int store_student_put(store_txn *t, store_student *s, const char *json, size_t len)
+{
+	store_student old;
+	uint8_t key[BATON_STUDENT_MAX + 8], *enc = NULL;
+	size_t klen, elen;
+	int r;
+
+	if ((r = store_student_get(t, s->id, &old)) < 0)
+		return r;
+	if (r == 0 && old.batch == t->batch)
+		return diag_err(BATON_EEXIST, "student_id \"%s\" appears twice", s->id);
+	s->version = r == 0 ? old.version + 1 : 1;
+	s->updated = t->now;
+	s->batch = t->batch;
+	uint8_t ver[4];
+	be32(ver, s->version);
+	if ((klen = join_key(key, sizeof(key), s->id, ver, 4)) == 0)
+		return BATON_EINVAL;
+	MDB_val rk = {klen, key}, rv = {len, (void *)(uintptr_t)json};
+	if ((r = mdb_call(mdb_put(t->txn, dbi(t, DB_RECORDS), &rk, &rv, MDB_NOOVERWRITE),
+	                  "records")) != 0)
+		return r;
+	if ((r = enc_alloc(enc_student, s, &enc, &elen)) != 0)
+		return r;
+	MDB_val sk = {strlen(s->id), s->id}, sv = {elen, enc};
+	r = mdb_call(mdb_put(t->txn, dbi(t, DB_STUDENTS), &sk, &sv, 0), "students");
+	free(enc);
+	return r;
+}
+
+int store_record_get(store_txn *t, const char *id, uint32_t v, char **json, size_t *len)
+{
+	store_student s;
+	uint8_t key[BATON_STUDENT_MAX + 8], ver[4];
+	int r;
+
+	*json = NULL;
+	*len = 0;
+	if (v == 0) {
+		if ((r = store_student_get(t, id, &s)) != 0)
+			return r;
+		v = s.version;
+	}
+	be32(ver, v);
+	size_t klen = join_key(key, sizeof(key), id, ver, 4);
+	MDB_val k = {klen, key}, val;
+	int rc = mdb_get(t->txn, dbi(t, DB_RECORDS), &k, &val);
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0)
+		return lmdb_err(rc, "records");
+	if ((*json = malloc(val.mv_size + 1)) == NULL)
+		return BATON_ENOMEM;
+	memcpy(*json, val.mv_data, val.mv_size);
+	(*json)[val.mv_size] = 0;
+	*len = val.mv_size;
+	return 0;
+}
+
+int store_student_each(store_txn *t, store_student_cb cb, void *ctx)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, r = 0;
+
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_STUDENTS), &c)) != 0)
+		return lmdb_err(rc, "cursor");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && r == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		store_student s;
+		memset(&s, 0, sizeof(s));
+		if (k.mv_size > BATON_STUDENT_MAX) {
+			r = diag_err(BATON_EIO, "store: damaged student key");
+			break;
+		}
+		memcpy(s.id, k.mv_data, k.mv_size);
+		if ((r = dec_student(v.mv_data, v.mv_size, &s)) == 0)
+			r = cb(&s, ctx);
+	}
+	mdb_cursor_close(c);
+	if (r == 0 && rc != MDB_NOTFOUND)
+		r = lmdb_err(rc, "students");
+	return r;
+}
+
+int store_student_count(store_txn *t, size_t *n)
+{
+	MDB_stat st;
+	int rc = mdb_stat(t->txn, dbi(t, DB_STUDENTS), &st);
+	*n = rc == 0 ? st.ms_entries : 0;
+	return rc == 0 ? 0 : lmdb_err(rc, "stat");
+}
+
+/* ---- blobs ---- */
+
+int store_blob_put(store_txn *t, const uint8_t hash[32], const uint8_t *data, size_t len)
+{
+	MDB_val k = {32, (void *)(uintptr_t)hash}, v = {len, NULL};
+	/* Content-addressed: the same bytes are stored once. */
+	int rc = mdb_put(t->txn, dbi(t, DB_BLOBS), &k, &v, MDB_NOOVERWRITE | MDB_RESERVE);
+	if (rc == MDB_KEYEXIST)
+		return 0;
+	if (rc != 0)
+		return mdb_call(rc, "blobs");
+	memcpy(v.mv_data, data, len);
+	return 0;
+}
+
+int store_blob_get(store_txn *t, const uint8_t hash[32], const uint8_t **data, size_t *len)
+{
+	MDB_val k = {32, (void *)(uintptr_t)hash}, v;
+	int rc = mdb_get(t->txn, dbi(t, DB_BLOBS), &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0)
+		return lmdb_err(rc, "blobs");
+	*data = v.mv_data;
+	*len = v.mv_size;
+	return 0;
+}
+
+/* ---- guardians ---- */
+
+static const char *const guardian_keys[] = {"linked", "relation", "restricted"};
+
+static void enc_guardian(struct enc *e, const void *obj)
+{
+	const store_guardian *g = obj;
+	enc_map(e, 3);
+	enc_str(e, "linked"), enc_uint(e, g->linked);
+	enc_str(e, "relation"), enc_str(e, g->relation);
+	enc_str(e, "restricted"), enc_bool(e, g->restricted);
+}
+
+int store_guardian_put(store_txn *t, const char *student, const store_guardian *g)
+{
+	uint8_t key[BATON_STUDENT_MAX + 40], *enc;
+	size_t klen = join_key(key, sizeof(key), student, g->pk, 32), elen;
+	int r;
+	if (klen == 0)
+		return BATON_EINVAL;
+	if ((r = enc_alloc(enc_guardian, g, &enc, &elen)) != 0)
+		return r;
+	MDB_val k = {klen, key}, v = {elen, enc};
+	r = mdb_call(mdb_put(t->txn, dbi(t, DB_GUARDIANS), &k, &v, 0), "guardians");
+	free(enc);
+	return r;
+}
+
+int store_guardian_del(store_txn *t, const char *student, const uint8_t pk[BATON_PK_BYTES])
+{
+	uint8_t key[BATON_STUDENT_MAX + 40];
+	size_t klen = join_key(key, sizeof(key), student, pk, 32);
+	MDB_val k = {klen, key};
+	int rc = mdb_del(t->txn, dbi(t, DB_GUARDIANS), &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	return mdb_call(rc, "guardians");
+}
+
+int store_guardian_each(store_txn *t, const char *student, store_guardian_cb cb, void *ctx)
+{
+	MDB_cursor *c;
+	uint8_t prefix[BATON_STUDENT_MAX + 2];
+	size_t plen = strlen(student) + 1;
+	int rc, r = 0;
+
+	if (plen > sizeof(prefix))
+		return BATON_EINVAL;
+	memcpy(prefix, student, plen);
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_GUARDIANS), &c)) != 0)
+		return lmdb_err(rc, "cursor");
+	MDB_val k = {plen, prefix}, v;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && r == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != plen + 32 || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		static const struct dec_limits lim = {256, 1, 16};
+		const msgpack_object *f[3];
+		msgpack_zone z;
+		msgpack_object o;
+		store_guardian g;
+		memset(&g, 0, sizeof(g));
+		memcpy(g.pk, (const uint8_t *)k.mv_data + plen, 32);
+		if (!msgpack_zone_init(&z, 256))
+			return BATON_ENOMEM;
+		if ((r = mp_decode(v.mv_data, v.mv_size, &lim, &z, &o)) == 0 &&
+		    (r = mp_fields(&o, "guardian", guardian_keys, 3, f)) == 0 &&
+		    (r = mp_uint(f[0], "guardian", "linked", &g.linked)) == 0 &&
+		    (r = mp_str(f[1], "guardian", "relation", 1, g.relation, sizeof(g.relation))) ==
+		        0)
+			r = mp_bool(f[2], "guardian", "restricted", &g.restricted);
+		msgpack_zone_destroy(&z);
+		if (r == 0)
+			r = cb(&g, ctx);
+	}
+	mdb_cursor_close(c);
+	return r;
+}
+
+/* ---- peers ---- */
+
+int store_peer_put(store_txn *t, const char *code, const uint8_t *card, size_t len)
+{
+	MDB_val k = {strlen(code), (void *)(uintptr_t)code}, v = {len, (void *)(uintptr_t)card};
+	return mdb_call(mdb_put(t->txn, dbi(t, DB_PEERS), &k, &v, 0), "peers");
+}
+
+int store_peer_get(store_txn *t, const char *code, uint8_t **card, size_t *len)
+{
+	MDB_val k = {strlen(code), (void *)(uintptr_t)code}, v;
+	int rc = mdb_get(t->txn, dbi(t, DB_PEERS), &k, &v);
+	*card = NULL;
+	*len = 0;
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0)
+		return lmdb_err(rc, "peers");
+	if ((*card = malloc(v.mv_size)) == NULL)
+		return BATON_ENOMEM;
+	memcpy(*card, v.mv_data, v.mv_size);
+	*len = v.mv_size;
+	return 0;
+}
+
+int store_peer_del(store_txn *t, const char *code)
+{
+	MDB_val k = {strlen(code), (void *)(uintptr_t)code};
+	int rc = mdb_del(t->txn, dbi(t, DB_PEERS), &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	return mdb_call(rc, "peers");
+}
+
+int store_peer_each(store_txn *t, store_peer_cb cb, void *ctx)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	char code[BATON_CODE_MAX + 1];
+	int rc, r = 0;
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_PEERS), &c)) != 0)
+		return lmdb_err(rc, "cursor");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && r == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size > BATON_CODE_MAX)
+			continue;
+		memcpy(code, k.mv_data, k.mv_size);
+		code[k.mv_size] = 0;
+		r = cb(code, v.mv_data, v.mv_size, ctx);
+	}
+	mdb_cursor_close(c);
+	return r;
+}
+
+/* ---- audit ---- */
+
+static const char *const audit_keys[] = {"action", "consent",  "detail", "packet",  "peer",
+                                         "prev",   "sections", "seq",    "student", "time"};
+enum {
+	AU_ACTION,
+	AU_CONSENT,
+	AU_DETAIL,
+	AU_PACKET,
+	AU_PEER,
+	AU_PREV,
+	AU_SECTIONS,
+	AU_SEQ,
+	AU_STUDENT,
+	AU_TIME,
+	AU_N
+};
+
+static void enc_audit(struct enc *e, const void *obj)
+{
+	const store_audit *a = obj;
+	uint32_t n = 5 + (a->has_consent != 0) + (a->detail[0] != 0) + (a->has_packet != 0) +
+	             (a->peer[0] != 0) + (a->sections != 0) + (a->student[0] != 0) - 2;
+	enc_map(e, n);
+	enc_str(e, "action"), enc_str(e, a->action);
+	if (a->has_consent)
+		enc_str(e, "consent"), enc_bin(e, a->consent, BATON_ID_BYTES);
+	if (a->detail[0])
+		enc_str(e, "detail"), enc_str(e, a->detail);
+	if (a->has_packet)
+		enc_str(e, "packet"), enc_bin(e, a->packet, BATON_ID_BYTES);
+	if (a->peer[0])
+		enc_str(e, "peer"), enc_str(e, a->peer);
+	enc_str(e, "prev"), enc_bin(e, a->prev, 32);
+	if (a->sections)
+		enc_str(e, "sections"), enc_sections(e, a->sections);
+	enc_str(e, "seq"), enc_uint(e, a->seq);
+	if (a->student[0])
+		enc_str(e, "student"), enc_str(e, a->student);
+	enc_str(e, "time"), enc_uint(e, a->time);
+}
+
+static void audit_hash(uint8_t out[32], const uint8_t *entry, size_t len)
+{
+	crypto_generichash_state st;
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, (const uint8_t *)AUDIT_DOMAIN, sizeof(AUDIT_DOMAIN));
+	crypto_generichash_update(&st, entry, len);
+	crypto_generichash_final(&st, out, 32);
+}
+
+static int dec_audit(const uint8_t *p, size_t n, store_audit *a)
+{
+	static const struct dec_limits lim = {4096, 2, 64};
+	const msgpack_object *v[AU_N];
+	msgpack_zone z;
+	msgpack_object o;
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	if (n < 32)
+		return diag_err(BATON_EHASH, "audit entry too short");
+	memcpy(a->hash, p + n - 32, 32);
+	if (!msgpack_zone_init(&z, 512))
+		return BATON_ENOMEM;
+	if ((r = mp_decode(p, n - 32, &lim, &z, &o)) != 0 ||
+	    (r = mp_fields(&o, "audit", audit_keys, AU_N, v)) != 0 ||
+	    (r = mp_str(v[AU_ACTION], "audit", "action", 1, a->action, sizeof(a->action))) != 0 ||
+	    (v[AU_CONSENT] &&
+	     (r = mp_fixbin(v[AU_CONSENT], "audit", "consent", a->consent, BATON_ID_BYTES)) != 0) ||
+	    (v[AU_DETAIL] &&
+	     (r = mp_str(v[AU_DETAIL], "audit", "detail", 1, a->detail, sizeof(a->detail))) != 0) ||
+	    (v[AU_PACKET] &&
+	     (r = mp_fixbin(v[AU_PACKET], "audit", "packet", a->packet, BATON_ID_BYTES)) != 0) ||
+	    (v[AU_PEER] &&
+	     (r = mp_str(v[AU_PEER], "audit", "peer", 1, a->peer, sizeof(a->peer))) != 0) ||
+	    (r = mp_fixbin(v[AU_PREV], "audit", "prev", a->prev, 32)) != 0 ||
+	    (v[AU_SECTIONS] &&
+	     (r = mp_sections(v[AU_SECTIONS], "audit", "sections", &a->sections)) != 0) ||
+	    (r = mp_uint(v[AU_SEQ], "audit", "seq", &a->seq)) != 0 ||
+	    (v[AU_STUDENT] && (r = mp_str(v[AU_STUDENT], "audit", "student", 1, a->student,
+	                                  sizeof(a->student))) != 0) ||
+	    (r = mp_uint(v[AU_TIME], "audit", "time", &a->time)) != 0)
+		goto out;
+	a->has_consent = v[AU_CONSENT] != NULL;
+	a->has_packet = v[AU_PACKET] != NULL;
+out:
+	msgpack_zone_destroy(&z);
+	return r;
+}
+
+static int audit_last(store_txn *t, uint64_t *seq, uint8_t hash[32])
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc;
+	*seq = 0;
+	memset(hash, 0, 32);
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_AUDIT), &c)) != 0)
+		return lmdb_err(rc, "cursor");
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size == 8 && v.mv_size >= 32) {
+		*seq = get_be64(k.mv_data);
+		memcpy(hash, (const uint8_t *)v.mv_data + v.mv_size - 32, 32);
+	}
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return lmdb_err(rc, "audit");
+	return 0;
+}
+
+int store_audit_append(store_txn *t, store_audit *e)
+{
+	uint8_t *enc = NULL, key[8], ikey[BATON_STUDENT_MAX + 10];
+	size_t elen;
+	int r;
+
+	if ((r = audit_last(t, &e->seq, e->prev)) != 0)
+		return r;
+	e->seq++;
+	e->time = t->now;
+	if ((r = enc_alloc(enc_audit, e, &enc, &elen)) != 0)
+		return r;
+	uint8_t *val = malloc(elen + 32);
+	if (val == NULL) {
+		free(enc);
+		return BATON_ENOMEM;
+	}
+	audit_hash(e->hash, enc, elen);
+	memcpy(val, enc, elen);
+	memcpy(val + elen, e->hash, 32);
+	be64(key, e->seq);
+	MDB_val k = {8, key}, v = {elen + 32, val};
+	r = mdb_call(mdb_put(t->txn, dbi(t, DB_AUDIT), &k, &v, MDB_APPEND), "audit");
+	if (r == 0 && e->student[0]) {
+		size_t klen = join_key(ikey, sizeof(ikey), e->student, key, 8);
+		MDB_val ik = {klen, ikey}, iv = {0, NULL};
+		r = mdb_call(mdb_put(t->txn, dbi(t, DB_AUDIT_BY_STUDENT), &ik, &iv, 0), "audit");
+	}
+	free(enc);
+	free(val);
+	return r;
+}
+
+static int audit_get(store_txn *t, uint64_t seq, store_audit *a)
+{
+	uint8_t key[8];
+	be64(key, seq);
+	MDB_val k = {8, key}, v;
+	int rc = mdb_get(t->txn, dbi(t, DB_AUDIT), &k, &v);
+	if (rc != 0)
+		return lmdb_err(rc, "audit");
+	return dec_audit(v.mv_data, v.mv_size, a);
+}
+
+int store_audit_each(store_txn *t, const char *student, store_audit_cb cb, void *ctx)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, r = 0;
+	store_audit a;
+
+	if (student == NULL) {
+		if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_AUDIT), &c)) != 0)
+			return lmdb_err(rc, "cursor");
+		for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && r == 0;
+		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+			if ((r = dec_audit(v.mv_data, v.mv_size, &a)) == 0)
+				r = cb(&a, ctx);
+		mdb_cursor_close(c);
+		return r;
+	}
+	uint8_t prefix[BATON_STUDENT_MAX + 2];
+	size_t plen = strlen(student) + 1;
+	if (plen > sizeof(prefix))
+		return BATON_EINVAL;
+	memcpy(prefix, student, plen);
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_AUDIT_BY_STUDENT), &c)) != 0)
+		return lmdb_err(rc, "cursor");
+	k.mv_size = plen;
+	k.mv_data = prefix;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0 && r == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != plen + 8 || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		if ((r = audit_get(t, get_be64((const uint8_t *)k.mv_data + plen), &a)) == 0)
+			r = cb(&a, ctx);
+	}
+	mdb_cursor_close(c);
+	return r;
+}
+
+int store_audit_verify(store_txn *t, uint64_t *bad, uint64_t *count)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint8_t prev[32] = {0}, h[32];
+	uint64_t expect = 1;
+	int rc, r = 0;
+	store_audit a;
+
+	*bad = 0;
+	*count = 0;
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_AUDIT), &c)) != 0)
+		return lmdb_err(rc, "cursor");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT), expect++) {
+		uint64_t key = k.mv_size == 8 ? get_be64(k.mv_data) : 0;
+		if (key != expect) {
+			r = diag_err(BATON_EHASH, "entry %llu is missing (found %llu next)",
+			             (unsigned long long)expect, (unsigned long long)key);
+			break;
+		}
+		if (dec_audit(v.mv_data, v.mv_size, &a) != 0) {
+			r = diag_err(BATON_EHASH, "entry %llu does not decode",
+			             (unsigned long long)key);
+			break;
+		}
+		audit_hash(h, v.mv_data, v.mv_size - 32);
+		if (a.seq != key) {
+			r = diag_err(BATON_EHASH, "entry %llu says it is entry %llu",
+			             (unsigned long long)key, (unsigned long long)a.seq);
+			break;
+		}
+		if (sodium_memcmp(a.prev, prev, 32) != 0) {
+			r = diag_err(BATON_EHASH,
+			             "entry %llu does not follow entry %llu (chain broken)",
+			             (unsigned long long)key, (unsigned long long)key - 1);
+			break;
+		}
+		if (sodium_memcmp(h, a.hash, 32) != 0) {
+			r = diag_err(BATON_EHASH, "entry %llu was changed (hash mismatch)",
+			             (unsigned long long)key);
+			break;
+		}
+		memcpy(prev, a.hash, 32);
+		(*count)++;
+	}
+	mdb_cursor_close(c);
+	if (r != 0)
+		*bad = expect;
+	else if (rc != MDB_NOTFOUND)
+		r = lmdb_err(rc, "audit");
+	return r;
+}
+
+int store_audit_count(store_txn *t, uint64_t *n)
+{
+	MDB_stat st;
+	int rc = mdb_stat(t->txn, dbi(t, DB_AUDIT), &st);
+	*n = rc == 0 ? st.ms_entries : 0;
+	return rc == 0 ? 0 : lmdb_err(rc, "stat");
+}

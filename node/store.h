@@ -1,0 +1,146 @@
+/*
+ * The node's store: one LMDB environment per node directory, with named
+ * sub-databases for students, record versions, attachment blobs, guardian
+ * links, pinned peers and the hash-chained audit log.
+ *
+ * Every change runs in store_write(): one write transaction, which the
+ * caller's function fills (record and audit entry together) and which is
+ * acknowledged only after mdb_txn_commit() returns. Values read through a
+ * transaction live only until it ends: copy them out first.
+ */
+#ifndef BATON_STORE_H
+#define BATON_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#include <baton/baton.h>
+
+#define STORE_SCHEMA_VERSION 1
+
+typedef struct store store;
+
+/* A transaction and the store it belongs to; passed to store_write/store_read callbacks. */
+typedef struct store_txn {
+	store *s;
+	MDB_txn *txn;
+	uint64_t now;   /* the clock, read once per transaction */
+	uint64_t batch; /* a number unique to this write transaction */
+} store_txn;
+
+/*
+ * Opens (create == 0) or creates (create == 1) the store under dir/db.
+ * Checks the schema version and clears stale reader slots.
+ */
+int store_open(const char *dir, int create, store **out);
+void store_close(store *s);
+
+typedef int (*store_fn)(store_txn *t, void *ctx);
+
+/*
+ * Runs fn in a write transaction and commits. If the map fills up, the
+ * transaction is aborted, the map grown and fn run again from the start, so
+ * fn must not keep state across attempts except through ctx it resets.
+ * Returns fn's error (after aborting) or the commit's.
+ */
+int store_write(store *s, store_fn fn, void *ctx);
+/* Runs fn in a read-only transaction. */
+int store_read(store *s, store_fn fn, void *ctx);
+
+/* Current map size in bytes (for tests). */
+size_t store_map_size(store *s);
+/* Sets the map size (tests use a small map to exercise growth). */
+int store_set_map_size(store *s, size_t size);
+
+/* ---- meta ---- */
+int store_meta_put(store_txn *t, const char *key, const void *val, size_t len);
+/* Copies the value into a malloc'd buffer. BATON_ENOENT-like: returns 1 when absent. */
+int store_meta_get(store_txn *t, const char *key, uint8_t **val, size_t *len);
+
+/* ---- students ---- */
+typedef struct store_student {
+	char id[BATON_STUDENT_MAX + 1];
+	char state_id[BATON_STUDENT_MAX + 1];
+	char given_name[201];
+	char family_name[201];
+	char birth_date[11];
+	uint32_t version; /* latest */
+	uint64_t updated;
+	uint64_t batch; /* the write transaction that made the latest version */
+} store_student;
+
+/*
+ * Stores json (a canonical record) as a new version of student s->id and
+ * updates the index. Sets s->version. BATON_EEXIST when this transaction
+ * already wrote the same student (a duplicate within one import).
+ */
+int store_student_put(store_txn *t, store_student *s, const char *json, size_t len);
+/* 0 and fills *s, or 1 when there is no such student. */
+int store_student_get(store_txn *t, const char *id, store_student *s);
+/* Copies version v (0: latest) of the record's JSON into a malloc'd string. */
+int store_record_get(store_txn *t, const char *id, uint32_t v, char **json, size_t *len);
+typedef int (*store_student_cb)(const store_student *s, void *ctx);
+int store_student_each(store_txn *t, store_student_cb cb, void *ctx);
+/* Number of students. */
+int store_student_count(store_txn *t, size_t *n);
+
+/* ---- attachment blobs, content-addressed by BLAKE2b-256 ---- */
+int store_blob_put(store_txn *t, const uint8_t hash[32], const uint8_t *data, size_t len);
+/* *data points into the map: valid until the transaction ends. */
+int store_blob_get(store_txn *t, const uint8_t hash[32], const uint8_t **data, size_t *len);
+
+/* ---- guardian links ---- */
+typedef struct store_guardian {
+	uint8_t pk[BATON_PK_BYTES];
+	char relation[33];
+	int restricted;
+	uint64_t linked;
+} store_guardian;
+int store_guardian_put(store_txn *t, const char *student, const store_guardian *g);
+/* 0, or 1 when the link did not exist. */
+int store_guardian_del(store_txn *t, const char *student, const uint8_t pk[BATON_PK_BYTES]);
+typedef int (*store_guardian_cb)(const store_guardian *g, void *ctx);
+int store_guardian_each(store_txn *t, const char *student, store_guardian_cb cb, void *ctx);
+
+/* ---- peers ---- */
+/* Stores a pinned card (its encoded bytes) under its school code. */
+int store_peer_put(store_txn *t, const char *code, const uint8_t *card, size_t len);
+/* Copies the card bytes; 1 when the code is not pinned. */
+int store_peer_get(store_txn *t, const char *code, uint8_t **card, size_t *len);
+int store_peer_del(store_txn *t, const char *code);
+typedef int (*store_peer_cb)(const char *code, const uint8_t *card, size_t len, void *ctx);
+int store_peer_each(store_txn *t, store_peer_cb cb, void *ctx);
+
+/* ---- audit log ---- */
+typedef struct store_audit {
+	uint64_t seq;
+	uint64_t time;
+	char action[33];
+	char student[BATON_STUDENT_MAX + 1]; /* "" when none */
+	char peer[BATON_CODE_MAX + 1];       /* "" when none */
+	uint8_t consent[BATON_ID_BYTES];
+	int has_consent;
+	uint8_t packet[BATON_ID_BYTES];
+	int has_packet;
+	uint32_t sections; /* 0 when none */
+	char detail[257];  /* "" when none */
+	uint8_t prev[32];
+	uint8_t hash[32];
+} store_audit;
+
+/* Appends e (seq, time, prev and hash are filled in). */
+int store_audit_append(store_txn *t, store_audit *e);
+typedef int (*store_audit_cb)(const store_audit *e, void *ctx);
+/* Entries in order; with student != NULL only that student's, through the index. */
+int store_audit_each(store_txn *t, const char *student, store_audit_cb cb, void *ctx);
+/*
+ * Recomputes the chain. Returns 0, or BATON_EHASH with *bad set to the
+ * first entry that does not match and baton_diag() saying how.
+ */
+int store_audit_verify(store_txn *t, uint64_t *bad, uint64_t *count);
+/* Number of audit entries. */
+int store_audit_count(store_txn *t, uint64_t *n);
+
+#endif
