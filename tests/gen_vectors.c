@@ -23,7 +23,7 @@
 #include "testutil.h"
 
 #define SEC(s) BATON_SEC_BIT(BATON_SEC_##s)
-#define CHUNK BATON_CHUNK_BYTES
+#define CHUNK  BATON_CHUNK_BYTES
 
 static const char *outdir;
 static int written;
@@ -39,7 +39,7 @@ static void det_buf(void *const buf, const size_t size)
 		ctr[i] = (uint8_t)(rng_counter >> (8 * i));
 	rng_counter++;
 	crypto_generichash(seed, sizeof(seed), ctr, sizeof(ctr), (const uint8_t *)"baton-vectors",
-			   13);
+	                   13);
 	randombytes_buf_deterministic(buf, size, seed);
 }
 
@@ -55,8 +55,8 @@ static const char *det_name(void)
 	return "baton-vectors";
 }
 
-static struct randombytes_implementation det_impl = {det_name, det_random, NULL, NULL, det_buf,
-						      NULL};
+static struct randombytes_implementation det_impl = {det_name, det_random, NULL,
+                                                     NULL,     det_buf,    NULL};
 
 /* ---- output ---- */
 
@@ -76,12 +76,12 @@ static void set_hex(json_t *o, const char *key, const uint8_t *p, size_t n)
 
 /* Writes the case after checking that the library agrees with it. */
 static void emit(json_t *v, const char *name, const char *kind, const char *desc, int got,
-		 int expect, const uint8_t *input, size_t len)
+                 int expect, const uint8_t *input, size_t len)
 {
 	char path[512];
 	if (got != expect) {
 		fprintf(stderr, "gen_vectors: %s: library gives %s (%s), the case says %s\n", name,
-			baton_errname(got), baton_diag(), baton_errname(expect));
+		        baton_errname(got), baton_diag(), baton_errname(expect));
 		exit(1);
 	}
 	json_object_set_new(v, "name", json_string(name));
@@ -111,14 +111,12 @@ static void seed_hex(json_t *v, const char *key, uint8_t s)
 }
 
 /* Small-order Ed25519 point (order 4) and low-order X25519 points. */
-static const uint8_t ed_small_order[32] = {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f,
-					   0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f,
-					   0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6,
-					   0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a};
-static const uint8_t x_low_order[32] = {0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae,
-					0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a,
-					0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd,
-					0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00};
+static const uint8_t ed_small_order[32] = {
+    0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f,
+    0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a};
+static const uint8_t x_low_order[32] = {
+    0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a,
+    0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00};
 
 /* ---- signed objects, built by hand ---- */
 
@@ -243,7 +241,7 @@ static int run_consent(const uint8_t *p, size_t n, uint64_t now)
 }
 
 static void consent_case(const char *name, const char *desc, enum cvariant cv, int expect,
-			 uint64_t now, void (*mutate)(struct obj *))
+                         uint64_t now, void (*mutate)(struct obj *))
 {
 	baton_consent c;
 	uint8_t body[2048];
@@ -292,9 +290,9 @@ static void noncanonical_sig(struct obj *o)
 {
 	/* S + L: the same signature in a second form that verifiers must refuse. */
 	static const uint8_t L[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
-				      0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
-				      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-				      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10};
+	                              0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+	                              0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	                              0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10};
 	uint8_t *s = o->p + o->len - 32;
 	unsigned carry = 0;
 	for (int i = 0; i < 32; i++) {
@@ -331,50 +329,50 @@ static void reserved_byte(struct obj *o)
 static void gen_consents(void)
 {
 	consent_case("consent-valid", "a guardian's consent, signature valid, inside its window",
-		     CV_OK, 0, TU_NOW, NULL);
+	             CV_OK, 0, TU_NOW, NULL);
 	consent_case("consent-bad-signature", "last byte of the signature flipped", CV_OK,
-		     BATON_EBADSIG, TU_NOW, flip_sig);
+	             BATON_EBADSIG, TU_NOW, flip_sig);
 	consent_case("consent-body-changed", "the student id changed after signing", CV_OK,
-		     BATON_EBADSIG, TU_NOW, flip_body);
+	             BATON_EBADSIG, TU_NOW, flip_body);
 	consent_case("consent-expired", "now is after consent.expires", CV_OK, BATON_EEXPIRED,
-		     TU_NOW + 31 * TU_DAY, NULL);
+	             TU_NOW + 31 * TU_DAY, NULL);
 	consent_case("consent-not-yet-valid", "now is before consent.issued minus the skew", CV_OK,
-		     BATON_ENOTYET, TU_NOW - 2 * TU_DAY, NULL);
+	             BATON_ENOTYET, TU_NOW - 2 * TU_DAY, NULL);
 	consent_case("consent-truncated", "cut to half its length", CV_OK, BATON_ELENGTH, TU_NOW,
-		     truncate_half);
+	             truncate_half);
 	consent_case("consent-truncated-after-header", "only the envelope's array header", CV_OK,
-		     BATON_ELENGTH, TU_NOW, truncate_after_header);
+	             BATON_ELENGTH, TU_NOW, truncate_after_header);
 	consent_case("consent-trailing-bytes", "a valid consent followed by one byte", CV_OK,
-		     BATON_ETRAILING, TU_NOW, append_byte);
+	             BATON_ETRAILING, TU_NOW, append_byte);
 	consent_case("consent-duplicate-key", "body repeats the key \"id\" (signed)", CV_DUPKEY,
-		     BATON_EDUPKEY, TU_NOW, NULL);
+	             BATON_EDUPKEY, TU_NOW, NULL);
 	consent_case("consent-unknown-field", "body has a field this version does not define",
-		     CV_UNKNOWN, BATON_EUNKNOWN, TU_NOW, NULL);
+	             CV_UNKNOWN, BATON_EUNKNOWN, TU_NOW, NULL);
 	consent_case("consent-missing-field", "body has no signer", CV_MISSING, BATON_EMISSING,
-		     TU_NOW, NULL);
+	             TU_NOW, NULL);
 	consent_case("consent-wrong-type", "issued is a string", CV_WRONGTYPE, BATON_ETYPE, TU_NOW,
-		     NULL);
+	             NULL);
 	consent_case("consent-unsorted-keys", "\"from\" before \"expires\"", CV_UNSORTED_KEYS,
-		     BATON_ENONCANON, TU_NOW, NULL);
+	             BATON_ENONCANON, TU_NOW, NULL);
 	consent_case("consent-noncanonical-integer", "expires as a uint64 that fits in 32 bits",
-		     CV_NONCANON_INT, BATON_ENONCANON, TU_NOW, NULL);
+	             CV_NONCANON_INT, BATON_ENONCANON, TU_NOW, NULL);
 	consent_case("consent-unsorted-sections", "sections not in ascending order",
-		     CV_UNSORTED_SECTIONS, BATON_ENONCANON, TU_NOW, NULL);
+	             CV_UNSORTED_SECTIONS, BATON_ENONCANON, TU_NOW, NULL);
 	consent_case("consent-unknown-section", "a section name that does not exist",
-		     CV_UNKNOWN_SECTION, BATON_EVALUE, TU_NOW, NULL);
+	             CV_UNKNOWN_SECTION, BATON_EVALUE, TU_NOW, NULL);
 	consent_case("consent-bad-utf8", "purpose is an overlong UTF-8 encoding", CV_BAD_UTF8,
-		     BATON_EUTF8, TU_NOW, NULL);
+	             BATON_EUTF8, TU_NOW, NULL);
 	consent_case("consent-nil", "expires is nil", CV_NIL, BATON_ETYPE, TU_NOW, NULL);
 	consent_case("consent-small-order-signer", "signer is a small-order Ed25519 point",
-		     CV_SMALL_ORDER_SIGNER, BATON_EBADKEY, TU_NOW, NULL);
+	             CV_SMALL_ORDER_SIGNER, BATON_EBADKEY, TU_NOW, NULL);
 	consent_case("consent-noncanonical-signature", "signature S replaced by S + L", CV_OK,
-		     BATON_EBADSIG, TU_NOW, noncanonical_sig);
+	             BATON_EBADSIG, TU_NOW, noncanonical_sig);
 	consent_case("consent-depth", "nested ten arrays deep, past the cap of 8", CV_OK,
-		     BATON_EDEPTH, TU_NOW, wrap_deep);
-	consent_case("consent-length-past-input", "bin32 declares 2^31 bytes", CV_OK,
-		     BATON_ELENGTH, TU_NOW, huge_length);
+	             BATON_EDEPTH, TU_NOW, wrap_deep);
+	consent_case("consent-length-past-input", "bin32 declares 2^31 bytes", CV_OK, BATON_ELENGTH,
+	             TU_NOW, huge_length);
 	consent_case("consent-reserved-byte", "type byte 0xc1 where the type should be", CV_OK,
-		     BATON_ETYPE, TU_NOW, reserved_byte);
+	             BATON_ETYPE, TU_NOW, reserved_byte);
 
 	/* 100,000 levels of nesting. */
 	size_t n = 100000;
@@ -429,7 +427,7 @@ static struct obj card_obj(const uint8_t *enc_pk)
 }
 
 static void card_case(const char *name, const char *desc, const uint8_t *enc_pk, int expect,
-		      uint64_t now, void (*mutate)(struct obj *))
+                      uint64_t now, void (*mutate)(struct obj *))
 {
 	struct obj o = card_obj(enc_pk);
 	if (mutate)
@@ -446,18 +444,18 @@ static void gen_cards(void)
 	const uint8_t *enc = baton_key_enc_pk(school_b);
 	uint8_t zero[32] = {0};
 	card_case("card-valid", "Riverside Academy's card, signed by its identity key", enc, 0,
-		  TU_NOW, NULL);
+	          TU_NOW, NULL);
 	card_case("card-bad-signature", "signature flipped", enc, BATON_EBADSIG, TU_NOW, flip_sig);
 	card_case("card-low-order-enc", "encryption key is a low-order X25519 point", x_low_order,
-		  BATON_EBADKEY, TU_NOW, NULL);
+	          BATON_EBADKEY, TU_NOW, NULL);
 	card_case("card-zero-enc", "encryption key is all zeros", zero, BATON_EBADKEY, TU_NOW,
-		  NULL);
+	          NULL);
 	card_case("card-expired", "now is after valid_until", enc, BATON_EEXPIRED,
-		  TU_NOW + 400 * TU_DAY, NULL);
+	          TU_NOW + 400 * TU_DAY, NULL);
 	card_case("card-not-yet-valid", "now is before valid_from", enc, BATON_ENOTYET,
-		  TU_NOW - 2 * TU_DAY, NULL);
+	          TU_NOW - 2 * TU_DAY, NULL);
 	card_case("card-trailing-bytes", "valid card and one more byte", enc, BATON_ETRAILING,
-		  TU_NOW, append_byte);
+	          TU_NOW, append_byte);
 }
 
 static void gen_revocations_receipts(void)
@@ -471,8 +469,8 @@ static void gen_revocations_receipts(void)
 	size_t n;
 	baton_revocation_sign(&rv, baton_key_id_sk(guardian), &p, &n);
 	baton_revocation got;
-	emit(json_object(), "revocation-valid", "revocation", "a guardian withdraws consent 5a5a...",
-	     baton_revocation_parse(p, n, &got), 0, p, n);
+	emit(json_object(), "revocation-valid", "revocation",
+	     "a guardian withdraws consent 5a5a...", baton_revocation_parse(p, n, &got), 0, p, n);
 	p[n - 5] ^= 0x40;
 	emit(json_object(), "revocation-bad-signature", "revocation", "signature changed",
 	     baton_revocation_parse(p, n, &got), BATON_EBADSIG, p, n);
@@ -526,23 +524,23 @@ static void gen_revocations_receipts(void)
 struct raw {
 	int version, kind;
 	uint64_t created, expires;
-	const baton_key *signer;   /* signs the packet */
-	const uint8_t *sndr;       /* header sender (default: signer's key) */
-	const baton_key *to;       /* recipient whose keys the header names */
-	const uint8_t *eph_force;  /* header eph overriding the real one */
-	const uint8_t *body;       /* body plaintext */
+	const baton_key *signer;  /* signs the packet */
+	const uint8_t *sndr;      /* header sender (default: signer's key) */
+	const baton_key *to;      /* recipient whose keys the header names */
+	const uint8_t *eph_force; /* header eph overriding the real one */
+	const uint8_t *body;      /* body plaintext */
 	size_t body_len;
-	const uint8_t *att[2];     /* attachment plaintexts */
+	const uint8_t *att[2]; /* attachment plaintexts */
 	size_t att_len[2];
 	size_t n_att;
-	int header_variant;        /* 0 canonical; see raw_header */
-	int garble_body;           /* encrypt garbage under a wrong key */
-	size_t extra_before_sig;   /* bytes appended before signing */
-	long cut_before_sig;       /* bytes removed before signing */
+	int header_variant;      /* 0 canonical; see raw_header */
+	int garble_body;         /* encrypt garbage under a wrong key */
+	size_t extra_before_sig; /* bytes appended before signing */
+	long cut_before_sig;     /* bytes removed before signing */
 };
 
 static size_t raw_header(uint8_t *out, const struct raw *r, uint64_t blen, const uint8_t *eph,
-			 const uint8_t *id, const uint8_t *nonce, const uint8_t *sndr)
+                         const uint8_t *id, const uint8_t *nonce, const uint8_t *sndr)
 {
 	struct enc e;
 	int hv = r->header_variant;
@@ -559,8 +557,8 @@ static size_t raw_header(uint8_t *out, const struct raw *r, uint64_t blen, const
 	enc_str(&e, "created"), enc_uint(&e, r->created);
 	enc_str(&e, "eph");
 	if (hv == 6)
-		enc_byte(&e, 0xc6), enc_byte(&e, 0x80), enc_byte(&e, 0),
-		    enc_byte(&e, 0), enc_byte(&e, 0);
+		enc_byte(&e, 0xc6), enc_byte(&e, 0x80), enc_byte(&e, 0), enc_byte(&e, 0),
+		    enc_byte(&e, 0);
 	else if (hv == 5)
 		enc_array(&e, 1), enc_bin(&e, eph, 32);
 	else
@@ -611,15 +609,21 @@ static struct obj raw_packet(const struct raw *r)
 
 	uint64_t blen = r->body_len + 16;
 	size_t hlen = raw_header(hdr, r, blen, eph, id, nonce, sndr);
-	uint8_t prefix[8] = {'B', 'T', 'N', 'P', (uint8_t)r->version, (uint8_t)r->kind,
-			     (uint8_t)(hlen >> 8), (uint8_t)hlen};
+	uint8_t prefix[8] = {'B',
+	                     'T',
+	                     'N',
+	                     'P',
+	                     (uint8_t)r->version,
+	                     (uint8_t)r->kind,
+	                     (uint8_t)(hlen >> 8),
+	                     (uint8_t)hlen};
 	if (r->header_variant == 7)
 		prefix[6] = 0x02, prefix[7] = 0x58; /* declares 600 bytes */
 	tu_buf_write(&out, prefix, 8);
 	tu_buf_write(&out, hdr, hlen);
 	uint8_t *ct = malloc(blen);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(ct, NULL, r->body, r->body_len, out.p, out.len,
-						   NULL, nonce, bk);
+	                                           NULL, nonce, bk);
 	tu_buf_write(&out, ct, blen);
 	free(ct);
 	for (size_t i = 0; i < r->n_att; i++) {
@@ -671,7 +675,7 @@ enum bvariant {
 static const char att_pdf[] = "%PDF-1.4\n% Baton test vector attachment\n%%EOF\n";
 
 static size_t transfer_body(uint8_t *buf, size_t cap, const uint8_t *consent, size_t clen,
-			    enum bvariant bv, int with_att)
+                            enum bvariant bv, int with_att)
 {
 	struct enc e;
 	uint8_t hash[32];
@@ -719,7 +723,7 @@ static uint8_t *consent_bytes;
 static size_t consent_len;
 
 static void packet_case(const char *name, const char *desc, struct raw *r, const baton_key *me,
-			uint64_t now, int expect, void (*mutate)(struct obj *))
+                        uint64_t now, int expect, void (*mutate)(struct obj *))
 {
 	struct obj o = raw_packet(r);
 	if (mutate)
@@ -740,9 +744,9 @@ static void packet_case(const char *name, const char *desc, struct raw *r, const
 		json_t *secs = json_object(), *atts = json_array();
 		for (int s = 0; s < BATON_SEC_COUNT; s++)
 			if (b->section[s])
-				json_object_set_new(secs, baton_section_name((baton_section)s),
-						    json_stringn((const char *)b->section[s],
-								 b->section_len[s]));
+				json_object_set_new(
+				    secs, baton_section_name((baton_section)s),
+				    json_stringn((const char *)b->section[s], b->section_len[s]));
 		for (size_t i = 0; i < b->n_attachments; i++) {
 			json_t *a = json_object();
 			tu_buf plain = {0};
@@ -829,7 +833,7 @@ static void add_trailing(struct obj *o)
 
 /* Replaces one 32-byte key in the packet with another and signs it again as signer. */
 static void resign(struct obj *o, const uint8_t *old_pk, const uint8_t *new_pk,
-		   const baton_key *signer)
+                   const baton_key *signer)
 {
 	static const char sd[] = "BATON-PACKET-SIG-v1";
 	uint8_t digest[64], msg[sizeof(sd) + 64];
@@ -844,7 +848,7 @@ static void resign(struct obj *o, const uint8_t *old_pk, const uint8_t *new_pk,
 }
 
 static void open_case(const char *name, const char *desc, struct obj *o, const baton_key *me,
-		      uint8_t seed, int expect)
+                      uint8_t seed, int expect)
 {
 	baton_source src;
 	baton_opened *op = NULL;
@@ -888,8 +892,8 @@ static void gen_packets(void)
 	    TU_NOW, BATON_EBADSIG, flip_mid);
 	PKT("packet-wrong-recipient", "sealed for school C, opened by school B", BV_OK, 0,
 	    r.to = school_c, school_b, TU_NOW, BATON_EWRONGRCPT, NULL);
-	PKT("packet-signed-by-other", "the header names school A but school M signed it", BV_OK,
-	    0, (r.signer = mallory, r.sndr = baton_key_id_pk(school_a)), school_b, TU_NOW,
+	PKT("packet-signed-by-other", "the header names school A but school M signed it", BV_OK, 0,
+	    (r.signer = mallory, r.sndr = baton_key_id_pk(school_a)), school_b, TU_NOW,
 	    BATON_EBADSIG, NULL);
 	PKT("packet-truncated-prefix", "only 4 bytes", BV_OK, 0, , school_b, TU_NOW, BATON_ETRUNC,
 	    cut_to_4);
@@ -899,12 +903,13 @@ static void gen_packets(void)
 	    BATON_ETRUNC, cut_body);
 	PKT("packet-truncated-signature", "the last byte is missing", BV_OK, 1, , school_b, TU_NOW,
 	    BATON_EBADSIG, cut_last_byte);
-	PKT("packet-truncated-resigned", "an attachment stream cut short, then signed",
-	    BV_OK, 1, r.cut_before_sig = 10, school_b, TU_NOW, BATON_ETRUNC, NULL);
+	PKT("packet-truncated-resigned", "an attachment stream cut short, then signed", BV_OK, 1,
+	    r.cut_before_sig = 10, school_b, TU_NOW, BATON_ETRUNC, NULL);
 	PKT("packet-trailing-bytes", "one byte after the signature", BV_OK, 0, , school_b, TU_NOW,
 	    BATON_EBADSIG, add_trailing);
-	PKT("packet-trailing-resigned", "three bytes between the last stream and the signature, "
-					"signed",
+	PKT("packet-trailing-resigned",
+	    "three bytes between the last stream and the signature, "
+	    "signed",
 	    BV_OK, 1, r.extra_before_sig = 3, school_b, TU_NOW, BATON_ETRAILING, NULL);
 	PKT("packet-bad-magic", "does not start with BTNP", BV_OK, 0, , school_b, TU_NOW,
 	    BATON_EMAGIC, bad_magic);
@@ -939,8 +944,8 @@ static void gen_packets(void)
 	    r.sndr = ed_small_order, school_b, TU_NOW, BATON_EBADKEY, NULL);
 	PKT("packet-body-wrong-key", "body encrypted under another key (signed)", BV_OK, 0,
 	    r.garble_body = 1, school_b, TU_NOW, BATON_EDECRYPT, NULL);
-	PKT("packet-body-unknown-field", "body has a field \"priority\"", BV_UNKNOWN, 0, ,
-	    school_b, TU_NOW, BATON_EUNKNOWN, NULL);
+	PKT("packet-body-unknown-field", "body has a field \"priority\"", BV_UNKNOWN, 0, , school_b,
+	    TU_NOW, BATON_EUNKNOWN, NULL);
 	PKT("packet-body-missing-identity", "identity section absent", BV_NO_IDENTITY, 0, ,
 	    school_b, TU_NOW, BATON_EMISSING, NULL);
 	PKT("packet-body-duplicate-key", "body repeats consent", BV_DUPKEY, 0, , school_b, TU_NOW,
@@ -951,39 +956,43 @@ static void gen_packets(void)
 	    TU_NOW, BATON_EVALUE, NULL);
 	PKT("packet-section-not-utf8", "transcript text is not UTF-8", BV_NOT_UTF8, 0, , school_b,
 	    TU_NOW, BATON_EUTF8, NULL);
-	PKT("packet-consent-section-not-consented", "health is sent but the consent does not "
-						    "name it",
+	PKT("packet-consent-section-not-consented",
+	    "health is sent but the consent does not "
+	    "name it",
 	    BV_HEALTH, 0, , school_b, TU_NOW, BATON_ECONSENT, NULL);
 	PKT("packet-consent-other-student", "the consent is for S-1001, the record is S-2002",
 	    BV_OTHER_STUDENT, 0, , school_b, TU_NOW, BATON_ECONSENT, NULL);
 	PKT("packet-consent-signer-not-guardian", "the consent's signer is not a listed guardian",
 	    BV_NOT_GUARDIAN, 0, , school_b, TU_NOW, BATON_ECONSENT, NULL);
-	PKT("packet-consent-other-receiver", "sent from A to C with a consent for A to B", BV_OK,
-	    0, r.to = school_c, school_c, TU_NOW, BATON_ECONSENT, NULL);
+	PKT("packet-consent-other-receiver", "sent from A to C with a consent for A to B", BV_OK, 0,
+	    r.to = school_c, school_c, TU_NOW, BATON_ECONSENT, NULL);
 
 	/* Re-addressed: a packet for C whose header now names B, not re-signed. */
 	base_raw(&r, body, sizeof(body), BV_OK, 0);
 	r.to = school_c;
 	struct obj o = raw_packet(&r);
 	memcpy(memmem(o.p, o.len, baton_key_id_pk(school_c), 32), baton_key_id_pk(school_b), 32);
-	open_case("packet-readdressed-header", "a packet for C with its header's recipient "
-						"changed to B",
-		  &o, school_b, SEED_B, BATON_EBADSIG);
+	open_case("packet-readdressed-header",
+	          "a packet for C with its header's recipient "
+	          "changed to B",
+	          &o, school_b, SEED_B, BATON_EBADSIG);
 	/* Re-signed: M takes A's packet to B, puts its own key in the header, signs it. */
 	base_raw(&r, body, sizeof(body), BV_OK, 0);
 	o = raw_packet(&r);
 	resign(&o, baton_key_id_pk(school_a), baton_key_id_pk(mallory), mallory);
-	open_case("packet-resigned-by-other", "a third school claims A's packet as its own and "
-					      "re-signs it: the AEAD binds A",
-		  &o, school_b, SEED_B, BATON_EDECRYPT);
+	open_case("packet-resigned-by-other",
+	          "a third school claims A's packet as its own and "
+	          "re-signs it: the AEAD binds A",
+	          &o, school_b, SEED_B, BATON_EDECRYPT);
 	/* Forwarded: B re-addresses A's packet to C and signs it as B; C cannot decrypt it. */
 	base_raw(&r, body, sizeof(body), BV_OK, 0);
 	o = raw_packet(&r);
 	memcpy(memmem(o.p, o.len, baton_key_id_pk(school_b), 32), baton_key_id_pk(school_c), 32);
 	resign(&o, baton_key_id_pk(school_a), baton_key_id_pk(school_b), school_b);
-	open_case("packet-resigned-by-recipient", "the recipient re-addresses a packet to a third "
-						  "school and signs it as its own",
-		  &o, school_c, SEED_C, BATON_EDECRYPT);
+	open_case("packet-resigned-by-recipient",
+	          "the recipient re-addresses a packet to a third "
+	          "school and signs it as its own",
+	          &o, school_c, SEED_C, BATON_EDECRYPT);
 	/* A request from B to A. */
 	{
 		uint8_t rb[2048];
@@ -997,14 +1006,14 @@ static void gen_packets(void)
 		r.created = TU_NOW, r.expires = TU_NOW + TU_DAY;
 		r.signer = school_b, r.to = school_a, r.body = rb, r.body_len = e.len;
 		packet_case("packet-valid-request", "B asks A for S-1001's transcript", &r,
-			    school_a, TU_NOW, 0, NULL);
+		            school_a, TU_NOW, 0, NULL);
 		enc_init(&e, rb, sizeof(rb));
 		enc_map(&e, 2);
 		enc_str(&e, "consent"), enc_bin(&e, consent_bytes, consent_len);
 		enc_str(&e, "want"), enc_sections(&e, SEC(TRANSCRIPT) | SEC(DISCIPLINE));
 		r.body_len = e.len;
 		packet_case("packet-request-beyond-consent", "asks for discipline, not consented",
-			    &r, school_a, TU_NOW, BATON_ECONSENT, NULL);
+		            &r, school_a, TU_NOW, BATON_ECONSENT, NULL);
 	}
 #undef PKT
 	free(consent_bytes);
@@ -1012,8 +1021,7 @@ static void gen_packets(void)
 
 /* ---- msgpack and key files ---- */
 
-static void msgpack_case(const char *name, const char *desc, const uint8_t *p, size_t n,
-			 int expect)
+static void msgpack_case(const char *name, const char *desc, const uint8_t *p, size_t n, int expect)
 {
 	emit(json_object(), name, "msgpack", desc, mp_walk(p, n, &dec_default_limits), expect, p,
 	     n);
@@ -1022,22 +1030,30 @@ static void msgpack_case(const char *name, const char *desc, const uint8_t *p, s
 static void gen_msgpack(void)
 {
 	msgpack_case("msgpack-valid-map", "{\"a\":1,\"b\":true}",
-		     (const uint8_t *)"\x82\xa1" "a\x01\xa1" "b\xc3", 7, 0);
+	             (const uint8_t *)"\x82\xa1"
+	                              "a\x01\xa1"
+	                              "b\xc3",
+	             7, 0);
 	msgpack_case("msgpack-str32-2gib", "str32 declaring 2^31 bytes",
-		     (const uint8_t *)"\xdb\x80\x00\x00\x00xy", 7, BATON_ELENGTH);
+	             (const uint8_t *)"\xdb\x80\x00\x00\x00xy", 7, BATON_ELENGTH);
 	msgpack_case("msgpack-map32-2gib", "map32 declaring 2^31 entries",
-		     (const uint8_t *)"\xdf\x80\x00\x00\x00\xa1" "a\x01", 8, BATON_ELENGTH);
+	             (const uint8_t *)"\xdf\x80\x00\x00\x00\xa1"
+	                              "a\x01",
+	             8, BATON_ELENGTH);
 	msgpack_case("msgpack-array32-huge", "a 5-byte array32 header that would reserve ~50 GB",
-		     (const uint8_t *)"\xdd\x7f\xff\xff\xff", 5, BATON_ELENGTH);
+	             (const uint8_t *)"\xdd\x7f\xff\xff\xff", 5, BATON_ELENGTH);
 	msgpack_case("msgpack-float", "float64", (const uint8_t *)"\xcb\0\0\0\0\0\0\0\0", 9,
-		     BATON_ETYPE);
+	             BATON_ETYPE);
 	msgpack_case("msgpack-negative", "negative fixint", (const uint8_t *)"\xff", 1,
-		     BATON_ETYPE);
+	             BATON_ETYPE);
 	msgpack_case("msgpack-ext", "fixext1", (const uint8_t *)"\xd4\x01\x00", 3, BATON_ETYPE);
 	msgpack_case("msgpack-duplicate-key", "{\"a\":1,\"a\":2}",
-		     (const uint8_t *)"\x82\xa1" "a\x01\xa1" "a\x02", 7, BATON_EDUPKEY);
+	             (const uint8_t *)"\x82\xa1"
+	                              "a\x01\xa1"
+	                              "a\x02",
+	             7, BATON_EDUPKEY);
 	msgpack_case("msgpack-trailing", "1 then 2", (const uint8_t *)"\x01\x02", 2,
-		     BATON_ETRAILING);
+	             BATON_ETRAILING);
 }
 
 static void gen_keyfiles(void)
@@ -1050,7 +1066,8 @@ static void gen_keyfiles(void)
 		size_t len;
 		baton_key *l = NULL;
 		snprintf(path, sizeof(path), "%s/k%d", dir, k);
-		baton_key_save(guardian, path, k ? "correct horse" : NULL, k ? 13 : 0, &baton_kdf_min);
+		baton_key_save(guardian, path, k ? "correct horse" : NULL, k ? 13 : 0,
+		               &baton_kdf_min);
 		baton_file_read(path, 4096, &buf, &len);
 		remove(path);
 		const char *pass = k ? "correct horse" : NULL;

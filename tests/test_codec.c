@@ -20,7 +20,7 @@
 #define WALK(err, ...)                                                                             \
 	do {                                                                                       \
 		static const uint8_t in_[] = {__VA_ARGS__};                                        \
-		assert_int_equal(mp_walk(in_, sizeof(in_), &dec_default_limits), err);            \
+		assert_int_equal(mp_walk(in_, sizeof(in_), &dec_default_limits), err);             \
 	} while (0)
 
 static void encode_uint(uint64_t v, uint8_t *out, size_t *len)
@@ -39,10 +39,9 @@ static void test_encoder_shortest(void **state)
 		size_t len;
 		uint8_t first;
 	} cases[] = {
-	    {0, 1, 0x00},          {127, 1, 0x7f},        {128, 2, 0xcc},
-	    {255, 2, 0xcc},        {256, 3, 0xcd},        {65535, 3, 0xcd},
-	    {65536, 5, 0xce},      {0xffffffff, 5, 0xce}, {0x100000000, 9, 0xcf},
-	    {UINT64_MAX, 9, 0xcf},
+	    {0, 1, 0x00},           {127, 1, 0x7f},        {128, 2, 0xcc},   {255, 2, 0xcc},
+	    {256, 3, 0xcd},         {65535, 3, 0xcd},      {65536, 5, 0xce}, {0xffffffff, 5, 0xce},
+	    {0x100000000, 9, 0xcf}, {UINT64_MAX, 9, 0xcf},
 	};
 	uint8_t out[16];
 	size_t len;
@@ -66,9 +65,8 @@ static void test_encoder_strings_containers(void **state)
 		size_t n;
 		uint8_t type;
 		size_t hdr;
-	} strs[] = {{0, 0xa0, 1},     {31, 0xbf, 1},     {32, 0xd9, 2},
-		    {255, 0xd9, 2},   {256, 0xda, 3},    {65535, 0xda, 3},
-		    {65536, 0xdb, 5}};
+	} strs[] = {{0, 0xa0, 1},   {31, 0xbf, 1},    {32, 0xd9, 2},   {255, 0xd9, 2},
+	            {256, 0xda, 3}, {65535, 0xda, 3}, {65536, 0xdb, 5}};
 	struct dec_limits big = {sizeof(buf), 4, 16};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		enc_init(&e, buf, sizeof(buf));
@@ -99,9 +97,9 @@ static void test_encoder_strings_containers(void **state)
 static void test_walk_accepts_canonical(void **state)
 {
 	(void)state;
-	WALK(0, 0x80);                                  /* {} */
-	WALK(0, 0x90);                                  /* [] */
-	WALK(0, 0x82, 0xa1, 'a', 0x01, 0xa1, 'b', 0xc3); /* {"a":1,"b":true} */
+	WALK(0, 0x80);                                        /* {} */
+	WALK(0, 0x90);                                        /* [] */
+	WALK(0, 0x82, 0xa1, 'a', 0x01, 0xa1, 'b', 0xc3);      /* {"a":1,"b":true} */
 	WALK(0, 0x82, 0xa1, 'a', 0x01, 0xa2, 'a', 'a', 0xc2); /* "a" < "aa" */
 	WALK(0, 0xa3, 0xe2, 0x82, 0xac);                      /* "€" */
 	WALK(0, 0xc4, 0x00);                                  /* empty bin */
@@ -112,9 +110,9 @@ static void test_walk_truncation_and_lengths(void **state)
 	(void)state;
 	assert_int_equal(mp_walk(B(0), 0, &dec_default_limits), BATON_ETRUNC);
 	WALK(BATON_ETRUNC, 0xcd, 0x01);       /* uint16 missing a byte */
-	WALK(BATON_ELENGTH, 0x92, 0x01);       /* array of 2 with 1 byte left */
+	WALK(BATON_ELENGTH, 0x92, 0x01);      /* array of 2 with 1 byte left */
 	WALK(BATON_ETRUNC, 0x92, 0x91, 0x01); /* ends where the second item should be */
-	WALK(BATON_ELENGTH, 0xa5, 'a', 'b'); /* fixstr of 5 with 2 bytes */
+	WALK(BATON_ELENGTH, 0xa5, 'a', 'b');  /* fixstr of 5 with 2 bytes */
 	/* Declared lengths far past the input: str32, bin32, array32, map32 of 2^31. */
 	WALK(BATON_ELENGTH, 0xdb, 0x80, 0x00, 0x00, 0x00, 'x');
 	WALK(BATON_ELENGTH, 0xc6, 0x80, 0x00, 0x00, 0x00, 'x');
@@ -150,7 +148,7 @@ static void test_walk_depth(void **state)
 	p[n] = 0x01;
 	struct dec_limits lim = {n + 1, DEC_MAX_DEPTH, n + 1};
 	assert_int_equal(mp_walk(p, n + 1, &lim), BATON_EDEPTH);
-	memset(p, 0x81, n); /* maps nest through their values */
+	memset(p, 0x81, n);                                     /* maps nest through their values */
 	assert_int_equal(mp_walk(p, n + 1, &lim), BATON_ETYPE); /* a map key must be a string */
 	free(p);
 }
@@ -169,26 +167,26 @@ static void test_walk_keys(void **state)
 static void test_walk_forbidden_types(void **state)
 {
 	(void)state;
-	WALK(BATON_ETYPE, 0xc0);                   /* nil */
-	WALK(BATON_ETYPE, 0xc1);                   /* reserved */
-	WALK(BATON_ETYPE, 0xff);                   /* negative fixint */
-	WALK(BATON_ETYPE, 0xd0, 0x80);             /* int8 */
-	WALK(BATON_ETYPE, 0xca, 0, 0, 0, 0);       /* float32 */
+	WALK(BATON_ETYPE, 0xc0);             /* nil */
+	WALK(BATON_ETYPE, 0xc1);             /* reserved */
+	WALK(BATON_ETYPE, 0xff);             /* negative fixint */
+	WALK(BATON_ETYPE, 0xd0, 0x80);       /* int8 */
+	WALK(BATON_ETYPE, 0xca, 0, 0, 0, 0); /* float32 */
 	WALK(BATON_ETYPE, 0xcb, 0, 0, 0, 0, 0, 0, 0, 0);
-	WALK(BATON_ETYPE, 0xd4, 0x01, 0x00);       /* fixext1 */
-	WALK(BATON_ETYPE, 0xc7, 0x00, 0x01);       /* ext8 */
+	WALK(BATON_ETYPE, 0xd4, 0x01, 0x00); /* fixext1 */
+	WALK(BATON_ETYPE, 0xc7, 0x00, 0x01); /* ext8 */
 }
 
 static void test_walk_noncanonical(void **state)
 {
 	(void)state;
-	WALK(BATON_ENONCANON, 0xcc, 0x05);             /* 5 as uint8 */
-	WALK(BATON_ENONCANON, 0xcd, 0x00, 0xff);       /* 255 as uint16 */
+	WALK(BATON_ENONCANON, 0xcc, 0x05);       /* 5 as uint8 */
+	WALK(BATON_ENONCANON, 0xcd, 0x00, 0xff); /* 255 as uint16 */
 	WALK(BATON_ENONCANON, 0xce, 0x00, 0x00, 0xff, 0xff);
 	WALK(BATON_ENONCANON, 0xcf, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff);
-	WALK(BATON_ENONCANON, 0xd9, 0x01, 'a');        /* short string as str8 */
+	WALK(BATON_ENONCANON, 0xd9, 0x01, 'a'); /* short string as str8 */
 	WALK(BATON_ENONCANON, 0xda, 0x00, 0x01, 'a');
-	WALK(BATON_ENONCANON, 0xc5, 0x00, 0x01, 'a'); /* short bin as bin16 */
+	WALK(BATON_ENONCANON, 0xc5, 0x00, 0x01, 'a');  /* short bin as bin16 */
 	WALK(BATON_ENONCANON, 0xdc, 0x00, 0x01, 0x01); /* 1-element array16 */
 	WALK(BATON_ENONCANON, 0xde, 0x00, 0x00);
 }
@@ -221,8 +219,8 @@ static void test_walk_caps(void **state)
 
 static void test_decode_and_fields(void **state)
 {
-	static const uint8_t in[] = {0x83, 0xa1, 'a', 0x05, 0xa1, 'b', 0xa2, 'h', 'i',
-				     0xa1, 'z', 0xc4, 0x02, 0xaa, 0xbb};
+	static const uint8_t in[] = {0x83, 0xa1, 'a', 0x05, 0xa1, 'b',  0xa2, 'h',
+	                             'i',  0xa1, 'z', 0xc4, 0x02, 0xaa, 0xbb};
 	static const char *const keys[] = {"a", "b", "c", "z"};
 	const msgpack_object *v[4];
 	msgpack_zone z;
@@ -273,7 +271,7 @@ static void test_sections(void **state)
 	/* Names are in bytewise order, which the wire format relies on. */
 	for (int s = 1; s < BATON_SEC_COUNT; s++)
 		assert_true(strcmp(baton_section_name((baton_section)(s - 1)),
-				   baton_section_name((baton_section)s)) < 0);
+		                   baton_section_name((baton_section)s)) < 0);
 	assert_true(baton_section_sensitive(BATON_SEC_HEALTH));
 	assert_false(baton_section_sensitive(BATON_SEC_TRANSCRIPT));
 	assert_null(baton_section_name(BATON_SEC_COUNT));

@@ -226,8 +226,8 @@ static void test_pubkey_lines(void **state)
 	assert_int_equal(baton_pubkey_parse(BATON_PUBKEY_SCHOOL_ID, line, pk), BATON_EVALUE);
 	assert_non_null(strstr(baton_diag(), "baton-sid1-"));
 	/* School encryption keys are checked for low order. */
-	assert_int_equal(
-	    baton_pubkey_format(BATON_PUBKEY_SCHOOL_ENC, baton_key_enc_pk(s), line), 0);
+	assert_int_equal(baton_pubkey_format(BATON_PUBKEY_SCHOOL_ENC, baton_key_enc_pk(s), line),
+	                 0);
 	assert_int_equal(baton_pubkey_parse(BATON_PUBKEY_SCHOOL_ENC, line, pk), 0);
 	uint8_t zero[32] = {0};
 	assert_int_equal(baton_pubkey_format(BATON_PUBKEY_SCHOOL_ENC, zero, line), 0);

@@ -35,7 +35,7 @@ static void mutate_all(const uint8_t *buf, size_t len, check_fn check, void *ctx
 			int r = check(m, len, ctx);
 			if (r == 0)
 				fail_msg("flip 0x%02x at byte %zu of %zu was accepted", flips[f], i,
-					 len);
+				         len);
 			rejected++;
 		}
 	}
@@ -116,7 +116,7 @@ static void test_consent(void **state)
 	size_t len;
 	(void)state;
 	tu_consent_fill(&c, g, a, b,
-			BATON_SEC_BIT(BATON_SEC_IDENTITY) | BATON_SEC_BIT(BATON_SEC_TRANSCRIPT));
+	                BATON_SEC_BIT(BATON_SEC_IDENTITY) | BATON_SEC_BIT(BATON_SEC_TRANSCRIPT));
 	tu_consent_sign(&c, g, &buf, &len);
 	mutate_all(buf, len, check_consent, NULL);
 	free(buf);
@@ -169,7 +169,7 @@ static void mutate_transfer(size_t n_att, const size_t *sizes)
 	size_t clen;
 
 	tu_consent_fill(&c, g, a, b,
-			BATON_SEC_BIT(BATON_SEC_IDENTITY) | BATON_SEC_BIT(BATON_SEC_TRANSCRIPT));
+	                BATON_SEC_BIT(BATON_SEC_IDENTITY) | BATON_SEC_BIT(BATON_SEC_TRANSCRIPT));
 	tu_consent_sign(&c, g, &consent, &clen);
 	tu_transfer_init(&t, consent, clen, g, n_att, sizes);
 	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), 0);
@@ -201,7 +201,7 @@ static void test_transfer_packet_two_chunks(void **state)
 	size_t clen;
 
 	tu_consent_fill(&c, g, a, b,
-			BATON_SEC_BIT(BATON_SEC_IDENTITY) | BATON_SEC_BIT(BATON_SEC_TRANSCRIPT));
+	                BATON_SEC_BIT(BATON_SEC_IDENTITY) | BATON_SEC_BIT(BATON_SEC_TRANSCRIPT));
 	tu_consent_sign(&c, g, &consent, &clen);
 	tu_transfer_init(&t, consent, clen, g, 1, sizes);
 	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), 0);
@@ -234,15 +234,16 @@ static void test_request_packet(void **state)
 
 	/* The request goes from the receiving school b to the sending school a. */
 	tu_consent_fill(&c, g, a, b,
-			BATON_SEC_BIT(BATON_SEC_IDENTITY) | BATON_SEC_BIT(BATON_SEC_TRANSCRIPT));
+	                BATON_SEC_BIT(BATON_SEC_IDENTITY) | BATON_SEC_BIT(BATON_SEC_TRANSCRIPT));
 	tu_consent_sign(&c, g, &consent, &clen);
 	memset(&body, 0, sizeof(body));
 	body.consent = consent;
 	body.consent_len = clen;
 	body.requested_mask = BATON_SEC_BIT(BATON_SEC_TRANSCRIPT);
 	snprintf(body.note, sizeof(body.note), "Student starts Monday");
-	baton_seal_params p = {BATON_KIND_REQUEST, TU_NOW, TU_NOW + TU_DAY, baton_key_id_sk(b),
-			       baton_key_id_pk(a), baton_key_enc_pk(a)};
+	baton_seal_params p = {BATON_KIND_REQUEST, TU_NOW,
+	                       TU_NOW + TU_DAY,    baton_key_id_sk(b),
+	                       baton_key_id_pk(a), baton_key_enc_pk(a)};
 	assert_int_equal(baton_packet_seal(&p, &body, NULL, tu_buf_write, &pkt, NULL), 0);
 	mutate_all(pkt.p, pkt.len, check_packet, a);
 	tu_buf_free(&pkt);

@@ -180,7 +180,7 @@ static void test_object_type_garbage(void **state)
 	int type;
 	(void)state;
 	assert_int_equal(baton_object_type((const uint8_t *)"\x93\x01\xc4", 3, &type),
-			 BATON_EMAGIC);
+	                 BATON_EMAGIC);
 	assert_int_equal(baton_object_type((const uint8_t *)"", 0, &type), BATON_EMAGIC);
 	assert_int_equal(type, 0);
 }
@@ -188,9 +188,12 @@ static void test_object_type_garbage(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_card_round_trip),     cmocka_unit_test(test_consent_round_trip),
-	    cmocka_unit_test(test_revocation_round_trip), cmocka_unit_test(test_receipt_round_trip),
-	    cmocka_unit_test(test_validity),            cmocka_unit_test(test_object_type_garbage),
+	    cmocka_unit_test(test_card_round_trip),
+	    cmocka_unit_test(test_consent_round_trip),
+	    cmocka_unit_test(test_revocation_round_trip),
+	    cmocka_unit_test(test_receipt_round_trip),
+	    cmocka_unit_test(test_validity),
+	    cmocka_unit_test(test_object_type_garbage),
 	};
 	if (baton_init() != 0)
 		return 1;

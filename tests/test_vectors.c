@@ -56,17 +56,19 @@ static int run_packet(json_t *v, const uint8_t *in, size_t len)
 	int r = baton_packet_open(&src, &p, &o);
 	if (r == 0) {
 		const baton_body *b = baton_opened_body(o);
-		json_t *secs = json_object_get(v, "sections"), *atts = json_object_get(v, "attachments");
+		json_t *secs = json_object_get(v, "sections"),
+		       *atts = json_object_get(v, "attachments");
 		const char *key;
 		json_t *val;
 		size_t i, n = 0;
 		if (secs) {
-			json_object_foreach(secs, key, val) {
+			json_object_foreach(secs, key, val)
+			{
 				int s = baton_section_lookup(key, strlen(key));
 				assert_true(s >= 0);
 				assert_int_equal(b->section_len[s], json_string_length(val));
 				assert_memory_equal(b->section[s], json_string_value(val),
-						    b->section_len[s]);
+				                    b->section_len[s]);
 				n++;
 			}
 			for (int s = 0; s < BATON_SEC_COUNT; s++)
@@ -75,11 +77,14 @@ static int run_packet(json_t *v, const uint8_t *in, size_t len)
 		}
 		if (atts) {
 			assert_int_equal(json_array_size(atts), b->n_attachments);
-			json_array_foreach(atts, i, val) {
+			json_array_foreach(atts, i, val)
+			{
 				tu_buf plain = {0};
 				size_t clen;
-				uint8_t *want = unhex(json_string_value(json_object_get(val, "content")), &clen);
-				assert_int_equal(baton_opened_attachment(o, i, tu_buf_write, &plain), 0);
+				uint8_t *want = unhex(
+				    json_string_value(json_object_get(val, "content")), &clen);
+				assert_int_equal(
+				    baton_opened_attachment(o, i, tu_buf_write, &plain), 0);
 				assert_int_equal(plain.len, clen);
 				if (clen)
 					assert_memory_equal(plain.p, want, clen);
@@ -116,7 +121,7 @@ static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
 		if ((r = baton_card_parse(in, len, &c)) != 0)
 			return r;
 		return baton_check_validity(c.valid_from, c.valid_until, num(v, "now"),
-					    num(v, "skew"));
+		                            num(v, "skew"));
 	}
 	if (strcmp(kind, "revocation") == 0) {
 		baton_revocation rv;
@@ -172,7 +177,7 @@ static void test_vector(void **state)
 	if (got != want) {
 		char msg[512];
 		snprintf(msg, sizeof(msg), "%s: expected %s, got %s (%s)", path, expect,
-			 baton_errname(got), baton_diag());
+		         baton_errname(got), baton_diag());
 		json_decref(v);
 		fail_msg("%s", msg);
 	}

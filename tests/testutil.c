@@ -8,7 +8,7 @@
 #include "testutil.h"
 
 const char tu_identity[] = "{\"birth_date\":\"2011-04-17\",\"family_name\":\"Okafor\","
-			   "\"given_name\":\"Amara\"}";
+                           "\"given_name\":\"Amara\"}";
 const char tu_transcript[] = "[{\"course_code\":\"MATH101\",\"grade\":\"A-\",\"term\":\"S1\"}]";
 const char tu_health[] = "{\"allergies\":[\"peanuts\"]}";
 
@@ -73,7 +73,7 @@ void tu_card(const baton_key *k, const char *name, const char *code, uint8_t **o
 }
 
 void tu_consent_fill(baton_consent *c, const baton_key *guardian, const baton_key *a,
-		     const baton_key *b, uint32_t sections)
+                     const baton_key *b, uint32_t sections)
 {
 	memset(c, 0, sizeof(*c));
 	memset(c->id, 0x5a, sizeof(c->id));
@@ -108,7 +108,7 @@ static int tu_read(void *ctx, uint8_t *buf, size_t n)
 }
 
 void tu_transfer_init(tu_transfer *t, const uint8_t *consent, size_t consent_len,
-		      const baton_key *guardian, size_t n_att, const size_t *sizes)
+                      const baton_key *guardian, size_t n_att, const size_t *sizes)
 {
 	memset(t, 0, sizeof(*t));
 	snprintf(t->body.student, sizeof(t->body.student), "S-1001");
@@ -152,10 +152,11 @@ void tu_transfer_free(tu_transfer *t)
 }
 
 int tu_seal(tu_transfer *t, const baton_key *a, const baton_key *b, tu_buf *out,
-	    baton_packet_info *info)
+            baton_packet_info *info)
 {
-	baton_seal_params p = {BATON_KIND_TRANSFER, TU_NOW, TU_NOW + 7 * TU_DAY,
-			       baton_key_id_sk(a), baton_key_id_pk(b), baton_key_enc_pk(b)};
+	baton_seal_params p = {BATON_KIND_TRANSFER, TU_NOW,
+	                       TU_NOW + 7 * TU_DAY, baton_key_id_sk(a),
+	                       baton_key_id_pk(b),  baton_key_enc_pk(b)};
 	tu_transfer_rewind(t);
 	return baton_packet_seal(&p, &t->body, t->readers, tu_buf_write, out, info);
 }
@@ -163,7 +164,7 @@ int tu_seal(tu_transfer *t, const baton_key *a, const baton_key *b, tu_buf *out,
 baton_open_params tu_open_params(const baton_key *b, uint64_t now)
 {
 	baton_open_params p = {baton_key_id_pk(b), baton_key_enc_sk(b), baton_key_enc_pk(b), now,
-			       TU_SKEW};
+	                       TU_SKEW};
 	return p;
 }
 

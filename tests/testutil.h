@@ -8,8 +8,8 @@
 
 #include <baton/baton.h>
 
-#define TU_NOW UINT64_C(1800000000) /* 2027-01-15, a fixed "now" */
-#define TU_DAY UINT64_C(86400)
+#define TU_NOW  UINT64_C(1800000000) /* 2027-01-15, a fixed "now" */
+#define TU_DAY  UINT64_C(86400)
 #define TU_SKEW UINT64_C(300)
 
 /* A growing byte buffer; tu_buf_write is a baton_write_fn. */
@@ -28,7 +28,7 @@ void tu_card(const baton_key *k, const char *name, const char *code, uint8_t **o
 
 /* Fills c with a guardian consent from school a to school b for student "S-1001". */
 void tu_consent_fill(baton_consent *c, const baton_key *guardian, const baton_key *a,
-		     const baton_key *b, uint32_t sections);
+                     const baton_key *b, uint32_t sections);
 /* Signs c with guardian. Caller frees *out. */
 void tu_consent_sign(const baton_consent *c, const baton_key *guardian, uint8_t **out, size_t *len);
 
@@ -53,14 +53,14 @@ typedef struct tu_transfer {
 	} rd[4];
 } tu_transfer;
 void tu_transfer_init(tu_transfer *t, const uint8_t *consent, size_t consent_len,
-		      const baton_key *guardian, size_t n_att, const size_t *sizes);
+                      const baton_key *guardian, size_t n_att, const size_t *sizes);
 /* Rewinds the attachment readers so the fixture can be sealed again. */
 void tu_transfer_rewind(tu_transfer *t);
 void tu_transfer_free(tu_transfer *t);
 
 /* Seals t from a to b into out, created at TU_NOW, valid 7 days. Returns the seal result. */
 int tu_seal(tu_transfer *t, const baton_key *a, const baton_key *b, tu_buf *out,
-	    baton_packet_info *info);
+            baton_packet_info *info);
 
 /* Open parameters for school key b at time now. */
 baton_open_params tu_open_params(const baton_key *b, uint64_t now);
