@@ -2,7 +2,14 @@
 #ifndef BATON_CLI_H
 #define BATON_CLI_H
 
+#include <getopt.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
 #include <baton/baton.h>
+
+#include "store.h"
 
 /* Exit codes, the same for every subcommand. */
 enum {
@@ -18,11 +25,66 @@ struct cmd {
 	const char *help;
 };
 
-/* Prints "baton: WHAT: DIAG (ERROR)" to stderr and returns the exit code for err. */
+/* Runs the subcommand of table[] named argv[1]; prints usage on unknown names. */
+int cli_dispatch(const char *prog, const struct cmd *table, size_t n, int argc, char **argv);
+
+/* Prints "baton: WHAT: DIAG" to stderr and returns the exit code for err. */
 int cli_fail(const char *what, int err);
+/* Prints "baton: MESSAGE" to stderr and returns EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Maps a BATON_E* code to an exit code. */
 int cli_exit_code(int err);
 
+/*
+ * Options every node command takes. Parse with getopt_long using
+ * CLI_COMMON_OPTS in the option table and cli_common() in the default case.
+ */
+struct cli_common {
+	const char *dir;
+	const char *passphrase_file;
+	int no_passphrase;
+	int json;
+};
+enum { OPT_DIR = 1000, OPT_JSON, OPT_PASSFILE, OPT_NOPASS };
+#define CLI_COMMON_OPTS                                                                            \
+	{"dir", required_argument, NULL, OPT_DIR}, {"json", no_argument, NULL, OPT_JSON},          \
+	    {"passphrase-file", required_argument, NULL, OPT_PASSFILE},                            \
+	    {"no-passphrase", no_argument, NULL, OPT_NOPASS}, {"help", no_argument, NULL, 'h'}
+/* Handles a common option; returns 1 if it was one. */
+int cli_common_opt(struct cli_common *c, int opt, const char *arg);
+/* The node directory: --dir, else $BATON_DIR, else ./baton-node. */
+const char *cli_dir(const struct cli_common *c);
+
+/*
+ * Gets a passphrase: --no-passphrase (returns *pass == NULL, warns),
+ * --passphrase-file, $BATON_PASSPHRASE, or a prompt on the terminal (twice
+ * when confirm). *pass is in sodium_malloc memory: free with cli_pass_free.
+ */
+int cli_passphrase(const struct cli_common *c, int confirm, char **pass, size_t *len);
+void cli_pass_free(char *pass);
+
+/* Opens the node's store, printing the error. Returns an exit code. */
+int cli_open_store(const struct cli_common *c, store **s);
+/* Loads the node's school key (asking for the passphrase). Returns an exit code. */
+int cli_load_school_key(const struct cli_common *c, baton_key **k);
+
+/* Prints v as JSON on stdout and frees it. */
+void cli_print_json(json_t *v);
+/* Hex of n bytes, in a static buffer (for messages). */
+const char *cli_hex(const uint8_t *p, size_t n);
+/* "2026-11-23 19:41" in UTC, in a static buffer. */
+const char *cli_time(uint64_t t);
+
+/* Appends one audit entry in t. */
+int cli_audit(store_txn *t, const char *action, const char *student, const char *peer,
+	      const char *detail);
+
+int cmd_init(int argc, char **argv);
+int cmd_card(int argc, char **argv);
+int cmd_peer(int argc, char **argv);
+int cmd_student(int argc, char **argv);
+int cmd_guardian(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 
 #endif

@@ -6,6 +6,12 @@
 #include "cli.h"
 
 static const struct cmd commands[] = {
+    {"init", cmd_init, "create this school's node: keys, store, signed card"},
+    {"card", cmd_card, "export this school's card"},
+    {"peer", cmd_peer, "pin, list and remove other schools"},
+    {"student", cmd_student, "import, list, show and export student records"},
+    {"guardian", cmd_guardian, "link and unlink guardian keys to students"},
+    {"audit", cmd_audit, "show and verify the audit log"},
     {"demo", cmd_demo, "walk through a consented transfer between two schools"},
 };
 
@@ -18,34 +24,6 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nRun 'baton COMMAND --help' for a command's options.\n");
-}
-
-int cli_exit_code(int err)
-{
-	switch (err) {
-	case BATON_OK:
-		return EXIT_OK;
-	case BATON_EINVAL:
-		return EXIT_USAGE;
-	case BATON_EIO:
-	case BATON_ENOMEM:
-	case BATON_EINTERNAL:
-	case BATON_EPERM:
-	case BATON_EEXIST:
-		return EXIT_ENV;
-	default:
-		return EXIT_REJECTED;
-	}
-}
-
-int cli_fail(const char *what, int err)
-{
-	const char *d = baton_diag();
-	if (d[0] != '\0')
-		fprintf(stderr, "baton: %s: %s (%s)\n", what, d, baton_strerror(err));
-	else
-		fprintf(stderr, "baton: %s: %s\n", what, baton_strerror(err));
-	return cli_exit_code(err);
 }
 
 int main(int argc, char **argv)

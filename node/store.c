@@ -45,7 +45,6 @@ struct store {
 	MDB_env *env;
 	MDB_dbi dbi[DB_N];
 	size_t map_size;
-	uint64_t batch_counter;
 };
 
 static int lmdb_err(int rc, const char *what)
@@ -182,7 +181,10 @@ static int mdb_call(int rc, const char *what)
 int store_write(store *s, store_fn fn, void *ctx)
 {
 	for (;;) {
-		store_txn t = {s, NULL, (uint64_t)time(NULL), ++s->batch_counter};
+		/* Random, so that no two write transactions, in any process, share a batch. */
+		store_txn t = {s, NULL, (uint64_t)time(NULL), 0};
+		while (t.batch == 0)
+			randombytes_buf(&t.batch, sizeof(t.batch));
 		int rc, r;
 		if ((rc = mdb_txn_begin(s->env, NULL, 0, &t.txn)) != 0)
 			return lmdb_err(rc, "begin");
@@ -619,8 +621,9 @@ enum {
 static void enc_audit(struct enc *e, const void *obj)
 {
 	const store_audit *a = obj;
-	uint32_t n = 5 + (a->has_consent != 0) + (a->detail[0] != 0) + (a->has_packet != 0) +
-	             (a->peer[0] != 0) + (a->sections != 0) + (a->student[0] != 0) - 2;
+	/* action, prev, seq and time always; the rest when present. */
+	uint32_t n = 4 + (a->has_consent != 0) + (a->detail[0] != 0) + (a->has_packet != 0) +
+		     (a->peer[0] != 0) + (a->sections != 0) + (a->student[0] != 0);
 	enc_map(e, n);
 	enc_str(e, "action"), enc_str(e, a->action);
 	if (a->has_consent)
@@ -722,6 +725,17 @@ int store_audit_append(store_txn *t, store_audit *e)
 	if ((r = enc_alloc(enc_audit, e, &enc, &elen)) != 0)
 		return r;
 	uint8_t *val = malloc(elen + 32);
+	/* Never append what audit verify could not read back. */
+	if (val != NULL) {
+		store_audit back;
+		memcpy(val, enc, elen);
+		memset(val + elen, 0, 32);
+		if (dec_audit(val, elen + 32, &back) != 0) {
+			free(enc);
+			free(val);
+			return diag_err(BATON_EINTERNAL, "audit entry does not decode");
+		}
+	}
 	if (val == NULL) {
 		free(enc);
 		return BATON_ENOMEM;

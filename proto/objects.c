@@ -91,7 +91,7 @@ int baton_object_type(const uint8_t *buf, size_t len, int *type)
 	*type = 0;
 	if ((r = envelope_decode(buf, len, 0, &env)) != 0)
 		return r == BATON_ENOMEM ? r : BATON_EMAGIC;
-	if (env.type < BATON_OBJ_CARD || env.type > BATON_OBJ_RECEIPT)
+	if (env.type < BATON_OBJ_CARD || env.type > BATON_OBJ_ROTATION)
 		return diag_err(BATON_EMAGIC, "object: unknown type %d", env.type);
 	*type = env.type;
 	return 0;
@@ -503,4 +503,54 @@ int baton_receipt_parse(const uint8_t *buf, size_t len, baton_receipt *out)
 {
 	return parse_object(buf, len, BATON_OBJ_RECEIPT, dec_receipt, out, sizeof(*out),
 	                    out->receiver, "receipt");
+}
+
+/* ---- rotation ---- */
+
+static const char *const rotation_keys[] = {"code", "new", "old", "time"};
+enum { OK_CODE, OK_NEW, OK_OLD, OK_TIME, OK_N };
+
+static void enc_rotation(struct enc *e, const void *obj)
+{
+	const baton_rotation *r = obj;
+	enc_map(e, OK_N);
+	enc_str(e, "code"), enc_str(e, r->code);
+	enc_str(e, "new"), enc_bin(e, r->new_pk, BATON_PK_BYTES);
+	enc_str(e, "old"), enc_bin(e, r->old_pk, BATON_PK_BYTES);
+	enc_str(e, "time"), enc_uint(e, r->time);
+}
+
+static int dec_rotation(const msgpack_object *o, void *out)
+{
+	baton_rotation *rt = out;
+	const msgpack_object *v[OK_N];
+	int r;
+
+	memset(rt, 0, sizeof(*rt));
+	if ((r = mp_fields(o, "rotation", rotation_keys, OK_N, v)) != 0 ||
+	    (r = mp_str(v[OK_CODE], "rotation", "code", 1, rt->code, sizeof(rt->code))) != 0 ||
+	    (r = check_code("rotation", "code", rt->code)) != 0 ||
+	    (r = mp_fixbin(v[OK_NEW], "rotation", "new", rt->new_pk, BATON_PK_BYTES)) != 0 ||
+	    (r = check_ed25519_pk("rotation", "new", rt->new_pk)) != 0 ||
+	    (r = mp_fixbin(v[OK_OLD], "rotation", "old", rt->old_pk, BATON_PK_BYTES)) != 0 ||
+	    (r = check_ed25519_pk("rotation", "old", rt->old_pk)) != 0 ||
+	    (r = mp_uint(v[OK_TIME], "rotation", "time", &rt->time)) != 0)
+		return r;
+	if (sodium_memcmp(rt->old_pk, rt->new_pk, BATON_PK_BYTES) == 0)
+		return diag_err(BATON_EVALUE, "rotation.new: the same key as rotation.old");
+	return 0;
+}
+
+int baton_rotation_sign(const baton_rotation *r, const uint8_t sk[BATON_SK_BYTES],
+			uint8_t **out, size_t *outlen)
+{
+	baton_rotation tmp;
+	return sign_object(BATON_OBJ_ROTATION, enc_rotation, dec_rotation, r, &tmp, r->old_pk, sk,
+			   out, outlen);
+}
+
+int baton_rotation_parse(const uint8_t *buf, size_t len, baton_rotation *out)
+{
+	return parse_object(buf, len, BATON_OBJ_ROTATION, dec_rotation, out, sizeof(*out),
+			    out->old_pk, "rotation");
 }

@@ -29,6 +29,7 @@ enum baton_obj_type {
 	BATON_OBJ_CONSENT = 2,
 	BATON_OBJ_REVOCATION = 3,
 	BATON_OBJ_RECEIPT = 4,
+	BATON_OBJ_ROTATION = 5,
 };
 
 /* Largest encoded signed object accepted by any *_parse function. */
@@ -107,6 +108,14 @@ typedef struct baton_receipt {
 	char note[BATON_NOTE_MAX + 1]; /* optional; "" when absent */
 } baton_receipt;
 
+/* A school moving to a new identity key, signed by its old key. */
+typedef struct baton_rotation {
+	char code[BATON_CODE_MAX + 1];
+	uint8_t old_pk[BATON_PK_BYTES]; /* signs the statement */
+	uint8_t new_pk[BATON_PK_BYTES];
+	uint64_t time;
+} baton_rotation;
+
 /*
  * Encoding and signing. sk is the signer's 64-byte Ed25519 secret key; the
  * object's own signer field (card.id_pk, consent.signer, revocation.signer,
@@ -124,6 +133,8 @@ int baton_revocation_sign(const baton_revocation *r, const uint8_t sk[BATON_SK_B
                           uint8_t **out, size_t *outlen);
 int baton_receipt_sign(const baton_receipt *r, const uint8_t sk[BATON_SK_BYTES], uint8_t **out,
                        size_t *outlen);
+int baton_rotation_sign(const baton_rotation *r, const uint8_t sk[BATON_SK_BYTES],
+			uint8_t **out, size_t *outlen);
 
 /*
  * Strict decoding and signature verification of len bytes at buf. On
@@ -135,6 +146,7 @@ int baton_card_parse(const uint8_t *buf, size_t len, baton_card *out);
 int baton_consent_parse(const uint8_t *buf, size_t len, baton_consent *out);
 int baton_revocation_parse(const uint8_t *buf, size_t len, baton_revocation *out);
 int baton_receipt_parse(const uint8_t *buf, size_t len, baton_receipt *out);
+int baton_rotation_parse(const uint8_t *buf, size_t len, baton_rotation *out);
 
 /* Reads only the envelope type of an encoded object; 0 or BATON_EMAGIC. */
 int baton_object_type(const uint8_t *buf, size_t len, int *type);

@@ -1,0 +1,262 @@
+/* Helpers shared by the subcommands: errors, options, passphrases, output. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "proto_impl.h"
+
+#define PASS_MAX 1024
+
+int cli_exit_code(int err)
+{
+	switch (err) {
+	case BATON_OK:
+		return EXIT_OK;
+	case BATON_EINVAL:
+		return EXIT_USAGE;
+	case BATON_EIO:
+	case BATON_ENOMEM:
+	case BATON_EINTERNAL:
+	case BATON_EPERM:
+	case BATON_EEXIST:
+		return EXIT_ENV;
+	default:
+		return EXIT_REJECTED;
+	}
+}
+
+int cli_fail(const char *what, int err)
+{
+	const char *d = baton_diag();
+	if (d[0] != '\0' && what == NULL)
+		fprintf(stderr, "baton: %s\n", d);
+	else if (d[0] != '\0')
+		fprintf(stderr, "baton: %s: %s\n", what, d);
+	else
+		fprintf(stderr, "baton: %s: %s\n", what, baton_strerror(err));
+	return cli_exit_code(err);
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("baton: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+int cli_dispatch(const char *prog, const struct cmd *table, size_t n, int argc, char **argv)
+{
+	FILE *f = stderr;
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+		f = stdout;
+	else if (argc >= 2)
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(argv[1], table[i].name) == 0)
+				return table[i].fn(argc - 1, argv + 1);
+	if (argc >= 2 && f == stderr)
+		fprintf(stderr, "baton: '%s %s' is not a command\n\n", prog, argv[1]);
+	fprintf(f, "usage: baton %s COMMAND [ARGS]\n\nCommands:\n", prog);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "  %-10s %s\n", table[i].name, table[i].help);
+	return f == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+int cli_common_opt(struct cli_common *c, int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_DIR:
+		c->dir = arg;
+		return 1;
+	case OPT_JSON:
+		c->json = 1;
+		return 1;
+	case OPT_PASSFILE:
+		c->passphrase_file = arg;
+		return 1;
+	case OPT_NOPASS:
+		c->no_passphrase = 1;
+		return 1;
+	}
+	return 0;
+}
+
+const char *cli_dir(const struct cli_common *c)
+{
+	if (c->dir)
+		return c->dir;
+	if (getenv("BATON_DIR") && *getenv("BATON_DIR"))
+		return getenv("BATON_DIR");
+	return "./baton-node";
+}
+
+static int read_tty_line(const char *prompt, char *buf, size_t cap)
+{
+	struct termios old, quiet;
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC), n = 0;
+	if (fd < 0)
+		return -1;
+	if (write(fd, prompt, strlen(prompt)) < 0) {
+		close(fd);
+		return -1;
+	}
+	int have_term = tcgetattr(fd, &old) == 0;
+	if (have_term) {
+		quiet = old;
+		quiet.c_lflag &= (tcflag_t)~ECHO;
+		tcsetattr(fd, TCSAFLUSH, &quiet);
+	}
+	char ch;
+	while (read(fd, &ch, 1) == 1 && ch != '\n' && ch != '\r')
+		if ((size_t)n < cap - 1)
+			buf[n++] = ch;
+	buf[n] = 0;
+	if (have_term)
+		tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0)
+		n = -1;
+	close(fd);
+	return n;
+}
+
+int cli_passphrase(const struct cli_common *c, int confirm, char **pass, size_t *len)
+{
+	char *p;
+
+	*pass = NULL;
+	*len = 0;
+	if (c->no_passphrase) {
+		fprintf(stderr, "baton: warning: --no-passphrase: the secret key is stored "
+				"unencrypted (use only for tests and demos)\n");
+		return 0;
+	}
+	if ((p = sodium_malloc(PASS_MAX)) == NULL)
+		return BATON_ENOMEM;
+	memset(p, 0, PASS_MAX);
+	if (c->passphrase_file) {
+		uint8_t *buf;
+		size_t n;
+		int r = baton_file_read(c->passphrase_file, PASS_MAX - 1, &buf, &n);
+		if (r != 0) {
+			sodium_free(p);
+			return r;
+		}
+		memcpy(p, buf, n);
+		sodium_memzero(buf, n);
+		free(buf);
+		p[strcspn(p, "\r\n")] = 0;
+	} else if (getenv("BATON_PASSPHRASE")) {
+		snprintf(p, PASS_MAX, "%s", getenv("BATON_PASSPHRASE"));
+	} else {
+		char *again;
+		if (read_tty_line("Passphrase: ", p, PASS_MAX) < 0) {
+			sodium_free(p);
+			return diag_err(BATON_EINVAL,
+					       "no passphrase: give --passphrase-file FILE, set "
+					       "BATON_PASSPHRASE, or run at a terminal");
+		}
+		if (confirm) {
+			if ((again = sodium_malloc(PASS_MAX)) == NULL) {
+				sodium_free(p);
+				return BATON_ENOMEM;
+			}
+			int ok = read_tty_line("Again: ", again, PASS_MAX) >= 0 &&
+				 strcmp(p, again) == 0;
+			sodium_free(again);
+			if (!ok) {
+				sodium_free(p);
+				return diag_err(BATON_EINVAL, "the passphrases do not match");
+			}
+		}
+	}
+	if (p[0] == 0) {
+		sodium_free(p);
+		return diag_err(BATON_EINVAL, "empty passphrase (use --no-passphrase to "
+						     "store the key unencrypted)");
+	}
+	*pass = p;
+	*len = strlen(p);
+	return 0;
+}
+
+void cli_pass_free(char *pass)
+{
+	if (pass)
+		sodium_free(pass);
+}
+
+int cli_open_store(const struct cli_common *c, store **s)
+{
+	int r = store_open(cli_dir(c), 0, s);
+	return r ? cli_fail(NULL, r) : EXIT_OK;
+}
+
+int cli_load_school_key(const struct cli_common *c, baton_key **k)
+{
+	char path[4096], *pass = NULL;
+	size_t plen = 0;
+	int enc, r;
+
+	snprintf(path, sizeof(path), "%s/school.key", cli_dir(c));
+	if ((r = baton_key_file_encrypted(path, &enc)) != 0)
+		return cli_fail("school key", r);
+	if (enc) {
+		struct cli_common c2 = *c;
+		c2.no_passphrase = 0;
+		if ((r = cli_passphrase(&c2, 0, &pass, &plen)) != 0)
+			return cli_fail("passphrase", r);
+	}
+	r = baton_key_load(path, pass, plen, k);
+	cli_pass_free(pass);
+	return r ? cli_fail("school key", r) : EXIT_OK;
+}
+
+void cli_print_json(json_t *v)
+{
+	json_dumpf(v, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+	fputc('\n', stdout);
+	json_decref(v);
+}
+
+const char *cli_hex(const uint8_t *p, size_t n)
+{
+	static char buf[2 * 64 + 1];
+	sodium_bin2hex(buf, sizeof(buf), p, n > 64 ? 64 : n);
+	return buf;
+}
+
+const char *cli_time(uint64_t t)
+{
+	static char buf[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm);
+	return buf;
+}
+
+int cli_audit(store_txn *t, const char *action, const char *student, const char *peer,
+	      const char *detail)
+{
+	store_audit e;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.action, sizeof(e.action), "%s", action);
+	if (student)
+		snprintf(e.student, sizeof(e.student), "%s", student);
+	if (peer)
+		snprintf(e.peer, sizeof(e.peer), "%s", peer);
+	if (detail)
+		snprintf(e.detail, sizeof(e.detail), "%s", detail);
+	return store_audit_append(t, &e);
+}

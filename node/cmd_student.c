@@ -1,0 +1,635 @@
+/* baton student import | list | show | export. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "proto_impl.h"
+#include "record.h"
+
+#define RECORD_MAX (4u << 20)     /* one record's JSON */
+#define ATTACHMENT_MAX (64u << 20) /* one attachment file */
+
+/* A read-only mapping of a whole file. */
+struct mapped {
+	const uint8_t *p;
+	size_t len;
+};
+
+static int map_file(const char *path, size_t max, struct mapped *m)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	m->p = NULL;
+	m->len = 0;
+	if (fd < 0)
+		return diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return diag_err(BATON_EIO, "%s: not a regular file", path);
+	}
+	if ((uint64_t)st.st_size > max) {
+		close(fd);
+		return diag_err(BATON_ETOOBIG, "%s: %lld bytes, at most %zu", path,
+				(long long)st.st_size, max);
+	}
+	m->len = (size_t)st.st_size;
+	if (m->len > 0) {
+		void *p = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED) {
+			close(fd);
+			return diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
+		}
+		m->p = p;
+	}
+	close(fd);
+	return 0;
+}
+
+static void unmap_file(struct mapped *m)
+{
+	if (m->p)
+		munmap((void *)(uintptr_t)m->p, m->len);
+	m->p = NULL;
+}
+
+/*
+ * Finds the top-level values of a JSON file one at a time without parsing
+ * them: a single object is one value, an array yields its elements. Only
+ * strings and brackets are tracked; jansson parses each value afterwards.
+ */
+struct scan {
+	const char *p;
+	size_t len, pos;
+	int line;
+	int array; /* -1 unknown, 0 single object, 1 array */
+	int done;
+};
+
+static void skip_ws(struct scan *s)
+{
+	while (s->pos < s->len && strchr(" \t\r\n", s->p[s->pos])) {
+		if (s->p[s->pos] == '\n')
+			s->line++;
+		s->pos++;
+	}
+}
+
+/* 1 and [*start, *end) for the next value, 0 at the end, or an error. */
+static int scan_next(struct scan *s, size_t *start, size_t *end, int *line)
+{
+	if (s->done)
+		return 0;
+	if (s->array < 0) {
+		skip_ws(s);
+		if (s->pos == s->len)
+			return diag_err(BATON_EVALUE, "the file is empty");
+		if (s->p[s->pos] == '[') {
+			s->array = 1;
+			s->pos++;
+		} else if (s->p[s->pos] == '{') {
+			s->array = 0;
+		} else {
+			return diag_err(BATON_EVALUE, "line %d: expected a student object or an "
+						      "array of them",
+					s->line);
+		}
+	}
+	skip_ws(s);
+	if (s->array && s->pos < s->len && s->p[s->pos] == ']') {
+		s->pos++;
+		goto finish;
+	}
+	*start = s->pos;
+	*line = s->line;
+	int depth = 0, in_str = 0;
+	for (; s->pos < s->len; s->pos++) {
+		char c = s->p[s->pos];
+		if (c == '\n')
+			s->line++;
+		if (in_str) {
+			if (c == '\\')
+				s->pos++;
+			else if (c == '"')
+				in_str = 0;
+			continue;
+		}
+		if (c == '"')
+			in_str = 1;
+		else if (c == '{' || c == '[')
+			depth++;
+		else if (c == '}' || c == ']') {
+			if (depth == 0)
+				break; /* the array's closing bracket */
+			if (--depth == 0 && !s->array) {
+				s->pos++;
+				break;
+			}
+		} else if (c == ',' && depth == 0)
+			break;
+	}
+	*end = s->pos;
+	if (*end - *start > RECORD_MAX)
+		return diag_err(BATON_ETOOBIG, "line %d: a record of more than %u bytes", *line,
+				RECORD_MAX);
+	if (!s->array) {
+		s->done = 1;
+		skip_ws(s);
+		if (s->pos != s->len)
+			return diag_err(BATON_EVALUE, "line %d: text after the student object",
+					s->line);
+		return 1;
+	}
+	if (s->pos >= s->len)
+		return diag_err(BATON_EVALUE, "line %d: the array is not closed", s->line);
+	if (s->p[s->pos] == ',')
+		s->pos++;
+	return 1;
+finish:
+	s->done = 1;
+	skip_ws(s);
+	if (s->pos != s->len)
+		return diag_err(BATON_EVALUE, "line %d: text after the closing ]", s->line);
+	return 0;
+}
+
+struct import_ctx {
+	const char *file;
+	char base[4096];
+	struct mapped json;
+	size_t records, added, versions, unchanged;
+};
+
+/* Replaces each attachment's path by the hash and size of its stored bytes. */
+static int import_attachments(store_txn *t, struct import_ctx *c, json_t *rec)
+{
+	json_t *atts = json_object_get(rec, "attachments"), *a;
+	size_t i;
+	json_array_foreach(atts, i, a) {
+		char path[8192], hex[65];
+		uint8_t hash[32];
+		struct mapped m;
+		const char *rel = json_string_value(json_object_get(a, "path"));
+		int r;
+		snprintf(path, sizeof(path), "%s/%s", c->base, rel);
+		if ((r = map_file(path, ATTACHMENT_MAX, &m)) != 0)
+			return diag_err(r, "attachments[%zu].path: %s", i, baton_diag());
+		crypto_generichash(hash, 32, m.p, m.len, NULL, 0);
+		r = store_blob_put(t, hash, m.p, m.len);
+		unmap_file(&m);
+		if (r != 0)
+			return r;
+		sodium_bin2hex(hex, sizeof(hex), hash, 32);
+		json_object_del(a, "path");
+		json_object_set_new(a, "hash", json_string(hex));
+		json_object_set_new(a, "size", json_integer((json_int_t)m.len));
+	}
+	return 0;
+}
+
+static int import_one(store_txn *t, struct import_ctx *c, json_t *rec, size_t index)
+{
+	store_student s, old;
+	const json_t *id = json_object_get(rec, "student_id");
+	char *canon = NULL, *prev = NULL, detail[64];
+	size_t plen;
+	int r;
+
+	if ((r = record_validate(rec)) != 0 || (r = import_attachments(t, c, rec)) != 0)
+		return r;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.id, sizeof(s.id), "%s", json_string_value(id));
+	const json_t *ident = json_object_get(rec, "identity");
+	snprintf(s.given_name, sizeof(s.given_name), "%s",
+		 json_string_value(json_object_get(ident, "given_name")));
+	snprintf(s.family_name, sizeof(s.family_name), "%s",
+		 json_string_value(json_object_get(ident, "family_name")));
+	snprintf(s.birth_date, sizeof(s.birth_date), "%s",
+		 json_string_value(json_object_get(ident, "birth_date")));
+	if (json_object_get(rec, "state_student_id"))
+		snprintf(s.state_id, sizeof(s.state_id), "%s",
+			 json_string_value(json_object_get(rec, "state_student_id")));
+	if ((canon = record_canonical(rec)) == NULL)
+		return BATON_ENOMEM;
+	/* The same record again is not a new version. */
+	if ((r = store_student_get(t, s.id, &old)) < 0)
+		goto out;
+	if (r == 0 && old.batch != t->batch &&
+	    (r = store_record_get(t, s.id, 0, &prev, &plen)) == 0 && strcmp(prev, canon) == 0) {
+		c->unchanged++;
+		goto out;
+	}
+	if ((r = store_student_put(t, &s, canon, strlen(canon))) != 0) {
+		if (r == BATON_EEXIST)
+			r = diag_err(BATON_EVALUE, "student_id: \"%s\" repeats an earlier record "
+						   "in this file",
+				     s.id);
+		goto out;
+	}
+	if (s.version == 1)
+		c->added++;
+	else
+		c->versions++;
+	snprintf(detail, sizeof(detail), "version %u", s.version);
+	r = cli_audit(t, "import", s.id, NULL, detail);
+out:
+	(void)index;
+	free(canon);
+	free(prev);
+	return r;
+}
+
+static int import_all(store_txn *t, void *arg)
+{
+	struct import_ctx *c = arg;
+	struct scan s = {(const char *)c->json.p, c->json.len, 0, 1, -1, 0};
+	size_t start = 0, end = 0;
+	int line = 0, r;
+
+	/* store_write may run this again after growing the map: start from scratch. */
+	c->records = c->added = c->versions = c->unchanged = 0;
+	while ((r = scan_next(&s, &start, &end, &line)) == 1) {
+		json_error_t err;
+		json_t *rec = json_loadb(s.p + start, end - start, JSON_REJECT_DUPLICATES, &err);
+		size_t index = c->records++;
+		if (rec == NULL)
+			return diag_err(BATON_EVALUE, "record %zu (line %d): %s", index,
+					line + err.line - 1, err.text);
+		const char *sid = json_string_value(json_object_get(rec, "student_id"));
+		char label[128];
+		snprintf(label, sizeof(label), "record %zu (%s)", index, sid ? sid : "no student_id");
+		r = import_one(t, c, rec, index);
+		json_decref(rec);
+		if (r != 0) {
+			char why[512];
+			snprintf(why, sizeof(why), "%s", baton_diag());
+			return diag_err(r, "%s: %s", label, why);
+		}
+	}
+	if (r < 0)
+		return r;
+	if (c->records == 0)
+		return diag_err(BATON_EVALUE, "no student records in the file");
+	return 0;
+}
+
+static int student_import(int argc, char **argv)
+{
+	static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	struct import_ctx c;
+	store *st = NULL;
+	int opt, r, rc;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+		if (!cli_common_opt(&com, opt, optarg)) {
+			fprintf(opt == 'h' ? stdout : stderr,
+				"usage: baton student import FILE.json [--dir DIR]\n\n"
+				"Imports one student object or an array of them (proto/RECORD.md).\n"
+				"Attachment paths are relative to the JSON file. All or nothing: one\n"
+				"bad record and nothing is imported. An existing student_id gets a\n"
+				"new version; older versions are kept.\n");
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+	if (optind + 1 != argc)
+		return cli_usage_error("student import: one FILE.json expected");
+	memset(&c, 0, sizeof(c));
+	c.file = argv[optind];
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s", c.file);
+	snprintf(c.base, sizeof(c.base), "%s", dirname(tmp));
+	if ((r = map_file(c.file, SIZE_MAX, &c.json)) != 0)
+		return cli_fail(c.file, r);
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK) {
+		unmap_file(&c.json);
+		return rc;
+	}
+	r = store_write(st, import_all, &c);
+	store_close(st);
+	unmap_file(&c.json);
+	if (r != 0) {
+		rc = cli_fail(c.file, r);
+		fprintf(stderr, "baton: nothing was imported\n");
+		return rc;
+	}
+	if (com.json)
+		cli_print_json(json_pack("{s:I, s:I, s:I, s:I}", "records", (json_int_t)c.records,
+					 "new", (json_int_t)c.added, "new_versions",
+					 (json_int_t)c.versions, "unchanged",
+					 (json_int_t)c.unchanged));
+	else
+		printf("Imported %zu records from %s: %zu new students, %zu new versions, %zu "
+		       "unchanged\n",
+		       c.records, c.file, c.added, c.versions, c.unchanged);
+	return EXIT_OK;
+}
+
+/* ---- list ---- */
+
+struct list_ctx {
+	json_t *arr;
+	size_t n;
+};
+
+static int list_one(const store_student *s, void *arg)
+{
+	struct list_ctx *c = arg;
+	c->n++;
+	if (c->arr)
+		return json_array_append_new(
+			   c->arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:I}", "student_id",
+					     s->id, "state_student_id", s->state_id, "given_name",
+					     s->given_name, "family_name", s->family_name,
+					     "birth_date", s->birth_date, "version", (int)s->version,
+					     "updated", (json_int_t)s->updated))
+			   ? BATON_ENOMEM
+			   : 0;
+	printf("%-12s %-28.28s %s  v%u\n", s->id, s->family_name, s->birth_date, s->version);
+	return 0;
+}
+
+static int list_students(store_txn *t, void *arg)
+{
+	return store_student_each(t, list_one, arg);
+}
+
+static int student_list(int argc, char **argv)
+{
+	static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	store *st;
+	int opt, r, rc;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+		if (!cli_common_opt(&com, opt, optarg)) {
+			fprintf(opt == 'h' ? stdout : stderr,
+				"usage: baton student list [--json] [--dir DIR]\n");
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		return rc;
+	struct list_ctx lc = {com.json ? json_array() : NULL, 0};
+	r = store_read(st, list_students, &lc);
+	store_close(st);
+	if (r != 0) {
+		json_decref(lc.arr);
+		return cli_fail("student list", r);
+	}
+	if (lc.arr)
+		cli_print_json(lc.arr);
+	else if (lc.n == 0)
+		printf("No students yet ('baton student import FILE.json').\n");
+	return EXIT_OK;
+}
+
+/* ---- show and export ---- */
+
+struct show_ctx {
+	const char *id;
+	uint32_t version;
+	store_student s;
+	json_t *record;
+	json_t *guardians;
+	/* export */
+	const char *files_dir; /* where attachment files go; NULL for show */
+	const char *files_rel; /* their path as written into the JSON */
+};
+
+static int guardian_json(const store_guardian *g, void *arg)
+{
+	char line[BATON_PUBKEY_TEXT_MAX], fpr[BATON_FINGERPRINT_LEN + 1];
+	baton_pubkey_format(BATON_PUBKEY_GUARDIAN, g->pk, line);
+	baton_fingerprint(g->pk, fpr);
+	return json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:b, s:I}", "key", line,
+						    "fingerprint", fpr, "relation", g->relation,
+						    "restricted", g->restricted, "linked",
+						    (json_int_t)g->linked))
+		   ? BATON_ENOMEM
+		   : 0;
+}
+
+static int write_attachments(store_txn *t, struct show_ctx *c)
+{
+	json_t *atts = json_object_get(c->record, "attachments"), *a;
+	size_t i;
+	if (atts && mkdir(c->files_dir, 0700) != 0 && errno != EEXIST)
+		return diag_err(BATON_EIO, "%s: %s", c->files_dir, strerror(errno));
+	json_array_foreach(atts, i, a) {
+		uint8_t hash[32];
+		const uint8_t *data;
+		size_t len;
+		char path[8192], rel[8192];
+		const char *name = json_string_value(json_object_get(a, "name"));
+		const char *hex = json_string_value(json_object_get(a, "hash"));
+		int r;
+		if (hex == NULL || sodium_hex2bin(hash, 32, hex, strlen(hex), NULL, NULL, NULL) != 0)
+			return diag_err(BATON_EIO, "attachments[%zu]: damaged hash", i);
+		if ((r = store_blob_get(t, hash, &data, &len)) != 0)
+			return r == 1 ? diag_err(BATON_EIO, "attachments[%zu]: bytes missing", i) : r;
+		snprintf(path, sizeof(path), "%s/%s", c->files_dir, name);
+		if ((r = baton_file_create(path, data, len, 0600)) != 0)
+			return r;
+		snprintf(rel, sizeof(rel), "%s/%s", c->files_rel, name);
+		json_object_del(a, "hash");
+		json_object_del(a, "size");
+		json_object_set_new(a, "path", json_string(rel));
+	}
+	return 0;
+}
+
+static int load_student(store_txn *t, void *arg)
+{
+	struct show_ctx *c = arg;
+	char *js;
+	size_t len;
+	json_error_t err;
+	int r;
+
+	if ((r = store_student_get(t, c->id, &c->s)) != 0)
+		return r == 1 ? diag_err(BATON_EVALUE, "no student \"%s\"", c->id) : r;
+	if ((r = store_record_get(t, c->id, c->version, &js, &len)) != 0)
+		return r == 1 ? diag_err(BATON_EVALUE, "student \"%s\" has no version %u", c->id,
+					 c->version)
+			      : r;
+	c->record = json_loadb(js, len, 0, &err);
+	free(js);
+	if (c->record == NULL)
+		return diag_err(BATON_EIO, "stored record of %s does not parse", c->id);
+	c->guardians = json_array();
+	if ((r = store_guardian_each(t, c->id, guardian_json, c->guardians)) != 0)
+		return r;
+	return c->files_dir ? write_attachments(t, c) : 0;
+}
+
+static void print_record(const struct show_ctx *c)
+{
+	const json_t *r = c->record, *id = json_object_get(r, "identity");
+	printf("%s  %s %s", c->s.id, json_string_value(json_object_get(id, "given_name")),
+	       json_string_value(json_object_get(id, "family_name")));
+	if (json_object_get(id, "preferred_name"))
+		printf(" (\"%s\")", json_string_value(json_object_get(id, "preferred_name")));
+	printf("\n  born %s", json_string_value(json_object_get(id, "birth_date")));
+	if (c->s.state_id[0])
+		printf(", state id %s", c->s.state_id);
+	printf("\n  version %u of %u, updated %s\n", c->version ? c->version : c->s.version,
+	       c->s.version, cli_time(c->s.updated));
+	printf("  sections:");
+	for (int s = 0; s < BATON_SEC_COUNT; s++) {
+		const char *name = baton_section_name((baton_section)s);
+		const json_t *v = json_object_get(r, name);
+		if (v == NULL)
+			continue;
+		printf(" %s", name);
+		if (json_is_array(v))
+			printf("(%zu)", json_array_size(v));
+		if (baton_section_sensitive((baton_section)s))
+			printf("*");
+	}
+	printf("   (* sensitive)\n");
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(r, "attachments"), i, a)
+		printf("  attachment: %s (%s, %lld bytes, %s)\n",
+		       json_string_value(json_object_get(a, "name")),
+		       json_string_value(json_object_get(a, "media_type")),
+		       (long long)json_integer_value(json_object_get(a, "size")),
+		       json_string_value(json_object_get(a, "section")));
+	if (json_array_size(c->guardians) == 0)
+		printf("  guardian keys: none linked\n");
+	json_array_foreach(c->guardians, i, a)
+		printf("  guardian key: %s %s%s\n    %s\n",
+		       json_string_value(json_object_get(a, "relation")),
+		       json_string_value(json_object_get(a, "fingerprint")),
+		       json_is_true(json_object_get(a, "restricted")) ? " RESTRICTED" : "",
+		       json_string_value(json_object_get(a, "key")));
+}
+
+static int student_show(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"version", required_argument, NULL, 'v'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	struct show_ctx c;
+	store *st;
+	int opt, r, rc;
+
+	memset(&c, 0, sizeof(c));
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		if (opt == 'v' && atoi(optarg) > 0) {
+			c.version = (uint32_t)atoi(optarg);
+			continue;
+		}
+		fprintf(opt == 'h' ? stdout : stderr,
+			"usage: baton student show ID [--version N] [--json] [--dir DIR]\n");
+		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error("student show: one student ID expected");
+	c.id = argv[optind];
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		return rc;
+	r = store_read(st, load_student, &c);
+	store_close(st);
+	if (r != 0) {
+		json_decref(c.record);
+		json_decref(c.guardians);
+		return cli_fail("student show", r);
+	}
+	if (com.json) {
+		cli_print_json(json_pack("{s:O, s:i, s:i, s:I, s:O}", "record", c.record, "version",
+					 (int)(c.version ? c.version : c.s.version), "versions",
+					 (int)c.s.version, "updated", (json_int_t)c.s.updated,
+					 "guardian_keys", c.guardians));
+	} else {
+		print_record(&c);
+	}
+	json_decref(c.record);
+	json_decref(c.guardians);
+	return EXIT_OK;
+}
+
+static int student_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"out", required_argument, NULL, 'o'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	struct show_ctx c;
+	const char *out = NULL;
+	char dir[4096], files_dir[8192], rel[256], tmp[4096];
+	store *st;
+	int opt, r, rc;
+
+	memset(&c, 0, sizeof(c));
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		if (opt == 'o') {
+			out = optarg;
+			continue;
+		}
+		fprintf(opt == 'h' ? stdout : stderr,
+			"usage: baton student export ID [--out FILE] [--dir DIR]\n\n"
+			"Writes the record as JSON (to FILE or standard output) and its\n"
+			"attachments beside it in ID-files/, so that 'baton student import'\n"
+			"reads it back to the same record.\n");
+		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error("student export: one student ID expected");
+	c.id = argv[optind];
+	snprintf(tmp, sizeof(tmp), "%s", out ? out : "./x");
+	snprintf(dir, sizeof(dir), "%s", dirname(tmp));
+	snprintf(rel, sizeof(rel), "%s-files", c.id);
+	snprintf(files_dir, sizeof(files_dir), "%s/%s", dir, rel);
+	c.files_dir = files_dir;
+	c.files_rel = rel;
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		return rc;
+	r = store_read(st, load_student, &c);
+	store_close(st);
+	if (r == 0) {
+		char *text = json_dumps(c.record, JSON_INDENT(2) | JSON_SORT_KEYS |
+						      JSON_REAL_PRECISION(15));
+		if (text == NULL) {
+			r = BATON_ENOMEM;
+		} else if (out) {
+			size_t n = strlen(text);
+			text[n] = '\n';
+			r = baton_file_create(out, (const uint8_t *)text, n + 1, 0600);
+			text[n] = 0;
+		} else {
+			puts(text);
+		}
+		free(text);
+	}
+	json_decref(c.record);
+	json_decref(c.guardians);
+	if (r != 0)
+		return cli_fail("student export", r);
+	if (out)
+		fprintf(stderr, "Exported %s to %s\n", c.id, out);
+	return EXIT_OK;
+}
+
+int cmd_student(int argc, char **argv)
+{
+	static const struct cmd sub[] = {
+	    {"import", student_import, "import records from a JSON file"},
+	    {"list", student_list, "list students"},
+	    {"show", student_show, "show one student's record"},
+	    {"export", student_export, "write a record as JSON with its attachments"},
+	};
+	return cli_dispatch("student", sub, sizeof(sub) / sizeof(sub[0]), argc, argv);
+}

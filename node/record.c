@@ -1,0 +1,398 @@
+/*
+ * Validation of the registrar's JSON, table-driven from proto/RECORD.md.
+ * Every failure names the field path and, where useful, the value.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto_impl.h"
+#include "record.h"
+
+enum ftype {
+	F_STR,    /* non-empty, <= 200 bytes, no control characters */
+	F_ID,     /* like F_STR, <= 64 bytes */
+	F_DATE,   /* YYYY-MM-DD */
+	F_YEARS,  /* YYYY-YYYY, consecutive */
+	F_COUNT,  /* integer 0..100000 */
+	F_NUMBER, /* number 0..1000 */
+	F_SCORE,  /* number or string */
+	F_BOOL,
+	F_STRS,    /* array of F_STR */
+	F_OBJ,     /* object of sub */
+	F_ARR,     /* array of objects of sub */
+	F_SECTION, /* a section name */
+	F_FILE,    /* a plain file name */
+	F_MEDIA,   /* type/subtype */
+	F_PATH,    /* relative path */
+};
+
+struct schema;
+struct field {
+	const char *key;
+	enum ftype type;
+	int required;
+	const struct schema *sub;
+};
+struct schema {
+	const struct field *fields;
+	size_t n;
+	int (*extra)(const json_t *obj, const char *path);
+};
+#define SCHEMA(f, x) {f, sizeof(f) / sizeof(f[0]), x}
+
+static int date_value(const char *s, int *ymd)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y, m, d;
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+	if (y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return -1;
+	if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return -1;
+	*ymd = y * 10000 + m * 100 + d;
+	return 0;
+}
+
+static int check_date_order(const json_t *o, const char *path, const char *a, const char *b,
+			    const char *what)
+{
+	const json_t *x = json_object_get(o, a), *y = json_object_get(o, b);
+	int dx, dy;
+	if (x && y && date_value(json_string_value(x), &dx) == 0 &&
+	    date_value(json_string_value(y), &dy) == 0 && dy < dx)
+		return diag_err(BATON_EVALUE, "%s.%s: %s", path, b, what);
+	return 0;
+}
+
+static int enrollment_extra(const json_t *o, const char *path)
+{
+	return check_date_order(o, path, "entry_date", "exit_date", "before entry_date");
+}
+
+static int transcript_extra(const json_t *o, const char *path)
+{
+	double a = json_number_value(json_object_get(o, "credits_attempted"));
+	double e = json_number_value(json_object_get(o, "credits_earned"));
+	if (e > a)
+		return diag_err(BATON_EVALUE, "%s.credits_earned: more than credits_attempted",
+				path);
+	return 0;
+}
+
+static int attendance_extra(const json_t *o, const char *path)
+{
+	json_int_t en = json_integer_value(json_object_get(o, "days_enrolled"));
+	json_int_t sum = json_integer_value(json_object_get(o, "days_present")) +
+			 json_integer_value(json_object_get(o, "days_absent_excused")) +
+			 json_integer_value(json_object_get(o, "days_absent_unexcused"));
+	if (sum > en)
+		return diag_err(BATON_EVALUE,
+				"%s: days present and absent (%lld) exceed days_enrolled (%lld)",
+				path, (long long)sum, (long long)en);
+	return 0;
+}
+
+static const struct field identity_f[] = {
+    {"given_name", F_STR, 1, NULL},    {"middle_name", F_STR, 0, NULL},
+    {"family_name", F_STR, 1, NULL},   {"birth_date", F_DATE, 1, NULL},
+    {"preferred_name", F_STR, 0, NULL}, {"sex", F_STR, 0, NULL},
+};
+static const struct field guardian_f[] = {
+    {"name", F_STR, 1, NULL},
+    {"relation", F_STR, 1, NULL},
+    {"email", F_STR, 0, NULL},
+    {"phone", F_STR, 0, NULL},
+};
+static const struct field enrollment_f[] = {
+    {"school_name", F_STR, 1, NULL}, {"school_code", F_STR, 1, NULL},
+    {"entry_date", F_DATE, 1, NULL}, {"exit_date", F_DATE, 0, NULL},
+    {"grade_level", F_STR, 1, NULL},
+};
+static const struct field course_f[] = {
+    {"school_year", F_YEARS, 1, NULL},      {"term", F_STR, 1, NULL},
+    {"course_code", F_STR, 1, NULL},        {"course_title", F_STR, 1, NULL},
+    {"grade", F_STR, 1, NULL},              {"credits_attempted", F_NUMBER, 1, NULL},
+    {"credits_earned", F_NUMBER, 1, NULL},
+};
+static const struct field attendance_f[] = {
+    {"school_year", F_YEARS, 1, NULL},        {"days_enrolled", F_COUNT, 1, NULL},
+    {"days_present", F_COUNT, 1, NULL},       {"days_absent_excused", F_COUNT, 1, NULL},
+    {"days_absent_unexcused", F_COUNT, 1, NULL},
+};
+static const struct field assessment_f[] = {
+    {"name", F_STR, 1, NULL},  {"subject", F_STR, 1, NULL},          {"date", F_DATE, 1, NULL},
+    {"score", F_SCORE, 1, NULL}, {"performance_level", F_STR, 0, NULL},
+};
+static const struct field sped_f[] = {
+    {"iep", F_BOOL, 1, NULL},
+    {"disability_category", F_STR, 0, NULL},
+    {"plan_date", F_DATE, 0, NULL},
+    {"services", F_STRS, 1, NULL},
+};
+static const struct field immunization_f[] = {
+    {"vaccine", F_STR, 1, NULL},
+    {"date", F_DATE, 1, NULL},
+};
+static const struct schema immunization_s = SCHEMA(immunization_f, NULL);
+static const struct field health_f[] = {
+    {"immunizations", F_ARR, 1, &immunization_s},
+    {"allergies", F_STRS, 1, NULL},
+    {"conditions", F_STRS, 1, NULL},
+};
+static const struct field incident_f[] = {
+    {"date", F_DATE, 1, NULL},
+    {"incident", F_STR, 1, NULL},
+    {"action", F_STR, 1, NULL},
+};
+static const struct field attachment_f[] = {
+    {"name", F_FILE, 1, NULL},
+    {"media_type", F_MEDIA, 1, NULL},
+    {"section", F_SECTION, 1, NULL},
+    {"path", F_PATH, 1, NULL},
+};
+
+static const struct schema identity_s = SCHEMA(identity_f, NULL);
+static const struct schema guardian_s = SCHEMA(guardian_f, NULL);
+static const struct schema enrollment_s = SCHEMA(enrollment_f, enrollment_extra);
+static const struct schema course_s = SCHEMA(course_f, transcript_extra);
+static const struct schema attendance_s = SCHEMA(attendance_f, attendance_extra);
+static const struct schema assessment_s = SCHEMA(assessment_f, NULL);
+static const struct schema sped_s = SCHEMA(sped_f, NULL);
+static const struct schema health_s = SCHEMA(health_f, NULL);
+static const struct schema incident_s = SCHEMA(incident_f, NULL);
+static const struct schema attachment_s = SCHEMA(attachment_f, NULL);
+
+static int record_extra(const json_t *o, const char *path);
+static const struct field record_f[] = {
+    {"student_id", F_ID, 1, NULL},
+    {"state_student_id", F_ID, 0, NULL},
+    {"identity", F_OBJ, 1, &identity_s},
+    {"guardians", F_ARR, 0, &guardian_s},
+    {"enrollment", F_ARR, 0, &enrollment_s},
+    {"transcript", F_ARR, 0, &course_s},
+    {"attendance", F_ARR, 0, &attendance_s},
+    {"assessments", F_ARR, 0, &assessment_s},
+    {"special_education", F_OBJ, 0, &sped_s},
+    {"health", F_OBJ, 0, &health_s},
+    {"discipline", F_ARR, 0, &incident_s},
+    {"attachments", F_ARR, 0, &attachment_s},
+};
+static const struct schema record_s = SCHEMA(record_f, record_extra);
+
+static int check_object(const json_t *o, const struct schema *s, const char *path);
+
+static int check_str(const json_t *v, const char *path, size_t max)
+{
+	if (!json_is_string(v))
+		return diag_err(BATON_ETYPE, "%s: expected a string", path);
+	size_t n = json_string_length(v);
+	const char *p = json_string_value(v);
+	if (n == 0)
+		return diag_err(BATON_EVALUE, "%s: empty (leave the key out instead)", path);
+	if (n > max)
+		return diag_err(BATON_EVALUE, "%s: %zu bytes, at most %zu", path, n, max);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			return diag_err(BATON_EVALUE, "%s: contains a control character", path);
+	return 0;
+}
+
+static int check_value(const json_t *v, const struct field *f, const char *path)
+{
+	int r, ymd;
+	switch (f->type) {
+	case F_STR:
+		return check_str(v, path, 200);
+	case F_ID:
+		return check_str(v, path, BATON_STUDENT_MAX);
+	case F_DATE:
+		if ((r = check_str(v, path, 10)) != 0)
+			return r;
+		if (date_value(json_string_value(v), &ymd) != 0)
+			return diag_err(BATON_EVALUE, "%s: \"%s\" is not a date (YYYY-MM-DD)", path,
+					json_string_value(v));
+		return 0;
+	case F_YEARS: {
+		const char *s;
+		if ((r = check_str(v, path, 9)) != 0)
+			return r;
+		s = json_string_value(v);
+		int y1 = atoi(s), y2 = atoi(s + 5);
+		if (strlen(s) != 9 || s[4] != '-' || y1 < 1900 || y2 != y1 + 1 ||
+		    strspn(s, "0123456789-") != 9)
+			return diag_err(BATON_EVALUE, "%s: \"%s\" is not a school year (YYYY-YYYY)",
+					path, s);
+		return 0;
+	}
+	case F_COUNT:
+		if (!json_is_integer(v))
+			return diag_err(BATON_ETYPE, "%s: expected a whole number", path);
+		if (json_integer_value(v) < 0 || json_integer_value(v) > 100000)
+			return diag_err(BATON_EVALUE, "%s: %lld is out of range 0..100000", path,
+					(long long)json_integer_value(v));
+		return 0;
+	case F_NUMBER:
+		if (!json_is_number(v))
+			return diag_err(BATON_ETYPE, "%s: expected a number", path);
+		if (json_number_value(v) < 0 || json_number_value(v) > 1000)
+			return diag_err(BATON_EVALUE, "%s: %g is out of range 0..1000", path,
+					json_number_value(v));
+		return 0;
+	case F_SCORE:
+		if (json_is_number(v))
+			return 0;
+		return check_str(v, path, 200);
+	case F_BOOL:
+		if (!json_is_boolean(v))
+			return diag_err(BATON_ETYPE, "%s: expected true or false", path);
+		return 0;
+	case F_STRS: {
+		size_t i;
+		json_t *e;
+		char p[256];
+		if (!json_is_array(v))
+			return diag_err(BATON_ETYPE, "%s: expected an array of strings", path);
+		json_array_foreach(v, i, e) {
+			snprintf(p, sizeof(p), "%s[%zu]", path, i);
+			if ((r = check_str(e, p, 200)) != 0)
+				return r;
+		}
+		return 0;
+	}
+	case F_OBJ:
+		return check_object(v, f->sub, path);
+	case F_ARR: {
+		size_t i;
+		json_t *e;
+		char p[256];
+		if (!json_is_array(v))
+			return diag_err(BATON_ETYPE, "%s: expected an array", path);
+		if (json_array_size(v) > 10000)
+			return diag_err(BATON_EVALUE, "%s: more than 10000 entries", path);
+		json_array_foreach(v, i, e) {
+			snprintf(p, sizeof(p), "%s[%zu]", path, i);
+			if ((r = check_object(e, f->sub, p)) != 0)
+				return r;
+		}
+		return 0;
+	}
+	case F_SECTION:
+		if ((r = check_str(v, path, 32)) != 0)
+			return r;
+		if (baton_section_lookup(json_string_value(v), json_string_length(v)) < 0)
+			return diag_err(BATON_EVALUE, "%s: \"%s\" is not a section", path,
+					json_string_value(v));
+		return 0;
+	case F_FILE: {
+		if ((r = check_str(v, path, BATON_FILENAME_MAX)) != 0)
+			return r;
+		const char *s = json_string_value(v);
+		if (s[0] == '.' || strchr(s, '/') || strchr(s, '\\'))
+			return diag_err(BATON_EVALUE, "%s: \"%s\" must be a plain file name", path,
+					s);
+		return 0;
+	}
+	case F_MEDIA: {
+		if ((r = check_str(v, path, BATON_MEDIA_MAX)) != 0)
+			return r;
+		const char *s = json_string_value(v), *slash = strchr(s, '/');
+		if (slash == NULL || slash == s || slash[1] == 0 || strchr(slash + 1, '/') ||
+		    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/!#$&^_.+-") !=
+			strlen(s))
+			return diag_err(BATON_EVALUE, "%s: \"%s\" is not a media type", path, s);
+		return 0;
+	}
+	case F_PATH: {
+		if ((r = check_str(v, path, 1024)) != 0)
+			return r;
+		const char *s = json_string_value(v);
+		if (s[0] == '/')
+			return diag_err(BATON_EVALUE, "%s: \"%s\" must be relative to the JSON file",
+					path, s);
+		return 0;
+	}
+	}
+	return BATON_EINTERNAL;
+}
+
+static int check_object(const json_t *o, const struct schema *s, const char *path)
+{
+	const char *key;
+	json_t *v;
+	char p[256];
+	int r;
+
+	if (!json_is_object(o))
+		return diag_err(BATON_ETYPE, "%s: expected an object", path);
+	json_object_foreach((json_t *)o, key, v) {
+		size_t i;
+		for (i = 0; i < s->n; i++)
+			if (strcmp(s->fields[i].key, key) == 0)
+				break;
+		if (i == s->n)
+			return diag_err(BATON_EUNKNOWN, "%s%s%s: unknown field", path, *path ? "." : "",
+					key);
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		const struct field *f = &s->fields[i];
+		snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", f->key);
+		if ((v = json_object_get(o, f->key)) == NULL) {
+			if (f->required)
+				return diag_err(BATON_EMISSING, "%s: required field missing", p);
+			continue;
+		}
+		if ((r = check_value(v, f, p)) != 0)
+			return r;
+	}
+	return s->extra ? s->extra(o, path) : 0;
+}
+
+static int record_extra(const json_t *o, const char *path)
+{
+	const json_t *atts = json_object_get(o, "attachments");
+	size_t i, j;
+	json_t *a, *b;
+	(void)path;
+	json_array_foreach(atts, i, a) {
+		const char *sec = json_string_value(json_object_get(a, "section"));
+		if (json_object_get(o, sec) == NULL)
+			return diag_err(BATON_EVALUE,
+					"attachments[%zu].section: the record has no %s section", i,
+					sec);
+		json_array_foreach(atts, j, b) {
+			if (j >= i)
+				break;
+			if (json_equal(json_object_get(a, "name"), json_object_get(b, "name")))
+				return diag_err(BATON_EVALUE,
+						"attachments[%zu].name: \"%s\" repeats attachments[%zu]",
+						i, json_string_value(json_object_get(a, "name")), j);
+		}
+	}
+	return 0;
+}
+
+int record_validate(const json_t *rec)
+{
+	diag_clear();
+	return check_object(rec, &record_s, "");
+}
+
+int record_validate_section(const char *section, const json_t *value)
+{
+	diag_clear();
+	for (size_t i = 0; i < record_s.n; i++)
+		if (strcmp(record_f[i].key, section) == 0 && record_f[i].sub != NULL)
+			return check_value(value, &record_f[i], section);
+	return diag_err(BATON_EUNKNOWN, "%s: not a section", section);
+}
+
+char *record_canonical(const json_t *v)
+{
+	return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+}
