@@ -1,0 +1,589 @@
+/*
+ * The node's LMDB store: each function, transactions that fail leaving
+ * nothing behind, map growth on MDB_MAP_FULL, and the audit chain refusing
+ * an edited, deleted or reordered entry.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <lmdb.h>
+
+#include "store.h"
+#include "testutil.h"
+
+struct fx {
+	char dir[64];
+	store *s;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/baton-store-XXXXXX");
+	if (mkdtemp(f->dir) == NULL || store_open(f->dir, 1, &f->s) != 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+	store_close(f->s);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	int r = system(cmd);
+	free(f);
+	return r == 0 ? 0 : -1;
+}
+
+/* ---- callbacks used as store_write / store_read bodies ---- */
+
+struct put_ctx {
+	const char *id, *json;
+	uint32_t version;
+	int twice;
+};
+
+static int put_student(store_txn *t, void *arg)
+{
+	struct put_ctx *c = arg;
+	store_student s;
+	int r;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.id, sizeof(s.id), "%s", c->id);
+	snprintf(s.family_name, sizeof(s.family_name), "Okafor");
+	snprintf(s.birth_date, sizeof(s.birth_date), "2011-04-17");
+	if ((r = store_student_put(t, &s, c->json, strlen(c->json))) != 0)
+		return r;
+	c->version = s.version;
+	if (c->twice)
+		return store_student_put(t, &s, c->json, strlen(c->json));
+	store_audit e;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.action, sizeof(e.action), "import");
+	snprintf(e.student, sizeof(e.student), "%s", c->id);
+	return store_audit_append(t, &e);
+}
+
+struct get_ctx {
+	const char *id;
+	uint32_t version;
+	store_student s;
+	char *json;
+	size_t len;
+	int r_student, r_record;
+};
+
+static int get_student(store_txn *t, void *arg)
+{
+	struct get_ctx *c = arg;
+	c->r_student = store_student_get(t, c->id, &c->s);
+	c->r_record = store_record_get(t, c->id, c->version, &c->json, &c->len);
+	return c->r_student < 0 ? c->r_student : 0;
+}
+
+static void test_students_and_versions(void **state)
+{
+	struct fx *f = *state;
+	struct put_ctx p = {"S-1", "{\"v\":1}", 0, 0};
+	struct get_ctx g;
+
+	assert_int_equal(store_write(f->s, put_student, &p), 0);
+	assert_int_equal(p.version, 1);
+	p.json = "{\"v\":2}";
+	assert_int_equal(store_write(f->s, put_student, &p), 0);
+	assert_int_equal(p.version, 2);
+
+	memset(&g, 0, sizeof(g));
+	g.id = "S-1";
+	assert_int_equal(store_read(f->s, get_student, &g), 0);
+	assert_int_equal(g.r_student, 0);
+	assert_int_equal(g.s.version, 2);
+	assert_string_equal(g.s.family_name, "Okafor");
+	assert_string_equal(g.json, "{\"v\":2}");
+	free(g.json);
+	/* The old version is kept. */
+	g.version = 1;
+	assert_int_equal(store_read(f->s, get_student, &g), 0);
+	assert_string_equal(g.json, "{\"v\":1}");
+	free(g.json);
+	g.version = 3;
+	assert_int_equal(store_read(f->s, get_student, &g), 0);
+	assert_int_equal(g.r_record, 1);
+	/* An unknown student. */
+	memset(&g, 0, sizeof(g));
+	g.id = "S-404";
+	assert_int_equal(store_read(f->s, get_student, &g), 0);
+	assert_int_equal(g.r_student, 1);
+	assert_int_equal(g.r_record, 1);
+}
+
+static void test_duplicate_in_one_transaction(void **state)
+{
+	struct fx *f = *state;
+	struct put_ctx p = {"S-2", "{}", 0, 1};
+	struct get_ctx g;
+	assert_int_equal(store_write(f->s, put_student, &p), BATON_EEXIST);
+	/* The failed transaction left nothing behind. */
+	memset(&g, 0, sizeof(g));
+	g.id = "S-2";
+	assert_int_equal(store_read(f->s, get_student, &g), 0);
+	assert_int_equal(g.r_student, 1);
+}
+
+static int count_cb(const store_student *s, void *arg)
+{
+	(void)s;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+static int each_and_count(store_txn *t, void *arg)
+{
+	size_t *n = arg, m;
+	int r;
+	n[0] = 0;
+	if ((r = store_student_each(t, count_cb, &n[0])) != 0 ||
+	    (r = store_student_count(t, &m)) != 0)
+		return r;
+	n[1] = m;
+	return 0;
+}
+
+static void test_student_each(void **state)
+{
+	struct fx *f = *state;
+	char id[16];
+	size_t n[2];
+	for (int i = 0; i < 50; i++) {
+		snprintf(id, sizeof(id), "S-%03d", i);
+		struct put_ctx p = {id, "{}", 0, 0};
+		assert_int_equal(store_write(f->s, put_student, &p), 0);
+	}
+	assert_int_equal(store_read(f->s, each_and_count, n), 0);
+	assert_int_equal(n[0], 50);
+	assert_int_equal(n[1], 50);
+}
+
+/* ---- blobs and map growth ---- */
+
+struct blob_ctx {
+	size_t n, size;
+	uint8_t *data;
+};
+
+static int put_blobs(store_txn *t, void *arg)
+{
+	struct blob_ctx *c = arg;
+	for (size_t i = 0; i < c->n; i++) {
+		uint8_t h[32] = {0};
+		memcpy(h, &i, sizeof(i));
+		c->data[0] = (uint8_t)i;
+		int r = store_blob_put(t, h, c->data, c->size);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int check_blobs(store_txn *t, void *arg)
+{
+	struct blob_ctx *c = arg;
+	for (size_t i = 0; i < c->n; i++) {
+		uint8_t h[32] = {0};
+		const uint8_t *d;
+		size_t len;
+		memcpy(h, &i, sizeof(i));
+		if (store_blob_get(t, h, &d, &len) != 0 || len != c->size || d[0] != (uint8_t)i)
+			return BATON_EHASH;
+	}
+	uint8_t missing[32];
+	memset(missing, 0xee, 32);
+	const uint8_t *d;
+	size_t len;
+	return store_blob_get(t, missing, &d, &len) == 1 ? 0 : BATON_EINTERNAL;
+}
+
+static void test_map_grows(void **state)
+{
+	struct fx *f = *state;
+	/* A map far too small for one transaction's 8 MB: it must grow and retry. */
+	assert_int_equal(store_set_map_size(f->s, 256 * 1024), 0);
+	size_t before = store_map_size(f->s);
+	struct blob_ctx c = {32, 256 * 1024, malloc(256 * 1024)};
+	memset(c.data, 0x5a, c.size);
+	assert_int_equal(store_write(f->s, put_blobs, &c), 0);
+	assert_true(store_map_size(f->s) > before);
+	assert_int_equal(store_read(f->s, check_blobs, &c), 0);
+	/* Storing the same bytes again stores nothing new. */
+	assert_int_equal(store_write(f->s, put_blobs, &c), 0);
+	free(c.data);
+}
+
+/* ---- guardians and peers ---- */
+
+struct g_ctx {
+	const char *student;
+	store_guardian g;
+	int n, del;
+	int restricted_seen;
+};
+
+static int g_count(const store_guardian *g, void *arg)
+{
+	struct g_ctx *c = arg;
+	c->n++;
+	c->restricted_seen |= g->restricted;
+	return 0;
+}
+
+static int g_write(store_txn *t, void *arg)
+{
+	struct g_ctx *c = arg;
+	return c->del ? store_guardian_del(t, c->student, c->g.pk)
+		      : store_guardian_put(t, c->student, &c->g);
+}
+
+static int g_read(store_txn *t, void *arg)
+{
+	struct g_ctx *c = arg;
+	c->n = 0;
+	return store_guardian_each(t, c->student, g_count, c);
+}
+
+static void test_guardians(void **state)
+{
+	struct fx *f = *state;
+	struct g_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.student = "S-1";
+	snprintf(c.g.relation, sizeof(c.g.relation), "mother");
+	memset(c.g.pk, 1, 32);
+	assert_int_equal(store_write(f->s, g_write, &c), 0);
+	memset(c.g.pk, 2, 32);
+	c.g.restricted = 1;
+	assert_int_equal(store_write(f->s, g_write, &c), 0);
+	/* "S-10" shares a prefix with "S-1": its links must not show under S-1. */
+	c.student = "S-10";
+	memset(c.g.pk, 3, 32);
+	assert_int_equal(store_write(f->s, g_write, &c), 0);
+	c.student = "S-1";
+	assert_int_equal(store_read(f->s, g_read, &c), 0);
+	assert_int_equal(c.n, 2);
+	assert_true(c.restricted_seen);
+	c.del = 1;
+	memset(c.g.pk, 2, 32);
+	assert_int_equal(store_write(f->s, g_write, &c), 0);
+	assert_int_equal(store_write(f->s, g_write, &c), 1); /* already gone */
+	assert_int_equal(store_read(f->s, g_read, &c), 0);
+	assert_int_equal(c.n, 1);
+}
+
+static int peer_ops(store_txn *t, void *arg)
+{
+	uint8_t *card;
+	size_t len;
+	int r;
+	(void)arg;
+	if ((r = store_peer_put(t, "RAS-204", (const uint8_t *)"card-bytes", 10)) != 0 ||
+	    (r = store_peer_get(t, "RAS-204", &card, &len)) != 0)
+		return r;
+	r = len == 10 && memcmp(card, "card-bytes", 10) == 0 ? 0 : BATON_EINTERNAL;
+	free(card);
+	if (r == 0 && store_peer_get(t, "NOPE", &card, &len) != 1)
+		r = BATON_EINTERNAL;
+	if (r == 0 && (r = store_peer_del(t, "RAS-204")) == 0 && store_peer_del(t, "RAS-204") != 1)
+		r = BATON_EINTERNAL;
+	return r;
+}
+
+static void test_peers(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(store_write(f->s, peer_ops, NULL), 0);
+}
+
+/* ---- meta and reopening ---- */
+
+static int meta_ops(store_txn *t, void *arg)
+{
+	uint8_t *v;
+	size_t len;
+	int r;
+	(void)arg;
+	if ((r = store_meta_put(t, "code", "LHS-001", 7)) != 0 ||
+	    (r = store_meta_get(t, "code", &v, &len)) != 0)
+		return r;
+	r = len == 7 && memcmp(v, "LHS-001", 7) == 0 ? 0 : BATON_EINTERNAL;
+	free(v);
+	return r == 0 && store_meta_get(t, "nope", &v, &len) == 1 ? 0 : BATON_EINTERNAL;
+}
+
+static int set_schema(store_txn *t, void *arg)
+{
+	return store_meta_put(t, "schema", arg, 4);
+}
+
+static void test_meta_and_reopen(void **state)
+{
+	struct fx *f = *state;
+	store *again;
+	assert_int_equal(store_write(f->s, meta_ops, NULL), 0);
+	/* Creating over an existing store is refused; opening a missing one too. */
+	assert_int_equal(store_open(f->dir, 1, &again), BATON_EEXIST);
+	assert_int_equal(store_open("/nonexistent-baton", 0, &again), BATON_EIO);
+	/* A store written by a newer schema is refused, not misread. */
+	static char v2[] = "\0\0\0\x02";
+	assert_int_equal(store_write(f->s, set_schema, v2), 0);
+	store_close(f->s);
+	assert_int_equal(store_open(f->dir, 0, &f->s), BATON_EIO);
+	assert_non_null(strstr(baton_diag(), "schema version 2"));
+	assert_int_equal(store_open(f->dir, 1, &f->s), BATON_EEXIST);
+	/* Put it back so teardown can close a real store. */
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	char path[128];
+	snprintf(path, sizeof(path), "%s/db", f->dir);
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 16);
+	assert_int_equal(mdb_env_open(env, path, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	static char kname[] = "schema", v1[] = "\0\0\0\x01";
+	MDB_val k = {6, kname}, v = {4, v1};
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	assert_int_equal(store_open(f->dir, 0, &f->s), 0);
+}
+
+/* ---- audit ---- */
+
+struct audit_ctx {
+	const char *student;
+	int n;
+	uint64_t bad, count;
+	int r;
+};
+
+static int audit_cb(const store_audit *e, void *arg)
+{
+	struct audit_ctx *c = arg;
+	c->n++;
+	if (c->student && strcmp(e->student, c->student) != 0)
+		return BATON_EINTERNAL;
+	return 0;
+}
+
+static int audit_read(store_txn *t, void *arg)
+{
+	struct audit_ctx *c = arg;
+	c->n = 0;
+	int r = store_audit_each(t, c->student, audit_cb, c);
+	c->r = store_audit_verify(t, &c->bad, &c->count);
+	return r;
+}
+
+static int audit_many(store_txn *t, void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 10; i++) {
+		store_audit e;
+		memset(&e, 0, sizeof(e));
+		snprintf(e.action, sizeof(e.action), "release");
+		snprintf(e.student, sizeof(e.student), "S-%d", i % 3);
+		snprintf(e.peer, sizeof(e.peer), "RAS-204");
+		e.sections = BATON_SEC_BIT(BATON_SEC_TRANSCRIPT);
+		e.has_packet = 1;
+		memset(e.packet, i, 16);
+		snprintf(e.detail, sizeof(e.detail), "entry %d", i);
+		int r = store_audit_append(t, &e);
+		if (r != 0)
+			return r;
+		if (e.seq != (uint64_t)i + 1)
+			return BATON_EINTERNAL;
+	}
+	return 0;
+}
+
+/* Opens the raw LMDB environment to do what an attacker with the file could. */
+static void raw_audit(struct fx *f, void (*edit)(MDB_txn *, MDB_dbi))
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	char path[128];
+	store_close(f->s);
+	snprintf(path, sizeof(path), "%s/db", f->dir);
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 16);
+	assert_int_equal(mdb_env_open(env, path, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "audit", 0, &dbi), 0);
+	edit(txn, dbi);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	assert_int_equal(store_open(f->dir, 0, &f->s), 0);
+}
+
+static uint8_t saved[4][512];
+static size_t saved_len[4];
+
+static void key8(uint8_t *k, uint64_t seq)
+{
+	for (int i = 7; i >= 0; i--, seq >>= 8)
+		k[i] = (uint8_t)seq;
+}
+
+static void edit_entry4(MDB_txn *txn, MDB_dbi dbi)
+{
+	uint8_t k[8];
+	MDB_val key = {8, k}, v;
+	key8(k, 4);
+	assert_int_equal(mdb_get(txn, dbi, &key, &v), 0);
+	memcpy(saved[0], v.mv_data, v.mv_size);
+	saved_len[0] = v.mv_size;
+	uint8_t copy[512];
+	memcpy(copy, v.mv_data, v.mv_size);
+	uint8_t *at = memmem(copy, v.mv_size, "entry 3", 7);
+	assert_non_null(at);
+	at[6] = '9'; /* "entry 3" becomes "entry 9" */
+	MDB_val nv = {v.mv_size, copy};
+	assert_int_equal(mdb_put(txn, dbi, &key, &nv, 0), 0);
+}
+
+static void restore_entry4(MDB_txn *txn, MDB_dbi dbi)
+{
+	uint8_t k[8];
+	MDB_val key = {8, k}, v = {saved_len[0], saved[0]};
+	key8(k, 4);
+	assert_int_equal(mdb_put(txn, dbi, &key, &v, 0), 0);
+}
+
+static void delete_entry6(MDB_txn *txn, MDB_dbi dbi)
+{
+	uint8_t k[8];
+	MDB_val key = {8, k}, v;
+	key8(k, 6);
+	assert_int_equal(mdb_get(txn, dbi, &key, &v), 0);
+	memcpy(saved[1], v.mv_data, v.mv_size);
+	saved_len[1] = v.mv_size;
+	assert_int_equal(mdb_del(txn, dbi, &key, NULL), 0);
+}
+
+static void restore_entry6(MDB_txn *txn, MDB_dbi dbi)
+{
+	uint8_t k[8];
+	MDB_val key = {8, k}, v = {saved_len[1], saved[1]};
+	key8(k, 6);
+	assert_int_equal(mdb_put(txn, dbi, &key, &v, 0), 0);
+}
+
+static void swap_entries_2_3(MDB_txn *txn, MDB_dbi dbi)
+{
+	uint8_t k2[8], k3[8];
+	MDB_val a = {8, k2}, b = {8, k3}, va, vb;
+	key8(k2, 2);
+	key8(k3, 3);
+	assert_int_equal(mdb_get(txn, dbi, &a, &va), 0);
+	memcpy(saved[2], va.mv_data, va.mv_size);
+	saved_len[2] = va.mv_size;
+	assert_int_equal(mdb_get(txn, dbi, &b, &vb), 0);
+	memcpy(saved[3], vb.mv_data, vb.mv_size);
+	saved_len[3] = vb.mv_size;
+	MDB_val na = {saved_len[3], saved[3]}, nb = {saved_len[2], saved[2]};
+	assert_int_equal(mdb_put(txn, dbi, &a, &na, 0), 0);
+	assert_int_equal(mdb_put(txn, dbi, &b, &nb, 0), 0);
+}
+
+static void test_audit_chain(void **state)
+{
+	struct fx *f = *state;
+	struct audit_ctx c;
+
+	assert_int_equal(store_write(f->s, audit_many, NULL), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_read(f->s, audit_read, &c), 0);
+	assert_int_equal(c.n, 10);
+	assert_int_equal(c.r, 0);
+	assert_int_equal(c.count, 10);
+	/* The per-student index returns exactly that student's entries. */
+	c.student = "S-1";
+	assert_int_equal(store_read(f->s, audit_read, &c), 0);
+	assert_int_equal(c.n, 3);
+	c.student = NULL;
+
+	/* Edited: one character of entry 4's detail. */
+	raw_audit(f, edit_entry4);
+	assert_int_equal(store_read(f->s, audit_read, &c), 0);
+	assert_int_equal(c.r, BATON_EHASH);
+	assert_int_equal(c.bad, 4);
+	assert_non_null(strstr(baton_diag(), "entry 4"));
+	raw_audit(f, restore_entry4);
+	assert_int_equal(store_read(f->s, audit_read, &c), 0);
+	assert_int_equal(c.r, 0);
+
+	/* Deleted: entry 6. */
+	raw_audit(f, delete_entry6);
+	assert_int_equal(store_read(f->s, audit_read, &c), 0);
+	assert_int_equal(c.r, BATON_EHASH);
+	assert_int_equal(c.bad, 6);
+	assert_non_null(strstr(baton_diag(), "entry 6 is missing"));
+	raw_audit(f, restore_entry6);
+
+	/* Reordered: entries 2 and 3 swapped. */
+	raw_audit(f, swap_entries_2_3);
+	assert_int_equal(store_read(f->s, audit_read, &c), 0);
+	assert_int_equal(c.r, BATON_EHASH);
+	assert_int_equal(c.bad, 2);
+}
+
+static int fail_after_writing(store_txn *t, void *arg)
+{
+	struct put_ctx p = {"S-9", "{}", 0, 0};
+	(void)arg;
+	int r = put_student(t, &p);
+	return r ? r : BATON_EVALUE;
+}
+
+static void test_failed_write_leaves_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct audit_ctx c;
+	struct get_ctx g;
+	assert_int_equal(store_write(f->s, fail_after_writing, NULL), BATON_EVALUE);
+	memset(&g, 0, sizeof(g));
+	g.id = "S-9";
+	assert_int_equal(store_read(f->s, get_student, &g), 0);
+	assert_int_equal(g.r_student, 1);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_read(f->s, audit_read, &c), 0);
+	assert_int_equal(c.n, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_students_and_versions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_duplicate_in_one_transaction, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_student_each, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_guardians, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_peers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_meta_and_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_write_leaves_nothing, setup, teardown),
+	};
+	if (baton_init() != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
