@@ -42,7 +42,7 @@ endif
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_MODULES) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs libsodium msgpack lmdb jansson 2>/dev/null)
-CPPFLAGS += -Iinclude -Iproto -Ikeys -DBATON_VERSION=\"$(VERSION)\" -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -Iproto -Ikeys -Inode -DBATON_VERSION=\"$(VERSION)\" -D_GNU_SOURCE
 CFLAGS   += -std=c11 $(OPT) $(WARN) $(HARDEN) $(SAN) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS  += $(HARDEN_LD) $(SAN)
 LIBS     := $(PKG_LIBS) -pthread
@@ -61,7 +61,9 @@ NODE_OBJ := $(NODE_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libbaton.a
 BIN      := $(BUILD)/baton
 
-TEST_NAMES := test_codec test_keys test_objects test_packet test_mutation test_vectors
+TEST_NAMES := test_codec test_keys test_objects test_packet test_mutation test_vectors test_store
+CLI_TESTS  := $(filter-out tests/cli/lib.sh,$(sort $(wildcard tests/cli/*.sh)))
+NODE_LIB   := $(BUILD)/libbatonnode.a
 TEST_SUPPORT := $(BUILD)/tests/testutil.o
 TEST_BINS := $(TEST_NAMES:%=$(BUILD)/tests/%)
 TEST_LIBS := $(shell pkg-config --libs cmocka jansson 2>/dev/null)
@@ -88,8 +90,12 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(QCC)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT) $(LIB)
-	$(QLD)$(CC) $(LDFLAGS) -o $@ $< $(TEST_SUPPORT) $(LIB) $(TEST_LIBS) $(LIBS)
+# The node's modules other than main, for tests that exercise the store.
+$(NODE_LIB): $(filter-out $(BUILD)/node/main.o,$(NODE_OBJ))
+	$(QAR)$(AR) rcs $@ $^
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT) $(NODE_LIB) $(LIB)
+	$(QLD)$(CC) $(LDFLAGS) -o $@ $< $(TEST_SUPPORT) $(NODE_LIB) $(LIB) $(TEST_LIBS) $(LIBS)
 
 $(BUILD)/tests/gen_vectors: $(BUILD)/tests/gen_vectors.o $(TEST_SUPPORT) $(LIB)
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
@@ -102,7 +108,8 @@ check: deps-check
 	$(Q)tests/summary.sh build/results.txt
 
 test: $(TEST_BINS) $(BIN)
-	$(Q)mkdir -p build && BATON=$(BIN) tests/run-tests.sh build/results.txt "$(BUILD)" $(TEST_BINS)
+	$(Q)mkdir -p build && BATON=$(abspath $(BIN)) BATON_SRC=$(CURDIR) \
+	  tests/run-tests.sh build/results.txt "$(BUILD)" $(TEST_BINS) $(CLI_TESTS)
 
 asan: deps-check
 	$(Q)rm -f build/results.txt
@@ -115,6 +122,15 @@ demo: deps-check $(BIN)
 vectors: $(BUILD)/tests/gen_vectors
 	$(Q)rm -f tests/vectors/*.json
 	$(Q)$(BUILD)/tests/gen_vectors tests/vectors
+
+# A made-up school's records (tests/data/school.json and files/) from a fixed seed.
+$(BUILD)/tests/gen_school: $(BUILD)/tests/gen_school.o
+	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
+
+.PHONY: sample-data
+sample-data: $(BUILD)/tests/gen_school
+	$(Q)rm -rf tests/data
+	$(Q)$(BUILD)/tests/gen_school tests/data
 
 # libFuzzer harnesses, built with clang, ASan and UBSan.
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

@@ -105,7 +105,7 @@ int cmd_audit(int argc, char **argv)
 	}
 	int verify = optind < argc && strcmp(argv[optind], "verify") == 0;
 	if (optind + verify != argc)
-		return cli_usage_error("audit: unexpected \"%s\"", argv[optind]);
+		return cli_usage_error("audit: unexpected \"%s\"", argv[optind + verify]);
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
 	if (verify) {

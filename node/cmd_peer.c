@@ -166,7 +166,8 @@ static int peer_add(int argc, char **argv)
 	    baton_card_parse(oc.card, oc.len, &own) == 0 &&
 	    sodium_memcmp(own.id_pk, card.id_pk, BATON_PK_BYTES) == 0) {
 		free(oc.card);
-		rc = cli_usage_error("%s: this is this school's own card", path);
+		fprintf(stderr, "baton: %s: this is this school's own card; not pinned\n", path);
+		rc = EXIT_REJECTED;
 		goto out;
 	}
 	free(oc.card);

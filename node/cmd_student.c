@@ -179,8 +179,13 @@ static int import_attachments(store_txn *t, struct import_ctx *c, json_t *rec)
 		const char *rel = json_string_value(json_object_get(a, "path"));
 		int r;
 		snprintf(path, sizeof(path), "%s/%s", c->base, rel);
-		if ((r = map_file(path, ATTACHMENT_MAX, &m)) != 0)
-			return diag_err(r, "attachments[%zu].path: %s", i, baton_diag());
+		if ((r = map_file(path, ATTACHMENT_MAX, &m)) != 0) {
+			/* A file the JSON names but that is missing is bad input, not an I/O fault. */
+			char why[600];
+			snprintf(why, sizeof(why), "%s", baton_diag());
+			return diag_err(r == BATON_ENOMEM ? r : BATON_EVALUE,
+					"attachments[%zu].path: %s", i, why);
+		}
 		crypto_generichash(hash, 32, m.p, m.len, NULL, 0);
 		r = store_blob_put(t, hash, m.p, m.len);
 		unmap_file(&m);
@@ -246,11 +251,63 @@ out:
 	return r;
 }
 
+/*
+ * Finds "KEY": "value" in raw text, for naming a record that does not parse.
+ * Copies the value (up to cap-1 bytes, stopping at a quote) into out.
+ */
+static int raw_string_field(const char *p, size_t n, const char *key, char *out, size_t cap)
+{
+	char pat[64];
+	snprintf(pat, sizeof(pat), "\"%s\"", key);
+	const char *at = memmem(p, n, pat, strlen(pat));
+	if (at == NULL)
+		return 0;
+	const char *q = at + strlen(pat), *end = p + n;
+	while (q < end && strchr(" \t\r\n:", *q))
+		q++;
+	if (q >= end || *q != '"')
+		return 0;
+	size_t k = 0;
+	for (q++; q < end && *q != '"' && k + 1 < cap; q++)
+		out[k++] = (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x7f ? *q : '?';
+	out[k] = 0;
+	return k > 0;
+}
+
+/* The error for a record jansson could not parse: its index, student_id and nearest field. */
+static int unparsable(const char *p, size_t n, size_t index, int line, const json_error_t *err)
+{
+	char sid[BATON_STUDENT_MAX + 1] = "", field[64] = "";
+	size_t pos = err->position > 0 && (size_t)err->position <= n ? (size_t)err->position : n;
+	/* The last "key": before the error is the field being read. */
+	for (size_t i = pos; i-- > 1;) {
+		if (p[i] != ':')
+			continue;
+		size_t e = i;
+		while (e > 0 && strchr(" \t\r\n", p[e - 1]))
+			e--;
+		if (e == 0 || p[e - 1] != '"')
+			continue;
+		size_t b = e - 1;
+		while (b > 0 && p[b - 1] != '"')
+			b--;
+		if (b > 0 && e - 1 - b < sizeof(field)) {
+			memcpy(field, p + b, e - 1 - b);
+			field[e - 1 - b] = 0;
+		}
+		break;
+	}
+	raw_string_field(p, pos, "student_id", sid, sizeof(sid));
+	return diag_err(BATON_EVALUE, "record %zu (%s): line %d%s%s%s: %s", index,
+			sid[0] ? sid : "no student_id", line + err->line - 1,
+			field[0] ? ", field \"" : "", field, field[0] ? "\"" : "", err->text);
+}
+
 static int import_all(store_txn *t, void *arg)
 {
 	struct import_ctx *c = arg;
 	struct scan s = {(const char *)c->json.p, c->json.len, 0, 1, -1, 0};
-	size_t start = 0, end = 0;
+	size_t start = 0, end = 0, dropped = 0;
 	int line = 0, r;
 
 	/* store_write may run this again after growing the map: start from scratch. */
@@ -259,9 +316,15 @@ static int import_all(store_txn *t, void *arg)
 		json_error_t err;
 		json_t *rec = json_loadb(s.p + start, end - start, JSON_REJECT_DUPLICATES, &err);
 		size_t index = c->records++;
+		/* The input is only read forward: let the kernel drop what has been parsed. */
+		size_t done = start & ~(size_t)(sysconf(_SC_PAGESIZE) - 1);
+		if (done > dropped) {
+			madvise((void *)(uintptr_t)(c->json.p + dropped), done - dropped,
+				MADV_DONTNEED);
+			dropped = done;
+		}
 		if (rec == NULL)
-			return diag_err(BATON_EVALUE, "record %zu (line %d): %s", index,
-					line + err.line - 1, err.text);
+			return unparsable(s.p + start, end - start, index, line, &err);
 		const char *sid = json_string_value(json_object_get(rec, "student_id"));
 		char label[128];
 		snprintf(label, sizeof(label), "record %zu (%s)", index, sid ? sid : "no student_id");
@@ -307,7 +370,7 @@ static int student_import(int argc, char **argv)
 	snprintf(tmp, sizeof(tmp), "%s", c.file);
 	snprintf(c.base, sizeof(c.base), "%s", dirname(tmp));
 	if ((r = map_file(c.file, SIZE_MAX, &c.json)) != 0)
-		return cli_fail(c.file, r);
+		return cli_fail(NULL, r);
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK) {
 		unmap_file(&c.json);
 		return rc;
@@ -316,9 +379,10 @@ static int student_import(int argc, char **argv)
 	store_close(st);
 	unmap_file(&c.json);
 	if (r != 0) {
-		rc = cli_fail(c.file, r);
-		fprintf(stderr, "baton: nothing was imported\n");
-		return rc;
+		/* One line: the place, the reason, and that the store is unchanged. */
+		fprintf(stderr, "baton: %s: %s; nothing was imported\n", c.file,
+			baton_diag()[0] ? baton_diag() : baton_strerror(r));
+		return cli_exit_code(r);
 	}
 	if (com.json)
 		cli_print_json(json_pack("{s:I, s:I, s:I, s:I}", "records", (json_int_t)c.records,

@@ -82,7 +82,12 @@ int store_open(const char *dir, int create, store **out)
 	mdb_env_set_maxdbs(s->env, DB_N);
 	/* The built-in map is 1 MiB; start larger and grow on MDB_MAP_FULL. */
 	if ((rc = mdb_env_set_mapsize(s->env, MAP_INITIAL)) != 0 ||
-	    (rc = mdb_env_open(s->env, path, MDB_NOTLS, 0600)) != 0) {
+	    /*
+	     * WRITEMAP: a large import is one transaction (all or nothing); its pages
+	     * go straight into the file-backed map instead of a malloc'd dirty list,
+	     * so process memory does not grow with the import. Full sync is kept.
+	     */
+	    (rc = mdb_env_open(s->env, path, MDB_NOTLS | MDB_WRITEMAP, 0600)) != 0) {
 		r = lmdb_err(rc, path);
 		goto out;
 	}
@@ -328,8 +333,11 @@ static int dec_student(const uint8_t *p, size_t n, store_student *s)
 	s->version = (uint32_t)ver;
 out:
 	msgpack_zone_destroy(&z);
-	if (r != 0)
-		r = diag_err(BATON_EIO, "store: damaged student index entry (%s)", baton_diag());
+	if (r != 0) {
+		char why[400];
+		snprintf(why, sizeof(why), "%s", baton_diag());
+		r = diag_err(BATON_EIO, "store: damaged student index entry (%s)", why);
+	}
 	return r;
 }
 
