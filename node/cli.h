@@ -85,6 +85,7 @@ int cmd_peer(int argc, char **argv);
 int cmd_student(int argc, char **argv);
 int cmd_guardian(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_rekey(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 
 #endif

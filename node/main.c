@@ -8,6 +8,7 @@
 static const struct cmd commands[] = {
     {"init", cmd_init, "create this school's node: keys, store, signed card"},
     {"card", cmd_card, "export this school's card"},
+    {"rekey", cmd_rekey, "replace this school's keys, with a rotation statement"},
     {"peer", cmd_peer, "pin, list and remove other schools"},
     {"student", cmd_student, "import, list, show and export student records"},
     {"guardian", cmd_guardian, "link and unlink guardian keys to students"},

@@ -45,6 +45,13 @@ static void enc_envelope(struct enc *e, const void *obj)
 	enc_bin(e, env->sig, BATON_SIG_BYTES);
 }
 
+static const char *type_name(uint64_t type)
+{
+	static const char *const names[] = {"an unknown object", "a school card", "a consent",
+					    "a revocation", "a receipt", "a rotation statement"};
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : names[0];
+}
+
 /* Decodes the envelope; body and sig point into buf. */
 static int envelope_decode(const uint8_t *buf, size_t len, int want_type, struct envelope *env)
 {
@@ -66,8 +73,8 @@ static int envelope_decode(const uint8_t *buf, size_t len, int want_type, struct
 	if ((r = mp_uint(&o.via.array.ptr[0], "object", "type", &type)) != 0)
 		goto out;
 	if (type > 255 || (want_type != 0 && type != (uint64_t)want_type)) {
-		r = diag_err(BATON_EMAGIC, "object: type %llu, expected %d",
-		             (unsigned long long)type, want_type);
+		r = diag_err(BATON_EMAGIC, "object: %s, not %s", type_name(type),
+			     type_name((uint64_t)want_type));
 		goto out;
 	}
 	env->type = (int)type;
