@@ -141,14 +141,14 @@ $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(QCC)clang -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(CPPFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
-	$(QLD)clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJ) $(LIBS)
+$(FUZZ_BUILD)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ)
+	$(QLD)clang $(FUZZ_CFLAGS) -Itests/fuzz -o $@ $< $(FUZZ_LIB_OBJ) $(LIBS)
 
 fuzz: deps-check $(FUZZ_NAMES:%=$(FUZZ_BUILD)/%)
 	$(Q)tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 format:
-	clang-format -i $(wildcard include/baton/*.h proto/*.[ch] keys/*.[ch] node/*.[ch] tests/*.[ch] tests/fuzz/*.c)
+	clang-format -i $(wildcard include/baton/*.h proto/*.[ch] keys/*.[ch] node/*.[ch] tests/*.[ch] tests/fuzz/*.[ch])
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/baton

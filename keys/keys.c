@@ -126,20 +126,6 @@ const uint8_t *baton_key_enc_sk(const baton_key *k)
 
 /* ---- key files ---- */
 
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 /* The AEAD key: Argon2id of the passphrase, or a fixed key for unencrypted files. */
 static int file_key(uint8_t key[32], const uint8_t *hdr, const char *pass, size_t passlen)
 {

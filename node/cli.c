@@ -138,7 +138,7 @@ int cli_passphrase(const struct cli_common *c, int confirm, char **pass, size_t 
 	*len = 0;
 	if (c->no_passphrase) {
 		fprintf(stderr, "baton: warning: --no-passphrase: the secret key is stored "
-				"unencrypted (use only for tests and demos)\n");
+		                "unencrypted (use only for tests and demos)\n");
 		return 0;
 	}
 	if ((p = sodium_malloc(PASS_MAX)) == NULL)
@@ -163,16 +163,16 @@ int cli_passphrase(const struct cli_common *c, int confirm, char **pass, size_t 
 		if (read_tty_line("Passphrase: ", p, PASS_MAX) < 0) {
 			sodium_free(p);
 			return diag_err(BATON_EINVAL,
-					       "no passphrase: give --passphrase-file FILE, set "
-					       "BATON_PASSPHRASE, or run at a terminal");
+			                "no passphrase: give --passphrase-file FILE, set "
+			                "BATON_PASSPHRASE, or run at a terminal");
 		}
 		if (confirm) {
 			if ((again = sodium_malloc(PASS_MAX)) == NULL) {
 				sodium_free(p);
 				return BATON_ENOMEM;
 			}
-			int ok = read_tty_line("Again: ", again, PASS_MAX) >= 0 &&
-				 strcmp(p, again) == 0;
+			int ok =
+			    read_tty_line("Again: ", again, PASS_MAX) >= 0 && strcmp(p, again) == 0;
 			sodium_free(again);
 			if (!ok) {
 				sodium_free(p);
@@ -183,7 +183,7 @@ int cli_passphrase(const struct cli_common *c, int confirm, char **pass, size_t 
 	if (p[0] == 0) {
 		sodium_free(p);
 		return diag_err(BATON_EINVAL, "empty passphrase (use --no-passphrase to "
-						     "store the key unencrypted)");
+		                              "store the key unencrypted)");
 	}
 	*pass = p;
 	*len = strlen(p);
@@ -247,7 +247,7 @@ const char *cli_time(uint64_t t)
 }
 
 int cli_audit(store_txn *t, const char *action, const char *student, const char *peer,
-	      const char *detail)
+              const char *detail)
 {
 	store_audit e;
 	memset(&e, 0, sizeof(e));

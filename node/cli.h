@@ -49,7 +49,10 @@ enum { OPT_DIR = 1000, OPT_JSON, OPT_PASSFILE, OPT_NOPASS };
 #define CLI_COMMON_OPTS                                                                            \
 	{"dir", required_argument, NULL, OPT_DIR}, {"json", no_argument, NULL, OPT_JSON},          \
 	    {"passphrase-file", required_argument, NULL, OPT_PASSFILE},                            \
-	    {"no-passphrase", no_argument, NULL, OPT_NOPASS}, {"help", no_argument, NULL, 'h'}
+	    {"no-passphrase", no_argument, NULL, OPT_NOPASS},                                      \
+	{                                                                                          \
+		"help", no_argument, NULL, 'h'                                                     \
+	}
 /* Handles a common option; returns 1 if it was one. */
 int cli_common_opt(struct cli_common *c, int opt, const char *arg);
 /* The node directory: --dir, else $BATON_DIR, else ./baton-node. */
@@ -77,7 +80,7 @@ const char *cli_time(uint64_t t);
 
 /* Appends one audit entry in t. */
 int cli_audit(store_txn *t, const char *action, const char *student, const char *peer,
-	      const char *detail);
+              const char *detail);
 
 int cmd_init(int argc, char **argv);
 int cmd_card(int argc, char **argv);

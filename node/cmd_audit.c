@@ -22,8 +22,8 @@ static int show_one(const store_audit *e, void *arg)
 		baton_sections_format(e->sections, secs, sizeof(secs));
 	if (c->arr) {
 		json_t *j = json_pack("{s:I, s:I, s:s, s:s}", "seq", (json_int_t)e->seq, "time",
-				      (json_int_t)e->time, "action", e->action, "hash",
-				      cli_hex(e->hash, 32));
+		                      (json_int_t)e->time, "action", e->action, "hash",
+		                      cli_hex(e->hash, 32));
 		if (e->student[0])
 			json_object_set_new(j, "student", json_string(e->student));
 		if (e->peer[0])
@@ -95,12 +95,12 @@ int cmd_audit(int argc, char **argv)
 			continue;
 		}
 		fprintf(opt == 'h' ? stdout : stderr,
-			"usage: baton audit [--student ID] [--json] [--dir DIR]\n"
-			"       baton audit verify [--dir DIR]\n\n"
-			"Prints the audit log: every import, link, request and disclosure.\n"
-			"--student prints one student's record of requests and disclosures.\n"
-			"'verify' recomputes the hash chain and names the first entry that does\n"
-			"not match.\n");
+		        "usage: baton audit [--student ID] [--json] [--dir DIR]\n"
+		        "       baton audit verify [--dir DIR]\n\n"
+		        "Prints the audit log: every import, link, request and disclosure.\n"
+		        "--student prints one student's record of requests and disclosures.\n"
+		        "'verify' recomputes the hash chain and names the first entry that does\n"
+		        "not match.\n");
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	}
 	int verify = optind < argc && strcmp(argv[optind], "verify") == 0;
@@ -114,7 +114,7 @@ int cmd_audit(int argc, char **argv)
 		store_close(st);
 		if (r == BATON_EHASH) {
 			fprintf(stderr, "baton: audit verify: FAILED at entry %llu: %s\n",
-				(unsigned long long)v.bad, baton_diag());
+			        (unsigned long long)v.bad, baton_diag());
 			return EXIT_REJECTED;
 		}
 		if (r != 0)

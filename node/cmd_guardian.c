@@ -24,8 +24,8 @@ static int do_link(store_txn *t, void *arg)
 	if (c->unlink) {
 		if ((r = store_guardian_del(t, c->student, c->g.pk)) != 0)
 			return r == 1 ? diag_err(BATON_EVALUE, "key %s is not linked to %s", fpr,
-						 c->student)
-				      : r;
+			                         c->student)
+			              : r;
 		snprintf(detail, sizeof(detail), "key %s", fpr);
 		return cli_audit(t, "guardian-unlink", c->student, NULL, detail);
 	}
@@ -33,16 +33,16 @@ static int do_link(store_txn *t, void *arg)
 	if ((r = store_guardian_put(t, c->student, &c->g)) != 0)
 		return r;
 	snprintf(detail, sizeof(detail), "%s key %s%s", c->g.relation, fpr,
-		 c->g.restricted ? ", restricted" : "");
+	         c->g.restricted ? ", restricted" : "");
 	return cli_audit(t, "guardian-link", c->student, NULL, detail);
 }
 
 static int link_cmd(int argc, char **argv, int unlink)
 {
 	static const struct option opts[] = {{"relation", required_argument, NULL, 'r'},
-					     {"restricted", no_argument, NULL, 'R'},
-					     CLI_COMMON_OPTS,
-					     {NULL, 0, NULL, 0}};
+	                                     {"restricted", no_argument, NULL, 'R'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	struct link_ctx c;
 	store *st;
@@ -59,27 +59,28 @@ static int link_cmd(int argc, char **argv, int unlink)
 			if (strlen(optarg) == 0 || strlen(optarg) >= sizeof(c.g.relation) ||
 			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz-_") != strlen(optarg))
 				return cli_usage_error("--relation: \"%s\": use a short lower-case "
-						       "word (mother, father, guardian, self)",
-						       optarg);
+				                       "word (mother, father, guardian, self)",
+				                       optarg);
 			snprintf(c.g.relation, sizeof(c.g.relation), "%s", optarg);
 		} else if (opt == 'R' && !unlink) {
 			c.g.restricted = 1;
 		} else {
 			fprintf(opt == 'h' ? stdout : stderr,
-				unlink ? "usage: baton guardian unlink STUDENT_ID PUBKEY [--dir DIR]\n"
-				       : "usage: baton guardian link STUDENT_ID PUBKEY "
-					 "[--relation R] [--restricted] [--dir DIR]\n\n"
-					 "Links a guardian's public key (baton-gk1-...) to a "
-					 "student. --relation self\nmarks the student's own key, "
-					 "used once the student is eligible. --restricted\nkeeps "
-					 "the link on file but refuses that key's consents (court "
-					 "order).\n");
+			        unlink
+			            ? "usage: baton guardian unlink STUDENT_ID PUBKEY [--dir DIR]\n"
+			            : "usage: baton guardian link STUDENT_ID PUBKEY "
+			              "[--relation R] [--restricted] [--dir DIR]\n\n"
+			              "Links a guardian's public key (baton-gk1-...) to a "
+			              "student. --relation self\nmarks the student's own key, "
+			              "used once the student is eligible. --restricted\nkeeps "
+			              "the link on file but refuses that key's consents (court "
+			              "order).\n");
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	}
 	if (optind + 2 != argc)
 		return cli_usage_error("guardian %s: STUDENT_ID and PUBKEY expected",
-				       unlink ? "unlink" : "link");
+		                       unlink ? "unlink" : "link");
 	c.student = argv[optind];
 	if ((r = baton_pubkey_parse(BATON_PUBKEY_GUARDIAN, argv[optind + 1], c.g.pk)) != 0)
 		return cli_fail("PUBKEY", r);

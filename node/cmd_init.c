@@ -34,20 +34,20 @@ static int init_store(store_txn *t, void *arg)
 static void init_usage(FILE *f)
 {
 	fprintf(f, "usage: baton init --name NAME --code CODE [--endpoint URL]... [--dir DIR]\n"
-		   "                  [--passphrase-file FILE | --no-passphrase]\n\n"
-		   "Creates this school's node directory: an identity key and an encryption\n"
-		   "key (in school.key, encrypted under the passphrase), the LMDB store, and\n"
-		   "the school card signed by the identity key. Prints the fingerprint that\n"
-		   "other registrars check before pinning the card. Never overwrites a node.\n");
+	           "                  [--passphrase-file FILE | --no-passphrase]\n\n"
+	           "Creates this school's node directory: an identity key and an encryption\n"
+	           "key (in school.key, encrypted under the passphrase), the LMDB store, and\n"
+	           "the school card signed by the identity key. Prints the fingerprint that\n"
+	           "other registrars check before pinning the card. Never overwrites a node.\n");
 }
 
 int cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
-					     {"code", required_argument, NULL, 'c'},
-					     {"endpoint", required_argument, NULL, 'e'},
-					     CLI_COMMON_OPTS,
-					     {NULL, 0, NULL, 0}};
+	                                     {"code", required_argument, NULL, 'c'},
+	                                     {"endpoint", required_argument, NULL, 'e'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	baton_card card;
 	baton_key *key = NULL;
@@ -75,8 +75,10 @@ int cmd_init(int argc, char **argv)
 			break;
 		case 'e':
 			if (card.n_endpoints == BATON_MAX_ENDPOINTS)
-				return cli_usage_error("--endpoint: at most %d", BATON_MAX_ENDPOINTS);
-			snprintf(card.endpoints[card.n_endpoints++], BATON_URL_MAX + 1, "%s", optarg);
+				return cli_usage_error("--endpoint: at most %d",
+				                       BATON_MAX_ENDPOINTS);
+			snprintf(card.endpoints[card.n_endpoints++], BATON_URL_MAX + 1, "%s",
+			         optarg);
 			break;
 		case 'h':
 			init_usage(stdout);
@@ -98,8 +100,7 @@ int cmd_init(int argc, char **argv)
 	const char *dir = cli_dir(&com);
 	snprintf(keypath, sizeof(keypath), "%s/school.key", dir);
 	if (access(keypath, F_OK) == 0) {
-		fprintf(stderr, "baton: %s: a node already exists here; not overwriting it\n",
-			dir);
+		fprintf(stderr, "baton: %s: a node already exists here; not overwriting it\n", dir);
 		return EXIT_ENV;
 	}
 	if (mkdir(dir, 0700) == 0)
@@ -199,9 +200,9 @@ int cmd_card(int argc, char **argv)
 			out = optarg;
 		} else {
 			fprintf(opt == 'h' ? stdout : stderr,
-				"usage: baton card [--out FILE] [--json] [--dir DIR]\n\n"
-				"Writes this school's signed card to FILE (or to standard output\n"
-				"when it is not a terminal), for other schools to pin.\n");
+			        "usage: baton card [--out FILE] [--json] [--dir DIR]\n\n"
+			        "Writes this school's signed card to FILE (or to standard output\n"
+			        "when it is not a terminal), for other schools to pin.\n");
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	}
@@ -217,10 +218,10 @@ int cmd_card(int argc, char **argv)
 	}
 	baton_fingerprint(card.id_pk, fpr);
 	if (com.json) {
-		json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "name", card.name, "code",
-				      card.code, "fingerprint", fpr, "valid_from",
-				      (json_int_t)card.valid_from, "valid_until",
-				      (json_int_t)card.valid_until);
+		json_t *j =
+		    json_pack("{s:s, s:s, s:s, s:I, s:I}", "name", card.name, "code", card.code,
+		              "fingerprint", fpr, "valid_from", (json_int_t)card.valid_from,
+		              "valid_until", (json_int_t)card.valid_until);
 		json_t *eps = json_array();
 		for (size_t i = 0; i < card.n_endpoints; i++)
 			json_array_append_new(eps, json_string(card.endpoints[i]));
@@ -236,8 +237,8 @@ int cmd_card(int argc, char **argv)
 		if (isatty(STDOUT_FILENO)) {
 			free(cc.card);
 			return cli_usage_error("card: the card is binary; use --out FILE "
-					       "(fingerprint %s)",
-					       fpr);
+			                       "(fingerprint %s)",
+			                       fpr);
 		}
 		r = fwrite(cc.card, 1, cc.len, stdout) == cc.len ? 0 : BATON_EIO;
 	}

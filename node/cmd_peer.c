@@ -48,23 +48,25 @@ static int add_peer(store_txn *t, void *arg)
 		free(old);
 		if (r != 0)
 			return diag_err(BATON_EIO, "the pinned card of %s is damaged",
-					c->card->code);
+			                c->card->code);
 		baton_fingerprint(oc.id_pk, c->old_fpr);
 		if (sodium_memcmp(oc.id_pk, c->card->id_pk, BATON_PK_BYTES) == 0) {
 			c->replaced = 1;
 		} else if (c->rot == NULL) {
-			return diag_err(BATON_EBADKEY,
-					"%s is already pinned with a different key (fingerprint %s); "
-					"this card has %s. A changed key needs a rotation statement "
-					"signed by the old key (--rotation FILE). Not pinned.",
-					c->card->code, c->old_fpr, fpr);
+			return diag_err(
+			    BATON_EBADKEY,
+			    "%s is already pinned with a different key (fingerprint %s); "
+			    "this card has %s. A changed key needs a rotation statement "
+			    "signed by the old key (--rotation FILE). Not pinned.",
+			    c->card->code, c->old_fpr, fpr);
 		} else if (sodium_memcmp(c->rot->old_pk, oc.id_pk, BATON_PK_BYTES) != 0 ||
-			   sodium_memcmp(c->rot->new_pk, c->card->id_pk, BATON_PK_BYTES) != 0 ||
-			   strcmp(c->rot->code, c->card->code) != 0) {
-			return diag_err(BATON_EBADKEY,
-					"the rotation statement does not move %s from the pinned key "
-					"(%s) to this card's key (%s). Not pinned.",
-					c->card->code, c->old_fpr, fpr);
+		           sodium_memcmp(c->rot->new_pk, c->card->id_pk, BATON_PK_BYTES) != 0 ||
+		           strcmp(c->rot->code, c->card->code) != 0) {
+			return diag_err(
+			    BATON_EBADKEY,
+			    "the rotation statement does not move %s from the pinned key "
+			    "(%s) to this card's key (%s). Not pinned.",
+			    c->card->code, c->old_fpr, fpr);
 		} else {
 			c->replaced = 2;
 		}
@@ -72,9 +74,12 @@ static int add_peer(store_txn *t, void *arg)
 	if ((r = store_peer_put(t, c->card->code, c->bytes, c->len)) != 0)
 		return r;
 	snprintf(detail, sizeof(detail), "%s, fingerprint %s%s%s", c->card->name, fpr,
-		 c->replaced == 2 ? ", rotated from " : "", c->replaced == 2 ? c->old_fpr : "");
-	return cli_audit(t, c->replaced == 2 ? "peer-rotate" : c->replaced ? "peer-refresh" : "peer-add",
-			 NULL, c->card->code, detail);
+	         c->replaced == 2 ? ", rotated from " : "", c->replaced == 2 ? c->old_fpr : "");
+	return cli_audit(t,
+	                 c->replaced == 2 ? "peer-rotate"
+	                 : c->replaced    ? "peer-refresh"
+	                                  : "peer-add",
+	                 NULL, c->card->code, detail);
 }
 
 struct own_ctx {
@@ -91,9 +96,9 @@ static int get_own(store_txn *t, void *arg)
 static int peer_add(int argc, char **argv)
 {
 	static const struct option opts[] = {{"expect", required_argument, NULL, 'e'},
-					     {"rotation", required_argument, NULL, 'r'},
-					     CLI_COMMON_OPTS,
-					     {NULL, 0, NULL, 0}};
+	                                     {"rotation", required_argument, NULL, 'r'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	const char *expect = NULL, *rotfile = NULL;
 	uint8_t *bytes = NULL, *rbytes = NULL;
@@ -114,11 +119,11 @@ static int peer_add(int argc, char **argv)
 			rotfile = optarg;
 		else {
 			fprintf(opt == 'h' ? stdout : stderr,
-				"usage: baton peer add CARDFILE [--expect FINGERPRINT] "
-				"[--rotation FILE]\n\n"
-				"Pins another school's card. Check the fingerprint with that "
-				"school first;\n--expect refuses a card whose fingerprint "
-				"differs.\n");
+			        "usage: baton peer add CARDFILE [--expect FINGERPRINT] "
+			        "[--rotation FILE]\n\n"
+			        "Pins another school's card. Check the fingerprint with that "
+			        "school first;\n--expect refuses a card whose fingerprint "
+			        "differs.\n");
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	}
@@ -135,7 +140,8 @@ static int peer_add(int argc, char **argv)
 	uint64_t now = (uint64_t)time(NULL);
 	if ((r = baton_check_validity(card.valid_from, card.valid_until, now, SKEW)) != 0) {
 		fprintf(stderr, "baton: %s: the card of %s is %s (valid %s", path, card.code,
-			r == BATON_EEXPIRED ? "expired" : "not valid yet", cli_time(card.valid_from));
+		        r == BATON_EEXPIRED ? "expired" : "not valid yet",
+		        cli_time(card.valid_from));
 		fprintf(stderr, " to %s)\n", cli_time(card.valid_until));
 		rc = EXIT_REJECTED;
 		goto out;
@@ -145,9 +151,9 @@ static int peer_add(int argc, char **argv)
 		normalize_fpr(fpr, b, sizeof(b));
 		if (strcmp(a, b) != 0) {
 			fprintf(stderr,
-				"baton: %s: fingerprint %s does not match the expected %s; "
-				"not pinned\n",
-				path, fpr, expect);
+			        "baton: %s: fingerprint %s does not match the expected %s; "
+			        "not pinned\n",
+			        path, fpr, expect);
 			rc = EXIT_REJECTED;
 			goto out;
 		}
@@ -178,17 +184,19 @@ static int peer_add(int argc, char **argv)
 	}
 	if (com.json)
 		cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "code", card.code, "name",
-					 card.name, "fingerprint", fpr, "result",
-					 ac.replaced == 2   ? "rotated"
-					 : ac.replaced == 1 ? "refreshed"
-							    : "pinned"));
+		                         card.name, "fingerprint", fpr, "result",
+		                         ac.replaced == 2   ? "rotated"
+		                         : ac.replaced == 1 ? "refreshed"
+		                                            : "pinned"));
 	else
 		printf("%s %s (%s), fingerprint %s%s\n",
-		       ac.replaced == 2 ? "Rotated" : ac.replaced ? "Refreshed" : "Pinned",
+		       ac.replaced == 2 ? "Rotated"
+		       : ac.replaced    ? "Refreshed"
+		                        : "Pinned",
 		       card.name, card.code, fpr,
 		       expect ? " (matches --expect)"
-			      : "\nConfirm this fingerprint with the school before sending it "
-				"records.");
+		              : "\nConfirm this fingerprint with the school before sending it "
+		                "records.");
 	rc = EXIT_OK;
 out:
 	store_close(st);
@@ -216,9 +224,9 @@ static int list_one(const char *code, const uint8_t *bytes, size_t len, void *ar
 		for (size_t i = 0; i < card.n_endpoints; i++)
 			json_array_append_new(eps, json_string(card.endpoints[i]));
 		json_array_append_new(c->arr,
-				      json_pack("{s:s, s:s, s:s, s:o, s:I}", "code", code, "name",
-						card.name, "fingerprint", fpr, "endpoints", eps,
-						"valid_until", (json_int_t)card.valid_until));
+		                      json_pack("{s:s, s:s, s:s, s:o, s:I}", "code", code, "name",
+		                                card.name, "fingerprint", fpr, "endpoints", eps,
+		                                "valid_until", (json_int_t)card.valid_until));
 	} else {
 		printf("%-12s %-32s %s  %s\n", code, card.name, fpr, card.endpoints[0]);
 	}
@@ -240,7 +248,7 @@ static int peer_list(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
 		if (!cli_common_opt(&com, opt, optarg)) {
 			fprintf(opt == 'h' ? stdout : stderr,
-				"usage: baton peer list [--json] [--dir DIR]\n");
+			        "usage: baton peer list [--json] [--dir DIR]\n");
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
@@ -278,7 +286,7 @@ static int peer_remove(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
 		if (!cli_common_opt(&com, opt, optarg)) {
 			fprintf(opt == 'h' ? stdout : stderr,
-				"usage: baton peer remove CODE [--dir DIR]\n");
+			        "usage: baton peer remove CODE [--dir DIR]\n");
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	if (optind + 1 != argc)

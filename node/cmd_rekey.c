@@ -46,9 +46,9 @@ static int old_card(store_txn *t, void *arg)
 int cmd_rekey(int argc, char **argv)
 {
 	static const struct option opts[] = {{"card-out", required_argument, NULL, 'c'},
-					     {"rotation-out", required_argument, NULL, 'r'},
-					     CLI_COMMON_OPTS,
-					     {NULL, 0, NULL, 0}};
+	                                     {"rotation-out", required_argument, NULL, 'r'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	const char *card_out = NULL, *rot_out = NULL;
 	struct rekey_ctx rc_ = {0};
@@ -72,11 +72,12 @@ int cmd_rekey(int argc, char **argv)
 		else if (opt == 'r')
 			rot_out = optarg;
 		else {
-			fprintf(opt == 'h' ? stdout : stderr,
-				"usage: baton rekey --card-out FILE --rotation-out FILE [--dir DIR]\n"
-				"                   [--passphrase-file FILE | --no-passphrase]\n\n"
-				"Replaces this school's keys. Send both files to every pinned "
-				"school;\nthey run 'baton peer add CARD --rotation ROTATION'.\n");
+			fprintf(
+			    opt == 'h' ? stdout : stderr,
+			    "usage: baton rekey --card-out FILE --rotation-out FILE [--dir DIR]\n"
+			    "                   [--passphrase-file FILE | --no-passphrase]\n\n"
+			    "Replaces this school's keys. Send both files to every pinned "
+			    "school;\nthey run 'baton peer add CARD --rotation ROTATION'.\n");
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	}
@@ -136,9 +137,9 @@ int cmd_rekey(int argc, char **argv)
 	}
 	if (rename(keypath, oldpath) != 0 || rename(newpath, keypath) != 0) {
 		r = diag_err(BATON_EIO,
-			     "the store has the new card but the key files could not be "
-			     "swapped (%s); move %s to %s by hand",
-			     strerror(errno), newpath, keypath);
+		             "the store has the new card but the key files could not be "
+		             "swapped (%s); move %s to %s by hand",
+		             strerror(errno), newpath, keypath);
 		goto fail;
 	}
 	printf("New keys for %s (%s)\n  old fingerprint %s (kept in %s)\n  new fingerprint "

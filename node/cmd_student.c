@@ -14,7 +14,7 @@
 #include "proto_impl.h"
 #include "record.h"
 
-#define RECORD_MAX (4u << 20)     /* one record's JSON */
+#define RECORD_MAX     (4u << 20)  /* one record's JSON */
 #define ATTACHMENT_MAX (64u << 20) /* one attachment file */
 
 /* A read-only mapping of a whole file. */
@@ -38,7 +38,7 @@ static int map_file(const char *path, size_t max, struct mapped *m)
 	if ((uint64_t)st.st_size > max) {
 		close(fd);
 		return diag_err(BATON_ETOOBIG, "%s: %lld bytes, at most %zu", path,
-				(long long)st.st_size, max);
+		                (long long)st.st_size, max);
 	}
 	m->len = (size_t)st.st_size;
 	if (m->len > 0) {
@@ -97,9 +97,10 @@ static int scan_next(struct scan *s, size_t *start, size_t *end, int *line)
 		} else if (s->p[s->pos] == '{') {
 			s->array = 0;
 		} else {
-			return diag_err(BATON_EVALUE, "line %d: expected a student object or an "
-						      "array of them",
-					s->line);
+			return diag_err(BATON_EVALUE,
+			                "line %d: expected a student object or an "
+			                "array of them",
+			                s->line);
 		}
 	}
 	skip_ws(s);
@@ -138,13 +139,13 @@ static int scan_next(struct scan *s, size_t *start, size_t *end, int *line)
 	*end = s->pos;
 	if (*end - *start > RECORD_MAX)
 		return diag_err(BATON_ETOOBIG, "line %d: a record of more than %u bytes", *line,
-				RECORD_MAX);
+		                RECORD_MAX);
 	if (!s->array) {
 		s->done = 1;
 		skip_ws(s);
 		if (s->pos != s->len)
 			return diag_err(BATON_EVALUE, "line %d: text after the student object",
-					s->line);
+			                s->line);
 		return 1;
 	}
 	if (s->pos >= s->len)
@@ -172,7 +173,8 @@ static int import_attachments(store_txn *t, struct import_ctx *c, json_t *rec)
 {
 	json_t *atts = json_object_get(rec, "attachments"), *a;
 	size_t i;
-	json_array_foreach(atts, i, a) {
+	json_array_foreach(atts, i, a)
+	{
 		char path[8192], hex[65];
 		uint8_t hash[32];
 		struct mapped m;
@@ -180,11 +182,12 @@ static int import_attachments(store_txn *t, struct import_ctx *c, json_t *rec)
 		int r;
 		snprintf(path, sizeof(path), "%s/%s", c->base, rel);
 		if ((r = map_file(path, ATTACHMENT_MAX, &m)) != 0) {
-			/* A file the JSON names but that is missing is bad input, not an I/O fault. */
+			/* A file the JSON names but that is missing is bad input, not an I/O fault.
+			 */
 			char why[600];
 			snprintf(why, sizeof(why), "%s", baton_diag());
 			return diag_err(r == BATON_ENOMEM ? r : BATON_EVALUE,
-					"attachments[%zu].path: %s", i, why);
+			                "attachments[%zu].path: %s", i, why);
 		}
 		crypto_generichash(hash, 32, m.p, m.len, NULL, 0);
 		r = store_blob_put(t, hash, m.p, m.len);
@@ -213,14 +216,14 @@ static int import_one(store_txn *t, struct import_ctx *c, json_t *rec, size_t in
 	snprintf(s.id, sizeof(s.id), "%s", json_string_value(id));
 	const json_t *ident = json_object_get(rec, "identity");
 	snprintf(s.given_name, sizeof(s.given_name), "%s",
-		 json_string_value(json_object_get(ident, "given_name")));
+	         json_string_value(json_object_get(ident, "given_name")));
 	snprintf(s.family_name, sizeof(s.family_name), "%s",
-		 json_string_value(json_object_get(ident, "family_name")));
+	         json_string_value(json_object_get(ident, "family_name")));
 	snprintf(s.birth_date, sizeof(s.birth_date), "%s",
-		 json_string_value(json_object_get(ident, "birth_date")));
+	         json_string_value(json_object_get(ident, "birth_date")));
 	if (json_object_get(rec, "state_student_id"))
 		snprintf(s.state_id, sizeof(s.state_id), "%s",
-			 json_string_value(json_object_get(rec, "state_student_id")));
+		         json_string_value(json_object_get(rec, "state_student_id")));
 	if ((canon = record_canonical(rec)) == NULL)
 		return BATON_ENOMEM;
 	/* The same record again is not a new version. */
@@ -233,9 +236,10 @@ static int import_one(store_txn *t, struct import_ctx *c, json_t *rec, size_t in
 	}
 	if ((r = store_student_put(t, &s, canon, strlen(canon))) != 0) {
 		if (r == BATON_EEXIST)
-			r = diag_err(BATON_EVALUE, "student_id: \"%s\" repeats an earlier record "
-						   "in this file",
-				     s.id);
+			r = diag_err(BATON_EVALUE,
+			             "student_id: \"%s\" repeats an earlier record "
+			             "in this file",
+			             s.id);
 		goto out;
 	}
 	if (s.version == 1)
@@ -299,8 +303,8 @@ static int unparsable(const char *p, size_t n, size_t index, int line, const jso
 	}
 	raw_string_field(p, pos, "student_id", sid, sizeof(sid));
 	return diag_err(BATON_EVALUE, "record %zu (%s): line %d%s%s%s: %s", index,
-			sid[0] ? sid : "no student_id", line + err->line - 1,
-			field[0] ? ", field \"" : "", field, field[0] ? "\"" : "", err->text);
+	                sid[0] ? sid : "no student_id", line + err->line - 1,
+	                field[0] ? ", field \"" : "", field, field[0] ? "\"" : "", err->text);
 }
 
 static int import_all(store_txn *t, void *arg)
@@ -320,14 +324,15 @@ static int import_all(store_txn *t, void *arg)
 		size_t done = start & ~(size_t)(sysconf(_SC_PAGESIZE) - 1);
 		if (done > dropped) {
 			madvise((void *)(uintptr_t)(c->json.p + dropped), done - dropped,
-				MADV_DONTNEED);
+			        MADV_DONTNEED);
 			dropped = done;
 		}
 		if (rec == NULL)
 			return unparsable(s.p + start, end - start, index, line, &err);
 		const char *sid = json_string_value(json_object_get(rec, "student_id"));
 		char label[128];
-		snprintf(label, sizeof(label), "record %zu (%s)", index, sid ? sid : "no student_id");
+		snprintf(label, sizeof(label), "record %zu (%s)", index,
+		         sid ? sid : "no student_id");
 		r = import_one(t, c, rec, index);
 		json_decref(rec);
 		if (r != 0) {
@@ -354,12 +359,13 @@ static int student_import(int argc, char **argv)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
 		if (!cli_common_opt(&com, opt, optarg)) {
-			fprintf(opt == 'h' ? stdout : stderr,
-				"usage: baton student import FILE.json [--dir DIR]\n\n"
-				"Imports one student object or an array of them (proto/RECORD.md).\n"
-				"Attachment paths are relative to the JSON file. All or nothing: one\n"
-				"bad record and nothing is imported. An existing student_id gets a\n"
-				"new version; older versions are kept.\n");
+			fprintf(
+			    opt == 'h' ? stdout : stderr,
+			    "usage: baton student import FILE.json [--dir DIR]\n\n"
+			    "Imports one student object or an array of them (proto/RECORD.md).\n"
+			    "Attachment paths are relative to the JSON file. All or nothing: one\n"
+			    "bad record and nothing is imported. An existing student_id gets a\n"
+			    "new version; older versions are kept.\n");
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	if (optind + 1 != argc)
@@ -381,14 +387,14 @@ static int student_import(int argc, char **argv)
 	if (r != 0) {
 		/* One line: the place, the reason, and that the store is unchanged. */
 		fprintf(stderr, "baton: %s: %s; nothing was imported\n", c.file,
-			baton_diag()[0] ? baton_diag() : baton_strerror(r));
+		        baton_diag()[0] ? baton_diag() : baton_strerror(r));
 		return cli_exit_code(r);
 	}
 	if (com.json)
 		cli_print_json(json_pack("{s:I, s:I, s:I, s:I}", "records", (json_int_t)c.records,
-					 "new", (json_int_t)c.added, "new_versions",
-					 (json_int_t)c.versions, "unchanged",
-					 (json_int_t)c.unchanged));
+		                         "new", (json_int_t)c.added, "new_versions",
+		                         (json_int_t)c.versions, "unchanged",
+		                         (json_int_t)c.unchanged));
 	else
 		printf("Imported %zu records from %s: %zu new students, %zu new versions, %zu "
 		       "unchanged\n",
@@ -409,13 +415,13 @@ static int list_one(const store_student *s, void *arg)
 	c->n++;
 	if (c->arr)
 		return json_array_append_new(
-			   c->arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:I}", "student_id",
-					     s->id, "state_student_id", s->state_id, "given_name",
-					     s->given_name, "family_name", s->family_name,
-					     "birth_date", s->birth_date, "version", (int)s->version,
-					     "updated", (json_int_t)s->updated))
-			   ? BATON_ENOMEM
-			   : 0;
+		           c->arr,
+		           json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:I}", "student_id", s->id,
+		                     "state_student_id", s->state_id, "given_name", s->given_name,
+		                     "family_name", s->family_name, "birth_date", s->birth_date,
+		                     "version", (int)s->version, "updated", (json_int_t)s->updated))
+		           ? BATON_ENOMEM
+		           : 0;
 	printf("%-12s %-28.28s %s  v%u\n", s->id, s->family_name, s->birth_date, s->version);
 	return 0;
 }
@@ -435,7 +441,7 @@ static int student_list(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
 		if (!cli_common_opt(&com, opt, optarg)) {
 			fprintf(opt == 'h' ? stdout : stderr,
-				"usage: baton student list [--json] [--dir DIR]\n");
+			        "usage: baton student list [--json] [--dir DIR]\n");
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
@@ -473,11 +479,11 @@ static int guardian_json(const store_guardian *g, void *arg)
 	baton_pubkey_format(BATON_PUBKEY_GUARDIAN, g->pk, line);
 	baton_fingerprint(g->pk, fpr);
 	return json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:b, s:I}", "key", line,
-						    "fingerprint", fpr, "relation", g->relation,
-						    "restricted", g->restricted, "linked",
-						    (json_int_t)g->linked))
-		   ? BATON_ENOMEM
-		   : 0;
+	                                            "fingerprint", fpr, "relation", g->relation,
+	                                            "restricted", g->restricted, "linked",
+	                                            (json_int_t)g->linked))
+	           ? BATON_ENOMEM
+	           : 0;
 }
 
 static int write_attachments(store_txn *t, struct show_ctx *c)
@@ -486,7 +492,8 @@ static int write_attachments(store_txn *t, struct show_ctx *c)
 	size_t i;
 	if (atts && mkdir(c->files_dir, 0700) != 0 && errno != EEXIST)
 		return diag_err(BATON_EIO, "%s: %s", c->files_dir, strerror(errno));
-	json_array_foreach(atts, i, a) {
+	json_array_foreach(atts, i, a)
+	{
 		uint8_t hash[32];
 		const uint8_t *data;
 		size_t len;
@@ -494,10 +501,12 @@ static int write_attachments(store_txn *t, struct show_ctx *c)
 		const char *name = json_string_value(json_object_get(a, "name"));
 		const char *hex = json_string_value(json_object_get(a, "hash"));
 		int r;
-		if (hex == NULL || sodium_hex2bin(hash, 32, hex, strlen(hex), NULL, NULL, NULL) != 0)
+		if (hex == NULL ||
+		    sodium_hex2bin(hash, 32, hex, strlen(hex), NULL, NULL, NULL) != 0)
 			return diag_err(BATON_EIO, "attachments[%zu]: damaged hash", i);
 		if ((r = store_blob_get(t, hash, &data, &len)) != 0)
-			return r == 1 ? diag_err(BATON_EIO, "attachments[%zu]: bytes missing", i) : r;
+			return r == 1 ? diag_err(BATON_EIO, "attachments[%zu]: bytes missing", i)
+			              : r;
 		snprintf(path, sizeof(path), "%s/%s", c->files_dir, name);
 		if ((r = baton_file_create(path, data, len, 0600)) != 0)
 			return r;
@@ -521,8 +530,8 @@ static int load_student(store_txn *t, void *arg)
 		return r == 1 ? diag_err(BATON_EVALUE, "no student \"%s\"", c->id) : r;
 	if ((r = store_record_get(t, c->id, c->version, &js, &len)) != 0)
 		return r == 1 ? diag_err(BATON_EVALUE, "student \"%s\" has no version %u", c->id,
-					 c->version)
-			      : r;
+		                         c->version)
+		              : r;
 	c->record = json_loadb(js, len, 0, &err);
 	free(js);
 	if (c->record == NULL)
@@ -561,19 +570,18 @@ static void print_record(const struct show_ctx *c)
 	size_t i;
 	json_t *a;
 	json_array_foreach(json_object_get(r, "attachments"), i, a)
-		printf("  attachment: %s (%s, %lld bytes, %s)\n",
-		       json_string_value(json_object_get(a, "name")),
-		       json_string_value(json_object_get(a, "media_type")),
-		       (long long)json_integer_value(json_object_get(a, "size")),
-		       json_string_value(json_object_get(a, "section")));
+	    printf("  attachment: %s (%s, %lld bytes, %s)\n",
+	           json_string_value(json_object_get(a, "name")),
+	           json_string_value(json_object_get(a, "media_type")),
+	           (long long)json_integer_value(json_object_get(a, "size")),
+	           json_string_value(json_object_get(a, "section")));
 	if (json_array_size(c->guardians) == 0)
 		printf("  guardian keys: none linked\n");
-	json_array_foreach(c->guardians, i, a)
-		printf("  guardian key: %s %s%s\n    %s\n",
-		       json_string_value(json_object_get(a, "relation")),
-		       json_string_value(json_object_get(a, "fingerprint")),
-		       json_is_true(json_object_get(a, "restricted")) ? " RESTRICTED" : "",
-		       json_string_value(json_object_get(a, "key")));
+	json_array_foreach(c->guardians, i, a) printf(
+	    "  guardian key: %s %s%s\n    %s\n", json_string_value(json_object_get(a, "relation")),
+	    json_string_value(json_object_get(a, "fingerprint")),
+	    json_is_true(json_object_get(a, "restricted")) ? " RESTRICTED" : "",
+	    json_string_value(json_object_get(a, "key")));
 }
 
 static int student_show(int argc, char **argv)
@@ -595,7 +603,7 @@ static int student_show(int argc, char **argv)
 			continue;
 		}
 		fprintf(opt == 'h' ? stdout : stderr,
-			"usage: baton student show ID [--version N] [--json] [--dir DIR]\n");
+		        "usage: baton student show ID [--version N] [--json] [--dir DIR]\n");
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	}
 	if (optind + 1 != argc)
@@ -612,9 +620,9 @@ static int student_show(int argc, char **argv)
 	}
 	if (com.json) {
 		cli_print_json(json_pack("{s:O, s:i, s:i, s:I, s:O}", "record", c.record, "version",
-					 (int)(c.version ? c.version : c.s.version), "versions",
-					 (int)c.s.version, "updated", (json_int_t)c.s.updated,
-					 "guardian_keys", c.guardians));
+		                         (int)(c.version ? c.version : c.s.version), "versions",
+		                         (int)c.s.version, "updated", (json_int_t)c.s.updated,
+		                         "guardian_keys", c.guardians));
 	} else {
 		print_record(&c);
 	}
@@ -644,10 +652,10 @@ static int student_export(int argc, char **argv)
 			continue;
 		}
 		fprintf(opt == 'h' ? stdout : stderr,
-			"usage: baton student export ID [--out FILE] [--dir DIR]\n\n"
-			"Writes the record as JSON (to FILE or standard output) and its\n"
-			"attachments beside it in ID-files/, so that 'baton student import'\n"
-			"reads it back to the same record.\n");
+		        "usage: baton student export ID [--out FILE] [--dir DIR]\n\n"
+		        "Writes the record as JSON (to FILE or standard output) and its\n"
+		        "attachments beside it in ID-files/, so that 'baton student import'\n"
+		        "reads it back to the same record.\n");
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	}
 	if (optind + 1 != argc)
@@ -664,8 +672,8 @@ static int student_export(int argc, char **argv)
 	r = store_read(st, load_student, &c);
 	store_close(st);
 	if (r == 0) {
-		char *text = json_dumps(c.record, JSON_INDENT(2) | JSON_SORT_KEYS |
-						      JSON_REAL_PRECISION(15));
+		char *text =
+		    json_dumps(c.record, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
 		if (text == NULL) {
 			r = BATON_ENOMEM;
 		} else if (out) {

@@ -39,7 +39,10 @@ struct schema {
 	size_t n;
 	int (*extra)(const json_t *obj, const char *path);
 };
-#define SCHEMA(f, x) {f, sizeof(f) / sizeof(f[0]), x}
+#define SCHEMA(f, x)                                                                               \
+	{                                                                                          \
+		f, sizeof(f) / sizeof(f[0]), x                                                     \
+	}
 
 static int date_value(const char *s, int *ymd)
 {
@@ -60,7 +63,7 @@ static int date_value(const char *s, int *ymd)
 }
 
 static int check_date_order(const json_t *o, const char *path, const char *a, const char *b,
-			    const char *what)
+                            const char *what)
 {
 	const json_t *x = json_object_get(o, a), *y = json_object_get(o, b);
 	int dx, dy;
@@ -81,7 +84,7 @@ static int transcript_extra(const json_t *o, const char *path)
 	double e = json_number_value(json_object_get(o, "credits_earned"));
 	if (e > a)
 		return diag_err(BATON_EVALUE, "%s.credits_earned: more than credits_attempted",
-				path);
+		                path);
 	return 0;
 }
 
@@ -89,18 +92,18 @@ static int attendance_extra(const json_t *o, const char *path)
 {
 	json_int_t en = json_integer_value(json_object_get(o, "days_enrolled"));
 	json_int_t sum = json_integer_value(json_object_get(o, "days_present")) +
-			 json_integer_value(json_object_get(o, "days_absent_excused")) +
-			 json_integer_value(json_object_get(o, "days_absent_unexcused"));
+	                 json_integer_value(json_object_get(o, "days_absent_excused")) +
+	                 json_integer_value(json_object_get(o, "days_absent_unexcused"));
 	if (sum > en)
 		return diag_err(BATON_EVALUE,
-				"%s: days present and absent (%lld) exceed days_enrolled (%lld)",
-				path, (long long)sum, (long long)en);
+		                "%s: days present and absent (%lld) exceed days_enrolled (%lld)",
+		                path, (long long)sum, (long long)en);
 	return 0;
 }
 
 static const struct field identity_f[] = {
-    {"given_name", F_STR, 1, NULL},    {"middle_name", F_STR, 0, NULL},
-    {"family_name", F_STR, 1, NULL},   {"birth_date", F_DATE, 1, NULL},
+    {"given_name", F_STR, 1, NULL},     {"middle_name", F_STR, 0, NULL},
+    {"family_name", F_STR, 1, NULL},    {"birth_date", F_DATE, 1, NULL},
     {"preferred_name", F_STR, 0, NULL}, {"sex", F_STR, 0, NULL},
 };
 static const struct field guardian_f[] = {
@@ -115,18 +118,21 @@ static const struct field enrollment_f[] = {
     {"grade_level", F_STR, 1, NULL},
 };
 static const struct field course_f[] = {
-    {"school_year", F_YEARS, 1, NULL},      {"term", F_STR, 1, NULL},
-    {"course_code", F_STR, 1, NULL},        {"course_title", F_STR, 1, NULL},
-    {"grade", F_STR, 1, NULL},              {"credits_attempted", F_NUMBER, 1, NULL},
+    {"school_year", F_YEARS, 1, NULL},
+    {"term", F_STR, 1, NULL},
+    {"course_code", F_STR, 1, NULL},
+    {"course_title", F_STR, 1, NULL},
+    {"grade", F_STR, 1, NULL},
+    {"credits_attempted", F_NUMBER, 1, NULL},
     {"credits_earned", F_NUMBER, 1, NULL},
 };
 static const struct field attendance_f[] = {
-    {"school_year", F_YEARS, 1, NULL},        {"days_enrolled", F_COUNT, 1, NULL},
-    {"days_present", F_COUNT, 1, NULL},       {"days_absent_excused", F_COUNT, 1, NULL},
+    {"school_year", F_YEARS, 1, NULL},           {"days_enrolled", F_COUNT, 1, NULL},
+    {"days_present", F_COUNT, 1, NULL},          {"days_absent_excused", F_COUNT, 1, NULL},
     {"days_absent_unexcused", F_COUNT, 1, NULL},
 };
 static const struct field assessment_f[] = {
-    {"name", F_STR, 1, NULL},  {"subject", F_STR, 1, NULL},          {"date", F_DATE, 1, NULL},
+    {"name", F_STR, 1, NULL},    {"subject", F_STR, 1, NULL},           {"date", F_DATE, 1, NULL},
     {"score", F_SCORE, 1, NULL}, {"performance_level", F_STR, 0, NULL},
 };
 static const struct field sped_f[] = {
@@ -216,7 +222,7 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 			return r;
 		if (date_value(json_string_value(v), &ymd) != 0)
 			return diag_err(BATON_EVALUE, "%s: \"%s\" is not a date (YYYY-MM-DD)", path,
-					json_string_value(v));
+			                json_string_value(v));
 		return 0;
 	case F_YEARS: {
 		const char *s;
@@ -227,7 +233,7 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 		if (strlen(s) != 9 || s[4] != '-' || y1 < 1900 || y2 != y1 + 1 ||
 		    strspn(s, "0123456789-") != 9)
 			return diag_err(BATON_EVALUE, "%s: \"%s\" is not a school year (YYYY-YYYY)",
-					path, s);
+			                path, s);
 		return 0;
 	}
 	case F_COUNT:
@@ -235,14 +241,14 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 			return diag_err(BATON_ETYPE, "%s: expected a whole number", path);
 		if (json_integer_value(v) < 0 || json_integer_value(v) > 100000)
 			return diag_err(BATON_EVALUE, "%s: %lld is out of range 0..100000", path,
-					(long long)json_integer_value(v));
+			                (long long)json_integer_value(v));
 		return 0;
 	case F_NUMBER:
 		if (!json_is_number(v))
 			return diag_err(BATON_ETYPE, "%s: expected a number", path);
 		if (json_number_value(v) < 0 || json_number_value(v) > 1000)
 			return diag_err(BATON_EVALUE, "%s: %g is out of range 0..1000", path,
-					json_number_value(v));
+			                json_number_value(v));
 		return 0;
 	case F_SCORE:
 		if (json_is_number(v))
@@ -258,7 +264,8 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 		char p[256];
 		if (!json_is_array(v))
 			return diag_err(BATON_ETYPE, "%s: expected an array of strings", path);
-		json_array_foreach(v, i, e) {
+		json_array_foreach(v, i, e)
+		{
 			snprintf(p, sizeof(p), "%s[%zu]", path, i);
 			if ((r = check_str(e, p, 200)) != 0)
 				return r;
@@ -275,7 +282,8 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 			return diag_err(BATON_ETYPE, "%s: expected an array", path);
 		if (json_array_size(v) > 10000)
 			return diag_err(BATON_EVALUE, "%s: more than 10000 entries", path);
-		json_array_foreach(v, i, e) {
+		json_array_foreach(v, i, e)
+		{
 			snprintf(p, sizeof(p), "%s[%zu]", path, i);
 			if ((r = check_object(e, f->sub, p)) != 0)
 				return r;
@@ -287,7 +295,7 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 			return r;
 		if (baton_section_lookup(json_string_value(v), json_string_length(v)) < 0)
 			return diag_err(BATON_EVALUE, "%s: \"%s\" is not a section", path,
-					json_string_value(v));
+			                json_string_value(v));
 		return 0;
 	case F_FILE: {
 		if ((r = check_str(v, path, BATON_FILENAME_MAX)) != 0)
@@ -295,7 +303,7 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 		const char *s = json_string_value(v);
 		if (s[0] == '.' || strchr(s, '/') || strchr(s, '\\'))
 			return diag_err(BATON_EVALUE, "%s: \"%s\" must be a plain file name", path,
-					s);
+			                s);
 		return 0;
 	}
 	case F_MEDIA: {
@@ -303,8 +311,8 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 			return r;
 		const char *s = json_string_value(v), *slash = strchr(s, '/');
 		if (slash == NULL || slash == s || slash[1] == 0 || strchr(slash + 1, '/') ||
-		    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/!#$&^_.+-") !=
-			strlen(s))
+		    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/"
+		              "!#$&^_.+-") != strlen(s))
 			return diag_err(BATON_EVALUE, "%s: \"%s\" is not a media type", path, s);
 		return 0;
 	}
@@ -313,8 +321,8 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 			return r;
 		const char *s = json_string_value(v);
 		if (s[0] == '/')
-			return diag_err(BATON_EVALUE, "%s: \"%s\" must be relative to the JSON file",
-					path, s);
+			return diag_err(BATON_EVALUE,
+			                "%s: \"%s\" must be relative to the JSON file", path, s);
 		return 0;
 	}
 	}
@@ -330,14 +338,15 @@ static int check_object(const json_t *o, const struct schema *s, const char *pat
 
 	if (!json_is_object(o))
 		return diag_err(BATON_ETYPE, "%s: expected an object", path);
-	json_object_foreach((json_t *)o, key, v) {
+	json_object_foreach((json_t *)o, key, v)
+	{
 		size_t i;
 		for (i = 0; i < s->n; i++)
 			if (strcmp(s->fields[i].key, key) == 0)
 				break;
 		if (i == s->n)
-			return diag_err(BATON_EUNKNOWN, "%s%s%s: unknown field", path, *path ? "." : "",
-					key);
+			return diag_err(BATON_EUNKNOWN, "%s%s%s: unknown field", path,
+			                *path ? "." : "", key);
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		const struct field *f = &s->fields[i];
@@ -359,19 +368,22 @@ static int record_extra(const json_t *o, const char *path)
 	size_t i, j;
 	json_t *a, *b;
 	(void)path;
-	json_array_foreach(atts, i, a) {
+	json_array_foreach(atts, i, a)
+	{
 		const char *sec = json_string_value(json_object_get(a, "section"));
 		if (json_object_get(o, sec) == NULL)
 			return diag_err(BATON_EVALUE,
-					"attachments[%zu].section: the record has no %s section", i,
-					sec);
-		json_array_foreach(atts, j, b) {
+			                "attachments[%zu].section: the record has no %s section", i,
+			                sec);
+		json_array_foreach(atts, j, b)
+		{
 			if (j >= i)
 				break;
 			if (json_equal(json_object_get(a, "name"), json_object_get(b, "name")))
-				return diag_err(BATON_EVALUE,
-						"attachments[%zu].name: \"%s\" repeats attachments[%zu]",
-						i, json_string_value(json_object_get(a, "name")), j);
+				return diag_err(
+				    BATON_EVALUE,
+				    "attachments[%zu].name: \"%s\" repeats attachments[%zu]", i,
+				    json_string_value(json_object_get(a, "name")), j);
 		}
 	}
 	return 0;

@@ -246,20 +246,6 @@ static void be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-static void be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 /* ---- meta ---- */
 
 int store_meta_put(store_txn *t, const char *key, const void *val, size_t len)
@@ -631,7 +617,7 @@ static void enc_audit(struct enc *e, const void *obj)
 	const store_audit *a = obj;
 	/* action, prev, seq and time always; the rest when present. */
 	uint32_t n = 4 + (a->has_consent != 0) + (a->detail[0] != 0) + (a->has_packet != 0) +
-		     (a->peer[0] != 0) + (a->sections != 0) + (a->student[0] != 0);
+	             (a->peer[0] != 0) + (a->sections != 0) + (a->student[0] != 0);
 	enc_map(e, n);
 	enc_str(e, "action"), enc_str(e, a->action);
 	if (a->has_consent)
@@ -751,7 +737,7 @@ int store_audit_append(store_txn *t, store_audit *e)
 	audit_hash(e->hash, enc, elen);
 	memcpy(val, enc, elen);
 	memcpy(val + elen, e->hash, 32);
-	be64(key, e->seq);
+	put_be64(key, e->seq);
 	MDB_val k = {8, key}, v = {elen + 32, val};
 	r = mdb_call(mdb_put(t->txn, dbi(t, DB_AUDIT), &k, &v, MDB_APPEND), "audit");
 	if (r == 0 && e->student[0]) {
@@ -767,7 +753,7 @@ int store_audit_append(store_txn *t, store_audit *e)
 static int audit_get(store_txn *t, uint64_t seq, store_audit *a)
 {
 	uint8_t key[8];
-	be64(key, seq);
+	put_be64(key, seq);
 	MDB_val k = {8, key}, v;
 	int rc = mdb_get(t->txn, dbi(t, DB_AUDIT), &k, &v);
 	if (rc != 0)

@@ -47,8 +47,9 @@ static void enc_envelope(struct enc *e, const void *obj)
 
 static const char *type_name(uint64_t type)
 {
-	static const char *const names[] = {"an unknown object", "a school card", "a consent",
-					    "a revocation", "a receipt", "a rotation statement"};
+	static const char *const names[] = {"an unknown object", "a school card",
+	                                    "a consent",         "a revocation",
+	                                    "a receipt",         "a rotation statement"};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : names[0];
 }
 
@@ -74,7 +75,7 @@ static int envelope_decode(const uint8_t *buf, size_t len, int want_type, struct
 		goto out;
 	if (type > 255 || (want_type != 0 && type != (uint64_t)want_type)) {
 		r = diag_err(BATON_EMAGIC, "object: %s, not %s", type_name(type),
-			     type_name((uint64_t)want_type));
+		             type_name((uint64_t)want_type));
 		goto out;
 	}
 	env->type = (int)type;
@@ -548,16 +549,16 @@ static int dec_rotation(const msgpack_object *o, void *out)
 	return 0;
 }
 
-int baton_rotation_sign(const baton_rotation *r, const uint8_t sk[BATON_SK_BYTES],
-			uint8_t **out, size_t *outlen)
+int baton_rotation_sign(const baton_rotation *r, const uint8_t sk[BATON_SK_BYTES], uint8_t **out,
+                        size_t *outlen)
 {
 	baton_rotation tmp;
 	return sign_object(BATON_OBJ_ROTATION, enc_rotation, dec_rotation, r, &tmp, r->old_pk, sk,
-			   out, outlen);
+	                   out, outlen);
 }
 
 int baton_rotation_parse(const uint8_t *buf, size_t len, baton_rotation *out)
 {
 	return parse_object(buf, len, BATON_OBJ_ROTATION, dec_rotation, out, sizeof(*out),
-			    out->old_pk, "rotation");
+	                    out->old_pk, "rotation");
 }

@@ -97,6 +97,21 @@ int check_ed25519_pk(const char *what, const char *field, const uint8_t pk[BATON
 int check_x25519_pk(const char *what, const char *field, const uint8_t pk[BATON_PK_BYTES]);
 int utf8_valid(const uint8_t *p, size_t n);
 
+/* Big-endian integers in keys and file headers. */
+static inline void put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static inline uint64_t get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
 /* Hex of n bytes into out (2n+1 bytes), for diagnostics. */
 void hex_encode(const uint8_t *p, size_t n, char *out);
 

@@ -13,45 +13,9 @@
 
 #include <baton/baton.h>
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
-static volatile size_t sink;
-
-static void touch(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	size_t acc = 0;
-	for (size_t i = 0; i < n; i++)
-		acc += b[i];
-	sink += acc;
-}
-
-static void touch_str(const char *s, size_t cap)
-{
-	size_t n = strnlen(s, cap);
-	if (n == cap)
-		abort(); /* not NUL-terminated inside its field */
-	touch(s, n);
-}
-
-static int all_zero(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	for (size_t i = 0; i < n; i++)
-		if (b[i] != 0)
-			return 0;
-	return 1;
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	if (baton_init() != 0)
-		abort();
-	return 0;
-}
+FUZZ_INIT_SODIUM
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

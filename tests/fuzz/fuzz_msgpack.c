@@ -12,19 +12,11 @@
 
 #include <baton/baton.h>
 
+#include "fuzz.h"
+
 #include "proto_impl.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	if (baton_init() != 0)
-		abort();
-	return 0;
-}
+FUZZ_INIT_SODIUM
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -12,33 +12,13 @@
 
 #include <baton/baton.h>
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 #define RECIPIENT_SEED 0xb2
 #define NOW            UINT64_C(1800000000)
 #define SKEW           300
 
 static baton_key *school;
-static volatile size_t sink;
-
-static void touch(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	size_t acc = 0;
-	for (size_t i = 0; i < n; i++)
-		acc += b[i];
-	sink += acc;
-}
-
-static void touch_str(const char *s, size_t cap)
-{
-	size_t n = strnlen(s, cap);
-	if (n == cap)
-		abort(); /* not NUL-terminated inside its field */
-	touch(s, n);
-}
-
 /* A baton_write_fn that reads what it is given and keeps none of it. */
 static int discard(void *ctx, const uint8_t *buf, size_t len)
 {
