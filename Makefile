@@ -21,8 +21,9 @@ VERSION   := 0.1.0
 
 # The one list of Debian packages the build, tests and fuzzing use.
 DEB_PACKAGES := libsodium-dev libnng-dev libmsgpack-dev liblmdb-dev \
-                libjansson-dev libcmocka-dev pkg-config clang libclang-rt-14-dev
-PKG_MODULES  := libsodium msgpack lmdb jansson cmocka
+                libjansson-dev libcmocka-dev libqrencode-dev pkg-config clang \
+                libclang-rt-14-dev
+PKG_MODULES  := libsodium msgpack lmdb jansson cmocka libqrencode
 
 WARN := -Wall -Wextra -Wformat=2 -Wformat-security -Wstrict-prototypes \
         -Wmissing-prototypes -Wmissing-declarations -Wshadow -Wvla \
@@ -41,7 +42,7 @@ SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 endif
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_MODULES) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs libsodium msgpack lmdb jansson 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs libsodium msgpack lmdb jansson libqrencode 2>/dev/null)
 CPPFLAGS += -Iinclude -Iproto -Ikeys -Inode -DBATON_VERSION=\"$(VERSION)\" -D_GNU_SOURCE
 CFLAGS   += -std=c11 $(OPT) $(WARN) $(HARDEN) $(SAN) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS  += $(HARDEN_LD) $(SAN)

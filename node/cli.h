@@ -78,6 +78,12 @@ const char *cli_hex(const uint8_t *p, size_t n);
 /* "2026-11-23 19:41" in UTC, in a static buffer. */
 const char *cli_time(uint64_t t);
 
+/*
+ * The time: $BATON_NOW (seconds since the epoch) when set, so tests can put
+ * a consent's expiry in the past without waiting; otherwise the clock.
+ */
+uint64_t cli_now(void);
+
 /* Appends one audit entry in t. */
 int cli_audit(store_txn *t, const char *action, const char *student, const char *peer,
               const char *detail);
@@ -89,6 +95,7 @@ int cmd_student(int argc, char **argv);
 int cmd_guardian(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_rekey(int argc, char **argv);
+int cmd_consent(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 
 #endif

@@ -2,8 +2,140 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <qrencode.h>
+
 #include "cli.h"
 #include "proto_impl.h"
+
+/*
+ * Draws text as a QR code with half-block characters, two modules per line,
+ * dark on an explicitly light background so that it scans on any terminal.
+ */
+static int print_qr(const char *text)
+{
+	QRcode *q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	const int quiet = 2;
+	if (q == NULL)
+		return diag_err(BATON_ENOMEM, "cannot make a QR code");
+	int n = q->width;
+	for (int y = -quiet; y < n + quiet; y += 2) {
+		fputs("\033[47;30m", stdout);
+		for (int x = -quiet; x < n + quiet; x++) {
+			int top = y >= 0 && y < n && x >= 0 && x < n && (q->data[y * n + x] & 1);
+			int bot = y + 1 >= 0 && y + 1 < n && x >= 0 && x < n &&
+			          (q->data[(y + 1) * n + x] & 1);
+			fputs(top && bot ? "\u2588"
+			      : top      ? "\u2580"
+			      : bot      ? "\u2584"
+			                 : " ",
+			      stdout);
+		}
+		fputs("\033[0m\n", stdout);
+	}
+	QRcode_free(q);
+	return 0;
+}
+
+static void print_pubkey(const baton_key *k, int qr)
+{
+	char line[BATON_PUBKEY_TEXT_MAX], fpr[BATON_FINGERPRINT_LEN + 1];
+	baton_pubkey_format(BATON_PUBKEY_GUARDIAN, baton_key_id_pk(k), line);
+	baton_fingerprint(baton_key_id_pk(k), fpr);
+	printf("%s\nfingerprint %s\n", line, fpr);
+	if (qr)
+		print_qr(line);
+}
+
+static int guardian_keygen(int argc, char **argv)
+{
+	static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+	                                     {"qr", no_argument, NULL, 'q'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	const char *out = NULL;
+	int qr = 0, opt, r;
+	baton_key *k = NULL;
+	char *pass;
+	size_t plen;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		if (opt == 'o')
+			out = optarg;
+		else if (opt == 'q')
+			qr = 1;
+		else {
+			fprintf(
+			    opt == 'h' ? stdout : stderr,
+			    "usage: baton guardian keygen --out FILE [--qr]\n"
+			    "                             [--passphrase-file FILE | "
+			    "--no-passphrase]\n\n"
+			    "Creates a parent's (or student's) consent key, encrypted under a\n"
+			    "passphrase, and prints the public key line to give to the school;\n"
+			    "--qr also draws it as a QR code for the registrar to scan.\n");
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+	}
+	if (!out || optind != argc)
+		return cli_usage_error("guardian keygen: --out FILE is required");
+	if ((r = cli_passphrase(&com, 1, &pass, &plen)) != 0)
+		return cli_fail("passphrase", r);
+	if ((r = baton_key_generate(BATON_KEY_GUARDIAN, &k)) == 0)
+		r = baton_key_save(k, out, pass, plen, NULL);
+	cli_pass_free(pass);
+	if (r != 0) {
+		baton_key_free(k);
+		return cli_fail("guardian keygen", r);
+	}
+	printf("Created %s. Give this public key to the school:\n", out);
+	print_pubkey(k, qr);
+	baton_key_free(k);
+	return EXIT_OK;
+}
+
+static int guardian_pubkey(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"qr", no_argument, NULL, 'q'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	int qr = 0, opt, r, enc;
+	baton_key *k;
+	char *pass = NULL;
+	size_t plen = 0;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		if (opt == 'q') {
+			qr = 1;
+			continue;
+		}
+		fprintf(opt == 'h' ? stdout : stderr, "usage: baton guardian pubkey FILE [--qr]\n");
+		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error("guardian pubkey: one key FILE expected");
+	if ((r = baton_key_file_encrypted(argv[optind], &enc)) != 0)
+		return cli_fail(NULL, r);
+	if (enc && (r = cli_passphrase(&com, 0, &pass, &plen)) != 0)
+		return cli_fail("passphrase", r);
+	r = baton_key_load(argv[optind], pass, plen, &k);
+	cli_pass_free(pass);
+	if (r != 0)
+		return cli_fail(argv[optind], r);
+	if (baton_key_kind_of(k) != BATON_KEY_GUARDIAN) {
+		baton_key_free(k);
+		fprintf(stderr, "baton: %s: a school key, not a guardian key\n", argv[optind]);
+		return EXIT_REJECTED;
+	}
+	print_pubkey(k, qr);
+	baton_key_free(k);
+	return EXIT_OK;
+}
 
 struct link_ctx {
 	const char *student;
@@ -113,6 +245,8 @@ static int guardian_unlink(int argc, char **argv)
 int cmd_guardian(int argc, char **argv)
 {
 	static const struct cmd sub[] = {
+	    {"keygen", guardian_keygen, "create a guardian key (on the parent's device)"},
+	    {"pubkey", guardian_pubkey, "print a guardian key's public line"},
 	    {"link", guardian_link, "link a guardian key to a student"},
 	    {"unlink", guardian_unlink, "remove a link"},
 	};

@@ -11,7 +11,8 @@ static const struct cmd commands[] = {
     {"rekey", cmd_rekey, "replace this school's keys, with a rotation statement"},
     {"peer", cmd_peer, "pin, list and remove other schools"},
     {"student", cmd_student, "import, list, show and export student records"},
-    {"guardian", cmd_guardian, "link and unlink guardian keys to students"},
+    {"guardian", cmd_guardian, "guardian keys: create them, link them to students"},
+    {"consent", cmd_consent, "grant, revoke, show, import, list and check consents"},
     {"audit", cmd_audit, "show and verify the audit log"},
     {"demo", cmd_demo, "walk through a consented transfer between two schools"},
 };

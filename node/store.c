@@ -10,6 +10,8 @@
  *   peers      school code -> encoded card
  *   audit      seq(u64 BE) -> entry (canonical msgpack) || hash(32)
  *   audit_by_student  student id NUL seq(u64 BE) -> empty
+ *   consents   consent id(16) -> {student, seen, bytes} (canonical msgpack)
+ *   revocations consent id(16) signer(32) -> encoded revocation
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,10 +38,13 @@ enum {
 	DB_PEERS,
 	DB_AUDIT,
 	DB_AUDIT_BY_STUDENT,
+	DB_CONSENTS,
+	DB_REVOCATIONS,
 	DB_N
 };
-static const char *const db_names[DB_N] = {"meta",      "students", "records", "blobs",
-                                           "guardians", "peers",    "audit",   "audit_by_student"};
+static const char *const db_names[DB_N] = {"meta",      "students",   "records", "blobs",
+                                           "guardians", "peers",      "audit",   "audit_by_student",
+                                           "consents",  "revocations"};
 
 struct store {
 	MDB_env *env;
@@ -102,8 +107,7 @@ int store_open(const char *dir, int create, store **out)
 		goto out;
 	}
 	for (int i = 0; i < DB_N; i++) {
-		if ((rc = mdb_dbi_open(txn, db_names[i], create ? MDB_CREATE : 0, &s->dbi[i])) !=
-		    0) {
+		if ((rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i])) != 0) {
 			r = rc == MDB_NOTFOUND ? diag_err(BATON_EIO, "store: %s: missing table %s",
 			                                  path, db_names[i])
 			                       : lmdb_err(rc, db_names[i]);
@@ -591,6 +595,121 @@ int store_peer_each(store_txn *t, store_peer_cb cb, void *ctx)
 		r = cb(code, v.mv_data, v.mv_size, ctx);
 	}
 	mdb_cursor_close(c);
+	return r;
+}
+
+/* ---- consents and revocations ---- */
+
+static const char *const consent_keys[] = {"bytes", "seen", "student"};
+
+static void enc_consent_rec(struct enc *e, const void *obj)
+{
+	const store_consent *c = obj;
+	enc_map(e, 3);
+	enc_str(e, "bytes"), enc_bin(e, c->bytes, c->len);
+	enc_str(e, "seen"), enc_uint(e, c->seen);
+	enc_str(e, "student"), enc_str(e, c->student);
+}
+
+int store_consent_put(store_txn *t, const store_consent *c)
+{
+	uint8_t *enc;
+	size_t elen;
+	int r;
+	if ((r = enc_alloc(enc_consent_rec, c, &enc, &elen)) != 0)
+		return r;
+	MDB_val k = {BATON_ID_BYTES, (void *)(uintptr_t)c->id}, v = {elen, enc};
+	r = mdb_call(mdb_put(t->txn, dbi(t, DB_CONSENTS), &k, &v, 0), "consents");
+	free(enc);
+	return r;
+}
+
+static int dec_consent_rec(const uint8_t *id, const uint8_t *p, size_t n, store_consent *c)
+{
+	static const struct dec_limits lim = {BATON_OBJ_MAX + 256, 1, 16};
+	const msgpack_object *v[3];
+	const uint8_t *b;
+	msgpack_zone z;
+	msgpack_object o;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	memcpy(c->id, id, BATON_ID_BYTES);
+	if (!msgpack_zone_init(&z, 256))
+		return BATON_ENOMEM;
+	if ((r = mp_decode(p, n, &lim, &z, &o)) == 0 &&
+	    (r = mp_fields(&o, "consent", consent_keys, 3, v)) == 0 &&
+	    (r = mp_bin(v[0], "consent", "bytes", 1, BATON_OBJ_MAX, &b, &c->len)) == 0 &&
+	    (r = mp_uint(v[1], "consent", "seen", &c->seen)) == 0 &&
+	    (r = mp_str(v[2], "consent", "student", 1, c->student, sizeof(c->student))) == 0) {
+		if ((c->bytes = malloc(c->len)) == NULL)
+			r = BATON_ENOMEM;
+		else
+			memcpy(c->bytes, b, c->len);
+	}
+	msgpack_zone_destroy(&z);
+	return r ? diag_err(BATON_EIO, "store: damaged consent entry") : 0;
+}
+
+int store_consent_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_consent *c)
+{
+	MDB_val k = {BATON_ID_BYTES, (void *)(uintptr_t)id}, v;
+	int rc = mdb_get(t->txn, dbi(t, DB_CONSENTS), &k, &v);
+	memset(c, 0, sizeof(*c));
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0)
+		return lmdb_err(rc, "consents");
+	return dec_consent_rec(id, v.mv_data, v.mv_size, c);
+}
+
+int store_consent_each(store_txn *t, store_consent_cb cb, void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, r = 0;
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_CONSENTS), &cur)) != 0)
+		return lmdb_err(rc, "cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && r == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		store_consent c;
+		if (k.mv_size != BATON_ID_BYTES)
+			continue;
+		if ((r = dec_consent_rec(k.mv_data, v.mv_data, v.mv_size, &c)) == 0) {
+			r = cb(&c, ctx);
+			free(c.bytes);
+		}
+	}
+	mdb_cursor_close(cur);
+	return r;
+}
+
+int store_revocation_put(store_txn *t, const uint8_t id[BATON_ID_BYTES],
+                         const uint8_t signer[BATON_PK_BYTES], const uint8_t *bytes, size_t len)
+{
+	uint8_t key[BATON_ID_BYTES + BATON_PK_BYTES];
+	memcpy(key, id, BATON_ID_BYTES);
+	memcpy(key + BATON_ID_BYTES, signer, BATON_PK_BYTES);
+	MDB_val k = {sizeof(key), key}, v = {len, (void *)(uintptr_t)bytes};
+	return mdb_call(mdb_put(t->txn, dbi(t, DB_REVOCATIONS), &k, &v, 0), "revocations");
+}
+
+int store_revocation_each(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_revocation_cb cb,
+                          void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k = {BATON_ID_BYTES, (void *)(uintptr_t)id}, v;
+	int rc, r = 0;
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_REVOCATIONS), &cur)) != 0)
+		return lmdb_err(rc, "cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && r == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != BATON_ID_BYTES + BATON_PK_BYTES ||
+		    memcmp(k.mv_data, id, BATON_ID_BYTES) != 0)
+			break;
+		r = cb((const uint8_t *)k.mv_data + BATON_ID_BYTES, v.mv_data, v.mv_size, ctx);
+	}
+	mdb_cursor_close(cur);
 	return r;
 }
 

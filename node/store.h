@@ -113,6 +113,31 @@ int store_peer_del(store_txn *t, const char *code);
 typedef int (*store_peer_cb)(const char *code, const uint8_t *card, size_t len, void *ctx);
 int store_peer_each(store_txn *t, store_peer_cb cb, void *ctx);
 
+/* ---- consents and revocations ---- */
+/*
+ * A consent this node has seen (checked or imported): its id is bound to
+ * its student for good. bytes is the encoded consent, copied out.
+ */
+typedef struct store_consent {
+	uint8_t id[BATON_ID_BYTES];
+	char student[BATON_STUDENT_MAX + 1];
+	uint64_t seen;
+	uint8_t *bytes; /* malloc'd by store_consent_get/each; caller frees */
+	size_t len;
+} store_consent;
+int store_consent_put(store_txn *t, const store_consent *c);
+/* 0 and fills *c (c->bytes malloc'd), or 1 when unknown. */
+int store_consent_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_consent *c);
+typedef int (*store_consent_cb)(const store_consent *c, void *ctx);
+int store_consent_each(store_txn *t, store_consent_cb cb, void *ctx);
+/* Stores an encoded revocation of consent id (several signers may revoke). */
+int store_revocation_put(store_txn *t, const uint8_t id[BATON_ID_BYTES],
+                         const uint8_t signer[BATON_PK_BYTES], const uint8_t *bytes, size_t len);
+typedef int (*store_revocation_cb)(const uint8_t signer[BATON_PK_BYTES], const uint8_t *bytes,
+                                   size_t len, void *ctx);
+int store_revocation_each(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_revocation_cb cb,
+                          void *ctx);
+
 /* ---- audit log ---- */
 typedef struct store_audit {
 	uint64_t seq;

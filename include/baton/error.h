@@ -50,6 +50,18 @@ enum baton_error {
 	BATON_EHASH = -39,      /* content does not match its hash */
 	BATON_ECONSENT = -40,   /* the enclosed consent does not cover this packet */
 
+	/* The release rules a sending node applies to a consent (one per rule). */
+	BATON_ENOTLINKED = -41,   /* rule 2: signer is not linked to the student */
+	BATON_ERESTRICTED = -42,  /* rule 2: signer's link is restricted */
+	BATON_EELIGIBLE = -43,    /* rule 2: rights have passed to the eligible student */
+	BATON_ENOTELIGIBLE = -44, /* rule 2: the student's own key, before 18 */
+	BATON_EFROM = -45,        /* rule 3: consent names another sending school */
+	BATON_ETO = -46,          /* rule 4: consent names another receiving school */
+	BATON_ESECTIONS = -47,    /* rule 5: sections outside the consent */
+	BATON_EREVOKED = -48,     /* rule 7: consent revoked */
+	BATON_EREUSED = -49,      /* rule 8: consent id already bound to another student */
+	BATON_ENOSTUDENT = -54,   /* the consent's student is not at this school */
+
 	/* Key files. */
 	BATON_EPASSPHRASE = -50, /* wrong passphrase, or the key file is damaged */
 	BATON_EKEYFILE = -51,    /* not a Baton key file, or an unsupported one */

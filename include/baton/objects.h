@@ -133,8 +133,8 @@ int baton_revocation_sign(const baton_revocation *r, const uint8_t sk[BATON_SK_B
                           uint8_t **out, size_t *outlen);
 int baton_receipt_sign(const baton_receipt *r, const uint8_t sk[BATON_SK_BYTES], uint8_t **out,
                        size_t *outlen);
-int baton_rotation_sign(const baton_rotation *r, const uint8_t sk[BATON_SK_BYTES],
-			uint8_t **out, size_t *outlen);
+int baton_rotation_sign(const baton_rotation *r, const uint8_t sk[BATON_SK_BYTES], uint8_t **out,
+                        size_t *outlen);
 
 /*
  * Strict decoding and signature verification of len bytes at buf. On

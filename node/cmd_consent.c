@@ -1,0 +1,737 @@
+/*
+ * baton consent grant | revoke | show  (a parent's device, no node needed)
+ * baton consent import | list | check  (on the school's node)
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "consent.h"
+#include "proto_impl.h"
+
+#define DAY              UINT64_C(86400)
+#define CONSENT_MAX_DAYS 366
+
+/* "30d", "2w", "12h" from now, or "YYYY-MM-DD" (the end of that day, UTC). */
+static int parse_expiry(const char *s, uint64_t now, uint64_t *out)
+{
+	char *end;
+	int y, m, d;
+	if (sscanf(s, "%4d-%2d-%2d", &y, &m, &d) == 3 && strlen(s) == 10) {
+		struct tm tm = {0};
+		tm.tm_year = y - 1900, tm.tm_mon = m - 1, tm.tm_mday = d;
+		tm.tm_hour = 23, tm.tm_min = 59, tm.tm_sec = 59;
+		time_t t = timegm(&tm);
+		if (t == (time_t)-1 || tm.tm_mday != d)
+			return diag_err(BATON_EVALUE, "--expires: \"%s\" is not a date", s);
+		*out = (uint64_t)t;
+	} else {
+		unsigned long long n = strtoull(s, &end, 10);
+		uint64_t unit = *end == 'd' ? DAY : *end == 'w' ? 7 * DAY : *end == 'h' ? 3600 : 0;
+		if (end == s || unit == 0 || end[1] != '\0' || n == 0 || n > 100000)
+			return diag_err(
+			    BATON_EVALUE,
+			    "--expires: \"%s\": use a duration (30d, 2w, 12h) or a date "
+			    "(YYYY-MM-DD)",
+			    s);
+		*out = now + n * unit;
+	}
+	if (*out <= now)
+		return diag_err(BATON_EVALUE, "--expires: \"%s\" is in the past", s);
+	if (*out - now > CONSENT_MAX_DAYS * DAY)
+		return diag_err(BATON_EVALUE, "--expires: \"%s\" is more than %d days away", s,
+		                CONSENT_MAX_DAYS);
+	return 0;
+}
+
+static int load_card(const char *path, uint64_t now, baton_card *c)
+{
+	uint8_t *buf;
+	size_t len;
+	int r;
+	if ((r = baton_file_read(path, BATON_OBJ_MAX, &buf, &len)) != 0)
+		return r;
+	r = baton_card_parse(buf, len, c);
+	free(buf);
+	if (r != 0) {
+		char why[400];
+		snprintf(why, sizeof(why), "%s", baton_diag());
+		return diag_err(r, "%s: %s", path, why);
+	}
+	if ((r = baton_check_validity(c->valid_from, c->valid_until, now, 300)) != 0)
+		return diag_err(r, "%s: the card of %s is %s", path, c->code,
+		                r == BATON_EEXPIRED ? "expired" : "not valid yet");
+	return 0;
+}
+
+/* Loads a guardian key file, asking for its passphrase when it has one. */
+static int load_guardian_key(const struct cli_common *com, const char *path, baton_key **k)
+{
+	char *pass = NULL;
+	size_t plen = 0;
+	int enc, r;
+	if ((r = baton_key_file_encrypted(path, &enc)) != 0)
+		return r;
+	if (enc) {
+		struct cli_common c2 = *com;
+		c2.no_passphrase = 0;
+		if ((r = cli_passphrase(&c2, 0, &pass, &plen)) != 0)
+			return r;
+	}
+	r = baton_key_load(path, pass, plen, k);
+	cli_pass_free(pass);
+	if (r == 0 && baton_key_kind_of(*k) != BATON_KEY_GUARDIAN) {
+		baton_key_free(*k);
+		*k = NULL;
+		return diag_err(BATON_EKEYFILE, "%s: a school key, not a guardian key", path);
+	}
+	return r;
+}
+
+static void describe_consent(FILE *f, const baton_consent *c, uint64_t now)
+{
+	char fpr[BATON_FINGERPRINT_LEN + 1], secs[200], left[200];
+	baton_sections_format(c->sections, secs, sizeof(secs));
+	baton_sections_format(BATON_SEC_SENSITIVE_MASK & ~c->sections, left, sizeof(left));
+	fprintf(f, "  student   %s (as %s knows them)\n", c->student, c->from_code);
+	baton_fingerprint(c->from_pk, fpr);
+	fprintf(f, "  from      %s, fingerprint %s\n", c->from_code, fpr);
+	baton_fingerprint(c->to_pk, fpr);
+	fprintf(f, "  to        %s, fingerprint %s\n", c->to_code, fpr);
+	fprintf(f, "  sections  %s\n", secs);
+	if (left[0])
+		fprintf(f, "            not included: %s (sensitive: only when named)\n", left);
+	fprintf(f, "  purpose   %s\n", c->purpose);
+	fprintf(f, "  valid     from %s", cli_time(c->issued));
+	fprintf(f, " until %s%s\n", cli_time(c->expires),
+	        now > c->expires        ? " (EXPIRED)"
+	        : now + 300 < c->issued ? " (NOT YET VALID)"
+	                                : "");
+	baton_fingerprint(c->signer, fpr);
+	fprintf(f, "  signed by %s key %s\n",
+	        c->role == BATON_ROLE_STUDENT ? "the student's own" : "a guardian's", fpr);
+	fprintf(f, "  id        %s\n", cli_hex(c->id, BATON_ID_BYTES));
+}
+
+static int confirm(const char *question)
+{
+	char answer[16] = "";
+	FILE *tty = fopen("/dev/tty", "r+");
+	if (tty == NULL)
+		return -1;
+	fprintf(tty, "%s [y/N] ", question);
+	fflush(tty);
+	if (fgets(answer, sizeof(answer), tty) == NULL)
+		answer[0] = 0;
+	fclose(tty);
+	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+static int consent_grant(int argc, char **argv)
+{
+	static const struct option opts[] = {{"key", required_argument, NULL, 'k'},
+	                                     {"student", required_argument, NULL, 's'},
+	                                     {"from", required_argument, NULL, 'f'},
+	                                     {"to", required_argument, NULL, 't'},
+	                                     {"sections", required_argument, NULL, 'S'},
+	                                     {"purpose", required_argument, NULL, 'p'},
+	                                     {"expires", required_argument, NULL, 'e'},
+	                                     {"out", required_argument, NULL, 'o'},
+	                                     {"role", required_argument, NULL, 'r'},
+	                                     {"yes", no_argument, NULL, 'y'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	const char *key = NULL, *student = NULL, *from = NULL, *to = NULL, *sections = NULL;
+	const char *purpose = NULL, *expires = "30d", *out = NULL, *role = "guardian";
+	int yes = 0, opt, r;
+	baton_card fc, tc;
+	baton_consent c;
+	baton_key *k = NULL;
+	uint8_t *bytes = NULL;
+	size_t len;
+	uint64_t now = cli_now();
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "hy", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		switch (opt) {
+		case 'k':
+			key = optarg;
+			break;
+		case 's':
+			student = optarg;
+			break;
+		case 'f':
+			from = optarg;
+			break;
+		case 't':
+			to = optarg;
+			break;
+		case 'S':
+			sections = optarg;
+			break;
+		case 'p':
+			purpose = optarg;
+			break;
+		case 'e':
+			expires = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'r':
+			role = optarg;
+			break;
+		case 'y':
+			yes = 1;
+			break;
+		default:
+			fprintf(
+			    opt == 'h' ? stdout : stderr,
+			    "usage: baton consent grant --key FILE --student ID --from CARD --to "
+			    "CARD\n"
+			    "         --sections LIST [--purpose TEXT] [--expires 30d|DATE] --out "
+			    "FILE\n"
+			    "         [--role guardian|student] [--yes]\n\n"
+			    "Signs a consent for the sending school (--from) to release the named\n"
+			    "sections of one student's record to the receiving school (--to).\n"
+			    "LIST is comma-separated; 'all' is every section that is not "
+			    "sensitive;\n"
+			    "special_education, health and discipline go only when named. Shows\n"
+			    "what will be released and asks before signing (--yes: does not "
+			    "ask).\n");
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+	}
+	if (optind != argc || !key || !student || !from || !to || !sections || !out)
+		return cli_usage_error("consent grant: --key, --student, --from, --to, --sections "
+		                       "and --out are required");
+	memset(&c, 0, sizeof(c));
+	if (strcmp(role, "guardian") == 0)
+		c.role = BATON_ROLE_GUARDIAN;
+	else if (strcmp(role, "student") == 0)
+		c.role = BATON_ROLE_STUDENT;
+	else
+		return cli_usage_error("--role: \"%s\": use guardian or student", role);
+	if (strlen(student) > BATON_STUDENT_MAX)
+		return cli_usage_error("--student: at most %d bytes", BATON_STUDENT_MAX);
+	if ((r = baton_sections_parse(sections, &c.sections)) != 0)
+		return cli_fail("--sections", r);
+	c.sections |= BATON_SEC_BIT(BATON_SEC_IDENTITY); /* identity always travels */
+	if ((r = parse_expiry(expires, now, &c.expires)) != 0)
+		return cli_fail(NULL, r);
+	if ((r = load_card(from, now, &fc)) != 0 || (r = load_card(to, now, &tc)) != 0)
+		return cli_fail(NULL, r);
+	if (memcmp(fc.id_pk, tc.id_pk, BATON_PK_BYTES) == 0)
+		return cli_usage_error("--from and --to are the same school");
+	if ((r = load_guardian_key(&com, key, &k)) != 0)
+		return cli_fail(key, r);
+
+	randombytes_buf(c.id, sizeof(c.id));
+	snprintf(c.student, sizeof(c.student), "%s", student);
+	memcpy(c.from_pk, fc.id_pk, BATON_PK_BYTES);
+	snprintf(c.from_code, sizeof(c.from_code), "%s", fc.code);
+	memcpy(c.to_pk, tc.id_pk, BATON_PK_BYTES);
+	snprintf(c.to_code, sizeof(c.to_code), "%s", tc.code);
+	snprintf(c.purpose, sizeof(c.purpose), "%s",
+	         purpose ? purpose : "Enrollment at the receiving school");
+	if (purpose == NULL)
+		snprintf(c.purpose, sizeof(c.purpose), "Enrollment at %s", tc.name);
+	c.issued = now;
+	memcpy(c.signer, baton_key_id_pk(k), BATON_PK_BYTES);
+
+	printf("You are about to sign this consent. %s (%s) may send, for the purpose below,\n"
+	       "these parts of the record to %s (%s):\n",
+	       fc.name, fc.code, tc.name, tc.code);
+	describe_consent(stdout, &c, now);
+	fflush(stdout);
+	if (!yes) {
+		int a = confirm("Sign it?");
+		if (a < 0) {
+			baton_key_free(k);
+			return cli_usage_error("consent grant: no terminal to confirm on; read the "
+			                       "summary and add --yes");
+		}
+		if (a == 0) {
+			baton_key_free(k);
+			fprintf(stderr, "baton: not signed\n");
+			return EXIT_REJECTED;
+		}
+	}
+	r = baton_consent_sign(&c, baton_key_id_sk(k), &bytes, &len);
+	baton_key_free(k);
+	if (r == 0)
+		r = baton_file_create(out, bytes, len, 0644);
+	free(bytes);
+	if (r != 0)
+		return cli_fail("consent grant", r);
+	printf("Signed. Give %s to %s (or to %s, which asks for the record).\n", out, fc.name,
+	       tc.name);
+	return EXIT_OK;
+}
+
+static int consent_revoke_cmd(int argc, char **argv)
+{
+	static const struct option opts[] = {{"key", required_argument, NULL, 'k'},
+	                                     {"out", required_argument, NULL, 'o'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	const char *key = NULL, *out = NULL;
+	uint8_t *buf = NULL, *bytes = NULL;
+	size_t len, blen;
+	baton_consent c;
+	baton_revocation rv;
+	baton_key *k = NULL;
+	int opt, r;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		if (opt == 'k')
+			key = optarg;
+		else if (opt == 'o')
+			out = optarg;
+		else {
+			fprintf(opt == 'h' ? stdout : stderr,
+			        "usage: baton consent revoke --key FILE CONSENTFILE --out FILE\n\n"
+			        "Signs a revocation of the consent; give it to the sending school\n"
+			        "('baton consent import FILE' there).\n");
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc || !key || !out)
+		return cli_usage_error("consent revoke: --key, CONSENTFILE and --out are required");
+	if ((r = baton_file_read(argv[optind], BATON_OBJ_MAX, &buf, &len)) != 0)
+		return cli_fail(NULL, r);
+	r = baton_consent_parse(buf, len, &c);
+	free(buf);
+	if (r != 0)
+		return cli_fail(argv[optind], r);
+	if ((r = load_guardian_key(&com, key, &k)) != 0)
+		return cli_fail(key, r);
+	memset(&rv, 0, sizeof(rv));
+	memcpy(rv.consent_id, c.id, BATON_ID_BYTES);
+	memcpy(rv.signer, baton_key_id_pk(k), BATON_PK_BYTES);
+	rv.time = cli_now();
+	if (memcmp(rv.signer, c.signer, BATON_PK_BYTES) != 0)
+		fprintf(stderr,
+		        "baton: note: this key did not sign the consent; the school accepts "
+		        "the revocation only from a guardian linked to %s\n",
+		        c.student);
+	r = baton_revocation_sign(&rv, baton_key_id_sk(k), &bytes, &blen);
+	baton_key_free(k);
+	if (r == 0)
+		r = baton_file_create(out, bytes, blen, 0644);
+	free(bytes);
+	if (r != 0)
+		return cli_fail("consent revoke", r);
+	printf("Revocation of consent %s (student %s, %s to %s) written to %s\n",
+	       cli_hex(c.id, BATON_ID_BYTES), c.student, c.from_code, c.to_code, out);
+	return EXIT_OK;
+}
+
+static json_t *consent_json(const baton_consent *c, uint64_t now)
+{
+	char secs[200], fpr[BATON_FINGERPRINT_LEN + 1], line[BATON_PUBKEY_TEXT_MAX];
+	baton_sections_format(c->sections, secs, sizeof(secs));
+	baton_fingerprint(c->signer, fpr);
+	baton_pubkey_format(BATON_PUBKEY_GUARDIAN, c->signer, line);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s}", "type",
+	                      "consent", "id", cli_hex(c->id, BATON_ID_BYTES), "student",
+	                      c->student, "from", c->from_code, "to", c->to_code, "purpose",
+	                      c->purpose, "issued", (json_int_t)c->issued, "expires",
+	                      (json_int_t)c->expires, "signer", line, "signer_fingerprint", fpr,
+	                      "role", c->role == BATON_ROLE_STUDENT ? "student" : "guardian");
+	json_object_set_new(j, "sections", json_string(secs));
+	json_object_set_new(j, "signature", json_string("valid"));
+	json_object_set_new(j, "status",
+	                    json_string(now > c->expires        ? "expired"
+	                                : now + 300 < c->issued ? "not yet valid"
+	                                                        : "valid"));
+	return j;
+}
+
+static int consent_show(int argc, char **argv)
+{
+	static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	uint8_t *buf;
+	size_t len;
+	int opt, r, type = 0;
+	uint64_t now = cli_now();
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+		if (!cli_common_opt(&com, opt, optarg)) {
+			fprintf(
+			    opt == 'h' ? stdout : stderr,
+			    "usage: baton consent show FILE [--json]\n\n"
+			    "Shows a consent or revocation: who signed it, for which student, from "
+			    "and\nto which school, which sections, why, how long, and whether "
+			    "the signature\nverifies.\n");
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+	if (optind + 1 != argc)
+		return cli_usage_error("consent show: one FILE expected");
+	const char *path = argv[optind];
+	if ((r = baton_file_read(path, BATON_OBJ_MAX, &buf, &len)) != 0)
+		return cli_fail(NULL, r);
+	baton_object_type(buf, len, &type);
+	if (type == BATON_OBJ_REVOCATION) {
+		baton_revocation rv;
+		char fpr[BATON_FINGERPRINT_LEN + 1];
+		r = baton_revocation_parse(buf, len, &rv);
+		free(buf);
+		if (r != 0)
+			return cli_fail(path, r);
+		baton_fingerprint(rv.signer, fpr);
+		if (com.json)
+			cli_print_json(json_pack("{s:s, s:s, s:s, s:I, s:s}", "type", "revocation",
+			                         "consent", cli_hex(rv.consent_id, 16),
+			                         "signer_fingerprint", fpr, "time",
+			                         (json_int_t)rv.time, "signature", "valid"));
+		else
+			printf("Revocation of consent %s\n  signed by key %s on %s\n  signature "
+			       "verifies\n",
+			       cli_hex(rv.consent_id, 16), fpr, cli_time(rv.time));
+		return EXIT_OK;
+	}
+	baton_consent c;
+	r = baton_consent_parse(buf, len, &c);
+	free(buf);
+	if (r == BATON_EBADSIG) {
+		fprintf(stderr,
+		        "baton: %s: the signature DOES NOT VERIFY: this consent was changed "
+		        "after signing or is forged\n",
+		        path);
+		return EXIT_REJECTED;
+	}
+	if (r != 0)
+		return cli_fail(path, r);
+	if (com.json) {
+		cli_print_json(consent_json(&c, now));
+		return EXIT_OK;
+	}
+	printf("Consent, signature verifies:\n");
+	describe_consent(stdout, &c, now);
+	return EXIT_OK;
+}
+
+/* ---- on the node ---- */
+
+struct import_ctx {
+	const uint8_t *bytes;
+	size_t len;
+	int type;
+	baton_consent c;
+	baton_revocation rv;
+};
+
+static int import_fn(store_txn *t, void *arg)
+{
+	struct import_ctx *x = arg;
+	store_audit e;
+	int r;
+	memset(&e, 0, sizeof(e));
+	if (x->type == BATON_OBJ_REVOCATION) {
+		store_consent known;
+		if ((r = consent_revoke(t, x->bytes, x->len, &x->rv)) != 0)
+			return r;
+		snprintf(e.action, sizeof(e.action), "consent-revoke");
+		memcpy(e.consent, x->rv.consent_id, BATON_ID_BYTES);
+		e.has_consent = 1;
+		if (store_consent_get(t, x->rv.consent_id, &known) == 0) {
+			snprintf(e.student, sizeof(e.student), "%s", known.student);
+			free(known.bytes);
+		}
+		snprintf(e.detail, sizeof(e.detail), "received by hand");
+		return store_audit_append(t, &e);
+	}
+	if ((r = baton_consent_parse(x->bytes, x->len, &x->c)) != 0)
+		return r;
+	store_student s;
+	if ((r = store_student_get(t, x->c.student, &s)) != 0)
+		return r == 1 ? diag_err(BATON_ENOSTUDENT, "no student \"%s\" at this school",
+		                         x->c.student)
+		              : r;
+	store_consent seen;
+	if ((r = store_consent_get(t, x->c.id, &seen)) < 0)
+		return r;
+	if (r == 0) {
+		int other = strcmp(seen.student, x->c.student) != 0;
+		free(seen.bytes);
+		if (other)
+			return diag_err(BATON_EREUSED,
+			                "this consent id is already bound to student %s",
+			                seen.student);
+	} else {
+		store_consent bind = {{0}, {0}, t->now, (uint8_t *)(uintptr_t)x->bytes, x->len};
+		memcpy(bind.id, x->c.id, BATON_ID_BYTES);
+		snprintf(bind.student, sizeof(bind.student), "%s", x->c.student);
+		if ((r = store_consent_put(t, &bind)) != 0)
+			return r;
+	}
+	snprintf(e.action, sizeof(e.action), "consent-import");
+	snprintf(e.student, sizeof(e.student), "%s", x->c.student);
+	snprintf(e.peer, sizeof(e.peer), "%s", x->c.to_code);
+	memcpy(e.consent, x->c.id, BATON_ID_BYTES);
+	e.has_consent = 1;
+	e.sections = x->c.sections;
+	snprintf(e.detail, sizeof(e.detail), "received by hand");
+	return store_audit_append(t, &e);
+}
+
+static int consent_import(int argc, char **argv)
+{
+	static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	struct import_ctx x;
+	uint8_t *buf;
+	store *st;
+	int opt, r, rc;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+		if (!cli_common_opt(&com, opt, optarg)) {
+			fprintf(
+			    opt == 'h' ? stdout : stderr,
+			    "usage: baton consent import FILE [--dir DIR]\n\n"
+			    "Records a revocation, or a consent, that a parent brought by hand.\n");
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+	if (optind + 1 != argc)
+		return cli_usage_error("consent import: one FILE expected");
+	memset(&x, 0, sizeof(x));
+	if ((r = baton_file_read(argv[optind], BATON_OBJ_MAX, &buf, &x.len)) != 0)
+		return cli_fail(NULL, r);
+	x.bytes = buf;
+	if (baton_object_type(buf, x.len, &x.type) != 0 ||
+	    (x.type != BATON_OBJ_CONSENT && x.type != BATON_OBJ_REVOCATION)) {
+		free(buf);
+		fprintf(stderr, "baton: %s: not a consent or a revocation\n", argv[optind]);
+		return EXIT_REJECTED;
+	}
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK) {
+		free(buf);
+		return rc;
+	}
+	r = store_write(st, import_fn, &x);
+	store_close(st);
+	free(buf);
+	if (r != 0)
+		return cli_fail(argv[optind], r);
+	if (x.type == BATON_OBJ_REVOCATION)
+		printf("Recorded the revocation of consent %s: it will not be used again\n",
+		       cli_hex(x.rv.consent_id, 16));
+	else
+		printf("Recorded consent %s for student %s (%s to %s)\n", cli_hex(x.c.id, 16),
+		       x.c.student, x.c.from_code, x.c.to_code);
+	return EXIT_OK;
+}
+
+struct list_ctx {
+	store_txn *t;
+	const char *student;
+	json_t *arr;
+	size_t n;
+	uint64_t now;
+};
+
+static int revoked_any(const uint8_t signer[BATON_PK_BYTES], const uint8_t *b, size_t l, void *arg)
+{
+	(void)signer, (void)b, (void)l;
+	*(int *)arg = 1;
+	return 0;
+}
+
+static int list_one(const store_consent *sc, void *arg)
+{
+	struct list_ctx *l = arg;
+	baton_consent c;
+	int revoked = 0;
+	char secs[200];
+	if (l->student && strcmp(l->student, sc->student) != 0)
+		return 0;
+	if (baton_consent_parse(sc->bytes, sc->len, &c) != 0)
+		return diag_err(BATON_EIO, "stored consent %s does not parse", cli_hex(sc->id, 16));
+	store_revocation_each(l->t, sc->id, revoked_any, &revoked);
+	const char *status = revoked ? "revoked" : l->now > c.expires ? "expired" : "valid";
+	l->n++;
+	if (l->arr) {
+		json_t *j = consent_json(&c, l->now);
+		json_object_set_new(j, "status", json_string(status));
+		return json_array_append_new(l->arr, j) ? BATON_ENOMEM : 0;
+	}
+	baton_sections_format(c.sections, secs, sizeof(secs));
+	printf("%s  %-10s %-8s to %-10s until %s  %s\n", cli_hex(c.id, 16), c.student, status,
+	       c.to_code, cli_time(c.expires), secs);
+	return 0;
+}
+
+static int list_fn(store_txn *t, void *arg)
+{
+	struct list_ctx *l = arg;
+	l->t = t;
+	return store_consent_each(t, list_one, l);
+}
+
+static int consent_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"student", required_argument, NULL, 's'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	struct list_ctx l = {NULL, NULL, NULL, 0, cli_now()};
+	store *st;
+	int opt, r, rc;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		if (opt == 's') {
+			l.student = optarg;
+			continue;
+		}
+		fprintf(opt == 'h' ? stdout : stderr,
+		        "usage: baton consent list [--student ID] [--json] [--dir DIR]\n");
+		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	}
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		return rc;
+	l.arr = com.json ? json_array() : NULL;
+	r = store_read(st, list_fn, &l);
+	store_close(st);
+	if (r != 0) {
+		json_decref(l.arr);
+		return cli_fail("consent list", r);
+	}
+	if (l.arr)
+		cli_print_json(l.arr);
+	else if (l.n == 0)
+		printf("No consents on file.\n");
+	return EXIT_OK;
+}
+
+struct check_ctx {
+	struct release_check q;
+	const char *to_code;
+	uint8_t to_pk[BATON_PK_BYTES];
+	uint8_t my_pk[BATON_PK_BYTES];
+	int result;
+};
+
+static int check_fn(store_txn *t, void *arg)
+{
+	struct check_ctx *x = arg;
+	uint8_t *card;
+	size_t len;
+	baton_card peer, me;
+	int r;
+
+	if ((r = store_meta_get(t, "card", &card, &len)) != 0)
+		return r == 1 ? diag_err(BATON_EIO, "this node has no card") : r;
+	r = baton_card_parse(card, len, &me);
+	free(card);
+	if (r != 0)
+		return r;
+	memcpy(x->my_pk, me.id_pk, BATON_PK_BYTES);
+	if ((r = store_peer_get(t, x->to_code, &card, &len)) != 0)
+		return r == 1 ? diag_err(BATON_EVALUE, "%s is not a pinned school", x->to_code) : r;
+	r = baton_card_parse(card, len, &peer);
+	free(card);
+	if (r != 0)
+		return r;
+	memcpy(x->to_pk, peer.id_pk, BATON_PK_BYTES);
+	x->q.my_id_pk = x->my_pk;
+	x->q.to_pk = x->to_pk;
+	/* The outcome is the answer; the audit entry is written either way. */
+	x->result = consent_check(t, &x->q);
+	/* Faults of the store are not answers: let store_write retry or report them. */
+	if (x->result == BATON_EIO || x->result == BATON_ENOMEM || x->result == BATON_EINTERNAL ||
+	    x->result < -900)
+		return x->result;
+	return consent_audit(t, &x->q, x->result, x->result ? "consent-refused" : "consent-checked",
+	                     x->to_code);
+}
+
+static int consent_check_cmd(int argc, char **argv)
+{
+	static const struct option opts[] = {{"to", required_argument, NULL, 't'},
+	                                     {"sections", required_argument, NULL, 'S'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	struct check_ctx x;
+	uint8_t *buf = NULL;
+	store *st;
+	int opt, r, rc;
+
+	memset(&x, 0, sizeof(x));
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		if (opt == 't') {
+			x.to_code = optarg;
+		} else if (opt == 'S') {
+			if ((r = baton_sections_parse(optarg, &x.q.sections)) != 0)
+				return cli_fail("--sections", r);
+		} else {
+			fprintf(
+			    opt == 'h' ? stdout : stderr,
+			    "usage: baton consent check FILE --to CODE [--sections LIST] "
+			    "[--dir DIR]\n\n"
+			    "Applies every rule a release must pass to the consent, for a record\n"
+			    "going to the pinned school CODE, and records the outcome in the\n"
+			    "audit log. Exit 0 when a release would be allowed, 2 when not.\n");
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc || !x.to_code)
+		return cli_usage_error("consent check: FILE and --to CODE are required");
+	if ((r = baton_file_read(argv[optind], BATON_OBJ_MAX, &buf, &x.q.consent_len)) != 0)
+		return cli_fail(NULL, r);
+	x.q.consent = buf;
+	x.q.now = cli_now();
+	x.q.skew = 300;
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK) {
+		free(buf);
+		return rc;
+	}
+	r = store_write(st, check_fn, &x);
+	store_close(st);
+	free(buf);
+	if (r != 0)
+		return cli_fail("consent check", r);
+	if (x.result != 0) {
+		fprintf(stderr, "baton: release refused (%s): %s\n", baton_errname(x.result),
+		        baton_diag());
+		return EXIT_REJECTED;
+	}
+	char secs[200];
+	baton_sections_format(x.q.release, secs, sizeof(secs));
+	printf("Release allowed: student %s to %s, sections %s\n", x.q.c.student, x.to_code, secs);
+	return EXIT_OK;
+}
+
+int cmd_consent(int argc, char **argv)
+{
+	static const struct cmd sub[] = {
+	    {"grant", consent_grant, "sign a consent (a parent, or the eligible student)"},
+	    {"revoke", consent_revoke_cmd, "sign a revocation of a consent"},
+	    {"show", consent_show, "show a consent or revocation and check its signature"},
+	    {"import", consent_import, "record a consent or revocation brought by hand"},
+	    {"list", consent_list, "list the consents this school has seen"},
+	    {"check", consent_check_cmd, "apply the release rules to a consent"},
+	};
+	return cli_dispatch("consent", sub, sizeof(sub) / sizeof(sub[0]), argc, argv);
+}

@@ -1,0 +1,261 @@
+/* The release rules; see consent.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "consent.h"
+#include "proto_impl.h"
+
+/* "2026-11-23 19:41 UTC" into out. */
+static const char *fmt_time(uint64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	strftime(out, 32, "%Y-%m-%d %H:%M UTC", gmtime_r(&tt, &tm));
+	return out;
+}
+
+int consent_student_eligible(store_txn *t, const char *student, uint64_t now)
+{
+	char *js;
+	size_t len;
+	json_error_t err;
+	int r, y, m, d, eligible = 0;
+
+	if ((r = store_record_get(t, student, 0, &js, &len)) != 0)
+		return r == 1
+		           ? diag_err(BATON_ENOSTUDENT, "no student \"%s\" at this school", student)
+		           : r;
+	json_t *rec = json_loadb(js, len, 0, &err);
+	free(js);
+	if (rec == NULL)
+		return diag_err(BATON_EIO, "stored record of %s does not parse", student);
+	const char *birth =
+	    json_string_value(json_object_get(json_object_get(rec, "identity"), "birth_date"));
+	if (birth && sscanf(birth, "%d-%d-%d", &y, &m, &d) == 3) {
+		time_t tt = (time_t)now;
+		struct tm tm;
+		gmtime_r(&tt, &tm);
+		int today = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+		/* 18 on the 18th birthday (a 29 February birthday counts from 1 March). */
+		eligible = today >= (y + 18) * 10000 + m * 100 + d;
+	}
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(rec, "enrollment"), i, e)
+	{
+		const char *g = json_string_value(json_object_get(e, "grade_level"));
+		if (g && strcmp(g, "PS") == 0)
+			eligible = 1;
+	}
+	json_decref(rec);
+	return eligible;
+}
+
+struct find_link {
+	const uint8_t *pk;
+	int found;
+	store_guardian g;
+};
+
+static int find_link_cb(const store_guardian *g, void *arg)
+{
+	struct find_link *f = arg;
+	if (sodium_memcmp(g->pk, f->pk, BATON_PK_BYTES) == 0) {
+		f->found = 1;
+		f->g = *g;
+	}
+	return 0;
+}
+
+static int linked(store_txn *t, const char *student, const uint8_t *pk, struct find_link *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->pk = pk;
+	return store_guardian_each(t, student, find_link_cb, f);
+}
+
+struct revoked_ctx {
+	store_txn *t;
+	const baton_consent *c;
+	int revoked;
+	uint64_t when;
+};
+
+/* A revocation counts when its signer signed the consent or is linked to the student. */
+static int revoked_cb(const uint8_t signer[BATON_PK_BYTES], const uint8_t *bytes, size_t len,
+                      void *arg)
+{
+	struct revoked_ctx *rc = arg;
+	struct find_link f;
+	baton_revocation rv;
+	if (baton_revocation_parse(bytes, len, &rv) != 0)
+		return 0;
+	if (sodium_memcmp(signer, rc->c->signer, BATON_PK_BYTES) == 0 ||
+	    (linked(rc->t, rc->c->student, signer, &f) == 0 && f.found && !f.g.restricted)) {
+		rc->revoked = 1;
+		rc->when = rv.time;
+	}
+	return 0;
+}
+
+int consent_check(store_txn *t, struct release_check *q)
+{
+	struct find_link f;
+	baton_consent *c = &q->c;
+	char fpr[BATON_FINGERPRINT_LEN + 1], list[160];
+	int r, eligible;
+
+	q->parsed = 0;
+	q->release = 0;
+	/* 1. The signature, by the key the consent names. */
+	if ((r = baton_consent_parse(q->consent, q->consent_len, c)) != 0)
+		return r;
+	q->parsed = 1;
+	baton_fingerprint(c->signer, fpr);
+
+	/* 2. Who signed: a linked, unrestricted key, the right one for the student's age. */
+	if ((eligible = consent_student_eligible(t, c->student, q->now)) < 0)
+		return eligible;
+	if ((r = linked(t, c->student, c->signer, &f)) != 0)
+		return r;
+	if (!f.found)
+		return diag_err(BATON_ENOTLINKED,
+		                "the consent is signed by key %s, which is not linked to student "
+		                "%s at this school",
+		                fpr, c->student);
+	if (f.g.restricted)
+		return diag_err(BATON_ERESTRICTED,
+		                "the %s key %s is restricted for student %s (a court order or "
+		                "similar): its consents are not accepted",
+		                f.g.relation, fpr, c->student);
+	int self = strcmp(f.g.relation, "self") == 0;
+	if (!self && eligible)
+		return diag_err(BATON_EELIGIBLE,
+		                "student %s is 18 or in postsecondary education: the rights have "
+		                "passed to the student, whose own key must sign",
+		                c->student);
+	if (self && !eligible)
+		return diag_err(BATON_ENOTELIGIBLE,
+		                "student %s is not yet eligible to consent; a parent or guardian "
+		                "must sign",
+		                c->student);
+	if ((c->role == BATON_ROLE_STUDENT) != self)
+		return diag_err(BATON_ENOTLINKED,
+		                "the consent is signed as %s, but key %s is linked as %s",
+		                c->role == BATON_ROLE_STUDENT ? "the student" : "a guardian", fpr,
+		                f.g.relation);
+
+	/* 3. The sending school is this one. */
+	if (sodium_memcmp(c->from_pk, q->my_id_pk, BATON_PK_BYTES) != 0)
+		return diag_err(BATON_EFROM, "the consent authorises %s to send, not this school",
+		                c->from_code);
+	/* 4. The receiving school is where the record goes. */
+	if (q->to_pk && sodium_memcmp(c->to_pk, q->to_pk, BATON_PK_BYTES) != 0)
+		return diag_err(BATON_ETO,
+		                "the consent names %s as the receiving school, not the "
+		                "school asking",
+		                c->to_code);
+	/* 5. Sections inside the consent; identity always travels. */
+	uint32_t want = q->sections ? q->sections : c->sections;
+	uint32_t extra = want & ~(c->sections | BATON_SEC_BIT(BATON_SEC_IDENTITY));
+	if (extra) {
+		baton_sections_format(extra, list, sizeof(list));
+		return diag_err(BATON_ESECTIONS, "%s %s not covered by the consent%s", list,
+		                __builtin_popcount(extra) > 1 ? "are" : "is",
+		                extra & BATON_SEC_SENSITIVE_MASK
+		                    ? " (sensitive sections must be named one by one)"
+		                    : "");
+	}
+	/* 6. The validity window, allowing for clock skew. */
+	if ((r = baton_check_validity(c->issued, c->expires, q->now, q->skew)) != 0) {
+		char a[32], b[32];
+		return diag_err(r, "the consent is valid from %s until %s: %s",
+		                fmt_time(c->issued, a), fmt_time(c->expires, b),
+		                r == BATON_EEXPIRED ? "it has expired" : "it is not valid yet");
+	}
+	/* 7. Not revoked. */
+	struct revoked_ctx rc = {t, c, 0, 0};
+	if ((r = store_revocation_each(t, c->id, revoked_cb, &rc)) != 0)
+		return r;
+	if (rc.revoked) {
+		char a[32];
+		return diag_err(BATON_EREVOKED, "the consent was revoked on %s",
+		                fmt_time(rc.when, a));
+	}
+	/* 8. One consent, one student, for good. */
+	store_consent seen;
+	if ((r = store_consent_get(t, c->id, &seen)) < 0)
+		return r;
+	if (r == 0) {
+		int other = strcmp(seen.student, c->student) != 0;
+		free(seen.bytes);
+		if (other)
+			return diag_err(BATON_EREUSED,
+			                "this consent id was already used for student %s",
+			                seen.student);
+	} else {
+		store_consent bind = {
+		    {0}, {0}, t->now, (uint8_t *)(uintptr_t)q->consent, q->consent_len};
+		memcpy(bind.id, c->id, BATON_ID_BYTES);
+		snprintf(bind.student, sizeof(bind.student), "%s", c->student);
+		if ((r = store_consent_put(t, &bind)) != 0)
+			return r;
+	}
+	q->release = want | BATON_SEC_BIT(BATON_SEC_IDENTITY);
+	return 0;
+}
+
+int consent_audit(store_txn *t, const struct release_check *q, int result, const char *action,
+                  const char *peer_code)
+{
+	store_audit e;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.action, sizeof(e.action), "%s", action);
+	if (q->parsed) {
+		snprintf(e.student, sizeof(e.student), "%s", q->c.student);
+		memcpy(e.consent, q->c.id, BATON_ID_BYTES);
+		e.has_consent = 1;
+	}
+	if (peer_code)
+		snprintf(e.peer, sizeof(e.peer), "%s", peer_code);
+	e.sections = result == 0 ? q->release : q->sections;
+	char why[200];
+	snprintf(why, sizeof(why), "%s", result ? baton_diag() : "");
+	snprintf(e.detail, sizeof(e.detail), "%s%s%s",
+	         result == 0 ? "accepted" : baton_errname(result), result ? ": " : "", why);
+	return store_audit_append(t, &e);
+}
+
+int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, baton_revocation *rv)
+{
+	store_consent c;
+	baton_consent parsed;
+	struct find_link f;
+	int r;
+
+	if ((r = baton_revocation_parse(bytes, len, rv)) != 0)
+		return r;
+	/* When the consent is known here, only its signer or a linked guardian may withdraw it. */
+	if ((r = store_consent_get(t, rv->consent_id, &c)) < 0)
+		return r;
+	if (r == 0) {
+		r = baton_consent_parse(c.bytes, c.len, &parsed);
+		free(c.bytes);
+		if (r != 0)
+			return diag_err(BATON_EIO, "stored consent does not parse");
+		if (sodium_memcmp(parsed.signer, rv->signer, BATON_PK_BYTES) != 0 &&
+		    ((r = linked(t, parsed.student, rv->signer, &f)) != 0 || !f.found ||
+		     f.g.restricted))
+			return r ? r
+			         : diag_err(BATON_ENOTLINKED,
+			                    "the revocation is signed by a key that neither signed "
+			                    "the consent nor is linked to student %s",
+			                    parsed.student);
+	}
+	return store_revocation_put(t, rv->consent_id, rv->signer, bytes, len);
+}

@@ -1,0 +1,47 @@
+/*
+ * The rules a sending node applies to a consent before any release
+ * (34 CFR 99.30, 99.4, 99.5). Used by 'baton consent check' and by every
+ * transfer the node sends.
+ */
+#ifndef BATON_NODE_CONSENT_H
+#define BATON_NODE_CONSENT_H
+
+#include "store.h"
+
+struct release_check {
+	/* in */
+	const uint8_t *consent; /* the encoded consent */
+	size_t consent_len;
+	const uint8_t *my_id_pk; /* this school's identity key */
+	const uint8_t *to_pk;    /* the school the record would go to */
+	uint32_t sections;       /* sections asked for; 0: everything consented */
+	uint64_t now, skew;
+	/* out */
+	baton_consent c; /* the decoded consent, once rule 1 passed */
+	int parsed;
+	uint32_t release; /* sections to release: identity always, plus the asked ones */
+};
+
+/*
+ * Applies, in order: 1 signature; 2 signer linked to the student, not
+ * restricted, and the right person for the student's age (guardian before
+ * eligibility, the student's own key after); 3 sending school is this node;
+ * 4 receiving school is q->to_pk; 5 sections inside the consent; 6 validity
+ * window with skew; 7 not revoked; 8 the consent id not bound to another
+ * student. Binds the id to the student when all pass. Returns 0 or the
+ * rule's BATON_E* code with baton_diag() in words a registrar understands.
+ * Writes no audit entry: see consent_audit().
+ */
+int consent_check(store_txn *t, struct release_check *q);
+
+/* 1 when the student is eligible (18 or over at now, or postsecondary), else 0; <0 on error. */
+int consent_student_eligible(store_txn *t, const char *student, uint64_t now);
+
+/* Appends the audit entry of a check (action, student, school, consent, sections, outcome). */
+int consent_audit(store_txn *t, const struct release_check *q, int result, const char *action,
+                  const char *peer_code);
+
+/* Stores a revocation after checking its signer may revoke that consent. */
+int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, baton_revocation *out);
+
+#endif
