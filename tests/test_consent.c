@@ -1,0 +1,420 @@
+/*
+ * The release rules (node/consent.c), each both ways: accepted when it
+ * should be, refused with its own error when it should not. Time is passed
+ * in; nothing sleeps.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "consent.h"
+#include "store.h"
+#include "testutil.h"
+
+#define SEC(s) BATON_SEC_BIT(BATON_SEC_##s)
+
+struct fx {
+	char dir[64];
+	store *s;
+	baton_key *a, *b, *c, *g1, *g2, *stranger, *self2, *self1;
+};
+
+static const char *birth_of(const char *id)
+{
+	/* TU_NOW is 2027-01-15. */
+	if (strcmp(id, "S-2") == 0)
+		return "2008-01-01"; /* 19: eligible */
+	if (strcmp(id, "S-18") == 0)
+		return "2009-01-15"; /* 18 exactly on TU_NOW's date */
+	return "2011-04-17"; /* 15 */
+}
+
+struct setup_ctx {
+	struct fx *f;
+};
+
+static int put_record(store_txn *t, const char *id, int postsecondary)
+{
+	store_student s;
+	char json[512];
+	memset(&s, 0, sizeof(s));
+	snprintf(s.id, sizeof(s.id), "%s", id);
+	snprintf(json, sizeof(json),
+		 "{\"identity\":{\"birth_date\":\"%s\",\"family_name\":\"Okafor\",\"given_name\":"
+		 "\"Amara\"},\"student_id\":\"%s\"%s}",
+		 birth_of(id), id,
+		 postsecondary ? ",\"enrollment\":[{\"entry_date\":\"2026-08-20\",\"grade_level\":"
+				 "\"PS\",\"school_code\":\"CC-1\",\"school_name\":\"College\"}]"
+			       : "");
+	return store_student_put(t, &s, json, strlen(json));
+}
+
+static int link_key(store_txn *t, const char *id, const baton_key *k, const char *rel,
+		    int restricted)
+{
+	store_guardian g;
+	memset(&g, 0, sizeof(g));
+	memcpy(g.pk, baton_key_id_pk(k), 32);
+	snprintf(g.relation, sizeof(g.relation), "%s", rel);
+	g.restricted = restricted;
+	return store_guardian_put(t, id, &g);
+}
+
+static int populate(store_txn *t, void *arg)
+{
+	struct fx *f = arg;
+	int r;
+	if ((r = put_record(t, "S-1", 0)) || (r = put_record(t, "S-2", 0)) ||
+	    (r = put_record(t, "S-3", 1)) || (r = put_record(t, "S-4", 0)) ||
+	    (r = put_record(t, "S-18", 0)))
+		return r;
+	/* S-1: two guardians, the second restricted by a court order; and its own key. */
+	if ((r = link_key(t, "S-1", f->g1, "mother", 0)) ||
+	    (r = link_key(t, "S-1", f->g2, "father", 1)) ||
+	    (r = link_key(t, "S-1", f->self1, "self", 0)))
+		return r;
+	/* S-2, 19: the parents' links remain on file but their consents stop counting. */
+	if ((r = link_key(t, "S-2", f->g1, "mother", 0)) ||
+	    (r = link_key(t, "S-2", f->self2, "self", 0)))
+		return r;
+	if ((r = link_key(t, "S-3", f->g1, "mother", 0)) ||
+	    (r = link_key(t, "S-4", f->g1, "mother", 0)) ||
+	    (r = link_key(t, "S-18", f->g1, "mother", 0)))
+		return r;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/baton-consent-XXXXXX");
+	if (mkdtemp(f->dir) == NULL || store_open(f->dir, 1, &f->s) != 0)
+		return -1;
+	f->a = tu_key(BATON_KEY_SCHOOL, 1);
+	f->b = tu_key(BATON_KEY_SCHOOL, 2);
+	f->c = tu_key(BATON_KEY_SCHOOL, 4);
+	f->g1 = tu_key(BATON_KEY_GUARDIAN, 3);
+	f->g2 = tu_key(BATON_KEY_GUARDIAN, 5);
+	f->stranger = tu_key(BATON_KEY_GUARDIAN, 6);
+	f->self2 = tu_key(BATON_KEY_GUARDIAN, 7);
+	f->self1 = tu_key(BATON_KEY_GUARDIAN, 8);
+	if (store_write(f->s, populate, f) != 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+	store_close(f->s);
+	baton_key_free(f->a), baton_key_free(f->b), baton_key_free(f->c);
+	baton_key_free(f->g1), baton_key_free(f->g2), baton_key_free(f->stranger);
+	baton_key_free(f->self2), baton_key_free(f->self1);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	int r = system(cmd);
+	free(f);
+	return r == 0 ? 0 : -1;
+}
+
+/* A consent from school a to school b for student, signed by k. */
+static void make(struct fx *f, baton_consent *c, const char *student, const baton_key *k,
+		 uint32_t sections)
+{
+	tu_consent_fill(c, k, f->a, f->b, sections);
+	snprintf(c->student, sizeof(c->student), "%s", student);
+	c->id[0] = (uint8_t)student[2]; /* distinct ids per student unless a test says otherwise */
+	c->id[1] = (uint8_t)(student[3] ? student[3] : 0);
+	memcpy(c->signer, baton_key_id_pk(k), 32);
+}
+
+struct run_ctx {
+	struct release_check q;
+	int result;
+};
+
+static int run_fn(store_txn *t, void *arg)
+{
+	struct run_ctx *x = arg;
+	x->result = consent_check(t, &x->q);
+	return consent_audit(t, &x->q, x->result, x->result ? "consent-refused" : "consent-checked",
+			     "RAS-204");
+}
+
+/* Signs c with k and runs the rules for a release to `to` at time now. */
+static int check_at(struct fx *f, const baton_consent *c, const baton_key *k,
+		    const baton_key *to, uint32_t asked, uint64_t now)
+{
+	uint8_t *bytes;
+	size_t len;
+	struct run_ctx x;
+	tu_consent_sign(c, k, &bytes, &len);
+	memset(&x, 0, sizeof(x));
+	x.q.consent = bytes;
+	x.q.consent_len = len;
+	x.q.my_id_pk = baton_key_id_pk(f->a);
+	x.q.to_pk = baton_key_id_pk(to);
+	x.q.sections = asked;
+	x.q.now = now;
+	x.q.skew = TU_SKEW;
+	assert_int_equal(store_write(f->s, run_fn, &x), 0);
+	free(bytes);
+	return x.result;
+}
+
+static int check(struct fx *f, const baton_consent *c, const baton_key *k)
+{
+	return check_at(f, c, k, f->b, 0, TU_NOW);
+}
+
+static void test_rule1_signature(void **state)
+{
+	struct fx *f = *state;
+	baton_consent c;
+	uint8_t *bytes;
+	size_t len;
+	struct run_ctx x;
+	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT));
+	assert_int_equal(check(f, &c, f->g1), 0);
+	/* One flipped byte in the purpose: the signature no longer verifies. */
+	tu_consent_sign(&c, f->g1, &bytes, &len);
+	uint8_t *at = memmem(bytes, len, "Enrollment", 10);
+	assert_non_null(at);
+	at[0] ^= 0x20;
+	memset(&x, 0, sizeof(x));
+	x.q.consent = bytes;
+	x.q.consent_len = len;
+	x.q.my_id_pk = baton_key_id_pk(f->a);
+	x.q.to_pk = baton_key_id_pk(f->b);
+	x.q.now = TU_NOW;
+	x.q.skew = TU_SKEW;
+	assert_int_equal(store_write(f->s, run_fn, &x), 0);
+	assert_int_equal(x.result, BATON_EBADSIG);
+	free(bytes);
+}
+
+static void test_rule2_signer(void **state)
+{
+	struct fx *f = *state;
+	baton_consent c;
+	/* Two guardians: the mother's consent passes, the restricted father's does not. */
+	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT));
+	assert_int_equal(check(f, &c, f->g1), 0);
+	make(f, &c, "S-1", f->g2, SEC(TRANSCRIPT));
+	c.id[2] = 2;
+	assert_int_equal(check(f, &c, f->g2), BATON_ERESTRICTED);
+	assert_non_null(strstr(baton_diag(), "restricted"));
+	/* A key nobody linked. */
+	make(f, &c, "S-1", f->stranger, SEC(TRANSCRIPT));
+	c.id[2] = 3;
+	assert_int_equal(check(f, &c, f->stranger), BATON_ENOTLINKED);
+	/* A student the school does not have. */
+	make(f, &c, "S-9", f->g1, SEC(TRANSCRIPT));
+	assert_int_equal(check(f, &c, f->g1), BATON_ENOSTUDENT);
+	/* A minor's own key is not enough. */
+	make(f, &c, "S-1", f->self1, SEC(TRANSCRIPT));
+	c.role = BATON_ROLE_STUDENT;
+	c.id[2] = 4;
+	assert_int_equal(check(f, &c, f->self1), BATON_ENOTELIGIBLE);
+}
+
+static void test_rule2_eligible_student(void **state)
+{
+	struct fx *f = *state;
+	baton_consent c;
+	/* 19: the parent's consent is refused, saying the rights have passed. */
+	make(f, &c, "S-2", f->g1, SEC(TRANSCRIPT));
+	assert_int_equal(check(f, &c, f->g1), BATON_EELIGIBLE);
+	assert_non_null(strstr(baton_diag(), "passed to the student"));
+	/* The student's own key, signing as the student, is accepted. */
+	make(f, &c, "S-2", f->self2, SEC(TRANSCRIPT));
+	c.role = BATON_ROLE_STUDENT;
+	c.id[2] = 5;
+	assert_int_equal(check(f, &c, f->self2), 0);
+	/* ...but not when it signs as a guardian. */
+	make(f, &c, "S-2", f->self2, SEC(TRANSCRIPT));
+	c.id[2] = 6;
+	assert_int_equal(check(f, &c, f->self2), BATON_ENOTLINKED);
+	/* Postsecondary at 15: rights have passed too. */
+	make(f, &c, "S-3", f->g1, SEC(TRANSCRIPT));
+	assert_int_equal(check(f, &c, f->g1), BATON_EELIGIBLE);
+	/* The 18th birthday is the day the rights pass: the day before, the parent still signs. */
+	make(f, &c, "S-18", f->g1, SEC(TRANSCRIPT));
+	c.issued = TU_NOW - 3 * TU_DAY;
+	assert_int_equal(check_at(f, &c, f->g1, f->b, 0, TU_NOW - TU_DAY), 0);
+	c.id[2] = 7;
+	assert_int_equal(check_at(f, &c, f->g1, f->b, 0, TU_NOW), BATON_EELIGIBLE);
+}
+
+static void test_rule3_rule4_schools(void **state)
+{
+	struct fx *f = *state;
+	baton_consent c;
+	/* Naming another sending school. */
+	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT));
+	memcpy(c.from_pk, baton_key_id_pk(f->c), 32);
+	assert_int_equal(check(f, &c, f->g1), BATON_EFROM);
+	/* Going to a school other than the one named. */
+	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT));
+	assert_int_equal(check_at(f, &c, f->g1, f->c, 0, TU_NOW), BATON_ETO);
+	assert_int_equal(check_at(f, &c, f->g1, f->b, 0, TU_NOW), 0);
+}
+
+static void test_rule5_sections(void **state)
+{
+	struct fx *f = *state;
+	baton_consent c;
+	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT) | SEC(ATTENDANCE));
+	/* Asking for less is fine, and identity always travels. */
+	assert_int_equal(check_at(f, &c, f->g1, f->b, SEC(TRANSCRIPT) | SEC(IDENTITY), TU_NOW), 0);
+	/* A sensitive section that was not named. */
+	assert_int_equal(check_at(f, &c, f->g1, f->b, SEC(HEALTH), TU_NOW), BATON_ESECTIONS);
+	assert_non_null(strstr(baton_diag(), "named one by one"));
+	/* A plain section outside the consent. */
+	assert_int_equal(check_at(f, &c, f->g1, f->b, SEC(DISCIPLINE) | SEC(ENROLLMENT), TU_NOW),
+			 BATON_ESECTIONS);
+	/* Named: allowed. */
+	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT) | SEC(HEALTH));
+	c.id[2] = 8;
+	assert_int_equal(check_at(f, &c, f->g1, f->b, SEC(HEALTH), TU_NOW), 0);
+}
+
+static void test_rule6_time(void **state)
+{
+	struct fx *f = *state;
+	baton_consent c;
+	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT));
+	c.issued = TU_NOW;
+	c.expires = TU_NOW + TU_DAY;
+	/* Granted now, valid a day: fine at once and at the last second. */
+	assert_int_equal(check_at(f, &c, f->g1, f->b, 0, TU_NOW), 0);
+	assert_int_equal(check_at(f, &c, f->g1, f->b, 0, TU_NOW + TU_DAY), 0);
+	/* It expires between being granted and being used. */
+	assert_int_equal(check_at(f, &c, f->g1, f->b, 0, TU_NOW + TU_DAY + 1), BATON_EEXPIRED);
+	/* Clock skew: a consent from a few minutes in the future is fine, an hour is not. */
+	assert_int_equal(check_at(f, &c, f->g1, f->b, 0, TU_NOW - TU_SKEW), 0);
+	assert_int_equal(check_at(f, &c, f->g1, f->b, 0, TU_NOW - 3600), BATON_ENOTYET);
+}
+
+struct revoke_ctx {
+	const uint8_t *bytes;
+	size_t len;
+	int result;
+	baton_revocation rv;
+};
+
+static int revoke_fn(store_txn *t, void *arg)
+{
+	struct revoke_ctx *x = arg;
+	x->result = consent_revoke(t, x->bytes, x->len, &x->rv);
+	return 0;
+}
+
+static int revoke_with(struct fx *f, const baton_consent *c, const baton_key *k)
+{
+	baton_revocation rv = {{0}, {0}, TU_NOW};
+	uint8_t *bytes;
+	size_t len;
+	memcpy(rv.consent_id, c->id, 16);
+	memcpy(rv.signer, baton_key_id_pk(k), 32);
+	assert_int_equal(baton_revocation_sign(&rv, baton_key_id_sk(k), &bytes, &len), 0);
+	struct revoke_ctx x = {bytes, len, 0, {{0}, {0}, 0}};
+	assert_int_equal(store_write(f->s, revoke_fn, &x), 0);
+	free(bytes);
+	return x.result;
+}
+
+static void test_rule7_revocation(void **state)
+{
+	struct fx *f = *state;
+	baton_consent c;
+	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT));
+	assert_int_equal(check(f, &c, f->g1), 0);
+	/* Someone with no link to the student cannot withdraw it. */
+	assert_int_equal(revoke_with(f, &c, f->stranger), BATON_ENOTLINKED);
+	assert_int_equal(check(f, &c, f->g1), 0);
+	/* Its signer can. */
+	assert_int_equal(revoke_with(f, &c, f->g1), 0);
+	assert_int_equal(check(f, &c, f->g1), BATON_EREVOKED);
+	/* The other parent (unrestricted) may withdraw a consent the first one gave. */
+	make(f, &c, "S-4", f->g1, SEC(TRANSCRIPT));
+	assert_int_equal(check(f, &c, f->g1), 0);
+	make(f, &c, "S-1", f->g1, SEC(ATTENDANCE));
+	c.id[2] = 9;
+	assert_int_equal(check(f, &c, f->g1), 0);
+	assert_int_equal(revoke_with(f, &c, f->self1), 0); /* S-1's own key is linked */
+	assert_int_equal(check(f, &c, f->g1), BATON_EREVOKED);
+}
+
+static void test_rule8_reuse(void **state)
+{
+	struct fx *f = *state;
+	baton_consent c;
+	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT));
+	assert_int_equal(check(f, &c, f->g1), 0);
+	/* The same id, signed again by the same parent, now for another child. */
+	snprintf(c.student, sizeof(c.student), "S-4");
+	assert_int_equal(check(f, &c, f->g1), BATON_EREUSED);
+	assert_non_null(strstr(baton_diag(), "S-1"));
+	/* The original keeps working. */
+	snprintf(c.student, sizeof(c.student), "S-1");
+	assert_int_equal(check(f, &c, f->g1), 0);
+}
+
+struct count_ctx {
+	int refused, checked;
+};
+
+static int count_cb(const store_audit *e, void *arg)
+{
+	struct count_ctx *c = arg;
+	c->refused += strcmp(e->action, "consent-refused") == 0 && e->has_consent &&
+		      strstr(e->detail, "E") == e->detail;
+	c->checked += strcmp(e->action, "consent-checked") == 0 && e->sections != 0;
+	return 0;
+}
+
+static int count_fn(store_txn *t, void *arg)
+{
+	return store_audit_each(t, "S-1", count_cb, arg);
+}
+
+static void test_every_outcome_audited(void **state)
+{
+	struct fx *f = *state;
+	baton_consent c;
+	struct count_ctx n = {0, 0};
+	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT));
+	assert_int_equal(check(f, &c, f->g1), 0);
+	assert_int_equal(check_at(f, &c, f->g1, f->c, 0, TU_NOW), BATON_ETO);
+	assert_int_equal(check_at(f, &c, f->g1, f->b, SEC(HEALTH), TU_NOW), BATON_ESECTIONS);
+	assert_int_equal(store_read(f->s, count_fn, &n), 0);
+	assert_int_equal(n.checked, 1);
+	assert_int_equal(n.refused, 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_rule1_signature, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rule2_signer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rule2_eligible_student, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rule3_rule4_schools, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rule5_sections, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rule6_time, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rule7_revocation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rule8_reuse, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_every_outcome_audited, setup, teardown),
+	};
+	if (baton_init() != 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
