@@ -55,7 +55,7 @@ int cmd_init(int argc, char **argv)
 	char *pass = NULL, keypath[4096], fpr[BATON_FINGERPRINT_LEN + 1];
 	uint8_t *bytes = NULL;
 	size_t plen = 0, blen = 0;
-	int opt, r, rc = EXIT_ENV, made_dir = 0, made_key = 0;
+	int opt, r, rc = EXIT_ENV, made_dir = 0, made_key = 0, made_db = 0;
 
 	memset(&card, 0, sizeof(card));
 	optind = 1;
@@ -125,6 +125,7 @@ int cmd_init(int argc, char **argv)
 	}
 	if ((r = store_open(dir, 1, &st)) != 0)
 		goto fail;
+	made_db = 1;
 	if ((r = baton_key_save(key, keypath, pass, plen, NULL)) != 0)
 		goto fail;
 	made_key = 1;
@@ -149,7 +150,8 @@ cleanup:
 	st = NULL;
 	if (made_key)
 		unlink(keypath);
-	{
+	/* Only what this run created: never a store that was here before. */
+	if (made_db) {
 		char p[4096];
 		snprintf(p, sizeof(p), "%s/db/data.mdb", dir);
 		unlink(p);

@@ -249,7 +249,7 @@ static int g_write(store_txn *t, void *arg)
 {
 	struct g_ctx *c = arg;
 	return c->del ? store_guardian_del(t, c->student, c->g.pk)
-		      : store_guardian_put(t, c->student, &c->g);
+	              : store_guardian_put(t, c->student, &c->g);
 }
 
 static int g_read(store_txn *t, void *arg)
