@@ -103,6 +103,15 @@ int cmd_init(int argc, char **argv)
 		fprintf(stderr, "baton: %s: a node already exists here; not overwriting it\n", dir);
 		return EXIT_ENV;
 	}
+	char dbpath[4200];
+	snprintf(dbpath, sizeof(dbpath), "%s/db", dir);
+	if (access(dbpath, F_OK) == 0) {
+		fprintf(stderr,
+			"baton: %s: holds a store but no school.key; not touching it (restore the "
+			"key file, or choose another --dir)\n",
+			dir);
+		return EXIT_ENV;
+	}
 	if (mkdir(dir, 0700) == 0)
 		made_dir = 1;
 	else if (errno != EEXIST)
