@@ -138,7 +138,7 @@ static int file_key(uint8_t key[32], const uint8_t *hdr, const char *pass, size_
 		return diag_err(BATON_EPASSPHRASE, "key file: encrypted, and no passphrase given");
 	if (crypto_pwhash(key, 32, pass, passlen, hdr + 24, get_be64(hdr + 8),
 	                  (size_t)get_be64(hdr + 16), crypto_pwhash_ALG_ARGON2ID13) != 0)
-		return BATON_ENOMEM;
+		return diag_err(BATON_ENOMEM, "key file: not enough memory for Argon2id");
 	return 0;
 }
 

@@ -165,8 +165,8 @@ static int read_prefix_header(const baton_source *src, uint8_t *ad, size_t *adle
 		return diag_err(BATON_EKIND, "packet: unknown kind %u", ad[5]);
 	hlen = ((size_t)ad[6] << 8) | ad[7];
 	if (hlen == 0 || hlen > BATON_HEADER_MAX)
-		return diag_err(BATON_ETOOBIG, "packet: header length %zu (at most %u)", hlen,
-		                BATON_HEADER_MAX);
+		return diag_err(hlen ? BATON_ETOOBIG : BATON_EVALUE,
+		                "packet: header length %zu (1..%u)", hlen, BATON_HEADER_MAX);
 	if ((r = src_read(src, BATON_PREFIX_BYTES, ad + BATON_PREFIX_BYTES, hlen)) != 0)
 		return r;
 	if ((r = dec_header(ad + BATON_PREFIX_BYTES, hlen, h)) != 0)

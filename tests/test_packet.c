@@ -138,6 +138,13 @@ static void test_peek(void **state)
 	assert_memory_equal(h.recipient, baton_key_id_pk(f->b), 32);
 	assert_int_equal(h.created, TU_NOW);
 	assert_int_equal(h.expires, TU_NOW + 7 * TU_DAY);
+	/* A prefix declaring an empty header, and one declaring more than 512 bytes. */
+	uint8_t bad[8] = {'B', 'T', 'N', 'P', 1, 1, 0, 0};
+	baton_source bsrc;
+	baton_source_mem(&bsrc, bad, sizeof(bad));
+	assert_int_equal(baton_packet_peek(&bsrc, &h), BATON_EVALUE);
+	bad[6] = 2, bad[7] = 1; /* 513 */
+	assert_int_equal(baton_packet_peek(&bsrc, &h), BATON_ETOOBIG);
 	tu_buf_free(&pkt);
 	tu_transfer_free(&t);
 }
