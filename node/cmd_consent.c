@@ -27,7 +27,10 @@ static int parse_expiry(const char *s, uint64_t now, uint64_t *out)
 		tm.tm_year = y - 1900, tm.tm_mon = m - 1, tm.tm_mday = d;
 		tm.tm_hour = 23, tm.tm_min = 59, tm.tm_sec = 59;
 		time_t t = timegm(&tm);
-		if (t == (time_t)-1 || tm.tm_mday != d)
+		/* timegm normalises 2026-13-02 to 2027-01-02: insist the date comes back unchanged.
+		 */
+		if (t == (time_t)-1 || tm.tm_mday != d || tm.tm_mon != m - 1 ||
+		    tm.tm_year != y - 1900)
 			return diag_err(BATON_EVALUE, "--expires: \"%s\" is not a date", s);
 		*out = (uint64_t)t;
 	} else {
@@ -434,6 +437,7 @@ struct import_ctx {
 	int type;
 	baton_consent c;
 	baton_revocation rv;
+	int effective; /* the revocation withdraws a consent this node knows */
 };
 
 static int import_fn(store_txn *t, void *arg)
@@ -450,7 +454,10 @@ static int import_fn(store_txn *t, void *arg)
 		memcpy(e.consent, x->rv.consent_id, BATON_ID_BYTES);
 		e.has_consent = 1;
 		if (store_consent_get(t, x->rv.consent_id, &known) == 0) {
+			baton_consent kc;
 			snprintf(e.student, sizeof(e.student), "%s", known.student);
+			if (baton_consent_parse(known.bytes, known.len, &kc) == 0)
+				x->effective = consent_revoked(t, &kc, NULL) == 1;
 			free(known.bytes);
 		}
 		snprintf(e.detail, sizeof(e.detail), "received by hand");
@@ -530,8 +537,11 @@ static int consent_import(int argc, char **argv)
 	if (r != 0)
 		return cli_fail(argv[optind], r);
 	if (x.type == BATON_OBJ_REVOCATION)
-		printf("Recorded the revocation of consent %s: it will not be used again\n",
-		       cli_hex(x.rv.consent_id, 16));
+		printf("Recorded the revocation of consent %s%s\n", cli_hex(x.rv.consent_id, 16),
+		       x.effective ? ": it will not be used again"
+		                   : " (this school has not seen that consent yet; the revocation "
+		                     "counts if its signer signed the consent or is linked to the "
+		                     "student)");
 	else
 		printf("Recorded consent %s for student %s (%s to %s)\n", cli_hex(x.c.id, 16),
 		       x.c.student, x.c.from_code, x.c.to_code);
@@ -546,13 +556,6 @@ struct list_ctx {
 	uint64_t now;
 };
 
-static int revoked_any(const uint8_t signer[BATON_PK_BYTES], const uint8_t *b, size_t l, void *arg)
-{
-	(void)signer, (void)b, (void)l;
-	*(int *)arg = 1;
-	return 0;
-}
-
 static int list_one(const store_consent *sc, void *arg)
 {
 	struct list_ctx *l = arg;
@@ -563,8 +566,12 @@ static int list_one(const store_consent *sc, void *arg)
 		return 0;
 	if (baton_consent_parse(sc->bytes, sc->len, &c) != 0)
 		return diag_err(BATON_EIO, "stored consent %s does not parse", cli_hex(sc->id, 16));
-	store_revocation_each(l->t, sc->id, revoked_any, &revoked);
-	const char *status = revoked ? "revoked" : l->now > c.expires ? "expired" : "valid";
+	if ((revoked = consent_revoked(l->t, &c, NULL)) < 0)
+		return revoked;
+	const char *status = revoked                   ? "revoked"
+	                     : l->now > c.expires      ? "expired"
+	                     : l->now + 300 < c.issued ? "not yet valid"
+	                                               : "valid";
 	l->n++;
 	if (l->arr) {
 		json_t *j = consent_json(&c, l->now);

@@ -107,9 +107,9 @@ int cmd_init(int argc, char **argv)
 	snprintf(dbpath, sizeof(dbpath), "%s/db", dir);
 	if (access(dbpath, F_OK) == 0) {
 		fprintf(stderr,
-			"baton: %s: holds a store but no school.key; not touching it (restore the "
-			"key file, or choose another --dir)\n",
-			dir);
+		        "baton: %s: holds a store but no school.key; not touching it (restore the "
+		        "key file, or choose another --dir)\n",
+		        dir);
 		return EXIT_ENV;
 	}
 	if (mkdir(dir, 0700) == 0)

@@ -103,6 +103,17 @@ static int revoked_cb(const uint8_t signer[BATON_PK_BYTES], const uint8_t *bytes
 	return 0;
 }
 
+int consent_revoked(store_txn *t, const baton_consent *c, uint64_t *when)
+{
+	struct revoked_ctx rc = {t, c, 0, 0};
+	int r = store_revocation_each(t, c->id, revoked_cb, &rc);
+	if (r != 0)
+		return r;
+	if (when)
+		*when = rc.when;
+	return rc.revoked;
+}
+
 int consent_check(store_txn *t, struct release_check *q)
 {
 	struct find_link f;
@@ -179,13 +190,12 @@ int consent_check(store_txn *t, struct release_check *q)
 		                r == BATON_EEXPIRED ? "it has expired" : "it is not valid yet");
 	}
 	/* 7. Not revoked. */
-	struct revoked_ctx rc = {t, c, 0, 0};
-	if ((r = store_revocation_each(t, c->id, revoked_cb, &rc)) != 0)
+	uint64_t when = 0;
+	if ((r = consent_revoked(t, c, &when)) < 0)
 		return r;
-	if (rc.revoked) {
+	if (r == 1) {
 		char a[32];
-		return diag_err(BATON_EREVOKED, "the consent was revoked on %s",
-		                fmt_time(rc.when, a));
+		return diag_err(BATON_EREVOKED, "the consent was revoked on %s", fmt_time(when, a));
 	}
 	/* 8. One consent, one student, for good. */
 	store_consent seen;

@@ -41,6 +41,13 @@ int consent_student_eligible(store_txn *t, const char *student, uint64_t now);
 int consent_audit(store_txn *t, const struct release_check *q, int result, const char *action,
                   const char *peer_code);
 
+/*
+ * 1 when a revocation on file withdraws c: one signed by c's signer, or by a
+ * key linked to the student and not restricted; 0 when none does. *when
+ * (may be NULL) gets the revocation's time.
+ */
+int consent_revoked(store_txn *t, const baton_consent *c, uint64_t *when);
+
 /* Stores a revocation after checking its signer may revoke that consent. */
 int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, baton_revocation *out);
 
