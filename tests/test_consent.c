@@ -33,7 +33,7 @@ static const char *birth_of(const char *id)
 		return "2008-01-01"; /* 19: eligible */
 	if (strcmp(id, "S-18") == 0)
 		return "2009-01-15"; /* 18 exactly on TU_NOW's date */
-	return "2011-04-17"; /* 15 */
+	return "2011-04-17";         /* 15 */
 }
 
 struct setup_ctx {
@@ -47,17 +47,17 @@ static int put_record(store_txn *t, const char *id, int postsecondary)
 	memset(&s, 0, sizeof(s));
 	snprintf(s.id, sizeof(s.id), "%s", id);
 	snprintf(json, sizeof(json),
-		 "{\"identity\":{\"birth_date\":\"%s\",\"family_name\":\"Okafor\",\"given_name\":"
-		 "\"Amara\"},\"student_id\":\"%s\"%s}",
-		 birth_of(id), id,
-		 postsecondary ? ",\"enrollment\":[{\"entry_date\":\"2026-08-20\",\"grade_level\":"
-				 "\"PS\",\"school_code\":\"CC-1\",\"school_name\":\"College\"}]"
-			       : "");
+	         "{\"identity\":{\"birth_date\":\"%s\",\"family_name\":\"Okafor\",\"given_name\":"
+	         "\"Amara\"},\"student_id\":\"%s\"%s}",
+	         birth_of(id), id,
+	         postsecondary ? ",\"enrollment\":[{\"entry_date\":\"2026-08-20\",\"grade_level\":"
+	                         "\"PS\",\"school_code\":\"CC-1\",\"school_name\":\"College\"}]"
+	                       : "");
 	return store_student_put(t, &s, json, strlen(json));
 }
 
 static int link_key(store_txn *t, const char *id, const baton_key *k, const char *rel,
-		    int restricted)
+                    int restricted)
 {
 	store_guardian g;
 	memset(&g, 0, sizeof(g));
@@ -127,7 +127,7 @@ static int teardown(void **state)
 
 /* A consent from school a to school b for student, signed by k. */
 static void make(struct fx *f, baton_consent *c, const char *student, const baton_key *k,
-		 uint32_t sections)
+                 uint32_t sections)
 {
 	tu_consent_fill(c, k, f->a, f->b, sections);
 	snprintf(c->student, sizeof(c->student), "%s", student);
@@ -146,12 +146,12 @@ static int run_fn(store_txn *t, void *arg)
 	struct run_ctx *x = arg;
 	x->result = consent_check(t, &x->q);
 	return consent_audit(t, &x->q, x->result, x->result ? "consent-refused" : "consent-checked",
-			     "RAS-204");
+	                     "RAS-204");
 }
 
 /* Signs c with k and runs the rules for a release to `to` at time now. */
-static int check_at(struct fx *f, const baton_consent *c, const baton_key *k,
-		    const baton_key *to, uint32_t asked, uint64_t now)
+static int check_at(struct fx *f, const baton_consent *c, const baton_key *k, const baton_key *to,
+                    uint32_t asked, uint64_t now)
 {
 	uint8_t *bytes;
 	size_t len;
@@ -280,7 +280,7 @@ static void test_rule5_sections(void **state)
 	assert_non_null(strstr(baton_diag(), "named one by one"));
 	/* A plain section outside the consent. */
 	assert_int_equal(check_at(f, &c, f->g1, f->b, SEC(DISCIPLINE) | SEC(ENROLLMENT), TU_NOW),
-			 BATON_ESECTIONS);
+	                 BATON_ESECTIONS);
 	/* Named: allowed. */
 	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT) | SEC(HEALTH));
 	c.id[2] = 8;
@@ -377,7 +377,7 @@ static int count_cb(const store_audit *e, void *arg)
 {
 	struct count_ctx *c = arg;
 	c->refused += strcmp(e->action, "consent-refused") == 0 && e->has_consent &&
-		      strstr(e->detail, "E") == e->detail;
+	              strstr(e->detail, "E") == e->detail;
 	c->checked += strcmp(e->action, "consent-checked") == 0 && e->sections != 0;
 	return 0;
 }
