@@ -96,6 +96,11 @@ int cmd_guardian(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_rekey(int argc, char **argv);
 int cmd_consent(int argc, char **argv);
+int cmd_send(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_receipt(int argc, char **argv);
+int cmd_inbox(int argc, char **argv);
+int cmd_outbox(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 
 #endif

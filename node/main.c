@@ -13,6 +13,11 @@ static const struct cmd commands[] = {
     {"student", cmd_student, "import, list, show and export student records"},
     {"guardian", cmd_guardian, "guardian keys: create them, link them to students"},
     {"consent", cmd_consent, "grant, revoke, show, import, list and check consents"},
+    {"send", cmd_send, "seal a consented record for another school"},
+    {"import", cmd_import, "import a packet file and write its receipt"},
+    {"receipt", cmd_receipt, "record a receipt from the receiving school"},
+    {"inbox", cmd_inbox, "packets received, and their receipts"},
+    {"outbox", cmd_outbox, "packets sent, and their state"},
     {"audit", cmd_audit, "show and verify the audit log"},
     {"demo", cmd_demo, "walk through a consented transfer between two schools"},
 };

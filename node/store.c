@@ -12,6 +12,9 @@
  *   audit_by_student  student id NUL seq(u64 BE) -> empty
  *   consents   consent id(16) -> {student, seen, bytes} (canonical msgpack)
  *   revocations consent id(16) signer(32) -> encoded revocation
+ *   inbox      packet id(16) -> {from, student, reason, time, receipt}
+ *   outbox     packet id(16) -> {hash, to, student, state, ...}
+ *   state_ids  statewide student id -> local student id
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,11 +43,15 @@ enum {
 	DB_AUDIT_BY_STUDENT,
 	DB_CONSENTS,
 	DB_REVOCATIONS,
+	DB_INBOX,
+	DB_OUTBOX,
+	DB_STATE_IDS,
 	DB_N
 };
-static const char *const db_names[DB_N] = {"meta",      "students",   "records", "blobs",
-                                           "guardians", "peers",      "audit",   "audit_by_student",
-                                           "consents",  "revocations"};
+static const char *const db_names[DB_N] = {
+    "meta",  "students", "records",          "blobs",    "guardians",
+    "peers", "audit",    "audit_by_student", "consents", "revocations",
+    "inbox", "outbox",   "state_ids"};
 
 struct store {
 	MDB_env *env;
@@ -371,7 +378,26 @@ int store_student_put(store_txn *t, store_student *s, const char *json, size_t l
 	MDB_val sk = {strlen(s->id), s->id}, sv = {elen, enc};
 	r = mdb_call(mdb_put(t->txn, dbi(t, DB_STUDENTS), &sk, &sv, 0), "students");
 	free(enc);
+	if (r == 0 && s->state_id[0]) {
+		MDB_val ik = {strlen(s->state_id), s->state_id}, iv = {strlen(s->id), s->id};
+		r = mdb_call(mdb_put(t->txn, dbi(t, DB_STATE_IDS), &ik, &iv, 0), "state_ids");
+	}
 	return r;
+}
+
+int store_student_by_state_id(store_txn *t, const char *state_id, char *id, size_t cap)
+{
+	MDB_val k = {strlen(state_id), (void *)(uintptr_t)state_id}, v;
+	int rc = mdb_get(t->txn, dbi(t, DB_STATE_IDS), &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0)
+		return lmdb_err(rc, "state_ids");
+	if (v.mv_size >= cap)
+		return diag_err(BATON_EIO, "store: damaged state id index");
+	memcpy(id, v.mv_data, v.mv_size);
+	id[v.mv_size] = 0;
+	return 0;
 }
 
 int store_record_get(store_txn *t, const char *id, uint32_t v, char **json, size_t *len)
@@ -449,6 +475,19 @@ int store_blob_put(store_txn *t, const uint8_t hash[32], const uint8_t *data, si
 	if (rc != 0)
 		return mdb_call(rc, "blobs");
 	memcpy(v.mv_data, data, len);
+	return 0;
+}
+
+int store_blob_reserve(store_txn *t, const uint8_t hash[32], size_t len, uint8_t **data)
+{
+	MDB_val k = {32, (void *)(uintptr_t)hash}, v = {len, NULL};
+	int rc = mdb_put(t->txn, dbi(t, DB_BLOBS), &k, &v, MDB_NOOVERWRITE | MDB_RESERVE);
+	*data = NULL;
+	if (rc == MDB_KEYEXIST)
+		return 1;
+	if (rc != 0)
+		return mdb_call(rc, "blobs");
+	*data = v.mv_data;
 	return 0;
 }
 
@@ -708,6 +747,196 @@ int store_revocation_each(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_
 		    memcmp(k.mv_data, id, BATON_ID_BYTES) != 0)
 			break;
 		r = cb((const uint8_t *)k.mv_data + BATON_ID_BYTES, v.mv_data, v.mv_size, ctx);
+	}
+	mdb_cursor_close(cur);
+	return r;
+}
+
+/* ---- inbox ---- */
+
+static const char *const inbox_keys[] = {"from", "reason", "receipt", "student", "time"};
+
+static void enc_inbox(struct enc *e, const void *obj)
+{
+	const store_inbox *x = obj;
+	enc_map(e, 5);
+	enc_str(e, "from"), enc_str(e, x->from);
+	enc_str(e, "reason"), enc_uint(e, (uint64_t)x->reason);
+	enc_str(e, "receipt"), enc_bin(e, x->receipt, x->receipt_len);
+	enc_str(e, "student"), enc_str(e, x->student);
+	enc_str(e, "time"), enc_uint(e, x->time);
+}
+
+int store_inbox_put(store_txn *t, const store_inbox *x)
+{
+	uint8_t *enc;
+	size_t elen;
+	int r;
+	if ((r = enc_alloc(enc_inbox, x, &enc, &elen)) != 0)
+		return r;
+	MDB_val k = {BATON_ID_BYTES, (void *)(uintptr_t)x->packet}, v = {elen, enc};
+	r = mdb_call(mdb_put(t->txn, dbi(t, DB_INBOX), &k, &v, 0), "inbox");
+	free(enc);
+	return r;
+}
+
+static int dec_inbox(const uint8_t *id, const uint8_t *p, size_t n, store_inbox *x)
+{
+	static const struct dec_limits lim = {BATON_OBJ_MAX + 512, 1, 16};
+	const msgpack_object *v[5];
+	const uint8_t *b;
+	uint64_t reason;
+	msgpack_zone z;
+	msgpack_object o;
+	int r;
+
+	memset(x, 0, sizeof(*x));
+	memcpy(x->packet, id, BATON_ID_BYTES);
+	if (!msgpack_zone_init(&z, 256))
+		return BATON_ENOMEM;
+	if ((r = mp_decode(p, n, &lim, &z, &o)) == 0 &&
+	    (r = mp_fields(&o, "inbox", inbox_keys, 5, v)) == 0 &&
+	    (r = mp_str(v[0], "inbox", "from", 0, x->from, sizeof(x->from))) == 0 &&
+	    (r = mp_uint(v[1], "inbox", "reason", &reason)) == 0 &&
+	    (r = mp_bin(v[2], "inbox", "receipt", 0, BATON_OBJ_MAX, &b, &x->receipt_len)) == 0 &&
+	    (r = mp_str(v[3], "inbox", "student", 0, x->student, sizeof(x->student))) == 0 &&
+	    (r = mp_uint(v[4], "inbox", "time", &x->time)) == 0) {
+		x->reason = (int)reason;
+		if ((x->receipt = malloc(x->receipt_len ? x->receipt_len : 1)) == NULL)
+			r = BATON_ENOMEM;
+		else
+			memcpy(x->receipt, b, x->receipt_len);
+	}
+	msgpack_zone_destroy(&z);
+	return r ? diag_err(BATON_EIO, "store: damaged inbox entry") : 0;
+}
+
+int store_inbox_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_inbox *x)
+{
+	MDB_val k = {BATON_ID_BYTES, (void *)(uintptr_t)id}, v;
+	int rc = mdb_get(t->txn, dbi(t, DB_INBOX), &k, &v);
+	memset(x, 0, sizeof(*x));
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0)
+		return lmdb_err(rc, "inbox");
+	return dec_inbox(id, v.mv_data, v.mv_size, x);
+}
+
+int store_inbox_each(store_txn *t, store_inbox_cb cb, void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, r = 0;
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_INBOX), &cur)) != 0)
+		return lmdb_err(rc, "cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && r == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		store_inbox x;
+		if (k.mv_size != BATON_ID_BYTES)
+			continue;
+		if ((r = dec_inbox(k.mv_data, v.mv_data, v.mv_size, &x)) == 0) {
+			r = cb(&x, ctx);
+			free(x.receipt);
+		}
+	}
+	mdb_cursor_close(cur);
+	return r;
+}
+
+/* ---- outbox ---- */
+
+static const char *const outbox_keys[] = {"attempts", "created", "error", "expires", "file",
+                                          "hash",     "reason",  "state", "student", "to"};
+
+static void enc_outbox(struct enc *e, const void *obj)
+{
+	const store_outbox *x = obj;
+	enc_map(e, 10);
+	enc_str(e, "attempts"), enc_uint(e, x->attempts);
+	enc_str(e, "created"), enc_uint(e, x->created);
+	enc_str(e, "error"), enc_str(e, x->last_error);
+	enc_str(e, "expires"), enc_uint(e, x->expires);
+	enc_str(e, "file"), enc_str(e, x->file);
+	enc_str(e, "hash"), enc_bin(e, x->hash, BATON_HASH_BYTES);
+	enc_str(e, "reason"), enc_uint(e, (uint64_t)x->reason);
+	enc_str(e, "state"), enc_uint(e, (uint64_t)x->state);
+	enc_str(e, "student"), enc_str(e, x->student);
+	enc_str(e, "to"), enc_str(e, x->to);
+}
+
+int store_outbox_put(store_txn *t, const store_outbox *x)
+{
+	uint8_t *enc;
+	size_t elen;
+	int r;
+	if ((r = enc_alloc(enc_outbox, x, &enc, &elen)) != 0)
+		return r;
+	MDB_val k = {BATON_ID_BYTES, (void *)(uintptr_t)x->packet}, v = {elen, enc};
+	r = mdb_call(mdb_put(t->txn, dbi(t, DB_OUTBOX), &k, &v, 0), "outbox");
+	free(enc);
+	return r;
+}
+
+static int dec_outbox(const uint8_t *id, const uint8_t *p, size_t n, store_outbox *x)
+{
+	static const struct dec_limits lim = {4096, 1, 32};
+	const msgpack_object *v[10];
+	uint64_t att, reason, state;
+	msgpack_zone z;
+	msgpack_object o;
+	int r;
+
+	memset(x, 0, sizeof(*x));
+	memcpy(x->packet, id, BATON_ID_BYTES);
+	if (!msgpack_zone_init(&z, 512))
+		return BATON_ENOMEM;
+	if ((r = mp_decode(p, n, &lim, &z, &o)) == 0 &&
+	    (r = mp_fields(&o, "outbox", outbox_keys, 10, v)) == 0 &&
+	    (r = mp_uint(v[0], "outbox", "attempts", &att)) == 0 &&
+	    (r = mp_uint(v[1], "outbox", "created", &x->created)) == 0 &&
+	    (r = mp_str(v[2], "outbox", "error", 0, x->last_error, sizeof(x->last_error))) == 0 &&
+	    (r = mp_uint(v[3], "outbox", "expires", &x->expires)) == 0 &&
+	    (r = mp_str(v[4], "outbox", "file", 0, x->file, sizeof(x->file))) == 0 &&
+	    (r = mp_fixbin(v[5], "outbox", "hash", x->hash, BATON_HASH_BYTES)) == 0 &&
+	    (r = mp_uint(v[6], "outbox", "reason", &reason)) == 0 &&
+	    (r = mp_uint(v[7], "outbox", "state", &state)) == 0 &&
+	    (r = mp_str(v[8], "outbox", "student", 0, x->student, sizeof(x->student))) == 0 &&
+	    (r = mp_str(v[9], "outbox", "to", 0, x->to, sizeof(x->to))) == 0) {
+		x->attempts = (uint32_t)att;
+		x->reason = (int)reason;
+		x->state = (int)state;
+	}
+	msgpack_zone_destroy(&z);
+	return r ? diag_err(BATON_EIO, "store: damaged outbox entry") : 0;
+}
+
+int store_outbox_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_outbox *x)
+{
+	MDB_val k = {BATON_ID_BYTES, (void *)(uintptr_t)id}, v;
+	int rc = mdb_get(t->txn, dbi(t, DB_OUTBOX), &k, &v);
+	memset(x, 0, sizeof(*x));
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0)
+		return lmdb_err(rc, "outbox");
+	return dec_outbox(id, v.mv_data, v.mv_size, x);
+}
+
+int store_outbox_each(store_txn *t, store_outbox_cb cb, void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, r = 0;
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_OUTBOX), &cur)) != 0)
+		return lmdb_err(rc, "cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && r == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		store_outbox x;
+		if (k.mv_size != BATON_ID_BYTES)
+			continue;
+		if ((r = dec_outbox(k.mv_data, v.mv_data, v.mv_size, &x)) == 0)
+			r = cb(&x, ctx);
 	}
 	mdb_cursor_close(cur);
 	return r;

@@ -79,6 +79,8 @@ typedef struct store_student {
 int store_student_put(store_txn *t, store_student *s, const char *json, size_t len);
 /* 0 and fills *s, or 1 when there is no such student. */
 int store_student_get(store_txn *t, const char *id, store_student *s);
+/* The local id of the student with this statewide id: 0, or 1 when none. */
+int store_student_by_state_id(store_txn *t, const char *state_id, char *id, size_t cap);
 /* Copies version v (0: latest) of the record's JSON into a malloc'd string. */
 int store_record_get(store_txn *t, const char *id, uint32_t v, char **json, size_t *len);
 typedef int (*store_student_cb)(const store_student *s, void *ctx);
@@ -88,6 +90,11 @@ int store_student_count(store_txn *t, size_t *n);
 
 /* ---- attachment blobs, content-addressed by BLAKE2b-256 ---- */
 int store_blob_put(store_txn *t, const uint8_t hash[32], const uint8_t *data, size_t len);
+/*
+ * Reserves len bytes for a new blob and points *data at them, for the caller
+ * to fill before the transaction ends; 1 when the blob is already stored.
+ */
+int store_blob_reserve(store_txn *t, const uint8_t hash[32], size_t len, uint8_t **data);
 /* *data points into the map: valid until the transaction ends. */
 int store_blob_get(store_txn *t, const uint8_t hash[32], const uint8_t **data, size_t *len);
 
@@ -137,6 +144,51 @@ typedef int (*store_revocation_cb)(const uint8_t signer[BATON_PK_BYTES], const u
                                    size_t len, void *ctx);
 int store_revocation_each(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_revocation_cb cb,
                           void *ctx);
+
+/* ---- inbox and outbox ---- */
+/*
+ * The inbox is keyed by packet id and is also the replay guard: a packet
+ * seen before gets the same receipt and imports nothing.
+ */
+typedef struct store_inbox {
+	uint8_t packet[BATON_ID_BYTES];
+	char from[BATON_CODE_MAX + 1];       /* sender's school code */
+	char student[BATON_STUDENT_MAX + 1]; /* local id of the imported record, or "" */
+	int reason;                          /* receipt reason */
+	uint64_t time;
+	uint8_t *receipt; /* encoded signed receipt; malloc'd on get */
+	size_t receipt_len;
+} store_inbox;
+int store_inbox_put(store_txn *t, const store_inbox *e);
+/* 0 and fills *e (e->receipt malloc'd), or 1 when the packet is new. */
+int store_inbox_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_inbox *e);
+typedef int (*store_inbox_cb)(const store_inbox *e, void *ctx);
+int store_inbox_each(store_txn *t, store_inbox_cb cb, void *ctx);
+
+typedef enum store_out_state {
+	OUT_QUEUED = 0,
+	OUT_SENT = 1,
+	OUT_RECEIPTED = 2,
+	OUT_REJECTED = 3,
+	OUT_EXPIRED = 4,
+} store_out_state;
+
+typedef struct store_outbox {
+	uint8_t packet[BATON_ID_BYTES];
+	uint8_t hash[BATON_HASH_BYTES];
+	char to[BATON_CODE_MAX + 1];
+	char student[BATON_STUDENT_MAX + 1];
+	int state;  /* store_out_state */
+	int reason; /* receipt reason once receipted or rejected */
+	uint32_t attempts;
+	uint64_t created, expires;
+	char file[256];       /* packet file, for --out and for the outbox worker */
+	char last_error[129]; /* "" when none */
+} store_outbox;
+int store_outbox_put(store_txn *t, const store_outbox *e);
+int store_outbox_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_outbox *e);
+typedef int (*store_outbox_cb)(const store_outbox *e, void *ctx);
+int store_outbox_each(store_txn *t, store_outbox_cb cb, void *ctx);
 
 /* ---- audit log ---- */
 typedef struct store_audit {

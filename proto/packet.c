@@ -716,6 +716,41 @@ out:
 
 /* ---- open ---- */
 
+/* BLAKE2b-512 of [0, len - 64), the message the signature covers. */
+static int digest_of(const baton_source *src, uint8_t digest[DIGEST_BYTES], uint8_t *buf)
+{
+	crypto_generichash_state st;
+	uint64_t end = src->len - BATON_SIG_BYTES, off = 0;
+	int r;
+	crypto_generichash_init(&st, NULL, 0, DIGEST_BYTES);
+	while (off < end) {
+		size_t n = end - off < BATON_CHUNK_BYTES ? (size_t)(end - off) : BATON_CHUNK_BYTES;
+		if ((r = src_read(src, off, buf, n)) != 0)
+			return r;
+		crypto_generichash_update(&st, buf, n);
+		off += n;
+	}
+	crypto_generichash_final(&st, digest, DIGEST_BYTES);
+	return 0;
+}
+
+int baton_packet_hash(const baton_source *src, uint8_t out[BATON_HASH_BYTES])
+{
+	uint8_t digest[DIGEST_BYTES], sig[BATON_SIG_BYTES], *buf;
+	int r;
+
+	diag_clear();
+	if (src->len < BATON_SIG_BYTES)
+		return diag_err(BATON_ETRUNC, "packet: shorter than a signature");
+	if ((buf = malloc(BATON_CHUNK_BYTES)) == NULL)
+		return BATON_ENOMEM;
+	if ((r = digest_of(src, digest, buf)) == 0 &&
+	    (r = src_read(src, src->len - BATON_SIG_BYTES, sig, sizeof(sig))) == 0)
+		packet_hash(out, digest, sig);
+	free(buf);
+	return r;
+}
+
 int baton_packet_open(const baton_source *src, const baton_open_params *p, baton_opened **out)
 {
 	baton_opened *o = NULL;
@@ -750,23 +785,13 @@ int baton_packet_open(const baton_source *src, const baton_open_params *p, baton
 	}
 	/* 5: the sender's signature over everything before it. */
 	{
-		crypto_generichash_state st;
-		uint64_t end = src->len - BATON_SIG_BYTES, off = 0;
+		uint64_t end = src->len - BATON_SIG_BYTES;
 		if ((buf = malloc(BATON_CHUNK_BYTES + SS_ABYTES)) == NULL) {
 			r = BATON_ENOMEM;
 			goto out;
 		}
-		crypto_generichash_init(&st, NULL, 0, DIGEST_BYTES);
-		while (off < end) {
-			size_t n =
-			    end - off < BATON_CHUNK_BYTES ? (size_t)(end - off) : BATON_CHUNK_BYTES;
-			if ((r = src_read(src, off, buf, n)) != 0)
-				goto out;
-			crypto_generichash_update(&st, buf, n);
-			off += n;
-		}
-		crypto_generichash_final(&st, digest, sizeof(digest));
-		if ((r = src_read(src, end, sig, sizeof(sig))) != 0)
+		if ((r = digest_of(src, digest, buf)) != 0 ||
+		    (r = src_read(src, end, sig, sizeof(sig))) != 0)
 			goto out;
 		sig_message(msg, digest);
 		if (crypto_sign_verify_detached(sig, msg, sizeof(msg), o->hdr.sender) != 0) {

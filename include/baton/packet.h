@@ -137,6 +137,13 @@ int baton_packet_seal(const baton_seal_params *p, const baton_body *body,
  */
 int baton_packet_peek(const baton_source *src, baton_header *hdr);
 
+/*
+ * The packet hash a receipt names (PROTOCOL.md §4.9), computed from the bytes
+ * alone, without verifying anything: a receiver can name even a packet it
+ * refuses. BATON_ETRUNC when src is shorter than a signature.
+ */
+int baton_packet_hash(const baton_source *src, uint8_t out[BATON_HASH_BYTES]);
+
 typedef struct baton_open_params {
 	const uint8_t *id_pk;  /* this school's Ed25519 identity public key */
 	const uint8_t *enc_sk; /* this school's X25519 secret key */

@@ -1,0 +1,379 @@
+/*
+ * baton send, baton import, baton receipt import, baton inbox, baton outbox:
+ * a record leaving one school and arriving at another, as packet and
+ * receipt files. (Delivery over the network by 'baton serve' uses the same
+ * code.)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "proto_impl.h"
+#include "transfer.h"
+
+#define SKEW 300
+
+static int send_cmd(int argc, char **argv)
+{
+	static const struct option opts[] = {{"to", required_argument, NULL, 't'},
+	                                     {"consent", required_argument, NULL, 'c'},
+	                                     {"sections", required_argument, NULL, 'S'},
+	                                     {"out", required_argument, NULL, 'o'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	struct send_req s;
+	const char *consent_file = NULL, *out = NULL;
+	char tmp[4200], queued[4200];
+	uint8_t *consent = NULL;
+	baton_key *key = NULL;
+	store *st = NULL;
+	int opt, r, rc, fd = -1;
+
+	memset(&s, 0, sizeof(s));
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		switch (opt) {
+		case 't':
+			s.to_code = optarg;
+			break;
+		case 'c':
+			consent_file = optarg;
+			break;
+		case 'S':
+			if ((r = baton_sections_parse(optarg, &s.sections)) != 0)
+				return cli_fail("--sections", r);
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		default:
+			fprintf(opt == 'h' ? stdout : stderr,
+			        "usage: baton send STUDENT_ID --to CODE --consent FILE [--sections "
+			        "LIST]\n                  [--out PACKET] [--dir DIR]\n\n"
+			        "Checks the consent against every release rule, then seals the\n"
+			        "consented sections, their attachments, the consent and the "
+			        "guardians'\nkeys for the school CODE. With --out the packet is a "
+			        "file to carry;\notherwise it waits in the outbox for 'baton "
+			        "serve'.\n");
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc || !s.to_code || !consent_file)
+		return cli_usage_error(
+		    "send: STUDENT_ID, --to CODE and --consent FILE are required");
+	s.student = argv[optind];
+	if ((r = baton_file_read(consent_file, BATON_OBJ_MAX, &consent, &s.consent_len)) != 0)
+		return cli_fail(NULL, r);
+	s.consent = consent;
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		goto out;
+	if ((rc = cli_load_school_key(&com, &key)) != EXIT_OK)
+		goto out;
+	if (out == NULL) {
+		/* Queued for the network: the outbox worker of 'baton serve' delivers it. */
+		snprintf(queued, sizeof(queued), "%s/outbox", cli_dir(&com));
+		if (mkdir(queued, 0700) != 0 && errno != EEXIST) {
+			rc = cli_fail(NULL, diag_err(BATON_EIO, "%s: %s", queued, strerror(errno)));
+			goto out;
+		}
+	}
+	/* Written under a temporary name, renamed only once the store has committed. */
+	int n = out ? snprintf(tmp, sizeof(tmp), "%s.partial", out)
+	            : snprintf(tmp, sizeof(tmp), "%s/sealing-%ld.partial", queued, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		rc = cli_usage_error("send: the path is too long");
+		goto out;
+	}
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
+		rc = cli_fail(NULL, diag_err(BATON_EIO, "%s: %s", tmp, strerror(errno)));
+		goto out;
+	}
+	s.key = key;
+	s.fd = fd;
+	s.file = out;
+	s.now = cli_now();
+	s.skew = SKEW;
+	r = transfer_send(st, &s);
+	close(fd);
+	fd = -1;
+	if (r == 0 && s.refused) {
+		unlink(tmp);
+		fprintf(stderr, "baton: release refused (%s): %s\n", baton_errname(s.refused),
+		        baton_diag());
+		rc = EXIT_REJECTED;
+		goto out;
+	}
+	if (r != 0) {
+		unlink(tmp);
+		rc = cli_fail("send", r);
+		goto out;
+	}
+	if (out == NULL) {
+		char name[100];
+		snprintf(name, sizeof(name), "/%s.baton", cli_hex(s.info.id, BATON_ID_BYTES));
+		strncat(queued, name, sizeof(queued) - strlen(queued) - 1);
+	}
+	if (rename(tmp, out ? out : queued) != 0) {
+		rc = cli_fail(NULL,
+		              diag_err(BATON_EIO, "%s: %s", out ? out : queued, strerror(errno)));
+		goto out;
+	}
+	char secs[200];
+	baton_sections_format(s.q.release, secs, sizeof(secs));
+	/* cli_hex has one buffer: one call per printf. */
+	printf("Sealed %s's record for %s: %s\n  packet %s, %llu bytes%s%s\n", s.student, s.to_code,
+	       secs, cli_hex(s.info.id, BATON_ID_BYTES), (unsigned long long)s.info.len,
+	       out ? ", written to " : ", queued as ", out ? out : queued);
+	printf("  hash   %s\n", cli_hex(s.info.hash, BATON_HASH_BYTES));
+	rc = EXIT_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	store_close(st);
+	baton_key_free(key);
+	free(consent);
+	return rc;
+}
+
+static int import_cmd(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"receipt-out", required_argument, NULL, 'r'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	const char *receipt_out = NULL;
+	struct recv_req q;
+	baton_source src;
+	baton_key *key = NULL;
+	store *st = NULL;
+	int opt, r, rc, fd = -1;
+
+	memset(&q, 0, sizeof(q));
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		if (opt == 'r') {
+			receipt_out = optarg;
+			continue;
+		}
+		fprintf(opt == 'h' ? stdout : stderr,
+		        "usage: baton import PACKET [--receipt-out FILE] [--dir DIR]\n\n"
+		        "Verifies a packet carried by hand and imports the record; writes the\n"
+		        "signed receipt (acceptance or rejection) for the sending school.\n");
+		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error("import: one PACKET file expected");
+	if ((fd = open(argv[optind], O_RDONLY | O_CLOEXEC)) < 0)
+		return cli_fail(NULL, diag_err(BATON_EIO, "%s: %s", argv[optind], strerror(errno)));
+	if ((r = baton_source_fd(&src, &fd)) != 0) {
+		close(fd);
+		return cli_fail(argv[optind], r);
+	}
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK ||
+	    (rc = cli_load_school_key(&com, &key)) != EXIT_OK)
+		goto out;
+	q.src = &src;
+	q.key = key;
+	q.now = cli_now();
+	q.skew = SKEW;
+	r = transfer_receive(st, &q);
+	if (r != 0) {
+		rc = cli_fail(argv[optind], r);
+		goto out;
+	}
+	/* The receipt exists only after the import (or rejection) committed. */
+	if (q.receipt && receipt_out &&
+	    (r = baton_file_create(receipt_out, q.receipt, q.receipt_len, 0644)) != 0) {
+		rc = cli_fail(NULL, r);
+		goto out;
+	}
+	if (q.reason == BATON_REASON_ACCEPTED) {
+		if (q.replay)
+			printf("Already imported from %s as %s (packet %s); the same receipt%s\n",
+			       q.from, q.student, cli_hex(q.packet, BATON_ID_BYTES),
+			       receipt_out ? " was written again" : " stands");
+		else
+			printf("Imported %s from %s as %s, version %u%s\n  packet %s\n",
+			       argv[optind], q.from, q.student, q.version,
+			       q.review ? " (a new version of a student on file: review it)" : "",
+			       cli_hex(q.packet, BATON_ID_BYTES));
+		if (receipt_out)
+			printf("  receipt written to %s\n", receipt_out);
+		rc = EXIT_OK;
+	} else {
+		fprintf(stderr, "baton: %s: rejected (%s): %s%s%s\n", argv[optind],
+		        baton_reason_name(q.reason), baton_diag(),
+		        q.receipt && receipt_out ? "; rejection receipt written to " : "",
+		        q.receipt && receipt_out ? receipt_out : "");
+		rc = EXIT_REJECTED;
+	}
+out:
+	free(q.receipt);
+	store_close(st);
+	baton_key_free(key);
+	close(fd);
+	return rc;
+}
+
+static int receipt_import(int argc, char **argv)
+{
+	static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	baton_receipt rc_;
+	store_outbox ob;
+	uint8_t *buf;
+	size_t len;
+	store *st;
+	int opt, r, rc;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+		if (!cli_common_opt(&com, opt, optarg)) {
+			fprintf(opt == 'h' ? stdout : stderr,
+			        "usage: baton receipt import FILE [--dir DIR]\n\n"
+			        "Records the receiving school's signed receipt for a packet sent "
+			        "from here.\n");
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+	if (optind + 1 != argc)
+		return cli_usage_error("receipt import: one FILE expected");
+	if ((r = baton_file_read(argv[optind], BATON_OBJ_MAX, &buf, &len)) != 0)
+		return cli_fail(NULL, r);
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK) {
+		free(buf);
+		return rc;
+	}
+	r = transfer_receipt(st, buf, len, &rc_, &ob);
+	store_close(st);
+	free(buf);
+	if (r != 0)
+		return cli_fail(argv[optind], r);
+	printf("Receipt from %s for packet %s (student %s): %s\n", ob.to,
+	       cli_hex(rc_.packet_id, BATON_ID_BYTES), ob.student, baton_reason_name(rc_.reason));
+	return EXIT_OK;
+}
+
+int cmd_receipt(int argc, char **argv)
+{
+	static const struct cmd sub[] = {
+	    {"import", receipt_import, "record a receipt received as a file"},
+	};
+	return cli_dispatch("receipt", sub, sizeof(sub) / sizeof(sub[0]), argc, argv);
+}
+
+static const char *const out_states[] = {"queued", "sent", "receipted", "rejected", "expired"};
+
+struct box_ctx {
+	json_t *arr;
+	size_t n;
+};
+
+static int inbox_one(const store_inbox *e, void *arg)
+{
+	struct box_ctx *c = arg;
+	c->n++;
+	if (c->arr)
+		return json_array_append_new(c->arr,
+		                             json_pack("{s:s, s:s, s:s, s:s, s:I}", "packet",
+		                                       cli_hex(e->packet, BATON_ID_BYTES), "from",
+		                                       e->from, "student", e->student, "result",
+		                                       baton_reason_name(e->reason), "time",
+		                                       (json_int_t)e->time))
+		           ? BATON_ENOMEM
+		           : 0;
+	printf("%s  from %-10s %-10s %-9s %s\n", cli_hex(e->packet, BATON_ID_BYTES), e->from,
+	       e->student, baton_reason_name(e->reason), cli_time(e->time));
+	return 0;
+}
+
+static int outbox_one(const store_outbox *e, void *arg)
+{
+	struct box_ctx *c = arg;
+	const char *state = e->state >= 0 && e->state <= OUT_EXPIRED ? out_states[e->state] : "?";
+	c->n++;
+	if (c->arr)
+		return json_array_append_new(
+		           c->arr,
+		           json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:s}", "packet",
+		                     cli_hex(e->packet, BATON_ID_BYTES), "to", e->to, "student",
+		                     e->student, "state", state, "attempts", (int)e->attempts,
+		                     "last_error", e->last_error, "created", (json_int_t)e->created,
+		                     "expires", (json_int_t)e->expires, "file", e->file))
+		           ? BATON_ENOMEM
+		           : 0;
+	printf("%s  to %-10s %-10s %-9s attempts %u%s%s\n", cli_hex(e->packet, BATON_ID_BYTES),
+	       e->to, e->student, state, e->attempts, e->last_error[0] ? "  last error: " : "",
+	       e->last_error);
+	return 0;
+}
+
+static int inbox_fn(store_txn *t, void *arg)
+{
+	return store_inbox_each(t, inbox_one, arg);
+}
+
+static int outbox_fn(store_txn *t, void *arg)
+{
+	return store_outbox_each(t, outbox_one, arg);
+}
+
+static int box_cmd(int argc, char **argv, int inbox)
+{
+	static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	store *st;
+	int opt, r, rc;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+		if (!cli_common_opt(&com, opt, optarg)) {
+			fprintf(opt == 'h' ? stdout : stderr,
+			        "usage: baton %s [--json] [--dir DIR]\n",
+			        inbox ? "inbox" : "outbox");
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+	if (optind != argc)
+		return cli_usage_error("%s: no arguments expected", inbox ? "inbox" : "outbox");
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		return rc;
+	struct box_ctx c = {com.json ? json_array() : NULL, 0};
+	r = store_read(st, inbox ? inbox_fn : outbox_fn, &c);
+	store_close(st);
+	if (r != 0) {
+		json_decref(c.arr);
+		return cli_fail(inbox ? "inbox" : "outbox", r);
+	}
+	if (c.arr)
+		cli_print_json(c.arr);
+	else if (c.n == 0)
+		printf("The %s is empty.\n", inbox ? "inbox" : "outbox");
+	return EXIT_OK;
+}
+
+int cmd_inbox(int argc, char **argv)
+{
+	return box_cmd(argc, argv, 1);
+}
+
+int cmd_outbox(int argc, char **argv)
+{
+	return box_cmd(argc, argv, 0);
+}
+
+int cmd_send(int argc, char **argv)
+{
+	return send_cmd(argc, argv);
+}
+
+int cmd_import(int argc, char **argv)
+{
+	return import_cmd(argc, argv);
+}
