@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# A record carried between two schools as files: the sending registrar
+# seals it under a parent's consent, the receiving registrar imports it and
+# returns the signed receipt, and the sender records it. Then the hostile
+# cases: replay, a tampered packet, a packet for another school, a sender
+# that is not pinned, and consents the rules refuse.
+. "$(dirname "$0")/lib.sh"
+
+export BATON_PASSPHRASE="a long enough passphrase"
+A=$TMP/lhs B=$TMP/ras C=$TMP/oth
+DATA=$BATON_SRC/tests/data
+
+for n in "$A:Lincoln High School:LHS-001" "$B:Riverside Academy:RAS-204" "$C:Other School:OTH-9"; do
+	IFS=: read -r dir name code <<<"$n"
+	check "init $code" "$BATON" init --name "$name" --code "$code" --dir "$dir"
+	check "card of $code" "$BATON" card --dir "$dir" --out "$TMP/$code.card"
+done
+check "A pins B" "$BATON" peer add "$TMP/RAS-204.card" --dir "$A"
+check "A pins C" "$BATON" peer add "$TMP/OTH-9.card" --dir "$A"
+check "B pins A" "$BATON" peer add "$TMP/LHS-001.card" --dir "$B"
+check "A imports the sample school" "$BATON" student import "$DATA/school.json" --dir "$A"
+
+# A student with a transcript PDF, and one with health data.
+SID=$(head -n "$(grep -n '"section": "transcript"' "$DATA/school.json" | head -n1 | cut -d: -f1)" \
+	"$DATA/school.json" | grep '"student_id"' | tail -n1 | sed 's/.*: "\(.*\)".*/\1/')
+check "a student with a transcript attachment was found ($SID)" test -n "$SID"
+check "the parent makes a key" "$BATON" guardian keygen --out "$TMP/parent.key"
+run "$BATON" guardian pubkey "$TMP/parent.key"
+PK=$(head -n1 "$OUT")
+check "A links the parent to $SID" "$BATON" guardian link "$SID" "$PK" --relation mother --dir "$A"
+check "the parent consents to all but the sensitive sections" "$BATON" consent grant \
+	--key "$TMP/parent.key" --student "$SID" --from "$TMP/LHS-001.card" --to "$TMP/RAS-204.card" \
+	--sections all --yes --out "$TMP/c.consent"
+
+check_out '^Sealed' "A seals the record for B" "$BATON" send "$SID" --to RAS-204 \
+	--consent "$TMP/c.consent" --out "$TMP/p.baton" --dir "$A"
+check "no partial file is left" test ! -e "$TMP/p.baton.partial"
+check_out 'disclosure.*RAS-204' "A's audit log records the disclosure" "$BATON" audit --student "$SID" --dir "$A"
+check_out 'sent' "A's outbox has the packet as sent" "$BATON" outbox --dir "$A"
+check_err 2 'ETO' "sending the same consent to another school is refused" "$BATON" send "$SID" \
+	--to OTH-9 --consent "$TMP/c.consent" --out "$TMP/x.baton" --dir "$A"
+check "a refused send leaves no file" test ! -e "$TMP/x.baton"
+check_err 2 'ESECTIONS' "asking for health, not consented, is refused" "$BATON" send "$SID" \
+	--to RAS-204 --consent "$TMP/c.consent" --sections health --out "$TMP/x.baton" --dir "$A"
+check_err 2 'EEXPIRED' "a consent used after it expired is refused" env BATON_NOW=$(($(date +%s) + 40 * 86400)) \
+	"$BATON" send "$SID" --to RAS-204 --consent "$TMP/c.consent" --out "$TMP/x.baton" --dir "$A"
+
+check_out "^Imported .* as $SID, version 1" "B imports the packet" "$BATON" import "$TMP/p.baton" \
+	--receipt-out "$TMP/r.receipt" --dir "$B"
+check_out "\"student_id\": \"$SID\"" "B has the student" "$BATON" student show "$SID" --json --dir "$B"
+check "B did not receive health (not consented)" sh -c "! '$BATON' student show '$SID' --json --dir '$B' | grep -q '\"health\"'"
+mkdir -p "$TMP/exp"
+check "B exports the record" "$BATON" student export "$SID" --out "$TMP/exp/$SID.json" --dir "$B"
+same "$TMP/exp/$SID-files/transcript.pdf" "$DATA/files/$SID-transcript.pdf" \
+	"the attachment arrived byte for byte"
+check_out 'received.*LHS-001' "B's audit log records the arrival" "$BATON" audit --dir "$B"
+check_out 'accepted' "B's inbox has it" "$BATON" inbox --dir "$B"
+
+# Replay: the same packet again gets the same receipt and imports nothing.
+run "$BATON" student list --json --dir "$B"
+cp "$OUT" "$TMP/list.before"
+check_out 'Already imported' "the same packet again is a replay" "$BATON" import "$TMP/p.baton" \
+	--receipt-out "$TMP/r2.receipt" --dir "$B"
+same "$TMP/r.receipt" "$TMP/r2.receipt" "the replay gets the same receipt"
+run "$BATON" student list --json --dir "$B"
+same "$TMP/list.before" "$OUT" "the replay imported nothing"
+
+check_out 'accepted' "A records the receipt" "$BATON" receipt import "$TMP/r.receipt" --dir "$A"
+check_out 'receipted' "A's outbox shows it receipted" "$BATON" outbox --dir "$A"
+check_out 'receipted' "the outbox also reads as JSON" "$BATON" outbox --json --dir "$A"
+
+# A tampered copy: one byte changed in the middle.
+cp "$TMP/p.baton" "$TMP/t.baton"
+size=$(wc -c <"$TMP/t.baton")
+printf '\x5a' | dd of="$TMP/t.baton" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+check_err 2 'bad_signature' "a tampered packet is rejected" "$BATON" import "$TMP/t.baton" \
+	--receipt-out "$TMP/t.receipt" --dir "$B"
+check "the rejection receipt was written" test -s "$TMP/t.receipt"
+check_err 2 'another packet hash' "A refuses a receipt for bytes it never sent" "$BATON" receipt import "$TMP/t.receipt" --dir "$A"
+run "$BATON" student list --json --dir "$B"
+same "$TMP/list.before" "$OUT" "the tampered packet imported nothing"
+check_out 'rejected.*bad_signature' "the rejection is in B's audit log" "$BATON" audit --dir "$B"
+
+# A packet for another school, and a sender that is not pinned.
+check "the parent consents to C" "$BATON" consent grant --key "$TMP/parent.key" --student "$SID" \
+	--from "$TMP/LHS-001.card" --to "$TMP/OTH-9.card" --sections transcript --yes --out "$TMP/c2.consent"
+check "A seals for C" "$BATON" send "$SID" --to OTH-9 --consent "$TMP/c2.consent" --out "$TMP/c.baton" --dir "$A"
+check_err 2 'wrong_recipient' "B refuses a packet addressed to C" "$BATON" import "$TMP/c.baton" --dir "$B"
+check_err 2 'unknown_sender' "C refuses a packet from a school it has not pinned" "$BATON" import "$TMP/c.baton" \
+	--receipt-out "$TMP/c.receipt" --dir "$C"
+check "no receipt goes to a school that is not pinned" test ! -e "$TMP/c.receipt"
+
+check "both audit logs verify" sh -c "'$BATON' audit verify --dir '$A' >/dev/null && '$BATON' audit verify --dir '$B' >/dev/null"
+done_testing
