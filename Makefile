@@ -46,7 +46,8 @@ PKG_LIBS   = $(shell pkg-config --libs libsodium msgpack lmdb jansson libqrencod
 CPPFLAGS += -Iinclude -Iproto -Ikeys -Inode -DBATON_VERSION=\"$(VERSION)\" -D_GNU_SOURCE
 CFLAGS   += -std=c11 $(OPT) $(WARN) $(HARDEN) $(SAN) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS  += $(HARDEN_LD) $(SAN)
-LIBS     := $(PKG_LIBS) -pthread
+# nng 1.5 ships no pkg-config file: link it by name.
+LIBS     := $(PKG_LIBS) -lnng -pthread
 
 ifneq ($(V),1)
 Q  := @

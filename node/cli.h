@@ -101,6 +101,7 @@ int cmd_import(int argc, char **argv);
 int cmd_receipt(int argc, char **argv);
 int cmd_inbox(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 
 #endif

@@ -99,6 +99,7 @@ static int send_cmd(int argc, char **argv)
 	s.key = key;
 	s.fd = fd;
 	s.file = out;
+	s.queue_dir = out ? NULL : queued;
 	s.now = cli_now();
 	s.skew = SKEW;
 	r = transfer_send(st, &s);
@@ -116,14 +117,9 @@ static int send_cmd(int argc, char **argv)
 		rc = cli_fail("send", r);
 		goto out;
 	}
-	if (out == NULL) {
-		char name[100];
-		snprintf(name, sizeof(name), "/%s.baton", cli_hex(s.info.id, BATON_ID_BYTES));
-		strncat(queued, name, sizeof(queued) - strlen(queued) - 1);
-	}
-	if (rename(tmp, out ? out : queued) != 0) {
-		rc = cli_fail(NULL,
-		              diag_err(BATON_EIO, "%s: %s", out ? out : queued, strerror(errno)));
+	const char *final = out ? out : s.queued;
+	if (rename(tmp, final) != 0) {
+		rc = cli_fail(NULL, diag_err(BATON_EIO, "%s: %s", final, strerror(errno)));
 		goto out;
 	}
 	char secs[200];
@@ -131,7 +127,7 @@ static int send_cmd(int argc, char **argv)
 	/* cli_hex has one buffer: one call per printf. */
 	printf("Sealed %s's record for %s: %s\n  packet %s, %llu bytes%s%s\n", s.student, s.to_code,
 	       secs, cli_hex(s.info.id, BATON_ID_BYTES), (unsigned long long)s.info.len,
-	       out ? ", written to " : ", queued as ", out ? out : queued);
+	       out ? ", written to " : ", queued for 'baton serve' as ", final);
 	printf("  hash   %s\n", cli_hex(s.info.hash, BATON_HASH_BYTES));
 	rc = EXIT_OK;
 out:

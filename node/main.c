@@ -13,6 +13,7 @@ static const struct cmd commands[] = {
     {"student", cmd_student, "import, list, show and export student records"},
     {"guardian", cmd_guardian, "guardian keys: create them, link them to students"},
     {"consent", cmd_consent, "grant, revoke, show, import, list and check consents"},
+    {"serve", cmd_serve, "run the node on the network: receive packets, deliver the outbox"},
     {"send", cmd_send, "seal a consented record for another school"},
     {"import", cmd_import, "import a packet file and write its receipt"},
     {"receipt", cmd_receipt, "record a receipt from the receiving school"},

@@ -846,19 +846,20 @@ int store_inbox_each(store_txn *t, store_inbox_cb cb, void *ctx)
 
 /* ---- outbox ---- */
 
-static const char *const outbox_keys[] = {"attempts", "created", "error", "expires", "file",
-                                          "hash",     "reason",  "state", "student", "to"};
+static const char *const outbox_keys[] = {"attempts", "created", "error", "expires", "file", "hash",
+                                          "next",     "reason",  "state", "student", "to"};
 
 static void enc_outbox(struct enc *e, const void *obj)
 {
 	const store_outbox *x = obj;
-	enc_map(e, 10);
+	enc_map(e, 11);
 	enc_str(e, "attempts"), enc_uint(e, x->attempts);
 	enc_str(e, "created"), enc_uint(e, x->created);
 	enc_str(e, "error"), enc_str(e, x->last_error);
 	enc_str(e, "expires"), enc_uint(e, x->expires);
 	enc_str(e, "file"), enc_str(e, x->file);
 	enc_str(e, "hash"), enc_bin(e, x->hash, BATON_HASH_BYTES);
+	enc_str(e, "next"), enc_uint(e, x->next_try);
 	enc_str(e, "reason"), enc_uint(e, (uint64_t)x->reason);
 	enc_str(e, "state"), enc_uint(e, (uint64_t)x->state);
 	enc_str(e, "student"), enc_str(e, x->student);
@@ -881,7 +882,7 @@ int store_outbox_put(store_txn *t, const store_outbox *x)
 static int dec_outbox(const uint8_t *id, const uint8_t *p, size_t n, store_outbox *x)
 {
 	static const struct dec_limits lim = {4096, 1, 32};
-	const msgpack_object *v[10];
+	const msgpack_object *v[11];
 	uint64_t att, reason, state;
 	msgpack_zone z;
 	msgpack_object o;
@@ -892,17 +893,18 @@ static int dec_outbox(const uint8_t *id, const uint8_t *p, size_t n, store_outbo
 	if (!msgpack_zone_init(&z, 512))
 		return BATON_ENOMEM;
 	if ((r = mp_decode(p, n, &lim, &z, &o)) == 0 &&
-	    (r = mp_fields(&o, "outbox", outbox_keys, 10, v)) == 0 &&
+	    (r = mp_fields(&o, "outbox", outbox_keys, 11, v)) == 0 &&
 	    (r = mp_uint(v[0], "outbox", "attempts", &att)) == 0 &&
 	    (r = mp_uint(v[1], "outbox", "created", &x->created)) == 0 &&
 	    (r = mp_str(v[2], "outbox", "error", 0, x->last_error, sizeof(x->last_error))) == 0 &&
 	    (r = mp_uint(v[3], "outbox", "expires", &x->expires)) == 0 &&
 	    (r = mp_str(v[4], "outbox", "file", 0, x->file, sizeof(x->file))) == 0 &&
 	    (r = mp_fixbin(v[5], "outbox", "hash", x->hash, BATON_HASH_BYTES)) == 0 &&
-	    (r = mp_uint(v[6], "outbox", "reason", &reason)) == 0 &&
-	    (r = mp_uint(v[7], "outbox", "state", &state)) == 0 &&
-	    (r = mp_str(v[8], "outbox", "student", 0, x->student, sizeof(x->student))) == 0 &&
-	    (r = mp_str(v[9], "outbox", "to", 0, x->to, sizeof(x->to))) == 0) {
+	    (r = mp_uint(v[6], "outbox", "next", &x->next_try)) == 0 &&
+	    (r = mp_uint(v[7], "outbox", "reason", &reason)) == 0 &&
+	    (r = mp_uint(v[8], "outbox", "state", &state)) == 0 &&
+	    (r = mp_str(v[9], "outbox", "student", 0, x->student, sizeof(x->student))) == 0 &&
+	    (r = mp_str(v[10], "outbox", "to", 0, x->to, sizeof(x->to))) == 0) {
 		x->attempts = (uint32_t)att;
 		x->reason = (int)reason;
 		x->state = (int)state;

@@ -182,6 +182,7 @@ typedef struct store_outbox {
 	int reason; /* receipt reason once receipted or rejected */
 	uint32_t attempts;
 	uint64_t created, expires;
+	uint64_t next_try;    /* when the outbox worker may try again */
 	char file[256];       /* packet file, for --out and for the outbox worker */
 	char last_error[129]; /* "" when none */
 } store_outbox;

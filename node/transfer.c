@@ -219,10 +219,23 @@ static int send_fn(store_txn *t, void *arg)
 	memcpy(ob.hash, s->info.hash, BATON_HASH_BYTES);
 	snprintf(ob.to, sizeof(ob.to), "%s", s->to_code);
 	snprintf(ob.student, sizeof(ob.student), "%s", s->student);
-	ob.state = OUT_SENT;
 	ob.created = p.created;
 	ob.expires = p.expires;
-	snprintf(ob.file, sizeof(ob.file), "%s", s->file ? s->file : "");
+	if (s->queue_dir) {
+		char hex[2 * BATON_ID_BYTES + 1];
+		sodium_bin2hex(hex, sizeof(hex), s->info.id, BATON_ID_BYTES);
+		snprintf(s->queued, sizeof(s->queued), "%s/%s.baton", s->queue_dir, hex);
+		if (strlen(s->queued) >= sizeof(ob.file)) {
+			r = diag_err(BATON_EINVAL, "%s: path too long for the outbox", s->queued);
+			goto out;
+		}
+		snprintf(ob.file, sizeof(ob.file), "%s", s->queued);
+		ob.state = OUT_QUEUED;
+		ob.next_try = p.created;
+	} else {
+		snprintf(ob.file, sizeof(ob.file), "%s", s->file ? s->file : "");
+		ob.state = OUT_SENT;
+	}
 	r = store_outbox_put(t, &ob);
 out:
 	seal_state_free(&ss);

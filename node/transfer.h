@@ -17,8 +17,10 @@ struct send_req {
 	size_t consent_len;
 	uint32_t sections; /* 0: everything the consent allows */
 	const baton_key *key;
-	int fd;           /* the packet is written here (rewound if the store retries) */
-	const char *file; /* recorded in the outbox entry */
+	int fd;                /* the packet is written here (rewound if the store retries) */
+	const char *file;      /* --out: the packet file carried by hand (state sent) */
+	const char *queue_dir; /* otherwise: queued here as <packet id>.baton for serve */
+	char queued[4200];     /* out: the queued file's path */
 	uint64_t now, skew;
 	/* out */
 	int refused; /* a release rule's error, or 0 */
