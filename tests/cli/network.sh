@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Two nodes on loopback TCP: a packet queued while the receiver is down
+# waits in the outbox and arrives, exactly once, when it comes up; garbage
+# and an oversized message do not stop the listener; SIGTERM stops both.
+# Every wait is a bounded poll.
+. "$(dirname "$0")/lib.sh"
+
+export BATON_PASSPHRASE="a long enough passphrase"
+A=$TMP/lhs B=$TMP/ras
+PA=$((20000 + RANDOM % 20000))
+PB=$((PA + 1))
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done' EXIT
+
+# wait_for SECONDS CMD...: polls CMD every 0.2 s until it succeeds or time runs out.
+wait_for() {
+	local n=$(($1 * 5))
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+		n=$((n - 1))
+	done
+	return 1
+}
+
+check "init A" "$BATON" init --name "Lincoln High School" --code LHS-001 --endpoint "tcp://127.0.0.1:$PA" --dir "$A"
+check "init B" "$BATON" init --name "Riverside Academy" --code RAS-204 --endpoint "tcp://127.0.0.1:$PB" --dir "$B"
+check "cards" sh -c "'$BATON' card --dir '$A' --out '$TMP/a.card' >/dev/null && '$BATON' card --dir '$B' --out '$TMP/b.card' >/dev/null"
+check "A pins B" "$BATON" peer add "$TMP/b.card" --dir "$A"
+check "B pins A" "$BATON" peer add "$TMP/a.card" --dir "$B"
+check "A imports the sample school" "$BATON" student import "$BATON_SRC/tests/data/school.json" --dir "$A"
+check "a parent key" "$BATON" guardian keygen --out "$TMP/p.key"
+run "$BATON" guardian pubkey "$TMP/p.key"
+check "linked to S-1018" "$BATON" guardian link S-1018 "$(head -n1 "$OUT")" --dir "$A"
+check "consent" "$BATON" consent grant --key "$TMP/p.key" --student S-1018 --from "$TMP/a.card" \
+	--to "$TMP/b.card" --sections all --yes --out "$TMP/c.consent"
+
+check_out 'queued' "send without --out queues the packet" "$BATON" send S-1018 --to RAS-204 \
+	--consent "$TMP/c.consent" --dir "$A"
+"$BATON" serve --dir "$A" 2>"$TMP/a.log" &
+PIDS+=($!)
+check "A's outbox worker tries while B is down" wait_for 20 grep -q 'attempt 1 failed' "$TMP/a.log"
+check_out 'queued.*attempts [1-9]' "the packet waits in the outbox" "$BATON" outbox --dir "$A"
+
+"$BATON" serve --dir "$B" 2>"$TMP/b.log" &
+PIDS+=($!)
+check "B comes up and the packet arrives" wait_for 30 sh -c "'$BATON' outbox --dir '$A' | grep -q receipted"
+check_out 'S-1018' "B imported the student" "$BATON" student list --dir "$B"
+check_out 'received' "B's audit log records it" "$BATON" audit --dir "$B"
+run "$BATON" inbox --json --dir "$B"
+check "exactly one import" test "$(grep -c '"packet"' "$OUT")" -eq 1
+check "B logged one line for the import" grep -q 'inbox: packet .* imported as S-1018' "$TMP/b.log"
+
+# Hostile input on B's port: raw garbage.
+check "raw garbage on the port" bash -c "head -c 4096 /dev/urandom > /dev/tcp/127.0.0.1/$PB"
+check "B is still serving" kill -0 "${PIDS[1]}"
+
+# Clean shutdown.
+kill -TERM "${PIDS[0]}" "${PIDS[1]}"
+wait "${PIDS[0]}"
+check_exit 0 "A stops cleanly on SIGTERM" test $? -eq 0
+wait "${PIDS[1]}"
+check_exit 0 "B stops cleanly on SIGTERM" test $? -eq 0
+PIDS=()
+check "both audit logs verify" sh -c "'$BATON' audit verify --dir '$A' >/dev/null && '$BATON' audit verify --dir '$B' >/dev/null"
+done_testing
