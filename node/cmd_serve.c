@@ -209,7 +209,10 @@ static void outbox_tick(store *st)
 			logline("outbox: packet %s to %s expired undelivered", id, e->to);
 			continue;
 		}
+		/* Count the attempt before making it: a crash mid-delivery still counts. */
 		e->attempts++;
+		e->next_try = d.now + backoff(e->attempts);
+		store_write(st, update_fn, e);
 		int r = deliver(st, e, &rc_bytes, &rc_len);
 		if (r == 0) {
 			baton_receipt rc;
@@ -217,18 +220,13 @@ static void outbox_tick(store *st)
 			r = transfer_receipt(st, rc_bytes, rc_len, &rc, &after);
 			free(rc_bytes);
 			if (r == 0) {
-				/* transfer_receipt stored the new state; keep the attempt count. */
-				after.attempts = e->attempts;
-				if (after.state == OUT_QUEUED)
-					after.next_try = d.now + backoff(e->attempts);
-				store_write(st, update_fn, &after);
+				/* transfer_receipt stored the new state and kept the count. */
 				logline("outbox: packet %s to %s: receipt %s", id, e->to,
 				        baton_reason_name(rc.reason));
 				continue;
 			}
 		}
 		snprintf(e->last_error, sizeof(e->last_error), "%s", baton_diag());
-		e->next_try = d.now + backoff(e->attempts);
 		store_write(st, update_fn, e);
 		logline("outbox: packet %s to %s: attempt %u failed: %s", id, e->to, e->attempts,
 		        e->last_error);

@@ -229,7 +229,7 @@ static int send_fn(store_txn *t, void *arg)
 			r = diag_err(BATON_EINVAL, "%s: path too long for the outbox", s->queued);
 			goto out;
 		}
-		snprintf(ob.file, sizeof(ob.file), "%s", s->queued);
+		memcpy(ob.file, s->queued, strlen(s->queued) + 1); /* length checked above */
 		ob.state = OUT_QUEUED;
 		ob.next_try = p.created;
 	} else {
