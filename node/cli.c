@@ -241,8 +241,9 @@ const char *cli_time(uint64_t t)
 	static char buf[32];
 	time_t tt = (time_t)t;
 	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm);
+	if (t > (uint64_t)INT64_MAX || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)t);
 	return buf;
 }
 

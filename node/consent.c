@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -15,7 +16,10 @@ static const char *fmt_time(uint64_t t, char out[32])
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
-	strftime(out, 32, "%Y-%m-%d %H:%M UTC", gmtime_r(&tt, &tm));
+	/* A signed time far outside the calendar is still shown, as a number. */
+	if (t > (uint64_t)INT64_MAX || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, 32, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		snprintf(out, 32, "%llu", (unsigned long long)t);
 	return out;
 }
 
@@ -39,7 +43,8 @@ int consent_student_eligible(store_txn *t, const char *student, uint64_t now)
 	if (birth && sscanf(birth, "%d-%d-%d", &y, &m, &d) == 3) {
 		time_t tt = (time_t)now;
 		struct tm tm;
-		gmtime_r(&tt, &tm);
+		if (gmtime_r(&tt, &tm) == NULL)
+			memset(&tm, 0, sizeof(tm));
 		int today = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
 		/* 18 on the 18th birthday (a 29 February birthday counts from 1 March). */
 		eligible = today >= (y + 18) * 10000 + m * 100 + d;

@@ -229,9 +229,9 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 		if ((r = check_str(v, path, 9)) != 0)
 			return r;
 		s = json_string_value(v);
-		int y1 = atoi(s), y2 = atoi(s + 5);
-		if (strlen(s) != 9 || s[4] != '-' || y1 < 1900 || y2 != y1 + 1 ||
-		    strspn(s, "0123456789-") != 9)
+		/* The shape first: only then is reading s + 5 inside the string. */
+		if (strlen(s) != 9 || s[4] != '-' || strspn(s, "0123456789") != 4 ||
+		    strspn(s + 5, "0123456789") != 4 || atoi(s) < 1900 || atoi(s + 5) != atoi(s) + 1)
 			return diag_err(BATON_EVALUE, "%s: \"%s\" is not a school year (YYYY-YYYY)",
 			                path, s);
 		return 0;

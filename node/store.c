@@ -17,6 +17,7 @@
  *   state_ids  statewide student id -> local student id
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,8 @@ struct store {
 	MDB_dbi dbi[DB_N];
 	size_t map_size;
 };
+
+static int reserve_disk(store *s);
 
 static int lmdb_err(int rc, const char *what)
 {
@@ -108,6 +111,8 @@ int store_open(const char *dir, int create, store **out)
 	s->map_size = info.me_mapsize;
 	/* Reader slots left by processes that died. */
 	mdb_reader_check(s->env, &dead);
+	if ((r = reserve_disk(s)) != 0)
+		goto out;
 
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
 		r = lmdb_err(rc, "begin");
@@ -194,6 +199,39 @@ static int mdb_call(int rc, const char *what)
 	return rc == 0 ? 0 : lmdb_err(rc, what);
 }
 
+/*
+ * With MDB_WRITEMAP, pages are written through the map: on a full disk a
+ * write to a hole in the sparse file would kill the process with SIGBUS.
+ * Allocating the map's blocks up front turns that into ENOSPC here, an
+ * error the caller can refuse and retry on.
+ */
+static int reserve_disk(store *s)
+{
+	mdb_filehandle_t fd;
+	int e;
+	if (mdb_env_get_fd(s->env, &fd) != 0)
+		return diag_err(BATON_EIO, "store: no file descriptor");
+	if ((e = posix_fallocate(fd, 0, (off_t)s->map_size)) != 0)
+		return diag_err(BATON_EIO, "store: cannot reserve %zu MiB on disk: %s",
+				s->map_size >> 20, strerror(e));
+	return 0;
+}
+
+/* Begins a transaction, adopting a map another process has grown meanwhile. */
+static int txn_begin(store *s, unsigned flags, MDB_txn **txn)
+{
+	int rc = mdb_txn_begin(s->env, NULL, flags, txn);
+	if (rc == MDB_MAP_RESIZED) {
+		MDB_envinfo info;
+		if ((rc = mdb_env_set_mapsize(s->env, 0)) == 0) {
+			mdb_env_info(s->env, &info);
+			s->map_size = info.me_mapsize;
+			rc = mdb_txn_begin(s->env, NULL, flags, txn);
+		}
+	}
+	return rc == 0 ? 0 : lmdb_err(rc, "begin");
+}
+
 int store_write(store *s, store_fn fn, void *ctx)
 {
 	for (;;) {
@@ -202,8 +240,8 @@ int store_write(store *s, store_fn fn, void *ctx)
 		while (t.batch == 0)
 			randombytes_buf(&t.batch, sizeof(t.batch));
 		int rc, r;
-		if ((rc = mdb_txn_begin(s->env, NULL, 0, &t.txn)) != 0)
-			return lmdb_err(rc, "begin");
+		if ((r = txn_begin(s, 0, &t.txn)) != 0)
+			return r;
 		r = fn(&t, ctx);
 		if (r == 0) {
 			rc = mdb_txn_commit(t.txn);
@@ -218,7 +256,7 @@ int store_write(store *s, store_fn fn, void *ctx)
 		/* The transaction is dead: grow the map with no transaction open and run again. */
 		if (s->map_size >= MAP_MAX)
 			return diag_err(BATON_EIO, "store: database reached its maximum size");
-		if ((r = store_set_map_size(s, s->map_size * 2)) != 0)
+		if ((r = store_set_map_size(s, s->map_size * 2)) != 0 || (r = reserve_disk(s)) != 0)
 			return r;
 	}
 }
@@ -226,9 +264,9 @@ int store_write(store *s, store_fn fn, void *ctx)
 int store_read(store *s, store_fn fn, void *ctx)
 {
 	store_txn t = {s, NULL, (uint64_t)time(NULL), 0};
-	int rc, r;
-	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t.txn)) != 0)
-		return lmdb_err(rc, "begin");
+	int r;
+	if ((r = txn_begin(s, MDB_RDONLY, &t.txn)) != 0)
+		return r;
 	r = fn(&t, ctx);
 	mdb_txn_abort(t.txn);
 	return r;

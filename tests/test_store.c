@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -570,6 +571,36 @@ static void test_failed_write_leaves_nothing(void **state)
 	assert_int_equal(c.n, 0);
 }
 
+/* Another process grows the map while this one holds the store open. */
+static void test_map_grown_elsewhere(void **state)
+{
+	struct fx *f = *state;
+	/* 96 MiB: past the 64 MiB map this process opened with. */
+	struct blob_ctx c = {24, 4u << 20, malloc(4u << 20)};
+	memset(c.data, 1, c.size);
+	size_t before = store_map_size(f->s);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* The child opens its own environment; it never touches the parent's. */
+		store *other;
+		int ok = store_open(f->dir, 0, &other) == 0 &&
+			 store_set_map_size(other, store_map_size(other) * 4) == 0 &&
+			 store_write(other, put_blobs, &c) == 0;
+		store_close(other);
+		_exit(ok ? 0 : 1);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* Reads and writes in this process adopt the larger map instead of failing. */
+	assert_int_equal(store_read(f->s, check_blobs, &c), 0);
+	assert_true(store_map_size(f->s) > before);
+	c.data[1] = 2;
+	assert_int_equal(store_write(f->s, put_blobs, &c), 0);
+	free(c.data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -582,6 +613,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_meta_and_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_write_leaves_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_map_grown_elsewhere, setup, teardown),
 	};
 	if (baton_init() != 0)
 		return 1;
