@@ -486,6 +486,9 @@ static int import_fn(store_txn *t, void *arg)
 		snprintf(bind.student, sizeof(bind.student), "%s", x->c.student);
 		if ((r = store_consent_put(t, &bind)) != 0)
 			return r;
+		/* Revocations that came first are judged now that the consent is known. */
+		if ((r = consent_revoked(t, &x->c, NULL)) < 0)
+			return r;
 	}
 	snprintf(e.action, sizeof(e.action), "consent-import");
 	snprintf(e.student, sizeof(e.student), "%s", x->c.student);

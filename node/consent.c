@@ -84,39 +84,98 @@ static int linked(store_txn *t, const char *student, const uint8_t *pk, struct f
 	return store_guardian_each(t, student, find_link_cb, f);
 }
 
+/*
+ * Who may withdraw a consent: its own signer, or a key linked to the student,
+ * not restricted, and holding the rights at the student's age (a guardian
+ * before eligibility, the student's own key after).
+ */
+static int may_revoke(store_txn *t, const baton_consent *c, const uint8_t *signer, uint64_t now)
+{
+	struct find_link f;
+	int r, eligible;
+	if (sodium_memcmp(signer, c->signer, BATON_PK_BYTES) == 0)
+		return 1;
+	if ((r = linked(t, c->student, signer, &f)) != 0)
+		return r;
+	if (!f.found || f.g.restricted)
+		return 0;
+	if ((eligible = consent_student_eligible(t, c->student, now)) < 0)
+		return eligible;
+	return eligible == (strcmp(f.g.relation, "self") == 0);
+}
+
+struct settle {
+	uint8_t signer[BATON_PK_BYTES];
+	uint8_t *bytes;
+	size_t len;
+	uint64_t time;
+};
+
 struct revoked_ctx {
-	store_txn *t;
-	const baton_consent *c;
-	int revoked;
+	struct settle pending[8];
+	size_t n_pending;
+	int in_force;
 	uint64_t when;
 };
 
-/* A revocation counts when its signer signed the consent or is linked to the student. */
-static int revoked_cb(const uint8_t signer[BATON_PK_BYTES], const uint8_t *bytes, size_t len,
-                      void *arg)
+static int revoked_cb(const uint8_t signer[BATON_PK_BYTES], int standing, const uint8_t *bytes,
+                      size_t len, void *arg)
 {
 	struct revoked_ctx *rc = arg;
-	struct find_link f;
 	baton_revocation rv;
 	if (baton_revocation_parse(bytes, len, &rv) != 0)
 		return 0;
-	if (sodium_memcmp(signer, rc->c->signer, BATON_PK_BYTES) == 0 ||
-	    (linked(rc->t, rc->c->student, signer, &f) == 0 && f.found && !f.g.restricted)) {
-		rc->revoked = 1;
+	if (standing == REV_IN_FORCE) {
+		rc->in_force = 1;
 		rc->when = rv.time;
+	} else if (standing == REV_PENDING && rc->n_pending < 8) {
+		struct settle *p = &rc->pending[rc->n_pending];
+		if ((p->bytes = malloc(len)) == NULL)
+			return BATON_ENOMEM;
+		memcpy(p->signer, signer, BATON_PK_BYTES);
+		memcpy(p->bytes, bytes, len);
+		p->len = len;
+		p->time = rv.time;
+		rc->n_pending++;
 	}
 	return 0;
 }
 
 int consent_revoked(store_txn *t, const baton_consent *c, uint64_t *when)
 {
-	struct revoked_ctx rc = {t, c, 0, 0};
-	int r = store_revocation_each(t, c->id, revoked_cb, &rc);
-	if (r != 0)
-		return r;
+	struct revoked_ctx rc;
+	int r;
+	memset(&rc, 0, sizeof(rc));
+	if ((r = store_revocation_each(t, c->id, revoked_cb, &rc)) != 0)
+		goto out;
+	/*
+	 * Revocations that arrived before the consent was known are judged now, once,
+	 * and the verdict kept (in a write transaction): later changes to the links
+	 * never bring a withdrawn consent back.
+	 */
+	for (size_t i = 0; i < rc.n_pending; i++) {
+		struct settle *p = &rc.pending[i];
+		int ok = may_revoke(t, c, p->signer, t->now);
+		if (ok < 0) {
+			r = ok;
+			goto out;
+		}
+		if (t->batch != 0 &&
+		    (r = store_revocation_put(t, c->id, p->signer, ok ? REV_IN_FORCE : REV_NO_RIGHT,
+		                              p->bytes, p->len)) != 0)
+			goto out;
+		if (ok && !rc.in_force) {
+			rc.in_force = 1;
+			rc.when = p->time;
+		}
+	}
 	if (when)
 		*when = rc.when;
-	return rc.revoked;
+	r = rc.in_force;
+out:
+	for (size_t i = 0; i < rc.n_pending; i++)
+		free(rc.pending[i].bytes);
+	return r;
 }
 
 int consent_check(store_txn *t, struct release_check *q)
@@ -250,27 +309,25 @@ int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, baton_revocat
 {
 	store_consent c;
 	baton_consent parsed;
-	struct find_link f;
-	int r;
+	int r, ok;
 
 	if ((r = baton_revocation_parse(bytes, len, rv)) != 0)
 		return r;
-	/* When the consent is known here, only its signer or a linked guardian may withdraw it. */
 	if ((r = store_consent_get(t, rv->consent_id, &c)) < 0)
 		return r;
-	if (r == 0) {
-		r = baton_consent_parse(c.bytes, c.len, &parsed);
-		free(c.bytes);
-		if (r != 0)
-			return diag_err(BATON_EIO, "stored consent does not parse");
-		if (sodium_memcmp(parsed.signer, rv->signer, BATON_PK_BYTES) != 0 &&
-		    ((r = linked(t, parsed.student, rv->signer, &f)) != 0 || !f.found ||
-		     f.g.restricted))
-			return r ? r
-			         : diag_err(BATON_ENOTLINKED,
-			                    "the revocation is signed by a key that neither signed "
-			                    "the consent nor is linked to student %s",
-			                    parsed.student);
-	}
-	return store_revocation_put(t, rv->consent_id, rv->signer, bytes, len);
+	if (r == 1) /* not seen here yet: judged when the consent arrives */
+		return store_revocation_put(t, rv->consent_id, rv->signer, REV_PENDING, bytes, len);
+	r = baton_consent_parse(c.bytes, c.len, &parsed);
+	free(c.bytes);
+	if (r != 0)
+		return diag_err(BATON_EIO, "stored consent does not parse");
+	/* Judged now, against the links as they are, and never again. */
+	if ((ok = may_revoke(t, &parsed, rv->signer, t->now)) < 0)
+		return ok;
+	if (!ok)
+		return diag_err(BATON_ENOTLINKED,
+		                "the revocation is signed by a key that neither signed the consent "
+		                "nor holds the rights for student %s at this school",
+		                parsed.student);
+	return store_revocation_put(t, rv->consent_id, rv->signer, REV_IN_FORCE, bytes, len);
 }

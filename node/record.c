@@ -231,7 +231,8 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 		s = json_string_value(v);
 		/* The shape first: only then is reading s + 5 inside the string. */
 		if (strlen(s) != 9 || s[4] != '-' || strspn(s, "0123456789") != 4 ||
-		    strspn(s + 5, "0123456789") != 4 || atoi(s) < 1900 || atoi(s + 5) != atoi(s) + 1)
+		    strspn(s + 5, "0123456789") != 4 || atoi(s) < 1900 ||
+		    atoi(s + 5) != atoi(s) + 1)
 			return diag_err(BATON_EVALUE, "%s: \"%s\" is not a school year (YYYY-YYYY)",
 			                path, s);
 		return 0;

@@ -213,7 +213,7 @@ static int reserve_disk(store *s)
 		return diag_err(BATON_EIO, "store: no file descriptor");
 	if ((e = posix_fallocate(fd, 0, (off_t)s->map_size)) != 0)
 		return diag_err(BATON_EIO, "store: cannot reserve %zu MiB on disk: %s",
-				s->map_size >> 20, strerror(e));
+		                s->map_size >> 20, strerror(e));
 	return 0;
 }
 
@@ -762,13 +762,22 @@ int store_consent_each(store_txn *t, store_consent_cb cb, void *ctx)
 }
 
 int store_revocation_put(store_txn *t, const uint8_t id[BATON_ID_BYTES],
-                         const uint8_t signer[BATON_PK_BYTES], const uint8_t *bytes, size_t len)
+                         const uint8_t signer[BATON_PK_BYTES], int standing, const uint8_t *bytes,
+                         size_t len)
 {
-	uint8_t key[BATON_ID_BYTES + BATON_PK_BYTES];
+	uint8_t key[BATON_ID_BYTES + BATON_PK_BYTES], *val;
+	int r;
+	if ((val = malloc(len + 1)) == NULL)
+		return BATON_ENOMEM;
+	/* The standing is the value's first byte, the signed revocation the rest. */
+	val[0] = (uint8_t)standing;
+	memcpy(val + 1, bytes, len);
 	memcpy(key, id, BATON_ID_BYTES);
 	memcpy(key + BATON_ID_BYTES, signer, BATON_PK_BYTES);
-	MDB_val k = {sizeof(key), key}, v = {len, (void *)(uintptr_t)bytes};
-	return mdb_call(mdb_put(t->txn, dbi(t, DB_REVOCATIONS), &k, &v, 0), "revocations");
+	MDB_val k = {sizeof(key), key}, v = {len + 1, val};
+	r = mdb_call(mdb_put(t->txn, dbi(t, DB_REVOCATIONS), &k, &v, 0), "revocations");
+	free(val);
+	return r;
 }
 
 int store_revocation_each(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_revocation_cb cb,
@@ -784,8 +793,17 @@ int store_revocation_each(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_
 		if (k.mv_size != BATON_ID_BYTES + BATON_PK_BYTES ||
 		    memcmp(k.mv_data, id, BATON_ID_BYTES) != 0)
 			break;
-		r = cb((const uint8_t *)k.mv_data + BATON_ID_BYTES, v.mv_data, v.mv_size, ctx);
+		if (v.mv_size < 2) {
+			r = diag_err(BATON_EIO, "store: damaged revocation");
+			break;
+		}
+		const uint8_t *val = v.mv_data;
+		r = cb((const uint8_t *)k.mv_data + BATON_ID_BYTES, val[0], val + 1, v.mv_size - 1,
+		       ctx);
 	}
+	/* An error part-way must not read as "no revocation": that would fail open. */
+	if (r == 0 && rc != 0 && rc != MDB_NOTFOUND)
+		r = lmdb_err(rc, "revocations");
 	mdb_cursor_close(cur);
 	return r;
 }

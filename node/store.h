@@ -137,11 +137,18 @@ int store_consent_put(store_txn *t, const store_consent *c);
 int store_consent_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_consent *c);
 typedef int (*store_consent_cb)(const store_consent *c, void *ctx);
 int store_consent_each(store_txn *t, store_consent_cb cb, void *ctx);
-/* Stores an encoded revocation of consent id (several signers may revoke). */
+/*
+ * Revocations of consent id, one per signer, each with its standing, decided
+ * once and then kept: REV_PENDING until this node knows the consent,
+ * REV_IN_FORCE when its signer had the right to withdraw it, REV_NO_RIGHT
+ * when not (kept for the record, never counted).
+ */
+enum { REV_PENDING = 0, REV_IN_FORCE = 1, REV_NO_RIGHT = 2 };
 int store_revocation_put(store_txn *t, const uint8_t id[BATON_ID_BYTES],
-                         const uint8_t signer[BATON_PK_BYTES], const uint8_t *bytes, size_t len);
-typedef int (*store_revocation_cb)(const uint8_t signer[BATON_PK_BYTES], const uint8_t *bytes,
-                                   size_t len, void *ctx);
+                         const uint8_t signer[BATON_PK_BYTES], int standing, const uint8_t *bytes,
+                         size_t len);
+typedef int (*store_revocation_cb)(const uint8_t signer[BATON_PK_BYTES], int standing,
+                                   const uint8_t *bytes, size_t len, void *ctx);
 int store_revocation_each(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_revocation_cb cb,
                           void *ctx);
 

@@ -344,14 +344,89 @@ static void test_rule7_revocation(void **state)
 	/* Its signer can. */
 	assert_int_equal(revoke_with(f, &c, f->g1), 0);
 	assert_int_equal(check(f, &c, f->g1), BATON_EREVOKED);
-	/* The other parent (unrestricted) may withdraw a consent the first one gave. */
-	make(f, &c, "S-4", f->g1, SEC(TRANSCRIPT));
-	assert_int_equal(check(f, &c, f->g1), 0);
+	/* A minor's own linked key does not hold the rights: it cannot withdraw it. */
 	make(f, &c, "S-1", f->g1, SEC(ATTENDANCE));
 	c.id[2] = 9;
 	assert_int_equal(check(f, &c, f->g1), 0);
-	assert_int_equal(revoke_with(f, &c, f->self1), 0); /* S-1's own key is linked */
+	assert_int_equal(revoke_with(f, &c, f->self1), BATON_ENOTLINKED);
+	assert_int_equal(check(f, &c, f->g1), 0);
+	/* (The other parent withdrawing is in test_rule7_unlink_does_not_revive.) */
+}
+
+static int father_link(store_txn *t, void *arg)
+{
+	struct fx *f = arg;
+	return link_key(t, "S-4", f->g2, "father", 0);
+}
+
+static int father_unlink(store_txn *t, void *arg)
+{
+	struct fx *f = arg;
+	return store_guardian_del(t, "S-4", baton_key_id_pk(f->g2)) < 0;
+}
+
+static int father_restrict(store_txn *t, void *arg)
+{
+	struct fx *f = arg;
+	return link_key(t, "S-4", f->g2, "father", 1);
+}
+
+static void test_rule7_revocation_stays(void **state)
+{
+	struct fx *f = *state;
+	baton_consent c;
+	/* The student's own key (S-1 is 15) may not withdraw a parent's consent. */
+	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT));
+	assert_int_equal(check(f, &c, f->g1), 0);
+	assert_int_equal(revoke_with(f, &c, f->self1), BATON_ENOTLINKED);
+	assert_int_equal(check(f, &c, f->g1), 0);
+	/* For an adult, a parent may not withdraw the student's own consent. */
+	make(f, &c, "S-2", f->self2, SEC(TRANSCRIPT));
+	c.role = BATON_ROLE_STUDENT;
+	assert_int_equal(check(f, &c, f->self2), 0);
+	assert_int_equal(revoke_with(f, &c, f->g1), BATON_ENOTLINKED);
+	assert_int_equal(check(f, &c, f->self2), 0);
+	/* A revocation in force stays in force when its signer's link changes later. */
+	make(f, &c, "S-4", f->g1, SEC(TRANSCRIPT));
+	c.id[5] = 1;
+	assert_int_equal(check(f, &c, f->g1), 0);
+	assert_int_equal(revoke_with(f, &c, f->g1), 0);
 	assert_int_equal(check(f, &c, f->g1), BATON_EREVOKED);
+}
+
+static void test_rule7_unlink_does_not_revive(void **state)
+{
+	struct fx *f = *state;
+	baton_consent c;
+	/* The mother consents for S-4; the father, linked, withdraws it. */
+	assert_int_equal(store_write(f->s, father_link, f), 0);
+	make(f, &c, "S-4", f->g1, SEC(TRANSCRIPT));
+	c.id[7] = 1;
+	assert_int_equal(check(f, &c, f->g1), 0);
+	assert_int_equal(revoke_with(f, &c, f->g2), 0);
+	assert_int_equal(check(f, &c, f->g1), BATON_EREVOKED);
+	/* A court order restricts him, then he is unlinked: the withdrawal stands. */
+	assert_int_equal(store_write(f->s, father_restrict, f), 0);
+	assert_int_equal(check(f, &c, f->g1), BATON_EREVOKED);
+	assert_int_equal(store_write(f->s, father_unlink, f), 0);
+	assert_int_equal(check(f, &c, f->g1), BATON_EREVOKED);
+}
+
+static void test_rule7_pending_then_judged(void **state)
+{
+	struct fx *f = *state;
+	baton_consent c;
+	/* A revocation that arrives before the consent is judged once the consent is seen. */
+	make(f, &c, "S-4", f->g1, SEC(TRANSCRIPT));
+	c.id[6] = 1;
+	assert_int_equal(revoke_with(f, &c, f->g1), 0); /* pending: consent unknown */
+	assert_int_equal(check(f, &c, f->g1), BATON_EREVOKED);
+	/* A stranger's early revocation is judged to have no right, and stays without it. */
+	make(f, &c, "S-4", f->g1, SEC(TRANSCRIPT));
+	c.id[6] = 2;
+	assert_int_equal(revoke_with(f, &c, f->stranger), 0); /* pending */
+	assert_int_equal(check(f, &c, f->g1), 0);
+	assert_int_equal(check(f, &c, f->g1), 0);
 }
 
 static void test_rule8_reuse(void **state)
@@ -411,6 +486,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rule5_sections, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rule6_time, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rule7_revocation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rule7_revocation_stays, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rule7_unlink_does_not_revive, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rule7_pending_then_judged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rule8_reuse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_every_outcome_audited, setup, teardown),
 	};

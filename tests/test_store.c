@@ -585,8 +585,8 @@ static void test_map_grown_elsewhere(void **state)
 		/* The child opens its own environment; it never touches the parent's. */
 		store *other;
 		int ok = store_open(f->dir, 0, &other) == 0 &&
-			 store_set_map_size(other, store_map_size(other) * 4) == 0 &&
-			 store_write(other, put_blobs, &c) == 0;
+		         store_set_map_size(other, store_map_size(other) * 4) == 0 &&
+		         store_write(other, put_blobs, &c) == 0;
 		store_close(other);
 		_exit(ok ? 0 : 1);
 	}

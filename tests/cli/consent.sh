@@ -431,7 +431,7 @@ check_out '^Release allowed' "it is accepted before the revocation" check_at "$T
 check "a stranger signs a revocation of it" \
 	"$BATON" consent revoke --key "$TMP/stranger.key" "$TMP/revoked.bcs" --out "$TMP/stranger.brv"
 check "revoke warns that this key did not sign the consent" grep -q 'did not sign' "$ERR"
-check_err 2 'ENOTLINKED|linked to student S-100' "import refuses the revocation signed by an unrelated key (exit 2)" \
+check_err 2 'ENOTLINKED|rights for student S-100' "import refuses the revocation signed by an unrelated key (exit 2)" \
 	"$BATON" consent import "$TMP/stranger.brv" --dir "$A"
 check_out '^Release allowed' "the consent stays usable" check_at "$T0" "$TMP/revoked.bcs"
 check_out '^Revocation of consent' "the mother revokes it" \
