@@ -143,6 +143,21 @@ struct link_ctx {
 	int unlink;
 };
 
+struct prior {
+	const uint8_t *pk;
+	int found, restricted;
+};
+
+static int prior_cb(const store_guardian *g, void *arg)
+{
+	struct prior *p = arg;
+	if (memcmp(g->pk, p->pk, BATON_PK_BYTES) == 0) {
+		p->found = 1;
+		p->restricted = g->restricted;
+	}
+	return 0;
+}
+
 static int do_link(store_txn *t, void *arg)
 {
 	struct link_ctx *c = arg;
@@ -161,6 +176,15 @@ static int do_link(store_txn *t, void *arg)
 		snprintf(detail, sizeof(detail), "key %s", fpr);
 		return cli_audit(t, "guardian-unlink", c->student, NULL, detail);
 	}
+	/* A restriction (a court order) is never lifted as a side effect of re-linking. */
+	struct prior p = {c->g.pk, 0, 0};
+	if ((r = store_guardian_each(t, c->student, prior_cb, &p)) != 0)
+		return r;
+	if (p.found && p.restricted && !c->g.restricted)
+		return diag_err(BATON_ERESTRICTED,
+		                "key %s is restricted for %s; to lift the restriction, unlink the "
+		                "key first (recorded in the audit log), then link it again",
+		                fpr, c->student);
 	c->g.linked = t->now;
 	if ((r = store_guardian_put(t, c->student, &c->g)) != 0)
 		return r;

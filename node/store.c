@@ -1146,6 +1146,13 @@ int store_audit_append(store_txn *t, store_audit *e)
 	put_be64(key, e->seq);
 	MDB_val k = {8, key}, v = {elen + 32, val};
 	r = mdb_call(mdb_put(t->txn, dbi(t, DB_AUDIT), &k, &v, MDB_APPEND), "audit");
+	/* The head (last sequence and hash), so that verify notices entries cut off the end. */
+	if (r == 0) {
+		uint8_t head[40];
+		memcpy(head, key, 8);
+		memcpy(head + 8, e->hash, 32);
+		r = store_meta_put(t, "audit_head", head, sizeof(head));
+	}
 	if (r == 0 && e->student[0]) {
 		size_t klen = join_key(ikey, sizeof(ikey), e->student, key, 8);
 		MDB_val ik = {klen, ikey}, iv = {0, NULL};
@@ -1251,11 +1258,28 @@ int store_audit_verify(store_txn *t, uint64_t *bad, uint64_t *count)
 		(*count)++;
 	}
 	mdb_cursor_close(c);
-	if (r != 0)
+	if (r != 0) {
 		*bad = expect;
-	else if (rc != MDB_NOTFOUND)
-		r = lmdb_err(rc, "audit");
-	return r;
+		return r;
+	}
+	if (rc != MDB_NOTFOUND)
+		return lmdb_err(rc, "audit");
+	uint8_t *head;
+	size_t hlen;
+	if ((r = store_meta_get(t, "audit_head", &head, &hlen)) < 0)
+		return r;
+	uint64_t last = r == 0 && hlen == 40 ? get_be64(head) : 0;
+	int match =
+	    r == 0 && hlen == 40 && last == *count && sodium_memcmp(head + 8, prev, 32) == 0;
+	free(head);
+	if (!match && (*count > 0 || last > 0)) {
+		*bad = *count + 1;
+		return diag_err(BATON_EHASH,
+		                "the log ends at entry %llu but was last written at entry %llu: "
+		                "entries were removed from the end",
+		                (unsigned long long)*count, (unsigned long long)last);
+	}
+	return 0;
 }
 
 int store_audit_count(store_txn *t, uint64_t *n)

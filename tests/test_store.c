@@ -489,6 +489,28 @@ static void restore_entry6(MDB_txn *txn, MDB_dbi dbi)
 	assert_int_equal(mdb_put(txn, dbi, &key, &v, 0), 0);
 }
 
+static uint8_t saved10[512];
+static size_t saved10_len;
+
+static void delete_entry10(MDB_txn *txn, MDB_dbi dbi)
+{
+	uint8_t k[8];
+	MDB_val key = {8, k}, v;
+	key8(k, 10);
+	assert_int_equal(mdb_get(txn, dbi, &key, &v), 0);
+	memcpy(saved10, v.mv_data, v.mv_size);
+	saved10_len = v.mv_size;
+	assert_int_equal(mdb_del(txn, dbi, &key, NULL), 0);
+}
+
+static void restore_entry10(MDB_txn *txn, MDB_dbi dbi)
+{
+	uint8_t k[8];
+	MDB_val key = {8, k}, v = {saved10_len, saved10};
+	key8(k, 10);
+	assert_int_equal(mdb_put(txn, dbi, &key, &v, 0), 0);
+}
+
 static void swap_entries_2_3(MDB_txn *txn, MDB_dbi dbi)
 {
 	uint8_t k2[8], k3[8];
@@ -540,6 +562,16 @@ static void test_audit_chain(void **state)
 	assert_int_equal(c.bad, 6);
 	assert_non_null(strstr(baton_diag(), "entry 6 is missing"));
 	raw_audit(f, restore_entry6);
+
+	/* The last entry cut off the end: the head record says the log went further. */
+	raw_audit(f, delete_entry10);
+	assert_int_equal(store_read(f->s, audit_read, &c), 0);
+	assert_int_equal(c.r, BATON_EHASH);
+	assert_int_equal(c.bad, 10);
+	assert_non_null(strstr(baton_diag(), "removed from the end"));
+	raw_audit(f, restore_entry10);
+	assert_int_equal(store_read(f->s, audit_read, &c), 0);
+	assert_int_equal(c.r, 0);
 
 	/* Reordered: entries 2 and 3 swapped. */
 	raw_audit(f, swap_entries_2_3);
