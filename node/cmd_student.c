@@ -490,8 +490,11 @@ static int write_attachments(store_txn *t, struct show_ctx *c)
 {
 	json_t *atts = json_object_get(c->record, "attachments"), *a;
 	size_t i;
-	if (atts && mkdir(c->files_dir, 0700) != 0 && errno != EEXIST)
-		return diag_err(BATON_EIO, "%s: %s", c->files_dir, strerror(errno));
+	/* Always a new directory: never into one (or a link) that was already there. */
+	if (json_array_size(atts) > 0 && mkdir(c->files_dir, 0700) != 0)
+		return diag_err(errno == EEXIST ? BATON_EEXIST : BATON_EIO, "%s: %s", c->files_dir,
+		                errno == EEXIST ? "already exists; not writing into it"
+		                                : strerror(errno));
 	json_array_foreach(atts, i, a)
 	{
 		uint8_t hash[32];

@@ -215,8 +215,18 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 	switch (f->type) {
 	case F_STR:
 		return check_str(v, path, 200);
-	case F_ID:
-		return check_str(v, path, BATON_STUDENT_MAX);
+	case F_ID: {
+		if ((r = check_str(v, path, BATON_STUDENT_MAX)) != 0)
+			return r;
+		/* Ids name files on export: no directories, nothing hidden. */
+		const char *id = json_string_value(v);
+		if (!record_id_safe(id))
+			return diag_err(BATON_EVALUE,
+			                "%s: \"%s\" may not contain '/' or '\\' or "
+			                "start with '.'",
+			                path, id);
+		return 0;
+	}
 	case F_DATE:
 		if ((r = check_str(v, path, 10)) != 0)
 			return r;
@@ -388,6 +398,11 @@ static int record_extra(const json_t *o, const char *path)
 		}
 	}
 	return 0;
+}
+
+int record_id_safe(const char *id)
+{
+	return id[0] != '\0' && id[0] != '.' && strchr(id, '/') == NULL && strchr(id, '\\') == NULL;
 }
 
 int record_validate(const json_t *rec)

@@ -16,6 +16,9 @@ int record_validate(const json_t *rec);
 /* Validates one section's value (for sections received in a packet). */
 int record_validate_section(const char *section, const json_t *value);
 
+/* 1 when a student id can name a file: no '/', no '\\', not starting with '.'. */
+int record_id_safe(const char *id);
+
 /* Canonical text of a JSON value: compact, keys sorted. Caller frees. */
 char *record_canonical(const json_t *v);
 

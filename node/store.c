@@ -416,7 +416,23 @@ int store_student_put(store_txn *t, store_student *s, const char *json, size_t l
 	MDB_val sk = {strlen(s->id), s->id}, sv = {elen, enc};
 	r = mdb_call(mdb_put(t->txn, dbi(t, DB_STUDENTS), &sk, &sv, 0), "students");
 	free(enc);
-	if (r == 0 && s->state_id[0]) {
+	if (r != 0)
+		return r;
+	/* One statewide id, one student: a changed id moves its mapping along. */
+	if (old.state_id[0] && strcmp(old.state_id, s->state_id) != 0) {
+		MDB_val ok = {strlen(old.state_id), old.state_id};
+		int rc = mdb_del(t->txn, dbi(t, DB_STATE_IDS), &ok, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return mdb_call(rc, "state_ids");
+	}
+	if (s->state_id[0]) {
+		char owner[BATON_STUDENT_MAX + 1];
+		if ((r = store_student_by_state_id(t, s->state_id, owner, sizeof(owner))) < 0)
+			return r;
+		if (r == 0 && strcmp(owner, s->id) != 0)
+			return diag_err(BATON_EVALUE,
+			                "state_student_id \"%s\" already belongs to student %s",
+			                s->state_id, owner);
 		MDB_val ik = {strlen(s->state_id), s->state_id}, iv = {strlen(s->id), s->id};
 		r = mdb_call(mdb_put(t->txn, dbi(t, DB_STATE_IDS), &ik, &iv, 0), "state_ids");
 	}

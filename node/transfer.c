@@ -428,6 +428,11 @@ static int import_fn(store_txn *t, void *arg)
 	}
 	if (b->n_attachments)
 		json_object_set(rec, "attachments", atts);
+	if (!record_id_safe(b->student)) {
+		c->content_err = BATON_REASON_RECORD_INVALID;
+		r = diag_err(BATON_EVALUE, "student id \"%s\" cannot name a file here", b->student);
+		goto out;
+	}
 	if ((r = local_id(t, b, q->from, q->student, sizeof(q->student), &existing)) != 0)
 		goto out;
 	json_object_set_new(rec, "student_id", json_string(q->student));
