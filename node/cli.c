@@ -273,3 +273,16 @@ uint64_t cli_now(void)
 	}
 	return (uint64_t)time(NULL);
 }
+
+int cli_list_done(int r, json_t *arr, size_t n, const char *what, const char *empty)
+{
+	if (r != 0) {
+		json_decref(arr);
+		return cli_fail(what, r);
+	}
+	if (arr)
+		cli_print_json(arr);
+	else if (n == 0)
+		printf("%s\n", empty);
+	return EXIT_OK;
+}

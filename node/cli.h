@@ -71,6 +71,12 @@ int cli_open_store(const struct cli_common *c, store **s);
 /* Loads the node's school key (asking for the passphrase). Returns an exit code. */
 int cli_load_school_key(const struct cli_common *c, baton_key **k);
 
+/*
+ * The end of every listing: on error frees arr and reports; otherwise prints
+ * arr as JSON (--json), or the empty message when nothing was listed.
+ */
+int cli_list_done(int r, json_t *arr, size_t n, const char *what, const char *empty);
+
 /* Prints v as JSON on stdout and frees it. */
 void cli_print_json(json_t *v);
 /* Hex of n bytes, in a static buffer (for messages). */

@@ -620,15 +620,7 @@ static int consent_list(int argc, char **argv)
 	l.arr = com.json ? json_array() : NULL;
 	r = store_read(st, list_fn, &l);
 	store_close(st);
-	if (r != 0) {
-		json_decref(l.arr);
-		return cli_fail("consent list", r);
-	}
-	if (l.arr)
-		cli_print_json(l.arr);
-	else if (l.n == 0)
-		printf("No consents on file.\n");
-	return EXIT_OK;
+	return cli_list_done(r, l.arr, l.n, "consent list", "No consents on file.");
 }
 
 struct check_ctx {
@@ -642,24 +634,14 @@ struct check_ctx {
 static int check_fn(store_txn *t, void *arg)
 {
 	struct check_ctx *x = arg;
-	uint8_t *card;
-	size_t len;
 	baton_card peer, me;
 	int r;
 
-	if ((r = store_meta_get(t, "card", &card, &len)) != 0)
+	if ((r = store_own_card(t, &me)) != 0)
 		return r == 1 ? diag_err(BATON_EIO, "this node has no card") : r;
-	r = baton_card_parse(card, len, &me);
-	free(card);
-	if (r != 0)
-		return r;
 	memcpy(x->my_pk, me.id_pk, BATON_PK_BYTES);
-	if ((r = store_peer_get(t, x->to_code, &card, &len)) != 0)
+	if ((r = store_peer_card(t, x->to_code, &peer)) != 0)
 		return r == 1 ? diag_err(BATON_EVALUE, "%s is not a pinned school", x->to_code) : r;
-	r = baton_card_parse(card, len, &peer);
-	free(card);
-	if (r != 0)
-		return r;
 	memcpy(x->to_pk, peer.id_pk, BATON_PK_BYTES);
 	x->q.my_id_pk = x->my_pk;
 	x->q.to_pk = x->to_pk;

@@ -256,15 +256,8 @@ static int peer_list(int argc, char **argv)
 	struct list_ctx lc = {com.json ? json_array() : NULL, 0};
 	r = store_read(st, list_peers, &lc);
 	store_close(st);
-	if (r != 0) {
-		json_decref(lc.arr);
-		return cli_fail("peer list", r);
-	}
-	if (lc.arr)
-		cli_print_json(lc.arr);
-	else if (lc.n == 0)
-		printf("No schools pinned yet ('baton peer add CARDFILE').\n");
-	return EXIT_OK;
+	return cli_list_done(r, lc.arr, lc.n, "peer list",
+	                     "No schools pinned yet ('baton peer add CARDFILE').");
 }
 
 static int remove_peer(store_txn *t, void *arg)

@@ -100,14 +100,8 @@ struct peer_ctx {
 static int peer_fn(store_txn *t, void *arg)
 {
 	struct peer_ctx *p = arg;
-	uint8_t *b;
-	size_t n;
-	int r = store_peer_get(t, p->code, &b, &n);
-	if (r != 0)
-		return r == 1 ? diag_err(BATON_EVALUE, "%s is no longer pinned", p->code) : r;
-	r = baton_card_parse(b, n, &p->card);
-	free(b);
-	return r;
+	int r = store_peer_card(t, p->code, &p->card);
+	return r == 1 ? diag_err(BATON_EVALUE, "%s is no longer pinned", p->code) : r;
 }
 
 /* Sends one packet to its school and waits for the receipt. */
@@ -167,15 +161,8 @@ static int deliver(store *st, store_outbox *e, uint8_t **receipt, size_t *rlen)
 
 static int own_card_fn(store_txn *t, void *arg)
 {
-	baton_card *c = arg;
-	uint8_t *b;
-	size_t n;
-	int r = store_meta_get(t, "card", &b, &n);
-	if (r != 0)
-		return r == 1 ? diag_err(BATON_EIO, "this node has no card") : r;
-	r = baton_card_parse(b, n, c);
-	free(b);
-	return r;
+	int r = store_own_card(t, arg);
+	return r == 1 ? diag_err(BATON_EIO, "this node has no card") : r;
 }
 
 static uint64_t backoff(uint32_t attempts)

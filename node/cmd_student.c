@@ -214,16 +214,7 @@ static int import_one(store_txn *t, struct import_ctx *c, json_t *rec, size_t in
 		return r;
 	memset(&s, 0, sizeof(s));
 	snprintf(s.id, sizeof(s.id), "%s", json_string_value(id));
-	const json_t *ident = json_object_get(rec, "identity");
-	snprintf(s.given_name, sizeof(s.given_name), "%s",
-	         json_string_value(json_object_get(ident, "given_name")));
-	snprintf(s.family_name, sizeof(s.family_name), "%s",
-	         json_string_value(json_object_get(ident, "family_name")));
-	snprintf(s.birth_date, sizeof(s.birth_date), "%s",
-	         json_string_value(json_object_get(ident, "birth_date")));
-	if (json_object_get(rec, "state_student_id"))
-		snprintf(s.state_id, sizeof(s.state_id), "%s",
-		         json_string_value(json_object_get(rec, "state_student_id")));
+	record_index(rec, &s);
 	if ((canon = record_canonical(rec)) == NULL)
 		return BATON_ENOMEM;
 	/* The same record again is not a new version. */
@@ -449,15 +440,8 @@ static int student_list(int argc, char **argv)
 	struct list_ctx lc = {com.json ? json_array() : NULL, 0};
 	r = store_read(st, list_students, &lc);
 	store_close(st);
-	if (r != 0) {
-		json_decref(lc.arr);
-		return cli_fail("student list", r);
-	}
-	if (lc.arr)
-		cli_print_json(lc.arr);
-	else if (lc.n == 0)
-		printf("No students yet ('baton student import FILE.json').\n");
-	return EXIT_OK;
+	return cli_list_done(r, lc.arr, lc.n, "student list",
+	                     "No students yet ('baton student import FILE.json').");
 }
 
 /* ---- show and export ---- */

@@ -424,3 +424,19 @@ char *record_canonical(const json_t *v)
 {
 	return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 }
+
+void record_index(const json_t *rec, store_student *s)
+{
+	const json_t *ident = json_object_get(rec, "identity");
+	const char *state = json_string_value(json_object_get(rec, "state_student_id"));
+#define COPY(field, json, key)                                                                     \
+	snprintf(s->field, sizeof(s->field), "%s",                                                 \
+	         json_string_value(json_object_get(json, key))                                     \
+	             ? json_string_value(json_object_get(json, key))                               \
+	             : "")
+	COPY(given_name, ident, "given_name");
+	COPY(family_name, ident, "family_name");
+	COPY(birth_date, ident, "birth_date");
+#undef COPY
+	snprintf(s->state_id, sizeof(s->state_id), "%s", state ? state : "");
+}

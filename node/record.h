@@ -6,6 +6,8 @@
 
 #include <jansson.h>
 
+#include "store.h"
+
 /*
  * Checks rec against proto/RECORD.md. Returns 0, or BATON_EVALUE /
  * BATON_EMISSING / BATON_EUNKNOWN / BATON_ETYPE with baton_diag() naming
@@ -15,6 +17,9 @@ int record_validate(const json_t *rec);
 
 /* Validates one section's value (for sections received in a packet). */
 int record_validate_section(const char *section, const json_t *value);
+
+/* Fills the index fields of s (names, birth date, statewide id) from rec. */
+void record_index(const json_t *rec, store_student *s);
 
 /* 1 when a student id can name a file: no '/', no '\\', not starting with '.'. */
 int record_id_safe(const char *id);

@@ -321,6 +321,31 @@ int store_meta_get(store_txn *t, const char *key, uint8_t **val, size_t *len)
 	return 0;
 }
 
+static int card_from(int r, uint8_t *b, size_t n, baton_card *c)
+{
+	if (r != 0)
+		return r;
+	r = baton_card_parse(b, n, c);
+	free(b);
+	return r ? diag_err(BATON_EIO, "store: a stored card does not parse") : 0;
+}
+
+int store_own_card(store_txn *t, baton_card *c)
+{
+	uint8_t *b = NULL;
+	size_t n = 0;
+	int r = store_meta_get(t, "card", &b, &n);
+	return card_from(r, b, n, c);
+}
+
+int store_peer_card(store_txn *t, const char *code, baton_card *c)
+{
+	uint8_t *b = NULL;
+	size_t n = 0;
+	int r = store_peer_get(t, code, &b, &n);
+	return card_from(r, b, n, c);
+}
+
 /* ---- students ---- */
 
 static const char *const student_keys[] = {"batch", "birth",   "family", "given",

@@ -59,6 +59,10 @@ int store_meta_put(store_txn *t, const char *key, const void *val, size_t len);
 /* Copies the value into a malloc'd buffer. BATON_ENOENT-like: returns 1 when absent. */
 int store_meta_get(store_txn *t, const char *key, uint8_t **val, size_t *len);
 
+/* This node's card, and a pinned school's card, decoded. 1 when absent. */
+int store_own_card(store_txn *t, baton_card *c);
+int store_peer_card(store_txn *t, const char *code, baton_card *c);
+
 /* ---- students ---- */
 typedef struct store_student {
 	char id[BATON_STUDENT_MAX + 1];

@@ -15,26 +15,14 @@
 
 static int own_card(store_txn *t, baton_card *c)
 {
-	uint8_t *b;
-	size_t n;
-	int r = store_meta_get(t, "card", &b, &n);
-	if (r != 0)
-		return r == 1 ? diag_err(BATON_EIO, "this node has no card") : r;
-	r = baton_card_parse(b, n, c);
-	free(b);
-	return r;
+	int r = store_own_card(t, c);
+	return r == 1 ? diag_err(BATON_EIO, "this node has no card") : r;
 }
 
 static int peer_card(store_txn *t, const char *code, baton_card *c)
 {
-	uint8_t *b;
-	size_t n;
-	int r = store_peer_get(t, code, &b, &n);
-	if (r != 0)
-		return r == 1 ? diag_err(BATON_EVALUE, "%s is not a pinned school", code) : r;
-	r = baton_card_parse(b, n, c);
-	free(b);
-	return r;
+	int r = store_peer_card(t, code, c);
+	return r == 1 ? diag_err(BATON_EVALUE, "%s is not a pinned school", code) : r;
 }
 
 /* ---- send ---- */
@@ -441,14 +429,7 @@ static int import_fn(store_txn *t, void *arg)
 	store_student s;
 	memset(&s, 0, sizeof(s));
 	snprintf(s.id, sizeof(s.id), "%s", q->student);
-	snprintf(s.state_id, sizeof(s.state_id), "%s", b->state_id);
-	json_t *ident = json_object_get(rec, "identity");
-	snprintf(s.given_name, sizeof(s.given_name), "%s",
-	         json_string_value(json_object_get(ident, "given_name")));
-	snprintf(s.family_name, sizeof(s.family_name), "%s",
-	         json_string_value(json_object_get(ident, "family_name")));
-	snprintf(s.birth_date, sizeof(s.birth_date), "%s",
-	         json_string_value(json_object_get(ident, "birth_date")));
+	record_index(rec, &s);
 	if ((canon = record_canonical(rec)) == NULL) {
 		r = BATON_ENOMEM;
 		goto out;
