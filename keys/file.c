@@ -44,30 +44,21 @@ fail:
 	return BATON_EIO;
 }
 
-int baton_file_read(const char *path, size_t max, uint8_t **out, size_t *outlen)
+int file_read_fd(int fd, const char *path, size_t max, uint8_t **out, size_t *outlen)
 {
 	struct stat st;
 	uint8_t *buf = NULL;
 	size_t off = 0;
-	int fd;
 
 	*out = NULL;
 	*outlen = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return diag_err(BATON_EIO, "%s: not a regular file", path);
-	}
-	if ((uint64_t)st.st_size > max) {
-		close(fd);
+	if ((uint64_t)st.st_size > max)
 		return diag_err(BATON_ETOOBIG, "%s: %lld bytes, at most %zu expected", path,
-		                (long long)st.st_size, max);
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
+				(long long)st.st_size, max);
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
 		return BATON_ENOMEM;
-	}
 	while (off < (size_t)st.st_size) {
 		ssize_t n = read(fd, buf + off, (size_t)st.st_size - off);
 		if (n < 0 && errno == EINTR)
@@ -76,7 +67,6 @@ int baton_file_read(const char *path, size_t max, uint8_t **out, size_t *outlen)
 			break;
 		off += (size_t)n;
 	}
-	close(fd);
 	if (off != (size_t)st.st_size) {
 		free(buf);
 		return diag_err(BATON_EIO, "%s: short read", path);
@@ -85,6 +75,19 @@ int baton_file_read(const char *path, size_t max, uint8_t **out, size_t *outlen)
 	*out = buf;
 	*outlen = off;
 	return 0;
+}
+
+int baton_file_read(const char *path, size_t max, uint8_t **out, size_t *outlen)
+{
+	int fd, r;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
+	r = file_read_fd(fd, path, max, out, outlen);
+	close(fd);
+	return r;
 }
 
 static int fd_read_at(void *ctx, uint64_t off, uint8_t *buf, size_t len)

@@ -262,8 +262,9 @@ static int read_key_file(const char *path, uint8_t **buf, size_t *len)
 		                "%s: mode %04o lets others read it; run chmod 600 on it", path,
 		                (unsigned)(st.st_mode & 07777));
 	}
+	/* Read through the descriptor just checked: no second lookup of the path. */
+	r = file_read_fd(fd, path, 4096, buf, len);
 	close(fd);
-	r = baton_file_read(path, 4096, buf, len);
 	if (r == BATON_ETOOBIG)
 		r = diag_err(BATON_EKEYFILE, "%s: too large for a key file", path);
 	return r;

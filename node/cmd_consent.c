@@ -463,33 +463,25 @@ static int import_fn(store_txn *t, void *arg)
 		snprintf(e.detail, sizeof(e.detail), "received by hand");
 		return store_audit_append(t, &e);
 	}
+	/*
+	 * A consent brought by hand passes the same rules as one used for a release
+	 * (for the receiving school it names); that also binds its id to its student.
+	 */
+	baton_card me;
+	struct release_check q;
+	if ((r = store_own_card(t, &me)) != 0)
+		return r == 1 ? diag_err(BATON_EIO, "this node has no card") : r;
 	if ((r = baton_consent_parse(x->bytes, x->len, &x->c)) != 0)
 		return r;
-	store_student s;
-	if ((r = store_student_get(t, x->c.student, &s)) != 0)
-		return r == 1 ? diag_err(BATON_ENOSTUDENT, "no student \"%s\" at this school",
-		                         x->c.student)
-		              : r;
-	store_consent seen;
-	if ((r = store_consent_get(t, x->c.id, &seen)) < 0)
+	memset(&q, 0, sizeof(q));
+	q.consent = x->bytes;
+	q.consent_len = x->len;
+	q.my_id_pk = me.id_pk;
+	q.to_pk = x->c.to_pk;
+	q.now = cli_now();
+	q.skew = 300;
+	if ((r = consent_check(t, &q)) != 0)
 		return r;
-	if (r == 0) {
-		int other = strcmp(seen.student, x->c.student) != 0;
-		free(seen.bytes);
-		if (other)
-			return diag_err(BATON_EREUSED,
-			                "this consent id is already bound to student %s",
-			                seen.student);
-	} else {
-		store_consent bind = {{0}, {0}, t->now, (uint8_t *)(uintptr_t)x->bytes, x->len};
-		memcpy(bind.id, x->c.id, BATON_ID_BYTES);
-		snprintf(bind.student, sizeof(bind.student), "%s", x->c.student);
-		if ((r = store_consent_put(t, &bind)) != 0)
-			return r;
-		/* Revocations that came first are judged now that the consent is known. */
-		if ((r = consent_revoked(t, &x->c, NULL)) < 0)
-			return r;
-	}
 	snprintf(e.action, sizeof(e.action), "consent-import");
 	snprintf(e.student, sizeof(e.student), "%s", x->c.student);
 	snprintf(e.peer, sizeof(e.peer), "%s", x->c.to_code);

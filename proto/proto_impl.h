@@ -112,6 +112,9 @@ static inline uint64_t get_be64(const uint8_t *p)
 	return v;
 }
 
+/* Reads the whole regular file open at fd (path only names it in errors). */
+int file_read_fd(int fd, const char *path, size_t max, uint8_t **out, size_t *outlen);
+
 /* Hex of n bytes into out (2n+1 bytes), for diagnostics. */
 void hex_encode(const uint8_t *p, size_t n, char *out);
 

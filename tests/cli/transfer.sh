@@ -90,5 +90,16 @@ check_err 2 'unknown_sender' "C refuses a packet from a school it has not pinned
 	--receipt-out "$TMP/c.receipt" --dir "$C"
 check "no receipt goes to a school that is not pinned" test ! -e "$TMP/c.receipt"
 
+# A consent brought by hand passes the release rules before it is put on file.
+check "a stranger makes a key" "$BATON" guardian keygen --out "$TMP/stranger.key"
+check "the stranger signs a consent for $SID" "$BATON" consent grant --key "$TMP/stranger.key" \
+	--student "$SID" --from "$TMP/LHS-001.card" --to "$TMP/RAS-204.card" --sections all --yes \
+	--out "$TMP/s.consent"
+run "$BATON" consent list --json --dir "$A"
+cp "$OUT" "$TMP/consents.before"
+check_err 2 'not linked to student' "A refuses to file it" "$BATON" consent import "$TMP/s.consent" --dir "$A"
+run "$BATON" consent list --json --dir "$A"
+same "$TMP/consents.before" "$OUT" "nothing was put on file"
+
 check "both audit logs verify" sh -c "'$BATON' audit verify --dir '$A' >/dev/null && '$BATON' audit verify --dir '$B' >/dev/null"
 done_testing
