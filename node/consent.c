@@ -49,12 +49,21 @@ int consent_student_eligible(store_txn *t, const char *student, uint64_t now)
 		/* 18 on the 18th birthday (a 29 February birthday counts from 1 March). */
 		eligible = today >= (y + 18) * 10000 + m * 100 + d;
 	}
+	/* Postsecondary counts while the enrollment lasts: not one that has ended. */
+	char today_s[11];
+	time_t tn = (time_t)now;
+	struct tm tmn;
+	if (gmtime_r(&tn, &tmn) == NULL ||
+	    strftime(today_s, sizeof(today_s), "%Y-%m-%d", &tmn) == 0)
+		today_s[0] = 0;
 	size_t i;
 	json_t *e;
 	json_array_foreach(json_object_get(rec, "enrollment"), i, e)
 	{
 		const char *g = json_string_value(json_object_get(e, "grade_level"));
-		if (g && strcmp(g, "PS") == 0)
+		const char *exit_date = json_string_value(json_object_get(e, "exit_date"));
+		if (g && strcmp(g, "PS") == 0 &&
+		    (exit_date == NULL || strcmp(exit_date, today_s) >= 0))
 			eligible = 1;
 	}
 	json_decref(rec);

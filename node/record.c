@@ -25,6 +25,7 @@ enum ftype {
 	F_FILE,    /* a plain file name */
 	F_MEDIA,   /* type/subtype */
 	F_PATH,    /* relative path */
+	F_GRADE,   /* PK, KG, 01..12, UG, PS */
 };
 
 struct schema;
@@ -113,9 +114,9 @@ static const struct field guardian_f[] = {
     {"phone", F_STR, 0, NULL},
 };
 static const struct field enrollment_f[] = {
-    {"school_name", F_STR, 1, NULL}, {"school_code", F_STR, 1, NULL},
-    {"entry_date", F_DATE, 1, NULL}, {"exit_date", F_DATE, 0, NULL},
-    {"grade_level", F_STR, 1, NULL},
+    {"school_name", F_STR, 1, NULL},   {"school_code", F_STR, 1, NULL},
+    {"entry_date", F_DATE, 1, NULL},   {"exit_date", F_DATE, 0, NULL},
+    {"grade_level", F_GRADE, 1, NULL},
 };
 static const struct field course_f[] = {
     {"school_year", F_YEARS, 1, NULL},
@@ -326,6 +327,22 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 		              "!#$&^_.+-") != strlen(s))
 			return diag_err(BATON_EVALUE, "%s: \"%s\" is not a media type", path, s);
 		return 0;
+	}
+	case F_GRADE: {
+		static const char *const grades[] = {"PK", "KG", "01", "02", "03", "04",
+		                                     "05", "06", "07", "08", "09", "10",
+		                                     "11", "12", "UG", "PS"};
+		if ((r = check_str(v, path, 2)) != 0)
+			goto bad_grade;
+		for (size_t i = 0; i < sizeof(grades) / sizeof(grades[0]); i++)
+			if (strcmp(json_string_value(v), grades[i]) == 0)
+				return 0;
+	bad_grade:
+		return diag_err(BATON_EVALUE,
+		                "%s: %s%s%s is not a grade level (PK, KG, 01..12, UG, PS)", path,
+		                json_is_string(v) ? "\"" : "",
+		                json_is_string(v) ? json_string_value(v) : "the value",
+		                json_is_string(v) ? "\"" : "");
 	}
 	case F_PATH: {
 		if ((r = check_str(v, path, 1024)) != 0)

@@ -50,9 +50,13 @@ static int put_record(store_txn *t, const char *id, int postsecondary)
 	         "{\"identity\":{\"birth_date\":\"%s\",\"family_name\":\"Okafor\",\"given_name\":"
 	         "\"Amara\"},\"student_id\":\"%s\"%s}",
 	         birth_of(id), id,
-	         postsecondary ? ",\"enrollment\":[{\"entry_date\":\"2026-08-20\",\"grade_level\":"
-	                         "\"PS\",\"school_code\":\"CC-1\",\"school_name\":\"College\"}]"
-	                       : "");
+	         postsecondary == 1   ? ",\"enrollment\":[{\"entry_date\":\"2026-08-20\","
+	                                "\"grade_level\":\"PS\",\"school_code\":\"CC-1\","
+	                                "\"school_name\":\"College\"}]"
+	         : postsecondary == 2 ? ",\"enrollment\":[{\"entry_date\":\"2025-08-20\","
+	                                "\"exit_date\":\"2026-06-01\",\"grade_level\":\"PS\","
+	                                "\"school_code\":\"CC-1\",\"school_name\":\"College\"}]"
+	                              : "");
 	return store_student_put(t, &s, json, strlen(json));
 }
 
@@ -73,7 +77,8 @@ static int populate(store_txn *t, void *arg)
 	int r;
 	if ((r = put_record(t, "S-1", 0)) || (r = put_record(t, "S-2", 0)) ||
 	    (r = put_record(t, "S-3", 1)) || (r = put_record(t, "S-4", 0)) ||
-	    (r = put_record(t, "S-18", 0)))
+	    (r = put_record(t, "S-18", 0)) || (r = put_record(t, "S-5", 2)) ||
+	    (r = link_key(t, "S-5", f->g1, "mother", 0)))
 		return r;
 	/* S-1: two guardians, the second restricted by a court order; and its own key. */
 	if ((r = link_key(t, "S-1", f->g1, "mother", 0)) ||
@@ -246,6 +251,9 @@ static void test_rule2_eligible_student(void **state)
 	/* Postsecondary at 15: rights have passed too. */
 	make(f, &c, "S-3", f->g1, SEC(TRANSCRIPT));
 	assert_int_equal(check(f, &c, f->g1), BATON_EELIGIBLE);
+	/* A college course that has ended does not move the rights: the parent signs. */
+	make(f, &c, "S-5", f->g1, SEC(TRANSCRIPT));
+	assert_int_equal(check(f, &c, f->g1), 0);
 	/* The 18th birthday is the day the rights pass: the day before, the parent still signs. */
 	make(f, &c, "S-18", f->g1, SEC(TRANSCRIPT));
 	c.issued = TU_NOW - 3 * TU_DAY;
