@@ -1,6 +1,7 @@
 /* Helpers shared by the subcommands: errors, options, passphrases, output. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,19 @@ const char *cli_dir(const struct cli_common *c)
 	return "./baton-node";
 }
 
+static const int tty_signals[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP};
+static struct termios tty_saved;
+static volatile sig_atomic_t tty_fd = -1;
+
+static void restore_tty(int sig)
+{
+	/* tcsetattr, signal and raise are async-signal-safe. */
+	if (tty_fd >= 0)
+		tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static int read_tty_line(const char *prompt, char *buf, size_t cap)
 {
 	struct termios old, quiet;
@@ -112,6 +126,15 @@ static int read_tty_line(const char *prompt, char *buf, size_t cap)
 		return -1;
 	}
 	int have_term = tcgetattr(fd, &old) == 0;
+	/* Ctrl-C at the prompt: put echo back before dying of it. */
+	struct sigaction act, prev_act[sizeof(tty_signals) / sizeof(tty_signals[0])];
+	memset(&act, 0, sizeof(act));
+	act.sa_handler = restore_tty;
+	sigemptyset(&act.sa_mask);
+	tty_saved = old;
+	tty_fd = have_term ? fd : -1;
+	for (size_t i = 0; i < sizeof(tty_signals) / sizeof(tty_signals[0]); i++)
+		sigaction(tty_signals[i], &act, &prev_act[i]);
 	if (have_term) {
 		quiet = old;
 		quiet.c_lflag &= (tcflag_t)~ECHO;
@@ -127,6 +150,9 @@ static int read_tty_line(const char *prompt, char *buf, size_t cap)
 	if (write(fd, "\n", 1) < 0)
 		n = -1;
 	close(fd);
+	for (size_t i = 0; i < sizeof(tty_signals) / sizeof(tty_signals[0]); i++)
+		sigaction(tty_signals[i], &prev_act[i], NULL);
+	tty_fd = -1;
 	return n;
 }
 
