@@ -56,7 +56,7 @@ int file_read_fd(int fd, const char *path, size_t max, uint8_t **out, size_t *ou
 		return diag_err(BATON_EIO, "%s: not a regular file", path);
 	if ((uint64_t)st.st_size > max)
 		return diag_err(BATON_ETOOBIG, "%s: %lld bytes, at most %zu expected", path,
-				(long long)st.st_size, max);
+		                (long long)st.st_size, max);
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
 		return BATON_ENOMEM;
 	while (off < (size_t)st.st_size) {
