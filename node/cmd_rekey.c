@@ -90,10 +90,10 @@ int cmd_rekey(int argc, char **argv)
 		rc = r;
 		goto out;
 	}
-	if ((r = store_read(st, old_card, &rc_)) != 0 ||
-	    (r = baton_card_parse(rc_.card, rc_.card_len, &card)) != 0)
+	r = store_read(st, old_card, &rc_);
+	stored = (uint8_t *)(uintptr_t)rc_.card; /* freed on every path below */
+	if (r != 0 || (r = baton_card_parse(rc_.card, rc_.card_len, &card)) != 0)
 		goto fail;
-	stored = (uint8_t *)(uintptr_t)rc_.card;
 	if (memcmp(card.id_pk, baton_key_id_pk(old), BATON_PK_BYTES) != 0) {
 		r = diag_err(BATON_EIO, "school.key does not match this node's card");
 		goto fail;
