@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -164,6 +165,7 @@ finish:
 struct import_ctx {
 	const char *file;
 	char base[4096];
+	char node[PATH_MAX]; /* the node directory, resolved: never a source of attachments */
 	struct mapped json;
 	size_t records, added, versions, unchanged;
 };
@@ -181,6 +183,14 @@ static int import_attachments(store_txn *t, struct import_ctx *c, json_t *rec)
 		const char *rel = json_string_value(json_object_get(a, "path"));
 		int r;
 		snprintf(path, sizeof(path), "%s/%s", c->base, rel);
+		/* The node's own files (its key, its store) never travel as an attachment. */
+		char real[PATH_MAX];
+		size_t nl = strlen(c->node);
+		if (realpath(path, real) != NULL && nl > 0 && strncmp(real, c->node, nl) == 0 &&
+		    (real[nl] == '/' || real[nl] == '\0'))
+			return diag_err(BATON_EVALUE,
+					"attachments[%zu].path: %s is inside the node directory", i,
+					rel);
 		if ((r = map_file(path, ATTACHMENT_MAX, &m)) != 0) {
 			/* A file the JSON names but that is missing is bad input, not an I/O fault.
 			 */
@@ -372,6 +382,8 @@ static int student_import(int argc, char **argv)
 		unmap_file(&c.json);
 		return rc;
 	}
+	if (realpath(cli_dir(&com), c.node) == NULL)
+		c.node[0] = '\0';
 	r = store_write(st, import_all, &c);
 	store_close(st);
 	unmap_file(&c.json);

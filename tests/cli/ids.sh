@@ -28,6 +28,9 @@ check_err 2 'grade_level: "13" is not a grade level' "a grade level outside the 
 printf '%%PDF-1.4 t\n' >"$TMP/t.pdf"
 printf '{"student_id": "S-3", "identity": {"given_name": "A", "family_name": "B", "birth_date": "2011-01-01"}, "transcript": [], "attachments": [{"name": "t.pdf", "media_type": "application/pdf", "section": "transcript", "path": "t.pdf"}]}' >"$TMP/s3.json"
 check "S-3 with an attachment" "$BATON" student import "$TMP/s3.json" --dir "$N"
+printf '{"student_id": "S-8", "identity": {"given_name": "A", "family_name": "B", "birth_date": "2011-01-01"}, "transcript": [], "attachments": [{"name": "k.pdf", "media_type": "application/pdf", "section": "transcript", "path": "node/school.key"}]}' >"$TMP/steal.json"
+check_err 2 'inside the node directory' "the node's own key cannot be imported as an attachment" \
+	"$BATON" student import "$TMP/steal.json" --dir "$N"
 mkdir -p "$TMP/out" "$TMP/elsewhere"
 ln -s "$TMP/elsewhere" "$TMP/out/S-3-files"
 check_err 3 'S-3-files: already exists' "export refuses a files directory that is already there (a link)" \
