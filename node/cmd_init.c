@@ -182,21 +182,29 @@ done:
 struct card_ctx {
 	uint8_t *card;
 	size_t len;
+	uint8_t *rot; /* the last rotation statement, if this school has rekeyed */
+	size_t rot_len;
 };
 
 static int get_card(store_txn *t, void *arg)
 {
 	struct card_ctx *c = arg;
 	int r = store_meta_get(t, "card", &c->card, &c->len);
-	return r == 1 ? diag_err(BATON_EIO, "this node has no card") : r;
+	if (r != 0)
+		return r == 1 ? diag_err(BATON_EIO, "this node has no card") : r;
+	r = store_meta_get(t, "rotation", &c->rot, &c->rot_len);
+	return r < 0 ? r : 0;
 }
 
 int cmd_card(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"out", required_argument, NULL, 'o'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+	                                     {"rotation-out", required_argument, NULL, 'r'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
-	struct card_ctx cc = {NULL, 0};
+	struct card_ctx cc = {NULL, 0, NULL, 0};
+	const char *rot_out = NULL;
 	const char *out = NULL;
 	store *st;
 	baton_card card;
@@ -209,9 +217,12 @@ int cmd_card(int argc, char **argv)
 			continue;
 		if (opt == 'o') {
 			out = optarg;
+		} else if (opt == 'r') {
+			rot_out = optarg;
 		} else {
 			fprintf(opt == 'h' ? stdout : stderr,
-			        "usage: baton card [--out FILE] [--json] [--dir DIR]\n\n"
+			        "usage: baton card [--out FILE] [--rotation-out FILE] [--json] "
+			        "[--dir DIR]\n\n"
 			        "Writes this school's signed card to FILE (or to standard output\n"
 			        "when it is not a terminal), for other schools to pin.\n");
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
@@ -239,6 +250,23 @@ int cmd_card(int argc, char **argv)
 		json_object_set_new(j, "endpoints", eps);
 		cli_print_json(j);
 	}
+	if (rot_out) {
+		r = cc.rot ? baton_file_create(rot_out, cc.rot, cc.rot_len, 0644)
+		           : diag_err(BATON_EVALUE, "this school has never rekeyed: no rotation "
+		                                    "statement");
+		free(cc.rot);
+		cc.rot = NULL;
+		if (r != 0) {
+			free(cc.card);
+			return cli_fail("card", r);
+		}
+		printf("Wrote the rotation statement to %s\n", rot_out);
+		if (!out) {
+			free(cc.card);
+			return EXIT_OK;
+		}
+	}
+	free(cc.rot);
 	if (out) {
 		r = baton_file_create(out, cc.card, cc.len, 0644);
 		if (r == 0 && !com.json)

@@ -5,6 +5,7 @@
  * refusing the changed key. The old key file is kept beside the new one.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,33 +114,60 @@ int cmd_rekey(int argc, char **argv)
 	if ((r = baton_card_sign(&card, baton_key_id_sk(neu), &card_bytes, &card_len)) != 0 ||
 	    (r = baton_rotation_sign(&rot, baton_key_id_sk(old), &rot_bytes, &rot_len)) != 0)
 		goto fail;
-	/* The output files first: if they cannot be written, nothing has changed. */
-	if ((r = baton_file_create(card_out, card_bytes, card_len, 0644)) != 0)
-		goto fail;
-	if ((r = baton_file_create(rot_out, rot_bytes, rot_len, 0644)) != 0) {
-		unlink(card_out);
+	/*
+	 * The order makes an interruption safe: ask everything first, save the new
+	 * key, commit the new card, swap the key files with one rename, and only
+	 * then write the files for the peers ('baton card --out/--rotation-out'
+	 * writes them again from the store).
+	 */
+	if (access(card_out, F_OK) == 0 || access(rot_out, F_OK) == 0) {
+		r = diag_err(BATON_EEXIST, "%s or %s already exists; not overwriting", card_out,
+		             rot_out);
 		goto fail;
 	}
-	if ((r = cli_passphrase(&com, 1, &pass, &plen)) != 0)
-		goto fail_files;
 	snprintf(keypath, sizeof(keypath), "%s/school.key", cli_dir(&com));
 	snprintf(newpath, sizeof(newpath), "%s.new", keypath);
 	snprintf(oldpath, sizeof(oldpath), "%s.old-%llu", keypath, (unsigned long long)now);
+	if (access(newpath, F_OK) == 0) {
+		r = diag_err(BATON_EEXIST,
+		             "%s is left from an interrupted rekey: if 'baton card' shows the new "
+		             "fingerprint, move it over school.key; otherwise remove it",
+		             newpath);
+		goto fail;
+	}
+	if ((r = cli_passphrase(&com, 1, &pass, &plen)) != 0)
+		goto fail;
 	if ((r = baton_key_save(neu, newpath, pass, plen, NULL)) != 0)
-		goto fail_files;
+		goto fail;
 	baton_fingerprint(rot.old_pk, fold);
 	baton_fingerprint(rot.new_pk, fnew);
 	snprintf(detail, sizeof(detail), "from %s to %s", fold, fnew);
 	struct rekey_ctx w = {card_bytes, rot_bytes, card_len, rot_len, detail};
 	if ((r = store_write(st, rekey_store, &w)) != 0) {
 		unlink(newpath);
-		goto fail_files;
+		goto fail;
 	}
-	if (rename(keypath, oldpath) != 0 || rename(newpath, keypath) != 0) {
+	/* The old key stays under a second name; the new one replaces it atomically. */
+	if (link(keypath, oldpath) != 0 || rename(newpath, keypath) != 0) {
 		r = diag_err(BATON_EIO,
-		             "the store has the new card but the key files could not be "
-		             "swapped (%s); move %s to %s by hand",
+		             "the store has the new card but the key files could not be swapped "
+		             "(%s); move %s over %s by hand",
 		             strerror(errno), newpath, keypath);
+		goto fail;
+	}
+	int dfd = open(cli_dir(&com), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	if ((r = baton_file_create(card_out, card_bytes, card_len, 0644)) != 0 ||
+	    (r = baton_file_create(rot_out, rot_bytes, rot_len, 0644)) != 0) {
+		char why[300];
+		snprintf(why, sizeof(why), "%s", baton_diag());
+		r = diag_err(r,
+		             "the new keys are in place, but %s; write the files again with "
+		             "'baton card --out FILE --rotation-out FILE'",
+		             why);
 		goto fail;
 	}
 	printf("New keys for %s (%s)\n  old fingerprint %s (kept in %s)\n  new fingerprint "
@@ -147,9 +175,6 @@ int cmd_rekey(int argc, char **argv)
 	       card.name, card.code, fold, oldpath, fnew, card_out, rot_out);
 	rc = EXIT_OK;
 	goto out;
-fail_files:
-	unlink(card_out);
-	unlink(rot_out);
 fail:
 	rc = cli_fail("rekey", r);
 out:

@@ -189,8 +189,8 @@ static int import_attachments(store_txn *t, struct import_ctx *c, json_t *rec)
 		if (realpath(path, real) != NULL && nl > 0 && strncmp(real, c->node, nl) == 0 &&
 		    (real[nl] == '/' || real[nl] == '\0'))
 			return diag_err(BATON_EVALUE,
-					"attachments[%zu].path: %s is inside the node directory", i,
-					rel);
+			                "attachments[%zu].path: %s is inside the node directory", i,
+			                rel);
 		if ((r = map_file(path, ATTACHMENT_MAX, &m)) != 0) {
 			/* A file the JSON names but that is missing is bad input, not an I/O fault.
 			 */

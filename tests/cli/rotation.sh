@@ -15,6 +15,16 @@ check_exit 1 "rekey needs both output files" "$BATON" rekey --dir "$A" --no-pass
 check_out 'new fingerprint' "A rekeys" "$BATON" rekey --dir "$A" --no-passphrase \
 	--card-out "$TMP/a2.card" --rotation-out "$TMP/a2.rot"
 check "the old key file is kept" sh -c "ls '$A' | grep -q '^school.key.old-'"
+check "the rotation statement can be written again from the store" \
+	"$BATON" card --dir "$A" --rotation-out "$TMP/a2-again.rot"
+same "$TMP/a2.rot" "$TMP/a2-again.rot" "the same statement, byte for byte"
+check_err 2 'never rekeyed' "a school that never rekeyed has no rotation statement" \
+	"$BATON" card --dir "$B" --rotation-out "$TMP/none.rot"
+touch "$A/school.key.new"
+check_err 3 'interrupted rekey' "rekey refuses to run over an interrupted one" \
+	"$BATON" rekey --dir "$A" --no-passphrase --card-out "$TMP/x.card" --rotation-out "$TMP/x.rot"
+rm -f "$A/school.key.new"
+check "nothing was written" test ! -e "$TMP/x.card" -a ! -e "$TMP/x.rot"
 check_out '"code"' "A's card is the new one" "$BATON" card --dir "$A" --json
 check "the exported card is A's current card" sh -c \
 	"'$BATON' card --dir '$A' --out '$TMP/a2b.card' >/dev/null && cmp -s '$TMP/a2.card' '$TMP/a2b.card'"
