@@ -312,3 +312,16 @@ int cli_list_done(int r, json_t *arr, size_t n, const char *what, const char *em
 		printf("%s\n", empty);
 	return EXIT_OK;
 }
+
+int cli_common_only(int argc, char **argv, struct cli_common *c, const char *usage)
+{
+	static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+		if (!cli_common_opt(c, opt, optarg)) {
+			fputs(usage, opt == 'h' ? stdout : stderr);
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+	return -1;
+}

@@ -55,6 +55,11 @@ enum { OPT_DIR = 1000, OPT_JSON, OPT_PASSFILE, OPT_NOPASS };
 	}
 /* Handles a common option; returns 1 if it was one. */
 int cli_common_opt(struct cli_common *c, int opt, const char *arg);
+/*
+ * Parses a command that takes only the common options. Returns -1 to go on
+ * (optind at the first operand), or the exit code after printing usage.
+ */
+int cli_common_only(int argc, char **argv, struct cli_common *c, const char *usage);
 /* The node directory: --dir, else $BATON_DIR, else ./baton-node. */
 const char *cli_dir(const struct cli_common *c);
 

@@ -365,24 +365,20 @@ static json_t *consent_json(const baton_consent *c, uint64_t now)
 
 static int consent_show(int argc, char **argv)
 {
-	static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	int rc;
 	struct cli_common com = {0};
 	uint8_t *buf;
 	size_t len;
-	int opt, r, type = 0;
+	int r, type = 0;
 	uint64_t now = cli_now();
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
-		if (!cli_common_opt(&com, opt, optarg)) {
-			fprintf(
-			    opt == 'h' ? stdout : stderr,
-			    "usage: baton consent show FILE [--json]\n\n"
-			    "Shows a consent or revocation: who signed it, for which student, from "
-			    "and\nto which school, which sections, why, how long, and whether "
-			    "the signature\nverifies.\n");
-			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
-		}
+	if ((rc = cli_common_only(
+	         argc, argv, &com,
+	         "usage: baton consent show FILE [--json]\n\n"
+	         "Shows a consent or revocation: who signed it, for which student, from "
+	         "and\nto which school, which sections, why, how long, and whether "
+	         "the signature\nverifies.\n")) >= 0)
+		return rc;
 	if (optind + 1 != argc)
 		return cli_usage_error("consent show: one FILE expected");
 	const char *path = argv[optind];
@@ -494,22 +490,17 @@ static int import_fn(store_txn *t, void *arg)
 
 static int consent_import(int argc, char **argv)
 {
-	static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	struct import_ctx x;
 	uint8_t *buf;
 	store *st;
-	int opt, r, rc;
+	int r, rc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
-		if (!cli_common_opt(&com, opt, optarg)) {
-			fprintf(
-			    opt == 'h' ? stdout : stderr,
-			    "usage: baton consent import FILE [--dir DIR]\n\n"
-			    "Records a revocation, or a consent, that a parent brought by hand.\n");
-			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
-		}
+	if ((rc = cli_common_only(
+	         argc, argv, &com,
+	         "usage: baton consent import FILE [--dir DIR]\n\n"
+	         "Records a revocation, or a consent, that a parent brought by hand.\n")) >= 0)
+		return rc;
 	if (optind + 1 != argc)
 		return cli_usage_error("consent import: one FILE expected");
 	memset(&x, 0, sizeof(x));

@@ -240,17 +240,12 @@ static int list_peers(store_txn *t, void *arg)
 
 static int peer_list(int argc, char **argv)
 {
-	static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	store *st;
-	int opt, rc, r;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
-		if (!cli_common_opt(&com, opt, optarg)) {
-			fprintf(opt == 'h' ? stdout : stderr,
-			        "usage: baton peer list [--json] [--dir DIR]\n");
-			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
-		}
+	int rc, r;
+	if ((rc = cli_common_only(argc, argv, &com,
+	                          "usage: baton peer list [--json] [--dir DIR]\n")) >= 0)
+		return rc;
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
 	struct list_ctx lc = {com.json ? json_array() : NULL, 0};
@@ -271,17 +266,12 @@ static int remove_peer(store_txn *t, void *arg)
 
 static int peer_remove(int argc, char **argv)
 {
-	static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	store *st;
-	int opt, rc, r;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
-		if (!cli_common_opt(&com, opt, optarg)) {
-			fprintf(opt == 'h' ? stdout : stderr,
-			        "usage: baton peer remove CODE [--dir DIR]\n");
-			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
-		}
+	int rc, r;
+	if ((rc = cli_common_only(argc, argv, &com,
+	                          "usage: baton peer remove CODE [--dir DIR]\n")) >= 0)
+		return rc;
 	if (optind + 1 != argc)
 		return cli_usage_error("peer remove: one school CODE expected");
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)

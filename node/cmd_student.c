@@ -351,24 +351,19 @@ static int import_all(store_txn *t, void *arg)
 
 static int student_import(int argc, char **argv)
 {
-	static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	struct import_ctx c;
 	store *st = NULL;
-	int opt, r, rc;
+	int r, rc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
-		if (!cli_common_opt(&com, opt, optarg)) {
-			fprintf(
-			    opt == 'h' ? stdout : stderr,
-			    "usage: baton student import FILE.json [--dir DIR]\n\n"
-			    "Imports one student object or an array of them (proto/RECORD.md).\n"
-			    "Attachment paths are relative to the JSON file. All or nothing: one\n"
-			    "bad record and nothing is imported. An existing student_id gets a\n"
-			    "new version; older versions are kept.\n");
-			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
-		}
+	if ((rc = cli_common_only(
+	         argc, argv, &com,
+	         "usage: baton student import FILE.json [--dir DIR]\n\n"
+	         "Imports one student object or an array of them (proto/RECORD.md).\n"
+	         "Attachment paths are relative to the JSON file. All or nothing: one\n"
+	         "bad record and nothing is imported. An existing student_id gets a\n"
+	         "new version; older versions are kept.\n")) >= 0)
+		return rc;
 	if (optind + 1 != argc)
 		return cli_usage_error("student import: one FILE.json expected");
 	memset(&c, 0, sizeof(c));
@@ -436,17 +431,12 @@ static int list_students(store_txn *t, void *arg)
 
 static int student_list(int argc, char **argv)
 {
-	static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	store *st;
-	int opt, r, rc;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
-		if (!cli_common_opt(&com, opt, optarg)) {
-			fprintf(opt == 'h' ? stdout : stderr,
-			        "usage: baton student list [--json] [--dir DIR]\n");
-			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
-		}
+	int r, rc;
+	if ((rc = cli_common_only(argc, argv, &com,
+	                          "usage: baton student list [--json] [--dir DIR]\n")) >= 0)
+		return rc;
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
 	struct list_ctx lc = {com.json ? json_array() : NULL, 0};

@@ -222,24 +222,19 @@ out:
 
 static int receipt_import(int argc, char **argv)
 {
-	static const struct option opts[] = {CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	baton_receipt rc_;
 	store_outbox ob;
 	uint8_t *buf;
 	size_t len;
 	store *st;
-	int opt, r, rc;
+	int r, rc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
-		if (!cli_common_opt(&com, opt, optarg)) {
-			fprintf(opt == 'h' ? stdout : stderr,
-			        "usage: baton receipt import FILE [--dir DIR]\n\n"
-			        "Records the receiving school's signed receipt for a packet sent "
-			        "from here.\n");
-			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
-		}
+	if ((rc = cli_common_only(argc, argv, &com,
+	                          "usage: baton receipt import FILE [--dir DIR]\n\n"
+	                          "Records the receiving school's signed receipt for a packet sent "
+	                          "from here.\n")) >= 0)
+		return rc;
 	if (optind + 1 != argc)
 		return cli_usage_error("receipt import: one FILE expected");
 	if ((r = baton_file_read(argv[optind], BATON_OBJ_MAX, &buf, &len)) != 0)
