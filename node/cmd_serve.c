@@ -75,10 +75,6 @@ static int due_fn(store_txn *t, void *arg)
 	return store_outbox_each(t, collect_due, arg);
 }
 
-struct update_ctx {
-	const store_outbox *e;
-};
-
 static int update_fn(store_txn *t, void *arg)
 {
 	const store_outbox *e = arg;

@@ -42,10 +42,6 @@ static int mem_read(void *ctx, uint8_t *buf, size_t n)
 	return 0;
 }
 
-struct guardian_list {
-	baton_body *b;
-};
-
 static int add_guardian(const store_guardian *g, void *arg)
 {
 	baton_body *b = arg;
@@ -477,7 +473,6 @@ out:
 
 struct reject_ctx {
 	struct recv_req *q;
-	int err;
 };
 
 static int reject_fn(store_txn *t, void *arg)
@@ -575,7 +570,7 @@ reject:
 	 */
 	char why[400];
 	snprintf(why, sizeof(why), "%s", baton_diag());
-	struct reject_ctx x = {q, err};
+	struct reject_ctx x = {q};
 	if ((r = store_write(st, reject_fn, &x)) != 0)
 		return r;
 	if (q->from[0] &&
