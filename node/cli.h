@@ -99,6 +99,10 @@ uint64_t cli_now(void);
 int cli_audit(store_txn *t, const char *action, const char *student, const char *peer,
               const char *detail);
 
+struct send_req;
+/* Reports a transfer_send or transfer_release result; returns the exit code. */
+int cli_sent(const struct send_req *s, int r);
+
 int cmd_init(int argc, char **argv);
 int cmd_card(int argc, char **argv);
 int cmd_peer(int argc, char **argv);
@@ -112,6 +116,11 @@ int cmd_import(int argc, char **argv);
 int cmd_receipt(int argc, char **argv);
 int cmd_inbox(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
+int cmd_request(int argc, char **argv);
+int cmd_requests(int argc, char **argv);
+int cmd_release(int argc, char **argv);
+int cmd_deny(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 

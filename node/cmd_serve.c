@@ -2,19 +2,27 @@
  * baton serve: the school's node on the network. An nng REP listener at the
  * card's endpoint answers each packet with its signed receipt (an empty
  * reply when the sender is not a pinned school), only after the import has
- * committed; an outbox worker delivers queued packets to their schools,
- * retrying with exponential backoff and jitter until a receipt arrives or
- * the packet expires. One thread, short transactions, a bounded message
- * size and a timeout on every socket operation; peer input is logged and
- * dropped, never fatal. SIGINT and SIGTERM stop it cleanly.
+ * committed; an outbox worker delivers queued packets, and refusals of
+ * requests, to their schools, retrying with exponential backoff and jitter
+ * until a receipt arrives or the packet expires. A packet larger than one
+ * message travels in chunks into a spool file, resuming where a cut
+ * connection left off (proto/PROTOCOL.md section 10). One thread, short
+ * transactions, a bounded message size and a timeout on every socket
+ * operation; peer input is logged and dropped, never fatal. SIGINT and
+ * SIGTERM stop it cleanly.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -25,7 +33,13 @@
 #include "proto_impl.h"
 #include "transfer.h"
 
-#define MSG_MAX         (64u << 20) /* the largest packet accepted over the network */
+#define CHUNK           (1u << 20) /* packet bytes per message; larger packets are chunked */
+#define FRAME_HEAD      40         /* "BTNC", version, 3 zero bytes, id, total, offset */
+#define ACK_LEN         32         /* "BTNA", version, 3 zero bytes, id, bytes held */
+#define MSG_MAX         (CHUNK + FRAME_HEAD)
+#define SPOOL_MAX       16                   /* packets arriving in chunks at once */
+#define SPOOL_IDLE      3600                 /* seconds before a stalled spool is removed */
+#define NET_PACKET_MAX  (UINT64_C(64) << 30) /* the largest packet taken over the network */
 #define RECEIPT_MAX     BATON_OBJ_MAX
 #define POLL_MS         500   /* how often the loop looks at signals and the outbox */
 #define PEER_TIMEOUT_MS 30000 /* one delivery attempt, send and receipt */
@@ -100,25 +114,144 @@ static int peer_fn(store_txn *t, void *arg)
 	return r == 1 ? diag_err(BATON_EVALUE, "%s is no longer pinned", p->code) : r;
 }
 
-/* Sends one packet to its school and waits for the receipt. */
-static int deliver(store *st, store_outbox *e, uint8_t **receipt, size_t *rlen)
+/* The serving node. */
+struct node {
+	store *st;
+	const baton_key *key;
+	const char *dir;
+	char spool[4200]; /* DIR/spool: packets arriving in chunks */
+};
+
+/* Frame and acknowledgement heads (PROTOCOL.md section 10). */
+static void put_head(uint8_t *p, const char *magic, const uint8_t id[BATON_ID_BYTES])
+{
+	memcpy(p, magic, 4);
+	p[4] = 1;
+	p[5] = p[6] = p[7] = 0;
+	memcpy(p + 8, id, BATON_ID_BYTES);
+}
+
+static int is_head(const uint8_t *p, size_t len, size_t want, const char *magic)
+{
+	return len == want && memcmp(p, magic, 4) == 0 && p[4] == 1 && p[5] == 0 && p[6] == 0 &&
+	       p[7] == 0;
+}
+
+/* Reads n bytes at off of the file open at *fd. */
+static int read_at(int *fd, uint64_t off, uint8_t *buf, size_t n)
+{
+	baton_source src;
+	int r = baton_source_fd(&src, fd);
+	return r ? r : src.read_at(src.ctx, off, buf, n);
+}
+
+/* One request and its reply on req; the reply is nng's, free with nng_free. */
+static int exchange(nng_socket req, const char *ep, const void *msg, size_t len, void **reply,
+                    size_t *rlen)
+{
+	int nr;
+	*reply = NULL;
+	*rlen = 0;
+	if ((nr = nng_send(req, (void *)(uintptr_t)msg, len, 0)) != 0 ||
+	    (nr = nng_recv(req, reply, rlen, NNG_FLAG_ALLOC)) != 0)
+		return diag_err(BATON_EIO, "%s: %s", ep, nng_strerror(nr));
+	return 0;
+}
+
+/*
+ * Sends a packet too large for one message: a probe asks how much of it the
+ * receiver already holds, then chunks follow from there. The reply to the
+ * last chunk is the receipt.
+ */
+static int send_chunked(nng_socket req, const char *ep, int fd, uint64_t total,
+                        const uint8_t id[BATON_ID_BYTES], uint8_t *buf, void **reply, size_t *rlen)
+{
+	uint64_t off = 0, rounds = 2 * (total / CHUNK) + 8, resumed = 0;
+	size_t n = 0; /* the probe carries no data */
+	for (uint64_t i = 0; i < rounds; i++) {
+		put_head(buf, "BTNC", id);
+		put_be64(buf + 24, total);
+		put_be64(buf + 32, off);
+		if (n && read_at(&fd, off, buf + FRAME_HEAD, n) != 0)
+			return BATON_EIO;
+		int r = exchange(req, ep, buf, FRAME_HEAD + n, reply, rlen);
+		if (r != 0)
+			return r;
+		if (!is_head(*reply, *rlen, ACK_LEN, "BTNA") ||
+		    memcmp((uint8_t *)*reply + 8, id, BATON_ID_BYTES) != 0)
+			return 0; /* the receipt, or an empty reply */
+		uint64_t have = get_be64((uint8_t *)*reply + 24);
+		nng_free(*reply, *rlen);
+		*reply = NULL;
+		if (have >= total)
+			return diag_err(BATON_EIO, "%s: the receiver claims %llu of %llu bytes", ep,
+			                (unsigned long long)have, (unsigned long long)total);
+		if (i == 0 && have > 0)
+			resumed = have;
+		off = have;
+		n = total - off < CHUNK ? (size_t)(total - off) : CHUNK;
+	}
+	return diag_err(BATON_EIO, "%s: no progress after %llu messages (resumed at %llu)", ep,
+	                (unsigned long long)rounds, (unsigned long long)resumed);
+}
+
+struct inbox_ctx {
+	const uint8_t *id;
+	store_inbox e;
+};
+
+static int inbox_get_fn(store_txn *t, void *arg)
+{
+	struct inbox_ctx *x = arg;
+	int r = store_inbox_get(t, x->id, &x->e);
+	return r == 1 ? diag_err(BATON_EIO, "store: the refused request is not in the inbox") : r;
+}
+
+/*
+ * Delivers one outbox entry to its school. A packet's reply is its receipt
+ * (*receipt, malloc'd); a refusal's reply is the refusal itself, echoed
+ * once the school that asked has recorded it (*receipt stays NULL).
+ */
+static int deliver(struct node *nd, store_outbox *e, uint8_t **receipt, size_t *rlen)
 {
 	struct peer_ctx pc;
-	memset(&pc, 0, sizeof(pc));
-	pc.code = e->to;
-	uint8_t *pkt = NULL;
-	size_t plen;
+	struct inbox_ctx ib;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	uint64_t total = 0;
 	nng_socket req;
-	int r, nr = -1;
+	int r, nr, fd = -1;
 
 	*receipt = NULL;
-	if ((r = store_read(st, peer_fn, &pc)) != 0)
+	memset(&pc, 0, sizeof(pc));
+	memset(&ib, 0, sizeof(ib));
+	pc.code = e->to;
+	if ((r = store_read(nd->st, peer_fn, &pc)) != 0)
 		return r;
-	if ((r = baton_file_read(e->file, MSG_MAX, &pkt, &plen)) != 0)
-		return r;
+	if (e->kind == OUT_REFUSAL) {
+		ib.id = e->packet;
+		if ((r = store_read(nd->st, inbox_get_fn, &ib)) != 0)
+			return r;
+		buf = ib.e.receipt;
+		len = ib.e.receipt_len;
+	} else {
+		struct stat sb;
+		if ((fd = open(e->file, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) != 0) {
+			r = diag_err(BATON_EIO, "%s: %s", e->file, strerror(errno));
+			goto out;
+		}
+		total = (uint64_t)sb.st_size;
+		len = total <= CHUNK ? (size_t)total : FRAME_HEAD + CHUNK;
+		if ((buf = malloc(len ? len : 1)) == NULL) {
+			r = BATON_ENOMEM;
+			goto out;
+		}
+		if (total <= CHUNK && (r = read_at(&fd, 0, buf, len)) != 0)
+			goto out;
+	}
 	if ((nr = nng_req0_open(&req)) != 0) {
-		free(pkt);
-		return diag_err(BATON_EIO, "nng: %s", nng_strerror(nr));
+		r = diag_err(BATON_EIO, "nng: %s", nng_strerror(nr));
+		goto out;
 	}
 	/* Receipts are small; the peer gets no more than that. Resending is safe but slow. */
 	nng_socket_set_size(req, NNG_OPT_RECVMAXSZ, RECEIPT_MAX);
@@ -126,32 +259,38 @@ static int deliver(store *st, store_outbox *e, uint8_t **receipt, size_t *rlen)
 	nng_socket_set_ms(req, NNG_OPT_RECVTIMEO, PEER_TIMEOUT_MS);
 	nng_socket_set_ms(req, NNG_OPT_REQ_RESENDTIME, PEER_TIMEOUT_MS);
 	r = BATON_EIO;
-	for (size_t i = 0; i < pc.card.n_endpoints && r != 0; i++) {
-		void *buf = NULL;
-		size_t len = 0;
-		if ((nr = nng_dial(req, pc.card.endpoints[i], NULL, 0)) != 0) {
-			diag_set("%s: %s", pc.card.endpoints[i], nng_strerror(nr));
+	for (size_t i = 0; i < pc.card.n_endpoints && r != 0 && !stopping; i++) {
+		const char *ep = pc.card.endpoints[i];
+		void *reply = NULL;
+		size_t n = 0;
+		if ((nr = nng_dial(req, ep, NULL, 0)) != 0) {
+			diag_set("%s: %s", ep, nng_strerror(nr));
 			continue;
 		}
-		if ((nr = nng_send(req, pkt, plen, 0)) != 0 ||
-		    (nr = nng_recv(req, &buf, &len, NNG_FLAG_ALLOC)) != 0) {
-			diag_set("%s: %s", pc.card.endpoints[i], nng_strerror(nr));
+		r = e->kind != OUT_REFUSAL && total > CHUNK
+		        ? send_chunked(req, ep, fd, total, e->packet, buf, &reply, &n)
+		        : exchange(req, ep, buf, len, &reply, &n);
+		if (r != 0)
 			continue;
-		}
-		if (len == 0) {
-			nng_free(buf, len);
+		r = BATON_EIO;
+		if (n == 0)
 			diag_set("%s does not know this school (empty reply)", e->to);
-			continue;
-		}
-		if ((*receipt = malloc(len)) != NULL) {
-			memcpy(*receipt, buf, len);
-			*rlen = len;
+		else if (e->kind == OUT_REFUSAL)
+			r = n == len && memcmp(reply, buf, n) == 0
+			        ? 0
+			        : diag_err(BATON_EIO, "%s did not record the refusal", e->to);
+		else if ((*receipt = malloc(n)) != NULL) {
+			memcpy(*receipt, reply, n);
+			*rlen = n;
 			r = 0;
 		}
-		nng_free(buf, len);
+		nng_free(reply, n);
 	}
 	nng_close(req);
-	free(pkt);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
 	return r;
 }
 
@@ -170,17 +309,25 @@ static uint64_t backoff(uint32_t attempts)
 	return base / 2 + randombytes_uniform((uint32_t)base + 1);
 }
 
-static void outbox_tick(store *st)
+static const char *kind_name(int kind)
+{
+	return kind == OUT_REQUEST   ? "request"
+	       : kind == OUT_REFUSAL ? "refusal of request"
+	                             : "packet";
+}
+
+static void outbox_tick(struct node *nd)
 {
 	struct due_ctx d;
 	memset(&d, 0, sizeof(d));
 	d.now = (uint64_t)time(NULL);
-	if (store_read(st, due_fn, &d) != 0) {
+	if (store_read(nd->st, due_fn, &d) != 0) {
 		logline("outbox: %s", baton_diag());
 		return;
 	}
 	for (size_t i = 0; i < d.n && !stopping; i++) {
 		store_outbox *e = &d.due[i];
+		const char *what = kind_name(e->kind);
 		uint8_t *rc_bytes = NULL;
 		size_t rc_len = 0;
 		char id[2 * BATON_ID_BYTES + 1];
@@ -188,61 +335,297 @@ static void outbox_tick(store *st)
 		if (d.now > e->expires) {
 			e->state = OUT_EXPIRED;
 			snprintf(e->last_error, sizeof(e->last_error), "expired undelivered");
-			store_write(st, update_fn, e);
-			logline("outbox: packet %s to %s expired undelivered", id, e->to);
+			store_write(nd->st, update_fn, e);
+			logline("outbox: %s %s to %s expired undelivered", what, id, e->to);
 			continue;
 		}
 		/* Count the attempt before making it: a crash mid-delivery still counts. */
 		e->attempts++;
 		e->next_try = d.now + backoff(e->attempts);
-		store_write(st, update_fn, e);
-		int r = deliver(st, e, &rc_bytes, &rc_len);
-		if (r == 0) {
+		store_write(nd->st, update_fn, e);
+		int r = deliver(nd, e, &rc_bytes, &rc_len);
+		if (r == 0 && e->kind == OUT_REFUSAL) {
+			e->state = OUT_DELIVERED;
+			e->last_error[0] = 0;
+			if ((r = store_write(nd->st, update_fn, e)) == 0) {
+				logline("outbox: %s %s delivered to %s", what, id, e->to);
+				continue;
+			}
+		} else if (r == 0) {
 			baton_receipt rc;
 			store_outbox after;
-			r = transfer_receipt(st, rc_bytes, rc_len, &rc, &after);
+			r = transfer_receipt(nd->st, rc_bytes, rc_len, &rc, &after);
 			free(rc_bytes);
 			if (r == 0) {
 				/* transfer_receipt stored the new state and kept the count. */
-				logline("outbox: packet %s to %s: receipt %s", id, e->to,
-				        baton_reason_name(rc.reason));
+				logline("outbox: %s %s to %s: receipt %s%s%s", what, id, e->to,
+				        baton_reason_name(rc.reason), rc.note[0] ? ": " : "",
+				        rc.note);
 				continue;
 			}
 		}
 		snprintf(e->last_error, sizeof(e->last_error), "%s", baton_diag());
-		store_write(st, update_fn, e);
-		logline("outbox: packet %s to %s: attempt %u failed: %s", id, e->to, e->attempts,
+		store_write(nd->st, update_fn, e);
+		logline("outbox: %s %s to %s: attempt %u failed: %s", what, id, e->to, e->attempts,
 		        e->last_error);
 	}
 }
 
-static void handle(store *st, const baton_key *key, nng_socket rep, uint8_t *buf, size_t len)
+/* A request the policy releases at once: the record goes into the outbox. */
+static void auto_release(struct node *nd, const struct recv_req *q)
+{
+	struct send_req s;
+	memset(&s, 0, sizeof(s));
+	s.key = nd->key;
+	s.node_dir = nd->dir;
+	s.now = (uint64_t)time(NULL);
+	s.skew = SKEW;
+	int r = transfer_release(nd->st, q->packet, &s);
+	if (r == 0 && s.refused == 0)
+		logline("requests: released %s to %s as packet %s", s.student, s.to_code,
+		        cli_hex(s.info.id, BATON_ID_BYTES));
+	else
+		logline("requests: request %s from %s held, not released: %s %s",
+		        cli_hex(q->packet, BATON_ID_BYTES), q->from,
+		        s.refused ? baton_errname(s.refused) : "", baton_diag());
+}
+
+/* Verifies and imports one packet read through src, and replies with its receipt. */
+static void receive(struct node *nd, nng_socket rep, const baton_source *src)
 {
 	struct recv_req q;
-	baton_source src;
 	char id[2 * BATON_ID_BYTES + 1];
 	int nr;
 
 	memset(&q, 0, sizeof(q));
-	baton_source_mem(&src, buf, len);
-	q.src = &src;
-	q.key = key;
+	q.src = src;
+	q.key = nd->key;
 	q.now = (uint64_t)time(NULL);
 	q.skew = SKEW;
 	/* A store fault still gets its retryable receipt below; the reason says so. */
-	(void)transfer_receive(st, &q);
+	(void)transfer_receive(nd->st, &q);
 	sodium_bin2hex(id, sizeof(id), q.packet, BATON_ID_BYTES);
-	if (q.reason == BATON_REASON_ACCEPTED)
+	if (q.reason == BATON_REASON_ACCEPTED && q.kind == BATON_KIND_REQUEST)
+		logline("requests: request %s from %s for %s: %s", id, q.from, q.student,
+		        q.replay         ? "seen before, same answer"
+		        : q.auto_release ? "releasing"
+		                         : "held");
+	else if (q.reason == BATON_REASON_ACCEPTED)
 		logline("inbox: packet %s from %s: %s %s", id, q.from,
 		        q.replay ? "replay, same receipt for" : "imported as", q.student);
 	else
-		logline("inbox: packet %s from %s: rejected (%s): %s", id,
-		        q.from[0] ? q.from : "an unknown sender", baton_reason_name(q.reason),
-		        baton_diag());
+		logline("inbox: packet %s from %s: %s (%s): %s", id,
+		        q.from[0] ? q.from : "an unknown sender",
+		        q.replay ? "answered before" : "rejected", baton_reason_name(q.reason),
+		        q.replay ? "same receipt" : baton_diag());
 	/* The receipt exists only once the import committed; an unpinned sender gets none. */
 	if ((nr = nng_send(rep, q.receipt ? q.receipt : (uint8_t *)"", q.receipt_len, 0)) != 0)
 		logline("inbox: reply for packet %s not sent: %s", id, nng_strerror(nr));
+	if (q.reason == BATON_REASON_ACCEPTED && q.kind == BATON_KIND_REQUEST && !q.replay &&
+	    q.auto_release)
+		auto_release(nd, &q);
 	free(q.receipt);
+}
+
+static void reply_empty(nng_socket rep)
+{
+	int nr = nng_send(rep, (uint8_t *)"", 0, 0);
+	if (nr != 0)
+		logline("serve: reply not sent: %s", nng_strerror(nr));
+}
+
+static void reply_ack(nng_socket rep, const uint8_t id[BATON_ID_BYTES], uint64_t have)
+{
+	uint8_t ack[ACK_LEN];
+	put_head(ack, "BTNA", id);
+	put_be64(ack + 24, have);
+	int nr = nng_send(rep, ack, sizeof(ack), 0);
+	if (nr != 0)
+		logline("serve: reply not sent: %s", nng_strerror(nr));
+}
+
+struct sender_ctx {
+	const uint8_t *pk;
+	int pinned;
+};
+
+static int sender_cb(const char *code, const uint8_t *card, size_t len, void *arg)
+{
+	struct sender_ctx *x = arg;
+	baton_card c;
+	(void)code;
+	if (baton_card_parse(card, len, &c) == 0 &&
+	    sodium_memcmp(c.id_pk, x->pk, BATON_PK_BYTES) == 0)
+		x->pinned = 1;
+	return 0;
+}
+
+static int sender_fn(store_txn *t, void *arg)
+{
+	return store_peer_each(t, sender_cb, arg);
+}
+
+/* Whether a spool may start: a pinned sender, this school, room on disk and in the table. */
+static int spool_admit(struct node *nd, const uint8_t *id, const uint8_t *data, size_t n,
+                       uint64_t total)
+{
+	baton_source src;
+	baton_header h;
+	struct sender_ctx x;
+	struct statvfs vfs;
+	int r, count = 0;
+
+	baton_source_mem(&src, data, n);
+	if ((r = baton_packet_peek(&src, &h)) != 0)
+		return diag_err(r, "the first chunk does not hold the packet's header: %s",
+		                baton_diag());
+	if (memcmp(h.id, id, BATON_ID_BYTES) != 0)
+		return diag_err(BATON_EVALUE, "the chunks name another packet id than the header");
+	if (sodium_memcmp(h.recipient, baton_key_id_pk(nd->key), BATON_PK_BYTES) != 0)
+		return diag_err(BATON_EWRONGRCPT, "the packet is addressed to another school");
+	x.pk = h.sender;
+	x.pinned = 0;
+	if ((r = store_read(nd->st, sender_fn, &x)) != 0)
+		return r;
+	if (!x.pinned)
+		return diag_err(BATON_EBADKEY, "the sender's key is not a pinned school's");
+	DIR *d = opendir(nd->spool);
+	for (struct dirent *de; d && (de = readdir(d)) != NULL;)
+		count += strstr(de->d_name, ".part") != NULL;
+	if (d)
+		closedir(d);
+	if (count >= SPOOL_MAX)
+		return diag_err(BATON_EIO, "%d packets are arriving already; try later", count);
+	if (statvfs(nd->spool, &vfs) == 0 &&
+	    (uint64_t)vfs.f_bavail * vfs.f_frsize < total + 2 * total / 100 + (64u << 20))
+		return diag_err(BATON_EIO, "not enough disk for a packet of %llu bytes",
+		                (unsigned long long)total);
+	return 0;
+}
+
+/*
+ * One chunk of a large packet, appended to its spool file. A chunk at
+ * another offset than the bytes held (a resumed or repeated transfer) is
+ * answered with the offset to go on from; the last chunk is imported and
+ * answered with the receipt.
+ */
+static void handle_chunk(struct node *nd, nng_socket rep, const uint8_t *buf, size_t len)
+{
+	const uint8_t *id = buf + 8, *data = buf + FRAME_HEAD;
+	uint64_t total = get_be64(buf + 24), off = get_be64(buf + 32), have = 0;
+	size_t n = len - FRAME_HEAD;
+	char path[sizeof(nd->spool) + 64], hex[2 * BATON_ID_BYTES + 1];
+	struct stat sb;
+	int fd;
+
+	sodium_bin2hex(hex, sizeof(hex), id, BATON_ID_BYTES);
+	if (total < BATON_PREFIX_BYTES + 64 || total > NET_PACKET_MAX || off > total ||
+	    n > total - off) {
+		logline("inbox: packet %s: chunk of %zu bytes at %llu of %llu out of bounds", hex,
+		        n, (unsigned long long)off, (unsigned long long)total);
+		reply_empty(rep);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%s.part", nd->spool, hex);
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && fstat(fd, &sb) == 0)
+		have = (uint64_t)sb.st_size;
+	if (off != have || n == 0) {
+		if (fd >= 0)
+			close(fd);
+		if (n == 0 && have > 0)
+			logline("inbox: packet %s: resuming at byte %llu of %llu", hex,
+			        (unsigned long long)have, (unsigned long long)total);
+		reply_ack(rep, id, have);
+		return;
+	}
+	if (fd < 0) {
+		int r = spool_admit(nd, id, data, n, total);
+		if (r != 0 || (fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		                         0600)) < 0) {
+			logline("inbox: packet %s (%llu bytes) refused: %s", hex,
+			        (unsigned long long)total, r ? baton_diag() : strerror(errno));
+			reply_empty(rep);
+			return;
+		}
+		logline("inbox: packet %s: receiving %llu bytes in chunks", hex,
+		        (unsigned long long)total);
+	}
+	if (lseek(fd, (off_t)off, SEEK_SET) < 0 || baton_write_fd(&fd, data, n) != 0) {
+		logline("inbox: packet %s: spool: %s", hex, baton_diag());
+		close(fd);
+		unlink(path); /* the space goes back; the sender starts over later */
+		reply_empty(rep);
+		return;
+	}
+	if (off + n < total) {
+		close(fd);
+		reply_ack(rep, id, off + n);
+		return;
+	}
+	baton_source src;
+	if (baton_source_fd(&src, &fd) != 0) {
+		logline("inbox: packet %s: spool: %s", hex, baton_diag());
+		reply_empty(rep);
+	} else {
+		receive(nd, rep, &src);
+	}
+	close(fd);
+	unlink(path);
+}
+
+/* Spool files of transfers abandoned for an hour. */
+static void spool_sweep(struct node *nd)
+{
+	char path[sizeof(nd->spool) + 300];
+	struct stat sb;
+	DIR *d = opendir(nd->spool);
+	time_t now = time(NULL);
+	for (struct dirent *de; d && (de = readdir(d)) != NULL;) {
+		if (strstr(de->d_name, ".part") == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", nd->spool, de->d_name);
+		if (stat(path, &sb) == 0 && now - sb.st_mtime > SPOOL_IDLE) {
+			unlink(path);
+			logline("inbox: %s abandoned for an hour: removed", de->d_name);
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
+/* A refusal of one of this node's requests, delivered by the school asked. */
+static void handle_receipt(struct node *nd, nng_socket rep, const uint8_t *buf, size_t len)
+{
+	baton_receipt rc;
+	store_outbox ob;
+	int r = transfer_receipt(nd->st, buf, len, &rc, &ob), nr;
+	if (r != 0) {
+		logline("outbox: a receipt was refused: %s", baton_diag());
+		reply_empty(rep);
+		return;
+	}
+	logline("outbox: request %s to %s: %s%s%s", cli_hex(rc.packet_id, BATON_ID_BYTES), ob.to,
+	        baton_reason_name(rc.reason), rc.note[0] ? ": " : "", rc.note);
+	/* Recorded: the same bytes back tell the other school it may stop. */
+	if ((nr = nng_send(rep, (void *)(uintptr_t)buf, len, 0)) != 0)
+		logline("serve: reply not sent: %s", nng_strerror(nr));
+}
+
+static void handle(struct node *nd, nng_socket rep, const uint8_t *buf, size_t len)
+{
+	if (len >= 4 && memcmp(buf, "BTNP", 4) == 0) {
+		baton_source src;
+		baton_source_mem(&src, buf, len);
+		receive(nd, rep, &src);
+	} else if (len >= FRAME_HEAD && is_head(buf, FRAME_HEAD, FRAME_HEAD, "BTNC")) {
+		handle_chunk(nd, rep, buf, len);
+	} else if (len >= 2 && buf[0] == 0x93 && buf[1] == BATON_OBJ_RECEIPT) {
+		handle_receipt(nd, rep, buf, len);
+	} else {
+		logline("serve: a message of %zu bytes that is not Baton's: dropped", len);
+		reply_empty(rep);
+	}
 }
 
 int cmd_serve(int argc, char **argv)
@@ -280,6 +663,12 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	rc = EXIT_ENV;
 	baton_card me;
+	struct node nd = {st, key, cli_dir(&com), {0}};
+	snprintf(nd.spool, sizeof(nd.spool), "%s/spool", nd.dir);
+	if (mkdir(nd.spool, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "baton: serve: %s: %s\n", nd.spool, strerror(errno));
+		goto out;
+	}
 	if (store_read(st, own_card_fn, &me) != 0) {
 		rc = cli_fail("serve", BATON_EIO);
 		goto out;
@@ -313,7 +702,7 @@ int cmd_serve(int argc, char **argv)
 		size_t len = 0;
 		nr = nng_recv(rep, &buf, &len, NNG_FLAG_ALLOC);
 		if (nr == 0) {
-			handle(st, key, rep, buf, len);
+			handle(&nd, rep, buf, len);
 			sodium_memzero(buf, len);
 			nng_free(buf, len);
 		} else if (nr != NNG_ETIMEDOUT && nr != NNG_EINTR) {
@@ -321,7 +710,9 @@ int cmd_serve(int argc, char **argv)
 		}
 		if (time(NULL) != last_tick) {
 			last_tick = time(NULL);
-			outbox_tick(st);
+			outbox_tick(&nd);
+			if (last_tick % 60 == 0)
+				spool_sweep(&nd);
 		}
 	}
 	logline("serve: stopping");

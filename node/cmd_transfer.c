@@ -29,11 +29,10 @@ static int send_cmd(int argc, char **argv)
 	struct cli_common com = {0};
 	struct send_req s;
 	const char *consent_file = NULL, *out = NULL;
-	char tmp[4200], queued[4200];
 	uint8_t *consent = NULL;
 	baton_key *key = NULL;
 	store *st = NULL;
-	int opt, r, rc, fd = -1;
+	int opt, r, rc;
 
 	memset(&s, 0, sizeof(s));
 	optind = 1;
@@ -73,70 +72,40 @@ static int send_cmd(int argc, char **argv)
 	if ((r = baton_file_read(consent_file, BATON_OBJ_MAX, &consent, &s.consent_len)) != 0)
 		return cli_fail(NULL, r);
 	s.consent = consent;
-	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK ||
+	    (rc = cli_load_school_key(&com, &key)) != EXIT_OK)
 		goto out;
-	if ((rc = cli_load_school_key(&com, &key)) != EXIT_OK)
-		goto out;
-	if (out == NULL) {
-		/* Queued for the network: the outbox worker of 'baton serve' delivers it. */
-		snprintf(queued, sizeof(queued), "%s/outbox", cli_dir(&com));
-		if (mkdir(queued, 0700) != 0 && errno != EEXIST) {
-			rc = cli_fail(NULL, diag_err(BATON_EIO, "%s: %s", queued, strerror(errno)));
-			goto out;
-		}
-	}
-	/* Written under a temporary name, renamed only once the store has committed. */
-	int n = out ? snprintf(tmp, sizeof(tmp), "%s.partial", out)
-	            : snprintf(tmp, sizeof(tmp), "%s/sealing-%ld.partial", queued, (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		rc = cli_usage_error("send: the path is too long");
-		goto out;
-	}
-	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
-		rc = cli_fail(NULL, diag_err(BATON_EIO, "%s: %s", tmp, strerror(errno)));
-		goto out;
-	}
 	s.key = key;
-	s.fd = fd;
-	s.file = out;
-	s.queue_dir = out ? NULL : queued;
+	s.out = out;
+	s.node_dir = cli_dir(&com);
 	s.now = cli_now();
 	s.skew = SKEW;
-	r = transfer_send(st, &s);
-	close(fd);
-	fd = -1;
-	if (r == 0 && s.refused) {
-		unlink(tmp);
-		fprintf(stderr, "baton: release refused (%s): %s\n", baton_errname(s.refused),
-		        baton_diag());
-		rc = EXIT_REJECTED;
-		goto out;
-	}
-	if (r != 0) {
-		unlink(tmp);
-		rc = cli_fail("send", r);
-		goto out;
-	}
-	const char *final = out ? out : s.queued;
-	if (rename(tmp, final) != 0) {
-		rc = cli_fail(NULL, diag_err(BATON_EIO, "%s: %s", final, strerror(errno)));
-		goto out;
-	}
-	char secs[200];
-	baton_sections_format(s.q.release, secs, sizeof(secs));
-	/* cli_hex has one buffer: one call per printf. */
-	printf("Sealed %s's record for %s: %s\n  packet %s, %llu bytes%s%s\n", s.student, s.to_code,
-	       secs, cli_hex(s.info.id, BATON_ID_BYTES), (unsigned long long)s.info.len,
-	       out ? ", written to " : ", queued for 'baton serve' as ", final);
-	printf("  hash   %s\n", cli_hex(s.info.hash, BATON_HASH_BYTES));
-	rc = EXIT_OK;
+	rc = cli_sent(&s, transfer_send(st, &s));
 out:
-	if (fd >= 0)
-		close(fd);
 	store_close(st);
 	baton_key_free(key);
 	free(consent);
 	return rc;
+}
+
+int cli_sent(const struct send_req *s, int r)
+{
+	if (r == 0 && s->refused) {
+		fprintf(stderr, "baton: release refused (%s): %s\n", baton_errname(s->refused),
+		        baton_diag());
+		return EXIT_REJECTED;
+	}
+	if (r != 0)
+		return cli_fail("send", r);
+	char secs[200];
+	baton_sections_format(s->q.release, secs, sizeof(secs));
+	/* cli_hex has one buffer: one call per printf. */
+	printf("Sealed %s's record for %s: %s\n  packet %s, %llu bytes%s%s\n", s->student,
+	       s->to_code, secs, cli_hex(s->info.id, BATON_ID_BYTES),
+	       (unsigned long long)s->info.len,
+	       s->out ? ", written to " : ", queued for 'baton serve' as ", s->path);
+	printf("  hash   %s\n", cli_hex(s->info.hash, BATON_HASH_BYTES));
+	return EXIT_OK;
 }
 
 static int import_cmd(int argc, char **argv)
@@ -192,7 +161,25 @@ static int import_cmd(int argc, char **argv)
 		rc = cli_fail(NULL, r);
 		goto out;
 	}
-	if (q.reason == BATON_REASON_ACCEPTED) {
+	if (q.reason == BATON_REASON_ACCEPTED && q.kind == BATON_KIND_REQUEST) {
+		printf("Request %s from %s for student %s: %s\n", cli_hex(q.packet, BATON_ID_BYTES),
+		       q.from, q.student,
+		       q.replay         ? "seen before, the same receipt"
+		       : q.auto_release ? "releasing it (policy auto-release on)"
+		                        : "held for 'baton release' or 'baton deny'");
+		if (receipt_out)
+			printf("  receipt written to %s\n", receipt_out);
+		rc = EXIT_OK;
+		if (!q.replay && q.auto_release) {
+			struct send_req s;
+			memset(&s, 0, sizeof(s));
+			s.key = key;
+			s.node_dir = cli_dir(&com);
+			s.now = q.now;
+			s.skew = SKEW;
+			rc = cli_sent(&s, transfer_release(st, q.packet, &s));
+		}
+	} else if (q.reason == BATON_REASON_ACCEPTED) {
 		if (q.replay)
 			printf("Already imported from %s as %s (packet %s); the same receipt%s\n",
 			       q.from, q.student, cli_hex(q.packet, BATON_ID_BYTES),
@@ -248,8 +235,10 @@ static int receipt_import(int argc, char **argv)
 	free(buf);
 	if (r != 0)
 		return cli_fail(argv[optind], r);
-	printf("Receipt from %s for packet %s (student %s): %s\n", ob.to,
-	       cli_hex(rc_.packet_id, BATON_ID_BYTES), ob.student, baton_reason_name(rc_.reason));
+	printf("Receipt from %s for %s %s (student %s): %s%s%s\n", ob.to,
+	       ob.kind == OUT_REQUEST ? "request" : "packet",
+	       cli_hex(rc_.packet_id, BATON_ID_BYTES), ob.student, baton_reason_name(rc_.reason),
+	       rc_.note[0] ? ": " : "", rc_.note);
 	return EXIT_OK;
 }
 
@@ -261,7 +250,9 @@ int cmd_receipt(int argc, char **argv)
 	return cli_dispatch("receipt", sub, sizeof(sub) / sizeof(sub[0]), argc, argv);
 }
 
-static const char *const out_states[] = {"queued", "sent", "receipted", "rejected", "expired"};
+static const char *const out_states[] = {"queued",  "sent",   "receipted", "rejected",
+                                         "expired", "denied", "delivered"};
+static const char *const out_kinds[] = {"?", "transfer", "request", "refusal"};
 
 struct box_ctx {
 	json_t *arr;
@@ -289,20 +280,22 @@ static int inbox_one(const store_inbox *e, void *arg)
 static int outbox_one(const store_outbox *e, void *arg)
 {
 	struct box_ctx *c = arg;
-	const char *state = e->state >= 0 && e->state <= OUT_EXPIRED ? out_states[e->state] : "?";
+	const char *state = e->state >= 0 && e->state <= OUT_DELIVERED ? out_states[e->state] : "?";
+	const char *kind =
+	    e->kind >= OUT_TRANSFER && e->kind <= OUT_REFUSAL ? out_kinds[e->kind] : "?";
 	c->n++;
 	if (c->arr)
 		return json_array_append_new(
-		           c->arr,
-		           json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:s}", "packet",
-		                     cli_hex(e->packet, BATON_ID_BYTES), "to", e->to, "student",
-		                     e->student, "state", state, "attempts", (int)e->attempts,
-		                     "last_error", e->last_error, "created", (json_int_t)e->created,
-		                     "expires", (json_int_t)e->expires, "file", e->file))
+		           c->arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:s}",
+		                             "packet", cli_hex(e->packet, BATON_ID_BYTES), "kind",
+		                             kind, "to", e->to, "student", e->student, "state",
+		                             state, "attempts", (int)e->attempts, "last_error",
+		                             e->last_error, "created", (json_int_t)e->created,
+		                             "expires", (json_int_t)e->expires, "file", e->file))
 		           ? BATON_ENOMEM
 		           : 0;
-	printf("%s  to %-10s %-10s %-9s attempts %u%s%s\n", cli_hex(e->packet, BATON_ID_BYTES),
-	       e->to, e->student, state, e->attempts, e->last_error[0] ? "  last error: " : "",
+	printf("%s  %-8s to %-10s %-10s %-9s attempts %u%s%s\n", cli_hex(e->packet, BATON_ID_BYTES),
+	       kind, e->to, e->student, state, e->attempts, e->last_error[0] ? "  " : "",
 	       e->last_error);
 	return 0;
 }

@@ -13,7 +13,8 @@
  *   consents   consent id(16) -> {student, seen, bytes} (canonical msgpack)
  *   revocations consent id(16) signer(32) -> encoded revocation
  *   inbox      packet id(16) -> {from, student, reason, time, receipt}
- *   outbox     packet id(16) -> {hash, to, student, state, ...}
+ *   outbox     packet id(16) -> {hash, to, student, state, kind, ...}
+ *   requests   request packet id(16) -> {from, student, consent, want, state, ...}
  *   state_ids  statewide student id -> local student id
  */
 #include <errno.h>
@@ -47,12 +48,13 @@ enum {
 	DB_INBOX,
 	DB_OUTBOX,
 	DB_STATE_IDS,
+	DB_REQUESTS,
 	DB_N
 };
 static const char *const db_names[DB_N] = {
     "meta",  "students", "records",          "blobs",    "guardians",
     "peers", "audit",    "audit_by_student", "consents", "revocations",
-    "inbox", "outbox",   "state_ids"};
+    "inbox", "outbox",   "state_ids",        "requests"};
 
 struct store {
 	MDB_env *env;
@@ -938,24 +940,26 @@ int store_inbox_each(store_txn *t, store_inbox_cb cb, void *ctx)
 		}
 	}
 	mdb_cursor_close(cur);
-	return r;
+	return r == 0 && rc != MDB_NOTFOUND ? lmdb_err(rc, "inbox") : r;
 }
 
 /* ---- outbox ---- */
 
-static const char *const outbox_keys[] = {"attempts", "created", "error", "expires", "file", "hash",
-                                          "next",     "reason",  "state", "student", "to"};
+static const char *const outbox_keys[] = {"attempts", "created", "error",   "expires",
+                                          "file",     "hash",    "kind",    "next",
+                                          "reason",   "state",   "student", "to"};
 
 static void enc_outbox(struct enc *e, const void *obj)
 {
 	const store_outbox *x = obj;
-	enc_map(e, 11);
+	enc_map(e, 12);
 	enc_str(e, "attempts"), enc_uint(e, x->attempts);
 	enc_str(e, "created"), enc_uint(e, x->created);
 	enc_str(e, "error"), enc_str(e, x->last_error);
 	enc_str(e, "expires"), enc_uint(e, x->expires);
 	enc_str(e, "file"), enc_str(e, x->file);
 	enc_str(e, "hash"), enc_bin(e, x->hash, BATON_HASH_BYTES);
+	enc_str(e, "kind"), enc_uint(e, (uint64_t)x->kind);
 	enc_str(e, "next"), enc_uint(e, x->next_try);
 	enc_str(e, "reason"), enc_uint(e, (uint64_t)x->reason);
 	enc_str(e, "state"), enc_uint(e, (uint64_t)x->state);
@@ -979,8 +983,8 @@ int store_outbox_put(store_txn *t, const store_outbox *x)
 static int dec_outbox(const uint8_t *id, const uint8_t *p, size_t n, store_outbox *x)
 {
 	static const struct dec_limits lim = {4096, 1, 32};
-	const msgpack_object *v[11];
-	uint64_t att, reason, state;
+	const msgpack_object *v[12];
+	uint64_t att, reason, state, kind;
 	msgpack_zone z;
 	msgpack_object o;
 	int r;
@@ -990,19 +994,21 @@ static int dec_outbox(const uint8_t *id, const uint8_t *p, size_t n, store_outbo
 	if (!msgpack_zone_init(&z, 512))
 		return BATON_ENOMEM;
 	if ((r = mp_decode(p, n, &lim, &z, &o)) == 0 &&
-	    (r = mp_fields(&o, "outbox", outbox_keys, 11, v)) == 0 &&
+	    (r = mp_fields(&o, "outbox", outbox_keys, 12, v)) == 0 &&
 	    (r = mp_uint(v[0], "outbox", "attempts", &att)) == 0 &&
 	    (r = mp_uint(v[1], "outbox", "created", &x->created)) == 0 &&
 	    (r = mp_str(v[2], "outbox", "error", 0, x->last_error, sizeof(x->last_error))) == 0 &&
 	    (r = mp_uint(v[3], "outbox", "expires", &x->expires)) == 0 &&
 	    (r = mp_str(v[4], "outbox", "file", 0, x->file, sizeof(x->file))) == 0 &&
 	    (r = mp_fixbin(v[5], "outbox", "hash", x->hash, BATON_HASH_BYTES)) == 0 &&
-	    (r = mp_uint(v[6], "outbox", "next", &x->next_try)) == 0 &&
-	    (r = mp_uint(v[7], "outbox", "reason", &reason)) == 0 &&
-	    (r = mp_uint(v[8], "outbox", "state", &state)) == 0 &&
-	    (r = mp_str(v[9], "outbox", "student", 0, x->student, sizeof(x->student))) == 0 &&
-	    (r = mp_str(v[10], "outbox", "to", 0, x->to, sizeof(x->to))) == 0) {
+	    (r = mp_uint(v[6], "outbox", "kind", &kind)) == 0 &&
+	    (r = mp_uint(v[7], "outbox", "next", &x->next_try)) == 0 &&
+	    (r = mp_uint(v[8], "outbox", "reason", &reason)) == 0 &&
+	    (r = mp_uint(v[9], "outbox", "state", &state)) == 0 &&
+	    (r = mp_str(v[10], "outbox", "student", 0, x->student, sizeof(x->student))) == 0 &&
+	    (r = mp_str(v[11], "outbox", "to", 0, x->to, sizeof(x->to))) == 0) {
 		x->attempts = (uint32_t)att;
+		x->kind = (int)kind;
 		x->reason = (int)reason;
 		x->state = (int)state;
 	}
@@ -1038,7 +1044,126 @@ int store_outbox_each(store_txn *t, store_outbox_cb cb, void *ctx)
 			r = cb(&x, ctx);
 	}
 	mdb_cursor_close(cur);
+	return r == 0 && rc != MDB_NOTFOUND ? lmdb_err(rc, "outbox") : r;
+}
+
+/* ---- requests ---- */
+
+static const char *const request_keys[] = {"answer",  "consent", "from",    "hash", "note",
+                                           "release", "state",   "student", "time", "want"};
+enum {
+	RQ_ANSWER,
+	RQ_CONSENT,
+	RQ_FROM,
+	RQ_HASH,
+	RQ_NOTE,
+	RQ_RELEASE,
+	RQ_STATE,
+	RQ_STUDENT,
+	RQ_TIME,
+	RQ_WANT,
+	RQ_N
+};
+
+static void enc_request(struct enc *e, const void *obj)
+{
+	const store_request *x = obj;
+	enc_map(e, RQ_N);
+	enc_str(e, "answer"), enc_str(e, x->answer);
+	enc_str(e, "consent"), enc_bin(e, x->consent, x->consent_len);
+	enc_str(e, "from"), enc_str(e, x->from);
+	enc_str(e, "hash"), enc_bin(e, x->hash, BATON_HASH_BYTES);
+	enc_str(e, "note"), enc_str(e, x->note);
+	enc_str(e, "release"), enc_bin(e, x->release, BATON_ID_BYTES);
+	enc_str(e, "state"), enc_uint(e, (uint64_t)x->state);
+	enc_str(e, "student"), enc_str(e, x->student);
+	enc_str(e, "time"), enc_uint(e, x->time);
+	enc_str(e, "want"), enc_uint(e, x->want);
+}
+
+int store_request_put(store_txn *t, const store_request *x)
+{
+	uint8_t *enc;
+	size_t elen;
+	int r;
+	if ((r = enc_alloc(enc_request, x, &enc, &elen)) != 0)
+		return r;
+	MDB_val k = {BATON_ID_BYTES, (void *)(uintptr_t)x->id}, v = {elen, enc};
+	r = mdb_call(mdb_put(t->txn, dbi(t, DB_REQUESTS), &k, &v, 0), "requests");
+	free(enc);
 	return r;
+}
+
+static int dec_request(const uint8_t *id, const uint8_t *p, size_t n, store_request *x)
+{
+	static const struct dec_limits lim = {BATON_OBJ_MAX + 2048, 1, 32};
+	const msgpack_object *v[RQ_N];
+	const uint8_t *b;
+	uint64_t state, want;
+	msgpack_zone z;
+	msgpack_object o;
+	int r;
+
+	memset(x, 0, sizeof(*x));
+	memcpy(x->id, id, BATON_ID_BYTES);
+	if (!msgpack_zone_init(&z, 512))
+		return BATON_ENOMEM;
+	if ((r = mp_decode(p, n, &lim, &z, &o)) == 0 &&
+	    (r = mp_fields(&o, "request", request_keys, RQ_N, v)) == 0 &&
+	    (r = mp_str(v[RQ_ANSWER], "request", "answer", 0, x->answer, sizeof(x->answer))) == 0 &&
+	    (r = mp_bin(v[RQ_CONSENT], "request", "consent", 1, BATON_OBJ_MAX, &b,
+	                &x->consent_len)) == 0 &&
+	    (r = mp_str(v[RQ_FROM], "request", "from", 1, x->from, sizeof(x->from))) == 0 &&
+	    (r = mp_fixbin(v[RQ_HASH], "request", "hash", x->hash, BATON_HASH_BYTES)) == 0 &&
+	    (r = mp_str(v[RQ_NOTE], "request", "note", 0, x->note, sizeof(x->note))) == 0 &&
+	    (r = mp_fixbin(v[RQ_RELEASE], "request", "release", x->release, BATON_ID_BYTES)) == 0 &&
+	    (r = mp_uint(v[RQ_STATE], "request", "state", &state)) == 0 &&
+	    (r = mp_str(v[RQ_STUDENT], "request", "student", 1, x->student, sizeof(x->student))) ==
+	        0 &&
+	    (r = mp_uint(v[RQ_TIME], "request", "time", &x->time)) == 0 &&
+	    (r = mp_uint(v[RQ_WANT], "request", "want", &want)) == 0) {
+		x->state = (int)state;
+		x->want = (uint32_t)want;
+		memcpy(x->consent, b, x->consent_len);
+	}
+	msgpack_zone_destroy(&z);
+	return r ? diag_err(BATON_EIO, "store: damaged request entry") : 0;
+}
+
+int store_request_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_request *x)
+{
+	MDB_val k = {BATON_ID_BYTES, (void *)(uintptr_t)id}, v;
+	int rc = mdb_get(t->txn, dbi(t, DB_REQUESTS), &k, &v);
+	memset(x, 0, sizeof(*x));
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0)
+		return lmdb_err(rc, "requests");
+	return dec_request(id, v.mv_data, v.mv_size, x);
+}
+
+int store_request_each(store_txn *t, store_request_cb cb, void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, r = 0;
+	store_request *x = malloc(sizeof(*x));
+	if (x == NULL)
+		return BATON_ENOMEM;
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_REQUESTS), &cur)) != 0) {
+		free(x);
+		return lmdb_err(rc, "cursor");
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && r == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != BATON_ID_BYTES)
+			continue;
+		if ((r = dec_request(k.mv_data, v.mv_data, v.mv_size, x)) == 0)
+			r = cb(x, ctx);
+	}
+	mdb_cursor_close(cur);
+	free(x);
+	return r == 0 && rc != MDB_NOTFOUND ? lmdb_err(rc, "requests") : r;
 }
 
 /* ---- audit ---- */

@@ -18,7 +18,7 @@
 
 #include <baton/baton.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 typedef struct store store;
 
@@ -182,25 +182,62 @@ typedef enum store_out_state {
 	OUT_RECEIPTED = 2,
 	OUT_REJECTED = 3,
 	OUT_EXPIRED = 4,
+	OUT_DENIED = 5,    /* a request the other school's registrar refused */
+	OUT_DELIVERED = 6, /* a refusal the requesting school has recorded */
 } store_out_state;
+
+/* What an outbox entry carries. */
+typedef enum store_out_kind {
+	OUT_TRANSFER = 1, /* a record, sealed in the packet file */
+	OUT_REQUEST = 2,  /* a request for a record, sealed in the packet file */
+	OUT_REFUSAL = 3,  /* the signed refusal of a request: the inbox entry's receipt */
+} store_out_kind;
 
 typedef struct store_outbox {
 	uint8_t packet[BATON_ID_BYTES];
 	uint8_t hash[BATON_HASH_BYTES];
 	char to[BATON_CODE_MAX + 1];
 	char student[BATON_STUDENT_MAX + 1];
+	int kind;   /* store_out_kind */
 	int state;  /* store_out_state */
 	int reason; /* receipt reason once receipted or rejected */
 	uint32_t attempts;
 	uint64_t created, expires;
-	uint64_t next_try;    /* when the outbox worker may try again */
-	char file[256];       /* packet file, for --out and for the outbox worker */
-	char last_error[129]; /* "" when none */
+	uint64_t next_try;                    /* when the outbox worker may try again */
+	char file[256];                       /* packet file, for --out and for the outbox worker */
+	char last_error[BATON_NOTE_MAX + 64]; /* "", the last error, or the answer's note */
 } store_outbox;
 int store_outbox_put(store_txn *t, const store_outbox *e);
 int store_outbox_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_outbox *e);
 typedef int (*store_outbox_cb)(const store_outbox *e, void *ctx);
 int store_outbox_each(store_txn *t, store_outbox_cb cb, void *ctx);
+
+/* ---- requests held for the registrar ---- */
+typedef enum store_req_state {
+	REQ_HELD = 0,
+	REQ_RELEASED = 1,
+	REQ_DENIED = 2,
+} store_req_state;
+
+typedef struct store_request {
+	uint8_t id[BATON_ID_BYTES];          /* the request packet's id */
+	uint8_t hash[BATON_HASH_BYTES];      /* and its hash, named by a refusal */
+	char from[BATON_CODE_MAX + 1];       /* the requesting school */
+	char student[BATON_STUDENT_MAX + 1]; /* the student, as the consent names them */
+	uint32_t want;                       /* sections asked for */
+	uint8_t consent[BATON_OBJ_MAX];      /* the encoded consent it carried */
+	size_t consent_len;
+	char note[BATON_NOTE_MAX + 1];   /* the requester's note, or "" */
+	int state;                       /* store_req_state */
+	uint64_t time;                   /* when it arrived */
+	uint8_t release[BATON_ID_BYTES]; /* released: the transfer packet's id */
+	char answer[BATON_NOTE_MAX + 1]; /* denied: the registrar's reason */
+} store_request;
+int store_request_put(store_txn *t, const store_request *e);
+/* 0 and fills *e, or 1 when there is no such request. */
+int store_request_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_request *e);
+typedef int (*store_request_cb)(const store_request *e, void *ctx);
+int store_request_each(store_txn *t, store_request_cb cb, void *ctx);
 
 /* ---- audit log ---- */
 typedef struct store_audit {

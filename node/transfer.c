@@ -1,7 +1,10 @@
 /* Sending and receiving transfers at the node; see transfer.h. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -12,6 +15,7 @@
 #include "transfer.h"
 
 #define PACKET_DAYS 14
+#define POLICY_KEY  "policy.auto_release"
 
 static int own_card(store_txn *t, baton_card *c)
 {
@@ -74,6 +78,48 @@ static void seal_state_free(struct seal_state *ss)
 	json_decref(ss->rec);
 }
 
+/* store_write may run a function again after growing the map: start the file over. */
+static int rewind_fd(int fd)
+{
+	if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
+		return diag_err(BATON_EIO, "cannot rewind the packet file");
+	return 0;
+}
+
+static const char *request_hex(const uint8_t id[BATON_ID_BYTES])
+{
+	static _Thread_local char hex[2 * BATON_ID_BYTES + 1];
+	return sodium_bin2hex(hex, sizeof(hex), id, BATON_ID_BYTES);
+}
+
+/* The outbox entry of a packet just sealed, and the name its file will take. */
+static int outbox_add(store_txn *t, struct send_req *s, int kind, const char *student,
+                      const baton_seal_params *p)
+{
+	store_outbox ob;
+	memset(&ob, 0, sizeof(ob));
+	memcpy(ob.packet, s->info.id, BATON_ID_BYTES);
+	memcpy(ob.hash, s->info.hash, BATON_HASH_BYTES);
+	snprintf(ob.to, sizeof(ob.to), "%s", s->to_code);
+	snprintf(ob.student, sizeof(ob.student), "%s", student);
+	ob.kind = kind;
+	ob.created = p->created;
+	ob.expires = p->expires;
+	if (s->out) {
+		snprintf(s->path, sizeof(s->path), "%s", s->out);
+		ob.state = OUT_SENT;
+	} else {
+		snprintf(s->path, sizeof(s->path), "%s/outbox/%s.baton", s->node_dir,
+		         request_hex(s->info.id));
+		ob.state = OUT_QUEUED;
+		ob.next_try = p->created;
+	}
+	if (strlen(s->path) >= sizeof(ob.file))
+		return diag_err(BATON_EINVAL, "%s: path too long for the outbox", s->path);
+	memcpy(ob.file, s->path, strlen(s->path) + 1); /* length checked above */
+	return store_outbox_put(t, &ob);
+}
+
 static int send_fn(store_txn *t, void *arg)
 {
 	struct send_req *s = arg;
@@ -88,9 +134,23 @@ static int send_fn(store_txn *t, void *arg)
 	memset(&ss, 0, sizeof(ss));
 	memset(&body, 0, sizeof(body));
 	s->refused = 0;
-	/* store_write may run this again after growing the map: start the file over. */
-	if (ftruncate(s->fd, 0) != 0 || lseek(s->fd, 0, SEEK_SET) != 0)
-		return diag_err(BATON_EIO, "cannot rewind the packet file");
+	if (s->rq) {
+		/* Releasing a request: everything comes from it, read in this transaction. */
+		const uint8_t *id = s->rq->id;
+		uint8_t rid[BATON_ID_BYTES];
+		memcpy(rid, id, BATON_ID_BYTES);
+		if ((r = store_request_get(t, rid, s->rq)) != 0)
+			return r == 1 ? diag_err(BATON_EVALUE, "no request %s", request_hex(rid))
+			              : r;
+		if (s->rq->state != REQ_HELD)
+			return diag_err(BATON_EVALUE, "request %s was already %s", request_hex(rid),
+			                s->rq->state == REQ_RELEASED ? "released" : "denied");
+		s->student = s->rq->student;
+		s->to_code = s->rq->from;
+		s->consent = s->rq->consent;
+		s->consent_len = s->rq->consent_len;
+		s->sections = s->rq->want;
+	}
 	if ((r = own_card(t, &me)) != 0 || (r = peer_card(t, s->to_code, &peer)) != 0)
 		return r;
 
@@ -180,7 +240,8 @@ static int send_fn(store_txn *t, void *arg)
 	baton_seal_params p = {
 	    BATON_KIND_TRANSFER,     s->now,     s->now + PACKET_DAYS * UINT64_C(86400),
 	    baton_key_id_sk(s->key), peer.id_pk, peer.enc_pk};
-	if ((r = baton_packet_seal(&p, &body, ss.readers, baton_write_fd, &s->fd, &s->info)) != 0)
+	if ((r = rewind_fd(s->fd)) != 0 ||
+	    (r = baton_packet_seal(&p, &body, ss.readers, baton_write_fd, &s->fd, &s->info)) != 0)
 		goto out;
 
 	/* The disclosure is recorded in the same transaction: no record leaves unaudited. */
@@ -194,44 +255,137 @@ static int send_fn(store_txn *t, void *arg)
 	memcpy(e.packet, s->info.id, BATON_ID_BYTES);
 	e.has_packet = 1;
 	e.sections = s->q.release;
-	snprintf(e.detail, sizeof(e.detail), "to %.100s: %.140s", peer.name, s->q.c.purpose);
-	if ((r = store_audit_append(t, &e)) != 0)
+	if (s->rq)
+		snprintf(e.detail, sizeof(e.detail), "to %.100s on its request %s: %.100s",
+		         peer.name, request_hex(s->rq->id), s->q.c.purpose);
+	else
+		snprintf(e.detail, sizeof(e.detail), "to %.100s: %.140s", peer.name,
+		         s->q.c.purpose);
+	if ((r = store_audit_append(t, &e)) != 0 ||
+	    (r = outbox_add(t, s, OUT_TRANSFER, s->student, &p)) != 0)
 		goto out;
-	store_outbox ob;
-	memset(&ob, 0, sizeof(ob));
-	memcpy(ob.packet, s->info.id, BATON_ID_BYTES);
-	memcpy(ob.hash, s->info.hash, BATON_HASH_BYTES);
-	snprintf(ob.to, sizeof(ob.to), "%s", s->to_code);
-	snprintf(ob.student, sizeof(ob.student), "%s", s->student);
-	ob.created = p.created;
-	ob.expires = p.expires;
-	if (s->queue_dir) {
-		char hex[2 * BATON_ID_BYTES + 1];
-		sodium_bin2hex(hex, sizeof(hex), s->info.id, BATON_ID_BYTES);
-		snprintf(s->queued, sizeof(s->queued), "%s/%s.baton", s->queue_dir, hex);
-		if (strlen(s->queued) >= sizeof(ob.file)) {
-			r = diag_err(BATON_EINVAL, "%s: path too long for the outbox", s->queued);
-			goto out;
-		}
-		memcpy(ob.file, s->queued, strlen(s->queued) + 1); /* length checked above */
-		ob.state = OUT_QUEUED;
-		ob.next_try = p.created;
-	} else {
-		snprintf(ob.file, sizeof(ob.file), "%s", s->file ? s->file : "");
-		ob.state = OUT_SENT;
+	if (s->rq) {
+		s->rq->state = REQ_RELEASED;
+		memcpy(s->rq->release, s->info.id, BATON_ID_BYTES);
+		r = store_request_put(t, s->rq);
 	}
-	r = store_outbox_put(t, &ob);
 out:
 	seal_state_free(&ss);
 	return r;
 }
 
+/*
+ * Runs fn (which seals into s->fd) in a write transaction, with the packet
+ * under a temporary name that becomes s->path only after the commit: a
+ * crash leaves a stray .partial file, never a packet the store does not
+ * know.
+ */
+static int seal_file(store *st, struct send_req *s, store_fn fn)
+{
+	char tmp[sizeof(s->path) + 64], dir[sizeof(s->path)];
+	int r, n;
+
+	s->fd = -1;
+	s->path[0] = 0;
+	if (s->out) {
+		n = snprintf(tmp, sizeof(tmp), "%s.partial", s->out);
+	} else {
+		snprintf(dir, sizeof(dir), "%s/outbox", s->node_dir);
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			return diag_err(BATON_EIO, "%s: %s", dir, strerror(errno));
+		n = snprintf(tmp, sizeof(tmp), "%s/sealing-%ld.partial", dir, (long)getpid());
+	}
+	if (n < 0 || (size_t)n >= sizeof(s->path))
+		return diag_err(BATON_EINVAL, "%s: path too long", s->out ? s->out : s->node_dir);
+	if ((s->fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+		return diag_err(BATON_EIO, "%s: %s", tmp, strerror(errno));
+	r = store_write(st, fn, s);
+	if (r == 0 && s->refused == 0 && fsync(s->fd) != 0)
+		r = diag_err(BATON_EIO, "%s: cannot sync the packet file", tmp);
+	close(s->fd);
+	s->fd = -1;
+	if (r != 0 || s->refused) {
+		unlink(tmp);
+		return r;
+	}
+	if (rename(tmp, s->path) != 0)
+		return diag_err(BATON_EIO, "%s: %s", s->path, strerror(errno));
+	return 0;
+}
+
 int transfer_send(store *st, struct send_req *s)
 {
-	int r = store_write(st, send_fn, s);
-	if (r == 0 && fsync(s->fd) != 0)
-		r = diag_err(BATON_EIO, "cannot sync the packet file");
+	s->rq = NULL;
+	return seal_file(st, s, send_fn);
+}
+
+int transfer_release(store *st, const uint8_t id[BATON_ID_BYTES], struct send_req *s)
+{
+	int r;
+	if ((s->rq = malloc(sizeof(*s->rq))) == NULL)
+		return BATON_ENOMEM;
+	memcpy(s->rq->id, id, BATON_ID_BYTES);
+	r = seal_file(st, s, send_fn);
+	free(s->rq);
+	s->rq = NULL;
+	s->consent = NULL;
 	return r;
+}
+
+static int request_send_fn(store_txn *t, void *arg)
+{
+	struct send_req *s = arg;
+	baton_card me, peer;
+	baton_consent c;
+	baton_body body;
+	int r;
+
+	if ((r = own_card(t, &me)) != 0 || (r = peer_card(t, s->to_code, &peer)) != 0)
+		return r;
+	if ((r = baton_consent_parse(s->consent, s->consent_len, &c)) != 0)
+		return r;
+	/* The checks the other school would make first, in a registrar's words. */
+	if (sodium_memcmp(c.from_pk, peer.id_pk, BATON_PK_BYTES) != 0)
+		return diag_err(BATON_EFROM, "the consent does not release records from %s",
+		                s->to_code);
+	if (sodium_memcmp(c.to_pk, me.id_pk, BATON_PK_BYTES) != 0)
+		return diag_err(BATON_ETO, "the consent does not release records to this school");
+	memset(&body, 0, sizeof(body));
+	body.consent = s->consent;
+	body.consent_len = s->consent_len;
+	body.requested_mask = s->sections ? s->sections : c.sections;
+	if (s->sections & ~(c.sections | BATON_SEC_BIT(BATON_SEC_IDENTITY)))
+		return diag_err(BATON_ESECTIONS,
+		                "the consent does not cover every section asked for");
+	snprintf(body.note, sizeof(body.note), "%s", s->note ? s->note : "");
+	baton_seal_params p = {
+	    BATON_KIND_REQUEST,      s->now,     s->now + PACKET_DAYS * UINT64_C(86400),
+	    baton_key_id_sk(s->key), peer.id_pk, peer.enc_pk};
+	if ((r = rewind_fd(s->fd)) != 0 ||
+	    (r = baton_packet_seal(&p, &body, NULL, baton_write_fd, &s->fd, &s->info)) != 0)
+		return r;
+	s->q.release = body.requested_mask;
+	store_audit e;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.action, sizeof(e.action), "request-sent");
+	snprintf(e.peer, sizeof(e.peer), "%s", s->to_code);
+	memcpy(e.consent, c.id, BATON_ID_BYTES);
+	e.has_consent = 1;
+	memcpy(e.packet, s->info.id, BATON_ID_BYTES);
+	e.has_packet = 1;
+	e.sections = body.requested_mask;
+	/* The student is named as the other school knows them, not indexed here. */
+	snprintf(e.detail, sizeof(e.detail), "student %s at %.60s: %.100s", c.student, peer.name,
+	         c.purpose);
+	if ((r = store_audit_append(t, &e)) != 0)
+		return r;
+	return outbox_add(t, s, OUT_REQUEST, c.student, &p);
+}
+
+int transfer_request(store *st, struct send_req *s)
+{
+	s->rq = NULL;
+	return seal_file(st, s, request_send_fn);
 }
 
 /* ---- receive ---- */
@@ -319,11 +473,12 @@ static int blob_write(void *ctx, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-static int sign_receipt(const struct recv_req *q, int reason, uint64_t now, uint8_t **out,
-                        size_t *len)
+static int sign_receipt(const struct recv_req *q, int reason, uint64_t now, const char *note,
+                        uint8_t **out, size_t *len)
 {
 	baton_receipt rc;
 	memset(&rc, 0, sizeof(rc));
+	snprintf(rc.note, sizeof(rc.note), "%s", note ? note : "");
 	memcpy(rc.packet_id, q->packet, BATON_ID_BYTES);
 	memcpy(rc.packet_hash, q->hash, BATON_HASH_BYTES);
 	memcpy(rc.receiver, baton_key_id_pk(q->key), BATON_PK_BYTES);
@@ -438,7 +593,8 @@ static int import_fn(store_txn *t, void *arg)
 	/* The receipt goes into the inbox entry, which is also the replay guard. */
 	free(q->receipt);
 	q->receipt = NULL;
-	if ((r = sign_receipt(q, BATON_REASON_ACCEPTED, t->now, &q->receipt, &q->receipt_len)) != 0)
+	if ((r = sign_receipt(q, BATON_REASON_ACCEPTED, t->now, NULL, &q->receipt,
+	                      &q->receipt_len)) != 0)
 		goto out;
 	store_inbox in = {{0}, {0}, {0}, BATON_REASON_ACCEPTED, t->now, q->receipt, q->receipt_len};
 	memcpy(in.packet, q->packet, BATON_ID_BYTES);
@@ -469,6 +625,97 @@ out:
 		free(canon);
 	}
 	return r;
+}
+
+static const char *const held_note = "held for the registrar's decision";
+static const char *const auto_note = "to be released at once";
+
+/*
+ * A request from a pinned school, opened and covered by its consent: this
+ * node applies its own release rules now, so that a request it could never
+ * answer is refused at once, and holds it for the registrar (or for the
+ * automatic release, which runs the rules again).
+ */
+static int request_fn(store_txn *t, void *arg)
+{
+	struct recv_ctx *c = arg;
+	struct recv_req *q = c->q;
+	const baton_body *b = baton_opened_body(c->o);
+	const baton_header *h = baton_opened_header(c->o);
+	struct release_check rc;
+	store_request *rq = NULL;
+	uint8_t *pol = NULL;
+	size_t plen;
+	int r;
+
+	c->content_err = 0;
+	memset(&rc, 0, sizeof(rc));
+	rc.consent = b->consent;
+	rc.consent_len = b->consent_len;
+	rc.my_id_pk = baton_key_id_pk(q->key);
+	rc.to_pk = h->sender;
+	rc.sections = b->requested_mask;
+	rc.now = q->now;
+	rc.skew = q->skew;
+	r = consent_check(t, &rc);
+	if (r == BATON_EIO || r == BATON_ENOMEM || r == BATON_EINTERNAL || r < -900)
+		return r;
+	if (r != 0) {
+		char why[300];
+		snprintf(why, sizeof(why), "%s", baton_diag()); /* diag_err writes that buffer */
+		c->content_err = BATON_REASON_CONSENT_INVALID;
+		return diag_err(r, "%s: %s", baton_errname(r), why);
+	}
+	if ((r = store_meta_get(t, POLICY_KEY, &pol, &plen)) < 0)
+		return r;
+	q->auto_release = r == 0 && plen == 1 && pol[0] == 1;
+	free(pol);
+	q->kind = BATON_KIND_REQUEST;
+	snprintf(q->student, sizeof(q->student), "%s", rc.c.student);
+
+	if ((rq = calloc(1, sizeof(*rq))) == NULL)
+		return BATON_ENOMEM;
+	memcpy(rq->id, q->packet, BATON_ID_BYTES);
+	memcpy(rq->hash, q->hash, BATON_HASH_BYTES);
+	snprintf(rq->from, sizeof(rq->from), "%s", q->from);
+	snprintf(rq->student, sizeof(rq->student), "%s", rc.c.student);
+	rq->want = b->requested_mask;
+	memcpy(rq->consent, b->consent, b->consent_len);
+	rq->consent_len = b->consent_len;
+	snprintf(rq->note, sizeof(rq->note), "%s", b->note);
+	rq->state = REQ_HELD;
+	rq->time = t->now;
+	r = store_request_put(t, rq);
+	free(rq);
+	if (r != 0)
+		return r;
+
+	free(q->receipt);
+	q->receipt = NULL;
+	if ((r = sign_receipt(q, BATON_REASON_ACCEPTED, t->now,
+	                      q->auto_release ? auto_note : held_note, &q->receipt,
+	                      &q->receipt_len)) != 0)
+		return r;
+	store_inbox in = {{0}, {0}, {0}, BATON_REASON_ACCEPTED, t->now, q->receipt, q->receipt_len};
+	memcpy(in.packet, q->packet, BATON_ID_BYTES);
+	snprintf(in.from, sizeof(in.from), "%s", q->from);
+	snprintf(in.student, sizeof(in.student), "%s", q->student);
+	if ((r = store_inbox_put(t, &in)) != 0)
+		return r;
+	store_audit e;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.action, sizeof(e.action), "request-received");
+	snprintf(e.student, sizeof(e.student), "%s", q->student);
+	snprintf(e.peer, sizeof(e.peer), "%s", q->from);
+	memcpy(e.consent, rc.c.id, BATON_ID_BYTES);
+	e.has_consent = 1;
+	memcpy(e.packet, q->packet, BATON_ID_BYTES);
+	e.has_packet = 1;
+	e.sections = rc.release;
+	snprintf(e.detail, sizeof(e.detail), "%s: %.160s",
+	         q->auto_release ? "released at once by policy" : "held for the registrar",
+	         rc.c.purpose);
+	return store_audit_append(t, &e);
 }
 
 struct reject_ctx {
@@ -507,6 +754,7 @@ int transfer_receive(store *st, struct recv_req *q)
 		goto reject;
 	}
 	memcpy(q->packet, h.id, BATON_ID_BYTES);
+	q->kind = h.kind;
 	if ((r = baton_packet_hash(q->src, q->hash)) != 0)
 		return r;
 	memset(&l, 0, sizeof(l));
@@ -536,6 +784,12 @@ int transfer_receive(store *st, struct recv_req *q)
 		snprintf(q->student, sizeof(q->student), "%s", l.seen.student);
 		q->receipt = l.seen.receipt;
 		q->receipt_len = l.seen.receipt_len;
+		if (q->reason != BATON_REASON_ACCEPTED) {
+			baton_receipt prior;
+			if (baton_receipt_parse(q->receipt, q->receipt_len, &prior) == 0)
+				diag_set("answered before: %s%s%s", baton_reason_name(q->reason),
+				         prior.note[0] ? ": " : "", prior.note);
+		}
 		return 0;
 	}
 	baton_open_params op = {baton_key_id_pk(q->key), baton_key_enc_sk(q->key),
@@ -553,7 +807,7 @@ int transfer_receive(store *st, struct recv_req *q)
 		               q->from);
 		goto reject;
 	}
-	r = store_write(st, import_fn, &c);
+	r = store_write(st, h.kind == BATON_KIND_REQUEST ? request_fn : import_fn, &c);
 	baton_opened_free(c.o);
 	if (r == 0) {
 		q->reason = BATON_REASON_ACCEPTED;
@@ -574,7 +828,7 @@ reject:
 	if ((r = store_write(st, reject_fn, &x)) != 0)
 		return r;
 	if (q->from[0] &&
-	    (r = sign_receipt(q, q->reason, q->now, &q->receipt, &q->receipt_len)) != 0)
+	    (r = sign_receipt(q, q->reason, q->now, why, &q->receipt, &q->receipt_len)) != 0)
 		return r;
 	/* Signing cleared the diagnostic: the caller reports why the packet was refused. */
 	diag_set("%s", why);
@@ -602,6 +856,9 @@ static int receipt_fn(store_txn *t, void *arg)
 		sodium_bin2hex(hex, sizeof(hex), x->rc->packet_id, BATON_ID_BYTES);
 		return r == 1 ? diag_err(BATON_EVALUE, "no packet %s was sent from here", hex) : r;
 	}
+	if (x->ob->kind == OUT_REFUSAL)
+		return diag_err(BATON_EVALUE, "packet %s is a request from %s, not sent from here",
+		                request_hex(x->rc->packet_id), x->ob->to);
 	if ((r = peer_card(t, x->ob->to, &peer)) != 0)
 		return r;
 	if (sodium_memcmp(peer.id_pk, x->rc->receiver, BATON_PK_BYTES) != 0)
@@ -612,23 +869,37 @@ static int receipt_fn(store_txn *t, void *arg)
 	if (sodium_memcmp(x->rc->packet_hash, x->ob->hash, BATON_HASH_BYTES) != 0)
 		return diag_err(BATON_EHASH, "the receipt names another packet hash than the one "
 		                             "sent");
-	if (x->ob->state == OUT_RECEIPTED)
-		return 0; /* the same acceptance again: nothing changes */
+	/* A request accepted and held may later be refused by the registrar there. */
+	int denial = x->ob->kind == OUT_REQUEST && x->rc->reason == BATON_REASON_DENIED;
+	if (x->ob->state == OUT_DENIED || (x->ob->state == OUT_RECEIPTED && !denial))
+		return 0; /* the same answer again: nothing changes */
 	x->ob->reason = x->rc->reason;
 	x->ob->state = x->rc->reason == BATON_REASON_ACCEPTED  ? OUT_RECEIPTED
+	               : denial                                ? OUT_DENIED
 	               : baton_reason_retryable(x->rc->reason) ? OUT_QUEUED
 	                                                       : OUT_REJECTED;
-	snprintf(x->ob->last_error, sizeof(x->ob->last_error), "%s",
-	         x->rc->reason ? baton_reason_name(x->rc->reason) : "");
+	if (x->rc->note[0])
+		snprintf(x->ob->last_error, sizeof(x->ob->last_error), "%.20s%s%.512s",
+		         x->rc->reason ? baton_reason_name(x->rc->reason) : "",
+		         x->rc->reason ? ": " : "", x->rc->note);
+	else
+		snprintf(x->ob->last_error, sizeof(x->ob->last_error), "%s",
+		         x->rc->reason ? baton_reason_name(x->rc->reason) : "");
 	if ((r = store_outbox_put(t, x->ob)) != 0)
 		return r;
 	memset(&e, 0, sizeof(e));
-	snprintf(e.action, sizeof(e.action), "receipt");
-	snprintf(e.student, sizeof(e.student), "%s", x->ob->student);
+	snprintf(e.action, sizeof(e.action), "%s",
+	         x->ob->kind == OUT_REQUEST ? "request-answered" : "receipt");
+	if (x->ob->kind != OUT_REQUEST) /* a request names the other school's student */
+		snprintf(e.student, sizeof(e.student), "%s", x->ob->student);
 	snprintf(e.peer, sizeof(e.peer), "%s", x->ob->to);
 	memcpy(e.packet, x->rc->packet_id, BATON_ID_BYTES);
 	e.has_packet = 1;
-	snprintf(e.detail, sizeof(e.detail), "%s", baton_reason_name(x->rc->reason));
+	if (x->ob->kind == OUT_REQUEST)
+		snprintf(e.detail, sizeof(e.detail), "student %s: %.180s", x->ob->student,
+		         x->ob->last_error);
+	else
+		snprintf(e.detail, sizeof(e.detail), "%.250s", x->ob->last_error);
 	return store_audit_append(t, &e);
 }
 
@@ -640,4 +911,148 @@ int transfer_receipt(store *st, const uint8_t *bytes, size_t len, baton_receipt 
 		return r;
 	struct receipt_ctx x = {bytes, len, rc, ob};
 	return store_write(st, receipt_fn, &x);
+}
+
+/* ---- answering requests ---- */
+
+struct deny_ctx {
+	const baton_key *key;
+	const uint8_t *id;
+	const char *reason;
+	uint64_t now;
+	uint8_t *receipt;
+	size_t len;
+};
+
+static int deny_fn(store_txn *t, void *arg)
+{
+	struct deny_ctx *d = arg;
+	store_request *rq = malloc(sizeof(*rq));
+	store_inbox in;
+	store_outbox ob;
+	store_audit e;
+	baton_receipt rc;
+	int r;
+
+	free(d->receipt);
+	d->receipt = NULL;
+	if (rq == NULL)
+		return BATON_ENOMEM;
+	if ((r = store_request_get(t, d->id, rq)) != 0) {
+		r = r == 1 ? diag_err(BATON_EVALUE, "no request %s", request_hex(d->id)) : r;
+		goto out;
+	}
+	if (rq->state != REQ_HELD) {
+		r = diag_err(BATON_EVALUE, "request %s was already %s", request_hex(d->id),
+		             rq->state == REQ_RELEASED ? "released" : "denied");
+		goto out;
+	}
+	memset(&rc, 0, sizeof(rc));
+	memcpy(rc.packet_id, rq->id, BATON_ID_BYTES);
+	memcpy(rc.packet_hash, rq->hash, BATON_HASH_BYTES);
+	memcpy(rc.receiver, baton_key_id_pk(d->key), BATON_PK_BYTES);
+	rc.reason = BATON_REASON_DENIED;
+	rc.time = d->now;
+	snprintf(rc.note, sizeof(rc.note), "%s", d->reason);
+	if ((r = baton_receipt_sign(&rc, baton_key_id_sk(d->key), &d->receipt, &d->len)) != 0)
+		goto out;
+	/* The refusal replaces the receipt: the request sent again gets the refusal. */
+	if ((r = store_inbox_get(t, rq->id, &in)) != 0) {
+		r = r == 1 ? diag_err(BATON_EIO, "store: request %s has no inbox entry",
+		                      request_hex(rq->id))
+		           : r;
+		goto out;
+	}
+	free(in.receipt);
+	in.receipt = d->receipt;
+	in.receipt_len = d->len;
+	in.reason = BATON_REASON_DENIED;
+	if ((r = store_inbox_put(t, &in)) != 0)
+		goto out;
+	rq->state = REQ_DENIED;
+	snprintf(rq->answer, sizeof(rq->answer), "%s", d->reason);
+	if ((r = store_request_put(t, rq)) != 0)
+		goto out;
+	/* Delivered by 'baton serve' like a packet; the bytes are the inbox entry's. */
+	memset(&ob, 0, sizeof(ob));
+	memcpy(ob.packet, rq->id, BATON_ID_BYTES);
+	memcpy(ob.hash, rq->hash, BATON_HASH_BYTES);
+	snprintf(ob.to, sizeof(ob.to), "%s", rq->from);
+	snprintf(ob.student, sizeof(ob.student), "%s", rq->student);
+	ob.kind = OUT_REFUSAL;
+	ob.state = OUT_QUEUED;
+	ob.created = ob.next_try = d->now;
+	ob.expires = d->now + PACKET_DAYS * UINT64_C(86400);
+	if ((r = store_outbox_put(t, &ob)) != 0)
+		goto out;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.action, sizeof(e.action), "request-denied");
+	snprintf(e.student, sizeof(e.student), "%s", rq->student);
+	snprintf(e.peer, sizeof(e.peer), "%s", rq->from);
+	memcpy(e.packet, rq->id, BATON_ID_BYTES);
+	e.has_packet = 1;
+	e.sections = rq->want;
+	snprintf(e.detail, sizeof(e.detail), "%.250s", d->reason);
+	r = store_audit_append(t, &e);
+out:
+	free(rq);
+	return r;
+}
+
+int transfer_deny(store *st, const baton_key *key, const uint8_t id[BATON_ID_BYTES],
+                  const char *reason, uint64_t now, uint8_t **receipt, size_t *len)
+{
+	struct deny_ctx d = {key, id, reason, now, NULL, 0};
+	int r;
+	if (reason[0] == 0 || strlen(reason) > BATON_NOTE_MAX)
+		return diag_err(BATON_EVALUE, "the reason must be 1 to %d bytes", BATON_NOTE_MAX);
+	if ((r = store_write(st, deny_fn, &d)) != 0) {
+		free(d.receipt);
+		return r;
+	}
+	*receipt = d.receipt;
+	*len = d.len;
+	return 0;
+}
+
+static int policy_get_fn(store_txn *t, void *arg)
+{
+	uint8_t *v;
+	size_t n;
+	int r = store_meta_get(t, POLICY_KEY, &v, &n);
+	if (r < 0)
+		return r;
+	*(int *)arg = r == 0 && n == 1 && v[0] == 1;
+	free(v);
+	return 0;
+}
+
+int transfer_policy_get(store *st, int *auto_release)
+{
+	return store_read(st, policy_get_fn, auto_release);
+}
+
+static int policy_audit(store_txn *t, const char *detail)
+{
+	store_audit e;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.action, sizeof(e.action), "policy");
+	snprintf(e.detail, sizeof(e.detail), "%s", detail);
+	return store_audit_append(t, &e);
+}
+
+static int policy_set_fn(store_txn *t, void *arg)
+{
+	uint8_t v = (uint8_t)(*(int *)arg != 0);
+	int r = store_meta_put(t, POLICY_KEY, &v, 1);
+	return r ? r
+	         : policy_audit(t, v ? "auto-release on: requests covered by a "
+	                               "valid consent are released at once"
+	                             : "auto-release off: requests wait for the "
+	                               "registrar");
+}
+
+int transfer_policy_set(store *st, int auto_release)
+{
+	return store_write(st, policy_set_fn, &auto_release);
 }

@@ -6,6 +6,9 @@
 #ifndef BATON_NODE_TRANSFER_H
 #define BATON_NODE_TRANSFER_H
 
+#include <baton/keys.h>
+#include <baton/packet.h>
+
 #include "consent.h"
 #include "store.h"
 
@@ -17,25 +20,57 @@ struct send_req {
 	size_t consent_len;
 	uint32_t sections; /* 0: everything the consent allows */
 	const baton_key *key;
-	int fd;                /* the packet is written here (rewound if the store retries) */
-	const char *file;      /* --out: the packet file carried by hand (state sent) */
-	const char *queue_dir; /* otherwise: queued here as <packet id>.baton for serve */
-	char queued[4200];     /* out: the queued file's path */
+	const char *out;      /* a packet file to carry by hand (state sent), or NULL */
+	const char *node_dir; /* otherwise queued in DIR/outbox for 'baton serve' */
+	const char *note;     /* a request's note to the other registrar, or NULL */
 	uint64_t now, skew;
 	/* out */
 	int refused; /* a release rule's error, or 0 */
 	struct release_check q;
 	baton_packet_info info;
+	char path[4200]; /* the packet file written */
+	/* private */
+	int fd;
+	store_request *rq; /* releasing a held request */
 };
 
 /*
  * In one write transaction: applies the release rules (a refusal is audited
  * and committed, with s->refused set, and nothing sealed); seals the
- * released sections, their attachments, the consent and the guardians' keys
- * to s->fd; and records the disclosure in the audit log and the outbox.
- * The packet bytes are not acknowledged until store_write has returned 0.
+ * released sections, their attachments, the consent and the guardians' keys;
+ * and records the disclosure in the audit log and the outbox. The packet is
+ * written under a temporary name and takes its name (s->path) only after
+ * the commit.
  */
 int transfer_send(store *st, struct send_req *s);
+
+/*
+ * Releases a held request (id): the record goes to the school that asked,
+ * with the consent it carried, by the same rules and steps as
+ * transfer_send (s->student, to_code, consent and sections come from the
+ * request). A request already answered is BATON_EVALUE.
+ */
+int transfer_release(store *st, const uint8_t id[BATON_ID_BYTES], struct send_req *s);
+
+/*
+ * Asks the school s->to_code for a record: seals a request carrying the
+ * consent (s->consent) for s->sections (0: all it allows) and s->note, and
+ * queues it like a transfer (or writes s->out).
+ */
+int transfer_request(store *st, struct send_req *s);
+
+/*
+ * Refuses a held request: signs a refusal receipt (reason denied, the
+ * reason text as its note), which replaces the request's receipt in the
+ * inbox and is queued for delivery to the requesting school. *receipt
+ * (malloc'd) is the refusal, to carry by hand where there is no network.
+ */
+int transfer_deny(store *st, const baton_key *key, const uint8_t id[BATON_ID_BYTES],
+                  const char *reason, uint64_t now, uint8_t **receipt, size_t *len);
+
+/* The node's release policy for requests: 1 releases at once, 0 holds them. */
+int transfer_policy_get(store *st, int *auto_release);
+int transfer_policy_set(store *st, int auto_release);
 
 struct recv_req {
 	/* in */
@@ -53,6 +88,8 @@ struct recv_req {
 	uint8_t hash[BATON_HASH_BYTES];
 	uint8_t *receipt; /* signed receipt (malloc'd); NULL when none can be given */
 	size_t receipt_len;
+	int kind;         /* BATON_KIND_TRANSFER, or a request now held (or to release) */
+	int auto_release; /* a request the node's policy says to release at once */
 };
 
 /*
