@@ -36,10 +36,10 @@
 #define CHUNK           (1u << 20) /* packet bytes per message; larger packets are chunked */
 #define FRAME_HEAD      40         /* "BTNC", version, 3 zero bytes, id, total, offset */
 #define ACK_LEN         32         /* "BTNA", version, 3 zero bytes, id, bytes held */
-#define MSG_MAX         (CHUNK + FRAME_HEAD)
-#define SPOOL_MAX       16                   /* packets arriving in chunks at once */
-#define SPOOL_IDLE      3600                 /* seconds before a stalled spool is removed */
-#define NET_PACKET_MAX  (UINT64_C(64) << 30) /* the largest packet taken over the network */
+#define MSG_MAX         (CHUNK + FRAME_HEAD + 4096) /* nng counts its own header too */
+#define SPOOL_MAX       16                          /* packets arriving in chunks at once */
+#define SPOOL_IDLE      3600                        /* seconds before a stalled spool is removed */
+#define NET_PACKET_MAX  (UINT64_C(64) << 30)        /* the largest packet taken over the network */
 #define RECEIPT_MAX     BATON_OBJ_MAX
 #define POLL_MS         500   /* how often the loop looks at signals and the outbox */
 #define PEER_TIMEOUT_MS 30000 /* one delivery attempt, send and receipt */

@@ -15,8 +15,8 @@
 #include "proto_impl.h"
 #include "record.h"
 
-#define RECORD_MAX     (4u << 20)  /* one record's JSON */
-#define ATTACHMENT_MAX (64u << 20) /* one attachment file */
+#define RECORD_MAX     (4u << 20)        /* one record's JSON */
+#define ATTACHMENT_MAX ((size_t)4 << 30) /* one attachment file */
 
 /* A read-only mapping of a whole file. */
 struct mapped {
@@ -199,7 +199,15 @@ static int import_attachments(store_txn *t, struct import_ctx *c, json_t *rec)
 			return diag_err(r == BATON_ENOMEM ? r : BATON_EVALUE,
 			                "attachments[%zu].path: %s", i, why);
 		}
-		crypto_generichash(hash, 32, m.p, m.len, NULL, 0);
+		crypto_generichash_state hs;
+		crypto_generichash_init(&hs, NULL, 0, 32);
+		for (size_t off = 0, gone = 0; off < m.len;) {
+			size_t n = m.len - off < (1u << 20) ? m.len - off : (1u << 20);
+			crypto_generichash_update(&hs, m.p + off, n);
+			off += n;
+			gone = store_pages_done(m.p, gone, off);
+		}
+		crypto_generichash_final(&hs, hash, 32);
 		r = store_blob_put(t, hash, m.p, m.len);
 		unmap_file(&m);
 		if (r != 0)

@@ -22,8 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -31,6 +33,7 @@
 #include "store.h"
 
 #define MAP_INITIAL  (64u << 20)
+#define BLOB_SLICE   (1u << 20) /* large blobs are copied and let go of in slices */
 #define MAP_MAX      ((size_t)1 << 40)
 #define AUDIT_DOMAIN "BATON-AUDIT-v1"
 
@@ -555,8 +558,29 @@ int store_blob_put(store_txn *t, const uint8_t hash[32], const uint8_t *data, si
 		return 0;
 	if (rc != 0)
 		return mdb_call(rc, "blobs");
-	memcpy(v.mv_data, data, len);
+	uint8_t *dst = v.mv_data;
+	size_t done = 0, sdone = 0, ddone = 0;
+	while (done < len) {
+		size_t n = len - done < BLOB_SLICE ? len - done : BLOB_SLICE;
+		memcpy(dst + done, data + done, n);
+		done += n;
+		sdone = store_pages_done(data, sdone, done);
+		ddone = store_pages_done(dst, ddone, done);
+	}
 	return 0;
+}
+
+size_t store_pages_done(const uint8_t *base, size_t from, size_t to)
+{
+	static size_t page;
+	if (page == 0)
+		page = (size_t)sysconf(_SC_PAGESIZE);
+	uintptr_t start = ((uintptr_t)base + from + page - 1) & ~(uintptr_t)(page - 1);
+	uintptr_t end = ((uintptr_t)base + to) & ~(uintptr_t)(page - 1);
+	if (end <= start || end - start < BLOB_SLICE / 4)
+		return from;
+	madvise((void *)start, end - start, MADV_DONTNEED);
+	return (size_t)(end - (uintptr_t)base);
 }
 
 int store_blob_reserve(store_txn *t, const uint8_t hash[32], size_t len, uint8_t **data)

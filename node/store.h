@@ -101,6 +101,14 @@ int store_blob_put(store_txn *t, const uint8_t hash[32], const uint8_t *data, si
 int store_blob_reserve(store_txn *t, const uint8_t hash[32], size_t len, uint8_t **data);
 /* *data points into the map: valid until the transaction ends. */
 int store_blob_get(store_txn *t, const uint8_t hash[32], const uint8_t **data, size_t *len);
+/*
+ * Done with bytes [from, to) of a large buffer in the map (or in a mapped
+ * file): the whole pages among them leave the process's resident set.
+ * Written pages stay in the page cache and reach the disk at commit, so a
+ * 200 MB attachment does not make a 200 MB process. Returns the new
+ * watermark, to pass as from next time.
+ */
+size_t store_pages_done(const uint8_t *base, size_t from, size_t to);
 
 /* ---- guardian links ---- */
 typedef struct store_guardian {

@@ -31,9 +31,10 @@ static int peer_card(store_txn *t, const char *code, baton_card *c)
 
 /* ---- send ---- */
 
+/* Reads an attachment from the store's map, letting go of the pages read. */
 struct mem_reader {
 	const uint8_t *p;
-	size_t off, len;
+	size_t off, len, gone;
 };
 
 static int mem_read(void *ctx, uint8_t *buf, size_t n)
@@ -43,6 +44,7 @@ static int mem_read(void *ctx, uint8_t *buf, size_t n)
 		return BATON_ETRUNC;
 	memcpy(buf, m->p + m->off, n);
 	m->off += n;
+	m->gone = store_pages_done(m->p, m->gone, m->off);
 	return 0;
 }
 
@@ -226,7 +228,7 @@ static int send_fn(store_txn *t, void *arg)
 			goto out;
 		}
 		at->size = dlen;
-		ss.rd[body.n_attachments] = (struct mem_reader){data, 0, dlen};
+		ss.rd[body.n_attachments] = (struct mem_reader){data, 0, dlen, 0};
 		ss.readers[body.n_attachments] =
 		    (baton_att_reader){mem_read, &ss.rd[body.n_attachments]};
 		body.n_attachments++;
@@ -458,7 +460,7 @@ struct recv_ctx {
 
 struct blob_writer {
 	uint8_t *dst;
-	size_t off, cap;
+	size_t off, cap, gone;
 };
 
 static int blob_write(void *ctx, const uint8_t *buf, size_t len)
@@ -470,6 +472,7 @@ static int blob_write(void *ctx, const uint8_t *buf, size_t len)
 		return BATON_EINTERNAL;
 	memcpy(w->dst + w->off, buf, len);
 	w->off += len;
+	w->gone = store_pages_done(w->dst, w->gone, w->off);
 	return 0;
 }
 
@@ -551,7 +554,7 @@ static int import_fn(store_txn *t, void *arg)
 	/* Attachments stream straight into the store; a bad one aborts everything. */
 	for (size_t i = 0; i < b->n_attachments; i++) {
 		const baton_attachment *a = &b->attachments[i];
-		struct blob_writer w = {NULL, 0, (size_t)a->size};
+		struct blob_writer w = {NULL, 0, (size_t)a->size, 0};
 		if (a->size > SIZE_MAX ||
 		    (r = store_blob_reserve(t, a->hash, (size_t)a->size, &w.dst)) < 0)
 			goto out;
