@@ -41,7 +41,10 @@
 #define SPOOL_IDLE      3600                        /* seconds before a stalled spool is removed */
 #define NET_PACKET_MAX  (UINT64_C(64) << 30)        /* the largest packet taken over the network */
 #define RECEIPT_MAX     BATON_OBJ_MAX
-#define POLL_MS         500   /* how often the loop looks at signals and the outbox */
+#define DUE_MAX         256 /* outbox entries taken per round */
+#define BATCH_MAX       64  /* small packets per message */
+#define REPLY_MAX       (8 + BATCH_MAX * (4 + RECEIPT_MAX))
+#define POLL_MS         100   /* how often the loop looks at signals and the outbox */
 #define PEER_TIMEOUT_MS 30000 /* one delivery attempt, send and receipt */
 #define BACKOFF_MAX     3600  /* seconds between attempts, at most */
 #define SKEW            300
@@ -71,7 +74,7 @@ static void logline(const char *fmt, ...)
 }
 
 struct due_ctx {
-	store_outbox due[16];
+	store_outbox *due; /* DUE_MAX entries */
 	size_t n;
 	uint64_t now;
 };
@@ -79,19 +82,19 @@ struct due_ctx {
 static int collect_due(const store_outbox *e, void *arg)
 {
 	struct due_ctx *d = arg;
-	if ((e->state == OUT_QUEUED) && e->next_try <= d->now && d->n < 16)
+	if (d->n < DUE_MAX)
 		d->due[d->n++] = *e;
 	return 0;
 }
 
 static int due_fn(store_txn *t, void *arg)
 {
-	return store_outbox_each(t, collect_due, arg);
+	struct due_ctx *d = arg;
+	return store_outbox_due(t, d->now, DUE_MAX, collect_due, arg);
 }
 
-static int update_fn(store_txn *t, void *arg)
+static int update_one(store_txn *t, const store_outbox *e)
 {
-	const store_outbox *e = arg;
 	store_outbox cur;
 	int r = store_outbox_get(t, e->packet, &cur);
 	if (r != 0)
@@ -100,6 +103,27 @@ static int update_fn(store_txn *t, void *arg)
 	if (cur.state != OUT_QUEUED)
 		return 0;
 	return store_outbox_put(t, e);
+}
+
+/* The bookkeeping of many entries, in one transaction. */
+struct updates {
+	store_outbox **e;
+	size_t n;
+};
+
+static int updates_fn(store_txn *t, void *arg)
+{
+	struct updates *u = arg;
+	int r;
+	for (size_t i = 0; i < u->n; i++)
+		if (u->e[i] && (r = update_one(t, u->e[i])) != 0)
+			return r;
+	return 0;
+}
+
+static int update_fn(store_txn *t, void *arg)
+{
+	return update_one(t, arg);
 }
 
 struct peer_ctx {
@@ -128,7 +152,8 @@ static void put_head(uint8_t *p, const char *magic, const uint8_t id[BATON_ID_BY
 	memcpy(p, magic, 4);
 	p[4] = 1;
 	p[5] = p[6] = p[7] = 0;
-	memcpy(p + 8, id, BATON_ID_BYTES);
+	if (id) /* frames and acknowledgements name their packet; batches do not */
+		memcpy(p + 8, id, BATON_ID_BYTES);
 }
 
 static int is_head(const uint8_t *p, size_t len, size_t want, const char *magic)
@@ -316,59 +341,218 @@ static const char *kind_name(int kind)
 	                             : "packet";
 }
 
-static void outbox_tick(struct node *nd)
+/*
+ * Small packets to one school travel together, many to a message, and the
+ * receiver imports them in one transaction: one sync for the lot.
+ */
+static int deliver_batch(struct node *nd, store_outbox **es, size_t k, uint8_t **rc, size_t *rclen)
+{
+	struct peer_ctx pc;
+	uint8_t *msg = NULL;
+	size_t len = 8;
+	nng_socket req;
+	int r, nr;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.code = es[0]->to;
+	if ((r = store_read(nd->st, peer_fn, &pc)) != 0)
+		return r;
+	if ((msg = malloc(8 + k * 4 + CHUNK)) == NULL)
+		return BATON_ENOMEM;
+	put_head(msg, "BTNB", NULL);
+	for (size_t i = 0; i < k; i++) {
+		uint8_t *buf;
+		size_t n;
+		if ((r = baton_file_read(es[i]->file, CHUNK, &buf, &n)) != 0)
+			goto out;
+		if (len + 4 + n > 8 + k * 4 + CHUNK) {
+			free(buf);
+			r = diag_err(BATON_EIO, "%s grew while queued", es[i]->file);
+			goto out;
+		}
+		put_be32(msg + len, (uint32_t)n);
+		memcpy(msg + len + 4, buf, n);
+		len += 4 + n;
+		free(buf);
+	}
+	if ((nr = nng_req0_open(&req)) != 0) {
+		r = diag_err(BATON_EIO, "nng: %s", nng_strerror(nr));
+		goto out;
+	}
+	nng_socket_set_size(req, NNG_OPT_RECVMAXSZ, REPLY_MAX);
+	nng_socket_set_ms(req, NNG_OPT_SENDTIMEO, PEER_TIMEOUT_MS);
+	nng_socket_set_ms(req, NNG_OPT_RECVTIMEO, PEER_TIMEOUT_MS);
+	nng_socket_set_ms(req, NNG_OPT_REQ_RESENDTIME, PEER_TIMEOUT_MS);
+	r = BATON_EIO;
+	for (size_t e = 0; e < pc.card.n_endpoints && r != 0 && !stopping; e++) {
+		const char *ep = pc.card.endpoints[e];
+		void *reply = NULL;
+		size_t n = 0, off = 8;
+		if ((nr = nng_dial(req, ep, NULL, 0)) != 0) {
+			diag_set("%s: %s", ep, nng_strerror(nr));
+			continue;
+		}
+		if ((r = exchange(req, ep, msg, len, &reply, &n)) != 0)
+			continue;
+		const uint8_t *p = reply;
+		r = 0;
+		if (n < 8 || !is_head(p, 8, 8, "BTNR"))
+			r = diag_err(BATON_EIO,
+			             n ? "%s: a reply that is not Baton's"
+			               : "%s does not know this school (empty reply)",
+			             e == 0 ? es[0]->to : ep);
+		for (size_t i = 0; i < k && r == 0; i++) {
+			uint32_t m;
+			if (n - off < 4 || (m = get_be32(p + off)) > n - off - 4 ||
+			    m > RECEIPT_MAX) {
+				r = diag_err(BATON_EIO, "%s: a reply cut short", ep);
+				break;
+			}
+			if (m && (rc[i] = malloc(m)) != NULL) {
+				memcpy(rc[i], p + off + 4, m);
+				rclen[i] = m;
+			}
+			off += 4 + m;
+		}
+		nng_free(reply, n);
+	}
+	nng_close(req);
+out:
+	free(msg);
+	return r;
+}
+
+/* Records the outcome of one delivery attempt (receipt, or the error). */
+static void settle(struct node *nd, store_outbox *e, int r, uint8_t *rc_bytes, size_t rc_len,
+                   store_outbox **failed)
+{
+	const char *what = kind_name(e->kind);
+	char id[2 * BATON_ID_BYTES + 1];
+	sodium_bin2hex(id, sizeof(id), e->packet, BATON_ID_BYTES);
+	*failed = NULL;
+	if (r == 0 && e->kind == OUT_REFUSAL) {
+		e->state = OUT_DELIVERED;
+		e->last_error[0] = 0;
+		if ((r = store_write(nd->st, update_fn, e)) == 0) {
+			logline("outbox: %s %s delivered to %s", what, id, e->to);
+			return;
+		}
+	} else if (r == 0 && rc_bytes == NULL) {
+		r = diag_err(BATON_EIO, "%s does not know this school (no receipt)", e->to);
+	} else if (r == 0) {
+		baton_receipt rc;
+		store_outbox after;
+		r = transfer_receipt(nd->st, rc_bytes, rc_len, &rc, &after);
+		if (r == 0) {
+			/* transfer_receipt stored the new state and kept the count. */
+			logline("outbox: %s %s to %s: receipt %s%s%s", what, id, e->to,
+			        baton_reason_name(rc.reason), rc.note[0] ? ": " : "", rc.note);
+			return;
+		}
+	}
+	snprintf(e->last_error, sizeof(e->last_error), "%s", baton_diag());
+	logline("outbox: %s %s to %s: attempt %u failed: %s", what, id, e->to, e->attempts,
+	        e->last_error);
+	*failed = e;
+}
+
+/* Whether an entry can travel in a batch: a packet file of one message at most. */
+static int batchable(const store_outbox *e)
+{
+	struct stat sb;
+	return e->kind != OUT_REFUSAL && stat(e->file, &sb) == 0 && sb.st_size > 0 &&
+	       (uint64_t)sb.st_size <= CHUNK - 4 * BATCH_MAX;
+}
+
+/* One round of the outbox: returns how many entries it tried. */
+static size_t outbox_tick(struct node *nd)
 {
 	struct due_ctx d;
+	store_outbox **list = NULL, **failed = NULL;
+	uint8_t **rc = NULL;
+	size_t *rclen = NULL, tried = 0;
+
 	memset(&d, 0, sizeof(d));
 	d.now = (uint64_t)time(NULL);
+	d.due = calloc(DUE_MAX, sizeof(*d.due));
+	list = calloc(DUE_MAX, sizeof(*list));
+	failed = calloc(DUE_MAX, sizeof(*failed));
+	rc = calloc(BATCH_MAX, sizeof(*rc));
+	rclen = calloc(BATCH_MAX, sizeof(*rclen));
+	if (!d.due || !list || !failed || !rc || !rclen) {
+		logline("outbox: out of memory");
+		goto out;
+	}
 	if (store_read(nd->st, due_fn, &d) != 0) {
 		logline("outbox: %s", baton_diag());
-		return;
+		goto out;
 	}
-	for (size_t i = 0; i < d.n && !stopping; i++) {
+	/* Count every attempt before making it, in one transaction: a crash still counts. */
+	for (size_t i = 0; i < d.n; i++) {
 		store_outbox *e = &d.due[i];
-		const char *what = kind_name(e->kind);
-		uint8_t *rc_bytes = NULL;
-		size_t rc_len = 0;
-		char id[2 * BATON_ID_BYTES + 1];
-		sodium_bin2hex(id, sizeof(id), e->packet, BATON_ID_BYTES);
+		list[i] = e;
 		if (d.now > e->expires) {
 			e->state = OUT_EXPIRED;
 			snprintf(e->last_error, sizeof(e->last_error), "expired undelivered");
-			store_write(nd->st, update_fn, e);
-			logline("outbox: %s %s to %s expired undelivered", what, id, e->to);
+			logline("outbox: %s %s to %s expired undelivered", kind_name(e->kind),
+			        cli_hex(e->packet, BATON_ID_BYTES), e->to);
 			continue;
 		}
-		/* Count the attempt before making it: a crash mid-delivery still counts. */
 		e->attempts++;
 		e->next_try = d.now + backoff(e->attempts);
-		store_write(nd->st, update_fn, e);
-		int r = deliver(nd, e, &rc_bytes, &rc_len);
-		if (r == 0 && e->kind == OUT_REFUSAL) {
-			e->state = OUT_DELIVERED;
-			e->last_error[0] = 0;
-			if ((r = store_write(nd->st, update_fn, e)) == 0) {
-				logline("outbox: %s %s delivered to %s", what, id, e->to);
-				continue;
-			}
-		} else if (r == 0) {
-			baton_receipt rc;
-			store_outbox after;
-			r = transfer_receipt(nd->st, rc_bytes, rc_len, &rc, &after);
-			free(rc_bytes);
-			if (r == 0) {
-				/* transfer_receipt stored the new state and kept the count. */
-				logline("outbox: %s %s to %s: receipt %s%s%s", what, id, e->to,
-				        baton_reason_name(rc.reason), rc.note[0] ? ": " : "",
-				        rc.note);
-				continue;
-			}
-		}
-		snprintf(e->last_error, sizeof(e->last_error), "%s", baton_diag());
-		store_write(nd->st, update_fn, e);
-		logline("outbox: %s %s to %s: attempt %u failed: %s", what, id, e->to, e->attempts,
-		        e->last_error);
 	}
+	struct updates u = {list, d.n};
+	if (d.n && store_write(nd->st, updates_fn, &u) != 0) {
+		logline("outbox: %s", baton_diag());
+		goto out;
+	}
+	for (size_t i = 0; i < d.n && !stopping; i++) {
+		store_outbox *e = &d.due[i], *batch[BATCH_MAX];
+		size_t k = 0, bytes = 0;
+		if (list[i] == NULL || e->state != OUT_QUEUED)
+			continue;
+		if (!batchable(e)) {
+			uint8_t *one = NULL;
+			size_t one_len = 0;
+			int r = deliver(nd, e, &one, &one_len);
+			settle(nd, e, r, one, one_len, &failed[i]);
+			free(one);
+			list[i] = NULL;
+			tried++;
+			continue;
+		}
+		/* This entry and the next small ones for the same school. */
+		for (size_t j = i; j < d.n && k < BATCH_MAX; j++) {
+			struct stat sb;
+			if (list[j] == NULL || d.due[j].state != OUT_QUEUED ||
+			    strcmp(d.due[j].to, e->to) != 0 || !batchable(&d.due[j]) ||
+			    stat(d.due[j].file, &sb) != 0 ||
+			    bytes + (size_t)sb.st_size > CHUNK - 4 * BATCH_MAX)
+				continue;
+			bytes += (size_t)sb.st_size;
+			batch[k++] = &d.due[j];
+			list[j] = NULL;
+		}
+		memset(rc, 0, BATCH_MAX * sizeof(*rc));
+		int r = deliver_batch(nd, batch, k, rc, rclen);
+		for (size_t b = 0; b < k; b++) {
+			settle(nd, batch[b], r, rc[b], rclen[b], &failed[batch[b] - d.due]);
+			free(rc[b]);
+			rc[b] = NULL;
+		}
+		tried += k;
+	}
+	/* The errors of failed attempts, in one transaction. */
+	u.e = failed;
+	if (store_write(nd->st, updates_fn, &u) != 0)
+		logline("outbox: %s", baton_diag());
+out:
+	free(d.due);
+	free(list);
+	free(failed);
+	free(rc);
+	free(rclen);
+	return tried;
 }
 
 /* A request the policy releases at once: the record goes into the outbox. */
@@ -390,11 +574,35 @@ static void auto_release(struct node *nd, const struct recv_req *q)
 		        s.refused ? baton_errname(s.refused) : "", baton_diag());
 }
 
+static void log_received(const struct recv_req *q)
+{
+	char id[2 * BATON_ID_BYTES + 1];
+	sodium_bin2hex(id, sizeof(id), q->packet, BATON_ID_BYTES);
+	if (q->reason == BATON_REASON_ACCEPTED && q->kind == BATON_KIND_REQUEST)
+		logline("requests: request %s from %s for %s: %s", id, q->from, q->student,
+		        q->replay         ? "seen before, same answer"
+		        : q->auto_release ? "releasing"
+		                          : "held");
+	else if (q->reason == BATON_REASON_ACCEPTED)
+		logline("inbox: packet %s from %s: %s %s", id, q->from,
+		        q->replay ? "replay, same receipt for" : "imported as", q->student);
+	else
+		logline("inbox: packet %s from %s: %s (%s): %s", id,
+		        q->from[0] ? q->from : "an unknown sender",
+		        q->replay ? "answered before" : "rejected", baton_reason_name(q->reason),
+		        q->replay ? "same receipt" : baton_diag());
+}
+
+static int wants_release(const struct recv_req *q)
+{
+	return q->reason == BATON_REASON_ACCEPTED && q->kind == BATON_KIND_REQUEST && !q->replay &&
+	       q->auto_release;
+}
+
 /* Verifies and imports one packet read through src, and replies with its receipt. */
 static void receive(struct node *nd, nng_socket rep, const baton_source *src)
 {
 	struct recv_req q;
-	char id[2 * BATON_ID_BYTES + 1];
 	int nr;
 
 	memset(&q, 0, sizeof(q));
@@ -404,25 +612,12 @@ static void receive(struct node *nd, nng_socket rep, const baton_source *src)
 	q.skew = SKEW;
 	/* A store fault still gets its retryable receipt below; the reason says so. */
 	(void)transfer_receive(nd->st, &q);
-	sodium_bin2hex(id, sizeof(id), q.packet, BATON_ID_BYTES);
-	if (q.reason == BATON_REASON_ACCEPTED && q.kind == BATON_KIND_REQUEST)
-		logline("requests: request %s from %s for %s: %s", id, q.from, q.student,
-		        q.replay         ? "seen before, same answer"
-		        : q.auto_release ? "releasing"
-		                         : "held");
-	else if (q.reason == BATON_REASON_ACCEPTED)
-		logline("inbox: packet %s from %s: %s %s", id, q.from,
-		        q.replay ? "replay, same receipt for" : "imported as", q.student);
-	else
-		logline("inbox: packet %s from %s: %s (%s): %s", id,
-		        q.from[0] ? q.from : "an unknown sender",
-		        q.replay ? "answered before" : "rejected", baton_reason_name(q.reason),
-		        q.replay ? "same receipt" : baton_diag());
+	log_received(&q);
 	/* The receipt exists only once the import committed; an unpinned sender gets none. */
 	if ((nr = nng_send(rep, q.receipt ? q.receipt : (uint8_t *)"", q.receipt_len, 0)) != 0)
-		logline("inbox: reply for packet %s not sent: %s", id, nng_strerror(nr));
-	if (q.reason == BATON_REASON_ACCEPTED && q.kind == BATON_KIND_REQUEST && !q.replay &&
-	    q.auto_release)
+		logline("inbox: reply for packet %s not sent: %s",
+		        cli_hex(q.packet, BATON_ID_BYTES), nng_strerror(nr));
+	if (wants_release(&q))
 		auto_release(nd, &q);
 	free(q.receipt);
 }
@@ -612,12 +807,77 @@ static void handle_receipt(struct node *nd, nng_socket rep, const uint8_t *buf, 
 		logline("serve: reply not sent: %s", nng_strerror(nr));
 }
 
+/*
+ * Small packets sent together: imported in one transaction (one sync for
+ * the lot), answered with their receipts in the same order.
+ */
+static void handle_batch(struct node *nd, nng_socket rep, const uint8_t *buf, size_t len)
+{
+	struct recv_req *q = calloc(BATCH_MAX, sizeof(*q));
+	baton_source src[BATCH_MAX];
+	int errs[BATCH_MAX], nr;
+	size_t k = 0, off = 8, out_len = 8;
+	uint8_t *out = NULL;
+
+	if (q == NULL) {
+		reply_empty(rep);
+		return;
+	}
+	while (off < len) {
+		uint32_t n;
+		if (k == BATCH_MAX || len - off < 4 || (n = get_be32(buf + off)) == 0 ||
+		    n > len - off - 4) {
+			logline("serve: a batch of %zu bytes framed wrongly at byte %zu: dropped",
+			        len, off);
+			reply_empty(rep);
+			free(q);
+			return;
+		}
+		baton_source_mem(&src[k], buf + off + 4, n);
+		q[k].src = &src[k];
+		q[k].key = nd->key;
+		q[k].now = (uint64_t)time(NULL);
+		q[k].skew = SKEW;
+		k++;
+		off += 4 + n;
+	}
+	(void)transfer_receive_many(nd->st, q, k, errs);
+	for (size_t i = 0; i < k; i++) {
+		log_received(&q[i]);
+		out_len += 4 + q[i].receipt_len;
+	}
+	if ((out = malloc(out_len)) == NULL) {
+		reply_empty(rep);
+	} else {
+		put_head(out, "BTNR", NULL);
+		off = 8;
+		for (size_t i = 0; i < k; i++) {
+			put_be32(out + off, (uint32_t)q[i].receipt_len);
+			if (q[i].receipt_len)
+				memcpy(out + off + 4, q[i].receipt, q[i].receipt_len);
+			off += 4 + q[i].receipt_len;
+		}
+		/* The receipts exist only once the imports committed. */
+		if ((nr = nng_send(rep, out, out_len, 0)) != 0)
+			logline("inbox: reply to a batch of %zu not sent: %s", k, nng_strerror(nr));
+	}
+	for (size_t i = 0; i < k; i++) {
+		if (wants_release(&q[i]))
+			auto_release(nd, &q[i]);
+		free(q[i].receipt);
+	}
+	free(out);
+	free(q);
+}
+
 static void handle(struct node *nd, nng_socket rep, const uint8_t *buf, size_t len)
 {
 	if (len >= 4 && memcmp(buf, "BTNP", 4) == 0) {
 		baton_source src;
 		baton_source_mem(&src, buf, len);
 		receive(nd, rep, &src);
+	} else if (len >= 8 && is_head(buf, 8, 8, "BTNB")) {
+		handle_batch(nd, rep, buf, len);
 	} else if (len >= FRAME_HEAD && is_head(buf, FRAME_HEAD, FRAME_HEAD, "BTNC")) {
 		handle_chunk(nd, rep, buf, len);
 	} else if (len >= 2 && buf[0] == 0x93 && buf[1] == BATON_OBJ_RECEIPT) {
@@ -696,23 +956,29 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	logline("serve: listening at %s", listen);
-	time_t last_tick = 0;
+	long long last_tick = 0;
+	time_t last_sweep = time(NULL);
+	int busy = 0; /* the last outbox round found work: look again at once */
 	while (!stopping) {
 		void *buf = NULL;
 		size_t len = 0;
-		nr = nng_recv(rep, &buf, &len, NNG_FLAG_ALLOC);
+		nr = nng_recv(rep, &buf, &len, NNG_FLAG_ALLOC | (busy ? NNG_FLAG_NONBLOCK : 0));
 		if (nr == 0) {
 			handle(&nd, rep, buf, len);
 			sodium_memzero(buf, len);
 			nng_free(buf, len);
-		} else if (nr != NNG_ETIMEDOUT && nr != NNG_EINTR) {
+		} else if (nr != NNG_ETIMEDOUT && nr != NNG_EINTR && nr != NNG_EAGAIN) {
 			logline("serve: receive: %s", nng_strerror(nr));
 		}
-		if (time(NULL) != last_tick) {
-			last_tick = time(NULL);
-			outbox_tick(&nd);
-			if (last_tick % 60 == 0)
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (busy || now.tv_sec * 1000 + now.tv_nsec / 1000000 - last_tick >= POLL_MS) {
+			last_tick = now.tv_sec * 1000 + now.tv_nsec / 1000000;
+			busy = outbox_tick(&nd) > 0;
+			if (time(NULL) - last_sweep >= 60) {
+				last_sweep = time(NULL);
 				spool_sweep(&nd);
+			}
 		}
 	}
 	logline("serve: stopping");

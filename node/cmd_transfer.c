@@ -4,6 +4,7 @@
  * receipt files. (Delivery over the network by 'baton serve' uses the same
  * code.)
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,17 +19,113 @@
 
 #define SKEW 300
 
+#define COHORT_BATCH 128 /* students sealed per transaction */
+
+static int consent_file_name(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+	return n > 8 && strcmp(d->d_name + n - 8, ".consent") == 0;
+}
+
+/* Sends a whole cohort, one packet per consent file, COHORT_BATCH per transaction. */
+static int send_cohort(const struct cli_common *com, const char *dir, const char *to,
+                       uint32_t sections)
+{
+	struct dirent **names = NULL;
+	struct send_req *s = NULL;
+	baton_key *key = NULL;
+	store *st = NULL;
+	size_t sent = 0, refused = 0;
+	int n, rc, r = 0;
+
+	if ((n = scandir(dir, &names, consent_file_name, alphasort)) < 0)
+		return cli_fail(NULL, diag_err(BATON_EIO, "%s: %s", dir, strerror(errno)));
+	if (n == 0) {
+		free(names);
+		return cli_fail(NULL, diag_err(BATON_EVALUE, "%s: no *.consent files", dir));
+	}
+	if ((s = calloc(COHORT_BATCH, sizeof(*s))) == NULL) {
+		rc = cli_fail(NULL, BATON_ENOMEM);
+		goto out;
+	}
+	if ((rc = cli_open_store(com, &st)) != EXIT_OK ||
+	    (rc = cli_load_school_key(com, &key)) != EXIT_OK)
+		goto out;
+	for (int at = 0; at < n && r == 0; at += COHORT_BATCH) {
+		size_t k = (size_t)(n - at < COHORT_BATCH ? n - at : COHORT_BATCH);
+		uint8_t *bytes[COHORT_BATCH] = {0};
+		for (size_t i = 0; i < k && r == 0; i++) {
+			char path[4200];
+			baton_consent c;
+			snprintf(path, sizeof(path), "%s/%s", dir, names[at + (int)i]->d_name);
+			memset(&s[i], 0, sizeof(s[i]));
+			if ((r = baton_file_read(path, BATON_OBJ_MAX, &bytes[i],
+			                         &s[i].consent_len)) != 0 ||
+			    (r = baton_consent_parse(bytes[i], s[i].consent_len, &c)) != 0) {
+				char why[600];
+				snprintf(why, sizeof(why), "%s", baton_diag());
+				r = diag_err(r, "%s: %s", path, why);
+				break;
+			}
+			/* The student as the consent names them; the rules check the rest. */
+			s[i].student = strdup(c.student);
+			s[i].consent = bytes[i];
+			s[i].to_code = to;
+			s[i].sections = sections;
+			s[i].key = key;
+			s[i].node_dir = cli_dir(com);
+			s[i].now = cli_now();
+			s[i].skew = SKEW;
+			if (s[i].student == NULL)
+				r = BATON_ENOMEM;
+		}
+		if (r == 0)
+			r = transfer_send_many(st, s, k);
+		for (size_t i = 0; i < k; i++) {
+			if (r == 0 && s[i].refused) {
+				refused++;
+				printf("%-12s refused (%s): %s\n", s[i].student,
+				       baton_errname(s[i].refused), s[i].why);
+			} else if (r == 0) {
+				sent++;
+				printf("%-12s packet %s queued, %llu bytes\n", s[i].student,
+				       cli_hex(s[i].info.id, BATON_ID_BYTES),
+				       (unsigned long long)s[i].info.len);
+			}
+			free((char *)(uintptr_t)s[i].student);
+			free(bytes[i]);
+		}
+	}
+	if (r != 0) {
+		rc = cli_fail("send", r);
+		printf("%zu sealed and queued before the error; the rest were not sent\n", sent);
+		goto out;
+	}
+	printf("%zu of %d students sealed for %s and queued for 'baton serve'; %zu refused\n", sent,
+	       n, to, refused);
+	rc = refused ? EXIT_REJECTED : EXIT_OK;
+out:
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(s);
+	store_close(st);
+	baton_key_free(key);
+	return rc;
+}
+
 static int send_cmd(int argc, char **argv)
 {
 	static const struct option opts[] = {{"to", required_argument, NULL, 't'},
 	                                     {"consent", required_argument, NULL, 'c'},
 	                                     {"sections", required_argument, NULL, 'S'},
 	                                     {"out", required_argument, NULL, 'o'},
+	                                     {"consents", required_argument, NULL, 'C'},
 	                                     CLI_COMMON_OPTS,
 	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	struct send_req s;
-	const char *consent_file = NULL, *out = NULL;
+	const char *consent_file = NULL, *out = NULL, *cohort = NULL;
 	uint8_t *consent = NULL;
 	baton_key *key = NULL;
 	store *st = NULL;
@@ -53,18 +150,30 @@ static int send_cmd(int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
+		case 'C':
+			cohort = optarg;
+			break;
 		default:
-			fprintf(opt == 'h' ? stdout : stderr,
-			        "usage: baton send STUDENT_ID --to CODE --consent FILE [--sections "
-			        "LIST]\n                  [--out PACKET] [--dir DIR]\n\n"
-			        "Checks the consent against every release rule, then seals the\n"
-			        "consented sections, their attachments, the consent and the "
-			        "guardians'\nkeys for the school CODE. With --out the packet is a "
-			        "file to carry;\notherwise it waits in the outbox for 'baton "
-			        "serve'.\n");
+			fprintf(
+			    opt == 'h' ? stdout : stderr,
+			    "usage: baton send STUDENT_ID --to CODE --consent FILE [--sections "
+			    "LIST]\n                  [--out PACKET] [--dir DIR]\n"
+			    "       baton send --to CODE --consents DIR [--sections LIST] [--dir "
+			    "DIR]\n\n"
+			    "Checks the consent against every release rule, then seals the\n"
+			    "consented sections, their attachments, the consent and the "
+			    "guardians'\nkeys for the school CODE. With --out the packet is a "
+			    "file to carry;\notherwise it waits in the outbox for 'baton "
+			    "serve'.\nWith --consents, every *.consent file in DIR is sent, each "
+			    "to the\nstudent it names (a class moving on together).\n");
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	}
+	if (cohort && (optind != argc || !s.to_code || consent_file || out))
+		return cli_usage_error("send: --consents DIR takes --to CODE, and no student, "
+		                       "--consent or --out");
+	if (cohort)
+		return send_cohort(&com, cohort, s.to_code, s.sections);
 	if (optind + 1 != argc || !s.to_code || !consent_file)
 		return cli_usage_error(
 		    "send: STUDENT_ID, --to CODE and --consent FILE are required");

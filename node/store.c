@@ -15,6 +15,7 @@
  *   inbox      packet id(16) -> {from, student, reason, time, receipt}
  *   outbox     packet id(16) -> {hash, to, student, state, kind, ...}
  *   requests   request packet id(16) -> {from, student, consent, want, state, ...}
+ *   due        next try(u64 BE) packet id(16) -> empty: the queued outbox entries
  *   state_ids  statewide student id -> local student id
  */
 #include <errno.h>
@@ -52,12 +53,13 @@ enum {
 	DB_OUTBOX,
 	DB_STATE_IDS,
 	DB_REQUESTS,
+	DB_DUE,
 	DB_N
 };
 static const char *const db_names[DB_N] = {
     "meta",  "students", "records",          "blobs",    "guardians",
     "peers", "audit",    "audit_by_student", "consents", "revocations",
-    "inbox", "outbox",   "state_ids",        "requests"};
+    "inbox", "outbox",   "state_ids",        "requests", "due"};
 
 struct store {
 	MDB_env *env;
@@ -991,17 +993,64 @@ static void enc_outbox(struct enc *e, const void *obj)
 	enc_str(e, "to"), enc_str(e, x->to);
 }
 
+static size_t due_key(uint8_t *key, uint64_t when, const uint8_t id[BATON_ID_BYTES])
+{
+	put_be64(key, when);
+	memcpy(key + 8, id, BATON_ID_BYTES);
+	return 8 + BATON_ID_BYTES;
+}
+
 int store_outbox_put(store_txn *t, const store_outbox *x)
 {
-	uint8_t *enc;
+	uint8_t *enc, key[8 + BATON_ID_BYTES];
 	size_t elen;
+	store_outbox old;
 	int r;
+	/* The due index holds queued entries by their next try: move this one's key. */
+	if ((r = store_outbox_get(t, x->packet, &old)) < 0)
+		return r;
+	if (r == 0 && old.state == OUT_QUEUED) {
+		MDB_val dk = {due_key(key, old.next_try, old.packet), key};
+		int rc = mdb_del(t->txn, dbi(t, DB_DUE), &dk, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return mdb_call(rc, "outbox");
+	}
+	if (x->state == OUT_QUEUED) {
+		MDB_val dk = {due_key(key, x->next_try, x->packet), key}, dv = {0, NULL};
+		if ((r = mdb_call(mdb_put(t->txn, dbi(t, DB_DUE), &dk, &dv, 0), "outbox")) != 0)
+			return r;
+	}
 	if ((r = enc_alloc(enc_outbox, x, &enc, &elen)) != 0)
 		return r;
 	MDB_val k = {BATON_ID_BYTES, (void *)(uintptr_t)x->packet}, v = {elen, enc};
 	r = mdb_call(mdb_put(t->txn, dbi(t, DB_OUTBOX), &k, &v, 0), "outbox");
 	free(enc);
 	return r;
+}
+
+int store_outbox_due(store_txn *t, uint64_t now, size_t max, store_outbox_cb cb, void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, r = 0;
+	size_t n = 0;
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_DUE), &cur)) != 0)
+		return lmdb_err(rc, "cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && r == 0 && n < max;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		store_outbox x;
+		if (k.mv_size != 8 + BATON_ID_BYTES)
+			continue;
+		if (get_be64(k.mv_data) > now)
+			break;
+		if ((r = store_outbox_get(t, (const uint8_t *)k.mv_data + 8, &x)) == 1)
+			r = diag_err(BATON_EIO,
+			             "store: the due index names a missing outbox entry");
+		if (r == 0 && (r = cb(&x, ctx)) == 0)
+			n++;
+	}
+	mdb_cursor_close(cur);
+	return r == 0 && rc != 0 && rc != MDB_NOTFOUND ? lmdb_err(rc, "outbox") : r;
 }
 
 static int dec_outbox(const uint8_t *id, const uint8_t *p, size_t n, store_outbox *x)

@@ -219,6 +219,8 @@ int store_outbox_put(store_txn *t, const store_outbox *e);
 int store_outbox_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_outbox *e);
 typedef int (*store_outbox_cb)(const store_outbox *e, void *ctx);
 int store_outbox_each(store_txn *t, store_outbox_cb cb, void *ctx);
+/* Queued entries whose next try is at or before now, earliest first, at most max. */
+int store_outbox_due(store_txn *t, uint64_t now, size_t max, store_outbox_cb cb, void *ctx);
 
 /* ---- requests held for the registrar ---- */
 typedef enum store_req_state {

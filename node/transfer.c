@@ -59,6 +59,7 @@ static int add_guardian(const store_guardian *g, void *arg)
 static int refuse(store_txn *t, struct send_req *s, int err)
 {
 	s->refused = err;
+	snprintf(s->why, sizeof(s->why), "%s", baton_diag());
 	return consent_audit(t, &s->q, err, "release-refused", s->to_code);
 }
 
@@ -277,48 +278,117 @@ out:
 }
 
 /*
- * Runs fn (which seals into s->fd) in a write transaction, with the packet
- * under a temporary name that becomes s->path only after the commit: a
- * crash leaves a stray .partial file, never a packet the store does not
- * know.
+ * Sealing into files. Each packet is written under a temporary name. A
+ * queued packet takes its outbox name, synced, before the transaction that
+ * records it commits: the outbox never names a file that is not there (a
+ * crash can leave only a file the outbox does not name, which is never
+ * sent). A packet to carry by hand (--out) takes its name only after the
+ * commit, so that no file leaves unaudited.
  */
-static int seal_file(store *st, struct send_req *s, store_fn fn)
-{
-	char tmp[sizeof(s->path) + 64], dir[sizeof(s->path)];
-	int r, n;
+struct batch {
+	struct send_req *s;
+	size_t n;
+	store_fn fn;
+};
 
-	s->fd = -1;
-	s->path[0] = 0;
-	if (s->out) {
-		n = snprintf(tmp, sizeof(tmp), "%s.partial", s->out);
-	} else {
-		snprintf(dir, sizeof(dir), "%s/outbox", s->node_dir);
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			return diag_err(BATON_EIO, "%s: %s", dir, strerror(errno));
-		n = snprintf(tmp, sizeof(tmp), "%s/sealing-%ld.partial", dir, (long)getpid());
-	}
+static int open_tmp(struct send_req *s)
+{
+	int n = snprintf(s->tmp, sizeof(s->tmp), s->out ? "%s.partial" : "%s/outbox/%d-%zu.partial",
+	                 s->out ? s->out : s->node_dir, (int)getpid(), s->seq);
 	if (n < 0 || (size_t)n >= sizeof(s->path))
 		return diag_err(BATON_EINVAL, "%s: path too long", s->out ? s->out : s->node_dir);
-	if ((s->fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
-		return diag_err(BATON_EIO, "%s: %s", tmp, strerror(errno));
-	r = store_write(st, fn, s);
-	if (r == 0 && s->refused == 0 && fsync(s->fd) != 0)
-		r = diag_err(BATON_EIO, "%s: cannot sync the packet file", tmp);
-	close(s->fd);
-	s->fd = -1;
-	if (r != 0 || s->refused) {
-		unlink(tmp);
-		return r;
-	}
-	if (rename(tmp, s->path) != 0)
-		return diag_err(BATON_EIO, "%s: %s", s->path, strerror(errno));
+	if ((s->fd = open(s->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+		return diag_err(BATON_EIO, "%s: %s", s->tmp, strerror(errno));
 	return 0;
+}
+
+/* Undoes a run that the store is about to repeat (after growing the map) or has aborted. */
+static void unplace(struct send_req *s)
+{
+	if (s->placed && rename(s->path, s->tmp) != 0)
+		unlink(s->path);
+	s->placed = 0;
+}
+
+static int batch_fn(store_txn *t, void *arg)
+{
+	struct batch *b = arg;
+	int r;
+	for (size_t i = 0; i < b->n; i++)
+		unplace(&b->s[i]);
+	for (size_t i = 0; i < b->n; i++) {
+		struct send_req *s = &b->s[i];
+		if ((r = b->fn(t, s)) != 0)
+			return r;
+		if (s->refused || s->out)
+			continue;
+		if (fdatasync(s->fd) != 0)
+			return diag_err(BATON_EIO, "%s: cannot sync the packet file", s->tmp);
+		if (rename(s->tmp, s->path) != 0)
+			return diag_err(BATON_EIO, "%s: %s", s->path, strerror(errno));
+		s->placed = 1;
+	}
+	return 0;
+}
+
+static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
+{
+	struct batch b = {s, n, fn};
+	char dir[sizeof(s->path)];
+	size_t opened = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		s[i].fd = -1;
+		s[i].placed = 0;
+		s[i].seq = i;
+		s[i].path[0] = 0;
+	}
+	if (n && !s[0].out) {
+		snprintf(dir, sizeof(dir), "%s/outbox", s[0].node_dir);
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			return diag_err(BATON_EIO, "%s: %s", dir, strerror(errno));
+	}
+	for (; opened < n && r == 0; opened++)
+		r = open_tmp(&s[opened]);
+	if (r == 0)
+		r = store_write(st, batch_fn, &b);
+	for (size_t i = 0; i < n && r == 0; i++)
+		if (s[i].out && !s[i].refused) {
+			if (fsync(s[i].fd) != 0)
+				r = diag_err(BATON_EIO, "%s: cannot sync the packet file",
+				             s[i].tmp);
+			else if (rename(s[i].tmp, s[i].path) != 0)
+				r = diag_err(BATON_EIO, "%s: %s", s[i].path, strerror(errno));
+		}
+	for (size_t i = 0; i < opened; i++) {
+		if (s[i].fd >= 0)
+			close(s[i].fd);
+		s[i].fd = -1;
+		if (r != 0 && !s[i].out)
+			unplace(&s[i]); /* the commit failed: no file without its outbox entry */
+		if (!s[i].placed || s[i].refused)
+			unlink(s[i].tmp);
+	}
+	return r;
+}
+
+static int seal_file(store *st, struct send_req *s, store_fn fn)
+{
+	return seal_files(st, s, 1, fn);
 }
 
 int transfer_send(store *st, struct send_req *s)
 {
 	s->rq = NULL;
 	return seal_file(st, s, send_fn);
+}
+
+int transfer_send_many(store *st, struct send_req *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		s[i].rq = NULL;
+	return seal_files(st, s, n, send_fn);
 }
 
 int transfer_release(store *st, const uint8_t id[BATON_ID_BYTES], struct send_req *s)
@@ -456,6 +526,7 @@ struct recv_ctx {
 	struct recv_req *q;
 	baton_opened *o;
 	int content_err; /* a fault of the packet, not of the store */
+	int dup;         /* found in the inbox inside the transaction: a replay */
 };
 
 struct blob_writer {
@@ -740,13 +811,69 @@ static int reject_fn(store_txn *t, void *arg)
 	return store_audit_append(t, &e);
 }
 
-int transfer_receive(store *st, struct recv_req *q)
+/* The reply to a packet seen before: its receipt, and nothing imported twice. */
+static void set_replay(struct recv_req *q, store_inbox *seen)
 {
+	q->replay = 1;
+	q->reason = seen->reason;
+	snprintf(q->student, sizeof(q->student), "%s", seen->student);
+	free(q->receipt);
+	q->receipt = seen->receipt;
+	q->receipt_len = seen->receipt_len;
+	seen->receipt = NULL;
+	if (q->reason != BATON_REASON_ACCEPTED) {
+		baton_receipt prior;
+		if (baton_receipt_parse(q->receipt, q->receipt_len, &prior) == 0)
+			diag_set("answered before: %s%s%s", baton_reason_name(q->reason),
+			         prior.note[0] ? ": " : "", prior.note);
+	}
+}
+
+/* Whether an inbox entry is this very packet (the same bytes), not just the same id. */
+static int same_packet(const store_inbox *seen, const uint8_t hash[BATON_HASH_BYTES])
+{
+	baton_receipt prior;
+	return baton_receipt_parse(seen->receipt, seen->receipt_len, &prior) == 0 &&
+	       sodium_memcmp(prior.packet_hash, hash, BATON_HASH_BYTES) == 0;
+}
+
+/*
+ * Rejections are audited but not put in the inbox: a forged packet must not
+ * be able to claim a packet id and spoil the genuine one.
+ */
+static int reject(store *st, struct recv_req *q, int err)
+{
+	char why[400];
+	int r;
+	free(q->receipt);
+	q->receipt = NULL;
+	snprintf(why, sizeof(why), "%s", baton_diag());
+	struct reject_ctx x = {q};
+	if ((r = store_write(st, reject_fn, &x)) != 0)
+		return r;
+	if (q->from[0] &&
+	    (r = sign_receipt(q, q->reason, q->now, why, &q->receipt, &q->receipt_len)) != 0)
+		return r;
+	/* Signing cleared the diagnostic: the caller reports why the packet was refused. */
+	diag_set("%s", why);
+	return q->reason == BATON_REASON_STORAGE ? err : 0;
+}
+
+/*
+ * Everything before the import: the header, the sender, the replay guard,
+ * then the full verification. Leaves c->o set when the packet is ready to
+ * import; otherwise the packet is answered (replay or rejection) or r < 0.
+ */
+static int recv_open(store *st, struct recv_ctx *c)
+{
+	struct recv_req *q = c->q;
 	baton_header h;
 	struct lookup_ctx l;
-	struct recv_ctx c = {q, NULL, 0};
 	int r, err;
 
+	c->o = NULL;
+	c->content_err = 0;
+	c->dup = 0;
 	q->receipt = NULL;
 	q->receipt_len = 0;
 	q->replay = 0;
@@ -754,7 +881,7 @@ int transfer_receive(store *st, struct recv_req *q)
 	memset(q->packet, 0, sizeof(q->packet));
 	if ((err = baton_packet_peek(q->src, &h)) != 0) {
 		q->reason = BATON_REASON_MALFORMED;
-		goto reject;
+		return reject(st, q, err);
 	}
 	memcpy(q->packet, h.id, BATON_ID_BYTES);
 	q->kind = h.kind;
@@ -767,75 +894,133 @@ int transfer_receive(store *st, struct recv_req *q)
 		return r;
 	if (l.fp.code[0] == 0) {
 		q->reason = BATON_REASON_UNKNOWN_SENDER;
-		err = diag_err(BATON_EBADKEY, "the sender's key is not a pinned school's");
-		goto reject;
+		return reject(st, q,
+		              diag_err(BATON_EBADKEY, "the sender's key is not a pinned school's"));
 	}
 	snprintf(q->from, sizeof(q->from), "%s", l.fp.code);
-	if (l.have) {
-		baton_receipt prior;
-		/* The same id with other bytes is not a replay: verify it like any packet. */
-		if (baton_receipt_parse(l.seen.receipt, l.seen.receipt_len, &prior) != 0 ||
-		    sodium_memcmp(prior.packet_hash, q->hash, BATON_HASH_BYTES) != 0) {
-			free(l.seen.receipt);
-			l.have = 0;
-		}
-	}
-	if (l.have) {
-		/* Seen before: the same receipt, and nothing imported twice. */
-		q->replay = 1;
-		q->reason = l.seen.reason;
-		snprintf(q->student, sizeof(q->student), "%s", l.seen.student);
-		q->receipt = l.seen.receipt;
-		q->receipt_len = l.seen.receipt_len;
-		if (q->reason != BATON_REASON_ACCEPTED) {
-			baton_receipt prior;
-			if (baton_receipt_parse(q->receipt, q->receipt_len, &prior) == 0)
-				diag_set("answered before: %s%s%s", baton_reason_name(q->reason),
-				         prior.note[0] ? ": " : "", prior.note);
-		}
+	if (l.have && same_packet(&l.seen, q->hash)) {
+		set_replay(q, &l.seen);
 		return 0;
 	}
+	/* The same id with other bytes is not a replay: it is verified like any packet. */
+	if (l.have)
+		free(l.seen.receipt);
 	baton_open_params op = {baton_key_id_pk(q->key), baton_key_enc_sk(q->key),
 	                        baton_key_enc_pk(q->key), q->now, q->skew};
-	if ((err = baton_packet_open(q->src, &op, &c.o)) != 0) {
+	if ((err = baton_packet_open(q->src, &op, &c->o)) != 0) {
 		q->reason = reason_of(err);
-		goto reject;
+		return reject(st, q, err);
 	}
-	if (l.fp.code[0] && store_read(st, lookup_fn, &l) == 0 && l.have) {
+	return 0;
+}
+
+/* In the write transaction: the replay guard again (another process may have imported it), then the
+ * import. */
+static int accept_fn(store_txn *t, void *arg)
+{
+	struct recv_ctx *c = arg;
+	store_inbox seen;
+	int r = store_inbox_get(t, c->q->packet, &seen);
+	c->dup = 0;
+	c->content_err = 0;
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		int same = same_packet(&seen, c->q->hash);
+		free(seen.receipt);
+		if (same) {
+			c->dup = 1;
+			return 0;
+		}
 		/* A valid packet reusing an accepted packet's id: only its sender could make it. */
-		free(l.seen.receipt);
-		baton_opened_free(c.o);
-		q->reason = BATON_REASON_MALFORMED;
-		err = diag_err(BATON_EVALUE, "packet id already used by another packet from %s",
-		               q->from);
-		goto reject;
+		c->content_err = BATON_REASON_MALFORMED;
+		return diag_err(BATON_EVALUE, "packet id already used by another packet from %s",
+		                c->q->from);
 	}
-	r = store_write(st, h.kind == BATON_KIND_REQUEST ? request_fn : import_fn, &c);
-	baton_opened_free(c.o);
+	return c->q->kind == BATON_KIND_REQUEST ? request_fn(t, c) : import_fn(t, c);
+}
+
+/* After the import's transaction: the reply, or the rejection. */
+static int recv_done(store *st, struct recv_ctx *c, int r)
+{
+	struct recv_req *q = c->q;
+	baton_opened_free(c->o);
+	c->o = NULL;
+	if (r == 0 && c->dup) {
+		static const uint8_t nobody[BATON_PK_BYTES];
+		struct lookup_ctx l;
+		memset(&l, 0, sizeof(l));
+		l.fp.pk = nobody;
+		l.packet = q->packet;
+		if ((r = store_read(st, lookup_fn, &l)) != 0)
+			return r;
+		if (!l.have)
+			return diag_err(BATON_EINTERNAL, "the inbox entry went away");
+		set_replay(q, &l.seen);
+		return 0;
+	}
 	if (r == 0) {
 		q->reason = BATON_REASON_ACCEPTED;
 		return 0;
 	}
-	free(q->receipt);
-	q->receipt = NULL;
-	err = r;
-	q->reason = c.content_err ? c.content_err : BATON_REASON_STORAGE;
-reject:
-	/*
-	 * Rejections are audited but not put in the inbox: a forged packet must not
-	 * be able to claim a packet id and spoil the genuine one.
-	 */
-	char why[400];
-	snprintf(why, sizeof(why), "%s", baton_diag());
-	struct reject_ctx x = {q};
-	if ((r = store_write(st, reject_fn, &x)) != 0)
+	q->reason = c->content_err ? c->content_err : BATON_REASON_STORAGE;
+	return reject(st, q, r);
+}
+
+int transfer_receive(store *st, struct recv_req *q)
+{
+	struct recv_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.q = q;
+	int r = recv_open(st, &c);
+	if (r != 0 || c.o == NULL)
 		return r;
-	if (q->from[0] &&
-	    (r = sign_receipt(q, q->reason, q->now, why, &q->receipt, &q->receipt_len)) != 0)
-		return r;
-	/* Signing cleared the diagnostic: the caller reports why the packet was refused. */
-	diag_set("%s", why);
-	return q->reason == BATON_REASON_STORAGE ? err : 0;
+	return recv_done(st, &c, store_write(st, accept_fn, &c));
+}
+
+struct many_ctx {
+	struct recv_ctx *c;
+	size_t n;
+};
+
+static int many_fn(store_txn *t, void *arg)
+{
+	struct many_ctx *m = arg;
+	int r;
+	for (size_t i = 0; i < m->n; i++)
+		if (m->c[i].o && (r = accept_fn(t, &m->c[i])) != 0)
+			return r;
+	return 0;
+}
+
+int transfer_receive_many(store *st, struct recv_req *q, size_t n, int *errs)
+{
+	struct recv_ctx *c = calloc(n ? n : 1, sizeof(*c));
+	size_t ready = 0;
+	int r;
+
+	if (c == NULL)
+		return BATON_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		c[i].q = &q[i];
+		errs[i] = recv_open(st, &c[i]);
+		ready += c[i].o != NULL;
+	}
+	/* One transaction, one sync, for every packet ready: a group commit. */
+	struct many_ctx m = {c, n};
+	r = ready ? store_write(st, many_fn, &m) : 0;
+	for (size_t i = 0; i < n; i++) {
+		if (c[i].o == NULL)
+			continue;
+		if (r == 0) {
+			errs[i] = recv_done(st, &c[i], 0);
+			continue;
+		}
+		/* One bad packet spoils the batch: each goes again in its own transaction. */
+		errs[i] = recv_done(st, &c[i], store_write(st, accept_fn, &c[i]));
+	}
+	free(c);
+	return 0;
 }
 
 /* ---- receipts at the sender ---- */

@@ -25,12 +25,15 @@ struct send_req {
 	const char *note;     /* a request's note to the other registrar, or NULL */
 	uint64_t now, skew;
 	/* out */
-	int refused; /* a release rule's error, or 0 */
+	int refused;   /* a release rule's error, or 0 */
+	char why[300]; /* and why, in words */
 	struct release_check q;
 	baton_packet_info info;
 	char path[4200]; /* the packet file written */
 	/* private */
-	int fd;
+	int fd, placed;
+	size_t seq;
+	char tmp[4300];
 	store_request *rq; /* releasing a held request */
 };
 
@@ -43,6 +46,13 @@ struct send_req {
  * the commit.
  */
 int transfer_send(store *st, struct send_req *s);
+
+/*
+ * transfer_send for n students in one transaction (a cohort): a student
+ * refused by a release rule is audited and skipped (s[i].refused); any
+ * other error aborts all of them. Queued only (s[i].out NULL).
+ */
+int transfer_send_many(store *st, struct send_req *s, size_t n);
 
 /*
  * Releases a held request (id): the record goes to the school that asked,
@@ -100,6 +110,14 @@ struct recv_req {
  * school that is not pinned gets no receipt.
  */
 int transfer_receive(store *st, struct recv_req *q);
+
+/*
+ * transfer_receive for n packets, with one transaction for all those that
+ * verify (a group commit: one sync for the lot). When one of them fails
+ * inside the transaction, each is imported again on its own. errs[i] is
+ * what transfer_receive would have returned for q[i].
+ */
+int transfer_receive_many(store *st, struct recv_req *q, size_t n, int *errs);
 
 /* Records a receipt at the sender: matches it to the outbox entry. */
 int transfer_receipt(store *st, const uint8_t *bytes, size_t len, baton_receipt *out,
