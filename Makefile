@@ -22,7 +22,9 @@ VERSION   := 0.1.0
 # The one list of Debian packages the build, tests and fuzzing use.
 DEB_PACKAGES := libsodium-dev libnng-dev libmsgpack-dev liblmdb-dev \
                 libjansson-dev libcmocka-dev libqrencode-dev pkg-config clang \
-                libclang-rt-14-dev
+                libclang-rt-14-dev strace
+# Only 'make bench' needs these: the S/MIME baseline is measured with OpenSSL.
+BENCH_PACKAGES := libssl-dev bc
 PKG_MODULES  := libsodium msgpack lmdb jansson cmocka libqrencode
 
 WARN := -Wall -Wextra -Wformat=2 -Wformat-security -Wstrict-prototypes \
@@ -164,19 +166,22 @@ deps:
 	  echo "deps: everything is installed"; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  echo "deps: apt-get install $(DEB_PACKAGES)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES); \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) $(EXTRA_PACKAGES); \
 	else \
 	  echo "deps: missing packages; run as root:"; \
-	  echo "  sudo apt-get install -y $(DEB_PACKAGES)"; exit 1; \
+	  echo "  sudo apt-get install -y $(DEB_PACKAGES) $(EXTRA_PACKAGES)"; exit 1; \
 	fi
 
 deps-present:
-	$(Q)command -v pkg-config >/dev/null && pkg-config --exists $(PKG_MODULES) && \
-	  test -f /usr/include/nng/nng.h && command -v clang >/dev/null && \
-	  test -n "$$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)"
+	$(Q)for p in $(DEB_PACKAGES) $(EXTRA_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || exit 1; \
+	done
 
 deps-check:
 	$(Q)$(MAKE) --no-print-directory -s deps-present || $(MAKE) --no-print-directory deps
+
+deps-bench:
+	$(Q)$(MAKE) --no-print-directory deps EXTRA_PACKAGES="$(BENCH_PACKAGES)"
 
 clean:
 	rm -rf build baton

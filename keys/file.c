@@ -11,37 +11,76 @@
 
 #include "proto_impl.h"
 
-int baton_file_create(const char *path, const uint8_t *buf, size_t len, unsigned mode)
+/* Writes all of buf to fd and syncs it. */
+static int write_all(int fd, const uint8_t *buf, size_t len)
 {
-	int fd;
 	size_t off = 0;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
-	if (fd < 0)
-		return diag_err(errno == EEXIST ? BATON_EEXIST : BATON_EIO, "%s: %s", path,
-		                errno == EEXIST ? "already exists; not overwriting it"
-		                                : strerror(errno));
 	while (off < len) {
 		ssize_t n = write(fd, buf + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			goto fail;
+			return -1;
 		off += (size_t)n;
 	}
-	if (fsync(fd) != 0)
-		goto fail;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail;
-	}
-	return 0;
-fail:
-	diag_set("%s: %s", path, strerror(errno));
-	if (fd >= 0)
+	return fsync(fd);
+}
+
+int baton_file_create(const char *path, const uint8_t *buf, size_t len, unsigned mode)
+{
+	char dir[4200], tmp[4300];
+	const char *slash = strrchr(path, '/');
+	int fd, err;
+
+	if (strlen(path) >= sizeof(dir))
+		return diag_err(BATON_EINVAL, "%s: path too long", path);
+	if (access(path, F_OK) == 0)
+		return diag_err(BATON_EEXIST, "%s: already exists; not overwriting it", path);
+	/*
+	 * The file is written in full, unnamed (O_TMPFILE), then linked to its
+	 * name: it is either absent or whole, even when the process is killed,
+	 * and a kill leaves nothing behind. Where the file system has no
+	 * O_TMPFILE, a temporary name is used instead.
+	 */
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, (mode_t)mode);
+	if (fd >= 0) {
+		if (write_all(fd, buf, len) != 0) {
+			err = errno;
+			close(fd);
+			return diag_err(BATON_EIO, "%s: %s", path, strerror(err));
+		}
+		snprintf(tmp, sizeof(tmp), "/proc/self/fd/%d", fd);
+		if (linkat(AT_FDCWD, tmp, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0) {
+			close(fd);
+			return 0;
+		}
+		err = errno;
 		close(fd);
-	unlink(path);
-	return BATON_EIO;
+		if (err != ENOENT) /* no /proc: fall back to a temporary name */
+			return diag_err(err == EEXIST ? BATON_EEXIST : BATON_EIO, "%s: %s", path,
+			                err == EEXIST ? "already exists; not overwriting it"
+			                              : strerror(err));
+	}
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
+	if (fd < 0)
+		return diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
+	if (write_all(fd, buf, len) != 0 || close(fd) != 0) {
+		err = errno;
+		close(fd);
+		unlink(tmp);
+		return diag_err(BATON_EIO, "%s: %s", path, strerror(err));
+	}
+	if (link(tmp, path) != 0) {
+		err = errno;
+		unlink(tmp);
+		return diag_err(err == EEXIST ? BATON_EEXIST : BATON_EIO, "%s: %s", path,
+		                err == EEXIST ? "already exists; not overwriting it"
+		                              : strerror(err));
+	}
+	unlink(tmp);
+	return 0;
 }
 
 int file_read_fd(int fd, const char *path, size_t max, uint8_t **out, size_t *outlen)

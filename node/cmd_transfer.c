@@ -268,6 +268,10 @@ static int import_cmd(int argc, char **argv)
 	if (q.receipt && receipt_out &&
 	    (r = baton_file_create(receipt_out, q.receipt, q.receipt_len, 0644)) != 0) {
 		rc = cli_fail(NULL, r);
+		fprintf(stderr,
+		        "baton: the packet was %s all the same; importing it again writes the "
+		        "same receipt\n",
+		        q.reason == BATON_REASON_ACCEPTED ? "imported" : "answered");
 		goto out;
 	}
 	if (q.reason == BATON_REASON_ACCEPTED && q.kind == BATON_KIND_REQUEST) {

@@ -1,4 +1,5 @@
 /* The baton command: git-style subcommands dispatched from one table. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
 	/* Secrets live in this process: keep them out of core dumps. */
 	struct rlimit nocore = {0, 0};
 	setrlimit(RLIMIT_CORE, &nocore);
+	/* A file-size limit is an error to report (EFBIG), not a reason to die. */
+	signal(SIGXFSZ, SIG_IGN);
 
 	if (argc < 2) {
 		usage(stderr);

@@ -65,6 +65,7 @@ struct store {
 	MDB_env *env;
 	MDB_dbi dbi[DB_N];
 	size_t map_size;
+	int dead; /* a resize failed half-way: the map may be gone */
 };
 
 static int reserve_disk(store *s);
@@ -102,8 +103,12 @@ int store_open(const char *dir, int create, store **out)
 		goto out;
 	}
 	mdb_env_set_maxdbs(s->env, DB_N);
-	/* The built-in map is 1 MiB; start larger and grow on MDB_MAP_FULL. */
-	if ((rc = mdb_env_set_mapsize(s->env, MAP_INITIAL)) != 0 ||
+	/*
+	 * The built-in map is 1 MiB; a new store starts larger and grows on
+	 * MDB_MAP_FULL. An existing one keeps the size it grew to (setting a
+	 * smaller one would shrink the file, and the next write would grow it again).
+	 */
+	if ((rc = create ? mdb_env_set_mapsize(s->env, MAP_INITIAL) : 0) != 0 ||
 	    /*
 	     * WRITEMAP: a large import is one transaction (all or nothing); its pages
 	     * go straight into the file-backed map instead of a malloc'd dirty list,
@@ -212,21 +217,52 @@ static int mdb_call(int rc, const char *what)
  * Allocating the map's blocks up front turns that into ENOSPC here, an
  * error the caller can refuse and retry on.
  */
-static int reserve_disk(store *s)
+/* Allocates the file's blocks up to size: a full disk is an error here, never a SIGBUS later. */
+static int reserve_to(store *s, size_t size)
 {
 	mdb_filehandle_t fd;
+	struct stat st;
 	int e;
-	if (mdb_env_get_fd(s->env, &fd) != 0)
+	if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &st) != 0)
 		return diag_err(BATON_EIO, "store: no file descriptor");
-	if ((e = posix_fallocate(fd, 0, (off_t)s->map_size)) != 0)
-		return diag_err(BATON_EIO, "store: cannot reserve %zu MiB on disk: %s",
-		                s->map_size >> 20, strerror(e));
+	if ((e = posix_fallocate(fd, 0, (off_t)size)) != 0) {
+		/* Leave the file as it was: its size is what the map may touch. */
+		if (ftruncate(fd, st.st_size) != 0)
+			e = errno;
+		return diag_err(BATON_EIO, "store: cannot reserve %zu MiB on disk: %s", size >> 20,
+		                strerror(e));
+	}
 	return 0;
+}
+
+static int reserve_disk(store *s)
+{
+	return reserve_to(s, s->map_size);
+}
+
+/*
+ * Grows the map: the disk first, so that a full disk or a file-size limit
+ * leaves the store as it was, still readable and writable at its old size.
+ */
+static int grow(store *s, size_t size)
+{
+	int r;
+	if (s->dead)
+		return diag_err(BATON_EIO,
+		                "store: unusable after a failed resize; run the command again");
+	if ((r = reserve_to(s, size)) != 0)
+		return r;
+	if ((r = store_set_map_size(s, size)) != 0)
+		s->dead = 1; /* LMDB may have let go of the old map: no more transactions */
+	return r;
 }
 
 /* Begins a transaction, adopting a map another process has grown meanwhile. */
 static int txn_begin(store *s, unsigned flags, MDB_txn **txn)
 {
+	if (s->dead)
+		return diag_err(BATON_EIO,
+		                "store: unusable after a failed resize; run the command again");
 	int rc = mdb_txn_begin(s->env, NULL, flags, txn);
 	if (rc == MDB_MAP_RESIZED) {
 		MDB_envinfo info;
@@ -263,7 +299,7 @@ int store_write(store *s, store_fn fn, void *ctx)
 		/* The transaction is dead: grow the map with no transaction open and run again. */
 		if (s->map_size >= MAP_MAX)
 			return diag_err(BATON_EIO, "store: database reached its maximum size");
-		if ((r = store_set_map_size(s, s->map_size * 2)) != 0 || (r = reserve_disk(s)) != 0)
+		if ((r = grow(s, s->map_size * 2)) != 0)
 			return r;
 	}
 }
