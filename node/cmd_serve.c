@@ -62,11 +62,12 @@ static void logline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logline(const char *fmt, ...)
 {
 	char when[32];
-	time_t now = time(NULL);
+	struct timespec ts;
 	struct tm tm;
 	va_list ap;
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-	fprintf(stderr, "%s ", when);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", gmtime_r(&ts.tv_sec, &tm));
+	fprintf(stderr, "%s.%03ldZ ", when, ts.tv_nsec / 1000000);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

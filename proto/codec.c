@@ -620,17 +620,52 @@ int check_text(const char *what, const char *field, const char *s)
 	return 0;
 }
 
+/*
+ * Keys found valid lately. A key's validity depends on its 32 bytes alone,
+ * and the same keys come back in every packet (the two schools, the
+ * consent's signer): checking each once per thread, not four times per
+ * packet, is most of the distance between a packet and its cryptography.
+ */
+#define KEY_CACHE 16
+struct key_cache {
+	uint8_t pk[KEY_CACHE][BATON_PK_BYTES];
+	unsigned n, next;
+};
+
+static int key_cached(struct key_cache *c, const uint8_t pk[BATON_PK_BYTES])
+{
+	for (unsigned i = 0; i < c->n; i++)
+		if (memcmp(c->pk[i], pk, BATON_PK_BYTES) == 0) /* public keys: no secret here */
+			return 1;
+	return 0;
+}
+
+static void key_remember(struct key_cache *c, const uint8_t pk[BATON_PK_BYTES])
+{
+	memcpy(c->pk[c->next], pk, BATON_PK_BYTES);
+	c->next = (c->next + 1) % KEY_CACHE;
+	if (c->n < KEY_CACHE)
+		c->n++;
+}
+
 int check_ed25519_pk(const char *what, const char *field, const uint8_t pk[BATON_PK_BYTES])
 {
+	static _Thread_local struct key_cache valid;
+	if (key_cached(&valid, pk))
+		return 0;
 	/* Rejects non-canonical encodings, small-order points and points off the main subgroup. */
 	if (crypto_core_ed25519_is_valid_point(pk) != 1)
 		return diag_err(BATON_EBADKEY, "%s.%s: not a valid Ed25519 public key", what,
 		                field);
+	key_remember(&valid, pk);
 	return 0;
 }
 
 int check_x25519_pk(const char *what, const char *field, const uint8_t pk[BATON_PK_BYTES])
 {
+	static _Thread_local struct key_cache valid;
+	if (key_cached(&valid, pk))
+		return 0;
 	/*
 	 * A low-order point gives an all-zero product with every clamped scalar,
 	 * which crypto_scalarmult reports as -1. The scalar here is public.
@@ -641,5 +676,6 @@ int check_x25519_pk(const char *what, const char *field, const uint8_t pk[BATON_
 	sodium_memzero(out, sizeof(out));
 	if (r != 0)
 		return diag_err(BATON_EBADKEY, "%s.%s: low-order X25519 public key", what, field);
+	key_remember(&valid, pk);
 	return 0;
 }
