@@ -6,6 +6,7 @@
 #   make demo       the main job on an embedded default, every step shown
 #   make asan       the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       libFuzzer harnesses, FUZZ_SECONDS each
+#   make bench      one table of speed and memory (JSON=1, QUICK=1, STORE_N=N)
 #   make vectors    regenerate tests/vectors/ from fixed seeds
 #   make deps       install the Debian packages Baton needs (root), or print
 #                   the apt-get line to run
@@ -72,7 +73,8 @@ TEST_SUPPORT := $(BUILD)/tests/testutil.o
 TEST_BINS := $(TEST_NAMES:%=$(BUILD)/tests/%)
 TEST_LIBS := $(shell pkg-config --libs cmocka jansson 2>/dev/null)
 
-FUZZ_NAMES := fuzz_msgpack fuzz_consent fuzz_revocation fuzz_receipt fuzz_card fuzz_packet fuzz_keyfile
+FUZZ_NAMES := fuzz_msgpack fuzz_consent fuzz_revocation fuzz_receipt fuzz_card fuzz_packet \
+              fuzz_body fuzz_keyfile fuzz_record
 FUZZ_BUILD := build/fuzz
 
 .SECONDARY:
@@ -136,6 +138,25 @@ sample-data: $(BUILD)/tests/gen_school
 	$(Q)rm -rf tests/data
 	$(Q)$(BUILD)/tests/gen_school tests/data
 
+# Benchmarks: tests/bench/run.sh prints one table; JSON=1 as JSON lines,
+# QUICK=1 with small counts, STORE_N=N students in the store-scale row.
+BENCH_BINS := $(BUILD)/bench/bench_packet $(BUILD)/bench/bench_cohort
+
+$(BUILD)/bench/bench_packet: $(BUILD)/tests/bench/packet.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(shell pkg-config --libs libcrypto)
+
+$(BUILD)/bench/bench_cohort: $(BUILD)/tests/bench/cohort.o $(NODE_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+bench:
+	$(Q)$(MAKE) --no-print-directory deps-bench
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/gen_school $(BENCH_BINS)
+	$(Q)BATON=$(abspath $(BIN)) BENCH_BIN=$(abspath $(BUILD)) tests/bench/run.sh \
+	  $(if $(filter 1,$(QUICK)),--quick) $(if $(filter 1,$(JSON)),--json) \
+	  $(if $(STORE_N),--store-n $(STORE_N))
+
 # libFuzzer harnesses, built with clang, ASan and UBSan.
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                $(CPPFLAGS) $(PKG_CFLAGS)
@@ -147,6 +168,12 @@ $(FUZZ_BUILD)/%.o: %.c
 
 $(FUZZ_BUILD)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ)
 	$(QLD)clang $(FUZZ_CFLAGS) -Itests/fuzz -o $@ $< $(FUZZ_LIB_OBJ) $(LIBS)
+
+# The record harness takes the node's record validation with it.
+$(FUZZ_BUILD)/fuzz_record: tests/fuzz/fuzz_record.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ) \
+                           $(FUZZ_BUILD)/node/record.o
+	$(QLD)clang $(FUZZ_CFLAGS) -Itests/fuzz -o $@ $< $(FUZZ_BUILD)/node/record.o \
+	  $(FUZZ_LIB_OBJ) $(LIBS)
 
 fuzz: deps-check $(FUZZ_NAMES:%=$(FUZZ_BUILD)/%)
 	$(Q)tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)

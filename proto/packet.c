@@ -432,6 +432,23 @@ static int dec_body(const uint8_t *p, size_t len, baton_kind kind, baton_body *b
 	return r;
 }
 
+int packet_body_decode(const uint8_t *p, size_t len, int kind, baton_body *b)
+{
+	return dec_body(p, len, (baton_kind)kind, b);
+}
+
+void packet_body_free(baton_body *b)
+{
+	free(b->attachments);
+	memset(b, 0, sizeof(*b));
+}
+
+int packet_body_encode(const baton_body *b, int kind, uint8_t **out, size_t *len)
+{
+	struct body_enc be_ = {b, (baton_kind)kind};
+	return enc_alloc(enc_body, &be_, out, len);
+}
+
 /*
  * The consent must cover this packet: a transfer is sent by the consent's
  * sending school to its receiving school, for its student, with no section

@@ -97,6 +97,16 @@ int check_ed25519_pk(const char *what, const char *field, const uint8_t pk[BATON
 int check_x25519_pk(const char *what, const char *field, const uint8_t pk[BATON_PK_BYTES]);
 int utf8_valid(const uint8_t *p, size_t n);
 
+/*
+ * A packet body's codec on its own, without the encryption around it (for
+ * the fuzz harness). Decoded pointers point into p; packet_body_free frees
+ * what decoding allocated.
+ */
+struct baton_body;
+int packet_body_decode(const uint8_t *p, size_t len, int kind, struct baton_body *b);
+void packet_body_free(struct baton_body *b);
+int packet_body_encode(const struct baton_body *b, int kind, uint8_t **out, size_t *len);
+
 /* Big-endian integers in keys and file headers. */
 static inline void put_be64(uint8_t *p, uint64_t v)
 {
