@@ -700,6 +700,20 @@ static int spool_admit(struct node *nd, const uint8_t *id, const uint8_t *data, 
 	return 0;
 }
 
+/* Imports a spooled packet, replies with its receipt, and removes the spool file. */
+static void spool_import(struct node *nd, nng_socket rep, int fd, const char *path, const char *hex)
+{
+	baton_source src;
+	if (baton_source_fd(&src, &fd) != 0) {
+		logline("inbox: packet %s: spool: %s", hex, baton_diag());
+		reply_empty(rep);
+	} else {
+		receive(nd, rep, &src);
+	}
+	close(fd);
+	unlink(path);
+}
+
 /*
  * One chunk of a large packet, appended to its spool file. A chunk at
  * another offset than the bytes held (a resumed or repeated transfer) is
@@ -727,6 +741,13 @@ static void handle_chunk(struct node *nd, nng_socket rep, const uint8_t *buf, si
 	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd >= 0 && fstat(fd, &sb) == 0)
 		have = (uint64_t)sb.st_size;
+	if (fd >= 0 && have == total) {
+		/* All of it arrived before a crash or a lost reply: import it now. */
+		logline("inbox: packet %s: all %llu bytes were already here", hex,
+		        (unsigned long long)total);
+		spool_import(nd, rep, fd, path, hex);
+		return;
+	}
 	if (off != have || n == 0) {
 		if (fd >= 0)
 			close(fd);
@@ -760,15 +781,7 @@ static void handle_chunk(struct node *nd, nng_socket rep, const uint8_t *buf, si
 		reply_ack(rep, id, off + n);
 		return;
 	}
-	baton_source src;
-	if (baton_source_fd(&src, &fd) != 0) {
-		logline("inbox: packet %s: spool: %s", hex, baton_diag());
-		reply_empty(rep);
-	} else {
-		receive(nd, rep, &src);
-	}
-	close(fd);
-	unlink(path);
+	spool_import(nd, rep, fd, path, hex);
 }
 
 /* Spool files of transfers abandoned for an hour. */
