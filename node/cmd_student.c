@@ -327,8 +327,13 @@ static int import_all(store_txn *t, void *arg)
 	c->records = c->added = c->versions = c->unchanged = 0;
 	while ((r = scan_next(&s, &start, &end, &line)) == 1) {
 		json_error_t err;
+		record_json_failed();
 		json_t *rec = json_loadb(s.p + start, end - start, JSON_REJECT_DUPLICATES, &err);
 		size_t index = c->records++;
+		if (record_json_failed()) { /* parsed or not, the text may have lost a piece */
+			json_decref(rec);
+			return diag_err(BATON_ENOMEM, "record %zu: out of memory", index);
+		}
 		/* The input is only read forward: let the kernel drop what has been parsed. */
 		size_t done = start & ~(size_t)(sysconf(_SC_PAGESIZE) - 1);
 		if (done > dropped) {
@@ -343,6 +348,8 @@ static int import_all(store_txn *t, void *arg)
 		snprintf(label, sizeof(label), "record %zu (%s)", index,
 		         sid ? sid : "no student_id");
 		r = import_one(t, c, rec, index);
+		if (r == 0 && record_json_failed())
+			r = diag_err(BATON_ENOMEM, "out of memory");
 		json_decref(rec);
 		if (r != 0) {
 			char why[512];

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include "cli.h"
+#include "record.h"
 
 static const struct cmd commands[] = {
     {"init", cmd_init, "create this school's node: keys, store, signed card"},
@@ -65,6 +66,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "baton: libsodium failed to initialise\n");
 		return EXIT_ENV;
 	}
+	record_json_init();
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);

@@ -437,9 +437,38 @@ int record_validate_section(const char *section, const json_t *value)
 	return diag_err(BATON_EUNKNOWN, "%s: not a section", section);
 }
 
+static _Thread_local int json_alloc_failed;
+
+static void *json_alloc(size_t n)
+{
+	void *p = malloc(n);
+	if (p == NULL)
+		json_alloc_failed = 1;
+	return p;
+}
+
+void record_json_init(void)
+{
+	json_set_alloc_funcs(json_alloc, free);
+}
+
+int record_json_failed(void)
+{
+	int failed = json_alloc_failed;
+	json_alloc_failed = 0;
+	return failed;
+}
+
 char *record_canonical(const json_t *v)
 {
-	return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	int before = record_json_failed();
+	char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	if (record_json_failed() && text) { /* a key or a character may be missing */
+		free(text);
+		text = NULL;
+	}
+	json_alloc_failed = before;
+	return text;
 }
 
 void record_index(const json_t *rec, store_student *s)

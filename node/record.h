@@ -24,7 +24,17 @@ void record_index(const json_t *rec, store_student *s);
 /* 1 when a student id can name a file: no '/', no '\\', not starting with '.'. */
 int record_id_safe(const char *id);
 
-/* Canonical text of a JSON value: compact, keys sorted. Caller frees. */
+/* Canonical text of a JSON value: compact, keys sorted. Caller frees; NULL when out of memory. */
 char *record_canonical(const json_t *v);
+
+/*
+ * jansson does not report every failed allocation: its parser can drop a
+ * character, and an object a key, and go on. record_json_init routes its
+ * allocations through a hook that remembers a failure (once per process,
+ * before any JSON); record_json_failed says whether one happened in this
+ * thread since it was last asked, and forgets it.
+ */
+void record_json_init(void);
+int record_json_failed(void);
 
 #endif

@@ -150,7 +150,9 @@ int store_open(const char *dir, int create, store **out)
 		}
 	} else {
 		if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) != 0 || v.mv_size != 4) {
-			r = diag_err(BATON_EIO, "store: %s: no schema version", path);
+			r = rc != 0 && rc != MDB_NOTFOUND
+			        ? lmdb_err(rc, "schema")
+			        : diag_err(BATON_EIO, "store: %s: no schema version", path);
 			goto out;
 		}
 		if (memcmp(v.mv_data, ver, 4) != 0) {
@@ -199,6 +201,14 @@ int store_set_map_size(store *s, size_t size)
 	mdb_env_info(s->env, &info);
 	s->map_size = info.me_mapsize;
 	return 0;
+}
+
+/* The end of a cursor loop: the callback's error, else a read error that cut the loop short. */
+static int cursor_end(int r, int rc)
+{
+	if (r != 0 || rc == 0 || rc == MDB_NOTFOUND)
+		return r;
+	return lmdb_err(rc, "read");
 }
 
 /* LMDB errors inside a callback come back as this, so store_write can retry on a full map. */
@@ -572,9 +582,7 @@ int store_student_each(store_txn *t, store_student_cb cb, void *ctx)
 			r = cb(&s, ctx);
 	}
 	mdb_cursor_close(c);
-	if (r == 0 && rc != MDB_NOTFOUND)
-		r = lmdb_err(rc, "students");
-	return r;
+	return cursor_end(r, rc);
 }
 
 int store_student_count(store_txn *t, size_t *n)
@@ -723,7 +731,7 @@ int store_guardian_each(store_txn *t, const char *student, store_guardian_cb cb,
 			r = cb(&g, ctx);
 	}
 	mdb_cursor_close(c);
-	return r;
+	return cursor_end(r, rc);
 }
 
 /* ---- peers ---- */
@@ -777,7 +785,7 @@ int store_peer_each(store_txn *t, store_peer_cb cb, void *ctx)
 		r = cb(code, v.mv_data, v.mv_size, ctx);
 	}
 	mdb_cursor_close(c);
-	return r;
+	return cursor_end(r, rc);
 }
 
 /* ---- consents and revocations ---- */
@@ -863,7 +871,7 @@ int store_consent_each(store_txn *t, store_consent_cb cb, void *ctx)
 		}
 	}
 	mdb_cursor_close(cur);
-	return r;
+	return cursor_end(r, rc);
 }
 
 int store_revocation_put(store_txn *t, const uint8_t id[BATON_ID_BYTES],
@@ -910,7 +918,7 @@ int store_revocation_each(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_
 	if (r == 0 && rc != 0 && rc != MDB_NOTFOUND)
 		r = lmdb_err(rc, "revocations");
 	mdb_cursor_close(cur);
-	return r;
+	return cursor_end(r, rc);
 }
 
 /* ---- inbox ---- */
@@ -1002,7 +1010,7 @@ int store_inbox_each(store_txn *t, store_inbox_cb cb, void *ctx)
 		}
 	}
 	mdb_cursor_close(cur);
-	return r == 0 && rc != MDB_NOTFOUND ? lmdb_err(rc, "inbox") : r;
+	return cursor_end(r, rc);
 }
 
 /* ---- outbox ---- */
@@ -1086,7 +1094,7 @@ int store_outbox_due(store_txn *t, uint64_t now, size_t max, store_outbox_cb cb,
 			n++;
 	}
 	mdb_cursor_close(cur);
-	return r == 0 && rc != 0 && rc != MDB_NOTFOUND ? lmdb_err(rc, "outbox") : r;
+	return cursor_end(r, rc);
 }
 
 static int dec_outbox(const uint8_t *id, const uint8_t *p, size_t n, store_outbox *x)
@@ -1153,7 +1161,7 @@ int store_outbox_each(store_txn *t, store_outbox_cb cb, void *ctx)
 			r = cb(&x, ctx);
 	}
 	mdb_cursor_close(cur);
-	return r == 0 && rc != MDB_NOTFOUND ? lmdb_err(rc, "outbox") : r;
+	return cursor_end(r, rc);
 }
 
 /* ---- requests ---- */
@@ -1272,7 +1280,7 @@ int store_request_each(store_txn *t, store_request_cb cb, void *ctx)
 	}
 	mdb_cursor_close(cur);
 	free(x);
-	return r == 0 && rc != MDB_NOTFOUND ? lmdb_err(rc, "requests") : r;
+	return cursor_end(r, rc);
 }
 
 /* ---- audit ---- */
@@ -1405,10 +1413,12 @@ int store_audit_append(store_txn *t, store_audit *e)
 		store_audit back;
 		memcpy(val, enc, elen);
 		memset(val + elen, 0, 32);
-		if (dec_audit(val, elen + 32, &back) != 0) {
+		if ((r = dec_audit(val, elen + 32, &back)) != 0) {
 			free(enc);
 			free(val);
-			return diag_err(BATON_EINTERNAL, "audit entry does not decode");
+			return r == BATON_ENOMEM
+			           ? r
+			           : diag_err(BATON_EINTERNAL, "audit entry does not decode");
 		}
 	}
 	if (val == NULL) {
@@ -1483,7 +1493,7 @@ int store_audit_each(store_txn *t, const char *student, store_audit_cb cb, void 
 			r = cb(&a, ctx);
 	}
 	mdb_cursor_close(c);
-	return r;
+	return cursor_end(r, rc);
 }
 
 int store_audit_verify(store_txn *t, uint64_t *bad, uint64_t *count)

@@ -177,9 +177,14 @@ static int send_fn(store_txn *t, void *arg)
 
 	if ((r = store_record_get(t, s->student, 0, &js, &jlen)) != 0)
 		return r == 1 ? diag_err(BATON_ENOSTUDENT, "no student \"%s\"", s->student) : r;
+	record_json_failed();
 	ss.rec = json_loadb(js, jlen, 0, &jerr);
 	sodium_memzero(js, jlen);
 	free(js);
+	if (record_json_failed()) {
+		json_decref(ss.rec);
+		return diag_err(BATON_ENOMEM, "out of memory reading the record of %s", s->student);
+	}
 	if (ss.rec == NULL)
 		return diag_err(BATON_EIO, "stored record of %s does not parse", s->student);
 
@@ -239,6 +244,10 @@ static int send_fn(store_txn *t, void *arg)
 	body.consent_len = s->consent_len;
 	if ((r = store_guardian_each(t, s->student, add_guardian, &body)) != 0)
 		goto out;
+	if (record_json_failed()) {
+		r = diag_err(BATON_ENOMEM, "out of memory preparing the record of %s", s->student);
+		goto out;
+	}
 
 	baton_seal_params p = {
 	    BATON_KIND_TRANSFER,     s->now,     s->now + PACKET_DAYS * UINT64_C(86400),
@@ -497,8 +506,10 @@ static int find_peer_cb(const char *code, const uint8_t *card, size_t len, void 
 {
 	struct find_peer *f = arg;
 	baton_card c;
-	if (baton_card_parse(card, len, &c) == 0 &&
-	    sodium_memcmp(c.id_pk, f->pk, BATON_PK_BYTES) == 0)
+	int r = baton_card_parse(card, len, &c);
+	if (r == BATON_ENOMEM)
+		return r; /* not a reason to think the sender unknown */
+	if (r == 0 && sodium_memcmp(c.id_pk, f->pk, BATON_PK_BYTES) == 0)
 		snprintf(f->code, sizeof(f->code), "%s", code);
 	return 0;
 }
@@ -601,6 +612,11 @@ static int import_fn(store_txn *t, void *arg)
 
 	c->content_err = 0;
 	q->review = 0;
+	record_json_failed();
+	if (rec == NULL || atts == NULL) {
+		r = diag_err(BATON_ENOMEM, "out of memory");
+		goto out;
+	}
 	/* Every section must be a valid section of the record format. */
 	for (int i = 0; i < BATON_SEC_COUNT && r == 0; i++) {
 		json_error_t err;
@@ -609,6 +625,12 @@ static int import_fn(store_txn *t, void *arg)
 			continue;
 		v = json_loadb((const char *)b->section[i], b->section_len[i],
 		               JSON_REJECT_DUPLICATES, &err);
+		if (record_json_failed()) {
+			json_decref(v);
+			r = diag_err(BATON_ENOMEM, "out of memory reading section %s",
+			             baton_section_name((baton_section)i));
+			goto out;
+		}
 		if (v == NULL) {
 			r = diag_err(BATON_EVALUE, "section %s: %s",
 			             baton_section_name((baton_section)i), err.text);
@@ -630,7 +652,8 @@ static int import_fn(store_txn *t, void *arg)
 		    (r = store_blob_reserve(t, a->hash, (size_t)a->size, &w.dst)) < 0)
 			goto out;
 		if ((r = baton_opened_attachment(c->o, i, blob_write, &w)) != 0) {
-			c->content_err = BATON_REASON_DECRYPT;
+			if (r == BATON_EDECRYPT || r == BATON_EHASH)
+				c->content_err = BATON_REASON_DECRYPT;
 			goto out;
 		}
 		sodium_bin2hex(hex, sizeof(hex), a->hash, 32);
@@ -655,8 +678,9 @@ static int import_fn(store_txn *t, void *arg)
 	memset(&s, 0, sizeof(s));
 	snprintf(s.id, sizeof(s.id), "%s", q->student);
 	record_index(rec, &s);
-	if ((canon = record_canonical(rec)) == NULL) {
-		r = BATON_ENOMEM;
+	/* Nothing is stored from JSON that lost a piece to a failed allocation. */
+	if (record_json_failed() || (canon = record_canonical(rec)) == NULL) {
+		r = diag_err(BATON_ENOMEM, "out of memory building the record");
 		goto out;
 	}
 	if ((r = store_student_put(t, &s, canon, strlen(canon))) != 0)
@@ -847,7 +871,8 @@ static int reject(store *st, struct recv_req *q, int err)
 	int r;
 	free(q->receipt);
 	q->receipt = NULL;
-	snprintf(why, sizeof(why), "%s", baton_diag());
+	snprintf(why, sizeof(why), "%s", baton_diag()[0] ? baton_diag() : baton_strerror(err));
+	diag_set("%s", why);
 	struct reject_ctx x = {q};
 	if ((r = store_write(st, reject_fn, &x)) != 0)
 		return r;
@@ -880,7 +905,8 @@ static int recv_open(store *st, struct recv_ctx *c)
 	q->from[0] = q->student[0] = 0;
 	memset(q->packet, 0, sizeof(q->packet));
 	if ((err = baton_packet_peek(q->src, &h)) != 0) {
-		q->reason = BATON_REASON_MALFORMED;
+		q->reason = err == BATON_ENOMEM || err == BATON_EIO ? BATON_REASON_STORAGE
+		                                                    : BATON_REASON_MALFORMED;
 		return reject(st, q, err);
 	}
 	memcpy(q->packet, h.id, BATON_ID_BYTES);

@@ -463,6 +463,8 @@ static int check_consent(const baton_header *h, const baton_body *b, uint64_t sk
 	char bad[160];
 
 	if ((r = baton_consent_parse(b->consent, b->consent_len, c)) != 0) {
+		if (r == BATON_ENOMEM)
+			return r; /* the receiver's trouble, not the consent's */
 		char why[400];
 		snprintf(why, sizeof(why), "%s", baton_diag());
 		return diag_err(BATON_ECONSENT, "body.consent: %s (%s)", baton_strerror(r), why);
