@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,8 +40,9 @@
 #define ACK_LEN         32         /* "BTNA", version, 3 zero bytes, id, bytes held */
 #define MSG_MAX         (CHUNK + FRAME_HEAD + 4096) /* nng counts its own header too */
 #define SPOOL_MAX       16                          /* packets arriving in chunks at once */
-#define SPOOL_IDLE      3600                        /* seconds before a stalled spool is removed */
-#define NET_PACKET_MAX  (UINT64_C(64) << 30)        /* the largest packet taken over the network */
+#define PIPES_MAX       64   /* peer connections at once: each may hold a message being read */
+#define SPOOL_IDLE      3600 /* seconds before a stalled spool is removed */
+#define NET_PACKET_MAX  (UINT64_C(64) << 30) /* the largest packet taken over the network */
 #define RECEIPT_MAX     BATON_OBJ_MAX
 #define DUE_MAX         256 /* outbox entries taken per round */
 #define BATCH_MAX       64  /* small packets per message */
@@ -56,6 +58,43 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+/*
+ * Peer connections. nng reserves a message's announced length as soon as it
+ * reads it, so each connection may hold up to MSG_MAX; at most PIPES_MAX
+ * are kept, and a new one closes the oldest (a school delivering dials
+ * afresh, so the oldest connection is the one least likely to be a school's).
+ * The callbacks run on nng's threads.
+ */
+static pthread_mutex_t pipes_lock = PTHREAD_MUTEX_INITIALIZER;
+static nng_pipe pipes[PIPES_MAX];
+static size_t n_pipes;
+
+static void on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	nng_pipe oldest = NNG_PIPE_INITIALIZER;
+	(void)arg;
+	pthread_mutex_lock(&pipes_lock);
+	if (ev == NNG_PIPE_EV_ADD_POST) {
+		if (n_pipes == PIPES_MAX) {
+			oldest = pipes[0];
+			memmove(pipes, pipes + 1, (PIPES_MAX - 1) * sizeof(pipes[0]));
+			n_pipes--;
+		}
+		pipes[n_pipes++] = p;
+	} else if (ev == NNG_PIPE_EV_REM_POST) {
+		for (size_t i = 0; i < n_pipes; i++)
+			if (nng_pipe_id(pipes[i]) == nng_pipe_id(p)) {
+				memmove(pipes + i, pipes + i + 1,
+				        (n_pipes - i - 1) * sizeof(pipes[0]));
+				n_pipes--;
+				break;
+			}
+	}
+	pthread_mutex_unlock(&pipes_lock);
+	if (nng_pipe_id(oldest) > 0)
+		nng_pipe_close(oldest);
 }
 
 /* One line per event, with the time, on standard error. */
@@ -576,6 +615,27 @@ static void auto_release(struct node *nd, const struct recv_req *q)
 		        s.refused ? baton_errname(s.refused) : "", baton_diag());
 }
 
+/*
+ * Sends a reply without waiting: a peer that does not read its replies
+ * loses them and must not stop the node. Failures are counted and logged
+ * at most once a second, so such a peer cannot flood the log either.
+ */
+static void reply(nng_socket rep, const void *buf, size_t len)
+{
+	static unsigned long unsent;
+	static time_t reported;
+	int nr = nng_send(rep, (void *)(uintptr_t)buf, len, NNG_FLAG_NONBLOCK);
+	if (nr == 0)
+		return;
+	unsent++;
+	if (time(NULL) != reported) {
+		reported = time(NULL);
+		logline("serve: %lu %s not sent (the peer is not reading them): %s", unsent,
+		        unsent == 1 ? "reply" : "replies", nng_strerror(nr));
+		unsent = 0;
+	}
+}
+
 static void log_received(const struct recv_req *q)
 {
 	char id[2 * BATON_ID_BYTES + 1];
@@ -605,7 +665,6 @@ static int wants_release(const struct recv_req *q)
 static void receive(struct node *nd, nng_socket rep, const baton_source *src)
 {
 	struct recv_req q;
-	int nr;
 
 	memset(&q, 0, sizeof(q));
 	q.src = src;
@@ -616,9 +675,7 @@ static void receive(struct node *nd, nng_socket rep, const baton_source *src)
 	(void)transfer_receive(nd->st, &q);
 	log_received(&q);
 	/* The receipt exists only once the import committed; an unpinned sender gets none. */
-	if ((nr = nng_send(rep, q.receipt ? q.receipt : (uint8_t *)"", q.receipt_len, 0)) != 0)
-		logline("inbox: reply for packet %s not sent: %s",
-		        cli_hex(q.packet, BATON_ID_BYTES), nng_strerror(nr));
+	reply(rep, q.receipt ? q.receipt : (uint8_t *)"", q.receipt_len);
 	if (wants_release(&q))
 		auto_release(nd, &q);
 	free(q.receipt);
@@ -626,9 +683,7 @@ static void receive(struct node *nd, nng_socket rep, const baton_source *src)
 
 static void reply_empty(nng_socket rep)
 {
-	int nr = nng_send(rep, (uint8_t *)"", 0, 0);
-	if (nr != 0)
-		logline("serve: reply not sent: %s", nng_strerror(nr));
+	reply(rep, "", 0);
 }
 
 static void reply_ack(nng_socket rep, const uint8_t id[BATON_ID_BYTES], uint64_t have)
@@ -636,9 +691,7 @@ static void reply_ack(nng_socket rep, const uint8_t id[BATON_ID_BYTES], uint64_t
 	uint8_t ack[ACK_LEN];
 	put_head(ack, "BTNA", id);
 	put_be64(ack + 24, have);
-	int nr = nng_send(rep, ack, sizeof(ack), 0);
-	if (nr != 0)
-		logline("serve: reply not sent: %s", nng_strerror(nr));
+	reply(rep, ack, sizeof(ack));
 }
 
 struct sender_ctx {
@@ -809,7 +862,7 @@ static void handle_receipt(struct node *nd, nng_socket rep, const uint8_t *buf, 
 {
 	baton_receipt rc;
 	store_outbox ob;
-	int r = transfer_receipt(nd->st, buf, len, &rc, &ob), nr;
+	int r = transfer_receipt(nd->st, buf, len, &rc, &ob);
 	if (r != 0) {
 		logline("outbox: a receipt was refused: %s", baton_diag());
 		reply_empty(rep);
@@ -818,8 +871,7 @@ static void handle_receipt(struct node *nd, nng_socket rep, const uint8_t *buf, 
 	logline("outbox: request %s to %s: %s%s%s", cli_hex(rc.packet_id, BATON_ID_BYTES), ob.to,
 	        baton_reason_name(rc.reason), rc.note[0] ? ": " : "", rc.note);
 	/* Recorded: the same bytes back tell the other school it may stop. */
-	if ((nr = nng_send(rep, (void *)(uintptr_t)buf, len, 0)) != 0)
-		logline("serve: reply not sent: %s", nng_strerror(nr));
+	reply(rep, buf, len);
 }
 
 /*
@@ -830,7 +882,7 @@ static void handle_batch(struct node *nd, nng_socket rep, const uint8_t *buf, si
 {
 	struct recv_req *q = calloc(BATCH_MAX, sizeof(*q));
 	baton_source src[BATCH_MAX];
-	int errs[BATCH_MAX], nr;
+	int errs[BATCH_MAX];
 	size_t k = 0, off = 8, out_len = 8;
 	uint8_t *out = NULL;
 
@@ -873,8 +925,7 @@ static void handle_batch(struct node *nd, nng_socket rep, const uint8_t *buf, si
 			off += 4 + q[i].receipt_len;
 		}
 		/* The receipts exist only once the imports committed. */
-		if ((nr = nng_send(rep, out, out_len, 0)) != 0)
-			logline("inbox: reply to a batch of %zu not sent: %s", k, nng_strerror(nr));
+		reply(rep, out, out_len);
 	}
 	for (size_t i = 0; i < k; i++) {
 		if (wants_release(&q[i]))
@@ -968,7 +1019,13 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	open_sock = 1;
-	/* Before listening: nng's default would let 17 bytes reserve 4 GiB. */
+	/*
+	 * Before listening: nng's default would let 17 bytes reserve 4 GiB. Replies
+	 * never wait (NNG_FLAG_NONBLOCK): a peer that does not read its replies
+	 * must not stop the node.
+	 */
+	nng_pipe_notify(rep, NNG_PIPE_EV_ADD_POST, on_pipe, NULL);
+	nng_pipe_notify(rep, NNG_PIPE_EV_REM_POST, on_pipe, NULL);
 	if ((nr = nng_socket_set_size(rep, NNG_OPT_RECVMAXSZ, MSG_MAX)) != 0 ||
 	    (nr = nng_socket_set_ms(rep, NNG_OPT_RECVTIMEO, POLL_MS)) != 0 ||
 	    (nr = nng_socket_set_ms(rep, NNG_OPT_SENDTIMEO, PEER_TIMEOUT_MS)) != 0 ||
