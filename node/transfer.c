@@ -1,5 +1,6 @@
 /* Sending and receiving transfers at the node; see transfer.h. */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,7 +113,7 @@ static int outbox_add(store_txn *t, struct send_req *s, int kind, const char *st
 		snprintf(s->path, sizeof(s->path), "%s", s->out);
 		ob.state = OUT_SENT;
 	} else {
-		snprintf(s->path, sizeof(s->path), "%s/outbox/%s.baton", s->node_dir,
+		snprintf(s->path, sizeof(s->path), "%s/%s.baton", s->outbox,
 		         request_hex(s->info.id));
 		ob.state = OUT_QUEUED;
 		ob.next_try = p->created;
@@ -148,8 +149,11 @@ static int send_fn(store_txn *t, void *arg)
 		if (s->rq->state != REQ_HELD)
 			return diag_err(BATON_EVALUE, "request %s was already %s", request_hex(rid),
 			                s->rq->state == REQ_RELEASED ? "released" : "denied");
-		s->student = s->rq->student;
-		s->to_code = s->rq->from;
+		/* Copies: the request is freed before the caller reports the release. */
+		snprintf(s->student_buf, sizeof(s->student_buf), "%s", s->rq->student);
+		snprintf(s->to_buf, sizeof(s->to_buf), "%s", s->rq->from);
+		s->student = s->student_buf;
+		s->to_code = s->to_buf;
 		s->consent = s->rq->consent;
 		s->consent_len = s->rq->consent_len;
 		s->sections = s->rq->want;
@@ -354,9 +358,16 @@ static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
 		s[i].path[0] = 0;
 	}
 	if (n && !s[0].out) {
+		/* The outbox names its files by absolute path: serve may run from elsewhere. */
 		snprintf(dir, sizeof(dir), "%s/outbox", s[0].node_dir);
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 			return diag_err(BATON_EIO, "%s: %s", dir, strerror(errno));
+		char abs[PATH_MAX];
+		if (realpath(dir, abs) == NULL || strlen(abs) >= sizeof(s[0].outbox))
+			return diag_err(BATON_EIO, "%s: %s", dir,
+			                strerror(errno ? errno : ENAMETOOLONG));
+		for (size_t i = 0; i < n; i++)
+			snprintf(s[i].outbox, sizeof(s[i].outbox), "%s", abs);
 	}
 	for (; opened < n && r == 0; opened++)
 		r = open_tmp(&s[opened]);

@@ -31,6 +31,8 @@ struct send_req {
 	baton_packet_info info;
 	char path[4200]; /* the packet file written */
 	/* private */
+	char student_buf[BATON_STUDENT_MAX + 1], to_buf[BATON_CODE_MAX + 1]; /* a release's */
+	char outbox[4096];                                                   /* absolute */
 	int fd, placed;
 	size_t seq;
 	char tmp[4300];
