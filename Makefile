@@ -151,8 +151,8 @@ $(BUILD)/bench/bench_cohort: $(BUILD)/tests/bench/cohort.o $(NODE_LIB) $(LIB)
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 bench:
-	$(Q)$(MAKE) --no-print-directory deps-bench
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/gen_school $(BENCH_BINS)
+	$(Q)$(MAKE) --no-print-directory deps-bench >&2
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/gen_school $(BENCH_BINS) >&2
 	$(Q)BATON=$(abspath $(BIN)) BENCH_BIN=$(abspath $(BUILD)) tests/bench/run.sh \
 	  $(if $(filter 1,$(QUICK)),--quick) $(if $(filter 1,$(JSON)),--json) \
 	  $(if $(STORE_N),--store-n $(STORE_N))
