@@ -91,7 +91,10 @@ int cmd_request(int argc, char **argv)
 	baton_sections_format(s.q.release, secs, sizeof(secs));
 	printf("Asked %s for a record: %s\n  request %s%s%s\n", s.to_code, secs,
 	       cli_hex(s.info.id, BATON_ID_BYTES),
-	       s.out ? ", written to " : ", queued for 'baton serve' as ", s.path);
+	       s.out       ? ", written to "
+	       : s.path[0] ? ", queued for 'baton serve' as "
+	                   : ", queued for 'baton serve'",
+	       s.path);
 	rc = EXIT_OK;
 out:
 	store_close(st);

@@ -382,6 +382,41 @@ static const char *kind_name(int kind)
 	                             : "packet";
 }
 
+/* A queued packet kept in the store: its bytes, or only their count. */
+struct packet_ctx {
+	const uint8_t *id;
+	uint8_t *p;
+	size_t n;
+};
+
+static int packet_size_fn(store_txn *t, void *arg)
+{
+	struct packet_ctx *x = arg;
+	int r = store_packet_get(t, x->id, NULL, &x->n);
+	return r == 1 ? diag_err(BATON_EIO, "store: a queued packet is missing") : r;
+}
+
+static int packet_get_fn(store_txn *t, void *arg)
+{
+	struct packet_ctx *x = arg;
+	int r = store_packet_get(t, x->id, &x->p, &x->n);
+	return r == 1 ? diag_err(BATON_EIO, "store: a queued packet is missing") : r;
+}
+
+/* The bytes of a small queued packet, from the store or its file. */
+static int load_packet(struct node *nd, const store_outbox *e, uint8_t **buf, size_t *n)
+{
+	struct packet_ctx x = {e->packet, NULL, 0};
+	int r;
+	if (e->file[0])
+		return baton_file_read(e->file, CHUNK, buf, n);
+	if ((r = store_read(nd->st, packet_get_fn, &x)) != 0)
+		return r;
+	*buf = x.p;
+	*n = x.n;
+	return 0;
+}
+
 /*
  * Small packets to one school travel together, many to a message, and the
  * receiver imports them in one transaction: one sync for the lot.
@@ -404,11 +439,12 @@ static int deliver_batch(struct node *nd, store_outbox **es, size_t k, uint8_t *
 	for (size_t i = 0; i < k; i++) {
 		uint8_t *buf;
 		size_t n;
-		if ((r = baton_file_read(es[i]->file, CHUNK, &buf, &n)) != 0)
+		if ((r = load_packet(nd, es[i], &buf, &n)) != 0)
 			goto out;
 		if (len + 4 + n > 8 + k * 4 + CHUNK) {
 			free(buf);
-			r = diag_err(BATON_EIO, "%s grew while queued", es[i]->file);
+			r = diag_err(BATON_EIO, "packet %s grew while queued",
+			             cli_hex(es[i]->packet, BATON_ID_BYTES));
 			goto out;
 		}
 		put_be32(msg + len, (uint32_t)n);
@@ -498,11 +534,17 @@ static void settle(struct node *nd, store_outbox *e, int r, uint8_t *rc_bytes, s
 }
 
 /* Whether an entry can travel in a batch: a packet file of one message at most. */
-static int batchable(const store_outbox *e)
+static size_t batchable(struct node *nd, const store_outbox *e)
 {
+	struct packet_ctx x = {e->packet, NULL, 0};
 	struct stat sb;
-	return e->kind != OUT_REFUSAL && stat(e->file, &sb) == 0 && sb.st_size > 0 &&
-	       (uint64_t)sb.st_size <= CHUNK - 4 * BATCH_MAX;
+	if (e->kind == OUT_REFUSAL)
+		return 0;
+	if (e->file[0] == 0)
+		return store_read(nd->st, packet_size_fn, &x) == 0 ? x.n : 0;
+	return stat(e->file, &sb) == 0 && (uint64_t)sb.st_size <= CHUNK - 4 * BATCH_MAX
+	           ? (size_t)sb.st_size
+	           : 0;
 }
 
 /* One round of the outbox: returns how many entries it tried. */
@@ -552,7 +594,7 @@ static size_t outbox_tick(struct node *nd)
 		size_t k = 0, bytes = 0;
 		if (list[i] == NULL || e->state != OUT_QUEUED)
 			continue;
-		if (!batchable(e)) {
+		if (!batchable(nd, e)) {
 			uint8_t *one = NULL;
 			size_t one_len = 0;
 			int r = deliver(nd, e, &one, &one_len);
@@ -564,13 +606,13 @@ static size_t outbox_tick(struct node *nd)
 		}
 		/* This entry and the next small ones for the same school. */
 		for (size_t j = i; j < d.n && k < BATCH_MAX; j++) {
-			struct stat sb;
+			size_t size;
 			if (list[j] == NULL || d.due[j].state != OUT_QUEUED ||
-			    strcmp(d.due[j].to, e->to) != 0 || !batchable(&d.due[j]) ||
-			    stat(d.due[j].file, &sb) != 0 ||
-			    bytes + (size_t)sb.st_size > CHUNK - 4 * BATCH_MAX)
+			    strcmp(d.due[j].to, e->to) != 0 ||
+			    (size = batchable(nd, &d.due[j])) == 0 ||
+			    bytes + size > CHUNK - 4 * BATCH_MAX)
 				continue;
-			bytes += (size_t)sb.st_size;
+			bytes += size;
 			batch[k++] = &d.due[j];
 			list[j] = NULL;
 		}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -212,7 +213,10 @@ int cli_sent(const struct send_req *s, int r)
 	printf("Sealed %s's record for %s: %s\n  packet %s, %llu bytes%s%s\n", s->student,
 	       s->to_code, secs, cli_hex(s->info.id, BATON_ID_BYTES),
 	       (unsigned long long)s->info.len,
-	       s->out ? ", written to " : ", queued for 'baton serve' as ", s->path);
+	       s->out       ? ", written to "
+	       : s->path[0] ? ", queued for 'baton serve' as "
+	                    : ", queued for 'baton serve'",
+	       s->path);
 	printf("  hash   %s\n", cli_hex(s->info.hash, BATON_HASH_BYTES));
 	return EXIT_OK;
 }
@@ -433,8 +437,9 @@ static int box_cmd(int argc, char **argv, int inbox)
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1)
 		if (!cli_common_opt(&com, opt, optarg)) {
 			fprintf(opt == 'h' ? stdout : stderr,
-			        "usage: baton %s [--json] [--dir DIR]\n",
-			        inbox ? "inbox" : "outbox");
+			        inbox ? "usage: baton inbox [--json] [--dir DIR]\n"
+			              : "usage: baton outbox [--json] [--dir DIR]\n"
+			                "       baton outbox export ID --out FILE [--dir DIR]\n");
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	if (optind != argc)
@@ -460,8 +465,121 @@ int cmd_inbox(int argc, char **argv)
 	return box_cmd(argc, argv, 1);
 }
 
+struct export_ctx {
+	const char *hex;
+	size_t n;
+	int matches;
+	store_outbox e;
+	uint8_t *bytes; /* a packet kept in the store */
+	size_t len;
+};
+
+static int export_find(const store_outbox *e, void *arg)
+{
+	struct export_ctx *x = arg;
+	if (e->kind != OUT_REFUSAL &&
+	    strncasecmp(cli_hex(e->packet, BATON_ID_BYTES), x->hex, x->n) == 0) {
+		x->matches++;
+		x->e = *e;
+	}
+	return 0;
+}
+
+static int export_fn(store_txn *t, void *arg)
+{
+	struct export_ctx *x = arg;
+	int r = store_outbox_each(t, export_find, x);
+	if (r != 0 || x->matches != 1 || x->e.file[0])
+		return r;
+	r = store_packet_get(t, x->e.packet, &x->bytes, &x->len);
+	return r == 1 ? diag_err(BATON_EIO, "store: the packet's bytes are missing") : r;
+}
+
+/* Copies the packet file at from to a new file at to, in bounded memory. */
+static int copy_file(const char *from, const char *to)
+{
+	uint8_t buf[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, r = 0;
+	ssize_t n;
+	if (in < 0)
+		return diag_err(BATON_EIO, "%s: %s", from, strerror(errno));
+	if ((out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
+		r = diag_err(errno == EEXIST ? BATON_EEXIST : BATON_EIO, "%s: %s", to,
+		             strerror(errno));
+		close(in);
+		return r;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0 && r == 0)
+		r = baton_write_fd(&out, buf, (size_t)n);
+	if (r == 0 && (n < 0 || fsync(out) != 0))
+		r = diag_err(BATON_EIO, "%s: %s", to, strerror(errno));
+	close(in);
+	close(out);
+	if (r != 0)
+		unlink(to);
+	return r;
+}
+
+/* baton outbox export ID --out FILE: a queued packet, to carry by hand. */
+static int outbox_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"out", required_argument, NULL, 'o'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	struct export_ctx x;
+	const char *out = NULL;
+	store *st;
+	int opt, r, rc;
+
+	memset(&x, 0, sizeof(x));
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		if (opt == 'o') {
+			out = optarg;
+			continue;
+		}
+		fprintf(
+		    opt == 'h' ? stdout : stderr,
+		    "usage: baton outbox export ID --out FILE [--dir DIR]\n\n"
+		    "Writes a packet from the outbox (ID: its id, or 8+ of its digits) to FILE,\n"
+		    "to carry by hand when the network cannot reach the other school. Its\n"
+		    "state does not change: 'baton receipt import' records the receipt.\n");
+		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	}
+	if (optind + 1 != argc || out == NULL)
+		return cli_usage_error("outbox export: a packet ID and --out FILE are required");
+	x.hex = argv[optind];
+	x.n = strlen(x.hex);
+	if (x.n < 8 || x.n > 2 * BATON_ID_BYTES || strspn(x.hex, "0123456789abcdefABCDEF") != x.n)
+		return cli_fail(
+		    NULL,
+		    diag_err(BATON_EVALUE, "packet id \"%s\": expected 8 to 32 hex digits", x.hex));
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		return rc;
+	r = store_read(st, export_fn, &x);
+	store_close(st);
+	if (r == 0 && x.matches != 1)
+		r = diag_err(BATON_EVALUE,
+		             x.matches ? "%s names more than one packet: give more digits"
+		                       : "no packet %s in the outbox",
+		             x.hex);
+	if (r == 0)
+		r = x.bytes ? baton_file_create(out, x.bytes, x.len, 0644)
+		            : copy_file(x.e.file, out);
+	free(x.bytes);
+	if (r != 0)
+		return cli_fail("outbox export", r);
+	printf("Wrote packet %s (%s to %s) to %s\n", cli_hex(x.e.packet, BATON_ID_BYTES),
+	       x.e.student, x.e.to, out);
+	return EXIT_OK;
+}
+
 int cmd_outbox(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "export") == 0)
+		return outbox_export(argc - 1, argv + 1);
 	return box_cmd(argc, argv, 0);
 }
 

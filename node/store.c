@@ -16,6 +16,7 @@
  *   outbox     packet id(16) -> {hash, to, student, state, kind, ...}
  *   requests   request packet id(16) -> {from, student, consent, want, state, ...}
  *   due        next try(u64 BE) packet id(16) -> empty: the queued outbox entries
+ *   packets    packet id(16) -> packet bytes, for outbox packets small enough
  *   state_ids  statewide student id -> local student id
  */
 #include <errno.h>
@@ -54,12 +55,13 @@ enum {
 	DB_STATE_IDS,
 	DB_REQUESTS,
 	DB_DUE,
+	DB_PACKETS,
 	DB_N
 };
 static const char *const db_names[DB_N] = {
-    "meta",  "students", "records",          "blobs",    "guardians",
-    "peers", "audit",    "audit_by_student", "consents", "revocations",
-    "inbox", "outbox",   "state_ids",        "requests", "due"};
+    "meta",      "students",         "records",  "blobs",       "guardians", "peers",
+    "audit",     "audit_by_student", "consents", "revocations", "inbox",     "outbox",
+    "state_ids", "requests",         "due",      "packets"};
 
 struct store {
 	MDB_env *env;
@@ -1162,6 +1164,34 @@ int store_outbox_each(store_txn *t, store_outbox_cb cb, void *ctx)
 	}
 	mdb_cursor_close(cur);
 	return cursor_end(r, rc);
+}
+
+/* ---- packets kept in the store ---- */
+
+int store_packet_put(store_txn *t, const uint8_t id[BATON_ID_BYTES], const uint8_t *p, size_t n)
+{
+	MDB_val k = {BATON_ID_BYTES, (void *)(uintptr_t)id}, v = {n, (void *)(uintptr_t)p};
+	return mdb_call(mdb_put(t->txn, dbi(t, DB_PACKETS), &k, &v, 0), "packets");
+}
+
+int store_packet_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], uint8_t **p, size_t *n)
+{
+	MDB_val k = {BATON_ID_BYTES, (void *)(uintptr_t)id}, v;
+	int rc = mdb_get(t->txn, dbi(t, DB_PACKETS), &k, &v);
+	if (p)
+		*p = NULL;
+	*n = 0;
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0)
+		return lmdb_err(rc, "packets");
+	*n = v.mv_size;
+	if (p == NULL)
+		return 0;
+	if ((*p = malloc(v.mv_size ? v.mv_size : 1)) == NULL)
+		return BATON_ENOMEM;
+	memcpy(*p, v.mv_data, v.mv_size);
+	return 0;
 }
 
 /* ---- requests ---- */

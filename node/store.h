@@ -211,8 +211,8 @@ typedef struct store_outbox {
 	int reason; /* receipt reason once receipted or rejected */
 	uint32_t attempts;
 	uint64_t created, expires;
-	uint64_t next_try;                    /* when the outbox worker may try again */
-	char file[256];                       /* packet file, for --out and for the outbox worker */
+	uint64_t next_try; /* when the outbox worker may try again */
+	char file[256];    /* packet file (--out, large packets), or "": in the store */
 	char last_error[BATON_NOTE_MAX + 64]; /* "", the last error, or the answer's note */
 } store_outbox;
 int store_outbox_put(store_txn *t, const store_outbox *e);
@@ -221,6 +221,15 @@ typedef int (*store_outbox_cb)(const store_outbox *e, void *ctx);
 int store_outbox_each(store_txn *t, store_outbox_cb cb, void *ctx);
 /* Queued entries whose next try is at or before now, earliest first, at most max. */
 int store_outbox_due(store_txn *t, uint64_t now, size_t max, store_outbox_cb cb, void *ctx);
+
+/*
+ * Packets small enough are kept in the store, not in a file: the outbox
+ * entry's file is then "". They commit with their outbox entry, with no
+ * file of their own to sync.
+ */
+int store_packet_put(store_txn *t, const uint8_t id[BATON_ID_BYTES], const uint8_t *p, size_t n);
+/* 0 and *p (malloc'd; p NULL: only *n), or 1 when the store holds no such packet. */
+int store_packet_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], uint8_t **p, size_t *n);
 
 /* ---- requests held for the registrar ---- */
 typedef enum store_req_state {

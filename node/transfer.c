@@ -112,6 +112,10 @@ static int outbox_add(store_txn *t, struct send_req *s, int kind, const char *st
 	if (s->out) {
 		snprintf(s->path, sizeof(s->path), "%s", s->out);
 		ob.state = OUT_SENT;
+	} else if (s->in_store) {
+		s->path[0] = 0;
+		ob.state = OUT_QUEUED;
+		ob.next_try = p->created;
 	} else {
 		snprintf(s->path, sizeof(s->path), "%s/%s.baton", s->outbox,
 		         request_hex(s->info.id));
@@ -122,6 +126,59 @@ static int outbox_add(store_txn *t, struct send_req *s, int kind, const char *st
 		return diag_err(BATON_EINVAL, "%s: path too long for the outbox", s->path);
 	memcpy(ob.file, s->path, strlen(s->path) + 1); /* length checked above */
 	return store_outbox_put(t, &ob);
+}
+
+#define IN_STORE_MAX (768u << 10) /* queued packets up to this size are kept in the store */
+
+struct membuf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static int membuf_write(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct membuf *m = ctx;
+	if (len > m->cap - m->len) {
+		size_t cap = m->cap ? m->cap : 65536;
+		while (cap - m->len < len && cap <= 2 * IN_STORE_MAX)
+			cap *= 2;
+		if (cap - m->len < len)
+			return diag_err(BATON_EINTERNAL, "packet larger than estimated");
+		uint8_t *p = realloc(m->p, cap);
+		if (p == NULL)
+			return BATON_ENOMEM;
+		m->p = p;
+		m->cap = cap;
+	}
+	memcpy(m->p + m->len, buf, len);
+	m->len += len;
+	return 0;
+}
+
+/*
+ * Seals a queued packet small enough into the store, in the transaction
+ * that records it (no file, no sync of its own); anything else into s->fd.
+ */
+static int seal_to(store_txn *t, struct send_req *s, const baton_seal_params *p,
+                   const baton_body *body, const baton_att_reader *readers)
+{
+	uint64_t size = 4096 + body->consent_len + (uint64_t)body->n_guardians * 40;
+	for (int i = 0; i < BATON_SEC_COUNT; i++)
+		size += body->section_len[i];
+	for (size_t i = 0; i < body->n_attachments; i++)
+		size += body->attachments[i].size + body->attachments[i].size / 4096 + 64;
+	s->in_store = !s->out && size <= IN_STORE_MAX;
+	if (!s->in_store) {
+		int r = rewind_fd(s->fd);
+		return r ? r
+		         : baton_packet_seal(p, body, readers, baton_write_fd, &s->fd, &s->info);
+	}
+	struct membuf m = {NULL, 0, 0};
+	int r = baton_packet_seal(p, body, readers, membuf_write, &m, &s->info);
+	if (r == 0)
+		r = store_packet_put(t, s->info.id, m.p, m.len);
+	free(m.p);
+	return r;
 }
 
 static int send_fn(store_txn *t, void *arg)
@@ -256,8 +313,7 @@ static int send_fn(store_txn *t, void *arg)
 	baton_seal_params p = {
 	    BATON_KIND_TRANSFER,     s->now,     s->now + PACKET_DAYS * UINT64_C(86400),
 	    baton_key_id_sk(s->key), peer.id_pk, peer.enc_pk};
-	if ((r = rewind_fd(s->fd)) != 0 ||
-	    (r = baton_packet_seal(&p, &body, ss.readers, baton_write_fd, &s->fd, &s->info)) != 0)
+	if ((r = seal_to(t, s, &p, &body, ss.readers)) != 0)
 		goto out;
 
 	/* The disclosure is recorded in the same transaction: no record leaves unaudited. */
@@ -333,7 +389,7 @@ static int batch_fn(store_txn *t, void *arg)
 		struct send_req *s = &b->s[i];
 		if ((r = b->fn(t, s)) != 0)
 			return r;
-		if (s->refused || s->out)
+		if (s->refused || s->out || s->in_store)
 			continue;
 		if (fdatasync(s->fd) != 0)
 			return diag_err(BATON_EIO, "%s: cannot sync the packet file", s->tmp);
@@ -453,8 +509,7 @@ static int request_send_fn(store_txn *t, void *arg)
 	baton_seal_params p = {
 	    BATON_KIND_REQUEST,      s->now,     s->now + PACKET_DAYS * UINT64_C(86400),
 	    baton_key_id_sk(s->key), peer.id_pk, peer.enc_pk};
-	if ((r = rewind_fd(s->fd)) != 0 ||
-	    (r = baton_packet_seal(&p, &body, NULL, baton_write_fd, &s->fd, &s->info)) != 0)
+	if ((r = seal_to(t, s, &p, &body, NULL)) != 0)
 		return r;
 	s->q.release = body.requested_mask;
 	store_audit e;

@@ -29,7 +29,8 @@ struct send_req {
 	char why[300]; /* and why, in words */
 	struct release_check q;
 	baton_packet_info info;
-	char path[4200]; /* the packet file written */
+	char path[4200]; /* the packet file written; "" when kept in the store */
+	int in_store;    /* queued, and small enough to be kept in the store */
 	/* private */
 	char student_buf[BATON_STUDENT_MAX + 1], to_buf[BATON_CODE_MAX + 1]; /* a release's */
 	char outbox[4096];                                                   /* absolute */

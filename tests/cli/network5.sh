@@ -311,8 +311,12 @@ check_out 'auto-release off' "A turns auto-release off" bx A policy auto-release
 alive "after the requests"
 
 # ---- 5. replay, before and after B restarts ----
-PF=${DIR[A]}/outbox/$P1018.baton
-check "A kept the packet it sent" test -s "$PF"
+PF=$TMP/p1018.baton
+check_out "^Wrote packet $P1018" "A exports the packet it sent, by an 8-digit prefix" \
+	bx A outbox export "${P1018:0:8}" --out "$PF"
+check "the exported packet is there" test -s "$PF"
+check_err 2 'no packet 00000000' "exporting an unknown id names it" bx A outbox export 00000000 \
+	--out "$TMP/none.baton"
 run bx B student show S-1018 --json
 cp "$OUT" "$TMP/showB.1"
 check_out 'Already imported' "the packet imported again at B is a replay" bx B import "$PF" \
