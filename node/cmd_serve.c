@@ -501,7 +501,7 @@ out:
 
 /* Records the outcome of one delivery attempt (receipt, or the error). */
 static void settle(struct node *nd, store_outbox *e, int r, uint8_t *rc_bytes, size_t rc_len,
-                   store_outbox **failed)
+                   const baton_receipt *recorded, store_outbox **failed)
 {
 	const char *what = kind_name(e->kind);
 	char id[2 * BATON_ID_BYTES + 1];
@@ -514,6 +514,11 @@ static void settle(struct node *nd, store_outbox *e, int r, uint8_t *rc_bytes, s
 			logline("outbox: %s %s delivered to %s", what, id, e->to);
 			return;
 		}
+	} else if (r == 0 && recorded) {
+		logline("outbox: %s %s to %s: receipt %s%s%s", what, id, e->to,
+		        baton_reason_name(recorded->reason), recorded->note[0] ? ": " : "",
+		        recorded->note);
+		return;
 	} else if (r == 0 && rc_bytes == NULL) {
 		r = diag_err(BATON_EIO, "%s does not know this school (no receipt)", e->to);
 	} else if (r == 0) {
@@ -554,6 +559,8 @@ static size_t outbox_tick(struct node *nd)
 	store_outbox **list = NULL, **failed = NULL;
 	uint8_t **rc = NULL;
 	size_t *rclen = NULL, tried = 0;
+	baton_receipt *rcs = NULL;
+	store_outbox *obs = NULL;
 
 	memset(&d, 0, sizeof(d));
 	d.now = (uint64_t)time(NULL);
@@ -562,7 +569,9 @@ static size_t outbox_tick(struct node *nd)
 	failed = calloc(DUE_MAX, sizeof(*failed));
 	rc = calloc(BATCH_MAX, sizeof(*rc));
 	rclen = calloc(BATCH_MAX, sizeof(*rclen));
-	if (!d.due || !list || !failed || !rc || !rclen) {
+	rcs = calloc(BATCH_MAX, sizeof(*rcs));
+	obs = calloc(BATCH_MAX, sizeof(*obs));
+	if (!d.due || !list || !failed || !rc || !rclen || !rcs || !obs) {
 		logline("outbox: out of memory");
 		goto out;
 	}
@@ -598,7 +607,7 @@ static size_t outbox_tick(struct node *nd)
 			uint8_t *one = NULL;
 			size_t one_len = 0;
 			int r = deliver(nd, e, &one, &one_len);
-			settle(nd, e, r, one, one_len, &failed[i]);
+			settle(nd, e, r, one, one_len, NULL, &failed[i]);
 			free(one);
 			list[i] = NULL;
 			tried++;
@@ -617,9 +626,21 @@ static size_t outbox_tick(struct node *nd)
 			list[j] = NULL;
 		}
 		memset(rc, 0, BATCH_MAX * sizeof(*rc));
-		int r = deliver_batch(nd, batch, k, rc, rclen);
+		int r = deliver_batch(nd, batch, k, rc, rclen), errs[BATCH_MAX];
+		/* The receipts of a batch are recorded in one transaction. */
+		if (r == 0)
+			transfer_receipts(nd->st, (const uint8_t *const *)rc, rclen, k, rcs, obs,
+			                  errs);
 		for (size_t b = 0; b < k; b++) {
-			settle(nd, batch[b], r, rc[b], rclen[b], &failed[batch[b] - d.due]);
+			if (r == 0 && rc[b] && errs[b] == 0)
+				settle(nd, batch[b], 0, rc[b], rclen[b], &rcs[b],
+				       &failed[batch[b] - d.due]);
+			else
+				settle(nd, batch[b],
+				       r       ? r
+				       : rc[b] ? errs[b]
+				               : 0,
+				       NULL, 0, NULL, &failed[batch[b] - d.due]);
 			free(rc[b]);
 			rc[b] = NULL;
 		}
@@ -635,6 +656,8 @@ out:
 	free(failed);
 	free(rc);
 	free(rclen);
+	free(rcs);
+	free(obs);
 	return tried;
 }
 

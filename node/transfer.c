@@ -1193,6 +1193,49 @@ int transfer_receipt(store *st, const uint8_t *bytes, size_t len, baton_receipt 
 	return store_write(st, receipt_fn, &x);
 }
 
+struct receipts_ctx {
+	struct receipt_ctx *x;
+	int *errs;
+	size_t n;
+};
+
+static int receipts_fn(store_txn *t, void *arg)
+{
+	struct receipts_ctx *m = arg;
+	for (size_t i = 0; i < m->n; i++) {
+		if (m->x[i].rc == NULL)
+			continue;
+		int r = receipt_fn(t, &m->x[i]);
+		/* A receipt that does not match is refused before anything is written. */
+		if (r == BATON_EIO || r == BATON_ENOMEM || r == BATON_EINTERNAL || r < -900)
+			return r;
+		m->errs[i] = r;
+	}
+	return 0;
+}
+
+int transfer_receipts(store *st, const uint8_t *const *bytes, const size_t *len, size_t n,
+                      baton_receipt *rc, store_outbox *ob, int *errs)
+{
+	struct receipt_ctx *x = calloc(n ? n : 1, sizeof(*x));
+	int r;
+	if (x == NULL)
+		return BATON_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		errs[i] = bytes[i] ? baton_receipt_parse(bytes[i], len[i], &rc[i])
+		                   : diag_err(BATON_EVALUE, "no receipt");
+		if (errs[i] == 0)
+			x[i] = (struct receipt_ctx){bytes[i], len[i], &rc[i], &ob[i]};
+	}
+	struct receipts_ctx m = {x, errs, n};
+	if ((r = store_write(st, receipts_fn, &m)) != 0)
+		for (size_t i = 0; i < n; i++) /* one by one, so that one fault names itself */
+			if (x[i].rc)
+				errs[i] = store_write(st, receipt_fn, &x[i]);
+	free(x);
+	return 0;
+}
+
 /* ---- answering requests ---- */
 
 struct deny_ctx {

@@ -122,6 +122,13 @@ int transfer_receive(store *st, struct recv_req *q);
  */
 int transfer_receive_many(store *st, struct recv_req *q, size_t n, int *errs);
 
+/*
+ * transfer_receipt for n receipts in one transaction; errs[i] is each one's
+ * result (bytes[i] NULL: none was given).
+ */
+int transfer_receipts(store *st, const uint8_t *const *bytes, const size_t *len, size_t n,
+                      baton_receipt *rc, store_outbox *ob, int *errs);
+
 /* Records a receipt at the sender: matches it to the outbox entry. */
 int transfer_receipt(store *st, const uint8_t *bytes, size_t len, baton_receipt *out,
                      store_outbox *entry);
