@@ -1019,6 +1019,36 @@ static void handle(struct node *nd, nng_socket rep, const uint8_t *buf, size_t l
 	}
 }
 
+static void *close_thread(void *arg)
+{
+	nng_close(*(nng_socket *)arg);
+	return NULL;
+}
+
+/*
+ * Closes the socket, waiting at most a few seconds: a peer stuck in the
+ * middle of a message must not keep the node from stopping. By then the
+ * store is closed and every acknowledged import committed.
+ */
+static void close_bounded(nng_socket rep)
+{
+	static nng_socket sock;
+	pthread_t th;
+	struct timespec until;
+	sock = rep;
+	if (pthread_create(&th, NULL, close_thread, &sock) != 0) {
+		nng_close(rep);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	if (pthread_timedjoin_np(th, NULL, &until) != 0) {
+		logline("serve: connections did not close within 5 s; stopping anyway");
+		fflush(stderr);
+		_exit(EXIT_OK);
+	}
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1127,9 +1157,10 @@ int cmd_serve(int argc, char **argv)
 	logline("serve: stopping");
 	rc = EXIT_OK;
 out:
-	if (open_sock)
-		nng_close(rep);
+	/* Everything acknowledged has committed: the store and the key go first. */
 	store_close(st);
 	baton_key_free(key);
+	if (open_sock)
+		close_bounded(rep);
 	return rc;
 }

@@ -368,7 +368,7 @@ int cmd_receipt(int argc, char **argv)
 }
 
 static const char *const out_states[] = {"queued",  "sent",   "receipted", "rejected",
-                                         "expired", "denied", "delivered"};
+                                         "expired", "denied", "delivered", "answered"};
 static const char *const out_kinds[] = {"?", "transfer", "request", "refusal"};
 
 struct box_ctx {
@@ -397,7 +397,7 @@ static int inbox_one(const store_inbox *e, void *arg)
 static int outbox_one(const store_outbox *e, void *arg)
 {
 	struct box_ctx *c = arg;
-	const char *state = e->state >= 0 && e->state <= OUT_DELIVERED ? out_states[e->state] : "?";
+	const char *state = e->state >= 0 && e->state <= OUT_ANSWERED ? out_states[e->state] : "?";
 	const char *kind =
 	    e->kind >= OUT_TRANSFER && e->kind <= OUT_REFUSAL ? out_kinds[e->kind] : "?";
 	c->n++;

@@ -17,6 +17,7 @@
  *   requests   request packet id(16) -> {from, student, consent, want, state, ...}
  *   due        next try(u64 BE) packet id(16) -> empty: the queued outbox entries
  *   packets    packet id(16) -> packet bytes, for outbox packets small enough
+ *   asked      school code NUL student id -> request packet id(16), while unanswered
  *   state_ids  statewide student id -> local student id
  */
 #include <errno.h>
@@ -56,12 +57,13 @@ enum {
 	DB_REQUESTS,
 	DB_DUE,
 	DB_PACKETS,
+	DB_ASKED,
 	DB_N
 };
 static const char *const db_names[DB_N] = {
     "meta",      "students",         "records",  "blobs",       "guardians", "peers",
     "audit",     "audit_by_student", "consents", "revocations", "inbox",     "outbox",
-    "state_ids", "requests",         "due",      "packets"};
+    "state_ids", "requests",         "due",      "packets",     "asked"};
 
 struct store {
 	MDB_env *env;
@@ -1192,6 +1194,28 @@ int store_packet_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], uint8_t **p
 		return BATON_ENOMEM;
 	memcpy(*p, v.mv_data, v.mv_size);
 	return 0;
+}
+
+/* ---- requests this node has made ---- */
+
+int store_asked(store_txn *t, const char *code, const char *student,
+                const uint8_t id[BATON_ID_BYTES], uint8_t found[BATON_ID_BYTES])
+{
+	uint8_t key[BATON_CODE_MAX + BATON_STUDENT_MAX + 2];
+	size_t n = join_key(key, sizeof(key), code, student, strlen(student));
+	MDB_val k = {n, key}, v = {BATON_ID_BYTES, (void *)(uintptr_t)id};
+	int rc;
+	if (n == 0)
+		return diag_err(BATON_EINVAL, "store: key too long");
+	if (id)
+		return mdb_call(mdb_put(t->txn, dbi(t, DB_ASKED), &k, &v, 0), "asked");
+	if ((rc = mdb_get(t->txn, dbi(t, DB_ASKED), &k, &v)) == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0 || v.mv_size != BATON_ID_BYTES)
+		return rc ? lmdb_err(rc, "asked")
+		          : diag_err(BATON_EIO, "store: damaged asked entry");
+	memcpy(found, v.mv_data, BATON_ID_BYTES);
+	return mdb_call(mdb_del(t->txn, dbi(t, DB_ASKED), &k, NULL), "asked");
 }
 
 /* ---- requests ---- */

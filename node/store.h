@@ -192,6 +192,7 @@ typedef enum store_out_state {
 	OUT_EXPIRED = 4,
 	OUT_DENIED = 5,    /* a request the other school's registrar refused */
 	OUT_DELIVERED = 6, /* a refusal the requesting school has recorded */
+	OUT_ANSWERED = 7,  /* a request whose record has arrived */
 } store_out_state;
 
 /* What an outbox entry carries. */
@@ -230,6 +231,14 @@ int store_outbox_due(store_txn *t, uint64_t now, size_t max, store_outbox_cb cb,
 int store_packet_put(store_txn *t, const uint8_t id[BATON_ID_BYTES], const uint8_t *p, size_t n);
 /* 0 and *p (malloc'd; p NULL: only *n), or 1 when the store holds no such packet. */
 int store_packet_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], uint8_t **p, size_t *n);
+
+/*
+ * The requests this node has made and that no record has answered yet, by
+ * school and student. With id: records one. Without: takes the one for
+ * (code, student) into found and forgets it; 1 when there is none.
+ */
+int store_asked(store_txn *t, const char *code, const char *student,
+                const uint8_t id[BATON_ID_BYTES], uint8_t found[BATON_ID_BYTES]);
 
 /* ---- requests held for the registrar ---- */
 typedef enum store_req_state {

@@ -524,7 +524,8 @@ static int request_send_fn(store_txn *t, void *arg)
 	/* The student is named as the other school knows them, not indexed here. */
 	snprintf(e.detail, sizeof(e.detail), "student %s at %.60s: %.100s", c.student, peer.name,
 	         c.purpose);
-	if ((r = store_audit_append(t, &e)) != 0)
+	if ((r = store_audit_append(t, &e)) != 0 ||
+	    (r = store_asked(t, s->to_code, c.student, s->info.id, NULL)) != 0)
 		return r;
 	return outbox_add(t, s, OUT_REQUEST, c.student, &p);
 }
@@ -780,7 +781,21 @@ static int import_fn(store_txn *t, void *arg)
 			e.sections |= BATON_SEC_BIT(i);
 	snprintf(e.detail, sizeof(e.detail), "version %u%s", s.version,
 	         existing ? ", a new version of an existing student: review it" : "");
-	r = store_audit_append(t, &e);
+	if ((r = store_audit_append(t, &e)) != 0)
+		goto out;
+	/* The record this node asked for: its request is answered. */
+	uint8_t asked[BATON_ID_BYTES];
+	store_outbox ob;
+	if ((r = store_asked(t, q->from, b->student, NULL, asked)) == 0 &&
+	    (r = store_outbox_get(t, asked, &ob)) == 0 && ob.kind == OUT_REQUEST &&
+	    ob.state != OUT_DENIED) {
+		ob.state = OUT_ANSWERED;
+		snprintf(ob.last_error, sizeof(ob.last_error),
+		         "released: arrived as %s, version %u", q->student, s.version);
+		r = store_outbox_put(t, &ob);
+	}
+	if (r == 1)
+		r = 0;
 out:
 	json_decref(rec);
 	json_decref(atts);
@@ -1151,7 +1166,8 @@ static int receipt_fn(store_txn *t, void *arg)
 		                             "sent");
 	/* A request accepted and held may later be refused by the registrar there. */
 	int denial = x->ob->kind == OUT_REQUEST && x->rc->reason == BATON_REASON_DENIED;
-	if (x->ob->state == OUT_DENIED || (x->ob->state == OUT_RECEIPTED && !denial))
+	if (x->ob->state == OUT_DENIED || x->ob->state == OUT_ANSWERED ||
+	    (x->ob->state == OUT_RECEIPTED && !denial))
 		return 0; /* the same answer again: nothing changes */
 	x->ob->reason = x->rc->reason;
 	x->ob->state = x->rc->reason == BATON_REASON_ACCEPTED  ? OUT_RECEIPTED

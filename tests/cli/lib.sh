@@ -43,6 +43,13 @@ if ! command -v "$BATON" >/dev/null; then
 	exit 0
 fi
 
+# flip FILE OFFSET: changes the byte at OFFSET (xor 1), so it always differs.
+flip() {
+	perl -e 'open(my $f, "+<", $ARGV[0]) or die "$ARGV[0]: $!"; binmode $f;
+		seek($f, $ARGV[1], 0); read($f, my $b, 1) == 1 or die "short";
+		seek($f, $ARGV[1], 0); print $f chr(ord($b) ^ 1); close $f or die' "$1" "$2"
+}
+
 # Prints each line of standard input as a TAP diagnostic.
 diag() {
 	sed 's/^/#   /'

@@ -278,7 +278,7 @@ check "S-1042 arrives at C" wait_for 30 has_student C S-1042
 check "A's outbox: both receipted by C" wait_for 20 sh -c "'$BATON' outbox --dir '${DIR[A]}' |
 	grep -E '^($R1019|$R1042) .*receipted' | wc -l | grep -qx 2"
 check "C's inbox has each exactly once" test "$(inbox_count C S-1019)$(inbox_count C S-1042)" = 11
-check_out "$Q1019 +request +to LHS-001 +S-1019 +receipted" "C's outbox shows its request answered" bx C outbox
+check_out "$Q1019 +request +to LHS-001 +S-1019 +answered +attempts [0-9]+ +released: arrived as S-1019" "C's outbox shows its request answered by the record" bx C outbox
 check_out 'request-answered.*LHS-001' "C's audit log records the answer" bx C audit
 check_out "disclosure.*CMS-310.*on its request" "A's audit log records the disclosure on request" \
 	bx A audit --student S-1019

@@ -58,6 +58,8 @@ check_err 2 'already released' "releasing it twice is refused" "$BATON" release 
 	--out "$TMP/t1b.baton" --dir "$A"
 check "the refused release wrote nothing" test ! -e "$TMP/t1b.baton"
 check_out 'Imported .* as S-1018' "B imports the record" "$BATON" import "$TMP/t1.baton" --dir "$B"
+check_out 'request .*S-1018 .*answered .*released: arrived as S-1018, version 1' \
+	"B's outbox shows its request answered by the record" "$BATON" outbox --dir "$B"
 check "B did not receive health (not consented)" sh -c "! '$BATON' student show S-1018 --json --dir '$B' | grep -q '\"health\"'"
 
 # Request, denied.
@@ -128,7 +130,8 @@ check_err 1 'required' "request needs --from and --consent" "$BATON" request --c
 check_err 2 'not a pinned school' "asking an unknown school is refused" "$BATON" request \
 	--from NOPE-1 --consent "$TMP/S-1018.consent" --dir "$B"
 cp "$TMP/q1.baton" "$TMP/q1.bad"
-printf '\xff' | dd of="$TMP/q1.bad" bs=1 seek=300 conv=notrunc 2>/dev/null
+flip "$TMP/q1.bad" 300
+check "one byte of the copy differs" sh -c "! cmp -s '$TMP/q1.baton' '$TMP/q1.bad'"
 check_err 2 'bad_signature' "a tampered request is refused" "$BATON" import "$TMP/q1.bad" --dir "$A"
 check "every audit log verifies" sh -c "'$BATON' audit verify --dir '$A' >/dev/null && '$BATON' audit verify --dir '$B' >/dev/null"
 done_testing

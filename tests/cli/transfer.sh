@@ -72,7 +72,7 @@ check_out 'receipted' "the outbox also reads as JSON" "$BATON" outbox --json --d
 # A tampered copy: one byte changed in the middle.
 cp "$TMP/p.baton" "$TMP/t.baton"
 size=$(wc -c <"$TMP/t.baton")
-printf '\x5a' | dd of="$TMP/t.baton" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+flip "$TMP/t.baton" $((size / 2))
 check_err 2 'bad_signature' "a tampered packet is rejected" "$BATON" import "$TMP/t.baton" \
 	--receipt-out "$TMP/t.receipt" --dir "$B"
 check "the rejection receipt was written" test -s "$TMP/t.receipt"
