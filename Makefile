@@ -23,7 +23,7 @@ VERSION   := 0.1.0
 # The one list of Debian packages the build, tests and fuzzing use.
 DEB_PACKAGES := libsodium-dev libnng-dev libmsgpack-dev liblmdb-dev \
                 libjansson-dev libcmocka-dev libqrencode-dev pkg-config clang \
-                libclang-rt-14-dev strace
+                libclang-rt-14-dev strace valgrind
 # Only 'make bench' needs these: the S/MIME baseline is measured with OpenSSL.
 BENCH_PACKAGES := libssl-dev bc
 PKG_MODULES  := libsodium msgpack lmdb jansson cmocka libqrencode
@@ -111,7 +111,16 @@ check: deps-check
 	$(Q)rm -f build/results.txt
 	$(Q)$(MAKE) --no-print-directory test BUILD=build
 	$(Q)$(MAKE) --no-print-directory test BUILD=build/asan ASAN=1
+	$(Q)$(MAKE) --no-print-directory test-valgrind
 	$(Q)tests/summary.sh build/results.txt
+
+# The scenarios that run the most of the code, again under valgrind memcheck:
+# a memory error or a definite leak makes a command exit 99, and its check fails.
+VALGRIND_TESTS := tests/cli/transfer.sh tests/cli/request.sh
+test-valgrind: $(BIN)
+	$(Q)mkdir -p build && BATON=$(abspath tests/valgrind/baton) BATON_REAL=$(abspath $(BIN)) \
+	  BATON_VALGRIND_LOG=$(abspath build)/valgrind.log BATON_SRC=$(CURDIR) \
+	  tests/run-tests.sh build/results.txt valgrind $(VALGRIND_TESTS)
 
 test: $(TEST_BINS) $(BIN)
 	$(Q)mkdir -p build && BATON=$(abspath $(BIN)) BATON_SRC=$(CURDIR) \
