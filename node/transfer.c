@@ -128,6 +128,8 @@ static int outbox_add(store_txn *t, struct send_req *s, int kind, const char *st
 	return store_outbox_put(t, &ob);
 }
 
+static int open_tmp(struct send_req *s);
+
 #define IN_STORE_MAX (768u << 10) /* queued packets up to this size are kept in the store */
 
 struct membuf {
@@ -169,7 +171,9 @@ static int seal_to(store_txn *t, struct send_req *s, const baton_seal_params *p,
 		size += body->attachments[i].size + body->attachments[i].size / 4096 + 64;
 	s->in_store = !s->out && size <= IN_STORE_MAX;
 	if (!s->in_store) {
-		int r = rewind_fd(s->fd);
+		int r = s->fd < 0 ? open_tmp(s) : 0;
+		if (r == 0)
+			r = rewind_fd(s->fd);
 		return r ? r
 		         : baton_packet_seal(p, body, readers, baton_write_fd, &s->fd, &s->info);
 	}
@@ -412,6 +416,7 @@ static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
 		s[i].placed = 0;
 		s[i].seq = i;
 		s[i].path[0] = 0;
+		s[i].tmp[0] = 0;
 	}
 	if (n && !s[0].out) {
 		/* The outbox names its files by absolute path: serve may run from elsewhere. */
@@ -425,8 +430,11 @@ static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
 		for (size_t i = 0; i < n; i++)
 			snprintf(s[i].outbox, sizeof(s[i].outbox), "%s", abs);
 	}
+	/* A packet file to carry is opened now; a queued one only if it is too large for the store.
+	 */
 	for (; opened < n && r == 0; opened++)
-		r = open_tmp(&s[opened]);
+		if (s[opened].out)
+			r = open_tmp(&s[opened]);
 	if (r == 0)
 		r = store_write(st, batch_fn, &b);
 	for (size_t i = 0; i < n && r == 0; i++)
@@ -443,7 +451,7 @@ static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
 		s[i].fd = -1;
 		if (r != 0 && !s[i].out)
 			unplace(&s[i]); /* the commit failed: no file without its outbox entry */
-		if (!s[i].placed || s[i].refused)
+		if (s[i].tmp[0] && (!s[i].placed || s[i].refused))
 			unlink(s[i].tmp);
 	}
 	return r;
