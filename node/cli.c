@@ -325,3 +325,11 @@ int cli_common_only(int argc, char **argv, struct cli_common *c, const char *usa
 		}
 	return -1;
 }
+
+int cli_id_prefix(const char *hex, const char *what)
+{
+	size_t n = strlen(hex);
+	if (n < 8 || n > 2 * BATON_ID_BYTES || strspn(hex, "0123456789abcdefABCDEF") != n)
+		return diag_err(BATON_EVALUE, "%s \"%s\": expected 8 to 32 hex digits", what, hex);
+	return 0;
+}

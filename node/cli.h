@@ -84,6 +84,11 @@ int cli_list_done(int r, json_t *arr, size_t n, const char *what, const char *em
 
 /* Prints v as JSON on stdout and frees it. */
 void cli_print_json(json_t *v);
+/*
+ * Checks an id as a registrar types it: the full 32 hex digits, or at least 8
+ * of them (a prefix). 0, or BATON_EVALUE naming what (e.g. "request id").
+ */
+int cli_id_prefix(const char *hex, const char *what);
 /* Hex of n bytes, in a static buffer (for messages). */
 const char *cli_hex(const uint8_t *p, size_t n);
 /* "2026-11-23 19:41" in UTC, in a static buffer. */

@@ -132,11 +132,8 @@ static int request_id(store *st, const char *hex, uint8_t id[BATON_ID_BYTES])
 {
 	struct find_req f = {hex, strlen(hex), 0, {0}};
 	int r;
-	if (f.n < 8 || f.n > 2 * BATON_ID_BYTES || strspn(hex, "0123456789abcdefABCDEF") != f.n)
-		return diag_err(
-		    BATON_EVALUE,
-		    "request id \"%s\": expected 8 to 32 hex digits (see 'baton requests')", hex);
-	if ((r = store_read(st, find_req_fn, &f)) != 0)
+	if ((r = cli_id_prefix(hex, "request id")) != 0 ||
+	    (r = store_read(st, find_req_fn, &f)) != 0)
 		return r;
 	if (f.matches == 0)
 		return diag_err(BATON_EVALUE, "no request %s (see 'baton requests --all')", hex);

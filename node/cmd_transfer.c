@@ -552,10 +552,8 @@ static int outbox_export(int argc, char **argv)
 		return cli_usage_error("outbox export: a packet ID and --out FILE are required");
 	x.hex = argv[optind];
 	x.n = strlen(x.hex);
-	if (x.n < 8 || x.n > 2 * BATON_ID_BYTES || strspn(x.hex, "0123456789abcdefABCDEF") != x.n)
-		return cli_fail(
-		    NULL,
-		    diag_err(BATON_EVALUE, "packet id \"%s\": expected 8 to 32 hex digits", x.hex));
+	if ((r = cli_id_prefix(x.hex, "packet id")) != 0)
+		return cli_fail(NULL, r);
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
 	r = store_read(st, export_fn, &x);
