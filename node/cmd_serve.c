@@ -211,6 +211,23 @@ static int read_at(int *fd, uint64_t off, uint8_t *buf, size_t n)
 	return r ? r : src.read_at(src.ctx, off, buf, n);
 }
 
+/*
+ * A socket to deliver to one school: replies of at most reply_max bytes, and
+ * a timeout on every operation. Resending is safe (the receiver answers a
+ * packet it has seen with the same receipt) but slow, so it waits as long.
+ */
+static int open_req(nng_socket *req, size_t reply_max)
+{
+	int nr = nng_req0_open(req);
+	if (nr != 0)
+		return diag_err(BATON_EIO, "nng: %s", nng_strerror(nr));
+	nng_socket_set_size(*req, NNG_OPT_RECVMAXSZ, reply_max);
+	nng_socket_set_ms(*req, NNG_OPT_SENDTIMEO, PEER_TIMEOUT_MS);
+	nng_socket_set_ms(*req, NNG_OPT_RECVTIMEO, PEER_TIMEOUT_MS);
+	nng_socket_set_ms(*req, NNG_OPT_REQ_RESENDTIME, PEER_TIMEOUT_MS);
+	return 0;
+}
+
 /* One request and its reply on req; the reply is nng's, free with nng_free. */
 static int exchange(nng_socket req, const char *ep, const void *msg, size_t len, void **reply,
                     size_t *rlen)
@@ -315,15 +332,9 @@ static int deliver(struct node *nd, store_outbox *e, uint8_t **receipt, size_t *
 		if (total <= CHUNK && (r = read_at(&fd, 0, buf, len)) != 0)
 			goto out;
 	}
-	if ((nr = nng_req0_open(&req)) != 0) {
-		r = diag_err(BATON_EIO, "nng: %s", nng_strerror(nr));
+	/* Receipts are small; the peer gets no more than that. */
+	if ((r = open_req(&req, RECEIPT_MAX)) != 0)
 		goto out;
-	}
-	/* Receipts are small; the peer gets no more than that. Resending is safe but slow. */
-	nng_socket_set_size(req, NNG_OPT_RECVMAXSZ, RECEIPT_MAX);
-	nng_socket_set_ms(req, NNG_OPT_SENDTIMEO, PEER_TIMEOUT_MS);
-	nng_socket_set_ms(req, NNG_OPT_RECVTIMEO, PEER_TIMEOUT_MS);
-	nng_socket_set_ms(req, NNG_OPT_REQ_RESENDTIME, PEER_TIMEOUT_MS);
 	r = BATON_EIO;
 	for (size_t i = 0; i < pc.card.n_endpoints && r != 0 && !stopping; i++) {
 		const char *ep = pc.card.endpoints[i];
@@ -452,14 +463,8 @@ static int deliver_batch(struct node *nd, store_outbox **es, size_t k, uint8_t *
 		len += 4 + n;
 		free(buf);
 	}
-	if ((nr = nng_req0_open(&req)) != 0) {
-		r = diag_err(BATON_EIO, "nng: %s", nng_strerror(nr));
+	if ((r = open_req(&req, REPLY_MAX)) != 0)
 		goto out;
-	}
-	nng_socket_set_size(req, NNG_OPT_RECVMAXSZ, REPLY_MAX);
-	nng_socket_set_ms(req, NNG_OPT_SENDTIMEO, PEER_TIMEOUT_MS);
-	nng_socket_set_ms(req, NNG_OPT_RECVTIMEO, PEER_TIMEOUT_MS);
-	nng_socket_set_ms(req, NNG_OPT_REQ_RESENDTIME, PEER_TIMEOUT_MS);
 	r = BATON_EIO;
 	for (size_t e = 0; e < pc.card.n_endpoints && r != 0 && !stopping; e++) {
 		const char *ep = pc.card.endpoints[e];
