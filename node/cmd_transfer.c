@@ -504,8 +504,9 @@ static int copy_file(const char *from, const char *to)
 	if (in < 0)
 		return diag_err(BATON_EIO, "%s: %s", from, strerror(errno));
 	if ((out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
-		r = diag_err(errno == EEXIST ? BATON_EEXIST : BATON_EIO, "%s: %s", to,
-		             strerror(errno));
+		r = errno == EEXIST
+		        ? diag_err(BATON_EEXIST, "%s: already exists; not overwriting it", to)
+		        : diag_err(BATON_EIO, "%s: %s", to, strerror(errno));
 		close(in);
 		return r;
 	}

@@ -467,6 +467,10 @@ check "D stops on SIGTERM with exit code 0" test $? -eq 0
 check_out 'queued' "A queues S-9003 (3 MB) for D" bx A send S-9003 --to DHS-402 \
 	--consent "$TMP/S-9003-D.consent"
 P9003=$(packet_of "$OUT")
+check "A exports the 3 MB packet, kept as a file" bx A outbox export "$P9003" --out "$TMP/p9003.baton"
+same "$TMP/p9003.baton" "${DIR[A]}/outbox/$P9003.baton" "the export is the queued packet, byte for byte"
+check_err 3 'already exists; not overwriting it' "export does not overwrite a file (exit 3)" bx A outbox export "$P9003" \
+	--out "$TMP/p9003.baton"
 mkdir -p "${DIR[D]}/spool"
 cp "${DIR[A]}/outbox/$P9003.baton" "${DIR[D]}/spool/$P9003.part"
 start D d2.log
