@@ -10,6 +10,7 @@
 
 #include "consent.h"
 #include "proto_impl.h"
+#include "record.h"
 
 /* "2026-11-23 19:41 UTC" into out. */
 static const char *fmt_time(uint64_t t, char out[32])
@@ -23,21 +24,37 @@ static const char *fmt_time(uint64_t t, char out[32])
 	return out;
 }
 
-int consent_student_eligible(store_txn *t, const char *student, uint64_t now)
+int student_record_load(store_txn *t, const char *student, json_t **rec)
 {
 	char *js;
 	size_t len;
 	json_error_t err;
-	int r, y, m, d, eligible = 0;
+	int r;
 
+	*rec = NULL;
 	if ((r = store_record_get(t, student, 0, &js, &len)) != 0)
 		return r == 1
 		           ? diag_err(BATON_ENOSTUDENT, "no student \"%s\" at this school", student)
 		           : r;
-	json_t *rec = json_loadb(js, len, 0, &err);
+	record_json_failed();
+	*rec = json_loadb(js, len, 0, &err);
+	sodium_memzero(js, len);
 	free(js);
-	if (rec == NULL)
+	/* jansson drops what it cannot allocate: a record missing a piece is no record. */
+	if (record_json_failed()) {
+		json_decref(*rec);
+		*rec = NULL;
+		return diag_err(BATON_ENOMEM, "out of memory reading the record of %s", student);
+	}
+	if (*rec == NULL)
 		return diag_err(BATON_EIO, "stored record of %s does not parse", student);
+	return 0;
+}
+
+/* 1 when the student of rec is eligible at now (18 or over, or postsecondary), else 0. */
+static int record_eligible(const json_t *rec, uint64_t now)
+{
+	int y, m, d, eligible = 0;
 	const char *birth =
 	    json_string_value(json_object_get(json_object_get(rec, "identity"), "birth_date"));
 	if (birth && sscanf(birth, "%d-%d-%d", &y, &m, &d) == 3) {
@@ -66,8 +83,17 @@ int consent_student_eligible(store_txn *t, const char *student, uint64_t now)
 		    (exit_date == NULL || strcmp(exit_date, today_s) >= 0))
 			eligible = 1;
 	}
-	json_decref(rec);
 	return eligible;
+}
+
+int consent_student_eligible(store_txn *t, const char *student, uint64_t now)
+{
+	json_t *rec;
+	int r = student_record_load(t, student, &rec);
+	if (r == 0)
+		r = record_eligible(rec, now);
+	json_decref(rec);
+	return r;
 }
 
 struct find_link {
@@ -203,8 +229,14 @@ int consent_check(store_txn *t, struct release_check *q)
 	baton_fingerprint(c->signer, fpr);
 
 	/* 2. Who signed: a linked, unrestricted key, the right one for the student's age. */
-	if ((eligible = consent_student_eligible(t, c->student, q->now)) < 0)
-		return eligible;
+	json_t *rec;
+	if ((r = student_record_load(t, c->student, &rec)) != 0)
+		return r;
+	eligible = record_eligible(rec, q->now);
+	if (q->record)
+		*q->record = rec; /* the caller's from here, whatever the outcome */
+	else
+		json_decref(rec);
 	if ((r = linked(t, c->student, c->signer, &f)) != 0)
 		return r;
 	if (!f.found)

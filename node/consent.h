@@ -6,6 +6,8 @@
 #ifndef BATON_NODE_CONSENT_H
 #define BATON_NODE_CONSENT_H
 
+#include <jansson.h>
+
 #include "store.h"
 
 struct release_check {
@@ -16,6 +18,9 @@ struct release_check {
 	const uint8_t *to_pk;    /* the school the record would go to */
 	uint32_t sections;       /* sections asked for; 0: everything consented */
 	uint64_t now, skew;
+	json_t *
+	    *record; /* when set, gets the student's stored record, parsed by rule 2, to
+	                json_decref whatever the outcome (left alone if rule 2 is not reached) */
 	/* out */
 	baton_consent c; /* the decoded consent, once rule 1 passed */
 	int parsed;
@@ -33,6 +38,12 @@ struct release_check {
  * Writes no audit entry: see consent_audit().
  */
 int consent_check(store_txn *t, struct release_check *q);
+
+/*
+ * The latest stored record of a student, parsed; an allocation that failed
+ * while parsing is BATON_ENOMEM, never a record with a piece missing.
+ */
+int student_record_load(store_txn *t, const char *student, json_t **rec);
 
 /* 1 when the student is eligible (18 or over at now, or postsecondary), else 0; <0 on error. */
 int consent_student_eligible(store_txn *t, const char *student, uint64_t now);
