@@ -13,6 +13,7 @@
 
 #include "proto_impl.h"
 #include "record.h"
+#include "par.h"
 #include "transfer.h"
 
 #define PACKET_DAYS 14
@@ -191,9 +192,6 @@ static int send_fn(store_txn *t, void *arg)
 	struct seal_state ss;
 	baton_card me, peer;
 	baton_body body;
-	char *js = NULL;
-	size_t jlen;
-	json_error_t jerr;
 	int r;
 
 	memset(&ss, 0, sizeof(ss));
@@ -230,28 +228,22 @@ static int send_fn(store_txn *t, void *arg)
 	s->q.sections = s->sections;
 	s->q.now = s->now;
 	s->q.skew = s->skew;
+	s->q.record = &ss.rec; /* the rules read the record: it is sealed from that copy */
 	r = consent_check(t, &s->q);
-	if (r == BATON_EIO || r == BATON_ENOMEM || r == BATON_EINTERNAL || r < -900)
-		return r;
-	if (r != 0)
-		return refuse(t, s, r);
-	if (strcmp(s->q.c.student, s->student) != 0)
-		return refuse(t, s,
-		              diag_err(BATON_ECONSENT, "the consent is for student %s, not %s",
-		                       s->q.c.student, s->student));
-
-	if ((r = store_record_get(t, s->student, 0, &js, &jlen)) != 0)
-		return r == 1 ? diag_err(BATON_ENOSTUDENT, "no student \"%s\"", s->student) : r;
-	record_json_failed();
-	ss.rec = json_loadb(js, jlen, 0, &jerr);
-	sodium_memzero(js, jlen);
-	free(js);
-	if (record_json_failed()) {
-		json_decref(ss.rec);
-		return diag_err(BATON_ENOMEM, "out of memory reading the record of %s", s->student);
+	if (s->q.parsed && s->student == NULL) {
+		/* A cohort: the student the consent names. */
+		snprintf(s->student_buf, sizeof(s->student_buf), "%s", s->q.c.student);
+		s->student = s->student_buf;
 	}
-	if (ss.rec == NULL)
-		return diag_err(BATON_EIO, "stored record of %s does not parse", s->student);
+	if (r == 0 && strcmp(s->q.c.student, s->student) != 0)
+		r = diag_err(BATON_ECONSENT, "the consent is for student %s, not %s",
+		             s->q.c.student, s->student);
+	if (r == BATON_EIO || r == BATON_ENOMEM || r == BATON_EINTERNAL || r < -900)
+		goto out;
+	if (r != 0) {
+		r = refuse(t, s, r);
+		goto out;
+	}
 
 	snprintf(body.student, sizeof(body.student), "%s", s->student);
 	const char *state = json_string_value(json_object_get(ss.rec, "state_student_id"));
@@ -613,6 +605,9 @@ struct recv_ctx {
 	baton_opened *o;
 	int content_err; /* a fault of the packet, not of the store */
 	int dup;         /* found in the inbox inside the transaction: a replay */
+	int to_open;     /* recv_check passed it on to recv_decrypt */
+	int open_err;    /* and what that said, in words in why */
+	char why[400];
 };
 
 struct blob_writer {
@@ -978,7 +973,12 @@ static int reject(store *st, struct recv_req *q, int err)
  * then the full verification. Leaves c->o set when the packet is ready to
  * import; otherwise the packet is answered (replay or rejection) or r < 0.
  */
-static int recv_open(store *st, struct recv_ctx *c)
+/*
+ * What a packet's header says, against the store: addressed here, from a
+ * pinned school, not a replay. Sets c->to_open when the packet should be
+ * opened.
+ */
+static int recv_check(store *st, struct recv_ctx *c)
 {
 	struct recv_req *q = c->q;
 	baton_header h;
@@ -988,6 +988,8 @@ static int recv_open(store *st, struct recv_ctx *c)
 	c->o = NULL;
 	c->content_err = 0;
 	c->dup = 0;
+	c->to_open = 0;
+	c->open_err = 0;
 	q->receipt = NULL;
 	q->receipt_len = 0;
 	q->replay = 0;
@@ -1020,13 +1022,37 @@ static int recv_open(store *st, struct recv_ctx *c)
 	/* The same id with other bytes is not a replay: it is verified like any packet. */
 	if (l.have)
 		free(l.seen.receipt);
+	c->to_open = 1;
+	return 0;
+}
+
+/* The cryptography of one packet, which touches no store: safe on any thread. */
+static void recv_decrypt(struct recv_ctx *c)
+{
+	const struct recv_req *q = c->q;
 	baton_open_params op = {baton_key_id_pk(q->key), baton_key_enc_sk(q->key),
 	                        baton_key_enc_pk(q->key), q->now, q->skew};
-	if ((err = baton_packet_open(q->src, &op, &c->o)) != 0) {
-		q->reason = reason_of(err);
-		return reject(st, q, err);
-	}
-	return 0;
+	if ((c->open_err = baton_packet_open(q->src, &op, &c->o)) != 0)
+		snprintf(c->why, sizeof(c->why), "%s", baton_diag());
+}
+
+/* Back on the store's thread: a packet that did not open is rejected. */
+static int recv_opened(store *st, struct recv_ctx *c)
+{
+	if (!c->to_open || c->open_err == 0)
+		return 0;
+	c->q->reason = reason_of(c->open_err);
+	diag_set("%s", c->why);
+	return reject(st, c->q, c->open_err);
+}
+
+/* recv_check, recv_decrypt and recv_opened on this thread: one packet. */
+static int recv_open(store *st, struct recv_ctx *c)
+{
+	int r = recv_check(st, c);
+	if (r == 0 && c->to_open)
+		recv_decrypt(c);
+	return r ? r : recv_opened(st, c);
 }
 
 /* In the write transaction: the replay guard again (another process may have imported it), then the
@@ -1108,6 +1134,13 @@ static int many_fn(store_txn *t, void *arg)
 	return 0;
 }
 
+static void decrypt_one(size_t i, void *arg)
+{
+	struct recv_ctx *c = (struct recv_ctx *)arg + i;
+	if (c->to_open)
+		recv_decrypt(c);
+}
+
 int transfer_receive_many(store *st, struct recv_req *q, size_t n, int *errs)
 {
 	struct recv_ctx *c = calloc(n ? n : 1, sizeof(*c));
@@ -1118,7 +1151,13 @@ int transfer_receive_many(store *st, struct recv_req *q, size_t n, int *errs)
 		return BATON_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		c[i].q = &q[i];
-		errs[i] = recv_open(st, &c[i]);
+		errs[i] = recv_check(st, &c[i]);
+	}
+	/* Opening is most of the work, and each packet's own: on every core. */
+	par_for(n, decrypt_one, c);
+	for (size_t i = 0; i < n; i++) {
+		if (errs[i] == 0)
+			errs[i] = recv_opened(st, &c[i]);
 		ready += c[i].o != NULL;
 	}
 	/* One transaction, one sync, for every packet ready: a group commit. */
