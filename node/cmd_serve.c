@@ -47,7 +47,8 @@
 #define DUE_MAX         256 /* outbox entries taken per round */
 #define BATCH_MAX       64  /* small packets per message */
 #define REPLY_MAX       (8 + BATCH_MAX * (4 + RECEIPT_MAX))
-#define POLL_MS         100   /* how often the loop looks at signals and the outbox */
+#define POLL_MS         20    /* how often the loop looks at signals and at the store */
+#define TICK_MS         1000  /* and the longest between two rounds of the outbox */
 #define PEER_TIMEOUT_MS 30000 /* one delivery attempt, send and receipt */
 #define BACKOFF_MAX     3600  /* seconds between attempts, at most */
 #define SKEW            300
@@ -180,11 +181,14 @@ static int peer_fn(store_txn *t, void *arg)
 }
 
 /* The serving node. */
+struct outbox_work;
+
 struct node {
 	store *st;
 	const baton_key *key;
 	const char *dir;
 	char spool[4200]; /* DIR/spool: packets arriving in chunks */
+	struct outbox_work *work;
 };
 
 /* Frame and acknowledgement heads (PROTOCOL.md section 10). */
@@ -430,78 +434,143 @@ static int load_packet(struct node *nd, const store_outbox *e, uint8_t **buf, si
 
 /*
  * Small packets to one school travel together, many to a message, and the
- * receiver imports them in one transaction: one sync for the lot.
+ * receiver imports them in one transaction: one sync for the lot. A batch
+ * is a flight: sent, then its reply awaited, so that the next batch can be
+ * on its way while the receipts of this one are recorded.
  */
-static int deliver_batch(struct node *nd, store_outbox **es, size_t k, uint8_t **rc, size_t *rclen)
-{
+struct flight {
+	store_outbox *es[BATCH_MAX];
+	size_t at[BATCH_MAX]; /* where each is in the round */
+	size_t k;
 	struct peer_ctx pc;
-	uint8_t *msg = NULL;
-	size_t len = 8;
+	uint8_t *msg;
+	size_t len, ep; /* ep: the endpoint it went to */
 	nng_socket req;
-	int r, nr;
+	int open, r; /* r: the send's outcome, with why */
+	char why[300];
+};
 
-	memset(&pc, 0, sizeof(pc));
-	pc.code = es[0]->to;
-	if ((r = store_read(nd->st, peer_fn, &pc)) != 0)
-		return r;
-	if ((msg = malloc(8 + k * 4 + CHUNK)) == NULL)
-		return BATON_ENOMEM;
-	put_head(msg, "BTNB", NULL);
-	for (size_t i = 0; i < k; i++) {
+/* Sends f on the first of the school's endpoints, from f->ep, that takes it. */
+static int flight_go(struct flight *f)
+{
+	int nr, r = diag_err(BATON_EIO, "%s: no endpoint takes the batch", f->pc.code);
+	for (; f->ep < f->pc.card.n_endpoints && !stopping; f->ep++) {
+		const char *ep = f->pc.card.endpoints[f->ep];
+		if ((nr = nng_dial(f->req, ep, NULL, 0)) == 0 &&
+		    (nr = nng_send(f->req, f->msg, f->len, 0)) == 0)
+			return 0;
+		r = diag_err(BATON_EIO, "%s: %s", ep, nng_strerror(nr));
+	}
+	return r;
+}
+
+/* Builds the message of the batch f->es and sends it, without waiting for the reply. */
+static void flight_send(struct node *nd, struct flight *f)
+{
+	size_t cap = 8 + f->k * 4 + CHUNK;
+	int r;
+
+	f->len = 8;
+	f->ep = 0;
+	memset(&f->pc, 0, sizeof(f->pc));
+	f->pc.code = f->es[0]->to;
+	if ((r = store_read(nd->st, peer_fn, &f->pc)) != 0)
+		goto out;
+	if ((f->msg = malloc(cap)) == NULL) {
+		r = BATON_ENOMEM;
+		goto out;
+	}
+	put_head(f->msg, "BTNB", NULL);
+	for (size_t i = 0; i < f->k; i++) {
 		uint8_t *buf;
 		size_t n;
-		if ((r = load_packet(nd, es[i], &buf, &n)) != 0)
+		if ((r = load_packet(nd, f->es[i], &buf, &n)) != 0)
 			goto out;
-		if (len + 4 + n > 8 + k * 4 + CHUNK) {
+		if (f->len + 4 + n > cap) {
 			free(buf);
 			r = diag_err(BATON_EIO, "packet %s grew while queued",
-			             cli_hex(es[i]->packet, BATON_ID_BYTES));
+			             cli_hex(f->es[i]->packet, BATON_ID_BYTES));
 			goto out;
 		}
-		put_be32(msg + len, (uint32_t)n);
-		memcpy(msg + len + 4, buf, n);
-		len += 4 + n;
+		put_be32(f->msg + f->len, (uint32_t)n);
+		memcpy(f->msg + f->len + 4, buf, n);
+		f->len += 4 + n;
 		free(buf);
 	}
-	if ((r = open_req(&req, REPLY_MAX)) != 0)
+	if ((r = open_req(&f->req, REPLY_MAX)) != 0)
 		goto out;
-	r = BATON_EIO;
-	for (size_t e = 0; e < pc.card.n_endpoints && r != 0 && !stopping; e++) {
-		const char *ep = pc.card.endpoints[e];
-		void *reply = NULL;
-		size_t n = 0, off = 8;
-		if ((nr = nng_dial(req, ep, NULL, 0)) != 0) {
-			diag_set("%s: %s", ep, nng_strerror(nr));
-			continue;
-		}
-		if ((r = exchange(req, ep, msg, len, &reply, &n)) != 0)
-			continue;
-		const uint8_t *p = reply;
-		r = 0;
-		if (n < 8 || !is_head(p, 8, 8, "BTNR"))
-			r = diag_err(BATON_EIO,
-			             n ? "%s: a reply that is not Baton's"
-			               : "%s does not know this school (empty reply)",
-			             e == 0 ? es[0]->to : ep);
-		for (size_t i = 0; i < k && r == 0; i++) {
-			uint32_t m;
-			if (n - off < 4 || (m = get_be32(p + off)) > n - off - 4 ||
-			    m > RECEIPT_MAX) {
-				r = diag_err(BATON_EIO, "%s: a reply cut short", ep);
-				break;
-			}
-			if (m && (rc[i] = malloc(m)) != NULL) {
-				memcpy(rc[i], p + off + 4, m);
-				rclen[i] = m;
-			}
-			off += 4 + m;
-		}
-		nng_free(reply, n);
-	}
-	nng_close(req);
+	f->open = 1;
+	r = flight_go(f);
 out:
-	free(msg);
-	return r;
+	f->r = r;
+	snprintf(f->why, sizeof(f->why), "%s", r ? baton_diag() : "");
+}
+
+/* The receipts in a batch's reply, in the batch's order: the i-th into rc[f->at[i]]. */
+static int take_receipts(const struct flight *f, const uint8_t *p, size_t n, uint8_t **rc,
+                         size_t *rclen)
+{
+	const char *ep = f->pc.card.endpoints[f->ep];
+	size_t off = 8;
+	if (n < 8 || !is_head(p, 8, 8, "BTNR"))
+		return diag_err(BATON_EIO,
+		                n ? "%s: a reply that is not Baton's"
+		                  : "%s does not know this school (empty reply)",
+		                f->ep == 0 ? f->pc.code : ep);
+	for (size_t i = 0; i < f->k; i++) {
+		uint32_t m;
+		if (n - off < 4 || (m = get_be32(p + off)) > n - off - 4 || m > RECEIPT_MAX)
+			return diag_err(BATON_EIO, "%s: a reply cut short", ep);
+		if (m && (rc[f->at[i]] = malloc(m)) != NULL) {
+			memcpy(rc[f->at[i]], p + off + 4, m);
+			rclen[f->at[i]] = m;
+		}
+		off += 4 + m;
+	}
+	return 0;
+}
+
+/*
+ * Waits for the reply to f and takes its receipts into rc (NULL where none
+ * came), by their place in the round. An endpoint that fails gives way to
+ * the school's next one.
+ */
+static int flight_land(struct flight *f, uint8_t **rc, size_t *rclen)
+{
+	int r = f->r, nr;
+	if (r != 0) {
+		diag_set("%s", f->why);
+		return r;
+	}
+	for (;;) {
+		void *reply = NULL;
+		size_t n = 0;
+		if ((nr = nng_recv(f->req, &reply, &n, NNG_FLAG_ALLOC)) != 0) {
+			r = diag_err(BATON_EIO, "%s: %s", f->pc.card.endpoints[f->ep],
+			             nng_strerror(nr));
+		} else {
+			for (size_t i = 0; i < f->k; i++) {
+				free(rc[f->at[i]]);
+				rc[f->at[i]] = NULL;
+			}
+			r = take_receipts(f, reply, n, rc, rclen);
+			nng_free(reply, n);
+			if (r == 0)
+				return 0;
+		}
+		f->ep++;
+		if (f->ep >= f->pc.card.n_endpoints || stopping || flight_go(f) != 0)
+			return r;
+	}
+}
+
+static void flight_free(struct flight *f)
+{
+	if (f->open)
+		nng_close(f->req);
+	f->open = 0;
+	free(f->msg);
+	f->msg = NULL;
 }
 
 /* Records the outcome of one delivery attempt (receipt, or the error). */
@@ -557,37 +626,113 @@ static size_t batchable(struct node *nd, const store_outbox *e)
 	           : 0;
 }
 
+/* The outbox round's working memory, kept from one round to the next. */
+struct outbox_work {
+	store_outbox due[DUE_MAX];
+	store_outbox *list[DUE_MAX], *failed[DUE_MAX];
+	struct flight fl[2];
+	/* Receipts of batches that landed, by place in the round, recorded together. */
+	unsigned char landed[DUE_MAX];
+	uint8_t *rc[DUE_MAX];
+	size_t rclen[DUE_MAX];
+	const uint8_t *bytes[DUE_MAX]; /* and their lengths: those with a receipt, in order */
+	size_t lens[DUE_MAX];
+	baton_receipt rcs[DUE_MAX];
+	store_outbox obs[DUE_MAX];
+	int errs[DUE_MAX];
+};
+
+/*
+ * The next batch of the round into f, from entry *at on: small packets for
+ * one school. An entry that cannot travel in a batch is delivered on the
+ * way, alone. Returns the batch's size, 0 when the round is done.
+ */
+static size_t next_batch(struct node *nd, struct outbox_work *w, size_t n, size_t *at,
+                         struct flight *f, size_t *tried)
+{
+	for (; *at < n && !stopping; (*at)++) {
+		store_outbox *e = &w->due[*at];
+		size_t bytes = 0;
+		if (w->list[*at] == NULL || e->state != OUT_QUEUED)
+			continue;
+		if (!batchable(nd, e)) {
+			uint8_t *one = NULL;
+			size_t one_len = 0;
+			int r = deliver(nd, e, &one, &one_len);
+			settle(nd, e, r, one, one_len, NULL, &w->failed[*at]);
+			free(one);
+			w->list[*at] = NULL;
+			(*tried)++;
+			continue;
+		}
+		/* This entry and the next small ones for the same school. */
+		f->k = 0;
+		for (size_t j = *at; j < n && f->k < BATCH_MAX; j++) {
+			size_t size;
+			if (w->list[j] == NULL || w->due[j].state != OUT_QUEUED ||
+			    strcmp(w->due[j].to, e->to) != 0 ||
+			    (size = batchable(nd, &w->due[j])) == 0 ||
+			    bytes + size > CHUNK - 4 * BATCH_MAX)
+				continue;
+			bytes += size;
+			f->at[f->k] = j;
+			f->es[f->k++] = &w->due[j];
+			w->list[j] = NULL;
+		}
+		return f->k;
+	}
+	return 0;
+}
+
+/*
+ * The receipts of every batch that landed in this round, in one
+ * transaction: one wait for the store, which 'baton send' may hold, a round.
+ */
+static void record_landed(struct node *nd, struct outbox_work *w, size_t n)
+{
+	size_t m = 0, j = 0;
+	for (size_t i = 0; i < n; i++)
+		if (w->landed[i] && w->rc[i]) {
+			w->bytes[m] = w->rc[i];
+			w->lens[m++] = w->rclen[i];
+		}
+	if (m)
+		transfer_receipts(nd->st, w->bytes, w->lens, m, w->rcs, w->obs, w->errs);
+	for (size_t i = 0; i < n; i++) {
+		if (!w->landed[i])
+			continue;
+		if (w->rc[i] == NULL) {
+			settle(nd, &w->due[i], 0, NULL, 0, NULL, &w->failed[i]);
+		} else {
+			if (w->errs[j] == 0)
+				settle(nd, &w->due[i], 0, w->rc[i], 0, &w->rcs[j], &w->failed[i]);
+			else
+				settle(nd, &w->due[i], w->errs[j], NULL, 0, NULL, &w->failed[i]);
+			j++;
+		}
+		free(w->rc[i]);
+		w->rc[i] = NULL;
+		w->landed[i] = 0;
+	}
+}
+
 /* One round of the outbox: returns how many entries it tried. */
 static size_t outbox_tick(struct node *nd)
 {
-	struct due_ctx d;
-	store_outbox **list = NULL, **failed = NULL;
-	uint8_t **rc = NULL;
-	size_t *rclen = NULL, tried = 0;
-	baton_receipt *rcs = NULL;
-	store_outbox *obs = NULL;
+	struct outbox_work *w = nd->work;
+	struct due_ctx d = {w->due, 0, (uint64_t)time(NULL)};
+	size_t tried = 0, at = 0, k, any_failed = 0;
+	int cur = 0;
 
-	memset(&d, 0, sizeof(d));
-	d.now = (uint64_t)time(NULL);
-	d.due = calloc(DUE_MAX, sizeof(*d.due));
-	list = calloc(DUE_MAX, sizeof(*list));
-	failed = calloc(DUE_MAX, sizeof(*failed));
-	rc = calloc(BATCH_MAX, sizeof(*rc));
-	rclen = calloc(BATCH_MAX, sizeof(*rclen));
-	rcs = calloc(BATCH_MAX, sizeof(*rcs));
-	obs = calloc(BATCH_MAX, sizeof(*obs));
-	if (!d.due || !list || !failed || !rc || !rclen || !rcs || !obs) {
-		logline("outbox: out of memory");
-		goto out;
-	}
 	if (store_read(nd->st, due_fn, &d) != 0) {
 		logline("outbox: %s", baton_diag());
-		goto out;
+		return 0;
 	}
 	/* Count every attempt before making it, in one transaction: a crash still counts. */
 	for (size_t i = 0; i < d.n; i++) {
-		store_outbox *e = &d.due[i];
-		list[i] = e;
+		store_outbox *e = &w->due[i];
+		w->list[i] = e;
+		w->failed[i] = NULL;
 		if (d.now > e->expires) {
 			e->state = OUT_EXPIRED;
 			snprintf(e->last_error, sizeof(e->last_error), "expired undelivered");
@@ -598,71 +743,41 @@ static size_t outbox_tick(struct node *nd)
 		e->attempts++;
 		e->next_try = d.now + backoff(e->attempts);
 	}
-	struct updates u = {list, d.n};
+	struct updates u = {w->list, d.n};
 	if (d.n && store_write(nd->st, updates_fn, &u) != 0) {
 		logline("outbox: %s", baton_diag());
-		goto out;
+		return 0;
 	}
-	for (size_t i = 0; i < d.n && !stopping; i++) {
-		store_outbox *e = &d.due[i], *batch[BATCH_MAX];
-		size_t k = 0, bytes = 0;
-		if (list[i] == NULL || e->state != OUT_QUEUED)
-			continue;
-		if (!batchable(nd, e)) {
-			uint8_t *one = NULL;
-			size_t one_len = 0;
-			int r = deliver(nd, e, &one, &one_len);
-			settle(nd, e, r, one, one_len, NULL, &failed[i]);
-			free(one);
-			list[i] = NULL;
-			tried++;
-			continue;
-		}
-		/* This entry and the next small ones for the same school. */
-		for (size_t j = i; j < d.n && k < BATCH_MAX; j++) {
-			size_t size;
-			if (list[j] == NULL || d.due[j].state != OUT_QUEUED ||
-			    strcmp(d.due[j].to, e->to) != 0 ||
-			    (size = batchable(nd, &d.due[j])) == 0 ||
-			    bytes + size > CHUNK - 4 * BATCH_MAX)
+	/* While the receiver imports one batch, the next is on its way. */
+	if ((k = next_batch(nd, w, d.n, &at, &w->fl[cur], &tried)) != 0)
+		flight_send(nd, &w->fl[cur]);
+	while (k) {
+		struct flight *f = &w->fl[cur], *g = &w->fl[cur ^ 1];
+		int r = flight_land(f, w->rc, w->rclen);
+		size_t next = next_batch(nd, w, d.n, &at, g, &tried);
+		if (next)
+			flight_send(nd, g);
+		for (size_t b = 0; b < f->k; b++) {
+			if (r == 0) {
+				w->landed[f->at[b]] = 1;
 				continue;
-			bytes += size;
-			batch[k++] = &d.due[j];
-			list[j] = NULL;
+			}
+			settle(nd, f->es[b], r, NULL, 0, NULL, &w->failed[f->at[b]]);
+			free(w->rc[f->at[b]]);
+			w->rc[f->at[b]] = NULL;
 		}
-		memset(rc, 0, BATCH_MAX * sizeof(*rc));
-		int r = deliver_batch(nd, batch, k, rc, rclen), errs[BATCH_MAX];
-		/* The receipts of a batch are recorded in one transaction. */
-		if (r == 0)
-			transfer_receipts(nd->st, (const uint8_t *const *)rc, rclen, k, rcs, obs,
-			                  errs);
-		for (size_t b = 0; b < k; b++) {
-			if (r == 0 && rc[b] && errs[b] == 0)
-				settle(nd, batch[b], 0, rc[b], rclen[b], &rcs[b],
-				       &failed[batch[b] - d.due]);
-			else
-				settle(nd, batch[b],
-				       r       ? r
-				       : rc[b] ? errs[b]
-				               : 0,
-				       NULL, 0, NULL, &failed[batch[b] - d.due]);
-			free(rc[b]);
-			rc[b] = NULL;
-		}
+		flight_free(f);
 		tried += k;
+		k = next;
+		cur ^= 1;
 	}
+	record_landed(nd, w, d.n);
 	/* The errors of failed attempts, in one transaction. */
-	u.e = failed;
-	if (store_write(nd->st, updates_fn, &u) != 0)
+	for (size_t i = 0; i < d.n; i++)
+		any_failed += w->failed[i] != NULL;
+	u.e = w->failed;
+	if (any_failed && store_write(nd->st, updates_fn, &u) != 0)
 		logline("outbox: %s", baton_diag());
-out:
-	free(d.due);
-	free(list);
-	free(failed);
-	free(rc);
-	free(rclen);
-	free(rcs);
-	free(obs);
 	return tried;
 }
 
@@ -1062,6 +1177,7 @@ int cmd_serve(int argc, char **argv)
 	const char *listen = NULL;
 	baton_key *key = NULL;
 	store *st = NULL;
+	struct outbox_work *work = NULL;
 	nng_socket rep;
 	struct sigaction sa;
 	int opt, rc, nr, open_sock = 0;
@@ -1089,7 +1205,11 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	rc = EXIT_ENV;
 	baton_card me;
-	struct node nd = {st, key, cli_dir(&com), {0}};
+	if ((work = calloc(1, sizeof(*work))) == NULL) {
+		rc = cli_fail("serve", BATON_ENOMEM);
+		goto out;
+	}
+	struct node nd = {st, key, cli_dir(&com), {0}, work};
 	snprintf(nd.spool, sizeof(nd.spool), "%s/spool", nd.dir);
 	if (mkdir(nd.spool, 0700) != 0 && errno != EEXIST) {
 		fprintf(stderr, "baton: serve: %s: %s\n", nd.spool, strerror(errno));
@@ -1135,6 +1255,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	logline("serve: listening at %s", listen);
 	long long last_tick = 0;
+	uint64_t seen_version = 0;
 	time_t last_sweep = time(NULL);
 	int busy = 0; /* the last outbox round found work: look again at once */
 	while (!stopping) {
@@ -1150,8 +1271,15 @@ int cmd_serve(int argc, char **argv)
 		}
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (busy || now.tv_sec * 1000 + now.tv_nsec / 1000000 - last_tick >= POLL_MS) {
-			last_tick = now.tv_sec * 1000 + now.tv_nsec / 1000000;
+		/*
+		 * A round when the store changed (a command queued something: it is
+		 * sent at once), and at least once a second for retries falling due.
+		 */
+		uint64_t version = store_version(st);
+		long long ms = now.tv_sec * 1000 + now.tv_nsec / 1000000;
+		if (busy || version != seen_version || ms - last_tick >= TICK_MS) {
+			last_tick = ms;
+			seen_version = version;
 			busy = outbox_tick(&nd) > 0;
 			if (time(NULL) - last_sweep >= 60) {
 				last_sweep = time(NULL);
@@ -1167,5 +1295,6 @@ out:
 	baton_key_free(key);
 	if (open_sock)
 		close_bounded(rep);
+	free(work);
 	return rc;
 }

@@ -318,6 +318,14 @@ int store_write(store *s, store_fn fn, void *ctx)
 	}
 }
 
+uint64_t store_version(store *s)
+{
+	MDB_envinfo info;
+	if (mdb_env_info(s->env, &info) != 0)
+		return 0;
+	return (uint64_t)info.me_last_txnid;
+}
+
 int store_read(store *s, store_fn fn, void *ctx)
 {
 	store_txn t = {s, NULL, (uint64_t)time(NULL), 0};

@@ -48,6 +48,11 @@ typedef int (*store_fn)(store_txn *t, void *ctx);
 int store_write(store *s, store_fn fn, void *ctx);
 /* Runs fn in a read-only transaction. */
 int store_read(store *s, store_fn fn, void *ctx);
+/*
+ * The id of the last transaction committed by any process: a change means
+ * the store changed. Reads the shared map only, no system call.
+ */
+uint64_t store_version(store *s);
 
 /* Current map size in bytes (for tests). */
 size_t store_map_size(store *s);
