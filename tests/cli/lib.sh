@@ -31,7 +31,12 @@ if ! TMP=$(mktemp -d "${TMPDIR:-/tmp}/baton-cli.XXXXXX"); then
 	echo "not ok 1 - mktemp -d"
 	exit 0
 fi
-trap 'rm -rf "$TMP"' EXIT
+# Background processes a test starts (serve nodes, peers) go into BG: they
+# are killed on exit, before $TMP goes.
+BG=()
+declare -A SPID # the serve of each node started by serve_start, by name
+trap 'for p in "${BG[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
+trap 'exit 1' INT TERM
 OUT=$TMP/.out.0
 ERR=$TMP/.err.0
 : >"$OUT"
@@ -42,6 +47,47 @@ if ! command -v "$BATON" >/dev/null; then
 	echo "not ok 1 - the baton binary is missing: $BATON"
 	exit 0
 fi
+
+# wait_for SECONDS CMD...: polls CMD every 0.2 s until it succeeds or time runs out.
+wait_for() {
+	local n=$(($1 * 5))
+	shift
+	while [ "$n" -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.2
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# serve_start NAME DIR LOG: 'baton serve' for the node in DIR in the
+# background, its log in $TMP/LOG and its pid in SPID[NAME]; waits until it
+# listens.
+serve_start() {
+	"$BATON" serve --dir "$2" >/dev/null 2>"$TMP/$3" &
+	SPID[$1]=$!
+	BG+=($!)
+	wait_for 10 grep -q 'serve: listening' "$TMP/$3" ||
+		fail "serve of $1 did not start" "$(cat "$TMP/$3")"
+}
+
+# serve_stop NAME: SIGTERM; returns the serve's exit code (124 when it did
+# not stop within 40 s and was killed).
+serve_stop() {
+	local pid=${SPID[$1]} n=200
+	unset "SPID[$1]"
+	kill -TERM "$pid" 2>/dev/null
+	while kill -0 "$pid" 2>/dev/null && [ "$n" -gt 0 ]; do
+		sleep 0.2
+		n=$((n - 1))
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null
+		return 124
+	fi
+	wait "$pid"
+}
 
 # flip FILE OFFSET: changes the byte at OFFSET (xor 1), so it always differs.
 flip() {

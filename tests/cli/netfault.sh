@@ -31,8 +31,6 @@
 A=$TMP/lhs B=$TMP/ras
 PA=$((20000 + RANDOM % 20000))
 PB=$((PA + 1))
-PIDS=() # every background process, killed at exit if still there
-trap 'for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
 
 # Sizes: the plain build, and an ASan build (about three times slower).
 NIDLE=1000 NGARB=2000 NRAW=300 NSILENT=100 NFILL=250 RSS_MAX_MB=200 BOUND=10
@@ -641,17 +639,6 @@ check "cc builds the misbehaving peer" cc -O2 -o "$TMP/netpeer" "$TMP/netpeer.c"
 [ "$RC" -eq 0 ] || done_testing
 NETPEER=$TMP/netpeer
 
-# wait_for SECONDS CMD...: polls CMD every 0.2 s until it succeeds or time runs out.
-wait_for() {
-	local n=$(($1 * 5))
-	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-		n=$((n - 1))
-	done
-	return 1
-}
 
 now_ms() {
 	local t=${EPOCHREALTIME/./}
@@ -664,11 +651,11 @@ nfd() { ls "/proc/$BPID/fd" 2>/dev/null | wc -l; }
 fds_at_least() { [ "$(nfd)" -ge "$1" ]; }
 fds_at_most() { [ "$(nfd)" -le "$1" ]; }
 
-# serve DIR LOG: 'baton serve' in the background, its pid in $SPID; waits until it listens.
+# serve DIR LOG: 'baton serve' in the background, its pid in $SERVED; waits until it listens.
 serve() {
 	"$BATON" serve --dir "$1" >/dev/null 2>"$2" &
-	SPID=$!
-	PIDS+=("$SPID")
+	SERVED=$!
+	BG+=("$SERVED")
 	wait_for 15 grep -q 'serve: listening' "$2"
 }
 
@@ -754,7 +741,7 @@ check "a consent for B" "$BATON" consent grant --key "$TMP/p.key" --student S-10
 # ---- 1. B down: the packet waits in A's outbox, attempts counted ----
 
 serve "$A" "$TMP/a.log"
-APID=$SPID
+APID=$SERVED
 queue
 check "with B down, A's outbox keeps the packet queued and counts its attempts" \
 	wait_for 10 sh -c "'$BATON' outbox --dir '$A' | grep -q '^$QID .*queued.*attempts [1-9]'"
@@ -763,7 +750,7 @@ if ! serve "$B" "$TMP/b.log"; then
 	fail "B listens on port $PB" "$(cat "$TMP/b.log")"
 	done_testing
 fi
-BPID=$SPID
+BPID=$SERVED
 check "B comes up and the queued packet arrives" wait_for 15 receipted "$P1"
 FD_BASE=$(nfd) RSS_BASE=$(rss)
 echo "# B at rest: $FD_BASE descriptors, VmRSS $RSS_BASE kB"
@@ -776,7 +763,7 @@ SLOW_MSG=$!
 SLOW_HS=$!
 "$NETPEER" hold "$PB" "$NSILENT" 17 raw >"$TMP/silent.out" 2>&1 &
 SILENT=$!
-PIDS+=("$SLOW_MSG" "$SLOW_HS" "$SILENT")
+BG+=("$SLOW_MSG" "$SLOW_HS" "$SILENT")
 sleep 1
 a_packet "while slow peers trickle one byte a second"
 
@@ -785,7 +772,7 @@ a_packet "while slow peers trickle one byte a second"
 FD0=$(nfd) RSS0=$(rss)
 "$NETPEER" hold "$PB" "$NIDLE" 60 sp >"$TMP/idle.out" 2>&1 &
 IDLE=$!
-PIDS+=("$IDLE")
+BG+=("$IDLE")
 check "$NIDLE connections to B, each through the SP handshake" \
 	wait_for 30 grep -q "^opened $NIDLE of $NIDLE" "$TMP/idle.out"
 wait_for 10 fds_at_least $((FD0 + NIDLE))
@@ -859,7 +846,7 @@ a_packet "after oversized messages"
 RF0=$(rss)
 "$NETPEER" fill "$PB" "$NFILL" 1048576 30 >"$TMP/fill.out" 2>&1 &
 FILL=$!
-PIDS+=("$FILL")
+BG+=("$FILL")
 wait_for 30 grep -q '^holding' "$TMP/fill.out"
 sed 's/^/#   /' "$TMP/fill.out"
 # Until B has read what was sent: its VmRSS no longer grows.
@@ -917,7 +904,7 @@ sed 's/^/#   /' "$TMP/silent.out"
 # once the TCP buffers are full, B's reply to that peer cannot leave.
 "$NETPEER" slowread "$PB" 1000000 40 >"$TMP/slowread.out" 2>&1 &
 SLOWREAD=$!
-PIDS+=("$SLOWREAD")
+BG+=("$SLOWREAD")
 wait_for 20 grep -q '^pipelined' "$TMP/slowread.out"
 sed 's/^/#   /' "$TMP/slowread.out"
 sleep 1
@@ -964,7 +951,7 @@ if [ "$RC" -eq 0 ]; then
 else
 	fail "B stops on SIGTERM with exit code 0" "exit code $RC" "$(tail -n 12 "$TMP/b.log")"
 fi
-PIDS=()
+BG=()
 check "no crash and no sanitizer report in B's log" \
 	sh -c "! grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error|Segmentation|Aborted' '$TMP/b.log'"
 echo "# $(count 'not Baton.s: dropped' "$TMP/b.log") lines 'not Baton's: dropped' in B's log; $(wc -l <"$TMP/b.log") lines in all"

@@ -9,20 +9,7 @@ export BATON_PASSPHRASE="a long enough passphrase"
 A=$TMP/lhs B=$TMP/ras
 PA=$((20000 + RANDOM % 20000))
 PB=$((PA + 1))
-PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done' EXIT
 
-# wait_for SECONDS CMD...: polls CMD every 0.2 s until it succeeds or time runs out.
-wait_for() {
-	local n=$(($1 * 5))
-	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-		n=$((n - 1))
-	done
-	return 1
-}
 
 check "init A" "$BATON" init --name "Lincoln High School" --code LHS-001 --endpoint "tcp://127.0.0.1:$PA" --dir "$A"
 check "init B" "$BATON" init --name "Riverside Academy" --code RAS-204 --endpoint "tcp://127.0.0.1:$PB" --dir "$B"
@@ -39,12 +26,12 @@ check "consent" "$BATON" consent grant --key "$TMP/p.key" --student S-1018 --fro
 check_out 'queued' "send without --out queues the packet" "$BATON" send S-1018 --to RAS-204 \
 	--consent "$TMP/c.consent" --dir "$A"
 "$BATON" serve --dir "$A" 2>"$TMP/a.log" &
-PIDS+=($!)
+BG+=($!)
 check "A's outbox worker tries while B is down" wait_for 20 grep -q 'attempt 1 failed' "$TMP/a.log"
 check_out 'queued.*attempts [1-9]' "the packet waits in the outbox" "$BATON" outbox --dir "$A"
 
 "$BATON" serve --dir "$B" 2>"$TMP/b.log" &
-PIDS+=($!)
+BG+=($!)
 check "B comes up and the packet arrives" wait_for 30 sh -c "'$BATON' outbox --dir '$A' | grep -q receipted"
 check_out 'S-1018' "B imported the student" "$BATON" student list --dir "$B"
 check_out 'received' "B's audit log records it" "$BATON" audit --dir "$B"
@@ -54,14 +41,14 @@ check "B logged one line for the import" grep -q 'inbox: packet .* imported as S
 
 # Hostile input on B's port: raw garbage.
 check "raw garbage on the port" bash -c "head -c 4096 /dev/urandom > /dev/tcp/127.0.0.1/$PB"
-check "B is still serving" kill -0 "${PIDS[1]}"
+check "B is still serving" kill -0 "${BG[1]}"
 
 # Clean shutdown.
-kill -TERM "${PIDS[0]}" "${PIDS[1]}"
-wait "${PIDS[0]}"
+kill -TERM "${BG[0]}" "${BG[1]}"
+wait "${BG[0]}"
 check_exit 0 "A stops cleanly on SIGTERM" test $? -eq 0
-wait "${PIDS[1]}"
+wait "${BG[1]}"
 check_exit 0 "B stops cleanly on SIGTERM" test $? -eq 0
-PIDS=()
+BG=()
 check "both audit logs verify" sh -c "'$BATON' audit verify --dir '$A' >/dev/null && '$BATON' audit verify --dir '$B' >/dev/null"
 done_testing

@@ -14,7 +14,7 @@
 export BATON_PASSPHRASE="a long enough passphrase"
 DATA=$BATON_SRC/tests/data
 NODES="A B C D E"
-declare -A DIR CODE NAME PORT SPID
+declare -A DIR CODE NAME PORT
 CODE=([A]=LHS-001 [B]=RAS-204 [C]=CMS-310 [D]=DHS-402 [E]=EVS-505)
 NAME=([A]="Lincoln High School" [B]="Riverside Academy" [C]="Cedar Middle School"
 	[D]="Dunmore High School" [E]="Evergreen School")
@@ -33,9 +33,6 @@ for n in $NODES; do
 	PORT[$n]=$((P0 + i))
 	i=$((i + 1))
 done
-ALL=() # every serve started, for the exit trap
-trap 'for p in "${ALL[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
-trap 'exit 1' INT TERM
 
 # A failure also shows the serve logs at the end.
 NFAIL=0
@@ -45,44 +42,13 @@ fail() {
 	lib_fail "$@"
 }
 
-# wait_for SECONDS CMD...: polls CMD every 0.2 s until it succeeds or time runs out.
-wait_for() {
-	local n=$(($1 * 5))
-	shift
-	while [ "$n" -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-		n=$((n - 1))
-	done
-	return 1
-}
 
 # start NODE LOG: runs the node's serve in the background, its log in $TMP/LOG,
 # and waits until it listens.
-start() {
-	"$BATON" serve --dir "${DIR[$1]}" >/dev/null 2>"$TMP/$2" &
-	SPID[$1]=$!
-	ALL+=($!)
-	wait_for 10 grep -q 'serve: listening' "$TMP/$2" ||
-		fail "serve of $1 did not start" "$(cat "$TMP/$2")"
-}
+start() { serve_start "$1" "${DIR[$1]}" "$2"; }
 
 # stop NODE: SIGTERM, then the exit code of the node's serve (it must stop within 40 s).
-stop() {
-	local pid=${SPID[$1]} n=200
-	unset "SPID[$1]"
-	kill -TERM "$pid" 2>/dev/null
-	while kill -0 "$pid" 2>/dev/null && [ "$n" -gt 0 ]; do
-		sleep 0.2
-		n=$((n - 1))
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid"
-		wait "$pid" 2>/dev/null
-		return 124
-	fi
-	wait "$pid"
-}
+stop() { serve_stop "$1"; }
 
 # crash NODE: SIGKILL, at once.
 crash() {
