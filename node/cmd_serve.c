@@ -830,9 +830,15 @@ static void log_received(const struct recv_req *q)
 		        q->replay         ? "seen before, same answer"
 		        : q->auto_release ? "releasing"
 		                          : "held");
+	else if (q->reason == BATON_REASON_ACCEPTED && q->replay)
+		logline("inbox: packet %s from %s: replay, same receipt for %s", id, q->from,
+		        q->student);
 	else if (q->reason == BATON_REASON_ACCEPTED)
-		logline("inbox: packet %s from %s: %s %s", id, q->from,
-		        q->replay ? "replay, same receipt for" : "imported as", q->student);
+		logline("inbox: packet %s from %s: imported as %s, version %u%s", id, q->from,
+		        q->student, q->version,
+		        q->review      ? ", a new version of a student on file: review it"
+		        : q->unchanged ? ", the same record as the one on file"
+		                       : "");
 	else
 		logline("inbox: packet %s from %s: %s (%s): %s", id,
 		        q->from[0] ? q->from : "an unknown sender",

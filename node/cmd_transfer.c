@@ -28,15 +28,22 @@ static int consent_file_name(const struct dirent *d)
 	return n > 8 && strcmp(d->d_name + n - 8, ".consent") == 0;
 }
 
-/* Sends a whole cohort, one packet per consent file, COHORT_BATCH per transaction. */
+/*
+ * Sends a whole cohort, one packet per consent file, COHORT_BATCH per
+ * transaction. Every file is read first: one that cannot be read stops the
+ * cohort before any student is sent.
+ */
 static int send_cohort(const struct cli_common *com, const char *dir, const char *to,
                        uint32_t sections)
 {
 	struct dirent **names = NULL;
 	struct send_req *s = NULL;
+	uint8_t **bytes = NULL;
+	size_t *lens = NULL;
 	baton_key *key = NULL;
 	store *st = NULL;
-	size_t sent = 0, refused = 0;
+	size_t sent = 0, refused = 0, dlen = strlen(dir);
+	const char *sep = dlen && dir[dlen - 1] == '/' ? "" : "/";
 	int n, rc, r = 0;
 
 	if ((n = scandir(dir, &names, consent_file_name, alphasort)) < 0)
@@ -45,30 +52,32 @@ static int send_cohort(const struct cli_common *com, const char *dir, const char
 		free(names);
 		return cli_fail(NULL, diag_err(BATON_EVALUE, "%s: no *.consent files", dir));
 	}
-	if ((s = calloc(COHORT_BATCH, sizeof(*s))) == NULL) {
+	if ((s = calloc(COHORT_BATCH, sizeof(*s))) == NULL ||
+	    (bytes = calloc((size_t)n, sizeof(*bytes))) == NULL ||
+	    (lens = calloc((size_t)n, sizeof(*lens))) == NULL) {
 		rc = cli_fail(NULL, BATON_ENOMEM);
 		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		char path[4200];
+		snprintf(path, sizeof(path), "%s%s%s", dir, sep, names[i]->d_name);
+		if ((r = baton_file_read(path, BATON_OBJ_MAX, &bytes[i], &lens[i])) != 0) {
+			rc = cli_fail("send", r); /* the error names the file */
+			printf("Nothing was sent.\n");
+			goto out;
+		}
 	}
 	if ((rc = cli_open_store(com, &st)) != EXIT_OK ||
 	    (rc = cli_load_school_key(com, &key)) != EXIT_OK)
 		goto out;
 	for (int at = 0; at < n && r == 0; at += COHORT_BATCH) {
 		size_t k = (size_t)(n - at < COHORT_BATCH ? n - at : COHORT_BATCH);
-		uint8_t *bytes[COHORT_BATCH] = {0};
-		for (size_t i = 0; i < k && r == 0; i++) {
-			char path[4200];
-			snprintf(path, sizeof(path), "%s/%s", dir, names[at + (int)i]->d_name);
+		for (size_t i = 0; i < k; i++) {
 			memset(&s[i], 0, sizeof(s[i]));
-			if ((r = baton_file_read(path, BATON_OBJ_MAX, &bytes[i],
-			                         &s[i].consent_len)) != 0) {
-				char why[600];
-				snprintf(why, sizeof(why), "%s", baton_diag());
-				r = diag_err(r, "%s: %s", path, why);
-				break;
-			}
 			/* No student: the one the consent names, once its signature verifies. */
 			s[i].student = NULL;
-			s[i].consent = bytes[i];
+			s[i].consent = bytes[at + (int)i];
+			s[i].consent_len = lens[at + (int)i];
 			s[i].to_code = to;
 			s[i].sections = sections;
 			s[i].key = key;
@@ -76,23 +85,22 @@ static int send_cohort(const struct cli_common *com, const char *dir, const char
 			s[i].now = cli_now();
 			s[i].skew = SKEW;
 		}
-		if (r == 0)
-			r = transfer_send_many(st, s, k);
+		if ((r = transfer_send_many(st, s, k)) != 0)
+			break;
 		for (size_t i = 0; i < k; i++) {
-			if (r == 0 && s[i].refused) {
+			if (s[i].refused) {
 				/* A consent that does not verify names no student: its file does.
 				 */
 				refused++;
 				printf("%-12s refused (%s): %s\n",
 				       s[i].student ? s[i].student : names[at + (int)i]->d_name,
 				       baton_errname(s[i].refused), s[i].why);
-			} else if (r == 0) {
+			} else {
 				sent++;
 				printf("%-12s packet %s queued, %llu bytes\n", s[i].student,
 				       cli_hex(s[i].info.id, BATON_ID_BYTES),
 				       (unsigned long long)s[i].info.len);
 			}
-			free(bytes[i]);
 		}
 	}
 	if (r != 0) {
@@ -104,9 +112,14 @@ static int send_cohort(const struct cli_common *com, const char *dir, const char
 	       n, to, refused);
 	rc = refused ? EXIT_REJECTED : EXIT_OK;
 out:
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		if (bytes)
+			free(bytes[i]);
 		free(names[i]);
+	}
 	free(names);
+	free(bytes);
+	free(lens);
 	free(s);
 	store_close(st);
 	baton_key_free(key);
@@ -302,7 +315,9 @@ static int import_cmd(int argc, char **argv)
 		else
 			printf("Imported %s from %s as %s, version %u%s\n  packet %s\n",
 			       argv[optind], q.from, q.student, q.version,
-			       q.review ? " (a new version of a student on file: review it)" : "",
+			       q.review      ? " (a new version of a student on file: review it)"
+			       : q.unchanged ? " (the same record as the one on file)"
+			                     : "",
 			       cli_hex(q.packet, BATON_ID_BYTES));
 		if (receipt_out)
 			printf("  receipt written to %s\n", receipt_out);

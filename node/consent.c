@@ -222,8 +222,10 @@ int consent_check(store_txn *t, struct release_check *q)
 
 	q->parsed = 0;
 	q->release = 0;
-	/* 1. The signature, by the key the consent names. */
-	if ((r = baton_consent_parse(q->consent, q->consent_len, c)) != 0)
+	/* 1. The signature, by the key the consent names (checked already, or now). */
+	if (q->verified)
+		*c = *q->verified;
+	else if ((r = baton_consent_parse(q->consent, q->consent_len, c)) != 0)
 		return r;
 	q->parsed = 1;
 	baton_fingerprint(c->signer, fpr);
@@ -274,7 +276,7 @@ int consent_check(store_txn *t, struct release_check *q)
 	if (q->to_pk && sodium_memcmp(c->to_pk, q->to_pk, BATON_PK_BYTES) != 0)
 		return diag_err(BATON_ETO,
 		                "the consent names %s as the receiving school, not the "
-		                "school asking",
+		                "school the record would go to",
 		                c->to_code);
 	/* 5. Sections inside the consent; identity always travels. */
 	uint32_t want = q->sections ? q->sections : c->sections;

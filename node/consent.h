@@ -14,9 +14,10 @@ struct release_check {
 	/* in */
 	const uint8_t *consent; /* the encoded consent */
 	size_t consent_len;
-	const uint8_t *my_id_pk; /* this school's identity key */
-	const uint8_t *to_pk;    /* the school the record would go to */
-	uint32_t sections;       /* sections asked for; 0: everything consented */
+	const baton_consent *verified; /* or NULL: the consent, already parsed and verified */
+	const uint8_t *my_id_pk;       /* this school's identity key */
+	const uint8_t *to_pk;          /* the school the record would go to */
+	uint32_t sections;             /* sections asked for; 0: everything consented */
 	uint64_t now, skew;
 	json_t *
 	    *record; /* when set, gets the student's stored record, parsed by rule 2, to

@@ -132,6 +132,7 @@ static int outbox_add(store_txn *t, struct send_req *s, int kind, const char *st
 static int open_tmp(struct send_req *s);
 
 #define IN_STORE_MAX (768u << 10) /* queued packets up to this size are kept in the store */
+#define DEFER_MAX    (8u << 20)   /* a cohort's packets sealed together, at most */
 
 struct membuf {
 	uint8_t *p;
@@ -158,6 +159,23 @@ static int membuf_write(void *ctx, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* A bound on the size of the packet that body makes. */
+static uint64_t packet_estimate(const baton_body *body)
+{
+	uint64_t size = 4096 + body->consent_len + (uint64_t)body->n_guardians * 40;
+	for (int i = 0; i < BATON_SEC_COUNT; i++)
+		size += body->section_len[i];
+	for (size_t i = 0; i < body->n_attachments; i++)
+		size += body->attachments[i].size + body->attachments[i].size / 4096 + 64;
+	return size;
+}
+
+/* Whether a queued packet this large is kept in the store (set in s->in_store). */
+static int fits_store(struct send_req *s, const baton_body *body)
+{
+	return s->in_store = !s->out && packet_estimate(body) <= IN_STORE_MAX;
+}
+
 /*
  * Seals a queued packet small enough into the store, in the transaction
  * that records it (no file, no sync of its own); anything else into s->fd.
@@ -165,13 +183,7 @@ static int membuf_write(void *ctx, const uint8_t *buf, size_t len)
 static int seal_to(store_txn *t, struct send_req *s, const baton_seal_params *p,
                    const baton_body *body, const baton_att_reader *readers)
 {
-	uint64_t size = 4096 + body->consent_len + (uint64_t)body->n_guardians * 40;
-	for (int i = 0; i < BATON_SEC_COUNT; i++)
-		size += body->section_len[i];
-	for (size_t i = 0; i < body->n_attachments; i++)
-		size += body->attachments[i].size + body->attachments[i].size / 4096 + 64;
-	s->in_store = !s->out && size <= IN_STORE_MAX;
-	if (!s->in_store) {
+	if (!fits_store(s, body)) {
 		int r = s->fd < 0 ? open_tmp(s) : 0;
 		if (r == 0)
 			r = rewind_fd(s->fd);
@@ -186,16 +198,35 @@ static int seal_to(store_txn *t, struct send_req *s, const baton_seal_params *p,
 	return r;
 }
 
-static int send_fn(store_txn *t, void *arg)
-{
-	struct send_req *s = arg;
+/* One student's transfer between the release rules and the commit. */
+struct send_work {
 	struct seal_state ss;
-	baton_card me, peer;
 	baton_body body;
+	baton_card peer;
+	baton_seal_params p;
+	struct membuf m; /* sealed with the rest of a cohort, on any thread */
+	int err;         /* and how that went, with why */
+	char why[300];
+};
+
+static void send_work_free(struct send_work *w)
+{
+	seal_state_free(&w->ss);
+	free(w->m.p);
+	memset(w, 0, sizeof(*w));
+}
+
+/*
+ * In the transaction: the release rules (a refusal is audited, with
+ * s->refused set), then everything the packet will carry, into w.
+ */
+static int send_prepare(store_txn *t, struct send_req *s, struct send_work *w)
+{
+	struct seal_state *ss = &w->ss;
+	baton_body *body = &w->body;
+	baton_card me;
 	int r;
 
-	memset(&ss, 0, sizeof(ss));
-	memset(&body, 0, sizeof(body));
 	s->refused = 0;
 	if (s->rq) {
 		/* Releasing a request: everything comes from it, read in this transaction. */
@@ -217,18 +248,19 @@ static int send_fn(store_txn *t, void *arg)
 		s->consent_len = s->rq->consent_len;
 		s->sections = s->rq->want;
 	}
-	if ((r = own_card(t, &me)) != 0 || (r = peer_card(t, s->to_code, &peer)) != 0)
+	if ((r = own_card(t, &me)) != 0 || (r = peer_card(t, s->to_code, &w->peer)) != 0)
 		return r;
 
 	memset(&s->q, 0, sizeof(s->q));
 	s->q.consent = s->consent;
 	s->q.consent_len = s->consent_len;
+	s->q.verified = s->verified ? &s->pre : NULL;
 	s->q.my_id_pk = me.id_pk;
-	s->q.to_pk = peer.id_pk;
+	s->q.to_pk = w->peer.id_pk;
 	s->q.sections = s->sections;
 	s->q.now = s->now;
 	s->q.skew = s->skew;
-	s->q.record = &ss.rec; /* the rules read the record: it is sealed from that copy */
+	s->q.record = &ss->rec; /* the rules read the record: it is sealed from that copy */
 	r = consent_check(t, &s->q);
 	if (s->q.parsed && s->student == NULL) {
 		/* A cohort: the student the consent names. */
@@ -239,42 +271,36 @@ static int send_fn(store_txn *t, void *arg)
 		r = diag_err(BATON_ECONSENT, "the consent is for student %s, not %s",
 		             s->q.c.student, s->student);
 	if (r == BATON_EIO || r == BATON_ENOMEM || r == BATON_EINTERNAL || r < -900)
-		goto out;
-	if (r != 0) {
-		r = refuse(t, s, r);
-		goto out;
-	}
+		return r;
+	if (r != 0)
+		return refuse(t, s, r);
 
-	snprintf(body.student, sizeof(body.student), "%s", s->student);
-	const char *state = json_string_value(json_object_get(ss.rec, "state_student_id"));
+	snprintf(body->student, sizeof(body->student), "%s", s->student);
+	const char *state = json_string_value(json_object_get(ss->rec, "state_student_id"));
 	if (state)
-		snprintf(body.state_id, sizeof(body.state_id), "%s", state);
+		snprintf(body->state_id, sizeof(body->state_id), "%s", state);
 	for (int i = 0; i < BATON_SEC_COUNT; i++) {
-		json_t *v = json_object_get(ss.rec, baton_section_name((baton_section)i));
+		json_t *v = json_object_get(ss->rec, baton_section_name((baton_section)i));
 		if (v == NULL || !(s->q.release & BATON_SEC_BIT(i)))
 			continue;
-		if ((ss.text[i] = record_canonical(v)) == NULL) {
-			r = BATON_ENOMEM;
-			goto out;
-		}
-		body.section[i] = (const uint8_t *)ss.text[i];
-		body.section_len[i] = strlen(ss.text[i]);
+		if ((ss->text[i] = record_canonical(v)) == NULL)
+			return BATON_ENOMEM;
+		body->section[i] = (const uint8_t *)ss->text[i];
+		body->section_len[i] = strlen(ss->text[i]);
 	}
 	/* Attachments travel only with their section. */
 	size_t i;
 	json_t *a;
-	json_array_foreach(json_object_get(ss.rec, "attachments"), i, a)
+	json_array_foreach(json_object_get(ss->rec, "attachments"), i, a)
 	{
 		int sec = baton_section_lookup(json_string_value(json_object_get(a, "section")),
 		                               json_string_length(json_object_get(a, "section")));
-		if (sec < 0 || body.section[sec] == NULL)
+		if (sec < 0 || body->section[sec] == NULL)
 			continue;
-		if (body.n_attachments == BATON_MAX_ATTACHMENTS) {
-			r = diag_err(BATON_EVALUE, "more than %d attachments",
-			             BATON_MAX_ATTACHMENTS);
-			goto out;
-		}
-		baton_attachment *at = &ss.atts[body.n_attachments];
+		if (body->n_attachments == BATON_MAX_ATTACHMENTS)
+			return diag_err(BATON_EVALUE, "more than %d attachments",
+			                BATON_MAX_ATTACHMENTS);
+		baton_attachment *at = &ss->atts[body->n_attachments];
 		const char *hex = json_string_value(json_object_get(a, "hash"));
 		const uint8_t *data;
 		size_t dlen;
@@ -285,35 +311,35 @@ static int send_fn(store_txn *t, void *arg)
 		at->section = (baton_section)sec;
 		if (hex == NULL ||
 		    sodium_hex2bin(at->hash, 32, hex, strlen(hex), NULL, NULL, NULL) != 0 ||
-		    (r = store_blob_get(t, at->hash, &data, &dlen)) != 0) {
-			r = diag_err(BATON_EIO, "attachment %s: bytes missing from the store",
-			             at->name);
-			goto out;
-		}
+		    store_blob_get(t, at->hash, &data, &dlen) != 0)
+			return diag_err(BATON_EIO, "attachment %s: bytes missing from the store",
+			                at->name);
 		at->size = dlen;
-		ss.rd[body.n_attachments] = (struct mem_reader){data, 0, dlen, 0};
-		ss.readers[body.n_attachments] =
-		    (baton_att_reader){mem_read, &ss.rd[body.n_attachments]};
-		body.n_attachments++;
+		ss->rd[body->n_attachments] = (struct mem_reader){data, 0, dlen, 0};
+		ss->readers[body->n_attachments] =
+		    (baton_att_reader){mem_read, &ss->rd[body->n_attachments]};
+		body->n_attachments++;
 	}
-	body.attachments = ss.atts;
-	body.consent = s->consent;
-	body.consent_len = s->consent_len;
-	if ((r = store_guardian_each(t, s->student, add_guardian, &body)) != 0)
-		goto out;
-	if (record_json_failed()) {
-		r = diag_err(BATON_ENOMEM, "out of memory preparing the record of %s", s->student);
-		goto out;
-	}
+	body->attachments = ss->atts;
+	body->consent = s->consent;
+	body->consent_len = s->consent_len;
+	if ((r = store_guardian_each(t, s->student, add_guardian, body)) != 0)
+		return r;
+	if (record_json_failed())
+		return diag_err(BATON_ENOMEM, "out of memory preparing the record of %s",
+		                s->student);
+	w->p = (baton_seal_params){
+	    BATON_KIND_TRANSFER,     s->now,        s->now + PACKET_DAYS * UINT64_C(86400),
+	    baton_key_id_sk(s->key), w->peer.id_pk, w->peer.enc_pk};
+	return 0;
+}
 
-	baton_seal_params p = {
-	    BATON_KIND_TRANSFER,     s->now,     s->now + PACKET_DAYS * UINT64_C(86400),
-	    baton_key_id_sk(s->key), peer.id_pk, peer.enc_pk};
-	if ((r = seal_to(t, s, &p, &body, ss.readers)) != 0)
-		goto out;
-
-	/* The disclosure is recorded in the same transaction: no record leaves unaudited. */
+/* In the transaction, the packet sealed: the disclosure is recorded, and the outbox entry. */
+static int send_finish(store_txn *t, struct send_req *s, const struct send_work *w)
+{
 	store_audit e;
+	int r;
+
 	memset(&e, 0, sizeof(e));
 	snprintf(e.action, sizeof(e.action), "disclosure");
 	snprintf(e.student, sizeof(e.student), "%s", s->student);
@@ -325,20 +351,78 @@ static int send_fn(store_txn *t, void *arg)
 	e.sections = s->q.release;
 	if (s->rq)
 		snprintf(e.detail, sizeof(e.detail), "to %.100s on its request %s: %.100s",
-		         peer.name, request_hex(s->rq->id), s->q.c.purpose);
+		         w->peer.name, request_hex(s->rq->id), s->q.c.purpose);
 	else
-		snprintf(e.detail, sizeof(e.detail), "to %.100s: %.140s", peer.name,
+		snprintf(e.detail, sizeof(e.detail), "to %.100s: %.140s", w->peer.name,
 		         s->q.c.purpose);
 	if ((r = store_audit_append(t, &e)) != 0 ||
-	    (r = outbox_add(t, s, OUT_TRANSFER, s->student, &p)) != 0)
-		goto out;
+	    (r = outbox_add(t, s, OUT_TRANSFER, s->student, &w->p)) != 0)
+		return r;
 	if (s->rq) {
 		s->rq->state = REQ_RELEASED;
 		memcpy(s->rq->release, s->info.id, BATON_ID_BYTES);
 		r = store_request_put(t, s->rq);
 	}
-out:
-	seal_state_free(&ss);
+	return r;
+}
+
+/*
+ * The rules, the seal and the records of one student, in one transaction: no
+ * record leaves unaudited. In a cohort (s->work set) a packet kept in the
+ * store is only prepared here (s->deferred), and sealed with the others.
+ */
+static int send_fn(store_txn *t, void *arg)
+{
+	struct send_req *s = arg;
+	struct send_work local, *w = s->work ? s->work : &local;
+	int r;
+
+	memset(w, 0, sizeof(*w));
+	s->deferred = 0;
+	r = send_prepare(t, s, w);
+	if (r == 0 && !s->refused) {
+		if (s->work && fits_store(s, &w->body)) {
+			s->deferred = 1;
+			return 0;
+		}
+		r = seal_to(t, s, &w->p, &w->body, w->ss.readers);
+		if (r == 0)
+			r = send_finish(t, s, w);
+	}
+	send_work_free(w);
+	return r;
+}
+
+/* Seals a prepared packet of a cohort: cryptography only, safe on any thread. */
+static void seal_deferred(size_t i, void *arg)
+{
+	struct send_req *s = (struct send_req *)arg + i;
+	struct send_work *w = s->work;
+	if (!s->deferred)
+		return;
+	w->err = baton_packet_seal(&w->p, &w->body, w->ss.readers, membuf_write, &w->m, &s->info);
+	if (w->err)
+		snprintf(w->why, sizeof(w->why), "%s", baton_diag());
+}
+
+/* The prepared packets of a cohort, sealed on every core, then recorded in order. */
+static int finish_deferred(store_txn *t, struct send_req *s, size_t n)
+{
+	int r = 0;
+	par_for(n, seal_deferred, s);
+	for (size_t i = 0; i < n; i++) {
+		struct send_work *w = s[i].work;
+		if (!s[i].deferred)
+			continue;
+		s[i].deferred = 0;
+		if (r == 0 && w->err)
+			r = diag_err(w->err, "%s", w->why);
+		if (r == 0)
+			r = store_packet_put(t, s[i].info.id, w->m.p, w->m.len);
+		if (r == 0)
+			r = send_finish(t, &s[i], w);
+		send_work_free(w);
+	}
 	return r;
 }
 
@@ -378,13 +462,25 @@ static void unplace(struct send_req *s)
 static int batch_fn(store_txn *t, void *arg)
 {
 	struct batch *b = arg;
-	int r;
-	for (size_t i = 0; i < b->n; i++)
+	uint64_t pending = 0;
+	int r, deferred = 0;
+	for (size_t i = 0; i < b->n; i++) {
 		unplace(&b->s[i]);
+		if (b->s[i].deferred) /* a run the store repeats after growing its map */
+			send_work_free(b->s[i].work);
+		b->s[i].deferred = 0;
+	}
 	for (size_t i = 0; i < b->n; i++) {
 		struct send_req *s = &b->s[i];
 		if ((r = b->fn(t, s)) != 0)
 			return r;
+		/* Sealed packets wait in memory: a lot at a time. */
+		if (s->deferred && (pending += packet_estimate(&s->work->body)) >= DEFER_MAX) {
+			if ((r = finish_deferred(t, b->s, i + 1)) != 0)
+				return r;
+			pending = 0;
+		}
+		deferred |= s->deferred;
 		if (s->refused || s->out || s->in_store)
 			continue;
 		if (fdatasync(s->fd) != 0)
@@ -393,7 +489,7 @@ static int batch_fn(store_txn *t, void *arg)
 			return diag_err(BATON_EIO, "%s: %s", s->path, strerror(errno));
 		s->placed = 1;
 	}
-	return 0;
+	return deferred ? finish_deferred(t, b->s, b->n) : 0;
 }
 
 static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
@@ -460,11 +556,36 @@ int transfer_send(store *st, struct send_req *s)
 	return seal_file(st, s, send_fn);
 }
 
+/* A cohort's consents, verified before the transaction, on every core. */
+static void verify_consent(size_t i, void *arg)
+{
+	struct send_req *s = (struct send_req *)arg + i;
+	s->verified = baton_consent_parse(s->consent, s->consent_len, &s->pre) == 0;
+}
+
 int transfer_send_many(store *st, struct send_req *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	struct send_work *w = calloc(n ? n : 1, sizeof(*w));
+	int r;
+	if (w == NULL)
+		return BATON_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
 		s[i].rq = NULL;
-	return seal_files(st, s, n, send_fn);
+		s[i].work = &w[i];
+		s[i].deferred = 0;
+	}
+	/* A consent that does not verify is left to the rules, which say why. */
+	par_for(n, verify_consent, s);
+	r = seal_files(st, s, n, send_fn);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].deferred)
+			send_work_free(&w[i]);
+		s[i].deferred = 0;
+		s[i].work = NULL;
+		s[i].verified = 0;
+	}
+	free(w);
+	return r;
 }
 
 int transfer_release(store *st, const uint8_t id[BATON_ID_BYTES], struct send_req *s)
@@ -643,6 +764,12 @@ static int sign_receipt(const struct recv_req *q, int reason, uint64_t now, cons
 }
 
 /* Picks the local id: the same statewide id, else the sender's id, else code-prefixed. */
+/* 1 for an audit entry of a record received from the school arg. */
+static int received_from(const store_audit *e, void *arg)
+{
+	return strcmp(e->action, "received") == 0 && strcmp(e->peer, arg) == 0;
+}
+
 static int local_id(store_txn *t, const baton_body *b, const char *from, char *id, size_t cap,
                     int *existing)
 {
@@ -656,10 +783,16 @@ static int local_id(store_txn *t, const baton_body *b, const char *from, char *i
 		if (*existing)
 			return 0;
 	}
-	if ((r = store_student_get(t, b->student, &s)) < 0)
-		return r;
-	if (r == 1) {
+	int free_here = store_student_get(t, b->student, &s), before = 0;
+	if (free_here < 0)
+		return free_here;
+	/* The same id here is the same student when it arrived from this school before. */
+	if (!free_here &&
+	    (before = store_audit_each(t, b->student, received_from, (void *)(uintptr_t)from)) < 0)
+		return before;
+	if (free_here || before) {
 		snprintf(id, cap, "%s", b->student);
+		*existing = before;
 		return 0;
 	}
 	/* "LHS-001-S-1001"; a long id is cut, and a clash is then flagged for review below. */
@@ -669,6 +802,23 @@ static int local_id(store_txn *t, const baton_body *b, const char *from, char *i
 		return r;
 	*existing = r == 0;
 	return 0;
+}
+
+/* 1 when canon is the latest record of id (s gets its index entry), 0 when not. */
+static int same_as_latest(store_txn *t, const char *id, const char *canon, store_student *s)
+{
+	char *prev;
+	size_t len;
+	int r = store_record_get(t, id, 0, &prev, &len);
+	if (r != 0)
+		return r == 1 ? 0 : r;
+	int same = len == strlen(canon) && memcmp(prev, canon, len) == 0;
+	sodium_memzero(prev, len);
+	free(prev);
+	if (!same)
+		return 0;
+	r = store_student_get(t, id, s);
+	return r == 0 ? 1 : r == 1 ? 0 : r;
 }
 
 static int import_fn(store_txn *t, void *arg)
@@ -682,6 +832,7 @@ static int import_fn(store_txn *t, void *arg)
 
 	c->content_err = 0;
 	q->review = 0;
+	q->unchanged = 0;
 	record_json_failed();
 	if (rec == NULL || atts == NULL) {
 		r = diag_err(BATON_ENOMEM, "out of memory");
@@ -753,10 +904,16 @@ static int import_fn(store_txn *t, void *arg)
 		r = diag_err(BATON_ENOMEM, "out of memory building the record");
 		goto out;
 	}
-	if ((r = store_student_put(t, &s, canon, strlen(canon))) != 0)
+	/* The same record again (a registrar sent it twice) is no new version. */
+	int unchanged = 0;
+	if (existing && (r = same_as_latest(t, q->student, canon, &s)) < 0)
+		goto out;
+	unchanged = existing && r == 1;
+	if (!unchanged && (r = store_student_put(t, &s, canon, strlen(canon))) != 0)
 		goto out;
 	q->version = s.version;
-	q->review = existing;
+	q->review = existing && !unchanged;
+	q->unchanged = unchanged;
 
 	/* The receipt goes into the inbox entry, which is also the replay guard. */
 	free(q->receipt);
@@ -783,7 +940,9 @@ static int import_fn(store_txn *t, void *arg)
 		if (b->section[i])
 			e.sections |= BATON_SEC_BIT(i);
 	snprintf(e.detail, sizeof(e.detail), "version %u%s", s.version,
-	         existing ? ", a new version of an existing student: review it" : "");
+	         unchanged  ? ", the same as the one on file"
+	         : existing ? ", a new version of an existing student: review it"
+	                    : "");
 	if ((r = store_audit_append(t, &e)) != 0)
 		goto out;
 	/* The record this node asked for: its request is answered. */

@@ -37,7 +37,11 @@ struct send_req {
 	int fd, placed;
 	size_t seq;
 	char tmp[4300];
-	store_request *rq; /* releasing a held request */
+	store_request *rq;      /* releasing a held request */
+	struct send_work *work; /* a cohort's: prepared in the transaction, sealed together */
+	int deferred;
+	baton_consent pre; /* the consent, verified before the transaction */
+	int verified;
 };
 
 /*
@@ -96,7 +100,8 @@ struct recv_req {
 	char from[BATON_CODE_MAX + 1];
 	char student[BATON_STUDENT_MAX + 1];
 	uint32_t version;
-	int review; /* a new version of an existing student: the registrar should look */
+	int review;    /* a new version of an existing student: the registrar should look */
+	int unchanged; /* the same record as the one on file: no new version */
 	uint8_t packet[BATON_ID_BYTES];
 	uint8_t hash[BATON_HASH_BYTES];
 	uint8_t *receipt; /* signed receipt (malloc'd); NULL when none can be given */

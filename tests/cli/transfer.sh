@@ -65,6 +65,18 @@ same "$TMP/r.receipt" "$TMP/r2.receipt" "the replay gets the same receipt"
 run "$BATON" student list --json --dir "$B"
 same "$TMP/list.before" "$OUT" "the replay imported nothing"
 
+# The same record in a new packet (sent twice by the registrar): accepted,
+# and the same student and version, not a second student or a new version.
+check "A seals the same record again" "$BATON" send "$SID" --to RAS-204 \
+	--consent "$TMP/c.consent" --out "$TMP/p2.baton" --dir "$A"
+check_out "as $SID, version 1 .the same record as the one on file." \
+	"B imports it as the record already on file" "$BATON" import "$TMP/p2.baton" \
+	--receipt-out "$TMP/r3.receipt" --dir "$B"
+run "$BATON" student list --json --dir "$B"
+same "$TMP/list.before" "$OUT" "B has the same students, at the same versions"
+check_out 'the same as the one on file' "B's audit log says it was the same record" \
+	"$BATON" audit --student "$SID" --dir "$B"
+
 check_out 'accepted' "A records the receipt" "$BATON" receipt import "$TMP/r.receipt" --dir "$A"
 check_out 'receipted' "A's outbox shows it receipted" "$BATON" outbox --dir "$A"
 check_out 'receipted' "the outbox also reads as JSON" "$BATON" outbox --json --dir "$A"
