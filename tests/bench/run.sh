@@ -502,7 +502,7 @@ part_cohort() {
 	row cohort.a.hwm_mib "node A serve, VmHWM incl. Argon2id unlock" "$(mib "$(vm VmHWM "$pa")")" MiB
 	row cohort.b.hwm_mib "node B serve, VmHWM incl. Argon2id unlock" "$(mib "$(vm VmHWM "$pb")")" MiB
 	note "CPU is user + system time over the timed part; at 1000 students/s, $CORES cores give the three processes $CORES ms of CPU per student in all. Other work on the machine during the run slows every row."
-	note "latency = the time of A's serve log line 'receipt accepted' minus the start of baton send; every packet waits for the whole cohort to be sealed and queued in batches, so this is time to receipt from the registrar's command, not one packet's trip."
+	note "latency = the time of A's serve log line 'receipt accepted' minus the start of baton send: the time to receipt from the registrar's command, not one packet's trip. baton send commits 64 students a transaction, and serve delivers each lot while the next is sealed."
 	note_retries "$d/a.log"
 	[ "$ms" = 1 ] || note "serve's log times have 1 s resolution: the latencies are rounded down to whole seconds, so p50 and p99 are only good to 1 s."
 	note "VmHWM is the high-water mark since serve started, which includes the one-time 64 MiB Argon2id unlock of the school key; the peak VmRSS is sampled during the timed part only."
