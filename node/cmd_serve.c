@@ -640,6 +640,7 @@ struct outbox_work {
 	baton_receipt rcs[DUE_MAX];
 	store_outbox obs[DUE_MAX];
 	int errs[DUE_MAX];
+	char why[DUE_MAX][TRANSFER_WHY];
 };
 
 /*
@@ -691,23 +692,33 @@ static size_t next_batch(struct node *nd, struct outbox_work *w, size_t n, size_
 static void record_landed(struct node *nd, struct outbox_work *w, size_t n)
 {
 	size_t m = 0, j = 0;
+	int r = 0;
 	for (size_t i = 0; i < n; i++)
 		if (w->landed[i] && w->rc[i]) {
 			w->bytes[m] = w->rc[i];
 			w->lens[m++] = w->rclen[i];
 		}
 	if (m)
-		transfer_receipts(nd->st, w->bytes, w->lens, m, w->rcs, w->obs, w->errs);
+		r = transfer_receipts(nd->st, w->bytes, w->lens, m, w->rcs, w->obs, w->errs,
+		                      w->why);
 	for (size_t i = 0; i < n; i++) {
 		if (!w->landed[i])
 			continue;
 		if (w->rc[i] == NULL) {
 			settle(nd, &w->due[i], 0, NULL, 0, NULL, &w->failed[i]);
 		} else {
-			if (w->errs[j] == 0)
-				settle(nd, &w->due[i], 0, w->rc[i], 0, &w->rcs[j], &w->failed[i]);
-			else
-				settle(nd, &w->due[i], w->errs[j], NULL, 0, NULL, &w->failed[i]);
+			int e = r ? r : w->errs[j];
+			if (r)
+				diag_set("cannot record the receipt: %s", baton_strerror(r));
+			else if (e)
+				diag_set("%s", w->why[j]);
+			/* A receipt is this entry's only if it names this entry's packet. */
+			else if (memcmp(w->rcs[j].packet_id, w->due[i].packet, BATON_ID_BYTES) != 0)
+				e = diag_err(BATON_EVALUE,
+				             "%s answered with the receipt of another packet",
+				             w->due[i].to);
+			settle(nd, &w->due[i], e, e ? NULL : w->rc[i], 0, e ? NULL : &w->rcs[j],
+			       &w->failed[i]);
 			j++;
 		}
 		free(w->rc[i]);
@@ -754,9 +765,7 @@ static size_t outbox_tick(struct node *nd)
 	while (k) {
 		struct flight *f = &w->fl[cur], *g = &w->fl[cur ^ 1];
 		int r = flight_land(f, w->rc, w->rclen);
-		size_t next = next_batch(nd, w, d.n, &at, g, &tried);
-		if (next)
-			flight_send(nd, g);
+		/* A batch that failed is settled now, while the error is still this batch's. */
 		for (size_t b = 0; b < f->k; b++) {
 			if (r == 0) {
 				w->landed[f->at[b]] = 1;
@@ -767,6 +776,9 @@ static size_t outbox_tick(struct node *nd)
 			w->rc[f->at[b]] = NULL;
 		}
 		flight_free(f);
+		size_t next = next_batch(nd, w, d.n, &at, g, &tried);
+		if (next)
+			flight_send(nd, g);
 		tried += k;
 		k = next;
 		cur ^= 1;

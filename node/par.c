@@ -1,5 +1,9 @@
 /* A parallel for over the machine's cores; see par.h. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <unistd.h>
@@ -48,7 +52,10 @@ static void *helper(void *unused)
 
 static void start_helpers(void)
 {
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	/* The cores this process may run on (an affinity mask or a container's). */
+	cpu_set_t set;
+	long cores = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set)
+	                                                          : sysconf(_SC_NPROCESSORS_ONLN);
 	int want = cores > 1 ? (int)(cores - 1) : 0;
 	sigset_t all, old;
 	pthread_attr_t at;

@@ -14,7 +14,8 @@
  * returns when all have returned. fn must be safe to run on several threads
  * at once: it may not use a store transaction, and what it reports goes into
  * arg (baton_diag() is per thread). With one core, or when no helper can be
- * started, everything runs on this thread.
+ * started, everything runs on this thread. One caller at a time, and fn may
+ * not call par_for.
  */
 void par_for(size_t n, void (*fn)(size_t i, void *arg), void *arg);
 

@@ -19,6 +19,8 @@
  *   packets    packet id(16) -> packet bytes, for outbox packets small enough
  *   asked      school code NUL student id -> request packet id(16), while unanswered
  *   state_ids  statewide student id -> local student id
+ *   origins    school code NUL that school's student id -> local student id, for
+ *              every student received (schema 3)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,12 +60,13 @@ enum {
 	DB_DUE,
 	DB_PACKETS,
 	DB_ASKED,
+	DB_ORIGINS,
 	DB_N
 };
 static const char *const db_names[DB_N] = {
     "meta",      "students",         "records",  "blobs",       "guardians", "peers",
     "audit",     "audit_by_student", "consents", "revocations", "inbox",     "outbox",
-    "state_ids", "requests",         "due",      "packets",     "asked"};
+    "state_ids", "requests",         "due",      "packets",     "asked",     "origins"};
 
 struct store {
 	MDB_env *env;
@@ -159,7 +162,15 @@ int store_open(const char *dir, int create, store **out)
 			        : diag_err(BATON_EIO, "store: %s: no schema version", path);
 			goto out;
 		}
-		if (memcmp(v.mv_data, ver, 4) != 0) {
+		const uint8_t *have = v.mv_data;
+		if (memcmp(have, "\0\0\0\2", 4) == 0) {
+			/* Schema 2 lacked only the origins table, created above. */
+			v.mv_data = ver;
+			if ((rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0)) != 0) {
+				r = lmdb_err(rc, "schema");
+				goto out;
+			}
+		} else if (memcmp(have, ver, 4) != 0) {
 			const uint8_t *p = v.mv_data;
 			r = diag_err(BATON_EIO, "store: schema version %u, this baton reads %u",
 			             (unsigned)p[3] | (unsigned)p[2] << 8, STORE_SCHEMA_VERSION);
@@ -630,9 +641,7 @@ int store_blob_put(store_txn *t, const uint8_t hash[32], const uint8_t *data, si
 
 size_t store_pages_done(const uint8_t *base, size_t from, size_t to)
 {
-	static size_t page;
-	if (page == 0)
-		page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE); /* any thread may get here */
 	uintptr_t start = ((uintptr_t)base + from + page - 1) & ~(uintptr_t)(page - 1);
 	uintptr_t end = ((uintptr_t)base + to) & ~(uintptr_t)(page - 1);
 	if (end <= start || end - start < BLOB_SLICE / 4)
@@ -1224,6 +1233,27 @@ int store_asked(store_txn *t, const char *code, const char *student,
 		          : diag_err(BATON_EIO, "store: damaged asked entry");
 	memcpy(found, v.mv_data, BATON_ID_BYTES);
 	return mdb_call(mdb_del(t->txn, dbi(t, DB_ASKED), &k, NULL), "asked");
+}
+
+int store_origin(store_txn *t, const char *code, const char *their_id, const char *id, char *found,
+                 size_t cap)
+{
+	uint8_t key[BATON_CODE_MAX + BATON_STUDENT_MAX + 2];
+	size_t n = join_key(key, sizeof(key), code, their_id, strlen(their_id));
+	MDB_val k = {n, key}, v = {id ? strlen(id) : 0, (void *)(uintptr_t)id};
+	int rc;
+	if (n == 0)
+		return diag_err(BATON_EINVAL, "store: key too long");
+	if (id)
+		return mdb_call(mdb_put(t->txn, dbi(t, DB_ORIGINS), &k, &v, 0), "origins");
+	if ((rc = mdb_get(t->txn, dbi(t, DB_ORIGINS), &k, &v)) == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0 || v.mv_size == 0 || v.mv_size >= cap || v.mv_size > BATON_STUDENT_MAX)
+		return rc ? lmdb_err(rc, "origins")
+		          : diag_err(BATON_EIO, "store: damaged origins entry");
+	memcpy(found, v.mv_data, v.mv_size);
+	found[v.mv_size] = 0;
+	return 0;
 }
 
 /* ---- requests ---- */

@@ -18,7 +18,7 @@
 
 #include <baton/baton.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 typedef struct store store;
 
@@ -244,6 +244,14 @@ int store_packet_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], uint8_t **p
  */
 int store_asked(store_txn *t, const char *code, const char *student,
                 const uint8_t id[BATON_ID_BYTES], uint8_t found[BATON_ID_BYTES]);
+
+/*
+ * Where the students received came from: with id, records that school
+ * code's student their_id is local student id. Without: the local id into
+ * found (cap bytes); 1 when that school's student never arrived here.
+ */
+int store_origin(store_txn *t, const char *code, const char *their_id, const char *id, char *found,
+                 size_t cap);
 
 /* ---- requests held for the registrar ---- */
 typedef enum store_req_state {

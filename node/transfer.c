@@ -254,7 +254,8 @@ static int send_prepare(store_txn *t, struct send_req *s, struct send_work *w)
 	memset(&s->q, 0, sizeof(s->q));
 	s->q.consent = s->consent;
 	s->q.consent_len = s->consent_len;
-	s->q.verified = s->verified ? &s->pre : NULL;
+	/* Verified before the transaction: a cohort's own bytes, never a request's. */
+	s->q.verified = s->verified && !s->rq ? &s->pre : NULL;
 	s->q.my_id_pk = me.id_pk;
 	s->q.to_pk = w->peer.id_pk;
 	s->q.sections = s->sections;
@@ -393,7 +394,12 @@ static int send_fn(store_txn *t, void *arg)
 	return r;
 }
 
-/* Seals a prepared packet of a cohort: cryptography only, safe on any thread. */
+/*
+ * Seals a prepared packet of a cohort: cryptography only, safe on any thread.
+ * Attachments are read through pointers into the store's map, which stay
+ * valid because the transaction writes no blob and deletes nothing before
+ * the packets are sealed.
+ */
 static void seal_deferred(size_t i, void *arg)
 {
 	struct send_req *s = (struct send_req *)arg + i;
@@ -764,12 +770,12 @@ static int sign_receipt(const struct recv_req *q, int reason, uint64_t now, cons
 }
 
 /* Picks the local id: the same statewide id, else the sender's id, else code-prefixed. */
-/* 1 for an audit entry of a record received from the school arg. */
-static int received_from(const store_audit *e, void *arg)
-{
-	return strcmp(e->action, "received") == 0 && strcmp(e->peer, arg) == 0;
-}
-
+/*
+ * The local id of a student arriving from school from: the student with the
+ * same statewide id; else the one that school's id arrived as before; else
+ * that id, when free here; else the id prefixed with the school's code.
+ * *existing: the student is on file.
+ */
 static int local_id(store_txn *t, const baton_body *b, const char *from, char *id, size_t cap,
                     int *existing)
 {
@@ -783,16 +789,16 @@ static int local_id(store_txn *t, const baton_body *b, const char *from, char *i
 		if (*existing)
 			return 0;
 	}
-	int free_here = store_student_get(t, b->student, &s), before = 0;
-	if (free_here < 0)
-		return free_here;
-	/* The same id here is the same student when it arrived from this school before. */
-	if (!free_here &&
-	    (before = store_audit_each(t, b->student, received_from, (void *)(uintptr_t)from)) < 0)
-		return before;
-	if (free_here || before) {
+	if ((r = store_origin(t, from, b->student, NULL, id, cap)) < 0)
+		return r;
+	if (r == 0 && (r = store_student_get(t, id, &s)) <= 0) {
+		*existing = r == 0;
+		return r < 0 ? r : 0;
+	}
+	if ((r = store_student_get(t, b->student, &s)) < 0)
+		return r;
+	if (r == 1) {
 		snprintf(id, cap, "%s", b->student);
-		*existing = before;
 		return 0;
 	}
 	/* "LHS-001-S-1001"; a long id is cut, and a clash is then flagged for review below. */
@@ -914,6 +920,8 @@ static int import_fn(store_txn *t, void *arg)
 	q->version = s.version;
 	q->review = existing && !unchanged;
 	q->unchanged = unchanged;
+	if ((r = store_origin(t, q->from, b->student, q->student, NULL, 0)) != 0)
+		goto out;
 
 	/* The receipt goes into the inbox entry, which is also the replay guard. */
 	free(q->receipt);
@@ -1418,6 +1426,7 @@ int transfer_receipt(store *st, const uint8_t *bytes, size_t len, baton_receipt 
 struct receipts_ctx {
 	struct receipt_ctx *x;
 	int *errs;
+	char (*why)[TRANSFER_WHY];
 	size_t n;
 };
 
@@ -1431,29 +1440,33 @@ static int receipts_fn(store_txn *t, void *arg)
 		/* A receipt that does not match is refused before anything is written. */
 		if (r == BATON_EIO || r == BATON_ENOMEM || r == BATON_EINTERNAL || r < -900)
 			return r;
-		m->errs[i] = r;
+		if ((m->errs[i] = r) != 0)
+			snprintf(m->why[i], TRANSFER_WHY, "%s", baton_diag());
 	}
 	return 0;
 }
 
 int transfer_receipts(store *st, const uint8_t *const *bytes, const size_t *len, size_t n,
-                      baton_receipt *rc, store_outbox *ob, int *errs)
+                      baton_receipt *rc, store_outbox *ob, int *errs, char (*why)[TRANSFER_WHY])
 {
 	struct receipt_ctx *x = calloc(n ? n : 1, sizeof(*x));
 	int r;
 	if (x == NULL)
 		return BATON_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
+		why[i][0] = 0;
 		errs[i] = bytes[i] ? baton_receipt_parse(bytes[i], len[i], &rc[i])
 		                   : diag_err(BATON_EVALUE, "no receipt");
 		if (errs[i] == 0)
 			x[i] = (struct receipt_ctx){bytes[i], len[i], &rc[i], &ob[i]};
+		else
+			snprintf(why[i], TRANSFER_WHY, "%s", baton_diag());
 	}
-	struct receipts_ctx m = {x, errs, n};
+	struct receipts_ctx m = {x, errs, why, n};
 	if ((r = store_write(st, receipts_fn, &m)) != 0)
 		for (size_t i = 0; i < n; i++) /* one by one, so that one fault names itself */
-			if (x[i].rc)
-				errs[i] = store_write(st, receipt_fn, &x[i]);
+			if (x[i].rc && (errs[i] = store_write(st, receipt_fn, &x[i])) != 0)
+				snprintf(why[i], TRANSFER_WHY, "%s", baton_diag());
 	free(x);
 	return 0;
 }

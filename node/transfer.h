@@ -127,12 +127,15 @@ int transfer_receive(store *st, struct recv_req *q);
  */
 int transfer_receive_many(store *st, struct recv_req *q, size_t n, int *errs);
 
+#define TRANSFER_WHY 300
+
 /*
  * transfer_receipt for n receipts in one transaction; errs[i] is each one's
- * result (bytes[i] NULL: none was given).
+ * result (bytes[i] NULL: none was given) and why[i] its error in words.
+ * Returns 0, or an error when none could be looked at (errs is not set).
  */
 int transfer_receipts(store *st, const uint8_t *const *bytes, const size_t *len, size_t n,
-                      baton_receipt *rc, store_outbox *ob, int *errs);
+                      baton_receipt *rc, store_outbox *ob, int *errs, char (*why)[TRANSFER_WHY]);
 
 /* Records a receipt at the sender: matches it to the outbox entry. */
 int transfer_receipt(store *st, const uint8_t *bytes, size_t len, baton_receipt *out,

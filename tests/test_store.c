@@ -369,6 +369,31 @@ static void test_meta_and_reopen(void **state)
 	assert_int_equal(store_open(f->dir, 0, &f->s), 0);
 }
 
+static int get_schema(store_txn *t, void *arg)
+{
+	uint8_t *v;
+	size_t len;
+	int r = store_meta_get(t, "schema", &v, &len);
+	if (r == 0 && len == 4)
+		memcpy(arg, v, 4);
+	free(v);
+	return r;
+}
+
+/* A store of schema 2 opens, and is schema 3 from then on (it gains the origins table). */
+static void test_schema_2_upgrades(void **state)
+{
+	struct fx *f = *state;
+	static char two[] = {0, 0, 0, 2};
+	uint8_t now[4] = {0};
+	assert_int_equal(store_write(f->s, set_schema, two), 0);
+	store_close(f->s);
+	assert_int_equal(store_open(f->dir, 0, &f->s), 0);
+	assert_int_equal(store_read(f->s, get_schema, now), 0);
+	assert_int_equal(now[3], STORE_SCHEMA_VERSION);
+	assert_int_equal(STORE_SCHEMA_VERSION, 3);
+}
+
 /* ---- audit ---- */
 
 struct audit_ctx {
@@ -645,6 +670,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_guardians, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_peers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_meta_and_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_schema_2_upgrades, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_write_leaves_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_grown_elsewhere, setup, teardown),

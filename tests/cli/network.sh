@@ -25,9 +25,22 @@ check "consent" "$BATON" consent grant --key "$TMP/p.key" --student S-1018 --fro
 
 check_out 'queued' "send without --out queues the packet" "$BATON" send S-1018 --to RAS-204 \
 	--consent "$TMP/c.consent" --dir "$A"
+# A third school whose node never answers: each failure names its own school's endpoint.
+PC=$((PA + 2))
+check "init C, at a port where nothing listens" "$BATON" init --name "Other School" --code OTH-9 \
+	--endpoint "tcp://127.0.0.1:$PC" --dir "$TMP/oth"
+check "A pins C" sh -c "'$BATON' card --dir '$TMP/oth' --out '$TMP/c.card' >/dev/null &&
+	'$BATON' peer add '$TMP/c.card' --dir '$A' >/dev/null"
+check "consent for C" "$BATON" consent grant --key "$TMP/p.key" --student S-1018 --from "$TMP/a.card" \
+	--to "$TMP/c.card" --sections all --yes --out "$TMP/c2.consent"
+check_out 'queued' "a packet for C is queued too" "$BATON" send S-1018 --to OTH-9 \
+	--consent "$TMP/c2.consent" --dir "$A"
 "$BATON" serve --dir "$A" 2>"$TMP/a.log" &
 BG+=($!)
-check "A's outbox worker tries while B is down" wait_for 20 grep -q 'attempt 1 failed' "$TMP/a.log"
+check "A's outbox worker tries while B is down" wait_for 20 grep -q 'to RAS-204: attempt 1 failed' "$TMP/a.log"
+check "and C" wait_for 20 grep -q 'to OTH-9: attempt 1 failed' "$TMP/a.log"
+check "the failure for B names B's endpoint" grep -q "to RAS-204: attempt 1 failed: tcp://127.0.0.1:$PB: " "$TMP/a.log"
+check "the failure for C names C's endpoint" grep -q "to OTH-9: attempt 1 failed: tcp://127.0.0.1:$PC: " "$TMP/a.log"
 check_out 'queued.*attempts [1-9]' "the packet waits in the outbox" "$BATON" outbox --dir "$A"
 
 "$BATON" serve --dir "$B" 2>"$TMP/b.log" &

@@ -113,5 +113,39 @@ check_err 2 'not linked to student' "A refuses to file it" "$BATON" consent impo
 run "$BATON" consent list --json --dir "$A"
 same "$TMP/consents.before" "$OUT" "nothing was put on file"
 
+# The same id for two different students: B files A's S-1003 under its own
+# S-1001 (the same statewide id), and A's own S-1001 is somebody else. Each
+# arrives at its own record, the first time and again.
+check "A exports S-1003" "$BATON" student export S-1003 --out "$TMP/s1003.json" --dir "$A"
+sed 's/"student_id": "S-1003"/"student_id": "S-1001"/' "$TMP/s1003.json" >"$TMP/b1001.json"
+check "B has that student on file as its own S-1001" "$BATON" student import "$TMP/b1001.json" --dir "$B"
+family() { sed -n 's/^ *"family_name": "\(.*\)",*$/\1/p' "$OUT" | head -n1; }
+run "$BATON" student show S-1001 --json --dir "$B"
+FAM_B=$(family)
+run "$BATON" student show S-1001 --json --dir "$A"
+FAM_A=$(family)
+check "A's S-1001 ($FAM_A) is not B's S-1001 ($FAM_B)" test -n "$FAM_B" -a "$FAM_B" != "$FAM_A"
+for s in S-1003 S-1001; do
+	check "A links the parent to $s" "$BATON" guardian link "$s" "$PK" --relation mother --dir "$A"
+	check "the parent consents for $s" "$BATON" consent grant --key "$TMP/parent.key" --student "$s" \
+		--from "$TMP/LHS-001.card" --to "$TMP/RAS-204.card" --sections all --yes --out "$TMP/$s.consent"
+	for n in 1 2; do
+		check "A seals $s for B ($n)" "$BATON" send "$s" --to RAS-204 --consent "$TMP/$s.consent" \
+			--out "$TMP/$s-$n.baton" --dir "$A"
+	done
+done
+for n in 1 2; do
+	check_out 'as S-1001, version' "B files A's S-1003 under its S-1001, by the statewide id ($n)" \
+		"$BATON" import "$TMP/S-1003-$n.baton" --dir "$B"
+	check_out 'as LHS-001-S-1001, version 1' "and A's S-1001 apart, as LHS-001-S-1001 ($n)" \
+		"$BATON" import "$TMP/S-1001-$n.baton" --dir "$B"
+done
+run "$BATON" student show S-1001 --json --dir "$B"
+check "B's S-1001 is still $FAM_B" test "$(family)" = "$FAM_B"
+run "$BATON" student show LHS-001-S-1001 --json --dir "$B"
+check "and LHS-001-S-1001 is $FAM_A" test "$(family)" = "$FAM_A"
+run "$BATON" student list --json --dir "$B"
+check "B has each of them once" test "$(grep -c '"student_id": "\(S-1001\|LHS-001-S-1001\|S-1003\)"' "$OUT")" -eq 2
+
 check "both audit logs verify" sh -c "'$BATON' audit verify --dir '$A' >/dev/null && '$BATON' audit verify --dir '$B' >/dev/null"
 done_testing
