@@ -112,9 +112,13 @@ int cmd_audit(int argc, char **argv)
 		struct verify_ctx v = {0, 0};
 		r = store_read(st, audit_verify, &v);
 		store_close(st);
-		if (r == BATON_EHASH) {
+		if (r == BATON_EHASH && v.bad) {
 			fprintf(stderr, "baton: audit verify: FAILED at entry %llu: %s\n",
 			        (unsigned long long)v.bad, baton_diag());
+			return EXIT_REJECTED;
+		}
+		if (r == BATON_EHASH) {
+			fprintf(stderr, "baton: audit verify: FAILED: %s\n", baton_diag());
 			return EXIT_REJECTED;
 		}
 		if (r != 0)

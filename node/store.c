@@ -1588,12 +1588,70 @@ int store_audit_each(store_txn *t, const char *student, store_audit_cb cb, void 
 	return cursor_end(r, rc);
 }
 
+/* 0 when entry a is in its student's index, 1 when not. */
+static int audit_indexed(store_txn *t, const store_audit *a)
+{
+	uint8_t key[BATON_STUDENT_MAX + 10], seq[8];
+	MDB_val k, v;
+	int rc;
+	put_be64(seq, a->seq);
+	if ((k.mv_size = join_key(key, sizeof(key), a->student, seq, 8)) == 0)
+		return diag_err(BATON_EHASH, "entry %llu names a student id too long",
+		                (unsigned long long)a->seq);
+	k.mv_data = key;
+	if ((rc = mdb_get(t->txn, dbi(t, DB_AUDIT_BY_STUDENT), &k, &v)) == MDB_NOTFOUND)
+		return 1;
+	return rc ? lmdb_err(rc, "audit index") : 0;
+}
+
+/*
+ * The per-student index holds nothing but the log's entries: as many keys as
+ * entries about a student (each of which was found in it), each naming an
+ * entry about that student.
+ */
+static int index_only_log(store_txn *t, uint64_t students, uint64_t *bad)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint64_t n = 0;
+	int rc, r = 0;
+	store_audit a;
+
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_AUDIT_BY_STUDENT), &c)) != 0)
+		return lmdb_err(rc, "cursor");
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0 && r == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT), n++) {
+		const uint8_t *p = k.mv_data;
+		size_t sl = k.mv_size >= 9 ? k.mv_size - 9 : 0;
+		if (k.mv_size < 10 || p[sl] != 0 || memchr(p, 0, sl) != NULL) {
+			r = diag_err(BATON_EHASH, "the per-student index has a damaged key");
+			break;
+		}
+		uint64_t seq = get_be64(p + sl + 1);
+		if ((r = audit_get(t, seq, &a)) != 0 || strlen(a.student) != sl ||
+		    memcmp(a.student, p, sl) != 0) {
+			*bad = seq;
+			r = diag_err(BATON_EHASH,
+			             "the index of student %.*s names entry %llu, which is not about "
+			             "that student",
+			             (int)sl, (const char *)p, (unsigned long long)seq);
+		}
+	}
+	mdb_cursor_close(c);
+	if (r == 0 && rc != MDB_NOTFOUND)
+		r = lmdb_err(rc, "audit index");
+	if (r == 0 && n != students)
+		r = diag_err(BATON_EHASH, "the per-student index has %llu entries for %llu",
+		             (unsigned long long)n, (unsigned long long)students);
+	return r;
+}
+
 int store_audit_verify(store_txn *t, uint64_t *bad, uint64_t *count)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
 	uint8_t prev[32] = {0}, h[32];
-	uint64_t expect = 1;
+	uint64_t expect = 1, students = 0;
 	int rc, r = 0;
 	store_audit a;
 
@@ -1631,8 +1689,17 @@ int store_audit_verify(store_txn *t, uint64_t *bad, uint64_t *count)
 			             (unsigned long long)key);
 			break;
 		}
+		/* Each entry about a student is in that student's index (what audit --student reads). */
+		if (a.student[0] && (r = audit_indexed(t, &a)) != 0) {
+			if (r == 1)
+				r = diag_err(BATON_EHASH,
+				             "entry %llu is missing from the index of student %s",
+				             (unsigned long long)key, a.student);
+			break;
+		}
 		memcpy(prev, a.hash, 32);
 		(*count)++;
+		students += a.student[0] != 0;
 	}
 	mdb_cursor_close(c);
 	if (r != 0) {
@@ -1656,7 +1723,7 @@ int store_audit_verify(store_txn *t, uint64_t *bad, uint64_t *count)
 		                "entries were removed from the end",
 		                (unsigned long long)*count, (unsigned long long)last);
 	}
-	return 0;
+	return index_only_log(t, students, bad);
 }
 
 int store_audit_count(store_txn *t, uint64_t *n)

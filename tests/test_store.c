@@ -444,7 +444,8 @@ static int audit_many(store_txn *t, void *arg)
 }
 
 /* Opens the raw LMDB environment to do what an attacker with the file could. */
-static void raw_audit(struct fx *f, void (*edit)(MDB_txn *, MDB_dbi))
+/* Edits table name of f's store behind the store's back, as an attacker with the file could. */
+static void raw_table(struct fx *f, const char *name, void (*edit)(MDB_txn *, MDB_dbi))
 {
 	MDB_env *env;
 	MDB_txn *txn;
@@ -453,14 +454,57 @@ static void raw_audit(struct fx *f, void (*edit)(MDB_txn *, MDB_dbi))
 	store_close(f->s);
 	snprintf(path, sizeof(path), "%s/db", f->dir);
 	assert_int_equal(mdb_env_create(&env), 0);
-	mdb_env_set_maxdbs(env, 16);
+	mdb_env_set_maxdbs(env, 32);
 	assert_int_equal(mdb_env_open(env, path, 0, 0600), 0);
 	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, "audit", 0, &dbi), 0);
+	assert_int_equal(mdb_dbi_open(txn, name, 0, &dbi), 0);
 	edit(txn, dbi);
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
 	assert_int_equal(store_open(f->dir, 0, &f->s), 0);
+}
+
+static void raw_audit(struct fx *f, void (*edit)(MDB_txn *, MDB_dbi))
+{
+	raw_table(f, "audit", edit);
+}
+
+/* Index keys: student id NUL seq (u64 BE). Entry 4 is about S-0 (entries cycle S-0, S-1, S-2). */
+static MDB_val index_key(uint8_t *buf, const char *student, uint64_t seq)
+{
+	size_t n = strlen(student) + 1;
+	memcpy(buf, student, n);
+	for (int i = 7; i >= 0; i--, seq >>= 8)
+		buf[n + (size_t)i] = (uint8_t)seq;
+	return (MDB_val){n + 8, buf};
+}
+
+static void unindex_entry4(MDB_txn *txn, MDB_dbi dbi)
+{
+	uint8_t b[32];
+	MDB_val k = index_key(b, "S-0", 4);
+	assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+}
+
+static void reindex_entry4(MDB_txn *txn, MDB_dbi dbi)
+{
+	uint8_t b[32];
+	MDB_val k = index_key(b, "S-0", 4), v = {0, b};
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+}
+
+static void misindex_entry4(MDB_txn *txn, MDB_dbi dbi)
+{
+	uint8_t b[32];
+	MDB_val k = index_key(b, "S-1", 4), v = {0, b};
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+}
+
+static void unmisindex_entry4(MDB_txn *txn, MDB_dbi dbi)
+{
+	uint8_t b[32];
+	MDB_val k = index_key(b, "S-1", 4);
+	assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
 }
 
 static uint8_t saved[4][512];
@@ -597,6 +641,26 @@ static void test_audit_chain(void **state)
 	assert_int_equal(c.bad, 10);
 	assert_non_null(strstr(baton_diag(), "removed from the end"));
 	raw_audit(f, restore_entry10);
+	assert_int_equal(store_read(f->s, audit_read, &c), 0);
+	assert_int_equal(c.r, 0);
+
+	/* An entry taken out of its student's index: hidden from audit --student. */
+	raw_table(f, "audit_by_student", unindex_entry4);
+	assert_int_equal(store_read(f->s, audit_read, &c), 0);
+	assert_int_equal(c.r, BATON_EHASH);
+	assert_int_equal(c.bad, 4);
+	assert_non_null(strstr(baton_diag(), "entry 4 is missing from the index of student S-0"));
+	raw_table(f, "audit_by_student", reindex_entry4);
+	assert_int_equal(store_read(f->s, audit_read, &c), 0);
+	assert_int_equal(c.r, 0);
+
+	/* An entry put into another student's index: shown as that student's. */
+	raw_table(f, "audit_by_student", misindex_entry4);
+	assert_int_equal(store_read(f->s, audit_read, &c), 0);
+	assert_int_equal(c.r, BATON_EHASH);
+	assert_int_equal(c.bad, 4);
+	assert_non_null(strstr(baton_diag(), "index of student S-1 names entry 4"));
+	raw_table(f, "audit_by_student", unmisindex_entry4);
 	assert_int_equal(store_read(f->s, audit_read, &c), 0);
 	assert_int_equal(c.r, 0);
 

@@ -107,6 +107,23 @@ check_err 2 "FAILED at entry $LAST: entry $LAST does not follow entry $((LAST - 
 	"audit verify fails and names the last entry ($LAST): the chain is broken" \
 	"$BATON" audit verify --dir "$TMP/node3"
 
+# ---- 4: S-3's entry moved out of S-3's index, into a student S-9's ----
+
+cp -R "$TMP/node2" "$TMP/node5"
+cp "$TMP/data2.orig" "$TMP/node5/db/data.mdb"
+run "$BATON" audit --student S-3 --json --dir "$TMP/node5"
+check "before: audit --student S-3 shows S-3's import (entry $MID)" grep -q "\"seq\": $MID," "$OUT"
+check "find S-3's key in the per-student index and change its student to S-9" \
+	poke "$TMP/node5/db/data.mdb" 'S-(3)\x00\x00\x00\x00\x00\x00\x00\x00\x04' 9
+check "exactly one byte of the file changed" \
+	test "$(differs "$TMP/data2.orig" "$TMP/node5/db/data.mdb")" -eq 1
+run "$BATON" audit --student S-3 --json --dir "$TMP/node5"
+check "audit --student S-3 no longer shows S-3's import (entry $MID)" \
+	sh -c "! grep -q '\"seq\": $MID,' '$OUT'"
+check_err 2 "FAILED at entry $MID: entry $MID is missing from the index of student S-3" \
+	"audit verify fails and names the entry hidden from S-3's audit" \
+	"$BATON" audit verify --dir "$TMP/node5"
+
 # ---- an untouched copy still verifies ----
 
 cp -R "$TMP/node2" "$TMP/node4"
