@@ -243,12 +243,14 @@ out:
 	return r;
 }
 
-static int read_key_file(const char *path, uint8_t **buf, size_t *len)
+int baton_file_read_private(const char *path, size_t max, uint8_t **buf, size_t *len)
 {
 	struct stat st;
 	int fd, r;
 
-	/* O_NOFOLLOW: a key file is never a symlink someone else could point elsewhere. */
+	*buf = NULL;
+	*len = 0;
+	/* O_NOFOLLOW: a secret's file is never a symlink someone else could point elsewhere. */
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return diag_err(errno == ELOOP ? BATON_EPERM : BATON_EIO, "%s: %s", path,
 		                errno == ELOOP ? "is a symbolic link" : strerror(errno));
@@ -263,8 +265,14 @@ static int read_key_file(const char *path, uint8_t **buf, size_t *len)
 		                (unsigned)(st.st_mode & 07777));
 	}
 	/* Read through the descriptor just checked: no second lookup of the path. */
-	r = file_read_fd(fd, path, 4096, buf, len);
+	r = file_read_fd(fd, path, max, buf, len);
 	close(fd);
+	return r;
+}
+
+static int read_key_file(const char *path, uint8_t **buf, size_t *len)
+{
+	int r = baton_file_read_private(path, 4096, buf, len);
 	if (r == BATON_ETOOBIG)
 		r = diag_err(BATON_EKEYFILE, "%s: too large for a key file", path);
 	return r;

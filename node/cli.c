@@ -173,7 +173,7 @@ int cli_passphrase(const struct cli_common *c, int confirm, char **pass, size_t 
 	if (c->passphrase_file) {
 		uint8_t *buf;
 		size_t n;
-		int r = baton_file_read(c->passphrase_file, PASS_MAX - 1, &buf, &n);
+		int r = baton_file_read_private(c->passphrase_file, PASS_MAX - 1, &buf, &n);
 		if (r != 0) {
 			sodium_free(p);
 			return r;

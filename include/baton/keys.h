@@ -116,6 +116,11 @@ int baton_pubkey_parse(baton_pubkey_kind kind, const char *text, uint8_t pk[BATO
  */
 int baton_file_create(const char *path, const uint8_t *buf, size_t len, unsigned mode);
 int baton_file_read(const char *path, size_t max, uint8_t **out, size_t *outlen);
+/*
+ * baton_file_read for a file holding a secret: refused (BATON_EPERM) when it
+ * is a symbolic link or its mode lets anyone but its owner read it.
+ */
+int baton_file_read_private(const char *path, size_t max, uint8_t **out, size_t *outlen);
 
 /*
  * Packet I/O on file descriptors. baton_source_fd makes src read the file

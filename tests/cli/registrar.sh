@@ -47,11 +47,22 @@ check "the two schools have different fingerprints" \
 	test -n "$FPR_A" -a -n "$FPR_B" -a "$FPR_A" != "$FPR_B"
 
 printf '\n' >"$TMP/empty-pass"
+chmod 600 "$TMP/empty-pass"
 check_err 1 'empty passphrase' "init with an empty passphrase file is refused" \
 	"$BATON" init --name "Jefferson Elementary" --code JES-003 --dir "$C" \
 	--passphrase-file "$TMP/empty-pass"
 check "and leaves no half-made node behind" test ! -e "$C"
 printf 'tr0ub4dor&3\n' >"$TMP/pass"
+chmod 644 "$TMP/pass"
+check_err 3 'chmod 600' "a passphrase file others can read is refused" \
+	"$BATON" init --name "Jefferson Elementary" --code JES-003 --dir "$C" \
+	--passphrase-file "$TMP/pass"
+check "and no node is made" test ! -e "$C"
+ln -s "$TMP/pass" "$TMP/pass-link"
+chmod 600 "$TMP/pass"
+check_err 3 'symbolic link' "a passphrase file that is a symbolic link is refused" \
+	"$BATON" init --name "Jefferson Elementary" --code JES-003 --dir "$C" \
+	--passphrase-file "$TMP/pass-link"
 check_out '^ *fingerprint ' "init with --passphrase-file" \
 	"$BATON" init --name "Jefferson Elementary" --code JES-003 --dir "$C" \
 	--passphrase-file "$TMP/pass"
