@@ -224,8 +224,7 @@ static int import_one(store_txn *t, struct import_ctx *c, json_t *rec, size_t in
 {
 	store_student s, old;
 	const json_t *id = json_object_get(rec, "student_id");
-	char *canon = NULL, *prev = NULL, detail[64];
-	size_t plen;
+	char *canon = NULL, detail[64];
 	int r;
 
 	if ((r = record_validate(rec)) != 0 || (r = import_attachments(t, c, rec)) != 0)
@@ -235,11 +234,11 @@ static int import_one(store_txn *t, struct import_ctx *c, json_t *rec, size_t in
 	record_index(rec, &s);
 	if ((canon = record_canonical(rec)) == NULL)
 		return BATON_ENOMEM;
-	/* The same record again is not a new version. */
-	if ((r = store_student_get(t, s.id, &old)) < 0)
+	/* The same record again is not a new version (twice in one file is an error, below). */
+	if ((r = store_record_same(t, s.id, canon, &old)) < 0)
 		goto out;
-	if (r == 0 && old.batch != t->batch &&
-	    (r = store_record_get(t, s.id, 0, &prev, &plen)) == 0 && strcmp(prev, canon) == 0) {
+	if (r == 1 && old.batch != t->batch) {
+		r = 0;
 		c->unchanged++;
 		goto out;
 	}
@@ -260,7 +259,6 @@ static int import_one(store_txn *t, struct import_ctx *c, json_t *rec, size_t in
 out:
 	(void)index;
 	free(canon);
-	free(prev);
 	return r;
 }
 

@@ -1235,6 +1235,21 @@ int store_asked(store_txn *t, const char *code, const char *student,
 	return mdb_call(mdb_del(t->txn, dbi(t, DB_ASKED), &k, NULL), "asked");
 }
 
+int store_record_same(store_txn *t, const char *id, const char *json, store_student *s)
+{
+	char *prev;
+	size_t len;
+	int r = store_student_get(t, id, s);
+	if (r != 0)
+		return r == 1 ? 0 : r;
+	if ((r = store_record_get(t, id, 0, &prev, &len)) != 0)
+		return r == 1 ? 0 : r;
+	int same = len == strlen(json) && memcmp(prev, json, len) == 0;
+	sodium_memzero(prev, len);
+	free(prev);
+	return same;
+}
+
 int store_origin(store_txn *t, const char *code, const char *their_id, const char *id, char *found,
                  size_t cap)
 {
@@ -1631,10 +1646,11 @@ static int index_only_log(store_txn *t, uint64_t students, uint64_t *bad)
 		if ((r = audit_get(t, seq, &a)) != 0 || strlen(a.student) != sl ||
 		    memcmp(a.student, p, sl) != 0) {
 			*bad = seq;
-			r = diag_err(BATON_EHASH,
-			             "the index of student %.*s names entry %llu, which is not about "
-			             "that student",
-			             (int)sl, (const char *)p, (unsigned long long)seq);
+			r = diag_err(
+			    BATON_EHASH,
+			    "the index of student %.*s names entry %llu, which is not about "
+			    "that student",
+			    (int)sl, (const char *)p, (unsigned long long)seq);
 		}
 	}
 	mdb_cursor_close(c);
@@ -1689,7 +1705,8 @@ int store_audit_verify(store_txn *t, uint64_t *bad, uint64_t *count)
 			             (unsigned long long)key);
 			break;
 		}
-		/* Each entry about a student is in that student's index (what audit --student reads). */
+		/* Each entry about a student is in that student's index (what audit --student
+		 * reads). */
 		if (a.student[0] && (r = audit_indexed(t, &a)) != 0) {
 			if (r == 1)
 				r = diag_err(BATON_EHASH,

@@ -92,6 +92,12 @@ int store_student_get(store_txn *t, const char *id, store_student *s);
 int store_student_by_state_id(store_txn *t, const char *state_id, char *id, size_t cap);
 /* Copies version v (0: latest) of the record's JSON into a malloc'd string. */
 int store_record_get(store_txn *t, const char *id, uint32_t v, char **json, size_t *len);
+/*
+ * 1 when json (a canonical record) is the latest version of student id on
+ * file, 0 when not or when there is no such student; *s gets the student's
+ * index entry when there is one.
+ */
+int store_record_same(store_txn *t, const char *id, const char *json, store_student *s);
 typedef int (*store_student_cb)(const store_student *s, void *ctx);
 int store_student_each(store_txn *t, store_student_cb cb, void *ctx);
 /* Number of students. */

@@ -810,23 +810,6 @@ static int local_id(store_txn *t, const baton_body *b, const char *from, char *i
 	return 0;
 }
 
-/* 1 when canon is the latest record of id (s gets its index entry), 0 when not. */
-static int same_as_latest(store_txn *t, const char *id, const char *canon, store_student *s)
-{
-	char *prev;
-	size_t len;
-	int r = store_record_get(t, id, 0, &prev, &len);
-	if (r != 0)
-		return r == 1 ? 0 : r;
-	int same = len == strlen(canon) && memcmp(prev, canon, len) == 0;
-	sodium_memzero(prev, len);
-	free(prev);
-	if (!same)
-		return 0;
-	r = store_student_get(t, id, s);
-	return r == 0 ? 1 : r == 1 ? 0 : r;
-}
-
 static int import_fn(store_txn *t, void *arg)
 {
 	struct recv_ctx *c = arg;
@@ -911,11 +894,15 @@ static int import_fn(store_txn *t, void *arg)
 		goto out;
 	}
 	/* The same record again (a registrar sent it twice) is no new version. */
-	int unchanged = 0;
-	if (existing && (r = same_as_latest(t, q->student, canon, &s)) < 0)
+	store_student old;
+	int unchanged = existing ? store_record_same(t, q->student, canon, &old) : 0;
+	if (unchanged < 0) {
+		r = unchanged;
 		goto out;
-	unchanged = existing && r == 1;
-	if (!unchanged && (r = store_student_put(t, &s, canon, strlen(canon))) != 0)
+	}
+	if (unchanged)
+		s = old;
+	else if ((r = store_student_put(t, &s, canon, strlen(canon))) != 0)
 		goto out;
 	q->version = s.version;
 	q->review = existing && !unchanged;

@@ -62,13 +62,14 @@ wait_for() {
 
 # serve_start NAME DIR LOG: 'baton serve' for the node in DIR in the
 # background, its log in $TMP/LOG and its pid in SPID[NAME]; waits until it
-# listens.
+# listens (a failed check, and status 1, when it does not within 15 s).
 serve_start() {
 	"$BATON" serve --dir "$2" >/dev/null 2>"$TMP/$3" &
 	SPID[$1]=$!
 	BG+=($!)
-	wait_for 10 grep -q 'serve: listening' "$TMP/$3" ||
-		fail "serve of $1 did not start" "$(cat "$TMP/$3")"
+	wait_for 15 grep -q 'serve: listening' "$TMP/$3" && return 0
+	fail "serve of $1 did not start" "$(cat "$TMP/$3")"
+	return 1
 }
 
 # serve_stop NAME: SIGTERM; returns the serve's exit code (124 when it did

@@ -651,30 +651,6 @@ nfd() { ls "/proc/$BPID/fd" 2>/dev/null | wc -l; }
 fds_at_least() { [ "$(nfd)" -ge "$1" ]; }
 fds_at_most() { [ "$(nfd)" -le "$1" ]; }
 
-# serve DIR LOG: 'baton serve' in the background, its pid in $SERVED; waits until it listens.
-serve() {
-	"$BATON" serve --dir "$1" >/dev/null 2>"$2" &
-	SERVED=$!
-	BG+=("$SERVED")
-	wait_for 15 grep -q 'serve: listening' "$2"
-}
-
-# stop PID: SIGTERM, then its exit code (124 when it had to be killed after 20 s).
-stop() {
-	local n=250
-	kill -TERM "$1" 2>/dev/null
-	while kill -0 "$1" 2>/dev/null && [ "$n" -gt 0 ]; do
-		sleep 0.2
-		n=$((n - 1))
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		kill -KILL "$1"
-		wait "$1" 2>/dev/null
-		return 124
-	fi
-	wait "$1"
-}
-
 # A's packets: queued with 'baton send', delivered by A's serve. Their ids, in order.
 SENT=()
 queue() {
@@ -740,17 +716,13 @@ check "a consent for B" "$BATON" consent grant --key "$TMP/p.key" --student S-10
 
 # ---- 1. B down: the packet waits in A's outbox, attempts counted ----
 
-serve "$A" "$TMP/a.log"
-APID=$SERVED
+serve_start A "$A" a.log
 queue
 check "with B down, A's outbox keeps the packet queued and counts its attempts" \
 	wait_for 10 sh -c "'$BATON' outbox --dir '$A' | grep -q '^$QID .*queued.*attempts [1-9]'"
 P1=$QID
-if ! serve "$B" "$TMP/b.log"; then
-	fail "B listens on port $PB" "$(cat "$TMP/b.log")"
-	done_testing
-fi
-BPID=$SERVED
+serve_start B "$B" b.log || done_testing
+BPID=${SPID[B]}
 check "B comes up and the queued packet arrives" wait_for 15 receipted "$P1"
 FD_BASE=$(nfd) RSS_BASE=$(rss)
 echo "# B at rest: $FD_BASE descriptors, VmRSS $RSS_BASE kB"
@@ -942,9 +914,9 @@ else
 fi
 check "B's audit log verifies" "$BATON" audit verify --dir "$B"
 check "A's audit log verifies" "$BATON" audit verify --dir "$A"
-stop "$APID"
+serve_stop A
 check "A stops on SIGTERM with exit code 0" test $? -eq 0
-stop "$BPID"
+serve_stop B
 RC=$?
 if [ "$RC" -eq 0 ]; then
 	pass "B stops on SIGTERM with exit code 0"
