@@ -46,29 +46,14 @@
 
 #include <baton/baton.h>
 
+static const char *const progname = "bench_cohort";
+
+#include "bench.h"
 #include "cli.h"
 #include "consent.h"
 #include "store.h"
 
 #define CONSENT_DAYS 30
-
-static const char *progname = "bench_cohort";
-
-static __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "%s: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static __attribute__((noreturn)) void die_baton(const char *what, int r)
-{
-	die("%s: %s (%s)", what, baton_strerror(r), baton_diag());
-}
 
 /* ---- pick ---- */
 

@@ -48,6 +48,10 @@
 
 #include <baton/baton.h>
 
+static const char *const progname = "bench_packet";
+
+#include "bench.h"
+
 #define SECTIONS_TARGET (20 * 1024)  /* record sections, bytes, about */
 #define ATT_BYTES       (200 * 1024) /* the attachment */
 #define ITERS_FAST      200          /* default N for baton and floor */
@@ -65,31 +69,8 @@
 
 #define MIME_BOUNDARY "----=_BatonBench_5c1e0f7a2b9d4e83"
 
-static const char *progname = "bench_packet";
-
-#if defined(__GNUC__)
-#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 #define NORETURN          __attribute__((noreturn))
-#else
-#define PRINTF_LIKE(f, a)
-#define NORETURN
-#endif
-
-static NORETURN PRINTF_LIKE(1, 2) void die(const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "%s: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static NORETURN void die_baton(const char *what, int r)
-{
-	die("%s: %s (%s)", what, baton_strerror(r), baton_diag());
-}
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 
 static NORETURN void die_ssl(const char *what)
 {
