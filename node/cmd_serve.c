@@ -439,8 +439,7 @@ static int load_packet(struct node *nd, const store_outbox *e, uint8_t **buf, si
  * on its way while the receipts of this one are recorded.
  */
 struct flight {
-	store_outbox *es[BATCH_MAX];
-	size_t at[BATCH_MAX]; /* where each is in the round */
+	size_t at[BATCH_MAX]; /* its entries: where each is in the round */
 	size_t k;
 	struct peer_ctx pc;
 	uint8_t *msg;
@@ -464,8 +463,8 @@ static int flight_go(struct flight *f)
 	return r;
 }
 
-/* Builds the message of the batch f->es and sends it, without waiting for the reply. */
-static void flight_send(struct node *nd, struct flight *f)
+/* Builds the message of batch f (entries of due) and sends it, without waiting for the reply. */
+static void flight_send(struct node *nd, const store_outbox *due, struct flight *f)
 {
 	size_t cap = 8 + f->k * 4 + CHUNK;
 	int r;
@@ -473,7 +472,7 @@ static void flight_send(struct node *nd, struct flight *f)
 	f->len = 8;
 	f->ep = 0;
 	memset(&f->pc, 0, sizeof(f->pc));
-	f->pc.code = f->es[0]->to;
+	f->pc.code = due[f->at[0]].to;
 	if ((r = store_read(nd->st, peer_fn, &f->pc)) != 0)
 		goto out;
 	if ((f->msg = malloc(cap)) == NULL) {
@@ -484,12 +483,12 @@ static void flight_send(struct node *nd, struct flight *f)
 	for (size_t i = 0; i < f->k; i++) {
 		uint8_t *buf;
 		size_t n;
-		if ((r = load_packet(nd, f->es[i], &buf, &n)) != 0)
+		if ((r = load_packet(nd, &due[f->at[i]], &buf, &n)) != 0)
 			goto out;
 		if (f->len + 4 + n > cap) {
 			free(buf);
 			r = diag_err(BATON_EIO, "packet %s grew while queued",
-			             cli_hex(f->es[i]->packet, BATON_ID_BYTES));
+			             cli_hex(due[f->at[i]].packet, BATON_ID_BYTES));
 			goto out;
 		}
 		put_be32(f->msg + f->len, (uint32_t)n);
@@ -676,8 +675,7 @@ static size_t next_batch(struct node *nd, struct outbox_work *w, size_t n, size_
 			    bytes + size > CHUNK - 4 * BATCH_MAX)
 				continue;
 			bytes += size;
-			f->at[f->k] = j;
-			f->es[f->k++] = &w->due[j];
+			f->at[f->k++] = j;
 			w->list[j] = NULL;
 		}
 		return f->k;
@@ -761,7 +759,7 @@ static size_t outbox_tick(struct node *nd)
 	}
 	/* While the receiver imports one batch, the next is on its way. */
 	if ((k = next_batch(nd, w, d.n, &at, &w->fl[cur], &tried)) != 0)
-		flight_send(nd, &w->fl[cur]);
+		flight_send(nd, w->due, &w->fl[cur]);
 	while (k) {
 		struct flight *f = &w->fl[cur], *g = &w->fl[cur ^ 1];
 		int r = flight_land(f, w->rc, w->rclen);
@@ -771,14 +769,14 @@ static size_t outbox_tick(struct node *nd)
 				w->landed[f->at[b]] = 1;
 				continue;
 			}
-			settle(nd, f->es[b], r, NULL, 0, NULL, &w->failed[f->at[b]]);
+			settle(nd, &w->due[f->at[b]], r, NULL, 0, NULL, &w->failed[f->at[b]]);
 			free(w->rc[f->at[b]]);
 			w->rc[f->at[b]] = NULL;
 		}
 		flight_free(f);
 		size_t next = next_batch(nd, w, d.n, &at, g, &tried);
 		if (next)
-			flight_send(nd, g);
+			flight_send(nd, w->due, g);
 		tried += k;
 		k = next;
 		cur ^= 1;
