@@ -479,32 +479,32 @@ static MDB_val index_key(uint8_t *buf, const char *student, uint64_t seq)
 	return (MDB_val){n + 8, buf};
 }
 
-static void unindex_entry4(MDB_txn *txn, MDB_dbi dbi)
+/* Puts (put) or deletes the index key of student and seq. */
+static void index_edit(MDB_txn *txn, MDB_dbi dbi, const char *student, uint64_t seq, int put)
 {
 	uint8_t b[32];
-	MDB_val k = index_key(b, "S-0", 4);
-	assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+	MDB_val k = index_key(b, student, seq), v = {0, b};
+	assert_int_equal(put ? mdb_put(txn, dbi, &k, &v, 0) : mdb_del(txn, dbi, &k, NULL), 0);
+}
+
+static void unindex_entry4(MDB_txn *txn, MDB_dbi dbi)
+{
+	index_edit(txn, dbi, "S-0", 4, 0);
 }
 
 static void reindex_entry4(MDB_txn *txn, MDB_dbi dbi)
 {
-	uint8_t b[32];
-	MDB_val k = index_key(b, "S-0", 4), v = {0, b};
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	index_edit(txn, dbi, "S-0", 4, 1);
 }
 
 static void misindex_entry4(MDB_txn *txn, MDB_dbi dbi)
 {
-	uint8_t b[32];
-	MDB_val k = index_key(b, "S-1", 4), v = {0, b};
-	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	index_edit(txn, dbi, "S-1", 4, 1);
 }
 
 static void unmisindex_entry4(MDB_txn *txn, MDB_dbi dbi)
 {
-	uint8_t b[32];
-	MDB_val k = index_key(b, "S-1", 4);
-	assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+	index_edit(txn, dbi, "S-1", 4, 0);
 }
 
 static uint8_t saved[4][512];
