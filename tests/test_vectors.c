@@ -83,6 +83,9 @@ static int run_packet(json_t *v, const uint8_t *in, size_t len)
 				size_t clen;
 				uint8_t *want = unhex(
 				    json_string_value(json_object_get(val, "content")), &clen);
+				assert_string_equal(
+				    b->attachments[i].name,
+				    json_string_value(json_object_get(val, "name")));
 				assert_int_equal(
 				    baton_opened_attachment(o, i, tu_buf_write, &plain), 0);
 				assert_int_equal(plain.len, clen);
