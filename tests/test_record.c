@@ -69,7 +69,8 @@ static void test_numbers(void **state)
 {
 	(void)state;
 	/* Integers: plain decimal. */
-	golden("[0, 7, 100000, -3, 9223372036854775807]", "[0,7,100000,-3,9223372036854775807]");
+	golden("[0, 7, 100000, -3, -0, 9223372036854775807]",
+	       "[0,7,100000,-3,0,9223372036854775807]");
 	/* A number with a fraction or an exponent stays a real: %.17g, a ".0" when that
 	 * looks like an integer, no '+' and no leading zero in an exponent. */
 	golden("[1.0, 2.5, 0.5, 1e2, 100.00, 0.1, 3.7]",
