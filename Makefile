@@ -66,7 +66,8 @@ NODE_OBJ := $(NODE_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libbaton.a
 BIN      := $(BUILD)/baton
 
-TEST_NAMES := test_codec test_keys test_objects test_packet test_mutation test_vectors test_store test_consent
+TEST_NAMES := test_codec test_keys test_objects test_packet test_mutation test_vectors test_store test_consent \
+              test_record
 CLI_TESTS  := $(filter-out tests/cli/lib.sh,$(sort $(wildcard tests/cli/*.sh)))
 NODE_LIB   := $(BUILD)/libbatonnode.a
 TEST_SUPPORT := $(BUILD)/tests/testutil.o
@@ -74,7 +75,7 @@ TEST_BINS := $(TEST_NAMES:%=$(BUILD)/tests/%)
 TEST_LIBS := $(shell pkg-config --libs cmocka jansson 2>/dev/null)
 
 FUZZ_NAMES := fuzz_msgpack fuzz_consent fuzz_revocation fuzz_receipt fuzz_card fuzz_packet \
-              fuzz_body fuzz_keyfile fuzz_record
+              fuzz_body fuzz_keyfile fuzz_record fuzz_rotation
 FUZZ_BUILD := build/fuzz
 
 .SECONDARY:

@@ -98,7 +98,7 @@ void diag_clear(void)
 	diag_buf[0] = '\0';
 }
 
-static void diag_vset(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static void diag_vset(const char *fmt, va_list ap)
 {
 	vsnprintf(diag_buf, sizeof(diag_buf), fmt, ap);
 }

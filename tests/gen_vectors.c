@@ -519,6 +519,148 @@ static void gen_revocations_receipts(void)
 	}
 }
 
+/* ---- rotation statements ---- */
+
+/* Rotation body fields, written in order; variants change one thing. */
+enum rvariant {
+	RV_OK,
+	RV_SAME_KEY,
+	RV_SMALL_ORDER_NEW,
+	RV_SMALL_ORDER_OLD,
+	RV_SHORT_NEW,
+	RV_CODE_SPACE,
+	RV_CODE_EMPTY,
+	RV_CODE_LONG,
+	RV_MISSING_TIME,
+	RV_UNKNOWN,
+	RV_TIME_STR,
+	RV_UNSORTED_KEYS,
+	RV_DUPKEY,
+};
+
+static size_t rotation_body(uint8_t *buf, size_t cap, const uint8_t *old_pk, const uint8_t *new_pk,
+                            enum rvariant rv)
+{
+	struct enc e;
+	const char *code = rv == RV_CODE_SPACE   ? "RAS 204"
+	                   : rv == RV_CODE_EMPTY ? ""
+	                   : rv == RV_CODE_LONG  ? "RAS-204-RIVERSIDE-ACADEMY-NORTH-1"
+	                                         : "RAS-204";
+	const uint8_t *nw = rv == RV_SAME_KEY          ? old_pk
+	                    : rv == RV_SMALL_ORDER_NEW ? ed_small_order
+	                                               : new_pk;
+	const uint8_t *od = rv == RV_SMALL_ORDER_OLD ? ed_small_order : old_pk;
+	enc_init(&e, buf, cap);
+	enc_map(&e, 4 + (rv == RV_UNKNOWN || rv == RV_DUPKEY) - (rv == RV_MISSING_TIME));
+	enc_str(&e, "code"), enc_str(&e, code);
+	if (rv == RV_DUPKEY)
+		enc_str(&e, "code"), enc_str(&e, code);
+	if (rv == RV_UNSORTED_KEYS) {
+		enc_str(&e, "old"), enc_bin(&e, od, 32);
+		enc_str(&e, "new"), enc_bin(&e, nw, 32);
+	} else {
+		enc_str(&e, "new"), enc_bin(&e, nw, rv == RV_SHORT_NEW ? 31 : 32);
+		enc_str(&e, "old"), enc_bin(&e, od, 32);
+	}
+	if (rv == RV_UNKNOWN)
+		enc_str(&e, "reason"), enc_str(&e, "key lost");
+	if (rv == RV_TIME_STR)
+		enc_str(&e, "time"), enc_str(&e, "today");
+	else if (rv != RV_MISSING_TIME)
+		enc_str(&e, "time"), enc_uint(&e, TU_NOW);
+	if (e.err) {
+		fprintf(stderr, "gen_vectors: rotation body: %s\n", baton_errname(e.err));
+		exit(1);
+	}
+	return e.len;
+}
+
+/*
+ * Riverside Academy (school_b) moves to a new identity key: the statement is
+ * signed under type by the old key, or by the new one when by_new.
+ */
+static void rotation_case(const char *name, const char *desc, enum rvariant rv, int type,
+                          int by_new, int expect, void (*mutate)(struct obj *))
+{
+	baton_key *nk = tu_key(BATON_KEY_SCHOOL, 0xb3);
+	const uint8_t *old_pk = baton_key_id_pk(school_b), *new_pk = baton_key_id_pk(nk);
+	uint8_t body[512];
+	baton_rotation got;
+	size_t blen = rotation_body(body, sizeof(body), old_pk, new_pk, rv);
+	struct obj o = envelope(type, body, blen, baton_key_id_sk(by_new ? nk : school_b));
+	if (mutate)
+		mutate(&o);
+	json_t *v = json_object();
+	if (expect == 0) {
+		json_object_set_new(v, "code", json_string("RAS-204"));
+		set_hex(v, "old_pk", old_pk, 32);
+		set_hex(v, "new_pk", new_pk, 32);
+		json_object_set_new(v, "time", json_integer((json_int_t)TU_NOW));
+	}
+	emit(v, name, "rotation", desc, baton_rotation_parse(o.p, o.len, &got), expect, o.p, o.len);
+	free(o.p);
+	baton_key_free(nk);
+}
+
+static void cut_one(struct obj *o)
+{
+	o->len--;
+}
+
+static void flip_time(struct obj *o)
+{
+	/* The last byte of the uint32 time, after signing. */
+	uint8_t *at = memmem(o->p, o->len, "time\xce", 5);
+	if (at == NULL)
+		exit(2);
+	at[8] ^= 0x01;
+}
+
+static void gen_rotations(void)
+{
+	const int T = BATON_OBJ_ROTATION, b = 0;
+	rotation_case("rotation-valid", "Riverside Academy's old key names its new key", RV_OK, T,
+	              b, 0, NULL);
+	rotation_case("rotation-bad-signature", "last byte of the signature flipped", RV_OK, T, b,
+	              BATON_EBADSIG, flip_sig);
+	rotation_case("rotation-body-changed", "the time changed after signing", RV_OK, T, b,
+	              BATON_EBADSIG, flip_time);
+	rotation_case("rotation-signed-by-new", "signed by the new key, not the old one", RV_OK, T,
+	              1, BATON_EBADSIG, NULL);
+	rotation_case("rotation-noncanonical-signature", "signature S replaced by S + L", RV_OK, T,
+	              b, BATON_EBADSIG, noncanonical_sig);
+	rotation_case("rotation-same-key", "new is the old key", RV_SAME_KEY, T, b, BATON_EVALUE,
+	              NULL);
+	rotation_case("rotation-small-order-new", "new is a small-order Ed25519 point",
+	              RV_SMALL_ORDER_NEW, T, b, BATON_EBADKEY, NULL);
+	rotation_case("rotation-small-order-old", "old (the signer) is a small-order point",
+	              RV_SMALL_ORDER_OLD, T, b, BATON_EBADKEY, NULL);
+	rotation_case("rotation-short-key", "new is 31 bytes", RV_SHORT_NEW, T, b, BATON_EVALUE,
+	              NULL);
+	rotation_case("rotation-code-space", "code \"RAS 204\" has a space", RV_CODE_SPACE, T, b,
+	              BATON_EVALUE, NULL);
+	rotation_case("rotation-code-empty", "code is an empty string", RV_CODE_EMPTY, T, b,
+	              BATON_EVALUE, NULL);
+	rotation_case("rotation-code-too-long", "code is 33 bytes", RV_CODE_LONG, T, b,
+	              BATON_EVALUE, NULL);
+	rotation_case("rotation-missing-field", "no time", RV_MISSING_TIME, T, b, BATON_EMISSING,
+	              NULL);
+	rotation_case("rotation-unknown-field", "body has a field \"reason\"", RV_UNKNOWN, T, b,
+	              BATON_EUNKNOWN, NULL);
+	rotation_case("rotation-wrong-type", "time is a string", RV_TIME_STR, T, b, BATON_ETYPE,
+	              NULL);
+	rotation_case("rotation-unsorted-keys", "\"old\" before \"new\"", RV_UNSORTED_KEYS, T, b,
+	              BATON_ENONCANON, NULL);
+	rotation_case("rotation-duplicate-key", "body repeats the key \"code\"", RV_DUPKEY, T, b,
+	              BATON_EDUPKEY, NULL);
+	rotation_case("rotation-is-a-card", "a valid rotation body under envelope type 1", RV_OK,
+	              BATON_OBJ_CARD, b, BATON_EMAGIC, NULL);
+	rotation_case("rotation-truncated", "the last byte is missing", RV_OK, T, b, BATON_ELENGTH,
+	              cut_one);
+	rotation_case("rotation-trailing-bytes", "a valid statement followed by one byte", RV_OK, T,
+	              b, BATON_ETRAILING, append_byte);
+}
+
 /* ---- packets: a second implementation of the layout ---- */
 
 struct raw {
@@ -1120,6 +1262,7 @@ int main(int argc, char **argv)
 	gen_packets();
 	gen_msgpack();
 	gen_keyfiles();
+	gen_rotations();
 	printf("gen_vectors: wrote %d cases to %s\n", written, outdir);
 	return 0;
 }

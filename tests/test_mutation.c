@@ -81,6 +81,13 @@ static int check_receipt(const uint8_t *b, size_t n, void *ctx)
 	return baton_receipt_parse(b, n, &r);
 }
 
+static int check_rotation(const uint8_t *b, size_t n, void *ctx)
+{
+	baton_rotation r;
+	(void)ctx;
+	return baton_rotation_parse(b, n, &r);
+}
+
 static int check_packet(const uint8_t *b, size_t n, void *ctx)
 {
 	return tu_open_all(b, n, ctx);
@@ -156,6 +163,24 @@ static void test_receipt(void **state)
 	mutate_all(buf, len, check_receipt, NULL);
 	free(buf);
 	baton_key_free(b);
+}
+
+static void test_rotation(void **state)
+{
+	baton_key *old = tu_key(BATON_KEY_SCHOOL, 2), *new = tu_key(BATON_KEY_SCHOOL, 4);
+	baton_rotation rt;
+	uint8_t *buf;
+	size_t len;
+	(void)state;
+	memset(&rt, 0, sizeof(rt));
+	snprintf(rt.code, sizeof(rt.code), "RAS-204");
+	memcpy(rt.old_pk, baton_key_id_pk(old), 32);
+	memcpy(rt.new_pk, baton_key_id_pk(new), 32);
+	rt.time = TU_NOW;
+	assert_int_equal(baton_rotation_sign(&rt, baton_key_id_sk(old), &buf, &len), 0);
+	mutate_all(buf, len, check_rotation, NULL);
+	free(buf);
+	baton_key_free(old), baton_key_free(new);
 }
 
 static void mutate_transfer(size_t n_att, const size_t *sizes)
@@ -288,6 +313,7 @@ int main(void)
 	    cmocka_unit_test(test_consent),
 	    cmocka_unit_test(test_revocation),
 	    cmocka_unit_test(test_receipt),
+	    cmocka_unit_test(test_rotation),
 	    cmocka_unit_test(test_transfer_packet),
 	    cmocka_unit_test(test_transfer_packet_two_chunks),
 	    cmocka_unit_test(test_request_packet),

@@ -83,6 +83,9 @@ static int run_packet(json_t *v, const uint8_t *in, size_t len)
 				size_t clen;
 				uint8_t *want = unhex(
 				    json_string_value(json_object_get(val, "content")), &clen);
+				assert_string_equal(
+				    b->attachments[i].name,
+				    json_string_value(json_object_get(val, "name")));
 				assert_int_equal(
 				    baton_opened_attachment(o, i, tu_buf_write, &plain), 0);
 				assert_int_equal(plain.len, clen);
@@ -91,6 +94,13 @@ static int run_packet(json_t *v, const uint8_t *in, size_t len)
 				free(want);
 				tu_buf_free(&plain);
 			}
+		}
+		json_t *want = json_object_get(v, "want");
+		if (want) {
+			char got[160];
+			assert_int_equal(baton_sections_format(b->requested_mask, got, sizeof(got)),
+			                 0);
+			assert_string_equal(got, json_string_value(want));
 		}
 		json_t *ph = json_object_get(v, "packet_hash");
 		if (ph) {
@@ -103,6 +113,27 @@ static int run_packet(json_t *v, const uint8_t *in, size_t len)
 	baton_opened_free(o);
 	baton_key_free(me);
 	return r;
+}
+
+/* A statement that parses must name what the case says it names. */
+static int run_rotation(json_t *v, const uint8_t *in, size_t len)
+{
+	baton_rotation rt;
+	int r = baton_rotation_parse(in, len, &rt);
+	if (r != 0)
+		return r;
+	size_t n;
+	uint8_t *old_pk = unhex(json_string_value(json_object_get(v, "old_pk")), &n);
+	assert_int_equal(n, 32);
+	uint8_t *new_pk = unhex(json_string_value(json_object_get(v, "new_pk")), &n);
+	assert_int_equal(n, 32);
+	assert_string_equal(rt.code, json_string_value(json_object_get(v, "code")));
+	assert_memory_equal(rt.old_pk, old_pk, 32);
+	assert_memory_equal(rt.new_pk, new_pk, 32);
+	assert_int_equal(rt.time, num(v, "time"));
+	free(old_pk);
+	free(new_pk);
+	return 0;
 }
 
 static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
@@ -131,6 +162,8 @@ static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
 		baton_receipt rc;
 		return baton_receipt_parse(in, len, &rc);
 	}
+	if (strcmp(kind, "rotation") == 0)
+		return run_rotation(v, in, len);
 	if (strcmp(kind, "msgpack") == 0)
 		return mp_walk(in, len, &dec_default_limits);
 	if (strcmp(kind, "keyfile") == 0) {
@@ -215,7 +248,7 @@ int main(void)
 		tests[n++] = (struct CMUnitTest){name, test_vector, NULL, NULL, path};
 	}
 	closedir(d);
-	/* The issue asks for at least 60 cases; fewer means the directory is damaged. */
+	/* The directory holds well over 60 cases; fewer means it is damaged. */
 	if (n < 60) {
 		fprintf(stderr, "test_vectors: only %zu vectors in %s\n", n, dir);
 		return 1;
