@@ -487,6 +487,7 @@ struct show_ctx {
 	store_student s;
 	json_t *record;
 	json_t *guardians;
+	size_t held; /* records naming this student, held for review */
 	/* export */
 	const char *files_dir; /* where attachment files go; NULL for show */
 	const char *files_rel; /* their path as written into the JSON */
@@ -540,6 +541,13 @@ static int write_attachments(store_txn *t, struct show_ctx *c)
 	return 0;
 }
 
+static int count_held(const store_held *h, void *arg)
+{
+	struct show_ctx *c = arg;
+	c->held += strcmp(h->student, c->id) == 0;
+	return 0;
+}
+
 static int load_student(store_txn *t, void *arg)
 {
 	struct show_ctx *c = arg;
@@ -559,7 +567,8 @@ static int load_student(store_txn *t, void *arg)
 	if (c->record == NULL)
 		return diag_err(BATON_EIO, "stored record of %s does not parse", c->id);
 	c->guardians = json_array();
-	if ((r = store_guardian_each(t, c->id, guardian_json, c->guardians)) != 0)
+	if ((r = store_guardian_each(t, c->id, guardian_json, c->guardians)) != 0 ||
+	    (r = store_held_each(t, count_held, c)) != 0)
 		return r;
 	return c->files_dir ? write_attachments(t, c) : 0;
 }
@@ -576,6 +585,10 @@ static void print_record(const struct show_ctx *c)
 		printf(", state id %s", c->s.state_id);
 	printf("\n  version %u of %u, updated %s\n", c->version ? c->version : c->s.version,
 	       c->s.version, cli_time(c->s.updated));
+	if (c->held)
+		printf("  %zu record%s naming this student held for review: not current "
+		       "('baton review')\n",
+		       c->held, c->held == 1 ? "" : "s");
 	printf("  sections:");
 	for (int s = 0; s < BATON_SEC_COUNT; s++) {
 		const char *name = baton_section_name((baton_section)s);
@@ -641,10 +654,11 @@ static int student_show(int argc, char **argv)
 		return cli_fail("student show", r);
 	}
 	if (com.json) {
-		cli_print_json(json_pack("{s:O, s:i, s:i, s:I, s:O}", "record", c.record, "version",
-		                         (int)(c.version ? c.version : c.s.version), "versions",
-		                         (int)c.s.version, "updated", (json_int_t)c.s.updated,
-		                         "guardian_keys", c.guardians));
+		cli_print_json(json_pack("{s:O, s:i, s:i, s:I, s:O, s:I}", "record", c.record,
+		                         "version", (int)(c.version ? c.version : c.s.version),
+		                         "versions", (int)c.s.version, "updated",
+		                         (json_int_t)c.s.updated, "guardian_keys", c.guardians,
+		                         "held_for_review", (json_int_t)c.held));
 	} else {
 		print_record(&c);
 	}

@@ -1307,8 +1307,6 @@ static int ident_eq(const char *a, const char *b)
 
 int store_same_child(const store_student *on_file, const store_student *s)
 {
-	if (on_file->state_id[0] && s->state_id[0] && strcmp(on_file->state_id, s->state_id) != 0)
-		return 0;
 	return ident_eq(on_file->given_name, s->given_name) &&
 	       ident_eq(on_file->family_name, s->family_name) &&
 	       strcmp(on_file->birth_date, s->birth_date) == 0 && s->birth_date[0] != '\0';

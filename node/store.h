@@ -106,9 +106,9 @@ int store_student_count(store_txn *t, size_t *n);
 /* ---- records held for the registrar's review ---- */
 /*
  * The same child: given and family name equal once outer space is dropped,
- * inner space runs are one space and ASCII letters are folded to one case;
- * the same birth date; and the same statewide id when both have one. A
- * missing name or birth date is never the same child.
+ * inner space runs are one space and ASCII letters are folded to one case,
+ * and the same birth date. A missing name or birth date is never the same
+ * child. A changed statewide id alone is a correction, not another child.
  */
 int store_same_child(const store_student *on_file, const store_student *s);
 
