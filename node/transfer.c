@@ -922,7 +922,6 @@ static int import_fn(store_txn *t, void *arg)
 	held.has_packet = 1;
 	if ((r = store_student_file(t, &s, canon, strlen(canon), &held, &how)) != 0)
 		goto out;
-	(void)existing;
 	q->version = s.version;
 	q->review = how == FILED_HELD;
 	q->held = held.id;
