@@ -184,5 +184,33 @@ same "$TMP/list.before" "$OUT" "nothing was stored"
 run "$BATON" audit --json --dir "$C"
 same "$TMP/audit.before" "$OUT" "nothing was audited"
 
+# --- The same over the network: the sending school learns it is held ---
+NA=$TMP/net-lhs NB=$TMP/net-ras
+PA=$((20000 + RANDOM % 20000))
+PB=$((PA + 1))
+check "init A on loopback" "$BATON" init --name "Lincoln High School" --code LHS-001 \
+	--endpoint "tcp://127.0.0.1:$PA" --dir "$NA"
+check "init B on loopback" "$BATON" init --name "Riverside Academy" --code RAS-204 \
+	--endpoint "tcp://127.0.0.1:$PB" --dir "$NB"
+check "cards" sh -c "'$BATON' card --dir '$NA' --out '$TMP/na.card' >/dev/null && '$BATON' card --dir '$NB' --out '$TMP/nb.card' >/dev/null"
+check "A pins B" "$BATON" peer add "$TMP/nb.card" --dir "$NA"
+check "B pins A" "$BATON" peer add "$TMP/na.card" --dir "$NB"
+check "B has Ife Bello as S-1018" "$BATON" student import "$TMP/b1018.json" --dir "$NB"
+check "A has Zed Mallory under the same statewide id" "$BATON" student import "$TMP/a1.json" --dir "$NA"
+check "A links the parent" "$BATON" guardian link S-1 "$PK" --relation father --dir "$NA"
+check "the parent consents" "$BATON" consent grant --key "$TMP/parent.key" --student S-1 \
+	--from "$TMP/na.card" --to "$TMP/nb.card" --sections all,health --yes --out "$TMP/n1.consent"
+check_out 'queued' "A queues S-1 for B" "$BATON" send S-1 --to RAS-204 --consent "$TMP/n1.consent" \
+	--sections all,health --dir "$NA"
+serve_start b "$NB" nb.log
+serve_start a "$NA" na.log
+check "the packet is delivered and receipted" wait_for 30 sh -c "'$BATON' outbox --dir '$NA' | grep -q receipted"
+check_out 'receipted.*held for review' "A's outbox says it is held for review" "$BATON" outbox --dir "$NA"
+check "B's log says held for review" grep -q 'inbox: packet .* from LHS-001: held for review as 1' "$TMP/nb.log"
+serve_stop a
+serve_stop b
+check "B's S-1018 is still Ife Bello" test "$(show_field "$NB" S-1018 family_name)" = Bello
+check_out '^1 +S-1018 +from LHS-001 .*held: Zed Mallory' "B's review queue has it" "$BATON" review --dir "$NB"
+
 check "the audit logs verify" sh -c "'$BATON' audit verify --dir '$A' >/dev/null && '$BATON' audit verify --dir '$B' >/dev/null && '$BATON' audit verify --dir '$C' >/dev/null"
 done_testing
