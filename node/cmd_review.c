@@ -203,8 +203,9 @@ struct decide_ctx {
 	const char *as; /* accept: file under this id instead; NULL: the student it names */
 	int accept;
 	store_student s;   /* out: the student it was filed as */
-	int dropped_state; /* out: the statewide id stayed with the student it named */
-	int new_student;   /* out */
+	int dropped_state; /* out: the statewide id stayed with the student who has it */
+	char state_owner[BATON_STUDENT_MAX + 1]; /* out: that student */
+	int new_student;                         /* out */
 };
 
 static int decide_audit(store_txn *t, const store_held *h, const char *student, const char *detail)
@@ -236,6 +237,7 @@ static int refile(store_txn *t, struct decide_ctx *c, json_t *rec, char **canon)
 		if (r < 0)
 			return r;
 		if (strcmp(owner, c->s.id) != 0) {
+			snprintf(c->state_owner, sizeof(c->state_owner), "%s", owner);
 			json_object_del(rec, "state_student_id");
 			c->s.state_id[0] = '\0';
 			c->dropped_state = 1;
@@ -280,7 +282,7 @@ static int accept_held(store_txn *t, struct decide_ctx *c, const store_held *h)
 	         c->as ? ", not the child on file as " : "", c->as ? h->student : "");
 	if (c->dropped_state)
 		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
-		         "; its statewide id stays with %s", h->student);
+		         "; its statewide id stays with %s", c->state_owner);
 	r = decide_audit(t, h, c->s.id, detail);
 out:
 	if (canon) {
@@ -370,8 +372,9 @@ static int review_decide(int argc, char **argv, int accept)
 		printf("Held record %llu is now %s version %u%s\n", (unsigned long long)c.id,
 		       c.s.id, c.s.version, c.new_student ? " (a new student)" : "");
 	if (c.dropped_state)
-		printf("  its statewide id was left with the student it named: check which is "
-		       "right\n");
+		printf("  filed without its statewide id, which stays with %s: check which is "
+		       "right\n",
+		       c.state_owner);
 	return EXIT_OK;
 }
 

@@ -95,7 +95,10 @@ check_err 2 'S-1018 on file is not this child' "--as the student it names is ref
 	"$BATON" review accept 1 --as S-1018 --dir "$B"
 check_out 'Held record 1 is now S-2001 version 1 .a new student.' \
 	"B accepts it as a new student S-2001" "$BATON" review accept 1 --as S-2001 --dir "$B"
+check "and says the statewide id stays with S-1018" grep -q 'statewide id, which stays with S-1018' "$OUT"
 check "S-2001 is Zed Mallory" test "$(show_field "$B" S-2001 family_name)" = Mallory
+check "the statewide id ST-77 stays with S-1018" test "$(show_field "$B" S-1018 state_student_id)" = ST-77
+check "S-2001 is filed without it" test -z "$(show_field "$B" S-2001 state_student_id)"
 check "S-1018 is still Ife Bello" test "$(show_field "$B" S-1018 family_name)" = Bello
 check_out 'Nothing is held for review' "the queue is empty" "$BATON" review --dir "$B"
 check_out 'review .*accepted held record 1 as S-2001' "the decision is audited" \
