@@ -112,6 +112,7 @@ int cmd_init(int argc, char **argv);
 int cmd_card(int argc, char **argv);
 int cmd_peer(int argc, char **argv);
 int cmd_student(int argc, char **argv);
+int cmd_review(int argc, char **argv);
 int cmd_guardian(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_rekey(int argc, char **argv);

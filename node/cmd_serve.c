@@ -843,12 +843,14 @@ static void log_received(const struct recv_req *q)
 	else if (q->reason == BATON_REASON_ACCEPTED && q->replay)
 		logline("inbox: packet %s from %s: replay, same receipt for %s", id, q->from,
 		        q->student);
+	else if (q->reason == BATON_REASON_ACCEPTED && q->review)
+		logline("inbox: packet %s from %s: held for review as %llu: not the child on file "
+		        "as %s",
+		        id, q->from, (unsigned long long)q->held, q->student);
 	else if (q->reason == BATON_REASON_ACCEPTED)
 		logline("inbox: packet %s from %s: imported as %s, version %u%s", id, q->from,
 		        q->student, q->version,
-		        q->review      ? ", a new version of a student on file: review it"
-		        : q->unchanged ? ", the same record as the one on file"
-		                       : "");
+		        q->unchanged ? ", the same record as the one on file" : "");
 	else
 		logline("inbox: packet %s from %s: %s (%s): %s", id,
 		        q->from[0] ? q->from : "an unknown sender",

@@ -167,7 +167,8 @@ struct import_ctx {
 	char base[4096];
 	char node[PATH_MAX]; /* the node directory, resolved: never a source of attachments */
 	struct mapped json;
-	size_t records, added, versions, unchanged;
+	size_t records, added, versions, unchanged, held;
+	json_t *seen; /* the student ids read so far from this file */
 };
 
 /* Replaces each attachment's path by the hash and size of its stored bytes. */
@@ -222,39 +223,48 @@ static int import_attachments(store_txn *t, struct import_ctx *c, json_t *rec)
 
 static int import_one(store_txn *t, struct import_ctx *c, json_t *rec, size_t index)
 {
-	store_student s, old;
+	store_student s;
+	store_held h;
 	const json_t *id = json_object_get(rec, "student_id");
-	char *canon = NULL, detail[64];
-	int r;
+	char *canon = NULL, detail[128];
+	int r, how;
 
-	if ((r = record_validate(rec)) != 0 || (r = import_attachments(t, c, rec)) != 0)
+	if ((r = record_validate(rec)) != 0)
+		return r;
+	/* One file, one record per student, whatever the store already holds. */
+	if (json_object_get(c->seen, json_string_value(id)) != NULL)
+		return diag_err(BATON_EVALUE,
+		                "student_id: \"%s\" repeats an earlier record in this file",
+		                json_string_value(id));
+	if (json_object_set_new(c->seen, json_string_value(id), json_true()) != 0)
+		return BATON_ENOMEM;
+	if ((r = import_attachments(t, c, rec)) != 0)
 		return r;
 	memset(&s, 0, sizeof(s));
+	memset(&h, 0, sizeof(h));
 	snprintf(s.id, sizeof(s.id), "%s", json_string_value(id));
 	record_index(rec, &s);
 	if ((canon = record_canonical(rec)) == NULL)
 		return BATON_ENOMEM;
-	/* The same record again is not a new version (twice in one file is an error, below). */
-	if ((r = store_record_same(t, s.id, canon, &old)) < 0)
+	if ((r = store_student_file(t, &s, canon, strlen(canon), &h, &how)) != 0)
 		goto out;
-	if (r == 1 && old.batch != t->batch) {
-		r = 0;
+	switch (how) {
+	case FILED_UNCHANGED:
 		c->unchanged++;
 		goto out;
+	case FILED_HELD:
+		c->held++;
+		snprintf(detail, sizeof(detail),
+		         "held for review as %llu: not the child on file as %s",
+		         (unsigned long long)h.id, s.id);
+		break;
+	default:
+		if (how == FILED_NEW)
+			c->added++;
+		else
+			c->versions++;
+		snprintf(detail, sizeof(detail), "version %u", s.version);
 	}
-	if ((r = store_student_put(t, &s, canon, strlen(canon))) != 0) {
-		if (r == BATON_EEXIST)
-			r = diag_err(BATON_EVALUE,
-			             "student_id: \"%s\" repeats an earlier record "
-			             "in this file",
-			             s.id);
-		goto out;
-	}
-	if (s.version == 1)
-		c->added++;
-	else
-		c->versions++;
-	snprintf(detail, sizeof(detail), "version %u", s.version);
 	r = cli_audit(t, "import", s.id, NULL, detail);
 out:
 	(void)index;
@@ -322,7 +332,10 @@ static int import_all(store_txn *t, void *arg)
 	int line = 0, r;
 
 	/* store_write may run this again after growing the map: start from scratch. */
-	c->records = c->added = c->versions = c->unchanged = 0;
+	c->records = c->added = c->versions = c->unchanged = c->held = 0;
+	json_decref(c->seen);
+	if ((c->seen = json_object()) == NULL)
+		return BATON_ENOMEM;
 	while ((r = scan_next(&s, &start, &end, &line)) == 1) {
 		json_error_t err;
 		record_json_failed();
@@ -375,7 +388,9 @@ static int student_import(int argc, char **argv)
 	         "Imports one student object or an array of them (proto/RECORD.md).\n"
 	         "Attachment paths are relative to the JSON file. All or nothing: one\n"
 	         "bad record and nothing is imported. An existing student_id gets a\n"
-	         "new version; older versions are kept.\n")) >= 0)
+	         "new version when it is the same child (names and birth date); older\n"
+	         "versions are kept. A record of another child under that id is held\n"
+	         "for review ('baton review'), not made current.\n")) >= 0)
 		return rc;
 	if (optind + 1 != argc)
 		return cli_usage_error("student import: one FILE.json expected");
@@ -393,6 +408,7 @@ static int student_import(int argc, char **argv)
 	if (realpath(cli_dir(&com), c.node) == NULL)
 		c.node[0] = '\0';
 	r = store_write(st, import_all, &c);
+	json_decref(c.seen);
 	store_close(st);
 	unmap_file(&c.json);
 	if (r != 0) {
@@ -402,14 +418,18 @@ static int student_import(int argc, char **argv)
 		return cli_exit_code(r);
 	}
 	if (com.json)
-		cli_print_json(json_pack("{s:I, s:I, s:I, s:I}", "records", (json_int_t)c.records,
-		                         "new", (json_int_t)c.added, "new_versions",
-		                         (json_int_t)c.versions, "unchanged",
-		                         (json_int_t)c.unchanged));
+		cli_print_json(json_pack("{s:I, s:I, s:I, s:I, s:I}", "records",
+		                         (json_int_t)c.records, "new", (json_int_t)c.added,
+		                         "new_versions", (json_int_t)c.versions, "unchanged",
+		                         (json_int_t)c.unchanged, "held", (json_int_t)c.held));
 	else
 		printf("Imported %zu records from %s: %zu new students, %zu new versions, %zu "
 		       "unchanged\n",
 		       c.records, c.file, c.added, c.versions, c.unchanged);
+	if (!com.json && c.held)
+		printf("%zu held for review: not the child on file under that student_id "
+		       "('baton review')\n",
+		       c.held);
 	return EXIT_OK;
 }
 
@@ -467,6 +487,7 @@ struct show_ctx {
 	store_student s;
 	json_t *record;
 	json_t *guardians;
+	size_t held; /* records naming this student, held for review */
 	/* export */
 	const char *files_dir; /* where attachment files go; NULL for show */
 	const char *files_rel; /* their path as written into the JSON */
@@ -520,6 +541,13 @@ static int write_attachments(store_txn *t, struct show_ctx *c)
 	return 0;
 }
 
+static int count_held(const store_held *h, void *arg)
+{
+	struct show_ctx *c = arg;
+	c->held += strcmp(h->student, c->id) == 0;
+	return 0;
+}
+
 static int load_student(store_txn *t, void *arg)
 {
 	struct show_ctx *c = arg;
@@ -539,7 +567,8 @@ static int load_student(store_txn *t, void *arg)
 	if (c->record == NULL)
 		return diag_err(BATON_EIO, "stored record of %s does not parse", c->id);
 	c->guardians = json_array();
-	if ((r = store_guardian_each(t, c->id, guardian_json, c->guardians)) != 0)
+	if ((r = store_guardian_each(t, c->id, guardian_json, c->guardians)) != 0 ||
+	    (r = store_held_each(t, count_held, c)) != 0)
 		return r;
 	return c->files_dir ? write_attachments(t, c) : 0;
 }
@@ -556,6 +585,10 @@ static void print_record(const struct show_ctx *c)
 		printf(", state id %s", c->s.state_id);
 	printf("\n  version %u of %u, updated %s\n", c->version ? c->version : c->s.version,
 	       c->s.version, cli_time(c->s.updated));
+	if (c->held)
+		printf("  %zu record%s naming this student held for review: not current "
+		       "('baton review')\n",
+		       c->held, c->held == 1 ? "" : "s");
 	printf("  sections:");
 	for (int s = 0; s < BATON_SEC_COUNT; s++) {
 		const char *name = baton_section_name((baton_section)s);
@@ -621,10 +654,11 @@ static int student_show(int argc, char **argv)
 		return cli_fail("student show", r);
 	}
 	if (com.json) {
-		cli_print_json(json_pack("{s:O, s:i, s:i, s:I, s:O}", "record", c.record, "version",
-		                         (int)(c.version ? c.version : c.s.version), "versions",
-		                         (int)c.s.version, "updated", (json_int_t)c.s.updated,
-		                         "guardian_keys", c.guardians));
+		cli_print_json(json_pack("{s:O, s:i, s:i, s:I, s:O, s:I}", "record", c.record,
+		                         "version", (int)(c.version ? c.version : c.s.version),
+		                         "versions", (int)c.s.version, "updated",
+		                         (json_int_t)c.s.updated, "guardian_keys", c.guardians,
+		                         "held_for_review", (json_int_t)c.held));
 	} else {
 		print_record(&c);
 	}

@@ -312,12 +312,15 @@ static int import_cmd(int argc, char **argv)
 			printf("Already imported from %s as %s (packet %s); the same receipt%s\n",
 			       q.from, q.student, cli_hex(q.packet, BATON_ID_BYTES),
 			       receipt_out ? " was written again" : " stands");
+		else if (q.review)
+			printf("Held %s from %s for review as %llu: not the child on file as %s "
+			       "('baton review show %llu')\n  packet %s\n",
+			       argv[optind], q.from, (unsigned long long)q.held, q.student,
+			       (unsigned long long)q.held, cli_hex(q.packet, BATON_ID_BYTES));
 		else
 			printf("Imported %s from %s as %s, version %u%s\n  packet %s\n",
 			       argv[optind], q.from, q.student, q.version,
-			       q.review      ? " (a new version of a student on file: review it)"
-			       : q.unchanged ? " (the same record as the one on file)"
-			                     : "",
+			       q.unchanged ? " (the same record as the one on file)" : "",
 			       cli_hex(q.packet, BATON_ID_BYTES));
 		if (receipt_out)
 			printf("  receipt written to %s\n", receipt_out);
@@ -392,18 +395,23 @@ struct box_ctx {
 static int inbox_one(const store_inbox *e, void *arg)
 {
 	struct box_ctx *c = arg;
+	baton_receipt rc;
+	/* The receipt's note says what became of an accepted packet ("held for review"). */
+	if (baton_receipt_parse(e->receipt, e->receipt_len, &rc) != 0)
+		rc.note[0] = '\0';
 	c->n++;
 	if (c->arr)
 		return json_array_append_new(c->arr,
-		                             json_pack("{s:s, s:s, s:s, s:s, s:I}", "packet",
+		                             json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "packet",
 		                                       cli_hex(e->packet, BATON_ID_BYTES), "from",
 		                                       e->from, "student", e->student, "result",
 		                                       baton_reason_name(e->reason), "time",
-		                                       (json_int_t)e->time))
+		                                       (json_int_t)e->time, "note", rc.note))
 		           ? BATON_ENOMEM
 		           : 0;
-	printf("%s  from %-10s %-10s %-9s %s\n", cli_hex(e->packet, BATON_ID_BYTES), e->from,
-	       e->student, baton_reason_name(e->reason), cli_time(e->time));
+	printf("%s  from %-10s %-10s %-9s %s%s%s\n", cli_hex(e->packet, BATON_ID_BYTES), e->from,
+	       e->student, baton_reason_name(e->reason), cli_time(e->time), rc.note[0] ? "  " : "",
+	       rc.note);
 	return 0;
 }
 

@@ -13,6 +13,7 @@ static const struct cmd commands[] = {
     {"rekey", cmd_rekey, "replace this school's keys, with a rotation statement"},
     {"peer", cmd_peer, "pin, list and remove other schools"},
     {"student", cmd_student, "import, list, show and export student records"},
+    {"review", cmd_review, "records held because they are not the child on file: decide"},
     {"guardian", cmd_guardian, "guardian keys: create them, link them to students"},
     {"consent", cmd_consent, "grant, revoke, show, import, list and check consents"},
     {"serve", cmd_serve, "run the node on the network: receive packets, deliver the outbox"},

@@ -2,6 +2,7 @@
  * Validation of the registrar's JSON, table-driven from proto/RECORD.md.
  * Every failure names the field path and, where useful, the value.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,11 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 			return r;
 		/* Ids name files on export: no directories, nothing hidden. */
 		const char *id = json_string_value(v);
+		size_t n = strlen(id);
+		/* "S-1018 " would be a second student beside "S-1018". */
+		if (n > 0 && (isspace((unsigned char)id[0]) || isspace((unsigned char)id[n - 1])))
+			return diag_err(BATON_EVALUE, "%s: \"%s\" starts or ends with a space",
+			                path, id);
 		if (!record_id_safe(id))
 			return diag_err(BATON_EVALUE,
 			                "%s: \"%s\" may not contain '/' or '\\' or "
@@ -419,7 +425,9 @@ static int record_extra(const json_t *o, const char *path)
 
 int record_id_safe(const char *id)
 {
-	return id[0] != '\0' && id[0] != '.' && strchr(id, '/') == NULL && strchr(id, '\\') == NULL;
+	size_t n = strlen(id);
+	return n > 0 && id[0] != '.' && strchr(id, '/') == NULL && strchr(id, '\\') == NULL &&
+	       !isspace((unsigned char)id[0]) && !isspace((unsigned char)id[n - 1]);
 }
 
 int record_validate(const json_t *rec)

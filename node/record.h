@@ -21,7 +21,10 @@ int record_validate_section(const char *section, const json_t *value);
 /* Fills the index fields of s (names, birth date, statewide id) from rec. */
 void record_index(const json_t *rec, store_student *s);
 
-/* 1 when a student id can name a file: no '/', no '\\', not starting with '.'. */
+/*
+ * 1 when a student id can name a file and one student: no '/', no '\\', not
+ * starting with '.', no space at either end.
+ */
 int record_id_safe(const char *id);
 
 /* Canonical text of a JSON value: compact, keys sorted. Caller frees; NULL when out of memory. */

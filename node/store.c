@@ -21,6 +21,9 @@
  *   state_ids  statewide student id -> local student id
  *   origins    school code NUL that school's student id -> local student id, for
  *              every student received (schema 3)
+ *   held       held id(u64 BE) -> u32 BE n || {from, packet, student, their, time}
+ *              (n bytes of canonical msgpack) || record JSON: records whose identity
+ *              disagrees with the student on file, until the registrar decides (schema 4)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,12 +64,14 @@ enum {
 	DB_PACKETS,
 	DB_ASKED,
 	DB_ORIGINS,
+	DB_HELD,
 	DB_N
 };
 static const char *const db_names[DB_N] = {
-    "meta",      "students",         "records",  "blobs",       "guardians", "peers",
-    "audit",     "audit_by_student", "consents", "revocations", "inbox",     "outbox",
-    "state_ids", "requests",         "due",      "packets",     "asked",     "origins"};
+    "meta",    "students", "records",          "blobs",    "guardians",
+    "peers",   "audit",    "audit_by_student", "consents", "revocations",
+    "inbox",   "outbox",   "state_ids",        "requests", "due",
+    "packets", "asked",    "origins",          "held"};
 
 struct store {
 	MDB_env *env;
@@ -163,8 +168,8 @@ int store_open(const char *dir, int create, store **out)
 			goto out;
 		}
 		const uint8_t *have = v.mv_data;
-		if (memcmp(have, "\0\0\0\2", 4) == 0) {
-			/* Schema 2 lacked only the origins table, created above. */
+		if (memcmp(have, "\0\0\0\2", 4) == 0 || memcmp(have, "\0\0\0\3", 4) == 0) {
+			/* Schema 2 lacked the origins table, 3 the held one: both created above. */
 			v.mv_data = ver;
 			if ((rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0)) != 0) {
 				r = lmdb_err(rc, "schema");
@@ -1269,6 +1274,225 @@ int store_origin(store_txn *t, const char *code, const char *their_id, const cha
 	memcpy(found, v.mv_data, v.mv_size);
 	found[v.mv_size] = 0;
 	return 0;
+}
+
+/* ---- records held for review ---- */
+
+/* A name as a registrar would read it: no outer space, one space between words, any case. */
+static void ident_norm(const char *in, char *out, size_t cap)
+{
+	size_t n = 0;
+	int space = 0;
+	for (; *in && n + 2 < cap; in++) {
+		unsigned char ch = (unsigned char)*in;
+		if (ch == ' ' || ch == '\t') {
+			space = n > 0;
+			continue;
+		}
+		if (space)
+			out[n++] = ' ';
+		space = 0;
+		out[n++] = (char)(ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch);
+	}
+	out[n] = 0;
+}
+
+static int ident_eq(const char *a, const char *b)
+{
+	char na[256], nb[256];
+	ident_norm(a, na, sizeof(na));
+	ident_norm(b, nb, sizeof(nb));
+	return na[0] != '\0' && strcmp(na, nb) == 0;
+}
+
+int store_same_child(const store_student *on_file, const store_student *s)
+{
+	return ident_eq(on_file->given_name, s->given_name) &&
+	       ident_eq(on_file->family_name, s->family_name) &&
+	       strcmp(on_file->birth_date, s->birth_date) == 0 && s->birth_date[0] != '\0';
+}
+
+static const char *const held_keys[] = {"from", "packet", "student", "their", "time"};
+enum { HK_FROM, HK_PACKET, HK_STUDENT, HK_THEIR, HK_TIME, HK_N };
+
+static void enc_held(struct enc *e, const void *obj)
+{
+	const store_held *h = obj;
+	enc_map(e, HK_N);
+	enc_str(e, "from"), enc_str(e, h->from);
+	enc_str(e, "packet"), enc_bin(e, h->packet, h->has_packet ? BATON_ID_BYTES : 0);
+	enc_str(e, "student"), enc_str(e, h->student);
+	enc_str(e, "their"), enc_str(e, h->their_id);
+	enc_str(e, "time"), enc_uint(e, h->time);
+}
+
+static int dec_held(const uint8_t *key, const uint8_t *p, size_t n, store_held *h)
+{
+	static const struct dec_limits lim = {1024, 1, 16};
+	const msgpack_object *v[HK_N];
+	const uint8_t *pk = NULL;
+	size_t hn, pn = 0;
+	msgpack_zone z;
+	msgpack_object o;
+	int r = BATON_EIO;
+
+	memset(h, 0, sizeof(*h));
+	for (int i = 0; i < 8; i++)
+		h->id = h->id << 8 | key[i];
+	if (n < 4 ||
+	    (hn = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3]) > n - 4)
+		return diag_err(BATON_EIO, "store: damaged held entry %llu",
+		                (unsigned long long)h->id);
+	if (!msgpack_zone_init(&z, 512))
+		return BATON_ENOMEM;
+	if ((r = mp_decode(p + 4, hn, &lim, &z, &o)) == 0 &&
+	    (r = mp_fields(&o, "held", held_keys, HK_N, v)) == 0 &&
+	    (r = mp_str(v[HK_FROM], "held", "from", 0, h->from, sizeof(h->from))) == 0 &&
+	    (r = mp_bin(v[HK_PACKET], "held", "packet", 0, BATON_ID_BYTES, &pk, &pn)) == 0 &&
+	    (r = mp_str(v[HK_STUDENT], "held", "student", 1, h->student, sizeof(h->student))) ==
+	        0 &&
+	    (r = mp_str(v[HK_THEIR], "held", "their", 0, h->their_id, sizeof(h->their_id))) == 0 &&
+	    (r = mp_uint(v[HK_TIME], "held", "time", &h->time)) == 0 && pn != 0 &&
+	    pn != BATON_ID_BYTES)
+		r = BATON_EVALUE;
+	if (r == 0 && pn == BATON_ID_BYTES) {
+		memcpy(h->packet, pk, BATON_ID_BYTES);
+		h->has_packet = 1;
+	}
+	msgpack_zone_destroy(&z);
+	if (r != 0)
+		return r == BATON_ENOMEM ? r
+		                         : diag_err(BATON_EIO, "store: damaged held entry %llu",
+		                                    (unsigned long long)h->id);
+	h->len = n - 4 - hn;
+	if ((h->json = malloc(h->len + 1)) == NULL)
+		return BATON_ENOMEM;
+	memcpy(h->json, p + 4 + hn, h->len);
+	h->json[h->len] = 0;
+	return 0;
+}
+
+void store_held_clear(store_held *h)
+{
+	if (h == NULL || h->json == NULL)
+		return;
+	sodium_memzero(h->json, h->len);
+	free(h->json);
+	h->json = NULL;
+}
+
+static void held_key(uint8_t key[8], uint64_t id)
+{
+	for (int i = 0; i < 8; i++)
+		key[i] = (uint8_t)(id >> (56 - 8 * i));
+}
+
+int store_held_put(store_txn *t, store_held *h, const char *json, size_t len)
+{
+	uint8_t *enc = NULL, *val = NULL, key[8], *seq = NULL;
+	size_t elen, slen;
+	int r;
+
+	/* Numbers are never reused: "review accept 3" always means the same record. */
+	if ((r = store_meta_get(t, "held_seq", &seq, &slen)) < 0)
+		return r;
+	uint64_t last = 0;
+	if (r == 0 && slen == 8)
+		for (int i = 0; i < 8; i++)
+			last = last << 8 | seq[i];
+	free(seq);
+	h->id = last + 1;
+	h->time = t->now;
+	held_key(key, h->id);
+	if ((r = store_meta_put(t, "held_seq", key, 8)) != 0 ||
+	    (r = enc_alloc(enc_held, h, &enc, &elen)) != 0)
+		return r;
+	if ((val = malloc(4 + elen + len)) == NULL) {
+		free(enc);
+		return BATON_ENOMEM;
+	}
+	be32(val, (uint32_t)elen);
+	memcpy(val + 4, enc, elen);
+	memcpy(val + 4 + elen, json, len);
+	MDB_val k = {8, key}, v = {4 + elen + len, val};
+	r = mdb_call(mdb_put(t->txn, dbi(t, DB_HELD), &k, &v, MDB_NOOVERWRITE), "held");
+	sodium_memzero(val, 4 + elen + len);
+	free(val);
+	free(enc);
+	return r;
+}
+
+int store_held_get(store_txn *t, uint64_t id, store_held *h)
+{
+	uint8_t key[8];
+	held_key(key, id);
+	MDB_val k = {8, key}, v;
+	int rc = mdb_get(t->txn, dbi(t, DB_HELD), &k, &v);
+	memset(h, 0, sizeof(*h));
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0)
+		return lmdb_err(rc, "held");
+	return dec_held(key, v.mv_data, v.mv_size, h);
+}
+
+int store_held_del(store_txn *t, uint64_t id)
+{
+	uint8_t key[8];
+	held_key(key, id);
+	MDB_val k = {8, key};
+	int rc = mdb_del(t->txn, dbi(t, DB_HELD), &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	return mdb_call(rc, "held");
+}
+
+int store_held_each(store_txn *t, store_held_cb cb, void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	store_held h;
+	int rc, r = 0;
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_HELD), &cur)) != 0)
+		return lmdb_err(rc, "cursor");
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && r == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8)
+			continue;
+		if ((r = dec_held(k.mv_data, v.mv_data, v.mv_size, &h)) == 0)
+			r = cb(&h, ctx);
+		store_held_clear(&h);
+	}
+	mdb_cursor_close(cur);
+	return cursor_end(r, rc);
+}
+
+int store_student_file(store_txn *t, store_student *s, const char *json, size_t len, store_held *h,
+                       int *how)
+{
+	store_student old;
+	int r;
+
+	*how = FILED_NEW;
+	if ((r = store_student_get(t, s->id, &old)) < 0)
+		return r;
+	if (r == 0 && !store_same_child(&old, s)) {
+		*how = FILED_HELD;
+		snprintf(h->student, sizeof(h->student), "%s", s->id);
+		*s = old;
+		return store_held_put(t, h, json, len);
+	}
+	if (r == 0) {
+		*how = FILED_VERSION;
+		if ((r = store_record_same(t, s->id, json, &old)) < 0)
+			return r;
+		if (r == 1) {
+			*how = FILED_UNCHANGED;
+			*s = old;
+			return 0;
+		}
+	}
+	return store_student_put(t, s, json, len);
 }
 
 /* ---- requests ---- */

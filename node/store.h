@@ -18,7 +18,7 @@
 
 #include <baton/baton.h>
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 typedef struct store store;
 
@@ -102,6 +102,52 @@ typedef int (*store_student_cb)(const store_student *s, void *ctx);
 int store_student_each(store_txn *t, store_student_cb cb, void *ctx);
 /* Number of students. */
 int store_student_count(store_txn *t, size_t *n);
+
+/* ---- records held for the registrar's review ---- */
+/*
+ * The same child: given and family name equal once outer space is dropped,
+ * inner space runs are one space and ASCII letters are folded to one case,
+ * and the same birth date. A missing name or birth date is never the same
+ * child. A changed statewide id alone is a correction, not another child.
+ */
+int store_same_child(const store_student *on_file, const store_student *s);
+
+typedef struct store_held {
+	uint64_t id;                          /* numbered from 1, never reused */
+	char student[BATON_STUDENT_MAX + 1];  /* the student on file it would replace */
+	char from[BATON_CODE_MAX + 1];        /* the sending school, or "" for a file import */
+	char their_id[BATON_STUDENT_MAX + 1]; /* that school's id for the child, or "" */
+	uint8_t packet[BATON_ID_BYTES];       /* the packet it came in, when has_packet */
+	int has_packet;
+	uint64_t time;
+	char *json; /* the canonical record; malloc'd by get and each, freed by store_held_clear */
+	size_t len;
+} store_held;
+
+/* Stores json held for review, with h's origin; sets h->id and h->time. */
+int store_held_put(store_txn *t, store_held *h, const char *json, size_t len);
+/* 0 and fills *h (h->json malloc'd), or 1 when there is no such item. */
+int store_held_get(store_txn *t, uint64_t id, store_held *h);
+/* 0, or 1 when there was no such item. */
+int store_held_del(store_txn *t, uint64_t id);
+/* Frees and wipes h->json; h may be NULL. */
+void store_held_clear(store_held *h);
+/* Items in order; h->json lives until cb returns. */
+typedef int (*store_held_cb)(const store_held *h, void *ctx);
+int store_held_each(store_txn *t, store_held_cb cb, void *ctx);
+
+enum { FILED_NEW = 0, FILED_VERSION = 1, FILED_UNCHANGED = 2, FILED_HELD = 3 };
+/*
+ * Files json, a canonical record of student s->id whose index fields are
+ * filled in: a new student, a new version when the student on file is the
+ * same child (store_same_child), nothing when it is the same record again;
+ * otherwise it is held for review (h says where it came from; h->id is set)
+ * and the student's current record stays as it is. *how says which; *s is
+ * the student as now on file. The one rule for student import and for
+ * records received.
+ */
+int store_student_file(store_txn *t, store_student *s, const char *json, size_t len, store_held *h,
+                       int *how);
 
 /* ---- attachment blobs, content-addressed by BLAKE2b-256 ---- */
 int store_blob_put(store_txn *t, const uint8_t hash[32], const uint8_t *data, size_t len);

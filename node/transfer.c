@@ -801,14 +801,30 @@ static int local_id(store_txn *t, const baton_body *b, const char *from, char *i
 		snprintf(id, cap, "%s", b->student);
 		return 0;
 	}
-	/* "LHS-001-S-1001"; a long id is cut, and a clash is then flagged for review below. */
-	int keep = (int)cap - 2 - (int)strlen(from);
-	snprintf(id, cap, "%s-%.*s", from, keep > 0 ? keep : 0, b->student);
+	/*
+	 * "LHS-001-S-1001". An id too long for that keeps its head and ends in a
+	 * hash of the whole, so that two long ids cut alike stay two students.
+	 */
+	char full[BATON_CODE_MAX + BATON_STUDENT_MAX + 2];
+	snprintf(full, sizeof(full), "%s-%s", from, b->student);
+	size_t n = strlen(full);
+	memcpy(id, full, n < cap ? n + 1 : cap - 1);
+	id[cap - 1] = '\0';
+	if (n >= cap && cap > 18) {
+		uint8_t h[8];
+		char hex[17];
+		crypto_generichash(h, sizeof(h), (const uint8_t *)full, strlen(full), NULL, 0);
+		sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+		snprintf(id + cap - 18, 18, "~%s", hex);
+	}
 	if ((r = store_student_get(t, id, &s)) < 0)
 		return r;
 	*existing = r == 0;
 	return 0;
 }
+
+/* The receipt's note for a record held for review (PROTOCOL.md 3.7). */
+static const char *const review_note = "held for review";
 
 static int import_fn(store_txn *t, void *arg)
 {
@@ -874,9 +890,12 @@ static int import_fn(store_txn *t, void *arg)
 	}
 	if (b->n_attachments)
 		json_object_set(rec, "attachments", atts);
-	if (!record_id_safe(b->student)) {
+	if (!record_id_safe(b->student) || (b->state_id[0] && !record_id_safe(b->state_id))) {
 		c->content_err = BATON_REASON_RECORD_INVALID;
-		r = diag_err(BATON_EVALUE, "student id \"%s\" cannot name a file here", b->student);
+		r = diag_err(BATON_EVALUE,
+		             "student id \"%s\" (statewide \"%s\"): a '/' or '\\', a leading '.' "
+		             "or a space at either end",
+		             b->student, b->state_id);
 		goto out;
 	}
 	if ((r = local_id(t, b, q->from, q->student, sizeof(q->student), &existing)) != 0)
@@ -893,28 +912,28 @@ static int import_fn(store_txn *t, void *arg)
 		r = diag_err(BATON_ENOMEM, "out of memory building the record");
 		goto out;
 	}
-	/* The same record again (a registrar sent it twice) is no new version. */
-	store_student old;
-	int unchanged = existing ? store_record_same(t, q->student, canon, &old) : 0;
-	if (unchanged < 0) {
-		r = unchanged;
-		goto out;
-	}
-	if (unchanged)
-		s = old;
-	else if ((r = store_student_put(t, &s, canon, strlen(canon))) != 0)
+	/* Another child under an id on file is held for review, never made current. */
+	store_held held;
+	int how;
+	memset(&held, 0, sizeof(held));
+	snprintf(held.from, sizeof(held.from), "%s", q->from);
+	snprintf(held.their_id, sizeof(held.their_id), "%s", b->student);
+	memcpy(held.packet, q->packet, BATON_ID_BYTES);
+	held.has_packet = 1;
+	if ((r = store_student_file(t, &s, canon, strlen(canon), &held, &how)) != 0)
 		goto out;
 	q->version = s.version;
-	q->review = existing && !unchanged;
-	q->unchanged = unchanged;
-	if ((r = store_origin(t, q->from, b->student, q->student, NULL, 0)) != 0)
+	q->review = how == FILED_HELD;
+	q->held = held.id;
+	q->unchanged = how == FILED_UNCHANGED;
+	if (!q->review && (r = store_origin(t, q->from, b->student, q->student, NULL, 0)) != 0)
 		goto out;
 
 	/* The receipt goes into the inbox entry, which is also the replay guard. */
 	free(q->receipt);
 	q->receipt = NULL;
-	if ((r = sign_receipt(q, BATON_REASON_ACCEPTED, t->now, NULL, &q->receipt,
-	                      &q->receipt_len)) != 0)
+	if ((r = sign_receipt(q, BATON_REASON_ACCEPTED, t->now, q->review ? review_note : NULL,
+	                      &q->receipt, &q->receipt_len)) != 0)
 		goto out;
 	store_inbox in = {{0}, {0}, {0}, BATON_REASON_ACCEPTED, t->now, q->receipt, q->receipt_len};
 	memcpy(in.packet, q->packet, BATON_ID_BYTES);
@@ -934,10 +953,13 @@ static int import_fn(store_txn *t, void *arg)
 	for (int i = 0; i < BATON_SEC_COUNT; i++)
 		if (b->section[i])
 			e.sections |= BATON_SEC_BIT(i);
-	snprintf(e.detail, sizeof(e.detail), "version %u%s", s.version,
-	         unchanged  ? ", the same as the one on file"
-	         : existing ? ", a new version of an existing student: review it"
-	                    : "");
+	if (q->review)
+		snprintf(e.detail, sizeof(e.detail),
+		         "held for review as %llu: not the child on file as %s",
+		         (unsigned long long)held.id, q->student);
+	else
+		snprintf(e.detail, sizeof(e.detail), "version %u%s", s.version,
+		         q->unchanged ? ", the same as the one on file" : "");
 	if ((r = store_audit_append(t, &e)) != 0)
 		goto out;
 	/* The record this node asked for: its request is answered. */
@@ -947,8 +969,13 @@ static int import_fn(store_txn *t, void *arg)
 	    (r = store_outbox_get(t, asked, &ob)) == 0 && ob.kind == OUT_REQUEST &&
 	    ob.state != OUT_DENIED) {
 		ob.state = OUT_ANSWERED;
-		snprintf(ob.last_error, sizeof(ob.last_error),
-		         "released: arrived as %s, version %u", q->student, s.version);
+		if (q->review)
+			snprintf(ob.last_error, sizeof(ob.last_error),
+			         "released: held for review as %llu, not the child on file as %s",
+			         (unsigned long long)held.id, q->student);
+		else
+			snprintf(ob.last_error, sizeof(ob.last_error),
+			         "released: arrived as %s, version %u", q->student, s.version);
 		r = store_outbox_put(t, &ob);
 	}
 	if (r == 1)

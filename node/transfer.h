@@ -100,7 +100,8 @@ struct recv_req {
 	char from[BATON_CODE_MAX + 1];
 	char student[BATON_STUDENT_MAX + 1];
 	uint32_t version;
-	int review;    /* a new version of an existing student: the registrar should look */
+	int review;    /* not the child on file under that id: held for review, not current */
+	uint64_t held; /* and its number in the review queue */
 	int unchanged; /* the same record as the one on file: no new version */
 	uint8_t packet[BATON_ID_BYTES];
 	uint8_t hash[BATON_HASH_BYTES];

@@ -391,7 +391,151 @@ static void test_schema_2_upgrades(void **state)
 	assert_int_equal(store_open(f->dir, 0, &f->s), 0);
 	assert_int_equal(store_read(f->s, get_schema, now), 0);
 	assert_int_equal(now[3], STORE_SCHEMA_VERSION);
-	assert_int_equal(STORE_SCHEMA_VERSION, 3);
+	assert_int_equal(STORE_SCHEMA_VERSION, 4);
+}
+
+/* ---- records held for review ---- */
+
+static void ident(store_student *s, const char *id, const char *given, const char *family,
+                  const char *birth)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	snprintf(s->given_name, sizeof(s->given_name), "%s", given);
+	snprintf(s->family_name, sizeof(s->family_name), "%s", family);
+	snprintf(s->birth_date, sizeof(s->birth_date), "%s", birth);
+}
+
+static void test_same_child(void **state)
+{
+	store_student a, b;
+	(void)state;
+	ident(&a, "S-1", "Mary Ann", "Okafor", "2011-04-17");
+	ident(&b, "S-1", "  mary   ANN ", "OKAFOR", "2011-04-17");
+	assert_true(store_same_child(&a, &b));
+	snprintf(b.state_id, sizeof(b.state_id), "ST-9"); /* a correction, not another child */
+	assert_true(store_same_child(&a, &b));
+	ident(&b, "S-1", "Mary", "Okafor", "2011-04-17");
+	assert_false(store_same_child(&a, &b));
+	ident(&b, "S-1", "MaryAnn", "Okafor", "2011-04-17");
+	assert_false(store_same_child(&a, &b));
+	ident(&b, "S-1", "Mary Ann", "Okafor", "2011-04-18");
+	assert_false(store_same_child(&a, &b));
+	ident(&a, "S-1", "", "", "");
+	ident(&b, "S-1", "", "", "");
+	assert_false(store_same_child(&a, &b));
+}
+
+struct file_ctx {
+	const char *given, *json;
+	int how;
+	uint64_t held;
+	uint32_t version;
+};
+
+static int file_one(store_txn *t, void *arg)
+{
+	struct file_ctx *c = arg;
+	store_student s;
+	store_held h;
+	memset(&h, 0, sizeof(h));
+	snprintf(h.from, sizeof(h.from), "LHS-001");
+	snprintf(h.their_id, sizeof(h.their_id), "X-9");
+	ident(&s, "S-1", c->given, "Okafor", "2011-04-17");
+	int r = store_student_file(t, &s, c->json, strlen(c->json), &h, &c->how);
+	c->held = h.id;
+	c->version = s.version;
+	return r;
+}
+
+static int held_check(store_txn *t, void *arg)
+{
+	struct file_ctx *c = arg;
+	store_held h;
+	store_student s;
+	int r = store_held_get(t, c->held, &h);
+	if (r != 0)
+		return r;
+	r = strcmp(h.json, c->json) == 0 && strcmp(h.student, "S-1") == 0 &&
+	            strcmp(h.from, "LHS-001") == 0 && strcmp(h.their_id, "X-9") == 0 &&
+	            !h.has_packet
+	        ? 0
+	        : BATON_EINTERNAL;
+	store_held_clear(&h);
+	if (r == 0 && (r = store_student_get(t, "S-1", &s)) == 0)
+		r = strcmp(s.given_name, "Zed") != 0 ? 0 : BATON_EINTERNAL;
+	return r;
+}
+
+static int held_del(store_txn *t, void *arg)
+{
+	struct file_ctx *c = arg;
+	return store_held_del(t, c->held);
+}
+
+/* One rule: the same child gets a new version, another child is held and never current. */
+static void test_held_for_review(void **state)
+{
+	struct fx *f = *state;
+	struct file_ctx c = {"Amara", "{\"v\":1}", -1, 0, 0};
+	assert_int_equal(store_write(f->s, file_one, &c), 0);
+	assert_int_equal(c.how, FILED_NEW);
+	c.json = "{\"v\":2}";
+	c.given = "AMARA";
+	assert_int_equal(store_write(f->s, file_one, &c), 0);
+	assert_int_equal(c.how, FILED_VERSION);
+	assert_int_equal(c.version, 2);
+	assert_int_equal(store_write(f->s, file_one, &c), 0);
+	assert_int_equal(c.how, FILED_UNCHANGED);
+	c.json = "{\"v\":3}";
+	c.given = "Zed";
+	assert_int_equal(store_write(f->s, file_one, &c), 0);
+	assert_int_equal(c.how, FILED_HELD);
+	assert_int_equal(c.held, 1);
+	assert_int_equal(c.version, 2); /* the student as on file */
+	assert_int_equal(store_read(f->s, held_check, &c), 0);
+	/* A number once given is not given again, also after the item is gone. */
+	assert_int_equal(store_write(f->s, held_del, &c), 0);
+	assert_int_equal(store_write(f->s, held_del, &c), 1);
+	assert_int_equal(store_write(f->s, file_one, &c), 0);
+	assert_int_equal(c.held, 2);
+}
+
+/* A store of schema 3 has no held table: it gains one on open. */
+static void test_schema_3_upgrades(void **state)
+{
+	struct fx *f = *state;
+	static char three[] = {0, 0, 0, 3};
+	uint8_t now[4] = {0};
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	char path[128];
+	assert_int_equal(store_write(f->s, set_schema, three), 0);
+	store_close(f->s);
+	f->s = NULL;
+	snprintf(path, sizeof(path), "%s/db", f->dir);
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 32);
+	assert_int_equal(mdb_env_open(env, path, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "held", 0, &dbi), 0);
+	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "held", 0, &dbi), MDB_NOTFOUND);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	assert_int_equal(store_open(f->dir, 0, &f->s), 0);
+	assert_int_equal(store_read(f->s, get_schema, now), 0);
+	assert_int_equal(now[3], 4);
+	struct file_ctx c = {"Amara", "{\"v\":1}", -1, 0, 0};
+	assert_int_equal(store_write(f->s, file_one, &c), 0);
+	c.given = "Zed";
+	c.json = "{\"v\":2}";
+	assert_int_equal(store_write(f->s, file_one, &c), 0);
+	assert_int_equal(c.how, FILED_HELD);
+	assert_int_equal(store_read(f->s, held_check, &c), 0);
 }
 
 /* ---- audit ---- */
@@ -735,6 +879,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_peers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_meta_and_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_schema_2_upgrades, setup, teardown),
+	    cmocka_unit_test(test_same_child),
+	    cmocka_unit_test_setup_teardown(test_held_for_review, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_schema_3_upgrades, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_write_leaves_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_grown_elsewhere, setup, teardown),

@@ -41,10 +41,10 @@ array() {
 		printf '\n]\n'
 	} >"$f"
 }
-# Good records: a new version of S-1 (a changed given name), and a new
+# Good records: a new version of S-1 (a changed course), and a new
 # student with a course and an attachment. If an import were not all or
 # nothing, either would show in the student list.
-G0=$(rec S-1 Amara 2011-04-17 "$(course 1.0 1.0)")
+G0=$(rec S-1 Amy 2011-04-17 "$(course 1.0 0.5)")
 G1=$(rec S-10 Chidi 2010-09-30 "$(course 1.0 0.5)$(attach transcript files/ok.pdf)")
 
 snapshot() { # NAME: the student list and audit log now
