@@ -1023,8 +1023,8 @@ static void handle_chunk(struct node *nd, nng_socket rep, const uint8_t *buf, si
 	sodium_bin2hex(hex, sizeof(hex), id, BATON_ID_BYTES);
 	if (total < BATON_PREFIX_BYTES + 64 || total > NET_PACKET_MAX || off > total ||
 	    n > total - off) {
-		logline("inbox: packet %s: chunk of %zu bytes at %llu of %llu out of bounds", hex,
-		        n, (unsigned long long)off, (unsigned long long)total);
+		log_unverified("inbox: packet %s: chunk of %zu bytes at %llu of %llu out of bounds",
+		               hex, n, (unsigned long long)off, (unsigned long long)total);
 		reply_empty(rep);
 		return;
 	}
@@ -1052,8 +1052,9 @@ static void handle_chunk(struct node *nd, nng_socket rep, const uint8_t *buf, si
 		int r = spool_admit(nd, id, data, n, total);
 		if (r != 0 || (fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		                         0600)) < 0) {
-			logline("inbox: packet %s (%llu bytes) refused: %s", hex,
-			        (unsigned long long)total, r ? baton_diag() : strerror(errno));
+			log_unverified("inbox: packet %s (%llu bytes) refused: %s", hex,
+			               (unsigned long long)total,
+			               r ? baton_diag() : strerror(errno));
 			reply_empty(rep);
 			return;
 		}

@@ -1171,8 +1171,7 @@ static int recv_rules(store_txn *t, struct recv_ctx *c)
 		                "on file here)",
 		                k->student, at);
 	}
-	/* Only eligibility can be read from a record; a minor's own consent is the sender's call.
-	 */
+	/* A record here can show that rights passed, never that they did not. */
 	if (k->role == BATON_ROLE_STUDENT)
 		return 0;
 	if ((r = local_id(t, baton_opened_body(c->o), c->q->from, id, sizeof(id), &existing)) != 0)
