@@ -1057,21 +1057,49 @@ static int request_fn(store_txn *t, void *arg)
 
 struct reject_ctx {
 	struct recv_req *q;
+	const char *why;
 };
+
+/*
+ * A refusal of a pinned school's packet that no later moment can change is
+ * kept in the inbox with its receipt, so that the same bytes sent again (by
+ * anyone who saw them on the way) get that receipt and no second audit
+ * entry. Never over an entry already there: that id belongs to it.
+ */
+static int reject_keep(store_txn *t, const struct recv_req *q)
+{
+	store_inbox in;
+	int r;
+	if (q->receipt == NULL || q->reason == BATON_REASON_STORAGE ||
+	    q->reason == BATON_REASON_NOT_YET_VALID)
+		return 0;
+	if ((r = store_inbox_get(t, q->packet, &in)) <= 0) {
+		if (r == 0)
+			free(in.receipt);
+		return r;
+	}
+	memset(&in, 0, sizeof(in));
+	memcpy(in.packet, q->packet, BATON_ID_BYTES);
+	snprintf(in.from, sizeof(in.from), "%s", q->from);
+	in.reason = q->reason;
+	in.time = t->now;
+	in.receipt = q->receipt;
+	in.receipt_len = q->receipt_len;
+	return store_inbox_put(t, &in);
+}
 
 static int reject_fn(store_txn *t, void *arg)
 {
 	struct reject_ctx *x = arg;
 	store_audit e;
-	char why[200];
+	int r;
 	memset(&e, 0, sizeof(e));
-	snprintf(why, sizeof(why), "%s", baton_diag());
 	snprintf(e.action, sizeof(e.action), "rejected");
 	snprintf(e.peer, sizeof(e.peer), "%s", x->q->from);
 	memcpy(e.packet, x->q->packet, BATON_ID_BYTES);
 	e.has_packet = 1;
-	snprintf(e.detail, sizeof(e.detail), "%s: %s", baton_reason_name(x->q->reason), why);
-	return store_audit_append(t, &e);
+	snprintf(e.detail, sizeof(e.detail), "%s: %.200s", baton_reason_name(x->q->reason), x->why);
+	return (r = store_audit_append(t, &e)) != 0 ? r : reject_keep(t, x->q);
 }
 
 /* The reply to a packet seen before: its receipt, and nothing imported twice. */
@@ -1101,8 +1129,9 @@ static int same_packet(const store_inbox *seen, const uint8_t hash[BATON_HASH_BY
 }
 
 /*
- * Rejections are audited but not put in the inbox: a forged packet must not
- * be able to claim a packet id and spoil the genuine one.
+ * The refusal of a packet its pinned sender signed: audited, and answered
+ * with a signed receipt. Only such a packet reaches here, so what reject_keep
+ * puts in the inbox cannot claim the id of another school's packet.
  */
 static int reject(store *st, struct recv_req *q, int err)
 {
@@ -1111,13 +1140,17 @@ static int reject(store *st, struct recv_req *q, int err)
 	free(q->receipt);
 	q->receipt = NULL;
 	snprintf(why, sizeof(why), "%s", baton_diag()[0] ? baton_diag() : baton_strerror(err));
-	diag_set("%s", why);
-	struct reject_ctx x = {q};
-	if ((r = store_write(st, reject_fn, &x)) != 0)
-		return r;
+	/* Signed first, so that it can be kept; returned only once the refusal committed. */
 	if (q->from[0] &&
 	    (r = sign_receipt(q, q->reason, q->now, why, &q->receipt, &q->receipt_len)) != 0)
 		return r;
+	struct reject_ctx x = {q, why};
+	if ((r = store_write(st, reject_fn, &x)) != 0) {
+		free(q->receipt);
+		q->receipt = NULL;
+		q->receipt_len = 0;
+		return r;
+	}
 	/* Signing cleared the diagnostic: the caller reports why the packet was refused. */
 	diag_set("%s", why);
 	return q->reason == BATON_REASON_STORAGE ? err : 0;

@@ -6,7 +6,8 @@
 #   1. By hand: a tampered packet that claims to come from A, and bytes that
 #      are no packet, are refused with a clear error naming the claim, no
 #      audit entry and no receipt. A packet A did sign, refused because it
-#      expired, is still audited and answered with a signed receipt.
+#      expired, is still audited and answered with a signed receipt, once:
+#      the same bytes again get the same receipt and no new entry.
 #   2. Over the network: a flood of malformed and forged packets, one by one
 #      and in batches of 64, for a few seconds: every reply empty, B's audit
 #      log unchanged, at most one log line a second for them, which counts
@@ -208,6 +209,12 @@ check_err 2 'rejected \(expired\)' "a packet A signed, opened after it expired, 
 	--receipt-out "$TMP/expired.receipt" --dir "$B"
 check "that rejection, caused by A, is answered with a signed receipt" test -s "$TMP/expired.receipt"
 check_out 'rejected +school LHS-001.*expired' "and is in B's audit log, from A" "$BATON" audit --dir "$B"
+N1=$(audit_len "$B")
+check_err 2 'answered before: expired' "the same bytes again get the answer already given" \
+	env BATON_NOW=$(($(date +%s) + 20 * 86400)) "$BATON" import "$TMP/p.baton" \
+	--receipt-out "$TMP/expired2.receipt" --dir "$B"
+same "$TMP/expired.receipt" "$TMP/expired2.receipt" "the same signed receipt"
+check "and no second audit entry" test "$(audit_len "$B")" -eq "$N1"
 check "B imported nothing by hand" sh -c "! '$BATON' student list --dir '$B' | grep -q S-1018"
 
 # ---- 2. a flood over the network ----
