@@ -831,11 +831,48 @@ static void reply(nng_socket rep, const void *buf, size_t len)
 	}
 }
 
+/*
+ * Refusals of input that no pinned school is known to have made: they are
+ * not audited, and counted; the first of each second is logged with the
+ * count, the rest only counted, so that anyone who can reach the port
+ * cannot flood the log either.
+ */
+static void log_unverified(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void log_unverified(const char *fmt, ...)
+{
+	static unsigned long total, quiet;
+	static time_t last;
+	time_t now = time(NULL);
+	char line[700];
+	va_list ap;
+
+	total++;
+	if (now == last) {
+		quiet++;
+		return;
+	}
+	last = now;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	logline("%s [unverified, not audited: %lu refused so far, %lu of them not logged since "
+	        "the last such line]",
+	        line, total, quiet);
+	quiet = 0;
+}
+
 static void log_received(const struct recv_req *q)
 {
 	char id[2 * BATON_ID_BYTES + 1];
 	sodium_bin2hex(id, sizeof(id), q->packet, BATON_ID_BYTES);
-	if (q->reason == BATON_REASON_ACCEPTED && q->kind == BATON_KIND_REQUEST)
+	if (q->unverified && q->claims[0])
+		log_unverified(
+		    "inbox: packet %s from a sender claiming to be %s: rejected (%s): %s", id,
+		    q->claims, baton_reason_name(q->reason), baton_diag());
+	else if (q->unverified)
+		log_unverified("inbox: packet %s from an unknown sender: rejected (%s): %s", id,
+		               baton_reason_name(q->reason), baton_diag());
+	else if (q->reason == BATON_REASON_ACCEPTED && q->kind == BATON_KIND_REQUEST)
 		logline("requests: request %s from %s for %s: %s", id, q->from, q->student,
 		        q->replay         ? "seen before, same answer"
 		        : q->auto_release ? "releasing"
@@ -988,8 +1025,8 @@ static void handle_chunk(struct node *nd, nng_socket rep, const uint8_t *buf, si
 	sodium_bin2hex(hex, sizeof(hex), id, BATON_ID_BYTES);
 	if (total < BATON_PREFIX_BYTES + 64 || total > NET_PACKET_MAX || off > total ||
 	    n > total - off) {
-		logline("inbox: packet %s: chunk of %zu bytes at %llu of %llu out of bounds", hex,
-		        n, (unsigned long long)off, (unsigned long long)total);
+		log_unverified("inbox: packet %s: chunk of %zu bytes at %llu of %llu out of bounds",
+		               hex, n, (unsigned long long)off, (unsigned long long)total);
 		reply_empty(rep);
 		return;
 	}
@@ -1017,8 +1054,9 @@ static void handle_chunk(struct node *nd, nng_socket rep, const uint8_t *buf, si
 		int r = spool_admit(nd, id, data, n, total);
 		if (r != 0 || (fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		                         0600)) < 0) {
-			logline("inbox: packet %s (%llu bytes) refused: %s", hex,
-			        (unsigned long long)total, r ? baton_diag() : strerror(errno));
+			log_unverified("inbox: packet %s (%llu bytes) refused: %s", hex,
+			               (unsigned long long)total,
+			               r ? baton_diag() : strerror(errno));
 			reply_empty(rep);
 			return;
 		}
@@ -1097,8 +1135,9 @@ static void handle_batch(struct node *nd, nng_socket rep, const uint8_t *buf, si
 		uint32_t n;
 		if (k == BATCH_MAX || len - off < 4 || (n = get_be32(buf + off)) == 0 ||
 		    n > len - off - 4) {
-			logline("serve: a batch of %zu bytes framed wrongly at byte %zu: dropped",
-			        len, off);
+			log_unverified(
+			    "serve: a batch of %zu bytes framed wrongly at byte %zu: dropped", len,
+			    off);
 			reply_empty(rep);
 			free(q);
 			return;
@@ -1152,7 +1191,7 @@ static void handle(struct node *nd, nng_socket rep, const uint8_t *buf, size_t l
 	} else if (len >= 2 && buf[0] == 0x93 && buf[1] == BATON_OBJ_RECEIPT) {
 		handle_receipt(nd, rep, buf, len);
 	} else {
-		logline("serve: a message of %zu bytes that is not Baton's: dropped", len);
+		log_unverified("serve: a message of %zu bytes that is not Baton's: dropped", len);
 		reply_empty(rep);
 	}
 }

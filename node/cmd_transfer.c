@@ -325,6 +325,15 @@ static int import_cmd(int argc, char **argv)
 		if (receipt_out)
 			printf("  receipt written to %s\n", receipt_out);
 		rc = EXIT_OK;
+	} else if (q.unverified) {
+		/* Not a pinned school's packet: the registrar is told so, and nothing is on file.
+		 */
+		fprintf(stderr,
+		        "baton: %s: refused (%s): %s%s%s%s; nothing recorded, no receipt written\n",
+		        argv[optind], baton_reason_name(q.reason), baton_diag(),
+		        q.claims[0] ? "; the packet claims to be from " : "", q.claims,
+		        q.claims[0] ? " (not verified)" : "");
+		rc = EXIT_REJECTED;
 	} else {
 		fprintf(stderr, "baton: %s: rejected (%s): %s%s%s\n", argv[optind],
 		        baton_reason_name(q.reason), baton_diag(),

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -1083,21 +1084,49 @@ static int request_fn(store_txn *t, void *arg)
 
 struct reject_ctx {
 	struct recv_req *q;
+	const char *why;
 };
+
+/*
+ * A refusal of a pinned school's packet that no later moment can change is
+ * kept in the inbox with its receipt, so that the same bytes sent again (by
+ * anyone who saw them on the way) get that receipt and no second audit
+ * entry. Never over an entry already there: that id belongs to it.
+ */
+static int reject_keep(store_txn *t, const struct recv_req *q)
+{
+	store_inbox in;
+	int r;
+	if (q->receipt == NULL || q->reason == BATON_REASON_STORAGE ||
+	    q->reason == BATON_REASON_NOT_YET_VALID)
+		return 0;
+	if ((r = store_inbox_get(t, q->packet, &in)) <= 0) {
+		if (r == 0)
+			free(in.receipt);
+		return r;
+	}
+	memset(&in, 0, sizeof(in));
+	memcpy(in.packet, q->packet, BATON_ID_BYTES);
+	snprintf(in.from, sizeof(in.from), "%s", q->from);
+	in.reason = q->reason;
+	in.time = t->now;
+	in.receipt = q->receipt;
+	in.receipt_len = q->receipt_len;
+	return store_inbox_put(t, &in);
+}
 
 static int reject_fn(store_txn *t, void *arg)
 {
 	struct reject_ctx *x = arg;
 	store_audit e;
-	char why[200];
+	int r;
 	memset(&e, 0, sizeof(e));
-	snprintf(why, sizeof(why), "%s", baton_diag());
 	snprintf(e.action, sizeof(e.action), "rejected");
 	snprintf(e.peer, sizeof(e.peer), "%s", x->q->from);
 	memcpy(e.packet, x->q->packet, BATON_ID_BYTES);
 	e.has_packet = 1;
-	snprintf(e.detail, sizeof(e.detail), "%s: %s", baton_reason_name(x->q->reason), why);
-	return store_audit_append(t, &e);
+	snprintf(e.detail, sizeof(e.detail), "%s: %.200s", baton_reason_name(x->q->reason), x->why);
+	return (r = store_audit_append(t, &e)) != 0 ? r : reject_keep(t, x->q);
 }
 
 /* The reply to a packet seen before: its receipt, and nothing imported twice. */
@@ -1127,8 +1156,9 @@ static int same_packet(const store_inbox *seen, const uint8_t hash[BATON_HASH_BY
 }
 
 /*
- * Rejections are audited but not put in the inbox: a forged packet must not
- * be able to claim a packet id and spoil the genuine one.
+ * The refusal of a packet its pinned sender signed: audited, and answered
+ * with a signed receipt. Only such a packet reaches here, so what reject_keep
+ * puts in the inbox cannot claim the id of another school's packet.
  */
 static int reject(store *st, struct recv_req *q, int err)
 {
@@ -1137,16 +1167,88 @@ static int reject(store *st, struct recv_req *q, int err)
 	free(q->receipt);
 	q->receipt = NULL;
 	snprintf(why, sizeof(why), "%s", baton_diag()[0] ? baton_diag() : baton_strerror(err));
-	diag_set("%s", why);
-	struct reject_ctx x = {q};
-	if ((r = store_write(st, reject_fn, &x)) != 0)
-		return r;
+	/* Signed first, so that it can be kept; returned only once the refusal committed. */
 	if (q->from[0] &&
 	    (r = sign_receipt(q, q->reason, q->now, why, &q->receipt, &q->receipt_len)) != 0)
 		return r;
+	struct reject_ctx x = {q, why};
+	if ((r = store_write(st, reject_fn, &x)) != 0) {
+		free(q->receipt);
+		q->receipt = NULL;
+		q->receipt_len = 0;
+		return r;
+	}
 	/* Signing cleared the diagnostic: the caller reports why the packet was refused. */
 	diag_set("%s", why);
 	return q->reason == BATON_REASON_STORAGE ? err : 0;
+}
+
+/*
+ * Input that no pinned school is known to have made is refused with nothing
+ * written: anyone who can reach the node could otherwise fill the audit log,
+ * the record of disclosures, and name a pinned school in it; nor does such
+ * input get a signed answer. The caller counts it and logs at a bounded rate.
+ */
+static int refuse_unverified(struct recv_req *q, int err)
+{
+	char why[400];
+	q->unverified = 1;
+	q->from[0] = 0;
+	free(q->receipt);
+	q->receipt = NULL;
+	q->receipt_len = 0;
+	snprintf(why, sizeof(why), "%s", baton_diag()[0] ? baton_diag() : baton_strerror(err));
+	diag_set("%s", why);
+	return q->reason == BATON_REASON_STORAGE ? err : 0;
+}
+
+/*
+ * The release rules a receiver can judge from what it holds (PROTOCOL.md
+ * section 5.4), in the import's transaction: a consent withdrawn by a
+ * revocation in force here, and a guardian's consent for a student whose
+ * record here shows the rights had passed to the student when the packet
+ * was made. Either is a fault of the packet (consent_invalid).
+ */
+static int recv_rules(store_txn *t, struct recv_ctx *c)
+{
+	const baton_consent *k = baton_opened_consent(c->o);
+	char id[BATON_STUDENT_MAX + 1];
+	uint64_t when = 0;
+	int r, existing;
+
+	if ((r = consent_revoked(t, k, &when)) < 0)
+		return r;
+	if (r == 1) {
+		c->content_err = BATON_REASON_CONSENT_INVALID;
+		char at[32] = "";
+		time_t tt = (time_t)when;
+		struct tm tm;
+		if (gmtime_r(&tt, &tm) == NULL ||
+		    strftime(at, sizeof(at), "%Y-%m-%d %H:%M UTC", &tm) == 0)
+			snprintf(at, sizeof(at), "%llu", (unsigned long long)when);
+		return diag_err(BATON_EREVOKED,
+		                "the consent for student %s was revoked on %s (the revocation is "
+		                "on file here)",
+		                k->student, at);
+	}
+	/* A record here can show that rights passed, never that they did not. */
+	if (k->role == BATON_ROLE_STUDENT)
+		return 0;
+	if ((r = local_id(t, baton_opened_body(c->o), c->q->from, id, sizeof(id), &existing)) != 0)
+		return r;
+	if (!existing)
+		return 0;
+	if ((r = consent_student_eligible(t, id, baton_opened_header(c->o)->created)) < 0)
+		return r;
+	if (r == 1) {
+		c->content_err = BATON_REASON_CONSENT_INVALID;
+		return diag_err(BATON_EELIGIBLE,
+		                "student %s (%s here) was 18 or in postsecondary education by the "
+		                "record here when the packet was made: a guardian's consent no "
+		                "longer releases the record",
+		                k->student, id);
+	}
+	return 0;
 }
 
 /*
@@ -1174,12 +1276,13 @@ static int recv_check(store *st, struct recv_ctx *c)
 	q->receipt = NULL;
 	q->receipt_len = 0;
 	q->replay = 0;
-	q->from[0] = q->student[0] = 0;
+	q->unverified = 0;
+	q->from[0] = q->claims[0] = q->student[0] = 0;
 	memset(q->packet, 0, sizeof(q->packet));
 	if ((err = baton_packet_peek(q->src, &h)) != 0) {
 		q->reason = err == BATON_ENOMEM || err == BATON_EIO ? BATON_REASON_STORAGE
 		                                                    : BATON_REASON_MALFORMED;
-		return reject(st, q, err);
+		return refuse_unverified(q, err);
 	}
 	memcpy(q->packet, h.id, BATON_ID_BYTES);
 	q->kind = h.kind;
@@ -1192,11 +1295,14 @@ static int recv_check(store *st, struct recv_ctx *c)
 		return r;
 	if (l.fp.code[0] == 0) {
 		q->reason = BATON_REASON_UNKNOWN_SENDER;
-		return reject(st, q,
-		              diag_err(BATON_EBADKEY, "the sender's key is not a pinned school's"));
+		return refuse_unverified(
+		    q, diag_err(BATON_EBADKEY, "the sender's key is not a pinned school's"));
 	}
-	snprintf(q->from, sizeof(q->from), "%s", l.fp.code);
+	/* Only a claim until the signature verifies. */
+	snprintf(q->claims, sizeof(q->claims), "%s", l.fp.code);
 	if (l.have && same_packet(&l.seen, q->hash)) {
+		/* The very bytes of a packet verified before. */
+		snprintf(q->from, sizeof(q->from), "%s", l.fp.code);
 		set_replay(q, &l.seen);
 		return 0;
 	}
@@ -1217,14 +1323,36 @@ static void recv_decrypt(struct recv_ctx *c)
 		snprintf(c->why, sizeof(c->why), "%s", baton_diag());
 }
 
-/* Back on the store's thread: a packet that did not open is rejected. */
+/*
+ * Whether a packet that did not open is signed by the pinned school it
+ * names. A packet for another school counts as not: the recipient is
+ * checked before the signature, and anyone holding such a packet can send
+ * it here.
+ */
+static int signed_by_sender(const struct recv_ctx *c)
+{
+	baton_header h;
+	if (c->open_err == BATON_EBADSIG || c->open_err == BATON_EWRONGRCPT)
+		return 0;
+	return baton_packet_verify(c->q->src, &h) == 0;
+}
+
+/*
+ * Back on the store's thread: a packet that did not open is rejected, with
+ * an audit entry and a signed receipt only when its sender signed it.
+ */
 static int recv_opened(store *st, struct recv_ctx *c)
 {
-	if (!c->to_open || c->open_err == 0)
+	struct recv_req *q = c->q;
+	if (!c->to_open)
 		return 0;
-	c->q->reason = reason_of(c->open_err);
+	if (c->open_err == 0 || signed_by_sender(c))
+		snprintf(q->from, sizeof(q->from), "%s", q->claims);
+	if (c->open_err == 0)
+		return 0;
+	q->reason = reason_of(c->open_err);
 	diag_set("%s", c->why);
-	return reject(st, c->q, c->open_err);
+	return q->from[0] ? reject(st, q, c->open_err) : refuse_unverified(q, c->open_err);
 }
 
 /* recv_check, recv_decrypt and recv_opened on this thread: one packet. */
@@ -1259,7 +1387,9 @@ static int accept_fn(store_txn *t, void *arg)
 		return diag_err(BATON_EVALUE, "packet id already used by another packet from %s",
 		                c->q->from);
 	}
-	return c->q->kind == BATON_KIND_REQUEST ? request_fn(t, c) : import_fn(t, c);
+	if (c->q->kind == BATON_KIND_REQUEST)
+		return request_fn(t, c);
+	return (r = recv_rules(t, c)) != 0 ? r : import_fn(t, c);
 }
 
 /* After the import's transaction: the reply, or the rejection. */

@@ -109,14 +109,24 @@ struct recv_req {
 	size_t receipt_len;
 	int kind;         /* BATON_KIND_TRANSFER, or a request now held (or to release) */
 	int auto_release; /* a request the node's policy says to release at once */
+	/*
+	 * Refused before any pinned school's signature verified (it did not
+	 * decode, its sender is not pinned, or it is not signed by the school
+	 * it names): nothing was stored or audited and there is no receipt;
+	 * from is empty and claims names the pinned school it claims to be
+	 * from, if any.
+	 */
+	int unverified;
+	char claims[BATON_CODE_MAX + 1];
 };
 
 /*
  * Verifies and imports one packet. An accepted record, its inbox entry and
  * its audit entry commit together, and only then is the receipt returned. A
- * rejected packet stores only its audit entry and, when its signature
- * verified, an inbox entry with the rejection receipt. A packet from a
- * school that is not pinned gets no receipt.
+ * packet signed by a pinned school and rejected stores only its audit entry
+ * and gets a signed rejection receipt. Anything else refused
+ * (q->unverified) stores nothing, is not audited and gets no receipt:
+ * returns 0 with the reason in q->reason and the cause in baton_diag().
  */
 int transfer_receive(store *st, struct recv_req *q);
 

@@ -770,6 +770,35 @@ int baton_packet_hash(const baton_source *src, uint8_t out[BATON_HASH_BYTES])
 	return r;
 }
 
+int baton_packet_verify(const baton_source *src, baton_header *hdr)
+{
+	uint8_t ad[BATON_PREFIX_BYTES + BATON_HEADER_MAX];
+	uint8_t digest[DIGEST_BYTES], sig[BATON_SIG_BYTES];
+	uint8_t msg[sizeof(SIG_DOMAIN) + DIGEST_BYTES];
+	uint8_t *buf = NULL;
+	size_t adlen = 0;
+	int r;
+
+	diag_clear();
+	/* Steps 1, 2, 4 and 5 of opening, with the same errors. */
+	if ((r = read_prefix_header(src, ad, &adlen, hdr)) != 0)
+		return r;
+	if (src->len < adlen + hdr->body_len + BATON_SIG_BYTES)
+		return diag_err(BATON_ETRUNC, "packet: %llu bytes cannot hold a %llu-byte body",
+		                (unsigned long long)src->len, (unsigned long long)hdr->body_len);
+	if ((buf = malloc(BATON_CHUNK_BYTES)) == NULL)
+		return BATON_ENOMEM;
+	if ((r = digest_of(src, digest, buf)) != 0 ||
+	    (r = src_read(src, src->len - BATON_SIG_BYTES, sig, sizeof(sig))) != 0)
+		goto out;
+	sig_message(msg, digest);
+	if (crypto_sign_verify_detached(sig, msg, sizeof(msg), hdr->sender) != 0)
+		r = diag_err(BATON_EBADSIG, "packet.signature: does not verify");
+out:
+	free(buf);
+	return r;
+}
+
 int baton_packet_open(const baton_source *src, const baton_open_params *p, baton_opened **out)
 {
 	baton_opened *o = NULL;

@@ -182,6 +182,40 @@ static void test_wrong_recipient_and_time(void **state)
 	tu_transfer_free(&t);
 }
 
+/*
+ * Who signed a packet, without keys or a clock: the sender's signature
+ * verifies, and no longer does with any byte changed or cut.
+ */
+static void test_verify(void **state)
+{
+	struct fixture *f = *state;
+	tu_transfer t;
+	tu_buf pkt = {0};
+	baton_source src;
+	baton_header h;
+
+	tu_transfer_init(&t, f->consent, f->consent_len, f->g, 0, NULL);
+	assert_int_equal(tu_seal(&t, f->a, f->b, &pkt, NULL), 0);
+	baton_source_mem(&src, pkt.p, pkt.len);
+	assert_int_equal(baton_packet_verify(&src, &h), 0);
+	assert_memory_equal(h.sender, baton_key_id_pk(f->a), 32);
+	for (size_t i = 0; i < pkt.len; i++) {
+		pkt.p[i] ^= 1;
+		assert_int_not_equal(baton_packet_verify(&src, &h), 0);
+		pkt.p[i] ^= 1;
+	}
+	for (size_t n = 0; n < pkt.len; n++) {
+		baton_source cut;
+		baton_source_mem(&cut, pkt.p, n);
+		assert_int_not_equal(baton_packet_verify(&cut, &h), 0);
+	}
+	/* Step 5's error, where opening would report it too. */
+	pkt.p[pkt.len - 1] ^= 1;
+	assert_int_equal(baton_packet_verify(&src, &h), BATON_EBADSIG);
+	tu_buf_free(&pkt);
+	tu_transfer_free(&t);
+}
+
 /* Seals the fixture with a consent c' (changed by the caller) and expects err on opening. */
 static void expect_consent(struct fixture *f, const baton_consent *c, const baton_key *signer,
                            void (*tweak)(tu_transfer *), int err, const char *diag_part)
@@ -451,6 +485,7 @@ int main(void)
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_peek),
 	    cmocka_unit_test(test_wrong_recipient_and_time),
+	    cmocka_unit_test(test_verify),
 	    cmocka_unit_test(test_consent_coverage),
 	    cmocka_unit_test(test_request_round_trip),
 	    cmocka_unit_test(test_seal_refuses),

@@ -144,6 +144,14 @@ int baton_packet_peek(const baton_source *src, baton_header *hdr);
  */
 int baton_packet_hash(const baton_source *src, uint8_t out[BATON_HASH_BYTES]);
 
+/*
+ * Whether the packet is signed by the sender its header names: the prefix,
+ * the header, room for the body and the signature, and the signature
+ * (PROTOCOL.md section 5.1, steps 1, 2, 4 and 5), with their errors. Says
+ * who made the packet, nothing about whether it opens; hdr gets the header.
+ */
+int baton_packet_verify(const baton_source *src, baton_header *hdr);
+
 typedef struct baton_open_params {
 	const uint8_t *id_pk;  /* this school's Ed25519 identity public key */
 	const uint8_t *enc_sk; /* this school's X25519 secret key */

@@ -87,11 +87,10 @@ size=$(wc -c <"$TMP/t.baton")
 flip "$TMP/t.baton" $((size / 2))
 check_err 2 'bad_signature' "a tampered packet is rejected" "$BATON" import "$TMP/t.baton" \
 	--receipt-out "$TMP/t.receipt" --dir "$B"
-check "the rejection receipt was written" test -s "$TMP/t.receipt"
-check_err 2 'another packet hash' "A refuses a receipt for bytes it never sent" "$BATON" receipt import "$TMP/t.receipt" --dir "$A"
+check "no signed receipt answers a packet that is not signed" test ! -e "$TMP/t.receipt"
 run "$BATON" student list --json --dir "$B"
 same "$TMP/list.before" "$OUT" "the tampered packet imported nothing"
-check_out 'rejected.*bad_signature' "the rejection is in B's audit log" "$BATON" audit --dir "$B"
+check "B's audit log has no entry for what nobody signed" sh -c "! '$BATON' audit --dir '$B' | grep -q bad_signature"
 
 # A packet for another school, and a sender that is not pinned.
 check "the parent consents to C" "$BATON" consent grant --key "$TMP/parent.key" --student "$SID" \
