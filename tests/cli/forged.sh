@@ -276,9 +276,15 @@ check "the first packet of S-1003 is receipted" wait_for 30 \
 	sh -c "'$BATON' outbox --dir '$A' | grep -Eq '$P1003.*receipted'"
 mkdir -p "$TMP/exp"
 check "B exports its record of S-1003" "$BATON" student export S-1003 --out "$TMP/exp/S-1003.json" --dir "$B"
-check "B's registrar corrects the birth date: born 2000" sh -c \
-	"jq '.identity.birth_date = \"2000-01-15\"' '$TMP/exp/S-1003.json' >'$TMP/exp/S-1003b.json' &&
-	'$BATON' student import '$TMP/exp/S-1003b.json' --dir '$B' >/dev/null"
+sed -E 's/("birth_date": *")[0-9-]+"/\12000-01-15"/' "$TMP/exp/S-1003.json" >"$TMP/exp/S-1003b.json"
+check_out '1 held for review' "B's registrar corrects the birth date (born 2000): held for review" \
+	"$BATON" student import "$TMP/exp/S-1003b.json" --dir "$B"
+run "$BATON" review --dir "$B"
+HELD=$(awk '$2 == "S-1003" { print $1; exit }' "$OUT")
+check "and accepts the correction as S-1003's next version" \
+	"$BATON" review accept "${HELD:-0}" --dir "$B"
+check_out '"birth_date": *"2000-01-15"' "B's record of S-1003 now shows born 2000" \
+	"$BATON" student show S-1003 --json --dir "$B"
 run "$BATON" student show S-1003 --json --dir "$B"
 cp "$OUT" "$TMP/show1003.before"
 run "$BATON" send S-1003 --to RAS-204 --consent "$TMP/S-1003.consent" --dir "$A"
