@@ -146,37 +146,53 @@ struct settle {
 	uint64_t time;
 };
 
+/* Every pending revocation, however many: dropping one could release a withdrawn consent. */
 struct revoked_ctx {
-	struct settle pending[8];
-	size_t n_pending;
+	struct settle *pending;
+	size_t n_pending, cap;
 	int in_force;
 	uint64_t when;
 };
+
+static int keep_pending(struct revoked_ctx *rc, const uint8_t *signer, const uint8_t *bytes,
+                        size_t len, uint64_t time)
+{
+	if (rc->n_pending == rc->cap) {
+		size_t cap = rc->cap ? 2 * rc->cap : 8;
+		struct settle *p = reallocarray(rc->pending, cap, sizeof(*p));
+		if (p == NULL)
+			return BATON_ENOMEM;
+		rc->pending = p;
+		rc->cap = cap;
+	}
+	struct settle *p = &rc->pending[rc->n_pending];
+	if ((p->bytes = malloc(len)) == NULL)
+		return BATON_ENOMEM;
+	memcpy(p->signer, signer, BATON_PK_BYTES);
+	memcpy(p->bytes, bytes, len);
+	p->len = len;
+	p->time = time;
+	rc->n_pending++;
+	return 0;
+}
 
 static int revoked_cb(const uint8_t signer[BATON_PK_BYTES], int standing, const uint8_t *bytes,
                       size_t len, void *arg)
 {
 	struct revoked_ctx *rc = arg;
 	baton_revocation rv;
+	/* Each was verified when it arrived: one that no longer parses is damage, not "none". */
 	if (baton_revocation_parse(bytes, len, &rv) != 0)
-		return 0;
+		return diag_err(BATON_EIO, "store: a stored revocation does not parse");
 	if (standing == REV_IN_FORCE) {
 		rc->in_force = 1;
 		rc->when = rv.time;
-	} else if (standing == REV_PENDING && rc->n_pending < 8) {
-		struct settle *p = &rc->pending[rc->n_pending];
-		if ((p->bytes = malloc(len)) == NULL)
-			return BATON_ENOMEM;
-		memcpy(p->signer, signer, BATON_PK_BYTES);
-		memcpy(p->bytes, bytes, len);
-		p->len = len;
-		p->time = rv.time;
-		rc->n_pending++;
-	}
+	} else if (standing == REV_PENDING)
+		return keep_pending(rc, signer, bytes, len, rv.time);
 	return 0;
 }
 
-int consent_revoked(store_txn *t, const baton_consent *c, uint64_t *when)
+int consent_revoked(store_txn *t, const baton_consent *c, uint64_t now, uint64_t *when)
 {
 	struct revoked_ctx rc;
 	int r;
@@ -190,7 +206,7 @@ int consent_revoked(store_txn *t, const baton_consent *c, uint64_t *when)
 	 */
 	for (size_t i = 0; i < rc.n_pending; i++) {
 		struct settle *p = &rc.pending[i];
-		int ok = may_revoke(t, c, p->signer, t->now);
+		int ok = may_revoke(t, c, p->signer, now);
 		if (ok < 0) {
 			r = ok;
 			goto out;
@@ -210,6 +226,7 @@ int consent_revoked(store_txn *t, const baton_consent *c, uint64_t *when)
 out:
 	for (size_t i = 0; i < rc.n_pending; i++)
 		free(rc.pending[i].bytes);
+	free(rc.pending);
 	return r;
 }
 
@@ -298,7 +315,7 @@ int consent_check(store_txn *t, struct release_check *q)
 	}
 	/* 7. Not revoked. */
 	uint64_t when = 0;
-	if ((r = consent_revoked(t, c, &when)) < 0)
+	if ((r = consent_revoked(t, c, q->now, &when)) < 0)
 		return r;
 	if (r == 1) {
 		char a[32];
@@ -348,24 +365,66 @@ int consent_audit(store_txn *t, const struct release_check *q, int result, const
 	return store_audit_append(t, &e);
 }
 
-int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, baton_revocation *rv)
+struct standing {
+	store_txn *t;
+	const uint8_t *pk;
+};
+
+static int standing_link_cb(const store_guardian *g, void *arg)
+{
+	const struct standing *s = arg;
+	return !g->restricted && sodium_memcmp(g->pk, s->pk, BATON_PK_BYTES) == 0;
+}
+
+static int standing_student_cb(const store_student *st, void *arg)
+{
+	const struct standing *s = arg;
+	return store_guardian_each(s->t, st->id, standing_link_cb, arg);
+}
+
+/*
+ * 1 when pk is linked, unrestricted, to some student here (as a guardian or as
+ * the student's own key), else 0. Only such a key can ever withdraw a consent
+ * this node releases on: rule 2 refuses any consent whose signer is not one,
+ * and may_revoke() any other revoker.
+ */
+static int has_standing(store_txn *t, const uint8_t *pk)
+{
+	struct standing s = {t, pk};
+	return store_student_each(t, standing_student_cb, &s);
+}
+
+int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, uint64_t now,
+                   baton_revocation *rv)
 {
 	store_consent c;
 	baton_consent parsed;
+	char fpr[BATON_FINGERPRINT_LEN + 1];
 	int r, ok;
 
 	if ((r = baton_revocation_parse(bytes, len, rv)) != 0)
 		return r;
 	if ((r = store_consent_get(t, rv->consent_id, &c)) < 0)
 		return r;
-	if (r == 1) /* not seen here yet: judged when the consent arrives */
+	if (r == 1) { /* not seen here yet: judged when the consent arrives */
+		if ((ok = has_standing(t, rv->signer)) < 0)
+			return ok;
+		if (!ok) {
+			baton_fingerprint(rv->signer, fpr);
+			return diag_err(
+			    BATON_ENOTLINKED,
+			    "the revocation is signed by key %s, which is not linked to "
+			    "any student at this school: not recorded",
+			    fpr);
+		}
 		return store_revocation_put(t, rv->consent_id, rv->signer, REV_PENDING, bytes, len);
+	}
 	r = baton_consent_parse(c.bytes, c.len, &parsed);
 	free(c.bytes);
 	if (r != 0)
 		return diag_err(BATON_EIO, "stored consent does not parse");
 	/* Judged now, against the links as they are, and never again. */
-	if ((ok = may_revoke(t, &parsed, rv->signer, t->now)) < 0)
+	if ((ok = may_revoke(t, &parsed, rv->signer, now)) < 0)
 		return ok;
 	if (!ok)
 		return diag_err(BATON_ENOTLINKED,

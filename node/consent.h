@@ -55,12 +55,20 @@ int consent_audit(store_txn *t, const struct release_check *q, int result, const
 
 /*
  * 1 when a revocation on file withdraws c: one signed by c's signer, or by a
- * key linked to the student and not restricted; 0 when none does. *when
- * (may be NULL) gets the revocation's time.
+ * key linked to the student and not restricted; 0 when none does. Every
+ * revocation that arrived before c was known is judged at now (the same
+ * instant as the other rules), and the verdict kept in a write transaction.
+ * *when (may be NULL) gets the revocation's time.
  */
-int consent_revoked(store_txn *t, const baton_consent *c, uint64_t *when);
+int consent_revoked(store_txn *t, const baton_consent *c, uint64_t now, uint64_t *when);
 
-/* Stores a revocation after checking its signer may revoke that consent. */
-int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, baton_revocation *out);
+/*
+ * Stores a revocation after checking, at now, that its signer may revoke that
+ * consent. For a consent not known here yet it is kept pending only when its
+ * signer is linked, unrestricted, to some student at this node; otherwise
+ * BATON_ENOTLINKED and nothing is stored.
+ */
+int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, uint64_t now,
+                   baton_revocation *out);
 
 #endif
