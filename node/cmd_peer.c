@@ -137,7 +137,7 @@ static int peer_add(int argc, char **argv)
 		goto out;
 	}
 	baton_fingerprint(card.id_pk, fpr);
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = cli_now();
 	if ((r = baton_check_validity(card.valid_from, card.valid_until, now, SKEW)) != 0) {
 		fprintf(stderr, "baton: %s: the card of %s is %s (valid %s", path, card.code,
 		        r == BATON_EEXPIRED ? "expired" : "not valid yet",

@@ -101,7 +101,7 @@ int cmd_rekey(int argc, char **argv)
 	}
 	if ((r = baton_key_generate(BATON_KEY_SCHOOL, &neu)) != 0)
 		goto fail;
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = cli_now();
 	memcpy(card.id_pk, baton_key_id_pk(neu), BATON_PK_BYTES);
 	memcpy(card.enc_pk, baton_key_enc_pk(neu), BATON_PK_BYTES);
 	card.valid_from = now;
