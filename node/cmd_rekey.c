@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "consent.h"
 #include "proto_impl.h"
 
 struct rekey_ctx {
@@ -25,8 +26,10 @@ static int rekey_store(store_txn *t, void *arg)
 {
 	struct rekey_ctx *c = arg;
 	int r;
+	/* Kept by key as well: consents issued before it still name this school. */
 	if ((r = store_meta_put(t, "card", c->card, c->card_len)) != 0 ||
-	    (r = store_meta_put(t, "rotation", c->rot, c->rot_len)) != 0)
+	    (r = store_meta_put(t, "rotation", c->rot, c->rot_len)) != 0 ||
+	    (r = consent_rotation_put(t, c->rot, c->rot_len)) != 0)
 		return r;
 	return cli_audit(t, "rekey", NULL, NULL, c->detail);
 }

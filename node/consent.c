@@ -230,6 +230,117 @@ out:
 	return r;
 }
 
+/* "rotated-to:" and the new key in hex: the statement that moved a school to that key. */
+static void rotation_key(char out[80], const uint8_t pk[BATON_PK_BYTES])
+{
+	memcpy(out, "rotated-to:", 11);
+	sodium_bin2hex(out + 11, 80 - 11, pk, BATON_PK_BYTES);
+}
+
+int consent_rotation_put(store_txn *t, const uint8_t *bytes, size_t len)
+{
+	baton_rotation rot;
+	char key[80];
+	int r;
+	if ((r = baton_rotation_parse(bytes, len, &rot)) != 0)
+		return r;
+	rotation_key(key, rot.new_pk);
+	return store_meta_put(t, key, bytes, len);
+}
+
+/* The recorded statement that moved a school to pk: 0, or 1 when there is none. */
+static int rotation_to(store_txn *t, const uint8_t pk[BATON_PK_BYTES], baton_rotation *rot)
+{
+	char key[80];
+	uint8_t *b;
+	size_t n;
+	rotation_key(key, pk);
+	int r = store_meta_get(t, key, &b, &n);
+	/* A node that rekeyed before statements were kept by key holds its last one. */
+	if (r == 1 && (r = store_meta_get(t, "rotation", &b, &n)) == 1)
+		return 1;
+	if (r != 0)
+		return r;
+	r = baton_rotation_parse(b, n, rot);
+	free(b);
+	if (r != 0)
+		return diag_err(BATON_EIO, "store: a recorded rotation statement does not parse");
+	return sodium_memcmp(rot->new_pk, pk, BATON_PK_BYTES) == 0 ? 0 : 1;
+}
+
+/* Follows the statements back from pk: the keys that school held before, newest first. */
+static int former_keys(store_txn *t, const uint8_t pk[BATON_PK_BYTES], baton_former_key *out,
+                       size_t *n)
+{
+	uint8_t cur[BATON_PK_BYTES];
+	baton_rotation rot;
+	int r;
+	memcpy(cur, pk, BATON_PK_BYTES);
+	for (*n = 0; *n < FORMER_MAX; (*n)++) {
+		if ((r = rotation_to(t, cur, &rot)) != 0)
+			return r == 1 ? 0 : r;
+		for (size_t i = 0; i < *n; i++) /* statements that loop back: stop there */
+			if (sodium_memcmp(out[i].pk, rot.old_pk, BATON_PK_BYTES) == 0)
+				return 0;
+		if (sodium_memcmp(rot.old_pk, pk, BATON_PK_BYTES) == 0)
+			return 0;
+		memcpy(out[*n].pk, rot.old_pk, BATON_PK_BYTES);
+		out[*n].until = rot.time;
+		memcpy(cur, rot.old_pk, BATON_PK_BYTES);
+	}
+	return 0;
+}
+
+int consent_former_read(store_txn *t, const uint8_t from[BATON_PK_BYTES],
+                        const uint8_t to[BATON_PK_BYTES], struct former_set *f)
+{
+	int r;
+	memset(f, 0, sizeof(*f));
+	if ((r = former_keys(t, from, f->from, &f->n_from)) != 0)
+		return r;
+	return to ? former_keys(t, to, f->to, &f->n_to) : 0;
+}
+
+const baton_former_keys *former_of(struct former_set *f)
+{
+	f->k = (baton_former_keys){f->from, f->n_from, f->to, f->n_to};
+	return &f->k;
+}
+
+/*
+ * Whether a consent naming key named names the school whose key is now key:
+ * 0 when it does (the key itself, or one it rotated from after the consent
+ * was issued); otherwise err, in words that say which of the two it was.
+ */
+static int names_school(const baton_consent *c, const uint8_t *named, const uint8_t *key,
+                        const baton_former_key *f, size_t n, uint64_t skew, int err,
+                        const char *school, const char *code)
+{
+	char a[32], b[32], fn[BATON_FINGERPRINT_LEN + 1], fk[BATON_FINGERPRINT_LEN + 1];
+	if (sodium_memcmp(named, key, BATON_PK_BYTES) == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (sodium_memcmp(f[i].pk, named, BATON_PK_BYTES) != 0)
+			continue;
+		if (c->issued <= f[i].until + skew)
+			return 0;
+		return diag_err(err,
+		                "the consent names %s's key from before its rotation on %s, but "
+		                "was issued after it (on %s): a consent made since must name the "
+		                "new key",
+		                school, fmt_time(f[i].until, a), fmt_time(c->issued, b));
+	}
+	baton_fingerprint(named, fn);
+	baton_fingerprint(key, fk);
+	return diag_err(err,
+	                "the consent names %s (key %s) as the %s school, but that school's "
+	                "key here is %s%s",
+	                code, fn, err == BATON_EFROM ? "sending" : "receiving", fk,
+	                err == BATON_EFROM ? ""
+	                                   : " (if it changed its keys, pin its new card "
+	                                     "with its rotation statement)");
+}
+
 int consent_check(store_txn *t, struct release_check *q)
 {
 	struct find_link f;
@@ -285,16 +396,26 @@ int consent_check(store_txn *t, struct release_check *q)
 		                c->role == BATON_ROLE_STUDENT ? "the student" : "a guardian", fpr,
 		                f.g.relation);
 
-	/* 3. The sending school is this one. */
-	if (sodium_memcmp(c->from_pk, q->my_id_pk, BATON_PK_BYTES) != 0)
-		return diag_err(BATON_EFROM, "the consent authorises %s to send, not this school",
-		                c->from_code);
+	/* 3. The sending school is this one, by its key or one it rotated from since. */
+	if ((r = consent_former_read(t, q->my_id_pk, q->to_pk, &q->former)) != 0)
+		return r;
+	if (sodium_memcmp(c->from_pk, q->my_id_pk, BATON_PK_BYTES) != 0) {
+		int former = 0;
+		for (size_t i = 0; i < q->former.n_from; i++)
+			former |=
+			    sodium_memcmp(c->from_pk, q->former.from[i].pk, BATON_PK_BYTES) == 0;
+		if (!former)
+			return diag_err(BATON_EFROM,
+			                "the consent authorises %s to send, not this school",
+			                c->from_code);
+		if ((r = names_school(c, c->from_pk, q->my_id_pk, q->former.from, q->former.n_from,
+		                      q->skew, BATON_EFROM, "this school", c->from_code)) != 0)
+			return r;
+	}
 	/* 4. The receiving school is where the record goes. */
-	if (q->to_pk && sodium_memcmp(c->to_pk, q->to_pk, BATON_PK_BYTES) != 0)
-		return diag_err(BATON_ETO,
-		                "the consent names %s as the receiving school, not the "
-		                "school the record would go to",
-		                c->to_code);
+	if (q->to_pk && (r = names_school(c, c->to_pk, q->to_pk, q->former.to, q->former.n_to,
+	                                  q->skew, BATON_ETO, c->to_code, c->to_code)) != 0)
+		return r;
 	/* 5. Sections inside the consent; identity always travels. */
 	uint32_t want = q->sections ? q->sections : c->sections;
 	uint32_t extra = want & ~(c->sections | BATON_SEC_BIT(BATON_SEC_IDENTITY));

@@ -8,7 +8,35 @@
 
 #include <jansson.h>
 
+#include <baton/packet.h>
+
 #include "store.h"
+
+/* Keys a school held before its current one; how many rotations are followed back. */
+#define FORMER_MAX 8
+struct former_set {
+	baton_former_key from[FORMER_MAX], to[FORMER_MAX];
+	size_t n_from, n_to;
+	baton_former_keys k; /* set by former_of() */
+};
+
+/* f as the sealer and opener take it (pointing into f: call again after a copy). */
+const baton_former_keys *former_of(struct former_set *f);
+
+/*
+ * Fills f with the former keys of the releasing school (current key from)
+ * and of the receiving school (current key to), from the rotation
+ * statements recorded here (PROTOCOL.md §5.2).
+ */
+int consent_former_read(store_txn *t, const uint8_t from[BATON_PK_BYTES],
+                        const uint8_t to[BATON_PK_BYTES], struct former_set *f);
+
+/*
+ * Records a rotation statement (this school's own, or a pinned school's whose
+ * new card was accepted with it), so that a consent issued before it still
+ * names that school.
+ */
+int consent_rotation_put(store_txn *t, const uint8_t *bytes, size_t len);
 
 struct release_check {
 	/* in */
@@ -26,6 +54,8 @@ struct release_check {
 	baton_consent c; /* the decoded consent, once rule 1 passed */
 	int parsed;
 	uint32_t release; /* sections to release: identity always, plus the asked ones */
+	struct former_set
+	    former; /* the schools' former keys, for sealing what rules 3 and 4 let pass */
 };
 
 /*
