@@ -9,7 +9,8 @@
  * connection left off (proto/PROTOCOL.md section 10). One thread, short
  * transactions, a bounded message size and a timeout on every socket
  * operation; peer input is logged and dropped, never fatal. SIGINT and
- * SIGTERM stop it cleanly.
+ * SIGTERM stop it cleanly; after 'baton rekey' (at once on SIGHUP) it takes
+ * the new school key without a restart.
  */
 #include <dirent.h>
 #include <errno.h>
