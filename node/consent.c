@@ -328,17 +328,38 @@ static int names_school(const baton_consent *c, const uint8_t *named, const uint
 		                "the consent names %s's key from before its rotation on %s, but "
 		                "was issued after it (on %s): a consent made since must name the "
 		                "new key",
-		                school, fmt_time(f[i].until, a), fmt_time(c->issued, b));
+		                code, fmt_time(f[i].until, a), fmt_time(c->issued, b));
 	}
 	baton_fingerprint(named, fn);
 	baton_fingerprint(key, fk);
 	return diag_err(err,
-	                "the consent names %s (key %s) as the %s school, but that school's "
-	                "key here is %s%s",
-	                code, fn, err == BATON_EFROM ? "sending" : "receiving", fk,
-	                err == BATON_EFROM ? ""
-	                                   : " (if it changed its keys, pin its new card "
-	                                     "with its rotation statement)");
+	                "the consent names %s (key %s) as the %s school, but %s has key %s "
+	                "here (if %s changed its keys, pin its new card with its rotation "
+	                "statement)",
+	                code, fn, err == BATON_EFROM ? "sending" : "receiving", school, fk, code);
+}
+
+int consent_names_schools(store_txn *t, const baton_consent *c, const uint8_t *from,
+                          const char *from_name, const uint8_t *to, const char *to_name,
+                          uint64_t skew, struct former_set *f)
+{
+	int r, former = 0;
+	if ((r = consent_former_read(t, from, to, f)) != 0)
+		return r;
+	if (sodium_memcmp(c->from_pk, from, BATON_PK_BYTES) != 0) {
+		for (size_t i = 0; i < f->n_from; i++)
+			former |= sodium_memcmp(c->from_pk, f->from[i].pk, BATON_PK_BYTES) == 0;
+		if (!former)
+			return diag_err(BATON_EFROM, "the consent authorises %s to send, not %s",
+			                c->from_code, from_name);
+		if ((r = names_school(c, c->from_pk, from, f->from, f->n_from, skew, BATON_EFROM,
+		                      from_name, c->from_code)) != 0)
+			return r;
+	}
+	if (to && (r = names_school(c, c->to_pk, to, f->to, f->n_to, skew, BATON_ETO, to_name,
+	                            c->to_code)) != 0)
+		return r;
+	return 0;
 }
 
 int consent_check(store_txn *t, struct release_check *q)
@@ -396,25 +417,13 @@ int consent_check(store_txn *t, struct release_check *q)
 		                c->role == BATON_ROLE_STUDENT ? "the student" : "a guardian", fpr,
 		                f.g.relation);
 
-	/* 3. The sending school is this one, by its key or one it rotated from since. */
-	if ((r = consent_former_read(t, q->my_id_pk, q->to_pk, &q->former)) != 0)
-		return r;
-	if (sodium_memcmp(c->from_pk, q->my_id_pk, BATON_PK_BYTES) != 0) {
-		int former = 0;
-		for (size_t i = 0; i < q->former.n_from; i++)
-			former |=
-			    sodium_memcmp(c->from_pk, q->former.from[i].pk, BATON_PK_BYTES) == 0;
-		if (!former)
-			return diag_err(BATON_EFROM,
-			                "the consent authorises %s to send, not this school",
-			                c->from_code);
-		if ((r = names_school(c, c->from_pk, q->my_id_pk, q->former.from, q->former.n_from,
-		                      q->skew, BATON_EFROM, "this school", c->from_code)) != 0)
-			return r;
-	}
-	/* 4. The receiving school is where the record goes. */
-	if (q->to_pk && (r = names_school(c, c->to_pk, q->to_pk, q->former.to, q->former.n_to,
-	                                  q->skew, BATON_ETO, c->to_code, c->to_code)) != 0)
+	/*
+	 * 3. The sending school is this one; 4. the receiving school is where the
+	 * record goes: each by its key, or one it rotated from after the consent.
+	 */
+	if ((r = consent_names_schools(t, c, q->my_id_pk, "this school", q->to_pk,
+	                               "the school the record would go to", q->skew, &q->former)) !=
+	    0)
 		return r;
 	/* 5. Sections inside the consent; identity always travels. */
 	uint32_t want = q->sections ? q->sections : c->sections;

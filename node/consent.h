@@ -38,6 +38,18 @@ int consent_former_read(store_txn *t, const uint8_t from[BATON_PK_BYTES],
  */
 int consent_rotation_put(store_txn *t, const uint8_t *bytes, size_t len);
 
+/*
+ * Rules 3 and 4 on their own: c names the school whose key is now from (in
+ * words, from_name) as the sending school and, unless to is NULL, the one
+ * whose key is now to as the receiving school, by those keys or by keys they
+ * rotated from after c was issued. Fills f with both schools' former keys,
+ * for the sealer. 0, or BATON_EFROM / BATON_ETO saying which key and which
+ * rotation.
+ */
+int consent_names_schools(store_txn *t, const baton_consent *c, const uint8_t *from,
+                          const char *from_name, const uint8_t *to, const char *to_name,
+                          uint64_t skew, struct former_set *f);
+
 struct release_check {
 	/* in */
 	const uint8_t *consent; /* the encoded consent */

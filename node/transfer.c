@@ -623,11 +623,9 @@ static int request_send_fn(store_txn *t, void *arg)
 	if ((r = baton_consent_parse(s->consent, s->consent_len, &c)) != 0)
 		return r;
 	/* The checks the other school would make first, in a registrar's words. */
-	if (sodium_memcmp(c.from_pk, peer.id_pk, BATON_PK_BYTES) != 0)
-		return diag_err(BATON_EFROM, "the consent does not release records from %s",
-		                s->to_code);
-	if (sodium_memcmp(c.to_pk, me.id_pk, BATON_PK_BYTES) != 0)
-		return diag_err(BATON_ETO, "the consent does not release records to this school");
+	if ((r = consent_names_schools(t, &c, peer.id_pk, s->to_code, me.id_pk, "this school",
+	                               s->skew, &s->q.former)) != 0)
+		return r;
 	memset(&body, 0, sizeof(body));
 	body.consent = s->consent;
 	body.consent_len = s->consent_len;

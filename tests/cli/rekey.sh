@@ -31,7 +31,7 @@ check "A imports the sample school" "$BATON" student import "$BATON_SRC/tests/da
 check "a parent key" "$BATON" guardian keygen --out "$TMP/p.key"
 run "$BATON" guardian pubkey "$TMP/p.key"
 check "linked to S-1018" "$BATON" guardian link S-1018 "$(head -n1 "$OUT")" --dir "$A"
-for n in 1 2 3; do
+for n in 1 2 3 4; do
 	check "consent $n, before either school rekeys" "$BATON" consent grant --key "$TMP/p.key" \
 		--student S-1018 --from "$TMP/a1.card" --to "$TMP/b1.card" --sections all --yes \
 		--out "$TMP/c$n.consent"
@@ -95,6 +95,15 @@ check_out '^Release allowed' "a consent naming A's key before its rotation passe
 check_out 'queued' "A sends under it" \
 	"$BATON" send S-1018 --to RAS-204 --consent "$TMP/c3.consent" --dir "$A"
 check "B accepts it, and A gets the receipt" wait_for 30 receipted 3
+
+# ---- B asks A, under a consent that names both schools' keys before their rotations ----
+
+check_out '^Asked LHS-001' "B asks A for S-1018" \
+	"$BATON" request --from LHS-001 --consent "$TMP/c4.consent" --dir "$B"
+Q=$(sed -n 's/.*\(packet\|request\) \([0-9a-f]\{32\}\).*/\2/p' "$OUT" | head -n1)
+check "A holds the request" wait_for 30 sh -c "'$BATON' requests --dir '$A' | grep -q '^$Q .*held'"
+check_out '^Sealed S-1018' "A releases it" "$BATON" release "$Q" --dir "$A"
+check "B accepts the record, and A gets the receipt" wait_for 30 receipted 4
 
 check "A stops cleanly" serve_stop A
 check "B stops cleanly" serve_stop B
