@@ -301,6 +301,16 @@ int consent_former_read(store_txn *t, const uint8_t from[BATON_PK_BYTES],
 	return to ? former_keys(t, to, f->to, &f->n_to) : 0;
 }
 
+int consent_former_has(const struct former_set *f, int to, const uint8_t *pk)
+{
+	const baton_former_key *k = to ? f->to : f->from;
+	size_t n = to ? f->n_to : f->n_from;
+	for (size_t i = 0; i < n; i++)
+		if (sodium_memcmp(k[i].pk, pk, BATON_PK_BYTES) == 0)
+			return 1;
+	return 0;
+}
+
 const baton_former_keys *former_of(struct former_set *f)
 {
 	f->k = (baton_former_keys){f->from, f->n_from, f->to, f->n_to};
@@ -343,13 +353,11 @@ int consent_names_schools(store_txn *t, const baton_consent *c, const uint8_t *f
                           const char *from_name, const uint8_t *to, const char *to_name,
                           uint64_t skew, struct former_set *f)
 {
-	int r, former = 0;
+	int r;
 	if ((r = consent_former_read(t, from, to, f)) != 0)
 		return r;
 	if (sodium_memcmp(c->from_pk, from, BATON_PK_BYTES) != 0) {
-		for (size_t i = 0; i < f->n_from; i++)
-			former |= sodium_memcmp(c->from_pk, f->from[i].pk, BATON_PK_BYTES) == 0;
-		if (!former)
+		if (!consent_former_has(f, 0, c->from_pk))
 			return diag_err(BATON_EFROM, "the consent authorises %s to send, not %s",
 			                c->from_code, from_name);
 		if ((r = names_school(c, c->from_pk, from, f->from, f->n_from, skew, BATON_EFROM,

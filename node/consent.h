@@ -50,6 +50,9 @@ int consent_names_schools(store_txn *t, const baton_consent *c, const uint8_t *f
                           const char *from_name, const uint8_t *to, const char *to_name,
                           uint64_t skew, struct former_set *f);
 
+/* 1 when pk is a former key in f of the releasing school (to == 0) or the receiving one. */
+int consent_former_has(const struct former_set *f, int to, const uint8_t *pk);
+
 struct release_check {
 	/* in */
 	const uint8_t *consent; /* the encoded consent */

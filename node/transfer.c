@@ -624,8 +624,18 @@ static int request_send_fn(store_txn *t, void *arg)
 		return r;
 	/* The checks the other school would make first, in a registrar's words. */
 	if ((r = consent_names_schools(t, &c, peer.id_pk, s->to_code, me.id_pk, "this school",
-	                               s->skew, &s->q.former)) != 0)
+	                               s->skew, &s->q.former)) != 0) {
+		/* Neither school's key nor a former one: another school altogether. */
+		if (r == BATON_EFROM && !consent_former_has(&s->q.former, 0, c.from_pk))
+			return diag_err(BATON_EFROM, "the consent does not release records from %s",
+			                s->to_code);
+		if (r == BATON_ETO && !consent_former_has(&s->q.former, 1, c.to_pk))
+			return diag_err(BATON_ETO,
+			                "the consent does not release records to this school (it "
+			                "names %s)",
+			                c.to_code);
 		return r;
+	}
 	memset(&body, 0, sizeof(body));
 	body.consent = s->consent;
 	body.consent_len = s->consent_len;
