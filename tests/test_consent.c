@@ -553,6 +553,89 @@ static void test_rule7_one_clock(void **state)
 	assert_int_equal(check_at(f, &c, f->g1, f->b, 0, then), 0);
 }
 
+struct rot_ctx {
+	const uint8_t *bytes;
+	size_t len;
+};
+
+static int rot_fn(store_txn *t, void *arg)
+{
+	struct rot_ctx *x = arg;
+	return consent_rotation_put(t, x->bytes, x->len);
+}
+
+/* Records old's statement, made at when, that its school now has neu's key. */
+static void record_rotation(struct fx *f, const baton_key *old, const baton_key *neu, uint64_t when)
+{
+	baton_rotation rot;
+	uint8_t *bytes;
+	size_t len;
+	memset(&rot, 0, sizeof(rot));
+	snprintf(rot.code, sizeof(rot.code), "RAS-204");
+	memcpy(rot.old_pk, baton_key_id_pk(old), 32);
+	memcpy(rot.new_pk, baton_key_id_pk(neu), 32);
+	rot.time = when;
+	assert_int_equal(baton_rotation_sign(&rot, baton_key_id_sk(old), &bytes, &len), 0);
+	struct rot_ctx x = {bytes, len};
+	assert_int_equal(store_write(f->s, rot_fn, &x), 0);
+	free(bytes);
+}
+
+/* check_at, with this school's identity key me. */
+static int check_as(struct fx *f, const baton_consent *c, const baton_key *me, const baton_key *to,
+                    uint64_t now)
+{
+	uint8_t *bytes;
+	size_t len;
+	struct run_ctx x;
+	tu_consent_sign(c, f->g1, &bytes, &len);
+	memset(&x, 0, sizeof(x));
+	x.q.consent = bytes;
+	x.q.consent_len = len;
+	x.q.my_id_pk = baton_key_id_pk(me);
+	x.q.to_pk = baton_key_id_pk(to);
+	x.q.now = now;
+	x.q.skew = TU_SKEW;
+	assert_int_equal(store_write(f->s, run_fn, &x), 0);
+	free(bytes);
+	return x.result;
+}
+
+static void test_rule4_receiver_rotated(void **state)
+{
+	struct fx *f = *state;
+	baton_consent c;
+	/* The family names school b; b then moves to key c. */
+	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT));
+	c.id[10] = 1;
+	assert_int_equal(check_at(f, &c, f->g1, f->c, 0, TU_NOW), BATON_ETO);
+	assert_non_null(strstr(baton_diag(), "pin its new card with its rotation statement"));
+	record_rotation(f, f->b, f->c, TU_NOW - 3600);
+	assert_int_equal(check_at(f, &c, f->g1, f->c, 0, TU_NOW), 0);
+	/* One signed after the rotation must name the new key. */
+	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT));
+	c.id[10] = 2;
+	c.issued = TU_NOW - 60;
+	assert_int_equal(check_at(f, &c, f->g1, f->c, 0, TU_NOW), BATON_ETO);
+	assert_non_null(strstr(baton_diag(), "key from before its rotation on"));
+}
+
+static void test_rule3_own_rotation(void **state)
+{
+	struct fx *f = *state;
+	baton_consent c;
+	/* This school, a, rekeys (f->stranger's key stands in for its new one). */
+	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT));
+	c.id[11] = 1;
+	assert_int_equal(check_as(f, &c, f->stranger, f->b, TU_NOW), BATON_EFROM);
+	record_rotation(f, f->a, f->stranger, TU_NOW - 3600);
+	assert_int_equal(check_as(f, &c, f->stranger, f->b, TU_NOW), 0);
+	c.id[11] = 2;
+	c.issued = TU_NOW - 60;
+	assert_int_equal(check_as(f, &c, f->stranger, f->b, TU_NOW), BATON_EFROM);
+	assert_non_null(strstr(baton_diag(), "before its rotation"));
+}
+
 static void test_rule8_reuse(void **state)
 {
 	struct fx *f = *state;
@@ -615,6 +698,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rule7_pending_then_judged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rule7_every_pending_judged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rule7_one_clock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rule4_receiver_rotated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rule3_own_rotation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rule8_reuse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_every_outcome_audited, setup, teardown),
 	};
