@@ -253,6 +253,48 @@ static int keyring_open(const struct cli_common *com, struct keyring *kr)
 }
 
 static int own_card_fn(store_txn *t, void *arg);
+/*
+ * Keys replaced less than KEY_GRACE ago, kept by rekey as school.key.old-TIME,
+ * go on opening packets after a restart too, when they open with the
+ * passphrase serve was given.
+ */
+static void keyring_old(struct keyring *kr, const char *dir)
+{
+	char path[4400], fpr[BATON_FINGERPRINT_LEN + 1];
+	uint64_t now = cli_now();
+	DIR *d = opendir(dir);
+	for (struct dirent *de; d && (de = readdir(d)) != NULL && kr->n < KEYS_MAX;) {
+		char *end;
+		int enc;
+		baton_key *k = NULL;
+		if (strncmp(de->d_name, "school.key.old-", 15) != 0)
+			continue;
+		unsigned long long t = strtoull(de->d_name + 15, &end, 10);
+		if (*end != 0 || t == 0 || now > t + KEY_GRACE)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (baton_key_file_encrypted(path, &enc) != 0 ||
+		    baton_key_load(path, enc ? kr->pass : NULL, enc ? kr->plen : 0, &k) != 0) {
+			logline(
+			    "serve: %s does not open with this passphrase: packets sealed to it "
+			    "are refused",
+			    de->d_name);
+			continue;
+		}
+		if (sodium_memcmp(baton_key_id_pk(k), baton_key_id_pk(kr->k[0]), BATON_PK_BYTES) ==
+		    0) {
+			baton_key_free(k);
+			continue;
+		}
+		baton_fingerprint(baton_key_id_pk(k), fpr);
+		kr->k[kr->n] = k;
+		kr->retired[kr->n++] = t;
+		logline("serve: packets sealed to the previous key %s are opened until %s UTC", fpr,
+		        cli_time(t + KEY_GRACE));
+	}
+	if (d)
+		closedir(d);
+}
 
 /*
  * After 'baton rekey' replaced school.key (or on SIGHUP), serve takes the new
@@ -1364,6 +1406,7 @@ int cmd_serve(int argc, char **argv)
 		return rc;
 	if ((rc = keyring_open(&com, &keys)) != EXIT_OK)
 		goto out;
+	keyring_old(&keys, cli_dir(&com));
 	rc = EXIT_ENV;
 	baton_card me;
 	if ((work = calloc(1, sizeof(*work))) == NULL) {
