@@ -225,7 +225,11 @@ void cli_pass_free(char *pass)
 int cli_open_store(const struct cli_common *c, store **s)
 {
 	int r = store_open(cli_dir(c), 0, s);
-	return r ? cli_fail(NULL, r) : EXIT_OK;
+	if (r != 0)
+		return cli_fail(NULL, r);
+	/* BATON_NOW reaches every transaction, not just the rules that read it. */
+	store_set_clock(*s, cli_now);
+	return EXIT_OK;
 }
 
 int cli_load_school_key(const struct cli_common *c, baton_key **k)

@@ -444,7 +444,7 @@ static int import_fn(store_txn *t, void *arg)
 	memset(&e, 0, sizeof(e));
 	if (x->type == BATON_OBJ_REVOCATION) {
 		store_consent known;
-		if ((r = consent_revoke(t, x->bytes, x->len, &x->rv)) != 0)
+		if ((r = consent_revoke(t, x->bytes, x->len, t->now, &x->rv)) != 0)
 			return r;
 		snprintf(e.action, sizeof(e.action), "consent-revoke");
 		memcpy(e.consent, x->rv.consent_id, BATON_ID_BYTES);
@@ -453,7 +453,7 @@ static int import_fn(store_txn *t, void *arg)
 			baton_consent kc;
 			snprintf(e.student, sizeof(e.student), "%s", known.student);
 			if (baton_consent_parse(known.bytes, known.len, &kc) == 0)
-				x->effective = consent_revoked(t, &kc, NULL) == 1;
+				x->effective = consent_revoked(t, &kc, t->now, NULL) == 1;
 			free(known.bytes);
 		}
 		snprintf(e.detail, sizeof(e.detail), "received by hand");
@@ -474,7 +474,7 @@ static int import_fn(store_txn *t, void *arg)
 	q.consent_len = x->len;
 	q.my_id_pk = me.id_pk;
 	q.to_pk = x->c.to_pk;
-	q.now = cli_now();
+	q.now = t->now;
 	q.skew = 300;
 	if ((r = consent_check(t, &q)) != 0)
 		return r;
@@ -552,7 +552,7 @@ static int list_one(const store_consent *sc, void *arg)
 		return 0;
 	if (baton_consent_parse(sc->bytes, sc->len, &c) != 0)
 		return diag_err(BATON_EIO, "stored consent %s does not parse", cli_hex(sc->id, 16));
-	if ((revoked = consent_revoked(l->t, &c, NULL)) < 0)
+	if ((revoked = consent_revoked(l->t, &c, l->now, NULL)) < 0)
 		return revoked;
 	const char *status = revoked                   ? "revoked"
 	                     : l->now > c.expires      ? "expired"
@@ -601,7 +601,7 @@ static int consent_list(int argc, char **argv)
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
 	l.arr = com.json ? json_array() : NULL;
-	r = store_read(st, list_fn, &l);
+	r = store_read_at(st, l.now, list_fn, &l);
 	store_close(st);
 	return cli_list_done(r, l.arr, l.n, "consent list", "No consents on file.");
 }
@@ -682,7 +682,7 @@ static int consent_check_cmd(int argc, char **argv)
 		free(buf);
 		return rc;
 	}
-	r = store_write(st, check_fn, &x);
+	r = store_write_at(st, x.q.now, check_fn, &x);
 	store_close(st);
 	free(buf);
 	if (r != 0)

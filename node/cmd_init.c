@@ -121,7 +121,7 @@ int cmd_init(int argc, char **argv)
 		goto fail;
 	memcpy(card.id_pk, baton_key_id_pk(key), BATON_PK_BYTES);
 	memcpy(card.enc_pk, baton_key_enc_pk(key), BATON_PK_BYTES);
-	card.valid_from = (uint64_t)time(NULL);
+	card.valid_from = cli_now();
 	card.valid_until = card.valid_from + CARD_YEARS * 365 * UINT64_C(86400);
 	/* Sign first: a bad name, code or endpoint fails before anything is written. */
 	if ((r = baton_card_sign(&card, baton_key_id_sk(key), &bytes, &blen)) != 0) {
@@ -135,6 +135,7 @@ int cmd_init(int argc, char **argv)
 	if ((r = store_open(dir, 1, &st)) != 0)
 		goto fail;
 	made_db = 1;
+	store_set_clock(st, cli_now);
 	if ((r = baton_key_save(key, keypath, pass, plen, NULL)) != 0)
 		goto fail;
 	made_key = 1;

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "consent.h"
 #include "proto_impl.h"
 
 #define SKEW 300
@@ -28,6 +29,8 @@ struct add_ctx {
 	const baton_rotation *rot; /* may be NULL */
 	int replaced;              /* out: 0 new, 1 same key refreshed, 2 rotated */
 	char old_fpr[BATON_FINGERPRINT_LEN + 1];
+	const uint8_t *rot_bytes; /* the rotation statement as it came, when rot is set */
+	size_t rot_len;
 };
 
 static int add_peer(store_txn *t, void *arg)
@@ -73,6 +76,9 @@ static int add_peer(store_txn *t, void *arg)
 	}
 	if ((r = store_peer_put(t, c->card->code, c->bytes, c->len)) != 0)
 		return r;
+	/* Consents the family signed before the rotation still name this school. */
+	if (c->replaced == 2 && (r = consent_rotation_put(t, c->rot_bytes, c->rot_len)) != 0)
+		return r;
 	snprintf(detail, sizeof(detail), "%s, fingerprint %s%s%s", c->card->name, fpr,
 	         c->replaced == 2 ? ", rotated from " : "", c->replaced == 2 ? c->old_fpr : "");
 	return cli_audit(t,
@@ -102,7 +108,7 @@ static int peer_add(int argc, char **argv)
 	struct cli_common com = {0};
 	const char *expect = NULL, *rotfile = NULL;
 	uint8_t *bytes = NULL, *rbytes = NULL;
-	size_t len, rlen;
+	size_t len, rlen = 0;
 	baton_card card, own;
 	baton_rotation rot;
 	store *st = NULL;
@@ -137,7 +143,7 @@ static int peer_add(int argc, char **argv)
 		goto out;
 	}
 	baton_fingerprint(card.id_pk, fpr);
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = cli_now();
 	if ((r = baton_check_validity(card.valid_from, card.valid_until, now, SKEW)) != 0) {
 		fprintf(stderr, "baton: %s: the card of %s is %s (valid %s", path, card.code,
 		        r == BATON_EEXPIRED ? "expired" : "not valid yet",
@@ -177,7 +183,7 @@ static int peer_add(int argc, char **argv)
 		goto out;
 	}
 	free(oc.card);
-	struct add_ctx ac = {&card, bytes, len, rotfile ? &rot : NULL, 0, ""};
+	struct add_ctx ac = {&card, bytes, len, rotfile ? &rot : NULL, 0, "", rbytes, rlen};
 	if ((r = store_write(st, add_peer, &ac)) != 0) {
 		rc = cli_fail(path, r);
 		goto out;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "consent.h"
 #include "proto_impl.h"
 
 struct rekey_ctx {
@@ -25,8 +26,10 @@ static int rekey_store(store_txn *t, void *arg)
 {
 	struct rekey_ctx *c = arg;
 	int r;
+	/* Kept by key as well: consents issued before it still name this school. */
 	if ((r = store_meta_put(t, "card", c->card, c->card_len)) != 0 ||
-	    (r = store_meta_put(t, "rotation", c->rot, c->rot_len)) != 0)
+	    (r = store_meta_put(t, "rotation", c->rot, c->rot_len)) != 0 ||
+	    (r = consent_rotation_put(t, c->rot, c->rot_len)) != 0)
 		return r;
 	return cli_audit(t, "rekey", NULL, NULL, c->detail);
 }
@@ -101,7 +104,7 @@ int cmd_rekey(int argc, char **argv)
 	}
 	if ((r = baton_key_generate(BATON_KEY_SCHOOL, &neu)) != 0)
 		goto fail;
-	uint64_t now = (uint64_t)time(NULL);
+	uint64_t now = cli_now();
 	memcpy(card.id_pk, baton_key_id_pk(neu), BATON_PK_BYTES);
 	memcpy(card.enc_pk, baton_key_enc_pk(neu), BATON_PK_BYTES);
 	card.valid_from = now;

@@ -9,7 +9,8 @@
  * connection left off (proto/PROTOCOL.md section 10). One thread, short
  * transactions, a bounded message size and a timeout on every socket
  * operation; peer input is logged and dropped, never fatal. SIGINT and
- * SIGTERM stop it cleanly.
+ * SIGTERM stop it cleanly; after 'baton rekey' (at once on SIGHUP) it takes
+ * the new school key without a restart.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -53,12 +54,18 @@
 #define BACKOFF_MAX     3600  /* seconds between attempts, at most */
 #define SKEW            300
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, reload_key;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload_key = 1;
 }
 
 /*
@@ -189,7 +196,182 @@ struct node {
 	const char *dir;
 	char spool[4200]; /* DIR/spool: packets arriving in chunks */
 	struct outbox_work *work;
+	struct keyring *keys;
 };
+
+/*
+ * The school key, and the keys a rekey replaced while serve ran. Packets
+ * sealed to a replaced key (by a school that has not yet pinned the new
+ * card) are still opened with it for KEY_GRACE seconds after the change,
+ * the longest a packet made before it stays valid; none is freed before
+ * serve stops, so no caller's pointer goes stale.
+ */
+#define KEYS_MAX  16
+#define KEY_GRACE (14 * 86400)
+struct keyring {
+	char path[4200];
+	struct stat st; /* of the file the current key was read from */
+	char *pass;     /* the passphrase serve started with, in sodium_malloc memory */
+	size_t plen;
+	baton_key *k[KEYS_MAX];
+	uint64_t retired[KEYS_MAX]; /* when each stopped being current; 0 for the current */
+	size_t n;
+};
+
+static void keyring_free(struct keyring *kr)
+{
+	for (size_t i = 0; i < kr->n; i++)
+		baton_key_free(kr->k[i]);
+	cli_pass_free(kr->pass);
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* Reads the school key, asking for its passphrase once and keeping it for a later rekey. */
+static int keyring_open(const struct cli_common *com, struct keyring *kr)
+{
+	int enc, r;
+	snprintf(kr->path, sizeof(kr->path), "%s/school.key", cli_dir(com));
+	if ((r = baton_key_file_encrypted(kr->path, &enc)) != 0)
+		return cli_fail("school key", r);
+	if (enc) {
+		struct cli_common c2 = *com;
+		c2.no_passphrase = 0;
+		if ((r = cli_passphrase(&c2, 0, &kr->pass, &kr->plen)) != 0)
+			return cli_fail("passphrase", r);
+	}
+	if (stat(kr->path, &kr->st) != 0)
+		memset(&kr->st, 0, sizeof(kr->st));
+	if ((r = baton_key_load(kr->path, kr->pass, kr->plen, &kr->k[0])) != 0)
+		return cli_fail("school key", r);
+	kr->n = 1;
+	return EXIT_OK;
+}
+
+static int own_card_fn(store_txn *t, void *arg);
+/*
+ * Keys replaced less than KEY_GRACE ago, kept by rekey as school.key.old-TIME,
+ * go on opening packets after a restart too, when they open with the
+ * passphrase serve was given.
+ */
+static void keyring_old(struct keyring *kr, const char *dir)
+{
+	char path[4400], fpr[BATON_FINGERPRINT_LEN + 1];
+	uint64_t now = cli_now();
+	DIR *d = opendir(dir);
+	for (struct dirent *de; d && (de = readdir(d)) != NULL && kr->n < KEYS_MAX;) {
+		char *end;
+		int enc;
+		baton_key *k = NULL;
+		if (strncmp(de->d_name, "school.key.old-", 15) != 0)
+			continue;
+		unsigned long long t = strtoull(de->d_name + 15, &end, 10);
+		if (*end != 0 || t == 0 || now > t + KEY_GRACE)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (baton_key_file_encrypted(path, &enc) != 0 ||
+		    baton_key_load(path, enc ? kr->pass : NULL, enc ? kr->plen : 0, &k) != 0) {
+			logline(
+			    "serve: %s does not open with this passphrase: packets sealed to it "
+			    "are refused",
+			    de->d_name);
+			continue;
+		}
+		if (sodium_memcmp(baton_key_id_pk(k), baton_key_id_pk(kr->k[0]), BATON_PK_BYTES) ==
+		    0) {
+			baton_key_free(k);
+			continue;
+		}
+		baton_fingerprint(baton_key_id_pk(k), fpr);
+		kr->k[kr->n] = k;
+		kr->retired[kr->n++] = t;
+		logline("serve: packets sealed to the previous key %s are opened until %s UTC", fpr,
+		        cli_time(t + KEY_GRACE));
+	}
+	if (d)
+		closedir(d);
+}
+
+/*
+ * After 'baton rekey' replaced school.key (or on SIGHUP), serve takes the new
+ * key at once, once it is the key of this node's card; the key it replaces
+ * goes on opening packets for KEY_GRACE. Each change of the file is tried
+ * once, so a key that does not open is logged once, not every second.
+ */
+static void keyring_check(struct node *nd, int forced)
+{
+	struct keyring *kr = nd->keys;
+	char was[BATON_FINGERPRINT_LEN + 1], fpr[BATON_FINGERPRINT_LEN + 1];
+	struct stat sb;
+	baton_card me;
+	baton_key *k = NULL;
+
+	baton_fingerprint(baton_key_id_pk(nd->key), was);
+	if (stat(kr->path, &sb) != 0) {
+		if (forced)
+			logline("serve: reload: %s: %s; still using key %s", kr->path,
+			        strerror(errno), was);
+		return;
+	}
+	if (!forced && same_file(&sb, &kr->st))
+		return;
+	kr->st = sb;
+	if (baton_key_load(kr->path, kr->pass, kr->plen, &k) != 0) {
+		logline("serve: school.key changed but does not open (%s); still using key %s: "
+		        "restart serve to give its passphrase",
+		        baton_diag(), was);
+		return;
+	}
+	baton_fingerprint(baton_key_id_pk(k), fpr);
+	if (sodium_memcmp(baton_key_id_pk(k), baton_key_id_pk(nd->key), BATON_PK_BYTES) == 0) {
+		if (forced)
+			logline("serve: reload: school.key is still key %s", was);
+		baton_key_free(k);
+		return;
+	}
+	if (store_read(nd->st, own_card_fn, &me) != 0 ||
+	    sodium_memcmp(me.id_pk, baton_key_id_pk(k), BATON_PK_BYTES) != 0) {
+		logline("serve: school.key now holds key %s, which is not the key of this node's "
+		        "card; still using key %s",
+		        fpr, was);
+		baton_key_free(k);
+		return;
+	}
+	if (kr->n == KEYS_MAX) {
+		logline("serve: school.key changed (key %s), but serve has taken %d keys already; "
+		        "still using key %s: restart serve",
+		        fpr, KEYS_MAX, was);
+		baton_key_free(k);
+		return;
+	}
+	uint64_t now = cli_now();
+	for (size_t i = 0; i < kr->n; i++)
+		if (kr->k[i] == nd->key)
+			kr->retired[i] = now;
+	kr->k[kr->n] = k;
+	kr->retired[kr->n++] = 0;
+	nd->key = k;
+	logline("serve: school.key changed (rekey): now using key %s; packets sealed to the "
+	        "previous key %s are opened until %s UTC",
+	        fpr, was, cli_time(now + KEY_GRACE));
+}
+
+/* The key to open a packet addressed to recipient: the current one, or a replaced one in its grace.
+ */
+static const baton_key *key_for(const struct node *nd, const uint8_t *recipient)
+{
+	const struct keyring *kr = nd->keys;
+	uint64_t now = cli_now();
+	for (size_t i = 0; kr && i < kr->n; i++)
+		if (kr->retired[i] != 0 && now <= kr->retired[i] + KEY_GRACE &&
+		    sodium_memcmp(baton_key_id_pk(kr->k[i]), recipient, BATON_PK_BYTES) == 0)
+			return kr->k[i];
+	return nd->key;
+}
 
 /* Frame and acknowledgement heads (PROTOCOL.md section 10). */
 static void put_head(uint8_t *p, const char *magic, const uint8_t id[BATON_ID_BYTES])
@@ -729,7 +911,7 @@ static void record_landed(struct node *nd, struct outbox_work *w, size_t n)
 static size_t outbox_tick(struct node *nd)
 {
 	struct outbox_work *w = nd->work;
-	struct due_ctx d = {w->due, 0, (uint64_t)time(NULL)};
+	struct due_ctx d = {w->due, 0, cli_now()};
 	size_t tried = 0, at = 0, k, any_failed = 0;
 	int cur = 0;
 
@@ -798,7 +980,7 @@ static void auto_release(struct node *nd, const struct recv_req *q)
 	memset(&s, 0, sizeof(s));
 	s.key = nd->key;
 	s.node_dir = nd->dir;
-	s.now = (uint64_t)time(NULL);
+	s.now = cli_now();
 	s.skew = SKEW;
 	int r = transfer_release(nd->st, q->packet, &s);
 	if (r == 0 && s.refused == 0)
@@ -906,10 +1088,11 @@ static void receive(struct node *nd, nng_socket rep, const baton_source *src)
 {
 	struct recv_req q;
 
+	baton_header h;
 	memset(&q, 0, sizeof(q));
 	q.src = src;
-	q.key = nd->key;
-	q.now = (uint64_t)time(NULL);
+	q.key = baton_packet_peek(src, &h) == 0 ? key_for(nd, h.recipient) : nd->key;
+	q.now = cli_now();
 	q.skew = SKEW;
 	/* A store fault still gets its retryable receipt below; the reason says so. */
 	(void)transfer_receive(nd->st, &q);
@@ -971,7 +1154,8 @@ static int spool_admit(struct node *nd, const uint8_t *id, const uint8_t *data, 
 		                baton_diag());
 	if (memcmp(h.id, id, BATON_ID_BYTES) != 0)
 		return diag_err(BATON_EVALUE, "the chunks name another packet id than the header");
-	if (sodium_memcmp(h.recipient, baton_key_id_pk(nd->key), BATON_PK_BYTES) != 0)
+	if (sodium_memcmp(h.recipient, baton_key_id_pk(key_for(nd, h.recipient)), BATON_PK_BYTES) !=
+	    0)
 		return diag_err(BATON_EWRONGRCPT, "the packet is addressed to another school");
 	x.pk = h.sender;
 	x.pinned = 0;
@@ -1144,8 +1328,9 @@ static void handle_batch(struct node *nd, nng_socket rep, const uint8_t *buf, si
 		}
 		baton_source_mem(&src[k], buf + off + 4, n);
 		q[k].src = &src[k];
-		q[k].key = nd->key;
-		q[k].now = (uint64_t)time(NULL);
+		baton_header h;
+		q[k].key = baton_packet_peek(&src[k], &h) == 0 ? key_for(nd, h.recipient) : nd->key;
+		q[k].now = cli_now();
 		q[k].skew = SKEW;
 		k++;
 		off += 4 + n;
@@ -1232,7 +1417,7 @@ int cmd_serve(int argc, char **argv)
 	    {"listen", required_argument, NULL, 'l'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	const char *listen = NULL;
-	baton_key *key = NULL;
+	struct keyring keys;
 	store *st = NULL;
 	struct outbox_work *work = NULL;
 	nng_socket rep;
@@ -1251,22 +1436,25 @@ int cmd_serve(int argc, char **argv)
 		        "usage: baton serve [--listen URL] [--dir DIR]\n\n"
 		        "Listens at the card's first endpoint (or URL) for packets from pinned\n"
 		        "schools and answers each with its signed receipt; delivers the outbox.\n"
-		        "Stops on SIGINT or SIGTERM.\n");
+		        "Stops on SIGINT or SIGTERM. Takes the new school key after 'baton rekey'\n"
+		        "(at once on SIGHUP).\n");
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	}
 	if (optind != argc)
 		return cli_usage_error("serve: no arguments expected");
+	memset(&keys, 0, sizeof(keys));
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	if ((rc = cli_load_school_key(&com, &key)) != EXIT_OK)
+	if ((rc = keyring_open(&com, &keys)) != EXIT_OK)
 		goto out;
+	keyring_old(&keys, cli_dir(&com));
 	rc = EXIT_ENV;
 	baton_card me;
 	if ((work = calloc(1, sizeof(*work))) == NULL) {
 		rc = cli_fail("serve", BATON_ENOMEM);
 		goto out;
 	}
-	struct node nd = {st, key, cli_dir(&com), {0}, work};
+	struct node nd = {st, keys.k[0], cli_dir(&com), {0}, work, &keys};
 	snprintf(nd.spool, sizeof(nd.spool), "%s/spool", nd.dir);
 	if (mkdir(nd.spool, 0700) != 0 && errno != EEXIST) {
 		fprintf(stderr, "baton: serve: %s: %s\n", nd.spool, strerror(errno));
@@ -1283,6 +1471,8 @@ int cmd_serve(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* Every peer connection is a descriptor: take all the system allows this process. */
 	struct rlimit nofile;
@@ -1326,6 +1516,10 @@ int cmd_serve(int argc, char **argv)
 		} else if (nr != NNG_ETIMEDOUT && nr != NNG_EINTR && nr != NNG_EAGAIN) {
 			logline("serve: receive: %s", nng_strerror(nr));
 		}
+		if (reload_key) {
+			reload_key = 0;
+			keyring_check(&nd, 1);
+		}
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		/*
@@ -1337,6 +1531,7 @@ int cmd_serve(int argc, char **argv)
 		if (busy || version != seen_version || ms - last_tick >= TICK_MS) {
 			last_tick = ms;
 			seen_version = version;
+			keyring_check(&nd, 0);
 			busy = outbox_tick(&nd) > 0;
 			if (time(NULL) - last_sweep >= 60) {
 				last_sweep = time(NULL);
@@ -1349,7 +1544,7 @@ int cmd_serve(int argc, char **argv)
 out:
 	/* Everything acknowledged has committed: the store and the key go first. */
 	store_close(st);
-	baton_key_free(key);
+	keyring_free(&keys);
 	if (open_sock)
 		close_bounded(rep);
 	free(work);

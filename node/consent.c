@@ -146,37 +146,53 @@ struct settle {
 	uint64_t time;
 };
 
+/* Every pending revocation, however many: dropping one could release a withdrawn consent. */
 struct revoked_ctx {
-	struct settle pending[8];
-	size_t n_pending;
+	struct settle *pending;
+	size_t n_pending, cap;
 	int in_force;
 	uint64_t when;
 };
+
+static int keep_pending(struct revoked_ctx *rc, const uint8_t *signer, const uint8_t *bytes,
+                        size_t len, uint64_t time)
+{
+	if (rc->n_pending == rc->cap) {
+		size_t cap = rc->cap ? 2 * rc->cap : 8;
+		struct settle *p = reallocarray(rc->pending, cap, sizeof(*p));
+		if (p == NULL)
+			return BATON_ENOMEM;
+		rc->pending = p;
+		rc->cap = cap;
+	}
+	struct settle *p = &rc->pending[rc->n_pending];
+	if ((p->bytes = malloc(len)) == NULL)
+		return BATON_ENOMEM;
+	memcpy(p->signer, signer, BATON_PK_BYTES);
+	memcpy(p->bytes, bytes, len);
+	p->len = len;
+	p->time = time;
+	rc->n_pending++;
+	return 0;
+}
 
 static int revoked_cb(const uint8_t signer[BATON_PK_BYTES], int standing, const uint8_t *bytes,
                       size_t len, void *arg)
 {
 	struct revoked_ctx *rc = arg;
 	baton_revocation rv;
+	/* Each was verified when it arrived: one that no longer parses is damage, not "none". */
 	if (baton_revocation_parse(bytes, len, &rv) != 0)
-		return 0;
+		return diag_err(BATON_EIO, "store: a stored revocation does not parse");
 	if (standing == REV_IN_FORCE) {
 		rc->in_force = 1;
 		rc->when = rv.time;
-	} else if (standing == REV_PENDING && rc->n_pending < 8) {
-		struct settle *p = &rc->pending[rc->n_pending];
-		if ((p->bytes = malloc(len)) == NULL)
-			return BATON_ENOMEM;
-		memcpy(p->signer, signer, BATON_PK_BYTES);
-		memcpy(p->bytes, bytes, len);
-		p->len = len;
-		p->time = rv.time;
-		rc->n_pending++;
-	}
+	} else if (standing == REV_PENDING)
+		return keep_pending(rc, signer, bytes, len, rv.time);
 	return 0;
 }
 
-int consent_revoked(store_txn *t, const baton_consent *c, uint64_t *when)
+int consent_revoked(store_txn *t, const baton_consent *c, uint64_t now, uint64_t *when)
 {
 	struct revoked_ctx rc;
 	int r;
@@ -190,7 +206,7 @@ int consent_revoked(store_txn *t, const baton_consent *c, uint64_t *when)
 	 */
 	for (size_t i = 0; i < rc.n_pending; i++) {
 		struct settle *p = &rc.pending[i];
-		int ok = may_revoke(t, c, p->signer, t->now);
+		int ok = may_revoke(t, c, p->signer, now);
 		if (ok < 0) {
 			r = ok;
 			goto out;
@@ -210,7 +226,148 @@ int consent_revoked(store_txn *t, const baton_consent *c, uint64_t *when)
 out:
 	for (size_t i = 0; i < rc.n_pending; i++)
 		free(rc.pending[i].bytes);
+	free(rc.pending);
 	return r;
+}
+
+/* "rotated-to:" and the new key in hex: the statement that moved a school to that key. */
+static void rotation_key(char out[80], const uint8_t pk[BATON_PK_BYTES])
+{
+	memcpy(out, "rotated-to:", 11);
+	sodium_bin2hex(out + 11, 80 - 11, pk, BATON_PK_BYTES);
+}
+
+int consent_rotation_put(store_txn *t, const uint8_t *bytes, size_t len)
+{
+	baton_rotation rot;
+	char key[80];
+	int r;
+	if ((r = baton_rotation_parse(bytes, len, &rot)) != 0)
+		return r;
+	rotation_key(key, rot.new_pk);
+	return store_meta_put(t, key, bytes, len);
+}
+
+/* The recorded statement that moved a school to pk: 0, or 1 when there is none. */
+static int rotation_to(store_txn *t, const uint8_t pk[BATON_PK_BYTES], baton_rotation *rot)
+{
+	char key[80];
+	uint8_t *b;
+	size_t n;
+	rotation_key(key, pk);
+	int r = store_meta_get(t, key, &b, &n);
+	/* A node that rekeyed before statements were kept by key holds its last one. */
+	if (r == 1 && (r = store_meta_get(t, "rotation", &b, &n)) == 1)
+		return 1;
+	if (r != 0)
+		return r;
+	r = baton_rotation_parse(b, n, rot);
+	free(b);
+	if (r != 0)
+		return diag_err(BATON_EIO, "store: a recorded rotation statement does not parse");
+	return sodium_memcmp(rot->new_pk, pk, BATON_PK_BYTES) == 0 ? 0 : 1;
+}
+
+/* Follows the statements back from pk: the keys that school held before, newest first. */
+static int former_keys(store_txn *t, const uint8_t pk[BATON_PK_BYTES], baton_former_key *out,
+                       size_t *n)
+{
+	uint8_t cur[BATON_PK_BYTES];
+	baton_rotation rot;
+	int r;
+	memcpy(cur, pk, BATON_PK_BYTES);
+	for (*n = 0; *n < FORMER_MAX; (*n)++) {
+		if ((r = rotation_to(t, cur, &rot)) != 0)
+			return r == 1 ? 0 : r;
+		for (size_t i = 0; i < *n; i++) /* statements that loop back: stop there */
+			if (sodium_memcmp(out[i].pk, rot.old_pk, BATON_PK_BYTES) == 0)
+				return 0;
+		if (sodium_memcmp(rot.old_pk, pk, BATON_PK_BYTES) == 0)
+			return 0;
+		memcpy(out[*n].pk, rot.old_pk, BATON_PK_BYTES);
+		out[*n].until = rot.time;
+		memcpy(cur, rot.old_pk, BATON_PK_BYTES);
+	}
+	return 0;
+}
+
+int consent_former_read(store_txn *t, const uint8_t from[BATON_PK_BYTES],
+                        const uint8_t to[BATON_PK_BYTES], struct former_set *f)
+{
+	int r;
+	memset(f, 0, sizeof(*f));
+	if ((r = former_keys(t, from, f->from, &f->n_from)) != 0)
+		return r;
+	return to ? former_keys(t, to, f->to, &f->n_to) : 0;
+}
+
+int consent_former_has(const struct former_set *f, int to, const uint8_t *pk)
+{
+	const baton_former_key *k = to ? f->to : f->from;
+	size_t n = to ? f->n_to : f->n_from;
+	for (size_t i = 0; i < n; i++)
+		if (sodium_memcmp(k[i].pk, pk, BATON_PK_BYTES) == 0)
+			return 1;
+	return 0;
+}
+
+const baton_former_keys *former_of(struct former_set *f)
+{
+	f->k = (baton_former_keys){f->from, f->n_from, f->to, f->n_to};
+	return &f->k;
+}
+
+/*
+ * Whether a consent naming key named names the school whose key is now key:
+ * 0 when it does (the key itself, or one it rotated from after the consent
+ * was issued); otherwise err, in words that say which of the two it was.
+ */
+static int names_school(const baton_consent *c, const uint8_t *named, const uint8_t *key,
+                        const baton_former_key *f, size_t n, uint64_t skew, int err,
+                        const char *school, const char *code)
+{
+	char a[32], b[32], fn[BATON_FINGERPRINT_LEN + 1], fk[BATON_FINGERPRINT_LEN + 1];
+	if (sodium_memcmp(named, key, BATON_PK_BYTES) == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (sodium_memcmp(f[i].pk, named, BATON_PK_BYTES) != 0)
+			continue;
+		if (c->issued <= f[i].until + skew)
+			return 0;
+		return diag_err(err,
+		                "the consent names %s's key from before its rotation on %s, but "
+		                "was issued after it (on %s): a consent made since must name the "
+		                "new key",
+		                code, fmt_time(f[i].until, a), fmt_time(c->issued, b));
+	}
+	baton_fingerprint(named, fn);
+	baton_fingerprint(key, fk);
+	return diag_err(err,
+	                "the consent names %s (key %s) as the %s school, but %s has key %s "
+	                "here (if %s changed its keys, pin its new card with its rotation "
+	                "statement)",
+	                code, fn, err == BATON_EFROM ? "sending" : "receiving", school, fk, code);
+}
+
+int consent_names_schools(store_txn *t, const baton_consent *c, const uint8_t *from,
+                          const char *from_name, const uint8_t *to, const char *to_name,
+                          uint64_t skew, struct former_set *f)
+{
+	int r;
+	if ((r = consent_former_read(t, from, to, f)) != 0)
+		return r;
+	if (sodium_memcmp(c->from_pk, from, BATON_PK_BYTES) != 0) {
+		if (!consent_former_has(f, 0, c->from_pk))
+			return diag_err(BATON_EFROM, "the consent authorises %s to send, not %s",
+			                c->from_code, from_name);
+		if ((r = names_school(c, c->from_pk, from, f->from, f->n_from, skew, BATON_EFROM,
+		                      from_name, c->from_code)) != 0)
+			return r;
+	}
+	if (to && (r = names_school(c, c->to_pk, to, f->to, f->n_to, skew, BATON_ETO, to_name,
+	                            c->to_code)) != 0)
+		return r;
+	return 0;
 }
 
 int consent_check(store_txn *t, struct release_check *q)
@@ -268,16 +425,14 @@ int consent_check(store_txn *t, struct release_check *q)
 		                c->role == BATON_ROLE_STUDENT ? "the student" : "a guardian", fpr,
 		                f.g.relation);
 
-	/* 3. The sending school is this one. */
-	if (sodium_memcmp(c->from_pk, q->my_id_pk, BATON_PK_BYTES) != 0)
-		return diag_err(BATON_EFROM, "the consent authorises %s to send, not this school",
-		                c->from_code);
-	/* 4. The receiving school is where the record goes. */
-	if (q->to_pk && sodium_memcmp(c->to_pk, q->to_pk, BATON_PK_BYTES) != 0)
-		return diag_err(BATON_ETO,
-		                "the consent names %s as the receiving school, not the "
-		                "school the record would go to",
-		                c->to_code);
+	/*
+	 * 3. The sending school is this one; 4. the receiving school is where the
+	 * record goes: each by its key, or one it rotated from after the consent.
+	 */
+	if ((r = consent_names_schools(t, c, q->my_id_pk, "this school", q->to_pk,
+	                               "the school the record would go to", q->skew, &q->former)) !=
+	    0)
+		return r;
 	/* 5. Sections inside the consent; identity always travels. */
 	uint32_t want = q->sections ? q->sections : c->sections;
 	uint32_t extra = want & ~(c->sections | BATON_SEC_BIT(BATON_SEC_IDENTITY));
@@ -298,7 +453,7 @@ int consent_check(store_txn *t, struct release_check *q)
 	}
 	/* 7. Not revoked. */
 	uint64_t when = 0;
-	if ((r = consent_revoked(t, c, &when)) < 0)
+	if ((r = consent_revoked(t, c, q->now, &when)) < 0)
 		return r;
 	if (r == 1) {
 		char a[32];
@@ -348,24 +503,66 @@ int consent_audit(store_txn *t, const struct release_check *q, int result, const
 	return store_audit_append(t, &e);
 }
 
-int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, baton_revocation *rv)
+struct standing {
+	store_txn *t;
+	const uint8_t *pk;
+};
+
+static int standing_link_cb(const store_guardian *g, void *arg)
+{
+	const struct standing *s = arg;
+	return !g->restricted && sodium_memcmp(g->pk, s->pk, BATON_PK_BYTES) == 0;
+}
+
+static int standing_student_cb(const store_student *st, void *arg)
+{
+	const struct standing *s = arg;
+	return store_guardian_each(s->t, st->id, standing_link_cb, arg);
+}
+
+/*
+ * 1 when pk is linked, unrestricted, to some student here (as a guardian or as
+ * the student's own key), else 0. Only such a key can ever withdraw a consent
+ * this node releases on: rule 2 refuses any consent whose signer is not one,
+ * and may_revoke() any other revoker.
+ */
+static int has_standing(store_txn *t, const uint8_t *pk)
+{
+	struct standing s = {t, pk};
+	return store_student_each(t, standing_student_cb, &s);
+}
+
+int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, uint64_t now,
+                   baton_revocation *rv)
 {
 	store_consent c;
 	baton_consent parsed;
+	char fpr[BATON_FINGERPRINT_LEN + 1];
 	int r, ok;
 
 	if ((r = baton_revocation_parse(bytes, len, rv)) != 0)
 		return r;
 	if ((r = store_consent_get(t, rv->consent_id, &c)) < 0)
 		return r;
-	if (r == 1) /* not seen here yet: judged when the consent arrives */
+	if (r == 1) { /* not seen here yet: judged when the consent arrives */
+		if ((ok = has_standing(t, rv->signer)) < 0)
+			return ok;
+		if (!ok) {
+			baton_fingerprint(rv->signer, fpr);
+			return diag_err(
+			    BATON_ENOTLINKED,
+			    "the revocation is signed by key %s, which is not linked to "
+			    "any student at this school: not recorded",
+			    fpr);
+		}
 		return store_revocation_put(t, rv->consent_id, rv->signer, REV_PENDING, bytes, len);
+	}
 	r = baton_consent_parse(c.bytes, c.len, &parsed);
 	free(c.bytes);
 	if (r != 0)
 		return diag_err(BATON_EIO, "stored consent does not parse");
 	/* Judged now, against the links as they are, and never again. */
-	if ((ok = may_revoke(t, &parsed, rv->signer, t->now)) < 0)
+	if ((ok = may_revoke(t, &parsed, rv->signer, now)) < 0)
 		return ok;
 	if (!ok)
 		return diag_err(BATON_ENOTLINKED,

@@ -8,7 +8,50 @@
 
 #include <jansson.h>
 
+#include <baton/packet.h>
+
 #include "store.h"
+
+/* Keys a school held before its current one; how many rotations are followed back. */
+#define FORMER_MAX 8
+struct former_set {
+	baton_former_key from[FORMER_MAX], to[FORMER_MAX];
+	size_t n_from, n_to;
+	baton_former_keys k; /* set by former_of() */
+};
+
+/* f as the sealer and opener take it (pointing into f: call again after a copy). */
+const baton_former_keys *former_of(struct former_set *f);
+
+/*
+ * Fills f with the former keys of the releasing school (current key from)
+ * and of the receiving school (current key to), from the rotation
+ * statements recorded here (PROTOCOL.md §5.2).
+ */
+int consent_former_read(store_txn *t, const uint8_t from[BATON_PK_BYTES],
+                        const uint8_t to[BATON_PK_BYTES], struct former_set *f);
+
+/*
+ * Records a rotation statement (this school's own, or a pinned school's whose
+ * new card was accepted with it), so that a consent issued before it still
+ * names that school.
+ */
+int consent_rotation_put(store_txn *t, const uint8_t *bytes, size_t len);
+
+/*
+ * Rules 3 and 4 on their own: c names the school whose key is now from (in
+ * words, from_name) as the sending school and, unless to is NULL, the one
+ * whose key is now to as the receiving school, by those keys or by keys they
+ * rotated from after c was issued. Fills f with both schools' former keys,
+ * for the sealer. 0, or BATON_EFROM / BATON_ETO saying which key and which
+ * rotation.
+ */
+int consent_names_schools(store_txn *t, const baton_consent *c, const uint8_t *from,
+                          const char *from_name, const uint8_t *to, const char *to_name,
+                          uint64_t skew, struct former_set *f);
+
+/* 1 when pk is a former key in f of the releasing school (to == 0) or the receiving one. */
+int consent_former_has(const struct former_set *f, int to, const uint8_t *pk);
 
 struct release_check {
 	/* in */
@@ -26,6 +69,8 @@ struct release_check {
 	baton_consent c; /* the decoded consent, once rule 1 passed */
 	int parsed;
 	uint32_t release; /* sections to release: identity always, plus the asked ones */
+	struct former_set
+	    former; /* the schools' former keys, for sealing what rules 3 and 4 let pass */
 };
 
 /*
@@ -55,12 +100,20 @@ int consent_audit(store_txn *t, const struct release_check *q, int result, const
 
 /*
  * 1 when a revocation on file withdraws c: one signed by c's signer, or by a
- * key linked to the student and not restricted; 0 when none does. *when
- * (may be NULL) gets the revocation's time.
+ * key linked to the student and not restricted; 0 when none does. Every
+ * revocation that arrived before c was known is judged at now (the same
+ * instant as the other rules), and the verdict kept in a write transaction.
+ * *when (may be NULL) gets the revocation's time.
  */
-int consent_revoked(store_txn *t, const baton_consent *c, uint64_t *when);
+int consent_revoked(store_txn *t, const baton_consent *c, uint64_t now, uint64_t *when);
 
-/* Stores a revocation after checking its signer may revoke that consent. */
-int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, baton_revocation *out);
+/*
+ * Stores a revocation after checking, at now, that its signer may revoke that
+ * consent. For a consent not known here yet it is kept pending only when its
+ * signer is linked, unrestricted, to some student at this node; otherwise
+ * BATON_ENOTLINKED and nothing is stored.
+ */
+int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, uint64_t now,
+                   baton_revocation *out);
 
 #endif

@@ -77,7 +77,8 @@ struct store {
 	MDB_env *env;
 	MDB_dbi dbi[DB_N];
 	size_t map_size;
-	int dead; /* a resize failed half-way: the map may be gone */
+	int dead;                /* a resize failed half-way: the map may be gone */
+	uint64_t (*clock)(void); /* what store_write and store_read take as now */
 };
 
 static int reserve_disk(store *s);
@@ -305,11 +306,26 @@ static int txn_begin(store *s, unsigned flags, MDB_txn **txn)
 	return rc == 0 ? 0 : lmdb_err(rc, "begin");
 }
 
+void store_set_clock(store *s, uint64_t (*clock)(void))
+{
+	s->clock = clock;
+}
+
+static uint64_t store_clock(store *s)
+{
+	return s->clock ? s->clock() : (uint64_t)time(NULL);
+}
+
 int store_write(store *s, store_fn fn, void *ctx)
+{
+	return store_write_at(s, store_clock(s), fn, ctx);
+}
+
+int store_write_at(store *s, uint64_t now, store_fn fn, void *ctx)
 {
 	for (;;) {
 		/* Random, so that no two write transactions, in any process, share a batch. */
-		store_txn t = {s, NULL, (uint64_t)time(NULL), 0};
+		store_txn t = {s, NULL, now, 0};
 		while (t.batch == 0)
 			randombytes_buf(&t.batch, sizeof(t.batch));
 		int rc, r;
@@ -344,7 +360,12 @@ uint64_t store_version(store *s)
 
 int store_read(store *s, store_fn fn, void *ctx)
 {
-	store_txn t = {s, NULL, (uint64_t)time(NULL), 0};
+	return store_read_at(s, store_clock(s), fn, ctx);
+}
+
+int store_read_at(store *s, uint64_t now, store_fn fn, void *ctx)
+{
+	store_txn t = {s, NULL, now, 0};
 	int r;
 	if ((r = txn_begin(s, MDB_RDONLY, &t.txn)) != 0)
 		return r;

@@ -49,6 +49,14 @@ int store_write(store *s, store_fn fn, void *ctx);
 /* Runs fn in a read-only transaction. */
 int store_read(store *s, store_fn fn, void *ctx);
 /*
+ * The same, with t->now set to now: an operation reads its clock once and
+ * every rule and record in it sees that instant.
+ */
+int store_write_at(store *s, uint64_t now, store_fn fn, void *ctx);
+int store_read_at(store *s, uint64_t now, store_fn fn, void *ctx);
+/* The clock store_write and store_read read once per transaction (default: time()). */
+void store_set_clock(store *s, uint64_t (*clock)(void));
+/*
  * The id of the last transaction committed by any process: a change means
  * the store changed. Reads the shared map only, no system call.
  */

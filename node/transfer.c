@@ -189,10 +189,12 @@ static int seal_to(store_txn *t, struct send_req *s, const baton_seal_params *p,
 		if (r == 0)
 			r = rewind_fd(s->fd);
 		return r ? r
-		         : baton_packet_seal(p, body, readers, baton_write_fd, &s->fd, &s->info);
+		         : baton_packet_seal_former(p, former_of(&s->q.former), body, readers,
+		                                    baton_write_fd, &s->fd, &s->info);
 	}
 	struct membuf m = {NULL, 0, 0};
-	int r = baton_packet_seal(p, body, readers, membuf_write, &m, &s->info);
+	int r = baton_packet_seal_former(p, former_of(&s->q.former), body, readers, membuf_write,
+	                                 &m, &s->info);
 	if (r == 0)
 		r = store_packet_put(t, s->info.id, m.p, m.len);
 	free(m.p);
@@ -407,7 +409,8 @@ static void seal_deferred(size_t i, void *arg)
 	struct send_work *w = s->work;
 	if (!s->deferred)
 		return;
-	w->err = baton_packet_seal(&w->p, &w->body, w->ss.readers, membuf_write, &w->m, &s->info);
+	w->err = baton_packet_seal_former(&w->p, former_of(&s->q.former), &w->body, w->ss.readers,
+	                                  membuf_write, &w->m, &s->info);
 	if (w->err)
 		snprintf(w->why, sizeof(w->why), "%s", baton_diag());
 }
@@ -621,11 +624,19 @@ static int request_send_fn(store_txn *t, void *arg)
 	if ((r = baton_consent_parse(s->consent, s->consent_len, &c)) != 0)
 		return r;
 	/* The checks the other school would make first, in a registrar's words. */
-	if (sodium_memcmp(c.from_pk, peer.id_pk, BATON_PK_BYTES) != 0)
-		return diag_err(BATON_EFROM, "the consent does not release records from %s",
-		                s->to_code);
-	if (sodium_memcmp(c.to_pk, me.id_pk, BATON_PK_BYTES) != 0)
-		return diag_err(BATON_ETO, "the consent does not release records to this school");
+	if ((r = consent_names_schools(t, &c, peer.id_pk, s->to_code, me.id_pk, "this school",
+	                               s->skew, &s->q.former)) != 0) {
+		/* Neither school's key nor a former one: another school altogether. */
+		if (r == BATON_EFROM && !consent_former_has(&s->q.former, 0, c.from_pk))
+			return diag_err(BATON_EFROM, "the consent does not release records from %s",
+			                s->to_code);
+		if (r == BATON_ETO && !consent_former_has(&s->q.former, 1, c.to_pk))
+			return diag_err(BATON_ETO,
+			                "the consent does not release records to this school (it "
+			                "names %s)",
+			                c.to_code);
+		return r;
+	}
 	memset(&body, 0, sizeof(body));
 	body.consent = s->consent;
 	body.consent_len = s->consent_len;
@@ -714,6 +725,8 @@ struct lookup_ctx {
 	const uint8_t *packet;
 	store_inbox seen;
 	int have;
+	const uint8_t *from, *to; /* the releasing and receiving schools' keys */
+	struct former_set *former;
 };
 
 static int lookup_fn(store_txn *t, void *arg)
@@ -725,6 +738,13 @@ static int lookup_fn(store_txn *t, void *arg)
 	if ((r = store_inbox_get(t, l->packet, &l->seen)) < 0)
 		return r;
 	l->have = r == 0;
+	/* A consent may name either school by a key it has rotated from since. */
+	if (l->former && (r = consent_former_read(t, l->from, l->to, l->former)) != 0) {
+		if (l->have)
+			free(l->seen.receipt);
+		l->have = 0;
+		return r;
+	}
 	return 0;
 }
 
@@ -736,6 +756,7 @@ struct recv_ctx {
 	int to_open;     /* recv_check passed it on to recv_decrypt */
 	int open_err;    /* and what that said, in words in why */
 	char why[400];
+	struct former_set former; /* the two schools' former keys, read by recv_check */
 };
 
 struct blob_writer {
@@ -1291,6 +1312,9 @@ static int recv_check(store *st, struct recv_ctx *c)
 	memset(&l, 0, sizeof(l));
 	l.fp.pk = h.sender;
 	l.packet = h.id;
+	l.from = h.kind == BATON_KIND_TRANSFER ? h.sender : h.recipient;
+	l.to = h.kind == BATON_KIND_TRANSFER ? h.recipient : h.sender;
+	l.former = &c->former;
 	if ((r = store_read(st, lookup_fn, &l)) != 0)
 		return r;
 	if (l.fp.code[0] == 0) {
@@ -1319,7 +1343,8 @@ static void recv_decrypt(struct recv_ctx *c)
 	const struct recv_req *q = c->q;
 	baton_open_params op = {baton_key_id_pk(q->key), baton_key_enc_sk(q->key),
 	                        baton_key_enc_pk(q->key), q->now, q->skew};
-	if ((c->open_err = baton_packet_open(q->src, &op, &c->o)) != 0)
+	if ((c->open_err = baton_packet_open_former(q->src, &op, former_of(&c->former), &c->o)) !=
+	    0)
 		snprintf(c->why, sizeof(c->why), "%s", baton_diag());
 }
 

@@ -456,8 +456,19 @@ int packet_body_encode(const baton_body *b, int kind, uint8_t **out, size_t *len
  * keys, and made while the consent was valid. A request comes from the
  * receiving school and asks for no more than the consent allows.
  */
+/* 1 when pk is one of the n former keys and the consent was issued before that key was left. */
+static int named_former(const baton_former_key *k, size_t n, const uint8_t *pk,
+                        const baton_consent *c, uint64_t skew)
+{
+	for (size_t i = 0; k && i < n; i++)
+		if (sodium_memcmp(k[i].pk, pk, BATON_PK_BYTES) == 0 &&
+		    c->issued <= k[i].until + skew)
+			return 1;
+	return 0;
+}
+
 static int check_consent(const baton_header *h, const baton_body *b, uint64_t skew,
-                         baton_consent *c)
+                         const baton_former_keys *fk, baton_consent *c)
 {
 	int r;
 	char bad[160];
@@ -471,10 +482,12 @@ static int check_consent(const baton_header *h, const baton_body *b, uint64_t sk
 	}
 	const uint8_t *from = h->kind == BATON_KIND_TRANSFER ? h->sender : h->recipient;
 	const uint8_t *to = h->kind == BATON_KIND_TRANSFER ? h->recipient : h->sender;
-	if (sodium_memcmp(c->from_pk, from, BATON_PK_BYTES) != 0)
+	if (sodium_memcmp(c->from_pk, from, BATON_PK_BYTES) != 0 &&
+	    !(fk && named_former(fk->from, fk->n_from, c->from_pk, c, skew)))
 		return diag_err(BATON_ECONSENT, "body.consent: names another sending school (%s)",
 		                c->from_code);
-	if (sodium_memcmp(c->to_pk, to, BATON_PK_BYTES) != 0)
+	if (sodium_memcmp(c->to_pk, to, BATON_PK_BYTES) != 0 &&
+	    !(fk && named_former(fk->to, fk->n_to, c->to_pk, c, skew)))
 		return diag_err(BATON_ECONSENT, "body.consent: names another receiving school (%s)",
 		                c->to_code);
 	if (baton_check_validity(c->issued, c->expires, h->created, skew) != 0)
@@ -604,6 +617,13 @@ int baton_packet_seal(const baton_seal_params *p, const baton_body *body,
                       const baton_att_reader *readers, baton_write_fn w, void *wctx,
                       baton_packet_info *info)
 {
+	return baton_packet_seal_former(p, NULL, body, readers, w, wctx, info);
+}
+
+int baton_packet_seal_former(const baton_seal_params *p, const baton_former_keys *former,
+                             const baton_body *body, const baton_att_reader *readers,
+                             baton_write_fn w, void *wctx, baton_packet_info *info)
+{
 	struct body_enc be_ = {body, p->kind};
 	struct hashed_writer hw = {.w = w, .ctx = wctx};
 	baton_header h;
@@ -659,7 +679,7 @@ int baton_packet_seal(const baton_seal_params *p, const baton_body *body,
 	h.body_len = plen + AEAD_ABYTES;
 	{
 		baton_consent c;
-		if ((r = check_consent(&h, &check, 0, &c)) != 0)
+		if ((r = check_consent(&h, &check, 0, former, &c)) != 0)
 			goto out;
 	}
 	randombytes_buf(eph_sk, sizeof(eph_sk));
@@ -801,6 +821,12 @@ out:
 
 int baton_packet_open(const baton_source *src, const baton_open_params *p, baton_opened **out)
 {
+	return baton_packet_open_former(src, p, NULL, out);
+}
+
+int baton_packet_open_former(const baton_source *src, const baton_open_params *p,
+                             const baton_former_keys *former, baton_opened **out)
+{
 	baton_opened *o = NULL;
 	uint8_t ad[BATON_PREFIX_BYTES + BATON_HEADER_MAX];
 	uint8_t digest[DIGEST_BYTES], sig[BATON_SIG_BYTES], ss[32], bk[32];
@@ -905,7 +931,7 @@ int baton_packet_open(const baton_source *src, const baton_open_params *p, baton
 		}
 	}
 	/* 10: the consent covers this packet. */
-	if ((r = check_consent(&o->hdr, &o->body, p->skew, &o->consent)) != 0)
+	if ((r = check_consent(&o->hdr, &o->body, p->skew, former, &o->consent)) != 0)
 		goto out;
 
 	*out = o;

@@ -315,6 +315,7 @@ static void test_rule6_time(void **state)
 struct revoke_ctx {
 	const uint8_t *bytes;
 	size_t len;
+	uint64_t now;
 	int result;
 	baton_revocation rv;
 };
@@ -322,22 +323,59 @@ struct revoke_ctx {
 static int revoke_fn(store_txn *t, void *arg)
 {
 	struct revoke_ctx *x = arg;
-	x->result = consent_revoke(t, x->bytes, x->len, &x->rv);
+	x->result = consent_revoke(t, x->bytes, x->len, x->now, &x->rv);
 	return 0;
 }
 
-static int revoke_with(struct fx *f, const baton_consent *c, const baton_key *k)
+/* Imports k's revocation of c at now. */
+static int revoke_at(struct fx *f, const baton_consent *c, const baton_key *k, uint64_t now)
 {
-	baton_revocation rv = {{0}, {0}, TU_NOW};
+	baton_revocation rv = {{0}, {0}, now};
 	uint8_t *bytes;
 	size_t len;
 	memcpy(rv.consent_id, c->id, 16);
 	memcpy(rv.signer, baton_key_id_pk(k), 32);
 	assert_int_equal(baton_revocation_sign(&rv, baton_key_id_sk(k), &bytes, &len), 0);
-	struct revoke_ctx x = {bytes, len, 0, {{0}, {0}, 0}};
+	struct revoke_ctx x = {bytes, len, now, 0, {{0}, {0}, 0}};
 	assert_int_equal(store_write(f->s, revoke_fn, &x), 0);
 	free(bytes);
 	return x.result;
+}
+
+static int revoke_with(struct fx *f, const baton_consent *c, const baton_key *k)
+{
+	return revoke_at(f, c, k, TU_NOW);
+}
+
+struct count_rev {
+	size_t n;
+};
+
+static int count_rev_cb(const uint8_t signer[BATON_PK_BYTES], int standing, const uint8_t *bytes,
+                        size_t len, void *arg)
+{
+	(void)signer, (void)standing, (void)bytes, (void)len;
+	((struct count_rev *)arg)->n++;
+	return 0;
+}
+
+struct count_rev_ctx {
+	const uint8_t *id;
+	struct count_rev n;
+};
+
+static int count_rev_fn(store_txn *t, void *arg)
+{
+	struct count_rev_ctx *x = arg;
+	return store_revocation_each(t, x->id, count_rev_cb, &x->n);
+}
+
+/* How many revocations of c are on file, of any standing. */
+static size_t revocations_of(struct fx *f, const baton_consent *c)
+{
+	struct count_rev_ctx x = {c->id, {0}};
+	assert_int_equal(store_read(f->s, count_rev_fn, &x), 0);
+	return x.n.n;
 }
 
 static void test_rule7_revocation(void **state)
@@ -429,12 +467,173 @@ static void test_rule7_pending_then_judged(void **state)
 	c.id[6] = 1;
 	assert_int_equal(revoke_with(f, &c, f->g1), 0); /* pending: consent unknown */
 	assert_int_equal(check(f, &c, f->g1), BATON_EREVOKED);
-	/* A stranger's early revocation is judged to have no right, and stays without it. */
+	/* A stranger's early revocation has no standing here: refused, and nothing kept. */
 	make(f, &c, "S-4", f->g1, SEC(TRANSCRIPT));
 	c.id[6] = 2;
-	assert_int_equal(revoke_with(f, &c, f->stranger), 0); /* pending */
+	assert_int_equal(revoke_with(f, &c, f->stranger), BATON_ENOTLINKED);
+	assert_non_null(strstr(baton_diag(), "not linked to any student"));
+	assert_int_equal(revocations_of(f, &c), 0);
 	assert_int_equal(check(f, &c, f->g1), 0);
 	assert_int_equal(check(f, &c, f->g1), 0);
+	/* A guardian of another student may have signed it: kept pending, then judged no right. */
+	make(f, &c, "S-4", f->g1, SEC(TRANSCRIPT));
+	c.id[6] = 3;
+	assert_int_equal(revoke_with(f, &c, f->self2), 0);
+	assert_int_equal(revocations_of(f, &c), 1);
+	assert_int_equal(check(f, &c, f->g1), 0);
+	assert_int_equal(check(f, &c, f->g1), 0);
+}
+
+static int pk_order(const void *a, const void *b)
+{
+	const baton_key *const *x = a, *const *y = b;
+	return memcmp(baton_key_id_pk(*x), baton_key_id_pk(*y), BATON_PK_BYTES);
+}
+
+struct junk_links {
+	baton_key **k;
+	size_t n;
+};
+
+/* The last key is S-4's father; the others are linked, unrestricted, to S-3 only. */
+static int junk_link(store_txn *t, void *arg)
+{
+	struct junk_links *j = arg;
+	int r = 0;
+	for (size_t i = 0; i + 1 < j->n && r == 0; i++)
+		r = link_key(t, "S-3", j->k[i], "aunt", 0);
+	return r ? r : link_key(t, "S-4", j->k[j->n - 1], "father", 0);
+}
+
+static void test_rule7_every_pending_judged(void **state)
+{
+	struct fx *f = *state;
+	enum { N = 40 };
+	baton_key *k[N];
+	baton_consent c;
+	/* Keys that sort before the family's: stored revocations are walked in signer order. */
+	for (size_t i = 0; i < N; i++)
+		k[i] = tu_key(BATON_KEY_GUARDIAN, (uint8_t)(100 + i));
+	qsort(k, N, sizeof(k[0]), pk_order);
+	struct junk_links j = {k, N};
+	assert_int_equal(store_write(f->s, junk_link, &j), 0);
+	make(f, &c, "S-4", f->g1, SEC(TRANSCRIPT));
+	c.id[8] = 1;
+	for (size_t i = 0; i + 1 < N; i++)
+		assert_int_equal(revoke_with(f, &c, k[i]), 0); /* standing here: pending */
+	assert_int_equal(revoke_with(f, &c, k[N - 1]), 0);     /* the father's, last in order */
+	assert_int_equal(revocations_of(f, &c), N);
+	assert_int_equal(check(f, &c, f->g1), BATON_EREVOKED);
+	/* Judged once and kept: still revoked when checked again. */
+	assert_int_equal(check(f, &c, f->g1), BATON_EREVOKED);
+	for (size_t i = 0; i < N; i++)
+		baton_key_free(k[i]);
+}
+
+static void test_rule7_one_clock(void **state)
+{
+	struct fx *f = *state;
+	baton_consent c;
+	/*
+	 * S-2 turned 18 on 2026-01-01. Checked at a moment a year before that, her
+	 * mother's consent stands and her own key has no right to withdraw it, whatever
+	 * the wall clock says: eligibility and the standing of a revoker are judged at
+	 * the one instant the check is made at.
+	 */
+	uint64_t then = TU_NOW - 2 * 365 * TU_DAY;
+	make(f, &c, "S-2", f->g1, SEC(TRANSCRIPT));
+	c.issued = then - TU_DAY;
+	c.expires = then + TU_DAY;
+	assert_int_equal(revoke_at(f, &c, f->self2, then), 0); /* pending */
+	assert_int_equal(check_at(f, &c, f->g1, f->b, 0, then), 0);
+	/* The same when the revocation arrives after the consent is known. */
+	c.id[9] = 1;
+	assert_int_equal(check_at(f, &c, f->g1, f->b, 0, then), 0);
+	assert_int_equal(revoke_at(f, &c, f->self2, then), BATON_ENOTLINKED);
+	assert_int_equal(check_at(f, &c, f->g1, f->b, 0, then), 0);
+}
+
+struct rot_ctx {
+	const uint8_t *bytes;
+	size_t len;
+};
+
+static int rot_fn(store_txn *t, void *arg)
+{
+	struct rot_ctx *x = arg;
+	return consent_rotation_put(t, x->bytes, x->len);
+}
+
+/* Records old's statement, made at when, that its school now has neu's key. */
+static void record_rotation(struct fx *f, const baton_key *old, const baton_key *neu, uint64_t when)
+{
+	baton_rotation rot;
+	uint8_t *bytes;
+	size_t len;
+	memset(&rot, 0, sizeof(rot));
+	snprintf(rot.code, sizeof(rot.code), "RAS-204");
+	memcpy(rot.old_pk, baton_key_id_pk(old), 32);
+	memcpy(rot.new_pk, baton_key_id_pk(neu), 32);
+	rot.time = when;
+	assert_int_equal(baton_rotation_sign(&rot, baton_key_id_sk(old), &bytes, &len), 0);
+	struct rot_ctx x = {bytes, len};
+	assert_int_equal(store_write(f->s, rot_fn, &x), 0);
+	free(bytes);
+}
+
+/* check_at, with this school's identity key me. */
+static int check_as(struct fx *f, const baton_consent *c, const baton_key *me, const baton_key *to,
+                    uint64_t now)
+{
+	uint8_t *bytes;
+	size_t len;
+	struct run_ctx x;
+	tu_consent_sign(c, f->g1, &bytes, &len);
+	memset(&x, 0, sizeof(x));
+	x.q.consent = bytes;
+	x.q.consent_len = len;
+	x.q.my_id_pk = baton_key_id_pk(me);
+	x.q.to_pk = baton_key_id_pk(to);
+	x.q.now = now;
+	x.q.skew = TU_SKEW;
+	assert_int_equal(store_write(f->s, run_fn, &x), 0);
+	free(bytes);
+	return x.result;
+}
+
+static void test_rule4_receiver_rotated(void **state)
+{
+	struct fx *f = *state;
+	baton_consent c;
+	/* The family names school b; b then moves to key c. */
+	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT));
+	c.id[10] = 1;
+	assert_int_equal(check_at(f, &c, f->g1, f->c, 0, TU_NOW), BATON_ETO);
+	assert_non_null(strstr(baton_diag(), "pin its new card with its rotation statement"));
+	record_rotation(f, f->b, f->c, TU_NOW - 3600);
+	assert_int_equal(check_at(f, &c, f->g1, f->c, 0, TU_NOW), 0);
+	/* One signed after the rotation must name the new key. */
+	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT));
+	c.id[10] = 2;
+	c.issued = TU_NOW - 60;
+	assert_int_equal(check_at(f, &c, f->g1, f->c, 0, TU_NOW), BATON_ETO);
+	assert_non_null(strstr(baton_diag(), "key from before its rotation on"));
+}
+
+static void test_rule3_own_rotation(void **state)
+{
+	struct fx *f = *state;
+	baton_consent c;
+	/* This school, a, rekeys (f->stranger's key stands in for its new one). */
+	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT));
+	c.id[11] = 1;
+	assert_int_equal(check_as(f, &c, f->stranger, f->b, TU_NOW), BATON_EFROM);
+	record_rotation(f, f->a, f->stranger, TU_NOW - 3600);
+	assert_int_equal(check_as(f, &c, f->stranger, f->b, TU_NOW), 0);
+	c.id[11] = 2;
+	c.issued = TU_NOW - 60;
+	assert_int_equal(check_as(f, &c, f->stranger, f->b, TU_NOW), BATON_EFROM);
+	assert_non_null(strstr(baton_diag(), "before its rotation"));
 }
 
 static void test_rule8_reuse(void **state)
@@ -497,6 +696,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rule7_revocation_stays, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rule7_unlink_does_not_revive, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rule7_pending_then_judged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rule7_every_pending_judged, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rule7_one_clock, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rule4_receiver_rotated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rule3_own_rotation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rule8_reuse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_every_outcome_audited, setup, teardown),
 	};

@@ -295,6 +295,65 @@ static void test_consent_coverage(void **state)
 	expect_consent(f, &c, f->g2, NULL, BATON_ECONSENT, "guardians");
 }
 
+/* Seals consent c (signed by the fixture's guardian) from a to b, knowing former; opens it with
+ * open_former. */
+static void former_round(struct fixture *f, const baton_consent *c,
+                         const baton_former_keys *seal_former, const baton_former_keys *open_former,
+                         int seal_err, int open_err)
+{
+	uint8_t *consent;
+	size_t clen;
+	tu_transfer t;
+	tu_buf pkt = {0};
+	baton_source src;
+	baton_opened *o = NULL;
+	baton_seal_params p = {BATON_KIND_TRANSFER,   TU_NOW,
+	                       TU_NOW + 7 * TU_DAY,   baton_key_id_sk(f->a),
+	                       baton_key_id_pk(f->b), baton_key_enc_pk(f->b)};
+	baton_open_params op = tu_open_params(f->b, TU_NOW);
+
+	tu_consent_sign(c, f->g, &consent, &clen);
+	tu_transfer_init(&t, consent, clen, f->g, 0, NULL);
+	assert_int_equal(
+	    baton_packet_seal_former(&p, seal_former, &t.body, t.readers, tu_buf_write, &pkt, NULL),
+	    seal_err);
+	if (seal_err == 0) {
+		baton_source_mem(&src, pkt.p, pkt.len);
+		assert_int_equal(baton_packet_open_former(&src, &op, open_former, &o), open_err);
+		baton_opened_free(o);
+	}
+	tu_buf_free(&pkt);
+	tu_transfer_free(&t);
+	free(consent);
+}
+
+static void test_consent_former_keys(void **state)
+{
+	struct fixture *f = *state;
+	baton_consent c;
+	/* The receiving school held key c until it rotated to b an hour ago. */
+	baton_former_key was_c = {{0}, TU_NOW - 3600};
+	memcpy(was_c.pk, baton_key_id_pk(f->c), BATON_PK_BYTES);
+	baton_former_keys to_c = {NULL, 0, &was_c, 1}, from_c = {&was_c, 1, NULL, 0};
+
+	/* A consent signed a day ago naming c: only with the rotation known, at both ends. */
+	tu_consent_fill(&c, f->g, f->a, f->c, SEC(IDENTITY) | SEC(TRANSCRIPT));
+	former_round(f, &c, NULL, NULL, BATON_ECONSENT, 0);
+	former_round(f, &c, &to_c, &to_c, 0, 0);
+	former_round(f, &c, &to_c, NULL, 0, BATON_ECONSENT);
+	assert_non_null(strstr(baton_diag(), "receiving"));
+	/* A former key of the other school does not stand for this one. */
+	former_round(f, &c, &from_c, NULL, BATON_ECONSENT, 0);
+	/* Issued after the rotation: it must name the new key. */
+	c.issued = TU_NOW - 60;
+	former_round(f, &c, &to_c, &to_c, BATON_ECONSENT, 0);
+	/* The same for the sending school. */
+	tu_consent_fill(&c, f->g, f->c, f->b, SEC(IDENTITY) | SEC(TRANSCRIPT));
+	former_round(f, &c, &from_c, &from_c, 0, 0);
+	former_round(f, &c, &from_c, &to_c, 0, BATON_ECONSENT);
+	assert_non_null(strstr(baton_diag(), "sending"));
+}
+
 static void test_request_round_trip(void **state)
 {
 	struct fixture *f = *state;
@@ -487,6 +546,7 @@ int main(void)
 	    cmocka_unit_test(test_wrong_recipient_and_time),
 	    cmocka_unit_test(test_verify),
 	    cmocka_unit_test(test_consent_coverage),
+	    cmocka_unit_test(test_consent_former_keys),
 	    cmocka_unit_test(test_request_round_trip),
 	    cmocka_unit_test(test_seal_refuses),
 	    cmocka_unit_test(test_50mb_attachment),

@@ -132,6 +132,32 @@ int baton_packet_seal(const baton_seal_params *p, const baton_body *body,
                       baton_packet_info *info);
 
 /*
+ * A key a school held before it rotated to a new one, as a node recorded it
+ * from the school's rotation statement (PROTOCOL.md §5.2): a consent issued
+ * no later than until (plus the skew) that names pk names that school.
+ */
+typedef struct baton_former_key {
+	uint8_t pk[BATON_PK_BYTES];
+	uint64_t until; /* the rotation's time */
+} baton_former_key;
+
+/* Former keys of the school a consent releases from, and of the one it releases to. */
+typedef struct baton_former_keys {
+	const baton_former_key *from;
+	size_t n_from;
+	const baton_former_key *to;
+	size_t n_to;
+} baton_former_keys;
+
+/*
+ * baton_packet_seal, where the enclosed consent may name either school by a
+ * former key (former may be NULL: none).
+ */
+int baton_packet_seal_former(const baton_seal_params *p, const baton_former_keys *former,
+                             const baton_body *body, const baton_att_reader *readers,
+                             baton_write_fn w, void *wctx, baton_packet_info *info);
+
+/*
  * Parses only the prefix and header (no keys needed): lets a node find the
  * sender's key before opening. No signature has been checked yet.
  */
@@ -175,6 +201,9 @@ typedef struct baton_opened baton_opened;
  * a pinned school, revocation, guardian links, replay.
  */
 int baton_packet_open(const baton_source *src, const baton_open_params *p, baton_opened **out);
+/* baton_packet_open, where the enclosed consent may name either school by a former key. */
+int baton_packet_open_former(const baton_source *src, const baton_open_params *p,
+                             const baton_former_keys *former, baton_opened **out);
 
 const baton_header *baton_opened_header(const baton_opened *o);
 const baton_body *baton_opened_body(const baton_opened *o);
