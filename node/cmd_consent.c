@@ -433,7 +433,8 @@ struct import_ctx {
 	int type;
 	baton_consent c;
 	baton_revocation rv;
-	int effective; /* the revocation withdraws a consent this node knows */
+	const baton_consent *shown; /* --consent: the consent a revocation withdraws */
+	int effective;              /* the revocation withdraws a consent this node knows */
 };
 
 static int import_fn(store_txn *t, void *arg)
@@ -444,7 +445,7 @@ static int import_fn(store_txn *t, void *arg)
 	memset(&e, 0, sizeof(e));
 	if (x->type == BATON_OBJ_REVOCATION) {
 		store_consent known;
-		if ((r = consent_revoke(t, x->bytes, x->len, t->now, &x->rv)) != 0)
+		if ((r = consent_revoke(t, x->bytes, x->len, t->now, x->shown, &x->rv)) != 0)
 			return r;
 		snprintf(e.action, sizeof(e.action), "consent-revoke");
 		memcpy(e.consent, x->rv.consent_id, BATON_ID_BYTES);
@@ -490,20 +491,44 @@ static int import_fn(store_txn *t, void *arg)
 
 static int consent_import(int argc, char **argv)
 {
+	static const struct option opts[] = {
+	    {"consent", required_argument, NULL, 'c'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	struct import_ctx x;
+	const char *shown_path = NULL;
+	baton_consent shown;
 	uint8_t *buf;
 	store *st;
-	int r, rc;
+	int opt, r, rc;
 
-	if ((rc = cli_common_only(
-	         argc, argv, &com,
-	         "usage: baton consent import FILE [--dir DIR]\n\n"
-	         "Records a revocation, or a consent, that a parent brought by hand.\n")) >= 0)
-		return rc;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		if (opt == 'c') {
+			shown_path = optarg;
+			continue;
+		}
+		fprintf(opt == 'h' ? stdout : stderr,
+		        "usage: baton consent import FILE [--consent CONSENTFILE] [--dir DIR]\n\n"
+		        "Records a revocation, or a consent, that a parent brought by hand.\n"
+		        "A receiving school that has not seen the consent a revocation\n"
+		        "withdraws takes the revocation with that consent (--consent).\n");
+		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	}
 	if (optind + 1 != argc)
 		return cli_usage_error("consent import: one FILE expected");
 	memset(&x, 0, sizeof(x));
+	if (shown_path) {
+		size_t n;
+		if ((r = baton_file_read(shown_path, BATON_OBJ_MAX, &buf, &n)) != 0)
+			return cli_fail(NULL, r);
+		r = baton_consent_parse(buf, n, &shown);
+		free(buf);
+		if (r != 0)
+			return cli_fail(shown_path, r);
+		x.shown = &shown;
+	}
 	if ((r = baton_file_read(argv[optind], BATON_OBJ_MAX, &buf, &x.len)) != 0)
 		return cli_fail(NULL, r);
 	x.bytes = buf;
@@ -512,6 +537,10 @@ static int consent_import(int argc, char **argv)
 		free(buf);
 		fprintf(stderr, "baton: %s: not a consent or a revocation\n", argv[optind]);
 		return EXIT_REJECTED;
+	}
+	if (shown_path && x.type != BATON_OBJ_REVOCATION) {
+		free(buf);
+		return cli_usage_error("consent import: --consent goes with a revocation");
 	}
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK) {
 		free(buf);

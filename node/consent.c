@@ -532,8 +532,36 @@ static int has_standing(store_txn *t, const uint8_t *pk)
 	return store_student_each(t, standing_student_cb, &s);
 }
 
+/*
+ * The consent a revocation withdraws, shown with it where this node has not
+ * seen that consent (a receiving school, before the record arrives): the
+ * revocation's signer signed it, and it names this school.
+ */
+static int shown_consent(store_txn *t, const baton_revocation *rv, const baton_consent *shown)
+{
+	baton_card me;
+	int r;
+	if (shown == NULL)
+		return 0;
+	if (sodium_memcmp(shown->id, rv->consent_id, BATON_ID_BYTES) != 0)
+		return diag_err(BATON_EVALUE, "the consent shown is not the one the revocation "
+		                              "withdraws");
+	if (sodium_memcmp(shown->signer, rv->signer, BATON_PK_BYTES) != 0)
+		return diag_err(BATON_ENOTLINKED, "the revocation is not signed by the key that "
+		                                  "signed the consent shown");
+	if ((r = store_own_card(t, &me)) != 0)
+		return r == 1 ? diag_err(BATON_EIO, "this node has no card") : r;
+	if (sodium_memcmp(shown->from_pk, me.id_pk, BATON_PK_BYTES) != 0 &&
+	    sodium_memcmp(shown->to_pk, me.id_pk, BATON_PK_BYTES) != 0)
+		return diag_err(BATON_ETO,
+		                "the consent shown names neither %s nor %s as this "
+		                "school",
+		                shown->from_code, shown->to_code);
+	return 1;
+}
+
 int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, uint64_t now,
-                   baton_revocation *rv)
+                   const baton_consent *shown, baton_revocation *rv)
 {
 	store_consent c;
 	baton_consent parsed;
@@ -545,14 +573,17 @@ int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, uint64_t now,
 	if ((r = store_consent_get(t, rv->consent_id, &c)) < 0)
 		return r;
 	if (r == 1) { /* not seen here yet: judged when the consent arrives */
-		if ((ok = has_standing(t, rv->signer)) < 0)
+		if ((ok = shown_consent(t, rv, shown)) == 0)
+			ok = has_standing(t, rv->signer);
+		if (ok < 0)
 			return ok;
 		if (!ok) {
 			baton_fingerprint(rv->signer, fpr);
 			return diag_err(
 			    BATON_ENOTLINKED,
 			    "the revocation is signed by key %s, which is not linked to "
-			    "any student at this school: not recorded",
+			    "any student at this school: not recorded (a receiving school takes "
+			    "it with the consent it withdraws: --consent FILE)",
 			    fpr);
 		}
 		return store_revocation_put(t, rv->consent_id, rv->signer, REV_PENDING, bytes, len);

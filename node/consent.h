@@ -110,10 +110,12 @@ int consent_revoked(store_txn *t, const baton_consent *c, uint64_t now, uint64_t
 /*
  * Stores a revocation after checking, at now, that its signer may revoke that
  * consent. For a consent not known here yet it is kept pending only when its
- * signer is linked, unrestricted, to some student at this node; otherwise
- * BATON_ENOTLINKED and nothing is stored.
+ * signer is linked, unrestricted, to some student at this node, or when
+ * shown (may be NULL; the caller verified it) is that consent, signed by the
+ * same key and naming this school; otherwise BATON_ENOTLINKED (or the error
+ * naming what shown gets wrong) and nothing is stored.
  */
 int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, uint64_t now,
-                   baton_revocation *out);
+                   const baton_consent *shown, baton_revocation *rv);
 
 #endif

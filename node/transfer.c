@@ -1237,7 +1237,7 @@ static int recv_rules(store_txn *t, struct recv_ctx *c)
 	uint64_t when = 0;
 	int r, existing;
 
-	if ((r = consent_revoked(t, k, &when)) < 0)
+	if ((r = consent_revoked(t, k, c->q->now, &when)) < 0)
 		return r;
 	if (r == 1) {
 		c->content_err = BATON_REASON_CONSENT_INVALID;

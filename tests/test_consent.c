@@ -323,7 +323,7 @@ struct revoke_ctx {
 static int revoke_fn(store_txn *t, void *arg)
 {
 	struct revoke_ctx *x = arg;
-	x->result = consent_revoke(t, x->bytes, x->len, x->now, &x->rv);
+	x->result = consent_revoke(t, x->bytes, x->len, x->now, NULL, &x->rv);
 	return 0;
 }
 

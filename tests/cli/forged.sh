@@ -258,7 +258,13 @@ check_out 'S-1018' "B imported S-1018" "$BATON" student list --dir "$B"
 # A revocation brought to B by hand; A does not have it.
 check "the parent revokes the consent for S-1001" "$BATON" consent revoke --key "$TMP/p.key" \
 	"$TMP/S-1001.consent" --out "$TMP/S-1001.rev"
-check "B records the revocation" "$BATON" consent import "$TMP/S-1001.rev" --dir "$B"
+check_err 2 'not linked to any student at this school: not recorded .*--consent' \
+	"B, which has not seen the consent, does not take the revocation alone" \
+	"$BATON" consent import "$TMP/S-1001.rev" --dir "$B"
+check_err 2 'not the one the revocation withdraws' "nor with another consent" \
+	"$BATON" consent import "$TMP/S-1001.rev" --consent "$TMP/S-1018.consent" --dir "$B"
+check_out 'Recorded the revocation' "B records the revocation, shown with the consent it withdraws" \
+	"$BATON" consent import "$TMP/S-1001.rev" --consent "$TMP/S-1001.consent" --dir "$B"
 run "$BATON" send S-1001 --to RAS-204 --consent "$TMP/S-1001.consent" --dir "$A"
 P1001=$(sed -n 's/^ *packet \([0-9a-f]\{32\}\),.*/\1/p' "$OUT")
 check "A, which has no revocation, queues S-1001" test -n "$P1001"
