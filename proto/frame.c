@@ -1,8 +1,8 @@
 /*
  * Chunk frames and acknowledgements (PROTOCOL.md section 10). The first
  * chunk of a packet carries its sender's signature over the packet's
- * header, length and chunk layout, so that a receiver keeps nothing on disk
- * for a party it has not authenticated.
+ * length, the chunk layout and the first chunk with the header in it, so that a receiver keeps
+ * nothing on disk for a party it has not authenticated.
  */
 #include <string.h>
 
@@ -13,9 +13,8 @@
 
 #define ADMIT_DOMAIN     "BATON-ADMIT-v1"
 #define ADMIT_DOMAIN_LEN 15 /* with its NUL */
-/* Domain, id, total, chunk size, time, then the packet's prefix and header. */
-#define ADMIT_MSG_MAX                                                                              \
-	(ADMIT_DOMAIN_LEN + BATON_ID_BYTES + 8 + 4 + 8 + BATON_PREFIX_BYTES + BATON_HEADER_MAX)
+/* Domain, id, total, chunk size, time, and the hash of the first chunk. */
+#define ADMIT_MSG_LEN (ADMIT_DOMAIN_LEN + BATON_ID_BYTES + 8 + 4 + 8 + 32)
 
 static void put_head(uint8_t *p, const char *magic, const uint8_t id[BATON_ID_BYTES])
 {
@@ -102,12 +101,15 @@ int frame_chunk_decode(const uint8_t *p, size_t len, struct frame_chunk *f)
 	return check_data(f);
 }
 
-/* The message an admission signs; *len its length. */
-static int admit_message(uint8_t msg[ADMIT_MSG_MAX], size_t *len, const uint8_t *id, uint64_t total,
+/*
+ * The message an admission signs, after reading the packet's header from
+ * the first chunk: the whole chunk is hashed into it, so that every byte
+ * kept before the packet's own signature can be checked is the sender's.
+ */
+static int admit_message(uint8_t msg[ADMIT_MSG_LEN], const uint8_t *id, uint64_t total,
                          uint64_t time, const uint8_t *data, size_t n, baton_header *h)
 {
 	baton_source src;
-	size_t hl;
 	int r;
 
 	baton_source_mem(&src, data, n);
@@ -115,49 +117,45 @@ static int admit_message(uint8_t msg[ADMIT_MSG_MAX], size_t *len, const uint8_t 
 		return r;
 	if (memcmp(h->id, id, BATON_ID_BYTES) != 0)
 		return diag_err(BATON_EVALUE, "chunk frame: the packet header names another id");
-	hl = BATON_PREFIX_BYTES + ((size_t)data[6] << 8 | data[7]);
 	memcpy(msg, ADMIT_DOMAIN, ADMIT_DOMAIN_LEN);
 	memcpy(msg + 15, id, BATON_ID_BYTES);
 	put_be64(msg + 31, total);
 	put_be32(msg + 39, FRAME_CHUNK);
 	put_be64(msg + 43, time);
-	memcpy(msg + 51, data, hl);
-	*len = 51 + hl;
+	crypto_generichash(msg + 51, 32, data, n, NULL, 0);
 	return 0;
 }
 
 int frame_admit_sign(uint8_t *out, const baton_key *k, const uint8_t id[BATON_ID_BYTES],
                      uint64_t total, uint64_t time, const uint8_t *data, size_t n)
 {
-	uint8_t msg[ADMIT_MSG_MAX];
+	uint8_t msg[ADMIT_MSG_LEN];
 	baton_header h;
-	size_t len;
 	int r;
 
 	if (n != frame_chunk_bytes(total, 0) || total < FRAME_PACKET_MIN)
 		return diag_err(BATON_EINVAL,
 		                "chunk frame: %zu bytes are not a first chunk of %llu", n,
 		                (unsigned long long)total);
-	if ((r = admit_message(msg, &len, id, total, time, data, n, &h)) != 0)
+	if ((r = admit_message(msg, id, total, time, data, n, &h)) != 0)
 		return r;
 	frame_chunk_head(out, id, total, 0);
 	put_be32(out + FRAME_HEAD, FRAME_CHUNK);
 	put_be64(out + FRAME_HEAD + 4, time);
-	crypto_sign_detached(out + FRAME_HEAD + 12, NULL, msg, len, baton_key_id_sk(k));
+	crypto_sign_detached(out + FRAME_HEAD + 12, NULL, msg, sizeof(msg), baton_key_id_sk(k));
 	return 0;
 }
 
 int frame_admit_verify(const struct frame_chunk *f, const uint8_t *me, uint64_t now, uint64_t skew,
                        baton_header *h)
 {
-	uint8_t msg[ADMIT_MSG_MAX];
-	size_t len;
+	uint8_t msg[ADMIT_MSG_LEN];
 	int r;
 
 	memset(h, 0, sizeof(*h));
 	if (!f->admit)
 		return diag_err(BATON_EINVAL, "chunk frame: not a first chunk");
-	if ((r = admit_message(msg, &len, f->id, f->total, f->time, f->data, f->n, h)) != 0)
+	if ((r = admit_message(msg, f->id, f->total, f->time, f->data, f->n, h)) != 0)
 		return r;
 	if (me && sodium_memcmp(h->recipient, me, BATON_PK_BYTES) != 0)
 		return diag_err(BATON_EWRONGRCPT, "chunk frame: the packet is for another school");
@@ -168,7 +166,7 @@ int frame_admit_verify(const struct frame_chunk *f, const uint8_t *me, uint64_t 
 	if (f->time > now + skew)
 		return diag_err(BATON_ENOTYET, "chunk frame: admission signed at %llu, now is %llu",
 		                (unsigned long long)f->time, (unsigned long long)now);
-	if (crypto_sign_verify_detached(f->sig, msg, len, h->sender) != 0)
+	if (crypto_sign_verify_detached(f->sig, msg, sizeof(msg), h->sender) != 0)
 		return diag_err(BATON_EBADSIG, "chunk frame: the admission's signature does not "
 		                               "verify under the header's sender");
 	return 0;

@@ -52,8 +52,9 @@ void frame_chunk_head(uint8_t out[FRAME_HEAD], const uint8_t id[BATON_ID_BYTES],
 /*
  * Writes the head and the admission of the first chunk, whose n bytes
  * (frame_chunk_bytes(total, 0)) follow at out + FRAME_HEAD + FRAME_ADMIT:
- * the sender's identity key k signs the packet's prefix and header found
- * in data, its id, its total length, the chunk size and time. 0, or
+ * the sender's identity key k signs the packet's id, its total length, the
+ * chunk size, time and the hash of data, which must begin with the
+ * packet's prefix and header. 0, or
  * BATON_EINVAL when n is not the first chunk's length, or the error of
  * reading the header from data.
  */

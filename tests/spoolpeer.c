@@ -118,8 +118,8 @@ static size_t packet_head(uint8_t *p, const uint8_t id[16], const uint8_t sndr[3
 static size_t first_chunk(uint8_t *m, const char *mode, uint64_t total, const uint8_t *spk,
                           const uint8_t *ssk, const uint8_t *rpk)
 {
-	uint8_t id[16], msg[15 + 36 + 600], other_pk[32], other_sk[64];
-	size_t n = total < CHUNK ? (size_t)total : CHUNK, head, hl;
+	uint8_t id[16], msg[15 + 36 + 32], other_pk[32], other_sk[64];
+	size_t n = total < CHUNK ? (size_t)total : CHUNK, head;
 	int v1 = strcmp(mode, "v1") == 0;
 
 	randombytes_buf(id, sizeof(id));
@@ -133,7 +133,7 @@ static size_t first_chunk(uint8_t *m, const char *mode, uint64_t total, const ui
 	if (v1)
 		n = 4096;
 	randombytes_buf(m + head, n);
-	hl = packet_head(m + head, id, spk, rpk);
+	packet_head(m + head, id, spk, rpk);
 	if (v1)
 		return head + n;
 	be(m + 40, CHUNK, 4);
@@ -142,12 +142,12 @@ static size_t first_chunk(uint8_t *m, const char *mode, uint64_t total, const ui
 	memcpy(msg + 15, m + 8, 16 + 8);
 	be(msg + 39, CHUNK, 4);
 	memcpy(msg + 43, m + 44, 8);
-	memcpy(msg + 51, m + head, hl);
+	crypto_generichash(msg + 51, 32, m + head, n, NULL, 0);
 	if (strcmp(mode, "forged") == 0) {
 		crypto_sign_keypair(other_pk, other_sk);
 		ssk = other_sk;
 	}
-	crypto_sign_detached(m + 52, NULL, msg, 51 + hl, ssk);
+	crypto_sign_detached(m + 52, NULL, msg, 51 + 32, ssk);
 	return head + n;
 }
 
