@@ -15,6 +15,7 @@
  *   forged  the first chunk of version 2, its admission signed by a key
  *           that is not the sender's
  *   signed  the first chunk of version 2, signed by the sender's key
+ *   broken, v1-broken  as signed and v1, with a header length over 512
  * Prints "admitted N refused M": the first chunks the receiver
  * acknowledged as held, and those it answered otherwise.
  */
@@ -120,7 +121,7 @@ static size_t first_chunk(uint8_t *m, const char *mode, uint64_t total, const ui
 {
 	uint8_t id[16], msg[15 + 36 + 32], other_pk[32], other_sk[64];
 	size_t n = total < CHUNK ? (size_t)total : CHUNK, head;
-	int v1 = strcmp(mode, "v1") == 0;
+	int v1 = strncmp(mode, "v1", 2) == 0;
 
 	randombytes_buf(id, sizeof(id));
 	memcpy(m, "BTNC", 4);
@@ -134,6 +135,8 @@ static size_t first_chunk(uint8_t *m, const char *mode, uint64_t total, const ui
 		n = 4096;
 	randombytes_buf(m + head, n);
 	packet_head(m + head, id, spk, rpk);
+	if (strstr(mode, "broken"))
+		m[head + 6] = 0x03; /* hlen over 512 */
 	if (v1)
 		return head + n;
 	be(m + 40, CHUNK, 4);

@@ -6,7 +6,7 @@
 #   1. Unauthenticated, in the old frame (a header naming A, 35 GiB
 #      announced, 20 packets): B keeps nothing and no slot is taken.
 #   2. Unauthenticated, in the new frame with an admission signed by a key
-#      that is not A's: the same.
+#      that is not A's: the same. A broken header is named on one line.
 #   3. A's real 3 MB record still arrives in chunks.
 #   4. C, authenticated, starts 3 transfers: B keeps 2 (slots are per
 #      sender), and A's second 3 MB record still arrives.
@@ -114,6 +114,13 @@ check "B admits none of 20 transfers whose admission A did not sign" \
 check "B keeps no spool file for them" spool_empty
 check "B says why: the admission does not verify" \
 	grep -q "admission's signature does not verify" "$TMP/b.log"
+
+# ---- 2b. a first chunk whose header is broken: one line that says so ----
+peer broken 1 3000000 A
+check "B refuses a first chunk with a header length over 512" grep -qx 'admitted 0 refused 1' "$OUT"
+grep ' refused: ' "$TMP/b.log" | tail -n1 | diag
+check "B's log names the header's fault once, on a line of its own" \
+	grep -Eq '^[-0-9T:.]+Z inbox: packet [0-9a-f]{32} \(3000000 bytes\) refused: packet: header length [0-9]+ \(1\.\.512\)$' "$TMP/b.log"
 
 # ---- 3. A's real record still arrives in chunks ----
 serve_start A "${DIR[A]}" a.log || done_testing
