@@ -42,7 +42,7 @@
 #define SPOOL_PER_PEER 2   /* of them from one sending school */
 #define PIPES_MAX      64  /* peer connections at once: each may hold a message being read */
 #define SPOOL_IDLE     300 /* seconds before a stalled spool is removed */
-/* Spools may claim half the free disk beyond this, which is kept for the store. */
+/* Spools may claim half the free disk beyond this and the store's map (it grows by doubling). */
 #define SPOOL_RESERVE   (UINT64_C(256) << 20)
 #define RECEIPT_MAX     BATON_OBJ_MAX
 #define DUE_MAX         256 /* outbox entries taken per round */
@@ -991,15 +991,18 @@ static void spool_scan(const struct node *nd, const uint8_t *id, const uint8_t *
 		closedir(d);
 }
 
-/* Bytes the spools may claim in all: half the free disk beyond the store's reserve. */
+/*
+ * Bytes the spools may claim in all: half the free disk beyond a reserve
+ * for the store, which needs as much again as its map to grow it once.
+ */
 static uint64_t spool_room(const struct node *nd)
 {
 	struct statvfs vfs;
-	uint64_t avail, room;
+	uint64_t avail, keep = SPOOL_RESERVE + store_map_size(nd->st), room;
 	if (statvfs(nd->spool, &vfs) != 0)
 		return 0;
 	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-	room = avail > SPOOL_RESERVE ? (avail - SPOOL_RESERVE) / 2 : 0;
+	room = avail > keep ? (avail - keep) / 2 : 0;
 	return nd->spool_room && nd->spool_room < room ? nd->spool_room : room;
 }
 
