@@ -1008,12 +1008,27 @@ static uint64_t spool_room(const struct node *nd)
 
 static void spool_sweep(struct node *nd);
 
+struct seen_ctx {
+	const uint8_t *id;
+	store_inbox e; /* e.receipt set when the packet is in the inbox */
+};
+
+static int seen_fn(store_txn *t, void *arg)
+{
+	struct seen_ctx *x = arg;
+	int r = store_inbox_get(t, x->id, &x->e);
+	return r == 1 ? 0 : r;
+}
+
 /*
  * Whether the first chunk of f may start a spool, and its path: signed by
  * the pinned school the packet's header names as sender, for this school,
  * a free slot of that school's and room on disk for all spools together.
+ * A packet already imported needs no spool: seen->e.receipt (malloc'd) is
+ * its receipt, to be sent again.
  */
-static int spool_admit(struct node *nd, const struct frame_chunk *f, char *path, size_t cap)
+static int spool_admit(struct node *nd, const struct frame_chunk *f, char *path, size_t cap,
+                       struct seen_ctx *seen)
 {
 	baton_header h;
 	struct sender_ctx x;
@@ -1031,6 +1046,10 @@ static int spool_admit(struct node *nd, const struct frame_chunk *f, char *path,
 		return r;
 	if (!x.pinned)
 		return diag_err(BATON_EBADKEY, "the sender's key is not a pinned school's");
+	/* A replayed first chunk of a packet imported before must not take a slot again. */
+	seen->id = f->id;
+	if ((r = store_read(nd->st, seen_fn, seen)) != 0 || seen->e.receipt)
+		return r;
 	spool_sweep(nd);
 	spool_scan(nd, NULL, h.sender, &s);
 	if (s.all >= SPOOL_MAX)
@@ -1135,9 +1154,16 @@ static void handle_chunk(struct node *nd, nng_socket rep, const uint8_t *buf, si
 	}
 	memcpy(path, s.path, sizeof(path));
 	if (fd < 0) {
-		if ((r = spool_admit(nd, &f, path, sizeof(path))) != 0 ||
-		    (fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) <
-		        0) {
+		struct seen_ctx seen;
+		memset(&seen, 0, sizeof(seen));
+		if ((r = spool_admit(nd, &f, path, sizeof(path), &seen)) == 0 && seen.e.receipt) {
+			logline("inbox: packet %s: imported before; its receipt again", hex);
+			reply(rep, seen.e.receipt, seen.e.receipt_len);
+			free(seen.e.receipt);
+			return;
+		}
+		if (r != 0 || (fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		                         0600)) < 0) {
 			logline("inbox: packet %s (%llu bytes) refused: %s", hex,
 			        (unsigned long long)f.total, r ? baton_diag() : strerror(errno));
 			reply_empty(rep);

@@ -4,7 +4,7 @@
  * packet header (section 4.3) by hand, as a second implementation, and uses
  * only libsodium and nng.
  *
- * usage: spoolpeer URL MODE COUNT TOTAL SENDER_KEY RECIPIENT_KEY
+ * usage: spoolpeer URL MODE COUNT TOTAL SENDER_KEY RECIPIENT_KEY [PACKET]
  *
  * Sends the first chunk of COUNT packets, each announcing TOTAL bytes, from
  * the school of SENDER_KEY to the school of RECIPIENT_KEY (key files,
@@ -16,9 +16,13 @@
  *           that is not the sender's
  *   signed  the first chunk of version 2, signed by the sender's key
  *   broken, v1-broken  as signed and v1, with a header length over 512
+ * With PACKET (a packet file of TOTAL bytes), its own first chunk is sent
+ * instead of a made-up one, as its sender would.
  * Prints "admitted N refused M": the first chunks the receiver
- * acknowledged as held, and those it answered otherwise.
+ * acknowledged as held, and those it answered otherwise; then, when some
+ * of those answers were receipts, "receipts K".
  */
+#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,9 +119,23 @@ static size_t packet_head(uint8_t *p, const uint8_t id[16], const uint8_t sndr[3
 	return i;
 }
 
+/* The first n bytes of a packet file, and its id (the header's "id"). */
+static void packet_file(const char *path, uint8_t *data, size_t n, uint8_t id[16])
+{
+	FILE *fp = fopen(path, "rb");
+	uint8_t *p;
+	if (fp == NULL || fread(data, 1, n, fp) != n)
+		die("cannot read the packet file");
+	fclose(fp);
+	p = memmem(data, n < 600 ? n : 600, "\xa2id\xc4\x10", 5);
+	if (p == NULL)
+		die("no id in the packet's header");
+	memcpy(id, p + 5, 16);
+}
+
 /* The first chunk frame of one packet, in mode; returns its length. */
 static size_t first_chunk(uint8_t *m, const char *mode, uint64_t total, const uint8_t *spk,
-                          const uint8_t *ssk, const uint8_t *rpk)
+                          const uint8_t *ssk, const uint8_t *rpk, const char *packet)
 {
 	uint8_t id[16], msg[15 + 36 + 32], other_pk[32], other_sk[64];
 	size_t n = total < CHUNK ? (size_t)total : CHUNK, head;
@@ -133,8 +151,13 @@ static size_t first_chunk(uint8_t *m, const char *mode, uint64_t total, const ui
 	head = v1 ? 40 : 40 + 76;
 	if (v1)
 		n = 4096;
-	randombytes_buf(m + head, n);
-	packet_head(m + head, id, spk, rpk);
+	if (packet) {
+		packet_file(packet, m + head, n, id);
+		memcpy(m + 8, id, 16);
+	} else {
+		randombytes_buf(m + head, n);
+		packet_head(m + head, id, spk, rpk);
+	}
 	if (strstr(mode, "broken"))
 		m[head + 6] = 0x03; /* hlen over 512 */
 	if (v1)
@@ -157,10 +180,10 @@ static size_t first_chunk(uint8_t *m, const char *mode, uint64_t total, const ui
 int main(int argc, char **argv)
 {
 	uint8_t spk[32], ssk[64], rpk[32], rsk[64], *m;
-	unsigned admitted = 0, refused = 0;
+	unsigned admitted = 0, refused = 0, receipts = 0;
 	nng_socket req;
 
-	if (argc != 7 || sodium_init() < 0)
+	if ((argc != 7 && argc != 8) || sodium_init() < 0)
 		die("usage: spoolpeer URL v1|forged|signed COUNT TOTAL SENDER_KEY RECIPIENT_KEY");
 	int count = atoi(argv[3]);
 	uint64_t total = strtoull(argv[4], NULL, 10);
@@ -173,7 +196,9 @@ int main(int argc, char **argv)
 	    nng_dial(req, argv[1], NULL, 0) != 0)
 		die("cannot reach the receiver");
 	for (int i = 0; i < count; i++) {
-		size_t len = first_chunk(m, argv[2], total, spk, ssk, rpk), rlen = 0;
+		size_t len = first_chunk(m, argv[2], total, spk, ssk, rpk,
+		                         argc == 8 ? argv[7] : NULL),
+		       rlen = 0;
 		uint8_t *reply = NULL;
 		if (nng_send(req, m, len, 0) != 0 ||
 		    nng_recv(req, &reply, &rlen, NNG_FLAG_ALLOC) != 0)
@@ -183,11 +208,14 @@ int main(int argc, char **argv)
 		if (rlen == 32 && memcmp(reply, "BTNA", 4) == 0)
 			for (int k = 24; k < 32; k++)
 				held |= reply[k] != 0;
+		receipts += rlen > 2 && reply[0] == 0x93 && reply[1] == 0x04;
 		admitted += held != 0;
 		refused += held == 0;
 		nng_free(reply, rlen);
 	}
 	printf("admitted %u refused %u\n", admitted, refused);
+	if (receipts)
+		printf("receipts %u\n", receipts);
 	sodium_memzero(ssk, sizeof(ssk));
 	nng_close(req);
 	free(m);

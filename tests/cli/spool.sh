@@ -7,7 +7,8 @@
 #      announced, 20 packets): B keeps nothing and no slot is taken.
 #   2. Unauthenticated, in the new frame with an admission signed by a key
 #      that is not A's: the same. A broken header is named on one line.
-#   3. A's real 3 MB record still arrives in chunks.
+#   3. A's real 3 MB record still arrives in chunks; its first chunk sent
+#      again afterwards is answered with the receipt and takes no slot.
 #   4. C, authenticated, starts 3 transfers: B keeps 2 (slots are per
 #      sender), and A's second 3 MB record still arrives.
 #   5. B restarted with its idle time shortened (BATON_SPOOL_IDLE) removes
@@ -47,9 +48,10 @@ packet_of() { sed -n 's/.*packet \([0-9a-f]\{32\}\).*/\1/p' "$1" | head -n1; }
 spool_files() { find "${DIR[B]}/spool" -name '*.part' 2>/dev/null | wc -l; }
 spool_bytes() { find "${DIR[B]}/spool" -name '*.part' -printf '%s\n' 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
 spool_empty() { [ "$(spool_files)" -eq 0 ]; }
-# peer MODE COUNT TOTAL SENDER: first chunks to B; "admitted N refused M" in $OUT.
+# peer MODE COUNT TOTAL SENDER [PACKET]: first chunks to B; "admitted N refused M" in $OUT.
 peer() {
-	run "$TMP/spoolpeer" "$URL_B" "$1" "$2" "$3" "${DIR[$4]}/school.key" "${DIR[B]}/school.key"
+	run "$TMP/spoolpeer" "$URL_B" "$1" "$2" "$3" "${DIR[$4]}/school.key" "${DIR[B]}/school.key" \
+		"${@:5}"
 }
 # said "admitted N refused M" DESCRIPTION: what the last peer printed, with its
 # errors and the end of B's log when it printed something else.
@@ -131,12 +133,21 @@ check "B's log names the header's fault once, on a line of its own" \
 	grep -Eq '^[-0-9T:.]+Z inbox: packet [0-9a-f]{32} \(3000000 bytes\) refused: packet: header length [0-9]+ \(1\.\.512\)$' "$TMP/b.log"
 
 # ---- 3. A's real record still arrives in chunks ----
-serve_start A "${DIR[A]}" a.log || done_testing
 check_out queued "A queues S-9001 (3 MB) for B" bx A send S-9001 --to RAS-204 \
 	--consent "$TMP/S-9001.consent"
 P1=$(packet_of "$OUT")
+check "A exports the queued packet" bx A outbox export "$P1" --out "$TMP/p1.baton"
+serve_start A "${DIR[A]}" a.log || done_testing
 check "A's 3 MB record is receipted by B" wait_for 60 outbox_has A "$P1 .*receipted"
 check "B received it in chunks" grep -q "packet $P1: receiving" "$TMP/b.log"
+
+# The first chunk of that packet, signed by A, sent again three times (as
+# a sender whose receipt was lost would, or anyone who recorded it): the
+# receipt comes back at once, and no slot is taken.
+peer signed 3 "$(wc -c <"$TMP/p1.baton")" A "$TMP/p1.baton"
+said 'receipts 3' "A's first chunk sent again after the import gets the receipt, 3 times of 3"
+check "and B keeps no spool for it" spool_empty
+check "B says why" grep -q "packet $P1: imported before; its receipt again" "$TMP/b.log"
 
 # ---- 4. C, authenticated: two slots, not three ----
 peer signed 3 3000000 C
