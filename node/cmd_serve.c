@@ -33,17 +33,18 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "frame.h"
 #include "proto_impl.h"
 #include "transfer.h"
 
-#define CHUNK           (1u << 20) /* packet bytes per message; larger packets are chunked */
-#define FRAME_HEAD      40         /* "BTNC", version, 3 zero bytes, id, total, offset */
-#define ACK_LEN         32         /* "BTNA", version, 3 zero bytes, id, bytes held */
-#define MSG_MAX         (CHUNK + FRAME_HEAD + 4096) /* nng counts its own header too */
-#define SPOOL_MAX       16                          /* packets arriving in chunks at once */
-#define PIPES_MAX       64   /* peer connections at once: each may hold a message being read */
-#define SPOOL_IDLE      3600 /* seconds before a stalled spool is removed */
-#define NET_PACKET_MAX  (UINT64_C(64) << 30) /* the largest packet taken over the network */
+#define CHUNK          FRAME_CHUNK /* packet bytes per message; larger packets are chunked */
+#define MSG_MAX        (CHUNK + FRAME_HEAD + FRAME_ADMIT + 4096) /* nng counts its own header too */
+#define SPOOL_MAX      16  /* packets arriving in chunks at once */
+#define SPOOL_PER_PEER 2   /* of them from one sending school */
+#define PIPES_MAX      64  /* peer connections at once: each may hold a message being read */
+#define SPOOL_IDLE     300 /* seconds before a stalled spool is removed */
+/* Spools may claim half the free disk beyond this and the store's map (it grows by doubling). */
+#define SPOOL_RESERVE   (UINT64_C(256) << 20)
 #define RECEIPT_MAX     BATON_OBJ_MAX
 #define DUE_MAX         256 /* outbox entries taken per round */
 #define BATCH_MAX       64  /* small packets per message */
@@ -197,6 +198,8 @@ struct node {
 	char spool[4200]; /* DIR/spool: packets arriving in chunks */
 	struct outbox_work *work;
 	struct keyring *keys;
+	unsigned spool_idle; /* seconds: SPOOL_IDLE, or less for tests */
+	uint64_t spool_room; /* bytes all spools may claim, 0 for the disk's share */
 };
 
 /*
@@ -428,28 +431,44 @@ static int exchange(nng_socket req, const char *ep, const void *msg, size_t len,
 }
 
 /*
+ * One chunk frame into buf (FRAME_HEAD + FRAME_ADMIT + CHUNK bytes) and its
+ * length: the first chunk is signed with the school's key, so that the
+ * receiver knows who it keeps bytes for.
+ */
+static int chunk_frame(const baton_key *key, int fd, uint64_t total,
+                       const uint8_t id[BATON_ID_BYTES], uint64_t off, size_t n, uint8_t *buf,
+                       size_t *len)
+{
+	size_t head = off == 0 && n ? FRAME_HEAD + FRAME_ADMIT : FRAME_HEAD;
+	int r;
+	if (n && (r = read_at(&fd, off, buf + head, n)) != 0)
+		return r;
+	if (head == FRAME_HEAD)
+		frame_chunk_head(buf, id, total, off);
+	else if ((r = frame_admit_sign(buf, key, id, total, (uint64_t)time(NULL), buf + head, n)) !=
+	         0)
+		return r;
+	*len = head + n;
+	return 0;
+}
+
+/*
  * Sends a packet too large for one message: a probe asks how much of it the
  * receiver already holds, then chunks follow from there. The reply to the
  * last chunk is the receipt.
  */
-static int send_chunked(nng_socket req, const char *ep, int fd, uint64_t total,
-                        const uint8_t id[BATON_ID_BYTES], uint8_t *buf, void **reply, size_t *rlen)
+static int send_chunked(nng_socket req, const char *ep, const baton_key *key, int fd,
+                        uint64_t total, const uint8_t id[BATON_ID_BYTES], uint8_t *buf,
+                        void **reply, size_t *rlen)
 {
-	uint64_t off = 0, rounds = 2 * (total / CHUNK) + 8, resumed = 0;
-	size_t n = 0; /* the probe carries no data */
+	uint64_t off = 0, rounds = 2 * (total / CHUNK) + 8, resumed = 0, have;
+	size_t n = 0, len; /* the probe carries no data */
 	for (uint64_t i = 0; i < rounds; i++) {
-		put_head(buf, "BTNC", id);
-		put_be64(buf + 24, total);
-		put_be64(buf + 32, off);
-		if (n && read_at(&fd, off, buf + FRAME_HEAD, n) != 0)
-			return BATON_EIO;
-		int r = exchange(req, ep, buf, FRAME_HEAD + n, reply, rlen);
-		if (r != 0)
+		int r = chunk_frame(key, fd, total, id, off, n, buf, &len);
+		if (r != 0 || (r = exchange(req, ep, buf, len, reply, rlen)) != 0)
 			return r;
-		if (!is_head(*reply, *rlen, ACK_LEN, "BTNA") ||
-		    memcmp((uint8_t *)*reply + 8, id, BATON_ID_BYTES) != 0)
+		if (frame_ack_decode(*reply, *rlen, id, &have) != 0)
 			return 0; /* the receipt, or an empty reply */
-		uint64_t have = get_be64((uint8_t *)*reply + 24);
 		nng_free(*reply, *rlen);
 		*reply = NULL;
 		if (have >= total)
@@ -458,7 +477,7 @@ static int send_chunked(nng_socket req, const char *ep, int fd, uint64_t total,
 		if (i == 0 && have > 0)
 			resumed = have;
 		off = have;
-		n = total - off < CHUNK ? (size_t)(total - off) : CHUNK;
+		n = frame_chunk_bytes(total, off);
 	}
 	return diag_err(BATON_EIO, "%s: no progress after %llu messages (resumed at %llu)", ep,
 	                (unsigned long long)rounds, (unsigned long long)resumed);
@@ -510,7 +529,7 @@ static int deliver(struct node *nd, store_outbox *e, uint8_t **receipt, size_t *
 			goto out;
 		}
 		total = (uint64_t)sb.st_size;
-		len = total <= CHUNK ? (size_t)total : FRAME_HEAD + CHUNK;
+		len = total <= CHUNK ? (size_t)total : FRAME_HEAD + FRAME_ADMIT + CHUNK;
 		if ((buf = malloc(len ? len : 1)) == NULL) {
 			r = BATON_ENOMEM;
 			goto out;
@@ -531,7 +550,7 @@ static int deliver(struct node *nd, store_outbox *e, uint8_t **receipt, size_t *
 			continue;
 		}
 		r = e->kind != OUT_REFUSAL && total > CHUNK
-		        ? send_chunked(req, ep, fd, total, e->packet, buf, &reply, &n)
+		        ? send_chunked(req, ep, nd->key, fd, total, e->packet, buf, &reply, &n)
 		        : exchange(req, ep, buf, len, &reply, &n);
 		if (r != 0)
 			continue;
@@ -1111,9 +1130,8 @@ static void reply_empty(nng_socket rep)
 
 static void reply_ack(nng_socket rep, const uint8_t id[BATON_ID_BYTES], uint64_t have)
 {
-	uint8_t ack[ACK_LEN];
-	put_head(ack, "BTNA", id);
-	put_be64(ack + 24, have);
+	uint8_t ack[FRAME_ACK_LEN];
+	frame_ack_put(ack, id, have);
 	reply(rep, ack, sizeof(ack));
 }
 
@@ -1138,42 +1156,147 @@ static int sender_fn(store_txn *t, void *arg)
 	return store_peer_each(t, sender_cb, arg);
 }
 
-/* Whether a spool may start: a pinned sender, this school, room on disk and in the table. */
-static int spool_admit(struct node *nd, const uint8_t *id, const uint8_t *data, size_t n,
-                       uint64_t total)
+/*
+ * The spools on disk, as their names say: DIR/spool/ID.SENDER.TOTAL.part,
+ * so that slots and the bytes still to come are counted per sending school
+ * without reading anything but the directory.
+ */
+struct spool_scan {
+	char path[4500]; /* the spool of the packet looked for, when found */
+	uint64_t total;  /* its declared length */
+	int found;
+	unsigned all, mine; /* spools, and those of the sender looked for */
+	uint64_t owed;      /* bytes all spools still expect */
+};
+
+static int spool_name(const char *name, uint8_t id[BATON_ID_BYTES], uint8_t sender[BATON_PK_BYTES],
+                      uint64_t *total)
 {
-	baton_source src;
+	char idh[2 * BATON_ID_BYTES + 1], sh[2 * BATON_PK_BYTES + 1];
+	unsigned long long t;
+	int end = 0;
+	if (sscanf(name, "%32[0-9a-f].%64[0-9a-f].%20llu.part%n", idh, sh, &t, &end) != 3 ||
+	    name[end] != '\0' || strlen(idh) != sizeof(idh) - 1 || strlen(sh) != sizeof(sh) - 1 ||
+	    sodium_hex2bin(id, BATON_ID_BYTES, idh, strlen(idh), NULL, NULL, NULL) != 0 ||
+	    sodium_hex2bin(sender, BATON_PK_BYTES, sh, strlen(sh), NULL, NULL, NULL) != 0)
+		return -1;
+	*total = t;
+	return 0;
+}
+
+static void spool_scan(const struct node *nd, const uint8_t *id, const uint8_t *sender,
+                       struct spool_scan *s)
+{
+	uint8_t fid[BATON_ID_BYTES], fsender[BATON_PK_BYTES];
+	char path[sizeof(s->path)];
+	uint64_t total;
+	struct stat sb;
+	DIR *d = opendir(nd->spool);
+
+	memset(s, 0, sizeof(*s));
+	for (struct dirent *de; d && (de = readdir(d)) != NULL;) {
+		if (spool_name(de->d_name, fid, fsender, &total) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", nd->spool, de->d_name);
+		if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+			continue;
+		s->all++;
+		s->mine += sender && memcmp(fsender, sender, BATON_PK_BYTES) == 0;
+		s->owed += total > (uint64_t)sb.st_size ? total - (uint64_t)sb.st_size : 0;
+		if (id && memcmp(fid, id, BATON_ID_BYTES) == 0) {
+			memcpy(s->path, path, sizeof(path));
+			s->total = total;
+			s->found = 1;
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
+/*
+ * Bytes the spools may claim in all: half the free disk beyond a reserve
+ * for the store, which needs as much again as its map to grow it once.
+ */
+static uint64_t spool_room(const struct node *nd)
+{
+	struct statvfs vfs;
+	uint64_t avail, keep = SPOOL_RESERVE + store_map_size(nd->st), room;
+	if (statvfs(nd->spool, &vfs) != 0)
+		return 0;
+	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	room = avail > keep ? (avail - keep) / 2 : 0;
+	return nd->spool_room && nd->spool_room < room ? nd->spool_room : room;
+}
+
+static void spool_sweep(struct node *nd);
+
+struct seen_ctx {
+	const uint8_t *id;
+	store_inbox e; /* e.receipt set when the packet is in the inbox */
+};
+
+static int seen_fn(store_txn *t, void *arg)
+{
+	struct seen_ctx *x = arg;
+	int r = store_inbox_get(t, x->id, &x->e);
+	return r == 1 ? 0 : r;
+}
+
+/*
+ * Whether the first chunk of f may start a spool, and its path: signed by
+ * the pinned school the packet's header names as sender, for this school,
+ * a free slot of that school's and room on disk for all spools together.
+ * A packet already imported needs no spool: seen->e.receipt (malloc'd) is
+ * its receipt, to be sent again.
+ */
+static int spool_admit(struct node *nd, const struct frame_chunk *f, char *path, size_t cap,
+                       struct seen_ctx *seen)
+{
 	baton_header h;
 	struct sender_ctx x;
-	struct statvfs vfs;
-	int r, count = 0;
+	struct spool_scan s;
+	char idh[2 * BATON_ID_BYTES + 1], sh[2 * BATON_PK_BYTES + 1];
+	uint64_t room;
+	int r;
 
-	baton_source_mem(&src, data, n);
-	if ((r = baton_packet_peek(&src, &h)) != 0)
-		return diag_err(r, "the first chunk does not hold the packet's header: %s",
-		                baton_diag());
-	if (memcmp(h.id, id, BATON_ID_BYTES) != 0)
-		return diag_err(BATON_EVALUE, "the chunks name another packet id than the header");
-	if (sodium_memcmp(h.recipient, baton_key_id_pk(key_for(nd, h.recipient)), BATON_PK_BYTES) !=
-	    0)
-		return diag_err(BATON_EWRONGRCPT, "the packet is addressed to another school");
+	baton_source src;
+	baton_header peek;
+	const baton_key *me = nd->key;
+
+	/* A packet sealed to a key this school replaced lately is still for it. */
+	baton_source_mem(&src, f->data, f->n);
+	if (baton_packet_peek(&src, &peek) == 0)
+		me = key_for(nd, peek.recipient);
+	if ((r = frame_admit_verify(f, baton_key_id_pk(me), cli_now(), SKEW, &h)) != 0)
+		return r;
 	x.pk = h.sender;
 	x.pinned = 0;
 	if ((r = store_read(nd->st, sender_fn, &x)) != 0)
 		return r;
 	if (!x.pinned)
 		return diag_err(BATON_EBADKEY, "the sender's key is not a pinned school's");
-	DIR *d = opendir(nd->spool);
-	for (struct dirent *de; d && (de = readdir(d)) != NULL;)
-		count += strstr(de->d_name, ".part") != NULL;
-	if (d)
-		closedir(d);
-	if (count >= SPOOL_MAX)
-		return diag_err(BATON_EIO, "%d packets are arriving already; try later", count);
-	if (statvfs(nd->spool, &vfs) == 0 &&
-	    (uint64_t)vfs.f_bavail * vfs.f_frsize < total + 2 * total / 100 + (64u << 20))
-		return diag_err(BATON_EIO, "not enough disk for a packet of %llu bytes",
-		                (unsigned long long)total);
+	/* A replayed first chunk of a packet imported before must not take a slot again. */
+	seen->id = f->id;
+	if ((r = store_read(nd->st, seen_fn, seen)) != 0 || seen->e.receipt)
+		return r;
+	spool_sweep(nd);
+	spool_scan(nd, NULL, h.sender, &s);
+	if (s.all >= SPOOL_MAX)
+		return diag_err(BATON_EIO, "%u packets are arriving already; try later", s.all);
+	if (s.mine >= SPOOL_PER_PEER)
+		return diag_err(BATON_EIO,
+		                "%u packets of this sender's are arriving already; "
+		                "try later",
+		                s.mine);
+	room = spool_room(nd);
+	if (s.owed > room || f->total > room - s.owed)
+		return diag_err(BATON_EIO,
+		                "no room: %llu bytes are still to come for other packets, the "
+		                "spools may hold %llu",
+		                (unsigned long long)s.owed, (unsigned long long)room);
+	sodium_bin2hex(idh, sizeof(idh), f->id, BATON_ID_BYTES);
+	sodium_bin2hex(sh, sizeof(sh), h.sender, BATON_PK_BYTES);
+	snprintf(path, cap, "%s/%s.%s.%llu.part", nd->spool, idh, sh, (unsigned long long)f->total);
 	return 0;
 }
 
@@ -1191,78 +1314,98 @@ static void spool_import(struct node *nd, nng_socket rep, int fd, const char *pa
 	unlink(path);
 }
 
-/*
- * One chunk of a large packet, appended to its spool file. A chunk at
- * another offset than the bytes held (a resumed or repeated transfer) is
- * answered with the offset to go on from; the last chunk is imported and
- * answered with the receipt.
- */
-static void handle_chunk(struct node *nd, nng_socket rep, const uint8_t *buf, size_t len)
+/* Appends the chunk f at off to the spool open at fd; imports it after the last byte. */
+static void spool_append(struct node *nd, nng_socket rep, const struct frame_chunk *f, int fd,
+                         const char *path, const char *hex)
 {
-	const uint8_t *id = buf + 8, *data = buf + FRAME_HEAD;
-	uint64_t total = get_be64(buf + 24), off = get_be64(buf + 32), have = 0;
-	size_t n = len - FRAME_HEAD;
-	char path[sizeof(nd->spool) + 64], hex[2 * BATON_ID_BYTES + 1];
-	struct stat sb;
-	int fd;
-
-	sodium_bin2hex(hex, sizeof(hex), id, BATON_ID_BYTES);
-	if (total < BATON_PREFIX_BYTES + 64 || total > NET_PACKET_MAX || off > total ||
-	    n > total - off) {
-		log_unverified("inbox: packet %s: chunk of %zu bytes at %llu of %llu out of bounds",
-		               hex, n, (unsigned long long)off, (unsigned long long)total);
-		reply_empty(rep);
-		return;
-	}
-	snprintf(path, sizeof(path), "%s/%s.part", nd->spool, hex);
-	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0 && fstat(fd, &sb) == 0)
-		have = (uint64_t)sb.st_size;
-	if (fd >= 0 && have == total) {
-		/* All of it arrived before a crash or a lost reply: import it now. */
-		logline("inbox: packet %s: all %llu bytes were already here", hex,
-		        (unsigned long long)total);
-		spool_import(nd, rep, fd, path, hex);
-		return;
-	}
-	if (off != have || n == 0) {
-		if (fd >= 0)
-			close(fd);
-		if (n == 0 && have > 0)
-			logline("inbox: packet %s: resuming at byte %llu of %llu", hex,
-			        (unsigned long long)have, (unsigned long long)total);
-		reply_ack(rep, id, have);
-		return;
-	}
-	if (fd < 0) {
-		int r = spool_admit(nd, id, data, n, total);
-		if (r != 0 || (fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		                         0600)) < 0) {
-			log_unverified("inbox: packet %s (%llu bytes) refused: %s", hex,
-			               (unsigned long long)total,
-			               r ? baton_diag() : strerror(errno));
-			reply_empty(rep);
-			return;
-		}
-		logline("inbox: packet %s: receiving %llu bytes in chunks", hex,
-		        (unsigned long long)total);
-	}
-	if (lseek(fd, (off_t)off, SEEK_SET) < 0 || baton_write_fd(&fd, data, n) != 0) {
+	if (lseek(fd, (off_t)f->off, SEEK_SET) < 0 || baton_write_fd(&fd, f->data, f->n) != 0) {
 		logline("inbox: packet %s: spool: %s", hex, baton_diag());
 		close(fd);
 		unlink(path); /* the space goes back; the sender starts over later */
 		reply_empty(rep);
 		return;
 	}
-	if (off + n < total) {
+	if (f->off + f->n < f->total) {
 		close(fd);
-		reply_ack(rep, id, off + n);
+		reply_ack(rep, f->id, f->off + f->n);
 		return;
 	}
 	spool_import(nd, rep, fd, path, hex);
 }
 
-/* Spool files of transfers abandoned for an hour. */
+/*
+ * One chunk of a large packet, appended to its spool file. A chunk at
+ * another offset than the bytes held (a resumed or repeated transfer) is
+ * answered with the offset to go on from; the last chunk is imported and
+ * answered with the receipt. Only a first chunk whose admission verifies
+ * starts a spool: nothing reaches the disk before the sender is known.
+ */
+static void handle_chunk(struct node *nd, nng_socket rep, const uint8_t *buf, size_t len)
+{
+	struct frame_chunk f;
+	struct spool_scan s;
+	char hex[2 * BATON_ID_BYTES + 1], path[sizeof(s.path)];
+	struct stat sb;
+	uint64_t have = 0;
+	int r, fd = -1;
+
+	if (frame_chunk_decode(buf, len, &f) != 0) {
+		log_unverified("inbox: a chunk frame of %zu bytes refused: %s", len, baton_diag());
+		reply_empty(rep);
+		return;
+	}
+	sodium_bin2hex(hex, sizeof(hex), f.id, BATON_ID_BYTES);
+	spool_scan(nd, f.id, NULL, &s);
+	if (s.found && s.total != f.total) {
+		log_unverified("inbox: packet %s: a chunk says %llu bytes in all, the spool %llu",
+		               hex, (unsigned long long)f.total, (unsigned long long)s.total);
+		reply_empty(rep);
+		return;
+	}
+	if (s.found && (fd = open(s.path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) >= 0 &&
+	    fstat(fd, &sb) == 0)
+		have = (uint64_t)sb.st_size;
+	if (fd >= 0 && have == f.total) {
+		/* All of it arrived before a crash or a lost reply: import it now. */
+		logline("inbox: packet %s: all %llu bytes were already here", hex,
+		        (unsigned long long)f.total);
+		spool_import(nd, rep, fd, s.path, hex);
+		return;
+	}
+	if (f.off != have || f.n == 0) {
+		if (fd >= 0)
+			close(fd);
+		if (f.n == 0 && have > 0)
+			logline("inbox: packet %s: resuming at byte %llu of %llu", hex,
+			        (unsigned long long)have, (unsigned long long)f.total);
+		reply_ack(rep, f.id, have);
+		return;
+	}
+	memcpy(path, s.path, sizeof(path));
+	if (fd < 0) {
+		struct seen_ctx seen;
+		memset(&seen, 0, sizeof(seen));
+		if ((r = spool_admit(nd, &f, path, sizeof(path), &seen)) == 0 && seen.e.receipt) {
+			logline("inbox: packet %s: imported before; its receipt again", hex);
+			reply(rep, seen.e.receipt, seen.e.receipt_len);
+			free(seen.e.receipt);
+			return;
+		}
+		if (r != 0 || (fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		                         0600)) < 0) {
+			log_unverified("inbox: packet %s (%llu bytes) refused: %s", hex,
+			               (unsigned long long)f.total,
+			               r ? baton_diag() : strerror(errno));
+			reply_empty(rep);
+			return;
+		}
+		logline("inbox: packet %s: receiving %llu bytes in chunks", hex,
+		        (unsigned long long)f.total);
+	}
+	spool_append(nd, rep, &f, fd, path, hex);
+}
+
+/* Spool files of transfers abandoned for nd->spool_idle seconds. */
 static void spool_sweep(struct node *nd)
 {
 	char path[sizeof(nd->spool) + 300];
@@ -1273,9 +1416,10 @@ static void spool_sweep(struct node *nd)
 		if (strstr(de->d_name, ".part") == NULL)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", nd->spool, de->d_name);
-		if (stat(path, &sb) == 0 && now - sb.st_mtime > SPOOL_IDLE) {
+		if (lstat(path, &sb) == 0 && now - sb.st_mtime > (time_t)nd->spool_idle) {
 			unlink(path);
-			logline("inbox: %s abandoned for an hour: removed", de->d_name);
+			logline("inbox: spool %.32s idle for over %u s: removed", de->d_name,
+			        nd->spool_idle);
 		}
 	}
 	if (d)
@@ -1371,7 +1515,7 @@ static void handle(struct node *nd, nng_socket rep, const uint8_t *buf, size_t l
 		receive(nd, rep, &src);
 	} else if (len >= 8 && is_head(buf, 8, 8, "BTNB")) {
 		handle_batch(nd, rep, buf, len);
-	} else if (len >= FRAME_HEAD && is_head(buf, FRAME_HEAD, FRAME_HEAD, "BTNC")) {
+	} else if (len >= 4 && memcmp(buf, "BTNC", 4) == 0) {
 		handle_chunk(nd, rep, buf, len);
 	} else if (len >= 2 && buf[0] == 0x93 && buf[1] == BATON_OBJ_RECEIPT) {
 		handle_receipt(nd, rep, buf, len);
@@ -1379,6 +1523,21 @@ static void handle(struct node *nd, nng_socket rep, const uint8_t *buf, size_t l
 		log_unverified("serve: a message of %zu bytes that is not Baton's: dropped", len);
 		reply_empty(rep);
 	}
+}
+
+/* A positive number from the environment when under max (or max is 0), else max. */
+static uint64_t env_below(const char *name, uint64_t max)
+{
+	const char *s = getenv(name);
+	char *end;
+	unsigned long long v;
+	if (s == NULL || *s < '0' || *s > '9')
+		return max;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v == 0 || (max && v >= max))
+		return max;
+	return v;
 }
 
 static void *close_thread(void *arg)
@@ -1454,8 +1613,11 @@ int cmd_serve(int argc, char **argv)
 		rc = cli_fail("serve", BATON_ENOMEM);
 		goto out;
 	}
-	struct node nd = {st, keys.k[0], cli_dir(&com), {0}, work, &keys};
+	struct node nd = {st, keys.k[0], cli_dir(&com), {0}, work, &keys, 0, 0};
 	snprintf(nd.spool, sizeof(nd.spool), "%s/spool", nd.dir);
+	/* Tests shorten the idle time and shrink the room; neither grows. */
+	nd.spool_idle = (unsigned)env_below("BATON_SPOOL_IDLE", SPOOL_IDLE);
+	nd.spool_room = env_below("BATON_SPOOL_ROOM", 0);
 	if (mkdir(nd.spool, 0700) != 0 && errno != EEXIST) {
 		fprintf(stderr, "baton: serve: %s: %s\n", nd.spool, strerror(errno));
 		goto out;
@@ -1533,7 +1695,7 @@ int cmd_serve(int argc, char **argv)
 			seen_version = version;
 			keyring_check(&nd, 0);
 			busy = outbox_tick(&nd) > 0;
-			if (time(NULL) - last_sweep >= 60) {
+			if (time(NULL) - last_sweep >= (time_t)(nd.spool_idle / 5 + 1)) {
 				last_sweep = time(NULL);
 				spool_sweep(&nd);
 			}

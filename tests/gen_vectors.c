@@ -19,6 +19,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "frame.h"
 #include "proto_impl.h"
 #include "testutil.h"
 
@@ -1158,7 +1159,6 @@ static void gen_packets(void)
 		            &r, school_a, TU_NOW, BATON_ECONSENT, NULL);
 	}
 #undef PKT
-	free(consent_bytes);
 }
 
 /* ---- msgpack and key files ---- */
@@ -1239,6 +1239,149 @@ static void gen_keyfiles(void)
 	remove(dir);
 }
 
+/* ---- chunk frames (PROTOCOL.md section 10), written from the table ---- */
+
+struct frame_raw {
+	int version;
+	uint8_t reserved;   /* byte 5 */
+	uint32_t chunk;     /* the admission's chunk size */
+	uint64_t time;      /* of signing */
+	uint64_t total;     /* 0: the packet's length */
+	const uint8_t *id;  /* the frame's id (default: the header's) */
+	const uint8_t *sk;  /* signs the admission (default: school A's) */
+	size_t drop, extra; /* data bytes left out, or added, after signing */
+	size_t flip;        /* 1 + offset of a data byte flipped after signing */
+};
+
+/* The first chunk of the packet pkt, with its admission. */
+static struct obj first_chunk(const struct obj *pkt, const struct frame_raw *f)
+{
+	static const char dom[] = "BATON-ADMIT-v1";
+	uint8_t msg[15 + 16 + 8 + 4 + 8 + 32];
+	struct obj o;
+	baton_source src;
+	baton_header h;
+	uint64_t total = f->total ? f->total : pkt->len;
+
+	baton_source_mem(&src, pkt->p, pkt->len);
+	if (baton_packet_peek(&src, &h) != 0)
+		exit(2);
+	o.len = 116 + pkt->len - f->drop + f->extra;
+	o.p = calloc(1, o.len);
+	memcpy(o.p, "BTNC", 4);
+	o.p[4] = (uint8_t)f->version;
+	o.p[5] = f->reserved;
+	memcpy(o.p + 8, f->id ? f->id : h.id, 16);
+	put_be64(o.p + 24, total);
+	put_be64(o.p + 32, 0);
+	put_be32(o.p + 40, f->chunk);
+	put_be64(o.p + 44, f->time);
+	memcpy(o.p + 116, pkt->p, pkt->len - f->drop);
+	memcpy(msg, dom, sizeof(dom));
+	memcpy(msg + 15, o.p + 8, 16);
+	memcpy(msg + 31, o.p + 24, 8);
+	memcpy(msg + 39, o.p + 40, 12);
+	crypto_generichash(msg + 51, 32, o.p + 116, pkt->len - f->drop, NULL, 0);
+	crypto_sign_detached(o.p + 52, NULL, msg, sizeof(msg),
+	                     f->sk ? f->sk : baton_key_id_sk(school_a));
+	if (f->flip)
+		o.p[116 + f->flip - 1] ^= 0x01;
+	return o;
+}
+
+static int run_chunk(const uint8_t *p, size_t n, const baton_key *me, uint64_t now)
+{
+	struct frame_chunk f;
+	baton_header h;
+	int r = frame_chunk_decode(p, n, &f);
+	return r || !f.admit ? r : frame_admit_verify(&f, baton_key_id_pk(me), now, TU_SKEW, &h);
+}
+
+static void chunk_case(const char *name, const char *desc, struct obj o, uint64_t now, int expect)
+{
+	json_t *v = json_object();
+	seed_hex(v, "recipient_seed", SEED_B);
+	json_object_set_new(v, "now", json_integer((json_int_t)now));
+	json_object_set_new(v, "skew", json_integer((json_int_t)TU_SKEW));
+	emit(v, name, "chunk", desc, run_chunk(o.p, o.len, school_b, now), expect, o.p, o.len);
+	free(o.p);
+}
+
+static void gen_chunks(void)
+{
+	uint8_t body[8192], other_id[16], head[64];
+	struct raw r;
+	struct obj pkt, pkt_c;
+	struct frame_raw f;
+
+	base_raw(&r, body, sizeof(body), BV_OK, 0);
+	pkt = raw_packet(&r);
+	r.to = school_c;
+	pkt_c = raw_packet(&r);
+	memset(other_id, 0x5a, sizeof(other_id));
+#define FR(tweak)                                                                                  \
+	(memset(&f, 0, sizeof(f)), f.version = 2, f.chunk = 1u << 20, f.time = TU_NOW, tweak, &f)
+
+	chunk_case("chunk-first-valid",
+	           "the first chunk of a packet from A to B, admission signed "
+	           "by A",
+	           first_chunk(&pkt, FR((void)0)), TU_NOW, 0);
+	chunk_case("chunk-first-at-skew-edge", "signed 300 s before the receiver's now",
+	           first_chunk(&pkt, FR((void)0)), TU_NOW + TU_SKEW, 0);
+	chunk_case("chunk-first-signed-by-other", "the header names A, school M signed",
+	           first_chunk(&pkt, FR(f.sk = baton_key_id_sk(mallory))), TU_NOW, BATON_EBADSIG);
+	chunk_case("chunk-first-data-flipped",
+	           "one bit of the body ciphertext flipped after signing",
+	           first_chunk(&pkt, FR(f.flip = pkt.len - 100)), TU_NOW, BATON_EBADSIG);
+	chunk_case("chunk-first-wrong-recipient", "a packet for school C, read by school B",
+	           first_chunk(&pkt_c, FR((void)0)), TU_NOW, BATON_EWRONGRCPT);
+	chunk_case("chunk-first-expired", "signed 301 s before the receiver's now",
+	           first_chunk(&pkt, FR((void)0)), TU_NOW + TU_SKEW + 1, BATON_EEXPIRED);
+	chunk_case("chunk-first-not-yet", "signed 301 s after the receiver's now",
+	           first_chunk(&pkt, FR((void)0)), TU_NOW - TU_SKEW - 1, BATON_ENOTYET);
+	chunk_case("chunk-first-other-id", "the frame names another id than the header",
+	           first_chunk(&pkt, FR(f.id = other_id)), TU_NOW, BATON_EVALUE);
+	chunk_case("chunk-frame-version-1", "frame version 1, which had no admission",
+	           first_chunk(&pkt, FR(f.version = 1)), TU_NOW, BATON_EVERSION);
+	chunk_case("chunk-frame-reserved", "a reserved byte is not zero",
+	           first_chunk(&pkt, FR(f.reserved = 1)), TU_NOW, BATON_EVALUE);
+	chunk_case("chunk-first-chunk-size", "the admission names chunks of 65536 bytes",
+	           first_chunk(&pkt, FR(f.chunk = 65536)), TU_NOW, BATON_EVALUE);
+	chunk_case("chunk-first-short", "one byte fewer than the total",
+	           first_chunk(&pkt, FR(f.drop = 1)), TU_NOW, BATON_ETRUNC);
+	chunk_case("chunk-first-trailing", "one byte more than the total",
+	           first_chunk(&pkt, FR(f.extra = 1)), TU_NOW, BATON_ETRAILING);
+	chunk_case("chunk-first-short-of-layout", "a total of 2 MiB, but less than 1 MiB of data",
+	           first_chunk(&pkt, FR(f.total = 2u << 20)), TU_NOW, BATON_ETRUNC);
+	chunk_case("chunk-total-over-limit", "a total of 2^36 + 1 bytes",
+	           first_chunk(&pkt, FR(f.total = (UINT64_C(1) << 36) + 1)), TU_NOW, BATON_ETOOBIG);
+	struct obj cut = first_chunk(&pkt, FR((void)0));
+	cut.len = 40 + 50;
+	chunk_case("chunk-first-truncated-admission", "the frame ends inside the admission", cut,
+	           TU_NOW, BATON_ETRUNC);
+	cut = first_chunk(&pkt, FR((void)0));
+	cut.len = 39;
+	chunk_case("chunk-frame-truncated-head", "39 bytes", cut, TU_NOW, BATON_ETRUNC);
+	cut = first_chunk(&pkt, FR((void)0));
+	memcpy(cut.p, "BTNP", 4);
+	chunk_case("chunk-frame-bad-magic", "\"BTNP\" where \"BTNC\" belongs", cut, TU_NOW,
+	           BATON_EMAGIC);
+	/* A probe, and a later chunk, written out here. */
+	memset(head, 0, sizeof(head));
+	memcpy(head, "BTNC\x02", 5);
+	memcpy(head + 8, other_id, 16);
+	put_be64(head + 24, 3u << 20);
+	cut.p = malloc(40), cut.len = 40;
+	memcpy(cut.p, head, 40);
+	chunk_case("chunk-probe", "a probe: the head alone, at offset 0", cut, TU_NOW, 0);
+	put_be64(head + 32, 5);
+	cut.p = malloc(50), cut.len = 50;
+	memcpy(cut.p, head, 40), memset(cut.p + 40, 0xee, 10);
+	chunk_case("chunk-offset-unaligned", "10 bytes at offset 5", cut, TU_NOW, BATON_EVALUE);
+#undef FR
+	free(pkt.p), free(pkt_c.p);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -1263,6 +1406,8 @@ int main(int argc, char **argv)
 	gen_msgpack();
 	gen_keyfiles();
 	gen_rotations();
+	gen_chunks();
+	free(consent_bytes);
 	printf("gen_vectors: wrote %d cases to %s\n", written, outdir);
 	return 0;
 }

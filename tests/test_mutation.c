@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "frame.h"
 #include "testutil.h"
 
 typedef int (*check_fn)(const uint8_t *buf, size_t len, void *ctx);
@@ -276,6 +277,53 @@ static void test_request_packet(void **state)
 	baton_key_free(a), baton_key_free(b), baton_key_free(g);
 }
 
+/* A first chunk is accepted only whole, as a first chunk, with its admission verifying. */
+static int check_admission(const uint8_t *b, size_t n, void *ctx)
+{
+	struct frame_chunk f;
+	baton_header h;
+	int r = frame_chunk_decode(b, n, &f);
+	if (r != 0)
+		return r;
+	if (!f.admit)
+		return BATON_ETRUNC;
+	return frame_admit_verify(&f, baton_key_id_pk(ctx), TU_NOW, TU_SKEW, &h);
+}
+
+/* The first chunk of a sealed transfer (the whole packet: under one chunk). */
+static void test_chunk_admission(void **state)
+{
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
+	baton_key *g = tu_key(BATON_KEY_GUARDIAN, 3);
+	size_t sizes[] = {300}, clen;
+	baton_consent c;
+	baton_header h;
+	baton_source src;
+	tu_transfer t;
+	tu_buf pkt = {0};
+	uint8_t *consent, *frame;
+	(void)state;
+
+	tu_consent_fill(&c, g, a, b,
+	                BATON_SEC_BIT(BATON_SEC_IDENTITY) | BATON_SEC_BIT(BATON_SEC_TRANSCRIPT));
+	tu_consent_sign(&c, g, &consent, &clen);
+	tu_transfer_init(&t, consent, clen, g, 1, sizes);
+	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), 0);
+	baton_source_mem(&src, pkt.p, pkt.len);
+	assert_int_equal(baton_packet_peek(&src, &h), 0);
+	assert_non_null(frame = malloc(FRAME_HEAD + FRAME_ADMIT + pkt.len));
+	memcpy(frame + FRAME_HEAD + FRAME_ADMIT, pkt.p, pkt.len);
+	assert_int_equal(frame_admit_sign(frame, a, h.id, pkt.len, TU_NOW,
+	                                  frame + FRAME_HEAD + FRAME_ADMIT, pkt.len),
+	                 0);
+	mutate_all(frame, FRAME_HEAD + FRAME_ADMIT + pkt.len, check_admission, b);
+	free(frame);
+	tu_buf_free(&pkt);
+	tu_transfer_free(&t);
+	free(consent);
+	baton_key_free(a), baton_key_free(b), baton_key_free(g);
+}
+
 static void mutate_keyfile(const char *pass)
 {
 	char dir[] = "/tmp/baton-test-XXXXXX", path[64];
@@ -317,6 +365,7 @@ int main(void)
 	    cmocka_unit_test(test_transfer_packet),
 	    cmocka_unit_test(test_transfer_packet_two_chunks),
 	    cmocka_unit_test(test_request_packet),
+	    cmocka_unit_test(test_chunk_admission),
 	    cmocka_unit_test(test_keyfile_plain),
 	    cmocka_unit_test(test_keyfile_encrypted),
 	};

@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "frame.h"
 #include "proto_impl.h"
 #include "testutil.h"
 
@@ -136,9 +137,26 @@ static int run_rotation(json_t *v, const uint8_t *in, size_t len)
 	return 0;
 }
 
+/* A chunk frame; a first chunk's admission is verified as the receiver named. */
+static int run_chunk(json_t *v, const uint8_t *in, size_t len)
+{
+	struct frame_chunk f;
+	baton_header h;
+	baton_key *me;
+	int r = frame_chunk_decode(in, len, &f);
+	if (r != 0 || !f.admit)
+		return r;
+	me = seed_key(v);
+	r = frame_admit_verify(&f, baton_key_id_pk(me), num(v, "now"), num(v, "skew"), &h);
+	baton_key_free(me);
+	return r;
+}
+
 static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
 {
 	int r;
+	if (strcmp(kind, "chunk") == 0)
+		return run_chunk(v, in, len);
 	if (strcmp(kind, "packet") == 0)
 		return run_packet(v, in, len);
 	if (strcmp(kind, "consent") == 0) {

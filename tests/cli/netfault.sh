@@ -553,7 +553,7 @@ static int cmd_slowread(int n, int secs)
 		uint32_t id = 0x80000000u | (uint32_t)i;
 		m[8] = (uint8_t)(id >> 24), m[9] = (uint8_t)(id >> 16);
 		m[10] = (uint8_t)(id >> 8), m[11] = (uint8_t)id;
-		memcpy(m + 12, "BTNC\1\0\0\0", 8);
+		memcpy(m + 12, "BTNC\2\0\0\0", 8); /* frame version 2 */
 		fill(m + 20, 16); /* a packet id nobody holds */
 		put64(m + 36, 1 << 20);
 		put64(m + 44, 0);

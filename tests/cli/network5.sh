@@ -389,7 +389,7 @@ check "B's serve is killed while the chunks arrive" kill_when_spooling B B 30
 [ -z "${SPID[B]:-}" ] || crash B
 TOTAL=$(wc -c <"${DIR[A]}/outbox/$P9001.baton")
 check "it held part of the packet ($PART_SIZE of $TOTAL bytes)" test "$PART_SIZE" -gt 0 -a "$PART_SIZE" -lt "$TOTAL"
-check "B's spool kept the partial file" test -s "${DIR[B]}/spool/$P9001.part"
+check "B's spool kept the partial file" sh -c "test -s '${DIR[B]}/spool/$P9001'.*.part"
 start B b3.log
 check "the delivery completes after B restarts" wait_for 60 outbox_has A "$P9001 .*receipted"
 check "B imported S-9001 exactly once" test "$(inbox_count B S-9001)" -eq 1
@@ -438,7 +438,9 @@ same "$TMP/p9003.baton" "${DIR[A]}/outbox/$P9003.baton" "the export is the queue
 check_err 3 'already exists; not overwriting it' "export does not overwrite a file (exit 3)" bx A outbox export "$P9003" \
 	--out "$TMP/p9003.baton"
 mkdir -p "${DIR[D]}/spool"
-cp "${DIR[A]}/outbox/$P9003.baton" "${DIR[D]}/spool/$P9003.part"
+# A spool's name is the packet id, the sender's key (the header's sndr) and the length.
+SNDR=$(perl -0777 -ne 'print unpack("H*", $1) if /sndr\xc4\x20(.{32})/s' "${DIR[A]}/outbox/$P9003.baton")
+cp "${DIR[A]}/outbox/$P9003.baton" "${DIR[D]}/spool/$P9003.$SNDR.$(wc -c <"${DIR[A]}/outbox/$P9003.baton").part"
 start D d2.log
 check "the delivery completes with the whole packet already spooled" wait_for 15 outbox_has A "$P9003 .*receipted"
 check "D imported S-9003 exactly once" test "$(inbox_count D S-9003)" -eq 1

@@ -1,0 +1,189 @@
+/*
+ * Chunk frames and acknowledgements (PROTOCOL.md section 10). The first
+ * chunk of a packet carries its sender's signature over the packet's
+ * length, the chunk layout and the first chunk with the header in it, so that a receiver keeps
+ * nothing on disk for a party it has not authenticated.
+ */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "frame.h"
+#include "proto_impl.h"
+
+#define ADMIT_DOMAIN     "BATON-ADMIT-v1"
+#define ADMIT_DOMAIN_LEN 15 /* with its NUL */
+/* Domain, id, total, chunk size, time, and the hash of the first chunk. */
+#define ADMIT_MSG_LEN (ADMIT_DOMAIN_LEN + BATON_ID_BYTES + 8 + 4 + 8 + 32)
+
+static void put_head(uint8_t *p, const char *magic, const uint8_t id[BATON_ID_BYTES])
+{
+	memcpy(p, magic, 4);
+	p[4] = FRAME_VERSION;
+	p[5] = p[6] = p[7] = 0;
+	memcpy(p + 8, id, BATON_ID_BYTES);
+}
+
+size_t frame_chunk_bytes(uint64_t total, uint64_t off)
+{
+	if (off >= total)
+		return 0;
+	return total - off < FRAME_CHUNK ? (size_t)(total - off) : FRAME_CHUNK;
+}
+
+void frame_chunk_head(uint8_t out[FRAME_HEAD], const uint8_t id[BATON_ID_BYTES], uint64_t total,
+                      uint64_t off)
+{
+	put_head(out, "BTNC", id);
+	put_be64(out + 24, total);
+	put_be64(out + 32, off);
+}
+
+/* The data of a chunk must be exactly what the layout puts at its offset. */
+static int check_data(const struct frame_chunk *f)
+{
+	size_t want = frame_chunk_bytes(f->total, f->off);
+	if (f->off % FRAME_CHUNK != 0)
+		return diag_err(BATON_EVALUE, "chunk frame: offset %llu is not a multiple of %lu",
+		                (unsigned long long)f->off, (unsigned long)FRAME_CHUNK);
+	if (f->n < want)
+		return diag_err(BATON_ETRUNC, "chunk frame: %zu bytes at %llu, the layout says %zu",
+		                f->n, (unsigned long long)f->off, want);
+	if (f->n > want)
+		return diag_err(BATON_ETRAILING,
+		                "chunk frame: %zu bytes at %llu, the layout says %zu", f->n,
+		                (unsigned long long)f->off, want);
+	return 0;
+}
+
+int frame_chunk_decode(const uint8_t *p, size_t len, struct frame_chunk *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (len < FRAME_HEAD)
+		return diag_err(BATON_ETRUNC, "chunk frame: %zu bytes, shorter than its head", len);
+	if (memcmp(p, "BTNC", 4) != 0)
+		return diag_err(BATON_EMAGIC, "chunk frame: not \"BTNC\"");
+	if (p[4] != FRAME_VERSION)
+		return diag_err(BATON_EVERSION, "chunk frame: version %u (this node reads %d)",
+		                p[4], FRAME_VERSION);
+	if (p[5] || p[6] || p[7])
+		return diag_err(BATON_EVALUE, "chunk frame: reserved bytes are not zero");
+	memcpy(f->id, p + 8, BATON_ID_BYTES);
+	f->total = get_be64(p + 24);
+	f->off = get_be64(p + 32);
+	if (f->total < FRAME_PACKET_MIN)
+		return diag_err(BATON_EVALUE, "chunk frame: total %llu is too short for a packet",
+		                (unsigned long long)f->total);
+	if (f->total > FRAME_PACKET_MAX)
+		return diag_err(BATON_ETOOBIG, "chunk frame: total %llu is over %llu",
+		                (unsigned long long)f->total, (unsigned long long)FRAME_PACKET_MAX);
+	if (f->off > f->total)
+		return diag_err(BATON_EVALUE, "chunk frame: offset %llu past total %llu",
+		                (unsigned long long)f->off, (unsigned long long)f->total);
+	f->n = len - FRAME_HEAD;
+	if (f->n == 0)
+		return 0; /* a probe */
+	f->data = p + FRAME_HEAD;
+	if (f->off == 0) {
+		if (f->n < FRAME_ADMIT)
+			return diag_err(BATON_ETRUNC, "chunk frame: the first chunk ends inside "
+			                              "its admission");
+		if (get_be32(f->data) != FRAME_CHUNK)
+			return diag_err(BATON_EVALUE, "chunk frame: chunk size %lu (must be %lu)",
+			                (unsigned long)get_be32(f->data),
+			                (unsigned long)FRAME_CHUNK);
+		f->admit = 1;
+		f->time = get_be64(f->data + 4);
+		f->sig = f->data + 12;
+		f->data += FRAME_ADMIT;
+		f->n -= FRAME_ADMIT;
+	}
+	return check_data(f);
+}
+
+/*
+ * The message an admission signs, after reading the packet's header from
+ * the first chunk: the whole chunk is hashed into it, so that every byte
+ * kept before the packet's own signature can be checked is the sender's.
+ */
+static int admit_message(uint8_t msg[ADMIT_MSG_LEN], const uint8_t *id, uint64_t total,
+                         uint64_t time, const uint8_t *data, size_t n, baton_header *h)
+{
+	baton_source src;
+	int r;
+
+	baton_source_mem(&src, data, n);
+	if ((r = baton_packet_peek(&src, h)) != 0)
+		return r;
+	if (memcmp(h->id, id, BATON_ID_BYTES) != 0)
+		return diag_err(BATON_EVALUE, "chunk frame: the packet header names another id");
+	memcpy(msg, ADMIT_DOMAIN, ADMIT_DOMAIN_LEN);
+	memcpy(msg + 15, id, BATON_ID_BYTES);
+	put_be64(msg + 31, total);
+	put_be32(msg + 39, FRAME_CHUNK);
+	put_be64(msg + 43, time);
+	crypto_generichash(msg + 51, 32, data, n, NULL, 0);
+	return 0;
+}
+
+int frame_admit_sign(uint8_t *out, const baton_key *k, const uint8_t id[BATON_ID_BYTES],
+                     uint64_t total, uint64_t time, const uint8_t *data, size_t n)
+{
+	uint8_t msg[ADMIT_MSG_LEN];
+	baton_header h;
+	int r;
+
+	if (n != frame_chunk_bytes(total, 0) || total < FRAME_PACKET_MIN)
+		return diag_err(BATON_EINVAL,
+		                "chunk frame: %zu bytes are not a first chunk of %llu", n,
+		                (unsigned long long)total);
+	if ((r = admit_message(msg, id, total, time, data, n, &h)) != 0)
+		return r;
+	frame_chunk_head(out, id, total, 0);
+	put_be32(out + FRAME_HEAD, FRAME_CHUNK);
+	put_be64(out + FRAME_HEAD + 4, time);
+	crypto_sign_detached(out + FRAME_HEAD + 12, NULL, msg, sizeof(msg), baton_key_id_sk(k));
+	return 0;
+}
+
+int frame_admit_verify(const struct frame_chunk *f, const uint8_t *me, uint64_t now, uint64_t skew,
+                       baton_header *h)
+{
+	uint8_t msg[ADMIT_MSG_LEN];
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	if (!f->admit)
+		return diag_err(BATON_EINVAL, "chunk frame: not a first chunk");
+	if ((r = admit_message(msg, f->id, f->total, f->time, f->data, f->n, h)) != 0)
+		return r;
+	if (me && sodium_memcmp(h->recipient, me, BATON_PK_BYTES) != 0)
+		return diag_err(BATON_EWRONGRCPT, "chunk frame: the packet is for another school");
+	if (now > skew && f->time < now - skew)
+		return diag_err(BATON_EEXPIRED,
+		                "chunk frame: admission signed at %llu, now is %llu",
+		                (unsigned long long)f->time, (unsigned long long)now);
+	if (f->time > now + skew)
+		return diag_err(BATON_ENOTYET, "chunk frame: admission signed at %llu, now is %llu",
+		                (unsigned long long)f->time, (unsigned long long)now);
+	if (crypto_sign_verify_detached(f->sig, msg, sizeof(msg), h->sender) != 0)
+		return diag_err(BATON_EBADSIG, "chunk frame: the admission's signature does not "
+		                               "verify under the header's sender");
+	return 0;
+}
+
+void frame_ack_put(uint8_t out[FRAME_ACK_LEN], const uint8_t id[BATON_ID_BYTES], uint64_t have)
+{
+	put_head(out, "BTNA", id);
+	put_be64(out + 24, have);
+}
+
+int frame_ack_decode(const uint8_t *p, size_t len, const uint8_t id[BATON_ID_BYTES], uint64_t *have)
+{
+	*have = 0;
+	if (len != FRAME_ACK_LEN || memcmp(p, "BTNA", 4) != 0 || p[4] != FRAME_VERSION || p[5] ||
+	    p[6] || p[7] || memcmp(p + 8, id, BATON_ID_BYTES) != 0)
+		return BATON_EMAGIC;
+	*have = get_be64(p + 24);
+	return 0;
+}

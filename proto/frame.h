@@ -1,0 +1,81 @@
+/*
+ * The frames of the network transport (PROTOCOL.md section 10) that carry
+ * a large packet in chunks, and their acknowledgements: encoding and
+ * decoding only, no I/O, so that they can be fuzzed and checked against the
+ * vectors on their own. Decoded pointers point into the caller's buffer.
+ */
+#ifndef BATON_FRAME_H
+#define BATON_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <baton/keys.h>
+#include <baton/packet.h>
+
+#define FRAME_VERSION    2
+#define FRAME_HEAD       40                  /* "BTNC", version, 3 zero bytes, id, total, offset */
+#define FRAME_ADMIT      (4 + 8 + 64)        /* chunk size, time, signature: the first chunk only */
+#define FRAME_CHUNK      (UINT32_C(1) << 20) /* packet bytes in every chunk but the last */
+#define FRAME_ACK_LEN    32                  /* "BTNA", version, 3 zero bytes, id, bytes held */
+#define FRAME_PACKET_MIN (BATON_PREFIX_BYTES + 64)
+#define FRAME_PACKET_MAX (UINT64_C(64) << 30) /* the largest packet taken in chunks */
+
+/* One decoded chunk frame. */
+struct frame_chunk {
+	uint8_t id[BATON_ID_BYTES];
+	uint64_t total; /* packet bytes in all */
+	uint64_t off;   /* of data's first byte in the packet */
+	int admit;      /* the first chunk: time and sig are set */
+	uint64_t time;  /* when the sender signed the admission */
+	const uint8_t *sig;
+	const uint8_t *data; /* n bytes of the packet, or NULL for a probe */
+	size_t n;
+};
+
+/*
+ * Decodes one chunk frame of len bytes at p into *f and checks its layout:
+ * a probe (no data), the first chunk (offset 0, with its admission), or a
+ * later chunk of exactly the bytes the layout puts at its offset. Verifies
+ * no signature. 0, or BATON_ETRUNC, BATON_EMAGIC, BATON_EVERSION (an
+ * earlier frame version), BATON_EVALUE, BATON_ETOOBIG or BATON_ETRAILING.
+ */
+int frame_chunk_decode(const uint8_t *p, size_t len, struct frame_chunk *f);
+
+/* The bytes of the packet a data chunk at off carries. */
+size_t frame_chunk_bytes(uint64_t total, uint64_t off);
+
+/* Writes the head of a probe or of a chunk after the first. */
+void frame_chunk_head(uint8_t out[FRAME_HEAD], const uint8_t id[BATON_ID_BYTES], uint64_t total,
+                      uint64_t off);
+
+/*
+ * Writes the head and the admission of the first chunk, whose n bytes
+ * (frame_chunk_bytes(total, 0)) follow at out + FRAME_HEAD + FRAME_ADMIT:
+ * the sender's identity key k signs the packet's id, its total length, the
+ * chunk size, time and the hash of data, which must begin with the
+ * packet's prefix and header. 0, or
+ * BATON_EINVAL when n is not the first chunk's length, or the error of
+ * reading the header from data.
+ */
+int frame_admit_sign(uint8_t *out, const baton_key *k, const uint8_t id[BATON_ID_BYTES],
+                     uint64_t total, uint64_t time, const uint8_t *data, size_t n);
+
+/*
+ * Checks the admission of a decoded first chunk: the packet header in its
+ * data (into *h), the same id as the frame, addressed to me (unless NULL),
+ * signed within skew seconds of now, and the signature by the header's
+ * sender. Whether the sender is pinned is the caller's to check. 0, or the
+ * header's error, BATON_EVALUE, BATON_EWRONGRCPT, BATON_EEXPIRED,
+ * BATON_ENOTYET or BATON_EBADSIG.
+ */
+int frame_admit_verify(const struct frame_chunk *f, const uint8_t *me, uint64_t now, uint64_t skew,
+                       baton_header *h);
+
+/* An acknowledgement: the receiver holds have bytes of packet id. */
+void frame_ack_put(uint8_t out[FRAME_ACK_LEN], const uint8_t id[BATON_ID_BYTES], uint64_t have);
+/* 0 when p is an acknowledgement for id, setting *have; else BATON_EMAGIC. */
+int frame_ack_decode(const uint8_t *p, size_t len, const uint8_t id[BATON_ID_BYTES],
+                     uint64_t *have);
+
+#endif
