@@ -55,7 +55,7 @@
 #define BACKOFF_MAX     3600  /* seconds between attempts, at most */
 #define SKEW            300
 
-static volatile sig_atomic_t stopping;
+static atomic_int stopping; /* lock-free: set by the signal handler, read by every thread */
 
 static void on_signal(int sig)
 {
