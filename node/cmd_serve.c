@@ -6,17 +6,19 @@
  * requests, to their schools, retrying with exponential backoff and jitter
  * until a receipt arrives or the packet expires. A packet larger than one
  * message travels in chunks into a spool file, resuming where a cut
- * connection left off (proto/PROTOCOL.md section 10). One thread, short
- * transactions, a bounded message size and a timeout on every socket
- * operation; peer input is logged and dropped, never fatal. SIGINT and
- * SIGTERM stop it cleanly; after 'baton rekey' (at once on SIGHUP) it takes
- * the new school key without a restart.
+ * connection left off (proto/PROTOCOL.md section 10). The listener and the
+ * outbox worker each have a thread, so a school slow to answer never delays
+ * what arrives; short transactions, a bounded message size and a timeout on
+ * every socket operation; peer input is logged and dropped, never fatal.
+ * SIGINT and SIGTERM stop it cleanly; after 'baton rekey' (at once on SIGHUP)
+ * it takes the new school key without a restart.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +57,8 @@
 #define BACKOFF_MAX     3600  /* seconds between attempts, at most */
 #define SKEW            300
 
-static volatile sig_atomic_t stopping, reload_key;
+static atomic_int stopping; /* lock-free: set by the signal handler, read by every thread */
+static volatile sig_atomic_t reload_key;
 
 static void on_signal(int sig)
 {
@@ -106,7 +109,7 @@ static void on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
 		nng_pipe_close(oldest);
 }
 
-/* One line per event, with the time, on standard error. */
+/* One line per event, with the time, on standard error; threads' lines do not mix. */
 static void logline(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void logline(const char *fmt, ...)
 {
@@ -116,11 +119,13 @@ static void logline(const char *fmt, ...)
 	va_list ap;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", gmtime_r(&ts.tv_sec, &tm));
+	flockfile(stderr);
 	fprintf(stderr, "%s.%03ldZ ", when, ts.tv_nsec / 1000000);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 struct due_ctx {
@@ -193,7 +198,11 @@ struct outbox_work;
 
 struct node {
 	store *st;
-	const baton_key *key;
+	/*
+	 * The school key: replaced by the listener after a rekey, read by the
+	 * outbox worker too; a replaced key is freed only when serve ends.
+	 */
+	_Atomic(const baton_key *) key;
 	const char *dir;
 	char spool[4200]; /* DIR/spool: packets arriving in chunks */
 	struct outbox_work *work;
@@ -417,6 +426,64 @@ static int open_req(nng_socket *req, size_t reply_max)
 	return 0;
 }
 
+/* An awaited reply: done once its aio completed. */
+struct waiter {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int done;
+};
+
+static void waiter_done(void *arg)
+{
+	struct waiter *w = arg;
+	pthread_mutex_lock(&w->mu);
+	w->done = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/*
+ * Receives the reply on req, nng's, to free with nng_free: waits at most
+ * PEER_TIMEOUT_MS, and no longer once the node is stopping, so that a peer
+ * that never answers cannot hold up the end. Returns nng's error.
+ */
+static int recv_reply(nng_socket req, void **reply, size_t *rlen)
+{
+	struct waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+	nng_aio *aio = NULL;
+	nng_msg *m;
+	int nr;
+
+	if ((nr = nng_aio_alloc(&aio, waiter_done, &w)) != 0)
+		return nr;
+	nng_aio_set_timeout(aio, PEER_TIMEOUT_MS);
+	nng_recv_aio(req, aio);
+	pthread_mutex_lock(&w.mu);
+	while (!w.done && !stopping) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += POLL_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&w.cv, &w.mu, &until);
+	}
+	pthread_mutex_unlock(&w.mu);
+	nng_aio_cancel(aio);
+	nng_aio_wait(aio); /* the callback has run: w may go */
+	if ((nr = nng_aio_result(aio)) == 0) {
+		m = nng_aio_get_msg(aio);
+		*rlen = nng_msg_len(m);
+		if ((*reply = nng_alloc(*rlen ? *rlen : 1)) == NULL) {
+			*rlen = 0;
+			nr = NNG_ENOMEM;
+		} else
+			memcpy(*reply, nng_msg_body(m), *rlen);
+		nng_msg_free(m);
+	}
+	nng_aio_free(aio);
+	return nr;
+}
+
 /* One request and its reply on req; the reply is nng's, free with nng_free. */
 static int exchange(nng_socket req, const char *ep, const void *msg, size_t len, void **reply,
                     size_t *rlen)
@@ -425,7 +492,7 @@ static int exchange(nng_socket req, const char *ep, const void *msg, size_t len,
 	*reply = NULL;
 	*rlen = 0;
 	if ((nr = nng_send(req, (void *)(uintptr_t)msg, len, 0)) != 0 ||
-	    (nr = nng_recv(req, reply, rlen, NNG_FLAG_ALLOC)) != 0)
+	    (nr = recv_reply(req, reply, rlen)) != 0)
 		return diag_err(BATON_EIO, "%s: %s", ep, nng_strerror(nr));
 	return 0;
 }
@@ -745,7 +812,7 @@ static int flight_land(struct flight *f, uint8_t **rc, size_t *rclen)
 	for (;;) {
 		void *reply = NULL;
 		size_t n = 0;
-		if ((nr = nng_recv(f->req, &reply, &n, NNG_FLAG_ALLOC)) != 0) {
+		if ((nr = recv_reply(f->req, &reply, &n)) != 0) {
 			r = diag_err(BATON_EIO, "%s: %s", f->pc.card.endpoints[f->ep],
 			             nng_strerror(nr));
 		} else {
@@ -992,6 +1059,40 @@ static size_t outbox_tick(struct node *nd)
 	return tried;
 }
 
+static void nap_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * The outbox worker, on a thread of its own so that a school slow to
+ * answer never delays what arrives: a round when the store changed (a
+ * command queued something: it is sent at once), and at least once a
+ * second for retries falling due.
+ */
+static void *outbox_run(void *arg)
+{
+	struct node *nd = arg;
+	long long last_tick = 0;
+	uint64_t seen_version = 0;
+	int busy = 0; /* the last round found work: look again at once */
+	while (!stopping) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		uint64_t version = store_version(nd->st);
+		long long ms = now.tv_sec * 1000 + now.tv_nsec / 1000000;
+		if (busy || version != seen_version || ms - last_tick >= TICK_MS) {
+			last_tick = ms;
+			seen_version = version;
+			busy = outbox_tick(nd) > 0;
+		}
+		if (!busy)
+			nap_ms(POLL_MS);
+	}
+	return NULL;
+}
+
 /* A request the policy releases at once: the record goes into the outbox. */
 static void auto_release(struct node *nd, const struct recv_req *q)
 {
@@ -1012,24 +1113,104 @@ static void auto_release(struct node *nd, const struct recv_req *q)
 }
 
 /*
- * Sends a reply without waiting: a peer that does not read its replies
- * loses them and must not stop the node. Failures are counted and logged
- * at most once a second, so such a peer cannot flood the log either.
+ * Replies on their way. Each request is received on a context of its own
+ * and answered on it without waiting: a reply queued behind the previous
+ * one to the same peer goes out as soon as that peer reads, and the
+ * listener goes on meanwhile. A peer that does not read its replies loses
+ * them, after PEER_TIMEOUT_MS or when the context is needed again (the
+ * oldest first), so it can stop neither the node nor the replies to
+ * others. The callbacks run on nng's threads.
+ */
+#define ANSWERS_MAX 64
+
+struct answer {
+	nng_ctx ctx;
+	nng_aio *aio; /* the reply being sent */
+	atomic_int busy;
+};
+
+static struct answer answers[ANSWERS_MAX];
+static struct answer *answering; /* the request being handled, until replied to */
+static atomic_ulong unsent;
+static atomic_int unsent_why;
+
+static void answer_done(void *arg)
+{
+	struct answer *a = arg;
+	int nr = nng_aio_result(a->aio);
+	if (nr != 0) {
+		nng_msg_free(nng_aio_get_msg(a->aio));
+		nng_aio_set_msg(a->aio, NULL);
+		atomic_store(&unsent_why, nr);
+		atomic_fetch_add(&unsent, 1);
+	}
+	atomic_store(&a->busy, 0);
+}
+
+static int answers_open(nng_socket rep)
+{
+	int nr;
+	for (size_t i = 0; i < ANSWERS_MAX; i++)
+		if ((nr = nng_ctx_open(&answers[i].ctx, rep)) != 0 ||
+		    (nr = nng_aio_alloc(&answers[i].aio, answer_done, &answers[i])) != 0)
+			return nr;
+	return 0;
+}
+
+/* After the socket closed: every reply has finished, sent or not. */
+static void answers_free(void)
+{
+	for (size_t i = 0; i < ANSWERS_MAX; i++)
+		if (answers[i].aio) {
+			nng_aio_free(answers[i].aio);
+			answers[i].aio = NULL;
+		}
+}
+
+/* Context i, for the next request: its reply given up if still waiting. */
+static struct answer *answer_free(size_t i)
+{
+	struct answer *a = &answers[i];
+	if (atomic_load(&a->busy)) {
+		nng_aio_cancel(a->aio);
+		nng_aio_wait(a->aio);
+	}
+	return a;
+}
+
+/* The replies not sent, logged at most once a second, so a peer cannot flood the log. */
+static void report_unsent(void)
+{
+	static time_t reported;
+	unsigned long n;
+	if (time(NULL) == reported || (n = atomic_exchange(&unsent, 0)) == 0)
+		return;
+	reported = time(NULL);
+	logline("serve: %lu %s not sent (the peer is not reading them): %s", n,
+	        n == 1 ? "reply" : "replies", nng_strerror(atomic_load(&unsent_why)));
+}
+
+/*
+ * Sends the reply to the request being handled (rep is its socket), on the
+ * context it came in on, without waiting.
  */
 static void reply(nng_socket rep, const void *buf, size_t len)
 {
-	static unsigned long unsent;
-	static time_t reported;
-	int nr = nng_send(rep, (void *)(uintptr_t)buf, len, NNG_FLAG_NONBLOCK);
-	if (nr == 0)
+	struct answer *a = answering;
+	nng_msg *m;
+	(void)rep;
+	answering = NULL; /* one reply per request */
+	if (a == NULL || nng_msg_alloc(&m, len) != 0) {
+		atomic_store(&unsent_why, NNG_ENOMEM);
+		atomic_fetch_add(&unsent, 1);
 		return;
-	unsent++;
-	if (time(NULL) != reported) {
-		reported = time(NULL);
-		logline("serve: %lu %s not sent (the peer is not reading them): %s", unsent,
-		        unsent == 1 ? "reply" : "replies", nng_strerror(nr));
-		unsent = 0;
 	}
+	if (len)
+		memcpy(nng_msg_body(m), buf, len);
+	atomic_store(&a->busy, 1);
+	nng_aio_set_msg(a->aio, m);
+	nng_aio_set_timeout(a->aio, PEER_TIMEOUT_MS);
+	nng_ctx_send(a->ctx, a->aio);
 }
 
 /*
@@ -1540,6 +1721,23 @@ static uint64_t env_below(const char *name, uint64_t max)
 	return v;
 }
 
+/*
+ * Waits for the outbox worker, at most a few seconds: a dial that hangs
+ * must not keep the node from stopping. Every receipt it recorded has
+ * committed; an attempt cut short is counted and is made again.
+ */
+static void join_bounded(pthread_t th)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	if (pthread_timedjoin_np(th, NULL, &until) != 0) {
+		logline("serve: the outbox worker did not stop within 5 s; stopping anyway");
+		fflush(stderr);
+		_exit(EXIT_OK);
+	}
+}
+
 static void *close_thread(void *arg)
 {
 	nng_close(*(nng_socket *)arg);
@@ -1580,8 +1778,10 @@ int cmd_serve(int argc, char **argv)
 	store *st = NULL;
 	struct outbox_work *work = NULL;
 	nng_socket rep;
+	nng_aio *rx = NULL;
+	pthread_t worker;
 	struct sigaction sa;
-	int opt, rc, nr, open_sock = 0;
+	int opt, rc, nr, open_sock = 0, worker_started = 0;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -1648,67 +1848,64 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	open_sock = 1;
-	/*
-	 * Before listening: nng's default would let 17 bytes reserve 4 GiB. Replies
-	 * never wait (NNG_FLAG_NONBLOCK): a peer that does not read its replies
-	 * must not stop the node.
-	 */
+	/* Before listening: nng's default would let 17 bytes reserve 4 GiB. */
 	nng_pipe_notify(rep, NNG_PIPE_EV_ADD_POST, on_pipe, NULL);
 	nng_pipe_notify(rep, NNG_PIPE_EV_REM_POST, on_pipe, NULL);
 	if ((nr = nng_socket_set_size(rep, NNG_OPT_RECVMAXSZ, MSG_MAX)) != 0 ||
-	    (nr = nng_socket_set_ms(rep, NNG_OPT_RECVTIMEO, POLL_MS)) != 0 ||
-	    (nr = nng_socket_set_ms(rep, NNG_OPT_SENDTIMEO, PEER_TIMEOUT_MS)) != 0 ||
+	    (nr = answers_open(rep)) != 0 || (nr = nng_aio_alloc(&rx, NULL, NULL)) != 0 ||
 	    (nr = nng_listen(rep, listen, NULL, 0)) != 0) {
 		fprintf(stderr, "baton: serve: %s: %s\n", listen, nng_strerror(nr));
 		goto out;
 	}
+	if ((nr = pthread_create(&worker, NULL, outbox_run, &nd)) != 0) {
+		fprintf(stderr, "baton: serve: the outbox worker: %s\n", strerror(nr));
+		goto out;
+	}
+	worker_started = 1;
 	logline("serve: listening at %s", listen);
-	long long last_tick = 0;
-	uint64_t seen_version = 0;
-	time_t last_sweep = time(NULL);
-	int busy = 0; /* the last outbox round found work: look again at once */
+	time_t last_sweep = time(NULL), last_look = 0;
+	size_t turn = 0; /* the context the next request comes in on */
 	while (!stopping) {
-		void *buf = NULL;
-		size_t len = 0;
-		nr = nng_recv(rep, &buf, &len, NNG_FLAG_ALLOC | (busy ? NNG_FLAG_NONBLOCK : 0));
-		if (nr == 0) {
-			handle(&nd, rep, buf, len);
-			sodium_memzero(buf, len);
-			nng_free(buf, len);
-		} else if (nr != NNG_ETIMEDOUT && nr != NNG_EINTR && nr != NNG_EAGAIN) {
+		struct answer *a = answer_free(turn);
+		nng_aio_set_timeout(rx, POLL_MS); /* to look at signals */
+		nng_ctx_recv(a->ctx, rx);
+		nng_aio_wait(rx);
+		if ((nr = nng_aio_result(rx)) == 0) {
+			nng_msg *m = nng_aio_get_msg(rx);
+			answering = a;
+			handle(&nd, rep, nng_msg_body(m), nng_msg_len(m));
+			answering = NULL;
+			sodium_memzero(nng_msg_body(m), nng_msg_len(m));
+			nng_msg_free(m);
+			turn = (turn + 1) % ANSWERS_MAX;
+		} else if (nr != NNG_ETIMEDOUT && nr != NNG_EINTR) {
 			logline("serve: receive: %s", nng_strerror(nr));
 		}
-		if (reload_key) {
+		report_unsent();
+		/* A rekey is taken at once on SIGHUP, and noticed by itself within a second. */
+		if (reload_key || time(NULL) != last_look) {
+			keyring_check(&nd, reload_key);
 			reload_key = 0;
-			keyring_check(&nd, 1);
+			last_look = time(NULL);
 		}
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		/*
-		 * A round when the store changed (a command queued something: it is
-		 * sent at once), and at least once a second for retries falling due.
-		 */
-		uint64_t version = store_version(st);
-		long long ms = now.tv_sec * 1000 + now.tv_nsec / 1000000;
-		if (busy || version != seen_version || ms - last_tick >= TICK_MS) {
-			last_tick = ms;
-			seen_version = version;
-			keyring_check(&nd, 0);
-			busy = outbox_tick(&nd) > 0;
-			if (time(NULL) - last_sweep >= (time_t)(nd.spool_idle / 5 + 1)) {
-				last_sweep = time(NULL);
-				spool_sweep(&nd);
-			}
+		if (time(NULL) - last_sweep >= (time_t)(nd.spool_idle / 5 + 1)) {
+			last_sweep = time(NULL);
+			spool_sweep(&nd);
 		}
 	}
 	logline("serve: stopping");
 	rc = EXIT_OK;
 out:
 	/* Everything acknowledged has committed: the store and the key go first. */
+	if (worker_started)
+		join_bounded(worker);
 	store_close(st);
 	keyring_free(&keys);
 	if (open_sock)
 		close_bounded(rep);
+	answers_free();
+	if (rx)
+		nng_aio_free(rx);
 	free(work);
 	return rc;
 }

@@ -27,6 +27,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,13 @@ struct store {
 	size_t map_size;
 	int dead;                /* a resize failed half-way: the map may be gone */
 	uint64_t (*clock)(void); /* what store_write and store_read take as now */
+	/*
+	 * Threads share the env: each holds this shared for a transaction, and a
+	 * map size changes only under it held alone, as LMDB requires that no
+	 * transaction of the process be open then.
+	 */
+	pthread_rwlock_t lock;
+	int locked; /* lock was initialised */
 };
 
 static int reserve_disk(store *s);
@@ -111,6 +119,11 @@ int store_open(const char *dir, int create, store **out)
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return BATON_ENOMEM;
+	if (pthread_rwlock_init(&s->lock, NULL) != 0) {
+		free(s);
+		return BATON_ENOMEM;
+	}
+	s->locked = 1;
 	if ((rc = mdb_env_create(&s->env)) != 0) {
 		r = lmdb_err(rc, "create");
 		goto out;
@@ -205,6 +218,8 @@ void store_close(store *s)
 		return;
 	if (s->env)
 		mdb_env_close(s->env);
+	if (s->locked)
+		pthread_rwlock_destroy(&s->lock);
 	free(s);
 }
 
@@ -213,7 +228,8 @@ size_t store_map_size(store *s)
 	return s->map_size;
 }
 
-int store_set_map_size(store *s, size_t size)
+/* Sets the map size (0: the one another process grew it to), with s->lock held alone. */
+static int set_map(store *s, size_t size)
 {
 	int rc = mdb_env_set_mapsize(s->env, size);
 	if (rc != 0)
@@ -222,6 +238,14 @@ int store_set_map_size(store *s, size_t size)
 	mdb_env_info(s->env, &info);
 	s->map_size = info.me_mapsize;
 	return 0;
+}
+
+int store_set_map_size(store *s, size_t size)
+{
+	pthread_rwlock_wrlock(&s->lock);
+	int r = set_map(s, size);
+	pthread_rwlock_unlock(&s->lock);
+	return r;
 }
 
 /* The end of a cursor loop: the callback's error, else a read error that cut the loop short. */
@@ -278,32 +302,60 @@ static int reserve_disk(store *s)
 static int grow(store *s, size_t size)
 {
 	int r;
+	pthread_rwlock_wrlock(&s->lock);
 	if (s->dead)
-		return diag_err(BATON_EIO,
-		                "store: unusable after a failed resize; run the command again");
-	if ((r = reserve_to(s, size)) != 0)
-		return r;
-	if ((r = store_set_map_size(s, size)) != 0)
+		r = diag_err(BATON_EIO,
+		             "store: unusable after a failed resize; run the command again");
+	else if ((r = reserve_to(s, size)) == 0 && (r = set_map(s, size)) != 0)
 		s->dead = 1; /* LMDB may have let go of the old map: no more transactions */
+	pthread_rwlock_unlock(&s->lock);
 	return r;
 }
 
-/* Begins a transaction, adopting a map another process has grown meanwhile. */
+/*
+ * Begins a transaction, adopting a map another process has grown meanwhile.
+ * On success s->lock is held shared until txn_end.
+ */
 static int txn_begin(store *s, unsigned flags, MDB_txn **txn)
 {
-	if (s->dead)
+	int rc;
+	pthread_rwlock_rdlock(&s->lock);
+	if (s->dead) {
+		pthread_rwlock_unlock(&s->lock);
 		return diag_err(BATON_EIO,
 		                "store: unusable after a failed resize; run the command again");
-	int rc = mdb_txn_begin(s->env, NULL, flags, txn);
+	}
+	rc = mdb_txn_begin(s->env, NULL, flags, txn);
 	if (rc == MDB_MAP_RESIZED) {
-		MDB_envinfo info;
-		if ((rc = mdb_env_set_mapsize(s->env, 0)) == 0) {
+		pthread_rwlock_unlock(&s->lock);
+		pthread_rwlock_wrlock(&s->lock);
+		rc = mdb_env_set_mapsize(s->env, 0);
+		if (rc == 0) {
+			MDB_envinfo info;
 			mdb_env_info(s->env, &info);
 			s->map_size = info.me_mapsize;
-			rc = mdb_txn_begin(s->env, NULL, flags, txn);
 		}
+		pthread_rwlock_unlock(&s->lock);
+		pthread_rwlock_rdlock(&s->lock);
+		if (rc == 0)
+			rc = mdb_txn_begin(s->env, NULL, flags, txn);
 	}
-	return rc == 0 ? 0 : lmdb_err(rc, "begin");
+	if (rc == 0)
+		return 0;
+	pthread_rwlock_unlock(&s->lock);
+	return lmdb_err(rc, "begin");
+}
+
+/* Commits (or with commit 0 aborts) a transaction txn_begin began; returns LMDB's code. */
+static int txn_end(store *s, MDB_txn *txn, int commit)
+{
+	int rc = 0;
+	if (commit)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&s->lock);
+	return rc;
 }
 
 void store_set_clock(store *s, uint64_t (*clock)(void))
@@ -333,12 +385,12 @@ int store_write_at(store *s, uint64_t now, store_fn fn, void *ctx)
 			return r;
 		r = fn(&t, ctx);
 		if (r == 0) {
-			rc = mdb_txn_commit(t.txn);
+			rc = txn_end(s, t.txn, 1);
 			if (rc == 0)
 				return 0;
 			r = rc == MDB_MAP_FULL ? STORE_EMAPFULL : lmdb_err(rc, "commit");
 		} else {
-			mdb_txn_abort(t.txn);
+			txn_end(s, t.txn, 0);
 		}
 		if (r != STORE_EMAPFULL)
 			return r;
@@ -370,7 +422,7 @@ int store_read_at(store *s, uint64_t now, store_fn fn, void *ctx)
 	if ((r = txn_begin(s, MDB_RDONLY, &t.txn)) != 0)
 		return r;
 	r = fn(&t, ctx);
-	mdb_txn_abort(t.txn);
+	txn_end(s, t.txn, 0);
 	return r;
 }
 

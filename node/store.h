@@ -7,6 +7,10 @@
  * caller's function fills (record and audit entry together) and which is
  * acknowledged only after mdb_txn_commit() returns. Values read through a
  * transaction live only until it ends: copy them out first.
+ *
+ * Threads of one process share one store: each transaction belongs to the
+ * thread that runs it (LMDB serialises write transactions), and the map
+ * grows only while no transaction of the process is open.
  */
 #ifndef BATON_STORE_H
 #define BATON_STORE_H

@@ -3,6 +3,7 @@
  * nothing behind, map growth on MDB_MAP_FULL, and the audit chain refusing
  * an edited, deleted or reordered entry.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -226,6 +228,71 @@ static void test_map_grows(void **state)
 	assert_int_equal(store_read(f->s, check_blobs, &c), 0);
 	/* Storing the same bytes again stores nothing new. */
 	assert_int_equal(store_write(f->s, put_blobs, &c), 0);
+	free(c.data);
+}
+
+/*
+ * A reader on another thread keeps its transaction open until the writer is
+ * done, or for 2 s at most, and notes whether the writer got done meanwhile.
+ */
+struct hold_ctx {
+	store *s;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int holding, written, written_meanwhile, r;
+};
+
+static int hold_fn(store_txn *t, void *arg)
+{
+	struct hold_ctx *h = arg;
+	struct timespec until;
+	(void)t;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 2;
+	pthread_mutex_lock(&h->mu);
+	h->holding = 1;
+	pthread_cond_broadcast(&h->cv);
+	while (!h->written && pthread_cond_timedwait(&h->cv, &h->mu, &until) == 0)
+		;
+	h->written_meanwhile = h->written;
+	pthread_mutex_unlock(&h->mu);
+	return 0;
+}
+
+static void *hold_thread(void *arg)
+{
+	struct hold_ctx *h = arg;
+	h->r = store_read(h->s, hold_fn, h);
+	return NULL;
+}
+
+static void test_map_grows_with_no_reader(void **state)
+{
+	struct fx *f = *state;
+	struct hold_ctx h = {f->s, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0,
+	                     -1};
+	struct blob_ctx c = {32, 256 * 1024, malloc(256 * 1024)};
+	pthread_t th;
+	memset(c.data, 0x5a, c.size);
+	assert_int_equal(store_set_map_size(f->s, 256 * 1024), 0);
+	size_t before = store_map_size(f->s);
+	assert_int_equal(pthread_create(&th, NULL, hold_thread, &h), 0);
+	pthread_mutex_lock(&h.mu);
+	while (!h.holding)
+		pthread_cond_wait(&h.cv, &h.mu);
+	pthread_mutex_unlock(&h.mu);
+	/* 8 MB in a 256 KiB map: the map must grow, which LMDB allows with no transaction open. */
+	int r = store_write(f->s, put_blobs, &c);
+	pthread_mutex_lock(&h.mu);
+	h.written = 1;
+	pthread_cond_broadcast(&h.cv);
+	pthread_mutex_unlock(&h.mu);
+	pthread_join(th, NULL);
+	assert_int_equal(r, 0);
+	assert_int_equal(h.r, 0);
+	assert_int_equal(h.written_meanwhile, 0);
+	assert_true(store_map_size(f->s) > before);
+	assert_int_equal(store_read(f->s, check_blobs, &c), 0);
 	free(c.data);
 }
 
@@ -875,6 +942,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_duplicate_in_one_transaction, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_student_each, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_map_grows_with_no_reader, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_guardians, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_peers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_meta_and_reopen, setup, teardown),
