@@ -1185,6 +1185,25 @@ static void close_bounded(nng_socket rep)
 	}
 }
 
+static int tail_signed_fn(store_txn *t, void *arg)
+{
+	return store_audit_signed(t, arg);
+}
+
+static int sign_fn(store_txn *t, void *arg)
+{
+	return store_audit_sign(t, arg, NULL);
+}
+
+/* Entries another command appended without the key are signed at once. */
+static void sign_tail(struct node *nd)
+{
+	int yes = 1;
+	if (store_read(nd->st, tail_signed_fn, &yes) == 0 && !yes &&
+	    store_write(nd->st, sign_fn, (void *)(uintptr_t)nd->key) != 0)
+		logline("serve: signing the audit log: %s", baton_diag());
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1219,6 +1238,7 @@ int cmd_serve(int argc, char **argv)
 		return rc;
 	if ((rc = cli_load_school_key(&com, &key)) != EXIT_OK)
 		goto out;
+	store_set_audit_signer(st, key);
 	rc = EXIT_ENV;
 	baton_card me;
 	if ((work = calloc(1, sizeof(*work))) == NULL) {
@@ -1294,6 +1314,8 @@ int cmd_serve(int argc, char **argv)
 		uint64_t version = store_version(st);
 		long long ms = now.tv_sec * 1000 + now.tv_nsec / 1000000;
 		if (busy || version != seen_version || ms - last_tick >= TICK_MS) {
+			if (version != seen_version)
+				sign_tail(&nd);
 			last_tick = ms;
 			seen_version = version;
 			busy = outbox_tick(&nd) > 0;

@@ -30,6 +30,7 @@ enum baton_obj_type {
 	BATON_OBJ_REVOCATION = 3,
 	BATON_OBJ_RECEIPT = 4,
 	BATON_OBJ_ROTATION = 5,
+	BATON_OBJ_AUDIT_HEAD = 6,
 };
 
 /* Largest encoded signed object accepted by any *_parse function. */
@@ -117,6 +118,17 @@ typedef struct baton_rotation {
 } baton_rotation;
 
 /*
+ * A school's statement of what its audit log held: entries 1..count, the
+ * last of which hashes to head. Signed by the school's identity key.
+ */
+typedef struct baton_audit_head {
+	uint64_t count;
+	uint8_t head[BATON_HASH_BYTES];
+	uint8_t key[BATON_PK_BYTES]; /* the school's identity key; signs */
+	uint64_t time;
+} baton_audit_head;
+
+/*
  * Encoding and signing. sk is the signer's 64-byte Ed25519 secret key; the
  * object's own signer field (card.id_pk, consent.signer, revocation.signer,
  * receipt.receiver) must be its public half, else BATON_EINVAL. On success
@@ -135,6 +147,8 @@ int baton_receipt_sign(const baton_receipt *r, const uint8_t sk[BATON_SK_BYTES],
                        size_t *outlen);
 int baton_rotation_sign(const baton_rotation *r, const uint8_t sk[BATON_SK_BYTES], uint8_t **out,
                         size_t *outlen);
+int baton_audit_head_sign(const baton_audit_head *h, const uint8_t sk[BATON_SK_BYTES],
+                          uint8_t **out, size_t *outlen);
 
 /*
  * Strict decoding and signature verification of len bytes at buf. On
@@ -147,6 +161,7 @@ int baton_consent_parse(const uint8_t *buf, size_t len, baton_consent *out);
 int baton_revocation_parse(const uint8_t *buf, size_t len, baton_revocation *out);
 int baton_receipt_parse(const uint8_t *buf, size_t len, baton_receipt *out);
 int baton_rotation_parse(const uint8_t *buf, size_t len, baton_rotation *out);
+int baton_audit_head_parse(const uint8_t *buf, size_t len, baton_audit_head *out);
 
 /* Reads only the envelope type of an encoded object; 0 or BATON_EMAGIC. */
 int baton_object_type(const uint8_t *buf, size_t len, int *type);
