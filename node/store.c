@@ -72,8 +72,9 @@ struct store {
 	MDB_env *env;
 	MDB_dbi dbi[DB_N];
 	size_t map_size;
-	int dead;                /* a resize failed half-way: the map may be gone */
-	const baton_key *signer; /* signs the audit head; not owned */
+	/* Signs the audit head at every commit; not owned. */
+	const baton_key *signer;
+	int dead; /* a resize failed half-way: the map may be gone */
 };
 
 static int reserve_disk(store *s);
