@@ -1767,6 +1767,14 @@ static void seq_key(uint8_t out[PREFIX_LEN + 8], const char *prefix, uint64_t n)
 	put_be64(out + PREFIX_LEN, n);
 }
 
+/* Whether a stored head names pk as its signer: its canonical "key" field. */
+static int signed_by(const MDB_val *v, const uint8_t pk[32])
+{
+	uint8_t field[6 + 32] = {0xa3, 'k', 'e', 'y', 0xc4, 0x20};
+	memcpy(field + 6, pk, 32);
+	return memmem(v->mv_data, v->mv_size, field, sizeof(field)) != NULL;
+}
+
 int store_audit_sign(store_txn *t, const baton_key *k, int *signed_now)
 {
 	baton_audit_head h;
@@ -1781,9 +1789,13 @@ int store_audit_sign(store_txn *t, const baton_key *k, int *signed_now)
 	if ((r = audit_last(t, &h.count, h.head)) != 0 || h.count == 0)
 		return r;
 	seq_key(key, HEAD_PREFIX, h.count);
-	if ((rc = mdb_get(t->txn, dbi(t, DB_META), &mk, &mv)) != MDB_NOTFOUND)
-		return rc == 0 ? 0 : lmdb_err(rc, "audit head");
 	memcpy(h.key, baton_key_id_pk(k), BATON_PK_BYTES);
+	rc = mdb_get(t->txn, dbi(t, DB_META), &mk, &mv);
+	/* Signed already by this key (after a rekey the new key signs again). */
+	if (rc == 0 && signed_by(&mv, h.key))
+		return 0;
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return lmdb_err(rc, "audit head");
 	h.time = t->now;
 	if ((r = baton_audit_head_sign(&h, baton_key_id_sk(k), &obj, &olen)) != 0)
 		return r;

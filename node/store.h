@@ -324,8 +324,8 @@ int store_audit_verify(store_txn *t, uint64_t *bad, uint64_t *count);
 /* k signs from now on (owned by the caller, kept until the store is closed or
  * the signer replaced); NULL stops signing. */
 void store_set_audit_signer(store *s, const baton_key *k);
-/* Signs the head of the log with k unless it is signed already (or the log is
- * empty). *signed_now is 1 when a head was written. */
+/* Signs the head of the log with k unless k signed it already (or the log is
+ * empty). *signed_now (may be NULL) is 1 when a head was written. */
 int store_audit_sign(store_txn *t, const baton_key *k, int *signed_now);
 /* *yes is 1 when the last entry is covered by a signed head (or the log is empty). */
 int store_audit_signed(store_txn *t, int *yes);

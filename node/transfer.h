@@ -108,6 +108,8 @@ struct recv_req {
 	size_t receipt_len;
 	int kind;         /* BATON_KIND_TRANSFER, or a request now held (or to release) */
 	int auto_release; /* a request the node's policy says to release at once */
+	uint8_t head[BATON_AUDIT_HEAD_MAX]; /* this school's audit head, for the receipt */
+	size_t head_len;
 };
 
 /*

@@ -474,14 +474,36 @@ int baton_reason_retryable(int reason)
 	return reason == BATON_REASON_STORAGE;
 }
 
-static const char *const receipt_keys[] = {"hash", "note", "packet", "reason", "receiver", "time"};
-enum { EK_HASH, EK_NOTE, EK_PACKET, EK_REASON, EK_RECEIVER, EK_TIME, EK_N };
+/*
+ * An audit head carried in another object (PROTOCOL.md 3.10): a bin of at
+ * most BATON_AUDIT_HEAD_MAX bytes holding a head whose signature verifies
+ * with the key it names. *p points into the object; *h is the decoded head.
+ */
+int audit_field(const msgpack_object *v, const char *what, const uint8_t **p, size_t *len,
+                baton_audit_head *h)
+{
+	char why[300];
+	int r;
+	if ((r = mp_bin(v, what, "audit", 1, BATON_AUDIT_HEAD_MAX, p, len)) != 0)
+		return r;
+	if ((r = baton_audit_head_parse(*p, *len, h)) != 0) {
+		snprintf(why, sizeof(why), "%s", baton_diag());
+		return diag_err(r, "%s.audit: %s", what, why);
+	}
+	return 0;
+}
+
+static const char *const receipt_keys[] = {"audit",  "hash",     "note", "packet",
+                                           "reason", "receiver", "time"};
+enum { EK_AUDIT, EK_HASH, EK_NOTE, EK_PACKET, EK_REASON, EK_RECEIVER, EK_TIME, EK_N };
 
 static void enc_receipt(struct enc *e, const void *obj)
 {
 	const baton_receipt *r = obj;
 	int has_note = r->note[0] != '\0';
-	enc_map(e, has_note ? EK_N : EK_N - 1);
+	enc_map(e, (uint32_t)(EK_N - 2 + has_note + (r->audit_len > 0)));
+	if (r->audit_len > 0)
+		enc_str(e, "audit"), enc_bin(e, r->audit, r->audit_len);
 	enc_str(e, "hash"), enc_bin(e, r->packet_hash, BATON_HASH_BYTES);
 	if (has_note)
 		enc_str(e, "note"), enc_str(e, r->note);
@@ -495,12 +517,16 @@ static void enc_receipt(struct enc *e, const void *obj)
 static int dec_receipt(const msgpack_object *o, void *out)
 {
 	baton_receipt *rc = out;
+	baton_audit_head head;
+	const uint8_t *ap = NULL;
 	const msgpack_object *v[EK_N];
 	uint64_t reason;
 	int r;
 
 	memset(rc, 0, sizeof(*rc));
 	if ((r = mp_fields(o, "receipt", receipt_keys, EK_N, v)) != 0 ||
+	    (v[EK_AUDIT] != NULL &&
+	     (r = audit_field(v[EK_AUDIT], "receipt", &ap, &rc->audit_len, &head)) != 0) ||
 	    (r = mp_fixbin(v[EK_HASH], "receipt", "hash", rc->packet_hash, BATON_HASH_BYTES)) != 0)
 		return r;
 	/* Absent means empty; an empty note must be absent (one encoding). */
@@ -521,6 +547,11 @@ static int dec_receipt(const msgpack_object *o, void *out)
 	    (r = check_ed25519_pk("receipt", "receiver", rc->receiver)) != 0 ||
 	    (r = mp_uint(v[EK_TIME], "receipt", "time", &rc->time)) != 0)
 		return r;
+	if (ap)
+		memcpy(rc->audit, ap, rc->audit_len);
+	/* The head is the receiver's own log: another school's head proves nothing here. */
+	if (rc->audit_len > 0 && sodium_memcmp(head.key, rc->receiver, BATON_PK_BYTES) != 0)
+		return diag_err(BATON_EVALUE, "receipt.audit: signed by another key than receipt.receiver");
 	return 0;
 }
 

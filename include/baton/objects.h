@@ -35,6 +35,8 @@ enum baton_obj_type {
 
 /* Largest encoded signed object accepted by any *_parse function. */
 #define BATON_OBJ_MAX 16384
+/* Largest encoded audit head carried inside a receipt or a packet body. */
+#define BATON_AUDIT_HEAD_MAX 256
 
 /* A school's card: who it is, where it listens, its two public keys. */
 typedef struct baton_card {
@@ -107,6 +109,10 @@ typedef struct baton_receipt {
 	int reason;                       /* enum baton_reason */
 	uint64_t time;
 	char note[BATON_NOTE_MAX + 1]; /* optional; "" when absent */
+	/* optional: the receiver's latest signed audit head (an encoded
+	 * baton_audit_head signed by receiver); audit_len 0 when absent */
+	uint8_t audit[BATON_AUDIT_HEAD_MAX];
+	size_t audit_len;
 } baton_receipt;
 
 /* A school moving to a new identity key, signed by its old key. */

@@ -56,12 +56,18 @@ check_out '^Sealed' "A sends S-2 to B" "$BATON" send S-2 --to RAS-204 --consent 
 	--out "$TMP/p.baton" --dir "$A"
 check "B imports it" "$BATON" import "$TMP/p.baton" --receipt-out "$TMP/r.receipt" --dir "$B"
 check "A imports the receipt" "$BATON" receipt import "$TMP/r.receipt" --dir "$A"
+# A packet carries the log as it was before the packet's own disclosure entry:
+# the next packet to B carries a head that covers the first disclosure.
+check "A sends S-2 to B again" "$BATON" send S-2 --to RAS-204 --consent "$TMP/c.consent" \
+	--out "$TMP/p2.baton" --dir "$A"
+check "B imports that packet" "$BATON" import "$TMP/p2.baton" --receipt-out "$TMP/r2.receipt" --dir "$B"
+check "A imports its receipt" "$BATON" receipt import "$TMP/r2.receipt" --dir "$A"
 check "A signs the receipt's entry" "$BATON" audit sign --dir "$A"
 check_out '^audit log verified: [0-9]+ entries, chain intact$' "A's log verifies" \
 	"$BATON" audit verify --dir "$A"
 check_out 'disclosure.*RAS-204' "A's log records the disclosure of S-2" \
 	"$BATON" audit --student S-2 --dir "$A"
-SENT=$(sed -n 's/^ *\([0-9]*\) .*disclosure.*/\1/p' "$OUT")
+SENT=$(sed -n 's/^ *\([0-9]*\) .*disclosure.*/\1/p' "$OUT" | head -n1)
 check "the disclosure is entry $SENT" test -n "$SENT"
 
 # ---- the rewrite, keeping the signed heads ----
@@ -69,8 +75,8 @@ check "the disclosure is entry $SENT" test -n "$SENT"
 cp -a "$A" "$TMP/rw1"
 check_out "deleted entry $SENT" "the tool deletes the disclosure and recomputes the chain" \
 	"$TOOL" "$TMP/rw1" disclosure
-check "the disclosure is gone from S-2's record of disclosures" \
-	sh -c "! '$BATON' audit --student S-2 --dir '$TMP/rw1' | grep -q disclosure"
+check "the first disclosure is gone from S-2's record of disclosures" \
+	sh -c "[ \$('$BATON' audit --student S-2 --dir '$TMP/rw1' | grep -c disclosure) = 1 ]"
 check_err 2 "FAILED at entry $SENT: the head signed at entry $SENT does not match the log" \
 	"audit verify fails and names the first head that no longer matches ($SENT)" \
 	"$BATON" audit verify --dir "$TMP/rw1"
