@@ -551,7 +551,8 @@ static int dec_receipt(const msgpack_object *o, void *out)
 		memcpy(rc->audit, ap, rc->audit_len);
 	/* The head is the receiver's own log: another school's head proves nothing here. */
 	if (rc->audit_len > 0 && sodium_memcmp(head.key, rc->receiver, BATON_PK_BYTES) != 0)
-		return diag_err(BATON_EVALUE, "receipt.audit: signed by another key than receipt.receiver");
+		return diag_err(BATON_EVALUE,
+		                "receipt.audit: signed by another key than receipt.receiver");
 	return 0;
 }
 

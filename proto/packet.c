@@ -190,16 +190,7 @@ int baton_packet_peek(const baton_source *src, baton_header *hdr)
 
 static const char *const transfer_keys[] = {"atts",     "audit",    "consent", "guardians",
                                             "sections", "state_id", "student"};
-enum {
-	TK_ATTS,
-	TK_AUDIT,
-	TK_CONSENT,
-	TK_GUARDIANS,
-	TK_SECTIONS,
-	TK_STATE_ID,
-	TK_STUDENT,
-	TK_N
-};
+enum { TK_ATTS, TK_AUDIT, TK_CONSENT, TK_GUARDIANS, TK_SECTIONS, TK_STATE_ID, TK_STUDENT, TK_N };
 static const char *const request_keys[] = {"audit", "consent", "note", "want"};
 enum { QK_AUDIT, QK_CONSENT, QK_NOTE, QK_WANT, QK_N };
 static const char *const att_keys[] = {"hash", "media", "name", "section", "size"};

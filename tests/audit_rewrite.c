@@ -60,7 +60,8 @@ static void decode(struct entry *e)
 {
 	msgpack_unpacked u;
 	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, (const char *)e->p, e->n - 32, NULL) != MSGPACK_UNPACK_SUCCESS ||
+	if (msgpack_unpack_next(&u, (const char *)e->p, e->n - 32, NULL) !=
+	        MSGPACK_UNPACK_SUCCESS ||
 	    u.data.type != MSGPACK_OBJECT_MAP)
 		die("an entry does not decode", 0);
 	str_field(&u.data, "student", e->student, sizeof(e->student));
