@@ -120,3 +120,22 @@ check_out "^signed: .* the latest by $NEWFP" "the log verifies across the rekey,
 	"$BATON" audit verify --dir "$A"
 check_out 'matches this log' "the head B holds from before the rekey still verifies" \
 	"$BATON" audit verify --against "$TMP/a.head" --dir "$A"
+
+# ---- serve signs what a command without the key appended ----
+
+C=$TMP/oth
+PC=$((20000 + RANDOM % 20000))
+check "init a third school with an endpoint" "$BATON" init --name "Other School" --code OTH-9 \
+	--endpoint "tcp://127.0.0.1:$PC" --dir "$C"
+check "it imports a student (unsigned)" "$BATON" student import "$TMP/four.json" --dir "$C"
+check_out 'are not signed yet' "its log has an unsigned tail" "$BATON" audit verify --dir "$C"
+# chain_intact DIR: audit verify calls the whole log signed.
+chain_intact() {
+	"$BATON" audit verify --dir "$1" | grep -q 'chain intact$'
+}
+if serve_start oth "$C" serve.oth.log; then
+	check "serve signs the tail" wait_for 20 chain_intact "$C"
+	check "serve stops" serve_stop oth
+fi
+
+done_testing
