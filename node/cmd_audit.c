@@ -89,9 +89,17 @@ static int audit_verify(store_txn *t, void *arg)
 	return r;
 }
 
+struct sign_ctx {
+	const baton_key *key;
+	int signed_now;
+	uint64_t count;
+};
+
 static int audit_sign(store_txn *t, void *arg)
 {
-	return store_audit_sign(t, arg, NULL);
+	struct sign_ctx *c = arg;
+	int r = store_audit_sign(t, c->key, &c->signed_now);
+	return r ? r : store_audit_count(t, &c->count);
 }
 
 /* What verify found, in words that do not call an unsigned tail intact. */
@@ -154,11 +162,13 @@ static int do_sign(const struct cli_common *com, store *st)
 	int rc, r;
 	if ((rc = cli_load_school_key(com, &key)) != EXIT_OK)
 		return rc;
-	r = store_write(st, audit_sign, key);
+	struct sign_ctx c = {key, 0, 0};
+	r = store_write(st, audit_sign, &c);
 	baton_key_free(key);
 	if (r != 0)
 		return cli_fail("audit sign", r);
-	printf("audit log signed to its last entry\n");
+	printf("audit log signed to its last entry (%llu entries)%s\n", (unsigned long long)c.count,
+	       c.signed_now ? "" : "; it was signed already");
 	return EXIT_OK;
 }
 
@@ -166,7 +176,6 @@ struct held_ctx {
 	const char *school, *out;
 	json_t *arr;
 	size_t n;
-	int r;
 };
 
 static int show_held(const char *code, const uint8_t *p, size_t len, void *arg)
@@ -202,7 +211,7 @@ static int audit_held(store_txn *t, void *arg)
 /* baton audit held [--school CODE [--out FILE]]: what other schools' logs said. */
 static int do_held(const struct cli_common *com, store *st, const char *school, const char *out)
 {
-	struct held_ctx c = {school, out, com->json ? json_array() : NULL, 0, 0};
+	struct held_ctx c = {school, out, com->json ? json_array() : NULL, 0};
 	int r = store_read(st, audit_held, &c);
 	if (r == 0 && out && c.n == 0)
 		r = diag_err(BATON_EVALUE, "no head kept from school %s", school);
