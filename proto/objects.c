@@ -486,11 +486,13 @@ int audit_field(const msgpack_object *v, const char *what, const uint8_t **p, si
 	int r;
 	if ((r = mp_bin(v, what, "audit", 1, BATON_AUDIT_HEAD_MAX, p, len)) != 0)
 		return r;
-	if ((r = baton_audit_head_parse(*p, *len, h)) != 0) {
-		snprintf(why, sizeof(why), "%s", baton_diag());
+	/* Out of memory is the reader's failure, not the object's: say so plainly. */
+	if ((r = baton_audit_head_parse(*p, *len, h)) != 0 && r != BATON_ENOMEM) {
+		snprintf(why, sizeof(why), "%s",
+		         baton_diag()[0] ? baton_diag() : baton_strerror(r));
 		return diag_err(r, "%s.audit: %s", what, why);
 	}
-	return 0;
+	return r;
 }
 
 static const char *const receipt_keys[] = {"audit",  "hash",     "note", "packet",

@@ -447,10 +447,13 @@ static int dec_body(const uint8_t *p, size_t len, baton_kind kind, baton_body *b
 static int body_head_is_sender(const baton_header *h, const baton_body *b)
 {
 	baton_audit_head head;
+	int r;
 	if (b->audit_len == 0)
 		return 0;
-	if (baton_audit_head_parse(b->audit, b->audit_len, &head) != 0 ||
-	    sodium_memcmp(head.key, h->sender, BATON_PK_BYTES) != 0)
+	/* Decoded once already: only running out of memory can fail here. */
+	if ((r = baton_audit_head_parse(b->audit, b->audit_len, &head)) != 0)
+		return r == BATON_ENOMEM ? r : diag_err(r, "body.audit: %s", baton_strerror(r));
+	if (sodium_memcmp(head.key, h->sender, BATON_PK_BYTES) != 0)
 		return diag_err(BATON_EVALUE, "body.audit: signed by another key than header.sndr");
 	return 0;
 }
