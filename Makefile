@@ -75,7 +75,8 @@ TEST_BINS := $(TEST_NAMES:%=$(BUILD)/tests/%)
 TEST_LIBS := $(shell pkg-config --libs cmocka jansson 2>/dev/null)
 
 FUZZ_NAMES := fuzz_msgpack fuzz_consent fuzz_revocation fuzz_receipt fuzz_card fuzz_packet \
-              fuzz_body fuzz_keyfile fuzz_record fuzz_rotation fuzz_chunk
+              fuzz_body fuzz_keyfile fuzz_record fuzz_rotation fuzz_chunk \
+              fuzz_audit_head
 FUZZ_BUILD := build/fuzz
 
 .SECONDARY:

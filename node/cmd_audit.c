@@ -67,65 +67,219 @@ static int audit_show(store_txn *t, void *arg)
 }
 
 struct verify_ctx {
-	uint64_t bad, count;
+	uint64_t bad, count, held_at;
+	store_audit_heads heads;
+	const uint8_t *against; /* a head a peer kept, or NULL */
+	size_t against_len;
+	int against_failed;
 };
 
 static int audit_verify(store_txn *t, void *arg)
 {
 	struct verify_ctx *c = arg;
-	return store_audit_verify(t, &c->bad, &c->count);
+	int r;
+	if ((r = store_audit_verify(t, &c->bad, &c->count)) != 0 ||
+	    (r = store_audit_verify_heads(t, c->count, &c->heads, &c->bad)) != 0)
+		return r;
+	if (c->against && (r = store_audit_check_head(t, c->against, c->against_len, c->count,
+	                                              &c->held_at)) != 0) {
+		c->against_failed = 1;
+		c->bad = c->held_at;
+	}
+	return r;
+}
+
+struct sign_ctx {
+	const baton_key *key;
+	int signed_now;
+	uint64_t count;
+};
+
+static int audit_sign(store_txn *t, void *arg)
+{
+	struct sign_ctx *c = arg;
+	int r = store_audit_sign(t, c->key, &c->signed_now);
+	return r ? r : store_audit_count(t, &c->count);
+}
+
+/* What verify found, in words that do not call an unsigned tail intact. */
+static void verify_report(const struct verify_ctx *v, const char *against)
+{
+	char fp[BATON_FINGERPRINT_LEN + 1];
+	unsigned long long n = v->count, s = v->heads.signed_through;
+	if (n == s) {
+		printf("audit log verified: %llu entries, chain intact\n", n);
+	} else {
+		printf("audit log verified: %llu entries, chain unbroken, but entries %llu..%llu "
+		       "are not signed yet ('baton audit sign' or 'baton serve' signs them)\n",
+		       n, s + 1, n);
+	}
+	if (s > 0) {
+		baton_fingerprint(v->heads.key, fp);
+		printf("signed: entries 1..%llu (%llu heads), the latest by %s\n", s,
+		       (unsigned long long)v->heads.heads, fp);
+	}
+	if (against)
+		printf("%s: the head a peer holds (entry %llu) matches this log\n", against,
+		       (unsigned long long)v->held_at);
+}
+
+static int do_verify(store *st, const char *against)
+{
+	struct verify_ctx v;
+	uint8_t *held = NULL;
+	int r;
+
+	memset(&v, 0, sizeof(v));
+	if (against && (r = baton_file_read(against, BATON_OBJ_MAX, &held, &v.against_len)) != 0)
+		return cli_fail(against, r);
+	v.against = held;
+	r = store_read(st, audit_verify, &v);
+	free(held);
+	if (r != 0 && v.against_failed) {
+		fprintf(stderr, "baton: audit verify: FAILED against %s (entry %llu): %s\n",
+		        against, (unsigned long long)v.held_at, baton_diag());
+		return EXIT_REJECTED;
+	}
+	if ((r == BATON_EHASH || r == BATON_EBADSIG) && v.bad) {
+		fprintf(stderr, "baton: audit verify: FAILED at entry %llu: %s\n",
+		        (unsigned long long)v.bad, baton_diag());
+		return EXIT_REJECTED;
+	}
+	if (r == BATON_EHASH) {
+		fprintf(stderr, "baton: audit verify: FAILED: %s\n", baton_diag());
+		return EXIT_REJECTED;
+	}
+	if (r != 0)
+		return cli_fail("audit verify", r);
+	verify_report(&v, against);
+	return EXIT_OK;
+}
+
+static int do_sign(const struct cli_common *com, store *st)
+{
+	baton_key *key = NULL;
+	int rc, r;
+	if ((rc = cli_load_school_key(com, &key)) != EXIT_OK)
+		return rc;
+	struct sign_ctx c = {key, 0, 0};
+	r = store_write(st, audit_sign, &c);
+	baton_key_free(key);
+	if (r != 0)
+		return cli_fail("audit sign", r);
+	printf("audit log signed to its last entry (%llu entries)%s\n", (unsigned long long)c.count,
+	       c.signed_now ? "" : "; it was signed already");
+	return EXIT_OK;
+}
+
+struct held_ctx {
+	const char *school, *out;
+	json_t *arr;
+	size_t n;
+};
+
+static int show_held(const char *code, const uint8_t *p, size_t len, void *arg)
+{
+	struct held_ctx *c = arg;
+	baton_audit_head h;
+	char fp[BATON_FINGERPRINT_LEN + 1];
+	if (c->school && strcmp(code, c->school) != 0)
+		return 0;
+	c->n++;
+	if (baton_audit_head_parse(p, len, &h) != 0)
+		return diag_err(BATON_EIO, "the head kept from %s does not parse", code);
+	if (c->out)
+		return baton_file_create(c->out, p, len, 0644);
+	baton_fingerprint(h.key, fp);
+	if (c->arr)
+		return json_array_append_new(
+		           c->arr, json_pack("{s:s, s:I, s:s, s:I, s:s}", "school", code, "entries",
+		                             (json_int_t)h.count, "head", cli_hex(h.head, 32),
+		                             "time", (json_int_t)h.time, "key", fp))
+		           ? BATON_ENOMEM
+		           : 0;
+	printf("school %s: its log said %llu entries, head %s, at %s (signed by %s)\n", code,
+	       (unsigned long long)h.count, cli_hex(h.head, 32), cli_time(h.time), fp);
+	return 0;
+}
+
+static int audit_held(store_txn *t, void *arg)
+{
+	return store_peer_head_each(t, show_held, arg);
+}
+
+/* baton audit held [--school CODE [--out FILE]]: what other schools' logs said. */
+static int do_held(const struct cli_common *com, store *st, const char *school, const char *out)
+{
+	struct held_ctx c = {school, out, com->json ? json_array() : NULL, 0};
+	int r = store_read(st, audit_held, &c);
+	if (r == 0 && out && c.n == 0)
+		r = diag_err(BATON_EVALUE, "no head kept from school %s", school);
+	if (r == 0 && out)
+		printf("Wrote the head kept from %s to %s\n", school, out);
+	return cli_list_done(r, c.arr, c.n, "audit held", "No heads kept from other schools.");
 }
 
 int cmd_audit(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"student", required_argument, NULL, 's'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"student", required_argument, NULL, 's'},
+	                                     {"against", required_argument, NULL, 'a'},
+	                                     {"school", required_argument, NULL, 'S'},
+	                                     {"out", required_argument, NULL, 'o'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
+	static const char *const subs[] = {"verify", "sign", "held"};
 	struct cli_common com = {0};
 	struct audit_ctx c;
+	const char *against = NULL, *school = NULL, *out = NULL;
 	store *st;
-	int opt, r, rc;
+	int opt, r, rc, sub = -1;
 
 	memset(&c, 0, sizeof(c));
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (cli_common_opt(&com, opt, optarg))
 			continue;
-		if (opt == 's') {
-			c.student = optarg;
+		if (opt == 's' || opt == 'a' || opt == 'S' || opt == 'o') {
+			*(opt == 's'   ? &c.student
+			  : opt == 'a' ? &against
+			  : opt == 'S' ? &school
+			               : &out) = optarg;
 			continue;
 		}
 		fprintf(opt == 'h' ? stdout : stderr,
 		        "usage: baton audit [--student ID] [--json] [--dir DIR]\n"
-		        "       baton audit verify [--dir DIR]\n\n"
+		        "       baton audit verify [--against HEADFILE] [--dir DIR]\n"
+		        "       baton audit sign [--dir DIR]\n"
+		        "       baton audit held [--school CODE [--out HEADFILE]] [--json] [--dir "
+		        "DIR]\n\n"
 		        "Prints the audit log: every import, link, request and disclosure.\n"
 		        "--student prints one student's record of requests and disclosures.\n"
-		        "'verify' recomputes the hash chain and names the first entry that does\n"
-		        "not match.\n");
+		        "'verify' recomputes the hash chain, checks every head signed by this\n"
+		        "school's key against it, names the first entry or head that does not\n"
+		        "match, and says which entries are not signed yet. --against checks a\n"
+		        "head another school kept from this one ('baton audit held --out' there).\n"
+		        "'sign' signs the log's head with the school key (serve does it itself).\n"
+		        "'held' prints the latest head each school sent in a packet or receipt.\n");
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	}
-	int verify = optind < argc && strcmp(argv[optind], "verify") == 0;
-	if (optind + verify != argc)
-		return cli_usage_error("audit: unexpected \"%s\"", argv[optind + verify]);
+	for (int i = 0; optind < argc && i < 3; i++)
+		if (strcmp(argv[optind], subs[i]) == 0)
+			sub = i;
+	if (optind + (sub >= 0) != argc)
+		return cli_usage_error("audit: unexpected \"%s\"", argv[optind + (sub >= 0)]);
+	if ((against && sub != 0) || ((school || out) && sub != 2) || (out && !school) ||
+	    (c.student && sub >= 0))
+		return cli_usage_error("audit: --against goes with verify, --school and --out with "
+		                       "held (--out needs --school), --student with neither");
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	if (verify) {
-		struct verify_ctx v = {0, 0};
-		r = store_read(st, audit_verify, &v);
+	if (sub >= 0) {
+		rc = sub == 0   ? do_verify(st, against)
+		     : sub == 1 ? do_sign(&com, st)
+		                : do_held(&com, st, school, out);
 		store_close(st);
-		if (r == BATON_EHASH && v.bad) {
-			fprintf(stderr, "baton: audit verify: FAILED at entry %llu: %s\n",
-			        (unsigned long long)v.bad, baton_diag());
-			return EXIT_REJECTED;
-		}
-		if (r == BATON_EHASH) {
-			fprintf(stderr, "baton: audit verify: FAILED: %s\n", baton_diag());
-			return EXIT_REJECTED;
-		}
-		if (r != 0)
-			return cli_fail("audit verify", r);
-		printf("audit log verified: %llu entries, chain intact\n",
-		       (unsigned long long)v.count);
-		return EXIT_OK;
+		return rc;
 	}
 	c.show.arr = com.json ? json_array() : NULL;
 	r = store_read(st, audit_show, &c);

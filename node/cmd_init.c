@@ -140,6 +140,7 @@ int cmd_init(int argc, char **argv)
 		goto fail;
 	made_key = 1;
 	struct init_ctx ic = {&card, bytes, blen};
+	store_set_audit_signer(st, key);
 	if ((r = store_write(st, init_store, &ic)) != 0)
 		goto fail;
 

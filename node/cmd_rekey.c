@@ -29,7 +29,8 @@ static int rekey_store(store_txn *t, void *arg)
 	/* Kept by key as well: consents issued before it still name this school. */
 	if ((r = store_meta_put(t, "card", c->card, c->card_len)) != 0 ||
 	    (r = store_meta_put(t, "rotation", c->rot, c->rot_len)) != 0 ||
-	    (r = consent_rotation_put(t, c->rot, c->rot_len)) != 0)
+	    (r = consent_rotation_put(t, c->rot, c->rot_len)) != 0 ||
+	    (r = store_audit_keep_rotation(t, c->rot, c->rot_len)) != 0)
 		return r;
 	return cli_audit(t, "rekey", NULL, NULL, c->detail);
 }
@@ -146,6 +147,8 @@ int cmd_rekey(int argc, char **argv)
 	baton_fingerprint(rot.new_pk, fnew);
 	snprintf(detail, sizeof(detail), "from %s to %s", fold, fnew);
 	struct rekey_ctx w = {card_bytes, rot_bytes, card_len, rot_len, detail};
+	/* The old key vouches for the log up to and including the rekey. */
+	store_set_audit_signer(st, old);
 	if ((r = store_write(st, rekey_store, &w)) != 0) {
 		unlink(newpath);
 		goto fail;

@@ -78,6 +78,7 @@ int cmd_request(int argc, char **argv)
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK ||
 	    (rc = cli_load_school_key(&com, &key)) != EXIT_OK)
 		goto out;
+	store_set_audit_signer(st, key);
 	s.key = key;
 	s.node_dir = cli_dir(&com);
 	s.now = cli_now();
@@ -266,6 +267,7 @@ int cmd_release(int argc, char **argv)
 	}
 	if ((rc = cli_load_school_key(&com, &key)) != EXIT_OK)
 		goto out;
+	store_set_audit_signer(st, key);
 	s.key = key;
 	s.node_dir = cli_dir(&com);
 	s.now = cli_now();
@@ -318,6 +320,7 @@ int cmd_deny(int argc, char **argv)
 	}
 	if ((rc = cli_load_school_key(&com, &key)) != EXIT_OK)
 		goto out;
+	store_set_audit_signer(st, key);
 	if ((r = transfer_deny(st, key, id, reason, cli_now(), &receipt, &len)) != 0) {
 		rc = cli_fail("deny", r);
 		goto out;

@@ -367,6 +367,7 @@ static void keyring_check(struct node *nd, int forced)
 	kr->k[kr->n] = k;
 	kr->retired[kr->n++] = 0;
 	nd->key = k;
+	store_set_audit_signer(nd->st, k);
 	logline("serve: school.key changed (rekey): now using key %s; packets sealed to the "
 	        "previous key %s are opened until %s UTC",
 	        fpr, was, cli_time(now + KEY_GRACE));
@@ -1065,6 +1066,25 @@ static void nap_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+static int tail_signed_fn(store_txn *t, void *arg)
+{
+	return store_audit_signed(t, arg);
+}
+
+static int sign_fn(store_txn *t, void *arg)
+{
+	return store_audit_sign(t, arg, NULL);
+}
+
+/* Entries another command appended without the key are signed at once. */
+static void sign_tail(struct node *nd)
+{
+	int yes = 1;
+	if (store_read(nd->st, tail_signed_fn, &yes) == 0 && !yes &&
+	    store_write(nd->st, sign_fn, (void *)(uintptr_t)atomic_load(&nd->key)) != 0)
+		logline("serve: signing the audit log: %s", baton_diag());
+}
+
 /*
  * The outbox worker, on a thread of its own so that a school slow to
  * answer never delays what arrives: a round when the store changed (a
@@ -1083,6 +1103,9 @@ static void *outbox_run(void *arg)
 		uint64_t version = store_version(nd->st);
 		long long ms = now.tv_sec * 1000 + now.tv_nsec / 1000000;
 		if (busy || version != seen_version || ms - last_tick >= TICK_MS) {
+			/* What a command without the school key appended is signed at once. */
+			if (version != seen_version)
+				sign_tail(nd);
 			last_tick = ms;
 			seen_version = version;
 			busy = outbox_tick(nd) > 0;
@@ -1807,6 +1830,7 @@ int cmd_serve(int argc, char **argv)
 	if ((rc = keyring_open(&com, &keys)) != EXIT_OK)
 		goto out;
 	keyring_old(&keys, cli_dir(&com));
+	store_set_audit_signer(st, keys.k[0]);
 	rc = EXIT_ENV;
 	baton_card me;
 	if ((work = calloc(1, sizeof(*work))) == NULL) {

@@ -70,6 +70,7 @@ static int send_cohort(const struct cli_common *com, const char *dir, const char
 	if ((rc = cli_open_store(com, &st)) != EXIT_OK ||
 	    (rc = cli_load_school_key(com, &key)) != EXIT_OK)
 		goto out;
+	store_set_audit_signer(st, key);
 	for (int at = 0; at < n && r == 0; at += COHORT_BATCH) {
 		size_t k = (size_t)(n - at < COHORT_BATCH ? n - at : COHORT_BATCH);
 		for (size_t i = 0; i < k; i++) {
@@ -196,6 +197,7 @@ static int send_cmd(int argc, char **argv)
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK ||
 	    (rc = cli_load_school_key(&com, &key)) != EXIT_OK)
 		goto out;
+	store_set_audit_signer(st, key);
 	s.key = key;
 	s.out = out;
 	s.node_dir = cli_dir(&com);
@@ -270,6 +272,7 @@ static int import_cmd(int argc, char **argv)
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK ||
 	    (rc = cli_load_school_key(&com, &key)) != EXIT_OK)
 		goto out;
+	store_set_audit_signer(st, key);
 	q.src = &src;
 	q.key = key;
 	q.now = cli_now();

@@ -87,6 +87,8 @@ struct store {
 	 */
 	pthread_rwlock_t lock;
 	int locked; /* lock was initialised */
+	/* Signs the audit head at every commit; not owned; replaced by serve after a rekey. */
+	_Atomic(const baton_key *) signer;
 };
 
 static int reserve_disk(store *s);
@@ -384,6 +386,9 @@ int store_write_at(store *s, uint64_t now, store_fn fn, void *ctx)
 		if ((r = txn_begin(s, 0, &t.txn)) != 0)
 			return r;
 		r = fn(&t, ctx);
+		/* What a command holding the school key appended is never left unsigned. */
+		if (r == 0 && s->signer)
+			r = store_audit_sign(&t, s->signer, NULL);
 		if (r == 0) {
 			rc = txn_end(s, t.txn, 1);
 			if (rc == 0)
@@ -2038,6 +2043,331 @@ int store_audit_verify(store_txn *t, uint64_t *bad, uint64_t *count)
 		                (unsigned long long)*count, (unsigned long long)last);
 	}
 	return index_only_log(t, students, bad);
+}
+
+/* ---- signed audit heads ---- */
+
+#define HEAD_PREFIX "audit_sig"  /* meta: HEAD_PREFIX count(u64 BE) -> signed head */
+#define ROT_PREFIX  "audit_rot"  /* meta: ROT_PREFIX time(u64 BE) -> rotation statement */
+#define PEER_PREFIX "peer_head/" /* meta: PEER_PREFIX school code -> signed head */
+#define PREFIX_LEN  (sizeof(HEAD_PREFIX) - 1)
+#define MAX_KEYS    64
+
+void store_set_audit_signer(store *s, const baton_key *k)
+{
+	s->signer = k;
+}
+
+static void seq_key(uint8_t out[PREFIX_LEN + 8], const char *prefix, uint64_t n)
+{
+	memcpy(out, prefix, PREFIX_LEN);
+	put_be64(out + PREFIX_LEN, n);
+}
+
+/* Whether a stored head names pk as its signer: its canonical "key" field. */
+static int signed_by(const MDB_val *v, const uint8_t pk[32])
+{
+	uint8_t field[6 + 32] = {0xa3, 'k', 'e', 'y', 0xc4, 0x20};
+	memcpy(field + 6, pk, 32);
+	return memmem(v->mv_data, v->mv_size, field, sizeof(field)) != NULL;
+}
+
+int store_audit_sign(store_txn *t, const baton_key *k, int *signed_now)
+{
+	baton_audit_head h;
+	uint8_t key[PREFIX_LEN + 8], *obj = NULL;
+	size_t olen = 0;
+	MDB_val mk = {sizeof(key), key}, mv;
+	int rc, r;
+
+	if (signed_now)
+		*signed_now = 0;
+	memset(&h, 0, sizeof(h));
+	if ((r = audit_last(t, &h.count, h.head)) != 0 || h.count == 0)
+		return r;
+	seq_key(key, HEAD_PREFIX, h.count);
+	memcpy(h.key, baton_key_id_pk(k), BATON_PK_BYTES);
+	rc = mdb_get(t->txn, dbi(t, DB_META), &mk, &mv);
+	/* Signed already by this key (after a rekey the new key signs again). */
+	if (rc == 0 && signed_by(&mv, h.key))
+		return 0;
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return lmdb_err(rc, "audit head");
+	h.time = t->now;
+	if ((r = baton_audit_head_sign(&h, baton_key_id_sk(k), &obj, &olen)) != 0)
+		return r;
+	mv.mv_size = olen;
+	mv.mv_data = obj;
+	r = mdb_call(mdb_put(t->txn, dbi(t, DB_META), &mk, &mv, 0), "audit head");
+	free(obj);
+	if (r == 0 && signed_now)
+		*signed_now = 1;
+	return r;
+}
+
+int store_audit_signed(store_txn *t, int *yes)
+{
+	uint8_t key[PREFIX_LEN + 8], hash[32];
+	uint64_t count;
+	MDB_val mk = {sizeof(key), key}, mv;
+	int rc, r;
+
+	*yes = 1;
+	if ((r = audit_last(t, &count, hash)) != 0 || count == 0)
+		return r;
+	seq_key(key, HEAD_PREFIX, count);
+	if ((rc = mdb_get(t->txn, dbi(t, DB_META), &mk, &mv)) == MDB_NOTFOUND)
+		*yes = 0;
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : lmdb_err(rc, "audit head");
+}
+
+int store_audit_head(store_txn *t, uint8_t **out, size_t *len)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint8_t key[PREFIX_LEN + 8];
+	int rc, r = 1;
+
+	*out = NULL;
+	*len = 0;
+	seq_key(key, HEAD_PREFIX, UINT64_MAX);
+	k.mv_size = sizeof(key);
+	k.mv_data = key;
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_META), &c)) != 0)
+		return lmdb_err(rc, "cursor");
+	rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	rc = rc == 0 && k.mv_size == sizeof(key) && memcmp(k.mv_data, key, sizeof(key)) == 0
+	         ? 0
+	         : mdb_cursor_get(c, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+	if (rc == 0 && k.mv_size == sizeof(key) &&
+	    memcmp(k.mv_data, HEAD_PREFIX, PREFIX_LEN) == 0) {
+		if ((*out = malloc(v.mv_size)) == NULL) {
+			r = BATON_ENOMEM;
+		} else {
+			memcpy(*out, v.mv_data, v.mv_size);
+			*len = v.mv_size;
+			r = 0;
+		}
+	} else if (rc != 0 && rc != MDB_NOTFOUND) {
+		r = lmdb_err(rc, "audit head");
+	}
+	mdb_cursor_close(c);
+	return r;
+}
+
+int store_audit_keep_rotation(store_txn *t, const uint8_t *rot, size_t len)
+{
+	baton_rotation rt;
+	uint8_t key[PREFIX_LEN + 8];
+	int r;
+	if ((r = baton_rotation_parse(rot, len, &rt)) != 0)
+		return r;
+	seq_key(key, ROT_PREFIX, rt.time);
+	MDB_val k = {sizeof(key), key}, v = {len, (void *)(uintptr_t)rot};
+	return mdb_call(mdb_put(t->txn, dbi(t, DB_META), &k, &v, 0), "rotation");
+}
+
+struct keyset {
+	uint8_t k[MAX_KEYS][32];
+	size_t n;
+};
+
+static int keyset_has(const struct keyset *ks, const uint8_t pk[32])
+{
+	for (size_t i = 0; i < ks->n; i++)
+		if (memcmp(ks->k[i], pk, 32) == 0)
+			return 1;
+	return 0;
+}
+
+/* Adds rt's old key when its new key is trusted; 1 when the set grew. */
+static int keyset_follow(struct keyset *ks, const uint8_t *p, size_t n)
+{
+	baton_rotation rt;
+	if (baton_rotation_parse(p, n, &rt) != 0 || !keyset_has(ks, rt.new_pk) ||
+	    keyset_has(ks, rt.old_pk) || ks->n == MAX_KEYS)
+		return 0;
+	memcpy(ks->k[ks->n++], rt.old_pk, 32);
+	return 1;
+}
+
+/*
+ * This school's keys: the one on its card, and every earlier key from which
+ * a rotation statement (signed by that earlier key) leads to a trusted one.
+ */
+static int school_keys(store_txn *t, struct keyset *ks)
+{
+	baton_card card;
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint8_t *rot = NULL;
+	size_t rlen = 0;
+	int rc, r, grew = 1;
+
+	ks->n = 0;
+	if ((r = store_own_card(t, &card)) != 0)
+		return r == 1 ? diag_err(BATON_EIO, "this node has no card") : r;
+	memcpy(ks->k[ks->n++], card.id_pk, 32);
+	if ((r = store_meta_get(t, "rotation", &rot, &rlen)) < 0)
+		return r;
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_META), &c)) != 0) {
+		free(rot);
+		return lmdb_err(rc, "cursor");
+	}
+	while (grew) {
+		grew = rot ? keyset_follow(ks, rot, rlen) : 0;
+		k.mv_size = PREFIX_LEN;
+		k.mv_data = (void *)(uintptr_t)ROT_PREFIX;
+		for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		     rc == 0 && k.mv_size == PREFIX_LEN + 8 &&
+		     memcmp(k.mv_data, ROT_PREFIX, PREFIX_LEN) == 0;
+		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+			grew |= keyset_follow(ks, v.mv_data, v.mv_size);
+	}
+	mdb_cursor_close(c);
+	free(rot);
+	return 0;
+}
+
+/* Checks one stored head against the log; on failure *bad is its position. */
+static int head_holds(store_txn *t, const struct keyset *ks, uint64_t at, const MDB_val *v,
+                      uint64_t count, baton_audit_head *h)
+{
+	char fp[BATON_FINGERPRINT_LEN + 1];
+	store_audit a;
+	int r;
+
+	if ((r = baton_audit_head_parse(v->mv_data, v->mv_size, h)) != 0)
+		return diag_err(r == BATON_EBADSIG ? BATON_EBADSIG : BATON_EHASH,
+		                "the head signed at entry %llu does not verify: %s",
+		                (unsigned long long)at, baton_diag());
+	if (h->count != at)
+		return diag_err(BATON_EHASH, "the head kept at entry %llu names entry %llu",
+		                (unsigned long long)at, (unsigned long long)h->count);
+	if (!keyset_has(ks, h->key)) {
+		baton_fingerprint(h->key, fp);
+		return diag_err(BATON_EBADSIG,
+		                "the head signed at entry %llu is signed by %s, which is neither "
+		                "this school's key nor one it rotated from",
+		                (unsigned long long)at, fp);
+	}
+	if (at > count)
+		return diag_err(BATON_EHASH,
+		                "the head signed at entry %llu names entries the log no longer "
+		                "has (it ends at entry %llu)",
+		                (unsigned long long)at, (unsigned long long)count);
+	if ((r = audit_get(t, at, &a)) != 0)
+		return r;
+	if (sodium_memcmp(a.hash, h->head, 32) != 0)
+		return diag_err(BATON_EHASH,
+		                "the head signed at entry %llu does not match the log: entries up "
+		                "to %llu were rewritten after they were signed",
+		                (unsigned long long)at, (unsigned long long)at);
+	return 0;
+}
+
+int store_audit_verify_heads(store_txn *t, uint64_t count, store_audit_heads *hs, uint64_t *bad)
+{
+	struct keyset *ks;
+	baton_audit_head h;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, r;
+
+	memset(hs, 0, sizeof(*hs));
+	*bad = 0;
+	if ((ks = malloc(sizeof(*ks))) == NULL)
+		return BATON_ENOMEM;
+	if ((r = school_keys(t, ks)) != 0)
+		goto out;
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_META), &c)) != 0) {
+		r = lmdb_err(rc, "cursor");
+		goto out;
+	}
+	k.mv_size = PREFIX_LEN;
+	k.mv_data = (void *)(uintptr_t)HEAD_PREFIX;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size == PREFIX_LEN + 8 &&
+	     memcmp(k.mv_data, HEAD_PREFIX, PREFIX_LEN) == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		uint64_t at = get_be64((const uint8_t *)k.mv_data + PREFIX_LEN);
+		if ((r = head_holds(t, ks, at, &v, count, &h)) != 0) {
+			*bad = at;
+			break;
+		}
+		hs->heads++;
+		hs->signed_through = at;
+		memcpy(hs->key, h.key, 32);
+	}
+	mdb_cursor_close(c);
+	if (r == 0 && rc != 0 && rc != MDB_NOTFOUND)
+		r = lmdb_err(rc, "audit heads");
+out:
+	free(ks);
+	return r;
+}
+
+int store_audit_check_head(store_txn *t, const uint8_t *head, size_t len, uint64_t count,
+                           uint64_t *at)
+{
+	struct keyset *ks;
+	baton_audit_head h;
+	MDB_val v = {len, (void *)(uintptr_t)head};
+	int r;
+
+	*at = 0;
+	if ((r = baton_audit_head_parse(head, len, &h)) != 0)
+		return r;
+	*at = h.count;
+	if ((ks = malloc(sizeof(*ks))) == NULL)
+		return BATON_ENOMEM;
+	if ((r = school_keys(t, ks)) == 0)
+		r = head_holds(t, ks, h.count, &v, count, &h);
+	free(ks);
+	return r;
+}
+
+int store_peer_head_put(store_txn *t, const char *code, const uint8_t *head, size_t len)
+{
+	baton_audit_head neu, old;
+	char key[sizeof(PEER_PREFIX) + BATON_CODE_MAX];
+	uint8_t *p = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = baton_audit_head_parse(head, len, &neu)) != 0)
+		return r;
+	snprintf(key, sizeof(key), "%s%s", PEER_PREFIX, code);
+	if ((r = store_meta_get(t, key, &p, &n)) < 0)
+		return r;
+	int newer = r == 1 || baton_audit_head_parse(p, n, &old) != 0 || old.count < neu.count;
+	free(p);
+	return newer ? store_meta_put(t, key, head, len) : 0;
+}
+
+int store_peer_head_each(store_txn *t, store_peer_head_cb cb, void *ctx)
+{
+	char code[BATON_CODE_MAX + 1];
+	size_t pl = sizeof(PEER_PREFIX) - 1;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, r = 0;
+
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, DB_META), &c)) != 0)
+		return lmdb_err(rc, "cursor");
+	k.mv_size = pl;
+	k.mv_data = (void *)(uintptr_t)PEER_PREFIX;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && r == 0 && k.mv_size > pl && memcmp(k.mv_data, PEER_PREFIX, pl) == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size - pl > BATON_CODE_MAX)
+			continue;
+		memcpy(code, (const uint8_t *)k.mv_data + pl, k.mv_size - pl);
+		code[k.mv_size - pl] = 0;
+		r = cb(code, v.mv_data, v.mv_size, ctx);
+	}
+	mdb_cursor_close(c);
+	return cursor_end(r, rc);
 }
 
 int store_audit_count(store_txn *t, uint64_t *n)

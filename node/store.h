@@ -371,6 +371,52 @@ int store_audit_each(store_txn *t, const char *student, store_audit_cb cb, void 
  * first entry that does not match and baton_diag() saying how.
  */
 int store_audit_verify(store_txn *t, uint64_t *bad, uint64_t *count);
+/*
+ * Signed heads. A head (an audit head object, PROTOCOL.md 3.10) states that
+ * the log held entries 1..count ending in a given hash, signed by the school's
+ * identity key. Heads are kept beside the log; with a signer set, every write
+ * transaction that added entries signs the new head before it commits, so the
+ * entries of a command holding the key are never unsigned. Entries added
+ * without the key are covered by the next head signed.
+ */
+/* k signs from now on (owned by the caller, kept until the store is closed or
+ * the signer replaced); NULL stops signing. */
+void store_set_audit_signer(store *s, const baton_key *k);
+/* Signs the head of the log with k unless k signed it already (or the log is
+ * empty). *signed_now (may be NULL) is 1 when a head was written. */
+int store_audit_sign(store_txn *t, const baton_key *k, int *signed_now);
+/* *yes is 1 when the last entry is covered by a signed head (or the log is empty). */
+int store_audit_signed(store_txn *t, int *yes);
+/* The latest signed head, malloc'd into *out; 1 when there is none. */
+int store_audit_head(store_txn *t, uint8_t **out, size_t *len);
+/* Keeps a rotation statement of this school, so that heads signed by an
+ * earlier key still verify after a rekey. */
+int store_audit_keep_rotation(store_txn *t, const uint8_t *rot, size_t len);
+
+typedef struct store_audit_heads {
+	uint64_t heads;          /* signed heads checked */
+	uint64_t signed_through; /* entries 1..signed_through are covered by a head */
+	uint8_t key[32];         /* the key of the latest head */
+} store_audit_heads;
+/*
+ * Checks every signed head against the log of count entries (as verified by
+ * store_audit_verify): its signature, that its key is this school's key or
+ * an earlier one the school's rotation statements lead from, and that it
+ * names the entry at its position. BATON_EHASH (or BATON_EBADSIG) with *bad
+ * set to the head's count names the first head that does not hold.
+ */
+int store_audit_verify_heads(store_txn *t, uint64_t count, store_audit_heads *h, uint64_t *bad);
+
+/* Checks a head that left this node (a peer kept it) against the log of count
+ * entries, like a head kept here; *at is the entry it names. */
+int store_audit_check_head(store_txn *t, const uint8_t *head, size_t len, uint64_t count,
+                           uint64_t *at);
+
+/* The latest head received from a school (in a packet or a receipt) is kept
+ * with that school's code, when it covers more entries than the one kept. */
+int store_peer_head_put(store_txn *t, const char *code, const uint8_t *head, size_t len);
+typedef int (*store_peer_head_cb)(const char *code, const uint8_t *head, size_t len, void *ctx);
+int store_peer_head_each(store_txn *t, store_peer_head_cb cb, void *ctx);
 /* Number of audit entries. */
 int store_audit_count(store_txn *t, uint64_t *n);
 

@@ -59,6 +59,28 @@ static int add_guardian(const store_guardian *g, void *arg)
 	return 0;
 }
 
+/*
+ * This school's audit head, signed now by k if the log grew since the last
+ * one: it goes out in every packet and receipt, so that the other school
+ * holds what this log said (PROTOCOL.md 3.10). *len is 0 when the log is empty.
+ */
+static int own_head(store_txn *t, const baton_key *k, uint8_t buf[BATON_AUDIT_HEAD_MAX],
+                    size_t *len)
+{
+	uint8_t *p = NULL;
+	size_t n = 0;
+	int r;
+	*len = 0;
+	if ((r = store_audit_sign(t, k, NULL)) != 0 || (r = store_audit_head(t, &p, &n)) < 0)
+		return r;
+	if (r == 0 && n <= BATON_AUDIT_HEAD_MAX) {
+		memcpy(buf, p, n);
+		*len = n;
+	}
+	free(p);
+	return 0;
+}
+
 static int refuse(store_txn *t, struct send_req *s, int err)
 {
 	s->refused = err;
@@ -67,6 +89,7 @@ static int refuse(store_txn *t, struct send_req *s, int err)
 }
 
 struct seal_state {
+	uint8_t head[BATON_AUDIT_HEAD_MAX]; /* this school's audit head, sent with the packet */
 	json_t *rec;
 	char *text[BATON_SEC_COUNT];
 	baton_attachment atts[BATON_MAX_ATTACHMENTS];
@@ -327,6 +350,9 @@ static int send_prepare(store_txn *t, struct send_req *s, struct send_work *w)
 	body->attachments = ss->atts;
 	body->consent = s->consent;
 	body->consent_len = s->consent_len;
+	if ((r = own_head(t, s->key, ss->head, &body->audit_len)) != 0)
+		return r;
+	body->audit = ss->head;
 	if ((r = store_guardian_each(t, s->student, add_guardian, body)) != 0)
 		return r;
 	if (record_json_failed())
@@ -645,6 +671,10 @@ static int request_send_fn(store_txn *t, void *arg)
 		return diag_err(BATON_ESECTIONS,
 		                "the consent does not cover every section asked for");
 	snprintf(body.note, sizeof(body.note), "%s", s->note ? s->note : "");
+	uint8_t head[BATON_AUDIT_HEAD_MAX];
+	if ((r = own_head(t, s->key, head, &body.audit_len)) != 0)
+		return r;
+	body.audit = head;
 	baton_seal_params p = {
 	    BATON_KIND_REQUEST,      s->now,     s->now + PACKET_DAYS * UINT64_C(86400),
 	    baton_key_id_sk(s->key), peer.id_pk, peer.enc_pk};
@@ -777,17 +807,40 @@ static int blob_write(void *ctx, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* The head a school sent with its packet: what its log said then. */
+static int peer_head(store_txn *t, const char *from, const baton_body *b)
+{
+	return b->audit_len ? store_peer_head_put(t, from, b->audit, b->audit_len) : 0;
+}
+
+/* Text cut at a size limit ends on a whole UTF-8 character: a receipt's note must be UTF-8. */
+static void utf8_trim(char *s)
+{
+	size_t i = strlen(s), k = 0;
+	while (i > 0 && k < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--, k++;
+	if (i == 0)
+		return;
+	unsigned char lead = (unsigned char)s[i - 1];
+	size_t need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : lead >= 0xC0 ? 1 : 0;
+	if (lead >= 0xC0 && k < need)
+		s[i - 1] = 0;
+}
+
 static int sign_receipt(const struct recv_req *q, int reason, uint64_t now, const char *note,
                         uint8_t **out, size_t *len)
 {
 	baton_receipt rc;
 	memset(&rc, 0, sizeof(rc));
 	snprintf(rc.note, sizeof(rc.note), "%s", note ? note : "");
+	utf8_trim(rc.note);
 	memcpy(rc.packet_id, q->packet, BATON_ID_BYTES);
 	memcpy(rc.packet_hash, q->hash, BATON_HASH_BYTES);
 	memcpy(rc.receiver, baton_key_id_pk(q->key), BATON_PK_BYTES);
 	rc.reason = reason;
 	rc.time = now;
+	memcpy(rc.audit, q->head, q->head_len);
+	rc.audit_len = q->head_len;
 	return baton_receipt_sign(&rc, baton_key_id_sk(q->key), out, len);
 }
 
@@ -954,6 +1007,9 @@ static int import_fn(store_txn *t, void *arg)
 	/* The receipt goes into the inbox entry, which is also the replay guard. */
 	free(q->receipt);
 	q->receipt = NULL;
+	if ((r = peer_head(t, q->from, b)) != 0 ||
+	    (r = own_head(t, q->key, q->head, &q->head_len)) != 0)
+		goto out;
 	if ((r = sign_receipt(q, BATON_REASON_ACCEPTED, t->now, q->review ? review_note : NULL,
 	                      &q->receipt, &q->receipt_len)) != 0)
 		goto out;
@@ -1077,6 +1133,9 @@ static int request_fn(store_txn *t, void *arg)
 
 	free(q->receipt);
 	q->receipt = NULL;
+	if ((r = peer_head(t, q->from, b)) != 0 ||
+	    (r = own_head(t, q->key, q->head, &q->head_len)) != 0)
+		return r;
 	if ((r = sign_receipt(q, BATON_REASON_ACCEPTED, t->now,
 	                      q->auto_release ? auto_note : held_note, &q->receipt,
 	                      &q->receipt_len)) != 0)
@@ -1147,7 +1206,16 @@ static int reject_fn(store_txn *t, void *arg)
 	memcpy(e.packet, x->q->packet, BATON_ID_BYTES);
 	e.has_packet = 1;
 	snprintf(e.detail, sizeof(e.detail), "%s: %.200s", baton_reason_name(x->q->reason), x->why);
-	return (r = store_audit_append(t, &e)) != 0 ? r : reject_keep(t, x->q);
+	if ((r = store_audit_append(t, &e)) != 0 ||
+	    (r = own_head(t, x->q->key, x->q->head, &x->q->head_len)) != 0)
+		return r;
+	/* Signed inside the transaction, over the head that covers this refusal, and kept. */
+	free(x->q->receipt);
+	x->q->receipt = NULL;
+	if (x->q->from[0] && (r = sign_receipt(x->q, x->q->reason, x->q->now, x->why,
+	                                       &x->q->receipt, &x->q->receipt_len)) != 0)
+		return r;
+	return reject_keep(t, x->q);
 }
 
 /* The reply to a packet seen before: its receipt, and nothing imported twice. */
@@ -1188,10 +1256,8 @@ static int reject(store *st, struct recv_req *q, int err)
 	free(q->receipt);
 	q->receipt = NULL;
 	snprintf(why, sizeof(why), "%s", baton_diag()[0] ? baton_diag() : baton_strerror(err));
-	/* Signed first, so that it can be kept; returned only once the refusal committed. */
-	if (q->from[0] &&
-	    (r = sign_receipt(q, q->reason, q->now, why, &q->receipt, &q->receipt_len)) != 0)
-		return r;
+	utf8_trim(why);
+	/* The receipt is returned only once the refusal committed. */
 	struct reject_ctx x = {q, why};
 	if ((r = store_write(st, reject_fn, &x)) != 0) {
 		free(q->receipt);
@@ -1564,7 +1630,9 @@ static int receipt_fn(store_txn *t, void *arg)
 	else
 		snprintf(x->ob->last_error, sizeof(x->ob->last_error), "%s",
 		         x->rc->reason ? baton_reason_name(x->rc->reason) : "");
-	if ((r = store_outbox_put(t, x->ob)) != 0)
+	if ((r = store_outbox_put(t, x->ob)) != 0 ||
+	    (x->rc->audit_len &&
+	     (r = store_peer_head_put(t, x->ob->to, x->rc->audit, x->rc->audit_len)) != 0))
 		return r;
 	memset(&e, 0, sizeof(e));
 	snprintf(e.action, sizeof(e.action), "%s",
@@ -1681,6 +1749,8 @@ static int deny_fn(store_txn *t, void *arg)
 	rc.reason = BATON_REASON_DENIED;
 	rc.time = d->now;
 	snprintf(rc.note, sizeof(rc.note), "%s", d->reason);
+	if ((r = own_head(t, d->key, rc.audit, &rc.audit_len)) != 0)
+		goto out;
 	if ((r = baton_receipt_sign(&rc, baton_key_id_sk(d->key), &d->receipt, &d->len)) != 0)
 		goto out;
 	/* The refusal replaces the receipt: the request sent again gets the refusal. */

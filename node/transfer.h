@@ -118,6 +118,8 @@ struct recv_req {
 	 */
 	int unverified;
 	char claims[BATON_CODE_MAX + 1];
+	uint8_t head[BATON_AUDIT_HEAD_MAX]; /* this school's audit head, for the receipt */
+	size_t head_len;
 };
 
 /*

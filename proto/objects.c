@@ -47,9 +47,9 @@ static void enc_envelope(struct enc *e, const void *obj)
 
 static const char *type_name(uint64_t type)
 {
-	static const char *const names[] = {"an unknown object", "a school card",
-	                                    "a consent",         "a revocation",
-	                                    "a receipt",         "a rotation statement"};
+	static const char *const names[] = {
+	    "an unknown object", "a school card",        "a consent",    "a revocation",
+	    "a receipt",         "a rotation statement", "an audit head"};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : names[0];
 }
 
@@ -99,7 +99,7 @@ int baton_object_type(const uint8_t *buf, size_t len, int *type)
 	*type = 0;
 	if ((r = envelope_decode(buf, len, 0, &env)) != 0)
 		return r == BATON_ENOMEM ? r : BATON_EMAGIC;
-	if (env.type < BATON_OBJ_CARD || env.type > BATON_OBJ_ROTATION)
+	if (env.type < BATON_OBJ_CARD || env.type > BATON_OBJ_AUDIT_HEAD)
 		return diag_err(BATON_EMAGIC, "object: unknown type %d", env.type);
 	*type = env.type;
 	return 0;
@@ -474,14 +474,38 @@ int baton_reason_retryable(int reason)
 	return reason == BATON_REASON_STORAGE;
 }
 
-static const char *const receipt_keys[] = {"hash", "note", "packet", "reason", "receiver", "time"};
-enum { EK_HASH, EK_NOTE, EK_PACKET, EK_REASON, EK_RECEIVER, EK_TIME, EK_N };
+/*
+ * An audit head carried in another object (PROTOCOL.md 3.10): a bin of at
+ * most BATON_AUDIT_HEAD_MAX bytes holding a head whose signature verifies
+ * with the key it names. *p points into the object; *h is the decoded head.
+ */
+int audit_field(const msgpack_object *v, const char *what, const uint8_t **p, size_t *len,
+                baton_audit_head *h)
+{
+	char why[300];
+	int r;
+	if ((r = mp_bin(v, what, "audit", 1, BATON_AUDIT_HEAD_MAX, p, len)) != 0)
+		return r;
+	/* Out of memory is the reader's failure, not the object's: say so plainly. */
+	if ((r = baton_audit_head_parse(*p, *len, h)) != 0 && r != BATON_ENOMEM) {
+		snprintf(why, sizeof(why), "%s",
+		         baton_diag()[0] ? baton_diag() : baton_strerror(r));
+		return diag_err(r, "%s.audit: %s", what, why);
+	}
+	return r;
+}
+
+static const char *const receipt_keys[] = {"audit",  "hash",     "note", "packet",
+                                           "reason", "receiver", "time"};
+enum { EK_AUDIT, EK_HASH, EK_NOTE, EK_PACKET, EK_REASON, EK_RECEIVER, EK_TIME, EK_N };
 
 static void enc_receipt(struct enc *e, const void *obj)
 {
 	const baton_receipt *r = obj;
 	int has_note = r->note[0] != '\0';
-	enc_map(e, has_note ? EK_N : EK_N - 1);
+	enc_map(e, (uint32_t)(EK_N - 2 + has_note + (r->audit_len > 0)));
+	if (r->audit_len > 0)
+		enc_str(e, "audit"), enc_bin(e, r->audit, r->audit_len);
 	enc_str(e, "hash"), enc_bin(e, r->packet_hash, BATON_HASH_BYTES);
 	if (has_note)
 		enc_str(e, "note"), enc_str(e, r->note);
@@ -495,12 +519,16 @@ static void enc_receipt(struct enc *e, const void *obj)
 static int dec_receipt(const msgpack_object *o, void *out)
 {
 	baton_receipt *rc = out;
+	baton_audit_head head;
+	const uint8_t *ap = NULL;
 	const msgpack_object *v[EK_N];
 	uint64_t reason;
 	int r;
 
 	memset(rc, 0, sizeof(*rc));
 	if ((r = mp_fields(o, "receipt", receipt_keys, EK_N, v)) != 0 ||
+	    (v[EK_AUDIT] != NULL &&
+	     (r = audit_field(v[EK_AUDIT], "receipt", &ap, &rc->audit_len, &head)) != 0) ||
 	    (r = mp_fixbin(v[EK_HASH], "receipt", "hash", rc->packet_hash, BATON_HASH_BYTES)) != 0)
 		return r;
 	/* Absent means empty; an empty note must be absent (one encoding). */
@@ -521,6 +549,12 @@ static int dec_receipt(const msgpack_object *o, void *out)
 	    (r = check_ed25519_pk("receipt", "receiver", rc->receiver)) != 0 ||
 	    (r = mp_uint(v[EK_TIME], "receipt", "time", &rc->time)) != 0)
 		return r;
+	if (ap)
+		memcpy(rc->audit, ap, rc->audit_len);
+	/* The head is the receiver's own log: another school's head proves nothing here. */
+	if (rc->audit_len > 0 && sodium_memcmp(head.key, rc->receiver, BATON_PK_BYTES) != 0)
+		return diag_err(BATON_EVALUE,
+		                "receipt.audit: signed by another key than receipt.receiver");
 	return 0;
 }
 
@@ -586,4 +620,55 @@ int baton_rotation_parse(const uint8_t *buf, size_t len, baton_rotation *out)
 {
 	return parse_object(buf, len, BATON_OBJ_ROTATION, dec_rotation, out, sizeof(*out),
 	                    out->old_pk, "rotation");
+}
+
+/* ---- audit head ---- */
+
+static const char *const audit_head_keys[] = {"count", "head", "key", "time"};
+enum { AH_COUNT, AH_HEAD, AH_KEY, AH_TIME, AH_N };
+
+static void enc_audit_head(struct enc *e, const void *obj)
+{
+	const baton_audit_head *h = obj;
+	enc_map(e, AH_N);
+	enc_str(e, "count"), enc_uint(e, h->count);
+	enc_str(e, "head"), enc_bin(e, h->head, BATON_HASH_BYTES);
+	enc_str(e, "key"), enc_bin(e, h->key, BATON_PK_BYTES);
+	enc_str(e, "time"), enc_uint(e, h->time);
+}
+
+static int dec_audit_head(const msgpack_object *o, void *out)
+{
+	baton_audit_head *h = out;
+	const msgpack_object *v[AH_N];
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	if ((r = mp_fields(o, "audit_head", audit_head_keys, AH_N, v)) != 0 ||
+	    (r = mp_uint(v[AH_COUNT], "audit_head", "count", &h->count)) != 0)
+		return r;
+	/* An empty log has nothing to sign: a head names at least one entry. */
+	if (h->count == 0)
+		return diag_err(BATON_EVALUE,
+		                "audit_head.count: 0 (a head covers at least one entry)");
+	if ((r = mp_fixbin(v[AH_HEAD], "audit_head", "head", h->head, BATON_HASH_BYTES)) != 0 ||
+	    (r = mp_fixbin(v[AH_KEY], "audit_head", "key", h->key, BATON_PK_BYTES)) != 0 ||
+	    (r = check_ed25519_pk("audit_head", "key", h->key)) != 0 ||
+	    (r = mp_uint(v[AH_TIME], "audit_head", "time", &h->time)) != 0)
+		return r;
+	return 0;
+}
+
+int baton_audit_head_sign(const baton_audit_head *h, const uint8_t sk[BATON_SK_BYTES],
+                          uint8_t **out, size_t *outlen)
+{
+	baton_audit_head tmp;
+	return sign_object(BATON_OBJ_AUDIT_HEAD, enc_audit_head, dec_audit_head, h, &tmp, h->key,
+	                   sk, out, outlen);
+}
+
+int baton_audit_head_parse(const uint8_t *buf, size_t len, baton_audit_head *out)
+{
+	return parse_object(buf, len, BATON_OBJ_AUDIT_HEAD, dec_audit_head, out, sizeof(*out),
+	                    out->key, "audit_head");
 }

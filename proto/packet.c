@@ -188,11 +188,11 @@ int baton_packet_peek(const baton_source *src, baton_header *hdr)
 
 /* ---- body ---- */
 
-static const char *const transfer_keys[] = {"atts",     "consent",  "guardians",
+static const char *const transfer_keys[] = {"atts",     "audit",    "consent", "guardians",
                                             "sections", "state_id", "student"};
-enum { TK_ATTS, TK_CONSENT, TK_GUARDIANS, TK_SECTIONS, TK_STATE_ID, TK_STUDENT, TK_N };
-static const char *const request_keys[] = {"consent", "note", "want"};
-enum { QK_CONSENT, QK_NOTE, QK_WANT, QK_N };
+enum { TK_ATTS, TK_AUDIT, TK_CONSENT, TK_GUARDIANS, TK_SECTIONS, TK_STATE_ID, TK_STUDENT, TK_N };
+static const char *const request_keys[] = {"audit", "consent", "note", "want"};
+enum { QK_AUDIT, QK_CONSENT, QK_NOTE, QK_WANT, QK_N };
 static const char *const att_keys[] = {"hash", "media", "name", "section", "size"};
 enum { AK_HASH, AK_MEDIA, AK_NAME, AK_SECTION, AK_SIZE, AK_N };
 
@@ -217,14 +217,17 @@ static void enc_body(struct enc *e, const void *obj)
 
 	if (be_->kind == BATON_KIND_REQUEST) {
 		int has_note = b->note[0] != '\0';
-		enc_map(e, has_note ? 3 : 2);
+		enc_map(e, (uint32_t)(2 + has_note + (b->audit_len > 0)));
+		if (b->audit_len > 0)
+			enc_str(e, "audit"), enc_bin(e, b->audit, b->audit_len);
 		enc_str(e, "consent"), enc_bin(e, b->consent, b->consent_len);
 		if (has_note)
 			enc_str(e, "note"), enc_str(e, b->note);
 		enc_str(e, "want"), enc_sections(e, b->requested_mask);
 		return;
 	}
-	uint32_t n = 3 + (b->n_attachments > 0) + (b->n_guardians > 0) + (b->state_id[0] != 0);
+	uint32_t n = 3 + (b->n_attachments > 0) + (b->n_guardians > 0) + (b->state_id[0] != 0) +
+	             (b->audit_len > 0);
 	enc_map(e, n);
 	if (b->n_attachments > 0) {
 		enc_str(e, "atts");
@@ -240,6 +243,8 @@ static void enc_body(struct enc *e, const void *obj)
 			enc_str(e, "size"), enc_uint(e, a->size);
 		}
 	}
+	if (b->audit_len > 0)
+		enc_str(e, "audit"), enc_bin(e, b->audit, b->audit_len);
 	enc_str(e, "consent"), enc_bin(e, b->consent, b->consent_len);
 	if (b->n_guardians > 0) {
 		enc_str(e, "guardians");
@@ -317,6 +322,7 @@ static int dec_attachment(const msgpack_object *o, size_t i, baton_attachment *a
 
 static int dec_transfer(const msgpack_object *o, baton_body *b)
 {
+	baton_audit_head head;
 	const msgpack_object *v[TK_N];
 	const uint8_t *p;
 	size_t n;
@@ -335,6 +341,9 @@ static int dec_transfer(const msgpack_object *o, baton_body *b)
 			                        &b->attachments[i])) != 0)
 				return r;
 	}
+	if (v[TK_AUDIT] != NULL &&
+	    (r = audit_field(v[TK_AUDIT], "body", &b->audit, &b->audit_len, &head)) != 0)
+		return r;
 	if ((r = mp_bin(v[TK_CONSENT], "body", "consent", 1, BATON_OBJ_MAX, &b->consent,
 	                &b->consent_len)) != 0)
 		return r;
@@ -398,9 +407,12 @@ static int dec_transfer(const msgpack_object *o, baton_body *b)
 static int dec_request(const msgpack_object *o, baton_body *b)
 {
 	const msgpack_object *v[QK_N];
+	baton_audit_head head;
 	int r;
 
 	if ((r = mp_fields(o, "body", request_keys, QK_N, v)) != 0 ||
+	    (v[QK_AUDIT] != NULL &&
+	     (r = audit_field(v[QK_AUDIT], "body", &b->audit, &b->audit_len, &head)) != 0) ||
 	    (r = mp_bin(v[QK_CONSENT], "body", "consent", 1, BATON_OBJ_MAX, &b->consent,
 	                &b->consent_len)) != 0)
 		return r;
@@ -430,6 +442,20 @@ static int dec_body(const uint8_t *p, size_t len, baton_kind kind, baton_body *b
 		memset(b, 0, sizeof(*b));
 	}
 	return r;
+}
+
+static int body_head_is_sender(const baton_header *h, const baton_body *b)
+{
+	baton_audit_head head;
+	int r;
+	if (b->audit_len == 0)
+		return 0;
+	/* Decoded once already: only running out of memory can fail here. */
+	if ((r = baton_audit_head_parse(b->audit, b->audit_len, &head)) != 0)
+		return r == BATON_ENOMEM ? r : diag_err(r, "body.audit: %s", baton_strerror(r));
+	if (sodium_memcmp(head.key, h->sender, BATON_PK_BYTES) != 0)
+		return diag_err(BATON_EVALUE, "body.audit: signed by another key than header.sndr");
+	return 0;
 }
 
 int packet_body_decode(const uint8_t *p, size_t len, int kind, baton_body *b)
@@ -908,8 +934,9 @@ int baton_packet_open_former(const baton_source *src, const baton_open_params *p
 		r = diag_err(BATON_EDECRYPT, "packet.body: does not decrypt for this school");
 		goto out;
 	}
-	/* 8: body decoding. */
-	if ((r = dec_body(o->plain, o->plain_len, (baton_kind)o->hdr.kind, &o->body)) != 0)
+	/* 8: body decoding; a head in the body is the sender's own. */
+	if ((r = dec_body(o->plain, o->plain_len, (baton_kind)o->hdr.kind, &o->body)) != 0 ||
+	    (r = body_head_is_sender(&o->hdr, &o->body)) != 0)
 		goto out;
 	/* 9: exact length, now that attachment sizes are known. */
 	{

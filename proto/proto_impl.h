@@ -75,6 +75,9 @@ int mp_decode(const uint8_t *p, size_t len, const struct dec_limits *lim, msgpac
  * mp_fields matches a map's keys against keys[]: vals[i] is the value of
  * keys[i] or NULL when absent; a key not in keys[] is BATON_EUNKNOWN.
  */
+/* A signed audit head inside another object (objects.c). */
+int audit_field(const msgpack_object *v, const char *what, const uint8_t **p, size_t *len,
+                baton_audit_head *h);
 int mp_fields(const msgpack_object *map, const char *what, const char *const *keys, size_t nkeys,
               const msgpack_object **vals);
 int mp_need(const msgpack_object *v, const char *what, const char *field);

@@ -813,18 +813,24 @@ enum bvariant {
 	BV_HEALTH,
 	BV_OTHER_STUDENT,
 	BV_NOT_GUARDIAN,
+	BV_AUDIT,       /* with the sender's audit head */
+	BV_AUDIT_OTHER, /* with an audit head signed by another school */
 };
 
 static const char att_pdf[] = "%PDF-1.4\n% Baton test vector attachment\n%%EOF\n";
 
+/* The audit heads a body carries in BV_AUDIT and BV_AUDIT_OTHER. */
+static struct obj head_a, head_c;
+
 static size_t transfer_body(uint8_t *buf, size_t cap, const uint8_t *consent, size_t clen,
                             enum bvariant bv, int with_att)
 {
+	int with_head = bv == BV_AUDIT || bv == BV_AUDIT_OTHER;
 	struct enc e;
 	uint8_t hash[32];
 	crypto_generichash(hash, 32, (const uint8_t *)att_pdf, sizeof(att_pdf) - 1, NULL, 0);
 	enc_init(&e, buf, cap);
-	enc_map(&e, (uint32_t)(4 + with_att + (bv == BV_UNKNOWN) + (bv == BV_DUPKEY)));
+	enc_map(&e, (uint32_t)(4 + with_att + (bv == BV_UNKNOWN) + (bv == BV_DUPKEY) + with_head));
 	if (with_att) {
 		enc_str(&e, "atts"), enc_array(&e, 1), enc_map(&e, 5);
 		enc_str(&e, "hash"), enc_bin(&e, hash, 32);
@@ -832,6 +838,10 @@ static size_t transfer_body(uint8_t *buf, size_t cap, const uint8_t *consent, si
 		enc_str(&e, "name"), enc_str(&e, bv == BV_BAD_NAME ? "../../.profile" : "t.pdf");
 		enc_str(&e, "section"), enc_str(&e, "transcript");
 		enc_str(&e, "size"), enc_uint(&e, sizeof(att_pdf) - 1);
+	}
+	if (with_head) {
+		const struct obj *h = bv == BV_AUDIT ? &head_a : &head_c;
+		enc_str(&e, "audit"), enc_bin(&e, h->p, h->len);
 	}
 	enc_str(&e, "consent"), enc_bin(&e, consent, clen);
 	if (bv == BV_DUPKEY)
@@ -1382,6 +1392,118 @@ static void gen_chunks(void)
 	free(pkt.p), free(pkt_c.p);
 }
 
+/* ---- audit heads (PROTOCOL.md 3.10) ---- */
+
+enum hvariant { HV_OK, HV_ZERO, HV_UNKNOWN, HV_SMALL_KEY, HV_SHORT_HEAD };
+
+/* An audit head body by hand: count, head, key, time (and a variant). */
+static struct obj head_obj(const baton_key *k, uint64_t count, enum hvariant hv)
+{
+	uint8_t body[256], h[32];
+	struct enc e;
+	memset(h, 0x48, sizeof(h));
+	enc_init(&e, body, sizeof(body));
+	enc_map(&e, hv == HV_UNKNOWN ? 5 : 4);
+	enc_str(&e, "count"), enc_uint(&e, hv == HV_ZERO ? 0 : count);
+	enc_str(&e, "head"), enc_bin(&e, h, hv == HV_SHORT_HEAD ? 31 : 32);
+	enc_str(&e, "key"),
+	    enc_bin(&e, hv == HV_SMALL_KEY ? ed_small_order : baton_key_id_pk(k), 32);
+	enc_str(&e, "time"), enc_uint(&e, TU_NOW);
+	if (hv == HV_UNKNOWN)
+		enc_str(&e, "where"), enc_str(&e, "here");
+	return envelope(BATON_OBJ_AUDIT_HEAD, body, e.len, baton_key_id_sk(k));
+}
+
+static void bump_count(struct obj *o)
+{
+	/* "count" then positive fixint 42. */
+	uint8_t *at = memmem(o->p, o->len,
+	                     "\xa5"
+	                     "count\x2a",
+	                     7);
+	if (at == NULL)
+		exit(2);
+	at[6] = 43;
+}
+
+static void head_case(const char *name, const char *desc, enum hvariant hv, int expect,
+                      void (*mutate)(struct obj *))
+{
+	baton_audit_head got;
+	struct obj o = head_obj(school_a, 42, hv);
+	if (mutate)
+		mutate(&o);
+	emit(json_object(), name, "audit_head", desc, baton_audit_head_parse(o.p, o.len, &got),
+	     expect, o.p, o.len);
+	free(o.p);
+}
+
+/* A receipt by school B over a hand-built body carrying head h. */
+static void receipt_head_case(const char *name, const char *desc, const struct obj *h, int expect)
+{
+	uint8_t body[768], id[16], ph[32];
+	struct enc e;
+	baton_receipt rg;
+	memset(id, 0x11, sizeof(id));
+	memset(ph, 0x22, sizeof(ph));
+	enc_init(&e, body, sizeof(body));
+	enc_map(&e, 6);
+	enc_str(&e, "audit"), enc_bin(&e, h->p, h->len);
+	enc_str(&e, "hash"), enc_bin(&e, ph, 32);
+	enc_str(&e, "packet"), enc_bin(&e, id, 16);
+	enc_str(&e, "reason"), enc_uint(&e, 0);
+	enc_str(&e, "receiver"), enc_bin(&e, baton_key_id_pk(school_b), 32);
+	enc_str(&e, "time"), enc_uint(&e, TU_NOW);
+	struct obj o = envelope(BATON_OBJ_RECEIPT, body, e.len, baton_key_id_sk(school_b));
+	emit(json_object(), name, "receipt", desc, baton_receipt_parse(o.p, o.len, &rg), expect,
+	     o.p, o.len);
+	free(o.p);
+}
+
+static void gen_audit_heads(void)
+{
+	head_case("audit-head-valid", "school A's log held 42 entries", HV_OK, 0, NULL);
+	head_case("audit-head-bad-signature", "signature flipped", HV_OK, BATON_EBADSIG, flip_sig);
+	head_case("audit-head-body-changed", "the count changed after signing (42 to 43)", HV_OK,
+	          BATON_EBADSIG, bump_count);
+	head_case("audit-head-count-zero", "a head covering no entry", HV_ZERO, BATON_EVALUE, NULL);
+	head_case("audit-head-unknown-field", "a field the format does not have", HV_UNKNOWN,
+	          BATON_EUNKNOWN, NULL);
+	head_case("audit-head-small-order-key", "key is a small-order point", HV_SMALL_KEY,
+	          BATON_EBADKEY, NULL);
+	head_case("audit-head-short-hash", "head is 31 bytes", HV_SHORT_HEAD, BATON_EVALUE, NULL);
+	head_case("audit-head-truncated", "cut in half", HV_OK, BATON_ELENGTH, truncate_half);
+
+	struct obj hb = head_obj(school_b, 7, HV_OK), ha = head_obj(school_a, 7, HV_OK);
+	receipt_head_case("receipt-with-audit-head", "an acceptance carrying the receiver's head",
+	                  &hb, 0);
+	receipt_head_case("receipt-audit-head-other-key",
+	                  "the head inside is school A's, the receipt school B's", &ha,
+	                  BATON_EVALUE);
+	hb.p[hb.len - 1] ^= 1;
+	receipt_head_case("receipt-audit-head-bad-signature", "the head's signature flipped", &hb,
+	                  BATON_EBADSIG);
+	free(hb.p);
+	free(ha.p);
+
+	uint8_t body[8192];
+	struct raw r;
+	baton_consent c;
+	tu_consent_fill(&c, guardian, school_a, school_b, SEC(IDENTITY) | SEC(TRANSCRIPT));
+	tu_consent_sign(&c, guardian, &consent_bytes, &consent_len);
+	head_a = head_obj(school_a, 9, HV_OK);
+	head_c = head_obj(school_c, 9, HV_OK);
+	base_raw(&r, body, sizeof(body), BV_AUDIT, 0);
+	packet_case("packet-with-audit-head", "the body carries the sender's head", &r, school_b,
+	            TU_NOW, 0, NULL);
+	base_raw(&r, body, sizeof(body), BV_AUDIT_OTHER, 0);
+	packet_case("packet-audit-head-other-school", "the head in the body is school C's", &r,
+	            school_b, TU_NOW, BATON_EVALUE, NULL);
+	free(head_a.p);
+	free(head_c.p);
+	free(consent_bytes);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -1408,6 +1530,7 @@ int main(int argc, char **argv)
 	gen_rotations();
 	gen_chunks();
 	free(consent_bytes);
+	gen_audit_heads();
 	printf("gen_vectors: wrote %d cases to %s\n", written, outdir);
 	return 0;
 }

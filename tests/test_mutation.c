@@ -184,6 +184,60 @@ static void test_rotation(void **state)
 	baton_key_free(old), baton_key_free(new);
 }
 
+static int check_audit_head(const uint8_t *b, size_t n, void *ctx)
+{
+	baton_audit_head h;
+	(void)ctx;
+	return baton_audit_head_parse(b, n, &h);
+}
+
+static uint8_t *signed_head(const baton_key *k, size_t *len)
+{
+	baton_audit_head h;
+	uint8_t *buf;
+	memset(&h, 0, sizeof(h));
+	h.count = 300;
+	memset(h.head, 0x48, sizeof(h.head));
+	memcpy(h.key, baton_key_id_pk(k), 32);
+	h.time = TU_NOW;
+	assert_int_equal(baton_audit_head_sign(&h, baton_key_id_sk(k), &buf, len), 0);
+	return buf;
+}
+
+static void test_audit_head(void **state)
+{
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1);
+	size_t len;
+	uint8_t *buf = signed_head(a, &len);
+	(void)state;
+	mutate_all(buf, len, check_audit_head, NULL);
+	free(buf);
+	baton_key_free(a);
+}
+
+/* A receipt carrying the receiver's head: a flip inside the head is refused too. */
+static void test_receipt_with_head(void **state)
+{
+	baton_key *b = tu_key(BATON_KEY_SCHOOL, 2);
+	baton_receipt rc;
+	uint8_t *buf, *head;
+	size_t len, hlen;
+	(void)state;
+	memset(&rc, 0, sizeof(rc));
+	memset(rc.packet_id, 0x11, sizeof(rc.packet_id));
+	memset(rc.packet_hash, 0x22, sizeof(rc.packet_hash));
+	memcpy(rc.receiver, baton_key_id_pk(b), 32);
+	rc.time = TU_NOW;
+	head = signed_head(b, &hlen);
+	memcpy(rc.audit, head, hlen);
+	rc.audit_len = hlen;
+	assert_int_equal(baton_receipt_sign(&rc, baton_key_id_sk(b), &buf, &len), 0);
+	mutate_all(buf, len, check_receipt, NULL);
+	free(buf);
+	free(head);
+	baton_key_free(b);
+}
+
 static void mutate_transfer(size_t n_att, const size_t *sizes)
 {
 	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
@@ -201,6 +255,42 @@ static void mutate_transfer(size_t n_att, const size_t *sizes)
 	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), 0);
 	mutate_all(pkt.p, pkt.len, check_packet, b);
 	tu_buf_free(&pkt);
+	tu_transfer_free(&t);
+	free(consent);
+	baton_key_free(a), baton_key_free(b), baton_key_free(g);
+}
+
+/* The sender's head inside the sealed body. */
+static void test_transfer_packet_with_head(void **state)
+{
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
+	baton_key *g = tu_key(BATON_KEY_GUARDIAN, 3);
+	baton_consent c;
+	tu_transfer t;
+	tu_buf pkt = {0};
+	uint8_t *consent, *head;
+	size_t clen, hlen;
+	(void)state;
+
+	tu_consent_fill(&c, g, a, b,
+	                BATON_SEC_BIT(BATON_SEC_IDENTITY) | BATON_SEC_BIT(BATON_SEC_TRANSCRIPT));
+	tu_consent_sign(&c, g, &consent, &clen);
+	tu_transfer_init(&t, consent, clen, g, 0, NULL);
+	head = signed_head(a, &hlen);
+	t.body.audit = head;
+	t.body.audit_len = hlen;
+	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), 0);
+	mutate_all(pkt.p, pkt.len, check_packet, b);
+	tu_buf_free(&pkt);
+	/* A head of another school in the body is refused even when all else holds. */
+	free(head);
+	head = signed_head(g, &hlen);
+	t.body.audit = head;
+	t.body.audit_len = hlen;
+	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), 0);
+	assert_int_equal(check_packet(pkt.p, pkt.len, b), BATON_EVALUE);
+	tu_buf_free(&pkt);
+	free(head);
 	tu_transfer_free(&t);
 	free(consent);
 	baton_key_free(a), baton_key_free(b), baton_key_free(g);
@@ -362,6 +452,9 @@ int main(void)
 	    cmocka_unit_test(test_revocation),
 	    cmocka_unit_test(test_receipt),
 	    cmocka_unit_test(test_rotation),
+	    cmocka_unit_test(test_audit_head),
+	    cmocka_unit_test(test_receipt_with_head),
+	    cmocka_unit_test(test_transfer_packet_with_head),
 	    cmocka_unit_test(test_transfer_packet),
 	    cmocka_unit_test(test_transfer_packet_two_chunks),
 	    cmocka_unit_test(test_request_packet),

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 #include <lmdb.h>
+#include <sodium.h>
 
 #include "store.h"
 #include "testutil.h"
@@ -882,6 +883,187 @@ static void test_audit_chain(void **state)
 	assert_int_equal(c.bad, 2);
 }
 
+/* ---- signed heads ---- */
+
+struct card_ctx {
+	const uint8_t *card, *rot;
+	size_t card_len, rot_len;
+};
+
+static int put_card(store_txn *t, void *arg)
+{
+	struct card_ctx *c = arg;
+	int r = store_meta_put(t, "card", c->card, c->card_len);
+	if (r == 0 && c->rot)
+		r = store_audit_keep_rotation(t, c->rot, c->rot_len);
+	return r;
+}
+
+static int audit_one(store_txn *t, void *arg)
+{
+	store_audit e;
+	(void)arg;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.action, sizeof(e.action), "link");
+	return store_audit_append(t, &e);
+}
+
+static int sign_with(store_txn *t, void *arg)
+{
+	return store_audit_sign(t, arg, NULL);
+}
+
+struct heads_ctx {
+	uint64_t bad, count;
+	store_audit_heads h;
+	int r;
+	const uint8_t *held;
+	size_t held_len;
+	uint64_t held_at;
+};
+
+static int heads_read(store_txn *t, void *arg)
+{
+	struct heads_ctx *c = arg;
+	int r = store_audit_verify(t, &c->bad, &c->count);
+	if (r == 0)
+		r = store_audit_verify_heads(t, c->count, &c->h, &c->bad);
+	if (r == 0 && c->held)
+		r = store_audit_check_head(t, c->held, c->held_len, c->count, &c->held_at);
+	c->r = r;
+	return 0;
+}
+
+/* Only the head another school kept, against the log as it is. */
+static int held_read(store_txn *t, void *arg)
+{
+	struct heads_ctx *c = arg;
+	int r = store_audit_count(t, &c->count);
+	c->r = r ? r : store_audit_check_head(t, c->held, c->held_len, c->count, &c->held_at);
+	return 0;
+}
+
+static int latest_head(store_txn *t, void *arg)
+{
+	tu_buf *b = arg;
+	return store_audit_head(t, &b->p, &b->len);
+}
+
+/* What someone with the file but not the key can do: change entry 4, then
+ * recompute the hash of every entry from there and the recorded end. */
+static void rewrite_from_4(MDB_txn *txn, MDB_dbi dbi)
+{
+	static const char domain[] = "BATON-AUDIT-v1";
+	uint8_t k[8], buf[512], prev[32];
+	MDB_val key = {8, k}, v;
+	uint64_t seq;
+	for (seq = 4;; seq++) {
+		key8(k, seq);
+		if (mdb_get(txn, dbi, &key, &v) != 0)
+			break;
+		memcpy(buf, v.mv_data, v.mv_size);
+		size_t n = v.mv_size - 32;
+		if (seq == 4) {
+			uint8_t *at = memmem(buf, n, "entry 3", 7);
+			assert_non_null(at);
+			at[6] = '9';
+		} else {
+			uint8_t *at = memmem(buf, n, "\xa4prev\xc4\x20", 7);
+			assert_non_null(at);
+			memcpy(at + 7, prev, 32);
+		}
+		crypto_generichash_state st;
+		crypto_generichash_init(&st, NULL, 0, 32);
+		crypto_generichash_update(&st, (const uint8_t *)domain, sizeof(domain));
+		crypto_generichash_update(&st, buf, n);
+		crypto_generichash_final(&st, prev, 32);
+		memcpy(buf + n, prev, 32);
+		MDB_val nv = {v.mv_size, buf};
+		assert_int_equal(mdb_put(txn, dbi, &key, &nv, 0), 0);
+	}
+	MDB_dbi meta;
+	uint8_t head[40];
+	key8(head, seq - 1);
+	memcpy(head + 8, prev, 32);
+	MDB_val hk = {10, (void *)"audit_head"}, hv = {40, head};
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	assert_int_equal(mdb_put(txn, meta, &hk, &hv, 0), 0);
+}
+
+static void test_audit_heads(void **state)
+{
+	struct fx *f = *state;
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 0x31), *b = tu_key(BATON_KEY_SCHOOL, 0x32);
+	struct card_ctx cc = {NULL, NULL, 0, 0};
+	struct heads_ctx c;
+	tu_buf held = {0};
+
+	tu_card(a, "Lincoln High School", "LHS-001", (uint8_t **)&cc.card, &cc.card_len);
+	assert_int_equal(store_write(f->s, put_card, &cc), 0);
+	/* With a signer, every write that appends signs the head it leaves. */
+	store_set_audit_signer(f->s, a);
+	assert_int_equal(store_write(f->s, audit_many, NULL), 0);
+	assert_int_equal(store_write(f->s, audit_one, NULL), 0);
+	assert_int_equal(store_write(f->s, audit_one, NULL), 0);
+	store_set_audit_signer(f->s, NULL);
+	assert_int_equal(store_write(f->s, audit_one, NULL), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_read(f->s, heads_read, &c), 0);
+	assert_int_equal(c.r, 0);
+	assert_int_equal(c.count, 13);
+	assert_int_equal(c.h.heads, 3);
+	assert_int_equal(c.h.signed_through, 12); /* entry 13 is not signed yet */
+
+	/* A head signed by a key that is not this school's does not count. */
+	assert_int_equal(store_write(f->s, sign_with, b), 0);
+	assert_int_equal(store_read(f->s, heads_read, &c), 0);
+	assert_int_equal(c.r, BATON_EBADSIG);
+	assert_int_equal(c.bad, 13);
+	assert_non_null(strstr(baton_diag(), "neither this school's key nor one it rotated from"));
+
+	/* After a rekey to b, heads by a (which the rotation leads from) and b verify. */
+	baton_rotation rot;
+	uint8_t *card_b, *rot_b;
+	memset(&rot, 0, sizeof(rot));
+	snprintf(rot.code, sizeof(rot.code), "LHS-001");
+	memcpy(rot.old_pk, baton_key_id_pk(a), 32);
+	memcpy(rot.new_pk, baton_key_id_pk(b), 32);
+	rot.time = TU_NOW;
+	assert_int_equal(baton_rotation_sign(&rot, baton_key_id_sk(a), &rot_b, &cc.rot_len), 0);
+	free((void *)cc.card);
+	tu_card(b, "Lincoln High School", "LHS-001", &card_b, &cc.card_len);
+	cc.card = card_b;
+	cc.rot = rot_b;
+	assert_int_equal(store_write(f->s, put_card, &cc), 0);
+	assert_int_equal(store_read(f->s, heads_read, &c), 0);
+	assert_int_equal(c.r, 0);
+	assert_int_equal(c.h.heads, 4);
+	assert_int_equal(c.h.signed_through, 13);
+	assert_memory_equal(c.h.key, baton_key_id_pk(b), 32);
+	assert_int_equal(store_read(f->s, latest_head, &held), 0);
+
+	/* Entry 4 changed and every hash after it recomputed: the chain holds, but
+	 * the first head after the change no longer matches, and neither does the
+	 * head another school kept. */
+	raw_audit(f, rewrite_from_4);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_read(f->s, heads_read, &c), 0);
+	assert_int_equal(c.r, BATON_EHASH);
+	assert_int_equal(c.bad, 10);
+	assert_non_null(strstr(baton_diag(), "the head signed at entry 10 does not match the log"));
+	c.held = held.p;
+	c.held_len = held.len;
+	assert_int_equal(store_read(f->s, held_read, &c), 0);
+	assert_int_equal(c.r, BATON_EHASH);
+	assert_int_equal(c.held_at, 13);
+	assert_non_null(strstr(baton_diag(), "the head signed at entry 13 does not match the log"));
+	tu_buf_free(&held);
+	free(card_b);
+	free(rot_b);
+	baton_key_free(a);
+	baton_key_free(b);
+}
+
 static int fail_after_writing(store_txn *t, void *arg)
 {
 	struct put_ctx p = {"S-9", "{}", 0, 0};
@@ -951,6 +1133,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_held_for_review, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_schema_3_upgrades, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_audit_heads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_write_leaves_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_grown_elsewhere, setup, teardown),
 	};

@@ -182,6 +182,10 @@ static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
 	}
 	if (strcmp(kind, "rotation") == 0)
 		return run_rotation(v, in, len);
+	if (strcmp(kind, "audit_head") == 0) {
+		baton_audit_head h;
+		return baton_audit_head_parse(in, len, &h);
+	}
 	if (strcmp(kind, "msgpack") == 0)
 		return mp_walk(in, len, &dec_default_limits);
 	if (strcmp(kind, "keyfile") == 0) {

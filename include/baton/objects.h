@@ -30,10 +30,13 @@ enum baton_obj_type {
 	BATON_OBJ_REVOCATION = 3,
 	BATON_OBJ_RECEIPT = 4,
 	BATON_OBJ_ROTATION = 5,
+	BATON_OBJ_AUDIT_HEAD = 6,
 };
 
 /* Largest encoded signed object accepted by any *_parse function. */
 #define BATON_OBJ_MAX 16384
+/* Largest encoded audit head carried inside a receipt or a packet body. */
+#define BATON_AUDIT_HEAD_MAX 256
 
 /* A school's card: who it is, where it listens, its two public keys. */
 typedef struct baton_card {
@@ -106,6 +109,10 @@ typedef struct baton_receipt {
 	int reason;                       /* enum baton_reason */
 	uint64_t time;
 	char note[BATON_NOTE_MAX + 1]; /* optional; "" when absent */
+	/* optional: the receiver's latest signed audit head (an encoded
+	 * baton_audit_head signed by receiver); audit_len 0 when absent */
+	uint8_t audit[BATON_AUDIT_HEAD_MAX];
+	size_t audit_len;
 } baton_receipt;
 
 /* A school moving to a new identity key, signed by its old key. */
@@ -115,6 +122,17 @@ typedef struct baton_rotation {
 	uint8_t new_pk[BATON_PK_BYTES];
 	uint64_t time;
 } baton_rotation;
+
+/*
+ * A school's statement of what its audit log held: entries 1..count, the
+ * last of which hashes to head. Signed by the school's identity key.
+ */
+typedef struct baton_audit_head {
+	uint64_t count;
+	uint8_t head[BATON_HASH_BYTES];
+	uint8_t key[BATON_PK_BYTES]; /* the school's identity key; signs */
+	uint64_t time;
+} baton_audit_head;
 
 /*
  * Encoding and signing. sk is the signer's 64-byte Ed25519 secret key; the
@@ -135,6 +153,8 @@ int baton_receipt_sign(const baton_receipt *r, const uint8_t sk[BATON_SK_BYTES],
                        size_t *outlen);
 int baton_rotation_sign(const baton_rotation *r, const uint8_t sk[BATON_SK_BYTES], uint8_t **out,
                         size_t *outlen);
+int baton_audit_head_sign(const baton_audit_head *h, const uint8_t sk[BATON_SK_BYTES],
+                          uint8_t **out, size_t *outlen);
 
 /*
  * Strict decoding and signature verification of len bytes at buf. On
@@ -147,6 +167,7 @@ int baton_consent_parse(const uint8_t *buf, size_t len, baton_consent *out);
 int baton_revocation_parse(const uint8_t *buf, size_t len, baton_revocation *out);
 int baton_receipt_parse(const uint8_t *buf, size_t len, baton_receipt *out);
 int baton_rotation_parse(const uint8_t *buf, size_t len, baton_rotation *out);
+int baton_audit_head_parse(const uint8_t *buf, size_t len, baton_audit_head *out);
 
 /* Reads only the envelope type of an encoded object; 0 or BATON_EMAGIC. */
 int baton_object_type(const uint8_t *buf, size_t len, int *type);

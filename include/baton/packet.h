@@ -80,6 +80,10 @@ typedef struct baton_body {
 	size_t n_attachments;
 	uint32_t requested_mask;       /* request: sections asked for (non-empty) */
 	char note[BATON_NOTE_MAX + 1]; /* request: optional text */
+	/* optional: the sender's latest signed audit head (objects.h), signed by
+	 * the packet's sender; audit_len 0 when absent */
+	const uint8_t *audit;
+	size_t audit_len;
 } baton_body;
 
 /* Writes exactly len bytes or fails with a BATON_E* code. */

@@ -162,7 +162,7 @@ unchanged "a file that does not exist"
 
 check_out '1 new students, 1 new versions' "after all that, the good records import" \
 	"$BATON" student import "$IN/good.json" --dir "$N"
-check_out 'chain intact' "and the audit log verifies" "$BATON" audit verify --dir "$N"
+check_out 'chain unbroken' "and the audit log verifies" "$BATON" audit verify --dir "$N"
 
 # ---- bad command lines ----
 

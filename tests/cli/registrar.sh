@@ -242,6 +242,8 @@ check_out "student $SID +guardian-unlink|guardian-unlink +student $SID" "audit -
 	"$BATON" audit --student "$SID" --dir "$A"
 check "has five lines" test "$(wc -l <"$OUT")" -eq 5
 N=$(audit_entries "$A")
+check_out 'signed to its last entry' "audit sign covers the entries of commands run without the key" \
+	"$BATON" audit sign --dir "$A"
 check_out "^audit log verified: $N entries, chain intact\$" "audit verify ($N entries)" \
 	"$BATON" audit verify --dir "$A"
 check_out "chain intact" "audit verify on the second school (no passphrase needed)" \

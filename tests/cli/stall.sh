@@ -219,7 +219,7 @@ static int cmd_pipeline(int n)
 		put64(m, 44);
 		m[8] = (uint8_t)(id >> 24), m[9] = (uint8_t)(id >> 16);
 		m[10] = (uint8_t)(id >> 8), m[11] = (uint8_t)id;
-		memcpy(m + 12, "BTNC\1\0\0\0", 8);
+		memcpy(m + 12, "BTNC\2\0\0\0", 8); /* frame version 2 */
 		memset(m + 20, 0xa5, 16);
 		put64(m + 36, 1 << 20);
 		put64(m + 44, 0);

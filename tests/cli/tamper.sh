@@ -55,6 +55,7 @@ check "init" "$BATON" init --name "Lincoln High School" --code LHS-001 --dir "$N
 	printf '\n]\n'
 } >"$TMP/five.json"
 check_out '5 new students' "import five students" "$BATON" student import "$TMP/five.json" --dir "$N"
+check "the school key signs the log" "$BATON" audit sign --dir "$N"
 check_out '^audit log verified: 6 entries, chain intact$' "audit verify passes (6 entries)" \
 	"$BATON" audit verify --dir "$N"
 "$BATON" student list --json --dir "$N" >"$TMP/list.before" 2>&1
