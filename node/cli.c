@@ -36,13 +36,14 @@ int cli_exit_code(int err)
 
 int cli_fail(const char *what, int err)
 {
-	const char *d = baton_diag();
-	if (d[0] != '\0' && what == NULL)
+	const char *d = baton_diag_for(err);
+	if (d[0] == '\0')
+		d = baton_strerror(err);
+	if (what == NULL)
 		fprintf(stderr, "baton: %s\n", d);
-	else if (d[0] != '\0')
-		fprintf(stderr, "baton: %s: %s\n", what, d);
 	else
-		fprintf(stderr, "baton: %s: %s\n", what, baton_strerror(err));
+		fprintf(stderr, "baton: %s: %s\n", what, d);
+	diag_clear();
 	return cli_exit_code(err);
 }
 
