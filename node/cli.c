@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -333,4 +334,58 @@ int cli_id_prefix(const char *hex, const char *what)
 	if (n < 8 || n > 2 * BATON_ID_BYTES || strspn(hex, "0123456789abcdefABCDEF") != n)
 		return diag_err(BATON_EVALUE, "%s \"%s\": expected 8 to 32 hex digits", what, hex);
 	return 0;
+}
+
+int cli_out_check(const char *path, int force)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
+	if (!force)
+		return diag_err(BATON_EEXIST,
+		                "%s: already exists; not overwriting it (--force replaces it)",
+		                path);
+	if (S_ISDIR(st.st_mode))
+		return diag_err(BATON_EEXIST, "%s: is a directory; not replacing it", path);
+	return 0;
+}
+
+int cli_out_place(const char *tmp, const char *path, int force)
+{
+	int err;
+
+	if (force) {
+		if ((err = cli_out_check(path, 1)) != 0 || rename(tmp, path) == 0)
+			return err;
+		err = errno;
+		unlink(tmp);
+		return diag_err(BATON_EIO, "%s: %s", path, strerror(err));
+	}
+	/* link() fails on any existing name, a dangling symbolic link included. */
+	if (link(tmp, path) == 0) {
+		unlink(tmp);
+		return 0;
+	}
+	if ((err = errno) == EEXIST)
+		return diag_err(BATON_EEXIST, "%s: already exists; not overwriting it", path);
+	unlink(tmp);
+	return diag_err(BATON_EIO, "%s: %s", path, strerror(err));
+}
+
+int cli_out_write(const char *path, const uint8_t *buf, size_t len, unsigned mode, int force)
+{
+	char tmp[4200];
+	int r;
+
+	if ((r = cli_out_check(path, force)) != 0)
+		return r;
+	if (!force)
+		return baton_file_create(path, buf, len, mode);
+	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof(tmp))
+		return diag_err(BATON_EINVAL, "%s: path too long", path);
+	if ((r = baton_file_create(tmp, buf, len, mode)) == 0 &&
+	    (r = cli_out_place(tmp, path, 1)) != 0)
+		unlink(tmp);
+	return r;
 }

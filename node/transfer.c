@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "cli.h"
 #include "proto_impl.h"
 #include "record.h"
 #include "par.h"
@@ -446,6 +448,48 @@ struct batch {
 	store_fn fn;
 };
 
+/*
+ * A packet to carry by hand is sealed beside its name, as NAME.partial. Until
+ * it has its name, a note in the outbox directory (PID-SEQ.out) names that
+ * file by absolute path, so that a send killed meanwhile is found and
+ * settled at the next start (transfer_recover).
+ */
+static int mark_partial(struct send_req *s)
+{
+	char dir[4200], abs[PATH_MAX], line[PATH_MAX + 300];
+	const char *slash = strrchr(s->out, '/');
+	int fd, n, r = 0;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - s->out) + 1 : 1,
+	         slash ? s->out : ".");
+	if (realpath(dir, abs) == NULL)
+		return diag_err(BATON_EIO, "%s: %s", dir, strerror(errno));
+	n = snprintf(line, sizeof(line), "%s/%s.partial\n", strcmp(abs, "/") ? abs : "",
+	             slash ? slash + 1 : s->out);
+	snprintf(s->mark, sizeof(s->mark), "%s/outbox/%d-%zu.out", s->node_dir, (int)getpid(),
+	         s->seq);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return diag_err(BATON_EINVAL, "%s: path too long", s->out);
+	fd = open(s->mark, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = diag_err(BATON_EIO, "%s: %s", s->mark, strerror(errno));
+		s->mark[0] = 0;
+		return r;
+	}
+	if (write(fd, line, (size_t)n) != n || fdatasync(fd) != 0)
+		r = diag_err(BATON_EIO, "%s: %s", s->mark, strerror(errno));
+	close(fd);
+	return r;
+}
+
+/* A test stops the process here (SIGSTOP) to kill it at that point of a send. */
+static void test_pause(const char *where)
+{
+	const char *p = getenv("BATON_TEST_PAUSE");
+	if (p && strcmp(p, where) == 0)
+		raise(SIGSTOP);
+}
+
 static int open_tmp(struct send_req *s)
 {
 	int n = snprintf(s->tmp, sizeof(s->tmp), s->out ? "%s.partial" : "%s/outbox/%d-%zu.partial",
@@ -495,7 +539,10 @@ static int batch_fn(store_txn *t, void *arg)
 			return diag_err(BATON_EIO, "%s: %s", s->path, strerror(errno));
 		s->placed = 1;
 	}
-	return deferred ? finish_deferred(t, b->s, b->n) : 0;
+	if (deferred && (r = finish_deferred(t, b->s, b->n)) != 0)
+		return r;
+	test_pause("sealed");
+	return 0;
 }
 
 static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
@@ -512,11 +559,13 @@ static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
 		s[i].path[0] = 0;
 		s[i].tmp[0] = 0;
 	}
-	if (n && !s[0].out) {
-		/* The outbox names its files by absolute path: serve may run from elsewhere. */
+	if (n) {
 		snprintf(dir, sizeof(dir), "%s/outbox", s[0].node_dir);
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 			return diag_err(BATON_EIO, "%s: %s", dir, strerror(errno));
+	}
+	if (n && !s[0].out) {
+		/* The outbox names its files by absolute path: serve may run from elsewhere. */
 		char abs[PATH_MAX];
 		if (realpath(dir, abs) == NULL || strlen(abs) >= sizeof(s[0].outbox))
 			return diag_err(BATON_EIO, "%s: %s", dir,
@@ -526,18 +575,30 @@ static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
 	}
 	/* A packet file to carry is opened now; a queued one only if it is too large for the store.
 	 */
-	for (; opened < n && r == 0; opened++)
-		if (s[opened].out)
+	for (; opened < n && r == 0; opened++) {
+		s[opened].mark[0] = 0;
+		if (s[opened].out && (r = cli_out_check(s[opened].out, s[opened].force)) == 0 &&
+		    (r = mark_partial(&s[opened])) == 0)
 			r = open_tmp(&s[opened]);
+	}
 	if (r == 0)
 		r = store_write(st, batch_fn, &b);
+	test_pause("committed");
 	for (size_t i = 0; i < n && r == 0; i++)
 		if (s[i].out && !s[i].refused) {
 			if (fsync(s[i].fd) != 0)
 				r = diag_err(BATON_EIO, "%s: cannot sync the packet file",
 				             s[i].tmp);
-			else if (rename(s[i].tmp, s[i].path) != 0)
-				r = diag_err(BATON_EIO, "%s: %s", s[i].path, strerror(errno));
+			else if ((r = cli_out_place(s[i].tmp, s[i].path, s[i].force)) == 0)
+				s[i].tmp[0] = 0;
+			else if (r == BATON_EEXIST) {
+				/* Recorded as sent: the packet stays where it is, to carry. */
+				r = diag_err(r,
+				             "%s: appeared while the packet was sealed; not "
+				             "overwriting it: the packet is %s",
+				             s[i].path, s[i].tmp);
+				s[i].tmp[0] = 0;
+			}
 		}
 	for (size_t i = 0; i < opened; i++) {
 		if (s[i].fd >= 0)
@@ -547,6 +608,8 @@ static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
 			unplace(&s[i]); /* the commit failed: no file without its outbox entry */
 		if (s[i].tmp[0] && (!s[i].placed || s[i].refused))
 			unlink(s[i].tmp);
+		if (s[i].mark[0])
+			unlink(s[i].mark);
 	}
 	return r;
 }

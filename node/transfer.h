@@ -23,6 +23,7 @@ struct send_req {
 	const char *out;      /* a packet file to carry by hand (state sent), or NULL */
 	const char *node_dir; /* otherwise queued in DIR/outbox for 'baton serve' */
 	const char *note;     /* a request's note to the other registrar, or NULL */
+	int force;            /* out may replace an existing file */
 	uint64_t now, skew;
 	/* out */
 	int refused;   /* a release rule's error, or 0 */
@@ -37,6 +38,7 @@ struct send_req {
 	int fd, placed;
 	size_t seq;
 	char tmp[4300];
+	char mark[4300];        /* the outbox's note naming tmp, while out has no file */
 	store_request *rq;      /* releasing a held request */
 	struct send_work *work; /* a cohort's: prepared in the transaction, sealed together */
 	int deferred;
