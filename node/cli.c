@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "proto_impl.h"
+#include "transfer.h"
 
 #define PASS_MAX 1024
 
@@ -224,10 +225,24 @@ void cli_pass_free(char *pass)
 		sodium_free(pass);
 }
 
+static void say_recovered(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "baton: %s\n", line);
+}
+
 int cli_open_store(const struct cli_common *c, store **s)
 {
 	int r = store_open(cli_dir(c), 0, s);
-	return r ? cli_fail(NULL, r) : EXIT_OK;
+	if (r != 0)
+		return cli_fail(NULL, r);
+	/* What a send killed midway left: settled before anything else, and said. */
+	if ((r = transfer_recover(*s, cli_dir(c), say_recovered, NULL)) != 0) {
+		store_close(*s);
+		*s = NULL;
+		return cli_fail("outbox", r);
+	}
+	return EXIT_OK;
 }
 
 int cli_load_school_key(const struct cli_common *c, baton_key **k)

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
 #include <jansson.h>
 #include <sodium.h>
 
@@ -476,10 +478,22 @@ static int mark_partial(struct send_req *s)
 		s->mark[0] = 0;
 		return r;
 	}
-	if (write(fd, line, (size_t)n) != n || fdatasync(fd) != 0)
+	s->mark_fd = fd;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0 || write(fd, line, (size_t)n) != n ||
+	    fdatasync(fd) != 0)
 		r = diag_err(BATON_EIO, "%s: %s", s->mark, strerror(errno));
-	close(fd);
 	return r;
+}
+
+/* Done with the note: the packet has its name, or was never recorded and is gone. */
+static void unmark_partial(struct send_req *s)
+{
+	if (s->mark[0])
+		unlink(s->mark);
+	if (s->mark_fd >= 0)
+		close(s->mark_fd);
+	s->mark[0] = 0;
+	s->mark_fd = -1;
 }
 
 /* A test stops the process here (SIGSTOP) to kill it at that point of a send. */
@@ -575,8 +589,11 @@ static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
 	}
 	/* A packet file to carry is opened now; a queued one only if it is too large for the store.
 	 */
+	for (size_t i = 0; i < n; i++) {
+		s[i].mark[0] = 0;
+		s[i].mark_fd = -1;
+	}
 	for (; opened < n && r == 0; opened++) {
-		s[opened].mark[0] = 0;
 		if (s[opened].out && (r = cli_out_check(s[opened].out, s[opened].force)) == 0 &&
 		    (r = mark_partial(&s[opened])) == 0)
 			r = open_tmp(&s[opened]);
@@ -608,8 +625,7 @@ static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
 			unplace(&s[i]); /* the commit failed: no file without its outbox entry */
 		if (s[i].tmp[0] && (!s[i].placed || s[i].refused))
 			unlink(s[i].tmp);
-		if (s[i].mark[0])
-			unlink(s[i].mark);
+		unmark_partial(&s[i]);
 	}
 	return r;
 }
@@ -617,6 +633,141 @@ static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
 static int seal_file(store *st, struct send_req *s, store_fn fn)
 {
 	return seal_files(st, s, 1, fn);
+}
+
+/* ---- what a killed send left behind ---- */
+
+struct recover {
+	store *st;
+	void (*say)(void *ctx, const char *line);
+	void *ctx;
+	char line[PATH_MAX * 2 + 400];
+	uint8_t id[BATON_ID_BYTES], hash[BATON_HASH_BYTES];
+	store_outbox ob;
+	int found;
+};
+
+static int recover_find(store_txn *t, void *arg)
+{
+	struct recover *rc = arg;
+	int r = store_outbox_get(t, rc->id, &rc->ob);
+	rc->found = r == 0;
+	return r == 1 ? 0 : r;
+}
+
+/* A recorded packet whose file was lost: the outbox says so, and stops waiting for it. */
+static int recover_lost(store_txn *t, void *arg)
+{
+	struct recover *rc = arg;
+	rc->ob.state = OUT_EXPIRED;
+	snprintf(rc->ob.last_error, sizeof(rc->ob.last_error),
+	         "the send was interrupted before its file was whole; send again");
+	return store_outbox_put(t, &rc->ob);
+}
+
+/* Reads the packet id and hash of a partial file; 0, or an error when it is not whole. */
+static int partial_ids(const char *path, struct recover *rc)
+{
+	baton_source src;
+	baton_header h;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), r;
+	if (fd < 0)
+		return BATON_EIO;
+	if ((r = baton_source_fd(&src, &fd)) == 0 && (r = baton_packet_peek(&src, &h)) == 0 &&
+	    (r = baton_packet_hash(&src, rc->hash)) == 0)
+		memcpy(rc->id, h.id, BATON_ID_BYTES);
+	close(fd);
+	return r;
+}
+
+/* One note of a packet to carry: its partial file is named, or removed. */
+static void recover_out(struct recover *rc, int dfd, const char *name)
+{
+	char path[PATH_MAX + 16] = "", target[PATH_MAX + 16];
+	struct stat sb;
+	ssize_t n;
+	size_t len;
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	/* The sender holds the lock while it lives. */
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	n = read(fd, path, sizeof(path) - 1);
+	path[n > 0 ? n : 0] = 0;
+	path[strcspn(path, "\n")] = 0;
+	len = strlen(path);
+	if (len > 8 && strcmp(path + len - 8, ".partial") == 0 && lstat(path, &sb) == 0) {
+		snprintf(target, sizeof(target), "%.*s", (int)(len - 8), path);
+		rc->found = 0;
+		if (partial_ids(path, rc) == 0 && store_read(rc->st, recover_find, rc) == 0 &&
+		    rc->found && strcmp(rc->ob.file, target) == 0 &&
+		    sodium_memcmp(rc->ob.hash, rc->hash, BATON_HASH_BYTES) == 0) {
+			if (link(path, target) == 0) {
+				unlink(path);
+				snprintf(
+				    rc->line, sizeof(rc->line),
+				    "a send of %s to %s was interrupted after it was recorded; "
+				    "its packet %s is now %s, to carry",
+				    rc->ob.student, rc->ob.to, request_hex(rc->id), target);
+			} else {
+				snprintf(
+				    rc->line, sizeof(rc->line),
+				    "a send of %s to %s was interrupted after it was recorded; "
+				    "%s: %s, so its packet was left as %s",
+				    rc->ob.student, rc->ob.to, target, strerror(errno), path);
+			}
+		} else {
+			unlink(path);
+			if (rc->found && strcmp(rc->ob.file, target) == 0)
+				store_write(rc->st, recover_lost, rc);
+			snprintf(rc->line, sizeof(rc->line),
+			         "removed %s, left by an interrupted send: %s; send again", path,
+			         rc->found ? "recorded, but its file was not whole"
+			                   : "it was not recorded and nothing was disclosed");
+		}
+		rc->say(rc->ctx, rc->line);
+	}
+	unlinkat(dfd, name, 0);
+	close(fd);
+}
+
+int transfer_recover(store *st, const char *node_dir, void (*say)(void *ctx, const char *line),
+                     void *ctx)
+{
+	struct recover rc = {.st = st, .say = say, .ctx = ctx};
+	char dir[4200];
+	struct dirent *e;
+	DIR *d;
+	int dfd;
+
+	snprintf(dir, sizeof(dir), "%s/outbox", node_dir);
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : diag_err(BATON_EIO, "%s: %s", dir, strerror(errno));
+	dfd = dirfd(d);
+	while ((e = readdir(d)) != NULL) {
+		int pid, end = 0;
+		size_t seq;
+		/* PID-SEQ.partial (a queued packet) or PID-SEQ.out (a packet to carry) */
+		if (sscanf(e->d_name, "%d-%zu.partial%n", &pid, &seq, &end) == 2 &&
+		    e->d_name[end] == 0) {
+			if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH)
+				continue;
+			unlinkat(dfd, e->d_name, 0);
+			snprintf(rc.line, sizeof(rc.line),
+			         "removed %s/%s, left by an interrupted send before it was "
+			         "recorded: nothing was disclosed; send again",
+			         dir, e->d_name);
+			say(ctx, rc.line);
+		} else if (sscanf(e->d_name, "%d-%zu.out%n", &pid, &seq, &end) == 2 &&
+		           e->d_name[end] == 0) {
+			recover_out(&rc, dfd, e->d_name);
+		}
+	}
+	closedir(d);
+	return 0;
 }
 
 int transfer_send(store *st, struct send_req *s)

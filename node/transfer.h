@@ -39,6 +39,7 @@ struct send_req {
 	size_t seq;
 	char tmp[4300];
 	char mark[4300];        /* the outbox's note naming tmp, while out has no file */
+	int mark_fd;            /* held open and locked meanwhile: the send is alive */
 	store_request *rq;      /* releasing a held request */
 	struct send_work *work; /* a cohort's: prepared in the transaction, sealed together */
 	int deferred;
@@ -55,6 +56,16 @@ struct send_req {
  * the commit.
  */
 int transfer_send(store *st, struct send_req *s);
+
+/*
+ * Settles what sends killed midway left in DIR/outbox, for processes that
+ * are gone: a queued packet's temporary file (never recorded) is removed; a
+ * packet to carry (--out), named by its note while it had no name, is given
+ * its name when it was recorded whole, and removed otherwise. say(ctx, line)
+ * tells the registrar each thing done, and what to do next.
+ */
+int transfer_recover(store *st, const char *node_dir, void (*say)(void *ctx, const char *line),
+                     void *ctx);
 
 /*
  * transfer_send for n students in one transaction (a cohort): a student
