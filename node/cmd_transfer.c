@@ -34,7 +34,7 @@ static int consent_file_name(const struct dirent *d)
  * cohort before any student is sent.
  */
 static int send_cohort(const struct cli_common *com, const char *dir, const char *to,
-                       uint32_t sections)
+                       uint32_t sections, int again)
 {
 	struct dirent **names = NULL;
 	struct send_req *s = NULL;
@@ -42,7 +42,7 @@ static int send_cohort(const struct cli_common *com, const char *dir, const char
 	size_t *lens = NULL;
 	baton_key *key = NULL;
 	store *st = NULL;
-	size_t sent = 0, refused = 0, dlen = strlen(dir);
+	size_t sent = 0, refused = 0, skipped = 0, dlen = strlen(dir);
 	const char *sep = dlen && dir[dlen - 1] == '/' ? "" : "/";
 	int n, rc, r = 0;
 
@@ -80,6 +80,7 @@ static int send_cohort(const struct cli_common *com, const char *dir, const char
 			s[i].consent_len = lens[at + (int)i];
 			s[i].to_code = to;
 			s[i].sections = sections;
+			s[i].again = again;
 			s[i].key = key;
 			s[i].node_dir = cli_dir(com);
 			s[i].now = cli_now();
@@ -88,7 +89,10 @@ static int send_cohort(const struct cli_common *com, const char *dir, const char
 		if ((r = transfer_send_many(st, s, k)) != 0)
 			break;
 		for (size_t i = 0; i < k; i++) {
-			if (s[i].refused) {
+			if (s[i].skipped) {
+				skipped++;
+				printf("%-12s skipped: %s\n", s[i].student, s[i].why);
+			} else if (s[i].refused) {
 				/* A consent that does not verify names no student: its file does.
 				 */
 				refused++;
@@ -110,6 +114,10 @@ static int send_cohort(const struct cli_common *com, const char *dir, const char
 	}
 	printf("%zu of %d students sealed for %s and queued for 'baton serve'; %zu refused\n", sent,
 	       n, to, refused);
+	if (skipped)
+		printf("%zu already sent under the same consent and not sent again (--again sends "
+		       "them anyway)\n",
+		       skipped);
 	rc = refused ? EXIT_REJECTED : EXIT_OK;
 out:
 	for (int i = 0; i < n; i++) {
@@ -134,6 +142,7 @@ static int send_cmd(int argc, char **argv)
 	                                     {"out", required_argument, NULL, 'o'},
 	                                     {"consents", required_argument, NULL, 'C'},
 	                                     {"force", no_argument, NULL, 'F'},
+	                                     {"again", no_argument, NULL, 'A'},
 	                                     CLI_COMMON_OPTS,
 	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
@@ -169,20 +178,28 @@ static int send_cmd(int argc, char **argv)
 		case 'F':
 			s.force = 1;
 			break;
+		case 'A':
+			s.again = 1;
+			break;
 		default:
 			fprintf(
 			    opt == 'h' ? stdout : stderr,
 			    "usage: baton send STUDENT_ID --to CODE --consent FILE [--sections "
-			    "LIST]\n                  [--out PACKET [--force]] [--dir DIR]\n"
-			    "       baton send --to CODE --consents DIR [--sections LIST] [--dir "
-			    "DIR]\n\n"
+			    "LIST]\n                  [--out PACKET [--force]] [--again] [--dir "
+			    "DIR]\n"
+			    "       baton send --to CODE --consents DIR [--sections LIST] "
+			    "[--again] "
+			    "[--dir DIR]\n\n"
 			    "Checks the consent against every release rule, then seals the\n"
 			    "consented sections, their attachments, the consent and the "
 			    "guardians'\nkeys for the school CODE. With --out the packet is a "
 			    "file to carry\n(an existing PACKET is replaced only with --force); "
 			    "otherwise it waits\nin the outbox for 'baton serve'.\nWith "
 			    "--consents, every *.consent file in DIR is sent, each "
-			    "to the\nstudent it names (a class moving on together).\n");
+			    "to the\nstudent it names (a class moving on together).\n"
+			    "A record already queued, sent or receipted for CODE under the same\n"
+			    "consent is not sent again, and is listed as skipped, unless "
+			    "--again.\n");
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	}
@@ -192,7 +209,7 @@ static int send_cmd(int argc, char **argv)
 		return cli_usage_error("send: --consents DIR takes --to CODE, and no student, "
 		                       "--consent or --out");
 	if (cohort)
-		return send_cohort(&com, cohort, s.to_code, s.sections);
+		return send_cohort(&com, cohort, s.to_code, s.sections, s.again);
 	if (optind + 1 != argc || !s.to_code || !consent_file)
 		return cli_usage_error(
 		    "send: STUDENT_ID, --to CODE and --consent FILE are required");
@@ -218,6 +235,10 @@ out:
 
 int cli_sent(const struct send_req *s, int r)
 {
+	if (r == 0 && s->skipped) {
+		fprintf(stderr, "baton: %s: %s\n", s->student, s->why);
+		return EXIT_REJECTED;
+	}
 	if (r == 0 && s->refused) {
 		fprintf(stderr, "baton: release refused (%s): %s\n", baton_errname(s->refused),
 		        baton_diag());

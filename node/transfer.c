@@ -220,6 +220,57 @@ static void send_work_free(struct send_work *w)
 	memset(w, 0, sizeof(*w));
 }
 
+/* The packet of an earlier disclosure of the student to the school, under the consent. */
+struct sent_before {
+	store_txn *t;
+	const struct send_req *s;
+	store_outbox ob;
+	int found;
+};
+
+static int sent_before_cb(const store_audit *e, void *arg)
+{
+	struct sent_before *b = arg;
+	store_outbox ob;
+	int r;
+	if (strcmp(e->action, "disclosure") != 0 || !e->has_consent || !e->has_packet ||
+	    strcmp(e->peer, b->s->to_code) != 0 ||
+	    memcmp(e->consent, b->s->q.c.id, BATON_ID_BYTES) != 0)
+		return 0;
+	if ((r = store_outbox_get(b->t, e->packet, &ob)) < 0)
+		return r;
+	/* One that was refused, expired or never written whole is no reason to hold back. */
+	if (r == 0 &&
+	    (ob.state == OUT_QUEUED || ob.state == OUT_SENT || ob.state == OUT_RECEIPTED)) {
+		b->ob = ob;
+		b->found = 1;
+	}
+	return 0;
+}
+
+/*
+ * A record already on its way, or received, under the same consent is not
+ * disclosed again by running the same send twice: s->skipped, unless
+ * s->again. 1 when skipped, 0, or an error.
+ */
+static int sent_before(store_txn *t, struct send_req *s)
+{
+	static const char *const state[] = {"queued", "sent as a file", "receipted"};
+	struct sent_before b = {.t = t, .s = s};
+	int r;
+	if (s->rq || s->again)
+		return 0;
+	if ((r = store_audit_each(t, s->student, sent_before_cb, &b)) != 0 || !b.found)
+		return r;
+	s->refused = BATON_EEXIST;
+	s->skipped = 1;
+	snprintf(s->why, sizeof(s->why),
+	         "already sent to %s under this consent (packet %s, %s); not sent again "
+	         "(--again sends it anyway)",
+	         s->to_code, request_hex(b.ob.packet), state[b.ob.state]);
+	return 1;
+}
+
 /*
  * In the transaction: the release rules (a refusal is audited, with
  * s->refused set), then everything the packet will carry, into w.
@@ -232,6 +283,7 @@ static int send_prepare(store_txn *t, struct send_req *s, struct send_work *w)
 	int r;
 
 	s->refused = 0;
+	s->skipped = 0;
 	if (s->rq) {
 		/* Releasing a request: everything comes from it, read in this transaction. */
 		const uint8_t *id = s->rq->id;
@@ -279,6 +331,8 @@ static int send_prepare(store_txn *t, struct send_req *s, struct send_work *w)
 		return r;
 	if (r != 0)
 		return refuse(t, s, r);
+	if ((r = sent_before(t, s)) != 0)
+		return r < 0 ? r : 0;
 
 	snprintf(body->student, sizeof(body->student), "%s", s->student);
 	const char *state = json_string_value(json_object_get(ss->rec, "state_student_id"));

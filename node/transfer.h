@@ -24,9 +24,11 @@ struct send_req {
 	const char *node_dir; /* otherwise queued in DIR/outbox for 'baton serve' */
 	const char *note;     /* a request's note to the other registrar, or NULL */
 	int force;            /* out may replace an existing file */
+	int again;            /* send even when already sent to to_code under this consent */
 	uint64_t now, skew;
 	/* out */
 	int refused;   /* a release rule's error, or 0 */
+	int skipped;   /* refused is BATON_EEXIST: already sent, nothing sealed or audited */
 	char why[300]; /* and why, in words */
 	struct release_check q;
 	baton_packet_info info;
