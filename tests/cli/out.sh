@@ -122,5 +122,13 @@ check_out '^Wrote packet' "outbox export --force replaces the link" "$BATON" out
 	--out "$TMP/link2.baton" --force --dir "$A"
 check "the link is now a regular file" sh -c "[ -f '$TMP/link2.baton' ] && [ ! -L '$TMP/link2.baton' ]"
 check "no temporary file is left" sh -c "! ls '$TMP' | grep -q 'tmp\$\\|partial\$'"
+# card: the same rule, --force included.
+ln -s "$TMP/notes.orig" "$TMP/link3.card"
+check_err 3 "link3.card: $EXISTS" "card --out onto a symbolic link is refused" "$BATON" card \
+	--out "$TMP/link3.card" --dir "$A"
+check_out '^Wrote the card' "card --out --force replaces the link" "$BATON" card --out "$TMP/link3.card" \
+	--force --dir "$A"
+same "$TMP/LHS-001.card" "$TMP/link3.card" "with the card"
+check "what the link pointed to is untouched" grep -qx "the registrar's notes" "$TMP/notes.orig"
 check "A's audit log verifies" "$BATON" audit verify --dir "$A"
 echo "1..$T"
