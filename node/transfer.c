@@ -735,7 +735,7 @@ static int partial_ids(const char *path, struct recover *rc)
 }
 
 /* One note of a packet to carry: its partial file is named, or removed. */
-static void recover_out(struct recover *rc, int dfd, const char *name)
+static int recover_out(struct recover *rc, int dfd, const char *name)
 {
 	char path[PATH_MAX + 16] = "", target[PATH_MAX + 16];
 	struct stat sb;
@@ -747,7 +747,7 @@ static void recover_out(struct recover *rc, int dfd, const char *name)
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		if (fd >= 0)
 			close(fd);
-		return;
+		return 0;
 	}
 	n = read(fd, path, sizeof(path) - 1);
 	path[n > 0 ? n : 0] = 0;
@@ -756,8 +756,13 @@ static void recover_out(struct recover *rc, int dfd, const char *name)
 	if (len > 8 && strcmp(path + len - 8, ".partial") == 0 && lstat(path, &sb) == 0) {
 		snprintf(target, sizeof(target), "%.*s", (int)(len - 8), path);
 		rc->found = 0;
-		if (partial_ids(path, rc) == 0 && store_read(rc->st, recover_find, rc) == 0 &&
-		    rc->found && strcmp(rc->ob.file, target) == 0 &&
+		/* Whether it was recorded must be known before anything is removed. */
+		int whole = partial_ids(path, rc) == 0, r;
+		if (whole && (r = store_read(rc->st, recover_find, rc)) != 0) {
+			close(fd);
+			return r;
+		}
+		if (whole && rc->found && strcmp(rc->ob.file, target) == 0 &&
 		    sodium_memcmp(rc->ob.hash, rc->hash, BATON_HASH_BYTES) == 0) {
 			if (link(path, target) == 0) {
 				unlink(path);
@@ -786,6 +791,7 @@ static void recover_out(struct recover *rc, int dfd, const char *name)
 	}
 	unlinkat(dfd, name, 0);
 	close(fd);
+	return 0;
 }
 
 int transfer_recover(store *st, const char *node_dir, void (*say)(void *ctx, const char *line),
@@ -795,13 +801,13 @@ int transfer_recover(store *st, const char *node_dir, void (*say)(void *ctx, con
 	char dir[4200];
 	struct dirent *e;
 	DIR *d;
-	int dfd;
+	int dfd, r = 0;
 
 	snprintf(dir, sizeof(dir), "%s/outbox", node_dir);
 	if ((d = opendir(dir)) == NULL)
 		return errno == ENOENT ? 0 : diag_err(BATON_EIO, "%s: %s", dir, strerror(errno));
 	dfd = dirfd(d);
-	while ((e = readdir(d)) != NULL) {
+	while (r == 0 && (e = readdir(d)) != NULL) {
 		int pid, end = 0;
 		size_t seq;
 		/* PID-SEQ.partial (a queued packet) or PID-SEQ.out (a packet to carry) */
@@ -817,11 +823,11 @@ int transfer_recover(store *st, const char *node_dir, void (*say)(void *ctx, con
 			say(ctx, rc.line);
 		} else if (sscanf(e->d_name, "%d-%zu.out%n", &pid, &seq, &end) == 2 &&
 		           e->d_name[end] == 0) {
-			recover_out(&rc, dfd, e->d_name);
+			r = recover_out(&rc, dfd, e->d_name);
 		}
 	}
 	closedir(d);
-	return 0;
+	return r;
 }
 
 int transfer_send(store *st, struct send_req *s)
