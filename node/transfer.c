@@ -566,6 +566,9 @@ static int open_tmp(struct send_req *s)
 		return diag_err(BATON_EINVAL, "%s: path too long", s->out ? s->out : s->node_dir);
 	if ((s->fd = open(s->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
 		return diag_err(BATON_EIO, "%s: %s", s->tmp, strerror(errno));
+	/* Held until the file is closed, after the commit: a packet not yet recorded is in use. */
+	if (flock(s->fd, LOCK_EX | LOCK_NB) != 0)
+		return diag_err(BATON_EIO, "%s: %s", s->tmp, strerror(errno));
 	return 0;
 }
 
@@ -794,6 +797,41 @@ static int recover_out(struct recover *rc, int dfd, const char *name)
 	return 0;
 }
 
+/* Whether a file in the outbox directory is held by a send that is still running. */
+static int in_use(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK), busy;
+	if (fd < 0)
+		return 1;
+	busy = flock(fd, LOCK_EX | LOCK_NB) != 0;
+	close(fd);
+	return busy;
+}
+
+/*
+ * A queued packet's file (HEX.baton) takes its name just before the commit
+ * that records it: one the outbox does not name, and that no send holds, was
+ * left by a send killed in between.
+ */
+static int recover_queued(struct recover *rc, int dfd, const char *dir, const char *name)
+{
+	int r;
+	if (sodium_hex2bin(rc->id, BATON_ID_BYTES, name, 2 * BATON_ID_BYTES, NULL, NULL, NULL) !=
+	        0 ||
+	    strcmp(name + 2 * BATON_ID_BYTES, ".baton") != 0 || in_use(dfd, name))
+		return 0;
+	rc->found = 0;
+	if ((r = store_read(rc->st, recover_find, rc)) != 0 || rc->found)
+		return r;
+	unlinkat(dfd, name, 0);
+	snprintf(rc->line, sizeof(rc->line),
+	         "removed %s/%s, left by an interrupted send before it was recorded: nothing "
+	         "was disclosed; send again",
+	         dir, name);
+	rc->say(rc->ctx, rc->line);
+	return 0;
+}
+
 int transfer_recover(store *st, const char *node_dir, void (*say)(void *ctx, const char *line),
                      void *ctx)
 {
@@ -813,7 +851,8 @@ int transfer_recover(store *st, const char *node_dir, void (*say)(void *ctx, con
 		/* PID-SEQ.partial (a queued packet) or PID-SEQ.out (a packet to carry) */
 		if (sscanf(e->d_name, "%d-%zu.partial%n", &pid, &seq, &end) == 2 &&
 		    e->d_name[end] == 0) {
-			if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH)
+			if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH ||
+			    in_use(dfd, e->d_name))
 				continue;
 			unlinkat(dfd, e->d_name, 0);
 			snprintf(rc.line, sizeof(rc.line),
@@ -824,6 +863,8 @@ int transfer_recover(store *st, const char *node_dir, void (*say)(void *ctx, con
 		} else if (sscanf(e->d_name, "%d-%zu.out%n", &pid, &seq, &end) == 2 &&
 		           e->d_name[end] == 0) {
 			r = recover_out(&rc, dfd, e->d_name);
+		} else if (strlen(e->d_name) == 2 * BATON_ID_BYTES + 6) {
+			r = recover_queued(&rc, dfd, dir, e->d_name);
 		}
 	}
 	closedir(d);

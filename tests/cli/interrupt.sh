@@ -9,8 +9,8 @@
 #              has no name yet: at the next start the packet, whole, takes
 #              its name, and the registrar is told where it is.
 #
-# A queued packet's temporary file left in the outbox by a process that is
-# gone is removed too, and said.
+# A queued packet's file left in the outbox by a send that is gone, named
+# or still temporary, is removed too, and said.
 . "$(dirname "$0")/lib.sh"
 
 export BATON_PASSPHRASE="a long enough passphrase" # the parent's key
@@ -83,6 +83,45 @@ check_out 'S-1019.*sent' "the outbox has it as sent" "$BATON" outbox --dir "$A"
 check_out "Imported .* as S-1019" "B imports the packet" "$BATON" import "$TMP/s1019.baton" \
 	--receipt-out "$TMP/s1019.receipt" --dir "$B"
 check_out 'accepted' "A records the receipt" "$BATON" receipt import "$TMP/s1019.receipt" --dir "$A"
+
+# A queued packet too large for the store takes its file name in the outbox
+# just before the commit: killed there, the file is named by no entry.
+mkdir -p "$TMP/big/files"
+head -c 1500000 /dev/urandom >"$TMP/big/files/scan.pdf"
+cat >"$TMP/big/s.json" <<JSON
+{"student_id": "S-2001",
+ "identity": {"given_name": "Ana", "family_name": "Big", "birth_date": "2011-04-17"},
+ "transcript": [{"school_year": "2025-2026", "term": "S1", "course_code": "MATH101",
+                 "course_title": "Algebra I", "grade": "A-",
+                 "credits_attempted": 1.0, "credits_earned": 1.0}],
+ "attachments": [{"name": "scan.pdf", "media_type": "application/pdf",
+                  "section": "transcript", "path": "files/scan.pdf"}]}
+JSON
+check "A imports a student with a 1.5 MB attachment" "$BATON" student import "$TMP/big/s.json" --dir "$A"
+check "A links the parent to S-2001" "$BATON" guardian link S-2001 "$PK" --dir "$A"
+check "consent for S-2001" "$BATON" consent grant --key "$TMP/parent.key" --student S-2001 \
+	--from "$TMP/LHS-001.card" --to "$TMP/RAS-204.card" --sections all --yes --out "$TMP/S-2001.consent"
+BATON_TEST_PAUSE=sealed "$BATON" send S-2001 --to RAS-204 --consent "$TMP/S-2001.consent" \
+	--dir "$A" >/dev/null 2>&1 &
+PID=$!
+BG+=($PID)
+check "the queued send stopped at 'sealed'" wait_for 30 stopped "$PID"
+kill -KILL "$PID" 2>/dev/null
+wait "$PID" 2>/dev/null
+ORPHAN=$(ls "$A/outbox" | grep -E '^[0-9a-f]{32}[.]baton$')
+check "its packet file is in the outbox directory ($ORPHAN)" test -n "$ORPHAN"
+check_err 0 "removed .*outbox/$ORPHAN, left by an interrupted send before it was recorded: nothing was disclosed; send again" \
+	"the next command removes it and says so" "$BATON" audit verify --dir "$A"
+check "it is gone" test ! -e "$A/outbox/$ORPHAN"
+check_out "queued for 'baton serve' as .*[.]baton" "sending again queues it as a file" "$BATON" send S-2001 \
+	--to RAS-204 --consent "$TMP/S-2001.consent" --dir "$A"
+QUEUED=$(ls "$A/outbox" | grep -E '^[0-9a-f]{32}[.]baton$')
+run "$BATON" outbox --dir "$A"
+if [ -n "$QUEUED" ] && [ -e "$A/outbox/$QUEUED" ] && [ ! -s "$ERR" ]; then
+	pass "a recorded packet file is left alone"
+else
+	fail_run "a recorded packet file is left alone" "$(ls "$A/outbox")"
+fi
 
 # A queued packet's temporary file, of a process that is gone.
 sh -c 'exit 0' &
