@@ -382,7 +382,21 @@ int cli_out_place(const char *tmp, const char *path, int force)
 		unlink(tmp);
 		return 0;
 	}
-	if ((err = errno) == EEXIST)
+	if ((err = errno) == EPERM || err == EOPNOTSUPP) {
+		/* No hard links here (a FAT stick): the name is claimed, then the file renamed onto
+		 * it. */
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			err = errno;
+		} else {
+			close(fd);
+			if (rename(tmp, path) == 0)
+				return 0;
+			err = errno;
+			unlink(path);
+		}
+	}
+	if (err == EEXIST)
 		return diag_err(BATON_EEXIST, "%s: already exists; not overwriting it", path);
 	unlink(tmp);
 	return diag_err(BATON_EIO, "%s: %s", path, strerror(err));
