@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 
 #include "cli.h"
 #include "proto_impl.h"
+#include "transfer.h"
 
 #define PASS_MAX 1024
 
@@ -36,13 +38,14 @@ int cli_exit_code(int err)
 
 int cli_fail(const char *what, int err)
 {
-	const char *d = baton_diag();
-	if (d[0] != '\0' && what == NULL)
+	const char *d = baton_diag_for(err);
+	if (d[0] == '\0')
+		d = baton_strerror(err);
+	if (what == NULL)
 		fprintf(stderr, "baton: %s\n", d);
-	else if (d[0] != '\0')
-		fprintf(stderr, "baton: %s: %s\n", what, d);
 	else
-		fprintf(stderr, "baton: %s: %s\n", what, baton_strerror(err));
+		fprintf(stderr, "baton: %s: %s\n", what, d);
+	diag_clear();
 	return cli_exit_code(err);
 }
 
@@ -222,6 +225,12 @@ void cli_pass_free(char *pass)
 		sodium_free(pass);
 }
 
+static void say_recovered(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "baton: %s\n", line);
+}
+
 int cli_open_store(const struct cli_common *c, store **s)
 {
 	int r = store_open(cli_dir(c), 0, s);
@@ -229,6 +238,12 @@ int cli_open_store(const struct cli_common *c, store **s)
 		return cli_fail(NULL, r);
 	/* BATON_NOW reaches every transaction, not just the rules that read it. */
 	store_set_clock(*s, cli_now);
+	/* What a send killed midway left: settled before anything else, and said. */
+	if ((r = transfer_recover(*s, cli_dir(c), say_recovered, NULL)) != 0) {
+		store_close(*s);
+		*s = NULL;
+		return cli_fail("outbox", r);
+	}
 	return EXIT_OK;
 }
 
@@ -336,4 +351,72 @@ int cli_id_prefix(const char *hex, const char *what)
 	if (n < 8 || n > 2 * BATON_ID_BYTES || strspn(hex, "0123456789abcdefABCDEF") != n)
 		return diag_err(BATON_EVALUE, "%s \"%s\": expected 8 to 32 hex digits", what, hex);
 	return 0;
+}
+
+int cli_out_check(const char *path, int force)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
+	if (!force)
+		return diag_err(BATON_EEXIST,
+		                "%s: already exists; not overwriting it (--force replaces it)",
+		                path);
+	if (S_ISDIR(st.st_mode))
+		return diag_err(BATON_EEXIST, "%s: is a directory; not replacing it", path);
+	return 0;
+}
+
+int cli_out_place(const char *tmp, const char *path, int force)
+{
+	int err;
+
+	if (force) {
+		if ((err = cli_out_check(path, 1)) != 0 || rename(tmp, path) == 0)
+			return err;
+		err = errno;
+		unlink(tmp);
+		return diag_err(BATON_EIO, "%s: %s", path, strerror(err));
+	}
+	/* link() fails on any existing name, a dangling symbolic link included. */
+	if (link(tmp, path) == 0) {
+		unlink(tmp);
+		return 0;
+	}
+	if ((err = errno) == EPERM || err == EOPNOTSUPP) {
+		/* No hard links here (a FAT stick): the name is claimed, then the file renamed onto
+		 * it. */
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			err = errno;
+		} else {
+			close(fd);
+			if (rename(tmp, path) == 0)
+				return 0;
+			err = errno;
+			unlink(path);
+		}
+	}
+	if (err == EEXIST)
+		return diag_err(BATON_EEXIST, "%s: already exists; not overwriting it", path);
+	unlink(tmp);
+	return diag_err(BATON_EIO, "%s: %s", path, strerror(err));
+}
+
+int cli_out_write(const char *path, const uint8_t *buf, size_t len, unsigned mode, int force)
+{
+	char tmp[4200];
+	int r;
+
+	if ((r = cli_out_check(path, force)) != 0)
+		return r;
+	if (!force)
+		return baton_file_create(path, buf, len, mode);
+	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof(tmp))
+		return diag_err(BATON_EINVAL, "%s: path too long", path);
+	if ((r = baton_file_create(tmp, buf, len, mode)) == 0 &&
+	    (r = cli_out_place(tmp, path, 1)) != 0)
+		unlink(tmp);
+	return r;
 }

@@ -202,6 +202,7 @@ int cmd_card(int argc, char **argv)
 {
 	static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
 	                                     {"rotation-out", required_argument, NULL, 'r'},
+	                                     {"force", no_argument, NULL, 'F'},
 	                                     CLI_COMMON_OPTS,
 	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
@@ -211,7 +212,7 @@ int cmd_card(int argc, char **argv)
 	store *st;
 	baton_card card;
 	char fpr[BATON_FINGERPRINT_LEN + 1];
-	int opt, r, rc;
+	int opt, r, rc, force = 0;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -221,10 +222,12 @@ int cmd_card(int argc, char **argv)
 			out = optarg;
 		} else if (opt == 'r') {
 			rot_out = optarg;
+		} else if (opt == 'F') {
+			force = 1;
 		} else {
 			fprintf(opt == 'h' ? stdout : stderr,
-			        "usage: baton card [--out FILE] [--rotation-out FILE] [--json] "
-			        "[--dir DIR]\n\n"
+			        "usage: baton card [--out FILE] [--rotation-out FILE] [--force] "
+			        "[--json] [--dir DIR]\n\n"
 			        "Writes this school's signed card to FILE (or to standard output\n"
 			        "when it is not a terminal), for other schools to pin.\n");
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
@@ -253,7 +256,7 @@ int cmd_card(int argc, char **argv)
 		cli_print_json(j);
 	}
 	if (rot_out) {
-		r = cc.rot ? baton_file_create(rot_out, cc.rot, cc.rot_len, 0644)
+		r = cc.rot ? cli_out_write(rot_out, cc.rot, cc.rot_len, 0644, force)
 		           : diag_err(BATON_EVALUE, "this school has never rekeyed: no rotation "
 		                                    "statement");
 		free(cc.rot);
@@ -270,7 +273,7 @@ int cmd_card(int argc, char **argv)
 	}
 	free(cc.rot);
 	if (out) {
-		r = baton_file_create(out, cc.card, cc.len, 0644);
+		r = cli_out_write(out, cc.card, cc.len, 0644, force);
 		if (r == 0 && !com.json)
 			printf("Wrote the card of %s (%s) to %s\nfingerprint %s\n", card.name,
 			       card.code, out, fpr);

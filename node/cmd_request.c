@@ -24,6 +24,7 @@ int cmd_request(int argc, char **argv)
 	                                     {"sections", required_argument, NULL, 'S'},
 	                                     {"note", required_argument, NULL, 'n'},
 	                                     {"out", required_argument, NULL, 'o'},
+	                                     {"force", no_argument, NULL, 'F'},
 	                                     CLI_COMMON_OPTS,
 	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
@@ -56,11 +57,15 @@ int cmd_request(int argc, char **argv)
 		case 'o':
 			s.out = optarg;
 			break;
+		case 'F':
+			s.force = 1;
+			break;
 		default:
 			fprintf(
 			    opt == 'h' ? stdout : stderr,
 			    "usage: baton request --from CODE --consent FILE [--sections LIST]\n"
-			    "                     [--note TEXT] [--out PACKET] [--dir DIR]\n\n"
+			    "                     [--note TEXT] [--out PACKET [--force]] [--dir "
+			    "DIR]\n\n"
 			    "Asks the school CODE for a student's record, carrying the family's\n"
 			    "consent (which names the student and the sections). The request is\n"
 			    "queued for 'baton serve', or written to PACKET with --out. That "
@@ -70,6 +75,8 @@ int cmd_request(int argc, char **argv)
 	}
 	if (optind != argc || !s.to_code || !consent_file)
 		return cli_usage_error("request: --from CODE and --consent FILE are required");
+	if (s.force && !s.out)
+		return cli_usage_error("request: --force goes with --out");
 	if (note && (note[0] == 0 || strlen(note) > BATON_NOTE_MAX))
 		return cli_usage_error("request: --note must be 1 to %d bytes", BATON_NOTE_MAX);
 	if ((r = baton_file_read(consent_file, BATON_OBJ_MAX, &consent, &s.consent_len)) != 0)
@@ -232,8 +239,10 @@ int cmd_requests(int argc, char **argv)
 
 int cmd_release(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"out", required_argument, NULL, 'o'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+	                                     {"force", no_argument, NULL, 'F'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	struct send_req s;
 	uint8_t id[BATON_ID_BYTES];
@@ -246,12 +255,15 @@ int cmd_release(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (cli_common_opt(&com, opt, optarg))
 			continue;
-		if (opt == 'o') {
-			s.out = optarg;
+		if (opt == 'o' || opt == 'F') {
+			if (opt == 'o')
+				s.out = optarg;
+			else
+				s.force = 1;
 			continue;
 		}
 		fprintf(opt == 'h' ? stdout : stderr,
-		        "usage: baton release ID [--out PACKET] [--dir DIR]\n\n"
+		        "usage: baton release ID [--out PACKET [--force]] [--dir DIR]\n\n"
 		        "Sends the record a held request asks for to the school that asked,\n"
 		        "after checking its consent against every release rule again. The\n"
 		        "packet is queued for 'baton serve', or written to PACKET with --out.\n");
@@ -259,6 +271,8 @@ int cmd_release(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error("release: one request ID expected");
+	if (s.force && !s.out)
+		return cli_usage_error("release: --force goes with --out");
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
 	if ((r = request_id(st, argv[optind], id)) != 0) {
@@ -283,6 +297,7 @@ int cmd_deny(int argc, char **argv)
 {
 	static const struct option opts[] = {{"reason", required_argument, NULL, 'r'},
 	                                     {"out", required_argument, NULL, 'o'},
+	                                     {"force", no_argument, NULL, 'F'},
 	                                     CLI_COMMON_OPTS,
 	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
@@ -291,7 +306,7 @@ int cmd_deny(int argc, char **argv)
 	size_t len;
 	baton_key *key = NULL;
 	store *st = NULL;
-	int opt, r, rc;
+	int opt, r, rc, force = 0;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -301,8 +316,12 @@ int cmd_deny(int argc, char **argv)
 			*(opt == 'r' ? &reason : &out) = optarg;
 			continue;
 		}
+		if (opt == 'F') {
+			force = 1;
+			continue;
+		}
 		fprintf(opt == 'h' ? stdout : stderr,
-		        "usage: baton deny ID --reason TEXT [--out FILE] [--dir DIR]\n\n"
+		        "usage: baton deny ID --reason TEXT [--out FILE [--force]] [--dir DIR]\n\n"
 		        "Refuses a held request. The school that asked receives a refusal\n"
 		        "signed by this school, with the reason: delivered by 'baton serve',\n"
 		        "or written to FILE with --out to carry by hand.\n");
@@ -312,6 +331,11 @@ int cmd_deny(int argc, char **argv)
 		return cli_usage_error("deny: a request ID and --reason TEXT are required");
 	if (reason[0] == 0 || strlen(reason) > BATON_NOTE_MAX)
 		return cli_usage_error("deny: --reason must be 1 to %d bytes", BATON_NOTE_MAX);
+	if (force && !out)
+		return cli_usage_error("deny: --force goes with --out");
+	/* Before the refusal is recorded: it would not be written afterwards. */
+	if (out && (r = cli_out_check(out, force)) != 0)
+		return cli_fail(NULL, r);
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
 	if ((r = request_id(st, argv[optind], id)) != 0) {
@@ -328,7 +352,7 @@ int cmd_deny(int argc, char **argv)
 	printf("Denied request %s; the refusal is queued for 'baton serve'\n",
 	       cli_hex(id, BATON_ID_BYTES));
 	/* After the commit: the refusal exists whether or not this file can be written. */
-	if (out && (r = baton_file_create(out, receipt, len, 0644)) != 0) {
+	if (out && (r = cli_out_write(out, receipt, len, 0644, force)) != 0) {
 		rc = cli_fail(NULL, r);
 		goto out;
 	}

@@ -24,34 +24,37 @@ struct mapped {
 	size_t len;
 };
 
-static int map_file(const char *path, size_t max, struct mapped *m)
+/* Maps the regular file open at fd (named path in messages); fd stays open. */
+static int map_fd(int fd, const char *path, size_t max, struct mapped *m)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	m->p = NULL;
+	m->len = 0;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return diag_err(BATON_EIO, "%s: not a regular file", path);
+	if ((uint64_t)st.st_size > max)
+		return diag_err(BATON_ETOOBIG, "%s: %lld bytes, at most %zu", path,
+		                (long long)st.st_size, max);
+	m->len = (size_t)st.st_size;
+	if (m->len > 0) {
+		void *p = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED)
+			return diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
+		m->p = p;
+	}
+	return 0;
+}
+
+static int map_file(const char *path, size_t max, struct mapped *m)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
 	m->p = NULL;
 	m->len = 0;
 	if (fd < 0)
 		return diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return diag_err(BATON_EIO, "%s: not a regular file", path);
-	}
-	if ((uint64_t)st.st_size > max) {
-		close(fd);
-		return diag_err(BATON_ETOOBIG, "%s: %lld bytes, at most %zu", path,
-		                (long long)st.st_size, max);
-	}
-	m->len = (size_t)st.st_size;
-	if (m->len > 0) {
-		void *p = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (p == MAP_FAILED) {
-			close(fd);
-			return diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
-		}
-		m->p = p;
-	}
+	r = map_fd(fd, path, max, m);
 	close(fd);
-	return 0;
+	return r;
 }
 
 static void unmap_file(struct mapped *m)
@@ -165,11 +168,92 @@ finish:
 struct import_ctx {
 	const char *file;
 	char base[4096];
+	int base_fd;         /* the folder of the JSON file: attachments are inside it */
+	int base_in_node;    /* that folder is in the node directory */
 	char node[PATH_MAX]; /* the node directory, resolved: never a source of attachments */
+	struct stat node_st;
 	struct mapped json;
 	size_t records, added, versions, unchanged, held;
 	json_t *seen; /* the student ids read so far from this file */
 };
+
+/* Why an open of one component of an attachment's path failed, in words. */
+static const char *open_why(int dfd, const char *name, int err)
+{
+	struct stat st;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		return "is a symbolic link (not followed)";
+	return strerror(err);
+}
+
+/*
+ * Opens the attachment at rel, a path the record names: inside the folder
+ * of the JSON file only, one component at a time, following no symbolic
+ * link, never into the node directory, and only a regular file. The bytes
+ * imported are read from the descriptor that was checked: there is no second
+ * open by name for a link to be swapped in. *fd is -1 on error.
+ */
+static int open_attachment(const struct import_ctx *c, const char *rel, int *fd)
+{
+	char name[NAME_MAX + 1];
+	const char *p = rel;
+	int dfd = c->base_fd, r = 0;
+	struct stat st;
+
+	*fd = -1;
+	if (c->base_in_node)
+		return diag_err(BATON_EVALUE, "\"%s\" is inside the node directory", rel);
+	while (r == 0) {
+		size_t n = strcspn(p, "/");
+		int last = p[n] == '\0';
+		if (n > NAME_MAX)
+			return diag_err(BATON_EVALUE, "\"%s\": a name longer than %d bytes", rel,
+			                NAME_MAX);
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (!last && (n == 0 || strcmp(name, ".") == 0)) {
+			p += n + 1;
+			continue;
+		}
+		/* record_validate refused "..", an empty last name and a leading '/'. */
+		int next =
+		    openat(dfd, name,
+		           O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (last ? O_NONBLOCK : O_DIRECTORY));
+		if (next < 0)
+			r = diag_err(BATON_EVALUE, "\"%s\": %s: %s", rel, name,
+			             open_why(dfd, name, errno));
+		else if (fstat(next, &st) != 0)
+			r = diag_err(BATON_EIO, "\"%s\": %s", rel, strerror(errno));
+		else if (st.st_dev == c->node_st.st_dev && st.st_ino == c->node_st.st_ino)
+			/* The node's own files (its key, its store) never travel as an attachment.
+			 */
+			r = diag_err(BATON_EVALUE, "\"%s\" is inside the node directory", rel);
+		else if (last && !S_ISREG(st.st_mode))
+			r = diag_err(BATON_EVALUE, "\"%s\": not a regular file", rel);
+		if (dfd != c->base_fd)
+			close(dfd);
+		dfd = next;
+		if (r != 0 || last)
+			break;
+		p += n + 1;
+	}
+	if (r != 0) {
+		if (dfd >= 0 && dfd != c->base_fd)
+			close(dfd);
+		return r;
+	}
+	*fd = dfd;
+	return 0;
+}
+
+/* Whether the folder dir (as given) is node or inside it. */
+static int nested(const char *dir, const char *node)
+{
+	char real[PATH_MAX];
+	size_t nl = strlen(node);
+	return realpath(dir, real) != NULL && strncmp(real, node, nl) == 0 &&
+	       (real[nl] == '/' || real[nl] == '\0');
+}
 
 /* Replaces each attachment's path by the hash and size of its stored bytes. */
 static int import_attachments(store_txn *t, struct import_ctx *c, json_t *rec)
@@ -178,25 +262,20 @@ static int import_attachments(store_txn *t, struct import_ctx *c, json_t *rec)
 	size_t i;
 	json_array_foreach(atts, i, a)
 	{
-		char path[8192], hex[65];
+		char hex[65];
 		uint8_t hash[32];
 		struct mapped m;
 		const char *rel = json_string_value(json_object_get(a, "path"));
-		int r;
-		snprintf(path, sizeof(path), "%s/%s", c->base, rel);
-		/* The node's own files (its key, its store) never travel as an attachment. */
-		char real[PATH_MAX];
-		size_t nl = strlen(c->node);
-		if (realpath(path, real) != NULL && nl > 0 && strncmp(real, c->node, nl) == 0 &&
-		    (real[nl] == '/' || real[nl] == '\0'))
-			return diag_err(BATON_EVALUE,
-			                "attachments[%zu].path: %s is inside the node directory", i,
-			                rel);
-		if ((r = map_file(path, ATTACHMENT_MAX, &m)) != 0) {
+		int r, fd;
+		if ((r = open_attachment(c, rel, &fd)) == 0) {
+			r = map_fd(fd, rel, ATTACHMENT_MAX, &m);
+			close(fd);
+		}
+		if (r != 0) {
 			/* A file the JSON names but that is missing is bad input, not an I/O fault.
 			 */
 			char why[600];
-			snprintf(why, sizeof(why), "%s", baton_diag());
+			snprintf(why, sizeof(why), "%s", baton_diag_for(r));
 			return diag_err(r == BATON_ENOMEM ? r : BATON_EVALUE,
 			                "attachments[%zu].path: %s", i, why);
 		}
@@ -386,7 +465,8 @@ static int student_import(int argc, char **argv)
 	         argc, argv, &com,
 	         "usage: baton student import FILE.json [--dir DIR]\n\n"
 	         "Imports one student object or an array of them (proto/RECORD.md).\n"
-	         "Attachment paths are relative to the JSON file. All or nothing: one\n"
+	         "Attachment paths are relative to the folder of the JSON file and stay\n"
+	         "inside it (no '..', no symbolic links). All or nothing: one\n"
 	         "bad record and nothing is imported. An existing student_id gets a\n"
 	         "new version when it is the same child (names and birth date); older\n"
 	         "versions are kept. A record of another child under that id is held\n"
@@ -405,16 +485,23 @@ static int student_import(int argc, char **argv)
 		unmap_file(&c.json);
 		return rc;
 	}
-	if (realpath(cli_dir(&com), c.node) == NULL)
-		c.node[0] = '\0';
-	r = store_write(st, import_all, &c);
+	if (realpath(cli_dir(&com), c.node) == NULL || stat(c.node, &c.node_st) != 0)
+		r = diag_err(BATON_EIO, "%s: %s", cli_dir(&com), strerror(errno));
+	else if ((c.base_fd = open(c.base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		r = diag_err(BATON_EIO, "%s: %s", c.base, strerror(errno));
+	else {
+		c.base_in_node = nested(c.base, c.node);
+		r = store_write(st, import_all, &c);
+		close(c.base_fd);
+	}
 	json_decref(c.seen);
 	store_close(st);
 	unmap_file(&c.json);
 	if (r != 0) {
 		/* One line: the place, the reason, and that the store is unchanged. */
+		const char *why = baton_diag_for(r);
 		fprintf(stderr, "baton: %s: %s; nothing was imported\n", c.file,
-		        baton_diag()[0] ? baton_diag() : baton_strerror(r));
+		        why[0] ? why : baton_strerror(r));
 		return cli_exit_code(r);
 	}
 	if (com.json)

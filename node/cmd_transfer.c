@@ -34,7 +34,7 @@ static int consent_file_name(const struct dirent *d)
  * cohort before any student is sent.
  */
 static int send_cohort(const struct cli_common *com, const char *dir, const char *to,
-                       uint32_t sections)
+                       uint32_t sections, int again)
 {
 	struct dirent **names = NULL;
 	struct send_req *s = NULL;
@@ -42,7 +42,7 @@ static int send_cohort(const struct cli_common *com, const char *dir, const char
 	size_t *lens = NULL;
 	baton_key *key = NULL;
 	store *st = NULL;
-	size_t sent = 0, refused = 0, dlen = strlen(dir);
+	size_t sent = 0, refused = 0, skipped = 0, dlen = strlen(dir);
 	const char *sep = dlen && dir[dlen - 1] == '/' ? "" : "/";
 	int n, rc, r = 0;
 
@@ -81,6 +81,7 @@ static int send_cohort(const struct cli_common *com, const char *dir, const char
 			s[i].consent_len = lens[at + (int)i];
 			s[i].to_code = to;
 			s[i].sections = sections;
+			s[i].again = again;
 			s[i].key = key;
 			s[i].node_dir = cli_dir(com);
 			s[i].now = cli_now();
@@ -89,7 +90,10 @@ static int send_cohort(const struct cli_common *com, const char *dir, const char
 		if ((r = transfer_send_many(st, s, k)) != 0)
 			break;
 		for (size_t i = 0; i < k; i++) {
-			if (s[i].refused) {
+			if (s[i].skipped) {
+				skipped++;
+				printf("%-12s skipped: %s\n", s[i].student, s[i].why);
+			} else if (s[i].refused) {
 				/* A consent that does not verify names no student: its file does.
 				 */
 				refused++;
@@ -111,6 +115,10 @@ static int send_cohort(const struct cli_common *com, const char *dir, const char
 	}
 	printf("%zu of %d students sealed for %s and queued for 'baton serve'; %zu refused\n", sent,
 	       n, to, refused);
+	if (skipped)
+		printf("%zu already sent under the same consent and not sent again (--again sends "
+		       "them anyway)\n",
+		       skipped);
 	rc = refused ? EXIT_REJECTED : EXIT_OK;
 out:
 	for (int i = 0; i < n; i++) {
@@ -134,6 +142,8 @@ static int send_cmd(int argc, char **argv)
 	                                     {"sections", required_argument, NULL, 'S'},
 	                                     {"out", required_argument, NULL, 'o'},
 	                                     {"consents", required_argument, NULL, 'C'},
+	                                     {"force", no_argument, NULL, 'F'},
+	                                     {"again", no_argument, NULL, 'A'},
 	                                     CLI_COMMON_OPTS,
 	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
@@ -166,27 +176,41 @@ static int send_cmd(int argc, char **argv)
 		case 'C':
 			cohort = optarg;
 			break;
+		case 'F':
+			s.force = 1;
+			break;
+		case 'A':
+			s.again = 1;
+			break;
 		default:
 			fprintf(
 			    opt == 'h' ? stdout : stderr,
 			    "usage: baton send STUDENT_ID --to CODE --consent FILE [--sections "
-			    "LIST]\n                  [--out PACKET] [--dir DIR]\n"
-			    "       baton send --to CODE --consents DIR [--sections LIST] [--dir "
-			    "DIR]\n\n"
+			    "LIST]\n                  [--out PACKET [--force]] [--again] [--dir "
+			    "DIR]\n"
+			    "       baton send --to CODE --consents DIR [--sections LIST] "
+			    "[--again] "
+			    "[--dir DIR]\n\n"
 			    "Checks the consent against every release rule, then seals the\n"
 			    "consented sections, their attachments, the consent and the "
 			    "guardians'\nkeys for the school CODE. With --out the packet is a "
-			    "file to carry;\notherwise it waits in the outbox for 'baton "
-			    "serve'.\nWith --consents, every *.consent file in DIR is sent, each "
-			    "to the\nstudent it names (a class moving on together).\n");
+			    "file to carry\n(an existing PACKET is replaced only with --force); "
+			    "otherwise it waits\nin the outbox for 'baton serve'.\nWith "
+			    "--consents, every *.consent file in DIR is sent, each "
+			    "to the\nstudent it names (a class moving on together).\n"
+			    "A record already queued, sent or receipted for CODE under the same\n"
+			    "consent is not sent again, and is listed as skipped, unless "
+			    "--again.\n");
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	}
+	if (s.force && !out)
+		return cli_usage_error("send: --force goes with --out");
 	if (cohort && (optind != argc || !s.to_code || consent_file || out))
 		return cli_usage_error("send: --consents DIR takes --to CODE, and no student, "
 		                       "--consent or --out");
 	if (cohort)
-		return send_cohort(&com, cohort, s.to_code, s.sections);
+		return send_cohort(&com, cohort, s.to_code, s.sections, s.again);
 	if (optind + 1 != argc || !s.to_code || !consent_file)
 		return cli_usage_error(
 		    "send: STUDENT_ID, --to CODE and --consent FILE are required");
@@ -213,6 +237,10 @@ out:
 
 int cli_sent(const struct send_req *s, int r)
 {
+	if (r == 0 && s->skipped) {
+		fprintf(stderr, "baton: %s: %s\n", s->student, s->why);
+		return EXIT_REJECTED;
+	}
 	if (r == 0 && s->refused) {
 		fprintf(stderr, "baton: release refused (%s): %s\n", baton_errname(s->refused),
 		        baton_diag());
@@ -236,33 +264,43 @@ int cli_sent(const struct send_req *s, int r)
 
 static int import_cmd(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"receipt-out", required_argument, NULL, 'r'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"receipt-out", required_argument, NULL, 'r'},
+	                                     {"force", no_argument, NULL, 'F'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	const char *receipt_out = NULL;
 	struct recv_req q;
 	baton_source src;
 	baton_key *key = NULL;
 	store *st = NULL;
-	int opt, r, rc, fd = -1;
+	int opt, r, rc, fd = -1, force = 0;
 
 	memset(&q, 0, sizeof(q));
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (cli_common_opt(&com, opt, optarg))
 			continue;
-		if (opt == 'r') {
-			receipt_out = optarg;
+		if (opt == 'r' || opt == 'F') {
+			if (opt == 'r')
+				receipt_out = optarg;
+			else
+				force = 1;
 			continue;
 		}
 		fprintf(opt == 'h' ? stdout : stderr,
-		        "usage: baton import PACKET [--receipt-out FILE] [--dir DIR]\n\n"
+		        "usage: baton import PACKET [--receipt-out FILE [--force]] [--dir DIR]\n\n"
 		        "Verifies a packet carried by hand and imports the record; writes the\n"
 		        "signed receipt (acceptance or rejection) for the sending school.\n");
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error("import: one PACKET file expected");
+	if (force && !receipt_out)
+		return cli_usage_error("import: --force goes with --receipt-out");
+	/* Refused before the import, which the receipt would otherwise not record. */
+	if (receipt_out && (r = cli_out_check(receipt_out, force)) != 0)
+		return cli_fail(NULL, r);
 	if ((fd = open(argv[optind], O_RDONLY | O_CLOEXEC)) < 0)
 		return cli_fail(NULL, diag_err(BATON_EIO, "%s: %s", argv[optind], strerror(errno)));
 	if ((r = baton_source_fd(&src, &fd)) != 0) {
@@ -284,7 +322,7 @@ static int import_cmd(int argc, char **argv)
 	}
 	/* The receipt exists only after the import (or rejection) committed. */
 	if (q.receipt && receipt_out &&
-	    (r = baton_file_create(receipt_out, q.receipt, q.receipt_len, 0644)) != 0) {
+	    (r = cli_out_write(receipt_out, q.receipt, q.receipt_len, 0644, force)) != 0) {
 		rc = cli_fail(NULL, r);
 		fprintf(stderr,
 		        "baton: the packet was %s all the same; importing it again writes the "
@@ -528,55 +566,68 @@ static int export_fn(store_txn *t, void *arg)
 	return r == 1 ? diag_err(BATON_EIO, "store: the packet's bytes are missing") : r;
 }
 
-/* Copies the packet file at from to a new file at to, in bounded memory. */
-static int copy_file(const char *from, const char *to)
+/*
+ * Copies the packet file at from to a new file at to, in bounded memory: to
+ * a temporary name beside it, which takes the name when whole.
+ */
+static int copy_file(const char *from, const char *to, int force)
 {
 	uint8_t buf[65536];
-	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, r = 0;
-	ssize_t n;
-	if (in < 0)
+	char tmp[4200];
+	int in = -1, out = -1, r;
+	ssize_t n = 0;
+	if ((r = cli_out_check(to, force)) != 0)
+		return r;
+	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", to, (long)getpid()) >= (int)sizeof(tmp))
+		return diag_err(BATON_EINVAL, "%s: path too long", to);
+	if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0)
 		return diag_err(BATON_EIO, "%s: %s", from, strerror(errno));
-	if ((out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
-		r = errno == EEXIST
-		        ? diag_err(BATON_EEXIST, "%s: already exists; not overwriting it", to)
-		        : diag_err(BATON_EIO, "%s: %s", to, strerror(errno));
+	if ((out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
+		r = diag_err(BATON_EIO, "%s: %s", tmp, strerror(errno));
 		close(in);
 		return r;
 	}
-	while ((n = read(in, buf, sizeof(buf))) > 0 && r == 0)
+	while (r == 0 && (n = read(in, buf, sizeof(buf))) > 0)
 		r = baton_write_fd(&out, buf, (size_t)n);
 	if (r == 0 && (n < 0 || fsync(out) != 0))
 		r = diag_err(BATON_EIO, "%s: %s", to, strerror(errno));
 	close(in);
 	close(out);
+	if (r == 0)
+		r = cli_out_place(tmp, to, force);
 	if (r != 0)
-		unlink(to);
+		unlink(tmp);
 	return r;
 }
 
 /* baton outbox export ID --out FILE: a queued packet, to carry by hand. */
 static int outbox_export(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"out", required_argument, NULL, 'o'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+	                                     {"force", no_argument, NULL, 'F'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	struct export_ctx x;
 	const char *out = NULL;
 	store *st;
-	int opt, r, rc;
+	int opt, r, rc, force = 0;
 
 	memset(&x, 0, sizeof(x));
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (cli_common_opt(&com, opt, optarg))
 			continue;
-		if (opt == 'o') {
-			out = optarg;
+		if (opt == 'o' || opt == 'F') {
+			if (opt == 'o')
+				out = optarg;
+			else
+				force = 1;
 			continue;
 		}
 		fprintf(
 		    opt == 'h' ? stdout : stderr,
-		    "usage: baton outbox export ID --out FILE [--dir DIR]\n\n"
+		    "usage: baton outbox export ID --out FILE [--force] [--dir DIR]\n\n"
 		    "Writes a packet from the outbox (ID: its id, or 8+ of its digits) to FILE,\n"
 		    "to carry by hand when the network cannot reach the other school. Its\n"
 		    "state does not change: 'baton receipt import' records the receipt.\n");
@@ -598,8 +649,8 @@ static int outbox_export(int argc, char **argv)
 		                       : "no packet %s in the outbox",
 		             x.hex);
 	if (r == 0)
-		r = x.bytes ? baton_file_create(out, x.bytes, x.len, 0644)
-		            : copy_file(x.e.file, out);
+		r = x.bytes ? cli_out_write(out, x.bytes, x.len, 0644, force)
+		            : copy_file(x.e.file, out, force);
 	free(x.bytes);
 	if (r != 0)
 		return cli_fail("outbox export", r);

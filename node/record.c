@@ -357,6 +357,15 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 		if (s[0] == '/')
 			return diag_err(BATON_EVALUE,
 			                "%s: \"%s\" must be relative to the JSON file", path, s);
+		/* Attachments come from the folder of the JSON file, never above it. */
+		for (const char *c = s; *c; c += strcspn(c, "/"), c += *c == '/')
+			if (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == '\0'))
+				return diag_err(
+				    BATON_EVALUE,
+				    "%s: \"%s\" leaves the folder of the JSON file (..)", path, s);
+		if (s[strlen(s) - 1] == '/')
+			return diag_err(BATON_EVALUE, "%s: \"%s\" names a folder, not a file", path,
+			                s);
 		return 0;
 	}
 	}

@@ -2,16 +2,20 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <dirent.h>
 #include <jansson.h>
 #include <sodium.h>
 
+#include "cli.h"
 #include "proto_impl.h"
 #include "record.h"
 #include "par.h"
@@ -242,6 +246,57 @@ static void send_work_free(struct send_work *w)
 	memset(w, 0, sizeof(*w));
 }
 
+/* The packet of an earlier disclosure of the student to the school, under the consent. */
+struct sent_before {
+	store_txn *t;
+	const struct send_req *s;
+	store_outbox ob;
+	int found;
+};
+
+static int sent_before_cb(const store_audit *e, void *arg)
+{
+	struct sent_before *b = arg;
+	store_outbox ob;
+	int r;
+	if (strcmp(e->action, "disclosure") != 0 || !e->has_consent || !e->has_packet ||
+	    strcmp(e->peer, b->s->to_code) != 0 ||
+	    memcmp(e->consent, b->s->q.c.id, BATON_ID_BYTES) != 0)
+		return 0;
+	if ((r = store_outbox_get(b->t, e->packet, &ob)) < 0)
+		return r;
+	/* One that was refused, expired or never written whole is no reason to hold back. */
+	if (r == 0 &&
+	    (ob.state == OUT_QUEUED || ob.state == OUT_SENT || ob.state == OUT_RECEIPTED)) {
+		b->ob = ob;
+		b->found = 1;
+	}
+	return 0;
+}
+
+/*
+ * A record already on its way, or received, under the same consent is not
+ * disclosed again by running the same send twice: s->skipped, unless
+ * s->again. 1 when skipped, 0, or an error.
+ */
+static int sent_before(store_txn *t, struct send_req *s)
+{
+	static const char *const state[] = {"queued", "sent as a file", "receipted"};
+	struct sent_before b = {.t = t, .s = s};
+	int r;
+	if (s->rq || s->again)
+		return 0;
+	if ((r = store_audit_each(t, s->student, sent_before_cb, &b)) != 0 || !b.found)
+		return r;
+	s->refused = BATON_EEXIST;
+	s->skipped = 1;
+	snprintf(s->why, sizeof(s->why),
+	         "already sent to %s under this consent (packet %s, %s); not sent again "
+	         "(--again sends it anyway)",
+	         s->to_code, request_hex(b.ob.packet), state[b.ob.state]);
+	return 1;
+}
+
 /*
  * In the transaction: the release rules (a refusal is audited, with
  * s->refused set), then everything the packet will carry, into w.
@@ -254,6 +309,7 @@ static int send_prepare(store_txn *t, struct send_req *s, struct send_work *w)
 	int r;
 
 	s->refused = 0;
+	s->skipped = 0;
 	if (s->rq) {
 		/* Releasing a request: everything comes from it, read in this transaction. */
 		const uint8_t *id = s->rq->id;
@@ -301,6 +357,8 @@ static int send_prepare(store_txn *t, struct send_req *s, struct send_work *w)
 		return r;
 	if (r != 0)
 		return refuse(t, s, r);
+	if ((r = sent_before(t, s)) != 0)
+		return r < 0 ? r : 0;
 
 	snprintf(body->student, sizeof(body->student), "%s", s->student);
 	const char *state = json_string_value(json_object_get(ss->rec, "state_student_id"));
@@ -476,6 +534,60 @@ struct batch {
 	store_fn fn;
 };
 
+/*
+ * A packet to carry by hand is sealed beside its name, as NAME.partial. Until
+ * it has its name, a note in the outbox directory (PID-SEQ.out) names that
+ * file by absolute path, so that a send killed meanwhile is found and
+ * settled at the next start (transfer_recover).
+ */
+static int mark_partial(struct send_req *s)
+{
+	char dir[4200], abs[PATH_MAX], line[PATH_MAX + 300];
+	const char *slash = strrchr(s->out, '/');
+	int fd, n, r = 0;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - s->out) + 1 : 1,
+	         slash ? s->out : ".");
+	if (realpath(dir, abs) == NULL)
+		return diag_err(BATON_EIO, "%s: %s", dir, strerror(errno));
+	n = snprintf(line, sizeof(line), "%s/%s.partial\n", strcmp(abs, "/") ? abs : "",
+	             slash ? slash + 1 : s->out);
+	snprintf(s->mark, sizeof(s->mark), "%s/outbox/%d-%zu.out", s->node_dir, (int)getpid(),
+	         s->seq);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return diag_err(BATON_EINVAL, "%s: path too long", s->out);
+	fd = open(s->mark, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = diag_err(BATON_EIO, "%s: %s", s->mark, strerror(errno));
+		s->mark[0] = 0;
+		return r;
+	}
+	s->mark_fd = fd;
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0 || write(fd, line, (size_t)n) != n ||
+	    fdatasync(fd) != 0)
+		r = diag_err(BATON_EIO, "%s: %s", s->mark, strerror(errno));
+	return r;
+}
+
+/* Done with the note: the packet has its name, or was never recorded and is gone. */
+static void unmark_partial(struct send_req *s)
+{
+	if (s->mark[0])
+		unlink(s->mark);
+	if (s->mark_fd >= 0)
+		close(s->mark_fd);
+	s->mark[0] = 0;
+	s->mark_fd = -1;
+}
+
+/* A test stops the process here (SIGSTOP) to kill it at that point of a send. */
+static void test_pause(const char *where)
+{
+	const char *p = getenv("BATON_TEST_PAUSE");
+	if (p && strcmp(p, where) == 0)
+		raise(SIGSTOP);
+}
+
 static int open_tmp(struct send_req *s)
 {
 	int n = snprintf(s->tmp, sizeof(s->tmp), s->out ? "%s.partial" : "%s/outbox/%d-%zu.partial",
@@ -483,6 +595,9 @@ static int open_tmp(struct send_req *s)
 	if (n < 0 || (size_t)n >= sizeof(s->path))
 		return diag_err(BATON_EINVAL, "%s: path too long", s->out ? s->out : s->node_dir);
 	if ((s->fd = open(s->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+		return diag_err(BATON_EIO, "%s: %s", s->tmp, strerror(errno));
+	/* Held until the file is closed, after the commit: a packet not yet recorded is in use. */
+	if (flock(s->fd, LOCK_EX | LOCK_NB) != 0)
 		return diag_err(BATON_EIO, "%s: %s", s->tmp, strerror(errno));
 	return 0;
 }
@@ -525,7 +640,10 @@ static int batch_fn(store_txn *t, void *arg)
 			return diag_err(BATON_EIO, "%s: %s", s->path, strerror(errno));
 		s->placed = 1;
 	}
-	return deferred ? finish_deferred(t, b->s, b->n) : 0;
+	if (deferred && (r = finish_deferred(t, b->s, b->n)) != 0)
+		return r;
+	test_pause("sealed");
+	return 0;
 }
 
 static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
@@ -542,11 +660,13 @@ static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
 		s[i].path[0] = 0;
 		s[i].tmp[0] = 0;
 	}
-	if (n && !s[0].out) {
-		/* The outbox names its files by absolute path: serve may run from elsewhere. */
+	if (n) {
 		snprintf(dir, sizeof(dir), "%s/outbox", s[0].node_dir);
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 			return diag_err(BATON_EIO, "%s: %s", dir, strerror(errno));
+	}
+	if (n && !s[0].out) {
+		/* The outbox names its files by absolute path: serve may run from elsewhere. */
 		char abs[PATH_MAX];
 		if (realpath(dir, abs) == NULL || strlen(abs) >= sizeof(s[0].outbox))
 			return diag_err(BATON_EIO, "%s: %s", dir,
@@ -556,18 +676,33 @@ static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
 	}
 	/* A packet file to carry is opened now; a queued one only if it is too large for the store.
 	 */
-	for (; opened < n && r == 0; opened++)
-		if (s[opened].out)
+	for (size_t i = 0; i < n; i++) {
+		s[i].mark[0] = 0;
+		s[i].mark_fd = -1;
+	}
+	for (; opened < n && r == 0; opened++) {
+		if (s[opened].out && (r = cli_out_check(s[opened].out, s[opened].force)) == 0 &&
+		    (r = mark_partial(&s[opened])) == 0)
 			r = open_tmp(&s[opened]);
+	}
 	if (r == 0)
 		r = store_write(st, batch_fn, &b);
+	test_pause("committed");
 	for (size_t i = 0; i < n && r == 0; i++)
 		if (s[i].out && !s[i].refused) {
 			if (fsync(s[i].fd) != 0)
 				r = diag_err(BATON_EIO, "%s: cannot sync the packet file",
 				             s[i].tmp);
-			else if (rename(s[i].tmp, s[i].path) != 0)
-				r = diag_err(BATON_EIO, "%s: %s", s[i].path, strerror(errno));
+			else if ((r = cli_out_place(s[i].tmp, s[i].path, s[i].force)) == 0)
+				s[i].tmp[0] = 0;
+			else if (r == BATON_EEXIST) {
+				/* Recorded as sent: the packet stays where it is, to carry. */
+				r = diag_err(r,
+				             "%s: appeared while the packet was sealed; not "
+				             "overwriting it: the packet is %s",
+				             s[i].path, s[i].tmp);
+				s[i].tmp[0] = 0;
+			}
 		}
 	for (size_t i = 0; i < opened; i++) {
 		if (s[i].fd >= 0)
@@ -577,6 +712,7 @@ static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
 			unplace(&s[i]); /* the commit failed: no file without its outbox entry */
 		if (s[i].tmp[0] && (!s[i].placed || s[i].refused))
 			unlink(s[i].tmp);
+		unmark_partial(&s[i]);
 	}
 	return r;
 }
@@ -584,6 +720,185 @@ static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
 static int seal_file(store *st, struct send_req *s, store_fn fn)
 {
 	return seal_files(st, s, 1, fn);
+}
+
+/* ---- what a killed send left behind ---- */
+
+struct recover {
+	store *st;
+	void (*say)(void *ctx, const char *line);
+	void *ctx;
+	char line[PATH_MAX * 2 + 400];
+	uint8_t id[BATON_ID_BYTES], hash[BATON_HASH_BYTES];
+	store_outbox ob;
+	int found;
+};
+
+static int recover_find(store_txn *t, void *arg)
+{
+	struct recover *rc = arg;
+	int r = store_outbox_get(t, rc->id, &rc->ob);
+	rc->found = r == 0;
+	return r == 1 ? 0 : r;
+}
+
+/* A recorded packet whose file was lost: the outbox says so, and stops waiting for it. */
+static int recover_lost(store_txn *t, void *arg)
+{
+	struct recover *rc = arg;
+	rc->ob.state = OUT_EXPIRED;
+	snprintf(rc->ob.last_error, sizeof(rc->ob.last_error),
+	         "the send was interrupted before its file was whole; send again");
+	return store_outbox_put(t, &rc->ob);
+}
+
+/* Reads the packet id and hash of a partial file; 0, or an error when it is not whole. */
+static int partial_ids(const char *path, struct recover *rc)
+{
+	baton_source src;
+	baton_header h;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), r;
+	if (fd < 0)
+		return BATON_EIO;
+	if ((r = baton_source_fd(&src, &fd)) == 0 && (r = baton_packet_peek(&src, &h)) == 0 &&
+	    (r = baton_packet_hash(&src, rc->hash)) == 0)
+		memcpy(rc->id, h.id, BATON_ID_BYTES);
+	close(fd);
+	return r;
+}
+
+/* One note of a packet to carry: its partial file is named, or removed. */
+static int recover_out(struct recover *rc, int dfd, const char *name)
+{
+	char path[PATH_MAX + 16] = "", target[PATH_MAX + 16];
+	struct stat sb;
+	ssize_t n;
+	size_t len;
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	/* The sender holds the lock while it lives. */
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	n = read(fd, path, sizeof(path) - 1);
+	path[n > 0 ? n : 0] = 0;
+	path[strcspn(path, "\n")] = 0;
+	len = strlen(path);
+	if (len > 8 && strcmp(path + len - 8, ".partial") == 0 && lstat(path, &sb) == 0) {
+		snprintf(target, sizeof(target), "%.*s", (int)(len - 8), path);
+		rc->found = 0;
+		/* Whether it was recorded must be known before anything is removed. */
+		int whole = partial_ids(path, rc) == 0, r;
+		if (whole && (r = store_read(rc->st, recover_find, rc)) != 0) {
+			close(fd);
+			return r;
+		}
+		if (whole && rc->found && strcmp(rc->ob.file, target) == 0 &&
+		    sodium_memcmp(rc->ob.hash, rc->hash, BATON_HASH_BYTES) == 0) {
+			if (link(path, target) == 0) {
+				unlink(path);
+				snprintf(
+				    rc->line, sizeof(rc->line),
+				    "a send of %s to %s was interrupted after it was recorded; "
+				    "its packet %s is now %s, to carry",
+				    rc->ob.student, rc->ob.to, request_hex(rc->id), target);
+			} else {
+				snprintf(
+				    rc->line, sizeof(rc->line),
+				    "a send of %s to %s was interrupted after it was recorded; "
+				    "%s: %s, so its packet was left as %s",
+				    rc->ob.student, rc->ob.to, target, strerror(errno), path);
+			}
+		} else {
+			unlink(path);
+			if (rc->found && strcmp(rc->ob.file, target) == 0)
+				store_write(rc->st, recover_lost, rc);
+			snprintf(rc->line, sizeof(rc->line),
+			         "removed %s, left by an interrupted send: %s; send again", path,
+			         rc->found ? "recorded, but its file was not whole"
+			                   : "it was not recorded and nothing was disclosed");
+		}
+		rc->say(rc->ctx, rc->line);
+	}
+	unlinkat(dfd, name, 0);
+	close(fd);
+	return 0;
+}
+
+/* Whether a file in the outbox directory is held by a send that is still running. */
+static int in_use(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK), busy;
+	if (fd < 0)
+		return 1;
+	busy = flock(fd, LOCK_EX | LOCK_NB) != 0;
+	close(fd);
+	return busy;
+}
+
+/*
+ * A queued packet's file (HEX.baton) takes its name just before the commit
+ * that records it: one the outbox does not name, and that no send holds, was
+ * left by a send killed in between.
+ */
+static int recover_queued(struct recover *rc, int dfd, const char *dir, const char *name)
+{
+	int r;
+	if (sodium_hex2bin(rc->id, BATON_ID_BYTES, name, 2 * BATON_ID_BYTES, NULL, NULL, NULL) !=
+	        0 ||
+	    strcmp(name + 2 * BATON_ID_BYTES, ".baton") != 0 || in_use(dfd, name))
+		return 0;
+	rc->found = 0;
+	if ((r = store_read(rc->st, recover_find, rc)) != 0 || rc->found)
+		return r;
+	unlinkat(dfd, name, 0);
+	snprintf(rc->line, sizeof(rc->line),
+	         "removed %s/%s, left by an interrupted send before it was recorded: nothing "
+	         "was disclosed; send again",
+	         dir, name);
+	rc->say(rc->ctx, rc->line);
+	return 0;
+}
+
+int transfer_recover(store *st, const char *node_dir, void (*say)(void *ctx, const char *line),
+                     void *ctx)
+{
+	struct recover rc = {.st = st, .say = say, .ctx = ctx};
+	char dir[4200];
+	struct dirent *e;
+	DIR *d;
+	int dfd, r = 0;
+
+	snprintf(dir, sizeof(dir), "%s/outbox", node_dir);
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : diag_err(BATON_EIO, "%s: %s", dir, strerror(errno));
+	dfd = dirfd(d);
+	while (r == 0 && (e = readdir(d)) != NULL) {
+		int pid, end = 0;
+		size_t seq;
+		/* PID-SEQ.partial (a queued packet) or PID-SEQ.out (a packet to carry) */
+		if (sscanf(e->d_name, "%d-%zu.partial%n", &pid, &seq, &end) == 2 &&
+		    e->d_name[end] == 0) {
+			if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH ||
+			    in_use(dfd, e->d_name))
+				continue;
+			unlinkat(dfd, e->d_name, 0);
+			snprintf(rc.line, sizeof(rc.line),
+			         "removed %s/%s, left by an interrupted send before it was "
+			         "recorded: nothing was disclosed; send again",
+			         dir, e->d_name);
+			say(ctx, rc.line);
+		} else if (sscanf(e->d_name, "%d-%zu.out%n", &pid, &seq, &end) == 2 &&
+		           e->d_name[end] == 0) {
+			r = recover_out(&rc, dfd, e->d_name);
+		} else if (strlen(e->d_name) == 2 * BATON_ID_BYTES + 6) {
+			r = recover_queued(&rc, dfd, dir, e->d_name);
+		}
+	}
+	closedir(d);
+	return r;
 }
 
 int transfer_send(store *st, struct send_req *s)

@@ -23,9 +23,12 @@ struct send_req {
 	const char *out;      /* a packet file to carry by hand (state sent), or NULL */
 	const char *node_dir; /* otherwise queued in DIR/outbox for 'baton serve' */
 	const char *note;     /* a request's note to the other registrar, or NULL */
+	int force;            /* out may replace an existing file */
+	int again;            /* send even when already sent to to_code under this consent */
 	uint64_t now, skew;
 	/* out */
 	int refused;   /* a release rule's error, or 0 */
+	int skipped;   /* refused is BATON_EEXIST: already sent, nothing sealed or audited */
 	char why[300]; /* and why, in words */
 	struct release_check q;
 	baton_packet_info info;
@@ -37,6 +40,8 @@ struct send_req {
 	int fd, placed;
 	size_t seq;
 	char tmp[4300];
+	char mark[4300];        /* the outbox's note naming tmp, while out has no file */
+	int mark_fd;            /* held open and locked meanwhile: the send is alive */
 	store_request *rq;      /* releasing a held request */
 	struct send_work *work; /* a cohort's: prepared in the transaction, sealed together */
 	int deferred;
@@ -53,6 +58,16 @@ struct send_req {
  * the commit.
  */
 int transfer_send(store *st, struct send_req *s);
+
+/*
+ * Settles what sends killed midway left in DIR/outbox, for processes that
+ * are gone: a queued packet's temporary file (never recorded) is removed; a
+ * packet to carry (--out), named by its note while it had no name, is given
+ * its name when it was recorded whole, and removed otherwise. say(ctx, line)
+ * tells the registrar each thing done, and what to do next.
+ */
+int transfer_recover(store *st, const char *node_dir, void (*say)(void *ctx, const char *line),
+                     void *ctx);
 
 /*
  * transfer_send for n students in one transaction (a cohort): a student

@@ -87,15 +87,27 @@ int baton_errcode(const char *name, int *err)
 }
 
 static _Thread_local char diag_buf[512];
+/*
+ * The code the message was set with (0: set without one). A message is
+ * printed for an error only when it was set for that error: a failure that
+ * recorded nothing must not be explained by an older one.
+ */
+static _Thread_local int diag_code;
 
 const char *baton_diag(void)
 {
 	return diag_buf;
 }
 
+const char *baton_diag_for(int err)
+{
+	return diag_code == 0 || diag_code == err ? diag_buf : "";
+}
+
 void diag_clear(void)
 {
 	diag_buf[0] = '\0';
+	diag_code = 0;
 }
 
 __attribute__((format(printf, 1, 0))) static void diag_vset(const char *fmt, va_list ap)
@@ -106,6 +118,7 @@ __attribute__((format(printf, 1, 0))) static void diag_vset(const char *fmt, va_
 void diag_set(const char *fmt, ...)
 {
 	va_list ap;
+	diag_code = 0;
 	va_start(ap, fmt);
 	diag_vset(fmt, ap);
 	va_end(ap);
@@ -117,6 +130,7 @@ int diag_err(int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	diag_vset(fmt, ap);
 	va_end(ap);
+	diag_code = err;
 	return err;
 }
 

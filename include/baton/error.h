@@ -86,6 +86,12 @@ int baton_errcode(const char *name, int *err);
  */
 const char *baton_diag(void);
 
+/*
+ * baton_diag() when it was recorded for the error err (or without a code),
+ * otherwise the empty string: what to print next to err.
+ */
+const char *baton_diag_for(int err);
+
 #ifdef __cplusplus
 }
 #endif

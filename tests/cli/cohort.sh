@@ -213,9 +213,15 @@ check "and nothing else of the record: no transcript, attendance or guardians" s
 run "$BATON" student show "${COHORT[0]}" --json --dir "$B"
 check "${COHORT[0]} arrived with its transcript (all was consented)" grep -q '^    "transcript"' "$OUT"
 
-# ---- 6. the same directory again: a registrar may resend ----
-check_exit 0 "sending the same directory again is accepted (exit 0)" "$BATON" send --to RAS-204 \
-	--consents "$TMP/c70" --dir "$A"
+# ---- 6. the same directory again: skipped, and resent only with --again ----
+check_exit 0 "sending the same directory again sends nobody twice (exit 0)" "$BATON" send \
+	--to RAS-204 --consents "$TMP/c70" --dir "$A"
+cp "$OUT" "$TMP/skipped.out"
+check "70 'skipped' lines" test "$(grep -c '^S-[0-9]* *skipped: already sent to RAS-204 under this consent' "$TMP/skipped.out")" -eq 70
+check "the summary says so" grep -qx "70 already sent under the same consent and not sent again (--again sends them anyway)" "$TMP/skipped.out"
+check "no new disclosure" test "$(disclosures "$A")" -eq 72
+check_exit 0 "with --again the same directory is sent again (exit 0)" "$BATON" send --to RAS-204 \
+	--consents "$TMP/c70" --again --dir "$A"
 cp "$OUT" "$TMP/resend.out"
 check "70 new 'queued' lines" test "$(queued_students "$TMP/resend.out" | wc -l)" -eq 70
 check "the summary line" grep -qx "70 of 70 students sealed for RAS-204 and queued for 'baton serve'; 0 refused" \

@@ -652,9 +652,10 @@ fds_at_least() { [ "$(nfd)" -ge "$1" ]; }
 fds_at_most() { [ "$(nfd)" -le "$1" ]; }
 
 # A's packets: queued with 'baton send', delivered by A's serve. Their ids, in order.
+# The same record each time: --again, for it was sent under this consent before.
 SENT=()
 queue() {
-	run "$BATON" send S-1018 --to RAS-204 --consent "$TMP/c.consent" --dir "$A"
+	run "$BATON" send S-1018 --to RAS-204 --consent "$TMP/c.consent" --again --dir "$A"
 	QID=$(sed -n 's/^ *packet \([0-9a-f]\{32\}\),.*/\1/p' "$OUT")
 	[ "$RC" -eq 0 ] && [ -n "$QID" ] && SENT+=("$QID")
 }

@@ -68,7 +68,7 @@ same "$TMP/list.before" "$OUT" "the replay imported nothing"
 # The same record in a new packet (sent twice by the registrar): accepted,
 # and the same student and version, not a second student or a new version.
 check "A seals the same record again" "$BATON" send "$SID" --to RAS-204 \
-	--consent "$TMP/c.consent" --out "$TMP/p2.baton" --dir "$A"
+	--consent "$TMP/c.consent" --out "$TMP/p2.baton" --again --dir "$A"
 check_out "as $SID, version 1 .the same record as the one on file." \
 	"B imports it as the record already on file" "$BATON" import "$TMP/p2.baton" \
 	--receipt-out "$TMP/r3.receipt" --dir "$B"
@@ -130,7 +130,7 @@ for s in S-1003 S-1001; do
 		--from "$TMP/LHS-001.card" --to "$TMP/RAS-204.card" --sections all --yes --out "$TMP/$s.consent"
 	for n in 1 2; do
 		check "A seals $s for B ($n)" "$BATON" send "$s" --to RAS-204 --consent "$TMP/$s.consent" \
-			--out "$TMP/$s-$n.baton" --dir "$A"
+			--out "$TMP/$s-$n.baton" --again --dir "$A"
 	done
 done
 for n in 1 2; do
