@@ -58,7 +58,7 @@ check "B imports it" "$BATON" import "$TMP/p.baton" --receipt-out "$TMP/r.receip
 check "A imports the receipt" "$BATON" receipt import "$TMP/r.receipt" --dir "$A"
 # A packet carries the log as it was before the packet's own disclosure entry:
 # the next packet to B carries a head that covers the first disclosure.
-check "A sends S-2 to B again" "$BATON" send S-2 --to RAS-204 --consent "$TMP/c.consent" \
+check "A sends S-2 to B again (--again: the registrar means it)" "$BATON" send S-2 --to RAS-204 --again --consent "$TMP/c.consent" \
 	--out "$TMP/p2.baton" --dir "$A"
 check "B imports that packet" "$BATON" import "$TMP/p2.baton" --receipt-out "$TMP/r2.receipt" --dir "$B"
 check "A imports its receipt" "$BATON" receipt import "$TMP/r2.receipt" --dir "$A"
