@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fault injection at the receiving school. A packet with an attachment is
-# imported at B under tests/fault/inject.c, an LD_PRELOAD shim that makes
+# imported at B under tests/tools/inject.c, an LD_PRELOAD shim that makes
 # the Nth allocation (malloc, calloc, realloc) or the Nth LMDB call fail,
 # counted from the moment the store is opened. A first run counts the calls
 # (C); then every N from 1 to C fails in turn, each run on a fresh copy of
@@ -35,9 +35,11 @@
 # LMDB faults also run under valgrind (leaks, memory errors), when valgrind
 # is installed and $BATON is not an ASan build.
 #
-# Reproduce one run by hand (see the diagnostics for N):
-#   cc -shared -fPIC -O1 -o /tmp/inject.so tests/fault/inject.c -ldl
-#   LD_PRELOAD=/tmp/inject.so BATON_FAULT_KIND=alloc BATON_FAULT_N=N \
+# make builds the shim, whole ($BATON_INJECT) and without its allocation
+# hooks ($BATON_INJECT_LMDB). Reproduce one run by hand (see the
+# diagnostics for N):
+#   make build/tests/tools/inject.so
+#   LD_PRELOAD=build/tests/tools/inject.so BATON_FAULT_KIND=alloc BATON_FAULT_N=N \
 #     BATON_FAULT_TRACE=1 baton import P.baton --receipt-out R --dir DIR
 . "$(dirname "$0")/lib.sh"
 
@@ -45,7 +47,6 @@ START=$(date +%s)
 A=$TMP/lhs B=$TMP/ras
 DATA=$BATON_SRC/tests/data
 SNAP=$TMP/snap W=$TMP/w PKT=$TMP/p.baton
-SHIM=$TMP/inject.so SHIM_LMDB=$TMP/inject-lmdb.so
 EXE=$(readlink -f "$BATON")
 
 skip() {
@@ -167,10 +168,10 @@ if grep -aq '__asan_init' "$EXE" 2>/dev/null; then
 	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 	export ASAN_OPTIONS
 fi
-CC=${CC:-cc}
-check "the shim builds" "$CC" -shared -fPIC -O1 -o "$SHIM" "$BATON_SRC/tests/fault/inject.c" -ldl
-check "the shim builds without its allocation hooks (for ASan and valgrind)" "$CC" -shared -fPIC -O1 \
-	-DBATON_FAULT_NO_ALLOC -o "$SHIM_LMDB" "$BATON_SRC/tests/fault/inject.c" -ldl
+# The shim without its allocation hooks serves ASan and valgrind.
+tool BATON_INJECT inject.so || done_testing
+tool BATON_INJECT_LMDB inject-lmdb.so || done_testing
+SHIM=$BATON_INJECT SHIM_LMDB=$BATON_INJECT_LMDB
 [ "$ASAN" -eq 0 ] || SHIM=$SHIM_LMDB
 
 # count_calls LABEL KIND [FUNCS]: runs the import under the shim, counting;

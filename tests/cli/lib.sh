@@ -8,6 +8,10 @@
 #   $TMP        a fresh scratch directory, removed on exit; the working
 #               directory of every test
 #
+# A script ends with done_testing, which prints the plan "1..N": the runner
+# fails a script that stops before (no plan), or whose plan does not match.
+# A check that cannot run here prints "ok N # SKIP why", counted as skipped.
+#
 # After each check_* call, $RC is the exit code and $OUT / $ERR name files
 # holding the command's standard output and standard error.
 set -u
@@ -58,6 +62,19 @@ wait_for() {
 		n=$((n - 1))
 	done
 	return 1
+}
+
+# tool VAR FILE: sets VAR to the test program FILE that make builds into
+# $(BUILD)/tests/tools: $VAR as the Makefile exports it, else the one beside
+# $BATON's build. A failed check, and status 1, when it is not there.
+tool() {
+	local p=${!1:-$(dirname "$(readlink -f "$BATON")")/tests/tools/$2}
+	if [ ! -f "$p" ]; then
+		fail "the test program $2 is missing: $p" \
+			"make builds it into \$(BUILD)/tests/tools ('make test' does); \$$1 names another"
+		return 1
+	fi
+	printf -v "$1" '%s' "$p"
 }
 
 # serve_start NAME DIR LOG: 'baton serve' for the node in DIR in the

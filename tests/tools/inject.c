@@ -3,10 +3,10 @@
  * Nth counted call fail and forwards every other call to the real function
  * (dlsym(RTLD_NEXT)).
  *
- *   cc -shared -fPIC -O1 -o inject.so tests/fault/inject.c -ldl
- *   (add -DBATON_FAULT_NO_ALLOC for a shim that leaves malloc alone: under
- *   valgrind, which replaces malloc, and in an ASan build, whose runtime must
- *   come first and owns malloc)
+ *   make builds it as $(BUILD)/tests/tools/inject.so, and with
+ *   -DBATON_FAULT_NO_ALLOC as inject-lmdb.so, a shim that leaves malloc
+ *   alone: under valgrind, which replaces malloc, and in an ASan build,
+ *   whose runtime must come first and owns malloc
  *
  * Counted calls:
  *   alloc  malloc, calloc, realloc: fail with NULL, errno ENOMEM
