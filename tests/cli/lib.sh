@@ -79,20 +79,21 @@ tool() {
 
 # serve_start NAME DIR LOG: 'baton serve' for the node in DIR in the
 # background, its log in $TMP/LOG and its pid in SPID[NAME]; waits until it
-# listens (a failed check, and status 1, when it does not within 15 s).
+# listens (a failed check, and status 1, when it does not within 120 s: a
+# bound that only a hang reaches, also on a loaded machine).
 serve_start() {
 	"$BATON" serve --dir "$2" >/dev/null 2>"$TMP/$3" &
 	SPID[$1]=$!
 	BG+=($!)
-	wait_for 15 grep -q 'serve: listening' "$TMP/$3" && return 0
+	wait_for 120 grep -q 'serve: listening' "$TMP/$3" && return 0
 	fail "serve of $1 did not start" "$(cat "$TMP/$3")"
 	return 1
 }
 
 # serve_stop NAME: SIGTERM; returns the serve's exit code (124 when it did
-# not stop within 40 s and was killed).
+# not stop within 120 s and was killed).
 serve_stop() {
-	local pid=${SPID[$1]} n=200
+	local pid=${SPID[$1]} n=600
 	unset "SPID[$1]"
 	kill -TERM "$pid" 2>/dev/null
 	while kill -0 "$pid" 2>/dev/null && [ "$n" -gt 0 ]; do
