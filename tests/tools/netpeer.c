@@ -5,6 +5,9 @@
  * big-endian length and the bytes; a REQ message starts with a 4-byte
  * request id with its high bit set. Libc only. Every wait is bounded, and
  * alarm() bounds the whole run. Prints one line of results on stdout.
+ *
+ * A wait for the receiver is WAIT_MS: a bound only a hang reaches, also on a
+ * loaded machine; a test must not fail because the receiver was slow.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,8 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REQ 0x30
-#define REP 0x31
+#define WAIT_MS 60000
+/* A reply B dropped never comes: the wait for one is shorter. */
+#define REPLY_MS 10000
+#define REQ      0x30
+#define REP      0x31
 
 static int port;
 static volatile sig_atomic_t stop;
@@ -152,7 +158,7 @@ static int peer_closes(int fd, int ms)
 static int handshake(int fd, int proto)
 {
 	uint8_t h[8] = {0, 'S', 'P', 0, 0, (uint8_t)proto, 0, 0}, g[8];
-	if (put_all(fd, h, 8, 5000) != 0 || get_all(fd, g, 8, 5000) != 0)
+	if (put_all(fd, h, 8, WAIT_MS) != 0 || get_all(fd, g, 8, WAIT_MS) != 0)
 		return -1;
 	return g[0] == 0 && g[1] == 'S' && g[2] == 'P' && g[3] == 0 && g[4] == 0 && g[5] == REP &&
 	               g[6] == 0 && g[7] == 0
@@ -204,10 +210,16 @@ static int raise_nofile(int want)
 	return want < room ? want : room;
 }
 
-/* hold N SECS sp|raw: N idle connections, held until SECS pass or SIGTERM. */
+/*
+ * hold N SECS sp|raw: N idle connections, held until SECS pass, SIGTERM, or
+ * the receiver has closed every one of them.
+ */
 static int cmd_hold(int n, int secs, int sp)
 {
-	int *fds = calloc((size_t)n, sizeof(int)), k = 0, lost = 0;
+	int *fds = calloc((size_t)n, sizeof(int)), k = 0, lost = 0, gone = 0;
+	char *closed = calloc((size_t)n, 1);
+	if (fds == NULL || closed == NULL)
+		return 1;
 	n = raise_nofile(n);
 	for (int i = 0; i < n && !stop; i++) {
 		int fd = sp ? sp_dial() : dial();
@@ -218,16 +230,24 @@ static int cmd_hold(int n, int secs, int sp)
 	}
 	printf("opened %d of %d\n", k, n);
 	fflush(stdout);
-	long long end = now_ms() + secs * 1000LL;
-	while (!stop && now_ms() < end)
+	long long end = now_ms() + secs * 1000LL, next = 0;
+	while (!stop && now_ms() < end && (k == 0 || gone < k)) {
+		if (now_ms() >= next) {
+			for (int i = 0; i < k; i++)
+				if (!closed[i] && peer_closes(fds[i], 0))
+					closed[i] = 1, gone++;
+			next = now_ms() + 500;
+		}
 		usleep(20000);
-	/* Count the connections the receiver closed meanwhile. */
-	int gone = 0;
+	}
 	for (int i = 0; i < k; i++) {
-		gone += peer_closes(fds[i], 0);
+		if (!closed[i] && peer_closes(fds[i], 0))
+			closed[i] = 1, gone++;
 		close(fds[i]);
 	}
 	printf("closed %d (%d closed by the peer first, %d failed to open)\n", k, gone, lost);
+	free(closed);
+	free(fds);
 	return 0;
 }
 
@@ -247,12 +267,12 @@ static int cmd_cut(uint64_t announce, size_t send_n, int rst, int ms)
 	put64(head, announce);
 	head[8] = 0x80, head[9] = 0, head[10] = 0, head[11] = 1;
 	size_t sent = 0;
-	int ok = put_all(fd, head, 12, 5000) == 0;
+	int ok = put_all(fd, head, 12, WAIT_MS) == 0;
 	uint8_t *buf = malloc(65536);
 	fill(buf, 65536);
 	while (ok && sent < send_n) {
 		size_t m = send_n - sent < 65536 ? send_n - sent : 65536;
-		if (put_all(fd, buf, m, 5000) != 0)
+		if (put_all(fd, buf, m, WAIT_MS) != 0)
 			ok = 0;
 		else
 			sent += m;
@@ -282,7 +302,7 @@ static int cmd_big(uint64_t announce, int ms, int pid)
 	head[8] = 0x80, head[9] = 0, head[10] = 0, head[11] = 2;
 	fill(head + 12, 4);
 	long long t0 = now_ms();
-	if (put_all(fd, head, sizeof(head), 5000) != 0) {
+	if (put_all(fd, head, sizeof(head), WAIT_MS) != 0) {
 		printf("send failed\n");
 		return 1;
 	}
@@ -294,11 +314,12 @@ static int cmd_big(uint64_t announce, int ms, int pid)
 }
 
 /*
- * slow LEN SECS hs|msg: one byte a second. hs: the SP header itself, at
- * most SECS bytes; msg: after the header, a REQ message of LEN payload
- * bytes (not Baton's), whose empty reply is then awaited.
+ * slow LEN SECS hs|msg [GAP]: one byte every GAP ms (default 1000), for at
+ * most SECS seconds. hs: the SP header itself; msg: after the header, a REQ
+ * message of LEN payload bytes (not Baton's), whose empty reply is then
+ * awaited.
  */
-static int cmd_slow(size_t len, int secs, int msg)
+static int cmd_slow(size_t len, int secs, int msg, int gap)
 {
 	int fd = dial();
 	uint8_t buf[256];
@@ -326,19 +347,19 @@ static int cmd_slow(size_t len, int secs, int msg)
 	long long t0 = now_ms(), end = t0 + secs * 1000LL;
 	int closed = 0;
 	while (sent < n && !stop && now_ms() < end) {
-		if (put_all(fd, buf + sent, 1, 2000) != 0) {
+		if (put_all(fd, buf + sent, 1, WAIT_MS) != 0) {
 			closed = 1;
 			break;
 		}
 		sent++;
-		if (sent < n && peer_closes(fd, 1000)) {
+		if (sent < n && peer_closes(fd, gap)) {
 			closed = 1;
 			break;
 		}
 	}
 	if (msg && !closed && sent == n) {
 		uint8_t rh[12];
-		int got = get_all(fd, rh, 12, 10000) == 0;
+		int got = get_all(fd, rh, 12, WAIT_MS) == 0;
 		int empty = got && get64(rh) == 4 && rh[8] == 0x80 && rh[11] == 3;
 		printf("trickled %zu bytes in %lld ms; reply %s\n", sent, now_ms() - t0,
 		       empty ? "empty, as expected"
@@ -366,6 +387,7 @@ static int cmd_garbage(int n)
 	uint8_t *buf = malloc(12 + 2048);
 	if (fd < 0 || buf == NULL) {
 		printf("no connection\n");
+		free(buf);
 		return 1;
 	}
 	for (int i = 0; i < n && !stop; i++) {
@@ -377,7 +399,8 @@ static int cmd_garbage(int n)
 		fill(buf + 12, len);
 		buf[12] = 'g'; /* not "BTN.", not a receipt envelope (0x93) */
 		uint8_t rh[12];
-		if (put_all(fd, buf, 12 + len, 5000) != 0 || get_all(fd, rh, 12, 5000) != 0) {
+		if (put_all(fd, buf, 12 + len, WAIT_MS) != 0 ||
+		    get_all(fd, rh, 12, REPLY_MS) != 0) {
 			none++;
 			close(fd);
 			if ((fd = sp_dial()) < 0)
@@ -392,7 +415,7 @@ static int cmd_garbage(int n)
 			uint64_t left = get64(rh) - 4;
 			while (left > 0 && left < (1u << 24)) {
 				size_t m = left < 2048 ? (size_t)left : 2048;
-				if (get_all(fd, buf, m, 5000) != 0)
+				if (get_all(fd, buf, m, WAIT_MS) != 0)
 					break;
 				left -= m;
 			}
@@ -403,10 +426,12 @@ static int cmd_garbage(int n)
 		close(fd);
 	free(buf);
 	/*
-	 * B keeps at most 64 connections and closes the oldest for a new one: a
-	 * message may find its connection closed (no reply), never a wrong reply.
+	 * B keeps at most 64 connections and closes the oldest for a new one,
+	 * and drops a reply it cannot send at once (more often on a loaded
+	 * machine): a message may find no reply, never a wrong one. A node that
+	 * stopped answering would miss far more than a tenth.
 	 */
-	return other == 0 && empty + none == n && none * 100 <= n ? 0 : 1;
+	return other == 0 && empty + none == n && none * 10 <= n ? 0 : 1;
 }
 
 /*
@@ -424,7 +449,7 @@ static int cmd_badframe(void)
 		tried++;
 		put64(m, 2);
 		m[8] = 0x80, m[9] = 1;
-		put_all(fd, m, 10, 2000);
+		put_all(fd, m, 10, WAIT_MS);
 		closed += peer_closes(fd, 3000);
 		close(fd);
 	}
@@ -433,7 +458,7 @@ static int cmd_badframe(void)
 		tried++;
 		put64(m, 48);
 		memset(m + 8, 0x01, 48);
-		put_all(fd, m, 56, 2000);
+		put_all(fd, m, 56, WAIT_MS);
 		closed += !peer_closes(fd, 500); /* counts as handled when still open */
 		close(fd);
 	}
@@ -444,7 +469,7 @@ static int cmd_badframe(void)
 		put64(m, 8);
 		memset(m + 8, 0, 8);
 		m[8] = 0x80, m[11] = 9;
-		put_all(fd, m, 16, 2000);
+		put_all(fd, m, 16, WAIT_MS);
 		closed += peer_closes(fd, 3000);
 		close(fd);
 	}
@@ -464,7 +489,7 @@ static int cmd_raw(int n)
 		size_t len = 1 + (size_t)(rnd() % sizeof(buf));
 		fill(buf, len);
 		buf[0] = 0xff; /* never the start of an SP header */
-		if (put_all(fd, buf, len, 2000) == 0)
+		if (put_all(fd, buf, len, WAIT_MS) == 0)
 			done++;
 		if (i % 2)
 			abort_close(fd);
@@ -531,7 +556,7 @@ static int cmd_fill(int k, size_t len, int secs)
 		int fd = sp_dial();
 		if (fd < 0)
 			continue;
-		if (put_all(fd, buf, 8 + len - 1, 5000) != 0) {
+		if (put_all(fd, buf, 8 + len - 1, WAIT_MS) != 0) {
 			close(fd);
 			continue;
 		}
@@ -544,6 +569,8 @@ static int cmd_fill(int k, size_t len, int secs)
 		usleep(20000);
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
+	free(fds);
+	free(buf);
 	return 0;
 }
 
@@ -557,7 +584,7 @@ int main(int argc, char **argv)
 	rng ^= (uint64_t)getpid() << 20 ^ (uint64_t)now_ms();
 	signal(SIGTERM, on_term);
 	signal(SIGPIPE, SIG_IGN);
-	alarm(120); /* whatever happens, a bounded run */
+	alarm(900); /* whatever happens, a bounded run */
 	const char *c = argv[1];
 	if (!strcmp(c, "hold") && argc == 6)
 		return cmd_hold(atoi(argv[3]), atoi(argv[4]), !strcmp(argv[5], "sp"));
@@ -566,8 +593,9 @@ int main(int argc, char **argv)
 		               !strcmp(argv[5], "rst"), atoi(argv[6]));
 	if (!strcmp(c, "big") && argc == 6)
 		return cmd_big(strtoull(argv[3], NULL, 0), atoi(argv[4]), atoi(argv[5]));
-	if (!strcmp(c, "slow") && argc == 6)
-		return cmd_slow(strtoull(argv[3], NULL, 0), atoi(argv[4]), !strcmp(argv[5], "msg"));
+	if (!strcmp(c, "slow") && (argc == 6 || argc == 7))
+		return cmd_slow(strtoull(argv[3], NULL, 0), atoi(argv[4]), !strcmp(argv[5], "msg"),
+		                argc == 7 ? atoi(argv[6]) : 1000);
 	if (!strcmp(c, "garbage") && argc == 4)
 		return cmd_garbage(atoi(argv[3]));
 	if (!strcmp(c, "badframe") && argc == 3)
