@@ -120,8 +120,8 @@ $(TOOLS_DIR)/netpeer: tests/tools/netpeer.c
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-# The injector is never sanitized: it is preloaded ahead of an ASan build's
-# runtime, which owns malloc there.
+# The injector is never sanitized: in an ASan build it is preloaded ahead of
+# the sanitizer's runtime, and hands the calls it does not fail on to it.
 INJECT_CFLAGS = -std=c11 -O1 -g -fPIC -shared $(WARN) $(PKG_CFLAGS)
 $(TOOLS_DIR)/inject.so: tests/tools/inject.c
 	@mkdir -p $(dir $@)

@@ -56,9 +56,9 @@ fi
 
 runs skip "$TMP/skip.sh"
 if [ "$RC" -eq 0 ] && recorded skip 1 0 2; then
-	pass "'ok N # SKIP' counts as skipped, not passed"
+	pass "a SKIP directive counts as skipped, not passed"
 else
-	fail_run "'ok N # SKIP' counts as skipped, not passed" "recorded: $(cat "$TMP/skip.res")"
+	fail_run "a SKIP directive counts as skipped, not passed" "recorded: $(cat "$TMP/skip.res")"
 fi
 
 # bad NAME DESCRIPTION REGEX P: the runner fails $TMP/NAME with one failure,
