@@ -1,9 +1,11 @@
 # Baton — GNU Makefile.
 #
 #   make            libbaton.a and the baton binary
-#   make check      installs missing packages, runs every test (plain and
-#                   under ASan+UBSan); ends with "N passed, N failed"
+#   make check      runs every test (plain and under ASan+UBSan, some under
+#                   valgrind); ends with "N passed, N failed, N skipped" and
+#                   fails when anything failed; 'make deps' installs packages
 #   make demo       the main job on an embedded default, every step shown
+#   make test       the tests of one build (BUILD=, ASAN=1), with that summary
 #   make asan       the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       libFuzzer harnesses, FUZZ_SECONDS each
 #   make bench      one table of speed and memory (JSON=1, QUICK=1, STORE_N=N)
@@ -12,7 +14,8 @@
 #                   the apt-get line to run
 #   make format     clang-format every source file
 #
-# Knobs: CC, BUILD, V=1 (show commands), WERROR=1 (warnings are errors).
+# Knobs: CC, BUILD, V=1 (show commands), WERROR=1 (warnings are errors),
+# TEST_TIMEOUT=S (seconds a test program may run before it counts as hung).
 
 CC        ?= cc
 BUILD     ?= build
@@ -78,6 +81,12 @@ FUZZ_NAMES := fuzz_msgpack fuzz_consent fuzz_revocation fuzz_receipt fuzz_card f
               fuzz_body fuzz_keyfile fuzz_record fuzz_rotation fuzz_chunk \
               fuzz_audit_head
 FUZZ_BUILD := build/fuzz
+TEST_TIMEOUT ?= 1800
+
+# Programs the shell tests drive: a misbehaving network peer, and the
+# LD_PRELOAD fault injector, whole and without its allocation hooks.
+TOOLS_DIR := $(BUILD)/tests/tools
+TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so
 
 .SECONDARY:
 
@@ -108,13 +117,28 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT) $(NODE_LIB) $(LIB)
 $(BUILD)/tests/gen_vectors: $(BUILD)/tests/gen_vectors.o $(TEST_SUPPORT) $(LIB)
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 
-# Tests: the plain build, then the same tests under ASan+UBSan; one summary.
+$(TOOLS_DIR)/netpeer: tests/tools/netpeer.c
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+# The injector is never sanitized: in an ASan build it is preloaded ahead of
+# the sanitizer's runtime, and hands the calls it does not fail on to it.
+INJECT_CFLAGS = -std=c11 -O1 -g -fPIC -shared $(WARN) $(PKG_CFLAGS)
+$(TOOLS_DIR)/inject.so: tests/tools/inject.c
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(INJECT_CFLAGS) -o $@ $< -ldl
+$(TOOLS_DIR)/inject-lmdb.so: tests/tools/inject.c
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(INJECT_CFLAGS) -DBATON_FAULT_NO_ALLOC -o $@ $< -ldl
+
+# Tests: the plain build, then the same tests under ASan+UBSan; one summary,
+# which counts a run that recorded nothing (its build failed) as a failure.
 check: deps-check
-	$(Q)rm -f build/results.txt
-	$(Q)$(MAKE) --no-print-directory test BUILD=build
-	$(Q)$(MAKE) --no-print-directory test BUILD=build/asan ASAN=1
-	$(Q)$(MAKE) --no-print-directory test-valgrind
-	$(Q)tests/summary.sh build/results.txt
+	$(Q)rm -f build/results.txt; \
+	$(MAKE) --no-print-directory test BUILD=build; \
+	$(MAKE) --no-print-directory test BUILD=build/asan ASAN=1; \
+	$(MAKE) --no-print-directory test-valgrind; \
+	tests/summary.sh build/results.txt build build/asan valgrind
 
 # The scenarios that run the most of the code, again under valgrind memcheck:
 # a memory error or a definite leak makes a command exit 99, and its check fails.
@@ -122,16 +146,20 @@ VALGRIND_TESTS := tests/cli/transfer.sh tests/cli/request.sh
 test-valgrind: $(BIN)
 	$(Q)mkdir -p build && BATON=$(abspath tests/valgrind/baton) BATON_REAL=$(abspath $(BIN)) \
 	  BATON_VALGRIND_LOG=$(abspath build)/valgrind.log BATON_SRC=$(CURDIR) \
-	  tests/run-tests.sh build/results.txt valgrind $(VALGRIND_TESTS)
+	  TEST_TIMEOUT=$(TEST_TIMEOUT) tests/run-tests.sh build/results.txt valgrind $(VALGRIND_TESTS)
 
-test: $(TEST_BINS) $(BIN)
-	$(Q)mkdir -p build && BATON=$(abspath $(BIN)) BATON_SRC=$(CURDIR) \
-	  tests/run-tests.sh build/results.txt "$(BUILD)" $(TEST_BINS) $(CLI_TESTS)
+TOOLS_ENV = BATON_NETPEER=$(abspath $(TOOLS_DIR)/netpeer) \
+            BATON_INJECT=$(abspath $(TOOLS_DIR)/inject.so) \
+            BATON_INJECT_LMDB=$(abspath $(TOOLS_DIR)/inject-lmdb.so)
+
+test: $(TEST_BINS) $(BIN) $(TOOLS)
+	$(Q)mkdir -p build && BATON=$(abspath $(BIN)) BATON_SRC=$(CURDIR) $(TOOLS_ENV) \
+	  TEST_TIMEOUT=$(TEST_TIMEOUT) tests/run-tests.sh build/results.txt "$(BUILD)" $(TEST_BINS) $(CLI_TESTS)
 
 asan: deps-check
-	$(Q)rm -f build/results.txt
-	$(Q)$(MAKE) --no-print-directory test BUILD=build/asan ASAN=1
-	$(Q)tests/summary.sh build/results.txt
+	$(Q)rm -f build/results.txt; \
+	$(MAKE) --no-print-directory test BUILD=build/asan ASAN=1; \
+	tests/summary.sh build/results.txt build/asan
 
 demo: deps-check $(BIN)
 	$(Q)$(BIN) demo
@@ -198,7 +226,7 @@ install: all
 	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libbaton.a
 	install -m 0644 include/baton/*.h $(DESTDIR)$(PREFIX)/include/baton/
 
-# Installs the packages when pkg-config, the nng header or clang is missing.
+# Installs the packages that are missing (as root), or prints the line to run.
 deps:
 	$(Q)if $(MAKE) --no-print-directory -s deps-present; then \
 	  echo "deps: everything is installed"; \
@@ -215,8 +243,15 @@ deps-present:
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || exit 1; \
 	done
 
+# Installs nothing: names what is missing and what 'make deps' would install.
 deps-check:
-	$(Q)$(MAKE) --no-print-directory -s deps-present || $(MAKE) --no-print-directory deps
+	$(Q)missing=; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || \
+	    missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps-check: packages missing:$$missing; 'make deps' installs them" >&2; exit 1; \
+	fi
 
 deps-bench:
 	$(Q)$(MAKE) --no-print-directory deps EXTRA_PACKAGES="$(BENCH_PACKAGES)"

@@ -1,35 +1,74 @@
 #!/usr/bin/env bash
-# Runs test programs and appends "passed failed" for this run to RESULTS.
-# cmocka binaries are counted from their [ OK ] / [ FAILED ] lines; shell
-# tests (tests/cli/*.sh) print TAP lines, "ok N - ..." / "not ok N - ...".
-# A program that dies without reporting a failure counts as one failure.
+# run-tests.sh RESULTS LABEL PROGRAM...: runs each test program, prints its
+# result lines prefixed with LABEL and its name, appends
+# "LABEL passed failed skipped" for this run to RESULTS, prints the run's
+# totals, and exits 1 when anything failed.
+#
+# Shell tests (tests/cli/*.sh) print TAP: "ok N - ...", "not ok N - ...",
+# "ok N # SKIP why" (a skip, not a pass), and a plan "1..N" once they reach
+# their end (lib.sh's done_testing). A script whose plan is missing, or does
+# not match the number of test lines it printed, failed: it died midway.
+# cmocka binaries are counted from their [ OK ] / [ FAILED ] / [ SKIPPED ]
+# lines, which must add up to the "[==========] N test(s) run." they report.
+# A program that exits non-zero without reporting a failure, or runs longer
+# than TEST_TIMEOUT seconds (default 1800: only a hang takes that long),
+# counts as one failure.
 set -u
 results=$1 label=$2
 shift 2
-passed=0 failed=0
+limit=${TEST_TIMEOUT:-1800}
+passed=0 failed=0 skipped=0
 for t in "$@"; do
 	name=$(basename "$t")
-	out=$("$t" 2>&1)
+	out=$(timeout --kill-after=10 "$limit" "$t" 2>&1)
 	rc=$?
-	printf '%s\n' "$out" | grep -E '^\[ *(OK|FAILED|SKIPPED) *\]|^\[=+\] [0-9]+ test|^(not )?ok [0-9]' |
+	printf '%s\n' "$out" |
+		grep -E '^\[ *(OK|FAILED|SKIPPED) *\]|^\[=+\] [0-9]+ test|^(not )?ok [0-9]|^1\.\.[0-9]' |
 		sed "s|^|$label $name: |"
-	if printf '%s\n' "$out" | grep -qE '^(not )?ok [0-9]'; then
-		p=$(printf '%s\n' "$out" | grep -cE '^ok [0-9]')
+	why=""
+	if printf '%s\n' "$out" | grep -qE '^(not )?ok [0-9]|^1\.\.[0-9]'; then
+		s=$(printf '%s\n' "$out" | grep -ciE '^ok [0-9]+[^#]*#[[:space:]]*skip')
+		p=$(($(printf '%s\n' "$out" | grep -cE '^ok [0-9]') - s))
 		f=$(printf '%s\n' "$out" | grep -cE '^not ok [0-9]')
 		printf '%s\n' "$out" | grep -E '^#' | sed "s|^|$label $name: |"
+		plans=$(printf '%s\n' "$out" | grep -cE '^1\.\.[0-9]+$')
+		plan=$(printf '%s\n' "$out" | sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' | tail -n1)
+		if [ "$plans" -eq 0 ]; then
+			why="no plan (1..N): the script stopped before its end"
+		elif [ "$plans" -gt 1 ]; then
+			why="$plans plans"
+		elif [ "$plan" -ne $((p + f + s)) ]; then
+			why="plan 1..$plan, but $((p + f + s)) tests ran"
+		fi
 	else
 		p=$(printf '%s\n' "$out" | grep -cE '^\[       OK \]')
+		s=$(printf '%s\n' "$out" | grep -cE '^\[  SKIPPED \] [A-Za-z0-9_.-]+$')
 		# cmocka names each failed test twice (as it fails, and in the summary).
 		f=$(printf '%s\n' "$out" | grep -E '^\[  FAILED  \] [A-Za-z0-9_.-]+$' | sort -u | wc -l)
 		printf '%s\n' "$out" | grep -E '^\[  ERROR   \]|^\[   LINE   \]' | sed "s|^|$label $name: |"
+		# A program may run several groups: each reports its count.
+		ran=$(printf '%s\n' "$out" | sed -n 's/^\[=\{10\}\] \([0-9][0-9]*\) test(s) run\./\1/p' |
+			awk '{ n += $1 } END { if (NR) print n }')
+		if [ -z "$ran" ]; then
+			why="no \"[==========] N test(s) run.\" line: the program stopped before its end"
+		elif [ "$ran" -ne $((p + f + s)) ]; then
+			why="it reports $ran tests run, but $((p + f + s)) results"
+		fi
 	fi
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		printf '%s\n' "$out" | tail -20
-		echo "$label $name: exited with status $rc"
-		f=1
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		why="timed out after $limit s, or killed (exit status $rc)${why:+; $why}"
+	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		why="exited with status $rc${why:+; $why}"
+	fi
+	if [ -n "$why" ]; then
+		printf '%s\n' "$out" | tail -20 | sed "s|^|$label $name: |"
+		echo "$label $name: FAILED: $why"
+		f=$((f + 1))
 	fi
 	passed=$((passed + p))
 	failed=$((failed + f))
+	skipped=$((skipped + s))
 done
-echo "$passed $failed" >>"$results"
-exit 0
+echo "$label $passed $failed $skipped" >>"$results"
+echo "$label: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

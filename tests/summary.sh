@@ -1,10 +1,25 @@
 #!/usr/bin/env bash
-# Adds up the runs recorded by run-tests.sh and prints the closing line.
+# summary.sh RESULTS [LABEL...]: adds up the runs run-tests.sh recorded in
+# RESULTS ("label passed failed skipped" lines) and prints the closing line,
+# "N passed, N failed, N skipped"; exits 1 when anything failed. Each LABEL
+# named must have recorded a run: one that did not (its build failed, or it
+# was interrupted) counts as a failure, named on a line before.
 set -u
-passed=0 failed=0
-while read -r p f; do
-	passed=$((passed + p))
-	failed=$((failed + f))
-done <"$1"
-echo "$passed passed, $failed failed"
+results=$1
+shift
+passed=0 failed=0 skipped=0
+if [ -r "$results" ]; then
+	while read -r _ p f s; do
+		passed=$((passed + p))
+		failed=$((failed + f))
+		skipped=$((skipped + ${s:-0}))
+	done <"$results"
+fi
+for l in "$@"; do
+	if ! grep -q "^$l " "$results" 2>/dev/null; then
+		echo "summary: the run '$l' recorded no results (its build failed?)"
+		failed=$((failed + 1))
+	fi
+done
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

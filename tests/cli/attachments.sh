@@ -125,4 +125,4 @@ check_out 'S-1001' "the student is on file" "$BATON" student list --dir "$A"
 run "$BATON" audit --json --dir "$A"
 check "the secret never entered the store" sh -c "! grep -rqa 'a secret outside the folder' '$A/db'"
 check "A's audit log verifies" "$BATON" audit verify --dir "$A"
-echo "1..$T"
+done_testing

@@ -181,10 +181,11 @@ check_out "release-refused.*${SEC[2]}.*ESECTIONS" "the refusal is in the audit l
 serve_start A "$A" a.log
 serve_start B "$B" b.log
 # delivered DESCRIPTION: passes when A's outbox has nothing queued within
-# 60 s; otherwise the last lines of both serve logs follow.
+# 600 s (a bound only a hang reaches); otherwise the last lines of both
+# serve logs follow.
 delivered() {
 	local f
-	if wait_for 60 no_queued "$A"; then
+	if wait_for 600 no_queued "$A"; then
 		pass "$1"
 		return
 	fi
@@ -194,7 +195,7 @@ delivered() {
 		tail -n 15 "$f" | diag
 	done
 }
-delivered "A's outbox empties: nothing queued within 60 s"
+delivered "A's outbox empties: nothing left queued"
 outbox_json "$A"
 check "A's outbox: all 72 entries receipted" test "$(count '"state": "receipted"' "$TMP/outbox.json")/$(count '"packet"' "$TMP/outbox.json")" = 72/72
 "$BATON" student list --json --dir "$B" >"$TMP/listB.1"
@@ -229,7 +230,7 @@ check "the summary line" grep -qx "70 of 70 students sealed for RAS-204 and queu
 check "new packets, not the ones already delivered" test "$(cat "$TMP/send70.out" "$TMP/resend.out" |
 	sed -n 's/.* packet \([0-9a-f]\{32\}\) queued.*/\1/p' | sort -u | wc -l)" -eq 140
 check "each resend is a disclosure of its own (70 + 2 + 70)" test "$(disclosures "$A")" -eq 142
-delivered "the resent packets are delivered within 60 s"
+delivered "the resent packets are delivered"
 outbox_json "$A"
 check "A's outbox: all 142 entries receipted" test "$(count '"state": "receipted"' "$TMP/outbox.json")/$(count '"packet"' "$TMP/outbox.json")" = 142/142
 "$BATON" student list --json --dir "$B" >"$TMP/listB.2"

@@ -301,7 +301,10 @@ if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null; then
 		pass "a kill as the receipt is written leaves no empty receipt file"
 	fi
 	if [ -s "$TMP/k.rcpt" ]; then
-		pass "importing it again with the same --receipt-out is not needed: the receipt is there"
+		# A receipt there must be for an import that committed.
+		check_out "^${PID[$KEEP]} .* accepted\$" \
+			"the receipt there is for an import that committed: B's inbox holds the packet, accepted" \
+			"$BATON" inbox --dir "$B"
 	else
 		check_out "^Already imported from LHS-001 as ${SID[$KEEP]} " \
 			"importing it again with the same --receipt-out is a replay that writes the receipt" \

@@ -64,4 +64,4 @@ check "some runs failed (exit 3): $failed" test "$failed" -gt 0
 check "every run exited 0, 2 or 3${bad:+ (not:$bad)}" test -z "$bad"
 check "no failure was explained by the refused consent's reason${stale:+ (N =$stale)}" test -z "$stale"
 check "no failure printed a null string${null:+ (N =$null)}" test -z "$null"
-echo "1..$T"
+done_testing

@@ -135,4 +135,4 @@ check_err 0 "removed .*outbox/$DEAD-0.partial, left by an interrupted send befor
 check "it is gone" test ! -e "$A/outbox/$DEAD-0.partial"
 check "one of a process still running is left alone" test -e "$A/outbox/$$-0.partial"
 check "A's audit log verifies" "$BATON" audit verify --dir "$A"
-echo "1..$T"
+done_testing

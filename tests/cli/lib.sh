@@ -8,6 +8,10 @@
 #   $TMP        a fresh scratch directory, removed on exit; the working
 #               directory of every test
 #
+# A script ends with done_testing, which prints the plan "1..N": the runner
+# fails a script that stops before (no plan), or whose plan does not match.
+# A check that cannot run here prints "ok N # SKIP why", counted as skipped.
+#
 # After each check_* call, $RC is the exit code and $OUT / $ERR name files
 # holding the command's standard output and standard error.
 set -u
@@ -60,22 +64,36 @@ wait_for() {
 	return 1
 }
 
+# tool VAR FILE: sets VAR to the test program FILE that make builds into
+# $(BUILD)/tests/tools: $VAR as the Makefile exports it, else the one beside
+# $BATON's build. A failed check, and status 1, when it is not there.
+tool() {
+	local p=${!1:-$(dirname "$(readlink -f "$BATON")")/tests/tools/$2}
+	if [ ! -f "$p" ]; then
+		fail "the test program $2 is missing: $p" \
+			"make builds it into \$(BUILD)/tests/tools ('make test' does); \$$1 names another"
+		return 1
+	fi
+	printf -v "$1" '%s' "$p"
+}
+
 # serve_start NAME DIR LOG: 'baton serve' for the node in DIR in the
 # background, its log in $TMP/LOG and its pid in SPID[NAME]; waits until it
-# listens (a failed check, and status 1, when it does not within 15 s).
+# listens (a failed check, and status 1, when it does not within 120 s: a
+# bound that only a hang reaches, also on a loaded machine).
 serve_start() {
 	"$BATON" serve --dir "$2" >/dev/null 2>"$TMP/$3" &
 	SPID[$1]=$!
 	BG+=($!)
-	wait_for 15 grep -q 'serve: listening' "$TMP/$3" && return 0
+	wait_for 120 grep -q 'serve: listening' "$TMP/$3" && return 0
 	fail "serve of $1 did not start" "$(cat "$TMP/$3")"
 	return 1
 }
 
 # serve_stop NAME: SIGTERM; returns the serve's exit code (124 when it did
-# not stop within 40 s and was killed).
+# not stop within 120 s and was killed).
 serve_stop() {
-	local pid=${SPID[$1]} n=200
+	local pid=${SPID[$1]} n=600
 	unset "SPID[$1]"
 	kill -TERM "$pid" 2>/dev/null
 	while kill -0 "$pid" 2>/dev/null && [ "$n" -gt 0 ]; do

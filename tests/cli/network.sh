@@ -37,15 +37,15 @@ check_out 'queued' "a packet for C is queued too" "$BATON" send S-1018 --to OTH-
 	--consent "$TMP/c2.consent" --dir "$A"
 "$BATON" serve --dir "$A" 2>"$TMP/a.log" &
 BG+=($!)
-check "A's outbox worker tries while B is down" wait_for 20 grep -q 'to RAS-204: attempt 1 failed' "$TMP/a.log"
-check "and C" wait_for 20 grep -q 'to OTH-9: attempt 1 failed' "$TMP/a.log"
+check "A's outbox worker tries while B is down" wait_for 120 grep -q 'to RAS-204: attempt 1 failed' "$TMP/a.log"
+check "and C" wait_for 120 grep -q 'to OTH-9: attempt 1 failed' "$TMP/a.log"
 check "the failure for B names B's endpoint" grep -q "to RAS-204: attempt 1 failed: tcp://127.0.0.1:$PB: " "$TMP/a.log"
 check "the failure for C names C's endpoint" grep -q "to OTH-9: attempt 1 failed: tcp://127.0.0.1:$PC: " "$TMP/a.log"
 check_out 'queued.*attempts [1-9]' "the packet waits in the outbox" "$BATON" outbox --dir "$A"
 
 "$BATON" serve --dir "$B" 2>"$TMP/b.log" &
 BG+=($!)
-check "B comes up and the packet arrives" wait_for 30 sh -c "'$BATON' outbox --dir '$A' | grep -q receipted"
+check "B comes up and the packet arrives" wait_for 120 sh -c "'$BATON' outbox --dir '$A' | grep -q receipted"
 check_out 'S-1018' "B imported the student" "$BATON" student list --dir "$B"
 check_out 'received' "B's audit log records it" "$BATON" audit --dir "$B"
 run "$BATON" inbox --json --dir "$B"
@@ -54,7 +54,12 @@ check "B logged one line for the import" grep -q 'inbox: packet .* imported as S
 
 # Hostile input on B's port: raw garbage.
 check "raw garbage on the port" bash -c "head -c 4096 /dev/urandom > /dev/tcp/127.0.0.1/$PB"
-check "B is still serving" kill -0 "${BG[1]}"
+# B has read the garbage by the time a packet sent after it is receipted.
+check_out 'queued' "A queues a second packet for B, after the garbage" "$BATON" send S-1018 --to RAS-204 \
+	--consent "$TMP/c.consent" --dir "$A"
+check "B is still serving: the second packet arrives" \
+	wait_for 120 sh -c "test \"\$('$BATON' outbox --dir '$A' | grep -c receipted)\" -eq 2"
+check "B is still running" kill -0 "${BG[1]}"
 
 # Clean shutdown.
 kill -TERM "${BG[0]}" "${BG[1]}"

@@ -131,4 +131,4 @@ check_out '^Wrote the card' "card --out --force replaces the link" "$BATON" card
 same "$TMP/LHS-001.card" "$TMP/link3.card" "with the card"
 check "what the link pointed to is untouched" grep -qx "the registrar's notes" "$TMP/notes.orig"
 check "A's audit log verifies" "$BATON" audit verify --dir "$A"
-echo "1..$T"
+done_testing

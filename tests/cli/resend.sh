@@ -81,4 +81,4 @@ check "the parent consents again" "$BATON" consent grant --key "$TMP/parent.key"
 check_out 'written to' "S-1019 under the new consent is sent" "$BATON" send S-1019 --to RAS-204 \
 	--consent "$TMP/S-1019-2.consent" --out "$TMP/s1019-2.baton" --dir "$A"
 check "A's audit log verifies" "$BATON" audit verify --dir "$A"
-echo "1..$T"
+done_testing

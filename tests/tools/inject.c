@@ -3,10 +3,12 @@
  * Nth counted call fail and forwards every other call to the real function
  * (dlsym(RTLD_NEXT)).
  *
- *   cc -shared -fPIC -O1 -o inject.so tests/fault/inject.c -ldl
- *   (add -DBATON_FAULT_NO_ALLOC for a shim that leaves malloc alone: under
- *   valgrind, which replaces malloc, and in an ASan build, whose runtime must
- *   come first and owns malloc)
+ *   make builds it as $(BUILD)/tests/tools/inject.so, and with
+ *   -DBATON_FAULT_NO_ALLOC as inject-lmdb.so, a shim that leaves malloc
+ *   alone, for valgrind, which replaces malloc. In an ASan build the shim
+ *   comes before the runtime (ASAN_OPTIONS=verify_asan_link_order=0) and
+ *   fails the calls that reach malloc, calloc and realloc; the runtime's
+ *   own interceptors (strdup, ...) allocate inside it, uncounted.
  *
  * Counted calls:
  *   alloc  malloc, calloc, realloc: fail with NULL, errno ENOMEM
@@ -115,6 +117,12 @@ static void configure(void)
 {
 	const char *s;
 	if (configured)
+		return;
+	/*
+	 * An ASan build's runtime allocates before libc has set up the
+	 * environment: configure at a later call, not with nothing.
+	 */
+	if (environ == NULL)
 		return;
 	configured = 1;
 	inside++;
@@ -312,8 +320,16 @@ static void *arena_alloc(size_t n)
 		return NULL;
 	char *p = arena + arena_used;
 	arena_used += need;
-	*(size_t *)p = n; /* the size, for a realloc */
+	memcpy(p, &n, sizeof(n)); /* the size, for a realloc */
 	return p + 16;
+}
+
+/* The size arena_alloc recorded for p. */
+static size_t arena_size(const void *p)
+{
+	size_t n;
+	memcpy(&n, (const char *)p - 16, sizeof(n));
+	return n;
 }
 
 static void resolve(void)
@@ -370,12 +386,12 @@ void *realloc(void *p, size_t n)
 		if (real_realloc == NULL) {
 			void *q = arena_alloc(n);
 			if (q && p)
-				memcpy(q, p, ((size_t *)p)[-2] < n ? ((size_t *)p)[-2] : n);
+				memcpy(q, p, arena_size(p) < n ? arena_size(p) : n);
 			return q;
 		}
 	}
 	if (p && from_arena(p)) {
-		size_t old = ((size_t *)p)[-2];
+		size_t old = arena_size(p);
 		void *q = malloc(n);
 		if (q)
 			memcpy(q, p, old < n ? old : n);
