@@ -20,6 +20,13 @@
 CC        ?= cc
 BUILD     ?= build
 PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+LIBDIR    ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR    ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 FUZZ_SECONDS ?= 30
 VERSION   := 0.1.0
 
@@ -90,7 +97,7 @@ TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmd
 
 .SECONDARY:
 
-.PHONY: all check test asan demo fuzz vectors deps deps-check format install clean bench
+.PHONY: all check test asan demo fuzz vectors deps deps-check format install uninstall clean bench
 
 all: $(LIB) $(BIN) baton
 
@@ -220,11 +227,27 @@ fuzz: deps-check $(FUZZ_NAMES:%=$(FUZZ_BUILD)/%)
 format:
 	clang-format -i $(wildcard include/baton/*.h proto/*.[ch] keys/*.[ch] node/*.[ch] tests/*.[ch] tests/fuzz/*.[ch])
 
+# dist/*.in name where things are installed: filled in at install time.
+SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+  -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@PREFIX@|$(PREFIX)|g' \
+  -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@VERSION@|$(VERSION)|g'
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/baton
-	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/baton
-	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libbaton.a
-	install -m 0644 include/baton/*.h $(DESTDIR)$(PREFIX)/include/baton/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/baton \
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/baton
+	install -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/libbaton.a
+	$(SUBST) dist/libbaton.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/libbaton.pc
+	install -m 0644 include/baton/*.h $(DESTDIR)$(INCLUDEDIR)/baton/
+	$(SUBST) dist/baton@.service.in >$(DESTDIR)$(UNITDIR)/baton@.service
+	install -m 0644 dist/baton.sysusers $(DESTDIR)$(SYSUSERSDIR)/baton.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/baton $(DESTDIR)$(LIBDIR)/libbaton.a \
+	  $(DESTDIR)$(LIBDIR)/pkgconfig/libbaton.pc $(DESTDIR)$(UNITDIR)/baton@.service \
+	  $(DESTDIR)$(SYSUSERSDIR)/baton.conf
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/baton/,$(notdir $(wildcard include/baton/*.h)))
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/baton
 
 # Installs the packages that are missing (as root), or prints the line to run.
 deps:
