@@ -527,7 +527,7 @@ static int cmd_slowread(int n, int secs)
 		m[8] = (uint8_t)(id >> 24), m[9] = (uint8_t)(id >> 16);
 		m[10] = (uint8_t)(id >> 8), m[11] = (uint8_t)id;
 		memcpy(m + 12, "BTNC\2\0\0\0", 8); /* frame version 2 */
-		fill(m + 20, 16); /* a packet id nobody holds */
+		fill(m + 20, 16);                  /* a packet id nobody holds */
 		put64(m + 36, 1 << 20);
 		put64(m + 44, 0);
 		if (put_all(fd, m, sizeof(m), 1000) != 0)
@@ -574,6 +574,142 @@ static int cmd_fill(int k, size_t len, int secs)
 	return 0;
 }
 
+#define TARPIT_CONNS 64
+
+/*
+ * tarpit: a REP peer that reads requests and never replies. Prints a line
+ * for each connection and each whole request, until SIGTERM.
+ */
+static int cmd_tarpit(void)
+{
+	struct pollfd pf[TARPIT_CONNS + 1];
+	uint64_t want[TARPIT_CONNS + 1], got[TARPIT_CONNS + 1];
+	int one = 1, n = 1, conns = 0, reqs = 0;
+	struct sockaddr_in sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	pf[0].fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	pf[0].events = POLLIN;
+	setsockopt(pf[0].fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(pf[0].fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(pf[0].fd, 16) != 0) {
+		printf("cannot listen: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("listening\n");
+	fflush(stdout);
+	while (!stop) {
+		if (poll(pf, (nfds_t)n, 1000) <= 0)
+			continue;
+		if ((pf[0].revents & POLLIN) && n <= TARPIT_CONNS) {
+			uint8_t h[8] = {0, 'S', 'P', 0, 0, REP, 0, 0};
+			int fd = accept(pf[0].fd, NULL, NULL);
+			if (fd >= 0 && put_all(fd, h, 8, WAIT_MS) == 0) {
+				pf[n] = (struct pollfd){fd, POLLIN, 0};
+				want[n] = 8; /* the dialer's header */
+				got[n++] = 0;
+				printf("connection %d\n", ++conns);
+				fflush(stdout);
+			}
+		}
+		for (int i = 1; i < n; i++) {
+			uint8_t buf[65536];
+			if (!(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			ssize_t r = recv(pf[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+				close(pf[i].fd);
+				pf[i--] = pf[--n];
+				continue;
+			}
+			/* Counts whole messages: the length heads are read byte by byte. */
+			for (ssize_t k = 0; k < r; k++) {
+				if (want[i] == 8 && got[i] < 8) {
+					got[i]++;
+					if (got[i] == 8)
+						want[i] = 0, got[i] = 0;
+					continue;
+				}
+				if (want[i] == 0) { /* reading a length head */
+					static uint8_t head[TARPIT_CONNS + 1][8];
+					head[i][got[i]++] = buf[k];
+					if (got[i] == 8) {
+						want[i] = get64(head[i]) + 8;
+						if (want[i] == 8) {
+							printf("request %d: 0 bytes\n", ++reqs);
+							fflush(stdout);
+							want[i] = 0, got[i] = 0;
+						}
+					}
+					continue;
+				}
+				size_t take = (size_t)(r - k);
+				if (take > want[i] - got[i])
+					take = (size_t)(want[i] - got[i]);
+				got[i] += take;
+				k += (ssize_t)take - 1;
+				if (got[i] == want[i]) {
+					printf("request %d: %llu bytes\n", ++reqs,
+					       (unsigned long long)(want[i] - 8));
+					fflush(stdout);
+					want[i] = 0, got[i] = 0;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * pipeline N: one REQ connection; N chunk probes for a packet nobody holds,
+ * written back to back, then their replies read, 10 s at most. Prints how
+ * many replies came, each the acknowledgement of its own request.
+ */
+static int cmd_pipeline(int n)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, ok = 0;
+	struct sockaddr_in sa;
+	uint8_t h[8], m[52], r[8 + 4 + 32];
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	memcpy(h, (uint8_t[8]){0, 'S', 'P', 0, 0, REQ, 0, 0}, 8);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    put_all(fd, h, 8, WAIT_MS) != 0 || get_all(fd, h, 8, 5000) != 0 || h[5] != REP) {
+		printf("no connection\n");
+		return 1;
+	}
+	long long t0 = now_ms();
+	for (int i = 0; i < n; i++) {
+		uint32_t id = 0x80000000u | (uint32_t)i;
+		put64(m, 44);
+		m[8] = (uint8_t)(id >> 24), m[9] = (uint8_t)(id >> 16);
+		m[10] = (uint8_t)(id >> 8), m[11] = (uint8_t)id;
+		memcpy(m + 12, "BTNC\2\0\0\0", 8); /* frame version 2 */
+		memset(m + 20, 0xa5, 16);
+		put64(m + 36, 1 << 20);
+		put64(m + 44, 0);
+		if (put_all(fd, m, sizeof(m), WAIT_MS) != 0)
+			break;
+	}
+	for (int i = 0; i < n; i++) {
+		if (get_all(fd, r, sizeof(r), (int)(t0 + 10000 - now_ms())) != 0)
+			break;
+		uint32_t id =
+		    (uint32_t)r[8] << 24 | (uint32_t)r[9] << 16 | (uint32_t)r[10] << 8 | r[11];
+		if (get64(r) != 36 || memcmp(r + 12, "BTNA", 4) != 0 ||
+		    (id & 0x7fffffffu) >= (uint32_t)n)
+			break;
+		ok++;
+	}
+	printf("%d replies of %d in %lld ms\n", ok, n, now_ms() - t0);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -606,6 +742,10 @@ int main(int argc, char **argv)
 		return cmd_fill(atoi(argv[3]), strtoull(argv[4], NULL, 0), atoi(argv[5]));
 	if (!strcmp(c, "slowread") && argc == 5)
 		return cmd_slowread(atoi(argv[3]), atoi(argv[4]));
+	if (!strcmp(c, "tarpit") && argc == 3)
+		return cmd_tarpit();
+	if (!strcmp(c, "pipeline") && argc == 4)
+		return cmd_pipeline(atoi(argv[3]));
 	fprintf(stderr, "netpeer: bad arguments\n");
 	return 2;
 }
