@@ -90,10 +90,13 @@ FUZZ_NAMES := fuzz_msgpack fuzz_consent fuzz_revocation fuzz_receipt fuzz_card f
 FUZZ_BUILD := build/fuzz
 TEST_TIMEOUT ?= 1800
 
-# Programs the shell tests drive: a misbehaving network peer, and the
-# LD_PRELOAD fault injector, whole and without its allocation hooks.
+# Programs the shell tests drive: a misbehaving network peer, a peer that
+# sends chunked packets with forged or real admissions, an outsider's tool
+# that rewrites the audit log, and the LD_PRELOAD fault injector, whole and
+# without its allocation hooks.
 TOOLS_DIR := $(BUILD)/tests/tools
-TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so
+TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/spoolpeer $(TOOLS_DIR)/audit_rewrite \
+             $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so
 
 .SECONDARY:
 
@@ -128,6 +131,15 @@ $(TOOLS_DIR)/netpeer: tests/tools/netpeer.c
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
+$(TOOLS_DIR)/spoolpeer: tests/tools/spoolpeer.c
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lnng -lsodium -pthread
+
+# Uses nothing of Baton's: it stands for someone with the disk but not the key.
+$(TOOLS_DIR)/audit_rewrite: tests/tools/audit_rewrite.c
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -llmdb -lsodium -lmsgpackc
+
 # The injector is never sanitized: in an ASan build it is preloaded ahead of
 # the sanitizer's runtime, and hands the calls it does not fail on to it.
 INJECT_CFLAGS = -std=c11 -O1 -g -fPIC -shared $(WARN) $(PKG_CFLAGS)
@@ -156,6 +168,8 @@ test-valgrind: $(BIN)
 	  TEST_TIMEOUT=$(TEST_TIMEOUT) tests/run-tests.sh build/results.txt valgrind $(VALGRIND_TESTS)
 
 TOOLS_ENV = BATON_NETPEER=$(abspath $(TOOLS_DIR)/netpeer) \
+            BATON_SPOOLPEER=$(abspath $(TOOLS_DIR)/spoolpeer) \
+            BATON_AUDIT_REWRITE=$(abspath $(TOOLS_DIR)/audit_rewrite) \
             BATON_INJECT=$(abspath $(TOOLS_DIR)/inject.so) \
             BATON_INJECT_LMDB=$(abspath $(TOOLS_DIR)/inject-lmdb.so)
 

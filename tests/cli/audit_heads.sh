@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rewriting the audit log without the school key. A tool that writes the
-# store directly (tests/audit_rewrite.c: LMDB, libsodium and msgpack, nothing
+# store directly (tests/tools/audit_rewrite.c: LMDB, libsodium and msgpack, nothing
 # of Baton) deletes the record of a disclosure and recomputes every hash, the
 # per-student index and the recorded end of the log. audit verify must fail
 # and name the first signed head that no longer matches. When the tool also
@@ -11,11 +11,8 @@
 export BATON_PASSPHRASE="a long enough passphrase"
 A=$TMP/lhs B=$TMP/ras
 DATA=$BATON_SRC/tests/data
-TOOL=$TMP/audit_rewrite
-CC=${CC:-cc}
-
-check "the rewriting tool builds" "$CC" -O1 -o "$TOOL" "$BATON_SRC/tests/audit_rewrite.c" \
-	-llmdb -lsodium -lmsgpackc
+tool BATON_AUDIT_REWRITE audit_rewrite || done_testing
+TOOL=$BATON_AUDIT_REWRITE
 
 for n in "$A:Lincoln High School:LHS-001" "$B:Riverside Academy:RAS-204"; do
 	IFS=: read -r dir name code <<<"$n"

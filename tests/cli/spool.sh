@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Chunked transfers from parties that are not, or not only, honest senders.
-# B receives; A and C are schools B pins. A peer (tests/spoolpeer.c, libsodium
+# B receives; A and C are schools B pins. A peer (tests/tools/spoolpeer.c, libsodium
 # and nng only) starts transfers and abandons them after the first chunk:
 #
 #   1. Unauthenticated, in the old frame (a header naming A, 35 GiB
@@ -50,7 +50,7 @@ spool_bytes() { find "${DIR[B]}/spool" -name '*.part' -printf '%s\n' 2>/dev/null
 spool_empty() { [ "$(spool_files)" -eq 0 ]; }
 # peer MODE COUNT TOTAL SENDER [PACKET]: first chunks to B; "admitted N refused M" in $OUT.
 peer() {
-	run "$TMP/spoolpeer" "$URL_B" "$1" "$2" "$3" "${DIR[$4]}/school.key" "${DIR[B]}/school.key" \
+	run "$BATON_SPOOLPEER" "$URL_B" "$1" "$2" "$3" "${DIR[$4]}/school.key" "${DIR[B]}/school.key" \
 		"${@:5}"
 }
 # said "admitted N refused M" DESCRIPTION: what the last peer printed, with its
@@ -63,8 +63,7 @@ said() {
 	fi
 }
 
-check "cc builds the spool peer" cc -O1 -o "$TMP/spoolpeer" "$BATON_SRC/tests/spoolpeer.c" \
-	-lnng -lsodium -pthread
+tool BATON_SPOOLPEER spoolpeer || done_testing
 
 # ---- three schools, two 3 MB records at A ----
 for n in A B C; do

@@ -80,8 +80,9 @@ int main(int argc, char **argv)
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi audit, index, meta;
-	MDB_cursor *c;
+	MDB_cursor *c = NULL;
 	MDB_val k, v;
+	static char head_key[] = "audit_head";
 	struct entry *es = NULL;
 	size_t n = 0, cut = (size_t)-1;
 	unsigned char prev[32] = {0}, key[8], ikey[96];
@@ -146,7 +147,7 @@ int main(int argc, char **argv)
 	unsigned char head[40];
 	be64(head, seq);
 	memcpy(head + 8, prev, 32);
-	k.mv_size = 10, k.mv_data = "audit_head", v.mv_size = 40, v.mv_data = head;
+	k.mv_size = 10, k.mv_data = head_key, v.mv_size = 40, v.mv_data = head;
 	if ((rc = mdb_put(txn, meta, &k, &v, 0)))
 		die("audit_head", rc);
 	if (argc > 3 && strcmp(argv[3], "--drop-heads") == 0) {
