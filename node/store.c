@@ -227,7 +227,10 @@ void store_close(store *s)
 
 size_t store_map_size(store *s)
 {
-	return s->map_size;
+	pthread_rwlock_rdlock(&s->lock);
+	size_t n = s->map_size;
+	pthread_rwlock_unlock(&s->lock);
+	return n;
 }
 
 /* Sets the map size (0: the one another process grew it to), with s->lock held alone. */
@@ -410,9 +413,11 @@ int store_write_at(store *s, uint64_t now, store_fn fn, void *ctx)
 uint64_t store_version(store *s)
 {
 	MDB_envinfo info;
-	if (mdb_env_info(s->env, &info) != 0)
-		return 0;
-	return (uint64_t)info.me_last_txnid;
+	/* It reads the map's meta pages: never while another thread remaps it. */
+	pthread_rwlock_rdlock(&s->lock);
+	int rc = mdb_env_info(s->env, &info);
+	pthread_rwlock_unlock(&s->lock);
+	return rc == 0 ? (uint64_t)info.me_last_txnid : 0;
 }
 
 int store_read(store *s, store_fn fn, void *ctx)

@@ -1087,6 +1087,38 @@ static void test_failed_write_leaves_nothing(void **state)
 	assert_int_equal(c.n, 0);
 }
 
+/* What serve's outbox worker asks every 20 ms while the listener grows the map. */
+struct version_poll {
+	store *s;
+	_Atomic int stop;
+	unsigned long calls;
+};
+
+static void *poll_version(void *arg)
+{
+	struct version_poll *v = arg;
+	while (!v->stop) {
+		(void)store_version(v->s);
+		(void)store_map_size(v->s);
+		v->calls++;
+	}
+	return NULL;
+}
+
+/* Another thread reads the store's version and map size while the map is resized. */
+static void test_version_while_resizing(void **state)
+{
+	struct fx *f = *state;
+	struct version_poll v = {f->s, 0, 0};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, poll_version, &v), 0);
+	for (int i = 0; i < 3000; i++)
+		assert_int_equal(store_set_map_size(f->s, (size_t)(64 + (i & 1)) << 20), 0);
+	v.stop = 1;
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_true(v.calls > 0);
+}
+
 /* Another process grows the map while this one holds the store open. */
 static void test_map_grown_elsewhere(void **state)
 {
@@ -1125,6 +1157,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_student_each, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_grows_with_no_reader, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_version_while_resizing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_guardians, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_peers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_meta_and_reopen, setup, teardown),
