@@ -226,8 +226,9 @@ struct keyring {
 	char *pass;     /* the passphrase serve started with, in sodium_malloc memory */
 	size_t plen;
 	baton_key *k[KEYS_MAX];
-	uint64_t retired[KEYS_MAX]; /* when each stopped being current; 0 for the current */
-	size_t n;
+	/* When each stopped being current, 0 for the current; read by the outbox worker too. */
+	_Atomic uint64_t retired[KEYS_MAX];
+	_Atomic size_t n; /* k[n] is set before n grows */
 };
 
 static void keyring_free(struct keyring *kr)
@@ -384,6 +385,22 @@ static const baton_key *key_for(const struct node *nd, const uint8_t *recipient)
 		    sodium_memcmp(baton_key_id_pk(kr->k[i]), recipient, BATON_PK_BYTES) == 0)
 			return kr->k[i];
 	return nd->key;
+}
+
+/*
+ * The key a queued packet was sealed with, by its public half: the current
+ * one, or any a rekey replaced while serve ran (they are freed only when
+ * serve ends); NULL when serve holds none.
+ */
+static const baton_key *key_by_pk(const struct node *nd, const uint8_t *pk)
+{
+	const struct keyring *kr = nd->keys;
+	size_t n = kr ? atomic_load(&kr->n) : 0;
+	for (size_t i = 0; i < n; i++)
+		if (sodium_memcmp(baton_key_id_pk(kr->k[i]), pk, BATON_PK_BYTES) == 0)
+			return kr->k[i];
+	const baton_key *k = nd->key;
+	return sodium_memcmp(baton_key_id_pk(k), pk, BATON_PK_BYTES) == 0 ? k : NULL;
 }
 
 /* Frame and acknowledgement heads (PROTOCOL.md section 10). */
@@ -570,6 +587,7 @@ static int inbox_get_fn(store_txn *t, void *arg)
  */
 static int deliver(struct node *nd, store_outbox *e, uint8_t **receipt, size_t *rlen)
 {
+	const baton_key *signer = nd->key;
 	struct peer_ctx pc;
 	struct inbox_ctx ib;
 	uint8_t *buf = NULL;
@@ -605,6 +623,23 @@ static int deliver(struct node *nd, store_outbox *e, uint8_t **receipt, size_t *
 		if (total <= CHUNK && (r = read_at(&fd, 0, buf, len)) != 0)
 			goto out;
 	}
+	/* A chunked packet's admission is signed by the key that sealed it, also after a rekey. */
+	if (e->kind != OUT_REFUSAL && total > CHUNK) {
+		baton_source src;
+		baton_header h;
+		if ((r = baton_source_fd(&src, &fd)) != 0 || (r = baton_packet_peek(&src, &h)) != 0)
+			goto out;
+		if ((signer = key_by_pk(nd, h.sender)) == NULL) {
+			char fpr[BATON_FINGERPRINT_LEN + 1];
+			baton_fingerprint(h.sender, fpr);
+			r = diag_err(BATON_EBADKEY,
+			             "the packet was sealed with key %s, which this serve does not "
+			             "hold (restart serve; a packet sealed before the last rekey "
+			             "must be sent again)",
+			             fpr);
+			goto out;
+		}
+	}
 	/* Receipts are small; the peer gets no more than that. */
 	if ((r = open_req(&req, RECEIPT_MAX)) != 0)
 		goto out;
@@ -618,7 +653,7 @@ static int deliver(struct node *nd, store_outbox *e, uint8_t **receipt, size_t *
 			continue;
 		}
 		r = e->kind != OUT_REFUSAL && total > CHUNK
-		        ? send_chunked(req, ep, nd->key, fd, total, e->packet, buf, &reply, &n)
+		        ? send_chunked(req, ep, signer, fd, total, e->packet, buf, &reply, &n)
 		        : exchange(req, ep, buf, len, &reply, &n);
 		if (r != 0)
 			continue;
@@ -1315,6 +1350,7 @@ static void receive(struct node *nd, nng_socket rep, const baton_source *src)
 	memset(&q, 0, sizeof(q));
 	q.src = src;
 	q.key = baton_packet_peek(src, &h) == 0 ? key_for(nd, h.recipient) : nd->key;
+	q.key_retired = q.key != nd->key;
 	q.now = cli_now();
 	q.skew = SKEW;
 	/* A store fault still gets its retryable receipt below; the reason says so. */
@@ -1678,6 +1714,7 @@ static void handle_batch(struct node *nd, nng_socket rep, const uint8_t *buf, si
 		q[k].src = &src[k];
 		baton_header h;
 		q[k].key = baton_packet_peek(&src[k], &h) == 0 ? key_for(nd, h.recipient) : nd->key;
+		q[k].key_retired = q[k].key != nd->key;
 		q[k].now = cli_now();
 		q[k].skew = SKEW;
 		k++;

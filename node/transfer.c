@@ -75,6 +75,8 @@ static int own_head(store_txn *t, const baton_key *k, uint8_t buf[BATON_AUDIT_HE
 	size_t n = 0;
 	int r;
 	*len = 0;
+	if (k == NULL) /* a replaced key: its heads would outlive it */
+		return 0;
 	if ((r = store_audit_sign(t, k, NULL)) != 0 || (r = store_audit_head(t, &p, &n)) < 0)
 		return r;
 	if (r == 0 && n <= BATON_AUDIT_HEAD_MAX) {
@@ -1323,7 +1325,7 @@ static int import_fn(store_txn *t, void *arg)
 	free(q->receipt);
 	q->receipt = NULL;
 	if ((r = peer_head(t, q->from, b)) != 0 ||
-	    (r = own_head(t, q->key, q->head, &q->head_len)) != 0)
+	    (r = own_head(t, q->key_retired ? NULL : q->key, q->head, &q->head_len)) != 0)
 		goto out;
 	if ((r = sign_receipt(q, BATON_REASON_ACCEPTED, t->now, q->review ? review_note : NULL,
 	                      &q->receipt, &q->receipt_len)) != 0)
@@ -1449,7 +1451,7 @@ static int request_fn(store_txn *t, void *arg)
 	free(q->receipt);
 	q->receipt = NULL;
 	if ((r = peer_head(t, q->from, b)) != 0 ||
-	    (r = own_head(t, q->key, q->head, &q->head_len)) != 0)
+	    (r = own_head(t, q->key_retired ? NULL : q->key, q->head, &q->head_len)) != 0)
 		return r;
 	if ((r = sign_receipt(q, BATON_REASON_ACCEPTED, t->now,
 	                      q->auto_release ? auto_note : held_note, &q->receipt,
@@ -1522,7 +1524,8 @@ static int reject_fn(store_txn *t, void *arg)
 	e.has_packet = 1;
 	snprintf(e.detail, sizeof(e.detail), "%s: %.200s", baton_reason_name(x->q->reason), x->why);
 	if ((r = store_audit_append(t, &e)) != 0 ||
-	    (r = own_head(t, x->q->key, x->q->head, &x->q->head_len)) != 0)
+	    (r = own_head(t, x->q->key_retired ? NULL : x->q->key, x->q->head, &x->q->head_len)) !=
+	        0)
 		return r;
 	/* Signed inside the transaction, over the head that covers this refusal, and kept. */
 	free(x->q->receipt);

@@ -107,7 +107,8 @@ int transfer_policy_set(store *st, int auto_release);
 struct recv_req {
 	/* in */
 	const baton_source *src;
-	const baton_key *key;
+	const baton_key *key; /* opens the packet and signs its receipt */
+	int key_retired;      /* key is one a rekey replaced: its receipts carry no audit head */
 	uint64_t now, skew;
 	/* out */
 	int reason; /* receipt reason */
