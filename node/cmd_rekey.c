@@ -48,6 +48,11 @@ static int old_card(store_txn *t, void *arg)
 	return r;
 }
 
+static int resign(store_txn *t, void *arg)
+{
+	return store_audit_sign(t, arg, NULL);
+}
+
 int cmd_rekey(int argc, char **argv)
 {
 	static const struct option opts[] = {{"card-out", required_argument, NULL, 'c'},
@@ -166,6 +171,13 @@ int cmd_rekey(int argc, char **argv)
 		fsync(dfd);
 		close(dfd);
 	}
+	/* The new key signs that head too: from here on the latest head is the new key's. */
+	store_set_audit_signer(st, NULL);
+	if (store_write(st, resign, neu) != 0)
+		fprintf(stderr,
+		        "baton: rekey: warning: the audit log's head is not signed by the new key "
+		        "yet (%s); 'baton audit sign' signs it\n",
+		        baton_diag());
 	if ((r = baton_file_create(card_out, card_bytes, card_len, 0644)) != 0 ||
 	    (r = baton_file_create(rot_out, rot_bytes, rot_len, 0644)) != 0) {
 		char why[300];

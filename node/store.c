@@ -2052,8 +2052,9 @@ int store_audit_verify(store_txn *t, uint64_t *bad, uint64_t *count)
 
 /* ---- signed audit heads ---- */
 
-#define HEAD_PREFIX "audit_sig"  /* meta: HEAD_PREFIX count(u64 BE) -> signed head */
-#define ROT_PREFIX  "audit_rot"  /* meta: ROT_PREFIX time(u64 BE) -> rotation statement */
+#define HEAD_PREFIX "audit_sig" /* meta: HEAD_PREFIX count(u64 BE) -> signed head */
+/* meta: ROT_PREFIX time(u64 BE) -> the log's length then (u64 BE) and the rotation statement */
+#define ROT_PREFIX  "audit_rot"
 #define PEER_PREFIX "peer_head/" /* meta: PEER_PREFIX school code -> signed head */
 #define PREFIX_LEN  (sizeof(HEAD_PREFIX) - 1)
 #define MAX_KEYS    64
@@ -2163,35 +2164,49 @@ int store_audit_head(store_txn *t, uint8_t **out, size_t *len)
 int store_audit_keep_rotation(store_txn *t, const uint8_t *rot, size_t len)
 {
 	baton_rotation rt;
-	uint8_t key[PREFIX_LEN + 8];
+	uint8_t key[PREFIX_LEN + 8], *val, hash[32];
+	uint64_t count;
 	int r;
-	if ((r = baton_rotation_parse(rot, len, &rt)) != 0)
+	if ((r = baton_rotation_parse(rot, len, &rt)) != 0 ||
+	    (r = audit_last(t, &count, hash)) != 0)
 		return r;
+	if ((val = malloc(8 + len)) == NULL)
+		return BATON_ENOMEM;
+	/* The replaced key's heads count only up to here (and the rekey's own entry). */
+	put_be64(val, count + 1);
+	memcpy(val + 8, rot, len);
 	seq_key(key, ROT_PREFIX, rt.time);
-	MDB_val k = {sizeof(key), key}, v = {len, (void *)(uintptr_t)rot};
-	return mdb_call(mdb_put(t->txn, dbi(t, DB_META), &k, &v, 0), "rotation");
+	MDB_val k = {sizeof(key), key}, v = {8 + len, val};
+	r = mdb_call(mdb_put(t->txn, dbi(t, DB_META), &k, &v, 0), "rotation");
+	free(val);
+	return r;
 }
 
+/* This school's keys, each with the last entry a head it signs may cover. */
 struct keyset {
 	uint8_t k[MAX_KEYS][32];
+	uint64_t until[MAX_KEYS];
 	size_t n;
 };
 
-static int keyset_has(const struct keyset *ks, const uint8_t pk[32])
+/* The index of pk in ks, or -1. */
+static int keyset_find(const struct keyset *ks, const uint8_t pk[32])
 {
 	for (size_t i = 0; i < ks->n; i++)
 		if (memcmp(ks->k[i], pk, 32) == 0)
-			return 1;
-	return 0;
+			return (int)i;
+	return -1;
 }
 
-/* Adds rt's old key when its new key is trusted; 1 when the set grew. */
-static int keyset_follow(struct keyset *ks, const uint8_t *p, size_t n)
+/* Adds rt's old key, good for heads up to entry until, when its new key is trusted; 1 when the set
+ * grew. */
+static int keyset_follow(struct keyset *ks, const uint8_t *p, size_t n, uint64_t until)
 {
 	baton_rotation rt;
-	if (baton_rotation_parse(p, n, &rt) != 0 || !keyset_has(ks, rt.new_pk) ||
-	    keyset_has(ks, rt.old_pk) || ks->n == MAX_KEYS)
+	if (baton_rotation_parse(p, n, &rt) != 0 || keyset_find(ks, rt.new_pk) < 0 ||
+	    keyset_find(ks, rt.old_pk) >= 0 || ks->n == MAX_KEYS)
 		return 0;
+	ks->until[ks->n] = until;
 	memcpy(ks->k[ks->n++], rt.old_pk, 32);
 	return 1;
 }
@@ -2199,6 +2214,9 @@ static int keyset_follow(struct keyset *ks, const uint8_t *p, size_t n)
 /*
  * This school's keys: the one on its card, and every earlier key from which
  * a rotation statement (signed by that earlier key) leads to a trusted one.
+ * An earlier key signs heads only up to the entry of the rekey that replaced
+ * it: whoever still holds it cannot sign a rewritten log past that point.
+ * A key replaced before rotations were kept with the log's length signs none.
  */
 static int school_keys(store_txn *t, struct keyset *ks)
 {
@@ -2212,6 +2230,7 @@ static int school_keys(store_txn *t, struct keyset *ks)
 	ks->n = 0;
 	if ((r = store_own_card(t, &card)) != 0)
 		return r == 1 ? diag_err(BATON_EIO, "this node has no card") : r;
+	ks->until[ks->n] = UINT64_MAX;
 	memcpy(ks->k[ks->n++], card.id_pk, 32);
 	if ((r = store_meta_get(t, "rotation", &rot, &rlen)) < 0)
 		return r;
@@ -2220,14 +2239,18 @@ static int school_keys(store_txn *t, struct keyset *ks)
 		return lmdb_err(rc, "cursor");
 	}
 	while (grew) {
-		grew = rot ? keyset_follow(ks, rot, rlen) : 0;
+		grew = 0;
 		k.mv_size = PREFIX_LEN;
 		k.mv_data = (void *)(uintptr_t)ROT_PREFIX;
 		for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
 		     rc == 0 && k.mv_size == PREFIX_LEN + 8 &&
 		     memcmp(k.mv_data, ROT_PREFIX, PREFIX_LEN) == 0;
 		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
-			grew |= keyset_follow(ks, v.mv_data, v.mv_size);
+			if (v.mv_size > 8)
+				grew |= keyset_follow(ks, (const uint8_t *)v.mv_data + 8,
+				                      v.mv_size - 8, get_be64(v.mv_data));
+		if (!grew && rot)
+			grew = keyset_follow(ks, rot, rlen, 0);
 	}
 	mdb_cursor_close(c);
 	free(rot);
@@ -2249,13 +2272,19 @@ static int head_holds(store_txn *t, const struct keyset *ks, uint64_t at, const 
 	if (h->count != at)
 		return diag_err(BATON_EHASH, "the head kept at entry %llu names entry %llu",
 		                (unsigned long long)at, (unsigned long long)h->count);
-	if (!keyset_has(ks, h->key)) {
-		baton_fingerprint(h->key, fp);
+	int i = keyset_find(ks, h->key);
+	baton_fingerprint(h->key, fp);
+	if (i < 0)
 		return diag_err(BATON_EBADSIG,
 		                "the head signed at entry %llu is signed by %s, which is neither "
 		                "this school's key nor one it rotated from",
 		                (unsigned long long)at, fp);
-	}
+	if (at > ks->until[i])
+		return diag_err(BATON_EBADSIG,
+		                "the head signed at entry %llu is signed by %s, which this school "
+		                "replaced at entry %llu: a later head must be signed by the key "
+		                "that replaced it",
+		                (unsigned long long)at, fp, (unsigned long long)ks->until[i]);
 	if (at > count)
 		return diag_err(BATON_EHASH,
 		                "the head signed at entry %llu names entries the log no longer "
@@ -2307,6 +2336,16 @@ int store_audit_verify_heads(store_txn *t, uint64_t count, store_audit_heads *hs
 	mdb_cursor_close(c);
 	if (r == 0 && rc != 0 && rc != MDB_NOTFOUND)
 		r = lmdb_err(rc, "audit heads");
+	/* Whoever still holds a replaced key must not be able to sign the log's end. */
+	if (r == 0 && hs->heads > 0 && memcmp(hs->key, ks->k[0], 32) != 0) {
+		char fp[BATON_FINGERPRINT_LEN + 1];
+		baton_fingerprint(hs->key, fp);
+		*bad = hs->signed_through;
+		r = diag_err(BATON_EBADSIG,
+		             "the latest head (entry %llu) is signed by %s, a key this school "
+		             "replaced: its current key signs the log's end",
+		             (unsigned long long)hs->signed_through, fp);
+	}
 out:
 	free(ks);
 	return r;

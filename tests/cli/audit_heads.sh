@@ -118,6 +118,20 @@ check_out "^signed: .* the latest by $NEWFP" "the log verifies across the rekey,
 check_out 'matches this log' "the head B holds from before the rekey still verifies" \
 	"$BATON" audit verify --against "$TMP/a.head" --dir "$A"
 
+# ---- the replaced key cannot sign a rewritten log ----
+# Someone with the disk and the old key file (school.key.old-*) deletes the
+# disclosure, drops every head and signs the result with the old key.
+cp -r "$A" "$TMP/rw3"
+OLD=$(ls "$TMP/rw3"/school.key.old-* | head -n1)
+check "the tool deletes the disclosure and every head" "$TOOL" "$TMP/rw3" disclosure --drop-heads
+mv "$TMP/rw3/school.key" "$TMP/new.key.saved"
+cp "$OLD" "$TMP/rw3/school.key"
+check "the old key signs the rewritten log" "$BATON" audit sign --dir "$TMP/rw3"
+mv "$TMP/new.key.saved" "$TMP/rw3/school.key"
+check_err 2 'signed by .*, a key this school replaced' \
+	"audit verify refuses a log whose latest head is the replaced key's" \
+	"$BATON" audit verify --dir "$TMP/rw3"
+
 # ---- serve signs what a command without the key appended ----
 
 C=$TMP/oth
