@@ -1614,6 +1614,34 @@ static int refuse_unverified(struct recv_req *q, int err)
  * record here shows the rights had passed to the student when the packet
  * was made. Either is a fault of the packet (consent_invalid).
  */
+/*
+ * 1 when the packet's identity is the child on file here as id
+ * (store_same_child), 0 when not, or when it cannot tell: then the import
+ * holds the record for review rather than judge it by another child.
+ */
+static int same_child_here(store_txn *t, const baton_body *b, const char *id)
+{
+	store_student on_file, s;
+	json_error_t err;
+	json_t *rec, *v;
+	int r;
+	if ((r = store_student_get(t, id, &on_file)) != 0)
+		return r < 0 ? r : 0;
+	if (b->section[BATON_SEC_IDENTITY] == NULL)
+		return 0;
+	v = json_loadb((const char *)b->section[BATON_SEC_IDENTITY],
+	               b->section_len[BATON_SEC_IDENTITY], JSON_REJECT_DUPLICATES, &err);
+	if (v == NULL || (rec = json_object()) == NULL) {
+		json_decref(v);
+		return 0;
+	}
+	json_object_set_new(rec, "identity", v);
+	memset(&s, 0, sizeof(s));
+	record_index(rec, &s);
+	json_decref(rec);
+	return store_same_child(&on_file, &s);
+}
+
 static int recv_rules(store_txn *t, struct recv_ctx *c)
 {
 	const baton_consent *k = baton_opened_consent(c->o);
@@ -1641,17 +1669,17 @@ static int recv_rules(store_txn *t, struct recv_ctx *c)
 		return 0;
 	if ((r = local_id(t, baton_opened_body(c->o), c->q->from, id, sizeof(id), &existing)) != 0)
 		return r;
-	if (!existing)
-		return 0;
+	if (!existing || (r = same_child_here(t, baton_opened_body(c->o), id)) <= 0)
+		return r;
 	if ((r = consent_student_eligible(t, id, baton_opened_header(c->o)->created)) < 0)
 		return r;
 	if (r == 1) {
 		c->content_err = BATON_REASON_CONSENT_INVALID;
 		return diag_err(BATON_EELIGIBLE,
-		                "student %s (%s here) was 18 or in postsecondary education by the "
-		                "record here when the packet was made: a guardian's consent no "
-		                "longer releases the record",
-		                k->student, id);
+		                "student %s was 18 or in postsecondary education by this school's "
+		                "record when the packet was made: a guardian's consent no longer "
+		                "releases the record",
+		                k->student);
 	}
 	return 0;
 }

@@ -249,7 +249,7 @@ check "the log never names A as the sender of a forgery" sh -c "! grep -q 'from 
 
 # A's own packets still arrive.
 serve_start A "$A" a.log || done_testing
-check_out 'queued' "A queues S-1018 for B" "$BATON" send S-1018 --to RAS-204 \
+check_out 'queued' "A queues S-1018 for B (again: the file was tampered with)" "$BATON" send S-1018 --again --to RAS-204 \
 	--consent "$TMP/S-1018.consent" --dir "$A"
 check "A's packet is receipted after the flood" wait_for 30 sh -c "'$BATON' outbox --dir '$A' | grep -q receipted"
 check_out 'S-1018' "B imported S-1018" "$BATON" student list --dir "$B"
@@ -275,30 +275,28 @@ check "B has no S-1001" sh -c "! '$BATON' student list --dir '$B' | grep -q S-10
 check_out 'rejected +school LHS-001.*consent_invalid.*revoked' "B's audit log records the refusal, from A" \
 	"$BATON" audit --dir "$B"
 
-# B's record of S-1003 shows an adult; A's shows a minor, so A lets a guardian's consent release it.
+# B's record of S-1003 shows postsecondary education; A's does not, so A lets a guardian's consent release it.
 run "$BATON" send S-1003 --to RAS-204 --consent "$TMP/S-1003.consent" --dir "$A"
 P1003=$(sed -n 's/^ *packet \([0-9a-f]\{32\}\),.*/\1/p' "$OUT")
 check "the first packet of S-1003 is receipted" wait_for 30 \
 	sh -c "'$BATON' outbox --dir '$A' | grep -Eq '$P1003.*receipted'"
 mkdir -p "$TMP/exp"
 check "B exports its record of S-1003" "$BATON" student export S-1003 --out "$TMP/exp/S-1003.json" --dir "$B"
-sed -E 's/("birth_date": *")[0-9-]+"/\12000-01-15"/' "$TMP/exp/S-1003.json" >"$TMP/exp/S-1003b.json"
-check_out '1 held for review' "B's registrar corrects the birth date (born 2000): held for review" \
+# The same child (same names and birth date), now enrolled in postsecondary education.
+sed -E -e 's/("grade_level": *")[^"]*"/\1PS"/' -e '/"exit_date": *"[^"]*",/d' \
+	"$TMP/exp/S-1003.json" >"$TMP/exp/S-1003b.json"
+check_out '1 new versions' "B's registrar records S-1003's postsecondary enrollment" \
 	"$BATON" student import "$TMP/exp/S-1003b.json" --dir "$B"
-run "$BATON" review --dir "$B"
-HELD=$(awk '$2 == "S-1003" { print $1; exit }' "$OUT")
-check "and accepts the correction as S-1003's next version" \
-	"$BATON" review accept "${HELD:-0}" --dir "$B"
-check_out '"birth_date": *"2000-01-15"' "B's record of S-1003 now shows born 2000" \
+check_out '"grade_level": *"PS"' "B's record of S-1003 now shows postsecondary" \
 	"$BATON" student show S-1003 --json --dir "$B"
 run "$BATON" student show S-1003 --json --dir "$B"
 cp "$OUT" "$TMP/show1003.before"
-run "$BATON" send S-1003 --to RAS-204 --consent "$TMP/S-1003.consent" --dir "$A"
+run "$BATON" send S-1003 --again --to RAS-204 --consent "$TMP/S-1003.consent" --dir "$A"
 P1003b=$(sed -n 's/^ *packet \([0-9a-f]\{32\}\),.*/\1/p' "$OUT")
 check "A queues S-1003 again, under the guardian's consent" test -n "$P1003b"
 check "B refuses it, and A records B's signed refusal" wait_for 30 \
 	sh -c "'$BATON' outbox --dir '$A' | grep -Eq '$P1003b.*rejected'"
-check_out "$P1003b.*consent_invalid: .*18" "A's outbox gives B's reason" "$BATON" outbox --dir "$A"
+check_out "$P1003b.*consent_invalid: .*postsecondary" "A's outbox gives B's reason" "$BATON" outbox --dir "$A"
 run "$BATON" student show S-1003 --json --dir "$B"
 same "$TMP/show1003.before" "$OUT" "B's record of S-1003 is unchanged"
 

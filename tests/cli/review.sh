@@ -215,5 +215,26 @@ serve_stop b
 check "B's S-1018 is still Ife Bello" test "$(show_field "$NB" S-1018 family_name)" = Bello
 check_out '^1 +S-1018 +from LHS-001 .*held: Zed Mallory' "B's review queue has it" "$BATON" review --dir "$NB"
 
+# ---- another child under a statewide id that names an adult here ----
+# The guardian's consent is not judged by the adult's age: the record is held.
+EA=$TMP/ea EB=$TMP/eb
+check "two more schools" sh -c "'$BATON' init --name 'Lincoln High School' --code LHS-001 --dir '$EA' >/dev/null &&
+	'$BATON' init --name 'Riverside Academy' --code RAS-204 --dir '$EB' >/dev/null &&
+	'$BATON' card --out '$TMP/ea.card' --dir '$EA' && '$BATON' card --out '$TMP/eb.card' --dir '$EB' &&
+	'$BATON' peer add '$TMP/eb.card' --dir '$EA' >/dev/null && '$BATON' peer add '$TMP/ea.card' --dir '$EB' >/dev/null"
+printf '[{"student_id": "S-7", "state_student_id": "ST-42", "identity": {"given_name": "Ada", "family_name": "Child", "birth_date": "2015-04-12"}}]' >"$TMP/ea.json"
+printf '[{"student_id": "R-1", "state_student_id": "ST-42", "identity": {"given_name": "Bob", "family_name": "Adult", "birth_date": "2000-01-01"}}]' >"$TMP/eb.json"
+check "A imports a child" "$BATON" student import "$TMP/ea.json" --dir "$EA"
+check "B has an adult under the same statewide id" "$BATON" student import "$TMP/eb.json" --dir "$EB"
+check "A links the child's mother" "$BATON" guardian link S-7 "$PK" --relation mother --dir "$EA"
+check "the mother consents" "$BATON" consent grant --key "$TMP/parent.key" --student S-7 \
+	--from "$TMP/ea.card" --to "$TMP/eb.card" --sections all --yes --out "$TMP/e.consent"
+check "A sends the child's record" "$BATON" send S-7 --to RAS-204 --consent "$TMP/e.consent" \
+	--out "$TMP/e.baton" --dir "$EA"
+check_out 'Held .* for review' "B holds it for review, not refused by the adult's age" \
+	"$BATON" import "$TMP/e.baton" --receipt-out "$TMP/e.receipt" --dir "$EB"
+check_out '^1 +R-1 +from LHS-001 .*held: Ada Child 2015-04-12' "B's review queue has the child" \
+	"$BATON" review --dir "$EB"
+
 check "the audit logs verify" sh -c "'$BATON' audit verify --dir '$A' >/dev/null && '$BATON' audit verify --dir '$B' >/dev/null && '$BATON' audit verify --dir '$C' >/dev/null"
 done_testing
