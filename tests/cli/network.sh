@@ -55,7 +55,7 @@ check "B logged one line for the import" grep -q 'inbox: packet .* imported as S
 # Hostile input on B's port: raw garbage.
 check "raw garbage on the port" bash -c "head -c 4096 /dev/urandom > /dev/tcp/127.0.0.1/$PB"
 # B has read the garbage by the time a packet sent after it is receipted.
-check_out 'queued' "A queues a second packet for B, after the garbage" "$BATON" send S-1018 --to RAS-204 \
+check_out 'queued' "A queues a second packet for B, after the garbage" "$BATON" send S-1018 --again --to RAS-204 \
 	--consent "$TMP/c.consent" --dir "$A"
 check "B is still serving: the second packet arrives" \
 	wait_for 120 sh -c "test \"\$('$BATON' outbox --dir '$A' | grep -c receipted)\" -eq 2"
