@@ -48,8 +48,8 @@
 /* Spools may claim half the free disk beyond this and the store's map (it grows by doubling). */
 #define SPOOL_RESERVE   (UINT64_C(256) << 20)
 #define RECEIPT_MAX     BATON_OBJ_MAX
-#define DUE_MAX         256 /* outbox entries taken per round */
-#define BATCH_MAX       64  /* small packets per message */
+#define DUE_MAX         256             /* outbox entries taken per round */
+#define BATCH_MAX       FRAME_BATCH_MAX /* small packets per message */
 #define REPLY_MAX       (8 + BATCH_MAX * (4 + RECEIPT_MAX))
 #define POLL_MS         20    /* how often the loop looks at signals and at the store */
 #define TICK_MS         1000  /* and the longest between two rounds of the outbox */
@@ -403,22 +403,6 @@ static const baton_key *key_by_pk(const struct node *nd, const uint8_t *pk)
 	return sodium_memcmp(baton_key_id_pk(k), pk, BATON_PK_BYTES) == 0 ? k : NULL;
 }
 
-/* Frame and acknowledgement heads (PROTOCOL.md section 10). */
-static void put_head(uint8_t *p, const char *magic, const uint8_t id[BATON_ID_BYTES])
-{
-	memcpy(p, magic, 4);
-	p[4] = 1;
-	p[5] = p[6] = p[7] = 0;
-	if (id) /* frames and acknowledgements name their packet; batches do not */
-		memcpy(p + 8, id, BATON_ID_BYTES);
-}
-
-static int is_head(const uint8_t *p, size_t len, size_t want, const char *magic)
-{
-	return len == want && memcmp(p, magic, 4) == 0 && p[4] == 1 && p[5] == 0 && p[6] == 0 &&
-	       p[7] == 0;
-}
-
 /* Reads n bytes at off of the file open at *fd. */
 static int read_at(int *fd, uint64_t off, uint8_t *buf, size_t n)
 {
@@ -770,41 +754,39 @@ static int flight_go(struct flight *f)
 /* Builds the message of batch f (entries of due) and sends it, without waiting for the reply. */
 static void flight_send(struct node *nd, const store_outbox *due, struct flight *f)
 {
-	size_t cap = 8 + f->k * 4 + CHUNK;
+	struct frame_item it[BATCH_MAX];
+	uint8_t *buf[BATCH_MAX] = {NULL};
+	size_t i = 0;
 	int r;
 
-	f->len = 8;
 	f->ep = 0;
 	memset(&f->pc, 0, sizeof(f->pc));
 	f->pc.code = due[f->at[0]].to;
 	if ((r = store_read(nd->st, peer_fn, &f->pc)) != 0)
 		goto out;
-	if ((f->msg = malloc(cap)) == NULL) {
+	for (; i < f->k; i++) {
+		if ((r = load_packet(nd, &due[f->at[i]], &buf[i], &it[i].n)) != 0)
+			goto out;
+		it[i].p = buf[i];
+		if (frame_batch_len(it, i + 1) > 8 + f->k * 4 + CHUNK) {
+			i++;
+			r = diag_err(BATON_EIO, "packet %s grew while queued",
+			             cli_hex(due[f->at[i - 1]].packet, BATON_ID_BYTES));
+			goto out;
+		}
+	}
+	f->len = frame_batch_len(it, f->k);
+	if ((f->msg = malloc(f->len)) == NULL) {
 		r = BATON_ENOMEM;
 		goto out;
 	}
-	put_head(f->msg, "BTNB", NULL);
-	for (size_t i = 0; i < f->k; i++) {
-		uint8_t *buf;
-		size_t n;
-		if ((r = load_packet(nd, &due[f->at[i]], &buf, &n)) != 0)
-			goto out;
-		if (f->len + 4 + n > cap) {
-			free(buf);
-			r = diag_err(BATON_EIO, "packet %s grew while queued",
-			             cli_hex(due[f->at[i]].packet, BATON_ID_BYTES));
-			goto out;
-		}
-		put_be32(f->msg + f->len, (uint32_t)n);
-		memcpy(f->msg + f->len + 4, buf, n);
-		f->len += 4 + n;
-		free(buf);
-	}
-	if ((r = open_req(&f->req, REPLY_MAX)) != 0)
+	if ((r = frame_batch_put(f->msg, it, f->k)) != 0 || (r = open_req(&f->req, REPLY_MAX)) != 0)
 		goto out;
 	f->open = 1;
 	r = flight_go(f);
 out:
+	while (i > 0)
+		free(buf[--i]);
 	f->r = r;
 	snprintf(f->why, sizeof(f->why), "%s", r ? baton_diag() : "");
 }
@@ -813,23 +795,22 @@ out:
 static int take_receipts(const struct flight *f, const uint8_t *p, size_t n, uint8_t **rc,
                          size_t *rclen)
 {
-	const char *ep = f->pc.card.endpoints[f->ep];
-	size_t off = 8;
-	if (n < 8 || !is_head(p, 8, 8, "BTNR"))
-		return diag_err(BATON_EIO,
-		                n ? "%s: a reply that is not Baton's"
-		                  : "%s does not know this school (empty reply)",
-		                f->ep == 0 ? f->pc.code : ep);
-	for (size_t i = 0; i < f->k; i++) {
-		uint32_t m;
-		if (n - off < 4 || (m = get_be32(p + off)) > n - off - 4 || m > RECEIPT_MAX)
-			return diag_err(BATON_EIO, "%s: a reply cut short", ep);
-		if (m && (rc[f->at[i]] = malloc(m)) != NULL) {
-			memcpy(rc[f->at[i]], p + off + 4, m);
-			rclen[f->at[i]] = m;
+	const char *ep = f->ep == 0 ? f->pc.code : f->pc.card.endpoints[f->ep];
+	struct frame_item it[BATCH_MAX];
+	size_t k;
+
+	if (n == 0)
+		return diag_err(BATON_EIO, "%s does not know this school (empty reply)", ep);
+	if (frame_reply_decode(p, n, it, &k) != 0)
+		return diag_err(BATON_EIO, "%s: %s", ep, baton_diag());
+	if (k != f->k)
+		return diag_err(BATON_EIO, "%s: a reply of %zu receipts to a batch of %zu", ep, k,
+		                f->k);
+	for (size_t i = 0; i < k; i++)
+		if (it[i].n && (rc[f->at[i]] = malloc(it[i].n)) != NULL) {
+			memcpy(rc[f->at[i]], it[i].p, it[i].n);
+			rclen[f->at[i]] = it[i].n;
 		}
-		off += 4 + m;
-	}
 	return 0;
 }
 
@@ -1691,54 +1672,41 @@ static void handle_batch(struct node *nd, nng_socket rep, const uint8_t *buf, si
 {
 	struct recv_req *q = calloc(BATCH_MAX, sizeof(*q));
 	baton_source src[BATCH_MAX];
+	struct frame_item it[BATCH_MAX];
 	int errs[BATCH_MAX];
-	size_t k = 0, off = 8, out_len = 8;
+	size_t k = 0;
 	uint8_t *out = NULL;
 
 	if (q == NULL) {
 		reply_empty(rep);
 		return;
 	}
-	while (off < len) {
-		uint32_t n;
-		if (k == BATCH_MAX || len - off < 4 || (n = get_be32(buf + off)) == 0 ||
-		    n > len - off - 4) {
-			log_unverified(
-			    "serve: a batch of %zu bytes framed wrongly at byte %zu: dropped", len,
-			    off);
-			reply_empty(rep);
-			free(q);
-			return;
-		}
-		baton_source_mem(&src[k], buf + off + 4, n);
-		q[k].src = &src[k];
+	if (frame_batch_decode(buf, len, it, &k) != 0) {
+		log_unverified("serve: a batch of %zu bytes refused: %s: dropped", len,
+		               baton_diag());
+		reply_empty(rep);
+		free(q);
+		return;
+	}
+	for (size_t i = 0; i < k; i++) {
 		baton_header h;
-		q[k].key = baton_packet_peek(&src[k], &h) == 0 ? key_for(nd, h.recipient) : nd->key;
-		q[k].key_retired = q[k].key != nd->key;
-		q[k].now = cli_now();
-		q[k].skew = SKEW;
-		k++;
-		off += 4 + n;
+		baton_source_mem(&src[i], it[i].p, it[i].n);
+		q[i].src = &src[i];
+		q[i].key = baton_packet_peek(&src[i], &h) == 0 ? key_for(nd, h.recipient) : nd->key;
+		q[i].key_retired = q[i].key != nd->key;
+		q[i].now = cli_now();
+		q[i].skew = SKEW;
 	}
 	(void)transfer_receive_many(nd->st, q, k, errs);
 	for (size_t i = 0; i < k; i++) {
 		log_received(&q[i]);
-		out_len += 4 + q[i].receipt_len;
+		it[i].p = q[i].receipt;
+		it[i].n = q[i].receipt_len;
 	}
-	if ((out = malloc(out_len)) == NULL) {
+	if ((out = malloc(frame_batch_len(it, k))) == NULL || frame_reply_put(out, it, k) != 0)
 		reply_empty(rep);
-	} else {
-		put_head(out, "BTNR", NULL);
-		off = 8;
-		for (size_t i = 0; i < k; i++) {
-			put_be32(out + off, (uint32_t)q[i].receipt_len);
-			if (q[i].receipt_len)
-				memcpy(out + off + 4, q[i].receipt, q[i].receipt_len);
-			off += 4 + q[i].receipt_len;
-		}
-		/* The receipts exist only once the imports committed. */
-		reply(rep, out, out_len);
-	}
+	else /* The receipts exist only once the imports committed. */
+		reply(rep, out, frame_batch_len(it, k));
 	for (size_t i = 0; i < k; i++) {
 		if (wants_release(&q[i]))
 			auto_release(nd, &q[i]);
@@ -1754,7 +1722,7 @@ static void handle(struct node *nd, nng_socket rep, const uint8_t *buf, size_t l
 		baton_source src;
 		baton_source_mem(&src, buf, len);
 		receive(nd, rep, &src);
-	} else if (len >= 8 && is_head(buf, 8, 8, "BTNB")) {
+	} else if (len >= 4 && memcmp(buf, "BTNB", 4) == 0) {
 		handle_batch(nd, rep, buf, len);
 	} else if (len >= 4 && memcmp(buf, "BTNC", 4) == 0) {
 		handle_chunk(nd, rep, buf, len);

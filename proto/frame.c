@@ -1,5 +1,6 @@
 /*
- * Chunk frames and acknowledgements (PROTOCOL.md section 10). The first
+ * Chunk frames and acknowledgements, batches and their replies (PROTOCOL.md
+ * section 10). The first
  * chunk of a packet carries its sender's signature over the packet's
  * length, the chunk layout and the first chunk with the header in it, so that a receiver keeps
  * nothing on disk for a party it has not authenticated.
@@ -186,4 +187,129 @@ int frame_ack_decode(const uint8_t *p, size_t len, const uint8_t id[BATON_ID_BYT
 		return BATON_EMAGIC;
 	*have = get_be64(p + 24);
 	return 0;
+}
+
+/*
+ * Batches and their replies: a head, then items to the end of the message,
+ * each a u32 big-endian length and that many bytes. A batch's items are
+ * whole packets, never empty; a reply's are receipts, empty where none was
+ * written.
+ */
+struct batch_kind {
+	const char *magic, *what;
+	int empty_ok;    /* an item may be empty */
+	size_t item_max; /* the longest item */
+};
+
+static const struct batch_kind batch_kind = {"BTNB", "batch frame", 0, UINT32_MAX};
+static const struct batch_kind reply_kind = {"BTNR", "batch reply", 1, FRAME_RECEIPT_MAX};
+
+static int batch_item(const struct batch_kind *bk, const uint8_t *p, size_t len, size_t *off,
+                      size_t i, struct frame_item *it)
+{
+	size_t left = len - *off;
+	uint32_t n;
+
+	if (i == FRAME_BATCH_MAX)
+		return diag_err(BATON_ETOOBIG, "%s: more than %d items", bk->what, FRAME_BATCH_MAX);
+	if (left < 4)
+		return diag_err(BATON_ETRAILING,
+		                "%s: %zu bytes after item %zu, too few for a length", bk->what,
+		                left, i);
+	n = get_be32(p + *off);
+	if (n > left - 4)
+		return diag_err(BATON_ETRUNC, "%s: item %zu of %lu bytes, %zu left", bk->what,
+		                i + 1, (unsigned long)n, left - 4);
+	if (n == 0 && !bk->empty_ok)
+		return diag_err(BATON_EVALUE, "%s: item %zu is empty", bk->what, i + 1);
+	if (n > bk->item_max)
+		return diag_err(BATON_ETOOBIG, "%s: item %zu of %lu bytes, over %zu", bk->what,
+		                i + 1, (unsigned long)n, bk->item_max);
+	it->p = n ? p + *off + 4 : NULL;
+	it->n = n;
+	*off += 4 + (size_t)n;
+	return 0;
+}
+
+static int batch_decode(const struct batch_kind *bk, const uint8_t *p, size_t len,
+                        struct frame_item items[FRAME_BATCH_MAX], size_t *k)
+{
+	size_t off = FRAME_BATCH_HEAD;
+	int r;
+
+	*k = 0;
+	if (len < FRAME_BATCH_HEAD)
+		return diag_err(BATON_ETRUNC, "%s: %zu bytes, shorter than its head", bk->what,
+		                len);
+	if (memcmp(p, bk->magic, 4) != 0)
+		return diag_err(BATON_EMAGIC, "%s: not \"%s\"", bk->what, bk->magic);
+	if (p[4] != FRAME_BATCH_VERSION)
+		return diag_err(BATON_EVERSION, "%s: version %u (this node reads %d)", bk->what,
+		                p[4], FRAME_BATCH_VERSION);
+	if (p[5] || p[6] || p[7])
+		return diag_err(BATON_EVALUE, "%s: reserved bytes are not zero", bk->what);
+	while (off < len) {
+		if ((r = batch_item(bk, p, len, &off, *k, &items[*k])) != 0) {
+			*k = 0;
+			return r;
+		}
+		(*k)++;
+	}
+	if (*k == 0)
+		return diag_err(BATON_EVALUE, "%s: no item", bk->what);
+	return 0;
+}
+
+int frame_batch_decode(const uint8_t *p, size_t len, struct frame_item items[FRAME_BATCH_MAX],
+                       size_t *k)
+{
+	return batch_decode(&batch_kind, p, len, items, k);
+}
+
+int frame_reply_decode(const uint8_t *p, size_t len, struct frame_item items[FRAME_BATCH_MAX],
+                       size_t *k)
+{
+	return batch_decode(&reply_kind, p, len, items, k);
+}
+
+size_t frame_batch_len(const struct frame_item *items, size_t k)
+{
+	size_t len = FRAME_BATCH_HEAD;
+	for (size_t i = 0; i < k; i++)
+		len += 4 + items[i].n;
+	return len;
+}
+
+static int batch_put(const struct batch_kind *bk, uint8_t *out, const struct frame_item *items,
+                     size_t k)
+{
+	size_t off = FRAME_BATCH_HEAD;
+
+	if (k == 0 || k > FRAME_BATCH_MAX)
+		return diag_err(BATON_EINVAL, "%s: %zu items (1 to %d)", bk->what, k,
+		                FRAME_BATCH_MAX);
+	for (size_t i = 0; i < k; i++)
+		if ((items[i].n == 0 && !bk->empty_ok) || items[i].n > bk->item_max)
+			return diag_err(BATON_EINVAL, "%s: item %zu of %zu bytes", bk->what, i + 1,
+			                items[i].n);
+	memcpy(out, bk->magic, 4);
+	out[4] = FRAME_BATCH_VERSION;
+	out[5] = out[6] = out[7] = 0;
+	for (size_t i = 0; i < k; i++) {
+		put_be32(out + off, (uint32_t)items[i].n);
+		if (items[i].n)
+			memcpy(out + off + 4, items[i].p, items[i].n);
+		off += 4 + items[i].n;
+	}
+	return 0;
+}
+
+int frame_batch_put(uint8_t *out, const struct frame_item *items, size_t k)
+{
+	return batch_put(&batch_kind, out, items, k);
+}
+
+int frame_reply_put(uint8_t *out, const struct frame_item *items, size_t k)
+{
+	return batch_put(&reply_kind, out, items, k);
 }

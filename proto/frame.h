@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <baton/keys.h>
+#include <baton/objects.h>
 #include <baton/packet.h>
 
 #define FRAME_VERSION    2
@@ -77,5 +78,43 @@ void frame_ack_put(uint8_t out[FRAME_ACK_LEN], const uint8_t id[BATON_ID_BYTES],
 /* 0 when p is an acknowledgement for id, setting *have; else BATON_EMAGIC. */
 int frame_ack_decode(const uint8_t *p, size_t len, const uint8_t id[BATON_ID_BYTES],
                      uint64_t *have);
+
+#define FRAME_BATCH_VERSION 1             /* of the batch frame and its reply */
+#define FRAME_BATCH_HEAD    8             /* "BTNB" or "BTNR", version, 3 zero bytes */
+#define FRAME_BATCH_MAX     64            /* items in a batch, and so in its reply */
+#define FRAME_RECEIPT_MAX   BATON_OBJ_MAX /* the longest receipt in a reply */
+
+/* One item of a batch (a whole packet) or of its reply (a receipt, or n 0: none). */
+struct frame_item {
+	const uint8_t *p;
+	size_t n;
+};
+
+/*
+ * Decodes a batch of len bytes at p: its head, then 1 to FRAME_BATCH_MAX
+ * items of at least one byte to the end of the message, into items (which
+ * point into p) and *k. Checks no packet. 0, or BATON_ETRUNC,
+ * BATON_EMAGIC, BATON_EVERSION, BATON_EVALUE (a reserved byte, an empty
+ * item, no item), BATON_ETOOBIG (too many items) or BATON_ETRAILING (fewer
+ * bytes than a length after the last item).
+ */
+int frame_batch_decode(const uint8_t *p, size_t len, struct frame_item items[FRAME_BATCH_MAX],
+                       size_t *k);
+/*
+ * The same for a batch's reply: 1 to FRAME_BATCH_MAX items, each empty or
+ * a receipt of at most FRAME_RECEIPT_MAX bytes (longer: BATON_ETOOBIG).
+ */
+int frame_reply_decode(const uint8_t *p, size_t len, struct frame_item items[FRAME_BATCH_MAX],
+                       size_t *k);
+
+/* The bytes of a batch or reply of these k items. */
+size_t frame_batch_len(const struct frame_item *items, size_t k);
+/*
+ * Writes the batch (or, with frame_reply_put, the reply) of k items into
+ * the frame_batch_len(items, k) bytes at out. 0, or BATON_EINVAL for what
+ * its decoder would refuse.
+ */
+int frame_batch_put(uint8_t *out, const struct frame_item *items, size_t k);
+int frame_reply_put(uint8_t *out, const struct frame_item *items, size_t k);
 
 #endif

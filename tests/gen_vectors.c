@@ -1392,6 +1392,138 @@ static void gen_chunks(void)
 	free(pkt.p), free(pkt_c.p);
 }
 
+/* ---- batches and their replies (PROTOCOL.md section 10), written from the table ---- */
+
+struct batch_raw {
+	const char *magic;
+	int version;
+	uint8_t reserved;     /* byte 7 */
+	size_t k;             /* items */
+	const uint32_t *lens; /* of each item; NULL: all of len */
+	uint32_t len;
+	uint32_t claim; /* when not 0, the last item's length field says this instead */
+	size_t tail;    /* bytes of 0xee after the last item */
+};
+
+/* A batch or reply by hand: item i holds its length in bytes of 0x10 + i. */
+static struct obj batch_raw_obj(const struct batch_raw *b)
+{
+	struct obj o;
+	size_t off = 8;
+
+	o.len = 8 + b->tail;
+	for (size_t i = 0; i < b->k; i++)
+		o.len += 4 + (b->lens ? b->lens[i] : b->len);
+	o.p = calloc(1, o.len);
+	memcpy(o.p, b->magic, 4);
+	o.p[4] = (uint8_t)b->version;
+	o.p[7] = b->reserved;
+	for (size_t i = 0; i < b->k; i++) {
+		uint32_t n = b->lens ? b->lens[i] : b->len;
+		put_be32(o.p + off, i + 1 == b->k && b->claim ? b->claim : n);
+		memset(o.p + off + 4, 0x10 + (int)(i & 0x3f), n);
+		off += 4 + n;
+	}
+	memset(o.p + off, 0xee, b->tail);
+	return o;
+}
+
+/* Decodes o as kind; a case that decodes lists its items in hex. */
+static void batch_case(const char *name, const char *kind, const char *desc, struct obj o,
+                       int expect)
+{
+	struct frame_item it[FRAME_BATCH_MAX];
+	size_t k;
+	json_t *v = json_object(), *items = json_array();
+	int reply = strcmp(kind, "batch_reply") == 0;
+	int r =
+	    reply ? frame_reply_decode(o.p, o.len, it, &k) : frame_batch_decode(o.p, o.len, it, &k);
+
+	for (size_t i = 0; r == 0 && i < k; i++) {
+		char *h = hex(it[i].p, it[i].n);
+		json_array_append_new(items, json_string(h));
+		free(h);
+	}
+	if (r == 0)
+		json_object_set_new(v, "items", items);
+	else
+		json_decref(items);
+	emit(v, name, kind, desc, r, expect, o.p, o.len);
+	free(o.p);
+}
+
+static void gen_batches(void)
+{
+	static const uint32_t several[] = {72, 1, 300};
+	static const uint32_t with_empty[] = {72, 0, 300};
+	static const uint32_t receipts[] = {0, 120, 0, 140};
+	struct batch_raw b;
+#define BR(magic_, tweak)                                                                          \
+	(memset(&b, 0, sizeof(b)), b.magic = magic_, b.version = 1, b.k = 1, b.len = 80, tweak,    \
+	 batch_raw_obj(&b))
+#define B(tweak) BR("BTNB", tweak)
+#define R(tweak) BR("BTNR", tweak)
+
+	batch_case("batch-one-item", "batch", "one packet of 80 bytes", B((void)0), 0);
+	batch_case("batch-several-items", "batch", "three packets of 72, 1 and 300 bytes",
+	           B((b.k = 3, b.lens = several)), 0);
+	batch_case("batch-max-items", "batch", "64 packets of 2 bytes", B((b.k = 64, b.len = 2)),
+	           0);
+	batch_case("batch-too-many-items", "batch", "65 packets of 2 bytes",
+	           B((b.k = 65, b.len = 2)), BATON_ETOOBIG);
+	batch_case("batch-no-items", "batch", "the head alone", B(b.k = 0), BATON_EVALUE);
+	batch_case("batch-empty-item", "batch", "a second item of length 0",
+	           B((b.k = 3, b.lens = with_empty)), BATON_EVALUE);
+	batch_case("batch-bad-magic", "batch", "\"BTNR\" where \"BTNB\" belongs",
+	           B(b.magic = "BTNR"), BATON_EMAGIC);
+	batch_case("batch-version-2", "batch", "batch frame version 2", B(b.version = 2),
+	           BATON_EVERSION);
+	batch_case("batch-reserved", "batch", "the last reserved byte is 1", B(b.reserved = 1),
+	           BATON_EVALUE);
+	struct obj cut = B((void)0);
+	cut.len = 7;
+	batch_case("batch-truncated-head", "batch", "7 bytes", cut, BATON_ETRUNC);
+	batch_case("batch-item-past-end", "batch",
+	           "an item's length is one more than the bytes left", B(b.claim = 81),
+	           BATON_ETRUNC);
+	batch_case("batch-item-length-huge", "batch", "an item's length is 2^32 - 1",
+	           B((b.k = 2, b.claim = UINT32_MAX)), BATON_ETRUNC);
+	batch_case("batch-trailing", "batch",
+	           "three bytes after the last item, too few for a length", B(b.tail = 3),
+	           BATON_ETRAILING);
+
+	batch_case("batch-reply-one-item", "batch_reply", "one receipt of 120 bytes",
+	           R(b.len = 120), 0);
+	batch_case("batch-reply-several-items", "batch_reply",
+	           "four items: no receipt, a receipt, no receipt, a receipt",
+	           R((b.k = 4, b.lens = receipts)), 0);
+	batch_case("batch-reply-no-receipt", "batch_reply", "one item of length 0: no receipt",
+	           R(b.len = 0), 0);
+	batch_case("batch-reply-receipt-at-limit", "batch_reply", "a receipt of 16384 bytes",
+	           R(b.len = FRAME_RECEIPT_MAX), 0);
+	batch_case("batch-reply-receipt-too-long", "batch_reply", "a receipt of 16385 bytes",
+	           R(b.len = FRAME_RECEIPT_MAX + 1), BATON_ETOOBIG);
+	batch_case("batch-reply-too-many-items", "batch_reply", "65 items of no receipt",
+	           R((b.k = 65, b.len = 0)), BATON_ETOOBIG);
+	batch_case("batch-reply-no-items", "batch_reply", "the head alone", R(b.k = 0),
+	           BATON_EVALUE);
+	batch_case("batch-reply-bad-magic", "batch_reply", "\"BTNB\" where \"BTNR\" belongs",
+	           R(b.magic = "BTNB"), BATON_EMAGIC);
+	batch_case("batch-reply-version-2", "batch_reply", "batch reply version 2",
+	           R(b.version = 2), BATON_EVERSION);
+	batch_case("batch-reply-reserved", "batch_reply", "the last reserved byte is 1",
+	           R(b.reserved = 1), BATON_EVALUE);
+	batch_case("batch-reply-item-past-end", "batch_reply",
+	           "an item's length is one more than the bytes left", R(b.claim = 81),
+	           BATON_ETRUNC);
+	batch_case("batch-reply-trailing", "batch_reply",
+	           "two bytes after the last item, too few for a length", R(b.tail = 2),
+	           BATON_ETRAILING);
+#undef B
+#undef R
+#undef BR
+}
+
 /* ---- audit heads (PROTOCOL.md 3.10) ---- */
 
 enum hvariant { HV_OK, HV_ZERO, HV_UNKNOWN, HV_SMALL_KEY, HV_SHORT_HEAD };
@@ -1531,6 +1663,7 @@ int main(int argc, char **argv)
 	gen_chunks();
 	free(consent_bytes);
 	gen_audit_heads();
+	gen_batches();
 	printf("gen_vectors: wrote %d cases to %s\n", written, outdir);
 	return 0;
 }

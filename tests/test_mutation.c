@@ -395,6 +395,104 @@ static int check_admission(const uint8_t *b, size_t n, void *ctx)
 	return frame_admit_verify(&f, baton_key_id_pk(ctx), TU_NOW, TU_SKEW, &h);
 }
 
+/*
+ * A batch (ctx NULL) or a batch's reply: one that decodes holds its items
+ * inside the input and encodes back to exactly the input's bytes.
+ */
+static int check_batch(const uint8_t *b, size_t n, void *ctx)
+{
+	struct frame_item it[FRAME_BATCH_MAX];
+	size_t k;
+	uint8_t *e;
+	int reply = ctx != NULL;
+	int r = reply ? frame_reply_decode(b, n, it, &k) : frame_batch_decode(b, n, it, &k);
+
+	if (r != 0) {
+		assert_true(r < 0);
+		return r;
+	}
+	assert_in_range(k, 1, FRAME_BATCH_MAX);
+	for (size_t i = 0; i < k; i++)
+		if (it[i].n)
+			assert_true(it[i].p >= b + FRAME_BATCH_HEAD && it[i].p + it[i].n <= b + n);
+	assert_int_equal(frame_batch_len(it, k), n);
+	assert_non_null(e = malloc(n));
+	assert_int_equal(reply ? frame_reply_put(e, it, k) : frame_batch_put(e, it, k), 0);
+	assert_memory_equal(e, b, n);
+	free(e);
+	return 0;
+}
+
+/*
+ * Batches are not signed, so a flip in an item is a different batch: every
+ * flip and truncation must decode to what encodes back to it, or be
+ * refused. A flip in the head is always refused, and a truncation decodes
+ * only where it ends an item (ends[]: those ends, but the last).
+ */
+static void robust_all(const uint8_t *buf, size_t len, void *reply, const size_t *ends,
+                       size_t n_ends)
+{
+	uint8_t *m = malloc(len);
+	size_t taken = 0;
+
+	assert_non_null(m);
+	assert_int_equal(check_batch(buf, len, reply), 0);
+	for (size_t i = 0; i < len; i++) {
+		for (size_t f = 0; f < sizeof(flips); f++) {
+			memcpy(m, buf, len);
+			m[i] ^= flips[f];
+			int r = check_batch(m, len, reply);
+			if (r == 0 && i < FRAME_BATCH_HEAD)
+				fail_msg("flip 0x%02x at byte %zu of the head taken", flips[f], i);
+			taken += r == 0;
+		}
+	}
+	for (size_t n = 0; n < len; n++) {
+		uint8_t *t = malloc(n ? n : 1); /* exactly n bytes, for ASan */
+		int at_end = 0;
+		assert_non_null(t);
+		memcpy(t, buf, n);
+		for (size_t j = 0; j < n_ends; j++)
+			at_end |= ends[j] == n;
+		if ((check_batch(t, n, reply) == 0) != at_end)
+			fail_msg("truncation to %zu of %zu bytes %s", n, len,
+			         at_end ? "refused at an item's end" : "taken inside an item");
+		free(t);
+	}
+	/* The items' bytes are opaque: most of their flips are another valid batch. */
+	assert_true(taken > 0);
+	free(m);
+}
+
+static void test_batch(void **state)
+{
+	static const size_t lens[] = {72, 1, 300}, rlens[] = {0, 120, 0, 140};
+	static const size_t ends[] = {8 + 76, 8 + 76 + 5}, rends[] = {12, 136, 140};
+	uint8_t data[300], *buf;
+	struct frame_item it[4];
+	size_t len;
+	int reply = 1;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	for (size_t i = 0; i < 3; i++)
+		it[i].p = data, it[i].n = lens[i];
+	len = frame_batch_len(it, 3);
+	assert_non_null(buf = malloc(len));
+	assert_int_equal(frame_batch_put(buf, it, 3), 0);
+	robust_all(buf, len, NULL, ends, 2);
+	free(buf);
+
+	for (size_t i = 0; i < 4; i++)
+		it[i].p = rlens[i] ? data : NULL, it[i].n = rlens[i];
+	len = frame_batch_len(it, 4);
+	assert_non_null(buf = malloc(len));
+	assert_int_equal(frame_reply_put(buf, it, 4), 0);
+	robust_all(buf, len, &reply, rends, 3);
+	free(buf);
+}
+
 /* The first chunk of a sealed transfer (the whole packet: under one chunk). */
 static void test_chunk_admission(void **state)
 {
@@ -474,6 +572,7 @@ int main(void)
 	    cmocka_unit_test(test_transfer_packet_two_chunks),
 	    cmocka_unit_test(test_request_packet),
 	    cmocka_unit_test(test_chunk_admission),
+	    cmocka_unit_test(test_batch),
 	    cmocka_unit_test(test_keyfile_plain),
 	    cmocka_unit_test(test_keyfile_encrypted),
 	};

@@ -152,11 +152,35 @@ static int run_chunk(json_t *v, const uint8_t *in, size_t len)
 	return r;
 }
 
+/* A batch or its reply; one that decodes must give exactly the items the case lists. */
+static int run_batch(json_t *v, int reply, const uint8_t *in, size_t len)
+{
+	struct frame_item it[FRAME_BATCH_MAX];
+	json_t *items = json_object_get(v, "items");
+	size_t k;
+	int r = reply ? frame_reply_decode(in, len, it, &k) : frame_batch_decode(in, len, it, &k);
+	if (r != 0)
+		return r;
+	assert_non_null(items);
+	assert_int_equal(k, json_array_size(items));
+	for (size_t i = 0; i < k; i++) {
+		size_t n;
+		uint8_t *want = unhex(json_string_value(json_array_get(items, i)), &n);
+		assert_int_equal(it[i].n, n);
+		if (n)
+			assert_memory_equal(it[i].p, want, n);
+		free(want);
+	}
+	return 0;
+}
+
 static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
 {
 	int r;
 	if (strcmp(kind, "chunk") == 0)
 		return run_chunk(v, in, len);
+	if (strcmp(kind, "batch") == 0 || strcmp(kind, "batch_reply") == 0)
+		return run_batch(v, strcmp(kind, "batch_reply") == 0, in, len);
 	if (strcmp(kind, "packet") == 0)
 		return run_packet(v, in, len);
 	if (strcmp(kind, "consent") == 0) {

@@ -710,6 +710,40 @@ static int cmd_pipeline(int n)
 	return 0;
 }
 
+/*
+ * req HEX: one request of those bytes; prints the reply's length and its
+ * first 8 bytes in hex ("reply 0 bytes" for an empty one, "no reply").
+ */
+static int cmd_req(const char *hex)
+{
+	size_t n = strlen(hex) / 2;
+	uint8_t *m = calloc(1, 12 + n + 1), r[20];
+	int fd, rc = 1;
+	if (m == NULL || (fd = sp_dial()) < 0) {
+		printf("no connection\n");
+		free(m);
+		return 1;
+	}
+	put64(m, 4 + n);
+	m[8] = 0x80, m[11] = 1;
+	for (size_t i = 0; i < n; i++)
+		sscanf(hex + 2 * i, "%2hhx", &m[12 + i]);
+	if (put_all(fd, m, 12 + n, WAIT_MS) == 0 && get_all(fd, r, 12, REPLY_MS) == 0) {
+		uint64_t len = get64(r) < 4 ? 0 : get64(r) - 4;
+		printf("reply %llu bytes", (unsigned long long)len);
+		if (len && get_all(fd, r + 12, len < 8 ? len : 8, WAIT_MS) == 0)
+			for (uint64_t i = 0; i < len && i < 8; i++)
+				printf("%s%02x", i ? "" : ": ", r[12 + i]);
+		printf("\n");
+		rc = 0;
+	} else {
+		printf("no reply\n");
+	}
+	close(fd);
+	free(m);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -746,6 +780,8 @@ int main(int argc, char **argv)
 		return cmd_tarpit();
 	if (!strcmp(c, "pipeline") && argc == 4)
 		return cmd_pipeline(atoi(argv[3]));
+	if (!strcmp(c, "req") && argc == 4)
+		return cmd_req(argv[3]);
 	fprintf(stderr, "netpeer: bad arguments\n");
 	return 2;
 }
