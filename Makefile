@@ -287,7 +287,8 @@ deps-check:
 	    missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
-	  echo "deps-check: packages missing:$$missing; 'make deps' installs them" >&2; exit 1; \
+	  echo "deps-check: packages missing:$$missing; 'make deps' installs them" >&2; \
+	  $(MAKE) --no-print-directory deps; \
 	fi
 
 deps-bench:
