@@ -225,6 +225,26 @@ count() {
 	grep -Ec -- "$1" "$2"
 }
 
+# two_schools A B [INIT_ARGS...]: Lincoln High School (LHS-001) at A and
+# Riverside Academy (RAS-204) at B, each pinning the other, their cards in
+# $TMP/CODE.card; A holds the sample school, and a parent's key is in
+# $TMP/parent.key with its public line in PK.
+two_schools() {
+	local a=$1 b=$2 n dir name code
+	shift 2
+	for n in "$a:Lincoln High School:LHS-001" "$b:Riverside Academy:RAS-204"; do
+		IFS=: read -r dir name code <<<"$n"
+		check "init $code" "$BATON" init --name "$name" --code "$code" --dir "$dir" "$@"
+		check "card of $code" "$BATON" card --dir "$dir" --out "$TMP/$code.card"
+	done
+	check "A pins B" "$BATON" peer add "$TMP/RAS-204.card" --dir "$a"
+	check "B pins A" "$BATON" peer add "$TMP/LHS-001.card" --dir "$b"
+	check "A imports the sample school" "$BATON" student import "$BATON_SRC/tests/data/school.json" --dir "$a"
+	check "the parent makes a key" "$BATON" guardian keygen --out "$TMP/parent.key"
+	run "$BATON" guardian pubkey "$TMP/parent.key"
+	PK=$(head -n1 "$OUT")
+}
+
 # done_testing: the plan line; the script then exits 0.
 done_testing() {
 	echo "1..$T"

@@ -7,21 +7,10 @@
 . "$(dirname "$0")/lib.sh"
 
 A=$TMP/lhs B=$TMP/ras
-DATA=$BATON_SRC/tests/data
 NP=--no-passphrase
 export BATON_PASSPHRASE="a long enough passphrase" # the parent's key
 
-for n in "$A:Lincoln High School:LHS-001" "$B:Riverside Academy:RAS-204"; do
-	IFS=: read -r dir name code <<<"$n"
-	check "init $code" "$BATON" init --name "$name" --code "$code" --dir "$dir" $NP
-	check "card of $code" "$BATON" card --dir "$dir" --out "$TMP/$code.card"
-done
-check "A pins B" "$BATON" peer add "$TMP/RAS-204.card" --dir "$A"
-check "B pins A" "$BATON" peer add "$TMP/LHS-001.card" --dir "$B"
-check "A imports the sample school" "$BATON" student import "$DATA/school.json" --dir "$A"
-check "the parent makes a key" "$BATON" guardian keygen --out "$TMP/parent.key"
-run "$BATON" guardian pubkey "$TMP/parent.key"
-PK=$(head -n1 "$OUT")
+two_schools "$A" "$B" $NP
 for s in S-1018 S-1019; do
 	check "A links the parent to $s" "$BATON" guardian link "$s" "$PK" --dir "$A"
 	check "consent for $s" "$BATON" consent grant --key "$TMP/parent.key" --student "$s" \
