@@ -1574,7 +1574,6 @@ static int reject(store *st, struct recv_req *q, int err)
 	free(q->receipt);
 	q->receipt = NULL;
 	snprintf(why, sizeof(why), "%s", baton_diag()[0] ? baton_diag() : baton_strerror(err));
-	utf8_trim(why);
 	/* The receipt is returned only once the refusal committed. */
 	struct reject_ctx x = {q, why};
 	if ((r = store_write(st, reject_fn, &x)) != 0) {
