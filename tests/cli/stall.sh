@@ -14,7 +14,7 @@
 A=$TMP/lhs B=$TMP/ras C=$TMP/tar
 PA=$((20000 + RANDOM % 20000))
 PB=$((PA + 1)) PT=$((PA + 2))
-NPIPE=200
+NPIPE=64 # PROTOCOL.md section 10: a receiver keeps at most 64 replies on their way
 
 tool BATON_NETPEER netpeer || done_testing
 PEER=$BATON_NETPEER
