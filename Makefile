@@ -56,7 +56,19 @@ endif
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_MODULES) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs libsodium msgpack lmdb jansson libqrencode 2>/dev/null)
-CPPFLAGS += -Iinclude -Iproto -Ikeys -Inode -DBATON_VERSION=\"$(VERSION)\" -D_GNU_SOURCE
+# Layers, lowest first: proto/ and keys/ (libbaton, installed), store/ (LMDB),
+# node/ (what a node does), cli/ (the baton command). A file sees the public
+# headers, internal/ (what libbaton shares, bti_ prefix) and the headers of
+# its own directory and the layers below it that it may use; never proto/'s
+# private proto_impl.h from outside proto/. tests/cli/layering.sh checks it.
+CPPFLAGS += -Iinclude -Iinternal -D_GNU_SOURCE
+INC_proto := -Iproto
+INC_keys  := -Ikeys
+INC_store := -Istore
+INC_node  := -Istore -Inode
+INC_cli   := -Istore -Inode -Icli
+INC_demo  := -Icli
+INC_tests := -Iproto -Ikeys -Istore -Inode -Icli -I$(BUILD)
 CFLAGS   += -std=c11 $(OPT) $(WARN) $(HARDEN) $(SAN) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS  += $(HARDEN_LD) $(SAN)
 # nng 1.5 ships no pkg-config file: link it by name.
@@ -70,7 +82,7 @@ QAR = @echo "  AR      $@";
 endif
 
 LIB_SRC  := $(wildcard proto/*.c) $(wildcard keys/*.c)
-NODE_SRC := $(wildcard node/*.c)
+NODE_SRC := $(wildcard store/*.c) $(wildcard node/*.c) $(wildcard cli/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 NODE_OBJ := $(NODE_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libbaton.a
@@ -113,12 +125,29 @@ $(LIB): $(LIB_OBJ)
 $(BIN): $(NODE_OBJ) $(LIB)
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $(NODE_OBJ) $(LIB) $(LIBS)
 
+# The version: the release, and where in history it was built from.
+GIT_DESC := $(shell git describe --always --dirty 2>/dev/null)
+BATON_VERSION := $(VERSION)$(if $(GIT_DESC),+$(GIT_DESC))
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define BATON_VERSION "$(BATON_VERSION)"' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/proto/init.o: $(BUILD)/version.h
+$(BUILD)/proto/init.o: CPPFLAGS += -I$(BUILD)
+.PHONY: FORCE
+FORCE:
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(QCC)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(QCC)$(CC) $(CPPFLAGS) $(INC_$(firstword $(subst /, ,$<))) $(CFLAGS) -c -o $@ $<
+
+# The demo is a program of its own that runs the baton binary it is given.
+DEMO := $(BUILD)/baton-demo
+$(DEMO): $(BUILD)/demo/demo.o
+	$(QLD)$(CC) $(LDFLAGS) -o $@ $^
 
 # The node's modules other than main, for tests that exercise the store.
-$(NODE_LIB): $(filter-out $(BUILD)/node/main.o,$(NODE_OBJ))
+$(NODE_LIB): $(filter-out $(BUILD)/cli/main.o,$(NODE_OBJ))
 	$(QAR)$(AR) rcs $@ $^
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT) $(NODE_LIB) $(LIB)
@@ -182,8 +211,8 @@ asan: deps-check
 	$(MAKE) --no-print-directory test BUILD=build/asan ASAN=1; \
 	tests/summary.sh build/results.txt build/asan
 
-demo: deps-check $(BIN)
-	$(Q)$(BIN) demo
+demo: deps-check $(BIN) $(DEMO)
+	$(Q)$(DEMO) $(abspath $(BIN))
 
 vectors: $(BUILD)/tests/gen_vectors
 	$(Q)rm -f tests/vectors/*.json
@@ -219,12 +248,13 @@ bench:
 
 # libFuzzer harnesses, built with clang, ASan and UBSan.
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-               $(CPPFLAGS) $(PKG_CFLAGS)
+               $(WARN) $(CPPFLAGS) $(INC_tests) $(PKG_CFLAGS)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 
 $(FUZZ_BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(QCC)clang -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(CPPFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(QCC)clang -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(WARN) $(CPPFLAGS) \
+	  $(INC_$(firstword $(subst /, ,$<))) $(PKG_CFLAGS) -c -o $@ $<
 
 $(FUZZ_BUILD)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ)
 	$(QLD)clang $(FUZZ_CFLAGS) -Itests/fuzz -o $@ $< $(FUZZ_LIB_OBJ) $(LIBS)
@@ -239,7 +269,8 @@ fuzz: deps-check $(FUZZ_NAMES:%=$(FUZZ_BUILD)/%)
 	$(Q)tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 format:
-	clang-format -i $(wildcard include/baton/*.h proto/*.[ch] keys/*.[ch] node/*.[ch] tests/*.[ch] tests/fuzz/*.[ch])
+	clang-format -i $(wildcard include/baton/*.h internal/*.h proto/*.[ch] keys/*.[ch] store/*.[ch] \
+	  node/*.[ch] cli/*.[ch] demo/*.c tests/*.[ch] tests/fuzz/*.[ch] tests/tools/*.c)
 
 # dist/*.in name where things are installed: filled in at install time.
 SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \

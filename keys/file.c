@@ -9,7 +9,7 @@
 #include <baton/keys.h>
 #include <baton/packet.h>
 
-#include "proto_impl.h"
+#include "bti.h"
 
 /* Writes all of buf to fd and syncs it. */
 static int write_all(int fd, const uint8_t *buf, size_t len)
@@ -33,9 +33,9 @@ int baton_file_create(const char *path, const uint8_t *buf, size_t len, unsigned
 	int fd, err;
 
 	if (strlen(path) >= sizeof(dir))
-		return diag_err(BATON_EINVAL, "%s: path too long", path);
+		return bti_diag_err(BATON_EINVAL, "%s: path too long", path);
 	if (access(path, F_OK) == 0)
-		return diag_err(BATON_EEXIST, "%s: already exists; not overwriting it", path);
+		return bti_diag_err(BATON_EEXIST, "%s: already exists; not overwriting it", path);
 	/*
 	 * The file is written in full, unnamed (O_TMPFILE), then linked to its
 	 * name: it is either absent or whole, even when the process is killed,
@@ -48,7 +48,7 @@ int baton_file_create(const char *path, const uint8_t *buf, size_t len, unsigned
 		if (write_all(fd, buf, len) != 0) {
 			err = errno;
 			close(fd);
-			return diag_err(BATON_EIO, "%s: %s", path, strerror(err));
+			return bti_diag_err(BATON_EIO, "%s: %s", path, strerror(err));
 		}
 		snprintf(tmp, sizeof(tmp), "/proc/self/fd/%d", fd);
 		if (linkat(AT_FDCWD, tmp, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0) {
@@ -58,32 +58,32 @@ int baton_file_create(const char *path, const uint8_t *buf, size_t len, unsigned
 		err = errno;
 		close(fd);
 		if (err != ENOENT) /* no /proc: fall back to a temporary name */
-			return diag_err(err == EEXIST ? BATON_EEXIST : BATON_EIO, "%s: %s", path,
-			                err == EEXIST ? "already exists; not overwriting it"
-			                              : strerror(err));
+			return bti_diag_err(
+			    err == EEXIST ? BATON_EEXIST : BATON_EIO, "%s: %s", path,
+			    err == EEXIST ? "already exists; not overwriting it" : strerror(err));
 	}
 	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
 	if (fd < 0)
-		return diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
+		return bti_diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
 	if (write_all(fd, buf, len) != 0 || close(fd) != 0) {
 		err = errno;
 		close(fd);
 		unlink(tmp);
-		return diag_err(BATON_EIO, "%s: %s", path, strerror(err));
+		return bti_diag_err(BATON_EIO, "%s: %s", path, strerror(err));
 	}
 	if (link(tmp, path) != 0) {
 		err = errno;
 		unlink(tmp);
-		return diag_err(err == EEXIST ? BATON_EEXIST : BATON_EIO, "%s: %s", path,
-		                err == EEXIST ? "already exists; not overwriting it"
-		                              : strerror(err));
+		return bti_diag_err(err == EEXIST ? BATON_EEXIST : BATON_EIO, "%s: %s", path,
+		                    err == EEXIST ? "already exists; not overwriting it"
+		                                  : strerror(err));
 	}
 	unlink(tmp);
 	return 0;
 }
 
-int file_read_fd(int fd, const char *path, size_t max, uint8_t **out, size_t *outlen)
+int bti_file_read_fd(int fd, const char *path, size_t max, uint8_t **out, size_t *outlen)
 {
 	struct stat st;
 	uint8_t *buf = NULL;
@@ -92,10 +92,10 @@ int file_read_fd(int fd, const char *path, size_t max, uint8_t **out, size_t *ou
 	*out = NULL;
 	*outlen = 0;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		return diag_err(BATON_EIO, "%s: not a regular file", path);
+		return bti_diag_err(BATON_EIO, "%s: not a regular file", path);
 	if ((uint64_t)st.st_size > max)
-		return diag_err(BATON_ETOOBIG, "%s: %lld bytes, at most %zu expected", path,
-		                (long long)st.st_size, max);
+		return bti_diag_err(BATON_ETOOBIG, "%s: %lld bytes, at most %zu expected", path,
+		                    (long long)st.st_size, max);
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
 		return BATON_ENOMEM;
 	while (off < (size_t)st.st_size) {
@@ -108,7 +108,7 @@ int file_read_fd(int fd, const char *path, size_t max, uint8_t **out, size_t *ou
 	}
 	if (off != (size_t)st.st_size) {
 		free(buf);
-		return diag_err(BATON_EIO, "%s: short read", path);
+		return bti_diag_err(BATON_EIO, "%s: short read", path);
 	}
 	buf[off] = '\0'; /* convenient for text; not counted in *outlen */
 	*out = buf;
@@ -123,8 +123,8 @@ int baton_file_read(const char *path, size_t max, uint8_t **out, size_t *outlen)
 	*out = NULL;
 	*outlen = 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
-	r = file_read_fd(fd, path, max, out, outlen);
+		return bti_diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
+	r = bti_file_read_fd(fd, path, max, out, outlen);
 	close(fd);
 	return r;
 }
@@ -139,11 +139,11 @@ static int fd_read_at(void *ctx, uint64_t off, uint8_t *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return diag_err(BATON_EIO, "read at byte %llu: %s",
-			                (unsigned long long)(off + got), strerror(errno));
+			return bti_diag_err(BATON_EIO, "read at byte %llu: %s",
+			                    (unsigned long long)(off + got), strerror(errno));
 		if (n == 0)
-			return diag_err(BATON_ETRUNC, "file ends at byte %llu",
-			                (unsigned long long)(off + got));
+			return bti_diag_err(BATON_ETRUNC, "file ends at byte %llu",
+			                    (unsigned long long)(off + got));
 		got += (size_t)n;
 	}
 	return 0;
@@ -154,7 +154,7 @@ int baton_source_fd(struct baton_source *src, int *fd)
 	struct stat st;
 
 	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode))
-		return diag_err(BATON_EIO, "packet: not a regular file");
+		return bti_diag_err(BATON_EIO, "packet: not a regular file");
 	src->read_at = fd_read_at;
 	src->ctx = fd;
 	src->len = (uint64_t)st.st_size;
@@ -171,7 +171,7 @@ int baton_write_fd(void *ctx, const uint8_t *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return diag_err(BATON_EIO, "write: %s", strerror(errno));
+			return bti_diag_err(BATON_EIO, "write: %s", strerror(errno));
 		off += (size_t)n;
 	}
 	return 0;

@@ -18,7 +18,7 @@
 
 #include <baton/keys.h>
 
-#include "proto_impl.h"
+#include "bti.h"
 
 #define KF_MAGIC        "BTNK"
 #define KF_VERSION      1
@@ -135,10 +135,11 @@ static int file_key(uint8_t key[32], const uint8_t *hdr, const char *pass, size_
 		return 0;
 	}
 	if (pass == NULL)
-		return diag_err(BATON_EPASSPHRASE, "key file: encrypted, and no passphrase given");
+		return bti_diag_err(BATON_EPASSPHRASE,
+		                    "key file: encrypted, and no passphrase given");
 	if (crypto_pwhash(key, 32, pass, passlen, hdr + 24, get_be64(hdr + 8),
 	                  (size_t)get_be64(hdr + 16), crypto_pwhash_ALG_ARGON2ID13) != 0)
-		return diag_err(BATON_ENOMEM, "key file: not enough memory for Argon2id");
+		return bti_diag_err(BATON_ENOMEM, "key file: not enough memory for Argon2id");
 	return 0;
 }
 
@@ -150,7 +151,7 @@ int baton_key_save(const baton_key *k, const char *path, const char *pass, size_
 	size_t slen = secret_len(k->kind), len = KF_HDR + slen + 16;
 	int r;
 
-	diag_clear();
+	bti_diag_clear();
 	if (kdf == NULL)
 		kdf = &baton_kdf_interactive;
 	if (kdf->opslimit < crypto_pwhash_OPSLIMIT_MIN || kdf->opslimit > KF_MAX_OPS ||
@@ -189,27 +190,30 @@ out:
 static int check_header(const uint8_t *buf, size_t len)
 {
 	if (len < KF_HDR || memcmp(buf, KF_MAGIC, 4) != 0)
-		return diag_err(BATON_EKEYFILE, "key file: not a Baton key file");
+		return bti_diag_err(BATON_EKEYFILE, "key file: not a Baton key file");
 	if (buf[4] != KF_VERSION)
-		return diag_err(BATON_EKEYFILE, "key file: version %u is not supported", buf[4]);
+		return bti_diag_err(BATON_EKEYFILE, "key file: version %u is not supported",
+		                    buf[4]);
 	if (buf[5] != BATON_KEY_SCHOOL && buf[5] != BATON_KEY_GUARDIAN)
-		return diag_err(BATON_EKEYFILE, "key file: unknown key kind %u", buf[5]);
+		return bti_diag_err(BATON_EKEYFILE, "key file: unknown key kind %u", buf[5]);
 	if (buf[6] > 1)
-		return diag_err(BATON_EKEYFILE, "key file: unknown protection %u", buf[6]);
+		return bti_diag_err(BATON_EKEYFILE, "key file: unknown protection %u", buf[6]);
 	if (buf[7] != 0)
-		return diag_err(BATON_EKEYFILE, "key file: reserved byte 7 is %u, not 0", buf[7]);
+		return bti_diag_err(BATON_EKEYFILE, "key file: reserved byte 7 is %u, not 0",
+		                    buf[7]);
 	if (len != KF_HDR + secret_len((baton_key_kind)buf[5]) + 16)
-		return diag_err(BATON_EKEYFILE, "key file: %zu bytes, wrong length for its kind",
-		                len);
+		return bti_diag_err(BATON_EKEYFILE,
+		                    "key file: %zu bytes, wrong length for its kind", len);
 	uint64_t ops = get_be64(buf + 8), mem = get_be64(buf + 16);
 	if (buf[6] == 1 && (ops < crypto_pwhash_OPSLIMIT_MIN || ops > KF_MAX_OPS ||
 	                    mem < crypto_pwhash_MEMLIMIT_MIN || mem > KF_MAX_MEM))
-		return diag_err(BATON_EKEYFILE, "key file: Argon2id cost out of range");
+		return bti_diag_err(BATON_EKEYFILE, "key file: Argon2id cost out of range");
 	if (buf[6] == 0) {
 		for (int i = 8; i < 40; i++)
 			if (buf[i] != 0)
-				return diag_err(BATON_EKEYFILE,
-				                "key file: unencrypted file with KDF parameters");
+				return bti_diag_err(
+				    BATON_EKEYFILE,
+				    "key file: unencrypted file with KDF parameters");
 	}
 	return 0;
 }
@@ -220,7 +224,7 @@ int baton_key_decode(const uint8_t *buf, size_t len, const char *pass, size_t pa
 	uint8_t key[32], *secret = NULL;
 	int r;
 
-	diag_clear();
+	bti_diag_clear();
 	*out = NULL;
 	if ((r = check_header(buf, len)) != 0)
 		return r;
@@ -231,9 +235,10 @@ int baton_key_decode(const uint8_t *buf, size_t len, const char *pass, size_t pa
 		goto out;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(secret, NULL, NULL, buf + KF_HDR, slen + 16,
 	                                               buf, KF_HDR, buf + 40, key) != 0) {
-		r = diag_err(BATON_EPASSPHRASE, buf[6] ? "key file: wrong passphrase, or the file "
-		                                         "is damaged"
-		                                       : "key file: damaged");
+		r = bti_diag_err(BATON_EPASSPHRASE, buf[6]
+		                                        ? "key file: wrong passphrase, or the file "
+		                                          "is damaged"
+		                                        : "key file: damaged");
 		goto out;
 	}
 	r = key_from_secret((baton_key_kind)buf[5], secret, out);
@@ -252,20 +257,20 @@ int baton_file_read_private(const char *path, size_t max, uint8_t **buf, size_t 
 	*len = 0;
 	/* O_NOFOLLOW: a secret's file is never a symlink someone else could point elsewhere. */
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return diag_err(errno == ELOOP ? BATON_EPERM : BATON_EIO, "%s: %s", path,
-		                errno == ELOOP ? "is a symbolic link" : strerror(errno));
+		return bti_diag_err(errno == ELOOP ? BATON_EPERM : BATON_EIO, "%s: %s", path,
+		                    errno == ELOOP ? "is a symbolic link" : strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return diag_err(BATON_EKEYFILE, "%s: not a regular file", path);
+		return bti_diag_err(BATON_EKEYFILE, "%s: not a regular file", path);
 	}
 	if (st.st_mode & 077) {
 		close(fd);
-		return diag_err(BATON_EPERM,
-		                "%s: mode %04o lets others read it; run chmod 600 on it", path,
-		                (unsigned)(st.st_mode & 07777));
+		return bti_diag_err(BATON_EPERM,
+		                    "%s: mode %04o lets others read it; run chmod 600 on it", path,
+		                    (unsigned)(st.st_mode & 07777));
 	}
 	/* Read through the descriptor just checked: no second lookup of the path. */
-	r = file_read_fd(fd, path, max, buf, len);
+	r = bti_file_read_fd(fd, path, max, buf, len);
 	close(fd);
 	return r;
 }
@@ -274,7 +279,7 @@ static int read_key_file(const char *path, uint8_t **buf, size_t *len)
 {
 	int r = baton_file_read_private(path, 4096, buf, len);
 	if (r == BATON_ETOOBIG)
-		r = diag_err(BATON_EKEYFILE, "%s: too large for a key file", path);
+		r = bti_diag_err(BATON_EKEYFILE, "%s: too large for a key file", path);
 	return r;
 }
 
@@ -284,7 +289,7 @@ int baton_key_load(const char *path, const char *pass, size_t passlen, baton_key
 	size_t len;
 	int r;
 
-	diag_clear();
+	bti_diag_clear();
 	*out = NULL;
 	if ((r = read_key_file(path, &buf, &len)) != 0)
 		return r;
@@ -300,7 +305,7 @@ int baton_key_file_encrypted(const char *path, int *encrypted)
 	size_t len;
 	int r;
 
-	diag_clear();
+	bti_diag_clear();
 	*encrypted = 0;
 	if ((r = read_key_file(path, &buf, &len)) != 0)
 		return r;
@@ -398,14 +403,14 @@ int baton_pubkey_parse(baton_pubkey_kind kind, const char *text, uint8_t pk[BATO
 	uint8_t raw[BATON_PK_BYTES + 2], sum[2];
 	size_t nbits = 8 * sizeof(raw), nchars = (nbits + 4) / 5, i, plen;
 
-	diag_clear();
+	bti_diag_clear();
 	if (prefix == NULL)
 		return BATON_EINVAL;
 	while (*text == ' ' || *text == '\t' || *text == '\n' || *text == '\r')
 		text++;
 	plen = strlen(prefix);
 	if (strncasecmp(text, prefix, plen) != 0)
-		return diag_err(BATON_EVALUE, "public key: does not start with \"%s\"", prefix);
+		return bti_diag_err(BATON_EVALUE, "public key: does not start with \"%s\"", prefix);
 	text += plen;
 	memset(raw, 0, sizeof(raw));
 	for (i = 0; i < nchars; i++) {
@@ -414,10 +419,10 @@ int baton_pubkey_parse(baton_pubkey_kind kind, const char *text, uint8_t pk[BATO
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
 		if (c == '\0' || (at = strchr(b32, c)) == NULL)
-			return diag_err(BATON_EVALUE,
-			                "public key: character %zu is not base32 or "
-			                "the key is too short",
-			                plen + i + 1);
+			return bti_diag_err(BATON_EVALUE,
+			                    "public key: character %zu is not base32 or "
+			                    "the key is too short",
+			                    plen + i + 1);
 		unsigned v = (unsigned)(at - b32);
 		for (size_t k = 0; k < 5; k++) {
 			size_t b = 5 * i + k;
@@ -425,19 +430,20 @@ int baton_pubkey_parse(baton_pubkey_kind kind, const char *text, uint8_t pk[BATO
 			if (b < nbits)
 				raw[b / 8] |= (uint8_t)(bitv << (7 - b % 8));
 			else if (bitv)
-				return diag_err(BATON_EVALUE,
-				                "public key: last character is wrong");
+				return bti_diag_err(BATON_EVALUE,
+				                    "public key: last character is wrong");
 		}
 	}
 	for (const char *t = text + i; *t; t++)
 		if (*t != ' ' && *t != '\t' && *t != '\n' && *t != '\r')
-			return diag_err(BATON_EVALUE, "public key: unexpected text after the key");
+			return bti_diag_err(BATON_EVALUE,
+			                    "public key: unexpected text after the key");
 	pubkey_check(prefix, raw, sum);
 	if (sodium_memcmp(sum, raw + BATON_PK_BYTES, 2) != 0)
-		return diag_err(BATON_EHASH, "public key: checksum does not match (a typo?)");
+		return bti_diag_err(BATON_EHASH, "public key: checksum does not match (a typo?)");
 	if (kind != BATON_PUBKEY_SCHOOL_ENC && crypto_core_ed25519_is_valid_point(raw) != 1)
-		return diag_err(BATON_EBADKEY, "public key: not a valid Ed25519 key");
-	if (kind == BATON_PUBKEY_SCHOOL_ENC && check_x25519_pk("public key", "enc", raw) != 0)
+		return bti_diag_err(BATON_EBADKEY, "public key: not a valid Ed25519 key");
+	if (kind == BATON_PUBKEY_SCHOOL_ENC && bti_check_x25519_pk("public key", "enc", raw) != 0)
 		return BATON_EBADKEY;
 	memcpy(pk, raw, BATON_PK_BYTES);
 	return 0;

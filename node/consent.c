@@ -9,7 +9,7 @@
 #include <sodium.h>
 
 #include "consent.h"
-#include "proto_impl.h"
+#include "bti.h"
 #include "record.h"
 
 /* "2026-11-23 19:41 UTC" into out. */
@@ -33,9 +33,9 @@ int student_record_load(store_txn *t, const char *student, json_t **rec)
 
 	*rec = NULL;
 	if ((r = store_record_get(t, student, 0, &js, &len)) != 0)
-		return r == 1
-		           ? diag_err(BATON_ENOSTUDENT, "no student \"%s\" at this school", student)
-		           : r;
+		return r == 1 ? bti_diag_err(BATON_ENOSTUDENT, "no student \"%s\" at this school",
+		                             student)
+		              : r;
 	record_json_failed();
 	*rec = json_loadb(js, len, 0, &err);
 	sodium_memzero(js, len);
@@ -44,10 +44,11 @@ int student_record_load(store_txn *t, const char *student, json_t **rec)
 	if (record_json_failed()) {
 		json_decref(*rec);
 		*rec = NULL;
-		return diag_err(BATON_ENOMEM, "out of memory reading the record of %s", student);
+		return bti_diag_err(BATON_ENOMEM, "out of memory reading the record of %s",
+		                    student);
 	}
 	if (*rec == NULL)
-		return diag_err(BATON_EIO, "stored record of %s does not parse", student);
+		return bti_diag_err(BATON_EIO, "stored record of %s does not parse", student);
 	return 0;
 }
 
@@ -183,7 +184,7 @@ static int revoked_cb(const uint8_t signer[BATON_PK_BYTES], int standing, const 
 	baton_revocation rv;
 	/* Each was verified when it arrived: one that no longer parses is damage, not "none". */
 	if (baton_revocation_parse(bytes, len, &rv) != 0)
-		return diag_err(BATON_EIO, "store: a stored revocation does not parse");
+		return bti_diag_err(BATON_EIO, "store: a stored revocation does not parse");
 	if (standing == REV_IN_FORCE) {
 		rc->in_force = 1;
 		rc->when = rv.time;
@@ -264,7 +265,8 @@ static int rotation_to(store_txn *t, const uint8_t pk[BATON_PK_BYTES], baton_rot
 	r = baton_rotation_parse(b, n, rot);
 	free(b);
 	if (r != 0)
-		return diag_err(BATON_EIO, "store: a recorded rotation statement does not parse");
+		return bti_diag_err(BATON_EIO,
+		                    "store: a recorded rotation statement does not parse");
 	return sodium_memcmp(rot->new_pk, pk, BATON_PK_BYTES) == 0 ? 0 : 1;
 }
 
@@ -334,19 +336,21 @@ static int names_school(const baton_consent *c, const uint8_t *named, const uint
 			continue;
 		if (c->issued <= f[i].until + skew)
 			return 0;
-		return diag_err(err,
-		                "the consent names %s's key from before its rotation on %s, but "
-		                "was issued after it (on %s): a consent made since must name the "
-		                "new key",
-		                code, fmt_time(f[i].until, a), fmt_time(c->issued, b));
+		return bti_diag_err(
+		    err,
+		    "the consent names %s's key from before its rotation on %s, but "
+		    "was issued after it (on %s): a consent made since must name the "
+		    "new key",
+		    code, fmt_time(f[i].until, a), fmt_time(c->issued, b));
 	}
 	baton_fingerprint(named, fn);
 	baton_fingerprint(key, fk);
-	return diag_err(err,
-	                "the consent names %s (key %s) as the %s school, but %s has key %s "
-	                "here (if %s changed its keys, pin its new card with its rotation "
-	                "statement)",
-	                code, fn, err == BATON_EFROM ? "sending" : "receiving", school, fk, code);
+	return bti_diag_err(err,
+	                    "the consent names %s (key %s) as the %s school, but %s has key %s "
+	                    "here (if %s changed its keys, pin its new card with its rotation "
+	                    "statement)",
+	                    code, fn, err == BATON_EFROM ? "sending" : "receiving", school, fk,
+	                    code);
 }
 
 int consent_names_schools(store_txn *t, const baton_consent *c, const uint8_t *from,
@@ -358,8 +362,9 @@ int consent_names_schools(store_txn *t, const baton_consent *c, const uint8_t *f
 		return r;
 	if (sodium_memcmp(c->from_pk, from, BATON_PK_BYTES) != 0) {
 		if (!consent_former_has(f, 0, c->from_pk))
-			return diag_err(BATON_EFROM, "the consent authorises %s to send, not %s",
-			                c->from_code, from_name);
+			return bti_diag_err(BATON_EFROM,
+			                    "the consent authorises %s to send, not %s",
+			                    c->from_code, from_name);
 		if ((r = names_school(c, c->from_pk, from, f->from, f->n_from, skew, BATON_EFROM,
 		                      from_name, c->from_code)) != 0)
 			return r;
@@ -399,31 +404,34 @@ int consent_check(store_txn *t, struct release_check *q)
 	if ((r = linked(t, c->student, c->signer, &f)) != 0)
 		return r;
 	if (!f.found)
-		return diag_err(BATON_ENOTLINKED,
-		                "the consent is signed by key %s, which is not linked to student "
-		                "%s at this school",
-		                fpr, c->student);
+		return bti_diag_err(
+		    BATON_ENOTLINKED,
+		    "the consent is signed by key %s, which is not linked to student "
+		    "%s at this school",
+		    fpr, c->student);
 	if (f.g.restricted)
-		return diag_err(BATON_ERESTRICTED,
-		                "the %s key %s is restricted for student %s (a court order or "
-		                "similar): its consents are not accepted",
-		                f.g.relation, fpr, c->student);
+		return bti_diag_err(BATON_ERESTRICTED,
+		                    "the %s key %s is restricted for student %s (a court order or "
+		                    "similar): its consents are not accepted",
+		                    f.g.relation, fpr, c->student);
 	int self = strcmp(f.g.relation, "self") == 0;
 	if (!self && eligible)
-		return diag_err(BATON_EELIGIBLE,
-		                "student %s is 18 or in postsecondary education: the rights have "
-		                "passed to the student, whose own key must sign",
-		                c->student);
+		return bti_diag_err(
+		    BATON_EELIGIBLE,
+		    "student %s is 18 or in postsecondary education: the rights have "
+		    "passed to the student, whose own key must sign",
+		    c->student);
 	if (self && !eligible)
-		return diag_err(BATON_ENOTELIGIBLE,
-		                "student %s is not yet eligible to consent; a parent or guardian "
-		                "must sign",
-		                c->student);
+		return bti_diag_err(
+		    BATON_ENOTELIGIBLE,
+		    "student %s is not yet eligible to consent; a parent or guardian "
+		    "must sign",
+		    c->student);
 	if ((c->role == BATON_ROLE_STUDENT) != self)
-		return diag_err(BATON_ENOTLINKED,
-		                "the consent is signed as %s, but key %s is linked as %s",
-		                c->role == BATON_ROLE_STUDENT ? "the student" : "a guardian", fpr,
-		                f.g.relation);
+		return bti_diag_err(BATON_ENOTLINKED,
+		                    "the consent is signed as %s, but key %s is linked as %s",
+		                    c->role == BATON_ROLE_STUDENT ? "the student" : "a guardian",
+		                    fpr, f.g.relation);
 
 	/*
 	 * 3. The sending school is this one; 4. the receiving school is where the
@@ -438,18 +446,18 @@ int consent_check(store_txn *t, struct release_check *q)
 	uint32_t extra = want & ~(c->sections | BATON_SEC_BIT(BATON_SEC_IDENTITY));
 	if (extra) {
 		baton_sections_format(extra, list, sizeof(list));
-		return diag_err(BATON_ESECTIONS, "%s %s not covered by the consent%s", list,
-		                __builtin_popcount(extra) > 1 ? "are" : "is",
-		                extra & BATON_SEC_SENSITIVE_MASK
-		                    ? " (sensitive sections must be named one by one)"
-		                    : "");
+		return bti_diag_err(BATON_ESECTIONS, "%s %s not covered by the consent%s", list,
+		                    __builtin_popcount(extra) > 1 ? "are" : "is",
+		                    extra & BATON_SEC_SENSITIVE_MASK
+		                        ? " (sensitive sections must be named one by one)"
+		                        : "");
 	}
 	/* 6. The validity window, allowing for clock skew. */
 	if ((r = baton_check_validity(c->issued, c->expires, q->now, q->skew)) != 0) {
 		char a[32], b[32];
-		return diag_err(r, "the consent is valid from %s until %s: %s",
-		                fmt_time(c->issued, a), fmt_time(c->expires, b),
-		                r == BATON_EEXPIRED ? "it has expired" : "it is not valid yet");
+		return bti_diag_err(r, "the consent is valid from %s until %s: %s",
+		                    fmt_time(c->issued, a), fmt_time(c->expires, b),
+		                    r == BATON_EEXPIRED ? "it has expired" : "it is not valid yet");
 	}
 	/* 7. Not revoked. */
 	uint64_t when = 0;
@@ -457,7 +465,8 @@ int consent_check(store_txn *t, struct release_check *q)
 		return r;
 	if (r == 1) {
 		char a[32];
-		return diag_err(BATON_EREVOKED, "the consent was revoked on %s", fmt_time(when, a));
+		return bti_diag_err(BATON_EREVOKED, "the consent was revoked on %s",
+		                    fmt_time(when, a));
 	}
 	/* 8. One consent, one student, for good. */
 	store_consent seen;
@@ -467,9 +476,9 @@ int consent_check(store_txn *t, struct release_check *q)
 		int other = strcmp(seen.student, c->student) != 0;
 		free(seen.bytes);
 		if (other)
-			return diag_err(BATON_EREUSED,
-			                "this consent id was already used for student %s",
-			                seen.student);
+			return bti_diag_err(BATON_EREUSED,
+			                    "this consent id was already used for student %s",
+			                    seen.student);
 	} else {
 		store_consent bind = {
 		    {0}, {0}, t->now, (uint8_t *)(uintptr_t)q->consent, q->consent_len};
@@ -544,19 +553,20 @@ static int shown_consent(store_txn *t, const baton_revocation *rv, const baton_c
 	if (shown == NULL)
 		return 0;
 	if (sodium_memcmp(shown->id, rv->consent_id, BATON_ID_BYTES) != 0)
-		return diag_err(BATON_EVALUE, "the consent shown is not the one the revocation "
-		                              "withdraws");
+		return bti_diag_err(BATON_EVALUE, "the consent shown is not the one the revocation "
+		                                  "withdraws");
 	if (sodium_memcmp(shown->signer, rv->signer, BATON_PK_BYTES) != 0)
-		return diag_err(BATON_ENOTLINKED, "the revocation is not signed by the key that "
-		                                  "signed the consent shown");
+		return bti_diag_err(BATON_ENOTLINKED,
+		                    "the revocation is not signed by the key that "
+		                    "signed the consent shown");
 	if ((r = store_own_card(t, &me)) != 0)
-		return r == 1 ? diag_err(BATON_EIO, "this node has no card") : r;
+		return r == 1 ? bti_diag_err(BATON_EIO, "this node has no card") : r;
 	if (sodium_memcmp(shown->from_pk, me.id_pk, BATON_PK_BYTES) != 0 &&
 	    sodium_memcmp(shown->to_pk, me.id_pk, BATON_PK_BYTES) != 0)
-		return diag_err(BATON_ETO,
-		                "the consent shown names neither %s nor %s as this "
-		                "school",
-		                shown->from_code, shown->to_code);
+		return bti_diag_err(BATON_ETO,
+		                    "the consent shown names neither %s nor %s as this "
+		                    "school",
+		                    shown->from_code, shown->to_code);
 	return 1;
 }
 
@@ -579,7 +589,7 @@ int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, uint64_t now,
 			return ok;
 		if (!ok) {
 			baton_fingerprint(rv->signer, fpr);
-			return diag_err(
+			return bti_diag_err(
 			    BATON_ENOTLINKED,
 			    "the revocation is signed by key %s, which is not linked to "
 			    "any student at this school: not recorded (a receiving school takes "
@@ -591,14 +601,15 @@ int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, uint64_t now,
 	r = baton_consent_parse(c.bytes, c.len, &parsed);
 	free(c.bytes);
 	if (r != 0)
-		return diag_err(BATON_EIO, "stored consent does not parse");
+		return bti_diag_err(BATON_EIO, "stored consent does not parse");
 	/* Judged now, against the links as they are, and never again. */
 	if ((ok = may_revoke(t, &parsed, rv->signer, now)) < 0)
 		return ok;
 	if (!ok)
-		return diag_err(BATON_ENOTLINKED,
-		                "the revocation is signed by a key that neither signed the consent "
-		                "nor holds the rights for student %s at this school",
-		                parsed.student);
+		return bti_diag_err(
+		    BATON_ENOTLINKED,
+		    "the revocation is signed by a key that neither signed the consent "
+		    "nor holds the rights for student %s at this school",
+		    parsed.student);
 	return store_revocation_put(t, rv->consent_id, rv->signer, REV_IN_FORCE, bytes, len);
 }

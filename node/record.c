@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto_impl.h"
+#include "bti.h"
 #include "record.h"
 
 enum ftype {
@@ -71,7 +71,7 @@ static int check_date_order(const json_t *o, const char *path, const char *a, co
 	int dx, dy;
 	if (x && y && date_value(json_string_value(x), &dx) == 0 &&
 	    date_value(json_string_value(y), &dy) == 0 && dy < dx)
-		return diag_err(BATON_EVALUE, "%s.%s: %s", path, b, what);
+		return bti_diag_err(BATON_EVALUE, "%s.%s: %s", path, b, what);
 	return 0;
 }
 
@@ -85,8 +85,8 @@ static int transcript_extra(const json_t *o, const char *path)
 	double a = json_number_value(json_object_get(o, "credits_attempted"));
 	double e = json_number_value(json_object_get(o, "credits_earned"));
 	if (e > a)
-		return diag_err(BATON_EVALUE, "%s.credits_earned: more than credits_attempted",
-		                path);
+		return bti_diag_err(BATON_EVALUE, "%s.credits_earned: more than credits_attempted",
+		                    path);
 	return 0;
 }
 
@@ -97,9 +97,9 @@ static int attendance_extra(const json_t *o, const char *path)
 	                 json_integer_value(json_object_get(o, "days_absent_excused")) +
 	                 json_integer_value(json_object_get(o, "days_absent_unexcused"));
 	if (sum > en)
-		return diag_err(BATON_EVALUE,
-		                "%s: days present and absent (%lld) exceed days_enrolled (%lld)",
-		                path, (long long)sum, (long long)en);
+		return bti_diag_err(
+		    BATON_EVALUE, "%s: days present and absent (%lld) exceed days_enrolled (%lld)",
+		    path, (long long)sum, (long long)en);
 	return 0;
 }
 
@@ -198,16 +198,16 @@ static int check_object(const json_t *o, const struct schema *s, const char *pat
 static int check_str(const json_t *v, const char *path, size_t max)
 {
 	if (!json_is_string(v))
-		return diag_err(BATON_ETYPE, "%s: expected a string", path);
+		return bti_diag_err(BATON_ETYPE, "%s: expected a string", path);
 	size_t n = json_string_length(v);
 	const char *p = json_string_value(v);
 	if (n == 0)
-		return diag_err(BATON_EVALUE, "%s: empty (leave the key out instead)", path);
+		return bti_diag_err(BATON_EVALUE, "%s: empty (leave the key out instead)", path);
 	if (n > max)
-		return diag_err(BATON_EVALUE, "%s: %zu bytes, at most %zu", path, n, max);
+		return bti_diag_err(BATON_EVALUE, "%s: %zu bytes, at most %zu", path, n, max);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
-			return diag_err(BATON_EVALUE, "%s: contains a control character", path);
+			return bti_diag_err(BATON_EVALUE, "%s: contains a control character", path);
 	return 0;
 }
 
@@ -225,21 +225,21 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 		size_t n = strlen(id);
 		/* "S-1018 " would be a second student beside "S-1018". */
 		if (n > 0 && (isspace((unsigned char)id[0]) || isspace((unsigned char)id[n - 1])))
-			return diag_err(BATON_EVALUE, "%s: \"%s\" starts or ends with a space",
-			                path, id);
+			return bti_diag_err(BATON_EVALUE, "%s: \"%s\" starts or ends with a space",
+			                    path, id);
 		if (!record_id_safe(id))
-			return diag_err(BATON_EVALUE,
-			                "%s: \"%s\" may not contain '/' or '\\' or "
-			                "start with '.'",
-			                path, id);
+			return bti_diag_err(BATON_EVALUE,
+			                    "%s: \"%s\" may not contain '/' or '\\' or "
+			                    "start with '.'",
+			                    path, id);
 		return 0;
 	}
 	case F_DATE:
 		if ((r = check_str(v, path, 10)) != 0)
 			return r;
 		if (date_value(json_string_value(v), &ymd) != 0)
-			return diag_err(BATON_EVALUE, "%s: \"%s\" is not a date (YYYY-MM-DD)", path,
-			                json_string_value(v));
+			return bti_diag_err(BATON_EVALUE, "%s: \"%s\" is not a date (YYYY-MM-DD)",
+			                    path, json_string_value(v));
 		return 0;
 	case F_YEARS: {
 		const char *s;
@@ -250,23 +250,23 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 		if (strlen(s) != 9 || s[4] != '-' || strspn(s, "0123456789") != 4 ||
 		    strspn(s + 5, "0123456789") != 4 || atoi(s) < 1900 ||
 		    atoi(s + 5) != atoi(s) + 1)
-			return diag_err(BATON_EVALUE, "%s: \"%s\" is not a school year (YYYY-YYYY)",
-			                path, s);
+			return bti_diag_err(BATON_EVALUE,
+			                    "%s: \"%s\" is not a school year (YYYY-YYYY)", path, s);
 		return 0;
 	}
 	case F_COUNT:
 		if (!json_is_integer(v))
-			return diag_err(BATON_ETYPE, "%s: expected a whole number", path);
+			return bti_diag_err(BATON_ETYPE, "%s: expected a whole number", path);
 		if (json_integer_value(v) < 0 || json_integer_value(v) > 100000)
-			return diag_err(BATON_EVALUE, "%s: %lld is out of range 0..100000", path,
-			                (long long)json_integer_value(v));
+			return bti_diag_err(BATON_EVALUE, "%s: %lld is out of range 0..100000",
+			                    path, (long long)json_integer_value(v));
 		return 0;
 	case F_NUMBER:
 		if (!json_is_number(v))
-			return diag_err(BATON_ETYPE, "%s: expected a number", path);
+			return bti_diag_err(BATON_ETYPE, "%s: expected a number", path);
 		if (json_number_value(v) < 0 || json_number_value(v) > 1000)
-			return diag_err(BATON_EVALUE, "%s: %g is out of range 0..1000", path,
-			                json_number_value(v));
+			return bti_diag_err(BATON_EVALUE, "%s: %g is out of range 0..1000", path,
+			                    json_number_value(v));
 		return 0;
 	case F_SCORE:
 		if (json_is_number(v))
@@ -274,14 +274,14 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 		return check_str(v, path, 200);
 	case F_BOOL:
 		if (!json_is_boolean(v))
-			return diag_err(BATON_ETYPE, "%s: expected true or false", path);
+			return bti_diag_err(BATON_ETYPE, "%s: expected true or false", path);
 		return 0;
 	case F_STRS: {
 		size_t i;
 		json_t *e;
 		char p[256];
 		if (!json_is_array(v))
-			return diag_err(BATON_ETYPE, "%s: expected an array of strings", path);
+			return bti_diag_err(BATON_ETYPE, "%s: expected an array of strings", path);
 		json_array_foreach(v, i, e)
 		{
 			snprintf(p, sizeof(p), "%s[%zu]", path, i);
@@ -297,9 +297,9 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 		json_t *e;
 		char p[256];
 		if (!json_is_array(v))
-			return diag_err(BATON_ETYPE, "%s: expected an array", path);
+			return bti_diag_err(BATON_ETYPE, "%s: expected an array", path);
 		if (json_array_size(v) > 10000)
-			return diag_err(BATON_EVALUE, "%s: more than 10000 entries", path);
+			return bti_diag_err(BATON_EVALUE, "%s: more than 10000 entries", path);
 		json_array_foreach(v, i, e)
 		{
 			snprintf(p, sizeof(p), "%s[%zu]", path, i);
@@ -312,16 +312,16 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 		if ((r = check_str(v, path, 32)) != 0)
 			return r;
 		if (baton_section_lookup(json_string_value(v), json_string_length(v)) < 0)
-			return diag_err(BATON_EVALUE, "%s: \"%s\" is not a section", path,
-			                json_string_value(v));
+			return bti_diag_err(BATON_EVALUE, "%s: \"%s\" is not a section", path,
+			                    json_string_value(v));
 		return 0;
 	case F_FILE: {
 		if ((r = check_str(v, path, BATON_FILENAME_MAX)) != 0)
 			return r;
 		const char *s = json_string_value(v);
 		if (s[0] == '.' || strchr(s, '/') || strchr(s, '\\'))
-			return diag_err(BATON_EVALUE, "%s: \"%s\" must be a plain file name", path,
-			                s);
+			return bti_diag_err(BATON_EVALUE, "%s: \"%s\" must be a plain file name",
+			                    path, s);
 		return 0;
 	}
 	case F_MEDIA: {
@@ -331,7 +331,8 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 		if (slash == NULL || slash == s || slash[1] == 0 || strchr(slash + 1, '/') ||
 		    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/"
 		              "!#$&^_.+-") != strlen(s))
-			return diag_err(BATON_EVALUE, "%s: \"%s\" is not a media type", path, s);
+			return bti_diag_err(BATON_EVALUE, "%s: \"%s\" is not a media type", path,
+			                    s);
 		return 0;
 	}
 	case F_GRADE: {
@@ -344,28 +345,28 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 			if (strcmp(json_string_value(v), grades[i]) == 0)
 				return 0;
 	bad_grade:
-		return diag_err(BATON_EVALUE,
-		                "%s: %s%s%s is not a grade level (PK, KG, 01..12, UG, PS)", path,
-		                json_is_string(v) ? "\"" : "",
-		                json_is_string(v) ? json_string_value(v) : "the value",
-		                json_is_string(v) ? "\"" : "");
+		return bti_diag_err(BATON_EVALUE,
+		                    "%s: %s%s%s is not a grade level (PK, KG, 01..12, UG, PS)",
+		                    path, json_is_string(v) ? "\"" : "",
+		                    json_is_string(v) ? json_string_value(v) : "the value",
+		                    json_is_string(v) ? "\"" : "");
 	}
 	case F_PATH: {
 		if ((r = check_str(v, path, 1024)) != 0)
 			return r;
 		const char *s = json_string_value(v);
 		if (s[0] == '/')
-			return diag_err(BATON_EVALUE,
-			                "%s: \"%s\" must be relative to the JSON file", path, s);
+			return bti_diag_err(
+			    BATON_EVALUE, "%s: \"%s\" must be relative to the JSON file", path, s);
 		/* Attachments come from the folder of the JSON file, never above it. */
 		for (const char *c = s; *c; c += strcspn(c, "/"), c += *c == '/')
 			if (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == '\0'))
-				return diag_err(
+				return bti_diag_err(
 				    BATON_EVALUE,
 				    "%s: \"%s\" leaves the folder of the JSON file (..)", path, s);
 		if (s[strlen(s) - 1] == '/')
-			return diag_err(BATON_EVALUE, "%s: \"%s\" names a folder, not a file", path,
-			                s);
+			return bti_diag_err(BATON_EVALUE, "%s: \"%s\" names a folder, not a file",
+			                    path, s);
 		return 0;
 	}
 	}
@@ -380,7 +381,7 @@ static int check_object(const json_t *o, const struct schema *s, const char *pat
 	int r;
 
 	if (!json_is_object(o))
-		return diag_err(BATON_ETYPE, "%s: expected an object", path);
+		return bti_diag_err(BATON_ETYPE, "%s: expected an object", path);
 	json_object_foreach((json_t *)o, key, v)
 	{
 		size_t i;
@@ -388,15 +389,16 @@ static int check_object(const json_t *o, const struct schema *s, const char *pat
 			if (strcmp(s->fields[i].key, key) == 0)
 				break;
 		if (i == s->n)
-			return diag_err(BATON_EUNKNOWN, "%s%s%s: unknown field", path,
-			                *path ? "." : "", key);
+			return bti_diag_err(BATON_EUNKNOWN, "%s%s%s: unknown field", path,
+			                    *path ? "." : "", key);
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		const struct field *f = &s->fields[i];
 		snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", f->key);
 		if ((v = json_object_get(o, f->key)) == NULL) {
 			if (f->required)
-				return diag_err(BATON_EMISSING, "%s: required field missing", p);
+				return bti_diag_err(BATON_EMISSING, "%s: required field missing",
+				                    p);
 			continue;
 		}
 		if ((r = check_value(v, f, p)) != 0)
@@ -415,15 +417,15 @@ static int record_extra(const json_t *o, const char *path)
 	{
 		const char *sec = json_string_value(json_object_get(a, "section"));
 		if (json_object_get(o, sec) == NULL)
-			return diag_err(BATON_EVALUE,
-			                "attachments[%zu].section: the record has no %s section", i,
-			                sec);
+			return bti_diag_err(
+			    BATON_EVALUE, "attachments[%zu].section: the record has no %s section",
+			    i, sec);
 		json_array_foreach(atts, j, b)
 		{
 			if (j >= i)
 				break;
 			if (json_equal(json_object_get(a, "name"), json_object_get(b, "name")))
-				return diag_err(
+				return bti_diag_err(
 				    BATON_EVALUE,
 				    "attachments[%zu].name: \"%s\" repeats attachments[%zu]", i,
 				    json_string_value(json_object_get(a, "name")), j);
@@ -441,17 +443,17 @@ int record_id_safe(const char *id)
 
 int record_validate(const json_t *rec)
 {
-	diag_clear();
+	bti_diag_clear();
 	return check_object(rec, &record_s, "");
 }
 
 int record_validate_section(const char *section, const json_t *value)
 {
-	diag_clear();
+	bti_diag_clear();
 	for (size_t i = 0; i < record_s.n; i++)
 		if (strcmp(record_f[i].key, section) == 0 && record_f[i].sub != NULL)
 			return check_value(value, &record_f[i], section);
-	return diag_err(BATON_EUNKNOWN, "%s: not a section", section);
+	return bti_diag_err(BATON_EUNKNOWN, "%s: not a section", section);
 }
 
 static _Thread_local int json_alloc_failed;

@@ -15,8 +15,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "cli.h"
-#include "proto_impl.h"
+#include "outfile.h"
+#include "bti.h"
 #include "record.h"
 #include "par.h"
 #include "transfer.h"
@@ -27,13 +27,13 @@
 static int own_card(store_txn *t, baton_card *c)
 {
 	int r = store_own_card(t, c);
-	return r == 1 ? diag_err(BATON_EIO, "this node has no card") : r;
+	return r == 1 ? bti_diag_err(BATON_EIO, "this node has no card") : r;
 }
 
 static int peer_card(store_txn *t, const char *code, baton_card *c)
 {
 	int r = store_peer_card(t, code, c);
-	return r == 1 ? diag_err(BATON_EVALUE, "%s is not a pinned school", code) : r;
+	return r == 1 ? bti_diag_err(BATON_EVALUE, "%s is not a pinned school", code) : r;
 }
 
 /* ---- send ---- */
@@ -117,7 +117,7 @@ static void seal_state_free(struct seal_state *ss)
 static int rewind_fd(int fd)
 {
 	if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
-		return diag_err(BATON_EIO, "cannot rewind the packet file");
+		return bti_diag_err(BATON_EIO, "cannot rewind the packet file");
 	return 0;
 }
 
@@ -154,7 +154,7 @@ static int outbox_add(store_txn *t, struct send_req *s, int kind, const char *st
 		ob.next_try = p->created;
 	}
 	if (strlen(s->path) >= sizeof(ob.file))
-		return diag_err(BATON_EINVAL, "%s: path too long for the outbox", s->path);
+		return bti_diag_err(BATON_EINVAL, "%s: path too long for the outbox", s->path);
 	memcpy(ob.file, s->path, strlen(s->path) + 1); /* length checked above */
 	return store_outbox_put(t, &ob);
 }
@@ -177,7 +177,7 @@ static int membuf_write(void *ctx, const uint8_t *buf, size_t len)
 		while (cap - m->len < len && cap <= 2 * IN_STORE_MAX)
 			cap *= 2;
 		if (cap - m->len < len)
-			return diag_err(BATON_EINTERNAL, "packet larger than estimated");
+			return bti_diag_err(BATON_EINTERNAL, "packet larger than estimated");
 		uint8_t *p = realloc(m->p, cap);
 		if (p == NULL)
 			return BATON_ENOMEM;
@@ -318,11 +318,13 @@ static int send_prepare(store_txn *t, struct send_req *s, struct send_work *w)
 		uint8_t rid[BATON_ID_BYTES];
 		memcpy(rid, id, BATON_ID_BYTES);
 		if ((r = store_request_get(t, rid, s->rq)) != 0)
-			return r == 1 ? diag_err(BATON_EVALUE, "no request %s", request_hex(rid))
-			              : r;
+			return r == 1
+			           ? bti_diag_err(BATON_EVALUE, "no request %s", request_hex(rid))
+			           : r;
 		if (s->rq->state != REQ_HELD)
-			return diag_err(BATON_EVALUE, "request %s was already %s", request_hex(rid),
-			                s->rq->state == REQ_RELEASED ? "released" : "denied");
+			return bti_diag_err(BATON_EVALUE, "request %s was already %s",
+			                    request_hex(rid),
+			                    s->rq->state == REQ_RELEASED ? "released" : "denied");
 		/* Copies: the request is freed before the caller reports the release. */
 		snprintf(s->student_buf, sizeof(s->student_buf), "%s", s->rq->student);
 		snprintf(s->to_buf, sizeof(s->to_buf), "%s", s->rq->from);
@@ -353,8 +355,8 @@ static int send_prepare(store_txn *t, struct send_req *s, struct send_work *w)
 		s->student = s->student_buf;
 	}
 	if (r == 0 && strcmp(s->q.c.student, s->student) != 0)
-		r = diag_err(BATON_ECONSENT, "the consent is for student %s, not %s",
-		             s->q.c.student, s->student);
+		r = bti_diag_err(BATON_ECONSENT, "the consent is for student %s, not %s",
+		                 s->q.c.student, s->student);
 	if (r == BATON_EIO || r == BATON_ENOMEM || r == BATON_EINTERNAL || r < -900)
 		return r;
 	if (r != 0)
@@ -385,8 +387,8 @@ static int send_prepare(store_txn *t, struct send_req *s, struct send_work *w)
 		if (sec < 0 || body->section[sec] == NULL)
 			continue;
 		if (body->n_attachments == BATON_MAX_ATTACHMENTS)
-			return diag_err(BATON_EVALUE, "more than %d attachments",
-			                BATON_MAX_ATTACHMENTS);
+			return bti_diag_err(BATON_EVALUE, "more than %d attachments",
+			                    BATON_MAX_ATTACHMENTS);
 		baton_attachment *at = &ss->atts[body->n_attachments];
 		const char *hex = json_string_value(json_object_get(a, "hash"));
 		const uint8_t *data;
@@ -399,8 +401,8 @@ static int send_prepare(store_txn *t, struct send_req *s, struct send_work *w)
 		if (hex == NULL ||
 		    sodium_hex2bin(at->hash, 32, hex, strlen(hex), NULL, NULL, NULL) != 0 ||
 		    store_blob_get(t, at->hash, &data, &dlen) != 0)
-			return diag_err(BATON_EIO, "attachment %s: bytes missing from the store",
-			                at->name);
+			return bti_diag_err(
+			    BATON_EIO, "attachment %s: bytes missing from the store", at->name);
 		at->size = dlen;
 		ss->rd[body->n_attachments] = (struct mem_reader){data, 0, dlen, 0};
 		ss->readers[body->n_attachments] =
@@ -416,8 +418,8 @@ static int send_prepare(store_txn *t, struct send_req *s, struct send_work *w)
 	if ((r = store_guardian_each(t, s->student, add_guardian, body)) != 0)
 		return r;
 	if (record_json_failed())
-		return diag_err(BATON_ENOMEM, "out of memory preparing the record of %s",
-		                s->student);
+		return bti_diag_err(BATON_ENOMEM, "out of memory preparing the record of %s",
+		                    s->student);
 	w->p = (baton_seal_params){
 	    BATON_KIND_TRANSFER,     s->now,        s->now + PACKET_DAYS * UINT64_C(86400),
 	    baton_key_id_sk(s->key), w->peer.id_pk, w->peer.enc_pk};
@@ -512,7 +514,7 @@ static int finish_deferred(store_txn *t, struct send_req *s, size_t n)
 			continue;
 		s[i].deferred = 0;
 		if (r == 0 && w->err)
-			r = diag_err(w->err, "%s", w->why);
+			r = bti_diag_err(w->err, "%s", w->why);
 		if (r == 0)
 			r = store_packet_put(t, s[i].info.id, w->m.p, w->m.len);
 		if (r == 0)
@@ -551,23 +553,23 @@ static int mark_partial(struct send_req *s)
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - s->out) + 1 : 1,
 	         slash ? s->out : ".");
 	if (realpath(dir, abs) == NULL)
-		return diag_err(BATON_EIO, "%s: %s", dir, strerror(errno));
+		return bti_diag_err(BATON_EIO, "%s: %s", dir, strerror(errno));
 	n = snprintf(line, sizeof(line), "%s/%s.partial\n", strcmp(abs, "/") ? abs : "",
 	             slash ? slash + 1 : s->out);
 	snprintf(s->mark, sizeof(s->mark), "%s/outbox/%d-%zu.out", s->node_dir, (int)getpid(),
 	         s->seq);
 	if (n < 0 || (size_t)n >= sizeof(line))
-		return diag_err(BATON_EINVAL, "%s: path too long", s->out);
+		return bti_diag_err(BATON_EINVAL, "%s: path too long", s->out);
 	fd = open(s->mark, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		r = diag_err(BATON_EIO, "%s: %s", s->mark, strerror(errno));
+		r = bti_diag_err(BATON_EIO, "%s: %s", s->mark, strerror(errno));
 		s->mark[0] = 0;
 		return r;
 	}
 	s->mark_fd = fd;
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0 || write(fd, line, (size_t)n) != n ||
 	    fdatasync(fd) != 0)
-		r = diag_err(BATON_EIO, "%s: %s", s->mark, strerror(errno));
+		r = bti_diag_err(BATON_EIO, "%s: %s", s->mark, strerror(errno));
 	return r;
 }
 
@@ -595,12 +597,13 @@ static int open_tmp(struct send_req *s)
 	int n = snprintf(s->tmp, sizeof(s->tmp), s->out ? "%s.partial" : "%s/outbox/%d-%zu.partial",
 	                 s->out ? s->out : s->node_dir, (int)getpid(), s->seq);
 	if (n < 0 || (size_t)n >= sizeof(s->path))
-		return diag_err(BATON_EINVAL, "%s: path too long", s->out ? s->out : s->node_dir);
+		return bti_diag_err(BATON_EINVAL, "%s: path too long",
+		                    s->out ? s->out : s->node_dir);
 	if ((s->fd = open(s->tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
-		return diag_err(BATON_EIO, "%s: %s", s->tmp, strerror(errno));
+		return bti_diag_err(BATON_EIO, "%s: %s", s->tmp, strerror(errno));
 	/* Held until the file is closed, after the commit: a packet not yet recorded is in use. */
 	if (flock(s->fd, LOCK_EX | LOCK_NB) != 0)
-		return diag_err(BATON_EIO, "%s: %s", s->tmp, strerror(errno));
+		return bti_diag_err(BATON_EIO, "%s: %s", s->tmp, strerror(errno));
 	return 0;
 }
 
@@ -637,9 +640,9 @@ static int batch_fn(store_txn *t, void *arg)
 		if (s->refused || s->out || s->in_store)
 			continue;
 		if (fdatasync(s->fd) != 0)
-			return diag_err(BATON_EIO, "%s: cannot sync the packet file", s->tmp);
+			return bti_diag_err(BATON_EIO, "%s: cannot sync the packet file", s->tmp);
 		if (rename(s->tmp, s->path) != 0)
-			return diag_err(BATON_EIO, "%s: %s", s->path, strerror(errno));
+			return bti_diag_err(BATON_EIO, "%s: %s", s->path, strerror(errno));
 		s->placed = 1;
 	}
 	if (deferred && (r = finish_deferred(t, b->s, b->n)) != 0)
@@ -665,14 +668,14 @@ static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
 	if (n) {
 		snprintf(dir, sizeof(dir), "%s/outbox", s[0].node_dir);
 		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-			return diag_err(BATON_EIO, "%s: %s", dir, strerror(errno));
+			return bti_diag_err(BATON_EIO, "%s: %s", dir, strerror(errno));
 	}
 	if (n && !s[0].out) {
 		/* The outbox names its files by absolute path: serve may run from elsewhere. */
 		char abs[PATH_MAX];
 		if (realpath(dir, abs) == NULL || strlen(abs) >= sizeof(s[0].outbox))
-			return diag_err(BATON_EIO, "%s: %s", dir,
-			                strerror(errno ? errno : ENAMETOOLONG));
+			return bti_diag_err(BATON_EIO, "%s: %s", dir,
+			                    strerror(errno ? errno : ENAMETOOLONG));
 		for (size_t i = 0; i < n; i++)
 			snprintf(s[i].outbox, sizeof(s[i].outbox), "%s", abs);
 	}
@@ -683,7 +686,7 @@ static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
 		s[i].mark_fd = -1;
 	}
 	for (; opened < n && r == 0; opened++) {
-		if (s[opened].out && (r = cli_out_check(s[opened].out, s[opened].force)) == 0 &&
+		if (s[opened].out && (r = outfile_check(s[opened].out, s[opened].force)) == 0 &&
 		    (r = mark_partial(&s[opened])) == 0)
 			r = open_tmp(&s[opened]);
 	}
@@ -693,16 +696,16 @@ static int seal_files(store *st, struct send_req *s, size_t n, store_fn fn)
 	for (size_t i = 0; i < n && r == 0; i++)
 		if (s[i].out && !s[i].refused) {
 			if (fsync(s[i].fd) != 0)
-				r = diag_err(BATON_EIO, "%s: cannot sync the packet file",
-				             s[i].tmp);
-			else if ((r = cli_out_place(s[i].tmp, s[i].path, s[i].force)) == 0)
+				r = bti_diag_err(BATON_EIO, "%s: cannot sync the packet file",
+				                 s[i].tmp);
+			else if ((r = outfile_place(s[i].tmp, s[i].path, s[i].force)) == 0)
 				s[i].tmp[0] = 0;
 			else if (r == BATON_EEXIST) {
 				/* Recorded as sent: the packet stays where it is, to carry. */
-				r = diag_err(r,
-				             "%s: appeared while the packet was sealed; not "
-				             "overwriting it: the packet is %s",
-				             s[i].path, s[i].tmp);
+				r = bti_diag_err(r,
+				                 "%s: appeared while the packet was sealed; not "
+				                 "overwriting it: the packet is %s",
+				                 s[i].path, s[i].tmp);
 				s[i].tmp[0] = 0;
 			}
 		}
@@ -875,7 +878,8 @@ int transfer_recover(store *st, const char *node_dir, void (*say)(void *ctx, con
 
 	snprintf(dir, sizeof(dir), "%s/outbox", node_dir);
 	if ((d = opendir(dir)) == NULL)
-		return errno == ENOENT ? 0 : diag_err(BATON_EIO, "%s: %s", dir, strerror(errno));
+		return errno == ENOENT ? 0
+		                       : bti_diag_err(BATON_EIO, "%s: %s", dir, strerror(errno));
 	dfd = dirfd(d);
 	while (r == 0 && (e = readdir(d)) != NULL) {
 		int pid, end = 0;
@@ -971,13 +975,15 @@ static int request_send_fn(store_txn *t, void *arg)
 	                               s->skew, &s->q.former)) != 0) {
 		/* Neither school's key nor a former one: another school altogether. */
 		if (r == BATON_EFROM && !consent_former_has(&s->q.former, 0, c.from_pk))
-			return diag_err(BATON_EFROM, "the consent does not release records from %s",
-			                s->to_code);
+			return bti_diag_err(BATON_EFROM,
+			                    "the consent does not release records from %s",
+			                    s->to_code);
 		if (r == BATON_ETO && !consent_former_has(&s->q.former, 1, c.to_pk))
-			return diag_err(BATON_ETO,
-			                "the consent does not release records to this school (it "
-			                "names %s)",
-			                c.to_code);
+			return bti_diag_err(
+			    BATON_ETO,
+			    "the consent does not release records to this school (it "
+			    "names %s)",
+			    c.to_code);
 		return r;
 	}
 	memset(&body, 0, sizeof(body));
@@ -985,8 +991,8 @@ static int request_send_fn(store_txn *t, void *arg)
 	body.consent_len = s->consent_len;
 	body.requested_mask = s->sections ? s->sections : c.sections;
 	if (s->sections & ~(c.sections | BATON_SEC_BIT(BATON_SEC_IDENTITY)))
-		return diag_err(BATON_ESECTIONS,
-		                "the consent does not cover every section asked for");
+		return bti_diag_err(BATON_ESECTIONS,
+		                    "the consent does not cover every section asked for");
 	snprintf(body.note, sizeof(body.note), "%s", s->note ? s->note : "");
 	uint8_t head[BATON_AUDIT_HEAD_MAX];
 	if ((r = own_head(t, s->key, head, &body.audit_len)) != 0)
@@ -1232,7 +1238,7 @@ static int import_fn(store_txn *t, void *arg)
 	q->unchanged = 0;
 	record_json_failed();
 	if (rec == NULL || atts == NULL) {
-		r = diag_err(BATON_ENOMEM, "out of memory");
+		r = bti_diag_err(BATON_ENOMEM, "out of memory");
 		goto out;
 	}
 	/* Every section must be a valid section of the record format. */
@@ -1245,13 +1251,13 @@ static int import_fn(store_txn *t, void *arg)
 		               JSON_REJECT_DUPLICATES, &err);
 		if (record_json_failed()) {
 			json_decref(v);
-			r = diag_err(BATON_ENOMEM, "out of memory reading section %s",
-			             baton_section_name((baton_section)i));
+			r = bti_diag_err(BATON_ENOMEM, "out of memory reading section %s",
+			                 baton_section_name((baton_section)i));
 			goto out;
 		}
 		if (v == NULL) {
-			r = diag_err(BATON_EVALUE, "section %s: %s",
-			             baton_section_name((baton_section)i), err.text);
+			r = bti_diag_err(BATON_EVALUE, "section %s: %s",
+			                 baton_section_name((baton_section)i), err.text);
 		} else if ((r = record_validate_section(baton_section_name((baton_section)i), v)) ==
 		           0) {
 			json_object_set_new(rec, baton_section_name((baton_section)i), v);
@@ -1284,10 +1290,11 @@ static int import_fn(store_txn *t, void *arg)
 		json_object_set(rec, "attachments", atts);
 	if (!record_id_safe(b->student) || (b->state_id[0] && !record_id_safe(b->state_id))) {
 		c->content_err = BATON_REASON_RECORD_INVALID;
-		r = diag_err(BATON_EVALUE,
-		             "student id \"%s\" (statewide \"%s\"): a '/' or '\\', a leading '.' "
-		             "or a space at either end",
-		             b->student, b->state_id);
+		r = bti_diag_err(
+		    BATON_EVALUE,
+		    "student id \"%s\" (statewide \"%s\"): a '/' or '\\', a leading '.' "
+		    "or a space at either end",
+		    b->student, b->state_id);
 		goto out;
 	}
 	if ((r = local_id(t, b, q->from, q->student, sizeof(q->student), &existing)) != 0)
@@ -1301,7 +1308,7 @@ static int import_fn(store_txn *t, void *arg)
 	record_index(rec, &s);
 	/* Nothing is stored from JSON that lost a piece to a failed allocation. */
 	if (record_json_failed() || (canon = record_canonical(rec)) == NULL) {
-		r = diag_err(BATON_ENOMEM, "out of memory building the record");
+		r = bti_diag_err(BATON_ENOMEM, "out of memory building the record");
 		goto out;
 	}
 	/* Another child under an id on file is held for review, never made current. */
@@ -1420,9 +1427,10 @@ static int request_fn(store_txn *t, void *arg)
 		return r;
 	if (r != 0) {
 		char why[300];
-		snprintf(why, sizeof(why), "%s", baton_diag()); /* diag_err writes that buffer */
+		snprintf(why, sizeof(why), "%s",
+		         baton_diag()); /* bti_diag_err writes that buffer */
 		c->content_err = BATON_REASON_CONSENT_INVALID;
-		return diag_err(r, "%s: %s", baton_errname(r), why);
+		return bti_diag_err(r, "%s: %s", baton_errname(r), why);
 	}
 	if ((r = store_meta_get(t, POLICY_KEY, &pol, &plen)) < 0)
 		return r;
@@ -1549,8 +1557,8 @@ static void set_replay(struct recv_req *q, store_inbox *seen)
 	if (q->reason != BATON_REASON_ACCEPTED) {
 		baton_receipt prior;
 		if (baton_receipt_parse(q->receipt, q->receipt_len, &prior) == 0)
-			diag_set("answered before: %s%s%s", baton_reason_name(q->reason),
-			         prior.note[0] ? ": " : "", prior.note);
+			bti_diag_set("answered before: %s%s%s", baton_reason_name(q->reason),
+			             prior.note[0] ? ": " : "", prior.note);
 	}
 }
 
@@ -1583,7 +1591,7 @@ static int reject(store *st, struct recv_req *q, int err)
 		return r;
 	}
 	/* Signing cleared the diagnostic: the caller reports why the packet was refused. */
-	diag_set("%s", why);
+	bti_diag_set("%s", why);
 	return q->reason == BATON_REASON_STORAGE ? err : 0;
 }
 
@@ -1602,7 +1610,7 @@ static int refuse_unverified(struct recv_req *q, int err)
 	q->receipt = NULL;
 	q->receipt_len = 0;
 	snprintf(why, sizeof(why), "%s", baton_diag()[0] ? baton_diag() : baton_strerror(err));
-	diag_set("%s", why);
+	bti_diag_set("%s", why);
 	return q->reason == BATON_REASON_STORAGE ? err : 0;
 }
 
@@ -1658,10 +1666,11 @@ static int recv_rules(store_txn *t, struct recv_ctx *c)
 		if (gmtime_r(&tt, &tm) == NULL ||
 		    strftime(at, sizeof(at), "%Y-%m-%d %H:%M UTC", &tm) == 0)
 			snprintf(at, sizeof(at), "%llu", (unsigned long long)when);
-		return diag_err(BATON_EREVOKED,
-		                "the consent for student %s was revoked on %s (the revocation is "
-		                "on file here)",
-		                k->student, at);
+		return bti_diag_err(
+		    BATON_EREVOKED,
+		    "the consent for student %s was revoked on %s (the revocation is "
+		    "on file here)",
+		    k->student, at);
 	}
 	/* A record here can show that rights passed, never that they did not. */
 	if (k->role == BATON_ROLE_STUDENT)
@@ -1674,11 +1683,12 @@ static int recv_rules(store_txn *t, struct recv_ctx *c)
 		return r;
 	if (r == 1) {
 		c->content_err = BATON_REASON_CONSENT_INVALID;
-		return diag_err(BATON_EELIGIBLE,
-		                "student %s was 18 or in postsecondary education by this school's "
-		                "record when the packet was made: a guardian's consent no longer "
-		                "releases the record",
-		                k->student);
+		return bti_diag_err(
+		    BATON_EELIGIBLE,
+		    "student %s was 18 or in postsecondary education by this school's "
+		    "record when the packet was made: a guardian's consent no longer "
+		    "releases the record",
+		    k->student);
 	}
 	return 0;
 }
@@ -1731,7 +1741,7 @@ static int recv_check(store *st, struct recv_ctx *c)
 	if (l.fp.code[0] == 0) {
 		q->reason = BATON_REASON_UNKNOWN_SENDER;
 		return refuse_unverified(
-		    q, diag_err(BATON_EBADKEY, "the sender's key is not a pinned school's"));
+		    q, bti_diag_err(BATON_EBADKEY, "the sender's key is not a pinned school's"));
 	}
 	/* Only a claim until the signature verifies. */
 	snprintf(q->claims, sizeof(q->claims), "%s", l.fp.code);
@@ -1787,7 +1797,7 @@ static int recv_opened(store *st, struct recv_ctx *c)
 	if (c->open_err == 0)
 		return 0;
 	q->reason = reason_of(c->open_err);
-	diag_set("%s", c->why);
+	bti_diag_set("%s", c->why);
 	return q->from[0] ? reject(st, q, c->open_err) : refuse_unverified(q, c->open_err);
 }
 
@@ -1820,8 +1830,8 @@ static int accept_fn(store_txn *t, void *arg)
 		}
 		/* A valid packet reusing an accepted packet's id: only its sender could make it. */
 		c->content_err = BATON_REASON_MALFORMED;
-		return diag_err(BATON_EVALUE, "packet id already used by another packet from %s",
-		                c->q->from);
+		return bti_diag_err(BATON_EVALUE,
+		                    "packet id already used by another packet from %s", c->q->from);
 	}
 	if (c->q->kind == BATON_KIND_REQUEST)
 		return request_fn(t, c);
@@ -1843,7 +1853,7 @@ static int recv_done(store *st, struct recv_ctx *c, int r)
 		if ((r = store_read(st, lookup_fn, &l)) != 0)
 			return r;
 		if (!l.have)
-			return diag_err(BATON_EINTERNAL, "the inbox entry went away");
+			return bti_diag_err(BATON_EINTERNAL, "the inbox entry went away");
 		set_replay(q, &l.seen);
 		return 0;
 	}
@@ -1943,21 +1953,24 @@ static int receipt_fn(store_txn *t, void *arg)
 	if ((r = store_outbox_get(t, x->rc->packet_id, x->ob)) != 0) {
 		char hex[2 * BATON_ID_BYTES + 1];
 		sodium_bin2hex(hex, sizeof(hex), x->rc->packet_id, BATON_ID_BYTES);
-		return r == 1 ? diag_err(BATON_EVALUE, "no packet %s was sent from here", hex) : r;
+		return r == 1 ? bti_diag_err(BATON_EVALUE, "no packet %s was sent from here", hex)
+		              : r;
 	}
 	if (x->ob->kind == OUT_REFUSAL)
-		return diag_err(BATON_EVALUE, "packet %s is a request from %s, not sent from here",
-		                request_hex(x->rc->packet_id), x->ob->to);
+		return bti_diag_err(BATON_EVALUE,
+		                    "packet %s is a request from %s, not sent from here",
+		                    request_hex(x->rc->packet_id), x->ob->to);
 	if ((r = peer_card(t, x->ob->to, &peer)) != 0)
 		return r;
 	if (sodium_memcmp(peer.id_pk, x->rc->receiver, BATON_PK_BYTES) != 0)
-		return diag_err(BATON_EBADKEY,
-		                "the receipt is not signed by %s, where the packet "
-		                "went",
-		                x->ob->to);
+		return bti_diag_err(BATON_EBADKEY,
+		                    "the receipt is not signed by %s, where the packet "
+		                    "went",
+		                    x->ob->to);
 	if (sodium_memcmp(x->rc->packet_hash, x->ob->hash, BATON_HASH_BYTES) != 0)
-		return diag_err(BATON_EHASH, "the receipt names another packet hash than the one "
-		                             "sent");
+		return bti_diag_err(BATON_EHASH,
+		                    "the receipt names another packet hash than the one "
+		                    "sent");
 	/* A request accepted and held may later be refused by the registrar there. */
 	int denial = x->ob->kind == OUT_REQUEST && x->rc->reason == BATON_REASON_DENIED;
 	if (x->ob->state == OUT_DENIED || x->ob->state == OUT_ANSWERED ||
@@ -2038,7 +2051,7 @@ int transfer_receipts(store *st, const uint8_t *const *bytes, const size_t *len,
 	for (size_t i = 0; i < n; i++) {
 		why[i][0] = 0;
 		errs[i] = bytes[i] ? baton_receipt_parse(bytes[i], len[i], &rc[i])
-		                   : diag_err(BATON_EVALUE, "no receipt");
+		                   : bti_diag_err(BATON_EVALUE, "no receipt");
 		if (errs[i] == 0)
 			x[i] = (struct receipt_ctx){bytes[i], len[i], &rc[i], &ob[i]};
 		else
@@ -2079,12 +2092,12 @@ static int deny_fn(store_txn *t, void *arg)
 	if (rq == NULL)
 		return BATON_ENOMEM;
 	if ((r = store_request_get(t, d->id, rq)) != 0) {
-		r = r == 1 ? diag_err(BATON_EVALUE, "no request %s", request_hex(d->id)) : r;
+		r = r == 1 ? bti_diag_err(BATON_EVALUE, "no request %s", request_hex(d->id)) : r;
 		goto out;
 	}
 	if (rq->state != REQ_HELD) {
-		r = diag_err(BATON_EVALUE, "request %s was already %s", request_hex(d->id),
-		             rq->state == REQ_RELEASED ? "released" : "denied");
+		r = bti_diag_err(BATON_EVALUE, "request %s was already %s", request_hex(d->id),
+		                 rq->state == REQ_RELEASED ? "released" : "denied");
 		goto out;
 	}
 	memset(&rc, 0, sizeof(rc));
@@ -2100,8 +2113,8 @@ static int deny_fn(store_txn *t, void *arg)
 		goto out;
 	/* The refusal replaces the receipt: the request sent again gets the refusal. */
 	if ((r = store_inbox_get(t, rq->id, &in)) != 0) {
-		r = r == 1 ? diag_err(BATON_EIO, "store: request %s has no inbox entry",
-		                      request_hex(rq->id))
+		r = r == 1 ? bti_diag_err(BATON_EIO, "store: request %s has no inbox entry",
+		                          request_hex(rq->id))
 		           : r;
 		goto out;
 	}
@@ -2147,7 +2160,8 @@ int transfer_deny(store *st, const baton_key *key, const uint8_t id[BATON_ID_BYT
 	struct deny_ctx d = {key, id, reason, now, NULL, 0};
 	int r;
 	if (reason[0] == 0 || strlen(reason) > BATON_NOTE_MAX)
-		return diag_err(BATON_EVALUE, "the reason must be 1 to %d bytes", BATON_NOTE_MAX);
+		return bti_diag_err(BATON_EVALUE, "the reason must be 1 to %d bytes",
+		                    BATON_NOTE_MAX);
 	if ((r = store_write(st, deny_fn, &d)) != 0) {
 		free(d.receipt);
 		return r;

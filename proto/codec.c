@@ -14,7 +14,7 @@
 
 #include "proto_impl.h"
 
-const struct dec_limits dec_default_limits = {
+const struct dec_limits bti_dec_default_limits = {
     .max_len = BATON_OBJ_MAX,
     .max_depth = DEC_MAX_DEPTH,
     .max_objects = 1024,
@@ -22,7 +22,7 @@ const struct dec_limits dec_default_limits = {
 
 /* ---- encoder ---- */
 
-void enc_init(struct enc *e, uint8_t *buf, size_t cap)
+void bti_enc_init(struct enc *e, uint8_t *buf, size_t cap)
 {
 	e->buf = buf;
 	e->cap = cap;
@@ -49,7 +49,7 @@ static void enc_raw(struct enc *e, const void *p, size_t n)
 	e->len += n;
 }
 
-void enc_byte(struct enc *e, uint8_t b)
+void bti_enc_byte(struct enc *e, uint8_t b)
 {
 	enc_raw(e, &b, 1);
 }
@@ -63,7 +63,7 @@ static void enc_be(struct enc *e, uint8_t type, uint64_t v, unsigned width)
 	enc_raw(e, b, 1 + width);
 }
 
-void enc_uint(struct enc *e, uint64_t v)
+void bti_enc_uint(struct enc *e, uint64_t v)
 {
 	if (v < 0x80)
 		enc_be(e, (uint8_t)v, 0, 0);
@@ -77,12 +77,12 @@ void enc_uint(struct enc *e, uint64_t v)
 		enc_be(e, 0xcf, v, 8);
 }
 
-void enc_bool(struct enc *e, int v)
+void bti_enc_bool(struct enc *e, int v)
 {
 	enc_be(e, v ? 0xc3 : 0xc2, 0, 0);
 }
 
-void enc_strn(struct enc *e, const char *s, size_t n)
+void bti_enc_strn(struct enc *e, const char *s, size_t n)
 {
 	if (n < 32)
 		enc_be(e, (uint8_t)(0xa0 | n), 0, 0);
@@ -97,12 +97,12 @@ void enc_strn(struct enc *e, const char *s, size_t n)
 	enc_raw(e, s, n);
 }
 
-void enc_str(struct enc *e, const char *s)
+void bti_enc_str(struct enc *e, const char *s)
 {
-	enc_strn(e, s, strlen(s));
+	bti_enc_strn(e, s, strlen(s));
 }
 
-void enc_bin(struct enc *e, const void *p, size_t n)
+void bti_enc_bin(struct enc *e, const void *p, size_t n)
 {
 	if (n <= 0xff)
 		enc_be(e, 0xc4, n, 1);
@@ -125,42 +125,42 @@ static void enc_container(struct enc *e, uint32_t n, uint8_t fix, uint8_t t16, u
 		enc_be(e, t32, n, 4);
 }
 
-void enc_array(struct enc *e, uint32_t n)
+void bti_enc_array(struct enc *e, uint32_t n)
 {
 	enc_container(e, n, 0x90, 0xdc, 0xdd);
 }
 
-void enc_map(struct enc *e, uint32_t n)
+void bti_enc_map(struct enc *e, uint32_t n)
 {
 	enc_container(e, n, 0x80, 0xde, 0xdf);
 }
 
-void enc_sections(struct enc *e, uint32_t mask)
+void bti_enc_sections(struct enc *e, uint32_t mask)
 {
 	uint32_t n = 0;
 	for (int s = 0; s < BATON_SEC_COUNT; s++)
 		n += (mask >> s) & 1;
-	enc_array(e, n);
+	bti_enc_array(e, n);
 	for (int s = 0; s < BATON_SEC_COUNT; s++)
 		if (mask & BATON_SEC_BIT(s))
-			enc_str(e, baton_section_name((baton_section)s));
+			bti_enc_str(e, baton_section_name((baton_section)s));
 }
 
-int enc_alloc(enc_fn fn, const void *obj, uint8_t **out, size_t *outlen)
+int bti_enc_alloc(enc_fn fn, const void *obj, uint8_t **out, size_t *outlen)
 {
 	struct enc e;
 	uint8_t *buf;
 
 	*out = NULL;
 	*outlen = 0;
-	enc_init(&e, NULL, 0);
+	bti_enc_init(&e, NULL, 0);
 	fn(&e, obj);
 	if (e.err)
 		return e.err;
 	if ((buf = malloc(e.len ? e.len : 1)) == NULL)
 		return BATON_ENOMEM;
 	size_t need = e.len;
-	enc_init(&e, buf, need);
+	bti_enc_init(&e, buf, need);
 	fn(&e, obj);
 	if (e.err || e.len != need) {
 		sodium_memzero(buf, need);
@@ -175,7 +175,7 @@ int enc_alloc(enc_fn fn, const void *obj, uint8_t **out, size_t *outlen)
 /* ---- UTF-8 ---- */
 
 /* Strict UTF-8 (RFC 3629): no overlongs, no surrogates, nothing past U+10FFFF, no NUL. */
-int utf8_valid(const uint8_t *p, size_t n)
+int bti_utf8_valid(const uint8_t *p, size_t n)
 {
 	size_t i = 0;
 	while (i < n) {
@@ -233,9 +233,9 @@ static uint64_t be(const uint8_t *p, unsigned width)
 static int walk_arg(const uint8_t *p, size_t len, size_t *pos, unsigned width, uint64_t *v)
 {
 	if (len - *pos < width)
-		return diag_err(BATON_ETRUNC,
-		                "msgpack: input ends at byte %zu inside a %u-byte length", *pos,
-		                width);
+		return bti_diag_err(BATON_ETRUNC,
+		                    "msgpack: input ends at byte %zu inside a %u-byte length", *pos,
+		                    width);
 	*v = be(p + *pos, width);
 	*pos += width;
 	return 0;
@@ -243,19 +243,19 @@ static int walk_arg(const uint8_t *p, size_t len, size_t *pos, unsigned width, u
 
 static int noncanon(size_t at, const char *what)
 {
-	return diag_err(BATON_ENONCANON, "msgpack: byte %zu: %s not in its shortest form", at,
-	                what);
+	return bti_diag_err(BATON_ENONCANON, "msgpack: byte %zu: %s not in its shortest form", at,
+	                    what);
 }
 
-int mp_walk(const uint8_t *p, size_t len, const struct dec_limits *lim)
+int bti_mp_walk(const uint8_t *p, size_t len, const struct dec_limits *lim)
 {
 	struct frame st[DEC_MAX_DEPTH + 1];
 	size_t sp = 0, pos = 0, objects = 0;
 	unsigned max_depth = lim->max_depth < DEC_MAX_DEPTH ? lim->max_depth : DEC_MAX_DEPTH;
 
 	if (len > lim->max_len)
-		return diag_err(BATON_ETOOBIG, "msgpack: %zu bytes is over the limit of %zu", len,
-		                lim->max_len);
+		return bti_diag_err(BATON_ETOOBIG, "msgpack: %zu bytes is over the limit of %zu",
+		                    len, lim->max_len);
 	memset(&st[0], 0, sizeof(st[0]));
 	st[0].remaining = 1;
 
@@ -272,11 +272,11 @@ int mp_walk(const uint8_t *p, size_t len, const struct dec_limits *lim)
 		int r, kind; /* 0 scalar, 1 str, 2 bin, 3 array, 4 map */
 
 		if (pos >= len)
-			return diag_err(BATON_ETRUNC,
-			                "msgpack: input ends at byte %zu, an item expected", pos);
+			return bti_diag_err(
+			    BATON_ETRUNC, "msgpack: input ends at byte %zu, an item expected", pos);
 		if (++objects > lim->max_objects)
-			return diag_err(BATON_ETOOBIG, "msgpack: more than %zu items",
-			                lim->max_objects);
+			return bti_diag_err(BATON_ETOOBIG, "msgpack: more than %zu items",
+			                    lim->max_objects);
 		uint8_t b = p[pos++];
 
 		if (b <= 0x7f) {
@@ -344,7 +344,7 @@ int mp_walk(const uint8_t *p, size_t len, const struct dec_limits *lim)
 				break;
 			}
 			default:
-				return diag_err(
+				return bti_diag_err(
 				    BATON_ETYPE,
 				    "msgpack: byte %zu: type 0x%02x is not allowed "
 				    "(nil, negative, float, ext and 0xc1 are forbidden)",
@@ -354,30 +354,31 @@ int mp_walk(const uint8_t *p, size_t len, const struct dec_limits *lim)
 
 		if (kind == 1 || kind == 2) {
 			if (n > len - pos)
-				return diag_err(BATON_ELENGTH,
-				                "msgpack: byte %zu: length %llu runs past the "
-				                "input (%zu bytes left)",
-				                at, (unsigned long long)n, len - pos);
-			if (kind == 1 && !utf8_valid(p + pos, (size_t)n))
-				return diag_err(BATON_EUTF8,
-				                "msgpack: byte %zu: string is not UTF-8 "
-				                "(or contains NUL)",
-				                at);
+				return bti_diag_err(BATON_ELENGTH,
+				                    "msgpack: byte %zu: length %llu runs past the "
+				                    "input (%zu bytes left)",
+				                    at, (unsigned long long)n, len - pos);
+			if (kind == 1 && !bti_utf8_valid(p + pos, (size_t)n))
+				return bti_diag_err(BATON_EUTF8,
+				                    "msgpack: byte %zu: string is not UTF-8 "
+				                    "(or contains NUL)",
+				                    at);
 		}
 		if (is_key) {
 			if (kind != 1)
-				return diag_err(BATON_ETYPE,
-				                "msgpack: byte %zu: map key is not a string", at);
+				return bti_diag_err(
+				    BATON_ETYPE, "msgpack: byte %zu: map key is not a string", at);
 			const uint8_t *k = p + pos;
 			if (f->prev_key != NULL) {
 				size_t m = f->prev_key_len < n ? f->prev_key_len : (size_t)n;
 				int c = memcmp(f->prev_key, k, m);
 				if (c == 0 && f->prev_key_len == n)
-					return diag_err(BATON_EDUPKEY,
-					                "msgpack: byte %zu: duplicate key \"%.*s\"",
-					                at, (int)n, (const char *)k);
+					return bti_diag_err(
+					    BATON_EDUPKEY,
+					    "msgpack: byte %zu: duplicate key \"%.*s\"", at, (int)n,
+					    (const char *)k);
 				if (c > 0 || (c == 0 && f->prev_key_len > n))
-					return diag_err(
+					return bti_diag_err(
 					    BATON_ENONCANON,
 					    "msgpack: byte %zu: key \"%.*s\" out of order", at,
 					    (int)n, (const char *)k);
@@ -395,14 +396,15 @@ int mp_walk(const uint8_t *p, size_t len, const struct dec_limits *lim)
 			uint64_t items = kind == 4 ? 2 * n : n;
 			/* Each item takes at least one byte: bound counts by the input. */
 			if (items > len - pos)
-				return diag_err(BATON_ELENGTH,
-				                "msgpack: byte %zu: count %llu runs past the input "
-				                "(%zu bytes left)",
-				                at, (unsigned long long)n, len - pos);
+				return bti_diag_err(
+				    BATON_ELENGTH,
+				    "msgpack: byte %zu: count %llu runs past the input "
+				    "(%zu bytes left)",
+				    at, (unsigned long long)n, len - pos);
 			if (sp + 1 > max_depth)
-				return diag_err(BATON_EDEPTH,
-				                "msgpack: byte %zu: nesting deeper than %u", at,
-				                max_depth);
+				return bti_diag_err(BATON_EDEPTH,
+				                    "msgpack: byte %zu: nesting deeper than %u", at,
+				                    max_depth);
 			sp++;
 			memset(&st[sp], 0, sizeof(st[sp]));
 			st[sp].remaining = items;
@@ -412,25 +414,26 @@ int mp_walk(const uint8_t *p, size_t len, const struct dec_limits *lim)
 	}
 done:
 	if (pos != len)
-		return diag_err(BATON_ETRAILING, "msgpack: %zu trailing bytes after the object",
-		                len - pos);
+		return bti_diag_err(BATON_ETRAILING, "msgpack: %zu trailing bytes after the object",
+		                    len - pos);
 	return 0;
 }
 
-int mp_decode(const uint8_t *p, size_t len, const struct dec_limits *lim, msgpack_zone *z,
-              msgpack_object *obj)
+int bti_mp_decode(const uint8_t *p, size_t len, const struct dec_limits *lim, msgpack_zone *z,
+                  msgpack_object *obj)
 {
 	int r;
 	size_t off = 0;
 
-	if ((r = mp_walk(p, len, lim)) != 0)
+	if ((r = bti_mp_walk(p, len, lim)) != 0)
 		return r;
 	msgpack_unpack_return ur = msgpack_unpack((const char *)p, len, &off, z, obj);
 	if (ur == MSGPACK_UNPACK_NOMEM_ERROR)
 		return BATON_ENOMEM;
 	/* The walk accepted it, so anything but a complete object is our bug. */
 	if (ur != MSGPACK_UNPACK_SUCCESS || off != len)
-		return diag_err(BATON_EINTERNAL, "msgpack: unpacker disagrees with the pre-walk");
+		return bti_diag_err(BATON_EINTERNAL,
+		                    "msgpack: unpacker disagrees with the pre-walk");
 	return 0;
 }
 
@@ -459,137 +462,140 @@ static const char *type_name(msgpack_object_type t)
 static int want(const msgpack_object *v, msgpack_object_type t, const char *what, const char *field)
 {
 	if (v->type != t)
-		return diag_err(BATON_ETYPE, "%s.%s: expected %s, found %s", what, field,
-		                type_name(t), type_name(v->type));
+		return bti_diag_err(BATON_ETYPE, "%s.%s: expected %s, found %s", what, field,
+		                    type_name(t), type_name(v->type));
 	return 0;
 }
 
-int mp_fields(const msgpack_object *map, const char *what, const char *const *keys, size_t nkeys,
-              const msgpack_object **vals)
+int bti_mp_fields(const msgpack_object *map, const char *what, const char *const *keys,
+                  size_t nkeys, const msgpack_object **vals)
 {
 	if (map->type != MSGPACK_OBJECT_MAP)
-		return diag_err(BATON_ETYPE, "%s: expected a map, found %s", what,
-		                type_name(map->type));
+		return bti_diag_err(BATON_ETYPE, "%s: expected a map, found %s", what,
+		                    type_name(map->type));
 	for (size_t i = 0; i < nkeys; i++)
 		vals[i] = NULL;
 	for (uint32_t j = 0; j < map->via.map.size; j++) {
 		const msgpack_object_kv *kv = &map->via.map.ptr[j];
 		size_t i;
-		/* mp_walk guarantees string keys; check anyway, this is a boundary. */
+		/* bti_mp_walk guarantees string keys; check anyway, this is a boundary. */
 		if (kv->key.type != MSGPACK_OBJECT_STR)
-			return diag_err(BATON_ETYPE, "%s: map key is not a string", what);
+			return bti_diag_err(BATON_ETYPE, "%s: map key is not a string", what);
 		for (i = 0; i < nkeys; i++) {
 			if (strlen(keys[i]) == kv->key.via.str.size &&
 			    memcmp(keys[i], kv->key.via.str.ptr, kv->key.via.str.size) == 0)
 				break;
 		}
 		if (i == nkeys)
-			return diag_err(BATON_EUNKNOWN, "%s: unknown field \"%.*s\"", what,
-			                (int)kv->key.via.str.size, kv->key.via.str.ptr);
+			return bti_diag_err(BATON_EUNKNOWN, "%s: unknown field \"%.*s\"", what,
+			                    (int)kv->key.via.str.size, kv->key.via.str.ptr);
 		vals[i] = &kv->val;
 	}
 	return 0;
 }
 
-int mp_need(const msgpack_object *v, const char *what, const char *field)
+int bti_mp_need(const msgpack_object *v, const char *what, const char *field)
 {
 	if (v == NULL)
-		return diag_err(BATON_EMISSING, "%s.%s: required field missing", what, field);
+		return bti_diag_err(BATON_EMISSING, "%s.%s: required field missing", what, field);
 	return 0;
 }
 
-int mp_uint(const msgpack_object *v, const char *what, const char *field, uint64_t *out)
+int bti_mp_uint(const msgpack_object *v, const char *what, const char *field, uint64_t *out)
 {
 	int r;
-	if ((r = mp_need(v, what, field)) != 0 ||
+	if ((r = bti_mp_need(v, what, field)) != 0 ||
 	    (r = want(v, MSGPACK_OBJECT_POSITIVE_INTEGER, what, field)) != 0)
 		return r;
 	*out = v->via.u64;
 	return 0;
 }
 
-int mp_bool(const msgpack_object *v, const char *what, const char *field, int *out)
+int bti_mp_bool(const msgpack_object *v, const char *what, const char *field, int *out)
 {
 	int r;
-	if ((r = mp_need(v, what, field)) != 0 ||
+	if ((r = bti_mp_need(v, what, field)) != 0 ||
 	    (r = want(v, MSGPACK_OBJECT_BOOLEAN, what, field)) != 0)
 		return r;
 	*out = v->via.boolean;
 	return 0;
 }
 
-int mp_bin(const msgpack_object *v, const char *what, const char *field, size_t min, size_t max,
-           const uint8_t **p, size_t *n)
+int bti_mp_bin(const msgpack_object *v, const char *what, const char *field, size_t min, size_t max,
+               const uint8_t **p, size_t *n)
 {
 	int r;
-	if ((r = mp_need(v, what, field)) != 0 ||
+	if ((r = bti_mp_need(v, what, field)) != 0 ||
 	    (r = want(v, MSGPACK_OBJECT_BIN, what, field)) != 0)
 		return r;
 	if (v->via.bin.size < min || v->via.bin.size > max)
-		return diag_err(BATON_EVALUE, "%s.%s: %u bytes, expected %zu..%zu", what, field,
-		                v->via.bin.size, min, max);
+		return bti_diag_err(BATON_EVALUE, "%s.%s: %u bytes, expected %zu..%zu", what, field,
+		                    v->via.bin.size, min, max);
 	*p = (const uint8_t *)v->via.bin.ptr;
 	*n = v->via.bin.size;
 	return 0;
 }
 
-int mp_fixbin(const msgpack_object *v, const char *what, const char *field, uint8_t *out, size_t n)
+int bti_mp_fixbin(const msgpack_object *v, const char *what, const char *field, uint8_t *out,
+                  size_t n)
 {
 	const uint8_t *p = NULL;
 	size_t len = 0;
-	int r = mp_bin(v, what, field, n, n, &p, &len);
+	int r = bti_mp_bin(v, what, field, n, n, &p, &len);
 	if (r == 0)
 		memcpy(out, p, n);
 	return r;
 }
 
-int mp_str(const msgpack_object *v, const char *what, const char *field, size_t min, char *out,
-           size_t cap)
+int bti_mp_str(const msgpack_object *v, const char *what, const char *field, size_t min, char *out,
+               size_t cap)
 {
 	int r;
-	if ((r = mp_need(v, what, field)) != 0 ||
+	if ((r = bti_mp_need(v, what, field)) != 0 ||
 	    (r = want(v, MSGPACK_OBJECT_STR, what, field)) != 0)
 		return r;
 	size_t n = v->via.str.size;
 	if (n < min || n >= cap)
-		return diag_err(BATON_EVALUE, "%s.%s: %zu bytes, expected %zu..%zu", what, field, n,
-		                min, cap - 1);
+		return bti_diag_err(BATON_EVALUE, "%s.%s: %zu bytes, expected %zu..%zu", what,
+		                    field, n, min, cap - 1);
 	memcpy(out, v->via.str.ptr, n);
 	out[n] = '\0';
 	return 0;
 }
 
-int mp_array(const msgpack_object *v, const char *what, const char *field, size_t min, size_t max)
+int bti_mp_array(const msgpack_object *v, const char *what, const char *field, size_t min,
+                 size_t max)
 {
 	int r;
-	if ((r = mp_need(v, what, field)) != 0 ||
+	if ((r = bti_mp_need(v, what, field)) != 0 ||
 	    (r = want(v, MSGPACK_OBJECT_ARRAY, what, field)) != 0)
 		return r;
 	if (v->via.array.size < min || v->via.array.size > max)
-		return diag_err(BATON_EVALUE, "%s.%s: %u entries, expected %zu..%zu", what, field,
-		                v->via.array.size, min, max);
+		return bti_diag_err(BATON_EVALUE, "%s.%s: %u entries, expected %zu..%zu", what,
+		                    field, v->via.array.size, min, max);
 	return 0;
 }
 
-int mp_sections(const msgpack_object *v, const char *what, const char *field, uint32_t *mask)
+int bti_mp_sections(const msgpack_object *v, const char *what, const char *field, uint32_t *mask)
 {
 	int r, prev = -1;
-	if ((r = mp_array(v, what, field, 1, BATON_SEC_COUNT)) != 0)
+	if ((r = bti_mp_array(v, what, field, 1, BATON_SEC_COUNT)) != 0)
 		return r;
 	*mask = 0;
 	for (uint32_t i = 0; i < v->via.array.size; i++) {
 		const msgpack_object *e = &v->via.array.ptr[i];
 		if (e->type != MSGPACK_OBJECT_STR)
-			return diag_err(BATON_ETYPE, "%s.%s[%u]: expected string", what, field, i);
+			return bti_diag_err(BATON_ETYPE, "%s.%s[%u]: expected string", what, field,
+			                    i);
 		int s = baton_section_lookup(e->via.str.ptr, e->via.str.size);
 		if (s < 0)
-			return diag_err(BATON_EVALUE, "%s.%s[%u]: unknown section \"%.*s\"", what,
-			                field, i, (int)e->via.str.size, e->via.str.ptr);
+			return bti_diag_err(BATON_EVALUE, "%s.%s[%u]: unknown section \"%.*s\"",
+			                    what, field, i, (int)e->via.str.size, e->via.str.ptr);
 		if (s <= prev)
-			return diag_err(s == prev ? BATON_EVALUE : BATON_ENONCANON,
-			                "%s.%s[%u]: \"%s\" %s", what, field, i,
-			                baton_section_name((baton_section)s),
-			                s == prev ? "repeated" : "out of order");
+			return bti_diag_err(s == prev ? BATON_EVALUE : BATON_ENONCANON,
+			                    "%s.%s[%u]: \"%s\" %s", what, field, i,
+			                    baton_section_name((baton_section)s),
+			                    s == prev ? "repeated" : "out of order");
 		prev = s;
 		*mask |= BATON_SEC_BIT(s);
 	}
@@ -598,25 +604,26 @@ int mp_sections(const msgpack_object *v, const char *what, const char *field, ui
 
 /* ---- value checks ---- */
 
-int check_code(const char *what, const char *field, const char *s)
+int bti_check_code(const char *what, const char *field, const char *s)
 {
 	for (const char *c = s; *c; c++) {
 		if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
 		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.'))
-			return diag_err(BATON_EVALUE,
-			                "%s.%s: \"%s\": a school code uses only letters, digits "
-			                "and . _ -",
-			                what, field, s);
+			return bti_diag_err(
+			    BATON_EVALUE,
+			    "%s.%s: \"%s\": a school code uses only letters, digits "
+			    "and . _ -",
+			    what, field, s);
 	}
 	return 0;
 }
 
-int check_text(const char *what, const char *field, const char *s)
+int bti_check_text(const char *what, const char *field, const char *s)
 {
 	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
 		if (*c < 0x20 || *c == 0x7f)
-			return diag_err(BATON_EVALUE, "%s.%s: contains a control character", what,
-			                field);
+			return bti_diag_err(BATON_EVALUE, "%s.%s: contains a control character",
+			                    what, field);
 	return 0;
 }
 
@@ -648,20 +655,20 @@ static void key_remember(struct key_cache *c, const uint8_t pk[BATON_PK_BYTES])
 		c->n++;
 }
 
-int check_ed25519_pk(const char *what, const char *field, const uint8_t pk[BATON_PK_BYTES])
+int bti_check_ed25519_pk(const char *what, const char *field, const uint8_t pk[BATON_PK_BYTES])
 {
 	static _Thread_local struct key_cache valid;
 	if (key_cached(&valid, pk))
 		return 0;
 	/* Rejects non-canonical encodings, small-order points and points off the main subgroup. */
 	if (crypto_core_ed25519_is_valid_point(pk) != 1)
-		return diag_err(BATON_EBADKEY, "%s.%s: not a valid Ed25519 public key", what,
-		                field);
+		return bti_diag_err(BATON_EBADKEY, "%s.%s: not a valid Ed25519 public key", what,
+		                    field);
 	key_remember(&valid, pk);
 	return 0;
 }
 
-int check_x25519_pk(const char *what, const char *field, const uint8_t pk[BATON_PK_BYTES])
+int bti_check_x25519_pk(const char *what, const char *field, const uint8_t pk[BATON_PK_BYTES])
 {
 	static _Thread_local struct key_cache valid;
 	if (key_cached(&valid, pk))
@@ -675,7 +682,8 @@ int check_x25519_pk(const char *what, const char *field, const uint8_t pk[BATON_
 	int r = crypto_scalarmult(out, probe, pk);
 	sodium_memzero(out, sizeof(out));
 	if (r != 0)
-		return diag_err(BATON_EBADKEY, "%s.%s: low-order X25519 public key", what, field);
+		return bti_diag_err(BATON_EBADKEY, "%s.%s: low-order X25519 public key", what,
+		                    field);
 	key_remember(&valid, pk);
 	return 0;
 }

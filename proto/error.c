@@ -104,7 +104,7 @@ const char *baton_diag_for(int err)
 	return diag_code == 0 || diag_code == err ? diag_buf : "";
 }
 
-void diag_clear(void)
+void bti_diag_clear(void)
 {
 	diag_buf[0] = '\0';
 	diag_code = 0;
@@ -115,7 +115,7 @@ __attribute__((format(printf, 1, 0))) static void diag_vset(const char *fmt, va_
 	vsnprintf(diag_buf, sizeof(diag_buf), fmt, ap);
 }
 
-void diag_set(const char *fmt, ...)
+void bti_diag_set(const char *fmt, ...)
 {
 	va_list ap;
 	diag_code = 0;
@@ -124,7 +124,7 @@ void diag_set(const char *fmt, ...)
 	va_end(ap);
 }
 
-int diag_err(int err, const char *fmt, ...)
+int bti_diag_err(int err, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -134,7 +134,7 @@ int diag_err(int err, const char *fmt, ...)
 	return err;
 }
 
-void hex_encode(const uint8_t *p, size_t n, char *out)
+void bti_hex_encode(const uint8_t *p, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
 	for (size_t i = 0; i < n; i++) {

@@ -25,15 +25,15 @@ static void put_head(uint8_t *p, const char *magic, const uint8_t id[BATON_ID_BY
 	memcpy(p + 8, id, BATON_ID_BYTES);
 }
 
-size_t frame_chunk_bytes(uint64_t total, uint64_t off)
+size_t bti_frame_chunk_bytes(uint64_t total, uint64_t off)
 {
 	if (off >= total)
 		return 0;
 	return total - off < FRAME_CHUNK ? (size_t)(total - off) : FRAME_CHUNK;
 }
 
-void frame_chunk_head(uint8_t out[FRAME_HEAD], const uint8_t id[BATON_ID_BYTES], uint64_t total,
-                      uint64_t off)
+void bti_frame_chunk_head(uint8_t out[FRAME_HEAD], const uint8_t id[BATON_ID_BYTES], uint64_t total,
+                          uint64_t off)
 {
 	put_head(out, "BTNC", id);
 	put_be64(out + 24, total);
@@ -43,56 +43,62 @@ void frame_chunk_head(uint8_t out[FRAME_HEAD], const uint8_t id[BATON_ID_BYTES],
 /* The data of a chunk must be exactly what the layout puts at its offset. */
 static int check_data(const struct frame_chunk *f)
 {
-	size_t want = frame_chunk_bytes(f->total, f->off);
+	size_t want = bti_frame_chunk_bytes(f->total, f->off);
 	if (f->off % FRAME_CHUNK != 0)
-		return diag_err(BATON_EVALUE, "chunk frame: offset %llu is not a multiple of %lu",
-		                (unsigned long long)f->off, (unsigned long)FRAME_CHUNK);
+		return bti_diag_err(BATON_EVALUE,
+		                    "chunk frame: offset %llu is not a multiple of %lu",
+		                    (unsigned long long)f->off, (unsigned long)FRAME_CHUNK);
 	if (f->n < want)
-		return diag_err(BATON_ETRUNC, "chunk frame: %zu bytes at %llu, the layout says %zu",
-		                f->n, (unsigned long long)f->off, want);
+		return bti_diag_err(BATON_ETRUNC,
+		                    "chunk frame: %zu bytes at %llu, the layout says %zu", f->n,
+		                    (unsigned long long)f->off, want);
 	if (f->n > want)
-		return diag_err(BATON_ETRAILING,
-		                "chunk frame: %zu bytes at %llu, the layout says %zu", f->n,
-		                (unsigned long long)f->off, want);
+		return bti_diag_err(BATON_ETRAILING,
+		                    "chunk frame: %zu bytes at %llu, the layout says %zu", f->n,
+		                    (unsigned long long)f->off, want);
 	return 0;
 }
 
-int frame_chunk_decode(const uint8_t *p, size_t len, struct frame_chunk *f)
+int bti_frame_chunk_decode(const uint8_t *p, size_t len, struct frame_chunk *f)
 {
 	memset(f, 0, sizeof(*f));
 	if (len < FRAME_HEAD)
-		return diag_err(BATON_ETRUNC, "chunk frame: %zu bytes, shorter than its head", len);
+		return bti_diag_err(BATON_ETRUNC, "chunk frame: %zu bytes, shorter than its head",
+		                    len);
 	if (memcmp(p, "BTNC", 4) != 0)
-		return diag_err(BATON_EMAGIC, "chunk frame: not \"BTNC\"");
+		return bti_diag_err(BATON_EMAGIC, "chunk frame: not \"BTNC\"");
 	if (p[4] != FRAME_VERSION)
-		return diag_err(BATON_EVERSION, "chunk frame: version %u (this node reads %d)",
-		                p[4], FRAME_VERSION);
+		return bti_diag_err(BATON_EVERSION, "chunk frame: version %u (this node reads %d)",
+		                    p[4], FRAME_VERSION);
 	if (p[5] || p[6] || p[7])
-		return diag_err(BATON_EVALUE, "chunk frame: reserved bytes are not zero");
+		return bti_diag_err(BATON_EVALUE, "chunk frame: reserved bytes are not zero");
 	memcpy(f->id, p + 8, BATON_ID_BYTES);
 	f->total = get_be64(p + 24);
 	f->off = get_be64(p + 32);
 	if (f->total < FRAME_PACKET_MIN)
-		return diag_err(BATON_EVALUE, "chunk frame: total %llu is too short for a packet",
-		                (unsigned long long)f->total);
+		return bti_diag_err(BATON_EVALUE,
+		                    "chunk frame: total %llu is too short for a packet",
+		                    (unsigned long long)f->total);
 	if (f->total > FRAME_PACKET_MAX)
-		return diag_err(BATON_ETOOBIG, "chunk frame: total %llu is over %llu",
-		                (unsigned long long)f->total, (unsigned long long)FRAME_PACKET_MAX);
+		return bti_diag_err(BATON_ETOOBIG, "chunk frame: total %llu is over %llu",
+		                    (unsigned long long)f->total,
+		                    (unsigned long long)FRAME_PACKET_MAX);
 	if (f->off > f->total)
-		return diag_err(BATON_EVALUE, "chunk frame: offset %llu past total %llu",
-		                (unsigned long long)f->off, (unsigned long long)f->total);
+		return bti_diag_err(BATON_EVALUE, "chunk frame: offset %llu past total %llu",
+		                    (unsigned long long)f->off, (unsigned long long)f->total);
 	f->n = len - FRAME_HEAD;
 	if (f->n == 0)
 		return 0; /* a probe */
 	f->data = p + FRAME_HEAD;
 	if (f->off == 0) {
 		if (f->n < FRAME_ADMIT)
-			return diag_err(BATON_ETRUNC, "chunk frame: the first chunk ends inside "
-			                              "its admission");
+			return bti_diag_err(BATON_ETRUNC,
+			                    "chunk frame: the first chunk ends inside "
+			                    "its admission");
 		if (get_be32(f->data) != FRAME_CHUNK)
-			return diag_err(BATON_EVALUE, "chunk frame: chunk size %lu (must be %lu)",
-			                (unsigned long)get_be32(f->data),
-			                (unsigned long)FRAME_CHUNK);
+			return bti_diag_err(
+			    BATON_EVALUE, "chunk frame: chunk size %lu (must be %lu)",
+			    (unsigned long)get_be32(f->data), (unsigned long)FRAME_CHUNK);
 		f->admit = 1;
 		f->time = get_be64(f->data + 4);
 		f->sig = f->data + 12;
@@ -117,7 +123,8 @@ static int admit_message(uint8_t msg[ADMIT_MSG_LEN], const uint8_t *id, uint64_t
 	if ((r = baton_packet_peek(&src, h)) != 0)
 		return r;
 	if (memcmp(h->id, id, BATON_ID_BYTES) != 0)
-		return diag_err(BATON_EVALUE, "chunk frame: the packet header names another id");
+		return bti_diag_err(BATON_EVALUE,
+		                    "chunk frame: the packet header names another id");
 	memcpy(msg, ADMIT_DOMAIN, ADMIT_DOMAIN_LEN);
 	memcpy(msg + 15, id, BATON_ID_BYTES);
 	put_be64(msg + 31, total);
@@ -127,59 +134,63 @@ static int admit_message(uint8_t msg[ADMIT_MSG_LEN], const uint8_t *id, uint64_t
 	return 0;
 }
 
-int frame_admit_sign(uint8_t *out, const baton_key *k, const uint8_t id[BATON_ID_BYTES],
-                     uint64_t total, uint64_t time, const uint8_t *data, size_t n)
+int bti_frame_admit_sign(uint8_t *out, const baton_key *k, const uint8_t id[BATON_ID_BYTES],
+                         uint64_t total, uint64_t time, const uint8_t *data, size_t n)
 {
 	uint8_t msg[ADMIT_MSG_LEN];
 	baton_header h;
 	int r;
 
-	if (n != frame_chunk_bytes(total, 0) || total < FRAME_PACKET_MIN)
-		return diag_err(BATON_EINVAL,
-		                "chunk frame: %zu bytes are not a first chunk of %llu", n,
-		                (unsigned long long)total);
+	if (n != bti_frame_chunk_bytes(total, 0) || total < FRAME_PACKET_MIN)
+		return bti_diag_err(BATON_EINVAL,
+		                    "chunk frame: %zu bytes are not a first chunk of %llu", n,
+		                    (unsigned long long)total);
 	if ((r = admit_message(msg, id, total, time, data, n, &h)) != 0)
 		return r;
-	frame_chunk_head(out, id, total, 0);
+	bti_frame_chunk_head(out, id, total, 0);
 	put_be32(out + FRAME_HEAD, FRAME_CHUNK);
 	put_be64(out + FRAME_HEAD + 4, time);
 	crypto_sign_detached(out + FRAME_HEAD + 12, NULL, msg, sizeof(msg), baton_key_id_sk(k));
 	return 0;
 }
 
-int frame_admit_verify(const struct frame_chunk *f, const uint8_t *me, uint64_t now, uint64_t skew,
-                       baton_header *h)
+int bti_frame_admit_verify(const struct frame_chunk *f, const uint8_t *me, uint64_t now,
+                           uint64_t skew, baton_header *h)
 {
 	uint8_t msg[ADMIT_MSG_LEN];
 	int r;
 
 	memset(h, 0, sizeof(*h));
 	if (!f->admit)
-		return diag_err(BATON_EINVAL, "chunk frame: not a first chunk");
+		return bti_diag_err(BATON_EINVAL, "chunk frame: not a first chunk");
 	if ((r = admit_message(msg, f->id, f->total, f->time, f->data, f->n, h)) != 0)
 		return r;
 	if (me && sodium_memcmp(h->recipient, me, BATON_PK_BYTES) != 0)
-		return diag_err(BATON_EWRONGRCPT, "chunk frame: the packet is for another school");
+		return bti_diag_err(BATON_EWRONGRCPT,
+		                    "chunk frame: the packet is for another school");
 	if (now > skew && f->time < now - skew)
-		return diag_err(BATON_EEXPIRED,
-		                "chunk frame: admission signed at %llu, now is %llu",
-		                (unsigned long long)f->time, (unsigned long long)now);
+		return bti_diag_err(BATON_EEXPIRED,
+		                    "chunk frame: admission signed at %llu, now is %llu",
+		                    (unsigned long long)f->time, (unsigned long long)now);
 	if (f->time > now + skew)
-		return diag_err(BATON_ENOTYET, "chunk frame: admission signed at %llu, now is %llu",
-		                (unsigned long long)f->time, (unsigned long long)now);
+		return bti_diag_err(BATON_ENOTYET,
+		                    "chunk frame: admission signed at %llu, now is %llu",
+		                    (unsigned long long)f->time, (unsigned long long)now);
 	if (crypto_sign_verify_detached(f->sig, msg, sizeof(msg), h->sender) != 0)
-		return diag_err(BATON_EBADSIG, "chunk frame: the admission's signature does not "
-		                               "verify under the header's sender");
+		return bti_diag_err(BATON_EBADSIG,
+		                    "chunk frame: the admission's signature does not "
+		                    "verify under the header's sender");
 	return 0;
 }
 
-void frame_ack_put(uint8_t out[FRAME_ACK_LEN], const uint8_t id[BATON_ID_BYTES], uint64_t have)
+void bti_frame_ack_put(uint8_t out[FRAME_ACK_LEN], const uint8_t id[BATON_ID_BYTES], uint64_t have)
 {
 	put_head(out, "BTNA", id);
 	put_be64(out + 24, have);
 }
 
-int frame_ack_decode(const uint8_t *p, size_t len, const uint8_t id[BATON_ID_BYTES], uint64_t *have)
+int bti_frame_ack_decode(const uint8_t *p, size_t len, const uint8_t id[BATON_ID_BYTES],
+                         uint64_t *have)
 {
 	*have = 0;
 	if (len != FRAME_ACK_LEN || memcmp(p, "BTNA", 4) != 0 || p[4] != FRAME_VERSION || p[5] ||
@@ -211,20 +222,21 @@ static int batch_item(const struct batch_kind *bk, const uint8_t *p, size_t len,
 	uint32_t n;
 
 	if (i == FRAME_BATCH_MAX)
-		return diag_err(BATON_ETOOBIG, "%s: more than %d items", bk->what, FRAME_BATCH_MAX);
+		return bti_diag_err(BATON_ETOOBIG, "%s: more than %d items", bk->what,
+		                    FRAME_BATCH_MAX);
 	if (left < 4)
-		return diag_err(BATON_ETRAILING,
-		                "%s: %zu bytes after item %zu, too few for a length", bk->what,
-		                left, i);
+		return bti_diag_err(BATON_ETRAILING,
+		                    "%s: %zu bytes after item %zu, too few for a length", bk->what,
+		                    left, i);
 	n = get_be32(p + *off);
 	if (n > left - 4)
-		return diag_err(BATON_ETRUNC, "%s: item %zu of %lu bytes, %zu left", bk->what,
-		                i + 1, (unsigned long)n, left - 4);
+		return bti_diag_err(BATON_ETRUNC, "%s: item %zu of %lu bytes, %zu left", bk->what,
+		                    i + 1, (unsigned long)n, left - 4);
 	if (n == 0 && !bk->empty_ok)
-		return diag_err(BATON_EVALUE, "%s: item %zu is empty", bk->what, i + 1);
+		return bti_diag_err(BATON_EVALUE, "%s: item %zu is empty", bk->what, i + 1);
 	if (n > bk->item_max)
-		return diag_err(BATON_ETOOBIG, "%s: item %zu of %lu bytes, over %zu", bk->what,
-		                i + 1, (unsigned long)n, bk->item_max);
+		return bti_diag_err(BATON_ETOOBIG, "%s: item %zu of %lu bytes, over %zu", bk->what,
+		                    i + 1, (unsigned long)n, bk->item_max);
 	it->p = n ? p + *off + 4 : NULL;
 	it->n = n;
 	*off += 4 + (size_t)n;
@@ -239,15 +251,15 @@ static int batch_decode(const struct batch_kind *bk, const uint8_t *p, size_t le
 
 	*k = 0;
 	if (len < FRAME_BATCH_HEAD)
-		return diag_err(BATON_ETRUNC, "%s: %zu bytes, shorter than its head", bk->what,
-		                len);
+		return bti_diag_err(BATON_ETRUNC, "%s: %zu bytes, shorter than its head", bk->what,
+		                    len);
 	if (memcmp(p, bk->magic, 4) != 0)
-		return diag_err(BATON_EMAGIC, "%s: not \"%s\"", bk->what, bk->magic);
+		return bti_diag_err(BATON_EMAGIC, "%s: not \"%s\"", bk->what, bk->magic);
 	if (p[4] != FRAME_BATCH_VERSION)
-		return diag_err(BATON_EVERSION, "%s: version %u (this node reads %d)", bk->what,
-		                p[4], FRAME_BATCH_VERSION);
+		return bti_diag_err(BATON_EVERSION, "%s: version %u (this node reads %d)", bk->what,
+		                    p[4], FRAME_BATCH_VERSION);
 	if (p[5] || p[6] || p[7])
-		return diag_err(BATON_EVALUE, "%s: reserved bytes are not zero", bk->what);
+		return bti_diag_err(BATON_EVALUE, "%s: reserved bytes are not zero", bk->what);
 	while (off < len) {
 		if ((r = batch_item(bk, p, len, &off, *k, &items[*k])) != 0) {
 			*k = 0;
@@ -256,23 +268,23 @@ static int batch_decode(const struct batch_kind *bk, const uint8_t *p, size_t le
 		(*k)++;
 	}
 	if (*k == 0)
-		return diag_err(BATON_EVALUE, "%s: no item", bk->what);
+		return bti_diag_err(BATON_EVALUE, "%s: no item", bk->what);
 	return 0;
 }
 
-int frame_batch_decode(const uint8_t *p, size_t len, struct frame_item items[FRAME_BATCH_MAX],
-                       size_t *k)
+int bti_frame_batch_decode(const uint8_t *p, size_t len, struct frame_item items[FRAME_BATCH_MAX],
+                           size_t *k)
 {
 	return batch_decode(&batch_kind, p, len, items, k);
 }
 
-int frame_reply_decode(const uint8_t *p, size_t len, struct frame_item items[FRAME_BATCH_MAX],
-                       size_t *k)
+int bti_frame_reply_decode(const uint8_t *p, size_t len, struct frame_item items[FRAME_BATCH_MAX],
+                           size_t *k)
 {
 	return batch_decode(&reply_kind, p, len, items, k);
 }
 
-size_t frame_batch_len(const struct frame_item *items, size_t k)
+size_t bti_frame_batch_len(const struct frame_item *items, size_t k)
 {
 	size_t len = FRAME_BATCH_HEAD;
 	for (size_t i = 0; i < k; i++)
@@ -286,12 +298,12 @@ static int batch_put(const struct batch_kind *bk, uint8_t *out, const struct fra
 	size_t off = FRAME_BATCH_HEAD;
 
 	if (k == 0 || k > FRAME_BATCH_MAX)
-		return diag_err(BATON_EINVAL, "%s: %zu items (1 to %d)", bk->what, k,
-		                FRAME_BATCH_MAX);
+		return bti_diag_err(BATON_EINVAL, "%s: %zu items (1 to %d)", bk->what, k,
+		                    FRAME_BATCH_MAX);
 	for (size_t i = 0; i < k; i++)
 		if ((items[i].n == 0 && !bk->empty_ok) || items[i].n > bk->item_max)
-			return diag_err(BATON_EINVAL, "%s: item %zu of %zu bytes", bk->what, i + 1,
-			                items[i].n);
+			return bti_diag_err(BATON_EINVAL, "%s: item %zu of %zu bytes", bk->what,
+			                    i + 1, items[i].n);
 	memcpy(out, bk->magic, 4);
 	out[4] = FRAME_BATCH_VERSION;
 	out[5] = out[6] = out[7] = 0;
@@ -304,12 +316,12 @@ static int batch_put(const struct batch_kind *bk, uint8_t *out, const struct fra
 	return 0;
 }
 
-int frame_batch_put(uint8_t *out, const struct frame_item *items, size_t k)
+int bti_frame_batch_put(uint8_t *out, const struct frame_item *items, size_t k)
 {
 	return batch_put(&batch_kind, out, items, k);
 }
 
-int frame_reply_put(uint8_t *out, const struct frame_item *items, size_t k)
+int bti_frame_reply_put(uint8_t *out, const struct frame_item *items, size_t k)
 {
 	return batch_put(&reply_kind, out, items, k);
 }

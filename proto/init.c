@@ -3,6 +3,10 @@
 
 #include <baton/baton.h>
 
+/* The build writes version.h (release and git describe) beside its objects. */
+#if defined(__has_include) && __has_include("version.h")
+#include "version.h"
+#endif
 #ifndef BATON_VERSION
 #define BATON_VERSION "0.0.0"
 #endif

@@ -39,10 +39,10 @@ struct envelope {
 static void enc_envelope(struct enc *e, const void *obj)
 {
 	const struct envelope *env = obj;
-	enc_array(e, 3);
-	enc_uint(e, (uint64_t)env->type);
-	enc_bin(e, env->body, env->body_len);
-	enc_bin(e, env->sig, BATON_SIG_BYTES);
+	bti_enc_array(e, 3);
+	bti_enc_uint(e, (uint64_t)env->type);
+	bti_enc_bin(e, env->body, env->body_len);
+	bti_enc_bin(e, env->sig, BATON_SIG_BYTES);
 }
 
 static const char *type_name(uint64_t type)
@@ -64,26 +64,26 @@ static int envelope_decode(const uint8_t *buf, size_t len, int want_type, struct
 
 	if (!msgpack_zone_init(&z, 256))
 		return BATON_ENOMEM;
-	if ((r = mp_decode(buf, len, &dec_default_limits, &z, &o)) != 0)
+	if ((r = bti_mp_decode(buf, len, &bti_dec_default_limits, &z, &o)) != 0)
 		goto out;
 	if (o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 3) {
-		r = diag_err(BATON_EMAGIC, "object: not a signed Baton object (expected [type, "
-		                           "body, signature])");
+		r = bti_diag_err(BATON_EMAGIC, "object: not a signed Baton object (expected [type, "
+		                               "body, signature])");
 		goto out;
 	}
-	if ((r = mp_uint(&o.via.array.ptr[0], "object", "type", &type)) != 0)
+	if ((r = bti_mp_uint(&o.via.array.ptr[0], "object", "type", &type)) != 0)
 		goto out;
 	if (type > 255 || (want_type != 0 && type != (uint64_t)want_type)) {
-		r = diag_err(BATON_EMAGIC, "object: %s, not %s", type_name(type),
-		             type_name((uint64_t)want_type));
+		r = bti_diag_err(BATON_EMAGIC, "object: %s, not %s", type_name(type),
+		                 type_name((uint64_t)want_type));
 		goto out;
 	}
 	env->type = (int)type;
-	if ((r = mp_bin(&o.via.array.ptr[1], "object", "body", 1, BATON_OBJ_MAX, &env->body,
-	                &env->body_len)) != 0)
+	if ((r = bti_mp_bin(&o.via.array.ptr[1], "object", "body", 1, BATON_OBJ_MAX, &env->body,
+	                    &env->body_len)) != 0)
 		goto out;
-	if ((r = mp_bin(&o.via.array.ptr[2], "object", "signature", BATON_SIG_BYTES,
-	                BATON_SIG_BYTES, &env->sig, &siglen)) != 0)
+	if ((r = bti_mp_bin(&o.via.array.ptr[2], "object", "signature", BATON_SIG_BYTES,
+	                    BATON_SIG_BYTES, &env->sig, &siglen)) != 0)
 		goto out;
 out:
 	msgpack_zone_destroy(&z);
@@ -95,12 +95,12 @@ int baton_object_type(const uint8_t *buf, size_t len, int *type)
 	struct envelope env;
 	int r;
 
-	diag_clear();
+	bti_diag_clear();
 	*type = 0;
 	if ((r = envelope_decode(buf, len, 0, &env)) != 0)
 		return r == BATON_ENOMEM ? r : BATON_EMAGIC;
 	if (env.type < BATON_OBJ_CARD || env.type > BATON_OBJ_AUDIT_HEAD)
-		return diag_err(BATON_EMAGIC, "object: unknown type %d", env.type);
+		return bti_diag_err(BATON_EMAGIC, "object: unknown type %d", env.type);
 	*type = env.type;
 	return 0;
 }
@@ -136,7 +136,7 @@ static int verify_sig(const struct envelope *env, const uint8_t pk[BATON_PK_BYTE
 		}
 	/* libsodium 1.0.18 rejects non-canonical S and small-order R and A here. */
 	if (crypto_sign_verify_detached(env->sig, msg, mlen, pk) != 0) {
-		r = diag_err(BATON_EBADSIG, "%s.signature: does not verify", what);
+		r = bti_diag_err(BATON_EBADSIG, "%s.signature: does not verify", what);
 	} else {
 		memcpy(seen[next], h, sizeof(h));
 		next = (next + 1) % 8;
@@ -157,7 +157,7 @@ static int body_decode(const uint8_t *body, size_t len, body_decode_fn fn, void 
 
 	if (!msgpack_zone_init(&z, 1024))
 		return BATON_ENOMEM;
-	if ((r = mp_decode(body, len, &dec_default_limits, &z, &o)) == 0)
+	if ((r = bti_mp_decode(body, len, &bti_dec_default_limits, &z, &o)) == 0)
 		r = fn(&o, out);
 	msgpack_zone_destroy(&z);
 	return r;
@@ -176,14 +176,14 @@ static int sign_object(int type, enc_fn enc, body_decode_fn dec, const void *obj
 	size_t blen = 0, mlen;
 	int r;
 
-	diag_clear();
+	bti_diag_clear();
 	*out = NULL;
 	*outlen = 0;
 	/* The Ed25519 secret key carries its public half in its last 32 bytes. */
 	if (sodium_memcmp(sk + 32, pk, BATON_PK_BYTES) != 0)
-		return diag_err(BATON_EINVAL,
-		                "signer key does not match the object's signer field");
-	if ((r = enc_alloc(enc, obj, &body, &blen)) != 0)
+		return bti_diag_err(BATON_EINVAL,
+		                    "signer key does not match the object's signer field");
+	if ((r = bti_enc_alloc(enc, obj, &body, &blen)) != 0)
 		goto out;
 	if ((r = body_decode(body, blen, dec, scratch)) != 0)
 		goto out;
@@ -194,7 +194,7 @@ static int sign_object(int type, enc_fn enc, body_decode_fn dec, const void *obj
 		goto out;
 	}
 	struct envelope env = {type, body, blen, sig};
-	r = enc_alloc(enc_envelope, &env, out, outlen);
+	r = bti_enc_alloc(enc_envelope, &env, out, outlen);
 out:
 	free(msg);
 	free(body);
@@ -207,7 +207,7 @@ static int parse_object(const uint8_t *buf, size_t len, int type, body_decode_fn
 	struct envelope env;
 	int r;
 
-	diag_clear();
+	bti_diag_clear();
 	if ((r = envelope_decode(buf, len, type, &env)) != 0)
 		goto out;
 	if ((r = body_decode(env.body, env.body_len, dec, out)) != 0)
@@ -238,16 +238,16 @@ enum { CK_CODE, CK_ENC, CK_ENDPOINTS, CK_ID, CK_NAME, CK_FROM, CK_UNTIL, CK_N };
 static void enc_card(struct enc *e, const void *obj)
 {
 	const baton_card *c = obj;
-	enc_map(e, CK_N);
-	enc_str(e, "code"), enc_str(e, c->code);
-	enc_str(e, "enc"), enc_bin(e, c->enc_pk, BATON_PK_BYTES);
-	enc_str(e, "endpoints"), enc_array(e, (uint32_t)c->n_endpoints);
+	bti_enc_map(e, CK_N);
+	bti_enc_str(e, "code"), bti_enc_str(e, c->code);
+	bti_enc_str(e, "enc"), bti_enc_bin(e, c->enc_pk, BATON_PK_BYTES);
+	bti_enc_str(e, "endpoints"), bti_enc_array(e, (uint32_t)c->n_endpoints);
 	for (size_t i = 0; i < c->n_endpoints && i < BATON_MAX_ENDPOINTS; i++)
-		enc_str(e, c->endpoints[i]);
-	enc_str(e, "id"), enc_bin(e, c->id_pk, BATON_PK_BYTES);
-	enc_str(e, "name"), enc_str(e, c->name);
-	enc_str(e, "valid_from"), enc_uint(e, c->valid_from);
-	enc_str(e, "valid_until"), enc_uint(e, c->valid_until);
+		bti_enc_str(e, c->endpoints[i]);
+	bti_enc_str(e, "id"), bti_enc_bin(e, c->id_pk, BATON_PK_BYTES);
+	bti_enc_str(e, "name"), bti_enc_str(e, c->name);
+	bti_enc_str(e, "valid_from"), bti_enc_uint(e, c->valid_from);
+	bti_enc_str(e, "valid_until"), bti_enc_uint(e, c->valid_until);
 }
 
 static int dec_card(const msgpack_object *o, void *out)
@@ -257,34 +257,34 @@ static int dec_card(const msgpack_object *o, void *out)
 	int r;
 
 	memset(c, 0, sizeof(*c));
-	if ((r = mp_fields(o, "card", card_keys, CK_N, v)) != 0 ||
-	    (r = mp_str(v[CK_CODE], "card", "code", 1, c->code, sizeof(c->code))) != 0 ||
-	    (r = check_code("card", "code", c->code)) != 0 ||
-	    (r = mp_fixbin(v[CK_ENC], "card", "enc", c->enc_pk, BATON_PK_BYTES)) != 0 ||
-	    (r = check_x25519_pk("card", "enc", c->enc_pk)) != 0 ||
-	    (r = mp_array(v[CK_ENDPOINTS], "card", "endpoints", 1, BATON_MAX_ENDPOINTS)) != 0)
+	if ((r = bti_mp_fields(o, "card", card_keys, CK_N, v)) != 0 ||
+	    (r = bti_mp_str(v[CK_CODE], "card", "code", 1, c->code, sizeof(c->code))) != 0 ||
+	    (r = bti_check_code("card", "code", c->code)) != 0 ||
+	    (r = bti_mp_fixbin(v[CK_ENC], "card", "enc", c->enc_pk, BATON_PK_BYTES)) != 0 ||
+	    (r = bti_check_x25519_pk("card", "enc", c->enc_pk)) != 0 ||
+	    (r = bti_mp_array(v[CK_ENDPOINTS], "card", "endpoints", 1, BATON_MAX_ENDPOINTS)) != 0)
 		return r;
 	c->n_endpoints = v[CK_ENDPOINTS]->via.array.size;
 	for (size_t i = 0; i < c->n_endpoints; i++) {
 		char field[32];
 		snprintf(field, sizeof(field), "endpoints[%zu]", i);
-		if ((r = mp_str(&v[CK_ENDPOINTS]->via.array.ptr[i], "card", field, 1,
-		                c->endpoints[i], sizeof(c->endpoints[i]))) != 0 ||
-		    (r = check_text("card", field, c->endpoints[i])) != 0)
+		if ((r = bti_mp_str(&v[CK_ENDPOINTS]->via.array.ptr[i], "card", field, 1,
+		                    c->endpoints[i], sizeof(c->endpoints[i]))) != 0 ||
+		    (r = bti_check_text("card", field, c->endpoints[i])) != 0)
 			return r;
 		if (strchr(c->endpoints[i], ' ') || !strstr(c->endpoints[i], "://"))
-			return diag_err(BATON_EVALUE, "card.%s: \"%s\" is not a URL", field,
-			                c->endpoints[i]);
+			return bti_diag_err(BATON_EVALUE, "card.%s: \"%s\" is not a URL", field,
+			                    c->endpoints[i]);
 	}
-	if ((r = mp_fixbin(v[CK_ID], "card", "id", c->id_pk, BATON_PK_BYTES)) != 0 ||
-	    (r = check_ed25519_pk("card", "id", c->id_pk)) != 0 ||
-	    (r = mp_str(v[CK_NAME], "card", "name", 1, c->name, sizeof(c->name))) != 0 ||
-	    (r = check_text("card", "name", c->name)) != 0 ||
-	    (r = mp_uint(v[CK_FROM], "card", "valid_from", &c->valid_from)) != 0 ||
-	    (r = mp_uint(v[CK_UNTIL], "card", "valid_until", &c->valid_until)) != 0)
+	if ((r = bti_mp_fixbin(v[CK_ID], "card", "id", c->id_pk, BATON_PK_BYTES)) != 0 ||
+	    (r = bti_check_ed25519_pk("card", "id", c->id_pk)) != 0 ||
+	    (r = bti_mp_str(v[CK_NAME], "card", "name", 1, c->name, sizeof(c->name))) != 0 ||
+	    (r = bti_check_text("card", "name", c->name)) != 0 ||
+	    (r = bti_mp_uint(v[CK_FROM], "card", "valid_from", &c->valid_from)) != 0 ||
+	    (r = bti_mp_uint(v[CK_UNTIL], "card", "valid_until", &c->valid_until)) != 0)
 		return r;
 	if (c->valid_until <= c->valid_from)
-		return diag_err(BATON_EVALUE, "card.valid_until: not after valid_from");
+		return bti_diag_err(BATON_EVALUE, "card.valid_until: not after valid_from");
 	return 0;
 }
 
@@ -293,7 +293,8 @@ int baton_card_sign(const baton_card *c, const uint8_t sk[BATON_SK_BYTES], uint8
 {
 	baton_card tmp;
 	if (c->n_endpoints > BATON_MAX_ENDPOINTS)
-		return diag_err(BATON_EVALUE, "card.endpoints: more than %d", BATON_MAX_ENDPOINTS);
+		return bti_diag_err(BATON_EVALUE, "card.endpoints: more than %d",
+		                    BATON_MAX_ENDPOINTS);
 	return sign_object(BATON_OBJ_CARD, enc_card, dec_card, c, &tmp, c->id_pk, sk, out, outlen);
 }
 
@@ -332,19 +333,19 @@ static const char *role_name(baton_role r)
 static void enc_consent(struct enc *e, const void *obj)
 {
 	const baton_consent *c = obj;
-	enc_map(e, NK_N);
-	enc_str(e, "expires"), enc_uint(e, c->expires);
-	enc_str(e, "from"), enc_bin(e, c->from_pk, BATON_PK_BYTES);
-	enc_str(e, "from_code"), enc_str(e, c->from_code);
-	enc_str(e, "id"), enc_bin(e, c->id, BATON_ID_BYTES);
-	enc_str(e, "issued"), enc_uint(e, c->issued);
-	enc_str(e, "purpose"), enc_str(e, c->purpose);
-	enc_str(e, "role"), enc_str(e, role_name(c->role));
-	enc_str(e, "sections"), enc_sections(e, c->sections);
-	enc_str(e, "signer"), enc_bin(e, c->signer, BATON_PK_BYTES);
-	enc_str(e, "student"), enc_str(e, c->student);
-	enc_str(e, "to"), enc_bin(e, c->to_pk, BATON_PK_BYTES);
-	enc_str(e, "to_code"), enc_str(e, c->to_code);
+	bti_enc_map(e, NK_N);
+	bti_enc_str(e, "expires"), bti_enc_uint(e, c->expires);
+	bti_enc_str(e, "from"), bti_enc_bin(e, c->from_pk, BATON_PK_BYTES);
+	bti_enc_str(e, "from_code"), bti_enc_str(e, c->from_code);
+	bti_enc_str(e, "id"), bti_enc_bin(e, c->id, BATON_ID_BYTES);
+	bti_enc_str(e, "issued"), bti_enc_uint(e, c->issued);
+	bti_enc_str(e, "purpose"), bti_enc_str(e, c->purpose);
+	bti_enc_str(e, "role"), bti_enc_str(e, role_name(c->role));
+	bti_enc_str(e, "sections"), bti_enc_sections(e, c->sections);
+	bti_enc_str(e, "signer"), bti_enc_bin(e, c->signer, BATON_PK_BYTES);
+	bti_enc_str(e, "student"), bti_enc_str(e, c->student);
+	bti_enc_str(e, "to"), bti_enc_bin(e, c->to_pk, BATON_PK_BYTES);
+	bti_enc_str(e, "to_code"), bti_enc_str(e, c->to_code);
 }
 
 static int dec_consent(const msgpack_object *o, void *out)
@@ -355,43 +356,44 @@ static int dec_consent(const msgpack_object *o, void *out)
 	int r;
 
 	memset(c, 0, sizeof(*c));
-	if ((r = mp_fields(o, "consent", consent_keys, NK_N, v)) != 0 ||
-	    (r = mp_uint(v[NK_EXPIRES], "consent", "expires", &c->expires)) != 0 ||
-	    (r = mp_fixbin(v[NK_FROM], "consent", "from", c->from_pk, BATON_PK_BYTES)) != 0 ||
-	    (r = check_ed25519_pk("consent", "from", c->from_pk)) != 0 ||
-	    (r = mp_str(v[NK_FROM_CODE], "consent", "from_code", 1, c->from_code,
-	                sizeof(c->from_code))) != 0 ||
-	    (r = check_code("consent", "from_code", c->from_code)) != 0 ||
-	    (r = mp_fixbin(v[NK_ID], "consent", "id", c->id, BATON_ID_BYTES)) != 0 ||
-	    (r = mp_uint(v[NK_ISSUED], "consent", "issued", &c->issued)) != 0 ||
-	    (r = mp_str(v[NK_PURPOSE], "consent", "purpose", 1, c->purpose, sizeof(c->purpose))) !=
-	        0 ||
-	    (r = check_text("consent", "purpose", c->purpose)) != 0 ||
-	    (r = mp_str(v[NK_ROLE], "consent", "role", 1, role, sizeof(role))) != 0)
+	if ((r = bti_mp_fields(o, "consent", consent_keys, NK_N, v)) != 0 ||
+	    (r = bti_mp_uint(v[NK_EXPIRES], "consent", "expires", &c->expires)) != 0 ||
+	    (r = bti_mp_fixbin(v[NK_FROM], "consent", "from", c->from_pk, BATON_PK_BYTES)) != 0 ||
+	    (r = bti_check_ed25519_pk("consent", "from", c->from_pk)) != 0 ||
+	    (r = bti_mp_str(v[NK_FROM_CODE], "consent", "from_code", 1, c->from_code,
+	                    sizeof(c->from_code))) != 0 ||
+	    (r = bti_check_code("consent", "from_code", c->from_code)) != 0 ||
+	    (r = bti_mp_fixbin(v[NK_ID], "consent", "id", c->id, BATON_ID_BYTES)) != 0 ||
+	    (r = bti_mp_uint(v[NK_ISSUED], "consent", "issued", &c->issued)) != 0 ||
+	    (r = bti_mp_str(v[NK_PURPOSE], "consent", "purpose", 1, c->purpose,
+	                    sizeof(c->purpose))) != 0 ||
+	    (r = bti_check_text("consent", "purpose", c->purpose)) != 0 ||
+	    (r = bti_mp_str(v[NK_ROLE], "consent", "role", 1, role, sizeof(role))) != 0)
 		return r;
 	if (strcmp(role, "guardian") == 0)
 		c->role = BATON_ROLE_GUARDIAN;
 	else if (strcmp(role, "student") == 0)
 		c->role = BATON_ROLE_STUDENT;
 	else
-		return diag_err(BATON_EVALUE, "consent.role: \"%s\" (expected guardian or student)",
-		                role);
-	if ((r = mp_sections(v[NK_SECTIONS], "consent", "sections", &c->sections)) != 0 ||
-	    (r = mp_fixbin(v[NK_SIGNER], "consent", "signer", c->signer, BATON_PK_BYTES)) != 0 ||
-	    (r = check_ed25519_pk("consent", "signer", c->signer)) != 0 ||
-	    (r = mp_str(v[NK_STUDENT], "consent", "student", 1, c->student, sizeof(c->student))) !=
+		return bti_diag_err(BATON_EVALUE,
+		                    "consent.role: \"%s\" (expected guardian or student)", role);
+	if ((r = bti_mp_sections(v[NK_SECTIONS], "consent", "sections", &c->sections)) != 0 ||
+	    (r = bti_mp_fixbin(v[NK_SIGNER], "consent", "signer", c->signer, BATON_PK_BYTES)) !=
 	        0 ||
-	    (r = check_text("consent", "student", c->student)) != 0 ||
-	    (r = mp_fixbin(v[NK_TO], "consent", "to", c->to_pk, BATON_PK_BYTES)) != 0 ||
-	    (r = check_ed25519_pk("consent", "to", c->to_pk)) != 0 ||
-	    (r = mp_str(v[NK_TO_CODE], "consent", "to_code", 1, c->to_code, sizeof(c->to_code))) !=
-	        0 ||
-	    (r = check_code("consent", "to_code", c->to_code)) != 0)
+	    (r = bti_check_ed25519_pk("consent", "signer", c->signer)) != 0 ||
+	    (r = bti_mp_str(v[NK_STUDENT], "consent", "student", 1, c->student,
+	                    sizeof(c->student))) != 0 ||
+	    (r = bti_check_text("consent", "student", c->student)) != 0 ||
+	    (r = bti_mp_fixbin(v[NK_TO], "consent", "to", c->to_pk, BATON_PK_BYTES)) != 0 ||
+	    (r = bti_check_ed25519_pk("consent", "to", c->to_pk)) != 0 ||
+	    (r = bti_mp_str(v[NK_TO_CODE], "consent", "to_code", 1, c->to_code,
+	                    sizeof(c->to_code))) != 0 ||
+	    (r = bti_check_code("consent", "to_code", c->to_code)) != 0)
 		return r;
 	if (c->expires <= c->issued)
-		return diag_err(BATON_EVALUE, "consent.expires: not after issued");
+		return bti_diag_err(BATON_EVALUE, "consent.expires: not after issued");
 	if (sodium_memcmp(c->from_pk, c->to_pk, BATON_PK_BYTES) == 0)
-		return diag_err(BATON_EVALUE, "consent.to: the same school as consent.from");
+		return bti_diag_err(BATON_EVALUE, "consent.to: the same school as consent.from");
 	return 0;
 }
 
@@ -417,10 +419,10 @@ enum { RK_CONSENT, RK_SIGNER, RK_TIME, RK_N };
 static void enc_revocation(struct enc *e, const void *obj)
 {
 	const baton_revocation *r = obj;
-	enc_map(e, RK_N);
-	enc_str(e, "consent"), enc_bin(e, r->consent_id, BATON_ID_BYTES);
-	enc_str(e, "signer"), enc_bin(e, r->signer, BATON_PK_BYTES);
-	enc_str(e, "time"), enc_uint(e, r->time);
+	bti_enc_map(e, RK_N);
+	bti_enc_str(e, "consent"), bti_enc_bin(e, r->consent_id, BATON_ID_BYTES);
+	bti_enc_str(e, "signer"), bti_enc_bin(e, r->signer, BATON_PK_BYTES);
+	bti_enc_str(e, "time"), bti_enc_uint(e, r->time);
 }
 
 static int dec_revocation(const msgpack_object *o, void *out)
@@ -430,13 +432,13 @@ static int dec_revocation(const msgpack_object *o, void *out)
 	int r;
 
 	memset(rv, 0, sizeof(*rv));
-	if ((r = mp_fields(o, "revocation", revocation_keys, RK_N, v)) != 0 ||
-	    (r = mp_fixbin(v[RK_CONSENT], "revocation", "consent", rv->consent_id,
-	                   BATON_ID_BYTES)) != 0 ||
-	    (r = mp_fixbin(v[RK_SIGNER], "revocation", "signer", rv->signer, BATON_PK_BYTES)) !=
+	if ((r = bti_mp_fields(o, "revocation", revocation_keys, RK_N, v)) != 0 ||
+	    (r = bti_mp_fixbin(v[RK_CONSENT], "revocation", "consent", rv->consent_id,
+	                       BATON_ID_BYTES)) != 0 ||
+	    (r = bti_mp_fixbin(v[RK_SIGNER], "revocation", "signer", rv->signer, BATON_PK_BYTES)) !=
 	        0 ||
-	    (r = check_ed25519_pk("revocation", "signer", rv->signer)) != 0 ||
-	    (r = mp_uint(v[RK_TIME], "revocation", "time", &rv->time)) != 0)
+	    (r = bti_check_ed25519_pk("revocation", "signer", rv->signer)) != 0 ||
+	    (r = bti_mp_uint(v[RK_TIME], "revocation", "time", &rv->time)) != 0)
 		return r;
 	return 0;
 }
@@ -479,18 +481,18 @@ int baton_reason_retryable(int reason)
  * most BATON_AUDIT_HEAD_MAX bytes holding a head whose signature verifies
  * with the key it names. *p points into the object; *h is the decoded head.
  */
-int audit_field(const msgpack_object *v, const char *what, const uint8_t **p, size_t *len,
-                baton_audit_head *h)
+int bti_audit_field(const msgpack_object *v, const char *what, const uint8_t **p, size_t *len,
+                    baton_audit_head *h)
 {
 	char why[300];
 	int r;
-	if ((r = mp_bin(v, what, "audit", 1, BATON_AUDIT_HEAD_MAX, p, len)) != 0)
+	if ((r = bti_mp_bin(v, what, "audit", 1, BATON_AUDIT_HEAD_MAX, p, len)) != 0)
 		return r;
 	/* Out of memory is the reader's failure, not the object's: say so plainly. */
 	if ((r = baton_audit_head_parse(*p, *len, h)) != 0 && r != BATON_ENOMEM) {
 		snprintf(why, sizeof(why), "%s",
 		         baton_diag()[0] ? baton_diag() : baton_strerror(r));
-		return diag_err(r, "%s.audit: %s", what, why);
+		return bti_diag_err(r, "%s.audit: %s", what, why);
 	}
 	return r;
 }
@@ -503,17 +505,17 @@ static void enc_receipt(struct enc *e, const void *obj)
 {
 	const baton_receipt *r = obj;
 	int has_note = r->note[0] != '\0';
-	enc_map(e, (uint32_t)(EK_N - 2 + has_note + (r->audit_len > 0)));
+	bti_enc_map(e, (uint32_t)(EK_N - 2 + has_note + (r->audit_len > 0)));
 	if (r->audit_len > 0)
-		enc_str(e, "audit"), enc_bin(e, r->audit, r->audit_len);
-	enc_str(e, "hash"), enc_bin(e, r->packet_hash, BATON_HASH_BYTES);
+		bti_enc_str(e, "audit"), bti_enc_bin(e, r->audit, r->audit_len);
+	bti_enc_str(e, "hash"), bti_enc_bin(e, r->packet_hash, BATON_HASH_BYTES);
 	if (has_note)
-		enc_str(e, "note"), enc_str(e, r->note);
-	enc_str(e, "packet"), enc_bin(e, r->packet_id, BATON_ID_BYTES);
-	enc_str(e, "reason"),
-	    enc_uint(e, (uint64_t)(r->reason < 0 ? UINT64_MAX : (uint64_t)r->reason));
-	enc_str(e, "receiver"), enc_bin(e, r->receiver, BATON_PK_BYTES);
-	enc_str(e, "time"), enc_uint(e, r->time);
+		bti_enc_str(e, "note"), bti_enc_str(e, r->note);
+	bti_enc_str(e, "packet"), bti_enc_bin(e, r->packet_id, BATON_ID_BYTES);
+	bti_enc_str(e, "reason"),
+	    bti_enc_uint(e, (uint64_t)(r->reason < 0 ? UINT64_MAX : (uint64_t)r->reason));
+	bti_enc_str(e, "receiver"), bti_enc_bin(e, r->receiver, BATON_PK_BYTES);
+	bti_enc_str(e, "time"), bti_enc_uint(e, r->time);
 }
 
 static int dec_receipt(const msgpack_object *o, void *out)
@@ -526,35 +528,36 @@ static int dec_receipt(const msgpack_object *o, void *out)
 	int r;
 
 	memset(rc, 0, sizeof(*rc));
-	if ((r = mp_fields(o, "receipt", receipt_keys, EK_N, v)) != 0 ||
+	if ((r = bti_mp_fields(o, "receipt", receipt_keys, EK_N, v)) != 0 ||
 	    (v[EK_AUDIT] != NULL &&
-	     (r = audit_field(v[EK_AUDIT], "receipt", &ap, &rc->audit_len, &head)) != 0) ||
-	    (r = mp_fixbin(v[EK_HASH], "receipt", "hash", rc->packet_hash, BATON_HASH_BYTES)) != 0)
+	     (r = bti_audit_field(v[EK_AUDIT], "receipt", &ap, &rc->audit_len, &head)) != 0) ||
+	    (r = bti_mp_fixbin(v[EK_HASH], "receipt", "hash", rc->packet_hash, BATON_HASH_BYTES)) !=
+	        0)
 		return r;
 	/* Absent means empty; an empty note must be absent (one encoding). */
 	if (v[EK_NOTE] != NULL &&
-	    ((r = mp_str(v[EK_NOTE], "receipt", "note", 1, rc->note, sizeof(rc->note))) != 0 ||
-	     (r = check_text("receipt", "note", rc->note)) != 0))
+	    ((r = bti_mp_str(v[EK_NOTE], "receipt", "note", 1, rc->note, sizeof(rc->note))) != 0 ||
+	     (r = bti_check_text("receipt", "note", rc->note)) != 0))
 		return r;
-	if ((r = mp_fixbin(v[EK_PACKET], "receipt", "packet", rc->packet_id, BATON_ID_BYTES)) !=
+	if ((r = bti_mp_fixbin(v[EK_PACKET], "receipt", "packet", rc->packet_id, BATON_ID_BYTES)) !=
 	        0 ||
-	    (r = mp_uint(v[EK_REASON], "receipt", "reason", &reason)) != 0)
+	    (r = bti_mp_uint(v[EK_REASON], "receipt", "reason", &reason)) != 0)
 		return r;
 	if (reason > BATON_REASON_MAX)
-		return diag_err(BATON_EVALUE, "receipt.reason: unknown code %llu",
-		                (unsigned long long)reason);
+		return bti_diag_err(BATON_EVALUE, "receipt.reason: unknown code %llu",
+		                    (unsigned long long)reason);
 	rc->reason = (int)reason;
-	if ((r = mp_fixbin(v[EK_RECEIVER], "receipt", "receiver", rc->receiver, BATON_PK_BYTES)) !=
-	        0 ||
-	    (r = check_ed25519_pk("receipt", "receiver", rc->receiver)) != 0 ||
-	    (r = mp_uint(v[EK_TIME], "receipt", "time", &rc->time)) != 0)
+	if ((r = bti_mp_fixbin(v[EK_RECEIVER], "receipt", "receiver", rc->receiver,
+	                       BATON_PK_BYTES)) != 0 ||
+	    (r = bti_check_ed25519_pk("receipt", "receiver", rc->receiver)) != 0 ||
+	    (r = bti_mp_uint(v[EK_TIME], "receipt", "time", &rc->time)) != 0)
 		return r;
 	if (ap)
 		memcpy(rc->audit, ap, rc->audit_len);
 	/* The head is the receiver's own log: another school's head proves nothing here. */
 	if (rc->audit_len > 0 && sodium_memcmp(head.key, rc->receiver, BATON_PK_BYTES) != 0)
-		return diag_err(BATON_EVALUE,
-		                "receipt.audit: signed by another key than receipt.receiver");
+		return bti_diag_err(BATON_EVALUE,
+		                    "receipt.audit: signed by another key than receipt.receiver");
 	return 0;
 }
 
@@ -580,11 +583,11 @@ enum { OK_CODE, OK_NEW, OK_OLD, OK_TIME, OK_N };
 static void enc_rotation(struct enc *e, const void *obj)
 {
 	const baton_rotation *r = obj;
-	enc_map(e, OK_N);
-	enc_str(e, "code"), enc_str(e, r->code);
-	enc_str(e, "new"), enc_bin(e, r->new_pk, BATON_PK_BYTES);
-	enc_str(e, "old"), enc_bin(e, r->old_pk, BATON_PK_BYTES);
-	enc_str(e, "time"), enc_uint(e, r->time);
+	bti_enc_map(e, OK_N);
+	bti_enc_str(e, "code"), bti_enc_str(e, r->code);
+	bti_enc_str(e, "new"), bti_enc_bin(e, r->new_pk, BATON_PK_BYTES);
+	bti_enc_str(e, "old"), bti_enc_bin(e, r->old_pk, BATON_PK_BYTES);
+	bti_enc_str(e, "time"), bti_enc_uint(e, r->time);
 }
 
 static int dec_rotation(const msgpack_object *o, void *out)
@@ -594,17 +597,17 @@ static int dec_rotation(const msgpack_object *o, void *out)
 	int r;
 
 	memset(rt, 0, sizeof(*rt));
-	if ((r = mp_fields(o, "rotation", rotation_keys, OK_N, v)) != 0 ||
-	    (r = mp_str(v[OK_CODE], "rotation", "code", 1, rt->code, sizeof(rt->code))) != 0 ||
-	    (r = check_code("rotation", "code", rt->code)) != 0 ||
-	    (r = mp_fixbin(v[OK_NEW], "rotation", "new", rt->new_pk, BATON_PK_BYTES)) != 0 ||
-	    (r = check_ed25519_pk("rotation", "new", rt->new_pk)) != 0 ||
-	    (r = mp_fixbin(v[OK_OLD], "rotation", "old", rt->old_pk, BATON_PK_BYTES)) != 0 ||
-	    (r = check_ed25519_pk("rotation", "old", rt->old_pk)) != 0 ||
-	    (r = mp_uint(v[OK_TIME], "rotation", "time", &rt->time)) != 0)
+	if ((r = bti_mp_fields(o, "rotation", rotation_keys, OK_N, v)) != 0 ||
+	    (r = bti_mp_str(v[OK_CODE], "rotation", "code", 1, rt->code, sizeof(rt->code))) != 0 ||
+	    (r = bti_check_code("rotation", "code", rt->code)) != 0 ||
+	    (r = bti_mp_fixbin(v[OK_NEW], "rotation", "new", rt->new_pk, BATON_PK_BYTES)) != 0 ||
+	    (r = bti_check_ed25519_pk("rotation", "new", rt->new_pk)) != 0 ||
+	    (r = bti_mp_fixbin(v[OK_OLD], "rotation", "old", rt->old_pk, BATON_PK_BYTES)) != 0 ||
+	    (r = bti_check_ed25519_pk("rotation", "old", rt->old_pk)) != 0 ||
+	    (r = bti_mp_uint(v[OK_TIME], "rotation", "time", &rt->time)) != 0)
 		return r;
 	if (sodium_memcmp(rt->old_pk, rt->new_pk, BATON_PK_BYTES) == 0)
-		return diag_err(BATON_EVALUE, "rotation.new: the same key as rotation.old");
+		return bti_diag_err(BATON_EVALUE, "rotation.new: the same key as rotation.old");
 	return 0;
 }
 
@@ -630,11 +633,11 @@ enum { AH_COUNT, AH_HEAD, AH_KEY, AH_TIME, AH_N };
 static void enc_audit_head(struct enc *e, const void *obj)
 {
 	const baton_audit_head *h = obj;
-	enc_map(e, AH_N);
-	enc_str(e, "count"), enc_uint(e, h->count);
-	enc_str(e, "head"), enc_bin(e, h->head, BATON_HASH_BYTES);
-	enc_str(e, "key"), enc_bin(e, h->key, BATON_PK_BYTES);
-	enc_str(e, "time"), enc_uint(e, h->time);
+	bti_enc_map(e, AH_N);
+	bti_enc_str(e, "count"), bti_enc_uint(e, h->count);
+	bti_enc_str(e, "head"), bti_enc_bin(e, h->head, BATON_HASH_BYTES);
+	bti_enc_str(e, "key"), bti_enc_bin(e, h->key, BATON_PK_BYTES);
+	bti_enc_str(e, "time"), bti_enc_uint(e, h->time);
 }
 
 static int dec_audit_head(const msgpack_object *o, void *out)
@@ -644,17 +647,17 @@ static int dec_audit_head(const msgpack_object *o, void *out)
 	int r;
 
 	memset(h, 0, sizeof(*h));
-	if ((r = mp_fields(o, "audit_head", audit_head_keys, AH_N, v)) != 0 ||
-	    (r = mp_uint(v[AH_COUNT], "audit_head", "count", &h->count)) != 0)
+	if ((r = bti_mp_fields(o, "audit_head", audit_head_keys, AH_N, v)) != 0 ||
+	    (r = bti_mp_uint(v[AH_COUNT], "audit_head", "count", &h->count)) != 0)
 		return r;
 	/* An empty log has nothing to sign: a head names at least one entry. */
 	if (h->count == 0)
-		return diag_err(BATON_EVALUE,
-		                "audit_head.count: 0 (a head covers at least one entry)");
-	if ((r = mp_fixbin(v[AH_HEAD], "audit_head", "head", h->head, BATON_HASH_BYTES)) != 0 ||
-	    (r = mp_fixbin(v[AH_KEY], "audit_head", "key", h->key, BATON_PK_BYTES)) != 0 ||
-	    (r = check_ed25519_pk("audit_head", "key", h->key)) != 0 ||
-	    (r = mp_uint(v[AH_TIME], "audit_head", "time", &h->time)) != 0)
+		return bti_diag_err(BATON_EVALUE,
+		                    "audit_head.count: 0 (a head covers at least one entry)");
+	if ((r = bti_mp_fixbin(v[AH_HEAD], "audit_head", "head", h->head, BATON_HASH_BYTES)) != 0 ||
+	    (r = bti_mp_fixbin(v[AH_KEY], "audit_head", "key", h->key, BATON_PK_BYTES)) != 0 ||
+	    (r = bti_check_ed25519_pk("audit_head", "key", h->key)) != 0 ||
+	    (r = bti_mp_uint(v[AH_TIME], "audit_head", "time", &h->time)) != 0)
 		return r;
 	return 0;
 }

@@ -73,9 +73,9 @@ void baton_source_mem(baton_source *src, const uint8_t *buf, size_t len)
 static int src_read(const baton_source *s, uint64_t off, uint8_t *buf, size_t len)
 {
 	if (off > s->len || len > s->len - off)
-		return diag_err(BATON_ETRUNC,
-		                "packet: ends at byte %llu, %zu more bytes needed at %llu",
-		                (unsigned long long)s->len, len, (unsigned long long)off);
+		return bti_diag_err(BATON_ETRUNC,
+		                    "packet: ends at byte %llu, %zu more bytes needed at %llu",
+		                    (unsigned long long)s->len, len, (unsigned long long)off);
 	if (s->read_at == NULL)
 		return mem_read_at((void *)(uintptr_t)s, off, buf, len);
 	return s->read_at(s->ctx, off, buf, len);
@@ -90,15 +90,15 @@ enum { HK_BLEN, HK_CREATED, HK_EPH, HK_EXPIRES, HK_ID, HK_NONCE, HK_RCPT, HK_SND
 static void enc_header(struct enc *e, const void *obj)
 {
 	const baton_header *h = obj;
-	enc_map(e, HK_N);
-	enc_str(e, "blen"), enc_uint(e, h->body_len);
-	enc_str(e, "created"), enc_uint(e, h->created);
-	enc_str(e, "eph"), enc_bin(e, h->eph, BATON_PK_BYTES);
-	enc_str(e, "expires"), enc_uint(e, h->expires);
-	enc_str(e, "id"), enc_bin(e, h->id, BATON_ID_BYTES);
-	enc_str(e, "nonce"), enc_bin(e, h->nonce, BATON_NONCE_BYTES);
-	enc_str(e, "rcpt"), enc_bin(e, h->recipient, BATON_PK_BYTES);
-	enc_str(e, "sndr"), enc_bin(e, h->sender, BATON_PK_BYTES);
+	bti_enc_map(e, HK_N);
+	bti_enc_str(e, "blen"), bti_enc_uint(e, h->body_len);
+	bti_enc_str(e, "created"), bti_enc_uint(e, h->created);
+	bti_enc_str(e, "eph"), bti_enc_bin(e, h->eph, BATON_PK_BYTES);
+	bti_enc_str(e, "expires"), bti_enc_uint(e, h->expires);
+	bti_enc_str(e, "id"), bti_enc_bin(e, h->id, BATON_ID_BYTES);
+	bti_enc_str(e, "nonce"), bti_enc_bin(e, h->nonce, BATON_NONCE_BYTES);
+	bti_enc_str(e, "rcpt"), bti_enc_bin(e, h->recipient, BATON_PK_BYTES);
+	bti_enc_str(e, "sndr"), bti_enc_bin(e, h->sender, BATON_PK_BYTES);
 }
 
 static int dec_header(const uint8_t *p, size_t len, baton_header *h)
@@ -111,34 +111,34 @@ static int dec_header(const uint8_t *p, size_t len, baton_header *h)
 
 	if (!msgpack_zone_init(&z, 512))
 		return BATON_ENOMEM;
-	if ((r = mp_decode(p, len, &lim, &z, &o)) != 0 ||
-	    (r = mp_fields(&o, "header", header_keys, HK_N, v)) != 0 ||
-	    (r = mp_uint(v[HK_BLEN], "header", "blen", &h->body_len)) != 0 ||
-	    (r = mp_uint(v[HK_CREATED], "header", "created", &h->created)) != 0 ||
-	    (r = mp_fixbin(v[HK_EPH], "header", "eph", h->eph, BATON_PK_BYTES)) != 0 ||
-	    (r = mp_uint(v[HK_EXPIRES], "header", "expires", &h->expires)) != 0 ||
-	    (r = mp_fixbin(v[HK_ID], "header", "id", h->id, BATON_ID_BYTES)) != 0 ||
-	    (r = mp_fixbin(v[HK_NONCE], "header", "nonce", h->nonce, BATON_NONCE_BYTES)) != 0 ||
-	    (r = mp_fixbin(v[HK_RCPT], "header", "rcpt", h->recipient, BATON_PK_BYTES)) != 0 ||
-	    (r = mp_fixbin(v[HK_SNDR], "header", "sndr", h->sender, BATON_PK_BYTES)) != 0)
+	if ((r = bti_mp_decode(p, len, &lim, &z, &o)) != 0 ||
+	    (r = bti_mp_fields(&o, "header", header_keys, HK_N, v)) != 0 ||
+	    (r = bti_mp_uint(v[HK_BLEN], "header", "blen", &h->body_len)) != 0 ||
+	    (r = bti_mp_uint(v[HK_CREATED], "header", "created", &h->created)) != 0 ||
+	    (r = bti_mp_fixbin(v[HK_EPH], "header", "eph", h->eph, BATON_PK_BYTES)) != 0 ||
+	    (r = bti_mp_uint(v[HK_EXPIRES], "header", "expires", &h->expires)) != 0 ||
+	    (r = bti_mp_fixbin(v[HK_ID], "header", "id", h->id, BATON_ID_BYTES)) != 0 ||
+	    (r = bti_mp_fixbin(v[HK_NONCE], "header", "nonce", h->nonce, BATON_NONCE_BYTES)) != 0 ||
+	    (r = bti_mp_fixbin(v[HK_RCPT], "header", "rcpt", h->recipient, BATON_PK_BYTES)) != 0 ||
+	    (r = bti_mp_fixbin(v[HK_SNDR], "header", "sndr", h->sender, BATON_PK_BYTES)) != 0)
 		goto out;
 	if (h->body_len < AEAD_ABYTES || h->body_len > BATON_BODY_MAX + AEAD_ABYTES) {
-		r = diag_err(BATON_EVALUE, "header.blen: %llu is outside %u..%u",
-		             (unsigned long long)h->body_len, (unsigned)AEAD_ABYTES,
-		             (unsigned)(BATON_BODY_MAX + AEAD_ABYTES));
+		r = bti_diag_err(BATON_EVALUE, "header.blen: %llu is outside %u..%u",
+		                 (unsigned long long)h->body_len, (unsigned)AEAD_ABYTES,
+		                 (unsigned)(BATON_BODY_MAX + AEAD_ABYTES));
 		goto out;
 	}
 	if (h->expires <= h->created) {
-		r = diag_err(BATON_EVALUE, "header.expires: not after header.created");
+		r = bti_diag_err(BATON_EVALUE, "header.expires: not after header.created");
 		goto out;
 	}
 	if (h->expires - h->created > BATON_PACKET_MAX_LIFETIME) {
-		r = diag_err(BATON_EVALUE, "header.expires: more than %llu days after created",
-		             (unsigned long long)(BATON_PACKET_MAX_LIFETIME / 86400));
+		r = bti_diag_err(BATON_EVALUE, "header.expires: more than %llu days after created",
+		                 (unsigned long long)(BATON_PACKET_MAX_LIFETIME / 86400));
 		goto out;
 	}
-	if ((r = check_ed25519_pk("header", "sndr", h->sender)) != 0 ||
-	    (r = check_ed25519_pk("header", "rcpt", h->recipient)) != 0)
+	if ((r = bti_check_ed25519_pk("header", "sndr", h->sender)) != 0 ||
+	    (r = bti_check_ed25519_pk("header", "rcpt", h->recipient)) != 0)
 		goto out;
 out:
 	msgpack_zone_destroy(&z);
@@ -152,21 +152,21 @@ static int read_prefix_header(const baton_source *src, uint8_t *ad, size_t *adle
 
 	memset(h, 0, sizeof(*h));
 	if (src->len < BATON_PREFIX_BYTES)
-		return diag_err(BATON_ETRUNC, "packet: %llu bytes, shorter than the prefix",
-		                (unsigned long long)src->len);
+		return bti_diag_err(BATON_ETRUNC, "packet: %llu bytes, shorter than the prefix",
+		                    (unsigned long long)src->len);
 	if ((r = src_read(src, 0, ad, BATON_PREFIX_BYTES)) != 0)
 		return r;
 	if (memcmp(ad, MAGIC, 4) != 0)
-		return diag_err(BATON_EMAGIC, "packet: does not start with \"BTNP\"");
+		return bti_diag_err(BATON_EMAGIC, "packet: does not start with \"BTNP\"");
 	if (ad[4] != BATON_PACKET_VERSION)
-		return diag_err(BATON_EVERSION, "packet: version %u (this build reads %u)", ad[4],
-		                BATON_PACKET_VERSION);
+		return bti_diag_err(BATON_EVERSION, "packet: version %u (this build reads %u)",
+		                    ad[4], BATON_PACKET_VERSION);
 	if (ad[5] != BATON_KIND_TRANSFER && ad[5] != BATON_KIND_REQUEST)
-		return diag_err(BATON_EKIND, "packet: unknown kind %u", ad[5]);
+		return bti_diag_err(BATON_EKIND, "packet: unknown kind %u", ad[5]);
 	hlen = ((size_t)ad[6] << 8) | ad[7];
 	if (hlen == 0 || hlen > BATON_HEADER_MAX)
-		return diag_err(hlen ? BATON_ETOOBIG : BATON_EVALUE,
-		                "packet: header length %zu (1..%u)", hlen, BATON_HEADER_MAX);
+		return bti_diag_err(hlen ? BATON_ETOOBIG : BATON_EVALUE,
+		                    "packet: header length %zu (1..%u)", hlen, BATON_HEADER_MAX);
 	if ((r = src_read(src, BATON_PREFIX_BYTES, ad + BATON_PREFIX_BYTES, hlen)) != 0)
 		return r;
 	if ((r = dec_header(ad + BATON_PREFIX_BYTES, hlen, h)) != 0)
@@ -182,7 +182,7 @@ int baton_packet_peek(const baton_source *src, baton_header *hdr)
 	uint8_t ad[BATON_PREFIX_BYTES + BATON_HEADER_MAX];
 	size_t adlen;
 
-	diag_clear();
+	bti_diag_clear();
 	return read_prefix_header(src, ad, &adlen, hdr);
 }
 
@@ -217,62 +217,62 @@ static void enc_body(struct enc *e, const void *obj)
 
 	if (be_->kind == BATON_KIND_REQUEST) {
 		int has_note = b->note[0] != '\0';
-		enc_map(e, (uint32_t)(2 + has_note + (b->audit_len > 0)));
+		bti_enc_map(e, (uint32_t)(2 + has_note + (b->audit_len > 0)));
 		if (b->audit_len > 0)
-			enc_str(e, "audit"), enc_bin(e, b->audit, b->audit_len);
-		enc_str(e, "consent"), enc_bin(e, b->consent, b->consent_len);
+			bti_enc_str(e, "audit"), bti_enc_bin(e, b->audit, b->audit_len);
+		bti_enc_str(e, "consent"), bti_enc_bin(e, b->consent, b->consent_len);
 		if (has_note)
-			enc_str(e, "note"), enc_str(e, b->note);
-		enc_str(e, "want"), enc_sections(e, b->requested_mask);
+			bti_enc_str(e, "note"), bti_enc_str(e, b->note);
+		bti_enc_str(e, "want"), bti_enc_sections(e, b->requested_mask);
 		return;
 	}
 	uint32_t n = 3 + (b->n_attachments > 0) + (b->n_guardians > 0) + (b->state_id[0] != 0) +
 	             (b->audit_len > 0);
-	enc_map(e, n);
+	bti_enc_map(e, n);
 	if (b->n_attachments > 0) {
-		enc_str(e, "atts");
-		enc_array(e, (uint32_t)b->n_attachments);
+		bti_enc_str(e, "atts");
+		bti_enc_array(e, (uint32_t)b->n_attachments);
 		for (size_t i = 0; i < b->n_attachments; i++) {
 			const baton_attachment *a = &b->attachments[i];
 			const char *sec = baton_section_name(a->section);
-			enc_map(e, AK_N);
-			enc_str(e, "hash"), enc_bin(e, a->hash, BATON_HASH_BYTES);
-			enc_str(e, "media"), enc_str(e, a->media_type);
-			enc_str(e, "name"), enc_str(e, a->name);
-			enc_str(e, "section"), enc_str(e, sec ? sec : "");
-			enc_str(e, "size"), enc_uint(e, a->size);
+			bti_enc_map(e, AK_N);
+			bti_enc_str(e, "hash"), bti_enc_bin(e, a->hash, BATON_HASH_BYTES);
+			bti_enc_str(e, "media"), bti_enc_str(e, a->media_type);
+			bti_enc_str(e, "name"), bti_enc_str(e, a->name);
+			bti_enc_str(e, "section"), bti_enc_str(e, sec ? sec : "");
+			bti_enc_str(e, "size"), bti_enc_uint(e, a->size);
 		}
 	}
 	if (b->audit_len > 0)
-		enc_str(e, "audit"), enc_bin(e, b->audit, b->audit_len);
-	enc_str(e, "consent"), enc_bin(e, b->consent, b->consent_len);
+		bti_enc_str(e, "audit"), bti_enc_bin(e, b->audit, b->audit_len);
+	bti_enc_str(e, "consent"), bti_enc_bin(e, b->consent, b->consent_len);
 	if (b->n_guardians > 0) {
-		enc_str(e, "guardians");
-		enc_array(e, (uint32_t)b->n_guardians);
+		bti_enc_str(e, "guardians");
+		bti_enc_array(e, (uint32_t)b->n_guardians);
 		for (size_t i = 0; i < b->n_guardians && i < BATON_MAX_GUARDIANS; i++)
-			enc_bin(e, b->guardians[i], BATON_PK_BYTES);
+			bti_enc_bin(e, b->guardians[i], BATON_PK_BYTES);
 	}
 	uint32_t mask = present_mask(b);
-	enc_str(e, "sections");
-	enc_map(e, (uint32_t)__builtin_popcount(mask));
+	bti_enc_str(e, "sections");
+	bti_enc_map(e, (uint32_t)__builtin_popcount(mask));
 	for (int s = 0; s < BATON_SEC_COUNT; s++) {
 		if (!(mask & BATON_SEC_BIT(s)))
 			continue;
-		enc_str(e, baton_section_name((baton_section)s));
-		enc_bin(e, b->section[s], b->section_len[s]);
+		bti_enc_str(e, baton_section_name((baton_section)s));
+		bti_enc_bin(e, b->section[s], b->section_len[s]);
 	}
 	if (b->state_id[0] != '\0')
-		enc_str(e, "state_id"), enc_str(e, b->state_id);
-	enc_str(e, "student"), enc_str(e, b->student);
+		bti_enc_str(e, "state_id"), bti_enc_str(e, b->state_id);
+	bti_enc_str(e, "student"), bti_enc_str(e, b->student);
 }
 
 static int check_filename(const char *what, const char *s)
 {
 	int r;
-	if ((r = check_text(what, "name", s)) != 0)
+	if ((r = bti_check_text(what, "name", s)) != 0)
 		return r;
 	if (s[0] == '.' || strchr(s, '/') || strchr(s, '\\'))
-		return diag_err(
+		return bti_diag_err(
 		    BATON_EVALUE,
 		    "%s.name: \"%s\" must be a plain file name (no '/', '\\', leading '.')", what,
 		    s);
@@ -290,7 +290,7 @@ static int check_media_type(const char *what, const char *s)
 			goto bad;
 	return 0;
 bad:
-	return diag_err(BATON_EVALUE, "%s.media: \"%s\" is not a media type", what, s);
+	return bti_diag_err(BATON_EVALUE, "%s.media: \"%s\" is not a media type", what, s);
 }
 
 static int dec_attachment(const msgpack_object *o, size_t i, baton_attachment *a)
@@ -301,22 +301,22 @@ static int dec_attachment(const msgpack_object *o, size_t i, baton_attachment *a
 
 	snprintf(what, sizeof(what), "body.atts[%zu]", i);
 	memset(a, 0, sizeof(*a));
-	if ((r = mp_fields(o, what, att_keys, AK_N, v)) != 0 ||
-	    (r = mp_fixbin(v[AK_HASH], what, "hash", a->hash, BATON_HASH_BYTES)) != 0 ||
-	    (r = mp_str(v[AK_MEDIA], what, "media", 3, a->media_type, sizeof(a->media_type))) !=
+	if ((r = bti_mp_fields(o, what, att_keys, AK_N, v)) != 0 ||
+	    (r = bti_mp_fixbin(v[AK_HASH], what, "hash", a->hash, BATON_HASH_BYTES)) != 0 ||
+	    (r = bti_mp_str(v[AK_MEDIA], what, "media", 3, a->media_type, sizeof(a->media_type))) !=
 	        0 ||
 	    (r = check_media_type(what, a->media_type)) != 0 ||
-	    (r = mp_str(v[AK_NAME], what, "name", 1, a->name, sizeof(a->name))) != 0 ||
+	    (r = bti_mp_str(v[AK_NAME], what, "name", 1, a->name, sizeof(a->name))) != 0 ||
 	    (r = check_filename(what, a->name)) != 0 ||
-	    (r = mp_str(v[AK_SECTION], what, "section", 1, sec, sizeof(sec))) != 0 ||
-	    (r = mp_uint(v[AK_SIZE], what, "size", &a->size)) != 0)
+	    (r = bti_mp_str(v[AK_SECTION], what, "section", 1, sec, sizeof(sec))) != 0 ||
+	    (r = bti_mp_uint(v[AK_SIZE], what, "size", &a->size)) != 0)
 		return r;
 	if ((s = baton_section_lookup(sec, strlen(sec))) < 0)
-		return diag_err(BATON_EVALUE, "%s.section: unknown section \"%s\"", what, sec);
+		return bti_diag_err(BATON_EVALUE, "%s.section: unknown section \"%s\"", what, sec);
 	a->section = (baton_section)s;
 	if (a->size > BATON_ATT_MAX)
-		return diag_err(BATON_EVALUE, "%s.size: %llu is over the limit", what,
-		                (unsigned long long)a->size);
+		return bti_diag_err(BATON_EVALUE, "%s.size: %llu is over the limit", what,
+		                    (unsigned long long)a->size);
 	return 0;
 }
 
@@ -328,10 +328,10 @@ static int dec_transfer(const msgpack_object *o, baton_body *b)
 	size_t n;
 	int r;
 
-	if ((r = mp_fields(o, "body", transfer_keys, TK_N, v)) != 0)
+	if ((r = bti_mp_fields(o, "body", transfer_keys, TK_N, v)) != 0)
 		return r;
 	if (v[TK_ATTS] != NULL) {
-		if ((r = mp_array(v[TK_ATTS], "body", "atts", 1, BATON_MAX_ATTACHMENTS)) != 0)
+		if ((r = bti_mp_array(v[TK_ATTS], "body", "atts", 1, BATON_MAX_ATTACHMENTS)) != 0)
 			return r;
 		b->n_attachments = v[TK_ATTS]->via.array.size;
 		if ((b->attachments = calloc(b->n_attachments, sizeof(*b->attachments))) == NULL)
@@ -342,65 +342,67 @@ static int dec_transfer(const msgpack_object *o, baton_body *b)
 				return r;
 	}
 	if (v[TK_AUDIT] != NULL &&
-	    (r = audit_field(v[TK_AUDIT], "body", &b->audit, &b->audit_len, &head)) != 0)
+	    (r = bti_audit_field(v[TK_AUDIT], "body", &b->audit, &b->audit_len, &head)) != 0)
 		return r;
-	if ((r = mp_bin(v[TK_CONSENT], "body", "consent", 1, BATON_OBJ_MAX, &b->consent,
-	                &b->consent_len)) != 0)
+	if ((r = bti_mp_bin(v[TK_CONSENT], "body", "consent", 1, BATON_OBJ_MAX, &b->consent,
+	                    &b->consent_len)) != 0)
 		return r;
 	if (v[TK_GUARDIANS] != NULL) {
-		if ((r = mp_array(v[TK_GUARDIANS], "body", "guardians", 1, BATON_MAX_GUARDIANS)) !=
-		    0)
+		if ((r = bti_mp_array(v[TK_GUARDIANS], "body", "guardians", 1,
+		                      BATON_MAX_GUARDIANS)) != 0)
 			return r;
 		b->n_guardians = v[TK_GUARDIANS]->via.array.size;
 		for (size_t i = 0; i < b->n_guardians; i++) {
 			char field[32];
 			snprintf(field, sizeof(field), "guardians[%zu]", i);
-			if ((r = mp_fixbin(&v[TK_GUARDIANS]->via.array.ptr[i], "body", field,
-			                   b->guardians[i], BATON_PK_BYTES)) != 0 ||
-			    (r = check_ed25519_pk("body", field, b->guardians[i])) != 0)
+			if ((r = bti_mp_fixbin(&v[TK_GUARDIANS]->via.array.ptr[i], "body", field,
+			                       b->guardians[i], BATON_PK_BYTES)) != 0 ||
+			    (r = bti_check_ed25519_pk("body", field, b->guardians[i])) != 0)
 				return r;
 			for (size_t j = 0; j < i; j++)
 				if (sodium_memcmp(b->guardians[j], b->guardians[i], 32) == 0)
-					return diag_err(BATON_EVALUE,
-					                "body.%s: repeats guardians[%zu]", field,
-					                j);
+					return bti_diag_err(BATON_EVALUE,
+					                    "body.%s: repeats guardians[%zu]",
+					                    field, j);
 		}
 	}
-	if ((r = mp_need(v[TK_SECTIONS], "body", "sections")) != 0)
+	if ((r = bti_mp_need(v[TK_SECTIONS], "body", "sections")) != 0)
 		return r;
 	if (v[TK_SECTIONS]->type != MSGPACK_OBJECT_MAP)
-		return diag_err(BATON_ETYPE, "body.sections: expected a map");
+		return bti_diag_err(BATON_ETYPE, "body.sections: expected a map");
 	const msgpack_object_map *m = &v[TK_SECTIONS]->via.map;
 	for (uint32_t i = 0; i < m->size; i++) {
 		const msgpack_object *k = &m->ptr[i].key;
 		int s = baton_section_lookup(k->via.str.ptr, k->via.str.size);
 		if (s < 0)
-			return diag_err(BATON_EUNKNOWN, "body.sections: unknown section \"%.*s\"",
-			                (int)k->via.str.size, k->via.str.ptr);
+			return bti_diag_err(BATON_EUNKNOWN,
+			                    "body.sections: unknown section \"%.*s\"",
+			                    (int)k->via.str.size, k->via.str.ptr);
 		char field[48];
 		snprintf(field, sizeof(field), "sections.%s", baton_section_name((baton_section)s));
-		if ((r = mp_bin(&m->ptr[i].val, "body", field, 1, BATON_BODY_MAX, &p, &n)) != 0)
+		if ((r = bti_mp_bin(&m->ptr[i].val, "body", field, 1, BATON_BODY_MAX, &p, &n)) != 0)
 			return r;
-		if (!utf8_valid(p, n))
-			return diag_err(BATON_EUTF8, "body.%s: not UTF-8 text", field);
+		if (!bti_utf8_valid(p, n))
+			return bti_diag_err(BATON_EUTF8, "body.%s: not UTF-8 text", field);
 		b->section[s] = p;
 		b->section_len[s] = n;
 	}
 	if (b->section[BATON_SEC_IDENTITY] == NULL)
-		return diag_err(BATON_EMISSING, "body.sections.identity: required field missing");
-	if (v[TK_STATE_ID] != NULL && ((r = mp_str(v[TK_STATE_ID], "body", "state_id", 1,
-	                                           b->state_id, sizeof(b->state_id))) != 0 ||
-	                               (r = check_text("body", "state_id", b->state_id)) != 0))
+		return bti_diag_err(BATON_EMISSING,
+		                    "body.sections.identity: required field missing");
+	if (v[TK_STATE_ID] != NULL && ((r = bti_mp_str(v[TK_STATE_ID], "body", "state_id", 1,
+	                                               b->state_id, sizeof(b->state_id))) != 0 ||
+	                               (r = bti_check_text("body", "state_id", b->state_id)) != 0))
 		return r;
-	if ((r = mp_str(v[TK_STUDENT], "body", "student", 1, b->student, sizeof(b->student))) !=
+	if ((r = bti_mp_str(v[TK_STUDENT], "body", "student", 1, b->student, sizeof(b->student))) !=
 	        0 ||
-	    (r = check_text("body", "student", b->student)) != 0)
+	    (r = bti_check_text("body", "student", b->student)) != 0)
 		return r;
 	for (size_t i = 0; i < b->n_attachments; i++)
 		if (b->section[b->attachments[i].section] == NULL)
-			return diag_err(BATON_EVALUE,
-			                "body.atts[%zu].section: \"%s\" is not in the packet", i,
-			                baton_section_name(b->attachments[i].section));
+			return bti_diag_err(BATON_EVALUE,
+			                    "body.atts[%zu].section: \"%s\" is not in the packet",
+			                    i, baton_section_name(b->attachments[i].section));
 	return 0;
 }
 
@@ -410,17 +412,17 @@ static int dec_request(const msgpack_object *o, baton_body *b)
 	baton_audit_head head;
 	int r;
 
-	if ((r = mp_fields(o, "body", request_keys, QK_N, v)) != 0 ||
+	if ((r = bti_mp_fields(o, "body", request_keys, QK_N, v)) != 0 ||
 	    (v[QK_AUDIT] != NULL &&
-	     (r = audit_field(v[QK_AUDIT], "body", &b->audit, &b->audit_len, &head)) != 0) ||
-	    (r = mp_bin(v[QK_CONSENT], "body", "consent", 1, BATON_OBJ_MAX, &b->consent,
-	                &b->consent_len)) != 0)
+	     (r = bti_audit_field(v[QK_AUDIT], "body", &b->audit, &b->audit_len, &head)) != 0) ||
+	    (r = bti_mp_bin(v[QK_CONSENT], "body", "consent", 1, BATON_OBJ_MAX, &b->consent,
+	                    &b->consent_len)) != 0)
 		return r;
 	if (v[QK_NOTE] != NULL &&
-	    ((r = mp_str(v[QK_NOTE], "body", "note", 1, b->note, sizeof(b->note))) != 0 ||
-	     (r = check_text("body", "note", b->note)) != 0))
+	    ((r = bti_mp_str(v[QK_NOTE], "body", "note", 1, b->note, sizeof(b->note))) != 0 ||
+	     (r = bti_check_text("body", "note", b->note)) != 0))
 		return r;
-	return mp_sections(v[QK_WANT], "body", "want", &b->requested_mask);
+	return bti_mp_sections(v[QK_WANT], "body", "want", &b->requested_mask);
 }
 
 /* Decodes a body of the given kind; pointers in *b point into p. */
@@ -434,7 +436,7 @@ static int dec_body(const uint8_t *p, size_t len, baton_kind kind, baton_body *b
 	memset(b, 0, sizeof(*b));
 	if (!msgpack_zone_init(&z, 4096))
 		return BATON_ENOMEM;
-	if ((r = mp_decode(p, len, &lim, &z, &o)) == 0)
+	if ((r = bti_mp_decode(p, len, &lim, &z, &o)) == 0)
 		r = kind == BATON_KIND_REQUEST ? dec_request(&o, b) : dec_transfer(&o, b);
 	msgpack_zone_destroy(&z);
 	if (r != 0) {
@@ -452,27 +454,28 @@ static int body_head_is_sender(const baton_header *h, const baton_body *b)
 		return 0;
 	/* Decoded once already: only running out of memory can fail here. */
 	if ((r = baton_audit_head_parse(b->audit, b->audit_len, &head)) != 0)
-		return r == BATON_ENOMEM ? r : diag_err(r, "body.audit: %s", baton_strerror(r));
+		return r == BATON_ENOMEM ? r : bti_diag_err(r, "body.audit: %s", baton_strerror(r));
 	if (sodium_memcmp(head.key, h->sender, BATON_PK_BYTES) != 0)
-		return diag_err(BATON_EVALUE, "body.audit: signed by another key than header.sndr");
+		return bti_diag_err(BATON_EVALUE,
+		                    "body.audit: signed by another key than header.sndr");
 	return 0;
 }
 
-int packet_body_decode(const uint8_t *p, size_t len, int kind, baton_body *b)
+int bti_packet_body_decode(const uint8_t *p, size_t len, int kind, baton_body *b)
 {
 	return dec_body(p, len, (baton_kind)kind, b);
 }
 
-void packet_body_free(baton_body *b)
+void bti_packet_body_free(baton_body *b)
 {
 	free(b->attachments);
 	memset(b, 0, sizeof(*b));
 }
 
-int packet_body_encode(const baton_body *b, int kind, uint8_t **out, size_t *len)
+int bti_packet_body_encode(const baton_body *b, int kind, uint8_t **out, size_t *len)
 {
 	struct body_enc be_ = {b, (baton_kind)kind};
-	return enc_alloc(enc_body, &be_, out, len);
+	return bti_enc_alloc(enc_body, &be_, out, len);
 }
 
 /*
@@ -504,41 +507,46 @@ static int check_consent(const baton_header *h, const baton_body *b, uint64_t sk
 			return r; /* the receiver's trouble, not the consent's */
 		char why[400];
 		snprintf(why, sizeof(why), "%s", baton_diag());
-		return diag_err(BATON_ECONSENT, "body.consent: %s (%s)", baton_strerror(r), why);
+		return bti_diag_err(BATON_ECONSENT, "body.consent: %s (%s)", baton_strerror(r),
+		                    why);
 	}
 	const uint8_t *from = h->kind == BATON_KIND_TRANSFER ? h->sender : h->recipient;
 	const uint8_t *to = h->kind == BATON_KIND_TRANSFER ? h->recipient : h->sender;
 	if (sodium_memcmp(c->from_pk, from, BATON_PK_BYTES) != 0 &&
 	    !(fk && named_former(fk->from, fk->n_from, c->from_pk, c, skew)))
-		return diag_err(BATON_ECONSENT, "body.consent: names another sending school (%s)",
-		                c->from_code);
+		return bti_diag_err(BATON_ECONSENT,
+		                    "body.consent: names another sending school (%s)",
+		                    c->from_code);
 	if (sodium_memcmp(c->to_pk, to, BATON_PK_BYTES) != 0 &&
 	    !(fk && named_former(fk->to, fk->n_to, c->to_pk, c, skew)))
-		return diag_err(BATON_ECONSENT, "body.consent: names another receiving school (%s)",
-		                c->to_code);
+		return bti_diag_err(BATON_ECONSENT,
+		                    "body.consent: names another receiving school (%s)",
+		                    c->to_code);
 	if (baton_check_validity(c->issued, c->expires, h->created, skew) != 0)
-		return diag_err(BATON_ECONSENT, "body.consent: not valid when the packet was made");
+		return bti_diag_err(BATON_ECONSENT,
+		                    "body.consent: not valid when the packet was made");
 	if (h->kind == BATON_KIND_REQUEST) {
 		uint32_t extra =
 		    b->requested_mask & ~(c->sections | BATON_SEC_BIT(BATON_SEC_IDENTITY));
 		if (extra != 0) {
 			baton_sections_format(extra, bad, sizeof(bad));
-			return diag_err(BATON_ECONSENT, "body.want: %s not in the consent", bad);
+			return bti_diag_err(BATON_ECONSENT, "body.want: %s not in the consent",
+			                    bad);
 		}
 		return 0;
 	}
 	if (strcmp(c->student, b->student) != 0)
-		return diag_err(BATON_ECONSENT, "body.consent: for student \"%s\", not \"%s\"",
-		                c->student, b->student);
+		return bti_diag_err(BATON_ECONSENT, "body.consent: for student \"%s\", not \"%s\"",
+		                    c->student, b->student);
 	uint32_t extra = present_mask(b) & ~(c->sections | BATON_SEC_BIT(BATON_SEC_IDENTITY));
 	if (extra != 0) {
 		baton_sections_format(extra, bad, sizeof(bad));
-		return diag_err(BATON_ECONSENT, "body.sections: %s not in the consent", bad);
+		return bti_diag_err(BATON_ECONSENT, "body.sections: %s not in the consent", bad);
 	}
 	for (size_t i = 0; i < b->n_guardians; i++)
 		if (sodium_memcmp(b->guardians[i], c->signer, BATON_PK_BYTES) == 0)
 			return 0;
-	return diag_err(BATON_ECONSENT, "body.consent: signer is not among body.guardians");
+	return bti_diag_err(BATON_ECONSENT, "body.consent: signer is not among body.guardians");
 }
 
 /* ---- keys ---- */
@@ -631,8 +639,8 @@ static int seal_attachment(struct hashed_writer *hw, const uint8_t k[32], size_t
 	} while (left > 0);
 	crypto_generichash_final(&h, hash, sizeof(hash));
 	if (sodium_memcmp(hash, a->hash, BATON_HASH_BYTES) != 0)
-		r = diag_err(BATON_EHASH, "attachment \"%s\": bytes read do not match its hash",
-		             a->name);
+		r = bti_diag_err(BATON_EHASH, "attachment \"%s\": bytes read do not match its hash",
+		                 a->name);
 out:
 	sodium_memzero(&ss, sizeof(ss));
 	sodium_memzero(buf, BATON_CHUNK_BYTES);
@@ -661,33 +669,33 @@ int baton_packet_seal_former(const baton_seal_params *p, const baton_former_keys
 	size_t plen = 0;
 	int r;
 
-	diag_clear();
+	bti_diag_clear();
 	memset(&check, 0, sizeof(check));
 	if (info)
 		memset(info, 0, sizeof(*info));
 	if ((p->kind != BATON_KIND_TRANSFER && p->kind != BATON_KIND_REQUEST) ||
 	    p->sender_sk == NULL || p->recipient_id_pk == NULL || p->recipient_enc_pk == NULL ||
 	    p->expires <= p->created || (body->n_attachments > 0 && readers == NULL))
-		return diag_err(BATON_EINVAL,
-		                "seal: missing key, bad kind or expiry not after creation");
+		return bti_diag_err(BATON_EINVAL,
+		                    "seal: missing key, bad kind or expiry not after creation");
 	if (p->kind == BATON_KIND_REQUEST && body->n_attachments > 0)
-		return diag_err(BATON_EINVAL, "seal: a request carries no attachments");
+		return bti_diag_err(BATON_EINVAL, "seal: a request carries no attachments");
 	if (p->expires - p->created > BATON_PACKET_MAX_LIFETIME)
-		return diag_err(BATON_EINVAL, "seal: valid for more than %llu days",
-		                (unsigned long long)(BATON_PACKET_MAX_LIFETIME / 86400));
+		return bti_diag_err(BATON_EINVAL, "seal: valid for more than %llu days",
+		                    (unsigned long long)(BATON_PACKET_MAX_LIFETIME / 86400));
 	if (body->n_guardians > BATON_MAX_GUARDIANS || body->n_attachments > BATON_MAX_ATTACHMENTS)
-		return diag_err(BATON_EINVAL, "seal: more than %d guardians or %d attachments",
-		                BATON_MAX_GUARDIANS, BATON_MAX_ATTACHMENTS);
-	if ((r = check_ed25519_pk("recipient", "id", p->recipient_id_pk)) != 0 ||
-	    (r = check_x25519_pk("recipient", "enc", p->recipient_enc_pk)) != 0)
+		return bti_diag_err(BATON_EINVAL, "seal: more than %d guardians or %d attachments",
+		                    BATON_MAX_GUARDIANS, BATON_MAX_ATTACHMENTS);
+	if ((r = bti_check_ed25519_pk("recipient", "id", p->recipient_id_pk)) != 0 ||
+	    (r = bti_check_x25519_pk("recipient", "enc", p->recipient_enc_pk)) != 0)
 		return r;
 
 	/* Encode, then decode with the receiver's rules: never seal what we would refuse. */
-	if ((r = enc_alloc(enc_body, &be_, &plain, &plen)) != 0)
+	if ((r = bti_enc_alloc(enc_body, &be_, &plain, &plen)) != 0)
 		goto out;
 	if (plen > BATON_BODY_MAX) {
-		r = diag_err(BATON_ETOOBIG, "seal: body of %zu bytes is over %u", plen,
-		             BATON_BODY_MAX);
+		r = bti_diag_err(BATON_ETOOBIG, "seal: body of %zu bytes is over %u", plen,
+		                 BATON_BODY_MAX);
 		goto out;
 	}
 	if ((r = dec_body(plain, plen, p->kind, &check)) != 0)
@@ -711,13 +719,13 @@ int baton_packet_seal_former(const baton_seal_params *p, const baton_former_keys
 	randombytes_buf(eph_sk, sizeof(eph_sk));
 	crypto_scalarmult_base(h.eph, eph_sk);
 	if (crypto_scalarmult(ss, eph_sk, p->recipient_enc_pk) != 0) {
-		r = diag_err(BATON_EBADKEY, "recipient.enc: low-order X25519 public key");
+		r = bti_diag_err(BATON_EBADKEY, "recipient.enc: low-order X25519 public key");
 		goto out;
 	}
 	derive_key(k, ss, h.eph, p->recipient_enc_pk, h.sender, h.recipient);
 
 	struct enc e;
-	enc_init(&e, ad + BATON_PREFIX_BYTES, BATON_HEADER_MAX);
+	bti_enc_init(&e, ad + BATON_PREFIX_BYTES, BATON_HEADER_MAX);
 	enc_header(&e, &h);
 	if (e.err) {
 		r = e.err;
@@ -804,9 +812,9 @@ int baton_packet_hash(const baton_source *src, uint8_t out[BATON_HASH_BYTES])
 	uint8_t digest[DIGEST_BYTES], sig[BATON_SIG_BYTES], *buf;
 	int r;
 
-	diag_clear();
+	bti_diag_clear();
 	if (src->len < BATON_SIG_BYTES)
-		return diag_err(BATON_ETRUNC, "packet: shorter than a signature");
+		return bti_diag_err(BATON_ETRUNC, "packet: shorter than a signature");
 	if ((buf = malloc(BATON_CHUNK_BYTES)) == NULL)
 		return BATON_ENOMEM;
 	if ((r = digest_of(src, digest, buf)) == 0 &&
@@ -825,13 +833,14 @@ int baton_packet_verify(const baton_source *src, baton_header *hdr)
 	size_t adlen = 0;
 	int r;
 
-	diag_clear();
+	bti_diag_clear();
 	/* Steps 1, 2, 4 and 5 of opening, with the same errors. */
 	if ((r = read_prefix_header(src, ad, &adlen, hdr)) != 0)
 		return r;
 	if (src->len < adlen + hdr->body_len + BATON_SIG_BYTES)
-		return diag_err(BATON_ETRUNC, "packet: %llu bytes cannot hold a %llu-byte body",
-		                (unsigned long long)src->len, (unsigned long long)hdr->body_len);
+		return bti_diag_err(BATON_ETRUNC, "packet: %llu bytes cannot hold a %llu-byte body",
+		                    (unsigned long long)src->len,
+		                    (unsigned long long)hdr->body_len);
 	if ((buf = malloc(BATON_CHUNK_BYTES)) == NULL)
 		return BATON_ENOMEM;
 	if ((r = digest_of(src, digest, buf)) != 0 ||
@@ -839,7 +848,7 @@ int baton_packet_verify(const baton_source *src, baton_header *hdr)
 		goto out;
 	sig_message(msg, digest);
 	if (crypto_sign_verify_detached(sig, msg, sizeof(msg), hdr->sender) != 0)
-		r = diag_err(BATON_EBADSIG, "packet.signature: does not verify");
+		r = bti_diag_err(BATON_EBADSIG, "packet.signature: does not verify");
 out:
 	free(buf);
 	return r;
@@ -861,7 +870,7 @@ int baton_packet_open_former(const baton_source *src, const baton_open_params *p
 	size_t adlen = 0;
 	int r;
 
-	diag_clear();
+	bti_diag_clear();
 	*out = NULL;
 	if (p->id_pk == NULL || p->enc_sk == NULL || p->enc_pk == NULL)
 		return BATON_EINVAL;
@@ -874,13 +883,13 @@ int baton_packet_open_former(const baton_source *src, const baton_open_params *p
 		goto out;
 	/* 3: addressed to this school. */
 	if (sodium_memcmp(o->hdr.recipient, p->id_pk, BATON_PK_BYTES) != 0) {
-		r = diag_err(BATON_EWRONGRCPT, "header.rcpt: addressed to another school");
+		r = bti_diag_err(BATON_EWRONGRCPT, "header.rcpt: addressed to another school");
 		goto out;
 	}
 	/* 4: room for the body and the signature. */
 	if (src->len < adlen + o->hdr.body_len + BATON_SIG_BYTES) {
-		r = diag_err(BATON_ETRUNC, "packet: %llu bytes cannot hold a %llu-byte body",
-		             (unsigned long long)src->len, (unsigned long long)o->hdr.body_len);
+		r = bti_diag_err(BATON_ETRUNC, "packet: %llu bytes cannot hold a %llu-byte body",
+		                 (unsigned long long)src->len, (unsigned long long)o->hdr.body_len);
 		goto out;
 	}
 	/* 5: the sender's signature over everything before it. */
@@ -895,7 +904,7 @@ int baton_packet_open_former(const baton_source *src, const baton_open_params *p
 			goto out;
 		sig_message(msg, digest);
 		if (crypto_sign_verify_detached(sig, msg, sizeof(msg), o->hdr.sender) != 0) {
-			r = diag_err(BATON_EBADSIG, "packet.signature: does not verify");
+			r = bti_diag_err(BATON_EBADSIG, "packet.signature: does not verify");
 			goto out;
 		}
 		memcpy(o->info.id, o->hdr.id, BATON_ID_BYTES);
@@ -904,10 +913,10 @@ int baton_packet_open_former(const baton_source *src, const baton_open_params *p
 	}
 	/* 6: validity period. */
 	if ((r = baton_check_validity(o->hdr.created, o->hdr.expires, p->now, p->skew)) != 0) {
-		diag_set("header: %s (created %llu, expires %llu, now %llu)",
-		         r == BATON_EEXPIRED ? "expired" : "created in the future",
-		         (unsigned long long)o->hdr.created, (unsigned long long)o->hdr.expires,
-		         (unsigned long long)p->now);
+		bti_diag_set("header: %s (created %llu, expires %llu, now %llu)",
+		             r == BATON_EEXPIRED ? "expired" : "created in the future",
+		             (unsigned long long)o->hdr.created, (unsigned long long)o->hdr.expires,
+		             (unsigned long long)p->now);
 		goto out;
 	}
 	/* 7: key agreement and body decryption. */
@@ -916,7 +925,7 @@ int baton_packet_open_former(const baton_source *src, const baton_open_params *p
 		goto out;
 	}
 	if (crypto_scalarmult(ss, p->enc_sk, o->hdr.eph) != 0) {
-		r = diag_err(BATON_EBADKEY, "header.eph: low-order X25519 public key");
+		r = bti_diag_err(BATON_EBADKEY, "header.eph: low-order X25519 public key");
 		goto out;
 	}
 	derive_key(o->key, ss, o->hdr.eph, p->enc_pk, o->hdr.sender, o->hdr.recipient);
@@ -931,7 +940,7 @@ int baton_packet_open_former(const baton_source *src, const baton_open_params *p
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(o->plain, NULL, NULL, o->plain,
 	                                               o->hdr.body_len, ad, adlen, o->hdr.nonce,
 	                                               bk) != 0) {
-		r = diag_err(BATON_EDECRYPT, "packet.body: does not decrypt for this school");
+		r = bti_diag_err(BATON_EDECRYPT, "packet.body: does not decrypt for this school");
 		goto out;
 	}
 	/* 8: body decoding; a head in the body is the sender's own. */
@@ -951,9 +960,9 @@ int baton_packet_open_former(const baton_source *src, const baton_open_params *p
 		}
 		expect += BATON_SIG_BYTES;
 		if (expect != src->len) {
-			r = diag_err(expect > src->len ? BATON_ETRUNC : BATON_ETRAILING,
-			             "packet: %llu bytes, the body accounts for %llu",
-			             (unsigned long long)src->len, (unsigned long long)expect);
+			r = bti_diag_err(expect > src->len ? BATON_ETRUNC : BATON_ETRAILING,
+			                 "packet: %llu bytes, the body accounts for %llu",
+			                 (unsigned long long)src->len, (unsigned long long)expect);
 			goto out;
 		}
 	}
@@ -1001,7 +1010,7 @@ int baton_opened_attachment(baton_opened *o, size_t i, baton_write_fn w, void *w
 	uint64_t off, left;
 	int r;
 
-	diag_clear();
+	bti_diag_clear();
 	if (o == NULL || i >= o->body.n_attachments)
 		return BATON_EINVAL;
 	a = &o->body.attachments[i];
@@ -1017,7 +1026,7 @@ int baton_opened_attachment(baton_opened *o, size_t i, baton_write_fn w, void *w
 	off += sizeof(hdr);
 	subkey(ak, i + 1, o->key);
 	if (crypto_secretstream_xchacha20poly1305_init_pull(&ss, hdr, ak) != 0) {
-		r = diag_err(BATON_EDECRYPT, "attachment %zu: bad stream header", i);
+		r = bti_diag_err(BATON_EDECRYPT, "attachment %zu: bad stream header", i);
 		goto out;
 	}
 	crypto_generichash_init(&h, NULL, 0, BATON_HASH_BYTES);
@@ -1034,10 +1043,10 @@ int baton_opened_attachment(baton_opened *o, size_t i, baton_write_fn w, void *w
 		    plen != n ||
 		    tag != (left == 0 ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
 		                      : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE)) {
-			r = diag_err(BATON_EDECRYPT,
-			             "attachment \"%s\": chunk at byte %llu does "
-			             "not decrypt",
-			             a->name, (unsigned long long)(a->size - left - n));
+			r = bti_diag_err(BATON_EDECRYPT,
+			                 "attachment \"%s\": chunk at byte %llu does "
+			                 "not decrypt",
+			                 a->name, (unsigned long long)(a->size - left - n));
 			goto out;
 		}
 		crypto_generichash_update(&h, pt, n);
@@ -1046,8 +1055,8 @@ int baton_opened_attachment(baton_opened *o, size_t i, baton_write_fn w, void *w
 	} while (left > 0);
 	crypto_generichash_final(&h, hash, sizeof(hash));
 	if (sodium_memcmp(hash, a->hash, BATON_HASH_BYTES) != 0)
-		r = diag_err(BATON_EHASH, "attachment \"%s\": content does not match its hash",
-		             a->name);
+		r = bti_diag_err(BATON_EHASH, "attachment \"%s\": content does not match its hash",
+		                 a->name);
 out:
 	sodium_memzero(ak, sizeof(ak));
 	sodium_memzero(&ss, sizeof(ss));

@@ -32,10 +32,10 @@ int baton_sections_parse(const char *list, uint32_t *mask)
 {
 	const char *p = list;
 
-	diag_clear();
+	bti_diag_clear();
 	*mask = 0;
 	if (list == NULL || *list == '\0')
-		return diag_err(BATON_EVALUE, "sections: empty list");
+		return bti_diag_err(BATON_EVALUE, "sections: empty list");
 	while (*p) {
 		const char *end = strchr(p, ',');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
@@ -46,7 +46,7 @@ int baton_sections_parse(const char *list, uint32_t *mask)
 			*mask |= BATON_SEC_BIT(s);
 		} else {
 			*mask = 0;
-			return diag_err(
+			return bti_diag_err(
 			    BATON_EVALUE,
 			    "sections: \"%.*s\" is not a section (use all, assessments, "
 			    "attendance, discipline, enrollment, guardians, health, "

@@ -141,11 +141,11 @@ static struct obj envelope(int type, const uint8_t *body, size_t blen, const uin
 	struct obj o;
 	o.p = malloc(blen + 100);
 	struct enc e;
-	enc_init(&e, o.p, blen + 100);
-	enc_array(&e, 3);
-	enc_uint(&e, (uint64_t)type);
-	enc_bin(&e, body, blen);
-	enc_bin(&e, sig, 64);
+	bti_enc_init(&e, o.p, blen + 100);
+	bti_enc_array(&e, 3);
+	bti_enc_uint(&e, (uint64_t)type);
+	bti_enc_bin(&e, body, blen);
+	bti_enc_bin(&e, sig, 64);
 	o.len = e.len;
 	return o;
 }
@@ -170,58 +170,58 @@ static size_t consent_body(uint8_t *buf, size_t cap, const baton_consent *c, enu
 {
 	struct enc e;
 	uint32_t n = 12 + (cv == CV_DUPKEY || cv == CV_UNKNOWN) - (cv == CV_MISSING);
-	enc_init(&e, buf, cap);
-	enc_map(&e, n);
+	bti_enc_init(&e, buf, cap);
+	bti_enc_map(&e, n);
 	if (cv == CV_UNSORTED_KEYS) {
-		enc_str(&e, "from"), enc_bin(&e, c->from_pk, 32);
-		enc_str(&e, "expires"), enc_uint(&e, c->expires);
+		bti_enc_str(&e, "from"), bti_enc_bin(&e, c->from_pk, 32);
+		bti_enc_str(&e, "expires"), bti_enc_uint(&e, c->expires);
 	} else {
-		enc_str(&e, "expires");
+		bti_enc_str(&e, "expires");
 		if (cv == CV_NONCANON_INT) {
 			/* The right value in a wider form than needed. */
 			uint8_t wide[9] = {0xcf};
 			for (int i = 0; i < 8; i++)
 				wide[1 + i] = (uint8_t)(c->expires >> (56 - 8 * i));
 			for (int i = 0; i < 9; i++)
-				enc_byte(&e, wide[i]);
+				bti_enc_byte(&e, wide[i]);
 		} else if (cv == CV_NIL) {
-			enc_byte(&e, 0xc0);
+			bti_enc_byte(&e, 0xc0);
 		} else {
-			enc_uint(&e, c->expires);
+			bti_enc_uint(&e, c->expires);
 		}
-		enc_str(&e, "from"), enc_bin(&e, c->from_pk, 32);
+		bti_enc_str(&e, "from"), bti_enc_bin(&e, c->from_pk, 32);
 	}
-	enc_str(&e, "from_code"), enc_str(&e, c->from_code);
-	enc_str(&e, "id"), enc_bin(&e, c->id, 16);
+	bti_enc_str(&e, "from_code"), bti_enc_str(&e, c->from_code);
+	bti_enc_str(&e, "id"), bti_enc_bin(&e, c->id, 16);
 	if (cv == CV_DUPKEY)
-		enc_str(&e, "id"), enc_bin(&e, c->id, 16);
-	enc_str(&e, "issued");
+		bti_enc_str(&e, "id"), bti_enc_bin(&e, c->id, 16);
+	bti_enc_str(&e, "issued");
 	if (cv == CV_WRONGTYPE)
-		enc_str(&e, "yesterday");
+		bti_enc_str(&e, "yesterday");
 	else
-		enc_uint(&e, c->issued);
+		bti_enc_uint(&e, c->issued);
 	if (cv == CV_UNKNOWN)
-		enc_str(&e, "lunch_menu"), enc_str(&e, "tacos");
-	enc_str(&e, "purpose");
+		bti_enc_str(&e, "lunch_menu"), bti_enc_str(&e, "tacos");
+	bti_enc_str(&e, "purpose");
 	if (cv == CV_BAD_UTF8)
-		enc_byte(&e, 0xa2), enc_byte(&e, 0xc0), enc_byte(&e, 0xaf);
+		bti_enc_byte(&e, 0xa2), bti_enc_byte(&e, 0xc0), bti_enc_byte(&e, 0xaf);
 	else
-		enc_str(&e, c->purpose);
-	enc_str(&e, "role"), enc_str(&e, "guardian");
-	enc_str(&e, "sections");
+		bti_enc_str(&e, c->purpose);
+	bti_enc_str(&e, "role"), bti_enc_str(&e, "guardian");
+	bti_enc_str(&e, "sections");
 	if (cv == CV_UNSORTED_SECTIONS) {
-		enc_array(&e, 2), enc_str(&e, "transcript"), enc_str(&e, "identity");
+		bti_enc_array(&e, 2), bti_enc_str(&e, "transcript"), bti_enc_str(&e, "identity");
 	} else if (cv == CV_UNKNOWN_SECTION) {
-		enc_array(&e, 2), enc_str(&e, "identity"), enc_str(&e, "lunch");
+		bti_enc_array(&e, 2), bti_enc_str(&e, "identity"), bti_enc_str(&e, "lunch");
 	} else {
-		enc_sections(&e, c->sections);
+		bti_enc_sections(&e, c->sections);
 	}
 	if (cv != CV_MISSING)
-		enc_str(&e, "signer"),
-		    enc_bin(&e, cv == CV_SMALL_ORDER_SIGNER ? ed_small_order : c->signer, 32);
-	enc_str(&e, "student"), enc_str(&e, c->student);
-	enc_str(&e, "to"), enc_bin(&e, c->to_pk, 32);
-	enc_str(&e, "to_code"), enc_str(&e, c->to_code);
+		bti_enc_str(&e, "signer"),
+		    bti_enc_bin(&e, cv == CV_SMALL_ORDER_SIGNER ? ed_small_order : c->signer, 32);
+	bti_enc_str(&e, "student"), bti_enc_str(&e, c->student);
+	bti_enc_str(&e, "to"), bti_enc_bin(&e, c->to_pk, 32);
+	bti_enc_str(&e, "to_code"), bti_enc_str(&e, c->to_code);
 	if (e.err) {
 		fprintf(stderr, "gen_vectors: consent body: %s\n", baton_errname(e.err));
 		exit(1);
@@ -415,15 +415,15 @@ static struct obj card_obj(const uint8_t *enc_pk)
 {
 	uint8_t body[1024];
 	struct enc e;
-	enc_init(&e, body, sizeof(body));
-	enc_map(&e, 7);
-	enc_str(&e, "code"), enc_str(&e, "RAS-204");
-	enc_str(&e, "enc"), enc_bin(&e, enc_pk, 32);
-	enc_str(&e, "endpoints"), enc_array(&e, 1), enc_str(&e, "tcp://127.0.0.1:7702");
-	enc_str(&e, "id"), enc_bin(&e, baton_key_id_pk(school_b), 32);
-	enc_str(&e, "name"), enc_str(&e, "Riverside Academy");
-	enc_str(&e, "valid_from"), enc_uint(&e, TU_NOW - TU_DAY);
-	enc_str(&e, "valid_until"), enc_uint(&e, TU_NOW + 365 * TU_DAY);
+	bti_enc_init(&e, body, sizeof(body));
+	bti_enc_map(&e, 7);
+	bti_enc_str(&e, "code"), bti_enc_str(&e, "RAS-204");
+	bti_enc_str(&e, "enc"), bti_enc_bin(&e, enc_pk, 32);
+	bti_enc_str(&e, "endpoints"), bti_enc_array(&e, 1), bti_enc_str(&e, "tcp://127.0.0.1:7702");
+	bti_enc_str(&e, "id"), bti_enc_bin(&e, baton_key_id_pk(school_b), 32);
+	bti_enc_str(&e, "name"), bti_enc_str(&e, "Riverside Academy");
+	bti_enc_str(&e, "valid_from"), bti_enc_uint(&e, TU_NOW - TU_DAY);
+	bti_enc_str(&e, "valid_until"), bti_enc_uint(&e, TU_NOW + 365 * TU_DAY);
 	return envelope(BATON_OBJ_CARD, body, e.len, baton_key_id_sk(school_b));
 }
 
@@ -503,15 +503,15 @@ static void gen_revocations_receipts(void)
 	for (int k = 0; k < 2; k++) {
 		uint8_t body[512];
 		struct enc e;
-		enc_init(&e, body, sizeof(body));
-		enc_map(&e, k ? 6 : 5);
-		enc_str(&e, "hash"), enc_bin(&e, rc.packet_hash, 32);
+		bti_enc_init(&e, body, sizeof(body));
+		bti_enc_map(&e, k ? 6 : 5);
+		bti_enc_str(&e, "hash"), bti_enc_bin(&e, rc.packet_hash, 32);
 		if (k)
-			enc_str(&e, "note"), enc_str(&e, "");
-		enc_str(&e, "packet"), enc_bin(&e, rc.packet_id, 16);
-		enc_str(&e, "reason"), enc_uint(&e, k ? 0 : 99);
-		enc_str(&e, "receiver"), enc_bin(&e, rc.receiver, 32);
-		enc_str(&e, "time"), enc_uint(&e, TU_NOW);
+			bti_enc_str(&e, "note"), bti_enc_str(&e, "");
+		bti_enc_str(&e, "packet"), bti_enc_bin(&e, rc.packet_id, 16);
+		bti_enc_str(&e, "reason"), bti_enc_uint(&e, k ? 0 : 99);
+		bti_enc_str(&e, "receiver"), bti_enc_bin(&e, rc.receiver, 32);
+		bti_enc_str(&e, "time"), bti_enc_uint(&e, TU_NOW);
 		struct obj o = envelope(BATON_OBJ_RECEIPT, body, e.len, baton_key_id_sk(school_b));
 		emit(json_object(), k ? "receipt-empty-note" : "receipt-unknown-reason", "receipt",
 		     k ? "note present but empty (must be omitted)" : "reason code 99",
@@ -551,24 +551,24 @@ static size_t rotation_body(uint8_t *buf, size_t cap, const uint8_t *old_pk, con
 	                    : rv == RV_SMALL_ORDER_NEW ? ed_small_order
 	                                               : new_pk;
 	const uint8_t *od = rv == RV_SMALL_ORDER_OLD ? ed_small_order : old_pk;
-	enc_init(&e, buf, cap);
-	enc_map(&e, 4 + (rv == RV_UNKNOWN || rv == RV_DUPKEY) - (rv == RV_MISSING_TIME));
-	enc_str(&e, "code"), enc_str(&e, code);
+	bti_enc_init(&e, buf, cap);
+	bti_enc_map(&e, 4 + (rv == RV_UNKNOWN || rv == RV_DUPKEY) - (rv == RV_MISSING_TIME));
+	bti_enc_str(&e, "code"), bti_enc_str(&e, code);
 	if (rv == RV_DUPKEY)
-		enc_str(&e, "code"), enc_str(&e, code);
+		bti_enc_str(&e, "code"), bti_enc_str(&e, code);
 	if (rv == RV_UNSORTED_KEYS) {
-		enc_str(&e, "old"), enc_bin(&e, od, 32);
-		enc_str(&e, "new"), enc_bin(&e, nw, 32);
+		bti_enc_str(&e, "old"), bti_enc_bin(&e, od, 32);
+		bti_enc_str(&e, "new"), bti_enc_bin(&e, nw, 32);
 	} else {
-		enc_str(&e, "new"), enc_bin(&e, nw, rv == RV_SHORT_NEW ? 31 : 32);
-		enc_str(&e, "old"), enc_bin(&e, od, 32);
+		bti_enc_str(&e, "new"), bti_enc_bin(&e, nw, rv == RV_SHORT_NEW ? 31 : 32);
+		bti_enc_str(&e, "old"), bti_enc_bin(&e, od, 32);
 	}
 	if (rv == RV_UNKNOWN)
-		enc_str(&e, "reason"), enc_str(&e, "key lost");
+		bti_enc_str(&e, "reason"), bti_enc_str(&e, "key lost");
 	if (rv == RV_TIME_STR)
-		enc_str(&e, "time"), enc_str(&e, "today");
+		bti_enc_str(&e, "time"), bti_enc_str(&e, "today");
 	else if (rv != RV_MISSING_TIME)
-		enc_str(&e, "time"), enc_uint(&e, TU_NOW);
+		bti_enc_str(&e, "time"), bti_enc_uint(&e, TU_NOW);
 	if (e.err) {
 		fprintf(stderr, "gen_vectors: rotation body: %s\n", baton_errname(e.err));
 		exit(1);
@@ -687,37 +687,37 @@ static size_t raw_header(uint8_t *out, const struct raw *r, uint64_t blen, const
 {
 	struct enc e;
 	int hv = r->header_variant;
-	enc_init(&e, out, 1024);
-	enc_map(&e, 8 + (hv == 1 || hv == 2) - (hv == 3));
-	enc_str(&e, "blen");
+	bti_enc_init(&e, out, 1024);
+	bti_enc_map(&e, 8 + (hv == 1 || hv == 2) - (hv == 3));
+	bti_enc_str(&e, "blen");
 	if (hv == 4)
-		enc_byte(&e, 0xcd), enc_byte(&e, (uint8_t)(blen >> 8)),
-		    enc_byte(&e, (uint8_t)blen); /* non-canonical: blen < 256 */
+		bti_enc_byte(&e, 0xcd), bti_enc_byte(&e, (uint8_t)(blen >> 8)),
+		    bti_enc_byte(&e, (uint8_t)blen); /* non-canonical: blen < 256 */
 	else
-		enc_uint(&e, blen);
+		bti_enc_uint(&e, blen);
 	if (hv == 1)
-		enc_str(&e, "blen"), enc_uint(&e, blen);
-	enc_str(&e, "created"), enc_uint(&e, r->created);
-	enc_str(&e, "eph");
+		bti_enc_str(&e, "blen"), bti_enc_uint(&e, blen);
+	bti_enc_str(&e, "created"), bti_enc_uint(&e, r->created);
+	bti_enc_str(&e, "eph");
 	if (hv == 6)
-		enc_byte(&e, 0xc6), enc_byte(&e, 0x80), enc_byte(&e, 0), enc_byte(&e, 0),
-		    enc_byte(&e, 0);
+		bti_enc_byte(&e, 0xc6), bti_enc_byte(&e, 0x80), bti_enc_byte(&e, 0),
+		    bti_enc_byte(&e, 0), bti_enc_byte(&e, 0);
 	else if (hv == 5)
-		enc_array(&e, 1), enc_bin(&e, eph, 32);
+		bti_enc_array(&e, 1), bti_enc_bin(&e, eph, 32);
 	else
-		enc_bin(&e, eph, 32);
+		bti_enc_bin(&e, eph, 32);
 	if (hv == 6) {
 		/* The header stops at a length of 2^31: nothing else follows. */
 		return e.len;
 	}
-	enc_str(&e, "expires"), enc_uint(&e, r->expires);
+	bti_enc_str(&e, "expires"), bti_enc_uint(&e, r->expires);
 	if (hv == 2)
-		enc_str(&e, "flags"), enc_uint(&e, 0);
-	enc_str(&e, "id"), enc_bin(&e, id, 16);
-	enc_str(&e, "nonce"), enc_bin(&e, nonce, 24);
-	enc_str(&e, "rcpt"), enc_bin(&e, baton_key_id_pk(r->to), 32);
+		bti_enc_str(&e, "flags"), bti_enc_uint(&e, 0);
+	bti_enc_str(&e, "id"), bti_enc_bin(&e, id, 16);
+	bti_enc_str(&e, "nonce"), bti_enc_bin(&e, nonce, 24);
+	bti_enc_str(&e, "rcpt"), bti_enc_bin(&e, baton_key_id_pk(r->to), 32);
 	if (hv != 3)
-		enc_str(&e, "sndr"), enc_bin(&e, sndr, 32);
+		bti_enc_str(&e, "sndr"), bti_enc_bin(&e, sndr, 32);
 	return e.len;
 }
 
@@ -829,46 +829,49 @@ static size_t transfer_body(uint8_t *buf, size_t cap, const uint8_t *consent, si
 	struct enc e;
 	uint8_t hash[32];
 	crypto_generichash(hash, 32, (const uint8_t *)att_pdf, sizeof(att_pdf) - 1, NULL, 0);
-	enc_init(&e, buf, cap);
-	enc_map(&e, (uint32_t)(4 + with_att + (bv == BV_UNKNOWN) + (bv == BV_DUPKEY) + with_head));
+	bti_enc_init(&e, buf, cap);
+	bti_enc_map(&e,
+	            (uint32_t)(4 + with_att + (bv == BV_UNKNOWN) + (bv == BV_DUPKEY) + with_head));
 	if (with_att) {
-		enc_str(&e, "atts"), enc_array(&e, 1), enc_map(&e, 5);
-		enc_str(&e, "hash"), enc_bin(&e, hash, 32);
-		enc_str(&e, "media"), enc_str(&e, "application/pdf");
-		enc_str(&e, "name"), enc_str(&e, bv == BV_BAD_NAME ? "../../.profile" : "t.pdf");
-		enc_str(&e, "section"), enc_str(&e, "transcript");
-		enc_str(&e, "size"), enc_uint(&e, sizeof(att_pdf) - 1);
+		bti_enc_str(&e, "atts"), bti_enc_array(&e, 1), bti_enc_map(&e, 5);
+		bti_enc_str(&e, "hash"), bti_enc_bin(&e, hash, 32);
+		bti_enc_str(&e, "media"), bti_enc_str(&e, "application/pdf");
+		bti_enc_str(&e, "name"),
+		    bti_enc_str(&e, bv == BV_BAD_NAME ? "../../.profile" : "t.pdf");
+		bti_enc_str(&e, "section"), bti_enc_str(&e, "transcript");
+		bti_enc_str(&e, "size"), bti_enc_uint(&e, sizeof(att_pdf) - 1);
 	}
 	if (with_head) {
 		const struct obj *h = bv == BV_AUDIT ? &head_a : &head_c;
-		enc_str(&e, "audit"), enc_bin(&e, h->p, h->len);
+		bti_enc_str(&e, "audit"), bti_enc_bin(&e, h->p, h->len);
 	}
-	enc_str(&e, "consent"), enc_bin(&e, consent, clen);
+	bti_enc_str(&e, "consent"), bti_enc_bin(&e, consent, clen);
 	if (bv == BV_DUPKEY)
-		enc_str(&e, "consent"), enc_bin(&e, consent, clen);
-	enc_str(&e, "guardians"), enc_array(&e, 1);
-	enc_bin(&e, baton_key_id_pk(bv == BV_NOT_GUARDIAN ? guardian2 : guardian), 32);
+		bti_enc_str(&e, "consent"), bti_enc_bin(&e, consent, clen);
+	bti_enc_str(&e, "guardians"), bti_enc_array(&e, 1);
+	bti_enc_bin(&e, baton_key_id_pk(bv == BV_NOT_GUARDIAN ? guardian2 : guardian), 32);
 	if (bv == BV_UNKNOWN)
-		enc_str(&e, "priority"), enc_str(&e, "urgent");
-	enc_str(&e, "sections");
+		bti_enc_str(&e, "priority"), bti_enc_str(&e, "urgent");
+	bti_enc_str(&e, "sections");
 	if (bv == BV_DEEP) {
-		enc_map(&e, 1), enc_str(&e, "identity");
+		bti_enc_map(&e, 1), bti_enc_str(&e, "identity");
 		for (int i = 0; i < 5; i++)
-			enc_array(&e, 1);
-		enc_uint(&e, 1);
+			bti_enc_array(&e, 1);
+		bti_enc_uint(&e, 1);
 	} else {
-		enc_map(&e, bv == BV_NO_IDENTITY ? 1 : bv == BV_HEALTH ? 3 : 2);
+		bti_enc_map(&e, bv == BV_NO_IDENTITY ? 1 : bv == BV_HEALTH ? 3 : 2);
 		if (bv == BV_HEALTH)
-			enc_str(&e, "health"), enc_bin(&e, tu_health, strlen(tu_health));
+			bti_enc_str(&e, "health"), bti_enc_bin(&e, tu_health, strlen(tu_health));
 		if (bv != BV_NO_IDENTITY)
-			enc_str(&e, "identity"), enc_bin(&e, tu_identity, strlen(tu_identity));
-		enc_str(&e, "transcript");
+			bti_enc_str(&e, "identity"),
+			    bti_enc_bin(&e, tu_identity, strlen(tu_identity));
+		bti_enc_str(&e, "transcript");
 		if (bv == BV_NOT_UTF8)
-			enc_bin(&e, "\xfe\xff", 2);
+			bti_enc_bin(&e, "\xfe\xff", 2);
 		else
-			enc_bin(&e, tu_transcript, strlen(tu_transcript));
+			bti_enc_bin(&e, tu_transcript, strlen(tu_transcript));
 	}
-	enc_str(&e, "student"), enc_str(&e, bv == BV_OTHER_STUDENT ? "S-2002" : "S-1001");
+	bti_enc_str(&e, "student"), bti_enc_str(&e, bv == BV_OTHER_STUDENT ? "S-2002" : "S-1001");
 	return e.len;
 }
 
@@ -1150,20 +1153,20 @@ static void gen_packets(void)
 	{
 		uint8_t rb[2048];
 		struct enc e;
-		enc_init(&e, rb, sizeof(rb));
-		enc_map(&e, 2);
-		enc_str(&e, "consent"), enc_bin(&e, consent_bytes, consent_len);
-		enc_str(&e, "want"), enc_sections(&e, SEC(TRANSCRIPT));
+		bti_enc_init(&e, rb, sizeof(rb));
+		bti_enc_map(&e, 2);
+		bti_enc_str(&e, "consent"), bti_enc_bin(&e, consent_bytes, consent_len);
+		bti_enc_str(&e, "want"), bti_enc_sections(&e, SEC(TRANSCRIPT));
 		memset(&r, 0, sizeof(r));
 		r.version = 1, r.kind = BATON_KIND_REQUEST;
 		r.created = TU_NOW, r.expires = TU_NOW + TU_DAY;
 		r.signer = school_b, r.to = school_a, r.body = rb, r.body_len = e.len;
 		packet_case("packet-valid-request", "B asks A for S-1001's transcript", &r,
 		            school_a, TU_NOW, 0, NULL);
-		enc_init(&e, rb, sizeof(rb));
-		enc_map(&e, 2);
-		enc_str(&e, "consent"), enc_bin(&e, consent_bytes, consent_len);
-		enc_str(&e, "want"), enc_sections(&e, SEC(TRANSCRIPT) | SEC(DISCIPLINE));
+		bti_enc_init(&e, rb, sizeof(rb));
+		bti_enc_map(&e, 2);
+		bti_enc_str(&e, "consent"), bti_enc_bin(&e, consent_bytes, consent_len);
+		bti_enc_str(&e, "want"), bti_enc_sections(&e, SEC(TRANSCRIPT) | SEC(DISCIPLINE));
 		r.body_len = e.len;
 		packet_case("packet-request-beyond-consent", "asks for discipline, not consented",
 		            &r, school_a, TU_NOW, BATON_ECONSENT, NULL);
@@ -1175,8 +1178,8 @@ static void gen_packets(void)
 
 static void msgpack_case(const char *name, const char *desc, const uint8_t *p, size_t n, int expect)
 {
-	emit(json_object(), name, "msgpack", desc, mp_walk(p, n, &dec_default_limits), expect, p,
-	     n);
+	emit(json_object(), name, "msgpack", desc, bti_mp_walk(p, n, &bti_dec_default_limits),
+	     expect, p, n);
 }
 
 static void gen_msgpack(void)
@@ -1303,8 +1306,9 @@ static int run_chunk(const uint8_t *p, size_t n, const baton_key *me, uint64_t n
 {
 	struct frame_chunk f;
 	baton_header h;
-	int r = frame_chunk_decode(p, n, &f);
-	return r || !f.admit ? r : frame_admit_verify(&f, baton_key_id_pk(me), now, TU_SKEW, &h);
+	int r = bti_frame_chunk_decode(p, n, &f);
+	return r || !f.admit ? r
+	                     : bti_frame_admit_verify(&f, baton_key_id_pk(me), now, TU_SKEW, &h);
 }
 
 static void chunk_case(const char *name, const char *desc, struct obj o, uint64_t now, int expect)
@@ -1436,8 +1440,8 @@ static void batch_case(const char *name, const char *kind, const char *desc, str
 	size_t k;
 	json_t *v = json_object(), *items = json_array();
 	int reply = strcmp(kind, "batch_reply") == 0;
-	int r =
-	    reply ? frame_reply_decode(o.p, o.len, it, &k) : frame_batch_decode(o.p, o.len, it, &k);
+	int r = reply ? bti_frame_reply_decode(o.p, o.len, it, &k)
+	              : bti_frame_batch_decode(o.p, o.len, it, &k);
 
 	for (size_t i = 0; r == 0 && i < k; i++) {
 		char *h = hex(it[i].p, it[i].n);
@@ -1534,15 +1538,15 @@ static struct obj head_obj(const baton_key *k, uint64_t count, enum hvariant hv)
 	uint8_t body[256], h[32];
 	struct enc e;
 	memset(h, 0x48, sizeof(h));
-	enc_init(&e, body, sizeof(body));
-	enc_map(&e, hv == HV_UNKNOWN ? 5 : 4);
-	enc_str(&e, "count"), enc_uint(&e, hv == HV_ZERO ? 0 : count);
-	enc_str(&e, "head"), enc_bin(&e, h, hv == HV_SHORT_HEAD ? 31 : 32);
-	enc_str(&e, "key"),
-	    enc_bin(&e, hv == HV_SMALL_KEY ? ed_small_order : baton_key_id_pk(k), 32);
-	enc_str(&e, "time"), enc_uint(&e, TU_NOW);
+	bti_enc_init(&e, body, sizeof(body));
+	bti_enc_map(&e, hv == HV_UNKNOWN ? 5 : 4);
+	bti_enc_str(&e, "count"), bti_enc_uint(&e, hv == HV_ZERO ? 0 : count);
+	bti_enc_str(&e, "head"), bti_enc_bin(&e, h, hv == HV_SHORT_HEAD ? 31 : 32);
+	bti_enc_str(&e, "key"),
+	    bti_enc_bin(&e, hv == HV_SMALL_KEY ? ed_small_order : baton_key_id_pk(k), 32);
+	bti_enc_str(&e, "time"), bti_enc_uint(&e, TU_NOW);
 	if (hv == HV_UNKNOWN)
-		enc_str(&e, "where"), enc_str(&e, "here");
+		bti_enc_str(&e, "where"), bti_enc_str(&e, "here");
 	return envelope(BATON_OBJ_AUDIT_HEAD, body, e.len, baton_key_id_sk(k));
 }
 
@@ -1578,14 +1582,14 @@ static void receipt_head_case(const char *name, const char *desc, const struct o
 	baton_receipt rg;
 	memset(id, 0x11, sizeof(id));
 	memset(ph, 0x22, sizeof(ph));
-	enc_init(&e, body, sizeof(body));
-	enc_map(&e, 6);
-	enc_str(&e, "audit"), enc_bin(&e, h->p, h->len);
-	enc_str(&e, "hash"), enc_bin(&e, ph, 32);
-	enc_str(&e, "packet"), enc_bin(&e, id, 16);
-	enc_str(&e, "reason"), enc_uint(&e, 0);
-	enc_str(&e, "receiver"), enc_bin(&e, baton_key_id_pk(school_b), 32);
-	enc_str(&e, "time"), enc_uint(&e, TU_NOW);
+	bti_enc_init(&e, body, sizeof(body));
+	bti_enc_map(&e, 6);
+	bti_enc_str(&e, "audit"), bti_enc_bin(&e, h->p, h->len);
+	bti_enc_str(&e, "hash"), bti_enc_bin(&e, ph, 32);
+	bti_enc_str(&e, "packet"), bti_enc_bin(&e, id, 16);
+	bti_enc_str(&e, "reason"), bti_enc_uint(&e, 0);
+	bti_enc_str(&e, "receiver"), bti_enc_bin(&e, baton_key_id_pk(school_b), 32);
+	bti_enc_str(&e, "time"), bti_enc_uint(&e, TU_NOW);
 	struct obj o = envelope(BATON_OBJ_RECEIPT, body, e.len, baton_key_id_sk(school_b));
 	emit(json_object(), name, "receipt", desc, baton_receipt_parse(o.p, o.len, &rg), expect,
 	     o.p, o.len);

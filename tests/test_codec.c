@@ -20,14 +20,14 @@
 #define WALK(err, ...)                                                                             \
 	do {                                                                                       \
 		static const uint8_t in_[] = {__VA_ARGS__};                                        \
-		assert_int_equal(mp_walk(in_, sizeof(in_), &dec_default_limits), err);             \
+		assert_int_equal(bti_mp_walk(in_, sizeof(in_), &bti_dec_default_limits), err);     \
 	} while (0)
 
 static void encode_uint(uint64_t v, uint8_t *out, size_t *len)
 {
 	struct enc e;
-	enc_init(&e, out, 16);
-	enc_uint(&e, v);
+	bti_enc_init(&e, out, 16);
+	bti_enc_uint(&e, v);
 	assert_int_equal(e.err, 0);
 	*len = e.len;
 }
@@ -51,7 +51,7 @@ static void test_encoder_shortest(void **state)
 		assert_int_equal(len, cases[i].len);
 		assert_int_equal(out[0], cases[i].first);
 		/* What the encoder writes, the walker accepts. */
-		assert_int_equal(mp_walk(out, len, &dec_default_limits), 0);
+		assert_int_equal(bti_mp_walk(out, len, &bti_dec_default_limits), 0);
 	}
 }
 
@@ -69,28 +69,28 @@ static void test_encoder_strings_containers(void **state)
 	            {256, 0xda, 3}, {65535, 0xda, 3}, {65536, 0xdb, 5}};
 	struct dec_limits big = {sizeof(buf), 4, 16};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-		enc_init(&e, buf, sizeof(buf));
-		enc_strn(&e, (const char *)text, strs[i].n);
+		bti_enc_init(&e, buf, sizeof(buf));
+		bti_enc_strn(&e, (const char *)text, strs[i].n);
 		assert_int_equal(e.err, 0);
 		assert_int_equal(buf[0], strs[i].type);
 		assert_int_equal(e.len, strs[i].hdr + strs[i].n);
-		assert_int_equal(mp_walk(buf, e.len, &big), 0);
+		assert_int_equal(bti_mp_walk(buf, e.len, &big), 0);
 	}
-	enc_init(&e, buf, sizeof(buf));
-	enc_bin(&e, text, 0);
+	bti_enc_init(&e, buf, sizeof(buf));
+	bti_enc_bin(&e, text, 0);
 	assert_int_equal(buf[0], 0xc4);
-	enc_init(&e, buf, sizeof(buf));
-	enc_bin(&e, text, 256);
+	bti_enc_init(&e, buf, sizeof(buf));
+	bti_enc_bin(&e, text, 256);
 	assert_int_equal(buf[0], 0xc5);
-	enc_init(&e, buf, sizeof(buf));
-	enc_map(&e, 15);
+	bti_enc_init(&e, buf, sizeof(buf));
+	bti_enc_map(&e, 15);
 	assert_int_equal(buf[0], 0x8f);
-	enc_init(&e, buf, sizeof(buf));
-	enc_array(&e, 16);
+	bti_enc_init(&e, buf, sizeof(buf));
+	bti_enc_array(&e, 16);
 	assert_int_equal(buf[0], 0xdc);
 	/* The counting pass and the writing pass agree, and overflow is caught. */
-	enc_init(&e, buf, 3);
-	enc_strn(&e, "abcd", 4);
+	bti_enc_init(&e, buf, 3);
+	bti_enc_strn(&e, "abcd", 4);
 	assert_int_equal(e.err, BATON_EINTERNAL);
 }
 
@@ -108,7 +108,7 @@ static void test_walk_accepts_canonical(void **state)
 static void test_walk_truncation_and_lengths(void **state)
 {
 	(void)state;
-	assert_int_equal(mp_walk(B(0), 0, &dec_default_limits), BATON_ETRUNC);
+	assert_int_equal(bti_mp_walk(B(0), 0, &bti_dec_default_limits), BATON_ETRUNC);
 	WALK(BATON_ETRUNC, 0xcd, 0x01);       /* uint16 missing a byte */
 	WALK(BATON_ELENGTH, 0x92, 0x01);      /* array of 2 with 1 byte left */
 	WALK(BATON_ETRUNC, 0x92, 0x91, 0x01); /* ends where the second item should be */
@@ -137,19 +137,19 @@ static void test_walk_depth(void **state)
 	/* Exactly the cap is allowed, one more is not. */
 	memset(deep, 0x91, sizeof(deep));
 	deep[DEC_MAX_DEPTH] = 0x01;
-	assert_int_equal(mp_walk(deep, DEC_MAX_DEPTH + 1, &dec_default_limits), 0);
+	assert_int_equal(bti_mp_walk(deep, DEC_MAX_DEPTH + 1, &bti_dec_default_limits), 0);
 	deep[DEC_MAX_DEPTH] = 0x91;
 	deep[DEC_MAX_DEPTH + 1] = 0x01;
-	assert_int_equal(mp_walk(deep, sizeof(deep), &dec_default_limits), BATON_EDEPTH);
+	assert_int_equal(bti_mp_walk(deep, sizeof(deep), &bti_dec_default_limits), BATON_EDEPTH);
 	/* 100,000 levels: refused quickly, without recursion. */
 	size_t n = 100000;
 	uint8_t *p = malloc(n + 1);
 	memset(p, 0x91, n);
 	p[n] = 0x01;
 	struct dec_limits lim = {n + 1, DEC_MAX_DEPTH, n + 1};
-	assert_int_equal(mp_walk(p, n + 1, &lim), BATON_EDEPTH);
-	memset(p, 0x81, n);                                     /* maps nest through their values */
-	assert_int_equal(mp_walk(p, n + 1, &lim), BATON_ETYPE); /* a map key must be a string */
+	assert_int_equal(bti_mp_walk(p, n + 1, &lim), BATON_EDEPTH);
+	memset(p, 0x81, n); /* maps nest through their values */
+	assert_int_equal(bti_mp_walk(p, n + 1, &lim), BATON_ETYPE); /* a map key must be a string */
 	free(p);
 }
 
@@ -210,11 +210,11 @@ static void test_walk_caps(void **state)
 	struct dec_limits lim = {64, 4, 8};
 	memset(many, 0x01, sizeof(many));
 	many[0] = 0x9f; /* array of 15 */
-	assert_int_equal(mp_walk(many, 16, &lim), BATON_ETOOBIG);
+	assert_int_equal(bti_mp_walk(many, 16, &lim), BATON_ETOOBIG);
 	lim.max_objects = 16;
-	assert_int_equal(mp_walk(many, 16, &lim), 0);
+	assert_int_equal(bti_mp_walk(many, 16, &lim), 0);
 	lim.max_len = 15;
-	assert_int_equal(mp_walk(many, 16, &lim), BATON_ETOOBIG);
+	assert_int_equal(bti_mp_walk(many, 16, &lim), BATON_ETOOBIG);
 }
 
 static void test_decode_and_fields(void **state)
@@ -230,22 +230,22 @@ static void test_decode_and_fields(void **state)
 	(void)state;
 
 	assert_true(msgpack_zone_init(&z, 256));
-	assert_int_equal(mp_decode(in, sizeof(in), &dec_default_limits, &z, &o), 0);
-	assert_int_equal(mp_fields(&o, "t", keys, 4, v), 0);
-	assert_int_equal(mp_uint(v[0], "t", "a", &u), 0);
+	assert_int_equal(bti_mp_decode(in, sizeof(in), &bti_dec_default_limits, &z, &o), 0);
+	assert_int_equal(bti_mp_fields(&o, "t", keys, 4, v), 0);
+	assert_int_equal(bti_mp_uint(v[0], "t", "a", &u), 0);
 	assert_int_equal(u, 5);
-	assert_int_equal(mp_str(v[1], "t", "b", 1, s, sizeof(s)), 0);
+	assert_int_equal(bti_mp_str(v[1], "t", "b", 1, s, sizeof(s)), 0);
 	assert_string_equal(s, "hi");
-	assert_int_equal(mp_str(v[1], "t", "b", 1, s, 2), BATON_EVALUE); /* too long */
-	assert_int_equal(mp_uint(v[2], "t", "c", &u), BATON_EMISSING);
+	assert_int_equal(bti_mp_str(v[1], "t", "b", 1, s, 2), BATON_EVALUE); /* too long */
+	assert_int_equal(bti_mp_uint(v[2], "t", "c", &u), BATON_EMISSING);
 	assert_string_equal(baton_diag(), "t.c: required field missing");
-	assert_int_equal(mp_uint(v[1], "t", "b", &u), BATON_ETYPE);
+	assert_int_equal(bti_mp_uint(v[1], "t", "b", &u), BATON_ETYPE);
 	assert_non_null(strstr(baton_diag(), "t.b"));
 	uint8_t fixed[2];
-	assert_int_equal(mp_fixbin(v[3], "t", "z", fixed, 2), 0);
-	assert_int_equal(mp_fixbin(v[3], "t", "z", fixed, 1), BATON_EVALUE);
+	assert_int_equal(bti_mp_fixbin(v[3], "t", "z", fixed, 2), 0);
+	assert_int_equal(bti_mp_fixbin(v[3], "t", "z", fixed, 1), BATON_EVALUE);
 	/* A key outside the schema is an error, naming the key. */
-	assert_int_equal(mp_fields(&o, "t", keys, 2, v), BATON_EUNKNOWN);
+	assert_int_equal(bti_mp_fields(&o, "t", keys, 2, v), BATON_EUNKNOWN);
 	assert_non_null(strstr(baton_diag(), "\"z\""));
 	msgpack_zone_destroy(&z);
 }

@@ -387,12 +387,12 @@ static int check_admission(const uint8_t *b, size_t n, void *ctx)
 {
 	struct frame_chunk f;
 	baton_header h;
-	int r = frame_chunk_decode(b, n, &f);
+	int r = bti_frame_chunk_decode(b, n, &f);
 	if (r != 0)
 		return r;
 	if (!f.admit)
 		return BATON_ETRUNC;
-	return frame_admit_verify(&f, baton_key_id_pk(ctx), TU_NOW, TU_SKEW, &h);
+	return bti_frame_admit_verify(&f, baton_key_id_pk(ctx), TU_NOW, TU_SKEW, &h);
 }
 
 /*
@@ -405,7 +405,7 @@ static int check_batch(const uint8_t *b, size_t n, void *ctx)
 	size_t k;
 	uint8_t *e;
 	int reply = ctx != NULL;
-	int r = reply ? frame_reply_decode(b, n, it, &k) : frame_batch_decode(b, n, it, &k);
+	int r = reply ? bti_frame_reply_decode(b, n, it, &k) : bti_frame_batch_decode(b, n, it, &k);
 
 	if (r != 0) {
 		assert_true(r < 0);
@@ -415,9 +415,9 @@ static int check_batch(const uint8_t *b, size_t n, void *ctx)
 	for (size_t i = 0; i < k; i++)
 		if (it[i].n)
 			assert_true(it[i].p >= b + FRAME_BATCH_HEAD && it[i].p + it[i].n <= b + n);
-	assert_int_equal(frame_batch_len(it, k), n);
+	assert_int_equal(bti_frame_batch_len(it, k), n);
 	assert_non_null(e = malloc(n));
-	assert_int_equal(reply ? frame_reply_put(e, it, k) : frame_batch_put(e, it, k), 0);
+	assert_int_equal(reply ? bti_frame_reply_put(e, it, k) : bti_frame_batch_put(e, it, k), 0);
 	assert_memory_equal(e, b, n);
 	free(e);
 	return 0;
@@ -478,17 +478,17 @@ static void test_batch(void **state)
 		data[i] = (uint8_t)(i * 7 + 3);
 	for (size_t i = 0; i < 3; i++)
 		it[i].p = data, it[i].n = lens[i];
-	len = frame_batch_len(it, 3);
+	len = bti_frame_batch_len(it, 3);
 	assert_non_null(buf = malloc(len));
-	assert_int_equal(frame_batch_put(buf, it, 3), 0);
+	assert_int_equal(bti_frame_batch_put(buf, it, 3), 0);
 	robust_all(buf, len, NULL, ends, 2);
 	free(buf);
 
 	for (size_t i = 0; i < 4; i++)
 		it[i].p = rlens[i] ? data : NULL, it[i].n = rlens[i];
-	len = frame_batch_len(it, 4);
+	len = bti_frame_batch_len(it, 4);
 	assert_non_null(buf = malloc(len));
-	assert_int_equal(frame_reply_put(buf, it, 4), 0);
+	assert_int_equal(bti_frame_reply_put(buf, it, 4), 0);
 	robust_all(buf, len, &reply, rends, 3);
 	free(buf);
 }
@@ -516,8 +516,8 @@ static void test_chunk_admission(void **state)
 	assert_int_equal(baton_packet_peek(&src, &h), 0);
 	assert_non_null(frame = malloc(FRAME_HEAD + FRAME_ADMIT + pkt.len));
 	memcpy(frame + FRAME_HEAD + FRAME_ADMIT, pkt.p, pkt.len);
-	assert_int_equal(frame_admit_sign(frame, a, h.id, pkt.len, TU_NOW,
-	                                  frame + FRAME_HEAD + FRAME_ADMIT, pkt.len),
+	assert_int_equal(bti_frame_admit_sign(frame, a, h.id, pkt.len, TU_NOW,
+	                                      frame + FRAME_HEAD + FRAME_ADMIT, pkt.len),
 	                 0);
 	mutate_all(frame, FRAME_HEAD + FRAME_ADMIT + pkt.len, check_admission, b);
 	free(frame);

@@ -143,11 +143,11 @@ static int run_chunk(json_t *v, const uint8_t *in, size_t len)
 	struct frame_chunk f;
 	baton_header h;
 	baton_key *me;
-	int r = frame_chunk_decode(in, len, &f);
+	int r = bti_frame_chunk_decode(in, len, &f);
 	if (r != 0 || !f.admit)
 		return r;
 	me = seed_key(v);
-	r = frame_admit_verify(&f, baton_key_id_pk(me), num(v, "now"), num(v, "skew"), &h);
+	r = bti_frame_admit_verify(&f, baton_key_id_pk(me), num(v, "now"), num(v, "skew"), &h);
 	baton_key_free(me);
 	return r;
 }
@@ -158,7 +158,8 @@ static int run_batch(json_t *v, int reply, const uint8_t *in, size_t len)
 	struct frame_item it[FRAME_BATCH_MAX];
 	json_t *items = json_object_get(v, "items");
 	size_t k;
-	int r = reply ? frame_reply_decode(in, len, it, &k) : frame_batch_decode(in, len, it, &k);
+	int r = reply ? bti_frame_reply_decode(in, len, it, &k)
+	              : bti_frame_batch_decode(in, len, it, &k);
 	if (r != 0)
 		return r;
 	assert_non_null(items);
@@ -211,7 +212,7 @@ static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
 		return baton_audit_head_parse(in, len, &h);
 	}
 	if (strcmp(kind, "msgpack") == 0)
-		return mp_walk(in, len, &dec_default_limits);
+		return bti_mp_walk(in, len, &bti_dec_default_limits);
 	if (strcmp(kind, "keyfile") == 0) {
 		baton_key *k = NULL;
 		const char *pass = json_string_value(json_object_get(v, "passphrase"));

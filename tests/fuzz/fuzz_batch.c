@@ -22,8 +22,8 @@ static void round_trip(const uint8_t *data, size_t size, int reply)
 	uint8_t *out;
 	size_t k;
 
-	if ((reply ? frame_reply_decode(data, size, it, &k)
-	           : frame_batch_decode(data, size, it, &k)) != 0)
+	if ((reply ? bti_frame_reply_decode(data, size, it, &k)
+	           : bti_frame_batch_decode(data, size, it, &k)) != 0)
 		return;
 	if (k == 0 || k > FRAME_BATCH_MAX)
 		abort();
@@ -37,9 +37,9 @@ static void round_trip(const uint8_t *data, size_t size, int reply)
 			abort();
 		touch(it[i].p, it[i].n);
 	}
-	if (frame_batch_len(it, k) != size || (out = malloc(size)) == NULL)
+	if (bti_frame_batch_len(it, k) != size || (out = malloc(size)) == NULL)
 		abort();
-	if ((reply ? frame_reply_put(out, it, k) : frame_batch_put(out, it, k)) != 0 ||
+	if ((reply ? bti_frame_reply_put(out, it, k) : bti_frame_batch_put(out, it, k)) != 0 ||
 	    memcmp(out, data, size) != 0)
 		abort(); /* decoded, it encodes back to the same bytes */
 	free(out);

@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	kind = (data[0] & 1) ? BATON_KIND_REQUEST : BATON_KIND_TRANSFER;
-	if (packet_body_decode(data + 1, size - 1, kind, &b) != 0)
+	if (bti_packet_body_decode(data + 1, size - 1, kind, &b) != 0)
 		return 0;
 	touch_str(b.student, sizeof(b.student));
 	touch_str(b.note, sizeof(b.note));
@@ -41,10 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int s = 0; s < BATON_SEC_COUNT; s++)
 		if (b.section[s])
 			touch(b.section[s], b.section_len[s]);
-	if (packet_body_encode(&b, kind, &again, &len) != 0 || len != size - 1 ||
+	if (bti_packet_body_encode(&b, kind, &again, &len) != 0 || len != size - 1 ||
 	    memcmp(again, data + 1, len) != 0)
 		abort(); /* decoded, but not canonical: two encodings of one body */
 	free(again);
-	packet_body_free(&b);
+	bti_packet_body_free(&b);
 	return 0;
 }

@@ -25,19 +25,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t head[FRAME_HEAD], ack[FRAME_ACK_LEN];
 	uint64_t have;
 
-	if (size >= BATON_ID_BYTES && frame_ack_decode(data, size, data + 8, &have) == 0) {
-		frame_ack_put(ack, data + 8, have);
+	if (size >= BATON_ID_BYTES && bti_frame_ack_decode(data, size, data + 8, &have) == 0) {
+		bti_frame_ack_put(ack, data + 8, have);
 		if (memcmp(ack, data, FRAME_ACK_LEN) != 0)
 			abort();
 	}
-	if (frame_chunk_decode(data, size, &f) != 0)
+	if (bti_frame_chunk_decode(data, size, &f) != 0)
 		return 0;
-	frame_chunk_head(head, f.id, f.total, f.off);
+	bti_frame_chunk_head(head, f.id, f.total, f.off);
 	if (memcmp(head, data, FRAME_HEAD) != 0)
 		abort(); /* the head encodes back to the same bytes */
 	if (f.n && (f.data < data || f.data + f.n != data + size))
 		abort(); /* the data is the rest of the input */
-	if (f.n && f.n != frame_chunk_bytes(f.total, f.off))
+	if (f.n && f.n != bti_frame_chunk_bytes(f.total, f.off))
 		abort(); /* and exactly what the layout says */
 	if (f.admit != (f.off == 0 && f.n > 0))
 		abort();
@@ -45,9 +45,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!f.admit)
 		return 0;
 	sink += (size_t)f.time;
-	if (frame_admit_verify(&f, me, f.time, 300, &h) == 0)
+	if (bti_frame_admit_verify(&f, me, f.time, 300, &h) == 0)
 		abort(); /* nothing here is addressed to me */
-	(void)frame_admit_verify(&f, NULL, f.time, 300, &h);
+	(void)bti_frame_admit_verify(&f, NULL, f.time, 300, &h);
 	touch(&h, sizeof(h));
 	return 0;
 }

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "proto_impl.h"
+#include "bti.h"
 
 struct show_ctx {
 	json_t *arr;
@@ -187,7 +187,7 @@ static int show_held(const char *code, const uint8_t *p, size_t len, void *arg)
 		return 0;
 	c->n++;
 	if (baton_audit_head_parse(p, len, &h) != 0)
-		return diag_err(BATON_EIO, "the head kept from %s does not parse", code);
+		return bti_diag_err(BATON_EIO, "the head kept from %s does not parse", code);
 	if (c->out)
 		return baton_file_create(c->out, p, len, 0644);
 	baton_fingerprint(h.key, fp);
@@ -214,7 +214,7 @@ static int do_held(const struct cli_common *com, store *st, const char *school, 
 	struct held_ctx c = {school, out, com->json ? json_array() : NULL, 0};
 	int r = store_read(st, audit_held, &c);
 	if (r == 0 && out && c.n == 0)
-		r = diag_err(BATON_EVALUE, "no head kept from school %s", school);
+		r = bti_diag_err(BATON_EVALUE, "no head kept from school %s", school);
 	if (r == 0 && out)
 		printf("Wrote the head kept from %s to %s\n", school, out);
 	return cli_list_done(r, c.arr, c.n, "audit held", "No heads kept from other schools.");

@@ -14,7 +14,7 @@
 
 #include "cli.h"
 #include "consent.h"
-#include "proto_impl.h"
+#include "bti.h"
 
 struct rekey_ctx {
 	const uint8_t *card, *rot;
@@ -42,7 +42,7 @@ static int old_card(store_txn *t, void *arg)
 	size_t n;
 	int r = store_meta_get(t, "card", &p, &n);
 	if (r == 1)
-		return diag_err(BATON_EIO, "this node has no card");
+		return bti_diag_err(BATON_EIO, "this node has no card");
 	c->card = p;
 	c->card_len = n;
 	return r;
@@ -105,7 +105,7 @@ int cmd_rekey(int argc, char **argv)
 	if (r != 0 || (r = baton_card_parse(rc_.card, rc_.card_len, &card)) != 0)
 		goto fail;
 	if (memcmp(card.id_pk, baton_key_id_pk(old), BATON_PK_BYTES) != 0) {
-		r = diag_err(BATON_EIO, "school.key does not match this node's card");
+		r = bti_diag_err(BATON_EIO, "school.key does not match this node's card");
 		goto fail;
 	}
 	if ((r = baton_key_generate(BATON_KEY_SCHOOL, &neu)) != 0)
@@ -130,18 +130,19 @@ int cmd_rekey(int argc, char **argv)
 	 * writes them again from the store).
 	 */
 	if (access(card_out, F_OK) == 0 || access(rot_out, F_OK) == 0) {
-		r = diag_err(BATON_EEXIST, "%s or %s already exists; not overwriting", card_out,
-		             rot_out);
+		r = bti_diag_err(BATON_EEXIST, "%s or %s already exists; not overwriting", card_out,
+		                 rot_out);
 		goto fail;
 	}
 	snprintf(keypath, sizeof(keypath), "%s/school.key", cli_dir(&com));
 	snprintf(newpath, sizeof(newpath), "%s.new", keypath);
 	snprintf(oldpath, sizeof(oldpath), "%s.old-%llu", keypath, (unsigned long long)now);
 	if (access(newpath, F_OK) == 0) {
-		r = diag_err(BATON_EEXIST,
-		             "%s is left from an interrupted rekey: if 'baton card' shows the new "
-		             "fingerprint, move it over school.key; otherwise remove it",
-		             newpath);
+		r = bti_diag_err(
+		    BATON_EEXIST,
+		    "%s is left from an interrupted rekey: if 'baton card' shows the new "
+		    "fingerprint, move it over school.key; otherwise remove it",
+		    newpath);
 		goto fail;
 	}
 	if ((r = cli_passphrase(&com, 1, &pass, &plen)) != 0)
@@ -160,10 +161,11 @@ int cmd_rekey(int argc, char **argv)
 	}
 	/* The old key stays under a second name; the new one replaces it atomically. */
 	if (link(keypath, oldpath) != 0 || rename(newpath, keypath) != 0) {
-		r = diag_err(BATON_EIO,
-		             "the store has the new card but the key files could not be swapped "
-		             "(%s); move %s over %s by hand",
-		             strerror(errno), newpath, keypath);
+		r = bti_diag_err(
+		    BATON_EIO,
+		    "the store has the new card but the key files could not be swapped "
+		    "(%s); move %s over %s by hand",
+		    strerror(errno), newpath, keypath);
 		goto fail;
 	}
 	int dfd = open(cli_dir(&com), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -182,10 +184,10 @@ int cmd_rekey(int argc, char **argv)
 	    (r = baton_file_create(rot_out, rot_bytes, rot_len, 0644)) != 0) {
 		char why[300];
 		snprintf(why, sizeof(why), "%s", baton_diag());
-		r = diag_err(r,
-		             "the new keys are in place, but %s; write the files again with "
-		             "'baton card --out FILE --rotation-out FILE'",
-		             why);
+		r = bti_diag_err(r,
+		                 "the new keys are in place, but %s; write the files again with "
+		                 "'baton card --out FILE --rotation-out FILE'",
+		                 why);
 		goto fail;
 	}
 	printf("New keys for %s (%s)\n  old fingerprint %s (kept in %s)\n  new fingerprint "

@@ -9,6 +9,7 @@
 
 #include <baton/baton.h>
 
+#include "outfile.h"
 #include "store.h"
 
 /* Exit codes, the same for every subcommand. */
@@ -104,23 +105,6 @@ uint64_t cli_now(void);
 int cli_audit(store_txn *t, const char *action, const char *student, const char *peer,
               const char *detail);
 
-/*
- * The one rule for every --out FILE: an existing name (a file, or a
- * symbolic link, which is never followed) is refused with BATON_EEXIST
- * ("already exists; not overwriting it") unless force. Check before doing
- * anything the file would record, so that a refusal leaves nothing behind.
- */
-int cli_out_check(const char *path, int force);
-/*
- * Gives tmp, a finished file in the directory of path, the name path: by a
- * hard link that never replaces anything, or with force by a rename that
- * replaces a file or a symbolic link (itself, not its target). tmp is gone
- * afterwards unless the error is BATON_EEXIST.
- */
-int cli_out_place(const char *tmp, const char *path, int force);
-/* Writes len bytes of buf as the file path (mode), whole or not at all, by the same rule. */
-int cli_out_write(const char *path, const uint8_t *buf, size_t len, unsigned mode, int force);
-
 struct send_req;
 /* Reports a transfer_send or transfer_release result; returns the exit code. */
 int cli_sent(const struct send_req *s, int r);
@@ -145,6 +129,5 @@ int cmd_release(int argc, char **argv);
 int cmd_deny(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
-int cmd_demo(int argc, char **argv);
 
 #endif

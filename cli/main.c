@@ -28,7 +28,6 @@ static const struct cmd commands[] = {
     {"inbox", cmd_inbox, "packets received, and their receipts"},
     {"outbox", cmd_outbox, "packets sent, and their state"},
     {"audit", cmd_audit, "show and verify the audit log"},
-    {"demo", cmd_demo, "walk through a consented transfer between two schools"},
 };
 
 static void usage(FILE *f)

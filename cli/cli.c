@@ -13,7 +13,7 @@
 #include <sodium.h>
 
 #include "cli.h"
-#include "proto_impl.h"
+#include "bti.h"
 #include "transfer.h"
 
 #define PASS_MAX 1024
@@ -45,7 +45,7 @@ int cli_fail(const char *what, int err)
 		fprintf(stderr, "baton: %s\n", d);
 	else
 		fprintf(stderr, "baton: %s: %s\n", what, d);
-	diag_clear();
+	bti_diag_clear();
 	return cli_exit_code(err);
 }
 
@@ -191,9 +191,9 @@ int cli_passphrase(const struct cli_common *c, int confirm, char **pass, size_t 
 		char *again;
 		if (read_tty_line("Passphrase: ", p, PASS_MAX) < 0) {
 			sodium_free(p);
-			return diag_err(BATON_EINVAL,
-			                "no passphrase: give --passphrase-file FILE, set "
-			                "BATON_PASSPHRASE, or run at a terminal");
+			return bti_diag_err(BATON_EINVAL,
+			                    "no passphrase: give --passphrase-file FILE, set "
+			                    "BATON_PASSPHRASE, or run at a terminal");
 		}
 		if (confirm) {
 			if ((again = sodium_malloc(PASS_MAX)) == NULL) {
@@ -205,14 +205,14 @@ int cli_passphrase(const struct cli_common *c, int confirm, char **pass, size_t 
 			sodium_free(again);
 			if (!ok) {
 				sodium_free(p);
-				return diag_err(BATON_EINVAL, "the passphrases do not match");
+				return bti_diag_err(BATON_EINVAL, "the passphrases do not match");
 			}
 		}
 	}
 	if (p[0] == 0) {
 		sodium_free(p);
-		return diag_err(BATON_EINVAL, "empty passphrase (use --no-passphrase to "
-		                              "store the key unencrypted)");
+		return bti_diag_err(BATON_EINVAL, "empty passphrase (use --no-passphrase to "
+		                                  "store the key unencrypted)");
 	}
 	*pass = p;
 	*len = strlen(p);
@@ -349,74 +349,7 @@ int cli_id_prefix(const char *hex, const char *what)
 {
 	size_t n = strlen(hex);
 	if (n < 8 || n > 2 * BATON_ID_BYTES || strspn(hex, "0123456789abcdefABCDEF") != n)
-		return diag_err(BATON_EVALUE, "%s \"%s\": expected 8 to 32 hex digits", what, hex);
+		return bti_diag_err(BATON_EVALUE, "%s \"%s\": expected 8 to 32 hex digits", what,
+		                    hex);
 	return 0;
-}
-
-int cli_out_check(const char *path, int force)
-{
-	struct stat st;
-
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
-	if (!force)
-		return diag_err(BATON_EEXIST,
-		                "%s: already exists; not overwriting it (--force replaces it)",
-		                path);
-	if (S_ISDIR(st.st_mode))
-		return diag_err(BATON_EEXIST, "%s: is a directory; not replacing it", path);
-	return 0;
-}
-
-int cli_out_place(const char *tmp, const char *path, int force)
-{
-	int err;
-
-	if (force) {
-		if ((err = cli_out_check(path, 1)) != 0 || rename(tmp, path) == 0)
-			return err;
-		err = errno;
-		unlink(tmp);
-		return diag_err(BATON_EIO, "%s: %s", path, strerror(err));
-	}
-	/* link() fails on any existing name, a dangling symbolic link included. */
-	if (link(tmp, path) == 0) {
-		unlink(tmp);
-		return 0;
-	}
-	if ((err = errno) == EPERM || err == EOPNOTSUPP) {
-		/* No hard links here (a FAT stick): the name is claimed, then the file renamed onto
-		 * it. */
-		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			err = errno;
-		} else {
-			close(fd);
-			if (rename(tmp, path) == 0)
-				return 0;
-			err = errno;
-			unlink(path);
-		}
-	}
-	if (err == EEXIST)
-		return diag_err(BATON_EEXIST, "%s: already exists; not overwriting it", path);
-	unlink(tmp);
-	return diag_err(BATON_EIO, "%s: %s", path, strerror(err));
-}
-
-int cli_out_write(const char *path, const uint8_t *buf, size_t len, unsigned mode, int force)
-{
-	char tmp[4200];
-	int r;
-
-	if ((r = cli_out_check(path, force)) != 0)
-		return r;
-	if (!force)
-		return baton_file_create(path, buf, len, mode);
-	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof(tmp))
-		return diag_err(BATON_EINVAL, "%s: path too long", path);
-	if ((r = baton_file_create(tmp, buf, len, mode)) == 0 &&
-	    (r = cli_out_place(tmp, path, 1)) != 0)
-		unlink(tmp);
-	return r;
 }

@@ -41,26 +41,26 @@ struct frame_chunk {
  * no signature. 0, or BATON_ETRUNC, BATON_EMAGIC, BATON_EVERSION (an
  * earlier frame version), BATON_EVALUE, BATON_ETOOBIG or BATON_ETRAILING.
  */
-int frame_chunk_decode(const uint8_t *p, size_t len, struct frame_chunk *f);
+int bti_frame_chunk_decode(const uint8_t *p, size_t len, struct frame_chunk *f);
 
 /* The bytes of the packet a data chunk at off carries. */
-size_t frame_chunk_bytes(uint64_t total, uint64_t off);
+size_t bti_frame_chunk_bytes(uint64_t total, uint64_t off);
 
 /* Writes the head of a probe or of a chunk after the first. */
-void frame_chunk_head(uint8_t out[FRAME_HEAD], const uint8_t id[BATON_ID_BYTES], uint64_t total,
-                      uint64_t off);
+void bti_frame_chunk_head(uint8_t out[FRAME_HEAD], const uint8_t id[BATON_ID_BYTES], uint64_t total,
+                          uint64_t off);
 
 /*
  * Writes the head and the admission of the first chunk, whose n bytes
- * (frame_chunk_bytes(total, 0)) follow at out + FRAME_HEAD + FRAME_ADMIT:
+ * (bti_frame_chunk_bytes(total, 0)) follow at out + FRAME_HEAD + FRAME_ADMIT:
  * the sender's identity key k signs the packet's id, its total length, the
  * chunk size, time and the hash of data, which must begin with the
  * packet's prefix and header. 0, or
  * BATON_EINVAL when n is not the first chunk's length, or the error of
  * reading the header from data.
  */
-int frame_admit_sign(uint8_t *out, const baton_key *k, const uint8_t id[BATON_ID_BYTES],
-                     uint64_t total, uint64_t time, const uint8_t *data, size_t n);
+int bti_frame_admit_sign(uint8_t *out, const baton_key *k, const uint8_t id[BATON_ID_BYTES],
+                         uint64_t total, uint64_t time, const uint8_t *data, size_t n);
 
 /*
  * Checks the admission of a decoded first chunk: the packet header in its
@@ -70,14 +70,14 @@ int frame_admit_sign(uint8_t *out, const baton_key *k, const uint8_t id[BATON_ID
  * header's error, BATON_EVALUE, BATON_EWRONGRCPT, BATON_EEXPIRED,
  * BATON_ENOTYET or BATON_EBADSIG.
  */
-int frame_admit_verify(const struct frame_chunk *f, const uint8_t *me, uint64_t now, uint64_t skew,
-                       baton_header *h);
+int bti_frame_admit_verify(const struct frame_chunk *f, const uint8_t *me, uint64_t now,
+                           uint64_t skew, baton_header *h);
 
 /* An acknowledgement: the receiver holds have bytes of packet id. */
-void frame_ack_put(uint8_t out[FRAME_ACK_LEN], const uint8_t id[BATON_ID_BYTES], uint64_t have);
+void bti_frame_ack_put(uint8_t out[FRAME_ACK_LEN], const uint8_t id[BATON_ID_BYTES], uint64_t have);
 /* 0 when p is an acknowledgement for id, setting *have; else BATON_EMAGIC. */
-int frame_ack_decode(const uint8_t *p, size_t len, const uint8_t id[BATON_ID_BYTES],
-                     uint64_t *have);
+int bti_frame_ack_decode(const uint8_t *p, size_t len, const uint8_t id[BATON_ID_BYTES],
+                         uint64_t *have);
 
 #define FRAME_BATCH_VERSION 1             /* of the batch frame and its reply */
 #define FRAME_BATCH_HEAD    8             /* "BTNB" or "BTNR", version, 3 zero bytes */
@@ -98,23 +98,23 @@ struct frame_item {
  * item, no item), BATON_ETOOBIG (too many items) or BATON_ETRAILING (fewer
  * bytes than a length after the last item).
  */
-int frame_batch_decode(const uint8_t *p, size_t len, struct frame_item items[FRAME_BATCH_MAX],
-                       size_t *k);
+int bti_frame_batch_decode(const uint8_t *p, size_t len, struct frame_item items[FRAME_BATCH_MAX],
+                           size_t *k);
 /*
  * The same for a batch's reply: 1 to FRAME_BATCH_MAX items, each empty or
  * a receipt of at most FRAME_RECEIPT_MAX bytes (longer: BATON_ETOOBIG).
  */
-int frame_reply_decode(const uint8_t *p, size_t len, struct frame_item items[FRAME_BATCH_MAX],
-                       size_t *k);
+int bti_frame_reply_decode(const uint8_t *p, size_t len, struct frame_item items[FRAME_BATCH_MAX],
+                           size_t *k);
 
 /* The bytes of a batch or reply of these k items. */
-size_t frame_batch_len(const struct frame_item *items, size_t k);
+size_t bti_frame_batch_len(const struct frame_item *items, size_t k);
 /*
- * Writes the batch (or, with frame_reply_put, the reply) of k items into
- * the frame_batch_len(items, k) bytes at out. 0, or BATON_EINVAL for what
+ * Writes the batch (or, with bti_frame_reply_put, the reply) of k items into
+ * the bti_frame_batch_len(items, k) bytes at out. 0, or BATON_EINVAL for what
  * its decoder would refuse.
  */
-int frame_batch_put(uint8_t *out, const struct frame_item *items, size_t k);
-int frame_reply_put(uint8_t *out, const struct frame_item *items, size_t k);
+int bti_frame_batch_put(uint8_t *out, const struct frame_item *items, size_t k);
+int bti_frame_reply_put(uint8_t *out, const struct frame_item *items, size_t k);
 
 #endif

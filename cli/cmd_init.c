@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "proto_impl.h"
+#include "bti.h"
 
 #define CARD_YEARS 2
 
@@ -115,7 +115,7 @@ int cmd_init(int argc, char **argv)
 	if (mkdir(dir, 0700) == 0)
 		made_dir = 1;
 	else if (errno != EEXIST)
-		return cli_fail(dir, diag_err(BATON_EIO, "%s: %s", dir, strerror(errno)));
+		return cli_fail(dir, bti_diag_err(BATON_EIO, "%s: %s", dir, strerror(errno)));
 
 	if ((r = baton_key_generate(BATON_KEY_SCHOOL, &key)) != 0)
 		goto fail;
@@ -193,7 +193,7 @@ static int get_card(store_txn *t, void *arg)
 	struct card_ctx *c = arg;
 	int r = store_meta_get(t, "card", &c->card, &c->len);
 	if (r != 0)
-		return r == 1 ? diag_err(BATON_EIO, "this node has no card") : r;
+		return r == 1 ? bti_diag_err(BATON_EIO, "this node has no card") : r;
 	r = store_meta_get(t, "rotation", &c->rot, &c->rot_len);
 	return r < 0 ? r : 0;
 }
@@ -256,9 +256,10 @@ int cmd_card(int argc, char **argv)
 		cli_print_json(j);
 	}
 	if (rot_out) {
-		r = cc.rot ? cli_out_write(rot_out, cc.rot, cc.rot_len, 0644, force)
-		           : diag_err(BATON_EVALUE, "this school has never rekeyed: no rotation "
-		                                    "statement");
+		r = cc.rot
+		        ? outfile_write(rot_out, cc.rot, cc.rot_len, 0644, force)
+		        : bti_diag_err(BATON_EVALUE, "this school has never rekeyed: no rotation "
+		                                     "statement");
 		free(cc.rot);
 		cc.rot = NULL;
 		if (r != 0) {
@@ -273,7 +274,7 @@ int cmd_card(int argc, char **argv)
 	}
 	free(cc.rot);
 	if (out) {
-		r = cli_out_write(out, cc.card, cc.len, 0644, force);
+		r = outfile_write(out, cc.card, cc.len, 0644, force);
 		if (r == 0 && !com.json)
 			printf("Wrote the card of %s (%s) to %s\nfingerprint %s\n", card.name,
 			       card.code, out, fpr);

@@ -12,7 +12,7 @@
 #include <sodium.h>
 
 #include "cli.h"
-#include "proto_impl.h"
+#include "bti.h"
 #include "transfer.h"
 
 #define SKEW 300
@@ -144,10 +144,12 @@ static int request_id(store *st, const char *hex, uint8_t id[BATON_ID_BYTES])
 	    (r = store_read(st, find_req_fn, &f)) != 0)
 		return r;
 	if (f.matches == 0)
-		return diag_err(BATON_EVALUE, "no request %s (see 'baton requests --all')", hex);
+		return bti_diag_err(BATON_EVALUE, "no request %s (see 'baton requests --all')",
+		                    hex);
 	if (f.matches > 1)
-		return diag_err(BATON_EVALUE, "request id %s names %d requests: give more digits",
-		                hex, f.matches);
+		return bti_diag_err(BATON_EVALUE,
+		                    "request id %s names %d requests: give more digits", hex,
+		                    f.matches);
 	memcpy(id, f.id, BATON_ID_BYTES);
 	return 0;
 }
@@ -334,7 +336,7 @@ int cmd_deny(int argc, char **argv)
 	if (force && !out)
 		return cli_usage_error("deny: --force goes with --out");
 	/* Before the refusal is recorded: it would not be written afterwards. */
-	if (out && (r = cli_out_check(out, force)) != 0)
+	if (out && (r = outfile_check(out, force)) != 0)
 		return cli_fail(NULL, r);
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
@@ -352,7 +354,7 @@ int cmd_deny(int argc, char **argv)
 	printf("Denied request %s; the refusal is queued for 'baton serve'\n",
 	       cli_hex(id, BATON_ID_BYTES));
 	/* After the commit: the refusal exists whether or not this file can be written. */
-	if (out && (r = cli_out_write(out, receipt, len, 0644, force)) != 0) {
+	if (out && (r = outfile_write(out, receipt, len, 0644, force)) != 0) {
 		rc = cli_fail(NULL, r);
 		goto out;
 	}

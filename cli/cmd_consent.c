@@ -12,7 +12,7 @@
 
 #include "cli.h"
 #include "consent.h"
-#include "proto_impl.h"
+#include "bti.h"
 
 #define DAY              UINT64_C(86400)
 #define CONSENT_MAX_DAYS 366
@@ -31,13 +31,13 @@ static int parse_expiry(const char *s, uint64_t now, uint64_t *out)
 		 */
 		if (t == (time_t)-1 || tm.tm_mday != d || tm.tm_mon != m - 1 ||
 		    tm.tm_year != y - 1900)
-			return diag_err(BATON_EVALUE, "--expires: \"%s\" is not a date", s);
+			return bti_diag_err(BATON_EVALUE, "--expires: \"%s\" is not a date", s);
 		*out = (uint64_t)t;
 	} else {
 		unsigned long long n = strtoull(s, &end, 10);
 		uint64_t unit = *end == 'd' ? DAY : *end == 'w' ? 7 * DAY : *end == 'h' ? 3600 : 0;
 		if (end == s || unit == 0 || end[1] != '\0' || n == 0 || n > 100000)
-			return diag_err(
+			return bti_diag_err(
 			    BATON_EVALUE,
 			    "--expires: \"%s\": use a duration (30d, 2w, 12h) or a date "
 			    "(YYYY-MM-DD)",
@@ -45,10 +45,10 @@ static int parse_expiry(const char *s, uint64_t now, uint64_t *out)
 		*out = now + n * unit;
 	}
 	if (*out <= now)
-		return diag_err(BATON_EVALUE, "--expires: \"%s\" is in the past", s);
+		return bti_diag_err(BATON_EVALUE, "--expires: \"%s\" is in the past", s);
 	if (*out - now > CONSENT_MAX_DAYS * DAY)
-		return diag_err(BATON_EVALUE, "--expires: \"%s\" is more than %d days away", s,
-		                CONSENT_MAX_DAYS);
+		return bti_diag_err(BATON_EVALUE, "--expires: \"%s\" is more than %d days away", s,
+		                    CONSENT_MAX_DAYS);
 	return 0;
 }
 
@@ -64,11 +64,11 @@ static int load_card(const char *path, uint64_t now, baton_card *c)
 	if (r != 0) {
 		char why[400];
 		snprintf(why, sizeof(why), "%s", baton_diag());
-		return diag_err(r, "%s: %s", path, why);
+		return bti_diag_err(r, "%s: %s", path, why);
 	}
 	if ((r = baton_check_validity(c->valid_from, c->valid_until, now, 300)) != 0)
-		return diag_err(r, "%s: the card of %s is %s", path, c->code,
-		                r == BATON_EEXPIRED ? "expired" : "not valid yet");
+		return bti_diag_err(r, "%s: the card of %s is %s", path, c->code,
+		                    r == BATON_EEXPIRED ? "expired" : "not valid yet");
 	return 0;
 }
 
@@ -91,7 +91,7 @@ static int load_guardian_key(const struct cli_common *com, const char *path, bat
 	if (r == 0 && baton_key_kind_of(*k) != BATON_KEY_GUARDIAN) {
 		baton_key_free(*k);
 		*k = NULL;
-		return diag_err(BATON_EKEYFILE, "%s: a school key, not a guardian key", path);
+		return bti_diag_err(BATON_EKEYFILE, "%s: a school key, not a guardian key", path);
 	}
 	return r;
 }
@@ -467,7 +467,7 @@ static int import_fn(store_txn *t, void *arg)
 	baton_card me;
 	struct release_check q;
 	if ((r = store_own_card(t, &me)) != 0)
-		return r == 1 ? diag_err(BATON_EIO, "this node has no card") : r;
+		return r == 1 ? bti_diag_err(BATON_EIO, "this node has no card") : r;
 	if ((r = baton_consent_parse(x->bytes, x->len, &x->c)) != 0)
 		return r;
 	memset(&q, 0, sizeof(q));
@@ -580,7 +580,8 @@ static int list_one(const store_consent *sc, void *arg)
 	if (l->student && strcmp(l->student, sc->student) != 0)
 		return 0;
 	if (baton_consent_parse(sc->bytes, sc->len, &c) != 0)
-		return diag_err(BATON_EIO, "stored consent %s does not parse", cli_hex(sc->id, 16));
+		return bti_diag_err(BATON_EIO, "stored consent %s does not parse",
+		                    cli_hex(sc->id, 16));
 	if ((revoked = consent_revoked(l->t, &c, l->now, NULL)) < 0)
 		return revoked;
 	const char *status = revoked                   ? "revoked"
@@ -650,10 +651,11 @@ static int check_fn(store_txn *t, void *arg)
 	int r;
 
 	if ((r = store_own_card(t, &me)) != 0)
-		return r == 1 ? diag_err(BATON_EIO, "this node has no card") : r;
+		return r == 1 ? bti_diag_err(BATON_EIO, "this node has no card") : r;
 	memcpy(x->my_pk, me.id_pk, BATON_PK_BYTES);
 	if ((r = store_peer_card(t, x->to_code, &peer)) != 0)
-		return r == 1 ? diag_err(BATON_EVALUE, "%s is not a pinned school", x->to_code) : r;
+		return r == 1 ? bti_diag_err(BATON_EVALUE, "%s is not a pinned school", x->to_code)
+		              : r;
 	memcpy(x->to_pk, peer.id_pk, BATON_PK_BYTES);
 	x->q.my_id_pk = x->my_pk;
 	x->q.to_pk = x->to_pk;

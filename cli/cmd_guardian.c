@@ -5,7 +5,7 @@
 #include <qrencode.h>
 
 #include "cli.h"
-#include "proto_impl.h"
+#include "bti.h"
 
 /*
  * Draws text as a QR code with half-block characters, two modules per line,
@@ -16,7 +16,7 @@ static int print_qr(const char *text)
 	QRcode *q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
 	const int quiet = 2;
 	if (q == NULL)
-		return diag_err(BATON_ENOMEM, "cannot make a QR code");
+		return bti_diag_err(BATON_ENOMEM, "cannot make a QR code");
 	int n = q->width;
 	for (int y = -quiet; y < n + quiet; y += 2) {
 		fputs("\033[47;30m", stdout);
@@ -166,12 +166,12 @@ static int do_link(store_txn *t, void *arg)
 	int r;
 
 	if ((r = store_student_get(t, c->student, &s)) != 0)
-		return r == 1 ? diag_err(BATON_EVALUE, "no student \"%s\"", c->student) : r;
+		return r == 1 ? bti_diag_err(BATON_EVALUE, "no student \"%s\"", c->student) : r;
 	baton_fingerprint(c->g.pk, fpr);
 	if (c->unlink) {
 		if ((r = store_guardian_del(t, c->student, c->g.pk)) != 0)
-			return r == 1 ? diag_err(BATON_EVALUE, "key %s is not linked to %s", fpr,
-			                         c->student)
+			return r == 1 ? bti_diag_err(BATON_EVALUE, "key %s is not linked to %s",
+			                             fpr, c->student)
 			              : r;
 		snprintf(detail, sizeof(detail), "key %s", fpr);
 		return cli_audit(t, "guardian-unlink", c->student, NULL, detail);
@@ -181,10 +181,11 @@ static int do_link(store_txn *t, void *arg)
 	if ((r = store_guardian_each(t, c->student, prior_cb, &p)) != 0)
 		return r;
 	if (p.found && p.restricted && !c->g.restricted)
-		return diag_err(BATON_ERESTRICTED,
-		                "key %s is restricted for %s; to lift the restriction, unlink the "
-		                "key first (recorded in the audit log), then link it again",
-		                fpr, c->student);
+		return bti_diag_err(
+		    BATON_ERESTRICTED,
+		    "key %s is restricted for %s; to lift the restriction, unlink the "
+		    "key first (recorded in the audit log), then link it again",
+		    fpr, c->student);
 	c->g.linked = t->now;
 	if ((r = store_guardian_put(t, c->student, &c->g)) != 0)
 		return r;

@@ -8,7 +8,7 @@
 
 #include "cli.h"
 #include "consent.h"
-#include "proto_impl.h"
+#include "bti.h"
 
 #define SKEW 300
 
@@ -50,13 +50,13 @@ static int add_peer(store_txn *t, void *arg)
 		r = baton_card_parse(old, olen, &oc);
 		free(old);
 		if (r != 0)
-			return diag_err(BATON_EIO, "the pinned card of %s is damaged",
-			                c->card->code);
+			return bti_diag_err(BATON_EIO, "the pinned card of %s is damaged",
+			                    c->card->code);
 		baton_fingerprint(oc.id_pk, c->old_fpr);
 		if (sodium_memcmp(oc.id_pk, c->card->id_pk, BATON_PK_BYTES) == 0) {
 			c->replaced = 1;
 		} else if (c->rot == NULL) {
-			return diag_err(
+			return bti_diag_err(
 			    BATON_EBADKEY,
 			    "%s is already pinned with a different key (fingerprint %s); "
 			    "this card has %s. A changed key needs a rotation statement "
@@ -65,7 +65,7 @@ static int add_peer(store_txn *t, void *arg)
 		} else if (sodium_memcmp(c->rot->old_pk, oc.id_pk, BATON_PK_BYTES) != 0 ||
 		           sodium_memcmp(c->rot->new_pk, c->card->id_pk, BATON_PK_BYTES) != 0 ||
 		           strcmp(c->rot->code, c->card->code) != 0) {
-			return diag_err(
+			return bti_diag_err(
 			    BATON_EBADKEY,
 			    "the rotation statement does not move %s from the pinned key "
 			    "(%s) to this card's key (%s). Not pinned.",
@@ -222,7 +222,7 @@ static int list_one(const char *code, const uint8_t *bytes, size_t len, void *ar
 	baton_card card;
 	char fpr[BATON_FINGERPRINT_LEN + 1];
 	if (baton_card_parse(bytes, len, &card) != 0)
-		return diag_err(BATON_EIO, "the pinned card of %s is damaged", code);
+		return bti_diag_err(BATON_EIO, "the pinned card of %s is damaged", code);
 	baton_fingerprint(card.id_pk, fpr);
 	c->n++;
 	if (c->arr) {
@@ -266,7 +266,7 @@ static int remove_peer(store_txn *t, void *arg)
 	const char *code = arg;
 	int r = store_peer_del(t, code);
 	if (r == 1)
-		return diag_err(BATON_EVALUE, "%s is not pinned", code);
+		return bti_diag_err(BATON_EVALUE, "%s is not pinned", code);
 	return r ? r : cli_audit(t, "peer-remove", NULL, code, NULL);
 }
 

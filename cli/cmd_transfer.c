@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "proto_impl.h"
+#include "bti.h"
 #include "transfer.h"
 
 #define SKEW 300
@@ -47,10 +47,10 @@ static int send_cohort(const struct cli_common *com, const char *dir, const char
 	int n, rc, r = 0;
 
 	if ((n = scandir(dir, &names, consent_file_name, alphasort)) < 0)
-		return cli_fail(NULL, diag_err(BATON_EIO, "%s: %s", dir, strerror(errno)));
+		return cli_fail(NULL, bti_diag_err(BATON_EIO, "%s: %s", dir, strerror(errno)));
 	if (n == 0) {
 		free(names);
-		return cli_fail(NULL, diag_err(BATON_EVALUE, "%s: no *.consent files", dir));
+		return cli_fail(NULL, bti_diag_err(BATON_EVALUE, "%s: no *.consent files", dir));
 	}
 	if ((s = calloc(COHORT_BATCH, sizeof(*s))) == NULL ||
 	    (bytes = calloc((size_t)n, sizeof(*bytes))) == NULL ||
@@ -299,10 +299,11 @@ static int import_cmd(int argc, char **argv)
 	if (force && !receipt_out)
 		return cli_usage_error("import: --force goes with --receipt-out");
 	/* Refused before the import, which the receipt would otherwise not record. */
-	if (receipt_out && (r = cli_out_check(receipt_out, force)) != 0)
+	if (receipt_out && (r = outfile_check(receipt_out, force)) != 0)
 		return cli_fail(NULL, r);
 	if ((fd = open(argv[optind], O_RDONLY | O_CLOEXEC)) < 0)
-		return cli_fail(NULL, diag_err(BATON_EIO, "%s: %s", argv[optind], strerror(errno)));
+		return cli_fail(NULL,
+		                bti_diag_err(BATON_EIO, "%s: %s", argv[optind], strerror(errno)));
 	if ((r = baton_source_fd(&src, &fd)) != 0) {
 		close(fd);
 		return cli_fail(argv[optind], r);
@@ -322,7 +323,7 @@ static int import_cmd(int argc, char **argv)
 	}
 	/* The receipt exists only after the import (or rejection) committed. */
 	if (q.receipt && receipt_out &&
-	    (r = cli_out_write(receipt_out, q.receipt, q.receipt_len, 0644, force)) != 0) {
+	    (r = outfile_write(receipt_out, q.receipt, q.receipt_len, 0644, force)) != 0) {
 		rc = cli_fail(NULL, r);
 		fprintf(stderr,
 		        "baton: the packet was %s all the same; importing it again writes the "
@@ -563,7 +564,7 @@ static int export_fn(store_txn *t, void *arg)
 	if (r != 0 || x->matches != 1 || x->e.file[0])
 		return r;
 	r = store_packet_get(t, x->e.packet, &x->bytes, &x->len);
-	return r == 1 ? diag_err(BATON_EIO, "store: the packet's bytes are missing") : r;
+	return r == 1 ? bti_diag_err(BATON_EIO, "store: the packet's bytes are missing") : r;
 }
 
 /*
@@ -576,25 +577,25 @@ static int copy_file(const char *from, const char *to, int force)
 	char tmp[4200];
 	int in = -1, out = -1, r;
 	ssize_t n = 0;
-	if ((r = cli_out_check(to, force)) != 0)
+	if ((r = outfile_check(to, force)) != 0)
 		return r;
 	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", to, (long)getpid()) >= (int)sizeof(tmp))
-		return diag_err(BATON_EINVAL, "%s: path too long", to);
+		return bti_diag_err(BATON_EINVAL, "%s: path too long", to);
 	if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0)
-		return diag_err(BATON_EIO, "%s: %s", from, strerror(errno));
+		return bti_diag_err(BATON_EIO, "%s: %s", from, strerror(errno));
 	if ((out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
-		r = diag_err(BATON_EIO, "%s: %s", tmp, strerror(errno));
+		r = bti_diag_err(BATON_EIO, "%s: %s", tmp, strerror(errno));
 		close(in);
 		return r;
 	}
 	while (r == 0 && (n = read(in, buf, sizeof(buf))) > 0)
 		r = baton_write_fd(&out, buf, (size_t)n);
 	if (r == 0 && (n < 0 || fsync(out) != 0))
-		r = diag_err(BATON_EIO, "%s: %s", to, strerror(errno));
+		r = bti_diag_err(BATON_EIO, "%s: %s", to, strerror(errno));
 	close(in);
 	close(out);
 	if (r == 0)
-		r = cli_out_place(tmp, to, force);
+		r = outfile_place(tmp, to, force);
 	if (r != 0)
 		unlink(tmp);
 	return r;
@@ -644,12 +645,12 @@ static int outbox_export(int argc, char **argv)
 	r = store_read(st, export_fn, &x);
 	store_close(st);
 	if (r == 0 && x.matches != 1)
-		r = diag_err(BATON_EVALUE,
-		             x.matches ? "%s names more than one packet: give more digits"
-		                       : "no packet %s in the outbox",
-		             x.hex);
+		r = bti_diag_err(BATON_EVALUE,
+		                 x.matches ? "%s names more than one packet: give more digits"
+		                           : "no packet %s in the outbox",
+		                 x.hex);
 	if (r == 0)
-		r = x.bytes ? cli_out_write(out, x.bytes, x.len, 0644, force)
+		r = x.bytes ? outfile_write(out, x.bytes, x.len, 0644, force)
 		            : copy_file(x.e.file, out, force);
 	free(x.bytes);
 	if (r != 0)

@@ -10,7 +10,7 @@
 #include <sodium.h>
 
 #include "cli.h"
-#include "proto_impl.h"
+#include "bti.h"
 #include "record.h"
 
 /* The identity fields a registrar compares, in the order shown. */
@@ -30,8 +30,8 @@ static int parse_held_id(const char *arg, uint64_t *id)
 	errno = 0;
 	unsigned long long v = strtoull(arg, &end, 10);
 	if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno != 0 || v == 0)
-		return diag_err(BATON_EVALUE, "\"%s\" is not a review number (see 'baton review')",
-		                arg);
+		return bti_diag_err(BATON_EVALUE,
+		                    "\"%s\" is not a review number (see 'baton review')", arg);
 	*id = v;
 	return 0;
 }
@@ -43,8 +43,8 @@ static int held_index(const store_held *h, json_t **rec, store_student *s)
 	memset(s, 0, sizeof(*s));
 	record_json_failed();
 	if ((*rec = json_loadb(h->json, h->len, 0, &err)) == NULL)
-		return diag_err(BATON_EIO, "held record %llu does not parse",
-		                (unsigned long long)h->id);
+		return bti_diag_err(BATON_EIO, "held record %llu does not parse",
+		                    (unsigned long long)h->id);
 	record_index(*rec, s);
 	return 0;
 }
@@ -173,7 +173,7 @@ static int review_view(int argc, char **argv, int show)
 	r = store_read(st, view_fn, &c);
 	store_close(st);
 	if (r == 0 && show && c.n == 0)
-		r = diag_err(BATON_EVALUE, "no held record %s", argv[optind]);
+		r = bti_diag_err(BATON_EVALUE, "no held record %s", argv[optind]);
 	if (show && r == 0 && c.arr) {
 		cli_print_json(json_incref(json_array_get(c.arr, 0)));
 		json_decref(c.arr);
@@ -244,7 +244,7 @@ static int refile(store_txn *t, struct decide_ctx *c, json_t *rec, char **canon)
 		}
 	}
 	if (record_json_failed() || (*canon = record_canonical(rec)) == NULL)
-		return diag_err(BATON_ENOMEM, "out of memory");
+		return bti_diag_err(BATON_ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -264,11 +264,11 @@ static int accept_held(store_txn *t, struct decide_ctx *c, const store_held *h)
 			goto out;
 		c->new_student = r == 1;
 		if (r == 0 && !store_same_child(&other, &c->s)) {
-			r = diag_err(BATON_EVALUE,
-			             "--as %s: student %s on file is not this child either (%s %s, "
-			             "born %s)",
-			             c->as, c->as, other.given_name, other.family_name,
-			             other.birth_date);
+			r = bti_diag_err(
+			    BATON_EVALUE,
+			    "--as %s: student %s on file is not this child either (%s %s, "
+			    "born %s)",
+			    c->as, c->as, other.given_name, other.family_name, other.birth_date);
 			goto out;
 		}
 	}
@@ -302,9 +302,10 @@ static int decide_fn(store_txn *t, void *arg)
 
 	c->dropped_state = c->new_student = 0;
 	if ((r = store_held_get(t, c->id, &h)) != 0)
-		return r == 1 ? diag_err(BATON_EVALUE, "no held record %llu (see 'baton review')",
-		                         (unsigned long long)c->id)
-		              : r;
+		return r == 1
+		           ? bti_diag_err(BATON_EVALUE, "no held record %llu (see 'baton review')",
+		                          (unsigned long long)c->id)
+		           : r;
 	if (c->accept) {
 		r = accept_held(t, c, &h);
 	} else {

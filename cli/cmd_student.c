@@ -12,7 +12,7 @@
 #include <sodium.h>
 
 #include "cli.h"
-#include "proto_impl.h"
+#include "bti.h"
 #include "record.h"
 
 #define RECORD_MAX     (4u << 20)        /* one record's JSON */
@@ -31,15 +31,15 @@ static int map_fd(int fd, const char *path, size_t max, struct mapped *m)
 	m->p = NULL;
 	m->len = 0;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		return diag_err(BATON_EIO, "%s: not a regular file", path);
+		return bti_diag_err(BATON_EIO, "%s: not a regular file", path);
 	if ((uint64_t)st.st_size > max)
-		return diag_err(BATON_ETOOBIG, "%s: %lld bytes, at most %zu", path,
-		                (long long)st.st_size, max);
+		return bti_diag_err(BATON_ETOOBIG, "%s: %lld bytes, at most %zu", path,
+		                    (long long)st.st_size, max);
 	m->len = (size_t)st.st_size;
 	if (m->len > 0) {
 		void *p = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (p == MAP_FAILED)
-			return diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
+			return bti_diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
 		m->p = p;
 	}
 	return 0;
@@ -51,7 +51,7 @@ static int map_file(const char *path, size_t max, struct mapped *m)
 	m->p = NULL;
 	m->len = 0;
 	if (fd < 0)
-		return diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
+		return bti_diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
 	r = map_fd(fd, path, max, m);
 	close(fd);
 	return r;
@@ -94,17 +94,17 @@ static int scan_next(struct scan *s, size_t *start, size_t *end, int *line)
 	if (s->array < 0) {
 		skip_ws(s);
 		if (s->pos == s->len)
-			return diag_err(BATON_EVALUE, "the file is empty");
+			return bti_diag_err(BATON_EVALUE, "the file is empty");
 		if (s->p[s->pos] == '[') {
 			s->array = 1;
 			s->pos++;
 		} else if (s->p[s->pos] == '{') {
 			s->array = 0;
 		} else {
-			return diag_err(BATON_EVALUE,
-			                "line %d: expected a student object or an "
-			                "array of them",
-			                s->line);
+			return bti_diag_err(BATON_EVALUE,
+			                    "line %d: expected a student object or an "
+			                    "array of them",
+			                    s->line);
 		}
 	}
 	skip_ws(s);
@@ -142,18 +142,18 @@ static int scan_next(struct scan *s, size_t *start, size_t *end, int *line)
 	}
 	*end = s->pos;
 	if (*end - *start > RECORD_MAX)
-		return diag_err(BATON_ETOOBIG, "line %d: a record of more than %u bytes", *line,
-		                RECORD_MAX);
+		return bti_diag_err(BATON_ETOOBIG, "line %d: a record of more than %u bytes", *line,
+		                    RECORD_MAX);
 	if (!s->array) {
 		s->done = 1;
 		skip_ws(s);
 		if (s->pos != s->len)
-			return diag_err(BATON_EVALUE, "line %d: text after the student object",
-			                s->line);
+			return bti_diag_err(BATON_EVALUE, "line %d: text after the student object",
+			                    s->line);
 		return 1;
 	}
 	if (s->pos >= s->len)
-		return diag_err(BATON_EVALUE, "line %d: the array is not closed", s->line);
+		return bti_diag_err(BATON_EVALUE, "line %d: the array is not closed", s->line);
 	if (s->p[s->pos] == ',')
 		s->pos++;
 	return 1;
@@ -161,7 +161,7 @@ finish:
 	s->done = 1;
 	skip_ws(s);
 	if (s->pos != s->len)
-		return diag_err(BATON_EVALUE, "line %d: text after the closing ]", s->line);
+		return bti_diag_err(BATON_EVALUE, "line %d: text after the closing ]", s->line);
 	return 0;
 }
 
@@ -202,13 +202,13 @@ static int open_attachment(const struct import_ctx *c, const char *rel, int *fd)
 
 	*fd = -1;
 	if (c->base_in_node)
-		return diag_err(BATON_EVALUE, "\"%s\" is inside the node directory", rel);
+		return bti_diag_err(BATON_EVALUE, "\"%s\" is inside the node directory", rel);
 	while (r == 0) {
 		size_t n = strcspn(p, "/");
 		int last = p[n] == '\0';
 		if (n > NAME_MAX)
-			return diag_err(BATON_EVALUE, "\"%s\": a name longer than %d bytes", rel,
-			                NAME_MAX);
+			return bti_diag_err(BATON_EVALUE, "\"%s\": a name longer than %d bytes",
+			                    rel, NAME_MAX);
 		memcpy(name, p, n);
 		name[n] = '\0';
 		if (!last && (n == 0 || strcmp(name, ".") == 0)) {
@@ -220,16 +220,16 @@ static int open_attachment(const struct import_ctx *c, const char *rel, int *fd)
 		    openat(dfd, name,
 		           O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (last ? O_NONBLOCK : O_DIRECTORY));
 		if (next < 0)
-			r = diag_err(BATON_EVALUE, "\"%s\": %s: %s", rel, name,
-			             open_why(dfd, name, errno));
+			r = bti_diag_err(BATON_EVALUE, "\"%s\": %s: %s", rel, name,
+			                 open_why(dfd, name, errno));
 		else if (fstat(next, &st) != 0)
-			r = diag_err(BATON_EIO, "\"%s\": %s", rel, strerror(errno));
+			r = bti_diag_err(BATON_EIO, "\"%s\": %s", rel, strerror(errno));
 		else if (st.st_dev == c->node_st.st_dev && st.st_ino == c->node_st.st_ino)
 			/* The node's own files (its key, its store) never travel as an attachment.
 			 */
-			r = diag_err(BATON_EVALUE, "\"%s\" is inside the node directory", rel);
+			r = bti_diag_err(BATON_EVALUE, "\"%s\" is inside the node directory", rel);
 		else if (last && !S_ISREG(st.st_mode))
-			r = diag_err(BATON_EVALUE, "\"%s\": not a regular file", rel);
+			r = bti_diag_err(BATON_EVALUE, "\"%s\": not a regular file", rel);
 		if (dfd != c->base_fd)
 			close(dfd);
 		dfd = next;
@@ -276,8 +276,8 @@ static int import_attachments(store_txn *t, struct import_ctx *c, json_t *rec)
 			 */
 			char why[600];
 			snprintf(why, sizeof(why), "%s", baton_diag_for(r));
-			return diag_err(r == BATON_ENOMEM ? r : BATON_EVALUE,
-			                "attachments[%zu].path: %s", i, why);
+			return bti_diag_err(r == BATON_ENOMEM ? r : BATON_EVALUE,
+			                    "attachments[%zu].path: %s", i, why);
 		}
 		crypto_generichash_state hs;
 		crypto_generichash_init(&hs, NULL, 0, 32);
@@ -312,9 +312,9 @@ static int import_one(store_txn *t, struct import_ctx *c, json_t *rec, size_t in
 		return r;
 	/* One file, one record per student, whatever the store already holds. */
 	if (json_object_get(c->seen, json_string_value(id)) != NULL)
-		return diag_err(BATON_EVALUE,
-		                "student_id: \"%s\" repeats an earlier record in this file",
-		                json_string_value(id));
+		return bti_diag_err(BATON_EVALUE,
+		                    "student_id: \"%s\" repeats an earlier record in this file",
+		                    json_string_value(id));
 	if (json_object_set_new(c->seen, json_string_value(id), json_true()) != 0)
 		return BATON_ENOMEM;
 	if ((r = import_attachments(t, c, rec)) != 0)
@@ -398,9 +398,9 @@ static int unparsable(const char *p, size_t n, size_t index, int line, const jso
 		break;
 	}
 	raw_string_field(p, pos, "student_id", sid, sizeof(sid));
-	return diag_err(BATON_EVALUE, "record %zu (%s): line %d%s%s%s: %s", index,
-	                sid[0] ? sid : "no student_id", line + err->line - 1,
-	                field[0] ? ", field \"" : "", field, field[0] ? "\"" : "", err->text);
+	return bti_diag_err(BATON_EVALUE, "record %zu (%s): line %d%s%s%s: %s", index,
+	                    sid[0] ? sid : "no student_id", line + err->line - 1,
+	                    field[0] ? ", field \"" : "", field, field[0] ? "\"" : "", err->text);
 }
 
 static int import_all(store_txn *t, void *arg)
@@ -422,7 +422,7 @@ static int import_all(store_txn *t, void *arg)
 		size_t index = c->records++;
 		if (record_json_failed()) { /* parsed or not, the text may have lost a piece */
 			json_decref(rec);
-			return diag_err(BATON_ENOMEM, "record %zu: out of memory", index);
+			return bti_diag_err(BATON_ENOMEM, "record %zu: out of memory", index);
 		}
 		/* The input is only read forward: let the kernel drop what has been parsed. */
 		size_t done = start & ~(size_t)(sysconf(_SC_PAGESIZE) - 1);
@@ -439,18 +439,18 @@ static int import_all(store_txn *t, void *arg)
 		         sid ? sid : "no student_id");
 		r = import_one(t, c, rec, index);
 		if (r == 0 && record_json_failed())
-			r = diag_err(BATON_ENOMEM, "out of memory");
+			r = bti_diag_err(BATON_ENOMEM, "out of memory");
 		json_decref(rec);
 		if (r != 0) {
 			char why[512];
 			snprintf(why, sizeof(why), "%s", baton_diag());
-			return diag_err(r, "%s: %s", label, why);
+			return bti_diag_err(r, "%s: %s", label, why);
 		}
 	}
 	if (r < 0)
 		return r;
 	if (c->records == 0)
-		return diag_err(BATON_EVALUE, "no student records in the file");
+		return bti_diag_err(BATON_EVALUE, "no student records in the file");
 	return 0;
 }
 
@@ -486,9 +486,9 @@ static int student_import(int argc, char **argv)
 		return rc;
 	}
 	if (realpath(cli_dir(&com), c.node) == NULL || stat(c.node, &c.node_st) != 0)
-		r = diag_err(BATON_EIO, "%s: %s", cli_dir(&com), strerror(errno));
+		r = bti_diag_err(BATON_EIO, "%s: %s", cli_dir(&com), strerror(errno));
 	else if ((c.base_fd = open(c.base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		r = diag_err(BATON_EIO, "%s: %s", c.base, strerror(errno));
+		r = bti_diag_err(BATON_EIO, "%s: %s", c.base, strerror(errno));
 	else {
 		c.base_in_node = nested(c.base, c.node);
 		r = store_write(st, import_all, &c);
@@ -599,9 +599,9 @@ static int write_attachments(store_txn *t, struct show_ctx *c)
 	size_t i;
 	/* Always a new directory: never into one (or a link) that was already there. */
 	if (json_array_size(atts) > 0 && mkdir(c->files_dir, 0700) != 0)
-		return diag_err(errno == EEXIST ? BATON_EEXIST : BATON_EIO, "%s: %s", c->files_dir,
-		                errno == EEXIST ? "already exists; not writing into it"
-		                                : strerror(errno));
+		return bti_diag_err(
+		    errno == EEXIST ? BATON_EEXIST : BATON_EIO, "%s: %s", c->files_dir,
+		    errno == EEXIST ? "already exists; not writing into it" : strerror(errno));
 	json_array_foreach(atts, i, a)
 	{
 		uint8_t hash[32];
@@ -613,10 +613,11 @@ static int write_attachments(store_txn *t, struct show_ctx *c)
 		int r;
 		if (hex == NULL ||
 		    sodium_hex2bin(hash, 32, hex, strlen(hex), NULL, NULL, NULL) != 0)
-			return diag_err(BATON_EIO, "attachments[%zu]: damaged hash", i);
+			return bti_diag_err(BATON_EIO, "attachments[%zu]: damaged hash", i);
 		if ((r = store_blob_get(t, hash, &data, &len)) != 0)
-			return r == 1 ? diag_err(BATON_EIO, "attachments[%zu]: bytes missing", i)
-			              : r;
+			return r == 1
+			           ? bti_diag_err(BATON_EIO, "attachments[%zu]: bytes missing", i)
+			           : r;
 		snprintf(path, sizeof(path), "%s/%s", c->files_dir, name);
 		if ((r = baton_file_create(path, data, len, 0600)) != 0)
 			return r;
@@ -644,15 +645,15 @@ static int load_student(store_txn *t, void *arg)
 	int r;
 
 	if ((r = store_student_get(t, c->id, &c->s)) != 0)
-		return r == 1 ? diag_err(BATON_EVALUE, "no student \"%s\"", c->id) : r;
+		return r == 1 ? bti_diag_err(BATON_EVALUE, "no student \"%s\"", c->id) : r;
 	if ((r = store_record_get(t, c->id, c->version, &js, &len)) != 0)
-		return r == 1 ? diag_err(BATON_EVALUE, "student \"%s\" has no version %u", c->id,
-		                         c->version)
+		return r == 1 ? bti_diag_err(BATON_EVALUE, "student \"%s\" has no version %u",
+		                             c->id, c->version)
 		              : r;
 	c->record = json_loadb(js, len, 0, &err);
 	free(js);
 	if (c->record == NULL)
-		return diag_err(BATON_EIO, "stored record of %s does not parse", c->id);
+		return bti_diag_err(BATON_EIO, "stored record of %s does not parse", c->id);
 	c->guardians = json_array();
 	if ((r = store_guardian_each(t, c->id, guardian_json, c->guardians)) != 0 ||
 	    (r = store_held_each(t, count_held, c)) != 0)

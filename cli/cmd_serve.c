@@ -36,7 +36,7 @@
 
 #include "cli.h"
 #include "frame.h"
-#include "proto_impl.h"
+#include "bti.h"
 #include "transfer.h"
 
 #define CHUNK          FRAME_CHUNK /* packet bytes per message; larger packets are chunked */
@@ -190,7 +190,7 @@ static int peer_fn(store_txn *t, void *arg)
 {
 	struct peer_ctx *p = arg;
 	int r = store_peer_card(t, p->code, &p->card);
-	return r == 1 ? diag_err(BATON_EVALUE, "%s is no longer pinned", p->code) : r;
+	return r == 1 ? bti_diag_err(BATON_EVALUE, "%s is no longer pinned", p->code) : r;
 }
 
 /* The serving node. */
@@ -420,7 +420,7 @@ static int open_req(nng_socket *req, size_t reply_max)
 {
 	int nr = nng_req0_open(req);
 	if (nr != 0)
-		return diag_err(BATON_EIO, "nng: %s", nng_strerror(nr));
+		return bti_diag_err(BATON_EIO, "nng: %s", nng_strerror(nr));
 	nng_socket_set_size(*req, NNG_OPT_RECVMAXSZ, reply_max);
 	nng_socket_set_ms(*req, NNG_OPT_SENDTIMEO, PEER_TIMEOUT_MS);
 	nng_socket_set_ms(*req, NNG_OPT_RECVTIMEO, PEER_TIMEOUT_MS);
@@ -495,7 +495,7 @@ static int exchange(nng_socket req, const char *ep, const void *msg, size_t len,
 	*rlen = 0;
 	if ((nr = nng_send(req, (void *)(uintptr_t)msg, len, 0)) != 0 ||
 	    (nr = recv_reply(req, reply, rlen)) != 0)
-		return diag_err(BATON_EIO, "%s: %s", ep, nng_strerror(nr));
+		return bti_diag_err(BATON_EIO, "%s: %s", ep, nng_strerror(nr));
 	return 0;
 }
 
@@ -513,9 +513,9 @@ static int chunk_frame(const baton_key *key, int fd, uint64_t total,
 	if (n && (r = read_at(&fd, off, buf + head, n)) != 0)
 		return r;
 	if (head == FRAME_HEAD)
-		frame_chunk_head(buf, id, total, off);
-	else if ((r = frame_admit_sign(buf, key, id, total, (uint64_t)time(NULL), buf + head, n)) !=
-	         0)
+		bti_frame_chunk_head(buf, id, total, off);
+	else if ((r = bti_frame_admit_sign(buf, key, id, total, (uint64_t)time(NULL), buf + head,
+	                                   n)) != 0)
 		return r;
 	*len = head + n;
 	return 0;
@@ -536,20 +536,21 @@ static int send_chunked(nng_socket req, const char *ep, const baton_key *key, in
 		int r = chunk_frame(key, fd, total, id, off, n, buf, &len);
 		if (r != 0 || (r = exchange(req, ep, buf, len, reply, rlen)) != 0)
 			return r;
-		if (frame_ack_decode(*reply, *rlen, id, &have) != 0)
+		if (bti_frame_ack_decode(*reply, *rlen, id, &have) != 0)
 			return 0; /* the receipt, or an empty reply */
 		nng_free(*reply, *rlen);
 		*reply = NULL;
 		if (have >= total)
-			return diag_err(BATON_EIO, "%s: the receiver claims %llu of %llu bytes", ep,
-			                (unsigned long long)have, (unsigned long long)total);
+			return bti_diag_err(BATON_EIO, "%s: the receiver claims %llu of %llu bytes",
+			                    ep, (unsigned long long)have,
+			                    (unsigned long long)total);
 		if (i == 0 && have > 0)
 			resumed = have;
 		off = have;
-		n = frame_chunk_bytes(total, off);
+		n = bti_frame_chunk_bytes(total, off);
 	}
-	return diag_err(BATON_EIO, "%s: no progress after %llu messages (resumed at %llu)", ep,
-	                (unsigned long long)rounds, (unsigned long long)resumed);
+	return bti_diag_err(BATON_EIO, "%s: no progress after %llu messages (resumed at %llu)", ep,
+	                    (unsigned long long)rounds, (unsigned long long)resumed);
 }
 
 struct inbox_ctx {
@@ -561,7 +562,8 @@ static int inbox_get_fn(store_txn *t, void *arg)
 {
 	struct inbox_ctx *x = arg;
 	int r = store_inbox_get(t, x->id, &x->e);
-	return r == 1 ? diag_err(BATON_EIO, "store: the refused request is not in the inbox") : r;
+	return r == 1 ? bti_diag_err(BATON_EIO, "store: the refused request is not in the inbox")
+	              : r;
 }
 
 /*
@@ -595,7 +597,7 @@ static int deliver(struct node *nd, store_outbox *e, uint8_t **receipt, size_t *
 	} else {
 		struct stat sb;
 		if ((fd = open(e->file, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) != 0) {
-			r = diag_err(BATON_EIO, "%s: %s", e->file, strerror(errno));
+			r = bti_diag_err(BATON_EIO, "%s: %s", e->file, strerror(errno));
 			goto out;
 		}
 		total = (uint64_t)sb.st_size;
@@ -616,11 +618,12 @@ static int deliver(struct node *nd, store_outbox *e, uint8_t **receipt, size_t *
 		if ((signer = key_by_pk(nd, h.sender)) == NULL) {
 			char fpr[BATON_FINGERPRINT_LEN + 1];
 			baton_fingerprint(h.sender, fpr);
-			r = diag_err(BATON_EBADKEY,
-			             "the packet was sealed with key %s, which this serve does not "
-			             "hold (restart serve; a packet sealed before the last rekey "
-			             "must be sent again)",
-			             fpr);
+			r = bti_diag_err(
+			    BATON_EBADKEY,
+			    "the packet was sealed with key %s, which this serve does not "
+			    "hold (restart serve; a packet sealed before the last rekey "
+			    "must be sent again)",
+			    fpr);
 			goto out;
 		}
 	}
@@ -633,7 +636,7 @@ static int deliver(struct node *nd, store_outbox *e, uint8_t **receipt, size_t *
 		void *reply = NULL;
 		size_t n = 0;
 		if ((nr = nng_dial(req, ep, NULL, 0)) != 0) {
-			diag_set("%s: %s", ep, nng_strerror(nr));
+			bti_diag_set("%s: %s", ep, nng_strerror(nr));
 			continue;
 		}
 		r = e->kind != OUT_REFUSAL && total > CHUNK
@@ -643,11 +646,11 @@ static int deliver(struct node *nd, store_outbox *e, uint8_t **receipt, size_t *
 			continue;
 		r = BATON_EIO;
 		if (n == 0)
-			diag_set("%s does not know this school (empty reply)", e->to);
+			bti_diag_set("%s does not know this school (empty reply)", e->to);
 		else if (e->kind == OUT_REFUSAL)
 			r = n == len && memcmp(reply, buf, n) == 0
 			        ? 0
-			        : diag_err(BATON_EIO, "%s did not record the refusal", e->to);
+			        : bti_diag_err(BATON_EIO, "%s did not record the refusal", e->to);
 		else if ((*receipt = malloc(n)) != NULL) {
 			memcpy(*receipt, reply, n);
 			*rlen = n;
@@ -666,7 +669,7 @@ out:
 static int own_card_fn(store_txn *t, void *arg)
 {
 	int r = store_own_card(t, arg);
-	return r == 1 ? diag_err(BATON_EIO, "this node has no card") : r;
+	return r == 1 ? bti_diag_err(BATON_EIO, "this node has no card") : r;
 }
 
 static uint64_t backoff(uint32_t attempts)
@@ -696,14 +699,14 @@ static int packet_size_fn(store_txn *t, void *arg)
 {
 	struct packet_ctx *x = arg;
 	int r = store_packet_get(t, x->id, NULL, &x->n);
-	return r == 1 ? diag_err(BATON_EIO, "store: a queued packet is missing") : r;
+	return r == 1 ? bti_diag_err(BATON_EIO, "store: a queued packet is missing") : r;
 }
 
 static int packet_get_fn(store_txn *t, void *arg)
 {
 	struct packet_ctx *x = arg;
 	int r = store_packet_get(t, x->id, &x->p, &x->n);
-	return r == 1 ? diag_err(BATON_EIO, "store: a queued packet is missing") : r;
+	return r == 1 ? bti_diag_err(BATON_EIO, "store: a queued packet is missing") : r;
 }
 
 /* The bytes of a small queued packet, from the store or its file. */
@@ -740,13 +743,13 @@ struct flight {
 /* Sends f on the first of the school's endpoints, from f->ep, that takes it. */
 static int flight_go(struct flight *f)
 {
-	int nr, r = diag_err(BATON_EIO, "%s: no endpoint takes the batch", f->pc.code);
+	int nr, r = bti_diag_err(BATON_EIO, "%s: no endpoint takes the batch", f->pc.code);
 	for (; f->ep < f->pc.card.n_endpoints && !stopping; f->ep++) {
 		const char *ep = f->pc.card.endpoints[f->ep];
 		if ((nr = nng_dial(f->req, ep, NULL, 0)) == 0 &&
 		    (nr = nng_send(f->req, f->msg, f->len, 0)) == 0)
 			return 0;
-		r = diag_err(BATON_EIO, "%s: %s", ep, nng_strerror(nr));
+		r = bti_diag_err(BATON_EIO, "%s: %s", ep, nng_strerror(nr));
 	}
 	return r;
 }
@@ -768,19 +771,20 @@ static void flight_send(struct node *nd, const store_outbox *due, struct flight 
 		if ((r = load_packet(nd, &due[f->at[i]], &buf[i], &it[i].n)) != 0)
 			goto out;
 		it[i].p = buf[i];
-		if (frame_batch_len(it, i + 1) > 8 + f->k * 4 + CHUNK) {
+		if (bti_frame_batch_len(it, i + 1) > 8 + f->k * 4 + CHUNK) {
 			i++;
-			r = diag_err(BATON_EIO, "packet %s grew while queued",
-			             cli_hex(due[f->at[i - 1]].packet, BATON_ID_BYTES));
+			r = bti_diag_err(BATON_EIO, "packet %s grew while queued",
+			                 cli_hex(due[f->at[i - 1]].packet, BATON_ID_BYTES));
 			goto out;
 		}
 	}
-	f->len = frame_batch_len(it, f->k);
+	f->len = bti_frame_batch_len(it, f->k);
 	if ((f->msg = malloc(f->len)) == NULL) {
 		r = BATON_ENOMEM;
 		goto out;
 	}
-	if ((r = frame_batch_put(f->msg, it, f->k)) != 0 || (r = open_req(&f->req, REPLY_MAX)) != 0)
+	if ((r = bti_frame_batch_put(f->msg, it, f->k)) != 0 ||
+	    (r = open_req(&f->req, REPLY_MAX)) != 0)
 		goto out;
 	f->open = 1;
 	r = flight_go(f);
@@ -800,12 +804,12 @@ static int take_receipts(const struct flight *f, const uint8_t *p, size_t n, uin
 	size_t k;
 
 	if (n == 0)
-		return diag_err(BATON_EIO, "%s does not know this school (empty reply)", ep);
-	if (frame_reply_decode(p, n, it, &k) != 0)
-		return diag_err(BATON_EIO, "%s: %s", ep, baton_diag());
+		return bti_diag_err(BATON_EIO, "%s does not know this school (empty reply)", ep);
+	if (bti_frame_reply_decode(p, n, it, &k) != 0)
+		return bti_diag_err(BATON_EIO, "%s: %s", ep, baton_diag());
 	if (k != f->k)
-		return diag_err(BATON_EIO, "%s: a reply of %zu receipts to a batch of %zu", ep, k,
-		                f->k);
+		return bti_diag_err(BATON_EIO, "%s: a reply of %zu receipts to a batch of %zu", ep,
+		                    k, f->k);
 	for (size_t i = 0; i < k; i++)
 		if (it[i].n && (rc[f->at[i]] = malloc(it[i].n)) != NULL) {
 			memcpy(rc[f->at[i]], it[i].p, it[i].n);
@@ -823,15 +827,15 @@ static int flight_land(struct flight *f, uint8_t **rc, size_t *rclen)
 {
 	int r = f->r, nr;
 	if (r != 0) {
-		diag_set("%s", f->why);
+		bti_diag_set("%s", f->why);
 		return r;
 	}
 	for (;;) {
 		void *reply = NULL;
 		size_t n = 0;
 		if ((nr = recv_reply(f->req, &reply, &n)) != 0) {
-			r = diag_err(BATON_EIO, "%s: %s", f->pc.card.endpoints[f->ep],
-			             nng_strerror(nr));
+			r = bti_diag_err(BATON_EIO, "%s: %s", f->pc.card.endpoints[f->ep],
+			                 nng_strerror(nr));
 		} else {
 			for (size_t i = 0; i < f->k; i++) {
 				free(rc[f->at[i]]);
@@ -878,7 +882,7 @@ static void settle(struct node *nd, store_outbox *e, int r, uint8_t *rc_bytes, s
 		        recorded->note);
 		return;
 	} else if (r == 0 && rc_bytes == NULL) {
-		r = diag_err(BATON_EIO, "%s does not know this school (no receipt)", e->to);
+		r = bti_diag_err(BATON_EIO, "%s does not know this school (no receipt)", e->to);
 	} else if (r == 0) {
 		baton_receipt rc;
 		store_outbox after;
@@ -992,14 +996,14 @@ static void record_landed(struct node *nd, struct outbox_work *w, size_t n)
 		} else {
 			int e = r ? r : w->errs[j];
 			if (r)
-				diag_set("cannot record the receipt: %s", baton_strerror(r));
+				bti_diag_set("cannot record the receipt: %s", baton_strerror(r));
 			else if (e)
-				diag_set("%s", w->why[j]);
+				bti_diag_set("%s", w->why[j]);
 			/* A receipt is this entry's only if it names this entry's packet. */
 			else if (memcmp(w->rcs[j].packet_id, w->due[i].packet, BATON_ID_BYTES) != 0)
-				e = diag_err(BATON_EVALUE,
-				             "%s answered with the receipt of another packet",
-				             w->due[i].to);
+				e = bti_diag_err(BATON_EVALUE,
+				                 "%s answered with the receipt of another packet",
+				                 w->due[i].to);
 			settle(nd, &w->due[i], e, e ? NULL : w->rc[i], 0, e ? NULL : &w->rcs[j],
 			       &w->failed[i]);
 			j++;
@@ -1352,7 +1356,7 @@ static void reply_empty(nng_socket rep)
 static void reply_ack(nng_socket rep, const uint8_t id[BATON_ID_BYTES], uint64_t have)
 {
 	uint8_t ack[FRAME_ACK_LEN];
-	frame_ack_put(ack, id, have);
+	bti_frame_ack_put(ack, id, have);
 	reply(rep, ack, sizeof(ack));
 }
 
@@ -1488,14 +1492,14 @@ static int spool_admit(struct node *nd, const struct frame_chunk *f, char *path,
 	baton_source_mem(&src, f->data, f->n);
 	if (baton_packet_peek(&src, &peek) == 0)
 		me = key_for(nd, peek.recipient);
-	if ((r = frame_admit_verify(f, baton_key_id_pk(me), cli_now(), SKEW, &h)) != 0)
+	if ((r = bti_frame_admit_verify(f, baton_key_id_pk(me), cli_now(), SKEW, &h)) != 0)
 		return r;
 	x.pk = h.sender;
 	x.pinned = 0;
 	if ((r = store_read(nd->st, sender_fn, &x)) != 0)
 		return r;
 	if (!x.pinned)
-		return diag_err(BATON_EBADKEY, "the sender's key is not a pinned school's");
+		return bti_diag_err(BATON_EBADKEY, "the sender's key is not a pinned school's");
 	/* A replayed first chunk of a packet imported before must not take a slot again. */
 	seen->id = f->id;
 	if ((r = store_read(nd->st, seen_fn, seen)) != 0 || seen->e.receipt)
@@ -1503,18 +1507,18 @@ static int spool_admit(struct node *nd, const struct frame_chunk *f, char *path,
 	spool_sweep(nd);
 	spool_scan(nd, NULL, h.sender, &s);
 	if (s.all >= SPOOL_MAX)
-		return diag_err(BATON_EIO, "%u packets are arriving already; try later", s.all);
+		return bti_diag_err(BATON_EIO, "%u packets are arriving already; try later", s.all);
 	if (s.mine >= SPOOL_PER_PEER)
-		return diag_err(BATON_EIO,
-		                "%u packets of this sender's are arriving already; "
-		                "try later",
-		                s.mine);
+		return bti_diag_err(BATON_EIO,
+		                    "%u packets of this sender's are arriving already; "
+		                    "try later",
+		                    s.mine);
 	room = spool_room(nd);
 	if (s.owed > room || f->total > room - s.owed)
-		return diag_err(BATON_EIO,
-		                "no room: %llu bytes are still to come for other packets, the "
-		                "spools may hold %llu",
-		                (unsigned long long)s.owed, (unsigned long long)room);
+		return bti_diag_err(BATON_EIO,
+		                    "no room: %llu bytes are still to come for other packets, the "
+		                    "spools may hold %llu",
+		                    (unsigned long long)s.owed, (unsigned long long)room);
 	sodium_bin2hex(idh, sizeof(idh), f->id, BATON_ID_BYTES);
 	sodium_bin2hex(sh, sizeof(sh), h.sender, BATON_PK_BYTES);
 	snprintf(path, cap, "%s/%s.%s.%llu.part", nd->spool, idh, sh, (unsigned long long)f->total);
@@ -1570,7 +1574,7 @@ static void handle_chunk(struct node *nd, nng_socket rep, const uint8_t *buf, si
 	uint64_t have = 0;
 	int r, fd = -1;
 
-	if (frame_chunk_decode(buf, len, &f) != 0) {
+	if (bti_frame_chunk_decode(buf, len, &f) != 0) {
 		log_unverified("inbox: a chunk frame of %zu bytes refused: %s", len, baton_diag());
 		reply_empty(rep);
 		return;
@@ -1681,7 +1685,7 @@ static void handle_batch(struct node *nd, nng_socket rep, const uint8_t *buf, si
 		reply_empty(rep);
 		return;
 	}
-	if (frame_batch_decode(buf, len, it, &k) != 0) {
+	if (bti_frame_batch_decode(buf, len, it, &k) != 0) {
 		log_unverified("serve: a batch of %zu bytes refused: %s: dropped", len,
 		               baton_diag());
 		reply_empty(rep);
@@ -1703,10 +1707,11 @@ static void handle_batch(struct node *nd, nng_socket rep, const uint8_t *buf, si
 		it[i].p = q[i].receipt;
 		it[i].n = q[i].receipt_len;
 	}
-	if ((out = malloc(frame_batch_len(it, k))) == NULL || frame_reply_put(out, it, k) != 0)
+	if ((out = malloc(bti_frame_batch_len(it, k))) == NULL ||
+	    bti_frame_reply_put(out, it, k) != 0)
 		reply_empty(rep);
 	else /* The receipts exist only once the imports committed. */
-		reply(rep, out, frame_batch_len(it, k));
+		reply(rep, out, bti_frame_batch_len(it, k));
 	for (size_t i = 0; i < k; i++) {
 		if (wants_release(&q[i]))
 			auto_release(nd, &q[i]);

@@ -38,7 +38,7 @@
 
 #include <sodium.h>
 
-#include "proto_impl.h"
+#include "bti.h"
 #include "store.h"
 
 #define MAP_INITIAL  (64u << 20)
@@ -96,9 +96,9 @@ static int reserve_disk(store *s);
 static int lmdb_err(int rc, const char *what)
 {
 	if (rc == MDB_MAP_FULL)
-		return diag_err(BATON_EIO, "store: %s: the database map is full", what);
-	return diag_err(rc == ENOMEM ? BATON_ENOMEM : BATON_EIO, "store: %s: %s", what,
-	                mdb_strerror(rc));
+		return bti_diag_err(BATON_EIO, "store: %s: the database map is full", what);
+	return bti_diag_err(rc == ENOMEM ? BATON_ENOMEM : BATON_EIO, "store: %s: %s", what,
+	                    mdb_strerror(rc));
 }
 
 int store_open(const char *dir, int create, store **out)
@@ -111,13 +111,14 @@ int store_open(const char *dir, int create, store **out)
 
 	*out = NULL;
 	if (snprintf(path, sizeof(path), "%s/db", dir) >= (int)sizeof(path))
-		return diag_err(BATON_EINVAL, "%s: path too long", dir);
+		return bti_diag_err(BATON_EINVAL, "%s: path too long", dir);
 	if (create) {
 		if (mkdir(path, 0700) != 0)
-			return diag_err(errno == EEXIST ? BATON_EEXIST : BATON_EIO, "%s: %s", path,
-			                strerror(errno));
+			return bti_diag_err(errno == EEXIST ? BATON_EEXIST : BATON_EIO, "%s: %s",
+			                    path, strerror(errno));
 	} else if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		return diag_err(BATON_EIO, "%s: no Baton node here (run 'baton init' first)", dir);
+		return bti_diag_err(BATON_EIO, "%s: no Baton node here (run 'baton init' first)",
+		                    dir);
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return BATON_ENOMEM;
@@ -160,9 +161,10 @@ int store_open(const char *dir, int create, store **out)
 	}
 	for (int i = 0; i < DB_N; i++) {
 		if ((rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i])) != 0) {
-			r = rc == MDB_NOTFOUND ? diag_err(BATON_EIO, "store: %s: missing table %s",
-			                                  path, db_names[i])
-			                       : lmdb_err(rc, db_names[i]);
+			r = rc == MDB_NOTFOUND
+			        ? bti_diag_err(BATON_EIO, "store: %s: missing table %s", path,
+			                       db_names[i])
+			        : lmdb_err(rc, db_names[i]);
 			goto out;
 		}
 	}
@@ -180,7 +182,7 @@ int store_open(const char *dir, int create, store **out)
 		if ((rc = mdb_get(txn, s->dbi[DB_META], &k, &v)) != 0 || v.mv_size != 4) {
 			r = rc != 0 && rc != MDB_NOTFOUND
 			        ? lmdb_err(rc, "schema")
-			        : diag_err(BATON_EIO, "store: %s: no schema version", path);
+			        : bti_diag_err(BATON_EIO, "store: %s: no schema version", path);
 			goto out;
 		}
 		const uint8_t *have = v.mv_data;
@@ -193,8 +195,9 @@ int store_open(const char *dir, int create, store **out)
 			}
 		} else if (memcmp(have, ver, 4) != 0) {
 			const uint8_t *p = v.mv_data;
-			r = diag_err(BATON_EIO, "store: schema version %u, this baton reads %u",
-			             (unsigned)p[3] | (unsigned)p[2] << 8, STORE_SCHEMA_VERSION);
+			r = bti_diag_err(BATON_EIO, "store: schema version %u, this baton reads %u",
+			                 (unsigned)p[3] | (unsigned)p[2] << 8,
+			                 STORE_SCHEMA_VERSION);
 			goto out;
 		}
 	}
@@ -284,13 +287,13 @@ static int reserve_to(store *s, size_t size)
 	struct stat st;
 	int e;
 	if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &st) != 0)
-		return diag_err(BATON_EIO, "store: no file descriptor");
+		return bti_diag_err(BATON_EIO, "store: no file descriptor");
 	if ((e = posix_fallocate(fd, 0, (off_t)size)) != 0) {
 		/* Leave the file as it was: its size is what the map may touch. */
 		if (ftruncate(fd, st.st_size) != 0)
 			e = errno;
-		return diag_err(BATON_EIO, "store: cannot reserve %zu MiB on disk: %s", size >> 20,
-		                strerror(e));
+		return bti_diag_err(BATON_EIO, "store: cannot reserve %zu MiB on disk: %s",
+		                    size >> 20, strerror(e));
 	}
 	return 0;
 }
@@ -309,8 +312,8 @@ static int grow(store *s, size_t size)
 	int r;
 	pthread_rwlock_wrlock(&s->lock);
 	if (s->dead)
-		r = diag_err(BATON_EIO,
-		             "store: unusable after a failed resize; run the command again");
+		r = bti_diag_err(BATON_EIO,
+		                 "store: unusable after a failed resize; run the command again");
 	else if ((r = reserve_to(s, size)) == 0 && (r = set_map(s, size)) != 0)
 		s->dead = 1; /* LMDB may have let go of the old map: no more transactions */
 	pthread_rwlock_unlock(&s->lock);
@@ -327,8 +330,8 @@ static int txn_begin(store *s, unsigned flags, MDB_txn **txn)
 	pthread_rwlock_rdlock(&s->lock);
 	if (s->dead) {
 		pthread_rwlock_unlock(&s->lock);
-		return diag_err(BATON_EIO,
-		                "store: unusable after a failed resize; run the command again");
+		return bti_diag_err(BATON_EIO,
+		                    "store: unusable after a failed resize; run the command again");
 	}
 	rc = mdb_txn_begin(s->env, NULL, flags, txn);
 	if (rc == MDB_MAP_RESIZED) {
@@ -404,7 +407,7 @@ int store_write_at(store *s, uint64_t now, store_fn fn, void *ctx)
 			return r;
 		/* The transaction is dead: grow the map with no transaction open and run again. */
 		if (s->map_size >= MAP_MAX)
-			return diag_err(BATON_EIO, "store: database reached its maximum size");
+			return bti_diag_err(BATON_EIO, "store: database reached its maximum size");
 		if ((r = grow(s, s->map_size * 2)) != 0)
 			return r;
 	}
@@ -491,7 +494,7 @@ static int card_from(int r, uint8_t *b, size_t n, baton_card *c)
 		return r;
 	r = baton_card_parse(b, n, c);
 	free(b);
-	return r ? diag_err(BATON_EIO, "store: a stored card does not parse") : 0;
+	return r ? bti_diag_err(BATON_EIO, "store: a stored card does not parse") : 0;
 }
 
 int store_own_card(store_txn *t, baton_card *c)
@@ -519,14 +522,14 @@ enum { SK_BATCH, SK_BIRTH, SK_FAMILY, SK_GIVEN, SK_STATE, SK_UPDATED, SK_VERSION
 static void enc_student(struct enc *e, const void *obj)
 {
 	const store_student *s = obj;
-	enc_map(e, SK_N);
-	enc_str(e, "batch"), enc_uint(e, s->batch);
-	enc_str(e, "birth"), enc_str(e, s->birth_date);
-	enc_str(e, "family"), enc_str(e, s->family_name);
-	enc_str(e, "given"), enc_str(e, s->given_name);
-	enc_str(e, "state"), enc_str(e, s->state_id);
-	enc_str(e, "updated"), enc_uint(e, s->updated);
-	enc_str(e, "version"), enc_uint(e, s->version);
+	bti_enc_map(e, SK_N);
+	bti_enc_str(e, "batch"), bti_enc_uint(e, s->batch);
+	bti_enc_str(e, "birth"), bti_enc_str(e, s->birth_date);
+	bti_enc_str(e, "family"), bti_enc_str(e, s->family_name);
+	bti_enc_str(e, "given"), bti_enc_str(e, s->given_name);
+	bti_enc_str(e, "state"), bti_enc_str(e, s->state_id);
+	bti_enc_str(e, "updated"), bti_enc_uint(e, s->updated);
+	bti_enc_str(e, "version"), bti_enc_uint(e, s->version);
 }
 
 static int dec_student(const uint8_t *p, size_t n, store_student *s)
@@ -540,19 +543,19 @@ static int dec_student(const uint8_t *p, size_t n, store_student *s)
 
 	if (!msgpack_zone_init(&z, 512))
 		return BATON_ENOMEM;
-	if ((r = mp_decode(p, n, &lim, &z, &o)) != 0 ||
-	    (r = mp_fields(&o, "student", student_keys, SK_N, v)) != 0 ||
-	    (r = mp_uint(v[SK_BATCH], "student", "batch", &s->batch)) != 0 ||
-	    (r = mp_str(v[SK_BIRTH], "student", "birth", 0, s->birth_date,
-	                sizeof(s->birth_date))) != 0 ||
-	    (r = mp_str(v[SK_FAMILY], "student", "family", 0, s->family_name,
-	                sizeof(s->family_name))) != 0 ||
-	    (r = mp_str(v[SK_GIVEN], "student", "given", 0, s->given_name,
-	                sizeof(s->given_name))) != 0 ||
-	    (r = mp_str(v[SK_STATE], "student", "state", 0, s->state_id, sizeof(s->state_id))) !=
-	        0 ||
-	    (r = mp_uint(v[SK_UPDATED], "student", "updated", &s->updated)) != 0 ||
-	    (r = mp_uint(v[SK_VERSION], "student", "version", &ver)) != 0)
+	if ((r = bti_mp_decode(p, n, &lim, &z, &o)) != 0 ||
+	    (r = bti_mp_fields(&o, "student", student_keys, SK_N, v)) != 0 ||
+	    (r = bti_mp_uint(v[SK_BATCH], "student", "batch", &s->batch)) != 0 ||
+	    (r = bti_mp_str(v[SK_BIRTH], "student", "birth", 0, s->birth_date,
+	                    sizeof(s->birth_date))) != 0 ||
+	    (r = bti_mp_str(v[SK_FAMILY], "student", "family", 0, s->family_name,
+	                    sizeof(s->family_name))) != 0 ||
+	    (r = bti_mp_str(v[SK_GIVEN], "student", "given", 0, s->given_name,
+	                    sizeof(s->given_name))) != 0 ||
+	    (r = bti_mp_str(v[SK_STATE], "student", "state", 0, s->state_id,
+	                    sizeof(s->state_id))) != 0 ||
+	    (r = bti_mp_uint(v[SK_UPDATED], "student", "updated", &s->updated)) != 0 ||
+	    (r = bti_mp_uint(v[SK_VERSION], "student", "version", &ver)) != 0)
 		goto out;
 	s->version = (uint32_t)ver;
 out:
@@ -560,7 +563,7 @@ out:
 	if (r != 0) {
 		char why[400];
 		snprintf(why, sizeof(why), "%s", baton_diag());
-		r = diag_err(BATON_EIO, "store: damaged student index entry (%s)", why);
+		r = bti_diag_err(BATON_EIO, "store: damaged student index entry (%s)", why);
 	}
 	return r;
 }
@@ -588,7 +591,7 @@ int store_student_put(store_txn *t, store_student *s, const char *json, size_t l
 	if ((r = store_student_get(t, s->id, &old)) < 0)
 		return r;
 	if (r == 0 && old.batch == t->batch)
-		return diag_err(BATON_EEXIST, "student_id \"%s\" appears twice", s->id);
+		return bti_diag_err(BATON_EEXIST, "student_id \"%s\" appears twice", s->id);
 	s->version = r == 0 ? old.version + 1 : 1;
 	s->updated = t->now;
 	s->batch = t->batch;
@@ -600,7 +603,7 @@ int store_student_put(store_txn *t, store_student *s, const char *json, size_t l
 	if ((r = mdb_call(mdb_put(t->txn, dbi(t, DB_RECORDS), &rk, &rv, MDB_NOOVERWRITE),
 	                  "records")) != 0)
 		return r;
-	if ((r = enc_alloc(enc_student, s, &enc, &elen)) != 0)
+	if ((r = bti_enc_alloc(enc_student, s, &enc, &elen)) != 0)
 		return r;
 	MDB_val sk = {strlen(s->id), s->id}, sv = {elen, enc};
 	r = mdb_call(mdb_put(t->txn, dbi(t, DB_STUDENTS), &sk, &sv, 0), "students");
@@ -619,9 +622,9 @@ int store_student_put(store_txn *t, store_student *s, const char *json, size_t l
 		if ((r = store_student_by_state_id(t, s->state_id, owner, sizeof(owner))) < 0)
 			return r;
 		if (r == 0 && strcmp(owner, s->id) != 0)
-			return diag_err(BATON_EVALUE,
-			                "state_student_id \"%s\" already belongs to student %s",
-			                s->state_id, owner);
+			return bti_diag_err(BATON_EVALUE,
+			                    "state_student_id \"%s\" already belongs to student %s",
+			                    s->state_id, owner);
 		MDB_val ik = {strlen(s->state_id), s->state_id}, iv = {strlen(s->id), s->id};
 		r = mdb_call(mdb_put(t->txn, dbi(t, DB_STATE_IDS), &ik, &iv, 0), "state_ids");
 	}
@@ -637,7 +640,7 @@ int store_student_by_state_id(store_txn *t, const char *state_id, char *id, size
 	if (rc != 0)
 		return lmdb_err(rc, "state_ids");
 	if (v.mv_size >= cap)
-		return diag_err(BATON_EIO, "store: damaged state id index");
+		return bti_diag_err(BATON_EIO, "store: damaged state id index");
 	memcpy(id, v.mv_data, v.mv_size);
 	id[v.mv_size] = 0;
 	return 0;
@@ -685,7 +688,7 @@ int store_student_each(store_txn *t, store_student_cb cb, void *ctx)
 		store_student s;
 		memset(&s, 0, sizeof(s));
 		if (k.mv_size > BATON_STUDENT_MAX) {
-			r = diag_err(BATON_EIO, "store: damaged student key");
+			r = bti_diag_err(BATON_EIO, "store: damaged student key");
 			break;
 		}
 		memcpy(s.id, k.mv_data, k.mv_size);
@@ -771,10 +774,10 @@ static const char *const guardian_keys[] = {"linked", "relation", "restricted"};
 static void enc_guardian(struct enc *e, const void *obj)
 {
 	const store_guardian *g = obj;
-	enc_map(e, 3);
-	enc_str(e, "linked"), enc_uint(e, g->linked);
-	enc_str(e, "relation"), enc_str(e, g->relation);
-	enc_str(e, "restricted"), enc_bool(e, g->restricted);
+	bti_enc_map(e, 3);
+	bti_enc_str(e, "linked"), bti_enc_uint(e, g->linked);
+	bti_enc_str(e, "relation"), bti_enc_str(e, g->relation);
+	bti_enc_str(e, "restricted"), bti_enc_bool(e, g->restricted);
 }
 
 int store_guardian_put(store_txn *t, const char *student, const store_guardian *g)
@@ -784,7 +787,7 @@ int store_guardian_put(store_txn *t, const char *student, const store_guardian *
 	int r;
 	if (klen == 0)
 		return BATON_EINVAL;
-	if ((r = enc_alloc(enc_guardian, g, &enc, &elen)) != 0)
+	if ((r = bti_enc_alloc(enc_guardian, g, &enc, &elen)) != 0)
 		return r;
 	MDB_val k = {klen, key}, v = {elen, enc};
 	r = mdb_call(mdb_put(t->txn, dbi(t, DB_GUARDIANS), &k, &v, 0), "guardians");
@@ -829,12 +832,12 @@ int store_guardian_each(store_txn *t, const char *student, store_guardian_cb cb,
 		memcpy(g.pk, (const uint8_t *)k.mv_data + plen, 32);
 		if (!msgpack_zone_init(&z, 256))
 			return BATON_ENOMEM;
-		if ((r = mp_decode(v.mv_data, v.mv_size, &lim, &z, &o)) == 0 &&
-		    (r = mp_fields(&o, "guardian", guardian_keys, 3, f)) == 0 &&
-		    (r = mp_uint(f[0], "guardian", "linked", &g.linked)) == 0 &&
-		    (r = mp_str(f[1], "guardian", "relation", 1, g.relation, sizeof(g.relation))) ==
-		        0)
-			r = mp_bool(f[2], "guardian", "restricted", &g.restricted);
+		if ((r = bti_mp_decode(v.mv_data, v.mv_size, &lim, &z, &o)) == 0 &&
+		    (r = bti_mp_fields(&o, "guardian", guardian_keys, 3, f)) == 0 &&
+		    (r = bti_mp_uint(f[0], "guardian", "linked", &g.linked)) == 0 &&
+		    (r = bti_mp_str(f[1], "guardian", "relation", 1, g.relation,
+		                    sizeof(g.relation))) == 0)
+			r = bti_mp_bool(f[2], "guardian", "restricted", &g.restricted);
 		msgpack_zone_destroy(&z);
 		if (r == 0)
 			r = cb(&g, ctx);
@@ -904,10 +907,10 @@ static const char *const consent_keys[] = {"bytes", "seen", "student"};
 static void enc_consent_rec(struct enc *e, const void *obj)
 {
 	const store_consent *c = obj;
-	enc_map(e, 3);
-	enc_str(e, "bytes"), enc_bin(e, c->bytes, c->len);
-	enc_str(e, "seen"), enc_uint(e, c->seen);
-	enc_str(e, "student"), enc_str(e, c->student);
+	bti_enc_map(e, 3);
+	bti_enc_str(e, "bytes"), bti_enc_bin(e, c->bytes, c->len);
+	bti_enc_str(e, "seen"), bti_enc_uint(e, c->seen);
+	bti_enc_str(e, "student"), bti_enc_str(e, c->student);
 }
 
 int store_consent_put(store_txn *t, const store_consent *c)
@@ -915,7 +918,7 @@ int store_consent_put(store_txn *t, const store_consent *c)
 	uint8_t *enc;
 	size_t elen;
 	int r;
-	if ((r = enc_alloc(enc_consent_rec, c, &enc, &elen)) != 0)
+	if ((r = bti_enc_alloc(enc_consent_rec, c, &enc, &elen)) != 0)
 		return r;
 	MDB_val k = {BATON_ID_BYTES, (void *)(uintptr_t)c->id}, v = {elen, enc};
 	r = mdb_call(mdb_put(t->txn, dbi(t, DB_CONSENTS), &k, &v, 0), "consents");
@@ -936,18 +939,18 @@ static int dec_consent_rec(const uint8_t *id, const uint8_t *p, size_t n, store_
 	memcpy(c->id, id, BATON_ID_BYTES);
 	if (!msgpack_zone_init(&z, 256))
 		return BATON_ENOMEM;
-	if ((r = mp_decode(p, n, &lim, &z, &o)) == 0 &&
-	    (r = mp_fields(&o, "consent", consent_keys, 3, v)) == 0 &&
-	    (r = mp_bin(v[0], "consent", "bytes", 1, BATON_OBJ_MAX, &b, &c->len)) == 0 &&
-	    (r = mp_uint(v[1], "consent", "seen", &c->seen)) == 0 &&
-	    (r = mp_str(v[2], "consent", "student", 1, c->student, sizeof(c->student))) == 0) {
+	if ((r = bti_mp_decode(p, n, &lim, &z, &o)) == 0 &&
+	    (r = bti_mp_fields(&o, "consent", consent_keys, 3, v)) == 0 &&
+	    (r = bti_mp_bin(v[0], "consent", "bytes", 1, BATON_OBJ_MAX, &b, &c->len)) == 0 &&
+	    (r = bti_mp_uint(v[1], "consent", "seen", &c->seen)) == 0 &&
+	    (r = bti_mp_str(v[2], "consent", "student", 1, c->student, sizeof(c->student))) == 0) {
 		if ((c->bytes = malloc(c->len)) == NULL)
 			r = BATON_ENOMEM;
 		else
 			memcpy(c->bytes, b, c->len);
 	}
 	msgpack_zone_destroy(&z);
-	return r ? diag_err(BATON_EIO, "store: damaged consent entry") : 0;
+	return r ? bti_diag_err(BATON_EIO, "store: damaged consent entry") : 0;
 }
 
 int store_consent_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_consent *c)
@@ -1016,7 +1019,7 @@ int store_revocation_each(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_
 		    memcmp(k.mv_data, id, BATON_ID_BYTES) != 0)
 			break;
 		if (v.mv_size < 2) {
-			r = diag_err(BATON_EIO, "store: damaged revocation");
+			r = bti_diag_err(BATON_EIO, "store: damaged revocation");
 			break;
 		}
 		const uint8_t *val = v.mv_data;
@@ -1037,12 +1040,12 @@ static const char *const inbox_keys[] = {"from", "reason", "receipt", "student",
 static void enc_inbox(struct enc *e, const void *obj)
 {
 	const store_inbox *x = obj;
-	enc_map(e, 5);
-	enc_str(e, "from"), enc_str(e, x->from);
-	enc_str(e, "reason"), enc_uint(e, (uint64_t)x->reason);
-	enc_str(e, "receipt"), enc_bin(e, x->receipt, x->receipt_len);
-	enc_str(e, "student"), enc_str(e, x->student);
-	enc_str(e, "time"), enc_uint(e, x->time);
+	bti_enc_map(e, 5);
+	bti_enc_str(e, "from"), bti_enc_str(e, x->from);
+	bti_enc_str(e, "reason"), bti_enc_uint(e, (uint64_t)x->reason);
+	bti_enc_str(e, "receipt"), bti_enc_bin(e, x->receipt, x->receipt_len);
+	bti_enc_str(e, "student"), bti_enc_str(e, x->student);
+	bti_enc_str(e, "time"), bti_enc_uint(e, x->time);
 }
 
 int store_inbox_put(store_txn *t, const store_inbox *x)
@@ -1050,7 +1053,7 @@ int store_inbox_put(store_txn *t, const store_inbox *x)
 	uint8_t *enc;
 	size_t elen;
 	int r;
-	if ((r = enc_alloc(enc_inbox, x, &enc, &elen)) != 0)
+	if ((r = bti_enc_alloc(enc_inbox, x, &enc, &elen)) != 0)
 		return r;
 	MDB_val k = {BATON_ID_BYTES, (void *)(uintptr_t)x->packet}, v = {elen, enc};
 	r = mdb_call(mdb_put(t->txn, dbi(t, DB_INBOX), &k, &v, 0), "inbox");
@@ -1072,13 +1075,14 @@ static int dec_inbox(const uint8_t *id, const uint8_t *p, size_t n, store_inbox 
 	memcpy(x->packet, id, BATON_ID_BYTES);
 	if (!msgpack_zone_init(&z, 256))
 		return BATON_ENOMEM;
-	if ((r = mp_decode(p, n, &lim, &z, &o)) == 0 &&
-	    (r = mp_fields(&o, "inbox", inbox_keys, 5, v)) == 0 &&
-	    (r = mp_str(v[0], "inbox", "from", 0, x->from, sizeof(x->from))) == 0 &&
-	    (r = mp_uint(v[1], "inbox", "reason", &reason)) == 0 &&
-	    (r = mp_bin(v[2], "inbox", "receipt", 0, BATON_OBJ_MAX, &b, &x->receipt_len)) == 0 &&
-	    (r = mp_str(v[3], "inbox", "student", 0, x->student, sizeof(x->student))) == 0 &&
-	    (r = mp_uint(v[4], "inbox", "time", &x->time)) == 0) {
+	if ((r = bti_mp_decode(p, n, &lim, &z, &o)) == 0 &&
+	    (r = bti_mp_fields(&o, "inbox", inbox_keys, 5, v)) == 0 &&
+	    (r = bti_mp_str(v[0], "inbox", "from", 0, x->from, sizeof(x->from))) == 0 &&
+	    (r = bti_mp_uint(v[1], "inbox", "reason", &reason)) == 0 &&
+	    (r = bti_mp_bin(v[2], "inbox", "receipt", 0, BATON_OBJ_MAX, &b, &x->receipt_len)) ==
+	        0 &&
+	    (r = bti_mp_str(v[3], "inbox", "student", 0, x->student, sizeof(x->student))) == 0 &&
+	    (r = bti_mp_uint(v[4], "inbox", "time", &x->time)) == 0) {
 		x->reason = (int)reason;
 		if ((x->receipt = malloc(x->receipt_len ? x->receipt_len : 1)) == NULL)
 			r = BATON_ENOMEM;
@@ -1086,7 +1090,7 @@ static int dec_inbox(const uint8_t *id, const uint8_t *p, size_t n, store_inbox 
 			memcpy(x->receipt, b, x->receipt_len);
 	}
 	msgpack_zone_destroy(&z);
-	return r ? diag_err(BATON_EIO, "store: damaged inbox entry") : 0;
+	return r ? bti_diag_err(BATON_EIO, "store: damaged inbox entry") : 0;
 }
 
 int store_inbox_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_inbox *x)
@@ -1131,19 +1135,19 @@ static const char *const outbox_keys[] = {"attempts", "created", "error",   "exp
 static void enc_outbox(struct enc *e, const void *obj)
 {
 	const store_outbox *x = obj;
-	enc_map(e, 12);
-	enc_str(e, "attempts"), enc_uint(e, x->attempts);
-	enc_str(e, "created"), enc_uint(e, x->created);
-	enc_str(e, "error"), enc_str(e, x->last_error);
-	enc_str(e, "expires"), enc_uint(e, x->expires);
-	enc_str(e, "file"), enc_str(e, x->file);
-	enc_str(e, "hash"), enc_bin(e, x->hash, BATON_HASH_BYTES);
-	enc_str(e, "kind"), enc_uint(e, (uint64_t)x->kind);
-	enc_str(e, "next"), enc_uint(e, x->next_try);
-	enc_str(e, "reason"), enc_uint(e, (uint64_t)x->reason);
-	enc_str(e, "state"), enc_uint(e, (uint64_t)x->state);
-	enc_str(e, "student"), enc_str(e, x->student);
-	enc_str(e, "to"), enc_str(e, x->to);
+	bti_enc_map(e, 12);
+	bti_enc_str(e, "attempts"), bti_enc_uint(e, x->attempts);
+	bti_enc_str(e, "created"), bti_enc_uint(e, x->created);
+	bti_enc_str(e, "error"), bti_enc_str(e, x->last_error);
+	bti_enc_str(e, "expires"), bti_enc_uint(e, x->expires);
+	bti_enc_str(e, "file"), bti_enc_str(e, x->file);
+	bti_enc_str(e, "hash"), bti_enc_bin(e, x->hash, BATON_HASH_BYTES);
+	bti_enc_str(e, "kind"), bti_enc_uint(e, (uint64_t)x->kind);
+	bti_enc_str(e, "next"), bti_enc_uint(e, x->next_try);
+	bti_enc_str(e, "reason"), bti_enc_uint(e, (uint64_t)x->reason);
+	bti_enc_str(e, "state"), bti_enc_uint(e, (uint64_t)x->state);
+	bti_enc_str(e, "student"), bti_enc_str(e, x->student);
+	bti_enc_str(e, "to"), bti_enc_str(e, x->to);
 }
 
 static size_t due_key(uint8_t *key, uint64_t when, const uint8_t id[BATON_ID_BYTES])
@@ -1173,7 +1177,7 @@ int store_outbox_put(store_txn *t, const store_outbox *x)
 		if ((r = mdb_call(mdb_put(t->txn, dbi(t, DB_DUE), &dk, &dv, 0), "outbox")) != 0)
 			return r;
 	}
-	if ((r = enc_alloc(enc_outbox, x, &enc, &elen)) != 0)
+	if ((r = bti_enc_alloc(enc_outbox, x, &enc, &elen)) != 0)
 		return r;
 	MDB_val k = {BATON_ID_BYTES, (void *)(uintptr_t)x->packet}, v = {elen, enc};
 	r = mdb_call(mdb_put(t->txn, dbi(t, DB_OUTBOX), &k, &v, 0), "outbox");
@@ -1197,8 +1201,8 @@ int store_outbox_due(store_txn *t, uint64_t now, size_t max, store_outbox_cb cb,
 		if (get_be64(k.mv_data) > now)
 			break;
 		if ((r = store_outbox_get(t, (const uint8_t *)k.mv_data + 8, &x)) == 1)
-			r = diag_err(BATON_EIO,
-			             "store: the due index names a missing outbox entry");
+			r = bti_diag_err(BATON_EIO,
+			                 "store: the due index names a missing outbox entry");
 		if (r == 0 && (r = cb(&x, ctx)) == 0)
 			n++;
 	}
@@ -1219,27 +1223,28 @@ static int dec_outbox(const uint8_t *id, const uint8_t *p, size_t n, store_outbo
 	memcpy(x->packet, id, BATON_ID_BYTES);
 	if (!msgpack_zone_init(&z, 512))
 		return BATON_ENOMEM;
-	if ((r = mp_decode(p, n, &lim, &z, &o)) == 0 &&
-	    (r = mp_fields(&o, "outbox", outbox_keys, 12, v)) == 0 &&
-	    (r = mp_uint(v[0], "outbox", "attempts", &att)) == 0 &&
-	    (r = mp_uint(v[1], "outbox", "created", &x->created)) == 0 &&
-	    (r = mp_str(v[2], "outbox", "error", 0, x->last_error, sizeof(x->last_error))) == 0 &&
-	    (r = mp_uint(v[3], "outbox", "expires", &x->expires)) == 0 &&
-	    (r = mp_str(v[4], "outbox", "file", 0, x->file, sizeof(x->file))) == 0 &&
-	    (r = mp_fixbin(v[5], "outbox", "hash", x->hash, BATON_HASH_BYTES)) == 0 &&
-	    (r = mp_uint(v[6], "outbox", "kind", &kind)) == 0 &&
-	    (r = mp_uint(v[7], "outbox", "next", &x->next_try)) == 0 &&
-	    (r = mp_uint(v[8], "outbox", "reason", &reason)) == 0 &&
-	    (r = mp_uint(v[9], "outbox", "state", &state)) == 0 &&
-	    (r = mp_str(v[10], "outbox", "student", 0, x->student, sizeof(x->student))) == 0 &&
-	    (r = mp_str(v[11], "outbox", "to", 0, x->to, sizeof(x->to))) == 0) {
+	if ((r = bti_mp_decode(p, n, &lim, &z, &o)) == 0 &&
+	    (r = bti_mp_fields(&o, "outbox", outbox_keys, 12, v)) == 0 &&
+	    (r = bti_mp_uint(v[0], "outbox", "attempts", &att)) == 0 &&
+	    (r = bti_mp_uint(v[1], "outbox", "created", &x->created)) == 0 &&
+	    (r = bti_mp_str(v[2], "outbox", "error", 0, x->last_error, sizeof(x->last_error))) ==
+	        0 &&
+	    (r = bti_mp_uint(v[3], "outbox", "expires", &x->expires)) == 0 &&
+	    (r = bti_mp_str(v[4], "outbox", "file", 0, x->file, sizeof(x->file))) == 0 &&
+	    (r = bti_mp_fixbin(v[5], "outbox", "hash", x->hash, BATON_HASH_BYTES)) == 0 &&
+	    (r = bti_mp_uint(v[6], "outbox", "kind", &kind)) == 0 &&
+	    (r = bti_mp_uint(v[7], "outbox", "next", &x->next_try)) == 0 &&
+	    (r = bti_mp_uint(v[8], "outbox", "reason", &reason)) == 0 &&
+	    (r = bti_mp_uint(v[9], "outbox", "state", &state)) == 0 &&
+	    (r = bti_mp_str(v[10], "outbox", "student", 0, x->student, sizeof(x->student))) == 0 &&
+	    (r = bti_mp_str(v[11], "outbox", "to", 0, x->to, sizeof(x->to))) == 0) {
 		x->attempts = (uint32_t)att;
 		x->kind = (int)kind;
 		x->reason = (int)reason;
 		x->state = (int)state;
 	}
 	msgpack_zone_destroy(&z);
-	return r ? diag_err(BATON_EIO, "store: damaged outbox entry") : 0;
+	return r ? bti_diag_err(BATON_EIO, "store: damaged outbox entry") : 0;
 }
 
 int store_outbox_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_outbox *x)
@@ -1311,14 +1316,14 @@ int store_asked(store_txn *t, const char *code, const char *student,
 	MDB_val k = {n, key}, v = {BATON_ID_BYTES, (void *)(uintptr_t)id};
 	int rc;
 	if (n == 0)
-		return diag_err(BATON_EINVAL, "store: key too long");
+		return bti_diag_err(BATON_EINVAL, "store: key too long");
 	if (id)
 		return mdb_call(mdb_put(t->txn, dbi(t, DB_ASKED), &k, &v, 0), "asked");
 	if ((rc = mdb_get(t->txn, dbi(t, DB_ASKED), &k, &v)) == MDB_NOTFOUND)
 		return 1;
 	if (rc != 0 || v.mv_size != BATON_ID_BYTES)
 		return rc ? lmdb_err(rc, "asked")
-		          : diag_err(BATON_EIO, "store: damaged asked entry");
+		          : bti_diag_err(BATON_EIO, "store: damaged asked entry");
 	memcpy(found, v.mv_data, BATON_ID_BYTES);
 	return mdb_call(mdb_del(t->txn, dbi(t, DB_ASKED), &k, NULL), "asked");
 }
@@ -1346,14 +1351,14 @@ int store_origin(store_txn *t, const char *code, const char *their_id, const cha
 	MDB_val k = {n, key}, v = {id ? strlen(id) : 0, (void *)(uintptr_t)id};
 	int rc;
 	if (n == 0)
-		return diag_err(BATON_EINVAL, "store: key too long");
+		return bti_diag_err(BATON_EINVAL, "store: key too long");
 	if (id)
 		return mdb_call(mdb_put(t->txn, dbi(t, DB_ORIGINS), &k, &v, 0), "origins");
 	if ((rc = mdb_get(t->txn, dbi(t, DB_ORIGINS), &k, &v)) == MDB_NOTFOUND)
 		return 1;
 	if (rc != 0 || v.mv_size == 0 || v.mv_size >= cap || v.mv_size > BATON_STUDENT_MAX)
 		return rc ? lmdb_err(rc, "origins")
-		          : diag_err(BATON_EIO, "store: damaged origins entry");
+		          : bti_diag_err(BATON_EIO, "store: damaged origins entry");
 	memcpy(found, v.mv_data, v.mv_size);
 	found[v.mv_size] = 0;
 	return 0;
@@ -1401,12 +1406,12 @@ enum { HK_FROM, HK_PACKET, HK_STUDENT, HK_THEIR, HK_TIME, HK_N };
 static void enc_held(struct enc *e, const void *obj)
 {
 	const store_held *h = obj;
-	enc_map(e, HK_N);
-	enc_str(e, "from"), enc_str(e, h->from);
-	enc_str(e, "packet"), enc_bin(e, h->packet, h->has_packet ? BATON_ID_BYTES : 0);
-	enc_str(e, "student"), enc_str(e, h->student);
-	enc_str(e, "their"), enc_str(e, h->their_id);
-	enc_str(e, "time"), enc_uint(e, h->time);
+	bti_enc_map(e, HK_N);
+	bti_enc_str(e, "from"), bti_enc_str(e, h->from);
+	bti_enc_str(e, "packet"), bti_enc_bin(e, h->packet, h->has_packet ? BATON_ID_BYTES : 0);
+	bti_enc_str(e, "student"), bti_enc_str(e, h->student);
+	bti_enc_str(e, "their"), bti_enc_str(e, h->their_id);
+	bti_enc_str(e, "time"), bti_enc_uint(e, h->time);
 }
 
 static int dec_held(const uint8_t *key, const uint8_t *p, size_t n, store_held *h)
@@ -1424,18 +1429,19 @@ static int dec_held(const uint8_t *key, const uint8_t *p, size_t n, store_held *
 		h->id = h->id << 8 | key[i];
 	if (n < 4 ||
 	    (hn = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3]) > n - 4)
-		return diag_err(BATON_EIO, "store: damaged held entry %llu",
-		                (unsigned long long)h->id);
+		return bti_diag_err(BATON_EIO, "store: damaged held entry %llu",
+		                    (unsigned long long)h->id);
 	if (!msgpack_zone_init(&z, 512))
 		return BATON_ENOMEM;
-	if ((r = mp_decode(p + 4, hn, &lim, &z, &o)) == 0 &&
-	    (r = mp_fields(&o, "held", held_keys, HK_N, v)) == 0 &&
-	    (r = mp_str(v[HK_FROM], "held", "from", 0, h->from, sizeof(h->from))) == 0 &&
-	    (r = mp_bin(v[HK_PACKET], "held", "packet", 0, BATON_ID_BYTES, &pk, &pn)) == 0 &&
-	    (r = mp_str(v[HK_STUDENT], "held", "student", 1, h->student, sizeof(h->student))) ==
+	if ((r = bti_mp_decode(p + 4, hn, &lim, &z, &o)) == 0 &&
+	    (r = bti_mp_fields(&o, "held", held_keys, HK_N, v)) == 0 &&
+	    (r = bti_mp_str(v[HK_FROM], "held", "from", 0, h->from, sizeof(h->from))) == 0 &&
+	    (r = bti_mp_bin(v[HK_PACKET], "held", "packet", 0, BATON_ID_BYTES, &pk, &pn)) == 0 &&
+	    (r = bti_mp_str(v[HK_STUDENT], "held", "student", 1, h->student, sizeof(h->student))) ==
 	        0 &&
-	    (r = mp_str(v[HK_THEIR], "held", "their", 0, h->their_id, sizeof(h->their_id))) == 0 &&
-	    (r = mp_uint(v[HK_TIME], "held", "time", &h->time)) == 0 && pn != 0 &&
+	    (r = bti_mp_str(v[HK_THEIR], "held", "their", 0, h->their_id, sizeof(h->their_id))) ==
+	        0 &&
+	    (r = bti_mp_uint(v[HK_TIME], "held", "time", &h->time)) == 0 && pn != 0 &&
 	    pn != BATON_ID_BYTES)
 		r = BATON_EVALUE;
 	if (r == 0 && pn == BATON_ID_BYTES) {
@@ -1445,8 +1451,8 @@ static int dec_held(const uint8_t *key, const uint8_t *p, size_t n, store_held *
 	msgpack_zone_destroy(&z);
 	if (r != 0)
 		return r == BATON_ENOMEM ? r
-		                         : diag_err(BATON_EIO, "store: damaged held entry %llu",
-		                                    (unsigned long long)h->id);
+		                         : bti_diag_err(BATON_EIO, "store: damaged held entry %llu",
+		                                        (unsigned long long)h->id);
 	h->len = n - 4 - hn;
 	if ((h->json = malloc(h->len + 1)) == NULL)
 		return BATON_ENOMEM;
@@ -1488,7 +1494,7 @@ int store_held_put(store_txn *t, store_held *h, const char *json, size_t len)
 	h->time = t->now;
 	held_key(key, h->id);
 	if ((r = store_meta_put(t, "held_seq", key, 8)) != 0 ||
-	    (r = enc_alloc(enc_held, h, &enc, &elen)) != 0)
+	    (r = bti_enc_alloc(enc_held, h, &enc, &elen)) != 0)
 		return r;
 	if ((val = malloc(4 + elen + len)) == NULL) {
 		free(enc);
@@ -1599,17 +1605,17 @@ enum {
 static void enc_request(struct enc *e, const void *obj)
 {
 	const store_request *x = obj;
-	enc_map(e, RQ_N);
-	enc_str(e, "answer"), enc_str(e, x->answer);
-	enc_str(e, "consent"), enc_bin(e, x->consent, x->consent_len);
-	enc_str(e, "from"), enc_str(e, x->from);
-	enc_str(e, "hash"), enc_bin(e, x->hash, BATON_HASH_BYTES);
-	enc_str(e, "note"), enc_str(e, x->note);
-	enc_str(e, "release"), enc_bin(e, x->release, BATON_ID_BYTES);
-	enc_str(e, "state"), enc_uint(e, (uint64_t)x->state);
-	enc_str(e, "student"), enc_str(e, x->student);
-	enc_str(e, "time"), enc_uint(e, x->time);
-	enc_str(e, "want"), enc_uint(e, x->want);
+	bti_enc_map(e, RQ_N);
+	bti_enc_str(e, "answer"), bti_enc_str(e, x->answer);
+	bti_enc_str(e, "consent"), bti_enc_bin(e, x->consent, x->consent_len);
+	bti_enc_str(e, "from"), bti_enc_str(e, x->from);
+	bti_enc_str(e, "hash"), bti_enc_bin(e, x->hash, BATON_HASH_BYTES);
+	bti_enc_str(e, "note"), bti_enc_str(e, x->note);
+	bti_enc_str(e, "release"), bti_enc_bin(e, x->release, BATON_ID_BYTES);
+	bti_enc_str(e, "state"), bti_enc_uint(e, (uint64_t)x->state);
+	bti_enc_str(e, "student"), bti_enc_str(e, x->student);
+	bti_enc_str(e, "time"), bti_enc_uint(e, x->time);
+	bti_enc_str(e, "want"), bti_enc_uint(e, x->want);
 }
 
 int store_request_put(store_txn *t, const store_request *x)
@@ -1617,7 +1623,7 @@ int store_request_put(store_txn *t, const store_request *x)
 	uint8_t *enc;
 	size_t elen;
 	int r;
-	if ((r = enc_alloc(enc_request, x, &enc, &elen)) != 0)
+	if ((r = bti_enc_alloc(enc_request, x, &enc, &elen)) != 0)
 		return r;
 	MDB_val k = {BATON_ID_BYTES, (void *)(uintptr_t)x->id}, v = {elen, enc};
 	r = mdb_call(mdb_put(t->txn, dbi(t, DB_REQUESTS), &k, &v, 0), "requests");
@@ -1639,26 +1645,28 @@ static int dec_request(const uint8_t *id, const uint8_t *p, size_t n, store_requ
 	memcpy(x->id, id, BATON_ID_BYTES);
 	if (!msgpack_zone_init(&z, 512))
 		return BATON_ENOMEM;
-	if ((r = mp_decode(p, n, &lim, &z, &o)) == 0 &&
-	    (r = mp_fields(&o, "request", request_keys, RQ_N, v)) == 0 &&
-	    (r = mp_str(v[RQ_ANSWER], "request", "answer", 0, x->answer, sizeof(x->answer))) == 0 &&
-	    (r = mp_bin(v[RQ_CONSENT], "request", "consent", 1, BATON_OBJ_MAX, &b,
-	                &x->consent_len)) == 0 &&
-	    (r = mp_str(v[RQ_FROM], "request", "from", 1, x->from, sizeof(x->from))) == 0 &&
-	    (r = mp_fixbin(v[RQ_HASH], "request", "hash", x->hash, BATON_HASH_BYTES)) == 0 &&
-	    (r = mp_str(v[RQ_NOTE], "request", "note", 0, x->note, sizeof(x->note))) == 0 &&
-	    (r = mp_fixbin(v[RQ_RELEASE], "request", "release", x->release, BATON_ID_BYTES)) == 0 &&
-	    (r = mp_uint(v[RQ_STATE], "request", "state", &state)) == 0 &&
-	    (r = mp_str(v[RQ_STUDENT], "request", "student", 1, x->student, sizeof(x->student))) ==
+	if ((r = bti_mp_decode(p, n, &lim, &z, &o)) == 0 &&
+	    (r = bti_mp_fields(&o, "request", request_keys, RQ_N, v)) == 0 &&
+	    (r = bti_mp_str(v[RQ_ANSWER], "request", "answer", 0, x->answer, sizeof(x->answer))) ==
 	        0 &&
-	    (r = mp_uint(v[RQ_TIME], "request", "time", &x->time)) == 0 &&
-	    (r = mp_uint(v[RQ_WANT], "request", "want", &want)) == 0) {
+	    (r = bti_mp_bin(v[RQ_CONSENT], "request", "consent", 1, BATON_OBJ_MAX, &b,
+	                    &x->consent_len)) == 0 &&
+	    (r = bti_mp_str(v[RQ_FROM], "request", "from", 1, x->from, sizeof(x->from))) == 0 &&
+	    (r = bti_mp_fixbin(v[RQ_HASH], "request", "hash", x->hash, BATON_HASH_BYTES)) == 0 &&
+	    (r = bti_mp_str(v[RQ_NOTE], "request", "note", 0, x->note, sizeof(x->note))) == 0 &&
+	    (r = bti_mp_fixbin(v[RQ_RELEASE], "request", "release", x->release, BATON_ID_BYTES)) ==
+	        0 &&
+	    (r = bti_mp_uint(v[RQ_STATE], "request", "state", &state)) == 0 &&
+	    (r = bti_mp_str(v[RQ_STUDENT], "request", "student", 1, x->student,
+	                    sizeof(x->student))) == 0 &&
+	    (r = bti_mp_uint(v[RQ_TIME], "request", "time", &x->time)) == 0 &&
+	    (r = bti_mp_uint(v[RQ_WANT], "request", "want", &want)) == 0) {
 		x->state = (int)state;
 		x->want = (uint32_t)want;
 		memcpy(x->consent, b, x->consent_len);
 	}
 	msgpack_zone_destroy(&z);
-	return r ? diag_err(BATON_EIO, "store: damaged request entry") : 0;
+	return r ? bti_diag_err(BATON_EIO, "store: damaged request entry") : 0;
 }
 
 int store_request_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_request *x)
@@ -1721,23 +1729,23 @@ static void enc_audit(struct enc *e, const void *obj)
 	/* action, prev, seq and time always; the rest when present. */
 	uint32_t n = 4 + (a->has_consent != 0) + (a->detail[0] != 0) + (a->has_packet != 0) +
 	             (a->peer[0] != 0) + (a->sections != 0) + (a->student[0] != 0);
-	enc_map(e, n);
-	enc_str(e, "action"), enc_str(e, a->action);
+	bti_enc_map(e, n);
+	bti_enc_str(e, "action"), bti_enc_str(e, a->action);
 	if (a->has_consent)
-		enc_str(e, "consent"), enc_bin(e, a->consent, BATON_ID_BYTES);
+		bti_enc_str(e, "consent"), bti_enc_bin(e, a->consent, BATON_ID_BYTES);
 	if (a->detail[0])
-		enc_str(e, "detail"), enc_str(e, a->detail);
+		bti_enc_str(e, "detail"), bti_enc_str(e, a->detail);
 	if (a->has_packet)
-		enc_str(e, "packet"), enc_bin(e, a->packet, BATON_ID_BYTES);
+		bti_enc_str(e, "packet"), bti_enc_bin(e, a->packet, BATON_ID_BYTES);
 	if (a->peer[0])
-		enc_str(e, "peer"), enc_str(e, a->peer);
-	enc_str(e, "prev"), enc_bin(e, a->prev, 32);
+		bti_enc_str(e, "peer"), bti_enc_str(e, a->peer);
+	bti_enc_str(e, "prev"), bti_enc_bin(e, a->prev, 32);
 	if (a->sections)
-		enc_str(e, "sections"), enc_sections(e, a->sections);
-	enc_str(e, "seq"), enc_uint(e, a->seq);
+		bti_enc_str(e, "sections"), bti_enc_sections(e, a->sections);
+	bti_enc_str(e, "seq"), bti_enc_uint(e, a->seq);
 	if (a->student[0])
-		enc_str(e, "student"), enc_str(e, a->student);
-	enc_str(e, "time"), enc_uint(e, a->time);
+		bti_enc_str(e, "student"), bti_enc_str(e, a->student);
+	bti_enc_str(e, "time"), bti_enc_uint(e, a->time);
 }
 
 static void audit_hash(uint8_t out[32], const uint8_t *entry, size_t len)
@@ -1759,28 +1767,29 @@ static int dec_audit(const uint8_t *p, size_t n, store_audit *a)
 
 	memset(a, 0, sizeof(*a));
 	if (n < 32)
-		return diag_err(BATON_EHASH, "audit entry too short");
+		return bti_diag_err(BATON_EHASH, "audit entry too short");
 	memcpy(a->hash, p + n - 32, 32);
 	if (!msgpack_zone_init(&z, 512))
 		return BATON_ENOMEM;
-	if ((r = mp_decode(p, n - 32, &lim, &z, &o)) != 0 ||
-	    (r = mp_fields(&o, "audit", audit_keys, AU_N, v)) != 0 ||
-	    (r = mp_str(v[AU_ACTION], "audit", "action", 1, a->action, sizeof(a->action))) != 0 ||
-	    (v[AU_CONSENT] &&
-	     (r = mp_fixbin(v[AU_CONSENT], "audit", "consent", a->consent, BATON_ID_BYTES)) != 0) ||
-	    (v[AU_DETAIL] &&
-	     (r = mp_str(v[AU_DETAIL], "audit", "detail", 1, a->detail, sizeof(a->detail))) != 0) ||
-	    (v[AU_PACKET] &&
-	     (r = mp_fixbin(v[AU_PACKET], "audit", "packet", a->packet, BATON_ID_BYTES)) != 0) ||
+	if ((r = bti_mp_decode(p, n - 32, &lim, &z, &o)) != 0 ||
+	    (r = bti_mp_fields(&o, "audit", audit_keys, AU_N, v)) != 0 ||
+	    (r = bti_mp_str(v[AU_ACTION], "audit", "action", 1, a->action, sizeof(a->action))) !=
+	        0 ||
+	    (v[AU_CONSENT] && (r = bti_mp_fixbin(v[AU_CONSENT], "audit", "consent", a->consent,
+	                                         BATON_ID_BYTES)) != 0) ||
+	    (v[AU_DETAIL] && (r = bti_mp_str(v[AU_DETAIL], "audit", "detail", 1, a->detail,
+	                                     sizeof(a->detail))) != 0) ||
+	    (v[AU_PACKET] && (r = bti_mp_fixbin(v[AU_PACKET], "audit", "packet", a->packet,
+	                                        BATON_ID_BYTES)) != 0) ||
 	    (v[AU_PEER] &&
-	     (r = mp_str(v[AU_PEER], "audit", "peer", 1, a->peer, sizeof(a->peer))) != 0) ||
-	    (r = mp_fixbin(v[AU_PREV], "audit", "prev", a->prev, 32)) != 0 ||
+	     (r = bti_mp_str(v[AU_PEER], "audit", "peer", 1, a->peer, sizeof(a->peer))) != 0) ||
+	    (r = bti_mp_fixbin(v[AU_PREV], "audit", "prev", a->prev, 32)) != 0 ||
 	    (v[AU_SECTIONS] &&
-	     (r = mp_sections(v[AU_SECTIONS], "audit", "sections", &a->sections)) != 0) ||
-	    (r = mp_uint(v[AU_SEQ], "audit", "seq", &a->seq)) != 0 ||
-	    (v[AU_STUDENT] && (r = mp_str(v[AU_STUDENT], "audit", "student", 1, a->student,
-	                                  sizeof(a->student))) != 0) ||
-	    (r = mp_uint(v[AU_TIME], "audit", "time", &a->time)) != 0)
+	     (r = bti_mp_sections(v[AU_SECTIONS], "audit", "sections", &a->sections)) != 0) ||
+	    (r = bti_mp_uint(v[AU_SEQ], "audit", "seq", &a->seq)) != 0 ||
+	    (v[AU_STUDENT] && (r = bti_mp_str(v[AU_STUDENT], "audit", "student", 1, a->student,
+	                                      sizeof(a->student))) != 0) ||
+	    (r = bti_mp_uint(v[AU_TIME], "audit", "time", &a->time)) != 0)
 		goto out;
 	a->has_consent = v[AU_CONSENT] != NULL;
 	a->has_packet = v[AU_PACKET] != NULL;
@@ -1819,7 +1828,7 @@ int store_audit_append(store_txn *t, store_audit *e)
 		return r;
 	e->seq++;
 	e->time = t->now;
-	if ((r = enc_alloc(enc_audit, e, &enc, &elen)) != 0)
+	if ((r = bti_enc_alloc(enc_audit, e, &enc, &elen)) != 0)
 		return r;
 	uint8_t *val = malloc(elen + 32);
 	/* Never append what audit verify could not read back. */
@@ -1832,7 +1841,7 @@ int store_audit_append(store_txn *t, store_audit *e)
 			free(val);
 			return r == BATON_ENOMEM
 			           ? r
-			           : diag_err(BATON_EINTERNAL, "audit entry does not decode");
+			           : bti_diag_err(BATON_EINTERNAL, "audit entry does not decode");
 		}
 	}
 	if (val == NULL) {
@@ -1918,8 +1927,8 @@ static int audit_indexed(store_txn *t, const store_audit *a)
 	int rc;
 	put_be64(seq, a->seq);
 	if ((k.mv_size = join_key(key, sizeof(key), a->student, seq, 8)) == 0)
-		return diag_err(BATON_EHASH, "entry %llu names a student id too long",
-		                (unsigned long long)a->seq);
+		return bti_diag_err(BATON_EHASH, "entry %llu names a student id too long",
+		                    (unsigned long long)a->seq);
 	k.mv_data = key;
 	if ((rc = mdb_get(t->txn, dbi(t, DB_AUDIT_BY_STUDENT), &k, &v)) == MDB_NOTFOUND)
 		return 1;
@@ -1946,14 +1955,14 @@ static int index_only_log(store_txn *t, uint64_t students, uint64_t *bad)
 		const uint8_t *p = k.mv_data;
 		size_t sl = k.mv_size >= 9 ? k.mv_size - 9 : 0;
 		if (k.mv_size < 10 || p[sl] != 0 || memchr(p, 0, sl) != NULL) {
-			r = diag_err(BATON_EHASH, "the per-student index has a damaged key");
+			r = bti_diag_err(BATON_EHASH, "the per-student index has a damaged key");
 			break;
 		}
 		uint64_t seq = get_be64(p + sl + 1);
 		if ((r = audit_get(t, seq, &a)) != 0 || strlen(a.student) != sl ||
 		    memcmp(a.student, p, sl) != 0) {
 			*bad = seq;
-			r = diag_err(
+			r = bti_diag_err(
 			    BATON_EHASH,
 			    "the index of student %.*s names entry %llu, which is not about "
 			    "that student",
@@ -1964,8 +1973,8 @@ static int index_only_log(store_txn *t, uint64_t students, uint64_t *bad)
 	if (r == 0 && rc != MDB_NOTFOUND)
 		r = lmdb_err(rc, "audit index");
 	if (r == 0 && n != students)
-		r = diag_err(BATON_EHASH, "the per-student index has %llu entries for %llu",
-		             (unsigned long long)n, (unsigned long long)students);
+		r = bti_diag_err(BATON_EHASH, "the per-student index has %llu entries for %llu",
+		                 (unsigned long long)n, (unsigned long long)students);
 	return r;
 }
 
@@ -1986,39 +1995,40 @@ int store_audit_verify(store_txn *t, uint64_t *bad, uint64_t *count)
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT), expect++) {
 		uint64_t key = k.mv_size == 8 ? get_be64(k.mv_data) : 0;
 		if (key != expect) {
-			r = diag_err(BATON_EHASH, "entry %llu is missing (found %llu next)",
-			             (unsigned long long)expect, (unsigned long long)key);
+			r = bti_diag_err(BATON_EHASH, "entry %llu is missing (found %llu next)",
+			                 (unsigned long long)expect, (unsigned long long)key);
 			break;
 		}
 		if (dec_audit(v.mv_data, v.mv_size, &a) != 0) {
-			r = diag_err(BATON_EHASH, "entry %llu does not decode",
-			             (unsigned long long)key);
+			r = bti_diag_err(BATON_EHASH, "entry %llu does not decode",
+			                 (unsigned long long)key);
 			break;
 		}
 		audit_hash(h, v.mv_data, v.mv_size - 32);
 		if (a.seq != key) {
-			r = diag_err(BATON_EHASH, "entry %llu says it is entry %llu",
-			             (unsigned long long)key, (unsigned long long)a.seq);
+			r = bti_diag_err(BATON_EHASH, "entry %llu says it is entry %llu",
+			                 (unsigned long long)key, (unsigned long long)a.seq);
 			break;
 		}
 		if (sodium_memcmp(a.prev, prev, 32) != 0) {
-			r = diag_err(BATON_EHASH,
-			             "entry %llu does not follow entry %llu (chain broken)",
-			             (unsigned long long)key, (unsigned long long)key - 1);
+			r = bti_diag_err(BATON_EHASH,
+			                 "entry %llu does not follow entry %llu (chain broken)",
+			                 (unsigned long long)key, (unsigned long long)key - 1);
 			break;
 		}
 		if (sodium_memcmp(h, a.hash, 32) != 0) {
-			r = diag_err(BATON_EHASH, "entry %llu was changed (hash mismatch)",
-			             (unsigned long long)key);
+			r = bti_diag_err(BATON_EHASH, "entry %llu was changed (hash mismatch)",
+			                 (unsigned long long)key);
 			break;
 		}
 		/* Each entry about a student is in that student's index (what audit --student
 		 * reads). */
 		if (a.student[0] && (r = audit_indexed(t, &a)) != 0) {
 			if (r == 1)
-				r = diag_err(BATON_EHASH,
-				             "entry %llu is missing from the index of student %s",
-				             (unsigned long long)key, a.student);
+				r = bti_diag_err(
+				    BATON_EHASH,
+				    "entry %llu is missing from the index of student %s",
+				    (unsigned long long)key, a.student);
 			break;
 		}
 		memcpy(prev, a.hash, 32);
@@ -2042,10 +2052,11 @@ int store_audit_verify(store_txn *t, uint64_t *bad, uint64_t *count)
 	free(head);
 	if (!match && (*count > 0 || last > 0)) {
 		*bad = *count + 1;
-		return diag_err(BATON_EHASH,
-		                "the log ends at entry %llu but was last written at entry %llu: "
-		                "entries were removed from the end",
-		                (unsigned long long)*count, (unsigned long long)last);
+		return bti_diag_err(
+		    BATON_EHASH,
+		    "the log ends at entry %llu but was last written at entry %llu: "
+		    "entries were removed from the end",
+		    (unsigned long long)*count, (unsigned long long)last);
 	}
 	return index_only_log(t, students, bad);
 }
@@ -2229,7 +2240,7 @@ static int school_keys(store_txn *t, struct keyset *ks)
 
 	ks->n = 0;
 	if ((r = store_own_card(t, &card)) != 0)
-		return r == 1 ? diag_err(BATON_EIO, "this node has no card") : r;
+		return r == 1 ? bti_diag_err(BATON_EIO, "this node has no card") : r;
 	ks->until[ks->n] = UINT64_MAX;
 	memcpy(ks->k[ks->n++], card.id_pk, 32);
 	if ((r = store_meta_get(t, "rotation", &rot, &rlen)) < 0)
@@ -2266,37 +2277,40 @@ static int head_holds(store_txn *t, const struct keyset *ks, uint64_t at, const 
 	int r;
 
 	if ((r = baton_audit_head_parse(v->mv_data, v->mv_size, h)) != 0)
-		return diag_err(r == BATON_EBADSIG ? BATON_EBADSIG : BATON_EHASH,
-		                "the head signed at entry %llu does not verify: %s",
-		                (unsigned long long)at, baton_diag());
+		return bti_diag_err(r == BATON_EBADSIG ? BATON_EBADSIG : BATON_EHASH,
+		                    "the head signed at entry %llu does not verify: %s",
+		                    (unsigned long long)at, baton_diag());
 	if (h->count != at)
-		return diag_err(BATON_EHASH, "the head kept at entry %llu names entry %llu",
-		                (unsigned long long)at, (unsigned long long)h->count);
+		return bti_diag_err(BATON_EHASH, "the head kept at entry %llu names entry %llu",
+		                    (unsigned long long)at, (unsigned long long)h->count);
 	int i = keyset_find(ks, h->key);
 	baton_fingerprint(h->key, fp);
 	if (i < 0)
-		return diag_err(BATON_EBADSIG,
-		                "the head signed at entry %llu is signed by %s, which is neither "
-		                "this school's key nor one it rotated from",
-		                (unsigned long long)at, fp);
+		return bti_diag_err(
+		    BATON_EBADSIG,
+		    "the head signed at entry %llu is signed by %s, which is neither "
+		    "this school's key nor one it rotated from",
+		    (unsigned long long)at, fp);
 	if (at > ks->until[i])
-		return diag_err(BATON_EBADSIG,
-		                "the head signed at entry %llu is signed by %s, which this school "
-		                "replaced at entry %llu: a later head must be signed by the key "
-		                "that replaced it",
-		                (unsigned long long)at, fp, (unsigned long long)ks->until[i]);
+		return bti_diag_err(
+		    BATON_EBADSIG,
+		    "the head signed at entry %llu is signed by %s, which this school "
+		    "replaced at entry %llu: a later head must be signed by the key "
+		    "that replaced it",
+		    (unsigned long long)at, fp, (unsigned long long)ks->until[i]);
 	if (at > count)
-		return diag_err(BATON_EHASH,
-		                "the head signed at entry %llu names entries the log no longer "
-		                "has (it ends at entry %llu)",
-		                (unsigned long long)at, (unsigned long long)count);
+		return bti_diag_err(BATON_EHASH,
+		                    "the head signed at entry %llu names entries the log no longer "
+		                    "has (it ends at entry %llu)",
+		                    (unsigned long long)at, (unsigned long long)count);
 	if ((r = audit_get(t, at, &a)) != 0)
 		return r;
 	if (sodium_memcmp(a.hash, h->head, 32) != 0)
-		return diag_err(BATON_EHASH,
-		                "the head signed at entry %llu does not match the log: entries up "
-		                "to %llu were rewritten after they were signed",
-		                (unsigned long long)at, (unsigned long long)at);
+		return bti_diag_err(
+		    BATON_EHASH,
+		    "the head signed at entry %llu does not match the log: entries up "
+		    "to %llu were rewritten after they were signed",
+		    (unsigned long long)at, (unsigned long long)at);
 	return 0;
 }
 
@@ -2341,10 +2355,10 @@ int store_audit_verify_heads(store_txn *t, uint64_t count, store_audit_heads *hs
 		char fp[BATON_FINGERPRINT_LEN + 1];
 		baton_fingerprint(hs->key, fp);
 		*bad = hs->signed_through;
-		r = diag_err(BATON_EBADSIG,
-		             "the latest head (entry %llu) is signed by %s, a key this school "
-		             "replaced: its current key signs the log's end",
-		             (unsigned long long)hs->signed_through, fp);
+		r = bti_diag_err(BATON_EBADSIG,
+		                 "the latest head (entry %llu) is signed by %s, a key this school "
+		                 "replaced: its current key signs the log's end",
+		                 (unsigned long long)hs->signed_through, fp);
 	}
 out:
 	free(ks);
