@@ -53,6 +53,7 @@ static const struct errdesc errors[] = {
     {BATON_EKEYFILE, "EKEYFILE", "not a supported Baton key file"},
     {BATON_EEXIST, "EEXIST", "file exists"},
     {BATON_EPERM, "EPERM", "file permissions are unsafe"},
+    {BATON_ENOTFOUND, "ENOTFOUND", "not found"},
 };
 
 static const struct errdesc *lookup(int err)

@@ -6,6 +6,22 @@
  * sentence, baton_errname() into its stable name ("EBADSIG", used by the test
  * vectors), and baton_diag() tells which field or value caused the last
  * failure in the calling thread.
+ *
+ * The one return convention, for the library and for the node built on it
+ * (store, node, command):
+ *  - A function that can fail returns 0 on success, or a negative BATON_E*
+ *    code after recording what it was looking at (baton_diag()).
+ *  - A lookup that finds nothing returns BATON_ENOTFOUND: never a positive
+ *    value. Callers that treat absence as normal test for that code.
+ *  - A predicate, named as a question (is_*, has_*, *_same_*, *_valid),
+ *    returns 1 or 0 and cannot fail.
+ *  - Counts and sizes are returned through pointer arguments, never mixed
+ *    with error codes.
+ *  - A pointer argument may be NULL only where its comment says so, and
+ *    then only to say "not wanted"; a NULL never selects another mode.
+ * Ownership is stated per function: what a function allocates for its
+ * caller says "the caller frees it with X"; everything else stays owned by
+ * whoever passed it in.
  */
 #ifndef BATON_ERROR_H
 #define BATON_ERROR_H
@@ -22,6 +38,7 @@ enum baton_error {
 	BATON_ENOMEM = -2,    /* allocation failed */
 	BATON_EINVAL = -3,    /* an argument is out of range (caller's mistake) */
 	BATON_EIO = -4,       /* read or write failed; errno tells more */
+	BATON_ENOTFOUND = -5, /* a lookup found nothing */
 
 	/* Encoding: the canonical msgpack codec. */
 	BATON_ETRUNC = -10,    /* input ends inside an object */
