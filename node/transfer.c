@@ -421,8 +421,9 @@ static int send_prepare(store_txn *t, struct send_req *s, struct send_work *w)
 		return bti_diag_err(BATON_ENOMEM, "out of memory preparing the record of %s",
 		                    s->student);
 	w->p = (baton_seal_params){
-	    BATON_KIND_TRANSFER,     s->now,        s->now + PACKET_DAYS * UINT64_C(86400),
-	    baton_key_id_sk(s->key), w->peer.id_pk, w->peer.enc_pk};
+	    BATON_KIND_TRANSFER,         s->now,        s->now + PACKET_DAYS * UINT64_C(86400),
+	    baton_key_id_sk(s->key),     w->peer.id_pk, w->peer.enc_pk,
+	    s->q.parsed ? &s->q.c : NULL};
 	return 0;
 }
 
@@ -998,9 +999,13 @@ static int request_send_fn(store_txn *t, void *arg)
 	if ((r = own_head(t, s->key, head, &body.audit_len)) != 0)
 		return r;
 	body.audit = head;
-	baton_seal_params p = {
-	    BATON_KIND_REQUEST,      s->now,     s->now + PACKET_DAYS * UINT64_C(86400),
-	    baton_key_id_sk(s->key), peer.id_pk, peer.enc_pk};
+	baton_seal_params p = {BATON_KIND_REQUEST,
+	                       s->now,
+	                       s->now + PACKET_DAYS * UINT64_C(86400),
+	                       baton_key_id_sk(s->key),
+	                       peer.id_pk,
+	                       peer.enc_pk,
+	                       NULL};
 	if ((r = seal_to(t, s, &p, &body, NULL)) != 0)
 		return r;
 	s->q.release = body.requested_mask;

@@ -114,34 +114,9 @@ static int verify_sig(const struct envelope *env, const uint8_t pk[BATON_PK_BYTE
 
 	if ((r = sig_message(env->type, env->body, env->body_len, &msg, &mlen)) != 0)
 		return r;
-	/*
-	 * The same signed object is often checked twice in a row (a consent by the
-	 * release rules, then again by sealing, which never seals what it would
-	 * refuse): a verification is remembered by a hash of everything it read.
-	 * Verification is a function of those bytes alone.
-	 */
-	static _Thread_local uint8_t seen[8][32];
-	static _Thread_local unsigned n_seen, next;
-	uint8_t h[32];
-	crypto_generichash_state st;
-	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	crypto_generichash_update(&st, pk, BATON_PK_BYTES);
-	crypto_generichash_update(&st, env->sig, BATON_SIG_BYTES);
-	crypto_generichash_update(&st, msg, mlen);
-	crypto_generichash_final(&st, h, sizeof(h));
-	for (unsigned i = 0; i < n_seen; i++)
-		if (memcmp(seen[i], h, sizeof(h)) == 0) {
-			free(msg);
-			return 0;
-		}
 	/* libsodium 1.0.18 rejects non-canonical S and small-order R and A here. */
-	if (crypto_sign_verify_detached(env->sig, msg, mlen, pk) != 0) {
+	if (crypto_sign_verify_detached(env->sig, msg, mlen, pk) != 0)
 		r = bti_diag_err(BATON_EBADSIG, "%s.signature: does not verify", what);
-	} else {
-		memcpy(seen[next], h, sizeof(h));
-		next = (next + 1) % 8;
-		n_seen += n_seen < 8;
-	}
 	free(msg);
 	return r;
 }
@@ -407,8 +382,11 @@ int baton_consent_sign(const baton_consent *c, const uint8_t sk[BATON_SK_BYTES],
 
 int baton_consent_parse(const uint8_t *buf, size_t len, baton_consent *out)
 {
-	return parse_object(buf, len, BATON_OBJ_CONSENT, dec_consent, out, sizeof(*out),
-	                    out->signer, "consent");
+	int r = parse_object(buf, len, BATON_OBJ_CONSENT, dec_consent, out, sizeof(*out),
+	                     out->signer, "consent");
+	if (r == 0)
+		crypto_generichash(out->hash, sizeof(out->hash), buf, len, NULL, 0);
+	return r;
 }
 
 /* ---- revocation ---- */

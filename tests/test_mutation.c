@@ -372,9 +372,9 @@ static void test_request_packet(void **state)
 	body.consent_len = clen;
 	body.requested_mask = BATON_SEC_BIT(BATON_SEC_TRANSCRIPT);
 	snprintf(body.note, sizeof(body.note), "Student starts Monday");
-	baton_seal_params p = {BATON_KIND_REQUEST, TU_NOW,
-	                       TU_NOW + TU_DAY,    baton_key_id_sk(b),
-	                       baton_key_id_pk(a), baton_key_enc_pk(a)};
+	baton_seal_params p = {
+	    BATON_KIND_REQUEST,  TU_NOW, TU_NOW + TU_DAY, baton_key_id_sk(b), baton_key_id_pk(a),
+	    baton_key_enc_pk(a), NULL};
 	assert_int_equal(baton_packet_seal(&p, &body, NULL, tu_buf_write, &pkt, NULL), 0);
 	mutate_all(pkt.p, pkt.len, check_packet, a);
 	tu_buf_free(&pkt);

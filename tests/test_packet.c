@@ -307,9 +307,13 @@ static void former_round(struct fixture *f, const baton_consent *c,
 	tu_buf pkt = {0};
 	baton_source src;
 	baton_opened *o = NULL;
-	baton_seal_params p = {BATON_KIND_TRANSFER,   TU_NOW,
-	                       TU_NOW + 7 * TU_DAY,   baton_key_id_sk(f->a),
-	                       baton_key_id_pk(f->b), baton_key_enc_pk(f->b)};
+	baton_seal_params p = {BATON_KIND_TRANSFER,
+	                       TU_NOW,
+	                       TU_NOW + 7 * TU_DAY,
+	                       baton_key_id_sk(f->a),
+	                       baton_key_id_pk(f->b),
+	                       baton_key_enc_pk(f->b),
+	                       NULL};
 	baton_open_params op = tu_open_params(f->b, TU_NOW);
 
 	tu_consent_sign(c, f->g, &consent, &clen);
@@ -366,9 +370,13 @@ static void test_request_round_trip(void **state)
 	body.consent = f->consent;
 	body.consent_len = f->consent_len;
 	body.requested_mask = SEC(TRANSCRIPT) | SEC(IDENTITY);
-	baton_seal_params p = {BATON_KIND_REQUEST,    TU_NOW,
-	                       TU_NOW + TU_DAY,       baton_key_id_sk(f->b),
-	                       baton_key_id_pk(f->a), baton_key_enc_pk(f->a)};
+	baton_seal_params p = {BATON_KIND_REQUEST,
+	                       TU_NOW,
+	                       TU_NOW + TU_DAY,
+	                       baton_key_id_sk(f->b),
+	                       baton_key_id_pk(f->a),
+	                       baton_key_enc_pk(f->a),
+	                       NULL};
 	assert_int_equal(baton_packet_seal(&p, &body, NULL, tu_buf_write, &pkt, NULL), 0);
 	baton_open_params op = tu_open_params(f->a, TU_NOW);
 	baton_source_mem(&src, pkt.p, pkt.len);
@@ -392,6 +400,42 @@ static void test_request_round_trip(void **state)
 	assert_int_equal(baton_packet_seal(&p, &body, NULL, tu_buf_write, &pkt, NULL),
 	                 BATON_ECONSENT);
 	assert_non_null(strstr(baton_diag(), "receiving"));
+}
+
+/*
+ * A consent the caller parsed is not verified again by sealing, but only for
+ * exactly the bytes it parsed: other bytes in the body are verified.
+ */
+static void test_seal_verified_consent(void **state)
+{
+	struct fixture *f = *state;
+	baton_consent c;
+	tu_transfer t;
+	tu_buf pkt = {0};
+	baton_seal_params p = {BATON_KIND_TRANSFER,
+	                       TU_NOW,
+	                       TU_NOW + 7 * TU_DAY,
+	                       baton_key_id_sk(f->a),
+	                       baton_key_id_pk(f->b),
+	                       baton_key_enc_pk(f->b),
+	                       &c};
+	uint8_t *forged = malloc(f->consent_len);
+
+	assert_non_null(forged);
+	assert_int_equal(baton_consent_parse(f->consent, f->consent_len, &c), 0);
+	tu_transfer_init(&t, f->consent, f->consent_len, f->g, 0, NULL);
+	assert_int_equal(baton_packet_seal(&p, &t.body, t.readers, tu_buf_write, &pkt, NULL), 0);
+	tu_buf_free(&pkt);
+	/* The body's consent with its signature's last byte flipped: refused. */
+	memcpy(forged, f->consent, f->consent_len);
+	forged[f->consent_len - 1] ^= 1;
+	t.body.consent = forged;
+	assert_int_equal(baton_packet_seal(&p, &t.body, t.readers, tu_buf_write, &pkt, NULL),
+	                 BATON_ECONSENT);
+	assert_non_null(strstr(baton_diag(), "signature"));
+	tu_buf_free(&pkt);
+	tu_transfer_free(&t);
+	free(forged);
 }
 
 static void test_seal_refuses(void **state)
@@ -440,7 +484,7 @@ static void test_seal_refuses(void **state)
 	/* A low-order recipient encryption key. */
 	uint8_t zero[32] = {0};
 	baton_seal_params p = {BATON_KIND_TRANSFER,   TU_NOW, TU_NOW + 1, baton_key_id_sk(f->a),
-	                       baton_key_id_pk(f->b), zero};
+	                       baton_key_id_pk(f->b), zero,   NULL};
 	tu_transfer_rewind(&t);
 	assert_int_equal(baton_packet_seal(&p, &t.body, t.readers, tu_buf_write, &pkt, NULL),
 	                 BATON_EBADKEY);
@@ -516,9 +560,13 @@ static void test_50mb_attachment(void **state)
 	baton_att_reader rd = {big_read, &br};
 	t.body.attachments = &att;
 	t.body.n_attachments = 1;
-	baton_seal_params p = {BATON_KIND_TRANSFER,   TU_NOW,
-	                       TU_NOW + 1000,         baton_key_id_sk(f->a),
-	                       baton_key_id_pk(f->b), baton_key_enc_pk(f->b)};
+	baton_seal_params p = {BATON_KIND_TRANSFER,
+	                       TU_NOW,
+	                       TU_NOW + 1000,
+	                       baton_key_id_sk(f->a),
+	                       baton_key_id_pk(f->b),
+	                       baton_key_enc_pk(f->b),
+	                       NULL};
 	assert_int_equal(baton_packet_seal(&p, &t.body, &rd, baton_write_fd, &fd, NULL), 0);
 
 	baton_source src;
@@ -548,6 +596,7 @@ int main(void)
 	    cmocka_unit_test(test_consent_coverage),
 	    cmocka_unit_test(test_consent_former_keys),
 	    cmocka_unit_test(test_request_round_trip),
+	    cmocka_unit_test(test_seal_verified_consent),
 	    cmocka_unit_test(test_seal_refuses),
 	    cmocka_unit_test(test_50mb_attachment),
 	};

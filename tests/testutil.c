@@ -154,9 +154,13 @@ void tu_transfer_free(tu_transfer *t)
 int tu_seal(tu_transfer *t, const baton_key *a, const baton_key *b, tu_buf *out,
             baton_packet_info *info)
 {
-	baton_seal_params p = {BATON_KIND_TRANSFER, TU_NOW,
-	                       TU_NOW + 7 * TU_DAY, baton_key_id_sk(a),
-	                       baton_key_id_pk(b),  baton_key_enc_pk(b)};
+	baton_seal_params p = {BATON_KIND_TRANSFER,
+	                       TU_NOW,
+	                       TU_NOW + 7 * TU_DAY,
+	                       baton_key_id_sk(a),
+	                       baton_key_id_pk(b),
+	                       baton_key_enc_pk(b),
+	                       NULL};
 	tu_transfer_rewind(t);
 	return baton_packet_seal(&p, &t->body, t->readers, tu_buf_write, out, info);
 }

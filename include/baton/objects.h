@@ -69,6 +69,8 @@ typedef struct baton_consent {
 	uint64_t expires;
 	uint8_t signer[BATON_PK_BYTES];
 	baton_role role;
+	/* Set by baton_consent_parse: BLAKE2b-256 of the signed consent it verified. */
+	uint8_t hash[BATON_HASH_BYTES];
 } baton_consent;
 
 /* A signed withdrawal of one consent, by its signer. */

@@ -116,6 +116,12 @@ typedef struct baton_seal_params {
 	const uint8_t *sender_sk;        /* 64-byte Ed25519 secret key */
 	const uint8_t *recipient_id_pk;  /* 32 bytes, from the recipient's card */
 	const uint8_t *recipient_enc_pk; /* 32 bytes, from the recipient's card */
+	/*
+	 * NULL, or what baton_consent_parse returned for the body's consent: its
+	 * signature is then not verified a second time. Used only when the body's
+	 * consent hashes to consent->hash; any other bytes are parsed and verified.
+	 */
+	const baton_consent *consent;
 } baton_seal_params;
 
 /* What sealing or opening learned about a packet. */

@@ -344,6 +344,7 @@ struct baton_bench {
 	baton_key *sender, *recipient, *guardian;
 	uint8_t *consent;
 	size_t consent_len;
+	baton_consent parsed; /* the consent as the release rules verified it */
 	baton_attachment att;
 	baton_body body;
 	baton_seal_params sp;
@@ -384,6 +385,9 @@ static void baton_setup(struct baton_bench *b, const struct record *rec, uint64_
 	if ((r = baton_consent_sign(&c, baton_key_id_sk(b->guardian), &b->consent,
 	                            &b->consent_len)) != 0)
 		die_baton("consent", r);
+	/* As a node seals: with the consent its release rules parsed and verified. */
+	if ((r = baton_consent_parse(b->consent, b->consent_len, &b->parsed)) != 0)
+		die_baton("consent", r);
 
 	snprintf(b->att.name, sizeof(b->att.name), "transcript-2022-2026.pdf");
 	snprintf(b->att.media_type, sizeof(b->att.media_type), "application/pdf");
@@ -410,7 +414,8 @@ static void baton_setup(struct baton_bench *b, const struct record *rec, uint64_
 	                            .expires = created + 7 * 86400,
 	                            .sender_sk = baton_key_id_sk(b->sender),
 	                            .recipient_id_pk = baton_key_id_pk(b->recipient),
-	                            .recipient_enc_pk = baton_key_enc_pk(b->recipient)};
+	                            .recipient_enc_pk = baton_key_enc_pk(b->recipient),
+	                            .consent = &b->parsed};
 	b->op = (baton_open_params){.id_pk = baton_key_id_pk(b->recipient),
 	                            .enc_sk = baton_key_enc_sk(b->recipient),
 	                            .enc_pk = baton_key_enc_pk(b->recipient),
