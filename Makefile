@@ -1,6 +1,7 @@
 # Baton — GNU Makefile.
 #
 #   make            libbaton.a and the baton binary
+#   make compile    everything that is compiled (binary, demo, tests, tools)
 #   make check      runs every test (plain and under ASan+UBSan, some under
 #                   valgrind); ends with "N passed, N failed, N skipped" and
 #                   fails when anything failed; 'make deps' installs packages
@@ -87,6 +88,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 NODE_OBJ := $(NODE_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libbaton.a
 BIN      := $(BUILD)/baton
+DEMO     := $(BUILD)/baton-demo
 
 TEST_NAMES := test_codec test_keys test_objects test_packet test_mutation test_vectors test_store test_consent \
               test_record
@@ -112,9 +114,13 @@ TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/spoolpeer $(TOOLS_DIR)/audit_rewr
 
 .SECONDARY:
 
-.PHONY: all check test asan demo fuzz vectors deps deps-check format install uninstall clean bench
+.PHONY: all compile check test asan demo fuzz vectors deps deps-check format install uninstall clean bench
 
 all: $(LIB) $(BIN) baton
+
+# Everything that is compiled, without running anything: CI builds it with
+# each compiler (make compile CC=clang BUILD=build/clang WERROR=1).
+compile: $(LIB) $(BIN) $(DEMO) $(TEST_BINS) $(TOOLS)
 
 baton: $(BIN)
 	$(Q)ln -sf $(BIN) baton
@@ -142,7 +148,6 @@ $(BUILD)/%.o: %.c
 	$(QCC)$(CC) $(CPPFLAGS) $(INC_$(firstword $(subst /, ,$<))) $(CFLAGS) -c -o $@ $<
 
 # The demo is a program of its own that runs the baton binary it is given.
-DEMO := $(BUILD)/baton-demo
 $(DEMO): $(BUILD)/demo/demo.o
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $^
 
