@@ -92,13 +92,20 @@ _baton_files() {
 	return 1
 }
 
+# _baton_sub_at CMD CMD_INDEX INDEX: whether a subcommand of CMD may be the
+# word at INDEX: audit finds it among its options, the others only right
+# after the command.
+_baton_sub_at() {
+	[ "$1" = audit ] || [ "$3" -eq $(($2 + 1)) ]
+}
+
 # _baton_reply COMPGEN_ARGS...: COMPREPLY, one entry per line compgen prints.
 _baton_reply() {
 	mapfile -t COMPREPLY < <(compgen "$@")
 }
 
 _baton() {
-	local cur=${COMP_WORDS[COMP_CWORD]} prev="" cmd="" sub="" nargs=0 i w subs
+	local cur=${COMP_WORDS[COMP_CWORD]} prev="" cmd="" sub="" nargs=0 at=0 i w subs
 	[ "$COMP_CWORD" -gt 0 ] && prev=${COMP_WORDS[COMP_CWORD - 1]}
 	# COMP_WORDBREAKS splits --opt=value into three words.
 	if [ "$cur" = "=" ]; then
@@ -122,7 +129,9 @@ _baton() {
 			fi
 		elif [ -z "$cmd" ]; then
 			cmd=$w
-		elif [ -z "$sub" ] && [[ " $(_baton_subs "$cmd") " == *" $w "* ]]; then
+			at=$i
+		elif [ -z "$sub" ] && [ "$nargs" -eq 0 ] && _baton_sub_at "$cmd" "$at" "$i" &&
+			[[ " $(_baton_subs "$cmd") " == *" $w "* ]]; then
 			sub=$w
 		else
 			nargs=$((nargs + 1))
@@ -173,7 +182,8 @@ guardians health identity special_education transcript" -- "${cur##*,}"
 		return 0
 	fi
 	subs=$(_baton_subs "$cmd")
-	if [ -n "$subs" ] && [ -z "$sub" ] && [ "$nargs" -eq 0 ]; then
+	if [ -n "$subs" ] && [ -z "$sub" ] && [ "$nargs" -eq 0 ] &&
+		_baton_sub_at "$cmd" "$at" "$COMP_CWORD"; then
 		_baton_reply -W "$subs" -- "$cur"
 		return 0
 	fi

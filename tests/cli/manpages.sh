@@ -73,15 +73,17 @@ fi
 
 # ---- the pages ----
 
-PAGES=$(ls "$MAN"/*.[1-8] 2>/dev/null | tr '\n' ' ')
+shopt -s nullglob
+PAGES=("$MAN"/*.[1-8])
+shopt -u nullglob
 if [ -f "$MAN/baton.1" ] && [ -f "$MAN/baton-serve.8" ]; then
-	pass "man/ holds baton.1, baton-serve.8 and $(($(wc -w <<<"$PAGES") - 2)) more"
+	pass "man/ holds baton.1, baton-serve.8 and $((${#PAGES[@]} - 2)) more"
 else
-	fail "man/ holds baton.1 and baton-serve.8" "found: ${PAGES:-no pages in $MAN}"
+	fail "man/ holds baton.1 and baton-serve.8" "found: ${PAGES[*]:-no pages in $MAN}"
 fi
 
 if command -v mandoc >/dev/null; then
-	for p in $PAGES; do
+	for p in "${PAGES[@]}"; do
 		run mandoc -Tlint -Wwarning "$p"
 		if [ "$RC" -eq 0 ] && [ ! -s "$OUT" ] && [ ! -s "$ERR" ]; then
 			pass "mandoc -Tlint -Wwarning $(basename "$p"): no message"
@@ -94,7 +96,7 @@ else
 fi
 
 # Every baton page a page refers to exists.
-xrefs=$(cat $PAGES /dev/null | sed -n 's/^\.Xr \(baton[a-z-]*\) \([1-8]\).*/\1.\2/p' | sort -u)
+xrefs=$(cat "${PAGES[@]}" /dev/null | sed -n 's/^\.Xr \(baton[a-z-]*\) \([1-8]\).*/\1.\2/p' | sort -u)
 dangling=""
 for x in $xrefs; do
 	[ -f "$MAN/$x" ] || dangling="$dangling $x"
@@ -125,7 +127,7 @@ for c in $COMMANDS; do
 			$0 ~ "^\\.Nm baton " c " " s "( |$)" { found = 1 }
 			prev == ".Nm baton " c && $0 ~ "^\\.Op Cm " s "( |$)" { found = 1 }
 			{ prev = $0 }
-			END { exit !found }' $PAGES /dev/null || missing="$missing '$c $s'"
+			END { exit !found }' "${PAGES[@]}" /dev/null || missing="$missing '$c $s'"
 	done
 done
 if [ -z "$missing" ]; then
@@ -135,7 +137,7 @@ else
 fi
 
 # Every long option of the sources is in a page; no page names another.
-PAGE_OPTS=$(cat $PAGES /dev/null | grep -o 'Fl -[a-z][a-z-]*' | sed 's/^Fl -/--/' | sort -u |
+PAGE_OPTS=$(cat "${PAGES[@]}" /dev/null | grep -o 'Fl -[a-z][a-z-]*' | sed 's/^Fl -/--/' | sort -u |
 	tr '\n' ' ')
 missing=""
 for o in $SRC_OPTS; do
