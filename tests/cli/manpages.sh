@@ -107,10 +107,15 @@ else
 	fail "every baton page named in an .Xr is in man/" "missing:${dangling:- no .Xr found}"
 fi
 
-# Every command the binary dispatches has its item in baton(1).
+# Every command the binary dispatches has its item in baton(1), which names
+# its subcommands.
 missing=""
 for c in $COMMANDS; do
-	grep -Eq "^\.It Cm $c( |$)" "$MAN/baton.1" 2>/dev/null || missing="$missing $c"
+	item=$(grep -E "^\.It Cm $c( |$)" "$MAN/baton.1" 2>/dev/null)
+	[ -n "$item" ] || missing="$missing $c"
+	for s in ${SUBS[$c]}; do
+		[[ " $item " == *" $s "* ]] || missing="$missing '$c $s'"
+	done
 done
 if [ -n "$COMMANDS" ] && [ -z "$missing" ]; then
 	pass "every command baton dispatches is in baton(1)"
