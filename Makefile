@@ -28,13 +28,14 @@ MANDIR    ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 FUZZ_SECONDS ?= 30
 VERSION   := 0.1.0
 
 # The one list of Debian packages the build, tests and fuzzing use.
 DEB_PACKAGES := libsodium-dev libnng-dev libmsgpack-dev liblmdb-dev \
                 libjansson-dev libcmocka-dev libqrencode-dev pkg-config clang \
-                libclang-rt-14-dev strace valgrind
+                libclang-rt-14-dev strace valgrind mandoc
 # Only 'make bench' needs these: the S/MIME baseline is measured with OpenSSL.
 BENCH_PACKAGES := libssl-dev bc
 PKG_MODULES  := libsodium msgpack lmdb jansson cmocka libqrencode
@@ -291,6 +292,10 @@ install: all
 	install -m 0644 include/baton/*.h $(DESTDIR)$(INCLUDEDIR)/baton/
 	$(SUBST) dist/baton@.service.in >$(DESTDIR)$(UNITDIR)/baton@.service
 	install -m 0644 dist/baton.sysusers $(DESTDIR)$(SYSUSERSDIR)/baton.conf
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 dist/baton.bash $(DESTDIR)$(BASHCOMPDIR)/baton
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/baton $(DESTDIR)$(LIBDIR)/libbaton.a \
@@ -298,6 +303,9 @@ uninstall:
 	  $(DESTDIR)$(SYSUSERSDIR)/baton.conf
 	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/baton/,$(notdir $(wildcard include/baton/*.h)))
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/baton
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(wildcard man/*.1))) \
+	  $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8))) \
+	  $(DESTDIR)$(BASHCOMPDIR)/baton
 
 # Installs the packages that are missing (as root), or prints the line to run.
 deps:
