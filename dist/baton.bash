@@ -7,9 +7,9 @@
 # until it is added here too.
 
 _baton_commands="init card rekey peer student review guardian consent serve send import \
-receipt request requests release deny policy inbox outbox audit demo"
+receipt request requests release deny policy inbox outbox audit"
 
-# The options every command except demo takes (CLI_COMMON_OPTS).
+# The options every command takes (CLI_COMMON_OPTS).
 _baton_common="--dir --json --passphrase-file --no-passphrase --help"
 
 # The options that take a value, of every command.
@@ -71,10 +71,6 @@ _baton_opts() {
 	"audit verify") own="--against" ;;
 	"audit sign") own="" ;;
 	"audit held") own="--school --out" ;;
-	"demo ")
-		echo "--help"
-		return
-		;;
 	*)
 		echo "--help"
 		return

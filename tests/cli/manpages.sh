@@ -57,13 +57,13 @@ done
 # The long options of every getopt table in the node's sources, and those
 # of them that take a value.
 SRC_OPTS=$(grep -ho '"[a-z][a-z-]*", *\(required\|no\|optional\)_argument' \
-	"$BATON_SRC"/node/cmd_*.c "$BATON_SRC"/node/cli.h | sed 's/^"\([^"]*\)".*/--\1/' | sort -u |
+	"$BATON_SRC"/cli/cmd_*.c "$BATON_SRC"/cli/cli.h | sed 's/^"\([^"]*\)".*/--\1/' | sort -u |
 	tr '\n' ' ')
 SRC_VALUED=$(grep -ho '"[a-z][a-z-]*", *required_argument' \
-	"$BATON_SRC"/node/cmd_*.c "$BATON_SRC"/node/cli.h | sed 's/^"\([^"]*\)".*/--\1/' | sort -u |
+	"$BATON_SRC"/cli/cmd_*.c "$BATON_SRC"/cli/cli.h | sed 's/^"\([^"]*\)".*/--\1/' | sort -u |
 	tr '\n' ' ')
 # main.c takes --version (and --help) before any command.
-MAIN_OPTS=$(grep -ho 'strcmp(argv\[1\], "--[a-z-]*")' "$BATON_SRC/node/main.c" |
+MAIN_OPTS=$(grep -ho 'strcmp(argv\[1\], "--[a-z-]*")' "$BATON_SRC/cli/main.c" |
 	sed 's/.*"\(--[a-z-]*\)".*/\1/' | sort -u | tr '\n' ' ')
 if [ -n "$SRC_OPTS" ] && [ -n "$SRC_VALUED" ]; then
 	pass "the sources' getopt tables name $(wc -w <<<"$SRC_OPTS") long options"
