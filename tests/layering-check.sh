@@ -51,6 +51,8 @@ for f in "$SRC"/include/baton/*.h; do
 done
 # Every symbol the library defines for others: baton_ (the API) or bti_
 # (shared between its own directories, never declared in an installed header).
+# Names beginning with two underscores are the compiler's own (a sanitizer's
+# __odr_asan.*), reserved to it by the C standard.
 if ! syms=$(nm -g --defined-only "$LIB" 2>/dev/null); then
 	echo "$LIB: nm cannot read it"
 	exit 1
@@ -58,7 +60,7 @@ fi
 while read -r sym; do
 	echo "$LIB: exports $sym, without the baton_ or bti_ prefix"
 	bad=1
-done < <(printf '%s\n' "$syms" | awk 'NF == 3 && $2 ~ /[TDBRVWGSC]/ {print $3}' | grep -v '^baton_\|^bti_')
+done < <(printf '%s\n' "$syms" | awk 'NF == 3 && $2 ~ /[TDBRVWGSC]/ {print $3}' | grep -v '^baton_\|^bti_\|^__')
 if grep -n '\bbti_' "$SRC"/include/baton/*.h; then
 	echo "include/baton/: an installed header declares an internal bti_ name"
 	bad=1
