@@ -1,4 +1,4 @@
-/* baton init and baton card: create a node, export its card. */
+/* baton init, baton card and baton endpoint: create a node, export its card, move it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -7,8 +7,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "cli.h"
 #include "bti.h"
+#include "card.h"
 
 #define CARD_YEARS 2
 
@@ -77,6 +80,8 @@ int cmd_init(int argc, char **argv)
 			if (card.n_endpoints == BATON_MAX_ENDPOINTS)
 				return cli_usage_error("--endpoint: at most %d",
 				                       BATON_MAX_ENDPOINTS);
+			if (card_endpoint_check(optarg) != 0)
+				return cli_usage_error("--endpoint: %s", baton_diag());
 			snprintf(card.endpoints[card.n_endpoints++], BATON_URL_MAX + 1, "%s",
 			         optarg);
 			break;
@@ -92,7 +97,9 @@ int cmd_init(int argc, char **argv)
 		init_usage(stderr);
 		return cli_usage_error("init: --name and --code are required");
 	}
-	if (card.n_endpoints == 0) {
+	/* Enough for a try-out on one machine; said on stderr once the node exists. */
+	int local_only = card.n_endpoints == 0;
+	if (local_only) {
 		snprintf(card.endpoints[0], BATON_URL_MAX + 1, "tcp://127.0.0.1:7700");
 		card.n_endpoints = 1;
 	}
@@ -151,6 +158,12 @@ int cmd_init(int argc, char **argv)
 	printf("  fingerprint  %s\n", fpr);
 	printf("Give other schools your card ('baton card --out FILE') and read them this\n"
 	       "fingerprint over the phone before they pin it.\n");
+	if (local_only)
+		fprintf(stderr,
+		        "baton: init: warning: no --endpoint: the card names only this machine "
+		        "(%s); other schools cannot reach it. Set a reachable endpoint with "
+		        "'baton endpoint set tcp://HOST:PORT'\n",
+		        card.endpoints[0]);
 	rc = EXIT_OK;
 	goto done;
 fail:
@@ -196,6 +209,17 @@ static int get_card(store_txn *t, void *arg)
 		return r == 1 ? bti_diag_err(BATON_EIO, "this node has no card") : r;
 	r = store_meta_get(t, "rotation", &c->rot, &c->rot_len);
 	return r < 0 ? r : 0;
+}
+
+/* Stderr only, so that a card written to standard output stays the card alone. */
+static void warn_loopback(const char *cmd, const baton_card *c)
+{
+	if (card_is_loopback_only(c))
+		fprintf(stderr,
+		        "baton: %s: warning: the card names only this machine (%s); other "
+		        "schools cannot reach it. Set a reachable endpoint with 'baton endpoint "
+		        "set tcp://HOST:PORT'\n",
+		        cmd, c->endpoints[0]);
 }
 
 int cmd_card(int argc, char **argv)
@@ -278,6 +302,8 @@ int cmd_card(int argc, char **argv)
 		if (r == 0 && !com.json)
 			printf("Wrote the card of %s (%s) to %s\nfingerprint %s\n", card.name,
 			       card.code, out, fpr);
+		if (r == 0)
+			warn_loopback("card", &card);
 	} else if (!com.json) {
 		if (isatty(STDOUT_FILENO)) {
 			free(cc.card);
@@ -289,4 +315,242 @@ int cmd_card(int argc, char **argv)
 	}
 	free(cc.card);
 	return r ? cli_fail(out ? out : "card", r) : EXIT_OK;
+}
+
+static int endpoint_show(int argc, char **argv)
+{
+	struct cli_common com = {0};
+	struct card_ctx cc = {NULL, 0, NULL, 0};
+	baton_card card;
+	store *st;
+	int r, rc;
+
+	if ((rc = cli_common_only(argc, argv, &com,
+	                          "usage: baton endpoint [--json] [--dir DIR]\n"
+	                          "       baton endpoint set URL [URL...] [--card-out FILE] "
+	                          "[--force] [--dir DIR]\n\n"
+	                          "Shows where this school's card says its node listens, or "
+	                          "signs a new\ncard naming other endpoints.\n")) >= 0)
+		return rc;
+	if (optind != argc)
+		return cli_usage_error("endpoint: unknown operand '%s' (did you mean 'set'?)",
+		                       argv[optind]);
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		return rc;
+	r = store_read(st, get_card, &cc);
+	store_close(st);
+	free(cc.rot);
+	if (r == 0)
+		r = baton_card_parse(cc.card, cc.len, &card);
+	free(cc.card);
+	if (r != 0)
+		return cli_fail("endpoint", r);
+	if (com.json) {
+		json_t *eps = json_array();
+		for (size_t i = 0; i < card.n_endpoints; i++)
+			json_array_append_new(eps, json_string(card.endpoints[i]));
+		cli_print_json(json_pack("{s:o, s:I}", "endpoints", eps, "valid_from",
+		                         (json_int_t)card.valid_from));
+	} else {
+		for (size_t i = 0; i < card.n_endpoints; i++)
+			printf("%s\n", card.endpoints[i]);
+	}
+	warn_loopback("endpoint", &card);
+	return EXIT_OK;
+}
+
+struct ep_ctx {
+	const uint8_t *old; /* the card the new one was made from */
+	size_t old_len;
+	const uint8_t *card; /* the new card */
+	size_t len;
+	char detail[257];
+};
+
+static int endpoint_store(store_txn *t, void *arg)
+{
+	struct ep_ctx *c = arg;
+	uint8_t *now = NULL;
+	size_t n = 0;
+	int r = store_meta_get(t, "card", &now, &n);
+
+	if (r == 0 && (n != c->old_len || memcmp(now, c->old, n) != 0))
+		r = bti_diag_err(BATON_EIO, "the card changed meanwhile (a rekey?); run it again");
+	free(now);
+	if (r != 0)
+		return r < 0 ? r : bti_diag_err(BATON_EIO, "this node has no card");
+	if ((r = store_meta_put(t, "card", c->card, c->len)) != 0)
+		return r;
+	return cli_audit(t, "endpoint", NULL, NULL, c->detail);
+}
+
+/* "tcp://a:1, tcp://b:2 (was tcp://c:3)", cut to whole UTF-8 characters. */
+static void endpoint_detail(const baton_card *was, const baton_card *now, char *out, size_t cap)
+{
+	char buf[2 * BATON_MAX_ENDPOINTS * (BATON_URL_MAX + 2) + 16];
+	size_t n = 0;
+	for (size_t i = 0; i < now->n_endpoints; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
+		                      now->endpoints[i]);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, " (was");
+	for (size_t i = 0; i < was->n_endpoints; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s", i ? "," : "",
+		                      was->endpoints[i]);
+	snprintf(buf + n, sizeof(buf) - n, ")");
+	n = strlen(buf);
+	if (n >= cap) {
+		n = cap - 1;
+		while (n > 0 && ((unsigned char)buf[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(out, buf, n);
+	out[n] = 0;
+}
+
+/* The school's card with new endpoints, signed anew, valid from later than the card it replaces. */
+static int endpoint_resign(const baton_card *was, char eps[][BATON_URL_MAX + 1], size_t n,
+                           const baton_key *key, baton_card *card, uint8_t **out, size_t *len)
+{
+	uint64_t now = cli_now();
+	*card = *was;
+	memset(card->endpoints, 0, sizeof(card->endpoints));
+	for (size_t i = 0; i < n; i++)
+		memcpy(card->endpoints[i], eps[i], BATON_URL_MAX + 1);
+	card->n_endpoints = n;
+	/* Peers take a card of a pinned key only when it is newer (PROTOCOL.md 3.4). */
+	card->valid_from = now > was->valid_from ? now : was->valid_from + 1;
+	card->valid_until = card->valid_from + CARD_YEARS * 365 * UINT64_C(86400);
+	return baton_card_sign(card, baton_key_id_sk(key), out, len);
+}
+
+static void endpoint_set_usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: baton endpoint set URL [URL...] [--card-out FILE] [--force] [--dir DIR]\n"
+	        "                          [--passphrase-file FILE | --no-passphrase]\n\n"
+	        "Signs this school's card anew, with the same keys, naming the URLs\n"
+	        "(tcp://HOST:PORT) where its node listens; a running 'baton serve' listens\n"
+	        "there within a second (at once on SIGHUP). Send the new card to every\n"
+	        "pinned school; they run 'baton peer update CARD'.\n");
+}
+
+/* Parses the URLs of 'endpoint set' into eps; returns -1 to go on, or an exit code. */
+static int endpoint_args(int argc, char **argv, struct cli_common *com, const char **card_out,
+                         int *force, char eps[][BATON_URL_MAX + 1], size_t *n)
+{
+	static const struct option opts[] = {{"card-out", required_argument, NULL, 'c'},
+	                                     {"force", no_argument, NULL, 'F'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(com, opt, optarg))
+			continue;
+		if (opt == 'c') {
+			*card_out = optarg;
+		} else if (opt == 'F') {
+			*force = 1;
+		} else {
+			endpoint_set_usage(opt == 'h' ? stdout : stderr);
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+	}
+	if (optind == argc)
+		return cli_usage_error("endpoint set: at least one URL expected");
+	if (argc - optind > BATON_MAX_ENDPOINTS)
+		return cli_usage_error("endpoint set: at most %d URLs", BATON_MAX_ENDPOINTS);
+	for (*n = 0; optind < argc; optind++) {
+		if (card_endpoint_check(argv[optind]) != 0)
+			return cli_usage_error("endpoint set: %s", baton_diag());
+		snprintf(eps[(*n)++], BATON_URL_MAX + 1, "%s", argv[optind]);
+	}
+	return -1;
+}
+
+/* After the store took the new card: the file for the peers, and what to do with it. */
+static int endpoint_done(const baton_card *card, const uint8_t *bytes, size_t len,
+                         const char *card_out, int force)
+{
+	int r;
+	if (card_out && (r = outfile_write(card_out, bytes, len, 0644, force)) != 0) {
+		char why[300];
+		snprintf(why, sizeof(why), "%s", baton_diag());
+		return cli_fail("endpoint set",
+		                bti_diag_err(r,
+		                             "the new card is in place, but %s; write it again "
+		                             "with 'baton card --out FILE'",
+		                             why));
+	}
+	printf("The card of %s (%s) now names:\n", card->name, card->code);
+	for (size_t i = 0; i < card->n_endpoints; i++)
+		printf("  %s\n", card->endpoints[i]);
+	printf("valid from %s", cli_time(card->valid_from));
+	printf(" until %s\n", cli_time(card->valid_until));
+	if (card_out)
+		printf("Wrote it to %s: send it to every pinned school; they run\n"
+		       "'baton peer update %s'.\n",
+		       card_out, card_out);
+	else
+		printf("Write it for the pinned schools with 'baton card --out FILE'; they run\n"
+		       "'baton peer update FILE'.\n");
+	warn_loopback("endpoint set", card);
+	return EXIT_OK;
+}
+
+static int endpoint_set(int argc, char **argv)
+{
+	struct cli_common com = {0};
+	struct card_ctx cc = {NULL, 0, NULL, 0};
+	char eps[BATON_MAX_ENDPOINTS][BATON_URL_MAX + 1];
+	const char *card_out = NULL;
+	baton_card was, card;
+	baton_key *key = NULL;
+	store *st = NULL;
+	uint8_t *bytes = NULL;
+	size_t n = 0, len = 0;
+	int r, rc, force = 0;
+
+	memset(eps, 0, sizeof(eps));
+	if ((rc = endpoint_args(argc, argv, &com, &card_out, &force, eps, &n)) >= 0)
+		return rc;
+	/* Before anything is signed or stored: a refusal leaves the node as it was. */
+	if (card_out && (r = outfile_check(card_out, force)) != 0)
+		return cli_fail(card_out, r);
+	if ((rc = cli_load_school_key(&com, &key)) != EXIT_OK)
+		return rc;
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		goto out;
+	if ((r = store_read(st, get_card, &cc)) != 0 ||
+	    (r = baton_card_parse(cc.card, cc.len, &was)) != 0)
+		goto fail;
+	if (sodium_memcmp(was.id_pk, baton_key_id_pk(key), BATON_PK_BYTES) != 0) {
+		r = bti_diag_err(BATON_EIO, "school.key does not match this node's card");
+		goto fail;
+	}
+	if ((r = endpoint_resign(&was, eps, n, key, &card, &bytes, &len)) != 0)
+		goto fail;
+	struct ep_ctx ec = {cc.card, cc.len, bytes, len, ""};
+	endpoint_detail(&was, &card, ec.detail, sizeof(ec.detail));
+	store_set_audit_signer(st, key);
+	if ((r = store_write(st, endpoint_store, &ec)) != 0)
+		goto fail;
+	rc = endpoint_done(&card, bytes, len, card_out, force);
+	goto out;
+fail:
+	rc = cli_fail("endpoint set", r);
+out:
+	store_close(st);
+	baton_key_free(key);
+	free(cc.card);
+	free(cc.rot);
+	free(bytes);
+	return rc;
+}
+
+int cmd_endpoint(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "set") == 0)
+		return endpoint_set(argc - 1, argv + 1);
+	return endpoint_show(argc, argv);
 }
