@@ -56,16 +56,14 @@ static int add_peer(store_txn *t, void *arg)
 			                    c->card->code);
 		baton_fingerprint(oc.id_pk, c->old_fpr);
 		if (sodium_memcmp(oc.id_pk, c->card->id_pk, BATON_PK_BYTES) == 0) {
-			/* Only 'peer update' replaces a card of the pinned key: never by an older
-			 * one. */
+			/* Only 'peer update' replaces a card of this key: never by an older one. */
 			if (!same)
-				return bti_diag_err(BATON_EVALUE,
-				                    "%s is already pinned with this key, from "
-				                    "another card; a newer "
-				                    "card of the same key is taken with 'baton "
-				                    "peer update CARD'. Not "
-				                    "pinned.",
-				                    c->card->code);
+				return bti_diag_err(
+				    BATON_EVALUE,
+				    "%s is already pinned with this key, from another "
+				    "card; a newer card of the same key is taken with "
+				    "'baton peer update CARD'. Not pinned.",
+				    c->card->code);
 			c->replaced = 1;
 			return 0;
 		} else if (c->rot == NULL) {
@@ -275,7 +273,7 @@ static int requeue_now(store_txn *t, const char *code, size_t *n)
 static int update_peer(store_txn *t, void *arg)
 {
 	struct update_ctx *c = arg;
-	char detail[BATON_URL_MAX + 128], from[32];
+	char detail[BATON_URL_MAX + 128], from[CARD_TIME_LEN], to[CARD_TIME_LEN];
 	int r = store_peer_card(t, c->card->code, &c->was);
 
 	if (r == 1 || r == BATON_ENOTFOUND)
@@ -293,9 +291,10 @@ static int update_peer(store_txn *t, void *arg)
 	if (r != 0 || (r = store_peer_put(t, c->card->code, c->bytes, c->len)) != 0 ||
 	    (r = requeue_now(t, c->card->code, &c->requeued)) != 0)
 		return r;
-	snprintf(from, sizeof(from), "%s", cli_time(c->was.valid_from));
-	snprintf(detail, sizeof(detail), "card valid from %s (was %s), endpoint %s",
-	         cli_time(c->card->valid_from), from, c->card->endpoints[0]);
+	card_time(c->was.valid_from, from);
+	card_time(c->card->valid_from, to);
+	snprintf(detail, sizeof(detail), "card valid from %s (was %s), endpoint %s", to, from,
+	         c->card->endpoints[0]);
 	/* An audit detail holds 256 bytes: cut there, at a whole UTF-8 character. */
 	size_t n = strlen(detail);
 	if (n > 256) {
@@ -309,19 +308,21 @@ static int update_peer(store_txn *t, void *arg)
 static void peer_updated(const struct cli_common *com, const struct update_ctx *uc)
 {
 	const baton_card *c = uc->card;
-	json_t *eps = json_array();
-	for (size_t i = 0; i < c->n_endpoints; i++)
-		json_array_append_new(eps, json_string(c->endpoints[i]));
+	char from[CARD_TIME_LEN], to[CARD_TIME_LEN];
 	if (com->json) {
+		json_t *eps = json_array();
+		for (size_t i = 0; i < c->n_endpoints; i++)
+			json_array_append_new(eps, json_string(c->endpoints[i]));
 		cli_print_json(json_pack("{s:s, s:s, s:s, s:o, s:I, s:I}", "code", c->code, "name",
 		                         c->name, "result", "updated", "endpoints", eps,
 		                         "valid_from", (json_int_t)c->valid_from, "requeued",
 		                         (json_int_t)uc->requeued));
 		return;
 	}
-	json_decref(eps);
-	printf("Updated %s (%s): valid from %s", c->name, c->code, cli_time(c->valid_from));
-	printf(" (the pinned card was valid from %s)\n", cli_time(uc->was.valid_from));
+	card_time(uc->was.valid_from, from);
+	card_time(c->valid_from, to);
+	printf("Updated %s (%s): its card is valid from %s (the one pinned, from %s)\n", c->name,
+	       c->code, to, from);
 	for (size_t i = 0; i < c->n_endpoints; i++)
 		printf("  endpoint %s\n", c->endpoints[i]);
 	if (strcmp(c->endpoints[0], uc->was.endpoints[0]) != 0)

@@ -84,18 +84,18 @@ int card_is_loopback_only(const baton_card *c)
 	return c->n_endpoints > 0;
 }
 
-/* "2026-11-23 19:41:05 UTC": seconds, since two cards made a second apart must read apart. */
-static void utc(uint64_t t, char *buf, size_t cap)
+void card_time(uint64_t t, char buf[static CARD_TIME_LEN])
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
-	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, cap, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-		snprintf(buf, cap, "%llu", (unsigned long long)t);
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, CARD_TIME_LEN, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, CARD_TIME_LEN, "%llu", (unsigned long long)t);
 }
 
 int card_replaces(const baton_card *pinned, const baton_card *c)
 {
-	char was[32], now[32];
+	char was[CARD_TIME_LEN], now[CARD_TIME_LEN];
 
 	if (strcmp(pinned->code, c->code) != 0)
 		return bti_diag_err(BATON_EVALUE, "the card is of %s, not of %s", c->code,
@@ -105,8 +105,8 @@ int card_replaces(const baton_card *pinned, const baton_card *c)
 		                    "the card of %s has another identity key than the pinned one",
 		                    c->code);
 	if (c->valid_from <= pinned->valid_from) {
-		utc(pinned->valid_from, was, sizeof(was));
-		utc(c->valid_from, now, sizeof(now));
+		card_time(pinned->valid_from, was);
+		card_time(c->valid_from, now);
 		return bti_diag_err(BATON_EVALUE,
 		                    "the card of %s is valid from %s, not after the pinned card "
 		                    "(valid from %s): an older card never replaces a newer one",

@@ -37,4 +37,13 @@ int card_is_loopback_only(const baton_card *c);
  */
 int card_replaces(const baton_card *pinned, const baton_card *c);
 
+/*
+ * Writes t as "2026-11-23 19:41:05 UTC" into buf: with seconds, since two
+ * cards of one school made a second apart must read apart. Cannot fail (a
+ * time gmtime cannot represent is written as its number).
+ *   buf  at least CARD_TIME_LEN bytes, owned by the caller.
+ */
+#define CARD_TIME_LEN 32
+void card_time(uint64_t t, char buf[static CARD_TIME_LEN]);
+
 #endif

@@ -40,6 +40,10 @@ check_err 1 '"tcp://localhost".*tcp://HOST:PORT' "endpoint set refuses a tcp end
 	"$BATON" endpoint set tcp://localhost --dir "$A"
 check_err 1 '"tcp://127.0.0.1:99999"' "and a port past 65535" \
 	"$BATON" endpoint set tcp://127.0.0.1:99999 --dir "$A"
+for url in "tcp://:7700" "tcp://[::1]" "tcp://host:0" "tcp://host:77a" "tcp://host:" "tcp://h/x:1"; do
+	check_err 1 "\"$(printf '%s' "$url" | sed 's/[][]/\\&/g')\".*tcp://HOST:PORT" "endpoint set refuses $url" \
+		"$BATON" endpoint set "$url" --dir "$A"
+done
 check_out '^tcp://127\.0\.0\.1:7700$' "the card is unchanged" "$BATON" endpoint --dir "$A"
 run "$BATON" endpoint set "tcp://127.0.0.1:$PA" --card-out "$TMP/a1.card" --dir "$A"
 if [ "$RC" -eq 0 ] && grep -q "tcp://127.0.0.1:$PA" "$OUT" && grep -q "peer update" "$OUT"; then
