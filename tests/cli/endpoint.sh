@@ -124,14 +124,23 @@ check_err 2 "RAS-204 is not pinned" "peer update of a school not pinned points t
 	"$BATON" peer update "$TMP/b.card" --dir "$TMP/fake"
 check_out "LHS-001 .*tcp://127.0.0.1:$PA2\$" "B's pin is unchanged" "$BATON" peer list --dir "$B"
 
+# ---- a move serve cannot make at once: tried again on SIGHUP ----
+
+check "A's card now names B's port" "$BATON" endpoint set "tcp://127.0.0.1:$PB" --dir "$A"
+check "A's serve says it cannot listen there, and listens where it did" wait_for 30 \
+	grep -q "the card now names tcp://127.0.0.1:$PB, but serve cannot listen there .*listening at tcp://127.0.0.1:$PA2 still" "$TMP/a.log"
+check "B stops" serve_stop B
+kill -HUP "${SPID[A]}"
+check "on SIGHUP A's serve tries again, and listens there" wait_for 30 \
+	grep -q "listening at tcp://127.0.0.1:$PB (was tcp://127.0.0.1:$PA2)" "$TMP/a.log"
+
 # ---- audit ----
 
 run "$BATON" audit --dir "$A"
-check "A's audit log records both moves" test "$(count ' endpoint .*tcp://127.0.0.1:' "$OUT")" -eq 2
+check "A's audit log records the three moves" test "$(count ' endpoint .*tcp://127.0.0.1:' "$OUT")" -eq 3
 run "$BATON" audit --dir "$B"
 check "B's audit log records one update, none of the refusals" test "$(count 'peer-update' "$OUT")" -eq 1
 check "A's audit log verifies" "$BATON" audit verify --dir "$A"
 check "B's audit log verifies" "$BATON" audit verify --dir "$B"
 check "A stops" serve_stop A
-check "B stops" serve_stop B
 done_testing
