@@ -44,45 +44,43 @@ static void init_usage(FILE *f)
 	           "other registrars check before pinning the card. Never overwrites a node.\n");
 }
 
-int cmd_init(int argc, char **argv)
+/*
+ * Parses init's command line into card (name, code, endpoints); *local_only
+ * is 1 when no --endpoint was given and the card names 127.0.0.1. Returns
+ * -1 to go on, or the exit code after saying what is wrong.
+ */
+static int init_args(int argc, char **argv, struct cli_common *com, baton_card *card,
+                     int *local_only)
 {
 	static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
 	                                     {"code", required_argument, NULL, 'c'},
 	                                     {"endpoint", required_argument, NULL, 'e'},
 	                                     CLI_COMMON_OPTS,
 	                                     {NULL, 0, NULL, 0}};
-	struct cli_common com = {0};
-	baton_card card;
-	baton_key *key = NULL;
-	store *st = NULL;
-	char *pass = NULL, keypath[4096], fpr[BATON_FINGERPRINT_LEN + 1];
-	uint8_t *bytes = NULL;
-	size_t plen = 0, blen = 0;
-	int opt, r, rc = EXIT_ENV, made_dir = 0, made_key = 0, made_db = 0;
+	int opt;
 
-	memset(&card, 0, sizeof(card));
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (cli_common_opt(&com, opt, optarg))
+		if (cli_common_opt(com, opt, optarg))
 			continue;
 		switch (opt) {
 		case 'n':
-			snprintf(card.name, sizeof(card.name), "%s", optarg);
+			snprintf(card->name, sizeof(card->name), "%s", optarg);
 			if (strlen(optarg) > BATON_NAME_MAX)
 				return cli_usage_error("--name: at most %d bytes", BATON_NAME_MAX);
 			break;
 		case 'c':
 			if (strlen(optarg) > BATON_CODE_MAX)
 				return cli_usage_error("--code: at most %d bytes", BATON_CODE_MAX);
-			snprintf(card.code, sizeof(card.code), "%s", optarg);
+			snprintf(card->code, sizeof(card->code), "%s", optarg);
 			break;
 		case 'e':
-			if (card.n_endpoints == BATON_MAX_ENDPOINTS)
+			if (card->n_endpoints == BATON_MAX_ENDPOINTS)
 				return cli_usage_error("--endpoint: at most %d",
 				                       BATON_MAX_ENDPOINTS);
 			if (card_endpoint_check(optarg) != 0)
 				return cli_usage_error("--endpoint: %s", baton_diag());
-			snprintf(card.endpoints[card.n_endpoints++], BATON_URL_MAX + 1, "%s",
+			snprintf(card->endpoints[card->n_endpoints++], BATON_URL_MAX + 1, "%s",
 			         optarg);
 			break;
 		case 'h':
@@ -93,16 +91,71 @@ int cmd_init(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc || !card.name[0] || !card.code[0]) {
+	if (optind != argc || !card->name[0] || !card->code[0]) {
 		init_usage(stderr);
 		return cli_usage_error("init: --name and --code are required");
 	}
 	/* Enough for a try-out on one machine; said on stderr once the node exists. */
-	int local_only = card.n_endpoints == 0;
-	if (local_only) {
-		snprintf(card.endpoints[0], BATON_URL_MAX + 1, "tcp://127.0.0.1:7700");
-		card.n_endpoints = 1;
+	*local_only = card->n_endpoints == 0;
+	if (*local_only) {
+		snprintf(card->endpoints[0], BATON_URL_MAX + 1, "tcp://127.0.0.1:7700");
+		card->n_endpoints = 1;
 	}
+	return -1;
+}
+
+/* Leaves nothing half-made behind: a second init must be able to start over. */
+static void init_undo(const char *dir, const char *keypath, int made_dir, int made_key, int made_db)
+{
+	if (made_key)
+		unlink(keypath);
+	/* Only what this run created: never a store that was here before. */
+	if (made_db) {
+		char p[4096];
+		snprintf(p, sizeof(p), "%s/db/data.mdb", dir);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s/db/lock.mdb", dir);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s/db", dir);
+		rmdir(p);
+	}
+	if (made_dir)
+		rmdir(dir);
+}
+
+static void init_report(const baton_card *card, const char *dir, int local_only)
+{
+	char fpr[BATON_FINGERPRINT_LEN + 1];
+	baton_fingerprint(card->id_pk, fpr);
+	printf("Created the node for %s (%s) in %s\n", card->name, card->code, dir);
+	printf("  endpoint     %s\n", card->endpoints[0]);
+	printf("  card valid   until %s\n", cli_time(card->valid_until));
+	printf("  fingerprint  %s\n", fpr);
+	printf("Give other schools your card ('baton card --out FILE') and read them this\n"
+	       "fingerprint over the phone before they pin it.\n");
+	if (local_only)
+		fprintf(stderr,
+		        "baton: init: warning: no --endpoint: the card names only this machine "
+		        "(%s); other schools cannot reach it. Set a reachable endpoint with "
+		        "'baton endpoint set tcp://HOST:PORT'\n",
+		        card->endpoints[0]);
+}
+
+int cmd_init(int argc, char **argv)
+{
+	struct cli_common com = {0};
+	baton_card card;
+	baton_key *key = NULL;
+	store *st = NULL;
+	char *pass = NULL, keypath[4096];
+	uint8_t *bytes = NULL;
+	size_t plen = 0, blen = 0;
+	int r, rc = EXIT_ENV, made_dir = 0, made_key = 0, made_db = 0, local_only = 0;
+
+	memset(&card, 0, sizeof(card));
+	if ((rc = init_args(argc, argv, &com, &card, &local_only)) >= 0)
+		return rc;
+	rc = EXIT_ENV;
 
 	const char *dir = cli_dir(&com);
 	snprintf(keypath, sizeof(keypath), "%s/school.key", dir);
@@ -151,41 +204,15 @@ int cmd_init(int argc, char **argv)
 	if ((r = store_write(st, init_store, &ic)) != 0)
 		goto fail;
 
-	baton_fingerprint(card.id_pk, fpr);
-	printf("Created the node for %s (%s) in %s\n", card.name, card.code, dir);
-	printf("  endpoint     %s\n", card.endpoints[0]);
-	printf("  card valid   until %s\n", cli_time(card.valid_until));
-	printf("  fingerprint  %s\n", fpr);
-	printf("Give other schools your card ('baton card --out FILE') and read them this\n"
-	       "fingerprint over the phone before they pin it.\n");
-	if (local_only)
-		fprintf(stderr,
-		        "baton: init: warning: no --endpoint: the card names only this machine "
-		        "(%s); other schools cannot reach it. Set a reachable endpoint with "
-		        "'baton endpoint set tcp://HOST:PORT'\n",
-		        card.endpoints[0]);
+	init_report(&card, dir, local_only);
 	rc = EXIT_OK;
 	goto done;
 fail:
 	rc = cli_fail("init", r);
 cleanup:
-	/* Leave nothing half-made behind: a second init must be able to start over. */
 	store_close(st);
 	st = NULL;
-	if (made_key)
-		unlink(keypath);
-	/* Only what this run created: never a store that was here before. */
-	if (made_db) {
-		char p[4096];
-		snprintf(p, sizeof(p), "%s/db/data.mdb", dir);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s/db/lock.mdb", dir);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s/db", dir);
-		rmdir(p);
-	}
-	if (made_dir)
-		rmdir(dir);
+	init_undo(dir, keypath, made_dir, made_key, made_db);
 done:
 	store_close(st);
 	cli_pass_free(pass);
@@ -222,32 +249,27 @@ static void warn_loopback(const char *cmd, const baton_card *c)
 		        cmd, c->endpoints[0]);
 }
 
-int cmd_card(int argc, char **argv)
+/* Parses card's command line; returns -1 to go on, or the exit code. */
+static int card_args(int argc, char **argv, struct cli_common *com, const char **out,
+                     const char **rot_out, int *force)
 {
 	static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
 	                                     {"rotation-out", required_argument, NULL, 'r'},
 	                                     {"force", no_argument, NULL, 'F'},
 	                                     CLI_COMMON_OPTS,
 	                                     {NULL, 0, NULL, 0}};
-	struct cli_common com = {0};
-	struct card_ctx cc = {NULL, 0, NULL, 0};
-	const char *rot_out = NULL;
-	const char *out = NULL;
-	store *st;
-	baton_card card;
-	char fpr[BATON_FINGERPRINT_LEN + 1];
-	int opt, r, rc, force = 0;
+	int opt;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		if (cli_common_opt(&com, opt, optarg))
+		if (cli_common_opt(com, opt, optarg))
 			continue;
 		if (opt == 'o') {
-			out = optarg;
+			*out = optarg;
 		} else if (opt == 'r') {
-			rot_out = optarg;
+			*rot_out = optarg;
 		} else if (opt == 'F') {
-			force = 1;
+			*force = 1;
 		} else {
 			fprintf(opt == 'h' ? stdout : stderr,
 			        "usage: baton card [--out FILE] [--rotation-out FILE] [--force] "
@@ -257,6 +279,34 @@ int cmd_card(int argc, char **argv)
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	}
+	return -1;
+}
+
+static void card_print_json(const baton_card *card, const char *fpr)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "name", card->name, "code", card->code,
+	                      "fingerprint", fpr, "valid_from", (json_int_t)card->valid_from,
+	                      "valid_until", (json_int_t)card->valid_until);
+	json_t *eps = json_array();
+	for (size_t i = 0; i < card->n_endpoints; i++)
+		json_array_append_new(eps, json_string(card->endpoints[i]));
+	json_object_set_new(j, "endpoints", eps);
+	cli_print_json(j);
+}
+
+int cmd_card(int argc, char **argv)
+{
+	struct cli_common com = {0};
+	struct card_ctx cc = {NULL, 0, NULL, 0};
+	const char *rot_out = NULL;
+	const char *out = NULL;
+	store *st;
+	baton_card card;
+	char fpr[BATON_FINGERPRINT_LEN + 1];
+	int r, rc, force = 0;
+
+	if ((rc = card_args(argc, argv, &com, &out, &rot_out, &force)) >= 0)
+		return rc;
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
 	r = store_read(st, get_card, &cc);
@@ -268,17 +318,8 @@ int cmd_card(int argc, char **argv)
 		return cli_fail("card", r);
 	}
 	baton_fingerprint(card.id_pk, fpr);
-	if (com.json) {
-		json_t *j =
-		    json_pack("{s:s, s:s, s:s, s:I, s:I}", "name", card.name, "code", card.code,
-		              "fingerprint", fpr, "valid_from", (json_int_t)card.valid_from,
-		              "valid_until", (json_int_t)card.valid_until);
-		json_t *eps = json_array();
-		for (size_t i = 0; i < card.n_endpoints; i++)
-			json_array_append_new(eps, json_string(card.endpoints[i]));
-		json_object_set_new(j, "endpoints", eps);
-		cli_print_json(j);
-	}
+	if (com.json)
+		card_print_json(&card, fpr);
 	if (rot_out) {
 		r = cc.rot
 		        ? outfile_write(rot_out, cc.rot, cc.rot_len, 0644, force)

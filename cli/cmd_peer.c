@@ -119,6 +119,51 @@ static int card_in_window(const char *path, const baton_card *card)
 	return EXIT_REJECTED;
 }
 
+/* EXIT_OK when the fingerprint is the one expected; otherwise says so and returns EXIT_REJECTED. */
+static int expect_matches(const char *path, const char *fpr, const char *expect)
+{
+	char a[64], b[64];
+	normalize_fpr(expect, a, sizeof(a));
+	normalize_fpr(fpr, b, sizeof(b));
+	if (strcmp(a, b) == 0)
+		return EXIT_OK;
+	fprintf(stderr, "baton: %s: fingerprint %s does not match the expected %s; not pinned\n",
+	        path, fpr, expect);
+	return EXIT_REJECTED;
+}
+
+/* 1 when card has this school's own identity key, 0 otherwise (also when it cannot tell). */
+static int is_own_card(store *st, const baton_card *card)
+{
+	struct own_ctx oc = {NULL, 0};
+	baton_card own;
+	int yes = store_read(st, get_own, &oc) == 0 && oc.card &&
+	          baton_card_parse(oc.card, oc.len, &own) == 0 &&
+	          sodium_memcmp(own.id_pk, card->id_pk, BATON_PK_BYTES) == 0;
+	free(oc.card);
+	return yes;
+}
+
+static void peer_added(const struct cli_common *com, const baton_card *card, const char *fpr,
+                       int replaced, int expected)
+{
+	if (com->json)
+		cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "code", card->code, "name",
+		                         card->name, "fingerprint", fpr, "result",
+		                         replaced == 2   ? "rotated"
+		                         : replaced == 1 ? "already pinned"
+		                                         : "pinned"));
+	else
+		printf("%s %s (%s), fingerprint %s%s\n",
+		       replaced == 2 ? "Rotated"
+		       : replaced    ? "Already pinned:"
+		                     : "Pinned",
+		       card->name, card->code, fpr,
+		       expected ? " (matches --expect)"
+		                : "\nConfirm this fingerprint with the school before sending it "
+		                  "records.");
+}
+
 static int peer_add(int argc, char **argv)
 {
 	static const struct option opts[] = {{"expect", required_argument, NULL, 'e'},
@@ -129,10 +174,10 @@ static int peer_add(int argc, char **argv)
 	const char *expect = NULL, *rotfile = NULL;
 	uint8_t *bytes = NULL, *rbytes = NULL;
 	size_t len, rlen = 0;
-	baton_card card, own;
+	baton_card card;
 	baton_rotation rot;
 	store *st = NULL;
-	char fpr[BATON_FINGERPRINT_LEN + 1], a[64], b[64];
+	char fpr[BATON_FINGERPRINT_LEN + 1];
 	int opt, r, rc;
 
 	optind = 1;
@@ -165,18 +210,8 @@ static int peer_add(int argc, char **argv)
 	baton_fingerprint(card.id_pk, fpr);
 	if ((rc = card_in_window(path, &card)) != EXIT_OK)
 		goto out;
-	if (expect) {
-		normalize_fpr(expect, a, sizeof(a));
-		normalize_fpr(fpr, b, sizeof(b));
-		if (strcmp(a, b) != 0) {
-			fprintf(stderr,
-			        "baton: %s: fingerprint %s does not match the expected %s; "
-			        "not pinned\n",
-			        path, fpr, expect);
-			rc = EXIT_REJECTED;
-			goto out;
-		}
-	}
+	if (expect && (rc = expect_matches(path, fpr, expect)) != EXIT_OK)
+		goto out;
 	if (rotfile) {
 		if ((r = baton_file_read(rotfile, BATON_OBJ_MAX, &rbytes, &rlen)) != 0 ||
 		    (r = baton_rotation_parse(rbytes, rlen, &rot)) != 0) {
@@ -186,36 +221,17 @@ static int peer_add(int argc, char **argv)
 	}
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		goto out;
-	struct own_ctx oc = {NULL, 0};
-	if ((r = store_read(st, get_own, &oc)) == 0 && oc.card &&
-	    baton_card_parse(oc.card, oc.len, &own) == 0 &&
-	    sodium_memcmp(own.id_pk, card.id_pk, BATON_PK_BYTES) == 0) {
-		free(oc.card);
+	if (is_own_card(st, &card)) {
 		fprintf(stderr, "baton: %s: this is this school's own card; not pinned\n", path);
 		rc = EXIT_REJECTED;
 		goto out;
 	}
-	free(oc.card);
 	struct add_ctx ac = {&card, bytes, len, rotfile ? &rot : NULL, 0, "", rbytes, rlen};
 	if ((r = store_write(st, add_peer, &ac)) != 0) {
 		rc = cli_fail(path, r);
 		goto out;
 	}
-	if (com.json)
-		cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "code", card.code, "name",
-		                         card.name, "fingerprint", fpr, "result",
-		                         ac.replaced == 2   ? "rotated"
-		                         : ac.replaced == 1 ? "already pinned"
-		                                            : "pinned"));
-	else
-		printf("%s %s (%s), fingerprint %s%s\n",
-		       ac.replaced == 2 ? "Rotated"
-		       : ac.replaced    ? "Already pinned:"
-		                        : "Pinned",
-		       card.name, card.code, fpr,
-		       expect ? " (matches --expect)"
-		              : "\nConfirm this fingerprint with the school before sending it "
-		                "records.");
+	peer_added(&com, &card, fpr, ac.replaced, expect != NULL);
 	rc = EXIT_OK;
 out:
 	store_close(st);
