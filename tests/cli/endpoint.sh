@@ -60,6 +60,9 @@ check "the new card is valid from later than the old one ($V1 > $V0)" test "$V1"
 check_exit 3 "endpoint set never overwrites --card-out" \
 	"$BATON" endpoint set "tcp://127.0.0.1:$PA" --card-out "$TMP/a1.card" --dir "$A"
 check "and then changes nothing" test "$(valid_from "$A")" -eq "$V1"
+check_err 2 "passphrase" "endpoint set needs the school key's passphrase" \
+	env BATON_PASSPHRASE="not the passphrase" "$BATON" endpoint set "tcp://127.0.0.1:$PA2" --dir "$A"
+check "and without it changes nothing" test "$(valid_from "$A")" -eq "$V1"
 
 # ---- B pins A; B sends to A ----
 
