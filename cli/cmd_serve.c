@@ -1866,14 +1866,13 @@ int cmd_serve(int argc, char **argv)
 			listen = optarg;
 			continue;
 		}
-		fprintf(
-		    opt == 'h' ? stdout : stderr,
-		    "usage: baton serve [--listen URL] [--dir DIR]\n\n"
-		    "Listens at the card's first endpoint (or URL) for packets from pinned\n"
-		    "schools and answers each with its signed receipt; delivers the outbox.\n"
-		    "Stops on SIGINT or SIGTERM. Takes the new school key after 'baton rekey',\n"
-		    "and without --listen the new endpoint after 'baton endpoint set' (at once\n"
-		    "on SIGHUP).\n");
+		fprintf(opt == 'h' ? stdout : stderr,
+		        "usage: baton serve [--listen URL] [--dir DIR]\n\n"
+		        "Listens at the card's first endpoint (or URL) for packets from pinned\n"
+		        "schools and answers each with its signed receipt; delivers the outbox.\n"
+		        "Stops on SIGINT or SIGTERM. Takes the new school key after 'baton rekey'\n"
+		        "(at once on SIGHUP), and the card's new endpoint after 'baton endpoint\n"
+		        "set' unless --listen was given.\n");
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	}
 	if (optind != argc)
