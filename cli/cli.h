@@ -111,6 +111,7 @@ int cli_sent(const struct send_req *s, int r);
 
 int cmd_init(int argc, char **argv);
 int cmd_card(int argc, char **argv);
+int cmd_endpoint(int argc, char **argv);
 int cmd_peer(int argc, char **argv);
 int cmd_student(int argc, char **argv);
 int cmd_review(int argc, char **argv);

@@ -1,4 +1,4 @@
-/* baton init and baton card: create a node, export its card. */
+/* baton init, baton card and baton endpoint: create a node, export its card, move it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -7,8 +7,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "cli.h"
 #include "bti.h"
+#include "card.h"
 
 #define CARD_YEARS 2
 
@@ -41,43 +44,43 @@ static void init_usage(FILE *f)
 	           "other registrars check before pinning the card. Never overwrites a node.\n");
 }
 
-int cmd_init(int argc, char **argv)
+/*
+ * Parses init's command line into card (name, code, endpoints); *local_only
+ * is 1 when no --endpoint was given and the card names 127.0.0.1. Returns
+ * -1 to go on, or the exit code after saying what is wrong.
+ */
+static int init_args(int argc, char **argv, struct cli_common *com, baton_card *card,
+                     int *local_only)
 {
 	static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
 	                                     {"code", required_argument, NULL, 'c'},
 	                                     {"endpoint", required_argument, NULL, 'e'},
 	                                     CLI_COMMON_OPTS,
 	                                     {NULL, 0, NULL, 0}};
-	struct cli_common com = {0};
-	baton_card card;
-	baton_key *key = NULL;
-	store *st = NULL;
-	char *pass = NULL, keypath[4096], fpr[BATON_FINGERPRINT_LEN + 1];
-	uint8_t *bytes = NULL;
-	size_t plen = 0, blen = 0;
-	int opt, r, rc = EXIT_ENV, made_dir = 0, made_key = 0, made_db = 0;
+	int opt;
 
-	memset(&card, 0, sizeof(card));
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (cli_common_opt(&com, opt, optarg))
+		if (cli_common_opt(com, opt, optarg))
 			continue;
 		switch (opt) {
 		case 'n':
-			snprintf(card.name, sizeof(card.name), "%s", optarg);
+			snprintf(card->name, sizeof(card->name), "%s", optarg);
 			if (strlen(optarg) > BATON_NAME_MAX)
 				return cli_usage_error("--name: at most %d bytes", BATON_NAME_MAX);
 			break;
 		case 'c':
 			if (strlen(optarg) > BATON_CODE_MAX)
 				return cli_usage_error("--code: at most %d bytes", BATON_CODE_MAX);
-			snprintf(card.code, sizeof(card.code), "%s", optarg);
+			snprintf(card->code, sizeof(card->code), "%s", optarg);
 			break;
 		case 'e':
-			if (card.n_endpoints == BATON_MAX_ENDPOINTS)
+			if (card->n_endpoints == BATON_MAX_ENDPOINTS)
 				return cli_usage_error("--endpoint: at most %d",
 				                       BATON_MAX_ENDPOINTS);
-			snprintf(card.endpoints[card.n_endpoints++], BATON_URL_MAX + 1, "%s",
+			if (card_endpoint_check(optarg) != 0)
+				return cli_usage_error("--endpoint: %s", baton_diag());
+			snprintf(card->endpoints[card->n_endpoints++], BATON_URL_MAX + 1, "%s",
 			         optarg);
 			break;
 		case 'h':
@@ -88,14 +91,71 @@ int cmd_init(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc || !card.name[0] || !card.code[0]) {
+	if (optind != argc || !card->name[0] || !card->code[0]) {
 		init_usage(stderr);
 		return cli_usage_error("init: --name and --code are required");
 	}
-	if (card.n_endpoints == 0) {
-		snprintf(card.endpoints[0], BATON_URL_MAX + 1, "tcp://127.0.0.1:7700");
-		card.n_endpoints = 1;
+	/* Enough for a try-out on one machine; said on stderr once the node exists. */
+	*local_only = card->n_endpoints == 0;
+	if (*local_only) {
+		snprintf(card->endpoints[0], BATON_URL_MAX + 1, "tcp://127.0.0.1:7700");
+		card->n_endpoints = 1;
 	}
+	return -1;
+}
+
+/* Leaves nothing half-made behind: a second init must be able to start over. */
+static void init_undo(const char *dir, const char *keypath, int made_dir, int made_key, int made_db)
+{
+	if (made_key)
+		unlink(keypath);
+	/* Only what this run created: never a store that was here before. */
+	if (made_db) {
+		char p[4096];
+		snprintf(p, sizeof(p), "%s/db/data.mdb", dir);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s/db/lock.mdb", dir);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s/db", dir);
+		rmdir(p);
+	}
+	if (made_dir)
+		rmdir(dir);
+}
+
+static void init_report(const baton_card *card, const char *dir, int local_only)
+{
+	char fpr[BATON_FINGERPRINT_LEN + 1];
+	baton_fingerprint(card->id_pk, fpr);
+	printf("Created the node for %s (%s) in %s\n", card->name, card->code, dir);
+	printf("  endpoint     %s\n", card->endpoints[0]);
+	printf("  card valid   until %s\n", cli_time(card->valid_until));
+	printf("  fingerprint  %s\n", fpr);
+	printf("Give other schools your card ('baton card --out FILE') and read them this\n"
+	       "fingerprint over the phone before they pin it.\n");
+	if (local_only)
+		fprintf(stderr,
+		        "baton: init: warning: no --endpoint: the card names only this machine "
+		        "(%s); other schools cannot reach it. Set a reachable endpoint with "
+		        "'baton endpoint set tcp://HOST:PORT'\n",
+		        card->endpoints[0]);
+}
+
+int cmd_init(int argc, char **argv)
+{
+	struct cli_common com = {0};
+	baton_card card;
+	baton_key *key = NULL;
+	store *st = NULL;
+	char *pass = NULL, keypath[4096];
+	uint8_t *bytes = NULL;
+	size_t plen = 0, blen = 0;
+	int r, rc = EXIT_ENV, made_dir = 0, made_key = 0, made_db = 0, local_only = 0;
+
+	memset(&card, 0, sizeof(card));
+	if ((rc = init_args(argc, argv, &com, &card, &local_only)) >= 0)
+		return rc;
+	rc = EXIT_ENV;
 
 	const char *dir = cli_dir(&com);
 	snprintf(keypath, sizeof(keypath), "%s/school.key", dir);
@@ -144,35 +204,15 @@ int cmd_init(int argc, char **argv)
 	if ((r = store_write(st, init_store, &ic)) != 0)
 		goto fail;
 
-	baton_fingerprint(card.id_pk, fpr);
-	printf("Created the node for %s (%s) in %s\n", card.name, card.code, dir);
-	printf("  endpoint     %s\n", card.endpoints[0]);
-	printf("  card valid   until %s\n", cli_time(card.valid_until));
-	printf("  fingerprint  %s\n", fpr);
-	printf("Give other schools your card ('baton card --out FILE') and read them this\n"
-	       "fingerprint over the phone before they pin it.\n");
+	init_report(&card, dir, local_only);
 	rc = EXIT_OK;
 	goto done;
 fail:
 	rc = cli_fail("init", r);
 cleanup:
-	/* Leave nothing half-made behind: a second init must be able to start over. */
 	store_close(st);
 	st = NULL;
-	if (made_key)
-		unlink(keypath);
-	/* Only what this run created: never a store that was here before. */
-	if (made_db) {
-		char p[4096];
-		snprintf(p, sizeof(p), "%s/db/data.mdb", dir);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s/db/lock.mdb", dir);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s/db", dir);
-		rmdir(p);
-	}
-	if (made_dir)
-		rmdir(dir);
+	init_undo(dir, keypath, made_dir, made_key, made_db);
 done:
 	store_close(st);
 	cli_pass_free(pass);
@@ -198,32 +238,38 @@ static int get_card(store_txn *t, void *arg)
 	return r < 0 ? r : 0;
 }
 
-int cmd_card(int argc, char **argv)
+/* Stderr only, so that a card written to standard output stays the card alone. */
+static void warn_loopback(const char *cmd, const baton_card *c)
+{
+	if (card_is_loopback_only(c))
+		fprintf(stderr,
+		        "baton: %s: warning: the card names only this machine (%s); other "
+		        "schools cannot reach it. Set a reachable endpoint with 'baton endpoint "
+		        "set tcp://HOST:PORT'\n",
+		        cmd, c->endpoints[0]);
+}
+
+/* Parses card's command line; returns -1 to go on, or the exit code. */
+static int card_args(int argc, char **argv, struct cli_common *com, const char **out,
+                     const char **rot_out, int *force)
 {
 	static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
 	                                     {"rotation-out", required_argument, NULL, 'r'},
 	                                     {"force", no_argument, NULL, 'F'},
 	                                     CLI_COMMON_OPTS,
 	                                     {NULL, 0, NULL, 0}};
-	struct cli_common com = {0};
-	struct card_ctx cc = {NULL, 0, NULL, 0};
-	const char *rot_out = NULL;
-	const char *out = NULL;
-	store *st;
-	baton_card card;
-	char fpr[BATON_FINGERPRINT_LEN + 1];
-	int opt, r, rc, force = 0;
+	int opt;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		if (cli_common_opt(&com, opt, optarg))
+		if (cli_common_opt(com, opt, optarg))
 			continue;
 		if (opt == 'o') {
-			out = optarg;
+			*out = optarg;
 		} else if (opt == 'r') {
-			rot_out = optarg;
+			*rot_out = optarg;
 		} else if (opt == 'F') {
-			force = 1;
+			*force = 1;
 		} else {
 			fprintf(opt == 'h' ? stdout : stderr,
 			        "usage: baton card [--out FILE] [--rotation-out FILE] [--force] "
@@ -233,6 +279,34 @@ int cmd_card(int argc, char **argv)
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	}
+	return -1;
+}
+
+static void card_print_json(const baton_card *card, const char *fpr)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "name", card->name, "code", card->code,
+	                      "fingerprint", fpr, "valid_from", (json_int_t)card->valid_from,
+	                      "valid_until", (json_int_t)card->valid_until);
+	json_t *eps = json_array();
+	for (size_t i = 0; i < card->n_endpoints; i++)
+		json_array_append_new(eps, json_string(card->endpoints[i]));
+	json_object_set_new(j, "endpoints", eps);
+	cli_print_json(j);
+}
+
+int cmd_card(int argc, char **argv)
+{
+	struct cli_common com = {0};
+	struct card_ctx cc = {NULL, 0, NULL, 0};
+	const char *rot_out = NULL;
+	const char *out = NULL;
+	store *st;
+	baton_card card;
+	char fpr[BATON_FINGERPRINT_LEN + 1];
+	int r, rc, force = 0;
+
+	if ((rc = card_args(argc, argv, &com, &out, &rot_out, &force)) >= 0)
+		return rc;
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
 	r = store_read(st, get_card, &cc);
@@ -244,17 +318,8 @@ int cmd_card(int argc, char **argv)
 		return cli_fail("card", r);
 	}
 	baton_fingerprint(card.id_pk, fpr);
-	if (com.json) {
-		json_t *j =
-		    json_pack("{s:s, s:s, s:s, s:I, s:I}", "name", card.name, "code", card.code,
-		              "fingerprint", fpr, "valid_from", (json_int_t)card.valid_from,
-		              "valid_until", (json_int_t)card.valid_until);
-		json_t *eps = json_array();
-		for (size_t i = 0; i < card.n_endpoints; i++)
-			json_array_append_new(eps, json_string(card.endpoints[i]));
-		json_object_set_new(j, "endpoints", eps);
-		cli_print_json(j);
-	}
+	if (com.json)
+		card_print_json(&card, fpr);
 	if (rot_out) {
 		r = cc.rot
 		        ? outfile_write(rot_out, cc.rot, cc.rot_len, 0644, force)
@@ -278,6 +343,8 @@ int cmd_card(int argc, char **argv)
 		if (r == 0 && !com.json)
 			printf("Wrote the card of %s (%s) to %s\nfingerprint %s\n", card.name,
 			       card.code, out, fpr);
+		if (r == 0)
+			warn_loopback("card", &card);
 	} else if (!com.json) {
 		if (isatty(STDOUT_FILENO)) {
 			free(cc.card);
@@ -289,4 +356,242 @@ int cmd_card(int argc, char **argv)
 	}
 	free(cc.card);
 	return r ? cli_fail(out ? out : "card", r) : EXIT_OK;
+}
+
+static int endpoint_show(int argc, char **argv)
+{
+	struct cli_common com = {0};
+	struct card_ctx cc = {NULL, 0, NULL, 0};
+	baton_card card;
+	store *st;
+	int r, rc;
+
+	if ((rc = cli_common_only(argc, argv, &com,
+	                          "usage: baton endpoint [--json] [--dir DIR]\n"
+	                          "       baton endpoint set URL [URL...] [--card-out FILE] "
+	                          "[--force] [--dir DIR]\n\n"
+	                          "Shows where this school's card says its node listens, or "
+	                          "signs a new\ncard naming other endpoints.\n")) >= 0)
+		return rc;
+	if (optind != argc)
+		return cli_usage_error("endpoint: unknown operand '%s' (did you mean 'set'?)",
+		                       argv[optind]);
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		return rc;
+	r = store_read(st, get_card, &cc);
+	store_close(st);
+	free(cc.rot);
+	if (r == 0)
+		r = baton_card_parse(cc.card, cc.len, &card);
+	free(cc.card);
+	if (r != 0)
+		return cli_fail("endpoint", r);
+	if (com.json) {
+		json_t *eps = json_array();
+		for (size_t i = 0; i < card.n_endpoints; i++)
+			json_array_append_new(eps, json_string(card.endpoints[i]));
+		cli_print_json(json_pack("{s:o, s:I}", "endpoints", eps, "valid_from",
+		                         (json_int_t)card.valid_from));
+	} else {
+		for (size_t i = 0; i < card.n_endpoints; i++)
+			printf("%s\n", card.endpoints[i]);
+	}
+	warn_loopback("endpoint", &card);
+	return EXIT_OK;
+}
+
+struct ep_ctx {
+	const uint8_t *old; /* the card the new one was made from */
+	size_t old_len;
+	const uint8_t *card; /* the new card */
+	size_t len;
+	char detail[257];
+};
+
+static int endpoint_store(store_txn *t, void *arg)
+{
+	struct ep_ctx *c = arg;
+	uint8_t *now = NULL;
+	size_t n = 0;
+	int r = store_meta_get(t, "card", &now, &n);
+
+	if (r == 0 && (n != c->old_len || memcmp(now, c->old, n) != 0))
+		r = bti_diag_err(BATON_EIO, "the card changed meanwhile (a rekey?); run it again");
+	free(now);
+	if (r != 0)
+		return r < 0 ? r : bti_diag_err(BATON_EIO, "this node has no card");
+	if ((r = store_meta_put(t, "card", c->card, c->len)) != 0)
+		return r;
+	return cli_audit(t, "endpoint", NULL, NULL, c->detail);
+}
+
+/* "tcp://a:1, tcp://b:2 (was tcp://c:3)", cut to whole UTF-8 characters. */
+static void endpoint_detail(const baton_card *was, const baton_card *now, char *out, size_t cap)
+{
+	char buf[2 * BATON_MAX_ENDPOINTS * (BATON_URL_MAX + 2) + 16];
+	size_t n = 0;
+	for (size_t i = 0; i < now->n_endpoints; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
+		                      now->endpoints[i]);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, " (was");
+	for (size_t i = 0; i < was->n_endpoints; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s", i ? "," : "",
+		                      was->endpoints[i]);
+	snprintf(buf + n, sizeof(buf) - n, ")");
+	n = strlen(buf);
+	if (n >= cap) {
+		n = cap - 1;
+		while (n > 0 && ((unsigned char)buf[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(out, buf, n);
+	out[n] = 0;
+}
+
+/* The school's card with new endpoints, signed anew, valid from later than the card it replaces. */
+static int endpoint_resign(const baton_card *was, char eps[][BATON_URL_MAX + 1], size_t n,
+                           const baton_key *key, baton_card *card, uint8_t **out, size_t *len)
+{
+	uint64_t now = cli_now();
+	*card = *was;
+	memset(card->endpoints, 0, sizeof(card->endpoints));
+	for (size_t i = 0; i < n; i++)
+		memcpy(card->endpoints[i], eps[i], BATON_URL_MAX + 1);
+	card->n_endpoints = n;
+	/* Peers take a card of a pinned key only when it is newer (PROTOCOL.md 3.4). */
+	card->valid_from = now > was->valid_from ? now : was->valid_from + 1;
+	card->valid_until = card->valid_from + CARD_YEARS * 365 * UINT64_C(86400);
+	return baton_card_sign(card, baton_key_id_sk(key), out, len);
+}
+
+static void endpoint_set_usage(FILE *f)
+{
+	fprintf(f,
+	        "usage: baton endpoint set URL [URL...] [--card-out FILE] [--force] [--dir DIR]\n"
+	        "                          [--passphrase-file FILE | --no-passphrase]\n\n"
+	        "Signs this school's card anew, with the same keys, naming the URLs\n"
+	        "(tcp://HOST:PORT) where its node listens; a running 'baton serve' listens\n"
+	        "there within a second (at once on SIGHUP). Send the new card to every\n"
+	        "pinned school; they run 'baton peer update CARD'.\n");
+}
+
+/* Parses the URLs of 'endpoint set' into eps; returns -1 to go on, or an exit code. */
+static int endpoint_args(int argc, char **argv, struct cli_common *com, const char **card_out,
+                         int *force, char eps[][BATON_URL_MAX + 1], size_t *n)
+{
+	static const struct option opts[] = {{"card-out", required_argument, NULL, 'c'},
+	                                     {"force", no_argument, NULL, 'F'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(com, opt, optarg))
+			continue;
+		if (opt == 'c') {
+			*card_out = optarg;
+		} else if (opt == 'F') {
+			*force = 1;
+		} else {
+			endpoint_set_usage(opt == 'h' ? stdout : stderr);
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+	}
+	if (optind == argc)
+		return cli_usage_error("endpoint set: at least one URL expected");
+	if (argc - optind > BATON_MAX_ENDPOINTS)
+		return cli_usage_error("endpoint set: at most %d URLs", BATON_MAX_ENDPOINTS);
+	for (*n = 0; optind < argc; optind++) {
+		if (card_endpoint_check(argv[optind]) != 0)
+			return cli_usage_error("endpoint set: %s", baton_diag());
+		snprintf(eps[(*n)++], BATON_URL_MAX + 1, "%s", argv[optind]);
+	}
+	return -1;
+}
+
+/* After the store took the new card: the file for the peers, and what to do with it. */
+static int endpoint_done(const baton_card *card, const uint8_t *bytes, size_t len,
+                         const char *card_out, int force)
+{
+	int r;
+	if (card_out && (r = outfile_write(card_out, bytes, len, 0644, force)) != 0) {
+		char why[300];
+		snprintf(why, sizeof(why), "%s", baton_diag());
+		return cli_fail("endpoint set",
+		                bti_diag_err(r,
+		                             "the new card is in place, but %s; write it again "
+		                             "with 'baton card --out FILE'",
+		                             why));
+	}
+	printf("The card of %s (%s) now names:\n", card->name, card->code);
+	for (size_t i = 0; i < card->n_endpoints; i++)
+		printf("  %s\n", card->endpoints[i]);
+	printf("valid from %s", cli_time(card->valid_from));
+	printf(" until %s\n", cli_time(card->valid_until));
+	if (card_out)
+		printf("Wrote it to %s: send it to every pinned school; they run\n"
+		       "'baton peer update %s'.\n",
+		       card_out, card_out);
+	else
+		printf("Write it for the pinned schools with 'baton card --out FILE'; they run\n"
+		       "'baton peer update FILE'.\n");
+	warn_loopback("endpoint set", card);
+	return EXIT_OK;
+}
+
+static int endpoint_set(int argc, char **argv)
+{
+	struct cli_common com = {0};
+	struct card_ctx cc = {NULL, 0, NULL, 0};
+	char eps[BATON_MAX_ENDPOINTS][BATON_URL_MAX + 1];
+	const char *card_out = NULL;
+	baton_card was, card;
+	baton_key *key = NULL;
+	store *st = NULL;
+	uint8_t *bytes = NULL;
+	size_t n = 0, len = 0;
+	int r, rc, force = 0;
+
+	memset(eps, 0, sizeof(eps));
+	if ((rc = endpoint_args(argc, argv, &com, &card_out, &force, eps, &n)) >= 0)
+		return rc;
+	/* Before anything is signed or stored: a refusal leaves the node as it was. */
+	if (card_out && (r = outfile_check(card_out, force)) != 0)
+		return cli_fail(card_out, r);
+	if ((rc = cli_load_school_key(&com, &key)) != EXIT_OK)
+		return rc;
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		goto out;
+	if ((r = store_read(st, get_card, &cc)) != 0 ||
+	    (r = baton_card_parse(cc.card, cc.len, &was)) != 0)
+		goto fail;
+	if (sodium_memcmp(was.id_pk, baton_key_id_pk(key), BATON_PK_BYTES) != 0) {
+		r = bti_diag_err(BATON_EIO, "school.key does not match this node's card");
+		goto fail;
+	}
+	if ((r = endpoint_resign(&was, eps, n, key, &card, &bytes, &len)) != 0)
+		goto fail;
+	struct ep_ctx ec = {cc.card, cc.len, bytes, len, ""};
+	endpoint_detail(&was, &card, ec.detail, sizeof(ec.detail));
+	store_set_audit_signer(st, key);
+	if ((r = store_write(st, endpoint_store, &ec)) != 0)
+		goto fail;
+	rc = endpoint_done(&card, bytes, len, card_out, force);
+	goto out;
+fail:
+	rc = cli_fail("endpoint set", r);
+out:
+	store_close(st);
+	baton_key_free(key);
+	free(cc.card);
+	free(cc.rot);
+	free(bytes);
+	return rc;
+}
+
+int cmd_endpoint(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "set") == 0)
+		return endpoint_set(argc - 1, argv + 1);
+	return endpoint_show(argc, argv);
 }

@@ -11,7 +11,8 @@
  * what arrives; short transactions, a bounded message size and a timeout on
  * every socket operation; peer input is logged and dropped, never fatal.
  * SIGINT and SIGTERM stop it cleanly; after 'baton rekey' (at once on SIGHUP)
- * it takes the new school key without a restart.
+ * it takes the new school key without a restart, and after 'baton endpoint
+ * set' it listens at the card's new endpoint.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -372,6 +373,47 @@ static void keyring_check(struct node *nd, int forced)
 	logline("serve: school.key changed (rekey): now using key %s; packets sealed to the "
 	        "previous key %s are opened until %s UTC",
 	        fpr, was, cli_time(now + KEY_GRACE));
+}
+
+/*
+ * Where serve listens without --listen: its card's first endpoint. After
+ * 'baton endpoint set' stored a card naming another one, serve moves there
+ * the way it takes a rekey: by itself within a second, at once on SIGHUP.
+ */
+struct where {
+	nng_listener l;
+	int follow;                    /* 0 with --listen: the operator chose */
+	char url[BATON_URL_MAX + 1];   /* where serve listens */
+	char tried[BATON_URL_MAX + 1]; /* the card's endpoint last tried, tried once */
+};
+
+static void where_check(struct node *nd, nng_socket rep, struct where *w, int forced)
+{
+	baton_card me;
+	nng_listener l;
+	int nr;
+
+	if (!w->follow || store_read(nd->st, own_card_fn, &me) != 0)
+		return;
+	if (strcmp(me.endpoints[0], w->url) == 0 ||
+	    (!forced && strcmp(me.endpoints[0], w->tried) == 0))
+		return;
+	snprintf(w->tried, sizeof(w->tried), "%s", me.endpoints[0]);
+	/* Closed first: the new endpoint may name the same port another way. */
+	nng_listener_close(w->l);
+	if ((nr = nng_listen(rep, me.endpoints[0], &l, 0)) != 0) {
+		logline("serve: the card now names %s, but serve cannot listen there (%s); "
+		        "listening at %s still",
+		        me.endpoints[0], nng_strerror(nr), w->url);
+		if ((nr = nng_listen(rep, w->url, &w->l, 0)) != 0)
+			logline("serve: %s: %s: not listening; restart serve", w->url,
+			        nng_strerror(nr));
+		return;
+	}
+	logline("serve: the card names a new endpoint: listening at %s (was %s)", me.endpoints[0],
+	        w->url);
+	w->l = l;
+	snprintf(w->url, sizeof(w->url), "%s", me.endpoints[0]);
 }
 
 /* The key to open a packet addressed to recipient: the current one, or a replaced one in its grace.
@@ -1829,7 +1871,8 @@ int cmd_serve(int argc, char **argv)
 		        "Listens at the card's first endpoint (or URL) for packets from pinned\n"
 		        "schools and answers each with its signed receipt; delivers the outbox.\n"
 		        "Stops on SIGINT or SIGTERM. Takes the new school key after 'baton rekey'\n"
-		        "(at once on SIGHUP).\n");
+		        "(at once on SIGHUP), and the card's new endpoint after 'baton endpoint\n"
+		        "set' unless --listen was given.\n");
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	}
 	if (optind != argc)
@@ -1860,8 +1903,10 @@ int cmd_serve(int argc, char **argv)
 		rc = cli_fail("serve", BATON_EIO);
 		goto out;
 	}
+	struct where where = {.follow = listen == NULL};
 	if (listen == NULL)
 		listen = me.endpoints[0];
+	snprintf(where.url, sizeof(where.url), "%s", listen);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -1887,7 +1932,7 @@ int cmd_serve(int argc, char **argv)
 	nng_pipe_notify(rep, NNG_PIPE_EV_REM_POST, on_pipe, NULL);
 	if ((nr = nng_socket_set_size(rep, NNG_OPT_RECVMAXSZ, MSG_MAX)) != 0 ||
 	    (nr = answers_open(rep)) != 0 || (nr = nng_aio_alloc(&rx, NULL, NULL)) != 0 ||
-	    (nr = nng_listen(rep, listen, NULL, 0)) != 0) {
+	    (nr = nng_listen(rep, listen, &where.l, 0)) != 0) {
 		fprintf(stderr, "baton: serve: %s: %s\n", listen, nng_strerror(nr));
 		goto out;
 	}
@@ -1919,6 +1964,7 @@ int cmd_serve(int argc, char **argv)
 		/* A rekey is taken at once on SIGHUP, and noticed by itself within a second. */
 		if (reload_key || time(NULL) != last_look) {
 			keyring_check(&nd, reload_key);
+			where_check(&nd, rep, &where, reload_key);
 			reload_key = 0;
 			last_look = time(NULL);
 		}

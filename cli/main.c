@@ -10,8 +10,9 @@
 static const struct cmd commands[] = {
     {"init", cmd_init, "create this school's node: keys, store, signed card"},
     {"card", cmd_card, "export this school's card"},
+    {"endpoint", cmd_endpoint, "show or change where this school listens (a new card)"},
     {"rekey", cmd_rekey, "replace this school's keys, with a rotation statement"},
-    {"peer", cmd_peer, "pin, list and remove other schools"},
+    {"peer", cmd_peer, "pin, update, list and remove other schools"},
     {"student", cmd_student, "import, list, show and export student records"},
     {"review", cmd_review, "records held because they are not the child on file: decide"},
     {"guardian", cmd_guardian, "guardian keys: create them, link them to students"},
