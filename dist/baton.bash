@@ -6,7 +6,7 @@
 # tests/cli/manpages.sh: a command or option added to baton fails that test
 # until it is added here too.
 
-_baton_commands="init card rekey peer student review guardian consent serve send import \
+_baton_commands="init card endpoint rekey peer student review guardian consent serve send import \
 receipt request requests release deny policy inbox outbox audit"
 
 # The options every command takes (CLI_COMMON_OPTS).
@@ -21,7 +21,8 @@ _baton_valued="--dir --passphrase-file --name --code --endpoint --out --rotation
 # _baton_subs CMD: the second words of CMD.
 _baton_subs() {
 	case $1 in
-	peer) echo "add list remove" ;;
+	peer) echo "add update list remove" ;;
+	endpoint) echo "set" ;;
 	student) echo "import list show export" ;;
 	review) echo "list show accept reject" ;;
 	guardian) echo "keygen pubkey link unlink" ;;
@@ -41,7 +42,9 @@ _baton_opts() {
 	"card ") own="--out --rotation-out --force" ;;
 	"rekey ") own="--card-out --rotation-out" ;;
 	"peer add") own="--expect --rotation" ;;
-	"peer list" | "peer remove") own="" ;;
+	"peer list" | "peer remove" | "peer update") own="" ;;
+	"endpoint ") own="" ;;
+	"endpoint set") own="--card-out --force" ;;
 	"student import" | "student list") own="" ;;
 	"student show") own="--version" ;;
 	"student export") own="--out" ;;
@@ -82,7 +85,7 @@ _baton_opts() {
 # _baton_files CMD SUB: whether the operands of CMD SUB are files.
 _baton_files() {
 	case "$1 ${2:-}" in
-	"peer add" | "student import" | "guardian pubkey" | "consent revoke" | "consent show" | \
+	"peer add" | "peer update" | "student import" | "guardian pubkey" | "consent revoke" | "consent show" | \
 		"consent import" | "consent check" | "import " | "receipt import") return 0 ;;
 	esac
 	return 1
