@@ -146,8 +146,10 @@ DEMO := $(BUILD)/baton-demo
 $(DEMO): $(BUILD)/demo/demo.o
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $^
 
-# The node's modules other than main, for tests that exercise the store.
+# The node's modules other than main, for tests that exercise the store. Made afresh
+# each time, so that a module removed from the tree does not linger in it.
 $(NODE_LIB): $(filter-out $(BUILD)/cli/main.o,$(NODE_OBJ))
+	$(Q)rm -f $@
 	$(QAR)$(AR) rcs $@ $^
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT) $(NODE_LIB) $(LIB)
