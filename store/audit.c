@@ -294,11 +294,67 @@ static int index_only_log(store_txn *t, uint64_t students, uint64_t *bad)
 	return r;
 }
 
+/* Checks the entry at row (k, v), expected as entry expect after one whose hash is prev. */
+static int entry_holds(store_txn *t, const MDB_val *k, const MDB_val *v, uint64_t expect,
+                       const uint8_t prev[32], store_audit *a)
+{
+	uint64_t key = k->mv_size == 8 ? get_be64(k->mv_data) : 0;
+	uint8_t h[32];
+	int r;
+
+	if (key != expect)
+		return bti_diag_err(BATON_EHASH, "entry %llu is missing (found %llu next)",
+		                    (unsigned long long)expect, (unsigned long long)key);
+	if (dec_audit(v->mv_data, v->mv_size, a) != 0)
+		return bti_diag_err(BATON_EHASH, "entry %llu does not decode",
+		                    (unsigned long long)key);
+	audit_hash(h, v->mv_data, v->mv_size - 32);
+	if (a->seq != key)
+		return bti_diag_err(BATON_EHASH, "entry %llu says it is entry %llu",
+		                    (unsigned long long)key, (unsigned long long)a->seq);
+	if (sodium_memcmp(a->prev, prev, 32) != 0)
+		return bti_diag_err(BATON_EHASH,
+		                    "entry %llu does not follow entry %llu (chain broken)",
+		                    (unsigned long long)key, (unsigned long long)key - 1);
+	if (sodium_memcmp(h, a->hash, 32) != 0)
+		return bti_diag_err(BATON_EHASH, "entry %llu was changed (hash mismatch)",
+		                    (unsigned long long)key);
+	/* Each entry about a student is in that student's index (what audit --student reads). */
+	if (a->student[0] && (r = audit_indexed(t, a)) != 0)
+		return r != BATON_ENOTFOUND
+		           ? r
+		           : bti_diag_err(BATON_EHASH,
+		                          "entry %llu is missing from the index of student %s",
+		                          (unsigned long long)key, a->student);
+	return 0;
+}
+
+/* The log of count entries ending in hash last ends where it was last written. */
+static int end_holds(store_txn *t, uint64_t count, const uint8_t last_hash[32], uint64_t *bad)
+{
+	uint8_t *head;
+	size_t hlen;
+	int r = store_meta_get(t, "audit_head", &head, &hlen);
+	if (r != 0 && r != BATON_ENOTFOUND)
+		return r;
+	uint64_t last = r == 0 && hlen == 40 ? get_be64(head) : 0;
+	int match =
+	    r == 0 && hlen == 40 && last == count && sodium_memcmp(head + 8, last_hash, 32) == 0;
+	free(head);
+	if (match || (count == 0 && last == 0))
+		return 0;
+	*bad = count + 1;
+	return bti_diag_err(BATON_EHASH,
+	                    "the log ends at entry %llu but was last written at entry %llu: "
+	                    "entries were removed from the end",
+	                    (unsigned long long)count, (unsigned long long)last);
+}
+
 int store_audit_verify(store_txn *t, uint64_t *bad, uint64_t *count)
 {
 	MDB_cursor *c;
 	MDB_val k, v;
-	uint8_t prev[32] = {0}, h[32];
+	uint8_t prev[32] = {0};
 	uint64_t expect = 1, students = 0;
 	int rc, r = 0;
 	store_audit a;
@@ -309,44 +365,8 @@ int store_audit_verify(store_txn *t, uint64_t *bad, uint64_t *count)
 		return store_lmdb_err(rc, "cursor");
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT), expect++) {
-		uint64_t key = k.mv_size == 8 ? get_be64(k.mv_data) : 0;
-		if (key != expect) {
-			r = bti_diag_err(BATON_EHASH, "entry %llu is missing (found %llu next)",
-			                 (unsigned long long)expect, (unsigned long long)key);
+		if ((r = entry_holds(t, &k, &v, expect, prev, &a)) != 0)
 			break;
-		}
-		if (dec_audit(v.mv_data, v.mv_size, &a) != 0) {
-			r = bti_diag_err(BATON_EHASH, "entry %llu does not decode",
-			                 (unsigned long long)key);
-			break;
-		}
-		audit_hash(h, v.mv_data, v.mv_size - 32);
-		if (a.seq != key) {
-			r = bti_diag_err(BATON_EHASH, "entry %llu says it is entry %llu",
-			                 (unsigned long long)key, (unsigned long long)a.seq);
-			break;
-		}
-		if (sodium_memcmp(a.prev, prev, 32) != 0) {
-			r = bti_diag_err(BATON_EHASH,
-			                 "entry %llu does not follow entry %llu (chain broken)",
-			                 (unsigned long long)key, (unsigned long long)key - 1);
-			break;
-		}
-		if (sodium_memcmp(h, a.hash, 32) != 0) {
-			r = bti_diag_err(BATON_EHASH, "entry %llu was changed (hash mismatch)",
-			                 (unsigned long long)key);
-			break;
-		}
-		/* Each entry about a student is in that student's index (what audit --student
-		 * reads). */
-		if (a.student[0] && (r = audit_indexed(t, &a)) != 0) {
-			if (r == BATON_ENOTFOUND)
-				r = bti_diag_err(
-				    BATON_EHASH,
-				    "entry %llu is missing from the index of student %s",
-				    (unsigned long long)key, a.student);
-			break;
-		}
 		memcpy(prev, a.hash, 32);
 		(*count)++;
 		students += a.student[0] != 0;
@@ -358,23 +378,8 @@ int store_audit_verify(store_txn *t, uint64_t *bad, uint64_t *count)
 	}
 	if (rc != MDB_NOTFOUND)
 		return store_lmdb_err(rc, "audit");
-	uint8_t *head;
-	size_t hlen;
-	r = store_meta_get(t, "audit_head", &head, &hlen);
-	if (r != 0 && r != BATON_ENOTFOUND)
+	if ((r = end_holds(t, *count, prev, bad)) != 0)
 		return r;
-	uint64_t last = r == 0 && hlen == 40 ? get_be64(head) : 0;
-	int match =
-	    r == 0 && hlen == 40 && last == *count && sodium_memcmp(head + 8, prev, 32) == 0;
-	free(head);
-	if (!match && (*count > 0 || last > 0)) {
-		*bad = *count + 1;
-		return bti_diag_err(
-		    BATON_EHASH,
-		    "the log ends at entry %llu but was last written at entry %llu: "
-		    "entries were removed from the end",
-		    (unsigned long long)*count, (unsigned long long)last);
-	}
 	return index_only_log(t, students, bad);
 }
 
