@@ -195,11 +195,18 @@ static int dec_audit_row(const MDB_val *k, const MDB_val *v, void *obj)
 	return dec_audit(v->mv_data, v->mv_size, obj);
 }
 
-static const struct table audit = {DB_AUDIT, "audit entry", 0,   sizeof(store_audit),
-                                   NULL,     dec_audit_row, NULL};
+static const struct table audit = {
+    .db = DB_AUDIT,
+    .what = "audit entry",
+    .size = sizeof(store_audit),
+    .dec = dec_audit_row,
+};
 /* student id NUL seq(u64 BE) -> empty: the entries about one student. */
 static const struct table audit_by_student = {
-    DB_AUDIT_BY_STUDENT, "audit index entry", 8, 0, NULL, NULL, NULL};
+    .db = DB_AUDIT_BY_STUDENT,
+    .what = "audit index entry",
+    .each_key_len = 8,
+};
 
 static int audit_row(const void *obj, void *arg)
 {

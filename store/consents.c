@@ -44,8 +44,14 @@ static int dec_guardian(const MDB_val *k, const MDB_val *v, void *obj)
 	return r;
 }
 
-static const struct table guardians = {DB_GUARDIANS, "guardian link", 32,  sizeof(store_guardian),
-                                       enc_guardian, dec_guardian,    NULL};
+static const struct table guardians = {
+    .db = DB_GUARDIANS,
+    .what = "guardian link",
+    .each_key_len = 32,
+    .size = sizeof(store_guardian),
+    .enc = enc_guardian,
+    .dec = dec_guardian,
+};
 
 int store_guardian_put(store_txn *t, const char *student, const store_guardian *g)
 {
@@ -137,9 +143,15 @@ static void clear_consent(void *obj)
 	c->bytes = NULL;
 }
 
-static const struct table consents = {DB_CONSENTS,           "consent",       BATON_ID_BYTES,
-                                      sizeof(store_consent), enc_consent_rec, dec_consent_row,
-                                      clear_consent};
+static const struct table consents = {
+    .db = DB_CONSENTS,
+    .what = "consent",
+    .each_key_len = BATON_ID_BYTES,
+    .size = sizeof(store_consent),
+    .enc = enc_consent_rec,
+    .dec = dec_consent_row,
+    .clear = clear_consent,
+};
 
 int store_consent_put(store_txn *t, const store_consent *c)
 {
@@ -165,8 +177,11 @@ int store_consent_each(store_txn *t, store_consent_cb cb, void *ctx)
 
 /* ---- revocations: consent id(16) signer(32) -> standing(1) || signed revocation ---- */
 
-static const struct table revocations = {DB_REVOCATIONS, "revocation", BATON_PK_BYTES, 0, NULL,
-                                         NULL,           NULL};
+static const struct table revocations = {
+    .db = DB_REVOCATIONS,
+    .what = "revocation",
+    .each_key_len = BATON_PK_BYTES,
+};
 
 int store_revocation_put(store_txn *t, const uint8_t id[BATON_ID_BYTES],
                          const uint8_t signer[BATON_PK_BYTES], int standing, const uint8_t *bytes,

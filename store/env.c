@@ -421,7 +421,7 @@ void store_be32(uint8_t p[4], uint32_t v)
 
 /* ---- meta: the schema, this node's card, counters, the audit's heads ---- */
 
-const struct table store_meta_table = {DB_META, "meta entry", 0, 0, NULL, NULL, NULL};
+const struct table store_meta_table = {.db = DB_META, .what = "meta entry"};
 
 int store_meta_put(store_txn *t, const char *key, const void *val, size_t len)
 {

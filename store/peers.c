@@ -7,7 +7,10 @@
 
 #include "store_impl.h"
 
-static const struct table peers = {DB_PEERS, "pinned school", 0, 0, NULL, NULL, NULL};
+static const struct table peers = {
+    .db = DB_PEERS,
+    .what = "pinned school",
+};
 
 int store_peer_put(store_txn *t, const char *code, const uint8_t *card, size_t len)
 {

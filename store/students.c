@@ -79,12 +79,25 @@ static int dec_student_row(const MDB_val *k, const MDB_val *v, void *obj)
 	return dec_student(v->mv_data, v->mv_size, s);
 }
 
-static const struct table students = {DB_STUDENTS, "student",       0,   sizeof(store_student),
-                                      enc_student, dec_student_row, NULL};
-static const struct table records = {DB_RECORDS, "record", 0, 0, NULL, NULL, NULL};
-static const struct table state_ids = {DB_STATE_IDS, "student with statewide id", 0, 0, NULL, NULL,
-                                       NULL};
-static const struct table blobs = {DB_BLOBS, "attachment", 0, 0, NULL, NULL, NULL};
+static const struct table students = {
+    .db = DB_STUDENTS,
+    .what = "student",
+    .size = sizeof(store_student),
+    .enc = enc_student,
+    .dec = dec_student_row,
+};
+static const struct table records = {
+    .db = DB_RECORDS,
+    .what = "record",
+};
+static const struct table state_ids = {
+    .db = DB_STATE_IDS,
+    .what = "student with statewide id",
+};
+static const struct table blobs = {
+    .db = DB_BLOBS,
+    .what = "attachment",
+};
 
 int store_student_get(store_txn *t, const char *id, store_student *s)
 {
@@ -385,8 +398,14 @@ static void clear_held(void *obj)
 	store_held_clear(obj);
 }
 
-static const struct table held = {DB_HELD, "held record", 8,         sizeof(store_held),
-                                  NULL,    dec_held_row,  clear_held};
+static const struct table held = {
+    .db = DB_HELD,
+    .what = "held record",
+    .each_key_len = 8,
+    .size = sizeof(store_held),
+    .dec = dec_held_row,
+    .clear = clear_held,
+};
 
 /* The next held number: numbers are never reused, so "review accept 3" always means one record. */
 static int held_next(store_txn *t, uint64_t *id)

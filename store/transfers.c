@@ -67,8 +67,15 @@ static void clear_inbox(void *obj)
 	x->receipt = NULL;
 }
 
-static const struct table inbox = {DB_INBOX,  "inbox entry", BATON_ID_BYTES, sizeof(store_inbox),
-                                   enc_inbox, dec_inbox_row, clear_inbox};
+static const struct table inbox = {
+    .db = DB_INBOX,
+    .what = "inbox entry",
+    .each_key_len = BATON_ID_BYTES,
+    .size = sizeof(store_inbox),
+    .enc = enc_inbox,
+    .dec = dec_inbox_row,
+    .clear = clear_inbox,
+};
 
 int store_inbox_put(store_txn *t, const store_inbox *x)
 {
@@ -166,10 +173,19 @@ static int dec_outbox_row(const MDB_val *k, const MDB_val *v, void *obj)
 }
 
 static const struct table outbox = {
-    DB_OUTBOX, "outbox entry", BATON_ID_BYTES, sizeof(store_outbox), enc_outbox, dec_outbox_row,
-    NULL};
+    .db = DB_OUTBOX,
+    .what = "outbox entry",
+    .each_key_len = BATON_ID_BYTES,
+    .size = sizeof(store_outbox),
+    .enc = enc_outbox,
+    .dec = dec_outbox_row,
+};
 /* Queued entries by their next try: next try(u64 BE) packet id(16) -> empty. */
-static const struct table due = {DB_DUE, "due entry", 8 + BATON_ID_BYTES, 0, NULL, NULL, NULL};
+static const struct table due = {
+    .db = DB_DUE,
+    .what = "due entry",
+    .each_key_len = 8 + BATON_ID_BYTES,
+};
 
 int store_outbox_put(store_txn *t, const store_outbox *x)
 {
@@ -241,7 +257,10 @@ int store_outbox_due(store_txn *t, uint64_t now, size_t max, store_outbox_cb cb,
 
 /* ---- packets kept in the store ---- */
 
-static const struct table packets = {DB_PACKETS, "packet", 0, 0, NULL, NULL, NULL};
+static const struct table packets = {
+    .db = DB_PACKETS,
+    .what = "packet",
+};
 
 int store_packet_put(store_txn *t, const uint8_t id[BATON_ID_BYTES], const uint8_t *p, size_t n)
 {
@@ -268,8 +287,14 @@ int store_packet_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], uint8_t **p
 
 /* ---- requests this node has made, and where received students came from ---- */
 
-static const struct table asked = {DB_ASKED, "request asked of", 0, 0, NULL, NULL, NULL};
-static const struct table origins = {DB_ORIGINS, "student received from", 0, 0, NULL, NULL, NULL};
+static const struct table asked = {
+    .db = DB_ASKED,
+    .what = "request asked of",
+};
+static const struct table origins = {
+    .db = DB_ORIGINS,
+    .what = "student received from",
+};
 
 int store_asked(store_txn *t, const char *code, const char *student,
                 const uint8_t id[BATON_ID_BYTES], uint8_t found[BATON_ID_BYTES])
@@ -388,8 +413,13 @@ static int dec_request_row(const MDB_val *k, const MDB_val *v, void *obj)
 }
 
 static const struct table requests = {
-    DB_REQUESTS,     "request", BATON_ID_BYTES, sizeof(store_request), enc_request,
-    dec_request_row, NULL};
+    .db = DB_REQUESTS,
+    .what = "request",
+    .each_key_len = BATON_ID_BYTES,
+    .size = sizeof(store_request),
+    .enc = enc_request,
+    .dec = dec_request_row,
+};
 
 int store_request_put(store_txn *t, const store_request *x)
 {
