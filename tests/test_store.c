@@ -84,12 +84,14 @@ struct get_ctx {
 	char *json;
 	size_t len;
 	int r_student, r_record;
+	char diag[256]; /* what the student lookup said */
 };
 
 static int get_student(store_txn *t, void *arg)
 {
 	struct get_ctx *c = arg;
 	c->r_student = store_student_get(t, c->id, &c->s);
+	snprintf(c->diag, sizeof(c->diag), "%s", c->r_student ? baton_diag() : "");
 	c->r_record = store_record_get(t, c->id, c->version, &c->json, &c->len);
 	return c->r_student < 0 && c->r_student != BATON_ENOTFOUND ? c->r_student : 0;
 }
@@ -128,6 +130,8 @@ static void test_students_and_versions(void **state)
 	assert_int_equal(store_read(f->s, get_student, &g), 0);
 	assert_int_equal(g.r_student, BATON_ENOTFOUND);
 	assert_int_equal(g.r_record, BATON_ENOTFOUND);
+	/* Absence is a code that says what was looked for, never a bare 1. */
+	assert_non_null(strstr(g.diag, "no student S-404"));
 }
 
 static void test_duplicate_in_one_transaction(void **state)
