@@ -62,7 +62,9 @@ typedef int (*store_fn)(store_txn *t, void *ctx);
  * Runs fn in a write transaction and commits. If the map fills up, the
  * transaction is aborted, the map grown and fn run again from the start, so
  * fn must not keep state across attempts except through ctx it resets.
- * Returns fn's error (after aborting) or the commit's.
+ * Returns fn's error (after aborting) or the commit's; BATON_EIO when the
+ * map cannot grow (its maximum, or no room on disk). With a signer set
+ * (store_set_audit_signer), the log's new head is signed before the commit.
  */
 int store_write(store *s, store_fn fn, void *ctx);
 /* Runs fn in a read-only transaction; returns fn's error. */
