@@ -107,11 +107,11 @@ TEST_TIMEOUT ?= 1800
 
 # Programs the shell tests drive: a misbehaving network peer, a peer that
 # sends chunked packets with forged or real admissions, an outsider's tool
-# that rewrites the audit log, and the LD_PRELOAD fault injector, whole and
-# without its allocation hooks.
+# that rewrites the audit log, the LD_PRELOAD fault injector, whole and
+# without its allocation hooks, and a store's rows as text and back.
 TOOLS_DIR := $(BUILD)/tests/tools
 TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/spoolpeer $(TOOLS_DIR)/audit_rewrite \
-             $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so
+             $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so $(TOOLS_DIR)/store_rows
 
 .SECONDARY:
 
@@ -152,8 +152,10 @@ $(BUILD)/%.o: %.c
 $(DEMO): $(BUILD)/demo/demo.o
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $^
 
-# The node's modules other than main, for tests that exercise the store.
+# The node's modules other than main, for tests that exercise the store. Made afresh
+# each time, so that a module removed from the tree does not linger in it.
 $(NODE_LIB): $(filter-out $(BUILD)/cli/main.o,$(NODE_OBJ))
+	$(Q)rm -f $@
 	$(QAR)$(AR) rcs $@ $^
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUPPORT) $(NODE_LIB) $(LIB)
@@ -174,6 +176,11 @@ $(TOOLS_DIR)/spoolpeer: tests/tools/spoolpeer.c
 $(TOOLS_DIR)/audit_rewrite: tests/tools/audit_rewrite.c
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -llmdb -lsodium -lmsgpackc
+
+# LMDB alone: the rows of a store written by another build of baton.
+$(TOOLS_DIR)/store_rows: tests/tools/store_rows.c
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -llmdb
 
 # The injector is never sanitized: in an ASan build it is preloaded ahead of
 # the sanitizer's runtime, and hands the calls it does not fail on to it.

@@ -467,7 +467,7 @@ static int import_fn(store_txn *t, void *arg)
 	baton_card me;
 	struct release_check q;
 	if ((r = store_own_card(t, &me)) != 0)
-		return r == 1 ? bti_diag_err(BATON_EIO, "this node has no card") : r;
+		return r == BATON_ENOTFOUND ? bti_diag_err(BATON_EIO, "this node has no card") : r;
 	if ((r = baton_consent_parse(x->bytes, x->len, &x->c)) != 0)
 		return r;
 	memset(&q, 0, sizeof(q));
@@ -651,11 +651,12 @@ static int check_fn(store_txn *t, void *arg)
 	int r;
 
 	if ((r = store_own_card(t, &me)) != 0)
-		return r == 1 ? bti_diag_err(BATON_EIO, "this node has no card") : r;
+		return r == BATON_ENOTFOUND ? bti_diag_err(BATON_EIO, "this node has no card") : r;
 	memcpy(x->my_pk, me.id_pk, BATON_PK_BYTES);
 	if ((r = store_peer_card(t, x->to_code, &peer)) != 0)
-		return r == 1 ? bti_diag_err(BATON_EVALUE, "%s is not a pinned school", x->to_code)
-		              : r;
+		return r == BATON_ENOTFOUND
+		           ? bti_diag_err(BATON_EVALUE, "%s is not a pinned school", x->to_code)
+		           : r;
 	memcpy(x->to_pk, peer.id_pk, BATON_PK_BYTES);
 	x->q.my_id_pk = x->my_pk;
 	x->q.to_pk = x->to_pk;

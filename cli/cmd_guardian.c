@@ -166,13 +166,16 @@ static int do_link(store_txn *t, void *arg)
 	int r;
 
 	if ((r = store_student_get(t, c->student, &s)) != 0)
-		return r == 1 ? bti_diag_err(BATON_EVALUE, "no student \"%s\"", c->student) : r;
+		return r == BATON_ENOTFOUND
+		           ? bti_diag_err(BATON_EVALUE, "no student \"%s\"", c->student)
+		           : r;
 	baton_fingerprint(c->g.pk, fpr);
 	if (c->unlink) {
 		if ((r = store_guardian_del(t, c->student, c->g.pk)) != 0)
-			return r == 1 ? bti_diag_err(BATON_EVALUE, "key %s is not linked to %s",
-			                             fpr, c->student)
-			              : r;
+			return r == BATON_ENOTFOUND
+			           ? bti_diag_err(BATON_EVALUE, "key %s is not linked to %s", fpr,
+			                          c->student)
+			           : r;
 		snprintf(detail, sizeof(detail), "key %s", fpr);
 		return cli_audit(t, "guardian-unlink", c->student, NULL, detail);
 	}

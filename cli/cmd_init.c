@@ -233,9 +233,9 @@ static int get_card(store_txn *t, void *arg)
 	struct card_ctx *c = arg;
 	int r = store_meta_get(t, "card", &c->card, &c->len);
 	if (r != 0)
-		return r == 1 ? bti_diag_err(BATON_EIO, "this node has no card") : r;
+		return r == BATON_ENOTFOUND ? bti_diag_err(BATON_EIO, "this node has no card") : r;
 	r = store_meta_get(t, "rotation", &c->rot, &c->rot_len);
-	return r < 0 ? r : 0;
+	return r < 0 && r != BATON_ENOTFOUND ? r : 0;
 }
 
 /* Stderr only, so that a card written to standard output stays the card alone. */

@@ -44,7 +44,7 @@ static int add_peer(store_txn *t, void *arg)
 	int r;
 
 	c->replaced = 0;
-	if ((r = store_peer_get(t, c->card->code, &old, &olen)) < 0)
+	if ((r = store_peer_get(t, c->card->code, &old, &olen)) < 0 && r != BATON_ENOTFOUND)
 		return r;
 	baton_fingerprint(c->card->id_pk, fpr);
 	if (r == 0) {
@@ -104,7 +104,8 @@ struct own_ctx {
 static int get_own(store_txn *t, void *arg)
 {
 	struct own_ctx *c = arg;
-	return store_meta_get(t, "card", &c->card, &c->len) < 0 ? BATON_EIO : 0;
+	int r = store_meta_get(t, "card", &c->card, &c->len);
+	return r < 0 && r != BATON_ENOTFOUND ? BATON_EIO : 0;
 }
 
 /* EXIT_OK when the card is valid now; otherwise says why and returns EXIT_REJECTED. */
@@ -443,7 +444,7 @@ static int remove_peer(store_txn *t, void *arg)
 {
 	const char *code = arg;
 	int r = store_peer_del(t, code);
-	if (r == 1)
+	if (r == BATON_ENOTFOUND)
 		return bti_diag_err(BATON_EVALUE, "%s is not pinned", code);
 	return r ? r : cli_audit(t, "peer-remove", NULL, code, NULL);
 }

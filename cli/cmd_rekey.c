@@ -41,7 +41,7 @@ static int old_card(store_txn *t, void *arg)
 	uint8_t *p;
 	size_t n;
 	int r = store_meta_get(t, "card", &p, &n);
-	if (r == 1)
+	if (r == BATON_ENOTFOUND)
 		return bti_diag_err(BATON_EIO, "this node has no card");
 	c->card = p;
 	c->card_len = n;

@@ -90,7 +90,7 @@ static int view_one(store_txn *t, const store_held *h, struct view_ctx *c)
 
 	if (c->only && h->id != c->only)
 		return 0;
-	if ((r = store_student_get(t, h->student, &on_file)) < 0 ||
+	if (((r = store_student_get(t, h->student, &on_file)) < 0 && r != BATON_ENOTFOUND) ||
 	    (r = held_index(h, &rec, &held)) != 0)
 		goto out;
 	c->n++;
@@ -232,8 +232,8 @@ static int refile(store_txn *t, struct decide_ctx *c, json_t *rec, char **canon)
 	char owner[BATON_STUDENT_MAX + 1];
 	int r;
 	json_object_set_new(rec, "student_id", json_string(c->s.id));
-	if (c->s.state_id[0] &&
-	    (r = store_student_by_state_id(t, c->s.state_id, owner, sizeof(owner))) <= 0) {
+	if (c->s.state_id[0] && (r = store_student_by_state_id(t, c->s.state_id, owner,
+	                                                       sizeof(owner))) != BATON_ENOTFOUND) {
 		if (r < 0)
 			return r;
 		if (strcmp(owner, c->s.id) != 0) {
@@ -260,9 +260,9 @@ static int accept_held(store_txn *t, struct decide_ctx *c, const store_held *h)
 	snprintf(c->s.id, sizeof(c->s.id), "%s", c->as ? c->as : h->student);
 	if (c->as) {
 		/* Filed as another student: a new one, or the same child already on file. */
-		if ((r = store_student_get(t, c->as, &other)) < 0)
+		if ((r = store_student_get(t, c->as, &other)) < 0 && r != BATON_ENOTFOUND)
 			goto out;
-		c->new_student = r == 1;
+		c->new_student = r == BATON_ENOTFOUND;
 		if (r == 0 && !store_same_child(&other, &c->s)) {
 			r = bti_diag_err(
 			    BATON_EVALUE,
@@ -302,7 +302,7 @@ static int decide_fn(store_txn *t, void *arg)
 
 	c->dropped_state = c->new_student = 0;
 	if ((r = store_held_get(t, c->id, &h)) != 0)
-		return r == 1
+		return r == BATON_ENOTFOUND
 		           ? bti_diag_err(BATON_EVALUE, "no held record %llu (see 'baton review')",
 		                          (unsigned long long)c->id)
 		           : r;

@@ -154,7 +154,7 @@ static int update_one(store_txn *t, const store_outbox *e)
 	store_outbox cur;
 	int r = store_outbox_get(t, e->packet, &cur);
 	if (r != 0)
-		return r == 1 ? 0 : r;
+		return r == BATON_ENOTFOUND ? 0 : r;
 	/* A receipt recorded meanwhile wins over this attempt's bookkeeping. */
 	if (cur.state != OUT_QUEUED)
 		return 0;
@@ -191,7 +191,8 @@ static int peer_fn(store_txn *t, void *arg)
 {
 	struct peer_ctx *p = arg;
 	int r = store_peer_card(t, p->code, &p->card);
-	return r == 1 ? bti_diag_err(BATON_EVALUE, "%s is no longer pinned", p->code) : r;
+	return r == BATON_ENOTFOUND ? bti_diag_err(BATON_EVALUE, "%s is no longer pinned", p->code)
+	                            : r;
 }
 
 /* The serving node. */
@@ -604,8 +605,9 @@ static int inbox_get_fn(store_txn *t, void *arg)
 {
 	struct inbox_ctx *x = arg;
 	int r = store_inbox_get(t, x->id, &x->e);
-	return r == 1 ? bti_diag_err(BATON_EIO, "store: the refused request is not in the inbox")
-	              : r;
+	return r == BATON_ENOTFOUND
+	           ? bti_diag_err(BATON_EIO, "store: the refused request is not in the inbox")
+	           : r;
 }
 
 /*
@@ -711,7 +713,7 @@ out:
 static int own_card_fn(store_txn *t, void *arg)
 {
 	int r = store_own_card(t, arg);
-	return r == 1 ? bti_diag_err(BATON_EIO, "this node has no card") : r;
+	return r == BATON_ENOTFOUND ? bti_diag_err(BATON_EIO, "this node has no card") : r;
 }
 
 static uint64_t backoff(uint32_t attempts)
@@ -741,14 +743,16 @@ static int packet_size_fn(store_txn *t, void *arg)
 {
 	struct packet_ctx *x = arg;
 	int r = store_packet_get(t, x->id, NULL, &x->n);
-	return r == 1 ? bti_diag_err(BATON_EIO, "store: a queued packet is missing") : r;
+	return r == BATON_ENOTFOUND ? bti_diag_err(BATON_EIO, "store: a queued packet is missing")
+	                            : r;
 }
 
 static int packet_get_fn(store_txn *t, void *arg)
 {
 	struct packet_ctx *x = arg;
 	int r = store_packet_get(t, x->id, &x->p, &x->n);
-	return r == 1 ? bti_diag_err(BATON_EIO, "store: a queued packet is missing") : r;
+	return r == BATON_ENOTFOUND ? bti_diag_err(BATON_EIO, "store: a queued packet is missing")
+	                            : r;
 }
 
 /* The bytes of a small queued packet, from the store or its file. */
@@ -1506,7 +1510,7 @@ static int seen_fn(store_txn *t, void *arg)
 {
 	struct seen_ctx *x = arg;
 	int r = store_inbox_get(t, x->id, &x->e);
-	return r == 1 ? 0 : r;
+	return r == BATON_ENOTFOUND ? 0 : r;
 }
 
 /*

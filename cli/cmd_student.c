@@ -615,7 +615,7 @@ static int write_attachments(store_txn *t, struct show_ctx *c)
 		    sodium_hex2bin(hash, 32, hex, strlen(hex), NULL, NULL, NULL) != 0)
 			return bti_diag_err(BATON_EIO, "attachments[%zu]: damaged hash", i);
 		if ((r = store_blob_get(t, hash, &data, &len)) != 0)
-			return r == 1
+			return r == BATON_ENOTFOUND
 			           ? bti_diag_err(BATON_EIO, "attachments[%zu]: bytes missing", i)
 			           : r;
 		snprintf(path, sizeof(path), "%s/%s", c->files_dir, name);
@@ -645,11 +645,13 @@ static int load_student(store_txn *t, void *arg)
 	int r;
 
 	if ((r = store_student_get(t, c->id, &c->s)) != 0)
-		return r == 1 ? bti_diag_err(BATON_EVALUE, "no student \"%s\"", c->id) : r;
+		return r == BATON_ENOTFOUND ? bti_diag_err(BATON_EVALUE, "no student \"%s\"", c->id)
+		                            : r;
 	if ((r = store_record_get(t, c->id, c->version, &js, &len)) != 0)
-		return r == 1 ? bti_diag_err(BATON_EVALUE, "student \"%s\" has no version %u",
-		                             c->id, c->version)
-		              : r;
+		return r == BATON_ENOTFOUND
+		           ? bti_diag_err(BATON_EVALUE, "student \"%s\" has no version %u", c->id,
+		                          c->version)
+		           : r;
 	c->record = json_loadb(js, len, 0, &err);
 	free(js);
 	if (c->record == NULL)

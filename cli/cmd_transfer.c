@@ -564,7 +564,9 @@ static int export_fn(store_txn *t, void *arg)
 	if (r != 0 || x->matches != 1 || x->e.file[0])
 		return r;
 	r = store_packet_get(t, x->e.packet, &x->bytes, &x->len);
-	return r == 1 ? bti_diag_err(BATON_EIO, "store: the packet's bytes are missing") : r;
+	return r == BATON_ENOTFOUND
+	           ? bti_diag_err(BATON_EIO, "store: the packet's bytes are missing")
+	           : r;
 }
 
 /*

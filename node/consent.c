@@ -33,9 +33,10 @@ int student_record_load(store_txn *t, const char *student, json_t **rec)
 
 	*rec = NULL;
 	if ((r = store_record_get(t, student, 0, &js, &len)) != 0)
-		return r == 1 ? bti_diag_err(BATON_ENOSTUDENT, "no student \"%s\" at this school",
-		                             student)
-		              : r;
+		return r == BATON_ENOTFOUND
+		           ? bti_diag_err(BATON_ENOSTUDENT, "no student \"%s\" at this school",
+		                          student)
+		           : r;
 	record_json_failed();
 	*rec = json_loadb(js, len, 0, &err);
 	sodium_memzero(js, len);
@@ -258,7 +259,7 @@ static int rotation_to(store_txn *t, const uint8_t pk[BATON_PK_BYTES], baton_rot
 	rotation_key(key, pk);
 	int r = store_meta_get(t, key, &b, &n);
 	/* A node that rekeyed before statements were kept by key holds its last one. */
-	if (r == 1 && (r = store_meta_get(t, "rotation", &b, &n)) == 1)
+	if (r == BATON_ENOTFOUND && (r = store_meta_get(t, "rotation", &b, &n)) == BATON_ENOTFOUND)
 		return 1;
 	if (r != 0)
 		return r;
@@ -470,7 +471,7 @@ int consent_check(store_txn *t, struct release_check *q)
 	}
 	/* 8. One consent, one student, for good. */
 	store_consent seen;
-	if ((r = store_consent_get(t, c->id, &seen)) < 0)
+	if ((r = store_consent_get(t, c->id, &seen)) < 0 && r != BATON_ENOTFOUND)
 		return r;
 	if (r == 0) {
 		int other = strcmp(seen.student, c->student) != 0;
@@ -560,7 +561,7 @@ static int shown_consent(store_txn *t, const baton_revocation *rv, const baton_c
 		                    "the revocation is not signed by the key that "
 		                    "signed the consent shown");
 	if ((r = store_own_card(t, &me)) != 0)
-		return r == 1 ? bti_diag_err(BATON_EIO, "this node has no card") : r;
+		return r == BATON_ENOTFOUND ? bti_diag_err(BATON_EIO, "this node has no card") : r;
 	if (sodium_memcmp(shown->from_pk, me.id_pk, BATON_PK_BYTES) != 0 &&
 	    sodium_memcmp(shown->to_pk, me.id_pk, BATON_PK_BYTES) != 0)
 		return bti_diag_err(BATON_ETO,
@@ -580,9 +581,9 @@ int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, uint64_t now,
 
 	if ((r = baton_revocation_parse(bytes, len, rv)) != 0)
 		return r;
-	if ((r = store_consent_get(t, rv->consent_id, &c)) < 0)
+	if ((r = store_consent_get(t, rv->consent_id, &c)) < 0 && r != BATON_ENOTFOUND)
 		return r;
-	if (r == 1) { /* not seen here yet: judged when the consent arrives */
+	if (r == BATON_ENOTFOUND) { /* not seen here yet: judged when the consent arrives */
 		if ((ok = shown_consent(t, rv, shown)) == 0)
 			ok = has_standing(t, rv->signer);
 		if (ok < 0)

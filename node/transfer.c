@@ -27,13 +27,14 @@
 static int own_card(store_txn *t, baton_card *c)
 {
 	int r = store_own_card(t, c);
-	return r == 1 ? bti_diag_err(BATON_EIO, "this node has no card") : r;
+	return r == BATON_ENOTFOUND ? bti_diag_err(BATON_EIO, "this node has no card") : r;
 }
 
 static int peer_card(store_txn *t, const char *code, baton_card *c)
 {
 	int r = store_peer_card(t, code, c);
-	return r == 1 ? bti_diag_err(BATON_EVALUE, "%s is not a pinned school", code) : r;
+	return r == BATON_ENOTFOUND ? bti_diag_err(BATON_EVALUE, "%s is not a pinned school", code)
+	                            : r;
 }
 
 /* ---- send ---- */
@@ -77,7 +78,8 @@ static int own_head(store_txn *t, const baton_key *k, uint8_t buf[BATON_AUDIT_HE
 	*len = 0;
 	if (k == NULL) /* a replaced key: its heads would outlive it */
 		return 0;
-	if ((r = store_audit_sign(t, k, NULL)) != 0 || (r = store_audit_head(t, &p, &n)) < 0)
+	if ((r = store_audit_sign(t, k, NULL)) != 0 ||
+	    ((r = store_audit_head(t, &p, &n)) < 0 && r != BATON_ENOTFOUND))
 		return r;
 	if (r == 0 && n <= BATON_AUDIT_HEAD_MAX) {
 		memcpy(buf, p, n);
@@ -265,7 +267,7 @@ static int sent_before_cb(const store_audit *e, void *arg)
 	    strcmp(e->peer, b->s->to_code) != 0 ||
 	    memcmp(e->consent, b->s->q.c.id, BATON_ID_BYTES) != 0)
 		return 0;
-	if ((r = store_outbox_get(b->t, e->packet, &ob)) < 0)
+	if ((r = store_outbox_get(b->t, e->packet, &ob)) < 0 && r != BATON_ENOTFOUND)
 		return r;
 	/* One that was refused, expired or never written whole is no reason to hold back. */
 	if (r == 0 &&
@@ -318,7 +320,7 @@ static int send_prepare(store_txn *t, struct send_req *s, struct send_work *w)
 		uint8_t rid[BATON_ID_BYTES];
 		memcpy(rid, id, BATON_ID_BYTES);
 		if ((r = store_request_get(t, rid, s->rq)) != 0)
-			return r == 1
+			return r == BATON_ENOTFOUND
 			           ? bti_diag_err(BATON_EVALUE, "no request %s", request_hex(rid))
 			           : r;
 		if (s->rq->state != REQ_HELD)
@@ -745,7 +747,7 @@ static int recover_find(store_txn *t, void *arg)
 	struct recover *rc = arg;
 	int r = store_outbox_get(t, rc->id, &rc->ob);
 	rc->found = r == 0;
-	return r == 1 ? 0 : r;
+	return r == BATON_ENOTFOUND ? 0 : r;
 }
 
 /* A recorded packet whose file was lost: the outbox says so, and stops waiting for it. */
@@ -1093,7 +1095,7 @@ static int lookup_fn(store_txn *t, void *arg)
 	int r;
 	if ((r = store_peer_each(t, find_peer_cb, &l->fp)) != 0)
 		return r;
-	if ((r = store_inbox_get(t, l->packet, &l->seen)) < 0)
+	if ((r = store_inbox_get(t, l->packet, &l->seen)) < 0 && r != BATON_ENOTFOUND)
 		return r;
 	l->have = r == 0;
 	/* A consent may name either school by a key it has rotated from since. */
@@ -1185,22 +1187,23 @@ static int local_id(store_txn *t, const baton_body *b, const char *from, char *i
 	store_student s;
 	int r;
 	*existing = 0;
-	if (b->state_id[0] && (r = store_student_by_state_id(t, b->state_id, id, cap)) <= 0) {
+	if (b->state_id[0] &&
+	    (r = store_student_by_state_id(t, b->state_id, id, cap)) != BATON_ENOTFOUND) {
 		*existing = r == 0;
 		if (r < 0)
 			return r;
 		if (*existing)
 			return 0;
 	}
-	if ((r = store_origin(t, from, b->student, NULL, id, cap)) < 0)
+	if ((r = store_origin(t, from, b->student, NULL, id, cap)) < 0 && r != BATON_ENOTFOUND)
 		return r;
-	if (r == 0 && (r = store_student_get(t, id, &s)) <= 0) {
+	if (r == 0 && (r = store_student_get(t, id, &s)) != BATON_ENOTFOUND) {
 		*existing = r == 0;
 		return r < 0 ? r : 0;
 	}
-	if ((r = store_student_get(t, b->student, &s)) < 0)
+	if ((r = store_student_get(t, b->student, &s)) < 0 && r != BATON_ENOTFOUND)
 		return r;
-	if (r == 1) {
+	if (r == BATON_ENOTFOUND) {
 		snprintf(id, cap, "%s", b->student);
 		return 0;
 	}
@@ -1220,7 +1223,7 @@ static int local_id(store_txn *t, const baton_body *b, const char *from, char *i
 		sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 		snprintf(id + cap - 18, 18, "~%s", hex);
 	}
-	if ((r = store_student_get(t, id, &s)) < 0)
+	if ((r = store_student_get(t, id, &s)) < 0 && r != BATON_ENOTFOUND)
 		return r;
 	*existing = r == 0;
 	return 0;
@@ -1278,7 +1281,8 @@ static int import_fn(store_txn *t, void *arg)
 		const baton_attachment *a = &b->attachments[i];
 		struct blob_writer w = {NULL, 0, (size_t)a->size, 0};
 		if (a->size > SIZE_MAX ||
-		    (r = store_blob_reserve(t, a->hash, (size_t)a->size, &w.dst)) < 0)
+		    ((r = store_blob_reserve(t, a->hash, (size_t)a->size, &w.dst)) < 0 &&
+		     r != BATON_EEXIST))
 			goto out;
 		if ((r = baton_opened_attachment(c->o, i, blob_write, &w)) != 0) {
 			if (r == BATON_EDECRYPT || r == BATON_EHASH)
@@ -1385,7 +1389,7 @@ static int import_fn(store_txn *t, void *arg)
 			         "released: arrived as %s, version %u", q->student, s.version);
 		r = store_outbox_put(t, &ob);
 	}
-	if (r == 1)
+	if (r == BATON_ENOTFOUND)
 		r = 0;
 out:
 	json_decref(rec);
@@ -1437,7 +1441,7 @@ static int request_fn(store_txn *t, void *arg)
 		c->content_err = BATON_REASON_CONSENT_INVALID;
 		return bti_diag_err(r, "%s: %s", baton_errname(r), why);
 	}
-	if ((r = store_meta_get(t, POLICY_KEY, &pol, &plen)) < 0)
+	if ((r = store_meta_get(t, POLICY_KEY, &pol, &plen)) < 0 && r != BATON_ENOTFOUND)
 		return r;
 	q->auto_release = r == 0 && plen == 1 && pol[0] == 1;
 	free(pol);
@@ -1510,7 +1514,7 @@ static int reject_keep(store_txn *t, const struct recv_req *q)
 	if (q->receipt == NULL || q->reason == BATON_REASON_STORAGE ||
 	    q->reason == BATON_REASON_NOT_YET_VALID)
 		return 0;
-	if ((r = store_inbox_get(t, q->packet, &in)) <= 0) {
+	if ((r = store_inbox_get(t, q->packet, &in)) != BATON_ENOTFOUND) {
 		if (r == 0)
 			free(in.receipt);
 		return r;
@@ -1638,7 +1642,7 @@ static int same_child_here(store_txn *t, const baton_body *b, const char *id)
 	json_t *rec, *v;
 	int r;
 	if ((r = store_student_get(t, id, &on_file)) != 0)
-		return r < 0 ? r : 0;
+		return r == BATON_ENOTFOUND ? 0 : r;
 	if (b->section[BATON_SEC_IDENTITY] == NULL)
 		return 0;
 	v = json_loadb((const char *)b->section[BATON_SEC_IDENTITY],
@@ -1824,7 +1828,7 @@ static int accept_fn(store_txn *t, void *arg)
 	int r = store_inbox_get(t, c->q->packet, &seen);
 	c->dup = 0;
 	c->content_err = 0;
-	if (r < 0)
+	if (r < 0 && r != BATON_ENOTFOUND)
 		return r;
 	if (r == 0) {
 		int same = same_packet(&seen, c->q->hash);
@@ -1958,8 +1962,9 @@ static int receipt_fn(store_txn *t, void *arg)
 	if ((r = store_outbox_get(t, x->rc->packet_id, x->ob)) != 0) {
 		char hex[2 * BATON_ID_BYTES + 1];
 		sodium_bin2hex(hex, sizeof(hex), x->rc->packet_id, BATON_ID_BYTES);
-		return r == 1 ? bti_diag_err(BATON_EVALUE, "no packet %s was sent from here", hex)
-		              : r;
+		return r == BATON_ENOTFOUND
+		           ? bti_diag_err(BATON_EVALUE, "no packet %s was sent from here", hex)
+		           : r;
 	}
 	if (x->ob->kind == OUT_REFUSAL)
 		return bti_diag_err(BATON_EVALUE,
@@ -2097,7 +2102,9 @@ static int deny_fn(store_txn *t, void *arg)
 	if (rq == NULL)
 		return BATON_ENOMEM;
 	if ((r = store_request_get(t, d->id, rq)) != 0) {
-		r = r == 1 ? bti_diag_err(BATON_EVALUE, "no request %s", request_hex(d->id)) : r;
+		r = r == BATON_ENOTFOUND
+		        ? bti_diag_err(BATON_EVALUE, "no request %s", request_hex(d->id))
+		        : r;
 		goto out;
 	}
 	if (rq->state != REQ_HELD) {
@@ -2118,9 +2125,10 @@ static int deny_fn(store_txn *t, void *arg)
 		goto out;
 	/* The refusal replaces the receipt: the request sent again gets the refusal. */
 	if ((r = store_inbox_get(t, rq->id, &in)) != 0) {
-		r = r == 1 ? bti_diag_err(BATON_EIO, "store: request %s has no inbox entry",
-		                          request_hex(rq->id))
-		           : r;
+		r = r == BATON_ENOTFOUND
+		        ? bti_diag_err(BATON_EIO, "store: request %s has no inbox entry",
+		                       request_hex(rq->id))
+		        : r;
 		goto out;
 	}
 	free(in.receipt);
@@ -2181,7 +2189,7 @@ static int policy_get_fn(store_txn *t, void *arg)
 	uint8_t *v;
 	size_t n;
 	int r = store_meta_get(t, POLICY_KEY, &v, &n);
-	if (r < 0)
+	if (r < 0 && r != BATON_ENOTFOUND)
 		return r;
 	*(int *)arg = r == 0 && n == 1 && v[0] == 1;
 	free(v);

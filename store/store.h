@@ -11,6 +11,16 @@
  * Threads of one process share one store: each transaction belongs to the
  * thread that runs it (LMDB serialises write transactions), and the map
  * grows only while no transaction of the process is open.
+ *
+ * Return codes, for every function below that returns int: 0, or a negative
+ * BATON_E* code with baton_diag() naming what it was looking at. A lookup
+ * (a _get, a _del, a by-id search) that finds nothing returns
+ * BATON_ENOTFOUND; every other failure of the store is BATON_EIO (LMDB
+ * failed, or a row is damaged) or BATON_ENOMEM unless said otherwise. A
+ * store_txn argument is always a live transaction of store_write/store_read
+ * (a read-only one will not do for a function that writes). Strings are
+ * NUL-terminated; struct fields copied out are owned by the caller's struct
+ * unless a field's comment says who frees it.
  */
 #ifndef BATON_STORE_H
 #define BATON_STORE_H
@@ -36,9 +46,14 @@ typedef struct store_txn {
 
 /*
  * Opens (create == 0) or creates (create == 1) the store under dir/db.
- * Checks the schema version and clears stale reader slots.
+ * Checks the schema version (an older one is brought up to this one, a
+ * newer one refused) and clears stale reader slots. *out is set to NULL
+ * first, to the store on success: the caller closes it with store_close().
+ * BATON_EEXIST when creating over an existing store; BATON_EIO when there is
+ * no store at dir, its schema is unknown, or the disk cannot hold its map.
  */
 int store_open(const char *dir, int create, store **out);
+/* Closes s and frees it; s may be NULL. No transaction of s may be open. */
 void store_close(store *s);
 
 typedef int (*store_fn)(store_txn *t, void *ctx);
@@ -47,10 +62,12 @@ typedef int (*store_fn)(store_txn *t, void *ctx);
  * Runs fn in a write transaction and commits. If the map fills up, the
  * transaction is aborted, the map grown and fn run again from the start, so
  * fn must not keep state across attempts except through ctx it resets.
- * Returns fn's error (after aborting) or the commit's.
+ * Returns fn's error (after aborting) or the commit's; BATON_EIO when the
+ * map cannot grow (its maximum, or no room on disk). With a signer set
+ * (store_set_audit_signer), the log's new head is signed before the commit.
  */
 int store_write(store *s, store_fn fn, void *ctx);
-/* Runs fn in a read-only transaction. */
+/* Runs fn in a read-only transaction; returns fn's error. */
 int store_read(store *s, store_fn fn, void *ctx);
 /*
  * The same, with t->now set to now: an operation reads its clock once and
@@ -58,7 +75,8 @@ int store_read(store *s, store_fn fn, void *ctx);
  */
 int store_write_at(store *s, uint64_t now, store_fn fn, void *ctx);
 int store_read_at(store *s, uint64_t now, store_fn fn, void *ctx);
-/* The clock store_write and store_read read once per transaction (default: time()). */
+/* The clock store_write and store_read read once per transaction (default: time()); NULL
+ * restores the default. */
 void store_set_clock(store *s, uint64_t (*clock)(void));
 /*
  * The id of the last transaction committed by any process: a change means
@@ -68,15 +86,24 @@ uint64_t store_version(store *s);
 
 /* Current map size in bytes (for tests). */
 size_t store_map_size(store *s);
-/* Sets the map size (tests use a small map to exercise growth). */
+/* Sets the map size (tests use a small map to exercise growth); no transaction may be open. */
 int store_set_map_size(store *s, size_t size);
 
-/* ---- meta ---- */
+/* ---- meta: named values (this node's card, counters) ---- */
+/* Stores len bytes of val (copied) under key, replacing any value. */
 int store_meta_put(store_txn *t, const char *key, const void *val, size_t len);
-/* Copies the value into a malloc'd buffer. BATON_ENOENT-like: returns 1 when absent. */
+/*
+ * Copies key's value into *val, malloc'd with a NUL after its len bytes; the
+ * caller frees it with free(). *val is NULL and *len 0 unless it returns 0.
+ * BATON_ENOTFOUND when there is no such key.
+ */
 int store_meta_get(store_txn *t, const char *key, uint8_t **val, size_t *len);
 
-/* This node's card, and a pinned school's card, decoded. 1 when absent. */
+/*
+ * This node's card, and the card pinned for school code, parsed into *c
+ * (which owns nothing). BATON_ENOTFOUND when this node has no card yet or
+ * code is not pinned; BATON_EIO when the stored card does not parse.
+ */
 int store_own_card(store_txn *t, baton_card *c);
 int store_peer_card(store_txn *t, const char *code, baton_card *c);
 
@@ -93,26 +120,41 @@ typedef struct store_student {
 } store_student;
 
 /*
- * Stores json (a canonical record) as a new version of student s->id and
- * updates the index. Sets s->version. BATON_EEXIST when this transaction
- * already wrote the same student (a duplicate within one import).
+ * Stores json (a canonical record, len bytes, copied) as a new version of
+ * student s->id and updates the index from s's fields. Sets s->version,
+ * s->updated and s->batch. BATON_EEXIST when this transaction already wrote
+ * the same student (a duplicate within one import); BATON_EVALUE when
+ * s->state_id belongs to another student; BATON_EINVAL when s->id is too long.
  */
 int store_student_put(store_txn *t, store_student *s, const char *json, size_t len);
-/* 0 and fills *s, or 1 when there is no such student. */
+/* Fills *s (cleared first) with student id's index entry. BATON_ENOTFOUND when there is none. */
 int store_student_get(store_txn *t, const char *id, store_student *s);
-/* The local id of the student with this statewide id: 0, or 1 when none. */
+/*
+ * Copies the local id of the student with statewide id state_id into id (cap
+ * bytes). BATON_ENOTFOUND when no student has it.
+ */
 int store_student_by_state_id(store_txn *t, const char *state_id, char *id, size_t cap);
-/* Copies version v (0: latest) of the record's JSON into a malloc'd string. */
+/*
+ * Copies version v (0: the latest) of student id's record into *json,
+ * malloc'd and NUL-terminated; the caller frees it with free() (wiping it
+ * first: it is student data). *json is NULL unless it returns 0.
+ * BATON_ENOTFOUND when there is no such student or version.
+ */
 int store_record_get(store_txn *t, const char *id, uint32_t v, char **json, size_t *len);
 /*
- * 1 when json (a canonical record) is the latest version of student id on
- * file, 0 when not or when there is no such student; *s gets the student's
- * index entry when there is one.
+ * *same is 1 when json (a canonical record) is the latest version of student
+ * id on file, 0 when not or when there is no such student; *s gets the
+ * student's index entry when there is one. Returns 0 or an error, never
+ * BATON_ENOTFOUND.
  */
-int store_record_same(store_txn *t, const char *id, const char *json, store_student *s);
+int store_record_same(store_txn *t, const char *id, const char *json, store_student *s, int *same);
+/*
+ * Calls cb for each student in id order until cb returns non-zero, and
+ * returns that; s lives until cb returns.
+ */
 typedef int (*store_student_cb)(const store_student *s, void *ctx);
 int store_student_each(store_txn *t, store_student_cb cb, void *ctx);
-/* Number of students. */
+/* Sets *n to the number of students. */
 int store_student_count(store_txn *t, size_t *n);
 
 /* ---- records held for the registrar's review ---- */
@@ -121,6 +163,7 @@ int store_student_count(store_txn *t, size_t *n);
  * inner space runs are one space and ASCII letters are folded to one case,
  * and the same birth date. A missing name or birth date is never the same
  * child. A changed statewide id alone is a correction, not another child.
+ * A predicate: 1 or 0, and it cannot fail.
  */
 int store_same_child(const store_student *on_file, const store_student *s);
 
@@ -136,15 +179,27 @@ typedef struct store_held {
 	size_t len;
 } store_held;
 
-/* Stores json held for review, with h's origin; sets h->id and h->time. */
+/*
+ * Stores json (len bytes, copied) held for review, with h's origin (from,
+ * their_id, packet, student); sets h->id (a number never given before) and
+ * h->time. h->json is not read.
+ */
 int store_held_put(store_txn *t, store_held *h, const char *json, size_t len);
-/* 0 and fills *h (h->json malloc'd), or 1 when there is no such item. */
+/*
+ * Fills *h (cleared first) with held item id; h->json is malloc'd: the
+ * caller frees it with store_held_clear(). BATON_ENOTFOUND when there is no
+ * such item (nothing is then allocated).
+ */
 int store_held_get(store_txn *t, uint64_t id, store_held *h);
-/* 0, or 1 when there was no such item. */
+/* Deletes held item id. BATON_ENOTFOUND when there was no such item. */
 int store_held_del(store_txn *t, uint64_t id);
-/* Frees and wipes h->json; h may be NULL. */
+/* Wipes and frees h->json and sets it to NULL; h may be NULL. */
 void store_held_clear(store_held *h);
-/* Items in order; h->json lives until cb returns. */
+/*
+ * Calls cb for each held item in number order until cb returns non-zero,
+ * and returns that. h and h->json are the store's: they live until cb
+ * returns, and the store frees them.
+ */
 typedef int (*store_held_cb)(const store_held *h, void *ctx);
 int store_held_each(store_txn *t, store_held_cb cb, void *ctx);
 
@@ -154,21 +209,30 @@ enum { FILED_NEW = 0, FILED_VERSION = 1, FILED_UNCHANGED = 2, FILED_HELD = 3 };
  * filled in: a new student, a new version when the student on file is the
  * same child (store_same_child), nothing when it is the same record again;
  * otherwise it is held for review (h says where it came from; h->id is set)
- * and the student's current record stays as it is. *how says which; *s is
- * the student as now on file. The one rule for student import and for
- * records received.
+ * and the student's current record stays as it is. *how says which
+ * (FILED_*); *s is the student as now on file. The one rule for student
+ * import and for records received. Errors as store_student_put and
+ * store_held_put.
  */
 int store_student_file(store_txn *t, store_student *s, const char *json, size_t len, store_held *h,
                        int *how);
 
 /* ---- attachment blobs, content-addressed by BLAKE2b-256 ---- */
+/*
+ * Stores len bytes of data (copied) under hash, which the caller computed;
+ * a blob already stored under hash is kept as it is (0).
+ */
 int store_blob_put(store_txn *t, const uint8_t hash[32], const uint8_t *data, size_t len);
 /*
- * Reserves len bytes for a new blob and points *data at them, for the caller
- * to fill before the transaction ends; 1 when the blob is already stored.
+ * Reserves len bytes for a new blob and points *data at them (in the map),
+ * for the caller to fill before the transaction ends. BATON_EEXIST, with
+ * *data NULL, when a blob is already stored under hash.
  */
 int store_blob_reserve(store_txn *t, const uint8_t hash[32], size_t len, uint8_t **data);
-/* *data points into the map: valid until the transaction ends. */
+/*
+ * Points *data at the blob's len bytes in the map: valid, read-only, until
+ * the transaction ends; nothing to free. BATON_ENOTFOUND when there is none.
+ */
 int store_blob_get(store_txn *t, const uint8_t hash[32], const uint8_t **data, size_t *len);
 /*
  * Done with bytes [from, to) of a large buffer in the map (or in a mapped
@@ -186,18 +250,28 @@ typedef struct store_guardian {
 	int restricted;
 	uint64_t linked;
 } store_guardian;
+/* Links g->pk to student, replacing the link it had. BATON_EINVAL when student is too long. */
 int store_guardian_put(store_txn *t, const char *student, const store_guardian *g);
-/* 0, or 1 when the link did not exist. */
+/* Unlinks pk from student. BATON_ENOTFOUND when they were not linked. */
 int store_guardian_del(store_txn *t, const char *student, const uint8_t pk[BATON_PK_BYTES]);
+/* Calls cb for each of student's links, in key order, until cb returns non-zero; returns that. */
 typedef int (*store_guardian_cb)(const store_guardian *g, void *ctx);
 int store_guardian_each(store_txn *t, const char *student, store_guardian_cb cb, void *ctx);
 
 /* ---- peers ---- */
-/* Stores a pinned card (its encoded bytes) under its school code. */
+/* Stores a pinned card (its encoded bytes, copied) under its school code, replacing any. */
 int store_peer_put(store_txn *t, const char *code, const uint8_t *card, size_t len);
-/* Copies the card bytes; 1 when the code is not pinned. */
+/*
+ * Copies the card pinned for code into *card, malloc'd; the caller frees it
+ * with free(). BATON_ENOTFOUND (*card NULL) when code is not pinned.
+ */
 int store_peer_get(store_txn *t, const char *code, uint8_t **card, size_t *len);
+/* Unpins code. BATON_ENOTFOUND when it was not pinned. */
 int store_peer_del(store_txn *t, const char *code);
+/*
+ * Calls cb for each pinned school in code order until cb returns non-zero,
+ * and returns that; code and card are the store's, valid until cb returns.
+ */
 typedef int (*store_peer_cb)(const char *code, const uint8_t *card, size_t len, void *ctx);
 int store_peer_each(store_txn *t, store_peer_cb cb, void *ctx);
 
@@ -210,12 +284,22 @@ typedef struct store_consent {
 	uint8_t id[BATON_ID_BYTES];
 	char student[BATON_STUDENT_MAX + 1];
 	uint64_t seen;
-	uint8_t *bytes; /* malloc'd by store_consent_get/each; caller frees */
+	uint8_t *bytes; /* from store_consent_get: malloc'd, the caller frees it with free() */
 	size_t len;
 } store_consent;
+/* Binds c->id to c->student, with c's len bytes (copied), replacing any entry. */
 int store_consent_put(store_txn *t, const store_consent *c);
-/* 0 and fills *c (c->bytes malloc'd), or 1 when unknown. */
+/*
+ * Fills *c (cleared first) with consent id; c->bytes is malloc'd and the
+ * caller frees it with free(). BATON_ENOTFOUND (nothing allocated) when this
+ * node has not seen the consent.
+ */
 int store_consent_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_consent *c);
+/*
+ * Calls cb for each consent in id order until cb returns non-zero, and
+ * returns that. c and c->bytes are the store's: valid until cb returns, then
+ * freed by the store (cb must not free them).
+ */
 typedef int (*store_consent_cb)(const store_consent *c, void *ctx);
 int store_consent_each(store_txn *t, store_consent_cb cb, void *ctx);
 /*
@@ -225,9 +309,15 @@ int store_consent_each(store_txn *t, store_consent_cb cb, void *ctx);
  * when not (kept for the record, never counted).
  */
 enum { REV_PENDING = 0, REV_IN_FORCE = 1, REV_NO_RIGHT = 2 };
+/* Stores signer's revocation of consent id (len bytes, copied) with its standing, replacing any. */
 int store_revocation_put(store_txn *t, const uint8_t id[BATON_ID_BYTES],
                          const uint8_t signer[BATON_PK_BYTES], int standing, const uint8_t *bytes,
                          size_t len);
+/*
+ * Calls cb for each revocation of consent id, by signer, until cb returns
+ * non-zero, and returns that; signer and bytes are valid until cb returns. A
+ * read error part-way is an error, never a shorter list.
+ */
 typedef int (*store_revocation_cb)(const uint8_t signer[BATON_PK_BYTES], int standing,
                                    const uint8_t *bytes, size_t len, void *ctx);
 int store_revocation_each(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_revocation_cb cb,
@@ -244,12 +334,21 @@ typedef struct store_inbox {
 	char student[BATON_STUDENT_MAX + 1]; /* local id of the imported record, or "" */
 	int reason;                          /* receipt reason */
 	uint64_t time;
-	uint8_t *receipt; /* encoded signed receipt; malloc'd on get */
+	uint8_t *receipt; /* encoded signed receipt; from store_inbox_get: malloc'd, caller frees */
 	size_t receipt_len;
 } store_inbox;
+/* Stores e under e->packet (e->receipt copied), replacing any entry. */
 int store_inbox_put(store_txn *t, const store_inbox *e);
-/* 0 and fills *e (e->receipt malloc'd), or 1 when the packet is new. */
+/*
+ * Fills *e (cleared first) with packet id's entry; e->receipt is malloc'd and
+ * the caller frees it with free(). BATON_ENOTFOUND (nothing allocated) when
+ * the packet is new here.
+ */
 int store_inbox_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_inbox *e);
+/*
+ * Calls cb for each entry in packet id order until cb returns non-zero, and
+ * returns that; e and e->receipt are the store's, freed when cb returns.
+ */
 typedef int (*store_inbox_cb)(const store_inbox *e, void *ctx);
 int store_inbox_each(store_txn *t, store_inbox_cb cb, void *ctx);
 
@@ -285,11 +384,18 @@ typedef struct store_outbox {
 	char file[256];    /* packet file (--out, large packets), or "": in the store */
 	char last_error[BATON_NOTE_MAX + 64]; /* "", the last error, or the answer's note */
 } store_outbox;
+/* Stores e under e->packet, replacing any entry, and keeps the due index (queued entries) right. */
 int store_outbox_put(store_txn *t, const store_outbox *e);
+/* Fills *e (cleared first) with packet id's entry. BATON_ENOTFOUND when there is none. */
 int store_outbox_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_outbox *e);
+/* Calls cb for each entry in packet id order until cb returns non-zero; returns that. */
 typedef int (*store_outbox_cb)(const store_outbox *e, void *ctx);
 int store_outbox_each(store_txn *t, store_outbox_cb cb, void *ctx);
-/* Queued entries whose next try is at or before now, earliest first, at most max. */
+/*
+ * Calls cb for the queued entries whose next try is at or before now,
+ * earliest first, at most max of them, until cb returns non-zero; returns
+ * that. BATON_EIO when the due index names an entry that is gone.
+ */
 int store_outbox_due(store_txn *t, uint64_t now, size_t max, store_outbox_cb cb, void *ctx);
 
 /*
@@ -297,22 +403,31 @@ int store_outbox_due(store_txn *t, uint64_t now, size_t max, store_outbox_cb cb,
  * entry's file is then "". They commit with their outbox entry, with no
  * file of their own to sync.
  */
+/* Stores packet id's n bytes (copied), replacing any. */
 int store_packet_put(store_txn *t, const uint8_t id[BATON_ID_BYTES], const uint8_t *p, size_t n);
-/* 0 and *p (malloc'd; p NULL: only *n), or 1 when the store holds no such packet. */
+/*
+ * Sets *n to packet id's size and copies its bytes into *p, malloc'd; the
+ * caller frees it with free(). p may be NULL: the size only. BATON_ENOTFOUND
+ * (*p NULL, *n 0) when the store holds no such packet.
+ */
 int store_packet_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], uint8_t **p, size_t *n);
 
 /*
  * The requests this node has made and that no record has answered yet, by
- * school and student. With id: records one. Without: takes the one for
- * (code, student) into found and forgets it; 1 when there is none.
+ * school and student. With id (found unused, may be NULL): records one.
+ * With id NULL: takes the one for (code, student) into found and forgets
+ * it; BATON_ENOTFOUND when there is none. BATON_EINVAL when code and
+ * student are too long for a key.
  */
 int store_asked(store_txn *t, const char *code, const char *student,
                 const uint8_t id[BATON_ID_BYTES], uint8_t found[BATON_ID_BYTES]);
 
 /*
  * Where the students received came from: with id, records that school
- * code's student their_id is local student id. Without: the local id into
- * found (cap bytes); 1 when that school's student never arrived here.
+ * code's student their_id is local student id (found unused, may be NULL).
+ * With id NULL: the local id into found (cap bytes); BATON_ENOTFOUND when
+ * that school's student never arrived here. BATON_EINVAL when code and
+ * their_id are too long for a key.
  */
 int store_origin(store_txn *t, const char *code, const char *their_id, const char *id, char *found,
                  size_t cap);
@@ -338,9 +453,11 @@ typedef struct store_request {
 	uint8_t release[BATON_ID_BYTES]; /* released: the transfer packet's id */
 	char answer[BATON_NOTE_MAX + 1]; /* denied: the registrar's reason */
 } store_request;
+/* Stores e under e->id, replacing any. */
 int store_request_put(store_txn *t, const store_request *e);
-/* 0 and fills *e, or 1 when there is no such request. */
+/* Fills *e (cleared first) with request id. BATON_ENOTFOUND when there is no such request. */
 int store_request_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_request *e);
+/* Calls cb for each request in id order until cb returns non-zero; returns that. */
 typedef int (*store_request_cb)(const store_request *e, void *ctx);
 int store_request_each(store_txn *t, store_request_cb cb, void *ctx);
 
@@ -361,14 +478,22 @@ typedef struct store_audit {
 	uint8_t hash[32];
 } store_audit;
 
-/* Appends e (seq, time, prev and hash are filled in). */
+/*
+ * Appends e, filling in its seq, time, prev and hash. BATON_EINTERNAL when e
+ * would not read back (audit verify must be able to read every entry).
+ */
 int store_audit_append(store_txn *t, store_audit *e);
 typedef int (*store_audit_cb)(const store_audit *e, void *ctx);
-/* Entries in order; with student != NULL only that student's, through the index. */
+/*
+ * Calls cb for each entry in order until cb returns non-zero, and returns
+ * that; with student != NULL (may be NULL: every entry) only that student's,
+ * through the index. e lives until cb returns.
+ */
 int store_audit_each(store_txn *t, const char *student, store_audit_cb cb, void *ctx);
 /*
- * Recomputes the chain. Returns 0, or BATON_EHASH with *bad set to the
- * first entry that does not match and baton_diag() saying how.
+ * Recomputes the chain and checks the per-student index. Returns 0 with
+ * *count the number of entries, or BATON_EHASH with *bad set to the first
+ * entry that does not match and baton_diag() saying how.
  */
 int store_audit_verify(store_txn *t, uint64_t *bad, uint64_t *count);
 /*
@@ -382,15 +507,18 @@ int store_audit_verify(store_txn *t, uint64_t *bad, uint64_t *count);
 /* k signs from now on (owned by the caller, kept until the store is closed or
  * the signer replaced); NULL stops signing. */
 void store_set_audit_signer(store *s, const baton_key *k);
-/* Signs the head of the log with k unless k signed it already (or the log is
- * empty). *signed_now (may be NULL) is 1 when a head was written. */
+/* Signs the head of the log with k (the caller's) unless k signed it already
+ * (or the log is empty). *signed_now (may be NULL: not wanted) is 1 when a
+ * head was written. */
 int store_audit_sign(store_txn *t, const baton_key *k, int *signed_now);
-/* *yes is 1 when the last entry is covered by a signed head (or the log is empty). */
+/* Sets *yes to 1 when the last entry is covered by a signed head (or the log is empty), else 0. */
 int store_audit_signed(store_txn *t, int *yes);
-/* The latest signed head, malloc'd into *out; 1 when there is none. */
+/* Copies the latest signed head into *out, malloc'd; the caller frees it with
+ * free(). BATON_ENOTFOUND (*out NULL) when no head has been signed. */
 int store_audit_head(store_txn *t, uint8_t **out, size_t *len);
-/* Keeps a rotation statement of this school, so that heads signed by an
- * earlier key still verify after a rekey. */
+/* Keeps a rotation statement of this school (len bytes, copied), so that
+ * heads signed by an earlier key still verify after a rekey. Errors of
+ * baton_rotation_parse when rot does not parse. */
 int store_audit_keep_rotation(store_txn *t, const uint8_t *rot, size_t len);
 
 typedef struct store_audit_heads {
@@ -408,16 +536,20 @@ typedef struct store_audit_heads {
 int store_audit_verify_heads(store_txn *t, uint64_t count, store_audit_heads *h, uint64_t *bad);
 
 /* Checks a head that left this node (a peer kept it) against the log of count
- * entries, like a head kept here; *at is the entry it names. */
+ * entries, like a head kept here; *at is the entry it names. Errors of
+ * baton_audit_head_parse when it does not parse. */
 int store_audit_check_head(store_txn *t, const uint8_t *head, size_t len, uint64_t count,
                            uint64_t *at);
 
 /* The latest head received from a school (in a packet or a receipt) is kept
- * with that school's code, when it covers more entries than the one kept. */
+ * with that school's code (copied), when it covers more entries than the one
+ * kept. Errors of baton_audit_head_parse when head does not parse. */
 int store_peer_head_put(store_txn *t, const char *code, const uint8_t *head, size_t len);
+/* Calls cb for each school's kept head, in code order, until cb returns non-zero; returns that.
+ * code and head are valid until cb returns. */
 typedef int (*store_peer_head_cb)(const char *code, const uint8_t *head, size_t len, void *ctx);
 int store_peer_head_each(store_txn *t, store_peer_head_cb cb, void *ctx);
-/* Number of audit entries. */
+/* Sets *n to the number of audit entries. */
 int store_audit_count(store_txn *t, uint64_t *n);
 
 #endif

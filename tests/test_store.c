@@ -84,14 +84,16 @@ struct get_ctx {
 	char *json;
 	size_t len;
 	int r_student, r_record;
+	char diag[256]; /* what the student lookup said */
 };
 
 static int get_student(store_txn *t, void *arg)
 {
 	struct get_ctx *c = arg;
 	c->r_student = store_student_get(t, c->id, &c->s);
+	snprintf(c->diag, sizeof(c->diag), "%s", c->r_student ? baton_diag() : "");
 	c->r_record = store_record_get(t, c->id, c->version, &c->json, &c->len);
-	return c->r_student < 0 ? c->r_student : 0;
+	return c->r_student < 0 && c->r_student != BATON_ENOTFOUND ? c->r_student : 0;
 }
 
 static void test_students_and_versions(void **state)
@@ -121,13 +123,15 @@ static void test_students_and_versions(void **state)
 	free(g.json);
 	g.version = 3;
 	assert_int_equal(store_read(f->s, get_student, &g), 0);
-	assert_int_equal(g.r_record, 1);
+	assert_int_equal(g.r_record, BATON_ENOTFOUND);
 	/* An unknown student. */
 	memset(&g, 0, sizeof(g));
 	g.id = "S-404";
 	assert_int_equal(store_read(f->s, get_student, &g), 0);
-	assert_int_equal(g.r_student, 1);
-	assert_int_equal(g.r_record, 1);
+	assert_int_equal(g.r_student, BATON_ENOTFOUND);
+	assert_int_equal(g.r_record, BATON_ENOTFOUND);
+	/* Absence is a code that says what was looked for, never a bare 1. */
+	assert_non_null(strstr(g.diag, "no student S-404"));
 }
 
 static void test_duplicate_in_one_transaction(void **state)
@@ -140,7 +144,7 @@ static void test_duplicate_in_one_transaction(void **state)
 	memset(&g, 0, sizeof(g));
 	g.id = "S-2";
 	assert_int_equal(store_read(f->s, get_student, &g), 0);
-	assert_int_equal(g.r_student, 1);
+	assert_int_equal(g.r_student, BATON_ENOTFOUND);
 }
 
 static int count_cb(const store_student *s, void *arg)
@@ -213,7 +217,7 @@ static int check_blobs(store_txn *t, void *arg)
 	memset(missing, 0xee, 32);
 	const uint8_t *d;
 	size_t len;
-	return store_blob_get(t, missing, &d, &len) == 1 ? 0 : BATON_EINTERNAL;
+	return store_blob_get(t, missing, &d, &len) == BATON_ENOTFOUND ? 0 : BATON_EINTERNAL;
 }
 
 static void test_map_grows(void **state)
@@ -351,7 +355,7 @@ static void test_guardians(void **state)
 	c.del = 1;
 	memset(c.g.pk, 2, 32);
 	assert_int_equal(store_write(f->s, g_write, &c), 0);
-	assert_int_equal(store_write(f->s, g_write, &c), 1); /* already gone */
+	assert_int_equal(store_write(f->s, g_write, &c), BATON_ENOTFOUND); /* already gone */
 	assert_int_equal(store_read(f->s, g_read, &c), 0);
 	assert_int_equal(c.n, 1);
 }
@@ -367,9 +371,10 @@ static int peer_ops(store_txn *t, void *arg)
 		return r;
 	r = len == 10 && memcmp(card, "card-bytes", 10) == 0 ? 0 : BATON_EINTERNAL;
 	free(card);
-	if (r == 0 && store_peer_get(t, "NOPE", &card, &len) != 1)
+	if (r == 0 && store_peer_get(t, "NOPE", &card, &len) != BATON_ENOTFOUND)
 		r = BATON_EINTERNAL;
-	if (r == 0 && (r = store_peer_del(t, "RAS-204")) == 0 && store_peer_del(t, "RAS-204") != 1)
+	if (r == 0 && (r = store_peer_del(t, "RAS-204")) == 0 &&
+	    store_peer_del(t, "RAS-204") != BATON_ENOTFOUND)
 		r = BATON_EINTERNAL;
 	return r;
 }
@@ -393,7 +398,8 @@ static int meta_ops(store_txn *t, void *arg)
 		return r;
 	r = len == 7 && memcmp(v, "LHS-001", 7) == 0 ? 0 : BATON_EINTERNAL;
 	free(v);
-	return r == 0 && store_meta_get(t, "nope", &v, &len) == 1 ? 0 : BATON_EINTERNAL;
+	return r == 0 && store_meta_get(t, "nope", &v, &len) == BATON_ENOTFOUND ? 0
+	                                                                        : BATON_EINTERNAL;
 }
 
 static int set_schema(store_txn *t, void *arg)
@@ -564,7 +570,7 @@ static void test_held_for_review(void **state)
 	assert_int_equal(store_read(f->s, held_check, &c), 0);
 	/* A number once given is not given again, also after the item is gone. */
 	assert_int_equal(store_write(f->s, held_del, &c), 0);
-	assert_int_equal(store_write(f->s, held_del, &c), 1);
+	assert_int_equal(store_write(f->s, held_del, &c), BATON_ENOTFOUND);
 	assert_int_equal(store_write(f->s, file_one, &c), 0);
 	assert_int_equal(c.held, 2);
 }
@@ -1081,7 +1087,7 @@ static void test_failed_write_leaves_nothing(void **state)
 	memset(&g, 0, sizeof(g));
 	g.id = "S-9";
 	assert_int_equal(store_read(f->s, get_student, &g), 0);
-	assert_int_equal(g.r_student, 1);
+	assert_int_equal(g.r_student, BATON_ENOTFOUND);
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(store_read(f->s, audit_read, &c), 0);
 	assert_int_equal(c.n, 0);

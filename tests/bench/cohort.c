@@ -202,9 +202,9 @@ static int read_fn(store_txn *t, void *arg)
 	int r;
 
 	if ((r = store_own_card(t, &c->me)) != 0)
-		return r == 1 ? BATON_EMISSING : r;
+		return r == BATON_ENOTFOUND ? BATON_EMISSING : r;
 	if ((r = store_peer_card(t, c->to_code, &c->to)) != 0)
-		return r == 1 ? BATON_EMISSING : r;
+		return r == BATON_ENOTFOUND ? BATON_EMISSING : r;
 	c->n = 0;
 	return store_student_each(t, collect_cb, c);
 }

@@ -37,8 +37,8 @@ copy
 check "an unchanged copy passes" "$CHECK" "$TMP/src" "$LIB"
 planted "node/ including proto/'s private header" node/record.c '#include "proto_impl.h"' \
 	'record.c:.*"proto_impl.h" (proto/)'
-planted "store/ including a node/ header" store/store.c '#include "record.h"' \
-	'store.c:.*"record.h" (node/)'
+planted "store/ including a node/ header" store/env.c '#include "record.h"' \
+	'env.c:.*"record.h" (node/)'
 planted "node/ including a cli/ header" node/transfer.c '#include "cli.h"' '"cli.h" (cli/)'
 planted "a header reached by a relative path" cli/main.c '#include "../proto/proto_impl.h"' \
 	'not in the tree'

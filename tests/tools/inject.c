@@ -12,7 +12,7 @@
  *
  * Counted calls:
  *   alloc  malloc, calloc, realloc: fail with NULL, errno ENOMEM
- *   lmdb   the LMDB calls node/store.c makes that can fail: mdb_txn_begin,
+ *   lmdb   the LMDB calls the store (store/) makes that can fail: mdb_txn_begin,
  *          mdb_put, mdb_get, mdb_del, mdb_cursor_open, mdb_cursor_get,
  *          mdb_txn_commit, mdb_dbi_open, mdb_env_set_mapsize, mdb_stat; each
  *          fails with an error LMDB itself returns there (each wrapper names it).
