@@ -293,7 +293,7 @@ static int update_peer(store_txn *t, void *arg)
 	char detail[BATON_URL_MAX + 128], from[CARD_TIME_LEN], to[CARD_TIME_LEN];
 	int r = store_peer_card(t, c->card->code, &c->was);
 
-	if (r == 1 || r == BATON_ENOTFOUND)
+	if (r == BATON_ENOTFOUND)
 		return bti_diag_err(BATON_EVALUE,
 		                    "%s is not pinned; pin it first with 'baton peer add CARD'",
 		                    c->card->code);
