@@ -21,6 +21,7 @@ static const char *const review_note = "held for review";
 static const char *const held_note = "held for the registrar's decision";
 static const char *const auto_note = "to be released at once";
 
+/* Writes an attachment as it is decrypted straight into the space the store reserved. */
 struct blob_writer {
 	uint8_t *dst;
 	size_t off, cap, gone;
