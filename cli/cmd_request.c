@@ -96,7 +96,7 @@ int cmd_request(int argc, char **argv)
 		goto out;
 	}
 	char secs[200];
-	baton_sections_format(s.q.release, secs, sizeof(secs));
+	baton_sections_format(s.release, secs, sizeof(secs));
 	printf("Asked %s for a record: %s\n  request %s%s%s\n", s.to_code, secs,
 	       cli_hex(s.info.id, BATON_ID_BYTES),
 	       s.out       ? ", written to "

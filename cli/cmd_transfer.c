@@ -249,7 +249,7 @@ int cli_sent(const struct send_req *s, int r)
 	if (r != 0)
 		return cli_fail("send", r);
 	char secs[200];
-	baton_sections_format(s->q.release, secs, sizeof(secs));
+	baton_sections_format(s->release, secs, sizeof(secs));
 	/* cli_hex has one buffer: one call per printf. */
 	printf("Sealed %s's record for %s: %s\n  packet %s, %llu bytes%s%s\n", s->student,
 	       s->to_code, secs, cli_hex(s->info.id, BATON_ID_BYTES),

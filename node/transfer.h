@@ -1,7 +1,10 @@
 /*
  * Transfers at the node: sealing a released record for another school, and
- * receiving a packet into the store. The same code serves packet files and
- * (later) the network.
+ * receiving a packet into the store; asking for a record, and answering
+ * such a request; receipts at the sender. The same code serves packet files
+ * and the network. Every function returns 0 or a negative BATON_E* code,
+ * with baton_diag() naming what failed (error.h). st is an open store, the
+ * caller's; nothing here keeps a pointer passed in past the call.
  */
 #ifndef BATON_NODE_TRANSFER_H
 #define BATON_NODE_TRANSFER_H
@@ -12,9 +15,17 @@
 #include "consent.h"
 #include "store.h"
 
+struct send_state;
+
+/*
+ * One send. The caller zeroes it, sets the inputs and calls one of the
+ * transfer_* send functions, then reads the results. What the send works
+ * with meanwhile (temporary files, the release check, the cohort's sealed
+ * packets) is its own: allocated and freed by the call, never seen here.
+ */
 struct send_req {
 	/* in */
-	const char *student;
+	const char *student; /* NULL in a cohort: the student the consent names */
 	const char *to_code;
 	const uint8_t *consent;
 	size_t consent_len;
@@ -27,26 +38,20 @@ struct send_req {
 	int again;            /* send even when already sent to to_code under this consent */
 	uint64_t now, skew;
 	/* out */
-	int refused;   /* a release rule's error, or 0 */
-	int skipped;   /* refused is BATON_EEXIST: already sent, nothing sealed or audited */
-	char why[300]; /* and why, in words */
-	struct release_check q;
+	int refused;      /* a release rule's error, or 0 */
+	int skipped;      /* refused is BATON_EEXIST: already sent, nothing sealed or audited */
+	char why[300];    /* and why, in words */
+	uint32_t release; /* the sections sealed (a request: the sections asked for) */
 	baton_packet_info info;
 	char path[4200]; /* the packet file written; "" when kept in the store */
 	int in_store;    /* queued, and small enough to be kept in the store */
-	/* private */
-	char student_buf[BATON_STUDENT_MAX + 1], to_buf[BATON_CODE_MAX + 1]; /* a release's */
-	char outbox[4096];                                                   /* absolute */
-	int fd, placed;
-	size_t seq;
-	char tmp[4300];
-	char mark[4300];        /* the outbox's note naming tmp, while out has no file */
-	int mark_fd;            /* held open and locked meanwhile: the send is alive */
-	store_request *rq;      /* releasing a held request */
-	struct send_work *work; /* a cohort's: prepared in the transaction, sealed together */
-	int deferred;
-	baton_consent pre; /* the consent, verified before the transaction */
-	int verified;
+	/*
+	 * Where student and to_code point once a release (or a cohort) has
+	 * read them from the request (or the consent): they outlive the call.
+	 */
+	char student_buf[BATON_STUDENT_MAX + 1], to_buf[BATON_CODE_MAX + 1];
+	/* the call's own working state; NULL outside a call */
+	struct send_state *priv;
 };
 
 /*
@@ -56,6 +61,15 @@ struct send_req {
  * and records the disclosure in the audit log and the outbox. The packet is
  * written under a temporary name and takes its name (s->path) only after
  * the commit.
+ *
+ * s: inputs student, to_code, consent, key, node_dir and now set (out, note,
+ * force, again, sections, skew as wanted); the results are written into it.
+ * A refusal by a rule, or a record already sent (s->skipped), returns 0 with
+ * s->refused and s->why set.
+ * Returns 0; BATON_EEXIST when s->out exists and not s->force, or appeared
+ * while the packet was sealed (recorded as sent: the packet stays as
+ * OUT.partial, named in baton_diag()); BATON_EVALUE (to_code not pinned),
+ * BATON_EIO, BATON_ENOMEM or the store's error, with nothing recorded.
  */
 int transfer_send(store *st, struct send_req *s);
 
@@ -64,7 +78,10 @@ int transfer_send(store *st, struct send_req *s);
  * are gone: a queued packet's temporary file (never recorded) is removed; a
  * packet to carry (--out), named by its note while it had no name, is given
  * its name when it was recorded whole, and removed otherwise. say(ctx, line)
- * tells the registrar each thing done, and what to do next.
+ * tells the registrar each thing done, and what to do next; line is valid
+ * only during the call.
+ * Returns 0 (also when node_dir has no outbox), BATON_EIO when the outbox
+ * cannot be read, or the store's error.
  */
 int transfer_recover(store *st, const char *node_dir, void (*say)(void *ctx, const char *line),
                      void *ctx);
@@ -72,36 +89,58 @@ int transfer_recover(store *st, const char *node_dir, void (*say)(void *ctx, con
 /*
  * transfer_send for n students in one transaction (a cohort): a student
  * refused by a release rule is audited and skipped (s[i].refused); any
- * other error aborts all of them. Queued only (s[i].out NULL).
+ * other error aborts all of them. Queued only (s[i].out NULL). s[i].student
+ * may be NULL: it is then set to the student the consent names (in
+ * s[i].student_buf) once the consent verifies.
+ * Returns 0 or the first error, as transfer_send; then nothing is recorded.
  */
 int transfer_send_many(store *st, struct send_req *s, size_t n);
 
 /*
  * Releases a held request (id): the record goes to the school that asked,
  * with the consent it carried, by the same rules and steps as
- * transfer_send (s->student, to_code, consent and sections come from the
- * request). A request already answered is BATON_EVALUE.
+ * transfer_send. s->student and s->to_code are set from the request (into
+ * s->student_buf and s->to_buf); s->consent is NULL on return.
+ * Returns as transfer_send; BATON_EVALUE when there is no such request, or
+ * it was already released or denied.
  */
 int transfer_release(store *st, const uint8_t id[BATON_ID_BYTES], struct send_req *s);
 
 /*
  * Asks the school s->to_code for a record: seals a request carrying the
- * consent (s->consent) for s->sections (0: all it allows) and s->note, and
- * queues it like a transfer (or writes s->out).
+ * consent (s->consent) for s->sections (0: all it allows) and s->note (may
+ * be NULL), and queues it like a transfer (or writes s->out). s->release is
+ * the sections asked for.
+ * Returns 0; the consent's decoding error; BATON_EFROM or BATON_ETO when it
+ * does not name to_code as the sender and this school as the receiver;
+ * BATON_ESECTIONS when s->sections goes beyond it; or as transfer_send.
  */
 int transfer_request(store *st, struct send_req *s);
 
 /*
- * Refuses a held request: signs a refusal receipt (reason denied, the
- * reason text as its note), which replaces the request's receipt in the
- * inbox and is queued for delivery to the requesting school. *receipt
- * (malloc'd) is the refusal, to carry by hand where there is no network.
+ * Refuses a held request: signs with key a refusal receipt (reason denied,
+ * the reason text as its note), which replaces the request's receipt in the
+ * inbox and is queued for delivery to the requesting school. *receipt and
+ * *len are the refusal, to carry by hand where there is no network: the
+ * caller frees it with free(); they are not set on error.
+ * Returns 0; BATON_EVALUE when reason is empty or longer than
+ * BATON_NOTE_MAX, or there is no such request, or it was already answered;
+ * or the signer's or the store's error.
  */
 int transfer_deny(store *st, const baton_key *key, const uint8_t id[BATON_ID_BYTES],
                   const char *reason, uint64_t now, uint8_t **receipt, size_t *len);
 
-/* The node's release policy for requests: 1 releases at once, 0 holds them. */
+/*
+ * The node's release policy for requests: *auto_release is 1 when requests
+ * covered by a valid consent are released at once, 0 when they are held
+ * for the registrar (the default). Returns 0 or the store's error.
+ */
 int transfer_policy_get(store *st, int *auto_release);
+
+/*
+ * Sets the policy (auto_release nonzero: release at once) and audits the
+ * change, in one transaction. Returns 0 or the store's error.
+ */
 int transfer_policy_set(store *st, int auto_release);
 
 struct recv_req {
@@ -145,14 +184,22 @@ struct recv_req {
  * and gets a signed rejection receipt. Anything else refused
  * (q->unverified) stores nothing, is not audited and gets no receipt:
  * returns 0 with the reason in q->reason and the cause in baton_diag().
+ *
+ * q: src, key, now and skew set; the rest is written. q->src is read, not
+ * kept. q->receipt is set anew (any earlier value is not freed: the caller
+ * frees each receipt with free() before the next call).
+ * Returns 0 for every packet answered (accepted, replayed or refused);
+ * BATON_EIO, BATON_ENOMEM or the store's error when it could not be
+ * answered (q->reason BATON_REASON_STORAGE).
  */
 int transfer_receive(store *st, struct recv_req *q);
 
 /*
  * transfer_receive for n packets, with one transaction for all those that
  * verify (a group commit: one sync for the lot). When one of them fails
- * inside the transaction, each is imported again on its own. errs[i] is
- * what transfer_receive would have returned for q[i].
+ * inside the transaction, each is imported again on its own. errs (n
+ * entries, the caller's): errs[i] is what transfer_receive would have
+ * returned for q[i]. Returns 0, or BATON_ENOMEM with errs not set.
  */
 int transfer_receive_many(store *st, struct recv_req *q, size_t n, int *errs);
 
@@ -160,13 +207,24 @@ int transfer_receive_many(store *st, struct recv_req *q, size_t n, int *errs);
 
 /*
  * transfer_receipt for n receipts in one transaction; errs[i] is each one's
- * result (bytes[i] NULL: none was given) and why[i] its error in words.
- * Returns 0, or an error when none could be looked at (errs is not set).
+ * result (bytes[i] NULL: none was given, BATON_EVALUE) and why[i] its error
+ * in words; rc[i] and ob[i] as transfer_receipt's. When the transaction
+ * fails, each is recorded again on its own. Every array has n entries and
+ * stays the caller's. Returns 0, or BATON_ENOMEM with nothing set.
  */
 int transfer_receipts(store *st, const uint8_t *const *bytes, const size_t *len, size_t n,
                       baton_receipt *rc, store_outbox *ob, int *errs, char (*why)[TRANSFER_WHY]);
 
-/* Records a receipt at the sender: matches it to the outbox entry. */
+/*
+ * Records a receipt (bytes, len) at the sender: matches it to the outbox
+ * entry of the packet it names, which takes the receipt's answer, and
+ * audits it. *out is the receipt decoded, *entry the outbox entry after.
+ * The same answer again changes nothing and returns 0.
+ * Returns 0; the receipt's decoding or signature error; BATON_EVALUE when
+ * no such packet was sent from here; BATON_EBADKEY when it is not signed by
+ * the school the packet went to; BATON_EHASH when it names another packet
+ * hash; or the store's error.
+ */
 int transfer_receipt(store *st, const uint8_t *bytes, size_t len, baton_receipt *out,
                      store_outbox *entry);
 
