@@ -107,9 +107,10 @@ int store_open(const char *dir, int create, store **out)
 	store *s = NULL;
 	MDB_txn *txn = NULL;
 	struct stat st;
-	int rc, r = BATON_EINTERNAL, dead = 0;
+	int rc, r = BATON_EINTERNAL, dead = 0, upgrade = create == STORE_OPEN_UPGRADE;
 
 	*out = NULL;
+	create = create == 1;
 	if (snprintf(path, sizeof(path), "%s/db", dir) >= (int)sizeof(path))
 		return bti_diag_err(BATON_EINVAL, "%s: path too long", dir);
 	if (create) {
@@ -153,6 +154,8 @@ int store_open(const char *dir, int create, store **out)
 	/* Reader slots left by processes that died. */
 	mdb_reader_check(s->env, &dead);
 	if ((r = reserve_disk(s)) != 0)
+		goto out;
+	if (!create && !upgrade && (r = store_schema_check(s->env, path)) != 0)
 		goto out;
 
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
