@@ -75,8 +75,7 @@ static int bk_add(struct bk *b, const char *name, struct bk_file **out)
 
 static int sys_err(const char *path)
 {
-	return bti_diag_err(errno == ENOSPC ? BATON_EIO : BATON_EIO, "%s: %s", path,
-	                    strerror(errno));
+	return bti_diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
 }
 
 static int fsync_path(const char *path)
