@@ -185,6 +185,19 @@ same "$TMP/old.mdb" "$O/db/data.mdb" "the store is byte for byte as it was"
 check_err 3 "BATON_UPGRADE=yes" "serve without a terminal refuses too, naming BATON_UPGRADE=yes" \
 	timeout 120 "$BATON" serve --dir "$O"
 same "$TMP/old.mdb" "$O/db/data.mdb" "still byte for byte as it was"
+if command -v script >/dev/null; then
+	run bash -c "printf 'n\\n' | script -qec '$BATON student list --dir $O' /dev/null"
+	if [ "$RC" -eq 3 ] && grep -q "this node's store is schema 3; this baton uses schema 4. A backup goes to $O/backup-schema-3-[0-9TZ]* first. Upgrade? \[y/N\]" "$OUT" &&
+		grep -q 'not upgraded; the store is as it was' "$OUT"; then
+		pass "at a terminal it asks; answered n, it does not upgrade"
+	else
+		fail_run "at a terminal it asks; answered n, it does not upgrade"
+	fi
+	same "$TMP/old.mdb" "$O/db/data.mdb" "the store is still byte for byte as it was"
+else
+	T=$((T + 1))
+	echo "ok $T # SKIP script(1) is not installed: the prompt on a terminal"
+fi
 run env BATON_UPGRADE=no "$BATON" student list --dir "$O"
 [ "$RC" -eq 3 ] && pass "BATON_UPGRADE=no is not yes" || fail_run "BATON_UPGRADE=no is not yes"
 [ -z "$(ls -d "$O"/backup-schema-* 2>/dev/null)" ] && pass "no backup made while refusing" ||
