@@ -35,7 +35,7 @@ static int env_err(int rc, const char *path)
 static int env_open_ro(const char *path, unsigned flags, MDB_env **out)
 {
 	MDB_env *env = NULL;
-	int rc;
+	int rc, dead = 0;
 
 	*out = NULL;
 	if ((rc = mdb_env_create(&env)) != 0)
@@ -45,6 +45,9 @@ static int env_open_ro(const char *path, unsigned flags, MDB_env **out)
 		mdb_env_close(env);
 		return env_err(rc, path);
 	}
+	/* Reader slots left by processes that died (a backup killed midway among them). */
+	if (!(flags & MDB_NOLOCK))
+		mdb_reader_check(env, &dead);
 	*out = env;
 	return 0;
 }

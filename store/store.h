@@ -422,7 +422,6 @@ int store_peer_head_each(store_txn *t, store_peer_head_cb cb, void *ctx);
 /* Number of audit entries. */
 int store_audit_count(store_txn *t, uint64_t *n);
 
-
 /* ---- backup, and upgrading an older schema ---- */
 
 /* The oldest schema store_open can upgrade (it gains tables, nothing is rewritten). */
@@ -452,8 +451,11 @@ int store_schema_check(MDB_env *env, const char *path);
  * empty file the caller opened for writing, and closes) and fsyncs it. Takes
  * one read transaction in a read-only environment: a node writing to the
  * store in another process goes on, and the copy is one committed state.
- * Must not be called while this process has that store open. Returns 0,
- * BATON_EIO (no store, a read or write error, a full disk) or BATON_ENOMEM.
+ * While the copy runs, pages the writer frees are not reused (the copy's
+ * snapshot may still need them): the store grows by what is written
+ * meanwhile. Must not be called while this process has that store open.
+ * Returns 0, BATON_EIO (no store, a read or write error, a full disk) or
+ * BATON_ENOMEM.
  */
 int store_copy(const char *dir, int fd);
 
