@@ -171,6 +171,22 @@ else
 	fail_run "0700 and 0600 also under umask 0" "$(find "$TMP/bk-umask" -printf '%m %p\n')"
 fi
 
+# The keys a rekey replaced travel with the backup, as they were.
+K=$TMP/k
+check "init a node to rekey" "$BATON" init --name "Key School" --code KEY-001 \
+	--endpoint "tcp://127.0.0.1:$((PA + 2))" --dir "$K" --no-passphrase
+check "rekey it" "$BATON" rekey --dir "$K" --card-out "$TMP/k.card" --rotation-out "$TMP/k.rot" --no-passphrase
+old_key=$(cd "$K" && ls school.key.old-* 2>/dev/null | head -n1)
+check "backup of the rekeyed node" "$BATON" backup "$TMP/bk-k" --dir "$K"
+check "restore of the rekeyed node" "$BATON" restore "$TMP/bk-k" --dir "$TMP/r-k"
+if [ -n "$old_key" ] && grep -Eq "^file $old_key 144 [0-9a-f]{64}\$" "$TMP/bk-k/MANIFEST" &&
+	cmp -s "$K/$old_key" "$TMP/r-k/$old_key" && cmp -s "$K/school.key" "$TMP/r-k/school.key"; then
+	pass "the replaced key is in MANIFEST and restored byte for byte"
+else
+	fail "the replaced key is in MANIFEST and restored byte for byte" "key: ${old_key:-none}" \
+		"$(cat "$TMP/bk-k/MANIFEST" 2>&1)" "$(ls "$TMP/r-k" 2>&1)"
+fi
+
 # ---- (f) a schema-3 store is upgraded only when asked, after a backup ----
 tool BATON_STORE_SCHEMA store_schema || done_testing
 O=$TMP/old
