@@ -78,6 +78,14 @@ static int sys_err(const char *path)
 	return bti_diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
 }
 
+/* Puts what before the diagnostic of err (copied first: it is the buffer written). */
+static int diag_wrap(int err, const char *what)
+{
+	char why[512];
+	snprintf(why, sizeof(why), "%s", baton_diag());
+	return bti_diag_err(err, "%s: %s", what, why);
+}
+
 static int fsync_path(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -320,7 +328,7 @@ static int bk_store(struct bk *b, const char *node, struct bk_out *o)
 	    (r = store_file_info(path, &b->schema, &cb, &cn)) != 0)
 		goto out;
 	if ((r = baton_card_parse(cb, cn, &card)) != 0) {
-		r = bti_diag_err(r, "%s: this node's card: %s", path, baton_diag());
+		r = diag_wrap(r, "this node's card in the store");
 		goto out;
 	}
 	snprintf(b->code, sizeof(b->code), "%s", card.code);
@@ -445,8 +453,10 @@ int cmd_backup(int argc, char **argv)
 		fputs(usage, stderr);
 		return cli_usage_error("backup: give one OUT_DIR");
 	}
-	if ((r = backup_make(cli_dir(&com), argv[optind], &b)) != 0)
+	if ((r = backup_make(cli_dir(&com), argv[optind], &b)) != 0) {
+		bk_free(&b);
 		return cli_fail("backup", r);
+	}
 	printf("Backed up %s (%s) from %s to %s\n", b.code, b.fpr, cli_dir(&com), argv[optind]);
 	printf("  schema       %u\n  baton        %s\n", (unsigned)b.schema, b.version);
 	printf("  files        %zu (%llu bytes), each hashed in %s/MANIFEST\n", b.n + 1,
@@ -546,7 +556,7 @@ static int mf_read(const char *dir, struct bk *b)
 	memset(b, 0, sizeof(*b));
 	snprintf(path, sizeof(path), "%s/MANIFEST", dir);
 	if ((r = baton_file_read(path, MANIFEST_MAX, &raw, &n)) != 0)
-		return bti_diag_err(r, "%s: %s", path, baton_diag());
+		return diag_wrap(r, path);
 	if ((m = malloc(n + 1)) == NULL) {
 		free(raw);
 		return BATON_ENOMEM;
@@ -720,9 +730,11 @@ static int rs_verify_dir(const char *dir, int how, struct rs_counts *c)
 	if ((r = store_open(dir, how, &st)) != 0)
 		return r;
 	store_set_clock(st, cli_now);
-	if ((r = store_read(st, rs_count, c)) != 0 && c->bad)
-		r = bti_diag_err(r, "audit log, entry %llu: %s", (unsigned long long)c->bad,
-		                 baton_diag());
+	if ((r = store_read(st, rs_count, c)) != 0 && c->bad) {
+		char what[64];
+		snprintf(what, sizeof(what), "audit log, entry %llu", (unsigned long long)c->bad);
+		r = diag_wrap(r, what);
+	}
 	store_close(st);
 	return r;
 }
@@ -880,9 +892,10 @@ int cli_upgrade(const struct cli_common *c, uint32_t from, int ask, store **s)
 	snprintf(to, sizeof(to), "%s/backup-schema-%u-%s", cli_dir(c), (unsigned)from, stamp);
 	if (!upgrade_wanted(c, from, ask, to))
 		return EXIT_ENV;
-	if ((r = backup_make(cli_dir(c), to, &b)) != 0)
-		return cli_fail("upgrade: backup", r);
+	r = backup_make(cli_dir(c), to, &b);
 	bk_free(&b);
+	if (r != 0)
+		return cli_fail("upgrade: backup", r);
 	if ((r = store_open(cli_dir(c), STORE_OPEN_UPGRADE, s)) != 0)
 		return cli_fail("upgrade", r);
 	fprintf(stderr,
