@@ -132,6 +132,14 @@ check_err 2 'schema 4, MANIFEST says 3' "a manifest that lies about the schema: 
 	"$BATON" restore "$TMP/bk-mf" --dir "$TMP/r-mf"
 [ ! -e "$TMP/r-mf" ] && pass "nothing left of that restore" || fail "nothing left of that restore" "$(ls -laR "$TMP/r-mf")"
 
+# A disk that fills (a file-size limit here): refused, and nothing left.
+run bash -c "ulimit -f 1024 && exec '$BATON' backup '$TMP/bk-limit' --dir '$A'"
+if [ "$RC" -eq 3 ] && grep -q 'File too large' "$ERR" && [ ! -e "$TMP/bk-limit" ]; then
+	pass "a backup that cannot be written whole fails and leaves nothing"
+else
+	fail_run "a backup that cannot be written whole fails and leaves nothing" "$(ls -laR "$TMP/bk-limit" 2>&1 | head)"
+fi
+
 # ---- (c) backup into a directory that is not empty ----
 mkdir "$TMP/full"
 echo keep >"$TMP/full/notes.txt"
