@@ -556,7 +556,7 @@ static int mf_read(const char *dir, struct bk *b)
 	memset(b, 0, sizeof(*b));
 	snprintf(path, sizeof(path), "%s/MANIFEST", dir);
 	if ((r = baton_file_read(path, MANIFEST_MAX, &raw, &n)) != 0)
-		return diag_wrap(r, path);
+		return r;
 	if ((m = malloc(n + 1)) == NULL) {
 		free(raw);
 		return BATON_ENOMEM;

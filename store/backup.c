@@ -154,8 +154,8 @@ int store_copy(const char *dir, int fd)
 			mdb_env_set_mapsize(env, 0);
 	}
 	if (rc != 0) {
-		r = rc == ENOSPC ? bti_diag_err(BATON_EIO, "store copy: no space left on device")
-		                 : env_err(rc, path);
+		r = bti_diag_err(rc == ENOMEM ? BATON_ENOMEM : BATON_EIO, "store: copying %s: %s",
+		                 path, mdb_strerror(rc));
 		goto out;
 	}
 	if (fsync(fd) != 0) {
