@@ -183,6 +183,29 @@ fi
 K=$TMP/k
 check "init a node to rekey" "$BATON" init --name "Key School" --code KEY-001 \
 	--endpoint "tcp://127.0.0.1:$((PA + 2))" --dir "$K" --no-passphrase
+# A packet too large for the store waits in the outbox as a file.
+check "init a school to send to" "$BATON" init --name "Riverside Academy" --code RAS-204 \
+	--endpoint "tcp://127.0.0.1:$((PA + 3))" --dir "$TMP/ras" --no-passphrase
+"$BATON" card --dir "$K" --out "$TMP/K.card" >/dev/null
+"$BATON" card --dir "$TMP/ras" --out "$TMP/RAS.card" >/dev/null
+check "it is pinned" "$BATON" peer add "$TMP/RAS.card" --dir "$K"
+head -c 1500000 /dev/urandom >"$TMP/portfolio.bin"
+cat >"$TMP/big.json" <<J
+[{"student_id": "S-9001",
+  "identity": {"given_name": "Large", "family_name": "Record", "birth_date": "2012-03-04"},
+  "transcript": [{"school_year": "2025-2026", "term": "FY", "course_code": "ART100",
+    "course_title": "Portfolio", "grade": "A", "credits_attempted": 1, "credits_earned": 1}],
+  "attachments": [{"name": "portfolio.bin", "media_type": "application/octet-stream",
+    "section": "transcript", "path": "portfolio.bin"}]}]
+J
+check "a record with a 1.5 MB attachment" "$BATON" student import "$TMP/big.json" --dir "$K"
+BATON_PASSPHRASE="a long enough passphrase" "$BATON" guardian keygen --out "$TMP/p.key" >/dev/null 2>&1
+PKK=$(BATON_PASSPHRASE="a long enough passphrase" "$BATON" guardian pubkey "$TMP/p.key" | head -n1)
+check "the parent is linked" "$BATON" guardian link S-9001 "$PKK" --dir "$K"
+check "the parent consents" env BATON_PASSPHRASE="a long enough passphrase" "$BATON" consent grant \
+	--key "$TMP/p.key" --student S-9001 --from "$TMP/K.card" --to "$TMP/RAS.card" \
+	--sections all --purpose "Enrollment" --yes --out "$TMP/k.consent"
+check_out queued "the packet is queued" "$BATON" send S-9001 --to RAS-204 --consent "$TMP/k.consent" --dir "$K"
 check "rekey it" "$BATON" rekey --dir "$K" --card-out "$TMP/k.card" --rotation-out "$TMP/k.rot" --no-passphrase
 old_key=$(cd "$K" && ls school.key.old-* 2>/dev/null | head -n1)
 check "backup of the rekeyed node" "$BATON" backup "$TMP/bk-k" --dir "$K"
@@ -194,6 +217,19 @@ else
 	fail "the replaced key is in MANIFEST and restored byte for byte" "key: ${old_key:-none}" \
 		"$(cat "$TMP/bk-k/MANIFEST" 2>&1)" "$(ls "$TMP/r-k" 2>&1)"
 fi
+queued=$(cd "$K" && ls outbox/*.baton 2>/dev/null | head -n1)
+if [ -n "$queued" ] && grep -Eq "^file $queued [0-9]+ [0-9a-f]{64}\$" "$TMP/bk-k/MANIFEST" &&
+	cmp -s "$K/$queued" "$TMP/r-k/$queued"; then
+	pass "the queued packet's file is in MANIFEST and restored byte for byte"
+else
+	fail "the queued packet's file is in MANIFEST and restored byte for byte" "file: ${queued:-none}" \
+		"$(cat "$TMP/bk-k/MANIFEST" 2>&1)" "$(ls -R "$TMP/r-k" 2>&1)"
+fi
+run "$BATON" outbox --dir "$TMP/r-k"
+id=$(grep -Eo '[0-9a-f]{8,32}' "$OUT" | head -n1)
+check "the restored node exports the queued packet" "$BATON" outbox export "${id:-none}" \
+	--out "$TMP/exported.baton" --dir "$TMP/r-k"
+same "$K/$queued" "$TMP/exported.baton" "the packet exported is the one queued"
 
 # ---- (f) a schema-3 store is upgraded only when asked, after a backup ----
 tool BATON_STORE_SCHEMA store_schema || done_testing
