@@ -111,7 +111,8 @@ TEST_TIMEOUT ?= 1800
 # without its allocation hooks, and a store's rows as text and back.
 TOOLS_DIR := $(BUILD)/tests/tools
 TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/spoolpeer $(TOOLS_DIR)/audit_rewrite \
-             $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so $(TOOLS_DIR)/store_rows
+             $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so $(TOOLS_DIR)/store_rows \
+             $(TOOLS_DIR)/store_schema
 
 .SECONDARY:
 
@@ -182,6 +183,11 @@ $(TOOLS_DIR)/store_rows: tests/tools/store_rows.c
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -llmdb
 
+# Stands for an older baton: turns a store back into schema 3 or 2.
+$(TOOLS_DIR)/store_schema: tests/tools/store_schema.c
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -llmdb
+
 # The injector is never sanitized: in an ASan build it is preloaded ahead of
 # the sanitizer's runtime, and hands the calls it does not fail on to it.
 INJECT_CFLAGS = -std=c11 -O1 -g -fPIC -shared $(WARN) $(PKG_CFLAGS)
@@ -213,7 +219,8 @@ TOOLS_ENV = BATON_NETPEER=$(abspath $(TOOLS_DIR)/netpeer) \
             BATON_SPOOLPEER=$(abspath $(TOOLS_DIR)/spoolpeer) \
             BATON_AUDIT_REWRITE=$(abspath $(TOOLS_DIR)/audit_rewrite) \
             BATON_INJECT=$(abspath $(TOOLS_DIR)/inject.so) \
-            BATON_INJECT_LMDB=$(abspath $(TOOLS_DIR)/inject-lmdb.so)
+            BATON_INJECT_LMDB=$(abspath $(TOOLS_DIR)/inject-lmdb.so) \
+            BATON_STORE_SCHEMA=$(abspath $(TOOLS_DIR)/store_schema)
 
 test: $(TEST_BINS) $(BIN) $(TOOLS)
 	$(Q)mkdir -p build && BATON=$(abspath $(BIN)) BATON_SRC=$(CURDIR) $(TOOLS_ENV) \

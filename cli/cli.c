@@ -92,6 +92,9 @@ int cli_common_opt(struct cli_common *c, int opt, const char *arg)
 	case OPT_NOPASS:
 		c->no_passphrase = 1;
 		return 1;
+	case OPT_YES:
+		c->yes = 1;
+		return 1;
 	}
 	return 0;
 }
@@ -233,8 +236,12 @@ static void say_recovered(void *ctx, const char *line)
 
 int cli_open_store(const struct cli_common *c, store **s)
 {
+	uint32_t from = 0;
 	int r = store_open(cli_dir(c), 0, s);
-	if (r != 0)
+	if (r == BATON_EVERSION && store_schema_of(cli_dir(c), &from) == 0) {
+		if ((r = cli_upgrade(c, from, 1, s)) != EXIT_OK)
+			return r;
+	} else if (r != 0)
 		return cli_fail(NULL, r);
 	/* BATON_NOW reaches every transaction, not just the rules that read it. */
 	store_set_clock(*s, cli_now);

@@ -45,12 +45,13 @@ struct cli_common {
 	const char *passphrase_file;
 	int no_passphrase;
 	int json;
+	int yes; /* --yes: upgrade an older store without asking (after a backup) */
 };
-enum { OPT_DIR = 1000, OPT_JSON, OPT_PASSFILE, OPT_NOPASS };
+enum { OPT_DIR = 1000, OPT_JSON, OPT_PASSFILE, OPT_NOPASS, OPT_YES };
 #define CLI_COMMON_OPTS                                                                            \
 	{"dir", required_argument, NULL, OPT_DIR}, {"json", no_argument, NULL, OPT_JSON},          \
 	    {"passphrase-file", required_argument, NULL, OPT_PASSFILE},                            \
-	    {"no-passphrase", no_argument, NULL, OPT_NOPASS},                                      \
+	    {"no-passphrase", no_argument, NULL, OPT_NOPASS}, {"yes", no_argument, NULL, OPT_YES}, \
 	{                                                                                          \
 		"help", no_argument, NULL, 'h'                                                     \
 	}
@@ -72,8 +73,19 @@ const char *cli_dir(const struct cli_common *c);
 int cli_passphrase(const struct cli_common *c, int confirm, char **pass, size_t *len);
 void cli_pass_free(char *pass);
 
-/* Opens the node's store, printing the error. Returns an exit code. */
+/*
+ * Opens the node's store, printing the error. A store of an older schema is
+ * upgraded only as cli_upgrade allows. Returns an exit code.
+ */
 int cli_open_store(const struct cli_common *c, store **s);
+/*
+ * The store of the node c names is of schema from, older than this baton's:
+ * asks on a terminal (or takes --yes / BATON_UPGRADE=yes; refuses otherwise,
+ * naming 'baton upgrade'), backs the store up into the node directory, and
+ * upgrades it, saying how to go back. Returns an exit code; on EXIT_OK *s is
+ * the opened store (the caller closes it with store_close).
+ */
+int cli_upgrade(const struct cli_common *c, uint32_t from, int ask, store **s);
 /* Loads the node's school key (asking for the passphrase). Returns an exit code. */
 int cli_load_school_key(const struct cli_common *c, baton_key **k);
 
@@ -130,5 +142,8 @@ int cmd_release(int argc, char **argv);
 int cmd_deny(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_upgrade(int argc, char **argv);
 
 #endif

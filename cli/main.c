@@ -29,6 +29,9 @@ static const struct cmd commands[] = {
     {"inbox", cmd_inbox, "packets received, and their receipts"},
     {"outbox", cmd_outbox, "packets sent, and their state"},
     {"audit", cmd_audit, "show and verify the audit log"},
+    {"backup", cmd_backup, "copy the store, keys and card, while the node runs"},
+    {"restore", cmd_restore, "check a backup and restore it into a new node directory"},
+    {"upgrade", cmd_upgrade, "back up an older store, then upgrade it to this baton's schema"},
 };
 
 static void usage(FILE *f)

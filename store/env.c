@@ -161,9 +161,10 @@ int store_open(const char *dir, int create, store **out)
 	char path[4096];
 	store *s = NULL;
 	struct stat st;
-	int r;
+	int r, upgrade = create == STORE_OPEN_UPGRADE;
 
 	*out = NULL;
+	create = create == 1;
 	if (snprintf(path, sizeof(path), "%s/db", dir) >= (int)sizeof(path))
 		return bti_diag_err(BATON_EINVAL, "%s: path too long", dir);
 	if (create) {
@@ -181,7 +182,10 @@ int store_open(const char *dir, int create, store **out)
 		return BATON_ENOMEM;
 	}
 	s->locked = 1;
-	if ((r = open_env(s, path, create)) != 0 || (r = open_tables(s, path, create)) != 0) {
+	/* An older schema is upgraded only when the caller asked for it (store_schema_check). */
+	if ((r = open_env(s, path, create)) != 0 ||
+	    (!create && !upgrade && (r = store_schema_check(s->env, path)) != 0) ||
+	    (r = open_tables(s, path, create)) != 0) {
 		store_close(s);
 		return r;
 	}

@@ -46,11 +46,13 @@ typedef struct store_txn {
 
 /*
  * Opens (create == 0) or creates (create == 1) the store under dir/db.
- * Checks the schema version (an older one is brought up to this one, a
- * newer one refused) and clears stale reader slots. *out is set to NULL
- * first, to the store on success: the caller closes it with store_close().
- * BATON_EEXIST when creating over an existing store; BATON_EIO when there is
- * no store at dir, its schema is unknown, or the disk cannot hold its map.
+ * Checks the schema version and clears stale reader slots: an older schema
+ * is upgraded only with create == STORE_OPEN_UPGRADE (see the backup section
+ * below), otherwise refused with BATON_EVERSION and the store untouched; a
+ * newer one is refused. *out is set to NULL first, to the store on success:
+ * the caller closes it with store_close(). BATON_EEXIST when creating over
+ * an existing store; BATON_EIO when there is no store at dir, its schema is
+ * unknown, or the disk cannot hold its map.
  */
 int store_open(const char *dir, int create, store **out);
 /* Closes s and frees it; s may be NULL. No transaction of s may be open. */
@@ -551,5 +553,50 @@ typedef int (*store_peer_head_cb)(const char *code, const uint8_t *head, size_t 
 int store_peer_head_each(store_txn *t, store_peer_head_cb cb, void *ctx);
 /* Sets *n to the number of audit entries. */
 int store_audit_count(store_txn *t, uint64_t *n);
+
+/* ---- backup, and upgrading an older schema ---- */
+
+/* The oldest schema store_open can upgrade (it gains tables, nothing is rewritten). */
+#define STORE_SCHEMA_UPGRADABLE 2
+/* store_open's create argument: open an existing store and upgrade an older schema. */
+#define STORE_OPEN_UPGRADE 2
+
+/*
+ * Reads the schema version of the store under dir/db into *version without
+ * writing to it (a read-only environment, one read transaction). Must not
+ * be called while this process has that store open (LMDB: one environment
+ * per file and process). Returns 0, or BATON_EIO when dir holds no store
+ * or it has no schema version.
+ */
+int store_schema_of(const char *dir, uint32_t *version);
+
+/*
+ * Called by store_open before anything is written: BATON_EVERSION (naming
+ * path and both versions) when the store in env is of a schema it would
+ * upgrade, 0 otherwise (the current schema, or one store_open refuses
+ * itself). env and path stay the caller's.
+ */
+int store_schema_check(MDB_env *env, const char *path);
+
+/*
+ * Writes a consistent, compacted copy of the store under dir/db to fd (an
+ * empty file the caller opened for writing, and closes) and fsyncs it. Takes
+ * one read transaction in a read-only environment: a node writing to the
+ * store in another process goes on, and the copy is one committed state.
+ * While the copy runs, pages the writer frees are not reused (the copy's
+ * snapshot may still need them): the store grows by what is written
+ * meanwhile. Must not be called while this process has that store open.
+ * Returns 0, BATON_EIO (no store, a read or write error, a full disk) or
+ * BATON_ENOMEM.
+ */
+int store_copy(const char *dir, int fd);
+
+/*
+ * Reads a copy made by store_copy (a lone file no process uses; nothing is
+ * written beside it): its schema version, and this node's card (*card
+ * malloc'd, the caller frees it with free()). Returns 0, BATON_EIO when the
+ * file is not such a store, BATON_ENOTFOUND when it holds no card.
+ */
+int store_file_info(const char *file, uint32_t *schema, uint8_t **card, size_t *card_len);
 
 #endif

@@ -454,15 +454,28 @@ static int get_schema(store_txn *t, void *arg)
 	return r;
 }
 
-/* A store of schema 2 opens, and is schema 3 from then on (it gains the origins table). */
+/*
+ * A store of schema 2 is refused unless the upgrade is asked for, and the
+ * schema is read without opening it; upgraded, it is the current schema
+ * from then on (it gains the origins and held tables).
+ */
 static void test_schema_2_upgrades(void **state)
 {
 	struct fx *f = *state;
 	static char two[] = {0, 0, 0, 2};
 	uint8_t now[4] = {0};
+	uint32_t v = 0;
 	assert_int_equal(store_write(f->s, set_schema, two), 0);
 	store_close(f->s);
-	assert_int_equal(store_open(f->dir, 0, &f->s), 0);
+	f->s = NULL;
+	assert_int_equal(store_schema_of(f->dir, &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(store_open(f->dir, 0, &f->s), BATON_EVERSION);
+	assert_null(f->s);
+	assert_non_null(strstr(baton_diag(), "schema 2, this baton uses schema 4"));
+	assert_int_equal(store_schema_of(f->dir, &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(store_open(f->dir, STORE_OPEN_UPGRADE, &f->s), 0);
 	assert_int_equal(store_read(f->s, get_schema, now), 0);
 	assert_int_equal(now[3], STORE_SCHEMA_VERSION);
 	assert_int_equal(STORE_SCHEMA_VERSION, 4);
@@ -600,7 +613,8 @@ static void test_schema_3_upgrades(void **state)
 	assert_int_equal(mdb_dbi_open(txn, "held", 0, &dbi), MDB_NOTFOUND);
 	mdb_txn_abort(txn);
 	mdb_env_close(env);
-	assert_int_equal(store_open(f->dir, 0, &f->s), 0);
+	assert_int_equal(store_open(f->dir, 0, &f->s), BATON_EVERSION);
+	assert_int_equal(store_open(f->dir, STORE_OPEN_UPGRADE, &f->s), 0);
 	assert_int_equal(store_read(f->s, get_schema, now), 0);
 	assert_int_equal(now[3], 4);
 	struct file_ctx c = {"Amara", "{\"v\":1}", -1, 0, 0};
