@@ -145,7 +145,7 @@ chain_intact() {
 	"$BATON" audit verify --dir "$1" | grep -q 'chain intact$'
 }
 if serve_start oth "$C" serve.oth.log; then
-	check "serve signs the tail" wait_for 20 chain_intact "$C"
+	check "serve signs the tail" wait_for 120 chain_intact "$C"
 	check "serve stops" serve_stop oth
 fi
 

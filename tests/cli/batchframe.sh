@@ -25,7 +25,7 @@ bad() {
 	sleep 1.1 # refusals are logged at most once a second
 	check_out '^reply 0 bytes$' "$1: an empty reply" "$PEER" req "$PB" "$2"
 	check "$1: the log names it" \
-		wait_for 30 grep -Eq "serve: a batch of $((${#2} / 2)) bytes refused: batch frame: $3" \
+		wait_for 120 grep -Eq "serve: a batch of $((${#2} / 2)) bytes refused: batch frame: $3" \
 		"$TMP/b.log"
 }
 

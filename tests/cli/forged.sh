@@ -251,7 +251,7 @@ check "the log never names A as the sender of a forgery" sh -c "! grep -q 'from 
 serve_start A "$A" a.log || done_testing
 check_out 'queued' "A queues S-1018 for B (again: the file was tampered with)" "$BATON" send S-1018 --again --to RAS-204 \
 	--consent "$TMP/S-1018.consent" --dir "$A"
-check "A's packet is receipted after the flood" wait_for 30 sh -c "'$BATON' outbox --dir '$A' | grep -q receipted"
+check "A's packet is receipted after the flood" wait_for 120 sh -c "'$BATON' outbox --dir '$A' | grep -q receipted"
 check_out 'S-1018' "B imported S-1018" "$BATON" student list --dir "$B"
 
 # ---- 3. the receiver's own rules ----
@@ -268,7 +268,7 @@ check_out 'Recorded the revocation' "B records the revocation, shown with the co
 run "$BATON" send S-1001 --to RAS-204 --consent "$TMP/S-1001.consent" --dir "$A"
 P1001=$(sed -n 's/^ *packet \([0-9a-f]\{32\}\),.*/\1/p' "$OUT")
 check "A, which has no revocation, queues S-1001" test -n "$P1001"
-check "B refuses it, and A records B's signed refusal" wait_for 30 \
+check "B refuses it, and A records B's signed refusal" wait_for 120 \
 	sh -c "'$BATON' outbox --dir '$A' | grep -Eq '$P1001.*rejected'"
 check_out "$P1001.*consent_invalid: .*revoked" "A's outbox gives B's reason" "$BATON" outbox --dir "$A"
 check "B has no S-1001" sh -c "! '$BATON' student list --dir '$B' | grep -q S-1001"
@@ -278,7 +278,7 @@ check_out 'rejected +school LHS-001.*consent_invalid.*revoked' "B's audit log re
 # B's record of S-1003 shows postsecondary education; A's does not, so A lets a guardian's consent release it.
 run "$BATON" send S-1003 --to RAS-204 --consent "$TMP/S-1003.consent" --dir "$A"
 P1003=$(sed -n 's/^ *packet \([0-9a-f]\{32\}\),.*/\1/p' "$OUT")
-check "the first packet of S-1003 is receipted" wait_for 30 \
+check "the first packet of S-1003 is receipted" wait_for 120 \
 	sh -c "'$BATON' outbox --dir '$A' | grep -Eq '$P1003.*receipted'"
 mkdir -p "$TMP/exp"
 check "B exports its record of S-1003" "$BATON" student export S-1003 --out "$TMP/exp/S-1003.json" --dir "$B"
@@ -294,7 +294,7 @@ cp "$OUT" "$TMP/show1003.before"
 run "$BATON" send S-1003 --again --to RAS-204 --consent "$TMP/S-1003.consent" --dir "$A"
 P1003b=$(sed -n 's/^ *packet \([0-9a-f]\{32\}\),.*/\1/p' "$OUT")
 check "A queues S-1003 again, under the guardian's consent" test -n "$P1003b"
-check "B refuses it, and A records B's signed refusal" wait_for 30 \
+check "B refuses it, and A records B's signed refusal" wait_for 120 \
 	sh -c "'$BATON' outbox --dir '$A' | grep -Eq '$P1003b.*rejected'"
 check_out "$P1003b.*consent_invalid: .*postsecondary" "A's outbox gives B's reason" "$BATON" outbox --dir "$A"
 run "$BATON" student show S-1003 --json --dir "$B"

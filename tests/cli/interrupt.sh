@@ -32,7 +32,7 @@ killed_at() {
 		--out "$3" --dir "$A" >/dev/null 2>&1 &
 	local pid=$!
 	BG+=($pid)
-	if wait_for 30 stopped "$pid"; then
+	if wait_for 120 stopped "$pid"; then
 		pass "the send of $2 stopped at '$1'"
 	else
 		fail "the send of $2 stopped at '$1'" "$(ps -o stat=,args= -p "$pid")"
@@ -94,7 +94,7 @@ BATON_TEST_PAUSE=sealed "$BATON" send S-2001 --to RAS-204 --consent "$TMP/S-2001
 	--dir "$A" >/dev/null 2>&1 &
 PID=$!
 BG+=($PID)
-check "the queued send stopped at 'sealed'" wait_for 30 stopped "$PID"
+check "the queued send stopped at 'sealed'" wait_for 120 stopped "$PID"
 kill -KILL "$PID" 2>/dev/null
 wait "$PID" 2>/dev/null
 ORPHAN=$(ls "$A/outbox" | grep -E '^[0-9a-f]{32}[.]baton$')

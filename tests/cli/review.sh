@@ -207,7 +207,7 @@ check_out 'queued' "A queues S-1 for B" "$BATON" send S-1 --to RAS-204 --consent
 	--sections all,health --dir "$NA"
 serve_start b "$NB" nb.log
 serve_start a "$NA" na.log
-check "the packet is delivered and receipted" wait_for 30 sh -c "'$BATON' outbox --dir '$NA' | grep -q receipted"
+check "the packet is delivered and receipted" wait_for 120 sh -c "'$BATON' outbox --dir '$NA' | grep -q receipted"
 check_out 'receipted.*held for review' "A's outbox says it is held for review" "$BATON" outbox --dir "$NA"
 check "B's log says held for review" grep -q 'inbox: packet .* from LHS-001: held for review as 1' "$TMP/nb.log"
 serve_stop a

@@ -67,7 +67,7 @@ check_out 'queued' "B queues a packet for A" "$BATON" send S-1018 --to LHS-001 \
 "$PEER" tarpit "$PT" >"$TMP/tarpit.out" 2>&1 &
 BG+=($!)
 TARPIT=$!
-check "a tarpit listens at T's endpoint" wait_for 10 grep -q '^listening' "$TMP/tarpit.out"
+check "a tarpit listens at T's endpoint" wait_for 120 grep -q '^listening' "$TMP/tarpit.out"
 serve_start A "$A" a.log || done_testing
 
 # ---- back-to-back requests on one connection: each gets its reply ----
@@ -86,7 +86,7 @@ check "A logged no reply as not sent" test "$(count 'not sent' "$TMP/a.log")" -e
 check_out 'queued' "A queues a packet for T" "$BATON" send S-1018 --to TAR-7 \
 	--consent "$TMP/LHS-001-TAR-7.consent" --dir "$A"
 check "A's packet for T reached the tarpit, which does not answer" \
-	wait_for 20 grep -q '^request 1: [1-9]' "$TMP/tarpit.out"
+	wait_for 120 grep -q '^request 1: [1-9]' "$TMP/tarpit.out"
 check "A's attempt for T is still outstanding" \
 	test "$(count 'to TAR-7: attempt 1 failed' "$TMP/a.log")" -eq 0
 T0=$(now_ms)
@@ -94,11 +94,12 @@ serve_start B "$B" b.log || done_testing
 received() {
 	"$BATON" outbox --dir "$B" 2>/dev/null | grep -q 'LHS-001 .*receipted'
 }
-if wait_for 25 received; then
-	pass "B's packet is receipted while A waits for T"
+# How long that takes is the machine's business: the order below is the evidence.
+if wait_for 120 received; then
+	pass "B's packet is receipted"
 	echo "#   B's receipt $(($(now_ms) - T0)) ms after B started"
 else
-	fail "B's packet is receipted while A waits for T" "A's log:" "$(tail -n 6 "$TMP/a.log")"
+	fail "B's packet is receipted" "A's log:" "$(tail -n 6 "$TMP/a.log")"
 fi
 # The order of A's log is the evidence: the import of B's packet, then (if at
 # all yet) the end of the attempt for T, which takes its full 30 s.
