@@ -1272,7 +1272,7 @@ static int outbox_get_one(store_txn *t, void *arg)
 {
 	struct out_ctx *c = arg;
 	c->r_get = store_outbox_get(t, c->want, &c->got[0]);
-	return c->r_get < 0 ? c->r_get : 0;
+	return c->r_get < 0 && c->r_get != BATON_ENOTFOUND ? c->r_get : 0;
 }
 
 /* The packet ids of what the last listing returned, in order, as seeds. */
@@ -1353,7 +1353,7 @@ static void test_outbox(void **state)
 	/* An unknown packet. */
 	fill_bytes(c->want, BATON_ID_BYTES, 0x77);
 	assert_int_equal(store_read(f->s, outbox_get_one, c), 0);
-	assert_int_equal(c->r_get, 1);
+	assert_int_equal(c->r_get, BATON_ENOTFOUND);
 
 	/* An aborted put leaves neither the entry nor its due key, nor moves another's. */
 	outbox_fill(&c->put[0], 5, OUT_QUEUED, TU_NOW);
@@ -1362,7 +1362,7 @@ static void test_outbox(void **state)
 	write_then_abort(f->s, outbox_put_all, c);
 	fill_bytes(c->want, BATON_ID_BYTES, 5);
 	assert_int_equal(store_read(f->s, outbox_get_one, c), 0);
-	assert_int_equal(c->r_get, 1);
+	assert_int_equal(c->r_get, BATON_ENOTFOUND);
 	due_at(f, c, TU_NOW + 200, 10);
 	assert_listed(c, 2, (const uint8_t[]){4, 1});
 	assert_int_equal(store_read(f->s, outbox_read, c), 0);
@@ -1411,7 +1411,7 @@ static int inbox_read(store_txn *t, void *arg)
 	int r = store_inbox_each(t, inbox_collect, c);
 	if (r == 0)
 		c->r_get = store_inbox_get(t, c->want, &c->got[3]);
-	return r ? r : c->r_get < 0 ? c->r_get : 0;
+	return r ? r : c->r_get < 0 && c->r_get != BATON_ENOTFOUND ? c->r_get : 0;
 }
 
 static void inbox_equal(const store_inbox *a, const store_inbox *b)
@@ -1485,7 +1485,7 @@ static void test_inbox(void **state)
 	write_then_abort(f->s, inbox_put_all, c);
 	memcpy(c->want, c->put[0].packet, BATON_ID_BYTES);
 	assert_int_equal(store_read(f->s, inbox_read, c), 0);
-	assert_int_equal(c->r_get, 1);
+	assert_int_equal(c->r_get, BATON_ENOTFOUND);
 	assert_int_equal(c->n_got, 2);
 	inbox_free_got(c);
 	free(big);
@@ -1523,7 +1523,7 @@ static int request_read(store_txn *t, void *arg)
 	struct req_ctx *c = arg;
 	c->n_got = 0;
 	c->r_get = store_request_get(t, c->want, &c->got);
-	if (c->r_get < 0)
+	if (c->r_get < 0 && c->r_get != BATON_ENOTFOUND)
 		return c->r_get;
 	return store_request_each(t, request_collect, c);
 }
@@ -1592,7 +1592,7 @@ static void test_requests(void **state)
 	write_then_abort(f->s, request_put_one, c);
 	memcpy(c->want, c->put.id, BATON_ID_BYTES);
 	assert_int_equal(store_read(f->s, request_read, c), 0);
-	assert_int_equal(c->r_get, 1);
+	assert_int_equal(c->r_get, BATON_ENOTFOUND);
 	assert_int_equal(c->n_got, 2);
 	free(c);
 }
@@ -1637,7 +1637,7 @@ static int consent_read(store_txn *t, void *arg)
 	c->n_each = 0;
 	free(c->got.bytes);
 	c->got.bytes = NULL;
-	if ((c->r_get = store_consent_get(t, c->want, &c->got)) < 0)
+	if ((c->r_get = store_consent_get(t, c->want, &c->got)) < 0 && c->r_get != BATON_ENOTFOUND)
 		return c->r_get;
 	return store_consent_each(t, consent_collect, c);
 }
@@ -1721,7 +1721,7 @@ static void test_consents(void **state)
 	write_then_abort(f->s, consent_put_one, c);
 	memcpy(c->want, c->put.id, BATON_ID_BYTES);
 	assert_int_equal(store_read(f->s, consent_read, c), 0);
-	assert_int_equal(c->r_get, 1);
+	assert_int_equal(c->r_get, BATON_ENOTFOUND);
 	assert_int_equal(c->n_each, 2);
 
 	/* Revocations: one per signer of one consent, in signer order, with their standing. */
@@ -1783,7 +1783,7 @@ static int packet_read(store_txn *t, void *arg)
 	c->r = store_packet_get(t, c->id, &c->p, &c->n);
 	if (r1 != c->r || n != c->n)
 		return BATON_EINTERNAL;
-	return c->r < 0 ? c->r : 0;
+	return c->r < 0 && c->r != BATON_ENOTFOUND ? c->r : 0;
 }
 
 static void test_packets(void **state)
@@ -1819,7 +1819,7 @@ static void test_packets(void **state)
 	fill_bytes(c.id, BATON_ID_BYTES, 3);
 	write_then_abort(f->s, packet_put_one, &c);
 	assert_int_equal(store_read(f->s, packet_read, &c), 0);
-	assert_int_equal(c.r, 1);
+	assert_int_equal(c.r, BATON_ENOTFOUND);
 	assert_null(c.p);
 	assert_int_equal(c.n, 0);
 	free(data);
@@ -1829,7 +1829,7 @@ static int asked_op(store_txn *t, void *arg)
 {
 	struct small_ctx *c = arg;
 	c->r = store_asked(t, c->code, c->student, c->data, c->found);
-	return c->r < 0 ? c->r : 0;
+	return c->r < 0 && c->r != BATON_ENOTFOUND ? c->r : 0;
 }
 
 static void test_asked(void **state)
@@ -1858,7 +1858,7 @@ static void test_asked(void **state)
 	assert_int_equal(c.r, 0);
 	assert_memory_equal(c.found, id1, BATON_ID_BYTES);
 	assert_int_equal(store_write(f->s, asked_op, &c), 0);
-	assert_int_equal(c.r, 1);
+	assert_int_equal(c.r, BATON_ENOTFOUND);
 	/* A take in a transaction that failed forgets nothing. */
 	c.code = "OHS-003";
 	write_then_abort(f->s, asked_op, &c);
@@ -1871,7 +1871,7 @@ static void test_asked(void **state)
 	write_then_abort(f->s, asked_op, &c);
 	c.data = NULL;
 	assert_int_equal(store_write(f->s, asked_op, &c), 0);
-	assert_int_equal(c.r, 1);
+	assert_int_equal(c.r, BATON_ENOTFOUND);
 
 	/* The longest code and student id fit; a key longer than both is refused. */
 	char code[BATON_CODE_MAX + 1];
@@ -1895,7 +1895,7 @@ static int origin_op(store_txn *t, void *arg)
 {
 	struct small_ctx *c = arg;
 	c->r = store_origin(t, c->code, c->student, c->local, c->where, c->cap);
-	return c->r < 0 ? c->r : 0;
+	return c->r < 0 && c->r != BATON_ENOTFOUND ? c->r : 0;
 }
 
 static void test_origins(void **state)
@@ -1935,7 +1935,7 @@ static void test_origins(void **state)
 	assert_string_equal(c.where, "S-3");
 	c.student = "R-404";
 	assert_int_equal(store_read(f->s, origin_op, &c), 0);
-	assert_int_equal(c.r, 1);
+	assert_int_equal(c.r, BATON_ENOTFOUND);
 
 	/* A local id longer than the caller's buffer is an error, not a cut id. */
 	fill_str(longest, BATON_STUDENT_MAX, 'l');
@@ -1968,7 +1968,7 @@ static int blob_reserve_fill(store_txn *t, void *arg)
 		fill_bytes(p, c->len, c->seed);
 	else if (p != NULL)
 		return BATON_EINTERNAL;
-	return c->r < 0 ? c->r : 0;
+	return c->r < 0 && c->r != BATON_EEXIST ? c->r : 0;
 }
 
 static int blob_check(store_txn *t, void *arg)
@@ -1978,7 +1978,7 @@ static int blob_check(store_txn *t, void *arg)
 	size_t n;
 	c->same = 0;
 	if ((c->r = store_blob_get(t, c->hash, &p, &n)) != 0)
-		return c->r < 0 ? c->r : 0;
+		return c->r < 0 && c->r != BATON_ENOTFOUND ? c->r : 0;
 	c->same = n == c->len;
 	for (size_t i = 0; c->same && i < n; i++)
 		c->same = p[i] == (uint8_t)(c->seed + i * 7);
@@ -1998,7 +1998,7 @@ static void test_blob_reserve(void **state)
 	 * the bytes stay the first ones. */
 	c.seed = 0x71;
 	assert_int_equal(store_write(f->s, blob_reserve_fill, &c), 0);
-	assert_int_equal(c.r, 1);
+	assert_int_equal(c.r, BATON_EEXIST);
 	c.seed = 0x70;
 	assert_int_equal(store_read(f->s, blob_check, &c), 0);
 	assert_true(c.same);
@@ -2006,7 +2006,7 @@ static void test_blob_reserve(void **state)
 	fill_bytes(c.hash, 32, 0x02);
 	write_then_abort(f->s, blob_reserve_fill, &c);
 	assert_int_equal(store_read(f->s, blob_check, &c), 0);
-	assert_int_equal(c.r, 1);
+	assert_int_equal(c.r, BATON_ENOTFOUND);
 }
 
 /* Pages let go of in a mapped file read back from the file. */
@@ -2070,14 +2070,15 @@ static int sid_get(store_txn *t, void *arg)
 	struct sid_ctx *c = arg;
 	memset(c->owner, 0, sizeof(c->owner));
 	c->r = store_student_by_state_id(t, c->state_id, c->owner, c->cap);
-	return c->r < 0 ? c->r : 0;
+	return c->r < 0 && c->r != BATON_ENOTFOUND ? c->r : 0;
 }
 
 static int record_same(store_txn *t, void *arg)
 {
 	struct sid_ctx *c = arg;
-	c->r = store_record_same(t, c->id, c->json, &c->s);
-	return c->r < 0 ? c->r : 0;
+	int same = 0, r = store_record_same(t, c->id, c->json, &c->s, &same);
+	c->r = r != 0 ? r : same;
+	return r;
 }
 
 static void owner_is(struct fx *f, struct sid_ctx *c, const char *state_id, int r, const char *id)
@@ -2104,7 +2105,7 @@ static void test_state_ids(void **state)
 	assert_int_equal(store_write(f->s, sid_put, &c), 0);
 	owner_is(f, &c, "ST-100", 0, "S-1");
 	owner_is(f, &c, "ST-200", 0, "S-2");
-	owner_is(f, &c, "ST-300", 1, NULL);
+	owner_is(f, &c, "ST-300", BATON_ENOTFOUND, NULL);
 
 	/* One statewide id, one student. */
 	c.id = "S-2";
@@ -2119,13 +2120,13 @@ static void test_state_ids(void **state)
 	c.json = "{\"v\":2}";
 	assert_int_equal(store_write(f->s, sid_put, &c), 0);
 	owner_is(f, &c, "ST-101", 0, "S-1");
-	owner_is(f, &c, "ST-100", 1, NULL);
+	owner_is(f, &c, "ST-100", BATON_ENOTFOUND, NULL);
 	/* ... unless the correction was aborted. */
 	c.state_id = "ST-102";
 	c.json = "{\"v\":3}";
 	write_then_abort(f->s, sid_put, &c);
 	owner_is(f, &c, "ST-101", 0, "S-1");
-	owner_is(f, &c, "ST-102", 1, NULL);
+	owner_is(f, &c, "ST-102", BATON_ENOTFOUND, NULL);
 	/* An owner longer than the caller's buffer is an error, not a cut id. */
 	c.state_id = "ST-101";
 	c.cap = 3;
@@ -2257,14 +2258,14 @@ static int own_card_read(store_txn *t, void *arg)
 {
 	struct card_read *c = arg;
 	c->r = store_own_card(t, &c->c);
-	return c->r < 0 ? c->r : 0;
+	return c->r < 0 && c->r != BATON_ENOTFOUND ? c->r : 0;
 }
 
 static int peer_card_read(store_txn *t, void *arg)
 {
 	struct card_read *c = arg;
 	c->r = store_peer_card(t, c->code, &c->c);
-	return c->r < 0 ? c->r : 0;
+	return c->r < 0 && c->r != BATON_ENOTFOUND ? c->r : 0;
 }
 
 static int peer_collect(const char *code, const uint8_t *card, size_t len, void *arg)
@@ -2312,10 +2313,10 @@ static void test_cards_and_peers(void **state)
 	tu_card(b, "Roosevelt High School", "RHS-002", &cb, &lb);
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(store_read(f->s, own_card_read, &r), 0);
-	assert_int_equal(r.r, 1);
+	assert_int_equal(r.r, BATON_ENOTFOUND);
 	r.code = "RHS-002";
 	assert_int_equal(store_read(f->s, peer_card_read, &r), 0);
-	assert_int_equal(r.r, 1);
+	assert_int_equal(r.r, BATON_ENOTFOUND);
 
 	p = (struct card_put){NULL, ca, la};
 	assert_int_equal(store_write(f->s, card_put_peer, &p), 0);
@@ -2334,7 +2335,7 @@ static void test_cards_and_peers(void **state)
 	assert_memory_equal(r.c.id_pk, baton_key_id_pk(b), 32);
 	r.code = "OHS-003";
 	assert_int_equal(store_read(f->s, peer_card_read, &r), 0);
-	assert_int_equal(r.r, 1);
+	assert_int_equal(r.r, BATON_ENOTFOUND);
 	assert_int_equal(store_read(f->s, peers_list, &r), 0);
 	assert_int_equal(r.n_peers, 1);
 	assert_string_equal(r.peers[0], "RHS-002");
