@@ -353,3 +353,130 @@ int cli_id_prefix(const char *hex, const char *what)
 		                    hex);
 	return 0;
 }
+
+const char *cli_str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+uint64_t cli_int(const json_t *o, const char *key)
+{
+	json_int_t v = json_integer_value(json_object_get(o, key));
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+struct sort_item {
+	json_int_t key;
+	size_t at;
+	json_t *v;
+};
+
+static int sort_cmp(const void *a, const void *b)
+{
+	const struct sort_item *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+int cli_sort_by(json_t *arr, const char *key)
+{
+	size_t n = json_array_size(arr), i;
+	struct sort_item *items;
+	json_t *v;
+	int r = 0;
+
+	if (n < 2)
+		return 0;
+	if ((items = calloc(n, sizeof(*items))) == NULL)
+		return BATON_ENOMEM;
+	json_array_foreach(arr, i, v)
+	{
+		items[i].key = json_integer_value(json_object_get(v, key));
+		items[i].at = i;
+		items[i].v = json_incref(v);
+	}
+	qsort(items, n, sizeof(*items), sort_cmp);
+	json_array_clear(arr);
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(arr, items[i].v) != 0)
+			r = BATON_ENOMEM;
+	free(items);
+	return r;
+}
+
+int cli_table_done(int r, json_t *arr, const char *key, int json, void (*print)(const json_t *),
+                   const char *what, const char *empty)
+{
+	if (r == 0 && arr == NULL)
+		r = BATON_ENOMEM;
+	if (r == 0)
+		r = cli_sort_by(arr, key);
+	if (r != 0) {
+		json_decref(arr);
+		return cli_fail(what, r);
+	}
+	if (json) {
+		cli_print_json(arr);
+		return EXIT_OK;
+	}
+	if (json_array_size(arr) == 0)
+		printf("%s\n", empty);
+	else
+		print(arr);
+	json_decref(arr);
+	return EXIT_OK;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void cli_progress_start(struct cli_progress *p)
+{
+	const char *after = getenv("BATON_PROGRESS_AFTER");
+	char *end;
+	memset(p, 0, sizeof(*p));
+	/* A pipe or a log file gets no progress: only a person watching does. */
+	p->tty = isatty(STDERR_FILENO);
+	p->after = 1000;
+	if (after && *after) {
+		unsigned long v = strtoul(after, &end, 10);
+		if (*end == '\0')
+			p->after = v;
+	}
+	p->start = mono_ms();
+}
+
+void cli_progress(struct cli_progress *p, const char *fmt, ...)
+{
+	char line[200];
+	va_list ap;
+	uint64_t now;
+
+	if (!p->tty)
+		return;
+	now = mono_ms();
+	if (now - p->start < p->after || (p->shown && now - p->last < 100))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\r\033[Kbaton: %s", line);
+	fflush(stderr);
+	p->shown = 1;
+	p->last = now;
+}
+
+void cli_progress_end(struct cli_progress *p)
+{
+	if (p->shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
+	p->shown = 0;
+}

@@ -83,6 +83,25 @@ int cli_load_school_key(const struct cli_common *c, baton_key **k);
  */
 int cli_list_done(int r, json_t *arr, size_t n, const char *what, const char *empty);
 
+/*
+ * The end of a listing gathered as a JSON array of objects: sorts arr by the
+ * integer member key (oldest first; equal keys keep their order), then
+ * prints it as JSON (json) or with print, or the empty message. Takes arr
+ * (NULL: out of memory) and frees it. On r != 0, reports what and r.
+ * Returns the exit code.
+ */
+int cli_table_done(int r, json_t *arr, const char *key, int json, void (*print)(const json_t *),
+                   const char *what, const char *empty);
+/*
+ * Sorts the array of objects arr by the integer member key, ascending and
+ * stable. 0, or BATON_ENOMEM (arr may then have lost elements).
+ */
+int cli_sort_by(json_t *arr, const char *key);
+/* The string member key of o, or "" (borrowed from o). */
+const char *cli_str(const json_t *o, const char *key);
+/* The integer member key of o, or 0 when absent or negative. */
+uint64_t cli_int(const json_t *o, const char *key);
+
 /* Prints v as JSON on stdout and frees it. */
 void cli_print_json(json_t *v);
 /*
@@ -101,6 +120,24 @@ const char *cli_time(uint64_t t);
  */
 uint64_t cli_now(void);
 
+/*
+ * A progress line for work that takes more than a second, on stderr and only
+ * when stderr is a terminal: rewritten in place with \r, cleared at the end.
+ * $BATON_PROGRESS_AFTER (milliseconds, default 1000) is how long the work
+ * runs before the line appears, so tests need not be slow.
+ */
+struct cli_progress {
+	uint64_t start, last, after; /* milliseconds, monotonic */
+	int tty, shown;
+};
+/* Starts the clock. */
+void cli_progress_start(struct cli_progress *p);
+/* Shows the line fmt (after "baton: "), at most ten times a second. */
+void cli_progress(struct cli_progress *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Clears the line if it was shown, so what follows starts a clean line. */
+void cli_progress_end(struct cli_progress *p);
+
 /* Appends one audit entry in t. */
 int cli_audit(store_txn *t, const char *action, const char *student, const char *peer,
               const char *detail);
@@ -108,6 +145,12 @@ int cli_audit(store_txn *t, const char *action, const char *student, const char 
 struct send_req;
 /* Reports a transfer_send or transfer_release result; returns the exit code. */
 int cli_sent(const struct send_req *s, int r);
+/*
+ * Finds a held or answered request by its id or a prefix of 8+ hex digits.
+ * 0 and id, or BATON_EVALUE (no such request, or more than one), or a
+ * store error.
+ */
+int cli_request_id(store *st, const char *hex, uint8_t id[BATON_ID_BYTES]);
 
 int cmd_init(int argc, char **argv);
 int cmd_card(int argc, char **argv);
