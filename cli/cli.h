@@ -26,8 +26,18 @@ struct cmd {
 	const char *help;
 };
 
-/* Runs the subcommand of table[] named argv[1]; prints usage on unknown names. */
+/*
+ * Runs the subcommand of table[] named argv[1]. Without one, prints usage
+ * (to stdout for --help); an unknown one gets cli_unknown.
+ */
 int cli_dispatch(const char *prog, const struct cmd *table, size_t n, int argc, char **argv);
+
+/*
+ * Prints 'baton: unknown command "PROG NAME"' and, when a command of table
+ * is at most two edits away, 'did you mean "PROG CMD"?'. prog is NULL for a
+ * top-level command. Returns EXIT_USAGE.
+ */
+int cli_unknown(const char *prog, const char *name, const struct cmd *table, size_t n);
 
 /* Prints "baton: WHAT: DIAG" to stderr and returns the exit code for err. */
 int cli_fail(const char *what, int err);
@@ -61,8 +71,21 @@ int cli_common_opt(struct cli_common *c, int opt, const char *arg);
  * (optind at the first operand), or the exit code after printing usage.
  */
 int cli_common_only(int argc, char **argv, struct cli_common *c, const char *usage);
-/* The node directory: --dir, else $BATON_DIR, else ./baton-node. */
+/*
+ * The node directory: the command's --dir, else --dir before the command
+ * (cli_set_default_dir), else $BATON_DIR, else ./baton-node.
+ */
 const char *cli_dir(const struct cli_common *c);
+/* Sets the node directory given before the command; dir is borrowed for the process. */
+void cli_set_default_dir(const char *dir);
+
+/*
+ * The columns the UTF-8 text s takes on a terminal: East Asian wide
+ * characters take two, combining marks none (no locale needed).
+ */
+size_t cli_width(const char *s);
+/* Prints s to f, then spaces up to width columns (cli_width). */
+void cli_pad(FILE *f, const char *s, size_t width);
 
 /*
  * Gets a passphrase: --no-passphrase (returns *pass == NULL, warns),
@@ -85,7 +108,8 @@ int cli_list_done(int r, json_t *arr, size_t n, const char *what, const char *em
 
 /*
  * The end of a listing gathered as a JSON array of objects: sorts arr by the
- * integer member key (oldest first; equal keys keep their order), then
+ * integer member key (oldest first; equal keys keep their order; key NULL:
+ * as gathered), then
  * prints it as JSON (json) or with print, or the empty message. Takes arr
  * (NULL: out of memory) and frees it. On r != 0, reports what and r.
  * Returns the exit code.

@@ -168,9 +168,9 @@ check_out 'chain unbroken' "and the audit log verifies" "$BATON" audit verify --
 
 check_err 2 'no student "NOPE"' "student show NOPE (exit 2)" "$BATON" student show NOPE --dir "$N"
 check_exit 1 "an unknown command (exit 1)" "$BATON" enroll --dir "$N"
-check "names it" grep -q "'enroll' is not a command" "$ERR"
+check "names it" grep -q 'unknown command "enroll"' "$ERR"
 check_exit 1 "an unknown subcommand (exit 1)" "$BATON" student enroll --dir "$N"
-check "names it" grep -q "'student enroll' is not a command" "$ERR"
+check "names it" grep -q 'unknown command "student enroll"' "$ERR"
 check_exit 1 "an unknown option (exit 1)" "$BATON" student list --verbose --dir "$N"
 check_exit 1 "no command at all (exit 1)" "$BATON"
 check_err 1 'one student ID expected' "student show without an ID (exit 1)" \
