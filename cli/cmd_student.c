@@ -423,46 +423,88 @@ static int student_import(int argc, char **argv)
 
 struct list_ctx {
 	json_t *arr;
-	size_t n;
+	const char *term; /* only students whose id or names contain it; NULL: all */
 };
+
+/* Whether the student matches the search term, ignoring ASCII case. */
+static int list_match(const store_student *s, const char *term)
+{
+	char full[2 * sizeof(s->given_name) + 2];
+	snprintf(full, sizeof(full), "%s %s", s->given_name, s->family_name);
+	return term == NULL || strcasestr(s->id, term) || strcasestr(s->state_id, term) ||
+	       strcasestr(full, term);
+}
 
 static int list_one(const store_student *s, void *arg)
 {
 	struct list_ctx *c = arg;
-	c->n++;
-	if (c->arr)
-		return json_array_append_new(
-		           c->arr,
-		           json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:I}", "student_id", s->id,
-		                     "state_student_id", s->state_id, "given_name", s->given_name,
-		                     "family_name", s->family_name, "birth_date", s->birth_date,
-		                     "version", (int)s->version, "updated", (json_int_t)s->updated))
-		           ? BATON_ENOMEM
-		           : 0;
-	printf("%-12s %-28.28s %s  v%u\n", s->id, s->family_name, s->birth_date, s->version);
-	return 0;
+	if (!list_match(s, c->term))
+		return 0;
+	return json_array_append_new(
+	           c->arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:I}", "student_id", s->id,
+	                             "state_student_id", s->state_id, "given_name", s->given_name,
+	                             "family_name", s->family_name, "birth_date", s->birth_date,
+	                             "version", (int)s->version, "updated", (json_int_t)s->updated))
+	           ? BATON_ENOMEM
+	           : 0;
 }
 
 static int list_students(store_txn *t, void *arg)
 {
-	return store_student_each(t, list_one, arg);
+	struct list_ctx *c = arg;
+	return store_student_each(t, list_one, c);
+}
+
+/* One line a student, the columns aligned by the width names take on screen. */
+static void list_print(const json_t *arr)
+{
+	size_t i, wid = 0, wname = 0;
+	const json_t *e;
+	char name[512];
+	json_array_foreach(arr, i, e)
+	{
+		snprintf(name, sizeof(name), "%s %s", cli_str(e, "given_name"),
+		         cli_str(e, "family_name"));
+		if (cli_width(cli_str(e, "student_id")) > wid)
+			wid = cli_width(cli_str(e, "student_id"));
+		if (cli_width(name) > wname)
+			wname = cli_width(name);
+	}
+	json_array_foreach(arr, i, e)
+	{
+		snprintf(name, sizeof(name), "%s %s", cli_str(e, "given_name"),
+		         cli_str(e, "family_name"));
+		cli_pad(stdout, cli_str(e, "student_id"), wid);
+		fputs("  ", stdout);
+		cli_pad(stdout, name, wname);
+		printf("  %s  v%d\n", cli_str(e, "birth_date"),
+		       (int)json_integer_value(json_object_get(e, "version")));
+	}
 }
 
 static int student_list(int argc, char **argv)
 {
 	struct cli_common com = {0};
+	struct list_ctx lc = {NULL, NULL};
 	store *st;
 	int r, rc;
 	if ((rc = cli_common_only(argc, argv, &com,
-	                          "usage: baton student list [--json] [--dir DIR]\n")) >= 0)
+	                          "usage: baton student list [TERM] [--json] [--dir DIR]\n\n"
+	                          "Lists the students on file: id, given and family name, birth "
+	                          "date and\nversion. With TERM, only those whose id, state id or "
+	                          "names contain it\n(upper or lower case alike).\n")) >= 0)
 		return rc;
+	if (argc - optind > 1)
+		return cli_usage_error("student list: at most one search TERM");
+	lc.term = optind < argc ? argv[optind] : NULL;
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	struct list_ctx lc = {com.json ? json_array() : NULL, 0};
-	r = store_read(st, list_students, &lc);
+	lc.arr = json_array();
+	r = lc.arr ? store_read(st, list_students, &lc) : BATON_ENOMEM;
 	store_close(st);
-	return cli_list_done(r, lc.arr, lc.n, "student list",
-	                     "No students yet ('baton student import FILE.json').");
+	return cli_table_done(r, lc.arr, NULL, com.json, list_print, "student list",
+	                      lc.term ? "No student matches."
+	                              : "No students yet ('baton student import FILE.json').");
 }
 
 /* ---- show and export ---- */
