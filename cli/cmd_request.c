@@ -16,7 +16,18 @@
 
 #define SKEW 300
 
-int cmd_request(int argc, char **argv)
+static const char request_usage[] =
+    "usage: baton request --from CODE --consent FILE [--sections LIST]\n"
+    "                     [--note TEXT] [--out PACKET [--force]] [--dir DIR]\n\n"
+    "Asks the school CODE for a student's record, carrying the family's\n"
+    "consent (which names the student and the sections). The request is\n"
+    "queued for 'baton serve', or written to PACKET with --out. That school\n"
+    "sends the record, or a signed refusal, when it decides.\n";
+
+/* Parses request's command line into com, s and the consent file. Returns -1 to go on, or the exit
+ * code. */
+static int request_options(int argc, char **argv, struct cli_common *com, struct send_req *s,
+                           const char **consent_file)
 {
 	static const struct option opts[] = {{"from", required_argument, NULL, 'f'},
 	                                     {"consent", required_argument, NULL, 'c'},
@@ -26,58 +37,47 @@ int cmd_request(int argc, char **argv)
 	                                     {"force", no_argument, NULL, 'F'},
 	                                     CLI_COMMON_OPTS,
 	                                     {NULL, 0, NULL, 0}};
-	struct cli_common com = {0};
-	struct send_req s;
-	const char *consent_file = NULL, *note = NULL;
-	uint8_t *consent = NULL;
-	baton_key *key = NULL;
-	store *st = NULL;
-	int opt, r, rc;
-
-	memset(&s, 0, sizeof(s));
+	int opt, r;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (cli_common_opt(&com, opt, optarg))
+		if (cli_common_opt(com, opt, optarg))
 			continue;
-		switch (opt) {
-		case 'f':
-			s.to_code = optarg;
-			break;
-		case 'c':
-			consent_file = optarg;
-			break;
-		case 'S':
-			if ((r = baton_sections_parse(optarg, &s.sections)) != 0)
-				return cli_fail("--sections", r);
-			break;
-		case 'n':
-			note = optarg;
-			break;
-		case 'o':
-			s.out = optarg;
-			break;
-		case 'F':
-			s.force = 1;
-			break;
-		default:
-			fprintf(
-			    opt == 'h' ? stdout : stderr,
-			    "usage: baton request --from CODE --consent FILE [--sections LIST]\n"
-			    "                     [--note TEXT] [--out PACKET [--force]] [--dir "
-			    "DIR]\n\n"
-			    "Asks the school CODE for a student's record, carrying the family's\n"
-			    "consent (which names the student and the sections). The request is\n"
-			    "queued for 'baton serve', or written to PACKET with --out. That "
-			    "school\nsends the record, or a signed refusal, when it decides.\n");
+		if (opt == 'S' && (r = baton_sections_parse(optarg, &s->sections)) != 0)
+			return cli_fail("--sections", r);
+		else if (opt == 'f' || opt == 'c' || opt == 'n' || opt == 'o')
+			*(opt == 'f'   ? &s->to_code
+			  : opt == 'c' ? consent_file
+			  : opt == 'n' ? &s->note
+			               : &s->out) = optarg;
+		else if (opt == 'F')
+			s->force = 1;
+		else if (opt != 'S') {
+			fputs(request_usage, opt == 'h' ? stdout : stderr);
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	}
-	if (optind != argc || !s.to_code || !consent_file)
+	if (optind != argc || !s->to_code || !*consent_file)
 		return cli_usage_error("request: --from CODE and --consent FILE are required");
-	if (s.force && !s.out)
+	if (s->force && !s->out)
 		return cli_usage_error("request: --force goes with --out");
-	if (note && (note[0] == 0 || strlen(note) > BATON_NOTE_MAX))
+	if (s->note && (s->note[0] == 0 || strlen(s->note) > BATON_NOTE_MAX))
 		return cli_usage_error("request: --note must be 1 to %d bytes", BATON_NOTE_MAX);
+	return -1;
+}
+
+int cmd_request(int argc, char **argv)
+{
+	struct cli_common com = {0};
+	struct send_req s;
+	const char *consent_file = NULL;
+	uint8_t *consent = NULL;
+	baton_key *key = NULL;
+	store *st = NULL;
+	int r, rc;
+
+	memset(&s, 0, sizeof(s));
+	if ((rc = request_options(argc, argv, &com, &s, &consent_file)) >= 0)
+		return rc;
 	if ((r = baton_file_read(consent_file, BATON_OBJ_MAX, &consent, &s.consent_len)) != 0)
 		return cli_fail(NULL, r);
 	s.consent = consent;
@@ -89,7 +89,6 @@ int cmd_request(int argc, char **argv)
 	s.node_dir = cli_dir(&com);
 	s.now = cli_now();
 	s.skew = SKEW;
-	s.note = note;
 	if ((r = transfer_request(st, &s)) != 0) {
 		rc = cli_fail(consent_file, r);
 		goto out;
