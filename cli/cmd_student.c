@@ -62,8 +62,9 @@ struct import_ctx {
 	char node[PATH_MAX]; /* the node directory, resolved: never a source of attachments */
 	struct stat node_st;
 	size_t records, added, versions, unchanged, held;
-	json_t *seen;   /* the student ids read so far from this file */
-	json_t *errors; /* {record, student_id, error} of the first ERRORS_SHOWN bad records */
+	json_t *seen;    /* the student ids read so far from this file */
+	json_t *errors;  /* {record, student_id, error} of the first ERRORS_SHOWN bad records */
+	json_t *results; /* with --json: {student_id, result, version or held} a record */
 	size_t nerrors;
 	int first_error;
 	struct cli_progress progress;
@@ -192,6 +193,24 @@ static int import_attachments(store_txn *t, struct import_ctx *c, json_t *rec)
 	return 0;
 }
 
+/* With --json, what became of one student's record. */
+static int note_result(struct import_ctx *c, const store_student *s, int how, const store_held *h)
+{
+	json_t *o;
+	if (c->results == NULL)
+		return 0;
+	o = json_pack("{s:s, s:s}", "student_id", s->id, "result",
+	              how == FILED_NEW         ? "new"
+	              : how == FILED_UNCHANGED ? "unchanged"
+	              : how == FILED_HELD      ? "held"
+	                                       : "new_version");
+	if (o && how == FILED_HELD)
+		json_object_set_new(o, "held", json_integer((json_int_t)h->id));
+	else if (o)
+		json_object_set_new(o, "version", json_integer((json_int_t)s->version));
+	return o == NULL || json_array_append_new(c->results, o) != 0 ? BATON_ENOMEM : 0;
+}
+
 static int import_one(store_txn *t, struct import_ctx *c, json_t *rec)
 {
 	store_student s;
@@ -217,7 +236,8 @@ static int import_one(store_txn *t, struct import_ctx *c, json_t *rec)
 	record_index(rec, &s);
 	if ((canon = record_canonical(rec)) == NULL)
 		return BATON_ENOMEM;
-	if ((r = store_student_file(t, &s, canon, strlen(canon), &h, &how)) != 0)
+	if ((r = store_student_file(t, &s, canon, strlen(canon), &h, &how)) != 0 ||
+	    (r = note_result(c, &s, how, &h)) != 0)
 		goto out;
 	switch (how) {
 	case FILED_UNCHANGED:
@@ -289,6 +309,8 @@ static int import_all(store_txn *t, void *arg)
 	c->errors = json_array();
 	if (c->seen == NULL || c->errors == NULL)
 		return BATON_ENOMEM;
+	if (c->results != NULL && json_array_clear(c->results) != 0)
+		return BATON_ENOMEM;
 	while ((r = record_file_next(c->rf, &rec, &index)) != BATON_ENOTFOUND) {
 		if (r == 0)
 			r = import_record(t, c, rec, index);
@@ -342,11 +364,12 @@ static int import_refused(const struct import_ctx *c, int json, int r)
 static void import_report(const struct import_ctx *c, int json)
 {
 	if (json) {
-		cli_print_json(json_pack(
-		    "{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:[]}", "file", c->file, "imported",
-		    1, "records", (json_int_t)c->records, "new", (json_int_t)c->added,
-		    "new_versions", (json_int_t)c->versions, "unchanged", (json_int_t)c->unchanged,
-		    "held", (json_int_t)c->held, "bad_records", (json_int_t)0, "errors"));
+		cli_print_json(
+		    json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:[], s:O}", "file",
+		              c->file, "imported", 1, "records", (json_int_t)c->records, "new",
+		              (json_int_t)c->added, "new_versions", (json_int_t)c->versions,
+		              "unchanged", (json_int_t)c->unchanged, "held", (json_int_t)c->held,
+		              "bad_records", (json_int_t)0, "errors", "students", c->results));
 		return;
 	}
 	printf("Imported %zu records from %s: %zu new students, %zu new versions, %zu "
@@ -401,10 +424,15 @@ static int student_import(int argc, char **argv)
 		return cli_usage_error("student import: one FILE.json expected");
 	memset(&c, 0, sizeof(c));
 	c.file = argv[optind];
-	if ((r = record_file_open(c.file, &c.rf)) != 0)
+	if (com.json && (c.results = json_array()) == NULL)
+		return cli_fail(NULL, BATON_ENOMEM);
+	if ((r = record_file_open(c.file, &c.rf)) != 0) {
+		json_decref(c.results);
 		return cli_fail(NULL, r);
+	}
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK) {
 		record_file_close(c.rf);
+		json_decref(c.results);
 		return rc;
 	}
 	r = import_run(st, &c, cli_dir(&com));
@@ -416,6 +444,7 @@ static int student_import(int argc, char **argv)
 		import_report(&c, com.json);
 	json_decref(c.seen);
 	json_decref(c.errors);
+	json_decref(c.results);
 	return r != 0 ? rc : EXIT_OK;
 }
 

@@ -113,7 +113,8 @@ printf '[{"student_id": "S-4", "identity": {"given_name": "Bo", "family_name": "
 run "$BATON" student import "$IN/one.json" --json --dir "$A"
 cp "$OUT" "$TMP/one.out"
 check "--json on a good import: exit 0" test "$RC" -eq 0
-check "--json: the counts" jq1 '.imported == true and .records == 1 and .new == 1 and .unchanged == 0 and .errors == []' "$TMP/one.out"
+check "--json: the counts, and each student's id and what became of it" jq1 \
+	'.imported == true and .records == 1 and .new == 1 and .unchanged == 0 and .errors == [] and .students == [{"student_id": "S-4", "result": "new", "version": 1}]' "$TMP/one.out"
 
 # ---- progress: on a terminal only ----
 {
