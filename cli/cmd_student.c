@@ -262,7 +262,8 @@ out:
 	return r;
 }
 
-/* A record's error, kept to report with the others; the import goes on. */
+/* A record's error, kept to report with the others; the import goes on. The first decides the exit
+ * code. */
 static int note_error(struct import_ctx *c, size_t index, const char *sid, int r)
 {
 	char why[600];
@@ -273,8 +274,10 @@ static int note_error(struct import_ctx *c, size_t index, const char *sid, int r
 		c->first_error = r;
 	if (c->nerrors > ERRORS_SHOWN)
 		return 0;
-	json_t *e = json_pack("{s:I, s:s?, s:s}", "record", (json_int_t)index, "student_id", sid,
-	                      "error", why);
+	json_t *e = json_pack("{s:s*, s:s}", "student_id", sid, "error", why);
+	/* An error about the whole file (not JSON records at all) names no record. */
+	if (e && index > 0)
+		json_object_set_new(e, "record", json_integer((json_int_t)index));
 	return e == NULL || json_array_append_new(c->errors, e) != 0 ? BATON_ENOMEM : 0;
 }
 
