@@ -196,4 +196,20 @@ cp "$OUT" "$TMP/verify.out"
 check "audit verify --json: exit 0" test "$RC" -eq 0
 check "audit verify --json: verified, with the count" jq1 '.verified == true and .entries > 5' "$TMP/verify.out"
 
+# ---- progress on a cohort send: on a terminal only ----
+mkdir -p "$TMP/cohort"
+cp "$TMP/c.consent" "$TMP/cohort/S-1.consent"
+run env BATON_PROGRESS_AFTER=0 "$BATON" send --to RAS-204 --consents "$TMP/cohort" --again --dir "$A"
+cp "$ERR" "$TMP/cohort.err"
+check "a cohort send with stderr a file: exit 0" test "$RC" -eq 0
+check "and no progress bytes in it" sh -c "! grep -q \$(printf '\\r') '$TMP/cohort.err' && ! grep -q 'sending to' '$TMP/cohort.err'"
+if command -v script >/dev/null; then
+	run env BATON_PROGRESS_AFTER=0 script -qec "'$BATON' send --to RAS-204 --consents '$TMP/cohort' --again --dir '$A'" /dev/null
+	cp "$OUT" "$TMP/cohort.tty"
+	check "on a terminal, a cohort send shows a progress line" grep -q 'baton: sending to RAS-204: 1 of 1 students' "$TMP/cohort.tty"
+else
+	T=$((T + 1))
+	echo "ok $T # SKIP no script(1) to give the send a terminal"
+fi
+
 done_testing
