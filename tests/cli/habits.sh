@@ -12,6 +12,10 @@ A=$TMP/lhs B=$TMP/ras
 IN=$TMP/in
 mkdir -p "$IN"
 
+# rc_is CODE DESCRIPTION: the last run exited with CODE (its output shown if not).
+rc_is() {
+	if [ "$RC" -eq "$1" ]; then pass "$2"; else fail_run "$2" "expected exit code $1"; fi
+}
 # jq1 FILTER FILE: FILE holds exactly one JSON value, and FILTER is true of it.
 jq1() {
 	jq -e -s "length == 1 and (.[0] | $1)" "$2" >/dev/null
@@ -43,24 +47,23 @@ check "init A" "$BATON" init --name "Lincoln High School" --code LHS-001 --dir "
 check "card of A" "$BATON" card --dir "$A" --out "$TMP/LHS-001.card"
 check "init B" "$BATON" init --name "Riverside Academy" --code RAS-204 --dir "$B"
 check "card of B" "$BATON" card --dir "$B" --out "$TMP/RAS-204.card"
-check "A pins B, --dir before the command" "$BATON" --dir "$A" peer add "$TMP/RAS-204.card"
-check_out 'RAS-204' "and it is A's peer" "$BATON" peer list --dir "$A"
-check "B pins A, --dir=DIR before the command" "$BATON" --dir="$B" peer add "$TMP/LHS-001.card"
-check_out 'LHS-001' "and it is B's peer" "$BATON" peer list --dir "$B"
+check "A pins B" "$BATON" peer add "$TMP/RAS-204.card" --dir "$A"
+check "B pins A" "$BATON" peer add "$TMP/LHS-001.card" --dir "$B"
+check_out 'RAS-204' "--dir before peer list names the node" "$BATON" --dir "$A" peer list
+check_out 'LHS-001' "so does --dir=DIR" "$BATON" --dir="$B" peer list
 check_out 'No students yet' "--dir before student list names the node" "$BATON" --dir "$A" student list
 check_out 'No students yet' "--dir after the command wins over one before" \
 	"$BATON" --dir "$TMP/nowhere" student list --dir "$A"
 
 # ---- student list: full names, aligned by width on screen, a search term ----
-printf '\xef\xbb\xbf[\n' >"$IN/names.json"
-cat >>"$IN/names.json" <<'JSON'
+cat >"$IN/names.json" <<'JSON'
+[
 {"student_id": "S-1", "identity": {"given_name": "José", "family_name": "García", "birth_date": "2011-04-17"}},
 {"student_id": "S-2", "identity": {"given_name": "小龙", "family_name": "李", "birth_date": "2012-01-01"}},
 {"student_id": "S-3", "identity": {"given_name": "Ann", "family_name": "Lee", "birth_date": "2010-05-05"}}
 ]
 JSON
-check_out '^Imported 3 records' "a file that starts with a UTF-8 byte order mark imports" \
-	"$BATON" student import "$IN/names.json" --dir "$A"
+check_out '^Imported 3 records' "import three students" "$BATON" student import "$IN/names.json" --dir "$A"
 printf '%s\n' 'S-1  José García  2011-04-17  v1' 'S-2  小龙 李      2012-01-01  v1' \
 	'S-3  Ann Lee      2010-05-05  v1' >"$TMP/list.expected"
 check "student list" "$BATON" student list --dir "$A"
@@ -90,7 +93,7 @@ run "$BATON" student list --json --dir "$A"
 cp "$OUT" "$TMP/before.json"
 run "$BATON" student import "$IN/many.json" --dir "$A"
 cp "$ERR" "$TMP/many.err"
-if [ "$RC" -eq 2 ]; then pass "an import with 106 bad records is refused (exit 2)"; else fail_run "an import with 106 bad records is refused (exit 2)"; fi
+rc_is 2 "an import with 106 bad records is refused (exit 2)"
 check "the first bad record is named by its number from 1" \
 	grep -q '^baton: .*many\.json: record 3 (T-3): identity\.birth_date: .*2011-02-30' "$TMP/many.err"
 check "100 errors are listed" test "$(count 'record [0-9]+ \(T-[0-9]+\): identity\.birth_date' "$TMP/many.err")" -eq 100
@@ -102,17 +105,20 @@ run "$BATON" student list --json --dir "$A"
 same "$TMP/before.json" "$OUT" "nothing was imported"
 run "$BATON" student import "$IN/many.json" --json --dir "$A"
 cp "$OUT" "$TMP/many.json.out"
-check "--json: still exit 2" test "$RC" -eq 2
+rc_is 2 "--json: still exit 2"
 check "--json: one JSON object on stdout" jq1 'type == "object"' "$TMP/many.json.out"
 check "--json: the counts and the first error, by record number" jq1 \
 	'.imported == false and .records == 108 and .bad_records == 106 and (.errors | length) == 100 and .errors[0].record == 3 and .errors[0].student_id == "T-3" and (.errors[0].error | test("birth_date"))' "$TMP/many.json.out"
+printf '\xef\xbb\xbf[{"student_id": "S-5", "identity": {"given_name": "Eve", "family_name": "Kim", "birth_date": "2011-05-05"}}]\r\n' >"$IN/bom.json"
+check_out '^Imported 1 records' "a file that starts with a UTF-8 byte order mark imports" \
+	"$BATON" student import "$IN/bom.json" --dir "$A"
 printf 'student_id,given_name,family_name\nS-9,Ana,Ruiz\n' >"$IN/students.csv"
 check_err 2 'students\.csv: this looks like CSV; baton imports JSON records \(see RECORD\.md\)' \
 	"a CSV file is named as such" "$BATON" student import "$IN/students.csv" --dir "$A"
 printf '[{"student_id": "S-4", "identity": {"given_name": "Bo", "family_name": "Li", "birth_date": "2011-03-03"}}]\n' >"$IN/one.json"
 run "$BATON" student import "$IN/one.json" --json --dir "$A"
 cp "$OUT" "$TMP/one.out"
-check "--json on a good import: exit 0" test "$RC" -eq 0
+rc_is 0 "--json on a good import: exit 0"
 check "--json: the counts, and each student's id and what became of it" jq1 \
 	'.imported == true and .records == 1 and .new == 1 and .unchanged == 0 and .errors == [] and .students == [{"student_id": "S-4", "result": "new", "version": 1}]' "$TMP/one.out"
 
@@ -127,7 +133,7 @@ check "--json: the counts, and each student's id and what became of it" jq1 \
 } >"$IN/progress.json"
 run env BATON_PROGRESS_AFTER=0 "$BATON" student import "$IN/progress.json" --dir "$A"
 cp "$ERR" "$TMP/progress.err"
-check "an import with stderr a file: exit 0" test "$RC" -eq 0
+rc_is 0 "an import with stderr a file: exit 0"
 check "and no progress bytes in it" sh -c "! grep -q \$(printf '\\r') '$TMP/progress.err' && ! grep -q importing '$TMP/progress.err'"
 if command -v script >/dev/null; then
 	run env BATON_PROGRESS_AFTER=0 script -qec "'$BATON' student import '$IN/progress.json' --dir '$A'" /dev/null
@@ -147,7 +153,7 @@ PK=$(cat "$TMP/pk.expected")
 run env -u BATON_PASSPHRASE setsid -w "$BATON" guardian pubkey "$TMP/parent.key"
 cp "$OUT" "$TMP/pk.out"
 cp "$ERR" "$TMP/pk.err"
-check "guardian pubkey needs no passphrase (no terminal, none set)" test "$RC" -eq 0
+rc_is 0 "guardian pubkey needs no passphrase (no terminal, none set)"
 same "$TMP/pk.expected" "$TMP/pk.out" "and prints only the key line on stdout"
 check "its fingerprint goes to stderr" grep -q '^fingerprint [A-Z2-7-]*$' "$TMP/pk.err"
 
@@ -182,18 +188,18 @@ check "inbox --json oldest first" jq1 '[.[].time] == ([.[].time] | sort) and len
 run env BATON_NOW=$((T0 + 7200)) "$BATON" send S-1 --to RAS-204 --consent "$TMP/c.consent" --again \
 	--out "$TMP/p9.baton" --json --dir "$A"
 cp "$OUT" "$TMP/send.out"
-check "send --json: exit 0" test "$RC" -eq 0
+rc_is 0 "send --json: exit 0"
 check "send --json: one object with the packet" jq1 \
 	'.sent == true and .student == "S-1" and .to == "RAS-204" and (.packet | test("^[0-9a-f]{32}$")) and .bytes > 0' "$TMP/send.out"
 run env BATON_NOW=$((T0 + 40 * 86400)) "$BATON" send S-1 --to RAS-204 --consent "$TMP/c.consent" \
 	--again --out "$TMP/p10.baton" --json --dir "$A"
 cp "$OUT" "$TMP/refused.out"
-check "send --json of an expired consent: still exit 2" test "$RC" -eq 2
+rc_is 2 "send --json of an expired consent: still exit 2"
 check "and the object says it was refused, and why" jq1 \
 	'.sent == false and .state == "refused" and (.error | test("expire"))' "$TMP/refused.out"
 run "$BATON" audit verify --json --dir "$A"
 cp "$OUT" "$TMP/verify.out"
-check "audit verify --json: exit 0" test "$RC" -eq 0
+rc_is 0 "audit verify --json: exit 0"
 check "audit verify --json: verified, with the count" jq1 '.verified == true and .entries > 5' "$TMP/verify.out"
 
 # ---- progress on a cohort send: on a terminal only ----
@@ -201,7 +207,7 @@ mkdir -p "$TMP/cohort"
 cp "$TMP/c.consent" "$TMP/cohort/S-1.consent"
 run env BATON_PROGRESS_AFTER=0 "$BATON" send --to RAS-204 --consents "$TMP/cohort" --again --dir "$A"
 cp "$ERR" "$TMP/cohort.err"
-check "a cohort send with stderr a file: exit 0" test "$RC" -eq 0
+rc_is 0 "a cohort send with stderr a file: exit 0"
 check "and no progress bytes in it" sh -c "! grep -q \$(printf '\\r') '$TMP/cohort.err' && ! grep -q 'sending to' '$TMP/cohort.err'"
 if command -v script >/dev/null; then
 	run env BATON_PROGRESS_AFTER=0 script -qec "'$BATON' send --to RAS-204 --consents '$TMP/cohort' --again --dir '$A'" /dev/null
