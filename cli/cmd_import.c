@@ -3,14 +3,11 @@
  * writes the signed receipt for the sending school. ('baton serve' does the
  * same for packets that arrive over the network.)
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"

@@ -2,7 +2,6 @@
  * baton outbox: packets sent and their state; 'outbox export' writes one to
  * a file to carry by hand.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

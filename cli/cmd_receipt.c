@@ -2,15 +2,9 @@
  * baton receipt import: records the receiving school's signed receipt for a
  * packet sent from here.
  */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "bti.h"
