@@ -1,5 +1,6 @@
 /* Helpers shared by the subcommands: errors, options, passphrases, output. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -578,4 +579,60 @@ void cli_pad(FILE *f, const char *s, size_t width)
 	fputs(s, f);
 	for (; w < width; w++)
 		fputc(' ', f);
+}
+
+static void *ticker_run(void *arg)
+{
+	struct cli_ticker *k = arg;
+	struct timespec at;
+	pthread_mutex_lock(&k->lock);
+	while (!k->done) {
+		clock_gettime(CLOCK_MONOTONIC, &at);
+		at.tv_nsec += 200 * 1000000L;
+		if (at.tv_nsec >= 1000000000L) {
+			at.tv_sec++;
+			at.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&k->wake, &k->lock, &at);
+		if (!k->done)
+			cli_progress(&k->p, "%s: %llu s", k->what,
+			             (unsigned long long)((mono_ms() - k->p.start) / 1000));
+	}
+	pthread_mutex_unlock(&k->lock);
+	return NULL;
+}
+
+void cli_ticker_start(struct cli_ticker *k, const char *what)
+{
+	pthread_condattr_t ca;
+	memset(k, 0, sizeof(*k));
+	cli_progress_start(&k->p);
+	snprintf(k->what, sizeof(k->what), "%s", what);
+	if (!k->p.tty)
+		return;
+	/* Shown at once when the delay is 0, so that it does not wait on the thread's first tick.
+	 */
+	cli_progress(&k->p, "%s: 0 s", k->what);
+	pthread_mutex_init(&k->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&k->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	/* Without the thread there is no progress line, and nothing else changes. */
+	k->running = pthread_create(&k->thread, NULL, ticker_run, k) == 0;
+}
+
+void cli_ticker_stop(struct cli_ticker *k)
+{
+	if (!k->running)
+		return;
+	pthread_mutex_lock(&k->lock);
+	k->done = 1;
+	pthread_cond_signal(&k->wake);
+	pthread_mutex_unlock(&k->lock);
+	pthread_join(k->thread, NULL);
+	pthread_cond_destroy(&k->wake);
+	pthread_mutex_destroy(&k->lock);
+	k->running = 0;
+	cli_progress_end(&k->p);
 }

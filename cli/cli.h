@@ -3,6 +3,7 @@
 #define BATON_CLI_H
 
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -161,6 +162,24 @@ void cli_progress(struct cli_progress *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Clears the line if it was shown, so what follows starts a clean line. */
 void cli_progress_end(struct cli_progress *p);
+
+/*
+ * A progress line for one long step that reports nothing while it runs (a
+ * single send, a packet import): after the same second, and on a terminal
+ * only, a thread shows "WHAT: N s" until cli_ticker_stop clears it.
+ */
+struct cli_ticker {
+	struct cli_progress p;
+	char what[160];
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int running, done;
+};
+/* Starts the clock, and the thread when stderr is a terminal. what is copied. */
+void cli_ticker_start(struct cli_ticker *k, const char *what);
+/* Stops the thread and clears the line. Safe when no thread was started. */
+void cli_ticker_stop(struct cli_ticker *k);
 
 /* Appends one audit entry in t. */
 int cli_audit(store_txn *t, const char *action, const char *student, const char *peer,

@@ -137,7 +137,13 @@ static int import_packet(const struct import_opts *o, baton_source *src)
 	q.key = key;
 	q.now = cli_now();
 	q.skew = SKEW;
-	if ((r = transfer_receive(st, &q)) != 0) {
+	char what[200];
+	struct cli_ticker tk;
+	snprintf(what, sizeof(what), "importing %s", o->packet);
+	cli_ticker_start(&tk, what);
+	r = transfer_receive(st, &q);
+	cli_ticker_stop(&tk);
+	if (r != 0) {
 		rc = cli_fail(o->packet, r);
 		goto out;
 	}

@@ -338,7 +338,12 @@ int cmd_send(int argc, char **argv)
 	o.s.node_dir = cli_dir(&o.com);
 	o.s.now = cli_now();
 	o.s.skew = SKEW;
+	char what[200];
+	struct cli_ticker tk;
+	snprintf(what, sizeof(what), "sealing %s for %s", o.s.student, o.s.to_code);
+	cli_ticker_start(&tk, what);
 	r = transfer_send(st, &o.s);
+	cli_ticker_stop(&tk);
 	rc = o.com.json ? sent_json(&o.s, r) : cli_sent(&o.s, r);
 out:
 	store_close(st);

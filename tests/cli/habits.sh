@@ -202,6 +202,25 @@ cp "$OUT" "$TMP/verify.out"
 rc_is 0 "audit verify --json: exit 0"
 check "audit verify --json: verified, with the count" jq1 '.verified == true and .entries > 5' "$TMP/verify.out"
 
+# ---- progress on a single send and a packet import: on a terminal only ----
+run env BATON_PROGRESS_AFTER=0 "$BATON" send S-1 --to RAS-204 --consent "$TMP/c.consent" --again \
+	--out "$TMP/p11.baton" --dir "$A"
+cp "$ERR" "$TMP/send.err"
+rc_is 0 "a send with stderr a file: exit 0"
+check "and no progress bytes in it" sh -c "! grep -q \$(printf '\\r') '$TMP/send.err' && ! grep -q sealing '$TMP/send.err'"
+if command -v script >/dev/null; then
+	run env BATON_PROGRESS_AFTER=0 script -qec "'$BATON' send S-1 --to RAS-204 --consent '$TMP/c.consent' --again --out '$TMP/p12.baton' --dir '$A'" /dev/null
+	cp "$OUT" "$TMP/send.tty"
+	check "on a terminal, a send shows a progress line" grep -q 'baton: sealing S-1 for RAS-204: [0-9]* s' "$TMP/send.tty"
+	run env BATON_PROGRESS_AFTER=0 script -qec "'$BATON' import '$TMP/p12.baton' --dir '$B'" /dev/null
+	cp "$OUT" "$TMP/import.tty"
+	check "and so does a packet import" grep -q 'baton: importing .*p12\.baton: [0-9]* s' "$TMP/import.tty"
+else
+	T=$((T + 2))
+	echo "ok $((T - 1)) # SKIP no script(1) to give the send a terminal"
+	echo "ok $T # SKIP no script(1)"
+fi
+
 # ---- progress on a cohort send: on a terminal only ----
 mkdir -p "$TMP/cohort"
 cp "$TMP/c.consent" "$TMP/cohort/S-1.consent"
