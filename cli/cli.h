@@ -108,12 +108,11 @@ int cli_load_school_key(const struct cli_common *c, baton_key **k);
 int cli_list_done(int r, json_t *arr, size_t n, const char *what, const char *empty);
 
 /*
- * The end of a listing gathered as a JSON array of objects: sorts arr by the
- * integer member key (oldest first; equal keys keep their order; key NULL:
- * as gathered), then
- * prints it as JSON (json) or with print, or the empty message. Takes arr
- * (NULL: out of memory) and frees it. On r != 0, reports what and r.
- * Returns the exit code.
+ * The end of a listing gathered as a JSON array of objects: sorts arr by
+ * the integer member key (oldest first; equal keys keep their order; key
+ * NULL: as gathered), then prints it as JSON (json) or with print, or the
+ * empty message. Takes arr (NULL: out of memory) and frees it. On r != 0,
+ * reports what and r. Returns the exit code.
  */
 int cli_table_done(int r, json_t *arr, const char *key, int json, void (*print)(const json_t *),
                    const char *what, const char *empty);
