@@ -1,5 +1,6 @@
 /* Helpers shared by the subcommands: errors, options, passphrases, output. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -60,17 +61,62 @@ int cli_usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* The edit distance of a and b (optimal string alignment), up to 64 bytes each. */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[65][65];
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			size_t v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+int cli_unknown(const char *prog, const char *name, const struct cmd *table, size_t n)
+{
+	const char *best = NULL, *sp = prog ? " " : "", *pre = prog ? prog : "";
+	size_t best_d = 3;
+	for (size_t i = 0; i < n; i++) {
+		size_t d = distance(name, table[i].name);
+		if (d < best_d) {
+			best_d = d;
+			best = table[i].name;
+		}
+	}
+	if (best)
+		fprintf(stderr, "baton: unknown command \"%s%s%s\"; did you mean \"%s%s%s\"?\n",
+		        pre, sp, name, pre, sp, best);
+	else
+		fprintf(stderr, "baton: unknown command \"%s%s%s\"; 'baton help%s%s' lists them\n",
+		        pre, sp, name, sp, pre);
+	return EXIT_USAGE;
+}
+
 int cli_dispatch(const char *prog, const struct cmd *table, size_t n, int argc, char **argv)
 {
 	FILE *f = stderr;
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
 		f = stdout;
-	else if (argc >= 2)
+	else if (argc >= 2) {
 		for (size_t i = 0; i < n; i++)
 			if (strcmp(argv[1], table[i].name) == 0)
 				return table[i].fn(argc - 1, argv + 1);
-	if (argc >= 2 && f == stderr)
-		fprintf(stderr, "baton: '%s %s' is not a command\n\n", prog, argv[1]);
+		return cli_unknown(prog, argv[1], table, n);
+	}
 	fprintf(f, "usage: baton %s COMMAND [ARGS]\n\nCommands:\n", prog);
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "  %-10s %s\n", table[i].name, table[i].help);
@@ -99,10 +145,19 @@ int cli_common_opt(struct cli_common *c, int opt, const char *arg)
 	return 0;
 }
 
+static const char *default_dir;
+
+void cli_set_default_dir(const char *dir)
+{
+	default_dir = dir;
+}
+
 const char *cli_dir(const struct cli_common *c)
 {
 	if (c->dir)
 		return c->dir;
+	if (default_dir)
+		return default_dir;
 	if (getenv("BATON_DIR") && *getenv("BATON_DIR"))
 		return getenv("BATON_DIR");
 	return "./baton-node";
@@ -359,4 +414,232 @@ int cli_id_prefix(const char *hex, const char *what)
 		return bti_diag_err(BATON_EVALUE, "%s \"%s\": expected 8 to 32 hex digits", what,
 		                    hex);
 	return 0;
+}
+
+const char *cli_str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+uint64_t cli_int(const json_t *o, const char *key)
+{
+	json_int_t v = json_integer_value(json_object_get(o, key));
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+struct sort_item {
+	json_int_t key;
+	size_t at;
+	json_t *v;
+};
+
+static int sort_cmp(const void *a, const void *b)
+{
+	const struct sort_item *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+int cli_sort_by(json_t *arr, const char *key)
+{
+	size_t n = json_array_size(arr), i;
+	struct sort_item *items;
+	json_t *v;
+	int r = 0;
+
+	if (n < 2)
+		return 0;
+	if ((items = calloc(n, sizeof(*items))) == NULL)
+		return BATON_ENOMEM;
+	json_array_foreach(arr, i, v)
+	{
+		items[i].key = json_integer_value(json_object_get(v, key));
+		items[i].at = i;
+		items[i].v = json_incref(v);
+	}
+	qsort(items, n, sizeof(*items), sort_cmp);
+	json_array_clear(arr);
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(arr, items[i].v) != 0)
+			r = BATON_ENOMEM;
+	free(items);
+	return r;
+}
+
+int cli_table_done(int r, json_t *arr, const char *key, int json, void (*print)(const json_t *),
+                   const char *what, const char *empty)
+{
+	if (r == 0 && arr == NULL)
+		r = BATON_ENOMEM;
+	if (r == 0 && key != NULL)
+		r = cli_sort_by(arr, key);
+	if (r != 0) {
+		json_decref(arr);
+		return cli_fail(what, r);
+	}
+	if (json) {
+		cli_print_json(arr);
+		return EXIT_OK;
+	}
+	if (json_array_size(arr) == 0)
+		printf("%s\n", empty);
+	else
+		print(arr);
+	json_decref(arr);
+	return EXIT_OK;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void cli_progress_start(struct cli_progress *p)
+{
+	const char *after = getenv("BATON_PROGRESS_AFTER");
+	char *end;
+	memset(p, 0, sizeof(*p));
+	/* A pipe or a log file gets no progress: only a person watching does. */
+	p->tty = isatty(STDERR_FILENO);
+	p->after = 1000;
+	if (after && *after) {
+		unsigned long v = strtoul(after, &end, 10);
+		if (*end == '\0')
+			p->after = v;
+	}
+	p->start = mono_ms();
+}
+
+void cli_progress(struct cli_progress *p, const char *fmt, ...)
+{
+	char line[200];
+	va_list ap;
+	uint64_t now;
+
+	if (!p->tty)
+		return;
+	now = mono_ms();
+	if (now - p->start < p->after || (p->shown && now - p->last < 100))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\r\033[Kbaton: %s", line);
+	fflush(stderr);
+	p->shown = 1;
+	p->last = now;
+}
+
+void cli_progress_end(struct cli_progress *p)
+{
+	if (p->shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
+	p->shown = 0;
+}
+
+/* The columns a character takes on a terminal: 0 for a combining mark, 2 for East Asian wide. */
+static int char_width(uint32_t c)
+{
+	static const uint32_t zero[][2] = {{0x300, 0x36f},   {0x483, 0x489},   {0x591, 0x5bd},
+	                                   {0x1ab0, 0x1aff}, {0x1dc0, 0x1dff}, {0x200b, 0x200f},
+	                                   {0x20d0, 0x20ff}, {0xfe00, 0xfe0f}, {0xfe20, 0xfe2f}};
+	static const uint32_t wide[][2] = {
+	    {0x1100, 0x115f},   {0x2e80, 0x303e},  {0x3041, 0x33ff}, {0x3400, 0x4dbf},
+	    {0x4e00, 0x9fff},   {0xa000, 0xa4cf},  {0xac00, 0xd7a3}, {0xf900, 0xfaff},
+	    {0xfe30, 0xfe4f},   {0xff00, 0xff60},  {0xffe0, 0xffe6}, {0x1f300, 0x1f64f},
+	    {0x1f900, 0x1f9ff}, {0x20000, 0x3fffd}};
+	for (size_t i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
+		if (c >= zero[i][0] && c <= zero[i][1])
+			return 0;
+	for (size_t i = 0; i < sizeof(wide) / sizeof(wide[0]); i++)
+		if (c >= wide[i][0] && c <= wide[i][1])
+			return 2;
+	return 1;
+}
+
+size_t cli_width(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t w = 0;
+	while (*p) {
+		uint32_t c = *p;
+		int n = c < 0x80 ? 0 : c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+		if (n)
+			c &= 0x3fu >> n;
+		p++;
+		for (; n > 0 && (*p & 0xc0) == 0x80; n--, p++)
+			c = (c << 6) | (*p & 0x3fu);
+		w += (size_t)char_width(c);
+	}
+	return w;
+}
+
+void cli_pad(FILE *f, const char *s, size_t width)
+{
+	size_t w = cli_width(s);
+	fputs(s, f);
+	for (; w < width; w++)
+		fputc(' ', f);
+}
+
+static void *ticker_run(void *arg)
+{
+	struct cli_ticker *k = arg;
+	struct timespec at;
+	pthread_mutex_lock(&k->lock);
+	while (!k->done) {
+		clock_gettime(CLOCK_MONOTONIC, &at);
+		at.tv_nsec += 200 * 1000000L;
+		if (at.tv_nsec >= 1000000000L) {
+			at.tv_sec++;
+			at.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&k->wake, &k->lock, &at);
+		if (!k->done)
+			cli_progress(&k->p, "%s: %llu s", k->what,
+			             (unsigned long long)((mono_ms() - k->p.start) / 1000));
+	}
+	pthread_mutex_unlock(&k->lock);
+	return NULL;
+}
+
+void cli_ticker_start(struct cli_ticker *k, const char *what)
+{
+	pthread_condattr_t ca;
+	memset(k, 0, sizeof(*k));
+	cli_progress_start(&k->p);
+	snprintf(k->what, sizeof(k->what), "%s", what);
+	if (!k->p.tty)
+		return;
+	/* Shown at once when the delay is 0, so that it does not wait on the thread's first tick.
+	 */
+	cli_progress(&k->p, "%s: 0 s", k->what);
+	pthread_mutex_init(&k->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&k->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	/* Without the thread there is no progress line, and nothing else changes. */
+	k->running = pthread_create(&k->thread, NULL, ticker_run, k) == 0;
+}
+
+void cli_ticker_stop(struct cli_ticker *k)
+{
+	if (!k->running)
+		return;
+	pthread_mutex_lock(&k->lock);
+	k->done = 1;
+	pthread_cond_signal(&k->wake);
+	pthread_mutex_unlock(&k->lock);
+	pthread_join(k->thread, NULL);
+	pthread_cond_destroy(&k->wake);
+	pthread_mutex_destroy(&k->lock);
+	k->running = 0;
+	cli_progress_end(&k->p);
 }

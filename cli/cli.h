@@ -3,6 +3,7 @@
 #define BATON_CLI_H
 
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -26,8 +27,18 @@ struct cmd {
 	const char *help;
 };
 
-/* Runs the subcommand of table[] named argv[1]; prints usage on unknown names. */
+/*
+ * Runs the subcommand of table[] named argv[1]. Without one, prints usage
+ * (to stdout for --help); an unknown one gets cli_unknown.
+ */
 int cli_dispatch(const char *prog, const struct cmd *table, size_t n, int argc, char **argv);
+
+/*
+ * Prints 'baton: unknown command "PROG NAME"' and, when a command of table
+ * is at most two edits away, 'did you mean "PROG CMD"?'. prog is NULL for a
+ * top-level command. Returns EXIT_USAGE.
+ */
+int cli_unknown(const char *prog, const char *name, const struct cmd *table, size_t n);
 
 /* Prints "baton: WHAT: DIAG" to stderr and returns the exit code for err. */
 int cli_fail(const char *what, int err);
@@ -62,8 +73,21 @@ int cli_common_opt(struct cli_common *c, int opt, const char *arg);
  * (optind at the first operand), or the exit code after printing usage.
  */
 int cli_common_only(int argc, char **argv, struct cli_common *c, const char *usage);
-/* The node directory: --dir, else $BATON_DIR, else ./baton-node. */
+/*
+ * The node directory: the command's --dir, else --dir before the command
+ * (cli_set_default_dir), else $BATON_DIR, else ./baton-node.
+ */
 const char *cli_dir(const struct cli_common *c);
+/* Sets the node directory given before the command; dir is borrowed for the process. */
+void cli_set_default_dir(const char *dir);
+
+/*
+ * The columns the UTF-8 text s takes on a terminal: East Asian wide
+ * characters take two, combining marks none (no locale needed).
+ */
+size_t cli_width(const char *s);
+/* Prints s to f, then spaces up to width columns (cli_width). */
+void cli_pad(FILE *f, const char *s, size_t width);
 
 /*
  * Gets a passphrase: --no-passphrase (returns *pass == NULL, warns),
@@ -95,6 +119,25 @@ int cli_load_school_key(const struct cli_common *c, baton_key **k);
  */
 int cli_list_done(int r, json_t *arr, size_t n, const char *what, const char *empty);
 
+/*
+ * The end of a listing gathered as a JSON array of objects: sorts arr by
+ * the integer member key (oldest first; equal keys keep their order; key
+ * NULL: as gathered), then prints it as JSON (json) or with print, or the
+ * empty message. Takes arr (NULL: out of memory) and frees it. On r != 0,
+ * reports what and r. Returns the exit code.
+ */
+int cli_table_done(int r, json_t *arr, const char *key, int json, void (*print)(const json_t *),
+                   const char *what, const char *empty);
+/*
+ * Sorts the array of objects arr by the integer member key, ascending and
+ * stable. 0, or BATON_ENOMEM (arr may then have lost elements).
+ */
+int cli_sort_by(json_t *arr, const char *key);
+/* The string member key of o, or "" (borrowed from o). */
+const char *cli_str(const json_t *o, const char *key);
+/* The integer member key of o, or 0 when absent or negative. */
+uint64_t cli_int(const json_t *o, const char *key);
+
 /* Prints v as JSON on stdout and frees it. */
 void cli_print_json(json_t *v);
 /*
@@ -113,6 +156,42 @@ const char *cli_time(uint64_t t);
  */
 uint64_t cli_now(void);
 
+/*
+ * A progress line for work that takes more than a second, on stderr and only
+ * when stderr is a terminal: rewritten in place with \r, cleared at the end.
+ * $BATON_PROGRESS_AFTER (milliseconds, default 1000) is how long the work
+ * runs before the line appears, so tests need not be slow.
+ */
+struct cli_progress {
+	uint64_t start, last, after; /* milliseconds, monotonic */
+	int tty, shown;
+};
+/* Starts the clock. */
+void cli_progress_start(struct cli_progress *p);
+/* Shows the line fmt (after "baton: "), at most ten times a second. */
+void cli_progress(struct cli_progress *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Clears the line if it was shown, so what follows starts a clean line. */
+void cli_progress_end(struct cli_progress *p);
+
+/*
+ * A progress line for one long step that reports nothing while it runs (a
+ * single send, a packet import): after the same second, and on a terminal
+ * only, a thread shows "WHAT: N s" until cli_ticker_stop clears it.
+ */
+struct cli_ticker {
+	struct cli_progress p;
+	char what[160];
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int running, done;
+};
+/* Starts the clock, and the thread when stderr is a terminal. what is copied. */
+void cli_ticker_start(struct cli_ticker *k, const char *what);
+/* Stops the thread and clears the line. Safe when no thread was started. */
+void cli_ticker_stop(struct cli_ticker *k);
+
 /* Appends one audit entry in t. */
 int cli_audit(store_txn *t, const char *action, const char *student, const char *peer,
               const char *detail);
@@ -120,6 +199,12 @@ int cli_audit(store_txn *t, const char *action, const char *student, const char 
 struct send_req;
 /* Reports a transfer_send or transfer_release result; returns the exit code. */
 int cli_sent(const struct send_req *s, int r);
+/*
+ * Finds a held or answered request by its id or a prefix of 8+ hex digits.
+ * 0 and id, or BATON_EVALUE (no such request, or more than one), or a
+ * store error.
+ */
+int cli_request_id(store *st, const char *hex, uint8_t id[BATON_ID_BYTES]);
 
 int cmd_init(int argc, char **argv);
 int cmd_card(int argc, char **argv);

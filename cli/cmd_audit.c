@@ -124,7 +124,35 @@ static void verify_report(const struct verify_ctx *v, const char *against)
 		       (unsigned long long)v->held_at);
 }
 
-static int do_verify(store *st, const char *against)
+/* The same as verify_report and the refusals, as one JSON object on stdout. */
+static void verify_json(const struct verify_ctx *v, const char *against, int r)
+{
+	char fp[BATON_FINGERPRINT_LEN + 1] = "";
+	json_t *o;
+	if (v->heads.signed_through > 0)
+		baton_fingerprint(v->heads.key, fp);
+	o = json_pack("{s:b, s:I, s:I, s:I}", "verified", r == 0, "entries", (json_int_t)v->count,
+	              "signed_through", (json_int_t)v->heads.signed_through, "heads",
+	              (json_int_t)v->heads.heads);
+	if (o == NULL)
+		return;
+	if (fp[0])
+		json_object_set_new(o, "signer", json_string(fp));
+	if (r == 0 && v->count > v->heads.signed_through)
+		json_object_set_new(o, "unsigned_from",
+		                    json_integer((json_int_t)v->heads.signed_through + 1));
+	if (against) {
+		json_object_set_new(o, "against", json_string(against));
+		json_object_set_new(o, "against_entry", json_integer((json_int_t)v->held_at));
+	}
+	if (r != 0 && v->bad)
+		json_object_set_new(o, "failed_at", json_integer((json_int_t)v->bad));
+	if (r != 0)
+		json_object_set_new(o, "error", json_string(baton_diag()));
+	cli_print_json(o);
+}
+
+static int do_verify(store *st, const char *against, int json)
 {
 	struct verify_ctx v;
 	uint8_t *held = NULL;
@@ -136,6 +164,9 @@ static int do_verify(store *st, const char *against)
 	v.against = held;
 	r = store_read(st, audit_verify, &v);
 	free(held);
+	int failed = r == BATON_EHASH || r == BATON_EBADSIG || (r != 0 && v.against_failed);
+	if (json && (r == 0 || failed))
+		verify_json(&v, against, r);
 	if (r != 0 && v.against_failed) {
 		fprintf(stderr, "baton: audit verify: FAILED against %s (entry %llu): %s\n",
 		        against, (unsigned long long)v.held_at, baton_diag());
@@ -152,7 +183,8 @@ static int do_verify(store *st, const char *against)
 	}
 	if (r != 0)
 		return cli_fail("audit verify", r);
-	verify_report(&v, against);
+	if (!json)
+		verify_report(&v, against);
 	return EXIT_OK;
 }
 
@@ -249,7 +281,7 @@ int cmd_audit(int argc, char **argv)
 		}
 		fprintf(opt == 'h' ? stdout : stderr,
 		        "usage: baton audit [--student ID] [--json] [--dir DIR]\n"
-		        "       baton audit verify [--against HEADFILE] [--dir DIR]\n"
+		        "       baton audit verify [--against HEADFILE] [--json] [--dir DIR]\n"
 		        "       baton audit sign [--dir DIR]\n"
 		        "       baton audit held [--school CODE [--out HEADFILE]] [--json] [--dir "
 		        "DIR]\n\n"
@@ -275,7 +307,7 @@ int cmd_audit(int argc, char **argv)
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
 	if (sub >= 0) {
-		rc = sub == 0   ? do_verify(st, against)
+		rc = sub == 0   ? do_verify(st, against, com.json)
 		     : sub == 1 ? do_sign(&com, st)
 		                : do_held(&com, st, school, out);
 		store_close(st);

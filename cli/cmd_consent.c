@@ -135,7 +135,24 @@ static int confirm(const char *question)
 	return answer[0] == 'y' || answer[0] == 'Y';
 }
 
-static int consent_grant(int argc, char **argv)
+static const char grant_usage[] =
+    "usage: baton consent grant --key FILE --student ID --from CARD --to CARD\n"
+    "         --sections LIST [--purpose TEXT] [--expires 30d|DATE] --out FILE\n"
+    "         [--role guardian|student] [--yes]\n\n"
+    "Signs a consent for the sending school (--from) to release the named\n"
+    "sections of one student's record to the receiving school (--to).\n"
+    "LIST is comma-separated; 'all' is every section that is not sensitive;\n"
+    "special_education, health and discipline go only when named. Shows\n"
+    "what will be released and asks before signing (--yes: does not ask).\n";
+
+struct grant_opts {
+	struct cli_common com;
+	const char *key, *student, *from, *to, *sections, *purpose, *expires, *out, *role;
+	int yes;
+};
+
+/* Parses consent grant's command line into o. Returns -1 to go on, or the exit code. */
+static int grant_options(int argc, char **argv, struct grant_opts *o)
 {
 	static const struct option opts[] = {{"key", required_argument, NULL, 'k'},
 	                                     {"student", required_argument, NULL, 's'},
@@ -149,133 +166,127 @@ static int consent_grant(int argc, char **argv)
 	                                     {"yes", no_argument, NULL, 'y'},
 	                                     CLI_COMMON_OPTS,
 	                                     {NULL, 0, NULL, 0}};
-	struct cli_common com = {0};
-	const char *key = NULL, *student = NULL, *from = NULL, *to = NULL, *sections = NULL;
-	const char *purpose = NULL, *expires = "30d", *out = NULL, *role = "guardian";
-	int yes = 0, opt, r;
+	static const char letters[] = "ksftSpeor";
+	const char **slot[] = {&o->key,     &o->student, &o->from, &o->to,  &o->sections,
+	                       &o->purpose, &o->expires, &o->out,  &o->role};
+	int opt;
+
+	o->expires = "30d";
+	o->role = "guardian";
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "hy", opts, NULL)) != -1) {
+		const char *at = opt > 0 && opt < 128 ? strchr(letters, opt) : NULL;
+		if (cli_common_opt(&o->com, opt, optarg))
+			continue;
+		if (at != NULL) {
+			*slot[at - letters] = optarg;
+		} else if (opt == 'y') {
+			o->yes = 1;
+		} else {
+			fputs(grant_usage, opt == 'h' ? stdout : stderr);
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+	}
+	if (optind != argc || !o->key || !o->student || !o->from || !o->to || !o->sections ||
+	    !o->out)
+		return cli_usage_error("consent grant: --key, --student, --from, --to, --sections "
+		                       "and --out are required");
+	return -1;
+}
+
+/*
+ * Fills the consent c from the options and the two cards (read into fc and
+ * tc), all but the signer. Returns the exit code, EXIT_OK to go on.
+ */
+static int grant_fill(const struct grant_opts *o, uint64_t now, baton_consent *c, baton_card *fc,
+                      baton_card *tc)
+{
+	int r;
+	memset(c, 0, sizeof(*c));
+	if (strcmp(o->role, "guardian") == 0)
+		c->role = BATON_ROLE_GUARDIAN;
+	else if (strcmp(o->role, "student") == 0)
+		c->role = BATON_ROLE_STUDENT;
+	else
+		return cli_usage_error("--role: \"%s\": use guardian or student", o->role);
+	if (strlen(o->student) > BATON_STUDENT_MAX)
+		return cli_usage_error("--student: at most %d bytes", BATON_STUDENT_MAX);
+	if ((r = baton_sections_parse(o->sections, &c->sections)) != 0)
+		return cli_fail("--sections", r);
+	c->sections |= BATON_SEC_BIT(BATON_SEC_IDENTITY); /* identity always travels */
+	if ((r = parse_expiry(o->expires, now, &c->expires)) != 0)
+		return cli_fail(NULL, r);
+	if ((r = load_card(o->from, now, fc)) != 0 || (r = load_card(o->to, now, tc)) != 0)
+		return cli_fail(NULL, r);
+	if (memcmp(fc->id_pk, tc->id_pk, BATON_PK_BYTES) == 0)
+		return cli_usage_error("--from and --to are the same school");
+	randombytes_buf(c->id, sizeof(c->id));
+	snprintf(c->student, sizeof(c->student), "%s", o->student);
+	memcpy(c->from_pk, fc->id_pk, BATON_PK_BYTES);
+	snprintf(c->from_code, sizeof(c->from_code), "%s", fc->code);
+	memcpy(c->to_pk, tc->id_pk, BATON_PK_BYTES);
+	snprintf(c->to_code, sizeof(c->to_code), "%s", tc->code);
+	if (o->purpose)
+		snprintf(c->purpose, sizeof(c->purpose), "%s", o->purpose);
+	else
+		snprintf(c->purpose, sizeof(c->purpose), "Enrollment at %s", tc->name);
+	c->issued = now;
+	return EXIT_OK;
+}
+
+/* Shows what will be signed and, without --yes, asks. Returns EXIT_OK to sign. */
+static int grant_confirm(const struct grant_opts *o, const baton_consent *c, const baton_card *fc,
+                         const baton_card *tc, uint64_t now)
+{
+	printf("You are about to sign this consent. %s (%s) may send, for the purpose below,\n"
+	       "these parts of the record to %s (%s):\n",
+	       fc->name, fc->code, tc->name, tc->code);
+	describe_consent(stdout, c, now);
+	fflush(stdout);
+	if (o->yes)
+		return EXIT_OK;
+	int a = confirm("Sign it?");
+	if (a < 0)
+		return cli_usage_error("consent grant: no terminal to confirm on; read the "
+		                       "summary and add --yes");
+	if (a == 0) {
+		fprintf(stderr, "baton: not signed\n");
+		return EXIT_REJECTED;
+	}
+	return EXIT_OK;
+}
+
+static int consent_grant(int argc, char **argv)
+{
+	struct grant_opts o;
 	baton_card fc, tc;
 	baton_consent c;
 	baton_key *k = NULL;
 	uint8_t *bytes = NULL;
 	size_t len;
 	uint64_t now = cli_now();
+	int r, rc;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "hy", opts, NULL)) != -1) {
-		if (cli_common_opt(&com, opt, optarg))
-			continue;
-		switch (opt) {
-		case 'k':
-			key = optarg;
-			break;
-		case 's':
-			student = optarg;
-			break;
-		case 'f':
-			from = optarg;
-			break;
-		case 't':
-			to = optarg;
-			break;
-		case 'S':
-			sections = optarg;
-			break;
-		case 'p':
-			purpose = optarg;
-			break;
-		case 'e':
-			expires = optarg;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'r':
-			role = optarg;
-			break;
-		case 'y':
-			yes = 1;
-			break;
-		default:
-			fprintf(
-			    opt == 'h' ? stdout : stderr,
-			    "usage: baton consent grant --key FILE --student ID --from CARD --to "
-			    "CARD\n"
-			    "         --sections LIST [--purpose TEXT] [--expires 30d|DATE] --out "
-			    "FILE\n"
-			    "         [--role guardian|student] [--yes]\n\n"
-			    "Signs a consent for the sending school (--from) to release the named\n"
-			    "sections of one student's record to the receiving school (--to).\n"
-			    "LIST is comma-separated; 'all' is every section that is not "
-			    "sensitive;\n"
-			    "special_education, health and discipline go only when named. Shows\n"
-			    "what will be released and asks before signing (--yes: does not "
-			    "ask).\n");
-			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
-		}
-	}
-	if (optind != argc || !key || !student || !from || !to || !sections || !out)
-		return cli_usage_error("consent grant: --key, --student, --from, --to, --sections "
-		                       "and --out are required");
-	memset(&c, 0, sizeof(c));
-	if (strcmp(role, "guardian") == 0)
-		c.role = BATON_ROLE_GUARDIAN;
-	else if (strcmp(role, "student") == 0)
-		c.role = BATON_ROLE_STUDENT;
-	else
-		return cli_usage_error("--role: \"%s\": use guardian or student", role);
-	if (strlen(student) > BATON_STUDENT_MAX)
-		return cli_usage_error("--student: at most %d bytes", BATON_STUDENT_MAX);
-	if ((r = baton_sections_parse(sections, &c.sections)) != 0)
-		return cli_fail("--sections", r);
-	c.sections |= BATON_SEC_BIT(BATON_SEC_IDENTITY); /* identity always travels */
-	if ((r = parse_expiry(expires, now, &c.expires)) != 0)
-		return cli_fail(NULL, r);
-	if ((r = load_card(from, now, &fc)) != 0 || (r = load_card(to, now, &tc)) != 0)
-		return cli_fail(NULL, r);
-	if (memcmp(fc.id_pk, tc.id_pk, BATON_PK_BYTES) == 0)
-		return cli_usage_error("--from and --to are the same school");
-	if ((r = load_guardian_key(&com, key, &k)) != 0)
-		return cli_fail(key, r);
-
-	randombytes_buf(c.id, sizeof(c.id));
-	snprintf(c.student, sizeof(c.student), "%s", student);
-	memcpy(c.from_pk, fc.id_pk, BATON_PK_BYTES);
-	snprintf(c.from_code, sizeof(c.from_code), "%s", fc.code);
-	memcpy(c.to_pk, tc.id_pk, BATON_PK_BYTES);
-	snprintf(c.to_code, sizeof(c.to_code), "%s", tc.code);
-	snprintf(c.purpose, sizeof(c.purpose), "%s",
-	         purpose ? purpose : "Enrollment at the receiving school");
-	if (purpose == NULL)
-		snprintf(c.purpose, sizeof(c.purpose), "Enrollment at %s", tc.name);
-	c.issued = now;
+	memset(&o, 0, sizeof(o));
+	if ((rc = grant_options(argc, argv, &o)) >= 0)
+		return rc;
+	if ((rc = grant_fill(&o, now, &c, &fc, &tc)) != EXIT_OK)
+		return rc;
+	if ((r = load_guardian_key(&o.com, o.key, &k)) != 0)
+		return cli_fail(o.key, r);
 	memcpy(c.signer, baton_key_id_pk(k), BATON_PK_BYTES);
-
-	printf("You are about to sign this consent. %s (%s) may send, for the purpose below,\n"
-	       "these parts of the record to %s (%s):\n",
-	       fc.name, fc.code, tc.name, tc.code);
-	describe_consent(stdout, &c, now);
-	fflush(stdout);
-	if (!yes) {
-		int a = confirm("Sign it?");
-		if (a < 0) {
-			baton_key_free(k);
-			return cli_usage_error("consent grant: no terminal to confirm on; read the "
-			                       "summary and add --yes");
-		}
-		if (a == 0) {
-			baton_key_free(k);
-			fprintf(stderr, "baton: not signed\n");
-			return EXIT_REJECTED;
-		}
+	if ((rc = grant_confirm(&o, &c, &fc, &tc, now)) != EXIT_OK) {
+		baton_key_free(k);
+		return rc;
 	}
 	r = baton_consent_sign(&c, baton_key_id_sk(k), &bytes, &len);
 	baton_key_free(k);
 	if (r == 0)
-		r = baton_file_create(out, bytes, len, 0644);
+		r = baton_file_create(o.out, bytes, len, 0644);
 	free(bytes);
 	if (r != 0)
 		return cli_fail("consent grant", r);
-	printf("Signed. Give %s to %s (or to %s, which asks for the record).\n", out, fc.name,
+	printf("Signed. Give %s to %s (or to %s, which asks for the record).\n", o.out, fc.name,
 	       tc.name);
 	return EXIT_OK;
 }

@@ -1,8 +1,14 @@
-/* baton guardian link | unlink: which keys may consent for a student. */
+/*
+ * baton guardian keygen | pubkey | link | unlink: guardians' keys, and which
+ * of them may consent for a student.
+ */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <qrencode.h>
+#include <sodium.h>
 
 #include "cli.h"
 #include "bti.h"
@@ -46,6 +52,17 @@ static void print_pubkey(const baton_key *k, int qr)
 		print_qr(line);
 }
 
+/* Writes the public key line of k to a new file at pub, for reading without the passphrase. */
+static int write_pub(const baton_key *k, const char *pub)
+{
+	char line[BATON_PUBKEY_TEXT_MAX + 1];
+	int r;
+	if ((r = baton_pubkey_format(BATON_PUBKEY_GUARDIAN, baton_key_id_pk(k), line)) != 0)
+		return r;
+	strcat(line, "\n");
+	return baton_file_create(pub, (const uint8_t *)line, strlen(line), 0644);
+}
+
 static int guardian_keygen(int argc, char **argv)
 {
 	static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
@@ -56,7 +73,7 @@ static int guardian_keygen(int argc, char **argv)
 	const char *out = NULL;
 	int qr = 0, opt, r;
 	baton_key *k = NULL;
-	char *pass;
+	char *pass, pub[4096];
 	size_t plen;
 
 	optind = 1;
@@ -75,25 +92,94 @@ static int guardian_keygen(int argc, char **argv)
 			    "--no-passphrase]\n\n"
 			    "Creates a parent's (or student's) consent key, encrypted under a\n"
 			    "passphrase, and prints the public key line to give to the school;\n"
-			    "--qr also draws it as a QR code for the registrar to scan.\n");
+			    "--qr also draws it as a QR code for the registrar to scan. The line\n"
+			    "is also written to FILE.pub, which 'guardian pubkey' reads without\n"
+			    "the passphrase.\n");
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	}
 	if (!out || optind != argc)
 		return cli_usage_error("guardian keygen: --out FILE is required");
+	if (snprintf(pub, sizeof(pub), "%s.pub", out) >= (int)sizeof(pub))
+		return cli_usage_error("guardian keygen: %s: path too long", out);
+	/* Checked first, so that a refusal leaves no key file behind. */
+	if (access(pub, F_OK) == 0 || errno != ENOENT)
+		return cli_fail("guardian keygen",
+		                bti_diag_err(BATON_EEXIST, "%s: already exists", pub));
 	if ((r = cli_passphrase(&com, 1, &pass, &plen)) != 0)
 		return cli_fail("passphrase", r);
 	if ((r = baton_key_generate(BATON_KEY_GUARDIAN, &k)) == 0)
 		r = baton_key_save(k, out, pass, plen, NULL);
 	cli_pass_free(pass);
+	if (r == 0 && (r = write_pub(k, pub)) != 0)
+		unlink(out);
 	if (r != 0) {
 		baton_key_free(k);
 		return cli_fail("guardian keygen", r);
 	}
-	printf("Created %s. Give this public key to the school:\n", out);
+	printf("Created %s and %s. Give this public key to the school:\n", out, pub);
 	print_pubkey(k, qr);
 	baton_key_free(k);
 	return EXIT_OK;
+}
+
+/*
+ * The key line in path.pub: 0 and pk, BATON_ENOTFOUND when there is no such
+ * file, or BATON_EVALUE when it does not hold a guardian key line.
+ */
+static int read_pub(const char *path, uint8_t pk[BATON_PK_BYTES])
+{
+	char pub[4096], line[BATON_PUBKEY_TEXT_MAX + 2];
+	uint8_t *buf = NULL;
+	size_t n;
+	int r;
+
+	if (snprintf(pub, sizeof(pub), "%s.pub", path) >= (int)sizeof(pub))
+		return bti_diag_err(BATON_EINVAL, "%s: path too long", path);
+	if (access(pub, F_OK) != 0 && errno == ENOENT)
+		return BATON_ENOTFOUND;
+	if ((r = baton_file_read(pub, sizeof(line) - 1, &buf, &n)) != 0)
+		return r;
+	memcpy(line, buf, n);
+	line[n] = '\0';
+	free(buf);
+	line[strcspn(line, "\r\n")] = '\0';
+	if (baton_pubkey_parse(BATON_PUBKEY_GUARDIAN, line, pk) != 0)
+		return bti_diag_err(BATON_EVALUE, "%s: not a guardian public key line", pub);
+	return 0;
+}
+
+/*
+ * The public key of the guardian key file at path: from path.pub when
+ * there is one (checked against the key when that is not encrypted), else
+ * from the key itself, which may ask for the passphrase.
+ */
+static int guardian_pk(const struct cli_common *com, const char *path, uint8_t pk[BATON_PK_BYTES])
+{
+	baton_key *k = NULL;
+	char *pass = NULL;
+	size_t plen = 0;
+	int r, enc, have_pub;
+
+	if ((r = baton_key_file_encrypted(path, &enc)) != 0)
+		return r;
+	if ((r = read_pub(path, pk)) != 0 && r != BATON_ENOTFOUND)
+		return r;
+	have_pub = r == 0;
+	if (have_pub && enc)
+		return 0;
+	if (enc && (r = cli_passphrase(com, 0, &pass, &plen)) != 0)
+		return r;
+	r = baton_key_load(path, pass, plen, &k);
+	cli_pass_free(pass);
+	if (r == 0 && baton_key_kind_of(k) != BATON_KEY_GUARDIAN)
+		r = bti_diag_err(BATON_EVALUE, "a school key, not a guardian key");
+	else if (r == 0 && have_pub && sodium_memcmp(pk, baton_key_id_pk(k), BATON_PK_BYTES) != 0)
+		r = bti_diag_err(BATON_EVALUE, "%s.pub: not the public key of %s", path, path);
+	else if (r == 0)
+		memcpy(pk, baton_key_id_pk(k), BATON_PK_BYTES);
+	baton_key_free(k);
+	return r;
 }
 
 static int guardian_pubkey(int argc, char **argv)
@@ -101,10 +187,9 @@ static int guardian_pubkey(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"qr", no_argument, NULL, 'q'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
-	int qr = 0, opt, r, enc;
-	baton_key *k;
-	char *pass = NULL;
-	size_t plen = 0;
+	char line[BATON_PUBKEY_TEXT_MAX], fpr[BATON_FINGERPRINT_LEN + 1];
+	uint8_t pk[BATON_PK_BYTES];
+	int qr = 0, opt, r;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -114,26 +199,24 @@ static int guardian_pubkey(int argc, char **argv)
 			qr = 1;
 			continue;
 		}
-		fprintf(opt == 'h' ? stdout : stderr, "usage: baton guardian pubkey FILE [--qr]\n");
+		fprintf(opt == 'h' ? stdout : stderr,
+		        "usage: baton guardian pubkey FILE [--qr]\n\n"
+		        "Prints the public key line of the guardian key FILE on standard output\n"
+		        "(its fingerprint goes to standard error). It is read from FILE.pub,\n"
+		        "which 'guardian keygen' writes, without the passphrase; a key without\n"
+		        "FILE.pub needs the passphrase.\n");
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error("guardian pubkey: one key FILE expected");
-	if ((r = baton_key_file_encrypted(argv[optind], &enc)) != 0)
-		return cli_fail(NULL, r);
-	if (enc && (r = cli_passphrase(&com, 0, &pass, &plen)) != 0)
-		return cli_fail("passphrase", r);
-	r = baton_key_load(argv[optind], pass, plen, &k);
-	cli_pass_free(pass);
-	if (r != 0)
+	if ((r = guardian_pk(&com, argv[optind], pk)) != 0)
 		return cli_fail(argv[optind], r);
-	if (baton_key_kind_of(k) != BATON_KEY_GUARDIAN) {
-		baton_key_free(k);
-		fprintf(stderr, "baton: %s: a school key, not a guardian key\n", argv[optind]);
-		return EXIT_REJECTED;
-	}
-	print_pubkey(k, qr);
-	baton_key_free(k);
+	baton_pubkey_format(BATON_PUBKEY_GUARDIAN, pk, line);
+	baton_fingerprint(pk, fpr);
+	printf("%s\n", line);
+	fprintf(stderr, "fingerprint %s\n", fpr);
+	if (qr)
+		print_qr(line);
 	return EXIT_OK;
 }
 

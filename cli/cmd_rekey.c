@@ -53,34 +53,44 @@ static int resign(store_txn *t, void *arg)
 	return store_audit_sign(t, arg, NULL);
 }
 
-int cmd_rekey(int argc, char **argv)
+/* Everything a rekey makes, freed by rekey_free. */
+struct rekey {
+	const struct cli_common *com;
+	const char *card_out, *rot_out;
+	baton_key *old, *neu;
+	baton_card card;
+	baton_rotation rot;
+	uint8_t *card_bytes, *rot_bytes, *stored;
+	size_t card_len, rot_len;
+	char keypath[4096], newpath[4200], oldpath[4200];
+	char fold[BATON_FINGERPRINT_LEN + 1], fnew[BATON_FINGERPRINT_LEN + 1];
+};
+
+static void rekey_free(struct rekey *k)
+{
+	baton_key_free(k->old);
+	baton_key_free(k->neu);
+	free(k->stored);
+	free(k->card_bytes);
+	free(k->rot_bytes);
+}
+
+/* Parses rekey's command line into k. Returns -1 to go on, or the exit code. */
+static int rekey_options(int argc, char **argv, struct cli_common *com, struct rekey *k)
 {
 	static const struct option opts[] = {{"card-out", required_argument, NULL, 'c'},
 	                                     {"rotation-out", required_argument, NULL, 'r'},
 	                                     CLI_COMMON_OPTS,
 	                                     {NULL, 0, NULL, 0}};
-	struct cli_common com = {0};
-	const char *card_out = NULL, *rot_out = NULL;
-	struct rekey_ctx rc_ = {0};
-	baton_key *old = NULL, *neu = NULL;
-	baton_card card;
-	baton_rotation rot;
-	uint8_t *card_bytes = NULL, *rot_bytes = NULL, *stored = NULL;
-	size_t card_len = 0, rot_len = 0;
-	store *st = NULL;
-	char *pass = NULL, keypath[4096], newpath[4200], oldpath[4200];
-	char fold[BATON_FINGERPRINT_LEN + 1], fnew[BATON_FINGERPRINT_LEN + 1], detail[128];
-	size_t plen = 0;
-	int opt, r, rc = EXIT_ENV;
-
+	int opt;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (cli_common_opt(&com, opt, optarg))
+		if (cli_common_opt(com, opt, optarg))
 			continue;
 		if (opt == 'c')
-			card_out = optarg;
+			k->card_out = optarg;
 		else if (opt == 'r')
-			rot_out = optarg;
+			k->rot_out = optarg;
 		else {
 			fprintf(
 			    opt == 'h' ? stdout : stderr,
@@ -91,119 +101,156 @@ int cmd_rekey(int argc, char **argv)
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	}
-	if (!card_out || !rot_out || optind != argc)
+	if (!k->card_out || !k->rot_out || optind != argc)
 		return cli_usage_error("rekey: --card-out and --rotation-out are required");
-	if ((rc = cli_load_school_key(&com, &old)) != EXIT_OK)
-		return rc;
-	rc = EXIT_ENV;
-	if ((r = cli_open_store(&com, &st)) != EXIT_OK) {
-		rc = r;
-		goto out;
-	}
-	r = store_read(st, old_card, &rc_);
-	stored = (uint8_t *)(uintptr_t)rc_.card; /* freed on every path below */
-	if (r != 0 || (r = baton_card_parse(rc_.card, rc_.card_len, &card)) != 0)
-		goto fail;
-	if (memcmp(card.id_pk, baton_key_id_pk(old), BATON_PK_BYTES) != 0) {
-		r = bti_diag_err(BATON_EIO, "school.key does not match this node's card");
-		goto fail;
-	}
-	if ((r = baton_key_generate(BATON_KEY_SCHOOL, &neu)) != 0)
-		goto fail;
-	uint64_t now = cli_now();
-	memcpy(card.id_pk, baton_key_id_pk(neu), BATON_PK_BYTES);
-	memcpy(card.enc_pk, baton_key_enc_pk(neu), BATON_PK_BYTES);
-	card.valid_from = now;
-	card.valid_until = now + 2 * 365 * UINT64_C(86400);
-	memset(&rot, 0, sizeof(rot));
-	snprintf(rot.code, sizeof(rot.code), "%s", card.code);
-	memcpy(rot.old_pk, baton_key_id_pk(old), BATON_PK_BYTES);
-	memcpy(rot.new_pk, baton_key_id_pk(neu), BATON_PK_BYTES);
-	rot.time = now;
-	if ((r = baton_card_sign(&card, baton_key_id_sk(neu), &card_bytes, &card_len)) != 0 ||
-	    (r = baton_rotation_sign(&rot, baton_key_id_sk(old), &rot_bytes, &rot_len)) != 0)
-		goto fail;
-	/*
-	 * The order makes an interruption safe: ask everything first, save the new
-	 * key, commit the new card, swap the key files with one rename, and only
-	 * then write the files for the peers ('baton card --out/--rotation-out'
-	 * writes them again from the store).
-	 */
-	if (access(card_out, F_OK) == 0 || access(rot_out, F_OK) == 0) {
-		r = bti_diag_err(BATON_EEXIST, "%s or %s already exists; not overwriting", card_out,
-		                 rot_out);
-		goto fail;
-	}
-	snprintf(keypath, sizeof(keypath), "%s/school.key", cli_dir(&com));
-	snprintf(newpath, sizeof(newpath), "%s.new", keypath);
-	snprintf(oldpath, sizeof(oldpath), "%s.old-%llu", keypath, (unsigned long long)now);
-	if (access(newpath, F_OK) == 0) {
-		r = bti_diag_err(
+	return -1;
+}
+
+/*
+ * The new key, and the new card it signs and the rotation statement the old
+ * key signs, from this node's card in the store.
+ */
+static int rekey_make(store *st, struct rekey *k, uint64_t now)
+{
+	struct rekey_ctx rc_ = {0};
+	int r = store_read(st, old_card, &rc_);
+	k->stored = (uint8_t *)(uintptr_t)rc_.card; /* freed by rekey_free */
+	if (r != 0 || (r = baton_card_parse(rc_.card, rc_.card_len, &k->card)) != 0)
+		return r;
+	if (memcmp(k->card.id_pk, baton_key_id_pk(k->old), BATON_PK_BYTES) != 0)
+		return bti_diag_err(BATON_EIO, "school.key does not match this node's card");
+	if ((r = baton_key_generate(BATON_KEY_SCHOOL, &k->neu)) != 0)
+		return r;
+	memcpy(k->card.id_pk, baton_key_id_pk(k->neu), BATON_PK_BYTES);
+	memcpy(k->card.enc_pk, baton_key_enc_pk(k->neu), BATON_PK_BYTES);
+	k->card.valid_from = now;
+	k->card.valid_until = now + 2 * 365 * UINT64_C(86400);
+	memset(&k->rot, 0, sizeof(k->rot));
+	snprintf(k->rot.code, sizeof(k->rot.code), "%s", k->card.code);
+	memcpy(k->rot.old_pk, baton_key_id_pk(k->old), BATON_PK_BYTES);
+	memcpy(k->rot.new_pk, baton_key_id_pk(k->neu), BATON_PK_BYTES);
+	k->rot.time = now;
+	baton_fingerprint(k->rot.old_pk, k->fold);
+	baton_fingerprint(k->rot.new_pk, k->fnew);
+	if ((r = baton_card_sign(&k->card, baton_key_id_sk(k->neu), &k->card_bytes,
+	                         &k->card_len)) != 0)
+		return r;
+	return baton_rotation_sign(&k->rot, baton_key_id_sk(k->old), &k->rot_bytes, &k->rot_len);
+}
+
+/* Refuses to start when an output file, or a new key file left by an interrupted rekey, is there.
+ */
+static int rekey_paths(struct rekey *k, uint64_t now)
+{
+	if (access(k->card_out, F_OK) == 0 || access(k->rot_out, F_OK) == 0)
+		return bti_diag_err(BATON_EEXIST, "%s or %s already exists; not overwriting",
+		                    k->card_out, k->rot_out);
+	snprintf(k->keypath, sizeof(k->keypath), "%s/school.key", cli_dir(k->com));
+	snprintf(k->newpath, sizeof(k->newpath), "%s.new", k->keypath);
+	snprintf(k->oldpath, sizeof(k->oldpath), "%s.old-%llu", k->keypath,
+	         (unsigned long long)now);
+	if (access(k->newpath, F_OK) == 0)
+		return bti_diag_err(
 		    BATON_EEXIST,
 		    "%s is left from an interrupted rekey: if 'baton card' shows the new "
 		    "fingerprint, move it over school.key; otherwise remove it",
-		    newpath);
-		goto fail;
-	}
-	if ((r = cli_passphrase(&com, 1, &pass, &plen)) != 0)
-		goto fail;
-	if ((r = baton_key_save(neu, newpath, pass, plen, NULL)) != 0)
-		goto fail;
-	baton_fingerprint(rot.old_pk, fold);
-	baton_fingerprint(rot.new_pk, fnew);
-	snprintf(detail, sizeof(detail), "from %s to %s", fold, fnew);
-	struct rekey_ctx w = {card_bytes, rot_bytes, card_len, rot_len, detail};
+		    k->newpath);
+	return 0;
+}
+
+/*
+ * Saves the new key, commits the new card, and swaps the key files with one
+ * rename; then the new key signs the audit log's head.
+ */
+static int rekey_swap(store *st, struct rekey *k)
+{
+	char *pass = NULL, detail[128];
+	size_t plen = 0;
+	int r;
+
+	if ((r = cli_passphrase(k->com, 1, &pass, &plen)) != 0)
+		return r;
+	r = baton_key_save(k->neu, k->newpath, pass, plen, NULL);
+	cli_pass_free(pass);
+	if (r != 0)
+		return r;
+	snprintf(detail, sizeof(detail), "from %s to %s", k->fold, k->fnew);
+	struct rekey_ctx w = {k->card_bytes, k->rot_bytes, k->card_len, k->rot_len, detail};
 	/* The old key vouches for the log up to and including the rekey. */
-	store_set_audit_signer(st, old);
+	store_set_audit_signer(st, k->old);
 	if ((r = store_write(st, rekey_store, &w)) != 0) {
-		unlink(newpath);
-		goto fail;
+		unlink(k->newpath);
+		return r;
 	}
 	/* The old key stays under a second name; the new one replaces it atomically. */
-	if (link(keypath, oldpath) != 0 || rename(newpath, keypath) != 0) {
-		r = bti_diag_err(
-		    BATON_EIO,
-		    "the store has the new card but the key files could not be swapped "
-		    "(%s); move %s over %s by hand",
-		    strerror(errno), newpath, keypath);
-		goto fail;
-	}
-	int dfd = open(cli_dir(&com), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (link(k->keypath, k->oldpath) != 0 || rename(k->newpath, k->keypath) != 0)
+		return bti_diag_err(BATON_EIO,
+		                    "the store has the new card but the key files could not be "
+		                    "swapped (%s); move %s over %s by hand",
+		                    strerror(errno), k->newpath, k->keypath);
+	int dfd = open(cli_dir(k->com), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		fsync(dfd);
 		close(dfd);
 	}
 	/* The new key signs that head too: from here on the latest head is the new key's. */
 	store_set_audit_signer(st, NULL);
-	if (store_write(st, resign, neu) != 0)
+	if (store_write(st, resign, k->neu) != 0)
 		fprintf(stderr,
 		        "baton: rekey: warning: the audit log's head is not signed by the new key "
 		        "yet (%s); 'baton audit sign' signs it\n",
 		        baton_diag());
-	if ((r = baton_file_create(card_out, card_bytes, card_len, 0644)) != 0 ||
-	    (r = baton_file_create(rot_out, rot_bytes, rot_len, 0644)) != 0) {
+	return 0;
+}
+
+/* The files for the peers, written last: 'baton card' writes them again from the store. */
+static int rekey_files(const struct rekey *k)
+{
+	int r;
+	if ((r = baton_file_create(k->card_out, k->card_bytes, k->card_len, 0644)) != 0 ||
+	    (r = baton_file_create(k->rot_out, k->rot_bytes, k->rot_len, 0644)) != 0) {
 		char why[300];
 		snprintf(why, sizeof(why), "%s", baton_diag());
-		r = bti_diag_err(r,
-		                 "the new keys are in place, but %s; write the files again with "
-		                 "'baton card --out FILE --rotation-out FILE'",
-		                 why);
-		goto fail;
+		return bti_diag_err(r,
+		                    "the new keys are in place, but %s; write the files again with "
+		                    "'baton card --out FILE --rotation-out FILE'",
+		                    why);
+	}
+	return 0;
+}
+
+int cmd_rekey(int argc, char **argv)
+{
+	struct cli_common com = {0};
+	struct rekey k;
+	store *st = NULL;
+	uint64_t now = cli_now();
+	int r, rc;
+
+	memset(&k, 0, sizeof(k));
+	k.com = &com;
+	if ((rc = rekey_options(argc, argv, &com, &k)) >= 0)
+		return rc;
+	if ((rc = cli_load_school_key(&com, &k.old)) != EXIT_OK)
+		return rc;
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		goto out;
+	/*
+	 * The order makes an interruption safe: ask everything first, save the new
+	 * key, commit the new card, swap the key files with one rename, and only
+	 * then write the files for the peers.
+	 */
+	if ((r = rekey_make(st, &k, now)) != 0 || (r = rekey_paths(&k, now)) != 0 ||
+	    (r = rekey_swap(st, &k)) != 0 || (r = rekey_files(&k)) != 0) {
+		rc = cli_fail("rekey", r);
+		goto out;
 	}
 	printf("New keys for %s (%s)\n  old fingerprint %s (kept in %s)\n  new fingerprint "
 	       "%s\nSend %s and %s to every pinned school.\n",
-	       card.name, card.code, fold, oldpath, fnew, card_out, rot_out);
+	       k.card.name, k.card.code, k.fold, k.oldpath, k.fnew, k.card_out, k.rot_out);
 	rc = EXIT_OK;
-	goto out;
-fail:
-	rc = cli_fail("rekey", r);
 out:
 	store_close(st);
-	cli_pass_free(pass);
-	baton_key_free(old);
-	baton_key_free(neu);
-	free(stored);
-	free(card_bytes);
-	free(rot_bytes);
+	rekey_free(&k);
 	return rc;
 }

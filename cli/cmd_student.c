@@ -14,9 +14,10 @@
 #include "cli.h"
 #include "bti.h"
 #include "record.h"
+#include "record_file.h"
 
-#define RECORD_MAX     (4u << 20)        /* one record's JSON */
 #define ATTACHMENT_MAX ((size_t)4 << 30) /* one attachment file */
+#define ERRORS_SHOWN   100               /* a file's errors listed; the rest are counted */
 
 /* A read-only mapping of a whole file. */
 struct mapped {
@@ -45,18 +46,6 @@ static int map_fd(int fd, const char *path, size_t max, struct mapped *m)
 	return 0;
 }
 
-static int map_file(const char *path, size_t max, struct mapped *m)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
-	m->p = NULL;
-	m->len = 0;
-	if (fd < 0)
-		return bti_diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
-	r = map_fd(fd, path, max, m);
-	close(fd);
-	return r;
-}
-
 static void unmap_file(struct mapped *m)
 {
 	if (m->p)
@@ -64,117 +53,21 @@ static void unmap_file(struct mapped *m)
 	m->p = NULL;
 }
 
-/*
- * Finds the top-level values of a JSON file one at a time without parsing
- * them: a single object is one value, an array yields its elements. Only
- * strings and brackets are tracked; jansson parses each value afterwards.
- */
-struct scan {
-	const char *p;
-	size_t len, pos;
-	int line;
-	int array; /* -1 unknown, 0 single object, 1 array */
-	int done;
-};
-
-static void skip_ws(struct scan *s)
-{
-	while (s->pos < s->len && strchr(" \t\r\n", s->p[s->pos])) {
-		if (s->p[s->pos] == '\n')
-			s->line++;
-		s->pos++;
-	}
-}
-
-/* 1 and [*start, *end) for the next value, 0 at the end, or an error. */
-static int scan_next(struct scan *s, size_t *start, size_t *end, int *line)
-{
-	if (s->done)
-		return 0;
-	if (s->array < 0) {
-		skip_ws(s);
-		if (s->pos == s->len)
-			return bti_diag_err(BATON_EVALUE, "the file is empty");
-		if (s->p[s->pos] == '[') {
-			s->array = 1;
-			s->pos++;
-		} else if (s->p[s->pos] == '{') {
-			s->array = 0;
-		} else {
-			return bti_diag_err(BATON_EVALUE,
-			                    "line %d: expected a student object or an "
-			                    "array of them",
-			                    s->line);
-		}
-	}
-	skip_ws(s);
-	if (s->array && s->pos < s->len && s->p[s->pos] == ']') {
-		s->pos++;
-		goto finish;
-	}
-	*start = s->pos;
-	*line = s->line;
-	int depth = 0, in_str = 0;
-	for (; s->pos < s->len; s->pos++) {
-		char c = s->p[s->pos];
-		if (c == '\n')
-			s->line++;
-		if (in_str) {
-			if (c == '\\')
-				s->pos++;
-			else if (c == '"')
-				in_str = 0;
-			continue;
-		}
-		if (c == '"')
-			in_str = 1;
-		else if (c == '{' || c == '[')
-			depth++;
-		else if (c == '}' || c == ']') {
-			if (depth == 0)
-				break; /* the array's closing bracket */
-			if (--depth == 0 && !s->array) {
-				s->pos++;
-				break;
-			}
-		} else if (c == ',' && depth == 0)
-			break;
-	}
-	*end = s->pos;
-	if (*end - *start > RECORD_MAX)
-		return bti_diag_err(BATON_ETOOBIG, "line %d: a record of more than %u bytes", *line,
-		                    RECORD_MAX);
-	if (!s->array) {
-		s->done = 1;
-		skip_ws(s);
-		if (s->pos != s->len)
-			return bti_diag_err(BATON_EVALUE, "line %d: text after the student object",
-			                    s->line);
-		return 1;
-	}
-	if (s->pos >= s->len)
-		return bti_diag_err(BATON_EVALUE, "line %d: the array is not closed", s->line);
-	if (s->p[s->pos] == ',')
-		s->pos++;
-	return 1;
-finish:
-	s->done = 1;
-	skip_ws(s);
-	if (s->pos != s->len)
-		return bti_diag_err(BATON_EVALUE, "line %d: text after the closing ]", s->line);
-	return 0;
-}
-
 struct import_ctx {
 	const char *file;
+	record_file *rf;
 	char base[4096];
 	int base_fd;         /* the folder of the JSON file: attachments are inside it */
 	int base_in_node;    /* that folder is in the node directory */
 	char node[PATH_MAX]; /* the node directory, resolved: never a source of attachments */
 	struct stat node_st;
-	struct mapped json;
 	size_t records, added, versions, unchanged, held;
-	json_t *seen; /* the student ids read so far from this file */
+	json_t *seen;    /* the student ids read so far from this file */
+	json_t *errors;  /* {record, student_id, error} of the first ERRORS_SHOWN bad records */
+	json_t *results; /* with --json: {student_id, result, version or held} a record */
+	size_t nerrors;
+	int first_error;
+	struct cli_progress progress;
 };
 
 /* Why an open of one component of an attachment's path failed, in words. */
@@ -300,7 +193,25 @@ static int import_attachments(store_txn *t, struct import_ctx *c, json_t *rec)
 	return 0;
 }
 
-static int import_one(store_txn *t, struct import_ctx *c, json_t *rec, size_t index)
+/* With --json, what became of one student's record. */
+static int note_result(struct import_ctx *c, const store_student *s, int how, const store_held *h)
+{
+	json_t *o;
+	if (c->results == NULL)
+		return 0;
+	o = json_pack("{s:s, s:s}", "student_id", s->id, "result",
+	              how == FILED_NEW         ? "new"
+	              : how == FILED_UNCHANGED ? "unchanged"
+	              : how == FILED_HELD      ? "held"
+	                                       : "new_version");
+	if (o && how == FILED_HELD)
+		json_object_set_new(o, "held", json_integer((json_int_t)h->id));
+	else if (o)
+		json_object_set_new(o, "version", json_integer((json_int_t)s->version));
+	return o == NULL || json_array_append_new(c->results, o) != 0 ? BATON_ENOMEM : 0;
+}
+
+static int import_one(store_txn *t, struct import_ctx *c, json_t *rec)
 {
 	store_student s;
 	store_held h;
@@ -325,7 +236,8 @@ static int import_one(store_txn *t, struct import_ctx *c, json_t *rec, size_t in
 	record_index(rec, &s);
 	if ((canon = record_canonical(rec)) == NULL)
 		return BATON_ENOMEM;
-	if ((r = store_student_file(t, &s, canon, strlen(canon), &h, &how)) != 0)
+	if ((r = store_student_file(t, &s, canon, strlen(canon), &h, &how)) != 0 ||
+	    (r = note_result(c, &s, how, &h)) != 0)
 		goto out;
 	switch (how) {
 	case FILED_UNCHANGED:
@@ -346,113 +258,161 @@ static int import_one(store_txn *t, struct import_ctx *c, json_t *rec, size_t in
 	}
 	r = cli_audit(t, "import", s.id, NULL, detail);
 out:
-	(void)index;
 	free(canon);
 	return r;
 }
 
-/*
- * Finds "KEY": "value" in raw text, for naming a record that does not parse.
- * Copies the value (up to cap-1 bytes, stopping at a quote) into out.
- */
-static int raw_string_field(const char *p, size_t n, const char *key, char *out, size_t cap)
+/* A record's error, kept to report with the others; the import goes on. The first decides the exit
+ * code. */
+static int note_error(struct import_ctx *c, size_t index, const char *sid, int r)
 {
-	char pat[64];
-	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	const char *at = memmem(p, n, pat, strlen(pat));
-	if (at == NULL)
+	char why[600];
+	snprintf(why, sizeof(why), "%s",
+	         baton_diag_for(r)[0] ? baton_diag_for(r) : baton_strerror(r));
+	bti_diag_clear();
+	if (c->nerrors++ == 0)
+		c->first_error = r;
+	if (c->nerrors > ERRORS_SHOWN)
 		return 0;
-	const char *q = at + strlen(pat), *end = p + n;
-	while (q < end && strchr(" \t\r\n:", *q))
-		q++;
-	if (q >= end || *q != '"')
-		return 0;
-	size_t k = 0;
-	for (q++; q < end && *q != '"' && k + 1 < cap; q++)
-		out[k++] = (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x7f ? *q : '?';
-	out[k] = 0;
-	return k > 0;
+	json_t *e = json_pack("{s:s*, s:s}", "student_id", sid, "error", why);
+	/* An error about the whole file (not JSON records at all) names no record. */
+	if (e && index > 0)
+		json_object_set_new(e, "record", json_integer((json_int_t)index));
+	return e == NULL || json_array_append_new(c->errors, e) != 0 ? BATON_ENOMEM : 0;
 }
 
-/* The error for a record jansson could not parse: its index, student_id and nearest field. */
-static int unparsable(const char *p, size_t n, size_t index, int line, const json_error_t *err)
+/* Validates and files one record; a refused record's error is prefixed with its number. */
+static int import_record(store_txn *t, struct import_ctx *c, json_t *rec, size_t index)
 {
-	char sid[BATON_STUDENT_MAX + 1] = "", field[64] = "";
-	size_t pos = err->position > 0 && (size_t)err->position <= n ? (size_t)err->position : n;
-	/* The last "key": before the error is the field being read. */
-	for (size_t i = pos; i-- > 1;) {
-		if (p[i] != ':')
-			continue;
-		size_t e = i;
-		while (e > 0 && strchr(" \t\r\n", p[e - 1]))
-			e--;
-		if (e == 0 || p[e - 1] != '"')
-			continue;
-		size_t b = e - 1;
-		while (b > 0 && p[b - 1] != '"')
-			b--;
-		if (b > 0 && e - 1 - b < sizeof(field)) {
-			memcpy(field, p + b, e - 1 - b);
-			field[e - 1 - b] = 0;
-		}
-		break;
+	const char *sid = json_string_value(json_object_get(rec, "student_id"));
+	int r = import_one(t, c, rec);
+	if (r == 0 && record_json_failed())
+		r = bti_diag_err(BATON_ENOMEM, "out of memory");
+	if (r != 0 && cli_exit_code(r) == EXIT_REJECTED) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", baton_diag());
+		r = bti_diag_err(r, "record %zu (%s): %s", index, sid ? sid : "no student_id", why);
 	}
-	raw_string_field(p, pos, "student_id", sid, sizeof(sid));
-	return bti_diag_err(BATON_EVALUE, "record %zu (%s): line %d%s%s%s: %s", index,
-	                    sid[0] ? sid : "no student_id", line + err->line - 1,
-	                    field[0] ? ", field \"" : "", field, field[0] ? "\"" : "", err->text);
+	return r;
 }
 
 static int import_all(store_txn *t, void *arg)
 {
 	struct import_ctx *c = arg;
-	struct scan s = {(const char *)c->json.p, c->json.len, 0, 1, -1, 0};
-	size_t start = 0, end = 0, dropped = 0;
-	int line = 0, r;
+	json_t *rec;
+	size_t index, done, total;
+	int r;
 
 	/* store_write may run this again after growing the map: start from scratch. */
-	c->records = c->added = c->versions = c->unchanged = c->held = 0;
+	c->records = c->added = c->versions = c->unchanged = c->held = c->nerrors = 0;
+	record_file_rewind(c->rf);
 	json_decref(c->seen);
-	if ((c->seen = json_object()) == NULL)
+	json_decref(c->errors);
+	c->seen = json_object();
+	c->errors = json_array();
+	if (c->seen == NULL || c->errors == NULL)
 		return BATON_ENOMEM;
-	while ((r = scan_next(&s, &start, &end, &line)) == 1) {
-		json_error_t err;
-		record_json_failed();
-		json_t *rec = json_loadb(s.p + start, end - start, JSON_REJECT_DUPLICATES, &err);
-		size_t index = c->records++;
-		if (record_json_failed()) { /* parsed or not, the text may have lost a piece */
-			json_decref(rec);
-			return bti_diag_err(BATON_ENOMEM, "record %zu: out of memory", index);
-		}
-		/* The input is only read forward: let the kernel drop what has been parsed. */
-		size_t done = start & ~(size_t)(sysconf(_SC_PAGESIZE) - 1);
-		if (done > dropped) {
-			madvise((void *)(uintptr_t)(c->json.p + dropped), done - dropped,
-			        MADV_DONTNEED);
-			dropped = done;
-		}
-		if (rec == NULL)
-			return unparsable(s.p + start, end - start, index, line, &err);
-		const char *sid = json_string_value(json_object_get(rec, "student_id"));
-		char label[128];
-		snprintf(label, sizeof(label), "record %zu (%s)", index,
-		         sid ? sid : "no student_id");
-		r = import_one(t, c, rec, index);
-		if (r == 0 && record_json_failed())
-			r = bti_diag_err(BATON_ENOMEM, "out of memory");
+	if (c->results != NULL && json_array_clear(c->results) != 0)
+		return BATON_ENOMEM;
+	while ((r = record_file_next(c->rf, &rec, &index)) != BATON_ENOTFOUND) {
+		if (r == 0)
+			r = import_record(t, c, rec, index);
+		/* Bad input is noted and the file read on; the store failing ends it. */
+		if (r != 0 && cli_exit_code(r) == EXIT_REJECTED)
+			r = note_error(c, index,
+			               json_string_value(json_object_get(rec, "student_id")), r);
 		json_decref(rec);
-		if (r != 0) {
-			char why[512];
-			snprintf(why, sizeof(why), "%s", baton_diag());
-			return bti_diag_err(r, "%s: %s", label, why);
-		}
+		if (r != 0)
+			return r;
+		record_file_progress(c->rf, &done, &total);
+		cli_progress(&c->progress, "importing %s: %zu records, %zu%%", c->file,
+		             record_file_count(c->rf), total ? done * 100 / total : 100);
 	}
-	if (r < 0)
-		return r;
-	if (c->records == 0)
+	c->records = record_file_count(c->rf);
+	if (c->nerrors == 0 && c->records == 0)
 		return bti_diag_err(BATON_EVALUE, "no student records in the file");
-	return 0;
+	return c->nerrors ? c->first_error : 0;
 }
+
+/* The refusal: every error (up to ERRORS_SHOWN), and that nothing was imported. */
+static int import_refused(const struct import_ctx *c, int json, int r)
+{
+	size_t i;
+	json_t *e;
+	if (c->nerrors == 0) {
+		/* One line: the place, the reason, and that the store is unchanged. */
+		const char *why = baton_diag_for(r);
+		fprintf(stderr, "baton: %s: %s; nothing was imported\n", c->file,
+		        why[0] ? why : baton_strerror(r));
+		return cli_exit_code(r);
+	}
+	if (json)
+		cli_print_json(json_pack("{s:s, s:b, s:I, s:I, s:O}", "file", c->file, "imported",
+		                         0, "records", (json_int_t)c->records, "bad_records",
+		                         (json_int_t)c->nerrors, "errors", c->errors));
+	if (c->nerrors == 1) {
+		fprintf(stderr, "baton: %s: %s; nothing was imported\n", c->file,
+		        cli_str(json_array_get(c->errors, 0), "error"));
+		return cli_exit_code(c->first_error);
+	}
+	if (!json)
+		json_array_foreach(c->errors, i, e)
+		    fprintf(stderr, "baton: %s: %s\n", c->file, cli_str(e, "error"));
+	if (!json && c->nerrors > ERRORS_SHOWN)
+		fprintf(stderr, "baton: %s: and %zu more\n", c->file, c->nerrors - ERRORS_SHOWN);
+	fprintf(stderr, "baton: %s: %zu errors; nothing was imported\n", c->file, c->nerrors);
+	return cli_exit_code(c->first_error);
+}
+
+static void import_report(const struct import_ctx *c, int json)
+{
+	if (json) {
+		cli_print_json(
+		    json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:[], s:O}", "file",
+		              c->file, "imported", 1, "records", (json_int_t)c->records, "new",
+		              (json_int_t)c->added, "new_versions", (json_int_t)c->versions,
+		              "unchanged", (json_int_t)c->unchanged, "held", (json_int_t)c->held,
+		              "bad_records", (json_int_t)0, "errors", "students", c->results));
+		return;
+	}
+	printf("Imported %zu records from %s: %zu new students, %zu new versions, %zu "
+	       "unchanged\n",
+	       c->records, c->file, c->added, c->versions, c->unchanged);
+	if (c->held)
+		printf("%zu held for review: not the child on file under that student_id "
+		       "('baton review')\n",
+		       c->held);
+}
+
+/* Opens the folder attachments are read from, and runs the import in one transaction. */
+static int import_run(store *st, struct import_ctx *c, const char *dir)
+{
+	char tmp[4096];
+	int r;
+	snprintf(tmp, sizeof(tmp), "%s", c->file);
+	snprintf(c->base, sizeof(c->base), "%s", dirname(tmp));
+	if (realpath(dir, c->node) == NULL || stat(c->node, &c->node_st) != 0)
+		return bti_diag_err(BATON_EIO, "%s: %s", dir, strerror(errno));
+	if ((c->base_fd = open(c->base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return bti_diag_err(BATON_EIO, "%s: %s", c->base, strerror(errno));
+	c->base_in_node = nested(c->base, c->node);
+	cli_progress_start(&c->progress);
+	r = store_write(st, import_all, c);
+	cli_progress_end(&c->progress);
+	close(c->base_fd);
+	return r;
+}
+
+static const char import_usage[] =
+    "usage: baton student import FILE.json [--json] [--dir DIR]\n\n"
+    "Imports one student object or an array of them (proto/RECORD.md).\n"
+    "Attachment paths are relative to the folder of the JSON file and stay\n"
+    "inside it (no '..', no symbolic links). All or nothing: one\n"
+    "bad record and nothing is imported; every bad record is reported, by\n"
+    "its number in the file (from 1). An existing student_id gets a\n"
+    "new version when it is the same child (names and birth date); older\n"
+    "versions are kept. A record of another child under that id is held\n"
+    "for review ('baton review'), not made current.\n";
 
 static int student_import(int argc, char **argv)
 {
@@ -461,109 +421,122 @@ static int student_import(int argc, char **argv)
 	store *st = NULL;
 	int r, rc;
 
-	if ((rc = cli_common_only(
-	         argc, argv, &com,
-	         "usage: baton student import FILE.json [--dir DIR]\n\n"
-	         "Imports one student object or an array of them (proto/RECORD.md).\n"
-	         "Attachment paths are relative to the folder of the JSON file and stay\n"
-	         "inside it (no '..', no symbolic links). All or nothing: one\n"
-	         "bad record and nothing is imported. An existing student_id gets a\n"
-	         "new version when it is the same child (names and birth date); older\n"
-	         "versions are kept. A record of another child under that id is held\n"
-	         "for review ('baton review'), not made current.\n")) >= 0)
+	if ((rc = cli_common_only(argc, argv, &com, import_usage)) >= 0)
 		return rc;
 	if (optind + 1 != argc)
 		return cli_usage_error("student import: one FILE.json expected");
 	memset(&c, 0, sizeof(c));
 	c.file = argv[optind];
-	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s", c.file);
-	snprintf(c.base, sizeof(c.base), "%s", dirname(tmp));
-	if ((r = map_file(c.file, SIZE_MAX, &c.json)) != 0)
+	if (com.json && (c.results = json_array()) == NULL)
+		return cli_fail(NULL, BATON_ENOMEM);
+	if ((r = record_file_open(c.file, &c.rf)) != 0) {
+		json_decref(c.results);
 		return cli_fail(NULL, r);
+	}
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK) {
-		unmap_file(&c.json);
+		record_file_close(c.rf);
+		json_decref(c.results);
 		return rc;
 	}
-	if (realpath(cli_dir(&com), c.node) == NULL || stat(c.node, &c.node_st) != 0)
-		r = bti_diag_err(BATON_EIO, "%s: %s", cli_dir(&com), strerror(errno));
-	else if ((c.base_fd = open(c.base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		r = bti_diag_err(BATON_EIO, "%s: %s", c.base, strerror(errno));
-	else {
-		c.base_in_node = nested(c.base, c.node);
-		r = store_write(st, import_all, &c);
-		close(c.base_fd);
-	}
-	json_decref(c.seen);
+	r = import_run(st, &c, cli_dir(&com));
 	store_close(st);
-	unmap_file(&c.json);
-	if (r != 0) {
-		/* One line: the place, the reason, and that the store is unchanged. */
-		const char *why = baton_diag_for(r);
-		fprintf(stderr, "baton: %s: %s; nothing was imported\n", c.file,
-		        why[0] ? why : baton_strerror(r));
-		return cli_exit_code(r);
-	}
-	if (com.json)
-		cli_print_json(json_pack("{s:I, s:I, s:I, s:I, s:I}", "records",
-		                         (json_int_t)c.records, "new", (json_int_t)c.added,
-		                         "new_versions", (json_int_t)c.versions, "unchanged",
-		                         (json_int_t)c.unchanged, "held", (json_int_t)c.held));
+	record_file_close(c.rf);
+	if (r != 0)
+		rc = import_refused(&c, com.json, r);
 	else
-		printf("Imported %zu records from %s: %zu new students, %zu new versions, %zu "
-		       "unchanged\n",
-		       c.records, c.file, c.added, c.versions, c.unchanged);
-	if (!com.json && c.held)
-		printf("%zu held for review: not the child on file under that student_id "
-		       "('baton review')\n",
-		       c.held);
-	return EXIT_OK;
+		import_report(&c, com.json);
+	json_decref(c.seen);
+	json_decref(c.errors);
+	json_decref(c.results);
+	return r != 0 ? rc : EXIT_OK;
 }
 
 /* ---- list ---- */
 
 struct list_ctx {
 	json_t *arr;
-	size_t n;
+	const char *term; /* only students whose id or names contain it; NULL: all */
 };
+
+/* Whether the student matches the search term, ignoring ASCII case. */
+static int list_match(const store_student *s, const char *term)
+{
+	char full[2 * sizeof(s->given_name) + 2];
+	snprintf(full, sizeof(full), "%s %s", s->given_name, s->family_name);
+	return term == NULL || strcasestr(s->id, term) || strcasestr(s->state_id, term) ||
+	       strcasestr(full, term);
+}
 
 static int list_one(const store_student *s, void *arg)
 {
 	struct list_ctx *c = arg;
-	c->n++;
-	if (c->arr)
-		return json_array_append_new(
-		           c->arr,
-		           json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:I}", "student_id", s->id,
-		                     "state_student_id", s->state_id, "given_name", s->given_name,
-		                     "family_name", s->family_name, "birth_date", s->birth_date,
-		                     "version", (int)s->version, "updated", (json_int_t)s->updated))
-		           ? BATON_ENOMEM
-		           : 0;
-	printf("%-12s %-28.28s %s  v%u\n", s->id, s->family_name, s->birth_date, s->version);
-	return 0;
+	if (!list_match(s, c->term))
+		return 0;
+	return json_array_append_new(
+	           c->arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:I}", "student_id", s->id,
+	                             "state_student_id", s->state_id, "given_name", s->given_name,
+	                             "family_name", s->family_name, "birth_date", s->birth_date,
+	                             "version", (int)s->version, "updated", (json_int_t)s->updated))
+	           ? BATON_ENOMEM
+	           : 0;
 }
 
 static int list_students(store_txn *t, void *arg)
 {
-	return store_student_each(t, list_one, arg);
+	struct list_ctx *c = arg;
+	return store_student_each(t, list_one, c);
+}
+
+/* One line a student, the columns aligned by the width names take on screen. */
+static void list_print(const json_t *arr)
+{
+	size_t i, wid = 0, wname = 0;
+	const json_t *e;
+	char name[512];
+	json_array_foreach(arr, i, e)
+	{
+		snprintf(name, sizeof(name), "%s %s", cli_str(e, "given_name"),
+		         cli_str(e, "family_name"));
+		if (cli_width(cli_str(e, "student_id")) > wid)
+			wid = cli_width(cli_str(e, "student_id"));
+		if (cli_width(name) > wname)
+			wname = cli_width(name);
+	}
+	json_array_foreach(arr, i, e)
+	{
+		snprintf(name, sizeof(name), "%s %s", cli_str(e, "given_name"),
+		         cli_str(e, "family_name"));
+		cli_pad(stdout, cli_str(e, "student_id"), wid);
+		fputs("  ", stdout);
+		cli_pad(stdout, name, wname);
+		printf("  %s  v%d\n", cli_str(e, "birth_date"),
+		       (int)json_integer_value(json_object_get(e, "version")));
+	}
 }
 
 static int student_list(int argc, char **argv)
 {
 	struct cli_common com = {0};
+	struct list_ctx lc = {NULL, NULL};
 	store *st;
 	int r, rc;
 	if ((rc = cli_common_only(argc, argv, &com,
-	                          "usage: baton student list [--json] [--dir DIR]\n")) >= 0)
+	                          "usage: baton student list [TERM] [--json] [--dir DIR]\n\n"
+	                          "Lists the students on file: id, given and family name, birth "
+	                          "date and\nversion. With TERM, only those whose id, state id or "
+	                          "names contain it\n(upper or lower case alike).\n")) >= 0)
 		return rc;
+	if (argc - optind > 1)
+		return cli_usage_error("student list: at most one search TERM");
+	lc.term = optind < argc ? argv[optind] : NULL;
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	struct list_ctx lc = {com.json ? json_array() : NULL, 0};
-	r = store_read(st, list_students, &lc);
+	lc.arr = json_array();
+	r = lc.arr ? store_read(st, list_students, &lc) : BATON_ENOMEM;
 	store_close(st);
-	return cli_list_done(r, lc.arr, lc.n, "student list",
-	                     "No students yet ('baton student import FILE.json').");
+	return cli_table_done(r, lc.arr, NULL, com.json, list_print, "student list",
+	                      lc.term ? "No student matches."
+	                              : "No students yet ('baton student import FILE.json').");
 }
 
 /* ---- show and export ---- */

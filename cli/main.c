@@ -34,31 +34,92 @@ static const struct cmd commands[] = {
     {"upgrade", cmd_upgrade, "back up an older store, then upgrade it to this baton's schema"},
 };
 
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: baton [--help] [--version] COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: baton [--help] [--version] [--dir DIR] COMMAND [ARGS]\n\n"
 	           "Moves a student's record from one school to another, sealed for the\n"
 	           "receiving school and released only on the family's signed consent.\n\n"
 	           "Commands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\nRun 'baton COMMAND --help' for a command's options.\n");
+	fprintf(f, "\nRun 'baton help COMMAND' (or 'baton COMMAND --help') for a command's "
+	           "options.\n--dir DIR, before or after the command, names the node "
+	           "directory\n(default $BATON_DIR, else ./baton-node).\n");
+}
+
+static const struct cmd *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* baton help [COMMAND [SUBCOMMAND]]: the same text as 'baton COMMAND [SUBCOMMAND] --help'. */
+static int help(int argc, char **argv)
+{
+	const struct cmd *c;
+	char *args[8];
+	int n = 0;
+
+	if (argc < 2) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if ((c = find_command(argv[1])) == NULL)
+		return cli_unknown(NULL, argv[1], commands, NCOMMANDS);
+	for (int i = 1; i < argc && n < 6; i++)
+		args[n++] = argv[i];
+	args[n++] = (char *)"--help";
+	args[n] = NULL;
+	return c->fn(n, args);
+}
+
+/*
+ * Options before the command: --dir DIR (or --dir=DIR) sets the node
+ * directory for a command that is not given one. Returns the index of the
+ * command, or -1 after printing a usage error.
+ */
+static int global_options(int argc, char **argv)
+{
+	int i = 1;
+	while (i < argc && strncmp(argv[i], "--dir", 5) == 0) {
+		if (argv[i][5] == '=') {
+			cli_set_default_dir(argv[i] + 6);
+			i++;
+		} else if (argv[i][5] == '\0' && i + 1 < argc) {
+			cli_set_default_dir(argv[i + 1]);
+			i += 2;
+		} else {
+			cli_usage_error("--dir needs a directory");
+			return -1;
+		}
+	}
+	if (i == argc) {
+		usage(stderr);
+		return -1;
+	}
+	return i;
 }
 
 int main(int argc, char **argv)
 {
+	const struct cmd *c;
+	int at;
+
 	/* Secrets live in this process: keep them out of core dumps. */
 	struct rlimit nocore = {0, 0};
 	setrlimit(RLIMIT_CORE, &nocore);
 	/* A file-size limit is an error to report (EFBIG), not a reason to die. */
 	signal(SIGXFSZ, SIG_IGN);
 
-	if (argc < 2) {
-		usage(stderr);
+	if ((at = global_options(argc, argv)) < 0)
 		return EXIT_USAGE;
-	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
+	argc -= at - 1;
+	argv += at - 1;
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return EXIT_OK;
 	}
@@ -71,10 +132,9 @@ int main(int argc, char **argv)
 		return EXIT_ENV;
 	}
 	record_json_init();
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "baton: '%s' is not a command\n\n", argv[1]);
-	usage(stderr);
-	return EXIT_USAGE;
+	if (strcmp(argv[1], "help") == 0)
+		return help(argc - 1, argv + 1);
+	if ((c = find_command(argv[1])) != NULL)
+		return c->fn(argc - 1, argv + 1);
+	return cli_unknown(NULL, argv[1], commands, NCOMMANDS);
 }

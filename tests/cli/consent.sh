@@ -125,10 +125,14 @@ if command -v setsid >/dev/null; then
 fi
 
 check_out '^baton-gk1-' "guardian pubkey with the passphrase" "$BATON" guardian pubkey "$TMP/mother.key"
-sed -n '2,3p' "$TMP/mother.keygen" >"$TMP/mother.pub.expected"
-same "$TMP/mother.pub.expected" "$OUT" "pubkey prints the same key line and fingerprint as keygen"
-check_err 2 'passphrase' "pubkey with a wrong BATON_PASSPHRASE is refused (exit 2)" \
-	env BATON_PASSPHRASE="not the passphrase" "$BATON" guardian pubkey "$TMP/mother.key"
+sed -n '2p' "$TMP/mother.keygen" >"$TMP/mother.pub.expected"
+same "$TMP/mother.pub.expected" "$OUT" "pubkey prints the same key line as keygen, and only it"
+# A key file without its .pub (copied alone) needs the passphrase.
+cp -p "$TMP/mother.key" "$TMP/alone.key"
+check_err 2 'passphrase' "pubkey of a key without .pub, with a wrong BATON_PASSPHRASE, is refused (exit 2)" \
+	env BATON_PASSPHRASE="not the passphrase" "$BATON" guardian pubkey "$TMP/alone.key"
+check_out '^baton-gk1-' "and with the right one, prints its key line" "$BATON" guardian pubkey "$TMP/alone.key"
+same "$TMP/mother.pub.expected" "$OUT" "the same line"
 
 # The other keys: a guardian the school does not know, the adult student's
 # own key, and the own key of a student who turns 18 soon.

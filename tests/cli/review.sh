@@ -169,7 +169,7 @@ check "B's own long-id students are unchanged" sh -c \
 	rec S-7 "" Ada Lowe 2011-05-05
 	echo "]"
 } >"$TMP/twice.json"
-check_err 2 'record 1 .S-7.: student_id: "S-7" repeats an earlier record in this file' \
+check_err 2 'record 2 .S-7.: student_id: "S-7" repeats an earlier record in this file' \
 	"a file repeating S-7 is refused on a node without S-7" \
 	"$BATON" student import "$TMP/twice.json" --dir "$C"
 check_err 2 'no student "S-7"' "nothing was stored" "$BATON" student show S-7 --dir "$C"
@@ -179,7 +179,7 @@ run "$BATON" audit --json --dir "$C"
 cp "$OUT" "$TMP/audit.before"
 run "$BATON" student list --json --dir "$C"
 cp "$OUT" "$TMP/list.before"
-check_err 2 'record 1 .S-7.: student_id: "S-7" repeats an earlier record in this file' \
+check_err 2 'record 2 .S-7.: student_id: "S-7" repeats an earlier record in this file' \
 	"and refused on a node that holds S-7" \
 	"$BATON" student import "$TMP/twice.json" --dir "$C"
 run "$BATON" student list --json --dir "$C"

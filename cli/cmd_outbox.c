@@ -1,0 +1,212 @@
+/*
+ * baton outbox: packets sent and their state; 'outbox export' writes one to
+ * a file to carry by hand.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "bti.h"
+#include "transfer.h"
+
+static const char *const out_states[] = {"queued",  "sent",   "receipted", "rejected",
+                                         "expired", "denied", "delivered", "answered"};
+static const char *const out_kinds[] = {"?", "transfer", "request", "refusal"};
+
+static int outbox_one(const store_outbox *e, void *arg)
+{
+	const char *state = e->state >= 0 && e->state <= OUT_ANSWERED ? out_states[e->state] : "?";
+	const char *kind =
+	    e->kind >= OUT_TRANSFER && e->kind <= OUT_REFUSAL ? out_kinds[e->kind] : "?";
+	return json_array_append_new(arg,
+	                             json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:s}",
+	                                       "packet", cli_hex(e->packet, BATON_ID_BYTES), "kind",
+	                                       kind, "to", e->to, "student", e->student, "state",
+	                                       state, "attempts", (int)e->attempts, "last_error",
+	                                       e->last_error, "created", (json_int_t)e->created,
+	                                       "expires", (json_int_t)e->expires, "file", e->file))
+	           ? BATON_ENOMEM
+	           : 0;
+}
+
+static int outbox_fn(store_txn *t, void *arg)
+{
+	return store_outbox_each(t, outbox_one, arg);
+}
+
+static void outbox_print(const json_t *arr)
+{
+	size_t i;
+	const json_t *e;
+	json_array_foreach(arr, i, e)
+	{
+		const char *err = cli_str(e, "last_error");
+		printf("%s  %s  %-8s to %-10s %-10s %-9s attempts %d%s%s\n", cli_str(e, "packet"),
+		       cli_time(cli_int(e, "created")), cli_str(e, "kind"), cli_str(e, "to"),
+		       cli_str(e, "student"), cli_str(e, "state"),
+		       (int)json_integer_value(json_object_get(e, "attempts")), err[0] ? "  " : "",
+		       err);
+	}
+}
+
+static int outbox_list(int argc, char **argv)
+{
+	struct cli_common com = {0};
+	store *st;
+	int r, rc;
+
+	if ((rc = cli_common_only(argc, argv, &com,
+	                          "usage: baton outbox [--json] [--dir DIR]\n"
+	                          "       baton outbox export ID --out FILE [--dir DIR]\n\n"
+	                          "Packets sent from here, oldest first, with the date each was "
+	                          "made\n(UTC) and its state.\n")) >= 0)
+		return rc;
+	if (optind != argc)
+		return cli_usage_error("outbox: no arguments expected");
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		return rc;
+	json_t *arr = json_array();
+	r = arr ? store_read(st, outbox_fn, arr) : BATON_ENOMEM;
+	store_close(st);
+	return cli_table_done(r, arr, "created", com.json, outbox_print, "outbox",
+	                      "The outbox is empty.");
+}
+
+struct export_ctx {
+	const char *hex;
+	size_t n;
+	int matches;
+	store_outbox e;
+	uint8_t *bytes; /* a packet kept in the store */
+
+	size_t len;
+};
+
+static int export_find(const store_outbox *e, void *arg)
+{
+	struct export_ctx *x = arg;
+	if (e->kind != OUT_REFUSAL &&
+	    strncasecmp(cli_hex(e->packet, BATON_ID_BYTES), x->hex, x->n) == 0) {
+		x->matches++;
+		x->e = *e;
+	}
+	return 0;
+}
+
+static int export_fn(store_txn *t, void *arg)
+{
+	struct export_ctx *x = arg;
+	int r = store_outbox_each(t, export_find, x);
+	if (r != 0 || x->matches != 1 || x->e.file[0])
+		return r;
+	r = store_packet_get(t, x->e.packet, &x->bytes, &x->len);
+	return r == BATON_ENOTFOUND
+	           ? bti_diag_err(BATON_EIO, "store: the packet's bytes are missing")
+	           : r;
+}
+
+/*
+ * Copies the packet file at from to a new file at to, in bounded memory: to
+ * a temporary name beside it, which takes the name when whole.
+ */
+static int copy_file(const char *from, const char *to, int force)
+{
+	uint8_t buf[65536];
+	char tmp[4200];
+	int in = -1, out = -1, r;
+	ssize_t n = 0;
+	if ((r = outfile_check(to, force)) != 0)
+		return r;
+	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", to, (long)getpid()) >= (int)sizeof(tmp))
+		return bti_diag_err(BATON_EINVAL, "%s: path too long", to);
+	if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0)
+		return bti_diag_err(BATON_EIO, "%s: %s", from, strerror(errno));
+	if ((out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
+		r = bti_diag_err(BATON_EIO, "%s: %s", tmp, strerror(errno));
+		close(in);
+		return r;
+	}
+	while (r == 0 && (n = read(in, buf, sizeof(buf))) > 0)
+		r = baton_write_fd(&out, buf, (size_t)n);
+	if (r == 0 && (n < 0 || fsync(out) != 0))
+		r = bti_diag_err(BATON_EIO, "%s: %s", to, strerror(errno));
+	close(in);
+	close(out);
+	if (r == 0)
+		r = outfile_place(tmp, to, force);
+	if (r != 0)
+		unlink(tmp);
+	return r;
+}
+
+/* baton outbox export ID --out FILE: a queued packet, to carry by hand. */
+static int outbox_export(int argc, char **argv)
+{
+	static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+	                                     {"force", no_argument, NULL, 'F'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	struct export_ctx x;
+	const char *out = NULL;
+	store *st;
+	int opt, r, rc, force = 0;
+
+	memset(&x, 0, sizeof(x));
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		if (opt == 'o' || opt == 'F') {
+			if (opt == 'o')
+				out = optarg;
+			else
+				force = 1;
+			continue;
+		}
+		fprintf(
+		    opt == 'h' ? stdout : stderr,
+		    "usage: baton outbox export ID --out FILE [--force] [--dir DIR]\n\n"
+		    "Writes a packet from the outbox (ID: its id, or 8+ of its digits) to FILE,\n"
+		    "to carry by hand when the network cannot reach the other school. Its\n"
+		    "state does not change: 'baton receipt import' records the receipt.\n");
+		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	}
+	if (optind + 1 != argc || out == NULL)
+		return cli_usage_error("outbox export: a packet ID and --out FILE are required");
+	x.hex = argv[optind];
+	x.n = strlen(x.hex);
+	if ((r = cli_id_prefix(x.hex, "packet id")) != 0)
+		return cli_fail(NULL, r);
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		return rc;
+	r = store_read(st, export_fn, &x);
+	store_close(st);
+	if (r == 0 && x.matches != 1)
+		r = bti_diag_err(BATON_EVALUE,
+		                 x.matches ? "%s names more than one packet: give more digits"
+		                           : "no packet %s in the outbox",
+		                 x.hex);
+	if (r == 0)
+		r = x.bytes ? outfile_write(out, x.bytes, x.len, 0644, force)
+		            : copy_file(x.e.file, out, force);
+	free(x.bytes);
+	if (r != 0)
+		return cli_fail("outbox export", r);
+	printf("Wrote packet %s (%s to %s) to %s\n", cli_hex(x.e.packet, BATON_ID_BYTES),
+	       x.e.student, x.e.to, out);
+	return EXIT_OK;
+}
+
+int cmd_outbox(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "export") == 0)
+		return outbox_export(argc - 1, argv + 1);
+	return outbox_list(argc, argv);
+}
