@@ -259,6 +259,96 @@ static int inbox_get_fn(store_txn *t, void *arg)
 	              : r;
 }
 
+/* What deliver sends: a refusal, or a packet (fd and its size total). */
+struct parcel {
+	uint8_t *buf; /* the message; a chunked packet's frame buffer */
+	size_t len;
+	uint64_t total;
+	int fd;
+	const baton_key *signer; /* signs a chunked packet's admission */
+	struct inbox_ctx ib;
+};
+
+static void parcel_free(struct parcel *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	if (p->buf != p->ib.e.receipt)
+		free(p->buf);
+	free(p->ib.e.receipt);
+	p->fd = -1;
+	p->buf = p->ib.e.receipt = NULL;
+}
+
+/* A packet file: read whole when it fits one message, else a buffer for its chunks. */
+static int parcel_file(struct parcel *p, const store_outbox *e)
+{
+	struct stat sb;
+	if ((p->fd = open(e->file, O_RDONLY | O_CLOEXEC)) < 0 || fstat(p->fd, &sb) != 0)
+		return bti_diag_err(BATON_EIO, "%s: %s", e->file, strerror(errno));
+	p->total = (uint64_t)sb.st_size;
+	p->len = p->total <= CHUNK ? (size_t)p->total : FRAME_HEAD + FRAME_ADMIT + CHUNK;
+	if ((p->buf = malloc(p->len ? p->len : 1)) == NULL)
+		return BATON_ENOMEM;
+	return p->total <= CHUNK ? read_at(&p->fd, 0, p->buf, p->len) : 0;
+}
+
+/* A chunked packet's admission is signed by the key that sealed it, also after a rekey. */
+static int parcel_signer(struct serve_node *nd, struct parcel *p)
+{
+	baton_source src;
+	baton_header h;
+	char fpr[BATON_FINGERPRINT_LEN + 1];
+	int r;
+	if ((r = baton_source_fd(&src, &p->fd)) != 0 || (r = baton_packet_peek(&src, &h)) != 0)
+		return r;
+	if ((p->signer = keyring_by_pk(nd, h.sender)) != NULL)
+		return 0;
+	baton_fingerprint(h.sender, fpr);
+	return bti_diag_err(BATON_EBADKEY,
+	                    "the packet was sealed with key %s, which this serve does not "
+	                    "hold (restart serve; a packet sealed before the last rekey "
+	                    "must be sent again)",
+	                    fpr);
+}
+
+/* The bytes of entry e to send: the refusal from the inbox, or the packet. */
+static int parcel_open(struct serve_node *nd, const store_outbox *e, struct parcel *p)
+{
+	int r;
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+	p->signer = nd->key;
+	if (e->kind == OUT_REFUSAL) {
+		p->ib.id = e->packet;
+		if ((r = store_read(nd->st, inbox_get_fn, &p->ib)) != 0)
+			return r;
+		p->buf = p->ib.e.receipt;
+		p->len = p->ib.e.receipt_len;
+		return 0;
+	}
+	if ((r = parcel_file(p, e)) != 0)
+		return r;
+	return p->total > CHUNK ? parcel_signer(nd, p) : 0;
+}
+
+/* What the school at ep answered (reply, n bytes) to p: the receipt into *receipt, or why not. */
+static int parcel_answer(const store_outbox *e, const struct parcel *p, const void *reply, size_t n,
+                         uint8_t **receipt, size_t *rlen)
+{
+	if (n == 0)
+		return bti_diag_err(BATON_EIO, "%s does not know this school (empty reply)", e->to);
+	if (e->kind == OUT_REFUSAL)
+		return n == p->len && memcmp(reply, p->buf, n) == 0
+		           ? 0
+		           : bti_diag_err(BATON_EIO, "%s did not record the refusal", e->to);
+	if ((*receipt = malloc(n)) == NULL)
+		return BATON_EIO;
+	memcpy(*receipt, reply, n);
+	*rlen = n;
+	return 0;
+}
+
 /*
  * Delivers one outbox entry to its school. A packet's reply is its receipt
  * (*receipt, malloc'd); a refusal's reply is the refusal itself, echoed
@@ -266,62 +356,18 @@ static int inbox_get_fn(store_txn *t, void *arg)
  */
 static int deliver(struct serve_node *nd, store_outbox *e, uint8_t **receipt, size_t *rlen)
 {
-	const baton_key *signer = nd->key;
 	struct peer_ctx pc;
-	struct inbox_ctx ib;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	uint64_t total = 0;
+	struct parcel p;
 	nng_socket req;
-	int r, nr, fd = -1;
+	int r, nr;
 
 	*receipt = NULL;
 	memset(&pc, 0, sizeof(pc));
-	memset(&ib, 0, sizeof(ib));
 	pc.code = e->to;
 	if ((r = store_read(nd->st, peer_fn, &pc)) != 0)
 		return r;
-	if (e->kind == OUT_REFUSAL) {
-		ib.id = e->packet;
-		if ((r = store_read(nd->st, inbox_get_fn, &ib)) != 0)
-			return r;
-		buf = ib.e.receipt;
-		len = ib.e.receipt_len;
-	} else {
-		struct stat sb;
-		if ((fd = open(e->file, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) != 0) {
-			r = bti_diag_err(BATON_EIO, "%s: %s", e->file, strerror(errno));
-			goto out;
-		}
-		total = (uint64_t)sb.st_size;
-		len = total <= CHUNK ? (size_t)total : FRAME_HEAD + FRAME_ADMIT + CHUNK;
-		if ((buf = malloc(len ? len : 1)) == NULL) {
-			r = BATON_ENOMEM;
-			goto out;
-		}
-		if (total <= CHUNK && (r = read_at(&fd, 0, buf, len)) != 0)
-			goto out;
-	}
-	/* A chunked packet's admission is signed by the key that sealed it, also after a rekey. */
-	if (e->kind != OUT_REFUSAL && total > CHUNK) {
-		baton_source src;
-		baton_header h;
-		if ((r = baton_source_fd(&src, &fd)) != 0 || (r = baton_packet_peek(&src, &h)) != 0)
-			goto out;
-		if ((signer = keyring_by_pk(nd, h.sender)) == NULL) {
-			char fpr[BATON_FINGERPRINT_LEN + 1];
-			baton_fingerprint(h.sender, fpr);
-			r = bti_diag_err(
-			    BATON_EBADKEY,
-			    "the packet was sealed with key %s, which this serve does not "
-			    "hold (restart serve; a packet sealed before the last rekey "
-			    "must be sent again)",
-			    fpr);
-			goto out;
-		}
-	}
 	/* Receipts are small; the peer gets no more than that. */
-	if ((r = open_req(&req, RECEIPT_MAX)) != 0)
+	if ((r = parcel_open(nd, e, &p)) != 0 || (r = open_req(&req, RECEIPT_MAX)) != 0)
 		goto out;
 	r = BATON_EIO;
 	for (size_t i = 0; i < pc.card.n_endpoints && r != 0 && !atomic_load(&nd->stopping); i++) {
@@ -332,33 +378,21 @@ static int deliver(struct serve_node *nd, store_outbox *e, uint8_t **receipt, si
 			bti_diag_set("%s: %s", ep, nng_strerror(nr));
 			continue;
 		}
-		r = e->kind != OUT_REFUSAL && total > CHUNK
-		        ? send_chunked(&nd->stopping, req, ep, signer, fd, total, e->packet, buf,
-		                       &reply, &n)
-		        : exchange(&nd->stopping, req, ep, buf, len, &reply, &n);
-		if (r != 0)
-			continue;
-		r = BATON_EIO;
-		if (n == 0)
-			bti_diag_set("%s does not know this school (empty reply)", e->to);
-		else if (e->kind == OUT_REFUSAL)
-			r = n == len && memcmp(reply, buf, n) == 0
-			        ? 0
-			        : bti_diag_err(BATON_EIO, "%s did not record the refusal", e->to);
-		else if ((*receipt = malloc(n)) != NULL) {
-			memcpy(*receipt, reply, n);
-			*rlen = n;
-			r = 0;
-		}
-		nng_free(reply, n);
+		r = e->kind != OUT_REFUSAL && p.total > CHUNK
+		        ? send_chunked(&nd->stopping, req, ep, p.signer, p.fd, p.total, e->packet,
+		                       p.buf, &reply, &n)
+		        : exchange(&nd->stopping, req, ep, p.buf, p.len, &reply, &n);
+		if (r == 0)
+			r = parcel_answer(e, &p, reply, n, receipt, rlen);
+		if (reply)
+			nng_free(reply, n);
 	}
 	nng_close(req);
 out:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
+	parcel_free(&p);
 	return r;
 }
+
 static uint64_t backoff(uint32_t attempts)
 {
 	uint64_t base = attempts >= 12 ? BACKOFF_MAX : (UINT64_C(1) << attempts);
