@@ -93,10 +93,11 @@ int serve_open(store *st, const struct serve_opts *o, struct serve_node **out)
 	if ((r = keyring_open(&nd->keys, o->dir, o->pass, o->plen)) != 0)
 		goto out;
 	nd->key = nd->keys.k[0];
-	store_set_audit_signer(st, nd->keys.k[0]);
 	if ((r = serve_spool(nd)) != 0 || (r = store_read(st, own_card_fn, &me)) != 0)
 		goto out;
 	snprintf(nd->url, sizeof(nd->url), "%s", o->listen ? o->listen : me.endpoints[0]);
+	/* Entries appended meanwhile are signed with the key; it lives as long as nd. */
+	store_set_audit_signer(st, nd->keys.k[0]);
 	*out = nd;
 	nd = NULL;
 out:

@@ -27,7 +27,8 @@ struct serve_opts {
 
 /*
  * Makes a node serving store st (the caller's: it stays open until
- * serve_free, and the caller closes it after serve_stop) from o, whose
+ * serve_stop, and the caller closes it before serve_free, since st signs
+ * its audit entries with the node's key from now on) from o, whose
  * strings are copied: reads the school key and the keys a rekey replaced
  * lately, and makes DIR/spool. The environment may shorten the spools'
  * idle time (BATON_SPOOL_IDLE, seconds) and room (BATON_SPOOL_ROOM, bytes).
