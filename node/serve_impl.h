@@ -1,0 +1,82 @@
+/*
+ * What the parts of a serving node share, private to node/: the node's
+ * state (struct serve_node) and the limits the listener, the outbox worker
+ * and the spool keep. The interface to the rest of the tree is serve.h.
+ */
+#ifndef BATON_NODE_SERVE_IMPL_H
+#define BATON_NODE_SERVE_IMPL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include <baton/keys.h>
+
+#include "frame.h"
+#include "store.h"
+
+#define CHUNK           FRAME_CHUNK /* packet bytes per message; larger packets are chunked */
+#define RECEIPT_MAX     BATON_OBJ_MAX
+#define BATCH_MAX       FRAME_BATCH_MAX /* small packets per message */
+#define POLL_MS         20    /* how often the threads look at the stop flag and the store */
+#define PEER_TIMEOUT_MS 30000 /* one delivery attempt, send and receipt; one reply's wait */
+#define SKEW            300
+
+/*
+ * The school key, and the keys a rekey replaced while serve ran. Packets
+ * sealed to a replaced key (by a school that has not yet pinned the new
+ * card) are still opened with it for KEY_GRACE seconds after the change,
+ * the longest a packet made before it stays valid; none is freed before
+ * serve stops, so no caller's pointer goes stale.
+ */
+#define KEYS_MAX  16
+#define KEY_GRACE (14 * 86400)
+struct keyring {
+	char path[4200];
+	struct stat st; /* of the file the current key was read from */
+	char *pass;     /* the passphrase serve started with, in sodium_malloc memory */
+	size_t plen;
+	baton_key *k[KEYS_MAX];
+	/* When each stopped being current, 0 for the current; read by the outbox worker too. */
+	_Atomic uint64_t retired[KEYS_MAX];
+	_Atomic size_t n; /* k[n] is set before n grows */
+};
+
+struct outbox_work;
+struct listener;
+
+/* The serving node. */
+struct serve_node {
+	store *st; /* the caller's */
+	/*
+	 * The school key: replaced by the listener after a rekey, read by the
+	 * outbox worker too; a replaced key is freed only when serve ends.
+	 */
+	_Atomic(const baton_key *) key;
+	char dir[4096];
+	char url[4096];      /* where the listener listens first */
+	int follow_card;     /* no --listen: the listener follows the card's endpoint */
+	char spool[4200];    /* DIR/spool: packets arriving in chunks */
+	unsigned spool_idle; /* seconds before a stalled spool is removed */
+	uint64_t spool_room; /* bytes all spools may claim, 0 for the disk's share */
+	struct keyring keys;
+	struct outbox_work *work;
+	struct listener *lis;
+	atomic_int stopping;      /* set by serve_stop, read by every thread */
+	atomic_uint reload_asked; /* reloads asked for (serve_reload) */
+	atomic_uint reload_done;  /* and done, by the listener */
+	pthread_t listen_th, outbox_th;
+	int listening, working; /* the threads run */
+};
+
+/* The time now: BATON_NOW when set (tests), else the clock. Cannot fail. */
+uint64_t serve_now(void);
+
+/* Sleeps ms milliseconds. */
+void serve_nap_ms(long ms);
+
+/* The first n bytes of p in hex, into buf (2n+1 bytes), which it returns. */
+const char *serve_hex(const uint8_t *p, size_t n, char *buf);
+
+#endif
