@@ -212,7 +212,7 @@ static int outbox_fn(store_txn *t, void *arg)
 	struct seen *x = arg;
 	store_outbox e;
 	int r = store_outbox_get(t, x->id, &e);
-	if (r < 0)
+	if (r < 0 && r != BATON_ENOTFOUND)
 		return r;
 	x->receipted = r == 0 && e.state == OUT_RECEIPTED;
 	return 0;
@@ -224,7 +224,7 @@ static int inbox_fn(store_txn *t, void *arg)
 	store_inbox e;
 	memset(&e, 0, sizeof(e));
 	int r = store_inbox_get(t, x->id, &e);
-	if (r < 0)
+	if (r < 0 && r != BATON_ENOTFOUND)
 		return r;
 	x->received = r == 0;
 	free(e.receipt);
