@@ -7,10 +7,10 @@
 # until it is added here too.
 
 _baton_commands="init card endpoint rekey peer student review guardian consent serve send import \
-receipt request requests release deny policy inbox outbox audit"
+receipt request requests release deny policy inbox outbox audit backup restore upgrade"
 
 # The options every command takes (CLI_COMMON_OPTS).
-_baton_common="--dir --json --passphrase-file --no-passphrase --help"
+_baton_common="--dir --json --passphrase-file --no-passphrase --yes --help"
 
 # The options that take a value, of every command.
 _baton_valued="--dir --passphrase-file --name --code --endpoint --out --rotation-out \
@@ -74,6 +74,7 @@ _baton_opts() {
 	"audit verify") own="--against" ;;
 	"audit sign") own="" ;;
 	"audit held") own="--school --out" ;;
+	"backup " | "restore " | "upgrade ") own="" ;;
 	*)
 		echo "--help"
 		return
