@@ -13,8 +13,9 @@
 
 #include <sodium.h>
 
-#include "cli.h"
 #include "bti.h"
+#include "cli.h"
+#include "serve.h"
 #include "transfer.h"
 
 #define PASS_MAX 1024
@@ -371,14 +372,7 @@ int cli_audit(store_txn *t, const char *action, const char *student, const char 
 
 uint64_t cli_now(void)
 {
-	const char *s = getenv("BATON_NOW");
-	char *end;
-	if (s && *s) {
-		unsigned long long v = strtoull(s, &end, 10);
-		if (*end == 0)
-			return (uint64_t)v;
-	}
-	return (uint64_t)time(NULL);
+	return serve_now();
 }
 
 int cli_list_done(int r, json_t *arr, size_t n, const char *what, const char *empty)

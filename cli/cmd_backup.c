@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,21 +224,25 @@ static int is_backup_name(const char *n)
 
 /* ---- taking a backup ---- */
 
-/* What the backup wrote, to remove on failure. */
-struct bk_out {
+/* What a backup or a restore wrote into dir, to remove when it fails. */
+struct written {
 	const char *dir;
 	int made_dir, made_db, made_outbox;
+	size_t copied; /* files of the manifest written, at most */
 };
 
-static void bk_undo(const struct bk_out *o, const struct bk *b)
+static void undo_written(const struct written *o, const struct bk *b)
 {
+	static const char *const also[] = {"MANIFEST", "db/lock.mdb"};
 	char p[4300];
-	for (size_t i = 0; i < b->n; i++) {
+	for (size_t i = 0; i < o->copied && i < b->n; i++) {
 		snprintf(p, sizeof(p), "%s/%s", o->dir, b->f[i].name);
 		unlink(p);
 	}
-	snprintf(p, sizeof(p), "%s/MANIFEST", o->dir);
-	unlink(p);
+	for (size_t i = 0; i < sizeof(also) / sizeof(also[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", o->dir, also[i]);
+		unlink(p);
+	}
 	snprintf(p, sizeof(p), "%s/db", o->dir);
 	if (o->made_db)
 		rmdir(p);
@@ -276,7 +281,7 @@ static int bk_keys(struct bk *b, const char *node, const char *out)
 }
 
 /* Packets too large for the store wait in outbox/ as files its entries name. */
-static int bk_outbox(struct bk *b, const char *node, struct bk_out *o)
+static int bk_outbox(struct bk *b, const char *node, struct written *o)
 {
 	char src[4300], dst[4300], name[300];
 	DIR *d;
@@ -304,7 +309,7 @@ static int bk_outbox(struct bk *b, const char *node, struct bk_out *o)
 }
 
 /* db/data.mdb: the store's copy; then what it says about itself. */
-static int bk_store(struct bk *b, const char *node, struct bk_out *o)
+static int bk_store(struct bk *b, const char *node, struct written *o)
 {
 	char path[4300];
 	struct bk_file *f;
@@ -368,7 +373,7 @@ static int bk_manifest(const struct bk *b, const char *out)
 }
 
 /* Everything written reaches the disk, the names in their directories too. */
-static int bk_sync(const struct bk_out *o)
+static int bk_sync(const struct written *o)
 {
 	char p[4300], parent[4300];
 	int r;
@@ -405,7 +410,7 @@ static int is_node(const char *node)
 /* Writes a backup of node into out (new, or an empty directory); b says what it holds. */
 static int backup_make(const char *node, const char *out, struct bk *b)
 {
-	struct bk_out o = {out, 0, 0, 0};
+	struct written o = {out, 0, 0, 0, SIZE_MAX};
 	int r;
 
 	memset(b, 0, sizeof(*b));
@@ -421,7 +426,7 @@ static int backup_make(const char *node, const char *out, struct bk *b)
 	    (r = bk_manifest(b, out)) != 0 || (r = bk_sync(&o)) != 0) {
 		char why[512];
 		snprintf(why, sizeof(why), "%s", baton_diag());
-		bk_undo(&o, b);
+		undo_written(&o, b);
 		return bti_diag_err(r, "%s", why);
 	}
 	return 0;
@@ -627,33 +632,7 @@ static int bk_extra_in(const char *dir, const char *sub, const struct bk *b)
 	return r;
 }
 
-/* The node directory restore made, to remove when it fails. */
-struct rs_out {
-	const char *dir;
-	int made_dir, made_db, made_outbox;
-	size_t copied;
-};
-
-static void rs_undo(const struct rs_out *o, const struct bk *b)
-{
-	char p[4300];
-	for (size_t i = 0; i < o->copied && i < b->n; i++) {
-		snprintf(p, sizeof(p), "%s/%s", o->dir, b->f[i].name);
-		unlink(p);
-	}
-	snprintf(p, sizeof(p), "%s/db/lock.mdb", o->dir);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/db", o->dir);
-	if (o->made_db)
-		rmdir(p);
-	snprintf(p, sizeof(p), "%s/outbox", o->dir);
-	if (o->made_outbox)
-		rmdir(p);
-	if (o->made_dir)
-		rmdir(o->dir);
-}
-
-static int rs_mkdir(struct rs_out *o, const char *sub, int *made)
+static int rs_mkdir(struct written *o, const char *sub, int *made)
 {
 	char p[4300];
 	if (*made)
@@ -666,7 +645,7 @@ static int rs_mkdir(struct rs_out *o, const char *sub, int *made)
 }
 
 /* Copies what MANIFEST names into the node; the card stays in the store. */
-static int rs_copy(const char *from, struct rs_out *o, const struct bk *b)
+static int rs_copy(const char *from, struct written *o, const struct bk *b)
 {
 	char src[4300], dst[4300];
 	struct bk_file f;
@@ -691,7 +670,7 @@ static int rs_copy(const char *from, struct rs_out *o, const struct bk *b)
 	return 0;
 }
 
-static int rs_sync(const struct rs_out *o)
+static int rs_sync(const struct written *o)
 {
 	char p[4300];
 	int r;
@@ -796,7 +775,7 @@ static int rs_verify(const char *dir, const struct bk *b, struct rs_counts *c)
 
 static int restore(const char *from, const char *to, struct bk *b, struct rs_counts *c)
 {
-	struct rs_out o = {to, 0, 0, 0, 0};
+	struct written o = {to, 0, 0, 0, 0};
 	int r;
 
 	if ((r = mf_read(from, b)) != 0 || (r = bk_check(from, b)) != 0 ||
@@ -809,7 +788,7 @@ static int restore(const char *from, const char *to, struct bk *b, struct rs_cou
 	    (r = rs_verify(to, b, c)) != 0) {
 		char why[512];
 		snprintf(why, sizeof(why), "%s", baton_diag());
-		rs_undo(&o, b);
+		undo_written(&o, b);
 		return bti_diag_err(r, "%s (nothing restored)", why);
 	}
 	return 0;

@@ -120,6 +120,17 @@ static int card_in_window(const char *path, const baton_card *card)
 	return EXIT_REJECTED;
 }
 
+/* The card in path, parsed and valid now; *bytes (the caller frees it) as read. An exit code. */
+static int read_card(const char *path, uint8_t **bytes, size_t *len, baton_card *card)
+{
+	int r;
+	if ((r = baton_file_read(path, BATON_OBJ_MAX, bytes, len)) != 0)
+		return cli_fail(path, r);
+	if ((r = baton_card_parse(*bytes, *len, card)) != 0)
+		return cli_fail(path, r);
+	return card_in_window(path, card);
+}
+
 /* EXIT_OK when the fingerprint is the one expected; otherwise says so and returns EXIT_REJECTED. */
 static int expect_matches(const char *path, const char *fpr, const char *expect)
 {
@@ -202,15 +213,9 @@ static int peer_add(int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage_error("peer add: one CARDFILE expected");
 	const char *path = argv[optind];
-	if ((r = baton_file_read(path, BATON_OBJ_MAX, &bytes, &len)) != 0)
-		return cli_fail(path, r);
-	if ((r = baton_card_parse(bytes, len, &card)) != 0) {
-		rc = cli_fail(path, r);
+	if ((rc = read_card(path, &bytes, &len, &card)) != EXIT_OK)
 		goto out;
-	}
 	baton_fingerprint(card.id_pk, fpr);
-	if ((rc = card_in_window(path, &card)) != EXIT_OK)
-		goto out;
 	if (expect && (rc = expect_matches(path, fpr, expect)) != EXIT_OK)
 		goto out;
 	if (rotfile) {
@@ -368,13 +373,7 @@ static int peer_update(int argc, char **argv)
 	if (optind + 1 != argc)
 		return cli_usage_error("peer update: one CARDFILE expected");
 	const char *path = argv[optind];
-	if ((r = baton_file_read(path, BATON_OBJ_MAX, &bytes, &len)) != 0)
-		return cli_fail(path, r);
-	if ((r = baton_card_parse(bytes, len, &card)) != 0) {
-		rc = cli_fail(path, r);
-		goto out;
-	}
-	if ((rc = card_in_window(path, &card)) != EXIT_OK ||
+	if ((rc = read_card(path, &bytes, &len, &card)) != EXIT_OK ||
 	    (rc = cli_open_store(&com, &st)) != EXIT_OK)
 		goto out;
 	struct update_ctx uc = {.card = &card, .bytes = bytes, .len = len};

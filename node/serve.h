@@ -9,6 +9,7 @@
 #define BATON_NODE_SERVE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store.h"
 
@@ -24,6 +25,13 @@ struct serve_opts {
 /* What serve_start starts. */
 #define SERVE_LISTEN 1 /* the listener */
 #define SERVE_OUTBOX 2 /* the outbox worker */
+
+/*
+ * The node's one clock: BATON_NOW (seconds since 1970) when set, as the
+ * tests set it to reach expiry without waiting, else the system clock.
+ * Every command and the serving node read the time here. Cannot fail.
+ */
+uint64_t serve_now(void);
 
 /*
  * Makes a node serving store st (the caller's: it stays open until

@@ -14,6 +14,7 @@
 #include <baton/keys.h>
 
 #include "frame.h"
+#include "serve.h"
 #include "store.h"
 
 #define CHUNK           FRAME_CHUNK /* packet bytes per message; larger packets are chunked */
@@ -69,9 +70,6 @@ struct serve_node {
 	pthread_t listen_th, outbox_th;
 	int listening, working; /* the threads run */
 };
-
-/* The time now: BATON_NOW when set (tests), else the clock. Cannot fail. */
-uint64_t serve_now(void);
 
 /* Sleeps ms milliseconds. */
 void serve_nap_ms(long ms);
