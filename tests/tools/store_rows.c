@@ -20,7 +20,7 @@
 #define MAX_TABLES 64
 #define LINE_MAX_  (1u << 26)
 
-static void die(const char *what, int rc)
+__attribute__((noreturn)) static void die(const char *what, int rc)
 {
 	fprintf(stderr, "store_rows: %s: %s\n", what, rc ? mdb_strerror(rc) : "failed");
 	exit(1);
