@@ -52,9 +52,10 @@ static int run(const char *out, ...)
 	printf("%s%s\n", out ? " > " : "", out ? out : "");
 	fflush(stdout);
 	posix_spawn_file_actions_init(&fa);
+	/* Messages are shown with the rest, in order; only standard output goes to out. */
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
 	if (out)
 		posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
 	if (posix_spawn(&pid, self, &fa, NULL, argv, environ) != 0) {
 		posix_spawn_file_actions_destroy(&fa);
 		return -1;
