@@ -35,9 +35,13 @@ static void inbox_print(const json_t *arr)
 	json_array_foreach(arr, i, e)
 	{
 		const char *note = cli_str(e, "note");
-		printf("%s  %s  from %-10s %-10s %-9s%s%s\n", cli_str(e, "packet"),
-		       cli_time(cli_int(e, "time")), cli_str(e, "from"), cli_str(e, "student"),
-		       cli_str(e, "result"), note[0] ? "  " : "", note);
+		printf("%s  %s  from %-10s %-10s ", cli_str(e, "packet"),
+		       cli_time(cli_int(e, "time")), cli_str(e, "from"), cli_str(e, "student"));
+		/* The result is padded only to line up the notes after it. */
+		if (note[0])
+			printf("%-9s  %s\n", cli_str(e, "result"), note);
+		else
+			printf("%s\n", cli_str(e, "result"));
 	}
 }
 
