@@ -32,12 +32,12 @@ static int name_ok(const char *name)
 {
 	size_t n = strlen(name);
 	if (n == 0 || n > STORE_USER_MAX)
-		return bti_diag_err(BATON_EINVAL, "user name: 1 to %d characters", STORE_USER_MAX);
+		return bti_diag_err(BATON_EVALUE, "user name: 1 to %d characters", STORE_USER_MAX);
 	for (size_t i = 0; i < n; i++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_@",
 		            name[i]))
 			return bti_diag_err(
-			    BATON_EINVAL,
+			    BATON_EVALUE,
 			    "user name \"%s\": only letters, digits, '.', '-', '_', '@'", name);
 	return 0;
 }
@@ -46,7 +46,7 @@ static int name_ok(const char *name)
 static int hash_pass(const char *pass, size_t plen, char *hash)
 {
 	if (plen < USERS_PASS_MIN || plen > USERS_PASS_MAX)
-		return bti_diag_err(BATON_EINVAL, "password: %d to %d characters", USERS_PASS_MIN,
+		return bti_diag_err(BATON_EVALUE, "password: %d to %d characters", USERS_PASS_MIN,
 		                    USERS_PASS_MAX);
 	if (crypto_pwhash_str(hash, pass, plen, crypto_pwhash_OPSLIMIT_INTERACTIVE,
 	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
@@ -74,10 +74,12 @@ static int user_op_fn(store_txn *t, void *arg)
 	store_user old;
 	int r = store_user_get(t, op->u.name, &old);
 	sodium_memzero(&old, sizeof(old));
-	if (r != 0 && (r != BATON_ENOTFOUND || op->add != 1))
+	if (r == BATON_ENOTFOUND && op->add != 1)
+		return bti_diag_err(r, "no user \"%s\"", op->u.name);
+	if (r != 0 && r != BATON_ENOTFOUND)
 		return r;
 	if (r == 0 && op->add == 1)
-		return bti_diag_err(BATON_EEXIST, "user \"%s\" exists already", op->u.name);
+		return bti_diag_err(BATON_EVALUE, "user \"%s\" exists already", op->u.name);
 	if (op->add < 0)
 		return (r = store_user_del(t, op->u.name))
 		           ? r
@@ -122,7 +124,7 @@ int users_passwd(store *st, const char *name, const char *pass, size_t plen)
 	struct user_op op = {.add = 0};
 	int r;
 	if ((r = name_ok(name)) != 0)
-		return r == BATON_EINVAL ? bti_diag_err(BATON_ENOTFOUND, "no user \"%s\"", name)
+		return r == BATON_EVALUE ? bti_diag_err(BATON_ENOTFOUND, "no user \"%s\"", name)
 		                         : r;
 	if ((r = hash_pass(pass, plen, op.u.hash)) != 0)
 		return r;

@@ -22,11 +22,11 @@ const char *users_role_name(int role);
 
 /*
  * Adds user name with role (STORE_ROLE_*) and password pass (plen bytes,
- * the caller's, not kept). BATON_EEXIST when the name is taken,
- * BATON_EINVAL for a bad name (empty, too long, not printable ASCII
- * letters, digits, '.', '-', '_', '@'), a password shorter than
- * USERS_PASS_MIN or longer than USERS_PASS_MAX; BATON_ENOMEM; the store's
- * errors. Audited as "user-add".
+ * the caller's, not kept). BATON_EVALUE when the name is taken, for a
+ * bad name (empty, too long, other than ASCII letters, digits, '.', '-',
+ * '_', '@'), a password shorter than USERS_PASS_MIN or longer than
+ * USERS_PASS_MAX; BATON_EINVAL for an unknown role; BATON_ENOMEM; the
+ * store's errors. Audited as "user-add".
  */
 int users_add(store *st, const char *name, int role, const char *pass, size_t plen);
 /* Sets user name's password (checked as users_add does). BATON_ENOTFOUND: no such user. */
