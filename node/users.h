@@ -42,6 +42,11 @@ int users_remove(store *st, const char *name);
  * the store's errors.
  */
 int users_login(store *st, const char *name, const char *pass, size_t plen, int *role);
+/*
+ * Makes the dummy hash users_login checks for an unknown user now, so that
+ * not even the first such login answers at another speed. 0 or BATON_ENOMEM.
+ */
+int users_prepare(void);
 /* Audits "logout" by user name. Returns the store's error. */
 int users_logout(store *st, const char *name);
 

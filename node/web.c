@@ -419,7 +419,7 @@ int web_start(store *st, const struct web_conf *c, struct web **out)
 		free(w);
 		return r;
 	}
-	if ((w->tls && (r = load_tls(w, c)) != 0))
+	if ((w->tls && (r = load_tls(w, c)) != 0) || (r = users_prepare()) != 0)
 		goto fail;
 	if ((w->d = daemon_start(w, &a)) == NULL) {
 		r = bti_diag_err(BATON_EIO, "web: cannot serve at %s%s", c->listen,
