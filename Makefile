@@ -35,10 +35,11 @@ VERSION   := 0.1.0
 # The one list of Debian packages the build, tests and fuzzing use.
 DEB_PACKAGES := libsodium-dev libnng-dev libmsgpack-dev liblmdb-dev \
                 libjansson-dev libcmocka-dev libqrencode-dev pkg-config clang \
-                libclang-rt-14-dev strace valgrind mandoc
+                libclang-rt-14-dev strace valgrind mandoc \
+                libmicrohttpd-dev libgnutls28-dev curl
 # Only 'make bench' needs these: the S/MIME baseline is measured with OpenSSL.
 BENCH_PACKAGES := libssl-dev bc
-PKG_MODULES  := libsodium msgpack lmdb jansson cmocka libqrencode
+PKG_MODULES  := libsodium msgpack lmdb jansson cmocka libqrencode libmicrohttpd gnutls
 
 WARN := -Wall -Wextra -Wformat=2 -Wformat-security -Wstrict-prototypes \
         -Wmissing-prototypes -Wmissing-declarations -Wshadow -Wvla \
@@ -57,7 +58,7 @@ SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 endif
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_MODULES) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs libsodium msgpack lmdb jansson libqrencode 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs libsodium msgpack lmdb jansson libqrencode libmicrohttpd gnutls 2>/dev/null)
 # Layers, lowest first: proto/ and keys/ (libbaton, installed), store/ (LMDB),
 # node/ (what a node does), cli/ (the baton command). A file sees the public
 # headers, internal/ (what libbaton shares, bti_ prefix) and the headers of
@@ -142,6 +143,14 @@ $(BUILD)/version.h: FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 $(BUILD)/proto/init.o: $(BUILD)/version.h
 $(BUILD)/proto/init.o: CPPFLAGS += -I$(BUILD)
+
+# The console's pages, embedded in the binary as byte arrays.
+WEB_ASSETS := web/index.html web/app.css web/app.js
+$(BUILD)/node/web_assets.h: $(WEB_ASSETS) web/embed.sh
+	@mkdir -p $(dir $@)
+	$(Q)sh web/embed.sh $(WEB_ASSETS) >$@.tmp && mv $@.tmp $@
+$(BUILD)/node/web.o: $(BUILD)/node/web_assets.h
+$(BUILD)/node/web.o: CPPFLAGS += -I$(BUILD)/node
 .PHONY: FORCE
 FORCE:
 

@@ -31,6 +31,8 @@ static const struct cmd commands[] = {
     {"audit", cmd_audit, "show and verify the audit log"},
     {"backup", cmd_backup, "copy the store, keys and card, while the node runs"},
     {"restore", cmd_restore, "check a backup and restore it into a new node directory"},
+    {"user", cmd_user, "the web console's accounts: add, list, remove, passwd"},
+    {"web", cmd_web, "the web console's settings, and a certificate for trying it"},
     {"upgrade", cmd_upgrade, "back up an older store, then upgrade it to this baton's schema"},
 };
 

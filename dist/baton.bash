@@ -7,7 +7,7 @@
 # until it is added here too.
 
 _baton_commands="init card endpoint rekey peer student review guardian consent serve send import \
-receipt request requests release deny policy inbox outbox audit backup restore upgrade"
+receipt request requests release deny policy inbox outbox audit backup restore upgrade user web"
 
 # The options every command takes (CLI_COMMON_OPTS).
 _baton_common="--dir --json --passphrase-file --no-passphrase --yes --help"
@@ -16,7 +16,7 @@ _baton_common="--dir --json --passphrase-file --no-passphrase --yes --help"
 _baton_valued="--dir --passphrase-file --name --code --endpoint --out --rotation-out \
 --card-out --expect --rotation --version --as --relation --key --student --from --to \
 --sections --purpose --expires --role --consent --consents --listen --receipt-out --note \
---reason --against --school"
+--reason --against --school --password-file --web --web-cert --web-key --cert --host"
 
 # _baton_subs CMD: the second words of CMD.
 _baton_subs() {
@@ -30,6 +30,8 @@ _baton_subs() {
 	receipt) echo "import" ;;
 	outbox) echo "export" ;;
 	audit) echo "verify sign held" ;;
+	user) echo "add list remove passwd" ;;
+	web) echo "set show selfsigned" ;;
 	esac
 }
 
@@ -60,7 +62,7 @@ _baton_opts() {
 	"consent import") own="--consent" ;;
 	"consent list") own="--student" ;;
 	"consent check") own="--to --sections" ;;
-	"serve ") own="--listen" ;;
+	"serve ") own="--listen --web --web-cert --web-key" ;;
 	"send ") own="--to --consent --sections --out --consents --force --again" ;;
 	"import ") own="--receipt-out --force" ;;
 	"receipt import") own="" ;;
@@ -75,6 +77,16 @@ _baton_opts() {
 	"audit sign") own="" ;;
 	"audit held") own="--school --out" ;;
 	"backup " | "restore " | "upgrade ") own="" ;;
+	"user add") own="--role --password-file" ;;
+	"user passwd") own="--password-file" ;;
+	"user list" | "user remove") own="" ;;
+	"web set") own="--listen --cert --key" ;;
+	"web show") own="" ;;
+	"web selfsigned")
+		# Makes files only: no node directory, none of the common options.
+		echo "--out --host --help"
+		return
+		;;
 	*)
 		echo "--help"
 		return

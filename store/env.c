@@ -27,6 +27,8 @@
  *   held       held id(u64 BE) -> u32 BE n || {from, packet, student, their, time}
  *              (n bytes of canonical msgpack) || record JSON: records whose identity
  *              disagrees with the student on file, until the registrar decides (schema 4)
+ *   users      account name -> role(u8) created(u64 BE) last login(u64 BE) Argon2id
+ *              hash string: the console's accounts (created on open, as any table)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,7 +51,7 @@ static const char *const db_names[DB_N] = {
     "meta",    "students", "records",          "blobs",    "guardians",
     "peers",   "audit",    "audit_by_student", "consents", "revocations",
     "inbox",   "outbox",   "state_ids",        "requests", "due",
-    "packets", "asked",    "origins",          "held"};
+    "packets", "asked",    "origins",          "held",     "users"};
 
 const char *store_db_name(int db)
 {

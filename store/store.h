@@ -599,4 +599,30 @@ int store_copy(const char *dir, int fd);
  */
 int store_file_info(const char *file, uint32_t *schema, uint8_t **card, size_t *card_len);
 
+/* ---- users: the web console's accounts ---- */
+#define STORE_USER_MAX 64 /* bytes of an account name */
+enum { STORE_ROLE_REGISTRAR = 1, STORE_ROLE_ADMIN = 2 };
+typedef struct store_user {
+	char name[STORE_USER_MAX + 1];
+	int role;            /* STORE_ROLE_* */
+	uint64_t created;    /* seconds since 1970 */
+	uint64_t last_login; /* 0: never */
+	char hash[128];      /* crypto_pwhash_str's Argon2id string, NUL-terminated */
+} store_user;
+/*
+ * Stores u under u->name, replacing any. BATON_EINVAL when the name is empty
+ * or longer than STORE_USER_MAX, the role unknown or the hash empty.
+ */
+int store_user_put(store_txn *t, const store_user *u);
+/* Fills *u (cleared first). BATON_ENOTFOUND when there is no such user; BATON_EIO: a bad row. */
+int store_user_get(store_txn *t, const char *name, store_user *u);
+/* Removes user name; BATON_ENOTFOUND when there was none. */
+int store_user_del(store_txn *t, const char *name);
+/*
+ * Calls cb for each user in name order until cb returns non-zero; returns
+ * that. u lives until cb returns (and is wiped then).
+ */
+typedef int (*store_user_cb)(const store_user *u, void *ctx);
+int store_user_each(store_txn *t, store_user_cb cb, void *ctx);
+
 #endif

@@ -35,6 +35,7 @@ enum {
 	DB_ASKED,
 	DB_ORIGINS,
 	DB_HELD,
+	DB_USERS,
 	DB_N
 };
 

@@ -32,6 +32,7 @@ for d in "${!MAY[@]}"; do
 			h=${h%%\"*}
 			home=${HOME_OF[$h]:-}
 			[ "$h" = version.h ] && home=internal # written by the build
+			[ "$h" = web_assets.h ] && home=node # the console's pages, written by the build from web/
 			case " internal ${MAY[$d]} " in
 			*" $home "*) ;;
 			*)

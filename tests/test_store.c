@@ -387,6 +387,55 @@ static void test_peers(void **state)
 	assert_int_equal(store_write(f->s, peer_ops, NULL), 0);
 }
 
+/* ---- users ---- */
+
+static int count_user(const store_user *u, void *arg)
+{
+	(void)u;
+	++*(int *)arg;
+	return 0;
+}
+
+static int user_ops(store_txn *t, void *arg)
+{
+	store_user u, got;
+	int n = 0;
+	(void)arg;
+	memset(&u, 0, sizeof(u));
+	snprintf(u.name, sizeof(u.name), "maria");
+	snprintf(u.hash, sizeof(u.hash), "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA");
+	u.role = STORE_ROLE_REGISTRAR;
+	u.created = 1800000000;
+	assert_int_equal(store_user_get(t, "maria", &got), BATON_ENOTFOUND);
+	assert_int_equal(store_user_put(t, &u), 0);
+	assert_int_equal(store_user_get(t, "maria", &got), 0);
+	assert_string_equal(got.name, "maria");
+	assert_string_equal(got.hash, u.hash);
+	assert_int_equal(got.role, STORE_ROLE_REGISTRAR);
+	assert_int_equal(got.created, 1800000000);
+	assert_int_equal(got.last_login, 0);
+	/* The name may be read from the record being filled. */
+	assert_int_equal(store_user_get(t, got.name, &got), 0);
+	assert_string_equal(got.name, "maria");
+	u.role = 7;
+	assert_int_equal(store_user_put(t, &u), BATON_EINVAL);
+	u.role = STORE_ROLE_ADMIN;
+	u.hash[0] = 0;
+	assert_int_equal(store_user_put(t, &u), BATON_EINVAL);
+	assert_int_equal(store_user_each(t, count_user, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_user_del(t, "maria"), 0);
+	assert_int_equal(store_user_del(t, "maria"), BATON_ENOTFOUND);
+	assert_int_equal(store_user_get(t, "", &got), BATON_ENOTFOUND);
+	return 0;
+}
+
+static void test_users(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(store_write(f->s, user_ops, NULL), 0);
+}
+
 /* ---- meta and reopening ---- */
 
 static int meta_ops(store_txn *t, void *arg)
@@ -2531,6 +2580,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_version_while_resizing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_guardians, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_peers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_users, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_meta_and_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_schema_2_upgrades, setup, teardown),
 	    cmocka_unit_test(test_same_child),

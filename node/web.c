@@ -1,0 +1,450 @@
+/*
+ * The web server (web.h): libmicrohttpd on a pool of its own threads, with
+ * limits on connections (in all and per address), their memory and idle
+ * time. Each request is answered with the same security headers; the API
+ * speaks JSON, bounded and parsed with jansson. Store transactions here are
+ * short: the packet listener's writer never waits on a browser.
+ */
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "bti.h"
+#include "log.h"
+#include "users.h"
+#include "web.h"
+#include "web_addr.h"
+#include "web_assets.h"
+#include "web_impl.h"
+
+#define WEB_THREADS     4
+#define WEB_CONN_MAX    256
+#define WEB_CONN_PER_IP 32
+#define WEB_TIMEOUT     30 /* seconds a connection may be idle */
+#define WEB_CONN_MEM    (64u << 10)
+
+#define CSP                                                                                        \
+	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "                \
+	"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+struct web {
+	struct MHD_Daemon *d;
+	store *st;
+	int tls;
+	char *cert, *key; /* PEM, kept while the daemon runs; key in sodium_malloc memory */
+	struct web_state ws;
+};
+
+/* One request: its body as it arrives. */
+struct web_req {
+	char *body; /* WEB_BODY_MAX + 1 bytes once a body comes; wiped before free */
+	size_t len;
+	int too_big;
+	int answered;
+};
+
+static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type,
+                               const void *body, size_t len, const char *cookie)
+{
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(len, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ok;
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (cookie)
+		MHD_add_response_header(resp, "Set-Cookie", cookie);
+	ok = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ok;
+}
+
+/* Answers o (taken) as JSON. */
+static enum MHD_Result respond_json(struct MHD_Connection *c, unsigned status, json_t *o,
+                                    const char *cookie)
+{
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	enum MHD_Result ok;
+	json_decref(o);
+	if (!s)
+		return respond(c, 500, "application/json", "{\"error\":\"out of memory\"}", 25,
+		               NULL);
+	ok = respond(c, status, "application/json", s, strlen(s), cookie);
+	free(s);
+	return ok;
+}
+
+static enum MHD_Result respond_error(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+	return respond_json(c, status, json_pack("{s:s}", "error", msg), NULL);
+}
+
+/* The client's address as text, into buf. */
+static void client_addr(struct MHD_Connection *c, char *buf, size_t cap)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	socklen_t sl = sa && sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	                                               : sizeof(struct sockaddr_in);
+	if (!sa || getnameinfo(sa, sl, buf, (socklen_t)cap, NULL, 0, NI_NUMERICHOST) != 0)
+		snprintf(buf, cap, "?");
+}
+
+static const char *cookie_of(struct MHD_Connection *c)
+{
+	return MHD_lookup_connection_value(c, MHD_COOKIE_KIND, WEB_COOKIE);
+}
+
+/* "baton_session=ID; ..." for a new session, or to end one (id NULL). */
+static void set_cookie(const struct web *w, const char *id, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", WEB_COOKIE, id ? id : "",
+	         id ? "" : "; Max-Age=0", w->tls ? "; Secure" : "");
+}
+
+/* Reads the login body: *user borrowed from *o, *pass in sodium_malloc memory. */
+static int login_body(struct web_req *q, json_t **o, const char **user, char **pass, size_t *plen,
+                      const char **err)
+{
+	json_error_t je;
+	json_t *p;
+	const char *ps;
+	*pass = NULL;
+	if ((*o = json_loadb(q->body ? q->body : "", q->len, JSON_REJECT_DUPLICATES, &je)) ==
+	        NULL ||
+	    !json_is_object(*o))
+		return *err = "body: a JSON object is required", BATON_EINVAL;
+	if ((*user = json_string_value(json_object_get(*o, "user"))) == NULL)
+		return *err = "user: a string is required", BATON_EINVAL;
+	p = json_object_get(*o, "password");
+	if ((ps = json_string_value(p)) == NULL)
+		return *err = "password: a string is required", BATON_EINVAL;
+	*plen = json_string_length(p);
+	if (*plen > USERS_PASS_MAX || (*pass = sodium_malloc(*plen + 1)) == NULL)
+		return *err = "password: too long", BATON_EINVAL;
+	memcpy(*pass, ps, *plen + 1);
+	sodium_memzero((char *)(uintptr_t)ps, *plen);
+	return 0;
+}
+
+/* 429 when user or addr has failed too often; a second's wait once they fail. */
+static int login_throttled(struct web *w, const char *ukey, const char *akey)
+{
+	unsigned nu = web_fails(&w->ws, ukey), na = web_fails(&w->ws, akey);
+	if (nu >= WEB_FAIL_USER || na >= WEB_FAIL_ADDR)
+		return 1;
+	if (nu >= WEB_FAIL_SLOW || na >= WEB_FAIL_SLOW)
+		sleep(1);
+	return 0;
+}
+
+static enum MHD_Result login_ok(struct web *w, struct MHD_Connection *c, const char *user, int role,
+                                const char *addr)
+{
+	struct web_session s;
+	char cookie[256];
+	web_session_new(&w->ws, user, role, &s);
+	set_cookie(w, s.id, cookie, sizeof(cookie));
+	node_log(NODE_LOG_INFO, "web: %s logged in from %s", user, addr);
+	enum MHD_Result ok = respond_json(c, 200,
+	                                  json_pack("{s:s, s:s, s:s}", "csrf", s.csrf, "user",
+	                                            s.user, "role", users_role_name(role)),
+	                                  cookie);
+	sodium_memzero(&s, sizeof(s));
+	sodium_memzero(cookie, sizeof(cookie));
+	return ok;
+}
+
+static enum MHD_Result api_login(struct web *w, struct MHD_Connection *c, struct web_req *q)
+{
+	char addr[64], ukey[80], akey[80];
+	const char *user = NULL, *err = NULL;
+	char *pass = NULL;
+	size_t plen = 0;
+	json_t *o = NULL;
+	int role = 0, r;
+	enum MHD_Result ok;
+
+	client_addr(c, addr, sizeof(addr));
+	if (login_body(q, &o, &user, &pass, &plen, &err) != 0) {
+		ok = respond_error(c, 400, err);
+		goto out;
+	}
+	snprintf(ukey, sizeof(ukey), "u:%.64s", user);
+	snprintf(akey, sizeof(akey), "a:%s", addr);
+	if (login_throttled(w, ukey, akey)) {
+		node_log(NODE_LOG_WARN, "web: a login from %s refused: too many failures", addr);
+		ok = respond_error(c, 429, "too many failed logins: try again later");
+		goto out;
+	}
+	r = users_login(w->st, user, pass, plen, &role);
+	if (r == 0) {
+		web_fail_clear(&w->ws, ukey);
+		ok = login_ok(w, c, user, role, addr);
+	} else if (r == BATON_EBADKEY) {
+		web_fail(&w->ws, ukey);
+		web_fail(&w->ws, akey);
+		node_log(NODE_LOG_WARN, "web: a login from %s failed", addr);
+		ok = respond_error(c, 401, "wrong user or password");
+	} else {
+		node_log(NODE_LOG_ERR, "web: login: %s", baton_diag());
+		ok = respond_error(c, 500, "the node could not check the login");
+	}
+out:
+	if (pass)
+		sodium_free(pass);
+	json_decref(o);
+	return ok;
+}
+
+static enum MHD_Result api_logout(struct web *w, struct MHD_Connection *c,
+                                  const struct web_session *s)
+{
+	char cookie[256], addr[64];
+	int r;
+	web_session_end(&w->ws, s->id);
+	client_addr(c, addr, sizeof(addr));
+	node_log(NODE_LOG_INFO, "web: %s logged out from %s", s->user, addr);
+	if ((r = users_logout(w->st, s->user)) != 0)
+		node_log(NODE_LOG_ERR, "web: logout: %s", baton_diag());
+	set_cookie(w, NULL, cookie, sizeof(cookie));
+	return respond_json(c, 200, json_pack("{s:b}", "ok", 1), cookie);
+}
+
+static int unsafe(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+/* The API with a session s: CSRF first for every state change, then the route. */
+static enum MHD_Result api_session(struct web *w, struct MHD_Connection *c, const char *url,
+                                   const char *method, const struct web_session *s)
+{
+	const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
+	if (unsafe(method) && (!tok || strlen(tok) != WEB_TOKEN_HEX - 1 ||
+	                       sodium_memcmp(tok, s->csrf, WEB_TOKEN_HEX - 1) != 0))
+		return respond_error(c, 403, "X-CSRF-Token: missing or wrong");
+	if (strcmp(url, "/api/v1/session") == 0 && strcmp(method, "DELETE") == 0)
+		return api_logout(w, c, s);
+	if (strcmp(url, "/api/v1/me") == 0 && strcmp(method, "GET") == 0)
+		return respond_json(
+		    c, 200,
+		    json_pack("{s:s, s:s}", "user", s->user, "role", users_role_name(s->role)),
+		    NULL);
+	if (strcmp(url, "/api/v1/me") == 0 || strcmp(url, "/api/v1/session") == 0)
+		return respond_error(c, 405, "method not allowed");
+	return respond_error(c, 404, "no such API");
+}
+
+static enum MHD_Result api(struct web *w, struct MHD_Connection *c, const char *url,
+                           const char *method, struct web_req *q)
+{
+	struct web_session s;
+	enum MHD_Result ok;
+	if (strcmp(url, "/api/v1/session") == 0 && strcmp(method, "POST") == 0)
+		return api_login(w, c, q);
+	if (web_session_get(&w->ws, cookie_of(c), &s) != 0)
+		return respond_error(c, 401, "not logged in");
+	ok = api_session(w, c, url, method, &s);
+	sodium_memzero(&s, sizeof(s));
+	return ok;
+}
+
+static enum MHD_Result asset(struct MHD_Connection *c, const char *url, const char *method)
+{
+	static const struct {
+		const char *url, *type;
+		const unsigned char *p;
+		size_t n;
+	} assets[] = {
+	    {"/", "text/html; charset=utf-8", asset_index_html, sizeof(asset_index_html)},
+	    {"/app.js", "text/javascript; charset=utf-8", asset_app_js, sizeof(asset_app_js)},
+	    {"/app.css", "text/css; charset=utf-8", asset_app_css, sizeof(asset_app_css)},
+	};
+	for (size_t i = 0; i < sizeof(assets) / sizeof(assets[0]); i++) {
+		if (strcmp(url, assets[i].url) != 0)
+			continue;
+		if (unsafe(method))
+			return respond_error(c, 405, "method not allowed");
+		return respond(c, 200, assets[i].type, assets[i].p, assets[i].n, NULL);
+	}
+	return respond_error(c, 404, "not found");
+}
+
+/* Keeps what arrives of the body, up to WEB_BODY_MAX; past that, only notes it. */
+static int take_body(struct web_req *q, const char *data, size_t n)
+{
+	if (q->too_big || n > WEB_BODY_MAX - q->len) {
+		q->too_big = 1;
+		return 0;
+	}
+	if (!q->body && (q->body = malloc(WEB_BODY_MAX + 1)) == NULL)
+		return BATON_ENOMEM;
+	memcpy(q->body + q->len, data, n);
+	q->len += n;
+	return 0;
+}
+
+static int declared_too_big(struct MHD_Connection *c)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+	return cl && strtoull(cl, NULL, 10) > WEB_BODY_MAX;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *data,
+                              size_t *data_size, void **con_cls)
+{
+	struct web *w = cls;
+	struct web_req *q = *con_cls;
+	(void)version;
+	if (!q) {
+		if ((q = calloc(1, sizeof(*q))) == NULL)
+			return MHD_NO;
+		*con_cls = q;
+		if (!declared_too_big(c))
+			return MHD_YES;
+		q->answered = 1;
+		return respond_error(c, 413, "body: over 65536 bytes");
+	}
+	if (*data_size) {
+		int r = q->answered ? 0 : take_body(q, data, *data_size);
+		*data_size = 0;
+		return r ? MHD_NO : MHD_YES;
+	}
+	if (q->answered)
+		return MHD_YES;
+	q->answered = 1;
+	if (q->too_big)
+		return respond_error(c, 413, "body: over 65536 bytes");
+	if (strncmp(url, "/api/", 5) == 0)
+		return api(w, c, url, method, q);
+	return asset(c, url, method);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+	struct web_req *q = *con_cls;
+	(void)cls, (void)c, (void)toe;
+	if (!q)
+		return;
+	if (q->body) {
+		sodium_memzero(q->body, q->len);
+		free(q->body);
+	}
+	free(q);
+	*con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = 0;
+	node_log(NODE_LOG_WARN, "web: %s", line);
+}
+
+/* Reads the PEM certificate and key of c into w (the key into sodium_malloc memory). */
+static int load_tls(struct web *w, const struct web_conf *c)
+{
+	uint8_t *b = NULL;
+	size_t n = 0;
+	int r;
+	if ((r = baton_file_read(c->cert, 1 << 20, &b, &n)) != 0)
+		return bti_diag_err(BATON_EIO, "web certificate %s: %s", c->cert, baton_diag());
+	w->cert = (char *)b;
+	if ((r = baton_file_read_private(c->key, 1 << 20, &b, &n)) != 0)
+		return bti_diag_err(r == BATON_EPERM ? r : BATON_EIO, "web key %s: %s", c->key,
+		                    baton_diag());
+	if ((w->key = sodium_malloc(n + 1)) != NULL) {
+		memcpy(w->key, b, n);
+		w->key[n] = 0;
+	}
+	sodium_memzero(b, n);
+	free(b);
+	return w->key ? 0 : BATON_ENOMEM;
+}
+
+static struct MHD_Daemon *daemon_start(struct web *w, const struct web_addr *a)
+{
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+	                 (a->ipv6 ? MHD_USE_IPv6 : 0) | (w->tls ? MHD_USE_TLS : 0);
+	const struct sockaddr *sa =
+	    a->ipv6 ? (const struct sockaddr *)&a->v6 : (const struct sockaddr *)&a->v4;
+	struct MHD_OptionItem tls[] = {
+	    {w->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, w->cert},
+	    {MHD_OPTION_HTTPS_MEM_KEY, 0, w->key},
+	    {MHD_OPTION_END, 0, NULL},
+	};
+	return MHD_start_daemon(
+	    flags, 0, NULL, NULL, handle, w, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)WEB_THREADS,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_CONN_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)WEB_CONN_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WEB_TIMEOUT,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONN_MEM, MHD_OPTION_NOTIFY_COMPLETED,
+	    completed, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+}
+
+int web_start(store *st, const struct web_conf *c, struct web **out)
+{
+	struct web_addr a;
+	struct web *w;
+	int r;
+
+	*out = NULL;
+	if ((r = web_conf_check(c)) != 0 || (r = web_addr_parse(c->listen, &a)) != 0)
+		return r;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return BATON_ENOMEM;
+	w->st = st;
+	w->tls = c->cert[0] != 0;
+	if ((r = web_state_init(&w->ws)) != 0) {
+		free(w);
+		return r;
+	}
+	if ((w->tls && (r = load_tls(w, c)) != 0) || (r = users_prepare()) != 0)
+		goto fail;
+	if ((w->d = daemon_start(w, &a)) == NULL) {
+		r = bti_diag_err(BATON_EIO, "web: cannot serve at %s%s", c->listen,
+		                 w->tls ? " (is the certificate and key a matching PEM pair?)"
+		                        : "");
+		goto fail;
+	}
+	node_log(NODE_LOG_INFO, "web: serving the console at %s://%s/", w->tls ? "https" : "http",
+	         c->listen);
+	*out = w;
+	return 0;
+fail:
+	web_stop(w);
+	return r;
+}
+
+void web_stop(struct web *w)
+{
+	if (!w)
+		return;
+	if (w->d)
+		MHD_stop_daemon(w->d);
+	web_state_free(&w->ws);
+	free(w->cert);
+	if (w->key)
+		sodium_free(w->key);
+	free(w);
+}

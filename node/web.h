@@ -1,0 +1,66 @@
+/*
+ * The node's web server: the registrar's console (static pages embedded in
+ * the binary) and its JSON API under /api/v1, served by libmicrohttpd on
+ * threads of its own, so that the packet listener never waits for it.
+ * Plain HTTP only on a loopback address; elsewhere TLS (GnuTLS) with the
+ * school's certificate.
+ */
+#ifndef BATON_NODE_WEB_H
+#define BATON_NODE_WEB_H
+
+#include "store.h"
+
+struct web;
+
+#define WEB_CONF        "web.conf" /* the settings in the node directory */
+#define WEB_BODY_MAX    65536      /* bytes of a JSON request body */
+#define WEB_PATH_MAX    4096
+#define WEB_COOKIE      "baton_session"
+#define WEB_IDLE        1800 /* seconds a session lives unused (BATON_WEB_IDLE) */
+#define WEB_FAIL_SLOW   3    /* failed logins after which each answer waits a second */
+#define WEB_FAIL_USER   5    /* failed logins of one user before 429 */
+#define WEB_FAIL_ADDR   20   /* failed logins from one address before 429 */
+#define WEB_FAIL_FORGET 900  /* seconds after the last failure that they are forgotten */
+
+struct web_conf {
+	char listen[256];        /* ADDR:PORT, [V6ADDR]:PORT; "" when not set */
+	char cert[WEB_PATH_MAX]; /* PEM certificate file, or "" */
+	char key[WEB_PATH_MAX];  /* PEM private key file (mode 0600), or "" */
+};
+
+/*
+ * Reads DIR/web.conf into *c (cleared first): lines "listen ADDR:PORT",
+ * "cert FILE", "key FILE". BATON_ENOTFOUND when there is no such file
+ * (*c then empty); BATON_EVALUE naming the line that does not read;
+ * BATON_EIO.
+ */
+int web_conf_read(const char *dir, struct web_conf *c);
+/* Writes *c to DIR/web.conf (mode 0644, replaced atomically). 0 or BATON_EIO. */
+int web_conf_write(const char *dir, const struct web_conf *c);
+/*
+ * Checks *c before anything starts: the address reads and its port is
+ * 1..65535; cert and key come together; a non-loopback address has them.
+ * 0 or BATON_EVALUE with a one-line reason.
+ */
+int web_conf_check(const struct web_conf *c);
+
+/*
+ * Starts serving c (checked with web_conf_check) for store st (the
+ * caller's; it must stay open until web_stop). Returns 0 once the port is
+ * bound, with *out the server (the caller stops and frees it with
+ * web_stop); BATON_EVALUE (the settings), BATON_EIO (the certificate or
+ * key does not read, the address cannot be bound: baton_diag() says which),
+ * BATON_ENOMEM.
+ */
+int web_start(store *st, const struct web_conf *c, struct web **out);
+/* Stops the server's threads, waits for them, and frees w; w may be NULL. */
+void web_stop(struct web *w);
+
+/*
+ * Makes a self-signed certificate (ECDSA P-256, a year, for host) into
+ * DIR/web.crt and DIR/web.key (mode 0600); neither may exist yet.
+ * 0, BATON_EEXIST, BATON_EIO (GnuTLS or the files: baton_diag() says).
+ */
+int web_selfsigned(const char *dir, const char *host);
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * The console's sessions and failed-login counts (web_impl.h), in fixed
+ * tables under one lock: memory stays bounded whatever clients send.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "bti.h"
+#include "web.h"
+#include "web_impl.h"
+
+uint64_t web_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+int web_state_init(struct web_state *ws)
+{
+	const char *e = getenv("BATON_WEB_IDLE");
+	char *end;
+	unsigned long v = e ? strtoul(e, &end, 10) : 0;
+	memset(ws, 0, sizeof(*ws));
+	ws->idle = e && *e && *end == 0 && v > 0 && v <= 86400 ? v : WEB_IDLE;
+	return pthread_mutex_init(&ws->lock, NULL) == 0 ? 0 : BATON_ENOMEM;
+}
+
+void web_state_free(struct web_state *ws)
+{
+	pthread_mutex_destroy(&ws->lock);
+	sodium_memzero(ws->s, sizeof(ws->s));
+}
+
+static void token(char *hex)
+{
+	uint8_t b[32];
+	randombytes_buf(b, sizeof(b));
+	sodium_bin2hex(hex, WEB_TOKEN_HEX, b, sizeof(b));
+	sodium_memzero(b, sizeof(b));
+}
+
+void web_session_new(struct web_state *ws, const char *user, int role, struct web_session *out)
+{
+	struct web_session *pick = NULL;
+	uint64_t now = web_mono();
+	pthread_mutex_lock(&ws->lock);
+	for (size_t i = 0; i < WEB_SESSIONS; i++) {
+		struct web_session *s = &ws->s[i];
+		if (s->id[0] && now - s->used > ws->idle)
+			sodium_memzero(s, sizeof(*s));
+		if (!pick || !s->id[0] || (pick->id[0] && s->used < pick->used))
+			pick = s;
+	}
+	sodium_memzero(pick, sizeof(*pick));
+	token(pick->id);
+	token(pick->csrf);
+	snprintf(pick->user, sizeof(pick->user), "%s", user);
+	pick->role = role;
+	pick->used = now;
+	*out = *pick;
+	pthread_mutex_unlock(&ws->lock);
+}
+
+/* The slot holding id, or NULL. Called with the lock held. */
+static struct web_session *find(struct web_state *ws, const char *id)
+{
+	if (!id || strlen(id) != WEB_TOKEN_HEX - 1)
+		return NULL;
+	for (size_t i = 0; i < WEB_SESSIONS; i++)
+		if (ws->s[i].id[0] && sodium_memcmp(ws->s[i].id, id, WEB_TOKEN_HEX - 1) == 0)
+			return &ws->s[i];
+	return NULL;
+}
+
+int web_session_get(struct web_state *ws, const char *id, struct web_session *out)
+{
+	uint64_t now = web_mono();
+	int r = BATON_ENOTFOUND;
+	pthread_mutex_lock(&ws->lock);
+	struct web_session *s = find(ws, id);
+	if (s && now - s->used > ws->idle)
+		sodium_memzero(s, sizeof(*s));
+	else if (s) {
+		s->used = now;
+		*out = *s;
+		r = 0;
+	}
+	pthread_mutex_unlock(&ws->lock);
+	return r;
+}
+
+void web_session_end(struct web_state *ws, const char *id)
+{
+	pthread_mutex_lock(&ws->lock);
+	struct web_session *s = find(ws, id);
+	if (s)
+		sodium_memzero(s, sizeof(*s));
+	pthread_mutex_unlock(&ws->lock);
+}
+
+/* key's slot; with make, a new one (the stalest taken over when full). Lock held. */
+static struct web_fail *fail_slot(struct web_state *ws, const char *key, int make)
+{
+	struct web_fail *pick = NULL;
+	uint64_t now = web_mono();
+	for (size_t i = 0; i < WEB_FAILS; i++) {
+		struct web_fail *f = &ws->f[i];
+		if (f->key[0] && now - f->last > WEB_FAIL_FORGET)
+			memset(f, 0, sizeof(*f));
+		if (f->key[0] && strcmp(f->key, key) == 0)
+			return f;
+		if (!pick || !f->key[0] || (pick->key[0] && f->last < pick->last))
+			pick = f;
+	}
+	if (!make)
+		return NULL;
+	memset(pick, 0, sizeof(*pick));
+	snprintf(pick->key, sizeof(pick->key), "%s", key);
+	return pick;
+}
+
+unsigned web_fails(struct web_state *ws, const char *key)
+{
+	pthread_mutex_lock(&ws->lock);
+	struct web_fail *f = fail_slot(ws, key, 0);
+	unsigned n = f ? f->n : 0;
+	pthread_mutex_unlock(&ws->lock);
+	return n;
+}
+
+void web_fail(struct web_state *ws, const char *key)
+{
+	pthread_mutex_lock(&ws->lock);
+	struct web_fail *f = fail_slot(ws, key, 1);
+	f->n++;
+	f->last = web_mono();
+	pthread_mutex_unlock(&ws->lock);
+}
+
+void web_fail_clear(struct web_state *ws, const char *key)
+{
+	pthread_mutex_lock(&ws->lock);
+	struct web_fail *f = fail_slot(ws, key, 0);
+	if (f)
+		memset(f, 0, sizeof(*f));
+	pthread_mutex_unlock(&ws->lock);
+}
