@@ -200,9 +200,10 @@ struct send_req;
 /* Reports a transfer_send or transfer_release result; returns the exit code. */
 int cli_sent(const struct send_req *s, int r);
 /*
- * Finds a held or answered request by its id or a prefix of 8+ hex digits.
- * 0 and id, or BATON_EVALUE (no such request, or more than one), or a
- * store error.
+ * Finds a held or answered request by its id or a prefix of 8+ hex digits
+ * and copies its full id to id. Returns 0, BATON_ENOTFOUND when no request
+ * matches, BATON_EVALUE when hex is not a hex prefix of 8+ digits or names
+ * more than one request, or the store's error.
  */
 int cli_request_id(store *st, const char *hex, uint8_t id[BATON_ID_BYTES]);
 

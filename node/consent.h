@@ -91,21 +91,28 @@ int consent_check(store_txn *t, struct release_check *q);
  */
 int student_record_load(store_txn *t, const char *student, json_t **rec);
 
-/* 1 when the student is eligible (18 or over at now, or postsecondary), else 0; <0 on error. */
-int consent_student_eligible(store_txn *t, const char *student, uint64_t now);
+/*
+ * *eligible gets 1 when the student is eligible (18 or over at now, or in
+ * postsecondary education), else 0. Returns 0, BATON_ENOTFOUND when the
+ * student has no stored record, BATON_ENOMEM, or the store's error.
+ */
+int consent_student_eligible(store_txn *t, const char *student, uint64_t now, int *eligible);
 
 /* Appends the audit entry of a check (action, student, school, consent, sections, outcome). */
 int consent_audit(store_txn *t, const struct release_check *q, int result, const char *action,
                   const char *peer_code);
 
 /*
- * 1 when a revocation on file withdraws c: one signed by c's signer, or by a
- * key linked to the student and not restricted; 0 when none does. Every
- * revocation that arrived before c was known is judged at now (the same
- * instant as the other rules), and the verdict kept in a write transaction.
- * *when (may be NULL) gets the revocation's time.
+ * *revoked gets 1 when a revocation on file withdraws c: one signed by c's
+ * signer, or by a key linked to the student and not restricted; 0 when none
+ * does. Every revocation that arrived before c was known is judged at now
+ * (the same instant as the other rules), and the verdict kept in a write
+ * transaction. *when (may be NULL: not wanted) gets the revocation's time.
+ * Returns 0, BATON_EIO when a stored revocation does not parse, BATON_ENOMEM,
+ * or the store's error.
  */
-int consent_revoked(store_txn *t, const baton_consent *c, uint64_t now, uint64_t *when);
+int consent_revoked(store_txn *t, const baton_consent *c, uint64_t now, int *revoked,
+                    uint64_t *when);
 
 /*
  * Stores a revocation after checking, at now, that its signer may revoke that

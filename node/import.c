@@ -444,10 +444,10 @@ static int revoked_here(store_txn *t, struct recv_ctx *c, const baton_consent *k
 	char at[32] = "";
 	struct tm tm;
 	time_t tt;
-	int r;
+	int r, revoked;
 
-	if ((r = consent_revoked(t, k, c->q->now, &when)) != 1)
-		return r < 0 ? r : 0;
+	if ((r = consent_revoked(t, k, c->q->now, &revoked, &when)) != 0 || !revoked)
+		return r;
 	c->content_err = BATON_REASON_CONSENT_INVALID;
 	tt = (time_t)when;
 	if (gmtime_r(&tt, &tm) == NULL || strftime(at, sizeof(at), "%Y-%m-%d %H:%M UTC", &tm) == 0)
@@ -463,7 +463,7 @@ int xfer_recv_rules(store_txn *t, struct recv_ctx *c)
 	const baton_consent *k = baton_opened_consent(c->o);
 	const baton_body *b = baton_opened_body(c->o);
 	char id[BATON_STUDENT_MAX + 1];
-	int r, existing, same;
+	int r, existing, same, eligible;
 
 	if ((r = revoked_here(t, c, k)) != 0)
 		return r;
@@ -474,9 +474,10 @@ int xfer_recv_rules(store_txn *t, struct recv_ctx *c)
 		return r;
 	if (!existing || (r = same_child_here(t, b, id, &same)) != 0 || !same)
 		return r;
-	if ((r = consent_student_eligible(t, id, baton_opened_header(c->o)->created)) < 0)
+	if ((r = consent_student_eligible(t, id, baton_opened_header(c->o)->created, &eligible)) !=
+	    0)
 		return r;
-	if (r == 1) {
+	if (eligible) {
 		c->content_err = BATON_REASON_CONSENT_INVALID;
 		return bti_diag_err(
 		    BATON_EELIGIBLE,
