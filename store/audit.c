@@ -540,17 +540,19 @@ static int keyset_find(const struct keyset *ks, const uint8_t pk[32])
 	return -1;
 }
 
-/* Adds rt's old key, good for heads up to entry until, when its new key is trusted; 1 when the set
- * grew. */
-static int keyset_follow(struct keyset *ks, const uint8_t *p, size_t n, uint64_t until)
+/*
+ * Adds rt's old key, good for heads up to entry until, when its new key is
+ * trusted, and then sets *grew to 1 (leaving it alone otherwise).
+ */
+static void keyset_follow(struct keyset *ks, const uint8_t *p, size_t n, uint64_t until, int *grew)
 {
 	baton_rotation rt;
 	if (baton_rotation_parse(p, n, &rt) != 0 || keyset_find(ks, rt.new_pk) < 0 ||
 	    keyset_find(ks, rt.old_pk) >= 0 || ks->n == MAX_KEYS)
-		return 0;
+		return;
 	ks->until[ks->n] = until;
 	memcpy(ks->k[ks->n++], rt.old_pk, 32);
-	return 1;
+	*grew = 1;
 }
 
 /*
@@ -590,10 +592,10 @@ static int school_keys(store_txn *t, struct keyset *ks)
 		     memcmp(k.mv_data, ROT_PREFIX, PREFIX_LEN) == 0;
 		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
 			if (v.mv_size > 8)
-				grew |= keyset_follow(ks, (const uint8_t *)v.mv_data + 8,
-				                      v.mv_size - 8, get_be64(v.mv_data));
+				keyset_follow(ks, (const uint8_t *)v.mv_data + 8, v.mv_size - 8,
+				              get_be64(v.mv_data), &grew);
 		if (!grew && rot)
-			grew = keyset_follow(ks, rot, rlen, 0);
+			keyset_follow(ks, rot, rlen, 0, &grew);
 	}
 	mdb_cursor_close(c);
 	free(rot);

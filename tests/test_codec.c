@@ -282,13 +282,13 @@ static void test_errors(void **state)
 	int code;
 	(void)state;
 	assert_string_equal(baton_errname(BATON_EBADSIG), "EBADSIG");
-	assert_true(baton_errcode("EBADSIG", &code));
+	assert_int_equal(baton_errcode("EBADSIG", &code), 0);
 	assert_int_equal(code, BATON_EBADSIG);
-	assert_false(baton_errcode("ENOPE", &code));
+	assert_int_equal(baton_errcode("ENOPE", &code), BATON_ENOTFOUND);
 	assert_string_equal(baton_strerror(12345), "unknown error");
 	for (int e = 0; e >= -60; e--)
 		if (strcmp(baton_errname(e), "EUNKNOWNCODE") != 0) {
-			assert_true(baton_errcode(baton_errname(e), &code));
+			assert_int_equal(baton_errcode(baton_errname(e), &code), 0);
 			assert_int_equal(code, e);
 		}
 }

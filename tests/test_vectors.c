@@ -249,7 +249,7 @@ static void test_vector(void **state)
 	assert_non_null(input);
 	if (strcmp(expect, "OK") == 0)
 		want = 0;
-	else if (!baton_errcode(expect, &want))
+	else if (baton_errcode(expect, &want) != 0)
 		fail_msg("%s: unknown expected result %s", path, expect);
 	uint8_t *in = unhex(input, &len);
 	int got = run_case(v, kind, in, len);

@@ -92,7 +92,11 @@ const char *baton_strerror(int err);
 /* The stable name of err without the BATON_ prefix ("EBADSIG"). Never NULL. */
 const char *baton_errname(int err);
 
-/* Parses a stable name back to its code; returns 1 and sets *err, or 0. */
+/*
+ * Looks up a stable name ("EBADSIG", NUL-terminated, owned by the caller)
+ * and sets *err to its code. Returns 0, or BATON_ENOTFOUND when this build
+ * defines no error of that name (*err is then left alone).
+ */
 int baton_errcode(const char *name, int *err);
 
 /*
