@@ -92,6 +92,14 @@ static void test_encoder_strings_containers(void **state)
 	bti_enc_init(&e, buf, 3);
 	bti_enc_strn(&e, "abcd", 4);
 	assert_int_equal(e.err, BATON_EINTERNAL);
+	/* Counting is asked for by name; a NULL buffer is only a buffer with no room. */
+	bti_enc_init_count(&e);
+	bti_enc_strn(&e, "abcd", 4);
+	assert_int_equal(e.err, 0);
+	assert_int_equal(e.len, 5);
+	bti_enc_init(&e, NULL, 0);
+	bti_enc_strn(&e, "abcd", 4);
+	assert_int_equal(e.err, BATON_EINTERNAL);
 }
 
 static void test_walk_accepts_canonical(void **state)
