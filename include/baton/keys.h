@@ -56,14 +56,22 @@ extern const baton_kdf_params baton_kdf_min;
 
 /*
  * Writes k to a new file at path, created with mode 0600 and
- * O_CREAT|O_EXCL|O_NOFOLLOW (BATON_EEXIST if anything is there), then
- * fsync'd. With pass != NULL the secret is encrypted under Argon2id(pass)
- * with cost kdf (NULL: baton_kdf_interactive) and XChaCha20-Poly1305. With
- * pass == NULL the file is written unencrypted, which callers must offer only
- * when explicitly asked (tests, demo).
+ * O_CREAT|O_EXCL|O_NOFOLLOW, then fsync'd. The secret is encrypted under
+ * Argon2id(pass) (passlen bytes, not NULL) with cost kdf (NULL:
+ * baton_kdf_interactive) and XChaCha20-Poly1305. Everything stays the
+ * caller's. Returns 0; BATON_EINVAL when pass is NULL, kdf is outside
+ * Argon2id's bounds or path is too long; BATON_EEXIST when anything is at path; BATON_ENOMEM;
+ * BATON_EIO (the file could not be written; nothing is left at path).
  */
 int baton_key_save(const baton_key *k, const char *path, const char *pass, size_t passlen,
                    const baton_kdf_params *kdf);
+
+/*
+ * baton_key_save without a passphrase: the secret is written unencrypted,
+ * which callers must offer only when explicitly asked (tests, demo,
+ * --no-passphrase). Returns as baton_key_save.
+ */
+int baton_key_save_plain(const baton_key *k, const char *path);
 
 /*
  * Reads a key file. Refuses a file that is not a regular file, is a
