@@ -335,9 +335,11 @@ static int add_attachments(store_txn *t, struct send_work *w)
 	/* Attachments travel only with their section. */
 	json_array_foreach(json_object_get(ss->rec, "attachments"), i, a)
 	{
-		int sec = baton_section_lookup(json_string_value(json_object_get(a, "section")),
-		                               json_string_length(json_object_get(a, "section")));
-		if (sec < 0 || body->section[sec] == NULL)
+		baton_section sec;
+		const json_t *named = json_object_get(a, "section");
+		if (baton_section_lookup(json_string_value(named), json_string_length(named),
+		                         &sec) != 0 ||
+		    body->section[sec] == NULL)
 			continue;
 		if (body->n_attachments == BATON_MAX_ATTACHMENTS)
 			return bti_diag_err(BATON_EVALUE, "more than %d attachments",

@@ -594,10 +594,11 @@ int bti_mp_sections(const msgpack_object *v, const char *what, const char *field
 		if (e->type != MSGPACK_OBJECT_STR)
 			return bti_diag_err(BATON_ETYPE, "%s.%s[%u]: expected string", what, field,
 			                    i);
-		int s = baton_section_lookup(e->via.str.ptr, e->via.str.size);
-		if (s < 0)
+		baton_section sec;
+		if (baton_section_lookup(e->via.str.ptr, e->via.str.size, &sec) != 0)
 			return bti_diag_err(BATON_EVALUE, "%s.%s[%u]: unknown section \"%.*s\"",
 			                    what, field, i, (int)e->via.str.size, e->via.str.ptr);
+		int s = (int)sec;
 		if (s <= prev)
 			return bti_diag_err(s == prev ? BATON_EVALUE : BATON_ENONCANON,
 			                    "%s.%s[%u]: \"%s\" %s", what, field, i,

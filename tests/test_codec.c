@@ -276,6 +276,12 @@ static void test_sections(void **state)
 	assert_int_equal(baton_sections_format(m, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "identity,special_education");
 	assert_int_equal(baton_sections_format(m, buf, 5), BATON_EINVAL);
+	/* A name that is no section is not found; the name need not be NUL-terminated. */
+	baton_section sec = BATON_SEC_IDENTITY;
+	assert_int_equal(baton_section_lookup("lunch", 5, &sec), BATON_ENOTFOUND);
+	assert_int_equal(sec, BATON_SEC_IDENTITY);
+	assert_int_equal(baton_section_lookup("healthy", 6, &sec), 0);
+	assert_int_equal(sec, BATON_SEC_HEALTH);
 	/* Names are in bytewise order, which the wire format relies on. */
 	for (int s = 1; s < BATON_SEC_COUNT; s++)
 		assert_true(strcmp(baton_section_name((baton_section)(s - 1)),

@@ -65,8 +65,8 @@ static int run_packet(json_t *v, const uint8_t *in, size_t len)
 		if (secs) {
 			json_object_foreach(secs, key, val)
 			{
-				int s = baton_section_lookup(key, strlen(key));
-				assert_true(s >= 0);
+				baton_section s;
+				assert_int_equal(baton_section_lookup(key, strlen(key), &s), 0);
 				assert_int_equal(b->section_len[s], json_string_length(val));
 				assert_memory_equal(b->section[s], json_string_value(val),
 				                    b->section_len[s]);
