@@ -66,7 +66,7 @@ static int local_id(store_txn *t, const baton_body *b, const char *from, char *i
 		if (*existing)
 			return 0;
 	}
-	if ((r = store_origin(t, from, b->student, NULL, id, cap)) < 0 && r != BATON_ENOTFOUND)
+	if ((r = store_origin_get(t, from, b->student, id, cap)) < 0 && r != BATON_ENOTFOUND)
 		return r;
 	if (r == 0 && (r = store_student_get(t, id, &s)) != BATON_ENOTFOUND) {
 		*existing = r == 0;
@@ -199,7 +199,7 @@ static int file_record(store_txn *t, struct recv_ctx *c, json_t *rec, store_stud
 	q->held = held->id;
 	q->unchanged = how == FILED_UNCHANGED;
 	if (!q->review)
-		r = store_origin(t, q->from, b->student, q->student, NULL, 0);
+		r = store_origin_put(t, q->from, b->student, q->student);
 	return r;
 }
 
@@ -261,7 +261,7 @@ static int answer_asked(store_txn *t, const struct recv_req *q, const char *thei
 	uint8_t asked[BATON_ID_BYTES];
 	store_outbox ob;
 	int r;
-	if ((r = store_asked(t, q->from, their_id, NULL, asked)) == 0 &&
+	if ((r = store_asked_take(t, q->from, their_id, asked)) == 0 &&
 	    (r = store_outbox_get(t, asked, &ob)) == 0 && ob.kind == OUT_REQUEST &&
 	    ob.state != OUT_DENIED) {
 		ob.state = OUT_ANSWERED;

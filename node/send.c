@@ -664,7 +664,7 @@ static int request_record(store_txn *t, struct send_req *s, const baton_consent 
 	snprintf(e.detail, sizeof(e.detail), "student %s at %.60s: %.100s", c->student, peer->name,
 	         c->purpose);
 	if ((r = store_audit_append(t, &e)) != 0 ||
-	    (r = store_asked(t, s->to_code, c->student, s->info.id, NULL)) != 0)
+	    (r = store_asked_put(t, s->to_code, c->student, s->info.id)) != 0)
 		return r;
 	return outbox_add(t, s, OUT_REQUEST, c->student, p);
 }
