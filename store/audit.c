@@ -531,13 +531,15 @@ struct keyset {
 	size_t n;
 };
 
-/* The index of pk in ks, or -1. */
-static int keyset_find(const struct keyset *ks, const uint8_t pk[32])
+/* Sets *at to the index of pk in ks: 0, or BATON_ENOTFOUND when ks does not hold pk. */
+static int keyset_find(const struct keyset *ks, const uint8_t pk[32], size_t *at)
 {
 	for (size_t i = 0; i < ks->n; i++)
-		if (memcmp(ks->k[i], pk, 32) == 0)
-			return (int)i;
-	return -1;
+		if (memcmp(ks->k[i], pk, 32) == 0) {
+			*at = i;
+			return 0;
+		}
+	return BATON_ENOTFOUND;
 }
 
 /*
@@ -547,8 +549,9 @@ static int keyset_find(const struct keyset *ks, const uint8_t pk[32])
 static void keyset_follow(struct keyset *ks, const uint8_t *p, size_t n, uint64_t until, int *grew)
 {
 	baton_rotation rt;
-	if (baton_rotation_parse(p, n, &rt) != 0 || keyset_find(ks, rt.new_pk) < 0 ||
-	    keyset_find(ks, rt.old_pk) >= 0 || ks->n == MAX_KEYS)
+	size_t at;
+	if (baton_rotation_parse(p, n, &rt) != 0 || keyset_find(ks, rt.new_pk, &at) != 0 ||
+	    keyset_find(ks, rt.old_pk, &at) == 0 || ks->n == MAX_KEYS)
 		return;
 	ks->until[ks->n] = until;
 	memcpy(ks->k[ks->n++], rt.old_pk, 32);
@@ -617,9 +620,9 @@ static int head_holds(store_txn *t, const struct keyset *ks, uint64_t at, const 
 	if (h->count != at)
 		return bti_diag_err(BATON_EHASH, "the head kept at entry %llu names entry %llu",
 		                    (unsigned long long)at, (unsigned long long)h->count);
-	int i = keyset_find(ks, h->key);
+	size_t i;
 	baton_fingerprint(h->key, fp);
-	if (i < 0)
+	if (keyset_find(ks, h->key, &i) != 0)
 		return bti_diag_err(
 		    BATON_EBADSIG,
 		    "the head signed at entry %llu is signed by %s, which is neither "
