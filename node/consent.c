@@ -54,7 +54,7 @@ int student_record_load(store_txn *t, const char *student, json_t **rec)
 }
 
 /* 1 when the student of rec is eligible at now (18 or over, or postsecondary), else 0. */
-static int record_eligible(const json_t *rec, uint64_t now)
+static int is_record_eligible(const json_t *rec, uint64_t now)
 {
 	int y, m, d, eligible = 0;
 	const char *birth =
@@ -94,7 +94,7 @@ int consent_student_eligible(store_txn *t, const char *student, uint64_t now, in
 	int r = student_record_load(t, student, &rec);
 	*eligible = 0;
 	if (r == 0)
-		*eligible = record_eligible(rec, now);
+		*eligible = is_record_eligible(rec, now);
 	json_decref(rec);
 	return r;
 }
@@ -403,7 +403,7 @@ int consent_check(store_txn *t, struct release_check *q)
 	json_t *rec;
 	if ((r = student_record_load(t, c->student, &rec)) != 0)
 		return r;
-	eligible = record_eligible(rec, q->now);
+	eligible = is_record_eligible(rec, q->now);
 	if (q->record)
 		*q->record = rec; /* the caller's from here, whatever the outcome */
 	else

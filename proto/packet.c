@@ -485,8 +485,8 @@ int bti_packet_body_encode(const baton_body *b, int kind, uint8_t **out, size_t 
  * receiving school and asks for no more than the consent allows.
  */
 /* 1 when pk is one of the n former keys and the consent was issued before that key was left. */
-static int named_former(const baton_former_key *k, size_t n, const uint8_t *pk,
-                        const baton_consent *c, uint64_t skew)
+static int is_named_former(const baton_former_key *k, size_t n, const uint8_t *pk,
+                           const baton_consent *c, uint64_t skew)
 {
 	for (size_t i = 0; k && i < n; i++)
 		if (sodium_memcmp(k[i].pk, pk, BATON_PK_BYTES) == 0 &&
@@ -530,12 +530,12 @@ static int check_consent(const baton_header *h, const baton_body *b, uint64_t sk
 	const uint8_t *from = h->kind == BATON_KIND_TRANSFER ? h->sender : h->recipient;
 	const uint8_t *to = h->kind == BATON_KIND_TRANSFER ? h->recipient : h->sender;
 	if (sodium_memcmp(c->from_pk, from, BATON_PK_BYTES) != 0 &&
-	    !(fk && named_former(fk->from, fk->n_from, c->from_pk, c, skew)))
+	    !(fk && is_named_former(fk->from, fk->n_from, c->from_pk, c, skew)))
 		return bti_diag_err(BATON_ECONSENT,
 		                    "body.consent: names another sending school (%s)",
 		                    c->from_code);
 	if (sodium_memcmp(c->to_pk, to, BATON_PK_BYTES) != 0 &&
-	    !(fk && named_former(fk->to, fk->n_to, c->to_pk, c, skew)))
+	    !(fk && is_named_former(fk->to, fk->n_to, c->to_pk, c, skew)))
 		return bti_diag_err(BATON_ECONSENT,
 		                    "body.consent: names another receiving school (%s)",
 		                    c->to_code);
