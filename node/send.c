@@ -235,7 +235,7 @@ static int sent_before(store_txn *t, struct send_req *s)
 
 /*
  * Releasing a request: student, school, consent and sections come from it,
- * read in this transaction. One not held is BATON_EVALUE.
+ * read in this transaction. None is BATON_ENOTFOUND; one not held is BATON_EVALUE.
  */
 static int take_request(store_txn *t, struct send_req *s)
 {
@@ -246,7 +246,7 @@ static int take_request(store_txn *t, struct send_req *s)
 	memcpy(rid, rq->id, BATON_ID_BYTES);
 	if ((r = store_request_get(t, rid, rq)) != 0)
 		return r == BATON_ENOTFOUND
-		           ? bti_diag_err(BATON_EVALUE, "no request %s", xfer_hex_id(rid))
+		           ? bti_diag_err(BATON_ENOTFOUND, "no request %s", xfer_hex_id(rid))
 		           : r;
 	if (rq->state != REQ_HELD)
 		return bti_diag_err(BATON_EVALUE, "request %s was already %s", xfer_hex_id(rid),
