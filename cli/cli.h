@@ -1,4 +1,8 @@
-/* Private to the baton command: the subcommand table and shared helpers. */
+/*
+ * Private to the baton command: the subcommand table and shared helpers.
+ * Functions that end a command return its exit code (EXIT_*), and say so;
+ * the others follow <baton/error.h>.
+ */
 #ifndef BATON_CLI_H
 #define BATON_CLI_H
 
@@ -29,7 +33,8 @@ struct cmd {
 
 /*
  * Runs the subcommand of table[] named argv[1]. Without one, prints usage
- * (to stdout for --help); an unknown one gets cli_unknown.
+ * (to stdout for --help); an unknown one gets cli_unknown. Returns the exit
+ * code: the subcommand's, EXIT_OK for --help, else EXIT_USAGE.
  */
 int cli_dispatch(const char *prog, const struct cmd *table, size_t n, int argc, char **argv);
 
@@ -40,11 +45,19 @@ int cli_dispatch(const char *prog, const struct cmd *table, size_t n, int argc, 
  */
 int cli_unknown(const char *prog, const char *name, const struct cmd *table, size_t n);
 
-/* Prints "baton: WHAT: DIAG" to stderr and returns the exit code for err. */
+/*
+ * Prints "baton: WHAT: DIAG" (what NULL: "baton: DIAG"; DIAG is err's
+ * sentence when nothing was recorded for err) to stderr, forgets the
+ * diagnostic, and returns the exit code for err (cli_exit_code).
+ */
 int cli_fail(const char *what, int err);
 /* Prints "baton: MESSAGE" to stderr and returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Maps a BATON_E* code to an exit code. */
+/*
+ * Maps a BATON_E* code to an exit code: 0 EXIT_OK, BATON_EINVAL EXIT_USAGE,
+ * BATON_EIO / ENOMEM / EINTERNAL / EPERM / EEXIST EXIT_ENV, any other
+ * EXIT_REJECTED. Cannot fail.
+ */
 int cli_exit_code(int err);
 
 /*
@@ -66,7 +79,10 @@ enum { OPT_DIR = 1000, OPT_JSON, OPT_PASSFILE, OPT_NOPASS, OPT_YES };
 	{                                                                                          \
 		"help", no_argument, NULL, 'h'                                                     \
 	}
-/* Handles a common option; returns 1 if it was one. */
+/*
+ * Handles a common option: 1 when opt was one (arg, borrowed for the
+ * process, is kept in c), else 0. Cannot fail.
+ */
 int cli_common_opt(struct cli_common *c, int opt, const char *arg);
 /*
  * Parses a command that takes only the common options. Returns -1 to go on
@@ -75,7 +91,8 @@ int cli_common_opt(struct cli_common *c, int opt, const char *arg);
 int cli_common_only(int argc, char **argv, struct cli_common *c, const char *usage);
 /*
  * The node directory: the command's --dir, else --dir before the command
- * (cli_set_default_dir), else $BATON_DIR, else ./baton-node.
+ * (cli_set_default_dir), else $BATON_DIR, else ./baton-node. Borrowed (from
+ * c, the command line or the environment), never NULL.
  */
 const char *cli_dir(const struct cli_common *c);
 /* Sets the node directory given before the command; dir is borrowed for the process. */
@@ -86,15 +103,20 @@ void cli_set_default_dir(const char *dir);
  * characters take two, combining marks none (no locale needed).
  */
 size_t cli_width(const char *s);
-/* Prints s to f, then spaces up to width columns (cli_width). */
+/* Prints s to f, then spaces up to width columns (cli_width). Cannot fail (output errors show at
+ * exit). */
 void cli_pad(FILE *f, const char *s, size_t width);
 
 /*
  * Gets a passphrase: --no-passphrase (returns *pass == NULL, warns),
  * --passphrase-file, $BATON_PASSPHRASE, or a prompt on the terminal (twice
- * when confirm). *pass is in sodium_malloc memory: free with cli_pass_free.
+ * when confirm). *pass (NUL-terminated, *len bytes) is in sodium_malloc
+ * memory: the caller frees it with cli_pass_free; NULL on error.
+ * Returns 0; BATON_EINVAL (no terminal to ask at, the two differ, or an
+ * empty passphrase); BATON_ENOMEM; or the error reading the file.
  */
 int cli_passphrase(const struct cli_common *c, int confirm, char **pass, size_t *len);
+/* Wipes and frees a passphrase from cli_passphrase; NULL is accepted. */
 void cli_pass_free(char *pass);
 
 /*
@@ -110,12 +132,17 @@ int cli_open_store(const struct cli_common *c, store **s);
  * the opened store (the caller closes it with store_close).
  */
 int cli_upgrade(const struct cli_common *c, uint32_t from, int ask, store **s);
-/* Loads the node's school key (asking for the passphrase). Returns an exit code. */
+/*
+ * Loads the node's school key into *k (asking for the passphrase), printing
+ * what failed. Returns the exit code; on EXIT_OK the caller frees *k with
+ * baton_key_free.
+ */
 int cli_load_school_key(const struct cli_common *c, baton_key **k);
 
 /*
- * The end of every listing: on error frees arr and reports; otherwise prints
- * arr as JSON (--json), or the empty message when nothing was listed.
+ * The end of every listing: on r != 0 frees arr and reports what and r;
+ * otherwise prints arr as JSON (--json: arr set; it is freed), or the empty
+ * message when nothing (n) was listed. Returns the exit code.
  */
 int cli_list_done(int r, json_t *arr, size_t n, const char *what, const char *empty);
 
@@ -135,24 +162,29 @@ int cli_table_done(int r, json_t *arr, const char *key, int json, void (*print)(
 int cli_sort_by(json_t *arr, const char *key);
 /* The string member key of o, or "" (borrowed from o). */
 const char *cli_str(const json_t *o, const char *key);
-/* The integer member key of o, or 0 when absent or negative. */
+/* The integer member key of o, or 0 when absent or negative. Cannot fail. */
 uint64_t cli_int(const json_t *o, const char *key);
 
-/* Prints v as JSON on stdout and frees it. */
+/* Prints v as JSON on stdout and frees it (json_decref). Cannot fail (output errors show at exit).
+ */
 void cli_print_json(json_t *v);
 /*
  * Checks an id as a registrar types it: the full 32 hex digits, or at least 8
  * of them (a prefix). 0, or BATON_EVALUE naming what (e.g. "request id").
  */
 int cli_id_prefix(const char *hex, const char *what);
-/* Hex of n bytes, in a static buffer (for messages). */
+/*
+ * Hex of the first n bytes of p (at most 64), in a static buffer that the
+ * next call overwrites (for messages). Cannot fail.
+ */
 const char *cli_hex(const uint8_t *p, size_t n);
-/* "2026-11-23 19:41" in UTC, in a static buffer. */
+/* "2026-11-23 19:41 UTC" (the number, when out of range), in a static buffer. Cannot fail. */
 const char *cli_time(uint64_t t);
 
 /*
  * The time: $BATON_NOW (seconds since the epoch) when set, so tests can put
  * a consent's expiry in the past without waiting; otherwise the clock.
+ * Cannot fail.
  */
 uint64_t cli_now(void);
 
@@ -166,7 +198,7 @@ struct cli_progress {
 	uint64_t start, last, after; /* milliseconds, monotonic */
 	int tty, shown;
 };
-/* Starts the clock. */
+/* Starts the clock. Cannot fail; nor can the two below. */
 void cli_progress_start(struct cli_progress *p);
 /* Shows the line fmt (after "baton: "), at most ten times a second. */
 void cli_progress(struct cli_progress *p, const char *fmt, ...)
@@ -192,17 +224,25 @@ void cli_ticker_start(struct cli_ticker *k, const char *what);
 /* Stops the thread and clears the line. Safe when no thread was started. */
 void cli_ticker_stop(struct cli_ticker *k);
 
-/* Appends one audit entry in t. */
+/*
+ * Appends one audit entry in t; student, peer and detail may be NULL (not
+ * named), and all are copied. Returns 0 or the store's error.
+ */
 int cli_audit(store_txn *t, const char *action, const char *student, const char *peer,
               const char *detail);
 
 struct send_req;
-/* Reports a transfer_send or transfer_release result; returns the exit code. */
+/*
+ * Reports a transfer_send or transfer_release result r for s: what was
+ * sealed on stdout; a refusal, a send skipped or an error on stderr.
+ * Returns the exit code.
+ */
 int cli_sent(const struct send_req *s, int r);
 /*
- * Finds a held or answered request by its id or a prefix of 8+ hex digits.
- * 0 and id, or BATON_EVALUE (no such request, or more than one), or a
- * store error.
+ * Finds a held or answered request by its id or a prefix of 8+ hex digits
+ * and copies its full id to id. Returns 0, BATON_ENOTFOUND when no request
+ * matches, BATON_EVALUE when hex is not a hex prefix of 8+ digits or names
+ * more than one request, or the store's error.
  */
 int cli_request_id(store *st, const char *hex, uint8_t id[BATON_ID_BYTES]);
 

@@ -830,7 +830,8 @@ int cmd_restore(int argc, char **argv)
 
 /* ---- upgrading an older store ---- */
 
-static int upgrade_wanted(const struct cli_common *c, uint32_t from, int ask, const char *to)
+/* 1 when the store may be upgraded now: asked not to ask, told yes, or answered yes. */
+static int is_upgrade_wanted(const struct cli_common *c, uint32_t from, int ask, const char *to)
 {
 	const char *env = getenv("BATON_UPGRADE");
 	char line[16];
@@ -869,7 +870,7 @@ int cli_upgrade(const struct cli_common *c, uint32_t from, int ask, store **s)
 	    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0)
 		snprintf(stamp, sizeof(stamp), "%llu", (unsigned long long)now);
 	snprintf(to, sizeof(to), "%s/backup-schema-%u-%s", cli_dir(c), (unsigned)from, stamp);
-	if (!upgrade_wanted(c, from, ask, to))
+	if (!is_upgrade_wanted(c, from, ask, to))
 		return EXIT_ENV;
 	r = backup_make(cli_dir(c), to, &b);
 	bk_free(&b);

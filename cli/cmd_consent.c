@@ -464,8 +464,10 @@ static int import_fn(store_txn *t, void *arg)
 		if (store_consent_get(t, x->rv.consent_id, &known) == 0) {
 			baton_consent kc;
 			snprintf(e.student, sizeof(e.student), "%s", known.student);
+			int revoked;
 			if (baton_consent_parse(known.bytes, known.len, &kc) == 0)
-				x->effective = consent_revoked(t, &kc, t->now, NULL) == 1;
+				x->effective =
+				    consent_revoked(t, &kc, t->now, &revoked, NULL) == 0 && revoked;
 			free(known.bytes);
 		}
 		snprintf(e.detail, sizeof(e.detail), "received by hand");
@@ -586,15 +588,15 @@ static int list_one(const store_consent *sc, void *arg)
 {
 	struct list_ctx *l = arg;
 	baton_consent c;
-	int revoked = 0;
+	int r, revoked = 0;
 	char secs[200];
 	if (l->student && strcmp(l->student, sc->student) != 0)
 		return 0;
 	if (baton_consent_parse(sc->bytes, sc->len, &c) != 0)
 		return bti_diag_err(BATON_EIO, "stored consent %s does not parse",
 		                    cli_hex(sc->id, 16));
-	if ((revoked = consent_revoked(l->t, &c, l->now, NULL)) < 0)
-		return revoked;
+	if ((r = consent_revoked(l->t, &c, l->now, &revoked, NULL)) != 0)
+		return r;
 	const char *status = revoked                   ? "revoked"
 	                     : l->now > c.expires      ? "expired"
 	                     : l->now + 300 < c.issued ? "not yet valid"

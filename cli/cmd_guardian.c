@@ -109,7 +109,7 @@ static int guardian_keygen(int argc, char **argv)
 	if ((r = cli_passphrase(&com, 1, &pass, &plen)) != 0)
 		return cli_fail("passphrase", r);
 	if ((r = baton_key_generate(BATON_KEY_GUARDIAN, &k)) == 0)
-		r = baton_key_save(k, out, pass, plen, NULL);
+		r = pass ? baton_key_save(k, out, pass, plen, NULL) : baton_key_save_plain(k, out);
 	cli_pass_free(pass);
 	if (r == 0 && (r = write_pub(k, pub)) != 0)
 		unlink(out);

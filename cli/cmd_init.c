@@ -196,7 +196,8 @@ int cmd_init(int argc, char **argv)
 		goto fail;
 	made_db = 1;
 	store_set_clock(st, cli_now);
-	if ((r = baton_key_save(key, keypath, pass, plen, NULL)) != 0)
+	if ((r = pass ? baton_key_save(key, keypath, pass, plen, NULL)
+	              : baton_key_save_plain(key, keypath)) != 0)
 		goto fail;
 	made_key = 1;
 	struct init_ctx ic = {&card, bytes, blen};

@@ -170,7 +170,8 @@ static int rekey_swap(store *st, struct rekey *k)
 
 	if ((r = cli_passphrase(k->com, 1, &pass, &plen)) != 0)
 		return r;
-	r = baton_key_save(k->neu, k->newpath, pass, plen, NULL);
+	r = pass ? baton_key_save(k->neu, k->newpath, pass, plen, NULL)
+	         : baton_key_save_plain(k->neu, k->newpath);
 	cli_pass_free(pass);
 	if (r != 0)
 		return r;

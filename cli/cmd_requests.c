@@ -45,7 +45,7 @@ int cli_request_id(store *st, const char *hex, uint8_t id[BATON_ID_BYTES])
 	    (r = store_read(st, find_req_fn, &f)) != 0)
 		return r;
 	if (f.matches == 0)
-		return bti_diag_err(BATON_EVALUE, "no request %s (see 'baton requests --all')",
+		return bti_diag_err(BATON_ENOTFOUND, "no request %s (see 'baton requests --all')",
 		                    hex);
 	if (f.matches > 1)
 		return bti_diag_err(BATON_EVALUE,

@@ -275,7 +275,7 @@ static int accept_held(store_txn *t, struct decide_ctx *c, const store_held *h)
 	if ((r = refile(t, c, rec, &canon)) != 0 ||
 	    (r = store_student_put(t, &c->s, canon, strlen(canon))) != 0)
 		goto out;
-	if (h->from[0] && (r = store_origin(t, h->from, h->their_id, c->s.id, NULL, 0)) != 0)
+	if (h->from[0] && (r = store_origin_put(t, h->from, h->their_id, c->s.id)) != 0)
 		goto out;
 	snprintf(detail, sizeof(detail), "accepted held record %llu as %s version %u%s%s",
 	         (unsigned long long)h->id, c->s.id, c->s.version,

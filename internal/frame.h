@@ -2,7 +2,9 @@
  * The frames of the network transport (PROTOCOL.md section 10) that carry
  * a large packet in chunks, and their acknowledgements: encoding and
  * decoding only, no I/O, so that they can be fuzzed and checked against the
- * vectors on their own. Decoded pointers point into the caller's buffer.
+ * vectors on their own. Decoded pointers point into the caller's buffer,
+ * which must outlive them; nothing here allocates, so nothing is freed.
+ * Return values follow <baton/error.h>.
  */
 #ifndef BATON_FRAME_H
 #define BATON_FRAME_H
@@ -43,10 +45,10 @@ struct frame_chunk {
  */
 int bti_frame_chunk_decode(const uint8_t *p, size_t len, struct frame_chunk *f);
 
-/* The bytes of the packet a data chunk at off carries. */
+/* The bytes of the packet a data chunk at off carries (0 at or past total). Cannot fail. */
 size_t bti_frame_chunk_bytes(uint64_t total, uint64_t off);
 
-/* Writes the head of a probe or of a chunk after the first. */
+/* Writes the head of a probe or of a chunk after the first into out (the caller's). Cannot fail. */
 void bti_frame_chunk_head(uint8_t out[FRAME_HEAD], const uint8_t id[BATON_ID_BYTES], uint64_t total,
                           uint64_t off);
 
@@ -73,7 +75,7 @@ int bti_frame_admit_sign(uint8_t *out, const baton_key *k, const uint8_t id[BATO
 int bti_frame_admit_verify(const struct frame_chunk *f, const uint8_t *me, uint64_t now,
                            uint64_t skew, baton_header *h);
 
-/* An acknowledgement: the receiver holds have bytes of packet id. */
+/* Writes into out (the caller's) the acknowledgement that the receiver holds have bytes of id. */
 void bti_frame_ack_put(uint8_t out[FRAME_ACK_LEN], const uint8_t id[BATON_ID_BYTES], uint64_t have);
 /* 0 when p is an acknowledgement for id, setting *have; else BATON_EMAGIC. */
 int bti_frame_ack_decode(const uint8_t *p, size_t len, const uint8_t id[BATON_ID_BYTES],
@@ -107,7 +109,7 @@ int bti_frame_batch_decode(const uint8_t *p, size_t len, struct frame_item items
 int bti_frame_reply_decode(const uint8_t *p, size_t len, struct frame_item items[FRAME_BATCH_MAX],
                            size_t *k);
 
-/* The bytes of a batch or reply of these k items. */
+/* The bytes of a batch or reply of these k items. Cannot fail. */
 size_t bti_frame_batch_len(const struct frame_item *items, size_t k);
 /*
  * Writes the batch (or, with bti_frame_reply_put, the reply) of k items into

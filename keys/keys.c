@@ -143,8 +143,9 @@ static int file_key(uint8_t key[32], const uint8_t *hdr, const char *pass, size_
 	return 0;
 }
 
-int baton_key_save(const baton_key *k, const char *path, const char *pass, size_t passlen,
-                   const baton_kdf_params *kdf)
+/* Writes k's key file: encrypted under pass, or unencrypted when pass is NULL. */
+static int key_save(const baton_key *k, const char *path, const char *pass, size_t passlen,
+                    const baton_kdf_params *kdf)
 {
 	uint8_t *buf = NULL;
 	uint8_t key[32];
@@ -185,6 +186,23 @@ out:
 	sodium_memzero(key, sizeof(key));
 	sodium_free(buf);
 	return r;
+}
+
+int baton_key_save(const baton_key *k, const char *path, const char *pass, size_t passlen,
+                   const baton_kdf_params *kdf)
+{
+	/* Writing a secret in the clear is asked for by name, never by a missing argument. */
+	if (pass == NULL)
+		return bti_diag_err(BATON_EINVAL,
+		                    "%s: no passphrase given for the key file (an unencrypted one "
+		                    "is baton_key_save_plain)",
+		                    path);
+	return key_save(k, path, pass, passlen, kdf);
+}
+
+int baton_key_save_plain(const baton_key *k, const char *path)
+{
+	return key_save(k, path, NULL, 0, &baton_kdf_interactive);
 }
 
 static int check_header(const uint8_t *buf, size_t len)

@@ -54,7 +54,7 @@ int student_record_load(store_txn *t, const char *student, json_t **rec)
 }
 
 /* 1 when the student of rec is eligible at now (18 or over, or postsecondary), else 0. */
-static int record_eligible(const json_t *rec, uint64_t now)
+static int is_record_eligible(const json_t *rec, uint64_t now)
 {
 	int y, m, d, eligible = 0;
 	const char *birth =
@@ -88,12 +88,13 @@ static int record_eligible(const json_t *rec, uint64_t now)
 	return eligible;
 }
 
-int consent_student_eligible(store_txn *t, const char *student, uint64_t now)
+int consent_student_eligible(store_txn *t, const char *student, uint64_t now, int *eligible)
 {
 	json_t *rec;
 	int r = student_record_load(t, student, &rec);
+	*eligible = 0;
 	if (r == 0)
-		r = record_eligible(rec, now);
+		*eligible = is_record_eligible(rec, now);
 	json_decref(rec);
 	return r;
 }
@@ -124,21 +125,26 @@ static int linked(store_txn *t, const char *student, const uint8_t *pk, struct f
 /*
  * Who may withdraw a consent: its own signer, or a key linked to the student,
  * not restricted, and holding the rights at the student's age (a guardian
- * before eligibility, the student's own key after).
+ * before eligibility, the student's own key after). *may gets 1 or 0.
  */
-static int may_revoke(store_txn *t, const baton_consent *c, const uint8_t *signer, uint64_t now)
+static int may_revoke(store_txn *t, const baton_consent *c, const uint8_t *signer, uint64_t now,
+                      int *may)
 {
 	struct find_link f;
 	int r, eligible;
-	if (sodium_memcmp(signer, c->signer, BATON_PK_BYTES) == 0)
-		return 1;
+	*may = 0;
+	if (sodium_memcmp(signer, c->signer, BATON_PK_BYTES) == 0) {
+		*may = 1;
+		return 0;
+	}
 	if ((r = linked(t, c->student, signer, &f)) != 0)
 		return r;
 	if (!f.found || f.g.restricted)
 		return 0;
-	if ((eligible = consent_student_eligible(t, c->student, now)) < 0)
-		return eligible;
-	return eligible == (strcmp(f.g.relation, "self") == 0);
+	if ((r = consent_student_eligible(t, c->student, now, &eligible)) != 0)
+		return r;
+	*may = eligible == (strcmp(f.g.relation, "self") == 0);
+	return 0;
 }
 
 struct settle {
@@ -194,10 +200,12 @@ static int revoked_cb(const uint8_t signer[BATON_PK_BYTES], int standing, const 
 	return 0;
 }
 
-int consent_revoked(store_txn *t, const baton_consent *c, uint64_t now, uint64_t *when)
+int consent_revoked(store_txn *t, const baton_consent *c, uint64_t now, int *revoked,
+                    uint64_t *when)
 {
 	struct revoked_ctx rc;
-	int r;
+	int r, ok;
+	*revoked = 0;
 	memset(&rc, 0, sizeof(rc));
 	if ((r = store_revocation_each(t, c->id, revoked_cb, &rc)) != 0)
 		goto out;
@@ -208,11 +216,8 @@ int consent_revoked(store_txn *t, const baton_consent *c, uint64_t now, uint64_t
 	 */
 	for (size_t i = 0; i < rc.n_pending; i++) {
 		struct settle *p = &rc.pending[i];
-		int ok = may_revoke(t, c, p->signer, now);
-		if (ok < 0) {
-			r = ok;
+		if ((r = may_revoke(t, c, p->signer, now, &ok)) != 0)
 			goto out;
-		}
 		if (t->batch != 0 &&
 		    (r = store_revocation_put(t, c->id, p->signer, ok ? REV_IN_FORCE : REV_NO_RIGHT,
 		                              p->bytes, p->len)) != 0)
@@ -224,7 +229,8 @@ int consent_revoked(store_txn *t, const baton_consent *c, uint64_t now, uint64_t
 	}
 	if (when)
 		*when = rc.when;
-	r = rc.in_force;
+	*revoked = rc.in_force;
+	r = 0;
 out:
 	for (size_t i = 0; i < rc.n_pending; i++)
 		free(rc.pending[i].bytes);
@@ -250,7 +256,7 @@ int consent_rotation_put(store_txn *t, const uint8_t *bytes, size_t len)
 	return store_meta_put(t, key, bytes, len);
 }
 
-/* The recorded statement that moved a school to pk: 0, or 1 when there is none. */
+/* The recorded statement that moved a school to pk: 0, or BATON_ENOTFOUND when there is none. */
 static int rotation_to(store_txn *t, const uint8_t pk[BATON_PK_BYTES], baton_rotation *rot)
 {
 	char key[80];
@@ -260,7 +266,7 @@ static int rotation_to(store_txn *t, const uint8_t pk[BATON_PK_BYTES], baton_rot
 	int r = store_meta_get(t, key, &b, &n);
 	/* A node that rekeyed before statements were kept by key holds its last one. */
 	if (r == BATON_ENOTFOUND && (r = store_meta_get(t, "rotation", &b, &n)) == BATON_ENOTFOUND)
-		return 1;
+		return BATON_ENOTFOUND;
 	if (r != 0)
 		return r;
 	r = baton_rotation_parse(b, n, rot);
@@ -268,7 +274,7 @@ static int rotation_to(store_txn *t, const uint8_t pk[BATON_PK_BYTES], baton_rot
 	if (r != 0)
 		return bti_diag_err(BATON_EIO,
 		                    "store: a recorded rotation statement does not parse");
-	return sodium_memcmp(rot->new_pk, pk, BATON_PK_BYTES) == 0 ? 0 : 1;
+	return sodium_memcmp(rot->new_pk, pk, BATON_PK_BYTES) == 0 ? 0 : BATON_ENOTFOUND;
 }
 
 /* Follows the statements back from pk: the keys that school held before, newest first. */
@@ -281,7 +287,7 @@ static int former_keys(store_txn *t, const uint8_t pk[BATON_PK_BYTES], baton_for
 	memcpy(cur, pk, BATON_PK_BYTES);
 	for (*n = 0; *n < FORMER_MAX; (*n)++) {
 		if ((r = rotation_to(t, cur, &rot)) != 0)
-			return r == 1 ? 0 : r;
+			return r == BATON_ENOTFOUND ? 0 : r;
 		for (size_t i = 0; i < *n; i++) /* statements that loop back: stop there */
 			if (sodium_memcmp(out[i].pk, rot.old_pk, BATON_PK_BYTES) == 0)
 				return 0;
@@ -397,7 +403,7 @@ int consent_check(store_txn *t, struct release_check *q)
 	json_t *rec;
 	if ((r = student_record_load(t, c->student, &rec)) != 0)
 		return r;
-	eligible = record_eligible(rec, q->now);
+	eligible = is_record_eligible(rec, q->now);
 	if (q->record)
 		*q->record = rec; /* the caller's from here, whatever the outcome */
 	else
@@ -462,9 +468,10 @@ int consent_check(store_txn *t, struct release_check *q)
 	}
 	/* 7. Not revoked. */
 	uint64_t when = 0;
-	if ((r = consent_revoked(t, c, q->now, &when)) < 0)
+	int revoked;
+	if ((r = consent_revoked(t, c, q->now, &revoked, &when)) != 0)
 		return r;
-	if (r == 1) {
+	if (revoked) {
 		char a[32];
 		return bti_diag_err(BATON_EREVOKED, "the consent was revoked on %s",
 		                    fmt_time(when, a));
@@ -516,41 +523,50 @@ int consent_audit(store_txn *t, const struct release_check *q, int result, const
 struct standing {
 	store_txn *t;
 	const uint8_t *pk;
+	int found;
 };
 
+/* Stops the walk (returns 1) at the first unrestricted link of s->pk. */
 static int standing_link_cb(const store_guardian *g, void *arg)
 {
-	const struct standing *s = arg;
-	return !g->restricted && sodium_memcmp(g->pk, s->pk, BATON_PK_BYTES) == 0;
+	struct standing *s = arg;
+	s->found = !g->restricted && sodium_memcmp(g->pk, s->pk, BATON_PK_BYTES) == 0;
+	return s->found;
 }
 
 static int standing_student_cb(const store_student *st, void *arg)
 {
-	const struct standing *s = arg;
+	struct standing *s = arg;
 	return store_guardian_each(s->t, st->id, standing_link_cb, arg);
 }
 
 /*
- * 1 when pk is linked, unrestricted, to some student here (as a guardian or as
- * the student's own key), else 0. Only such a key can ever withdraw a consent
- * this node releases on: rule 2 refuses any consent whose signer is not one,
- * and may_revoke() any other revoker.
+ * *has gets 1 when pk is linked, unrestricted, to some student here (as a
+ * guardian or as the student's own key), else 0. Only such a key can ever
+ * withdraw a consent this node releases on: rule 2 refuses any consent whose
+ * signer is not one, and may_revoke() any other revoker.
  */
-static int has_standing(store_txn *t, const uint8_t *pk)
+static int standing(store_txn *t, const uint8_t *pk, int *has)
 {
-	struct standing s = {t, pk};
-	return store_student_each(t, standing_student_cb, &s);
+	struct standing s = {t, pk, 0};
+	int r = store_student_each(t, standing_student_cb, &s);
+	*has = s.found;
+	return r < 0 ? r : 0;
 }
 
 /*
  * The consent a revocation withdraws, shown with it where this node has not
  * seen that consent (a receiving school, before the record arrives): the
- * revocation's signer signed it, and it names this school.
+ * revocation's signer signed it, and it names this school. *ok gets 1 when
+ * shown is that consent, 0 when none was shown; any other shown consent is
+ * an error naming what it gets wrong.
  */
-static int shown_consent(store_txn *t, const baton_revocation *rv, const baton_consent *shown)
+static int shown_consent(store_txn *t, const baton_revocation *rv, const baton_consent *shown,
+                         int *ok)
 {
 	baton_card me;
 	int r;
+	*ok = 0;
 	if (shown == NULL)
 		return 0;
 	if (sodium_memcmp(shown->id, rv->consent_id, BATON_ID_BYTES) != 0)
@@ -568,7 +584,8 @@ static int shown_consent(store_txn *t, const baton_revocation *rv, const baton_c
 		                    "the consent shown names neither %s nor %s as this "
 		                    "school",
 		                    shown->from_code, shown->to_code);
-	return 1;
+	*ok = 1;
+	return 0;
 }
 
 int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, uint64_t now,
@@ -584,10 +601,10 @@ int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, uint64_t now,
 	if ((r = store_consent_get(t, rv->consent_id, &c)) < 0 && r != BATON_ENOTFOUND)
 		return r;
 	if (r == BATON_ENOTFOUND) { /* not seen here yet: judged when the consent arrives */
-		if ((ok = shown_consent(t, rv, shown)) == 0)
-			ok = has_standing(t, rv->signer);
-		if (ok < 0)
-			return ok;
+		if ((r = shown_consent(t, rv, shown, &ok)) != 0)
+			return r;
+		if (!ok && (r = standing(t, rv->signer, &ok)) != 0)
+			return r;
 		if (!ok) {
 			baton_fingerprint(rv->signer, fpr);
 			return bti_diag_err(
@@ -604,8 +621,8 @@ int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, uint64_t now,
 	if (r != 0)
 		return bti_diag_err(BATON_EIO, "stored consent does not parse");
 	/* Judged now, against the links as they are, and never again. */
-	if ((ok = may_revoke(t, &parsed, rv->signer, now)) < 0)
-		return ok;
+	if ((r = may_revoke(t, &parsed, rv->signer, now, &ok)) != 0)
+		return r;
 	if (!ok)
 		return bti_diag_err(
 		    BATON_ENOTLINKED,

@@ -20,13 +20,19 @@ struct former_set {
 	baton_former_keys k; /* set by former_of() */
 };
 
-/* f as the sealer and opener take it (pointing into f: call again after a copy). */
+/*
+ * f as the sealer and opener take it: points into f (call again after a
+ * copy), so it lives as long as f and is not freed. Cannot fail.
+ */
 const baton_former_keys *former_of(struct former_set *f);
 
 /*
  * Fills f with the former keys of the releasing school (current key from)
  * and of the receiving school (current key to), from the rotation
- * statements recorded here (PROTOCOL.md §5.2).
+ * statements recorded here (PROTOCOL.md §5.2); to may be NULL (not
+ * wanted: no receiving school). Follows at most FORMER_MAX rotations back
+ * and stops at a statement that loops. Returns 0, BATON_EIO when a recorded
+ * statement does not parse, or the store's error.
  */
 int consent_former_read(store_txn *t, const uint8_t from[BATON_PK_BYTES],
                         const uint8_t to[BATON_PK_BYTES], struct former_set *f);
@@ -34,7 +40,8 @@ int consent_former_read(store_txn *t, const uint8_t from[BATON_PK_BYTES],
 /*
  * Records a rotation statement (this school's own, or a pinned school's whose
  * new card was accepted with it), so that a consent issued before it still
- * names that school.
+ * names that school. Returns 0, the statement's decoding or signature
+ * error (nothing stored), or the store's error.
  */
 int consent_rotation_put(store_txn *t, const uint8_t *bytes, size_t len);
 
@@ -50,7 +57,10 @@ int consent_names_schools(store_txn *t, const baton_consent *c, const uint8_t *f
                           const char *from_name, const uint8_t *to, const char *to_name,
                           uint64_t skew, struct former_set *f);
 
-/* 1 when pk is a former key in f of the releasing school (to == 0) or the receiving one. */
+/*
+ * Predicate: 1 when pk (BATON_PK_BYTES) is a former key in f of the
+ * releasing school (to == 0) or of the receiving one, else 0.
+ */
 int consent_former_has(const struct former_set *f, int to, const uint8_t *pk);
 
 struct release_check {
@@ -86,26 +96,41 @@ struct release_check {
 int consent_check(store_txn *t, struct release_check *q);
 
 /*
- * The latest stored record of a student, parsed; an allocation that failed
- * while parsing is BATON_ENOMEM, never a record with a piece missing.
+ * The latest stored record of a student, parsed, into *rec: the caller
+ * frees it with json_decref (*rec is NULL on error). Returns 0,
+ * BATON_ENOSTUDENT when the student has no record, BATON_EIO when the stored
+ * record does not parse, BATON_ENOMEM (an allocation that failed while
+ * parsing: never a record with a piece missing), or the store's error.
  */
 int student_record_load(store_txn *t, const char *student, json_t **rec);
 
-/* 1 when the student is eligible (18 or over at now, or postsecondary), else 0; <0 on error. */
-int consent_student_eligible(store_txn *t, const char *student, uint64_t now);
+/*
+ * *eligible gets 1 when the student is eligible (18 or over at now, or in
+ * postsecondary education), else 0. Returns 0, or student_record_load's
+ * error.
+ */
+int consent_student_eligible(store_txn *t, const char *student, uint64_t now, int *eligible);
 
-/* Appends the audit entry of a check (action, student, school, consent, sections, outcome). */
+/*
+ * Appends the audit entry of a check (action, student, school, consent,
+ * sections, outcome): result is consent_check's return, its diagnostic the
+ * entry's detail; peer_code may be NULL (no school named). Returns 0 or the
+ * store's error.
+ */
 int consent_audit(store_txn *t, const struct release_check *q, int result, const char *action,
                   const char *peer_code);
 
 /*
- * 1 when a revocation on file withdraws c: one signed by c's signer, or by a
- * key linked to the student and not restricted; 0 when none does. Every
- * revocation that arrived before c was known is judged at now (the same
- * instant as the other rules), and the verdict kept in a write transaction.
- * *when (may be NULL) gets the revocation's time.
+ * *revoked gets 1 when a revocation on file withdraws c: one signed by c's
+ * signer, or by a key linked to the student and not restricted; 0 when none
+ * does. Every revocation that arrived before c was known is judged at now
+ * (the same instant as the other rules), and the verdict kept in a write
+ * transaction. *when (may be NULL: not wanted) gets the revocation's time.
+ * Returns 0, BATON_EIO when a stored revocation does not parse, BATON_ENOMEM,
+ * or the store's error.
  */
-int consent_revoked(store_txn *t, const baton_consent *c, uint64_t now, uint64_t *when);
+int consent_revoked(store_txn *t, const baton_consent *c, uint64_t now, int *revoked,
+                    uint64_t *when);
 
 /*
  * Stores a revocation after checking, at now, that its signer may revoke that

@@ -66,7 +66,7 @@ static int local_id(store_txn *t, const baton_body *b, const char *from, char *i
 		if (*existing)
 			return 0;
 	}
-	if ((r = store_origin(t, from, b->student, NULL, id, cap)) < 0 && r != BATON_ENOTFOUND)
+	if ((r = store_origin_get(t, from, b->student, id, cap)) < 0 && r != BATON_ENOTFOUND)
 		return r;
 	if (r == 0 && (r = store_student_get(t, id, &s)) != BATON_ENOTFOUND) {
 		*existing = r == 0;
@@ -199,7 +199,7 @@ static int file_record(store_txn *t, struct recv_ctx *c, json_t *rec, store_stud
 	q->held = held->id;
 	q->unchanged = how == FILED_UNCHANGED;
 	if (!q->review)
-		r = store_origin(t, q->from, b->student, q->student, NULL, 0);
+		r = store_origin_put(t, q->from, b->student, q->student);
 	return r;
 }
 
@@ -261,7 +261,7 @@ static int answer_asked(store_txn *t, const struct recv_req *q, const char *thei
 	uint8_t asked[BATON_ID_BYTES];
 	store_outbox ob;
 	int r;
-	if ((r = store_asked(t, q->from, their_id, NULL, asked)) == 0 &&
+	if ((r = store_asked_take(t, q->from, their_id, asked)) == 0 &&
 	    (r = store_outbox_get(t, asked, &ob)) == 0 && ob.kind == OUT_REQUEST &&
 	    ob.state != OUT_DENIED) {
 		ob.state = OUT_ANSWERED;
@@ -444,10 +444,10 @@ static int revoked_here(store_txn *t, struct recv_ctx *c, const baton_consent *k
 	char at[32] = "";
 	struct tm tm;
 	time_t tt;
-	int r;
+	int r, revoked;
 
-	if ((r = consent_revoked(t, k, c->q->now, &when)) != 1)
-		return r < 0 ? r : 0;
+	if ((r = consent_revoked(t, k, c->q->now, &revoked, &when)) != 0 || !revoked)
+		return r;
 	c->content_err = BATON_REASON_CONSENT_INVALID;
 	tt = (time_t)when;
 	if (gmtime_r(&tt, &tm) == NULL || strftime(at, sizeof(at), "%Y-%m-%d %H:%M UTC", &tm) == 0)
@@ -463,7 +463,7 @@ int xfer_recv_rules(store_txn *t, struct recv_ctx *c)
 	const baton_consent *k = baton_opened_consent(c->o);
 	const baton_body *b = baton_opened_body(c->o);
 	char id[BATON_STUDENT_MAX + 1];
-	int r, existing, same;
+	int r, existing, same, eligible;
 
 	if ((r = revoked_here(t, c, k)) != 0)
 		return r;
@@ -474,9 +474,10 @@ int xfer_recv_rules(store_txn *t, struct recv_ctx *c)
 		return r;
 	if (!existing || (r = same_child_here(t, b, id, &same)) != 0 || !same)
 		return r;
-	if ((r = consent_student_eligible(t, id, baton_opened_header(c->o)->created)) < 0)
+	if ((r = consent_student_eligible(t, id, baton_opened_header(c->o)->created, &eligible)) !=
+	    0)
 		return r;
-	if (r == 1) {
+	if (eligible) {
 		c->content_err = BATON_REASON_CONSENT_INVALID;
 		return bti_diag_err(
 		    BATON_EELIGIBLE,

@@ -108,8 +108,8 @@ void keyring_free(struct keyring *kr)
 }
 
 /* Whether k may become nd's key: this node's card is k's, and there is room for it. */
-static int keyring_may_take(struct serve_node *nd, const baton_key *k, const char *fpr,
-                            const char *was)
+static int keyring_is_takeable(struct serve_node *nd, const baton_key *k, const char *fpr,
+                               const char *was)
 {
 	baton_card me;
 	if (store_read(nd->st, own_card_fn, &me) != 0 ||
@@ -184,7 +184,7 @@ void keyring_check(struct serve_node *nd, int forced)
 		baton_key_free(k);
 		return;
 	}
-	if (!keyring_may_take(nd, k, fpr, was)) {
+	if (!keyring_is_takeable(nd, k, fpr, was)) {
 		baton_key_free(k);
 		return;
 	}

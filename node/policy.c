@@ -99,7 +99,7 @@ static int deny_fn(store_txn *t, void *arg)
 		return BATON_ENOMEM;
 	if ((r = store_request_get(t, d->id, rq)) != 0) {
 		r = r == BATON_ENOTFOUND
-		        ? bti_diag_err(BATON_EVALUE, "no request %s", xfer_hex_id(d->id))
+		        ? bti_diag_err(BATON_ENOTFOUND, "no request %s", xfer_hex_id(d->id))
 		        : r;
 		goto out;
 	}

@@ -308,13 +308,15 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 		}
 		return 0;
 	}
-	case F_SECTION:
+	case F_SECTION: {
+		baton_section sec;
 		if ((r = check_str(v, path, 32)) != 0)
 			return r;
-		if (baton_section_lookup(json_string_value(v), json_string_length(v)) < 0)
+		if (baton_section_lookup(json_string_value(v), json_string_length(v), &sec) != 0)
 			return bti_diag_err(BATON_EVALUE, "%s: \"%s\" is not a section", path,
 			                    json_string_value(v));
 		return 0;
+	}
 	case F_FILE: {
 		if ((r = check_str(v, path, BATON_FILENAME_MAX)) != 0)
 			return r;

@@ -15,19 +15,29 @@
  */
 int record_validate(const json_t *rec);
 
-/* Validates one section's value (for sections received in a packet). */
+/*
+ * Validates one section's value (for sections received in a packet).
+ * Returns 0, the errors of record_validate, or BATON_EUNKNOWN when section
+ * names no section.
+ */
 int record_validate_section(const char *section, const json_t *value);
 
-/* Fills the index fields of s (names, birth date, statewide id) from rec. */
+/*
+ * Fills the index fields of s (names, birth date, statewide id) from rec;
+ * a field rec lacks is left empty. Both are the caller's. Cannot fail.
+ */
 void record_index(const json_t *rec, store_student *s);
 
 /*
- * 1 when a student id can name a file and one student: no '/', no '\\', not
- * starting with '.', no space at either end.
+ * Predicate: 1 when a student id can name a file and one student: no '/',
+ * no '\\', not starting with '.', no space at either end; else 0.
  */
 int record_id_safe(const char *id);
 
-/* Canonical text of a JSON value: compact, keys sorted. Caller frees; NULL when out of memory. */
+/*
+ * Canonical text of a JSON value: compact, keys sorted. The caller frees it
+ * with free(); NULL when out of memory (also when jansson dropped a piece).
+ */
 char *record_canonical(const json_t *v);
 
 /*
@@ -35,7 +45,8 @@ char *record_canonical(const json_t *v);
  * character, and an object a key, and go on. record_json_init routes its
  * allocations through a hook that remembers a failure (once per process,
  * before any JSON); record_json_failed says whether one happened in this
- * thread since it was last asked, and forgets it.
+ * thread since it was last asked (1, else 0), and forgets it. Neither
+ * can fail.
  */
 void record_json_init(void);
 int record_json_failed(void);

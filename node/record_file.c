@@ -104,7 +104,7 @@ static void skip_ws(record_file *rf)
 }
 
 /* Whether the file, which does not start as JSON does, is a spreadsheet's CSV. */
-static int looks_like_csv(const record_file *rf)
+static int is_csv(const record_file *rf)
 {
 	size_t n = strlen(rf->name), eol;
 	if (n >= 4 && strcasecmp(rf->name + n - 4, ".csv") == 0)
@@ -129,7 +129,7 @@ static int start(record_file *rf)
 		rf->array = 0;
 		return 0;
 	}
-	if (looks_like_csv(rf))
+	if (is_csv(rf))
 		return bti_diag_err(BATON_EVALUE, "this looks like CSV; baton imports JSON "
 		                                  "records (see RECORD.md)");
 	return bti_diag_err(BATON_EVALUE, "line %d: expected a student object or an array of them",

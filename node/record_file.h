@@ -47,13 +47,13 @@ int record_file_open(const char *path, record_file **rf);
  */
 int record_file_next(record_file *rf, json_t **rec, size_t *index);
 
-/* Goes back to the start of the file: the next record is the first again. */
+/* Goes back to the start of the file: the next record is the first again. Cannot fail. */
 void record_file_rewind(record_file *rf);
 
-/* The number of records returned or refused so far. */
+/* The number of records returned or refused so far. Cannot fail. */
 size_t record_file_count(const record_file *rf);
 
-/* How far the reader is through the file: bytes read, and the file's size. */
+/* How far the reader is through the file: bytes read, and the file's size. Cannot fail. */
 void record_file_progress(const record_file *rf, size_t *done, size_t *total);
 
 /* Unmaps the file and frees rf. rf may be NULL. */

@@ -235,7 +235,7 @@ static int sent_before(store_txn *t, struct send_req *s)
 
 /*
  * Releasing a request: student, school, consent and sections come from it,
- * read in this transaction. One not held is BATON_EVALUE.
+ * read in this transaction. None is BATON_ENOTFOUND; one not held is BATON_EVALUE.
  */
 static int take_request(store_txn *t, struct send_req *s)
 {
@@ -246,7 +246,7 @@ static int take_request(store_txn *t, struct send_req *s)
 	memcpy(rid, rq->id, BATON_ID_BYTES);
 	if ((r = store_request_get(t, rid, rq)) != 0)
 		return r == BATON_ENOTFOUND
-		           ? bti_diag_err(BATON_EVALUE, "no request %s", xfer_hex_id(rid))
+		           ? bti_diag_err(BATON_ENOTFOUND, "no request %s", xfer_hex_id(rid))
 		           : r;
 	if (rq->state != REQ_HELD)
 		return bti_diag_err(BATON_EVALUE, "request %s was already %s", xfer_hex_id(rid),
@@ -335,9 +335,11 @@ static int add_attachments(store_txn *t, struct send_work *w)
 	/* Attachments travel only with their section. */
 	json_array_foreach(json_object_get(ss->rec, "attachments"), i, a)
 	{
-		int sec = baton_section_lookup(json_string_value(json_object_get(a, "section")),
-		                               json_string_length(json_object_get(a, "section")));
-		if (sec < 0 || body->section[sec] == NULL)
+		baton_section sec;
+		const json_t *named = json_object_get(a, "section");
+		if (baton_section_lookup(json_string_value(named), json_string_length(named),
+		                         &sec) != 0 ||
+		    body->section[sec] == NULL)
 			continue;
 		if (body->n_attachments == BATON_MAX_ATTACHMENTS)
 			return bti_diag_err(BATON_EVALUE, "more than %d attachments",
@@ -662,7 +664,7 @@ static int request_record(store_txn *t, struct send_req *s, const baton_consent 
 	snprintf(e.detail, sizeof(e.detail), "student %s at %.60s: %.100s", c->student, peer->name,
 	         c->purpose);
 	if ((r = store_audit_append(t, &e)) != 0 ||
-	    (r = store_asked(t, s->to_code, c->student, s->info.id, NULL)) != 0)
+	    (r = store_asked_put(t, s->to_code, c->student, s->info.id)) != 0)
 		return r;
 	return outbox_add(t, s, OUT_REQUEST, c->student, p);
 }

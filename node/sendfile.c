@@ -315,7 +315,7 @@ static int recover_out(struct recover *rc, int dfd, const char *name)
 }
 
 /* Whether a file in the outbox directory is held by a send that is still running. */
-static int in_use(int dfd, const char *name)
+static int is_in_use(int dfd, const char *name)
 {
 	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK), busy;
 	if (fd < 0)
@@ -335,7 +335,7 @@ static int recover_queued(struct recover *rc, int dfd, const char *dir, const ch
 	int r;
 	if (sodium_hex2bin(rc->id, BATON_ID_BYTES, name, 2 * BATON_ID_BYTES, NULL, NULL, NULL) !=
 	        0 ||
-	    strcmp(name + 2 * BATON_ID_BYTES, ".baton") != 0 || in_use(dfd, name))
+	    strcmp(name + 2 * BATON_ID_BYTES, ".baton") != 0 || is_in_use(dfd, name))
 		return 0;
 	rc->found = 0;
 	if ((r = store_read(rc->st, recover_find, rc)) != 0 || rc->found)
@@ -370,7 +370,7 @@ int transfer_recover(store *st, const char *node_dir, void (*say)(void *ctx, con
 		if (sscanf(e->d_name, "%d-%zu.partial%n", &pid, &seq, &end) == 2 &&
 		    e->d_name[end] == 0) {
 			if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH ||
-			    in_use(dfd, e->d_name))
+			    is_in_use(dfd, e->d_name))
 				continue;
 			unlinkat(dfd, e->d_name, 0);
 			snprintf(rc.line, sizeof(rc.line),

@@ -101,8 +101,8 @@ int transfer_send_many(store *st, struct send_req *s, size_t n);
  * with the consent it carried, by the same rules and steps as
  * transfer_send. s->student and s->to_code are set from the request (into
  * s->student_buf and s->to_buf); s->consent is NULL on return.
- * Returns as transfer_send; BATON_EVALUE when there is no such request, or
- * it was already released or denied.
+ * Returns as transfer_send; BATON_ENOTFOUND when there is no such request;
+ * BATON_EVALUE when it was already released or denied.
  */
 int transfer_release(store *st, const uint8_t id[BATON_ID_BYTES], struct send_req *s);
 
@@ -123,9 +123,9 @@ int transfer_request(store *st, struct send_req *s);
  * inbox and is queued for delivery to the requesting school. *receipt and
  * *len are the refusal, to carry by hand where there is no network: the
  * caller frees it with free(); they are not set on error.
- * Returns 0; BATON_EVALUE when reason is empty or longer than
- * BATON_NOTE_MAX, or there is no such request, or it was already answered;
- * or the signer's or the store's error.
+ * Returns 0; BATON_ENOTFOUND when there is no such request; BATON_EVALUE
+ * when reason is empty or longer than BATON_NOTE_MAX, or the request was
+ * already answered; or the signer's or the store's error.
  */
 int transfer_deny(store *st, const baton_key *key, const uint8_t id[BATON_ID_BYTES],
                   const char *reason, uint64_t now, uint8_t **receipt, size_t *len);

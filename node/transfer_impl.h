@@ -131,7 +131,7 @@ int xfer_file_ready(struct send_req *s);
  */
 int xfer_file_place(struct send_req *s);
 
-/* Undoes xfer_file_place: a run that the store repeats or aborted. */
+/* Undoes xfer_file_place: a run that the store repeats or aborted. Cannot fail. */
 void xfer_file_unplace(struct send_req *s);
 
 /*
@@ -141,7 +141,10 @@ void xfer_file_unplace(struct send_req *s);
  */
 int xfer_files_close(struct send_req *s, size_t n, size_t opened, int r);
 
-/* A test stops the process here (SIGSTOP) to kill it at that point of a send. */
+/*
+ * A test stops the process here (SIGSTOP) to kill it at that point of a
+ * send, when BATON_TEST_PAUSE names where; otherwise nothing. Cannot fail.
+ */
 void xfer_test_pause(const char *where);
 
 /* ---- receive.c and import.c ---- */
@@ -163,7 +166,9 @@ struct recv_ctx {
  * section 5.4): a consent withdrawn by a revocation in force here, and a
  * guardian's consent for a student whose record here shows the rights had
  * passed to the student when the packet was made. Either is a fault of the
- * packet: c->content_err is set, and the rule's BATON_E* code returned.
+ * packet: c->content_err is set, and the rule's BATON_E* code returned
+ * (BATON_EREVOKED, BATON_EELIGIBLE). Returns 0 when both pass, or the
+ * store's error (c->content_err not set).
  */
 int xfer_recv_rules(store_txn *t, struct recv_ctx *c);
 
@@ -180,6 +185,7 @@ int xfer_import(store_txn *t, struct recv_ctx *c);
  * release rules pass: the request, the inbox entry with its receipt
  * (c->q->receipt, malloc'd, the caller's) and the audit entry. A consent
  * the rules refuse sets c->content_err and returns the rule's code.
+ * Returns 0, that code, or the store's or the signer's error.
  */
 int xfer_hold_request(store_txn *t, struct recv_ctx *c);
 

@@ -28,6 +28,13 @@ void bti_enc_init(struct enc *e, uint8_t *buf, size_t cap)
 	e->cap = cap;
 	e->len = 0;
 	e->err = 0;
+	e->count_only = 0;
+}
+
+void bti_enc_init_count(struct enc *e)
+{
+	bti_enc_init(e, NULL, 0);
+	e->count_only = 1;
 }
 
 static void enc_raw(struct enc *e, const void *p, size_t n)
@@ -38,7 +45,7 @@ static void enc_raw(struct enc *e, const void *p, size_t n)
 		e->err = BATON_ETOOBIG;
 		return;
 	}
-	if (e->buf != NULL) {
+	if (!e->count_only) {
 		if (e->len + n > e->cap) {
 			e->err = BATON_EINTERNAL;
 			return;
@@ -153,7 +160,7 @@ int bti_enc_alloc(enc_fn fn, const void *obj, uint8_t **out, size_t *outlen)
 
 	*out = NULL;
 	*outlen = 0;
-	bti_enc_init(&e, NULL, 0);
+	bti_enc_init_count(&e);
 	fn(&e, obj);
 	if (e.err)
 		return e.err;
@@ -587,10 +594,11 @@ int bti_mp_sections(const msgpack_object *v, const char *what, const char *field
 		if (e->type != MSGPACK_OBJECT_STR)
 			return bti_diag_err(BATON_ETYPE, "%s.%s[%u]: expected string", what, field,
 			                    i);
-		int s = baton_section_lookup(e->via.str.ptr, e->via.str.size);
-		if (s < 0)
+		baton_section sec;
+		if (baton_section_lookup(e->via.str.ptr, e->via.str.size, &sec) != 0)
 			return bti_diag_err(BATON_EVALUE, "%s.%s[%u]: unknown section \"%.*s\"",
 			                    what, field, i, (int)e->via.str.size, e->via.str.ptr);
+		int s = (int)sec;
 		if (s <= prev)
 			return bti_diag_err(s == prev ? BATON_EVALUE : BATON_ENONCANON,
 			                    "%s.%s[%u]: \"%s\" %s", what, field, i,

@@ -81,10 +81,10 @@ int baton_errcode(const char *name, int *err)
 	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
 		if (strcmp(errors[i].name, name) == 0) {
 			*err = errors[i].code;
-			return 1;
+			return 0;
 		}
 	}
-	return 0;
+	return BATON_ENOTFOUND;
 }
 
 static _Thread_local char diag_buf[512];

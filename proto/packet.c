@@ -297,7 +297,7 @@ static int dec_attachment(const msgpack_object *o, size_t i, baton_attachment *a
 {
 	const msgpack_object *v[AK_N];
 	char what[32], sec[32];
-	int r, s;
+	int r;
 
 	snprintf(what, sizeof(what), "body.atts[%zu]", i);
 	memset(a, 0, sizeof(*a));
@@ -311,9 +311,8 @@ static int dec_attachment(const msgpack_object *o, size_t i, baton_attachment *a
 	    (r = bti_mp_str(v[AK_SECTION], what, "section", 1, sec, sizeof(sec))) != 0 ||
 	    (r = bti_mp_uint(v[AK_SIZE], what, "size", &a->size)) != 0)
 		return r;
-	if ((s = baton_section_lookup(sec, strlen(sec))) < 0)
+	if (baton_section_lookup(sec, strlen(sec), &a->section) != 0)
 		return bti_diag_err(BATON_EVALUE, "%s.section: unknown section \"%s\"", what, sec);
-	a->section = (baton_section)s;
 	if (a->size > BATON_ATT_MAX)
 		return bti_diag_err(BATON_EVALUE, "%s.size: %llu is over the limit", what,
 		                    (unsigned long long)a->size);
@@ -373,8 +372,8 @@ static int dec_transfer(const msgpack_object *o, baton_body *b)
 	const msgpack_object_map *m = &v[TK_SECTIONS]->via.map;
 	for (uint32_t i = 0; i < m->size; i++) {
 		const msgpack_object *k = &m->ptr[i].key;
-		int s = baton_section_lookup(k->via.str.ptr, k->via.str.size);
-		if (s < 0)
+		baton_section s;
+		if (baton_section_lookup(k->via.str.ptr, k->via.str.size, &s) != 0)
 			return bti_diag_err(BATON_EUNKNOWN,
 			                    "body.sections: unknown section \"%.*s\"",
 			                    (int)k->via.str.size, k->via.str.ptr);
@@ -486,8 +485,8 @@ int bti_packet_body_encode(const baton_body *b, int kind, uint8_t **out, size_t 
  * receiving school and asks for no more than the consent allows.
  */
 /* 1 when pk is one of the n former keys and the consent was issued before that key was left. */
-static int named_former(const baton_former_key *k, size_t n, const uint8_t *pk,
-                        const baton_consent *c, uint64_t skew)
+static int is_named_former(const baton_former_key *k, size_t n, const uint8_t *pk,
+                           const baton_consent *c, uint64_t skew)
 {
 	for (size_t i = 0; k && i < n; i++)
 		if (sodium_memcmp(k[i].pk, pk, BATON_PK_BYTES) == 0 &&
@@ -531,12 +530,12 @@ static int check_consent(const baton_header *h, const baton_body *b, uint64_t sk
 	const uint8_t *from = h->kind == BATON_KIND_TRANSFER ? h->sender : h->recipient;
 	const uint8_t *to = h->kind == BATON_KIND_TRANSFER ? h->recipient : h->sender;
 	if (sodium_memcmp(c->from_pk, from, BATON_PK_BYTES) != 0 &&
-	    !(fk && named_former(fk->from, fk->n_from, c->from_pk, c, skew)))
+	    !(fk && is_named_former(fk->from, fk->n_from, c->from_pk, c, skew)))
 		return bti_diag_err(BATON_ECONSENT,
 		                    "body.consent: names another sending school (%s)",
 		                    c->from_code);
 	if (sodium_memcmp(c->to_pk, to, BATON_PK_BYTES) != 0 &&
-	    !(fk && named_former(fk->to, fk->n_to, c->to_pk, c, skew)))
+	    !(fk && is_named_former(fk->to, fk->n_to, c->to_pk, c, skew)))
 		return bti_diag_err(BATON_ECONSENT,
 		                    "body.consent: names another receiving school (%s)",
 		                    c->to_code);

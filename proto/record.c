@@ -15,12 +15,14 @@ const char *baton_section_name(baton_section s)
 	return section_names[s];
 }
 
-int baton_section_lookup(const char *name, size_t len)
+int baton_section_lookup(const char *name, size_t len, baton_section *s)
 {
-	for (int s = 0; s < BATON_SEC_COUNT; s++)
-		if (strlen(section_names[s]) == len && memcmp(section_names[s], name, len) == 0)
-			return s;
-	return -1;
+	for (int i = 0; i < BATON_SEC_COUNT; i++)
+		if (strlen(section_names[i]) == len && memcmp(section_names[i], name, len) == 0) {
+			*s = (baton_section)i;
+			return 0;
+		}
+	return BATON_ENOTFOUND;
 }
 
 int baton_section_sensitive(baton_section s)
@@ -39,10 +41,10 @@ int baton_sections_parse(const char *list, uint32_t *mask)
 	while (*p) {
 		const char *end = strchr(p, ',');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
-		int s;
+		baton_section s;
 		if (n == 3 && memcmp(p, "all", 3) == 0) {
 			*mask |= BATON_SEC_ALL_MASK & ~BATON_SEC_SENSITIVE_MASK;
-		} else if ((s = baton_section_lookup(p, n)) >= 0) {
+		} else if (baton_section_lookup(p, n, &s) == 0) {
 			*mask |= BATON_SEC_BIT(s);
 		} else {
 			*mask = 0;

@@ -531,26 +531,31 @@ struct keyset {
 	size_t n;
 };
 
-/* The index of pk in ks, or -1. */
-static int keyset_find(const struct keyset *ks, const uint8_t pk[32])
+/* Sets *at to the index of pk in ks: 0, or BATON_ENOTFOUND when ks does not hold pk. */
+static int keyset_find(const struct keyset *ks, const uint8_t pk[32], size_t *at)
 {
 	for (size_t i = 0; i < ks->n; i++)
-		if (memcmp(ks->k[i], pk, 32) == 0)
-			return (int)i;
-	return -1;
+		if (memcmp(ks->k[i], pk, 32) == 0) {
+			*at = i;
+			return 0;
+		}
+	return BATON_ENOTFOUND;
 }
 
-/* Adds rt's old key, good for heads up to entry until, when its new key is trusted; 1 when the set
- * grew. */
-static int keyset_follow(struct keyset *ks, const uint8_t *p, size_t n, uint64_t until)
+/*
+ * Adds rt's old key, good for heads up to entry until, when its new key is
+ * trusted, and then sets *grew to 1 (leaving it alone otherwise).
+ */
+static void keyset_follow(struct keyset *ks, const uint8_t *p, size_t n, uint64_t until, int *grew)
 {
 	baton_rotation rt;
-	if (baton_rotation_parse(p, n, &rt) != 0 || keyset_find(ks, rt.new_pk) < 0 ||
-	    keyset_find(ks, rt.old_pk) >= 0 || ks->n == MAX_KEYS)
-		return 0;
+	size_t at;
+	if (baton_rotation_parse(p, n, &rt) != 0 || keyset_find(ks, rt.new_pk, &at) != 0 ||
+	    keyset_find(ks, rt.old_pk, &at) == 0 || ks->n == MAX_KEYS)
+		return;
 	ks->until[ks->n] = until;
 	memcpy(ks->k[ks->n++], rt.old_pk, 32);
-	return 1;
+	*grew = 1;
 }
 
 /*
@@ -590,10 +595,10 @@ static int school_keys(store_txn *t, struct keyset *ks)
 		     memcmp(k.mv_data, ROT_PREFIX, PREFIX_LEN) == 0;
 		     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
 			if (v.mv_size > 8)
-				grew |= keyset_follow(ks, (const uint8_t *)v.mv_data + 8,
-				                      v.mv_size - 8, get_be64(v.mv_data));
+				keyset_follow(ks, (const uint8_t *)v.mv_data + 8, v.mv_size - 8,
+				              get_be64(v.mv_data), &grew);
 		if (!grew && rot)
-			grew = keyset_follow(ks, rot, rlen, 0);
+			keyset_follow(ks, rot, rlen, 0, &grew);
 	}
 	mdb_cursor_close(c);
 	free(rot);
@@ -615,9 +620,9 @@ static int head_holds(store_txn *t, const struct keyset *ks, uint64_t at, const 
 	if (h->count != at)
 		return bti_diag_err(BATON_EHASH, "the head kept at entry %llu names entry %llu",
 		                    (unsigned long long)at, (unsigned long long)h->count);
-	int i = keyset_find(ks, h->key);
+	size_t i;
 	baton_fingerprint(h->key, fp);
-	if (i < 0)
+	if (keyset_find(ks, h->key, &i) != 0)
 		return bti_diag_err(
 		    BATON_EBADSIG,
 		    "the head signed at entry %llu is signed by %s, which is neither "

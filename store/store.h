@@ -416,23 +416,29 @@ int store_packet_get(store_txn *t, const uint8_t id[BATON_ID_BYTES], uint8_t **p
 
 /*
  * The requests this node has made and that no record has answered yet, by
- * school and student. With id (found unused, may be NULL): records one.
- * With id NULL: takes the one for (code, student) into found and forgets
- * it; BATON_ENOTFOUND when there is none. BATON_EINVAL when code and
- * student are too long for a key.
+ * school and student. store_asked_put records request id (copied) as asked
+ * of school code for student, replacing any. store_asked_take copies the
+ * one for (code, student) into found and forgets it; BATON_ENOTFOUND when
+ * there is none, BATON_EIO when the stored entry is damaged. Both: 0,
+ * BATON_EINVAL when code and student are too long for a key, or the
+ * store's error.
  */
-int store_asked(store_txn *t, const char *code, const char *student,
-                const uint8_t id[BATON_ID_BYTES], uint8_t found[BATON_ID_BYTES]);
+int store_asked_put(store_txn *t, const char *code, const char *student,
+                    const uint8_t id[BATON_ID_BYTES]);
+int store_asked_take(store_txn *t, const char *code, const char *student,
+                     uint8_t found[BATON_ID_BYTES]);
 
 /*
- * Where the students received came from: with id, records that school
- * code's student their_id is local student id (found unused, may be NULL).
- * With id NULL: the local id into found (cap bytes); BATON_ENOTFOUND when
- * that school's student never arrived here. BATON_EINVAL when code and
- * their_id are too long for a key.
+ * Where the students received came from. store_origin_put records that
+ * school code's student their_id is local student id (copied), replacing
+ * any. store_origin_get copies that local id into found (cap bytes, the
+ * caller's, NUL-terminated); BATON_ENOTFOUND when that school's student
+ * never arrived here, BATON_EIO when the stored id is damaged or does not
+ * fit in cap. Both: 0, BATON_EINVAL when code and their_id are too long for
+ * a key, or the store's error.
  */
-int store_origin(store_txn *t, const char *code, const char *their_id, const char *id, char *found,
-                 size_t cap);
+int store_origin_put(store_txn *t, const char *code, const char *their_id, const char *id);
+int store_origin_get(store_txn *t, const char *code, const char *their_id, char *found, size_t cap);
 
 /* ---- requests held for the registrar ---- */
 typedef enum store_req_state {

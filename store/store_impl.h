@@ -59,16 +59,23 @@ struct store {
 /* LMDB errors inside a store_write callback come back as this, so that it can grow the map. */
 #define STORE_EMAPFULL (-1000)
 
-/* The sub-database's name as stored in the environment ("students"). */
+/* The sub-database's name as stored in the environment ("students"): static. Cannot fail. */
 const char *store_db_name(int db);
-/* rc (an LMDB error) as a BATON_E* code, with a diagnostic naming what. */
+/*
+ * rc (a non-zero LMDB error) as a BATON_E* code, with a diagnostic naming
+ * what: BATON_ENOMEM for ENOMEM, BATON_EIO for anything else.
+ */
 int store_lmdb_err(int rc, const char *what);
 /* The same, but MDB_MAP_FULL becomes STORE_EMAPFULL; 0 stays 0. */
 int store_mdb_call(int rc, const char *what);
 
-/* Big-endian integers, the order keys sort in. */
+/* Big-endian integers, the order keys sort in. Cannot fail. */
 void store_be32(uint8_t p[4], uint32_t v);
-/* A key "a NUL b" where b is binary; 0 when it does not fit in cap. */
+/*
+ * Writes into out (cap bytes, the caller's) the key "a NUL b" where b is
+ * binary, and returns its length; 0 when it does not fit in cap (no key is
+ * empty, so 0 is never a length).
+ */
 size_t store_join_key(uint8_t *out, size_t cap, const char *a, const void *b, size_t blen);
 
 /*
@@ -90,15 +97,22 @@ struct table {
 /*
  * Raw rows. tbl_get points v into the map (valid until the transaction
  * ends); BATON_ENOTFOUND, with a diagnostic naming the table and key, when
- * there is no such row. tbl_del: the same when there was none.
+ * there is no such row. tbl_put writes a row (flags: mdb_put's); 0,
+ * STORE_EMAPFULL, or store_lmdb_err's code (MDB_KEYEXIST with
+ * MDB_NOOVERWRITE is BATON_EIO). tbl_del: 0, BATON_ENOTFOUND when there was
+ * no such row, or the same errors. All copy what they are given.
  */
 int tbl_get(store_txn *t, const struct table *tb, const void *key, size_t klen, MDB_val *v);
 int tbl_put(store_txn *t, const struct table *tb, const void *key, size_t klen, const void *val,
             size_t vlen, unsigned flags);
 int tbl_del(store_txn *t, const struct table *tb, const void *key, size_t klen);
-/* Like tbl_del, but a missing row is not an error. */
+/* Like tbl_del, but a missing row is not an error (0). */
 int tbl_drop(store_txn *t, const struct table *tb, const void *key, size_t klen);
-/* Copies the row's value into a malloc'd buffer, NUL-terminated past len. */
+/*
+ * Copies the row's value into *val, NUL-terminated past *len: the caller
+ * frees it with free() (NULL on error). Returns 0, tbl_get's errors, or
+ * BATON_ENOMEM.
+ */
 int tbl_get_copy(store_txn *t, const struct table *tb, const void *key, size_t klen, uint8_t **val,
                  size_t *len);
 
@@ -113,13 +127,21 @@ typedef int (*tbl_row_fn)(const MDB_val *k, const MDB_val *v, void *arg);
 int tbl_each(store_txn *t, const struct table *tb, const void *prefix, size_t plen, tbl_row_fn row,
              void *arg);
 
-/* Records: the same through the table's codec. obj is cleared first. */
+/*
+ * Records: the same through the table's codec. tbl_get_obj clears obj
+ * first and decodes the row into it; on success the caller frees what it
+ * holds with tb->clear (when set); on failure nothing is left allocated.
+ * Returns 0, tbl_get's errors, or the decoder's (BATON_EIO, BATON_ENOMEM).
+ * tbl_put_obj encodes obj (not kept) and returns tbl_put's codes, the
+ * encoder's, or BATON_ENOMEM.
+ */
 int tbl_get_obj(store_txn *t, const struct table *tb, const void *key, size_t klen, void *obj);
 int tbl_put_obj(store_txn *t, const struct table *tb, const void *key, size_t klen, const void *obj,
                 unsigned flags);
 /*
- * Decodes each row into one record and calls cb(record, arg); what dec
- * allocated is freed when cb returns.
+ * Decodes each row into one record and calls cb(record, arg) until cb
+ * returns non-zero; what dec allocated is freed when cb returns. Returns
+ * cb's non-zero value, a decoding or read error, BATON_ENOMEM, or 0.
  */
 typedef int (*tbl_obj_fn)(const void *obj, void *arg);
 int tbl_each_obj(store_txn *t, const struct table *tb, const void *prefix, size_t plen,
@@ -146,7 +168,10 @@ struct tbl_cb {
 	void *ctx;
 };
 
-/* The end of a cursor loop: r, else a read error (rc) that cut the loop short. */
+/*
+ * The end of a cursor loop: r when non-zero, else 0 when the loop ran out
+ * of rows (rc 0 or MDB_NOTFOUND), else the read error rc as a BATON_E* code.
+ */
 int store_cursor_end(int r, int rc);
 
 /* Meta rows under a prefix, for the audit's heads and rotations. */

@@ -296,18 +296,35 @@ static const struct table origins = {
     .what = "student received from",
 };
 
-int store_asked(store_txn *t, const char *code, const char *student,
-                const uint8_t id[BATON_ID_BYTES], uint8_t found[BATON_ID_BYTES])
+/* The key "code NUL student" into key (KEY_CS bytes): its length, or 0 when too long. */
+#define KEY_CS (BATON_CODE_MAX + BATON_STUDENT_MAX + 2)
+static int code_student_key(uint8_t key[KEY_CS], const char *code, const char *student, size_t *n)
 {
-	uint8_t key[BATON_CODE_MAX + BATON_STUDENT_MAX + 2];
-	size_t n = store_join_key(key, sizeof(key), code, student, strlen(student));
+	if ((*n = store_join_key(key, KEY_CS, code, student, strlen(student))) == 0)
+		return bti_diag_err(BATON_EINVAL, "store: key too long");
+	return 0;
+}
+
+int store_asked_put(store_txn *t, const char *code, const char *student,
+                    const uint8_t id[BATON_ID_BYTES])
+{
+	uint8_t key[KEY_CS];
+	size_t n;
+	int r;
+	if ((r = code_student_key(key, code, student, &n)) != 0)
+		return r;
+	return tbl_put(t, &asked, key, n, id, BATON_ID_BYTES, 0);
+}
+
+int store_asked_take(store_txn *t, const char *code, const char *student,
+                     uint8_t found[BATON_ID_BYTES])
+{
+	uint8_t key[KEY_CS];
+	size_t n;
 	MDB_val v;
 	int r;
-	if (n == 0)
-		return bti_diag_err(BATON_EINVAL, "store: key too long");
-	if (id)
-		return tbl_put(t, &asked, key, n, id, BATON_ID_BYTES, 0);
-	if ((r = tbl_get(t, &asked, key, n, &v)) != 0)
+	if ((r = code_student_key(key, code, student, &n)) != 0 ||
+	    (r = tbl_get(t, &asked, key, n, &v)) != 0)
 		return r;
 	if (v.mv_size != BATON_ID_BYTES)
 		return bti_diag_err(BATON_EIO, "store: damaged asked entry");
@@ -315,18 +332,24 @@ int store_asked(store_txn *t, const char *code, const char *student,
 	return tbl_del(t, &asked, key, n);
 }
 
-int store_origin(store_txn *t, const char *code, const char *their_id, const char *id, char *found,
-                 size_t cap)
+int store_origin_put(store_txn *t, const char *code, const char *their_id, const char *id)
 {
-	uint8_t key[BATON_CODE_MAX + BATON_STUDENT_MAX + 2];
-	size_t n = store_join_key(key, sizeof(key), code, their_id, strlen(their_id));
+	uint8_t key[KEY_CS];
+	size_t n;
+	int r;
+	if ((r = code_student_key(key, code, their_id, &n)) != 0)
+		return r;
+	return tbl_put(t, &origins, key, n, id, strlen(id), 0);
+}
+
+int store_origin_get(store_txn *t, const char *code, const char *their_id, char *found, size_t cap)
+{
+	uint8_t key[KEY_CS];
+	size_t n;
 	MDB_val v;
 	int r;
-	if (n == 0)
-		return bti_diag_err(BATON_EINVAL, "store: key too long");
-	if (id)
-		return tbl_put(t, &origins, key, n, id, strlen(id), 0);
-	if ((r = tbl_get(t, &origins, key, n, &v)) != 0)
+	if ((r = code_student_key(key, code, their_id, &n)) != 0 ||
+	    (r = tbl_get(t, &origins, key, n, &v)) != 0)
 		return r;
 	if (v.mv_size == 0 || v.mv_size >= cap || v.mv_size > BATON_STUDENT_MAX)
 		return bti_diag_err(BATON_EIO, "store: damaged origins entry");

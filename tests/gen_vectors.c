@@ -1221,8 +1221,10 @@ static void gen_keyfiles(void)
 		size_t len;
 		baton_key *l = NULL;
 		snprintf(path, sizeof(path), "%s/k%d", dir, k);
-		baton_key_save(guardian, path, k ? "correct horse" : NULL, k ? 13 : 0,
-		               &baton_kdf_min);
+		if (k)
+			baton_key_save(guardian, path, "correct horse", 13, &baton_kdf_min);
+		else
+			baton_key_save_plain(guardian, path);
 		baton_file_read(path, 4096, &buf, &len);
 		remove(path);
 		const char *pass = k ? "correct horse" : NULL;

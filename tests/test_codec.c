@@ -92,6 +92,14 @@ static void test_encoder_strings_containers(void **state)
 	bti_enc_init(&e, buf, 3);
 	bti_enc_strn(&e, "abcd", 4);
 	assert_int_equal(e.err, BATON_EINTERNAL);
+	/* Counting is asked for by name; a NULL buffer is only a buffer with no room. */
+	bti_enc_init_count(&e);
+	bti_enc_strn(&e, "abcd", 4);
+	assert_int_equal(e.err, 0);
+	assert_int_equal(e.len, 5);
+	bti_enc_init(&e, NULL, 0);
+	bti_enc_strn(&e, "abcd", 4);
+	assert_int_equal(e.err, BATON_EINTERNAL);
 }
 
 static void test_walk_accepts_canonical(void **state)
@@ -268,6 +276,12 @@ static void test_sections(void **state)
 	assert_int_equal(baton_sections_format(m, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "identity,special_education");
 	assert_int_equal(baton_sections_format(m, buf, 5), BATON_EINVAL);
+	/* A name that is no section is not found; the name need not be NUL-terminated. */
+	baton_section sec = BATON_SEC_IDENTITY;
+	assert_int_equal(baton_section_lookup("lunch", 5, &sec), BATON_ENOTFOUND);
+	assert_int_equal(sec, BATON_SEC_IDENTITY);
+	assert_int_equal(baton_section_lookup("healthy", 6, &sec), 0);
+	assert_int_equal(sec, BATON_SEC_HEALTH);
 	/* Names are in bytewise order, which the wire format relies on. */
 	for (int s = 1; s < BATON_SEC_COUNT; s++)
 		assert_true(strcmp(baton_section_name((baton_section)(s - 1)),
@@ -282,13 +296,13 @@ static void test_errors(void **state)
 	int code;
 	(void)state;
 	assert_string_equal(baton_errname(BATON_EBADSIG), "EBADSIG");
-	assert_true(baton_errcode("EBADSIG", &code));
+	assert_int_equal(baton_errcode("EBADSIG", &code), 0);
 	assert_int_equal(code, BATON_EBADSIG);
-	assert_false(baton_errcode("ENOPE", &code));
+	assert_int_equal(baton_errcode("ENOPE", &code), BATON_ENOTFOUND);
 	assert_string_equal(baton_strerror(12345), "unknown error");
 	for (int e = 0; e >= -60; e--)
 		if (strcmp(baton_errname(e), "EUNKNOWNCODE") != 0) {
-			assert_true(baton_errcode(baton_errname(e), &code));
+			assert_int_equal(baton_errcode(baton_errname(e), &code), 0);
 			assert_int_equal(code, e);
 		}
 }

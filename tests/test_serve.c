@@ -103,7 +103,7 @@ static int school_make(struct school *s, const char *name, const char *code, uin
 	if (mkdtemp(s->dir) == NULL)
 		return BATON_EIO;
 	snprintf(path, sizeof(path), "%s/school.key", s->dir);
-	if ((r = school_card(s)) != 0 || (r = baton_key_save(s->key, path, NULL, 0, NULL)) != 0 ||
+	if ((r = school_card(s)) != 0 || (r = baton_key_save_plain(s->key, path)) != 0 ||
 	    (r = store_open(s->dir, 1, &s->st)) != 0)
 		return r;
 	store_set_clock(s->st, fixed_now);

@@ -1877,7 +1877,8 @@ static void test_packets(void **state)
 static int asked_op(store_txn *t, void *arg)
 {
 	struct small_ctx *c = arg;
-	c->r = store_asked(t, c->code, c->student, c->data, c->found);
+	c->r = c->data ? store_asked_put(t, c->code, c->student, c->data)
+	               : store_asked_take(t, c->code, c->student, c->found);
 	return c->r < 0 && c->r != BATON_ENOTFOUND ? c->r : 0;
 }
 
@@ -1943,7 +1944,8 @@ static void test_asked(void **state)
 static int origin_op(store_txn *t, void *arg)
 {
 	struct small_ctx *c = arg;
-	c->r = store_origin(t, c->code, c->student, c->local, c->where, c->cap);
+	c->r = c->local ? store_origin_put(t, c->code, c->student, c->local)
+	                : store_origin_get(t, c->code, c->student, c->where, c->cap);
 	return c->r < 0 && c->r != BATON_ENOTFOUND ? c->r : 0;
 }
 

@@ -20,7 +20,7 @@ extern "C" {
 /* Initialises libsodium; 0 on success, BATON_EINTERNAL if it cannot start. */
 int baton_init(void);
 
-/* The library version, "MAJOR.MINOR.PATCH". */
+/* The library version, "MAJOR.MINOR.PATCH", static. Cannot fail. */
 const char *baton_version(void);
 
 #ifdef __cplusplus

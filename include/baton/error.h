@@ -86,13 +86,20 @@ enum baton_error {
 	BATON_EPERM = -53,       /* file permissions are unsafe */
 };
 
-/* A sentence describing err. Never NULL; static storage. */
+/* A sentence describing err. Never NULL; static storage. Cannot fail. */
 const char *baton_strerror(int err);
 
-/* The stable name of err without the BATON_ prefix ("EBADSIG"). Never NULL. */
+/*
+ * The stable name of err without the BATON_ prefix ("EBADSIG"); static,
+ * never NULL ("EUNKNOWNCODE" for a code this build does not define).
+ */
 const char *baton_errname(int err);
 
-/* Parses a stable name back to its code; returns 1 and sets *err, or 0. */
+/*
+ * Looks up a stable name ("EBADSIG", NUL-terminated, owned by the caller)
+ * and sets *err to its code. Returns 0, or BATON_ENOTFOUND when this build
+ * defines no error of that name (*err is then left alone).
+ */
 int baton_errcode(const char *name, int *err);
 
 /*
@@ -105,7 +112,8 @@ const char *baton_diag(void);
 
 /*
  * baton_diag() when it was recorded for the error err (or without a code),
- * otherwise the empty string: what to print next to err.
+ * otherwise the empty string: what to print next to err. Storage as
+ * baton_diag()'s.
  */
 const char *baton_diag_for(int err);
 

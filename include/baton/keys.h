@@ -26,15 +26,20 @@ typedef enum baton_key_kind {
 
 typedef struct baton_key baton_key;
 
-/* A new random key. *out is freed with baton_key_free(). */
+/*
+ * A new random key of kind into *out, which the caller frees with
+ * baton_key_free() (NULL on error). Returns 0, BATON_EINVAL for an unknown
+ * kind, or BATON_ENOMEM.
+ */
 int baton_key_generate(baton_key_kind kind, baton_key **out);
 
-/* A key derived from a 32-byte seed: for test vectors and tests only. */
+/* A key derived from a 32-byte seed: for test vectors and tests only. As baton_key_generate. */
 int baton_key_from_seed(baton_key_kind kind, const uint8_t seed[32], baton_key **out);
 
 /* Zeroes and frees; NULL is allowed. */
 void baton_key_free(baton_key *k);
 
+/* What k is. Cannot fail. */
 baton_key_kind baton_key_kind_of(const baton_key *k);
 /* Ed25519 public key (32 bytes) and secret key (64 bytes); owned by k. */
 const uint8_t *baton_key_id_pk(const baton_key *k);
@@ -56,28 +61,47 @@ extern const baton_kdf_params baton_kdf_min;
 
 /*
  * Writes k to a new file at path, created with mode 0600 and
- * O_CREAT|O_EXCL|O_NOFOLLOW (BATON_EEXIST if anything is there), then
- * fsync'd. With pass != NULL the secret is encrypted under Argon2id(pass)
- * with cost kdf (NULL: baton_kdf_interactive) and XChaCha20-Poly1305. With
- * pass == NULL the file is written unencrypted, which callers must offer only
- * when explicitly asked (tests, demo).
+ * O_CREAT|O_EXCL|O_NOFOLLOW, then fsync'd. The secret is encrypted under
+ * Argon2id(pass) (passlen bytes, not NULL) with cost kdf (NULL:
+ * baton_kdf_interactive) and XChaCha20-Poly1305. Everything stays the
+ * caller's. Returns 0; BATON_EINVAL when pass is NULL, kdf is outside
+ * Argon2id's bounds or path is too long; BATON_EEXIST when anything is at path; BATON_ENOMEM;
+ * BATON_EIO (the file could not be written; nothing is left at path).
  */
 int baton_key_save(const baton_key *k, const char *path, const char *pass, size_t passlen,
                    const baton_kdf_params *kdf);
 
 /*
- * Reads a key file. Refuses a file that is not a regular file, is a
- * symlink, or is readable by group or others (BATON_EPERM). Returns
- * BATON_EPASSPHRASE for a wrong passphrase or damaged file, BATON_EKEYFILE
- * for a file that is not a Baton key file or uses unknown algorithms.
- * pass may be NULL for an unencrypted file.
+ * baton_key_save without a passphrase: the secret is written unencrypted,
+ * which callers must offer only when explicitly asked (tests, demo,
+ * --no-passphrase). Returns as baton_key_save.
+ */
+int baton_key_save_plain(const baton_key *k, const char *path);
+
+/*
+ * Reads a key file into *out, which the caller frees with baton_key_free()
+ * (NULL on error). pass (passlen bytes) may be NULL: no passphrase given,
+ * enough for an unencrypted file; an encrypted one is then
+ * BATON_EPASSPHRASE. Returns 0; BATON_EPERM for a symbolic link or a file
+ * readable by group or others; BATON_EKEYFILE for a file that is not a
+ * regular file, not a Baton key file, too large, or of unknown algorithms;
+ * BATON_EPASSPHRASE for a wrong passphrase or a damaged file; BATON_EIO
+ * when it cannot be read; BATON_ENOMEM.
  */
 int baton_key_load(const char *path, const char *pass, size_t passlen, baton_key **out);
 
-/* Sets *encrypted to 1 when the key file at path needs a passphrase. */
+/*
+ * Sets *encrypted to 1 when the key file at path needs a passphrase, else
+ * 0. Returns 0, or baton_key_load's errors for reading the file and its
+ * header.
+ */
 int baton_key_file_encrypted(const char *path, int *encrypted);
 
-/* Parses a key file already in memory (the same checks but permissions). */
+/*
+ * Parses a key file already in memory (buf, len: the caller's), with the
+ * same checks but permissions, into *out (freed with baton_key_free()).
+ * Returns as baton_key_load.
+ */
 int baton_key_decode(const uint8_t *buf, size_t len, const char *pass, size_t passlen,
                      baton_key **out);
 
@@ -86,6 +110,7 @@ int baton_key_decode(const uint8_t *buf, size_t len, const char *pass, size_t pa
  * other: 25 base32 characters in five groups, "K7Q2M-4XHDA-...", 125 bits.
  */
 #define BATON_FINGERPRINT_LEN 29
+/* Writes it, NUL-terminated, into out (the caller's). Cannot fail. */
 void baton_fingerprint(const uint8_t pk[BATON_PK_BYTES], char out[BATON_FINGERPRINT_LEN + 1]);
 
 /* One-line public keys: a recognisable prefix, base32, a 2-byte checksum. */
@@ -96,7 +121,11 @@ typedef enum baton_pubkey_kind {
 } baton_pubkey_kind;
 #define BATON_PUBKEY_TEXT_MAX 72
 
-/* Formats pk; out must hold BATON_PUBKEY_TEXT_MAX bytes. */
+/*
+ * Formats pk as a NUL-terminated line into out, which must hold
+ * BATON_PUBKEY_TEXT_MAX bytes (the caller's). Returns 0, or BATON_EINVAL
+ * for an unknown kind.
+ */
 int baton_pubkey_format(baton_pubkey_kind kind, const uint8_t pk[BATON_PK_BYTES],
                         char out[BATON_PUBKEY_TEXT_MAX]);
 
@@ -104,29 +133,36 @@ int baton_pubkey_format(baton_pubkey_kind kind, const uint8_t pk[BATON_PK_BYTES]
  * Parses a line (surrounding whitespace ignored, any letter case) of the
  * given kind. BATON_EVALUE for a wrong prefix, character or length,
  * BATON_EHASH for a checksum mismatch (a typo), BATON_EBADKEY for a key
- * that is not a valid point.
+ * that is not a valid point, BATON_EINVAL for an unknown kind. pk (the
+ * caller's) is set only on success (returns 0).
  */
 int baton_pubkey_parse(baton_pubkey_kind kind, const char *text, uint8_t pk[BATON_PK_BYTES]);
 
 /*
  * Small file helpers shared by the command line. baton_file_create writes a
- * new file (O_CREAT|O_EXCL|O_NOFOLLOW, the given mode) and fsyncs it.
- * baton_file_read reads a whole regular file of at most max bytes into a
- * malloc'd buffer (BATON_ETOOBIG beyond).
+ * new file (O_CREAT|O_EXCL|O_NOFOLLOW, the given mode) whole or not at all,
+ * and fsyncs it: 0, BATON_EEXIST when anything is at path, BATON_EINVAL for
+ * a path too long, BATON_EIO. baton_file_read reads a whole regular file of
+ * at most max bytes into *out (plus a NUL not counted in *outlen), which the
+ * caller frees with free() (NULL on error): 0, BATON_EIO (cannot open or
+ * read, not a regular file), BATON_ETOOBIG beyond max, BATON_ENOMEM.
  */
 int baton_file_create(const char *path, const uint8_t *buf, size_t len, unsigned mode);
 int baton_file_read(const char *path, size_t max, uint8_t **out, size_t *outlen);
 /*
  * baton_file_read for a file holding a secret: refused (BATON_EPERM) when it
- * is a symbolic link or its mode lets anyone but its owner read it.
+ * is a symbolic link or its mode lets anyone but its owner read it, and
+ * BATON_EKEYFILE when it is not a regular file. Wipe what it read (the
+ * caller's) with sodium_memzero before free().
  */
 int baton_file_read_private(const char *path, size_t max, uint8_t **out, size_t *outlen);
 
 /*
  * Packet I/O on file descriptors. baton_source_fd makes src read the file
  * open at fd (its current size) with pread; the caller keeps fd open while
- * src is used. baton_write_fd is a baton_write_fn whose ctx points to an int
- * file descriptor.
+ * src is used (src points to fd). Returns 0 or BATON_EIO (not a regular
+ * file). baton_write_fd is a baton_write_fn whose ctx points to an int file
+ * descriptor: writes all of buf; 0 or BATON_EIO.
  */
 struct baton_source;
 int baton_source_fd(struct baton_source *src, int *fd);

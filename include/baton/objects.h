@@ -97,10 +97,10 @@ enum baton_reason {
 	BATON_REASON_MAX = 11
 };
 
-/* The reason's stable name ("accepted", "bad_signature"); NULL if unknown. */
+/* The reason's stable name ("accepted", "bad_signature"), static; NULL if unknown. Cannot fail. */
 const char *baton_reason_name(int reason);
 
-/* 1 when the sender should retry later (BATON_REASON_STORAGE). */
+/* Predicate: 1 when the sender should retry later (BATON_REASON_STORAGE), else 0. */
 int baton_reason_retryable(int reason);
 
 /* Signed by the receiver: what happened to one packet. */
@@ -140,7 +140,8 @@ typedef struct baton_audit_head {
  * Encoding and signing. sk is the signer's 64-byte Ed25519 secret key; the
  * object's own signer field (card.id_pk, consent.signer, revocation.signer,
  * receipt.receiver) must be its public half, else BATON_EINVAL. On success
- * *out is a malloc'd buffer of *outlen bytes that the caller frees.
+ * *out is a buffer of *outlen bytes that the caller frees with free(); on
+ * failure *out is NULL. BATON_ENOMEM when an allocation fails.
  * A field the parser would refuse is refused here with the parser's code
  * (BATON_EVALUE, BATON_EBADKEY, BATON_EUTF8, ...) and baton_diag() naming
  * it: Baton never signs what it would not accept.
@@ -161,8 +162,11 @@ int baton_audit_head_sign(const baton_audit_head *h, const uint8_t sk[BATON_SK_B
 /*
  * Strict decoding and signature verification of len bytes at buf. On
  * success fills *out and returns 0; on failure returns a BATON_E* code and
- * leaves *out zeroed. Validity periods are not checked here: see
- * baton_check_validity().
+ * leaves *out zeroed: an encoding error (BATON_ETRUNC ... BATON_EVALUE, over
+ * BATON_OBJ_MAX BATON_ETOOBIG), BATON_EMAGIC (not this type of object),
+ * BATON_EBADKEY, BATON_EBADSIG, or BATON_ENOMEM; baton_diag()
+ * names the field. buf stays the caller's; *out holds no pointer into it.
+ * Validity periods are not checked here: see baton_check_validity().
  */
 int baton_card_parse(const uint8_t *buf, size_t len, baton_card *out);
 int baton_consent_parse(const uint8_t *buf, size_t len, baton_consent *out);
@@ -171,7 +175,11 @@ int baton_receipt_parse(const uint8_t *buf, size_t len, baton_receipt *out);
 int baton_rotation_parse(const uint8_t *buf, size_t len, baton_rotation *out);
 int baton_audit_head_parse(const uint8_t *buf, size_t len, baton_audit_head *out);
 
-/* Reads only the envelope type of an encoded object; 0 or BATON_EMAGIC. */
+/*
+ * Reads only the envelope type of an encoded object into *type (0 on
+ * error); verifies nothing. Returns 0, BATON_EMAGIC for anything that is
+ * not an envelope of a known type, or BATON_ENOMEM.
+ */
 int baton_object_type(const uint8_t *buf, size_t len, int *type);
 
 /*

@@ -106,7 +106,7 @@ typedef struct baton_source {
 	uint64_t len;
 } baton_source;
 
-/* Makes src read from len bytes at buf (borrowed). */
+/* Makes src read from len bytes at buf (borrowed: it must outlive src). Cannot fail. */
 void baton_source_mem(baton_source *src, const uint8_t *buf, size_t len);
 
 typedef struct baton_seal_params {
@@ -135,7 +135,12 @@ typedef struct baton_packet_info {
  * Seals body for the recipient and streams the packet to w. Attachment i's
  * plaintext is read from readers[i] and must match body->attachments[i]
  * (size and hash), else BATON_EHASH; on any error the bytes already written
- * are garbage and must be discarded. info may be NULL.
+ * are garbage and must be discarded. info may be NULL (not wanted).
+ * Everything stays the caller's. Returns 0; BATON_EINVAL (a parameter out
+ * of range, baton_diag() naming it); BATON_EBADKEY (a recipient key);
+ * BATON_ETOOBIG (the body over BATON_BODY_MAX); the body's decoding error
+ * (Baton seals only what it would open); BATON_ECONSENT; BATON_EHASH;
+ * BATON_ENOMEM; or w's or a reader's error.
  */
 int baton_packet_seal(const baton_seal_params *p, const baton_body *body,
                       const baton_att_reader *readers, baton_write_fn w, void *wctx,
@@ -169,7 +174,9 @@ int baton_packet_seal_former(const baton_seal_params *p, const baton_former_keys
 
 /*
  * Parses only the prefix and header (no keys needed): lets a node find the
- * sender's key before opening. No signature has been checked yet.
+ * sender's key before opening. No signature has been checked yet. Fills
+ * *hdr; returns 0, src's read error, or the prefix's and header's decoding
+ * errors (BATON_ETRUNC, BATON_EMAGIC, BATON_EVERSION, BATON_EKIND, ...).
  */
 int baton_packet_peek(const baton_source *src, baton_header *hdr);
 
@@ -215,10 +222,14 @@ int baton_packet_open(const baton_source *src, const baton_open_params *p, baton
 int baton_packet_open_former(const baton_source *src, const baton_open_params *p,
                              const baton_former_keys *former, baton_opened **out);
 
+/*
+ * What was opened: owned by o, valid until baton_opened_free(o). Cannot
+ * fail.
+ */
 const baton_header *baton_opened_header(const baton_opened *o);
 const baton_body *baton_opened_body(const baton_opened *o);
 const baton_packet_info *baton_opened_info(const baton_opened *o);
-/* The enclosed consent, decoded and its signature verified. */
+/* The enclosed consent, decoded and its signature verified; owned by o, as above. */
 const baton_consent *baton_opened_consent(const baton_opened *o);
 
 /*
@@ -226,6 +237,8 @@ const baton_consent *baton_opened_consent(const baton_opened *o);
  * secretstream tags and the hash. Returns BATON_EDECRYPT or BATON_EHASH when
  * the bytes are not what was sealed: the caller must then discard what w
  * received. A packet is acceptable only when every attachment read cleanly.
+ * Returns 0; BATON_EINVAL when i is not an attachment; BATON_EDECRYPT;
+ * BATON_EHASH; BATON_ENOMEM; or the source's or w's error.
  */
 int baton_opened_attachment(baton_opened *o, size_t i, baton_write_fn w, void *wctx);
 

@@ -54,19 +54,24 @@ typedef enum baton_section {
 	(BATON_SEC_BIT(BATON_SEC_DISCIPLINE) | BATON_SEC_BIT(BATON_SEC_HEALTH) |                   \
 	 BATON_SEC_BIT(BATON_SEC_SPECIAL_EDUCATION))
 
-/* The section's wire name ("special_education"); NULL when s is out of range. */
+/* The section's wire name ("special_education"), static; NULL when s is out of range. */
 const char *baton_section_name(baton_section s);
 
-/* Looks up a wire name of len bytes; returns the section or -1. */
-int baton_section_lookup(const char *name, size_t len);
+/*
+ * Looks up a wire name of len bytes (the caller's; need not be
+ * NUL-terminated) and sets *s to its section. Returns 0, or BATON_ENOTFOUND
+ * when no section has that name (*s is then left alone).
+ */
+int baton_section_lookup(const char *name, size_t len, baton_section *s);
 
-/* 1 when s is special_education, health or discipline. */
+/* Predicate: 1 when s is special_education, health or discipline, else 0. */
 int baton_section_sensitive(baton_section s);
 
 /*
  * Parses a comma-separated list such as "all,health" into a mask. "all" is
  * every section that is not sensitive; sensitive sections count only when
- * named. Returns 0, or BATON_EVALUE naming the bad entry in baton_diag().
+ * named. Returns 0, or BATON_EVALUE naming the bad entry in baton_diag()
+ * (*mask is then 0). list stays the caller's.
  */
 int baton_sections_parse(const char *list, uint32_t *mask);
 

@@ -214,15 +214,17 @@ static int link_fn(store_txn *t, void *arg)
 {
 	struct cohort *c = arg;
 	char detail[128], fpr[BATON_FINGERPRINT_LEN + 1];
-	int r;
+	int r, eligible;
 
 	baton_fingerprint(c->g.pk, fpr);
 	snprintf(detail, sizeof(detail), "%s key %s", c->g.relation, fpr);
 	c->g.linked = t->now;
 	for (size_t i = 0; i < c->n; i++) {
-		if ((r = consent_student_eligible(t, c->ids[i], t->now)) != 0) {
+		if ((r = consent_student_eligible(t, c->ids[i], t->now, &eligible)) != 0)
+			return r;
+		if (eligible) {
 			c->eligible = c->ids[i];
-			return r < 0 ? r : BATON_EELIGIBLE;
+			return BATON_EELIGIBLE;
 		}
 		if ((r = store_guardian_put(t, c->ids[i], &c->g)) != 0 ||
 		    (r = cli_audit(t, "guardian-link", c->ids[i], NULL, detail)) != 0)

@@ -807,7 +807,8 @@ static void cms_setup(struct cms_bench *c, const struct record *rec, const char 
 	/* The record as one JSON object, the sections under their names. */
 	mb_printf(&c->json, "{\"student_id\":\"S-1002\",\"state_student_id\":\"ST-4480-4371\"");
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		int s = baton_section_lookup(order[i], strlen(order[i]));
+		baton_section s = BATON_SEC_IDENTITY;
+		baton_section_lookup(order[i], strlen(order[i]), &s);
 		mb_printf(&c->json, ",\"%s\":", order[i]);
 		mb_write(&c->json, rec->sec[s].p, rec->sec[s].len);
 	}
