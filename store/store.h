@@ -222,7 +222,11 @@ int store_student_file(store_txn *t, store_student *s, const char *json, size_t 
 /* ---- attachment blobs, content-addressed by BLAKE2b-256 ---- */
 /*
  * Stores len bytes of data (copied) under hash, which the caller computed;
- * a blob already stored under hash is kept as it is (0).
+ * a blob already stored under hash is kept as it is (0). As it copies, it
+ * releases the pages of data it has read (MADV_DONTNEED) so that a large
+ * attachment never stays resident twice: data must be a read-only file
+ * mapping, whose pages come back from the file; anonymous memory would read
+ * back as zeros.
  */
 int store_blob_put(store_txn *t, const uint8_t hash[32], const uint8_t *data, size_t len);
 /*
