@@ -246,7 +246,11 @@ mkdir -p "$TMP/nodes/lincoln" "$TMP/nodes/riverside"
 touch "$TMP/nodes/lhs.card" "$TMP/nodes/notes.txt"
 cd "$TMP/nodes" || exit 0
 
-completes "the first word: every command" "$COMMANDS" baton ""
+completes "the first word: every command, and help" "$COMMANDS help" baton ""
+completes "help completes a command" "$COMMANDS" baton help ""
+completes "help CMD completes its subcommands" "${SUBS[student]}" baton help student ""
+completes "--dir before the command completes directories" "lincoln riverside" baton --dir ""
+completes "--dir is offered before the command" "--dir" baton --di
 completes "the first word, begun" "student" baton stu
 completes "the second word of a group" "${SUBS[student]}" baton student ""
 completes "the second word of a group, begun" "show" baton consent sh
