@@ -164,6 +164,14 @@ else
 		"not in the sources:${extra:- (no options in the pages)}"
 fi
 
+# Every BATON_ variable the sources read, a test-only BATON_TEST_ one aside,
+# is under ENVIRONMENT in baton(1) or baton-serve(8).
+SRC_ENV=$(cat "$BATON_SRC"/cli/*.c "$BATON_SRC"/node/*.c "$BATON_SRC"/store/*.c |
+	grep -o '"BATON_[A-Z_]*"' | tr -d '"' | grep -v '^BATON_TEST_' | sort -u | tr '\n' ' ')
+PAGE_ENV=$(cat "$MAN/baton.1" "$MAN/baton-serve.8" |
+	sed -n '/^\.Sh ENVIRONMENT/,/^\.Sh /s/^\.It Ev \(BATON_[A-Z_]*\).*/\1/p' | sort -u | tr '\n' ' ')
+same_set "every BATON_ variable the sources read is under ENVIRONMENT" "$SRC_ENV" "$PAGE_ENV"
+
 # ---- the completion ----
 
 if ! [ -f "$COMPLETION" ] || ! . "$COMPLETION" || ! declare -F _baton >/dev/null; then
