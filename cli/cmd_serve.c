@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "card.h"
 #include "serve.h"
 
 static void serve_usage(FILE *f)
@@ -61,6 +62,8 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("serve: no arguments expected");
+	if (so.listen && card_endpoint_check(so.listen) != 0)
+		return cli_usage_error("serve: --listen: %s", baton_diag());
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
 	if ((rc = serve_passphrase(&com, &pass, &so.plen)) != EXIT_OK)

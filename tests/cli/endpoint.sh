@@ -35,6 +35,11 @@ check "and writes the card" test -s "$TMP/a0.card"
 same "$TMP/a0.card" "$TMP/a0.stdout" "card on standard output is the card alone"
 check_out '^tcp://127\.0\.0\.1:7700$' "endpoint shows the card's endpoint" "$BATON" endpoint --dir "$A"
 V0=$(valid_from "$A")
+check_err 1 '^baton: serve: --listen: endpoint "tcp://127.0.0.1": .*tcp://HOST:PORT' \
+	"serve --listen refuses a tcp URL without a port, naming it, as a bad command line (exit 1)" \
+	timeout 30 "$BATON" serve --listen tcp://127.0.0.1 --dir "$A"
+check_err 1 '^baton: serve: --listen: endpoint "bogus": not a URL' "and a value that is no URL" \
+	timeout 30 "$BATON" serve --listen bogus --dir "$A"
 
 check_err 1 '"tcp://localhost".*tcp://HOST:PORT' "endpoint set refuses a tcp endpoint without a port, naming it" \
 	"$BATON" endpoint set tcp://localhost --dir "$A"
