@@ -36,7 +36,7 @@ VERSION   := 0.1.0
 DEB_PACKAGES := libsodium-dev libnng-dev libmsgpack-dev liblmdb-dev \
                 libjansson-dev libcmocka-dev libqrencode-dev pkg-config clang \
                 libclang-rt-14-dev strace valgrind mandoc \
-                libmicrohttpd-dev libgnutls28-dev curl
+                libmicrohttpd-dev libgnutls28-dev curl jq
 # Only 'make bench' needs these: the S/MIME baseline is measured with OpenSSL.
 BENCH_PACKAGES := libssl-dev bc
 PKG_MODULES  := libsodium msgpack lmdb jansson cmocka libqrencode libmicrohttpd gnutls

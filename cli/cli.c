@@ -43,7 +43,9 @@ int cli_fail(const char *what, int err)
 	const char *d = baton_diag_for(err);
 	if (d[0] == '\0')
 		d = baton_strerror(err);
-	if (what == NULL)
+	size_t n = what ? strlen(what) : 0;
+	/* A message that already starts with the name it is about says it once. */
+	if (what == NULL || (strncmp(d, what, n) == 0 && d[n] == ':'))
 		fprintf(stderr, "baton: %s\n", d);
 	else
 		fprintf(stderr, "baton: %s: %s\n", what, d);

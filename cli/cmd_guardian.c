@@ -124,20 +124,17 @@ static int guardian_keygen(int argc, char **argv)
 }
 
 /*
- * The key line in path.pub: 0 and pk, BATON_ENOTFOUND when there is no such
- * file, or BATON_EVALUE when it does not hold a guardian key line.
+ * The key line in the file pub (a FILE.pub that keygen wrote): 0 and pk, the
+ * file's read error, or BATON_EVALUE, naming pub, when it does not hold a
+ * guardian key line.
  */
-static int read_pub(const char *path, uint8_t pk[BATON_PK_BYTES])
+static int read_pub_file(const char *pub, uint8_t pk[BATON_PK_BYTES])
 {
-	char pub[4096], line[BATON_PUBKEY_TEXT_MAX + 2];
+	char line[BATON_PUBKEY_TEXT_MAX + 2];
 	uint8_t *buf = NULL;
 	size_t n;
 	int r;
 
-	if (snprintf(pub, sizeof(pub), "%s.pub", path) >= (int)sizeof(pub))
-		return bti_diag_err(BATON_EINVAL, "%s: path too long", path);
-	if (access(pub, F_OK) != 0 && errno == ENOENT)
-		return BATON_ENOTFOUND;
 	if ((r = baton_file_read(pub, sizeof(line) - 1, &buf, &n)) != 0)
 		return r;
 	memcpy(line, buf, n);
@@ -147,6 +144,28 @@ static int read_pub(const char *path, uint8_t pk[BATON_PK_BYTES])
 	if (baton_pubkey_parse(BATON_PUBKEY_GUARDIAN, line, pk) != 0)
 		return bti_diag_err(BATON_EVALUE, "%s: not a guardian public key line", pub);
 	return 0;
+}
+
+/*
+ * The key line in path.pub: 0 and pk, BATON_ENOTFOUND when there is no such
+ * file, or read_pub_file's errors.
+ */
+static int read_pub(const char *path, uint8_t pk[BATON_PK_BYTES])
+{
+	char pub[4096];
+
+	if (snprintf(pub, sizeof(pub), "%s.pub", path) >= (int)sizeof(pub))
+		return bti_diag_err(BATON_EINVAL, "%s: path too long", path);
+	if (access(pub, F_OK) != 0 && errno == ENOENT)
+		return BATON_ENOTFOUND;
+	return read_pub_file(pub, pk);
+}
+
+/* 1 when arg names a FILE.pub that exists, rather than being the key line, else 0. */
+static int is_pub_file(const char *arg)
+{
+	size_t n = strlen(arg);
+	return n > 4 && strcmp(arg + n - 4, ".pub") == 0 && access(arg, F_OK) == 0;
 }
 
 /*
@@ -204,12 +223,15 @@ static int guardian_pubkey(int argc, char **argv)
 		        "Prints the public key line of the guardian key FILE on standard output\n"
 		        "(its fingerprint goes to standard error). It is read from FILE.pub,\n"
 		        "which 'guardian keygen' writes, without the passphrase; a key without\n"
-		        "FILE.pub needs the passphrase.\n");
+		        "FILE.pub needs the passphrase. FILE may be the FILE.pub itself.\n");
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error("guardian pubkey: one key FILE expected");
-	if ((r = guardian_pk(&com, argv[optind], pk)) != 0)
+	/* The FILE.pub itself, which is what a parent hands over, is read as it is. */
+	r = is_pub_file(argv[optind]) ? read_pub_file(argv[optind], pk)
+	                              : guardian_pk(&com, argv[optind], pk);
+	if (r != 0)
 		return cli_fail(argv[optind], r);
 	baton_pubkey_format(BATON_PUBKEY_GUARDIAN, pk, line);
 	baton_fingerprint(pk, fpr);
@@ -313,11 +335,11 @@ static int link_cmd(int argc, char **argv, int unlink)
 			            ? "usage: baton guardian unlink STUDENT_ID PUBKEY [--dir DIR]\n"
 			            : "usage: baton guardian link STUDENT_ID PUBKEY "
 			              "[--relation R] [--restricted] [--dir DIR]\n\n"
-			              "Links a guardian's public key (baton-gk1-...) to a "
-			              "student. --relation self\nmarks the student's own key, "
-			              "used once the student is eligible. --restricted\nkeeps "
-			              "the link on file but refuses that key's consents (court "
-			              "order).\n");
+			              "Links a guardian's public key (baton-gk1-..., or the "
+			              "FILE.pub that\n'guardian keygen' wrote) to a student. "
+			              "--relation self marks the student's\nown key, used once "
+			              "the student is eligible. --restricted keeps the link on\n"
+			              "file but refuses that key's consents (court order).\n");
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	}
@@ -325,8 +347,11 @@ static int link_cmd(int argc, char **argv, int unlink)
 		return cli_usage_error("guardian %s: STUDENT_ID and PUBKEY expected",
 		                       unlink ? "unlink" : "link");
 	c.student = argv[optind];
-	if ((r = baton_pubkey_parse(BATON_PUBKEY_GUARDIAN, argv[optind + 1], c.g.pk)) != 0)
-		return cli_fail("PUBKEY", r);
+	const char *pub = argv[optind + 1];
+	r = is_pub_file(pub) ? read_pub_file(pub, c.g.pk)
+	                     : baton_pubkey_parse(BATON_PUBKEY_GUARDIAN, pub, c.g.pk);
+	if (r != 0)
+		return cli_fail(pub, r);
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
 	r = store_write(st, do_link, &c);

@@ -17,9 +17,10 @@
 #define SKEW 300
 
 static const char import_usage[] =
-    "usage: baton import PACKET [--receipt-out FILE [--force]] [--dir DIR]\n\n"
+    "usage: baton import PACKET [--receipt-out FILE [--force]] [--json] [--dir DIR]\n\n"
     "Verifies a packet carried by hand and imports the record; writes the\n"
-    "signed receipt (acceptance or rejection) for the sending school.\n";
+    "signed receipt (acceptance or rejection) for the sending school.\n"
+    "--json prints the outcome as one JSON object, with the same exit code.\n";
 
 struct import_opts {
 	struct cli_common com;
@@ -57,9 +58,46 @@ static int import_options(int argc, char **argv, struct import_opts *o)
 }
 
 /* A request from another school: held, or released at once by the policy. */
+/* The outcome in one word, as --json gives it. */
+static const char *imported_result(const struct recv_req *q)
+{
+	if (q->reason != BATON_REASON_ACCEPTED)
+		return q->unverified ? "refused" : "rejected";
+	if (q->replay)
+		return "seen before";
+	if (q->kind == BATON_KIND_REQUEST)
+		return q->auto_release ? "releasing" : "held for release";
+	if (q->review)
+		return "held for review";
+	return q->unchanged ? "unchanged" : "imported";
+}
+
+/* The outcome as one JSON object on standard output; the exit code is the text's. */
+static void imported_json(const struct import_opts *o, const struct recv_req *q)
+{
+	int ok = q->reason == BATON_REASON_ACCEPTED;
+	json_t *v = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?}", "file", o->packet, "result",
+	    imported_result(q), "reason", baton_reason_name(q->reason), "kind",
+	    q->kind == BATON_KIND_REQUEST ? "request" : "record", "packet",
+	    cli_hex(q->packet, BATON_ID_BYTES), "from", q->unverified ? NULL : q->from, "receipt",
+	    q->receipt ? o->receipt_out : NULL, "error", ok ? NULL : baton_diag());
+	if (v && ok && q->kind != BATON_KIND_REQUEST) {
+		json_object_set_new(v, "student", json_string(q->student));
+		if (!q->replay)
+			json_object_set_new(v, "version", json_integer(q->version));
+		if (q->review)
+			json_object_set_new(v, "held", json_integer((json_int_t)q->held));
+	} else if (v && ok)
+		json_object_set_new(v, "student", json_string(q->student));
+	cli_print_json(v);
+}
+
 static int imported_request(const struct import_opts *o, store *st, const baton_key *key,
                             const struct recv_req *q)
 {
+	if (o->com.json)
+		goto release;
 	printf("Request %s from %s for student %s: %s\n", cli_hex(q->packet, BATON_ID_BYTES),
 	       q->from, q->student,
 	       q->replay         ? "seen before, the same receipt"
@@ -67,6 +105,7 @@ static int imported_request(const struct import_opts *o, store *st, const baton_
 	                         : "held for 'baton release' or 'baton deny'");
 	if (o->receipt_out)
 		printf("  receipt written to %s\n", o->receipt_out);
+release:
 	if (q->replay || !q->auto_release)
 		return EXIT_OK;
 	struct send_req s;
@@ -75,7 +114,11 @@ static int imported_request(const struct import_opts *o, store *st, const baton_
 	s.node_dir = cli_dir(&o->com);
 	s.now = q->now;
 	s.skew = SKEW;
-	return cli_sent(&s, transfer_release(st, q->packet, &s));
+	int r = transfer_release(st, q->packet, &s);
+	/* With --json stdout holds the object alone: only a failure is told, on stderr. */
+	if (o->com.json && r == 0 && !s.refused && !s.skipped)
+		return EXIT_OK;
+	return cli_sent(&s, r);
 }
 
 /* A record accepted: imported, seen before, or held for review. */
@@ -157,12 +200,14 @@ static int import_packet(const struct import_opts *o, baton_source *src)
 		        q.reason == BATON_REASON_ACCEPTED ? "imported" : "answered");
 		goto out;
 	}
+	if (o->com.json)
+		imported_json(o, &q);
 	if (q.reason != BATON_REASON_ACCEPTED)
 		rc = imported_refused(o, &q);
 	else if (q.kind == BATON_KIND_REQUEST)
 		rc = imported_request(o, st, key, &q);
 	else
-		rc = imported_record(o, &q);
+		rc = o->com.json ? EXIT_OK : imported_record(o, &q);
 out:
 	free(q.receipt);
 	store_close(st);

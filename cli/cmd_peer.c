@@ -252,7 +252,19 @@ struct update_ctx {
 	size_t len;
 	baton_card was;  /* out: the card it replaced */
 	size_t requeued; /* out: queued packets to the school, now due at once */
+	int same;        /* out: 1 when this very card is the one pinned; nothing written */
 };
+
+/* 1 when the card pinned for code is byte for byte bytes, else 0 (a failed read included). */
+static int pinned_already(store_txn *t, const char *code, const uint8_t *bytes, size_t len)
+{
+	uint8_t *pinned = NULL;
+	size_t n = 0;
+	int same = store_peer_get(t, code, &pinned, &n) == 0 && n == len &&
+	           memcmp(pinned, bytes, len) == 0;
+	free(pinned);
+	return same;
+}
 
 struct due_ctx {
 	const char *code;
@@ -304,6 +316,9 @@ static int update_peer(store_txn *t, void *arg)
 		                    c->card->code);
 	if (r != 0)
 		return r;
+	/* Taking the card already pinned again is done, as a repeated command expects. */
+	if ((c->same = pinned_already(t, c->card->code, c->bytes, c->len)) == 1)
+		return 0;
 	if ((r = card_replaces(&c->was, c->card)) == BATON_EBADKEY)
 		return bti_diag_err(r,
 		                    "%s is pinned with another key; a changed key needs its "
@@ -331,6 +346,17 @@ static void peer_updated(const struct cli_common *com, const struct update_ctx *
 {
 	const baton_card *c = uc->card;
 	char from[CARD_TIME_LEN], to[CARD_TIME_LEN];
+	if (uc->same) {
+		if (com->json)
+			cli_print_json(json_pack("{s:s, s:s, s:s, s:I, s:I}", "code", c->code,
+			                         "name", c->name, "result", "unchanged",
+			                         "valid_from", (json_int_t)c->valid_from,
+			                         "requeued", (json_int_t)0));
+		else
+			printf("%s (%s): this card is the one pinned already; nothing to do\n",
+			       c->name, c->code);
+		return;
+	}
 	if (com->json) {
 		json_t *eps = json_array();
 		for (size_t i = 0; i < c->n_endpoints; i++)

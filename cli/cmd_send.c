@@ -217,13 +217,24 @@ out:
 	return rc;
 }
 
+/* Why a single send was refused or skipped: the request's own words, which
+ * outlive the diagnostic cleared on the way out of the store. */
+static const char *sent_why(const struct send_req *s)
+{
+	if (s->why[0])
+		return s->why;
+	if (baton_diag()[0])
+		return baton_diag();
+	return baton_strerror(s->refused);
+}
+
 /* A single send's outcome as JSON; the exit code is cli_sent's. */
 static int sent_json(const struct send_req *s, int r)
 {
 	char secs[200];
 	json_t *o;
 	if (r != 0 || s->refused) {
-		const char *why = r != 0 ? baton_diag_for(r) : s->skipped ? s->why : baton_diag();
+		const char *why = r != 0 ? baton_diag_for(r) : sent_why(s);
 		o = json_pack("{s:s?, s:s, s:b, s:s, s:s}", "student", s->student, "to", s->to_code,
 		              "sent", 0, "state",
 		              s->skipped ? "skipped"
@@ -360,7 +371,7 @@ int cli_sent(const struct send_req *s, int r)
 	}
 	if (r == 0 && s->refused) {
 		fprintf(stderr, "baton: release refused (%s): %s\n", baton_errname(s->refused),
-		        baton_diag());
+		        sent_why(s));
 		return EXIT_REJECTED;
 	}
 	if (r != 0)

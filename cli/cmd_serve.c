@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "card.h"
 #include "serve.h"
 #include "web.h"
 
@@ -100,6 +101,8 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (optind != argc)
 		return cli_usage_error("serve: no arguments expected");
+	if (so.listen && card_endpoint_check(so.listen) != 0)
+		return cli_usage_error("serve: --listen: %s", baton_diag());
 	if ((rc = web_settings(&com, &wc)) != EXIT_OK)
 		return rc;
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)

@@ -117,7 +117,7 @@ _baton_reply() {
 }
 
 _baton() {
-	local cur=${COMP_WORDS[COMP_CWORD]} prev="" cmd="" sub="" nargs=0 at=0 i w subs
+	local cur=${COMP_WORDS[COMP_CWORD]} prev="" cmd="" sub="" nargs=0 at=0 i w subs arg1=""
 	[ "$COMP_CWORD" -gt 0 ] && prev=${COMP_WORDS[COMP_CWORD - 1]}
 	# COMP_WORDBREAKS splits --opt=value into three words.
 	if [ "$cur" = "=" ]; then
@@ -147,10 +147,12 @@ _baton() {
 			sub=$w
 		else
 			nargs=$((nargs + 1))
+			[ "$nargs" -eq 1 ] && arg1=$w
 		fi
 	done
 
-	if [[ " $_baton_valued " == *" $prev "* ]] && [ -n "$cmd" ]; then
+	# --dir is taken before the command too; other values belong to one.
+	if [[ " $_baton_valued " == *" $prev "* ]] && { [ -n "$cmd" ] || [ "$prev" = --dir ]; }; then
 		case $prev in
 		--dir | --consents)
 			compopt -o filenames 2>/dev/null
@@ -183,10 +185,18 @@ guardians health identity special_education transcript" -- "${cur##*,}"
 
 	if [ -z "$cmd" ]; then
 		if [[ $cur == -* ]]; then
-			_baton_reply -W "--help --version" -- "$cur"
+			_baton_reply -W "--help --version --dir" -- "$cur"
 		else
-			_baton_reply -W "$_baton_commands" -- "$cur"
+			_baton_reply -W "$_baton_commands help" -- "$cur"
 		fi
+		return 0
+	fi
+	# 'baton help CMD [SUB]': the command, then its subcommand.
+	if [ "$cmd" = help ] && [[ $cur != -* ]]; then
+		case $nargs in
+		0) _baton_reply -W "$_baton_commands" -- "$cur" ;;
+		1) _baton_reply -W "$(_baton_subs "$arg1")" -- "$cur" ;;
+		esac
 		return 0
 	fi
 	if [[ $cur == -* ]]; then

@@ -35,6 +35,11 @@ check "and writes the card" test -s "$TMP/a0.card"
 same "$TMP/a0.card" "$TMP/a0.stdout" "card on standard output is the card alone"
 check_out '^tcp://127\.0\.0\.1:7700$' "endpoint shows the card's endpoint" "$BATON" endpoint --dir "$A"
 V0=$(valid_from "$A")
+check_err 1 '^baton: serve: --listen: endpoint "tcp://127.0.0.1": .*tcp://HOST:PORT' \
+	"serve --listen refuses a tcp URL without a port, naming it, as a bad command line (exit 1)" \
+	timeout 30 "$BATON" serve --listen tcp://127.0.0.1 --dir "$A"
+check_err 1 '^baton: serve: --listen: endpoint "bogus": not a URL' "and a value that is no URL" \
+	timeout 30 "$BATON" serve --listen bogus --dir "$A"
 
 check_err 1 '"tcp://localhost".*tcp://HOST:PORT' "endpoint set refuses a tcp endpoint without a port, naming it" \
 	"$BATON" endpoint set tcp://localhost --dir "$A"
@@ -95,9 +100,10 @@ check "B's delivery fails at A's old endpoint" \
 
 # ---- B takes the new card; no older card, no other key ----
 
-check_err 2 "valid from .*not after the pinned card \(valid from .*\)" \
-	"peer update refuses the card already pinned, naming both times" \
+check_out "^Lincoln High School \(LHS-001\): this card is the one pinned already; nothing to do$" \
+	"peer update of the card already pinned is no change (exit 0)" \
 	"$BATON" peer update "$TMP/a1.card" --dir "$B"
+check "and writes no audit entry" sh -c "! '$BATON' audit --dir '$B' | grep -q peer-update"
 check_err 2 "valid from .*not after the pinned card \(valid from .*\)" \
 	"and A's older card from init" "$BATON" peer update "$TMP/a0.card" --dir "$B"
 check_err 2 "already pinned with this key.*peer update" "peer add of another card of the pinned key points to peer update" \
@@ -114,6 +120,8 @@ check_err 2 "LHS-001 is valid from .*not after the pinned card \(valid from .*\)
 	"an older card of A is refused after the update" "$BATON" peer update "$TMP/a1.card" --dir "$B"
 check_err 2 "already pinned with this key" "and through peer add" "$BATON" peer add "$TMP/a1.card" --dir "$B"
 check_out "^Already pinned" "peer add of the card pinned is no change" "$BATON" peer add "$TMP/a2.card" --dir "$B"
+run "$BATON" peer update "$TMP/a2.card" --json --dir "$B"
+check "so is peer update of it, in --json too" jq -e '.result == "unchanged" and .code == "LHS-001"' "$OUT"
 check_out "LHS-001 .*tcp://127.0.0.1:$PA2\$" "B's pin is A's newest card" "$BATON" peer list --dir "$B"
 
 check "another school claims LHS-001 with another key" "$BATON" init --name "Lincoln High School" \

@@ -197,6 +197,31 @@ cp "$OUT" "$TMP/refused.out"
 rc_is 2 "send --json of an expired consent: still exit 2"
 check "and the object says it was refused, and why" jq1 \
 	'.sent == false and .state == "refused" and (.error | test("expire"))' "$TMP/refused.out"
+check_err 2 '^baton: release refused \(ECONSENT\): the consent is for student S-1, not S-2$' \
+	"a consent for another student: refused, saying whose it is (exit 2)" \
+	env BATON_NOW=$((T0 + 7200)) "$BATON" send S-2 --to RAS-204 --consent "$TMP/c.consent" --dir "$A"
+run env BATON_NOW=$((T0 + 7200)) "$BATON" send S-2 --to RAS-204 --consent "$TMP/c.consent" --json --dir "$A"
+cp "$OUT" "$TMP/other.out"
+check "and --json says the same" jq1 \
+	'.sent == false and .state == "refused" and .error == "the consent is for student S-1, not S-2"' "$TMP/other.out"
+run env BATON_NOW=$((T0 + 7200)) "$BATON" import "$TMP/p9.baton" --receipt-out "$TMP/p9.receipt" \
+	--json --dir "$B"
+cp "$OUT" "$TMP/import.out"
+rc_is 0 "import --json of a packet: exit 0"
+check "import --json: one object, the record on file, the receipt" jq1 \
+	'.result == "unchanged" and .student == "S-1" and .version == 1 and .from == "LHS-001" and .receipt == "'"$TMP/p9.receipt"'"' \
+	"$TMP/import.out"
+run env BATON_NOW=$((T0 + 7200)) "$BATON" import "$TMP/p9.baton" --json --dir "$B"
+cp "$OUT" "$TMP/import.out"
+check "import --json of it again: seen before" jq1 '.result == "seen before" and .student == "S-1"' "$TMP/import.out"
+run env BATON_NOW=$((T0 + 7200)) "$BATON" import "$TMP/p9.baton" --json --dir "$A"
+cp "$OUT" "$TMP/import.out"
+rc_is 2 "import --json at a school that did not pin the sender: exit 2"
+check "and the object says refused, and why" jq1 \
+	'.result == "refused" and .reason == "unknown_sender" and .from == null and (.error | length > 0)' \
+	"$TMP/import.out"
+check_err 3 "^baton: $TMP/LHS-001.card: already exists; not overwriting it \\(--force replaces it\\)\$" \
+	"an existing --out file is named once (exit 3)" "$BATON" card --dir "$A" --out "$TMP/LHS-001.card"
 run "$BATON" audit verify --json --dir "$A"
 cp "$OUT" "$TMP/verify.out"
 rc_is 0 "audit verify --json: exit 0"

@@ -164,6 +164,14 @@ else
 		"not in the sources:${extra:- (no options in the pages)}"
 fi
 
+# Every BATON_ variable the sources read, a test-only BATON_TEST_ one aside,
+# is under ENVIRONMENT in baton(1) or baton-serve(8).
+SRC_ENV=$(cat "$BATON_SRC"/cli/*.c "$BATON_SRC"/node/*.c "$BATON_SRC"/store/*.c |
+	grep -o '"BATON_[A-Z_]*"' | tr -d '"' | grep -v '^BATON_TEST_' | sort -u | tr '\n' ' ')
+PAGE_ENV=$(cat "$MAN/baton.1" "$MAN/baton-serve.8" |
+	sed -n '/^\.Sh ENVIRONMENT/,/^\.Sh /s/^\.It Ev \(BATON_[A-Z_]*\).*/\1/p' | sort -u | tr '\n' ' ')
+same_set "every BATON_ variable the sources read is under ENVIRONMENT" "$SRC_ENV" "$PAGE_ENV"
+
 # ---- the completion ----
 
 if ! [ -f "$COMPLETION" ] || ! . "$COMPLETION" || ! declare -F _baton >/dev/null; then
@@ -246,7 +254,11 @@ mkdir -p "$TMP/nodes/lincoln" "$TMP/nodes/riverside"
 touch "$TMP/nodes/lhs.card" "$TMP/nodes/notes.txt"
 cd "$TMP/nodes" || exit 0
 
-completes "the first word: every command" "$COMMANDS" baton ""
+completes "the first word: every command, and help" "$COMMANDS help" baton ""
+completes "help completes a command" "$COMMANDS" baton help ""
+completes "help CMD completes its subcommands" "${SUBS[student]}" baton help student ""
+completes "--dir before the command completes directories" "lincoln riverside" baton --dir ""
+completes "--dir is offered before the command" "--dir" baton --di
 completes "the first word, begun" "student" baton stu
 completes "the second word of a group" "${SUBS[student]}" baton student ""
 completes "the second word of a group, begun" "show" baton consent sh
