@@ -34,7 +34,11 @@ int cli_exit_code(int err)
 	case BATON_EEXIST:
 		return EXIT_ENV;
 	default:
-		return EXIT_REJECTED;
+		/*
+		 * A code libbaton does not define is one of the store's own (a map to
+		 * grow before the transaction runs again): never the input's fault.
+		 */
+		return strcmp(baton_errname(err), "EUNKNOWNCODE") == 0 ? EXIT_ENV : EXIT_REJECTED;
 	}
 }
 

@@ -514,7 +514,7 @@ int consent_audit(store_txn *t, const struct release_check *q, int result, const
 		snprintf(e.peer, sizeof(e.peer), "%s", peer_code);
 	e.sections = result == 0 ? q->release : q->sections;
 	char why[200];
-	snprintf(why, sizeof(why), "%s", result ? baton_diag() : "");
+	snprintf(why, sizeof(why), "%s", result ? baton_diag_for(result) : "");
 	snprintf(e.detail, sizeof(e.detail), "%s%s%s",
 	         result == 0 ? "accepted" : baton_errname(result), result ? ": " : "", why);
 	return store_audit_append(t, &e);

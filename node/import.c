@@ -341,7 +341,7 @@ static int request_rules(store_txn *t, struct recv_ctx *c, struct release_check 
 	r = consent_check(t, rc);
 	if (r == 0 || r == BATON_EIO || r == BATON_ENOMEM || r == BATON_EINTERNAL || r < -900)
 		return r;
-	snprintf(why, sizeof(why), "%s", baton_diag()); /* bti_diag_err writes that buffer */
+	snprintf(why, sizeof(why), "%s", baton_diag_for(r)); /* bti_diag_err writes that buffer */
 	c->content_err = BATON_REASON_CONSENT_INVALID;
 	return bti_diag_err(r, "%s: %s", baton_errname(r), why);
 }

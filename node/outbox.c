@@ -520,7 +520,7 @@ out:
 	while (i > 0)
 		free(buf[--i]);
 	f->r = r;
-	snprintf(f->why, sizeof(f->why), "%s", r ? baton_diag() : "");
+	snprintf(f->why, sizeof(f->why), "%s", r ? baton_diag_for(r) : "");
 }
 
 /* The receipts in a batch's reply, in the batch's order: the i-th into rc[f->at[i]]. */

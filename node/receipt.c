@@ -143,7 +143,7 @@ static int receipts_fn(store_txn *t, void *arg)
 		if (r == BATON_EIO || r == BATON_ENOMEM || r == BATON_EINTERNAL || r < -900)
 			return r;
 		if ((m->errs[i] = r) != 0)
-			snprintf(m->why[i], TRANSFER_WHY, "%s", baton_diag());
+			snprintf(m->why[i], TRANSFER_WHY, "%s", baton_diag_for(r));
 	}
 	return 0;
 }
@@ -162,13 +162,13 @@ int transfer_receipts(store *st, const uint8_t *const *bytes, const size_t *len,
 		if (errs[i] == 0)
 			x[i] = (struct receipt_ctx){bytes[i], len[i], &rc[i], &ob[i]};
 		else
-			snprintf(why[i], TRANSFER_WHY, "%s", baton_diag());
+			snprintf(why[i], TRANSFER_WHY, "%s", baton_diag_for(errs[i]));
 	}
 	struct receipts_ctx m = {x, errs, why, n};
 	if ((r = store_write(st, receipts_fn, &m)) != 0)
 		for (size_t i = 0; i < n; i++) /* one by one, so that one fault names itself */
 			if (x[i].rc && (errs[i] = store_write(st, receipt_fn, &x[i])) != 0)
-				snprintf(why[i], TRANSFER_WHY, "%s", baton_diag());
+				snprintf(why[i], TRANSFER_WHY, "%s", baton_diag_for(errs[i]));
 	free(x);
 	return 0;
 }

@@ -178,7 +178,8 @@ static int reject(store *st, struct recv_req *q, int err)
 	int r;
 	free(q->receipt);
 	q->receipt = NULL;
-	snprintf(why, sizeof(why), "%s", baton_diag()[0] ? baton_diag() : baton_strerror(err));
+	snprintf(why, sizeof(why), "%s",
+	         baton_diag_for(err)[0] ? baton_diag_for(err) : baton_strerror(err));
 	/* The receipt is returned only once the refusal committed. */
 	struct reject_ctx x = {q, why};
 	if ((r = store_write(st, reject_fn, &x)) != 0) {
@@ -206,7 +207,8 @@ static int refuse_unverified(struct recv_req *q, int err)
 	free(q->receipt);
 	q->receipt = NULL;
 	q->receipt_len = 0;
-	snprintf(why, sizeof(why), "%s", baton_diag()[0] ? baton_diag() : baton_strerror(err));
+	snprintf(why, sizeof(why), "%s",
+	         baton_diag_for(err)[0] ? baton_diag_for(err) : baton_strerror(err));
 	bti_diag_set("%s", why);
 	return q->reason == BATON_REASON_STORAGE ? err : 0;
 }
@@ -279,7 +281,7 @@ static void recv_decrypt(struct recv_ctx *c)
 	                        baton_key_enc_pk(q->key), q->now, q->skew};
 	if ((c->open_err = baton_packet_open_former(q->src, &op, former_of(&c->former), &c->o)) !=
 	    0)
-		snprintf(c->why, sizeof(c->why), "%s", baton_diag());
+		snprintf(c->why, sizeof(c->why), "%s", baton_diag_for(c->open_err));
 }
 
 /*

@@ -41,7 +41,7 @@ static int add_guardian(const store_guardian *g, void *arg)
 static int refuse(store_txn *t, struct send_req *s, int err)
 {
 	s->refused = err;
-	snprintf(s->why, sizeof(s->why), "%s", baton_diag());
+	snprintf(s->why, sizeof(s->why), "%s", baton_diag_for(err));
 	return consent_audit(t, &s->priv->q, err, "release-refused", s->to_code);
 }
 
@@ -487,7 +487,7 @@ static void seal_deferred(size_t i, void *arg)
 	w->err = baton_packet_seal_former(&w->p, former_of(&s->priv->q.former), &w->body,
 	                                  w->ss.readers, membuf_write, &w->m, &s->info);
 	if (w->err)
-		snprintf(w->why, sizeof(w->why), "%s", baton_diag());
+		snprintf(w->why, sizeof(w->why), "%s", baton_diag_for(w->err));
 }
 
 /* The prepared packets of a cohort, sealed on every core, then recorded in order. */

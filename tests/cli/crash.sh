@@ -412,7 +412,7 @@ else
 fi
 (cd "$B" && find . -type f | sort) >"$TMP/files.after"
 same "$TMP/files.before" "$TMP/files.after" "the killed imports left no file in B's node directory"
-find "$TMP" -mindepth 1 -maxdepth 1 -printf '%f\n' | grep -vE '^(\.never|\.out\.[0-9]+|\.err\.[0-9]+|lhs|ras|[a-z]\.card|parent\.key|adult\.key|c[0-9]+\.consent|p[0-9]+\.baton|[rfg][0-9]+|students\.(all|sorted)|with\.files|files\.(before|after)|inbox\.killed|leftovers|k2?\.rcpt|out|err|imp\.(out|err)|[js]\.[a-z]+)$' \
+find "$TMP" -mindepth 1 -maxdepth 1 -printf '%f\n' | grep -vE '^(\.never|\.out\.[0-9]+|\.err\.[0-9]+|lhs|ras|[a-z]\.card|parent\.key(\.pub)?|adult\.key(\.pub)?|c[0-9]+\.consent|p[0-9]+\.baton|[rfg][0-9]+|students\.(all|sorted)|with\.files|files\.(before|after)|inbox\.killed|leftovers|k2?\.rcpt|out|err|imp\.(out|err)|[js]\.[a-z]+)$' \
 	>"$TMP/leftovers"
 check "the killed imports left no partial file beside the receipts" test ! -s "$TMP/leftovers"
 if [ -s "$TMP/leftovers" ]; then
