@@ -229,7 +229,7 @@ check "the three requests reach A and are held" wait_for 120 sh -c \
 check_out "^$Q1019  from CMS-310 +student S-1019 +held" "A's requests lists C's request for S-1019" bx A requests
 check_out 'starts Monday' "with C's note" bx A requests
 check "C's outbox: the request receipted, held" wait_for 120 outbox_has C \
-	"$Q1019 +request +to LHS-001 .*receipted.*held for the registrar"
+	"$Q1019 +[0-9-]+ [0-9:]+ UTC +request +to LHS-001 .*receipted.*held for the registrar"
 check "D's outbox: its request receipted, held" wait_for 120 outbox_has D "$Q1035 .*receipted.*held"
 check "S-1019 has not reached C yet" sh -c "! '$BATON' student list --dir '${DIR[C]}' | grep -q S-1019"
 check_out "request-received.*CMS-310" "A's audit log records the request" bx A audit --student S-1019
@@ -244,7 +244,7 @@ check "S-1042 arrives at C" wait_for 120 has_student C S-1042
 check "A's outbox: both receipted by C" wait_for 120 sh -c "'$BATON' outbox --dir '${DIR[A]}' |
 	grep -E '^($R1019|$R1042) .*receipted' | wc -l | grep -qx 2"
 check "C's inbox has each exactly once" test "$(inbox_count C S-1019)$(inbox_count C S-1042)" = 11
-check_out "$Q1019 +request +to LHS-001 +S-1019 +answered +attempts [0-9]+ +released: arrived as S-1019" "C's outbox shows its request answered by the record" bx C outbox
+check_out "$Q1019 +[0-9-]+ [0-9:]+ UTC +request +to LHS-001 +S-1019 +answered +attempts [0-9]+ +released: arrived as S-1019" "C's outbox shows its request answered by the record" bx C outbox
 check_out 'request-answered.*LHS-001' "C's audit log records the answer" bx C audit
 check_out "disclosure.*CMS-310.*on its request" "A's audit log records the disclosure on request" \
 	bx A audit --student S-1019
@@ -258,9 +258,9 @@ check_err 2 'already released' "releasing S-1019 again is refused" bx A release 
 check_out '^Denied request' "A denies D's request with a reason" bx A deny "${Q1035:0:8}" \
 	--reason "no such student enrolled here"
 check "D's outbox shows the request denied, with the reason" wait_for 120 outbox_has D \
-	"$Q1035 +request .*denied.*no such student enrolled here"
+	"$Q1035 +[0-9-]+ [0-9:]+ UTC +request .*denied.*no such student enrolled here"
 check_out "outbox: request $Q1035 to LHS-001: denied" "D's serve logged the refusal" cat "$TMP/d.log"
-check "A's outbox: the refusal delivered" wait_for 120 outbox_has A "$Q1035 +refusal .*delivered"
+check "A's outbox: the refusal delivered" wait_for 120 outbox_has A "$Q1035 +[0-9-]+ [0-9:]+ UTC +refusal .*delivered"
 check_err 2 'already denied' "A cannot release the denied request" bx A release "$Q1035"
 check "S-1035 never reached D" sh -c "! '$BATON' student list --dir '${DIR[D]}' | grep -q S-1035"
 
