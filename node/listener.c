@@ -323,10 +323,11 @@ static int seen_fn(store_txn *t, void *arg)
  * the pinned school the packet's header names as sender, for this school,
  * a free slot of that school's and room on disk for all spools together.
  * A packet already imported needs no spool: seen->e.receipt (malloc'd) is
- * its receipt, to be sent again.
+ * its receipt, to be sent again. *pinned is set to 1 once the chunk is
+ * known to come from a pinned school, whose refusals are its own doing.
  */
 static int spool_admit(struct serve_node *nd, const struct frame_chunk *f, char *path, size_t cap,
-                       struct seen_ctx *seen)
+                       struct seen_ctx *seen, int *pinned)
 {
 	baton_header h, peek;
 	struct sender_ctx x;
@@ -346,6 +347,7 @@ static int spool_admit(struct serve_node *nd, const struct frame_chunk *f, char 
 		return r;
 	if (!x.pinned)
 		return bti_diag_err(BATON_EBADKEY, "the sender's key is not a pinned school's");
+	*pinned = 1;
 	/* A replayed first chunk of a packet imported before must not take a slot again. */
 	seen->id = f->id;
 	if ((r = store_read(nd->st, seen_fn, seen)) != 0 || seen->e.receipt)
@@ -440,8 +442,10 @@ static void handle_chunk(struct listener *l, const uint8_t *buf, size_t len)
 	memcpy(path, s.path, sizeof(path));
 	if (fd < 0) {
 		struct seen_ctx seen;
+		int pinned = 0;
 		memset(&seen, 0, sizeof(seen));
-		if ((r = spool_admit(nd, &f, path, sizeof(path), &seen)) == 0 && seen.e.receipt) {
+		if ((r = spool_admit(nd, &f, path, sizeof(path), &seen, &pinned)) == 0 &&
+		    seen.e.receipt) {
 			node_log(NODE_LOG_INFO,
 			         "inbox: packet %s: imported before; its receipt again", hex);
 			reply(l, seen.e.receipt, seen.e.receipt_len);
@@ -450,9 +454,16 @@ static void handle_chunk(struct listener *l, const uint8_t *buf, size_t len)
 		}
 		if (r != 0 || (fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		                         0600)) < 0) {
-			node_log_unverified("inbox: packet %s (%llu bytes) refused: %s", hex,
-			                    (unsigned long long)f.total,
-			                    r ? baton_diag() : strerror(errno));
+			/* Only a party not known to be a pinned school is logged at a bounded rate.
+			 */
+			if (pinned)
+				node_log(NODE_LOG_WARN, "inbox: packet %s (%llu bytes) refused: %s",
+				         hex, (unsigned long long)f.total,
+				         r ? baton_diag_for(r) : strerror(errno));
+			else
+				node_log_unverified("inbox: packet %s (%llu bytes) refused: %s",
+				                    hex, (unsigned long long)f.total,
+				                    r ? baton_diag() : strerror(errno));
 			reply_empty(l);
 			return;
 		}
