@@ -53,19 +53,27 @@ if [ "$RC" -eq 2 ] && grep -q "^S-1018 .*refused (ETO): $REASON" "$OUT" && [ "${
 else
 	fail_run "without a fault: S-1018 refused, S-1019 sent" "counted: ${C:-0}"
 fi
-stale='' null='' bad='' failed=0
+stale='' null='' bad='' sanitizer='' failed=0
 for n in $(seq 1 "$STEP" "${C:-0}"); do
 	rm -rf "$A"
 	cp -r "$SNAP" "$A"
 	env LD_PRELOAD="$SHIM" BATON_FAULT_KIND=alloc BATON_FAULT_N="$n" \
 		"$BATON" send --to RAS-204 --consents "$TMP/cs" --dir "$A" >"$TMP/o" 2>"$TMP/e"
 	rc=$?
+	# Under ASan, an allocation failed inside the sanitizer's own start of a
+	# thread (pthread_getattr_np) stops the run with its internal CHECK: the
+	# runtime's failure, not the command's; such runs are counted apart.
+	if [ "$rc" -eq 1 ] && [ "$STEP" -ne 1 ] && grep -Eq 'Sanitizer:? CHECK failed' "$TMP/e"; then
+		sanitizer="$sanitizer $n"
+		continue
+	fi
 	case $rc in 0 | 2) ;; 3) failed=$((failed + 1)) ;; *) bad="$bad $n:$rc" ;; esac
 	grep -q "$REASON" "$TMP/e" && stale="$stale $n"
 	grep -q '(null)' "$TMP/e" && null="$null $n"
 done
 check "some runs failed (exit 3): $failed" test "$failed" -gt 0
 check "every run exited 0, 2 or 3${bad:+ (not:$bad)}" test -z "$bad"
+[ -z "$sanitizer" ] || echo "# runs stopped by the sanitizer's own CHECK (an allocation inside its thread start):$sanitizer"
 check "no failure was explained by the refused consent's reason${stale:+ (N =$stale)}" test -z "$stale"
 check "no failure printed a null string${null:+ (N =$null)}" test -z "$null"
 done_testing
