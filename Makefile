@@ -145,7 +145,7 @@ $(BUILD)/proto/init.o: $(BUILD)/version.h
 $(BUILD)/proto/init.o: CPPFLAGS += -I$(BUILD)
 
 # The console's pages, embedded in the binary as byte arrays.
-WEB_ASSETS := web/index.html web/app.css web/app.js
+WEB_ASSETS := $(sort $(wildcard web/*.html web/*.js web/*.css web/*.svg))
 $(BUILD)/node/web_assets.h: $(WEB_ASSETS) web/embed.sh
 	@mkdir -p $(dir $@)
 	$(Q)sh web/embed.sh $(WEB_ASSETS) >$@.tmp && mv $@.tmp $@

@@ -36,6 +36,8 @@ static int show_one(const store_audit *e, void *arg)
 			json_object_set_new(j, "sections", json_string(secs));
 		if (e->detail[0])
 			json_object_set_new(j, "detail", json_string(e->detail));
+		if (e->by[0])
+			json_object_set_new(j, "by", json_string(e->by));
 		return json_array_append_new(c->arr, j) ? BATON_ENOMEM : 0;
 	}
 	printf("%6llu  %s  %-15s", (unsigned long long)e->seq, cli_time(e->time), e->action);
@@ -51,6 +53,8 @@ static int show_one(const store_audit *e, void *arg)
 		printf("  consent %s", cli_hex(e->consent, 16));
 	if (e->detail[0])
 		printf("  %s", e->detail);
+	if (e->by[0])
+		printf("  by %s", e->by);
 	printf("\n");
 	return 0;
 }

@@ -112,7 +112,7 @@ int cmd_serve(int argc, char **argv)
 	so.dir = cli_dir(&com);
 	so.pass = pass;
 	if ((r = serve_open(st, &so, &nd)) != 0 ||
-	    (wc.listen[0] && (r = web_start(st, &wc, &web)) != 0) || (r = serve_run(nd)) != 0) {
+	    (wc.listen[0] && (r = web_start(nd, &wc, &web)) != 0) || (r = serve_run(nd)) != 0) {
 		rc = cli_fail("serve", r);
 		goto out;
 	}

@@ -111,6 +111,21 @@ const char *serve_url(const struct serve_node *nd)
 	return nd->url;
 }
 
+const char *serve_dir(const struct serve_node *nd)
+{
+	return nd->dir;
+}
+
+store *serve_store(const struct serve_node *nd)
+{
+	return nd->st;
+}
+
+const baton_key *serve_key(struct serve_node *nd)
+{
+	return atomic_load(&nd->key);
+}
+
 int serve_start(struct serve_node *nd, int parts)
 {
 	int r, e;

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <baton/keys.h>
+
 #include "store.h"
 
 struct serve_node;
@@ -48,6 +50,15 @@ int serve_open(store *st, const struct serve_opts *o, struct serve_node **out);
 
 /* The URL the node listens at, or will: owned by nd. */
 const char *serve_url(const struct serve_node *nd);
+/* The node's directory: owned by nd. */
+const char *serve_dir(const struct serve_node *nd);
+/* The store nd serves (the caller's of serve_open). */
+store *serve_store(const struct serve_node *nd);
+/*
+ * The school key nd holds now (after a rekey, the new one): owned by nd,
+ * valid until serve_free.
+ */
+const baton_key *serve_key(struct serve_node *nd);
 
 /*
  * Starts what parts says (SERVE_LISTEN, SERVE_OUTBOX, or both), each on a

@@ -22,8 +22,15 @@
 #include "users.h"
 #include "web.h"
 #include "web_addr.h"
-#include "web_assets.h"
+#include "web_api.h"
 #include "web_impl.h"
+
+struct web_asset {
+	const char *url, *type;
+	const unsigned char *p;
+	size_t n;
+};
+#include "web_assets.h"
 
 #define WEB_THREADS     4
 #define WEB_CONN_MAX    256
@@ -38,18 +45,57 @@
 struct web {
 	struct MHD_Daemon *d;
 	store *st;
+	struct serve_node *nd;
 	int tls;
 	char *cert, *key; /* PEM, kept while the daemon runs; key in sodium_malloc memory */
 	struct web_state ws;
 };
 
-/* One request: its body as it arrives. */
+/* One request: its route and session, found at its first call, and its body as it arrives. */
 struct web_req {
-	char *body; /* WEB_BODY_MAX + 1 bytes once a body comes; wiped before free */
+	const struct web_route *route; /* NULL: the session API or a page */
+	char args[WEB_ARGS][256];
+	struct web_session s; /* the session, for every API request but a login */
+	char *body;           /* WEB_BODY_MAX + 1 bytes once a body comes; wiped before free */
+	int fd;               /* an upload's temporary file, or -1 */
+	char upload[4200];
 	size_t len;
 	int too_big;
 	int answered;
 };
+
+static size_t body_max(const struct web_req *q)
+{
+	return q->route && (q->route->flags & WEB_ROUTE_UPLOAD) ? WEB_UPLOAD_MAX : WEB_BODY_MAX;
+}
+
+/* An upload goes into DIR/.upload-XXXXXX (0600), removed when the request ends. */
+static int upload_open(struct web *w, struct web_req *q)
+{
+	if ((size_t)snprintf(q->upload, sizeof(q->upload), "%s/.upload-XXXXXX", serve_dir(w->nd)) >=
+	        sizeof(q->upload) ||
+	    (q->fd = mkstemp(q->upload)) < 0) {
+		node_log(NODE_LOG_ERR, "web: cannot make a file for an upload in %s",
+		         serve_dir(w->nd));
+		return BATON_EIO;
+	}
+	return 0;
+}
+
+static int own_card_fn(store_txn *t, void *arg)
+{
+	return store_own_card(t, arg);
+}
+
+static void add_headers(struct MHD_Response *resp, const char *type)
+{
+	MHD_add_response_header(resp, "Content-Type", type);
+	MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+}
 
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type,
                                const void *body, size_t len, const char *cookie)
@@ -59,12 +105,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const 
 	enum MHD_Result ok;
 	if (!resp)
 		return MHD_NO;
-	MHD_add_response_header(resp, "Content-Type", type);
-	MHD_add_response_header(resp, "Content-Security-Policy", CSP);
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	add_headers(resp, type);
 	if (cookie)
 		MHD_add_response_header(resp, "Set-Cookie", cookie);
 	ok = MHD_queue_response(c, status, resp);
@@ -230,66 +271,222 @@ static int unsafe(const char *method)
 	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
 }
 
-/* The API with a session s: CSRF first for every state change, then the route. */
-static enum MHD_Result api_session(struct web *w, struct MHD_Connection *c, const char *url,
-                                   const char *method, const struct web_session *s)
+static const struct web_route *const areas[] = {
+    web_routes_home,      web_routes_students, web_routes_send,  web_routes_requests,
+    web_routes_transfers, web_routes_peers,    web_routes_audit,
+};
+
+/*
+ * Matches path (after "/api/v1/") against pattern, copying each '*'
+ * segment into args (percent-decoded by libmicrohttpd already). 1 or 0.
+ */
+static int path_match(const char *pattern, const char *path, char args[WEB_ARGS][256])
 {
-	const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
-	if (unsafe(method) && (!tok || strlen(tok) != WEB_TOKEN_HEX - 1 ||
-	                       sodium_memcmp(tok, s->csrf, WEB_TOKEN_HEX - 1) != 0))
-		return respond_error(c, 403, "X-CSRF-Token: missing or wrong");
-	if (strcmp(url, "/api/v1/session") == 0 && strcmp(method, "DELETE") == 0)
-		return api_logout(w, c, s);
-	if (strcmp(url, "/api/v1/me") == 0 && strcmp(method, "GET") == 0)
-		return respond_json(
-		    c, 200,
-		    json_pack("{s:s, s:s}", "user", s->user, "role", users_role_name(s->role)),
-		    NULL);
-	if (strcmp(url, "/api/v1/me") == 0 || strcmp(url, "/api/v1/session") == 0)
-		return respond_error(c, 405, "method not allowed");
-	return respond_error(c, 404, "no such API");
+	size_t na = 0;
+	while (*pattern && *path) {
+		if (*pattern == '*') {
+			size_t n = strcspn(path, "/");
+			if (n == 0 || n >= 256 || na == WEB_ARGS)
+				return 0;
+			memcpy(args[na], path, n);
+			args[na++][n] = 0;
+			path += n;
+			pattern++;
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return 0;
+	}
+	return *pattern == 0 && *path == 0;
 }
 
+/* The route for method and path: BATON_ENOTFOUND (404) or BATON_EVALUE (405). */
+static int route_find(const char *method, const char *path, struct web_req *q)
+{
+	int seen = 0;
+	for (size_t a = 0; a < sizeof(areas) / sizeof(areas[0]); a++)
+		for (const struct web_route *r = areas[a]; r->method; r++) {
+			if (!path_match(r->pattern, path, q->args))
+				continue;
+			seen = 1;
+			if (strcmp(r->method, method) == 0 ||
+			    (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
+				q->route = r;
+				return 0;
+			}
+		}
+	return seen ? BATON_EVALUE : BATON_ENOTFOUND;
+}
+
+/* HTTP status for a handler's error. */
+static unsigned status_of(int err)
+{
+	switch (err) {
+	case BATON_ENOTFOUND:
+		return 404;
+	case BATON_EEXIST:
+		return 409;
+	case BATON_EPERM:
+		return 403;
+	case BATON_ENOMEM:
+	case BATON_EIO:
+	case BATON_EINTERNAL:
+		return 500;
+	default:
+		return err < 0 ? 400 : 500;
+	}
+}
+
+/* Answers the handler's result: its JSON, its file, or its error in words. */
+static enum MHD_Result route_answer(struct MHD_Connection *c, struct web_call *call, int r)
+{
+	char disp[200];
+	if (r != 0) {
+		unsigned st = status_of(r);
+		if (st == 500)
+			node_log(NODE_LOG_ERR, "web: %s", baton_diag());
+		return respond_error(c, st, baton_diag()[0] ? baton_diag() : baton_strerror(r));
+	}
+	if (call->blob) {
+		struct MHD_Response *resp = MHD_create_response_from_buffer(
+		    call->blob_len, call->blob, MHD_RESPMEM_MUST_FREE);
+		enum MHD_Result ok;
+		if (!resp) {
+			free(call->blob);
+			return MHD_NO;
+		}
+		call->blob = NULL;
+		add_headers(resp, call->blob_type ? call->blob_type : "application/octet-stream");
+		snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", call->blob_name);
+		MHD_add_response_header(resp, "Content-Disposition", disp);
+		ok = MHD_queue_response(c, call->status ? call->status : 200, resp);
+		MHD_destroy_response(resp);
+		return ok;
+	}
+	if (!call->out)
+		return respond_error(c, 500, "the node gave no answer");
+	r = call->status ? (int)call->status : 200;
+	call->status = 0;
+	return respond_json(c, (unsigned)r, call->out, NULL), call->out = NULL, MHD_YES;
+}
+
+/* Runs q's route, as its user, with the body it was given. */
+static enum MHD_Result route_run(struct web *w, struct MHD_Connection *c, struct web_req *q)
+{
+	struct web_call call = {.st = w->st, .nd = w->nd, .s = &q->s, .c = c};
+	json_error_t je;
+	enum MHD_Result ok;
+	int r;
+
+	for (size_t i = 0; i < WEB_ARGS; i++)
+		call.arg[i] = q->args[i];
+	if (q->route->flags & WEB_ROUTE_UPLOAD) {
+		call.upload = q->upload;
+		call.upload_len = q->len;
+	} else if (q->len &&
+	           (call.body = json_loadb(q->body, q->len, JSON_REJECT_DUPLICATES, &je)) == NULL)
+		return respond_error(c, 400, "body: not JSON");
+	bti_diag_clear();
+	store_set_actor(q->s.user);
+	r = q->route->fn(&call);
+	store_set_actor(NULL);
+	ok = route_answer(c, &call, r);
+	json_decref(call.out);
+	json_decref(call.body);
+	free(call.blob);
+	return ok;
+}
+
+/*
+ * At a request's first call, before any body is kept: the session, the
+ * CSRF token, the route and the role. Answers and returns 1 when the
+ * request goes no further; 0 when it may.
+ */
+static int api_gate(struct web *w, struct MHD_Connection *c, const char *url, const char *method,
+                    struct web_req *q, enum MHD_Result *ok)
+{
+	const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
+	int r = BATON_ENOTFOUND;
+
+	if (strcmp(url, "/api/v1/session") == 0 && strcmp(method, "POST") == 0)
+		return 0; /* the login: its own checks */
+	if (web_session_get(&w->ws, cookie_of(c), &q->s) != 0)
+		return *ok = respond_error(c, 401, "not logged in"), 1;
+	if (unsafe(method) && (!tok || strlen(tok) != WEB_TOKEN_HEX - 1 ||
+	                       sodium_memcmp(tok, q->s.csrf, WEB_TOKEN_HEX - 1) != 0))
+		return *ok = respond_error(c, 403, "X-CSRF-Token: missing or wrong"), 1;
+	if (strcmp(url, "/api/v1/session") == 0 || strcmp(url, "/api/v1/me") == 0)
+		return 0;
+	if (strncmp(url, "/api/v1/", 8) != 0 || (r = route_find(method, url + 8, q)) != 0)
+		return *ok =
+		           respond_error(c, r == BATON_EVALUE ? 405 : 404,
+		                         r == BATON_EVALUE ? "method not allowed" : "no such API"),
+		       1;
+	if ((q->route->flags & WEB_ROUTE_ADMIN) && q->s.role != STORE_ROLE_ADMIN)
+		return *ok = respond_error(c, 403, "only an admin may do this"), 1;
+	if ((q->route->flags & WEB_ROUTE_UPLOAD) && upload_open(w, q) != 0)
+		return *ok = respond_error(c, 500, "the node cannot keep the upload"), 1;
+	return 0;
+}
+
+static json_t *me_json(struct web *w, const struct web_session *s)
+{
+	baton_card card;
+	char fp[BATON_FINGERPRINT_LEN + 1];
+	/* The token too, so that a reloaded page goes on (only this origin reads it). */
+	json_t *o = json_pack("{s:s, s:s, s:s}", "user", s->user, "role", users_role_name(s->role),
+	                      "csrf", s->csrf);
+	if (o && store_read(w->st, own_card_fn, &card) == 0) {
+		baton_fingerprint(card.id_pk, fp);
+		json_object_set_new(o, "school",
+		                    json_pack("{s:s, s:s, s:s}", "name", card.name, "code",
+		                              card.code, "fingerprint", fp));
+	}
+	return o;
+}
+
+/* The API, once api_gate let the request through and its body came. */
 static enum MHD_Result api(struct web *w, struct MHD_Connection *c, const char *url,
                            const char *method, struct web_req *q)
 {
-	struct web_session s;
-	enum MHD_Result ok;
 	if (strcmp(url, "/api/v1/session") == 0 && strcmp(method, "POST") == 0)
 		return api_login(w, c, q);
-	if (web_session_get(&w->ws, cookie_of(c), &s) != 0)
-		return respond_error(c, 401, "not logged in");
-	ok = api_session(w, c, url, method, &s);
-	sodium_memzero(&s, sizeof(s));
-	return ok;
+	if (strcmp(url, "/api/v1/session") == 0 && strcmp(method, "DELETE") == 0)
+		return api_logout(w, c, &q->s);
+	if (strcmp(url, "/api/v1/me") == 0 && !unsafe(method))
+		return respond_json(c, 200, me_json(w, &q->s), NULL);
+	if (strcmp(url, "/api/v1/me") == 0 || strcmp(url, "/api/v1/session") == 0)
+		return respond_error(c, 405, "method not allowed");
+	return route_run(w, c, q);
 }
 
 static enum MHD_Result asset(struct MHD_Connection *c, const char *url, const char *method)
 {
-	static const struct {
-		const char *url, *type;
-		const unsigned char *p;
-		size_t n;
-	} assets[] = {
-	    {"/", "text/html; charset=utf-8", asset_index_html, sizeof(asset_index_html)},
-	    {"/app.js", "text/javascript; charset=utf-8", asset_app_js, sizeof(asset_app_js)},
-	    {"/app.css", "text/css; charset=utf-8", asset_app_css, sizeof(asset_app_css)},
-	};
-	for (size_t i = 0; i < sizeof(assets) / sizeof(assets[0]); i++) {
-		if (strcmp(url, assets[i].url) != 0)
+	for (size_t i = 0; i < sizeof(web_assets) / sizeof(web_assets[0]); i++) {
+		if (strcmp(url, web_assets[i].url) != 0)
 			continue;
 		if (unsafe(method))
 			return respond_error(c, 405, "method not allowed");
-		return respond(c, 200, assets[i].type, assets[i].p, assets[i].n, NULL);
+		return respond(c, 200, web_assets[i].type, web_assets[i].p, web_assets[i].n, NULL);
 	}
 	return respond_error(c, 404, "not found");
 }
 
-/* Keeps what arrives of the body, up to WEB_BODY_MAX; past that, only notes it. */
+/* Keeps what arrives of the body, up to its limit; past that, only notes it. */
 static int take_body(struct web_req *q, const char *data, size_t n)
 {
-	if (q->too_big || n > WEB_BODY_MAX - q->len) {
+	if (q->too_big || n > body_max(q) - q->len) {
 		q->too_big = 1;
+		return 0;
+	}
+	if (q->fd >= 0) {
+		for (size_t off = 0; off < n;) {
+			ssize_t k = write(q->fd, data + off, n - off);
+			if (k < 0)
+				return BATON_EIO;
+			off += (size_t)k;
+		}
+		q->len += n;
 		return 0;
 	}
 	if (!q->body && (q->body = malloc(WEB_BODY_MAX + 1)) == NULL)
@@ -299,10 +496,26 @@ static int take_body(struct web_req *q, const char *data, size_t n)
 	return 0;
 }
 
-static int declared_too_big(struct MHD_Connection *c)
+static int declared_too_big(struct MHD_Connection *c, const struct web_req *q)
 {
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-	return cl && strtoull(cl, NULL, 10) > WEB_BODY_MAX;
+	return cl && strtoull(cl, NULL, 10) > body_max(q);
+}
+
+/* The first call of a request: what it may send, or its answer at once. */
+static enum MHD_Result first_call(struct web *w, struct MHD_Connection *c, const char *url,
+                                  const char *method, struct web_req *q)
+{
+	enum MHD_Result ok = MHD_YES;
+	if (strncmp(url, "/api/", 5) == 0 && api_gate(w, c, url, method, q, &ok)) {
+		q->answered = 1;
+		return ok;
+	}
+	if (!declared_too_big(c, q))
+		return MHD_YES;
+	q->answered = 1;
+	return respond_error(
+	    c, 413, body_max(q) == WEB_BODY_MAX ? "body: over 65536 bytes" : "file: over 64 MiB");
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -315,11 +528,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (!q) {
 		if ((q = calloc(1, sizeof(*q))) == NULL)
 			return MHD_NO;
+		q->fd = -1;
 		*con_cls = q;
-		if (!declared_too_big(c))
-			return MHD_YES;
-		q->answered = 1;
-		return respond_error(c, 413, "body: over 65536 bytes");
+		return first_call(w, c, url, method, q);
 	}
 	if (*data_size) {
 		int r = q->answered ? 0 : take_body(q, data, *data_size);
@@ -330,7 +541,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	q->answered = 1;
 	if (q->too_big)
-		return respond_error(c, 413, "body: over 65536 bytes");
+		return respond_error(c, 413,
+		                     body_max(q) == WEB_BODY_MAX ? "body: over 65536 bytes"
+		                                                 : "file: over 64 MiB");
 	if (strncmp(url, "/api/", 5) == 0)
 		return api(w, c, url, method, q);
 	return asset(c, url, method);
@@ -347,6 +560,11 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		sodium_memzero(q->body, q->len);
 		free(q->body);
 	}
+	if (q->fd >= 0) {
+		close(q->fd);
+		unlink(q->upload);
+	}
+	sodium_memzero(&q->s, sizeof(q->s));
 	free(q);
 	*con_cls = NULL;
 }
@@ -402,7 +620,7 @@ static struct MHD_Daemon *daemon_start(struct web *w, const struct web_addr *a)
 	    completed, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 }
 
-int web_start(store *st, const struct web_conf *c, struct web **out)
+int web_start(struct serve_node *nd, const struct web_conf *c, struct web **out)
 {
 	struct web_addr a;
 	struct web *w;
@@ -413,7 +631,8 @@ int web_start(store *st, const struct web_conf *c, struct web **out)
 		return r;
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return BATON_ENOMEM;
-	w->st = st;
+	w->nd = nd;
+	w->st = serve_store(nd);
 	w->tls = c->cert[0] != 0;
 	if ((r = web_state_init(&w->ws)) != 0) {
 		free(w);

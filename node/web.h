@@ -8,6 +8,7 @@
 #ifndef BATON_NODE_WEB_H
 #define BATON_NODE_WEB_H
 
+#include "serve.h"
 #include "store.h"
 
 struct web;
@@ -45,14 +46,14 @@ int web_conf_write(const char *dir, const struct web_conf *c);
 int web_conf_check(const struct web_conf *c);
 
 /*
- * Starts serving c (checked with web_conf_check) for store st (the
- * caller's; it must stay open until web_stop). Returns 0 once the port is
+ * Starts serving c (checked with web_conf_check) for the node nd (the
+ * caller's; it and its store must stay open until web_stop). Returns 0 once the port is
  * bound, with *out the server (the caller stops and frees it with
  * web_stop); BATON_EVALUE (the settings), BATON_EIO (the certificate or
  * key does not read, the address cannot be bound: baton_diag() says which),
  * BATON_ENOMEM.
  */
-int web_start(store *st, const struct web_conf *c, struct web **out);
+int web_start(struct serve_node *nd, const struct web_conf *c, struct web **out);
 /* Stops the server's threads, waits for them, and frees w; w may be NULL. */
 void web_stop(struct web *w);
 

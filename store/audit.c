@@ -13,10 +13,20 @@
 
 #define AUDIT_DOMAIN "BATON-AUDIT-v1"
 
-static const char *const audit_keys[] = {"action", "consent",  "detail", "packet",  "peer",
-                                         "prev",   "sections", "seq",    "student", "time"};
+/* The person this thread acts for (store_set_actor); "" for none. */
+static _Thread_local char store_actor_name[STORE_USER_MAX + 1];
+
+void store_set_actor(const char *name)
+{
+	snprintf(store_actor_name, sizeof(store_actor_name), "%s", name ? name : "");
+}
+
+static const char *const audit_keys[] = {"action", "by",      "consent", "detail",
+                                         "packet", "peer",    "prev",    "sections",
+                                         "seq",    "student", "time"};
 enum {
 	AU_ACTION,
+	AU_BY,
 	AU_CONSENT,
 	AU_DETAIL,
 	AU_PACKET,
@@ -33,10 +43,13 @@ static void enc_audit(struct enc *e, const void *obj)
 {
 	const store_audit *a = obj;
 	/* action, prev, seq and time always; the rest when present. */
-	uint32_t n = 4 + (a->has_consent != 0) + (a->detail[0] != 0) + (a->has_packet != 0) +
-	             (a->peer[0] != 0) + (a->sections != 0) + (a->student[0] != 0);
+	uint32_t n = 4 + (a->by[0] != 0) + (a->has_consent != 0) + (a->detail[0] != 0) +
+	             (a->has_packet != 0) + (a->peer[0] != 0) + (a->sections != 0) +
+	             (a->student[0] != 0);
 	bti_enc_map(e, n);
 	bti_enc_str(e, "action"), bti_enc_str(e, a->action);
+	if (a->by[0])
+		bti_enc_str(e, "by"), bti_enc_str(e, a->by);
 	if (a->has_consent)
 		bti_enc_str(e, "consent"), bti_enc_bin(e, a->consent, BATON_ID_BYTES);
 	if (a->detail[0])
@@ -81,6 +94,7 @@ static int dec_audit(const uint8_t *p, size_t n, store_audit *a)
 	    (r = bti_mp_fields(&o, "audit", audit_keys, AU_N, v)) != 0 ||
 	    (r = bti_mp_str(v[AU_ACTION], "audit", "action", 1, a->action, sizeof(a->action))) !=
 	        0 ||
+	    (v[AU_BY] && (r = bti_mp_str(v[AU_BY], "audit", "by", 1, a->by, sizeof(a->by))) != 0) ||
 	    (v[AU_CONSENT] && (r = bti_mp_fixbin(v[AU_CONSENT], "audit", "consent", a->consent,
 	                                         BATON_ID_BYTES)) != 0) ||
 	    (v[AU_DETAIL] && (r = bti_mp_str(v[AU_DETAIL], "audit", "detail", 1, a->detail,
@@ -132,6 +146,8 @@ int store_audit_append(store_txn *t, store_audit *e)
 
 	if ((r = audit_last(t, &e->seq, e->prev)) != 0)
 		return r;
+	if (!e->by[0] && store_actor_name[0])
+		snprintf(e->by, sizeof(e->by), "%s", store_actor_name);
 	e->seq++;
 	e->time = t->now;
 	if ((r = bti_enc_alloc(enc_audit, e, &enc, &elen)) != 0)

@@ -474,6 +474,7 @@ typedef int (*store_request_cb)(const store_request *e, void *ctx);
 int store_request_each(store_txn *t, store_request_cb cb, void *ctx);
 
 /* ---- audit log ---- */
+#define STORE_USER_MAX 64 /* bytes of an account name */
 typedef struct store_audit {
 	uint64_t seq;
 	uint64_t time;
@@ -484,14 +485,24 @@ typedef struct store_audit {
 	int has_consent;
 	uint8_t packet[BATON_ID_BYTES];
 	int has_packet;
-	uint32_t sections; /* 0 when none */
-	char detail[257];  /* "" when none */
+	uint32_t sections;           /* 0 when none */
+	char detail[257];            /* "" when none */
+	char by[STORE_USER_MAX + 1]; /* the person who acted (store_set_actor), "" when none */
 	uint8_t prev[32];
 	uint8_t hash[32];
 } store_audit;
 
 /*
- * Appends e, filling in its seq, time, prev and hash. BATON_EINTERNAL when e
+ * Names the person on whose behalf this thread writes from now on (a
+ * registrar signed in to the console, the user at a terminal): every audit
+ * entry it appends with e->by empty takes that name, until the next call.
+ * name NULL or "" names no one. The name is copied (cut at
+ * STORE_USER_MAX bytes). Cannot fail.
+ */
+void store_set_actor(const char *name);
+/*
+ * Appends e, filling in its seq, time, prev and hash (and e->by, see
+ * store_set_actor). BATON_EINTERNAL when e
  * would not read back (audit verify must be able to read every entry).
  */
 int store_audit_append(store_txn *t, store_audit *e);
@@ -610,7 +621,6 @@ int store_copy(const char *dir, int fd);
 int store_file_info(const char *file, uint32_t *schema, uint8_t **card, size_t *card_len);
 
 /* ---- users: the web console's accounts ---- */
-#define STORE_USER_MAX 64 /* bytes of an account name */
 enum { STORE_ROLE_REGISTRAR = 1, STORE_ROLE_ADMIN = 2 };
 typedef struct store_user {
 	char name[STORE_USER_MAX + 1];

@@ -1,59 +1,207 @@
 'use strict';
-// The console's script: signs in through the API and shows who is signed in.
-// The CSRF token lives only in this page's memory; the session cookie is HttpOnly.
-let csrf = null;
+// The console's core: the API client, the page router and the few helpers
+// every page uses to build its content. Pages register with Baton.page();
+// boot.js starts the console once every page has. Content is always set
+// with textContent (never innerHTML), so nothing from a record can become
+// markup. The CSRF token lives only in this page's memory; the session
+// cookie is HttpOnly.
+const Baton = (() => {
+  const pages = {};
+  const order = [];
+  let csrf = null;
+  let me = null;
 
-function $(id) { return document.getElementById(id); }
+  function $(id) { return document.getElementById(id); }
 
-function show(who) {
-  $('login').hidden = !!who;
-  $('who').hidden = !who;
-  if (who) {
+  // el('p', {class: 'x', text: 'y', onclick: f}, child...) makes an element.
+  function el(tag, attrs, ...kids) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'text') e.textContent = v;
+      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+      else if (k === 'class') e.className = v;
+      else e.setAttribute(k, v === true ? '' : v);
+    }
+    for (const k of kids.flat()) {
+      if (k === undefined || k === null || k === false) continue;
+      e.append(k instanceof Node ? k : String(k));
+    }
+    return e;
+  }
+
+  async function call(method, path, body, raw) {
+    const headers = { 'Accept': 'application/json' };
+    if (body !== undefined && !raw) headers['Content-Type'] = 'application/json';
+    if (raw) headers['Content-Type'] = 'application/octet-stream';
+    if (csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
+    let r;
+    try {
+      r = await fetch(path, {
+        method, headers, credentials: 'same-origin',
+        body: body === undefined ? undefined : (raw ? body : JSON.stringify(body)),
+      });
+    } catch (e) {
+      return { status: 0, data: { error: 'the node did not answer: is baton serve running?' } };
+    }
+    let data = {};
+    try { data = await r.json(); } catch (e) { /* an empty or non-JSON answer */ }
+    if (r.status === 401 && path !== '/api/v1/session') signedOut('Your session ended: sign in again.');
+    return { status: r.status, data };
+  }
+
+  class ApiError extends Error {
+    constructor(status, data) {
+      super(data.error || ('the node answered ' + status));
+      this.status = status;
+      this.data = data;
+    }
+  }
+
+  // api('GET', 'students?q=x'): the answer's data, or throws ApiError.
+  async function api(method, path, body, raw) {
+    const r = await call(method, '/api/v1/' + path, body, raw);
+    if (r.status < 200 || r.status > 299) throw new ApiError(r.status, r.data);
+    return r.data;
+  }
+
+  function message(text, kind) {
+    const m = $('message');
+    m.textContent = text || '';
+    m.className = kind || '';
+    m.hidden = !text;
+  }
+
+  // table(['Id', 'Name'], rows, row => [cells]) with a caption for screen readers.
+  function table(caption, heads, rows, cells) {
+    const t = el('table', {},
+      el('caption', { class: 'sr-only', text: caption }),
+      el('thead', {}, el('tr', {}, heads.map(h => el('th', { scope: 'col', text: h })))));
+    const tb = el('tbody');
+    for (const r of rows) {
+      tb.append(el('tr', {}, cells(r).map(c => el('td', {}, c))));
+    }
+    t.append(tb);
+    return el('div', { class: 'scroll' }, t);
+  }
+
+  function when(t) {
+    if (!t) return '';
+    const d = new Date(t * 1000);
+    const p = n => String(n).padStart(2, '0');
+    return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' +
+      p(d.getHours()) + ':' + p(d.getMinutes());
+  }
+
+  function link(hash, text) { return el('a', { href: '#/' + hash, text }); }
+
+  function page(name, def) {
+    pages[name] = def;
+    order.push(name);
+  }
+
+  function go(hash) {
+    if (location.hash === '#/' + hash) route(); else location.hash = '#/' + hash;
+  }
+
+  function renderNav() {
+    const ul = $('nav-list');
+    ul.textContent = '';
+    for (const n of order) {
+      const p = pages[n];
+      if (!p.nav || (p.admin && me.role !== 'admin')) continue;
+      ul.append(el('li', {}, el('a', { href: '#/' + n, id: 'nav-' + n, text: p.nav })));
+    }
+  }
+
+  async function route() {
+    if (!me) return;
+    const parts = (location.hash.replace(/^#\/?/, '') || 'home').split('/').map(decodeURIComponent);
+    const name = pages[parts[0]] ? parts[0] : 'home';
+    const p = pages[name];
+    for (const a of document.querySelectorAll('#nav-list a')) {
+      if (a.id === 'nav-' + name) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+    const root = $('page');
+    root.textContent = '';
+    message('');
+    document.title = p.title + ' · Baton';
+    try {
+      await p.render(root, parts.slice(1));
+    } catch (e) {
+      root.append(el('p', { class: 'error', role: 'alert', text: e.message }));
+    }
+    const h = root.querySelector('h1');
+    if (h) { h.tabIndex = -1; h.focus(); }
+  }
+
+  function showSchool() {
+    const s = me && me.school;
+    $('school').textContent = s ? s.name + ' · ' + s.code : '';
+    $('school').title = s ? 'Fingerprint ' + s.fingerprint : '';
+  }
+
+  function signedIn(who) {
+    me = who;
+    $('login').hidden = true;
+    $('who').hidden = false;
+    $('nav').hidden = false;
     $('who-name').textContent = who.user;
     $('who-role').textContent = who.role;
+    showSchool();
+    renderNav();
+    route();
   }
-}
 
-async function call(method, path, body) {
-  const headers = { 'Accept': 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
-  const r = await fetch(path, {
-    method, headers, credentials: 'same-origin',
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let data = {};
-  try { data = await r.json(); } catch (e) { /* an empty or non-JSON answer */ }
-  return { status: r.status, data };
-}
-
-async function refresh() {
-  const r = await call('GET', '/api/v1/me');
-  show(r.status === 200 ? r.data : null);
-}
-
-async function login(ev) {
-  ev.preventDefault();
-  $('message').textContent = '';
-  const r = await call('POST', '/api/v1/session',
-                       { user: $('user').value, password: $('password').value });
-  $('password').value = '';
-  if (r.status === 200) {
-    csrf = r.data.csrf;
-    show(r.data);
-  } else {
-    $('message').textContent = r.data.error || ('The node answered ' + r.status);
+  function signedOut(why) {
+    me = null;
+    csrf = null;
+    $('login').hidden = false;
+    $('who').hidden = true;
+    $('nav').hidden = true;
+    $('page').textContent = '';
+    document.title = 'Sign in · Baton';
+    message(why || '', why ? 'error' : '');
   }
-}
 
-async function logout() {
-  await call('DELETE', '/api/v1/session');
-  csrf = null;
-  show(null);
-}
+  async function login(ev) {
+    ev.preventDefault();
+    message('');
+    const r = await call('POST', '/api/v1/session',
+      { user: $('user').value, password: $('password').value });
+    $('password').value = '';
+    if (r.status === 200) {
+      const m = await call('GET', '/api/v1/me');
+      csrf = m.status === 200 ? m.data.csrf : r.data.csrf;
+      signedIn(m.status === 200 ? m.data : r.data);
+    } else {
+      message(r.data.error || ('The node answered ' + r.status), 'error');
+      $('password').focus();
+    }
+  }
 
-document.addEventListener('DOMContentLoaded', () => {
-  $('login-form').addEventListener('submit', login);
-  $('logout').addEventListener('click', logout);
-  refresh();
-});
+  async function logout() {
+    await call('DELETE', '/api/v1/session');
+    signedOut('');
+  }
+
+  // A reloaded page asks who is signed in (and the token) with its cookie.
+  async function start() {
+    $('login-form').addEventListener('submit', login);
+    $('logout').addEventListener('click', logout);
+    window.addEventListener('hashchange', route);
+    const m = await call('GET', '/api/v1/me');
+    if (m.status === 200) {
+      csrf = m.data.csrf;
+      signedIn(m.data);
+    } else {
+      signedOut('');
+    }
+  }
+
+  return {
+    $, el, call, api, ApiError, message, table, when, link, page, go, start,
+    me: () => me, route,
+  };
+})();

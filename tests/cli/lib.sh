@@ -245,6 +245,64 @@ two_schools() {
 	PK=$(head -n1 "$OUT")
 }
 
+# console_schools: two_schools at $TMP/lhs and $TMP/ras, each listening on
+# loopback and serving its console (LHS at $WA, RAS at $WB: http://127.0.0.1:PORT),
+# with a registrar "maria" and an admin "ian" at each (passwords in
+# $MARIA_PW and $IAN_PW), both serve running. Skips the whole script (and
+# returns 1) when Chromium or the npm packages of the browser tests are missing.
+console_schools() {
+	local p
+	if [ ! -x "${BATON_CHROMIUM:-/usr/bin/chromium}" ] || ! command -v node >/dev/null ||
+		[ ! -d "$BATON_SRC/node_modules/playwright-core" ]; then
+		echo "ok $((T + 1)) # SKIP Chromium, node or node_modules/playwright-core missing (make deps)"
+		T=$((T + 1))
+		return 1
+	fi
+	p=$((20000 + RANDOM % 20000))
+	PA=$p PB=$((p + 1)) WA=$((p + 2)) WB=$((p + 3))
+	two_schools "$TMP/lhs" "$TMP/ras" --no-passphrase
+	check "LHS listens on loopback" "$BATON" endpoint set "tcp://127.0.0.1:$PA" --dir "$TMP/lhs" --card-out "$TMP/LHS-001.card" --force
+	check "RAS listens on loopback" "$BATON" endpoint set "tcp://127.0.0.1:$PB" --dir "$TMP/ras" --card-out "$TMP/RAS-204.card" --force
+	check "RAS takes LHS's card" "$BATON" peer update "$TMP/LHS-001.card" --dir "$TMP/ras"
+	check "LHS takes RAS's card" "$BATON" peer update "$TMP/RAS-204.card" --dir "$TMP/lhs"
+	MARIA_PW="maria's long password" IAN_PW="ian's long password"
+	printf '%s\n' "$MARIA_PW" >"$TMP/maria.pw"
+	printf '%s\n' "$IAN_PW" >"$TMP/ian.pw"
+	chmod 600 "$TMP/maria.pw" "$TMP/ian.pw"
+	for d in lhs:$WA ras:$WB; do
+		check "users at ${d%%:*}" "$BATON" user add maria --role registrar --password-file "$TMP/maria.pw" --dir "$TMP/${d%%:*}"
+		check "admin at ${d%%:*}" "$BATON" user add ian --role admin --password-file "$TMP/ian.pw" --dir "$TMP/${d%%:*}"
+		check "console of ${d%%:*}" "$BATON" web set --listen "127.0.0.1:${d#*:}" --dir "$TMP/${d%%:*}"
+	done
+	serve_start lhs "$TMP/lhs" lhs.log || return 1
+	serve_start ras "$TMP/ras" ras.log || return 1
+	wait_for 120 grep -q 'web: serving' "$TMP/lhs.log"
+	wait_for 120 grep -q 'web: serving' "$TMP/ras.log"
+	export MARIA_PW IAN_PW
+	export BATON_SHOTS=${BATON_SHOTS:-$(dirname "$BATON")/screenshots}
+	return 0
+}
+
+# node_tap DESC SCRIPT [ARGS...]: runs a browser test (tests/web/SCRIPT with
+# node) and takes each of its "ok - X" / "not ok - X" lines as a check; the
+# script must end with "done N" (N its results), or it stopped early.
+node_tap() {
+	local desc=$1 script=$2 line last="" n=0
+	shift 2
+	run env NODE_PATH="$BATON_SRC/node_modules" node "$BATON_SRC/tests/web/$script" "$@"
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) pass "$desc: ${line#ok - }"; n=$((n + 1)) ;;
+		"not ok - "*) fail "$desc: ${line#not ok - }"; n=$((n + 1)) ;;
+		"#"*) echo "$line" ;;
+		"done "*) last=${line#done } ;;
+		esac
+	done <"$OUT"
+	if [ "$last" != "$n" ] || [ "$RC" != 0 ]; then
+		fail "$desc: the browser test ran to its end" "exit code $RC, done '$last', results $n" "$(tail -n 20 "$ERR")"
+	fi
+}
+
 # done_testing: the plan line; the script then exits 0.
 done_testing() {
 	echo "1..$T"

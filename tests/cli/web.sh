@@ -153,7 +153,9 @@ check "the login has the security headers" headers login
 CSRF=$(sed -E 's/.*"csrf":"([0-9a-f]{64})".*/\1/' "$TMP/login.b")
 COOKIE=$(grep -oiE 'baton_session=[0-9a-f]{64}' "$TMP/login.h" | cut -d= -f2)
 is "/api/v1/me with the cookie" "$(req me "$U/api/v1/me" -b "$TMP/jar")" 200
-check "says alice, registrar" grep -qx '{"user":"alice","role":"registrar"}' "$TMP/me.b"
+is "says alice, registrar, at Riverside" \
+	"$(jq -r '[.user, .role, .school.name, .school.code] | join("|")' "$TMP/me.b")" \
+	"alice|registrar|Riverside Academy|RAS-204"
 is "a made-up cookie is 401" "$(req me1 "$U/api/v1/me" -b "baton_session=$(printf '%064d' 0)")" 401
 
 is "a POST without X-CSRF-Token is 403" "$(req nocsrf -b "$TMP/jar" -X POST "$U/api/v1/me")" 403

@@ -1,0 +1,49 @@
+/*
+ * What every area of the console's API shares (web_api.h): reading a
+ * request's parameters and answering in JSON.
+ */
+#include <string.h>
+
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "bti.h"
+#include "web_api.h"
+
+const char *web_query(const struct web_call *call, const char *name)
+{
+	return MHD_lookup_connection_value(call->c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *web_body_str(const struct web_call *call, const char *name)
+{
+	return call->body ? json_string_value(json_object_get(call->body, name)) : NULL;
+}
+
+const baton_key *web_key(const struct web_call *call)
+{
+	return serve_key(call->nd);
+}
+
+int web_ok(struct web_call *call, json_t *o)
+{
+	if (!o)
+		return BATON_ENOMEM;
+	call->out = o;
+	return 0;
+}
+
+const char *web_hex(const uint8_t *p, size_t n, char *buf)
+{
+	return sodium_bin2hex(buf, 2 * n + 1, p, n);
+}
+
+int web_id(const char *what, const char *hex, uint8_t *id, size_t n)
+{
+	size_t got = 0;
+	if (!hex || strlen(hex) != 2 * n ||
+	    sodium_hex2bin(id, n, hex, strlen(hex), NULL, &got, NULL) != 0 || got != n)
+		return bti_diag_err(BATON_EVALUE, "%s: %zu hexadecimal digits are required", what,
+		                    2 * n);
+	return 0;
+}
