@@ -36,7 +36,10 @@ VERSION   := 0.1.0
 DEB_PACKAGES := libsodium-dev libnng-dev libmsgpack-dev liblmdb-dev \
                 libjansson-dev libcmocka-dev libqrencode-dev pkg-config clang \
                 libclang-rt-14-dev strace valgrind mandoc \
-                libmicrohttpd-dev libgnutls28-dev curl jq
+                libmicrohttpd-dev libgnutls28-dev curl jq chromium
+# The browser tests' npm packages come from package-lock.json (npm ci); Node.js
+# and npm are the machine's, or Debian's nodejs and npm when it has none.
+NODE_PACKAGES := nodejs npm
 # Only 'make bench' needs these: the S/MIME baseline is measured with OpenSSL.
 BENCH_PACKAGES := libssl-dev bc
 PKG_MODULES  := libsodium msgpack lmdb jansson cmocka libqrencode libmicrohttpd gnutls
@@ -330,17 +333,26 @@ uninstall:
 	  $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(wildcard man/*.8))) \
 	  $(DESTDIR)$(BASHCOMPDIR)/baton
 
-# Installs the packages that are missing (as root), or prints the line to run.
+# Installs the packages that are missing (as root), or prints the line to run;
+# then the browser tests' npm packages, as the lockfile pins them.
 deps:
-	$(Q)if $(MAKE) --no-print-directory -s deps-present; then \
+	$(Q)extra=; command -v npm >/dev/null || extra="$(NODE_PACKAGES)"; \
+	if [ -z "$$extra" ] && $(MAKE) --no-print-directory -s deps-present; then \
 	  echo "deps: everything is installed"; \
 	elif [ "$$(id -u)" = 0 ]; then \
-	  echo "deps: apt-get install $(DEB_PACKAGES)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) $(EXTRA_PACKAGES); \
+	  echo "deps: apt-get install $(DEB_PACKAGES) $$extra"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) $(EXTRA_PACKAGES) $$extra; \
 	else \
 	  echo "deps: missing packages; run as root:"; \
-	  echo "  sudo apt-get install -y $(DEB_PACKAGES) $(EXTRA_PACKAGES)"; exit 1; \
+	  echo "  sudo apt-get install -y $(DEB_PACKAGES) $(EXTRA_PACKAGES) $$extra"; exit 1; \
 	fi
+	$(Q)$(MAKE) --no-print-directory node_modules/.baton-stamp
+
+# The npm packages of package-lock.json, exactly (npm ci), again when it changes.
+node_modules/.baton-stamp: package-lock.json package.json
+	$(Q)echo "deps: npm ci (package-lock.json)"
+	$(Q)npm ci --no-audit --no-fund --loglevel=error
+	$(Q)touch $@
 
 deps-present:
 	$(Q)for p in $(DEB_PACKAGES) $(EXTRA_PACKAGES); do \
@@ -353,10 +365,12 @@ deps-check:
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || \
 	    missing="$$missing $$p"; \
 	done; \
+	command -v npm >/dev/null || missing="$$missing $(NODE_PACKAGES)"; \
 	if [ -n "$$missing" ]; then \
 	  echo "deps-check: packages missing:$$missing; 'make deps' installs them" >&2; \
 	  $(MAKE) --no-print-directory deps; \
 	fi
+	$(Q)$(MAKE) --no-print-directory node_modules/.baton-stamp
 
 deps-bench:
 	$(Q)$(MAKE) --no-print-directory deps EXTRA_PACKAGES="$(BENCH_PACKAGES)"

@@ -70,6 +70,9 @@ extern const struct web_route web_routes_transfers[];
 extern const struct web_route web_routes_peers[];
 extern const struct web_route web_routes_audit[];
 extern const struct web_route web_routes_home[];
+extern const struct web_route web_routes_review[];
+extern const struct web_route web_routes_guardians[];
+extern const struct web_route web_routes_users[];
 
 /* The value of query parameter name, or NULL; owned by the connection. */
 const char *web_query(const struct web_call *call, const char *name);
