@@ -882,6 +882,81 @@ static void swap_entries_2_3(MDB_txn *txn, MDB_dbi dbi)
 	assert_int_equal(mdb_put(txn, dbi, &b, &nb, 0), 0);
 }
 
+static int audit_by_write(store_txn *t, void *arg)
+{
+	(void)arg;
+	const char *who[3] = {"maria", NULL, "ian"};
+	for (int i = 0; i < 3; i++) {
+		store_audit e;
+		memset(&e, 0, sizeof(e));
+		snprintf(e.action, sizeof(e.action), "release");
+		snprintf(e.student, sizeof(e.student), "S-1");
+		store_set_actor(who[i]);
+		int r = store_audit_append(t, &e);
+		store_set_actor(NULL);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+struct by_ctx {
+	char by[3][STORE_USER_MAX + 1];
+	int n;
+};
+
+static int audit_by_cb(const store_audit *e, void *arg)
+{
+	struct by_ctx *c = arg;
+	if (c->n < 3)
+		snprintf(c->by[c->n], sizeof(c->by[0]), "%s", e->by);
+	c->n++;
+	return 0;
+}
+
+static int audit_by_read(store_txn *t, void *arg)
+{
+	return store_audit_each(t, NULL, audit_by_cb, arg);
+}
+
+static void edit_maria(MDB_txn *txn, MDB_dbi dbi)
+{
+	uint8_t k[8];
+	MDB_val key = {8, k}, v;
+	key8(k, 1);
+	assert_int_equal(mdb_get(txn, dbi, &key, &v), 0);
+	uint8_t copy[512];
+	memcpy(copy, v.mv_data, v.mv_size);
+	uint8_t *at = memmem(copy, v.mv_size, "maria", 5);
+	assert_non_null(at);
+	at[4] = 'o'; /* maria becomes mario */
+	MDB_val nv = {v.mv_size, copy};
+	assert_int_equal(mdb_put(txn, dbi, &key, &nv, 0), 0);
+}
+
+/* The person named by store_set_actor is in each entry, and covered by its hash. */
+static void test_audit_by(void **state)
+{
+	struct fx *f = *state;
+	struct by_ctx c;
+	struct audit_ctx v;
+
+	assert_int_equal(store_write(f->s, audit_by_write, NULL), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_read(f->s, audit_by_read, &c), 0);
+	assert_int_equal(c.n, 3);
+	assert_string_equal(c.by[0], "maria");
+	assert_string_equal(c.by[1], ""); /* the actor was cleared: no one */
+	assert_string_equal(c.by[2], "ian");
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(store_read(f->s, audit_read, &v), 0);
+	assert_int_equal(v.r, 0);
+	raw_audit(f, edit_maria);
+	assert_int_equal(store_read(f->s, audit_read, &v), 0);
+	assert_int_equal(v.r, BATON_EHASH);
+	assert_int_equal(v.bad, 1);
+}
+
 static void test_audit_chain(void **state)
 {
 	struct fx *f = *state;
@@ -2589,6 +2664,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_held_for_review, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_schema_3_upgrades, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_audit_by, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_heads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_write_leaves_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_grown_elsewhere, setup, teardown),
