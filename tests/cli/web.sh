@@ -129,7 +129,7 @@ web_start b serve-b.log --web "127.0.0.1:$WB" || done_testing
 serve_start a "$A" serve-a.log || done_testing
 
 is "GET / is the login page" "$(req page "$U/")" 200
-check "it is HTML with a login form" grep -q '<form id="login-form">' "$TMP/page.b"
+check "it is HTML with a login form" grep -q "<form id=\"login-form\"" "$TMP/page.b"
 check "it loads its script from /app.js, nothing inline" sh -c \
 	"grep -q '<script src=\"/app.js\" defer></script>' '$TMP/page.b' && ! grep -q '<script>' '$TMP/page.b'"
 check "the page has the security headers" headers page
