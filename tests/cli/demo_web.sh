@@ -22,10 +22,18 @@ DDIR=
 trap 'for p in "${BG[@]}"; do kill -KILL "$p" 2>/dev/null; done
 	case $DDIR in /tmp/baton-demo-*) rm -rf "$DDIR" ;; esac; rm -rf "$TMP"' EXIT
 
+# gone PID: PID has ended (a zombie still answers kill -0).
+gone() {
+	! kill -0 "$1" 2>/dev/null || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
+
 "$DEMO" --web "$BATON" >"$TMP/demo.out" 2>"$TMP/demo.err" &
 DPID=$!
 BG+=($DPID)
-if wait_for 300 grep -q '^Riverside Academy: http' "$TMP/demo.out"; then
+started() {
+	grep -q '^Riverside Academy: http' "$TMP/demo.out" || gone "$DPID"
+}
+if wait_for 300 started && ! gone "$DPID"; then
 	pass "the demo prints a line per school"
 else
 	fail "the demo prints a line per school" "$(tail -n 20 "$TMP/demo.out")" "$(cat "$TMP/demo.err")"
@@ -101,10 +109,6 @@ if [ "$(wc -w <<<"$SERVES")" = 2 ]; then
 else
 	fail "the demo runs two serves" "$(ps -o pid,args --ppid "$DPID")"
 fi
-# gone PID: PID has ended (a zombie still answers kill -0).
-gone() {
-	! kill -0 "$1" 2>/dev/null || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ]
-}
 kill -INT "$DPID"
 if wait_for 120 gone "$DPID"; then
 	wait "$DPID"
