@@ -6,6 +6,7 @@
 #                   valgrind); ends with "N passed, N failed, N skipped" and
 #                   fails when anything failed; 'make deps' installs packages
 #   make demo       the main job on an embedded default, every step shown
+#                   (WEB=1: then both schools' consoles, until Ctrl-C)
 #   make test       the tests of one build (BUILD=, ASAN=1), with that summary
 #   make asan       the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       libFuzzer harnesses, FUZZ_SECONDS each
@@ -234,7 +235,7 @@ TOOLS_ENV = BATON_NETPEER=$(abspath $(TOOLS_DIR)/netpeer) \
             BATON_INJECT_LMDB=$(abspath $(TOOLS_DIR)/inject-lmdb.so) \
             BATON_STORE_SCHEMA=$(abspath $(TOOLS_DIR)/store_schema)
 
-test: $(TEST_BINS) $(BIN) $(TOOLS)
+test: $(TEST_BINS) $(BIN) $(DEMO) $(TOOLS)
 	$(Q)mkdir -p build && BATON=$(abspath $(BIN)) BATON_SRC=$(CURDIR) $(TOOLS_ENV) \
 	  TEST_TIMEOUT=$(TEST_TIMEOUT) tests/run-tests.sh build/results.txt "$(BUILD)" $(TEST_BINS) $(CLI_TESTS)
 
@@ -243,8 +244,9 @@ asan: deps-check
 	$(MAKE) --no-print-directory test BUILD=build/asan ASAN=1; \
 	tests/summary.sh build/results.txt build/asan
 
+# WEB=1: both schools keep serving their consoles, until Ctrl-C.
 demo: deps-check $(BIN) $(DEMO)
-	$(Q)$(DEMO) $(abspath $(BIN))
+	$(Q)$(DEMO) $(if $(filter 1,$(WEB)),--web) $(abspath $(BIN))
 
 vectors: $(BUILD)/tests/gen_vectors
 	$(Q)rm -f tests/vectors/*.json
