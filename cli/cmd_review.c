@@ -153,6 +153,7 @@ static int cmd_review_decide(int argc, char **argv, int accept)
 
 	memset(&c, 0, sizeof(c));
 	c.accept = accept;
+	c.as_name = "--as";
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (cli_common_opt(&com, opt, optarg))

@@ -213,10 +213,10 @@ static int check_as(store_txn *t, struct review_decision *c)
 	c->new_student = r == BATON_ENOTFOUND;
 	if (r == 0 && !store_same_child(&other, &c->s))
 		return bti_diag_err(BATON_EVALUE,
-		                    "--as %s: student %s on file is not this child either (%s %s, "
+		                    "%s %s: student %s on file is not this child either (%s %s, "
 		                    "born %s)",
-		                    c->as, c->as, other.given_name, other.family_name,
-		                    other.birth_date);
+		                    c->as_name ? c->as_name : "as", c->as, c->as, other.given_name,
+		                    other.family_name, other.birth_date);
 	return 0;
 }
 
@@ -283,8 +283,8 @@ int review_decide(store *st, struct review_decision *d)
 {
 	if (d->as && (strlen(d->as) > BATON_STUDENT_MAX || !record_id_safe(d->as)))
 		return bti_diag_err(BATON_EVALUE,
-		                    "as: \"%s\": a student id of at most %d bytes, no '/' or '\\', "
+		                    "%s: \"%s\": a student id of at most %d bytes, no '/' or '\\', "
 		                    "not starting with '.', no space at either end",
-		                    d->as, BATON_STUDENT_MAX);
+		                    d->as_name ? d->as_name : "as", d->as, BATON_STUDENT_MAX);
 	return store_write(st, decide_fn, d);
 }

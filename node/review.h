@@ -70,7 +70,8 @@ struct review_decision {
 	/* in */
 	uint64_t id;
 	const char *as; /* accept: file under this student id instead; NULL: the one it names */
-	int accept;     /* 1: accept; 0: reject (discard) */
+	const char *as_name; /* what errors call as ("--as"); NULL: "as" */
+	int accept;          /* 1: accept; 0: reject (discard) */
 	/* out */
 	store_student s;   /* the student it was filed as (reject: the one it named) */
 	int new_student;   /* accept --as: a student not on file before */
