@@ -31,9 +31,9 @@
       return;
     }
     root.append(table('Records held for review',
-      ['Number', 'Names student', 'From', 'Arrived', 'Why held', ''], held, h => [
-        String(h.id), h.student, fromText(h), when(h.time),
-        el('span', { class: 'tag wait', text: why(h) }),
+      ['Number', 'Names student', 'Why held', 'From', 'Arrived', ''], held, h => [
+        String(h.id), h.student, el('span', { class: 'tag wait review-why', text: why(h) }),
+        fromText(h), when(h.time),
         Baton.link('review/' + h.id, 'Review record ' + h.id),
       ]));
   }

@@ -88,10 +88,14 @@ try {
   ok(size >= 24, 'the fingerprint is in large type', String(size));
   await shot(page, 'guardians-read-back');
   await accessible(page, 'the fingerprint to read back');
-  await page.getByLabel('The parent read back the same fingerprint').check();
-  await linkBtn.click();
+  // With the keyboard: the read-back box has the focus; Space ticks it, Tab and Enter link.
+  is(await page.evaluate(() => document.activeElement.id), 'gd-readback', 'the focus moves to the read-back box');
+  await page.keyboard.press('Space');
+  ok(await linkBtn.isEnabled(), 'ticking it enables "Link this key"');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
   await page.locator('#message').filter({ hasText: 'Linked mother key ' + fpr + ' to S-1001' }).waitFor();
-  ok(true, 'linking says which key, as what, to whom');
+  ok(true, 'linked with the keyboard: the message says which key, as what, to whom');
   const row = await page.locator('#gd-list tbody tr').first().textContent();
   ok(row.includes(fpr) && row.includes('mother'), 'the linked key is listed with its relation', row);
   await shot(page, 'guardians-linked');
@@ -123,6 +127,15 @@ try {
   ok(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1),
      'on a phone, the guardians page fits its width');
   await shot(phone, 'guardians-phone');
+
+  const zoom = await newPage(browser, { viewport: { width: 640, height: 800 } });
+  await signIn(zoom, 'guardians/S-1001', 'maria', process.env.MARIA_PW);
+  await zoom.locator('#gd-list tbody tr').first().waitFor();
+  await zoom.getByLabel('The parent\'s public key line').fill(keyLine);
+  await zoom.getByRole('button', { name: 'Check the key' }).click();
+  await zoom.locator('#gd-fingerprint').waitFor();
+  ok(await zoom.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1),
+     'at 200% zoom, the fingerprint to read back needs no sideways scrolling');
 } finally {
   await browser.close();
 }

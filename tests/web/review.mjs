@@ -29,6 +29,20 @@ try {
   await shot(page, 'review-queue');
   await accessible(page, 'the review queue');
 
+  const phone = await newPage(browser, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+  await signIn(phone, 'review', 'maria', process.env.MARIA_PW);
+  await phone.locator('#page table tbody tr').first().waitFor();
+  ok(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1),
+     'on a phone, the review queue fits its width');
+  await shot(phone, 'review-phone');
+
+  const zoom = await newPage(browser, { viewport: { width: 640, height: 800 } });
+  await signIn(zoom, 'review', 'maria', process.env.MARIA_PW);
+  await zoom.goto(base + '/#/review/1');
+  await zoom.getByRole('heading', { level: 1, name: 'Held record 1, naming S-1001' }).waitFor();
+  ok(await zoom.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1),
+     'at 200% zoom, a held record\'s page needs no sideways scrolling');
+
   // Record 1: another given name; accepted as S-1001's next version.
   await page.getByRole('link', { name: 'Review record 1' }).click();
   await page.getByRole('heading', { level: 1, name: 'Held record 1, naming S-1001' }).waitFor();
@@ -46,11 +60,19 @@ try {
   is(await rows.count(), 2, 'and it leaves the queue');
   await shot(page, 'review-accepted');
 
-  // Record 2: another birth date; rejected.
-  await page.getByRole('link', { name: 'Review record 2' }).click();
+  // Record 2: another birth date; rejected, with the keyboard only.
+  await page.getByRole('link', { name: 'Review record 2' }).focus();
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { level: 1, name: 'Held record 2, naming S-1002' }).waitFor();
   const born = await cells('Birth date');
   is(born.join(' | '), 'Birth date | 2009-12-19 | 2009-12-20 | differs', 'the birth dates differ');
-  await page.getByRole('button', { name: 'Reject' }).click();
+  let tabs = 0;
+  while (tabs < 20 && await page.evaluate(() => document.activeElement.textContent) !== 'Reject') {
+    await page.keyboard.press('Tab');
+    tabs++;
+  }
+  is(await page.evaluate(() => document.activeElement.textContent), 'Reject', 'Tab reaches "Reject"');
+  await page.keyboard.press('Enter');
   await page.locator('#message').filter({ hasText: 'Discarded held record 2; student S-1002 is unchanged' }).waitFor();
   ok(true, 'rejecting says the record was discarded and S-1002 is unchanged');
 
@@ -77,11 +99,6 @@ try {
   ok(/no held record 1/.test(await page.locator('#page .error').textContent()),
      'a decided record\'s page says there is no such held record');
 
-  const phone = await newPage(browser, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
-  await signIn(phone, 'review', 'maria', process.env.MARIA_PW);
-  await phone.getByRole('heading', { level: 1, name: 'Records held for review' }).waitFor();
-  ok(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1),
-     'on a phone, the review page fits its width');
 } finally {
   await browser.close();
 }
