@@ -23,6 +23,19 @@ for i in 1 2 3; do
 		"$BATON" student import "$TMP/h$i.json" --dir "$TMP/lhs"
 done
 
+# And one from RAS, sent on the parent's consent: another child under
+# S-1004's statewide id, so that LHS holds it as a record naming S-1004.
+printf '{"student_id": "S-500", "state_student_id": "ST-2686-5996", "identity": {"given_name": "Mina", "family_name": "Rossi", "birth_date": "2011-03-03"}}\n' >"$TMP/r500.json"
+check "RAS has Mina Rossi as S-500" "$BATON" student import "$TMP/r500.json" --dir "$TMP/ras"
+check "RAS links the parent to S-500" "$BATON" guardian link S-500 "$PK" --relation mother --dir "$TMP/ras"
+check "the parent consents to S-500 going to LHS" "$BATON" consent grant --key "$TMP/parent.key" \
+	--student S-500 --from "$TMP/RAS-204.card" --to "$TMP/LHS-001.card" --sections all --yes \
+	--out "$TMP/r500.consent"
+check "RAS seals S-500 for LHS" "$BATON" send S-500 --to LHS-001 --consent "$TMP/r500.consent" \
+	--sections all --out "$TMP/r500.baton" --dir "$TMP/ras"
+check_out 'Held .* for review as 4: not the child on file as S-1004' "LHS holds it for review" \
+	"$BATON" import "$TMP/r500.baton" --dir "$TMP/lhs"
+
 # api USER METHOD PATH [BODY [NOCSRF]]: one API call as USER at LHS; the
 # status in $CODE, the answer in $OUT.
 api() {
@@ -77,13 +90,18 @@ check_out 'born 2009-12-19|2009-12-19' "S-1002 keeps its birth date (the held on
 	"$BATON" student show S-1002 --dir "$TMP/lhs"
 check_out 'Mariela Novak' "the third is filed as a new student S-9003" "$BATON" student show S-9003 --dir "$TMP/lhs"
 check_out 'Marisol' "and S-1003 is still Marisol" "$BATON" student show S-1003 --dir "$TMP/lhs"
+check_out 'Mina Rossi' "RAS's record is filed as a new student S-9004" "$BATON" student show S-9004 --dir "$TMP/lhs"
+check_out 'Min-jun' "and S-1004 is still Min-jun" "$BATON" student show S-1004 --dir "$TMP/lhs"
+check_out 'review .*school RAS-204 .*packet .*accepted held record 4 as S-9004.* by maria' \
+	"the filing of RAS's record is audited by maria, naming the school and the packet" \
+	"$BATON" audit --student S-9004 --dir "$TMP/lhs"
 check_out 'review .*accepted held record 1 as S-1001 version 2 .*by maria' \
 	"the acceptance is audited by maria" "$BATON" audit --student S-1001 --dir "$TMP/lhs"
 check_out 'review .*rejected held record 2.* by maria' "the rejection is audited by maria" \
 	"$BATON" audit --student S-1002 --dir "$TMP/lhs"
 check_out 'review .*accepted held record 3 as S-9003 .*not the child on file as S-1003.* by maria' \
 	"the filing as another student is audited by maria" "$BATON" audit --student S-9003 --dir "$TMP/lhs"
-check "the node's log names no student" sh -c "! grep -E 'Jonas|Mariela|Novak' '$TMP/lhs.log'"
+check "the node's log names no student" sh -c "! grep -E 'Jonas|Mariela|Novak|Mina' '$TMP/lhs.log'"
 api maria POST review/1/accept '{}'
 api_is 404 'no held record 1' "a decided record cannot be decided again: 404"
 done_testing

@@ -22,7 +22,7 @@ try {
   await page.getByRole('heading', { level: 1, name: 'Records held for review' }).waitFor();
   const rows = page.locator('#page table tbody tr');
   await rows.first().waitFor();
-  is(await rows.count(), 3, 'the queue lists the three held records');
+  is(await rows.count(), 4, 'the queue lists the four held records');
   const first = (await rows.nth(0).textContent()) || '';
   ok(/S-1001/.test(first) && /Given name/.test(first) && /a file import/.test(first),
      'each says which student it names, where it came from and why it is held', first);
@@ -57,7 +57,7 @@ try {
   await page.getByRole('button', { name: 'Accept as the next version of S-1001' }).click();
   await page.locator('#message').filter({ hasText: 'Held record 1 is now S-1001 version 2' }).waitFor();
   ok(true, 'accepting says the record is now S-1001 version 2');
-  is(await rows.count(), 2, 'and it leaves the queue');
+  is(await rows.count(), 3, 'and it leaves the queue');
   await shot(page, 'review-accepted');
 
   // Record 2: another birth date; rejected, with the keyboard only.
@@ -90,6 +90,20 @@ try {
   await page.getByRole('button', { name: 'File as that student' }).click();
   await page.locator('#message').filter({ hasText: 'Held record 3 is now S-9003 version 1 (a new student)' }).waitFor();
   ok(true, 'filed as S-9003: a new student');
+  // Record 4: from RAS, another child under S-1004's statewide id; filed as a new student.
+  await page.getByRole('link', { name: 'Review record 4' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Held record 4, naming S-1004' }).waitFor();
+  const facts = await page.locator('#page dl.kv dd').allTextContents();
+  ok(facts.includes('RAS-204 (their id S-500)') && facts.some(f => /^[0-9a-f]{32}$/.test(f)),
+     'a record from a school names the school, its id for the child and the packet', facts.join(' | '));
+  is((await cells('Statewide id')).join(' | '), 'Statewide id | ST-2686-5996 | ST-2686-5996 | same',
+     'the statewide id it was held under is the same');
+  await shot(page, 'review-from-school');
+  await page.getByRole('button', { name: 'File as another student…' }).click();
+  await page.getByLabel('File it as the student with id').fill('S-9004');
+  await page.getByRole('button', { name: 'File as that student' }).click();
+  await page.locator('#message').filter({ hasText: 'Held record 4 is now S-9004 version 1 (a new student). Filed without its statewide id, which stays with S-1004' }).waitFor();
+  ok(true, 'filed as S-9004, and told that the statewide id stays with S-1004');
   await page.locator('#review-empty').waitFor();
   is(await page.locator('#review-empty').textContent(), 'Nothing is held for review.', 'the queue is empty');
   await shot(page, 'review-empty');
