@@ -80,5 +80,14 @@ api_is 200 '"unlinked": ?true' "unlinking by fingerprint"
 check_out 'guardian keys: none linked' "S-1002 has no key linked now" "$BATON" student show S-1002 --dir "$TMP/lhs"
 check_out "guardian-unlink .*key $FPR2.* by maria" "the unlink is audited by maria" \
 	"$BATON" audit --student S-1002 --dir "$TMP/lhs"
+api maria POST students/S-1003/guardians "{\"key\": \"$PK\", \"restricted\": \"yes\"}"
+api_is 400 '"error": ?"restricted: true or false' "restricted that is not true or false: 400 naming the field"
+api maria POST students/S-1003/guardians "{\"key\": \"$PK\", \"relation\": \"father\", \"restricted\": true}"
+api_is 201 '"restricted": ?true' "a restricted link (a court order): 201"
+api maria POST students/S-1003/guardians "{\"key\": \"$PK\", \"relation\": \"father\"}"
+api_is 400 "key $FPR is restricted for S-1003; to lift the restriction, unlink the key first" \
+	"linking it again does not lift the restriction: 400 saying how"
+check_out "guardian key: father $FPR RESTRICTED" "S-1003's link stays restricted" \
+	"$BATON" student show S-1003 --dir "$TMP/lhs"
 check "the node's log names no student" sh -c "! grep -E 'S-100[0-9]' '$TMP/lhs.log'"
 done_testing
