@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "bti.h"
+#include "guardian.h"
 
 /*
  * Draws text as a QR code with half-block characters, two modules per line,
@@ -242,66 +243,6 @@ static int guardian_pubkey(int argc, char **argv)
 	return EXIT_OK;
 }
 
-struct link_ctx {
-	const char *student;
-	store_guardian g;
-	int unlink;
-};
-
-struct prior {
-	const uint8_t *pk;
-	int found, restricted;
-};
-
-static int prior_cb(const store_guardian *g, void *arg)
-{
-	struct prior *p = arg;
-	if (memcmp(g->pk, p->pk, BATON_PK_BYTES) == 0) {
-		p->found = 1;
-		p->restricted = g->restricted;
-	}
-	return 0;
-}
-
-static int do_link(store_txn *t, void *arg)
-{
-	struct link_ctx *c = arg;
-	store_student s;
-	char detail[128], fpr[BATON_FINGERPRINT_LEN + 1];
-	int r;
-
-	if ((r = store_student_get(t, c->student, &s)) != 0)
-		return r == BATON_ENOTFOUND
-		           ? bti_diag_err(BATON_EVALUE, "no student \"%s\"", c->student)
-		           : r;
-	baton_fingerprint(c->g.pk, fpr);
-	if (c->unlink) {
-		if ((r = store_guardian_del(t, c->student, c->g.pk)) != 0)
-			return r == BATON_ENOTFOUND
-			           ? bti_diag_err(BATON_EVALUE, "key %s is not linked to %s", fpr,
-			                          c->student)
-			           : r;
-		snprintf(detail, sizeof(detail), "key %s", fpr);
-		return cli_audit(t, "guardian-unlink", c->student, NULL, detail);
-	}
-	/* A restriction (a court order) is never lifted as a side effect of re-linking. */
-	struct prior p = {c->g.pk, 0, 0};
-	if ((r = store_guardian_each(t, c->student, prior_cb, &p)) != 0)
-		return r;
-	if (p.found && p.restricted && !c->g.restricted)
-		return bti_diag_err(
-		    BATON_ERESTRICTED,
-		    "key %s is restricted for %s; to lift the restriction, unlink the "
-		    "key first (recorded in the audit log), then link it again",
-		    fpr, c->student);
-	c->g.linked = t->now;
-	if ((r = store_guardian_put(t, c->student, &c->g)) != 0)
-		return r;
-	snprintf(detail, sizeof(detail), "%s key %s%s", c->g.relation, fpr,
-	         c->g.restricted ? ", restricted" : "");
-	return cli_audit(t, "guardian-link", c->student, NULL, detail);
-}
-
 static int link_cmd(int argc, char **argv, int unlink)
 {
 	static const struct option opts[] = {{"relation", required_argument, NULL, 'r'},
@@ -309,20 +250,21 @@ static int link_cmd(int argc, char **argv, int unlink)
 	                                     CLI_COMMON_OPTS,
 	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
-	struct link_ctx c;
+	struct {
+		const char *student;
+		store_guardian g;
+	} c;
 	store *st;
 	int opt, r, rc;
 
 	memset(&c, 0, sizeof(c));
-	c.unlink = unlink;
 	snprintf(c.g.relation, sizeof(c.g.relation), "guardian");
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (cli_common_opt(&com, opt, optarg))
 			continue;
 		if (opt == 'r' && !unlink) {
-			if (strlen(optarg) == 0 || strlen(optarg) >= sizeof(c.g.relation) ||
-			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz-_") != strlen(optarg))
+			if (!guardian_relation_valid(optarg))
 				return cli_usage_error("--relation: \"%s\": use a short lower-case "
 				                       "word (mother, father, guardian, self)",
 				                       optarg);
@@ -354,7 +296,7 @@ static int link_cmd(int argc, char **argv, int unlink)
 		return cli_fail(pub, r);
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	r = store_write(st, do_link, &c);
+	r = unlink ? guardian_unlink(st, c.student, c.g.pk) : guardian_link(st, c.student, &c.g);
 	store_close(st);
 	if (r != 0)
 		return cli_fail(unlink ? "guardian unlink" : "guardian link", r);
@@ -368,12 +310,12 @@ static int link_cmd(int argc, char **argv, int unlink)
 	return EXIT_OK;
 }
 
-static int guardian_link(int argc, char **argv)
+static int cmd_guardian_link(int argc, char **argv)
 {
 	return link_cmd(argc, argv, 0);
 }
 
-static int guardian_unlink(int argc, char **argv)
+static int cmd_guardian_unlink(int argc, char **argv)
 {
 	return link_cmd(argc, argv, 1);
 }
@@ -383,8 +325,8 @@ int cmd_guardian(int argc, char **argv)
 	static const struct cmd sub[] = {
 	    {"keygen", guardian_keygen, "create a guardian key (on the parent's device)"},
 	    {"pubkey", guardian_pubkey, "print a guardian key's public line"},
-	    {"link", guardian_link, "link a guardian key to a student"},
-	    {"unlink", guardian_unlink, "remove a link"},
+	    {"link", cmd_guardian_link, "link a guardian key to a student"},
+	    {"unlink", cmd_guardian_unlink, "remove a link"},
 	};
 	return cli_dispatch("guardian", sub, sizeof(sub) / sizeof(sub[0]), argc, argv);
 }

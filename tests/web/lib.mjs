@@ -38,12 +38,13 @@ export function done() {
   console.log('done ' + n);
 }
 
-export async function launch() {
+// args: more Chromium switches (a fake camera, for one).
+export async function launch(args = []) {
   const browser = await chromium.launch({
     executablePath: process.env.BATON_CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
            '--disable-background-networking', '--disable-component-update', '--disable-sync',
-           '--disable-dev-shm-usage'],
+           '--disable-dev-shm-usage', ...args],
   });
   return browser;
 }
