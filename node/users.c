@@ -162,7 +162,15 @@ static int login_fn(store_txn *t, void *arg)
 		r = store_user_put(t, &u);
 	}
 	sodium_memzero(&u, sizeof(u));
-	return r ? r : user_audit(t, op->action, op->name, "");
+	if (r != 0)
+		return r;
+	/* A sign-in or out is the person's own act, whoever else is named as acting. */
+	store_audit e;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.action, sizeof(e.action), "%s", op->action);
+	snprintf(e.detail, sizeof(e.detail), "%s", op->name);
+	snprintf(e.by, sizeof(e.by), "%s", op->name);
+	return store_audit_append(t, &e);
 }
 
 /*

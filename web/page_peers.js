@@ -49,8 +49,8 @@
           onclick: async () => {
             try {
               await api('DELETE', 'peers/' + encodeURIComponent(p.code));
+              await reload();
               message(p.name + ' (' + p.code + ') is no longer pinned.', 'okay');
-              reload();
             } catch (e) { message(e.message, 'error'); }
           },
         }));
@@ -117,8 +117,8 @@
       if (rotation) body.rotation = rotation;
       try {
         const r = await api('POST', 'peers', body);
+        await reload();
         message(card.name + ' (' + card.code + ') is ' + r.result + ', fingerprint ' + r.fingerprint + '.', 'okay');
-        reload();
       } catch (e) {
         err.textContent = e.message;
         message(e.message, 'error');

@@ -20,8 +20,8 @@
         try {
           await api('POST', 'users/' + encodeURIComponent(u.name) + '/password', { password: input.value });
           input.value = '';
+          await reload();
           message('The password of ' + u.name + ' is changed.', 'okay');
-          reload();
         } catch (e) { err.textContent = e.message; message(e.message, 'error'); }
       });
       box.textContent = '';
@@ -43,8 +43,8 @@
           onclick: async () => {
             try {
               await api('DELETE', 'users/' + encodeURIComponent(u.name));
+              await reload();
               message(u.name + ' is removed.', 'okay');
-              reload();
             } catch (e) { message(e.message, 'error'); }
           },
         }));
@@ -77,8 +77,8 @@
       try {
         const r = await api('POST', 'users', body);
         pw.value = '';
+        await reload();
         message(r.name + ' is added as ' + r.role + '.', 'okay');
-        reload();
       } catch (e) { err.textContent = e.message; message(e.message, 'error'); }
     });
     return form;
