@@ -98,6 +98,24 @@ check_out "MMS-310 +Maple Middle School +$MMS_FPR" "baton peer list shows the sc
 check_out "peer-add .*school MMS-310 .*fingerprint $MMS_FPR.* by ian$" "... audited as peer-add by ian" \
 	"$BATON" audit --dir "$L"
 
+# Maple changes its key: the new card is refused without the statement
+# its old key signed, and taken with it.
+check_out 'new fingerprint' "Maple rekeys" "$BATON" rekey --dir "$TMP/mms" --no-passphrase \
+	--card-out "$TMP/mms2.card" --rotation-out "$TMP/mms2.rot"
+run "$BATON" card --json --dir "$TMP/mms"
+FPR2=$(jq -r .fingerprint "$OUT")
+answer "the check says MMS-310 is pinned with another key" 200 '"same_key":false' \
+	"$(call ian POST peers/check --data-binary "@$TMP/mms2.card")"
+answer "a changed key without its rotation statement is refused" 400 'already pinned with a different key' \
+	"$(call ian POST peers -H 'Content-Type: application/json' \
+		-d "$(jq -n --arg c "$(base64 -w0 "$TMP/mms2.card")" --arg e "$FPR2" '{card: $c, expect: $e}')")"
+answer "a rotation statement that is not one is refused" 400 '"rotation: not a rotation statement' \
+	"$(call ian POST peers -H 'Content-Type: application/json' \
+		-d "$(jq -n --arg c "$(base64 -w0 "$TMP/mms2.card")" --arg e "$FPR2" --arg r "$CARD64" '{card: $c, expect: $e, rotation: $r}')")"
+node_tap "rotation" peers.mjs "http://127.0.0.1:$WA" rotate "$TMP/mms2.card" "$TMP/mms2.rot" "$FPR2"
+check_out "peer-rotate .*school MMS-310 .*rotated from $MMS_FPR.* by ian$" "... audited as peer-rotate by ian" \
+	"$BATON" audit --dir "$L"
+
 node_tap "users" users.mjs "http://127.0.0.1:$WA"
 check "baton user list no longer has joe" sh -c "! '$BATON' user list --dir '$L' | grep -q '^joe '"
 "$BATON" audit --dir "$L" >"$TMP/audit.lhs"

@@ -2,7 +2,10 @@
 // school's card chosen from a file; the fingerprint step keeps "Pin" off
 // until the typed fingerprint matches the card's; then the school is
 // pinned. A registrar has no Peers in the menu and the API refuses her.
+// With "rotate", the school's new card after its key changed: Pin stays
+// off until the rotation statement is chosen too; then it is rotated.
 //   node peers.mjs BASE  (env IAN_PW, MARIA_PW, MMS_CARD, MMS_FPR)
+//   node peers.mjs BASE rotate CARD ROTATION FINGERPRINT  (env IAN_PW)
 import { ok, is, done, launch, newPage, shot, accessible } from './lib.mjs';
 
 
@@ -16,10 +19,34 @@ async function signInAt(page, base, hash, user, password) {
   await page.locator('#who-name').filter({ hasText: user }).waitFor();
 }
 
-const base = process.argv[2];
+const [base, mode, newCard, rotation, newFpr] = process.argv.slice(2);
 const env = process.env;
 const browser = await launch();
+
+async function rotate() {
+  const page = await newPage(browser);
+  await signInAt(page, base, 'peers', 'ian', env.IAN_PW);
+  await page.getByLabel('The school\'s card file').setInputFiles(newCard);
+  await page.getByRole('heading', { name: 'This school\'s key has changed' }).waitFor();
+  ok(true, 'a card of a pinned school with another key asks for its rotation statement');
+  const pin = page.getByRole('button', { name: 'Pin Maple Middle School', exact: true });
+  await page.getByLabel('The fingerprint they read to you').fill(newFpr);
+  ok(await pin.isDisabled(), 'the right fingerprint alone does not enable Pin for a changed key');
+  await page.getByLabel('Rotation statement file').setInputFiles(rotation);
+  await page.waitForFunction(() => !document.querySelector('form.confirm button[type="submit"]').disabled);
+  ok(true, 'with the rotation statement chosen, Pin is enabled');
+  await shot(page, 'peers-rotation');
+  await accessible(page, 'the rotation step');
+  await pin.click();
+  await page.locator('#message').filter({ hasText: 'is rotated' }).waitFor();
+  await page.locator('table tbody tr', { hasText: newFpr }).waitFor();
+  ok(true, 'the school is rotated to its new key, and listed with it');
+}
+
 try {
+  if (mode === 'rotate') {
+    await rotate();
+  } else {
   const page = await newPage(browser);
   await signInAt(page, base, 'peers', 'ian', env.IAN_PW);
   await page.getByRole('heading', { level: 1, name: 'Schools this node trusts' }).waitFor();
@@ -36,7 +63,7 @@ try {
   const details = await page.locator('#card-check dl').textContent();
   ok(details.includes('Maple Middle School') && details.includes('MMS-310') &&
      details.includes('tcp://'), 'the card\'s name, code and endpoint are shown', details);
-  const pin = page.getByRole('button', { name: 'Pin Maple Middle School' });
+  const pin = page.getByRole('button', { name: 'Pin Maple Middle School', exact: true });
   ok(await pin.isDisabled(), 'nothing typed: Pin is disabled');
   await accessible(page, 'the fingerprint step');
 
@@ -80,6 +107,7 @@ try {
     return r.status;
   });
   is(st, 403, 'a registrar\'s POST /api/v1/peers is 403');
+  }
 } finally {
   await browser.close();
 }
