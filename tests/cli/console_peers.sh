@@ -146,4 +146,10 @@ check "... and names an entry" test -n "$BAD"
 serve_start ras "$R" ras2.log || done_testing
 wait_for 120 grep -q 'web: serving' "$TMP/ras2.log"
 node_tap "audit after the rewrite" audit.mjs "http://127.0.0.1:$WB" broken "${BAD:-?}"
+
+# Stopped in order, so that a sanitizer build reports leaks too.
+check "serve of LHS stops" serve_stop lhs
+check "serve of Riverside stops" serve_stop ras
+check "no sanitizer report from either serve" sh -c \
+	"! grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error' '$TMP/lhs.log' '$TMP/ras.log' '$TMP/ras2.log'"
 done_testing
