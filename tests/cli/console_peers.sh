@@ -123,6 +123,17 @@ check "joe's account was added by ian" grep -Eq 'user-add +joe registrar +by ian
 check "... and removed by ian" grep -Eq 'user-remove +joe +by ian$' "$TMP/audit.lhs"
 check "joe's sign-in is his own" grep -Eq 'login +joe +by joe$' "$TMP/audit.lhs"
 
+# A new password set by the admin works at once; the old one no longer does.
+answer "the admin sets maria's password" 200 '"result":"password changed"' \
+	"$(call ian POST users/maria/password -H 'Content-Type: application/json' -d '{"password": "maria'"'"'s new password"}')"
+check "maria signs in with it" test "$(login maria "maria's new password")" != null
+check "... not with the old one" test "$(login maria "$MARIA_PW")" = null
+# An account removed at the command line while serve runs ends its sessions too.
+TOK[maria]=$(login maria "maria's new password")
+answer "maria's session works" 200 '"peers"' "$(call maria GET peers)"
+check "maria is removed at the command line" "$BATON" user remove maria --dir "$L"
+answer "... and her next call is 401" 401 'not logged in' "$(call maria GET peers)"
+
 # Riverside's log is short enough for the rewriting tool (under 128
 # entries). A few things done at the command line, then the registrar
 # signs in and reads the log.
