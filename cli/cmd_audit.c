@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "bti.h"
+#include "view_audit.h"
 
 struct show_ctx {
 	json_t *arr;
@@ -20,26 +21,8 @@ static int show_one(const store_audit *e, void *arg)
 	c->n++;
 	if (e->sections)
 		baton_sections_format(e->sections, secs, sizeof(secs));
-	if (c->arr) {
-		json_t *j = json_pack("{s:I, s:I, s:s, s:s}", "seq", (json_int_t)e->seq, "time",
-		                      (json_int_t)e->time, "action", e->action, "hash",
-		                      cli_hex(e->hash, 32));
-		if (e->student[0])
-			json_object_set_new(j, "student", json_string(e->student));
-		if (e->peer[0])
-			json_object_set_new(j, "peer", json_string(e->peer));
-		if (e->has_consent)
-			json_object_set_new(j, "consent", json_string(cli_hex(e->consent, 16)));
-		if (e->has_packet)
-			json_object_set_new(j, "packet", json_string(cli_hex(e->packet, 16)));
-		if (e->sections)
-			json_object_set_new(j, "sections", json_string(secs));
-		if (e->detail[0])
-			json_object_set_new(j, "detail", json_string(e->detail));
-		if (e->by[0])
-			json_object_set_new(j, "by", json_string(e->by));
-		return json_array_append_new(c->arr, j) ? BATON_ENOMEM : 0;
-	}
+	if (c->arr)
+		return json_array_append_new(c->arr, audit_entry_json(e)) ? BATON_ENOMEM : 0;
 	printf("%6llu  %s  %-15s", (unsigned long long)e->seq, cli_time(e->time), e->action);
 	if (e->student[0])
 		printf("  student %s", e->student);
@@ -70,29 +53,6 @@ static int audit_show(store_txn *t, void *arg)
 	return store_audit_each(t, c->student, show_one, &c->show);
 }
 
-struct verify_ctx {
-	uint64_t bad, count, held_at;
-	store_audit_heads heads;
-	const uint8_t *against; /* a head a peer kept, or NULL */
-	size_t against_len;
-	int against_failed;
-};
-
-static int audit_verify(store_txn *t, void *arg)
-{
-	struct verify_ctx *c = arg;
-	int r;
-	if ((r = store_audit_verify(t, &c->bad, &c->count)) != 0 ||
-	    (r = store_audit_verify_heads(t, c->count, &c->heads, &c->bad)) != 0)
-		return r;
-	if (c->against && (r = store_audit_check_head(t, c->against, c->against_len, c->count,
-	                                              &c->held_at)) != 0) {
-		c->against_failed = 1;
-		c->bad = c->held_at;
-	}
-	return r;
-}
-
 struct sign_ctx {
 	const baton_key *key;
 	int signed_now;
@@ -107,7 +67,7 @@ static int audit_sign(store_txn *t, void *arg)
 }
 
 /* What verify found, in words that do not call an unsigned tail intact. */
-static void verify_report(const struct verify_ctx *v, const char *against)
+static void verify_report(const struct audit_verified *v, const char *against)
 {
 	char fp[BATON_FINGERPRINT_LEN + 1];
 	unsigned long long n = v->count, s = v->heads.signed_through;
@@ -128,49 +88,19 @@ static void verify_report(const struct verify_ctx *v, const char *against)
 		       (unsigned long long)v->held_at);
 }
 
-/* The same as verify_report and the refusals, as one JSON object on stdout. */
-static void verify_json(const struct verify_ctx *v, const char *against, int r)
-{
-	char fp[BATON_FINGERPRINT_LEN + 1] = "";
-	json_t *o;
-	if (v->heads.signed_through > 0)
-		baton_fingerprint(v->heads.key, fp);
-	o = json_pack("{s:b, s:I, s:I, s:I}", "verified", r == 0, "entries", (json_int_t)v->count,
-	              "signed_through", (json_int_t)v->heads.signed_through, "heads",
-	              (json_int_t)v->heads.heads);
-	if (o == NULL)
-		return;
-	if (fp[0])
-		json_object_set_new(o, "signer", json_string(fp));
-	if (r == 0 && v->count > v->heads.signed_through)
-		json_object_set_new(o, "unsigned_from",
-		                    json_integer((json_int_t)v->heads.signed_through + 1));
-	if (against) {
-		json_object_set_new(o, "against", json_string(against));
-		json_object_set_new(o, "against_entry", json_integer((json_int_t)v->held_at));
-	}
-	if (r != 0 && v->bad)
-		json_object_set_new(o, "failed_at", json_integer((json_int_t)v->bad));
-	if (r != 0)
-		json_object_set_new(o, "error", json_string(baton_diag()));
-	cli_print_json(o);
-}
-
 static int do_verify(store *st, const char *against, int json)
 {
-	struct verify_ctx v;
+	struct audit_verified v;
 	uint8_t *held = NULL;
+	size_t hlen = 0;
 	int r;
 
-	memset(&v, 0, sizeof(v));
-	if (against && (r = baton_file_read(against, BATON_OBJ_MAX, &held, &v.against_len)) != 0)
+	if (against && (r = baton_file_read(against, BATON_OBJ_MAX, &held, &hlen)) != 0)
 		return cli_fail(against, r);
-	v.against = held;
-	r = store_read(st, audit_verify, &v);
+	r = audit_verify(st, held, hlen, &v);
 	free(held);
-	int failed = r == BATON_EHASH || r == BATON_EBADSIG || (r != 0 && v.against_failed);
-	if (json && (r == 0 || failed))
-		verify_json(&v, against, r);
+	if (json && (r == 0 || audit_verify_failed(&v, r)))
+		cli_print_json(audit_verify_json(&v, against, r));
 	if (r != 0 && v.against_failed) {
 		fprintf(stderr, "baton: audit verify: FAILED against %s (entry %llu): %s\n",
 		        against, (unsigned long long)v.held_at, baton_diag());

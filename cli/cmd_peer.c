@@ -1,117 +1,17 @@
 /* baton peer add | update | list | remove: the schools this node trusts. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <sodium.h>
-
 #include "cli.h"
-#include "consent.h"
 #include "bti.h"
 #include "card.h"
-
-#define SKEW 300
-
-/* Upper-cases and drops separators, so "hf6v6 yfxcg-..." matches "HF6V6-YFXCG-...". */
-static void normalize_fpr(const char *in, char *out, size_t cap)
-{
-	size_t n = 0;
-	for (; *in && n + 1 < cap; in++)
-		if (isalnum((unsigned char)*in))
-			out[n++] = (char)toupper((unsigned char)*in);
-	out[n] = 0;
-}
-
-struct add_ctx {
-	const baton_card *card;
-	const uint8_t *bytes;
-	size_t len;
-	const baton_rotation *rot; /* may be NULL */
-	int replaced;              /* out: 0 new, 1 the same card again, 2 rotated */
-	char old_fpr[BATON_FINGERPRINT_LEN + 1];
-	const uint8_t *rot_bytes; /* the rotation statement as it came, when rot is set */
-	size_t rot_len;
-};
-
-static int add_peer(store_txn *t, void *arg)
-{
-	struct add_ctx *c = arg;
-	uint8_t *old = NULL;
-	size_t olen;
-	baton_card oc;
-	char detail[256], fpr[BATON_FINGERPRINT_LEN + 1];
-	int r;
-
-	c->replaced = 0;
-	if ((r = store_peer_get(t, c->card->code, &old, &olen)) < 0 && r != BATON_ENOTFOUND)
-		return r;
-	baton_fingerprint(c->card->id_pk, fpr);
-	if (r == 0) {
-		r = baton_card_parse(old, olen, &oc);
-		int same = r == 0 && olen == c->len && memcmp(old, c->bytes, olen) == 0;
-		free(old);
-		if (r != 0)
-			return bti_diag_err(BATON_EIO, "the pinned card of %s is damaged",
-			                    c->card->code);
-		baton_fingerprint(oc.id_pk, c->old_fpr);
-		if (sodium_memcmp(oc.id_pk, c->card->id_pk, BATON_PK_BYTES) == 0) {
-			/* Only 'peer update' replaces a card of this key: never by an older one. */
-			if (!same)
-				return bti_diag_err(
-				    BATON_EVALUE,
-				    "%s is already pinned with this key, from another "
-				    "card; a newer card of the same key is taken with "
-				    "'baton peer update CARD'. Not pinned.",
-				    c->card->code);
-			c->replaced = 1;
-			return 0;
-		} else if (c->rot == NULL) {
-			return bti_diag_err(
-			    BATON_EBADKEY,
-			    "%s is already pinned with a different key (fingerprint %s); "
-			    "this card has %s. A changed key needs a rotation statement "
-			    "signed by the old key (--rotation FILE). Not pinned.",
-			    c->card->code, c->old_fpr, fpr);
-		} else if (sodium_memcmp(c->rot->old_pk, oc.id_pk, BATON_PK_BYTES) != 0 ||
-		           sodium_memcmp(c->rot->new_pk, c->card->id_pk, BATON_PK_BYTES) != 0 ||
-		           strcmp(c->rot->code, c->card->code) != 0) {
-			return bti_diag_err(
-			    BATON_EBADKEY,
-			    "the rotation statement does not move %s from the pinned key "
-			    "(%s) to this card's key (%s). Not pinned.",
-			    c->card->code, c->old_fpr, fpr);
-		} else {
-			c->replaced = 2;
-		}
-	}
-	if ((r = store_peer_put(t, c->card->code, c->bytes, c->len)) != 0)
-		return r;
-	/* Consents the family signed before the rotation still name this school. */
-	if (c->replaced == 2 && (r = consent_rotation_put(t, c->rot_bytes, c->rot_len)) != 0)
-		return r;
-	snprintf(detail, sizeof(detail), "%s, fingerprint %s%s%s", c->card->name, fpr,
-	         c->replaced == 2 ? ", rotated from " : "", c->replaced == 2 ? c->old_fpr : "");
-	return cli_audit(t, c->replaced == 2 ? "peer-rotate" : "peer-add", NULL, c->card->code,
-	                 detail);
-}
-
-struct own_ctx {
-	uint8_t *card;
-	size_t len;
-};
-
-static int get_own(store_txn *t, void *arg)
-{
-	struct own_ctx *c = arg;
-	int r = store_meta_get(t, "card", &c->card, &c->len);
-	return r < 0 && r != BATON_ENOTFOUND ? BATON_EIO : 0;
-}
+#include "view_peers.h"
 
 /* EXIT_OK when the card is valid now; otherwise says why and returns EXIT_REJECTED. */
 static int card_in_window(const char *path, const baton_card *card)
 {
-	int r = baton_check_validity(card->valid_from, card->valid_until, cli_now(), SKEW);
+	int r = peers_card_valid(card, cli_now());
 	if (r == 0)
 		return EXIT_OK;
 	fprintf(stderr, "baton: %s: the card of %s is %s (valid %s", path, card->code,
@@ -134,26 +34,11 @@ static int read_card(const char *path, uint8_t **bytes, size_t *len, baton_card 
 /* EXIT_OK when the fingerprint is the one expected; otherwise says so and returns EXIT_REJECTED. */
 static int expect_matches(const char *path, const char *fpr, const char *expect)
 {
-	char a[64], b[64];
-	normalize_fpr(expect, a, sizeof(a));
-	normalize_fpr(fpr, b, sizeof(b));
-	if (strcmp(a, b) == 0)
+	if (peers_fpr_match(expect, fpr))
 		return EXIT_OK;
 	fprintf(stderr, "baton: %s: fingerprint %s does not match the expected %s; not pinned\n",
 	        path, fpr, expect);
 	return EXIT_REJECTED;
-}
-
-/* 1 when card has this school's own identity key, 0 otherwise (also when it cannot tell). */
-static int is_own_card(store *st, const baton_card *card)
-{
-	struct own_ctx oc = {NULL, 0};
-	baton_card own;
-	int yes = store_read(st, get_own, &oc) == 0 && oc.card &&
-	          baton_card_parse(oc.card, oc.len, &own) == 0 &&
-	          sodium_memcmp(own.id_pk, card->id_pk, BATON_PK_BYTES) == 0;
-	free(oc.card);
-	return yes;
 }
 
 static void peer_added(const struct cli_common *com, const baton_card *card, const char *fpr,
@@ -227,13 +112,13 @@ static int peer_add(int argc, char **argv)
 	}
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		goto out;
-	if (is_own_card(st, &card)) {
+	if (peers_is_own(st, &card)) {
 		fprintf(stderr, "baton: %s: this is this school's own card; not pinned\n", path);
 		rc = EXIT_REJECTED;
 		goto out;
 	}
-	struct add_ctx ac = {&card, bytes, len, rotfile ? &rot : NULL, 0, "", rbytes, rlen};
-	if ((r = store_write(st, add_peer, &ac)) != 0) {
+	struct peers_add ac = {&card, bytes, len, rotfile ? &rot : NULL, rbytes, rlen, 0, ""};
+	if ((r = peers_add(st, &ac)) != 0) {
 		rc = cli_fail(path, r);
 		goto out;
 	}
@@ -415,63 +300,40 @@ out:
 	return rc;
 }
 
-struct list_ctx {
-	json_t *arr;
-	int n;
-};
-
-static int list_one(const char *code, const uint8_t *bytes, size_t len, void *arg)
+static void print_peers(const json_t *arr)
 {
-	struct list_ctx *c = arg;
-	baton_card card;
-	char fpr[BATON_FINGERPRINT_LEN + 1];
-	if (baton_card_parse(bytes, len, &card) != 0)
-		return bti_diag_err(BATON_EIO, "the pinned card of %s is damaged", code);
-	baton_fingerprint(card.id_pk, fpr);
-	c->n++;
-	if (c->arr) {
-		json_t *eps = json_array();
-		for (size_t i = 0; i < card.n_endpoints; i++)
-			json_array_append_new(eps, json_string(card.endpoints[i]));
-		json_array_append_new(c->arr,
-		                      json_pack("{s:s, s:s, s:s, s:o, s:I}", "code", code, "name",
-		                                card.name, "fingerprint", fpr, "endpoints", eps,
-		                                "valid_until", (json_int_t)card.valid_until));
-	} else {
-		printf("%-12s %-32s %s  %s\n", code, card.name, fpr, card.endpoints[0]);
+	size_t i;
+	const json_t *o;
+	json_array_foreach(arr, i, o)
+	{
+		printf("%-12s %-32s %s  %s\n", cli_str(o, "code"), cli_str(o, "name"),
+		       cli_str(o, "fingerprint"),
+		       json_string_value(json_array_get(json_object_get(o, "endpoints"), 0)));
 	}
-	return 0;
-}
-
-static int list_peers(store_txn *t, void *arg)
-{
-	return store_peer_each(t, list_one, arg);
 }
 
 static int peer_list(int argc, char **argv)
 {
 	struct cli_common com = {0};
 	store *st;
+	json_t *arr = NULL;
+	size_t n;
 	int rc, r;
 	if ((rc = cli_common_only(argc, argv, &com,
 	                          "usage: baton peer list [--json] [--dir DIR]\n")) >= 0)
 		return rc;
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	struct list_ctx lc = {com.json ? json_array() : NULL, 0};
-	r = store_read(st, list_peers, &lc);
+	r = peers_list(st, &arr);
 	store_close(st);
-	return cli_list_done(r, lc.arr, lc.n, "peer list",
+	n = r == 0 ? json_array_size(arr) : 0;
+	if (r == 0 && !com.json) {
+		print_peers(arr);
+		json_decref(arr);
+		arr = NULL;
+	}
+	return cli_list_done(r, arr, n, "peer list",
 	                     "No schools pinned yet ('baton peer add CARDFILE').");
-}
-
-static int remove_peer(store_txn *t, void *arg)
-{
-	const char *code = arg;
-	int r = store_peer_del(t, code);
-	if (r == BATON_ENOTFOUND)
-		return bti_diag_err(BATON_EVALUE, "%s is not pinned", code);
-	return r ? r : cli_audit(t, "peer-remove", NULL, code, NULL);
 }
 
 static int peer_remove(int argc, char **argv)
@@ -486,7 +348,7 @@ static int peer_remove(int argc, char **argv)
 		return cli_usage_error("peer remove: one school CODE expected");
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	r = store_write(st, remove_peer, argv[optind]);
+	r = peers_remove(st, argv[optind]);
 	store_close(st);
 	if (r != 0)
 		return cli_fail("peer remove", r);

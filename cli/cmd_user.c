@@ -143,19 +143,6 @@ static int user_remove(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static int list_row(const store_user *u, void *arg)
-{
-	json_t *o =
-	    json_pack("{s:s, s:s, s:I, s:I}", "name", u->name, "role", users_role_name(u->role),
-	              "created", (json_int_t)u->created, "last_login", (json_int_t)u->last_login);
-	return o && json_array_append_new(arg, o) == 0 ? 0 : BATON_ENOMEM;
-}
-
-static int list_fn(store_txn *t, void *arg)
-{
-	return store_user_each(t, list_row, arg);
-}
-
 static void print_users(const json_t *arr)
 {
 	size_t i;
@@ -184,8 +171,7 @@ static int user_list(int argc, char **argv)
 		return cli_usage_error("user list: no arguments expected");
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	arr = json_array();
-	r = arr ? store_read(st, list_fn, arr) : BATON_ENOMEM;
+	r = users_list(st, &arr);
 	store_close(st);
 	return cli_table_done(r, arr, NULL, com.json, print_users, "user list", "No users.");
 }

@@ -162,7 +162,15 @@ static int login_fn(store_txn *t, void *arg)
 		r = store_user_put(t, &u);
 	}
 	sodium_memzero(&u, sizeof(u));
-	return r ? r : user_audit(t, op->action, op->name, "");
+	if (r != 0)
+		return r;
+	/* A sign-in or out is the person's own act, whoever else is named as acting. */
+	store_audit e;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.action, sizeof(e.action), "%s", op->action);
+	snprintf(e.detail, sizeof(e.detail), "%s", op->name);
+	snprintf(e.by, sizeof(e.by), "%s", op->name);
+	return store_audit_append(t, &e);
 }
 
 /*
@@ -226,4 +234,50 @@ int users_logout(store *st, const char *name)
 {
 	struct login_op op = {name, "logout"};
 	return store_write(st, login_fn, &op);
+}
+
+static int list_row(const store_user *u, void *arg)
+{
+	json_t *o =
+	    json_pack("{s:s, s:s, s:I, s:I}", "name", u->name, "role", users_role_name(u->role),
+	              "created", (json_int_t)u->created, "last_login", (json_int_t)u->last_login);
+	return o && json_array_append_new(arg, o) == 0 ? 0 : BATON_ENOMEM;
+}
+
+static int list_fn(store_txn *t, void *arg)
+{
+	return store_user_each(t, list_row, arg);
+}
+
+int users_list(store *st, json_t **out)
+{
+	json_t *arr = json_array();
+	int r = arr ? store_read(st, list_fn, arr) : BATON_ENOMEM;
+	if (r != 0) {
+		json_decref(arr);
+		arr = NULL;
+	}
+	*out = arr;
+	return r;
+}
+
+struct is_ctx {
+	const char *name;
+	store_user u;
+};
+
+static int is_fn(store_txn *t, void *arg)
+{
+	struct is_ctx *c = arg;
+	return store_user_get(t, c->name, &c->u);
+}
+
+int users_is(store *st, const char *name, int role)
+{
+	struct is_ctx c;
+	int yes;
+	c.name = name;
+	yes = store_read(st, is_fn, &c) == 0 && c.u.role == role;
+	sodium_memzero(&c.u, sizeof(c.u));
+	return yes;
 }

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "store.h"
 
 #define USERS_PASS_MIN 10  /* characters a password has at least */
@@ -33,6 +35,21 @@ int users_add(store *st, const char *name, int role, const char *pass, size_t pl
 int users_passwd(store *st, const char *name, const char *pass, size_t plen);
 /* Removes user name. BATON_ENOTFOUND: no such user. Audited as "user-remove". */
 int users_remove(store *st, const char *name);
+
+/*
+ * The accounts in name order, into *out (new; free with json_decref; NULL
+ * on error): each {"name", "role", "created", "last_login"} (times in
+ * seconds, last_login 0 for never). Returns 0, BATON_ENOMEM, or the
+ * store's errors.
+ */
+int users_list(store *st, json_t **out);
+
+/*
+ * 1 when user name exists with role (STORE_ROLE_*), 0 otherwise (also
+ * when the store cannot be read): whether a session opened as name with
+ * role may go on. Cannot fail.
+ */
+int users_is(store *st, const char *name, int role);
 
 /*
  * Checks pass against user name's hash; on a match records the login

@@ -411,7 +411,8 @@ static int api_gate(struct web *w, struct MHD_Connection *c, const char *url, co
 
 	if (strcmp(url, "/api/v1/session") == 0 && strcmp(method, "POST") == 0)
 		return 0; /* the login: its own checks */
-	if (web_session_get(&w->ws, cookie_of(c), &q->s) != 0)
+	if (web_session_get(&w->ws, cookie_of(c), &q->s) != 0 ||
+	    web_session_gone(&w->ws, w->st, &q->s))
 		return *ok = respond_error(c, 401, "not logged in"), 1;
 	if (unsafe(method) && (!tok || strlen(tok) != WEB_TOKEN_HEX - 1 ||
 	                       sodium_memcmp(tok, q->s.csrf, WEB_TOKEN_HEX - 1) != 0))

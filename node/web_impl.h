@@ -55,6 +55,13 @@ void web_session_new(struct web_state *ws, const char *user, int role, struct we
  * too long (it ends then).
  */
 int web_session_get(struct web_state *ws, const char *id, struct web_session *out);
+/*
+ * 1 when the account of session s (a copy web_session_get made) no longer
+ * exists with the role it signed in with: removed, from the console or
+ * with 'baton user remove' while serve runs. The session ends then.
+ * 0 when it may go on. Cannot fail.
+ */
+int web_session_gone(struct web_state *ws, store *st, const struct web_session *s);
 /* Ends session id; nothing when there is none. */
 void web_session_end(struct web_state *ws, const char *id);
 

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "bti.h"
+#include "users.h"
 #include "web.h"
 #include "web_impl.h"
 
@@ -92,6 +93,14 @@ int web_session_get(struct web_state *ws, const char *id, struct web_session *ou
 	}
 	pthread_mutex_unlock(&ws->lock);
 	return r;
+}
+
+int web_session_gone(struct web_state *ws, store *st, const struct web_session *s)
+{
+	if (users_is(st, s->user, s->role))
+		return 0;
+	web_session_end(ws, s->id);
+	return 1;
 }
 
 void web_session_end(struct web_state *ws, const char *id)
