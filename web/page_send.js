@@ -14,7 +14,7 @@
     return btoa(s);
   }
 
-  const list = s => s.replace(/,/g, ', ');
+  const spaced = s => s.replace(/,/g, ', ');
 
   function tag(kind, text) { return el('span', { class: 'tag ' + kind, text }); }
 
@@ -82,18 +82,23 @@
       verdict.textContent = '';
     }
 
+    // The consents on file for the student; the last call wins.
+    let loads = 0;
     async function loadOnFile() {
-      onFile.textContent = '';
-      onFile.append(el('option', { value: '', text: upload ? 'Use the uploaded file (' + upload.name + ')' : 'Choose a consent…' }));
-      const id = student.value.trim();
-      if (!id) return;
-      let list = [];
-      try { list = await api('GET', 'consents?student=' + encodeURIComponent(id)); } catch (e) { showError(formErr, e); return; }
-      for (const c of list) {
-        onFile.append(el('option', { value: c.id,
-          text: c.status + ': to ' + c.to + ', ' + list(c.sections) + ', until ' + when(c.expires) + ' (' + c.id.slice(0, 8) + '…)' }));
+      const seq = ++loads, id = student.value.trim();
+      let found = [];
+      if (id) {
+        try { found = await api('GET', 'consents?student=' + encodeURIComponent(id)); } catch (e) { showError(formErr, e); }
       }
-      if (!list.length && !upload) onFile.firstChild.textContent = 'No consent on file for ' + id + ': upload one';
+      if (seq !== loads) return;
+      onFile.textContent = '';
+      onFile.append(el('option', { value: '',
+        text: upload ? 'Use the uploaded file (' + upload.name + ')'
+          : id && !found.length ? 'No consent on file for ' + id + ': upload one' : 'Choose a consent…' }));
+      for (const c of found) {
+        onFile.append(el('option', { value: c.id,
+          text: c.status + ': to ' + c.to + ', ' + spaced(c.sections) + ', until ' + when(c.expires) + ' (' + c.id.slice(0, 8) + '…)' }));
+      }
     }
 
     function body() {
@@ -122,10 +127,10 @@
       const fails = v.rules.filter(r => r.state === 'failed').length;
       verdict.append(el('h2', { text: 'The release rules' }),
         v.allowed
-          ? el('p', { class: 'okay', text: 'Every rule passes. Would release to ' + v.to_name + ': ' + list(v.sections) + '.' })
+          ? el('p', { class: 'okay', text: 'Every rule passes. Would release to ' + v.to_name + ': ' + spaced(v.sections) + '.' })
           : el('p', { class: 'error', text: fails + ' of ' + v.rules.length + ' rules fail: nothing can be sent under this consent.' }),
         table('Each release rule and its verdict', ['Rule', 'Verdict', 'Why'], v.rules,
-          r => [r.title, verdictTag[r.state](), r.rule === 'sections' ? list(r.why) : r.why]));
+          r => [r.title, verdictTag[r.state](), r.rule === 'sections' ? spaced(r.why) : r.why]));
     }
 
     async function onSend() {
@@ -140,7 +145,7 @@
           el('dl', { class: 'kv' },
             el('dt', { text: 'Student' }), el('dd', { text: r.student }),
             el('dt', { text: 'To' }), el('dd', { text: schoolName(schools) + ' (' + r.to + ')' }),
-            el('dt', { text: 'Sections' }), el('dd', { text: list(r.sections) }),
+            el('dt', { text: 'Sections' }), el('dd', { text: spaced(r.sections) }),
             el('dt', { text: 'Packet' }), el('dd', { class: 'mono', id: 'send-packet', text: r.packet }),
             el('dt', { text: 'State' }), el('dd', {}, tag('wait', r.state))),
           el('p', {}, 'The node delivers it and shows the receipt on ',
@@ -156,7 +161,6 @@
       record.disabled = !upload;
       stale();
       await loadOnFile();
-      onFile.value = '';
     }
 
     async function onRecord() {

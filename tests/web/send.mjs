@@ -36,6 +36,7 @@ try {
     await page.getByLabel('Student id').fill(student);
     await page.getByLabel('Student id').dispatchEvent('change');
     await page.getByLabel('Or the family\'s consent file').setInputFiles(tmp + '/c/' + file);
+    await page.locator('#send-consent option').first().filter({ hasText: 'Use the uploaded file (' + file + ')' }).waitFor({ state: 'attached' });
     await page.locator('#send-consent').selectOption('');
     await page.getByRole('button', { name: 'Check the release rules' }).click();
     await page.locator('#send-verdict table').waitFor();
