@@ -128,7 +128,7 @@
       verdict.append(el('h2', { text: 'The release rules' }),
         v.allowed
           ? el('p', { class: 'okay', text: 'Every rule passes. Would release to ' + v.to_name + ': ' + spaced(v.sections) + '.' })
-          : el('p', { class: 'error', text: fails + ' of ' + v.rules.length + ' rules fail: nothing can be sent under this consent.' }),
+          : el('p', { class: 'error', text: (fails === 1 ? 'One rule fails' : fails + ' of ' + v.rules.length + ' rules fail') + ': nothing can be sent under this consent.' }),
         table('Each release rule and its verdict', ['Rule', 'Verdict', 'Why'], v.rules,
           r => [r.title, verdictTag[r.state](), r.rule === 'sections' ? spaced(r.why) : r.why]));
     }
@@ -247,7 +247,9 @@
           sent++;
         } catch (e) {
           if (e.status === 0 || e.status === 401 || e.status >= 500) { showError(err, e); break; }
-          Object.assign(row, { student: e.data.student || '', ok: false, what: e.message });
+          // A refusal names the student the consent is for, when it could be read: "S-1004: why".
+          const m = e.message.match(/^([^\s:]+): (.*)$/s);
+          Object.assign(row, { student: m ? m[1] : '', ok: false, what: m ? m[2] : e.message });
           refused++;
         }
         rows.push(row);

@@ -101,7 +101,7 @@ try {
   is(out.length, 3, 'an outcome for each student');
   ok(out.filter(r => r[2] === 'sent').length === 2, 'two were sent', out);
   const refused = out.find(r => r[2] === 'refused');
-  ok(refused && refused[0] === 'S-1004.consent' && /not linked to student S-1004/.test(refused[3]),
+  ok(refused && refused[0] === 'S-1004.consent' && refused[1] === 'S-1004' && /not linked to student S-1004/.test(refused[3]),
      'S-1004 is refused, with the reason', out);
   await shot(page, 'send-class-done');
   await accessible(page, 'the Send page after a class');
