@@ -281,6 +281,14 @@ static int take_request(store_txn *t, struct send_req *s)
 	return 0;
 }
 
+int transfer_consent_for(const baton_consent *c, const char *student)
+{
+	if (strcmp(c->student, student) == 0)
+		return 0;
+	return bti_diag_err(BATON_ECONSENT, "the consent is for student %s, not %s", c->student,
+	                    student);
+}
+
 /*
  * The release rules, against this node (me) and the school the record goes
  * to (w->peer): a refusal is audited, with s->refused set, and returns 0.
@@ -310,9 +318,8 @@ static int send_rules(store_txn *t, struct send_req *s, const baton_card *me, st
 		snprintf(s->student_buf, sizeof(s->student_buf), "%s", q->c.student);
 		s->student = s->student_buf;
 	}
-	if (r == 0 && strcmp(q->c.student, s->student) != 0)
-		r = bti_diag_err(BATON_ECONSENT, "the consent is for student %s, not %s",
-		                 q->c.student, s->student);
+	if (r == 0)
+		r = transfer_consent_for(&q->c, s->student);
 	if (r == BATON_EIO || r == BATON_ENOMEM || r == BATON_EINTERNAL || r < -900)
 		return r;
 	return r != 0 ? refuse(t, s, r) : 0;

@@ -84,6 +84,12 @@ int transfer_sent_before(store_txn *t, const char *student, const char *to_code,
                          const uint8_t consent_id[BATON_ID_BYTES], store_outbox *ob);
 
 /*
+ * Whether the consent c (decoded) is for student, the one a send names.
+ * Returns 0, or BATON_ECONSENT with baton_diag() saying whom it is for.
+ */
+int transfer_consent_for(const baton_consent *c, const char *student);
+
+/*
  * How an outbox state found by transfer_sent_before reads: "queued", "sent
  * as a file" or "receipted". Static; cannot fail.
  */

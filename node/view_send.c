@@ -43,10 +43,7 @@ static int send_rules_own(store_txn *t, struct send_check *x, struct consent_rul
 		snprintf(v[1].why, sizeof(v[1].why), "not checked: the consent could not be read");
 		return 0;
 	}
-	r = strcmp(x->c.student, x->student) == 0
-	        ? 0
-	        : bti_diag_err(BATON_ECONSENT, "the consent is for student %s, not %s",
-	                       x->c.student, x->student);
+	r = transfer_consent_for(&x->c, x->student);
 	snprintf(ok, sizeof(ok), "it names student %s", x->student);
 	set_verdict(&v[0], "student", t_student, r, ok);
 	r = transfer_sent_before(t, x->student, x->to_code, x->c.id, &ob);
