@@ -112,6 +112,35 @@ try {
   ok(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1),
      'on a phone, the Send page fits its width');
   await shot(phone, 'send-phone');
+
+  // At 200% zoom (a 1280 px window seen as 640 px), with the keyboard only:
+  // Tab from the student to "Check", Enter; the verdict's table scrolls in its own box.
+  const zoom = await newPage(browser, { viewport: { width: 640, height: 800 } });
+  await signInAt(zoom, base, '#/send/S-1001');
+  await zoom.getByRole('heading', { level: 1, name: 'Send a record' }).waitFor();
+  await zoom.locator('#send-consent option').nth(1).waitFor({ state: 'attached' });
+  await zoom.locator('#send-student').focus();
+  let tabs = 0;
+  while (tabs < 4 && await zoom.evaluate(() => document.activeElement.id) !== 'send-consent') {
+    await zoom.keyboard.press('Tab');
+    tabs++;
+  }
+  is(await zoom.evaluate(() => document.activeElement.id), 'send-consent', 'Tab reaches the consent on file');
+  await zoom.keyboard.press('ArrowDown'); // the first consent on file
+  while (tabs < 12 && await zoom.evaluate(() => document.activeElement.id) !== 'send-check') {
+    await zoom.keyboard.press('Tab');
+    tabs++;
+  }
+  is(await zoom.evaluate(() => document.activeElement.id), 'send-check', 'Tab reaches "Check the release rules"');
+  await zoom.keyboard.press('Enter');
+  await zoom.locator('#send-verdict table').waitFor();
+  const sent = await zoom.locator('#send-verdict tbody tr').evaluateAll(rows =>
+    rows.map(r => [...r.cells].map(c => c.textContent)).filter(r => r[1].includes('fails')).map(r => r[2]));
+  ok(sent.length === 1 && /already sent to RAS-204 under this consent \(packet [0-9a-f]{32}, /.test(sent[0]),
+     'with the keyboard: the consent on file, already used, fails only "already sent", naming the packet', sent);
+  ok(await zoom.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1),
+     'at 200% zoom, the page with its verdict needs no sideways scrolling');
+  await shot(zoom, 'send-zoom-keyboard');
 } catch (e) {
   ok(false, 'the Send page test ran', e.stack);
 } finally {
