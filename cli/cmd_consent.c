@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "consent.h"
+#include "view_consent.h"
 #include "bti.h"
 
 #define DAY              UINT64_C(86400)
@@ -353,27 +354,6 @@ static int consent_revoke_cmd(int argc, char **argv)
 	return EXIT_OK;
 }
 
-static json_t *consent_json(const baton_consent *c, uint64_t now)
-{
-	char secs[200], fpr[BATON_FINGERPRINT_LEN + 1], line[BATON_PUBKEY_TEXT_MAX];
-	baton_sections_format(c->sections, secs, sizeof(secs));
-	baton_fingerprint(c->signer, fpr);
-	baton_pubkey_format(BATON_PUBKEY_GUARDIAN, c->signer, line);
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s}", "type",
-	                      "consent", "id", cli_hex(c->id, BATON_ID_BYTES), "student",
-	                      c->student, "from", c->from_code, "to", c->to_code, "purpose",
-	                      c->purpose, "issued", (json_int_t)c->issued, "expires",
-	                      (json_int_t)c->expires, "signer", line, "signer_fingerprint", fpr,
-	                      "role", c->role == BATON_ROLE_STUDENT ? "student" : "guardian");
-	json_object_set_new(j, "sections", json_string(secs));
-	json_object_set_new(j, "signature", json_string("valid"));
-	json_object_set_new(j, "status",
-	                    json_string(now > c->expires        ? "expired"
-	                                : now + 300 < c->issued ? "not yet valid"
-	                                                        : "valid"));
-	return j;
-}
-
 static int consent_show(int argc, char **argv)
 {
 	int rc;
@@ -428,7 +408,7 @@ static int consent_show(int argc, char **argv)
 	if (r != 0)
 		return cli_fail(path, r);
 	if (com.json) {
-		cli_print_json(consent_json(&c, now));
+		cli_print_json(consent_view_json(&c, now));
 		return EXIT_OK;
 	}
 	printf("Consent, signature verifies:\n");
@@ -438,76 +418,12 @@ static int consent_show(int argc, char **argv)
 
 /* ---- on the node ---- */
 
-struct import_ctx {
-	const uint8_t *bytes;
-	size_t len;
-	int type;
-	baton_consent c;
-	baton_revocation rv;
-	const baton_consent *shown; /* --consent: the consent a revocation withdraws */
-	int effective;              /* the revocation withdraws a consent this node knows */
-};
-
-static int import_fn(store_txn *t, void *arg)
-{
-	struct import_ctx *x = arg;
-	store_audit e;
-	int r;
-	memset(&e, 0, sizeof(e));
-	if (x->type == BATON_OBJ_REVOCATION) {
-		store_consent known;
-		if ((r = consent_revoke(t, x->bytes, x->len, t->now, x->shown, &x->rv)) != 0)
-			return r;
-		snprintf(e.action, sizeof(e.action), "consent-revoke");
-		memcpy(e.consent, x->rv.consent_id, BATON_ID_BYTES);
-		e.has_consent = 1;
-		if (store_consent_get(t, x->rv.consent_id, &known) == 0) {
-			baton_consent kc;
-			snprintf(e.student, sizeof(e.student), "%s", known.student);
-			int revoked;
-			if (baton_consent_parse(known.bytes, known.len, &kc) == 0)
-				x->effective =
-				    consent_revoked(t, &kc, t->now, &revoked, NULL) == 0 && revoked;
-			free(known.bytes);
-		}
-		snprintf(e.detail, sizeof(e.detail), "received by hand");
-		return store_audit_append(t, &e);
-	}
-	/*
-	 * A consent brought by hand passes the same rules as one used for a release
-	 * (for the receiving school it names); that also binds its id to its student.
-	 */
-	baton_card me;
-	struct release_check q;
-	if ((r = store_own_card(t, &me)) != 0)
-		return r == BATON_ENOTFOUND ? bti_diag_err(BATON_EIO, "this node has no card") : r;
-	if ((r = baton_consent_parse(x->bytes, x->len, &x->c)) != 0)
-		return r;
-	memset(&q, 0, sizeof(q));
-	q.consent = x->bytes;
-	q.consent_len = x->len;
-	q.my_id_pk = me.id_pk;
-	q.to_pk = x->c.to_pk;
-	q.now = t->now;
-	q.skew = 300;
-	if ((r = consent_check(t, &q)) != 0)
-		return r;
-	snprintf(e.action, sizeof(e.action), "consent-import");
-	snprintf(e.student, sizeof(e.student), "%s", x->c.student);
-	snprintf(e.peer, sizeof(e.peer), "%s", x->c.to_code);
-	memcpy(e.consent, x->c.id, BATON_ID_BYTES);
-	e.has_consent = 1;
-	e.sections = x->c.sections;
-	snprintf(e.detail, sizeof(e.detail), "received by hand");
-	return store_audit_append(t, &e);
-}
-
 static int consent_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"consent", required_argument, NULL, 'c'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
-	struct import_ctx x;
+	struct consent_import_req x;
 	const char *shown_path = NULL;
 	baton_consent shown;
 	uint8_t *buf;
@@ -559,7 +475,7 @@ static int consent_import(int argc, char **argv)
 		free(buf);
 		return rc;
 	}
-	r = store_write(st, import_fn, &x);
+	r = consent_view_import(st, &x);
 	store_close(st);
 	free(buf);
 	if (r != 0)
@@ -576,48 +492,15 @@ static int consent_import(int argc, char **argv)
 	return EXIT_OK;
 }
 
-struct list_ctx {
-	store_txn *t;
-	const char *student;
-	json_t *arr;
-	size_t n;
-	uint64_t now;
-};
-
-static int list_one(const store_consent *sc, void *arg)
+/* One consent of consent_view_list as a line. */
+static void list_line(const json_t *j)
 {
-	struct list_ctx *l = arg;
-	baton_consent c;
-	int r, revoked = 0;
-	char secs[200];
-	if (l->student && strcmp(l->student, sc->student) != 0)
-		return 0;
-	if (baton_consent_parse(sc->bytes, sc->len, &c) != 0)
-		return bti_diag_err(BATON_EIO, "stored consent %s does not parse",
-		                    cli_hex(sc->id, 16));
-	if ((r = consent_revoked(l->t, &c, l->now, &revoked, NULL)) != 0)
-		return r;
-	const char *status = revoked                   ? "revoked"
-	                     : l->now > c.expires      ? "expired"
-	                     : l->now + 300 < c.issued ? "not yet valid"
-	                                               : "valid";
-	l->n++;
-	if (l->arr) {
-		json_t *j = consent_json(&c, l->now);
-		json_object_set_new(j, "status", json_string(status));
-		return json_array_append_new(l->arr, j) ? BATON_ENOMEM : 0;
-	}
-	baton_sections_format(c.sections, secs, sizeof(secs));
-	printf("%s  %-10s %-8s to %-10s until %s  %s\n", cli_hex(c.id, 16), c.student, status,
-	       c.to_code, cli_time(c.expires), secs);
-	return 0;
-}
-
-static int list_fn(store_txn *t, void *arg)
-{
-	struct list_ctx *l = arg;
-	l->t = t;
-	return store_consent_each(t, list_one, l);
+	const char *f[5] = {"id", "student", "status", "to", "sections"};
+	const char *v[5];
+	for (size_t i = 0; i < 5; i++)
+		v[i] = json_string_value(json_object_get(j, f[i]));
+	printf("%s  %-10s %-8s to %-10s until %s  %s\n", v[0], v[1], v[2], v[3],
+	       cli_time((uint64_t)json_integer_value(json_object_get(j, "expires"))), v[4]);
 }
 
 static int consent_list(int argc, char **argv)
@@ -625,7 +508,8 @@ static int consent_list(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"student", required_argument, NULL, 's'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
-	struct list_ctx l = {NULL, NULL, NULL, 0, cli_now()};
+	const char *student = NULL;
+	json_t *arr = NULL;
 	store *st;
 	int opt, r, rc;
 
@@ -634,7 +518,7 @@ static int consent_list(int argc, char **argv)
 		if (cli_common_opt(&com, opt, optarg))
 			continue;
 		if (opt == 's') {
-			l.student = optarg;
+			student = optarg;
 			continue;
 		}
 		fprintf(opt == 'h' ? stdout : stderr,
@@ -643,10 +527,17 @@ static int consent_list(int argc, char **argv)
 	}
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	l.arr = com.json ? json_array() : NULL;
-	r = store_read_at(st, l.now, list_fn, &l);
+	r = consent_view_list(st, student, cli_now(), &arr);
 	store_close(st);
-	return cli_list_done(r, l.arr, l.n, "consent list", "No consents on file.");
+	if (r == 0 && !com.json) {
+		for (size_t i = 0; i < json_array_size(arr); i++)
+			list_line(json_array_get(arr, i));
+		rc = cli_list_done(r, NULL, json_array_size(arr), "consent list",
+		                   "No consents on file.");
+		json_decref(arr);
+		return rc;
+	}
+	return cli_list_done(r, arr, 0, "consent list", "No consents on file.");
 }
 
 struct check_ctx {

@@ -382,46 +382,44 @@ int consent_names_schools(store_txn *t, const baton_consent *c, const uint8_t *f
 	return 0;
 }
 
-int consent_check(store_txn *t, struct release_check *q)
+/* Rule 2: the signer is linked to the student and not restricted; *eligible for rule 2's age. */
+static int rule_signer(store_txn *t, struct release_check *q, struct find_link *f, int *eligible)
 {
-	struct find_link f;
-	baton_consent *c = &q->c;
-	char fpr[BATON_FINGERPRINT_LEN + 1], list[160];
-	int r, eligible;
-
-	q->parsed = 0;
-	q->release = 0;
-	/* 1. The signature, by the key the consent names (checked already, or now). */
-	if (q->verified)
-		*c = *q->verified;
-	else if ((r = baton_consent_parse(q->consent, q->consent_len, c)) != 0)
-		return r;
-	q->parsed = 1;
-	baton_fingerprint(c->signer, fpr);
-
-	/* 2. Who signed: a linked, unrestricted key, the right one for the student's age. */
+	const baton_consent *c = &q->c;
+	char fpr[BATON_FINGERPRINT_LEN + 1];
 	json_t *rec;
+	int r;
+
 	if ((r = student_record_load(t, c->student, &rec)) != 0)
 		return r;
-	eligible = is_record_eligible(rec, q->now);
+	*eligible = is_record_eligible(rec, q->now);
 	if (q->record)
 		*q->record = rec; /* the caller's from here, whatever the outcome */
 	else
 		json_decref(rec);
-	if ((r = linked(t, c->student, c->signer, &f)) != 0)
+	if ((r = linked(t, c->student, c->signer, f)) != 0)
 		return r;
-	if (!f.found)
+	baton_fingerprint(c->signer, fpr);
+	if (!f->found)
 		return bti_diag_err(
 		    BATON_ENOTLINKED,
 		    "the consent is signed by key %s, which is not linked to student "
 		    "%s at this school",
 		    fpr, c->student);
-	if (f.g.restricted)
+	if (f->g.restricted)
 		return bti_diag_err(BATON_ERESTRICTED,
 		                    "the %s key %s is restricted for student %s (a court order or "
 		                    "similar): its consents are not accepted",
-		                    f.g.relation, fpr, c->student);
-	int self = strcmp(f.g.relation, "self") == 0;
+		                    f->g.relation, fpr, c->student);
+	return 0;
+}
+
+/* Rule 2, continued: the right person for the student's age signed, in the right role. */
+static int rule_age(const baton_consent *c, const struct find_link *f, int eligible)
+{
+	char fpr[BATON_FINGERPRINT_LEN + 1];
+	int self = strcmp(f->g.relation, "self") == 0;
+
 	if (!self && eligible)
 		return bti_diag_err(
 		    BATON_EELIGIBLE,
@@ -434,50 +432,63 @@ int consent_check(store_txn *t, struct release_check *q)
 		    "student %s is not yet eligible to consent; a parent or guardian "
 		    "must sign",
 		    c->student);
+	baton_fingerprint(c->signer, fpr);
 	if ((c->role == BATON_ROLE_STUDENT) != self)
 		return bti_diag_err(BATON_ENOTLINKED,
 		                    "the consent is signed as %s, but key %s is linked as %s",
 		                    c->role == BATON_ROLE_STUDENT ? "the student" : "a guardian",
-		                    fpr, f.g.relation);
+		                    fpr, f->g.relation);
+	return 0;
+}
 
-	/*
-	 * 3. The sending school is this one; 4. the receiving school is where the
-	 * record goes: each by its key, or one it rotated from after the consent.
-	 */
-	if ((r = consent_names_schools(t, c, q->my_id_pk, "this school", q->to_pk,
-	                               "the school the record would go to", q->skew, &q->former)) !=
-	    0)
-		return r;
-	/* 5. Sections inside the consent; identity always travels. */
-	uint32_t want = q->sections ? q->sections : c->sections;
-	uint32_t extra = want & ~(c->sections | BATON_SEC_BIT(BATON_SEC_IDENTITY));
-	if (extra) {
-		baton_sections_format(extra, list, sizeof(list));
-		return bti_diag_err(BATON_ESECTIONS, "%s %s not covered by the consent%s", list,
-		                    __builtin_popcount(extra) > 1 ? "are" : "is",
-		                    extra & BATON_SEC_SENSITIVE_MASK
-		                        ? " (sensitive sections must be named one by one)"
-		                        : "");
-	}
-	/* 6. The validity window, allowing for clock skew. */
-	if ((r = baton_check_validity(c->issued, c->expires, q->now, q->skew)) != 0) {
-		char a[32], b[32];
-		return bti_diag_err(r, "the consent is valid from %s until %s: %s",
-		                    fmt_time(c->issued, a), fmt_time(c->expires, b),
-		                    r == BATON_EEXPIRED ? "it has expired" : "it is not valid yet");
-	}
-	/* 7. Not revoked. */
+/* Rule 5: the sections asked for (0: all consented) are inside the consent, into *want. */
+static int rule_sections(const baton_consent *c, uint32_t asked, uint32_t *want)
+{
+	char list[160];
+	*want = asked ? asked : c->sections;
+	uint32_t extra = *want & ~(c->sections | BATON_SEC_BIT(BATON_SEC_IDENTITY));
+	if (!extra)
+		return 0;
+	baton_sections_format(extra, list, sizeof(list));
+	return bti_diag_err(BATON_ESECTIONS, "%s %s not covered by the consent%s", list,
+	                    __builtin_popcount(extra) > 1 ? "are" : "is",
+	                    extra & BATON_SEC_SENSITIVE_MASK
+	                        ? " (sensitive sections must be named one by one)"
+	                        : "");
+}
+
+/* Rule 6: the validity window, allowing for clock skew. */
+static int rule_validity(const baton_consent *c, uint64_t now, uint64_t skew)
+{
+	char a[32], b[32];
+	int r;
+	if ((r = baton_check_validity(c->issued, c->expires, now, skew)) == 0)
+		return 0;
+	return bti_diag_err(r, "the consent is valid from %s until %s: %s", fmt_time(c->issued, a),
+	                    fmt_time(c->expires, b),
+	                    r == BATON_EEXPIRED ? "it has expired" : "it is not valid yet");
+}
+
+/* Rule 7: not revoked. */
+static int rule_revoked(store_txn *t, const baton_consent *c, uint64_t now)
+{
 	uint64_t when = 0;
-	int revoked;
-	if ((r = consent_revoked(t, c, q->now, &revoked, &when)) != 0)
+	char a[32];
+	int r, revoked;
+	if ((r = consent_revoked(t, c, now, &revoked, &when)) != 0)
 		return r;
-	if (revoked) {
-		char a[32];
+	if (revoked)
 		return bti_diag_err(BATON_EREVOKED, "the consent was revoked on %s",
 		                    fmt_time(when, a));
-	}
-	/* 8. One consent, one student, for good. */
+	return 0;
+}
+
+/* Rule 8: one consent, one student, for good; bind: record the id for this student. */
+static int rule_once(store_txn *t, const struct release_check *q, int bind)
+{
+	const baton_consent *c = &q->c;
 	store_consent seen;
+	int r;
 	if ((r = store_consent_get(t, c->id, &seen)) < 0 && r != BATON_ENOTFOUND)
 		return r;
 	if (r == 0) {
@@ -487,14 +498,47 @@ int consent_check(store_txn *t, struct release_check *q)
 			return bti_diag_err(BATON_EREUSED,
 			                    "this consent id was already used for student %s",
 			                    seen.student);
-	} else {
-		store_consent bind = {
-		    {0}, {0}, t->now, (uint8_t *)(uintptr_t)q->consent, q->consent_len};
-		memcpy(bind.id, c->id, BATON_ID_BYTES);
-		snprintf(bind.student, sizeof(bind.student), "%s", c->student);
-		if ((r = store_consent_put(t, &bind)) != 0)
-			return r;
+		return 0;
 	}
+	if (!bind)
+		return 0;
+	store_consent b = {{0}, {0}, t->now, (uint8_t *)(uintptr_t)q->consent, q->consent_len};
+	memcpy(b.id, c->id, BATON_ID_BYTES);
+	snprintf(b.student, sizeof(b.student), "%s", c->student);
+	return store_consent_put(t, &b);
+}
+
+int consent_check(store_txn *t, struct release_check *q)
+{
+	baton_consent *c = &q->c;
+	struct find_link f;
+	uint32_t want;
+	int r, eligible;
+
+	q->parsed = 0;
+	q->release = 0;
+	/* 1. The signature, by the key the consent names (checked already, or now). */
+	if (q->verified)
+		*c = *q->verified;
+	else if ((r = baton_consent_parse(q->consent, q->consent_len, c)) != 0)
+		return r;
+	q->parsed = 1;
+	/* 2. Who signed: a linked, unrestricted key, the right one for the student's age. */
+	if ((r = rule_signer(t, q, &f, &eligible)) != 0 || (r = rule_age(c, &f, eligible)) != 0)
+		return r;
+	/*
+	 * 3. The sending school is this one; 4. the receiving school is where the
+	 * record goes: each by its key, or one it rotated from after the consent.
+	 */
+	if ((r = consent_names_schools(t, c, q->my_id_pk, "this school", q->to_pk,
+	                               "the school the record would go to", q->skew, &q->former)) !=
+	    0)
+		return r;
+	/* 5. sections; 6. validity; 7. revocation; 8. one consent per student. */
+	if ((r = rule_sections(c, q->sections, &want)) != 0 ||
+	    (r = rule_validity(c, q->now, q->skew)) != 0 || (r = rule_revoked(t, c, q->now)) != 0 ||
+	    (r = rule_once(t, q, 1)) != 0)
+		return r;
 	q->release = want | BATON_SEC_BIT(BATON_SEC_IDENTITY);
 	return 0;
 }
@@ -630,4 +674,137 @@ int consent_revoke(store_txn *t, const uint8_t *bytes, size_t len, uint64_t now,
 		    "nor holds the rights for student %s at this school",
 		    parsed.student);
 	return store_revocation_put(t, rv->consent_id, rv->signer, REV_IN_FORCE, bytes, len);
+}
+
+/* A store's fault, not a rule's verdict. */
+static int is_fault(int r)
+{
+	return r == BATON_EIO || r == BATON_ENOMEM || r == BATON_EINTERNAL || r < -900;
+}
+
+/*
+ * Sets the next verdict v[*n] from r (a rule's return; its diagnostic says
+ * why) or, when r is 0, from ok. unchecked: the rule could not be applied,
+ * and says why. Returns r when it is a fault of the store, else 0.
+ */
+static int verdict(struct consent_rule *v, size_t *n, const char *name, const char *title, int r,
+                   const char *ok, const char *unchecked)
+{
+	struct consent_rule *x = &v[(*n)++];
+	if (is_fault(r))
+		return r;
+	x->name = name;
+	x->title = title;
+	x->err = unchecked ? 0 : r;
+	x->state = unchecked ? CONSENT_RULE_UNCHECKED
+	           : r       ? CONSENT_RULE_FAILED
+	                     : CONSENT_RULE_PASSED;
+	const char *d = r ? baton_diag_for(r) : "";
+	snprintf(x->why, sizeof(x->why), "%s",
+	         unchecked ? unchecked
+	         : !r      ? ok
+	         : d[0]    ? d
+	                   : baton_strerror(r));
+	bti_diag_clear();
+	return 0;
+}
+
+/* Rules 2 to 4: who signed, and the two schools. */
+static int rules_who(store_txn *t, struct release_check *q, struct consent_rule *v, size_t *n)
+{
+	const baton_consent *c = &q->c;
+	char ok[300], fpr[BATON_FINGERPRINT_LEN + 1];
+	struct find_link f;
+	int r, eligible = 0;
+
+	memset(&f, 0, sizeof(f));
+	baton_fingerprint(c->signer, fpr);
+	r = rule_signer(t, q, &f, &eligible);
+	snprintf(ok, sizeof(ok), "key %s is linked to student %s as %s, not restricted", fpr,
+	         c->student, f.g.relation);
+	if ((r = verdict(v, n, "signer", "Signed by a key linked to the student, not restricted", r,
+	                 ok, NULL)) != 0)
+		return r;
+	int signer_ok = v[*n - 1].state == CONSENT_RULE_PASSED;
+	snprintf(ok, sizeof(ok), "%s signed, as the student's age requires",
+	         c->role == BATON_ROLE_STUDENT ? "the student" : "a guardian");
+	if ((r = verdict(v, n, "age",
+	                 "Signed by the right person for the student's age (the student's own "
+	                 "key once 18 or in postsecondary education)",
+	                 signer_ok ? rule_age(c, &f, eligible) : 0, ok,
+	                 signer_ok ? NULL : "not checked: the signer is not linked")) != 0)
+		return r;
+	r = consent_names_schools(t, c, q->my_id_pk, "this school", NULL, NULL, q->skew,
+	                          &q->former);
+	snprintf(ok, sizeof(ok), "%s, this school, may send", c->from_code);
+	if ((r = verdict(v, n, "from", "Names this school as the sender", r, ok, NULL)) != 0)
+		return r;
+	if ((r = consent_former_read(t, q->my_id_pk, q->to_pk, &q->former)) == 0)
+		r = names_school(c, c->to_pk, q->to_pk, q->former.to, q->former.n_to, q->skew,
+		                 BATON_ETO, "the school the record would go to", c->to_code);
+	snprintf(ok, sizeof(ok), "the record may go to %s", c->to_code);
+	return verdict(v, n, "to", "Names the receiving school", r, ok, NULL);
+}
+
+/* Rules 5 to 8: sections, validity, revocation, one student. */
+static int rules_use(store_txn *t, struct release_check *q, struct consent_rule *v, size_t *n)
+{
+	const baton_consent *c = &q->c;
+	char ok[300], secs[200], a[32];
+	uint32_t want = 0;
+	int r, fails = 0;
+
+	r = rule_sections(c, q->sections, &want);
+	baton_sections_format(want | BATON_SEC_BIT(BATON_SEC_IDENTITY), secs, sizeof(secs));
+	snprintf(ok, sizeof(ok), "would release: %s", secs);
+	if ((r = verdict(v, n, "sections", "The sections asked for are inside the consent", r, ok,
+	                 NULL)) != 0)
+		return r;
+	snprintf(ok, sizeof(ok), "valid until %s", fmt_time(c->expires, a));
+	if ((r = verdict(v, n, "validity", "Inside its validity window",
+	                 rule_validity(c, q->now, q->skew), ok, NULL)) != 0 ||
+	    (r = verdict(v, n, "revocation", "Not revoked", rule_revoked(t, c, q->now),
+	                 "no revocation of it is on file", NULL)) != 0 ||
+	    (r = verdict(v, n, "once", "Used for this student only", rule_once(t, q, 0),
+	                 "its id is not bound to another student", NULL)) != 0)
+		return r;
+	for (size_t i = 0; i < *n; i++)
+		fails += v[i].state != CONSENT_RULE_PASSED;
+	if (!fails)
+		q->release = want | BATON_SEC_BIT(BATON_SEC_IDENTITY);
+	return 0;
+}
+
+int consent_rules(store_txn *t, struct release_check *q, struct consent_rule *v, size_t *n)
+{
+	static const char *const later[][2] = {
+	    {"signer", "Signed by a key linked to the student, not restricted"},
+	    {"age", "Signed by the right person for the student's age"},
+	    {"from", "Names this school as the sender"},
+	    {"to", "Names the receiving school"},
+	    {"sections", "The sections asked for are inside the consent"},
+	    {"validity", "Inside its validity window"},
+	    {"revocation", "Not revoked"},
+	    {"once", "Used for this student only"}};
+	int r;
+
+	*n = 0;
+	q->parsed = 0;
+	q->release = 0;
+	memset(v, 0, CONSENT_RULES * sizeof(*v));
+	r = q->verified ? (q->c = *q->verified, 0)
+	                : baton_consent_parse(q->consent, q->consent_len, &q->c);
+	if ((r = verdict(v, n, "signature", "The consent's signature verifies", r,
+	                 "signed by the key it names, unchanged since", NULL)) != 0)
+		return r;
+	if (v[0].state != CONSENT_RULE_PASSED) {
+		for (size_t i = 0; i < sizeof(later) / sizeof(later[0]); i++)
+			verdict(v, n, later[i][0], later[i][1], 0, NULL,
+			        "not checked: the consent could not be read");
+		return 0;
+	}
+	q->parsed = 1;
+	if ((r = rules_who(t, q, v, n)) != 0)
+		return r;
+	return rules_use(t, q, v, n);
 }

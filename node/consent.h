@@ -95,6 +95,31 @@ struct release_check {
  */
 int consent_check(store_txn *t, struct release_check *q);
 
+/* One release rule's verdict (consent_rules). */
+#define CONSENT_RULES 9
+enum { CONSENT_RULE_PASSED, CONSENT_RULE_FAILED, CONSENT_RULE_UNCHECKED };
+struct consent_rule {
+	const char *name;  /* static: "signature", "signer", "age", "from", "to", "sections",
+	                      "validity", "revocation", "once" */
+	const char *title; /* static: what the rule asks, in words */
+	int state;         /* CONSENT_RULE_* */
+	int err;           /* CONSENT_RULE_FAILED: the rule's BATON_E* code; else 0 */
+	char why[300];     /* the verdict in words */
+};
+
+/*
+ * consent_check's rules 1 to 8 (rule 2 as two verdicts, "signer" and "age"),
+ * each applied on its own rather than stopping at the first that fails, for
+ * showing a registrar every verdict before a release. Reads only: binds
+ * nothing, audits nothing. q as for consent_check (q->record may be NULL);
+ * q->c and q->parsed are set when the consent decodes, q->release when every
+ * rule passed. v (CONSENT_RULES entries, the caller's) gets the verdicts in
+ * order, *n how many (CONSENT_RULES). A rule that cannot be applied because
+ * an earlier one failed is CONSENT_RULE_UNCHECKED. Returns 0 (whatever the
+ * verdicts), or the store's error (BATON_EIO, BATON_ENOMEM, ...).
+ */
+int consent_rules(store_txn *t, struct release_check *q, struct consent_rule *v, size_t *n);
+
 /*
  * The latest stored record of a student, parsed, into *rec: the caller
  * frees it with json_decref (*rec is NULL on error). Returns 0,

@@ -185,7 +185,8 @@ static int seal_to(store_txn *t, struct send_req *s, const baton_seal_params *p,
 /* The packet of an earlier disclosure of the student to the school, under the consent. */
 struct sent_before {
 	store_txn *t;
-	const struct send_req *s;
+	const char *to_code;
+	const uint8_t *consent_id;
 	store_outbox ob;
 	int found;
 };
@@ -196,8 +197,8 @@ static int sent_before_cb(const store_audit *e, void *arg)
 	store_outbox ob;
 	int r;
 	if (strcmp(e->action, "disclosure") != 0 || !e->has_consent || !e->has_packet ||
-	    strcmp(e->peer, b->s->to_code) != 0 ||
-	    memcmp(e->consent, b->s->priv->q.c.id, BATON_ID_BYTES) != 0)
+	    strcmp(e->peer, b->to_code) != 0 ||
+	    memcmp(e->consent, b->consent_id, BATON_ID_BYTES) != 0)
 		return 0;
 	if ((r = store_outbox_get(b->t, e->packet, &ob)) < 0 && r != BATON_ENOTFOUND)
 		return r;
@@ -210,6 +211,19 @@ static int sent_before_cb(const store_audit *e, void *arg)
 	return 0;
 }
 
+int transfer_sent_before(store_txn *t, const char *student, const char *to_code,
+                         const uint8_t consent_id[BATON_ID_BYTES], store_outbox *ob)
+{
+	struct sent_before b = {.t = t, .to_code = to_code, .consent_id = consent_id};
+	int r;
+	if ((r = store_audit_each(t, student, sent_before_cb, &b)) != 0)
+		return r;
+	if (!b.found)
+		return BATON_ENOTFOUND;
+	*ob = b.ob;
+	return 0;
+}
+
 /*
  * A record already on its way, or received, under the same consent is not
  * disclosed again by running the same send twice: s->skipped (and
@@ -217,20 +231,25 @@ static int sent_before_cb(const store_audit *e, void *arg)
  */
 static int sent_before(store_txn *t, struct send_req *s)
 {
-	static const char *const state[] = {"queued", "sent as a file", "receipted"};
-	struct sent_before b = {.t = t, .s = s};
+	store_outbox ob;
 	int r;
 	if (s->priv->rq || s->again)
 		return 0;
-	if ((r = store_audit_each(t, s->student, sent_before_cb, &b)) != 0 || !b.found)
-		return r;
+	r = transfer_sent_before(t, s->student, s->to_code, s->priv->q.c.id, &ob);
+	if (r != 0)
+		return r == BATON_ENOTFOUND ? 0 : r;
 	s->refused = BATON_EEXIST;
 	s->skipped = 1;
 	snprintf(s->why, sizeof(s->why),
 	         "already sent to %s under this consent (packet %s, %s); not sent again "
 	         "(--again sends it anyway)",
-	         s->to_code, xfer_hex_id(b.ob.packet), state[b.ob.state]);
+	         s->to_code, xfer_hex_id(ob.packet), transfer_sent_state(ob.state));
 	return 0;
+}
+
+const char *transfer_sent_state(int state)
+{
+	return state == OUT_QUEUED ? "queued" : state == OUT_SENT ? "sent as a file" : "receipted";
 }
 
 /*
@@ -262,6 +281,14 @@ static int take_request(store_txn *t, struct send_req *s)
 	return 0;
 }
 
+int transfer_consent_for(const baton_consent *c, const char *student)
+{
+	if (strcmp(c->student, student) == 0)
+		return 0;
+	return bti_diag_err(BATON_ECONSENT, "the consent is for student %s, not %s", c->student,
+	                    student);
+}
+
 /*
  * The release rules, against this node (me) and the school the record goes
  * to (w->peer): a refusal is audited, with s->refused set, and returns 0.
@@ -291,9 +318,8 @@ static int send_rules(store_txn *t, struct send_req *s, const baton_card *me, st
 		snprintf(s->student_buf, sizeof(s->student_buf), "%s", q->c.student);
 		s->student = s->student_buf;
 	}
-	if (r == 0 && strcmp(q->c.student, s->student) != 0)
-		r = bti_diag_err(BATON_ECONSENT, "the consent is for student %s, not %s",
-		                 q->c.student, s->student);
+	if (r == 0)
+		r = transfer_consent_for(&q->c, s->student);
 	if (r == BATON_EIO || r == BATON_ENOMEM || r == BATON_EINTERNAL || r < -900)
 		return r;
 	return r != 0 ? refuse(t, s, r) : 0;

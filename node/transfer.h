@@ -74,6 +74,28 @@ struct send_req {
 int transfer_send(store *st, struct send_req *s);
 
 /*
+ * Finds the packet of an earlier disclosure of student to to_code under the
+ * consent consent_id that is still queued, sent or receipted (one refused,
+ * expired or never written whole does not count): the send that would
+ * repeat it is skipped unless asked again. *ob gets its outbox entry.
+ * Returns 0, BATON_ENOTFOUND when there is none, or the store's error.
+ */
+int transfer_sent_before(store_txn *t, const char *student, const char *to_code,
+                         const uint8_t consent_id[BATON_ID_BYTES], store_outbox *ob);
+
+/*
+ * Whether the consent c (decoded) is for student, the one a send names.
+ * Returns 0, or BATON_ECONSENT with baton_diag() saying whom it is for.
+ */
+int transfer_consent_for(const baton_consent *c, const char *student);
+
+/*
+ * How an outbox state found by transfer_sent_before reads: "queued", "sent
+ * as a file" or "receipted". Static; cannot fail.
+ */
+const char *transfer_sent_state(int state);
+
+/*
  * Settles what sends killed midway left in DIR/outbox, for processes that
  * are gone: a queued packet's temporary file (never recorded) is removed; a
  * packet to carry (--out), named by its note while it had no name, is given

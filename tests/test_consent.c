@@ -683,6 +683,106 @@ static void test_every_outcome_audited(void **state)
 	assert_int_equal(n.refused, 2);
 }
 
+struct rules_ctx {
+	struct release_check q;
+	struct consent_rule v[CONSENT_RULES];
+	size_t n;
+	int bound; /* the consent's id is on file after */
+};
+
+static int rules_fn(store_txn *t, void *arg)
+{
+	struct rules_ctx *x = arg;
+	store_consent sc;
+	int r = consent_rules(t, &x->q, x->v, &x->n);
+	x->bound = x->q.parsed && store_consent_get(t, x->q.c.id, &sc) == 0;
+	if (x->bound)
+		free(sc.bytes);
+	return r;
+}
+
+static int audit_count_fn(store_txn *t, void *arg)
+{
+	return store_audit_count(t, arg);
+}
+
+/* How many audit entries the store holds. */
+static int audit_count(struct fx *f)
+{
+	uint64_t n = 0;
+	assert_int_equal(store_read(f->s, audit_count_fn, &n), 0);
+	return (int)n;
+}
+
+/* Every rule has its own verdict: those after the first that fails are still applied. */
+static void test_rules_each_verdict(void **state)
+{
+	static const char *const names[] = {"signature", "from",     "to",         "signer", "age",
+	                                    "sections",  "validity", "revocation", "once"};
+	struct fx *f = *state;
+	struct rules_ctx x;
+	baton_consent c;
+	uint8_t *bytes;
+	size_t len;
+	int before = audit_count(f);
+
+	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT));
+	c.expires = TU_NOW + TU_DAY;
+	tu_consent_sign(&c, f->g1, &bytes, &len);
+	memset(&x, 0, sizeof(x));
+	x.q.consent = bytes;
+	x.q.consent_len = len;
+	x.q.my_id_pk = baton_key_id_pk(f->a);
+	x.q.to_pk = baton_key_id_pk(f->c); /* not the school the consent names */
+	x.q.sections = SEC(TRANSCRIPT) | SEC(HEALTH);
+	x.q.now = TU_NOW + 2 * TU_DAY;
+	x.q.skew = TU_SKEW;
+	assert_int_equal(store_write(f->s, rules_fn, &x), 0);
+	assert_int_equal(x.n, CONSENT_RULES);
+	for (size_t i = 0; i < x.n; i++) {
+		int want = strcmp(x.v[i].name, "to") == 0         ? BATON_ETO
+		           : strcmp(x.v[i].name, "sections") == 0 ? BATON_ESECTIONS
+		           : strcmp(x.v[i].name, "validity") == 0 ? BATON_EEXPIRED
+		                                                  : 0;
+		assert_int_equal(x.v[i].err, want);
+		assert_int_equal(x.v[i].state, want ? CONSENT_RULE_FAILED : CONSENT_RULE_PASSED);
+		assert_true(x.v[i].why[0] != 0);
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t k = 0;
+		while (k < x.n && strcmp(x.v[k].name, names[i]) != 0)
+			k++;
+		assert_true(k < x.n);
+	}
+	assert_non_null(strstr(x.v[6].why, "it has expired"));
+	assert_int_equal(x.q.release, 0);
+	/* It reads only: the id is not bound, nothing is audited. */
+	assert_false(x.bound);
+	assert_int_equal(audit_count(f), before);
+
+	/* A consent whose signature fails is not read further. */
+	bytes[len - 1] ^= 1;
+	assert_int_equal(store_write(f->s, rules_fn, &x), 0);
+	assert_int_equal(x.v[0].state, CONSENT_RULE_FAILED);
+	for (size_t i = 1; i < x.n; i++)
+		assert_int_equal(x.v[i].state, CONSENT_RULE_UNCHECKED);
+	free(bytes);
+
+	/* All pass: the same release consent_check gives. */
+	make(f, &c, "S-1", f->g1, SEC(TRANSCRIPT));
+	tu_consent_sign(&c, f->g1, &bytes, &len);
+	x.q.consent = bytes;
+	x.q.consent_len = len;
+	x.q.to_pk = baton_key_id_pk(f->b);
+	x.q.sections = 0;
+	x.q.now = TU_NOW;
+	assert_int_equal(store_write(f->s, rules_fn, &x), 0);
+	for (size_t i = 0; i < x.n; i++)
+		assert_int_equal(x.v[i].state, CONSENT_RULE_PASSED);
+	assert_int_equal(x.q.release, SEC(TRANSCRIPT) | SEC(IDENTITY));
+	free(bytes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -702,6 +802,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rule3_own_rotation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rule8_reuse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_every_outcome_audited, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rules_each_verdict, setup, teardown),
 	};
 	if (baton_init() != 0)
 		return 1;
