@@ -222,7 +222,11 @@ static int students_import(struct web_call *call)
 	im.dry_run = dry_run;
 	im.no_attachments = 1;
 	r = student_import_run(call->st, &im);
-	if (r == 0 || im.nerrors > 0) {
+	/* Not a file of records at all: one error about the file, no table. */
+	if (r != 0 && im.nerrors > 0 && im.records == 0)
+		r = bti_diag_err(im.first_error, "%s",
+		                 json_string_value(json_object_get(json_array_get(im.errors, 0), "error")));
+	else if (r == 0 || im.nerrors > 0) {
 		/* A file with bad records is a preview's answer; an import's refusal, with the
 		 * list. */
 		if (r != 0 && !dry_run)
