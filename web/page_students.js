@@ -312,7 +312,7 @@
         const text = 'Imported ' + r.records + (r.records === 1 ? ' record' : ' records') + ': ' + r.new + ' new, ' +
           r.new_versions + ' changed, ' + r.unchanged + ' unchanged' + (r.held ? ', ' + r.held + ' held for review' : '') + '.';
         message(text, 'okay');
-        why.textContent = text;
+        why.textContent = 'Choose another file to import more.';
         out.textContent = '';
         out.append(el('p', { id: 'import-done', class: 'okay', text }), el('p', {}, link('students', 'Find them among the students')),
           r.held ? el('p', {}, link('review', 'Open the review')) : '');
