@@ -15,6 +15,7 @@
 #include "record.h"
 #include "record_file.h"
 #include "student_import.h"
+#include "student_index.h"
 #include "view_students.h"
 
 /* The refusal: every error (up to STUDENT_IMPORT_ERRORS), and that nothing was imported. */
@@ -124,11 +125,6 @@ static int student_import(int argc, char **argv)
 
 /* ---- list ---- */
 
-static int list_students(store_txn *t, void *arg)
-{
-	return view_students_find(t, arg);
-}
-
 /* One line a student, the columns aligned by the width names take on screen. */
 static void list_print(const json_t *arr)
 {
@@ -173,7 +169,8 @@ static int student_list(int argc, char **argv)
 	f.term = optind < argc ? argv[optind] : NULL;
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	r = store_read(st, list_students, &f);
+	r = view_students_search(st, &f);
+	view_students_forget();
 	store_close(st);
 	return cli_table_done(r, f.students, NULL, com.json, list_print, "student list",
 	                      f.term ? "No student matches."

@@ -10,6 +10,7 @@
 #include "bti.h"
 #include "log.h"
 #include "student_import.h"
+#include "student_index.h"
 #include "view_students.h"
 #include "web_api.h"
 #include "web_impl.h"
@@ -46,11 +47,6 @@ static int query_count(const struct web_call *call, const char *name, size_t dfl
 	return 0;
 }
 
-static int find_run(store_txn *t, void *arg)
-{
-	return view_students_find(t, arg);
-}
-
 /* GET students?q=TERM&offset=N&limit=N */
 static int students_search(struct web_call *call)
 {
@@ -63,7 +59,7 @@ static int students_search(struct web_call *call)
 	f.term = q && q[0] ? q : NULL;
 	if ((r = query_count(call, "offset", 0, SIZE_MAX / 2, &f.offset)) != 0 ||
 	    (r = query_count(call, "limit", PAGE_MAX, PAGE_MAX, &f.limit)) != 0 ||
-	    (r = store_read(call->st, find_run, &f)) != 0)
+	    (r = view_students_search(call->st, &f)) != 0)
 		return r;
 	return web_ok(call, json_pack("{s:o, s:I, s:I, s:b}", "students", f.students, "total",
 	                              (json_int_t)f.total, "offset", (json_int_t)f.offset, "more",
@@ -224,8 +220,9 @@ static int students_import(struct web_call *call)
 	r = student_import_run(call->st, &im);
 	/* Not a file of records at all: one error about the file, no table. */
 	if (r != 0 && im.nerrors > 0 && im.records == 0)
-		r = bti_diag_err(im.first_error, "%s",
-		                 json_string_value(json_object_get(json_array_get(im.errors, 0), "error")));
+		r = bti_diag_err(
+		    im.first_error, "%s",
+		    json_string_value(json_object_get(json_array_get(im.errors, 0), "error")));
 	else if (r == 0 || im.nerrors > 0) {
 		/* A file with bad records is a preview's answer; an import's refusal, with the
 		 * list. */
