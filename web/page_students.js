@@ -195,7 +195,10 @@
     root.append(el('p', {}, link('students', '← All students')),
       el('h1', {}, fullName(ident) + ' ', el('span', { class: 'mono', text: r.student_id })));
     const facts = { 'Student id': r.student_id, 'State id': r.state_student_id || '—',
-      'Version': r.version + ' of ' + r.latest, 'Updated': when(r.updated) };
+      'Version': r.version + ' of ' + r.latest };
+    const filed = (r.versions.find(v => v.version === r.version) || {}).time;
+    if (r.version === r.latest) facts['Updated'] = when(r.updated);
+    else facts['Filed'] = when(filed) || 'before the audit log';
     root.append(el('div', { class: 'card' }, kv(facts),
       el('div', { class: 'row students-actions' },
         el('a', { class: 'button primary', href: '#/send/' + enc(r.student_id), text: 'Send this record' }),
