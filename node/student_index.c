@@ -19,6 +19,7 @@ struct entry {
 };
 
 #define RESULTS_KEPT 32 /* searches remembered an index: paging and repeats cost one page */
+#define GRAM_BITS    18 /* buckets of three-byte sequences: 2^18 */
 
 /* The matches of one term: every matching student's entry, in order. */
 struct result {
@@ -36,6 +37,13 @@ struct student_index {
 	char *hay, *pool; /* the lines searched; the fields answered */
 	size_t hay_len, hay_cap, pool_len, pool_cap;
 	json_t *held; /* while building: student id: records held for it */
+	/*
+	 * For each bucket of three-byte sequences (by hash), the students whose
+	 * line holds one of them, in order: gram[gram_at[b] .. gram_at[b + 1]).
+	 * A term of three bytes or more is looked for only in the lines of its
+	 * rarest bucket. NULL when there was no memory for it: every line is read.
+	 */
+	uint32_t *gram_at, *gram;
 	pthread_mutex_t results_lock;
 	struct result results[RESULTS_KEPT];
 	size_t results_next; /* the slot the next new result takes */
@@ -54,6 +62,8 @@ static void index_free(struct student_index *x)
 		free(x->results[i].match);
 	}
 	pthread_mutex_destroy(&x->results_lock);
+	free(x->gram_at);
+	free(x->gram);
 	free(x->e);
 	free(x->hay);
 	free(x->pool);
@@ -154,6 +164,61 @@ static int index_fill(store_txn *t, void *arg)
 	return append(&x->hay, &x->hay_len, &x->hay_cap, "", 0, 0);
 }
 
+static uint32_t gram_hash(const char *p)
+{
+	uint32_t h = (uint32_t)(unsigned char)p[0] | (uint32_t)(unsigned char)p[1] << 8 |
+	             (uint32_t)(unsigned char)p[2] << 16;
+	return (h * 2654435761u) >> (32 - GRAM_BITS);
+}
+
+/*
+ * Adds student i to the bucket of each sequence of its line, once a bucket
+ * (last: the last student each bucket took); with fill 0 only counts them.
+ */
+static void gram_line(struct student_index *x, size_t i, uint32_t *last, uint32_t *fill)
+{
+	size_t end = i + 1 < x->n ? x->e[i + 1].line : x->hay_len;
+	for (size_t at = x->e[i].line; at + 3 <= end; at++) {
+		uint32_t b = gram_hash(x->hay + at);
+		if (last[b] == i + 1)
+			continue;
+		last[b] = (uint32_t)i + 1;
+		if (fill)
+			x->gram[fill[b]++] = (uint32_t)i;
+		else
+			x->gram_at[b + 1]++;
+	}
+}
+
+/* The buckets of sequences; on failure the index reads every line instead. */
+static void gram_build(struct student_index *x)
+{
+	size_t nb = (size_t)1 << GRAM_BITS;
+	uint32_t *last = calloc(nb, sizeof(*last)), *fill = NULL;
+	if (x->n >= UINT32_MAX || last == NULL ||
+	    (x->gram_at = calloc(nb + 1, sizeof(*x->gram_at))) == NULL)
+		goto out;
+	for (size_t i = 0; i < x->n; i++)
+		gram_line(x, i, last, NULL);
+	for (size_t b = 0; b < nb; b++)
+		x->gram_at[b + 1] += x->gram_at[b];
+	memset(last, 0, nb * sizeof(*last));
+	if ((x->gram = malloc(((size_t)x->gram_at[nb] + 1) * sizeof(*x->gram))) == NULL ||
+	    (fill = malloc(nb * sizeof(*fill))) == NULL)
+		goto out;
+	memcpy(fill, x->gram_at, nb * sizeof(*fill));
+	for (size_t i = 0; i < x->n; i++)
+		gram_line(x, i, last, fill);
+out:
+	if (fill == NULL) {
+		free(x->gram_at);
+		free(x->gram);
+		x->gram_at = x->gram = NULL;
+	}
+	free(fill);
+	free(last);
+}
+
 /* The index of st as it is now, with a reference the caller releases; built when needed. */
 static int index_get(store *st, struct student_index **out)
 {
@@ -181,6 +246,7 @@ static int index_get(store *st, struct student_index **out)
 		pthread_mutex_unlock(&build);
 		return x ? r : BATON_ENOMEM;
 	}
+	gram_build(x);
 	x->st = st;
 	x->version = v;
 	/* What changed while it was read is seen by the next search, which builds again. */
@@ -239,24 +305,61 @@ static size_t entry_at(const struct student_index *x, size_t at)
 	return lo;
 }
 
+/* Appends student i to res (of *cap entries). */
+static int result_add(struct result *res, size_t *cap, size_t i)
+{
+	if (res->n == *cap) {
+		uint32_t *p = realloc(res->match, (*cap = *cap ? 2 * *cap : 256) * sizeof(*p));
+		if (p == NULL)
+			return BATON_ENOMEM;
+		res->match = p;
+	}
+	res->match[res->n++] = (uint32_t)i;
+	return 0;
+}
+
+/* The rarest bucket of the sequences of low (tl >= 3 bytes). */
+static uint32_t gram_rarest(const struct student_index *x, const char *low, size_t tl)
+{
+	uint32_t best = gram_hash(low);
+	for (size_t k = 1; k + 3 <= tl; k++) {
+		uint32_t b = gram_hash(low + k);
+		if (x->gram_at[b + 1] - x->gram_at[b] < x->gram_at[best + 1] - x->gram_at[best])
+			best = b;
+	}
+	return best;
+}
+
+/* Every student whose line holds low, read in only the lines of its rarest bucket. */
+static int gram_scan(const struct student_index *x, const char *low, size_t tl, struct result *res)
+{
+	uint32_t b = gram_rarest(x, low, tl);
+	size_t cap = 0;
+	int r = 0;
+	for (uint32_t k = x->gram_at[b]; k < x->gram_at[b + 1] && r == 0; k++) {
+		size_t i = x->gram[k];
+		size_t end = i + 1 < x->n ? x->e[i + 1].line : x->hay_len;
+		if (memmem(x->hay + x->e[i].line, end - x->e[i].line, low, tl) != NULL)
+			r = result_add(res, &cap, i);
+	}
+	return r;
+}
+
 /* Every student whose line holds low (tl bytes, folded), into *res. */
 static int index_scan(const struct student_index *x, const char *low, size_t tl, struct result *res)
 {
 	size_t at = 0, cap = 0;
 	res->n = 0;
 	res->match = NULL;
+	if (tl >= 3 && x->gram_at)
+		return gram_scan(x, low, tl, res);
 	while (at < x->hay_len) {
 		const char *m = memmem(x->hay + at, x->hay_len - at, low, tl);
 		if (m == NULL)
 			break;
 		size_t i = entry_at(x, (size_t)(m - x->hay));
-		if (res->n == cap) {
-			uint32_t *p = realloc(res->match, (cap = cap ? 2 * cap : 256) * sizeof(*p));
-			if (p == NULL)
-				return BATON_ENOMEM;
-			res->match = p;
-		}
-		res->match[res->n++] = (uint32_t)i;
+		if (result_add(res, &cap, i) != 0)
+			return BATON_ENOMEM;
 		/* One match a student: go on from the next one's line. */
 		at = i + 1 < x->n ? x->e[i + 1].line : x->hay_len;
 	}
