@@ -1,6 +1,6 @@
 /*
  * The registrar's views of the students on file, as JSON: the search
- * ('baton student list', GET /api/v1/students) and one student's record
+ * (under 'baton student list' and GET /api/v1/students) and one student's record
  * with its guardians' keys and what waits in review ('baton student show',
  * GET /api/v1/students/ID). The command line and the console call these,
  * so that they cannot disagree.
@@ -31,8 +31,10 @@ struct view_find {
 };
 
 /*
- * Searches the students on file in t, in one pass over the index: only the
- * students listed are made into JSON.
+ * Searches the students on file in t, field by field in one pass over the
+ * store's index: only the students listed are made into JSON. The rule of
+ * the search; view_students_search (student_index.h) answers the same
+ * from memory, and is what the command and the console call.
  *
  * t  a read (or write) transaction.
  * f  the search in, f->students and f->total out.
