@@ -9,7 +9,7 @@
   // A card: heading, count, the first few items as links, and a link to all of them.
   function card(id, title, kind, what, item, more) {
     const list = el('ul', {}, kind.first.map(item));
-    return el('section', { class: 'card', id: 'home-' + id, 'aria-labelledby': 'home-' + id + '-h' },
+    return el('section', { class: 'card todo', id: 'home-' + id, 'aria-labelledby': 'home-' + id + '-h' },
       el('h2', { id: 'home-' + id + '-h', text: title }),
       el('span', { class: 'count', text: String(kind.count) }),
       el('p', { class: 'hint', text: plural(kind.count, what[0], what[1]) }),

@@ -5,6 +5,7 @@
   const { el, when } = Baton;
 
   const stateTag = { held: 'wait', released: 'ok', denied: 'bad' };
+  function nowrap(text) { return el('span', { class: 'nowrap', text }); }
   function tag(state) { return el('span', { class: 'tag ' + (stateTag[state] || ''), text: state }); }
 
   async function release(r, box, again) {
@@ -58,7 +59,7 @@
       el('dl', { class: 'kv' },
         el('dt', { text: 'Purpose' }), el('dd', { text: r.purpose }),
         el('dt', { text: 'Note' }), el('dd', { text: r.note || '(none)' }),
-        el('dt', { text: 'Sections' }), el('dd', { text: r.sections }),
+        el('dt', { text: 'Sections' }), el('dd', { text: r.sections.split(',').join(', ') }),
         el('dt', { text: 'Arrived' }), el('dd', { text: when(r.time) }),
         el('dt', { text: 'Request' }), el('dd', { class: 'mono', text: r.request })),
       el('div', { class: 'actions' },
@@ -81,7 +82,7 @@
     if (done.length) {
       root.append(el('h2', { text: 'Answered' }));
       root.append(Baton.table('Requests answered', ['Arrived', 'From', 'Student', 'Purpose', 'State', 'Answer'],
-        done, r => [when(r.time), r.from, r.student, r.purpose, tag(r.state),
+        done, r => [nowrap(when(r.time)), nowrap(r.from), nowrap(r.student), r.purpose, tag(r.state),
           r.state === 'denied' ? r.reason : el('span', { class: 'mono', text: 'packet ' + r.packet })]));
     }
   }

@@ -6,7 +6,8 @@
 
   const outTag = { queued: 'wait', sent: 'wait', receipted: 'ok', delivered: 'ok', answered: 'ok',
     rejected: 'bad', expired: 'bad', denied: 'bad' };
-  function tag(state, kind) { return el('span', { class: 'tag ' + (kind || ''), text: state }); }
+  function tag(state, kind) { return el('span', { class: 'tag nowrap ' + (kind || ''), text: state }); }
+  function nowrap(text) { return el('span', { class: 'nowrap', text }); }
 
   async function retry(e) {
     try {
@@ -21,15 +22,15 @@
   function outRow(e) {
     const answer = e.reason ? e.reason + (e.last_error ? ': ' + e.last_error : '') : e.last_error;
     return [
-      when(e.created),
+      nowrap(when(e.created)),
       e.kind,
-      e.to,
-      e.student,
+      nowrap(e.to),
+      nowrap(e.student),
       tag(e.state, outTag[e.state]),
       String(e.attempts),
-      e.state === 'queued' ? when(e.next_try) : '',
+      e.state === 'queued' ? nowrap(when(e.next_try)) : '',
       answer || '',
-      when(e.expires),
+      nowrap(when(e.expires)),
       e.state === 'queued'
         ? el('button', { type: 'button', class: 'retry', text: 'Retry now',
           'aria-label': 'Retry now: the ' + e.kind + ' of ' + e.student + ' to ' + e.to, onclick: () => retry(e) })
@@ -38,7 +39,7 @@
   }
 
   function inRow(e) {
-    return [when(e.time), e.from, e.student || '', tag(e.result, e.result === 'accepted' ? 'ok' : 'bad'),
+    return [nowrap(when(e.time)), nowrap(e.from), nowrap(e.student || ''), tag(e.result, e.result === 'accepted' ? 'ok' : 'bad'),
       e.note || '', el('span', { class: 'mono', text: e.packet.slice(0, 8) })];
   }
 
