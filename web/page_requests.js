@@ -70,6 +70,29 @@
       box);
   }
 
+  // The admin's release policy: requests answered at once, or held (the default).
+  async function policyCard() {
+    const p = await Baton.api('GET', 'policy/auto-release');
+    const box = el('input', { type: 'checkbox', id: 'auto-release', checked: p.auto_release });
+    const form = el('form', { class: 'card', id: 'policy', 'aria-labelledby': 'policy-h' },
+      el('h2', { id: 'policy-h', text: 'Release policy' }),
+      el('label', { for: 'auto-release' }, box,
+        'Release the record at once when a request\'s consent passes every release rule'),
+      el('p', { class: 'hint', text: 'Off, every request waits here for a registrar.' }),
+      el('button', { type: 'submit', text: 'Save the release policy' }));
+    form.addEventListener('submit', async ev => {
+      ev.preventDefault();
+      try {
+        const a = await Baton.api('PUT', 'policy/auto-release', { auto_release: box.checked });
+        Baton.message(a.auto_release ? 'Requests with a valid consent are now released at once.'
+          : 'Requests now wait for a registrar.', 'okay');
+      } catch (e) {
+        Baton.message(e.message, 'error');
+      }
+    });
+    return form;
+  }
+
   async function render(root) {
     const all = await Baton.api('GET', 'requests');
     const held = all.filter(r => r.state === 'held');
@@ -85,6 +108,7 @@
         done, r => [nowrap(when(r.time)), nowrap(r.from), nowrap(r.student), r.purpose, tag(r.state),
           r.state === 'denied' ? r.reason : el('span', { class: 'mono', text: 'packet ' + r.packet })]));
     }
+    if (Baton.me().role === 'admin') root.append(await policyCard());
   }
 
   Baton.page('requests', { nav: 'Requests', title: 'Requests', render });

@@ -51,7 +51,7 @@ wait_for 120 denied && pass "RAS's outbox shows its request denied, with the rea
 serve_stop ras
 check_out 'queued' "LHS sends S-1022 while RAS is down" "$BATON" send S-1022 --to RAS-204 \
 	--consent "$TMP/S-1022.consent" --dir "$L"
-tried() { "$BATON" outbox --json --dir "$L" | jq -e '.[] | select(.student == "S-1022" and .state == "queued" and .attempts >= 2 and .last_error != "")' >/dev/null; }
+tried() { "$BATON" outbox --json --dir "$L" | jq -e '.[] | select(.student == "S-1022" and .state == "queued" and .attempts >= 3 and .last_error != "")' >/dev/null; }
 wait_for 120 tried && pass "its attempts climb" || fail "its attempts climb" "$("$BATON" outbox --dir "$L" 2>&1)"
 node_tap "transfers" transfers.mjs "http://127.0.0.1:$WA" queued
 # LHS again with its clock held still (BATON_NOW), so that its backoff never
@@ -123,4 +123,6 @@ api_is 200 '"auto_release":true' "an admin turns auto-release on" PUT policy/aut
 check_out 'auto-release on' "the CLI reads the policy the admin set" "$BATON" policy --dir "$L"
 check_out 'policy.* by ian' "the audit names ian for it" "$BATON" audit --dir "$L"
 api_is 200 '"requests":\{"count":0' "Home's API: no request is held any more" GET home
+node_tap "requests" requests.mjs "http://127.0.0.1:$WA" policy
+check_out 'auto-release off' "the CLI reads the policy the admin set in the page" "$BATON" policy --dir "$L"
 done_testing

@@ -24,6 +24,12 @@ try {
     ok(await recv.count() >= 1, 'entries answered by RAS-204 show their state as a tag');
     await shot(page, 'transfers-queued');
     await accessible(page, 'the inbox and outbox page');
+    await page.getByRole('link', { name: 'Home' }).click();
+    const trouble = page.locator('#home-outbox');
+    await trouble.waitFor();
+    is(await trouble.locator('.count').textContent(), '1', 'Home counts the packet that keeps failing');
+    ok((await trouble.textContent()).includes('S-1022'), 'and names its student', await trouble.textContent());
+    await shot(page, 'home-trouble');
   } else {
     await row.first().getByRole('button', { name: /^Retry now/ }).click();
     await page.locator('#message.okay').filter({ hasText: 'tried again now' }).waitFor();
