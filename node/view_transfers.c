@@ -147,8 +147,15 @@ int view_inbox(store *st, json_t **arr)
 	return read_sorted(st, inbox_fn, "time", arr);
 }
 
-static json_t *request_json(const store_request *e)
+/* The pinned school's name for code, or "" when it is no longer pinned. */
+static const char *school_name(store_txn *t, const char *code, baton_card *card)
 {
+	return store_peer_card(t, code, card) == 0 ? card->name : "";
+}
+
+static json_t *request_json(store_txn *t, const store_request *e)
+{
+	baton_card card;
 	const char *state = e->state >= 0 && e->state <= REQ_DENIED ? req_states[e->state] : "?";
 	char h[2 * BATON_ID_BYTES + 1], secs[200];
 	baton_consent cs;
@@ -161,6 +168,8 @@ static json_t *request_json(const store_request *e)
 	              hex(e->id, BATON_ID_BYTES, h), "from", e->from, "student", e->student,
 	              "state", state, "sections", secs, "purpose", cs.purpose, "time",
 	              (json_int_t)e->time, "note", e->note);
+	if (o && json_object_set_new(o, "school", json_string(school_name(t, e->from, &card))) != 0)
+		o = (json_decref(o), NULL);
 	if (o && e->state == REQ_RELEASED &&
 	    json_object_set_new(o, "packet", json_string(hex(e->release, BATON_ID_BYTES, h))) != 0)
 		o = (json_decref(o), NULL);
@@ -170,6 +179,7 @@ static json_t *request_json(const store_request *e)
 }
 
 struct req_list {
+	store_txn *t;
 	json_t *arr;
 	int all;
 };
@@ -179,17 +189,18 @@ static int request_one(const store_request *e, void *arg)
 	struct req_list *l = arg;
 	if (!l->all && e->state != REQ_HELD)
 		return 0;
-	return append(l->arr, request_json(e));
+	return append(l->arr, request_json(l->t, e));
 }
 
 static int requests_fn(store_txn *t, void *arg)
 {
+	((struct req_list *)arg)->t = t;
 	return store_request_each(t, request_one, arg);
 }
 
 int view_requests(store *st, int all, json_t **arr)
 {
-	struct req_list l = {json_array(), all};
+	struct req_list l = {NULL, json_array(), all};
 	int r = l.arr ? store_read(st, requests_fn, &l) : BATON_ENOMEM;
 	if (r != 0) {
 		json_decref(l.arr);
@@ -227,7 +238,7 @@ static int home_add(struct home_kind *k, json_t *o)
 static int home_request(const store_request *e, void *arg)
 {
 	struct home *h = arg;
-	return e->state == REQ_HELD ? home_add(&h->req, request_json(e)) : 0;
+	return e->state == REQ_HELD ? home_add(&h->req, request_json(h->t, e)) : 0;
 }
 
 static int home_held(const store_held *e, void *arg)

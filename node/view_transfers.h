@@ -42,7 +42,8 @@ int view_inbox(store *st, json_t **arr);
 /*
  * The requests from other schools, in id order, as a JSON array of
  * objects: request (hex), from, student, state ("held", "released",
- * "denied"), sections (in words), purpose, time, note; packet (released:
+ * "denied"), sections (in words), purpose, time, note, school (the name on
+ * the requesting school's pinned card, "" once unpinned); packet (released:
  * the transfer's id) or reason (denied: the registrar's). all 0: only held
  * ones. *arr and returns as view_outbox.
  */

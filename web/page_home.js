@@ -33,7 +33,7 @@
       if (h.requests.count) {
         cards.push(card('requests', 'Requests held for release', h.requests,
           ['request from another school waits for your answer', 'requests from other schools wait for your answer'],
-          r => el('li', {}, link('requests', 'Student ' + r.student + ' for ' + r.from),
+          r => el('li', {}, link('requests', 'Student ' + r.student + ' for ' + (r.school || r.from)),
             ' · ' + r.purpose + ' · ' + when(r.time)),
           ['requests', 'All held requests']));
       }

@@ -13,7 +13,7 @@
     try {
       const a = await Baton.api('POST', 'requests/' + r.request + '/release');
       await again();
-      Baton.message('Released: ' + a.student + '\'s record (' + a.sections + ') is on its way to ' + a.to + '.', 'okay');
+      Baton.message('Released: ' + a.student + '\'s record (' + a.sections.split(',').join(', ') + ') is on its way to ' + (r.school || a.to) + '.', 'okay');
     } catch (e) {
       box.append(el('p', { class: 'error', role: 'alert', text: e.message }));
       Baton.message(e.message, 'error');
@@ -28,7 +28,7 @@
       'aria-describedby': id + '-hint' });
     const form = el('form', { class: 'deny' },
       el('label', { for: id, text: 'Reason for denying' }),
-      el('p', { class: 'hint', id: id + '-hint', text: r.from + ' receives this reason with the refusal, signed by this school.' }),
+      el('p', { class: 'hint', id: id + '-hint', text: (r.school || r.from) + ' receives this reason with the refusal, signed by this school.' }),
       input, err,
       el('div', { class: 'actions' },
         el('button', { type: 'submit', class: 'danger', text: 'Deny the request' }),
@@ -39,7 +39,7 @@
       try {
         await Baton.api('POST', 'requests/' + r.request + '/deny', { reason: input.value });
         await again();
-        Baton.message('Denied the request of ' + r.from + ' for ' + r.student + '; the refusal is on its way.', 'okay');
+        Baton.message('Denied the request of ' + (r.school || r.from) + ' for ' + r.student + '; the refusal is on its way.', 'okay');
       } catch (e) {
         err.textContent = e.message;
         err.hidden = false;
@@ -55,7 +55,7 @@
   function heldCard(r, again) {
     const box = el('div');
     return el('section', { class: 'card request', 'aria-labelledby': 'req-' + r.request },
-      el('h2', { id: 'req-' + r.request, text: 'Student ' + r.student + ' for ' + r.from }),
+      el('h2', { id: 'req-' + r.request, text: 'Student ' + r.student + ' for ' + (r.school ? r.school + ' (' + r.from + ')' : r.from) }),
       el('dl', { class: 'kv' },
         el('dt', { text: 'Purpose' }), el('dd', { text: r.purpose }),
         el('dt', { text: 'Note' }), el('dd', { text: r.note || '(none)' }),
@@ -63,9 +63,9 @@
         el('dt', { text: 'Arrived' }), el('dd', { text: when(r.time) }),
         el('dt', { text: 'Request' }), el('dd', { class: 'mono', text: r.request })),
       el('div', { class: 'actions' },
-        el('button', { type: 'button', class: 'primary', text: 'Release the record to ' + r.from,
+        el('button', { type: 'button', class: 'primary', text: 'Release the record to ' + (r.school || r.from),
           onclick: () => release(r, box, again) }),
-        el('button', { type: 'button', text: 'Deny…', 'aria-label': 'Deny… the request of ' + r.from + ' for ' + r.student,
+        el('button', { type: 'button', text: 'Deny…', 'aria-label': 'Deny… the request of ' + (r.school || r.from) + ' for ' + r.student,
           onclick: () => denyForm(r, box, again) })),
       box);
   }

@@ -36,14 +36,14 @@ try {
     const card = held.first();
     const text = await card.textContent();
     if (mode === 'release') {
-      ok(text.includes('S-1018') && text.includes('RAS-204'), 'it names the student and the school that asked', text);
+      ok(text.includes('S-1018') && text.includes('Riverside Academy (RAS-204)'), 'it names the student and the school that asked', text);
       ok(text.includes('enrolling Monday'), 'it shows the requester\'s note', text);
       ok(text.includes('Purpose'), 'and the consent\'s purpose', text);
       await shot(page, 'requests-held');
       await accessible(page, 'the requests page');
-      await card.getByRole('button', { name: 'Release the record to RAS-204' }).click();
+      await card.getByRole('button', { name: 'Release the record to Riverside Academy' }).click();
       await page.locator('#message.okay').waitFor();
-      ok((await page.locator('#message').textContent()).includes('on its way to RAS-204'), 'the page says the record is on its way',
+      ok((await page.locator('#message').textContent()).includes('on its way to Riverside Academy'), 'the page says the record is on its way',
          await page.locator('#message').textContent());
       await page.getByText('No request waits for you.').waitFor();
       ok(true, 'nothing waits any more');
