@@ -125,4 +125,8 @@ check_out 'policy.* by ian' "the audit names ian for it" "$BATON" audit --dir "$
 api_is 200 '"requests":\{"count":0' "Home's API: no request is held any more" GET home
 node_tap "requests" requests.mjs "http://127.0.0.1:$WA" policy
 check_out 'auto-release off' "the CLI reads the policy the admin set in the page" "$BATON" policy --dir "$L"
+for n in lhs ras; do
+	serve_stop $n && pass "$n's serve stops cleanly" || fail "$n's serve stops cleanly" "exit code $?"
+done
+check "no sanitizer report in the serving nodes' logs" sh -c "! grep -E 'Sanitizer|runtime error' '$TMP'/lhs*.log '$TMP'/ras*.log"
 done_testing
