@@ -7,26 +7,7 @@
 
 #include "cli.h"
 #include "bti.h"
-
-static int inbox_one(const store_inbox *e, void *arg)
-{
-	baton_receipt rc;
-	/* The receipt's note says what became of an accepted packet ("held for review"). */
-	if (baton_receipt_parse(e->receipt, e->receipt_len, &rc) != 0)
-		rc.note[0] = '\0';
-	return json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "packet",
-	                                            cli_hex(e->packet, BATON_ID_BYTES), "from",
-	                                            e->from, "student", e->student, "result",
-	                                            baton_reason_name(e->reason), "time",
-	                                            (json_int_t)e->time, "note", rc.note))
-	           ? BATON_ENOMEM
-	           : 0;
-}
-
-static int inbox_fn(store_txn *t, void *arg)
-{
-	return store_inbox_each(t, inbox_one, arg);
-}
+#include "view_transfers.h"
 
 static void inbox_print(const json_t *arr)
 {
@@ -60,9 +41,8 @@ int cmd_inbox(int argc, char **argv)
 		return cli_usage_error("inbox: no arguments expected");
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	json_t *arr = json_array();
-	r = arr ? store_read(st, inbox_fn, arr) : BATON_ENOMEM;
+	json_t *arr = NULL;
+	r = view_inbox(st, &arr);
 	store_close(st);
-	return cli_table_done(r, arr, "time", com.json, inbox_print, "inbox",
-	                      "The inbox is empty.");
+	return cli_table_done(r, arr, NULL, com.json, inbox_print, "inbox", "The inbox is empty.");
 }

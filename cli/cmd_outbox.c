@@ -14,31 +14,7 @@
 #include "cli.h"
 #include "bti.h"
 #include "transfer.h"
-
-static const char *const out_states[] = {"queued",  "sent",   "receipted", "rejected",
-                                         "expired", "denied", "delivered", "answered"};
-static const char *const out_kinds[] = {"?", "transfer", "request", "refusal"};
-
-static int outbox_one(const store_outbox *e, void *arg)
-{
-	const char *state = e->state >= 0 && e->state <= OUT_ANSWERED ? out_states[e->state] : "?";
-	const char *kind =
-	    e->kind >= OUT_TRANSFER && e->kind <= OUT_REFUSAL ? out_kinds[e->kind] : "?";
-	return json_array_append_new(arg,
-	                             json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:s}",
-	                                       "packet", cli_hex(e->packet, BATON_ID_BYTES), "kind",
-	                                       kind, "to", e->to, "student", e->student, "state",
-	                                       state, "attempts", (int)e->attempts, "last_error",
-	                                       e->last_error, "created", (json_int_t)e->created,
-	                                       "expires", (json_int_t)e->expires, "file", e->file))
-	           ? BATON_ENOMEM
-	           : 0;
-}
-
-static int outbox_fn(store_txn *t, void *arg)
-{
-	return store_outbox_each(t, outbox_one, arg);
-}
+#include "view_transfers.h"
 
 static void outbox_print(const json_t *arr)
 {
@@ -71,10 +47,10 @@ static int outbox_list(int argc, char **argv)
 		return cli_usage_error("outbox: no arguments expected");
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	json_t *arr = json_array();
-	r = arr ? store_read(st, outbox_fn, arr) : BATON_ENOMEM;
+	json_t *arr = NULL;
+	r = view_outbox(st, &arr);
 	store_close(st);
-	return cli_table_done(r, arr, "created", com.json, outbox_print, "outbox",
+	return cli_table_done(r, arr, NULL, com.json, outbox_print, "outbox",
 	                      "The outbox is empty.");
 }
 

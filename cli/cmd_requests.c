@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "bti.h"
 #include "transfer.h"
+#include "view_transfers.h"
 
 struct find_req {
 	const char *hex;
@@ -55,54 +56,25 @@ int cli_request_id(store *st, const char *hex, uint8_t id[BATON_ID_BYTES])
 	return 0;
 }
 
-static const char *const req_states[] = {"held", "released", "denied"};
-
-struct list_ctx {
-	json_t *arr;
-	size_t n;
-	int all;
-};
-
-static int list_one(const store_request *e, void *arg)
+static void list_print(const json_t *arr)
 {
-	struct list_ctx *c = arg;
-	const char *state = e->state >= 0 && e->state <= REQ_DENIED ? req_states[e->state] : "?";
-	baton_consent cs;
-	char secs[200];
-
-	if (!c->all && e->state != REQ_HELD)
-		return 0;
-	c->n++;
-	memset(&cs, 0, sizeof(cs));
-	(void)baton_consent_parse(e->consent, e->consent_len, &cs); /* verified on arrival */
-	baton_sections_format(e->want, secs, sizeof(secs));
-	if (c->arr) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "request",
-		                      cli_hex(e->id, BATON_ID_BYTES), "from", e->from, "student",
-		                      e->student, "state", state, "sections", secs, "purpose",
-		                      cs.purpose, "time", (json_int_t)e->time, "note", e->note);
-		if (o && e->state == REQ_RELEASED)
-			json_object_set_new(o, "packet",
-			                    json_string(cli_hex(e->release, BATON_ID_BYTES)));
-		if (o && e->state == REQ_DENIED)
-			json_object_set_new(o, "reason", json_string(e->answer));
-		return json_array_append_new(c->arr, o) ? BATON_ENOMEM : 0;
+	size_t i;
+	const json_t *e;
+	json_array_foreach(arr, i, e)
+	{
+		const char *note = cli_str(e, "note");
+		printf("%s  from %-10s student %-10s %-8s %s\n", cli_str(e, "request"),
+		       cli_str(e, "from"), cli_str(e, "student"), cli_str(e, "state"),
+		       cli_time(cli_int(e, "time")));
+		printf("    sections: %s\n    purpose:  %s\n", cli_str(e, "sections"),
+		       cli_str(e, "purpose"));
+		if (note[0])
+			printf("    note:     %s\n", note);
+		if (json_object_get(e, "packet"))
+			printf("    released as packet %s\n", cli_str(e, "packet"));
+		if (json_object_get(e, "reason"))
+			printf("    denied: %s\n", cli_str(e, "reason"));
 	}
-	printf("%s  from %-10s student %-10s %-8s %s\n", cli_hex(e->id, BATON_ID_BYTES), e->from,
-	       e->student, state, cli_time(e->time));
-	printf("    sections: %s\n    purpose:  %s\n", secs, cs.purpose);
-	if (e->note[0])
-		printf("    note:     %s\n", e->note);
-	if (e->state == REQ_RELEASED)
-		printf("    released as packet %s\n", cli_hex(e->release, BATON_ID_BYTES));
-	if (e->state == REQ_DENIED)
-		printf("    denied: %s\n", e->answer);
-	return 0;
-}
-
-static int list_fn(store_txn *t, void *arg)
-{
-	return store_request_each(t, list_one, arg);
 }
 
 int cmd_requests(int argc, char **argv)
@@ -110,16 +82,16 @@ int cmd_requests(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"all", no_argument, NULL, 'a'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
-	struct list_ctx c = {NULL, 0, 0};
+	json_t *arr = NULL;
 	store *st;
-	int opt, rc;
+	int opt, rc, all = 0;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (cli_common_opt(&com, opt, optarg))
 			continue;
 		if (opt == 'a') {
-			c.all = 1;
+			all = 1;
 			continue;
 		}
 		fprintf(
@@ -133,9 +105,8 @@ int cmd_requests(int argc, char **argv)
 		return cli_usage_error("requests: no arguments expected");
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	c.arr = com.json ? json_array() : NULL;
-	int r = store_read(st, list_fn, &c);
+	int r = view_requests(st, all, &arr);
 	store_close(st);
-	return cli_list_done(r, c.arr, c.n, "requests",
-	                     c.all ? "No requests have arrived." : "No requests are waiting.");
+	return cli_table_done(r, arr, NULL, com.json, list_print, "requests",
+	                      all ? "No requests have arrived." : "No requests are waiting.");
 }

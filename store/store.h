@@ -403,6 +403,17 @@ int store_outbox_each(store_txn *t, store_outbox_cb cb, void *ctx);
  * that. BATON_EIO when the due index names an entry that is gone.
  */
 int store_outbox_due(store_txn *t, uint64_t now, size_t max, store_outbox_cb cb, void *ctx);
+/*
+ * Makes packet id's queued outbox entry due at now (its next try moved
+ * forward, never back), so that the outbox worker tries it at its next
+ * look; *e (may be NULL: not wanted) gets the entry after. Its attempts
+ * stay as they are. Returns 0; BATON_ENOTFOUND when the outbox has no such
+ * packet; BATON_EEXIST when the entry is no longer queued (it has its
+ * answer, or expired), with baton_diag() naming its state; or the store's
+ * error.
+ */
+int store_outbox_due_now(store_txn *t, const uint8_t id[BATON_ID_BYTES], uint64_t now,
+                         store_outbox *e);
 
 /*
  * Packets small enough are kept in the store, not in a file: the outbox

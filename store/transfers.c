@@ -255,6 +255,29 @@ int store_outbox_due(store_txn *t, uint64_t now, size_t max, store_outbox_cb cb,
 	return r == DUE_DONE ? 0 : r;
 }
 
+int store_outbox_due_now(store_txn *t, const uint8_t id[BATON_ID_BYTES], uint64_t now,
+                         store_outbox *e)
+{
+	store_outbox x;
+	int r = store_outbox_get(t, id, &x);
+	if (r == BATON_ENOTFOUND)
+		return bti_diag_err(r, "no packet with that id in the outbox");
+	if (r != 0)
+		return r;
+	if (x.state != OUT_QUEUED)
+		return bti_diag_err(BATON_EEXIST,
+		                    "the packet is no longer queued: nothing to retry");
+	/* Already due: the worker takes it as it is; a later next try would delay it. */
+	if (x.next_try > now) {
+		x.next_try = now;
+		if ((r = store_outbox_put(t, &x)) != 0)
+			return r;
+	}
+	if (e)
+		*e = x;
+	return 0;
+}
+
 /* ---- packets kept in the store ---- */
 
 static const struct table packets = {

@@ -1495,6 +1495,55 @@ static void test_outbox(void **state)
 	free(c);
 }
 
+static int outbox_due_now_one(store_txn *t, void *arg)
+{
+	struct out_ctx *c = arg;
+	c->r_get = store_outbox_due_now(t, c->want, c->now, &c->got[0]);
+	return c->r_get;
+}
+
+/* Retry now: a queued entry comes due at now; no other entry, nor anything else in it, moves. */
+static void test_outbox_due_now(void **state)
+{
+	struct fx *f = *state;
+	struct out_ctx *c = calloc(1, sizeof(*c));
+	assert_non_null(c);
+
+	outbox_fill(&c->put[0], 1, OUT_QUEUED, TU_NOW + 3600);
+	outbox_fill(&c->put[1], 2, OUT_RECEIPTED, TU_NOW + 3600);
+	outbox_fill(&c->put[2], 3, OUT_QUEUED, TU_NOW + 10);
+	c->n_put = 3;
+	assert_int_equal(store_write(f->s, outbox_put_all, c), 0);
+	due_at(f, c, TU_NOW + 20, 10);
+	assert_listed(c, 1, (const uint8_t[]){3});
+
+	memcpy(c->want, c->put[0].packet, BATON_ID_BYTES);
+	c->now = TU_NOW + 20;
+	assert_int_equal(store_write(f->s, outbox_due_now_one, c), 0);
+	assert_int_equal(c->got[0].next_try, TU_NOW + 20);
+	assert_int_equal(c->got[0].attempts, c->put[0].attempts);
+	due_at(f, c, TU_NOW + 20, 10);
+	assert_listed(c, 2, (const uint8_t[]){3, 1});
+
+	/* Already due earlier: kept, not put off. */
+	memcpy(c->want, c->put[2].packet, BATON_ID_BYTES);
+	c->now = TU_NOW + 20;
+	assert_int_equal(store_write(f->s, outbox_due_now_one, c), 0);
+	assert_int_equal(c->got[0].next_try, TU_NOW + 10);
+
+	/* Answered: 409's error; unknown: not found; neither changes anything. */
+	memcpy(c->want, c->put[1].packet, BATON_ID_BYTES);
+	assert_int_equal(store_write(f->s, outbox_due_now_one, c), BATON_EEXIST);
+	fill_bytes(c->want, BATON_ID_BYTES, 0x77);
+	assert_int_equal(store_write(f->s, outbox_due_now_one, c), BATON_ENOTFOUND);
+	memcpy(c->want, c->put[1].packet, BATON_ID_BYTES);
+	assert_int_equal(store_read(f->s, outbox_get_one, c), 0);
+	assert_memory_equal(&c->got[0], &c->put[1], sizeof(store_outbox));
+	due_at(f, c, TU_NOW + 20, 10);
+	assert_listed(c, 2, (const uint8_t[]){3, 1});
+	free(c);
+}
+
 /* ---- inbox ---- */
 
 struct in_ctx {
@@ -2669,6 +2718,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_failed_write_leaves_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_grown_elsewhere, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_outbox_due_now, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inbox, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_consents, setup, teardown),
