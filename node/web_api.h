@@ -73,6 +73,8 @@ extern const struct web_route web_routes_home[];
 extern const struct web_route web_routes_review[];
 extern const struct web_route web_routes_guardians[];
 extern const struct web_route web_routes_users[];
+extern const struct web_route web_routes_files[];
+extern const struct web_route web_routes_school[];
 
 /* The value of query parameter name, or NULL; owned by the connection. */
 const char *web_query(const struct web_call *call, const char *name);
