@@ -155,11 +155,6 @@ int cli_list_done(int r, json_t *arr, size_t n, const char *what, const char *em
  */
 int cli_table_done(int r, json_t *arr, const char *key, int json, void (*print)(const json_t *),
                    const char *what, const char *empty);
-/*
- * Sorts the array of objects arr by the integer member key, ascending and
- * stable. 0, or BATON_ENOMEM (arr may then have lost elements).
- */
-int cli_sort_by(json_t *arr, const char *key);
 /* The string member key of o, or "" (borrowed from o). */
 const char *cli_str(const json_t *o, const char *key);
 /* The integer member key of o, or 0 when absent or negative. Cannot fail. */

@@ -11,6 +11,7 @@
 
 #include "bti.h"
 #include "users.h"
+#include "view.h"
 
 int users_role(const char *s)
 {
@@ -251,14 +252,8 @@ static int list_fn(store_txn *t, void *arg)
 
 int users_list(store *st, json_t **out)
 {
-	json_t *arr = json_array();
-	int r = arr ? store_read(st, list_fn, arr) : BATON_ENOMEM;
-	if (r != 0) {
-		json_decref(arr);
-		arr = NULL;
-	}
-	*out = arr;
-	return r;
+	*out = NULL;
+	return view_read(st, list_fn, NULL, out);
 }
 
 struct is_ctx {

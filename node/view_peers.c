@@ -9,6 +9,7 @@
 #include "bti.h"
 #include "card.h"
 #include "consent.h"
+#include "view.h"
 #include "view_peers.h"
 
 #define PEERS_SKEW 300 /* seconds a clock may be off, as everywhere else */
@@ -177,12 +178,6 @@ static int list_fn(store_txn *t, void *arg)
 
 int peers_list(store *st, json_t **out)
 {
-	json_t *arr = json_array();
-	int r = arr ? store_read(st, list_fn, arr) : BATON_ENOMEM;
-	if (r != 0) {
-		json_decref(arr);
-		arr = NULL;
-	}
-	*out = arr;
-	return r;
+	*out = NULL;
+	return view_read(st, list_fn, NULL, out);
 }

@@ -10,6 +10,7 @@
 
 #include "bti.h"
 #include "consent.h"
+#include "view.h"
 #include "view_transfers.h"
 
 static const char *const out_states[] = {"queued",  "sent",   "receipted", "rejected",
@@ -32,46 +33,6 @@ static const char *hex(const uint8_t *p, size_t n, char *buf)
 static int append(json_t *arr, json_t *o)
 {
 	return json_array_append_new(arr, o) ? BATON_ENOMEM : 0;
-}
-
-struct sort_item {
-	json_int_t key;
-	size_t at;
-	json_t *v;
-};
-
-static int sort_cmp(const void *a, const void *b)
-{
-	const struct sort_item *x = a, *y = b;
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return x->at < y->at ? -1 : x->at > y->at;
-}
-
-/* Orders arr by its objects' integer member key, keeping the order of equals. */
-static int sort_by(json_t *arr, const char *key)
-{
-	size_t n = json_array_size(arr), i;
-	struct sort_item *items;
-	json_t *v;
-	int r = 0;
-	if (n < 2)
-		return 0;
-	if ((items = calloc(n, sizeof(*items))) == NULL)
-		return BATON_ENOMEM;
-	json_array_foreach(arr, i, v)
-	{
-		items[i].key = json_integer_value(json_object_get(v, key));
-		items[i].at = i;
-		items[i].v = json_incref(v);
-	}
-	qsort(items, n, sizeof(*items), sort_cmp);
-	json_array_clear(arr);
-	for (i = 0; i < n; i++)
-		if (json_array_append_new(arr, items[i].v) != 0)
-			r = BATON_ENOMEM;
-	free(items);
-	return r;
 }
 
 static json_t *outbox_json(const store_outbox *e)
@@ -104,24 +65,9 @@ static int outbox_fn(store_txn *t, void *arg)
 	return store_outbox_each(t, outbox_one, arg);
 }
 
-/* Reads fn's array in one transaction and orders it by key. */
-static int read_sorted(store *st, store_fn fn, const char *key, json_t **arr)
-{
-	json_t *a = json_array();
-	int r = a ? store_read(st, fn, a) : BATON_ENOMEM;
-	if (r == 0)
-		r = sort_by(a, key);
-	if (r != 0) {
-		json_decref(a);
-		return r;
-	}
-	*arr = a;
-	return 0;
-}
-
 int view_outbox(store *st, json_t **arr)
 {
-	return read_sorted(st, outbox_fn, "created", arr);
+	return view_read(st, outbox_fn, "created", arr);
 }
 
 static int inbox_one(const store_inbox *e, void *arg)
@@ -144,7 +90,7 @@ static int inbox_fn(store_txn *t, void *arg)
 
 int view_inbox(store *st, json_t **arr)
 {
-	return read_sorted(st, inbox_fn, "time", arr);
+	return view_read(st, inbox_fn, "time", arr);
 }
 
 /* The pinned school's name for code, or "" when it is no longer pinned. */
