@@ -15,6 +15,8 @@
 
 #include <sodium.h>
 
+#include <baton/record.h>
+
 #include "bti.h"
 #include "keyring.h"
 #include "log.h"
@@ -251,10 +253,95 @@ static int receipt_post(struct web_call *call)
 	                              "reason", baton_reason_name(rc.reason), "note", rc.note));
 }
 
+/* The consent file of a request's body, in base64, into *buf (malloc'd) and *len. */
+static int body_file(struct web_call *call, const char *name, uint8_t **buf, size_t *len)
+{
+	const char *b64 = web_body_str(call, name);
+	size_t max = BATON_OBJ_MAX;
+	if (!b64 || !b64[0])
+		return bti_diag_err(BATON_EVALUE, "%s: upload the family's consent file", name);
+	if (strlen(b64) > sodium_base64_ENCODED_LEN(max, sodium_base64_VARIANT_ORIGINAL))
+		return bti_diag_err(BATON_EVALUE, "%s: a consent is at most %zu bytes", name, max);
+	if ((*buf = malloc(max)) == NULL)
+		return BATON_ENOMEM;
+	if (sodium_base642bin(*buf, max, b64, strlen(b64), " \r\n", len, NULL,
+	                      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    *len == 0)
+		return bti_diag_err(BATON_EVALUE, "%s: not a file in base64", name);
+	return 0;
+}
+
+/* The request's fields but the consent: from, note, sections, as_file (out: n bytes). */
+static int request_body(struct web_call *call, struct send_req *s, char *out, size_t n)
+{
+	const char *secs = web_body_str(call, "sections");
+	json_t *af = call->body ? json_object_get(call->body, "as_file") : NULL;
+	int r;
+
+	s->to_code = web_body_str(call, "from");
+	s->note = web_body_str(call, "note");
+	if (!s->to_code || !s->to_code[0])
+		return bti_diag_err(BATON_EVALUE, "from: choose the school to ask for the record");
+	if (s->note && !s->note[0])
+		s->note = NULL;
+	if (s->note && strlen(s->note) > BATON_NOTE_MAX)
+		return bti_diag_err(BATON_EVALUE, "note: at most %d bytes", BATON_NOTE_MAX);
+	if (secs && secs[0] && (r = baton_sections_parse(secs, &s->sections)) != 0)
+		return bti_diag_err(r, "sections: %s", baton_diag_for(r));
+	if (af && !json_is_boolean(af))
+		return bti_diag_err(BATON_EVALUE, "as_file: true or false");
+	if (json_is_true(af)) {
+		if ((r = files_packet_path(serve_dir(call->nd), out, n)) != 0)
+			return r;
+		s->out = out;
+	}
+	return 0;
+}
+
+/*
+ * POST requests {"from", "consent_file", "note", "sections", "as_file"}:
+ * asks another school for a record, as 'baton request --from CODE
+ * --consent FILE' (with "as_file", --out: downloaded from "download").
+ */
+static int request_post(struct web_call *call)
+{
+	char hex[2 * BATON_ID_BYTES + 1], secs[200], file[256];
+	uint8_t *consent = NULL;
+	struct send_req s;
+	json_t *o;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	if ((r = request_body(call, &s, file, sizeof(file))) != 0 ||
+	    (r = body_file(call, "consent_file", &consent, &s.consent_len)) != 0)
+		goto out;
+	s.consent = consent;
+	s.key = web_key(call);
+	s.node_dir = serve_dir(call->nd);
+	s.now = serve_now();
+	s.skew = SKEW;
+	if ((r = transfer_request(call->st, &s)) != 0)
+		goto out;
+	web_hex(s.info.id, BATON_ID_BYTES, hex);
+	baton_sections_format(s.release, secs, sizeof(secs));
+	node_log(NODE_LOG_INFO, "web: %s asked %s for a record: request %s", call->s->user,
+	         s.to_code, hex);
+	o = json_pack("{s:s, s:s, s:s, s:s}", "request", hex, "from", s.to_code, "sections", secs,
+	              "state", s.out ? "sent" : "queued");
+	if (o && s.out)
+		json_object_set_new(o, "download", json_sprintf("outbox/%s/packet", hex));
+	call->status = 201;
+	r = web_ok(call, o);
+out:
+	free(consent);
+	return r;
+}
+
 const struct web_route web_routes_files[] = {
     {"GET", "outbox/*/packet", 0, outbox_packet},
     {"GET", "inbox/*/receipt", 0, inbox_receipt},
     {"POST", "files/import", WEB_ROUTE_UPLOAD, import_post},
     {"POST", "files/receipt", WEB_ROUTE_UPLOAD, receipt_post},
+    {"POST", "requests", 0, request_post},
     {NULL, NULL, 0, NULL},
 };

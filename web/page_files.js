@@ -180,6 +180,46 @@
       el('div', { class: 'row' }, go), err, result);
   }
 
+  // ---- asking another school for a record ----
+  async function requestCard() {
+    const schools = await schoolSelect('files-from');
+    const consent = fileInput('files-req-consent', '.consent,application/octet-stream');
+    const note = el('textarea', { id: 'files-note', maxlength: 1000, 'aria-describedby': 'files-note-hint' });
+    const asFile = el('input', { id: 'files-req-file', type: 'checkbox' });
+    const go = el('button', { type: 'submit', id: 'files-request', class: 'primary', text: 'Ask for the record' });
+    const err = errorBox('files-request-error');
+    const result = el('div', { id: 'files-request-result', 'aria-live': 'polite' });
+
+    async function onRequest(ev) {
+      ev.preventDefault();
+      showError(err, null);
+      result.replaceChildren();
+      try {
+        const f = consent.files[0];
+        if (!f) throw new Error('consent_file: choose the family\'s consent file');
+        const r = await api('POST', 'requests', { from: schools.value, note: note.value,
+          consent_file: base64(await f.arrayBuffer()), as_file: asFile.checked });
+        result.append(el('div', { class: 'card' },
+          kv([['Asked', r.from], ['Sections', r.sections.replace(/,/g, ', ')],
+            ['Request', el('span', { class: 'mono', text: r.request })],
+            ['State', tag(r.state === 'sent' ? 'ok' : 'wait', r.state === 'sent' ? 'sent as a file' : 'queued')]]),
+          r.download ? el('div', { class: 'row' }, download('files-request-out', r.download, 'Download the request file again', true))
+            : el('p', {}, 'The node delivers it; the record arrives in ', Baton.link('transfers', 'Inbox & outbox'), '.')));
+        message('The request to ' + r.from + (r.download ? ' is ready to carry and downloading.' : ' is queued.'), 'okay');
+      } catch (e) { showError(err, e); }
+    }
+
+    return el('form', { class: 'card', id: 'files-request-form', onsubmit: onRequest },
+      el('h2', { text: 'Ask another school for a record' }),
+      el('div', { class: 'grid' },
+        field('files-from', 'School to ask', schools),
+        field('files-req-consent', 'The family\'s consent file', consent, 'It names the student, the sections, that school as sender and this school as receiver.')),
+      field('files-note', 'Note to their registrar (optional)', note, 'Seen by the other school\'s registrar. No more than needed.'),
+      el('div', { class: 'field' }, el('label', { for: 'files-req-file' }, asFile,
+        'Download the request as a file to carry, instead of sending it over the network')),
+      el('div', { class: 'row' }, go), err, result);
+  }
+
   Baton.page('files', {
     nav: 'Files',
     title: 'Files carried by hand',
@@ -187,7 +227,7 @@
     render: async (root) => {
       root.append(el('h1', { text: 'Files carried by hand' }),
         el('p', { class: 'hint', text: 'When the network cannot reach the other school, records and receipts travel as files.' }),
-        await sendCard(), importCard(), receiptCard());
+        await sendCard(), importCard(), receiptCard(), await requestCard());
     },
   });
 })();

@@ -3,7 +3,8 @@
 # as a packet file under the parent's consent at Lincoln, imported from
 # that file at Riverside with its receipt downloaded, and the receipt
 # recorded at Lincoln; each step audited by the registrar who did it. The
-# API's answers to files that are not what they claim, with curl.
+# API's answers to files that are not what they claim, with curl. A request
+# for a record made as a file at Riverside, imported and held at Lincoln.
 . "$(dirname "$0")/lib.sh"
 
 export BATON_PASSPHRASE="a long enough passphrase" # the parent's key
@@ -32,6 +33,8 @@ check_out "receipt.*by maria|by maria.*receipt" "LHS audits the receipt by maria
 	"$BATON" audit --student S-1001 --dir "$L"
 check_out "received.*by maria" "RAS audits the record received, by maria" \
 	"$BATON" audit --student S-1001 --dir "$R"
+check_out "from RAS-204 +student S-1001 +held" "LHS holds RAS's request for release" "$BATON" requests --dir "$L"
+check_out "request +to LHS-001 +S-1001 +sent" "RAS's outbox: the request was sent as a file" "$BATON" outbox --dir "$R"
 check_out "S-1001" "RAS has the record" "$BATON" student show S-1001 --dir "$R"
 
 # ---- the API, with curl ----
@@ -85,7 +88,7 @@ is "nothing recorded at LHS" "$("$BATON" inbox --json --dir "$L" | jq length)" "
 is "a receipt for nothing sent from here (at RAS): 400" \
 	"$(api "$WB" norc POST files/receipt "${UB[@]}" --data-binary @"$TMP/S-1001.receipt")" 400 norc
 check "naming the file" grep -q '"error": *"file: ' "$TMP/norc.b"
-is "RAS's outbox is still empty" "$("$BATON" outbox --json --dir "$R" | jq length)" 0
+is "RAS's outbox holds only the request" "$("$BATON" outbox --json --dir "$R" | jq length)" 1
 is "a receipt that is not one: 400" \
 	"$(api "$WA" junkrc POST files/receipt "${UA[@]}" --data-binary @"$TMP/junk.baton")" 400 junkrc
 check "naming the file" grep -q '"error": *"file: ' "$TMP/junkrc.b"
@@ -98,4 +101,10 @@ printf '{"student": "S-1001", "to": "RAS-204", "consent_file": "%s", "as_file": 
 is "as_file not a boolean: 400" "$(api "$WA" asfile POST send -H "X-CSRF-Token: $CA" \
 	-H 'Content-Type: application/json' --data-binary @"$TMP/asfile.json")" 400 asfile
 check "naming the field" grep -q '"error": *"as_file: ' "$TMP/asfile.b"
+is "a request with no school: 400" "$(api "$WB" noreq POST requests -H "X-CSRF-Token: $CB" \
+	-H 'Content-Type: application/json' -d '{"consent_file": "AAAA"}')" 400 noreq
+check "naming the field" grep -q '"error": *"from: ' "$TMP/noreq.b"
+is "a request with no consent: 400" "$(api "$WB" noc POST requests -H "X-CSRF-Token: $CB" \
+	-H 'Content-Type: application/json' -d '{"from": "LHS-001"}')" 400 noc
+check "naming the field" grep -q '"error": *"consent_file: ' "$TMP/noc.b"
 done_testing

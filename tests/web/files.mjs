@@ -2,9 +2,11 @@
 // downloads S-1001's record as a packet file under the parent's consent;
 // maria at Riverside imports that file and downloads the receipt; maria at
 // Lincoln records the receipt. The same packet again at Riverside is seen
-// before and imports nothing.
+// before and imports nothing. Riverside asks Lincoln for a record as a
+// request file, which Lincoln imports and holds for release.
 //   node files.mjs LHS-BASE RAS-BASE TMP  (TMP/c/S-1001.consent the consent;
-//   the packet goes to TMP/S-1001.baton, the receipt to TMP/S-1001.receipt)
+//   the packet goes to TMP/S-1001.baton, the receipt to TMP/S-1001.receipt,
+//   the request to TMP/request.baton)
 import { ok, is, done, launch, newPage, shot, signIn, accessible } from './lib.mjs';
 
 const [lhs, ras, tmp] = process.argv.slice(2);
@@ -28,7 +30,7 @@ try {
 
   // The record of S-1001 as a file for Riverside.
   await a.locator('#files-to').selectOption('RAS-204');
-  await a.getByLabel('The family\'s consent file').setInputFiles(tmp + '/c/S-1001.consent');
+  await a.locator('#files-consent').setInputFiles(tmp + '/c/S-1001.consent');
   const [dl] = await Promise.all([
     a.waitForEvent('download'),
     a.getByRole('button', { name: 'Download the record as a packet file' }).click(),
@@ -78,6 +80,26 @@ try {
   const rc = await a.locator('#files-receipt-result').textContent();
   ok(rc.includes('receipted') && rc.includes('accepted'), 'Lincoln shows the packet receipted', rc);
   await shot(a, 'files-receipted');
+
+  // Riverside asks Lincoln for a record, as a file to carry; Lincoln imports it.
+  await b.locator('#files-from').selectOption('LHS-001');
+  await b.locator('#files-req-consent').setInputFiles(tmp + '/c/S-1001.consent');
+  await b.getByLabel('Note to their registrar (optional)').fill('S-1001 enrolled here this week');
+  await b.getByLabel('Download the request as a file to carry, instead of sending it over the network').check();
+  const [qd] = await Promise.all([
+    b.waitForEvent('download'),
+    b.getByRole('button', { name: 'Ask for the record' }).click(),
+  ]);
+  await qd.saveAs(tmp + '/request.baton');
+  const asked = await b.locator('#files-request-result').textContent();
+  ok(asked.includes('LHS-001') && asked.includes('sent as a file'), 'Riverside shows the request sent as a file', asked);
+  await shot(b, 'files-requested');
+  await a.getByLabel('Packet file').setInputFiles(tmp + '/request.baton');
+  await a.getByRole('button', { name: 'Import the record' }).click();
+  await a.locator('#files-import-result dl').waitFor();
+  const held = await a.locator('#files-import-result').textContent();
+  ok(held.includes('held for release') && held.includes('RAS-204'), 'Lincoln holds the request from RAS-204 for release', held);
+  await shot(a, 'files-request-held');
 
   // On a phone: nothing scrolls sideways.
   await a.setViewportSize({ width: 390, height: 800 });
