@@ -184,7 +184,7 @@
   async function requestCard() {
     const schools = await schoolSelect('files-from');
     const consent = fileInput('files-req-consent', '.consent,application/octet-stream');
-    const note = el('textarea', { id: 'files-note', maxlength: 1000, 'aria-describedby': 'files-note-hint' });
+    const note = el('textarea', { id: 'files-note', maxlength: 512, 'aria-describedby': 'files-note-hint' });
     const asFile = el('input', { id: 'files-req-file', type: 'checkbox' });
     const go = el('button', { type: 'submit', id: 'files-request', class: 'primary', text: 'Ask for the record' });
     const err = errorBox('files-request-error');
