@@ -53,9 +53,11 @@ static int outbox_packet(struct web_call *call)
 	web_hex(id, BATON_ID_BYTES, hex);
 	if ((r = files_outbox_find(call->st, hex, &e, &bytes, &len)) != 0)
 		return r;
-	if (!bytes && (r = baton_file_read(e.file, PACKET_MAX, &bytes, &len)) != 0)
-		return bti_diag_err(r, "packet %s: its file cannot be read: %s", hex,
-		                    baton_diag_for(r));
+	if (!bytes && (r = baton_file_read(e.file, PACKET_MAX, &bytes, &len)) != 0) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", baton_diag());
+		return bti_diag_err(r, "packet %s: its file cannot be read: %s", hex, why);
+	}
 	node_log(NODE_LOG_INFO, "web: %s downloaded packet %s", call->s->user, hex);
 	call->blob = bytes;
 	call->blob_len = len;
@@ -93,6 +95,10 @@ static int inbox_receipt(struct web_call *call)
 		return r == BATON_ENOTFOUND
 		           ? bti_diag_err(r, "packet %s: no packet with that id came here", hex)
 		           : r;
+	}
+	if (x.e.receipt == NULL || x.e.receipt_len == 0) {
+		free(x.e.receipt);
+		return bti_diag_err(BATON_ENOTFOUND, "packet %s: no receipt was given for it", hex);
 	}
 	call->blob = x.e.receipt;
 	call->blob_len = x.e.receipt_len;
