@@ -107,4 +107,10 @@ check "naming the field" grep -q '"error": *"from: ' "$TMP/noreq.b"
 is "a request with no consent: 400" "$(api "$WB" noc POST requests -H "X-CSRF-Token: $CB" \
 	-H 'Content-Type: application/json' -d '{"from": "LHS-001"}')" 400 noc
 check "naming the field" grep -q '"error": *"consent_file: ' "$TMP/noc.b"
+
+# Under the sanitizers, a fault in a handler shows at the serve's end.
+check "LHS's node stops cleanly" serve_stop lhs
+check "RAS's node stops cleanly" serve_stop ras
+check "neither node's log has a sanitizer report" sh -c \
+	"! grep -E 'Sanitizer|runtime error' '$TMP/lhs.log' '$TMP/ras.log'"
 done_testing
