@@ -131,8 +131,8 @@ static int outbox_export(int argc, char **argv)
 		return rc;
 	r = files_outbox_find(st, hex, &e, &bytes, &len);
 	store_close(st);
-	if (r == BATON_ENOTFOUND)
-		r = BATON_EVALUE; /* the exit code it has always had; the message stands */
+	if (r == BATON_ENOTFOUND) /* the exit code it has always had */
+		r = bti_diag_err(BATON_EVALUE, "no packet %s in the outbox", hex);
 	if (r == 0)
 		r = bytes ? outfile_write(out, bytes, len, 0644, force)
 		          : copy_file(e.file, out, force);
