@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "bti.h"
 #include "transfer.h"
+#include "view_files.h"
 
 #define SKEW 300
 
@@ -57,28 +58,13 @@ static int import_options(int argc, char **argv, struct import_opts *o)
 	return -1;
 }
 
-/* A request from another school: held, or released at once by the policy. */
-/* The outcome in one word, as --json gives it. */
-static const char *imported_result(const struct recv_req *q)
-{
-	if (q->reason != BATON_REASON_ACCEPTED)
-		return q->unverified ? "refused" : "rejected";
-	if (q->replay)
-		return "seen before";
-	if (q->kind == BATON_KIND_REQUEST)
-		return q->auto_release ? "releasing" : "held for release";
-	if (q->review)
-		return "held for review";
-	return q->unchanged ? "unchanged" : "imported";
-}
-
 /* The outcome as one JSON object on standard output; the exit code is the text's. */
 static void imported_json(const struct import_opts *o, const struct recv_req *q)
 {
 	int ok = q->reason == BATON_REASON_ACCEPTED;
 	json_t *v = json_pack(
 	    "{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?}", "file", o->packet, "result",
-	    imported_result(q), "reason", baton_reason_name(q->reason), "kind",
+	    files_import_result(q), "reason", baton_reason_name(q->reason), "kind",
 	    q->kind == BATON_KIND_REQUEST ? "request" : "record", "packet",
 	    cli_hex(q->packet, BATON_ID_BYTES), "from", q->unverified ? NULL : q->from, "receipt",
 	    q->receipt ? o->receipt_out : NULL, "error", ok ? NULL : baton_diag());

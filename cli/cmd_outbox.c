@@ -7,13 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "bti.h"
 #include "transfer.h"
+#include "view_files.h"
 #include "view_transfers.h"
 
 static void outbox_print(const json_t *arr)
@@ -52,39 +52,6 @@ static int outbox_list(int argc, char **argv)
 	store_close(st);
 	return cli_table_done(r, arr, NULL, com.json, outbox_print, "outbox",
 	                      "The outbox is empty.");
-}
-
-struct export_ctx {
-	const char *hex;
-	size_t n;
-	int matches;
-	store_outbox e;
-	uint8_t *bytes; /* a packet kept in the store */
-
-	size_t len;
-};
-
-static int export_find(const store_outbox *e, void *arg)
-{
-	struct export_ctx *x = arg;
-	if (e->kind != OUT_REFUSAL &&
-	    strncasecmp(cli_hex(e->packet, BATON_ID_BYTES), x->hex, x->n) == 0) {
-		x->matches++;
-		x->e = *e;
-	}
-	return 0;
-}
-
-static int export_fn(store_txn *t, void *arg)
-{
-	struct export_ctx *x = arg;
-	int r = store_outbox_each(t, export_find, x);
-	if (r != 0 || x->matches != 1 || x->e.file[0])
-		return r;
-	r = store_packet_get(t, x->e.packet, &x->bytes, &x->len);
-	return r == BATON_ENOTFOUND
-	           ? bti_diag_err(BATON_EIO, "store: the packet's bytes are missing")
-	           : r;
 }
 
 /*
@@ -129,12 +96,13 @@ static int outbox_export(int argc, char **argv)
 	                                     CLI_COMMON_OPTS,
 	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
-	struct export_ctx x;
-	const char *out = NULL;
+	store_outbox e;
+	uint8_t *bytes = NULL;
+	size_t len = 0;
+	const char *out = NULL, *hex;
 	store *st;
 	int opt, r, rc, force = 0;
 
-	memset(&x, 0, sizeof(x));
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (cli_common_opt(&com, opt, optarg))
@@ -156,27 +124,23 @@ static int outbox_export(int argc, char **argv)
 	}
 	if (optind + 1 != argc || out == NULL)
 		return cli_usage_error("outbox export: a packet ID and --out FILE are required");
-	x.hex = argv[optind];
-	x.n = strlen(x.hex);
-	if ((r = cli_id_prefix(x.hex, "packet id")) != 0)
+	hex = argv[optind];
+	if ((r = cli_id_prefix(hex, "packet id")) != 0)
 		return cli_fail(NULL, r);
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	r = store_read(st, export_fn, &x);
+	r = files_outbox_find(st, hex, &e, &bytes, &len);
 	store_close(st);
-	if (r == 0 && x.matches != 1)
-		r = bti_diag_err(BATON_EVALUE,
-		                 x.matches ? "%s names more than one packet: give more digits"
-		                           : "no packet %s in the outbox",
-		                 x.hex);
+	if (r == BATON_ENOTFOUND) /* the exit code it has always had */
+		r = bti_diag_err(BATON_EVALUE, "no packet %s in the outbox", hex);
 	if (r == 0)
-		r = x.bytes ? outfile_write(out, x.bytes, x.len, 0644, force)
-		            : copy_file(x.e.file, out, force);
-	free(x.bytes);
+		r = bytes ? outfile_write(out, bytes, len, 0644, force)
+		          : copy_file(e.file, out, force);
+	free(bytes);
 	if (r != 0)
 		return cli_fail("outbox export", r);
-	printf("Wrote packet %s (%s to %s) to %s\n", cli_hex(x.e.packet, BATON_ID_BYTES),
-	       x.e.student, x.e.to, out);
+	printf("Wrote packet %s (%s to %s) to %s\n", cli_hex(e.packet, BATON_ID_BYTES), e.student,
+	       e.to, out);
 	return EXIT_OK;
 }
 

@@ -23,6 +23,11 @@ static const char *out_state(int s)
 	return s >= 0 && s <= OUT_ANSWERED ? out_states[s] : "?";
 }
 
+const char *view_out_state(int state)
+{
+	return out_state(state);
+}
+
 static const char *hex(const uint8_t *p, size_t n, char *buf)
 {
 	bti_hex_encode(p, n, buf);

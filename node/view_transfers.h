@@ -32,6 +32,12 @@
 int view_outbox(store *st, json_t **arr);
 
 /*
+ * An outbox entry's state (store_out_state) by the name view_outbox gives
+ * it, "?" for one it does not know. Static; cannot fail.
+ */
+const char *view_out_state(int state);
+
+/*
  * The inbox, oldest first (by "time"), as a JSON array of objects: packet,
  * from, student, result (the receipt's reason by name), time, note (the
  * receipt's note: "held for review", a refusal's reason, or ""). *arr and

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "transfer.h"
 #include "view_consent.h"
+#include "view_files.h"
 #include "view_send.h"
 #include "web_api.h"
 #include "web_impl.h"
@@ -212,10 +213,34 @@ static int send_answer(struct web_call *call, const struct send_req *s)
 	web_hex(s->info.id, BATON_ID_BYTES, id);
 	web_hex(s->info.hash, BATON_HASH_BYTES, hash);
 	node_log(LOG_INFO, "web: %s sent packet %s to %s", call->s->user, id, s->to_code);
-	return web_ok(call,
-	              json_pack("{s:s?, s:s, s:b, s:s, s:s, s:s, s:I, s:s}", "student", s->student,
-	                        "to", s->to_code, "sent", 1, "state", "queued", "sections", secs,
-	                        "packet", id, "bytes", (json_int_t)s->info.len, "hash", hash));
+	json_t *o =
+	    json_pack("{s:s?, s:s, s:b, s:s, s:s, s:s, s:I, s:s}", "student", s->student, "to",
+	              s->to_code, "sent", 1, "state", s->out ? "sent" : "queued", "sections", secs,
+	              "packet", id, "bytes", (json_int_t)s->info.len, "hash", hash);
+	if (o && s->out)
+		json_object_set_new(o, "download", json_sprintf("outbox/%s/packet", id));
+	return web_ok(call, o);
+}
+
+/*
+ * "as_file": true: the packet is written to carry by hand, recorded as
+ * sent, as 'baton send --out'; kept in the outbox for GET outbox/ID/packet.
+ */
+static int send_as_file(struct web_call *call, struct send_req *s, char *out, size_t n)
+{
+	json_t *v = call->body ? json_object_get(call->body, "as_file") : NULL;
+	int r;
+	if (v && !json_is_boolean(v))
+		return bti_diag_err(BATON_EVALUE, "as_file: true or false");
+	if (!json_is_true(v))
+		return 0;
+	if (!s->student)
+		return bti_diag_err(BATON_EVALUE,
+		                    "student: a record sent as a file is for one student");
+	if ((r = files_packet_path(serve_dir(call->nd), out, n)) != 0)
+		return r;
+	s->out = out;
+	return 0;
 }
 
 /*
@@ -226,6 +251,7 @@ static int send_post(struct web_call *call)
 {
 	struct send_body b;
 	struct send_req s;
+	char file[256];
 	int r;
 
 	if ((r = body_read(call, &b, 1)) != 0)
@@ -241,6 +267,8 @@ static int send_post(struct web_call *call)
 	s.node_dir = serve_dir(call->nd);
 	s.now = serve_now();
 	s.skew = SKEW;
+	if ((r = send_as_file(call, &s, file, sizeof(file))) != 0)
+		goto out;
 	/* Without a student, as one of 'baton send --consents DIR': the one the consent names. */
 	r = s.student ? transfer_send(call->st, &s) : transfer_send_many(call->st, &s, 1);
 	if (r != 0)
