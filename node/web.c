@@ -49,6 +49,7 @@ struct web {
 	int tls;
 	char *cert, *key; /* PEM, kept while the daemon runs; key in sodium_malloc memory */
 	struct web_state ws;
+	struct web_conns conns;
 };
 
 /* One request: its route and session, found at its first call, and its body as it arrives. */
@@ -60,6 +61,8 @@ struct web_req {
 	int fd;               /* an upload's temporary file, or -1 */
 	char upload[4200];
 	size_t len;
+	size_t got;  /* bytes of the body come so far, kept or not */
+	uint64_t t0; /* monotonic seconds: when the headers came */
 	int too_big;
 	int answered;
 };
@@ -473,6 +476,13 @@ static enum MHD_Result asset(struct MHD_Connection *c, const char *url, const ch
 	return respond_error(c, 404, "not found");
 }
 
+/* 1 when the body has come slower than WEB_BODY_RATE on average, past WEB_HEAD_SECS. */
+static int too_slow(const struct web_req *q)
+{
+	uint64_t t = web_mono() - q->t0;
+	return t > WEB_HEAD_SECS && q->got < t * WEB_BODY_RATE;
+}
+
 /* Keeps what arrives of the body, up to its limit; past that, only notes it. */
 static int take_body(struct web_req *q, const char *data, size_t n)
 {
@@ -530,13 +540,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if ((q = calloc(1, sizeof(*q))) == NULL)
 			return MHD_NO;
 		q->fd = -1;
+		q->t0 = web_mono();
 		*con_cls = q;
+		web_conn_busy(&w->conns, c, 1);
 		return first_call(w, c, url, method, q);
 	}
 	if (*data_size) {
 		int r = q->answered ? 0 : take_body(q, data, *data_size);
+		q->got += *data_size;
 		*data_size = 0;
-		return r ? MHD_NO : MHD_YES;
+		return r || too_slow(q) ? MHD_NO : MHD_YES;
 	}
 	if (q->answered)
 		return MHD_YES;
@@ -553,8 +566,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
+	struct web *w = cls;
 	struct web_req *q = *con_cls;
-	(void)cls, (void)c, (void)toe;
+	(void)toe;
+	web_conn_busy(&w->conns, c, 0);
 	if (!q)
 		return;
 	if (q->body) {
@@ -618,7 +633,8 @@ static struct MHD_Daemon *daemon_start(struct web *w, const struct web_addr *a)
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_CONN_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	    (unsigned)WEB_CONN_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WEB_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONN_MEM, MHD_OPTION_NOTIFY_COMPLETED,
-	    completed, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+	    completed, w, MHD_OPTION_NOTIFY_CONNECTION, web_conn_notify, &w->conns,
+	    MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 }
 
 int web_start(struct serve_node *nd, const struct web_conf *c, struct web **out)
@@ -639,7 +655,8 @@ int web_start(struct serve_node *nd, const struct web_conf *c, struct web **out)
 		free(w);
 		return r;
 	}
-	if ((w->tls && (r = load_tls(w, c)) != 0) || (r = users_prepare()) != 0)
+	if ((w->tls && (r = load_tls(w, c)) != 0) || (r = users_prepare()) != 0 ||
+	    (r = web_conns_start(&w->conns)) != 0)
 		goto fail;
 	if ((w->d = daemon_start(w, &a)) == NULL) {
 		r = bti_diag_err(BATON_EIO, "web: cannot serve at %s%s", c->listen,
@@ -662,6 +679,7 @@ void web_stop(struct web *w)
 		return;
 	if (w->d)
 		MHD_stop_daemon(w->d);
+	web_conns_stop(&w->conns);
 	web_state_free(&w->ws);
 	free(w->cert);
 	if (w->key)
