@@ -116,7 +116,7 @@ TEST_TIMEOUT ?= 1800
 TOOLS_DIR := $(BUILD)/tests/tools
 TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/spoolpeer $(TOOLS_DIR)/audit_rewrite \
              $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so $(TOOLS_DIR)/store_rows \
-             $(TOOLS_DIR)/store_schema
+             $(TOOLS_DIR)/store_schema $(TOOLS_DIR)/webpeer
 
 .SECONDARY:
 
@@ -181,6 +181,11 @@ $(TOOLS_DIR)/netpeer: tests/tools/netpeer.c
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
+# Hostile and heavy HTTP clients of the console (and the web benchmark's load).
+$(TOOLS_DIR)/webpeer: tests/tools/webpeer.c
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -pthread
+
 $(TOOLS_DIR)/spoolpeer: tests/tools/spoolpeer.c
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lnng -lsodium -pthread
@@ -232,7 +237,8 @@ TOOLS_ENV = BATON_NETPEER=$(abspath $(TOOLS_DIR)/netpeer) \
             BATON_AUDIT_REWRITE=$(abspath $(TOOLS_DIR)/audit_rewrite) \
             BATON_INJECT=$(abspath $(TOOLS_DIR)/inject.so) \
             BATON_INJECT_LMDB=$(abspath $(TOOLS_DIR)/inject-lmdb.so) \
-            BATON_STORE_SCHEMA=$(abspath $(TOOLS_DIR)/store_schema)
+            BATON_STORE_SCHEMA=$(abspath $(TOOLS_DIR)/store_schema) \
+            BATON_WEBPEER=$(abspath $(TOOLS_DIR)/webpeer)
 
 test: $(TEST_BINS) $(BIN) $(TOOLS)
 	$(Q)mkdir -p build && BATON=$(abspath $(BIN)) BATON_SRC=$(CURDIR) $(TOOLS_ENV) \
@@ -273,7 +279,7 @@ $(BUILD)/bench/bench_cohort: $(BUILD)/tests/bench/cohort.o $(NODE_LIB) $(LIB)
 
 bench:
 	$(Q)$(MAKE) --no-print-directory deps-bench >&2
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/gen_school $(BENCH_BINS) >&2
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/gen_school $(BENCH_BINS) $(TOOLS_DIR)/webpeer >&2
 	$(Q)BATON=$(abspath $(BIN)) BENCH_BIN=$(abspath $(BUILD)) tests/bench/run.sh \
 	  $(if $(filter 1,$(QUICK)),--quick) $(if $(filter 1,$(JSON)),--json) \
 	  $(if $(STORE_N),--store-n $(STORE_N))
