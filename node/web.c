@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,6 +38,7 @@ struct web_asset {
 #define WEB_CONN_PER_IP 32
 #define WEB_TIMEOUT     30 /* seconds a connection may be idle */
 #define WEB_CONN_MEM    (64u << 10)
+#define WEB_NICE        10 /* the console's threads run this much nicer than the listener's */
 
 #define CSP                                                                                        \
 	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "                \
@@ -529,6 +531,19 @@ static enum MHD_Result first_call(struct web *w, struct MHD_Connection *c, const
 	    c, 413, body_max(q) == WEB_BODY_MAX ? "body: over 65536 bytes" : "file: over 64 MiB");
 }
 
+/*
+ * The console's threads yield to the packet listener's: a busy console must
+ * not hold up receipts. Once per thread of the pool; a failure is harmless.
+ */
+static void nice_thread(void)
+{
+	static _Thread_local int done;
+	if (!done) {
+		done = 1;
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), WEB_NICE);
+	}
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *data,
                               size_t *data_size, void **con_cls)
@@ -536,6 +551,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct web *w = cls;
 	struct web_req *q = *con_cls;
 	(void)version;
+	nice_thread();
 	if (!q) {
 		if ((q = calloc(1, sizeof(*q))) == NULL)
 			return MHD_NO;
