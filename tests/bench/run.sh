@@ -780,7 +780,7 @@ part_web() {
 		"$(awk -v v="$ratio" 'BEGIN { print (v <= 1.10 ? "yes" : "no") }')"
 	[ "$what" = /api/v1/students ] ||
 		note "this build has no search route (GET /api/v1/students?q= answered no 200): the rows measure $what, the session's own route; with the route they measure the search, terms taken in turn from the store's names and ids."
-	note "time to answer is the client's, from the request's first byte to the answer's last, on loopback: the server's time and the kernel's. The load comes from two addresses (the server takes 32 connections an address)."
+	note "time to answer is the client's, from the request's first byte to the answer's last, on loopback: the server's time and the kernel's. The load comes from two addresses (the server takes 32 connections an address), at nice 10: it stands for browsers on other machines, and must not take the CPU from the nodes it measures."
 	note "time to receipt is from the start of baton send (a process that unlocks the school key) to A's log line 'receipt accepted', one packet at a time; the load client and serve share $CORES cores."
 	stop_serves
 }

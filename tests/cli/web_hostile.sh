@@ -143,6 +143,8 @@ is "B still answers" "$(req me2 -b "baton_session=$MC" "$U/api/v1/me")" 200
 
 # ---- 3. bodies: too big, without a session, abandoned ----
 uploads() { find "$B" -maxdepth 1 -name '.upload-*' | wc -l; }
+no_uploads() { test "$(uploads)" -eq 0; }
+an_upload() { test "$(uploads)" -ge 1; }
 head -c 100000000 /dev/zero >"$TMP/100mb"
 is "a 100 MB body with a session is 413" \
 	"$(req big -b "baton_session=$MC" -H "X-CSRF-Token: $MT" -X POST --data-binary @"$TMP/100mb" "$U/api/v1/me")" 413
@@ -159,10 +161,10 @@ fi
 while read -r m p; do
 	is "$m /api/v1/$p: 100 MB with a session is 413" \
 		"$(req up -b "baton_session=$IC" -H "X-CSRF-Token: $IT" -X "$m" --data-binary @"$TMP/100mb" "$U/api/v1/$p")" 413
-	check "and leaves no upload file" wait_for 60 test "$(uploads)" -eq 0
+	check "and leaves no upload file" wait_for 60 no_uploads
 	is "$m /api/v1/$p: 100 MB chunked with a session is 413" \
 		"$(req upc -b "baton_session=$IC" -H "X-CSRF-Token: $IT" -H 'Transfer-Encoding: chunked' -X "$m" --data-binary @"$TMP/100mb" "$U/api/v1/$p")" 413
-	check "and leaves no upload file" wait_for 60 test "$(uploads)" -eq 0
+	check "and leaves no upload file" wait_for 60 no_uploads
 	head -c 4000000 /dev/zero >"$TMP/4mb"
 	curl -s -o /dev/null --max-time 600 -X "$m" --data-binary @"$TMP/4mb" --limit-rate 200k "$U/api/v1/$p" &
 	slow=$!
@@ -173,10 +175,10 @@ while read -r m p; do
 	curl -s -o /dev/null --max-time 600 -b "baton_session=$IC" -H "X-CSRF-Token: $IT" -X "$m" \
 		--data-binary @"$TMP/4mb" --limit-rate 200k "$U/api/v1/$p" &
 	slow=$!
-	wait_for 60 test "$(uploads)" -ge 1
+	check "$m /api/v1/$p: an upload under way has its file" wait_for 60 an_upload
 	kill "$slow" 2>/dev/null
 	wait "$slow" 2>/dev/null
-	check "$m /api/v1/$p: a client that leaves midway leaves no file" wait_for 120 test "$(uploads)" -eq 0
+	check "$m /api/v1/$p: a client that leaves midway leaves no file" wait_for 120 no_uploads
 done <"$TMP/upload-routes"
 check "no upload file is left" test "$(uploads)" -eq 0
 rm -f "$TMP/100mb"
@@ -270,7 +272,8 @@ check "maria is still signed in" signed_in me7 127.0.0.2
 RSS1=$(rss)
 check "B's memory is bounded: VmRSS $((RSS0 / 1024)) MiB before, $((RSS1 / 1024)) MiB after (at most 32 MiB more)" \
 	test "$RSS1" -le $((RSS0 + 32768))
-check "B's descriptors return to the $FD0 it had before" wait_for 120 test "$(fds)" -le "$FD0"
+fds_back() { test "$(fds)" -le "$FD0"; }
+check "B's descriptors return to the $FD0 it had before" wait_for 120 fds_back
 check "B's serve still runs" kill -0 "$BPID"
 
 # ---- 5. sessions ----
