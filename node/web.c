@@ -39,6 +39,7 @@ struct web_asset {
 #define WEB_TIMEOUT     30 /* seconds a connection may be idle */
 #define WEB_CONN_MEM    (64u << 10)
 #define WEB_NICE        10 /* the console's threads run this much nicer than the listener's */
+#define WEB_LOG_BURST   10 /* the web server's own messages logged a minute */
 
 #define CSP                                                                                        \
 	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "                \
@@ -602,10 +603,35 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/*
+ * The web server's own messages (a connection refused at the limit, a
+ * request too big) come at a client's pace: at most WEB_LOG_BURST a minute
+ * reach the log, then one line counting those left out.
+ */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static uint64_t minute;
+	static unsigned n, left;
+	uint64_t now = web_mono() / 60;
+	unsigned was = 0;
+	int keep;
 	char line[512];
 	(void)cls;
+	pthread_mutex_lock(&lock);
+	if (now != minute) {
+		was = left;
+		minute = now, n = 0, left = 0;
+	}
+	keep = n < WEB_LOG_BURST;
+	n += keep;
+	left += !keep;
+	pthread_mutex_unlock(&lock);
+	if (was)
+		node_log(NODE_LOG_WARN, "web: %u more messages of the web server were not logged",
+		         was);
+	if (!keep)
+		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	line[strcspn(line, "\n")] = 0;
 	node_log(NODE_LOG_WARN, "web: %s", line);

@@ -275,6 +275,8 @@ check "B's memory is bounded: VmRSS $((RSS0 / 1024)) MiB before, $((RSS1 / 1024)
 fds_back() { test "$(fds)" -le "$FD0"; }
 check "B's descriptors return to the $FD0 it had before" wait_for 120 fds_back
 check "B's serve still runs" kill -0 "$BPID"
+check "the web server's own messages in B's log are bounded ($(count '^[^ ]+ web: ' "$TMP/serve-b.log") lines of web: in all)" \
+	test "$(count 'connection limit|web: [0-9]+ more messages' "$TMP/serve-b.log")" -le 40
 
 # ---- 5. sessions ----
 FIX=$(printf 'f%.0s' $(seq 1 64))
