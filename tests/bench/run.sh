@@ -490,6 +490,8 @@ part_cohort() {
 	[ "$res" -eq "$n" ] || die "B has $res students, not $n" "$d/b.log"
 
 	total=$(calc "$end - $start")
+	[ "$(wc -l <"$d/receipt0.ms")" -eq "$WEB_PACKETS" ] && [ "$(wc -l <"$d/receipt1.ms")" -eq "$WEB_PACKETS" ] ||
+		die "not $WEB_PACKETS packets of each kind were timed" "$d/a.log"
 	read -r p50 p99 < <(percentiles 50 99 <"$d/latency.txt") || die "no latencies"
 	grep -qE '^[0-9-]+T[0-9:]+\.[0-9]+Z outbox:' "$d/a.log" && ms=1
 
@@ -640,10 +642,10 @@ part_store() {
 
 # ---- 5 web console under load ----
 
-WEB_CONNS=50 WEB_PACKETS=20
+WEB_CONNS=50 WEB_PACKETS=30
 
 # web_store DIR N: node B of a pair in DIR gets N students (gen_school,
-# restated); A gets WEB_PACKETS + 10 minors of its own, each with a consent
+# restated); A gets 2 WEB_PACKETS + 10 minors of its own, each with a consent
 # to go to B, under ids B does not hold.
 web_store() {
 	local d=$1 n=$2
@@ -653,7 +655,7 @@ web_store() {
 	"$BATON" student import "$d/gen/students.json" --dir "$d/B" >>"$d/setup.log" 2>&1 ||
 		die "importing $n students into B" "$d/setup.log"
 	"$GEN" "$d/few" 200 7 >>"$d/gen.log" 2>&1 &&
-		"$COHORT" pick "$d/few/school.json" $((WEB_PACKETS + 10)) "$d/few/picked.json" >>"$d/setup.log" 2>&1 &&
+		"$COHORT" pick "$d/few/school.json" $((2 * WEB_PACKETS + 10)) "$d/few/picked.json" >>"$d/setup.log" 2>&1 &&
 		sed -E 's/"student_id": "S-/"student_id": "W-/; s/"state_student_id": "/"state_student_id": "W/' \
 			"$d/few/picked.json" >"$d/few/cohort.json" &&
 		"$BATON" student import "$d/few/cohort.json" --dir "$d/A" >>"$d/setup.log" 2>&1 &&
@@ -686,16 +688,17 @@ web_paths() {
 	} | head -n "$1" | sed 's/ /%20/g; s|^|/api/v1/students?q=|'
 }
 
-# web_packets LOG FROM: sends WEB_PACKETS students from A one at a time,
-# each after the last was receipted; prints each one's time from 'baton
-# send' to A's log line 'receipt accepted', in ms.
+# web_packets LOG FROM COUNT: sends COUNT students from A, from the FROM-th
+# consent on, one at a time, each after the last was receipted; prints
+# each one's time from being queued (baton send has returned) to A's log
+# line 'receipt accepted', in ms.
 web_packets() {
 	local log=$1 k=$2 s start n w
-	for s in $(ls "$TMP/web/consents" | sed 's/\.consent$//' | tail -n +"$k" | head -n "$WEB_PACKETS"); do
+	for s in $(ls "$TMP/web/consents" | sed 's/\.consent$//' | tail -n +"$k" | head -n "$3"); do
 		n=$(($(grep -c ': receipt accepted$' "$log") + 1))
-		start=$EPOCHREALTIME
 		"$BATON" send "$s" --to RAS-204 --consent "$TMP/web/consents/$s.consent" --dir "$TMP/web/A" \
 			>>"$TMP/web/send.log" 2>&1 || die "baton send $s" "$TMP/web/send.log"
+		start=$EPOCHREALTIME
 		w=3000 # 60 s
 		while [ "$(grep -c ': receipt accepted$' "$log")" -lt "$n" ] && [ $w -gt 0 ]; do
 			sleep 0.02
@@ -727,8 +730,6 @@ part_web() {
 	sleep 2
 	rest=$(vm VmRSS "$pb")
 
-	say "web: $WEB_PACKETS packets A to B, no web load"
-	web_packets "$d/a.log" 1 >"$d/receipt0.ms"
 	say "web: $WEB_CONNS sessions"
 	cookies=$(web_logins "$url" "$WEB_CONNS")
 	if [ -n "${WEB_PATH:-}" ]; then
@@ -742,20 +743,29 @@ part_web() {
 	what=${paths[0]%%\?*}
 	say "web: $WEB_CONNS connections asking GET $what for $WEB_S s"
 	start_sampler web "$pb"
-	nice -n 10 "$WEBPEER" load 127.0.0.1 "$pw" "$WEB_CONNS" "$WEB_S" 127.0.0.11,127.0.0.12 "$cookies" "${paths[@]}" \
+	nice -n 19 "$WEBPEER" load 127.0.0.1 "$pw" "$WEB_CONNS" "$WEB_S" 127.0.0.11,127.0.0.12 "$cookies" "${paths[@]}" \
 		>"$d/load.us" 2>"$d/load.err" || die "webpeer load" "$d/load.err"
 	stop_sampler web
 	grep -q ', 0 not 200, 0 connection errors' "$d/load.err" || die "answers other than 200 under load" "$d/load.err" "$d/b.log"
 
-	say "web: $WEB_PACKETS packets A to B under the same load"
-	nice -n 10 "$WEBPEER" load 127.0.0.1 "$pw" "$WEB_CONNS" 3000 127.0.0.11,127.0.0.12 "$cookies" "${paths[@]}" \
-		>/dev/null 2>"$d/load2.err" &
-	local lp=$!
-	SAMPLER_PIDS+=("$lp") # so that cleanup ends it too
-	web_packets "$d/a.log" $((WEB_PACKETS + 1)) >"$d/receipt1.ms"
-	kill "$lp" 2>/dev/null
-	wait "$lp" 2>/dev/null
-	SAMPLER_PIDS=()
+	# Half the packets of each kind, then the other half, so that other work
+	# on the machine weighs on both alike.
+	say "web: $WEB_PACKETS packets A to B without the load and $WEB_PACKETS under it, in turns"
+	local half=$(((WEB_PACKETS + 1) / 2)) k=1 lp
+	for lp in 1 2; do
+		web_packets "$d/a.log" "$k" "$half" >>"$d/receipt0.ms"
+		k=$((k + half))
+		nice -n 19 "$WEBPEER" load 127.0.0.1 "$pw" "$WEB_CONNS" 3000 127.0.0.11,127.0.0.12 "$cookies" "${paths[@]}" \
+			>/dev/null 2>"$d/load2.err" &
+		lp=$!
+		SAMPLER_PIDS+=("$lp") # so that cleanup ends it too
+		sleep 1
+		web_packets "$d/a.log" "$k" "$half" >>"$d/receipt1.ms"
+		k=$((k + half))
+		kill "$lp" 2>/dev/null
+		wait "$lp" 2>/dev/null
+		SAMPLER_PIDS=()
+	done
 	sleep 2
 	after=$(vm VmRSS "$pb")
 
@@ -780,8 +790,8 @@ part_web() {
 		"$(awk -v v="$ratio" 'BEGIN { print (v <= 1.10 ? "yes" : "no") }')"
 	[ "$what" = /api/v1/students ] ||
 		note "this build has no search route (GET /api/v1/students?q= answered no 200): the rows measure $what, the session's own route; with the route they measure the search, terms taken in turn from the store's names and ids."
-	note "time to answer is the client's, from the request's first byte to the answer's last, on loopback: the server's time and the kernel's. The load comes from two addresses (the server takes 32 connections an address), at nice 10: it stands for browsers on other machines, and must not take the CPU from the nodes it measures."
-	note "time to receipt is from the start of baton send (a process that unlocks the school key) to A's log line 'receipt accepted', one packet at a time; the load client and serve share $CORES cores."
+	note "time to answer is the client's, from the request's first byte to the answer's last, on loopback: the server's time and the kernel's. The load comes from two addresses (the server takes 32 connections an address), at nice 19: it stands for browsers on other machines, and must not take the CPU from the nodes it measures."
+	note "time to receipt is from the packet being queued (baton send has returned) to A's log line 'receipt accepted': A's serve delivers it, B's listener takes it in and commits it, A takes the receipt; one packet at a time, half of each kind in turn. The load client and both serve share $CORES cores."
 	stop_serves
 }
 
