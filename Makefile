@@ -41,6 +41,7 @@ DEB_PACKAGES := libsodium-dev libnng-dev libmsgpack-dev liblmdb-dev \
 # and npm are the machine's, or Debian's nodejs and npm when it has none.
 NODE_PACKAGES := nodejs npm
 # Only 'make bench' needs these: the S/MIME baseline is measured with OpenSSL.
+# (Its web part's load comes from tests/tools/webpeer; curl and jq are above.)
 BENCH_PACKAGES := libssl-dev bc
 PKG_MODULES  := libsodium msgpack lmdb jansson cmocka libqrencode libmicrohttpd gnutls
 

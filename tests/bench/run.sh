@@ -685,7 +685,7 @@ web_paths() {
 		grep -m 2000 '"given_name"' "$f" | sed -E 's/.*: "(..).*/\1/' | sort -u | head -n 4
 		echo "S-$((1000 + STORE_N / 2))"
 		echo "S-10"
-	} | head -n "$1" | sed 's/ /%20/g; s|^|/api/v1/students?q=|'
+	} | head -n "$1" | jq -rR @uri | sed 's|^|/api/v1/students?q=|'
 }
 
 # web_packets LOG FROM COUNT: sends COUNT students from A, from the FROM-th
