@@ -748,11 +748,11 @@ part_web() {
 	stop_sampler web
 	grep -q ', 0 not 200, 0 connection errors' "$d/load.err" || die "answers other than 200 under load" "$d/load.err" "$d/b.log"
 
-	# Half the packets of each kind, then the other half, so that other work
-	# on the machine weighs on both alike.
+	# A fifth of the packets of each kind in turn, five times, so that other
+	# work on the machine weighs on both alike.
 	say "web: $WEB_PACKETS packets A to B without the load and $WEB_PACKETS under it, in turns"
-	local half=$(((WEB_PACKETS + 1) / 2)) k=1 lp
-	for lp in 1 2; do
+	local half=$((WEB_PACKETS / 5)) k=1 lp
+	for lp in 1 2 3 4 5; do
 		web_packets "$d/a.log" "$k" "$half" >>"$d/receipt0.ms"
 		k=$((k + half))
 		nice -n 19 "$WEBPEER" load 127.0.0.1 "$pw" "$WEB_CONNS" 3000 127.0.0.11,127.0.0.12 "$cookies" "${paths[@]}" \
@@ -791,7 +791,7 @@ part_web() {
 	[ "$what" = /api/v1/students ] ||
 		note "this build has no search route (GET /api/v1/students?q= answered no 200): the rows measure $what, the session's own route; with the route they measure the search, terms taken in turn from the store's names and ids."
 	note "time to answer is the client's, from the request's first byte to the answer's last, on loopback: the server's time and the kernel's. The load comes from two addresses (the server takes 32 connections an address), at nice 19: it stands for browsers on other machines, and must not take the CPU from the nodes it measures."
-	note "time to receipt is from the packet being queued (baton send has returned) to A's log line 'receipt accepted': A's serve delivers it, B's listener takes it in and commits it, A takes the receipt; one packet at a time, half of each kind in turn. The load client and both serve share $CORES cores."
+	note "time to receipt is from the packet being queued (baton send has returned) to A's log line 'receipt accepted': A's serve delivers it, B's listener takes it in and commits it, A takes the receipt; one packet at a time, a fifth of each kind in turn. The load client and both serve share $CORES cores."
 	stop_serves
 }
 
