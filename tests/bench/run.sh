@@ -490,8 +490,6 @@ part_cohort() {
 	[ "$res" -eq "$n" ] || die "B has $res students, not $n" "$d/b.log"
 
 	total=$(calc "$end - $start")
-	[ "$(wc -l <"$d/receipt0.ms")" -eq "$WEB_PACKETS" ] && [ "$(wc -l <"$d/receipt1.ms")" -eq "$WEB_PACKETS" ] ||
-		die "not $WEB_PACKETS packets of each kind were timed" "$d/a.log"
 	read -r p50 p99 < <(percentiles 50 99 <"$d/latency.txt") || die "no latencies"
 	grep -qE '^[0-9-]+T[0-9:]+\.[0-9]+Z outbox:' "$d/a.log" && ms=1
 
@@ -769,6 +767,8 @@ part_web() {
 	sleep 2
 	after=$(vm VmRSS "$pb")
 
+	[ "$(wc -l <"$d/receipt0.ms")" -eq "$WEB_PACKETS" ] && [ "$(wc -l <"$d/receipt1.ms")" -eq "$WEB_PACKETS" ] ||
+		die "not $WEB_PACKETS packets of each kind were timed" "$d/a.log"
 	read -r p50 p99 < <(awk '{ printf "%.3f\n", $1 / 1000 }' "$d/load.us" | percentiles 50 99) || die "no answers"
 	u50=$(percentiles 50 <"$d/receipt0.ms")
 	l50=$(percentiles 50 <"$d/receipt1.ms")
