@@ -42,6 +42,7 @@ DEB_PACKAGES := libsodium-dev libnng-dev libmsgpack-dev liblmdb-dev \
 # and npm are the machine's, or Debian's nodejs and npm when it has none.
 NODE_PACKAGES := nodejs npm
 # Only 'make bench' needs these: the S/MIME baseline is measured with OpenSSL.
+# (Its web part's load comes from tests/tools/webpeer; curl and jq are above.)
 BENCH_PACKAGES := libssl-dev bc
 PKG_MODULES  := libsodium msgpack lmdb jansson cmocka libqrencode libmicrohttpd gnutls
 
@@ -117,7 +118,7 @@ TEST_TIMEOUT ?= 1800
 TOOLS_DIR := $(BUILD)/tests/tools
 TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/spoolpeer $(TOOLS_DIR)/audit_rewrite \
              $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so $(TOOLS_DIR)/store_rows \
-             $(TOOLS_DIR)/store_schema
+             $(TOOLS_DIR)/store_schema $(TOOLS_DIR)/webpeer
 
 .SECONDARY:
 
@@ -182,6 +183,11 @@ $(TOOLS_DIR)/netpeer: tests/tools/netpeer.c
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
+# Hostile and heavy HTTP clients of the console (and the web benchmark's load).
+$(TOOLS_DIR)/webpeer: tests/tools/webpeer.c
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -pthread
+
 $(TOOLS_DIR)/spoolpeer: tests/tools/spoolpeer.c
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lnng -lsodium -pthread
@@ -233,7 +239,8 @@ TOOLS_ENV = BATON_NETPEER=$(abspath $(TOOLS_DIR)/netpeer) \
             BATON_AUDIT_REWRITE=$(abspath $(TOOLS_DIR)/audit_rewrite) \
             BATON_INJECT=$(abspath $(TOOLS_DIR)/inject.so) \
             BATON_INJECT_LMDB=$(abspath $(TOOLS_DIR)/inject-lmdb.so) \
-            BATON_STORE_SCHEMA=$(abspath $(TOOLS_DIR)/store_schema)
+            BATON_STORE_SCHEMA=$(abspath $(TOOLS_DIR)/store_schema) \
+            BATON_WEBPEER=$(abspath $(TOOLS_DIR)/webpeer)
 
 test: $(TEST_BINS) $(BIN) $(DEMO) $(TOOLS)
 	$(Q)mkdir -p build && BATON=$(abspath $(BIN)) BATON_SRC=$(CURDIR) $(TOOLS_ENV) \
@@ -275,7 +282,7 @@ $(BUILD)/bench/bench_cohort: $(BUILD)/tests/bench/cohort.o $(NODE_LIB) $(LIB)
 
 bench:
 	$(Q)$(MAKE) --no-print-directory deps-bench >&2
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/gen_school $(BENCH_BINS) >&2
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/gen_school $(BENCH_BINS) $(TOOLS_DIR)/webpeer >&2
 	$(Q)BATON=$(abspath $(BIN)) BENCH_BIN=$(abspath $(BUILD)) tests/bench/run.sh \
 	  $(if $(filter 1,$(QUICK)),--quick) $(if $(filter 1,$(JSON)),--json) \
 	  $(if $(STORE_N),--store-n $(STORE_N))

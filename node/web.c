@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,6 +38,8 @@ struct web_asset {
 #define WEB_CONN_PER_IP 32
 #define WEB_TIMEOUT     30 /* seconds a connection may be idle */
 #define WEB_CONN_MEM    (64u << 10)
+#define WEB_NICE        10 /* the console's threads run this much nicer than the listener's */
+#define WEB_LOG_BURST   10 /* the web server's own messages logged a minute */
 
 #define CSP                                                                                        \
 	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "                \
@@ -49,6 +52,7 @@ struct web {
 	int tls;
 	char *cert, *key; /* PEM, kept while the daemon runs; key in sodium_malloc memory */
 	struct web_state ws;
+	struct web_conns conns;
 };
 
 /* One request: its route and session, found at its first call, and its body as it arrives. */
@@ -60,6 +64,8 @@ struct web_req {
 	int fd;               /* an upload's temporary file, or -1 */
 	char upload[4200];
 	size_t len;
+	size_t got;  /* bytes of the body come so far, kept or not */
+	uint64_t t0; /* monotonic seconds: when the headers came */
 	int too_big;
 	int answered;
 };
@@ -474,6 +480,13 @@ static enum MHD_Result asset(struct MHD_Connection *c, const char *url, const ch
 	return respond_error(c, 404, "not found");
 }
 
+/* 1 when the body has come slower than WEB_BODY_RATE on average, past WEB_HEAD_SECS. */
+static int too_slow(const struct web_req *q)
+{
+	uint64_t t = web_mono() - q->t0;
+	return t > WEB_HEAD_SECS && q->got < t * WEB_BODY_RATE;
+}
+
 /* Keeps what arrives of the body, up to its limit; past that, only notes it. */
 static int take_body(struct web_req *q, const char *data, size_t n)
 {
@@ -520,6 +533,19 @@ static enum MHD_Result first_call(struct web *w, struct MHD_Connection *c, const
 	    c, 413, body_max(q) == WEB_BODY_MAX ? "body: over 65536 bytes" : "file: over 64 MiB");
 }
 
+/*
+ * The console's threads yield to the packet listener's: a busy console must
+ * not hold up receipts. Once per thread of the pool; a failure is harmless.
+ */
+static void nice_thread(void)
+{
+	static _Thread_local int done;
+	if (!done) {
+		done = 1;
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), WEB_NICE);
+	}
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *data,
                               size_t *data_size, void **con_cls)
@@ -527,17 +553,21 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct web *w = cls;
 	struct web_req *q = *con_cls;
 	(void)version;
+	nice_thread();
 	if (!q) {
 		if ((q = calloc(1, sizeof(*q))) == NULL)
 			return MHD_NO;
 		q->fd = -1;
+		q->t0 = web_mono();
 		*con_cls = q;
+		web_conn_busy(&w->conns, c, 1);
 		return first_call(w, c, url, method, q);
 	}
 	if (*data_size) {
 		int r = q->answered ? 0 : take_body(q, data, *data_size);
+		q->got += *data_size;
 		*data_size = 0;
-		return r ? MHD_NO : MHD_YES;
+		return r || too_slow(q) ? MHD_NO : MHD_YES;
 	}
 	if (q->answered)
 		return MHD_YES;
@@ -554,8 +584,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
+	struct web *w = cls;
 	struct web_req *q = *con_cls;
-	(void)cls, (void)c, (void)toe;
+	(void)toe;
+	web_conn_busy(&w->conns, c, 0);
 	if (!q)
 		return;
 	if (q->body) {
@@ -572,10 +604,35 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/*
+ * The web server's own messages (a connection refused at the limit, a
+ * request too big) come at a client's pace: at most WEB_LOG_BURST a minute
+ * reach the log, then one line counting those left out.
+ */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static uint64_t minute;
+	static unsigned n, left;
+	uint64_t now = web_mono() / 60;
+	unsigned was = 0;
+	int keep;
 	char line[512];
 	(void)cls;
+	pthread_mutex_lock(&lock);
+	if (now != minute) {
+		was = left;
+		minute = now, n = 0, left = 0;
+	}
+	keep = n < WEB_LOG_BURST;
+	n += keep;
+	left += !keep;
+	pthread_mutex_unlock(&lock);
+	if (was)
+		node_log(NODE_LOG_WARN, "web: %u more messages of the web server were not logged",
+		         was);
+	if (!keep)
+		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	line[strcspn(line, "\n")] = 0;
 	node_log(NODE_LOG_WARN, "web: %s", line);
@@ -619,7 +676,8 @@ static struct MHD_Daemon *daemon_start(struct web *w, const struct web_addr *a)
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_CONN_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	    (unsigned)WEB_CONN_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WEB_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONN_MEM, MHD_OPTION_NOTIFY_COMPLETED,
-	    completed, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+	    completed, w, MHD_OPTION_NOTIFY_CONNECTION, web_conn_notify, &w->conns,
+	    MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 }
 
 int web_start(struct serve_node *nd, const struct web_conf *c, struct web **out)
@@ -640,7 +698,8 @@ int web_start(struct serve_node *nd, const struct web_conf *c, struct web **out)
 		free(w);
 		return r;
 	}
-	if ((w->tls && (r = load_tls(w, c)) != 0) || (r = users_prepare()) != 0)
+	if ((w->tls && (r = load_tls(w, c)) != 0) || (r = users_prepare()) != 0 ||
+	    (r = web_conns_start(&w->conns)) != 0)
 		goto fail;
 	if ((w->d = daemon_start(w, &a)) == NULL) {
 		r = bti_diag_err(BATON_EIO, "web: cannot serve at %s%s", c->listen,
@@ -663,6 +722,7 @@ void web_stop(struct web *w)
 		return;
 	if (w->d)
 		MHD_stop_daemon(w->d);
+	web_conns_stop(&w->conns);
 	web_state_free(&w->ws);
 	free(w->cert);
 	if (w->key)

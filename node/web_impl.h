@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include <microhttpd.h>
+
 #include "store.h"
 
 #define WEB_SESSIONS  256 /* live sessions at most: the oldest idle one goes first */
@@ -71,5 +73,47 @@ unsigned web_fails(struct web_state *ws, const char *key);
 void web_fail(struct web_state *ws, const char *key);
 /* Forgets key's failures (after a good login). */
 void web_fail_clear(struct web_state *ws, const char *key);
+
+/*
+ * Seconds a connection has to send a request's headers, from when it
+ * opens or its last request ended; and the bytes a second a body must
+ * average once that long has passed. A slow client cannot keep a
+ * connection by sending a byte at a time.
+ */
+#define WEB_HEAD_SECS 10
+#define WEB_BODY_RATE 1024
+
+struct web_conn;
+
+/* The connections the server holds, and the thread that ends the late ones. */
+struct web_conns {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	int running, stop;
+	struct web_conn *head;
+};
+
+/*
+ * Sets up wc and starts its thread, which every second ends each
+ * connection waiting longer than WEB_HEAD_SECS for a request's headers.
+ * 0, or BATON_ENOMEM (nothing to stop then).
+ */
+int web_conns_start(struct web_conns *wc);
+/* Stops the thread and frees what web_conns_start made; after the daemon stopped. */
+void web_conns_stop(struct web_conns *wc);
+/*
+ * libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION callback (cls: the
+ * web_conns): a connection enters the list, waiting for headers, when it
+ * starts, and leaves it (freed) when it closes. Cannot fail: a connection
+ * not tracked for want of memory is ended by the idle timeout alone.
+ */
+void web_conn_notify(void *cls, struct MHD_Connection *c, void **ctx,
+                     enum MHD_ConnectionNotificationCode code);
+/*
+ * Marks c as in a request (busy: its headers came) or, when the request
+ * ended, as waiting for the next one's headers from now. Cannot fail.
+ */
+void web_conn_busy(struct web_conns *wc, struct MHD_Connection *c, int busy);
 
 #endif

@@ -7,11 +7,15 @@
 #              node A to node B over loopback TCP, both nodes under 'baton serve'
 #   3 attach   one student with one large attachment, A to B through serve
 #   4 store    STORE_N students imported into one node; 'baton student show'
+#   5 web      the console of a node of STORE_N students under 50 sessions
+#              searching at once (webpeer load, tests/tools/webpeer.c): the
+#              answer's time, serve's memory, and a packet's time to receipt
+#              with and without that load
 #
 #   tests/bench/run.sh [--quick] [--json] [--cohort-n N] [--store-n N]
 #                      [--only PART] [--keep]
 #
-# --only runs one part (packet, cohort, attach or store); --keep leaves the
+# --only runs one part (packet, cohort, attach, store or web); --keep leaves the
 # scratch directory, with every node and serve log, and says where.
 # --quick uses small counts (under 30 s in all); --json prints one JSON object
 # per line: first the machine, then {name, value, unit} and, where there is
@@ -20,7 +24,10 @@
 #
 #   $BATON      the baton binary (default build/baton)
 #   $BENCH_BIN  the build directory with bench/bench_packet,
-#               bench/bench_cohort and tests/gen_school (default build)
+#               bench/bench_cohort, tests/gen_school and tests/tools/webpeer
+#               (default build)
+#   $WEB_PATH   what the web part asks for (default /api/v1/students?q=TERM,
+#               TERM taken in turn from the store's names and ids)
 #
 # Setup is never timed: node keys, cards, pinning, imports, guardian links
 # and consents happen before the clock starts. Every wait is bounded; the
@@ -37,6 +44,7 @@ BENCH_BIN=${BENCH_BIN:-$SRC/build}
 PACKET=$BENCH_BIN/bench/bench_packet
 COHORT=$BENCH_BIN/bench/bench_cohort
 GEN=$BENCH_BIN/tests/gen_school
+WEBPEER=$BENCH_BIN/tests/tools/webpeer
 
 QUICK=0 JSON=0 COHORT_N='' STORE_N='' ONLY='' KEEP=0
 while [ $# -gt 0 ]; do
@@ -45,8 +53,8 @@ while [ $# -gt 0 ]; do
 	--json) JSON=1 ;;
 	--keep) KEEP=1 ;;
 	--only)
-		[ $# -ge 2 ] && [[ $2 =~ ^(packet|cohort|attach|store)$ ]] ||
-			{ echo "bench: --only needs one of packet, cohort, attach, store" >&2; exit 1; }
+		[ $# -ge 2 ] && [[ $2 =~ ^(packet|cohort|attach|store|web)$ ]] ||
+			{ echo "bench: --only needs one of packet, cohort, attach, store, web" >&2; exit 1; }
 		ONLY=$2
 		shift
 		;;
@@ -65,11 +73,11 @@ while [ $# -gt 0 ]; do
 	shift
 done
 if [ "$QUICK" = 1 ]; then
-	COHORT_N=${COHORT_N:-200} STORE_N=${STORE_N:-10000} ATTACH_MB=20
+	COHORT_N=${COHORT_N:-200} STORE_N=${STORE_N:-10000} ATTACH_MB=20 WEB_S=5
 else
-	COHORT_N=${COHORT_N:-1000} STORE_N=${STORE_N:-100000} ATTACH_MB=200
+	COHORT_N=${COHORT_N:-1000} STORE_N=${STORE_N:-100000} ATTACH_MB=200 WEB_S=20
 fi
-for f in "$BATON" "$PACKET" "$COHORT" "$GEN"; do
+for f in "$BATON" "$PACKET" "$COHORT" "$GEN" "$WEBPEER"; do
 	[ -x "$f" ] || { echo "bench: $f is missing: run 'make bench'" >&2; exit 1; }
 done
 
@@ -630,9 +638,166 @@ part_store() {
 	[ "$n" -gt 10000 ] || note "at $n students or fewer gen_school also writes a PDF for one student in twelve, which the import stores: more bytes per student than a larger run."
 }
 
+# ---- 5 web console under load ----
+
+WEB_CONNS=50 WEB_PACKETS=30
+
+# web_store DIR N: node B of a pair in DIR gets N students (gen_school,
+# restated); A gets 2 WEB_PACKETS + 10 minors of its own, each with a consent
+# to go to B, under ids B does not hold.
+web_store() {
+	local d=$1 n=$2
+	"$GEN" "$d/gen" "$n" 20261124 >"$d/gen.log" 2>&1 || die "gen_school $n" "$d/gen.log"
+	"$COHORT" restate "$d/gen/school.json" "$d/gen/students.json" 2>>"$d/gen.log" || die "restate" "$d/gen.log"
+	rm -f "$d/gen/school.json"
+	"$BATON" student import "$d/gen/students.json" --dir "$d/B" >>"$d/setup.log" 2>&1 ||
+		die "importing $n students into B" "$d/setup.log"
+	"$GEN" "$d/few" 200 7 >>"$d/gen.log" 2>&1 &&
+		"$COHORT" pick "$d/few/school.json" $((2 * WEB_PACKETS + 10)) "$d/few/picked.json" >>"$d/setup.log" 2>&1 &&
+		sed -E 's/"student_id": "S-/"student_id": "W-/; s/"state_student_id": "/"state_student_id": "W/' \
+			"$d/few/picked.json" >"$d/few/cohort.json" &&
+		"$BATON" student import "$d/few/cohort.json" --dir "$d/A" >>"$d/setup.log" 2>&1 &&
+		"$COHORT" consents --dir "$d/A" --to RAS-204 --out "$d/consents" >>"$d/setup.log" 2>&1 ||
+		die "web setup of A" "$d/setup.log"
+}
+
+# web_logins URL N: N sessions of the registrar; prints their ids, comma-separated.
+web_logins() {
+	local i c ids=()
+	for i in $(seq 1 "$2"); do
+		c=$(curl -s -D - -o /dev/null --max-time 60 -H 'Content-Type: application/json' -X POST \
+			--data-binary '{"user":"maria","password":"maria'"'"'s long password"}' "$1/api/v1/session" |
+			grep -oiE 'baton_session=[0-9a-f]{64}' | cut -d= -f2)
+		[ -n "$c" ] || die "login $i of $2 at $1 failed"
+		ids+=("$c")
+	done
+	local IFS=,
+	echo "${ids[*]}"
+}
+
+# web_paths N: N search paths, names and ids from the store's file.
+web_paths() {
+	local f=$TMP/web/gen/students.json
+	{
+		grep -m 2000 '"family_name"' "$f" | sed -E 's/.*: "([^"]*)".*/\1/' | sort -u | head -n 12
+		grep -m 2000 '"given_name"' "$f" | sed -E 's/.*: "(..).*/\1/' | sort -u | head -n 4
+		echo "S-$((1000 + STORE_N / 2))"
+		echo "S-10"
+	} | head -n "$1" | jq -rR @uri | sed 's|^|/api/v1/students?q=|'
+}
+
+# web_packets LOG FROM COUNT: sends COUNT students from A, from the FROM-th
+# consent on, one at a time, each after the last was receipted; prints
+# each one's time from being queued (baton send has returned) to A's log
+# line 'receipt accepted', in ms.
+web_packets() {
+	local log=$1 k=$2 s start n w
+	for s in $(ls "$TMP/web/consents" | sed 's/\.consent$//' | tail -n +"$k" | head -n "$3"); do
+		n=$(($(grep -c ': receipt accepted$' "$log") + 1))
+		"$BATON" send "$s" --to RAS-204 --consent "$TMP/web/consents/$s.consent" --dir "$TMP/web/A" \
+			>>"$TMP/web/send.log" 2>&1 || die "baton send $s" "$TMP/web/send.log"
+		start=$EPOCHREALTIME
+		w=3000 # 60 s
+		while [ "$(grep -c ': receipt accepted$' "$log")" -lt "$n" ] && [ $w -gt 0 ]; do
+			sleep 0.02
+			w=$((w - 1))
+		done
+		[ $w -gt 0 ] || die "$s was not receipted within 60 s" "$log"
+		grep ': receipt accepted$' "$log" | sed -n "${n}p" |
+			awk -v start="$start" "$AWK_EPOCH"'{ printf "%.1f\n", (epoch($1) - start) * 1000 }'
+	done
+}
+
+part_web() {
+	local d=$TMP/web n=$STORE_N pw pa pb url paths cookies rest after p50 p99 u50 l50 ratio what
+	say "web: a node of $n students with its console (setup not timed)"
+	pair "$d"
+	web_store "$d" "$n"
+	pw=$(free_port) || die "no free port on 127.0.0.1"
+	printf '%s\n' "maria's long password" >"$d/maria.pw"
+	chmod 600 "$d/maria.pw"
+	"$BATON" user add maria --role registrar --password-file "$d/maria.pw" --dir "$d/B" >>"$d/setup.log" 2>&1 &&
+		"$BATON" web set --listen "127.0.0.1:$pw" --dir "$d/B" >>"$d/setup.log" 2>&1 ||
+		die "B's console" "$d/setup.log"
+	serve "$d/A" "$d/a.log"
+	pa=$SERVED
+	serve "$d/B" "$d/b.log"
+	pb=$SERVED
+	wait_log "$d/b.log" 'web: serving' 30 "$pb" || die "B's console did not start" "$d/b.log"
+	url=http://127.0.0.1:$pw
+	sleep 2
+	rest=$(vm VmRSS "$pb")
+
+	say "web: $WEB_CONNS sessions"
+	cookies=$(web_logins "$url" "$WEB_CONNS")
+	if [ -n "${WEB_PATH:-}" ]; then
+		paths=("$WEB_PATH")
+	else
+		mapfile -t paths < <(web_paths 18)
+		# Until the search route is in the build, the session's own route.
+		[ "$(curl -s -o /dev/null -w '%{http_code}' -b "baton_session=${cookies%%,*}" "$url${paths[0]}")" = 200 ] ||
+			paths=(/api/v1/me)
+	fi
+	what=${paths[0]%%\?*}
+	say "web: $WEB_CONNS connections asking GET $what for $WEB_S s"
+	start_sampler web "$pb"
+	nice -n 19 "$WEBPEER" load 127.0.0.1 "$pw" "$WEB_CONNS" "$WEB_S" 127.0.0.11,127.0.0.12 "$cookies" "${paths[@]}" \
+		>"$d/load.us" 2>"$d/load.err" || die "webpeer load" "$d/load.err"
+	stop_sampler web
+	grep -q ', 0 not 200, 0 connection errors' "$d/load.err" || die "answers other than 200 under load" "$d/load.err" "$d/b.log"
+
+	# A fifth of the packets of each kind in turn, five times, so that other
+	# work on the machine weighs on both alike.
+	say "web: $WEB_PACKETS packets A to B without the load and $WEB_PACKETS under it, in turns"
+	local half=$((WEB_PACKETS / 5)) k=1 lp
+	for lp in 1 2 3 4 5; do
+		web_packets "$d/a.log" "$k" "$half" >>"$d/receipt0.ms"
+		k=$((k + half))
+		nice -n 19 "$WEBPEER" load 127.0.0.1 "$pw" "$WEB_CONNS" 3000 127.0.0.11,127.0.0.12 "$cookies" "${paths[@]}" \
+			>/dev/null 2>"$d/load2.err" &
+		lp=$!
+		SAMPLER_PIDS+=("$lp") # so that cleanup ends it too
+		sleep 1
+		web_packets "$d/a.log" "$k" "$half" >>"$d/receipt1.ms"
+		k=$((k + half))
+		kill "$lp" 2>/dev/null
+		wait "$lp" 2>/dev/null
+		SAMPLER_PIDS=()
+	done
+	sleep 2
+	after=$(vm VmRSS "$pb")
+
+	[ "$(wc -l <"$d/receipt0.ms")" -eq "$WEB_PACKETS" ] && [ "$(wc -l <"$d/receipt1.ms")" -eq "$WEB_PACKETS" ] ||
+		die "not $WEB_PACKETS packets of each kind were timed" "$d/a.log"
+	read -r p50 p99 < <(awk '{ printf "%.3f\n", $1 / 1000 }' "$d/load.us" | percentiles 50 99) || die "no answers"
+	u50=$(percentiles 50 <"$d/receipt0.ms")
+	l50=$(percentiles 50 <"$d/receipt1.ms")
+	ratio=$(calc "$l50 / $u50")
+	section web "Console: GET $what on a node of $n students, $WEB_CONNS sessions on keep-alive connections, $WEB_S s"
+	row web.students "students in the node" "$n" students
+	row web.path "asked" "$what" ''
+	row web.requests "answers, all 200" "$(wc -l <"$d/load.us")" requests
+	row web.rate "answers per second" "$(calc "$(wc -l <"$d/load.us") / $WEB_S" %.0f)" requests/s
+	row web.p50_ms "time to answer, p50" "$p50" ms
+	row web.p99_ms "time to answer, p99" "$p99" ms '< 50' "$(awk -v v="$p99" 'BEGIN { print (v < 50 ? "yes" : "no") }')"
+	row web.rss_rest_mib "B's serve at rest (web idle), VmRSS" "$(mib "$rest")" MiB '< 64' \
+		"$([ "$rest" -lt 65536 ] && echo yes || echo no)"
+	row web.rss_load_mib "B's serve under load, peak VmRSS" "$(mib "${RSS_MAX[0]}")" MiB
+	row web.rss_after_mib "B's serve at rest again, VmRSS" "$(mib "$after")" MiB
+	row web.receipt_ms "time to receipt, no web load, median of $WEB_PACKETS" "$u50" ms
+	row web.receipt_load_ms "time to receipt, under the web load, median" "$l50" ms
+	row web.receipt_ratio "time to receipt, loaded / unloaded" "$ratio" '' '<= 1.10' \
+		"$(awk -v v="$ratio" 'BEGIN { print (v <= 1.10 ? "yes" : "no") }')"
+	[ "$what" = /api/v1/students ] ||
+		note "this build has no search route (GET /api/v1/students?q= answered no 200): the rows measure $what, the session's own route; with the route they measure the search, terms taken in turn from the store's names and ids."
+	note "time to answer is the client's, from the request's first byte to the answer's last, on loopback: the server's time and the kernel's. The load comes from two addresses (the server takes 32 connections an address), at nice 19: it stands for browsers on other machines, and must not take the CPU from the nodes it measures."
+	note "time to receipt is from the packet being queued (baton send has returned) to A's log line 'receipt accepted': A's serve delivers it, B's listener takes it in and commits it, A takes the receipt; one packet at a time, a fifth of each kind in turn. The load client and both serve share $CORES cores."
+	stop_serves
+}
+
 T0=$EPOCHREALTIME
 say "machine: $CPU, $CORES cores, $RAM_GIB GiB RAM, Linux $KERNEL; scratch in $TMP"
-for part in packet cohort attach store; do
+for part in packet cohort attach store web; do
 	[ -z "$ONLY" ] || [ "$ONLY" = "$part" ] && "part_$part"
 done
 print_table
