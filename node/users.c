@@ -267,12 +267,24 @@ static int is_fn(store_txn *t, void *arg)
 	return store_user_get(t, c->name, &c->u);
 }
 
-int users_is(store *st, const char *name, int role)
+int users_stamp(store *st, const char *name, uint8_t stamp[USERS_STAMP])
 {
 	struct is_ctx c;
-	int yes;
+	crypto_generichash_state h;
+	uint8_t head[16];
+	int r;
 	c.name = name;
-	yes = store_read(st, is_fn, &c) == 0 && c.u.role == role;
+	if ((r = store_read(st, is_fn, &c)) != 0)
+		return r;
+	memset(head, 0, sizeof(head));
+	for (int i = 0; i < 8; i++) {
+		head[i] = (uint8_t)((uint64_t)c.u.role >> (8 * i));
+		head[8 + i] = (uint8_t)(c.u.created >> (8 * i));
+	}
+	crypto_generichash_init(&h, NULL, 0, USERS_STAMP);
+	crypto_generichash_update(&h, head, sizeof(head));
+	crypto_generichash_update(&h, (const uint8_t *)c.u.hash, strlen(c.u.hash));
+	crypto_generichash_final(&h, stamp, USERS_STAMP);
 	sodium_memzero(&c.u, sizeof(c.u));
-	return yes;
+	return 0;
 }

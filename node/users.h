@@ -6,6 +6,8 @@
 #ifndef BATON_NODE_USERS_H
 #define BATON_NODE_USERS_H
 
+#include <stdint.h>
+
 #include <stddef.h>
 
 #include <jansson.h>
@@ -44,12 +46,15 @@ int users_remove(store *st, const char *name);
  */
 int users_list(store *st, json_t **out);
 
+#define USERS_STAMP 16
 /*
- * 1 when user name exists with role (STORE_ROLE_*), 0 otherwise (also
- * when the store cannot be read): whether a session opened as name with
- * role may go on. Cannot fail.
+ * The stamp of account name as it is now: a hash of its role, creation
+ * time and password hash, which changes when the password is set anew or
+ * the account is removed and made again. A session keeps the stamp of its
+ * login and ends when it no longer matches. 0, or BATON_ENOTFOUND (no
+ * such account), or the store's error.
  */
-int users_is(store *st, const char *name, int role);
+int users_stamp(store *st, const char *name, uint8_t stamp[USERS_STAMP]);
 
 /*
  * Checks pass against user name's hash; on a match records the login

@@ -6,10 +6,12 @@
  * short: the packet listener's writer never waits on a browser.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -49,6 +51,7 @@ struct web {
 	struct MHD_Daemon *d;
 	store *st;
 	struct serve_node *nd;
+	char cookie[32]; /* the session cookie's name: WEB_COOKIE "_" PORT */
 	int tls;
 	char *cert, *key; /* PEM, kept while the daemon runs; key in sodium_malloc memory */
 	struct web_state ws;
@@ -151,16 +154,32 @@ static void client_addr(struct MHD_Connection *c, char *buf, size_t cap)
 		snprintf(buf, cap, "?");
 }
 
-static const char *cookie_of(struct MHD_Connection *c)
+static const char *cookie_of(const struct web *w, struct MHD_Connection *c)
 {
-	return MHD_lookup_connection_value(c, MHD_COOKIE_KIND, WEB_COOKIE);
+	return MHD_lookup_connection_value(c, MHD_COOKIE_KIND, w->cookie);
 }
 
-/* "baton_session=ID; ..." for a new session, or to end one (id NULL). */
+/*
+ * "baton_session_PORT=ID; ..." for a new session, or to end one (id NULL).
+ * A browser sends a host's cookies to each of its ports: the port in the
+ * name keeps two consoles on one host from taking each other's session.
+ */
 static void set_cookie(const struct web *w, const char *id, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", WEB_COOKIE, id ? id : "",
+	snprintf(buf, cap, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", w->cookie, id ? id : "",
 	         id ? "" : "; Max-Age=0", w->tls ? "; Secure" : "");
+}
+
+/*
+ * Whether the request says its body is JSON: a form of another site can
+ * send a login only as text/plain or a form type, never as JSON without the
+ * browser asking this server first (which it does not answer). 1 or 0.
+ */
+static int json_request(struct MHD_Connection *c)
+{
+	const char *t = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	return t && strncasecmp(t, "application/json", 16) == 0 &&
+	       (t[16] == 0 || t[16] == ';' || t[16] == ' ');
 }
 
 /* Reads the login body: *user borrowed from *o, *pass in sodium_malloc memory. */
@@ -204,7 +223,10 @@ static enum MHD_Result login_ok(struct web *w, struct MHD_Connection *c, const c
 {
 	struct web_session s;
 	char cookie[256];
-	web_session_new(&w->ws, user, role, &s);
+	uint8_t stamp[USERS_STAMP];
+	if (users_stamp(w->st, user, stamp) != 0)
+		return respond_error(c, 500, "the node could not check the login");
+	web_session_new(&w->ws, user, role, stamp, &s);
 	set_cookie(w, s.id, cookie, sizeof(cookie));
 	node_log(NODE_LOG_INFO, "web: %s logged in from %s", user, addr);
 	enum MHD_Result ok = respond_json(c, 200,
@@ -218,7 +240,7 @@ static enum MHD_Result login_ok(struct web *w, struct MHD_Connection *c, const c
 
 static enum MHD_Result api_login(struct web *w, struct MHD_Connection *c, struct web_req *q)
 {
-	char addr[64], ukey[80], akey[80];
+	char addr[64], ukey[160], akey[80];
 	const char *user = NULL, *err = NULL;
 	char *pass = NULL;
 	size_t plen = 0;
@@ -227,11 +249,16 @@ static enum MHD_Result api_login(struct web *w, struct MHD_Connection *c, struct
 	enum MHD_Result ok;
 
 	client_addr(c, addr, sizeof(addr));
+	if (!json_request(c)) {
+		ok = respond_error(c, 415, "Content-Type: application/json is required");
+		goto out;
+	}
 	if (login_body(q, &o, &user, &pass, &plen, &err) != 0) {
 		ok = respond_error(c, 400, err);
 		goto out;
 	}
-	snprintf(ukey, sizeof(ukey), "u:%.64s", user);
+	/* A user's failures count per address: others cannot lock the user out. */
+	snprintf(ukey, sizeof(ukey), "u:%.64s@%s", user, addr);
 	snprintf(akey, sizeof(akey), "a:%s", addr);
 	if (login_throttled(w, ukey, akey)) {
 		node_log(NODE_LOG_WARN, "web: a login from %s refused: too many failures", addr);
@@ -417,11 +444,16 @@ static int api_gate(struct web *w, struct MHD_Connection *c, const char *url, co
 
 	if (strcmp(url, "/api/v1/session") == 0 && strcmp(method, "POST") == 0)
 		return 0; /* the login: its own checks */
-	if (web_session_get(&w->ws, cookie_of(c), &q->s) != 0 ||
+	if (web_session_get(&w->ws, cookie_of(w, c), &q->s) != 0 ||
 	    web_session_gone(&w->ws, w->st, &q->s))
 		return *ok = respond_error(c, 401, "not logged in"), 1;
-	if (unsafe(method) && (!tok || strlen(tok) != WEB_TOKEN_HEX - 1 ||
-	                       sodium_memcmp(tok, q->s.csrf, WEB_TOKEN_HEX - 1) != 0))
+	/*
+	 * Every request, reads too: a browser sends the cookie to every port of
+	 * this host, so the cookie alone must not be enough; the token lives
+	 * only in the page of this origin.
+	 */
+	if (!tok || strlen(tok) != WEB_TOKEN_HEX - 1 ||
+	    sodium_memcmp(tok, q->s.csrf, WEB_TOKEN_HEX - 1) != 0)
 		return *ok = respond_error(c, 403, "X-CSRF-Token: missing or wrong"), 1;
 	if (strcmp(url, "/api/v1/session") == 0 || strcmp(url, "/api/v1/me") == 0)
 		return 0;
@@ -441,9 +473,7 @@ static json_t *me_json(struct web *w, const struct web_session *s)
 {
 	baton_card card;
 	char fp[BATON_FINGERPRINT_LEN + 1];
-	/* The token too, so that a reloaded page goes on (only this origin reads it). */
-	json_t *o = json_pack("{s:s, s:s, s:s}", "user", s->user, "role", users_role_name(s->role),
-	                      "csrf", s->csrf);
+	json_t *o = json_pack("{s:s, s:s}", "user", s->user, "role", users_role_name(s->role));
 	if (o && store_read(w->st, own_card_fn, &card) == 0) {
 		baton_fingerprint(card.id_pk, fp);
 		json_object_set_new(o, "school",
@@ -680,6 +710,28 @@ static struct MHD_Daemon *daemon_start(struct web *w, const struct web_addr *a)
 	    MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 }
 
+/*
+ * Removes what uploads a killed serve left in dir (.upload-*): records
+ * outside the store, which an erasure would not reach. Cannot fail: what
+ * cannot be removed is logged.
+ */
+static void uploads_sweep(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[4200];
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, ".upload-", 8) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (unlink(path) != 0)
+			node_log(NODE_LOG_ERR, "web: cannot remove %s, left by an upload", path);
+	}
+	closedir(d);
+}
+
 int web_start(struct serve_node *nd, const struct web_conf *c, struct web **out)
 {
 	struct web_addr a;
@@ -694,6 +746,9 @@ int web_start(struct serve_node *nd, const struct web_conf *c, struct web **out)
 	w->nd = nd;
 	w->st = serve_store(nd);
 	w->tls = c->cert[0] != 0;
+	snprintf(w->cookie, sizeof(w->cookie), "%s_%u", WEB_COOKIE,
+	         (unsigned)ntohs(a.ipv6 ? a.v6.sin6_port : a.v4.sin_port));
+	uploads_sweep(serve_dir(nd));
 	if ((r = web_state_init(&w->ws)) != 0) {
 		free(w);
 		return r;

@@ -12,21 +12,24 @@
 #include <microhttpd.h>
 
 #include "store.h"
+#include "users.h"
 
-#define WEB_SESSIONS  256 /* live sessions at most: the oldest idle one goes first */
-#define WEB_FAILS     512 /* users and addresses whose failures are counted */
-#define WEB_TOKEN_HEX 65  /* 256 bits in hex, NUL-terminated */
+#define WEB_SESSIONS      256 /* live sessions at most: the oldest idle one goes first */
+#define WEB_SESSIONS_USER 8   /* of one user: a ninth login ends that user's oldest */
+#define WEB_FAILS         512 /* users and addresses whose failures are counted */
+#define WEB_TOKEN_HEX     65  /* 256 bits in hex, NUL-terminated */
 
 struct web_session {
 	char id[WEB_TOKEN_HEX];   /* the cookie's value; "" when the slot is free */
 	char csrf[WEB_TOKEN_HEX]; /* what X-CSRF-Token must say */
 	char user[STORE_USER_MAX + 1];
 	int role;
-	uint64_t used; /* monotonic seconds */
+	uint8_t stamp[USERS_STAMP]; /* the account's stamp at login (users_stamp) */
+	uint64_t used;              /* monotonic seconds */
 };
 
 struct web_fail {
-	char key[80]; /* "u:NAME" or "a:ADDRESS"; "" when free */
+	char key[160]; /* "u:NAME@ADDRESS" or "a:ADDRESS"; "" when free */
 	unsigned n;
 	uint64_t last;
 };
@@ -50,7 +53,8 @@ void web_state_free(struct web_state *ws);
  * token). Cannot fail: when every slot is taken, the least recently used
  * session ends.
  */
-void web_session_new(struct web_state *ws, const char *user, int role, struct web_session *out);
+void web_session_new(struct web_state *ws, const char *user, int role,
+                     const uint8_t stamp[USERS_STAMP], struct web_session *out);
 /*
  * Finds the live session whose id is id (may be NULL), copies it into *out
  * and marks it used. BATON_ENOTFOUND when there is none or it has been idle
@@ -58,9 +62,10 @@ void web_session_new(struct web_state *ws, const char *user, int role, struct we
  */
 int web_session_get(struct web_state *ws, const char *id, struct web_session *out);
 /*
- * 1 when the account of session s (a copy web_session_get made) no longer
- * exists with the role it signed in with: removed, from the console or
- * with 'baton user remove' while serve runs. The session ends then.
+ * 1 when the account of session s (a copy web_session_get made) is no
+ * longer as it was at login (users_stamp): removed, given a new password
+ * or made again, from the console or with 'baton user' while serve runs.
+ * The session ends then.
  * 0 when it may go on. Cannot fail.
  */
 int web_session_gone(struct web_state *ws, store *st, const struct web_session *s);

@@ -45,23 +45,42 @@ static void token(char *hex)
 	sodium_memzero(b, sizeof(b));
 }
 
-void web_session_new(struct web_state *ws, const char *user, int role, struct web_session *out)
+/*
+ * The slot for a new session of user: a free one, else one idle too long,
+ * else the user's own least recently used when it has WEB_SESSIONS_USER,
+ * else the least recently used of all. Lock held.
+ */
+static struct web_session *slot_for(struct web_state *ws, const char *user, uint64_t now)
 {
-	struct web_session *pick = NULL;
-	uint64_t now = web_mono();
-	pthread_mutex_lock(&ws->lock);
+	struct web_session *pick = NULL, *mine = NULL;
+	size_t n = 0;
 	for (size_t i = 0; i < WEB_SESSIONS; i++) {
 		struct web_session *s = &ws->s[i];
 		if (s->id[0] && now - s->used > ws->idle)
 			sodium_memzero(s, sizeof(*s));
+		if (s->id[0] && strcmp(s->user, user) == 0) {
+			n++;
+			if (!mine || s->used < mine->used)
+				mine = s;
+		}
 		if (!pick || !s->id[0] || (pick->id[0] && s->used < pick->used))
 			pick = s;
 	}
+	return n >= WEB_SESSIONS_USER && pick->id[0] ? mine : pick;
+}
+
+void web_session_new(struct web_state *ws, const char *user, int role,
+                     const uint8_t stamp[USERS_STAMP], struct web_session *out)
+{
+	uint64_t now = web_mono();
+	pthread_mutex_lock(&ws->lock);
+	struct web_session *pick = slot_for(ws, user, now);
 	sodium_memzero(pick, sizeof(*pick));
 	token(pick->id);
 	token(pick->csrf);
 	snprintf(pick->user, sizeof(pick->user), "%s", user);
 	pick->role = role;
+	memcpy(pick->stamp, stamp, USERS_STAMP);
 	pick->used = now;
 	*out = *pick;
 	pthread_mutex_unlock(&ws->lock);
@@ -97,7 +116,8 @@ int web_session_get(struct web_state *ws, const char *id, struct web_session *ou
 
 int web_session_gone(struct web_state *ws, store *st, const struct web_session *s)
 {
-	if (users_is(st, s->user, s->role))
+	uint8_t now[USERS_STAMP];
+	if (users_stamp(st, s->user, now) == 0 && sodium_memcmp(now, s->stamp, USERS_STAMP) == 0)
 		return 0;
 	web_session_end(ws, s->id);
 	return 1;

@@ -3,8 +3,11 @@
 // every page uses to build its content. Pages register with Baton.page();
 // boot.js starts the console once every page has. Content is always set
 // with textContent (never innerHTML), so nothing from a record can become
-// markup. The CSRF token lives only in this page's memory; the session
-// cookie is HttpOnly.
+// markup. Every API request carries the session's token in X-CSRF-Token:
+// the cookie (HttpOnly) alone opens nothing, since a browser sends it to
+// every port of the host. The token lives in this tab's sessionStorage,
+// which no other origin (another port included) can read, so a reload
+// keeps the session and a new tab signs in anew.
 const Baton = (() => {
   const pages = {};
   const order = [];
@@ -34,7 +37,7 @@ const Baton = (() => {
     const headers = { 'Accept': 'application/json' };
     if (body !== undefined && !raw) headers['Content-Type'] = 'application/json';
     if (raw) headers['Content-Type'] = 'application/octet-stream';
-    if (csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
+    if (csrf) headers['X-CSRF-Token'] = csrf;
     let r;
     try {
       r = await fetch(path, {
@@ -94,6 +97,36 @@ const Baton = (() => {
   }
 
   function link(hash, text) { return el('a', { href: '#/' + hash, text }); }
+
+  // The file at API path (after /api/v1/), fetched with the token and saved
+  // as name (else the name the server gives).
+  async function download(path, name) {
+    const r = await fetch('/api/v1/' + path, { credentials: 'same-origin', headers: { 'X-CSRF-Token': csrf || '' } });
+    if (!r.ok) {
+      let d = {};
+      try { d = await r.json(); } catch (e) { /* not JSON */ }
+      if (r.status === 401) signedOut('Your session ended: sign in again.');
+      throw new ApiError(r.status, d);
+    }
+    const cd = r.headers.get('Content-Disposition') || '';
+    const m = /filename="([^"]*)"/.exec(cd);
+    const url = URL.createObjectURL(await r.blob());
+    const a = el('a', { href: url, download: name || (m ? m[1] : 'download') });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+  }
+
+  // A link that downloads the file at API path when followed (attrs as el's).
+  function downloadLink(attrs, path, name) {
+    const a = el('a', { ...attrs, href: '/api/v1/' + path });
+    a.addEventListener('click', ev => {
+      ev.preventDefault();
+      download(path, name).catch(e => message(e.message, 'error'));
+    });
+    return a;
+  }
 
   function page(name, def) {
     pages[name] = def;
@@ -157,6 +190,7 @@ const Baton = (() => {
   function signedOut(why) {
     me = null;
     csrf = null;
+    sessionStorage.removeItem('baton-token');
     $('login').hidden = false;
     $('who').hidden = true;
     $('nav').hidden = true;
@@ -172,8 +206,9 @@ const Baton = (() => {
       { user: $('user').value, password: $('password').value });
     $('password').value = '';
     if (r.status === 200) {
+      csrf = r.data.csrf;
+      sessionStorage.setItem('baton-token', csrf);
       const m = await call('GET', '/api/v1/me');
-      csrf = m.status === 200 ? m.data.csrf : r.data.csrf;
       signedIn(m.status === 200 ? m.data : r.data);
     } else {
       message(r.data.error || ('The node answered ' + r.status), 'error');
@@ -191,17 +226,14 @@ const Baton = (() => {
     $('login-form').addEventListener('submit', login);
     $('logout').addEventListener('click', logout);
     window.addEventListener('hashchange', route);
-    const m = await call('GET', '/api/v1/me');
-    if (m.status === 200) {
-      csrf = m.data.csrf;
-      signedIn(m.data);
-    } else {
-      signedOut('');
-    }
+    csrf = sessionStorage.getItem('baton-token');
+    const m = csrf ? await call('GET', '/api/v1/me') : { status: 401 };
+    if (m.status === 200) signedIn(m.data);
+    else signedOut('');
   }
 
   return {
-    $, el, call, api, ApiError, message, table, when, link, page, go, start,
+    $, el, call, api, ApiError, message, table, when, link, download, downloadLink, page, go, start,
     me: () => me, route,
   };
 })();

@@ -46,7 +46,7 @@
 
   // A link that downloads the file at the API path; clicked at once when asked.
   function download(id, path, text, now) {
-    const a = el('a', { id, class: 'button primary', href: '/api/v1/' + path, download: '', text });
+    const a = Baton.downloadLink({ id, class: 'button primary', text }, path);
     if (now) setTimeout(() => a.click(), 0);
     return a;
   }

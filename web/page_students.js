@@ -156,8 +156,8 @@
       return c;
     }
     c.append(table('Attachments', ['File', 'Type', 'Size', 'Section'], r.attachments, a => [
-      el('a', { href: '/api/v1/students/' + enc(r.student_id) + '/attachments/' + a.hash,
-        download: a.name, text: a.name, title: 'Download ' + a.name + ' (BLAKE2b ' + a.hash.slice(0, 16) + '…)' }),
+      Baton.downloadLink({ text: a.name, title: 'Download ' + a.name + ' (BLAKE2b ' + a.hash.slice(0, 16) + '…)' },
+        'students/' + enc(r.student_id) + '/attachments/' + a.hash, a.name),
       a.media_type, size(a.size), words(a.section || '')]));
     return c;
   }

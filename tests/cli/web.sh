@@ -146,17 +146,20 @@ check "the 401 has the security headers" headers me0
 J=(-H 'Content-Type: application/json')
 is "alice logs in" "$(req login -c "$TMP/jar" "${J[@]}" -X POST --data-binary "$(login_json alice "alice's long password")" "$U/api/v1/session")" 200
 check "the cookie is HttpOnly, SameSite=Strict, Path=/" grep -Eqi \
-	'^Set-Cookie: baton_session=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Strict' "$TMP/login.h"
+	"^Set-Cookie: baton_session_$WB=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Strict" "$TMP/login.h"
 check "not Secure over plain HTTP" sh -c "! grep -qi '^Set-Cookie:.*Secure' '$TMP/login.h'"
 check "the body holds a CSRF token" grep -Eq '"csrf":"[0-9a-f]{64}"' "$TMP/login.b"
 check "the login has the security headers" headers login
 CSRF=$(sed -E 's/.*"csrf":"([0-9a-f]{64})".*/\1/' "$TMP/login.b")
-COOKIE=$(grep -oiE 'baton_session=[0-9a-f]{64}' "$TMP/login.h" | cut -d= -f2)
-is "/api/v1/me with the cookie" "$(req me "$U/api/v1/me" -b "$TMP/jar")" 200
+COOKIE=$(grep -oiE 'baton_session_[0-9]+=[0-9a-f]{64}' "$TMP/login.h" | cut -d= -f2)
+is "/api/v1/me with the cookie alone is 403: a browser sends it to every port of the host" \
+	"$(req me00 "$U/api/v1/me" -b "$TMP/jar")" 403
+is "/api/v1/me with the cookie and the token" "$(req me "$U/api/v1/me" -b "$TMP/jar" -H "X-CSRF-Token: $CSRF")" 200
+check "the answer does not hand out the token" sh -c "! grep -q csrf '$TMP/me.b'"
 is "says alice, registrar, at Riverside" \
 	"$(jq -r '[.user, .role, .school.name, .school.code] | join("|")' "$TMP/me.b")" \
 	"alice|registrar|Riverside Academy|RAS-204"
-is "a made-up cookie is 401" "$(req me1 "$U/api/v1/me" -b "baton_session=$(printf '%064d' 0)")" 401
+is "a made-up cookie is 401" "$(req me1 "$U/api/v1/me" -b "baton_session_$WB=$(printf '%064d' 0)" -H "X-CSRF-Token: $CSRF")" 401
 
 is "a POST without X-CSRF-Token is 403" "$(req nocsrf -b "$TMP/jar" -X POST "$U/api/v1/me")" 403
 check "the 403 names the header" grep -qx '{"error":"X-CSRF-Token: missing or wrong"}' "$TMP/nocsrf.b"
@@ -165,7 +168,7 @@ is "a logout without X-CSRF-Token is 403" "$(req nocsrf2 -b "$TMP/jar" -X DELETE
 # The token with its last digit changed.
 case $CSRF in *0) BAD=${CSRF%?}1 ;; *) BAD=${CSRF%?}0 ;; esac
 is "a wrong token is 403" "$(req badcsrf -b "$TMP/jar" -H "X-CSRF-Token: $BAD" -X DELETE "$U/api/v1/session")" 403
-is "alice is still logged in" "$(req me2 "$U/api/v1/me" -b "$TMP/jar")" 200
+is "alice is still logged in" "$(req me2 "$U/api/v1/me" -b "$TMP/jar" -H "X-CSRF-Token: $CSRF")" 200
 
 is "a wrong password is 401" "$(req wrong "${J[@]}" -X POST --data-binary "$(login_json alice "not alice's password")" "$U/api/v1/session")" 401
 is "an unknown user is 401" "$(req unknown "${J[@]}" -X POST --data-binary "$(login_json mallory "alice's long password")" "$U/api/v1/session")" 401
@@ -174,19 +177,23 @@ check "which is the one message" grep -qx '{"error":"wrong user or password"}' "
 check "the 401 sets no cookie" sh -c "! grep -qi '^Set-Cookie' '$TMP/wrong.h'"
 is "a field of the wrong type is 400" "$(req bad "${J[@]}" -X POST --data-binary '{"user": 1, "password": "x"}' "$U/api/v1/session")" 400
 check "the error names the field" grep -qx '{"error":"user: a string is required"}' "$TMP/bad.b"
-is "a body that is not JSON is 400" "$(req bad2 -X POST --data-binary 'user=alice' "$U/api/v1/session")" 400
+is "a login that is not JSON is 415" "$(req bad2 -X POST --data-binary 'user=alice' "$U/api/v1/session")" 415
+check "the 415 names the header" grep -qx '{"error":"Content-Type: application/json is required"}' "$TMP/bad2.b"
+is "a login sent as text/plain, as another site's form could, is 415" \
+	"$(req bad3 -H 'Content-Type: text/plain' -X POST --data-binary "$(login_json alice "alice's long password")" "$U/api/v1/session")" 415
+is "JSON that is not an object is 400" "$(req bad4 "${J[@]}" -X POST --data-binary '[1]' "$U/api/v1/session")" 400
 head -c 70000 /dev/zero | tr '\0' 'a' >"$TMP/big"
 is "a 70000-byte body is 413" "$(req big "${J[@]}" -X POST --data-binary @"$TMP/big" "$U/api/v1/session")" 413
 check "the 413 has the security headers" headers big
-is "the server still answers" "$(req me3 "$U/api/v1/me" -b "$TMP/jar")" 200
+is "the server still answers" "$(req me3 "$U/api/v1/me" -b "$TMP/jar" -H "X-CSRF-Token: $CSRF")" 200
 
 is "bob logs in with his new password" "$(req bob -c "$TMP/jarb" "${J[@]}" -X POST --data-binary "$(login_json bob "a brand new password")" "$U/api/v1/session")" 200
 check "bob is an admin" grep -q '"role":"admin"' "$TMP/bob.b"
 is "alice logs out" "$(req out -b "$TMP/jar" -H "X-CSRF-Token: $CSRF" -X DELETE "$U/api/v1/session")" 200
-check "the cookie is cleared" grep -Eqi '^Set-Cookie: baton_session=; Path=/;.*Max-Age=0' "$TMP/out.h"
-is "after logout /api/v1/me is 401" "$(req me4 "$U/api/v1/me" -b "$TMP/jar")" 401
+check "the cookie is cleared" grep -Eqi "^Set-Cookie: baton_session_$WB=; Path=/;.*Max-Age=0" "$TMP/out.h"
+is "after logout /api/v1/me is 401" "$(req me4 "$U/api/v1/me" -b "$TMP/jar" -H "X-CSRF-Token: $CSRF")" 401
 sleep 4 # BATON_WEB_IDLE=3: bob's session has been idle longer
-is "an idle session has expired" "$(req me5 "$U/api/v1/me" -b "$TMP/jarb")" 401
+is "an idle session has expired" "$(req me5 "$U/api/v1/me" -b "$TMP/jarb" -H "X-CSRF-Token: $(jq -r .csrf "$TMP/bob.b")")" 401
 
 # ---- repeated failures ----
 for i in 1 2 3 4 5; do
@@ -239,8 +246,8 @@ web_start t serve-t.log || done_testing
 T_U=https://127.0.0.1:$WT
 is "over TLS alice logs in" "$(req tls -k -c "$TMP/jart" "${J[@]}" -X POST --data-binary "$(login_json alice "alice's long password")" "$T_U/api/v1/session")" 200
 check "the cookie is Secure under TLS" grep -Eqi \
-	'^Set-Cookie: baton_session=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Strict; Secure' "$TMP/tls.h"
-is "and /api/v1/me works over TLS" "$(req tlsme -k "$T_U/api/v1/me" -b "$TMP/jart")" 200
+	"^Set-Cookie: baton_session_$WT=[0-9a-f]{64}; Path=/; HttpOnly; SameSite=Strict; Secure" "$TMP/tls.h"
+is "and /api/v1/me works over TLS" "$(req tlsme -k "$T_U/api/v1/me" -b "$TMP/jart" -H "X-CSRF-Token: $(jq -r .csrf "$TMP/tls.b")")" 200
 check "plain HTTP to the TLS port gets nothing" sh -c \
 	"! curl -s --max-time 20 'http://127.0.0.1:$WT/api/v1/me' | grep -q error"
 check "serve stops" serve_stop t

@@ -69,7 +69,7 @@ login() {
 	COOKIE='' CSRF=''
 	[ "$(req "$n" "${J[@]}" -X POST --data-binary "{\"user\":\"$user\",\"password\":\"$pw\"}" \
 		"$@" "$url/api/v1/session")" = 200 ] || return 1
-	COOKIE=$(grep -oiE 'baton_session=[0-9a-f]{64}' "$TMP/$n.h" | cut -d= -f2)
+	COOKIE=$(grep -oiE 'baton_session_[0-9]+=[0-9a-f]{64}' "$TMP/$n.h" | cut -d= -f2)
 	CSRF=$(jq -r .csrf "$TMP/$n.b")
 	[ -n "$COOKIE" ] && [ -n "$CSRF" ]
 }
@@ -77,12 +77,13 @@ login() {
 # from 127.0.0.1 and others, and the failed-login throttle counts by address.
 check "maria logs in at B" login mb "$U" maria "maria's long password" --interface 127.0.0.2
 MC=$COOKIE MT=$CSRF
+CA=baton_session_$WA CB=baton_session_$WB # each console's cookie is named by its port
 check "ian logs in at B" login ib "$U" ian "ian's long password" --interface 127.0.0.2
 IC=$COOKIE IT=$CSRF
 check "maria logs in at A" login ma "$UA" maria "maria's long password" --interface 127.0.0.2
 AC=$COOKIE AT=$CSRF
 
-# ---- 1. every API route: no session, 401; no CSRF token, 403 ----
+# ---- 1. every API route: no session, 401; no CSRF token (reads too), 403 ----
 # The routes are read from the tables' source, '*' standing for one segment;
 # the session's own routes are not in a table.
 {
@@ -95,15 +96,16 @@ while read -r m p; do
 	is "$m /api/v1/$p without a session is 401" "$st" 401
 	st=$(req r401c -X "$m" "${J[@]}" --data-binary '{}' -H "X-CSRF-Token: $MT" "$U/api/v1/$p")
 	is "$m /api/v1/$p with a token but no cookie is 401" "$st" 401
-	[ "$m" = GET ] && continue
-	st=$(req r403 -X "$m" "${J[@]}" --data-binary '{}' -b "baton_session=$MC" "$U/api/v1/$p")
+	# Reads too: the cookie alone opens nothing (a browser sends it to every port).
+	st=$(req r403 -X "$m" "${J[@]}" --data-binary '{}' -b "$CB=$MC" "$U/api/v1/$p")
 	is "$m /api/v1/$p without X-CSRF-Token is 403" "$st" 403
-	st=$(req r403i -X "$m" "${J[@]}" --data-binary '{}' -b "baton_session=$IC" -H "X-CSRF-Token: $MT" "$U/api/v1/$p")
+	st=$(req r403i -X "$m" "${J[@]}" --data-binary '{}' -b "$CB=$IC" -H "X-CSRF-Token: $MT" "$U/api/v1/$p")
 	is "$m /api/v1/$p with another session's token is 403" "$st" 403
 done <"$TMP/routes"
 is "an unknown API path without a session is 401, not 404" "$(req unk "$U/api/v1/no/such/thing")" 401
-is "maria is still signed in" "$(req me0 -b "baton_session=$MC" "$U/api/v1/me")" 200
-is "ian is still signed in" "$(req me1 -b "baton_session=$IC" "$U/api/v1/me")" 200
+is "maria is still signed in" "$(req me0 -b "$CB=$MC" -H "X-CSRF-Token: $MT" "$U/api/v1/me")" 200
+is "her cookie without her token opens nothing" "$(req me00 -b "$CB=$MC" "$U/api/v1/me")" 403
+is "ian is still signed in" "$(req me1 -b "$CB=$IC" -H "X-CSRF-Token: $IT" "$U/api/v1/me")" 200
 
 # ---- 2. paths: only the embedded assets, or an error ----
 printf 'MARKER-IN-THE-NODE\n' >"$B/marker.txt"
@@ -118,7 +120,7 @@ paths=(/../marker.txt /../../marker.txt /../../../../../../etc/passwd /%2e%2e/ma
 	"/..\\marker.txt" "/%5c..%5cmarker.txt" "/$long" "/$long/../marker.txt" "/$huge")
 assets_ok=1
 for p in "${paths[@]}"; do
-	st=$(req trav --path-as-is -b "baton_session=$MC" "$U$p")
+	st=$(req trav --path-as-is -b "$CB=$MC" "$U$p")
 	what="GET ${p:0:40}$([ ${#p} -gt 40 ] && echo "... (${#p} bytes)")"
 	if grep -Eq 'MARKER-IN|root:x:0:0' "$TMP/trav.b"; then
 		fail "$what serves a file outside the assets" "status $st"
@@ -139,7 +141,7 @@ for p in "${paths[@]}"; do
 	*) fail "$what is $st" "$(head -c 200 "$TMP/trav.b")" ;;
 	esac
 done
-is "B still answers" "$(req me2 -b "baton_session=$MC" "$U/api/v1/me")" 200
+is "B still answers" "$(req me2 -b "$CB=$MC" -H "X-CSRF-Token: $MT" "$U/api/v1/me")" 200
 
 # ---- 3. bodies: too big, without a session, abandoned ----
 uploads() { find "$B" -maxdepth 1 -name '.upload-*' | wc -l; }
@@ -147,11 +149,11 @@ no_uploads() { test "$(uploads)" -eq 0; }
 an_upload() { test "$(uploads)" -ge 1; }
 head -c 100000000 /dev/zero >"$TMP/100mb"
 is "a 100 MB body with a session is 413" \
-	"$(req big -b "baton_session=$MC" -H "X-CSRF-Token: $MT" -X POST --data-binary @"$TMP/100mb" "$U/api/v1/me")" 413
+	"$(req big -b "$CB=$MC" -H "X-CSRF-Token: $MT" -X POST --data-binary @"$TMP/100mb" "$U/api/v1/me")" 413
 is "a 100 MB body without a session is 401" \
 	"$(req big0 -X POST --data-binary @"$TMP/100mb" "$U/api/v1/me")" 401
 is "a 100 MB chunked body with a session is 413" \
-	"$(req bigc -b "baton_session=$MC" -H "X-CSRF-Token: $MT" -H 'Transfer-Encoding: chunked' -X POST --data-binary @"$TMP/100mb" "$U/api/v1/me")" 413
+	"$(req bigc -b "$CB=$MC" -H "X-CSRF-Token: $MT" -H 'Transfer-Encoding: chunked' -X POST --data-binary @"$TMP/100mb" "$U/api/v1/me")" 413
 sed -nE 's/^[[:space:]]*\{"(POST|PUT|PATCH)", *"([^"]+)", *[^,]*WEB_ROUTE_UPLOAD.*/\1 \2/p' "$BATON_SRC"/node/web_*.c |
 	sed 's/\*/x1/g' | sort -u >"$TMP/upload-routes"
 if [ ! -s "$TMP/upload-routes" ]; then
@@ -160,10 +162,10 @@ if [ ! -s "$TMP/upload-routes" ]; then
 fi
 while read -r m p; do
 	is "$m /api/v1/$p: 100 MB with a session is 413" \
-		"$(req up -b "baton_session=$IC" -H "X-CSRF-Token: $IT" -X "$m" --data-binary @"$TMP/100mb" "$U/api/v1/$p")" 413
+		"$(req up -b "$CB=$IC" -H "X-CSRF-Token: $IT" -X "$m" --data-binary @"$TMP/100mb" "$U/api/v1/$p")" 413
 	check "and leaves no upload file" wait_for 60 no_uploads
 	is "$m /api/v1/$p: 100 MB chunked with a session is 413" \
-		"$(req upc -b "baton_session=$IC" -H "X-CSRF-Token: $IT" -H 'Transfer-Encoding: chunked' -X "$m" --data-binary @"$TMP/100mb" "$U/api/v1/$p")" 413
+		"$(req upc -b "$CB=$IC" -H "X-CSRF-Token: $IT" -H 'Transfer-Encoding: chunked' -X "$m" --data-binary @"$TMP/100mb" "$U/api/v1/$p")" 413
 	check "and leaves no upload file" wait_for 60 no_uploads
 	head -c 4000000 /dev/zero >"$TMP/4mb"
 	curl -s -o /dev/null --max-time 600 -X "$m" --data-binary @"$TMP/4mb" --limit-rate 200k "$U/api/v1/$p" &
@@ -172,7 +174,7 @@ while read -r m p; do
 	check "$m /api/v1/$p: an upload without a session writes no file" test "$(uploads)" -eq 0
 	kill "$slow" 2>/dev/null
 	wait "$slow" 2>/dev/null
-	curl -s -o /dev/null --max-time 600 -b "baton_session=$IC" -H "X-CSRF-Token: $IT" -X "$m" \
+	curl -s -o /dev/null --max-time 600 -b "$CB=$IC" -H "X-CSRF-Token: $IT" -X "$m" \
 		--data-binary @"$TMP/4mb" --limit-rate 200k "$U/api/v1/$p" &
 	slow=$!
 	check "$m /api/v1/$p: an upload under way has its file" wait_for 60 an_upload
@@ -207,7 +209,7 @@ attack() {
 }
 # signed_in NAME FROM: maria's session answers /api/v1/me from address FROM.
 signed_in() {
-	[ "$(req "$1" --max-time 10 --interface "$2" -b "baton_session=$MC" "$U/api/v1/me")" = 200 ]
+	[ "$(req "$1" --max-time 10 --interface "$2" -b "$CB=$MC" -H "X-CSRF-Token: $MT" "$U/api/v1/me")" = 200 ]
 }
 # served_during NAME FROM: maria is served from FROM before the attack ends
 # (it lasts long enough that only a server that ends its connections passes).
@@ -281,25 +283,25 @@ check "the web server's own messages in B's log are bounded ($(count '^[^ ]+ web
 # ---- 5. sessions ----
 FIX=$(printf 'f%.0s' $(seq 1 64))
 check "a login with a cookie the client chose" login fix "$U" maria "maria's long password" \
-	--interface 127.0.0.2 -b "baton_session=$FIX"
+	--interface 127.0.0.2 -b "$CB=$FIX"
 check "gets a new session id, not the one it offered" test -n "$COOKIE" -a "$COOKIE" != "$FIX"
-is "the chosen id is not a session" "$(req fix1 -b "baton_session=$FIX" "$U/api/v1/me")" 401
-is "the new one is" "$(req fix2 -b "baton_session=$COOKIE" "$U/api/v1/me")" 200
+is "the chosen id is not a session" "$(req fix1 -b "$CB=$FIX" "$U/api/v1/me")" 401
+is "the new one is" "$(req fix2 -b "$CB=$COOKIE" -H "X-CSRF-Token: $CSRF" "$U/api/v1/me")" 200
 NC=$COOKIE NT=$CSRF
-is "A's cookie at B is 401" "$(req cross -b "baton_session=$AC" "$U/api/v1/me")" 401
-is "B's cookie at A is 401" "$(req cross2 -b "baton_session=$MC" "$UA/api/v1/me")" 401
+is "A's cookie at B is 401" "$(req cross -b "$CB=$AC" -H "X-CSRF-Token: $AT" "$U/api/v1/me")" 401
+is "B's cookie at A is 401" "$(req cross2 -b "$CA=$MC" -H "X-CSRF-Token: $MT" "$UA/api/v1/me")" 401
 is "A's cookie and token at B cannot log out" \
-	"$(req cross3 -b "baton_session=$AC" -H "X-CSRF-Token: $AT" -X DELETE "$U/api/v1/session")" 401
+	"$(req cross3 -b "$CB=$AC" -H "X-CSRF-Token: $AT" -X DELETE "$U/api/v1/session")" 401
 is "maria's first token with her second cookie is 403" \
-	"$(req tok -b "baton_session=$NC" -H "X-CSRF-Token: $MT" -X DELETE "$U/api/v1/session")" 403
+	"$(req tok -b "$CB=$NC" -H "X-CSRF-Token: $MT" -X DELETE "$U/api/v1/session")" 403
 is "maria's first session logs out" \
-	"$(req out -b "baton_session=$MC" -H "X-CSRF-Token: $MT" -X DELETE "$U/api/v1/session")" 200
-is "its cookie is 401 afterwards" "$(req out1 -b "baton_session=$MC" "$U/api/v1/me")" 401
+	"$(req out -b "$CB=$MC" -H "X-CSRF-Token: $MT" -X DELETE "$U/api/v1/session")" 200
+is "its cookie is 401 afterwards" "$(req out1 -b "$CB=$MC" "$U/api/v1/me")" 401
 is "its cookie and token cannot log out again" \
-	"$(req out2 -b "baton_session=$MC" -H "X-CSRF-Token: $MT" -X DELETE "$U/api/v1/session")" 401
-is "her second session still works" "$(req out3 -b "baton_session=$NC" "$U/api/v1/me")" 200
-is "a cookie of 63 digits is 401" "$(req short -b "baton_session=${NC%?}" "$U/api/v1/me")" 401
-is "a cookie of 65 digits is 401" "$(req long -b "baton_session=${NC}0" "$U/api/v1/me")" 401
+	"$(req out2 -b "$CB=$MC" -H "X-CSRF-Token: $MT" -X DELETE "$U/api/v1/session")" 401
+is "her second session still works" "$(req out3 -b "$CB=$NC" -H "X-CSRF-Token: $NT" "$U/api/v1/me")" 200
+is "a cookie of 63 digits is 401" "$(req short -b "$CB=${NC%?}" "$U/api/v1/me")" 401
+is "a cookie of 65 digits is 401" "$(req long -b "$CB=${NC}0" "$U/api/v1/me")" 401
 
 check "B's serve stops" serve_stop b
 check "A's serve stops" serve_stop a

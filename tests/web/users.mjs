@@ -47,7 +47,7 @@ try {
   const joe = await newPage(browser);
   await signInAt(joe, base, 'audit', 'joe', env.JOE_PW);
   is(await joe.locator('#who-role').textContent(), 'registrar', 'joe signs in as a registrar');
-  is(await joe.evaluate(() => fetch('/api/v1/me').then(r => r.status)), 200, 'joe\'s session works');
+  is(await joe.evaluate(() => fetch('/api/v1/me', { headers: { 'X-CSRF-Token': sessionStorage.getItem('baton-token') } }).then(r => r.status)), 200, 'joe\'s session works');
 
   await page.getByRole('button', { name: 'Remove joe…' }).click();
   await page.getByRole('button', { name: 'Yes, remove joe' }).click();
@@ -56,9 +56,9 @@ try {
   ok(!(await page.locator('table tbody').textContent()).includes('joe'), 'joe is gone from the list');
   await shot(page, 'users-removed');
 
-  is(await joe.evaluate(() => fetch('/api/v1/peers').then(r => r.status)), 401,
+  is(await joe.evaluate(() => fetch('/api/v1/peers', { headers: { 'X-CSRF-Token': sessionStorage.getItem('baton-token') } }).then(r => r.status)), 401,
      'joe\'s next API call is 401: his session ended with his account');
-  is(await joe.evaluate(() => fetch('/api/v1/me').then(r => r.status)), 401,
+  is(await joe.evaluate(() => fetch('/api/v1/me', { headers: { 'X-CSRF-Token': sessionStorage.getItem('baton-token') } }).then(r => r.status)), 401,
      '... and stays ended');
 } finally {
   await browser.close();
