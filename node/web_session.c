@@ -47,8 +47,8 @@ static void token(char *hex)
 
 /*
  * The slot for a new session of user: a free one, else one idle too long,
- * else the user's own least recently used when it has WEB_SESSIONS_USER,
- * else the least recently used of all. Lock held.
+ * the user's own least recently used when it has WEB_SESSIONS_USER, else
+ * the least recently used of all. Lock held.
  */
 static struct web_session *slot_for(struct web_state *ws, const char *user, uint64_t now)
 {
@@ -66,7 +66,7 @@ static struct web_session *slot_for(struct web_state *ws, const char *user, uint
 		if (!pick || !s->id[0] || (pick->id[0] && s->used < pick->used))
 			pick = s;
 	}
-	return n >= WEB_SESSIONS_USER && pick->id[0] ? mine : pick;
+	return n >= WEB_SESSIONS_USER ? mine : pick;
 }
 
 void web_session_new(struct web_state *ws, const char *user, int role,

@@ -39,10 +39,12 @@ check_out "S-1001" "RAS has the record" "$BATON" student show S-1001 --dir "$R"
 
 # ---- the API, with curl ----
 # api SCHOOL NAME METHOD PATH [CURL-ARGS...]: body into $TMP/NAME.b; prints the status.
+# Every request carries the school's session token, but the one named nocsrf.
 api() {
-	local s=$1 n=$2 m=$3 p=$4
+	local s=$1 n=$2 m=$3 p=$4 tok=()
 	shift 4
-	curl -s -o "$TMP/$n.b" -w '%{http_code}' --max-time 60 -b "$TMP/jar$s" -X "$m" \
+	[ "$n" = nocsrf ] || tok=(-H "X-CSRF-Token: $([ "$s" = "$WA" ] && echo "$CA" || echo "$CB")")
+	curl -s -o "$TMP/$n.b" -w '%{http_code}' --max-time 60 -b "$TMP/jar$s" -X "$m" "${tok[@]}" \
 		"http://127.0.0.1:$s/api/v1/$p" "$@"
 }
 jq -n --arg u maria --arg p "$MARIA_PW" '{user: $u, password: $p}' >"$TMP/login.json"

@@ -41,10 +41,12 @@ grant S-1004 RAS-204 "$TMP/class/S-1004.consent" # the parent is not linked to S
 
 # ---- the API, with curl ----
 # api NAME METHOD PATH [CURL-ARGS...]: body into $TMP/NAME.b; prints the status.
+# Every request carries the session's token, but the one named nocsrf.
 api() {
-	local n=$1 m=$2 p=$3
+	local n=$1 m=$2 p=$3 tok=()
 	shift 3
-	curl -s -o "$TMP/$n.b" -w '%{http_code}' --max-time 60 -b "$TMP/jar" -X "$m" "$U/api/v1/$p" "$@"
+	[ "$n" = nocsrf ] || tok=(-H "X-CSRF-Token: ${CSRF:-}")
+	curl -s -o "$TMP/$n.b" -w '%{http_code}' --max-time 60 -b "$TMP/jar" -X "$m" "${tok[@]}" "$U/api/v1/$p" "$@"
 }
 is() { # is DESC GOT WANT
 	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got $2, expected $3" "$(cat "$TMP/${4:-}.b" 2>/dev/null)"; fi

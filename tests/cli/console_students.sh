@@ -41,10 +41,12 @@ EOF
 
 # ---- the API, with curl ----
 # req NAME CURL-ARGS...: headers into $TMP/NAME.h, body into $TMP/NAME.b; prints the status.
+# Once signed in, every request carries the session's token, but the one named nocsrf.
 req() {
-	local n=$1
+	local n=$1 tok=()
 	shift
-	curl -s -o "$TMP/$n.b" -D "$TMP/$n.h" -w '%{http_code}' --max-time 60 "$@"
+	[ -z "${CSRF:-}" ] || [ "$n" = nocsrf ] || tok=(-H "X-CSRF-Token: $CSRF")
+	curl -s -o "$TMP/$n.b" -D "$TMP/$n.h" -w '%{http_code}' --max-time 60 "${tok[@]}" "$@"
 }
 is() { # is DESC GOT WANT
 	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got $2, expected $3"; fi

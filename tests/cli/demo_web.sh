@@ -74,7 +74,7 @@ for s in "Lincoln High School:LHS-001" "Riverside Academy:RAS-204"; do
 	else
 		fail "$name: maria signs in with the printed password" "status $(cat "$OUT")" "$(cat "$TMP/$code.login")"
 	fi
-	run curl -s -b "$TMP/$code.jar" "${URL}api/v1/me"
+	run curl -s -b "$TMP/$code.jar" -H "X-CSRF-Token: $(jq -r .csrf "$TMP/$code.login" 2>/dev/null)" "${URL}api/v1/me"
 	if grep -q "\"name\":\"$name\"" "$OUT" && grep -q "\"code\":\"$code\"" "$OUT" &&
 		grep -q '"role":"registrar"' "$OUT"; then
 		pass "$name: GET /api/v1/me names the school and the registrar"

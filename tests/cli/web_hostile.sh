@@ -136,7 +136,7 @@ for p in "${paths[@]}"; do
 			assets_ok=0
 		fi
 		;;
-	404 | 400 | 405 | 414 | 431) pass "$what is $st" ;;
+	404 | 400 | 403 | 405 | 414 | 431) pass "$what is $st" ;;
 	000) pass "$what: the server closed the connection" ;;
 	*) fail "$what is $st" "$(head -c 200 "$TMP/trav.b")" ;;
 	esac
@@ -303,9 +303,44 @@ is "her second session still works" "$(req out3 -b "$CB=$NC" -H "X-CSRF-Token: $
 is "a cookie of 63 digits is 401" "$(req short -b "$CB=${NC%?}" "$U/api/v1/me")" 401
 is "a cookie of 65 digits is 401" "$(req long -b "$CB=${NC}0" "$U/api/v1/me")" 401
 
+# A user holds at most 8 sessions: a ninth login ends that user's oldest, never another's.
+# Sixteen logins leave the last eight (whatever she held before).
+for i in $(seq 1 16); do
+	login "s$i" "$U" maria "maria's long password" --interface 127.0.0.4 || fail "maria's login $i"
+	SC[$i]=$COOKIE ST[$i]=$CSRF
+done
+is "the eighth of maria's sixteen sessions has ended" \
+	"$(req cap8 -b "$CB=${SC[8]}" -H "X-CSRF-Token: ${ST[8]}" "$U/api/v1/me")" 401
+is "the ninth works" "$(req cap9 -b "$CB=${SC[9]}" -H "X-CSRF-Token: ${ST[9]}" "$U/api/v1/me")" 200
+is "ian's session is untouched by her logins" "$(req capi -b "$CB=$IC" -H "X-CSRF-Token: $IT" "$U/api/v1/me")" 200
+
+# A user's failures count per address: failing from one address locks no one out elsewhere.
+for i in 1 2 3 4 5; do
+	req "lf$i" "${J[@]}" --interface 127.0.0.5 -X POST --data-binary "{\"user\":\"ian\",\"password\":\"guess $i\"}" \
+		"$U/api/v1/session" >/dev/null
+done
+is "ian, failed five times from 127.0.0.5, is refused there" \
+	"$(req lf6 "${J[@]}" --interface 127.0.0.5 -X POST --data-binary "{\"user\":\"ian\",\"password\":\"ian's long password\"}" "$U/api/v1/session")" 429
+check "but logs in from 127.0.0.6" login lf7 "$U" ian "ian's long password" --interface 127.0.0.6
+
+# A new password, set while serve runs, ends the account's sessions.
+printf '%s\n' "maria's newer password" >"$TMP/maria2.pw"
+chmod 600 "$TMP/maria2.pw"
+is "maria's session works before" "$(req pw0 -b "$CB=${SC[9]}" -H "X-CSRF-Token: ${ST[9]}" "$U/api/v1/me")" 200
+check "baton user passwd maria, while serve runs" "$BATON" user passwd maria --password-file "$TMP/maria2.pw" --dir "$B"
+is "her session ends with the new password" \
+	"$(req pw1 -b "$CB=${SC[9]}" -H "X-CSRF-Token: ${ST[9]}" "$U/api/v1/me")" 401
+check "and she signs in with it" login pw2 "$U" maria "maria's newer password" --interface 127.0.0.4
+
 check "B's serve stops" serve_stop b
+# What an upload leaves when serve is killed midway goes at the next start.
+printf 'a record\n' >"$B/.upload-Ab12Cd"
+chmod 600 "$B/.upload-Ab12Cd"
+serve_start b2 "$B" serve-b2.log || done_testing
+check "an upload a killed serve left is removed at start" test ! -e "$B/.upload-Ab12Cd"
+check "B's serve stops again" serve_stop b2
 check "A's serve stops" serve_stop a
-check "the log holds no cookie or token" sh -c "! grep -Eq \"$NC|$MC|$MT|$NT\" '$TMP/serve-b.log'"
+check "the log holds no cookie or token" sh -c "! grep -Eq \"$NC|$MC|$MT|$NT|${SC[9]}|${ST[9]}\" '$TMP/serve-b.log'"
 "$BATON" audit --dir "$B" >"$TMP/audit"
 check "the audit log names no refused request" sh -c "! grep -Eq 'x1|marker' '$TMP/audit'"
 done_testing
