@@ -142,9 +142,47 @@ run "$BATON" audit --dir "$A"
 same "$TMP/audit.before" "$OUT" "and nothing was audited"
 check "the upload's temporary files are gone" sh -c "! ls -A '$A' | grep -q '^\.upload-'"
 
+# A preview takes no write transaction: a guardian link at the same node,
+# started once the upload of 20,000 records is in (the handler has begun),
+# finishes before the preview does (serve logs the preview's end).
+seq 1 20000 | awk 'BEGIN { printf "[" } NR > 1 { printf "," }
+	{ printf "{\"student_id\": \"G-%05d\", \"identity\": {\"given_name\": \"Gil%d\", \"family_name\": \"Many\", \"birth_date\": \"2012-01-02\"}}\n", $1, $1 }
+	END { print "]" }' >"$TMP/many.json"
+SIZE=$(stat -c %s "$TMP/many.json")
+req many "${P[@]}" --data-binary @"$TMP/many.json" "$U/students/import?dry_run=1" >"$TMP/many.code" &
+MANY=$!
+BG+=("$MANY")
+n=0
+until [ "$(stat -c %s "$A"/.upload-* 2>/dev/null)" = "$SIZE" ] || ! kill -0 "$MANY" 2>/dev/null ||
+	[ "$n" -ge 6000 ]; do
+	sleep 0.01
+	n=$((n + 1))
+done
+if kill -0 "$MANY" 2>/dev/null && ! grep -q 'previewed 20000' "$TMP/lhs.log"; then
+	run "$BATON" guardian link S-1001 "$PK" --relation mother --dir "$A"
+	if [ "$RC" != 0 ]; then
+		fail "a guardian link while the preview runs" "exit $RC: $(cat "$ERR")"
+	elif grep -q 'web: maria previewed 20000 student records' "$TMP/lhs.log"; then
+		fail "a guardian link while the preview runs finishes first" "it waited for the preview"
+	else
+		pass "a guardian link while the preview runs finishes first"
+	fi
+else
+	fail "a guardian link while the preview runs" "the preview was not seen running"
+fi
+wait "$MANY"
+is "the preview of 20,000 records" "$(cat "$TMP/many.code")" 200
+says many '.records == 20000 and .new == 20000 and .bad_records == 0 and (.students | length) == 1000 and .more == 19000' \
+	"lists the first 1,000 records and counts 19,000 more"
+says many '.students[999] | .record == 1000 and .student_id == "G-01000" and .result == "new"' \
+	"the listed ones in file order"
+check_out 'web: maria previewed 20000 student records' "serve logs the preview, by whom" cat "$TMP/lhs.log"
+run "$BATON" student list g-0 --dir "$A"
+is "and stores none of them" "$(cat "$OUT")" "No student matches."
+
 # ---- the page, in a browser ----
 node_tap "students" students.mjs "http://127.0.0.1:$WA" "$TMP/bad.json" "$TMP/good.json" \
-	"$BATON_SRC/tests/data/files/S-1018-transcript.pdf"
+	"$BATON_SRC/tests/data/files/S-1018-transcript.pdf" "$TMP/many.json"
 
 check_out '^N-9001 +Ada Quill' "the students imported in the browser are on file" "$BATON" student list quill --dir "$A"
 check_out 'import +student N-9001 .*by maria' "their import is audited by maria" \
