@@ -145,9 +145,12 @@ check "the upload's temporary files are gone" sh -c "! ls -A '$A' | grep -q '^\.
 # A preview takes no write transaction: a guardian link at the same node,
 # started once the upload of 20,000 records is in (the handler has begun),
 # finishes before the preview does (serve logs the preview's end).
-seq 1 20000 | awk 'BEGIN { printf "[" } NR > 1 { printf "," }
-	{ printf "{\"student_id\": \"G-%05d\", \"identity\": {\"given_name\": \"Gil%d\", \"family_name\": \"Many\", \"birth_date\": \"2012-01-02\"}}\n", $1, $1 }
-	END { print "]" }' >"$TMP/many.json"
+many() { # many N FILE: N small good records
+	seq 1 "$1" | awk 'BEGIN { printf "[" } NR > 1 { printf "," }
+		{ printf "{\"student_id\": \"G-%06d\", \"identity\": {\"given_name\": \"Gil%d\", \"family_name\": \"Many\", \"birth_date\": \"2012-01-02\"}}\n", $1, $1 }
+		END { print "]" }' >"$2"
+}
+many 20000 "$TMP/many.json"
 SIZE=$(stat -c %s "$TMP/many.json")
 req many "${P[@]}" --data-binary @"$TMP/many.json" "$U/students/import?dry_run=1" >"$TMP/many.code" &
 MANY=$!
@@ -174,11 +177,15 @@ wait "$MANY"
 is "the preview of 20,000 records" "$(cat "$TMP/many.code")" 200
 says many '.records == 20000 and .new == 20000 and .bad_records == 0 and (.students | length) == 1000 and .more == 19000' \
 	"lists the first 1,000 records and counts 19,000 more"
-says many '.students[999] | .record == 1000 and .student_id == "G-01000" and .result == "new"' \
+says many '.students[999] | .record == 1000 and .student_id == "G-001000" and .result == "new"' \
 	"the listed ones in file order"
 check_out 'web: maria previewed 20000 student records' "serve logs the preview, by whom" cat "$TMP/lhs.log"
 run "$BATON" student list g-0 --dir "$A"
 is "and stores none of them" "$(cat "$OUT")" "No student matches."
+many 150000 "$TMP/huge.json"
+is "a file over 16 MiB is 400" "$(req huge "${P[@]}" --data-binary @"$TMP/huge.json" "$U/students/import?dry_run=1")" 400
+says huge '.error == "file: over 16 MiB; use baton student import for larger files"' \
+	"sending larger files to the command line"
 
 # ---- the page, in a browser ----
 node_tap "students" students.mjs "http://127.0.0.1:$WA" "$TMP/bad.json" "$TMP/good.json" \
