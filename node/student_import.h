@@ -58,15 +58,14 @@ struct student_import {
 	 * family_name.
 	 */
 	json_t *results;
-	/* with preview: good records left out of results, which lists the first
-	 * STUDENT_IMPORT_DETAIL */
+	/* with preview: good records results left out (it has the first STUDENT_IMPORT_DETAIL) */
 	size_t more;
 
 	/* the import's own */
 	record_file *rf;
 	json_t *seen;
-	json_t *claimed; /* a dry run's statewide ids: taken by this file (its student) or freed
-	                    (null) */
+	/* a dry run's statewide ids: taken by this file (its student) or freed (null) */
+	json_t *claimed;
 	struct student_ready *ready; /* the good records, read before any transaction */
 	size_t nready, ready_cap;
 	uint64_t held_last; /* a dry run's last held number */
