@@ -186,6 +186,19 @@ says many '.students[999] | .record == 1000 and .student_id == "G-001000" and .r
 check_out 'web: maria previewed 20000 student records' "serve logs the preview, by whom" cat "$TMP/lhs.log"
 run "$BATON" student list g-0 --dir "$A"
 is "and stores none of them" "$(cat "$OUT")" "No student matches."
+# The preview reads the store only, yet sees what earlier records of the file would take.
+cat >"$TMP/stid.json" <<'EOF2'
+[
+ {"student_id": "N-7001", "state_student_id": "ST-7777", "identity": {"given_name": "Ada", "family_name": "Stid", "birth_date": "2012-01-02"}},
+ {"student_id": "N-7002", "state_student_id": "ST-7777", "identity": {"given_name": "Bo", "family_name": "Stid", "birth_date": "2012-01-03"}},
+ {"student_id": "N-7003", "state_student_id": "ST-1831-5510", "identity": {"given_name": "Cy", "family_name": "Stid", "birth_date": "2012-01-04"}}
+]
+EOF2
+is "the preview of a file whose records share a state id" "$(req stid "${P[@]}" --data-binary @"$TMP/stid.json" "$U/students/import?dry_run=1")" 200
+says stid '.bad_records == 2 and .errors[0].record == 2 and (.errors[0].message | test("already belongs to student N-7001"))' \
+	"names the record that took it earlier in the file"
+says stid '.errors[1].record == 3 and (.errors[1].message | test("already belongs to student S-1018"))' \
+	"and the student on file that has it"
 many 150000 "$TMP/huge.json"
 is "a file over 16 MiB is 400" "$(req huge "${P[@]}" --data-binary @"$TMP/huge.json" "$U/students/import?dry_run=1")" 400
 says huge '.error == "file: over 16 MiB; use baton student import for larger files"' \
