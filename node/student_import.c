@@ -129,7 +129,10 @@ static int nested(const char *dir, const char *node)
 	       (real[nl] == '/' || real[nl] == '\0');
 }
 
-/* Replaces each attachment's path by the hash and size of its stored bytes. */
+/*
+ * Replaces each attachment's path by the hash and size of its bytes, stored
+ * in t (NULL: only hashed, for a dry run).
+ */
 static int import_attachments(store_txn *t, struct student_import *c, json_t *rec)
 {
 	json_t *atts = json_object_get(rec, "attachments"), *a;
@@ -167,7 +170,7 @@ static int import_attachments(store_txn *t, struct student_import *c, json_t *re
 			gone = store_pages_done(m.p, gone, off);
 		}
 		crypto_generichash_final(&hs, hash, 32);
-		r = store_blob_put(t, hash, m.p, m.len);
+		r = t != NULL ? store_blob_put(t, hash, m.p, m.len) : 0;
 		unmap_file(&m);
 		if (r != 0)
 			return r;
@@ -178,9 +181,6 @@ static int import_attachments(store_txn *t, struct student_import *c, json_t *re
 	}
 	return 0;
 }
-
-/* The callback's way of having store_write drop a dry run's transaction. */
-enum { DRY_RUN_DONE = 1 };
 
 int student_import_is_bad_input(int err)
 {
@@ -215,6 +215,11 @@ static int note_result(struct student_import *c, const store_student *s, int how
 	int bad = 0;
 	if (c->results == NULL)
 		return 0;
+	/* A preview of a large file lists its start and counts the rest. */
+	if (c->preview && json_array_size(c->results) >= STUDENT_IMPORT_DETAIL) {
+		c->more++;
+		return 0;
+	}
 	if ((o = json_pack("{s:s, s:s}", "student_id", s->id, "result", result_name(how))) == NULL)
 		return BATON_ENOMEM;
 	if (how == FILED_HELD)
@@ -253,35 +258,6 @@ static int first_in_file(struct student_import *c, const char *id)
 		return bti_diag_err(
 		    BATON_EVALUE, "student_id: \"%s\" repeats an earlier record in this file", id);
 	return json_object_set_new(c->seen, id, json_true()) != 0 ? BATON_ENOMEM : 0;
-}
-
-static int import_one(store_txn *t, struct student_import *c, json_t *rec, size_t index)
-{
-	store_student s;
-	store_held h;
-	char *canon = NULL;
-	int r, how;
-
-	if ((r = record_validate(rec)) != 0 ||
-	    (r = first_in_file(c, json_string_value(json_object_get(rec, "student_id")))) != 0 ||
-	    (r = import_attachments(t, c, rec)) != 0)
-		return r;
-	memset(&s, 0, sizeof(s));
-	memset(&h, 0, sizeof(h));
-	snprintf(s.id, sizeof(s.id), "%s", json_string_value(json_object_get(rec, "student_id")));
-	record_index(rec, &s);
-	if ((canon = record_canonical(rec)) == NULL)
-		return BATON_ENOMEM;
-	if ((r = store_student_file(t, &s, canon, strlen(canon), &h, &how)) == 0 &&
-	    (r = note_result(c, &s, how, &h, index)) == 0 && how != FILED_UNCHANGED)
-		r = import_audit(t, &s, how, &h);
-	if (r == 0)
-		*(how == FILED_UNCHANGED ? &c->unchanged
-		  : how == FILED_HELD    ? &c->held
-		  : how == FILED_NEW     ? &c->added
-		                         : &c->versions) += 1;
-	free(canon);
-	return r;
 }
 
 /*
@@ -332,51 +308,129 @@ static int note_error(struct student_import *c, size_t index, const char *sid, i
 	return json_array_append_new(c->errors, e) != 0 ? BATON_ENOMEM : 0;
 }
 
-/* Validates and files one record; a refused record's error is prefixed with its number. */
-static int import_record(store_txn *t, struct student_import *c, json_t *rec, size_t index)
+/* One good record, read and checked before any transaction. */
+struct student_ready {
+	char *canon; /* its canonical text; NULL while rec names attachments still to store */
+	json_t
+	    *rec; /* with canon NULL, the record as read: the write transaction stores its files */
+	char *fields; /* student id, statewide id, given name, family name, birth date, each
+	                 NUL-ended */
+	size_t index; /* its number in the file */
+};
+
+/* The index fields of s, packed: a record waiting for the store keeps no more than it needs. */
+static char *pack_fields(const store_student *s)
 {
-	const char *sid = json_string_value(json_object_get(rec, "student_id"));
-	int r = import_one(t, c, rec, index);
-	if (r == 0 && record_json_failed())
-		r = bti_diag_err(BATON_ENOMEM, "out of memory");
-	if (r != 0 && student_import_is_bad_input(r)) {
-		snprintf(c->raw, sizeof(c->raw), "%s", baton_diag());
-		r = bti_diag_err(r, "record %zu (%s): %s", index, sid ? sid : "no student_id",
-		                 c->raw);
+	const char *f[] = {s->id, s->state_id, s->given_name, s->family_name, s->birth_date};
+	size_t n = 0, at = 0;
+	char *p;
+	for (size_t i = 0; i < 5; i++)
+		n += strlen(f[i]) + 1;
+	if ((p = malloc(n)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < 5; i++) {
+		memcpy(p + at, f[i], strlen(f[i]) + 1);
+		at += strlen(f[i]) + 1;
 	}
-	return r;
+	return p;
 }
 
-/* store_write may run this again after growing the map: it starts from scratch. */
-static int import_reset(struct student_import *c)
+static void unpack_fields(const char *p, store_student *s)
 {
-	c->records = c->added = c->versions = c->unchanged = c->held = c->nerrors = 0;
-	record_file_rewind(c->rf);
-	json_decref(c->seen);
-	json_decref(c->errors);
-	c->seen = json_object();
-	c->errors = json_array();
-	if (c->seen == NULL || c->errors == NULL)
+	char *f[] = {s->id, s->state_id, s->given_name, s->family_name, s->birth_date};
+	size_t cap[] = {sizeof(s->id), sizeof(s->state_id), sizeof(s->given_name),
+	                sizeof(s->family_name), sizeof(s->birth_date)};
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(f[i], cap[i], "%s", p);
+		p += strlen(p) + 1;
+	}
+}
+
+/* Keeps one good record: canon (taken, also on error) or, when NULL, a reference to rec. */
+static int ready_add(struct student_import *c, json_t *rec, char *canon, const store_student *s,
+                     size_t index)
+{
+	struct student_ready *e;
+	if (c->nready == c->ready_cap) {
+		size_t cap = c->ready_cap ? c->ready_cap * 2 : 256;
+		if ((e = reallocarray(c->ready, cap, sizeof(*e))) == NULL) {
+			free(canon);
+			return BATON_ENOMEM;
+		}
+		c->ready = e;
+		c->ready_cap = cap;
+	}
+	e = &c->ready[c->nready];
+	if ((e->fields = pack_fields(s)) == NULL) {
+		free(canon);
 		return BATON_ENOMEM;
-	if (c->results != NULL && json_array_clear(c->results) != 0)
-		return BATON_ENOMEM;
+	}
+	e->canon = canon;
+	e->rec = canon == NULL ? json_incref(rec) : NULL;
+	e->index = index;
+	c->nready++;
 	return 0;
 }
 
-static int import_all(store_txn *t, void *arg)
+/*
+ * Checks one record and keeps its canonical text. An import's attachments
+ * are stored in its write transaction, so such a record is kept as read; a
+ * dry run only hashes them.
+ */
+static int prepare_one(struct student_import *c, json_t *rec, size_t index)
 {
-	struct student_import *c = arg;
+	store_student s;
+	char *canon = NULL;
+	int r, later;
+
+	if ((r = record_validate(rec)) != 0 ||
+	    (r = first_in_file(c, json_string_value(json_object_get(rec, "student_id")))) != 0)
+		return r;
+	later = !c->dry_run && !c->no_attachments &&
+	        json_array_size(json_object_get(rec, "attachments")) > 0;
+	if (!later && (r = import_attachments(NULL, c, rec)) != 0)
+		return r;
+	memset(&s, 0, sizeof(s));
+	snprintf(s.id, sizeof(s.id), "%s", json_string_value(json_object_get(rec, "student_id")));
+	record_index(rec, &s);
+	if (!later && (canon = record_canonical(rec)) == NULL)
+		return BATON_ENOMEM;
+	return ready_add(c, rec, canon, &s, index);
+}
+
+/* A refused record's error, prefixed with its number and id. */
+static int record_error(struct student_import *c, int r, size_t index, const char *sid)
+{
+	snprintf(c->raw, sizeof(c->raw), "%s", baton_diag());
+	return bti_diag_err(r, "record %zu (%s): %s", index, sid ? sid : "no student_id", c->raw);
+}
+
+static int prepare_record(struct student_import *c, json_t *rec, size_t index)
+{
+	int r = prepare_one(c, rec, index);
+	if (r == 0 && record_json_failed())
+		r = bti_diag_err(BATON_ENOMEM, "out of memory");
+	if (r != 0 && student_import_is_bad_input(r))
+		r = record_error(c, r, index,
+		                 json_string_value(json_object_get(rec, "student_id")));
+	return r;
+}
+
+/* Reads and checks the whole file, with no transaction open; bad records are noted. */
+static int prepare_all(struct student_import *c)
+{
 	json_t *rec;
 	size_t index, done, total;
 	int r;
 
-	if ((r = import_reset(c)) != 0)
-		return r;
+	if ((c->seen = json_object()) == NULL || (c->errors = json_array()) == NULL)
+		return BATON_ENOMEM;
 	while ((r = record_file_next(c->rf, &rec, &index)) != BATON_ENOTFOUND) {
 		c->raw[0] = '\0';
 		if (r == 0)
-			r = import_record(t, c, rec, index);
-		/* Bad input is noted and the file read on; the store failing ends it. */
+			r = prepare_record(c, rec, index);
+		/* Bad input is noted and the file read on; running out of memory ends it. */
 		if (r != 0 && student_import_is_bad_input(r))
 			r = note_error(c, index,
 			               json_string_value(json_object_get(rec, "student_id")), r);
@@ -389,14 +443,220 @@ static int import_all(store_txn *t, void *arg)
 			            record_file_count(c->rf), done, total);
 	}
 	c->records = record_file_count(c->rf);
+	json_decref(c->seen);
+	c->seen = NULL;
 	if (c->nerrors == 0 && c->records == 0)
 		return bti_diag_err(BATON_EVALUE, "no student records in the file");
-	if (c->nerrors)
-		return c->first_error;
-	return c->dry_run ? DRY_RUN_DONE : 0;
+	return 0;
 }
 
-/* Opens the folder attachments are read from, and runs the import in one transaction. */
+/*
+ * The text to file for e: its canonical text, or, for a record naming
+ * attachments, a copy with them stored in t (NULL: hashed) made canonical
+ * into *mine (the caller frees it). The record as read stays as it was: a
+ * grown map runs the transaction again.
+ */
+static int ready_text(store_txn *t, struct student_import *c, const struct student_ready *e,
+                      char **mine, const char **text)
+{
+	json_t *rec;
+	int r;
+
+	*mine = NULL;
+	*text = e->canon;
+	if (e->canon != NULL)
+		return 0;
+	if ((rec = json_deep_copy(e->rec)) == NULL)
+		return BATON_ENOMEM;
+	if ((r = import_attachments(t, c, rec)) == 0 && (*mine = record_canonical(rec)) == NULL)
+		r = BATON_ENOMEM;
+	json_decref(rec);
+	*text = *mine;
+	return r;
+}
+
+static void count_result(struct student_import *c, int how)
+{
+	*(how == FILED_UNCHANGED ? &c->unchanged
+	  : how == FILED_HELD    ? &c->held
+	  : how == FILED_NEW     ? &c->added
+	                         : &c->versions) += 1;
+}
+
+/* Files one record in the import's write transaction, with its audit entry. */
+static int file_one(store_txn *t, struct student_import *c, const struct student_ready *e)
+{
+	store_student s;
+	store_held h;
+	const char *text;
+	char *mine;
+	int r, how;
+
+	unpack_fields(e->fields, &s);
+	memset(&h, 0, sizeof(h));
+	if ((r = ready_text(t, c, e, &mine, &text)) != 0)
+		return r;
+	if ((r = store_student_file(t, &s, text, strlen(text), &h, &how)) == 0 &&
+	    (r = note_result(c, &s, how, &h, e->index)) == 0 && how != FILED_UNCHANGED)
+		r = import_audit(t, &s, how, &h);
+	if (r == 0)
+		count_result(c, how);
+	free(mine);
+	return r;
+}
+
+/*
+ * A dry run's check that store_student_put would give s its statewide id:
+ * the store as it is, with what the records before it in this file took
+ * or freed (c->claimed) laid over it.
+ */
+static int claim_state_id(store_txn *t, struct student_import *c, const store_student *old,
+                          const store_student *s)
+{
+	char owner[BATON_STUDENT_MAX + 1];
+	json_t *v;
+	int r = 0;
+
+	if (old->state_id[0] && strcmp(old->state_id, s->state_id) != 0 &&
+	    json_object_set_new(c->claimed, old->state_id, json_null()) != 0)
+		return BATON_ENOMEM;
+	if (!s->state_id[0])
+		return 0;
+	owner[0] = '\0';
+	if ((v = json_object_get(c->claimed, s->state_id)) != NULL)
+		snprintf(owner, sizeof(owner), "%s", json_is_string(v) ? json_string_value(v) : "");
+	else if ((r = store_student_by_state_id(t, s->state_id, owner, sizeof(owner))) != 0 &&
+	         r != BATON_ENOTFOUND)
+		return r;
+	if (owner[0] && strcmp(owner, s->id) != 0)
+		return bti_diag_err(BATON_EVALUE,
+		                    "state_student_id \"%s\" already belongs to student %s",
+		                    s->state_id, owner);
+	return json_object_set_new(c->claimed, s->state_id, json_string(s->id)) != 0 ? BATON_ENOMEM
+	                                                                             : 0;
+}
+
+/* What filing one record would do, read only: the answer of a dry run. */
+static int sort_one(store_txn *t, struct student_import *c, const struct student_ready *e)
+{
+	store_student s, old;
+	store_held h;
+	const char *text;
+	char *mine;
+	int r, how;
+
+	unpack_fields(e->fields, &s);
+	memset(&h, 0, sizeof(h));
+	if ((r = ready_text(NULL, c, e, &mine, &text)) != 0)
+		return r;
+	r = store_student_sort(t, &s, text, &old, &how);
+	if (r == 0 && (how == FILED_NEW || how == FILED_VERSION))
+		r = claim_state_id(t, c, &old, &s);
+	if (r == 0) {
+		if (how == FILED_HELD)
+			h.id = ++c->held_last;
+		if (how == FILED_NEW || how == FILED_VERSION)
+			s.version = how == FILED_NEW ? 1 : old.version + 1;
+		else
+			s = old;
+		r = note_result(c, &s, how, &h, e->index);
+	}
+	if (r == 0)
+		count_result(c, how);
+	free(mine);
+	return r;
+}
+
+typedef int (*ready_fn)(store_txn *t, struct student_import *c, const struct student_ready *e);
+
+/* Runs one on each good record; a record the store refuses is noted like a bad one. */
+static int each_ready(store_txn *t, struct student_import *c, ready_fn one)
+{
+	for (size_t i = 0; i < c->nready; i++) {
+		const struct student_ready *e = &c->ready[i];
+		int r;
+		c->raw[0] = '\0';
+		r = one(t, c, e);
+		if (r == 0 && record_json_failed())
+			r = bti_diag_err(BATON_ENOMEM, "out of memory");
+		if (r != 0 && student_import_is_bad_input(r))
+			r = note_error(c, e->index, e->fields,
+			               record_error(c, r, e->index, e->fields));
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The write transaction: only the store's work. A grown map runs it again from the start. */
+static int write_all(store_txn *t, void *arg)
+{
+	struct student_import *c = arg;
+	int r;
+
+	c->added = c->versions = c->unchanged = c->held = c->nerrors = c->more = 0;
+	if (json_array_clear(c->errors) != 0 ||
+	    (c->results != NULL && json_array_clear(c->results) != 0))
+		return BATON_ENOMEM;
+	if ((r = each_ready(t, c, file_one)) != 0)
+		return r;
+	return c->nerrors ? c->first_error : 0;
+}
+
+/* A read transaction: what an import would do, and the errors only the store can tell. */
+static int sort_all(store_txn *t, void *arg)
+{
+	struct student_import *c = arg;
+	int r;
+
+	json_decref(c->claimed);
+	if ((c->claimed = json_object()) == NULL)
+		return BATON_ENOMEM;
+	if ((r = store_held_last(t, &c->held_last)) != 0)
+		return r;
+	return each_ready(t, c, sort_one);
+}
+
+static int by_record(const void *a, const void *b)
+{
+	const json_t *const *x = a, *const *y = b;
+	json_int_t i = json_integer_value(json_object_get(*x, "record"));
+	json_int_t j = json_integer_value(json_object_get(*y, "record"));
+	return i < j ? -1 : i > j;
+}
+
+/*
+ * The errors in file order: those only the store can tell were noted after
+ * those of reading. Each record has at most one error, so the order of
+ * equal keys does not arise.
+ */
+static int sort_errors(struct student_import *c)
+{
+	size_t n = json_array_size(c->errors), i;
+	json_t **v, *e, *sorted;
+	int r = 0;
+
+	if (n < 2)
+		return 0;
+	if ((v = calloc(n, sizeof(*v))) == NULL || (sorted = json_array()) == NULL) {
+		free(v);
+		return BATON_ENOMEM;
+	}
+	json_array_foreach(c->errors, i, e) v[i] = e;
+	qsort(v, n, sizeof(*v), by_record);
+	for (i = 0; i < n && r == 0; i++)
+		r = json_array_append(sorted, v[i]) != 0 ? BATON_ENOMEM : 0;
+	free(v);
+	json_decref(c->errors);
+	c->errors = sorted;
+	return r;
+}
+
+/*
+ * Opens the folder attachments are read from and reads the file; then a
+ * dry run (or a file with bad records, for the rest of its errors) reads
+ * the store, and an import writes it in one transaction.
+ */
 int student_import_run(store *st, struct student_import *c)
 {
 	char tmp[4096], base[4096];
@@ -414,20 +674,37 @@ int student_import_run(store *st, struct student_import *c)
 	if ((c->base_fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return bti_diag_err(BATON_EIO, "%s: %s", base, strerror(errno));
 	c->base_in_node = nested(base, c->node_real);
-	r = store_write(st, import_all, c);
+	if ((r = prepare_all(c)) == 0)
+		r = c->dry_run || c->nerrors ? store_read(st, sort_all, c)
+		                             : store_write(st, write_all, c);
 	close(c->base_fd);
 	c->base_fd = -1;
-	return r == DRY_RUN_DONE ? 0 : r;
+	if (r == 0 && c->nerrors)
+		r = sort_errors(c);
+	if (r == 0 && c->nerrors)
+		r = c->first_error;
+	return r;
 }
 
 void student_import_clear(struct student_import *c)
 {
 	if (c == NULL)
 		return;
+	for (size_t i = 0; i < c->nready; i++) {
+		if (c->ready[i].canon)
+			sodium_memzero(c->ready[i].canon, strlen(c->ready[i].canon));
+		free(c->ready[i].canon);
+		free(c->ready[i].fields);
+		json_decref(c->ready[i].rec);
+	}
+	free(c->ready);
 	record_file_close(c->rf);
 	json_decref(c->seen);
+	json_decref(c->claimed);
 	json_decref(c->errors);
 	json_decref(c->results);
 	c->rf = NULL;
-	c->seen = c->errors = c->results = NULL;
+	c->ready = NULL;
+	c->nready = c->ready_cap = 0;
+	c->seen = c->claimed = c->errors = c->results = NULL;
 }

@@ -19,7 +19,10 @@
 #include "record_file.h"
 #include "store.h"
 
-#define STUDENT_IMPORT_ERRORS 100 /* a file's errors listed; the rest are counted */
+#define STUDENT_IMPORT_ERRORS 100  /* a file's errors listed; the rest are counted */
+#define STUDENT_IMPORT_DETAIL 1000 /* with preview: good records listed; the rest are counted */
+
+struct student_ready;
 
 /*
  * Called after each record with the records read so far and how far
@@ -55,10 +58,17 @@ struct student_import {
 	 * family_name.
 	 */
 	json_t *results;
+	/* with preview: good records results left out (it has the first STUDENT_IMPORT_DETAIL) */
+	size_t more;
 
 	/* the import's own */
 	record_file *rf;
 	json_t *seen;
+	/* a dry run's statewide ids: taken by this file (its student) or freed (null) */
+	json_t *claimed;
+	struct student_ready *ready; /* the good records, read before any transaction */
+	size_t nready, ready_cap;
+	uint64_t held_last; /* a dry run's last held number */
 	int base_fd;
 	int base_in_node;
 	char node_real[PATH_MAX];
@@ -67,7 +77,10 @@ struct student_import {
 };
 
 /*
- * Imports im->file into st (see the top of this file).
+ * Imports im->file into st (see the top of this file). The file is read,
+ * checked and put in canonical form before any transaction: a dry run then
+ * takes only a read transaction, and an import a write transaction that
+ * compares and puts (and stores the attachments a record names).
  *
  * st  the open store; its audit actor (store_set_actor) is named on each
  *     entry.

@@ -17,6 +17,12 @@
 
 #define PAGE_MAX 100 /* students in one answer of the search */
 #define TERM_MAX 200 /* bytes of a search term */
+/*
+ * The largest file the console imports: its write transaction takes a few
+ * seconds at most, while the listener and other registrars wait. Larger
+ * files go through 'baton student import'.
+ */
+#define IMPORT_UPLOAD_MAX ((size_t)16 << 20)
 
 /*
  * The sections of a record in the order a registrar reads them (identity
@@ -194,12 +200,13 @@ static int student_attachment(struct web_call *call)
 
 static json_t *import_json(const struct student_import *im, int dry_run)
 {
-	return json_pack("{s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:O, s:O}", "dry_run", dry_run,
-	                 "imported", !dry_run && im->nerrors == 0, "records",
+	return json_pack("{s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:O, s:O, s:I}", "dry_run",
+	                 dry_run, "imported", !dry_run && im->nerrors == 0, "records",
 	                 (json_int_t)im->records, "new", (json_int_t)im->added, "new_versions",
 	                 (json_int_t)im->versions, "unchanged", (json_int_t)im->unchanged, "held",
 	                 (json_int_t)im->held, "bad_records", (json_int_t)im->nerrors, "errors",
-	                 im->errors ? im->errors : json_array(), "students", im->results);
+	                 im->errors ? im->errors : json_array(), "students", im->results, "more",
+	                 (json_int_t)im->more);
 }
 
 /* POST students/import[?dry_run=1]: the registrar's file, previewed or imported. */
@@ -209,6 +216,10 @@ static int students_import(struct web_call *call)
 	const char *dry = web_query(call, "dry_run");
 	int dry_run = dry && strcmp(dry, "0") != 0, r;
 
+	if (call->upload_len > IMPORT_UPLOAD_MAX)
+		return bti_diag_err(BATON_ETOOBIG,
+		                    "file: over %zu MiB; use baton student import for larger files",
+		                    IMPORT_UPLOAD_MAX >> 20);
 	memset(&im, 0, sizeof(im));
 	im.file = call->upload;
 	im.label = "the uploaded file";
@@ -218,6 +229,9 @@ static int students_import(struct web_call *call)
 	im.dry_run = dry_run;
 	im.no_attachments = 1;
 	r = student_import_run(call->st, &im);
+	if (dry_run && (r == 0 || im.nerrors > 0))
+		node_log(NODE_LOG_INFO, "web: %s previewed %zu student records", call->s->user,
+		         im.records);
 	/* Not a file of records at all: one error about the file, no table. */
 	if (r != 0 && im.nerrors > 0 && im.records == 0)
 		r = bti_diag_err(

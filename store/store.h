@@ -205,7 +205,23 @@ void store_held_clear(store_held *h);
 typedef int (*store_held_cb)(const store_held *h, void *ctx);
 int store_held_each(store_txn *t, store_held_cb cb, void *ctx);
 
+/*
+ * Sets *id to the number the last held item was given (0: none yet), without
+ * writing: a read-only transaction will do.
+ */
+int store_held_last(store_txn *t, uint64_t *id);
+
 enum { FILED_NEW = 0, FILED_VERSION = 1, FILED_UNCHANGED = 2, FILED_HELD = 3 };
+/*
+ * What store_student_file would do with json (a canonical record of student
+ * s->id, index fields filled in), without writing anything: a read-only
+ * transaction will do. *how is FILED_NEW, FILED_VERSION, FILED_UNCHANGED or
+ * FILED_HELD; *old (the caller's) is the student on file, cleared when
+ * there is none. s and json are only read. The check of s->state_id that
+ * store_student_put makes is not made here.
+ */
+int store_student_sort(store_txn *t, const store_student *s, const char *json, store_student *old,
+                       int *how);
 /*
  * Files json, a canonical record of student s->id whose index fields are
  * filled in: a new student, a new version when the student on file is the

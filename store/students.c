@@ -407,20 +407,29 @@ static const struct table held = {
     .clear = clear_held,
 };
 
-/* The next held number: numbers are never reused, so "review accept 3" always means one record. */
-static int held_next(store_txn *t, uint64_t *id)
+int store_held_last(store_txn *t, uint64_t *id)
 {
-	uint8_t *seq = NULL, key[8];
+	uint8_t *seq = NULL;
 	size_t slen;
-	uint64_t last = 0;
 	int r = store_meta_get(t, "held_seq", &seq, &slen);
+	*id = 0;
 	if (r != 0 && r != BATON_ENOTFOUND)
 		return r;
 	if (r == 0 && slen == 8)
 		for (int i = 0; i < 8; i++)
-			last = last << 8 | seq[i];
+			*id = *id << 8 | seq[i];
 	free(seq);
-	*id = last + 1;
+	return 0;
+}
+
+/* The next held number: numbers are never reused, so "review accept 3" always means one record. */
+static int held_next(store_txn *t, uint64_t *id)
+{
+	uint8_t key[8];
+	int r = store_held_last(t, id);
+	if (r != 0)
+		return r;
+	*id += 1;
 	held_key(key, *id);
 	return store_meta_put(t, "held_seq", key, 8);
 }
@@ -484,31 +493,45 @@ int store_held_each(store_txn *t, store_held_cb cb, void *ctx)
 	return tbl_each_obj(t, &held, NULL, 0, held_row, &c);
 }
 
+int store_student_sort(store_txn *t, const store_student *s, const char *json, store_student *old,
+                       int *how)
+{
+	int r, same;
+
+	*how = FILED_NEW;
+	r = store_student_get(t, s->id, old);
+	if (r == BATON_ENOTFOUND)
+		return 0;
+	if (r != 0)
+		return r;
+	if (!store_same_child(old, s)) {
+		*how = FILED_HELD;
+		return 0;
+	}
+	*how = FILED_VERSION;
+	if ((r = store_record_same(t, s->id, json, old, &same)) != 0)
+		return r;
+	if (same)
+		*how = FILED_UNCHANGED;
+	return 0;
+}
+
 int store_student_file(store_txn *t, store_student *s, const char *json, size_t len, store_held *h,
                        int *how)
 {
 	store_student old;
-	int r, same;
+	int r;
 
-	*how = FILED_NEW;
-	r = store_student_get(t, s->id, &old);
-	if (r != 0 && r != BATON_ENOTFOUND)
+	if ((r = store_student_sort(t, s, json, &old, how)) != 0)
 		return r;
-	if (r == 0 && !store_same_child(&old, s)) {
-		*how = FILED_HELD;
+	if (*how == FILED_HELD) {
 		snprintf(h->student, sizeof(h->student), "%s", s->id);
 		*s = old;
 		return store_held_put(t, h, json, len);
 	}
-	if (r == 0) {
-		*how = FILED_VERSION;
-		if ((r = store_record_same(t, s->id, json, &old, &same)) != 0)
-			return r;
-		if (same) {
-			*how = FILED_UNCHANGED;
-			*s = old;
-			return 0;
-		}
+	if (*how == FILED_UNCHANGED) {
+		*s = old;
+		return 0;
 	}
 	return store_student_put(t, s, json, len);
 }

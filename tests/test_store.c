@@ -611,6 +611,45 @@ static int held_del(store_txn *t, void *arg)
 	return store_held_del(t, c->held);
 }
 
+static int sort_one(store_txn *t, void *arg)
+{
+	struct file_ctx *c = arg;
+	store_student s, old;
+	ident(&s, "S-1", c->given, "Okafor", "2011-04-17");
+	int r = store_student_sort(t, &s, c->json, &old, &c->how);
+	c->version = old.version;
+	return r != 0 ? r : store_held_last(t, &c->held);
+}
+
+/* A dry run's answer from a read transaction: what store_student_file would do, nothing written. */
+static void test_student_sort(void **state)
+{
+	struct fx *f = *state;
+	struct file_ctx c = {"Amara", "{\"v\":1}", -1, 0, 0};
+	uint64_t v;
+	assert_int_equal(store_read(f->s, sort_one, &c), 0);
+	assert_int_equal(c.how, FILED_NEW);
+	assert_int_equal(c.held, 0);
+	assert_int_equal(store_write(f->s, file_one, &c), 0);
+	v = store_version(f->s);
+	assert_int_equal(store_read(f->s, sort_one, &c), 0);
+	assert_int_equal(c.how, FILED_UNCHANGED);
+	assert_int_equal(c.version, 1);
+	c.json = "{\"v\":2}";
+	c.given = "AMARA";
+	assert_int_equal(store_read(f->s, sort_one, &c), 0);
+	assert_int_equal(c.how, FILED_VERSION);
+	assert_int_equal(c.version, 1); /* the student on file; filing would make version 2 */
+	c.given = "Zed";
+	assert_int_equal(store_read(f->s, sort_one, &c), 0);
+	assert_int_equal(c.how, FILED_HELD);
+	assert_true(store_version(f->s) == v); /* reading changed nothing */
+	assert_int_equal(store_write(f->s, file_one, &c), 0);
+	assert_int_equal(c.how, FILED_HELD);
+	assert_int_equal(store_read(f->s, sort_one, &c), 0);
+	assert_int_equal(c.held, 1); /* the last number given */
+}
+
 /* One rule: the same child gets a new version, another child is held and never current. */
 static void test_held_for_review(void **state)
 {
@@ -2728,6 +2767,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_blob_reserve, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pages_done, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_ids, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_student_sort, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_held_each, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cards_and_peers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_peer_heads, setup, teardown),

@@ -298,7 +298,10 @@
         why.textContent = 'Nothing was stored.';
         return fail(e);
       }
-      out.append(el('h2', { text: 'Preview of ' + file.name }), el('p', { id: 'import-summary', text: summary(p) }), previewTable(p));
+      out.append(el('h2', { text: 'Preview of ' + file.name }), el('p', { id: 'import-summary', text: summary(p) }));
+      // A large file's table shows its first records; the counts cover them all.
+      if (p.more) out.append(el('p', { class: 'hint', id: 'import-more', text: 'The table lists the first ' + p.students.length + ' good records; ' + p.more + (p.more === 1 ? ' more is' : ' more are') + ' counted above but not listed.' }));
+      out.append(previewTable(p));
       button.textContent = 'Import ' + p.records + (p.records === 1 ? ' record' : ' records');
       button.disabled = p.bad_records > 0;
       why.textContent = p.bad_records > 0

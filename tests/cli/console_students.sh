@@ -144,9 +144,71 @@ run "$BATON" audit --dir "$A"
 same "$TMP/audit.before" "$OUT" "and nothing was audited"
 check "the upload's temporary files are gone" sh -c "! ls -A '$A' | grep -q '^\.upload-'"
 
+# A preview takes no write transaction: a guardian link at the same node,
+# started once the upload of 20,000 records is in (the handler has begun),
+# finishes before the preview does (serve logs the preview's end).
+many() { # many N FILE: N small good records
+	seq 1 "$1" | awk 'BEGIN { printf "[" } NR > 1 { printf "," }
+		{ printf "{\"student_id\": \"G-%06d\", \"identity\": {\"given_name\": \"Gil%d\", \"family_name\": \"Many\", \"birth_date\": \"2012-01-02\"}}\n", $1, $1 }
+		END { print "]" }' >"$2"
+}
+many 20000 "$TMP/many.json"
+SIZE=$(stat -c %s "$TMP/many.json")
+req many "${P[@]}" --data-binary @"$TMP/many.json" "$U/students/import?dry_run=1" >"$TMP/many.code" &
+MANY=$!
+BG+=("$MANY")
+n=0
+until [ "$(stat -c %s "$A"/.upload-* 2>/dev/null)" = "$SIZE" ] || ! kill -0 "$MANY" 2>/dev/null ||
+	[ "$n" -ge 6000 ]; do
+	sleep 0.01
+	n=$((n + 1))
+done
+LOGGED=unseen
+if kill -0 "$MANY" 2>/dev/null && ! grep -q 'previewed 20000' "$TMP/lhs.log"; then
+	run "$BATON" guardian link S-1001 "$PK" --relation mother --dir "$A"
+	LOGGED=$(grep -c 'web: maria previewed 20000 student records' "$TMP/lhs.log")
+fi
+wait "$MANY"
+if [ "$LOGGED" = unseen ]; then
+	fail "a guardian link while the preview runs" "the preview was not seen running"
+elif [ "$RC" != 0 ]; then
+	fail "a guardian link while the preview runs" "exit $RC: $(cat "$ERR")"
+elif ! grep -q 'web: maria previewed 20000 student records' "$TMP/lhs.log"; then
+	fail "a guardian link while the preview runs finishes first" "serve did not log the preview's end"
+elif [ "$LOGGED" != 0 ]; then
+	fail "a guardian link while the preview runs finishes first" "it waited for the preview"
+else
+	pass "a guardian link while the preview runs finishes first"
+fi
+is "the preview of 20,000 records" "$(cat "$TMP/many.code")" 200
+says many '.records == 20000 and .new == 20000 and .bad_records == 0 and (.students | length) == 1000 and .more == 19000' \
+	"lists the first 1,000 records and counts 19,000 more"
+says many '.students[999] | .record == 1000 and .student_id == "G-001000" and .result == "new"' \
+	"the listed ones in file order"
+check_out 'web: maria previewed 20000 student records' "serve logs the preview, by whom" cat "$TMP/lhs.log"
+run "$BATON" student list g-0 --dir "$A"
+is "and stores none of them" "$(cat "$OUT")" "No student matches."
+# The preview reads the store only, yet sees what earlier records of the file would take.
+cat >"$TMP/stid.json" <<'EOF2'
+[
+ {"student_id": "N-7001", "state_student_id": "ST-7777", "identity": {"given_name": "Ada", "family_name": "Stid", "birth_date": "2012-01-02"}},
+ {"student_id": "N-7002", "state_student_id": "ST-7777", "identity": {"given_name": "Bo", "family_name": "Stid", "birth_date": "2012-01-03"}},
+ {"student_id": "N-7003", "state_student_id": "ST-1831-5510", "identity": {"given_name": "Cy", "family_name": "Stid", "birth_date": "2012-01-04"}}
+]
+EOF2
+is "the preview of a file whose records share a state id" "$(req stid "${P[@]}" --data-binary @"$TMP/stid.json" "$U/students/import?dry_run=1")" 200
+says stid '.bad_records == 2 and .errors[0].record == 2 and (.errors[0].message | test("already belongs to student N-7001"))' \
+	"names the record that took it earlier in the file"
+says stid '.errors[1].record == 3 and (.errors[1].message | test("already belongs to student S-1018"))' \
+	"and the student on file that has it"
+many 150000 "$TMP/huge.json"
+is "a file over 16 MiB is 400" "$(req huge "${P[@]}" --data-binary @"$TMP/huge.json" "$U/students/import?dry_run=1")" 400
+says huge '.error == "file: over 16 MiB; use baton student import for larger files"' \
+	"sending larger files to the command line"
+
 # ---- the page, in a browser ----
 node_tap "students" students.mjs "http://127.0.0.1:$WA" "$TMP/bad.json" "$TMP/good.json" \
-	"$BATON_SRC/tests/data/files/S-1018-transcript.pdf"
+	"$BATON_SRC/tests/data/files/S-1018-transcript.pdf" "$TMP/many.json"
 
 check_out '^N-9001 +Ada Quill' "the students imported in the browser are on file" "$BATON" student list quill --dir "$A"
 check_out 'import +student N-9001 .*by maria' "their import is audited by maria" \

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { ok, is, done, launch, newPage, shot, accessible } from './lib.mjs';
 
-const [base, badFile, goodFile, attachment] = process.argv.slice(2);
+const [base, badFile, goodFile, attachment, manyFile] = process.argv.slice(2);
 const browser = await launch();
 
 async function searchFor(page, term) {
@@ -115,6 +115,16 @@ try {
      'the page says why', await page.locator('#import-why').textContent());
   await shot(page, 'students-import-errors');
   await accessible(page, 'the import page');
+
+  // A large file: the table lists its first 1,000 records, and says the rest are only counted.
+  await page.getByLabel('File of student records (JSON)').setInputFiles(manyFile);
+  await page.locator('#import-more').waitFor();
+  ok(/^20000 records in the file, 20000 new/.test(await page.locator('#import-summary').textContent()),
+     'the preview of 20,000 records counts them all', await page.locator('#import-summary').textContent());
+  is(await page.locator('#import-preview tbody tr').count(), 1000, 'its table lists the first 1,000');
+  ok(/first 1000 good records; 19000 more are counted above but not listed/.test(await page.locator('#import-more').textContent()),
+     'and says 19,000 more are not listed', await page.locator('#import-more').textContent());
+  await shot(page, 'students-import-many');
 
   // A good file: preview, import, found.
   await page.getByLabel('File of student records (JSON)').setInputFiles(goodFile);
