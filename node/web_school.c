@@ -17,6 +17,14 @@
 #include "view_school.h"
 #include "web_api.h"
 
+/* Puts "what: " before baton_diag(), which the formatting must not read while it writes. */
+static int diag_named(int r, const char *what)
+{
+	char why[512];
+	snprintf(why, sizeof(why), "%s", baton_diag());
+	return bti_diag_err(r, "%s: %s", what, why);
+}
+
 /* The card's JSON, with what the page warns about. */
 static json_t *school_json(const struct school_card *c)
 {
@@ -93,7 +101,7 @@ static int endpoints_read(const struct web_call *call, struct school_endpoint *e
 			return bti_diag_err(BATON_EVALUE,
 			                    "endpoints: each a URL (tcp://HOST:PORT)");
 		if ((r = school_endpoint_add(e, json_string_value(v))) != 0)
-			return bti_diag_err(r, "endpoints: %s", baton_diag());
+			return diag_named(r, "endpoints");
 	}
 	return 0;
 }
@@ -132,12 +140,12 @@ static int peer_update_post(struct web_call *call)
 		goto out;
 	}
 	if ((r = peers_card_valid(&card, serve_now())) != 0) {
-		r = bti_diag_err(BATON_EVALUE, "card: %s", baton_diag());
+		r = diag_named(BATON_EVALUE, "card");
 		goto out;
 	}
 	struct school_update u = {.card = &card, .bytes = bytes, .len = len};
 	if ((r = school_peer_update(call->st, &u, serve_now())) != 0) {
-		r = bti_diag_err(r, "card: %s", baton_diag());
+		r = diag_named(r, "card");
 		goto out;
 	}
 	json_t *o = peers_card_json(&card);
