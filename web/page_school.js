@@ -26,13 +26,14 @@
     const out = [kv];
     if (c.loopback_only) {
       out.push(el('p', { class: 'error', role: 'note', text: 'The card names only this machine (' + c.endpoints[0] +
-        '): other schools cannot reach it. An admin sets a reachable endpoint below.' }));
+        '): other schools cannot reach it. ' +
+        (Baton.me().role === 'admin' ? 'Set a reachable endpoint below.' : 'An admin sets a reachable endpoint on this page.') }));
     }
     return out;
   }
 
   function cardSection(c) {
-    return el('section', { class: 'card', 'aria-labelledby': 'card-title' },
+    return el('section', { id: 'card-section', class: 'card', 'aria-labelledby': 'card-title' },
       el('h2', { id: 'card-title', text: 'This school\'s card' }), ...details(c),
       el('p', { class: 'hint', id: 'card-hint', text: 'Give this file to other schools: they pin it, and check the fingerprint with you by phone.' }),
       download('card-download', c, 'Download the card (' + cardFile(c) + ')'));
@@ -55,9 +56,11 @@
       try {
         const n = await api('PUT', 'school/endpoint', { endpoints: eps });
         message('The card now names ' + n.endpoints.join(', ') + '.', 'okay');
+        document.getElementById('card-section').replaceWith(cardSection(n));
         done.append(el('h3', { text: 'Give this new card to every school you exchange records with' }),
-          el('p', { class: 'hint', text: 'Each takes it under Peers or with “baton peer update”. Until then they send to the old endpoint.' }),
-          ...details(n), download('new-card-download', n, 'Download the new card (' + cardFile(n) + ')'));
+          el('p', { text: 'It names ' + n.endpoints.join(', ') + ', valid from ' + when(n.valid_from) + '.' }),
+          el('p', { class: 'hint', text: 'Each takes it under This school or with “baton peer update”. Until then they send to the old endpoint.' }),
+          download('new-card-download', n, 'Download the new card (' + cardFile(n) + ')'));
       } catch (e) {
         err.textContent = e.message;
         message(e.message, 'error');
@@ -112,7 +115,8 @@
       ' ', signedText(v));
     const s = el('section', { class: 'card', 'aria-labelledby': 'sign-title' },
       el('h2', { id: 'sign-title', text: 'Audit log signing' }), state,
-      el('p', { class: 'hint', text: 'While the node runs, it signs the log\'s head with every change. Entries made by commands without the school key are signed by the next change, or here.' }));
+      el('p', { class: 'hint', text: 'While the node runs, it signs the log\'s head with every change. Entries made by commands without the school key are signed by the next change' +
+        (admin ? ', or here.' : '.') }));
     if (!admin) return s;
     const b = el('button', { type: 'button', text: 'Sign the log\'s last entry' });
     b.addEventListener('click', async () => {
