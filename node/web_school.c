@@ -12,6 +12,8 @@
 
 #include "bti.h"
 #include "card.h"
+#include "rekey.h"
+#include "serve_impl.h"
 #include "view_audit.h"
 #include "view_peers.h"
 #include "view_school.h"
@@ -199,7 +201,41 @@ static int audit_held_get(struct web_call *call)
 	return r ? r : web_ok(call, json_pack("{s:o}", "held", arr));
 }
 
+/*
+ * The new key file is saved under the passphrase serve started with, never
+ * one typed in the browser; serve takes the new key by itself once the file
+ * changed (keyring_check), and opens packets sealed to the old one in its
+ * grace.
+ */
+static int rekey_post(struct web_call *call)
+{
+	const char *confirm = web_body_str(call, "confirm");
+	struct school_card c = {0};
+	struct rekey k;
+	const struct keyring *kr = &call->nd->keys;
+	int r;
+
+	memset(&k, 0, sizeof(k));
+	if ((r = school_card_read(call->st, &c)) != 0)
+		goto out;
+	if (confirm == NULL || strcmp(confirm, c.parsed.code) != 0) {
+		r = bti_diag_err(BATON_EVALUE, "confirm: type the school code %s to confirm",
+		                 c.parsed.code);
+		goto out;
+	}
+	if ((r = rekey_node(call->st, serve_dir(call->nd), web_key(call), kr->pass, kr->plen,
+	                    serve_now(), &k)) != 0)
+		goto out;
+	r = web_ok(call, json_pack("{s:s, s:s, s:o}", "fingerprint", k.fnew, "old_fingerprint",
+	                           k.fold, "card", peers_card_json(&k.card)));
+out:
+	school_card_free(&c);
+	rekey_free(&k);
+	return r;
+}
+
 const struct web_route web_routes_school[] = {
+    {"POST", "school/rekey", WEB_ROUTE_ADMIN, rekey_post},
     {"GET", "school", 0, school_get},
     {"GET", "school/card", 0, school_card_get},
     {"GET", "school/rotation", 0, school_rotation_get},

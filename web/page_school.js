@@ -103,6 +103,38 @@
       el('h2', { id: 'update-title', text: 'A school moved: take its newer card' }), form);
   }
 
+  // Asked before: every pinned school must take the new card with the statement.
+  function rekeySection(c) {
+    const err = el('p', { id: 'rekey-error', class: 'error', role: 'alert' });
+    const done = el('div', { id: 'rekey-done', 'aria-live': 'polite' });
+    const code = el('input', { id: 'rekey-confirm', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'rekey-hint' });
+    const form = el('form', {},
+      el('p', { id: 'rekey-hint', text: 'A rekey gives this school new keys and a new fingerprint. Every pinned school must then take the new card with the rotation statement the old key signs (under Peers, or “baton peer add CARD --rotation FILE”); until they do, they cannot check what this school sends. The new key file keeps the passphrase the node was started with.' }),
+      el('label', { for: 'rekey-confirm', text: 'Type the school code (' + c.code + ') to confirm' }), code,
+      el('button', { type: 'submit', class: 'danger', text: 'Change the keys of ' + c.name }), err, done);
+    form.addEventListener('submit', async ev => {
+      ev.preventDefault();
+      err.textContent = '';
+      done.textContent = '';
+      try {
+        const k = await api('POST', 'school/rekey', { confirm: code.value });
+        document.getElementById('card-section').replaceWith(cardSection(k.card));
+        message('New keys: the fingerprint is now ' + k.fingerprint + '.', 'okay');
+        done.append(el('h3', { text: 'Give the new card and the rotation statement to every pinned school' }),
+          el('p', {}, 'New fingerprint ', el('span', { id: 'rekey-fingerprint', class: 'mono', text: k.fingerprint }), ' (was ' + k.old_fingerprint + ').'),
+          el('div', { class: 'row' },
+            download('rekey-card', k.card, 'Download the new card (' + cardFile(k.card) + ')'),
+            el('a', { id: 'rekey-rotation', class: 'button', href: '/api/v1/school/rotation', download: cardFile(k.card).replace(/card$/, 'rot'),
+              text: 'Download the rotation statement' })));
+      } catch (e) {
+        err.textContent = e.message;
+        message(e.message, 'error');
+      }
+    });
+    return el('section', { class: 'card', 'aria-labelledby': 'rekey-title' },
+      el('h2', { id: 'rekey-title', text: 'Change this school\'s keys' }), form);
+  }
+
   function signedText(v) {
     if (v.entries === 0) return 'The log is empty.';
     if (v.signed_through >= v.entries) return 'Every entry is covered by a signed head, the last at entry ' + v.signed_through + '.';
@@ -153,6 +185,7 @@
       root.append(cardSection(c));
       if (admin) root.append(endpointSection(c), updateSection());
       root.append(signSection(v, admin), heldSection(h.held));
+      if (admin) root.append(rekeySection(c));
     },
   });
 })();

@@ -121,6 +121,35 @@ answer "LHS holds RAS's head after that" 200 '"school":"RAS-204","entries":[0-9]
 node_tap "held" school.mjs "http://127.0.0.1:$WA" held RAS-204
 check_out '^audit log verified: ' "the log of LHS verifies" "$BATON" audit verify --dir "$L"
 
+# The admin rekeys LHS in the page; RAS takes the new card with its statement.
+answer "a registrar may not rekey: 403" 403 'only an admin' \
+	"$(call "$U" maria POST school/rekey -H 'Content-Type: application/json' -d '{"confirm": "LHS-001"}')"
+answer "a rekey without the code typed is refused, naming the field" 400 '"confirm: type the school code LHS-001' \
+	"$(call "$U" ian POST school/rekey -H 'Content-Type: application/json' -d '{}')"
+node_tap "rekey" school.mjs "http://127.0.0.1:$WA" rekey - "$TMP/dl"
+run "$BATON" card --json --dir "$L"
+FPR2=$(jq -r .fingerprint "$OUT")
+check "the node's card has a new fingerprint" test "$FPR2" != "$FPR"
+"$BATON" card --dir "$L" >"$TMP/cli3.card"
+check "the card downloaded after the rekey is the node's card" cmp "$TMP/dl/rekey.card" "$TMP/cli3.card"
+check_out "rekey +from $FPR to $FPR2 +by ian\$" "baton audit at LHS has the rekey by ian" "$BATON" audit --dir "$L"
+wait_for 60 grep -q "now using key $FPR2" "$TMP/lhs.log"
+check "the running serve of LHS takes the new key by itself" grep -q "now using key $FPR2" "$TMP/lhs.log"
+check_out '^Rotated' "RAS takes the new card with the rotation statement" \
+	"$BATON" peer add "$TMP/dl/rekey.card" --rotation "$TMP/dl/rekey.rot" --dir "$R"
+printf '{"student_id": "S-501", "identity": {"given_name": "Luca", "family_name": "Rossi", "birth_date": "2012-04-04"}}\n' >"$TMP/r501.json"
+check "RAS has S-501" "$BATON" student import "$TMP/r501.json" --dir "$R"
+check "RAS links the parent to S-501" "$BATON" guardian link S-501 "$PK" --relation mother --dir "$R"
+check "the parent consents to S-501 going to LHS's new card" "$BATON" consent grant --key "$TMP/parent.key" \
+	--student S-501 --from "$TMP/RAS-204.card" --to "$TMP/dl/rekey.card" --sections all --yes \
+	--out "$TMP/r501.consent"
+check "RAS queues S-501 for LHS" "$BATON" send S-501 --to LHS-001 --consent "$TMP/r501.consent" \
+	--sections all --dir "$R"
+receipted2() { "$BATON" outbox --json --dir "$R" | jq -e '.[] | select(.student == "S-501" and .state == "receipted")' >/dev/null; }
+wait_for 120 receipted2
+check "a packet still goes through after the rekey" receipted2
+check_out '^audit log verified: ' "the log of LHS still verifies" "$BATON" audit verify --dir "$L"
+
 check "serve of LHS stops" serve_stop lhs
 check "serve of Riverside stops" serve_stop ras
 check "no sanitizer report from either serve" sh -c \

@@ -7,6 +7,7 @@
 //   node school.mjs BASE main NEW_ENDPOINT SAVE_DIR  (env IAN_PW, MARIA_PW)
 //   node school.mjs BASE update CARD                 (env IAN_PW)
 //   node school.mjs BASE held CODE                   (env IAN_PW)
+//   node school.mjs BASE rekey - SAVE_DIR            (env IAN_PW)
 import { join } from 'node:path';
 import { ok, is, done, launch, newPage, shot, accessible } from './lib.mjs';
 
@@ -95,8 +96,32 @@ async function held() {
   await accessible(page, 'the This school page with heads held');
 }
 
+// Ask before: a wrong code is refused beside the form; the right one rekeys.
+async function rekey() {
+  const page = await newPage(browser);
+  await signInAt(page, base, 'school', 'ian', env.IAN_PW);
+  const confirm = page.getByLabel('Type the school code (LHS-001) to confirm');
+  const go = page.getByRole('button', { name: 'Change the keys of Lincoln High School' });
+  await confirm.fill('LHS-002');
+  await go.click();
+  await page.locator('#rekey-error').filter({ hasText: 'confirm: type the school code LHS-001' }).waitFor();
+  ok(true, 'a rekey with the wrong code typed is refused beside the form');
+  await confirm.fill('LHS-001');
+  await go.click();
+  await page.locator('#rekey-fingerprint').waitFor();
+  const fpr = await page.locator('#rekey-fingerprint').textContent();
+  is(await page.locator('#school-fingerprint').textContent(), fpr, 'the card shows the new fingerprint');
+  await save(page, page.locator('#rekey-card'), join(saveDir, 'rekey.card'));
+  await save(page, page.locator('#rekey-rotation'), join(saveDir, 'rekey.rot'));
+  ok(true, 'the new card and the rotation statement download');
+  console.log('# new fingerprint ' + fpr);
+  await shot(page, 'school-rekeyed');
+  await accessible(page, 'the This school page after a rekey');
+}
+
 try {
   if (mode === 'update') await update();
+  else if (mode === 'rekey') await rekey();
   else if (mode === 'held') await held();
   else {
     await registrar();
