@@ -118,12 +118,12 @@
       done.textContent = '';
       try {
         const k = await api('POST', 'school/rekey', { confirm: code.value });
-        document.getElementById('card-section').replaceWith(cardSection(k.card));
+        document.getElementById('card-section').replaceWith(cardSection(await api('GET', 'school')));
         message('New keys: the fingerprint is now ' + k.fingerprint + '.', 'okay');
         done.append(el('h3', { text: 'Give the new card and the rotation statement to every pinned school' }),
           el('p', {}, 'New fingerprint ', el('span', { id: 'rekey-fingerprint', class: 'mono', text: k.fingerprint }), ' (was ' + k.old_fingerprint + ').'),
-          el('div', { class: 'row' },
-            download('rekey-card', k.card, 'Download the new card (' + cardFile(k.card) + ')'),
+          el('div', {},
+            download('rekey-card', k.card, 'Download the new card (' + cardFile(k.card) + ')'), ' ',
             el('a', { id: 'rekey-rotation', class: 'button', href: '/api/v1/school/rotation', download: cardFile(k.card).replace(/card$/, 'rot'),
               text: 'Download the rotation statement' })));
       } catch (e) {
