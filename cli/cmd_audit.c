@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "view_school.h"
 #include "bti.h"
 #include "view_audit.h"
 
@@ -138,52 +139,63 @@ static int do_sign(const struct cli_common *com, store *st)
 	return EXIT_OK;
 }
 
-struct held_ctx {
+struct held_out {
 	const char *school, *out;
-	json_t *arr;
 	size_t n;
 };
 
-static int show_held(const char *code, const uint8_t *p, size_t len, void *arg)
+/* The head kept from one school, written as it came. */
+static int held_write(const char *code, const uint8_t *p, size_t len, void *arg)
 {
-	struct held_ctx *c = arg;
-	baton_audit_head h;
-	char fp[BATON_FINGERPRINT_LEN + 1];
-	if (c->school && strcmp(code, c->school) != 0)
+	struct held_out *c = arg;
+	if (strcmp(code, c->school) != 0)
 		return 0;
 	c->n++;
-	if (baton_audit_head_parse(p, len, &h) != 0)
-		return bti_diag_err(BATON_EIO, "the head kept from %s does not parse", code);
-	if (c->out)
-		return baton_file_create(c->out, p, len, 0644);
-	baton_fingerprint(h.key, fp);
-	if (c->arr)
-		return json_array_append_new(
-		           c->arr, json_pack("{s:s, s:I, s:s, s:I, s:s}", "school", code, "entries",
-		                             (json_int_t)h.count, "head", cli_hex(h.head, 32),
-		                             "time", (json_int_t)h.time, "key", fp))
-		           ? BATON_ENOMEM
-		           : 0;
-	printf("school %s: its log said %llu entries, head %s, at %s (signed by %s)\n", code,
-	       (unsigned long long)h.count, cli_hex(h.head, 32), cli_time(h.time), fp);
-	return 0;
+	return baton_file_create(c->out, p, len, 0644);
 }
 
-static int audit_held(store_txn *t, void *arg)
+static int audit_held_write(store_txn *t, void *arg)
 {
-	return store_peer_head_each(t, show_held, arg);
+	return store_peer_head_each(t, held_write, arg);
+}
+
+/* Each head as school_held_json gives it, one line each. */
+static void held_print(json_t *arr)
+{
+	size_t i;
+	json_t *h;
+	json_array_foreach(arr, i, h)
+	{
+		printf("school %s: its log said %llu entries, head %s, at %s",
+		       json_string_value(json_object_get(h, "school")),
+		       (unsigned long long)json_integer_value(json_object_get(h, "entries")),
+		       json_string_value(json_object_get(h, "head")),
+		       cli_time((uint64_t)json_integer_value(json_object_get(h, "time"))));
+		printf(" (signed by %s)\n", json_string_value(json_object_get(h, "key")));
+	}
 }
 
 /* baton audit held [--school CODE [--out FILE]]: what other schools' logs said. */
 static int do_held(const struct cli_common *com, store *st, const char *school, const char *out)
 {
-	struct held_ctx c = {school, out, com->json ? json_array() : NULL, 0};
-	int r = store_read(st, audit_held, &c);
-	if (r == 0 && out && c.n == 0)
-		r = bti_diag_err(BATON_EVALUE, "no head kept from school %s", school);
-	if (r == 0 && out)
-		printf("Wrote the head kept from %s to %s\n", school, out);
-	return cli_list_done(r, c.arr, c.n, "audit held", "No heads kept from other schools.");
+	struct held_out c = {school, out, 0};
+	json_t *arr = NULL;
+	int r;
+	if (out) {
+		r = store_read(st, audit_held_write, &c);
+		if (r == 0 && c.n == 0)
+			r = bti_diag_err(BATON_EVALUE, "no head kept from school %s", school);
+		if (r == 0)
+			printf("Wrote the head kept from %s to %s\n", school, out);
+		return cli_list_done(r, NULL, c.n, "audit held", "");
+	}
+	if ((r = school_held_json(st, school, &arr)) == 0 && !com->json) {
+		held_print(arr);
+		c.n = json_array_size(arr);
+		json_decref(arr);
+		arr = NULL;
+	}
+	return cli_list_done(r, arr, c.n, "audit held", "No heads kept from other schools.");
 }
 
 int cmd_audit(int argc, char **argv)

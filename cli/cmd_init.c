@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "bti.h"
 #include "card.h"
+#include "view_school.h"
 
 #define CARD_YEARS 2
 
@@ -222,23 +223,6 @@ done:
 	return rc;
 }
 
-struct card_ctx {
-	uint8_t *card;
-	size_t len;
-	uint8_t *rot; /* the last rotation statement, if this school has rekeyed */
-	size_t rot_len;
-};
-
-static int get_card(store_txn *t, void *arg)
-{
-	struct card_ctx *c = arg;
-	int r = store_meta_get(t, "card", &c->card, &c->len);
-	if (r != 0)
-		return r == BATON_ENOTFOUND ? bti_diag_err(BATON_EIO, "this node has no card") : r;
-	r = store_meta_get(t, "rotation", &c->rot, &c->rot_len);
-	return r < 0 && r != BATON_ENOTFOUND ? r : 0;
-}
-
 /* Stderr only, so that a card written to standard output stays the card alone. */
 static void warn_loopback(const char *cmd, const baton_card *c)
 {
@@ -298,7 +282,7 @@ static void card_print_json(const baton_card *card, const char *fpr)
 int cmd_card(int argc, char **argv)
 {
 	struct cli_common com = {0};
-	struct card_ctx cc = {NULL, 0, NULL, 0};
+	struct school_card cc = {0};
 	const char *rot_out = NULL;
 	const char *out = NULL;
 	store *st;
@@ -310,14 +294,13 @@ int cmd_card(int argc, char **argv)
 		return rc;
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	r = store_read(st, get_card, &cc);
+	r = school_card_read(st, &cc);
 	store_close(st);
-	if (r != 0)
-		return cli_fail("card", r);
-	if ((r = baton_card_parse(cc.card, cc.len, &card)) != 0) {
-		free(cc.card);
+	if (r != 0) {
+		school_card_free(&cc);
 		return cli_fail("card", r);
 	}
+	card = cc.parsed;
 	baton_fingerprint(card.id_pk, fpr);
 	if (com.json)
 		card_print_json(&card, fpr);
@@ -362,7 +345,7 @@ int cmd_card(int argc, char **argv)
 static int endpoint_show(int argc, char **argv)
 {
 	struct cli_common com = {0};
-	struct card_ctx cc = {NULL, 0, NULL, 0};
+	struct school_card cc = {0};
 	baton_card card;
 	store *st;
 	int r, rc;
@@ -379,12 +362,10 @@ static int endpoint_show(int argc, char **argv)
 		                       argv[optind]);
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	r = store_read(st, get_card, &cc);
+	r = school_card_read(st, &cc);
 	store_close(st);
-	free(cc.rot);
-	if (r == 0)
-		r = baton_card_parse(cc.card, cc.len, &card);
-	free(cc.card);
+	card = cc.parsed;
+	school_card_free(&cc);
 	if (r != 0)
 		return cli_fail("endpoint", r);
 	if (com.json) {
@@ -401,70 +382,6 @@ static int endpoint_show(int argc, char **argv)
 	return EXIT_OK;
 }
 
-struct ep_ctx {
-	const uint8_t *old; /* the card the new one was made from */
-	size_t old_len;
-	const uint8_t *card; /* the new card */
-	size_t len;
-	char detail[257];
-};
-
-static int endpoint_store(store_txn *t, void *arg)
-{
-	struct ep_ctx *c = arg;
-	uint8_t *now = NULL;
-	size_t n = 0;
-	int r = store_meta_get(t, "card", &now, &n);
-
-	if (r == 0 && (n != c->old_len || memcmp(now, c->old, n) != 0))
-		r = bti_diag_err(BATON_EIO, "the card changed meanwhile (a rekey?); run it again");
-	free(now);
-	if (r != 0)
-		return r < 0 ? r : bti_diag_err(BATON_EIO, "this node has no card");
-	if ((r = store_meta_put(t, "card", c->card, c->len)) != 0)
-		return r;
-	return cli_audit(t, "endpoint", NULL, NULL, c->detail);
-}
-
-/* "tcp://a:1, tcp://b:2 (was tcp://c:3)", cut to whole UTF-8 characters. */
-static void endpoint_detail(const baton_card *was, const baton_card *now, char *out, size_t cap)
-{
-	char buf[2 * BATON_MAX_ENDPOINTS * (BATON_URL_MAX + 2) + 16];
-	size_t n = 0;
-	for (size_t i = 0; i < now->n_endpoints; i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? ", " : "",
-		                      now->endpoints[i]);
-	n += (size_t)snprintf(buf + n, sizeof(buf) - n, " (was");
-	for (size_t i = 0; i < was->n_endpoints; i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s %s", i ? "," : "",
-		                      was->endpoints[i]);
-	snprintf(buf + n, sizeof(buf) - n, ")");
-	n = strlen(buf);
-	if (n >= cap) {
-		n = cap - 1;
-		while (n > 0 && ((unsigned char)buf[n] & 0xC0) == 0x80)
-			n--;
-	}
-	memcpy(out, buf, n);
-	out[n] = 0;
-}
-
-/* The school's card with new endpoints, signed anew, valid from later than the card it replaces. */
-static int endpoint_resign(const baton_card *was, char eps[][BATON_URL_MAX + 1], size_t n,
-                           const baton_key *key, baton_card *card, uint8_t **out, size_t *len)
-{
-	uint64_t now = cli_now();
-	*card = *was;
-	memset(card->endpoints, 0, sizeof(card->endpoints));
-	for (size_t i = 0; i < n; i++)
-		memcpy(card->endpoints[i], eps[i], BATON_URL_MAX + 1);
-	card->n_endpoints = n;
-	/* Peers take a card of a pinned key only when it is newer (PROTOCOL.md 3.4). */
-	card->valid_from = now > was->valid_from ? now : was->valid_from + 1;
-	card->valid_until = card->valid_from + CARD_YEARS * 365 * UINT64_C(86400);
-	return baton_card_sign(card, baton_key_id_sk(key), out, len);
-}
-
 static void endpoint_set_usage(FILE *f)
 {
 	fprintf(f,
@@ -478,7 +395,7 @@ static void endpoint_set_usage(FILE *f)
 
 /* Parses the URLs of 'endpoint set' into eps; returns -1 to go on, or an exit code. */
 static int endpoint_args(int argc, char **argv, struct cli_common *com, const char **card_out,
-                         int *force, char eps[][BATON_URL_MAX + 1], size_t *n)
+                         int *force, struct school_endpoint *e)
 {
 	static const struct option opts[] = {{"card-out", required_argument, NULL, 'c'},
 	                                     {"force", no_argument, NULL, 'F'},
@@ -502,11 +419,9 @@ static int endpoint_args(int argc, char **argv, struct cli_common *com, const ch
 		return cli_usage_error("endpoint set: at least one URL expected");
 	if (argc - optind > BATON_MAX_ENDPOINTS)
 		return cli_usage_error("endpoint set: at most %d URLs", BATON_MAX_ENDPOINTS);
-	for (*n = 0; optind < argc; optind++) {
-		if (card_endpoint_check(argv[optind]) != 0)
+	for (; optind < argc; optind++)
+		if (school_endpoint_add(e, argv[optind]) != 0)
 			return cli_usage_error("endpoint set: %s", baton_diag());
-		snprintf(eps[(*n)++], BATON_URL_MAX + 1, "%s", argv[optind]);
-	}
 	return -1;
 }
 
@@ -543,18 +458,14 @@ static int endpoint_done(const baton_card *card, const uint8_t *bytes, size_t le
 static int endpoint_set(int argc, char **argv)
 {
 	struct cli_common com = {0};
-	struct card_ctx cc = {NULL, 0, NULL, 0};
-	char eps[BATON_MAX_ENDPOINTS][BATON_URL_MAX + 1];
+	struct school_endpoint e;
 	const char *card_out = NULL;
-	baton_card was, card;
 	baton_key *key = NULL;
 	store *st = NULL;
-	uint8_t *bytes = NULL;
-	size_t n = 0, len = 0;
 	int r, rc, force = 0;
 
-	memset(eps, 0, sizeof(eps));
-	if ((rc = endpoint_args(argc, argv, &com, &card_out, &force, eps, &n)) >= 0)
+	memset(&e, 0, sizeof(e));
+	if ((rc = endpoint_args(argc, argv, &com, &card_out, &force, &e)) >= 0)
 		return rc;
 	/* Before anything is signed or stored: a refusal leaves the node as it was. */
 	if (card_out && (r = outfile_check(card_out, force)) != 0)
@@ -563,30 +474,16 @@ static int endpoint_set(int argc, char **argv)
 		return rc;
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		goto out;
-	if ((r = store_read(st, get_card, &cc)) != 0 ||
-	    (r = baton_card_parse(cc.card, cc.len, &was)) != 0)
-		goto fail;
-	if (sodium_memcmp(was.id_pk, baton_key_id_pk(key), BATON_PK_BYTES) != 0) {
-		r = bti_diag_err(BATON_EIO, "school.key does not match this node's card");
-		goto fail;
-	}
-	if ((r = endpoint_resign(&was, eps, n, key, &card, &bytes, &len)) != 0)
-		goto fail;
-	struct ep_ctx ec = {cc.card, cc.len, bytes, len, ""};
-	endpoint_detail(&was, &card, ec.detail, sizeof(ec.detail));
 	store_set_audit_signer(st, key);
-	if ((r = store_write(st, endpoint_store, &ec)) != 0)
-		goto fail;
-	rc = endpoint_done(&card, bytes, len, card_out, force);
-	goto out;
-fail:
-	rc = cli_fail("endpoint set", r);
+	if ((r = school_endpoint_set(st, key, cli_now(), &e)) != 0) {
+		rc = cli_fail("endpoint set", r);
+		goto out;
+	}
+	rc = endpoint_done(&e.card, e.bytes, e.len, card_out, force);
 out:
 	store_close(st);
 	baton_key_free(key);
-	free(cc.card);
-	free(cc.rot);
-	free(bytes);
+	free(e.bytes);
 	return rc;
 }
 

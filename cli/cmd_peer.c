@@ -7,6 +7,7 @@
 #include "bti.h"
 #include "card.h"
 #include "view_peers.h"
+#include "view_school.h"
 
 /* EXIT_OK when the card is valid now; otherwise says why and returns EXIT_REJECTED. */
 static int card_in_window(const char *path, const baton_card *card)
@@ -131,103 +132,7 @@ out:
 	return rc;
 }
 
-struct update_ctx {
-	const baton_card *card;
-	const uint8_t *bytes;
-	size_t len;
-	baton_card was;  /* out: the card it replaced */
-	size_t requeued; /* out: queued packets to the school, now due at once */
-	int same;        /* out: 1 when this very card is the one pinned; nothing written */
-};
-
-/* 1 when the card pinned for code is byte for byte bytes, else 0 (a failed read included). */
-static int pinned_already(store_txn *t, const char *code, const uint8_t *bytes, size_t len)
-{
-	uint8_t *pinned = NULL;
-	size_t n = 0;
-	int same = store_peer_get(t, code, &pinned, &n) == 0 && n == len &&
-	           memcmp(pinned, bytes, len) == 0;
-	free(pinned);
-	return same;
-}
-
-struct due_ctx {
-	const char *code;
-	store_outbox *e; /* grows */
-	size_t n, cap;
-};
-
-static int due_one(const store_outbox *e, void *arg)
-{
-	struct due_ctx *d = arg;
-	if (e->state != OUT_QUEUED || strcmp(e->to, d->code) != 0)
-		return 0;
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 16;
-		store_outbox *p = realloc(d->e, cap * sizeof(*p));
-		if (p == NULL)
-			return BATON_ENOMEM;
-		d->e = p;
-		d->cap = cap;
-	}
-	d->e[d->n++] = *e;
-	return 0;
-}
-
-/* Packets waiting for the school's old endpoint go to the new one now, not after their backoff. */
-static int requeue_now(store_txn *t, const char *code, size_t *n)
-{
-	struct due_ctx d = {code, NULL, 0, 0};
-	uint64_t now = cli_now();
-	int r = store_outbox_each(t, due_one, &d);
-	for (size_t i = 0; r == 0 && i < d.n; i++) {
-		d.e[i].next_try = now;
-		r = store_outbox_put(t, &d.e[i]);
-	}
-	*n = d.n;
-	free(d.e);
-	return r;
-}
-
-static int update_peer(store_txn *t, void *arg)
-{
-	struct update_ctx *c = arg;
-	char detail[BATON_URL_MAX + 128], from[CARD_TIME_LEN], to[CARD_TIME_LEN];
-	int r = store_peer_card(t, c->card->code, &c->was);
-
-	if (r == BATON_ENOTFOUND)
-		return bti_diag_err(BATON_EVALUE,
-		                    "%s is not pinned; pin it first with 'baton peer add CARD'",
-		                    c->card->code);
-	if (r != 0)
-		return r;
-	/* Taking the card already pinned again is done, as a repeated command expects. */
-	if ((c->same = pinned_already(t, c->card->code, c->bytes, c->len)) == 1)
-		return 0;
-	if ((r = card_replaces(&c->was, c->card)) == BATON_EBADKEY)
-		return bti_diag_err(r,
-		                    "%s is pinned with another key; a changed key needs its "
-		                    "rotation statement: 'baton peer add CARD --rotation FILE'. "
-		                    "Not updated.",
-		                    c->card->code);
-	if (r != 0 || (r = store_peer_put(t, c->card->code, c->bytes, c->len)) != 0 ||
-	    (r = requeue_now(t, c->card->code, &c->requeued)) != 0)
-		return r;
-	card_time(c->was.valid_from, from);
-	card_time(c->card->valid_from, to);
-	snprintf(detail, sizeof(detail), "card valid from %s (was %s), endpoint %s", to, from,
-	         c->card->endpoints[0]);
-	/* An audit detail holds 256 bytes: cut there, at a whole UTF-8 character. */
-	size_t n = strlen(detail);
-	if (n > 256) {
-		for (n = 256; ((unsigned char)detail[n] & 0xC0) == 0x80; n--)
-			;
-		detail[n] = 0;
-	}
-	return cli_audit(t, "peer-update", NULL, c->card->code, detail);
-}
-
-static void peer_updated(const struct cli_common *com, const struct update_ctx *uc)
+static void peer_updated(const struct cli_common *com, const struct school_update *uc)
 {
 	const baton_card *c = uc->card;
 	char from[CARD_TIME_LEN], to[CARD_TIME_LEN];
@@ -287,8 +192,8 @@ static int peer_update(int argc, char **argv)
 	if ((rc = read_card(path, &bytes, &len, &card)) != EXIT_OK ||
 	    (rc = cli_open_store(&com, &st)) != EXIT_OK)
 		goto out;
-	struct update_ctx uc = {.card = &card, .bytes = bytes, .len = len};
-	if ((r = store_write(st, update_peer, &uc)) != 0) {
+	struct school_update uc = {.card = &card, .bytes = bytes, .len = len};
+	if ((r = school_peer_update(st, &uc, cli_now())) != 0) {
 		rc = cli_fail(path, r);
 		goto out;
 	}
