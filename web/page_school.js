@@ -13,7 +13,7 @@
   function cardFile(c) { return c.code.toLowerCase().replace(/[^a-z0-9]/g, '-') + '.card'; }
 
   function download(id, c, text) {
-    return el('a', { id, class: 'button primary', href: '/api/v1/school/card', download: cardFile(c), text });
+    return Baton.downloadLink({ id, class: 'button primary', text }, 'school/card', cardFile(c));
   }
 
   function details(c) {
@@ -124,8 +124,8 @@
           el('p', {}, 'New fingerprint ', el('span', { id: 'rekey-fingerprint', class: 'mono', text: k.fingerprint }), ' (was ' + k.old_fingerprint + ').'),
           el('div', {},
             download('rekey-card', k.card, 'Download the new card (' + cardFile(k.card) + ')'), ' ',
-            el('a', { id: 'rekey-rotation', class: 'button', href: '/api/v1/school/rotation', download: cardFile(k.card).replace(/card$/, 'rot'),
-              text: 'Download the rotation statement' })));
+            Baton.downloadLink({ id: 'rekey-rotation', class: 'button', text: 'Download the rotation statement' },
+              'school/rotation', cardFile(k.card).replace(/card$/, 'rot'))));
       } catch (e) {
         err.textContent = e.message;
         message(e.message, 'error');
