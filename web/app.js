@@ -98,6 +98,24 @@ const Baton = (() => {
 
   function link(hash, text) { return el('a', { href: '#/' + hash, text }); }
 
+  // A state as a tag: kind is ok, bad or wait (or '').
+  function tag(kind, text) { return el('span', { class: 'tag ' + kind, text }); }
+
+  // A labelled form field with its hint (the input's aria-describedby is id-hint).
+  function field(id, label, input, hint) {
+    return el('div', { class: 'field' },
+      el('label', { for: id, text: label }), input,
+      hint ? el('p', { class: 'hint', id: id + '-hint', text: hint }) : null);
+  }
+
+  // A place beside a form for its error, read out when it changes.
+  function errorBox(id) { return el('p', { class: 'error', id, role: 'alert', hidden: true }); }
+  function showError(box, err) {
+    box.textContent = err ? err.message : '';
+    box.hidden = !err;
+    if (err) message(err.message, 'error');
+  }
+
   // The file at API path (after /api/v1/), fetched with the token and saved
   // as name (else the name the server gives).
   async function download(path, name) {
@@ -233,7 +251,8 @@ const Baton = (() => {
   }
 
   return {
-    $, el, call, api, ApiError, message, table, when, link, download, downloadLink, page, go, start,
+    $, el, call, api, ApiError, message, table, when, link, tag, field, errorBox, showError,
+    download, downloadLink, page, go, start,
     me: () => me, route,
   };
 })();

@@ -4,7 +4,7 @@
 // imported, with the receipt to send back; and that receipt recorded at the
 // sending school.
 (() => {
-  const { el, api, message } = Baton;
+  const { el, api, message, tag, field, errorBox, showError } = Baton;
 
   function base64(buf) {
     const b = new Uint8Array(buf);
@@ -20,20 +20,6 @@
     return b;
   }
 
-  function tag(kind, text) { return el('span', { class: 'tag ' + kind, text }); }
-
-  function field(id, label, input, hint) {
-    return el('div', { class: 'field' },
-      el('label', { for: id, text: label }), input,
-      hint ? el('p', { class: 'hint', id: id + '-hint', text: hint }) : null);
-  }
-
-  function errorBox(id) { return el('p', { class: 'error', id, role: 'alert', hidden: true }); }
-  function showError(box, err) {
-    box.textContent = err ? err.message : '';
-    box.hidden = !err;
-    if (err) message(err.message, 'error');
-  }
 
   function kv(pairs) {
     return el('dl', { class: 'kv' }, pairs.filter(p => p).map(([k, v]) =>

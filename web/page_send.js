@@ -4,7 +4,7 @@
 // sealed; then the send. A class moving on together: many consent files,
 // sent one by one with a live progress bar and each student's outcome.
 (() => {
-  const { el, api, message, table, when } = Baton;
+  const { el, api, message, table, when, tag, field, errorBox, showError } = Baton;
 
   // The bytes of an ArrayBuffer in base64, as the API takes a consent file.
   function base64(buf) {
@@ -16,7 +16,6 @@
 
   const spaced = s => s.replace(/,/g, ', ');
 
-  function tag(kind, text) { return el('span', { class: 'tag ' + kind, text }); }
 
   const verdictTag = {
     passed: () => tag('ok', '✓ passes'),
@@ -26,20 +25,6 @@
 
   function consentState(s) {
     return tag(s === 'valid' ? 'ok' : s === 'not yet valid' ? 'wait' : 'bad', s);
-  }
-
-  function field(id, label, input, hint) {
-    return el('div', { class: 'field' },
-      el('label', { for: id, text: label }), input,
-      hint ? el('p', { class: 'hint', id: id + '-hint', text: hint }) : null);
-  }
-
-  // A place beside a form for its error, read out when it changes.
-  function errorBox(id) { return el('p', { class: 'error', id, role: 'alert', hidden: true }); }
-  function showError(box, err) {
-    box.textContent = err ? err.message : '';
-    box.hidden = !err;
-    if (err) message(err.message, 'error');
   }
 
   async function schoolSelect(id) {

@@ -4,13 +4,12 @@
 // #/students/ID/versions/N for an older version), and the import of a file
 // of records with a preview before anything is stored (#/import).
 (() => {
-  const { el, api, table, when, link, message } = Baton;
+  const { el, api, table, when, link, message, tag } = Baton;
   const PAGE = 100;
   let lastTerm = ''; // the last search, kept in memory only: never in the address
 
   const enc = encodeURIComponent;
 
-  function tag(kind, text) { return el('span', { class: 'tag ' + kind, text }); }
 
   function words(key) {
     const s = key.replace(/_/g, ' ');
