@@ -202,7 +202,7 @@ static int write_attachments(store_txn *t, struct show_ctx *c)
 		uint8_t hash[32];
 		const uint8_t *data;
 		size_t len;
-		char path[8192], rel[8192];
+		char path[8192];
 		const char *name = json_string_value(json_object_get(a, "name"));
 		const char *hex = json_string_value(json_object_get(a, "hash"));
 		int r;
@@ -216,12 +216,8 @@ static int write_attachments(store_txn *t, struct show_ctx *c)
 		snprintf(path, sizeof(path), "%s/%s", c->files_dir, name);
 		if ((r = baton_file_create(path, data, len, 0600)) != 0)
 			return r;
-		snprintf(rel, sizeof(rel), "%s/%s", c->files_rel, name);
-		json_object_del(a, "hash");
-		json_object_del(a, "size");
-		json_object_set_new(a, "path", json_string(rel));
 	}
-	return 0;
+	return view_student_export(c->v.record, c->files_rel);
 }
 
 static int load_student(store_txn *t, void *arg)

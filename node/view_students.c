@@ -277,3 +277,20 @@ int view_student_attachment(store_txn *t, const char *id, const char *hex, uint8
 	}
 	return bti_diag_err(BATON_ENOTFOUND, "student \"%s\" has no attachment %s", id, hex);
 }
+
+int view_student_export(json_t *record, const char *rel)
+{
+	json_t *a;
+	size_t i;
+	json_array_foreach(json_object_get(record, "attachments"), i, a)
+	{
+		char path[8192];
+		snprintf(path, sizeof(path), "%s/%s", rel,
+		         json_string_value(json_object_get(a, "name")));
+		json_object_del(a, "hash");
+		json_object_del(a, "size");
+		if (json_object_set_new(a, "path", json_string(path)) != 0)
+			return BATON_ENOMEM;
+	}
+	return 0;
+}

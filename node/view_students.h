@@ -65,6 +65,13 @@ struct view_student {
  */
 int view_student_load(store_txn *t, const char *id, uint32_t version, struct view_student *v);
 
+/*
+ * Rewrites record's attachments as 'baton student export' writes them, for
+ * 'baton student import' to read back: each names its file REL/NAME
+ * ("path") instead of its hash and size. Returns 0 or BATON_ENOMEM.
+ */
+int view_student_export(json_t *record, const char *rel);
+
 /* Frees the record and guardians of v (and sets them NULL). v may be NULL. */
 void view_student_clear(struct view_student *v);
 

@@ -198,6 +198,45 @@ static int student_attachment(struct web_call *call)
 	return 0;
 }
 
+struct export_ctx {
+	const char *id;
+	struct view_student v;
+};
+
+static int export_load(store_txn *t, void *arg)
+{
+	struct export_ctx *c = arg;
+	return view_student_load(t, c->id, 0, &c->v);
+}
+
+/*
+ * GET students/ID/export: the record as 'baton student export' writes it,
+ * ID.json, its attachments named at ID-files/NAME (each downloads apart).
+ */
+static int student_export(struct web_call *call)
+{
+	struct export_ctx c;
+	char rel[300], *text = NULL;
+	int r;
+	memset(&c, 0, sizeof(c));
+	c.id = call->arg[0];
+	snprintf(rel, sizeof(rel), "%s-files", c.id);
+	if ((r = store_read(call->st, export_load, &c)) == 0 &&
+	    (r = view_student_export(c.v.record, rel)) == 0 &&
+	    (text = json_dumps(c.v.record,
+	                       JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15))) == NULL)
+		r = BATON_ENOMEM;
+	view_student_clear(&c.v);
+	if (r != 0)
+		return r;
+	call->blob = (uint8_t *)text;
+	call->blob_len = strlen(text);
+	call->blob_type = "application/json";
+	safe_name(c.id, call->blob_name, sizeof(call->blob_name) - 5);
+	strcat(call->blob_name, ".json");
+	return 0;
+}
+
 static json_t *import_json(const struct student_import *im, int dry_run)
 {
 	return json_pack("{s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:O, s:O, s:I}", "dry_run",
@@ -263,5 +302,6 @@ const struct web_route web_routes_students[] = {
     {"GET", "students/*", 0, student_get},
     {"GET", "students/*/versions/*", 0, student_version},
     {"GET", "students/*/attachments/*", 0, student_attachment},
+    {"GET", "students/*/export", 0, student_export},
     {NULL, NULL, 0, NULL},
 };

@@ -201,7 +201,10 @@
     root.append(el('div', { class: 'card' }, kv(facts),
       el('div', { class: 'row students-actions' },
         el('a', { class: 'button primary', href: '#/send/' + enc(r.student_id), text: 'Send this record' }),
-        el('a', { class: 'button', href: '#/guardians/' + enc(r.student_id), text: "Link a parent's key" }))));
+        el('a', { class: 'button', href: '#/guardians/' + enc(r.student_id), text: "Link a parent's key" }),
+        Baton.downloadLink({ id: 'export', class: 'button', text: 'Download the record (JSON)',
+          title: 'As baton student export writes it: save its attachments, below, in a folder ' +
+            r.student_id + '-files beside it' }, 'students/' + enc(r.student_id) + '/export', r.student_id + '.json'))));
     if (r.held_for_review > 0) {
       root.append(el('div', { class: 'card notice', role: 'note', id: 'held' }, tag('wait', 'Held for review'), ' ',
         (r.held_for_review === 1 ? 'A record naming this student waits' : r.held_for_review + ' records naming this student wait') +

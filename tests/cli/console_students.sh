@@ -115,6 +115,15 @@ says att2 '.error | test("S-1006\" has no attachment")' "in words"
 is "a hash that is not one is 400" "$(req att3 "${G[@]}" "$U/students/S-1018/attachments/xyz")" 400
 says att3 '.error | test("^hash: ")' "naming the hash"
 
+is "the record exports as JSON" "$(req exp "${G[@]}" "$U/students/S-1018/export")" 200
+check "as S-1018.json, an attachment" grep -qi '^Content-Disposition: attachment; filename="S-1018.json"' "$TMP/exp.h"
+mkdir -p "$TMP/cliexp"
+check "baton student export writes it too" "$BATON" student export S-1018 --out "$TMP/cliexp/S-1018.json" --dir "$A"
+check "the same record as baton student export, attachments at S-1018-files/" sh -c \
+	"jq -S . '$TMP/exp.b' >'$TMP/exp.n' && jq -S . '$TMP/cliexp/S-1018.json' >'$TMP/cli.n' && cmp -s '$TMP/exp.n' '$TMP/cli.n' &&
+	jq -e '.attachments[0].path == \"S-1018-files/transcript.pdf\"' '$TMP/exp.b' >/dev/null"
+is "an unknown student's export is 404" "$(req exp2 "${G[@]}" "$U/students/S-9999/export")" 404
+
 run "$BATON" student list --dir "$A"
 cp "$OUT" "$TMP/list.before"
 run "$BATON" audit --dir "$A"

@@ -85,6 +85,14 @@ try {
   const got = readFileSync(await dl.path());
   ok(got.equals(readFileSync(attachment)), 'the downloaded bytes are the file imported', got.length);
 
+  const [ex] = await Promise.all([page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download the record (JSON)' }).click()]);
+  is(ex.suggestedFilename(), 'S-1018.json', 'the record downloads as S-1018.json');
+  const rec = JSON.parse(readFileSync(await ex.path(), 'utf8'));
+  ok(rec.student_id === 'S-1018' && rec.attachments[0].path === 'S-1018-files/transcript.pdf' &&
+     rec.attachments[0].hash === undefined, 'as baton student export writes it, its attachment at S-1018-files/',
+     JSON.stringify(rec.attachments));
+
   // An older version, picked from the list.
   await page.goto(base + '/#/students/S-1018');
   await page.locator('#versions').waitFor();
