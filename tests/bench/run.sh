@@ -661,15 +661,16 @@ web_store() {
 		die "web setup of A" "$d/setup.log"
 }
 
-# web_logins URL N: N sessions of the registrar; prints their ids, comma-separated.
+# web_logins URL N: N sessions of the registrar; prints them comma-separated, each COOKIE=ID/TOKEN.
 web_logins() {
-	local i c ids=()
+	local i c k ids=()
 	for i in $(seq 1 "$2"); do
-		c=$(curl -s -D - -o /dev/null --max-time 60 -H 'Content-Type: application/json' -X POST \
+		c=$(curl -s -D "$TMP/login.h" --max-time 60 -H 'Content-Type: application/json' -X POST \
 			--data-binary '{"user":"maria","password":"maria'"'"'s long password"}' "$1/api/v1/session" |
-			grep -oiE 'baton_session=[0-9a-f]{64}' | cut -d= -f2)
-		[ -n "$c" ] || die "login $i of $2 at $1 failed"
-		ids+=("$c")
+			jq -r .csrf)
+		k=$(grep -oiE 'baton_session_[0-9]+=[0-9a-f]{64}' "$TMP/login.h")
+		[ -n "$c" ] && [ -n "$k" ] || die "login $i of $2 at $1 failed"
+		ids+=("$k/$c")
 	done
 	local IFS=,
 	echo "${ids[*]}"
@@ -709,7 +710,7 @@ web_packets() {
 }
 
 part_web() {
-	local d=$TMP/web n=$STORE_N pw pa pb url paths cookies rest after p50 p99 u50 l50 ratio what
+	local d=$TMP/web n=$STORE_N pw pa pb url paths cookies rest after p50 p99 u50 l50 ratio what first
 	say "web: a node of $n students with its console (setup not timed)"
 	pair "$d"
 	web_store "$d" "$n"
@@ -735,7 +736,8 @@ part_web() {
 	else
 		mapfile -t paths < <(web_paths 18)
 		# Until the search route is in the build, the session's own route.
-		[ "$(curl -s -o /dev/null -w '%{http_code}' -b "baton_session=${cookies%%,*}" "$url${paths[0]}")" = 200 ] ||
+		first=${cookies%%,*}
+		[ "$(curl -s -o /dev/null -w '%{http_code}' -b "${first%%/*}" -H "X-CSRF-Token: ${first#*/}" "$url${paths[0]}")" = 200 ] ||
 			paths=(/api/v1/me)
 	fi
 	what=${paths[0]%%\?*}

@@ -262,7 +262,7 @@ check_out 'opened=288 closed=288 open=0' "the server ended every slow client: $(
 	tail -n 1 "$TMP/slow9.out"
 
 check_out '^closed after' "a body sent a byte a second is ended before it is whole" \
-	"$BATON_WEBPEER" body 127.0.0.1 "$WB" 60 "$MC" "$MT"
+	"$BATON_WEBPEER" body 127.0.0.1 "$WB" 60 "$CB=$MC" "$MT"
 diag <"$OUT"
 check_out '^(431|413|400|closed)$' "10,000 headers are refused" "$BATON_WEBPEER" headers 127.0.0.1 "$WB" 10000 8
 check_out '^(431|413|400|closed)$' "one header of 1 MB is refused" "$BATON_WEBPEER" headers 127.0.0.1 "$WB" 1 1000000

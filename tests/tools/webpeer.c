@@ -10,7 +10,7 @@
  *       all are tried, then "opened=K closed=C open=O" at the end, where
  *       closed counts connections the server ended.
  *   webpeer body ADDR PORT SECONDS COOKIE TOKEN
- *       a POST whose headers (with the session's cookie and CSRF token)
+ *       a POST whose headers (with the session's cookie, NAME=ID, and token)
  *       come at once and whose 60000-byte body comes a byte a second;
  *       prints "closed after S s" when the server ends it within SECONDS,
  *       else "open after S s".
@@ -21,8 +21,9 @@
  *   webpeer load ADDR PORT CONNS SECONDS FROMS COOKIES PATH...
  *       CONNS keep-alive connections, from the local addresses FROMS (a
  *       comma-separated list, taken in turn: the server takes 32 a
- *       address), each with the next of COOKIES (comma-separated session
- *       ids), sending GET PATH (in turn) as fast as answers come, for
+ *       address), each with the next of COOKIES (comma-separated, each
+ *       NAME=ID/TOKEN: the session's cookie and its token), sending GET
+ *       PATH (in turn) as fast as answers come, for
  *       SECONDS; prints each
  *       request's time in microseconds, one a line, and on standard error
  *       the count of requests and of answers other than 200.
@@ -189,10 +190,10 @@ static int body(char **argv)
 {
 	long secs = num(argv[0], 1, 3600);
 	long long t0 = now_us(), end = t0 + secs * 1000000LL;
-	char head[512];
+	char head[640];
 	int fd, n = snprintf(head, sizeof(head),
 	                     "POST /api/v1/me HTTP/1.1\r\nHost: localhost\r\n"
-	                     "Cookie: baton_session=%.100s\r\nX-CSRF-Token: %.100s\r\n"
+	                     "Cookie: %.200s\r\nX-CSRF-Token: %.100s\r\n"
 	                     "Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n",
 	                     argv[1], argv[2]);
 	alarm((unsigned)secs + 120);
@@ -247,7 +248,7 @@ struct loader {
 	pthread_t t;
 	long long end;
 	const char *from;
-	char cookie[128];
+	char cookie[256]; /* NAME=ID/TOKEN */
 	char **paths;
 	int npaths, first;
 	long long *us;
@@ -282,12 +283,13 @@ static void *load_one(void *arg)
 	struct loader *l = arg;
 	static __thread char buf[1 << 20];
 	char req[2048];
-	int fd = -1;
+	const char *slash = strchr(l->cookie, '/');
+	int fd = -1, clen = slash ? (int)(slash - l->cookie) : (int)strlen(l->cookie);
 	for (long i = l->first; now_us() < l->end; i++) {
-		int n = snprintf(
-		    req, sizeof(req),
-		    "GET %s HTTP/1.1\r\nHost: localhost\r\nCookie: baton_session=%s\r\n\r\n",
-		    l->paths[i % l->npaths], l->cookie);
+		int n = snprintf(req, sizeof(req),
+		                 "GET %s HTTP/1.1\r\nHost: localhost\r\nCookie: %.*s\r\n"
+		                 "X-CSRF-Token: %s\r\n\r\n",
+		                 l->paths[i % l->npaths], clen, l->cookie, slash ? slash + 1 : "");
 		long long t0;
 		int st;
 		if (fd < 0 && (fd = dial(l->from)) < 0) {
