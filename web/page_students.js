@@ -339,7 +339,7 @@
       el('div', { class: 'card' },
         el('label', { for: 'import-file', text: 'File of student records (JSON)' }), input,
         el('p', { class: 'hint', text: 'One student object or an array of them, as proto/RECORD.md describes. ' +
-          'You see every record and every error before anything is stored; the import is all or nothing. ' +
+          'You see every error, and what happens to each record (the first 1,000 listed), before anything is stored; the import is all or nothing. ' +
           'Records with attachment files are imported with the command line (baton student import).' }),
         err, button, why),
       out);
