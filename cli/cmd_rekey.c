@@ -67,7 +67,7 @@ static int rekey_run(const struct cli_common *com, store *st, const baton_key *o
 	char *pass = NULL;
 	size_t plen = 0;
 	int r;
-	if ((r = cli_passphrase(com, 1, &pass, &plen)) != 0)
+	if ((r = rekey_ready(cli_dir(com))) != 0 || (r = cli_passphrase(com, 1, &pass, &plen)) != 0)
 		return r;
 	/* The old key vouches for the log up to and including the rekey. */
 	store_set_audit_signer(st, old);

@@ -92,6 +92,19 @@ static int rekey_make(store *st, const baton_key *old, struct rekey *k, uint64_t
 	return baton_rotation_sign(&k->rot, baton_key_id_sk(old), &k->rot_bytes, &k->rot_len);
 }
 
+int rekey_ready(const char *dir)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/school.key.new", dir);
+	if (access(path, F_OK) == 0)
+		return bti_diag_err(
+		    BATON_EEXIST,
+		    "%s is left from an interrupted rekey: if 'baton card' shows the new "
+		    "fingerprint, move it over school.key; otherwise remove it",
+		    path);
+	return 0;
+}
+
 /* Refuses to start when a new key file left by an interrupted rekey is there. */
 static int rekey_paths(struct rekey *k, const char *dir, uint64_t now)
 {
@@ -99,13 +112,7 @@ static int rekey_paths(struct rekey *k, const char *dir, uint64_t now)
 	snprintf(k->newpath, sizeof(k->newpath), "%s.new", k->keypath);
 	snprintf(k->oldpath, sizeof(k->oldpath), "%s.old-%llu", k->keypath,
 	         (unsigned long long)now);
-	if (access(k->newpath, F_OK) == 0)
-		return bti_diag_err(
-		    BATON_EEXIST,
-		    "%s is left from an interrupted rekey: if 'baton card' shows the new "
-		    "fingerprint, move it over school.key; otherwise remove it",
-		    k->newpath);
-	return 0;
+	return rekey_ready(dir);
 }
 
 /*
@@ -136,7 +143,12 @@ static int rekey_swap(store *st, const char *dir, struct rekey *k, const char *p
 		fsync(dfd);
 		close(dfd);
 	}
-	/* The new key signs that head too: from here on the latest head is the new key's. */
+	/*
+	 * The new key signs that head too: from here on the latest head is the
+	 * new key's. The old key no longer signs anything (a serving node's
+	 * keyring check makes the new key its signer once it takes it).
+	 */
+	store_set_audit_signer(st, NULL);
 	k->resign_failed = store_write(st, resign, k->neu) != 0;
 	return 0;
 }

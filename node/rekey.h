@@ -28,6 +28,14 @@ struct rekey {
 };
 
 /*
+ * Whether a rekey may start in dir: BATON_EEXIST (baton_diag() says what to
+ * do) when a school.key.new left by an interrupted rekey is there, else 0.
+ * rekey_node checks it again; a command checks it first, before asking for
+ * a passphrase.
+ */
+int rekey_ready(const char *dir);
+
+/*
  * Replaces the keys of the node in dir (its store st) at now: old is the
  * current key (the caller's, the key of the node's card); the new key file
  * is encrypted with pass (plen bytes; NULL: saved unencrypted). The store's
