@@ -95,3 +95,15 @@ export async function accessible(page, name) {
 }
 
 export function failures() { return failed; }
+
+// The count of what locator finds once it is n, or what it is after a
+// bounded wait (a page re-renders after an answer: no fixed sleep).
+export async function countOnce(locator, n, ms = 60000) {
+  const end = Date.now() + ms;
+  let c = await locator.count();
+  while (c !== n && Date.now() < end) {
+    await new Promise(r => setTimeout(r, 100));
+    c = await locator.count();
+  }
+  return c;
+}

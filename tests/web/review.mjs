@@ -2,7 +2,7 @@
 // record beside the student on file with each difference named in words,
 // and the three decisions: accept as the next version, file as another
 // student (a refusal first, shown beside the form), reject. On a phone too.
-import { ok, is, done, launch, newPage, shot, accessible } from './lib.mjs';
+import { ok, is, done, launch, newPage, shot, accessible, countOnce } from './lib.mjs';
 
 const base = process.argv[2];
 
@@ -57,7 +57,8 @@ try {
   await page.getByRole('button', { name: 'Accept as the next version of S-1001' }).click();
   await page.locator('#message').filter({ hasText: 'Held record 1 is now S-1001 version 2' }).waitFor();
   ok(true, 'accepting says the record is now S-1001 version 2');
-  is(await rows.count(), 3, 'and it leaves the queue');
+  await page.getByRole('heading', { level: 1, name: 'Records held for review' }).waitFor();
+  is(await countOnce(rows, 3), 3, 'and it leaves the queue');
   await shot(page, 'review-accepted');
 
   // Record 2: another birth date; rejected, with the keyboard only.
