@@ -110,7 +110,9 @@ static void endpoint_detail(const baton_card *was, const baton_card *now, char *
 		                      was->endpoints[i]);
 	snprintf(buf + n, sizeof(buf) - n, ")");
 	cut_utf8(buf, cap);
-	snprintf(out, cap, "%s", buf);
+	size_t len = strnlen(buf, cap - 1);
+	memcpy(out, buf, len);
+	out[len] = '\0';
 }
 
 /* The school's card with new endpoints, signed anew, valid from later than the card it replaces. */
