@@ -661,12 +661,12 @@ web_store() {
 		die "web setup of A" "$d/setup.log"
 }
 
-# web_logins URL N: N sessions of the registrar; prints them comma-separated, each COOKIE=ID/TOKEN.
+# web_logins URL N: a session of each of N registrars (maria1..N); prints them comma-separated, each COOKIE=ID/TOKEN.
 web_logins() {
 	local i c k ids=()
 	for i in $(seq 1 "$2"); do
 		c=$(curl -s -D "$TMP/login.h" --max-time 60 -H 'Content-Type: application/json' -X POST \
-			--data-binary '{"user":"maria","password":"maria'"'"'s long password"}' "$1/api/v1/session" |
+			--data-binary '{"user":"maria'"$i"'","password":"maria'"'"'s long password"}' "$1/api/v1/session" |
 			jq -r .csrf)
 		k=$(grep -oiE 'baton_session_[0-9]+=[0-9a-f]{64}' "$TMP/login.h")
 		[ -n "$c" ] && [ -n "$k" ] || die "login $i of $2 at $1 failed"
@@ -717,8 +717,12 @@ part_web() {
 	pw=$(free_port) || die "no free port on 127.0.0.1"
 	printf '%s\n' "maria's long password" >"$d/maria.pw"
 	chmod 600 "$d/maria.pw"
-	"$BATON" user add maria --role registrar --password-file "$d/maria.pw" --dir "$d/B" >>"$d/setup.log" 2>&1 &&
-		"$BATON" web set --listen "127.0.0.1:$pw" --dir "$d/B" >>"$d/setup.log" 2>&1 ||
+	# One registrar a session: the console keeps at most 8 sessions of one user.
+	for i in $(seq 1 "$WEB_CONNS"); do
+		"$BATON" user add "maria$i" --role registrar --password-file "$d/maria.pw" --dir "$d/B" \
+			>>"$d/setup.log" 2>&1 || die "B's console users" "$d/setup.log"
+	done
+	"$BATON" web set --listen "127.0.0.1:$pw" --dir "$d/B" >>"$d/setup.log" 2>&1 ||
 		die "B's console" "$d/setup.log"
 	serve "$d/A" "$d/a.log"
 	pa=$SERVED
