@@ -189,7 +189,9 @@ const Baton = (() => {
 
   function showSchool() {
     const s = me && me.school;
-    $('school').textContent = s ? s.name + ' · ' + s.code : '';
+    // The code never breaks at its hyphen on a narrow screen.
+    $('school').textContent = '';
+    if (s) $('school').append(s.name + ' · ', el('span', { class: 'nowrap', text: s.code }));
     $('school').title = s ? 'Fingerprint ' + s.fingerprint : '';
   }
 
