@@ -50,6 +50,11 @@ int serve_open(store *st, const struct serve_opts *o, struct serve_node **out);
 
 /* The URL the node listens at, or will: owned by nd. */
 const char *serve_url(const struct serve_node *nd);
+/*
+ * The first n bytes of p in lowercase hex, into buf (2n+1 bytes, the
+ * caller's), which it returns: ids and hashes as the node shows them. Cannot fail.
+ */
+const char *serve_hex(const uint8_t *p, size_t n, char *buf);
 /* The node's directory: owned by nd. */
 const char *serve_dir(const struct serve_node *nd);
 /* The store nd serves (the caller's of serve_open). */

@@ -74,7 +74,4 @@ struct serve_node {
 /* Sleeps ms milliseconds (the whole time, signals or not). Cannot fail. */
 void serve_nap_ms(long ms);
 
-/* The first n bytes of p in hex, into buf (2n+1 bytes, the caller's), which it returns. */
-const char *serve_hex(const uint8_t *p, size_t n, char *buf);
-
 #endif

@@ -10,6 +10,7 @@
 
 #include "bti.h"
 #include "consent.h"
+#include "serve.h"
 #include "view.h"
 #include "view_transfers.h"
 
@@ -28,12 +29,6 @@ const char *view_out_state(int state)
 	return out_state(state);
 }
 
-static const char *hex(const uint8_t *p, size_t n, char *buf)
-{
-	bti_hex_encode(p, n, buf);
-	return buf;
-}
-
 /* Appends o (taken) to arr: 0 or BATON_ENOMEM. */
 static int append(json_t *arr, json_t *o)
 {
@@ -45,11 +40,12 @@ static json_t *outbox_json(const store_outbox *e)
 	const char *kind =
 	    e->kind >= OUT_TRANSFER && e->kind <= OUT_REFUSAL ? out_kinds[e->kind] : "?";
 	char h[2 * BATON_ID_BYTES + 1];
-	json_t *o = json_pack(
-	    "{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:s}", "packet",
-	    hex(e->packet, BATON_ID_BYTES, h), "kind", kind, "to", e->to, "student", e->student,
-	    "state", out_state(e->state), "attempts", (int)e->attempts, "last_error", e->last_error,
-	    "created", (json_int_t)e->created, "expires", (json_int_t)e->expires, "file", e->file);
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:s}", "packet",
+	              serve_hex(e->packet, BATON_ID_BYTES, h), "kind", kind, "to", e->to, "student",
+	              e->student, "state", out_state(e->state), "attempts", (int)e->attempts,
+	              "last_error", e->last_error, "created", (json_int_t)e->created, "expires",
+	              (json_int_t)e->expires, "file", e->file);
 	const char *why = baton_reason_name(e->reason);
 	if (o && e->state == OUT_QUEUED &&
 	    json_object_set_new(o, "next_try", json_integer((json_int_t)e->next_try)) != 0)
@@ -83,9 +79,9 @@ static int inbox_one(const store_inbox *e, void *arg)
 	if (baton_receipt_parse(e->receipt, e->receipt_len, &rc) != 0)
 		rc.note[0] = '\0';
 	return append(arg, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "packet",
-	                             hex(e->packet, BATON_ID_BYTES, h), "from", e->from, "student",
-	                             e->student, "result", baton_reason_name(e->reason), "time",
-	                             (json_int_t)e->time, "note", rc.note));
+	                             serve_hex(e->packet, BATON_ID_BYTES, h), "from", e->from,
+	                             "student", e->student, "result", baton_reason_name(e->reason),
+	                             "time", (json_int_t)e->time, "note", rc.note));
 }
 
 static int inbox_fn(store_txn *t, void *arg)
@@ -116,13 +112,14 @@ static json_t *request_json(store_txn *t, const store_request *e)
 	(void)baton_consent_parse(e->consent, e->consent_len, &cs); /* verified on arrival */
 	baton_sections_format(e->want, secs, sizeof(secs));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "request",
-	              hex(e->id, BATON_ID_BYTES, h), "from", e->from, "student", e->student,
+	              serve_hex(e->id, BATON_ID_BYTES, h), "from", e->from, "student", e->student,
 	              "state", state, "sections", secs, "purpose", cs.purpose, "time",
 	              (json_int_t)e->time, "note", e->note);
 	if (o && json_object_set_new(o, "school", json_string(school_name(t, e->from, &card))) != 0)
 		o = (json_decref(o), NULL);
 	if (o && e->state == REQ_RELEASED &&
-	    json_object_set_new(o, "packet", json_string(hex(e->release, BATON_ID_BYTES, h))) != 0)
+	    json_object_set_new(o, "packet",
+	                        json_string(serve_hex(e->release, BATON_ID_BYTES, h))) != 0)
 		o = (json_decref(o), NULL);
 	if (o && e->state == REQ_DENIED && json_object_set_new(o, "reason", json_string(e->answer)))
 		o = (json_decref(o), NULL);
@@ -220,7 +217,7 @@ static int home_consent(const store_consent *sc, void *arg)
 	baton_consent c;
 	int r, revoked = 0;
 
-	hex(sc->id, BATON_ID_BYTES, id);
+	serve_hex(sc->id, BATON_ID_BYTES, id);
 	if (baton_consent_parse(sc->bytes, sc->len, &c) != 0)
 		return bti_diag_err(BATON_EIO, "stored consent %s does not parse", id);
 	if (c.expires < h->now || c.expires - h->now > (uint64_t)VIEW_HOME_DAYS * 86400)

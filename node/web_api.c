@@ -33,11 +33,6 @@ int web_ok(struct web_call *call, json_t *o)
 	return 0;
 }
 
-const char *web_hex(const uint8_t *p, size_t n, char *buf)
-{
-	return sodium_bin2hex(buf, 2 * n + 1, p, n);
-}
-
 int web_id(const char *what, const char *hex, uint8_t *id, size_t n)
 {
 	size_t got = 0;

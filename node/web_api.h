@@ -94,9 +94,6 @@ const baton_key *web_key(const struct web_call *call);
 /* Sets call->out to o (taken) and returns 0; BATON_ENOMEM when o is NULL. */
 int web_ok(struct web_call *call, json_t *o);
 
-/* The first n bytes of p in lowercase hex, into buf (2n+1 bytes), which it returns. */
-const char *web_hex(const uint8_t *p, size_t n, char *buf);
-
 /*
  * Reads hex, exactly 2n hexadecimal digits, into id (n bytes). 0, or
  * BATON_EVALUE with baton_diag() naming what (the field's name).

@@ -50,7 +50,7 @@ static int outbox_packet(struct web_call *call)
 
 	if ((r = web_id("packet", call->arg[0], id, BATON_ID_BYTES)) != 0)
 		return r;
-	web_hex(id, BATON_ID_BYTES, hex);
+	serve_hex(id, BATON_ID_BYTES, hex);
 	if ((r = files_outbox_find(call->st, hex, &e, &bytes, &len)) != 0)
 		return r;
 	if (!bytes && (r = baton_file_read(e.file, PACKET_MAX, &bytes, &len)) != 0) {
@@ -89,7 +89,7 @@ static int inbox_receipt(struct web_call *call)
 	memset(&x, 0, sizeof(x));
 	if ((r = web_id("packet", call->arg[0], x.id, BATON_ID_BYTES)) != 0)
 		return r;
-	web_hex(x.id, BATON_ID_BYTES, hex);
+	serve_hex(x.id, BATON_ID_BYTES, hex);
 	if ((r = store_read(call->st, inbox_fn, &x)) != 0) {
 		free(x.e.receipt);
 		return r == BATON_ENOTFOUND
@@ -135,7 +135,7 @@ static json_t *import_json(const struct recv_req *q, const char *err)
 	    json_pack("{s:s, s:s, s:s, s:s, s:s?, s:s?}", "result", files_import_result(q),
 	              "reason", baton_reason_name(q->reason), "kind",
 	              q->kind == BATON_KIND_REQUEST ? "request" : "record", "packet",
-	              web_hex(q->packet, BATON_ID_BYTES, hex), "from", q->from, "error", err);
+	              serve_hex(q->packet, BATON_ID_BYTES, hex), "from", q->from, "error", err);
 	if (o == NULL)
 		return NULL;
 	if (ok)
@@ -219,7 +219,7 @@ static int import_post(struct web_call *call)
 	else if (q.kind == BATON_KIND_REQUEST && q.auto_release && !q.replay)
 		import_release(call, &q, err, sizeof(err));
 	node_log(NODE_LOG_INFO, "web: %s imported packet %s from %s: %s", call->s->user,
-	         web_hex(q.packet, BATON_ID_BYTES, hex), q.from, files_import_result(&q));
+	         serve_hex(q.packet, BATON_ID_BYTES, hex), q.from, files_import_result(&q));
 	r = web_ok(call, import_json(&q, err[0] ? err : NULL));
 out:
 	free(q.receipt);
@@ -252,7 +252,7 @@ static int receipt_post(struct web_call *call)
 		return bti_diag_err(r, "file: %s", why);
 	}
 	node_log(NODE_LOG_INFO, "web: %s recorded a receipt for packet %s", call->s->user,
-	         web_hex(rc.packet_id, BATON_ID_BYTES, hex));
+	         serve_hex(rc.packet_id, BATON_ID_BYTES, hex));
 	return web_ok(call, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "packet", hex, "kind",
 	                              ob.kind == OUT_REQUEST ? "request" : "transfer", "to", ob.to,
 	                              "student", ob.student, "state", view_out_state(ob.state),
@@ -328,7 +328,7 @@ static int request_post(struct web_call *call)
 	s.skew = SKEW;
 	if ((r = transfer_request(call->st, &s)) != 0)
 		goto out;
-	web_hex(s.info.id, BATON_ID_BYTES, hex);
+	serve_hex(s.info.id, BATON_ID_BYTES, hex);
 	baton_sections_format(s.release, secs, sizeof(secs));
 	node_log(NODE_LOG_INFO, "web: %s asked %s for a record: request %s", call->s->user,
 	         s.to_code, hex);

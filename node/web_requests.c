@@ -42,7 +42,7 @@ static int request_release(struct web_call *call)
 	s.skew = SKEW;
 	if ((r = transfer_release(call->st, id, &s)) != 0)
 		return r;
-	web_hex(id, BATON_ID_BYTES, hex);
+	serve_hex(id, BATON_ID_BYTES, hex);
 	/* A rule's refusal is audited and committed; the request stays held. */
 	if (s.refused)
 		return bti_diag_err(s.refused == BATON_EEXIST ? BATON_EVALUE : s.refused,
@@ -50,9 +50,10 @@ static int request_release(struct web_call *call)
 		                    s.why[0] ? s.why : baton_strerror(s.refused));
 	node_log(NODE_LOG_INFO, "web: %s released request %s", call->s->user, hex);
 	baton_sections_format(s.release, secs, sizeof(secs));
-	return web_ok(call, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "request", hex, "state",
-	                              "released", "packet", web_hex(s.info.id, BATON_ID_BYTES, pk),
-	                              "student", s.student, "to", s.to_code, "sections", secs));
+	return web_ok(call,
+	              json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "request", hex, "state",
+	                        "released", "packet", serve_hex(s.info.id, BATON_ID_BYTES, pk),
+	                        "student", s.student, "to", s.to_code, "sections", secs));
 }
 
 /* POST requests/ID/deny {"reason": "..."}: a signed refusal, queued for the school that asked. */
@@ -75,7 +76,7 @@ static int request_deny(struct web_call *call)
 		return r;
 	free(receipt); /* queued for delivery: the page has no use for the file */
 	node_log(NODE_LOG_INFO, "web: %s denied request %s", call->s->user,
-	         web_hex(id, BATON_ID_BYTES, hex));
+	         serve_hex(id, BATON_ID_BYTES, hex));
 	return web_ok(call, json_pack("{s:s, s:s, s:s}", "request", hex, "state", "denied",
 	                              "reason", reason));
 }

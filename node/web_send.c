@@ -62,7 +62,7 @@ static int consents_post(struct web_call *call)
 	if (x.type == BATON_OBJ_CONSENT)
 		return web_ok(call, consent_view_json(&x.c, serve_now()));
 	return web_ok(call, json_pack("{s:s, s:s, s:b}", "type", "revocation", "consent",
-	                              web_hex(x.rv.consent_id, BATON_ID_BYTES, id), "effective",
+	                              serve_hex(x.rv.consent_id, BATON_ID_BYTES, id), "effective",
 	                              x.effective));
 }
 
@@ -210,8 +210,8 @@ static int send_answer(struct web_call *call, const struct send_req *s)
 {
 	char secs[200], id[2 * BATON_ID_BYTES + 1], hash[2 * BATON_HASH_BYTES + 1];
 	baton_sections_format(s->release, secs, sizeof(secs));
-	web_hex(s->info.id, BATON_ID_BYTES, id);
-	web_hex(s->info.hash, BATON_HASH_BYTES, hash);
+	serve_hex(s->info.id, BATON_ID_BYTES, id);
+	serve_hex(s->info.hash, BATON_HASH_BYTES, hash);
 	node_log(LOG_INFO, "web: %s sent packet %s to %s", call->s->user, id, s->to_code);
 	json_t *o =
 	    json_pack("{s:s?, s:s, s:b, s:s, s:s, s:s, s:I, s:s}", "student", s->student, "to",

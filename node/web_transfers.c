@@ -48,7 +48,7 @@ static int outbox_retry(struct web_call *call)
 	    (r = store_write(call->st, retry_fn, &x)) != 0)
 		return r;
 	node_log(NODE_LOG_INFO, "web: %s asked to retry packet %s now", call->s->user,
-	         web_hex(x.id, BATON_ID_BYTES, hex));
+	         serve_hex(x.id, BATON_ID_BYTES, hex));
 	return web_ok(call, json_pack("{s:s, s:s, s:s, s:i, s:I}", "packet", hex, "to", x.e.to,
 	                              "state", "queued", "attempts", (int)x.e.attempts, "next_try",
 	                              (json_int_t)x.e.next_try));
