@@ -26,6 +26,8 @@ struct web_session {
 	int role;
 	uint8_t stamp[USERS_STAMP]; /* the account's stamp at login (users_stamp) */
 	uint64_t used;              /* monotonic seconds */
+	uint64_t
+	    tick; /* the state's count of logins and uses at its last: orders within a second */
 };
 
 struct web_fail {
@@ -36,6 +38,7 @@ struct web_fail {
 
 struct web_state {
 	pthread_mutex_t lock;
+	uint64_t tick; /* counts session logins and uses: least recently used is the lowest */
 	uint64_t idle; /* seconds */
 	struct web_session s[WEB_SESSIONS];
 	struct web_fail f[WEB_FAILS];

@@ -60,10 +60,10 @@ static struct web_session *slot_for(struct web_state *ws, const char *user, uint
 			sodium_memzero(s, sizeof(*s));
 		if (s->id[0] && strcmp(s->user, user) == 0) {
 			n++;
-			if (!mine || s->used < mine->used)
+			if (!mine || s->tick < mine->tick)
 				mine = s;
 		}
-		if (!pick || !s->id[0] || (pick->id[0] && s->used < pick->used))
+		if (!pick || !s->id[0] || (pick->id[0] && s->tick < pick->tick))
 			pick = s;
 	}
 	return n >= WEB_SESSIONS_USER ? mine : pick;
@@ -82,6 +82,7 @@ void web_session_new(struct web_state *ws, const char *user, int role,
 	pick->role = role;
 	memcpy(pick->stamp, stamp, USERS_STAMP);
 	pick->used = now;
+	pick->tick = ++ws->tick;
 	*out = *pick;
 	pthread_mutex_unlock(&ws->lock);
 }
@@ -107,6 +108,7 @@ int web_session_get(struct web_state *ws, const char *id, struct web_session *ou
 		sodium_memzero(s, sizeof(*s));
 	else if (s) {
 		s->used = now;
+		s->tick = ++ws->tick;
 		*out = *s;
 		r = 0;
 	}
