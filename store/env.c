@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,19 +69,49 @@ int store_lmdb_err(int rc, const char *what)
 	                    mdb_strerror(rc));
 }
 
-/* Creates s->env on path and maps it; a new store starts with a larger map. */
-static int open_env(store *s, const char *path, int create)
+/*
+ * With MDB_WRITEMAP, LMDB sets the data file's length to the map's size each
+ * time it maps the file (mdb_env_map). A process mapping the store smaller
+ * than the file another process has grown (and not yet committed at that
+ * size) would cut the file under the other's map: its next write there is a
+ * SIGBUS and a lost page. So every process maps at least the file's length,
+ * and holds the map lock, an flock on its own descriptor of the data file
+ * (across processes, and across stores of one process), while it reads that
+ * length and maps, or grows, or sets the map.
+ */
+static int map_lock(store *s)
 {
-	int rc, dead = 0;
-	if ((rc = mdb_env_create(&s->env)) != 0)
-		return store_lmdb_err(rc, "create");
-	mdb_env_set_maxdbs(s->env, DB_N);
+	while (flock(s->mapfd, LOCK_EX) != 0)
+		if (errno != EINTR)
+			return bti_diag_err(BATON_EIO, "store: lock the data file: %s",
+			                    strerror(errno));
+	return 0;
+}
+
+static void map_unlock(store *s)
+{
+	flock(s->mapfd, LOCK_UN);
+}
+
+/* The data file's length now (0 when it cannot be read: LMDB's own size then). */
+static size_t file_len(store *s)
+{
+	struct stat st;
+	return fstat(s->mapfd, &st) == 0 ? (size_t)st.st_size : 0;
+}
+
+/* Creates s->env on path and maps it, map lock held; a new store starts with a larger map. */
+static int map_env(store *s, const char *path, int create)
+{
+	int rc;
 	/*
 	 * The built-in map is 1 MiB; a new store starts larger and grows on
-	 * MDB_MAP_FULL. An existing one keeps the size it grew to (setting a
-	 * smaller one would shrink the file, and the next write would grow it again).
+	 * MDB_MAP_FULL. An existing one is mapped at its file's length (what it
+	 * grew to, or what another process is growing it to), and at least as
+	 * large as a new one (a compacted copy's file holds only its pages).
 	 */
-	if ((rc = create ? mdb_env_set_mapsize(s->env, MAP_INITIAL) : 0) != 0 ||
+	size_t size = create ? 0 : file_len(s);
+	if ((rc = mdb_env_set_mapsize(s->env, size > MAP_INITIAL ? size : MAP_INITIAL)) != 0 ||
 	    /*
 	     * WRITEMAP: a large import is one transaction (all or nothing); its pages
 	     * go straight into the file-backed map instead of a malloc'd dirty list,
@@ -91,9 +122,28 @@ static int open_env(store *s, const char *path, int create)
 	MDB_envinfo info;
 	mdb_env_info(s->env, &info);
 	s->map_size = info.me_mapsize;
+	return reserve_disk(s);
+}
+
+static int open_env(store *s, const char *path, int create)
+{
+	char data[4200];
+	int rc, r, dead = 0;
+	if ((rc = mdb_env_create(&s->env)) != 0)
+		return store_lmdb_err(rc, "create");
+	mdb_env_set_maxdbs(s->env, DB_N);
+	snprintf(data, sizeof(data), "%s/data.mdb", path);
+	if ((s->mapfd = open(data, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+		return bti_diag_err(BATON_EIO, "%s: %s", data, strerror(errno));
+	if ((r = map_lock(s)) != 0)
+		return r;
+	r = map_env(s, path, create);
+	map_unlock(s);
+	if (r != 0)
+		return r;
 	/* Reader slots left by processes that died. */
 	mdb_reader_check(s->env, &dead);
-	return reserve_disk(s);
+	return 0;
 }
 
 /*
@@ -179,6 +229,7 @@ int store_open(const char *dir, int create, store **out)
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return BATON_ENOMEM;
+	s->mapfd = -1;
 	if (pthread_rwlock_init(&s->lock, NULL) != 0) {
 		free(s);
 		return BATON_ENOMEM;
@@ -201,6 +252,8 @@ void store_close(store *s)
 		return;
 	if (s->env)
 		mdb_env_close(s->env);
+	if (s->mapfd >= 0)
+		close(s->mapfd);
 	if (s->locked)
 		pthread_rwlock_destroy(&s->lock);
 	free(s);
@@ -229,7 +282,11 @@ static int set_map(store *s, size_t size)
 int store_set_map_size(store *s, size_t size)
 {
 	pthread_rwlock_wrlock(&s->lock);
-	int r = set_map(s, size);
+	int r = map_lock(s);
+	if (r == 0) {
+		r = set_map(s, size);
+		map_unlock(s);
+	}
 	pthread_rwlock_unlock(&s->lock);
 	return r;
 }
@@ -283,8 +340,14 @@ static int grow(store *s, size_t size)
 	if (s->dead)
 		r = bti_diag_err(BATON_EIO,
 		                 "store: unusable after a failed resize; run the command again");
-	else if ((r = reserve_to(s, size)) == 0 && (r = set_map(s, size)) != 0)
-		s->dead = 1; /* LMDB may have let go of the old map: no more transactions */
+	else if ((r = map_lock(s)) == 0) {
+		/* Never below the file: another process may have grown it further. */
+		if (size < file_len(s))
+			size = file_len(s);
+		if ((r = reserve_to(s, size)) == 0 && (r = set_map(s, size)) != 0)
+			s->dead = 1; /* LMDB may have let go of the old map: no more transactions */
+		map_unlock(s);
+	}
 	pthread_rwlock_unlock(&s->lock);
 	return r;
 }
@@ -306,7 +369,12 @@ static int txn_begin(store *s, unsigned flags, MDB_txn **txn)
 	if (rc == MDB_MAP_RESIZED) {
 		pthread_rwlock_unlock(&s->lock);
 		pthread_rwlock_wrlock(&s->lock);
-		rc = mdb_env_set_mapsize(s->env, 0);
+		/* Adopt the file's length, not the committed size: it may be growing still. */
+		rc = EIO;
+		if (map_lock(s) == 0) {
+			rc = mdb_env_set_mapsize(s->env, file_len(s));
+			map_unlock(s);
+		}
 		if (rc == 0) {
 			MDB_envinfo info;
 			mdb_env_info(s->env, &info);

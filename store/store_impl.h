@@ -44,6 +44,7 @@ struct store {
 	MDB_dbi dbi[DB_N];
 	size_t map_size;
 	int dead;                /* a resize failed half-way: the map may be gone */
+	int mapfd;               /* the data file, for the map lock (env.c); -1 when not open */
 	uint64_t (*clock)(void); /* what store_write and store_read take as now */
 	/*
 	 * Threads share the env: each holds this shared for a transaction, and a

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1331,6 +1332,41 @@ static void test_map_grown_elsewhere(void **state)
 	assert_true(store_map_size(f->s) > before);
 	c.data[1] = 2;
 	assert_int_equal(store_write(f->s, put_blobs, &c), 0);
+	free(c.data);
+}
+
+/*
+ * Another process opens the store while this one has grown its map and not
+ * yet committed at that size: the opener must not cut the file to the size
+ * the store last committed (LMDB's WRITEMAP sets the file's length to the
+ * map's), or this process's next write past it is a SIGBUS.
+ */
+static void test_map_kept_by_opener(void **state)
+{
+	struct fx *f = *state;
+	char data[300];
+	struct stat st;
+	struct blob_ctx c = {24, 4u << 20, malloc(4u << 20)};
+	size_t grown = store_map_size(f->s) * 4;
+	memset(c.data, 3, c.size);
+	assert_int_equal(store_set_map_size(f->s, grown), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		store *other;
+		int ok = store_open(f->dir, 0, &other) == 0 && store_map_size(other) >= grown;
+		store_close(other);
+		_exit(ok ? 0 : 1);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	snprintf(data, sizeof(data), "%s/db/data.mdb", f->dir);
+	assert_int_equal(stat(data, &st), 0);
+	assert_true((size_t)st.st_size >= grown);
+	/* 96 MiB: past what the store had committed as its size, inside the grown map. */
+	assert_int_equal(store_write(f->s, put_blobs, &c), 0);
+	assert_int_equal(store_read(f->s, check_blobs, &c), 0);
 	free(c.data);
 }
 
@@ -2756,6 +2792,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_audit_heads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_write_leaves_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_grown_elsewhere, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_map_kept_by_opener, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_outbox_due_now, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_inbox, setup, teardown),
