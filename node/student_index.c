@@ -30,7 +30,7 @@ struct result {
 
 struct student_index {
 	const store *st;
-	uint64_t version; /* store_version when it was built */
+	uint64_t version; /* store_students_version of the transaction it was built in */
 	unsigned refs;    /* searches using it, and 1 while it is the current one */
 	struct entry *e;
 	size_t n, cap;
@@ -152,6 +152,8 @@ static int index_fill(store_txn *t, void *arg)
 	struct student_index *x = arg;
 	int r;
 	x->n = x->hay_len = x->pool_len = 0;
+	if ((r = store_students_version(t, &x->version)) != 0)
+		return r;
 	json_decref(x->held);
 	if ((x->held = json_object()) == NULL)
 		return BATON_ENOMEM;
@@ -219,13 +221,21 @@ out:
 	free(last);
 }
 
+static int version_fn(store_txn *t, void *arg)
+{
+	return store_students_version(t, arg);
+}
+
 /* The index of st as it is now, with a reference the caller releases; built when needed. */
 static int index_get(store *st, struct student_index **out)
 {
-	uint64_t v = store_version(st);
+	uint64_t v = 0;
 	struct student_index *x = NULL;
-	int r = 0;
+	int r;
 
+	/* Only the students and their held records count: a login or a send leaves the index. */
+	if ((r = store_read(st, version_fn, &v)) != 0)
+		return r;
 	pthread_mutex_lock(&build);
 	pthread_mutex_lock(&lock);
 	/* An index built since this search came is new enough: searches that waited for one build
@@ -238,7 +248,6 @@ static int index_get(store *st, struct student_index **out)
 		return 0;
 	}
 	pthread_mutex_unlock(&lock);
-	v = store_version(st); /* before the read: the index holds at least this */
 	if ((x = calloc(1, sizeof(*x))) != NULL)
 		pthread_mutex_init(&x->results_lock, NULL);
 	if (x == NULL || (r = store_read(st, index_fill, x)) != 0) {
@@ -248,7 +257,6 @@ static int index_get(store *st, struct student_index **out)
 	}
 	gram_build(x);
 	x->st = st;
-	x->version = v;
 	/* What changed while it was read is seen by the next search, which builds again. */
 	x->refs = 2; /* the current one, and this search */
 	pthread_mutex_lock(&lock);

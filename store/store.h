@@ -86,6 +86,13 @@ void store_set_clock(store *s, uint64_t (*clock)(void));
  */
 uint64_t store_version(store *s);
 
+/*
+ * *v gets the count of changes made to the students on file and their held
+ * records (0 for a store that has had none): equal counts, the same
+ * students. 0 or the store's error.
+ */
+int store_students_version(store_txn *t, uint64_t *v);
+
 /* Current map size in bytes (for tests). */
 size_t store_map_size(store *s);
 /* Sets the map size (tests use a small map to exercise growth); no transaction may be open. */

@@ -99,6 +99,33 @@ static const struct table blobs = {
     .what = "attachment",
 };
 
+/*
+ * Counts one more change to the students on file or their held records (a
+ * row in the meta table): what the node's search index is built from, so
+ * that it is built again only when they change (store_students_version).
+ */
+static int students_changed(store_txn *t)
+{
+	uint8_t *old = NULL, b[8];
+	size_t len = 0;
+	int r = store_meta_get(t, "students-version", &old, &len);
+	if (r != 0 && r != BATON_ENOTFOUND)
+		return r;
+	put_be64(b, (r == 0 && len == 8 ? get_be64(old) : 0) + 1);
+	free(old);
+	return store_meta_put(t, "students-version", b, 8);
+}
+
+int store_students_version(store_txn *t, uint64_t *v)
+{
+	uint8_t *b = NULL;
+	size_t len = 0;
+	int r = store_meta_get(t, "students-version", &b, &len);
+	*v = r == 0 && len == 8 ? get_be64(b) : 0;
+	free(b);
+	return r == BATON_ENOTFOUND ? 0 : r;
+}
+
 int store_student_get(store_txn *t, const char *id, store_student *s)
 {
 	return tbl_get_obj(t, &students, id, strlen(id), s);
@@ -145,7 +172,8 @@ int store_student_put(store_txn *t, store_student *s, const char *json, size_t l
 	if ((klen = store_join_key(key, sizeof(key), s->id, ver, 4)) == 0)
 		return BATON_EINVAL;
 	if ((r = tbl_put(t, &records, key, klen, json, len, MDB_NOOVERWRITE)) != 0 ||
-	    (r = tbl_put_obj(t, &students, s->id, strlen(s->id), s, 0)) != 0)
+	    (r = tbl_put_obj(t, &students, s->id, strlen(s->id), s, 0)) != 0 ||
+	    (r = students_changed(t)) != 0)
 		return r;
 	return index_state_id(t, &old, s);
 }
@@ -454,7 +482,8 @@ int store_held_put(store_txn *t, store_held *h, const char *json, size_t len)
 	store_be32(val, (uint32_t)elen);
 	memcpy(val + 4, enc, elen);
 	memcpy(val + 4 + elen, json, len);
-	r = tbl_put(t, &held, key, 8, val, 4 + elen + len, MDB_NOOVERWRITE);
+	if ((r = tbl_put(t, &held, key, 8, val, 4 + elen + len, MDB_NOOVERWRITE)) == 0)
+		r = students_changed(t);
 	sodium_memzero(val, 4 + elen + len);
 	free(val);
 	free(enc);
@@ -478,7 +507,7 @@ int store_held_del(store_txn *t, uint64_t id)
 	int r = tbl_del(t, &held, key, 8);
 	if (r == BATON_ENOTFOUND)
 		return bti_diag_err(r, "store: no held record %llu", (unsigned long long)id);
-	return r;
+	return r ? r : students_changed(t);
 }
 
 static int held_row(const void *obj, void *arg)

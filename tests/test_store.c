@@ -2487,6 +2487,54 @@ static void test_held_each(void **state)
 	assert_int_equal(c.ids[3], 4);
 }
 
+static int students_version_fn(store_txn *t, void *arg)
+{
+	return store_students_version(t, arg);
+}
+
+static int audit_only(store_txn *t, void *arg)
+{
+	(void)arg;
+	store_audit e;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.action, sizeof(e.action), "login");
+	return store_audit_append(t, &e);
+}
+
+/* The count the search index keys on moves with students and held records, and only them. */
+static void test_students_version(void **state)
+{
+	struct fx *f = *state;
+	struct put_ctx p = {"S-1", "{\"a\":1}", 0, 0};
+	struct held_list c;
+	uint64_t v0 = 1, v;
+	assert_int_equal(store_read(f->s, students_version_fn, &v0), 0);
+	assert_int_equal(v0, 0);
+	assert_int_equal(store_write(f->s, put_student, &p), 0);
+	assert_int_equal(store_read(f->s, students_version_fn, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(store_write(f->s, audit_only, NULL), 0);
+	assert_int_equal(store_read(f->s, students_version_fn, &v), 0);
+	assert_int_equal(v, 1);
+	/* A failed transaction counts nothing. */
+	write_then_abort(f->s, put_student, &p);
+	assert_int_equal(store_read(f->s, students_version_fn, &v), 0);
+	assert_int_equal(v, 1);
+	memset(&c, 0, sizeof(c));
+	snprintf(c.in[0].student, sizeof(c.in[0].student), "S-1");
+	c.json[0] = "{\"b\":2}";
+	c.n = 1;
+	assert_int_equal(store_write_at(f->s, TU_NOW, held_put_all, &c), 0);
+	assert_int_equal(store_read(f->s, students_version_fn, &v), 0);
+	assert_int_equal(v, 2);
+	struct file_ctx d;
+	memset(&d, 0, sizeof(d));
+	d.held = c.in[0].id;
+	assert_int_equal(store_write(f->s, held_del, &d), 0);
+	assert_int_equal(store_read(f->s, students_version_fn, &v), 0);
+	assert_int_equal(v, 3);
+}
+
 /* ---- cards, peers, heads kept from peers ---- */
 
 struct card_read {
@@ -2806,6 +2854,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_state_ids, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_student_sort, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_held_each, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_students_version, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cards_and_peers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_peer_heads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_signed, setup, teardown),
