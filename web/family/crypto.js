@@ -351,8 +351,13 @@
 		if (info.protection === 1) {
 			if (typeof pass !== 'string' || pass === '')
 				throw fail('EPASSPHRASE', 'key file: encrypted, and no passphrase was given');
-			key = S.crypto_pwhash(32, enc.encode(pass), file.subarray(24, 40), info.opslimit,
-			                      info.memlimit, S.crypto_pwhash_ALG_ARGON2ID13);
+			const pw = enc.encode(pass);
+			try {
+				key = S.crypto_pwhash(32, pw, file.subarray(24, 40), info.opslimit, info.memlimit,
+				                      S.crypto_pwhash_ALG_ARGON2ID13);
+			} finally {
+				wipe(pw);
+			}
 		} else {
 			key = S.crypto_generichash(32, enc.encode('BATON-KEYFILE-PLAIN-v1\0'), null);
 		}
@@ -366,13 +371,11 @@
 		}
 	}
 
+	/* §7.1's header checks, then the kind (a guardian key), then the passphrase. */
 	function openKey(file, pass) {
-		const secret = readKeyFile(file, pass);
-		if (file[5] !== 2) {
-			wipe(secret);
+		if (keyInfo(file).kind !== 2)
 			throw fail('EKEYFILE', 'key file: a school key, not a guardian key');
-		}
-		return secret;
+		return readKeyFile(file, pass);
 	}
 
 	function makeKey(pass) {
@@ -387,8 +390,10 @@
 		file.set(S.randombytes_buf(24), 40);
 		const seed = S.randombytes_buf(32);
 		const kp = S.crypto_sign_seed_keypair(seed);
-		const key = S.crypto_pwhash(32, enc.encode(pass), file.subarray(24, 40), OPSLIMIT,
-		                            MEMLIMIT, S.crypto_pwhash_ALG_ARGON2ID13);
+		const pw = enc.encode(pass);
+		const key = S.crypto_pwhash(32, pw, file.subarray(24, 40), OPSLIMIT, MEMLIMIT,
+		                            S.crypto_pwhash_ALG_ARGON2ID13);
+		wipe(pw);
 		try {
 			file.set(S.crypto_aead_xchacha20poly1305_ietf_encrypt(
 			             seed, file.subarray(0, 64), null, file.subarray(40, 64), key),
@@ -476,6 +481,8 @@
 
 	/* §2.6: the walk, every check in its order; builds the value as it goes. */
 	function walk(b, lim = LIMIT) {
+		if (b instanceof ArrayBuffer)
+			b = new Uint8Array(b);
 		if (!(b instanceof Uint8Array))
 			throw fail('EINVAL', 'input: not bytes');
 		if (b.length > lim.bytes)
