@@ -75,6 +75,14 @@ extern const struct web_route web_routes_guardians[];
 extern const struct web_route web_routes_users[];
 extern const struct web_route web_routes_files[];
 extern const struct web_route web_routes_school[];
+extern const struct web_route web_routes_invites[];
+
+/*
+ * POST /api/v1/family/enrol, open without a session: {"code", "key"} claims
+ * an invitation (invite_claim) and answers who it is for. 404 with one
+ * message for every code that does not enrol.
+ */
+int web_invites_enrol(struct web_call *call);
 
 /* The value of query parameter name, or NULL; owned by the connection. */
 const char *web_query(const struct web_call *call, const char *name);
