@@ -120,7 +120,7 @@ static int own_card_fn(store_txn *t, void *arg)
 	return store_own_card(t, arg);
 }
 
-int web_invites_enrol(struct web_call *call)
+static int invites_enrol(struct web_call *call)
 {
 	struct invite_claimed got;
 	baton_card card;
@@ -153,5 +153,10 @@ const struct web_route web_routes_invites[] = {
     {"GET", "invites", 0, invites_list},
     {"POST", "invites/*/confirm", 0, invites_confirm},
     {"DELETE", "invites/*", 0, invites_cancel},
+    {NULL, NULL, 0, NULL},
+};
+
+const struct web_route web_routes_enrol[] = {
+    {"POST", "family/enrol", WEB_ROUTE_OPEN, invites_enrol},
     {NULL, NULL, 0, NULL},
 };

@@ -258,6 +258,8 @@ static void consent_case(const char *name, const char *desc, enum cvariant cv, i
 	free(o.p);
 }
 
+static void put_login_sig(struct obj *o);
+
 static void flip_sig(struct obj *o)
 {
 	o->p[o->len - 1] ^= 0x01;
@@ -333,6 +335,9 @@ static void gen_consents(void)
 	             CV_OK, 0, TU_NOW, NULL);
 	consent_case("consent-bad-signature", "last byte of the signature flipped", CV_OK,
 	             BATON_EBADSIG, TU_NOW, flip_sig);
+	consent_case("consent-login-signature",
+	             "the signer's family sign-in signature (login-ok) in place of the consent's",
+	             CV_OK, BATON_EBADSIG, TU_NOW, put_login_sig);
 	consent_case("consent-body-changed", "the student id changed after signing", CV_OK,
 	             BATON_EBADSIG, TU_NOW, flip_body);
 	consent_case("consent-expired", "now is after consent.expires", CV_OK, BATON_EEXPIRED,
@@ -1254,6 +1259,102 @@ static void gen_keyfiles(void)
 	remove(dir);
 }
 
+/* ---- family sign-in (PROTOCOL.md section 7.5) ---- */
+
+#define LOGIN_ORIGIN "https://school.example:8443"
+
+static void login_nonce(uint8_t nonce[32], uint8_t b)
+{
+	memset(nonce, b, 32);
+}
+
+/* A login signature by guardian for school A, LOGIN_ORIGIN, nonce 0x4e. */
+static void login_sig_base(uint8_t sig[64])
+{
+	uint8_t n[32];
+	login_nonce(n, 0x4e);
+	if (baton_login_sign(baton_key_id_pk(school_a), LOGIN_ORIGIN, n, baton_key_id_sk(guardian),
+	                     sig) != 0)
+		exit(1);
+}
+
+/* The consent's own signature replaced by the same guardian's login signature. */
+static void put_login_sig(struct obj *o)
+{
+	login_sig_base(o->p + o->len - 64);
+}
+
+/* Checks sig as a sign-in by key for school A at origin, nonce 0x4e. */
+static void login_case(const char *name, const char *desc, const char *origin,
+                       const uint8_t sig[64], const uint8_t *key, int expect)
+{
+	uint8_t n[32], msg[BATON_LOGIN_MSG_MAX];
+	size_t mlen;
+	login_nonce(n, 0x4e);
+	json_t *v = json_object();
+	set_hex(v, "school_pk", baton_key_id_pk(school_a), 32);
+	json_object_set_new(v, "origin", json_string(origin));
+	set_hex(v, "nonce", n, 32);
+	set_hex(v, "key", key, 32);
+	if (expect == 0) {
+		if (baton_login_message(baton_key_id_pk(school_a), origin, n, msg, &mlen) != 0)
+			exit(1);
+		set_hex(v, "message", msg, mlen);
+	}
+	emit(v, name, "login", desc,
+	     baton_login_verify(baton_key_id_pk(school_a), origin, n, key, sig), expect, sig, 64);
+}
+
+static void gen_logins(void)
+{
+	uint8_t sig[64], n[32];
+	char longest[BATON_LOGIN_ORIGIN_MAX + 2];
+	const uint8_t *G = baton_key_id_pk(guardian), *G2 = baton_key_id_pk(guardian2);
+
+	login_sig_base(sig);
+	login_case("login-ok", "a guardian's sign-in at school A from " LOGIN_ORIGIN, LOGIN_ORIGIN,
+	           sig, G, 0);
+	login_case("login-other-key", "verified with another guardian's key", LOGIN_ORIGIN, sig, G2,
+	           BATON_EBADSIG);
+	login_case("login-other-origin", "signed for " LOGIN_ORIGIN ", checked for port 8444",
+	           "https://school.example:8444", sig, G, BATON_EBADSIG);
+	login_case("login-http-origin", "signed for " LOGIN_ORIGIN ", checked for its http:// twin",
+	           "http://school.example:8443", sig, G, BATON_EBADSIG);
+	login_nonce(n, 0x4f);
+	baton_login_sign(baton_key_id_pk(school_a), LOGIN_ORIGIN, n, baton_key_id_sk(guardian),
+	                 sig);
+	login_case("login-other-nonce", "signed over nonce 0x4f bytes, checked with 0x4e bytes",
+	           LOGIN_ORIGIN, sig, G, BATON_EBADSIG);
+	login_nonce(n, 0x4e);
+	baton_login_sign(baton_key_id_pk(school_b), LOGIN_ORIGIN, n, baton_key_id_sk(guardian),
+	                 sig);
+	login_case("login-other-fingerprint",
+	           "signed for school B's fingerprint, checked at school A", LOGIN_ORIGIN, sig, G,
+	           BATON_EBADSIG);
+	/* The same guardian's consent: its signature is over "BATON-SIG-v1\0" || 2 || body. */
+	baton_consent c;
+	uint8_t body[2048];
+	tu_consent_fill(&c, guardian, school_a, school_b, SEC(IDENTITY) | SEC(TRANSCRIPT));
+	size_t blen = consent_body(body, sizeof(body), &c, CV_OK);
+	struct obj o = envelope(BATON_OBJ_CONSENT, body, blen, baton_key_id_sk(guardian));
+	memcpy(sig, o.p + o.len - 64, 64);
+	free(o.p);
+	login_case("login-consent-signature",
+	           "the signature of the guardian's consent (consent-valid) presented as a sign-in",
+	           LOGIN_ORIGIN, sig, G, BATON_EBADSIG);
+	login_sig_base(sig);
+	login_case("login-origin-empty", "an empty origin", "", sig, G, BATON_EVALUE);
+	memset(longest, 'a', sizeof(longest) - 1);
+	memcpy(longest, "https://", 8);
+	longest[sizeof(longest) - 1] = '\0';
+	login_case("login-origin-too-long", "an origin of 256 bytes", longest, sig, G,
+	           BATON_EVALUE);
+	login_case("login-origin-space", "an origin with a space", "https://school example", sig, G,
+	           BATON_EVALUE);
+	login_case("login-small-order-key", "the key is a small-order point", LOGIN_ORIGIN, sig,
+	           ed_small_order, BATON_EBADKEY);
+}
+
 /* ---- chunk frames (PROTOCOL.md section 10), written from the table ---- */
 
 struct frame_raw {
@@ -1670,6 +1771,7 @@ int main(int argc, char **argv)
 	free(consent_bytes);
 	gen_audit_heads();
 	gen_batches();
+	gen_logins();
 	printf("gen_vectors: wrote %d cases to %s\n", written, outdir);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "testutil.h"
 
@@ -257,13 +258,98 @@ static void test_file_helpers(void **state)
 	assert_int_equal(baton_file_create(p, (const uint8_t *)"x", 1, 0644), BATON_EEXIST);
 }
 
+/* The family sign-in message, byte by byte (PROTOCOL.md 7.5), and its checks. */
+static void test_login(void **state)
+{
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
+	baton_key *g = tu_key(BATON_KEY_GUARDIAN, 3), *h = tu_key(BATON_KEY_GUARDIAN, 4);
+	const char *origin = "http://127.0.0.1:8080";
+	uint8_t nonce[32], other[32], msg[BATON_LOGIN_MSG_MAX], sig[64];
+	char fp[BATON_FINGERPRINT_LEN + 1], longest[BATON_LOGIN_ORIGIN_MAX + 2];
+	size_t len;
+	(void)state;
+
+	randombytes_buf(nonce, sizeof(nonce));
+	memcpy(other, nonce, sizeof(other));
+	other[31] ^= 1;
+	assert_int_equal(baton_login_message(baton_key_id_pk(a), origin, nonce, msg, &len), 0);
+	assert_int_equal(len, 15 + 29 + 1 + strlen(origin) + 32);
+	assert_memory_equal(msg, "BATON-LOGIN-v1\0", 15);
+	baton_fingerprint(baton_key_id_pk(a), fp);
+	assert_memory_equal(msg + 15, fp, 29);
+	assert_int_equal(msg[44], strlen(origin));
+	assert_memory_equal(msg + 45, origin, strlen(origin));
+	assert_memory_equal(msg + 45 + strlen(origin), nonce, 32);
+
+	/* The signature is plain Ed25519 over those bytes. */
+	assert_int_equal(
+	    baton_login_sign(baton_key_id_pk(a), origin, nonce, baton_key_id_sk(g), sig), 0);
+	assert_int_equal(crypto_sign_verify_detached(sig, msg, len, baton_key_id_pk(g)), 0);
+	assert_int_equal(
+	    baton_login_verify(baton_key_id_pk(a), origin, nonce, baton_key_id_pk(g), sig), 0);
+	/* Each field changed. */
+	assert_int_equal(
+	    baton_login_verify(baton_key_id_pk(b), origin, nonce, baton_key_id_pk(g), sig),
+	    BATON_EBADSIG);
+	assert_int_equal(baton_login_verify(baton_key_id_pk(a), "http://127.0.0.1:8081", nonce,
+	                                    baton_key_id_pk(g), sig),
+	                 BATON_EBADSIG);
+	assert_int_equal(
+	    baton_login_verify(baton_key_id_pk(a), origin, other, baton_key_id_pk(g), sig),
+	    BATON_EBADSIG);
+	assert_int_equal(
+	    baton_login_verify(baton_key_id_pk(a), origin, nonce, baton_key_id_pk(h), sig),
+	    BATON_EBADSIG);
+
+	/* Origins: 1..255 bytes of printable ASCII. */
+	assert_int_equal(baton_login_message(baton_key_id_pk(a), "", nonce, msg, &len),
+	                 BATON_EVALUE);
+	assert_int_equal(baton_login_message(baton_key_id_pk(a), "http://a b", nonce, msg, &len),
+	                 BATON_EVALUE);
+	assert_int_equal(
+	    baton_login_message(baton_key_id_pk(a), "http://\xc3\xa9", nonce, msg, &len),
+	    BATON_EVALUE);
+	memset(longest, 'x', sizeof(longest) - 1);
+	longest[sizeof(longest) - 1] = '\0';
+	assert_int_equal(baton_login_message(baton_key_id_pk(a), longest, nonce, msg, &len),
+	                 BATON_EVALUE);
+	assert_int_equal(
+	    baton_login_verify(baton_key_id_pk(a), longest, nonce, baton_key_id_pk(g), sig),
+	    BATON_EVALUE);
+	longest[BATON_LOGIN_ORIGIN_MAX] = '\0';
+	assert_int_equal(baton_login_message(baton_key_id_pk(a), longest, nonce, msg, &len), 0);
+	assert_int_equal(len, BATON_LOGIN_MSG_MAX);
+	assert_int_equal(msg[44], 255);
+	assert_int_equal(baton_login_message(baton_key_id_pk(a), NULL, nonce, msg, &len),
+	                 BATON_EINVAL);
+
+	/* A consent by the same key does not verify as a login, nor the reverse. */
+	baton_consent c;
+	uint8_t *cons;
+	size_t clen;
+	tu_consent_fill(&c, g, a, b, BATON_SEC_BIT(BATON_SEC_IDENTITY));
+	tu_consent_sign(&c, g, &cons, &clen);
+	assert_int_equal(baton_login_verify(baton_key_id_pk(a), origin, nonce, baton_key_id_pk(g),
+	                                    cons + clen - 64),
+	                 BATON_EBADSIG);
+	memcpy(cons + clen - 64, sig, 64);
+	assert_int_equal(baton_consent_parse(cons, clen, &c), BATON_EBADSIG);
+	free(cons);
+	baton_key_free(a), baton_key_free(b), baton_key_free(g), baton_key_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_generate_distinct), cmocka_unit_test(test_save_load_passphrase),
-	    cmocka_unit_test(test_unencrypted),       cmocka_unit_test(test_unsafe_files),
-	    cmocka_unit_test(test_decode_rejects),    cmocka_unit_test(test_fingerprint),
-	    cmocka_unit_test(test_pubkey_lines),      cmocka_unit_test(test_file_helpers),
+	    cmocka_unit_test(test_generate_distinct),
+	    cmocka_unit_test(test_save_load_passphrase),
+	    cmocka_unit_test(test_unencrypted),
+	    cmocka_unit_test(test_unsafe_files),
+	    cmocka_unit_test(test_decode_rejects),
+	    cmocka_unit_test(test_fingerprint),
+	    cmocka_unit_test(test_pubkey_lines),
+	    cmocka_unit_test(test_file_helpers),
+	    cmocka_unit_test(test_login),
 	};
 	if (baton_init() != 0)
 		return 1;

@@ -118,6 +118,40 @@ static int check_keyfile(const uint8_t *b, size_t n, void *ctx)
 	return r;
 }
 
+/*
+ * A family sign-in as a verifier meets it: the message (PROTOCOL.md 7.5)
+ * followed by its signature, for the school whose identity key ctx points
+ * to, by the guardian key that follows it. Each part is read from the bytes
+ * and checked: prefix, fingerprint, origin length, then the signature over
+ * the message rebuilt from the origin and nonce read.
+ */
+static int check_login(const uint8_t *b, size_t n, void *ctx)
+{
+	const uint8_t *school = ctx, *key = school + BATON_PK_BYTES;
+	char fp[BATON_FINGERPRINT_LEN + 1], origin[BATON_LOGIN_ORIGIN_MAX + 1];
+	uint8_t msg[BATON_LOGIN_MSG_MAX];
+	size_t mlen;
+
+	if (n < 15 + BATON_FINGERPRINT_LEN + 1)
+		return BATON_ETRUNC;
+	if (memcmp(b, "BATON-LOGIN-v1", 15) != 0)
+		return BATON_EMAGIC;
+	baton_fingerprint(school, fp);
+	if (memcmp(b + 15, fp, BATON_FINGERPRINT_LEN) != 0)
+		return BATON_EBADSIG;
+	size_t olen = b[44];
+	if (n != 45 + olen + BATON_LOGIN_NONCE_BYTES + BATON_SIG_BYTES)
+		return BATON_ELENGTH;
+	memcpy(origin, b + 45, olen);
+	origin[olen] = '\0';
+	const uint8_t *nonce = b + 45 + olen, *sig = nonce + BATON_LOGIN_NONCE_BYTES;
+	int r = baton_login_verify(school, origin, nonce, key, sig);
+	if (r != 0)
+		return r;
+	assert_int_equal(baton_login_message(school, origin, nonce, msg, &mlen), 0);
+	return mlen == n - BATON_SIG_BYTES && memcmp(msg, b, mlen) == 0 ? 0 : BATON_EMAGIC;
+}
+
 static void test_card(void **state)
 {
 	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1);
@@ -559,6 +593,26 @@ static void test_keyfile_encrypted(void **state)
 	mutate_keyfile("hunter2 is not a passphrase");
 }
 
+static void test_login(void **state)
+{
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *g = tu_key(BATON_KEY_GUARDIAN, 3);
+	uint8_t ctx[2 * BATON_PK_BYTES], nonce[BATON_LOGIN_NONCE_BYTES],
+	    buf[BATON_LOGIN_MSG_MAX + 64];
+	size_t len;
+	(void)state;
+	memcpy(ctx, baton_key_id_pk(a), BATON_PK_BYTES);
+	memcpy(ctx + BATON_PK_BYTES, baton_key_id_pk(g), BATON_PK_BYTES);
+	randombytes_buf(nonce, sizeof(nonce));
+	assert_int_equal(baton_login_message(baton_key_id_pk(a), "https://school.example:8443",
+	                                     nonce, buf, &len),
+	                 0);
+	assert_int_equal(baton_login_sign(baton_key_id_pk(a), "https://school.example:8443", nonce,
+	                                  baton_key_id_sk(g), buf + len),
+	                 0);
+	mutate_all(buf, len + BATON_SIG_BYTES, check_login, ctx);
+	baton_key_free(a), baton_key_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -577,6 +631,7 @@ int main(void)
 	    cmocka_unit_test(test_batch),
 	    cmocka_unit_test(test_keyfile_plain),
 	    cmocka_unit_test(test_keyfile_encrypted),
+	    cmocka_unit_test(test_login),
 	};
 	if (baton_init() != 0)
 		return 1;

@@ -175,6 +175,37 @@ static int run_batch(json_t *v, int reply, const uint8_t *in, size_t len)
 	return 0;
 }
 
+/* A family sign-in (PROTOCOL.md 7.5): the input is the signature. */
+static int run_login(json_t *v, const uint8_t *in, size_t len)
+{
+	size_t n;
+	uint8_t *school = unhex(json_string_value(json_object_get(v, "school_pk")), &n);
+	assert_int_equal(n, 32);
+	uint8_t *nonce = unhex(json_string_value(json_object_get(v, "nonce")), &n);
+	assert_int_equal(n, 32);
+	uint8_t *key = unhex(json_string_value(json_object_get(v, "key")), &n);
+	assert_int_equal(n, 32);
+	const char *origin = json_string_value(json_object_get(v, "origin"));
+	assert_non_null(origin);
+	assert_int_equal(len, 64);
+	int r = baton_login_verify(school, origin, nonce, key, in);
+	json_t *want = json_object_get(v, "message");
+	if (r == 0) {
+		uint8_t msg[BATON_LOGIN_MSG_MAX];
+		size_t mlen;
+		assert_non_null(want);
+		uint8_t *m = unhex(json_string_value(want), &n);
+		assert_int_equal(baton_login_message(school, origin, nonce, msg, &mlen), 0);
+		assert_int_equal(mlen, n);
+		assert_memory_equal(msg, m, n);
+		free(m);
+	}
+	free(school);
+	free(nonce);
+	free(key);
+	return r;
+}
+
 static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
 {
 	int r;
@@ -226,6 +257,8 @@ static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
 		baton_key_free(k);
 		return r;
 	}
+	if (strcmp(kind, "login") == 0)
+		return run_login(v, in, len);
 	fail_msg("unknown kind \"%s\"", kind);
 	return BATON_EINTERNAL;
 }

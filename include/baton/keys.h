@@ -139,6 +139,41 @@ int baton_pubkey_format(baton_pubkey_kind kind, const uint8_t pk[BATON_PK_BYTES]
 int baton_pubkey_parse(baton_pubkey_kind kind, const char *text, uint8_t pk[BATON_PK_BYTES]);
 
 /*
+ * Family sign-in (proto/PROTOCOL.md 7.5): a guardian's key signs
+ * "BATON-LOGIN-v1\0" || the school's fingerprint || origin length || origin
+ * || nonce. The prefix differs from every signed object's, so a login
+ * signature is never a consent's, nor the reverse. origin is the web origin
+ * as the browser sends it ("https://school.example:8443"), 1..255 bytes of
+ * printable ASCII (no space); the message holds the fingerprint of
+ * school_pk, the server's identity key.
+ */
+#define BATON_LOGIN_NONCE_BYTES 32
+#define BATON_LOGIN_ORIGIN_MAX  255
+#define BATON_LOGIN_MSG_MAX     (15 + BATON_FINGERPRINT_LEN + 1 + BATON_LOGIN_ORIGIN_MAX + 32)
+
+/*
+ * Writes the message into out (the caller's) and its length into *outlen.
+ * Returns 0, BATON_EVALUE for an empty, too long or non-ASCII origin, or
+ * BATON_EINVAL for a NULL argument.
+ */
+int baton_login_message(const uint8_t school_pk[BATON_PK_BYTES], const char *origin,
+                        const uint8_t nonce[BATON_LOGIN_NONCE_BYTES],
+                        uint8_t out[BATON_LOGIN_MSG_MAX], size_t *outlen);
+/* Signs the message with sk (a guardian's). Returns as baton_login_message. */
+int baton_login_sign(const uint8_t school_pk[BATON_PK_BYTES], const char *origin,
+                     const uint8_t nonce[BATON_LOGIN_NONCE_BYTES],
+                     const uint8_t sk[BATON_SK_BYTES], uint8_t sig[BATON_SIG_BYTES]);
+/*
+ * Checks that sig is key's signature of the message. Returns 0,
+ * BATON_EVALUE for a bad origin, BATON_EBADKEY for a key that is not a valid
+ * Ed25519 key, BATON_EBADSIG for a signature that does not verify, or
+ * BATON_EINVAL for a NULL argument.
+ */
+int baton_login_verify(const uint8_t school_pk[BATON_PK_BYTES], const char *origin,
+                       const uint8_t nonce[BATON_LOGIN_NONCE_BYTES],
+                       const uint8_t key[BATON_PK_BYTES], const uint8_t sig[BATON_SIG_BYTES]);
+
+/*
  * Small file helpers shared by the command line. baton_file_create writes a
  * new file (O_CREAT|O_EXCL|O_NOFOLLOW, the given mode) whole or not at all,
  * and fsyncs it: 0, BATON_EEXIST when anything is at path, BATON_EINVAL for
