@@ -98,7 +98,7 @@ BIN      := $(BUILD)/baton
 DEMO     := $(BUILD)/baton-demo
 
 TEST_NAMES := test_codec test_keys test_objects test_packet test_mutation test_vectors test_store test_consent \
-              test_record test_record_file test_serve test_students
+              test_record test_record_file test_serve test_students test_invite
 CLI_TESTS  := $(filter-out tests/cli/lib.sh,$(sort $(wildcard tests/cli/*.sh)))
 NODE_LIB   := $(BUILD)/libbatonnode.a
 TEST_SUPPORT := $(BUILD)/tests/testutil.o
@@ -118,7 +118,7 @@ TEST_TIMEOUT ?= 1800
 TOOLS_DIR := $(BUILD)/tests/tools
 TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/spoolpeer $(TOOLS_DIR)/audit_rewrite \
              $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so $(TOOLS_DIR)/store_rows \
-             $(TOOLS_DIR)/store_schema $(TOOLS_DIR)/webpeer
+             $(TOOLS_DIR)/store_schema $(TOOLS_DIR)/webpeer $(TOOLS_DIR)/famsign
 
 .SECONDARY:
 
@@ -198,6 +198,11 @@ $(TOOLS_DIR)/netpeer: tests/tools/netpeer.c
 $(TOOLS_DIR)/webpeer: tests/tools/webpeer.c
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -pthread
+
+# A family's device signing in with a guardian key file (tests/cli/family_api.sh).
+$(TOOLS_DIR)/famsign: tests/tools/famsign.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 $(TOOLS_DIR)/spoolpeer: tests/tools/spoolpeer.c
 	@mkdir -p $(dir $@)
