@@ -493,14 +493,21 @@ int family_consents(store *st, const uint8_t pk[BATON_PK_BYTES], const char *stu
 	json_array_foreach(all, i, c)
 	{
 		const char *signer = json_string_value(json_object_get(c, "signer"));
-		json_t *d = json_pack(
-		    "{s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:b}", "id",
-		    json_object_get(c, "id"), "to", json_object_get(c, "to"), "sections",
-		    json_object_get(c, "sections"), "purpose", json_object_get(c, "purpose"),
-		    "issued", json_object_get(c, "issued"), "expires",
-		    json_object_get(c, "expires"), "status", json_object_get(c, "status"), "signer",
-		    json_object_get(c, "signer_fingerprint"), "mine",
-		    signer && strcmp(signer, line) == 0);
+		const char *status = json_string_value(json_object_get(c, "status"));
+		const char *secs = json_string_value(json_object_get(c, "sections"));
+		uint32_t mask = 0;
+		(void)baton_sections_parse(secs ? secs : "", &mask); /* as the view wrote it */
+		json_t *d =
+		    json_pack("{s:O?, s:O?, s:o, s:O?, s:O?, s:O?, s:s, s:O?, s:b}", "id",
+		              json_object_get(c, "id"), "to", json_object_get(c, "to"), "sections",
+		              sections_json(mask), "purpose", json_object_get(c, "purpose"),
+		              "issued", json_object_get(c, "issued"), "expires",
+		              json_object_get(c, "expires"), "status",
+		              status && strcmp(status, "valid") == 0 ? "active"
+		              : status                               ? status
+		                                                     : "?",
+		              "signer", json_object_get(c, "signer_fingerprint"), "mine",
+		              signer && strcmp(signer, line) == 0);
 		if (!d || json_array_append_new(arr, d) != 0) {
 			r = BATON_ENOMEM;
 			break;
