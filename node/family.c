@@ -159,6 +159,7 @@ struct one {
 	uint64_t now;
 	int rights;
 	json_t *out;
+	store_txn *t; /* the read transaction, for the callbacks of a walk */
 	/* an attachment */
 	const char *hex;
 	uint8_t *data;
@@ -366,7 +367,7 @@ static const char *receipt_state(store_txn *t, const uint8_t packet[BATON_ID_BYT
 static int disclosure_cb(const store_audit *e, void *arg)
 {
 	struct one *o = arg;
-	store_txn *t = (store_txn *)o->data; /* the transaction, passed through */
+	store_txn *t = o->t;
 	char h[2 * BATON_ID_BYTES + 1], c[2 * BATON_ID_BYTES + 1];
 	json_t *d;
 	if (strcmp(e->action, "disclosure") != 0 || strcmp(e->student, o->student) != 0)
@@ -389,9 +390,8 @@ static int disclosures_fn(store_txn *t, void *arg)
 	if (r != 0)
 		return r;
 	json_array_clear(o->out);
-	o->data = (uint8_t *)t;
+	o->t = t;
 	r = store_audit_each(t, o->student, disclosure_cb, o);
-	o->data = NULL;
 	return r;
 }
 
@@ -420,7 +420,7 @@ int family_disclosures(store *st, const uint8_t pk[BATON_PK_BYTES], const char *
 static int request_cb(const store_request *e, void *arg)
 {
 	struct one *o = arg;
-	store_txn *t = (store_txn *)o->data;
+	store_txn *t = o->t;
 	baton_consent cs;
 	char h[2 * BATON_ID_BYTES + 1];
 	if (e->state != REQ_HELD || strcmp(e->student, o->student) != 0)
@@ -441,9 +441,8 @@ static int requests_fn(store_txn *t, void *arg)
 	if (r != 0)
 		return r;
 	json_array_clear(o->out);
-	o->data = (uint8_t *)t;
+	o->t = t;
 	r = store_request_each(t, request_cb, o);
-	o->data = NULL;
 	return r;
 }
 

@@ -198,6 +198,30 @@ CSRF=$(jq -r .csrf "$TMP/body")
 expect 200 '"user":"maria"' "the registrar's console session works" GET me
 expect 401 'not signed in' "a console session does not open family routes (me)" GET family/me
 expect 401 'not signed in' "a console session does not open a student's family record" GET family/students/S-1
+MARIA_CSRF=$CSRF
+
+# Every family route, read from its table ('*' standing for one segment):
+# none opens without a family session (but the open ones), a console
+# session opens none, and a family cookie without its token opens none.
+{
+	echo "DELETE family/session"
+	sed -nE 's/^[[:space:]]*\{"(GET|POST|PUT|PATCH|DELETE)", *"(family\/[^"]+)", *([^,]*),.*/\1 \2 \3/p' "$BATON_SRC"/node/web_*.c
+} | sed 's/\*/x1/g' >"$TMP/routes"
+check "the family's route table is read ($(wc -l <"$TMP/routes") routes)" test "$(wc -l <"$TMP/routes")" -ge 10
+while read -r m p flags; do
+	if [ "${flags:-}" = WEB_ROUTE_OPEN ]; then
+		JAR=$TMP/none.jar CSRF=""
+		req "$m" "$p" ""
+		if [ "$CODE" != 401 ] && [ "$CODE" != 403 ]; then pass "$m $p is open ($CODE)"; else fail "$m $p is open" "got $CODE"; fi
+		continue
+	fi
+	JAR=$TMP/none.jar CSRF=""
+	expect 401 'not signed in' "$m $p without a session is 401" "$m" "$p" '{}'
+	JAR=$TMP/maria.jar CSRF=$MARIA_CSRF
+	expect 401 'not signed in' "$m $p with a console session and its token is 401" "$m" "$p" '{}'
+	JAR=$TMP/mother.jar CSRF=""
+	expect 403 'X-CSRF-Token' "$m $p with the family cookie but no token is 403" "$m" "$p" '{}'
+done <"$TMP/routes"
 
 # ---- what the mother sees ----
 
