@@ -438,33 +438,43 @@ static enum MHD_Result route_answer(struct MHD_Connection *c, struct web_call *c
 }
 
 /*
+ * Counts a failure of an open family request against akey (the client's
+ * address); once akey has failed WEB_FAIL_SLOW times, the failure's answer
+ * waits a second. Only a counted failure waits: a request that never counts
+ * (bad input, a key not linked) would otherwise hold a web thread asleep
+ * as often as it is sent.
+ */
+static void family_fail(struct web *w, const char *akey)
+{
+	web_fail(&w->ws, akey);
+	if (web_fails(&w->ws, akey) >= WEB_FAIL_SLOW)
+		sleep(1);
+}
+
+/*
  * An open route of a table (WEB_ROUTE_OPEN): each answer 404 (a code that
  * does not enrol) counts against the client's address, as a failed login
- * does, and past WEB_FAIL_ADDR the address gets 429. open_fail counts one;
- * open_throttled answers 429 and returns 1, or waits a second once the
- * address has failed WEB_FAIL_SLOW times and returns 0.
+ * does, and past WEB_FAIL_ADDR the address gets 429. open_fail counts one
+ * (family_fail); open_throttled answers 429 and returns 1, else returns 0.
  */
 static void open_fail(struct web *w, struct MHD_Connection *c)
 {
 	char addr[64], akey[80];
 	client_addr(c, addr, sizeof(addr));
 	snprintf(akey, sizeof(akey), "a:%s", addr);
-	web_fail(&w->ws, akey);
+	family_fail(w, akey);
 }
 
 static int open_throttled(struct web *w, struct MHD_Connection *c, enum MHD_Result *ok)
 {
 	char addr[64], akey[80];
-	unsigned n;
 	client_addr(c, addr, sizeof(addr));
 	snprintf(akey, sizeof(akey), "a:%s", addr);
-	if ((n = web_fails(&w->ws, akey)) >= WEB_FAIL_ADDR) {
+	if (web_fails(&w->ws, akey) >= WEB_FAIL_ADDR) {
 		node_log(NODE_LOG_WARN, "web: an open route from %s refused: too many failures",
 		         addr);
 		return *ok = respond_error(c, 429, "too many failed attempts: try again later"), 1;
 	}
-	if (n >= WEB_FAIL_SLOW)
-		sleep(1);
 	return 0;
 }
 
@@ -715,20 +725,18 @@ static enum MHD_Result family_login(struct web *w, struct MHD_Connection *c, str
 		         addr);
 		return respond_error(c, 429, "too many failed sign-ins: try again later");
 	}
-	if (web_fails(&w->ws, akey) >= WEB_FAIL_SLOW)
-		sleep(1);
 	bti_diag_clear();
 	if (family_login_body(q, pk, nonce, sig) != 0)
 		return respond_error(c, 400, baton_diag());
 	if (web_nonce_take(&w->ws, nonce) != 0) {
-		web_fail(&w->ws, akey);
+		family_fail(w, akey);
 		return respond_error(c, 401, "nonce: unknown, used or expired");
 	}
 	r = baton_login_verify(baton_key_id_pk(serve_key(w->nd)), origin, nonce, pk, sig);
 	if (r == BATON_EVALUE)
 		return respond_error(c, 403, "Origin: not a web origin a key can sign for");
 	if (r != 0) {
-		web_fail(&w->ws, akey);
+		family_fail(w, akey);
 		node_log(NODE_LOG_WARN, "web: a family sign-in from %s failed", addr);
 		return respond_error(c, 401, "signature: does not verify");
 	}

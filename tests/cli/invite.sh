@@ -165,6 +165,24 @@ enrol "{\"code\": \"$CODE4\", \"key\": \"$PK2\"}"
 is 404 "$NOCODE" "an expired code: the same 404"
 check_out "^${CODE4:0:4}  expired" "and it stays unclaimed" env BATON_NOW=$LATER "$BATON" guardian invites --dir "$N"
 
+# ---- what never counts as a failure never waits ----
+# Once an address has failed 3 times its failures wait a second; a request
+# that is not counted (a malformed code, the open about) must not wait, or
+# a client could keep every web thread asleep without ever reaching 429.
+SRC=127.0.0.$((2 + RANDOM % 200))
+for i in 1 2 3; do
+	curl -s -o /dev/null --interface "$SRC" -H 'Content-Type: application/json' -H "Origin: http://127.0.0.1:$W" \
+		--data "{\"code\": \"ZZZZ-ZZZZ-ZZZ$((i + 1))\", \"key\": \"$PK2\"}" "http://127.0.0.1:$W/api/v1/family/enrol"
+done
+T0=$(date +%s%N)
+for i in 1 2 3 4; do
+	curl -s -o /dev/null --interface "$SRC" -H 'Content-Type: application/json' -H "Origin: http://127.0.0.1:$W" \
+		--data '{"code": "x", "key": "y"}' "http://127.0.0.1:$W/api/v1/family/enrol"
+done
+curl -s -o /dev/null --interface "$SRC" "http://127.0.0.1:$W/api/v1/family/about"
+MS=$((($(date +%s%N) - T0) / 1000000))
+check "after 3 failures, 4 malformed enrolments and the about page from that address do not wait (${MS} ms)" test "$MS" -lt 2000
+
 # ---- guessing from one address is throttled ----
 for i in $(seq 1 20); do
 	enrol "{\"code\": \"ZZZZ-ZZZZ-ZZZZ\", \"key\": \"$PK2\"}"
