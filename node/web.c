@@ -173,6 +173,26 @@ static void client_addr(struct MHD_Connection *c, char *buf, size_t cap)
 		snprintf(buf, cap, "?");
 }
 
+/*
+ * The client's network, into buf: its address, or for IPv6 its /64 (one
+ * client may hold a whole /64, and draw a new address from it at will).
+ */
+static void client_net(struct MHD_Connection *c, char *buf, size_t cap)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	const uint8_t *b;
+	if (!sa || sa->sa_family != AF_INET6 ||
+	    IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr)) {
+		client_addr(c, buf, cap);
+		return;
+	}
+	b = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
+	snprintf(buf, cap, "%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", b[0], b[1], b[2], b[3], b[4],
+	         b[5], b[6], b[7]);
+}
+
 static const char *cookie_of(const struct web *w, struct MHD_Connection *c)
 {
 	return MHD_lookup_connection_value(c, MHD_COOKIE_KIND, w->cookie);
@@ -678,11 +698,12 @@ static int family_gate(struct web *w, struct MHD_Connection *c, const char *url,
 static enum MHD_Result family_challenge(struct web *w, struct MHD_Connection *c)
 {
 	uint8_t n[BATON_LOGIN_NONCE_BYTES];
-	char hex[2 * BATON_LOGIN_NONCE_BYTES + 1];
+	char hex[2 * BATON_LOGIN_NONCE_BYTES + 1], who[WEB_NONCE_WHO];
 	json_t *school = family_school(w->st);
 	if (!school)
 		return respond_error(c, 500, "the node has no card");
-	web_nonce_new(&w->ws, n);
+	client_net(c, who, sizeof(who));
+	web_nonce_new(&w->ws, who, n);
 	sodium_bin2hex(hex, sizeof(hex), n, sizeof(n));
 	return respond_json(c, 200,
 	                    json_pack("{s:s, s:n, s:o, s:i}", "nonce", hex, "origin_hint", "school",

@@ -44,6 +44,8 @@ struct web_fail {
 #define WEB_FAMILY_KEY      8    /* of one key: a ninth sign-in ends that key's oldest */
 #define WEB_NONCES          1024 /* sign-in nonces live at once: the oldest is dropped */
 #define WEB_NONCE_LIFE      120  /* seconds a nonce may be used in, once */
+#define WEB_NONCES_FROM     32   /* of one client network at once: its next drops its oldest */
+#define WEB_NONCE_WHO       48   /* bytes of a client network's name, with its NUL */
 
 struct web_family {
 	char id[WEB_TOKEN_HEX];   /* the cookie's value; "" when the slot is free */
@@ -55,7 +57,8 @@ struct web_family {
 
 struct web_nonce {
 	uint8_t n[32];
-	uint64_t made; /* monotonic seconds */
+	uint64_t made;           /* monotonic seconds */
+	char who[WEB_NONCE_WHO]; /* the client network it was given to */
 	int live;
 };
 
@@ -113,12 +116,15 @@ void web_family_end(struct web_state *ws, const char *id);
 void web_family_end_key(struct web_state *ws, const uint8_t pk[32]);
 
 /*
- * Sign-in nonces: web_nonce_new draws 32 random bytes into n and keeps them
- * for WEB_NONCE_LIFE seconds (the oldest is dropped when the table is
- * full). web_nonce_take forgets n and returns 0 when it was live, else
- * BATON_ENOTFOUND (unknown, used, or expired).
+ * Sign-in nonces: web_nonce_new draws 32 random bytes into n for the client
+ * network who and keeps them for WEB_NONCE_LIFE seconds (the oldest is
+ * dropped when the table is full; who's own oldest once who holds
+ * WEB_NONCES_FROM, so that one client asking for challenges in a loop
+ * cannot push out the nonce another is signing). web_nonce_take forgets n
+ * and returns 0 when it was live, else BATON_ENOTFOUND (unknown, used, or
+ * expired).
  */
-void web_nonce_new(struct web_state *ws, uint8_t n[32]);
+void web_nonce_new(struct web_state *ws, const char *who, uint8_t n[32]);
 int web_nonce_take(struct web_state *ws, const uint8_t n[32]);
 
 /* The failures counted against key (0 when forgotten). */

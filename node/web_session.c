@@ -268,21 +268,30 @@ void web_family_end_key(struct web_state *ws, const uint8_t pk[32])
 
 /* ---- sign-in nonces ---- */
 
-void web_nonce_new(struct web_state *ws, uint8_t n[32])
+void web_nonce_new(struct web_state *ws, const char *who, uint8_t n[32])
 {
 	uint64_t now = web_mono();
-	struct web_nonce *pick = NULL;
+	struct web_nonce *pick = NULL, *mine = NULL;
+	size_t k = 0;
 	randombytes_buf(n, 32);
 	pthread_mutex_lock(&ws->lock);
 	for (size_t i = 0; i < WEB_NONCES; i++) {
 		struct web_nonce *x = &ws->nonce[i];
 		if (x->live && now - x->made > WEB_NONCE_LIFE)
 			memset(x, 0, sizeof(*x));
+		if (x->live && strcmp(x->who, who) == 0) {
+			k++;
+			if (!mine || x->made < mine->made)
+				mine = x;
+		}
 		if (!pick || !x->live || (pick->live && x->made < pick->made))
 			pick = x;
 	}
+	if (k >= WEB_NONCES_FROM)
+		pick = mine;
 	memcpy(pick->n, n, 32);
 	pick->made = now;
+	snprintf(pick->who, sizeof(pick->who), "%s", who);
 	pick->live = 1;
 	pthread_mutex_unlock(&ws->lock);
 }

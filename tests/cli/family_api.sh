@@ -178,6 +178,13 @@ expect 403 'not linked to a student here' "a key linked to no student cannot sig
 login_body barred
 expect 403 'not linked to a student here' "a key linked only restricted cannot sign in" POST family/session "$(cat "$TMP/login.json")"
 
+# The nonce table is bounded: one client asking for challenges in a loop
+# must not push out the nonce a parent is signing meanwhile.
+login_body mother
+curl -s --interface "127.0.0.$((2 + RANDOM % 200))" "$API/family/challenge?n=[1-1100]" >/dev/null
+JAR=$TMP/flood.jar CSRF=""
+expect 200 '"csrf":"[0-9a-f]{64}"' "a nonce being signed survives another client asking 1100 challenges" POST family/session "$(cat "$TMP/login.json")"
+
 # ---- the gate ----
 
 as mother
