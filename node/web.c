@@ -458,16 +458,24 @@ static enum MHD_Result route_answer(struct MHD_Connection *c, struct web_call *c
 }
 
 /*
- * Counts a failure of an open family request against akey (the client's
- * address); once akey has failed WEB_FAIL_SLOW times, the failure's answer
- * waits a second. Only a counted failure waits: a request that never counts
- * (bad input, a key not linked) would otherwise hold a web thread asleep
- * as often as it is sent.
+ * Counts a failure of an open family request against akey ("a:" and the
+ * client's address); once akey has failed WEB_FAIL_SLOW times, the
+ * failure's answer waits a second. Only a counted failure waits: a request
+ * that never counts (bad input, a key not linked) would otherwise hold a
+ * web thread asleep as often as it is sent. The log says once, as the
+ * address reaches WEB_FAIL_ADDR, that it is refused from now on: a line
+ * for each refusal would come at the client's pace.
  */
 static void family_fail(struct web *w, const char *akey)
 {
+	unsigned n;
 	web_fail(&w->ws, akey);
-	if (web_fails(&w->ws, akey) >= WEB_FAIL_SLOW)
+	if ((n = web_fails(&w->ws, akey)) == WEB_FAIL_ADDR)
+		node_log(NODE_LOG_WARN,
+		         "web: %u failed family sign-ins or enrolments from %s: refused until it "
+		         "stops for %u seconds",
+		         n, akey + 2, (unsigned)WEB_FAIL_FORGET);
+	if (n >= WEB_FAIL_SLOW)
 		sleep(1);
 }
 
@@ -490,11 +498,8 @@ static int open_throttled(struct web *w, struct MHD_Connection *c, enum MHD_Resu
 	char addr[64], akey[80];
 	client_addr(c, addr, sizeof(addr));
 	snprintf(akey, sizeof(akey), "a:%s", addr);
-	if (web_fails(&w->ws, akey) >= WEB_FAIL_ADDR) {
-		node_log(NODE_LOG_WARN, "web: an open route from %s refused: too many failures",
-		         addr);
+	if (web_fails(&w->ws, akey) >= WEB_FAIL_ADDR) /* logged once, by family_fail */
 		return *ok = respond_error(c, 429, "too many failed attempts: try again later"), 1;
-	}
 	return 0;
 }
 
@@ -741,11 +746,8 @@ static enum MHD_Result family_login(struct web *w, struct MHD_Connection *c, str
 
 	client_addr(c, addr, sizeof(addr));
 	snprintf(akey, sizeof(akey), "a:%s", addr);
-	if (web_fails(&w->ws, akey) >= WEB_FAIL_ADDR) {
-		node_log(NODE_LOG_WARN, "web: a family sign-in from %s refused: too many failures",
-		         addr);
+	if (web_fails(&w->ws, akey) >= WEB_FAIL_ADDR) /* logged once, by family_fail */
 		return respond_error(c, 429, "too many failed sign-ins: try again later");
-	}
 	bti_diag_clear();
 	if (family_login_body(q, pk, nonce, sig) != 0)
 		return respond_error(c, 400, baton_diag());

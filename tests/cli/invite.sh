@@ -189,6 +189,10 @@ for i in $(seq 1 20); do
 done
 enrol "{\"code\": \"ZZZZ-ZZZZ-ZZZZ\", \"key\": \"$PK2\"}"
 is 429 'too many failed attempts' "guesses from one address: 429 after 20 failures"
+curl -s -o /dev/null -H 'Content-Type: application/json' -H "Origin: http://127.0.0.1:$W" \
+	--data "{\"code\": \"ZZZZ-ZZZZ-ZZZZ\", \"key\": \"$PK2\"}" "http://127.0.0.1:$W/api/v1/family/enrol?n=[1-200]"
+check "200 more refused guesses: the log says once that the address is refused, not once a guess ($(grep -c 'from 127\.0\.0\.1' "$TMP/lhs2.log") lines)" \
+	test "$(grep -c 'from 127\.0\.0\.1' "$TMP/lhs2.log")" -eq 1
 check "the log names no code" sh -c "! grep -E '[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}' '$TMP/lhs.log' '$TMP/lhs2.log'"
 serve_stop lhs
 done_testing
