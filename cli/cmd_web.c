@@ -134,20 +134,25 @@ static int web_selfsigned_cmd(int argc, char **argv)
  */
 static int web_hash(int argc, char **argv)
 {
+	static const struct option opts[] = {{"files", no_argument, NULL, 'f'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	char hex[65];
-	int files = 0;
+	int files = 0, opt;
 	optind = 1;
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (opt == 'f') {
+			files = 1;
+			continue;
+		}
 		fputs("usage: baton web hash [--files]\n\n"
 		      "Prints the hash of the family's pages this binary serves under /family/;\n"
 		      "--files adds a line per file: its own hash, its length and its URL.\n",
-		      stdout);
-		return EXIT_OK;
+		      opt == 'h' ? stdout : stderr);
+		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	}
-	if (argc == 2 && strcmp(argv[1], "--files") == 0)
-		files = 1;
-	else if (argc != 1)
-		return cli_usage_error("web hash: only --files is expected");
+	if (optind != argc)
+		return cli_usage_error("web hash: no arguments expected");
 	web_bundle_hash(hex);
 	printf("%s\n", hex);
 	if (files) {
