@@ -853,7 +853,7 @@ const Family = (() => {
       t('sum.who', { name: fullName(student(fields.student) || {}) || fields.student }),
       t('sum.to', { from: school(about.school), to: fields.toName + ' (' + d.to_code + ')' }),
       t('sum.tofpr', { fpr: fields.toFingerprint }),
-      t('sum.sections', { sections: sectionList(d.sections) }),
+      t('sum.sections', { sections: sectionList(SHOWN.filter(n => d.sections.includes(n))) }),
       t('sum.purpose', { purpose: d.purpose }),
       t('sum.until', { from: day(Number(d.issued)), until: day(Number(d.expires)) }),
       t('sum.revoke'),
