@@ -118,7 +118,7 @@ TEST_TIMEOUT ?= 1800
 TOOLS_DIR := $(BUILD)/tests/tools
 TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/spoolpeer $(TOOLS_DIR)/audit_rewrite \
              $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so $(TOOLS_DIR)/store_rows \
-             $(TOOLS_DIR)/store_schema $(TOOLS_DIR)/webpeer
+             $(TOOLS_DIR)/store_schema $(TOOLS_DIR)/webpeer $(TOOLS_DIR)/famsign
 
 .SECONDARY:
 
@@ -187,6 +187,11 @@ $(TOOLS_DIR)/netpeer: tests/tools/netpeer.c
 $(TOOLS_DIR)/webpeer: tests/tools/webpeer.c
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -pthread
+
+# A family's device signing in with a guardian key file (tests/cli/family_api.sh).
+$(TOOLS_DIR)/famsign: tests/tools/famsign.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 $(TOOLS_DIR)/spoolpeer: tests/tools/spoolpeer.c
 	@mkdir -p $(dir $@)

@@ -113,12 +113,29 @@ static int web_selfsigned_cmd(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* The hash of the family page's bundle this binary serves: an auditor compares it. */
+static int web_hash(int argc, char **argv)
+{
+	char hex[65];
+	optind = 1;
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs("usage: baton web hash\n", stdout);
+		return EXIT_OK;
+	}
+	if (argc != 1)
+		return cli_usage_error("web hash: no arguments expected");
+	web_bundle_hash(hex);
+	printf("%s\n", hex);
+	return EXIT_OK;
+}
+
 int cmd_web(int argc, char **argv)
 {
 	static const struct cmd sub[] = {
 	    {"set", web_set, "where 'baton serve' serves the console, and its certificate"},
 	    {"show", web_show, "show the console's settings"},
 	    {"selfsigned", web_selfsigned_cmd, "make a self-signed certificate for trying it"},
+	    {"hash", web_hash, "print the hash of the family page this binary serves"},
 	};
 	return cli_dispatch("web", sub, sizeof(sub) / sizeof(sub[0]), argc, argv);
 }

@@ -31,7 +31,7 @@ _baton_subs() {
 	outbox) echo "export" ;;
 	audit) echo "verify sign held" ;;
 	user) echo "add list remove passwd" ;;
-	web) echo "set show selfsigned" ;;
+	web) echo "set show selfsigned hash" ;;
 	esac
 }
 
@@ -85,6 +85,11 @@ _baton_opts() {
 	"web selfsigned")
 		# Makes files only: no node directory, none of the common options.
 		echo "--out --host --help"
+		return
+		;;
+	"web hash")
+		# Reads only the binary: no node directory.
+		echo "--help"
 		return
 		;;
 	*)

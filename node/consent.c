@@ -99,6 +99,11 @@ int consent_student_eligible(store_txn *t, const char *student, uint64_t now, in
 	return r;
 }
 
+int consent_holds_rights(const char *relation, int eligible)
+{
+	return eligible == (strcmp(relation, "self") == 0);
+}
+
 struct find_link {
 	const uint8_t *pk;
 	int found;
@@ -143,7 +148,7 @@ static int may_revoke(store_txn *t, const baton_consent *c, const uint8_t *signe
 		return 0;
 	if ((r = consent_student_eligible(t, c->student, now, &eligible)) != 0)
 		return r;
-	*may = eligible == (strcmp(f.g.relation, "self") == 0);
+	*may = consent_holds_rights(f.g.relation, eligible);
 	return 0;
 }
 

@@ -137,6 +137,13 @@ int student_record_load(store_txn *t, const char *student, json_t **rec);
 int consent_student_eligible(store_txn *t, const char *student, uint64_t now, int *eligible);
 
 /*
+ * 1 when a key linked with relation holds the rights over a student's
+ * record (FERPA): a guardian's key while the student is not eligible, the
+ * student's own ("self") once eligible; else 0. Cannot fail.
+ */
+int consent_holds_rights(const char *relation, int eligible);
+
+/*
  * Appends the audit entry of a check (action, student, school, consent,
  * sections, outcome): result is consent_check's return, its diagnostic the
  * entry's detail; peer_code may be NULL (no school named). Returns 0 or the

@@ -172,7 +172,9 @@ static void auto_release(struct serve_node *nd, const struct recv_req *q)
 	s.now = serve_now();
 	s.skew = SKEW;
 	char hex[2 * BATON_ID_BYTES + 1];
+	store_set_actor("auto-release"); /* the disclosure's audit entry: released by the policy */
 	int r = transfer_release(nd->st, q->packet, &s);
+	store_set_actor(NULL);
 	if (r == 0 && s.refused == 0)
 		node_log(NODE_LOG_INFO, "requests: released %s to %s as packet %s", s.student,
 		         s.to_code, serve_hex(s.info.id, BATON_ID_BYTES, hex));

@@ -21,6 +21,8 @@
 #include <sodium.h>
 
 #include "bti.h"
+#include "family.h"
+#include "guardian.h"
 #include "log.h"
 #include "users.h"
 #include "web.h"
@@ -51,7 +53,8 @@ struct web {
 	struct MHD_Daemon *d;
 	store *st;
 	struct serve_node *nd;
-	char cookie[32]; /* the session cookie's name: WEB_COOKIE "_" PORT */
+	char cookie[32];  /* the session cookie's name: WEB_COOKIE "_" PORT */
+	char fcookie[32]; /* a family session's: WEB_FAMILY_COOKIE "_" PORT */
 	int tls;
 	char *cert, *key; /* PEM, kept while the daemon runs; key in sodium_malloc memory */
 	struct web_state ws;
@@ -63,6 +66,9 @@ struct web_req {
 	const struct web_route *route; /* NULL: the session API or a page */
 	char args[WEB_ARGS][256];
 	struct web_session s; /* the session, for every API request but a login */
+	struct web_family f;  /* a family route's session (family set) */
+	int family;           /* 1: a request under /api/v1/family */
+	char actor[48];       /* a family route's person in the audit log: "family FINGERPRINT" */
 	char *body;           /* WEB_BODY_MAX + 1 bytes once a body comes; wiped before free */
 	int fd;               /* an upload's temporary file, or -1 */
 	char upload[4200];
@@ -334,12 +340,19 @@ static int path_match(const char *pattern, const char *path, char args[WEB_ARGS]
 	return *pattern == 0 && *path == 0;
 }
 
-/* The route for method and path: BATON_ENOTFOUND (404) or BATON_EVALUE (405). */
-static int route_find(const char *method, const char *path, struct web_req *q)
+/* The family's areas: only a family session, or none for an open route, reaches them. */
+static const struct web_route *const family_areas[] = {
+    web_routes_family,
+};
+
+/* The route for method and path in the n tables of in: BATON_ENOTFOUND (404) or BATON_EVALUE (405).
+ */
+static int route_find_in(const struct web_route *const *in, size_t n, const char *method,
+                         const char *path, struct web_req *q)
 {
 	int seen = 0;
-	for (size_t a = 0; a < sizeof(areas) / sizeof(areas[0]); a++)
-		for (const struct web_route *r = areas[a]; r->method; r++) {
+	for (size_t a = 0; a < n; a++)
+		for (const struct web_route *r = in[a]; r->method; r++) {
 			if (!path_match(r->pattern, path, q->args))
 				continue;
 			seen = 1;
@@ -350,6 +363,11 @@ static int route_find(const char *method, const char *path, struct web_req *q)
 			}
 		}
 	return seen ? BATON_EVALUE : BATON_ENOTFOUND;
+}
+
+static int route_find(const char *method, const char *path, struct web_req *q)
+{
+	return route_find_in(areas, sizeof(areas) / sizeof(areas[0]), method, path, q);
 }
 
 /* HTTP status for a handler's error. */
@@ -420,8 +438,10 @@ static enum MHD_Result route_run(struct web *w, struct MHD_Connection *c, struct
 	} else if (q->len &&
 	           (call.body = json_loadb(q->body, q->len, JSON_REJECT_DUPLICATES, &je)) == NULL)
 		return respond_error(c, 400, "body: not JSON");
+	if (q->family)
+		call.family = q->f.id[0] ? &q->f : NULL, call.s = NULL;
 	bti_diag_clear();
-	store_set_actor(q->s.user);
+	store_set_actor(q->family ? q->actor : q->s.user);
 	r = q->route->fn(&call);
 	store_set_actor(NULL);
 	ok = route_answer(c, &call, r);
@@ -498,6 +518,243 @@ static enum MHD_Result api(struct web *w, struct MHD_Connection *c, const char *
 	return route_run(w, c, q);
 }
 
+/* ---- the family's area: /api/v1/family ---- */
+
+#define FAMILY_PREFIX "/api/v1/family/"
+
+/* "baton_family_PORT=ID; ..." for a family session, or to end one (id NULL). */
+static void set_family_cookie(const struct web *w, const char *id, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", w->fcookie, id ? id : "",
+	         id ? "" : "; Max-Age=0", w->tls ? "; Secure" : "");
+}
+
+/*
+ * The request's Origin against this server's own (http[s]:// and its Host
+ * header): 0 when it matches; 1 when it is missing (required for a request
+ * that changes something) or another. *origin gets the header's value.
+ */
+static int origin_bad(const struct web *w, struct MHD_Connection *c, const char *method,
+                      const char **origin)
+{
+	const char *o = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+	const char *scheme = w->tls ? "https://" : "http://";
+	size_t sl = strlen(scheme);
+	*origin = o;
+	if (!o)
+		return unsafe(method);
+	return !host || !host[0] || strncmp(o, scheme, sl) != 0 || strcmp(o + sl, host) != 0;
+}
+
+/* "family FINGERPRINT": who acts, in the audit log, for a family session. */
+static void family_actor(struct web_req *q)
+{
+	char fp[BATON_FINGERPRINT_LEN + 1];
+	baton_fingerprint(q->f.pk, fp);
+	snprintf(q->actor, sizeof(q->actor), "family %s", fp);
+}
+
+/*
+ * The family's gate, at a request's first call, before any body is kept:
+ * the Origin, the content type, then for every route but the open ones the
+ * family session, its CSRF token, and the key's links read again (a key no
+ * longer linked unrestricted to any student ends its session). Answers and
+ * returns 1 when the request goes no further; 0 when it may.
+ */
+static int family_gate(struct web *w, struct MHD_Connection *c, const char *url, const char *method,
+                       struct web_req *q, enum MHD_Result *ok)
+{
+	const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
+	const char *path = url + strlen("/api/v1/"), *origin;
+	int r, active = 0, open = 0;
+
+	q->family = 1;
+	if (origin_bad(w, c, method, &origin))
+		return *ok =
+		           respond_error(c, 403,
+		                         origin ? "Origin: not this server's own"
+		                                : "Origin: missing (required to sign in or change "
+		                                  "anything)"),
+		       1;
+	if (strcmp(method, "POST") == 0 && !json_request(c))
+		return *ok = respond_error(c, 415, "Content-Type: application/json is required"), 1;
+	if (strcmp(path, "family/challenge") == 0 ||
+	    (strcmp(path, "family/session") == 0 && strcmp(method, "POST") == 0))
+		open = 1;
+	else if (strcmp(path, "family/session") != 0) {
+		if ((r = route_find_in(family_areas, sizeof(family_areas) / sizeof(family_areas[0]),
+		                       method, path, q)) != 0)
+			return *ok = respond_error(c, r == BATON_EVALUE ? 405 : 404,
+			                           r == BATON_EVALUE ? "method not allowed"
+			                                             : "no such API"),
+			       1;
+		open = (q->route->flags & WEB_ROUTE_OPEN) != 0;
+	}
+	if (open) {
+		snprintf(q->actor, sizeof(q->actor), "family");
+		return 0;
+	}
+	if (web_family_get(&w->ws, MHD_lookup_connection_value(c, MHD_COOKIE_KIND, w->fcookie),
+	                   &q->f) != 0)
+		return *ok = respond_error(c, 401, "not signed in"), 1;
+	if (!tok || strlen(tok) != WEB_TOKEN_HEX - 1 ||
+	    sodium_memcmp(tok, q->f.csrf, WEB_TOKEN_HEX - 1) != 0)
+		return *ok = respond_error(c, 403, "X-CSRF-Token: missing or wrong"), 1;
+	if ((r = family_key_active(w->st, q->f.pk, &active)) != 0) {
+		node_log(NODE_LOG_ERR, "web: family: %s", baton_diag());
+		return *ok = respond_error(c, 500, "the node could not check the key"), 1;
+	}
+	if (!active) {
+		web_family_end_key(&w->ws, q->f.pk);
+		return *ok = respond_error(c, 401,
+		                           "key: no longer linked to a student here: signed out"),
+		       1;
+	}
+	family_actor(q);
+	if (q->route && (q->route->flags & WEB_ROUTE_UPLOAD) && upload_open(w, q) != 0)
+		return *ok = respond_error(c, 500, "the node cannot keep the upload"), 1;
+	return 0;
+}
+
+static enum MHD_Result family_challenge(struct web *w, struct MHD_Connection *c)
+{
+	uint8_t n[BATON_LOGIN_NONCE_BYTES];
+	char hex[2 * BATON_LOGIN_NONCE_BYTES + 1];
+	json_t *school = family_school(w->st);
+	if (!school)
+		return respond_error(c, 500, "the node has no card");
+	web_nonce_new(&w->ws, n);
+	sodium_bin2hex(hex, sizeof(hex), n, sizeof(n));
+	return respond_json(c, 200,
+	                    json_pack("{s:s, s:n, s:o, s:i}", "nonce", hex, "origin_hint", "school",
+	                              school, "expires", WEB_NONCE_LIFE),
+	                    NULL);
+}
+
+/* The sign-in's fields: key, nonce, signature, from the JSON body. */
+static int family_login_body(struct web_req *q, uint8_t pk[BATON_PK_BYTES],
+                             uint8_t nonce[BATON_LOGIN_NONCE_BYTES], uint8_t sig[BATON_SIG_BYTES])
+{
+	json_error_t je;
+	json_t *o = json_loadb(q->body ? q->body : "", q->len, JSON_REJECT_DUPLICATES, &je);
+	int r;
+	if (!o || !json_is_object(o))
+		r = bti_diag_err(BATON_EVALUE, "body: a JSON object is required");
+	else if ((r = guardian_key_parse("key", json_string_value(json_object_get(o, "key")),
+	                                 pk)) == 0 &&
+	         (r = web_id("nonce", json_string_value(json_object_get(o, "nonce")), nonce,
+	                     BATON_LOGIN_NONCE_BYTES)) == 0)
+		r = web_id("signature", json_string_value(json_object_get(o, "signature")), sig,
+		           BATON_SIG_BYTES);
+	json_decref(o);
+	return r;
+}
+
+static enum MHD_Result family_login(struct web *w, struct MHD_Connection *c, struct web_req *q)
+{
+	uint8_t pk[BATON_PK_BYTES], nonce[BATON_LOGIN_NONCE_BYTES], sig[BATON_SIG_BYTES];
+	char addr[64], akey[80], cookie[256], fp[BATON_FINGERPRINT_LEN + 1];
+	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	struct web_family f;
+	int r, active = 0;
+	enum MHD_Result ok;
+
+	client_addr(c, addr, sizeof(addr));
+	snprintf(akey, sizeof(akey), "a:%s", addr);
+	if (web_fails(&w->ws, akey) >= WEB_FAIL_ADDR) {
+		node_log(NODE_LOG_WARN, "web: a family sign-in from %s refused: too many failures",
+		         addr);
+		return respond_error(c, 429, "too many failed sign-ins: try again later");
+	}
+	if (web_fails(&w->ws, akey) >= WEB_FAIL_SLOW)
+		sleep(1);
+	bti_diag_clear();
+	if (family_login_body(q, pk, nonce, sig) != 0)
+		return respond_error(c, 400, baton_diag());
+	if (web_nonce_take(&w->ws, nonce) != 0) {
+		web_fail(&w->ws, akey);
+		return respond_error(c, 401, "nonce: unknown, used or expired");
+	}
+	r = baton_login_verify(baton_key_id_pk(serve_key(w->nd)), origin, nonce, pk, sig);
+	if (r == BATON_EVALUE)
+		return respond_error(c, 403, "Origin: not a web origin a key can sign for");
+	if (r != 0) {
+		web_fail(&w->ws, akey);
+		node_log(NODE_LOG_WARN, "web: a family sign-in from %s failed", addr);
+		return respond_error(c, 401, "signature: does not verify");
+	}
+	if ((r = family_key_active(w->st, pk, &active)) != 0) {
+		node_log(NODE_LOG_ERR, "web: family sign-in: %s", baton_diag());
+		return respond_error(c, 500, "the node could not check the key");
+	}
+	if (!active)
+		return respond_error(c, 403,
+		                     "key: not linked to a student here (or not yet "
+		                     "confirmed by the registrar)");
+	web_family_new(&w->ws, pk, &f);
+	set_family_cookie(w, f.id, cookie, sizeof(cookie));
+	baton_fingerprint(pk, fp);
+	node_log(NODE_LOG_INFO, "web: family key %s signed in from %s", fp, addr);
+	ok = respond_json(c, 200, json_pack("{s:s, s:s}", "csrf", f.csrf, "fingerprint", fp),
+	                  cookie);
+	sodium_memzero(&f, sizeof(f));
+	sodium_memzero(cookie, sizeof(cookie));
+	return ok;
+}
+
+/* The family's API, once family_gate let the request through and its body came. */
+static enum MHD_Result family_api(struct web *w, struct MHD_Connection *c, const char *url,
+                                  const char *method, struct web_req *q)
+{
+	const char *path = url + strlen("/api/v1/");
+	char cookie[256];
+	if (strcmp(path, "family/challenge") == 0)
+		return unsafe(method) ? respond_error(c, 405, "method not allowed")
+		                      : family_challenge(w, c);
+	if (strcmp(path, "family/session") == 0 && strcmp(method, "POST") == 0)
+		return family_login(w, c, q);
+	if (strcmp(path, "family/session") == 0) {
+		if (strcmp(method, "DELETE") != 0)
+			return respond_error(c, 405, "method not allowed");
+		web_family_end(&w->ws, q->f.id);
+		set_family_cookie(w, NULL, cookie, sizeof(cookie));
+		return respond_json(c, 200, json_pack("{s:b}", "ok", 1), cookie);
+	}
+	return route_run(w, c, q);
+}
+
+void web_bundle_hash(char hex[65])
+{
+	enum { N = sizeof(web_assets) / sizeof(web_assets[0]) };
+	const struct web_asset *fam[N];
+	size_t n = 0;
+	crypto_generichash_state h;
+	uint8_t out[32], len[8];
+
+	for (size_t i = 0; i < N; i++)
+		if (strncmp(web_assets[i].url, "/family/", 8) == 0)
+			fam[n++] = &web_assets[i];
+	for (size_t i = 1; i < n; i++) /* URL order; a handful of assets */
+		for (size_t j = i; j > 0 && strcmp(fam[j - 1]->url, fam[j]->url) > 0; j--) {
+			const struct web_asset *t = fam[j];
+			fam[j] = fam[j - 1];
+			fam[j - 1] = t;
+		}
+	crypto_generichash_init(&h, NULL, 0, sizeof(out));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t l = fam[i]->n;
+		for (int b = 0; b < 8; b++)
+			len[b] = (uint8_t)(l >> (56 - 8 * b));
+		crypto_generichash_update(&h, (const uint8_t *)fam[i]->url,
+		                          strlen(fam[i]->url) + 1);
+		crypto_generichash_update(&h, len, sizeof(len));
+		crypto_generichash_update(&h, fam[i]->p, fam[i]->n);
+	}
+	crypto_generichash_final(&h, out, sizeof(out));
+	sodium_bin2hex(hex, 65, out, sizeof(out));
+}
+
 static enum MHD_Result asset(struct MHD_Connection *c, const char *url, const char *method)
 {
 	for (size_t i = 0; i < sizeof(web_assets) / sizeof(web_assets[0]); i++) {
@@ -552,7 +809,9 @@ static enum MHD_Result first_call(struct web *w, struct MHD_Connection *c, const
                                   const char *method, struct web_req *q)
 {
 	enum MHD_Result ok = MHD_YES;
-	if (strncmp(url, "/api/", 5) == 0 && api_gate(w, c, url, method, q, &ok)) {
+	if (strncmp(url, FAMILY_PREFIX, strlen(FAMILY_PREFIX)) == 0
+	        ? family_gate(w, c, url, method, q, &ok)
+	        : strncmp(url, "/api/", 5) == 0 && api_gate(w, c, url, method, q, &ok)) {
 		q->answered = 1;
 		return ok;
 	}
@@ -606,6 +865,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return respond_error(c, 413,
 		                     body_max(q) == WEB_BODY_MAX ? "body: over 65536 bytes"
 		                                                 : "file: over 64 MiB");
+	if (q->family)
+		return family_api(w, c, url, method, q);
 	if (strncmp(url, "/api/", 5) == 0)
 		return api(w, c, url, method, q);
 	return asset(c, url, method);
@@ -629,6 +890,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		unlink(q->upload);
 	}
 	sodium_memzero(&q->s, sizeof(q->s));
+	sodium_memzero(&q->f, sizeof(q->f));
 	free(q);
 	*con_cls = NULL;
 }
@@ -747,6 +1009,8 @@ int web_start(struct serve_node *nd, const struct web_conf *c, struct web **out)
 	w->st = serve_store(nd);
 	w->tls = c->cert[0] != 0;
 	snprintf(w->cookie, sizeof(w->cookie), "%s_%u", WEB_COOKIE,
+	         (unsigned)ntohs(a.ipv6 ? a.v6.sin6_port : a.v4.sin_port));
+	snprintf(w->fcookie, sizeof(w->fcookie), "%s_%u", WEB_FAMILY_COOKIE,
 	         (unsigned)ntohs(a.ipv6 ? a.v6.sin6_port : a.v4.sin_port));
 	uploads_sweep(serve_dir(nd));
 	if ((r = web_state_init(&w->ws)) != 0) {

@@ -13,15 +13,16 @@
 
 struct web;
 
-#define WEB_CONF        "web.conf" /* the settings in the node directory */
-#define WEB_BODY_MAX    65536      /* bytes of a JSON request body */
-#define WEB_PATH_MAX    4096
-#define WEB_COOKIE      "baton_session"
-#define WEB_IDLE        1800 /* seconds a session lives unused (BATON_WEB_IDLE) */
-#define WEB_FAIL_SLOW   3    /* failed logins after which each answer waits a second */
-#define WEB_FAIL_USER   5    /* failed logins of one user before 429 */
-#define WEB_FAIL_ADDR   20   /* failed logins from one address before 429 */
-#define WEB_FAIL_FORGET 900  /* seconds after the last failure that they are forgotten */
+#define WEB_CONF          "web.conf" /* the settings in the node directory */
+#define WEB_BODY_MAX      65536      /* bytes of a JSON request body */
+#define WEB_PATH_MAX      4096
+#define WEB_COOKIE        "baton_session"
+#define WEB_FAMILY_COOKIE "baton_family" /* a family's session: its own cookie, "_PORT" after */
+#define WEB_IDLE          1800           /* seconds a session lives unused (BATON_WEB_IDLE) */
+#define WEB_FAIL_SLOW     3              /* failed logins after which each answer waits a second */
+#define WEB_FAIL_USER     5              /* failed logins of one user before 429 */
+#define WEB_FAIL_ADDR     20             /* failed logins from one address before 429 */
+#define WEB_FAIL_FORGET   900 /* seconds after the last failure that they are forgotten */
 
 struct web_conf {
 	char listen[256];        /* ADDR:PORT, [V6ADDR]:PORT; "" when not set */
@@ -56,6 +57,15 @@ int web_conf_check(const struct web_conf *c);
 int web_start(struct serve_node *nd, const struct web_conf *c, struct web **out);
 /* Stops the server's threads, waits for them, and frees w; w may be NULL. */
 void web_stop(struct web *w);
+
+/*
+ * The hash of the family page's bundle, as 'baton web hash' prints it and
+ * GET /api/v1/family/about gives it: BLAKE2b-256 over the embedded assets
+ * whose URL starts with "/family/", in URL order, each as its URL, a NUL,
+ * its length (8 bytes big-endian) and its bytes. 64 hex digits and a NUL
+ * into hex. Cannot fail.
+ */
+void web_bundle_hash(char hex[65]);
 
 /*
  * Makes a self-signed certificate (ECDSA P-256, a year, for host) into

@@ -42,3 +42,29 @@ int web_id(const char *what, const char *hex, uint8_t *id, size_t n)
 		                    2 * n);
 	return 0;
 }
+
+/* A file name safe inside the quotes of Content-Disposition. */
+void web_safe_name(const char *name, char *out, size_t cap)
+{
+	size_t i;
+	for (i = 0; name[i] && i + 1 < cap; i++)
+		out[i] = (unsigned char)name[i] < 0x20 || name[i] == '"' || name[i] == '\\' ||
+		                 name[i] == '/' || (unsigned char)name[i] >= 0x7f
+		             ? '_'
+		             : name[i];
+	out[i] = '\0';
+}
+
+/*
+ * The type to send a file as: one of a few plain types a record names, so
+ * that no stored text can make the browser run it; otherwise octet-stream.
+ */
+const char *web_send_type(const char *type)
+{
+	static const char *const plain[] = {"application/pdf", "image/png",  "image/jpeg",
+	                                    "image/gif",       "text/plain", "text/csv"};
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		if (strcmp(type, plain[i]) == 0)
+			return plain[i];
+	return "application/octet-stream";
+}

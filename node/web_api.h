@@ -23,18 +23,20 @@
 
 struct web;
 struct web_session;
+struct web_family;
 struct MHD_Connection;
 
 /* One API request, as a handler sees it. */
 struct web_call {
 	/* in */
 	store *st;
-	struct serve_node *nd;       /* the serving node: its key, its directory */
-	const struct web_session *s; /* the signed-in user */
-	struct MHD_Connection *c;    /* for web_query */
-	const char *arg[WEB_ARGS];   /* the '*' segments of the path, percent-decoded */
-	json_t *body;                /* the JSON body, or NULL (none, or an upload) */
-	const char *upload;          /* WEB_ROUTE_UPLOAD: the file the body went into, or NULL */
+	struct serve_node *nd;           /* the serving node: its key, its directory */
+	const struct web_session *s;     /* the signed-in user (console routes) */
+	const struct web_family *family; /* the signed-in family key (family routes), or NULL */
+	struct MHD_Connection *c;        /* for web_query */
+	const char *arg[WEB_ARGS];       /* the '*' segments of the path, percent-decoded */
+	json_t *body;                    /* the JSON body, or NULL (none, or an upload) */
+	const char *upload; /* WEB_ROUTE_UPLOAD: the file the body went into, or NULL */
 	size_t upload_len;
 	/* out: a handler returning 0 sets out (JSON, taken) or blob */
 	unsigned status; /* 0: 200 */
@@ -55,6 +57,7 @@ struct web_call {
 typedef int (*web_handler)(struct web_call *call);
 #define WEB_ROUTE_ADMIN  1 /* only an admin */
 #define WEB_ROUTE_UPLOAD 2 /* the body is a file up to WEB_UPLOAD_MAX, kept in a temporary file */
+#define WEB_ROUTE_OPEN   4 /* a family route that needs no session (call->family NULL) */
 struct web_route {
 	const char *method;
 	const char *pattern;
@@ -75,6 +78,12 @@ extern const struct web_route web_routes_guardians[];
 extern const struct web_route web_routes_users[];
 extern const struct web_route web_routes_files[];
 extern const struct web_route web_routes_school[];
+/*
+ * The family's area, /api/v1/family/... (patterns start "family/"): only a
+ * family session (its own cookie and token) reaches these, or none for a
+ * WEB_ROUTE_OPEN route; a family session reaches no other route.
+ */
+extern const struct web_route web_routes_family[];
 
 /* The value of query parameter name, or NULL; owned by the connection. */
 const char *web_query(const struct web_call *call, const char *name);
@@ -99,5 +108,14 @@ int web_ok(struct web_call *call, json_t *o);
  * BATON_EVALUE with baton_diag() naming what (the field's name).
  */
 int web_id(const char *what, const char *hex, uint8_t *id, size_t n);
+
+/* name made safe inside the quotes of Content-Disposition, into out (cap bytes). */
+void web_safe_name(const char *name, char *out, size_t cap);
+/*
+ * The type to send a stored file as: one of a few plain types a record
+ * names, so that no stored text can make the browser run it; otherwise
+ * application/octet-stream. Static.
+ */
+const char *web_send_type(const char *type);
 
 #endif

@@ -36,12 +36,38 @@ struct web_fail {
 	uint64_t last;
 };
 
+/*
+ * A family's session (a guardian's or student's key signed in to
+ * /api/v1/family): its own table and cookie, never a console session.
+ */
+#define WEB_FAMILY_SESSIONS 1024 /* live family sessions at most: the oldest idle one goes first   \
+	                          */
+#define WEB_FAMILY_KEY 8         /* of one key: a ninth sign-in ends that key's oldest */
+#define WEB_NONCES     1024      /* sign-in nonces live at once: the oldest is dropped */
+#define WEB_NONCE_LIFE 120       /* seconds a nonce may be used in, once */
+
+struct web_family {
+	char id[WEB_TOKEN_HEX];   /* the cookie's value; "" when the slot is free */
+	char csrf[WEB_TOKEN_HEX]; /* what X-CSRF-Token must say */
+	uint8_t pk[32];           /* the key that signed in */
+	uint64_t used;            /* monotonic seconds */
+	uint64_t tick;
+};
+
+struct web_nonce {
+	uint8_t n[32];
+	uint64_t made; /* monotonic seconds */
+	int live;
+};
+
 struct web_state {
 	pthread_mutex_t lock;
 	uint64_t tick; /* counts session logins and uses: least recently used is the lowest */
 	uint64_t idle; /* seconds */
 	struct web_session s[WEB_SESSIONS];
 	struct web_fail f[WEB_FAILS];
+	struct web_family fam[WEB_FAMILY_SESSIONS];
+	struct web_nonce nonce[WEB_NONCES];
 };
 
 /* Monotonic seconds. Cannot fail. */
@@ -74,6 +100,27 @@ int web_session_get(struct web_state *ws, const char *id, struct web_session *ou
 int web_session_gone(struct web_state *ws, store *st, const struct web_session *s);
 /* Ends session id; nothing when there is none. */
 void web_session_end(struct web_state *ws, const char *id);
+
+/*
+ * Family sessions, as the console's: web_family_new makes one for pk
+ * (cannot fail: the least recently used goes when full, or that key's
+ * oldest when it has WEB_FAMILY_KEY); web_family_get finds a live one and
+ * marks it used (BATON_ENOTFOUND when none, or idle too long: it ends);
+ * web_family_end ends one; web_family_end_key ends every session of pk.
+ */
+void web_family_new(struct web_state *ws, const uint8_t pk[32], struct web_family *out);
+int web_family_get(struct web_state *ws, const char *id, struct web_family *out);
+void web_family_end(struct web_state *ws, const char *id);
+void web_family_end_key(struct web_state *ws, const uint8_t pk[32]);
+
+/*
+ * Sign-in nonces: web_nonce_new draws 32 random bytes into n and keeps them
+ * for WEB_NONCE_LIFE seconds (the oldest is dropped when the table is
+ * full). web_nonce_take forgets n and returns 0 when it was live, else
+ * BATON_ENOTFOUND (unknown, used, or expired).
+ */
+void web_nonce_new(struct web_state *ws, uint8_t n[32]);
+int web_nonce_take(struct web_state *ws, const uint8_t n[32]);
 
 /* The failures counted against key (0 when forgotten). */
 unsigned web_fails(struct web_state *ws, const char *key);

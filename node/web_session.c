@@ -35,6 +35,7 @@ void web_state_free(struct web_state *ws)
 {
 	pthread_mutex_destroy(&ws->lock);
 	sodium_memzero(ws->s, sizeof(ws->s));
+	sodium_memzero(ws->fam, sizeof(ws->fam));
 }
 
 static void token(char *hex)
@@ -180,4 +181,126 @@ void web_fail_clear(struct web_state *ws, const char *key)
 	if (f)
 		memset(f, 0, sizeof(*f));
 	pthread_mutex_unlock(&ws->lock);
+}
+
+/* ---- family sessions ---- */
+
+/* As slot_for, for a family session of pk. Lock held. */
+static struct web_family *family_slot(struct web_state *ws, const uint8_t pk[32], uint64_t now)
+{
+	struct web_family *pick = NULL, *mine = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < WEB_FAMILY_SESSIONS; i++) {
+		struct web_family *s = &ws->fam[i];
+		if (s->id[0] && now - s->used > ws->idle)
+			sodium_memzero(s, sizeof(*s));
+		if (s->id[0] && sodium_memcmp(s->pk, pk, 32) == 0) {
+			n++;
+			if (!mine || s->tick < mine->tick)
+				mine = s;
+		}
+		if (!pick || !s->id[0] || (pick->id[0] && s->tick < pick->tick))
+			pick = s;
+	}
+	return n >= WEB_FAMILY_KEY ? mine : pick;
+}
+
+void web_family_new(struct web_state *ws, const uint8_t pk[32], struct web_family *out)
+{
+	uint64_t now = web_mono();
+	pthread_mutex_lock(&ws->lock);
+	struct web_family *pick = family_slot(ws, pk, now);
+	sodium_memzero(pick, sizeof(*pick));
+	token(pick->id);
+	token(pick->csrf);
+	memcpy(pick->pk, pk, 32);
+	pick->used = now;
+	pick->tick = ++ws->tick;
+	*out = *pick;
+	pthread_mutex_unlock(&ws->lock);
+}
+
+static struct web_family *family_find(struct web_state *ws, const char *id)
+{
+	if (!id || strlen(id) != WEB_TOKEN_HEX - 1)
+		return NULL;
+	for (size_t i = 0; i < WEB_FAMILY_SESSIONS; i++)
+		if (ws->fam[i].id[0] && sodium_memcmp(ws->fam[i].id, id, WEB_TOKEN_HEX - 1) == 0)
+			return &ws->fam[i];
+	return NULL;
+}
+
+int web_family_get(struct web_state *ws, const char *id, struct web_family *out)
+{
+	uint64_t now = web_mono();
+	int r = BATON_ENOTFOUND;
+	pthread_mutex_lock(&ws->lock);
+	struct web_family *s = family_find(ws, id);
+	if (s && now - s->used > ws->idle)
+		sodium_memzero(s, sizeof(*s));
+	else if (s) {
+		s->used = now;
+		s->tick = ++ws->tick;
+		*out = *s;
+		r = 0;
+	}
+	pthread_mutex_unlock(&ws->lock);
+	return r;
+}
+
+void web_family_end(struct web_state *ws, const char *id)
+{
+	pthread_mutex_lock(&ws->lock);
+	struct web_family *s = family_find(ws, id);
+	if (s)
+		sodium_memzero(s, sizeof(*s));
+	pthread_mutex_unlock(&ws->lock);
+}
+
+void web_family_end_key(struct web_state *ws, const uint8_t pk[32])
+{
+	pthread_mutex_lock(&ws->lock);
+	for (size_t i = 0; i < WEB_FAMILY_SESSIONS; i++)
+		if (ws->fam[i].id[0] && sodium_memcmp(ws->fam[i].pk, pk, 32) == 0)
+			sodium_memzero(&ws->fam[i], sizeof(ws->fam[i]));
+	pthread_mutex_unlock(&ws->lock);
+}
+
+/* ---- sign-in nonces ---- */
+
+void web_nonce_new(struct web_state *ws, uint8_t n[32])
+{
+	uint64_t now = web_mono();
+	struct web_nonce *pick = NULL;
+	randombytes_buf(n, 32);
+	pthread_mutex_lock(&ws->lock);
+	for (size_t i = 0; i < WEB_NONCES; i++) {
+		struct web_nonce *x = &ws->nonce[i];
+		if (x->live && now - x->made > WEB_NONCE_LIFE)
+			memset(x, 0, sizeof(*x));
+		if (!pick || !x->live || (pick->live && x->made < pick->made))
+			pick = x;
+	}
+	memcpy(pick->n, n, 32);
+	pick->made = now;
+	pick->live = 1;
+	pthread_mutex_unlock(&ws->lock);
+}
+
+int web_nonce_take(struct web_state *ws, const uint8_t n[32])
+{
+	uint64_t now = web_mono();
+	int r = BATON_ENOTFOUND;
+	pthread_mutex_lock(&ws->lock);
+	for (size_t i = 0; i < WEB_NONCES; i++) {
+		struct web_nonce *x = &ws->nonce[i];
+		if (!x->live || sodium_memcmp(x->n, n, 32) != 0)
+			continue;
+		if (now - x->made <= WEB_NONCE_LIFE)
+			r = 0;
+		memset(x, 0, sizeof(*x));
+		break;
+	}
+	pthread_mutex_unlock(&ws->lock);
+	return r;
 }

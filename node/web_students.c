@@ -160,32 +160,6 @@ static int blob_load(store_txn *t, void *arg)
 	                               &c->call->blob_len, c->name, c->type, sizeof(c->name));
 }
 
-/* A file name safe inside the quotes of Content-Disposition. */
-static void safe_name(const char *name, char *out, size_t cap)
-{
-	size_t i;
-	for (i = 0; name[i] && i + 1 < cap; i++)
-		out[i] = (unsigned char)name[i] < 0x20 || name[i] == '"' || name[i] == '\\' ||
-		                 name[i] == '/' || (unsigned char)name[i] >= 0x7f
-		             ? '_'
-		             : name[i];
-	out[i] = '\0';
-}
-
-/*
- * The type to send a file as: one of a few plain types a record names, so
- * that no stored text can make the browser run it; otherwise octet-stream.
- */
-static const char *send_type(const char *type)
-{
-	static const char *const plain[] = {"application/pdf", "image/png",  "image/jpeg",
-	                                    "image/gif",       "text/plain", "text/csv"};
-	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
-		if (strcmp(type, plain[i]) == 0)
-			return plain[i];
-	return "application/octet-stream";
-}
-
 /* GET students/ID/attachments/HASH: the file. */
 static int student_attachment(struct web_call *call)
 {
@@ -193,8 +167,8 @@ static int student_attachment(struct web_call *call)
 	int r = store_read(call->st, blob_load, &c);
 	if (r != 0)
 		return r;
-	safe_name(c.name, call->blob_name, sizeof(call->blob_name));
-	call->blob_type = send_type(c.type);
+	web_safe_name(c.name, call->blob_name, sizeof(call->blob_name));
+	call->blob_type = web_send_type(c.type);
 	return 0;
 }
 
@@ -232,7 +206,7 @@ static int student_export(struct web_call *call)
 	call->blob = (uint8_t *)text;
 	call->blob_len = strlen(text);
 	call->blob_type = "application/json";
-	safe_name(c.id, call->blob_name, sizeof(call->blob_name) - 5);
+	web_safe_name(c.id, call->blob_name, sizeof(call->blob_name) - 5);
 	strcat(call->blob_name, ".json");
 	return 0;
 }

@@ -218,3 +218,45 @@ int store_revocation_each(store_txn *t, const uint8_t id[BATON_ID_BYTES], store_
 	struct tbl_cb c = {.fn.revocation = cb, .ctx = ctx};
 	return tbl_each(t, &revocations, id, BATON_ID_BYTES, revocation_row, &c);
 }
+
+/* ---- the links of one key, over every student ---- */
+
+/* The same rows, read in full: a key is the student id, a NUL and 32 bytes. */
+static const struct table guardians_all = {
+    .db = DB_GUARDIANS,
+    .what = "guardian link",
+    .size = sizeof(store_guardian),
+    .enc = enc_guardian,
+    .dec = dec_guardian,
+};
+
+struct key_walk {
+	const uint8_t *pk;
+	store_guardian_key_cb cb;
+	void *ctx;
+};
+
+static int key_row(const MDB_val *k, const MDB_val *v, void *arg)
+{
+	struct key_walk *w = arg;
+	const uint8_t *kb = k->mv_data;
+	char student[BATON_STUDENT_MAX + 1];
+	store_guardian g;
+	int r;
+	if (k->mv_size < 34 || k->mv_size - 33 > BATON_STUDENT_MAX || kb[k->mv_size - 33] != 0 ||
+	    memcmp(kb + k->mv_size - 32, w->pk, 32) != 0)
+		return 0;
+	memcpy(student, kb, k->mv_size - 33);
+	student[k->mv_size - 33] = 0;
+	memset(&g, 0, sizeof(g));
+	if ((r = dec_guardian(k, v, &g)) != 0)
+		return r;
+	return w->cb(student, &g, w->ctx);
+}
+
+int store_guardian_each_student(store_txn *t, const uint8_t pk[BATON_PK_BYTES],
+                                store_guardian_key_cb cb, void *ctx)
+{
+	struct key_walk w = {pk, cb, ctx};
+	return tbl_each(t, &guardians_all, NULL, 0, key_row, &w);
+}

@@ -279,6 +279,14 @@ int store_guardian_del(store_txn *t, const char *student, const uint8_t pk[BATON
 /* Calls cb for each of student's links, in key order, until cb returns non-zero; returns that. */
 typedef int (*store_guardian_cb)(const store_guardian *g, void *ctx);
 int store_guardian_each(store_txn *t, const char *student, store_guardian_cb cb, void *ctx);
+/*
+ * Calls cb for each student pk is linked to (student: the id, valid until cb
+ * returns), in student order, until cb returns non-zero; returns that. A
+ * scan of every link.
+ */
+typedef int (*store_guardian_key_cb)(const char *student, const store_guardian *g, void *ctx);
+int store_guardian_each_student(store_txn *t, const uint8_t pk[BATON_PK_BYTES],
+                                store_guardian_key_cb cb, void *ctx);
 
 /* ---- peers ---- */
 /* Stores a pinned card (its encoded bytes, copied) under its school code, replacing any. */
