@@ -151,9 +151,20 @@ $(BUILD)/proto/init.o: CPPFLAGS += -I$(BUILD)
 
 # The console's pages, embedded in the binary as byte arrays.
 WEB_ASSETS := $(sort $(wildcard web/*.html web/*.js web/*.css web/*.svg))
-$(BUILD)/node/web_assets.h: $(WEB_ASSETS) web/embed.sh
+# The family's pages, served under /family/: web/family/ and the page's
+# libsodium from node_modules (package-lock.json), so a build needs 'make deps'.
+FAMILY_FILES := $(sort $(wildcard web/family/*.* web/family/*/*.*))
+SODIUM_JS := node_modules/libsodium-sumo/dist/modules-sumo/libsodium-sumo.js \
+             node_modules/libsodium-wrappers-sumo/dist/modules-sumo/libsodium-wrappers.js
+FAMILY_EMBED := $(foreach f,$(FAMILY_FILES),$(f:web/%=/%)=$(f)) \
+                /family/libsodium-sumo.js=$(word 1,$(SODIUM_JS)) \
+                /family/libsodium-wrappers-sumo.js=$(word 2,$(SODIUM_JS))
+$(SODIUM_JS):
+	@echo "$@ is missing: run 'make deps' (it installs the npm packages of package-lock.json)" >&2
+	@exit 1
+$(BUILD)/node/web_assets.h: $(WEB_ASSETS) $(FAMILY_FILES) $(SODIUM_JS) web/embed.sh
 	@mkdir -p $(dir $@)
-	$(Q)sh web/embed.sh $(WEB_ASSETS) >$@.tmp && mv $@.tmp $@
+	$(Q)sh web/embed.sh $(WEB_ASSETS) $(FAMILY_EMBED) >$@.tmp && mv $@.tmp $@
 $(BUILD)/node/web.o: $(BUILD)/node/web_assets.h
 $(BUILD)/node/web.o: CPPFLAGS += -I$(BUILD)/node
 .PHONY: FORCE

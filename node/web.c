@@ -34,6 +34,8 @@ struct web_asset {
 	const char *url, *type;
 	const unsigned char *p;
 	size_t n;
+	const unsigned char *gz; /* the same bytes, gzip -9n */
+	size_t gzn;
 };
 #include "web_assets.h"
 
@@ -48,6 +50,12 @@ struct web_asset {
 #define CSP                                                                                        \
 	"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "                \
 	"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+/* The family's pages (/family/) run libsodium's WebAssembly: the console's CSP, and that. */
+#define CSP_FAMILY                                                                                 \
+	"default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "             \
+	"img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "                \
+	"frame-ancestors 'none'"
+#define FAMILY_PREFIX "/family/"
 
 struct web {
 	struct MHD_Daemon *d;
@@ -102,14 +110,19 @@ static int own_card_fn(store_txn *t, void *arg)
 	return store_own_card(t, arg);
 }
 
-static void add_headers(struct MHD_Response *resp, const char *type)
+static void add_headers_csp(struct MHD_Response *resp, const char *type, const char *csp)
 {
 	MHD_add_response_header(resp, "Content-Type", type);
-	MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+	MHD_add_response_header(resp, "Content-Security-Policy", csp);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
+}
+
+static void add_headers(struct MHD_Response *resp, const char *type)
+{
+	add_headers_csp(resp, type, CSP);
 }
 
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned status, const char *type,
@@ -520,7 +533,7 @@ static enum MHD_Result api(struct web *w, struct MHD_Connection *c, const char *
 
 /* ---- the family's area: /api/v1/family ---- */
 
-#define FAMILY_PREFIX "/api/v1/family/"
+#define FAMILY_API_PREFIX "/api/v1/family/"
 
 /* "baton_family_PORT=ID; ..." for a family session, or to end one (id NULL). */
 static void set_family_cookie(const struct web *w, const char *id, char *buf, size_t cap)
@@ -755,14 +768,71 @@ void web_bundle_hash(char hex[65])
 	sodium_bin2hex(hex, 65, out, sizeof(out));
 }
 
+/* 1 when the parameters of one coding, from s up to end, hold q=0 (0, 0.0, 0.000). */
+static int q_zero(const char *s, const char *end)
+{
+	for (const char *p = s; p < end; p++) {
+		if (*p != ';')
+			continue;
+		for (p++; p < end && (*p == ' ' || *p == '\t'); p++)
+			;
+		if (end - p < 2 || (*p != 'q' && *p != 'Q') || p[1] != '=')
+			continue;
+		if ((p += 2) >= end || *p != '0')
+			return 0;
+		for (p++; p < end && (*p == '.' || *p == '0'); p++)
+			;
+		return p >= end || *p < '1' || *p > '9';
+	}
+	return 0;
+}
+
+/* 1 when an Accept-Encoding header takes gzip: "gzip" or "*", not with q=0 (RFC 9110 12.5.3). */
+static int takes_gzip(const char *ae)
+{
+	int gzip = -1, star = -1;
+	for (const char *p = ae; p && *p;) {
+		p += strspn(p, " \t,");
+		size_t n = strcspn(p, " \t;,"), len = strcspn(p, ",");
+		if (n == 4 && strncasecmp(p, "gzip", 4) == 0)
+			gzip = !q_zero(p + n, p + len);
+		else if (n == 1 && *p == '*')
+			star = !q_zero(p + n, p + len);
+		p += len;
+	}
+	return gzip == 1 || (gzip == -1 && star == 1);
+}
+
+/*
+ * An embedded file: gzip-compressed when the client takes it; the family's
+ * pages (/family/, /family and below) with their CSP. The bytes are static.
+ */
 static enum MHD_Result asset(struct MHD_Connection *c, const char *url, const char *method)
 {
+	if (strcmp(url, "/family") == 0)
+		url = FAMILY_PREFIX;
 	for (size_t i = 0; i < sizeof(web_assets) / sizeof(web_assets[0]); i++) {
-		if (strcmp(url, web_assets[i].url) != 0)
+		const struct web_asset *a = &web_assets[i];
+		if (strcmp(url, a->url) != 0)
 			continue;
 		if (unsafe(method))
 			return respond_error(c, 405, "method not allowed");
-		return respond(c, 200, web_assets[i].type, web_assets[i].p, web_assets[i].n, NULL);
+		int gz = takes_gzip(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		                                                MHD_HTTP_HEADER_ACCEPT_ENCODING));
+		struct MHD_Response *resp = MHD_create_response_from_buffer(
+		    gz ? a->gzn : a->n, (void *)(uintptr_t)(gz ? a->gz : a->p),
+		    MHD_RESPMEM_PERSISTENT);
+		if (!resp)
+			return MHD_NO;
+		add_headers_csp(resp, a->type,
+		                strncmp(url, FAMILY_PREFIX, strlen(FAMILY_PREFIX)) == 0 ? CSP_FAMILY
+		                                                                        : CSP);
+		MHD_add_response_header(resp, "Vary", "Accept-Encoding");
+		if (gz)
+			MHD_add_response_header(resp, "Content-Encoding", "gzip");
+		enum MHD_Result ok = MHD_queue_response(c, 200, resp);
+		MHD_destroy_response(resp);
+		return ok;
 	}
 	return respond_error(c, 404, "not found");
 }
@@ -809,7 +879,7 @@ static enum MHD_Result first_call(struct web *w, struct MHD_Connection *c, const
                                   const char *method, struct web_req *q)
 {
 	enum MHD_Result ok = MHD_YES;
-	if (strncmp(url, FAMILY_PREFIX, strlen(FAMILY_PREFIX)) == 0
+	if (strncmp(url, FAMILY_API_PREFIX, strlen(FAMILY_API_PREFIX)) == 0
 	        ? family_gate(w, c, url, method, q, &ok)
 	        : strncmp(url, "/api/", 5) == 0 && api_gate(w, c, url, method, q, &ok)) {
 		q->answered = 1;

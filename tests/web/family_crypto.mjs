@@ -39,7 +39,7 @@ function outcome(fn) {
 }
 
 function vectors(dir) {
-  const kinds = { consent: 0, revocation: 0, keyfile: 0, msgpack: 0 };
+  const kinds = { consent: 0, revocation: 0, keyfile: 0, msgpack: 0, login: 0 };
   for (const name of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     const v = JSON.parse(readFileSync(join(dir, name), 'utf8'));
     if (!(v.kind in kinds)) continue;
@@ -47,7 +47,10 @@ function vectors(dir) {
     const input = C.fromHex(v.input);
     let extra = '';
     const got = outcome(() => {
-      if (v.kind === 'msgpack') {
+      if (v.kind === 'login') {
+        const msg = C.verifyLogin(input, v.key, { school: v.school_pk, origin: v.origin, nonce: v.nonce });
+        if (v.message !== undefined && C.hex(msg) !== v.message) extra = ' (message ' + C.hex(msg) + ', not ' + v.message + ')';
+      } else if (v.kind === 'msgpack') {
         C.walk(input);
       } else if (v.kind === 'keyfile') {
         const seed = C.openKey(input, v.passphrase === null ? undefined : v.passphrase);
@@ -141,7 +144,8 @@ function keys(file) {
   ok(!sodium.crypto_sign_verify_detached(sig, sigMsgOf(msg), p.pk),
      'a login signature does not verify as a consent or revocation (another domain)');
   is(outcome(() => C.loginMessage({ fingerprint: 'x', origin: 'https://a', nonce })), 'EVALUE', 'a bad fingerprint is refused');
-  is(outcome(() => C.loginMessage({ fingerprint: 'KRPOR-2ARPC-HEZ37-2Y33A-O46CB', origin: 'https://a/', nonce })), 'EVALUE', 'an origin with a trailing slash is refused');
+  is(outcome(() => C.loginMessage({ fingerprint: 'KRPOR-2ARPC-HEZ37-2Y33A-O46CB', origin: 'https://a b', nonce })), 'EVALUE', 'an origin with a space is refused');
+  is(C.hex(C.loginMessage({ school: sid, origin: 'https://school.example:8443', nonce })), C.hex(msg), 'the school\'s identity key in place of its fingerprint gives the same message');
   is(outcome(() => C.signLogin(k, 'wrong', { fingerprint: 'KRPOR-2ARPC-HEZ37-2Y33A-O46CB', origin: 'https://a', nonce })), 'EPASSPHRASE', 'signLogin with a wrong passphrase is EPASSPHRASE');
 }
 

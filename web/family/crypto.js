@@ -31,10 +31,14 @@
  *
  * Signing (the key is unlocked for one signature and wiped right after):
  *   signLogin(file, pass, {fingerprint, origin, nonce}) -> Uint8Array(64)
- *       Ed25519 over "BATON-LOGIN-v1\0" || fingerprint (the node's, 29 ASCII
- *       characters) || len(origin) (1 byte) || origin (ASCII, 1..255 bytes,
- *       no trailing "/") || nonce (32 bytes, bytes or 64 hex).
- *   loginMessage({fingerprint, origin, nonce}) -> the message above.
+ *       Ed25519 (PROTOCOL.md §7.5) over "BATON-LOGIN-v1\0" || fingerprint
+ *       (the node's, 29 ASCII characters as printed) || len(origin) (1 byte)
+ *       || origin (1..255 bytes 0x21-0x7e, e.g. location.origin) || nonce
+ *       (32 bytes, bytes or 64 hex). Instead of fingerprint, school: the
+ *       node's identity key (32 bytes or hex, /challenge's school.id).
+ *   loginMessage({fingerprint | school, origin, nonce}) -> the message above.
+ *   verifyLogin(signature, pk, {fingerprint | school, origin, nonce}) -> the
+ *       message; throws EVALUE, EBADKEY, EBADSIG in §7.5's order.
  *   signConsent(file, pass, fields) -> envelope bytes of a consent (§3.5),
  *       fields: {student, from, from_code, to, to_code, sections (names, any
  *       order; sorted here), purpose, expires, issued (default now),
@@ -964,16 +968,19 @@
 
 	/* ---- family sign-in ---- */
 
+	/* §7.5: the node's fingerprint (or its identity key), the origin, the nonce. */
 	function loginMessage(a) {
 		need();
 		const o = a || {};
-		const fp = o.fingerprint;
+		const fp = o.fingerprint === undefined && o.school !== undefined
+		               ? fingerprint(bytesOf(o.school, 32, 'school'))
+		               : o.fingerprint;
 		if (typeof fp !== 'string' || !/^[A-Z2-7]{5}(-[A-Z2-7]{5}){4}$/.test(fp))
 			throw fail('EVALUE', 'fingerprint: not a fingerprint (XXXXX-XXXXX-XXXXX-XXXXX-XXXXX)');
 		const origin = o.origin;
 		if (typeof origin !== 'string' || origin.length < 1 || origin.length > 255 ||
-		    !/^[\x21-\x7e]+$/.test(origin) || origin.endsWith('/'))
-			throw fail('EVALUE', 'origin: expected 1..255 ASCII characters, no trailing "/"');
+		    !/^[\x21-\x7e]+$/.test(origin))
+			throw fail('EVALUE', 'origin: expected 1..255 ASCII characters 0x21-0x7e');
 		const nonce = bytesOf(o.nonce, 32, 'nonce');
 		return cat(enc.encode('BATON-LOGIN-v1\0'), enc.encode(fp), Uint8Array.of(origin.length),
 		           enc.encode(origin), nonce);
@@ -984,9 +991,21 @@
 		return withKey(file, pass, (sk) => S.crypto_sign_detached(msg, sk));
 	}
 
+	/* §7.5's verification, in its order: EVALUE, EBADKEY, EBADSIG. */
+	function verifyLogin(signature, pk, a) {
+		const msg = loginMessage(a);
+		pk = bytesOf(pk, 32, 'key');
+		if (!edKeyValid(pk))
+			throw fail('EBADKEY', 'key: not a valid Ed25519 public key');
+		const sig = bytesOf(signature, 64, 'signature');
+		if (!S.crypto_sign_verify_detached(sig, msg, pk))
+			throw fail('EBADSIG', 'signature: does not verify');
+		return msg;
+	}
+
 	root.BatonCrypto = Object.freeze({
 		ready, makeKey, openKey, keyInfo, publicKey, pkLine, parsePkLine, fingerprint,
-		signLogin, loginMessage, signConsent, signRevocation,
+		signLogin, loginMessage, verifyLogin, signConsent, signRevocation,
 		encodeConsentBody, encodeRevocationBody, decodeConsent, decodeRevocation,
 		decodeEnvelope, walk, checkValidity, describeConsent,
 		SECTIONS: Object.freeze(SECTIONS.slice()), SENSITIVE: Object.freeze(SENSITIVE.slice()),
