@@ -100,11 +100,15 @@ const Family = (() => {
     return new Intl.DateTimeFormat(lang, { dateStyle: 'long' }).format(new Date(secs * 1000));
   }
   function sectionName(s) { return t('section.' + s) !== 'section.' + s ? t('section.' + s) : s; }
-  function sectionList(list) { return (list || []).map(sectionName).join(', '); }
+  // A list of sections, as an array or as the command line's "a,b,c".
+  function sectionList(list) {
+    return (typeof list === 'string' ? list.split(',').filter(Boolean) : list || []).map(sectionName).join(', ');
+  }
   function relation(r) { return t('relation.' + r) !== 'relation.' + r ? t('relation.' + r) : r; }
   function fullName(s) { return [s.given_name, s.family_name].filter(Boolean).join(' '); }
   function school(s) {
     if (!s) return '';
+    if (typeof s === 'string') return s;
     return s.name ? s.name + ' (' + s.code + ')' : s.code || '';
   }
   function tag(kind, text) { return el('span', { class: 'tag ' + kind, text }); }
@@ -468,6 +472,12 @@ const Family = (() => {
     if (about && about.bundle) $('bundle').textContent = about.bundle;
   }
 
+  // Why this key does not hold the rights to a record: the student does
+  // now (18, or in postsecondary education), or the parents still do.
+  function rightsWords(s) {
+    return t(s.rights === 'parents' ? 'rights.parents' : 'rights.student', { name: s.given_name });
+  }
+
   function student(id) { return me && me.students.find(s => s.id === id); }
 
   function viewHome() {
@@ -479,8 +489,8 @@ const Family = (() => {
         const li = el('li', { class: 'card child' },
           el('h2', { text: fullName(s) }),
           el('p', { class: 'hint', text: t('home.relation', { relation: relation(s.relation) }) }));
-        if (s.rights === 'student') {
-          li.append(el('p', { class: 'notice', text: t('rights.student', { name: s.given_name }) }));
+        if (s.rights !== 'holds') {
+          li.append(el('p', { class: 'notice', text: rightsWords(s) }));
         } else {
           li.append(el('ul', { class: 'links' }, ['record', 'disclosures', 'requests', 'consents', 'grant'].map(v =>
             el('li', {}, el('a', { href: '#/s/' + encodeURIComponent(s.id) + '/' + v, text: t('nav.' + v) })))));
@@ -507,8 +517,8 @@ const Family = (() => {
   function childView(s, which, build) {
     return show(t('title.' + which, { name: s.given_name }), async root => {
       root.prepend(childNav(s, which));
-      if (s.rights === 'student') {
-        root.append(el('p', { class: 'notice', text: t('rights.student', { name: s.given_name }) }));
+      if (s.rights !== 'holds') {
+        root.append(el('p', { class: 'notice', text: rightsWords(s) }));
         return;
       }
       await build(root);
@@ -644,8 +654,11 @@ const Family = (() => {
     });
   }
 
+  // The node says "valid" of a consent in force.
+  function active(c) { return c.status === 'valid' || c.status === 'active'; }
+
   function consentStatus(c) {
-    const kind = c.status === 'active' ? 'ok' : c.status === 'revoked' ? 'bad' : '';
+    const kind = active(c) ? 'ok' : c.status === 'revoked' ? 'bad' : '';
     return tag(kind, t('status.' + c.status) !== 'status.' + c.status ? t('status.' + c.status) : c.status);
   }
 
@@ -704,7 +717,7 @@ const Family = (() => {
             [t('cons.signer'), c.mine ? t('cons.mine') : fingerprint(c.signer)],
             [t('cons.id'), el('span', { class: 'mono', text: c.id })],
           ]));
-        if (c.status === 'active' && c.mine) {
+        if (active(c) && c.mine) {
           const open = el('button', { type: 'button', class: 'danger', text: t('cons.revoke'),
             'aria-expanded': 'false' });
           open.addEventListener('click', () => {
