@@ -1,6 +1,7 @@
 /*
- * baton guardian keygen | pubkey | link | unlink: guardians' keys, and which
- * of them may consent for a student.
+ * baton guardian keygen | pubkey | link | unlink | invite | invites | confirm |
+ * cancel: guardians' keys, which of them may consent for a student, and the
+ * invitations a parent enrols a key with.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,24 +14,32 @@
 #include "cli.h"
 #include "bti.h"
 #include "guardian.h"
+#include "invite.h"
+#include "web.h"
 
 /*
- * Draws text as a QR code with half-block characters, two modules per line,
- * dark on an explicitly light background so that it scans on any terminal.
+ * Draws text as a QR code (invite_qr's modules) with half-block
+ * characters, two rows of modules per line, dark on an explicitly light
+ * background so that it scans on any terminal.
  */
 static int print_qr(const char *text)
 {
-	QRcode *q = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+	json_t *rows = NULL;
 	const int quiet = 2;
-	if (q == NULL)
-		return bti_diag_err(BATON_ENOMEM, "cannot make a QR code");
-	int n = q->width;
+	int r, n;
+	if ((r = invite_qr(text, &rows)) != 0)
+		return r;
+	n = (int)json_array_size(rows);
 	for (int y = -quiet; y < n + quiet; y += 2) {
+		const char *a =
+		    y >= 0 && y < n ? json_string_value(json_array_get(rows, (size_t)y)) : NULL;
+		const char *b = y + 1 >= 0 && y + 1 < n
+		                    ? json_string_value(json_array_get(rows, (size_t)y + 1))
+		                    : NULL;
 		fputs("\033[47;30m", stdout);
 		for (int x = -quiet; x < n + quiet; x++) {
-			int top = y >= 0 && y < n && x >= 0 && x < n && (q->data[y * n + x] & 1);
-			int bot = y + 1 >= 0 && y + 1 < n && x >= 0 && x < n &&
-			          (q->data[(y + 1) * n + x] & 1);
+			int in = x >= 0 && x < n;
+			int top = in && a && a[x] == '1', bot = in && b && b[x] == '1';
 			fputs(top && bot ? "\u2588"
 			      : top      ? "\u2580"
 			      : bot      ? "\u2584"
@@ -39,7 +48,7 @@ static int print_qr(const char *text)
 		}
 		fputs("\033[0m\n", stdout);
 	}
-	QRcode_free(q);
+	json_decref(rows);
 	return 0;
 }
 
@@ -320,6 +329,217 @@ static int cmd_guardian_unlink(int argc, char **argv)
 	return link_cmd(argc, argv, 1);
 }
 
+/*
+ * The base of an invitation's URL: --url, else the web settings' public
+ * URL; BATON_EVALUE saying to give --url when there is neither.
+ */
+static int invite_base(const struct cli_common *com, const char *given, char *base, size_t cap)
+{
+	struct web_conf wc;
+	int r;
+	if (given) {
+		snprintf(base, cap, "%s", given);
+		return 0;
+	}
+	if ((r = web_conf_read(cli_dir(com), &wc)) != 0 && r != BATON_ENOTFOUND)
+		return r;
+	if (r != 0 || !wc.url[0])
+		return bti_diag_err(BATON_EVALUE,
+		                    "no URL for the invitation: give --url BASE (the console's "
+		                    "address, e.g. https://school.example:8443), or set it once "
+		                    "with 'baton web set --url BASE'");
+	snprintf(base, cap, "%s", wc.url);
+	return 0;
+}
+
+static int guardian_invite(int argc, char **argv)
+{
+	static const struct option opts[] = {{"relation", required_argument, NULL, 'r'},
+	                                     {"url", required_argument, NULL, 'u'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	const char *relation = NULL, *url_arg = NULL;
+	char base[INVITE_URL_MAX], url[INVITE_URL_MAX], code[INVITE_CODE_TEXT];
+	store_invite v;
+	json_t *qr = NULL;
+	store *st;
+	int opt, r, rc;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		if (opt == 'r')
+			relation = optarg;
+		else if (opt == 'u')
+			url_arg = optarg;
+		else {
+			fprintf(
+			    opt == 'h' ? stdout : stderr,
+			    "usage: baton guardian invite STUDENT_ID --relation "
+			    "mother|father|guardian|self\n"
+			    "                             [--url BASE] [--json] [--dir DIR]\n\n"
+			    "Makes a one-time invitation for a parent (or the student, as self)\n"
+			    "to enrol a key made on their own device: prints the code, its expiry\n"
+			    "(7 days), the URL BASE/family/#invite=CODE and its QR code. The code\n"
+			    "is shown only here. BASE is --url, else 'baton web set --url'.\n"
+			    "Once the parent has enrolled, 'baton guardian confirm ID' links\n"
+			    "the key.\n");
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error("guardian invite: STUDENT_ID expected");
+	if (!relation)
+		return cli_usage_error("guardian invite: --relation mother|father|guardian|self "
+		                       "is required");
+	if (!invite_relation_valid(relation))
+		return cli_usage_error("--relation: \"%s\": use mother, father, guardian or self",
+		                       relation);
+	/* Everything that can be refused is, before anything is written. */
+	if ((r = invite_base(&com, url_arg, base, sizeof(base))) != 0 ||
+	    (r = invite_url(base, "XXXX-XXXX-XXXX", url)) != 0)
+		return cli_fail("guardian invite", r);
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		return rc;
+	r = invite_make(st, argv[optind], relation, code, &v);
+	store_close(st);
+	if (r != 0)
+		return cli_fail("guardian invite", r);
+	if ((r = invite_url(base, code, url)) == 0 && (r = invite_qr(url, &qr)) != 0)
+		qr = NULL;
+	if (r != 0) {
+		sodium_memzero(code, sizeof(code));
+		return cli_fail("guardian invite", r);
+	}
+	if (com.json) {
+		cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "id", v.id, "code",
+		                         code, "url", url, "student", v.student, "relation",
+		                         v.relation, "expires", (json_int_t)v.expires, "qr", qr));
+	} else {
+		json_decref(qr);
+		printf("Invitation %s for %s (%s), single use, expires %s\n", v.id, v.student,
+		       v.relation, cli_time(v.expires));
+		printf("code  %s\nurl   %s\n", code, url);
+		print_qr(url);
+		printf("Give the code or the QR code to the %s alone. Once they have enrolled,\n"
+		       "compare the key's fingerprint with theirs and run\n"
+		       "'baton guardian confirm %s'.\n",
+		       strcmp(v.relation, "self") == 0 ? "student" : v.relation, v.id);
+	}
+	sodium_memzero(code, sizeof(code));
+	sodium_memzero(url, sizeof(url));
+	return EXIT_OK;
+}
+
+static void invites_print(const json_t *arr)
+{
+	size_t i;
+	const json_t *e;
+	printf("%-4s  %-9s  %-12s  %-8s  %-20s  %s\n", "ID", "STATE", "STUDENT", "RELATION",
+	       "EXPIRES", "KEY");
+	json_array_foreach(arr, i, e)
+	{
+		printf("%-4s  %-9s  ", cli_str(e, "id"), cli_str(e, "state"));
+		cli_pad(stdout, cli_str(e, "student"), 12);
+		printf("  %-8s  %-20s  %s\n", cli_str(e, "relation"),
+		       cli_time(cli_int(e, "expires")),
+		       json_object_get(e, "fingerprint") ? cli_str(e, "fingerprint") : "-");
+	}
+}
+
+static int guardian_invites(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"student", required_argument, NULL, 's'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	const char *student = NULL;
+	json_t *arr = NULL;
+	store *st;
+	int opt, r, rc;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		if (opt == 's') {
+			student = optarg;
+			continue;
+		}
+		fprintf(opt == 'h' ? stdout : stderr,
+		        "usage: baton guardian invites [--student ID] [--json] [--dir DIR]\n\n"
+		        "The invitations, newest first, with their state (open, claimed,\n"
+		        "linked, cancelled, burned, expired) and a claimed key's fingerprint.\n");
+		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	}
+	if (optind != argc)
+		return cli_usage_error("guardian invites: no arguments expected");
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		return rc;
+	r = invite_list(st, student, &arr);
+	store_close(st);
+	return cli_table_done(r, arr, NULL, com.json, invites_print, "guardian invites",
+	                      "No invitations.");
+}
+
+static int invite_change(int argc, char **argv, int confirm)
+{
+	struct cli_common com = {0};
+	store_invite v;
+	store_student s;
+	char fpr[BATON_FINGERPRINT_LEN + 1];
+	store *st;
+	int rc, r;
+
+	if ((rc = cli_common_only(argc, argv, &com,
+	                          confirm ? "usage: baton guardian confirm ID [--dir DIR]\n\n"
+	                                    "Links the key that enrolled with invitation ID to "
+	                                    "its student, after\nshowing its fingerprint: "
+	                                    "compare it with the one the parent reads.\n"
+	                                  : "usage: baton guardian cancel ID [--dir DIR]\n\n"
+	                                    "Withdraws an open invitation, or refuses the key "
+	                                    "that enrolled with it.\n")) >= 0)
+		return rc;
+	if (optind + 1 != argc)
+		return cli_usage_error("guardian %s: one invitation ID expected",
+		                       confirm ? "confirm" : "cancel");
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		return rc;
+	if (confirm) {
+		/* What is about to be linked, shown first: the registrar compares the fingerprint.
+		 */
+		if ((r = invite_get(st, argv[optind], &v, &s)) == 0 && v.has_pk) {
+			baton_fingerprint(v.pk, fpr);
+			printf("Invitation %s: %s key %s for %s (%s %s)\n", v.id, v.relation, fpr,
+			       v.student, s.given_name, s.family_name);
+		}
+		r = r ? r : invite_confirm(st, argv[optind], &v);
+	} else {
+		r = invite_cancel(st, argv[optind], &v);
+	}
+	store_close(st);
+	if (r != 0)
+		return cli_fail(confirm ? "guardian confirm" : "guardian cancel", r);
+	if (confirm) {
+		baton_fingerprint(v.pk, fpr);
+		printf("Linked %s key %s to %s\n", v.relation, fpr, v.student);
+	} else {
+		printf("Cancelled invitation %s for %s\n", v.id, v.student);
+	}
+	return EXIT_OK;
+}
+
+static int cmd_guardian_confirm(int argc, char **argv)
+{
+	return invite_change(argc, argv, 1);
+}
+
+static int cmd_guardian_cancel(int argc, char **argv)
+{
+	return invite_change(argc, argv, 0);
+}
+
 int cmd_guardian(int argc, char **argv)
 {
 	static const struct cmd sub[] = {
@@ -327,6 +547,10 @@ int cmd_guardian(int argc, char **argv)
 	    {"pubkey", guardian_pubkey, "print a guardian key's public line"},
 	    {"link", cmd_guardian_link, "link a guardian key to a student"},
 	    {"unlink", cmd_guardian_unlink, "remove a link"},
+	    {"invite", guardian_invite, "make a one-time invitation to enrol a key"},
+	    {"invites", guardian_invites, "list invitations and their state"},
+	    {"confirm", cmd_guardian_confirm, "link the key that enrolled with an invitation"},
+	    {"cancel", cmd_guardian_cancel, "withdraw an invitation or refuse its key"},
 	};
 	return cli_dispatch("guardian", sub, sizeof(sub) / sizeof(sub[0]), argc, argv);
 }

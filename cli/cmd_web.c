@@ -10,9 +10,10 @@
 
 #include "bti.h"
 #include "cli.h"
+#include "invite.h"
 #include "web.h"
 
-enum { OPT_LISTEN = 2100, OPT_CERT, OPT_KEY, OPT_OUT, OPT_HOST };
+enum { OPT_LISTEN = 2100, OPT_CERT, OPT_KEY, OPT_OUT, OPT_HOST, OPT_URL };
 
 /* Copies the absolute form of path (which must exist) into dst. */
 static int abs_path(const char *path, char *dst, size_t cap)
@@ -29,10 +30,12 @@ static int web_set(int argc, char **argv)
 	static const struct option opts[] = {{"listen", required_argument, NULL, OPT_LISTEN},
 	                                     {"cert", required_argument, NULL, OPT_CERT},
 	                                     {"key", required_argument, NULL, OPT_KEY},
+	                                     {"url", required_argument, NULL, OPT_URL},
 	                                     CLI_COMMON_OPTS,
 	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	struct web_conf c;
+	char check[INVITE_URL_MAX];
 	const char *cert = NULL, *key = NULL;
 	int opt, r;
 
@@ -45,9 +48,19 @@ static int web_set(int argc, char **argv)
 			snprintf(c.listen, sizeof(c.listen), "%s", optarg);
 		else if (opt == OPT_CERT || opt == OPT_KEY)
 			*(opt == OPT_CERT ? &cert : &key) = optarg;
-		else {
+		else if (opt == OPT_URL) {
+			/* The public URL invitations are made with: checked as they check it. */
+			if ((r = invite_url(optarg, "", check)) != 0)
+				return cli_fail("web set", r);
+			if (strlen(optarg) >= sizeof(c.url))
+				return cli_usage_error("web set: --url: too long");
+			snprintf(c.url, sizeof(c.url), "%s", optarg);
+			c.url[strcspn(c.url, "\n")] = 0;
+			while (strlen(c.url) > 8 && c.url[strlen(c.url) - 1] == '/')
+				c.url[strlen(c.url) - 1] = 0;
+		} else {
 			fputs("usage: baton web set --listen ADDR:PORT [--cert FILE --key FILE] "
-			      "[--dir DIR]\n",
+			      "[--url BASE] [--dir DIR]\n",
 			      opt == 'h' ? stdout : stderr);
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
@@ -82,6 +95,8 @@ static int web_show(int argc, char **argv)
 	printf("listen %s\n", c.listen);
 	if (c.cert[0])
 		printf("cert   %s\nkey    %s\n", c.cert, c.key);
+	if (c.url[0])
+		printf("url    %s\n", c.url);
 	return EXIT_OK;
 }
 

@@ -110,9 +110,8 @@ static int prior_cb(const store_guardian *g, void *arg)
 	return 0;
 }
 
-static int link_fn(store_txn *t, void *arg)
+static int link_in(store_txn *t, struct link_ctx *c)
 {
-	struct link_ctx *c = arg;
 	char detail[128], fpr[BATON_FINGERPRINT_LEN + 1];
 	int r;
 
@@ -136,16 +135,38 @@ static int link_fn(store_txn *t, void *arg)
 	return link_audit(t, "guardian-link", c->student, detail);
 }
 
-int guardian_link(store *st, const char *student, store_guardian *g)
+static int relation_check(const store_guardian *g)
 {
-	struct link_ctx c = {student, g, g->pk, 0, 0};
 	if (!guardian_relation_valid(g->relation))
 		return bti_diag_err(
 		    BATON_EVALUE,
 		    "relation: \"%s\": use a short lower-case word (mother, father, "
 		    "guardian, self)",
 		    g->relation);
+	return 0;
+}
+
+static int link_fn(store_txn *t, void *arg)
+{
+	return link_in(t, arg);
+}
+
+int guardian_link(store *st, const char *student, store_guardian *g)
+{
+	struct link_ctx c = {student, g, g->pk, 0, 0};
+	int r;
+	if ((r = relation_check(g)) != 0)
+		return r;
 	return store_write(st, link_fn, &c);
+}
+
+int guardian_link_txn(store_txn *t, const char *student, store_guardian *g)
+{
+	struct link_ctx c = {student, g, g->pk, 0, 0};
+	int r;
+	if ((r = relation_check(g)) != 0)
+		return r;
+	return link_in(t, &c);
 }
 
 static int unlink_fn(store_txn *t, void *arg)

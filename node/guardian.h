@@ -46,6 +46,8 @@ int guardian_list(store *st, const char *student, json_t **out);
  * errors. baton_diag() says which.
  */
 int guardian_link(store *st, const char *student, store_guardian *g);
+/* The same, inside the caller's write transaction t (for a change that must go with the link). */
+int guardian_link_txn(store_txn *t, const char *student, store_guardian *g);
 
 /*
  * Unlinks pk from student; audited as "guardian-unlink". BATON_ENOTFOUND

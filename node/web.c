@@ -324,9 +324,10 @@ static int unsafe(const char *method)
 }
 
 static const struct web_route *const areas[] = {
-    web_routes_home,  web_routes_students, web_routes_review,    web_routes_guardians,
-    web_routes_send,  web_routes_requests, web_routes_transfers, web_routes_peers,
-    web_routes_audit, web_routes_users,    web_routes_files,     web_routes_school,
+    web_routes_home,    web_routes_students, web_routes_review,    web_routes_guardians,
+    web_routes_send,    web_routes_requests, web_routes_transfers, web_routes_peers,
+    web_routes_audit,   web_routes_users,    web_routes_files,     web_routes_school,
+    web_routes_invites,
 };
 
 /*
@@ -356,6 +357,7 @@ static int path_match(const char *pattern, const char *path, char args[WEB_ARGS]
 /* The family's areas: only a family session, or none for an open route, reaches them. */
 static const struct web_route *const family_areas[] = {
     web_routes_family,
+    web_routes_enrol,
 };
 
 /* The route for method and path in the n tables of in: BATON_ENOTFOUND (404) or BATON_EVALUE (405).
@@ -435,6 +437,37 @@ static enum MHD_Result route_answer(struct MHD_Connection *c, struct web_call *c
 	return respond_json(c, (unsigned)r, call->out, NULL), call->out = NULL, MHD_YES;
 }
 
+/*
+ * An open route of a table (WEB_ROUTE_OPEN): each answer 404 (a code that
+ * does not enrol) counts against the client's address, as a failed login
+ * does, and past WEB_FAIL_ADDR the address gets 429. open_fail counts one;
+ * open_throttled answers 429 and returns 1, or waits a second once the
+ * address has failed WEB_FAIL_SLOW times and returns 0.
+ */
+static void open_fail(struct web *w, struct MHD_Connection *c)
+{
+	char addr[64], akey[80];
+	client_addr(c, addr, sizeof(addr));
+	snprintf(akey, sizeof(akey), "a:%s", addr);
+	web_fail(&w->ws, akey);
+}
+
+static int open_throttled(struct web *w, struct MHD_Connection *c, enum MHD_Result *ok)
+{
+	char addr[64], akey[80];
+	unsigned n;
+	client_addr(c, addr, sizeof(addr));
+	snprintf(akey, sizeof(akey), "a:%s", addr);
+	if ((n = web_fails(&w->ws, akey)) >= WEB_FAIL_ADDR) {
+		node_log(NODE_LOG_WARN, "web: an open route from %s refused: too many failures",
+		         addr);
+		return *ok = respond_error(c, 429, "too many failed attempts: try again later"), 1;
+	}
+	if (n >= WEB_FAIL_SLOW)
+		sleep(1);
+	return 0;
+}
+
 /* Runs q's route, as its user, with the body it was given. */
 static enum MHD_Result route_run(struct web *w, struct MHD_Connection *c, struct web_req *q)
 {
@@ -457,6 +490,8 @@ static enum MHD_Result route_run(struct web *w, struct MHD_Connection *c, struct
 	store_set_actor(q->family ? q->actor : q->s.user);
 	r = q->route->fn(&call);
 	store_set_actor(NULL);
+	if ((q->route->flags & WEB_ROUTE_OPEN) && r == BATON_ENOTFOUND)
+		open_fail(w, c);
 	ok = route_answer(c, &call, r);
 	json_decref(call.out);
 	json_decref(call.body);
@@ -606,7 +641,7 @@ static int family_gate(struct web *w, struct MHD_Connection *c, const char *url,
 	}
 	if (open) {
 		snprintf(q->actor, sizeof(q->actor), "family");
-		return 0;
+		return q->route && open_throttled(w, c, ok);
 	}
 	if (web_family_get(&w->ws, MHD_lookup_connection_value(c, MHD_COOKIE_KIND, w->fcookie),
 	                   &q->f) != 0)

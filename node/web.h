@@ -28,11 +28,13 @@ struct web_conf {
 	char listen[256];        /* ADDR:PORT, [V6ADDR]:PORT; "" when not set */
 	char cert[WEB_PATH_MAX]; /* PEM certificate file, or "" */
 	char key[WEB_PATH_MAX];  /* PEM private key file (mode 0600), or "" */
+	char url[256];           /* the console's public URL (https://host:port), or "" */
 };
 
 /*
  * Reads DIR/web.conf into *c (cleared first): lines "listen ADDR:PORT",
- * "cert FILE", "key FILE". BATON_ENOTFOUND when there is no such file
+ * "cert FILE", "key FILE", "url BASE" (the public URL, for invitations). BATON_ENOTFOUND when there
+ * is no such file
  * (*c then empty); BATON_EVALUE naming the line that does not read;
  * BATON_EIO.
  */

@@ -78,12 +78,20 @@ extern const struct web_route web_routes_guardians[];
 extern const struct web_route web_routes_users[];
 extern const struct web_route web_routes_files[];
 extern const struct web_route web_routes_school[];
+extern const struct web_route web_routes_invites[];
 /*
  * The family's area, /api/v1/family/... (patterns start "family/"): only a
  * family session (its own cookie and token) reaches these, or none for a
  * WEB_ROUTE_OPEN route; a family session reaches no other route.
  */
 extern const struct web_route web_routes_family[];
+/*
+ * The family's enrolment, POST family/enrol, a WEB_ROUTE_OPEN route: {"code",
+ * "key"} claims an invitation (invite_claim) and answers who it is for; 404
+ * with one message for every code that does not enrol, each counted
+ * against the client's address (429 past WEB_FAIL_ADDR).
+ */
+extern const struct web_route web_routes_enrol[];
 
 /* The value of query parameter name, or NULL; owned by the connection. */
 const char *web_query(const struct web_call *call, const char *name);

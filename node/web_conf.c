@@ -86,9 +86,11 @@ static int conf_line(struct web_conf *c, const char *line, unsigned no)
 		dst = c->cert, cap = sizeof(c->cert);
 	else if (n == 3 && strncmp(line, "key", 3) == 0)
 		dst = c->key, cap = sizeof(c->key);
+	else if (n == 3 && strncmp(line, "url", 3) == 0)
+		dst = c->url, cap = sizeof(c->url);
 	if (!dst || !v[1] || strlen(v + 1) >= cap)
 		return bti_diag_err(BATON_EVALUE,
-		                    "%s line %u: expected listen, cert or key and a value",
+		                    "%s line %u: expected listen, cert, key or url and a value",
 		                    WEB_CONF, no);
 	memcpy(dst, v + 1, strlen(v + 1) + 1);
 	return 0;
@@ -128,6 +130,8 @@ int web_conf_write(const char *dir, const struct web_conf *c)
 	fprintf(f, "# The web console: written by 'baton web set'\nlisten %s\n", c->listen);
 	if (c->cert[0])
 		fprintf(f, "cert %s\nkey %s\n", c->cert, c->key);
+	if (c->url[0])
+		fprintf(f, "url %s\n", c->url);
 	ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
 	ok = fclose(f) == 0 && ok;
 	if (!ok || rename(tmp, path) != 0) {

@@ -21,6 +21,11 @@ void store_set_actor(const char *name)
 	snprintf(store_actor_name, sizeof(store_actor_name), "%s", name ? name : "");
 }
 
+const char *store_actor(void)
+{
+	return store_actor_name;
+}
+
 static const char *const audit_keys[] = {"action", "by",      "consent", "detail",
                                          "packet", "peer",    "prev",    "sections",
                                          "seq",    "student", "time"};

@@ -1,8 +1,8 @@
 /*
  * The store's environment: opening it, its schema version and upgrades,
  * growing the map, transactions and their clock. See store.h for the
- * contract; the tables live in students.c, consents.c, transfers.c, peers.c
- * and audit.c, all through table.c.
+ * contract; the tables live in students.c, consents.c, transfers.c, peers.c,
+ * users.c, invites.c and audit.c, all through table.c.
  *
  * Keys (the on-disk layout, schema 4):
  *   meta       name -> value ("schema" -> u32 BE)
@@ -29,6 +29,9 @@
  *              disagrees with the student on file, until the registrar decides (schema 4)
  *   users      account name -> role(u8) created(u64 BE) last login(u64 BE) Argon2id
  *              hash string: the console's accounts (created on open, as any table)
+ *   invites    invitation id (4 characters) -> {by, created, expires, hash, key,
+ *              relation, state, student, wrong} (canonical msgpack): a parent's
+ *              one-time enrolment codes, by the hash of the code (created on open)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,7 +54,8 @@ static const char *const db_names[DB_N] = {
     "meta",    "students", "records",          "blobs",    "guardians",
     "peers",   "audit",    "audit_by_student", "consents", "revocations",
     "inbox",   "outbox",   "state_ids",        "requests", "due",
-    "packets", "asked",    "origins",          "held",     "users"};
+    "packets", "asked",    "origins",          "held",     "users",
+    "invites"};
 
 const char *store_db_name(int db)
 {

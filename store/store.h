@@ -535,6 +535,8 @@ typedef struct store_audit {
  * STORE_USER_MAX bytes). Cannot fail.
  */
 void store_set_actor(const char *name);
+/* The name store_set_actor gave this thread, "" for none: valid until its next call. */
+const char *store_actor(void);
 /*
  * Appends e, filling in its seq, time, prev and hash (and e->by, see
  * store_set_actor). BATON_EINTERNAL when e
@@ -679,5 +681,43 @@ int store_user_del(store_txn *t, const char *name);
  */
 typedef int (*store_user_cb)(const store_user *u, void *ctx);
 int store_user_each(store_txn *t, store_user_cb cb, void *ctx);
+
+/* ---- invitations: one-time codes a parent enrols a key with ---- */
+#define STORE_INVITE_ID 4 /* characters of an invitation's public id */
+enum {
+	INVITE_OPEN = 0,      /* made, not yet used */
+	INVITE_CLAIMED = 1,   /* a key came with the right code; waits for the registrar */
+	INVITE_LINKED = 2,    /* the registrar confirmed: the key is linked */
+	INVITE_CANCELLED = 3, /* the registrar withdrew it or refused the key */
+	INVITE_BURNED = 4,    /* too many wrong codes for its id */
+};
+typedef struct store_invite {
+	char id[STORE_INVITE_ID + 1];
+	uint8_t hash[32]; /* BLAKE2b-256 of the whole normalised code; never the code */
+	char student[BATON_STUDENT_MAX + 1];
+	char relation[33];
+	uint64_t created, expires;  /* seconds since 1970; expired is computed from these */
+	int state;                  /* INVITE_* */
+	uint32_t wrong;             /* wrong secrets given for this id */
+	uint8_t pk[BATON_PK_BYTES]; /* the key that claimed it, when has_pk */
+	int has_pk;
+	char by[STORE_USER_MAX + 1]; /* who made it (the audit actor), "" when no one was named */
+} store_invite;
+/*
+ * Stores v under v->id, replacing any. BATON_EINVAL when the id is not
+ * STORE_INVITE_ID characters, the student or relation empty, or the state
+ * unknown.
+ */
+int store_invite_put(store_txn *t, const store_invite *v);
+/* Fills *v (cleared first). BATON_ENOTFOUND naming the invitation; BATON_EIO: a bad row. */
+int store_invite_get(store_txn *t, const char *id, store_invite *v);
+/*
+ * Calls cb for each invitation in id order until cb returns non-zero;
+ * returns that. v lives until cb returns.
+ */
+typedef int (*store_invite_cb)(const store_invite *v, void *ctx);
+int store_invite_each(store_txn *t, store_invite_cb cb, void *ctx);
+/* The name a person reads for state (INVITE_*): "open", "claimed", ...; "?" when unknown. */
+const char *store_invite_state_name(int state);
 
 #endif

@@ -36,6 +36,7 @@ enum {
 	DB_ORIGINS,
 	DB_HELD,
 	DB_USERS,
+	DB_INVITES,
 	DB_N
 };
 
@@ -164,6 +165,7 @@ struct tbl_cb {
 		store_request_cb request;
 		store_audit_cb audit;
 		store_peer_head_cb peer_head;
+		store_invite_cb invite;
 	} fn;
 	void *ctx;
 };

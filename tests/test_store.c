@@ -436,6 +436,76 @@ static void test_users(void **state)
 	assert_int_equal(store_write(f->s, user_ops, NULL), 0);
 }
 
+/* ---- invitations ---- */
+
+static int count_invite(const store_invite *v, void *arg)
+{
+	(void)v;
+	++*(int *)arg;
+	return 0;
+}
+
+static int invite_ops(store_txn *t, void *arg)
+{
+	store_invite v, got;
+	int n = 0;
+	(void)arg;
+	/* Every field at its full size: the longest student id, relation and actor. */
+	memset(&v, 0, sizeof(v));
+	memcpy(v.id, "K7MQ", 4);
+	memset(v.hash, 0xa5, sizeof(v.hash));
+	memset(v.student, 'S', BATON_STUDENT_MAX);
+	memset(v.relation, 'r', sizeof(v.relation) - 1);
+	memset(v.by, 'b', STORE_USER_MAX);
+	memset(v.pk, 0x5a, sizeof(v.pk));
+	v.has_pk = 1;
+	v.created = UINT64_MAX - 1;
+	v.expires = UINT64_MAX;
+	v.state = INVITE_CLAIMED;
+	v.wrong = UINT32_MAX;
+	assert_int_equal(store_invite_get(t, "K7MQ", &got), BATON_ENOTFOUND);
+	assert_non_null(strstr(baton_diag(), "invitation K7MQ"));
+	assert_int_equal(store_invite_put(t, &v), 0);
+	assert_int_equal(store_invite_get(t, "K7MQ", &got), 0);
+	assert_memory_equal(&got, &v, sizeof(v));
+	/* Unclaimed: no key comes back. */
+	v.has_pk = 0;
+	memset(v.pk, 0, sizeof(v.pk));
+	memcpy(v.id, "ABCD", 4);
+	memset(v.student, 0, sizeof(v.student));
+	memset(v.relation, 0, sizeof(v.relation));
+	memset(v.by, 0, sizeof(v.by));
+	memcpy(v.student, "S-1", 3);
+	memcpy(v.relation, "mother", 6);
+	v.state = INVITE_OPEN;
+	v.wrong = 0;
+	assert_int_equal(store_invite_put(t, &v), 0);
+	assert_int_equal(store_invite_get(t, "ABCD", &got), 0);
+	assert_memory_equal(&got, &v, sizeof(v));
+	assert_string_equal(store_invite_state_name(got.state), "open");
+	assert_string_equal(store_invite_state_name(INVITE_BURNED), "burned");
+	/* What is not a row is refused, naming it. */
+	v.state = 9;
+	assert_int_equal(store_invite_put(t, &v), BATON_EINVAL);
+	v.state = INVITE_OPEN;
+	memcpy(v.id, "AB", 3);
+	assert_int_equal(store_invite_put(t, &v), BATON_EINVAL);
+	memcpy(v.id, "ABCD", 5);
+	v.student[0] = 0;
+	assert_int_equal(store_invite_put(t, &v), BATON_EINVAL);
+	assert_int_equal(store_invite_get(t, "ABCDE", &got), BATON_ENOTFOUND);
+	assert_non_null(strstr(baton_diag(), "invitation ABCDE"));
+	assert_int_equal(store_invite_each(t, count_invite, &n), 0);
+	assert_int_equal(n, 2);
+	return 0;
+}
+
+static void test_invites(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(store_write(f->s, invite_ops, NULL), 0);
+}
+
 /* ---- meta and reopening ---- */
 
 static int meta_ops(store_txn *t, void *arg)
@@ -2746,6 +2816,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_guardians, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_peers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_users, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_invites, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_meta_and_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_schema_2_upgrades, setup, teardown),
 	    cmocka_unit_test(test_same_child),

@@ -8,7 +8,8 @@
 
   const ACTIONS = ['disclosure', 'import', 'send', 'release', 'release-refused', 'deny',
     'request-sent', 'request-received', 'request-answered', 'request-denied', 'receipt',
-    'consent-import', 'consent-revoke', 'guardian-link', 'guardian-unlink', 'review',
+    'consent-import', 'consent-revoke', 'guardian-link', 'guardian-unlink', 'guardian-invite',
+    'guardian-invite-cancel', 'guardian-enrol', 'review',
     'peer-add', 'peer-update', 'peer-rotate', 'peer-remove', 'rekey', 'endpoint',
     'user-add', 'user-passwd', 'user-remove', 'login', 'logout', 'init'];
 

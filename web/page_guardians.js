@@ -4,8 +4,13 @@
 // computer's camera (decoded by jsQR, frame by frame, on a canvas); the
 // node answers its fingerprint, which the registrar reads to the parent,
 // and only once the parent has read back the same one is the key linked.
+// Or the registrar invites the parent: a one-time code, its URL and QR code
+// (drawn as SVG from the node's rows of modules) to print or show; the
+// parent's phone makes the key and enrols it with the code, and the
+// registrar confirms the link once the parent reads the same fingerprint.
 (() => {
   const { el, api, table, when, message, go } = Baton;
+  const SVG = 'http://www.w3.org/2000/svg';
   let camera = null; // {stream, timer} while the camera is on
 
   function stopCamera() {
@@ -150,6 +155,124 @@
     return f;
   }
 
+
+  // The QR code's rows of modules ("0101...") as an SVG, with its quiet zone.
+  function qrSvg(rows, label) {
+    const n = rows.length, q = 4, size = n + 2 * q;
+    const svg = document.createElementNS(SVG, 'svg');
+    svg.setAttribute('viewBox', '0 0 ' + size + ' ' + size);
+    svg.setAttribute('class', 'iv-qr');
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('aria-label', label);
+    svg.setAttribute('shape-rendering', 'crispEdges');
+    const bg = document.createElementNS(SVG, 'rect');
+    bg.setAttribute('width', size);
+    bg.setAttribute('height', size);
+    bg.setAttribute('fill', '#fff');
+    svg.append(bg);
+    let d = '';
+    rows.forEach((row, y) => {
+      for (let x = 0; x < row.length; x++)
+        if (row[x] === '1') d += 'M' + (x + q) + ' ' + (y + q) + 'h1v1h-1z';
+    });
+    const path = document.createElementNS(SVG, 'path');
+    path.setAttribute('d', d);
+    path.setAttribute('fill', '#000');
+    svg.append(path);
+    return svg;
+  }
+
+  const RELATIONS = ['mother', 'father', 'guardian', 'self'];
+
+  function stateTag(v) {
+    const kind = { open: 'wait', claimed: 'wait', linked: 'ok' }[v.state] || 'bad';
+    return el('span', { class: 'tag ' + kind, text: v.state });
+  }
+
+  // The invitation just made: the code large, the URL, the QR code, Print.
+  function invitePanel(id, v) {
+    const panel = el('section', { class: 'card iv-panel', id: 'iv-panel', 'aria-labelledby': 'iv-panel-title', tabindex: '-1' },
+      el('h2', { id: 'iv-panel-title', text: 'Invitation for the ' + (v.relation === 'self' ? 'student' : v.relation) + ' of ' + id }),
+      el('p', { class: 'hint', text: 'Give this to the ' + (v.relation === 'self' ? 'student' : v.relation) +
+        ' alone: it is shown only now. Single use; it expires ' + when(v.expires) + '.' }),
+      el('p', { class: 'iv-code mono', id: 'iv-code', 'aria-label': 'Invitation code ' + v.code.split('').join(' '), text: v.code }),
+      el('p', {}, 'On a phone or computer, open ', el('span', { class: 'mono', id: 'iv-url', text: v.url }),
+        ', or scan the QR code:'),
+      qrSvg(v.qr, 'QR code of the invitation\'s address'),
+      el('p', { class: 'hint', text: 'The page makes a key on the device. Then read its fingerprint ' +
+        'back here and confirm the link below.' }),
+      el('div', { class: 'row iv-actions' },
+        el('button', { type: 'button', id: 'iv-print', class: 'primary', text: 'Print the invitation', onclick: () => window.print() }),
+        el('button', { type: 'button', id: 'iv-close', text: 'Close', onclick: () => panel.remove() })));
+    return panel;
+  }
+
+  function invitesTable(list, refresh) {
+    if (!list.length) return el('p', { id: 'iv-none', text: 'No invitations yet.' });
+    const act = async (v, how) => {
+      try {
+        if (how === 'confirm') {
+          await api('POST', 'invites/' + encodeURIComponent(v.id) + '/confirm', {});
+          message('Linked ' + v.relation + ' key ' + v.fingerprint + ' to ' + v.student + '.', 'okay');
+        } else {
+          await api('DELETE', 'invites/' + encodeURIComponent(v.id));
+          message('Invitation ' + v.id + (v.state === 'claimed' ? ': the key was refused.' : ' cancelled.'), 'okay');
+        }
+        await refresh();
+      } catch (e) { message(e.message, 'error'); }
+    };
+    return table('Invitations', ['Id', 'Student', 'Relation', 'State', 'Expires', 'Key', ''], list, v => [
+      el('span', { class: 'mono', text: v.id }), v.student, v.relation, stateTag(v), when(v.expires),
+      v.fingerprint ? el('span', { class: 'mono iv-fp', text: v.fingerprint }) : '',
+      v.state === 'claimed'
+        ? el('div', { class: 'actions' },
+          el('button', { type: 'button', class: 'primary', text: 'Confirm link',
+            'aria-label': 'Confirm link of key ' + v.fingerprint + ' to ' + v.student, onclick: () => act(v, 'confirm') }),
+          el('button', { type: 'button', class: 'danger', text: 'Refuse',
+            'aria-label': 'Refuse key ' + v.fingerprint + ' for ' + v.student, onclick: () => act(v, 'cancel') }))
+        : v.state === 'open'
+          ? el('button', { type: 'button', class: 'link', text: 'Cancel ' + v.id, onclick: () => act(v, 'cancel') })
+          : '',
+    ]);
+  }
+
+  function invites(id, refreshLinks) {
+    const box = el('section', { class: 'card', id: 'iv', 'aria-labelledby': 'iv-title' });
+    const list = el('div', { id: 'iv-list' });
+    const slot = el('div');
+    const err = el('p', { class: 'error', id: 'iv-error', role: 'alert' });
+    const rel = el('select', { id: 'iv-relation', name: 'relation' },
+      RELATIONS.map(r => el('option', { value: r, text: r })));
+    const refresh = async () => {
+      const r = await api('GET', 'invites?student=' + encodeURIComponent(id));
+      list.textContent = '';
+      list.append(invitesTable(r, async () => { await refresh(); await refreshLinks(); }));
+    };
+    const f = el('form', { id: 'iv-form' },
+      el('label', { for: 'iv-relation', text: 'Who is invited' }), rel,
+      el('button', { type: 'submit', class: 'primary', id: 'iv-make', text: 'Invite a parent' }), err);
+    f.addEventListener('submit', async ev => {
+      ev.preventDefault();
+      err.textContent = '';
+      try {
+        const v = await api('POST', 'students/' + encodeURIComponent(id) + '/invites', { relation: rel.value });
+        slot.textContent = '';
+        const p = invitePanel(id, v);
+        slot.append(p);
+        p.focus();
+        await refresh();
+      } catch (e) {
+        err.textContent = e.message;
+        message(e.message, 'error');
+      }
+    });
+    box.append(el('h2', { id: 'iv-title', text: 'Invite a parent to enrol a key' }),
+      el('p', { class: 'hint', text: 'The parent makes the key on their own phone or computer ' +
+        'from a one-time code; you confirm the link once they read you its fingerprint.' }),
+      f, slot, el('h3', { text: 'Invitations' }), list);
+    return { box, refresh };
+  }
+
   async function student(root, id) {
     root.append(el('h1', { text: 'Guardians of ' + id }),
       el('p', { class: 'hint', text: 'Only a linked key\'s consent releases ' + id + '\'s record.' }));
@@ -168,7 +291,9 @@
       host.append(linkForm(id, rebuild));
     };
     host.append(linkForm(id, rebuild));
-    root.append(list, host);
+    const iv = invites(id, refresh);
+    await iv.refresh();
+    root.append(list, iv.box, host);
   }
 
   Baton.page('guardians', {
