@@ -309,7 +309,7 @@ try {
   is(await p2.evaluate(() => document.documentElement.lang), 'es', 'a browser set to Spanish gets the page in Spanish');
   await accessible(p2, 'sign-in in Spanish');
   await shot(p2, 'family-signin-es');
-  await p2.getByLabel('Archivo de clave').setInputFiles(join(tmp, 'cli.key'));
+  await p2.getByLabel('Archivo de clave', { exact: true }).setInputFiles(join(tmp, 'cli.key'));
   await p2.getByLabel('La frase de contraseña del archivo').fill(PASS);
   await p2.getByRole('button', { name: 'Usar este archivo de clave' }).click();
   await view(p2, 'Sus hijos');

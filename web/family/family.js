@@ -102,7 +102,8 @@ const Family = (() => {
   function sectionName(s) { return t('section.' + s) !== 'section.' + s ? t('section.' + s) : s; }
   // A list of sections, as an array or as the command line's "a,b,c".
   function sectionList(list) {
-    return (typeof list === 'string' ? list.split(',').filter(Boolean) : list || []).map(sectionName).join(', ');
+    const l = typeof list === 'string' ? list.split(',').filter(Boolean) : list || [];
+    return l.slice().sort((a, b) => SHOWN.indexOf(a) - SHOWN.indexOf(b)).map(sectionName).join(', ');
   }
   function relation(r) { return t('relation.' + r) !== 'relation.' + r ? t('relation.' + r) : r; }
   function fullName(s) { return [s.given_name, s.family_name].filter(Boolean).join(' '); }
@@ -550,7 +551,15 @@ const Family = (() => {
       status('');
       root.append(el('p', { class: 'hint', text: t('record.intro', { time: when(r.updated) }) }));
       const secs = r.sections || {};
-      const names = SHOWN.filter(n => n in secs).concat(Object.keys(secs).filter(n => !SHOWN.includes(n)));
+      // The record's own keys that are no section (its ids) come first, on one card.
+      const ids = Object.keys(secs).filter(k => !SHOWN.includes(k) && k !== 'attachments' &&
+        (typeof secs[k] !== 'object' || secs[k] === null));
+      if (ids.length) {
+        root.append(el('section', { class: 'card section', 'aria-labelledby': 'sec-ids' },
+          el('h2', { id: 'sec-ids', text: t('record.ids') }), dl(ids.map(k => [label(k), String(secs[k])]))));
+      }
+      const names = SHOWN.filter(n => n in secs).concat(Object.keys(secs).filter(n =>
+        !SHOWN.includes(n) && !ids.includes(n) && n !== 'attachments'));
       if (!names.length) root.append(el('p', { text: t('record.nothing') }));
       for (const n of names) {
         let v = secs[n];
@@ -936,6 +945,9 @@ const Family = (() => {
         }
       }
     }
+    // Home reads the links again: the registrar may have linked or unlinked one.
+    try { me = await call('GET', 'me'); } catch (e) { if (!me) return undefined; }
+    showSchool();
     return viewHome();
   }
 
