@@ -278,6 +278,36 @@ try {
   c = cliFree(['consent', 'show', join(tmp, 'cli.consent')]);
   ok(c.code === 0 && c.out.includes(fpr), 'and the consent it signs carries that key', c.out + c.err);
 
+  // ---- a request from the other school, approved: the grant form filled from it ----
+  c = cliFree(['request', '--from', 'LHS-001', '--consent', join(tmp, 'cli.consent'), '--note', 'enrolling Monday',
+    '--dir', join(tmp, 'ras')]);
+  is(c.code, 0, 'RAS-204 asks LHS-001 for S-1001\'s transcript', c.err);
+  let asked = 0;
+  for (let i = 0; i < 60 && !asked; i++) {
+    await page.goto(base + '/family/#/s/S-1001/requests');
+    await page.reload(); // the view anew, with the node's answer of now
+    await view(page, 'Requests about Jonah');
+    await page.locator('#req-none, .request').first().waitFor();
+    asked = await page.locator('.request').count();
+    if (!asked) await new Promise(res => setTimeout(res, 1000));
+  }
+  ok(asked === 1, 'the request waits in the parent\'s Requests view',
+     'LHS holds: ' + cli(['requests', '--json']).out + '\nthe family API answers: ' + await page.evaluate(() =>
+       fetch('/api/v1/family/students/S-1001/requests', { headers: { 'X-CSRF-Token': sessionStorage.getItem('baton-family-token') } })
+         .then(r => r.status + ' ' + r.statusText).catch(e => e.message)));
+  const rq = await page.locator('.request').first().textContent();
+  ok(/Riverside Academy \(RAS-204\)/.test(rq) && /Courses and grades/.test(rq), 'naming the school and what it asks for', rq);
+  await accessible(page, 'a request waiting');
+  await shot(page, 'family-requests');
+  await page.getByRole('link', { name: 'Approve: grant a consent' }).click();
+  await view(page, 'Grant a consent for Jonah');
+  await page.locator('#grant-from-request').waitFor();
+  is(await page.getByLabel('The school that will receive it').inputValue(),
+     (await page.locator('#grant-to option', { hasText: 'RAS-204' }).getAttribute('value')), 'approving fills in the school that asked');
+  is(await page.getByLabel('Courses and grades', { exact: true }).isChecked(), true, 'and the section it asks for');
+  is(await page.getByLabel('Attendance', { exact: true }).isChecked(), false, 'and not one it does not');
+  await shot(page, 'family-grant-from-request');
+
   // ---- a child who now holds the rights ----
   c = cli(['guardian', 'link', 'S-1014', stored.line, '--relation', 'mother']);
   is(c.code, 0, 'the registrar links the same key to S-1014, who is 18', c.err);
