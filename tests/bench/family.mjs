@@ -3,7 +3,8 @@
 // the command line's cost, BatonCrypto.makeKey), to sign in (the passphrase
 // typed, the key unlocked, the challenge signed, the session opened, the
 // home view shown), and to show the disclosures of a student with many
-// audit entries (from following the link to the last entry on screen); and
+// audit entries (from following the link to the last entry on screen, and
+// the API's answer alone, fetched in the page); and
 // the bytes the page's first load transfers (compressed, as on the wire).
 // Prints one "NAME VALUE" line per measure; each time is the median of RUNS.
 //
@@ -69,7 +70,7 @@ try {
     return k.line;
   }, [file.toString('base64'), pass]);
   if (!/^baton-gk1-/.test(line)) throw new Error('the key did not open');
-  const signin = [], disc = [];
+  const signin = [], disc = [], api = [];
   for (let i = 0; i < RUNS; i++) {
     await page.goto(base + '/family/#/');
     await page.reload();
@@ -84,6 +85,13 @@ try {
     await page.locator(`a[href="#/s/${student}/disclosures"]`).first().click();
     await page.locator('#disclosures > li').nth(+ndisc - 1).waitFor({ timeout: 300000 });
     disc.push(Date.now() - t);
+    api.push(await page.evaluate(async id => {
+      const t = performance.now();
+      const r = await fetch('/api/v1/family/students/' + id + '/disclosures',
+        { headers: { 'X-CSRF-Token': sessionStorage.getItem('baton-family-token') } });
+      await r.json();
+      return performance.now() - t;
+    }, student));
     const n = await page.locator('#disclosures > li').count();
     if (n !== +ndisc) throw new Error(`${n} disclosures shown, expected ${ndisc}`);
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -91,6 +99,7 @@ try {
   }
   console.log('signin_ms ' + median(signin));
   console.log('disclosures_ms ' + median(disc));
+  console.log('disclosures_api_ms ' + median(api).toFixed(0));
   console.log('disclosures_n ' + ndisc);
   await ctx.close();
 } finally {

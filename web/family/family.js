@@ -92,13 +92,18 @@ const Family = (() => {
 
   // ---- dates, names, small pieces ----
 
-  function when(secs) {
-    if (!secs) return '';
-    return new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(secs * 1000));
+  // One formatter a language and style: making one costs more than using it.
+  const formats = {};
+  function fmt(style) {
+    const k = lang + ' ' + style;
+    if (!formats[k]) {
+      formats[k] = new Intl.DateTimeFormat(lang, style === 'day' ? { dateStyle: 'long' }
+        : { dateStyle: 'medium', timeStyle: 'short' });
+    }
+    return formats[k];
   }
-  function day(secs) {
-    return new Intl.DateTimeFormat(lang, { dateStyle: 'long' }).format(new Date(secs * 1000));
-  }
+  function when(secs) { return secs ? fmt('time').format(new Date(secs * 1000)) : ''; }
+  function day(secs) { return fmt('day').format(new Date(secs * 1000)); }
   function sectionName(s) { return t('section.' + s) !== 'section.' + s ? t('section.' + s) : s; }
   // A list of sections, as an array or as the command line's "a,b,c".
   function sectionList(list) {
