@@ -46,6 +46,8 @@ check "a consent signed by the CLI" grant "$TMP/parent.key" "$TMP/cli.consent"
 node_tap "page consent" family_crypto.mjs consent "$TMP/parent.key" "$TMP/cli.consent" "$TMP/page.consent"
 check_out '^Consent, signature verifies' "baton consent show verifies the consent signed in the page" \
 	"$BATON" consent show "$TMP/page.consent"
+check_out 'purpose +Inscripción en RAS-204 — año 2027' "and the one whose body the page summarised first, with non-ASCII text" \
+	"$BATON" consent show "$TMP/page.consent.utf8"
 check_out "$(cat "$TMP/page.consent.id")" "with the id the page gave it" \
 	"$BATON" consent show --json "$TMP/page.consent"
 check "Lincoln links the parent's key to S-1001" \

@@ -67,6 +67,19 @@ function vectors(dir) {
     });
     is(got + extra, v.expect, 'vector ' + v.name + ' gives ' + v.expect);
   }
+  // The encoder's shortest forms, at each boundary (§2.2).
+  const cases = [
+    [{ t: 'uint', v: 127 }, '7f'], [{ t: 'uint', v: 128 }, 'cc80'], [{ t: 'uint', v: 255 }, 'ccff'],
+    [{ t: 'uint', v: 256 }, 'cd0100'], [{ t: 'uint', v: 65535 }, 'cdffff'], [{ t: 'uint', v: 65536 }, 'ce00010000'],
+    [{ t: 'uint', v: 4294967295 }, 'ceffffffff'], [{ t: 'uint', v: 4294967296 }, 'cf0000000100000000'],
+    [{ t: 'str', v: 'a'.repeat(31) }, 'bf' + '61'.repeat(31)], [{ t: 'str', v: 'a'.repeat(32) }, 'd920' + '61'.repeat(32)],
+    [{ t: 'str', v: 'a'.repeat(256) }, 'da0100' + '61'.repeat(256)], [{ t: 'bin', v: new Uint8Array(0) }, 'c400'],
+    [{ t: 'bin', v: new Uint8Array(256) }, 'c50100' + '00'.repeat(256)],
+    [{ t: 'array', v: Array(16).fill({ t: 'uint', v: 1 }) }, 'dc0010' + '01'.repeat(16)],
+    [{ t: 'map', v: [['b', { t: 'uint', v: 2 }], ['a', { t: 'uint', v: 1 }], ['aa', { t: 'uint', v: 3 }]] }, '83a16101a2616103a16202'],
+  ];
+  const wrong = cases.filter(([v, h]) => C.hex(C.encode(v)) !== h || C.hex(C.encode(C.walk(C.fromHex(h)))) !== h);
+  is(wrong.map(([, h]) => h.slice(0, 12)).join(' '), '', 'the encoder writes the shortest form at each boundary, keys sorted bytewise, and re-encodes what it walks');
   for (const k in kinds) ok(kinds[k] > 0, 'vectors of kind ' + k + ' were found (' + kinds[k] + ')');
 }
 
@@ -177,8 +190,21 @@ function consent(keyFile, likeFile, out) {
   is(outcome(() => C.signConsent(k, pass, { ...fields, to_code: 'R A' })), 'EVALUE', 'a bad school code is refused');
   is(outcome(() => C.signConsent(k, pass, { ...fields, expires: t })), 'EVALUE', 'expires not after issued is refused');
   is(outcome(() => C.signConsent(k, pass, { ...fields, purpose: 'a\nb' })), 'EVALUE', 'a control character in the purpose is refused');
+  // The page's way: the body first, its summary shown, then exactly those bytes signed.
+  const pk = C.publicKey(k, pass).pk;
+  const body = C.encodeConsentBody({ ...fields, signer: pk, purpose: 'Inscripción en ' + like.to_code + ' — año 2027' });
+  const shown = C.describeConsentBody(body);
+  is(shown.purpose, 'Inscripción en ' + like.to_code + ' — año 2027', 'describeConsentBody: the summary of the body (non-ASCII text)');
+  const env2 = C.signConsentBody(k, pass, body);
+  is(C.hex(C.decodeConsent(env2).body), C.hex(body), 'signConsentBody signs exactly the bytes summarised');
+  is(JSON.stringify(C.describeConsent(env2)), JSON.stringify(shown), 'and the signed consent describes as the body did');
+  const other = C.encodeConsentBody({ ...fields, signer: C.fromHex(C.hex(like.from)) });
+  is(outcome(() => C.signConsentBody(k, pass, other)), 'EVALUE', 'signConsentBody refuses a body naming another signer');
+  is(outcome(() => C.signConsentBody(k, pass, Uint8Array.from([0xde, 0x00, 0x0c, ...body.subarray(1)]))), 'ENONCANON',
+     'signConsentBody refuses a body that is not canonical (map16 for 12 entries)');
   writeFileSync(out, env);
   writeFileSync(out + '.id', d.id + '\n');
+  writeFileSync(out + '.utf8', env2);
 }
 
 function revoke(keyFile, consentFile, out) {

@@ -21,7 +21,11 @@ page.on('console', (m) => {
   if (m.type() === 'error' || /Content Security Policy|wasm/i.test(m.text())) problems.push(m.text() + ' ' + (m.location().url || ''));
 });
 const missing = [];
-page.on('response', (res) => { if (res.status() >= 400) missing.push(res.status() + ' ' + res.url()); });
+const encodings = {};
+page.on('response', (res) => {
+  if (res.status() >= 400) missing.push(res.status() + ' ' + res.url());
+  encodings[new URL(res.url()).pathname] = res.headers()['content-encoding'] || 'identity';
+});
 // Seen from inside the page: CSP violations, and whether WebAssembly instantiated.
 await page.addInitScript(() => {
   window.__violations = [];
@@ -37,6 +41,8 @@ const resp = await page.goto(base + '/family/');
 is(resp.status(), 200, '/family/ answers 200');
 ok(/'wasm-unsafe-eval'/.test(resp.headers()['content-security-policy'] || ''), "/family/ has script-src 'wasm-unsafe-eval'", resp.headers()['content-security-policy']);
 await page.waitForFunction(() => window.BatonCrypto && window.sodium, null, { timeout: 60000 });
+is(['/family/', '/family/libsodium-sumo.js', '/family/libsodium-wrappers-sumo.js', '/family/crypto.js'].map((u) => encodings[u]).join(' '),
+   'gzip gzip gzip gzip', 'Chromium gets the page, libsodium and the library gzip-compressed');
 const r = await page.evaluate(async ([pass]) => {
   const C = window.BatonCrypto;
   await C.ready();

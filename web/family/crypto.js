@@ -45,23 +45,32 @@
  *       role ('guardian' default | 'student'), id (16 bytes, default random)}.
  *       The signer is the key's public half. The envelope is decoded again
  *       (every rule, signature included) before it is returned.
+ *   signConsentBody(file, pass, body) -> envelope bytes: signs exactly the
+ *       body bytes given (from encodeConsentBody, after the page showed
+ *       describeConsentBody(body)), once they pass every rule of §3.5 and
+ *       re-encode to themselves, and their signer is this key (else EVALUE).
  *   signRevocation(file, pass, {consent (16-byte id), time (default now)})
  *       -> envelope bytes of a revocation (§3.6), checked the same way.
  *
  * Canonical msgpack and envelopes (§2, §3):
  *   encodeConsentBody(fields) / encodeRevocationBody(fields) -> body bytes
- *       (fields as decoded: signer included).
+ *       (the fields of signConsent / signRevocation, and signer: the public
+ *       key, 32 bytes or hex), read back with every rule before returning.
  *   decodeConsent(bytes), decodeRevocation(bytes) -> {type, body, signature,
  *       fields} after every check of §3.3 (EBADSIG last); the body re-encoded
  *       from the fields must be the same bytes, and so must the envelope.
  *   decodeEnvelope(bytes, type) -> the same, for type 2 or 3.
  *   walk(bytes) -> the value, after §2.6's walk with the signed-object limits.
+ *   encode(value) -> the canonical bytes of a value shaped as walk returns it
+ *       ({t: 'uint'|'str'|'bin'|'array'|'map', v}; map keys sorted here).
  *   checkValidity(fields, now, skew = 0) -> throws ENOTYET / EEXPIRED (§3.9).
  *   describeConsent(envelopeBytes) -> {id (hex), student, role,
  *       from: {code, key (hex), fingerprint}, to: {code, key, fingerprint},
  *       sections: [names], sensitive: [the sensitive names among them],
  *       purpose, issued, expires, signer: {key, line, fingerprint}}
- *       from a fully checked consent.
+ *       from a fully checked consent (signature included).
+ *   describeConsentBody(body) -> the same from body bytes (no signature yet):
+ *       what the page shows before signing those bytes.
  *   SECTIONS, SENSITIVE: the section names of §2.9 (in order), the sensitive.
  *
  * Helpers: hex(bytes), fromHex(text), wipe(bytes), toBase64(bytes),
@@ -342,8 +351,13 @@
 		if (info.protection === 1) {
 			if (typeof pass !== 'string' || pass === '')
 				throw fail('EPASSPHRASE', 'key file: encrypted, and no passphrase was given');
-			key = S.crypto_pwhash(32, enc.encode(pass), file.subarray(24, 40), info.opslimit,
-			                      info.memlimit, S.crypto_pwhash_ALG_ARGON2ID13);
+			const pw = enc.encode(pass);
+			try {
+				key = S.crypto_pwhash(32, pw, file.subarray(24, 40), info.opslimit, info.memlimit,
+				                      S.crypto_pwhash_ALG_ARGON2ID13);
+			} finally {
+				wipe(pw);
+			}
 		} else {
 			key = S.crypto_generichash(32, enc.encode('BATON-KEYFILE-PLAIN-v1\0'), null);
 		}
@@ -357,13 +371,11 @@
 		}
 	}
 
+	/* §7.1's header checks, then the kind (a guardian key), then the passphrase. */
 	function openKey(file, pass) {
-		const secret = readKeyFile(file, pass);
-		if (file[5] !== 2) {
-			wipe(secret);
+		if (keyInfo(file).kind !== 2)
 			throw fail('EKEYFILE', 'key file: a school key, not a guardian key');
-		}
-		return secret;
+		return readKeyFile(file, pass);
 	}
 
 	function makeKey(pass) {
@@ -378,8 +390,10 @@
 		file.set(S.randombytes_buf(24), 40);
 		const seed = S.randombytes_buf(32);
 		const kp = S.crypto_sign_seed_keypair(seed);
-		const key = S.crypto_pwhash(32, enc.encode(pass), file.subarray(24, 40), OPSLIMIT,
-		                            MEMLIMIT, S.crypto_pwhash_ALG_ARGON2ID13);
+		const pw = enc.encode(pass);
+		const key = S.crypto_pwhash(32, pw, file.subarray(24, 40), OPSLIMIT, MEMLIMIT,
+		                            S.crypto_pwhash_ALG_ARGON2ID13);
+		wipe(pw);
 		try {
 			file.set(S.crypto_aead_xchacha20poly1305_ietf_encrypt(
 			             seed, file.subarray(0, 64), null, file.subarray(40, 64), key),
@@ -467,6 +481,8 @@
 
 	/* §2.6: the walk, every check in its order; builds the value as it goes. */
 	function walk(b, lim = LIMIT) {
+		if (b instanceof ArrayBuffer)
+			b = new Uint8Array(b);
 		if (!(b instanceof Uint8Array))
 			throw fail('EINVAL', 'input: not bytes');
 		if (b.length > lim.bytes)
@@ -948,8 +964,37 @@
 		return decodeEnvelope(bytes, TYPE_REVOCATION);
 	}
 
+	/* A body's fields after the walk, every field rule and the re-encoding check. */
+	function readBody(type, body) {
+		need();
+		const f = readFields(walk(bytesOf(body, undefined, 'body')), type);
+		if (!equal(encode(bodyValue(type, f)), body))
+			throw fail('ENONCANON', SCHEMA[type].name + ': does not re-encode to the same bytes');
+		return f;
+	}
+
+	/* Signs exactly these body bytes, once they pass every rule and name this key as signer. */
+	function signConsentBody(file, pass, body) {
+		need();
+		const f = readBody(TYPE_CONSENT, body);
+		const env = withKey(file, pass, (sk, pk) => {
+			if (!equal(f.signer, pk))
+				throw fail('EVALUE', 'consent.signer: not the public key of this key file');
+			return envelope(TYPE_CONSENT, body, S.crypto_sign_detached(sigMessage(TYPE_CONSENT, body), sk));
+		});
+		decodeEnvelope(env, TYPE_CONSENT);
+		return env;
+	}
+
+	function describeConsentBody(body) {
+		return describeFields(readBody(TYPE_CONSENT, body));
+	}
+
 	function describeConsent(bytes) {
-		const f = decodeConsent(bytes).fields;
+		return describeFields(decodeConsent(bytes).fields);
+	}
+
+	function describeFields(f) {
 		const school = (code, key) => ({ code, key: hex(key), fingerprint: fingerprint(key) });
 		return {
 			id: hex(f.id),
@@ -1005,9 +1050,9 @@
 
 	root.BatonCrypto = Object.freeze({
 		ready, makeKey, openKey, keyInfo, publicKey, pkLine, parsePkLine, fingerprint,
-		signLogin, loginMessage, verifyLogin, signConsent, signRevocation,
+		signLogin, loginMessage, verifyLogin, signConsent, signConsentBody, signRevocation,
 		encodeConsentBody, encodeRevocationBody, decodeConsent, decodeRevocation,
-		decodeEnvelope, walk, checkValidity, describeConsent,
+		decodeEnvelope, walk, encode, checkValidity, describeConsent, describeConsentBody,
 		SECTIONS: Object.freeze(SECTIONS.slice()), SENSITIVE: Object.freeze(SENSITIVE.slice()),
 		hex, fromHex, wipe, toBase64, fromBase64,
 	});
