@@ -159,6 +159,7 @@ struct one {
 	uint64_t now;
 	int rights;
 	json_t *out;
+	store_txn *t; /* the read transaction, for the callbacks of a walk */
 	/* an attachment */
 	const char *hex;
 	uint8_t *data;
@@ -366,7 +367,7 @@ static const char *receipt_state(store_txn *t, const uint8_t packet[BATON_ID_BYT
 static int disclosure_cb(const store_audit *e, void *arg)
 {
 	struct one *o = arg;
-	store_txn *t = (store_txn *)o->data; /* the transaction, passed through */
+	store_txn *t = o->t;
 	char h[2 * BATON_ID_BYTES + 1], c[2 * BATON_ID_BYTES + 1];
 	json_t *d;
 	if (strcmp(e->action, "disclosure") != 0 || strcmp(e->student, o->student) != 0)
@@ -389,9 +390,8 @@ static int disclosures_fn(store_txn *t, void *arg)
 	if (r != 0)
 		return r;
 	json_array_clear(o->out);
-	o->data = (uint8_t *)t;
+	o->t = t;
 	r = store_audit_each(t, o->student, disclosure_cb, o);
-	o->data = NULL;
 	return r;
 }
 
@@ -420,7 +420,7 @@ int family_disclosures(store *st, const uint8_t pk[BATON_PK_BYTES], const char *
 static int request_cb(const store_request *e, void *arg)
 {
 	struct one *o = arg;
-	store_txn *t = (store_txn *)o->data;
+	store_txn *t = o->t;
 	baton_consent cs;
 	char h[2 * BATON_ID_BYTES + 1];
 	if (e->state != REQ_HELD || strcmp(e->student, o->student) != 0)
@@ -441,9 +441,8 @@ static int requests_fn(store_txn *t, void *arg)
 	if (r != 0)
 		return r;
 	json_array_clear(o->out);
-	o->data = (uint8_t *)t;
+	o->t = t;
 	r = store_request_each(t, request_cb, o);
-	o->data = NULL;
 	return r;
 }
 
@@ -493,14 +492,21 @@ int family_consents(store *st, const uint8_t pk[BATON_PK_BYTES], const char *stu
 	json_array_foreach(all, i, c)
 	{
 		const char *signer = json_string_value(json_object_get(c, "signer"));
-		json_t *d = json_pack(
-		    "{s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:b}", "id",
-		    json_object_get(c, "id"), "to", json_object_get(c, "to"), "sections",
-		    json_object_get(c, "sections"), "purpose", json_object_get(c, "purpose"),
-		    "issued", json_object_get(c, "issued"), "expires",
-		    json_object_get(c, "expires"), "status", json_object_get(c, "status"), "signer",
-		    json_object_get(c, "signer_fingerprint"), "mine",
-		    signer && strcmp(signer, line) == 0);
+		const char *status = json_string_value(json_object_get(c, "status"));
+		const char *secs = json_string_value(json_object_get(c, "sections"));
+		uint32_t mask = 0;
+		(void)baton_sections_parse(secs ? secs : "", &mask); /* as the view wrote it */
+		json_t *d =
+		    json_pack("{s:O?, s:O?, s:o, s:O?, s:O?, s:O?, s:s, s:O?, s:b}", "id",
+		              json_object_get(c, "id"), "to", json_object_get(c, "to"), "sections",
+		              sections_json(mask), "purpose", json_object_get(c, "purpose"),
+		              "issued", json_object_get(c, "issued"), "expires",
+		              json_object_get(c, "expires"), "status",
+		              status && strcmp(status, "valid") == 0 ? "active"
+		              : status                               ? status
+		                                                     : "?",
+		              "signer", json_object_get(c, "signer_fingerprint"), "mine",
+		              signer && strcmp(signer, line) == 0);
 		if (!d || json_array_append_new(arr, d) != 0) {
 			r = BATON_ENOMEM;
 			break;

@@ -40,11 +40,10 @@ struct web_fail {
  * A family's session (a guardian's or student's key signed in to
  * /api/v1/family): its own table and cookie, never a console session.
  */
-#define WEB_FAMILY_SESSIONS 1024 /* live family sessions at most: the oldest idle one goes first   \
-	                          */
-#define WEB_FAMILY_KEY 8         /* of one key: a ninth sign-in ends that key's oldest */
-#define WEB_NONCES     1024      /* sign-in nonces live at once: the oldest is dropped */
-#define WEB_NONCE_LIFE 120       /* seconds a nonce may be used in, once */
+#define WEB_FAMILY_SESSIONS 1024 /* live family sessions at most: the oldest idle goes first */
+#define WEB_FAMILY_KEY      8    /* of one key: a ninth sign-in ends that key's oldest */
+#define WEB_NONCES          1024 /* sign-in nonces live at once: the oldest is dropped */
+#define WEB_NONCE_LIFE      120  /* seconds a nonce may be used in, once */
 
 struct web_family {
 	char id[WEB_TOKEN_HEX];   /* the cookie's value; "" when the slot is free */

@@ -161,8 +161,8 @@ int baton_login_message(const uint8_t school_pk[BATON_PK_BYTES], const char *ori
                         uint8_t out[BATON_LOGIN_MSG_MAX], size_t *outlen);
 /* Signs the message with sk (a guardian's). Returns as baton_login_message. */
 int baton_login_sign(const uint8_t school_pk[BATON_PK_BYTES], const char *origin,
-                     const uint8_t nonce[BATON_LOGIN_NONCE_BYTES],
-                     const uint8_t sk[BATON_SK_BYTES], uint8_t sig[BATON_SIG_BYTES]);
+                     const uint8_t nonce[BATON_LOGIN_NONCE_BYTES], const uint8_t sk[BATON_SK_BYTES],
+                     uint8_t sig[BATON_SIG_BYTES]);
 /*
  * Checks that sig is key's signature of the message. Returns 0,
  * BATON_EVALUE for a bad origin, BATON_EBADKEY for a key that is not a valid

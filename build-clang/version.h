@@ -1,0 +1,1 @@
+#define BATON_VERSION "0.1.0+0306b54-dirty"
