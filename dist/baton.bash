@@ -16,7 +16,7 @@ _baton_common="--dir --json --passphrase-file --no-passphrase --yes --help"
 _baton_valued="--dir --passphrase-file --name --code --endpoint --out --rotation-out \
 --card-out --expect --rotation --version --as --relation --key --student --from --to \
 --sections --purpose --expires --role --consent --consents --listen --receipt-out --note \
---reason --against --school --password-file --web --web-cert --web-key --cert --host"
+--reason --against --school --password-file --web --web-cert --web-key --cert --host --url"
 
 # _baton_subs CMD: the second words of CMD.
 _baton_subs() {
@@ -25,7 +25,7 @@ _baton_subs() {
 	endpoint) echo "set" ;;
 	student) echo "import list show export" ;;
 	review) echo "list show accept reject" ;;
-	guardian) echo "keygen pubkey link unlink" ;;
+	guardian) echo "keygen pubkey link unlink invite invites confirm cancel" ;;
 	consent) echo "grant revoke show import list check" ;;
 	receipt) echo "import" ;;
 	outbox) echo "export" ;;
@@ -56,6 +56,9 @@ _baton_opts() {
 	"guardian pubkey") own="--qr" ;;
 	"guardian link") own="--relation --restricted" ;;
 	"guardian unlink") own="" ;;
+	"guardian invite") own="--relation --url" ;;
+	"guardian invites") own="--student" ;;
+	"guardian confirm" | "guardian cancel") own="" ;;
 	"consent grant") own="--key --student --from --to --sections --purpose --expires --out --role --yes" ;;
 	"consent revoke") own="--key --out" ;;
 	"consent show") own="" ;;
@@ -80,7 +83,7 @@ _baton_opts() {
 	"user add") own="--role --password-file" ;;
 	"user passwd") own="--password-file" ;;
 	"user list" | "user remove") own="" ;;
-	"web set") own="--listen --cert --key" ;;
+	"web set") own="--listen --cert --key --url" ;;
 	"web show") own="" ;;
 	"web selfsigned")
 		# Makes files only: no node directory, none of the common options.

@@ -73,8 +73,7 @@ static int invites_make(struct web_call *call)
 		o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:o}", "id", v.id, "code", code,
 		              "url", url, "student", v.student, "relation", v.relation, "expires",
 		              (json_int_t)v.expires, "qr", qr);
-		node_log(NODE_LOG_INFO, "web: %s made invitation %s for %s", call->s->user, v.id,
-		         v.student);
+		node_log(NODE_LOG_INFO, "web: %s made invitation %s", call->s->user, v.id);
 		call->status = 201;
 		r = web_ok(call, o);
 	}
@@ -100,8 +99,8 @@ static int invites_confirm(struct web_call *call)
 	if ((r = invite_confirm(call->st, call->arg[0], &v)) != 0)
 		return r;
 	o = invite_json(&v, 0);
-	node_log(NODE_LOG_INFO, "web: %s confirmed invitation %s: a key linked to %s",
-	         call->s->user, v.id, v.student);
+	node_log(NODE_LOG_INFO, "web: %s confirmed invitation %s: its key is linked", call->s->user,
+	         v.id);
 	return web_ok(call, o);
 }
 

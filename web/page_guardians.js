@@ -199,7 +199,7 @@
       el('p', {}, 'On a phone or computer, open ', el('span', { class: 'mono', id: 'iv-url', text: v.url }),
         ', or scan the QR code:'),
       qrSvg(v.qr, 'QR code of the invitation\'s address'),
-      el('p', { class: 'hint', text: 'The page makes a key on the device. Then read its fingerprint ' +
+      el('p', { class: 'hint iv-registrar', text: 'The page makes a key on the device. Then read its fingerprint ' +
         'back here and confirm the link below.' }),
       el('div', { class: 'row iv-actions' },
         el('button', { type: 'button', id: 'iv-print', class: 'primary', text: 'Print the invitation', onclick: () => window.print() }),

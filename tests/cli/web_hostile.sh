@@ -85,7 +85,8 @@ AC=$COOKIE AT=$CSRF
 
 # ---- 1. every API route: no session, 401; no CSRF token (reads too), 403 ----
 # The routes are read from the tables' source, '*' standing for one segment;
-# the session's own routes are not in a table.
+# the session's own routes are not in a table. The family's area
+# (family/...) has a gate of its own, checked by family_api.sh and invite.sh.
 {
 	printf 'GET me\nDELETE me\nPOST me\nGET session\nDELETE session\n'
 	sed -nE 's/^[[:space:]]*\{"(GET|POST|PUT|PATCH|DELETE)", *"([^"]+)".*/\1 \2/p' "$BATON_SRC"/node/web_*.c
