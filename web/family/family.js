@@ -859,59 +859,50 @@ const Family = (() => {
     };
   }
 
-  // The summary the parent reads before signing, computed from the exact
-  // bytes that will be signed (decoded and re-encoded by BatonCrypto), and
-  // checked against what the form asked for.
+  // The summary the parent reads before signing, from BatonCrypto's reading
+  // of the exact body bytes to be signed (d: describeConsentBody), checked
+  // against what the form asked for.
   function summaryOf(d, fields) {
     const want = [
       ['student', d.student === fields.student],
-      ['to', same(asBytes(d.to), fields.to)],
-      ['from', same(asBytes(d.from), fields.from)],
-      ['id', same(asBytes(d.id), fields.id)],
+      ['to', d.to.key === hex(fields.to)],
+      ['from', d.from.key === hex(fields.from)],
+      ['id', d.id === hex(fields.id)],
       ['role', d.role === fields.role],
       ['sections', JSON.stringify(d.sections) === JSON.stringify(fields.sections)],
       ['purpose', d.purpose === fields.purpose],
       ['expires', Number(d.expires) === fields.expires],
-      ['signer', same(asBytes(d.signer), fields.signer)],
+      ['signer', d.signer.key === hex(fields.signer)],
     ];
     const bad = want.filter(w => !w[1]).map(w => w[0]);
     if (bad.length) throw new Error(t('err.summary', { fields: bad.join(', ') }));
     return [
-      t('sum.who', { name: fullName(student(fields.student) || {}) || fields.student }),
-      t('sum.to', { from: school(about.school), to: fields.toName + ' (' + d.to_code + ')' }),
-      t('sum.tofpr', { fpr: fields.toFingerprint }),
-      t('sum.sections', { sections: sectionList(SHOWN.filter(n => d.sections.includes(n))) }),
+      t('sum.who', { name: fullName(student(d.student) || {}) || d.student }),
+      t('sum.to', { from: school(about.school), to: fields.toName + ' (' + d.to.code + ')' }),
+      t('sum.tofpr', { fpr: d.to.fingerprint }),
+      t('sum.sections', { sections: sectionList(d.sections) }),
       t('sum.purpose', { purpose: d.purpose }),
       t('sum.until', { from: day(Number(d.issued)), until: day(Number(d.expires)) }),
       t('sum.revoke'),
     ];
   }
-  function asBytes(x) { return typeof x === 'string' ? unhex(x) : x; }
-
-  // The fields of a consent body, read back from its bytes (BatonCrypto's
-  // walk of the canonical encoding): what the summary is made from.
-  function bodyFields(body) {
-    const v = BatonCrypto.walk(body);
-    const out = {};
-    for (const [k, x] of v.v) {
-      out[k] = x.t === 'uint' ? Number(x.v) : x.t === 'array' ? x.v.map(e => e.v) : x.v;
-    }
-    return out;
-  }
 
   function showSummary(s, fields, form, review) {
-    // Encoded, then decoded and re-encoded by BatonCrypto (refused unless
-    // canonical): the exact body the signature will cover.
+    // Encoded, read back with every rule and re-encoded by BatonCrypto
+    // (refused unless canonical): the very bytes the signature will cover.
     const body = BatonCrypto.encodeConsentBody(fields);
-    const lines = summaryOf(bodyFields(body), fields);
+    const shown = BatonCrypto.describeConsentBody(body);
+    const lines = summaryOf(shown, fields);
     for (const i of form.elements) i.disabled = true;
     const h = el('h2', { id: 'sum-h', tabindex: '-1', text: t('sum.title') });
     const card = el('section', { class: 'card summary', 'aria-labelledby': 'sum-h' },
       h, el('ul', { id: 'summary' }, lines.map(l => el('li', { text: l }))),
       unlockForm('grant-sign', t('sum.sign'), async (key, pass) => {
-        const env = BatonCrypto.signConsent(key.file, pass, fields);
+        const env = BatonCrypto.signConsentBody(key.file, pass, body);
         // What was signed is what was shown: the envelope holds those bytes.
-        if (!same(BatonCrypto.decodeConsent(env).body, body)) throw new Error(t('err.summary', { fields: 'body' }));
+        if (!same(BatonCrypto.decodeConsent(env).body, body) ||
+            JSON.stringify(BatonCrypto.describeConsent(env)) !== JSON.stringify(shown))
+          throw new Error(t('err.summary', { fields: 'body' }));
         status(t('sum.sending'));
         await call('POST', 'consents', { consent: hex(env) });
         history.pushState(null, '', '#/s/' + encodeURIComponent(s.id) + '/consents');
