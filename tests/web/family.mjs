@@ -369,6 +369,32 @@ try {
   is(await p2.evaluate(() => document.documentElement.lang), 'en', 'choosing English turns the page to English');
   await ctx2.close();
 
+  // ---- a code that is not one; then a second child's invitation, with the key already here ----
+  const ctx4 = await browser.newContext({ ...PHONE, locale: 'en-US' });
+  const p4 = await ctx4.newPage();
+  p4.on('pageerror', e => ok(false, 'no script error on the page', e.message));
+  await p4.goto(base + '/family/#invite=AAAA-BBBB-CCCC');
+  await view(p4, 'Set up your family key');
+  await p4.getByLabel('Passphrase', { exact: true }).fill(PASS);
+  await p4.getByLabel('The same passphrase again').fill(PASS);
+  await p4.getByRole('button', { name: 'Make my key' }).click();
+  await p4.locator('#enrol-error').filter({ hasText: 'This invitation is not known, was already used, or has expired' }).waitFor();
+  ok(true, 'a code that is not an invitation is refused in plain words');
+  const kept = await p4.evaluate(() => JSON.parse(localStorage.getItem('baton-family-key')));
+  ok(kept && /^baton-gk1-/.test(kept.line), 'and the key made stays on the device');
+  r = await api('POST', 'students/S-1003/invites', { relation: 'father' });
+  is(r.status, 201, 'the registrar invites a parent of S-1003');
+  await p4.goto(r.data.url);
+  await view(p4, 'Set up your family key');
+  await p4.getByRole('button', { name: 'Use this key for the invitation' }).click();
+  await view(p4, 'Read your key\'s fingerprint to the registrar');
+  is((await p4.locator('#my-fpr').textContent()).trim().split(/\s+/).join('-'), kept.fingerprint,
+     'the key already on the device enrols, with its fingerprint shown');
+  const inv2 = (await api('GET', 'invites?student=S-1003')).data.find(x => x.id === r.data.id);
+  ok(inv2 && inv2.state === 'claimed' && inv2.key === kept.line, 'the console has that key claimed for S-1003', inv2);
+  await accessible(p4, 'a second invitation, the key already here');
+  await ctx4.close();
+
   // ---- sign-in with the keyboard alone ----
   const ctx3 = await browser.newContext({ ...PHONE, locale: 'en-US' });
   await ctx3.addInitScript(([k, v]) => { if (!localStorage.getItem(k)) localStorage.setItem(k, v); },

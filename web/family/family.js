@@ -299,7 +299,15 @@ const Family = (() => {
 
       const enrol = async (key) => {
         status(t('enrol.sending'));
-        const d = await call('POST', 'enrol', { code, key: key.line });
+        let d;
+        try {
+          d = await call('POST', 'enrol', { code, key: key.line });
+        } catch (e) {
+          // One answer for a code not known, used, expired or withdrawn.
+          if (e.status === 404) throw new ApiError(404, { error: t('err.invite') });
+          if (e.status === 429) throw new ApiError(429, { error: t('err.throttled') });
+          throw e;
+        }
         history.replaceState(null, '', location.pathname + '#/');
         status('');
         viewEnrolled(d, key);
