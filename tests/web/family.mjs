@@ -121,6 +121,14 @@ try {
   is(posted.enrol.key, stored.line, 'the enrolment sent the key\'s public line');
   await accessible(page, 'the fingerprint to read');
   await shot(page, 'family-enrolled');
+  await page.getByLabel('Language').selectOption('es');
+  await view(page, 'Lea la huella de su clave al secretario o la secretaria');
+  is((await page.locator('#my-fpr').textContent()).trim().split(/\s+/).join('-'), fpr,
+     'switched to Spanish, the same fingerprint stays on screen');
+  await accessible(page, 'the fingerprint to read, in Spanish');
+  await shot(page, 'family-enrolled-es');
+  await page.getByLabel('Idioma').selectOption('en');
+  await view(page, 'Read your key\'s fingerprint to the registrar');
 
   // The registrar's console shows the claimed key: the same fingerprint.
   r = await api('GET', 'invites?student=S-1001');

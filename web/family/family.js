@@ -28,6 +28,7 @@ const Family = (() => {
   let me = null;
   let about = null;
   let started = false;
+  let redraw = null; // the view shown that no URL names (the fingerprint after enrolment)
 
   function $(id) { return document.getElementById(id); }
 
@@ -402,6 +403,7 @@ const Family = (() => {
   }
 
   function viewEnrolled(d, key) {
+    redraw = () => viewEnrolled(d, key);
     return show(t('enrolled.title'), root => {
       root.append(
         el('p', { text: t('enrolled.fpr') }),
@@ -932,6 +934,7 @@ const Family = (() => {
   }
 
   async function route() {
+    redraw = null;
     const h = location.hash;
     const inv = /^#invite=([^&]*)/.exec(h);
     if (inv) return viewEnrol(decodeURIComponent(inv[1]));
@@ -985,7 +988,7 @@ const Family = (() => {
     sel.addEventListener('change', async () => {
       localStorage.setItem(LANG, sel.value);
       await setLang(sel.value);
-      await route();
+      await (redraw ? redraw() : route());
     });
     $('signout').addEventListener('click', signOut);
     await setLang(chooseLang());
