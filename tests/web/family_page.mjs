@@ -35,6 +35,8 @@ ok(same.length <= 3, 'Spanish messages are translated, not copied from English',
 
 // Every key family.js names, whole or as a prefix with the names it completes.
 const src = readFileSync(join(dir, 'family.js'), 'utf8').replace(/^\s*\/\/.*$/gm, '');
+const picker = [.../const LANGS = \{([^}]*)\}/.exec(src)[1].matchAll(/([a-z-]+)\s*:/g)].map(m => m[1] + '.json').sort();
+is(JSON.stringify(picker), JSON.stringify(langs), 'the language picker offers exactly the message files there are');
 const used = [...src.matchAll(/\bt\('([a-z0-9_.]+)'(?!\s*\+)/g)].map(m => m[1]);
 const missing = [...new Set(used)].filter(k => !(k in en));
 ok(missing.length === 0, 'every message family.js asks for is in en.json', missing.join(', '));
