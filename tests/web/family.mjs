@@ -95,6 +95,9 @@ try {
   // Too short, then two that differ: refused in words, nothing made.
   await page.getByLabel('Passphrase', { exact: true }).fill('short');
   ok(/Too short/.test(await page.locator('#pass-meter').textContent()), 'the strength hint says a short passphrase is too short');
+  await page.getByLabel('Passphrase', { exact: true }).fill('aaaaaaaaaaaa');
+  ok(/Easy to guess/.test(await page.locator('#pass-meter').textContent()), 'and one that repeats a character easy to guess');
+  await page.getByLabel('Passphrase', { exact: true }).fill('short');
   await page.getByLabel('The same passphrase again').fill('short');
   await page.getByRole('button', { name: 'Make my key' }).click();
   await page.locator('#enrol-error').filter({ hasText: 'at least 10 characters' }).waitFor();

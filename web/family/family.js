@@ -281,12 +281,14 @@ const Family = (() => {
     h.focus();
   }
 
+  // A hint, not a rule (the rule is the length): few distinct characters
+  // are easy to guess; length, several words or kinds of character help.
   function strength(p) {
     if (p.length < MIN_PASS) return ['weak', t('pass.short', { n: MIN_PASS })];
+    if (new Set(p.toLowerCase()).size < 6) return ['weak', t('pass.weak')];
     const kinds = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^a-zA-Z0-9]/].filter(r => r.test(p)).length;
     const words = p.trim().split(/\s+/).length;
     if (p.length >= 20 || (p.length >= 14 && (kinds >= 3 || words >= 3))) return ['strong', t('pass.strong')];
-    if (p.length >= 12 && kinds >= 2) return ['fair', t('pass.fair')];
     return ['fair', t('pass.fair')];
   }
 
