@@ -307,7 +307,8 @@ const Family = (() => {
           d = await call('POST', 'enrol', { code, key: key.line });
         } catch (e) {
           // One answer for a code not known, used, expired or withdrawn.
-          if (e.status === 404) throw new ApiError(404, { error: t('err.invite') });
+          if (e.status === 404 || (e.status === 400 && /^code\b/.test(e.message)))
+            throw new ApiError(404, { error: t('err.invite') });
           if (e.status === 429) throw new ApiError(429, { error: t('err.throttled') });
           throw e;
         }
@@ -375,6 +376,7 @@ const Family = (() => {
     const form = el('form', { class: 'card', id: id + '-load', 'aria-labelledby': id + '-load-h', novalidate: true },
       el('h2', { id: id + '-load-h', text: t('load.title') }),
       el('p', { text: t('load.text') }),
+      storedKey() ? el('p', { class: 'hint', text: t('load.replace') }) : null,
       field(id + '-file', t('load.file'), file),
       passField(id + '-loadpass', t('load.pass')),
       el('button', { type: 'submit', text: t('load.use') }));
