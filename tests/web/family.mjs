@@ -160,6 +160,8 @@ try {
   // Not yet confirmed: the key cannot sign in.
   await page.getByRole('button', { name: 'Go to sign in' }).click();
   await view(page, 'Sign in');
+  await accessible(page, 'sign-in');
+  await shot(page, 'family-signin');
   await page.getByLabel('Your passphrase').fill(PASS);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('#signin-error').filter({ hasText: 'registrar must first confirm' }).waitFor();
