@@ -861,7 +861,7 @@ const Family = (() => {
     const expires = Math.floor(new Date(+m[1], m[2] - 1, +m[3], 23, 59, 59).getTime() / 1000);
     if (!(expires > now)) throw new Error(t('err.untilpast'));
     if (expires - now > MAX_DAYS * 86400) throw new Error(t('err.untilfar', { n: MAX_DAYS }));
-    const self = about.school;
+    const self = (about && about.school) || me.school;
     const id = new Uint8Array(16);
     crypto.getRandomValues(id);
     return {
@@ -892,7 +892,7 @@ const Family = (() => {
     if (bad.length) throw new Error(t('err.summary', { fields: bad.join(', ') }));
     return [
       t('sum.who', { name: fullName(student(d.student) || {}) || d.student }),
-      t('sum.to', { from: school(about.school), to: fields.toName + ' (' + d.to.code + ')' }),
+      t('sum.to', { from: school((about && about.school) || me.school), to: fields.toName + ' (' + d.to.code + ')' }),
       t('sum.tofpr', { fpr: d.to.fingerprint }),
       t('sum.sections', { sections: sectionList(d.sections) }),
       t('sum.purpose', { purpose: d.purpose }),
