@@ -74,7 +74,7 @@ struct web_req {
 	const struct web_route *route; /* NULL: the session API or a page */
 	char args[WEB_ARGS][256];
 	struct web_session s; /* the session, for every API request but a login */
-	struct web_family f;  /* a family route's session (family set) */
+	struct web_session f; /* a family route's session (family set) */
 	int family;           /* 1: a request under /api/v1/family */
 	char actor[48];       /* a family route's person in the audit log: "family FINGERPRINT" */
 	char *body;           /* WEB_BODY_MAX + 1 bytes once a body comes; wiped before free */
@@ -704,7 +704,7 @@ static enum MHD_Result family_login(struct web *w, struct MHD_Connection *c, str
 	uint8_t pk[BATON_PK_BYTES], nonce[BATON_LOGIN_NONCE_BYTES], sig[BATON_SIG_BYTES];
 	char addr[64], akey[80], cookie[256], fp[BATON_FINGERPRINT_LEN + 1];
 	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
-	struct web_family f;
+	struct web_session f;
 	int r, active = 0;
 	enum MHD_Result ok;
 
