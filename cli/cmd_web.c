@@ -128,19 +128,45 @@ static int web_selfsigned_cmd(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* The hash of the family page's bundle this binary serves: an auditor compares it. */
+/*
+ * The hash of the family page's bundle this binary serves: an auditor
+ * compares it; --files adds each file's own hash, length and URL.
+ */
 static int web_hash(int argc, char **argv)
 {
+	static const struct option opts[] = {{"files", no_argument, NULL, 'f'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	char hex[65];
+	int files = 0, opt;
 	optind = 1;
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs("usage: baton web hash\n", stdout);
-		return EXIT_OK;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (opt == 'f') {
+			files = 1;
+			continue;
+		}
+		fputs("usage: baton web hash [--files]\n\n"
+		      "Prints the hash of the family's pages this binary serves under /family/;\n"
+		      "--files adds a line per file: its own hash, its length and its URL.\n",
+		      opt == 'h' ? stdout : stderr);
+		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	}
-	if (argc != 1)
+	if (optind != argc)
 		return cli_usage_error("web hash: no arguments expected");
 	web_bundle_hash(hex);
 	printf("%s\n", hex);
+	if (files) {
+		json_t *a = web_bundle_files();
+		if (!a)
+			return cli_fail(NULL, BATON_ENOMEM);
+		for (size_t i = 0; i < json_array_size(a); i++) {
+			json_t *f = json_array_get(a, i);
+			printf("%s  %8lld  %s\n", json_string_value(json_object_get(f, "hash")),
+			       (long long)json_integer_value(json_object_get(f, "bytes")),
+			       json_string_value(json_object_get(f, "url")));
+		}
+		json_decref(a);
+	}
 	return EXIT_OK;
 }
 

@@ -92,7 +92,7 @@ _baton_opts() {
 		;;
 	"web hash")
 		# Reads only the binary: no node directory.
-		echo "--help"
+		echo "--files --help"
 		return
 		;;
 	*)

@@ -74,7 +74,7 @@ struct web_req {
 	const struct web_route *route; /* NULL: the session API or a page */
 	char args[WEB_ARGS][256];
 	struct web_session s; /* the session, for every API request but a login */
-	struct web_family f;  /* a family route's session (family set) */
+	struct web_session f; /* a family route's session (family set) */
 	int family;           /* 1: a request under /api/v1/family */
 	char actor[48];       /* a family route's person in the audit log: "family FINGERPRINT" */
 	char *body;           /* WEB_BODY_MAX + 1 bytes once a body comes; wiped before free */
@@ -740,7 +740,7 @@ static enum MHD_Result family_login(struct web *w, struct MHD_Connection *c, str
 	uint8_t pk[BATON_PK_BYTES], nonce[BATON_LOGIN_NONCE_BYTES], sig[BATON_SIG_BYTES];
 	char addr[64], akey[80], cookie[256], fp[BATON_FINGERPRINT_LEN + 1];
 	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
-	struct web_family f;
+	struct web_session f;
 	int r, active = 0;
 	enum MHD_Result ok;
 
@@ -803,15 +803,11 @@ static enum MHD_Result family_api(struct web *w, struct MHD_Connection *c, const
 	return route_run(w, c, q);
 }
 
-void web_bundle_hash(char hex[65])
+/* The family's assets in URL order into fam (room for every asset); how many. */
+static size_t family_assets(const struct web_asset **fam)
 {
-	enum { N = sizeof(web_assets) / sizeof(web_assets[0]) };
-	const struct web_asset *fam[N];
 	size_t n = 0;
-	crypto_generichash_state h;
-	uint8_t out[32], len[8];
-
-	for (size_t i = 0; i < N; i++)
+	for (size_t i = 0; i < sizeof(web_assets) / sizeof(web_assets[0]); i++)
 		if (strncmp(web_assets[i].url, FAMILY_PAGES, strlen(FAMILY_PAGES)) == 0)
 			fam[n++] = &web_assets[i];
 	for (size_t i = 1; i < n; i++) /* URL order; a handful of assets */
@@ -820,11 +816,19 @@ void web_bundle_hash(char hex[65])
 			fam[j] = fam[j - 1];
 			fam[j - 1] = t;
 		}
+	return n;
+}
+
+void web_bundle_hash(char hex[65])
+{
+	const struct web_asset *fam[sizeof(web_assets) / sizeof(web_assets[0])];
+	size_t n = family_assets(fam);
+	crypto_generichash_state h;
+	uint8_t out[32], len[8];
+
 	crypto_generichash_init(&h, NULL, 0, sizeof(out));
 	for (size_t i = 0; i < n; i++) {
-		uint64_t l = fam[i]->n;
-		for (int b = 0; b < 8; b++)
-			len[b] = (uint8_t)(l >> (56 - 8 * b));
+		put_be64(len, fam[i]->n);
 		crypto_generichash_update(&h, (const uint8_t *)fam[i]->url,
 		                          strlen(fam[i]->url) + 1);
 		crypto_generichash_update(&h, len, sizeof(len));
@@ -832,6 +836,27 @@ void web_bundle_hash(char hex[65])
 	}
 	crypto_generichash_final(&h, out, sizeof(out));
 	sodium_bin2hex(hex, 65, out, sizeof(out));
+}
+
+json_t *web_bundle_files(void)
+{
+	const struct web_asset *fam[sizeof(web_assets) / sizeof(web_assets[0])];
+	size_t n = family_assets(fam);
+	json_t *a = json_array();
+	uint8_t h[32];
+	char hex[65];
+
+	for (size_t i = 0; a && i < n; i++) {
+		crypto_generichash(h, sizeof(h), fam[i]->p, fam[i]->n, NULL, 0);
+		sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+		if (json_array_append_new(a,
+		                          json_pack("{s:s, s:I, s:s}", "url", fam[i]->url, "bytes",
+		                                    (json_int_t)fam[i]->n, "hash", hex)) != 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	}
+	return a;
 }
 
 /* 1 when the parameters of one coding, from s up to end, hold q=0 (0, 0.0, 0.000). */

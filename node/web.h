@@ -8,6 +8,8 @@
 #ifndef BATON_NODE_WEB_H
 #define BATON_NODE_WEB_H
 
+#include <jansson.h>
+
 #include "serve.h"
 #include "store.h"
 
@@ -68,6 +70,13 @@ void web_stop(struct web *w);
  * into hex. Cannot fail.
  */
 void web_bundle_hash(char hex[65]);
+
+/*
+ * The files of that bundle, in the same order: [{"url", "bytes", "hash"}],
+ * hash the BLAKE2b-256 of the file's bytes in hex, for an auditor to check
+ * one file at a time. A new array (json_decref), or NULL when memory ran out.
+ */
+json_t *web_bundle_files(void);
 
 /*
  * Makes a self-signed certificate (ECDSA P-256, a year, for host) into

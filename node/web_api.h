@@ -23,19 +23,18 @@
 
 struct web;
 struct web_session;
-struct web_family;
 struct MHD_Connection;
 
 /* One API request, as a handler sees it. */
 struct web_call {
 	/* in */
 	store *st;
-	struct serve_node *nd;           /* the serving node: its key, its directory */
-	const struct web_session *s;     /* the signed-in user (console routes) */
-	const struct web_family *family; /* the signed-in family key (family routes), or NULL */
-	struct MHD_Connection *c;        /* for web_query */
-	const char *arg[WEB_ARGS];       /* the '*' segments of the path, percent-decoded */
-	json_t *body;                    /* the JSON body, or NULL (none, or an upload) */
+	struct serve_node *nd;            /* the serving node: its key, its directory */
+	const struct web_session *s;      /* the signed-in user (console routes) */
+	const struct web_session *family; /* the signed-in family key (family routes), or NULL */
+	struct MHD_Connection *c;         /* for web_query */
+	const char *arg[WEB_ARGS];        /* the '*' segments of the path, percent-decoded */
+	json_t *body;                     /* the JSON body, or NULL (none, or an upload) */
 	const char *upload; /* WEB_ROUTE_UPLOAD: the file the body went into, or NULL */
 	size_t upload_len;
 	/* out: a handler returning 0 sets out (JSON, taken) or blob */

@@ -25,7 +25,8 @@ static int family_about(struct web_call *call)
 	if (!school)
 		return bti_diag_err(BATON_EIO, "the node has no card");
 	web_bundle_hash(hash);
-	return web_ok(call, json_pack("{s:s, s:o}", "bundle", hash, "school", school));
+	return web_ok(call, json_pack("{s:s, s:o, s:o}", "bundle", hash, "files",
+	                              web_bundle_files(), "school", school));
 }
 
 /* GET family/me: the key, this school, the students it sees. */

@@ -20,11 +20,12 @@
 #define WEB_TOKEN_HEX     65  /* 256 bits in hex, NUL-terminated */
 
 struct web_session {
-	char id[WEB_TOKEN_HEX];   /* the cookie's value; "" when the slot is free */
-	char csrf[WEB_TOKEN_HEX]; /* what X-CSRF-Token must say */
-	char user[STORE_USER_MAX + 1];
+	char id[WEB_TOKEN_HEX];        /* the cookie's value; "" when the slot is free */
+	char csrf[WEB_TOKEN_HEX];      /* what X-CSRF-Token must say */
+	char user[STORE_USER_MAX + 1]; /* a console session's user; "" for a family's */
 	int role;
 	uint8_t stamp[USERS_STAMP]; /* the account's stamp at login (users_stamp) */
+	uint8_t pk[32];             /* a family session's key (all zero for a console's) */
 	uint64_t used;              /* monotonic seconds */
 	uint64_t
 	    tick; /* the state's count of logins and uses at its last: orders within a second */
@@ -38,7 +39,8 @@ struct web_fail {
 
 /*
  * A family's session (a guardian's or student's key signed in to
- * /api/v1/family): its own table and cookie, never a console session.
+ * /api/v1/family) is a web_session with pk set and no user, in its own
+ * table with its own cookie: never a console session.
  */
 #define WEB_FAMILY_SESSIONS 1024 /* live family sessions at most: the oldest idle goes first */
 #define WEB_FAMILY_KEY      8    /* of one key: a ninth sign-in ends that key's oldest */
@@ -46,14 +48,6 @@ struct web_fail {
 #define WEB_NONCE_LIFE      120  /* seconds a nonce may be used in, once */
 #define WEB_NONCES_FROM     32   /* of one client network at once: its next drops its oldest */
 #define WEB_NONCE_WHO       48   /* bytes of a client network's name, with its NUL */
-
-struct web_family {
-	char id[WEB_TOKEN_HEX];   /* the cookie's value; "" when the slot is free */
-	char csrf[WEB_TOKEN_HEX]; /* what X-CSRF-Token must say */
-	uint8_t pk[32];           /* the key that signed in */
-	uint64_t used;            /* monotonic seconds */
-	uint64_t tick;
-};
 
 struct web_nonce {
 	uint8_t n[32];
@@ -68,7 +62,7 @@ struct web_state {
 	uint64_t idle; /* seconds */
 	struct web_session s[WEB_SESSIONS];
 	struct web_fail f[WEB_FAILS];
-	struct web_family fam[WEB_FAMILY_SESSIONS];
+	struct web_session fam[WEB_FAMILY_SESSIONS];
 	struct web_nonce nonce[WEB_NONCES];
 };
 
@@ -110,8 +104,8 @@ void web_session_end(struct web_state *ws, const char *id);
  * marks it used (BATON_ENOTFOUND when none, or idle too long: it ends);
  * web_family_end ends one; web_family_end_key ends every session of pk.
  */
-void web_family_new(struct web_state *ws, const uint8_t pk[32], struct web_family *out);
-int web_family_get(struct web_state *ws, const char *id, struct web_family *out);
+void web_family_new(struct web_state *ws, const uint8_t pk[32], struct web_session *out);
+int web_family_get(struct web_state *ws, const char *id, struct web_session *out);
 void web_family_end(struct web_state *ws, const char *id);
 void web_family_end_key(struct web_state *ws, const uint8_t pk[32]);
 

@@ -46,20 +46,45 @@ static void token(char *hex)
 	sodium_memzero(b, sizeof(b));
 }
 
+/* One table of sessions: the console's, or the family's. */
+struct table {
+	struct web_session *s;
+	size_t n;
+	size_t per; /* sessions of one owner at most */
+};
+
+static struct table console_table(struct web_state *ws)
+{
+	return (struct table){ws->s, WEB_SESSIONS, WEB_SESSIONS_USER};
+}
+
+static struct table family_table(struct web_state *ws)
+{
+	return (struct table){ws->fam, WEB_FAMILY_SESSIONS, WEB_FAMILY_KEY};
+}
+
+/* 1 when s belongs to who's owner: the same user, or for a family session the same key. */
+static int same_owner(const struct web_session *s, const struct web_session *who)
+{
+	return who->user[0] ? strcmp(s->user, who->user) == 0
+	                    : sodium_memcmp(s->pk, who->pk, sizeof(s->pk)) == 0;
+}
+
 /*
- * The slot for a new session of user: a free one, else one idle too long,
- * the user's own least recently used when it has WEB_SESSIONS_USER, else
- * the least recently used of all. Lock held.
+ * The slot for a new session of who's owner: a free one, else one idle too
+ * long, the owner's own least recently used when it has t.per, else the
+ * least recently used of all. Lock held.
  */
-static struct web_session *slot_for(struct web_state *ws, const char *user, uint64_t now)
+static struct web_session *slot_for(struct web_state *ws, struct table t,
+                                    const struct web_session *who, uint64_t now)
 {
 	struct web_session *pick = NULL, *mine = NULL;
 	size_t n = 0;
-	for (size_t i = 0; i < WEB_SESSIONS; i++) {
-		struct web_session *s = &ws->s[i];
+	for (size_t i = 0; i < t.n; i++) {
+		struct web_session *s = &t.s[i];
 		if (s->id[0] && now - s->used > ws->idle)
 			sodium_memzero(s, sizeof(*s));
-		if (s->id[0] && strcmp(s->user, user) == 0) {
+		if (s->id[0] && same_owner(s, who)) {
 			n++;
 			if (!mine || s->tick < mine->tick)
 				mine = s;
@@ -67,44 +92,43 @@ static struct web_session *slot_for(struct web_state *ws, const char *user, uint
 		if (!pick || !s->id[0] || (pick->id[0] && s->tick < pick->tick))
 			pick = s;
 	}
-	return n >= WEB_SESSIONS_USER ? mine : pick;
+	return n >= t.per ? mine : pick;
 }
 
-void web_session_new(struct web_state *ws, const char *user, int role,
-                     const uint8_t stamp[USERS_STAMP], struct web_session *out)
+/* A new session in t of who (its owner and rights), copied into *out with its id and token. */
+static void session_new(struct web_state *ws, struct table t, const struct web_session *who,
+                        struct web_session *out)
 {
 	uint64_t now = web_mono();
 	pthread_mutex_lock(&ws->lock);
-	struct web_session *pick = slot_for(ws, user, now);
-	sodium_memzero(pick, sizeof(*pick));
+	struct web_session *pick = slot_for(ws, t, who, now);
+	*pick = *who;
 	token(pick->id);
 	token(pick->csrf);
-	snprintf(pick->user, sizeof(pick->user), "%s", user);
-	pick->role = role;
-	memcpy(pick->stamp, stamp, USERS_STAMP);
 	pick->used = now;
 	pick->tick = ++ws->tick;
 	*out = *pick;
 	pthread_mutex_unlock(&ws->lock);
 }
 
-/* The slot holding id, or NULL. Called with the lock held. */
-static struct web_session *find(struct web_state *ws, const char *id)
+/* The slot of t holding id, or NULL. Called with the lock held. */
+static struct web_session *find(struct table t, const char *id)
 {
 	if (!id || strlen(id) != WEB_TOKEN_HEX - 1)
 		return NULL;
-	for (size_t i = 0; i < WEB_SESSIONS; i++)
-		if (ws->s[i].id[0] && sodium_memcmp(ws->s[i].id, id, WEB_TOKEN_HEX - 1) == 0)
-			return &ws->s[i];
+	for (size_t i = 0; i < t.n; i++)
+		if (t.s[i].id[0] && sodium_memcmp(t.s[i].id, id, WEB_TOKEN_HEX - 1) == 0)
+			return &t.s[i];
 	return NULL;
 }
 
-int web_session_get(struct web_state *ws, const char *id, struct web_session *out)
+static int session_get(struct web_state *ws, struct table t, const char *id,
+                       struct web_session *out)
 {
 	uint64_t now = web_mono();
 	int r = BATON_ENOTFOUND;
 	pthread_mutex_lock(&ws->lock);
-	struct web_session *s = find(ws, id);
+	struct web_session *s = find(t, id);
 	if (s && now - s->used > ws->idle)
 		sodium_memzero(s, sizeof(*s));
 	else if (s) {
@@ -115,6 +139,32 @@ int web_session_get(struct web_state *ws, const char *id, struct web_session *ou
 	}
 	pthread_mutex_unlock(&ws->lock);
 	return r;
+}
+
+static void session_end(struct web_state *ws, struct table t, const char *id)
+{
+	pthread_mutex_lock(&ws->lock);
+	struct web_session *s = find(t, id);
+	if (s)
+		sodium_memzero(s, sizeof(*s));
+	pthread_mutex_unlock(&ws->lock);
+}
+
+void web_session_new(struct web_state *ws, const char *user, int role,
+                     const uint8_t stamp[USERS_STAMP], struct web_session *out)
+{
+	struct web_session who;
+	memset(&who, 0, sizeof(who));
+	snprintf(who.user, sizeof(who.user), "%s", user);
+	who.role = role;
+	memcpy(who.stamp, stamp, USERS_STAMP);
+	session_new(ws, console_table(ws), &who, out);
+	sodium_memzero(&who, sizeof(who));
+}
+
+int web_session_get(struct web_state *ws, const char *id, struct web_session *out)
+{
+	return session_get(ws, console_table(ws), id, out);
 }
 
 int web_session_gone(struct web_state *ws, store *st, const struct web_session *s)
@@ -128,11 +178,7 @@ int web_session_gone(struct web_state *ws, store *st, const struct web_session *
 
 void web_session_end(struct web_state *ws, const char *id)
 {
-	pthread_mutex_lock(&ws->lock);
-	struct web_session *s = find(ws, id);
-	if (s)
-		sodium_memzero(s, sizeof(*s));
-	pthread_mutex_unlock(&ws->lock);
+	session_end(ws, console_table(ws), id);
 }
 
 /* key's slot; with make, a new one (the stalest taken over when full). Lock held. */
@@ -185,76 +231,22 @@ void web_fail_clear(struct web_state *ws, const char *key)
 
 /* ---- family sessions ---- */
 
-/* As slot_for, for a family session of pk. Lock held. */
-static struct web_family *family_slot(struct web_state *ws, const uint8_t pk[32], uint64_t now)
+void web_family_new(struct web_state *ws, const uint8_t pk[32], struct web_session *out)
 {
-	struct web_family *pick = NULL, *mine = NULL;
-	size_t n = 0;
-	for (size_t i = 0; i < WEB_FAMILY_SESSIONS; i++) {
-		struct web_family *s = &ws->fam[i];
-		if (s->id[0] && now - s->used > ws->idle)
-			sodium_memzero(s, sizeof(*s));
-		if (s->id[0] && sodium_memcmp(s->pk, pk, 32) == 0) {
-			n++;
-			if (!mine || s->tick < mine->tick)
-				mine = s;
-		}
-		if (!pick || !s->id[0] || (pick->id[0] && s->tick < pick->tick))
-			pick = s;
-	}
-	return n >= WEB_FAMILY_KEY ? mine : pick;
+	struct web_session who;
+	memset(&who, 0, sizeof(who));
+	memcpy(who.pk, pk, sizeof(who.pk));
+	session_new(ws, family_table(ws), &who, out);
 }
 
-void web_family_new(struct web_state *ws, const uint8_t pk[32], struct web_family *out)
+int web_family_get(struct web_state *ws, const char *id, struct web_session *out)
 {
-	uint64_t now = web_mono();
-	pthread_mutex_lock(&ws->lock);
-	struct web_family *pick = family_slot(ws, pk, now);
-	sodium_memzero(pick, sizeof(*pick));
-	token(pick->id);
-	token(pick->csrf);
-	memcpy(pick->pk, pk, 32);
-	pick->used = now;
-	pick->tick = ++ws->tick;
-	*out = *pick;
-	pthread_mutex_unlock(&ws->lock);
-}
-
-static struct web_family *family_find(struct web_state *ws, const char *id)
-{
-	if (!id || strlen(id) != WEB_TOKEN_HEX - 1)
-		return NULL;
-	for (size_t i = 0; i < WEB_FAMILY_SESSIONS; i++)
-		if (ws->fam[i].id[0] && sodium_memcmp(ws->fam[i].id, id, WEB_TOKEN_HEX - 1) == 0)
-			return &ws->fam[i];
-	return NULL;
-}
-
-int web_family_get(struct web_state *ws, const char *id, struct web_family *out)
-{
-	uint64_t now = web_mono();
-	int r = BATON_ENOTFOUND;
-	pthread_mutex_lock(&ws->lock);
-	struct web_family *s = family_find(ws, id);
-	if (s && now - s->used > ws->idle)
-		sodium_memzero(s, sizeof(*s));
-	else if (s) {
-		s->used = now;
-		s->tick = ++ws->tick;
-		*out = *s;
-		r = 0;
-	}
-	pthread_mutex_unlock(&ws->lock);
-	return r;
+	return session_get(ws, family_table(ws), id, out);
 }
 
 void web_family_end(struct web_state *ws, const char *id)
 {
-	pthread_mutex_lock(&ws->lock);
-	struct web_family *s = family_find(ws, id);
-	if (s)
-		sodium_memzero(s, sizeof(*s));
-	pthread_mutex_unlock(&ws->lock);
+	session_end(ws, family_table(ws), id);
 }
 
 void web_family_end_key(struct web_state *ws, const uint8_t pk[32])

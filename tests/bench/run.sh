@@ -11,11 +11,15 @@
 #              searching at once (webpeer load, tests/tools/webpeer.c): the
 #              answer's time, serve's memory, and a packet's time to receipt
 #              with and without that load
+#   6 family   the family's page in headless Chromium at phone size: making
+#              a key (Argon2id at the CLI's cost), signing in, showing a
+#              student's 1,000 disclosures, and the first load's bytes
+#              (tests/bench/family.mjs)
 #
 #   tests/bench/run.sh [--quick] [--json] [--cohort-n N] [--store-n N]
 #                      [--only PART] [--keep]
 #
-# --only runs one part (packet, cohort, attach, store or web); --keep leaves the
+# --only runs one part (packet, cohort, attach, store, web or family); --keep leaves the
 # scratch directory, with every node and serve log, and says where.
 # --quick uses small counts (under 30 s in all); --json prints one JSON object
 # per line: first the machine, then {name, value, unit} and, where there is
@@ -53,8 +57,8 @@ while [ $# -gt 0 ]; do
 	--json) JSON=1 ;;
 	--keep) KEEP=1 ;;
 	--only)
-		[ $# -ge 2 ] && [[ $2 =~ ^(packet|cohort|attach|store|web)$ ]] ||
-			{ echo "bench: --only needs one of packet, cohort, attach, store, web" >&2; exit 1; }
+		[ $# -ge 2 ] && [[ $2 =~ ^(packet|cohort|attach|store|web|family)$ ]] ||
+			{ echo "bench: --only needs one of packet, cohort, attach, store, web, family" >&2; exit 1; }
 		ONLY=$2
 		shift
 		;;
@@ -801,9 +805,70 @@ part_web() {
 	stop_serves
 }
 
+# ---- 6 the family's page in a browser ----
+
+FAMILY_N=1000
+
+# family_sends DIR N: N disclosures of S-1001 from A, each a packet written
+# to a file (baton send --out --again under one consent): N audit entries.
+family_sends() {
+	local d=$1 i
+	mkdir -p "$d/packets"
+	for i in $(seq 1 "$2"); do
+		"$BATON" send S-1001 --to RAS-204 --consent "$d/S-1001.consent" --again \
+			--out "$d/packets/$i.packet" --dir "$d/A" >>"$d/send.log" 2>&1 || die "send $i of $2" "$d/send.log"
+	done
+}
+
+part_family() {
+	local d=$TMP/family pw pa k
+	[ -x "${BATON_CHROMIUM:-/usr/bin/chromium}" ] && [ -d "$SRC/node_modules/playwright-core" ] ||
+		die "the family part needs Chromium and node_modules (make deps)"
+	say "family: a node with one student and $FAMILY_N disclosures of it (setup not timed)"
+	mkdir -p "$d"
+	pw=$(free_port) && pa=$(free_port) || die "no free port on 127.0.0.1"
+	# Unencrypted school keys: each of the setup's sends would otherwise pay
+	# an Argon2id unlock. Nothing measured here unlocks a school key.
+	"$BATON" init --name "Lincoln High School" --code LHS-001 --endpoint "tcp://127.0.0.1:$pa" \
+		--no-passphrase --dir "$d/A" >"$d/setup.log" 2>&1 &&
+		"$BATON" init --name "Riverside Academy" --code RAS-204 --no-passphrase --dir "$d/B" >>"$d/setup.log" 2>&1 &&
+		"$BATON" card --dir "$d/A" --out "$d/a.card" >>"$d/setup.log" 2>&1 &&
+		"$BATON" card --dir "$d/B" --out "$d/b.card" >>"$d/setup.log" 2>&1 &&
+		"$BATON" peer add "$d/b.card" --dir "$d/A" >>"$d/setup.log" 2>&1 &&
+		jq '[.[0]]' "$SRC/tests/data/school.json" >"$d/one.json" &&
+		"$BATON" student import "$d/one.json" --dir "$d/A" >>"$d/setup.log" 2>&1 &&
+		"$BATON" guardian keygen --out "$d/parent.key" >>"$d/setup.log" 2>&1 &&
+		"$BATON" guardian link S-1001 "$(cat "$d/parent.key.pub")" --relation mother --dir "$d/A" >>"$d/setup.log" 2>&1 &&
+		"$BATON" consent grant --key "$d/parent.key" --student S-1001 --from "$d/a.card" --to "$d/b.card" \
+			--sections all --expires 300d --yes --out "$d/S-1001.consent" >>"$d/setup.log" 2>&1 &&
+		"$BATON" web set --listen "127.0.0.1:$pw" --dir "$d/A" >>"$d/setup.log" 2>&1 ||
+		die "family setup" "$d/setup.log"
+	k=$EPOCHREALTIME
+	family_sends "$d" "$FAMILY_N"
+	say "family: $FAMILY_N sends in $(calc "$EPOCHREALTIME - $k" %.0f) s"
+	serve "$d/A" "$d/a.log"
+	wait_log "$d/a.log" 'web: serving' 30 "$SERVED" || die "A's web did not start" "$d/a.log"
+	say "family: Chromium at 390x844"
+	NODE_PATH=$SRC/node_modules node "$SRC/tests/bench/family.mjs" "http://127.0.0.1:$pw" "$d/parent.key" \
+		"$BATON_PASSPHRASE" S-1001 "$FAMILY_N" 3 >"$d/family.out" 2>"$d/family.err" ||
+		die "tests/bench/family.mjs" "$d/family.err" "$d/a.log"
+	fv() { awk -v k="$1" '$1 == k { print $2 }' "$d/family.out"; }
+	section family "The family's page in headless Chromium at 390x844, against a running node"
+	row family.keygen_ms "make and encrypt a key (Argon2id, CLI cost)" "$(fv keygen_ms)" ms
+	row family.signin_ms "sign in, passphrase to home view" "$(fv signin_ms)" ms
+	row family.disclosures_ms "show $(fv disclosures_n) disclosures of a student" "$(fv disclosures_ms)" ms
+	row family.disclosures_api_ms "  the API's answer alone, fetched in the page" "$(fv disclosures_api_ms)" ms
+	row family.load_kb "first load, transferred (gzip)" "$(calc "$(fv load_bytes) / 1024" %.1f)" KB '< 500' \
+		"$(awk -v v="$(fv load_bytes)" 'BEGIN { print (v < 500 * 1024 ? "yes" : "no") }')"
+	row family.load_raw_kb "first load, uncompressed" "$(calc "$(fv load_raw_bytes) / 1024" %.1f)" KB
+	row family.load_ms "first load to first view, loopback" "$(fv load_ms)" ms
+	note "each time is the median of 3 runs. The key is made as enrolment makes it (Argon2id opslimit 2, 64 MiB: the CLI's cost). The sign-in includes the Argon2id unlock of the key file (the CLI's cost), the challenge, the Ed25519 signature and the session; the disclosures are timed from following the link to the last of them on screen. The setup's disclosures are $FAMILY_N 'baton send --out --again' of one student under one consent."
+	stop_serves
+}
+
 T0=$EPOCHREALTIME
 say "machine: $CPU, $CORES cores, $RAM_GIB GiB RAM, Linux $KERNEL; scratch in $TMP"
-for part in packet cohort attach store web; do
+for part in packet cohort attach store web family; do
 	[ -z "$ONLY" ] || [ "$ONLY" = "$part" ] && "part_$part"
 done
 print_table

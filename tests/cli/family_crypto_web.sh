@@ -62,6 +62,30 @@ check "an asset is not answered to POST" sh -c 'test "$(curl -s -o /dev/null -w 
 check "a family path that is no asset is 404" \
 	sh -c 'test "$(curl -s -o /dev/null -w %{http_code} "$1")" = 404' sh "$URL/family/nothing.js"
 
+# What an auditor checks: each file /about lists, fetched as a browser
+# fetches it, has the length and BLAKE2b-256 the list gives; the bundle's
+# hash recomputed from those files is /about's and 'baton web hash''s; the
+# list holds every file under web/family/ and libsodium's two.
+check "about answers" get about "$URL/api/v1/family/about"
+jq -r '.files[] | .url + " " + (.bytes | tostring) + " " + .hash' "$TMP/about" >"$TMP/files"
+want=$(($(find "$BATON_SRC/web/family" -type f | wc -l) + 2))
+check "about lists $want files" test "$(wc -l <"$TMP/files")" = "$want"
+: >"$TMP/bundle.in"
+while read -r u n h; do
+	get f "$URL$u" gzip
+	gzip -dc "$TMP/f" >"$TMP/f.out" 2>/dev/null || cp "$TMP/f" "$TMP/f.out"
+	check "$u: $n bytes, as listed" test "$(wc -c <"$TMP/f.out")" = "$n"
+	check "$u: its BLAKE2b-256, as listed" test "$(b2sum -l 256 <"$TMP/f.out" | cut -d' ' -f1)" = "$h"
+	{ printf '%s\0' "$u"; perl -e 'print pack("Q>", $ARGV[0])' "$n"; cat "$TMP/f.out"; } >>"$TMP/bundle.in"
+done <"$TMP/files"
+bundle=$(b2sum -l 256 <"$TMP/bundle.in" | cut -d' ' -f1)
+check "the bundle's hash, from the files served, is about's" test "$bundle" = "$(jq -r .bundle "$TMP/about")"
+run "$BATON" web hash --files
+cp "$OUT" "$TMP/hash.out"
+check "and baton web hash prints it" test "$(head -n1 "$TMP/hash.out")" = "$bundle"
+check "baton web hash --files lists the same files" \
+	test "$(tail -n +2 "$TMP/hash.out" | awk '{print $3, $2, $1}')" = "$(cat "$TMP/files")"
+
 node_tap "browser" family_crypto_web.mjs "$URL" "$TMP"
 check_out '^baton-gk1-' "baton guardian pubkey opens the key made in the browser" \
 	"$BATON" guardian pubkey "$TMP/browser.key"
