@@ -458,8 +458,9 @@ static enum MHD_Result route_answer(struct MHD_Connection *c, struct web_call *c
 }
 
 /*
- * Counts a failure of an open family request against akey ("a:" and the
- * client's address); once akey has failed WEB_FAIL_SLOW times, the
+ * Counts a failure of an open family request against akey (family_key:
+ * the client's address, or its IPv6 /64, which one client may hold whole
+ * and draw new addresses from); once akey has failed WEB_FAIL_SLOW times, the
  * failure's answer waits a second. Only a counted failure waits: a request
  * that never counts (bad input, a key not linked) would otherwise hold a
  * web thread asleep as often as it is sent. The log says once, as the
@@ -485,19 +486,25 @@ static void family_fail(struct web *w, const char *akey)
  * does, and past WEB_FAIL_ADDR the address gets 429. open_fail counts one
  * (family_fail); open_throttled answers 429 and returns 1, else returns 0.
  */
+/* "n:" and the client's network (client_net): what the family's failures count against. */
+static void family_key(struct MHD_Connection *c, char *akey, size_t cap)
+{
+	char net[64];
+	client_net(c, net, sizeof(net));
+	snprintf(akey, cap, "n:%s", net);
+}
+
 static void open_fail(struct web *w, struct MHD_Connection *c)
 {
-	char addr[64], akey[80];
-	client_addr(c, addr, sizeof(addr));
-	snprintf(akey, sizeof(akey), "a:%s", addr);
+	char akey[80];
+	family_key(c, akey, sizeof(akey));
 	family_fail(w, akey);
 }
 
 static int open_throttled(struct web *w, struct MHD_Connection *c, enum MHD_Result *ok)
 {
-	char addr[64], akey[80];
-	client_addr(c, addr, sizeof(addr));
-	snprintf(akey, sizeof(akey), "a:%s", addr);
+	char akey[80];
+	family_key(c, akey, sizeof(akey));
 	if (web_fails(&w->ws, akey) >= WEB_FAIL_ADDR) /* logged once, by family_fail */
 		return *ok = respond_error(c, 429, "too many failed attempts: try again later"), 1;
 	return 0;
@@ -745,7 +752,7 @@ static enum MHD_Result family_login(struct web *w, struct MHD_Connection *c, str
 	enum MHD_Result ok;
 
 	client_addr(c, addr, sizeof(addr));
-	snprintf(akey, sizeof(akey), "a:%s", addr);
+	family_key(c, akey, sizeof(akey));
 	if (web_fails(&w->ws, akey) >= WEB_FAIL_ADDR) /* logged once, by family_fail */
 		return respond_error(c, 429, "too many failed sign-ins: try again later");
 	bti_diag_clear();
