@@ -159,7 +159,8 @@ struct one {
 	uint64_t now;
 	int rights;
 	json_t *out;
-	store_txn *t; /* the read transaction, for the callbacks of a walk */
+	store_txn *t;  /* the read transaction, for the callbacks of a walk */
+	json_t *peers; /* disclosures: each school's peer_json by code, read once a listing */
 	/* an attachment */
 	const char *hex;
 	uint8_t *data;
@@ -267,24 +268,12 @@ static json_t *school_json(const baton_card *c)
 	                 fp, "id", serve_hex(c->id_pk, BATON_PK_BYTES, id));
 }
 
-/* The pinned card of code into *c; BATON_ENOTFOUND when it is not pinned. */
-static int peer_card(store_txn *t, const char *code, baton_card *c)
-{
-	uint8_t *b = NULL;
-	size_t n = 0;
-	int r = store_peer_get(t, code, &b, &n);
-	if (r == 0)
-		r = baton_card_parse(b, n, c);
-	free(b);
-	return r;
-}
-
 /* {code, name, fingerprint} of school code: its pinned card, else the code alone. */
 static json_t *peer_json(store_txn *t, const char *code, int with_id)
 {
 	baton_card c;
 	json_t *o;
-	if (peer_card(t, code, &c) != 0)
+	if (store_peer_card(t, code, &c) != 0)
 		return json_pack("{s:s, s:s, s:n}", "code", code, "name", "", "fingerprint");
 	o = school_json(&c);
 	if (o && !with_id)
@@ -372,9 +361,14 @@ static int disclosure_cb(const store_audit *e, void *arg)
 	json_t *d;
 	if (strcmp(e->action, "disclosure") != 0 || strcmp(e->student, o->student) != 0)
 		return 0;
-	d = json_pack("{s:I, s:o, s:o, s:s, s:s?, s:s, s:s, s:s?}", "time", (json_int_t)e->time,
-	              "to", peer_json(t, e->peer, 0), "sections", sections_json(e->sections),
-	              "basis", e->has_consent ? "consent" : "other", "consent",
+	/* A school's card is parsed and verified once a listing, not once a disclosure. */
+	json_t *to = json_object_get(o->peers, e->peer);
+	if (!to && (json_object_set_new(o->peers, e->peer, peer_json(t, e->peer, 0)) != 0 ||
+	            (to = json_object_get(o->peers, e->peer)) == NULL))
+		return BATON_ENOMEM;
+	d = json_pack("{s:I, s:O, s:o, s:s, s:s?, s:s, s:s, s:s?}", "time", (json_int_t)e->time,
+	              "to", to, "sections", sections_json(e->sections), "basis",
+	              e->has_consent ? "consent" : "other", "consent",
 	              e->has_consent ? serve_hex(e->consent, BATON_ID_BYTES, c) : NULL, "by",
 	              e->by[0] ? e->by : "command line", "receipt",
 	              e->has_packet ? receipt_state(t, e->packet) : "unknown", "transfer",
@@ -391,7 +385,11 @@ static int disclosures_fn(store_txn *t, void *arg)
 		return r;
 	json_array_clear(o->out);
 	o->t = t;
+	if ((o->peers = json_object()) == NULL)
+		return BATON_ENOMEM;
 	r = store_audit_each(t, o->student, disclosure_cb, o);
+	json_decref(o->peers);
+	o->peers = NULL;
 	return r;
 }
 
