@@ -236,7 +236,7 @@ $(TOOLS_DIR)/inject-lmdb.so: tests/tools/inject.c
 # Tests: the plain build, then the same tests under ASan+UBSan; one summary,
 # which counts a run that recorded nothing (its build failed) as a failure.
 check: deps-check
-	$(Q)rm -f build/results.txt; \
+	$(Q)rm -f build/results.txt build/results.txt.failed; \
 	$(MAKE) --no-print-directory test BUILD=build; \
 	$(MAKE) --no-print-directory test BUILD=build/asan ASAN=1; \
 	$(MAKE) --no-print-directory test-valgrind; \
@@ -263,7 +263,7 @@ test: $(TEST_BINS) $(BIN) $(DEMO) $(TOOLS)
 	  TEST_TIMEOUT=$(TEST_TIMEOUT) tests/run-tests.sh build/results.txt "$(BUILD)" $(TEST_BINS) $(CLI_TESTS)
 
 asan: deps-check
-	$(Q)rm -f build/results.txt; \
+	$(Q)rm -f build/results.txt build/results.txt.failed; \
 	$(MAKE) --no-print-directory test BUILD=build/asan ASAN=1; \
 	tests/summary.sh build/results.txt build/asan
 

@@ -2,7 +2,10 @@
 # run-tests.sh RESULTS LABEL PROGRAM...: runs each test program, prints its
 # result lines prefixed with LABEL and its name, appends
 # "LABEL passed failed skipped" for this run to RESULTS, prints the run's
-# totals, and exits 1 when anything failed.
+# totals, and exits 1 when anything failed. Each failure's lines (its "not ok"
+# line with the details after it, or why a program failed with the end of its
+# output) are also appended to RESULTS.failed, which summary.sh prints again
+# at the very end, where a log's last lines always show them.
 #
 # Shell tests (tests/cli/*.sh) print TAP: "ok N - ...", "not ok N - ...",
 # "ok N # SKIP why" (a skip, not a pass), and a plan "1..N" once they reach
@@ -18,6 +21,7 @@ results=$1 label=$2
 shift 2
 limit=${TEST_TIMEOUT:-1800}
 passed=0 failed=0 skipped=0
+failures=$results.failed
 for t in "$@"; do
 	name=$(basename "$t")
 	out=$(timeout --kill-after=10 "$limit" "$t" 2>&1)
@@ -30,6 +34,10 @@ for t in "$@"; do
 		s=$(printf '%s\n' "$out" | grep -ciE '^ok [0-9]+[^#]*#[[:space:]]*skip')
 		p=$(($(printf '%s\n' "$out" | grep -cE '^ok [0-9]') - s))
 		f=$(printf '%s\n' "$out" | grep -cE '^not ok [0-9]')
+		# A failed check, and the "# ..." details that follow it.
+		printf '%s\n' "$out" | awk '/^not ok [0-9]/ { d = 1; print; next }
+			d && /^#/ { print; next } { d = 0 }' | head -n 200 |
+			sed "s|^|$label $name: |" >>"$failures"
 		printf '%s\n' "$out" | grep -E '^#' | sed "s|^|$label $name: |"
 		plans=$(printf '%s\n' "$out" | grep -cE '^1\.\.[0-9]+$')
 		plan=$(printf '%s\n' "$out" | sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' | tail -n1)
@@ -46,6 +54,8 @@ for t in "$@"; do
 		# cmocka names each failed test twice (as it fails, and in the summary).
 		f=$(printf '%s\n' "$out" | grep -E '^\[  FAILED  \] [A-Za-z0-9_.-]+$' | sort -u | wc -l)
 		printf '%s\n' "$out" | grep -E '^\[  ERROR   \]|^\[   LINE   \]' | sed "s|^|$label $name: |"
+		printf '%s\n' "$out" | grep -E '^\[  (ERROR|FAILED)  ? *\]|^\[   LINE   \]' | head -n 200 |
+			sed "s|^|$label $name: |" >>"$failures"
 		# A program may run several groups: each reports its count.
 		ran=$(printf '%s\n' "$out" | sed -n 's/^\[=\{10\}\] \([0-9][0-9]*\) test(s) run\./\1/p' |
 			awk '{ n += $1 } END { if (NR) print n }')
@@ -61,8 +71,10 @@ for t in "$@"; do
 		why="exited with status $rc${why:+; $why}"
 	fi
 	if [ -n "$why" ]; then
-		printf '%s\n' "$out" | tail -20 | sed "s|^|$label $name: |"
-		echo "$label $name: FAILED: $why"
+		{
+			printf '%s\n' "$out" | tail -20 | sed "s|^|$label $name: |"
+			echo "$label $name: FAILED: $why"
+		} | tee -a "$failures"
 		f=$((f + 1))
 	fi
 	passed=$((passed + p))

@@ -21,5 +21,9 @@ for l in "$@"; do
 		failed=$((failed + 1))
 	fi
 done
+if [ -s "$results.failed" ]; then
+	echo "summary: what failed (from the lines above):"
+	head -n 400 "$results.failed"
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
