@@ -12,7 +12,8 @@
 
 DATA=$BATON_SRC/tests/data
 A=$TMP/a
-PA=$((20000 + RANDOM % 20000))
+free_ports 4 || done_testing
+PA=$P0
 COHORTS=4
 
 check "init A" "$BATON" init --name "Lincoln High School" --code LHS-001 \

@@ -9,7 +9,8 @@
 . "$(dirname "$0")/lib.sh"
 
 B=$TMP/ras
-PB=$((20000 + RANDOM % 20000))
+free_ports 1 || done_testing
+PB=$P0
 
 tool BATON_NETPEER netpeer || done_testing
 PEER=$BATON_NETPEER

@@ -14,17 +14,7 @@ export BATON_PASSPHRASE="a long enough passphrase"
 A=$TMP/lhs B=$TMP/ras C=$TMP/oth
 DATA=$BATON_SRC/tests/data
 
-# Two free ports below the usual ephemeral range, for A and B.
-for _ in 1 2 3 4 5 6 7 8; do
-	P0=$((20000 + RANDOM % 12000))
-	busy=0
-	for p in 0 1; do
-		(exec 3<>"/dev/tcp/127.0.0.1/$((P0 + p))") 2>/dev/null && busy=1
-	done
-	[ "$busy" -eq 0 ] && break
-done
-
-
+free_ports 2 || done_testing
 
 # outbox_json NODE: A's (or B's) outbox as JSON, in $TMP/outbox.json.
 outbox_json() { "$BATON" outbox --json --dir "$1" >"$TMP/outbox.json"; }

@@ -10,7 +10,8 @@
 
 export BATON_PASSPHRASE="a long enough passphrase"
 A=$TMP/lhs B=$TMP/ras
-PA=$((20000 + RANDOM % 20000))
+free_ports 3 || done_testing
+PA=$P0
 PB=$((PA + 1))
 PA2=$((PA + 2))
 LOOP='names only this machine .*other schools cannot reach it.*baton endpoint set tcp://HOST:PORT'

@@ -22,7 +22,8 @@ done
 
 A=$TMP/lhs
 B=$TMP/ras
-p=$((20000 + RANDOM % 20000))
+free_ports 3 || done_testing
+p=$P0
 PA=$p PB=$((p + 1)) WA=$((p + 2))
 O=http://127.0.0.1:$WA
 API=$O/api/v1

@@ -8,7 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 
 N=$TMP/lhs
-P=$((20000 + RANDOM % 20000))
+free_ports 2 || done_testing
+P=$P0
 W=$((P + 1))
 check "init" "$BATON" init --name "Lincoln High School" --code LHS-001 --dir "$N" --no-passphrase
 check "import" "$BATON" student import "$BATON_SRC/tests/data/school.json" --dir "$N"

@@ -52,6 +52,35 @@ if ! command -v "$BATON" >/dev/null; then
 	exit 0
 fi
 
+# free_ports N: sets P0 to the first of N consecutive TCP ports that no socket
+# on this machine holds (listening, connected or closing, IPv4 or IPv6), and
+# outside the range the kernel gives outgoing connections, so that no client
+# takes one while the test runs. Every test that listens picks its ports here.
+free_ports() {
+	local n=$1 lo=20000 hi eph_lo=32768 eph_hi=60999 port i tries
+	local -A used=()
+	read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+	while read -r _ port _; do
+		port=${port##*:}
+		[[ $port =~ ^[0-9A-F]{4}$ ]] && used[$((16#$port))]=1
+	done < <(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+	# Below the outgoing range when there is room, else above it.
+	if [ "$eph_lo" -ge $((lo + 1000 + n)) ]; then
+		hi=$((eph_lo - n))
+	else
+		lo=$((eph_hi + 1)) hi=$((65535 - n))
+	fi
+	for tries in $(seq 200); do
+		P0=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo)))
+		for ((i = 0; i < n; i++)); do
+			[ -z "${used[$((P0 + i))]:-}" ] || continue 2
+		done
+		return 0
+	done
+	fail "no $n free TCP ports in $lo..$hi"
+	return 1
+}
+
 # wait_for SECONDS CMD...: polls CMD every 0.2 s until it succeeds or time runs out.
 wait_for() {
 	local n=$(($1 * 5))
@@ -258,8 +287,8 @@ console_schools() {
 		T=$((T + 1))
 		return 1
 	fi
-	p=$((20000 + RANDOM % 20000))
-	PA=$p PB=$((p + 1)) WA=$((p + 2)) WB=$((p + 3))
+	free_ports 4 || return 1
+	PA=$P0 PB=$((P0 + 1)) WA=$((P0 + 2)) WB=$((P0 + 3))
 	two_schools "$TMP/lhs" "$TMP/ras" --no-passphrase
 	check "LHS listens on loopback" "$BATON" endpoint set "tcp://127.0.0.1:$PA" --dir "$TMP/lhs" --card-out "$TMP/LHS-001.card" --force
 	check "RAS listens on loopback" "$BATON" endpoint set "tcp://127.0.0.1:$PB" --dir "$TMP/ras" --card-out "$TMP/RAS-204.card" --force

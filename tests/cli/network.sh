@@ -7,7 +7,8 @@
 
 export BATON_PASSPHRASE="a long enough passphrase"
 A=$TMP/lhs B=$TMP/ras
-PA=$((20000 + RANDOM % 20000))
+free_ports 3 || done_testing
+PA=$P0
 PB=$((PA + 1))
 
 

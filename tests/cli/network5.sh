@@ -18,15 +18,7 @@ declare -A DIR CODE NAME PORT
 CODE=([A]=LHS-001 [B]=RAS-204 [C]=CMS-310 [D]=DHS-402 [E]=EVS-505)
 NAME=([A]="Lincoln High School" [B]="Riverside Academy" [C]="Cedar Middle School"
 	[D]="Dunmore High School" [E]="Evergreen School")
-# Five free ports below the usual ephemeral range.
-for try in 1 2 3 4 5 6 7 8; do
-	P0=$((20000 + RANDOM % 12000))
-	busy=0
-	for p in 0 1 2 3 4; do
-		(exec 3<>"/dev/tcp/127.0.0.1/$((P0 + p))") 2>/dev/null && busy=1
-	done
-	[ "$busy" -eq 0 ] && break
-done
+free_ports 5 || done_testing
 i=0
 for n in $NODES; do
 	DIR[$n]=$TMP/node-$n

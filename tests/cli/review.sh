@@ -189,7 +189,8 @@ same "$TMP/audit.before" "$OUT" "nothing was audited"
 
 # --- The same over the network: the sending school learns it is held ---
 NA=$TMP/net-lhs NB=$TMP/net-ras
-PA=$((20000 + RANDOM % 20000))
+free_ports 2 || done_testing
+PA=$P0
 PB=$((PA + 1))
 check "init A on loopback" "$BATON" init --name "Lincoln High School" --code LHS-001 \
 	--endpoint "tcp://127.0.0.1:$PA" --dir "$NA"

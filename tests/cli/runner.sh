@@ -90,6 +90,7 @@ fi
 
 # The summary over every run above, and one that recorded nothing.
 cat "$TMP"/*.res >"$TMP/all.res"
+cat "$TMP"/*.res.failed >"$TMP/all.res.failed"
 run "$SUMMARY" "$TMP/all.res" good skip
 if [ "$RC" -eq 0 ] && [ "$(cat "$OUT")" = "18 passed, 8 failed, 2 skipped" ]; then
 	fail_run "the summary fails when anything failed" "it exited 0"
@@ -97,6 +98,16 @@ elif [ "$(tail -n1 "$OUT")" = "18 passed, 8 failed, 2 skipped" ]; then
 	pass "the summary adds up every run in one line, and fails"
 else
 	fail_run "the summary adds up every run in one line, and fails"
+fi
+# The end of a long log must say what failed: the summary names each failure
+# again, before its closing line, and nothing that passed.
+if sed '$d' "$OUT" | grep -q '^failed failed.sh: not ok 2 - b$' &&
+	sed '$d' "$OUT" | grep -q '^noplan.sh noplan.sh: FAILED: no plan' &&
+	sed '$d' "$OUT" | grep -q '^cmocka-died cmocka-died: FAILED: no "' &&
+	! grep -q 'good.sh' "$OUT"; then
+	pass "the summary names every failure again before its closing line"
+else
+	fail_run "the summary names every failure again before its closing line"
 fi
 run "$SUMMARY" "$TMP/skip.res" skip asan
 if [ "$RC" -ne 0 ] && [ "$(tail -n1 "$OUT")" = "1 passed, 1 failed, 2 skipped" ] &&

@@ -20,14 +20,7 @@
 export BATON_PASSPHRASE="a long enough passphrase"
 declare -A DIR CODE PORT
 CODE=([A]=LHS-001 [B]=RAS-204 [C]=CMS-310)
-for try in 1 2 3 4 5 6 7 8; do
-	P0=$((20000 + RANDOM % 12000))
-	busy=0
-	for p in 0 1 2; do
-		(exec 3<>"/dev/tcp/127.0.0.1/$((P0 + p))") 2>/dev/null && busy=1
-	done
-	[ "$busy" -eq 0 ] && break
-done
+free_ports 3 || done_testing
 i=0
 for n in A B C; do
 	DIR[$n]=$TMP/node-$n

@@ -12,7 +12,8 @@
 . "$(dirname "$0")/lib.sh"
 
 A=$TMP/lhs B=$TMP/ras C=$TMP/tar
-PA=$((20000 + RANDOM % 20000))
+free_ports 3 || done_testing
+PA=$P0
 PB=$((PA + 1)) PT=$((PA + 2))
 NPIPE=64 # PROTOCOL.md section 10: a receiver keeps at most 64 replies on their way
 

@@ -10,7 +10,8 @@
 
 export BATON_PASSPHRASE="a long enough passphrase"
 A=$TMP/lhs
-PA=$((20000 + RANDOM % 20000))
+free_ports 1 || done_testing
+PA=$P0
 
 check "init" "$BATON" init --name "Lincoln High School" --code LHS-001 \
 	--endpoint "tcp://127.0.0.1:$PA" --dir "$A"

@@ -14,7 +14,8 @@ if ! command -v curl >/dev/null; then
 fi
 export BATON_PASSPHRASE="a long enough passphrase" # the parent's key
 A=$TMP/lhs B=$TMP/ras
-PA=$((20000 + RANDOM % 20000))
+free_ports 4 || done_testing
+PA=$P0
 PB=$((PA + 1)) WB=$((PA + 2)) WT=$((PA + 3))
 
 # ---- two schools that can send to each other, B with the console ----

@@ -17,7 +17,8 @@ fi
 tool BATON_WEBPEER webpeer || done_testing
 export BATON_PASSPHRASE="a long enough passphrase" # the parent's key
 A=$TMP/lhs B=$TMP/ras
-PA=$((20000 + RANDOM % 20000))
+free_ports 4 || done_testing
+PA=$P0
 PB=$((PA + 1)) WA=$((PA + 2)) WB=$((PA + 3))
 
 # ---- two schools, each with its console; B receives ----
