@@ -113,14 +113,15 @@ static void print_copy(const baton_disclosures *d)
 
 static int check_usage(FILE *f)
 {
-	fprintf(f, "usage: baton audit check FILE [--key LINE | --card CARDFILE] [--against] "
-	           "[--dir DIR]\n\n"
-	           "Verifies a school's signed record of disclosures ('baton audit copy', or\n"
-	           "the family's pages) and prints it. --key (the school's baton-sid1- line)\n"
-	           "or --card (its card file) names the school it must come from; no node\n"
-	           "directory is needed. --against also checks it against this node's own\n"
-	           "log: signed by this school, and every entry in the log, unchanged.\n"
-	           "Exit 2 when the copy is refused, naming what failed.\n");
+	fprintf(f,
+	        "usage: baton audit check FILE [--key LINE | --card CARDFILE] [--against DIR]\n\n"
+	        "Verifies a school's signed record of disclosures ('baton audit copy', or\n"
+	        "the family's pages) and prints it. --key (the school's baton-sid1- line)\n"
+	        "or --card (its card file) names the school it must come from; no node\n"
+	        "directory is needed. --against DIR also checks it against the log of\n"
+	        "the node in DIR: signed by that school, and every entry in its log,\n"
+	        "unchanged.\n"
+	        "Exit 2 when the copy is refused, naming what failed.\n");
 	return f == stdout ? EXIT_OK : EXIT_USAGE;
 }
 
@@ -137,11 +138,11 @@ int cmd_audit_check(int argc, char **argv)
 {
 	static const struct option opts[] = {{"key", required_argument, NULL, 'k'},
 	                                     {"card", required_argument, NULL, 'c'},
-	                                     {"against", no_argument, NULL, 'a'},
+	                                     {"against", required_argument, NULL, 'a'},
 	                                     CLI_COMMON_OPTS,
 	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
-	const char *keyline = NULL, *cardfile = NULL, *path;
+	const char *keyline = NULL, *cardfile = NULL, *path, *node = NULL;
 	uint8_t want[BATON_PK_BYTES], *buf = NULL;
 	baton_disclosures d;
 	baton_card card;
@@ -159,6 +160,7 @@ int cmd_audit_check(int argc, char **argv)
 		}
 		if (opt == 'a') {
 			against = 1;
+			node = optarg;
 			continue;
 		}
 		return check_usage(opt == 'h' ? stdout : stderr);
@@ -170,7 +172,7 @@ int cmd_audit_check(int argc, char **argv)
 	path = argv[optind];
 	if ((keyline && cardfile) || (!keyline && !cardfile && !against))
 		return cli_usage_error("audit check: name the school with --key or --card (one), "
-		                       "or check against this node's log with --against");
+		                       "or check against a node's log with --against DIR");
 	memset(&card, 0, sizeof(card));
 	if (keyline && (r = baton_pubkey_parse(BATON_PUBKEY_SCHOOL_ID, keyline, want)) != 0)
 		return cli_usage_error("audit check: --key: %s",
@@ -207,6 +209,7 @@ int cmd_audit_check(int argc, char **argv)
 		return refused(path, r);
 	}
 	if (against) {
+		com.dir = node;
 		if ((rc = cli_open_store(&com, &st)) != EXIT_OK) {
 			baton_disclosures_free(&d);
 			return rc;

@@ -63,12 +63,12 @@ check_out '^OK: ' "it verifies with the school's card" \
 	"$BATON" audit check "$TMP/s1.copy" --card "$TMP/LHS-001.card"
 check_out '^OK: .*every entry is in this node.s audit log, unchanged$' \
 	"--against: every entry is in A's own log" \
-	"$BATON" audit check "$TMP/s1.copy" --against --dir "$A"
+	"$BATON" audit check "$TMP/s1.copy" --against "$A"
 check_err 2 'REFUSED \(EBADSIG\): signed by the key .* \(LHS-001\), not the school.s key given with --card' \
 	"another school's card is refused" \
 	"$BATON" audit check "$TMP/s1.copy" --card "$TMP/RAS-204.card"
 check_err 2 'REFUSED \(EBADSIG\)' "--against at another school is refused" \
-	"$BATON" audit check "$TMP/s1.copy" --against --dir "$B"
+	"$BATON" audit check "$TMP/s1.copy" --against "$B"
 check_out '^No disclosures\.$' "S-2's copy says it has none" \
 	sh -c "'$BATON' audit copy --student S-2 --out '$TMP/s2.copy' --dir '$A' >/dev/null &&
 		'$BATON' audit check '$TMP/s2.copy' --key '$KEY'"
@@ -114,7 +114,7 @@ cp -a "$A" "$TMP/rw"
 check_out 'deleted entry' "a tool deletes the first disclosure from A's log and recomputes it" \
 	"$BATON_AUDIT_REWRITE" "$TMP/rw" disclosure
 check_exit 2 "--against the rewritten log: refused" \
-	"$BATON" audit check "$TMP/s1.copy" --against --dir "$TMP/rw"
+	"$BATON" audit check "$TMP/s1.copy" --against "$TMP/rw"
 check "... naming the copy's head or entry that no longer holds" \
 	grep -Eq 'REFUSED \(E(HASH|BADSIG)\): ' "$ERR"
 

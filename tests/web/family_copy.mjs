@@ -67,7 +67,7 @@ try {
   ok(!existsSync(join(tmp, 'no-node')), 'checking it needs no node directory');
   c = run(['audit', 'check', file, '--card', join(tmp, 'LHS-001.card')]);
   is(c.code, 0, 'it verifies with the school\'s card', c.err);
-  c = run(['audit', 'check', file, '--against', '--dir', lhs]);
+  c = run(['audit', 'check', file, '--against', lhs]);
   is(c.code, 0, 'and against the school\'s own log: every entry in it, unchanged', c.err);
   c = run(['audit', 'check', file, '--card', join(tmp, 'RAS-204.card')]);
   is(c.code, 2, 'another school\'s card is refused (exit 2)', c.out + c.err);
