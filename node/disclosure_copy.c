@@ -25,6 +25,12 @@ struct make {
 	size_t len;
 };
 
+/* The legal basis of a disclosure entry, as the copy names it (PROTOCOL.md 3.13). */
+static const char *entry_basis(const store_audit *e)
+{
+	return e->has_consent ? "consent" : "other";
+}
+
 /* The receipt's state of a disclosure when the copy is made, from its outbox entry. */
 static const char *receipt_state(const store_outbox *ob, int found)
 {
@@ -72,7 +78,7 @@ static int entry_cb(const store_audit *e, void *arg)
 	x->seq = e->seq;
 	memcpy(x->hash, e->hash, sizeof(x->hash));
 	x->time = e->time;
-	snprintf(x->basis, sizeof(x->basis), "%s", e->has_consent ? "consent" : "other");
+	snprintf(x->basis, sizeof(x->basis), "%s", entry_basis(e));
 	snprintf(x->by, sizeof(x->by), "%s", e->by);
 	if ((x->has_consent = e->has_consent) != 0)
 		memcpy(x->consent, e->consent, BATON_ID_BYTES);
@@ -175,8 +181,7 @@ static int same_entry(const baton_disclosure *x, const store_audit *e)
 	       (!x->has_consent || memcmp(x->consent, e->consent, BATON_ID_BYTES) == 0) &&
 	       x->has_packet == e->has_packet &&
 	       (!x->has_packet || memcmp(x->packet, e->packet, BATON_ID_BYTES) == 0) &&
-	       strcmp(x->by, e->by) == 0 &&
-	       strcmp(x->basis, e->has_consent ? "consent" : "other") == 0;
+	       strcmp(x->by, e->by) == 0 && strcmp(x->basis, entry_basis(e)) == 0;
 }
 
 static int against_cb(const store_audit *e, void *arg)
