@@ -146,7 +146,7 @@ int cmd_audit_check(int argc, char **argv)
 	uint8_t want[BATON_PK_BYTES], *buf = NULL;
 	baton_disclosures d;
 	baton_card card;
-	size_t len = 0, bad = 0;
+	size_t len = 0;
 	int opt, r, rc, against = 0, have = 0;
 	store *st;
 
@@ -214,7 +214,7 @@ int cmd_audit_check(int argc, char **argv)
 			baton_disclosures_free(&d);
 			return rc;
 		}
-		r = disclosure_copy_against(st, &d, &bad);
+		r = disclosure_copy_against(st, &d);
 		store_close(st);
 		if (r != 0) {
 			baton_disclosures_free(&d);

@@ -169,35 +169,42 @@ int disclosure_copy_make(store *st, const baton_key *key, const char *student,
 
 struct against {
 	const baton_disclosures *d;
-	size_t next; /* the copy's next entry to find */
-	size_t *bad;
+	size_t next;    /* the copy's next entry to find */
+	uint64_t extra; /* a disclosure in the log that the copy leaves out */
 };
 
 static int same_entry(const baton_disclosure *x, const store_audit *e)
 {
-	return sodium_memcmp(x->hash, e->hash, 32) == 0 && strcmp(e->action, "disclosure") == 0 &&
-	       x->time == e->time && strcmp(x->to_code, e->peer) == 0 &&
-	       x->sections == e->sections && x->has_consent == e->has_consent &&
+	return sodium_memcmp(x->hash, e->hash, 32) == 0 && x->time == e->time &&
+	       strcmp(x->to_code, e->peer) == 0 && x->sections == e->sections &&
+	       x->has_consent == e->has_consent &&
 	       (!x->has_consent || memcmp(x->consent, e->consent, BATON_ID_BYTES) == 0) &&
 	       x->has_packet == e->has_packet &&
 	       (!x->has_packet || memcmp(x->packet, e->packet, BATON_ID_BYTES) == 0) &&
 	       strcmp(x->by, e->by) == 0 && strcmp(x->basis, entry_basis(e)) == 0;
 }
 
+/* The student's entries in log order, up to the copy's head: each disclosure is the copy's
+ * next entry, unchanged. 1 when done, 2 at the first that is not. */
 static int against_cb(const store_audit *e, void *arg)
 {
 	struct against *a = arg;
-	const baton_disclosure *x;
-	if (a->next == a->d->count)
-		return 1; /* every entry found */
-	x = &a->d->entry[a->next];
-	if (e->seq < x->seq)
+	const baton_disclosure *x = a->next < a->d->count ? &a->d->entry[a->next] : NULL;
+	int disclosure = strcmp(e->action, "disclosure") == 0;
+	if (e->seq > a->d->head.count)
+		return 1;
+	if (x && e->seq > x->seq)
+		return 2; /* the copy's entry is not this student's in the log */
+	if (x && e->seq == x->seq) {
+		if (!disclosure || !same_entry(x, e))
+			return 2;
+		a->next++;
 		return 0;
-	if (e->seq > x->seq) /* the log has no entry of this student there */
+	}
+	if (disclosure) {
+		a->extra = e->seq;
 		return 2;
-	if (!same_entry(x, e))
-		return 2;
-	a->next++;
+	}
 	return 0;
 }
 
@@ -207,39 +214,41 @@ static int against_fn(store_txn *t, void *arg)
 	const baton_disclosures *d = a->d;
 	baton_card own;
 	uint64_t count, bad, at;
+	char why[300];
 	int r;
 
-	*a->bad = 0;
 	a->next = 0;
-	if ((r = store_own_card(t, &own)) != 0)
+	a->extra = 0;
+	if ((r = store_own_card(t, &own)) != 0 || (r = store_audit_verify(t, &bad, &count)) != 0)
 		return r;
-	if (sodium_memcmp(own.id_pk, d->school, BATON_PK_BYTES) != 0)
-		return bti_diag_err(BATON_EBADSIG, "the copy is signed by another key than this "
-		                                   "school's");
-	if ((r = store_audit_verify(t, &bad, &count)) != 0)
-		return r;
+	/* The head as any this school signed, by its key now or one a rekey replaced. */
 	if ((r = store_audit_check_head(t, d->audit, d->audit_len, count, &at)) != 0) {
-		char why[300];
+		if (r == BATON_ENOMEM || r == BATON_EIO)
+			return r;
+		if (sodium_memcmp(own.id_pk, d->school, BATON_PK_BYTES) != 0)
+			return bti_diag_err(BATON_EBADSIG, "the copy is signed by another key than "
+			                                   "this school's");
 		snprintf(why, sizeof(why), "%s", baton_diag());
 		return bti_diag_err(r,
 		                    "the copy's audit head (entry %llu) does not hold against "
 		                    "this log: %s",
 		                    (unsigned long long)at, why);
 	}
-	r = store_audit_each(t, d->student, against_cb, a);
-	if (r < 0)
+	if ((r = store_audit_each(t, d->student, against_cb, a)) < 0)
 		return r;
-	if (a->next < d->count) {
-		*a->bad = a->next + 1;
+	if (a->extra)
+		return bti_diag_err(BATON_EHASH,
+		                    "log entry %llu: a disclosure of %s that the copy leaves out",
+		                    (unsigned long long)a->extra, d->student);
+	if (a->next < d->count)
 		return bti_diag_err(BATON_EHASH,
 		                    "entry %zu (log entry %llu): not in this log as the copy says",
 		                    a->next + 1, (unsigned long long)d->entry[a->next].seq);
-	}
 	return 0;
 }
 
-int disclosure_copy_against(store *st, const baton_disclosures *d, size_t *bad)
+int disclosure_copy_against(store *st, const baton_disclosures *d)
 {
-	struct against a = {d, 0, bad};
+	struct against a = {d, 0, 0};
 	return store_read(st, against_fn, &a);
 }

@@ -31,14 +31,15 @@ int disclosure_copy_make(store *st, const baton_key *key, const char *student,
                          const uint8_t *family, uint64_t now, uint8_t **out, size_t *len);
 
 /*
- * Checks a parsed copy against this node's log: the copy is this school's
- * (signed by its identity key now), its head holds against the log
- * (store_audit_check_head), and each entry is the log's entry at its seq,
- * unchanged (its hash, and the disclosure it names: student, time, school,
- * sections, consent, packet, by). 0, or BATON_EHASH / BATON_EBADSIG naming
- * the first that does not hold (*bad: the entry's number in the copy, 0 for
- * the copy or its head); the store's errors.
+ * Checks a parsed copy against this node's log: the log verifies; the
+ * copy's head holds against it as any head this school signed, by its key
+ * now or an earlier one (store_audit_check_head); and, up to that head, the
+ * student's disclosures in the log are the copy's entries, each unchanged
+ * (its hash, and the disclosure it names: time, school, sections, basis,
+ * consent, packet, by), none left out. 0, or BATON_EBADSIG (another
+ * school's copy) / BATON_EHASH (or the head's error) naming the first that
+ * does not hold; the store's errors.
  */
-int disclosure_copy_against(store *st, const baton_disclosures *d, size_t *bad);
+int disclosure_copy_against(store *st, const baton_disclosures *d);
 
 #endif
