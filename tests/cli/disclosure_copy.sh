@@ -5,7 +5,8 @@
 # card: it verifies and prints every disclosure; every byte changed and
 # every truncation is refused (exit 2, naming what failed); another school's
 # key is refused; --against checks it against the sender's own log, and
-# fails once that log has been rewritten without the disclosure.
+# fails once that log has been rewritten without the disclosure; a copy
+# made before a rekey still checks against the log.
 . "$(dirname "$0")/lib.sh"
 
 export BATON_PASSPHRASE="a long enough passphrase"
@@ -106,6 +107,18 @@ if [ -z "$bad" ]; then pass "each truncation (0..$((SIZE - 1)) bytes): refused, 
 { cat "$TMP/s1.copy"; printf 'x'; } >"$TMP/x.copy"
 check_err 2 'REFUSED \(EHASH\): disclosures.entries: not the entries the school signed' \
 	"a byte added at the end is refused" "$BATON" audit check "$TMP/x.copy" --key "$KEY"
+
+# ---- a copy made before the school replaced its key ----
+
+cp -a "$A" "$TMP/rk"
+check "A's copy replaces its key" "$BATON" rekey --card-out "$TMP/new.card" \
+	--rotation-out "$TMP/new.rot" --dir "$TMP/rk"
+check_out '^OK: .*every entry is in this node.s audit log, unchanged$' \
+	"the copy signed with the old key still checks against the log" \
+	"$BATON" audit check "$TMP/s1.copy" --against "$TMP/rk"
+check_err 2 'REFUSED \(EBADSIG\): signed by the key .*not the school.s key given with --card' \
+	"... but not with the new card: the family checks with the key it was given" \
+	"$BATON" audit check "$TMP/s1.copy" --card "$TMP/new.card"
 
 # ---- a log rewritten after the family holds a copy ----
 
