@@ -98,7 +98,7 @@ BIN      := $(BUILD)/baton
 DEMO     := $(BUILD)/baton-demo
 
 TEST_NAMES := test_codec test_keys test_objects test_packet test_mutation test_vectors test_store test_consent \
-              test_record test_record_file test_serve test_students test_invite
+              test_record test_record_file test_serve test_students test_invite test_disclosure_copy
 CLI_TESTS  := $(filter-out tests/cli/lib.sh,$(sort $(wildcard tests/cli/*.sh)))
 NODE_LIB   := $(BUILD)/libbatonnode.a
 TEST_SUPPORT := $(BUILD)/tests/testutil.o
@@ -107,7 +107,7 @@ TEST_LIBS := $(shell pkg-config --libs cmocka jansson 2>/dev/null)
 
 FUZZ_NAMES := fuzz_msgpack fuzz_consent fuzz_revocation fuzz_receipt fuzz_card fuzz_packet \
               fuzz_body fuzz_keyfile fuzz_record fuzz_rotation fuzz_chunk \
-              fuzz_audit_head fuzz_batch
+              fuzz_audit_head fuzz_batch fuzz_disclosures
 FUZZ_BUILD := build/fuzz
 TEST_TIMEOUT ?= 1800
 

@@ -249,6 +249,9 @@ int cmd_student(int argc, char **argv);
 int cmd_review(int argc, char **argv);
 int cmd_guardian(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+/* baton audit copy and baton audit check (cmd_audit_copy.c), from cmd_audit. */
+int cmd_audit_copy(int argc, char **argv);
+int cmd_audit_check(int argc, char **argv);
 int cmd_rekey(int argc, char **argv);
 int cmd_consent(int argc, char **argv);
 int cmd_send(int argc, char **argv);

@@ -213,6 +213,11 @@ int cmd_audit(int argc, char **argv)
 	store *st;
 	int opt, r, rc, sub = -1;
 
+	/* copy and check have options of their own. */
+	if (argc > 1 && strcmp(argv[1], "copy") == 0)
+		return cmd_audit_copy(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "check") == 0)
+		return cmd_audit_check(argc - 1, argv + 1);
 	memset(&c, 0, sizeof(c));
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -230,6 +235,9 @@ int cmd_audit(int argc, char **argv)
 		        "       baton audit verify [--against HEADFILE] [--json] [--dir DIR]\n"
 		        "       baton audit sign [--dir DIR]\n"
 		        "       baton audit held [--school CODE [--out HEADFILE]] [--json] [--dir "
+		        "DIR]\n"
+		        "       baton audit copy --student ID --out FILE [--dir DIR]\n"
+		        "       baton audit check FILE [--key LINE | --card CARDFILE] [--against "
 		        "DIR]\n\n"
 		        "Prints the audit log: every import, link, request and disclosure.\n"
 		        "--student prints one student's record of requests and disclosures.\n"
@@ -238,7 +246,9 @@ int cmd_audit(int argc, char **argv)
 		        "match, and says which entries are not signed yet. --against checks a\n"
 		        "head another school kept from this one ('baton audit held --out' there).\n"
 		        "'sign' signs the log's head with the school key (serve does it itself).\n"
-		        "'held' prints the latest head each school sent in a packet or receipt.\n");
+		        "'held' prints the latest head each school sent in a packet or receipt.\n"
+		        "'copy' writes a student's record of disclosures signed for the family;\n"
+		        "'check' verifies such a copy ('baton audit check --help').\n");
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	}
 	for (int i = 0; optind < argc && i < 3; i++)

@@ -16,7 +16,7 @@ _baton_common="--dir --json --passphrase-file --no-passphrase --yes --help"
 _baton_valued="--dir --passphrase-file --name --code --endpoint --out --rotation-out \
 --card-out --expect --rotation --version --as --relation --key --student --from --to \
 --sections --purpose --expires --role --consent --consents --listen --receipt-out --note \
---reason --against --school --password-file --web --web-cert --web-key --cert --host --url"
+--reason --against --card --school --password-file --web --web-cert --web-key --cert --host --url"
 
 # _baton_subs CMD: the second words of CMD.
 _baton_subs() {
@@ -29,7 +29,7 @@ _baton_subs() {
 	consent) echo "grant revoke show import list check" ;;
 	receipt) echo "import" ;;
 	outbox) echo "export" ;;
-	audit) echo "verify sign held" ;;
+	audit) echo "verify sign held copy check" ;;
 	user) echo "add list remove passwd" ;;
 	web) echo "set show selfsigned hash" ;;
 	esac
@@ -79,6 +79,8 @@ _baton_opts() {
 	"audit verify") own="--against" ;;
 	"audit sign") own="" ;;
 	"audit held") own="--school --out" ;;
+	"audit copy") own="--student --out" ;;
+	"audit check") own="--key --card --against" ;;
 	"backup " | "restore " | "upgrade ") own="" ;;
 	"user add") own="--role --password-file" ;;
 	"user passwd") own="--password-file" ;;
@@ -107,7 +109,7 @@ _baton_opts() {
 _baton_files() {
 	case "$1 ${2:-}" in
 	"peer add" | "peer update" | "student import" | "guardian pubkey" | "consent revoke" | "consent show" | \
-		"consent import" | "consent check" | "import " | "receipt import") return 0 ;;
+		"consent import" | "consent check" | "import " | "receipt import" | "audit check") return 0 ;;
 	esac
 	return 1
 }
@@ -183,7 +185,7 @@ guardians health identity special_education transcript" -- "${cur##*,}"
 			fi
 			;;
 		--out | --rotation-out | --card-out | --passphrase-file | --key | --consent | \
-			--rotation | --receipt-out | --against)
+			--rotation | --receipt-out | --against | --card)
 			compopt -o filenames 2>/dev/null
 			_baton_reply -f -- "$cur"
 			;;

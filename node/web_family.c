@@ -5,12 +5,14 @@
  * session, its token and that the key is still linked before a handler
  * runs; each handler calls family.h, where the rules of who sees what live.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "bti.h"
+#include "disclosure_copy.h"
 #include "family.h"
 #include "serve.h"
 #include "web.h"
@@ -82,6 +84,25 @@ static int family_student_disclosures(struct web_call *call)
 	json_t *arr;
 	int r = family_disclosures(call->st, call->family->pk, call->arg[0], serve_now(), &arr);
 	return r ? r : web_ok(call, arr);
+}
+
+/* GET family/students/ID/disclosures/copy: the record of disclosures as a file signed by the
+ * school (PROTOCOL.md 3.13), for 'baton audit check'. */
+static int family_student_disclosures_copy(struct web_call *call)
+{
+	char name[BATON_STUDENT_MAX + 32];
+	const baton_key *key = web_key(call);
+	int r;
+	if (key == NULL)
+		return bti_diag_err(BATON_EIO, "the node has no school key");
+	r = disclosure_copy_make(call->st, key, call->arg[0], call->family->pk, serve_now(),
+	                         &call->blob, &call->blob_len);
+	if (r != 0)
+		return r;
+	snprintf(name, sizeof(name), "disclosures-%s.baton-disclosures", call->arg[0]);
+	web_safe_name(name, call->blob_name, sizeof(call->blob_name));
+	call->blob_type = "application/octet-stream";
+	return 0;
 }
 
 static int family_student_requests(struct web_call *call)
@@ -158,6 +179,7 @@ const struct web_route web_routes_family[] = {
     {"GET", "family/students/*", 0, family_student},
     {"GET", "family/students/*/attachments/*", 0, family_student_file},
     {"GET", "family/students/*/disclosures", 0, family_student_disclosures},
+    {"GET", "family/students/*/disclosures/copy", 0, family_student_disclosures_copy},
     {"GET", "family/students/*/requests", 0, family_student_requests},
     {"GET", "family/students/*/consents", 0, family_student_consents},
     {"POST", "family/consents", 0, family_consent_post},

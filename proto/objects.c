@@ -47,9 +47,16 @@ static void enc_envelope(struct enc *e, const void *obj)
 
 static const char *type_name(uint64_t type)
 {
-	static const char *const names[] = {
-	    "an unknown object", "a school card",        "a consent",    "a revocation",
-	    "a receipt",         "a rotation statement", "an audit head"};
+	static const char *const names[] = {"an unknown object",
+	                                    "a school card",
+	                                    "a consent",
+	                                    "a revocation",
+	                                    "a receipt",
+	                                    "a rotation statement",
+	                                    "an audit head",
+	                                    "a statement of disagreement",
+	                                    "an enrolment statement",
+	                                    "a disclosure copy"};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : names[0];
 }
 
@@ -652,4 +659,20 @@ int baton_audit_head_parse(const uint8_t *buf, size_t len, baton_audit_head *out
 {
 	return parse_object(buf, len, BATON_OBJ_AUDIT_HEAD, dec_audit_head, out, sizeof(*out),
 	                    out->key, "audit_head");
+}
+
+/* ---- for the other signed objects of proto/ ---- */
+
+int bti_object_sign(int type, enc_fn enc, int (*dec)(const msgpack_object *, void *),
+                    const void *obj, void *scratch, const uint8_t pk[BATON_PK_BYTES],
+                    const uint8_t sk[BATON_SK_BYTES], uint8_t **out, size_t *outlen)
+{
+	return sign_object(type, enc, dec, obj, scratch, pk, sk, out, outlen);
+}
+
+int bti_object_parse(const uint8_t *buf, size_t len, int type,
+                     int (*dec)(const msgpack_object *, void *), void *out, size_t outsize,
+                     const uint8_t *signer_field, const char *what)
+{
+	return parse_object(buf, len, type, dec, out, outsize, signer_field, what);
 }

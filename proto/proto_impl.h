@@ -28,4 +28,20 @@ int bti_packet_body_decode(const uint8_t *p, size_t len, int kind, struct baton_
 void bti_packet_body_free(struct baton_body *b);
 int bti_packet_body_encode(const struct baton_body *b, int kind, uint8_t **out, size_t *len);
 
+/*
+ * The envelope of every signed object (objects.c), for the objects defined
+ * in their own files: bti_object_sign encodes obj with enc, decodes it again
+ * with dec into scratch, signs it with sk (whose public half must be pk) and
+ * wraps it (as baton_card_sign); bti_object_parse decodes an envelope of
+ * type, its body with dec into out, and verifies the signature against the
+ * key at signer_field, which dec fills (as baton_card_parse; out is zeroed
+ * on error).
+ */
+int bti_object_sign(int type, enc_fn enc, int (*dec)(const msgpack_object *, void *),
+                    const void *obj, void *scratch, const uint8_t pk[BATON_PK_BYTES],
+                    const uint8_t sk[BATON_SK_BYTES], uint8_t **out, size_t *outlen);
+int bti_object_parse(const uint8_t *buf, size_t len, int type,
+                     int (*dec)(const msgpack_object *, void *), void *out, size_t outsize,
+                     const uint8_t *signer_field, const char *what);
+
 #endif

@@ -19,6 +19,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include <baton/disclosures.h>
+
 #include "frame.h"
 #include "proto_impl.h"
 #include "testutil.h"
@@ -1743,6 +1745,268 @@ static void gen_audit_heads(void)
 	free(consent_bytes);
 }
 
+/* ---- disclosure copies (PROTOCOL.md 3.13) ---- */
+
+enum dvariant {
+	DV_OK,
+	DV_EMPTY,
+	DV_HEAD_OTHER,
+	DV_COUNT_MORE,
+	DV_SEQ_ORDER,
+	DV_SEQ_PAST_HEAD,
+	DV_BAD_BASIS,
+	DV_UNKNOWN_FIELD,
+	DV_PACKET_HASH_ALONE,
+	DV_NOT_ARRAY,
+	DV_TYPE_4,
+};
+
+/* The two disclosures of the copies: the first over a consent, received; the second waiting. */
+static void dc_entries(baton_disclosure x[2])
+{
+	memset(x, 0, 2 * sizeof(*x));
+	for (int i = 0; i < 2; i++) {
+		x[i].seq = i == 0 ? 12 : 30;
+		memset(x[i].hash, 0x31 + i, 32);
+		x[i].time = TU_NOW - 86400 + (uint64_t)i * 3600;
+		snprintf(x[i].basis, sizeof(x[i].basis), "%s", i == 0 ? "consent" : "enrolment");
+		if (i == 0) {
+			snprintf(x[i].by, sizeof(x[i].by), "%s", "maria");
+			x[i].has_consent = 1;
+			memset(x[i].consent, 0x43, 16);
+		}
+		x[i].has_packet = x[i].has_packet_hash = 1;
+		memset(x[i].packet, 0x50 + i, 16);
+		memset(x[i].packet_hash, 0x68 + i, 32);
+		snprintf(x[i].receipt, sizeof(x[i].receipt), "%s", i == 0 ? "received" : "waiting");
+		x[i].sections = i == 0 ? SEC(IDENTITY) | SEC(TRANSCRIPT) : SEC(IDENTITY);
+		x[i].has_to = 1;
+		memcpy(x[i].to, baton_key_id_pk(school_b), 32);
+		snprintf(x[i].to_code, sizeof(x[i].to_code), "%s", "RAS-204");
+		snprintf(x[i].to_name, sizeof(x[i].to_name), "%s", "Riverside Academy");
+	}
+}
+
+static void dc_entry(struct enc *e, const baton_disclosure *x, enum dvariant dv, int i)
+{
+	int odd = i == 1; /* the variants change the second entry */
+	bti_enc_map(e, 13 - !x->has_consent - !x->by[0] + (odd && dv == DV_UNKNOWN_FIELD) -
+	                   (odd && dv == DV_PACKET_HASH_ALONE));
+	bti_enc_str(e, "basis"),
+	    bti_enc_str(e, odd && dv == DV_BAD_BASIS ? "legitimate interest" : x->basis);
+	if (x->by[0])
+		bti_enc_str(e, "by"), bti_enc_str(e, x->by);
+	if (x->has_consent)
+		bti_enc_str(e, "consent"), bti_enc_bin(e, x->consent, 16);
+	bti_enc_str(e, "hash"), bti_enc_bin(e, x->hash, 32);
+	if (!(odd && dv == DV_PACKET_HASH_ALONE))
+		bti_enc_str(e, "packet"), bti_enc_bin(e, x->packet, 16);
+	bti_enc_str(e, "packet_hash"), bti_enc_bin(e, x->packet_hash, 32);
+	bti_enc_str(e, "receipt"), bti_enc_str(e, x->receipt);
+	bti_enc_str(e, "sections"), bti_enc_sections(e, x->sections);
+	bti_enc_str(e, "seq"), bti_enc_uint(e, odd && dv == DV_SEQ_ORDER       ? 12
+	                                       : odd && dv == DV_SEQ_PAST_HEAD ? 41
+	                                                                       : x->seq);
+	bti_enc_str(e, "time"), bti_enc_uint(e, x->time);
+	bti_enc_str(e, "to"), bti_enc_bin(e, x->to, 32);
+	bti_enc_str(e, "to_code"), bti_enc_str(e, x->to_code);
+	bti_enc_str(e, "to_name"), bti_enc_str(e, x->to_name);
+	if (odd && dv == DV_UNKNOWN_FIELD)
+		bti_enc_str(e, "where"), bti_enc_str(e, "here");
+}
+
+/* A copy of student S-1's disclosures by school A, built by hand. */
+static struct obj dc_file(enum dvariant dv)
+{
+	static const char domain[] = "BATON-DISCLOSURES-v1";
+	baton_disclosure x[2];
+	uint8_t list[2048], body[1024], h[32];
+	size_t n = dv == DV_EMPTY ? 0 : 2;
+	struct enc e;
+	struct obj head = head_obj(dv == DV_HEAD_OTHER ? school_b : school_a, 40, HV_OK), env, f;
+	crypto_generichash_state st;
+
+	dc_entries(x);
+	bti_enc_init(&e, list, sizeof(list));
+	if (dv == DV_NOT_ARRAY)
+		bti_enc_map(&e, 0);
+	else
+		bti_enc_array(&e, (uint32_t)n);
+	for (size_t i = 0; dv != DV_NOT_ARRAY && i < n; i++)
+		dc_entry(&e, &x[i], dv, (int)i);
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, (const uint8_t *)domain, sizeof(domain));
+	crypto_generichash_update(&st, list, e.len);
+	crypto_generichash_final(&st, h, 32);
+	size_t llen = e.len;
+	bti_enc_init(&e, body, sizeof(body));
+	bti_enc_map(&e, 8);
+	bti_enc_str(&e, "audit"), bti_enc_bin(&e, head.p, head.len);
+	bti_enc_str(&e, "code"), bti_enc_str(&e, "LHS-001");
+	bti_enc_str(&e, "count"), bti_enc_uint(&e, dv == DV_COUNT_MORE ? 3 : n);
+	bti_enc_str(&e, "entries"), bti_enc_bin(&e, h, 32);
+	bti_enc_str(&e, "name"), bti_enc_str(&e, "Lincoln High School");
+	bti_enc_str(&e, "school"), bti_enc_bin(&e, baton_key_id_pk(school_a), 32);
+	bti_enc_str(&e, "student"), bti_enc_str(&e, "S-1");
+	bti_enc_str(&e, "time"), bti_enc_uint(&e, TU_NOW);
+	env = envelope(dv == DV_TYPE_4 ? BATON_OBJ_RECEIPT : BATON_OBJ_DISCLOSURES, body, e.len,
+	               baton_key_id_sk(school_a));
+	f.len = 12 + env.len + llen;
+	f.p = malloc(f.len);
+	memcpy(f.p, "BTND\x01\x00\x00\x00", 8);
+	put_be32(f.p + 8, (uint32_t)env.len);
+	memcpy(f.p + 12, env.p, env.len);
+	memcpy(f.p + 12 + env.len, list, llen);
+	free(env.p);
+	free(head.p);
+	return f;
+}
+
+/* Offsets in a copy: the signed object's length and where the entries start. */
+static size_t dc_entries_at(const struct obj *o)
+{
+	return 12 + get_be32(o->p + 8);
+}
+static void dc_magic(struct obj *o)
+{
+	o->p[3] = 'P';
+}
+static void dc_version(struct obj *o)
+{
+	o->p[4] = 2;
+}
+static void dc_reserved(struct obj *o)
+{
+	o->p[7] = 1;
+}
+static void dc_len_zero(struct obj *o)
+{
+	memset(o->p + 8, 0, 4);
+}
+static void dc_len_past(struct obj *o)
+{
+	put_be32(o->p + 8, (uint32_t)(o->len - 11));
+}
+static void dc_short(struct obj *o)
+{
+	o->len = 11;
+}
+static void dc_sig(struct obj *o)
+{
+	o->p[dc_entries_at(o) - 1] ^= 1;
+}
+static void dc_entry_changed(struct obj *o)
+{
+	/* The first entry's basis: "consent" becomes "consenu". */
+	uint8_t *at = memmem(o->p + dc_entries_at(o), o->len - dc_entries_at(o), "consent", 7);
+	if (at == NULL)
+		exit(2);
+	at[6] = 'u';
+}
+static void dc_entry_dropped(struct obj *o)
+{
+	o->len = dc_entries_at(o) + 1;
+	o->p[o->len - 1] = 0x90; /* an empty array */
+}
+static void dc_appended(struct obj *o)
+{
+	o->p = realloc(o->p, o->len + 1);
+	o->p[o->len++] = 0x00;
+}
+
+static void dc_case(const char *name, const char *desc, enum dvariant dv, int expect,
+                    void (*mutate)(struct obj *))
+{
+	baton_disclosures got;
+	struct obj o = dc_file(dv);
+	json_t *v = json_object();
+	if (mutate)
+		mutate(&o);
+	int r = baton_disclosures_parse(o.p, o.len, &got);
+	set_hex(v, "school_pk", baton_key_id_pk(school_a), 32);
+	if (expect == 0) {
+		json_object_set_new(v, "student", json_string(got.student));
+		json_object_set_new(v, "count", json_integer((json_int_t)got.count));
+	}
+	baton_disclosures_free(&got);
+	emit(v, name, "disclosures", desc, r, expect, o.p, o.len);
+	free(o.p);
+}
+
+/* The library's own copy of the same disclosures must be the hand-built bytes. */
+static void dc_same_as_library(void)
+{
+	baton_disclosures d;
+	baton_disclosure x[2];
+	struct obj head = head_obj(school_a, 40, HV_OK), f = dc_file(DV_OK);
+	uint8_t *out;
+	size_t len;
+
+	memset(&d, 0, sizeof(d));
+	dc_entries(x);
+	memcpy(d.audit, head.p, head.len);
+	d.audit_len = head.len;
+	snprintf(d.code, sizeof(d.code), "%s", "LHS-001");
+	snprintf(d.name, sizeof(d.name), "%s", "Lincoln High School");
+	memcpy(d.school, baton_key_id_pk(school_a), 32);
+	snprintf(d.student, sizeof(d.student), "%s", "S-1");
+	d.time = TU_NOW;
+	d.count = 2;
+	d.entry = x;
+	if (baton_disclosures_make(&d, baton_key_id_sk(school_a), &out, &len) != 0 ||
+	    len != f.len || memcmp(out, f.p, len) != 0) {
+		fprintf(stderr,
+		        "gen_vectors: disclosures: the library's copy differs from the "
+		        "format's (%s)\n",
+		        baton_diag());
+		exit(1);
+	}
+	free(out);
+	free(f.p);
+	free(head.p);
+}
+
+static void gen_disclosures(void)
+{
+	dc_same_as_library();
+	dc_case("disclosures-valid", "school A's copy of two disclosures of S-1", DV_OK, 0, NULL);
+	dc_case("disclosures-empty", "a copy of a student with no disclosures", DV_EMPTY, 0, NULL);
+	dc_case("disclosures-short-prefix", "11 bytes", DV_OK, BATON_ETRUNC, dc_short);
+	dc_case("disclosures-bad-magic", "BTNP, not BTND", DV_OK, BATON_EMAGIC, dc_magic);
+	dc_case("disclosures-version-2", "version byte 2", DV_OK, BATON_EVERSION, dc_version);
+	dc_case("disclosures-reserved", "the last reserved byte is 1", DV_OK, BATON_EVALUE,
+	        dc_reserved);
+	dc_case("disclosures-length-zero", "the signed object's length is 0", DV_OK, BATON_EVALUE,
+	        dc_len_zero);
+	dc_case("disclosures-length-past-end", "the signed object's length runs past the file",
+	        DV_OK, BATON_ETRUNC, dc_len_past);
+	dc_case("disclosures-type-4", "the signed object is of type 4", DV_TYPE_4, BATON_EMAGIC,
+	        NULL);
+	dc_case("disclosures-bad-signature", "the signature's last byte flipped", DV_OK,
+	        BATON_EBADSIG, dc_sig);
+	dc_case("disclosures-head-other-school", "the audit head inside is school B's",
+	        DV_HEAD_OTHER, BATON_EVALUE, NULL);
+	dc_case("disclosures-entry-changed", "one byte of an entry changed after signing", DV_OK,
+	        BATON_EHASH, dc_entry_changed);
+	dc_case("disclosures-entries-dropped", "the entries replaced by an empty list", DV_OK,
+	        BATON_EHASH, dc_entry_dropped);
+	dc_case("disclosures-byte-appended", "a byte after the entries", DV_OK, BATON_EHASH,
+	        dc_appended);
+	dc_case("disclosures-count-more", "the copy says 3 entries, the list has 2", DV_COUNT_MORE,
+	        BATON_EVALUE, NULL);
+	dc_case("disclosures-not-array", "the entries are a map", DV_NOT_ARRAY, BATON_ETYPE, NULL);
+	dc_case("disclosures-seq-order", "the second entry's seq equals the first's", DV_SEQ_ORDER,
+	        BATON_EVALUE, NULL);
+	dc_case("disclosures-seq-past-head", "an entry at seq 41, the head covers 40",
+	        DV_SEQ_PAST_HEAD, BATON_EVALUE, NULL);
+	dc_case("disclosures-bad-basis", "a basis the format does not have", DV_BAD_BASIS,
+	        BATON_EVALUE, NULL);
+	dc_case("disclosures-unknown-field", "an entry with a field the format does not have",
+	        DV_UNKNOWN_FIELD, BATON_EUNKNOWN, NULL);
+	dc_case("disclosures-packet-hash-alone", "a packet hash without its packet",
+	        DV_PACKET_HASH_ALONE, BATON_EVALUE, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -1772,6 +2036,7 @@ int main(int argc, char **argv)
 	gen_audit_heads();
 	gen_batches();
 	gen_logins();
+	gen_disclosures();
 	printf("gen_vectors: wrote %d cases to %s\n", written, outdir);
 	return 0;
 }

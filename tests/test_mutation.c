@@ -15,6 +15,8 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include <baton/disclosures.h>
+
 #include "frame.h"
 #include "testutil.h"
 
@@ -262,6 +264,68 @@ static void test_audit_head(void **state)
 	mutate_all(buf, len, check_audit_head, NULL);
 	free(buf);
 	baton_key_free(a);
+}
+
+/* ---- disclosure copies (PROTOCOL.md 3.13) ---- */
+
+static int check_disclosures(const uint8_t *b, size_t n, void *ctx)
+{
+	baton_disclosures d;
+	int r = baton_disclosures_parse(b, n, &d);
+	(void)ctx;
+	baton_disclosures_free(&d);
+	return r;
+}
+
+/* A copy of three disclosures, every optional field present in one, absent in another. */
+static void test_disclosures(void **state)
+{
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
+	baton_disclosure x[3];
+	baton_disclosures d;
+	size_t hlen, len;
+	uint8_t *head = signed_head(a, &hlen), *buf;
+	(void)state;
+
+	memset(&d, 0, sizeof(d));
+	memset(x, 0, sizeof(x));
+	for (int i = 0; i < 3; i++) {
+		x[i].seq = 10 + 40 * (uint64_t)i;
+		memset(x[i].hash, 0x30 + i, 32);
+		x[i].time = TU_NOW - 1000 + (uint64_t)i;
+		snprintf(x[i].basis, sizeof(x[i].basis), "%s", i == 1 ? "other" : "consent");
+		snprintf(x[i].receipt, sizeof(x[i].receipt), "%s", i == 2 ? "waiting" : "received");
+		x[i].sections =
+		    BATON_SEC_BIT(BATON_SEC_IDENTITY) | (i ? BATON_SEC_BIT(BATON_SEC_HEALTH) : 0);
+		snprintf(x[i].to_code, sizeof(x[i].to_code), "RAS-%d", 204 + i);
+		if (i != 1) {
+			snprintf(x[i].by, sizeof(x[i].by), "%s", "maria");
+			x[i].has_consent = x[i].has_packet = x[i].has_packet_hash = x[i].has_to = 1;
+			memset(x[i].consent, 0x43, 16);
+			memset(x[i].packet, 0x50 + i, 16);
+			memset(x[i].packet_hash, 0x68, 32);
+			memcpy(x[i].to, baton_key_id_pk(b), 32);
+			snprintf(x[i].to_name, sizeof(x[i].to_name), "%s", "Riverside Academy");
+		}
+	}
+	memcpy(d.audit, head, hlen);
+	d.audit_len = hlen;
+	snprintf(d.code, sizeof(d.code), "%s", "LHS-001");
+	snprintf(d.name, sizeof(d.name), "%s", "Lincoln High School");
+	memcpy(d.school, baton_key_id_pk(a), 32);
+	snprintf(d.student, sizeof(d.student), "%s", "S-1");
+	d.time = TU_NOW;
+	d.count = 3;
+	d.entry = x;
+	assert_int_equal(baton_disclosures_make(&d, baton_key_id_sk(a), &buf, &len), 0);
+	mutate_all(buf, len, check_disclosures, NULL);
+	free(buf);
+	/* Signed by another key than the copy names: refused, nothing made. */
+	assert_int_equal(baton_disclosures_make(&d, baton_key_id_sk(b), &buf, &len), BATON_EINVAL);
+	assert_null(buf);
+	free(head);
+	baton_key_free(a);
+	baton_key_free(b);
 }
 
 /* A receipt carrying the receiver's head: a flip inside the head is refused too. */
@@ -632,6 +696,7 @@ int main(void)
 	    cmocka_unit_test(test_keyfile_plain),
 	    cmocka_unit_test(test_keyfile_encrypted),
 	    cmocka_unit_test(test_login),
+	    cmocka_unit_test(test_disclosures),
 	};
 	if (baton_init() != 0)
 		return 1;

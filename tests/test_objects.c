@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include <baton/disclosures.h>
+
 #include "testutil.h"
 
 #define SEC(s) BATON_SEC_BIT(BATON_SEC_##s)
@@ -189,6 +191,102 @@ static void test_object_type_garbage(void **state)
 	assert_int_equal(type, 0);
 }
 
+/*
+ * The largest disclosure copy (PROTOCOL.md 3.13): the most entries a copy
+ * holds, every field at its longest, makes and reads back within the
+ * entries' limits, each field as written; one entry more is refused. And
+ * fields the reader refuses are refused at making, nothing made.
+ */
+static void test_disclosures_largest(void **state)
+{
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
+	size_t n = BATON_DISCLOSURES_MAX_ENTRIES + 1, len, hlen;
+	baton_disclosure *x = calloc(n, sizeof(*x));
+	baton_disclosures d, got;
+	baton_audit_head h;
+	uint8_t *head, *out;
+	(void)state;
+
+	assert_non_null(x);
+	memset(&h, 0, sizeof(h));
+	h.count = UINT64_MAX;
+	memcpy(h.key, baton_key_id_pk(a), 32);
+	h.time = TU_NOW;
+	assert_int_equal(baton_audit_head_sign(&h, baton_key_id_sk(a), &head, &hlen), 0);
+	for (size_t i = 0; i < n; i++) {
+		x[i].seq = UINT64_MAX - n + i; /* every one a uint64 */
+		memset(x[i].hash, (int)(i & 0xff), 32);
+		x[i].time = UINT64_MAX - n + i;
+		snprintf(x[i].basis, sizeof(x[i].basis), "%s", "enrolment");
+		memset(x[i].by, 'b', BATON_BY_MAX);
+		x[i].has_consent = x[i].has_packet = x[i].has_packet_hash = x[i].has_to = 1;
+		memset(x[i].consent, 0xc0, 16);
+		memset(x[i].packet, 0xd0, 16);
+		memset(x[i].packet_hash, 0xe0, 32);
+		snprintf(x[i].receipt, sizeof(x[i].receipt), "%s", "received");
+		x[i].sections = (1u << BATON_SEC_COUNT) - 1;
+		memcpy(x[i].to, baton_key_id_pk(b), 32);
+		memset(x[i].to_code, 'C', BATON_CODE_MAX);
+		memset(x[i].to_name, 'n', BATON_NAME_MAX);
+	}
+	memset(&d, 0, sizeof(d));
+	memcpy(d.audit, head, hlen);
+	d.audit_len = hlen;
+	memset(d.code, 'L', BATON_CODE_MAX);
+	memset(d.name, 'N', BATON_NAME_MAX);
+	memcpy(d.school, baton_key_id_pk(a), 32);
+	memset(d.student, 's', BATON_STUDENT_MAX);
+	d.time = TU_NOW;
+	d.entry = x;
+	d.count = n;
+	assert_int_equal(baton_disclosures_make(&d, baton_key_id_sk(a), &out, &len), BATON_EVALUE);
+	assert_null(out);
+	d.count = n - 1;
+	assert_int_equal(baton_disclosures_make(&d, baton_key_id_sk(a), &out, &len), 0);
+	/* As PROTOCOL.md 3.13 counts it: 4096 entries of 593 bytes in an array16. */
+	size_t elen = (size_t)out[8] << 24 | (size_t)out[9] << 16 | (size_t)out[10] << 8 | out[11];
+	assert_int_equal(len - BATON_DISCLOSURES_PREFIX - elen, 3 + 593 * (n - 1));
+	assert_int_equal(baton_disclosures_parse(out, len, &got), 0);
+	assert_int_equal(got.count, n - 1);
+	assert_memory_equal(got.entry, x, (n - 1) * sizeof(*x));
+	assert_string_equal(got.student, d.student);
+	assert_string_equal(got.name, d.name);
+	assert_int_equal(got.head.count, h.count);
+	baton_disclosures_free(&got);
+	assert_null(got.entry);
+	free(out);
+
+	/* Refused at making, as the reader would: nothing made. */
+	d.count = 2;
+	snprintf(x[1].basis, sizeof(x[1].basis), "%s", "interest");
+	assert_int_equal(baton_disclosures_make(&d, baton_key_id_sk(a), &out, &len), BATON_EVALUE);
+	assert_null(out);
+	snprintf(x[1].basis, sizeof(x[1].basis), "%s", "consent");
+	x[1].seq = x[0].seq;
+	assert_int_equal(baton_disclosures_make(&d, baton_key_id_sk(a), &out, &len), BATON_EVALUE);
+	assert_null(out);
+	x[1].seq = 0;
+	assert_int_equal(baton_disclosures_make(&d, baton_key_id_sk(a), &out, &len), BATON_EVALUE);
+	x[1].seq = x[0].seq + 1;
+	x[1].to_name[3] = '\n';
+	assert_int_equal(baton_disclosures_make(&d, baton_key_id_sk(a), &out, &len), BATON_EVALUE);
+	x[1].to_name[3] = 'n';
+	x[1].sections = 0;
+	assert_int_equal(baton_disclosures_make(&d, baton_key_id_sk(a), &out, &len), BATON_EVALUE);
+	x[1].sections = SEC(IDENTITY);
+	/* The head of another school's log. */
+	memcpy(h.key, baton_key_id_pk(b), 32);
+	free(head);
+	assert_int_equal(baton_audit_head_sign(&h, baton_key_id_sk(b), &head, &hlen), 0);
+	memcpy(d.audit, head, hlen);
+	assert_int_equal(baton_disclosures_make(&d, baton_key_id_sk(a), &out, &len), BATON_EVALUE);
+	assert_null(out);
+	free(head);
+	free(x);
+	baton_key_free(a);
+	baton_key_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +296,7 @@ int main(void)
 	    cmocka_unit_test(test_receipt_round_trip),
 	    cmocka_unit_test(test_validity),
 	    cmocka_unit_test(test_object_type_garbage),
+	    cmocka_unit_test(test_disclosures_largest),
 	};
 	if (baton_init() != 0)
 		return 1;

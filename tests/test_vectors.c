@@ -17,6 +17,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include <baton/disclosures.h>
+
 #include "frame.h"
 #include "proto_impl.h"
 #include "testutil.h"
@@ -206,6 +208,26 @@ static int run_login(json_t *v, const uint8_t *in, size_t len)
 	return r;
 }
 
+/* A disclosure copy (PROTOCOL.md 3.13): school, student and count must be the case's. */
+static int run_disclosures(json_t *v, const uint8_t *in, size_t len)
+{
+	baton_disclosures d;
+	size_t n;
+	int r = baton_disclosures_parse(in, len, &d);
+	uint8_t *school = unhex(json_string_value(json_object_get(v, "school_pk")), &n);
+	assert_int_equal(n, 32);
+	if (r == 0) {
+		assert_memory_equal(d.school, school, 32);
+		assert_string_equal(d.student, json_string_value(json_object_get(v, "student")));
+		assert_int_equal(d.count, num(v, "count"));
+		for (size_t i = 0; i < d.count; i++)
+			assert_true(d.entry[i].seq >= 1 && d.entry[i].seq <= d.head.count);
+	}
+	baton_disclosures_free(&d);
+	free(school);
+	return r;
+}
+
 static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
 {
 	int r;
@@ -259,6 +281,8 @@ static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
 	}
 	if (strcmp(kind, "login") == 0)
 		return run_login(v, in, len);
+	if (strcmp(kind, "disclosures") == 0)
+		return run_disclosures(v, in, len);
 	fail_msg("unknown kind \"%s\"", kind);
 	return BATON_EINTERNAL;
 }

@@ -625,12 +625,41 @@ const Family = (() => {
     return t('basis.' + d.basis) !== 'basis.' + d.basis ? t('basis.' + d.basis) : d.basis;
   }
 
+  // ---- the signed copy of the disclosures (PROTOCOL.md 3.13) ----
+
+  // A button that downloads the record of disclosures signed by the school, and how to check it.
+  async function disclosureCopy(s) {
+    const self = (about && about.school) || (me && me.school);
+    const file = 'disclosures-' + s.id + '.baton-disclosures';
+    let line = '';
+    try {
+      await BatonCrypto.ready();
+      if (self && self.id) line = BatonCrypto.pkLine(BatonCrypto.fromHex(self.id), 'sid1');
+    } catch (e) { /* the check's line without the key */ }
+    const msg = el('p', { id: 'disc-copy-status', role: 'status' });
+    return el('section', { class: 'card', id: 'disc-copy', 'aria-labelledby': 'disc-copy-h' },
+      el('h2', { id: 'disc-copy-h', text: t('disc.copy.title') }),
+      el('p', { text: t('disc.copy.intro', { school: self ? self.name : '' }) }),
+      el('button', { type: 'button', class: 'button', id: 'disc-copy-get', text: t('disc.copy.button'),
+        onclick: () => {
+          msg.textContent = '';
+          download('students/' + encodeURIComponent(s.id) + '/disclosures/copy', file)
+            .then(() => { msg.textContent = t('disc.copy.saved', { file }); })
+            .catch(e => { msg.textContent = e.message; });
+        } }),
+      msg,
+      el('p', { class: 'hint', text: t('disc.copy.check') }),
+      el('pre', { class: 'mono', id: 'disc-copy-cmd',
+        text: 'baton audit check ' + file + (line ? ' --key ' + line : ' --card SCHOOL.card') }));
+  }
+
   function viewDisclosures(s) {
     return childView(s, 'disclosures', async root => {
       status(t('loading'));
       const list = await call('GET', 'students/' + encodeURIComponent(s.id) + '/disclosures');
       status('');
       root.append(el('p', { text: t('disc.intro', { name: s.given_name }) }));
+      root.append(await disclosureCopy(s));
       if (!list.length) {
         root.append(el('p', { id: 'disc-none', class: 'lead', text: t('disc.none') }));
         return;
