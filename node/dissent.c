@@ -72,6 +72,10 @@ static int file_fn(store_txn *t, void *arg)
 	if (f->pk && sodium_memcmp(st->signer, f->pk, BATON_PK_BYTES) != 0)
 		return bti_diag_err(BATON_EPERM,
 		                    "statement: signed by another key than this session's");
+	/* A family sees only its own children: any other student is not found, as one not on file.
+	 */
+	if (f->pk && (r = family_student_check(t, f->pk, st->student, f->now, 1, NULL)) != 0)
+		return r;
 	if ((r = store_own_card(t, &own)) != 0)
 		return r;
 	if (sodium_memcmp(st->school, own.id_pk, BATON_PK_BYTES) != 0)
@@ -158,6 +162,33 @@ int dissent_file(store *st, const uint8_t *pk, const uint8_t *bytes, size_t len,
 	else
 		json_decref(f->out);
 	free(f);
+	return r;
+}
+
+struct family_read {
+	const uint8_t *pk;
+	const char *student;
+	uint64_t now;
+	json_t *out;
+};
+
+static int family_list_fn(store_txn *t, void *arg)
+{
+	struct family_read *f = arg;
+	int r = family_student_check(t, f->pk, f->student, f->now, 1, NULL);
+	return r ? r : dissent_list(t, f->student, &f->out);
+}
+
+int dissent_family_list(store *st, const uint8_t pk[BATON_PK_BYTES], const char *student,
+                        uint64_t now, json_t **out)
+{
+	struct family_read f = {pk, student, now, NULL};
+	int r = store_read(st, family_list_fn, &f);
+	if (r != 0) {
+		json_decref(f.out);
+		f.out = NULL;
+	}
+	*out = f.out;
 	return r;
 }
 

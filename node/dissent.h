@@ -21,7 +21,9 @@
  * record of its student here, in one write transaction, audited as
  * "dissent". The rules, in order: it is a statement whose signature
  * verifies (BATON_EVALUE naming the field otherwise); when pk is not NULL
- * (a family's session) its signer is pk (BATON_EPERM); it names this school
+ * (a family's session) its signer is pk (BATON_EPERM) and pk sees the
+ * student with the rights (family_student_check: BATON_ENOTFOUND, as for
+ * a student not on file, or BATON_EPERM); it names this school
  * (BATON_EVALUE); the student is on file (BATON_ENOTFOUND); the signer is
  * linked to the student, unrestricted (BATON_ENOTLINKED), and holds the
  * rights now, as for a consent (BATON_EELIGIBLE: a parent's key once they
@@ -52,6 +54,14 @@ int dissent_make(store *st, const baton_key *k, const char *student, const char 
  * a stored statement that no longer verifies).
  */
 int dissent_list(store_txn *t, const char *student, json_t **out);
+
+/*
+ * dissent_list for a family's key pk, once family_student_check (with the
+ * rights) lets it see student: its errors (BATON_ENOTFOUND, BATON_EPERM),
+ * BATON_ENOMEM, or the store's.
+ */
+int dissent_family_list(store *st, const uint8_t pk[BATON_PK_BYTES], const char *student,
+                        uint64_t now, json_t **out);
 
 /*
  * Keeps the statements of a received transfer with the record filed as
