@@ -418,3 +418,61 @@ void dissent_free_held(uint8_t **bytes, size_t n)
 		bytes[i] = NULL;
 	}
 }
+
+/* Where a held record's statements wait: no student id holds a control byte. */
+static void held_key(uint64_t held, char out[32])
+{
+	snprintf(out, 32, "\001held-%llu", (unsigned long long)held);
+}
+
+int dissent_keep_held(store_txn *t, uint64_t held, const char *from, const uint8_t *const *bytes,
+                      const size_t *lens, size_t n)
+{
+	char key[32];
+	held_key(held, key);
+	return dissent_keep_received(t, key, from, bytes, lens, n);
+}
+
+struct moving {
+	store_statement v[BATON_MAX_STATEMENTS];
+	size_t n;
+};
+
+static int moving_cb(const store_statement *v, void *arg)
+{
+	struct moving *m = arg;
+	if (m->n == BATON_MAX_STATEMENTS)
+		return 0; /* a packet carries at most this many */
+	m->v[m->n] = *v;
+	if ((m->v[m->n].bytes = malloc(v->len)) == NULL)
+		return BATON_ENOMEM;
+	memcpy(m->v[m->n].bytes, v->bytes, v->len);
+	m->n++;
+	return 0;
+}
+
+int dissent_held_decided(store_txn *t, uint64_t held, const char *student)
+{
+	struct moving *m = calloc(1, sizeof(*m));
+	char key[32];
+	int r;
+	if (m == NULL)
+		return BATON_ENOMEM;
+	held_key(held, key);
+	r = store_statement_each(t, key, moving_cb, m);
+	for (size_t i = 0; r == 0 && i < m->n; i++) {
+		if ((r = store_statement_del(t, key, m->v[i].id)) != 0)
+			break;
+		if (student) {
+			snprintf(m->v[i].student, sizeof(m->v[i].student), "%s", student);
+			if ((r = store_statement_put(t, &m->v[i])) == BATON_EEXIST)
+				r = 0;
+		}
+	}
+	for (size_t i = 0; i < m->n; i++)
+		free(m->v[i].bytes);
+	free(m);
+	if (r == 0)
+		bti_diag_clear();
+	return r;
+}

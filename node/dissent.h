@@ -73,6 +73,20 @@ int dissent_keep_received(store_txn *t, const char *student, const char *from,
                           const uint8_t *const *bytes, const size_t *lens, size_t n);
 
 /*
+ * The same for a record held for review as held (RECORD.md, "The same
+ * child"): its statements are kept with the held record, apart from every
+ * student, until the registrar decides. Returns as dissent_keep_received.
+ */
+int dissent_keep_held(store_txn *t, uint64_t held, const char *from, const uint8_t *const *bytes,
+                      const size_t *lens, size_t n);
+/*
+ * The registrar decided on held record held: accepted as student (not
+ * NULL), its statements are kept with that student from now on; rejected
+ * (student NULL), they are deleted with it. Returns 0 or the store's error.
+ */
+int dissent_held_decided(store_txn *t, uint64_t held, const char *student);
+
+/*
  * The statements kept with student in t that this school (identity key
  * own) holds for the sections in mask, for a transfer body: their ids,
  * ascending, into held and the encoded statements into bytes/lens (each

@@ -128,3 +128,12 @@ int store_statement_each(store_txn *t, const char *student, store_statement_cb c
 		return 0;
 	return tbl_each_obj(t, &statements, key, plen, statement_row, &c);
 }
+
+int store_statement_del(store_txn *t, const char *student, const uint8_t id[BATON_ID_BYTES])
+{
+	uint8_t key[BATON_STUDENT_MAX + 1 + BATON_ID_BYTES];
+	size_t klen = statement_key(student, id, key);
+	if (klen == 0)
+		return bti_diag_err(BATON_EINVAL, "store: a statement needs a student");
+	return tbl_del(t, &statements, key, klen);
+}

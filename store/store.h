@@ -749,5 +749,7 @@ int store_statement_put(store_txn *t, const store_statement *v);
  */
 typedef int (*store_statement_cb)(const store_statement *v, void *ctx);
 int store_statement_each(store_txn *t, const char *student, store_statement_cb cb, void *ctx);
+/* Deletes one statement of student. BATON_ENOTFOUND when there is none. */
+int store_statement_del(store_txn *t, const char *student, const uint8_t id[BATON_ID_BYTES]);
 
 #endif

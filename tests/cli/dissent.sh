@@ -99,6 +99,32 @@ else
 fi
 check_exit 2 "B kept no record of the student" "$BATON" student show "$SID" --dir "$B"
 
+# Held for review: a copy of B that has another child with S-1001's
+# statewide id keeps the statements with the held record, and gives them to
+# the student the registrar files it as.
+cp -a "$B" "$TMP/b2"
+cat >"$TMP/other.json" <<'JSON'
+{"student_id": "S-1001", "state_student_id": "ST-4480-4371", "identity": {"given_name": "Ada", "family_name": "Other", "birth_date": "2011-01-02"}}
+JSON
+check "the copy of B has another child as S-1001" "$BATON" student import "$TMP/other.json" --dir "$TMP/b2"
+check_out '^Held .* for review as 1' "the copy holds the packet for review" "$BATON" import "$TMP/p.baton" \
+	--receipt-out "$TMP/held.receipt" --dir "$TMP/b2"
+run "$BATON" student show "$SID" --json --dir "$TMP/b2"
+if [ "$(jq '.statements | length' "$OUT")" = 0 ]; then
+	pass "the other child on file gets none of the statements"
+else
+	fail_run "the other child on file gets none of the statements"
+fi
+run "$BATON" review list --json --dir "$TMP/b2"
+HELD=$(jq -r '.[0].id' "$OUT")
+check "the registrar files the held record as S-9001" "$BATON" review accept "$HELD" --as S-9001 --dir "$TMP/b2"
+run "$BATON" student show S-9001 --json --dir "$TMP/b2"
+if [ "$(jq -r '[.statements[].section] | join(",")' "$OUT")" = "transcript,transcript" ]; then
+	pass "S-9001 has the two statements that came with the held record"
+else
+	fail_run "S-9001 has the two statements that came with the held record"
+fi
+
 check_out "^Imported .* as $SID, version 1" "B imports the true packet" "$BATON" import "$TMP/p.baton" \
 	--receipt-out "$TMP/r.receipt" --dir "$B"
 run "$BATON" student show "$SID" --dir "$B"
