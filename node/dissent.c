@@ -44,6 +44,14 @@ struct filing {
 	json_t *out;
 };
 
+/* Counts the statements filed here (those received travel with their own school's). */
+static int count_cb(const store_statement *v, void *arg)
+{
+	if (v->from[0] == '\0')
+		(*(size_t *)arg)++;
+	return 0;
+}
+
 /* The rules of dissent_file, then the row and its audit entry, in t. */
 static int file_fn(store_txn *t, void *arg)
 {
@@ -56,6 +64,7 @@ static int file_fn(store_txn *t, void *arg)
 	store_audit e;
 	json_t *rec = NULL;
 	char fp[BATON_FINGERPRINT_LEN + 1], id[2 * BATON_ID_BYTES + 1];
+	size_t n = 0;
 	int r, type = 0, self;
 
 	if (baton_object_type(f->bytes, f->len, &type) != 0 || type != BATON_OBJ_STATEMENT)
@@ -120,6 +129,15 @@ static int file_fn(store_txn *t, void *arg)
 	if (st->time > f->now + DISSENT_SKEW)
 		return bti_diag_err(BATON_EVALUE, "statement.time: %llu is in the future",
 		                    (unsigned long long)st->time);
+
+	/* A packet carries at most so many: one more would stop the record from being sent. */
+	if ((r = store_statement_each(t, st->student, count_cb, &n)) != 0)
+		return r;
+	if (n >= BATON_MAX_STATEMENTS)
+		return bti_diag_err(BATON_EVALUE,
+		                    "statement: %s already has %d statements of disagreement, the "
+		                    "most a record carries",
+		                    st->student, BATON_MAX_STATEMENTS);
 
 	memset(&v, 0, sizeof(v));
 	snprintf(v.student, sizeof(v.student), "%s", st->student);

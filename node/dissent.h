@@ -30,8 +30,9 @@
  * passed to the student; BATON_ENOTELIGIBLE: the student's own before);
  * its role fits the link ("student" for the student's own key,
  * BATON_EVALUE); the record has that section
- * (BATON_EVALUE); it was not made in the future (BATON_EVALUE); it is not
- * on file already (BATON_EEXIST). baton_diag() says which. Nothing is
+ * (BATON_EVALUE); it was not made in the future (BATON_EVALUE); the student has
+ * fewer than BATON_MAX_STATEMENTS kept, the most a packet carries
+ * (BATON_EVALUE); it is not on file already (BATON_EEXIST). baton_diag() says which. Nothing is
  * stored or audited on error. *out gets dissent_json of it (new).
  */
 int dissent_file(store *st, const uint8_t *pk, const uint8_t *bytes, size_t len, uint64_t now,

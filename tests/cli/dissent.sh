@@ -156,4 +156,34 @@ else
 fi
 check_out 'accepted' "A records B's receipt" "$BATON" receipt import "$TMP/r.receipt" --dir "$A"
 
+# A record carries at most 64 statements: the 65th is refused at filing, so
+# that statements can never stop a record from being sent.
+check "a parent of S-1002 makes a key without a passphrase" "$BATON" guardian keygen \
+	--out "$TMP/p2.key" --no-passphrase
+run "$BATON" guardian pubkey "$TMP/p2.key"
+check "A links it to S-1002" "$BATON" guardian link S-1002 "$(head -n1 "$OUT")" --relation father --dir "$A"
+n=0
+for i in $(seq 1 64); do
+	printf 'Statement number %d.\n' "$i" >"$TMP/n.txt"
+	"$BATON" student dissent S-1002 --section transcript --text-file "$TMP/n.txt" \
+		--key "$TMP/p2.key" --dir "$A" >/dev/null 2>&1 && n=$((n + 1))
+done
+if [ "$n" = 64 ]; then pass "64 statements are filed for S-1002"; else fail "64 statements are filed for S-1002" "filed: $n"; fi
+check_err 2 'already has 64 statements of disagreement, the most a record carries' \
+	"the 65th is refused" "$BATON" student dissent S-1002 --section attendance \
+	--text-file "$TMP/why2.txt" --key "$TMP/p2.key" --dir "$A"
+check "the parent consents to S-1002's identity and transcript" "$BATON" consent grant \
+	--key "$TMP/p2.key" --student S-1002 --from "$TMP/LHS-001.card" --to "$TMP/RAS-204.card" \
+	--sections identity,transcript --yes --out "$TMP/c2.consent"
+check_out '^Sealed' "A seals S-1002's record with its 64 statements" "$BATON" send S-1002 --to RAS-204 \
+	--consent "$TMP/c2.consent" --out "$TMP/p2.baton" --dir "$A"
+check_out "^Imported .* as S-1002" "B imports it" "$BATON" import "$TMP/p2.baton" \
+	--receipt-out "$TMP/r2.receipt" --dir "$B"
+run "$BATON" student show S-1002 --json --dir "$B"
+if [ "$(jq '.statements | length' "$OUT")" = 64 ]; then
+	pass "B keeps the 64 statements"
+else
+	fail_run "B keeps the 64 statements"
+fi
+
 done_testing
