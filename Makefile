@@ -107,7 +107,7 @@ TEST_LIBS := $(shell pkg-config --libs cmocka jansson 2>/dev/null)
 
 FUZZ_NAMES := fuzz_msgpack fuzz_consent fuzz_revocation fuzz_receipt fuzz_card fuzz_packet \
               fuzz_body fuzz_keyfile fuzz_record fuzz_rotation fuzz_chunk \
-              fuzz_audit_head fuzz_batch fuzz_disclosures
+              fuzz_audit_head fuzz_batch fuzz_disclosures fuzz_statement
 FUZZ_BUILD := build/fuzz
 TEST_TIMEOUT ?= 1800
 
@@ -118,7 +118,8 @@ TEST_TIMEOUT ?= 1800
 TOOLS_DIR := $(BUILD)/tests/tools
 TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/spoolpeer $(TOOLS_DIR)/audit_rewrite \
              $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so $(TOOLS_DIR)/store_rows \
-             $(TOOLS_DIR)/store_schema $(TOOLS_DIR)/webpeer $(TOOLS_DIR)/famsign
+             $(TOOLS_DIR)/store_schema $(TOOLS_DIR)/webpeer $(TOOLS_DIR)/famsign \
+             $(TOOLS_DIR)/reseal
 
 .SECONDARY:
 
@@ -204,6 +205,11 @@ $(TOOLS_DIR)/famsign: tests/tools/famsign.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
+# A sender that changes a packet's statements of disagreement (tests/cli/dissent.sh).
+$(TOOLS_DIR)/reseal: tests/tools/reseal.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
 $(TOOLS_DIR)/spoolpeer: tests/tools/spoolpeer.c
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lnng -lsodium -pthread
@@ -256,7 +262,8 @@ TOOLS_ENV = BATON_NETPEER=$(abspath $(TOOLS_DIR)/netpeer) \
             BATON_INJECT=$(abspath $(TOOLS_DIR)/inject.so) \
             BATON_INJECT_LMDB=$(abspath $(TOOLS_DIR)/inject-lmdb.so) \
             BATON_STORE_SCHEMA=$(abspath $(TOOLS_DIR)/store_schema) \
-            BATON_WEBPEER=$(abspath $(TOOLS_DIR)/webpeer)
+            BATON_WEBPEER=$(abspath $(TOOLS_DIR)/webpeer) \
+            BATON_RESEAL=$(abspath $(TOOLS_DIR)/reseal)
 
 test: $(TEST_BINS) $(BIN) $(DEMO) $(TOOLS)
 	$(Q)mkdir -p build && BATON=$(abspath $(BIN)) BATON_SRC=$(CURDIR) $(TOOLS_ENV) \

@@ -138,6 +138,12 @@ int cli_upgrade(const struct cli_common *c, uint32_t from, int ask, store **s);
  * baton_key_free.
  */
 int cli_load_school_key(const struct cli_common *c, baton_key **k);
+/*
+ * Loads a guardian key file into *k, asking for its passphrase when it has
+ * one. Returns 0 or the error (BATON_EKEYFILE for a school key); the caller
+ * frees *k with baton_key_free.
+ */
+int cli_load_guardian_key(const struct cli_common *com, const char *path, baton_key **k);
 
 /*
  * The end of every listing: on r != 0 frees arr and reports what and r;

@@ -74,7 +74,7 @@ static int load_card(const char *path, uint64_t now, baton_card *c)
 }
 
 /* Loads a guardian key file, asking for its passphrase when it has one. */
-static int load_guardian_key(const struct cli_common *com, const char *path, baton_key **k)
+int cli_load_guardian_key(const struct cli_common *com, const char *path, baton_key **k)
 {
 	char *pass = NULL;
 	size_t plen = 0;
@@ -273,7 +273,7 @@ static int consent_grant(int argc, char **argv)
 		return rc;
 	if ((rc = grant_fill(&o, now, &c, &fc, &tc)) != EXIT_OK)
 		return rc;
-	if ((r = load_guardian_key(&o.com, o.key, &k)) != 0)
+	if ((r = cli_load_guardian_key(&o.com, o.key, &k)) != 0)
 		return cli_fail(o.key, r);
 	memcpy(c.signer, baton_key_id_pk(k), BATON_PK_BYTES);
 	if ((rc = grant_confirm(&o, &c, &fc, &tc, now)) != EXIT_OK) {
@@ -331,7 +331,7 @@ static int consent_revoke_cmd(int argc, char **argv)
 	free(buf);
 	if (r != 0)
 		return cli_fail(argv[optind], r);
-	if ((r = load_guardian_key(&com, key, &k)) != 0)
+	if ((r = cli_load_guardian_key(&com, key, &k)) != 0)
 		return cli_fail(key, r);
 	memset(&rv, 0, sizeof(rv));
 	memcpy(rv.consent_id, c.id, BATON_ID_BYTES);

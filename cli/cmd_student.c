@@ -1,4 +1,4 @@
-/* baton student import | list | show | export. */
+/* baton student import | list | show | export | dissent. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
 #include "cli.h"
 #include "bti.h"
+#include "dissent.h"
 #include "record.h"
 #include "record_file.h"
 #include "student_import.h"
@@ -227,6 +229,42 @@ static int load_student(store_txn *t, void *arg)
 	return r == 0 && c->files_dir ? write_attachments(t, c) : r;
 }
 
+/* Each section's statements of disagreement, under the section's name. */
+static void print_statements(const json_t *stmts)
+{
+	for (int s = 0; s < BATON_SEC_COUNT; s++) {
+		const char *name = baton_section_name((baton_section)s);
+		size_t i, n = 0;
+		json_t *st;
+		json_array_foreach(stmts, i, st)
+		{
+			const char *text = json_string_value(json_object_get(st, "text"));
+			const char *from = json_string_value(json_object_get(st, "from"));
+			if (strcmp(json_string_value(json_object_get(st, "section")), name) != 0)
+				continue;
+			if (n++ == 0)
+				printf("  %s:\n", name);
+			printf("    The %s disagrees with this section: ",
+			       strcmp(json_string_value(json_object_get(st, "role")), "student") ==
+			               0
+			           ? "student"
+			           : "parent");
+			/* Each line of the text indented under the first. */
+			for (const char *p = text; *p; p++) {
+				putchar(*p);
+				if (*p == '\n')
+					printf("      ");
+			}
+			printf("\n      signed by %s on %s",
+			       json_string_value(json_object_get(st, "signer")),
+			       cli_time((uint64_t)json_integer_value(json_object_get(st, "time"))));
+			if (from && from[0])
+				printf(", received from %s", from);
+			printf("\n");
+		}
+	}
+}
+
 static void print_record(const struct show_ctx *c)
 {
 	const json_t *r = c->v.record, *id = json_object_get(r, "identity");
@@ -258,6 +296,7 @@ static void print_record(const struct show_ctx *c)
 	printf("   (* sensitive)\n");
 	size_t i;
 	json_t *a;
+	print_statements(c->v.dissent);
 	json_array_foreach(json_object_get(r, "attachments"), i, a)
 	    printf("  attachment: %s (%s, %lld bytes, %s)\n",
 	           json_string_value(json_object_get(a, "name")),
@@ -307,11 +346,11 @@ static int student_show(int argc, char **argv)
 		return cli_fail("student show", r);
 	}
 	if (com.json) {
-		cli_print_json(json_pack("{s:O, s:i, s:i, s:I, s:O, s:I}", "record", c.v.record,
-		                         "version", (int)(c.version ? c.version : c.v.s.version),
-		                         "versions", (int)c.v.s.version, "updated",
-		                         (json_int_t)c.v.s.updated, "guardian_keys", c.v.guardians,
-		                         "held_for_review", (json_int_t)c.v.held));
+		cli_print_json(json_pack(
+		    "{s:O, s:i, s:i, s:I, s:O, s:I, s:O}", "record", c.v.record, "version",
+		    (int)(c.version ? c.version : c.v.s.version), "versions", (int)c.v.s.version,
+		    "updated", (json_int_t)c.v.s.updated, "guardian_keys", c.v.guardians,
+		    "held_for_review", (json_int_t)c.v.held, "statements", c.v.dissent));
 	} else {
 		print_record(&c);
 	}
@@ -382,6 +421,95 @@ static int student_export(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/*
+ * baton student dissent ID --section S --text-file F --key GUARDIAN.key:
+ * a statement of disagreement signed with the family's key, filed with the
+ * record (the registrar does it for a family who brings its key file).
+ */
+static int student_dissent(int argc, char **argv)
+{
+	static const struct option opts[] = {{"section", required_argument, NULL, 's'},
+	                                     {"text-file", required_argument, NULL, 't'},
+	                                     {"key", required_argument, NULL, 'k'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
+	static const char usage[] =
+	    "usage: baton student dissent ID --section S --text-file F --key GUARDIAN.key\n"
+	    "         [--json] [--dir DIR]\n\n"
+	    "Files the family's statement that they disagree with section S of the\n"
+	    "record (34 CFR 99.21), signed with their guardian key (or the eligible\n"
+	    "student's own). The statement is kept with the record and sent with the\n"
+	    "section whenever it is released. The text (F, UTF-8, at most 4000 bytes)\n"
+	    "may have several lines.\n";
+	struct cli_common com = {0};
+	const char *section = NULL, *text_file = NULL, *key = NULL;
+	uint8_t *text = NULL;
+	size_t tlen = 0;
+	baton_key *k = NULL;
+	json_t *out = NULL;
+	store *st;
+	int opt, r, rc;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		if (opt == 's' || opt == 't' || opt == 'k') {
+			*(opt == 's' ? &section : opt == 't' ? &text_file : &key) = optarg;
+			continue;
+		}
+		fputs(usage, opt == 'h' ? stdout : stderr);
+		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	}
+	if (optind + 1 != argc || !section || !text_file || !key)
+		return cli_usage_error(
+		    "student dissent: one student ID, --section, --text-file and "
+		    "--key expected");
+	if ((r = baton_file_read(text_file, 2 * BATON_STATEMENT_TEXT_MAX, &text, &tlen)) != 0)
+		return cli_fail(text_file,
+		                r == BATON_ETOOBIG
+		                    ? bti_diag_err(BATON_EVALUE, "the text is over %d bytes",
+		                                   BATON_STATEMENT_TEXT_MAX)
+		                    : r);
+	/* Lines as a file has them (CRLF too), without the last line's end. */
+	size_t n = 0;
+	for (size_t i = 0; i < tlen; i++)
+		if (!(text[i] == '\r' && i + 1 < tlen && text[i + 1] == '\n'))
+			text[n++] = text[i];
+	while (n > 0 && text[n - 1] == '\n')
+		n--;
+	text[n] = 0;
+	if (strlen((char *)text) != n) {
+		free(text);
+		return cli_fail(text_file,
+		                bti_diag_err(BATON_EVALUE, "the text contains a NUL byte"));
+	}
+	if ((r = cli_load_guardian_key(&com, key, &k)) != 0) {
+		free(text);
+		return cli_fail(key, r);
+	}
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK) {
+		free(text);
+		baton_key_free(k);
+		return rc;
+	}
+	r = dissent_make(st, k, argv[optind], section, (const char *)text, (uint64_t)time(NULL),
+	                 &out);
+	store_close(st);
+	baton_key_free(k);
+	free(text);
+	if (r != 0)
+		return cli_fail("student dissent", r);
+	if (com.json)
+		cli_print_json(json_incref(out));
+	else
+		printf("Filed a statement of disagreement with %s of %s (id %s), signed by %s\n",
+		       section, argv[optind], json_string_value(json_object_get(out, "id")),
+		       json_string_value(json_object_get(out, "signer")));
+	json_decref(out);
+	return EXIT_OK;
+}
+
 int cmd_student(int argc, char **argv)
 {
 	static const struct cmd sub[] = {
@@ -389,6 +517,7 @@ int cmd_student(int argc, char **argv)
 	    {"list", student_list, "list students"},
 	    {"show", student_show, "show one student's record"},
 	    {"export", student_export, "write a record as JSON with its attachments"},
+	    {"dissent", student_dissent, "file a family's statement of disagreement"},
 	};
 	return cli_dispatch("student", sub, sizeof(sub) / sizeof(sub[0]), argc, argv);
 }

@@ -16,14 +16,15 @@ _baton_common="--dir --json --passphrase-file --no-passphrase --yes --help"
 _baton_valued="--dir --passphrase-file --name --code --endpoint --out --rotation-out \
 --card-out --expect --rotation --version --as --relation --key --student --from --to \
 --sections --purpose --expires --role --consent --consents --listen --receipt-out --note \
---reason --against --card --school --password-file --web --web-cert --web-key --cert --host --url"
+--reason --against --card --school --password-file --web --web-cert --web-key --cert --host --url \
+--section --text-file"
 
 # _baton_subs CMD: the second words of CMD.
 _baton_subs() {
 	case $1 in
 	peer) echo "add update list remove" ;;
 	endpoint) echo "set" ;;
-	student) echo "import list show export" ;;
+	student) echo "import list show export dissent" ;;
 	review) echo "list show accept reject" ;;
 	guardian) echo "keygen pubkey link unlink invite invites confirm cancel" ;;
 	consent) echo "grant revoke show import list check" ;;
@@ -50,6 +51,7 @@ _baton_opts() {
 	"student import" | "student list") own="" ;;
 	"student show") own="--version" ;;
 	"student export") own="--out" ;;
+	"student dissent") own="--section --text-file --key" ;;
 	"review " | "review list" | "review show" | "review reject") own="" ;;
 	"review accept") own="--as" ;;
 	"guardian keygen") own="--out --qr" ;;
@@ -170,6 +172,10 @@ _baton() {
 			;;
 		--role) _baton_reply -W "guardian student" -- "$cur" ;;
 		--relation) _baton_reply -W "mother father guardian self" -- "$cur" ;;
+		--section)
+			_baton_reply -W "assessments attendance discipline enrollment guardians health \
+identity special_education transcript" -- "$cur"
+			;;
 		--sections)
 			# A comma-separated list: complete its last name.
 			local head=""
@@ -185,7 +191,7 @@ guardians health identity special_education transcript" -- "${cur##*,}"
 			fi
 			;;
 		--out | --rotation-out | --card-out | --passphrase-file | --key | --consent | \
-			--rotation | --receipt-out | --against | --card)
+			--rotation | --receipt-out | --against | --card | --text-file)
 			compopt -o filenames 2>/dev/null
 			_baton_reply -f -- "$cur"
 			;;

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "bti.h"
+#include "dissent.h"
 #include "record.h"
 #include "transfer_impl.h"
 
@@ -308,6 +309,10 @@ int xfer_import(store_txn *t, struct recv_ctx *c)
 		goto out;
 	}
 	if ((r = file_record(t, c, rec, &s, &held)) != 0 ||
+	    (r = q->review ? dissent_keep_held(t, held.id, q->from, b->statement, b->statement_len,
+	                                       b->n_statements)
+	                   : dissent_keep_received(t, q->student, q->from, b->statement,
+	                                           b->statement_len, b->n_statements)) != 0 ||
 	    (r = inbox_receipt(t, q, b, q->review ? review_note : NULL)) != 0 ||
 	    (r = import_audit(t, c, &s, held.id)) != 0)
 		goto out;

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "bti.h"
+#include "dissent.h"
 #include "record.h"
 #include "review.h"
 
@@ -273,6 +274,8 @@ static int decide_fn(store_txn *t, void *arg)
 		         (unsigned long long)h.id, h.student);
 		r = decide_audit(t, &h, h.student, detail);
 	}
+	if (r == 0)
+		r = dissent_held_decided(t, h.id, c->accept ? c->s.id : NULL);
 	if (r == 0)
 		r = store_held_del(t, c->id);
 	store_held_clear(&h);

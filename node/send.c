@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "bti.h"
+#include "dissent.h"
 #include "par.h"
 #include "record.h"
 #include "transfer_impl.h"
@@ -52,6 +53,7 @@ static void seal_state_free(struct seal_state *ss)
 			sodium_memzero(ss->text[i], strlen(ss->text[i]));
 		free(ss->text[i]);
 	}
+	dissent_free_held(ss->statements, ss->n_statements);
 	json_decref(ss->rec);
 }
 
@@ -141,6 +143,16 @@ static int membuf_write(void *ctx, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+/* The sections body carries, as a mask. */
+static uint32_t present_sections(const baton_body *body)
+{
+	uint32_t m = 0;
+	for (int i = 0; i < BATON_SEC_COUNT; i++)
+		if (body->section[i])
+			m |= BATON_SEC_BIT(i);
+	return m;
+}
+
 /* A bound on the size of the packet that body makes. */
 static uint64_t packet_estimate(const baton_body *body)
 {
@@ -149,6 +161,8 @@ static uint64_t packet_estimate(const baton_body *body)
 		size += body->section_len[i];
 	for (size_t i = 0; i < body->n_attachments; i++)
 		size += body->attachments[i].size + body->attachments[i].size / 4096 + 64;
+	for (size_t i = 0; i < body->n_statements; i++)
+		size += body->statement_len[i] + 32;
 	return size;
 }
 
@@ -395,6 +409,26 @@ static int add_attachments(store_txn *t, struct send_work *w)
 }
 
 /*
+ * Every statement of disagreement this school holds for a section sent,
+ * and the declaration that names them (PROTOCOL.md 4.4 statements).
+ */
+static int add_statements(store_txn *t, const struct send_req *s, const baton_card *me,
+                          struct send_work *w)
+{
+	baton_body *body = &w->body;
+	size_t n = 0;
+	int r = dissent_for_sending(t, s->student, me->id_pk, present_sections(body), body->held,
+	                            w->ss.statements, body->statement_len, &n);
+	if (r != 0)
+		return r;
+	w->ss.n_statements = n;
+	for (size_t i = 0; i < n; i++)
+		body->statement[i] = w->ss.statements[i];
+	body->n_held = body->n_statements = n;
+	return 0;
+}
+
+/*
  * In the transaction: the release rules (a refusal is audited, with
  * s->refused set), then everything the packet will carry, into w.
  */
@@ -415,7 +449,8 @@ static int send_prepare(store_txn *t, struct send_req *s, struct send_work *w)
 		return r;
 	if ((r = sent_before(t, s)) != 0 || s->skipped)
 		return r;
-	if ((r = add_sections(s, w)) != 0 || (r = add_attachments(t, w)) != 0)
+	if ((r = add_sections(s, w)) != 0 || (r = add_attachments(t, w)) != 0 ||
+	    (r = add_statements(t, s, &me, w)) != 0)
 		return r;
 	body->consent = s->consent;
 	body->consent_len = s->consent_len;

@@ -60,6 +60,8 @@ struct seal_state {
 	baton_attachment atts[BATON_MAX_ATTACHMENTS];
 	struct mem_reader rd[BATON_MAX_ATTACHMENTS];
 	baton_att_reader readers[BATON_MAX_ATTACHMENTS];
+	uint8_t *statements[BATON_MAX_STATEMENTS]; /* the statements of disagreement sent */
+	size_t n_statements;
 };
 
 /* A packet sealed into memory. */

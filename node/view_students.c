@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "bti.h"
+#include "dissent.h"
 #include "view_students.h"
 
 /* A callback's way of ending a walk early that is not an error. */
@@ -146,7 +147,8 @@ int view_student_load(store_txn *t, const char *id, uint32_t version, struct vie
 	if ((v->guardians = json_array()) == NULL)
 		return BATON_ENOMEM;
 	if ((r = store_guardian_each(t, id, guardian_json, v->guardians)) != 0 ||
-	    (r = store_held_each(t, count_held, &h)) != 0)
+	    (r = store_held_each(t, count_held, &h)) != 0 ||
+	    (r = dissent_list(t, id, &v->dissent)) != 0)
 		return r;
 	v->held = h.n;
 	return 0;
@@ -158,7 +160,8 @@ void view_student_clear(struct view_student *v)
 		return;
 	json_decref(v->record);
 	json_decref(v->guardians);
-	v->record = v->guardians = NULL;
+	json_decref(v->dissent);
+	v->record = v->guardians = v->dissent = NULL;
 }
 
 struct versions_ctx {

@@ -52,6 +52,7 @@ struct view_student {
 	json_t *guardians; /* the guardian keys linked: {key, fingerprint, relation, restricted,
 	                      linked} */
 	size_t held;       /* records naming this student held for review */
+	json_t *dissent;   /* the statements of disagreement kept with it (dissent_list) */
 };
 
 /*

@@ -13,6 +13,7 @@
 
 #include "bti.h"
 #include "disclosure_copy.h"
+#include "dissent.h"
 #include "family.h"
 #include "serve.h"
 #include "web.h"
@@ -172,6 +173,31 @@ static int family_revocation_post(struct web_call *call)
 	return r ? r : web_ok(call, o);
 }
 
+/* GET family/students/ID/statements: the statements of disagreement kept with the record. */
+static int family_student_statements(struct web_call *call)
+{
+	json_t *arr;
+	int r = dissent_family_list(call->st, call->family->pk, call->arg[0], serve_now(), &arr);
+	return r ? r : web_ok(call, arr);
+}
+
+/* POST family/statements {"statement": HEX}: a statement of disagreement signed in the browser. */
+static int family_statement_post(struct web_call *call)
+{
+	uint8_t *b;
+	size_t n;
+	json_t *o;
+	int r = body_object(call, "statement", &b, &n);
+	if (r != 0)
+		return r;
+	r = dissent_file(call->st, call->family->pk, b, n, serve_now(), &o);
+	free(b);
+	if (r != 0)
+		return r;
+	call->status = 201;
+	return web_ok(call, o);
+}
+
 const struct web_route web_routes_family[] = {
     {"GET", "family/about", WEB_ROUTE_OPEN, family_about},
     {"GET", "family/me", 0, family_me},
@@ -184,5 +210,7 @@ const struct web_route web_routes_family[] = {
     {"GET", "family/students/*/consents", 0, family_student_consents},
     {"POST", "family/consents", 0, family_consent_post},
     {"POST", "family/revocations", 0, family_revocation_post},
+    {"GET", "family/students/*/statements", 0, family_student_statements},
+    {"POST", "family/statements", 0, family_statement_post},
     {NULL, NULL, 0, NULL},
 };

@@ -106,7 +106,7 @@ int baton_object_type(const uint8_t *buf, size_t len, int *type)
 	*type = 0;
 	if ((r = envelope_decode(buf, len, 0, &env)) != 0)
 		return r == BATON_ENOMEM ? r : BATON_EMAGIC;
-	if (env.type < BATON_OBJ_CARD || env.type > BATON_OBJ_AUDIT_HEAD)
+	if (env.type < BATON_OBJ_CARD || env.type > BATON_OBJ_STATEMENT)
 		return bti_diag_err(BATON_EMAGIC, "object: unknown type %d", env.type);
 	*type = env.type;
 	return 0;
@@ -675,4 +675,92 @@ int bti_object_parse(const uint8_t *buf, size_t len, int type,
                      const uint8_t *signer_field, const char *what)
 {
 	return parse_object(buf, len, type, dec, out, outsize, signer_field, what);
+/* ---- statement of disagreement ---- */
+
+static const char *const statement_keys[] = {"id",     "role",    "school", "section",
+                                             "signer", "student", "text",   "time"};
+enum { SK_ID, SK_ROLE, SK_SCHOOL, SK_SECTION, SK_SIGNER, SK_STUDENT, SK_TEXT, SK_TIME, SK_N };
+
+static void enc_statement(struct enc *e, const void *obj)
+{
+	const baton_statement *st = obj;
+	const char *sec = baton_section_name(st->section);
+	bti_enc_map(e, SK_N);
+	bti_enc_str(e, "id"), bti_enc_bin(e, st->id, BATON_ID_BYTES);
+	bti_enc_str(e, "role"), bti_enc_str(e, role_name(st->role));
+	bti_enc_str(e, "school"), bti_enc_bin(e, st->school, BATON_PK_BYTES);
+	bti_enc_str(e, "section"), bti_enc_str(e, sec ? sec : "");
+	bti_enc_str(e, "signer"), bti_enc_bin(e, st->signer, BATON_PK_BYTES);
+	bti_enc_str(e, "student"), bti_enc_str(e, st->student);
+	bti_enc_str(e, "text"), bti_enc_str(e, st->text);
+	bti_enc_str(e, "time"), bti_enc_uint(e, st->time);
+}
+
+/* Text (PROTOCOL.md 2.8) that may also hold line feeds: a statement has paragraphs. */
+static int check_statement_text(const char *s)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+		if ((*c < 0x20 && *c != 0x0a) || *c == 0x7f)
+			return bti_diag_err(BATON_EVALUE,
+			                    "statement.text: contains a control character other "
+			                    "than a line feed");
+	return 0;
+}
+
+static int dec_statement(const msgpack_object *o, void *out)
+{
+	baton_statement *st = out;
+	const msgpack_object *v[SK_N];
+	char role[16], sec[32];
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	if ((r = bti_mp_fields(o, "statement", statement_keys, SK_N, v)) != 0 ||
+	    (r = bti_mp_fixbin(v[SK_ID], "statement", "id", st->id, BATON_ID_BYTES)) != 0 ||
+	    (r = bti_mp_str(v[SK_ROLE], "statement", "role", 1, role, sizeof(role))) != 0)
+		return r;
+	if (strcmp(role, "guardian") == 0)
+		st->role = BATON_ROLE_GUARDIAN;
+	else if (strcmp(role, "student") == 0)
+		st->role = BATON_ROLE_STUDENT;
+	else
+		return bti_diag_err(BATON_EVALUE,
+		                    "statement.role: \"%s\" (expected guardian or student)", role);
+	if ((r = bti_mp_fixbin(v[SK_SCHOOL], "statement", "school", st->school, BATON_PK_BYTES)) !=
+	        0 ||
+	    (r = bti_check_ed25519_pk("statement", "school", st->school)) != 0 ||
+	    (r = bti_mp_str(v[SK_SECTION], "statement", "section", 1, sec, sizeof(sec))) != 0)
+		return r;
+	if (baton_section_lookup(sec, strlen(sec), &st->section) != 0)
+		return bti_diag_err(BATON_EVALUE, "statement.section: unknown section \"%s\"", sec);
+	if ((r = bti_mp_fixbin(v[SK_SIGNER], "statement", "signer", st->signer, BATON_PK_BYTES)) !=
+	        0 ||
+	    (r = bti_check_ed25519_pk("statement", "signer", st->signer)) != 0 ||
+	    (r = bti_mp_str(v[SK_STUDENT], "statement", "student", 1, st->student,
+	                    sizeof(st->student))) != 0 ||
+	    (r = bti_check_text("statement", "student", st->student)) != 0 ||
+	    (r = bti_mp_str(v[SK_TEXT], "statement", "text", 1, st->text, sizeof(st->text))) != 0 ||
+	    (r = check_statement_text(st->text)) != 0 ||
+	    (r = bti_mp_uint(v[SK_TIME], "statement", "time", &st->time)) != 0)
+		return r;
+	return 0;
+}
+
+int baton_statement_sign(const baton_statement *s, const uint8_t sk[BATON_SK_BYTES], uint8_t **out,
+                         size_t *outlen)
+{
+	baton_statement *tmp = malloc(sizeof(*tmp));
+	int r;
+	if (tmp == NULL)
+		return BATON_ENOMEM;
+	r = sign_object(BATON_OBJ_STATEMENT, enc_statement, dec_statement, s, tmp, s->signer, sk,
+	                out, outlen);
+	free(tmp);
+	return r;
+}
+
+int baton_statement_parse(const uint8_t *buf, size_t len, baton_statement *out)
+{
+	return parse_object(buf, len, BATON_OBJ_STATEMENT, dec_statement, out, sizeof(*out),
+	                    out->signer, "statement");
 }

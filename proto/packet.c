@@ -188,9 +188,21 @@ int baton_packet_peek(const baton_source *src, baton_header *hdr)
 
 /* ---- body ---- */
 
-static const char *const transfer_keys[] = {"atts",     "audit",    "consent", "guardians",
-                                            "sections", "state_id", "student"};
-enum { TK_ATTS, TK_AUDIT, TK_CONSENT, TK_GUARDIANS, TK_SECTIONS, TK_STATE_ID, TK_STUDENT, TK_N };
+static const char *const transfer_keys[] = {"atts",     "audit",    "consent",    "guardians",
+                                            "sections", "state_id", "statements", "student"};
+enum {
+	TK_ATTS,
+	TK_AUDIT,
+	TK_CONSENT,
+	TK_GUARDIANS,
+	TK_SECTIONS,
+	TK_STATE_ID,
+	TK_STATEMENTS,
+	TK_STUDENT,
+	TK_N
+};
+static const char *const statements_keys[] = {"held", "objects"};
+enum { SMK_HELD, SMK_OBJECTS, SMK_N };
 static const char *const request_keys[] = {"audit", "consent", "note", "want"};
 enum { QK_AUDIT, QK_CONSENT, QK_NOTE, QK_WANT, QK_N };
 static const char *const att_keys[] = {"hash", "media", "name", "section", "size"};
@@ -226,8 +238,9 @@ static void enc_body(struct enc *e, const void *obj)
 		bti_enc_str(e, "want"), bti_enc_sections(e, b->requested_mask);
 		return;
 	}
+	int has_statements = b->n_held > 0 || b->n_statements > 0;
 	uint32_t n = 3 + (b->n_attachments > 0) + (b->n_guardians > 0) + (b->state_id[0] != 0) +
-	             (b->audit_len > 0);
+	             (b->audit_len > 0) + has_statements;
 	bti_enc_map(e, n);
 	if (b->n_attachments > 0) {
 		bti_enc_str(e, "atts");
@@ -263,6 +276,18 @@ static void enc_body(struct enc *e, const void *obj)
 	}
 	if (b->state_id[0] != '\0')
 		bti_enc_str(e, "state_id"), bti_enc_str(e, b->state_id);
+	if (has_statements) {
+		bti_enc_str(e, "statements");
+		bti_enc_map(e, SMK_N);
+		bti_enc_str(e, "held");
+		bti_enc_array(e, (uint32_t)b->n_held);
+		for (size_t i = 0; i < b->n_held && i < BATON_MAX_STATEMENTS; i++)
+			bti_enc_bin(e, b->held[i], BATON_ID_BYTES);
+		bti_enc_str(e, "objects");
+		bti_enc_array(e, (uint32_t)b->n_statements);
+		for (size_t i = 0; i < b->n_statements && i < BATON_MAX_STATEMENTS; i++)
+			bti_enc_bin(e, b->statement[i], b->statement_len[i]);
+	}
 	bti_enc_str(e, "student"), bti_enc_str(e, b->student);
 }
 
@@ -316,6 +341,42 @@ static int dec_attachment(const msgpack_object *o, size_t i, baton_attachment *a
 	if (a->size > BATON_ATT_MAX)
 		return bti_diag_err(BATON_EVALUE, "%s.size: %llu is over the limit", what,
 		                    (unsigned long long)a->size);
+	return 0;
+}
+
+/* The statements map (PROTOCOL.md 4.4): its shape only; the statements are checked at step 8. */
+static int dec_statements(const msgpack_object *o, baton_body *b)
+{
+	const msgpack_object *v[SMK_N];
+	char field[32];
+	int r;
+
+	if ((r = bti_mp_fields(o, "body.statements", statements_keys, SMK_N, v)) != 0 ||
+	    (r = bti_mp_array(v[SMK_HELD], "body.statements", "held", 1, BATON_MAX_STATEMENTS)) !=
+	        0)
+		return r;
+	b->n_held = v[SMK_HELD]->via.array.size;
+	for (size_t i = 0; i < b->n_held; i++) {
+		snprintf(field, sizeof(field), "held[%zu]", i);
+		if ((r = bti_mp_fixbin(&v[SMK_HELD]->via.array.ptr[i], "body.statements", field,
+		                       b->held[i], BATON_ID_BYTES)) != 0)
+			return r;
+		if (i > 0 && memcmp(b->held[i - 1], b->held[i], BATON_ID_BYTES) >= 0)
+			return bti_diag_err(BATON_EVALUE,
+			                    "body.statements.%s: not above the id before it (the "
+			                    "list is strictly ascending)",
+			                    field);
+	}
+	if ((r = bti_mp_array(v[SMK_OBJECTS], "body.statements", "objects", 1,
+	                      BATON_MAX_STATEMENTS)) != 0)
+		return r;
+	b->n_statements = v[SMK_OBJECTS]->via.array.size;
+	for (size_t i = 0; i < b->n_statements; i++) {
+		snprintf(field, sizeof(field), "objects[%zu]", i);
+		if ((r = bti_mp_bin(&v[SMK_OBJECTS]->via.array.ptr[i], "body.statements", field, 1,
+		                    BATON_OBJ_MAX, &b->statement[i], &b->statement_len[i])) != 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -393,6 +454,12 @@ static int dec_transfer(const msgpack_object *o, baton_body *b)
 	                                               b->state_id, sizeof(b->state_id))) != 0 ||
 	                               (r = bti_check_text("body", "state_id", b->state_id)) != 0))
 		return r;
+	if (v[TK_STATEMENTS] != NULL) {
+		if (v[TK_STATEMENTS]->type != MSGPACK_OBJECT_MAP)
+			return bti_diag_err(BATON_ETYPE, "body.statements: expected a map");
+		if ((r = dec_statements(v[TK_STATEMENTS], b)) != 0)
+			return r;
+	}
 	if ((r = bti_mp_str(v[TK_STUDENT], "body", "student", 1, b->student, sizeof(b->student))) !=
 	        0 ||
 	    (r = bti_check_text("body", "student", b->student)) != 0)
@@ -458,6 +525,88 @@ static int body_head_is_sender(const baton_header *h, const baton_body *b)
 		return bti_diag_err(BATON_EVALUE,
 		                    "body.audit: signed by another key than header.sndr");
 	return 0;
+}
+
+/*
+ * The statement check (PROTOCOL.md 5.1 step 8): every statement carried is
+ * the family's, about this student at the sender and a section sent, and
+ * declared; every statement declared is carried.
+ */
+static int body_statements_check(const baton_header *h, const baton_body *b)
+{
+	baton_statement *st;
+	uint8_t seen[BATON_MAX_STATEMENTS] = {0};
+	int r = 0;
+
+	if (h->kind != BATON_KIND_TRANSFER || (b->n_statements == 0 && b->n_held == 0))
+		return 0;
+	if ((st = malloc(sizeof(*st))) == NULL)
+		return BATON_ENOMEM;
+	for (size_t i = 0; i < b->n_statements; i++) {
+		size_t k;
+		if ((r = baton_statement_parse(b->statement[i], b->statement_len[i], st)) != 0) {
+			if (r != BATON_ENOMEM) {
+				char why[300];
+				snprintf(why, sizeof(why), "%s",
+				         baton_diag()[0] ? baton_diag() : baton_strerror(r));
+				r = bti_diag_err(BATON_EVALUE,
+				                 "body.statements.objects[%zu]: %s (%s)", i, why,
+				                 baton_errname(r));
+			}
+			break;
+		}
+		if (sodium_memcmp(st->school, h->sender, BATON_PK_BYTES) != 0) {
+			r = bti_diag_err(BATON_EVALUE,
+			                 "body.statements.objects[%zu]: about a record at another "
+			                 "school than header.sndr",
+			                 i);
+			break;
+		}
+		if (strcmp(st->student, b->student) != 0) {
+			r = bti_diag_err(BATON_EVALUE,
+			                 "body.statements.objects[%zu]: about another student than "
+			                 "body.student",
+			                 i);
+			break;
+		}
+		if (b->section[st->section] == NULL) {
+			r = bti_diag_err(
+			    BATON_EVALUE,
+			    "body.statements.objects[%zu]: section \"%s\" is not in the "
+			    "packet",
+			    i, baton_section_name(st->section));
+			break;
+		}
+		for (k = 0; k < b->n_held; k++)
+			if (memcmp(b->held[k], st->id, BATON_ID_BYTES) == 0)
+				break;
+		if (k == b->n_held) {
+			r = bti_diag_err(BATON_EVALUE,
+			                 "body.statements.objects[%zu]: its id is not in "
+			                 "body.statements.held",
+			                 i);
+			break;
+		}
+		if (seen[k]) {
+			r = bti_diag_err(BATON_EVALUE,
+			                 "body.statements.objects[%zu]: the same statement twice",
+			                 i);
+			break;
+		}
+		seen[k] = 1;
+	}
+	for (size_t k = 0; r == 0 && k < b->n_held; k++)
+		if (!seen[k]) {
+			char idhex[2 * BATON_ID_BYTES + 1];
+			sodium_bin2hex(idhex, sizeof(idhex), b->held[k], BATON_ID_BYTES);
+			r = bti_diag_err(
+			    BATON_EVALUE,
+			    "body.statements.held[%zu]: statement %s, which the sender "
+			    "holds, is not in the packet",
+			    k, idhex);
+		}
+	free(st);
+	return r;
 }
 
 int bti_packet_body_decode(const uint8_t *p, size_t len, int kind, baton_body *b)
@@ -728,6 +877,8 @@ int baton_packet_seal_former(const baton_seal_params *p, const baton_former_keys
 	h.created = p->created;
 	h.expires = p->expires;
 	h.body_len = plen + AEAD_ABYTES;
+	if ((r = body_statements_check(&h, &check)) != 0)
+		goto out;
 	{
 		baton_consent c;
 		if ((r = check_consent(&h, &check, 0, former, p->consent, &c)) != 0)
@@ -960,9 +1111,10 @@ int baton_packet_open_former(const baton_source *src, const baton_open_params *p
 		r = bti_diag_err(BATON_EDECRYPT, "packet.body: does not decrypt for this school");
 		goto out;
 	}
-	/* 8: body decoding; a head in the body is the sender's own. */
+	/* 8: body decoding; a head in the body is the sender's own; the statements. */
 	if ((r = dec_body(o->plain, o->plain_len, (baton_kind)o->hdr.kind, &o->body)) != 0 ||
-	    (r = body_head_is_sender(&o->hdr, &o->body)) != 0)
+	    (r = body_head_is_sender(&o->hdr, &o->body)) != 0 ||
+	    (r = body_statements_check(&o->hdr, &o->body)) != 0)
 		goto out;
 	/* 9: exact length, now that attachment sizes are known. */
 	{

@@ -32,6 +32,9 @@
  *   invites    invitation id (4 characters) -> {by, created, expires, hash, key,
  *              relation, state, student, wrong} (canonical msgpack): a parent's
  *              one-time enrolment codes, by the hash of the code (created on open)
+ *   statements student id NUL statement id(16) -> {bytes, from, time} (canonical
+ *              msgpack): the statements of disagreement kept with a student's record,
+ *              filed here or received with it (created on open)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,11 +55,11 @@
 
 /* The names are the on-disk layout: never renamed. */
 static const char *const db_names[DB_N] = {
-    "meta",    "students", "records",          "blobs",    "guardians",
-    "peers",   "audit",    "audit_by_student", "consents", "revocations",
-    "inbox",   "outbox",   "state_ids",        "requests", "due",
-    "packets", "asked",    "origins",          "held",     "users",
-    "invites"};
+    "meta",    "students",  "records",          "blobs",    "guardians",
+    "peers",   "audit",     "audit_by_student", "consents", "revocations",
+    "inbox",   "outbox",    "state_ids",        "requests", "due",
+    "packets", "asked",     "origins",          "held",     "users",
+    "invites", "statements"};
 
 const char *store_db_name(int db)
 {

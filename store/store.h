@@ -727,4 +727,29 @@ int store_invite_each(store_txn *t, store_invite_cb cb, void *ctx);
 /* The name a person reads for state (INVITE_*): "open", "claimed", ...; "?" when unknown. */
 const char *store_invite_state_name(int state);
 
+/* ---- statements of disagreement kept with a record (34 CFR 99.21) ---- */
+typedef struct store_statement {
+	char student[BATON_STUDENT_MAX + 1]; /* the local student it is kept with */
+	uint8_t id[BATON_ID_BYTES];          /* the statement's id */
+	uint8_t *bytes; /* the encoded signed statement; malloc'd by the reader (freed after
+	                   store_statement_each's callback), borrowed when writing */
+	size_t len;
+	char from[BATON_CODE_MAX + 1]; /* the school it came from with the record; "" filed here */
+	uint64_t time;                 /* when it was filed or received */
+} store_statement;
+/*
+ * Stores v under (v->student, v->id). BATON_EEXIST when that statement is
+ * already kept with the student (nothing changes); BATON_EINVAL when the
+ * student is empty or there are no bytes.
+ */
+int store_statement_put(store_txn *t, const store_statement *v);
+/*
+ * Calls cb for each statement kept with student, in id order, until cb
+ * returns non-zero; returns that. v lives until cb returns.
+ */
+typedef int (*store_statement_cb)(const store_statement *v, void *ctx);
+int store_statement_each(store_txn *t, const char *student, store_statement_cb cb, void *ctx);
+/* Deletes one statement of student. BATON_ENOTFOUND when there is none. */
+int store_statement_del(store_txn *t, const char *student, const uint8_t id[BATON_ID_BYTES]);
+
 #endif

@@ -37,6 +37,7 @@ enum {
 	DB_HELD,
 	DB_USERS,
 	DB_INVITES,
+	DB_STATEMENTS,
 	DB_N
 };
 

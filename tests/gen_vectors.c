@@ -2005,6 +2005,177 @@ static void gen_disclosures(void)
 	        DV_UNKNOWN_FIELD, BATON_EUNKNOWN, NULL);
 	dc_case("disclosures-packet-hash-alone", "a packet hash without its packet",
 	        DV_PACKET_HASH_ALONE, BATON_EVALUE, NULL);
+/* ---- statements of disagreement (PROTOCOL.md 3.11) ---- */
+
+enum svariant {
+	SV_OK,
+	SV_UNKNOWN,
+	SV_BAD_ROLE,
+	SV_BAD_SECTION,
+	SV_CONTROL,
+	SV_TOO_LONG,
+	SV_SMALL_SCHOOL,
+	SV_EMPTY_TEXT,
+	SV_SHORT_ID,
+};
+
+static const char statement_text[] =
+    "The transcript lists Algebra I as failed.\nShe passed the retake in June 2026.";
+
+/* A statement body by hand: guardian G about S-1001's transcript at school school. */
+static size_t statement_body(uint8_t *buf, size_t cap, const baton_key *signer,
+                             const baton_key *school, const char *student, uint8_t idbyte,
+                             enum svariant sv)
+{
+	static char longtext[BATON_STATEMENT_TEXT_MAX + 2];
+	uint8_t id[16];
+	struct enc e;
+	memset(id, idbyte, sizeof(id));
+	memset(longtext, 'x', BATON_STATEMENT_TEXT_MAX + 1);
+	longtext[BATON_STATEMENT_TEXT_MAX + 1] = '\0';
+	bti_enc_init(&e, buf, cap);
+	bti_enc_map(&e, sv == SV_UNKNOWN ? 9 : 8);
+	bti_enc_str(&e, "id"), bti_enc_bin(&e, id, sv == SV_SHORT_ID ? 15 : 16);
+	if (sv == SV_UNKNOWN)
+		bti_enc_str(&e, "mood"), bti_enc_str(&e, "upset");
+	bti_enc_str(&e, "role"), bti_enc_str(&e, sv == SV_BAD_ROLE ? "teacher" : "guardian");
+	bti_enc_str(&e, "school"),
+	    bti_enc_bin(&e, sv == SV_SMALL_SCHOOL ? ed_small_order : baton_key_id_pk(school), 32);
+	bti_enc_str(&e, "section"), bti_enc_str(&e, sv == SV_BAD_SECTION ? "grades" : "transcript");
+	bti_enc_str(&e, "signer"), bti_enc_bin(&e, baton_key_id_pk(signer), 32);
+	bti_enc_str(&e, "student"), bti_enc_str(&e, student);
+	bti_enc_str(&e, "text");
+	bti_enc_str(&e, sv == SV_CONTROL      ? "wrong\tgrade"
+	                : sv == SV_TOO_LONG   ? longtext
+	                : sv == SV_EMPTY_TEXT ? ""
+	                                      : statement_text);
+	bti_enc_str(&e, "time"), bti_enc_uint(&e, TU_NOW);
+	return e.len;
+}
+
+static struct obj statement_obj(const baton_key *school, const char *student, uint8_t idbyte,
+                                enum svariant sv, int type)
+{
+	uint8_t body[8192];
+	size_t n = statement_body(body, sizeof(body), guardian, school, student, idbyte, sv);
+	return envelope(type, body, n, baton_key_id_sk(guardian));
+}
+
+static void statement_case(const char *name, const char *desc, enum svariant sv, int type,
+                           int expect, void (*mutate)(struct obj *))
+{
+	baton_statement *st = malloc(sizeof(*st));
+	struct obj o = statement_obj(school_a, "S-1001", 0x71, sv, type);
+	json_t *v = json_object();
+	if (mutate)
+		mutate(&o);
+	int got = baton_statement_parse(o.p, o.len, st);
+	if (got == 0) {
+		set_hex(v, "signer_pk", baton_key_id_pk(guardian), 32);
+		json_object_set_new(v, "section", json_string("transcript"));
+		json_object_set_new(v, "text", json_string(statement_text));
+	}
+	emit(v, name, "statement", desc, got, expect, o.p, o.len);
+	free(o.p);
+	free(st);
+}
+
+/* Statement objects, in the held order the body's ids give, for the packet cases. */
+enum spvariant { SP_OK, SP_DROPPED, SP_UNDECLARED, SP_OTHER_STUDENT, SP_OTHER_SCHOOL, SP_BAD_SIG };
+
+/* A transfer body from A to B (identity, transcript) carrying two statements, or a variant. */
+static size_t statement_transfer_body(uint8_t *buf, size_t cap, enum spvariant sp)
+{
+	struct obj s1 = statement_obj(school_a, "S-1001", 0x71, SV_OK, BATON_OBJ_STATEMENT);
+	struct obj s2 = statement_obj(sp == SP_OTHER_SCHOOL ? school_c : school_a,
+	                              sp == SP_OTHER_STUDENT ? "S-2002" : "S-1001", 0x72, SV_OK,
+	                              BATON_OBJ_STATEMENT);
+	uint8_t id1[16], id2[16];
+	struct enc e;
+	if (sp == SP_BAD_SIG)
+		s2.p[s2.len - 1] ^= 1;
+	memset(id1, 0x71, 16);
+	memset(id2, 0x72, 16);
+	bti_enc_init(&e, buf, cap);
+	bti_enc_map(&e, 5);
+	bti_enc_str(&e, "consent"), bti_enc_bin(&e, consent_bytes, consent_len);
+	bti_enc_str(&e, "guardians"), bti_enc_array(&e, 1);
+	bti_enc_bin(&e, baton_key_id_pk(guardian), 32);
+	bti_enc_str(&e, "sections"), bti_enc_map(&e, 2);
+	bti_enc_str(&e, "identity"), bti_enc_bin(&e, tu_identity, strlen(tu_identity));
+	bti_enc_str(&e, "transcript"), bti_enc_bin(&e, tu_transcript, strlen(tu_transcript));
+	bti_enc_str(&e, "statements"), bti_enc_map(&e, 2);
+	bti_enc_str(&e, "held"), bti_enc_array(&e, sp == SP_UNDECLARED ? 1 : 2);
+	bti_enc_bin(&e, id1, 16);
+	if (sp != SP_UNDECLARED)
+		bti_enc_bin(&e, id2, 16);
+	bti_enc_str(&e, "objects"), bti_enc_array(&e, sp == SP_DROPPED ? 1 : 2);
+	bti_enc_bin(&e, s1.p, s1.len);
+	if (sp != SP_DROPPED)
+		bti_enc_bin(&e, s2.p, s2.len);
+	bti_enc_str(&e, "student"), bti_enc_str(&e, "S-1001");
+	free(s1.p), free(s2.p);
+	return e.len;
+}
+
+static void statement_packet_case(const char *name, const char *desc, enum spvariant sp, int expect)
+{
+	uint8_t body[16384];
+	struct raw r;
+	base_raw(&r, body, sizeof(body), BV_OK, 0);
+	r.body_len = statement_transfer_body(body, sizeof(body), sp);
+	packet_case(name, desc, &r, school_b, TU_NOW, expect, NULL);
+}
+
+static void gen_statements(void)
+{
+	const int T = BATON_OBJ_STATEMENT;
+	statement_case("statement-valid", "a guardian disagrees with the transcript (two lines)",
+	               SV_OK, T, 0, NULL);
+	statement_case("statement-bad-signature", "signature flipped", SV_OK, T, BATON_EBADSIG,
+	               flip_sig);
+	statement_case("statement-body-changed", "one byte of the body changed after signing",
+	               SV_OK, T, BATON_EBADSIG, flip_body);
+	statement_case("statement-is-a-consent", "a valid statement body under envelope type 2",
+	               SV_OK, BATON_OBJ_CONSENT, BATON_EMAGIC, NULL);
+	statement_case("statement-unknown-field", "a field the format does not have", SV_UNKNOWN, T,
+	               BATON_EUNKNOWN, NULL);
+	statement_case("statement-bad-role", "role \"teacher\"", SV_BAD_ROLE, T, BATON_EVALUE,
+	               NULL);
+	statement_case("statement-unknown-section", "section \"grades\"", SV_BAD_SECTION, T,
+	               BATON_EVALUE, NULL);
+	statement_case("statement-control-character", "a tab in the text (only LF is allowed)",
+	               SV_CONTROL, T, BATON_EVALUE, NULL);
+	statement_case("statement-text-too-long", "4001 bytes of text", SV_TOO_LONG, T,
+	               BATON_EVALUE, NULL);
+	statement_case("statement-empty-text", "an empty text", SV_EMPTY_TEXT, T, BATON_EVALUE,
+	               NULL);
+	statement_case("statement-small-order-school", "school is a small-order point",
+	               SV_SMALL_SCHOOL, T, BATON_EBADKEY, NULL);
+	statement_case("statement-short-id", "id is 15 bytes", SV_SHORT_ID, T, BATON_EVALUE, NULL);
+	statement_case("statement-truncated", "cut in half", SV_OK, T, BATON_ELENGTH,
+	               truncate_half);
+
+	baton_consent c;
+	tu_consent_fill(&c, guardian, school_a, school_b, SEC(IDENTITY) | SEC(TRANSCRIPT));
+	tu_consent_sign(&c, guardian, &consent_bytes, &consent_len);
+	statement_packet_case("statement-packet-valid",
+	                      "a transfer carrying the two statements it declares", SP_OK, 0);
+	statement_packet_case("statement-packet-dropped",
+	                      "declares two statements, carries one (the other dropped)",
+	                      SP_DROPPED, BATON_EVALUE);
+	statement_packet_case("statement-packet-undeclared",
+	                      "carries a statement its declaration does not name", SP_UNDECLARED,
+	                      BATON_EVALUE);
+	statement_packet_case("statement-packet-other-student", "a statement about another student",
+	                      SP_OTHER_STUDENT, BATON_EVALUE);
+	statement_packet_case("statement-packet-other-school",
+	                      "a statement about the record at school C", SP_OTHER_SCHOOL,
+	                      BATON_EVALUE);
+	statement_packet_case("statement-packet-bad-signature",
+	                      "a statement whose signature does not verify", SP_BAD_SIG,
+	                      BATON_EVALUE);
+	free(consent_bytes);
 }
 
 int main(int argc, char **argv)
@@ -2037,6 +2208,7 @@ int main(int argc, char **argv)
 	gen_batches();
 	gen_logins();
 	gen_disclosures();
+	gen_statements();
 	printf("gen_vectors: wrote %d cases to %s\n", written, outdir);
 	return 0;
 }

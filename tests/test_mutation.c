@@ -677,6 +677,118 @@ static void test_login(void **state)
 	baton_key_free(a), baton_key_free(g);
 }
 
+/* ---- statements of disagreement (PROTOCOL.md 3.11, 4.4) ---- */
+
+static int check_statement(const uint8_t *b, size_t n, void *ctx)
+{
+	baton_statement st;
+	(void)ctx;
+	return baton_statement_parse(b, n, &st);
+}
+
+/* A guardian's statement about S-1001's transcript at the school whose key is school. */
+static uint8_t *signed_statement(const baton_key *g, const baton_key *school, uint8_t idbyte,
+                                 size_t *len)
+{
+	baton_statement st;
+	uint8_t *buf;
+	memset(&st, 0, sizeof(st));
+	memset(st.id, idbyte, sizeof(st.id));
+	st.role = BATON_ROLE_GUARDIAN;
+	memcpy(st.school, baton_key_id_pk(school), 32);
+	st.section = BATON_SEC_TRANSCRIPT;
+	memcpy(st.signer, baton_key_id_pk(g), 32);
+	snprintf(st.student, sizeof(st.student), "S-1001");
+	snprintf(st.text, sizeof(st.text),
+	         "The grade for Algebra I is wrong.\nShe passed the "
+	         "retake in June.");
+	st.time = TU_NOW;
+	assert_int_equal(baton_statement_sign(&st, baton_key_id_sk(g), &buf, len), 0);
+	return buf;
+}
+
+static void test_statement(void **state)
+{
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *g = tu_key(BATON_KEY_GUARDIAN, 3);
+	size_t len;
+	uint8_t *buf = signed_statement(g, a, 0x51, &len);
+	(void)state;
+	mutate_all(buf, len, check_statement, NULL);
+	free(buf);
+	baton_key_free(a), baton_key_free(g);
+}
+
+/*
+ * A transfer carrying two statements: every flip is refused, and so is a
+ * packet whose sender dropped a statement it still declares, one carrying
+ * a statement it does not declare, and one with another school's statement.
+ */
+static void test_transfer_packet_with_statements(void **state)
+{
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
+	baton_key *g = tu_key(BATON_KEY_GUARDIAN, 3);
+	baton_consent c;
+	tu_transfer t;
+	tu_buf pkt = {0};
+	uint8_t *consent, *s1, *s2, *sb;
+	size_t clen, l1, l2, lb;
+	(void)state;
+
+	tu_consent_fill(&c, g, a, b,
+	                BATON_SEC_BIT(BATON_SEC_IDENTITY) | BATON_SEC_BIT(BATON_SEC_TRANSCRIPT));
+	tu_consent_sign(&c, g, &consent, &clen);
+	tu_transfer_init(&t, consent, clen, g, 0, NULL);
+	s1 = signed_statement(g, a, 0x51, &l1);
+	s2 = signed_statement(g, a, 0x52, &l2);
+	memset(t.body.held[0], 0x51, BATON_ID_BYTES);
+	memset(t.body.held[1], 0x52, BATON_ID_BYTES);
+	t.body.n_held = 2;
+	t.body.statement[0] = s2, t.body.statement_len[0] = l2;
+	t.body.statement[1] = s1, t.body.statement_len[1] = l1;
+	t.body.n_statements = 2;
+	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), 0);
+	mutate_all(pkt.p, pkt.len, check_packet, b);
+	tu_buf_free(&pkt);
+
+	/* Dropped, still declared: the sealer refuses to make it. */
+	t.body.n_statements = 1;
+	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), BATON_EVALUE);
+	assert_non_null(strstr(baton_diag(), "is not in the packet"));
+	tu_buf_free(&pkt);
+	/* Carried, not declared. */
+	t.body.n_statements = 2;
+	t.body.n_held = 1;
+	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), BATON_EVALUE);
+	tu_buf_free(&pkt);
+	/* The declaration out of order. */
+	t.body.n_held = 2;
+	memset(t.body.held[0], 0x53, BATON_ID_BYTES);
+	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), BATON_EVALUE);
+	tu_buf_free(&pkt);
+	memset(t.body.held[0], 0x51, BATON_ID_BYTES);
+	/* A statement about the record at school B, carried by school A. */
+	sb = signed_statement(g, b, 0x52, &lb);
+	t.body.statement[0] = sb, t.body.statement_len[0] = lb;
+	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), BATON_EVALUE);
+	tu_buf_free(&pkt);
+	/* A statement whose signature is broken. */
+	s2[l2 - 1] ^= 1;
+	t.body.statement[0] = s2, t.body.statement_len[0] = l2;
+	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), BATON_EVALUE);
+	assert_non_null(strstr(baton_diag(), "EBADSIG"));
+	tu_buf_free(&pkt);
+	/* A statement about a section the packet does not carry. */
+	s2[l2 - 1] ^= 1;
+	t.body.section[BATON_SEC_TRANSCRIPT] = NULL;
+	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), BATON_EVALUE);
+	tu_buf_free(&pkt);
+
+	free(s1), free(s2), free(sb);
+	tu_transfer_free(&t);
+	free(consent);
+	baton_key_free(a), baton_key_free(b), baton_key_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -697,6 +809,8 @@ int main(void)
 	    cmocka_unit_test(test_keyfile_encrypted),
 	    cmocka_unit_test(test_login),
 	    cmocka_unit_test(test_disclosures),
+	    cmocka_unit_test(test_statement),
+	    cmocka_unit_test(test_transfer_packet_with_statements),
 	};
 	if (baton_init() != 0)
 		return 1;

@@ -139,6 +139,26 @@ static int run_rotation(json_t *v, const uint8_t *in, size_t len)
 	return 0;
 }
 
+/* A statement of disagreement that parses must name what the case says it names. */
+static int run_statement(json_t *v, const uint8_t *in, size_t len)
+{
+	baton_statement *st = malloc(sizeof(*st));
+	size_t n;
+	assert_non_null(st);
+	int r = baton_statement_parse(in, len, st);
+	if (r == 0) {
+		uint8_t *signer = unhex(json_string_value(json_object_get(v, "signer_pk")), &n);
+		assert_int_equal(n, 32);
+		assert_memory_equal(st->signer, signer, 32);
+		assert_string_equal(baton_section_name(st->section),
+		                    json_string_value(json_object_get(v, "section")));
+		assert_string_equal(st->text, json_string_value(json_object_get(v, "text")));
+		free(signer);
+	}
+	free(st);
+	return r;
+}
+
 /* A chunk frame; a first chunk's admission is verified as the receiver named. */
 static int run_chunk(json_t *v, const uint8_t *in, size_t len)
 {
@@ -260,6 +280,8 @@ static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
 	}
 	if (strcmp(kind, "rotation") == 0)
 		return run_rotation(v, in, len);
+	if (strcmp(kind, "statement") == 0)
+		return run_statement(v, in, len);
 	if (strcmp(kind, "audit_head") == 0) {
 		baton_audit_head h;
 		return baton_audit_head_parse(in, len, &h);

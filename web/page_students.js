@@ -133,12 +133,25 @@
     return el('p', { text: text(v) });
   }
 
-  function sectionCard(sec) {
+  // The family's statements of disagreement with a section (34 CFR 99.21),
+  // shown with it: each travels with the section whenever it is sent.
+  function statementsOf(name, list) {
+    const mine = (list || []).filter(st => st.section === name);
+    if (!mine.length) return null;
+    return el('ul', { class: 'statements', id: 'statements-' + name }, mine.map(st =>
+      el('li', { class: 'notice' },
+        tag('wait', (st.role === 'student' ? 'The student' : 'The parent') + ' disagrees with this section'), ' ',
+        el('p', { class: 'statement-text', text: st.text }),
+        el('p', { class: 'hint' }, 'Signed by ', el('span', { class: 'mono', text: st.signer }), ' on ' + when(st.time) +
+          (st.from ? ', received from ' + st.from : ', filed here')))));
+  }
+
+  function sectionCard(sec, statements) {
     const id = 'section-' + sec.name;
     return el('section', { class: 'card', id, 'aria-labelledby': id + '-h' },
       el('h2', { id: id + '-h' }, words(sec.name), sec.sensitive ? ' ' : '',
         sec.sensitive ? tag('bad', 'Sensitive') : ''),
-      sectionBody(sec.name, sec.value));
+      sectionBody(sec.name, sec.value), statementsOf(sec.name, statements));
   }
 
   function size(n) {
@@ -216,7 +229,7 @@
         'You are viewing version ' + r.version + ' of ' + r.latest + '. ',
         link('students/' + enc(r.student_id), 'Show the current version')));
     }
-    for (const sec of r.sections) root.append(sectionCard(sec));
+    for (const sec of r.sections) root.append(sectionCard(sec, r.statements));
     root.append(attachmentsCard(r), versionsCard(r), guardiansCard(r));
   }
 

@@ -31,6 +31,7 @@ enum baton_obj_type {
 	BATON_OBJ_RECEIPT = 4,
 	BATON_OBJ_ROTATION = 5,
 	BATON_OBJ_AUDIT_HEAD = 6,
+	BATON_OBJ_STATEMENT = 7,
 };
 
 /* Largest encoded signed object accepted by any *_parse function. */
@@ -136,6 +137,27 @@ typedef struct baton_audit_head {
 	uint64_t time;
 } baton_audit_head;
 
+/* Longest text of a statement of disagreement, in bytes. */
+#define BATON_STATEMENT_TEXT_MAX 4000
+/* Most statements of disagreement one transfer carries. */
+#define BATON_MAX_STATEMENTS 64
+
+/*
+ * A family's statement that it disagrees with one section of a student's
+ * record (34 CFR 99.21), signed by a guardian or the eligible student.
+ * Kept with the record and sent with that section (PROTOCOL.md 3.11).
+ */
+typedef struct baton_statement {
+	uint8_t id[BATON_ID_BYTES];
+	baton_role role;
+	uint8_t school[BATON_PK_BYTES]; /* identity key of the school holding the record */
+	baton_section section;
+	uint8_t signer[BATON_PK_BYTES]; /* signs the statement */
+	char student[BATON_STUDENT_MAX + 1];
+	char text[BATON_STATEMENT_TEXT_MAX + 1]; /* UTF-8; LF allowed, no other control */
+	uint64_t time;
+} baton_statement;
+
 /*
  * Encoding and signing. sk is the signer's 64-byte Ed25519 secret key; the
  * object's own signer field (card.id_pk, consent.signer, revocation.signer,
@@ -158,6 +180,8 @@ int baton_rotation_sign(const baton_rotation *r, const uint8_t sk[BATON_SK_BYTES
                         size_t *outlen);
 int baton_audit_head_sign(const baton_audit_head *h, const uint8_t sk[BATON_SK_BYTES],
                           uint8_t **out, size_t *outlen);
+int baton_statement_sign(const baton_statement *s, const uint8_t sk[BATON_SK_BYTES], uint8_t **out,
+                         size_t *outlen);
 
 /*
  * Strict decoding and signature verification of len bytes at buf. On
@@ -174,6 +198,7 @@ int baton_revocation_parse(const uint8_t *buf, size_t len, baton_revocation *out
 int baton_receipt_parse(const uint8_t *buf, size_t len, baton_receipt *out);
 int baton_rotation_parse(const uint8_t *buf, size_t len, baton_rotation *out);
 int baton_audit_head_parse(const uint8_t *buf, size_t len, baton_audit_head *out);
+int baton_statement_parse(const uint8_t *buf, size_t len, baton_statement *out);
 
 /*
  * Reads only the envelope type of an encoded object into *type (0 on

@@ -84,6 +84,15 @@ typedef struct baton_body {
 	 * the packet's sender; audit_len 0 when absent */
 	const uint8_t *audit;
 	size_t audit_len;
+	/* transfer, optional (PROTOCOL.md 4.4 statements): the ids of every
+	 * statement of disagreement the sender holds for the sections sent,
+	 * ascending (held), and the encoded statements (objects.h) themselves;
+	 * both counts 0 when none */
+	uint8_t held[BATON_MAX_STATEMENTS][BATON_ID_BYTES];
+	size_t n_held;
+	const uint8_t *statement[BATON_MAX_STATEMENTS];
+	size_t statement_len[BATON_MAX_STATEMENTS];
+	size_t n_statements;
 } baton_body;
 
 /* Writes exactly len bytes or fails with a BATON_E* code. */

@@ -92,6 +92,8 @@
 	const SENSITIVE = ['discipline', 'health', 'special_education'];
 	const TYPE_CONSENT = 2;
 	const TYPE_REVOCATION = 3;
+	const TYPE_STATEMENT = 7;
+	const STATEMENT_TEXT_MAX = 4000;
 	const enc = new TextEncoder();
 	const B32 = 'abcdefghijklmnopqrstuvwxyz234567';
 	const PREFIX = { gk1: 'baton-gk1-', sid1: 'baton-sid1-', sek1: 'baton-sek1-' };
@@ -726,6 +728,19 @@
 				throw fail('EVALUE', w + ': holds a control character');
 			return s;
 		},
+		/* §3.11: text that may hold line feeds. */
+		stext: (v, w, min, max) => {
+			const s = R.str(v, w, min, max);
+			if (/[\x00-\x09\x0b-\x1f\x7f]/.test(s))
+				throw fail('EVALUE', w + ': holds a control character other than a line feed');
+			return s;
+		},
+		section: (v, w) => {
+			const s = R.str(v, w, 1, 31);
+			if (!SECTIONS.includes(s))
+				throw fail('EVALUE', w + ': unknown section "' + s + '"');
+			return s;
+		},
 		code: (v, w) => {
 			const s = R.str(v, w, 1, 32);
 			if (!codeOk(s))
@@ -779,6 +794,19 @@
 			fields: [['consent', 'bin', 16], ['signer', 'key'], ['time', 'uint']],
 			cross() {},
 		},
+		[TYPE_STATEMENT]: {
+			name: 'statement',
+			fields: [
+				['id', 'bin', 16], ['role', 'str', 1, 8], ['school', 'key'], ['section', 'section'],
+				['signer', 'key'], ['student', 'text', 1, 64], ['text', 'stext', 1, STATEMENT_TEXT_MAX],
+				['time', 'uint'],
+			],
+			after(f) {
+				if (f.role !== 'guardian' && f.role !== 'student')
+					throw fail('EVALUE', 'statement.role: "' + f.role + '" is not guardian or student');
+			},
+			cross() {},
+		},
 	};
 
 	function readFields(v, type) {
@@ -830,7 +858,7 @@
 	function decodeEnvelope(bytes, type) {
 		need();
 		if (!SCHEMA[type])
-			throw fail('EINVAL', 'type ' + type + ': this library reads consents (2) and revocations (3)');
+			throw fail('EINVAL', 'type ' + type + ': this library reads consents (2), revocations (3) and statements (7)');
 		const name = SCHEMA[type].name;
 		const env = walk(bytes);
 		if (env.t !== 'array' || env.v.length !== 3)
@@ -927,6 +955,25 @@
 		};
 	}
 
+	function statementFields(fields, signer) {
+		const f = fields || {};
+		return {
+			id: f.id === undefined ? S.randombytes_buf(16) : bytesOf(f.id, 16, 'statement.id'),
+			role: f.role === undefined ? 'guardian' : String(f.role),
+			school: bytesOf(f.school, 32, 'statement.school'),
+			section: String(f.section ?? ''),
+			signer: signer || bytesOf(f.signer, 32, 'statement.signer'),
+			student: String(f.student ?? ''),
+			text: String(f.text ?? ''),
+			time: uintArg(f.time === undefined ? now() : f.time, 'statement.time'),
+		};
+	}
+
+	function encodeStatementBody(fields) {
+		need();
+		return encodeBody(TYPE_STATEMENT, statementFields(fields));
+	}
+
 	function encodeConsentBody(fields) {
 		need();
 		return encodeBody(TYPE_CONSENT, consentFields(fields));
@@ -984,6 +1031,44 @@
 		});
 		decodeEnvelope(env, TYPE_CONSENT);
 		return env;
+	}
+
+	/* Signs exactly these statement body bytes, once they pass every rule and name this key. */
+	function signStatementBody(file, pass, body) {
+		need();
+		const f = readBody(TYPE_STATEMENT, body);
+		const env = withKey(file, pass, (sk, pk) => {
+			if (!equal(f.signer, pk))
+				throw fail('EVALUE', 'statement.signer: not the public key of this key file');
+			return envelope(TYPE_STATEMENT, body, S.crypto_sign_detached(sigMessage(TYPE_STATEMENT, body), sk));
+		});
+		decodeEnvelope(env, TYPE_STATEMENT);
+		return env;
+	}
+
+	function decodeStatement(bytes) {
+		return decodeEnvelope(bytes, TYPE_STATEMENT);
+	}
+
+	function describeStatementFields(f) {
+		return {
+			id: hex(f.id),
+			role: f.role,
+			school: { key: hex(f.school), fingerprint: fingerprint(f.school) },
+			section: f.section,
+			student: f.student,
+			text: f.text,
+			time: f.time,
+			signer: { key: hex(f.signer), line: pkLine(f.signer), fingerprint: fingerprint(f.signer) },
+		};
+	}
+
+	function describeStatementBody(body) {
+		return describeStatementFields(readBody(TYPE_STATEMENT, body));
+	}
+
+	function describeStatement(bytes) {
+		return describeStatementFields(decodeStatement(bytes).fields);
 	}
 
 	function describeConsentBody(body) {
@@ -1053,6 +1138,8 @@
 		signLogin, loginMessage, verifyLogin, signConsent, signConsentBody, signRevocation,
 		encodeConsentBody, encodeRevocationBody, decodeConsent, decodeRevocation,
 		decodeEnvelope, walk, encode, checkValidity, describeConsent, describeConsentBody,
+		encodeStatementBody, signStatementBody, decodeStatement, describeStatement,
+		describeStatementBody,
 		SECTIONS: Object.freeze(SECTIONS.slice()), SENSITIVE: Object.freeze(SENSITIVE.slice()),
 		hex, fromHex, wipe, toBase64, fromBase64,
 	});

@@ -567,6 +567,7 @@ const Family = (() => {
     return childView(s, 'record', async root => {
       status(t('loading'));
       const r = await call('GET', 'students/' + encodeURIComponent(s.id));
+      const statements = await call('GET', 'students/' + encodeURIComponent(s.id) + '/statements');
       status('');
       root.append(el('p', { class: 'hint', text: t('record.intro', { time: when(r.updated) }) }));
       const secs = r.sections || {};
@@ -586,6 +587,7 @@ const Family = (() => {
         const sec = el('section', { class: 'card section', 'aria-labelledby': 'sec-' + n },
           el('h2', { id: 'sec-' + n }, sectionName(n), SENSITIVE.includes(n) ? [' ', tag('wait', t('sensitive'))] : null),
           value(v));
+        if (SECTIONS.includes(n)) sec.append(dissentPart(s, n, statements.filter(d => d.section === n)));
         const files = (r.attachments || []).filter(a => a.section === n);
         if (files.length) {
           sec.append(el('h3', { text: t('record.files') }), el('ul', { class: 'files' }, files.map(a =>
@@ -606,6 +608,90 @@ const Family = (() => {
       }
     });
   }
+  // ---- statements of disagreement (34 CFR 99.21) ----
+
+  // A section's statements, and the form to file one: the parent writes,
+  // reads the summary made from the exact bytes to be signed, and signs.
+  function dissentPart(s, n, list) {
+    const part = el('div', { class: 'dissent', id: 'dissent-' + n });
+    if (list.length) {
+      part.append(el('h3', { text: t('dis.title') }), el('ul', { class: 'plain statements' }, list.map(d =>
+        el('li', { class: 'notice', 'data-id': d.id },
+          el('p', { class: 'statement-text', text: d.text }),
+          el('p', { class: 'hint' }, t('dis.by', { time: when(d.time) }), ' ',
+            d.key === (storedKey() || {}).line ? t('cons.mine') : fingerprint(d.signer))))));
+    }
+    const open = el('button', { type: 'button', id: 'dis-open-' + n, text: t('dis.open'), 'aria-expanded': 'false' });
+    open.addEventListener('click', () => {
+      open.hidden = true;
+      part.append(dissentForm(s, n, () => { open.hidden = false; open.focus(); }));
+      part.querySelector('textarea').focus();
+    });
+    part.append(el('p', { class: 'hint', text: t('dis.what') }), open);
+    return part;
+  }
+
+  function dissentForm(s, n, closed) {
+    const err = errorBox('dis-error-' + n);
+    const area = el('textarea', { id: 'dis-text-' + n, rows: 5, maxlength: 4000, required: true });
+    const review = el('div', { class: 'review' });
+    const form = el('form', { class: 'dissent-form', novalidate: true },
+      field('dis-text-' + n, t('dis.text', { section: sectionName(n) }), area, t('dis.hint')), err,
+      el('div', { class: 'actions' },
+        el('button', { type: 'submit', class: 'primary', text: t('dis.review') }),
+        el('button', { type: 'button', text: t('cancel'), onclick: () => { box.remove(); closed(); } })));
+    const box = el('div', {}, form, review);
+    form.addEventListener('submit', ev => {
+      ev.preventDefault();
+      alert('', err);
+      const text = area.value.replace(/\r\n/g, '\n').replace(/\n+$/, '');
+      if (!text.trim()) { alert(t('dis.empty'), err); area.focus(); return; }
+      if (new TextEncoder().encode(text).length > 4000) { alert(t('dis.long'), err); area.focus(); return; }
+      try {
+        const school = (about && about.school) || me.school;
+        const fields = {
+          id: crypto.getRandomValues(new Uint8Array(16)), role: s.relation === 'self' ? 'student' : 'guardian',
+          school: unhex(school.id), section: n, signer: BatonCrypto.parsePkLine(storedKey().line),
+          student: s.id, text, time: Math.floor(Date.now() / 1000),
+        };
+        // Encoded, read back with every rule and re-encoded: the bytes the signature covers.
+        const body = BatonCrypto.encodeStatementBody(fields);
+        const shown = BatonCrypto.describeStatementBody(body);
+        const bad = [['student', shown.student === s.id], ['section', shown.section === n],
+          ['text', shown.text === text], ['school', shown.school.key === school.id],
+          ['signer', shown.signer.key === hex(fields.signer)]].filter(w => !w[1]).map(w => w[0]);
+        if (bad.length) throw new Error(t('err.summary', { fields: bad.join(', ') }));
+        for (const i of form.elements) i.disabled = true;
+        const h = el('h3', { id: 'dis-sum-h-' + n, tabindex: '-1', text: t('dis.sum.title') });
+        review.append(el('section', { class: 'card summary', 'aria-labelledby': h.id }, h,
+          el('ul', { id: 'dis-summary-' + n }, [
+            t('dis.sum.who', { name: fullName(s), school: school.name || school.code }),
+            t('dis.sum.section', { section: sectionName(shown.section) }),
+            t('dis.sum.sent'),
+          ].map(l => el('li', { text: l }))),
+          el('blockquote', { class: 'statement-text', text: shown.text }),
+          unlockForm('dis-sign-' + n, t('dis.sign'), async (key, pass) => {
+            const env = BatonCrypto.signStatementBody(key.file, pass, body);
+            if (!same(BatonCrypto.decodeStatement(env).body, body) ||
+                JSON.stringify(BatonCrypto.describeStatement(env)) !== JSON.stringify(shown))
+              throw new Error(t('err.summary', { fields: 'body' }));
+            status(t('dis.sending'));
+            await call('POST', 'statements', { statement: hex(env) });
+            await viewRecord(s);
+            status(t('dis.done'));
+          }, () => {
+            review.textContent = '';
+            for (const i of form.elements) i.disabled = false;
+            area.focus();
+          })));
+        h.focus();
+      } catch (e) {
+        alert(e instanceof ApiError ? e.message : cryptoWords(e), err);
+      }
+    });
+    return box;
+  }
+
   function size(n) {
     const f = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
     return n < 1024 ? t('size.b', { n }) : n < 1048576 ? t('size.kb', { n: f.format(n / 1024) }) : t('size.mb', { n: f.format(n / 1048576) });
