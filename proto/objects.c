@@ -675,6 +675,8 @@ int bti_object_parse(const uint8_t *buf, size_t len, int type,
                      const uint8_t *signer_field, const char *what)
 {
 	return parse_object(buf, len, type, dec, out, outsize, signer_field, what);
+}
+
 /* ---- statement of disagreement ---- */
 
 static const char *const statement_keys[] = {"id",     "role",    "school", "section",
