@@ -389,6 +389,8 @@ int cmd_student(int argc, char **argv)
 	    {"list", student_list, "list students"},
 	    {"show", student_show, "show one student's record"},
 	    {"export", student_export, "write a record as JSON with its attachments"},
+	    {"erase", cmd_student_erase, "erase a student's record from this node for good"},
+	    {"erasures", cmd_student_erasures, "list the erasures, to apply again after a restore"},
 	};
 	return cli_dispatch("student", sub, sizeof(sub) / sizeof(sub[0]), argc, argv);
 }

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Erasure and retention. A student with a unique name and an attachment of
+# unique bytes is imported, gets versions, a guardian link, an invitation
+# and a disclosure; an upgrade-style backup sits in the node directory.
+# Refusals (no reason, an unknown id, a running serve, no --yes) change
+# nothing. Then the student is erased, and the raw files of the node
+# directory (the store, its lock file, the backups, the outbox) hold
+# neither the name nor the bytes; the audit log still verifies and holds
+# the tombstone. A record received from another school and never enrolled
+# is erased the same way at the receiver, and by the retention run after
+# its dry run. A backup made before an erasure, restored, has the erasure
+# applied again from the list of erasures.
+. "$(dirname "$0")/lib.sh"
+
+A=$TMP/lhs B=$TMP/ras IN=$TMP/in
+NAME=Zebulonqx FAMILY=Vantrillium$RANDOM$RANDOM
+BYTES="attachment-bytes-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+mkdir -p "$IN/files"
+printf '%s\n' "$BYTES" >"$IN/files/iep.pdf"
+
+export BATON_PASSPHRASE="a long enough passphrase"
+two_schools "$A" "$B" --no-passphrase
+
+# record GRADE: S-7001's record, the grade differing from version to version.
+record() {
+	cat >"$IN/s.json" <<JSON
+{"student_id": "S-7001", "state_student_id": "ST-7001-$FAMILY",
+ "identity": {"given_name": "$NAME", "family_name": "$FAMILY", "birth_date": "2011-04-17"},
+ "transcript": [{"school_year": "2025-2026", "term": "S1", "course_code": "MATH101",
+                 "course_title": "Algebra I", "grade": "$1",
+                 "credits_attempted": 1.0, "credits_earned": 1.0}],
+ "attachments": [{"name": "iep.pdf", "media_type": "application/pdf",
+                  "section": "transcript", "path": "files/iep.pdf"}]}
+JSON
+}
+record B
+check "A imports S-7001" "$BATON" student import "$IN/s.json" --dir "$A"
+record A-
+check "A imports a second version" "$BATON" student import "$IN/s.json" --dir "$A"
+record A
+check "A imports a third version" "$BATON" student import "$IN/s.json" --dir "$A"
+check_out 'version[^0-9]*3|"version": 3' "three versions on file" "$BATON" student show S-7001 --json --dir "$A"
+check "A links the parent to S-7001" "$BATON" guardian link S-7001 "$PK" --relation mother --dir "$A"
+check "A invites a second guardian" "$BATON" guardian invite S-7001 --relation father \
+	--url http://127.0.0.1:9/ --dir "$A"
+check "the parent consents" "$BATON" consent grant --key "$TMP/parent.key" --student S-7001 \
+	--from "$TMP/LHS-001.card" --to "$TMP/RAS-204.card" --sections all --yes --out "$TMP/c.consent"
+check_out '^Sealed' "A discloses S-7001 to RAS" "$BATON" send S-7001 --to RAS-204 \
+	--consent "$TMP/c.consent" --out "$TMP/p.baton" --dir "$A"
+check "an upgrade-style backup in the node directory" "$BATON" backup \
+	"$A/backup-schema-3-20260101T000000Z" --dir "$A"
+check "a backup elsewhere, before the erasure" "$BATON" backup "$TMP/nightly" --dir "$A"
+
+# found WHAT: passes when the name or the bytes are somewhere under the node directory.
+holds() {
+	grep -rqa -e "$FAMILY" -e "$BYTES" "$1"
+}
+check "before: the node directory holds the name" grep -rqa "$FAMILY" "$A"
+check "before: the store holds the attachment's bytes" grep -qa "$BYTES" "$A/db/data.mdb"
+check "before: the upgrade backup holds them" holds "$A/backup-schema-3-20260101T000000Z"
+
+# ---- refusals: each says why and changes nothing ----
+snapshot() {
+	{
+		"$BATON" student list --json --dir "$A"
+		"$BATON" audit --json --dir "$A"
+		ls "$A" "$A/db" | grep -v '^spool$'
+	} >"$TMP/$1.snap" 2>&1
+}
+snapshot before
+unchanged() {
+	snapshot after
+	if cmp -s "$TMP/before.snap" "$TMP/after.snap"; then
+		pass "$1"
+	else
+		fail "$1" "$(diff "$TMP/before.snap" "$TMP/after.snap" | head -n 20)"
+	fi
+}
+check_err 1 'student erase: --reason TEXT is required' "no --reason: refused" \
+	"$BATON" student erase S-7001 --yes --dir "$A"
+check_err 2 '--reason: empty' "an empty reason: refused" \
+	"$BATON" student erase S-7001 --reason "" --yes --dir "$A"
+check_err 2 'no student S-NOPE on file' "an unknown id: refused" \
+	"$BATON" student erase S-NOPE --reason "parent's request" --yes --dir "$A"
+check_err 1 'give --yes to erase without asking; nothing was erased' "no terminal and no --yes: refused" \
+	"$BATON" student erase S-7001 --reason "parent's request" --dir "$A"
+check_err 2 'S-7001 was enrolled here .*without --received' "--received for an enrolled student: refused" \
+	"$BATON" student erase S-7001 --received --reason "parent's request" --yes --dir "$A"
+check_err 1 'give one of ID' "two modes at once: refused" \
+	"$BATON" student erase S-7001 --expired --dir "$A"
+P=$((20000 + RANDOM % 20000))
+check "A listens on loopback" "$BATON" endpoint set "tcp://127.0.0.1:$P" --dir "$A" \
+	--card-out "$TMP/LHS-001.card" --force
+snapshot before
+if serve_start lhs "$A" lhs.log; then
+	check_err 3 'the store is open in another process .*baton serve.*stop it' \
+		"a running serve: refused, saying to stop it" \
+		"$BATON" student erase S-7001 --reason "parent's request" --yes --dir "$A"
+	check_out 'Dry run: nothing was erased' "the retention dry run reads beside serve" \
+		"$BATON" student erase --expired --dry-run --dir "$A"
+	check "serve stops cleanly" serve_stop lhs
+fi
+unchanged "the refusals changed nothing"
+check "still there after the refusals" grep -qa "$BYTES" "$A/db/data.mdb"
+
+# ---- the erasure ----
+check_out '^Erased S-7001' "A erases S-7001" "$BATON" student erase S-7001 \
+	--reason "parent's request under district policy" --yes --dir "$A"
+cp "$OUT" "$TMP/erase.out"
+check_out 'record versions +3' "three versions went" cat "$TMP/erase.out"
+check_out 'attachments +1' "the attachment went" cat "$TMP/erase.out"
+check_out 'guardian links +1' "the guardian link went" cat "$TMP/erase.out"
+check_out 'invitations +1' "the invitation went" cat "$TMP/erase.out"
+check_out 'consents +1' "the consent went" cat "$TMP/erase.out"
+check_out '^removed .*backup-schema-3-20260101T000000Z' "the upgrade backup was removed" cat "$TMP/erase.out"
+check_out 'compacted' "the store was compacted" cat "$TMP/erase.out"
+check "the upgrade backup is gone" test ! -e "$A/backup-schema-3-20260101T000000Z"
+check "no compaction file is left" test ! -e "$A/db/data.mdb.compact"
+check "no file under the node directory holds the name or the bytes" sh -c "! grep -rqa -e '$FAMILY' -e '$BYTES' '$A'"
+check "nor the store by itself" sh -c "! grep -qa -e '$NAME' -e '$BYTES' -e 'ST-7001' '$A/db/data.mdb'"
+check "nor the lock file" sh -c "! grep -qa -e '$FAMILY' -e '$BYTES' '$A/db/lock.mdb'"
+check_err 2 'no student "?S-7001' "the student is gone" "$BATON" student show S-7001 --dir "$A"
+check_out 'entries' "the audit log still verifies" "$BATON" audit verify --dir "$A"
+check_out 'erasure.*S-7001' "the audit log shows the tombstone" "$BATON" audit --student S-7001 --dir "$A"
+check_out "parent's request under district policy" "with the registrar's reason" \
+	"$BATON" audit --student S-7001 --dir "$A"
+check_out 'disclosure.*RAS-204' "the disclosure entry stays (the 99.32 record)" \
+	"$BATON" audit --student S-7001 --dir "$A"
+check "the other students are still there" sh -c "'$BATON' student show S-1001 --dir '$A' >/dev/null"
+check_err 2 'no student S-7001 on file' "erasing it twice: refused" \
+	"$BATON" student erase S-7001 --reason "again" --yes --dir "$A"
+check_out "^S-7001	[0-9]+	" "the erasure is listed" "$BATON" student erasures --dir "$A"
+cp "$OUT" "$TMP/erasures.txt"
+check "the node still serves after the erasure" serve_start lhs2 "$A" lhs2.log
+check "and stops" serve_stop lhs2
+
+# ---- a backup made before, restored: the erasure applied again ----
+check "the nightly backup (made before) restores" "$BATON" restore "$TMP/nightly" --dir "$TMP/restored"
+check "the restored node holds S-7001 again" grep -qa "$BYTES" "$TMP/restored/db/data.mdb"
+check_out "^Erased S-7001" "--replay erases it again" "$BATON" student erase \
+	--replay "$TMP/erasures.txt" --yes --dir "$TMP/restored"
+check "the restored node holds neither name nor bytes" sh -c "! grep -rqa -e '$FAMILY' -e '$BYTES' '$TMP/restored'"
+check_out 'restored backup: erased' "its audit log says why" "$BATON" audit --student S-7001 --dir "$TMP/restored"
+check_out 'nothing to erase again' "a second replay has nothing to do" "$BATON" student erase \
+	--replay "$TMP/erasures.txt" --yes --dir "$TMP/restored"
+check_err 2 'line 2: not' "a list that is not one is refused" sh -c \
+	"printf '# x\nnonsense\n' >'$TMP/bad.txt'; '$BATON' student erase --replay '$TMP/bad.txt' --yes --dir '$TMP/restored'"
+
+# ---- a record received and never enrolled (over two nodes) ----
+check_out "^Imported .* as S-7001" "B imported the packet (sent before the erasure)" \
+	"$BATON" import "$TMP/p.baton" --receipt-out "$TMP/r.receipt" --dir "$B"
+check "B holds the name" grep -qa "$FAMILY" "$B/db/data.mdb"
+check "B imports its own students" "$BATON" student import "$BATON_SRC/tests/data/school.json" --dir "$B"
+check_err 2 'S-1001 was enrolled here' "--received for a student B enrolled: refused" \
+	"$BATON" student erase S-1001 --received --reason "x" --yes --dir "$B"
+check_out 'retention 90 days' "the retention period is 90 days by default" "$BATON" policy retention --dir "$B"
+check_out 'past it\.' "nothing is past 90 days yet" "$BATON" student erase --expired --dry-run --dir "$B"
+check_err 2 'DAYS: "0" is not a number of days' "a retention of 0 days: refused" \
+	"$BATON" policy retention 0 --dir "$B"
+check_out 'retention 30 days' "B keeps them 30 days" "$BATON" policy retention 30 --dir "$B"
+check_out 'policy.*retention 30 days' "the change is audited" "$BATON" audit --dir "$B"
+LATER=$(($(date +%s) + 31 * 86400))
+check_out '^S-7001 +student +received .* from LHS-001' "31 days on, the dry run lists it" \
+	env BATON_NOW=$LATER "$BATON" student erase --expired --dry-run --dir "$B"
+check_out 'Dry run: nothing was erased' "and says it changed nothing" cat "$OUT"
+check "the dry run left the record" grep -qa "$FAMILY" "$B/db/data.mdb"
+check_out '^Erased S-7001 \(received from another school, never enrolled\)' \
+	"31 days on, the retention run erases it" \
+	env BATON_NOW=$LATER "$BATON" student erase --expired --yes --dir "$B"
+check "B holds neither the name nor the bytes" sh -c "! grep -rqa -e '$FAMILY' -e '$BYTES' '$B'"
+check_out 'erasure.*S-7001.*retention: received' "B's tombstone says retention" "$BATON" audit --student S-7001 --dir "$B"
+check_out 'entries' "B's audit log verifies" "$BATON" audit verify --dir "$B"
+check_out 'received.*LHS-001' "B's record of the arrival stays" "$BATON" audit --student S-7001 --dir "$B"
+check "B still has its other data" sh -c "'$BATON' peer list --dir '$B' | grep -q LHS-001"
+check_out 'past it\.' "a second run finds nothing" env BATON_NOW=$LATER "$BATON" student erase --expired --dry-run --dir "$B"
+check_out '^Already imported from LHS-001 as S-7001' "a replayed packet imports nothing new" \
+	"$BATON" import "$TMP/p.baton" --receipt-out "$TMP/r2.receipt" --dir "$B"
+check "the replay guard kept it out" sh -c "! grep -qa '$FAMILY' '$B/db/data.mdb'"
+
+done_testing
