@@ -16,14 +16,15 @@ _baton_common="--dir --json --passphrase-file --no-passphrase --yes --help"
 _baton_valued="--dir --passphrase-file --name --code --endpoint --out --rotation-out \
 --card-out --expect --rotation --version --as --relation --key --student --from --to \
 --sections --purpose --expires --role --consent --consents --listen --receipt-out --note \
---reason --against --school --password-file --web --web-cert --web-key --cert --host --url"
+--reason --against --school --password-file --web --web-cert --web-key --cert --host --url \
+--held --replay"
 
 # _baton_subs CMD: the second words of CMD.
 _baton_subs() {
 	case $1 in
 	peer) echo "add update list remove" ;;
 	endpoint) echo "set" ;;
-	student) echo "import list show export" ;;
+	student) echo "import list show export erase erasures" ;;
 	review) echo "list show accept reject" ;;
 	guardian) echo "keygen pubkey link unlink invite invites confirm cancel" ;;
 	consent) echo "grant revoke show import list check" ;;
@@ -50,6 +51,8 @@ _baton_opts() {
 	"student import" | "student list") own="" ;;
 	"student show") own="--version" ;;
 	"student export") own="--out" ;;
+	"student erase") own="--reason --received --held --expired --dry-run --replay --compact" ;;
+	"student erasures") own="" ;;
 	"review " | "review list" | "review show" | "review reject") own="" ;;
 	"review accept") own="--as" ;;
 	"guardian keygen") own="--out --qr" ;;
@@ -219,7 +222,7 @@ guardians health identity special_education transcript" -- "${cur##*,}"
 	fi
 	if [ "$cmd" = policy ]; then
 		case $nargs in
-		0) _baton_reply -W "auto-release" -- "$cur" ;;
+		0) _baton_reply -W "auto-release retention" -- "$cur" ;;
 		1) _baton_reply -W "on off" -- "$cur" ;;
 		esac
 		return 0
