@@ -33,6 +33,7 @@ _baton_subs() {
 	audit) echo "verify sign held" ;;
 	user) echo "add list remove passwd" ;;
 	web) echo "set show selfsigned hash" ;;
+	policy) echo "retention" ;;
 	esac
 }
 
@@ -76,7 +77,7 @@ _baton_opts() {
 	"requests ") own="--all" ;;
 	"release ") own="--out --force" ;;
 	"deny ") own="--reason --out --force" ;;
-	"policy " | "inbox " | "outbox ") own="" ;;
+	"policy " | "policy retention" | "inbox " | "outbox ") own="" ;;
 	"outbox export") own="--out --force" ;;
 	"audit ") own="--student" ;;
 	"audit verify") own="--against" ;;
@@ -214,17 +215,17 @@ guardians health identity special_education transcript" -- "${cur##*,}"
 		_baton_reply -W "$(_baton_opts "$cmd" "$sub")" -- "$cur"
 		return 0
 	fi
+	if [ "$cmd" = policy ]; then
+		case "$sub $nargs" in
+		" 0") _baton_reply -W "auto-release retention" -- "$cur" ;;
+		" 1") _baton_reply -W "on off" -- "$cur" ;;
+		esac
+		return 0
+	fi
 	subs=$(_baton_subs "$cmd")
 	if [ -n "$subs" ] && [ -z "$sub" ] && [ "$nargs" -eq 0 ] &&
 		_baton_sub_at "$cmd" "$at" "$COMP_CWORD"; then
 		_baton_reply -W "$subs" -- "$cur"
-		return 0
-	fi
-	if [ "$cmd" = policy ]; then
-		case $nargs in
-		0) _baton_reply -W "auto-release retention" -- "$cur" ;;
-		1) _baton_reply -W "on off" -- "$cur" ;;
-		esac
 		return 0
 	fi
 	if _baton_files "$cmd" "$sub"; then

@@ -219,7 +219,7 @@ static int run_fn(store_txn *t, void *arg)
 	if (r != 0)
 		goto out;
 	memset(&a, 0, sizeof(a));
-	snprintf(a.action, sizeof(a.action), "%s", ERASE_ACTION);
+	snprintf(a.action, sizeof(a.action), "%s", c->held ? ERASE_HELD_ACTION : ERASE_ACTION);
 	snprintf(a.student, sizeof(a.student), "%s", p->student);
 	tombstone_detail(a.detail, sizeof(a.detail), c);
 	if ((r = store_audit_append(t, &a)) == 0 && c->dry)

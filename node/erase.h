@@ -23,6 +23,7 @@
 #define ERASE_DAYS_DEFAULT  90  /* the retention period when the school set none */
 #define ERASE_DAYS_MAX      36500
 #define ERASE_ACTION        "erasure"
+#define ERASE_HELD_ACTION   "erasure-held" /* a held record alone: not the student */
 #define ERASE_BACKUP_PREFIX "backup-schema-"
 
 /*
@@ -42,14 +43,13 @@ struct erase_plan {
 /*
  * Erases student id (held 0) or held record held (id NULL) in one write
  * transaction: store_erase_student / store_erase_held with the attachments
- * its records name, and the tombstone: an audit entry "erasure" naming the
- * school's own student id, detail "WHY: REASON" and what was removed
- * (counts only). why is "registrar", "retention" or "restored backup".
- * With dry set the transaction is rolled back: *p says what would go.
- * With received set, a student that was enrolled here is refused
- * (BATON_EVALUE). BATON_ENOTFOUND when there is no such student (nor any
- * record held against it) or held record. *p is zeroed first; the caller
- * frees it with store_erased_clear(&p->e).
+ * its records name, and the tombstone: an audit entry "erasure" (a held
+ * record alone: "erasure-held") naming the school's own student id, detail "WHY: REASON" and what
+ * was removed (counts only). why is "registrar", "retention" or "restored backup". With dry set the
+ * transaction is rolled back: *p says what would go. With received set, a student that was enrolled
+ * here is refused (BATON_EVALUE). BATON_ENOTFOUND when there is no such student (nor any record
+ * held against it) or held record. *p is zeroed first; the caller frees it with
+ * store_erased_clear(&p->e).
  */
 int erase_run(store *st, const char *id, uint64_t held, const char *why, const char *reason,
               int received, int dry, struct erase_plan *p);
@@ -89,7 +89,7 @@ struct erase_due {
 int erase_due_each(store *st, uint64_t now, uint32_t days,
                    int (*cb)(const struct erase_due *d, void *ctx), void *ctx);
 
-/* Calls cb for each tombstone in the audit log, oldest first. */
+/* Calls cb for each tombstone of a student ("erasure") in the audit log, oldest first. */
 int erase_tombstones(store *st, int (*cb)(const store_audit *e, void *ctx), void *ctx);
 
 #endif

@@ -129,16 +129,35 @@ check_out 'disclosure.*RAS-204' "the disclosure entry stays (the 99.32 record)" 
 check "the other students are still there" sh -c "'$BATON' student show S-1001 --dir '$A' >/dev/null"
 check_err 2 'no student S-7001 on file' "erasing it twice: refused" \
 	"$BATON" student erase S-7001 --reason "again" --yes --dir "$A"
-check_out "^S-7001	[0-9]+	" "the erasure is listed" "$BATON" student erasures --dir "$A"
-cp "$OUT" "$TMP/erasures.txt"
 check "the node still serves after the erasure" serve_start lhs2 "$A" lhs2.log
 check "and stops" serve_stop lhs2
+
+# ---- a record held for review, erased by itself ----
+HELD=Heldqx$RANDOM$RANDOM
+printf '{"student_id": "S-1001", "identity": {"given_name": "%s", "family_name": "Other", "birth_date": "2012-01-01"}}\n' \
+	"$HELD" >"$IN/h.json"
+check_out 'held for review' "a record of another child under S-1001 is held" \
+	"$BATON" student import "$IN/h.json" --dir "$A"
+N=$("$BATON" review --dir "$A" | awk -v h="$HELD" '$0 ~ h {print $1}')
+check "it is in the review queue ($N)" test -n "$N"
+check_err 2 'no held record 999' "an unknown held record: refused" \
+	"$BATON" student erase --held 999 --reason "not this school's" --yes --dir "$A"
+check_out "^Erased held record $N \(held against S-1001\)" "the held record is erased" \
+	"$BATON" student erase --held "$N" --reason "not this school's" --yes --dir "$A"
+check "its name is gone from the store" sh -c "! grep -qa '$HELD' '$A/db/data.mdb'"
+check_out "erasure-held.*S-1001.*held record $N" "the tombstone names the held record" \
+	"$BATON" audit --student S-1001 --dir "$A"
+check "S-1001 itself stays" sh -c "'$BATON' student show S-1001 --dir '$A' >/dev/null"
+check_out "^S-7001	[0-9]+	" "the erasure is listed" "$BATON" student erasures --dir "$A"
+cp "$OUT" "$TMP/erasures.txt"
+check "the held record's erasure is not a student's" sh -c "! grep -q '^S-1001' '$TMP/erasures.txt'"
 
 # ---- a backup made before, restored: the erasure applied again ----
 check "the nightly backup (made before) restores" "$BATON" restore "$TMP/nightly" --dir "$TMP/restored"
 check "the restored node holds S-7001 again" grep -qa "$BYTES" "$TMP/restored/db/data.mdb"
 check_out "^Erased S-7001" "--replay erases it again" "$BATON" student erase \
 	--replay "$TMP/erasures.txt" --yes --dir "$TMP/restored"
+check "the restored node keeps S-1001" sh -c "'$BATON' student show S-1001 --dir '$TMP/restored' >/dev/null"
 check "the restored node holds neither name nor bytes" sh -c "! grep -rqa -e '$FAMILY' -e '$BYTES' '$TMP/restored'"
 check_out 'restored backup: erased' "its audit log says why" "$BATON" audit --student S-7001 --dir "$TMP/restored"
 check_out 'nothing to erase again' "a second replay has nothing to do" "$BATON" student erase \
