@@ -91,8 +91,35 @@ check_err 1 'give one of ID' "two modes at once: refused" \
 P=$((20000 + RANDOM % 20000))
 check "A listens on loopback" "$BATON" endpoint set "tcp://127.0.0.1:$P" --dir "$A" \
 	--card-out "$TMP/LHS-001.card" --force
+W=$((P + 1))
+printf '%s\n' "ian's long password" >"$TMP/ian.pw"
+printf '%s\n' "maria's long password" >"$TMP/maria.pw"
+chmod 600 "$TMP/ian.pw" "$TMP/maria.pw"
+check "an admin for A's console" "$BATON" user add ian --role admin --password-file "$TMP/ian.pw" --dir "$A"
+check "a registrar for A's console" "$BATON" user add maria --role registrar --password-file "$TMP/maria.pw" --dir "$A"
+check "A's console on loopback" "$BATON" web set --listen "127.0.0.1:$W" --dir "$A"
+# api USER METHOD PATH [BODY]: one call to A's console API; status in $CODE, answer in $OUT.
+api() {
+	local jar=$TMP/$1.jar data=()
+	if [ ! -f "$jar.csrf" ]; then
+		curl -s -c "$jar" -H 'Content-Type: application/json' \
+			-d "$(jq -n --arg u "$1" --arg p "$(cat "$TMP/$1.pw")" '{user: $u, password: $p}')" \
+			"http://127.0.0.1:$W/api/v1/session" | jq -r .csrf >"$jar.csrf"
+	fi
+	[ -z "${4:-}" ] || data=(-H 'Content-Type: application/json' --data "$4")
+	OUT=$TMP/api.out
+	CODE=$(curl -s -o "$OUT" -w '%{http_code}' -b "$jar" -X "$2" -H "X-CSRF-Token: $(cat "$jar.csrf")" \
+		"${data[@]}" "http://127.0.0.1:$W/api/v1/$3")
+}
+api_is() {
+	if [ "$CODE" = "$1" ] && grep -Eq -- "$2" "$OUT"; then
+		pass "$3"
+	else
+		fail "$3" "status $CODE, want $1" "$(cat "$OUT")"
+	fi
+}
 snapshot before
-if serve_start lhs "$A" lhs.log; then
+if serve_start lhs "$A" lhs.log && wait_for 120 grep -q 'web: serving' "$TMP/lhs.log"; then
 	check_err 3 'the store is open in another process .*baton serve.*stop it' \
 		"a running serve: refused, saying to stop it" \
 		"$BATON" student erase S-7001 --reason "parent's request" --yes --dir "$A"
@@ -101,6 +128,24 @@ if serve_start lhs "$A" lhs.log; then
 	check "serve stops cleanly" serve_stop lhs
 fi
 unchanged "the refusals changed nothing"
+if serve_start lhs "$A" lhs.log && wait_for 120 grep -q 'web: serving' "$TMP/lhs.log"; then
+	api ian GET policy/retention
+	api_is 200 '"days": ?90.*"due": ?\[\]' "the console shows the admin the retention period and nothing due"
+	api maria GET policy/retention
+	api_is 403 'admin' "a registrar may not see it"
+	api maria PUT policy/retention '{"days": 45}'
+	api_is 403 'admin' "nor change it"
+	api ian PUT policy/retention '{"days": 0}'
+	api_is 400 'days: a whole number of days from 1 to 36500' "0 days is refused, naming the field"
+	api ian PUT policy/retention '{"days": "x"}'
+	api_is 400 'days: a whole number' "a string is refused"
+	check_out 'retention 90 days' "the refused changes left 90 days" "$BATON" policy retention --dir "$A"
+	api ian PUT policy/retention '{"days": 120}'
+	api_is 200 '"days": ?120' "the admin sets 120 days in the console"
+	check_out 'policy.*retention 120 days' "audited" "$BATON" audit --dir "$A"
+	check_out 'retention 120 days' "the command line sees it" "$BATON" policy retention --dir "$A"
+	check "serve stops cleanly" serve_stop lhs
+fi
 check "still there after the refusals" grep -qa "$BYTES" "$A/db/data.mdb"
 
 # ---- the erasure ----
