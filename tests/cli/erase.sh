@@ -6,7 +6,9 @@
 # nothing. Then the student is erased, and the raw files of the node
 # directory (the store, its lock file, the backups, the outbox) hold
 # neither the name nor the bytes; the audit log still verifies and holds
-# the tombstone. A record received from another school and never enrolled
+# the tombstone. A record held for review is erased by itself. The console
+# shows an admin (never a registrar) the retention period and sets it. A
+# record received from another school and never enrolled
 # is erased the same way at the receiver, and by the retention run after
 # its dry run. A backup made before an erasure, restored, has the erasure
 # applied again from the list of erasures.
@@ -51,7 +53,7 @@ check "an upgrade-style backup in the node directory" "$BATON" backup \
 	"$A/backup-schema-3-20260101T000000Z" --dir "$A"
 check "a backup elsewhere, before the erasure" "$BATON" backup "$TMP/nightly" --dir "$A"
 
-# found WHAT: passes when the name or the bytes are somewhere under the node directory.
+# holds DIR: the name or the bytes are somewhere under DIR.
 holds() {
 	grep -rqa -e "$FAMILY" -e "$BYTES" "$1"
 }
@@ -149,6 +151,8 @@ fi
 check "still there after the refusals" grep -qa "$BYTES" "$A/db/data.mdb"
 
 # ---- the erasure ----
+check_out 'queued for' "a second disclosure waits in A's outbox" "$BATON" send S-7001 --to RAS-204 --again \
+	--consent "$TMP/c.consent" --dir "$A"
 check_out '^Erased S-7001' "A erases S-7001" "$BATON" student erase S-7001 \
 	--reason "parent's request under district policy" --yes --dir "$A"
 cp "$OUT" "$TMP/erase.out"
@@ -159,6 +163,9 @@ check_out 'invitations +1' "the invitation went" cat "$TMP/erase.out"
 check_out 'consents +1' "the consent went" cat "$TMP/erase.out"
 check_out '^removed .*backup-schema-3-20260101T000000Z' "the upgrade backup was removed" cat "$TMP/erase.out"
 check_out 'compacted' "the store was compacted" cat "$TMP/erase.out"
+check_out 'outbox packets +2' "both packets of the outbox went" cat "$TMP/erase.out"
+check_out 'S-7001 +expired .*withdrawn: the student.s record was erased' "the queued one is withdrawn, saying why" \
+	"$BATON" outbox --dir "$A"
 check "the upgrade backup is gone" test ! -e "$A/backup-schema-3-20260101T000000Z"
 check "no compaction file is left" test ! -e "$A/db/data.mdb.compact"
 check "no file under the node directory holds the name or the bytes" sh -c "! grep -rqa -e '$FAMILY' -e '$BYTES' '$A'"
