@@ -32,9 +32,22 @@ record() {
                  "course_title": "Algebra I", "grade": "$1",
                  "credits_attempted": 1.0, "credits_earned": 1.0}],
  "attachments": [{"name": "iep.pdf", "media_type": "application/pdf",
-                  "section": "transcript", "path": "files/iep.pdf"}]}
+                  "section": "transcript", "path": "files/iep.pdf"},
+                 {"name": "handbook.pdf", "media_type": "application/pdf",
+                  "section": "transcript", "path": "files/shared.pdf"}]}
 JSON
 }
+echo "the school handbook, attached to two records" >"$IN/files/shared.pdf"
+cat >"$IN/s2.json" <<JSON
+{"student_id": "S-7002",
+ "identity": {"given_name": "Ada", "family_name": "Other", "birth_date": "2011-05-17"},
+ "transcript": [{"school_year": "2025-2026", "term": "S1", "course_code": "ART101",
+                 "course_title": "Art", "grade": "B",
+                 "credits_attempted": 1.0, "credits_earned": 1.0}],
+ "attachments": [{"name": "handbook.pdf", "media_type": "application/pdf",
+                  "section": "transcript", "path": "files/shared.pdf"}]}
+JSON
+check "A imports S-7002, who shares an attachment with S-7001" "$BATON" student import "$IN/s2.json" --dir "$A"
 record B
 check "A imports S-7001" "$BATON" student import "$IN/s.json" --dir "$A"
 record A-
@@ -157,7 +170,10 @@ check_out '^Erased S-7001' "A erases S-7001" "$BATON" student erase S-7001 \
 	--reason "parent's request under district policy" --yes --dir "$A"
 cp "$OUT" "$TMP/erase.out"
 check_out 'record versions +3' "three versions went" cat "$TMP/erase.out"
-check_out 'attachments +1' "the attachment went" cat "$TMP/erase.out"
+check_out 'attachments +1$' "its own attachment went, the shared one stayed" cat "$TMP/erase.out"
+mkdir -p "$TMP/exp"
+check "S-7002 still exports" "$BATON" student export S-7002 --out "$TMP/exp/S-7002.json" --dir "$A"
+same "$TMP/exp/S-7002-files/handbook.pdf" "$IN/files/shared.pdf" "S-7002's shared attachment is intact"
 check_out 'guardian links +1' "the guardian link went" cat "$TMP/erase.out"
 check_out 'invitations +1' "the invitation went" cat "$TMP/erase.out"
 check_out 'consents +1' "the consent went" cat "$TMP/erase.out"
