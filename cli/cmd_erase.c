@@ -163,8 +163,6 @@ static int print_backup(const char *path, void *ctx)
 static int open_alone(const struct erase_opts *o, store **st)
 {
 	int r = store_open(cli_dir(&o->com), STORE_OPEN_ALONE, st);
-	if (r == BATON_EVERSION)
-		return cli_fail("student erase", r);
 	return r ? cli_fail("student erase", r) : EXIT_OK;
 }
 
