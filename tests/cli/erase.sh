@@ -188,7 +188,9 @@ check "no file under the node directory holds the name or the bytes" sh -c "! gr
 check "nor the store by itself" sh -c "! grep -qa -e '$NAME' -e '$BYTES' -e 'ST-7001' '$A/db/data.mdb'"
 check "nor the lock file" sh -c "! grep -qa -e '$FAMILY' -e '$BYTES' '$A/db/lock.mdb'"
 check_err 2 'no student "?S-7001' "the student is gone" "$BATON" student show S-7001 --dir "$A"
-check_out 'entries' "the audit log still verifies" "$BATON" audit verify --dir "$A"
+check_out 'entries, chain intact' "the audit log still verifies" "$BATON" audit verify --dir "$A"
+N_ALL=$(sed -n 's/^audit log verified: \([0-9]*\) entries.*/\1/p' "$OUT")
+check_out "^signed: entries 1\.\.$N_ALL " "the tombstone is covered by a head signed with the school key" cat "$OUT"
 check_out 'erasure.*S-7001' "the audit log shows the tombstone" "$BATON" audit --student S-7001 --dir "$A"
 check_out "parent's request under district policy" "with the registrar's reason" \
 	"$BATON" audit --student S-7001 --dir "$A"
