@@ -252,6 +252,10 @@ int cmd_card(int argc, char **argv);
 int cmd_endpoint(int argc, char **argv);
 int cmd_peer(int argc, char **argv);
 int cmd_student(int argc, char **argv);
+/* baton student erase, baton student erasures, baton policy retention (cmd_erase.c). */
+int cmd_student_erase(int argc, char **argv);
+int cmd_student_erasures(int argc, char **argv);
+int cmd_policy_retention(int argc, char **argv);
 int cmd_review(int argc, char **argv);
 int cmd_guardian(int argc, char **argv);
 int cmd_audit(int argc, char **argv);

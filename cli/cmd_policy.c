@@ -19,8 +19,11 @@ int cmd_policy(int argc, char **argv)
 	store *st;
 	int r, rc, on;
 
+	if (argc > 1 && strcmp(argv[1], "retention") == 0)
+		return cmd_policy_retention(argc - 1, argv + 1);
 	if ((rc = cli_common_only(argc, argv, &com,
-	                          "usage: baton policy [auto-release on|off] [--dir DIR]\n\n"
+	                          "usage: baton policy [auto-release on|off] [--dir DIR]\n"
+	                          "       baton policy retention [DAYS] [--dir DIR]\n\n"
 	                          "With auto-release on, a request whose consent passes every "
 	                          "release\nrule is answered at once; off (the default), it waits "
 	                          "for 'baton\nrelease' or 'baton deny'.\n")) >= 0)

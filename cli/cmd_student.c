@@ -518,6 +518,8 @@ int cmd_student(int argc, char **argv)
 	    {"show", student_show, "show one student's record"},
 	    {"export", student_export, "write a record as JSON with its attachments"},
 	    {"dissent", student_dissent, "file a family's statement of disagreement"},
+	    {"erase", cmd_student_erase, "erase a student's record from this node for good"},
+	    {"erasures", cmd_student_erasures, "list the erasures, to apply again after a restore"},
 	};
 	return cli_dispatch("student", sub, sizeof(sub) / sizeof(sub[0]), argc, argv);
 }

@@ -17,14 +17,14 @@ _baton_valued="--dir --passphrase-file --name --code --endpoint --out --rotation
 --card-out --expect --rotation --version --as --relation --key --student --from --to \
 --sections --purpose --expires --role --consent --consents --listen --receipt-out --note \
 --reason --against --card --school --password-file --web --web-cert --web-key --cert --host --url \
---section --text-file"
+--section --text-file --held --replay"
 
 # _baton_subs CMD: the second words of CMD.
 _baton_subs() {
 	case $1 in
 	peer) echo "add update list remove" ;;
 	endpoint) echo "set" ;;
-	student) echo "import list show export dissent" ;;
+	student) echo "import list show export dissent erase erasures" ;;
 	review) echo "list show accept reject" ;;
 	guardian) echo "keygen pubkey link unlink invite invites confirm cancel" ;;
 	consent) echo "grant revoke show import list check" ;;
@@ -33,6 +33,7 @@ _baton_subs() {
 	audit) echo "verify sign held copy check" ;;
 	user) echo "add list remove passwd" ;;
 	web) echo "set show selfsigned hash" ;;
+	policy) echo "retention" ;;
 	esac
 }
 
@@ -52,6 +53,8 @@ _baton_opts() {
 	"student show") own="--version" ;;
 	"student export") own="--out" ;;
 	"student dissent") own="--section --text-file --key" ;;
+	"student erase") own="--reason --received --held --expired --dry-run --replay --compact" ;;
+	"student erasures") own="" ;;
 	"review " | "review list" | "review show" | "review reject") own="" ;;
 	"review accept") own="--as" ;;
 	"guardian keygen") own="--out --qr" ;;
@@ -75,7 +78,7 @@ _baton_opts() {
 	"requests ") own="--all" ;;
 	"release ") own="--out --force" ;;
 	"deny ") own="--reason --out --force" ;;
-	"policy " | "inbox " | "outbox ") own="" ;;
+	"policy " | "policy retention" | "inbox " | "outbox ") own="" ;;
 	"outbox export") own="--out --force" ;;
 	"audit ") own="--student" ;;
 	"audit verify") own="--against" ;;
@@ -219,17 +222,17 @@ guardians health identity special_education transcript" -- "${cur##*,}"
 		_baton_reply -W "$(_baton_opts "$cmd" "$sub")" -- "$cur"
 		return 0
 	fi
+	if [ "$cmd" = policy ]; then
+		case "$sub $nargs" in
+		" 0") _baton_reply -W "auto-release retention" -- "$cur" ;;
+		" 1") _baton_reply -W "on off" -- "$cur" ;;
+		esac
+		return 0
+	fi
 	subs=$(_baton_subs "$cmd")
 	if [ -n "$subs" ] && [ -z "$sub" ] && [ "$nargs" -eq 0 ] &&
 		_baton_sub_at "$cmd" "$at" "$COMP_CWORD"; then
 		_baton_reply -W "$subs" -- "$cur"
-		return 0
-	fi
-	if [ "$cmd" = policy ]; then
-		case $nargs in
-		0) _baton_reply -W "auto-release" -- "$cur" ;;
-		1) _baton_reply -W "on off" -- "$cur" ;;
-		esac
 		return 0
 	fi
 	if _baton_files "$cmd" "$sub"; then

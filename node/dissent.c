@@ -437,17 +437,11 @@ void dissent_free_held(uint8_t **bytes, size_t n)
 	}
 }
 
-/* Where a held record's statements wait: no student id holds a control byte. */
-static void held_key(uint64_t held, char out[32])
-{
-	snprintf(out, 32, "\001held-%llu", (unsigned long long)held);
-}
-
 int dissent_keep_held(store_txn *t, uint64_t held, const char *from, const uint8_t *const *bytes,
                       const size_t *lens, size_t n)
 {
 	char key[32];
-	held_key(held, key);
+	store_statement_held_key(held, key);
 	return dissent_keep_received(t, key, from, bytes, lens, n);
 }
 
@@ -476,7 +470,7 @@ int dissent_held_decided(store_txn *t, uint64_t held, const char *student)
 	int r;
 	if (m == NULL)
 		return BATON_ENOMEM;
-	held_key(held, key);
+	store_statement_held_key(held, key);
 	r = store_statement_each(t, key, moving_cb, m);
 	for (size_t i = 0; r == 0 && i < m->n; i++) {
 		if ((r = store_statement_del(t, key, m->v[i].id)) != 0)

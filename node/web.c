@@ -347,7 +347,7 @@ static const struct web_route *const areas[] = {
     web_routes_home,    web_routes_students, web_routes_review,    web_routes_guardians,
     web_routes_send,    web_routes_requests, web_routes_transfers, web_routes_peers,
     web_routes_audit,   web_routes_users,    web_routes_files,     web_routes_school,
-    web_routes_invites,
+    web_routes_invites, web_routes_erase,
 };
 
 /*

@@ -78,6 +78,7 @@ extern const struct web_route web_routes_users[];
 extern const struct web_route web_routes_files[];
 extern const struct web_route web_routes_school[];
 extern const struct web_route web_routes_invites[];
+extern const struct web_route web_routes_erase[];
 /*
  * The family's area, /api/v1/family/... (patterns start "family/"): only a
  * family session (its own cookie and token) reaches these, or none for a

@@ -17,8 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bti.h"
-#include "store.h"
+#include "store_impl.h"
 
 /* Named tables an environment may hold: enough for every schema so far. */
 #define COPY_MAXDBS 64
@@ -105,8 +104,11 @@ int store_schema_of(const char *dir, uint32_t *version)
 	MDB_txn *txn = NULL;
 	int r;
 
+	int lockfd = -1;
+
 	*version = 0;
-	if ((r = db_path(dir, path, sizeof(path))) != 0 || (r = env_open_ro(path, 0, &env)) != 0 ||
+	if ((r = db_path(dir, path, sizeof(path))) != 0 ||
+	    (r = store_lock_dir(path, 0, &lockfd)) != 0 || (r = env_open_ro(path, 0, &env)) != 0 ||
 	    (r = begin_ro(env, path, &txn)) != 0)
 		goto out;
 	r = schema_in(txn, path, version);
@@ -115,6 +117,8 @@ out:
 		mdb_txn_abort(txn);
 	if (env)
 		mdb_env_close(env);
+	if (lockfd >= 0)
+		close(lockfd);
 	return r;
 }
 
@@ -140,10 +144,16 @@ int store_copy(const char *dir, int fd)
 {
 	char path[4096];
 	MDB_env *env = NULL;
-	int r, rc = MDB_MAP_RESIZED;
+	int r, rc = MDB_MAP_RESIZED, lockfd = -1;
 
-	if ((r = db_path(dir, path, sizeof(path))) != 0 || (r = env_open_ro(path, 0, &env)) != 0)
+	/* Shared, as a store open: an erasure never replaces the file under the copy. */
+	if ((r = db_path(dir, path, sizeof(path))) != 0 ||
+	    (r = store_lock_dir(path, 0, &lockfd)) != 0)
 		return r;
+	if ((r = env_open_ro(path, 0, &env)) != 0) {
+		close(lockfd);
+		return r;
+	}
 	/* The copy's own read transaction is the snapshot; nothing here writes. */
 	for (int i = 0; i < COPY_TRIES && rc == MDB_MAP_RESIZED; i++) {
 		if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0) {
@@ -165,6 +175,7 @@ int store_copy(const char *dir, int fd)
 	r = 0;
 out:
 	mdb_env_close(env);
+	close(lockfd);
 	return r;
 }
 

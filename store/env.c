@@ -220,7 +220,7 @@ int store_open(const char *dir, int create, store **out)
 	char path[4096];
 	store *s = NULL;
 	struct stat st;
-	int r, upgrade = create == STORE_OPEN_UPGRADE;
+	int r, upgrade = create == STORE_OPEN_UPGRADE, alone = create == STORE_OPEN_ALONE;
 
 	*out = NULL;
 	create = create == 1;
@@ -237,13 +237,16 @@ int store_open(const char *dir, int create, store **out)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return BATON_ENOMEM;
 	s->mapfd = -1;
+	s->lockfd = -1;
+	s->alone = alone;
 	if (pthread_rwlock_init(&s->lock, NULL) != 0) {
 		free(s);
 		return BATON_ENOMEM;
 	}
 	s->locked = 1;
 	/* An older schema is upgraded only when the caller asked for it (store_schema_check). */
-	if ((r = open_env(s, path, create)) != 0 ||
+	if ((r = store_lock_dir(path, alone, &s->lockfd)) != 0 ||
+	    (r = open_env(s, path, create)) != 0 ||
 	    (!create && !upgrade && (r = store_schema_check(s->env, path)) != 0) ||
 	    (r = open_tables(s, path, create)) != 0) {
 		store_close(s);
@@ -261,6 +264,8 @@ void store_close(store *s)
 		mdb_env_close(s->env);
 	if (s->mapfd >= 0)
 		close(s->mapfd);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
 	if (s->locked)
 		pthread_rwlock_destroy(&s->lock);
 	free(s);

@@ -137,3 +137,8 @@ int store_statement_del(store_txn *t, const char *student, const uint8_t id[BATO
 		return bti_diag_err(BATON_EINVAL, "store: a statement needs a student");
 	return tbl_del(t, &statements, key, klen);
 }
+
+void store_statement_held_key(uint64_t held, char out[32])
+{
+	snprintf(out, 32, "\001held-%llu", (unsigned long long)held);
+}

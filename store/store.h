@@ -751,5 +751,65 @@ typedef int (*store_statement_cb)(const store_statement *v, void *ctx);
 int store_statement_each(store_txn *t, const char *student, store_statement_cb cb, void *ctx);
 /* Deletes one statement of student. BATON_ENOTFOUND when there is none. */
 int store_statement_del(store_txn *t, const char *student, const uint8_t id[BATON_ID_BYTES]);
+/* The student key a held record's statements wait under until the registrar
+ * decides it (no student id holds a control byte). */
+void store_statement_held_key(uint64_t held, char out[32]);
+/* ---- erasure: what the store holds of one child, removed, and the pages wiped ---- */
+
+/* store_open's create argument: open an existing store with no other process on it. */
+#define STORE_OPEN_ALONE 3
+
+/*
+ * Every store_open holds a shared lock on the store for the store's life
+ * (as do store_copy and store_schema_of while they read); STORE_OPEN_ALONE
+ * holds it exclusively, and is refused at once (BATON_EIO, the diagnostic
+ * saying to stop 'baton serve' and run the command again) when any other
+ * process has the store open. An open waiting on an exclusive holder waits
+ * up to 30 s, then fails with BATON_EIO. No running serve can therefore
+ * have the data file mapped while store_compact replaces it.
+ */
+
+/* What store_erase_student and store_erase_held removed. */
+typedef struct store_erased {
+	int student;     /* 1: the index entry was there */
+	size_t versions; /* record versions */
+	size_t guardians, held, invites, consents, revocations, requests, origins, statements;
+	size_t outbox;           /* outbox entries whose packets went (queued ones withdrawn) */
+	size_t blobs;            /* attachments no record left in the store names */
+	char (*files)[256];      /* outbox packet files of those entries: the caller removes */
+	size_t nfiles, capfiles; /* them once the transaction commits */
+} store_erased;
+/*
+ * Removes student id from the store: its index entry and statewide id,
+ * every record version, guardian links, records held for review against
+ * it, invitations, the consents bound to it and their revocations,
+ * requests from other schools for it, where it was received from, and the
+ * packets of the outbox that carry it (a queued one is withdrawn: expired,
+ * saying why). hashes (n of them) are the attachments its records and held
+ * records name (the caller reads them first): each blob goes unless a
+ * record or held record left in the store names it. The audit log, the
+ * inbox (the replay guard: it holds the local id and this school's
+ * receipts) and the outbox entries themselves stay. Adds to *out (zeroed by
+ * the caller; freed with store_erased_clear). Finding nothing is not an
+ * error here: the caller says what must exist.
+ */
+int store_erase_student(store_txn *t, const char *id, const uint8_t (*hashes)[32], size_t n,
+                        store_erased *out);
+/* Removes held record held_id and the attachments only it names. BATON_ENOTFOUND: none. */
+int store_erase_held(store_txn *t, uint64_t held_id, const uint8_t (*hashes)[32], size_t n,
+                     store_erased *out);
+/* Frees what *e holds and clears it; e may be NULL. */
+void store_erased_clear(store_erased *e);
+/*
+ * Replaces dir/db/data.mdb by a compacting copy of s (s must be opened
+ * STORE_OPEN_ALONE), so that no free page keeps what was deleted, then
+ * overwrites the old file's bytes with zeros before letting it go. s is
+ * closed (and freed) in every case; the lock is held until the new file
+ * is in place. 0, or BATON_EIO / BATON_ENOMEM: the store is then either
+ * the old file or the new one, whole.
+ */
+int store_compact(store *s, const char *dir);
+/* Overwrites the regular file open at fd with zeros over its length and syncs it. */
+int store_wipe_fd(int fd, const char *path);
 
 #endif

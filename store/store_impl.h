@@ -47,6 +47,8 @@ struct store {
 	size_t map_size;
 	int dead;                /* a resize failed half-way: the map may be gone */
 	int mapfd;               /* the data file, for the map lock (env.c); -1 when not open */
+	int lockfd;              /* dir/db, flock'd shared for the store's life (erase.c); -1 */
+	int alone;               /* opened STORE_OPEN_ALONE: the lock is exclusive */
 	uint64_t (*clock)(void); /* what store_write and store_read take as now */
 	/*
 	 * Threads share the env: each holds this shared for a transaction, and a
@@ -177,6 +179,17 @@ struct tbl_cb {
  * of rows (rc 0 or MDB_NOTFOUND), else the read error rc as a BATON_E* code.
  */
 int store_cursor_end(int r, int rc);
+
+/*
+ * The store lock (erase.c): an flock on the directory path (dir/db), shared
+ * by every process that has the store open, exclusive while an erasure
+ * rewrites the data file. A shared lock waits out an erasure (up to 30 s);
+ * an exclusive one is refused at once when anyone else holds the store.
+ * *fd (-1 on error) keeps the lock until closed. 0 or BATON_EIO.
+ */
+int store_lock_dir(const char *path, int exclusive, int *fd);
+/* Counts one more change to the students on file (students.c). */
+int store_students_touch(store_txn *t);
 
 /* Meta rows under a prefix, for the audit's heads and rotations. */
 extern const struct table store_meta_table;

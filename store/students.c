@@ -104,7 +104,7 @@ static const struct table blobs = {
  * row in the meta table): what the node's search index is built from, so
  * that it is built again only when they change (store_students_version).
  */
-static int students_changed(store_txn *t)
+int store_students_touch(store_txn *t)
 {
 	uint8_t *old = NULL, b[8];
 	size_t len = 0;
@@ -173,7 +173,7 @@ int store_student_put(store_txn *t, store_student *s, const char *json, size_t l
 		return BATON_EINVAL;
 	if ((r = tbl_put(t, &records, key, klen, json, len, MDB_NOOVERWRITE)) != 0 ||
 	    (r = tbl_put_obj(t, &students, s->id, strlen(s->id), s, 0)) != 0 ||
-	    (r = students_changed(t)) != 0)
+	    (r = store_students_touch(t)) != 0)
 		return r;
 	return index_state_id(t, &old, s);
 }
@@ -483,7 +483,7 @@ int store_held_put(store_txn *t, store_held *h, const char *json, size_t len)
 	memcpy(val + 4, enc, elen);
 	memcpy(val + 4 + elen, json, len);
 	if ((r = tbl_put(t, &held, key, 8, val, 4 + elen + len, MDB_NOOVERWRITE)) == 0)
-		r = students_changed(t);
+		r = store_students_touch(t);
 	sodium_memzero(val, 4 + elen + len);
 	free(val);
 	free(enc);
@@ -507,7 +507,7 @@ int store_held_del(store_txn *t, uint64_t id)
 	int r = tbl_del(t, &held, key, 8);
 	if (r == BATON_ENOTFOUND)
 		return bti_diag_err(r, "store: no held record %llu", (unsigned long long)id);
-	return r ? r : students_changed(t);
+	return r ? r : store_students_touch(t);
 }
 
 static int held_row(const void *obj, void *arg)
