@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "bti.h"
+#include "family_notify.h"
 #include "record.h"
 #include "transfer_impl.h"
 
@@ -402,7 +403,9 @@ int xfer_hold_request(store_txn *t, struct recv_ctx *c)
 	if ((r = request_keep(t, q, b, &rc)) != 0 ||
 	    (r = inbox_receipt(t, q, b, q->auto_release ? auto_note : held_note)) != 0)
 		return r;
-	return request_audit(t, q, &rc);
+	if ((r = request_audit(t, q, &rc)) != 0)
+		return r;
+	return notify_family(t, q->student, NOTIFY_REQUEST, q->from);
 }
 
 /*

@@ -19,6 +19,7 @@
 #include "keyring.h"
 #include "listener.h"
 #include "log.h"
+#include "mail.h"
 #include "notify.h"
 #include "outbox.h"
 #include "serve.h"
@@ -135,6 +136,9 @@ int serve_start(struct serve_node *nd, int parts)
 	    (e = pthread_create(&nd->outbox_th, NULL, outbox_run, nd)) != 0)
 		return bti_diag_err(BATON_EIO, "the outbox worker: %s", strerror(e));
 	nd->working = (parts & SERVE_OUTBOX) != 0;
+	if ((parts & SERVE_OUTBOX) && (e = pthread_create(&nd->mail_th, NULL, mail_run, nd)) != 0)
+		return bti_diag_err(BATON_EIO, "the mail sender: %s", strerror(e));
+	nd->mailing = (parts & SERVE_OUTBOX) != 0;
 	if ((parts & SERVE_LISTEN) &&
 	    (e = pthread_create(&nd->listen_th, NULL, listener_run, nd->lis)) != 0)
 		return bti_diag_err(BATON_EIO, "the listener: %s", strerror(e));
@@ -179,6 +183,9 @@ void serve_stop(struct serve_node *nd)
 	if (nd->working)
 		join_bounded(nd->outbox_th);
 	nd->working = 0;
+	if (nd->mailing)
+		join_bounded(nd->mail_th);
+	nd->mailing = 0;
 }
 
 void serve_free(struct serve_node *nd)

@@ -2,7 +2,7 @@
  * The store's environment: opening it, its schema version and upgrades,
  * growing the map, transactions and their clock. See store.h for the
  * contract; the tables live in students.c, consents.c, transfers.c, peers.c,
- * users.c, invites.c and audit.c, all through table.c.
+ * users.c, invites.c, mail.c and audit.c, all through table.c.
  *
  * Keys (the on-disk layout, schema 4):
  *   meta       name -> value ("schema" -> u32 BE)
@@ -32,6 +32,11 @@
  *   invites    invitation id (4 characters) -> {by, created, expires, hash, key,
  *              relation, state, student, wrong} (canonical msgpack): a parent's
  *              one-time enrolment codes, by the hash of the code (created on open)
+ *   emails     guardian public key(32) -> the family's email address (text): who is
+ *              told when something happens to the record (created on open)
+ *   mailq      message id(16) -> {addr, created, kind, next, peer, student, tries}
+ *              (canonical msgpack): notices to the family not yet delivered
+ *              (created on open)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,11 +57,12 @@
 
 /* The names are the on-disk layout: never renamed. */
 static const char *const db_names[DB_N] = {
-    "meta",    "students", "records",          "blobs",    "guardians",
-    "peers",   "audit",    "audit_by_student", "consents", "revocations",
-    "inbox",   "outbox",   "state_ids",        "requests", "due",
-    "packets", "asked",    "origins",          "held",     "users",
-    "invites"};
+    "meta",      "students",    "records", "blobs",
+    "guardians", "peers",       "audit",   "audit_by_student",
+    "consents",  "revocations", "inbox",   "outbox",
+    "state_ids", "requests",    "due",     "packets",
+    "asked",     "origins",     "held",    "users",
+    "invites",   "emails",      "mailq"};
 
 const char *store_db_name(int db)
 {
