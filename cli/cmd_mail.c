@@ -210,12 +210,20 @@ static int mail_flush(int argc, char **argv)
 		return cli_usage_error("mail flush: no arguments expected");
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	r = mail_pass(st, cli_dir(&com), 1, NULL, &p);
+	unsigned found = 0;
+	struct mail_conf c;
+	/* Without settings nothing is queued by the look either: the same refusal. */
+	if ((r = mail_conf_read(cli_dir(&com), &c)) == 0 &&
+	    (r = notify_scan(st, cli_now(), &found)) == 0)
+		r = mail_pass(st, cli_dir(&com), 1, NULL, &p);
+	mail_conf_free(&c);
 	store_close(st);
 	if (r == BATON_ENOTFOUND)
 		r = bti_diag_err(BATON_EVALUE, "no mail server: set one with 'baton mail set'");
 	if (r != 0)
 		return cli_fail("mail flush", r);
+	if (found)
+		printf("%u notices queued by the daily look\n", found);
 	printf("%u sent, %u to retry, %u undeliverable, %u waiting\n", p.sent, p.failed, p.dropped,
 	       p.waiting);
 	return p.failed || p.dropped ? EXIT_ENV : EXIT_OK;

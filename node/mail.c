@@ -452,6 +452,7 @@ static int collect_fn(store_txn *t, void *ctx)
 	int r;
 	x->n = 0;
 	x->waiting = 0;
+	x->now = t->now;
 	if ((r = store_own_card(t, &me)) != 0)
 		return r;
 	clean(x->school, sizeof(x->school), me.name);
@@ -531,7 +532,6 @@ int mail_pass(store *st, const char *dir, int all, atomic_int *stop, struct mail
 	memset(&x, 0, sizeof(x));
 	x.dir = dir;
 	x.all = all;
-	x.now = (uint64_t)time(NULL);
 	if (web_conf_read(dir, &wc) == 0 && wc.url[0])
 		snprintf(x.link, sizeof(x.link), "%s/family/", wc.url);
 	if ((x.d = calloc(PASS_MAX, sizeof(*x.d))) == NULL) {
@@ -596,7 +596,7 @@ void *mail_run(void *arg)
 	int r, quiet = 0;
 
 	while (!atomic_load(&nd->stopping)) {
-		uint64_t now = (uint64_t)time(NULL);
+		uint64_t now = serve_now();
 		if (now >= next_scan) {
 			unsigned n = 0;
 			if ((r = notify_scan(nd->st, now, &n)) != 0)
