@@ -582,7 +582,14 @@ static int guardian_email(int argc, char **argv)
 		return cli_fail("guardian email", r);
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	r = guardian_find(st, argv[optind], argv[optind + 1], pk);
+	const char *key = argv[optind + 1];
+	if (is_pub_file(key) && (r = read_pub_file(key, pk)) == 0) {
+		char hex[2 * BATON_PK_BYTES + 1];
+		sodium_bin2hex(hex, sizeof(hex), pk, BATON_PK_BYTES);
+		r = guardian_find(st, argv[optind], hex, pk);
+	} else if (!is_pub_file(key)) {
+		r = guardian_find(st, argv[optind], key, pk);
+	}
 	if (r == 0 && (set || remove))
 		r = notify_email_set(st, pk, set ? set : "");
 	if (r == 0)

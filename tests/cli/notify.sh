@@ -266,6 +266,46 @@ check "RAS asks once more" "$BATON" request --from LHS-001 --consent "$TMP/c3.co
 	--note "once more" --out "$TMP/q5.baton" --dir "$B"
 check "A holds it" "$BATON" import "$TMP/q5.baton" --receipt-out "$TMP/q5.receipt" --dir "$A"
 check_out '^0 notices queued' "no notice without an address" "$BATON" mail show --dir "$A"
+# The family's own page sets the address: the same rules, through the API.
+if tool FAMSIGN famsign && command -v curl >/dev/null && command -v jq >/dev/null; then
+	check "a second parent's key (unencrypted: famsign reads it)" "$BATON" guardian keygen --out "$TMP/dad.key" --no-passphrase
+	check "linked to S-1018" "$BATON" guardian link S-1018 "$TMP/dad.key.pub" --relation father --dir "$A"
+	serve_start lhs "$A" lhs.log
+	wait_for 60 grep -q 'web: serving' "$TMP/lhs.log"
+	O=http://127.0.0.1:$((SP + 1))
+	ch=$(curl -s "$O/api/v1/family/challenge")
+	sig=$("$FAMSIGN" "$TMP/dad.key" "$(jq -r .school.id <<<"$ch")" "$O" "$(jq -r .nonce <<<"$ch")")
+	jq -cn --arg k "$(head -n1 "$TMP/dad.key.pub")" --arg n "$(jq -r .nonce <<<"$ch")" --arg s "$sig" \
+		'{key: $k, nonce: $n, signature: $s}' >"$TMP/login.json"
+	curl -s -c "$TMP/dad.jar" -H "Origin: $O" -H 'Content-Type: application/json' \
+		--data-binary @"$TMP/login.json" "$O/api/v1/family/session" >"$TMP/session.json"
+	CSRF=$(jq -r .csrf "$TMP/session.json")
+	check "the father signs in to the family's page" test "${#CSRF}" -eq 64
+	# fam METHOD BODY: the family's email route; the body in $TMP/body, the status in $CODE.
+	fam() {
+		CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -X "$1" -b "$TMP/dad.jar" -H "Origin: $O" \
+			-H "X-CSRF-Token: $CSRF" ${2:+-H 'Content-Type: application/json' --data-binary "$2"} \
+			"$O/api/v1/family/email")
+	}
+	fam GET
+	check "GET family/email: none on file" sh -c "[ $CODE = 200 ] && jq -e '.email == null' '$TMP/body'"
+	N0=$(audit_n)
+	fam PUT '{"email": "dad@family.example\r\nBcc: x@evil.example"}'
+	check "PUT family/email refuses a header injection (400)" sh -c "[ $CODE = 400 ] && grep -q 'character 0x0d' '$TMP/body'"
+	fam PUT '{"email": "dad"}'
+	check "PUT family/email refuses an address without '@' (400)" test "$CODE" = 400
+	fam PUT '{"email": 12}'
+	check "PUT family/email refuses a number (400)" sh -c "[ $CODE = 400 ] && grep -q 'email:' '$TMP/body'"
+	check "nothing refused was audited" test "$(audit_n)" -eq "$N0"
+	fam PUT '{"email": "dad@family.example"}'
+	check "PUT family/email sets it" sh -c "[ $CODE = 200 ] && jq -e '.email == \"dad@family.example\"' '$TMP/body'"
+	check_out 'dad@family.example' "the registrar sees the address the father set" \
+		"$BATON" guardian email S-1018 "$TMP/dad.key.pub" --dir "$A"
+	fam PUT '{"email": null}'
+	check "PUT family/email null removes it" sh -c "[ $CODE = 200 ] && jq -e '.email == null' '$TMP/body'"
+	check_out 'No email address' "... and it is gone" "$BATON" guardian email S-1018 "$TMP/dad.key.pub" --dir "$A"
+	serve_stop lhs
+fi
 check_out 'the mail server the family' "baton help mail" "$BATON" help mail
 
 done_testing
