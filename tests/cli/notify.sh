@@ -259,6 +259,42 @@ check "... said" grep -q '0 sent, 0 to retry, 1 undeliverable' "$OUT"
 check_out 'family-undeliverable.*S-1018.*request notice' "... and audited" "$BATON" audit --dir "$A"
 check_out '^0 notices queued' "the queue is empty" "$BATON" mail show --dir "$A"
 
+# The rights pass at 18: a student who turned 18 three days ago is told once;
+# one who turned 18 a year ago is not (told then, or before this was kept).
+smtp_start
+cat >"$TMP/adults.json" <<JSON
+[{"student_id": "S-18", "identity": {"given_name": "Nadia", "family_name": "Okafor", "birth_date": "$(date -u -d '-18 years -3 days' +%F)"}},
+ {"student_id": "S-19", "identity": {"given_name": "Omar", "family_name": "Lindqvist", "birth_date": "$(date -u -d '-19 years' +%F)"}}]
+JSON
+check "A imports a student just 18 and one of 19" "$BATON" student import "$TMP/adults.json" --dir "$A"
+check "the parent's key linked to S-18" "$BATON" guardian link S-18 "$PK" --relation mother --dir "$A"
+check "the parent's key linked to S-19" "$BATON" guardian link S-19 "$PK" --relation mother --dir "$A"
+check "the address again" "$BATON" guardian email S-18 "$PK" parent@family.example --dir "$A"
+M=$(msgs)
+check_out '^1 notices queued by the daily look' "the daily look finds the one who just turned 18" \
+	"$BATON" mail flush --dir "$A"
+check "... and sends it" grep -q '^1 sent' "$OUT"
+check "it arrived" wait_for 20 sh -c "[ \$(find '$SMTP/mail/new' -type f | wc -l) -gt $M ]"
+F=$(last_msg)
+check "saying the rights have passed to the student" grep -q 'have passed to the student' "$F"
+check "without the student's name" sh -c "! grep -Eq 'S-18|Nadia|Okafor' '$F'"
+check_out '^0 sent, 0 to retry' "the next look does not tell it again" "$BATON" mail flush --dir "$A"
+check "... nor queues anything" sh -c "! grep -q 'daily look' '$OUT'"
+check "the student's own key" "$BATON" guardian keygen --out "$TMP/self.key" --no-passphrase
+check "linked as self to S-18" "$BATON" guardian link S-18 "$TMP/self.key.pub" --relation self --dir "$A"
+check "the student's address" "$BATON" guardian email S-18 "$TMP/self.key.pub" student@family.example --dir "$A"
+check "the student consents to S-18 going to RAS" "$BATON" consent grant --key "$TMP/self.key" \
+	--student S-18 --from "$TMP/LHS-001.card" --to "$TMP/RAS-204.card" --sections all --yes \
+	--role student --out "$TMP/c18.consent"
+check "RAS asks for S-18" "$BATON" request --from LHS-001 --consent "$TMP/c18.consent" \
+	--out "$TMP/q18.baton" --dir "$B"
+check "A holds the request" "$BATON" import "$TMP/q18.baton" --receipt-out "$TMP/q18.receipt" --dir "$A"
+M=$(msgs)
+check_out '^1 sent' "one notice: to the student, not the parent" "$BATON" mail flush --dir "$A"
+check "it arrived" wait_for 20 sh -c "[ \$(find '$SMTP/mail/new' -type f | wc -l) -gt $M ]"
+check "to the student's address" grep -q '^Envelope-to: student@family.example' "$(last_msg)"
+smtp_stop
+
 # Removing the address: nothing more is queued.
 check_out 'Removed the email address' "the registrar removes the address" \
 	"$BATON" guardian email S-1018 "$PK" --remove --dir "$A"
