@@ -340,6 +340,17 @@ if tool FAMSIGN famsign && command -v curl >/dev/null && command -v jq >/dev/nul
 	fam PUT '{"email": null}'
 	check "PUT family/email null removes it" sh -c "[ $CODE = 200 ] && jq -e '.email == null' '$TMP/body'"
 	check_out 'No email address' "... and it is gone" "$BATON" guardian email S-1018 "$TMP/dad.key.pub" --dir "$A"
+	# The same in the browser, as a parent on a phone.
+	if [ -x "${BATON_CHROMIUM:-/usr/bin/chromium}" ] && command -v node >/dev/null &&
+		[ -d "$BATON_SRC/node_modules/playwright-core" ]; then
+		export BATON_SHOTS=${BATON_SHOTS:-$(dirname "$BATON")/screenshots}
+		check "a key for the browser (under the passphrase)" "$BATON" guardian keygen --out "$TMP/mom.key"
+		check "linked to S-1018" "$BATON" guardian link S-1018 "$TMP/mom.key.pub" --relation mother --dir "$A"
+		node_tap "family page" notify.mjs "$O" "$BATON" "$A" "$TMP/mom.key" "$BATON_PASSPHRASE" S-1018
+	else
+		echo "ok $((T + 1)) # SKIP Chromium, node or node_modules/playwright-core missing (make deps)"
+		T=$((T + 1))
+	fi
 	serve_stop lhs
 fi
 check_out 'the mail server the family' "baton help mail" "$BATON" help mail
