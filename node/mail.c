@@ -517,6 +517,56 @@ static uint64_t backoff_base(void)
 	return errno || *end || n == 0 || n > MAIL_BACKOFF ? MAIL_BACKOFF : n;
 }
 
+struct stale {
+	uint64_t now;
+	store_mail *m;
+	size_t n;
+};
+
+static int stale_row(const store_mail *m, void *ctx)
+{
+	struct stale *x = ctx;
+	if (x->now >= m->created + MAIL_GIVE_UP && x->n < PASS_MAX)
+		x->m[x->n++] = *m;
+	return 0;
+}
+
+/* Without a mail server, notices still end: those 3 days old are dropped, audited. */
+static int stale_fn(store_txn *t, void *ctx)
+{
+	struct stale *x = ctx;
+	int r;
+	x->now = t->now;
+	x->n = 0;
+	if ((r = store_mail_each(t, stale_row, x)) != 0)
+		return r;
+	for (size_t i = 0; i < x->n; i++) {
+		store_audit e;
+		memset(&e, 0, sizeof(e));
+		snprintf(e.action, sizeof(e.action), "family-undeliverable");
+		snprintf(e.student, sizeof(e.student), "%s", x->m[i].student);
+		snprintf(e.peer, sizeof(e.peer), "%s", x->m[i].peer);
+		snprintf(e.detail, sizeof(e.detail), "%s notice by email: no mail server was set",
+		         notify_kind_name(x->m[i].kind));
+		if ((r = store_mail_del(t, x->m[i].id)) != 0 ||
+		    (r = store_audit_append(t, &e)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int drop_stale(store *st, struct mail_pass *out)
+{
+	struct stale x = {0, NULL, 0};
+	int r;
+	if ((x.m = calloc(PASS_MAX, sizeof(*x.m))) == NULL)
+		return BATON_ENOMEM;
+	r = store_write(st, stale_fn, &x);
+	out->dropped = r == 0 ? (unsigned)x.n : 0;
+	free(x.m);
+	return r;
+}
+
 int mail_pass(store *st, const char *dir, int all, atomic_int *stop, struct mail_pass *out)
 {
 	struct mail_conf c;
@@ -527,6 +577,9 @@ int mail_pass(store *st, const char *dir, int all, atomic_int *stop, struct mail
 	memset(out, 0, sizeof(*out));
 	if ((r = mail_conf_read(dir, &c)) != 0) {
 		mail_conf_free(&c);
+		if (r == BATON_ENOTFOUND && drop_stale(st, out) == 0 && out->dropped)
+			node_log(NODE_LOG_INFO, "mail: %u undeliverable (no mail server set)",
+			         out->dropped);
 		return r;
 	}
 	memset(&x, 0, sizeof(x));

@@ -68,7 +68,9 @@ struct mail_pass {
  * waits MAIL_BACKOFF seconds doubling (base from BATON_MAIL_BACKOFF, for
  * tests) up to MAIL_BACKOFF_MAX, and after MAIL_GIVE_UP from its event is
  * dropped, audited as "family-undeliverable". BATON_ENOTFOUND when DIR has
- * no mail settings (the queue untouched); the store's errors.
+ * no mail settings: then only the notices MAIL_GIVE_UP old are dropped
+ * (audited the same, out->dropped counts them), so that a queue no server
+ * takes does not grow; the store's errors.
  */
 int mail_pass(store *st, const char *dir, int all, atomic_int *stop, struct mail_pass *out);
 /* The number of notices queued, into *n. */

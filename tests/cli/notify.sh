@@ -353,6 +353,19 @@ if tool FAMSIGN famsign && command -v curl >/dev/null && command -v jq >/dev/nul
 	fi
 	serve_stop lhs
 fi
+# Without a mail server, a notice is still given up after 3 days: the queue cannot grow for ever.
+check "the address again" "$BATON" guardian email S-1018 "$PK" parent@family.example --dir "$A"
+rm -f "$A/mail.conf" "$A/web.conf"
+check "RAS asks for S-1018 yet again" "$BATON" request --from LHS-001 --consent "$TMP/c3.consent" \
+	--note "yet again" --out "$TMP/q6.baton" --dir "$B"
+check "A holds it" "$BATON" import "$TMP/q6.baton" --receipt-out "$TMP/q6.receipt" --dir "$A"
+check_out '^1 notices queued' "its notice is queued, though no server is set" "$BATON" mail show --dir "$A"
+check_err 2 'no mail server' "mail flush says no server is set" "$BATON" mail flush --dir "$A"
+BATON_NOW=$(($(date +%s) + 4 * 86400)) serve_start lhs "$A" lhs.log
+check "serve, 4 days on, gives it up" wait_for 20 grep -q 'mail: 1 undeliverable (no mail server set)' "$TMP/lhs.log"
+serve_stop lhs
+check_out 'family-undeliverable.*S-1018.*no mail server was set' "... audited" "$BATON" audit --dir "$A"
+check_out '^0 notices queued' "the queue is empty" "$BATON" mail show --dir "$A"
 check_out 'the mail server the family' "baton help mail" "$BATON" help mail
 
 done_testing
