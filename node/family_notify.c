@@ -39,9 +39,9 @@ int notify_email_check(const char *what, const char *addr)
 		                    what, STORE_EMAIL_MAX);
 	for (p = addr; *p; p++)
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
-			return bti_diag_err(BATON_EVALUE,
-			                    "%s: character 0x%02x is not allowed in an email address",
-			                    what, (unsigned char)*p);
+			return bti_diag_err(
+			    BATON_EVALUE, "%s: character 0x%02x is not allowed in an email address",
+			    what, (unsigned char)*p);
 	at = strchr(addr, '@');
 	if (at == NULL || strchr(at + 1, '@') != NULL)
 		return bti_diag_err(BATON_EVALUE, "%s: an email address has exactly one '@'", what);
