@@ -217,6 +217,9 @@ int notify_email_get(store *st, const uint8_t pk[BATON_PK_BYTES], char *addr)
 
 /* ---- the daily scan ---- */
 
+/* scan_fn's answer when it found nothing: the transaction is aborted, not committed. */
+#define SCAN_NOTHING 1
+
 struct scan {
 	store_txn *t;
 	unsigned found;
@@ -285,15 +288,18 @@ static int scan_fn(store_txn *t, void *ctx)
 	int r;
 	x->t = t;
 	x->found = 0;
-	if ((r = store_consent_each(t, scan_consent, x)) != 0)
+	if ((r = store_consent_each(t, scan_consent, x)) != 0 ||
+	    (r = store_student_each(t, scan_student, x)) != 0)
 		return r;
-	return store_student_each(t, scan_student, x);
+	return x->found ? 0 : SCAN_NOTHING; /* nothing found: no empty commit */
 }
 
 int notify_scan(store *st, uint64_t now, unsigned *queued)
 {
 	struct scan x = {NULL, 0};
 	int r = store_write_at(st, now, scan_fn, &x);
+	if (r == SCAN_NOTHING)
+		r = 0;
 	if (queued)
 		*queued = r == 0 ? x.found : 0;
 	return r;

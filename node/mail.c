@@ -517,6 +517,9 @@ static uint64_t backoff_base(void)
 	return errno || *end || n == 0 || n > MAIL_BACKOFF ? MAIL_BACKOFF : n;
 }
 
+/* What a write callback returns to abort a transaction that would change nothing. */
+#define MAIL_NOTHING 1
+
 struct stale {
 	uint64_t now;
 	store_mail *m;
@@ -540,6 +543,8 @@ static int stale_fn(store_txn *t, void *ctx)
 	x->n = 0;
 	if ((r = store_mail_each(t, stale_row, x)) != 0)
 		return r;
+	if (x->n == 0)
+		return MAIL_NOTHING; /* no empty commit every second */
 	for (size_t i = 0; i < x->n; i++) {
 		store_audit e;
 		memset(&e, 0, sizeof(e));
@@ -564,7 +569,7 @@ static int drop_stale(store *st, struct mail_pass *out)
 	r = store_write(st, stale_fn, &x);
 	out->dropped = r == 0 ? (unsigned)x.n : 0;
 	free(x.m);
-	return r;
+	return r == MAIL_NOTHING ? 0 : r;
 }
 
 int mail_pass(store *st, const char *dir, int all, atomic_int *stop, struct mail_pass *out)
