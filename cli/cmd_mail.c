@@ -14,7 +14,7 @@
 #include "family_notify.h"
 #include "mail.h"
 
-enum { OPT_SERVER = 2200, OPT_FROM, OPT_USER, OPT_PWFILE, OPT_CA, OPT_NO_CA };
+enum { OPT_SERVER = 2200, OPT_FROM, OPT_USER, OPT_PWFILE, OPT_CA };
 
 /* The first line of file into a sodium_malloc'd string, in c->password. */
 static int read_password(const char *file, struct mail_conf *c)
