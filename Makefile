@@ -37,14 +37,15 @@ VERSION   := 0.1.0
 DEB_PACKAGES := libsodium-dev libnng-dev libmsgpack-dev liblmdb-dev \
                 libjansson-dev libcmocka-dev libqrencode-dev pkg-config clang \
                 libclang-rt-14-dev strace valgrind mandoc \
-                libmicrohttpd-dev libgnutls28-dev curl jq chromium
+                libmicrohttpd-dev libgnutls28-dev curl jq chromium \
+                libcurl4-openssl-dev exim4-daemon-light
 # The browser tests' npm packages come from package-lock.json (npm ci); Node.js
 # and npm are the machine's, or Debian's nodejs and npm when it has none.
 NODE_PACKAGES := nodejs npm
 # Only 'make bench' needs these: the S/MIME baseline is measured with OpenSSL.
 # (Its web part's load comes from tests/tools/webpeer; curl and jq are above.)
 BENCH_PACKAGES := libssl-dev bc
-PKG_MODULES  := libsodium msgpack lmdb jansson cmocka libqrencode libmicrohttpd gnutls
+PKG_MODULES  := libsodium msgpack lmdb jansson cmocka libqrencode libmicrohttpd gnutls libcurl
 
 WARN := -Wall -Wextra -Wformat=2 -Wformat-security -Wstrict-prototypes \
         -Wmissing-prototypes -Wmissing-declarations -Wshadow -Wvla \
@@ -63,7 +64,7 @@ SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 endif
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_MODULES) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs libsodium msgpack lmdb jansson libqrencode libmicrohttpd gnutls 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs libsodium msgpack lmdb jansson libqrencode libmicrohttpd gnutls libcurl 2>/dev/null)
 # Layers, lowest first: proto/ and keys/ (libbaton, installed), store/ (LMDB),
 # node/ (what a node does), cli/ (the baton command). A file sees the public
 # headers, internal/ (what libbaton shares, bti_ prefix) and the headers of

@@ -277,6 +277,7 @@ int cmd_policy(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_web(int argc, char **argv);
+int cmd_mail(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_upgrade(int argc, char **argv);

@@ -149,9 +149,9 @@ static void print_plan(const char *verb, const struct erase_plan *p)
 	printf("  record versions     %zu\n  held records        %zu\n  attachments         %zu\n"
 	       "  guardian links      %zu\n  invitations         %zu\n  consents            %zu "
 	       "(%zu revocations)\n  requests            %zu\n  outbox packets      %zu\n"
-	       "  statements          %zu\n",
+	       "  statements          %zu\n  notices to family   %zu\n  email addresses     %zu\n",
 	       e->versions, e->held, e->blobs, e->guardians, e->invites, e->consents,
-	       e->revocations, e->requests, e->outbox, e->statements);
+	       e->revocations, e->requests, e->outbox, e->statements, e->notices, e->emails);
 }
 
 static int print_backup(const char *path, void *ctx)

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "bti.h"
+#include "family_notify.h"
 #include "guardian.h"
 #include "invite.h"
 #include "web.h"
@@ -540,6 +541,75 @@ static int cmd_guardian_cancel(int argc, char **argv)
 	return invite_change(argc, argv, 0);
 }
 
+/*
+ * The email address on file for a linked key: the family is told there
+ * when the record is sent, asked for, or a consent is about to end.
+ */
+static int guardian_email(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"remove", no_argument, NULL, 'R'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	char addr[STORE_EMAIL_MAX + 1], fpr[BATON_FINGERPRINT_LEN + 1];
+	uint8_t pk[BATON_PK_BYTES];
+	int opt, r, rc, remove = 0;
+	store *st;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		if (opt == 'R') {
+			remove = 1;
+			continue;
+		}
+		fprintf(opt == 'h' ? stdout : stderr,
+		        "usage: baton guardian email STUDENT_ID KEY [ADDRESS | --remove] [--dir "
+		        "DIR]\n\n"
+		        "Shows, sets or removes the email address on file for a guardian key\n"
+		        "linked to the student (KEY: its fingerprint, public key line or hex).\n"
+		        "The family is told there when the record is sent or asked for, when a\n"
+		        "consent is about to end and when the rights pass at 18; the message\n"
+		        "holds no part of the record. One address per key, for every student\n"
+		        "the key is linked to.\n");
+		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	}
+	if (argc - optind < 2 || argc - optind > 3 || (remove && argc - optind == 3))
+		return cli_usage_error("guardian email: STUDENT_ID KEY and ADDRESS or --remove "
+		                       "expected");
+	const char *set = argc - optind == 3 ? argv[optind + 2] : NULL;
+	if (set && (r = notify_email_check("ADDRESS", set)) != 0)
+		return cli_fail("guardian email", r);
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		return rc;
+	const char *key = argv[optind + 1];
+	if (is_pub_file(key) && (r = read_pub_file(key, pk)) == 0) {
+		char hex[2 * BATON_PK_BYTES + 1];
+		sodium_bin2hex(hex, sizeof(hex), pk, BATON_PK_BYTES);
+		r = guardian_find(st, argv[optind], hex, pk);
+	} else if (!is_pub_file(key)) {
+		r = guardian_find(st, argv[optind], key, pk);
+	}
+	if (r == 0 && (set || remove))
+		r = notify_email_set(st, pk, set ? set : "");
+	if (r == 0)
+		r = notify_email_get(st, pk, addr);
+	store_close(st);
+	if (r != 0)
+		return cli_fail("guardian email", r);
+	baton_fingerprint(pk, fpr);
+	if (com.json)
+		cli_print_json(
+		    json_pack("{s:s, s:s?}", "fingerprint", fpr, "email", addr[0] ? addr : NULL));
+	else if (addr[0])
+		printf("%s %s: %s\n", set ? "Set the email address of key" : "Key", fpr, addr);
+	else
+		printf("%s %s\n",
+		       remove ? "Removed the email address of key" : "No email address for key",
+		       fpr);
+	return EXIT_OK;
+}
+
 int cmd_guardian(int argc, char **argv)
 {
 	static const struct cmd sub[] = {
@@ -551,6 +621,7 @@ int cmd_guardian(int argc, char **argv)
 	    {"invites", guardian_invites, "list invitations and their state"},
 	    {"confirm", cmd_guardian_confirm, "link the key that enrolled with an invitation"},
 	    {"cancel", cmd_guardian_cancel, "withdraw an invitation or refuse its key"},
+	    {"email", guardian_email, "the email address the family is told at"},
 	};
 	return cli_dispatch("guardian", sub, sizeof(sub) / sizeof(sub[0]), argc, argv);
 }

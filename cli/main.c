@@ -33,6 +33,7 @@ static const struct cmd commands[] = {
     {"restore", cmd_restore, "check a backup and restore it into a new node directory"},
     {"user", cmd_user, "the web console's accounts: add, list, remove, passwd"},
     {"web", cmd_web, "the web console's settings, and a certificate for trying it"},
+    {"mail", cmd_mail, "the mail server that tells the family; a test message"},
     {"upgrade", cmd_upgrade, "back up an older store, then upgrade it to this baton's schema"},
 };
 

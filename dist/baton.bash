@@ -7,7 +7,7 @@
 # until it is added here too.
 
 _baton_commands="init card endpoint rekey peer student review guardian consent serve send import \
-receipt request requests release deny policy inbox outbox audit backup restore upgrade user web"
+receipt request requests release deny policy inbox outbox audit backup restore upgrade user web mail"
 
 # The options every command takes (CLI_COMMON_OPTS).
 _baton_common="--dir --json --passphrase-file --no-passphrase --yes --help"
@@ -17,7 +17,7 @@ _baton_valued="--dir --passphrase-file --name --code --endpoint --out --rotation
 --card-out --expect --rotation --version --as --relation --key --student --from --to \
 --sections --purpose --expires --role --consent --consents --listen --receipt-out --note \
 --reason --against --card --school --password-file --web --web-cert --web-key --cert --host --url \
---section --text-file --held --replay"
+--section --text-file --held --replay --server --user --ca"
 
 # _baton_subs CMD: the second words of CMD.
 _baton_subs() {
@@ -26,7 +26,7 @@ _baton_subs() {
 	endpoint) echo "set" ;;
 	student) echo "import list show export dissent erase erasures" ;;
 	review) echo "list show accept reject" ;;
-	guardian) echo "keygen pubkey link unlink invite invites confirm cancel" ;;
+	guardian) echo "keygen pubkey link unlink invite invites confirm cancel email" ;;
 	consent) echo "grant revoke show import list check" ;;
 	receipt) echo "import" ;;
 	outbox) echo "export" ;;
@@ -34,6 +34,7 @@ _baton_subs() {
 	user) echo "add list remove passwd" ;;
 	web) echo "set show selfsigned hash" ;;
 	policy) echo "retention" ;;
+	mail) echo "set show test flush" ;;
 	esac
 }
 
@@ -64,6 +65,7 @@ _baton_opts() {
 	"guardian invite") own="--relation --url" ;;
 	"guardian invites") own="--student" ;;
 	"guardian confirm" | "guardian cancel") own="" ;;
+	"guardian email") own="--remove" ;;
 	"consent grant") own="--key --student --from --to --sections --purpose --expires --out --role --yes" ;;
 	"consent revoke") own="--key --out" ;;
 	"consent show") own="" ;;
@@ -92,6 +94,8 @@ _baton_opts() {
 	"user list" | "user remove") own="" ;;
 	"web set") own="--listen --cert --key --url" ;;
 	"web show") own="" ;;
+	"mail set") own="--server --from --user --password-file --ca" ;;
+	"mail show" | "mail test" | "mail flush") own="" ;;
 	"web selfsigned")
 		# Makes files only: no node directory, none of the common options.
 		echo "--out --host --help"

@@ -14,6 +14,7 @@
 
 #include "bti.h"
 #include "dissent.h"
+#include "family_notify.h"
 #include "record.h"
 #include "transfer_impl.h"
 
@@ -407,7 +408,9 @@ int xfer_hold_request(store_txn *t, struct recv_ctx *c)
 	if ((r = request_keep(t, q, b, &rc)) != 0 ||
 	    (r = inbox_receipt(t, q, b, q->auto_release ? auto_note : held_note)) != 0)
 		return r;
-	return request_audit(t, q, &rc);
+	if ((r = request_audit(t, q, &rc)) != 0)
+		return r;
+	return notify_family(t, q->student, NOTIFY_REQUEST, q->from);
 }
 
 /*

@@ -13,6 +13,7 @@
 
 #include "bti.h"
 #include "dissent.h"
+#include "family_notify.h"
 #include "par.h"
 #include "record.h"
 #include "transfer_impl.h"
@@ -495,7 +496,8 @@ static int send_finish(store_txn *t, struct send_req *s, const struct send_work 
 		snprintf(e.detail, sizeof(e.detail), "to %.100s: %.140s", w->peer.name,
 		         pv->q.c.purpose);
 	if ((r = store_audit_append(t, &e)) != 0 ||
-	    (r = outbox_add(t, s, OUT_TRANSFER, s->student, &w->p)) != 0)
+	    (r = outbox_add(t, s, OUT_TRANSFER, s->student, &w->p)) != 0 ||
+	    (r = notify_family(t, s->student, NOTIFY_DISCLOSURE, s->to_code)) != 0)
 		return r;
 	s->release = pv->q.release;
 	if (pv->rq) {

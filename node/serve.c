@@ -19,6 +19,7 @@
 #include "keyring.h"
 #include "listener.h"
 #include "log.h"
+#include "mail.h"
 #include "notify.h"
 #include "outbox.h"
 #include "serve.h"
@@ -135,6 +136,9 @@ int serve_start(struct serve_node *nd, int parts)
 	    (e = pthread_create(&nd->outbox_th, NULL, outbox_run, nd)) != 0)
 		return bti_diag_err(BATON_EIO, "the outbox worker: %s", strerror(e));
 	nd->working = (parts & SERVE_OUTBOX) != 0;
+	if ((parts & SERVE_OUTBOX) && (e = pthread_create(&nd->mail_th, NULL, mail_run, nd)) != 0)
+		return bti_diag_err(BATON_EIO, "the mail sender: %s", strerror(e));
+	nd->mailing = (parts & SERVE_OUTBOX) != 0;
 	if ((parts & SERVE_LISTEN) &&
 	    (e = pthread_create(&nd->listen_th, NULL, listener_run, nd->lis)) != 0)
 		return bti_diag_err(BATON_EIO, "the listener: %s", strerror(e));
@@ -153,18 +157,18 @@ void serve_reload(struct serve_node *nd)
 }
 
 /*
- * Waits for the outbox worker, at most a few seconds: a dial that hangs
- * must not keep the node from stopping. Every receipt it recorded has
- * committed; an attempt cut short is counted and is made again.
+ * Waits for the outbox worker (or the mail sender), at most a few seconds:
+ * a dial that hangs must not keep the node from stopping. Every receipt it
+ * recorded has committed; an attempt cut short is counted and is made
+ * again (a notice cut short stays queued).
  */
-static void join_bounded(pthread_t th)
+static void join_bounded(pthread_t th, const char *what)
 {
 	struct timespec until;
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 5;
 	if (pthread_timedjoin_np(th, NULL, &until) != 0) {
-		node_log(NODE_LOG_ERR,
-		         "serve: the outbox worker did not stop within 5 s; stopping anyway");
+		node_log(NODE_LOG_ERR, "serve: %s did not stop within 5 s; stopping anyway", what);
 		fflush(stderr);
 		_exit(0);
 	}
@@ -177,8 +181,11 @@ void serve_stop(struct serve_node *nd)
 		pthread_join(nd->listen_th, NULL);
 	nd->listening = 0;
 	if (nd->working)
-		join_bounded(nd->outbox_th);
+		join_bounded(nd->outbox_th, "the outbox worker");
 	nd->working = 0;
+	if (nd->mailing)
+		join_bounded(nd->mail_th, "the mail sender");
+	nd->mailing = 0;
 }
 
 void serve_free(struct serve_node *nd)

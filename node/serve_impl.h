@@ -69,6 +69,8 @@ struct serve_node {
 	atomic_uint reload_done;  /* and done, by the listener */
 	pthread_t listen_th, outbox_th;
 	int listening, working; /* the threads run */
+	pthread_t mail_th;      /* the family's notices (mail.c), with the outbox worker */
+	int mailing;
 };
 
 /* Sleeps ms milliseconds (the whole time, signals or not). Cannot fail. */

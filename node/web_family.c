@@ -15,6 +15,7 @@
 #include "disclosure_copy.h"
 #include "dissent.h"
 #include "family.h"
+#include "family_notify.h"
 #include "serve.h"
 #include "web.h"
 #include "web_api.h"
@@ -198,6 +199,32 @@ static int family_statement_post(struct web_call *call)
 	return web_ok(call, o);
 }
 
+/* ---- the family's email address (family_notify.h) ---- */
+
+/* GET family/email: the address on file for the signed-in key, null when none. */
+static int family_email_get(struct web_call *call)
+{
+	char addr[STORE_EMAIL_MAX + 1];
+	int r = notify_email_get(call->st, call->family->pk, addr);
+	return r ? r : web_ok(call, json_pack("{s:s?}", "email", addr[0] ? addr : NULL));
+}
+
+/* PUT family/email {"email": ADDRESS}: sets it; "" or null removes it. */
+static int family_email_put(struct web_call *call)
+{
+	json_t *v = call->body ? json_object_get(call->body, "email") : NULL;
+	const char *addr = json_is_string(v) ? json_string_value(v) : "";
+	char now[STORE_EMAIL_MAX + 1];
+	int r;
+	if (!v || !(json_is_string(v) || json_is_null(v)))
+		return bti_diag_err(BATON_EVALUE,
+		                    "email: an address, or \"\" or null to remove it, is required");
+	if ((r = notify_email_set(call->st, call->family->pk, addr)) != 0 ||
+	    (r = notify_email_get(call->st, call->family->pk, now)) != 0)
+		return r;
+	return web_ok(call, json_pack("{s:s?}", "email", now[0] ? now : NULL));
+}
+
 const struct web_route web_routes_family[] = {
     {"GET", "family/about", WEB_ROUTE_OPEN, family_about},
     {"GET", "family/me", 0, family_me},
@@ -212,5 +239,7 @@ const struct web_route web_routes_family[] = {
     {"POST", "family/revocations", 0, family_revocation_post},
     {"GET", "family/students/*/statements", 0, family_student_statements},
     {"POST", "family/statements", 0, family_statement_post},
+    {"GET", "family/email", 0, family_email_get},
+    {"PUT", "family/email", 0, family_email_put},
     {NULL, NULL, 0, NULL},
 };

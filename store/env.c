@@ -2,7 +2,7 @@
  * The store's environment: opening it, its schema version and upgrades,
  * growing the map, transactions and their clock. See store.h for the
  * contract; the tables live in students.c, consents.c, transfers.c, peers.c,
- * users.c, invites.c and audit.c, all through table.c.
+ * users.c, invites.c, mail.c and audit.c, all through table.c.
  *
  * Keys (the on-disk layout, schema 4):
  *   meta       name -> value ("schema" -> u32 BE)
@@ -35,6 +35,11 @@
  *   statements student id NUL statement id(16) -> {bytes, from, time} (canonical
  *              msgpack): the statements of disagreement kept with a student's record,
  *              filed here or received with it (created on open)
+ *   emails     guardian public key(32) -> the family's email address (text): who is
+ *              told when something happens to the record (created on open)
+ *   mailq      message id(16) -> {addr, created, kind, next, peer, student, tries}
+ *              (canonical msgpack): notices to the family not yet delivered
+ *              (created on open)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,11 +60,11 @@
 
 /* The names are the on-disk layout: never renamed. */
 static const char *const db_names[DB_N] = {
-    "meta",    "students",  "records",          "blobs",    "guardians",
-    "peers",   "audit",     "audit_by_student", "consents", "revocations",
-    "inbox",   "outbox",    "state_ids",        "requests", "due",
-    "packets", "asked",     "origins",          "held",     "users",
-    "invites", "statements"};
+    "meta",    "students",   "records",          "blobs",    "guardians",
+    "peers",   "audit",      "audit_by_student", "consents", "revocations",
+    "inbox",   "outbox",     "state_ids",        "requests", "due",
+    "packets", "asked",      "origins",          "held",     "users",
+    "invites", "statements", "emails",           "mailq"};
 
 const char *store_db_name(int db)
 {

@@ -73,6 +73,7 @@ static const struct table t_requests = {.db = DB_REQUESTS, .what = "request"};
 static const struct table t_origins = {.db = DB_ORIGINS, .what = "student received from"};
 static const struct table t_packets = {.db = DB_PACKETS, .what = "packet"};
 static const struct table t_statements = {.db = DB_STATEMENTS, .what = "statement"};
+static const struct table t_mailq = {.db = DB_MAILQ, .what = "notice to the family"};
 
 /* Keys gathered in one walk, deleted after it (never under the cursor). */
 struct keys {
@@ -192,6 +193,64 @@ static int consent_row(const store_consent *c, void *arg)
 {
 	struct value_match *m = arg;
 	return strcmp(c->student, m->id) == 0 ? keys_add(&m->ks, c->id, BATON_ID_BYTES) : 0;
+}
+
+static int mail_row(const store_mail *e, void *arg)
+{
+	struct value_match *m = arg;
+	return strcmp(e->student, m->id) == 0 ? keys_add(&m->ks, e->id, STORE_MAILQ_ID) : 0;
+}
+
+/* The guardian keys linked to a student, gathered before the links go. */
+struct linked_keys {
+	uint8_t (*pk)[BATON_PK_BYTES];
+	size_t n, cap;
+};
+
+static int linked_row(const store_guardian *g, void *arg)
+{
+	struct linked_keys *l = arg;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 4;
+		void *p = realloc(l->pk, cap * sizeof(*l->pk));
+		if (p == NULL)
+			return BATON_ENOMEM;
+		l->pk = p;
+		l->cap = cap;
+	}
+	memcpy(l->pk[l->n++], g->pk, BATON_PK_BYTES);
+	return 0;
+}
+
+static int any_link(const char *student, const store_guardian *g, void *arg)
+{
+	(void)student, (void)g, (void)arg;
+	return 1;
+}
+
+/* The address on file of each key no student links to any more: the family's, not the school's. */
+static int drop_orphan_emails(store_txn *t, const struct linked_keys *l, size_t *count)
+{
+	char addr[STORE_EMAIL_MAX + 1];
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < l->n; i++) {
+		r = store_guardian_each_student(t, l->pk[i], any_link, NULL);
+		if (r == 1) {
+			r = 0;
+			continue;
+		}
+		if (r != 0)
+			break;
+		r = store_email_get(t, l->pk[i], addr);
+		if (r == BATON_ENOTFOUND) {
+			r = 0;
+			continue;
+		}
+		if (r == 0 && (r = store_email_put(t, l->pk[i], "")) == 0)
+			(*count)++;
+	}
+	sodium_memzero(addr, sizeof(addr));
+	return r;
 }
 
 static int request_row(const store_request *e, void *arg)
@@ -328,7 +387,8 @@ static int drop_matched(store_txn *t, const struct table *tb, struct value_match
 int store_erase_student(store_txn *t, const char *id, const uint8_t (*hashes)[32], size_t n,
                         store_erased *out)
 {
-	struct value_match inv = {id, {0}}, con = {id, {0}}, req = {id, {0}};
+	struct value_match inv = {id, {0}}, con = {id, {0}}, req = {id, {0}}, mq = {id, {0}};
+	struct linked_keys lk = {0};
 	store_student s;
 	int r;
 
@@ -345,13 +405,21 @@ int store_erase_student(store_txn *t, const char *id, const uint8_t (*hashes)[32
 		    (r = tbl_drop(t, &t_state_ids, s.state_id, strlen(s.state_id))) != 0)
 			return r;
 	}
+	if ((r = store_guardian_each(t, id, linked_row, &lk)) != 0) {
+		free(lk.pk);
+		return r;
+	}
 	if ((r = drop_prefixed(t, &t_records, id, &out->versions)) != 0 ||
 	    (r = drop_by_value(t, &t_state_ids, id, NULL)) != 0 ||
 	    (r = drop_prefixed(t, &t_guardians, id, &out->guardians)) != 0 ||
 	    (r = drop_prefixed(t, &t_statements, id, &out->statements)) != 0 ||
 	    (r = drop_held(t, id, 0, out)) != 0 ||
-	    (r = drop_by_value(t, &t_origins, id, &out->origins)) != 0)
+	    (r = drop_by_value(t, &t_origins, id, &out->origins)) != 0 ||
+	    (r = drop_orphan_emails(t, &lk, &out->emails)) != 0) {
+		free(lk.pk);
 		return r;
+	}
+	free(lk.pk);
 	if ((r = store_invite_each(t, invite_row, &inv)) == 0)
 		r = drop_matched(t, &t_invites, &inv, &out->invites);
 	if (r == 0 && (r = store_consent_each(t, consent_row, &con)) == 0 &&
@@ -367,6 +435,9 @@ int store_erase_student(store_txn *t, const char *id, const uint8_t (*hashes)[32
 	}
 	if (r == 0 && (r = store_request_each(t, request_row, &req)) == 0)
 		r = drop_matched(t, &t_requests, &req, &out->requests);
+	if (r == 0 && (r = store_mail_each(t, mail_row, &mq)) == 0)
+		r = drop_matched(t, &t_mailq, &mq, &out->notices);
+	keys_free(&mq.ks);
 	keys_free(&inv.ks);
 	keys_free(&con.ks);
 	keys_free(&req.ks);

@@ -774,6 +774,8 @@ typedef struct store_erased {
 	int student;     /* 1: the index entry was there */
 	size_t versions; /* record versions */
 	size_t guardians, held, invites, consents, revocations, requests, origins, statements;
+	size_t notices;          /* notices to the family not yet delivered */
+	size_t emails;           /* addresses of keys no student links to any more */
 	size_t outbox;           /* outbox entries whose packets went (queued ones withdrawn) */
 	size_t blobs;            /* attachments no record left in the store names */
 	char (*files)[256];      /* outbox packet files of those entries: the caller removes */
@@ -811,5 +813,34 @@ void store_erased_clear(store_erased *e);
 int store_compact(store *s, const char *dir);
 /* Overwrites the regular file open at fd with zeros over its length and syncs it. */
 int store_wipe_fd(int fd, const char *path);
+/* ---- the family's email addresses, and the notices waiting to go to them ---- */
+#define STORE_EMAIL_MAX 254 /* an address's longest form (RFC 5321's path limit) */
+/*
+ * Stores addr (already checked by the caller) as the email address on file
+ * for guardian key pk, replacing any; addr "" removes it (no address on file
+ * is not an error). BATON_EINVAL when addr is longer than STORE_EMAIL_MAX.
+ */
+int store_email_put(store_txn *t, const uint8_t pk[BATON_PK_BYTES], const char *addr);
+/* Copies pk's address into addr (STORE_EMAIL_MAX + 1 bytes); BATON_ENOTFOUND when none. */
+int store_email_get(store_txn *t, const uint8_t pk[BATON_PK_BYTES], char *addr);
+
+#define STORE_MAILQ_ID 16
+typedef struct store_mail {
+	uint8_t id[STORE_MAILQ_ID];
+	char addr[STORE_EMAIL_MAX + 1];      /* where it goes */
+	char student[BATON_STUDENT_MAX + 1]; /* whose record it is about (never sent) */
+	char peer[BATON_CODE_MAX + 1];       /* the school it names, "" when none */
+	uint32_t kind;                       /* what happened: node/family_notify.h's NOTIFY_* */
+	uint64_t created;                    /* when it happened */
+	uint64_t next;                       /* the next try, seconds since 1970 */
+	uint32_t tries;                      /* tries that failed */
+} store_mail;
+/* Stores m under m->id, replacing any. BATON_EINVAL when m->addr is empty or too long. */
+int store_mail_put(store_txn *t, const store_mail *m);
+/* Removes the notice id. BATON_ENOTFOUND when there is none. */
+int store_mail_del(store_txn *t, const uint8_t id[STORE_MAILQ_ID]);
+/* Calls cb for each queued notice, in id order, until cb returns non-zero; returns that. */
+typedef int (*store_mail_cb)(const store_mail *m, void *ctx);
+int store_mail_each(store_txn *t, store_mail_cb cb, void *ctx);
 
 #endif

@@ -38,6 +38,8 @@ enum {
 	DB_USERS,
 	DB_INVITES,
 	DB_STATEMENTS,
+	DB_EMAILS,
+	DB_MAILQ,
 	DB_N
 };
 
@@ -170,6 +172,7 @@ struct tbl_cb {
 		store_audit_cb audit;
 		store_peer_head_cb peer_head;
 		store_invite_cb invite;
+		store_mail_cb mail;
 	} fn;
 	void *ctx;
 };

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Erasure and retention. A student with a unique name and an attachment of
 # unique bytes is imported, gets versions, a guardian link, an invitation,
-# a statement of disagreement naming the family, and a disclosure; an upgrade-style backup sits in the node directory.
+# a statement of disagreement naming the family, the parent's email address
+# (which names it too, and a notice queued for it), and a disclosure; an upgrade-style backup sits in the node directory.
 # Refusals (no reason, an unknown id, a running serve, no --yes) change
 # nothing. Then the student is erased, and the raw files of the node
 # directory (the store, its lock file, the backups, the outbox) hold
@@ -56,6 +57,8 @@ record A
 check "A imports a third version" "$BATON" student import "$IN/s.json" --dir "$A"
 check_out 'version[^0-9]*3|"version": 3' "three versions on file" "$BATON" student show S-7001 --json --dir "$A"
 check "A links the parent to S-7001" "$BATON" guardian link S-7001 "$PK" --relation mother --dir "$A"
+check "the parent's email address is on file" "$BATON" guardian email S-7001 "$PK" \
+	"parent.$FAMILY@example.org" --dir "$A"
 printf 'The %s family disagrees with this record.\n' "$FAMILY" >"$TMP/why.txt"
 check "the parent files a statement of disagreement" "$BATON" student dissent S-7001 \
 	--section identity --text-file "$TMP/why.txt" --key "$TMP/parent.key" --dir "$A"
@@ -181,6 +184,8 @@ check_out 'guardian links +1' "the guardian link went" cat "$TMP/erase.out"
 check_out 'invitations +1' "the invitation went" cat "$TMP/erase.out"
 check_out 'consents +1' "the consent went" cat "$TMP/erase.out"
 check_out 'statements +1$' "the statement of disagreement went" cat "$TMP/erase.out"
+check_out 'notices to family +[1-9]' "the notices queued for the family went" cat "$TMP/erase.out"
+check_out 'email addresses +1$' "the parent's address went (linked to no other student)" cat "$TMP/erase.out"
 check_out '^removed .*backup-schema-3-20260101T000000Z' "the upgrade backup was removed" cat "$TMP/erase.out"
 check_out 'compacted' "the store was compacted" cat "$TMP/erase.out"
 check_out 'outbox packets +2' "both packets of the outbox went" cat "$TMP/erase.out"

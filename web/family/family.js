@@ -520,8 +520,47 @@ const Family = (() => {
       root.append(list, el('section', { class: 'card', 'aria-labelledby': 'backup-h' },
         el('h2', { id: 'backup-h', text: t('key.backup.title') }),
         el('p', { id: 'save-key-hint', text: t('key.backup.text') }),
-        storedKey() ? saveKeyButton(storedKey()) : null));
+        storedKey() ? saveKeyButton(storedKey()) : null), emailSection());
     });
+  }
+
+  // ---- the email address the school tells the family at (its own section) ----
+
+  // The form for the address on file for this key: set, change or remove it.
+  function emailSection() {
+    const input = el('input', { id: 'email', type: 'email', autocomplete: 'email', maxlength: '254' });
+    const err = el('p', { id: 'email-err', class: 'error', role: 'alert' });
+    const now = el('p', { id: 'email-now', class: 'hint' });
+    const remove = el('button', { type: 'button', id: 'email-remove', text: t('email.remove'), hidden: true });
+    const shown = v => {
+      input.value = v || '';
+      now.textContent = v ? t('email.now', { email: v }) : t('email.none');
+      remove.hidden = !v;
+    };
+    const put = async v => {
+      err.textContent = '';
+      try {
+        const d = await call('PUT', 'email', { email: v });
+        shown(d.email);
+        status(d.email ? t('email.saved') : t('email.removed'));
+      } catch (e) {
+        err.textContent = e.message;
+        input.setAttribute('aria-invalid', 'true');
+      }
+    };
+    const form = el('form', { id: 'email-form', novalidate: true },
+      field('email', t('email.label'), input, t('email.hint')), err,
+      el('button', { type: 'submit', id: 'email-save', text: t('email.save') }), ' ', remove);
+    form.addEventListener('submit', ev => {
+      ev.preventDefault();
+      input.removeAttribute('aria-invalid');
+      put(input.value.trim());
+    });
+    remove.addEventListener('click', () => put(''));
+    call('GET', 'email').then(d => shown(d.email), () => shown(null));
+    return el('section', { class: 'card', id: 'email-card', 'aria-labelledby': 'email-h' },
+      el('h2', { id: 'email-h', text: t('email.title') }),
+      el('p', { text: t('email.text') }), now, form);
   }
 
   // The heading and menu of a child's pages.
