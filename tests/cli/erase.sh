@@ -109,7 +109,8 @@ check_err 2 'S-7001 was enrolled here .*without --received' "--received for an e
 	"$BATON" student erase S-7001 --received --reason "parent's request" --yes --dir "$A"
 check_err 1 'give one of ID' "two modes at once: refused" \
 	"$BATON" student erase S-7001 --expired --dir "$A"
-P=$((20000 + RANDOM % 20000))
+free_ports 2 || done_testing
+P=$P0
 check "A listens on loopback" "$BATON" endpoint set "tcp://127.0.0.1:$P" --dir "$A" \
 	--card-out "$TMP/LHS-001.card" --force
 W=$((P + 1))

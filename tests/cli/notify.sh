@@ -13,7 +13,8 @@ export BATON_PASSPHRASE="a long enough passphrase"
 A=$TMP/lhs B=$TMP/ras
 EXIM=${BATON_EXIM:-/usr/sbin/exim4}
 SMTP=$TMP/smtp
-SP=$((20000 + RANDOM % 30000))
+free_ports 1 || done_testing
+SP=$P0
 
 if [ ! -x "$EXIM" ]; then
 	fail "the mail server for this test is missing: $EXIM" "make deps installs exim4-daemon-light"
