@@ -16,7 +16,8 @@ _baton_common="--dir --json --passphrase-file --no-passphrase --yes --help"
 _baton_valued="--dir --passphrase-file --name --code --endpoint --out --rotation-out \
 --card-out --expect --rotation --version --as --relation --key --student --from --to \
 --sections --purpose --expires --role --consent --consents --listen --receipt-out --note \
---reason --against --school --password-file --web --web-cert --web-key --cert --host --url"
+--reason --against --school --password-file --web --web-cert --web-key --cert --host --url \
+--file"
 
 # _baton_subs CMD: the second words of CMD.
 _baton_subs() {
@@ -28,6 +29,7 @@ _baton_subs() {
 	guardian) echo "keygen pubkey link unlink invite invites confirm cancel" ;;
 	consent) echo "grant revoke show import list check" ;;
 	receipt) echo "import" ;;
+	policy) echo "terms" ;;
 	outbox) echo "export" ;;
 	audit) echo "verify sign held" ;;
 	user) echo "add list remove passwd" ;;
@@ -74,6 +76,7 @@ _baton_opts() {
 	"release ") own="--out --force" ;;
 	"deny ") own="--reason --out --force" ;;
 	"policy " | "inbox " | "outbox ") own="" ;;
+	"policy terms") own="--file" ;;
 	"outbox export") own="--out --force" ;;
 	"audit ") own="--student" ;;
 	"audit verify") own="--against" ;;
@@ -211,17 +214,17 @@ guardians health identity special_education transcript" -- "${cur##*,}"
 		_baton_reply -W "$(_baton_opts "$cmd" "$sub")" -- "$cur"
 		return 0
 	fi
+	if [ "$cmd" = policy ] && [ -z "$sub" ]; then
+		case $nargs in
+		0) _baton_reply -W "auto-release $(_baton_subs policy)" -- "$cur" ;;
+		1) _baton_reply -W "on off" -- "$cur" ;;
+		esac
+		return 0
+	fi
 	subs=$(_baton_subs "$cmd")
 	if [ -n "$subs" ] && [ -z "$sub" ] && [ "$nargs" -eq 0 ] &&
 		_baton_sub_at "$cmd" "$at" "$COMP_CWORD"; then
 		_baton_reply -W "$subs" -- "$cur"
-		return 0
-	fi
-	if [ "$cmd" = policy ]; then
-		case $nargs in
-		0) _baton_reply -W "auto-release" -- "$cur" ;;
-		1) _baton_reply -W "on off" -- "$cur" ;;
-		esac
 		return 0
 	fi
 	if _baton_files "$cmd" "$sub"; then

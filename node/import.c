@@ -14,6 +14,7 @@
 
 #include "bti.h"
 #include "record.h"
+#include "terms.h"
 #include "transfer_impl.h"
 
 /* The receipt's notes (PROTOCOL.md 3.7). */
@@ -216,8 +217,17 @@ static int inbox_receipt(store_txn *t, struct recv_req *q, const baton_body *b, 
 	if ((r = peer_head(t, q->from, b)) != 0 ||
 	    (r = xfer_own_head(t, q->key_retired ? NULL : q->key, q->head, &q->head_len)) != 0)
 		return r;
-	if ((r = xfer_sign_receipt(q, BATON_REASON_ACCEPTED, t->now, note, &q->receipt,
-	                           &q->receipt_len)) != 0)
+	/* The terms are kept with the record, and the receipt names what was kept. */
+	q->has_terms = b->terms_len > 0;
+	if (q->has_terms) {
+		crypto_generichash(q->terms, BATON_HASH_BYTES, (const uint8_t *)b->terms,
+		                   b->terms_len, NULL, 0);
+		if ((r = xfer_terms_received(t, q->packet, b->terms, b->terms_len)) != 0)
+			return r;
+	}
+	r = xfer_sign_receipt(q, BATON_REASON_ACCEPTED, t->now, note, &q->receipt, &q->receipt_len);
+	q->has_terms = 0; /* a refusal signed later, if this transaction fails, names none */
+	if (r != 0)
 		return r;
 	store_inbox in = {{0}, {0}, {0}, BATON_REASON_ACCEPTED, t->now, q->receipt, q->receipt_len};
 	memcpy(in.packet, q->packet, BATON_ID_BYTES);

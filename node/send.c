@@ -14,6 +14,7 @@
 #include "bti.h"
 #include "par.h"
 #include "record.h"
+#include "terms.h"
 #include "transfer_impl.h"
 
 #define IN_STORE_MAX (768u << 10) /* queued packets up to this size are kept in the store */
@@ -422,6 +423,9 @@ static int send_prepare(store_txn *t, struct send_req *s, struct send_work *w)
 	if ((r = xfer_own_head(t, s->key, w->ss.head, &body->audit_len)) != 0)
 		return r;
 	body->audit = w->ss.head;
+	if ((r = xfer_terms_read(t, w->ss.terms, sizeof(w->ss.terms), &body->terms_len)) != 0)
+		return r;
+	body->terms = w->ss.terms;
 	if ((r = store_guardian_each(t, s->student, add_guardian, body)) != 0)
 		return r;
 	if (record_json_failed())
@@ -460,7 +464,8 @@ static int send_finish(store_txn *t, struct send_req *s, const struct send_work 
 		snprintf(e.detail, sizeof(e.detail), "to %.100s: %.140s", w->peer.name,
 		         pv->q.c.purpose);
 	if ((r = store_audit_append(t, &e)) != 0 ||
-	    (r = outbox_add(t, s, OUT_TRANSFER, s->student, &w->p)) != 0)
+	    (r = outbox_add(t, s, OUT_TRANSFER, s->student, &w->p)) != 0 ||
+	    (r = xfer_terms_sent(t, s->info.id, w->body.terms, w->body.terms_len)) != 0)
 		return r;
 	s->release = pv->q.release;
 	if (pv->rq) {

@@ -197,6 +197,9 @@ struct recv_req {
 	char claims[BATON_CODE_MAX + 1];
 	uint8_t head[BATON_AUDIT_HEAD_MAX]; /* this school's audit head, for the receipt */
 	size_t head_len;
+	/* the hash of the redisclosure terms an accepted transfer carried, for its receipt */
+	uint8_t terms[BATON_HASH_BYTES];
+	int has_terms;
 };
 
 /*

@@ -60,6 +60,8 @@ struct seal_state {
 	baton_attachment atts[BATON_MAX_ATTACHMENTS];
 	struct mem_reader rd[BATON_MAX_ATTACHMENTS];
 	baton_att_reader readers[BATON_MAX_ATTACHMENTS];
+	char
+	    terms[BATON_TERMS_MAX + 1]; /* this school's redisclosure terms, sent with the record */
 };
 
 /* A packet sealed into memory. */

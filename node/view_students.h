@@ -52,6 +52,8 @@ struct view_student {
 	json_t *guardians; /* the guardian keys linked: {key, fingerprint, relation, restricted,
 	                      linked} */
 	size_t held;       /* records naming this student held for review */
+	json_t *terms;     /* the redisclosure terms that came with the records received:
+	                      {from, packet, time, terms}, oldest first */
 };
 
 /*

@@ -475,15 +475,15 @@ int bti_audit_field(const msgpack_object *v, const char *what, const uint8_t **p
 	return r;
 }
 
-static const char *const receipt_keys[] = {"audit",  "hash",     "note", "packet",
-                                           "reason", "receiver", "time"};
-enum { EK_AUDIT, EK_HASH, EK_NOTE, EK_PACKET, EK_REASON, EK_RECEIVER, EK_TIME, EK_N };
+static const char *const receipt_keys[] = {"audit",  "hash",     "note",  "packet",
+                                           "reason", "receiver", "terms", "time"};
+enum { EK_AUDIT, EK_HASH, EK_NOTE, EK_PACKET, EK_REASON, EK_RECEIVER, EK_TERMS, EK_TIME, EK_N };
 
 static void enc_receipt(struct enc *e, const void *obj)
 {
 	const baton_receipt *r = obj;
 	int has_note = r->note[0] != '\0';
-	bti_enc_map(e, (uint32_t)(EK_N - 2 + has_note + (r->audit_len > 0)));
+	bti_enc_map(e, (uint32_t)(EK_N - 3 + has_note + (r->audit_len > 0) + (r->has_terms != 0)));
 	if (r->audit_len > 0)
 		bti_enc_str(e, "audit"), bti_enc_bin(e, r->audit, r->audit_len);
 	bti_enc_str(e, "hash"), bti_enc_bin(e, r->packet_hash, BATON_HASH_BYTES);
@@ -493,6 +493,8 @@ static void enc_receipt(struct enc *e, const void *obj)
 	bti_enc_str(e, "reason"),
 	    bti_enc_uint(e, (uint64_t)(r->reason < 0 ? UINT64_MAX : (uint64_t)r->reason));
 	bti_enc_str(e, "receiver"), bti_enc_bin(e, r->receiver, BATON_PK_BYTES);
+	if (r->has_terms)
+		bti_enc_str(e, "terms"), bti_enc_bin(e, r->terms, BATON_HASH_BYTES);
 	bti_enc_str(e, "time"), bti_enc_uint(e, r->time);
 }
 
@@ -528,8 +530,11 @@ static int dec_receipt(const msgpack_object *o, void *out)
 	if ((r = bti_mp_fixbin(v[EK_RECEIVER], "receipt", "receiver", rc->receiver,
 	                       BATON_PK_BYTES)) != 0 ||
 	    (r = bti_check_ed25519_pk("receipt", "receiver", rc->receiver)) != 0 ||
+	    (v[EK_TERMS] != NULL && (r = bti_mp_fixbin(v[EK_TERMS], "receipt", "terms", rc->terms,
+	                                               BATON_HASH_BYTES)) != 0) ||
 	    (r = bti_mp_uint(v[EK_TIME], "receipt", "time", &rc->time)) != 0)
 		return r;
+	rc->has_terms = v[EK_TERMS] != NULL;
 	if (ap)
 		memcpy(rc->audit, ap, rc->audit_len);
 	/* The head is the receiver's own log: another school's head proves nothing here. */

@@ -189,8 +189,18 @@ int baton_packet_peek(const baton_source *src, baton_header *hdr)
 /* ---- body ---- */
 
 static const char *const transfer_keys[] = {"atts",     "audit",    "consent", "guardians",
-                                            "sections", "state_id", "student"};
-enum { TK_ATTS, TK_AUDIT, TK_CONSENT, TK_GUARDIANS, TK_SECTIONS, TK_STATE_ID, TK_STUDENT, TK_N };
+                                            "sections", "state_id", "student", "terms"};
+enum {
+	TK_ATTS,
+	TK_AUDIT,
+	TK_CONSENT,
+	TK_GUARDIANS,
+	TK_SECTIONS,
+	TK_STATE_ID,
+	TK_STUDENT,
+	TK_TERMS,
+	TK_N
+};
 static const char *const request_keys[] = {"audit", "consent", "note", "want"};
 enum { QK_AUDIT, QK_CONSENT, QK_NOTE, QK_WANT, QK_N };
 static const char *const att_keys[] = {"hash", "media", "name", "section", "size"};
@@ -227,7 +237,7 @@ static void enc_body(struct enc *e, const void *obj)
 		return;
 	}
 	uint32_t n = 3 + (b->n_attachments > 0) + (b->n_guardians > 0) + (b->state_id[0] != 0) +
-	             (b->audit_len > 0);
+	             (b->audit_len > 0) + (b->terms_len > 0);
 	bti_enc_map(e, n);
 	if (b->n_attachments > 0) {
 		bti_enc_str(e, "atts");
@@ -264,6 +274,32 @@ static void enc_body(struct enc *e, const void *obj)
 	if (b->state_id[0] != '\0')
 		bti_enc_str(e, "state_id"), bti_enc_str(e, b->state_id);
 	bti_enc_str(e, "student"), bti_enc_str(e, b->student);
+	if (b->terms_len > 0)
+		bti_enc_str(e, "terms"), bti_enc_strn(e, b->terms, b->terms_len);
+}
+
+/*
+ * Redisclosure terms (PROTOCOL.md 4.4): str 1..BATON_TERMS_MAX, the text
+ * rule but with LF allowed. *p points into the body.
+ */
+static int dec_terms(const msgpack_object *v, const char **p, size_t *len)
+{
+	if (v->type != MSGPACK_OBJECT_STR)
+		return bti_diag_err(BATON_ETYPE, "body.terms: expected a str");
+	size_t n = v->via.str.size;
+	if (n < 1 || n > BATON_TERMS_MAX)
+		return bti_diag_err(BATON_EVALUE, "body.terms: %zu bytes, expected 1..%d", n,
+		                    BATON_TERMS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v->via.str.ptr[i];
+		if ((c < 0x20 && c != '\n') || c == 0x7f)
+			return bti_diag_err(BATON_EVALUE,
+			                    "body.terms: contains a control character at byte %zu",
+			                    i);
+	}
+	*p = v->via.str.ptr;
+	*len = n;
+	return 0;
 }
 
 static int check_filename(const char *what, const char *s)
@@ -396,6 +432,8 @@ static int dec_transfer(const msgpack_object *o, baton_body *b)
 	if ((r = bti_mp_str(v[TK_STUDENT], "body", "student", 1, b->student, sizeof(b->student))) !=
 	        0 ||
 	    (r = bti_check_text("body", "student", b->student)) != 0)
+		return r;
+	if (v[TK_TERMS] != NULL && (r = dec_terms(v[TK_TERMS], &b->terms, &b->terms_len)) != 0)
 		return r;
 	for (size_t i = 0; i < b->n_attachments; i++)
 		if (b->section[b->attachments[i].section] == NULL)

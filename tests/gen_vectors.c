@@ -1743,6 +1743,151 @@ static void gen_audit_heads(void)
 	free(consent_bytes);
 }
 
+/* ---- redisclosure terms (PROTOCOL.md 4.4 body.terms, 3.7 receipt.terms) ---- */
+
+enum tvariant { TV_OK, TV_CONTROL, TV_EMPTY, TV_LONG, TV_BIN };
+
+static const char terms_text[] = "These records are disclosed under FERPA.\n"
+                                 "Do not redisclose them without consent (34 CFR 99.33).";
+
+/* A transfer body with terms (the last key), changed by tv. */
+static size_t terms_body(uint8_t *buf, size_t cap, const uint8_t *consent, size_t clen,
+                         enum tvariant tv)
+{
+	static char long_terms[BATON_TERMS_MAX + 2];
+	struct enc e;
+	bti_enc_init(&e, buf, cap);
+	bti_enc_map(&e, 5);
+	bti_enc_str(&e, "consent"), bti_enc_bin(&e, consent, clen);
+	bti_enc_str(&e, "guardians"), bti_enc_array(&e, 1);
+	bti_enc_bin(&e, baton_key_id_pk(guardian), 32);
+	bti_enc_str(&e, "sections"), bti_enc_map(&e, 2);
+	bti_enc_str(&e, "identity"), bti_enc_bin(&e, tu_identity, strlen(tu_identity));
+	bti_enc_str(&e, "transcript"), bti_enc_bin(&e, tu_transcript, strlen(tu_transcript));
+	bti_enc_str(&e, "student"), bti_enc_str(&e, "S-1001");
+	bti_enc_str(&e, "terms");
+	switch (tv) {
+	case TV_OK:
+		bti_enc_str(&e, terms_text);
+		break;
+	case TV_CONTROL:
+		bti_enc_str(&e, "Do not redisclose.\tThese records are FERPA-protected.");
+		break;
+	case TV_EMPTY:
+		bti_enc_str(&e, "");
+		break;
+	case TV_LONG:
+		memset(long_terms, 'x', BATON_TERMS_MAX + 1);
+		bti_enc_str(&e, long_terms);
+		break;
+	case TV_BIN:
+		bti_enc_bin(&e, terms_text, strlen(terms_text));
+		break;
+	}
+	return e.len;
+}
+
+static void terms_packet_case(const char *name, const char *desc, enum tvariant tv, int expect)
+{
+	static uint8_t body[16384];
+	struct raw r;
+	uint8_t *consent;
+	size_t clen;
+	baton_consent c;
+	tu_consent_fill(&c, guardian, school_a, school_b, SEC(IDENTITY) | SEC(TRANSCRIPT));
+	tu_consent_sign(&c, guardian, &consent, &clen);
+	base_raw(&r, body, sizeof(body), BV_OK, 0);
+	r.body_len = terms_body(body, sizeof(body), consent, clen, tv);
+	if (expect == 0) {
+		/* The case says what the body's terms are; test_vectors checks them. */
+		struct obj o = raw_packet(&r);
+		baton_source src;
+		baton_opened *op = NULL;
+		baton_open_params p = tu_open_params(school_b, TU_NOW);
+		baton_source_mem(&src, o.p, o.len);
+		int got = baton_packet_open(&src, &p, &op);
+		json_t *v = json_object();
+		seed_hex(v, "recipient_seed", SEED_B);
+		json_object_set_new(v, "now", json_integer((json_int_t)TU_NOW));
+		json_object_set_new(v, "skew", json_integer((json_int_t)TU_SKEW));
+		if (got == 0) {
+			const baton_body *b = baton_opened_body(op);
+			json_t *secs = json_object();
+			for (int s = 0; s < BATON_SEC_COUNT; s++)
+				if (b->section[s])
+					json_object_set_new(
+					    secs, baton_section_name((baton_section)s),
+					    json_stringn((const char *)b->section[s],
+					                 b->section_len[s]));
+			json_object_set_new(v, "sections", secs);
+			json_object_set_new(v, "attachments", json_array());
+			json_object_set_new(v, "terms", json_stringn(b->terms, b->terms_len));
+			set_hex(v, "packet_hash", baton_opened_info(op)->hash, 32);
+		}
+		baton_opened_free(op);
+		emit(v, name, "packet", desc, got, expect, o.p, o.len);
+		free(o.p);
+	} else {
+		packet_case(name, desc, &r, school_b, TU_NOW, expect, NULL);
+	}
+	free(consent);
+}
+
+static void terms_receipt_case(const char *name, const char *desc, int variant, int expect)
+{
+	uint8_t body[512], id[16], ph[32], th[32];
+	struct enc e;
+	baton_receipt rg;
+	memset(id, 0x11, sizeof(id));
+	memset(ph, 0x22, sizeof(ph));
+	crypto_generichash(th, 32, (const uint8_t *)terms_text, strlen(terms_text), NULL, 0);
+	bti_enc_init(&e, body, sizeof(body));
+	bti_enc_map(&e, 6);
+	bti_enc_str(&e, "hash"), bti_enc_bin(&e, ph, 32);
+	bti_enc_str(&e, "packet"), bti_enc_bin(&e, id, 16);
+	bti_enc_str(&e, "reason"), bti_enc_uint(&e, 0);
+	bti_enc_str(&e, "receiver"), bti_enc_bin(&e, baton_key_id_pk(school_b), 32);
+	if (variant == 3) /* out of key order: after "time" */
+		bti_enc_str(&e, "time"), bti_enc_uint(&e, TU_NOW);
+	bti_enc_str(&e, "terms");
+	if (variant == 1)
+		bti_enc_bin(&e, th, 31);
+	else if (variant == 2)
+		bti_enc_str(&e, terms_text);
+	else
+		bti_enc_bin(&e, th, 32);
+	if (variant != 3)
+		bti_enc_str(&e, "time"), bti_enc_uint(&e, TU_NOW);
+	struct obj o = envelope(BATON_OBJ_RECEIPT, body, e.len, baton_key_id_sk(school_b));
+	emit(json_object(), name, "receipt", desc, baton_receipt_parse(o.p, o.len, &rg), expect,
+	     o.p, o.len);
+	if (expect == 0 && (!rg.has_terms || memcmp(rg.terms, th, 32) != 0)) {
+		fprintf(stderr, "gen_vectors: %s: the terms hash did not read back\n", name);
+		exit(1);
+	}
+	free(o.p);
+}
+
+static void gen_terms(void)
+{
+	terms_packet_case("terms-packet",
+	                  "a transfer carrying the sender's redisclosure terms, with a line break",
+	                  TV_OK, 0);
+	terms_packet_case("terms-packet-control", "terms holding a tab (a control character)",
+	                  TV_CONTROL, BATON_EVALUE);
+	terms_packet_case("terms-packet-empty", "terms present but empty (must be omitted)",
+	                  TV_EMPTY, BATON_EVALUE);
+	terms_packet_case("terms-packet-too-long", "terms of 4097 bytes", TV_LONG, BATON_EVALUE);
+	terms_packet_case("terms-packet-bin", "terms as a bin, not a str", TV_BIN, BATON_ETYPE);
+	terms_receipt_case("terms-receipt", "an acceptance naming the hash of the terms accepted",
+	                   0, 0);
+	terms_receipt_case("terms-receipt-short", "the terms hash is 31 bytes", 1, BATON_EVALUE);
+	terms_receipt_case("terms-receipt-str", "the terms themselves, not their hash", 2,
+	                   BATON_ETYPE);
+	terms_receipt_case("terms-receipt-after-time", "\"terms\" after \"time\"", 3,
+	                   BATON_ENONCANON);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -1772,6 +1917,7 @@ int main(int argc, char **argv)
 	gen_audit_heads();
 	gen_batches();
 	gen_logins();
+	gen_terms();
 	printf("gen_vectors: wrote %d cases to %s\n", written, outdir);
 	return 0;
 }

@@ -287,6 +287,53 @@ static void test_receipt_with_head(void **state)
 	baton_key_free(b);
 }
 
+/* Redisclosure terms: in a receipt (its hash), and in a sealed transfer body. */
+static void test_terms(void **state)
+{
+	static const char text[] = "Do not redisclose without consent.\n34 CFR 99.33.";
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
+	baton_key *g = tu_key(BATON_KEY_GUARDIAN, 3);
+	baton_receipt rc, back;
+	baton_consent c;
+	tu_transfer t;
+	tu_buf pkt = {0};
+	uint8_t *buf, *consent;
+	size_t len, clen;
+	(void)state;
+
+	memset(&rc, 0, sizeof(rc));
+	memset(rc.packet_id, 0x11, sizeof(rc.packet_id));
+	memset(rc.packet_hash, 0x22, sizeof(rc.packet_hash));
+	memcpy(rc.receiver, baton_key_id_pk(b), 32);
+	rc.time = TU_NOW;
+	crypto_generichash(rc.terms, 32, (const uint8_t *)text, strlen(text), NULL, 0);
+	rc.has_terms = 1;
+	assert_int_equal(baton_receipt_sign(&rc, baton_key_id_sk(b), &buf, &len), 0);
+	assert_int_equal(baton_receipt_parse(buf, len, &back), 0);
+	assert_true(back.has_terms);
+	assert_memory_equal(back.terms, rc.terms, 32);
+	mutate_all(buf, len, check_receipt, NULL);
+	free(buf);
+
+	tu_consent_fill(&c, g, a, b,
+	                BATON_SEC_BIT(BATON_SEC_IDENTITY) | BATON_SEC_BIT(BATON_SEC_TRANSCRIPT));
+	tu_consent_sign(&c, g, &consent, &clen);
+	tu_transfer_init(&t, consent, clen, g, 0, NULL);
+	t.body.terms = text;
+	t.body.terms_len = strlen(text);
+	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), 0);
+	mutate_all(pkt.p, pkt.len, check_packet, b);
+	tu_buf_free(&pkt);
+	/* Sealing refuses terms the receiver would refuse. */
+	t.body.terms = "a\tb";
+	t.body.terms_len = 3;
+	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), BATON_EVALUE);
+	tu_buf_free(&pkt);
+	tu_transfer_free(&t);
+	free(consent);
+	baton_key_free(a), baton_key_free(b), baton_key_free(g);
+}
+
 static void mutate_transfer(size_t n_att, const size_t *sizes)
 {
 	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
@@ -632,6 +679,7 @@ int main(void)
 	    cmocka_unit_test(test_keyfile_plain),
 	    cmocka_unit_test(test_keyfile_encrypted),
 	    cmocka_unit_test(test_login),
+	    cmocka_unit_test(test_terms),
 	};
 	if (baton_init() != 0)
 		return 1;

@@ -96,6 +96,14 @@ static int run_packet(json_t *v, const uint8_t *in, size_t len)
 				tu_buf_free(&plain);
 			}
 		}
+		/* A transfer's terms: exactly the member's text, or none when it is absent. */
+		json_t *terms = json_object_get(v, "terms");
+		if (secs && terms) {
+			assert_int_equal(b->terms_len, json_string_length(terms));
+			assert_memory_equal(b->terms, json_string_value(terms), b->terms_len);
+		} else if (secs) {
+			assert_int_equal(b->terms_len, 0);
+		}
 		json_t *want = json_object_get(v, "want");
 		if (want) {
 			char got[160];

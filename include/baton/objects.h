@@ -115,6 +115,10 @@ typedef struct baton_receipt {
 	 * baton_audit_head signed by receiver); audit_len 0 when absent */
 	uint8_t audit[BATON_AUDIT_HEAD_MAX];
 	size_t audit_len;
+	/* optional: BLAKE2b-256 of the redisclosure terms the receiver accepted
+	 * with the record (an accepted transfer that carried terms) */
+	uint8_t terms[BATON_HASH_BYTES];
+	int has_terms;
 } baton_receipt;
 
 /* A school moving to a new identity key, signed by its old key. */

@@ -84,7 +84,13 @@ typedef struct baton_body {
 	 * the packet's sender; audit_len 0 when absent */
 	const uint8_t *audit;
 	size_t audit_len;
+	/* transfer, optional: the sender's redisclosure terms (34 CFR 99.33), UTF-8
+	 * text (LF allowed), not NUL-terminated; terms_len 0 when absent */
+	const char *terms;
+	size_t terms_len;
 } baton_body;
+
+#define BATON_TERMS_MAX 4096 /* bytes of a transfer's redisclosure terms */
 
 /* Writes exactly len bytes or fails with a BATON_E* code. */
 typedef int (*baton_write_fn)(void *ctx, const uint8_t *buf, size_t len);
