@@ -450,6 +450,7 @@ static int send_finish(store_txn *t, struct send_req *s, const struct send_work 
 
 	memset(&e, 0, sizeof(e));
 	snprintf(e.action, sizeof(e.action), "disclosure");
+	snprintf(e.basis, sizeof(e.basis), "consent"); /* 34 CFR 99.30 */
 	snprintf(e.student, sizeof(e.student), "%s", s->student);
 	snprintf(e.peer, sizeof(e.peer), "%s", s->to_code);
 	memcpy(e.consent, pv->q.c.id, BATON_ID_BYTES);

@@ -42,6 +42,9 @@ check "the parent consents" "$BATON" consent grant --key "$TMP/parent.key" --stu
 	--from "$TMP/LHS-001.card" --to "$TMP/RAS-204.card" --sections transcript --yes --out "$TMP/c.consent"
 check_out '^Sealed' "A sends S-1001 to B" "$BATON" send S-1001 --to RAS-204 \
 	--consent "$TMP/c.consent" --out "$TMP/p.baton" --dir "$A"
+check_out 'disclosure +basis consent +student S-1001 +school RAS-204' \
+	"A's audit log records the disclosure's legal basis" "$BATON" audit --dir "$A"
+check_out '"basis": "consent"' "... also in --json" "$BATON" audit --json --student S-1001 --dir "$A"
 check_out 'redisclosure terms sent' "A's outbox: terms sent, not yet accepted" \
 	"$BATON" outbox --dir "$A"
 check "B imports it" "$BATON" import "$TMP/p.baton" --receipt-out "$TMP/r.receipt" --dir "$B"
