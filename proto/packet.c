@@ -38,6 +38,7 @@ struct baton_opened {
 	baton_header hdr;
 	baton_body body;
 	baton_consent consent;
+	baton_enrolment enrolment; /* when the body carries one in place of a consent */
 	baton_packet_info info;
 	uint8_t *plain; /* decrypted body; body's pointers point into it */
 	size_t plain_len;
@@ -188,12 +189,15 @@ int baton_packet_peek(const baton_source *src, baton_header *hdr)
 
 /* ---- body ---- */
 
-static const char *const transfer_keys[] = {"atts",     "audit",    "consent", "guardians",
-                                            "sections", "state_id", "student", "terms"};
+static const char *const transfer_keys[] = {"atts",      "audit",     "basis",    "consent",
+                                            "enrolment", "guardians", "sections", "state_id",
+                                            "student",   "terms"};
 enum {
 	TK_ATTS,
 	TK_AUDIT,
+	TK_BASIS,
 	TK_CONSENT,
+	TK_ENROLMENT,
 	TK_GUARDIANS,
 	TK_SECTIONS,
 	TK_STATE_ID,
@@ -201,8 +205,8 @@ enum {
 	TK_TERMS,
 	TK_N
 };
-static const char *const request_keys[] = {"audit", "consent", "note", "want"};
-enum { QK_AUDIT, QK_CONSENT, QK_NOTE, QK_WANT, QK_N };
+static const char *const request_keys[] = {"audit", "consent", "enrolment", "note", "want"};
+enum { QK_AUDIT, QK_CONSENT, QK_ENROLMENT, QK_NOTE, QK_WANT, QK_N };
 static const char *const att_keys[] = {"hash", "media", "name", "section", "size"};
 enum { AK_HASH, AK_MEDIA, AK_NAME, AK_SECTION, AK_SIZE, AK_N };
 
@@ -227,17 +231,24 @@ static void enc_body(struct enc *e, const void *obj)
 
 	if (be_->kind == BATON_KIND_REQUEST) {
 		int has_note = b->note[0] != '\0';
-		bti_enc_map(e, (uint32_t)(2 + has_note + (b->audit_len > 0)));
+		bti_enc_map(e, (uint32_t)(1 + has_note + (b->audit_len > 0) +
+		                          (b->consent_len > 0 || b->enrolment_len == 0) +
+		                          (b->enrolment_len > 0)));
 		if (b->audit_len > 0)
 			bti_enc_str(e, "audit"), bti_enc_bin(e, b->audit, b->audit_len);
-		bti_enc_str(e, "consent"), bti_enc_bin(e, b->consent, b->consent_len);
+		if (b->consent_len > 0 || b->enrolment_len == 0)
+			bti_enc_str(e, "consent"), bti_enc_bin(e, b->consent, b->consent_len);
+		if (b->enrolment_len > 0)
+			bti_enc_str(e, "enrolment"), bti_enc_bin(e, b->enrolment, b->enrolment_len);
 		if (has_note)
 			bti_enc_str(e, "note"), bti_enc_str(e, b->note);
 		bti_enc_str(e, "want"), bti_enc_sections(e, b->requested_mask);
 		return;
 	}
-	uint32_t n = 3 + (b->n_attachments > 0) + (b->n_guardians > 0) + (b->state_id[0] != 0) +
-	             (b->audit_len > 0) + (b->terms_len > 0);
+	int with_consent = !b->basis_enrolment || b->consent_len > 0;
+	uint32_t n = 2 + (b->n_attachments > 0) + (b->n_guardians > 0) + (b->state_id[0] != 0) +
+	             (b->audit_len > 0) + (b->terms_len > 0) + (b->basis_enrolment != 0) +
+	             with_consent + (b->enrolment_len > 0);
 	bti_enc_map(e, n);
 	if (b->n_attachments > 0) {
 		bti_enc_str(e, "atts");
@@ -255,7 +266,12 @@ static void enc_body(struct enc *e, const void *obj)
 	}
 	if (b->audit_len > 0)
 		bti_enc_str(e, "audit"), bti_enc_bin(e, b->audit, b->audit_len);
-	bti_enc_str(e, "consent"), bti_enc_bin(e, b->consent, b->consent_len);
+	if (b->basis_enrolment)
+		bti_enc_str(e, "basis"), bti_enc_str(e, "enrolment");
+	if (with_consent)
+		bti_enc_str(e, "consent"), bti_enc_bin(e, b->consent, b->consent_len);
+	if (b->enrolment_len > 0)
+		bti_enc_str(e, "enrolment"), bti_enc_bin(e, b->enrolment, b->enrolment_len);
 	if (b->n_guardians > 0) {
 		bti_enc_str(e, "guardians");
 		bti_enc_array(e, (uint32_t)b->n_guardians);
@@ -379,8 +395,28 @@ static int dec_transfer(const msgpack_object *o, baton_body *b)
 	if (v[TK_AUDIT] != NULL &&
 	    (r = bti_audit_field(v[TK_AUDIT], "body", &b->audit, &b->audit_len, &head)) != 0)
 		return r;
-	if ((r = bti_mp_bin(v[TK_CONSENT], "body", "consent", 1, BATON_OBJ_MAX, &b->consent,
+	if (v[TK_BASIS] != NULL) {
+		char basis[16];
+		if ((r = bti_mp_str(v[TK_BASIS], "body", "basis", 1, basis, sizeof(basis))) != 0 &&
+		    r != BATON_EVALUE)
+			return r;
+		if (r != 0 || strcmp(basis, "enrolment") != 0)
+			return bti_diag_err(BATON_EVALUE,
+			                    "body.basis: expected \"enrolment\" (a consent is the "
+			                    "basis when it is absent)");
+		b->basis_enrolment = 1;
+	}
+	if (b->basis_enrolment && v[TK_CONSENT] != NULL)
+		return bti_diag_err(BATON_EVALUE, "body.consent: not with basis enrolment");
+	if (!b->basis_enrolment &&
+	    (r = bti_mp_bin(v[TK_CONSENT], "body", "consent", 1, BATON_OBJ_MAX, &b->consent,
 	                    &b->consent_len)) != 0)
+		return r;
+	if (!b->basis_enrolment && v[TK_ENROLMENT] != NULL)
+		return bti_diag_err(BATON_EVALUE, "body.enrolment: only with basis enrolment");
+	if (b->basis_enrolment &&
+	    (r = bti_mp_bin(v[TK_ENROLMENT], "body", "enrolment", 1, BATON_OBJ_MAX, &b->enrolment,
+	                    &b->enrolment_len)) != 0)
 		return r;
 	if (v[TK_GUARDIANS] != NULL) {
 		if ((r = bti_mp_array(v[TK_GUARDIANS], "body", "guardians", 1,
@@ -452,9 +488,20 @@ static int dec_request(const msgpack_object *o, baton_body *b)
 	if ((r = bti_mp_fields(o, "body", request_keys, QK_N, v)) != 0 ||
 	    (v[QK_AUDIT] != NULL &&
 	     (r = bti_audit_field(v[QK_AUDIT], "body", &b->audit, &b->audit_len, &head)) != 0) ||
-	    (r = bti_mp_bin(v[QK_CONSENT], "body", "consent", 1, BATON_OBJ_MAX, &b->consent,
-	                    &b->consent_len)) != 0)
+	    (v[QK_CONSENT] != NULL &&
+	     (r = bti_mp_bin(v[QK_CONSENT], "body", "consent", 1, BATON_OBJ_MAX, &b->consent,
+	                     &b->consent_len)) != 0) ||
+	    (v[QK_ENROLMENT] != NULL &&
+	     (r = bti_mp_bin(v[QK_ENROLMENT], "body", "enrolment", 1, BATON_OBJ_MAX, &b->enrolment,
+	                     &b->enrolment_len)) != 0))
 		return r;
+	/* Exactly one basis: the family's consent, or the enrolling school's statement. */
+	if (v[QK_CONSENT] != NULL && v[QK_ENROLMENT] != NULL)
+		return bti_diag_err(BATON_EVALUE,
+		                    "body.enrolment: with body.consent (exactly one)");
+	if (v[QK_CONSENT] == NULL && v[QK_ENROLMENT] == NULL)
+		return bti_diag_err(BATON_EMISSING,
+		                    "body.consent: required field missing (or body.enrolment)");
 	if (v[QK_NOTE] != NULL &&
 	    ((r = bti_mp_str(v[QK_NOTE], "body", "note", 1, b->note, sizeof(b->note))) != 0 ||
 	     (r = bti_check_text("body", "note", b->note)) != 0))
@@ -542,6 +589,42 @@ static int is_parse_of(const baton_consent *verified, const uint8_t *p, size_t l
 		return 0;
 	crypto_generichash(hash, sizeof(hash), p, len, NULL, 0);
 	return sodium_memcmp(hash, verified->hash, sizeof(hash)) == 0;
+}
+
+/*
+ * The enclosed enrolment statement covers the packet (PROTOCOL.md 5.2): it
+ * is the receiving school's (the requester's) statement, naming the sending
+ * school, valid when the packet was made, for the student a transfer
+ * carries. *s is the statement.
+ */
+static int check_enrolment(const baton_header *h, const baton_body *b, uint64_t skew,
+                           baton_enrolment *s)
+{
+	int r;
+	if ((r = baton_enrolment_parse(b->enrolment, b->enrolment_len, s)) != 0) {
+		if (r == BATON_ENOMEM)
+			return r;
+		char why[400];
+		snprintf(why, sizeof(why), "%s", baton_diag());
+		return bti_diag_err(BATON_ECONSENT, "body.enrolment: %s (%s)", baton_strerror(r),
+		                    why);
+	}
+	const uint8_t *from = h->kind == BATON_KIND_TRANSFER ? h->sender : h->recipient;
+	const uint8_t *to = h->kind == BATON_KIND_TRANSFER ? h->recipient : h->sender;
+	if (sodium_memcmp(s->from_pk, from, BATON_PK_BYTES) != 0)
+		return bti_diag_err(BATON_ECONSENT, "body.enrolment: names another sending school");
+	if (sodium_memcmp(s->to_pk, to, BATON_PK_BYTES) != 0)
+		return bti_diag_err(BATON_ECONSENT,
+		                    "body.enrolment: signed by another school than the one the "
+		                    "student is enrolling at");
+	if (baton_check_validity(s->issued, s->expires, h->created, skew) != 0)
+		return bti_diag_err(BATON_ECONSENT,
+		                    "body.enrolment: not valid when the packet was made");
+	if (h->kind == BATON_KIND_TRANSFER && strcmp(s->student, b->student) != 0)
+		return bti_diag_err(BATON_ECONSENT,
+		                    "body.enrolment: for student \"%s\", not \"%s\"", s->student,
+		                    b->student);
+	return 0;
 }
 
 /*
@@ -768,7 +851,10 @@ int baton_packet_seal_former(const baton_seal_params *p, const baton_former_keys
 	h.body_len = plen + AEAD_ABYTES;
 	{
 		baton_consent c;
-		if ((r = check_consent(&h, &check, 0, former, p->consent, &c)) != 0)
+		baton_enrolment en;
+		if ((r = check.enrolment_len > 0
+		             ? check_enrolment(&h, &check, 0, &en)
+		             : check_consent(&h, &check, 0, former, p->consent, &c)) != 0)
 			goto out;
 	}
 	randombytes_buf(eph_sk, sizeof(eph_sk));
@@ -1021,8 +1107,10 @@ int baton_packet_open_former(const baton_source *src, const baton_open_params *p
 			goto out;
 		}
 	}
-	/* 10: the consent covers this packet. */
-	if ((r = check_consent(&o->hdr, &o->body, p->skew, former, NULL, &o->consent)) != 0)
+	/* 10: the consent (or the enrolment statement) covers this packet. */
+	if ((r = o->body.enrolment_len > 0
+	             ? check_enrolment(&o->hdr, &o->body, p->skew, &o->enrolment)
+	             : check_consent(&o->hdr, &o->body, p->skew, former, NULL, &o->consent)) != 0)
 		goto out;
 
 	*out = o;
@@ -1048,6 +1136,11 @@ const baton_body *baton_opened_body(const baton_opened *o)
 const baton_packet_info *baton_opened_info(const baton_opened *o)
 {
 	return &o->info;
+}
+
+const baton_enrolment *baton_opened_enrolment(const baton_opened *o)
+{
+	return o->body.enrolment_len > 0 ? &o->enrolment : NULL;
 }
 
 const baton_consent *baton_opened_consent(const baton_opened *o)

@@ -1888,6 +1888,197 @@ static void gen_terms(void)
 	                   BATON_ENONCANON);
 }
 
+/* ---- enrolment statements (PROTOCOL.md 3.11) and the bodies that carry them ---- */
+
+enum evariant { EV_OK, EV_KIND, EV_DATE, EV_SAME, EV_UNKNOWN, EV_EXPIRES };
+
+/* A statement body: school `to` says the student `from` holds as S-1001 is enrolling there. */
+static size_t enrolment_body(uint8_t *buf, size_t cap, const baton_key *from, const baton_key *to,
+                             const char *student, uint64_t issued, uint64_t expires,
+                             enum evariant ev)
+{
+	struct enc e;
+	bti_enc_init(&e, buf, cap);
+	bti_enc_map(&e, 9 + (ev == EV_UNKNOWN));
+	bti_enc_str(&e, "birth_date"), bti_enc_str(&e, ev == EV_DATE ? "2012-13-06" : "2012-08-06");
+	bti_enc_str(&e, "expires"), bti_enc_uint(&e, ev == EV_EXPIRES ? issued : expires);
+	bti_enc_str(&e, "family_name"), bti_enc_str(&e, "Fitzgerald");
+	bti_enc_str(&e, "from"), bti_enc_bin(&e, baton_key_id_pk(ev == EV_SAME ? to : from), 32);
+	bti_enc_str(&e, "given_name"), bti_enc_str(&e, "Jonah");
+	if (ev == EV_UNKNOWN)
+		bti_enc_str(&e, "grade"), bti_enc_str(&e, "07");
+	bti_enc_str(&e, "issued"), bti_enc_uint(&e, issued);
+	bti_enc_str(&e, "kind"), bti_enc_str(&e, ev == EV_KIND ? "transferring" : "enrolling");
+	bti_enc_str(&e, "student"), bti_enc_str(&e, student);
+	bti_enc_str(&e, "to"), bti_enc_bin(&e, baton_key_id_pk(to), 32);
+	return e.len;
+}
+
+static struct obj enrolment_obj(const baton_key *from, const baton_key *to, const baton_key *signer,
+                                const char *student, uint64_t issued, uint64_t expires,
+                                enum evariant ev)
+{
+	uint8_t body[1024];
+	size_t n = enrolment_body(body, sizeof(body), from, to, student, issued, expires, ev);
+	return envelope(BATON_OBJ_ENROLMENT, body, n, baton_key_id_sk(signer));
+}
+
+static void enrolment_case(const char *name, const char *desc, struct obj o, int expect,
+                           void (*mutate)(struct obj *))
+{
+	baton_enrolment got;
+	if (mutate)
+		mutate(&o);
+	emit(json_object(), name, "enrolment", desc, baton_enrolment_parse(o.p, o.len, &got),
+	     expect, o.p, o.len);
+	free(o.p);
+}
+
+static void enrol_as_consent(struct obj *o)
+{
+	o->p[1] = BATON_OBJ_CONSENT; /* the envelope's type, signature left as it was */
+}
+
+/* A request from A to B: body {consent?, enrolment?, want}. */
+static void enrol_request_case(const char *name, const char *desc, const struct obj *st,
+                               int with_consent, int expect)
+{
+	static uint8_t rb[8192];
+	struct enc e;
+	struct raw r;
+	bti_enc_init(&e, rb, sizeof(rb));
+	bti_enc_map(&e, 1 + (st != NULL) + with_consent);
+	if (with_consent)
+		bti_enc_str(&e, "consent"), bti_enc_bin(&e, consent_bytes, consent_len);
+	if (st)
+		bti_enc_str(&e, "enrolment"), bti_enc_bin(&e, st->p, st->len);
+	bti_enc_str(&e, "want"), bti_enc_sections(&e, SEC(ASSESSMENTS) | SEC(TRANSCRIPT));
+	memset(&r, 0, sizeof(r));
+	r.version = 1, r.kind = BATON_KIND_REQUEST;
+	r.created = TU_NOW, r.expires = TU_NOW + TU_DAY;
+	r.signer = school_a, r.to = school_b, r.body = rb, r.body_len = e.len;
+	packet_case(name, desc, &r, school_b, TU_NOW, expect, NULL);
+}
+
+enum etvariant { ET_OK, ET_NO_BASIS, ET_WITH_CONSENT, ET_BASIS_CONSENT, ET_NO_STATEMENT };
+
+/* B's answer to A: a transfer on the statement st, for student. */
+static void enrol_transfer_case(const char *name, const char *desc, const struct obj *st,
+                                const char *student, enum etvariant tv, int expect)
+{
+	static uint8_t tb[16384];
+	struct enc e;
+	struct raw r;
+	int basis = tv != ET_NO_BASIS, consent = tv == ET_WITH_CONSENT,
+	    statement = tv != ET_NO_STATEMENT;
+	bti_enc_init(&e, tb, sizeof(tb));
+	bti_enc_map(&e, (uint32_t)(2 + basis + consent + statement));
+	if (basis)
+		bti_enc_str(&e, "basis"),
+		    bti_enc_str(&e, tv == ET_BASIS_CONSENT ? "consent" : "enrolment");
+	if (consent)
+		bti_enc_str(&e, "consent"), bti_enc_bin(&e, consent_bytes, consent_len);
+	if (statement)
+		bti_enc_str(&e, "enrolment"), bti_enc_bin(&e, st->p, st->len);
+	bti_enc_str(&e, "sections"), bti_enc_map(&e, 2);
+	bti_enc_str(&e, "identity"), bti_enc_bin(&e, tu_identity, strlen(tu_identity));
+	bti_enc_str(&e, "transcript"), bti_enc_bin(&e, tu_transcript, strlen(tu_transcript));
+	bti_enc_str(&e, "student"), bti_enc_str(&e, student);
+	memset(&r, 0, sizeof(r));
+	r.version = 1, r.kind = BATON_KIND_TRANSFER;
+	r.created = TU_NOW, r.expires = TU_NOW + 7 * TU_DAY;
+	r.signer = school_b, r.to = school_a, r.body = tb, r.body_len = e.len;
+	packet_case(name, desc, &r, school_a, TU_NOW, expect, NULL);
+}
+
+static void gen_enrolment(void)
+{
+	const uint64_t I = TU_NOW - TU_DAY, X = TU_NOW + 30 * TU_DAY;
+	/* A is the school the student is enrolling at; B holds the record as S-1001. */
+	enrolment_case("enrolment-valid", "A states that B's S-1001 is enrolling at A",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_OK), 0, NULL);
+	enrolment_case("enrolment-bad-signature", "signature flipped",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_OK),
+	               BATON_EBADSIG, flip_sig);
+	enrolment_case("enrolment-body-changed", "a byte of the body changed after signing",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_OK),
+	               BATON_EBADSIG, flip_body);
+	enrolment_case("enrolment-signed-by-from", "signed by the school asked (B), not by A",
+	               enrolment_obj(school_b, school_a, school_b, "S-1001", I, X, EV_OK),
+	               BATON_EBADSIG, NULL);
+	enrolment_case("enrolment-kind-other", "kind \"transferring\"",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_KIND),
+	               BATON_EVALUE, NULL);
+	enrolment_case("enrolment-birth-date-bad", "birth date with month 13",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_DATE),
+	               BATON_EVALUE, NULL);
+	enrolment_case("enrolment-same-school", "from and to are both A",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_SAME),
+	               BATON_EVALUE, NULL);
+	enrolment_case("enrolment-expires-not-after-issued", "expires equals issued",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_EXPIRES),
+	               BATON_EVALUE, NULL);
+	enrolment_case("enrolment-unknown-field", "a field the format does not have",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_UNKNOWN),
+	               BATON_EUNKNOWN, NULL);
+	enrolment_case("enrolment-as-consent", "the envelope says consent (type 2)",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_OK),
+	               BATON_EMAGIC, enrol_as_consent);
+	enrolment_case("enrolment-truncated", "cut in half",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_OK),
+	               BATON_ELENGTH, truncate_half);
+
+	baton_consent c;
+	tu_consent_fill(&c, guardian, school_b, school_a, SEC(IDENTITY) | SEC(TRANSCRIPT));
+	tu_consent_sign(&c, guardian, &consent_bytes, &consent_len);
+	struct obj ok = enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_OK);
+	struct obj other_from = enrolment_obj(school_c, school_a, school_a, "S-1001", I, X, EV_OK);
+	struct obj other_to = enrolment_obj(school_b, school_c, school_c, "S-1001", I, X, EV_OK);
+	struct obj expired =
+	    enrolment_obj(school_b, school_a, school_a, "S-1001", I - 40 * TU_DAY, I, EV_OK);
+	struct obj forged = enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_OK);
+	forged.p[forged.len - 1] ^= 1;
+	enrol_request_case("enrolment-request", "A asks B for S-1001 on its enrolment statement",
+	                   &ok, 0, 0);
+	enrol_request_case("enrolment-request-both", "a consent and a statement", &ok, 1,
+	                   BATON_EVALUE);
+	enrol_request_case("enrolment-request-neither", "no consent, no statement", NULL, 0,
+	                   BATON_EMISSING);
+	enrol_request_case("enrolment-request-other-school", "the statement names C, not B",
+	                   &other_from, 0, BATON_ECONSENT);
+	enrol_request_case("enrolment-request-not-requester",
+	                   "the statement is C's (signed by C), the request A's", &other_to, 0,
+	                   BATON_ECONSENT);
+	enrol_request_case("enrolment-request-expired",
+	                   "the statement expired before the request was made", &expired, 0,
+	                   BATON_ECONSENT);
+	enrol_request_case("enrolment-request-bad-signature", "the statement's signature flipped",
+	                   &forged, 0, BATON_ECONSENT);
+	enrol_transfer_case("enrolment-transfer", "B sends S-1001 to A on A's statement", &ok,
+	                    "S-1001", ET_OK, 0);
+	enrol_transfer_case("enrolment-transfer-other-student",
+	                    "the statement names S-1001, the transfer carries S-2002", &ok,
+	                    "S-2002", ET_OK, BATON_ECONSENT);
+	enrol_transfer_case("enrolment-transfer-no-basis",
+	                    "a statement without basis: the consent it then needs is missing", &ok,
+	                    "S-1001", ET_NO_BASIS, BATON_EMISSING);
+	enrol_transfer_case("enrolment-transfer-with-consent", "basis enrolment and a consent", &ok,
+	                    "S-1001", ET_WITH_CONSENT, BATON_EVALUE);
+	enrol_transfer_case("enrolment-transfer-basis-consent",
+	                    "basis \"consent\" (must be absent)", &ok, "S-1001", ET_BASIS_CONSENT,
+	                    BATON_EVALUE);
+	enrol_transfer_case("enrolment-transfer-no-statement", "basis enrolment, no statement", &ok,
+	                    "S-1001", ET_NO_STATEMENT, BATON_EMISSING);
+	enrol_transfer_case("enrolment-transfer-forged", "the statement's signature flipped",
+	                    &forged, "S-1001", ET_OK, BATON_ECONSENT);
+	enrol_transfer_case("enrolment-transfer-not-receivers",
+	                    "the statement is C's, the transfer goes to A", &other_to, "S-1001",
+	                    ET_OK, BATON_ECONSENT);
+	free(ok.p), free(other_from.p), free(other_to.p), free(expired.p), free(forged.p);
+	free(consent_bytes);
+	consent_bytes = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -1918,6 +2109,7 @@ int main(int argc, char **argv)
 	gen_batches();
 	gen_logins();
 	gen_terms();
+	gen_enrolment();
 	printf("gen_vectors: wrote %d cases to %s\n", written, outdir);
 	return 0;
 }

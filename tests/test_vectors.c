@@ -244,6 +244,10 @@ static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
 		baton_receipt rc;
 		return baton_receipt_parse(in, len, &rc);
 	}
+	if (strcmp(kind, "enrolment") == 0) {
+		baton_enrolment en;
+		return baton_enrolment_parse(in, len, &en);
+	}
 	if (strcmp(kind, "rotation") == 0)
 		return run_rotation(v, in, len);
 	if (strcmp(kind, "audit_head") == 0) {

@@ -31,6 +31,7 @@ enum baton_obj_type {
 	BATON_OBJ_RECEIPT = 4,
 	BATON_OBJ_ROTATION = 5,
 	BATON_OBJ_AUDIT_HEAD = 6,
+	BATON_OBJ_ENROLMENT = 8, /* enrolment statement */
 };
 
 /* Largest encoded signed object accepted by any *_parse function. */
@@ -185,6 +186,30 @@ int baton_audit_head_parse(const uint8_t *buf, size_t len, baton_audit_head *out
  * not an envelope of a known type, or BATON_ENOMEM.
  */
 int baton_object_type(const uint8_t *buf, size_t len, int *type);
+
+/*
+ * An enrolment statement (PROTOCOL.md 3.11): signed by the school a student
+ * is enrolling at (to), naming the student as the school asked to release
+ * the record (from) knows them, and the identity the enrolling school has.
+ * It lets from release without a consent under 34 CFR 99.31(a)(2).
+ */
+#define BATON_ENROL_KIND      "enrolling"
+#define BATON_PERSON_NAME_MAX 128
+typedef struct baton_enrolment {
+	char birth_date[11];                         /* YYYY-MM-DD */
+	uint64_t expires;                            /* > issued */
+	char family_name[BATON_PERSON_NAME_MAX + 1]; /* as the enrolling school has it */
+	uint8_t from_pk[BATON_PK_BYTES];             /* the school asked to release */
+	char given_name[BATON_PERSON_NAME_MAX + 1];  /* as the enrolling school has it */
+	uint64_t issued;
+	char kind[16];                       /* BATON_ENROL_KIND */
+	char student[BATON_STUDENT_MAX + 1]; /* the student's id at from */
+	uint8_t to_pk[BATON_PK_BYTES];       /* the enrolling school; signs */
+	uint8_t hash[BATON_HASH_BYTES];      /* parse: BLAKE2b-256 of the encoded object */
+} baton_enrolment;
+int baton_enrolment_sign(const baton_enrolment *s, const uint8_t sk[BATON_SK_BYTES], uint8_t **out,
+                         size_t *outlen);
+int baton_enrolment_parse(const uint8_t *buf, size_t len, baton_enrolment *out);
 
 /*
  * Checks now against [not_before - skew, not_after]: BATON_ENOTYET when
