@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "bti.h"
+#include "enrolment.h"
 #include "terms.h"
 #include "transfer.h"
 
@@ -98,10 +99,101 @@ static int policy_terms(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static void enrol_print(const struct enrol_policy *p, int json)
+{
+	char secs[160] = "none";
+	if (p->sensitive)
+		baton_sections_format(p->sensitive, secs, sizeof(secs));
+	if (json) {
+		cli_print_json(json_pack("{s:b, s:s, s:s}", "on", p->on, "sensitive",
+		                         p->sensitive ? secs : "", "notice", p->notice));
+		return;
+	}
+	printf("enrolment exception %s (34 CFR 99.31(a)(2)): %s\n", p->on ? "on" : "off",
+	       p->on ? "a request on the enrolling school's signed statement is released at once "
+	               "when it names the child on file"
+	             : "a request on an enrolment statement waits for the registrar, who cannot "
+	               "release it without a consent");
+	printf("sensitive sections released on a statement: %s\n", secs);
+	if (p->notice[0])
+		printf("annual notice:\n%s\n", p->notice);
+	else
+		printf("annual notice: none set\n");
+}
+
+/* baton policy enrolment-exception [on|off] [--notice-file F] [--sensitive LIST]. */
+static int policy_enrolment(int argc, char **argv)
+{
+	static const struct option opts[] = {{"notice-file", required_argument, NULL, 'f'},
+	                                     {"sensitive", required_argument, NULL, 'S'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	const char *file = NULL, *sens = NULL;
+	struct enrol_policy p;
+	uint32_t mask = 0;
+	store *st;
+	int opt, r, rc;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		if (opt == 'f' || opt == 'S') {
+			*(opt == 'f' ? &file : &sens) = optarg;
+			continue;
+		}
+		fprintf(opt == 'h' ? stdout : stderr,
+		        "usage: baton policy enrolment-exception [on|off] [--notice-file FILE]\n"
+		        "                     [--sensitive LIST|none] [--json] [--dir DIR]\n\n"
+		        "The enrolment exception (34 CFR 99.31(a)(2)): with it on, a request\n"
+		        "carrying the enrolling school's signed statement is released at once\n"
+		        "when it names the child on file, without sensitive sections unless\n"
+		        "--sensitive names them. It is on only with the school's annual notice\n"
+		        "to families (--notice-file: UTF-8 text, at most %d bytes). Off by\n"
+		        "default; without on|off the policy is shown.\n",
+		        ENROL_NOTICE_MAX);
+		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	}
+	int set = optind < argc;
+	if (argc - optind > 1 ||
+	    (set && strcmp(argv[optind], "on") != 0 && strcmp(argv[optind], "off") != 0))
+		return cli_usage_error("policy enrolment-exception: expected 'on' or 'off'");
+	if (!set && (file || sens))
+		return cli_usage_error("policy enrolment-exception: --notice-file and --sensitive "
+		                       "go with 'on' or 'off'");
+	if (sens && strcmp(sens, "none") != 0 && (r = baton_sections_parse(sens, &mask)) != 0)
+		return cli_fail("--sensitive", r);
+	if (set) {
+		char buf[ENROL_NOTICE_MAX + 2];
+		size_t len = 0;
+		if (file && ((r = read_text(file, "the notice is", buf, sizeof(buf),
+		                            ENROL_NOTICE_MAX, &len)) != 0))
+			return cli_fail("policy enrolment-exception", r);
+		if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+			return rc;
+		r = enrolment_policy_set(st, strcmp(argv[optind], "on") == 0, sens ? &mask : NULL,
+		                         file ? buf : NULL, len);
+		store_close(st);
+		if (r != 0)
+			return cli_fail("policy enrolment-exception", r);
+	}
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		return rc;
+	r = enrolment_policy_get(st, &p);
+	store_close(st);
+	if (r != 0)
+		return cli_fail("policy enrolment-exception", r);
+	enrol_print(&p, com.json);
+	return EXIT_OK;
+}
+
 int cmd_policy(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "terms") == 0)
 		return policy_terms(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "enrolment-exception") == 0)
+		return policy_enrolment(argc - 1, argv + 1);
 
 	struct cli_common com = {0};
 	store *st;
@@ -109,7 +201,10 @@ int cmd_policy(int argc, char **argv)
 
 	if ((rc = cli_common_only(argc, argv, &com,
 	                          "usage: baton policy [auto-release on|off] [--dir DIR]\n"
-	                          "       baton policy terms [--file FILE] [--dir DIR]\n\n"
+	                          "       baton policy terms [--file FILE] [--dir DIR]\n"
+	                          "       baton policy enrolment-exception [on|off] "
+	                          "[--notice-file FILE]\n"
+	                          "                    [--sensitive LIST|none] [--dir DIR]\n\n"
 	                          "With auto-release on, a request whose consent passes every "
 	                          "release\nrule is answered at once; off (the default), it waits "
 	                          "for 'baton\nrelease' or 'baton deny'.\n")) >= 0)

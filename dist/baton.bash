@@ -17,7 +17,7 @@ _baton_valued="--dir --passphrase-file --name --code --endpoint --out --rotation
 --card-out --expect --rotation --version --as --relation --key --student --from --to \
 --sections --purpose --expires --role --consent --consents --listen --receipt-out --note \
 --reason --against --school --password-file --web --web-cert --web-key --cert --host --url \
---file"
+--file --birth-date --notice-file --sensitive"
 
 # _baton_subs CMD: the second words of CMD.
 _baton_subs() {
@@ -29,7 +29,7 @@ _baton_subs() {
 	guardian) echo "keygen pubkey link unlink invite invites confirm cancel" ;;
 	consent) echo "grant revoke show import list check" ;;
 	receipt) echo "import" ;;
-	policy) echo "terms" ;;
+	policy) echo "terms enrolment-exception" ;;
 	outbox) echo "export" ;;
 	audit) echo "verify sign held" ;;
 	user) echo "add list remove passwd" ;;
@@ -71,12 +71,13 @@ _baton_opts() {
 	"send ") own="--to --consent --sections --out --consents --force --again" ;;
 	"import ") own="--receipt-out --force" ;;
 	"receipt import") own="" ;;
-	"request ") own="--from --consent --sections --note --out --force" ;;
+	"request ") own="--from --consent --sections --note --out --force --enrolling --student --name --birth-date" ;;
 	"requests ") own="--all" ;;
 	"release ") own="--out --force" ;;
 	"deny ") own="--reason --out --force" ;;
 	"policy " | "inbox " | "outbox ") own="" ;;
 	"policy terms") own="--file" ;;
+	"policy enrolment-exception") own="--notice-file --sensitive" ;;
 	"outbox export") own="--out --force" ;;
 	"audit ") own="--student" ;;
 	"audit verify") own="--against" ;;

@@ -94,6 +94,7 @@ struct send_state {
 	char mark[4300];       /* the outbox's note naming tmp, while out has no file */
 	int mark_fd;           /* held open and locked meanwhile: the send is alive */
 	store_request *rq;     /* releasing a held request */
+	int enrol;             /* and it carries an enrolment statement, not a consent */
 	int cohort;            /* prepared in the transaction, sealed together */
 	int deferred;          /* and this one waits for that */
 	struct send_work work; /* the packet between the rules and the commit */

@@ -142,13 +142,24 @@ static json_t *request_json(store_txn *t, const store_request *e)
 	json_t *o;
 
 	memset(&cs, 0, sizeof(cs));
-	(void)baton_consent_parse(e->consent, e->consent_len, &cs); /* verified on arrival */
+	int type = 0;
+	/* A request on the requester's enrolment statement carries no consent. */
+	int enrol = baton_object_type(e->consent, e->consent_len, &type) == 0 &&
+	            type == BATON_OBJ_ENROLMENT;
+	if (enrol)
+		snprintf(cs.purpose, sizeof(cs.purpose),
+		         "the student is enrolling there (34 CFR 99.31(a)(2))");
+	else
+		(void)baton_consent_parse(e->consent, e->consent_len,
+		                          &cs); /* verified on arrival */
 	baton_sections_format(e->want, secs, sizeof(secs));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "request",
 	              serve_hex(e->id, BATON_ID_BYTES, h), "from", e->from, "student", e->student,
 	              "state", state, "sections", secs, "purpose", cs.purpose, "time",
 	              (json_int_t)e->time, "note", e->note);
 	if (o && json_object_set_new(o, "school", json_string(school_name(t, e->from, &card))) != 0)
+		o = (json_decref(o), NULL);
+	if (o && json_object_set_new(o, "basis", json_string(enrol ? "enrolment" : "consent")) != 0)
 		o = (json_decref(o), NULL);
 	if (o && e->state == REQ_RELEASED &&
 	    json_object_set_new(o, "packet",
