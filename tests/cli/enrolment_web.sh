@@ -100,7 +100,9 @@ check_out '  received +basis enrolment +student S-1 +school LHS-001' "RAS's audi
 	"$BATON" audit --dir "$B"
 expect 200 '"basis":"enrolment"' "the console's audit API names the basis" GET "audit?student=S-1"
 
-# ---- the family's list of disclosures ----
+# ---- the family's pages ----
+expect 200 '"enrolment_notice":"Lincoln sends records to a school where a student enrols. Notice-Web-7."' \
+	"the family's pages get the annual notice" GET family/about
 ch=$(curl -s "$API/family/challenge")
 n=$(jq -r .nonce <<<"$ch")
 sig=$("$FAMSIGN" "$TMP/mother.key" "$(jq -r .school.id <<<"$ch")" "$O" "$n")
@@ -111,5 +113,9 @@ CSRF=$(jq -r .csrf "$TMP/body")
 expect 200 '"basis":"enrolment"' "her list of disclosures names the basis" GET family/students/S-1/disclosures
 check "... the sections released, without health, and no consent" \
 	jq -e '.[0].to.code == "RAS-204" and (.[0].sections | index("health") | not) and (.[0].sections | index("identity")) and .[0].consent == null' "$TMP/body"
+login ian
+expect 200 '"on":false' "the admin turns it off again" PUT policy/enrolment-exception '{"on": false}'
+expect 200 '^\{"bundle"' "the family's pages then get no notice" GET family/about
+check "... none" sh -c "! grep -q enrolment_notice '$TMP/body'"
 
 done_testing
