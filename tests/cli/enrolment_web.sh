@@ -118,4 +118,18 @@ expect 200 '"on":false' "the admin turns it off again" PUT policy/enrolment-exce
 expect 200 '^\{"bundle"' "the family's pages then get no notice" GET family/about
 check "... none" sh -c "! grep -q enrolment_notice '$TMP/body'"
 
+# ---- the console's page (a browser) ----
+if [ -x "${BATON_CHROMIUM:-/usr/bin/chromium}" ] && command -v node >/dev/null &&
+	[ -d "$BATON_SRC/node_modules/playwright-core" ]; then
+	export IAN_PW="ian's long password" MARIA_PW="maria's long password"
+	export BATON_SHOTS=${BATON_SHOTS:-$(dirname "$BATON")/screenshots}
+	node_tap "enrolment" enrolment.mjs "$O"
+	check_out 'sensitive sections released on a statement: health' \
+		"the CLI reads what the admin set in the page" "$BATON" policy enrolment-exception --dir "$A"
+	check_out 'Notice-Page-3' "... with the notice" "$BATON" policy enrolment-exception --dir "$A"
+else
+	echo "ok $((T + 1)) # SKIP Chromium, node or node_modules/playwright-core missing (make deps)"
+	T=$((T + 1))
+fi
+
 done_testing
