@@ -132,4 +132,9 @@ else
 	T=$((T + 1))
 fi
 
+for n in lhs ras; do
+	serve_stop $n && pass "$n's serve stops cleanly" || fail "$n's serve stops cleanly" "exit code $?"
+done
+check "no sanitizer report in the serving nodes' logs" sh -c "! grep -E 'Sanitizer|runtime error' '$TMP'/lhs.log '$TMP'/ras.log"
+
 done_testing
