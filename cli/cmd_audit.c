@@ -25,6 +25,8 @@ static int show_one(const store_audit *e, void *arg)
 	if (c->arr)
 		return json_array_append_new(c->arr, audit_entry_json(e)) ? BATON_ENOMEM : 0;
 	printf("%6llu  %s  %-15s", (unsigned long long)e->seq, cli_time(e->time), e->action);
+	if (store_audit_basis(e)[0])
+		printf("  basis %s", store_audit_basis(e));
 	if (e->student[0])
 		printf("  student %s", e->student);
 	if (e->peer[0])

@@ -87,7 +87,7 @@ static int imported_request(const struct import_opts *o, store *st, const baton_
 	printf("Request %s from %s for student %s: %s\n", cli_hex(q->packet, BATON_ID_BYTES),
 	       q->from, q->student,
 	       q->replay         ? "seen before, the same receipt"
-	       : q->auto_release ? "releasing it (policy auto-release on)"
+	       : q->auto_release ? "releasing it (by this school's policy)"
 	                         : "held for 'baton release' or 'baton deny'");
 	if (o->receipt_out)
 		printf("  receipt written to %s\n", o->receipt_out);

@@ -23,6 +23,8 @@ static void inbox_print(const json_t *arr)
 			printf("%-9s  %s\n", cli_str(e, "result"), note);
 		else
 			printf("%s\n", cli_str(e, "result"));
+		if (json_object_get(e, "terms"))
+			printf("    redisclosure terms: %s\n", cli_str(e, "terms"));
 	}
 }
 

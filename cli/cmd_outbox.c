@@ -28,6 +28,9 @@ static void outbox_print(const json_t *arr)
 		       cli_str(e, "student"), cli_str(e, "state"),
 		       (int)json_integer_value(json_object_get(e, "attempts")), err[0] ? "  " : "",
 		       err);
+		const char *terms = cli_str(e, "terms");
+		if (terms[0] && strcmp(terms, "none") != 0)
+			printf("    redisclosure terms %s\n", terms);
 	}
 }
 

@@ -310,6 +310,12 @@ static void print_record(const struct show_ctx *c)
 	    json_string_value(json_object_get(a, "fingerprint")),
 	    json_is_true(json_object_get(a, "restricted")) ? " RESTRICTED" : "",
 	    json_string_value(json_object_get(a, "key")));
+	json_array_foreach(c->v.terms, i, a)
+	    printf("  redisclosure terms from %s (%s, packet %s):\n    %s\n",
+	           json_string_value(json_object_get(a, "from")),
+	           cli_time(json_integer_value(json_object_get(a, "time"))),
+	           json_string_value(json_object_get(a, "packet")),
+	           json_string_value(json_object_get(a, "terms")));
 }
 
 static int student_show(int argc, char **argv)
@@ -346,11 +352,12 @@ static int student_show(int argc, char **argv)
 		return cli_fail("student show", r);
 	}
 	if (com.json) {
-		cli_print_json(json_pack(
-		    "{s:O, s:i, s:i, s:I, s:O, s:I, s:O}", "record", c.v.record, "version",
-		    (int)(c.version ? c.version : c.v.s.version), "versions", (int)c.v.s.version,
-		    "updated", (json_int_t)c.v.s.updated, "guardian_keys", c.v.guardians,
-		    "held_for_review", (json_int_t)c.v.held, "statements", c.v.dissent));
+		cli_print_json(
+		    json_pack("{s:O, s:i, s:i, s:I, s:O, s:I, s:O, s:O}", "record", c.v.record,
+		              "version", (int)(c.version ? c.version : c.v.s.version), "versions",
+		              (int)c.v.s.version, "updated", (json_int_t)c.v.s.updated,
+		              "guardian_keys", c.v.guardians, "held_for_review",
+		              (json_int_t)c.v.held, "statements", c.v.dissent, "terms", c.v.terms));
 	} else {
 		print_record(&c);
 	}

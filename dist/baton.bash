@@ -17,7 +17,7 @@ _baton_valued="--dir --passphrase-file --name --code --endpoint --out --rotation
 --card-out --expect --rotation --version --as --relation --key --student --from --to \
 --sections --purpose --expires --role --consent --consents --listen --receipt-out --note \
 --reason --against --card --school --password-file --web --web-cert --web-key --cert --host --url \
---section --text-file --held --replay --server --user --ca"
+--section --text-file --held --replay --server --user --ca --file --birth-date --notice-file --sensitive"
 
 # _baton_subs CMD: the second words of CMD.
 _baton_subs() {
@@ -29,11 +29,11 @@ _baton_subs() {
 	guardian) echo "keygen pubkey link unlink invite invites confirm cancel email" ;;
 	consent) echo "grant revoke show import list check" ;;
 	receipt) echo "import" ;;
+	policy) echo "retention terms enrolment-exception" ;;
 	outbox) echo "export" ;;
 	audit) echo "verify sign held copy check" ;;
 	user) echo "add list remove passwd" ;;
 	web) echo "set show selfsigned hash" ;;
-	policy) echo "retention" ;;
 	mail) echo "set show test flush" ;;
 	esac
 }
@@ -76,11 +76,13 @@ _baton_opts() {
 	"send ") own="--to --consent --sections --out --consents --force --again" ;;
 	"import ") own="--receipt-out --force" ;;
 	"receipt import") own="" ;;
-	"request ") own="--from --consent --sections --note --out --force" ;;
+	"request ") own="--from --consent --sections --note --out --force --enrolling --student --name --birth-date" ;;
 	"requests ") own="--all" ;;
 	"release ") own="--out --force" ;;
 	"deny ") own="--reason --out --force" ;;
 	"policy " | "policy retention" | "inbox " | "outbox ") own="" ;;
+	"policy terms") own="--file" ;;
+	"policy enrolment-exception") own="--notice-file --sensitive" ;;
 	"outbox export") own="--out --force" ;;
 	"audit ") own="--student" ;;
 	"audit verify") own="--against" ;;
@@ -226,10 +228,10 @@ guardians health identity special_education transcript" -- "${cur##*,}"
 		_baton_reply -W "$(_baton_opts "$cmd" "$sub")" -- "$cur"
 		return 0
 	fi
-	if [ "$cmd" = policy ]; then
-		case "$sub $nargs" in
-		" 0") _baton_reply -W "auto-release retention" -- "$cur" ;;
-		" 1") _baton_reply -W "on off" -- "$cur" ;;
+	if [ "$cmd" = policy ] && [ -z "$sub" ]; then
+		case $nargs in
+		0) _baton_reply -W "auto-release $(_baton_subs policy)" -- "$cur" ;;
+		1) _baton_reply -W "on off" -- "$cur" ;;
 		esac
 		return 0
 	fi

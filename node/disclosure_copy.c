@@ -28,7 +28,8 @@ struct make {
 /* The legal basis of a disclosure entry, as the copy names it (PROTOCOL.md 3.13). */
 static const char *entry_basis(const store_audit *e)
 {
-	return e->has_consent ? "consent" : "other";
+	const char *b = store_audit_basis(e);
+	return b[0] ? b : "other";
 }
 
 /* The receipt's state of a disclosure when the copy is made, from its outbox entry. */

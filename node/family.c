@@ -368,7 +368,7 @@ static int disclosure_cb(const store_audit *e, void *arg)
 		return BATON_ENOMEM;
 	d = json_pack("{s:I, s:O, s:o, s:s, s:s?, s:s, s:s, s:s?}", "time", (json_int_t)e->time,
 	              "to", to, "sections", sections_json(e->sections), "basis",
-	              e->has_consent ? "consent" : "other", "consent",
+	              store_audit_basis(e)[0] ? store_audit_basis(e) : "other", "consent",
 	              e->has_consent ? serve_hex(e->consent, BATON_ID_BYTES, c) : NULL, "by",
 	              e->by[0] ? e->by : "command line", "receipt",
 	              e->has_packet ? receipt_state(t, e->packet) : "unknown", "transfer",

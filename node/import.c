@@ -16,6 +16,8 @@
 #include "dissent.h"
 #include "family_notify.h"
 #include "record.h"
+#include "enrolment.h"
+#include "terms.h"
 #include "transfer_impl.h"
 
 /* The receipt's notes (PROTOCOL.md 3.7). */
@@ -218,8 +220,17 @@ static int inbox_receipt(store_txn *t, struct recv_req *q, const baton_body *b, 
 	if ((r = peer_head(t, q->from, b)) != 0 ||
 	    (r = xfer_own_head(t, q->key_retired ? NULL : q->key, q->head, &q->head_len)) != 0)
 		return r;
-	if ((r = xfer_sign_receipt(q, BATON_REASON_ACCEPTED, t->now, note, &q->receipt,
-	                           &q->receipt_len)) != 0)
+	/* The terms are kept with the record, and the receipt names what was kept. */
+	q->has_terms = b->terms_len > 0;
+	if (q->has_terms) {
+		crypto_generichash(q->terms, BATON_HASH_BYTES, (const uint8_t *)b->terms,
+		                   b->terms_len, NULL, 0);
+		if ((r = xfer_terms_received(t, q->packet, b->terms, b->terms_len)) != 0)
+			return r;
+	}
+	r = xfer_sign_receipt(q, BATON_REASON_ACCEPTED, t->now, note, &q->receipt, &q->receipt_len);
+	q->has_terms = 0; /* a refusal signed later, if this transaction fails, names none */
+	if (r != 0)
 		return r;
 	store_inbox in = {{0}, {0}, {0}, BATON_REASON_ACCEPTED, t->now, q->receipt, q->receipt_len};
 	memcpy(in.packet, q->packet, BATON_ID_BYTES);
@@ -239,8 +250,12 @@ static int import_audit(store_txn *t, struct recv_ctx *c, const store_student *s
 	snprintf(e.action, sizeof(e.action), "received");
 	snprintf(e.student, sizeof(e.student), "%s", q->student);
 	snprintf(e.peer, sizeof(e.peer), "%s", q->from);
-	memcpy(e.consent, baton_opened_consent(c->o)->id, BATON_ID_BYTES);
-	e.has_consent = 1;
+	if (baton_opened_enrolment(c->o) != NULL) {
+		snprintf(e.basis, sizeof(e.basis), "enrolment"); /* 34 CFR 99.31(a)(2) */
+	} else {
+		memcpy(e.consent, baton_opened_consent(c->o)->id, BATON_ID_BYTES);
+		e.has_consent = 1;
+	}
 	memcpy(e.packet, q->packet, BATON_ID_BYTES);
 	e.has_packet = 1;
 	for (int i = 0; i < BATON_SEC_COUNT; i++)
@@ -393,6 +408,63 @@ static int request_audit(store_txn *t, const struct recv_req *q, const struct re
 	return store_audit_append(t, &e);
 }
 
+/*
+ * A request on the enrolling school's statement (enrolment.h): released at
+ * once when the policy has the exception on and the statement names the
+ * child on file here; otherwise held for the registrar, the reason in the
+ * audit entry. The statement is kept in the request in place of a consent.
+ */
+static int enrol_hold(store_txn *t, struct recv_ctx *c, const baton_enrolment *s)
+{
+	struct recv_req *q = c->q;
+	const baton_body *b = baton_opened_body(c->o);
+	struct enrol_policy pol;
+	char why[300] = "";
+	store_audit e;
+	int r;
+
+	if ((r = xfer_enrol_policy_read(t, &pol)) != 0)
+		return r;
+	if (!pol.on) {
+		snprintf(why, sizeof(why), "the enrolment exception is off here");
+	} else if ((r = xfer_enrol_same_child(t, s)) != 0) {
+		if (r != BATON_ENOTFOUND && r != BATON_EVALUE)
+			return r;
+		snprintf(why, sizeof(why), "%s", baton_diag());
+	}
+	q->auto_release = why[0] == '\0';
+	q->kind = BATON_KIND_REQUEST;
+	snprintf(q->student, sizeof(q->student), "%s", s->student);
+	store_request *rq = calloc(1, sizeof(*rq));
+	if (rq == NULL)
+		return BATON_ENOMEM;
+	memcpy(rq->id, q->packet, BATON_ID_BYTES);
+	memcpy(rq->hash, q->hash, BATON_HASH_BYTES);
+	snprintf(rq->from, sizeof(rq->from), "%s", q->from);
+	snprintf(rq->student, sizeof(rq->student), "%s", s->student);
+	rq->want = b->requested_mask;
+	memcpy(rq->consent, b->enrolment, b->enrolment_len);
+	rq->consent_len = b->enrolment_len;
+	snprintf(rq->note, sizeof(rq->note), "%s", b->note);
+	rq->state = REQ_HELD;
+	rq->time = t->now;
+	r = store_request_put(t, rq);
+	free(rq);
+	if (r != 0 || (r = inbox_receipt(t, q, b, q->auto_release ? auto_note : held_note)) != 0)
+		return r;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.action, sizeof(e.action), "request-received");
+	snprintf(e.basis, sizeof(e.basis), "enrolment");
+	snprintf(e.student, sizeof(e.student), "%s", s->student);
+	snprintf(e.peer, sizeof(e.peer), "%s", q->from);
+	memcpy(e.packet, q->packet, BATON_ID_BYTES);
+	e.has_packet = 1;
+	e.sections = enrol_release_mask(&pol, b->requested_mask);
+	snprintf(e.detail, sizeof(e.detail), "enrolling at %s (34 CFR 99.31(a)(2)): %.200s%s",
+	         q->from, q->auto_release ? "released at once by policy" : "held: ", why);
+	return store_audit_append(t, &e);
+}
+
 int xfer_hold_request(store_txn *t, struct recv_ctx *c)
 {
 	struct recv_req *q = c->q;
@@ -401,6 +473,8 @@ int xfer_hold_request(store_txn *t, struct recv_ctx *c)
 	int r;
 
 	c->content_err = 0;
+	if (baton_opened_enrolment(c->o) != NULL)
+		return enrol_hold(t, c, baton_opened_enrolment(c->o));
 	if ((r = request_rules(t, c, &rc)) != 0 || (r = xfer_policy_read(t, &q->auto_release)) != 0)
 		return r;
 	q->kind = BATON_KIND_REQUEST;
@@ -473,6 +547,9 @@ int xfer_recv_rules(store_txn *t, struct recv_ctx *c)
 	char id[BATON_STUDENT_MAX + 1];
 	int r, existing, same, eligible;
 
+	/* On this school's own enrolment statement (checked at opening): no consent to judge. */
+	if (baton_opened_enrolment(c->o) != NULL)
+		return 0;
 	if ((r = revoked_here(t, c, k)) != 0)
 		return r;
 	/* A record here can show that rights passed, never that they did not. */

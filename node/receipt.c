@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "bti.h"
+#include "terms.h"
 #include "transfer_impl.h"
 
 /* Text cut at a size limit ends on a whole UTF-8 character: a receipt's note must be UTF-8. */
@@ -39,6 +40,11 @@ int xfer_sign_receipt(const struct recv_req *q, int reason, uint64_t now, const 
 	rc.time = now;
 	memcpy(rc.audit, q->head, q->head_len);
 	rc.audit_len = q->head_len;
+	/* Only an acceptance names the terms accepted with the record. */
+	if (reason == BATON_REASON_ACCEPTED && q->has_terms) {
+		memcpy(rc.terms, q->terms, BATON_HASH_BYTES);
+		rc.has_terms = 1;
+	}
 	return baton_receipt_sign(&rc, baton_key_id_sk(q->key), out, len);
 }
 
@@ -83,6 +89,10 @@ static int receipt_fn(store_txn *t, void *arg)
 	if (x->ob->state == OUT_DENIED || x->ob->state == OUT_ANSWERED ||
 	    (x->ob->state == OUT_RECEIPTED && !denial))
 		return 0; /* the same answer again: nothing changes */
+	/* An acceptance of a transfer must name the terms that were sent, if any. */
+	if (x->ob->kind == OUT_TRANSFER && x->rc->reason == BATON_REASON_ACCEPTED &&
+	    (r = xfer_terms_receipt(t, x->rc->packet_id, x->rc)) != 0)
+		return r;
 	x->ob->reason = x->rc->reason;
 	x->ob->state = x->rc->reason == BATON_REASON_ACCEPTED  ? OUT_RECEIPTED
 	               : denial                                ? OUT_DENIED

@@ -16,6 +16,8 @@
 #include "family_notify.h"
 #include "par.h"
 #include "record.h"
+#include "enrolment.h"
+#include "terms.h"
 #include "transfer_impl.h"
 
 #define IN_STORE_MAX (768u << 10) /* queued packets up to this size are kept in the store */
@@ -304,6 +306,58 @@ int transfer_consent_for(const baton_consent *c, const char *student)
 	                    student);
 }
 
+/* Refuses a release on a statement with err, why in words. */
+static int enrol_refuse(store_txn *t, struct send_req *s, int err, const char *why)
+{
+	return refuse(t, s, bti_diag_err(err, "%s", why));
+}
+
+/*
+ * Releasing a request on the enrolling school's statement (enrolment.h):
+ * the policy has the exception on; the statement names this school and is
+ * the requesting school's; it is valid now; it names a student on file who
+ * is the child it describes. The sections: the ones asked for that are not
+ * sensitive, and the sensitive ones the policy names. A refusal is audited,
+ * with s->refused set, and returns 0.
+ */
+static int enrol_rules(store_txn *t, struct send_req *s, const baton_card *me, struct send_work *w)
+{
+	struct send_state *pv = s->priv;
+	struct enrol_policy pol;
+	baton_enrolment st;
+	int r;
+
+	memset(&pv->q, 0, sizeof(pv->q));
+	pv->q.sections = s->sections;
+	pv->enrol = 1;
+	if ((r = baton_enrolment_parse(s->consent, s->consent_len, &st)) != 0)
+		return r == BATON_ENOMEM
+		           ? r
+		           : enrol_refuse(t, s, BATON_ECONSENT,
+		                          "the request's enrolment statement does not "
+		                          "verify");
+	if ((r = xfer_enrol_policy_read(t, &pol)) != 0)
+		return r;
+	if (!pol.on)
+		return enrol_refuse(t, s, BATON_ECONSENT,
+		                    "the enrolment exception is off at this school: deny the "
+		                    "request, or ask the family for its consent");
+	if (sodium_memcmp(st.from_pk, me->id_pk, BATON_PK_BYTES) != 0)
+		return enrol_refuse(t, s, BATON_EFROM,
+		                    "the enrolment statement names another school than this one");
+	if (sodium_memcmp(st.to_pk, w->peer.id_pk, BATON_PK_BYTES) != 0)
+		return enrol_refuse(t, s, BATON_ETO,
+		                    "the enrolment statement is not the requesting school's");
+	if ((r = baton_check_validity(st.issued, st.expires, s->now, s->skew)) != 0)
+		return enrol_refuse(t, s, r, "the enrolment statement is not valid now");
+	if ((r = xfer_enrol_same_child(t, &st)) != 0)
+		return r == BATON_ENOTFOUND || r == BATON_EVALUE ? refuse(t, s, r) : r;
+	if ((r = student_record_load(t, st.student, &w->ss.rec)) != 0)
+		return r;
+	pv->q.release = enrol_release_mask(&pol, s->sections);
+	return 0;
+}
+
 /*
  * The release rules, against this node (me) and the school the record goes
  * to (w->peer): a refusal is audited, with s->refused set, and returns 0.
@@ -314,8 +368,12 @@ static int send_rules(store_txn *t, struct send_req *s, const baton_card *me, st
 {
 	struct send_state *pv = s->priv;
 	struct release_check *q = &pv->q;
-	int r;
+	int r, type = 0;
 
+	pv->enrol = 0;
+	if (pv->rq && baton_object_type(s->consent, s->consent_len, &type) == 0 &&
+	    type == BATON_OBJ_ENROLMENT)
+		return enrol_rules(t, s, me, w);
 	memset(q, 0, sizeof(*q));
 	q->consent = s->consent;
 	q->consent_len = s->consent_len;
@@ -453,11 +511,20 @@ static int send_prepare(store_txn *t, struct send_req *s, struct send_work *w)
 	if ((r = add_sections(s, w)) != 0 || (r = add_attachments(t, w)) != 0 ||
 	    (r = add_statements(t, s, &me, w)) != 0)
 		return r;
-	body->consent = s->consent;
-	body->consent_len = s->consent_len;
+	if (s->priv->enrol) { /* the statement travels back in place of a consent */
+		body->basis_enrolment = 1;
+		body->enrolment = s->consent;
+		body->enrolment_len = s->consent_len;
+	} else {
+		body->consent = s->consent;
+		body->consent_len = s->consent_len;
+	}
 	if ((r = xfer_own_head(t, s->key, w->ss.head, &body->audit_len)) != 0)
 		return r;
 	body->audit = w->ss.head;
+	if ((r = xfer_terms_read(t, w->ss.terms, sizeof(w->ss.terms), &body->terms_len)) != 0)
+		return r;
+	body->terms = w->ss.terms;
 	if ((r = store_guardian_each(t, s->student, add_guardian, body)) != 0)
 		return r;
 	if (record_json_failed())
@@ -482,14 +549,21 @@ static int send_finish(store_txn *t, struct send_req *s, const struct send_work 
 
 	memset(&e, 0, sizeof(e));
 	snprintf(e.action, sizeof(e.action), "disclosure");
+	snprintf(e.basis, sizeof(e.basis), "%s", pv->enrol ? "enrolment" : "consent");
 	snprintf(e.student, sizeof(e.student), "%s", s->student);
 	snprintf(e.peer, sizeof(e.peer), "%s", s->to_code);
 	memcpy(e.consent, pv->q.c.id, BATON_ID_BYTES);
-	e.has_consent = 1;
+	e.has_consent = !pv->enrol;
 	memcpy(e.packet, s->info.id, BATON_ID_BYTES);
 	e.has_packet = 1;
 	e.sections = pv->q.release;
-	if (pv->rq)
+	if (pv->enrol)
+		/* The family is told of it below (notify_family), as of every disclosure. */
+		snprintf(e.detail, sizeof(e.detail),
+		         "to %.100s on its request %s: the student is enrolling there (34 CFR "
+		         "99.31(a)(2))",
+		         w->peer.name, xfer_hex_id(pv->rq->id));
+	else if (pv->rq)
 		snprintf(e.detail, sizeof(e.detail), "to %.100s on its request %s: %.100s",
 		         w->peer.name, xfer_hex_id(pv->rq->id), pv->q.c.purpose);
 	else
@@ -497,7 +571,8 @@ static int send_finish(store_txn *t, struct send_req *s, const struct send_work 
 		         pv->q.c.purpose);
 	if ((r = store_audit_append(t, &e)) != 0 ||
 	    (r = outbox_add(t, s, OUT_TRANSFER, s->student, &w->p)) != 0 ||
-	    (r = notify_family(t, s->student, NOTIFY_DISCLOSURE, s->to_code)) != 0)
+	    (r = notify_family(t, s->student, NOTIFY_DISCLOSURE, s->to_code)) != 0 ||
+	    (r = xfer_terms_sent(t, s->info.id, w->body.terms, w->body.terms_len)) != 0)
 		return r;
 	s->release = pv->q.release;
 	if (pv->rq) {
@@ -732,6 +807,75 @@ static int request_record(store_txn *t, struct send_req *s, const baton_consent 
 	return outbox_add(t, s, OUT_REQUEST, c->student, p);
 }
 
+/*
+ * A request on this school's enrolment statement (PROTOCOL.md 3.12): signed
+ * with this school's key, naming the other school, the student as it knows
+ * them and as this school has them; the sections asked for (all but the
+ * sensitive ones when none are named). Audited with basis enrolment.
+ */
+static int enrol_request_fn(store_txn *t, struct send_req *s)
+{
+	uint8_t head[BATON_AUDIT_HEAD_MAX], *st = NULL;
+	size_t slen = 0;
+	baton_card me, peer;
+	baton_enrolment en;
+	baton_body body;
+	store_audit e;
+	int r;
+
+	if ((r = xfer_own_card(t, &me)) != 0 || (r = xfer_peer_card(t, s->to_code, &peer)) != 0)
+		return r;
+	memset(&en, 0, sizeof(en));
+	snprintf(en.birth_date, sizeof(en.birth_date), "%s", s->enrol_birth);
+	snprintf(en.family_name, sizeof(en.family_name), "%s", s->enrol_family);
+	snprintf(en.given_name, sizeof(en.given_name), "%s", s->enrol_given);
+	snprintf(en.kind, sizeof(en.kind), BATON_ENROL_KIND);
+	snprintf(en.student, sizeof(en.student), "%s", s->enrol_student);
+	memcpy(en.from_pk, peer.id_pk, BATON_PK_BYTES);
+	memcpy(en.to_pk, me.id_pk, BATON_PK_BYTES);
+	en.issued = s->now;
+	en.expires = s->now + PACKET_DAYS * UINT64_C(86400);
+	if ((r = baton_enrolment_sign(&en, baton_key_id_sk(s->key), &st, &slen)) != 0)
+		return r;
+	memset(&body, 0, sizeof(body));
+	body.enrolment = st;
+	body.enrolment_len = slen;
+	body.requested_mask = s->sections;
+	for (int i = 0; i < BATON_SEC_COUNT && !s->sections; i++)
+		if (!baton_section_sensitive((baton_section)i))
+			body.requested_mask |= BATON_SEC_BIT(i);
+	snprintf(body.note, sizeof(body.note), "%s", s->note ? s->note : "");
+	if ((r = xfer_own_head(t, s->key, head, &body.audit_len)) != 0)
+		goto out;
+	body.audit = head;
+	baton_seal_params p = {BATON_KIND_REQUEST,
+	                       s->now,
+	                       s->now + PACKET_DAYS * UINT64_C(86400),
+	                       baton_key_id_sk(s->key),
+	                       peer.id_pk,
+	                       peer.enc_pk,
+	                       NULL};
+	if ((r = seal_to(t, s, &p, &body, NULL)) != 0)
+		goto out;
+	s->release = body.requested_mask;
+	memset(&e, 0, sizeof(e));
+	snprintf(e.action, sizeof(e.action), "request-sent");
+	snprintf(e.basis, sizeof(e.basis), "enrolment");
+	snprintf(e.peer, sizeof(e.peer), "%s", s->to_code);
+	memcpy(e.packet, s->info.id, BATON_ID_BYTES);
+	e.has_packet = 1;
+	e.sections = s->release;
+	snprintf(e.detail, sizeof(e.detail),
+	         "student %s at %.60s: enrolling here (34 CFR 99.31(a)(2))", en.student, peer.name);
+	if ((r = store_audit_append(t, &e)) != 0 ||
+	    (r = store_asked_put(t, s->to_code, en.student, s->info.id)) != 0)
+		goto out;
+	r = outbox_add(t, s, OUT_REQUEST, en.student, &p);
+out:
+	free(st);
+	return r;
+}
+
 static int request_send_fn(store_txn *t, void *arg)
 {
 	struct send_req *s = arg;
@@ -741,6 +885,8 @@ static int request_send_fn(store_txn *t, void *arg)
 	baton_body body;
 	int r;
 
+	if (s->enrol_student)
+		return enrol_request_fn(t, s);
 	if ((r = xfer_own_card(t, &me)) != 0 || (r = xfer_peer_card(t, s->to_code, &peer)) != 0)
 		return r;
 	if ((r = baton_consent_parse(s->consent, s->consent_len, &c)) != 0 ||

@@ -34,8 +34,11 @@ struct send_req {
 	const char *out;      /* a packet file to carry by hand (state sent), or NULL */
 	const char *node_dir; /* otherwise queued in DIR/outbox for 'baton serve' */
 	const char *note;     /* a request's note to the other registrar, or NULL */
-	int force;            /* out may replace an existing file */
-	int again;            /* send even when already sent to to_code under this consent */
+	/* a request on this school's enrolment statement (consent NULL): the student
+	 * as the other school knows them, and as this school has them */
+	const char *enrol_student, *enrol_given, *enrol_family, *enrol_birth;
+	int force; /* out may replace an existing file */
+	int again; /* send even when already sent to to_code under this consent */
 	uint64_t now, skew;
 	/* out */
 	int refused;      /* a release rule's error, or 0 */
@@ -197,6 +200,9 @@ struct recv_req {
 	char claims[BATON_CODE_MAX + 1];
 	uint8_t head[BATON_AUDIT_HEAD_MAX]; /* this school's audit head, for the receipt */
 	size_t head_len;
+	/* the hash of the redisclosure terms an accepted transfer carried, for its receipt */
+	uint8_t terms[BATON_HASH_BYTES];
+	int has_terms;
 };
 
 /*

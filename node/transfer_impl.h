@@ -62,6 +62,8 @@ struct seal_state {
 	baton_att_reader readers[BATON_MAX_ATTACHMENTS];
 	uint8_t *statements[BATON_MAX_STATEMENTS]; /* the statements of disagreement sent */
 	size_t n_statements;
+	char
+	    terms[BATON_TERMS_MAX + 1]; /* this school's redisclosure terms, sent with the record */
 };
 
 /* A packet sealed into memory. */
@@ -94,6 +96,7 @@ struct send_state {
 	char mark[4300];       /* the outbox's note naming tmp, while out has no file */
 	int mark_fd;           /* held open and locked meanwhile: the send is alive */
 	store_request *rq;     /* releasing a held request */
+	int enrol;             /* and it carries an enrolment statement, not a consent */
 	int cohort;            /* prepared in the transaction, sealed together */
 	int deferred;          /* and this one waits for that */
 	struct send_work work; /* the packet between the rules and the commit */

@@ -38,6 +38,8 @@ json_t *audit_entry_json(const store_audit *e)
 		json_object_set_new(j, "detail", json_string(e->detail));
 	if (e->by[0])
 		json_object_set_new(j, "by", json_string(e->by));
+	if (store_audit_basis(e)[0])
+		json_object_set_new(j, "basis", json_string(store_audit_basis(e)));
 	return j;
 }
 

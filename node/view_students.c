@@ -7,7 +7,14 @@
 
 #include "bti.h"
 #include "dissent.h"
+#include "serve.h"
+#include "terms.h"
 #include "view_students.h"
+
+struct terms_ctx {
+	store_txn *t;
+	json_t *arr;
+};
 
 /* A callback's way of ending a walk early that is not an error. */
 enum { WALK_DONE = 1 };
@@ -133,6 +140,29 @@ static int load_record(store_txn *t, const char *id, uint32_t v, json_t **rec)
 	return *rec ? 0 : bti_diag_err(BATON_EIO, "stored record of %s does not parse", id);
 }
 
+/* The redisclosure terms that came with a record received for this student. */
+static int terms_entry(const store_audit *e, void *arg)
+{
+	struct terms_ctx *c = arg;
+	char *text = NULL, h[2 * BATON_ID_BYTES + 1];
+	size_t len;
+	int r;
+	/* Those of the records that made a version: not one the same as the version on
+	 * file, nor another child's held for review. */
+	if (strcmp(e->action, "received") != 0 || !e->has_packet ||
+	    strncmp(e->detail, "version ", 8) != 0 || strstr(e->detail, ", the same as"))
+		return 0;
+	if ((r = xfer_terms_in(c->t, e->packet, &text, &len)) != 0)
+		return r == BATON_ENOTFOUND ? 0 : r;
+	r = json_array_append_new(c->arr, json_pack("{s:s, s:s, s:I, s:s}", "from", e->peer,
+	                                            "packet", serve_hex(e->packet, 16, h), "time",
+	                                            (json_int_t)e->time, "terms", text))
+	        ? BATON_ENOMEM
+	        : 0;
+	free(text);
+	return r;
+}
+
 int view_student_load(store_txn *t, const char *id, uint32_t version, struct view_student *v)
 {
 	struct held_for h = {id, 0};
@@ -151,7 +181,10 @@ int view_student_load(store_txn *t, const char *id, uint32_t version, struct vie
 	    (r = dissent_list(t, id, &v->dissent)) != 0)
 		return r;
 	v->held = h.n;
-	return 0;
+	if ((v->terms = json_array()) == NULL)
+		return BATON_ENOMEM;
+	struct terms_ctx tc = {t, v->terms};
+	return store_audit_each(t, id, terms_entry, &tc);
 }
 
 void view_student_clear(struct view_student *v)
@@ -161,7 +194,8 @@ void view_student_clear(struct view_student *v)
 	json_decref(v->record);
 	json_decref(v->guardians);
 	json_decref(v->dissent);
-	v->record = v->guardians = v->dissent = NULL;
+	json_decref(v->terms);
+	v->record = v->guardians = v->dissent = v->terms = NULL;
 }
 
 struct versions_ctx {

@@ -53,6 +53,8 @@ struct view_student {
 	                      linked} */
 	size_t held;       /* records naming this student held for review */
 	json_t *dissent;   /* the statements of disagreement kept with it (dissent_list) */
+	json_t *terms;     /* the redisclosure terms that came with the records received:
+	                      {from, packet, time, terms}, oldest first */
 };
 
 /*

@@ -11,6 +11,7 @@
 #include "bti.h"
 #include "consent.h"
 #include "serve.h"
+#include "terms.h"
 #include "view.h"
 #include "view_transfers.h"
 
@@ -56,14 +57,33 @@ static json_t *outbox_json(const store_outbox *e)
 	return o;
 }
 
+struct box_ctx {
+	store_txn *t;
+	json_t *arr;
+};
+
 static int outbox_one(const store_outbox *e, void *arg)
 {
-	return append(arg, outbox_json(e));
+	struct box_ctx *c = arg;
+	json_t *o = outbox_json(e);
+	int state, r;
+	/* A transfer says what became of the redisclosure terms sent with it. */
+	if (o && e->kind == OUT_TRANSFER) {
+		if ((r = xfer_terms_out(c->t, e->packet, &state)) != 0) {
+			json_decref(o);
+			return r;
+		}
+		if (state != TERMS_NONE &&
+		    json_object_set_new(o, "terms", json_string(terms_state_name(state))) != 0)
+			o = (json_decref(o), NULL);
+	}
+	return append(c->arr, o);
 }
 
 static int outbox_fn(store_txn *t, void *arg)
 {
-	return store_outbox_each(t, outbox_one, arg);
+	struct box_ctx c = {t, arg};
+	return store_outbox_each(t, outbox_one, &c);
 }
 
 int view_outbox(store *st, json_t **arr)
@@ -73,20 +93,33 @@ int view_outbox(store *st, json_t **arr)
 
 static int inbox_one(const store_inbox *e, void *arg)
 {
+	struct box_ctx *c = arg;
 	baton_receipt rc;
-	char h[2 * BATON_ID_BYTES + 1];
+	char h[2 * BATON_ID_BYTES + 1], *terms = NULL;
+	size_t tlen;
+	int r;
 	/* The receipt's note says what became of an accepted packet ("held for review"). */
 	if (baton_receipt_parse(e->receipt, e->receipt_len, &rc) != 0)
 		rc.note[0] = '\0';
-	return append(arg, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "packet",
-	                             serve_hex(e->packet, BATON_ID_BYTES, h), "from", e->from,
-	                             "student", e->student, "result", baton_reason_name(e->reason),
-	                             "time", (json_int_t)e->time, "note", rc.note));
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "packet",
+	                      serve_hex(e->packet, BATON_ID_BYTES, h), "from", e->from, "student",
+	                      e->student, "result", baton_reason_name(e->reason), "time",
+	                      (json_int_t)e->time, "note", rc.note);
+	/* The redisclosure terms that came with the record, when any did. */
+	if ((r = xfer_terms_in(c->t, e->packet, &terms, &tlen)) != 0 && r != BATON_ENOTFOUND) {
+		json_decref(o);
+		return r;
+	}
+	if (o && terms && json_object_set_new(o, "terms", json_string(terms)) != 0)
+		o = (json_decref(o), NULL);
+	free(terms);
+	return append(c->arr, o);
 }
 
 static int inbox_fn(store_txn *t, void *arg)
 {
-	return store_inbox_each(t, inbox_one, arg);
+	struct box_ctx c = {t, arg};
+	return store_inbox_each(t, inbox_one, &c);
 }
 
 int view_inbox(store *st, json_t **arr)
@@ -109,13 +142,24 @@ static json_t *request_json(store_txn *t, const store_request *e)
 	json_t *o;
 
 	memset(&cs, 0, sizeof(cs));
-	(void)baton_consent_parse(e->consent, e->consent_len, &cs); /* verified on arrival */
+	int type = 0;
+	/* A request on the requester's enrolment statement carries no consent. */
+	int enrol = baton_object_type(e->consent, e->consent_len, &type) == 0 &&
+	            type == BATON_OBJ_ENROLMENT;
+	if (enrol)
+		snprintf(cs.purpose, sizeof(cs.purpose),
+		         "the student is enrolling there (34 CFR 99.31(a)(2))");
+	else
+		(void)baton_consent_parse(e->consent, e->consent_len,
+		                          &cs); /* verified on arrival */
 	baton_sections_format(e->want, secs, sizeof(secs));
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "request",
 	              serve_hex(e->id, BATON_ID_BYTES, h), "from", e->from, "student", e->student,
 	              "state", state, "sections", secs, "purpose", cs.purpose, "time",
 	              (json_int_t)e->time, "note", e->note);
 	if (o && json_object_set_new(o, "school", json_string(school_name(t, e->from, &card))) != 0)
+		o = (json_decref(o), NULL);
+	if (o && json_object_set_new(o, "basis", json_string(enrol ? "enrolment" : "consent")) != 0)
 		o = (json_decref(o), NULL);
 	if (o && e->state == REQ_RELEASED &&
 	    json_object_set_new(o, "packet",

@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "enrolment.h"
 #include "bti.h"
 #include "disclosure_copy.h"
 #include "dissent.h"
@@ -29,8 +30,18 @@ static int family_about(struct web_call *call)
 	if (!school)
 		return bti_diag_err(BATON_EIO, "the node has no card");
 	web_bundle_hash(hash);
-	return web_ok(call, json_pack("{s:s, s:o, s:o}", "bundle", hash, "files",
-	                              web_bundle_files(), "school", school));
+	json_t *o = json_pack("{s:s, s:o, s:o}", "bundle", hash, "files", web_bundle_files(),
+	                      "school", school);
+	/* With the enrolment exception on, the school's annual notice to families. */
+	struct enrol_policy p;
+	int r = enrolment_policy_get(call->st, &p);
+	if (r != 0) {
+		json_decref(o);
+		return r;
+	}
+	if (o && p.on && json_object_set_new(o, "enrolment_notice", json_string(p.notice)) != 0)
+		o = (json_decref(o), NULL);
+	return web_ok(call, o);
 }
 
 /* GET family/me: the key, this school, the students it sees. */

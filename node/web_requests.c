@@ -8,6 +8,7 @@
 
 #include <baton/record.h>
 
+#include "enrolment.h"
 #include "bti.h"
 #include "log.h"
 #include "transfer.h"
@@ -107,11 +108,60 @@ static int policy_put(struct web_call *call)
 	return web_ok(call, policy_json(on));
 }
 
+static json_t *enrol_json(const struct enrol_policy *p)
+{
+	char secs[160] = "";
+	if (p->sensitive)
+		baton_sections_format(p->sensitive, secs, sizeof(secs));
+	return json_pack("{s:b, s:s, s:s}", "on", p->on, "sensitive", secs, "notice", p->notice);
+}
+
+/* GET policy/enrolment-exception (admin): as 'baton policy enrolment-exception --json'. */
+static int enrol_get(struct web_call *call)
+{
+	struct enrol_policy p;
+	int r = enrolment_policy_get(call->st, &p);
+	return r ? r : web_ok(call, enrol_json(&p));
+}
+
+/*
+ * PUT policy/enrolment-exception {"on": bool, "notice"?: text, "sensitive"?:
+ * "health,..." or ""} (admin): as 'baton policy enrolment-exception', audited.
+ */
+static int enrol_put(struct web_call *call)
+{
+	json_t *on = call->body ? json_object_get(call->body, "on") : NULL;
+	json_t *notice = call->body ? json_object_get(call->body, "notice") : NULL;
+	json_t *sens = call->body ? json_object_get(call->body, "sensitive") : NULL;
+	struct enrol_policy p;
+	uint32_t mask = 0;
+	int r;
+	if (!json_is_boolean(on))
+		return bti_diag_err(BATON_EVALUE, "on: true or false is required");
+	if (notice && !json_is_string(notice))
+		return bti_diag_err(BATON_EVALUE, "notice: a string is required");
+	if (sens && !json_is_string(sens))
+		return bti_diag_err(BATON_EVALUE, "sensitive: a list of sections is required");
+	if (sens && json_string_length(sens) > 0 &&
+	    (r = baton_sections_parse(json_string_value(sens), &mask)) != 0)
+		return bti_diag_err(r, "sensitive: %s", json_string_value(sens));
+	if ((r = enrolment_policy_set(call->st, json_is_true(on), sens ? &mask : NULL,
+	                              notice ? json_string_value(notice) : NULL,
+	                              notice ? json_string_length(notice) : 0)) != 0 ||
+	    (r = enrolment_policy_get(call->st, &p)) != 0)
+		return r;
+	node_log(NODE_LOG_INFO, "web: %s set the enrolment exception %s", call->s->user,
+	         p.on ? "on" : "off");
+	return web_ok(call, enrol_json(&p));
+}
+
 const struct web_route web_routes_requests[] = {
     {"GET", "requests", 0, requests_list},
     {"POST", "requests/*/release", 0, request_release},
     {"POST", "requests/*/deny", 0, request_deny},
     {"GET", "policy/auto-release", WEB_ROUTE_ADMIN, policy_get},
     {"PUT", "policy/auto-release", WEB_ROUTE_ADMIN, policy_put},
+    {"GET", "policy/enrolment-exception", WEB_ROUTE_ADMIN, enrol_get},
+    {"PUT", "policy/enrolment-exception", WEB_ROUTE_ADMIN, enrol_put},
     {NULL, NULL, 0, NULL},
 };

@@ -108,13 +108,13 @@ static json_t *sections_json(const json_t *rec)
 static json_t *show_json(const struct show_ctx *c)
 {
 	json_t *atts = json_object_get(c->v.record, "attachments");
-	return json_pack("{s:s, s:s, s:i, s:i, s:I, s:o, s:o, s:O, s:O, s:I, s:O}", "student_id",
-	                 c->v.s.id, "state_student_id", c->v.s.state_id, "version",
+	return json_pack("{s:s, s:s, s:i, s:i, s:I, s:o, s:o, s:O, s:O, s:I, s:O, s:O}",
+	                 "student_id", c->v.s.id, "state_student_id", c->v.s.state_id, "version",
 	                 (int)c->v.version, "latest", (int)c->v.s.version, "updated",
 	                 (json_int_t)c->v.s.updated, "sections", sections_json(c->v.record),
 	                 "attachments", atts ? json_incref(atts) : json_array(), "versions",
 	                 c->versions, "guardian_keys", c->v.guardians, "held_for_review",
-	                 (json_int_t)c->v.held, "statements", c->v.dissent);
+	                 (json_int_t)c->v.held, "statements", c->v.dissent, "terms", c->v.terms);
 }
 
 static int student_answer(struct web_call *call, uint32_t version)

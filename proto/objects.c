@@ -106,7 +106,7 @@ int baton_object_type(const uint8_t *buf, size_t len, int *type)
 	*type = 0;
 	if ((r = envelope_decode(buf, len, 0, &env)) != 0)
 		return r == BATON_ENOMEM ? r : BATON_EMAGIC;
-	if (env.type < BATON_OBJ_CARD || env.type > BATON_OBJ_STATEMENT)
+	if (env.type < BATON_OBJ_CARD || env.type > BATON_OBJ_ENROLMENT)
 		return bti_diag_err(BATON_EMAGIC, "object: unknown type %d", env.type);
 	*type = env.type;
 	return 0;
@@ -482,15 +482,15 @@ int bti_audit_field(const msgpack_object *v, const char *what, const uint8_t **p
 	return r;
 }
 
-static const char *const receipt_keys[] = {"audit",  "hash",     "note", "packet",
-                                           "reason", "receiver", "time"};
-enum { EK_AUDIT, EK_HASH, EK_NOTE, EK_PACKET, EK_REASON, EK_RECEIVER, EK_TIME, EK_N };
+static const char *const receipt_keys[] = {"audit",  "hash",     "note",  "packet",
+                                           "reason", "receiver", "terms", "time"};
+enum { EK_AUDIT, EK_HASH, EK_NOTE, EK_PACKET, EK_REASON, EK_RECEIVER, EK_TERMS, EK_TIME, EK_N };
 
 static void enc_receipt(struct enc *e, const void *obj)
 {
 	const baton_receipt *r = obj;
 	int has_note = r->note[0] != '\0';
-	bti_enc_map(e, (uint32_t)(EK_N - 2 + has_note + (r->audit_len > 0)));
+	bti_enc_map(e, (uint32_t)(EK_N - 3 + has_note + (r->audit_len > 0) + (r->has_terms != 0)));
 	if (r->audit_len > 0)
 		bti_enc_str(e, "audit"), bti_enc_bin(e, r->audit, r->audit_len);
 	bti_enc_str(e, "hash"), bti_enc_bin(e, r->packet_hash, BATON_HASH_BYTES);
@@ -500,6 +500,8 @@ static void enc_receipt(struct enc *e, const void *obj)
 	bti_enc_str(e, "reason"),
 	    bti_enc_uint(e, (uint64_t)(r->reason < 0 ? UINT64_MAX : (uint64_t)r->reason));
 	bti_enc_str(e, "receiver"), bti_enc_bin(e, r->receiver, BATON_PK_BYTES);
+	if (r->has_terms)
+		bti_enc_str(e, "terms"), bti_enc_bin(e, r->terms, BATON_HASH_BYTES);
 	bti_enc_str(e, "time"), bti_enc_uint(e, r->time);
 }
 
@@ -535,8 +537,11 @@ static int dec_receipt(const msgpack_object *o, void *out)
 	if ((r = bti_mp_fixbin(v[EK_RECEIVER], "receipt", "receiver", rc->receiver,
 	                       BATON_PK_BYTES)) != 0 ||
 	    (r = bti_check_ed25519_pk("receipt", "receiver", rc->receiver)) != 0 ||
+	    (v[EK_TERMS] != NULL && (r = bti_mp_fixbin(v[EK_TERMS], "receipt", "terms", rc->terms,
+	                                               BATON_HASH_BYTES)) != 0) ||
 	    (r = bti_mp_uint(v[EK_TIME], "receipt", "time", &rc->time)) != 0)
 		return r;
+	rc->has_terms = v[EK_TERMS] != NULL;
 	if (ap)
 		memcpy(rc->audit, ap, rc->audit_len);
 	/* The head is the receiver's own log: another school's head proves nothing here. */
@@ -765,4 +770,111 @@ int baton_statement_parse(const uint8_t *buf, size_t len, baton_statement *out)
 {
 	return parse_object(buf, len, BATON_OBJ_STATEMENT, dec_statement, out, sizeof(*out),
 	                    out->signer, "statement");
+}
+
+/* ---- enrolment statement (PROTOCOL.md 3.12) ---- */
+
+static const char *const enrol_keys[] = {"birth_date", "expires",    "family_name",
+                                         "from",       "given_name", "issued",
+                                         "kind",       "student",    "to"};
+enum {
+	LK_BIRTH,
+	LK_EXPIRES,
+	LK_FAMILY,
+	LK_FROM,
+	LK_GIVEN,
+	LK_ISSUED,
+	LK_KIND,
+	LK_STUDENT,
+	LK_TO,
+	LK_N
+};
+
+static void enc_enrolment(struct enc *e, const void *obj)
+{
+	const baton_enrolment *s = obj;
+	bti_enc_map(e, LK_N);
+	bti_enc_str(e, "birth_date"), bti_enc_str(e, s->birth_date);
+	bti_enc_str(e, "expires"), bti_enc_uint(e, s->expires);
+	bti_enc_str(e, "family_name"), bti_enc_str(e, s->family_name);
+	bti_enc_str(e, "from"), bti_enc_bin(e, s->from_pk, BATON_PK_BYTES);
+	bti_enc_str(e, "given_name"), bti_enc_str(e, s->given_name);
+	bti_enc_str(e, "issued"), bti_enc_uint(e, s->issued);
+	bti_enc_str(e, "kind"), bti_enc_str(e, s->kind);
+	bti_enc_str(e, "student"), bti_enc_str(e, s->student);
+	bti_enc_str(e, "to"), bti_enc_bin(e, s->to_pk, BATON_PK_BYTES);
+}
+
+/* YYYY-MM-DD, month 01..12, day 01..31. */
+static int check_date(const char *d)
+{
+	static const char form[] = "dddd-dd-dd";
+	if (strlen(d) != 10)
+		goto bad;
+	for (int i = 0; i < 10; i++)
+		if (form[i] == 'd' ? (d[i] < '0' || d[i] > '9') : d[i] != '-')
+			goto bad;
+	int m = (d[5] - '0') * 10 + (d[6] - '0'), day = (d[8] - '0') * 10 + (d[9] - '0');
+	if (m >= 1 && m <= 12 && day >= 1 && day <= 31)
+		return 0;
+bad:
+	return bti_diag_err(BATON_EVALUE, "enrolment.birth_date: \"%s\" is not a date YYYY-MM-DD",
+	                    d);
+}
+
+static int dec_enrolment(const msgpack_object *o, void *out)
+{
+	baton_enrolment *s = out;
+	const msgpack_object *v[LK_N];
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	if ((r = bti_mp_fields(o, "enrolment", enrol_keys, LK_N, v)) != 0 ||
+	    (r = bti_mp_str(v[LK_BIRTH], "enrolment", "birth_date", 1, s->birth_date,
+	                    sizeof(s->birth_date))) != 0 ||
+	    (r = check_date(s->birth_date)) != 0 ||
+	    (r = bti_mp_uint(v[LK_EXPIRES], "enrolment", "expires", &s->expires)) != 0 ||
+	    (r = bti_mp_str(v[LK_FAMILY], "enrolment", "family_name", 1, s->family_name,
+	                    sizeof(s->family_name))) != 0 ||
+	    (r = bti_check_text("enrolment", "family_name", s->family_name)) != 0 ||
+	    (r = bti_mp_fixbin(v[LK_FROM], "enrolment", "from", s->from_pk, BATON_PK_BYTES)) != 0 ||
+	    (r = bti_check_ed25519_pk("enrolment", "from", s->from_pk)) != 0 ||
+	    (r = bti_mp_str(v[LK_GIVEN], "enrolment", "given_name", 1, s->given_name,
+	                    sizeof(s->given_name))) != 0 ||
+	    (r = bti_check_text("enrolment", "given_name", s->given_name)) != 0 ||
+	    (r = bti_mp_uint(v[LK_ISSUED], "enrolment", "issued", &s->issued)) != 0 ||
+	    (r = bti_mp_str(v[LK_KIND], "enrolment", "kind", 1, s->kind, sizeof(s->kind))) != 0)
+		return r;
+	if (strcmp(s->kind, BATON_ENROL_KIND) != 0)
+		return bti_diag_err(BATON_EVALUE, "enrolment.kind: \"%s\" (expected %s)", s->kind,
+		                    BATON_ENROL_KIND);
+	if ((r = bti_mp_str(v[LK_STUDENT], "enrolment", "student", 1, s->student,
+	                    sizeof(s->student))) != 0 ||
+	    (r = bti_check_text("enrolment", "student", s->student)) != 0 ||
+	    (r = bti_mp_fixbin(v[LK_TO], "enrolment", "to", s->to_pk, BATON_PK_BYTES)) != 0 ||
+	    (r = bti_check_ed25519_pk("enrolment", "to", s->to_pk)) != 0)
+		return r;
+	if (s->expires <= s->issued)
+		return bti_diag_err(BATON_EVALUE, "enrolment.expires: not after issued");
+	if (sodium_memcmp(s->from_pk, s->to_pk, BATON_PK_BYTES) == 0)
+		return bti_diag_err(BATON_EVALUE,
+		                    "enrolment.to: the same school as enrolment.from");
+	return 0;
+}
+
+int baton_enrolment_sign(const baton_enrolment *s, const uint8_t sk[BATON_SK_BYTES], uint8_t **out,
+                         size_t *outlen)
+{
+	baton_enrolment tmp;
+	return sign_object(BATON_OBJ_ENROLMENT, enc_enrolment, dec_enrolment, s, &tmp, s->to_pk, sk,
+	                   out, outlen);
+}
+
+int baton_enrolment_parse(const uint8_t *buf, size_t len, baton_enrolment *out)
+{
+	int r = parse_object(buf, len, BATON_OBJ_ENROLMENT, dec_enrolment, out, sizeof(*out),
+	                     out->to_pk, "enrolment");
+	if (r == 0)
+		crypto_generichash(out->hash, sizeof(out->hash), buf, len, NULL, 0);
+	return r;
 }

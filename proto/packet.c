@@ -38,6 +38,7 @@ struct baton_opened {
 	baton_header hdr;
 	baton_body body;
 	baton_consent consent;
+	baton_enrolment enrolment; /* when the body carries one in place of a consent */
 	baton_packet_info info;
 	uint8_t *plain; /* decrypted body; body's pointers point into it */
 	size_t plain_len;
@@ -188,23 +189,27 @@ int baton_packet_peek(const baton_source *src, baton_header *hdr)
 
 /* ---- body ---- */
 
-static const char *const transfer_keys[] = {"atts",     "audit",    "consent",    "guardians",
-                                            "sections", "state_id", "statements", "student"};
+static const char *const transfer_keys[] = {"atts",       "audit",     "basis",    "consent",
+                                            "enrolment",  "guardians", "sections", "state_id",
+                                            "statements", "student",   "terms"};
 enum {
 	TK_ATTS,
 	TK_AUDIT,
+	TK_BASIS,
 	TK_CONSENT,
+	TK_ENROLMENT,
 	TK_GUARDIANS,
 	TK_SECTIONS,
 	TK_STATE_ID,
 	TK_STATEMENTS,
 	TK_STUDENT,
+	TK_TERMS,
 	TK_N
 };
 static const char *const statements_keys[] = {"held", "objects"};
 enum { SMK_HELD, SMK_OBJECTS, SMK_N };
-static const char *const request_keys[] = {"audit", "consent", "note", "want"};
-enum { QK_AUDIT, QK_CONSENT, QK_NOTE, QK_WANT, QK_N };
+static const char *const request_keys[] = {"audit", "consent", "enrolment", "note", "want"};
+enum { QK_AUDIT, QK_CONSENT, QK_ENROLMENT, QK_NOTE, QK_WANT, QK_N };
 static const char *const att_keys[] = {"hash", "media", "name", "section", "size"};
 enum { AK_HASH, AK_MEDIA, AK_NAME, AK_SECTION, AK_SIZE, AK_N };
 
@@ -229,18 +234,25 @@ static void enc_body(struct enc *e, const void *obj)
 
 	if (be_->kind == BATON_KIND_REQUEST) {
 		int has_note = b->note[0] != '\0';
-		bti_enc_map(e, (uint32_t)(2 + has_note + (b->audit_len > 0)));
+		bti_enc_map(e, (uint32_t)(1 + has_note + (b->audit_len > 0) +
+		                          (b->consent_len > 0 || b->enrolment_len == 0) +
+		                          (b->enrolment_len > 0)));
 		if (b->audit_len > 0)
 			bti_enc_str(e, "audit"), bti_enc_bin(e, b->audit, b->audit_len);
-		bti_enc_str(e, "consent"), bti_enc_bin(e, b->consent, b->consent_len);
+		if (b->consent_len > 0 || b->enrolment_len == 0)
+			bti_enc_str(e, "consent"), bti_enc_bin(e, b->consent, b->consent_len);
+		if (b->enrolment_len > 0)
+			bti_enc_str(e, "enrolment"), bti_enc_bin(e, b->enrolment, b->enrolment_len);
 		if (has_note)
 			bti_enc_str(e, "note"), bti_enc_str(e, b->note);
 		bti_enc_str(e, "want"), bti_enc_sections(e, b->requested_mask);
 		return;
 	}
 	int has_statements = b->n_held > 0 || b->n_statements > 0;
-	uint32_t n = 3 + (b->n_attachments > 0) + (b->n_guardians > 0) + (b->state_id[0] != 0) +
-	             (b->audit_len > 0) + has_statements;
+	int with_consent = !b->basis_enrolment || b->consent_len > 0;
+	uint32_t n = 2 + (b->n_attachments > 0) + (b->n_guardians > 0) + (b->state_id[0] != 0) +
+	             (b->audit_len > 0) + (b->terms_len > 0) + (b->basis_enrolment != 0) +
+	             with_consent + (b->enrolment_len > 0) + has_statements;
 	bti_enc_map(e, n);
 	if (b->n_attachments > 0) {
 		bti_enc_str(e, "atts");
@@ -258,7 +270,12 @@ static void enc_body(struct enc *e, const void *obj)
 	}
 	if (b->audit_len > 0)
 		bti_enc_str(e, "audit"), bti_enc_bin(e, b->audit, b->audit_len);
-	bti_enc_str(e, "consent"), bti_enc_bin(e, b->consent, b->consent_len);
+	if (b->basis_enrolment)
+		bti_enc_str(e, "basis"), bti_enc_str(e, "enrolment");
+	if (with_consent)
+		bti_enc_str(e, "consent"), bti_enc_bin(e, b->consent, b->consent_len);
+	if (b->enrolment_len > 0)
+		bti_enc_str(e, "enrolment"), bti_enc_bin(e, b->enrolment, b->enrolment_len);
 	if (b->n_guardians > 0) {
 		bti_enc_str(e, "guardians");
 		bti_enc_array(e, (uint32_t)b->n_guardians);
@@ -289,6 +306,32 @@ static void enc_body(struct enc *e, const void *obj)
 			bti_enc_bin(e, b->statement[i], b->statement_len[i]);
 	}
 	bti_enc_str(e, "student"), bti_enc_str(e, b->student);
+	if (b->terms_len > 0)
+		bti_enc_str(e, "terms"), bti_enc_strn(e, b->terms, b->terms_len);
+}
+
+/*
+ * Redisclosure terms (PROTOCOL.md 4.4): str 1..BATON_TERMS_MAX, the text
+ * rule but with LF allowed. *p points into the body.
+ */
+static int dec_terms(const msgpack_object *v, const char **p, size_t *len)
+{
+	if (v->type != MSGPACK_OBJECT_STR)
+		return bti_diag_err(BATON_ETYPE, "body.terms: expected a str");
+	size_t n = v->via.str.size;
+	if (n < 1 || n > BATON_TERMS_MAX)
+		return bti_diag_err(BATON_EVALUE, "body.terms: %zu bytes, expected 1..%d", n,
+		                    BATON_TERMS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v->via.str.ptr[i];
+		if ((c < 0x20 && c != '\n') || c == 0x7f)
+			return bti_diag_err(BATON_EVALUE,
+			                    "body.terms: contains a control character at byte %zu",
+			                    i);
+	}
+	*p = v->via.str.ptr;
+	*len = n;
+	return 0;
 }
 
 static int check_filename(const char *what, const char *s)
@@ -404,8 +447,28 @@ static int dec_transfer(const msgpack_object *o, baton_body *b)
 	if (v[TK_AUDIT] != NULL &&
 	    (r = bti_audit_field(v[TK_AUDIT], "body", &b->audit, &b->audit_len, &head)) != 0)
 		return r;
-	if ((r = bti_mp_bin(v[TK_CONSENT], "body", "consent", 1, BATON_OBJ_MAX, &b->consent,
+	if (v[TK_BASIS] != NULL) {
+		char basis[16];
+		if ((r = bti_mp_str(v[TK_BASIS], "body", "basis", 1, basis, sizeof(basis))) != 0 &&
+		    r != BATON_EVALUE)
+			return r;
+		if (r != 0 || strcmp(basis, "enrolment") != 0)
+			return bti_diag_err(BATON_EVALUE,
+			                    "body.basis: expected \"enrolment\" (a consent is the "
+			                    "basis when it is absent)");
+		b->basis_enrolment = 1;
+	}
+	if (b->basis_enrolment && v[TK_CONSENT] != NULL)
+		return bti_diag_err(BATON_EVALUE, "body.consent: not with basis enrolment");
+	if (!b->basis_enrolment &&
+	    (r = bti_mp_bin(v[TK_CONSENT], "body", "consent", 1, BATON_OBJ_MAX, &b->consent,
 	                    &b->consent_len)) != 0)
+		return r;
+	if (!b->basis_enrolment && v[TK_ENROLMENT] != NULL)
+		return bti_diag_err(BATON_EVALUE, "body.enrolment: only with basis enrolment");
+	if (b->basis_enrolment &&
+	    (r = bti_mp_bin(v[TK_ENROLMENT], "body", "enrolment", 1, BATON_OBJ_MAX, &b->enrolment,
+	                    &b->enrolment_len)) != 0)
 		return r;
 	if (v[TK_GUARDIANS] != NULL) {
 		if ((r = bti_mp_array(v[TK_GUARDIANS], "body", "guardians", 1,
@@ -464,6 +527,8 @@ static int dec_transfer(const msgpack_object *o, baton_body *b)
 	        0 ||
 	    (r = bti_check_text("body", "student", b->student)) != 0)
 		return r;
+	if (v[TK_TERMS] != NULL && (r = dec_terms(v[TK_TERMS], &b->terms, &b->terms_len)) != 0)
+		return r;
 	for (size_t i = 0; i < b->n_attachments; i++)
 		if (b->section[b->attachments[i].section] == NULL)
 			return bti_diag_err(BATON_EVALUE,
@@ -481,9 +546,20 @@ static int dec_request(const msgpack_object *o, baton_body *b)
 	if ((r = bti_mp_fields(o, "body", request_keys, QK_N, v)) != 0 ||
 	    (v[QK_AUDIT] != NULL &&
 	     (r = bti_audit_field(v[QK_AUDIT], "body", &b->audit, &b->audit_len, &head)) != 0) ||
-	    (r = bti_mp_bin(v[QK_CONSENT], "body", "consent", 1, BATON_OBJ_MAX, &b->consent,
-	                    &b->consent_len)) != 0)
+	    (v[QK_CONSENT] != NULL &&
+	     (r = bti_mp_bin(v[QK_CONSENT], "body", "consent", 1, BATON_OBJ_MAX, &b->consent,
+	                     &b->consent_len)) != 0) ||
+	    (v[QK_ENROLMENT] != NULL &&
+	     (r = bti_mp_bin(v[QK_ENROLMENT], "body", "enrolment", 1, BATON_OBJ_MAX, &b->enrolment,
+	                     &b->enrolment_len)) != 0))
 		return r;
+	/* Exactly one basis: the family's consent, or the enrolling school's statement. */
+	if (v[QK_CONSENT] != NULL && v[QK_ENROLMENT] != NULL)
+		return bti_diag_err(BATON_EVALUE,
+		                    "body.enrolment: with body.consent (exactly one)");
+	if (v[QK_CONSENT] == NULL && v[QK_ENROLMENT] == NULL)
+		return bti_diag_err(BATON_EMISSING,
+		                    "body.consent: required field missing (or body.enrolment)");
 	if (v[QK_NOTE] != NULL &&
 	    ((r = bti_mp_str(v[QK_NOTE], "body", "note", 1, b->note, sizeof(b->note))) != 0 ||
 	     (r = bti_check_text("body", "note", b->note)) != 0))
@@ -653,6 +729,42 @@ static int is_parse_of(const baton_consent *verified, const uint8_t *p, size_t l
 		return 0;
 	crypto_generichash(hash, sizeof(hash), p, len, NULL, 0);
 	return sodium_memcmp(hash, verified->hash, sizeof(hash)) == 0;
+}
+
+/*
+ * The enclosed enrolment statement covers the packet (PROTOCOL.md 5.2): it
+ * is the receiving school's (the requester's) statement, naming the sending
+ * school, valid when the packet was made, for the student a transfer
+ * carries. *s is the statement.
+ */
+static int check_enrolment(const baton_header *h, const baton_body *b, uint64_t skew,
+                           baton_enrolment *s)
+{
+	int r;
+	if ((r = baton_enrolment_parse(b->enrolment, b->enrolment_len, s)) != 0) {
+		if (r == BATON_ENOMEM)
+			return r;
+		char why[400];
+		snprintf(why, sizeof(why), "%s", baton_diag());
+		return bti_diag_err(BATON_ECONSENT, "body.enrolment: %s (%s)", baton_strerror(r),
+		                    why);
+	}
+	const uint8_t *from = h->kind == BATON_KIND_TRANSFER ? h->sender : h->recipient;
+	const uint8_t *to = h->kind == BATON_KIND_TRANSFER ? h->recipient : h->sender;
+	if (sodium_memcmp(s->from_pk, from, BATON_PK_BYTES) != 0)
+		return bti_diag_err(BATON_ECONSENT, "body.enrolment: names another sending school");
+	if (sodium_memcmp(s->to_pk, to, BATON_PK_BYTES) != 0)
+		return bti_diag_err(BATON_ECONSENT,
+		                    "body.enrolment: signed by another school than the one the "
+		                    "student is enrolling at");
+	if (baton_check_validity(s->issued, s->expires, h->created, skew) != 0)
+		return bti_diag_err(BATON_ECONSENT,
+		                    "body.enrolment: not valid when the packet was made");
+	if (h->kind == BATON_KIND_TRANSFER && strcmp(s->student, b->student) != 0)
+		return bti_diag_err(BATON_ECONSENT,
+		                    "body.enrolment: for student \"%s\", not \"%s\"", s->student,
+		                    b->student);
+	return 0;
 }
 
 /*
@@ -881,7 +993,10 @@ int baton_packet_seal_former(const baton_seal_params *p, const baton_former_keys
 		goto out;
 	{
 		baton_consent c;
-		if ((r = check_consent(&h, &check, 0, former, p->consent, &c)) != 0)
+		baton_enrolment en;
+		if ((r = check.enrolment_len > 0
+		             ? check_enrolment(&h, &check, 0, &en)
+		             : check_consent(&h, &check, 0, former, p->consent, &c)) != 0)
 			goto out;
 	}
 	randombytes_buf(eph_sk, sizeof(eph_sk));
@@ -1135,8 +1250,10 @@ int baton_packet_open_former(const baton_source *src, const baton_open_params *p
 			goto out;
 		}
 	}
-	/* 10: the consent covers this packet. */
-	if ((r = check_consent(&o->hdr, &o->body, p->skew, former, NULL, &o->consent)) != 0)
+	/* 10: the consent (or the enrolment statement) covers this packet. */
+	if ((r = o->body.enrolment_len > 0
+	             ? check_enrolment(&o->hdr, &o->body, p->skew, &o->enrolment)
+	             : check_consent(&o->hdr, &o->body, p->skew, former, NULL, &o->consent)) != 0)
 		goto out;
 
 	*out = o;
@@ -1162,6 +1279,11 @@ const baton_body *baton_opened_body(const baton_opened *o)
 const baton_packet_info *baton_opened_info(const baton_opened *o)
 {
 	return &o->info;
+}
+
+const baton_enrolment *baton_opened_enrolment(const baton_opened *o)
+{
+	return o->body.enrolment_len > 0 ? &o->enrolment : NULL;
 }
 
 const baton_consent *baton_opened_consent(const baton_opened *o)

@@ -26,11 +26,19 @@ const char *store_actor(void)
 	return store_actor_name;
 }
 
-static const char *const audit_keys[] = {"action", "by",      "consent", "detail",
-                                         "packet", "peer",    "prev",    "sections",
-                                         "seq",    "student", "time"};
+const char *store_audit_basis(const store_audit *e)
+{
+	if (e->basis[0])
+		return e->basis;
+	return strcmp(e->action, "disclosure") == 0 && e->has_consent ? "consent" : "";
+}
+
+static const char *const audit_keys[] = {"action",   "basis",  "by",      "consent",
+                                         "detail",   "packet", "peer",    "prev",
+                                         "sections", "seq",    "student", "time"};
 enum {
 	AU_ACTION,
+	AU_BASIS,
 	AU_BY,
 	AU_CONSENT,
 	AU_DETAIL,
@@ -48,11 +56,13 @@ static void enc_audit(struct enc *e, const void *obj)
 {
 	const store_audit *a = obj;
 	/* action, prev, seq and time always; the rest when present. */
-	uint32_t n = 4 + (a->by[0] != 0) + (a->has_consent != 0) + (a->detail[0] != 0) +
-	             (a->has_packet != 0) + (a->peer[0] != 0) + (a->sections != 0) +
-	             (a->student[0] != 0);
+	uint32_t n = 4 + (a->basis[0] != 0) + (a->by[0] != 0) + (a->has_consent != 0) +
+	             (a->detail[0] != 0) + (a->has_packet != 0) + (a->peer[0] != 0) +
+	             (a->sections != 0) + (a->student[0] != 0);
 	bti_enc_map(e, n);
 	bti_enc_str(e, "action"), bti_enc_str(e, a->action);
+	if (a->basis[0])
+		bti_enc_str(e, "basis"), bti_enc_str(e, a->basis);
 	if (a->by[0])
 		bti_enc_str(e, "by"), bti_enc_str(e, a->by);
 	if (a->has_consent)
@@ -99,6 +109,8 @@ static int dec_audit(const uint8_t *p, size_t n, store_audit *a)
 	    (r = bti_mp_fields(&o, "audit", audit_keys, AU_N, v)) != 0 ||
 	    (r = bti_mp_str(v[AU_ACTION], "audit", "action", 1, a->action, sizeof(a->action))) !=
 	        0 ||
+	    (v[AU_BASIS] &&
+	     (r = bti_mp_str(v[AU_BASIS], "audit", "basis", 1, a->basis, sizeof(a->basis))) != 0) ||
 	    (v[AU_BY] && (r = bti_mp_str(v[AU_BY], "audit", "by", 1, a->by, sizeof(a->by))) != 0) ||
 	    (v[AU_CONSENT] && (r = bti_mp_fixbin(v[AU_CONSENT], "audit", "consent", a->consent,
 	                                         BATON_ID_BYTES)) != 0) ||

@@ -530,9 +530,17 @@ typedef struct store_audit {
 	uint32_t sections;           /* 0 when none */
 	char detail[257];            /* "" when none */
 	char by[STORE_USER_MAX + 1]; /* the person who acted (store_set_actor), "" when none */
+	char basis[16]; /* a disclosure's legal basis: "consent" or "enrolment"; "" when none */
 	uint8_t prev[32];
 	uint8_t hash[32];
 } store_audit;
+
+/*
+ * The legal basis of a disclosure entry: its basis, or for an entry written
+ * before bases were recorded, "consent" when it names a consent (every
+ * disclosure then was made on one); "" for any other entry. Cannot fail.
+ */
+const char *store_audit_basis(const store_audit *e);
 
 /*
  * Names the person on whose behalf this thread writes from now on (a

@@ -2005,6 +2005,8 @@ static void gen_disclosures(void)
 	        DV_UNKNOWN_FIELD, BATON_EUNKNOWN, NULL);
 	dc_case("disclosures-packet-hash-alone", "a packet hash without its packet",
 	        DV_PACKET_HASH_ALONE, BATON_EVALUE, NULL);
+}
+
 /* ---- statements of disagreement (PROTOCOL.md 3.11) ---- */
 
 enum svariant {
@@ -2083,7 +2085,8 @@ static void statement_case(const char *name, const char *desc, enum svariant sv,
 /* Statement objects, in the held order the body's ids give, for the packet cases. */
 enum spvariant { SP_OK, SP_DROPPED, SP_UNDECLARED, SP_OTHER_STUDENT, SP_OTHER_SCHOOL, SP_BAD_SIG };
 
-/* A transfer body from A to B (identity, transcript) carrying two statements, or a variant. */
+/* A transfer body from A to B (identity, transcript) carrying two statements, or a variant.
+ */
 static size_t statement_transfer_body(uint8_t *buf, size_t cap, enum spvariant sp)
 {
 	struct obj s1 = statement_obj(school_a, "S-1001", 0x71, SV_OK, BATON_OBJ_STATEMENT);
@@ -2178,6 +2181,343 @@ static void gen_statements(void)
 	free(consent_bytes);
 }
 
+/* ---- redisclosure terms (PROTOCOL.md 4.4 body.terms, 3.7 receipt.terms) ---- */
+
+enum tvariant { TV_OK, TV_CONTROL, TV_EMPTY, TV_LONG, TV_BIN };
+
+static const char terms_text[] = "These records are disclosed under FERPA.\n"
+                                 "Do not redisclose them without consent (34 CFR 99.33).";
+
+/* A transfer body with terms (the last key), changed by tv. */
+static size_t terms_body(uint8_t *buf, size_t cap, const uint8_t *consent, size_t clen,
+                         enum tvariant tv)
+{
+	static char long_terms[BATON_TERMS_MAX + 2];
+	struct enc e;
+	bti_enc_init(&e, buf, cap);
+	bti_enc_map(&e, 5);
+	bti_enc_str(&e, "consent"), bti_enc_bin(&e, consent, clen);
+	bti_enc_str(&e, "guardians"), bti_enc_array(&e, 1);
+	bti_enc_bin(&e, baton_key_id_pk(guardian), 32);
+	bti_enc_str(&e, "sections"), bti_enc_map(&e, 2);
+	bti_enc_str(&e, "identity"), bti_enc_bin(&e, tu_identity, strlen(tu_identity));
+	bti_enc_str(&e, "transcript"), bti_enc_bin(&e, tu_transcript, strlen(tu_transcript));
+	bti_enc_str(&e, "student"), bti_enc_str(&e, "S-1001");
+	bti_enc_str(&e, "terms");
+	switch (tv) {
+	case TV_OK:
+		bti_enc_str(&e, terms_text);
+		break;
+	case TV_CONTROL:
+		bti_enc_str(&e, "Do not redisclose.\tThese records are FERPA-protected.");
+		break;
+	case TV_EMPTY:
+		bti_enc_str(&e, "");
+		break;
+	case TV_LONG:
+		memset(long_terms, 'x', BATON_TERMS_MAX + 1);
+		bti_enc_str(&e, long_terms);
+		break;
+	case TV_BIN:
+		bti_enc_bin(&e, terms_text, strlen(terms_text));
+		break;
+	}
+	return e.len;
+}
+
+static void terms_packet_case(const char *name, const char *desc, enum tvariant tv, int expect)
+{
+	static uint8_t body[16384];
+	struct raw r;
+	uint8_t *consent;
+	size_t clen;
+	baton_consent c;
+	tu_consent_fill(&c, guardian, school_a, school_b, SEC(IDENTITY) | SEC(TRANSCRIPT));
+	tu_consent_sign(&c, guardian, &consent, &clen);
+	base_raw(&r, body, sizeof(body), BV_OK, 0);
+	r.body_len = terms_body(body, sizeof(body), consent, clen, tv);
+	if (expect == 0) {
+		/* The case says what the body's terms are; test_vectors checks them. */
+		struct obj o = raw_packet(&r);
+		baton_source src;
+		baton_opened *op = NULL;
+		baton_open_params p = tu_open_params(school_b, TU_NOW);
+		baton_source_mem(&src, o.p, o.len);
+		int got = baton_packet_open(&src, &p, &op);
+		json_t *v = json_object();
+		seed_hex(v, "recipient_seed", SEED_B);
+		json_object_set_new(v, "now", json_integer((json_int_t)TU_NOW));
+		json_object_set_new(v, "skew", json_integer((json_int_t)TU_SKEW));
+		if (got == 0) {
+			const baton_body *b = baton_opened_body(op);
+			json_t *secs = json_object();
+			for (int s = 0; s < BATON_SEC_COUNT; s++)
+				if (b->section[s])
+					json_object_set_new(
+					    secs, baton_section_name((baton_section)s),
+					    json_stringn((const char *)b->section[s],
+					                 b->section_len[s]));
+			json_object_set_new(v, "sections", secs);
+			json_object_set_new(v, "attachments", json_array());
+			json_object_set_new(v, "terms", json_stringn(b->terms, b->terms_len));
+			set_hex(v, "packet_hash", baton_opened_info(op)->hash, 32);
+		}
+		baton_opened_free(op);
+		emit(v, name, "packet", desc, got, expect, o.p, o.len);
+		free(o.p);
+	} else {
+		packet_case(name, desc, &r, school_b, TU_NOW, expect, NULL);
+	}
+	free(consent);
+}
+
+static void terms_receipt_case(const char *name, const char *desc, int variant, int expect)
+{
+	uint8_t body[512], id[16], ph[32], th[32];
+	struct enc e;
+	baton_receipt rg;
+	memset(id, 0x11, sizeof(id));
+	memset(ph, 0x22, sizeof(ph));
+	crypto_generichash(th, 32, (const uint8_t *)terms_text, strlen(terms_text), NULL, 0);
+	bti_enc_init(&e, body, sizeof(body));
+	bti_enc_map(&e, 6);
+	bti_enc_str(&e, "hash"), bti_enc_bin(&e, ph, 32);
+	bti_enc_str(&e, "packet"), bti_enc_bin(&e, id, 16);
+	bti_enc_str(&e, "reason"), bti_enc_uint(&e, 0);
+	bti_enc_str(&e, "receiver"), bti_enc_bin(&e, baton_key_id_pk(school_b), 32);
+	if (variant == 3) /* out of key order: after "time" */
+		bti_enc_str(&e, "time"), bti_enc_uint(&e, TU_NOW);
+	bti_enc_str(&e, "terms");
+	if (variant == 1)
+		bti_enc_bin(&e, th, 31);
+	else if (variant == 2)
+		bti_enc_str(&e, terms_text);
+	else
+		bti_enc_bin(&e, th, 32);
+	if (variant != 3)
+		bti_enc_str(&e, "time"), bti_enc_uint(&e, TU_NOW);
+	struct obj o = envelope(BATON_OBJ_RECEIPT, body, e.len, baton_key_id_sk(school_b));
+	emit(json_object(), name, "receipt", desc, baton_receipt_parse(o.p, o.len, &rg), expect,
+	     o.p, o.len);
+	if (expect == 0 && (!rg.has_terms || memcmp(rg.terms, th, 32) != 0)) {
+		fprintf(stderr, "gen_vectors: %s: the terms hash did not read back\n", name);
+		exit(1);
+	}
+	free(o.p);
+}
+
+static void gen_terms(void)
+{
+	terms_packet_case("terms-packet",
+	                  "a transfer carrying the sender's redisclosure terms, with a line break",
+	                  TV_OK, 0);
+	terms_packet_case("terms-packet-control", "terms holding a tab (a control character)",
+	                  TV_CONTROL, BATON_EVALUE);
+	terms_packet_case("terms-packet-empty", "terms present but empty (must be omitted)",
+	                  TV_EMPTY, BATON_EVALUE);
+	terms_packet_case("terms-packet-too-long", "terms of 4097 bytes", TV_LONG, BATON_EVALUE);
+	terms_packet_case("terms-packet-bin", "terms as a bin, not a str", TV_BIN, BATON_ETYPE);
+	terms_receipt_case("terms-receipt", "an acceptance naming the hash of the terms accepted",
+	                   0, 0);
+	terms_receipt_case("terms-receipt-short", "the terms hash is 31 bytes", 1, BATON_EVALUE);
+	terms_receipt_case("terms-receipt-str", "the terms themselves, not their hash", 2,
+	                   BATON_ETYPE);
+	terms_receipt_case("terms-receipt-after-time", "\"terms\" after \"time\"", 3,
+	                   BATON_ENONCANON);
+}
+
+/* ---- enrolment statements (PROTOCOL.md 3.12) and the bodies that carry them ---- */
+
+enum evariant { EV_OK, EV_KIND, EV_DATE, EV_SAME, EV_UNKNOWN, EV_EXPIRES };
+
+/* A statement body: school `to` says the student `from` holds as S-1001 is enrolling there.
+ */
+static size_t enrolment_body(uint8_t *buf, size_t cap, const baton_key *from, const baton_key *to,
+                             const char *student, uint64_t issued, uint64_t expires,
+                             enum evariant ev)
+{
+	struct enc e;
+	bti_enc_init(&e, buf, cap);
+	bti_enc_map(&e, 9 + (ev == EV_UNKNOWN));
+	bti_enc_str(&e, "birth_date"), bti_enc_str(&e, ev == EV_DATE ? "2012-13-06" : "2012-08-06");
+	bti_enc_str(&e, "expires"), bti_enc_uint(&e, ev == EV_EXPIRES ? issued : expires);
+	bti_enc_str(&e, "family_name"), bti_enc_str(&e, "Fitzgerald");
+	bti_enc_str(&e, "from"), bti_enc_bin(&e, baton_key_id_pk(ev == EV_SAME ? to : from), 32);
+	bti_enc_str(&e, "given_name"), bti_enc_str(&e, "Jonah");
+	if (ev == EV_UNKNOWN)
+		bti_enc_str(&e, "grade"), bti_enc_str(&e, "07");
+	bti_enc_str(&e, "issued"), bti_enc_uint(&e, issued);
+	bti_enc_str(&e, "kind"), bti_enc_str(&e, ev == EV_KIND ? "transferring" : "enrolling");
+	bti_enc_str(&e, "student"), bti_enc_str(&e, student);
+	bti_enc_str(&e, "to"), bti_enc_bin(&e, baton_key_id_pk(to), 32);
+	return e.len;
+}
+
+static struct obj enrolment_obj(const baton_key *from, const baton_key *to, const baton_key *signer,
+                                const char *student, uint64_t issued, uint64_t expires,
+                                enum evariant ev)
+{
+	uint8_t body[1024];
+	size_t n = enrolment_body(body, sizeof(body), from, to, student, issued, expires, ev);
+	return envelope(BATON_OBJ_ENROLMENT, body, n, baton_key_id_sk(signer));
+}
+
+static void enrolment_case(const char *name, const char *desc, struct obj o, int expect,
+                           void (*mutate)(struct obj *))
+{
+	baton_enrolment got;
+	if (mutate)
+		mutate(&o);
+	emit(json_object(), name, "enrolment", desc, baton_enrolment_parse(o.p, o.len, &got),
+	     expect, o.p, o.len);
+	free(o.p);
+}
+
+static void enrol_as_consent(struct obj *o)
+{
+	o->p[1] = BATON_OBJ_CONSENT; /* the envelope's type, signature left as it was */
+}
+
+/* A request from A to B: body {consent?, enrolment?, want}. */
+static void enrol_request_case(const char *name, const char *desc, const struct obj *st,
+                               int with_consent, int expect)
+{
+	static uint8_t rb[8192];
+	struct enc e;
+	struct raw r;
+	bti_enc_init(&e, rb, sizeof(rb));
+	bti_enc_map(&e, 1 + (st != NULL) + with_consent);
+	if (with_consent)
+		bti_enc_str(&e, "consent"), bti_enc_bin(&e, consent_bytes, consent_len);
+	if (st)
+		bti_enc_str(&e, "enrolment"), bti_enc_bin(&e, st->p, st->len);
+	bti_enc_str(&e, "want"), bti_enc_sections(&e, SEC(ASSESSMENTS) | SEC(TRANSCRIPT));
+	memset(&r, 0, sizeof(r));
+	r.version = 1, r.kind = BATON_KIND_REQUEST;
+	r.created = TU_NOW, r.expires = TU_NOW + TU_DAY;
+	r.signer = school_a, r.to = school_b, r.body = rb, r.body_len = e.len;
+	packet_case(name, desc, &r, school_b, TU_NOW, expect, NULL);
+}
+
+enum etvariant { ET_OK, ET_NO_BASIS, ET_WITH_CONSENT, ET_BASIS_CONSENT, ET_NO_STATEMENT };
+
+/* B's answer to A: a transfer on the statement st, for student. */
+static void enrol_transfer_case(const char *name, const char *desc, const struct obj *st,
+                                const char *student, enum etvariant tv, int expect)
+{
+	static uint8_t tb[16384];
+	struct enc e;
+	struct raw r;
+	int basis = tv != ET_NO_BASIS, consent = tv == ET_WITH_CONSENT,
+	    statement = tv != ET_NO_STATEMENT;
+	bti_enc_init(&e, tb, sizeof(tb));
+	bti_enc_map(&e, (uint32_t)(2 + basis + consent + statement));
+	if (basis)
+		bti_enc_str(&e, "basis"),
+		    bti_enc_str(&e, tv == ET_BASIS_CONSENT ? "consent" : "enrolment");
+	if (consent)
+		bti_enc_str(&e, "consent"), bti_enc_bin(&e, consent_bytes, consent_len);
+	if (statement)
+		bti_enc_str(&e, "enrolment"), bti_enc_bin(&e, st->p, st->len);
+	bti_enc_str(&e, "sections"), bti_enc_map(&e, 2);
+	bti_enc_str(&e, "identity"), bti_enc_bin(&e, tu_identity, strlen(tu_identity));
+	bti_enc_str(&e, "transcript"), bti_enc_bin(&e, tu_transcript, strlen(tu_transcript));
+	bti_enc_str(&e, "student"), bti_enc_str(&e, student);
+	memset(&r, 0, sizeof(r));
+	r.version = 1, r.kind = BATON_KIND_TRANSFER;
+	r.created = TU_NOW, r.expires = TU_NOW + 7 * TU_DAY;
+	r.signer = school_b, r.to = school_a, r.body = tb, r.body_len = e.len;
+	packet_case(name, desc, &r, school_a, TU_NOW, expect, NULL);
+}
+
+static void gen_enrolment(void)
+{
+	const uint64_t I = TU_NOW - TU_DAY, X = TU_NOW + 30 * TU_DAY;
+	/* A is the school the student is enrolling at; B holds the record as S-1001. */
+	enrolment_case("enrolment-valid", "A states that B's S-1001 is enrolling at A",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_OK), 0, NULL);
+	enrolment_case("enrolment-bad-signature", "signature flipped",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_OK),
+	               BATON_EBADSIG, flip_sig);
+	enrolment_case("enrolment-body-changed", "a byte of the body changed after signing",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_OK),
+	               BATON_EBADSIG, flip_body);
+	enrolment_case("enrolment-signed-by-from", "signed by the school asked (B), not by A",
+	               enrolment_obj(school_b, school_a, school_b, "S-1001", I, X, EV_OK),
+	               BATON_EBADSIG, NULL);
+	enrolment_case("enrolment-kind-other", "kind \"transferring\"",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_KIND),
+	               BATON_EVALUE, NULL);
+	enrolment_case("enrolment-birth-date-bad", "birth date with month 13",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_DATE),
+	               BATON_EVALUE, NULL);
+	enrolment_case("enrolment-same-school", "from and to are both A",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_SAME),
+	               BATON_EVALUE, NULL);
+	enrolment_case("enrolment-expires-not-after-issued", "expires equals issued",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_EXPIRES),
+	               BATON_EVALUE, NULL);
+	enrolment_case("enrolment-unknown-field", "a field the format does not have",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_UNKNOWN),
+	               BATON_EUNKNOWN, NULL);
+	enrolment_case("enrolment-as-consent", "the envelope says consent (type 2)",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_OK),
+	               BATON_EMAGIC, enrol_as_consent);
+	enrolment_case("enrolment-truncated", "cut in half",
+	               enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_OK),
+	               BATON_ELENGTH, truncate_half);
+
+	baton_consent c;
+	tu_consent_fill(&c, guardian, school_b, school_a, SEC(IDENTITY) | SEC(TRANSCRIPT));
+	tu_consent_sign(&c, guardian, &consent_bytes, &consent_len);
+	struct obj ok = enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_OK);
+	struct obj other_from = enrolment_obj(school_c, school_a, school_a, "S-1001", I, X, EV_OK);
+	struct obj other_to = enrolment_obj(school_b, school_c, school_c, "S-1001", I, X, EV_OK);
+	struct obj expired =
+	    enrolment_obj(school_b, school_a, school_a, "S-1001", I - 40 * TU_DAY, I, EV_OK);
+	struct obj forged = enrolment_obj(school_b, school_a, school_a, "S-1001", I, X, EV_OK);
+	forged.p[forged.len - 1] ^= 1;
+	enrol_request_case("enrolment-request", "A asks B for S-1001 on its enrolment statement",
+	                   &ok, 0, 0);
+	enrol_request_case("enrolment-request-both", "a consent and a statement", &ok, 1,
+	                   BATON_EVALUE);
+	enrol_request_case("enrolment-request-neither", "no consent, no statement", NULL, 0,
+	                   BATON_EMISSING);
+	enrol_request_case("enrolment-request-other-school", "the statement names C, not B",
+	                   &other_from, 0, BATON_ECONSENT);
+	enrol_request_case("enrolment-request-not-requester",
+	                   "the statement is C's (signed by C), the request A's", &other_to, 0,
+	                   BATON_ECONSENT);
+	enrol_request_case("enrolment-request-expired",
+	                   "the statement expired before the request was made", &expired, 0,
+	                   BATON_ECONSENT);
+	enrol_request_case("enrolment-request-bad-signature", "the statement's signature flipped",
+	                   &forged, 0, BATON_ECONSENT);
+	enrol_transfer_case("enrolment-transfer", "B sends S-1001 to A on A's statement", &ok,
+	                    "S-1001", ET_OK, 0);
+	enrol_transfer_case("enrolment-transfer-other-student",
+	                    "the statement names S-1001, the transfer carries S-2002", &ok,
+	                    "S-2002", ET_OK, BATON_ECONSENT);
+	enrol_transfer_case("enrolment-transfer-no-basis",
+	                    "a statement without basis: the consent it then needs is missing", &ok,
+	                    "S-1001", ET_NO_BASIS, BATON_EMISSING);
+	enrol_transfer_case("enrolment-transfer-with-consent", "basis enrolment and a consent", &ok,
+	                    "S-1001", ET_WITH_CONSENT, BATON_EVALUE);
+	enrol_transfer_case("enrolment-transfer-basis-consent",
+	                    "basis \"consent\" (must be absent)", &ok, "S-1001", ET_BASIS_CONSENT,
+	                    BATON_EVALUE);
+	enrol_transfer_case("enrolment-transfer-no-statement", "basis enrolment, no statement", &ok,
+	                    "S-1001", ET_NO_STATEMENT, BATON_EMISSING);
+	enrol_transfer_case("enrolment-transfer-forged", "the statement's signature flipped",
+	                    &forged, "S-1001", ET_OK, BATON_ECONSENT);
+	enrol_transfer_case("enrolment-transfer-not-receivers",
+	                    "the statement is C's, the transfer goes to A", &other_to, "S-1001",
+	                    ET_OK, BATON_ECONSENT);
+	free(ok.p), free(other_from.p), free(other_to.p), free(expired.p), free(forged.p);
+	free(consent_bytes);
+	consent_bytes = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -2209,6 +2549,8 @@ int main(int argc, char **argv)
 	gen_logins();
 	gen_disclosures();
 	gen_statements();
+	gen_terms();
+	gen_enrolment();
 	printf("gen_vectors: wrote %d cases to %s\n", written, outdir);
 	return 0;
 }

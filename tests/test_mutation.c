@@ -351,6 +351,53 @@ static void test_receipt_with_head(void **state)
 	baton_key_free(b);
 }
 
+/* Redisclosure terms: in a receipt (its hash), and in a sealed transfer body. */
+static void test_terms(void **state)
+{
+	static const char text[] = "Do not redisclose without consent.\n34 CFR 99.33.";
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
+	baton_key *g = tu_key(BATON_KEY_GUARDIAN, 3);
+	baton_receipt rc, back;
+	baton_consent c;
+	tu_transfer t;
+	tu_buf pkt = {0};
+	uint8_t *buf, *consent;
+	size_t len, clen;
+	(void)state;
+
+	memset(&rc, 0, sizeof(rc));
+	memset(rc.packet_id, 0x11, sizeof(rc.packet_id));
+	memset(rc.packet_hash, 0x22, sizeof(rc.packet_hash));
+	memcpy(rc.receiver, baton_key_id_pk(b), 32);
+	rc.time = TU_NOW;
+	crypto_generichash(rc.terms, 32, (const uint8_t *)text, strlen(text), NULL, 0);
+	rc.has_terms = 1;
+	assert_int_equal(baton_receipt_sign(&rc, baton_key_id_sk(b), &buf, &len), 0);
+	assert_int_equal(baton_receipt_parse(buf, len, &back), 0);
+	assert_true(back.has_terms);
+	assert_memory_equal(back.terms, rc.terms, 32);
+	mutate_all(buf, len, check_receipt, NULL);
+	free(buf);
+
+	tu_consent_fill(&c, g, a, b,
+	                BATON_SEC_BIT(BATON_SEC_IDENTITY) | BATON_SEC_BIT(BATON_SEC_TRANSCRIPT));
+	tu_consent_sign(&c, g, &consent, &clen);
+	tu_transfer_init(&t, consent, clen, g, 0, NULL);
+	t.body.terms = text;
+	t.body.terms_len = strlen(text);
+	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), 0);
+	mutate_all(pkt.p, pkt.len, check_packet, b);
+	tu_buf_free(&pkt);
+	/* Sealing refuses terms the receiver would refuse. */
+	t.body.terms = "a\tb";
+	t.body.terms_len = 3;
+	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), BATON_EVALUE);
+	tu_buf_free(&pkt);
+	tu_transfer_free(&t);
+	free(consent);
+	baton_key_free(a), baton_key_free(b), baton_key_free(g);
+}
+
 static void mutate_transfer(size_t n_att, const size_t *sizes)
 {
 	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
@@ -478,6 +525,79 @@ static void test_request_packet(void **state)
 	tu_buf_free(&pkt);
 	free(consent);
 	baton_key_free(a), baton_key_free(b), baton_key_free(g);
+}
+
+static int check_enrolment(const uint8_t *b, size_t n, void *ctx)
+{
+	baton_enrolment s;
+	(void)ctx;
+	return baton_enrolment_parse(b, n, &s);
+}
+
+/*
+ * An enrolment statement (type 8), a request carrying one in place of a
+ * consent, and the transfer that answers it: every flip and cut is refused.
+ */
+static void test_enrolment(void **state)
+{
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
+	baton_enrolment s;
+	baton_body body;
+	tu_buf pkt = {0};
+	uint8_t *st;
+	size_t slen;
+	(void)state;
+
+	/* b asks a for the record a holds as S-1001: the student is enrolling at b. */
+	memset(&s, 0, sizeof(s));
+	snprintf(s.birth_date, sizeof(s.birth_date), "2012-08-06");
+	snprintf(s.family_name, sizeof(s.family_name), "Fitzgerald");
+	snprintf(s.given_name, sizeof(s.given_name), "Jonah");
+	snprintf(s.kind, sizeof(s.kind), BATON_ENROL_KIND);
+	snprintf(s.student, sizeof(s.student), "S-1001");
+	memcpy(s.from_pk, baton_key_id_pk(a), 32);
+	memcpy(s.to_pk, baton_key_id_pk(b), 32);
+	s.issued = TU_NOW - 60;
+	s.expires = TU_NOW + 30 * TU_DAY;
+	/* Only the enrolling school's key signs it. */
+	assert_int_equal(baton_enrolment_sign(&s, baton_key_id_sk(a), &st, &slen), BATON_EINVAL);
+	assert_int_equal(baton_enrolment_sign(&s, baton_key_id_sk(b), &st, &slen), 0);
+	mutate_all(st, slen, check_enrolment, NULL);
+
+	memset(&body, 0, sizeof(body));
+	body.enrolment = st;
+	body.enrolment_len = slen;
+	body.requested_mask = BATON_SEC_BIT(BATON_SEC_TRANSCRIPT);
+	baton_seal_params p = {
+	    BATON_KIND_REQUEST,  TU_NOW, TU_NOW + TU_DAY, baton_key_id_sk(b), baton_key_id_pk(a),
+	    baton_key_enc_pk(a), NULL};
+	assert_int_equal(baton_packet_seal(&p, &body, NULL, tu_buf_write, &pkt, NULL), 0);
+	mutate_all(pkt.p, pkt.len, check_packet, a);
+	tu_buf_free(&pkt);
+
+	/* The answer: a to b, on the statement, no consent. */
+	static const char ident[] = "{\"given_name\":\"Jonah\",\"family_name\":\"Fitzgerald\","
+	                            "\"birth_date\":\"2012-08-06\"}";
+	memset(&body, 0, sizeof(body));
+	snprintf(body.student, sizeof(body.student), "S-1001");
+	body.section[BATON_SEC_IDENTITY] = (const uint8_t *)ident;
+	body.section_len[BATON_SEC_IDENTITY] = strlen(ident);
+	body.basis_enrolment = 1;
+	body.enrolment = st;
+	body.enrolment_len = slen;
+	baton_seal_params q = {
+	    BATON_KIND_TRANSFER, TU_NOW, TU_NOW + TU_DAY, baton_key_id_sk(a), baton_key_id_pk(b),
+	    baton_key_enc_pk(b), NULL};
+	assert_int_equal(baton_packet_seal(&q, &body, NULL, tu_buf_write, &pkt, NULL), 0);
+	mutate_all(pkt.p, pkt.len, check_packet, b);
+	tu_buf_free(&pkt);
+	/* A sealer refuses a statement that does not cover the packet. */
+	snprintf(body.student, sizeof(body.student), "S-2002");
+	assert_int_equal(baton_packet_seal(&q, &body, NULL, tu_buf_write, &pkt, NULL),
+	                 BATON_ECONSENT);
+	tu_buf_free(&pkt);
+	free(st);
+	baton_key_free(a), baton_key_free(b);
 }
 
 /* A first chunk is accepted only whole, as a first chunk, with its admission verifying. */
@@ -811,6 +931,8 @@ int main(void)
 	    cmocka_unit_test(test_disclosures),
 	    cmocka_unit_test(test_statement),
 	    cmocka_unit_test(test_transfer_packet_with_statements),
+	    cmocka_unit_test(test_terms),
+	    cmocka_unit_test(test_enrolment),
 	};
 	if (baton_init() != 0)
 		return 1;

@@ -1067,6 +1067,96 @@ static void test_audit_by(void **state)
 	assert_int_equal(v.bad, 1);
 }
 
+/* Disclosures: one on a consent, one on the enrolment exception, one written before bases were. */
+static int audit_basis_write(store_txn *t, void *arg)
+{
+	(void)arg;
+	const char *basis[3] = {"consent", "enrolment", ""};
+	for (int i = 0; i < 3; i++) {
+		store_audit e;
+		memset(&e, 0, sizeof(e));
+		snprintf(e.action, sizeof(e.action), "disclosure");
+		snprintf(e.student, sizeof(e.student), "S-1");
+		snprintf(e.basis, sizeof(e.basis), "%s", basis[i]);
+		e.has_consent = i != 1;
+		memset(e.consent, 0x33, sizeof(e.consent));
+		int r = store_audit_append(t, &e);
+		if (r != 0)
+			return r;
+	}
+	store_audit other;
+	memset(&other, 0, sizeof(other));
+	snprintf(other.action, sizeof(other.action), "received");
+	other.has_consent = 1;
+	return store_audit_append(t, &other);
+}
+
+struct basis_ctx {
+	char raw[4][16];
+	char shown[4][16];
+	int n;
+};
+
+static int audit_basis_cb(const store_audit *e, void *arg)
+{
+	struct basis_ctx *c = arg;
+	if (c->n < 4) {
+		snprintf(c->raw[c->n], sizeof(c->raw[0]), "%s", e->basis);
+		snprintf(c->shown[c->n], sizeof(c->shown[0]), "%s", store_audit_basis(e));
+	}
+	c->n++;
+	return 0;
+}
+
+static int audit_basis_read(store_txn *t, void *arg)
+{
+	return store_audit_each(t, NULL, audit_basis_cb, arg);
+}
+
+static void edit_enrolment(MDB_txn *txn, MDB_dbi dbi)
+{
+	uint8_t k[8];
+	MDB_val key = {8, k}, v;
+	key8(k, 2);
+	assert_int_equal(mdb_get(txn, dbi, &key, &v), 0);
+	uint8_t copy[512];
+	memcpy(copy, v.mv_data, v.mv_size);
+	uint8_t *at = memmem(copy, v.mv_size, "enrolment", 9);
+	assert_non_null(at);
+	memcpy(at, "consent\0\0", 9); /* the basis claimed afterwards is not the one recorded */
+	at[-1] = 0xa7;                /* a str of 7 ... */
+	memmove(at + 7, at + 9, v.mv_size - (size_t)(at + 9 - copy));
+	MDB_val nv = {v.mv_size - 2, copy};
+	assert_int_equal(mdb_put(txn, dbi, &key, &nv, 0), 0);
+}
+
+/* A disclosure's basis is in its entry, covered by its hash; older entries read as consent. */
+static void test_audit_basis(void **state)
+{
+	struct fx *f = *state;
+	struct basis_ctx c;
+	struct audit_ctx v;
+
+	assert_int_equal(store_write(f->s, audit_basis_write, NULL), 0);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(store_read(f->s, audit_basis_read, &c), 0);
+	assert_int_equal(c.n, 4);
+	assert_string_equal(c.raw[0], "consent");
+	assert_string_equal(c.raw[1], "enrolment");
+	assert_string_equal(c.raw[2], "");
+	assert_string_equal(c.shown[0], "consent");
+	assert_string_equal(c.shown[1], "enrolment");
+	assert_string_equal(c.shown[2], "consent"); /* written before bases: on a consent */
+	assert_string_equal(c.shown[3], "");        /* not a disclosure */
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(store_read(f->s, audit_read, &v), 0);
+	assert_int_equal(v.r, 0);
+	raw_audit(f, edit_enrolment);
+	assert_int_equal(store_read(f->s, audit_read, &v), 0);
+	assert_int_equal(v.r, BATON_EHASH);
+	assert_int_equal(v.bad, 2);
+}
+
 static void test_audit_chain(void **state)
 {
 	struct fx *f = *state;
@@ -2908,6 +2998,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_schema_3_upgrades, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_by, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_audit_basis, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_heads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_write_leaves_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_grown_elsewhere, setup, teardown),

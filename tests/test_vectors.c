@@ -98,6 +98,14 @@ static int run_packet(json_t *v, const uint8_t *in, size_t len)
 				tu_buf_free(&plain);
 			}
 		}
+		/* A transfer's terms: exactly the member's text, or none when it is absent. */
+		json_t *terms = json_object_get(v, "terms");
+		if (secs && terms) {
+			assert_int_equal(b->terms_len, json_string_length(terms));
+			assert_memory_equal(b->terms, json_string_value(terms), b->terms_len);
+		} else if (secs) {
+			assert_int_equal(b->terms_len, 0);
+		}
 		json_t *want = json_object_get(v, "want");
 		if (want) {
 			char got[160];
@@ -277,6 +285,10 @@ static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
 	if (strcmp(kind, "receipt") == 0) {
 		baton_receipt rc;
 		return baton_receipt_parse(in, len, &rc);
+	}
+	if (strcmp(kind, "enrolment") == 0) {
+		baton_enrolment en;
+		return baton_enrolment_parse(in, len, &en);
 	}
 	if (strcmp(kind, "rotation") == 0)
 		return run_rotation(v, in, len);

@@ -40,7 +40,8 @@
       c.push(e.peer || '', e.sections || '',
         el('span', { class: 'mono' }, e.packet ? 'packet ' + e.packet : '', e.packet && e.consent ? ' ' : '',
           e.consent ? 'consent ' + e.consent : ''),
-        e.detail || '', e.by || '');
+        e.basis ? el('span', {}, el('span', { class: 'tag basis', text: 'basis: ' + e.basis }), ' ', e.detail || '') : e.detail || '',
+        e.by || '');
       return c;
     });
   }

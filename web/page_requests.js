@@ -93,6 +93,35 @@
     return form;
   }
 
+  // The admin's enrolment exception (34 CFR 99.31(a)(2)) and the annual notice it needs.
+  async function enrolCard() {
+    const p = await Baton.api('GET', 'policy/enrolment-exception');
+    const box = el('input', { type: 'checkbox', id: 'enrol-on', checked: p.on });
+    const sens = el('input', { type: 'text', id: 'enrol-sensitive', value: p.sensitive, autocomplete: 'off' });
+    const notice = el('textarea', { id: 'enrol-notice', rows: '5' });
+    notice.value = p.notice;
+    const form = el('form', { class: 'card', id: 'enrolment-policy', 'aria-labelledby': 'enrol-h' },
+      el('h2', { id: 'enrol-h', text: 'Enrolment exception' }),
+      el('label', { for: 'enrol-on' }, box,
+        'Enrolling: send the record without consent to a school where the student is enrolling, on that school\'s signed statement'),
+      el('p', { class: 'hint', text: 'Only for the child on file the statement describes; another child waits here. Off, such requests wait here and cannot be released without a consent.' }),
+      el('label', { for: 'enrol-sensitive', text: 'Sensitive sections released too (e.g. health; empty: none)' }), sens,
+      el('label', { for: 'enrol-notice', text: 'Annual notice to families (required to turn it on)' }), notice,
+      el('button', { type: 'submit', text: 'Save the enrolment exception' }));
+    form.addEventListener('submit', async ev => {
+      ev.preventDefault();
+      try {
+        const body = { on: box.checked, sensitive: sens.value.trim() };
+        if (notice.value.trim()) body.notice = notice.value.trim(); // empty: the notice kept
+        const a = await Baton.api('PUT', 'policy/enrolment-exception', body);
+        Baton.message(a.on ? 'The enrolment exception is on.' : 'The enrolment exception is off.', 'okay');
+      } catch (e) {
+        Baton.message(e.message, 'error');
+      }
+    });
+    return form;
+  }
+
   async function render(root) {
     const all = await Baton.api('GET', 'requests');
     const held = all.filter(r => r.state === 'held');
@@ -108,7 +137,7 @@
         done, r => [nowrap(when(r.time)), nowrap(r.from), nowrap(r.student), r.purpose, tag(r.state),
           r.state === 'denied' ? r.reason : el('span', { class: 'mono', text: 'packet ' + r.packet })]));
     }
-    if (Baton.me().role === 'admin') root.append(await policyCard());
+    if (Baton.me().role === 'admin') root.append(await policyCard(), await enrolCard());
   }
 
   Baton.page('requests', { nav: 'Requests', title: 'Requests', render });

@@ -189,6 +189,17 @@
         v.by || '—']));
   }
 
+  // The redisclosure terms (34 CFR 99.33) each record received came with.
+  function termsCard(r) {
+    const c = el('section', { class: 'card', id: 'terms', 'aria-labelledby': 'terms-h' },
+      el('h2', { id: 'terms-h', text: 'Redisclosure terms' }),
+      el('p', { class: 'hint', text: 'The terms the sending school disclosed this record under: do not pass it on except as they allow.' }));
+    for (const t of r.terms) {
+      c.append(el('h3', { text: 'From ' + t.from + ', ' + when(t.time) }), el('pre', { text: t.terms }));
+    }
+    return c;
+  }
+
   function guardiansCard(r) {
     const c = el('section', { class: 'card', id: 'guardian-keys', 'aria-labelledby': 'guardian-keys-h' },
       el('h2', { id: 'guardian-keys-h', text: "Parents' keys" }),
@@ -231,6 +242,7 @@
     }
     for (const sec of r.sections) root.append(sectionCard(sec, r.statements));
     root.append(attachmentsCard(r), versionsCard(r), guardiansCard(r));
+    if (r.terms && r.terms.length) root.append(termsCard(r));
   }
 
   Baton.page('students', {

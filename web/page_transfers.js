@@ -29,7 +29,10 @@
       tag(e.state, outTag[e.state]),
       String(e.attempts),
       e.state === 'queued' ? nowrap(when(e.next_try)) : '',
-      answer || '',
+      e.terms && e.terms !== 'none'
+        ? el('span', {}, answer || '', answer ? el('br') : '',
+          el('span', { class: 'terms-state', text: 'Redisclosure terms ' + e.terms }))
+        : answer || '',
       nowrap(when(e.expires)),
       e.state === 'queued'
         ? el('button', { type: 'button', class: 'retry', text: 'Retry now',
@@ -39,8 +42,14 @@
   }
 
   function inRow(e) {
+    // The redisclosure terms (34 CFR 99.33) that came with the record, in full.
+    const note = e.terms
+      ? el('span', {}, e.note || '', el('details', { class: 'terms' },
+        el('summary', { text: 'Redisclosure terms from ' + e.from }),
+        el('pre', { text: e.terms })))
+      : e.note || '';
     return [nowrap(when(e.time)), nowrap(e.from), nowrap(e.student || ''), tag(e.result, e.result === 'accepted' ? 'ok' : 'bad'),
-      e.note || '', el('span', { class: 'mono', text: e.packet.slice(0, 8) })];
+      note, el('span', { class: 'mono', text: e.packet.slice(0, 8) })];
   }
 
   async function render(root) {

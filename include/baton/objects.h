@@ -32,6 +32,7 @@ enum baton_obj_type {
 	BATON_OBJ_ROTATION = 5,
 	BATON_OBJ_AUDIT_HEAD = 6,
 	BATON_OBJ_STATEMENT = 7,
+	BATON_OBJ_ENROLMENT = 8, /* enrolment statement */
 };
 
 /* Largest encoded signed object accepted by any *_parse function. */
@@ -116,6 +117,10 @@ typedef struct baton_receipt {
 	 * baton_audit_head signed by receiver); audit_len 0 when absent */
 	uint8_t audit[BATON_AUDIT_HEAD_MAX];
 	size_t audit_len;
+	/* optional: BLAKE2b-256 of the redisclosure terms the receiver accepted
+	 * with the record (an accepted transfer that carried terms) */
+	uint8_t terms[BATON_HASH_BYTES];
+	int has_terms;
 } baton_receipt;
 
 /* A school moving to a new identity key, signed by its old key. */
@@ -206,6 +211,30 @@ int baton_statement_parse(const uint8_t *buf, size_t len, baton_statement *out);
  * not an envelope of a known type, or BATON_ENOMEM.
  */
 int baton_object_type(const uint8_t *buf, size_t len, int *type);
+
+/*
+ * An enrolment statement (PROTOCOL.md 3.12): signed by the school a student
+ * is enrolling at (to), naming the student as the school asked to release
+ * the record (from) knows them, and the identity the enrolling school has.
+ * It lets from release without a consent under 34 CFR 99.31(a)(2).
+ */
+#define BATON_ENROL_KIND      "enrolling"
+#define BATON_PERSON_NAME_MAX 128
+typedef struct baton_enrolment {
+	char birth_date[11];                         /* YYYY-MM-DD */
+	uint64_t expires;                            /* > issued */
+	char family_name[BATON_PERSON_NAME_MAX + 1]; /* as the enrolling school has it */
+	uint8_t from_pk[BATON_PK_BYTES];             /* the school asked to release */
+	char given_name[BATON_PERSON_NAME_MAX + 1];  /* as the enrolling school has it */
+	uint64_t issued;
+	char kind[16];                       /* BATON_ENROL_KIND */
+	char student[BATON_STUDENT_MAX + 1]; /* the student's id at from */
+	uint8_t to_pk[BATON_PK_BYTES];       /* the enrolling school; signs */
+	uint8_t hash[BATON_HASH_BYTES];      /* parse: BLAKE2b-256 of the encoded object */
+} baton_enrolment;
+int baton_enrolment_sign(const baton_enrolment *s, const uint8_t sk[BATON_SK_BYTES], uint8_t **out,
+                         size_t *outlen);
+int baton_enrolment_parse(const uint8_t *buf, size_t len, baton_enrolment *out);
 
 /*
  * Checks now against [not_before - skew, not_after]: BATON_ENOTYET when

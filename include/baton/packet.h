@@ -93,7 +93,19 @@ typedef struct baton_body {
 	const uint8_t *statement[BATON_MAX_STATEMENTS];
 	size_t statement_len[BATON_MAX_STATEMENTS];
 	size_t n_statements;
+	/* transfer, optional: the sender's redisclosure terms (34 CFR 99.33), UTF-8
+	 * text (LF allowed), not NUL-terminated; terms_len 0 when absent */
+	const char *terms;
+	size_t terms_len;
+	/* The legal basis: a transfer with basis_enrolment set, and a request,
+	 * may carry an encoded enrolment statement (objects.h) in place of the
+	 * consent (consent NULL, consent_len 0); enrolment_len 0 when absent */
+	int basis_enrolment; /* transfer: body.basis is "enrolment" */
+	const uint8_t *enrolment;
+	size_t enrolment_len;
 } baton_body;
+
+#define BATON_TERMS_MAX 4096 /* bytes of a transfer's redisclosure terms */
 
 /* Writes exactly len bytes or fails with a BATON_E* code. */
 typedef int (*baton_write_fn)(void *ctx, const uint8_t *buf, size_t len);
@@ -240,6 +252,8 @@ const baton_body *baton_opened_body(const baton_opened *o);
 const baton_packet_info *baton_opened_info(const baton_opened *o);
 /* The enclosed consent, decoded and its signature verified; owned by o, as above. */
 const baton_consent *baton_opened_consent(const baton_opened *o);
+/* The enclosed enrolment statement, decoded and verified; NULL when the body carries a consent. */
+const baton_enrolment *baton_opened_enrolment(const baton_opened *o);
 
 /*
  * Decrypts attachment i and streams its plaintext to w, checking the

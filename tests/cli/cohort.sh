@@ -142,7 +142,7 @@ check "each to RAS-204, as a transfer" test "$(count '"to": "RAS-204"' "$TMP/out
 check "70 different packets" test "$(sed -n 's/.*"packet": "\([0-9a-f]*\)".*/\1/p' "$TMP/outbox.json" | sort -u | wc -l)" -eq 70
 check "A's audit log has 70 disclosures" test "$(disclosures "$A")" -eq 70
 check "one for each student, to RAS-204" sh -c \
-	"grep -E ' disclosure +student S-[0-9]+ +school RAS-204 ' '$TMP/audit.txt' | sed 's/.*student \\(S-[0-9]*\\) .*/\\1/' | sort | cmp -s - '$TMP/c70.list'"
+	"grep -E ' disclosure +basis consent +student S-[0-9]+ +school RAS-204 ' '$TMP/audit.txt' | sed 's/.*student \\(S-[0-9]*\\) .*/\\1/' | sort | cmp -s - '$TMP/c70.list'"
 check_out 'chain intact' "A's audit log verifies" "$BATON" audit verify --dir "$A"
 
 # ---- 4. --sections (before delivery, so that B receives these too) ----
@@ -164,7 +164,7 @@ check "the student whose consent lacks enrollment is refused, ESECTIONS" grep -E
 check "the summary counts it" grep -qx "2 of 3 students sealed for RAS-204 and queued for 'baton serve'; 1 refused" "$TMP/sec.out"
 check "no outbox entry for ${SEC[2]}" test "$(in_outbox "$A" "${SEC[2]}")" -eq 0
 check "the disclosures name only identity and enrollment" test "$("$BATON" audit --dir "$A" |
-	grep -cE " disclosure +student (${SEC[0]}|${SEC[1]}) +school RAS-204 +sections enrollment,identity ")" -eq 2
+	grep -cE " disclosure +basis consent +student (${SEC[0]}|${SEC[1]}) +school RAS-204 +sections enrollment,identity ")" -eq 2
 check_out "release-refused.*${SEC[2]}.*ESECTIONS" "the refusal is in the audit log" "$BATON" audit --dir "$A"
 
 # ---- 5. delivery: both serves ----

@@ -4,7 +4,9 @@
 # row the store holds) are loaded as they were written, and every read
 # command prints what the fixture holds: what the build that wrote them
 # printed, except where a listing's layout was changed on purpose since
-# (student list, inbox and outbox gained names and dates), when the fixture
+# (student list, inbox and outbox gained names and dates; audit gained
+# each disclosure's legal basis, "consent" for every entry written before
+# bases were recorded), when the fixture
 # was updated with the data unchanged. Reading changes no row; the next
 # write extends the log, which still verifies.
 . "$(dirname "$0")/lib.sh"

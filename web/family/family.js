@@ -784,6 +784,11 @@ const Family = (() => {
       const list = await call('GET', 'students/' + encodeURIComponent(s.id) + '/disclosures');
       status('');
       root.append(el('p', { text: t('disc.intro', { name: s.given_name }) }));
+      // The school's annual notice, when it sends records to a school where a student enrols.
+      if (about && about.enrolment_notice) {
+        root.append(el('section', { class: 'card', id: 'enrolment-notice' },
+          el('h2', { text: t('notice.title') }), el('p', { class: 'notice-text', text: about.enrolment_notice })));
+      }
       root.append(await disclosureCopy(s));
       if (!list.length) {
         root.append(el('p', { id: 'disc-none', class: 'lead', text: t('disc.none') }));
