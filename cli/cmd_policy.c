@@ -210,7 +210,17 @@ int cmd_policy(int argc, char **argv)
 	                          "                    [--sensitive LIST|none] [--dir DIR]\n\n"
 	                          "With auto-release on, a request whose consent passes every "
 	                          "release\nrule is answered at once; off (the default), it waits "
-	                          "for 'baton\nrelease' or 'baton deny'.\n")) >= 0)
+	                          "for 'baton\nrelease' or 'baton deny'.\n\n"
+	                          "retention: how many days a record received from another "
+	                          "school and\nnever enrolled is kept (default 90; see 'baton "
+	                          "student erase --expired').\n"
+	                          "terms: the redisclosure terms (34 CFR 99.33) sent with every "
+	                          "record;\nthe receiving school's receipt names their hash.\n"
+	                          "enrolment-exception: release without the family's consent to "
+	                          "a school\nthat signs that the student is enrolling there (34 "
+	                          "CFR 99.31(a)(2));\noff by default, on only with the school's "
+	                          "annual notice (--notice-file),\nand sensitive sections only "
+	                          "when --sensitive names them.\n")) >= 0)
 		return rc;
 	int set = argc - optind == 2;
 	if (!(argc == optind || set) || (set && strcmp(argv[optind], "auto-release") != 0) ||
