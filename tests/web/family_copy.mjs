@@ -44,6 +44,9 @@ try {
   const cmd = (await page.locator('#disc-copy-cmd').textContent()).trim();
   const m = /^baton audit check (\S+) --key (baton-sid1-[a-z2-7]{55})$/.exec(cmd);
   ok(m, 'and shows the command that checks it, with the school\'s key line', cmd);
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  ok(wide <= PHONE.viewport.width, 'on a phone the long command wraps: the page is no wider than the screen',
+     `${wide} > ${PHONE.viewport.width}`);
   await accessible(page, 'disclosures with the signed copy');
   await shot(page, 'family-disclosures-copy');
 
