@@ -22,6 +22,7 @@
 #include <baton/objects.h>
 
 #include "bti.h"
+#include "conf_file.h"
 #include "family_notify.h"
 #include "log.h"
 #include "mail.h"
@@ -102,26 +103,18 @@ static int conf_line(struct mail_conf *c, const char *line, unsigned no)
 	return 0;
 }
 
+static int mail_conf_line(void *c, const char *line, unsigned no)
+{
+	return conf_line(c, line, no);
+}
+
 int mail_conf_read(const char *dir, struct mail_conf *c)
 {
-	char path[MAIL_PATH_MAX + 32], line[MAIL_PATH_MAX + 16];
-	unsigned no = 0;
-	int r = 0;
-	FILE *f;
+	char path[CONF_PATH_MAX];
+	int r;
 
 	memset(c, 0, sizeof(*c));
-	snprintf(path, sizeof(path), "%s/%s", dir, MAIL_CONF);
-	if ((f = fopen(path, "re")) == NULL)
-		return errno == ENOENT ? BATON_ENOTFOUND
-		                       : bti_diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
-	while (r == 0 && fgets(line, sizeof(line), f)) {
-		no++;
-		line[strcspn(line, "\r\n")] = 0;
-		if (line[0] && line[0] != '#')
-			r = conf_line(c, line, no);
-	}
-	sodium_memzero(line, sizeof(line));
-	fclose(f);
+	r = conf_file_read(dir, MAIL_CONF, mail_conf_line, c, path);
 	if (r == 0 && (!c->server[0] || !c->from[0]))
 		r = bti_diag_err(BATON_EVALUE, "%s: no server or from line", path);
 	return r;
@@ -139,9 +132,8 @@ static int one_line(const char *what, const char *v)
 
 int mail_conf_write(const char *dir, const struct mail_conf *c)
 {
-	char path[MAIL_PATH_MAX + 32], tmp[MAIL_PATH_MAX + 40];
-	FILE *f;
-	int fd, ok, r;
+	struct conf_out o;
+	int r;
 
 	if ((r = mail_server_check(c->server)) != 0 ||
 	    (r = notify_email_check("--from", c->from)) || (r = one_line("--user", c->user)) != 0 ||
@@ -150,31 +142,17 @@ int mail_conf_write(const char *dir, const struct mail_conf *c)
 		return r;
 	if (c->ca[0] && access(c->ca, R_OK) != 0)
 		return bti_diag_err(BATON_EVALUE, "--ca: %s: %s", c->ca, strerror(errno));
-	snprintf(path, sizeof(path), "%s/%s", dir, MAIL_CONF);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	unlink(tmp);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0 ||
-	    (f = fdopen(fd, "w")) == NULL) {
-		r = bti_diag_err(BATON_EIO, "%s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if ((r = conf_file_begin(dir, MAIL_CONF, 0600, &o)) != 0)
 		return r;
-	}
-	fprintf(f, "# The family's notices: written by 'baton mail set'\nserver %s\nfrom %s\n",
+	fprintf(o.f, "# The family's notices: written by 'baton mail set'\nserver %s\nfrom %s\n",
 	        c->server, c->from);
 	if (c->user[0])
-		fprintf(f, "user %s\n", c->user);
+		fprintf(o.f, "user %s\n", c->user);
 	if (c->password)
-		fprintf(f, "password %s\n", c->password);
+		fprintf(o.f, "password %s\n", c->password);
 	if (c->ca[0])
-		fprintf(f, "ca %s\n", c->ca);
-	ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || rename(tmp, path) != 0) {
-		unlink(tmp);
-		return bti_diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
-	}
-	return 0;
+		fprintf(o.f, "ca %s\n", c->ca);
+	return conf_file_end(&o);
 }
 
 /* ---- one message ---- */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bti.h"
+#include "conf_file.h"
 #include "web.h"
 #include "web_addr.h"
 
@@ -96,47 +97,28 @@ static int conf_line(struct web_conf *c, const char *line, unsigned no)
 	return 0;
 }
 
+static int web_conf_line(void *c, const char *line, unsigned no)
+{
+	return conf_line(c, line, no);
+}
+
 int web_conf_read(const char *dir, struct web_conf *c)
 {
-	char path[WEB_PATH_MAX + 32], line[WEB_PATH_MAX + 16];
-	unsigned no = 0;
-	int r = 0;
-	FILE *f;
-
+	char path[CONF_PATH_MAX];
 	memset(c, 0, sizeof(*c));
-	snprintf(path, sizeof(path), "%s/%s", dir, WEB_CONF);
-	if ((f = fopen(path, "re")) == NULL)
-		return errno == ENOENT ? BATON_ENOTFOUND
-		                       : bti_diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
-	while (r == 0 && fgets(line, sizeof(line), f)) {
-		no++;
-		line[strcspn(line, "\r\n")] = 0;
-		if (line[0] && line[0] != '#')
-			r = conf_line(c, line, no);
-	}
-	fclose(f);
-	return r;
+	return conf_file_read(dir, WEB_CONF, web_conf_line, c, path);
 }
 
 int web_conf_write(const char *dir, const struct web_conf *c)
 {
-	char path[WEB_PATH_MAX + 32], tmp[WEB_PATH_MAX + 40];
-	FILE *f;
-	int ok;
-	snprintf(path, sizeof(path), "%s/%s", dir, WEB_CONF);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((f = fopen(tmp, "we")) == NULL)
-		return bti_diag_err(BATON_EIO, "%s: %s", tmp, strerror(errno));
-	fprintf(f, "# The web console: written by 'baton web set'\nlisten %s\n", c->listen);
+	struct conf_out o;
+	int r;
+	if ((r = conf_file_begin(dir, WEB_CONF, 0644, &o)) != 0)
+		return r;
+	fprintf(o.f, "# The web console: written by 'baton web set'\nlisten %s\n", c->listen);
 	if (c->cert[0])
-		fprintf(f, "cert %s\nkey %s\n", c->cert, c->key);
+		fprintf(o.f, "cert %s\nkey %s\n", c->cert, c->key);
 	if (c->url[0])
-		fprintf(f, "url %s\n", c->url);
-	ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || rename(tmp, path) != 0) {
-		unlink(tmp);
-		return bti_diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
-	}
-	return 0;
+		fprintf(o.f, "url %s\n", c->url);
+	return conf_file_end(&o);
 }
