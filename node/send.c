@@ -813,6 +813,32 @@ static int request_record(store_txn *t, struct send_req *s, const baton_consent 
  * them and as this school has them; the sections asked for (all but the
  * sensitive ones when none are named). Audited with basis enrolment.
  */
+/*
+ * Seals a request body (its sections and consent or statement already set)
+ * to peer: the note, this school's latest audit head, the packet's
+ * validity; the sections asked for become s->release.
+ */
+static int seal_request(store_txn *t, struct send_req *s, const baton_card *peer, baton_body *body,
+                        uint8_t head[BATON_AUDIT_HEAD_MAX], baton_seal_params *p)
+{
+	int r;
+	snprintf(body->note, sizeof(body->note), "%s", s->note ? s->note : "");
+	if ((r = xfer_own_head(t, s->key, head, &body->audit_len)) != 0)
+		return r;
+	body->audit = head;
+	*p = (baton_seal_params){BATON_KIND_REQUEST,
+	                         s->now,
+	                         s->now + PACKET_DAYS * UINT64_C(86400),
+	                         baton_key_id_sk(s->key),
+	                         peer->id_pk,
+	                         peer->enc_pk,
+	                         NULL};
+	if ((r = seal_to(t, s, p, body, NULL)) != 0)
+		return r;
+	s->release = body->requested_mask;
+	return 0;
+}
+
 static int enrol_request_fn(store_txn *t, struct send_req *s)
 {
 	uint8_t head[BATON_AUDIT_HEAD_MAX], *st = NULL;
@@ -820,6 +846,7 @@ static int enrol_request_fn(store_txn *t, struct send_req *s)
 	baton_card me, peer;
 	baton_enrolment en;
 	baton_body body;
+	baton_seal_params p;
 	store_audit e;
 	int r;
 
@@ -844,20 +871,8 @@ static int enrol_request_fn(store_txn *t, struct send_req *s)
 	for (int i = 0; i < BATON_SEC_COUNT && !s->sections; i++)
 		if (!baton_section_sensitive((baton_section)i))
 			body.requested_mask |= BATON_SEC_BIT(i);
-	snprintf(body.note, sizeof(body.note), "%s", s->note ? s->note : "");
-	if ((r = xfer_own_head(t, s->key, head, &body.audit_len)) != 0)
+	if ((r = seal_request(t, s, &peer, &body, head, &p)) != 0)
 		goto out;
-	body.audit = head;
-	baton_seal_params p = {BATON_KIND_REQUEST,
-	                       s->now,
-	                       s->now + PACKET_DAYS * UINT64_C(86400),
-	                       baton_key_id_sk(s->key),
-	                       peer.id_pk,
-	                       peer.enc_pk,
-	                       NULL};
-	if ((r = seal_to(t, s, &p, &body, NULL)) != 0)
-		goto out;
-	s->release = body.requested_mask;
 	memset(&e, 0, sizeof(e));
 	snprintf(e.action, sizeof(e.action), "request-sent");
 	snprintf(e.basis, sizeof(e.basis), "enrolment");
@@ -883,6 +898,7 @@ static int request_send_fn(store_txn *t, void *arg)
 	baton_card me, peer;
 	baton_consent c;
 	baton_body body;
+	baton_seal_params p;
 	int r;
 
 	if (s->enrol_student)
@@ -899,20 +915,8 @@ static int request_send_fn(store_txn *t, void *arg)
 	if (s->sections & ~(c.sections | BATON_SEC_BIT(BATON_SEC_IDENTITY)))
 		return bti_diag_err(BATON_ESECTIONS,
 		                    "the consent does not cover every section asked for");
-	snprintf(body.note, sizeof(body.note), "%s", s->note ? s->note : "");
-	if ((r = xfer_own_head(t, s->key, head, &body.audit_len)) != 0)
+	if ((r = seal_request(t, s, &peer, &body, head, &p)) != 0)
 		return r;
-	body.audit = head;
-	baton_seal_params p = {BATON_KIND_REQUEST,
-	                       s->now,
-	                       s->now + PACKET_DAYS * UINT64_C(86400),
-	                       baton_key_id_sk(s->key),
-	                       peer.id_pk,
-	                       peer.enc_pk,
-	                       NULL};
-	if ((r = seal_to(t, s, &p, &body, NULL)) != 0)
-		return r;
-	s->release = body.requested_mask;
 	return request_record(t, s, &c, &peer, &p);
 }
 
