@@ -32,8 +32,7 @@ static const char *entry_basis(const store_audit *e)
 	return b[0] ? b : "other";
 }
 
-/* The receipt's state of a disclosure when the copy is made, from its outbox entry. */
-static const char *receipt_state(const store_outbox *ob, int found)
+const char *disclosure_receipt_state(const store_outbox *ob, int found)
 {
 	if (!found)
 		return "unknown";
@@ -93,7 +92,7 @@ static int entry_cb(const store_audit *e, void *arg)
 			memcpy(x->packet_hash, ob.hash, BATON_HASH_BYTES);
 		}
 	}
-	snprintf(x->receipt, sizeof(x->receipt), "%s", receipt_state(&ob, found));
+	snprintf(x->receipt, sizeof(x->receipt), "%s", disclosure_receipt_state(&ob, found));
 	x->sections = e->sections;
 	snprintf(x->to_code, sizeof(x->to_code), "%s", e->peer);
 	/* The receiving school as pinned now; its code alone when no card is. */

@@ -42,4 +42,11 @@ int disclosure_copy_make(store *st, const baton_key *key, const char *student,
  */
 int disclosure_copy_against(store *st, const baton_disclosures *d);
 
+/*
+ * A disclosure's receipt as the family is shown it and the copy names it
+ * (PROTOCOL.md 3.13): "waiting", "received", "refused", "expired", or
+ * "unknown" when its outbox entry (ob, when found) is not there.
+ */
+const char *disclosure_receipt_state(const store_outbox *ob, int found);
+
 #endif

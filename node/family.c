@@ -11,6 +11,7 @@
 
 #include "bti.h"
 #include "consent.h"
+#include "disclosure_copy.h"
 #include "family.h"
 #include "serve.h"
 #include "view_consent.h"
@@ -338,19 +339,8 @@ static json_t *sections_json(uint32_t mask)
 static const char *receipt_state(store_txn *t, const uint8_t packet[BATON_ID_BYTES])
 {
 	store_outbox ob;
-	if (store_outbox_get(t, packet, &ob) != 0)
-		return "unknown";
-	switch (ob.state) {
-	case OUT_QUEUED:
-	case OUT_SENT:
-		return "waiting";
-	case OUT_RECEIPTED:
-		return "received";
-	case OUT_REJECTED:
-		return "refused";
-	default:
-		return view_out_state(ob.state);
-	}
+	int found = store_outbox_get(t, packet, &ob) == 0;
+	return disclosure_receipt_state(&ob, found);
 }
 
 static int disclosure_cb(const store_audit *e, void *arg)
