@@ -105,4 +105,15 @@ check_out '^enrolment exception off ' "A turns it off" "$BATON" policy enrolment
 req r7 "Jonah Fitzgerald" 2012-08-06
 check_out 'held for ' "held again" "$BATON" import "$TMP/r7.req" --dir "$A"
 
+# ---- the family is told of a request for their child, not of one for another ----
+check "the parent is linked to S-1001" "$BATON" guardian link S-1001 "$PK" --relation mother --dir "$A"
+check "... with an email address on file" "$BATON" guardian email S-1001 "$PK" parent@family.example --dir "$A"
+check_out '^0 notices queued' "no notice is queued yet" "$BATON" mail show --dir "$A"
+req r8 "Jonas Fitzgerald" 2012-08-06
+check_out 'held for ' "a request describing another child is held" "$BATON" import "$TMP/r8.req" --dir "$A"
+check_out '^0 notices queued' "... and this child's family is not told of it" "$BATON" mail show --dir "$A"
+req r9 "Jonah Fitzgerald" 2012-08-06
+check_out 'held for ' "a request for the child is held" "$BATON" import "$TMP/r9.req" --dir "$A"
+check_out '^1 notices queued' "... and the family is told a request arrived" "$BATON" mail show --dir "$A"
+
 done_testing
