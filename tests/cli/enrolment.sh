@@ -86,6 +86,11 @@ check_err 2 'another child than student S-1001' "a registrar's release of it is 
 check_out 'release-refused .*another child' "... and audited" "$BATON" audit --dir "$A"
 req r5 "Jonah Fitzgerald" 2012-08-07
 check_out 'held for ' "another birth date is held" "$BATON" import "$TMP/r5.req" --dir "$A"
+req r5b "Jonah Cian Fitzgerald" 2012-08-06
+check_out 'held for ' "a middle name the record keeps apart is held for a person" "$BATON" import "$TMP/r5b.req" --dir "$A"
+req r5d "  JONAH   fitzgerald" 2012-08-06 --sections transcript
+check_out 'releasing it' "case and spaces are not a difference: released at once" \
+	"$BATON" import "$TMP/r5d.req" --dir "$A"
 
 # ---- a tampered request: refused, nothing kept ----
 req r6 "Jonah Fitzgerald" 2012-08-06
