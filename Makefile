@@ -121,7 +121,7 @@ TOOLS_DIR := $(BUILD)/tests/tools
 TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/spoolpeer $(TOOLS_DIR)/audit_rewrite \
              $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so $(TOOLS_DIR)/store_rows \
              $(TOOLS_DIR)/store_schema $(TOOLS_DIR)/webpeer $(TOOLS_DIR)/famsign \
-             $(TOOLS_DIR)/reseal
+             $(TOOLS_DIR)/reseal $(TOOLS_DIR)/receipt_terms
 
 .SECONDARY:
 
@@ -212,6 +212,11 @@ $(TOOLS_DIR)/reseal: tests/tools/reseal.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
+# A receiver that signs a receipt naming other redisclosure terms (tests/cli/terms.sh).
+$(TOOLS_DIR)/receipt_terms: tests/tools/receipt_terms.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
 $(TOOLS_DIR)/spoolpeer: tests/tools/spoolpeer.c
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lnng -lsodium -pthread
@@ -265,7 +270,8 @@ TOOLS_ENV = BATON_NETPEER=$(abspath $(TOOLS_DIR)/netpeer) \
             BATON_INJECT_LMDB=$(abspath $(TOOLS_DIR)/inject-lmdb.so) \
             BATON_STORE_SCHEMA=$(abspath $(TOOLS_DIR)/store_schema) \
             BATON_WEBPEER=$(abspath $(TOOLS_DIR)/webpeer) \
-            BATON_RESEAL=$(abspath $(TOOLS_DIR)/reseal)
+            BATON_RESEAL=$(abspath $(TOOLS_DIR)/reseal) \
+            BATON_RECEIPT_TERMS=$(abspath $(TOOLS_DIR)/receipt_terms)
 
 test: $(TEST_BINS) $(BIN) $(DEMO) $(TOOLS)
 	$(Q)mkdir -p build && BATON=$(abspath $(BIN)) BATON_SRC=$(CURDIR) $(TOOLS_ENV) \

@@ -78,10 +78,11 @@ static int set_fn(store_txn *t, void *arg)
 		baton_sections_format(p.sensitive, secs, sizeof(secs));
 	memset(&e, 0, sizeof(e));
 	snprintf(e.action, sizeof(e.action), "policy");
-	snprintf(e.detail, sizeof(e.detail),
-	         "enrolment exception %s (34 CFR 99.31(a)(2)): sensitive sections released: %s; "
-	         "annual notice of %zu bytes%s",
-	         p.on ? "on" : "off", secs, n, c->notice ? " set" : "");
+	snprintf(
+	    e.detail, sizeof(e.detail),
+	    "enrolment exception %s (34 CFR 99.31(a)(2)): sensitive sections released: %.100s; "
+	    "annual notice of %zu bytes%s",
+	    p.on ? "on" : "off", secs, n, c->notice ? " set" : "");
 	return store_audit_append(t, &e);
 }
 

@@ -12,6 +12,7 @@
 #include "bti.h"
 #include "consent.h"
 #include "disclosure_copy.h"
+#include "enrolment.h"
 #include "family.h"
 #include "serve.h"
 #include "view_consent.h"
@@ -411,14 +412,33 @@ static int request_cb(const store_request *e, void *arg)
 	store_txn *t = o->t;
 	baton_consent cs;
 	char h[2 * BATON_ID_BYTES + 1];
+	baton_enrolment en;
+	int r, type = 0;
 	if (e->state != REQ_HELD || strcmp(e->student, o->student) != 0)
 		return 0;
 	memset(&cs, 0, sizeof(cs));
-	(void)baton_consent_parse(e->consent, e->consent_len, &cs); /* verified on arrival */
-	json_t *d =
-	    json_pack("{s:s, s:o, s:o, s:s, s:I}", "id", serve_hex(e->id, BATON_ID_BYTES, h),
-	              "from", peer_json(t, e->from, 1), "sections", sections_json(e->want),
-	              "purpose", cs.purpose, "time", (json_int_t)e->time);
+	/* On the requester's enrolment statement: only one that describes this child. */
+	int enrol = baton_object_type(e->consent, e->consent_len, &type) == 0 &&
+	            type == BATON_OBJ_ENROLMENT;
+	if (enrol) {
+		if (baton_enrolment_parse(e->consent, e->consent_len, &en) != 0)
+			return 0;
+		if ((r = xfer_enrol_same_child(t, &en)) == BATON_ENOTFOUND || r == BATON_EVALUE) {
+			bti_diag_clear(); /* another child's: not this family's to see */
+			return 0;
+		}
+		if (r != 0)
+			return r;
+		snprintf(cs.purpose, sizeof(cs.purpose),
+		         "the student is enrolling there (34 CFR 99.31(a)(2))");
+	} else {
+		/* verified on arrival */
+		(void)baton_consent_parse(e->consent, e->consent_len, &cs);
+	}
+	json_t *d = json_pack("{s:s, s:o, s:o, s:s, s:s, s:I}", "id",
+	                      serve_hex(e->id, BATON_ID_BYTES, h), "from", peer_json(t, e->from, 1),
+	                      "sections", sections_json(e->want), "purpose", cs.purpose, "basis",
+	                      enrol ? "enrolment" : "consent", "time", (json_int_t)e->time);
 	return !d || json_array_append_new(o->out, d) ? BATON_ENOMEM : 0;
 }
 

@@ -421,17 +421,17 @@ static int enrol_hold(store_txn *t, struct recv_ctx *c, const baton_enrolment *s
 	struct enrol_policy pol;
 	char why[300] = "";
 	store_audit e;
-	int r;
+	int r, same;
 
 	if ((r = xfer_enrol_policy_read(t, &pol)) != 0)
 		return r;
-	if (!pol.on) {
+	if ((r = xfer_enrol_same_child(t, s)) != 0 && r != BATON_ENOTFOUND && r != BATON_EVALUE)
+		return r;
+	same = r == 0;
+	if (!pol.on)
 		snprintf(why, sizeof(why), "the enrolment exception is off here");
-	} else if ((r = xfer_enrol_same_child(t, s)) != 0) {
-		if (r != BATON_ENOTFOUND && r != BATON_EVALUE)
-			return r;
+	else if (!same)
 		snprintf(why, sizeof(why), "%s", baton_diag());
-	}
 	q->auto_release = why[0] == '\0';
 	q->kind = BATON_KIND_REQUEST;
 	snprintf(q->student, sizeof(q->student), "%s", s->student);
@@ -462,7 +462,10 @@ static int enrol_hold(store_txn *t, struct recv_ctx *c, const baton_enrolment *s
 	e.sections = enrol_release_mask(&pol, b->requested_mask);
 	snprintf(e.detail, sizeof(e.detail), "enrolling at %s (34 CFR 99.31(a)(2)): %.200s%s",
 	         q->from, q->auto_release ? "released at once by policy" : "held: ", why);
-	return store_audit_append(t, &e);
+	if ((r = store_audit_append(t, &e)) != 0)
+		return r;
+	/* The family is told of a request for their child; one describing another is not theirs. */
+	return same ? notify_family(t, s->student, NOTIFY_REQUEST, q->from) : 0;
 }
 
 int xfer_hold_request(store_txn *t, struct recv_ctx *c)

@@ -148,9 +148,13 @@ static int terms_entry(const store_audit *e, void *arg)
 	size_t len;
 	int r;
 	/* Those of the records that made a version: not one the same as the version on
-	 * file, nor another child's held for review. */
-	if (strcmp(e->action, "received") != 0 || !e->has_packet ||
-	    strncmp(e->detail, "version ", 8) != 0 || strstr(e->detail, ", the same as"))
+	 * file, nor another child's held for review, but a held one filed as this student. */
+	int received = strcmp(e->action, "received") == 0 &&
+	               strncmp(e->detail, "version ", 8) == 0 &&
+	               !strstr(e->detail, ", the same as");
+	int reviewed = strcmp(e->action, "review") == 0 &&
+	               strncmp(e->detail, "accepted held record ", 21) == 0;
+	if (!e->has_packet || !(received || reviewed))
 		return 0;
 	if ((r = xfer_terms_in(c->t, e->packet, &text, &len)) != 0)
 		return r == BATON_ENOTFOUND ? 0 : r;

@@ -124,6 +124,11 @@ if [ "$(jq -r '[.statements[].section] | join(",")' "$OUT")" = "transcript,trans
 else
 	fail_run "S-9001 has the two statements that came with the held record"
 fi
+if [ "$(jq -r '[.terms[] | .from + ":" + (.terms | test("99.33") | tostring)] | join(",")' "$OUT")" = "LHS-001:true" ]; then
+	pass "S-9001 shows the redisclosure terms that came with the held record"
+else
+	fail_run "S-9001 shows the redisclosure terms that came with the held record" "$(jq -c .terms "$OUT")"
+fi
 
 check_out "^Imported .* as $SID, version 1" "B imports the true packet" "$BATON" import "$TMP/p.baton" \
 	--receipt-out "$TMP/r.receipt" --dir "$B"

@@ -86,6 +86,11 @@ check_err 2 'another child than student S-1001' "a registrar's release of it is 
 check_out 'release-refused .*another child' "... and audited" "$BATON" audit --dir "$A"
 req r5 "Jonah Fitzgerald" 2012-08-07
 check_out 'held for ' "another birth date is held" "$BATON" import "$TMP/r5.req" --dir "$A"
+req r5b "Jonah Cian Fitzgerald" 2012-08-06
+check_out 'held for ' "a middle name the record keeps apart is held for a person" "$BATON" import "$TMP/r5b.req" --dir "$A"
+req r5d "  JONAH   fitzgerald" 2012-08-06 --sections transcript
+check_out 'releasing it' "case and spaces are not a difference: released at once" \
+	"$BATON" import "$TMP/r5d.req" --dir "$A"
 
 # ---- a tampered request: refused, nothing kept ----
 req r6 "Jonah Fitzgerald" 2012-08-06
@@ -104,5 +109,16 @@ check_err 1 'needs a given and a family name' "--enrolling with a one-word name 
 check_out '^enrolment exception off ' "A turns it off" "$BATON" policy enrolment-exception off --dir "$A"
 req r7 "Jonah Fitzgerald" 2012-08-06
 check_out 'held for ' "held again" "$BATON" import "$TMP/r7.req" --dir "$A"
+
+# ---- the family is told of a request for their child, not of one for another ----
+check "the parent is linked to S-1001" "$BATON" guardian link S-1001 "$PK" --relation mother --dir "$A"
+check "... with an email address on file" "$BATON" guardian email S-1001 "$PK" parent@family.example --dir "$A"
+check_out '^0 notices queued' "no notice is queued yet" "$BATON" mail show --dir "$A"
+req r8 "Jonas Fitzgerald" 2012-08-06
+check_out 'held for ' "a request describing another child is held" "$BATON" import "$TMP/r8.req" --dir "$A"
+check_out '^0 notices queued' "... and this child's family is not told of it" "$BATON" mail show --dir "$A"
+req r9 "Jonah Fitzgerald" 2012-08-06
+check_out 'held for ' "a request for the child is held" "$BATON" import "$TMP/r9.req" --dir "$A"
+check_out '^1 notices queued' "... and the family is told a request arrived" "$BATON" mail show --dir "$A"
 
 done_testing

@@ -109,7 +109,7 @@ sig=$("$FAMSIGN" "$TMP/mother.key" "$(jq -r .school.id <<<"$ch")" "$O" "$n")
 JAR=$TMP/mother.jar CSRF=""
 req POST family/session "$(jq -cn --arg k "$(head -n1 "$TMP/mother.key.pub")" --arg n "$n" --arg s "$sig" '{key: $k, nonce: $n, signature: $s}')"
 check "the mother signs in" test "$CODE" = 200
-CSRF=$(jq -r .csrf "$TMP/body")
+CSRF=$(jq -r .csrf "$TMP/body") MCSRF=$(jq -r .csrf "$TMP/body")
 expect 200 '"basis":"enrolment"' "her list of disclosures names the basis" GET family/students/S-1/disclosures
 check "... the sections released, without health, and no consent" \
 	jq -e '.[0].to.code == "RAS-204" and (.[0].sections | index("health") | not) and (.[0].sections | index("identity")) and .[0].consent == null' "$TMP/body"
@@ -117,6 +117,22 @@ login ian
 expect 200 '"on":false' "the admin turns it off again" PUT policy/enrolment-exception '{"on": false}'
 expect 200 '^\{"bundle"' "the family's pages then get no notice" GET family/about
 check "... none" sh -c "! grep -q enrolment_notice '$TMP/body'"
+
+# ---- requests held with the exception off: the family sees only its child's ----
+check_out '^Asked LHS-001 for a record' "RAS asks for S-1 on a statement that describes another child" \
+	"$BATON" request --from LHS-001 --student S-1 --enrolling --name "Anna Ruiz" \
+	--birth-date 2015-03-04 --sections transcript --dir "$B"
+check "LHS holds it: the exception is off" wait_for 120 sh -c "'$BATON' audit --dir '$A' | grep -q 'held: the enrolment exception is off here'"
+check_out '^Asked LHS-001 for a record' "RAS asks for S-1 on a statement for Ana" \
+	"$BATON" request --from LHS-001 --student S-1 --enrolling --name "Ana Ruiz" \
+	--birth-date 2015-03-04 --sections transcript --dir "$B"
+check "LHS holds that one too" wait_for 120 sh -c "test \$('$BATON' audit --dir '$A' | grep -c 'held: the enrolment exception is off here') = 2"
+JAR=$TMP/mother.jar CSRF=$MCSRF
+expect 200 '^\[' "the mother reads the requests waiting for her" GET family/students/S-1/requests
+check "... only the one for her child, not the one describing another child" \
+	jq -e 'length == 1' "$TMP/body"
+check "... which names its basis, enrolment, and why the school asks" \
+	jq -e '.[0].basis == "enrolment" and (.[0].purpose | test("enrol"))' "$TMP/body"
 
 # ---- the console's page (a browser) ----
 if [ -x "${BATON_CHROMIUM:-/usr/bin/chromium}" ] && command -v node >/dev/null &&

@@ -69,6 +69,19 @@ check_out '^  redisclosure terms from LHS-001 ' "B's student show shows where th
 check_out 'Terms-7f3a' "... and the terms" "$BATON" student show S-1001 --dir "$B"
 check_out '"terms": \[' "student show --json lists them" "$BATON" student show S-1001 --json --dir "$B"
 
+# A receipt, signed by B, that names other terms than the ones sent: refused.
+if tool RECEIPT_TERMS receipt_terms; then
+	check "B signs a receipt naming other terms" "$RECEIPT_TERMS" "$B/school.key" "$TMP/r.receipt" "$TMP/other.receipt"
+	run "$BATON" audit --json --dir "$A"
+	cp "$OUT" "$TMP/audit.before"
+	check_err 2 'the receipt names other redisclosure terms than the ones sent' \
+		"A refuses a receipt that names other terms" "$BATON" receipt import "$TMP/other.receipt" --dir "$A"
+	check_out 'redisclosure terms sent' "... its outbox still says the terms were sent, not accepted" \
+		"$BATON" outbox --dir "$A"
+	check "... and it is not receipted" sh -c "! '$BATON' outbox --json --dir '$A' | grep -q '\"state\": \"receipted\"'"
+	run "$BATON" audit --json --dir "$A"
+	same "$TMP/audit.before" "$OUT" "... and nothing is audited"
+fi
 check "A imports the receipt" "$BATON" receipt import "$TMP/r.receipt" --dir "$A"
 check_out 'redisclosure terms accepted' "A's outbox: terms accepted" "$BATON" outbox --dir "$A"
 check_out '"terms": "accepted"' "... also in --json" "$BATON" outbox --json --dir "$A"
