@@ -460,7 +460,7 @@ static int enrol_hold(store_txn *t, struct recv_ctx *c, const baton_enrolment *s
 	memcpy(e.packet, q->packet, BATON_ID_BYTES);
 	e.has_packet = 1;
 	e.sections = enrol_release_mask(&pol, b->requested_mask);
-	snprintf(e.detail, sizeof(e.detail), "enrolling at %s (34 CFR 99.31(a)(2)): %.200s%s",
+	snprintf(e.detail, sizeof(e.detail), "enrolling at %.32s (34 CFR 99.31(a)(2)): %s%.150s",
 	         q->from, q->auto_release ? "released at once by policy" : "held: ", why);
 	if ((r = store_audit_append(t, &e)) != 0)
 		return r;
