@@ -17,8 +17,8 @@ for c in curl jq; do
 done
 
 A=$TMP/lhs B=$TMP/ras
-p=$((20000 + RANDOM % 20000))
-PA=$p PB=$((p + 1)) WA=$((p + 2))
+free_ports 3 || done_testing
+PA=$P0 PB=$((P0 + 1)) WA=$((P0 + 2))
 O=http://127.0.0.1:$WA
 API=$O/api/v1
 

@@ -122,4 +122,12 @@ if [ "$RC" -eq 0 ] && [ "$(cat "$OUT")" = "4 passed, 0 failed, 0 skipped" ]; the
 else
 	fail_run "with nothing failed, the summary is the one line and exits 0"
 fi
+# A port picked at random can be one a client socket holds (the kernel's
+# range for outgoing connections starts at 32768): every test that listens
+# takes its ports from lib.sh's free_ports.
+if grep -nE '[0-9]{4,} \+ RANDOM' "$BATON_SRC"/tests/cli/*.sh | grep -v '/lib\.sh:' >"$TMP/ports.txt"; then
+	fail "every test picks its ports with free_ports, none at random" "$(cat "$TMP/ports.txt")"
+else
+	pass "every test picks its ports with free_ports, none at random"
+fi
 done_testing
