@@ -212,6 +212,21 @@ check_err 2 'no student S-7001 on file' "erasing it twice: refused" \
 check "the node still serves after the erasure" serve_start lhs2 "$A" lhs2.log
 check "and stops" serve_stop lhs2
 
+# ---- the id of an erased child given to another child ----
+# The log keeps the erased child's entries under the id; the new child's
+# record of disclosures starts at the tombstone.
+cat >"$IN/reuse.json" <<JSON
+{"student_id": "S-7001",
+ "identity": {"given_name": "Newchild", "family_name": "Reused", "birth_date": "2013-02-03"}}
+JSON
+check "A files another child under the erased id S-7001" "$BATON" student import "$IN/reuse.json" --dir "$A"
+check "A copies the new child's record of disclosures" "$BATON" audit copy --student S-7001 \
+	--out "$TMP/reuse.copy" --dir "$A"
+check_out '^No disclosures\.' "the copy holds none of the erased child's disclosures" \
+	"$BATON" audit check "$TMP/reuse.copy" --card "$TMP/LHS-001.card"
+check_out '^Record of disclosures' "and it holds against A's log" \
+	"$BATON" audit check "$TMP/reuse.copy" --card "$TMP/LHS-001.card" --against "$A"
+
 # ---- a record held for review, erased by itself ----
 HELD=Heldqx$RANDOM$RANDOM
 printf '{"student_id": "S-1001", "identity": {"given_name": "%s", "family_name": "Other", "birth_date": "2012-01-01"}}\n' \
