@@ -107,7 +107,10 @@ struct origin {
 static int origin_row(const store_audit *e, void *arg)
 {
 	struct origin *o = arg;
-	if (strcmp(e->action, "import") == 0)
+	/* Before an erasure the log speaks of the child erased, not of one given its id since. */
+	if (strcmp(e->action, ERASE_ACTION) == 0)
+		memset(o, 0, sizeof(*o));
+	else if (strcmp(e->action, "import") == 0)
 		o->enrolled = 1;
 	else if (strcmp(e->action, "received") == 0 && !o->received) {
 		o->received = 1;

@@ -261,6 +261,15 @@ check_err 2 'line 2: not' "a list that is not one is refused" sh -c \
 	"printf '# x\nnonsense\n' >'$TMP/bad.txt'; '$BATON' student erase --replay '$TMP/bad.txt' --yes --dir '$TMP/restored'"
 
 # ---- a record received and never enrolled (over two nodes) ----
+# B once enrolled a child of its own as S-7001 and erased it: the id is free
+# again, and what the log says of that child is not the received one's.
+cat >"$IN/b-own.json" <<JSON
+{"student_id": "S-7001",
+ "identity": {"given_name": "Ownchild", "family_name": "Atb", "birth_date": "2012-06-07"}}
+JSON
+check "B enrols a child of its own as S-7001" "$BATON" student import "$IN/b-own.json" --dir "$B"
+check_out '^Erased S-7001' "and erases it" "$BATON" student erase S-7001 --reason "left the district" \
+	--yes --dir "$B"
 check_out "^Imported .* as S-7001" "B imported the packet (sent before the erasure)" \
 	"$BATON" import "$TMP/p.baton" --receipt-out "$TMP/r.receipt" --dir "$B"
 check "B holds the name" grep -qa "$FAMILY" "$B/db/data.mdb"
