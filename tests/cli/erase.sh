@@ -226,6 +226,8 @@ check_out '^No disclosures\.' "the copy holds none of the erased child's disclos
 	"$BATON" audit check "$TMP/reuse.copy" --card "$TMP/LHS-001.card"
 check_out '^Record of disclosures' "and it holds against A's log" \
 	"$BATON" audit check "$TMP/reuse.copy" --card "$TMP/LHS-001.card" --against "$A"
+check_out '^Erased S-7001' "A erases that child too: S-7001 is in the list of erasures twice" \
+	"$BATON" student erase S-7001 --reason "left the district" --yes --dir "$A"
 
 # ---- a record held for review, erased by itself ----
 HELD=Heldqx$RANDOM$RANDOM
