@@ -109,6 +109,25 @@ check_err 2 'S-7001 was enrolled here .*without --received' "--received for an e
 	"$BATON" student erase S-7001 --received --reason "parent's request" --yes --dir "$A"
 check_err 1 'give one of ID' "two modes at once: refused" \
 	"$BATON" student erase S-7001 --expired --dir "$A"
+# At a terminal the question waits for the registrar: the store is not held
+# meanwhile, so commands and a restarting serve are not kept waiting.
+mkfifo "$TMP/answer"
+exec 7<>"$TMP/answer"
+script -qfec "'$BATON' student erase S-7001 --reason \"parent's request\" --dir '$A'" \
+	/dev/null <&7 >"$TMP/asking.out" 2>&1 &
+ASKING=$!
+BG+=($ASKING)
+if wait_for 30 grep -q 'y/N' "$TMP/asking.out"; then
+	pass "at a terminal, student erase asks before it erases"
+else
+	fail "at a terminal, student erase asks before it erases" "$(cat "$TMP/asking.out")"
+fi
+check "while it asks, another command reads the store at once" \
+	timeout 10 "$BATON" student list --dir "$A"
+printf 'n\n' >&7
+wait "$ASKING"
+exec 7>&-
+check_out 'nothing was erased' "answered no, it erases nothing" cat "$TMP/asking.out"
 free_ports 2 || done_testing
 P=$P0
 check "A listens on loopback" "$BATON" endpoint set "tcp://127.0.0.1:$P" --dir "$A" \
