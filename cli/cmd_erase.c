@@ -225,7 +225,8 @@ static int erase_one(struct erase_opts *o, const char *id)
 		return rc;
 	}
 	store_set_audit_signer(st, k);
-	if ((r = erase_run(st, id, o->held, "registrar", o->reason, o->received, 0, &p)) != 0) {
+	if ((r = store_compact_owe(cli_dir(&o->com))) != 0 ||
+	    (r = erase_run(st, id, o->held, "registrar", o->reason, o->received, 0, &p)) != 0) {
 		store_set_audit_signer(st, NULL);
 		store_close(st);
 		baton_key_free(k);
@@ -324,7 +325,7 @@ static int erase_expired(struct erase_opts *o)
 		return cli_fail("student erase", r ? r : BATON_ENOMEM);
 	}
 	store_set_audit_signer(st, k);
-	r = 0;
+	r = store_compact_owe(cli_dir(&o->com));
 	for (size_t i = 0; r == 0 && i < l.n; i++) {
 		char reason[ERASE_REASON_MAX + 1];
 		const struct erase_due *d = &l.d[i];
@@ -519,6 +520,7 @@ static int erase_replay(struct erase_opts *o)
 		return rc != EXIT_OK ? rc : EXIT_USAGE;
 	}
 	store_set_audit_signer(st, k);
+	r = store_compact_owe(cli_dir(&o->com));
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		char reason[ERASE_REASON_MAX + 1];
 		struct when_ctx w = {items[i].student, 0, 0};

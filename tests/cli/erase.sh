@@ -321,4 +321,15 @@ check_out '^Already imported from LHS-001 as S-7001' "a replayed packet imports 
 	"$BATON" import "$TMP/p.baton" --receipt-out "$TMP/r2.receipt" --dir "$B"
 check "the replay guard kept it out" sh -c "! grep -qa '$FAMILY' '$B/db/data.mdb'"
 
+# ---- an erasure whose compaction did not happen ----
+# (as when the command is killed after the erasure commits): every later
+# command says the compaction is owed until it is done.
+mkdir "$B/db/data.mdb.compact"
+check_err 3 'compacting the store failed' "an erasure whose compaction fails says so" \
+	"$BATON" student erase S-1002 --reason "left the district" --yes --dir "$B"
+check_err 0 'an erasure was not followed by the compaction.*--compact' \
+	"a later command says the compaction is owed" "$BATON" student list --dir "$B"
+rmdir "$B/db/data.mdb.compact"
+check_out 'compacted' "the compaction, run again, is done" "$BATON" student erase --compact --dir "$B"
+check "then no command says it is owed" sh -c "! '$BATON' student list --dir '$B' 2>&1 | grep -q compaction"
 done_testing
