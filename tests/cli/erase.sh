@@ -192,6 +192,8 @@ check "still there after the refusals" grep -qa "$BYTES" "$A/db/data.mdb"
 # ---- the erasure ----
 check_out 'queued for' "a second disclosure waits in A's outbox" "$BATON" send S-7001 --to RAS-204 --again \
 	--consent "$TMP/c.consent" --dir "$A"
+# What a console upload of the record leaves when serve is killed midway.
+printf '{"identity": {"family_name": "%s"}}\n' "$FAMILY" >"$A/.upload-K1lled"
 check_out '^Erased S-7001' "A erases S-7001" "$BATON" student erase S-7001 \
 	--reason "parent's request under district policy" --yes --dir "$A"
 cp "$OUT" "$TMP/erase.out"
