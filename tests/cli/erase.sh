@@ -12,7 +12,10 @@
 # record received from another school and never enrolled
 # is erased the same way at the receiver, and by the retention run after
 # its dry run. A backup made before an erasure, restored, has the erasure
-# applied again from the list of erasures.
+# applied again from the list of erasures. The id of an erased child given
+# to another child starts a new record of disclosures and a new origin; a
+# question at a terminal keeps nobody off the store; an erasure whose
+# compaction did not happen is said by every later command until it is.
 . "$(dirname "$0")/lib.sh"
 
 A=$TMP/lhs B=$TMP/ras IN=$TMP/in
