@@ -306,6 +306,12 @@ int cli_open_store(const struct cli_common *c, store **s)
 			return r;
 	} else if (r != 0)
 		return cli_fail(NULL, r);
+	if (store_compact_owed(cli_dir(c)))
+		fprintf(stderr,
+		        "baton: %s: an erasure was not followed by the compaction that takes its "
+		        "data off the disk: stop 'baton serve' and run 'baton student erase "
+		        "--compact --dir %s'\n",
+		        cli_dir(c), cli_dir(c));
 	/* BATON_NOW reaches every transaction, not just the rules that read it. */
 	store_set_clock(*s, cli_now);
 	/* What a send killed midway left: settled before anything else, and said. */

@@ -213,17 +213,20 @@ static int erase_one(struct erase_opts *o, const char *id)
 	print_plan("Erasing", &p);
 	erase_backups(cli_dir(&o->com), 0, print_backup, (void *)(uintptr_t) "removing");
 	store_erased_clear(&p.e);
+	/* Nobody is kept off the store while the registrar reads and answers. */
+	store_close(st);
 	snprintf(q, sizeof(q), "Erase this for good (it cannot be undone)?");
-	if (!confirmed(o, q)) {
-		store_close(st);
+	if (!confirmed(o, q))
 		return EXIT_USAGE;
-	}
-	if ((rc = cli_load_school_key(&o->com, &k)) != EXIT_OK) {
-		store_close(st);
+	if ((rc = cli_load_school_key(&o->com, &k)) != EXIT_OK)
+		return rc;
+	if ((rc = open_alone(o, &st)) != EXIT_OK) {
+		baton_key_free(k);
 		return rc;
 	}
 	store_set_audit_signer(st, k);
-	if ((r = erase_run(st, id, o->held, "registrar", o->reason, o->received, 0, &p)) != 0) {
+	if ((r = store_compact_owe(cli_dir(&o->com))) != 0 ||
+	    (r = erase_run(st, id, o->held, "registrar", o->reason, o->received, 0, &p)) != 0) {
 		store_set_audit_signer(st, NULL);
 		store_close(st);
 		baton_key_free(k);
@@ -299,20 +302,30 @@ static int erase_expired(struct erase_opts *o)
 		free(l.d);
 		return EXIT_OK;
 	}
+	/* Nobody is kept off the store while the registrar reads and answers. */
+	store_close(st);
+	st = NULL;
 	if (!confirmed(o, "Erase these for good (it cannot be undone)?")) {
-		store_close(st);
 		free(l.d);
 		return EXIT_USAGE;
 	}
 	if ((rc = cli_load_school_key(&o->com, &k)) != EXIT_OK ||
-	    (plans = calloc(l.n, sizeof(*plans))) == NULL) {
+	    (rc = open_alone(o, &st)) != EXIT_OK) {
+		free(l.d);
+		baton_key_free(k);
+		return rc;
+	}
+	/* What is due now: the store may have changed while the question waited. */
+	l.n = 0;
+	if ((r = erase_due_each(st, cli_now(), days, due_add, &l)) != 0 ||
+	    (plans = calloc(l.n ? l.n : 1, sizeof(*plans))) == NULL) {
 		store_close(st);
 		free(l.d);
 		baton_key_free(k);
-		return rc != EXIT_OK ? rc : cli_fail("student erase", BATON_ENOMEM);
+		return cli_fail("student erase", r ? r : BATON_ENOMEM);
 	}
 	store_set_audit_signer(st, k);
-	r = 0;
+	r = store_compact_owe(cli_dir(&o->com));
 	for (size_t i = 0; r == 0 && i < l.n; i++) {
 		char reason[ERASE_REASON_MAX + 1];
 		const struct erase_due *d = &l.d[i];
@@ -464,6 +477,12 @@ static int erase_replay(struct erase_opts *o)
 	int *todo = calloc(n ? n : 1, sizeof(int));
 	for (size_t i = 0; todo && i < n; i++) {
 		struct when_ctx w = {items[i].student, 0, 0};
+		size_t j = 0;
+		/* An id erased twice (given to another child in between) is erased here once. */
+		while (j < i && !(todo[j] && strcmp(items[j].student, items[i].student) == 0))
+			j++;
+		if (j < i)
+			continue;
 		if ((r = store_read(st, when_fn, &w)) != 0)
 			break;
 		if (!w.found)
@@ -489,18 +508,28 @@ static int erase_replay(struct erase_opts *o)
 		free(items);
 		return r ? cli_fail("student erase", r) : EXIT_OK;
 	}
+	/* Nobody is kept off the store while the registrar reads and answers. */
+	store_close(st);
 	if (!confirmed(o, "Erase these again (it cannot be undone)?") ||
-	    (rc = cli_load_school_key(&o->com, &k)) != EXIT_OK) {
-		store_close(st);
+	    (rc = cli_load_school_key(&o->com, &k)) != EXIT_OK ||
+	    (rc = open_alone(o, &st)) != EXIT_OK) {
+		baton_key_free(k);
 		free(todo);
 		free(plans);
 		free(items);
 		return rc != EXIT_OK ? rc : EXIT_USAGE;
 	}
 	store_set_audit_signer(st, k);
+	r = store_compact_owe(cli_dir(&o->com));
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		char reason[ERASE_REASON_MAX + 1];
+		struct when_ctx w = {items[i].student, 0, 0};
 		if (!todo[i])
+			continue;
+		/* The store may have changed while the question waited. */
+		if ((r = store_read(st, when_fn, &w)) != 0)
+			break;
+		if (!w.found || w.latest > items[i].time)
 			continue;
 		snprintf(reason, sizeof(reason), "erased %s at this school, applied again",
 		         cli_time(items[i].time));

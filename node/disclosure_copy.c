@@ -11,6 +11,7 @@
 
 #include "bti.h"
 #include "disclosure_copy.h"
+#include "erase.h"
 #include "family.h"
 
 struct make {
@@ -59,7 +60,12 @@ static int entry_cb(const store_audit *e, void *arg)
 	store_outbox ob;
 	int found = 0, r;
 
-	if (strcmp(e->action, "disclosure") != 0 || strcmp(e->student, m->student) != 0)
+	if (strcmp(e->student, m->student) != 0)
+		return 0;
+	/* An erased child's disclosures are not those of a child given its id since. */
+	if (strcmp(e->action, ERASE_ACTION) == 0)
+		m->d.count = 0;
+	if (strcmp(e->action, "disclosure") != 0)
 		return 0;
 	if (m->d.count == BATON_DISCLOSURES_MAX_ENTRIES)
 		return bti_diag_err(BATON_EVALUE,
@@ -169,8 +175,9 @@ int disclosure_copy_make(store *st, const baton_key *key, const char *student,
 
 struct against {
 	const baton_disclosures *d;
-	size_t next;    /* the copy's next entry to find */
-	uint64_t extra; /* a disclosure in the log that the copy leaves out */
+	size_t next;     /* the copy's next entry to find */
+	uint64_t extra;  /* a disclosure in the log that the copy leaves out */
+	uint64_t erased; /* the erasure after which the copy still names entries */
 };
 
 static int same_entry(const baton_disclosure *x, const store_audit *e)
@@ -193,6 +200,15 @@ static int against_cb(const store_audit *e, void *arg)
 	int disclosure = strcmp(e->action, "disclosure") == 0;
 	if (e->seq > a->d->head.count)
 		return 1;
+	if (strcmp(e->action, ERASE_ACTION) == 0) {
+		/* What came before is an erased child's: the copy names none of it. */
+		if (a->next > 0) {
+			a->erased = e->seq;
+			return 2;
+		}
+		a->extra = 0;
+		return 0;
+	}
 	if (x && e->seq > x->seq)
 		return 2; /* the copy's entry is not this student's in the log */
 	if (x && e->seq == x->seq) {
@@ -201,10 +217,8 @@ static int against_cb(const store_audit *e, void *arg)
 		a->next++;
 		return 0;
 	}
-	if (disclosure) {
-		a->extra = e->seq;
-		return 2;
-	}
+	if (disclosure && a->extra == 0)
+		a->extra = e->seq; /* unless an erasure follows */
 	return 0;
 }
 
@@ -219,6 +233,7 @@ static int against_fn(store_txn *t, void *arg)
 
 	a->next = 0;
 	a->extra = 0;
+	a->erased = 0;
 	if ((r = store_own_card(t, &own)) != 0 || (r = store_audit_verify(t, &bad, &count)) != 0)
 		return r;
 	/* The head as any this school signed, by its key now or one a rekey replaced. */
@@ -236,6 +251,11 @@ static int against_fn(store_txn *t, void *arg)
 	}
 	if ((r = store_audit_each(t, d->student, against_cb, a)) < 0)
 		return r;
+	if (a->erased)
+		return bti_diag_err(BATON_EHASH,
+		                    "log entry %llu: student %s was erased; the copy names "
+		                    "disclosures of the child erased",
+		                    (unsigned long long)a->erased, d->student);
 	if (a->extra)
 		return bti_diag_err(BATON_EHASH,
 		                    "log entry %llu: a disclosure of %s that the copy leaves out",
@@ -249,6 +269,6 @@ static int against_fn(store_txn *t, void *arg)
 
 int disclosure_copy_against(store *st, const baton_disclosures *d)
 {
-	struct against a = {d, 0, 0};
+	struct against a = {d, 0, 0, 0};
 	return store_read(st, against_fn, &a);
 }

@@ -107,7 +107,10 @@ struct origin {
 static int origin_row(const store_audit *e, void *arg)
 {
 	struct origin *o = arg;
-	if (strcmp(e->action, "import") == 0)
+	/* Before an erasure the log speaks of the child erased, not of one given its id since. */
+	if (strcmp(e->action, ERASE_ACTION) == 0)
+		memset(o, 0, sizeof(*o));
+	else if (strcmp(e->action, "import") == 0)
 		o->enrolled = 1;
 	else if (strcmp(e->action, "received") == 0 && !o->received) {
 		o->received = 1;
@@ -259,10 +262,36 @@ static int wipe_unlink(const char *path)
 	return r;
 }
 
+/* What console uploads a killed serve left in dir (.upload-*): a record outside the store. */
+static int erase_uploads(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct stat st;
+	char path[PATH_MAX];
+	int r = 0;
+	if (d == NULL)
+		return bti_diag_err(BATON_EIO, "%s: %s", dir, strerror(errno));
+	while (r == 0 && (de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, ".upload-", 8) != 0)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+			r = bti_diag_err(BATON_EIO, "%s: path too long", dir);
+		else if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+			r = wipe_unlink(path);
+		else if (unlink(path) != 0 && errno != ENOENT)
+			r = bti_diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
+	}
+	closedir(d);
+	return r;
+}
+
 int erase_files(const char *dir, const struct erase_plan *p)
 {
 	char box[PATH_MAX], real[PATH_MAX], parent[PATH_MAX];
 	int r;
+	if ((r = erase_uploads(dir)) != 0)
+		return r;
 	snprintf(parent, sizeof(parent), "%s/outbox", dir);
 	if (realpath(parent, box) == NULL)
 		return 0; /* no outbox directory: no packet files */

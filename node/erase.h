@@ -56,7 +56,8 @@ int erase_run(store *st, const char *id, uint64_t held, const char *why, const c
 
 /*
  * Removes the outbox packet files of p (inside dir/outbox only, overwritten
- * first). 0, or BATON_EIO naming the file that could not go.
+ * first), and the console uploads a killed serve left in dir (.upload-*).
+ * 0, or BATON_EIO naming the file that could not go.
  */
 int erase_files(const char *dir, const struct erase_plan *p);
 

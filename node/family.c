@@ -13,6 +13,7 @@
 #include "consent.h"
 #include "disclosure_copy.h"
 #include "enrolment.h"
+#include "erase.h"
 #include "family.h"
 #include "serve.h"
 #include "view_consent.h"
@@ -350,7 +351,12 @@ static int disclosure_cb(const store_audit *e, void *arg)
 	store_txn *t = o->t;
 	char h[2 * BATON_ID_BYTES + 1], c[2 * BATON_ID_BYTES + 1];
 	json_t *d;
-	if (strcmp(e->action, "disclosure") != 0 || strcmp(e->student, o->student) != 0)
+	if (strcmp(e->student, o->student) != 0)
+		return 0;
+	/* An erased child's disclosures are not those of a child given its id since. */
+	if (strcmp(e->action, ERASE_ACTION) == 0)
+		return json_array_clear(o->out) ? BATON_ENOMEM : 0;
+	if (strcmp(e->action, "disclosure") != 0)
 		return 0;
 	/* A school's card is parsed and verified once a listing, not once a disclosure. */
 	json_t *to = json_object_get(o->peers, e->peer);

@@ -161,6 +161,74 @@ static int any_link(const char *student, const store_guardian *g, void *ctx)
 	return 1;
 }
 
+/* The notices queued for an address a key no longer has, of the students the key is linked to. */
+struct requeue {
+	store_txn *t;
+	const uint8_t *pk;
+	const char *old;
+	store_mail *m;
+	size_t n, cap;
+	int other;
+};
+
+static int requeue_row(const store_mail *m, void *ctx)
+{
+	struct requeue *x = ctx;
+	if (strcmp(m->addr, x->old) != 0)
+		return 0;
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 8;
+		store_mail *nm = realloc(x->m, cap * sizeof(*nm));
+		if (nm == NULL)
+			return BATON_ENOMEM;
+		x->m = nm;
+		x->cap = cap;
+	}
+	x->m[x->n++] = *m;
+	return 0;
+}
+
+/* Whether the student is this key's, or another key of it still has the old address on file. */
+static int requeue_key(const store_guardian *g, void *ctx)
+{
+	struct requeue *x = ctx;
+	char addr[STORE_EMAIL_MAX + 1];
+	int r;
+	if (sodium_memcmp(g->pk, x->pk, BATON_PK_BYTES) == 0) {
+		x->other |= 1;
+		return 0;
+	}
+	if ((r = store_email_get(x->t, g->pk, addr)) != 0)
+		return r == BATON_ENOTFOUND ? 0 : r;
+	if (strcmp(addr, x->old) == 0)
+		x->other |= 2;
+	return 0;
+}
+
+static int requeue(store_txn *t, const uint8_t *pk, const char *old, const char *addr)
+{
+	struct requeue x = {t, pk, old, NULL, 0, 0, 0};
+	int r = store_mail_each(t, requeue_row, &x);
+	for (size_t i = 0; r == 0 && i < x.n; i++) {
+		store_mail *m = &x.m[i];
+		x.other = 0;
+		if ((r = store_guardian_each(t, m->student, requeue_key, &x)) != 0)
+			break;
+		if (x.other != 1)
+			continue; /* not this key's student, or another key still has the address */
+		if (addr[0]) {
+			snprintf(m->addr, sizeof(m->addr), "%s", addr);
+			r = store_mail_put(t, m);
+		} else {
+			r = store_mail_del(t, m->id);
+		}
+	}
+	if (x.m)
+		sodium_memzero(x.m, x.cap * sizeof(*x.m));
+	free(x.m);
+	return r;
+}
+
 static int email_set_fn(store_txn *t, void *ctx)
 {
 	struct email_set *x = ctx;
@@ -182,7 +250,8 @@ static int email_set_fn(store_txn *t, void *ctx)
 	snprintf(e.action, sizeof(e.action), "guardian-email");
 	snprintf(e.detail, sizeof(e.detail), "%s the email address of key %s",
 	         x->addr[0] ? (old[0] ? "changed" : "set") : "removed", fpr);
-	if ((r = store_email_put(t, x->pk, x->addr)) != 0)
+	if ((r = store_email_put(t, x->pk, x->addr)) != 0 ||
+	    (old[0] && (r = requeue(t, x->pk, old, x->addr)) != 0))
 		return r;
 	return store_audit_append(t, &e);
 }

@@ -508,6 +508,28 @@ static int sync_dir(const char *path)
 	return r;
 }
 
+int store_compact_owe(const char *dir)
+{
+	char db[4096], path[4200];
+	int fd, r;
+	if (snprintf(db, sizeof(db), "%s/db", dir) >= (int)sizeof(db))
+		return bti_diag_err(BATON_EINVAL, "%s: path too long", dir);
+	snprintf(path, sizeof(path), "%s/%s", db, STORE_COMPACT_OWED);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+		return bti_diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
+	r = fsync(fd) == 0 ? 0 : bti_diag_err(BATON_EIO, "%s: fsync: %s", path, strerror(errno));
+	close(fd);
+	return r ? r : sync_dir(db);
+}
+
+int store_compact_owed(const char *dir)
+{
+	char path[4200];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/db/%s", dir, STORE_COMPACT_OWED);
+	return lstat(path, &st) == 0;
+}
+
 int store_compact(store *s, const char *dir)
 {
 	char db[4096], data[4200], tmp[4200];
@@ -557,7 +579,12 @@ int store_compact(store *s, const char *dir)
 	/* The compacted store is in place; only then are the old pages overwritten. */
 	if ((r = sync_dir(db)) != 0)
 		goto out;
-	r = store_wipe_fd(oldfd, data);
+	if ((r = store_wipe_fd(oldfd, data)) == 0) {
+		char owed[4200];
+		snprintf(owed, sizeof(owed), "%s/%s", db, STORE_COMPACT_OWED);
+		if (unlink(owed) != 0 && errno != ENOENT)
+			r = bti_diag_err(BATON_EIO, "%s: %s", owed, strerror(errno));
+	}
 	goto out;
 fail:
 	unlink(tmp);

@@ -821,6 +821,15 @@ void store_erased_clear(store_erased *e);
 int store_compact(store *s, const char *dir);
 /* Overwrites the regular file open at fd with zeros over its length and syncs it. */
 int store_wipe_fd(int fd, const char *path);
+/*
+ * An erasure's compaction owed: store_compact_owe leaves the marker
+ * dir/db/compact-owed on disk (synced) before the erasure commits, and a
+ * store_compact that succeeds removes it, so that a process killed between
+ * the two leaves a trace. store_compact_owed: 1 when the marker is there.
+ */
+#define STORE_COMPACT_OWED "compact-owed"
+int store_compact_owe(const char *dir);
+int store_compact_owed(const char *dir);
 /* ---- the family's email addresses, and the notices waiting to go to them ---- */
 #define STORE_EMAIL_MAX 254 /* an address's longest form (RFC 5321's path limit) */
 /*

@@ -12,7 +12,10 @@
 # record received from another school and never enrolled
 # is erased the same way at the receiver, and by the retention run after
 # its dry run. A backup made before an erasure, restored, has the erasure
-# applied again from the list of erasures.
+# applied again from the list of erasures. The id of an erased child given
+# to another child starts a new record of disclosures and a new origin; a
+# question at a terminal keeps nobody off the store; an erasure whose
+# compaction did not happen is said by every later command until it is.
 . "$(dirname "$0")/lib.sh"
 
 A=$TMP/lhs B=$TMP/ras IN=$TMP/in
@@ -109,6 +112,25 @@ check_err 2 'S-7001 was enrolled here .*without --received' "--received for an e
 	"$BATON" student erase S-7001 --received --reason "parent's request" --yes --dir "$A"
 check_err 1 'give one of ID' "two modes at once: refused" \
 	"$BATON" student erase S-7001 --expired --dir "$A"
+# At a terminal the question waits for the registrar: the store is not held
+# meanwhile, so commands and a restarting serve are not kept waiting.
+mkfifo "$TMP/answer"
+exec 7<>"$TMP/answer"
+script -qfec "'$BATON' student erase S-7001 --reason \"parent's request\" --dir '$A'" \
+	/dev/null <&7 >"$TMP/asking.out" 2>&1 &
+ASKING=$!
+BG+=($ASKING)
+if wait_for 30 grep -q 'y/N' "$TMP/asking.out"; then
+	pass "at a terminal, student erase asks before it erases"
+else
+	fail "at a terminal, student erase asks before it erases" "$(cat "$TMP/asking.out")"
+fi
+check "while it asks, another command reads the store at once" \
+	timeout 10 "$BATON" student list --dir "$A"
+printf 'n\n' >&7
+wait "$ASKING"
+exec 7>&-
+check_out 'nothing was erased' "answered no, it erases nothing" cat "$TMP/asking.out"
 free_ports 2 || done_testing
 P=$P0
 check "A listens on loopback" "$BATON" endpoint set "tcp://127.0.0.1:$P" --dir "$A" \
@@ -173,6 +195,8 @@ check "still there after the refusals" grep -qa "$BYTES" "$A/db/data.mdb"
 # ---- the erasure ----
 check_out 'queued for' "a second disclosure waits in A's outbox" "$BATON" send S-7001 --to RAS-204 --again \
 	--consent "$TMP/c.consent" --dir "$A"
+# What a console upload of the record leaves when serve is killed midway.
+printf '{"identity": {"family_name": "%s"}}\n' "$FAMILY" >"$A/.upload-K1lled"
 check_out '^Erased S-7001' "A erases S-7001" "$BATON" student erase S-7001 \
 	--reason "parent's request under district policy" --yes --dir "$A"
 cp "$OUT" "$TMP/erase.out"
@@ -212,6 +236,23 @@ check_err 2 'no student S-7001 on file' "erasing it twice: refused" \
 check "the node still serves after the erasure" serve_start lhs2 "$A" lhs2.log
 check "and stops" serve_stop lhs2
 
+# ---- the id of an erased child given to another child ----
+# The log keeps the erased child's entries under the id; the new child's
+# record of disclosures starts at the tombstone.
+cat >"$IN/reuse.json" <<JSON
+{"student_id": "S-7001",
+ "identity": {"given_name": "Newchild", "family_name": "Reused", "birth_date": "2013-02-03"}}
+JSON
+check "A files another child under the erased id S-7001" "$BATON" student import "$IN/reuse.json" --dir "$A"
+check "A copies the new child's record of disclosures" "$BATON" audit copy --student S-7001 \
+	--out "$TMP/reuse.copy" --dir "$A"
+check_out '^No disclosures\.' "the copy holds none of the erased child's disclosures" \
+	"$BATON" audit check "$TMP/reuse.copy" --card "$TMP/LHS-001.card"
+check_out '^Record of disclosures' "and it holds against A's log" \
+	"$BATON" audit check "$TMP/reuse.copy" --card "$TMP/LHS-001.card" --against "$A"
+check_out '^Erased S-7001' "A erases that child too: S-7001 is in the list of erasures twice" \
+	"$BATON" student erase S-7001 --reason "left the district" --yes --dir "$A"
+
 # ---- a record held for review, erased by itself ----
 HELD=Heldqx$RANDOM$RANDOM
 printf '{"student_id": "S-1001", "identity": {"given_name": "%s", "family_name": "Other", "birth_date": "2012-01-01"}}\n' \
@@ -246,6 +287,15 @@ check_err 2 'line 2: not' "a list that is not one is refused" sh -c \
 	"printf '# x\nnonsense\n' >'$TMP/bad.txt'; '$BATON' student erase --replay '$TMP/bad.txt' --yes --dir '$TMP/restored'"
 
 # ---- a record received and never enrolled (over two nodes) ----
+# B once enrolled a child of its own as S-7001 and erased it: the id is free
+# again, and what the log says of that child is not the received one's.
+cat >"$IN/b-own.json" <<JSON
+{"student_id": "S-7001",
+ "identity": {"given_name": "Ownchild", "family_name": "Atb", "birth_date": "2012-06-07"}}
+JSON
+check "B enrols a child of its own as S-7001" "$BATON" student import "$IN/b-own.json" --dir "$B"
+check_out '^Erased S-7001' "and erases it" "$BATON" student erase S-7001 --reason "left the district" \
+	--yes --dir "$B"
 check_out "^Imported .* as S-7001" "B imported the packet (sent before the erasure)" \
 	"$BATON" import "$TMP/p.baton" --receipt-out "$TMP/r.receipt" --dir "$B"
 check "B holds the name" grep -qa "$FAMILY" "$B/db/data.mdb"
@@ -276,4 +326,15 @@ check_out '^Already imported from LHS-001 as S-7001' "a replayed packet imports 
 	"$BATON" import "$TMP/p.baton" --receipt-out "$TMP/r2.receipt" --dir "$B"
 check "the replay guard kept it out" sh -c "! grep -qa '$FAMILY' '$B/db/data.mdb'"
 
+# ---- an erasure whose compaction did not happen ----
+# (as when the command is killed after the erasure commits): every later
+# command says the compaction is owed until it is done.
+mkdir "$B/db/data.mdb.compact"
+check_err 3 'compacting the store failed' "an erasure whose compaction fails says so" \
+	"$BATON" student erase S-1002 --reason "left the district" --yes --dir "$B"
+check_err 0 'an erasure was not followed by the compaction.*--compact' \
+	"a later command says the compaction is owed" "$BATON" student list --dir "$B"
+rmdir "$B/db/data.mdb.compact"
+check_out 'compacted' "the compaction, run again, is done" "$BATON" student erase --compact --dir "$B"
+check "then no command says it is owed" sh -c "! '$BATON' student list --dir '$B' 2>&1 | grep -q compaction"
 done_testing

@@ -367,6 +367,17 @@ check "serve, 4 days on, gives it up" wait_for 20 grep -q 'mail: 1 undeliverable
 serve_stop lhs
 check_out 'family-undeliverable.*S-1018.*no mail server was set' "... audited" "$BATON" audit --dir "$A"
 check_out '^0 notices queued' "the queue is empty" "$BATON" mail show --dir "$A"
+# An address removed or changed takes the notices still queued for it along.
+check "the address once more" "$BATON" guardian email S-1018 "$PK" parent@family.example --dir "$A"
+check "RAS asks for S-1018 a last time" "$BATON" request --from LHS-001 --consent "$TMP/c3.consent" \
+	--note "a last time" --out "$TMP/q7.baton" --dir "$B"
+check "A holds it" "$BATON" import "$TMP/q7.baton" --receipt-out "$TMP/q7.receipt" --dir "$A"
+check_out '^1 notices queued' "its notice is queued for the address" "$BATON" mail show --dir "$A"
+check "the registrar changes the address" "$BATON" guardian email S-1018 "$PK" new.parent@family.example --dir "$A"
+check_out '^1 notices queued' "the notice stays queued, for the new address" "$BATON" mail show --dir "$A"
+check "the family asks for no email" "$BATON" guardian email S-1018 "$PK" --remove --dir "$A"
+check_out '^0 notices queued' "the notice queued is not sent to an address no longer on file" \
+	"$BATON" mail show --dir "$A"
 check_out 'the mail server the family' "baton help mail" "$BATON" help mail
 
 done_testing
