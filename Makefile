@@ -38,14 +38,14 @@ DEB_PACKAGES := libsodium-dev libnng-dev libmsgpack-dev liblmdb-dev \
                 libjansson-dev libcmocka-dev libqrencode-dev pkg-config clang \
                 libclang-rt-14-dev strace valgrind mandoc \
                 libmicrohttpd-dev libgnutls28-dev curl jq chromium \
-                libcurl4-openssl-dev exim4-daemon-light
+                libcurl4-openssl-dev exim4-daemon-light libxml2-dev
 # The browser tests' npm packages come from package-lock.json (npm ci); Node.js
 # and npm are the machine's, or Debian's nodejs and npm when it has none.
 NODE_PACKAGES := nodejs npm
 # Only 'make bench' needs these: the S/MIME baseline is measured with OpenSSL.
 # (Its web part's load comes from tests/tools/webpeer; curl and jq are above.)
 BENCH_PACKAGES := libssl-dev bc
-PKG_MODULES  := libsodium msgpack lmdb jansson cmocka libqrencode libmicrohttpd gnutls libcurl
+PKG_MODULES  := libsodium msgpack lmdb jansson cmocka libqrencode libmicrohttpd gnutls libcurl libxml-2.0
 
 WARN := -Wall -Wextra -Wformat=2 -Wformat-security -Wstrict-prototypes \
         -Wmissing-prototypes -Wmissing-declarations -Wshadow -Wvla \
