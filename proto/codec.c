@@ -148,9 +148,9 @@ void bti_enc_sections(struct enc *e, uint32_t mask)
 	for (int s = 0; s < BATON_SEC_COUNT; s++)
 		n += (mask >> s) & 1;
 	bti_enc_array(e, n);
-	for (int s = 0; s < BATON_SEC_COUNT; s++)
-		if (mask & BATON_SEC_BIT(s))
-			bti_enc_str(e, baton_section_name((baton_section)s));
+	for (int i = 0; i < BATON_SEC_COUNT; i++)
+		if (mask & BATON_SEC_BIT(baton_section_nth(i)))
+			bti_enc_str(e, baton_section_name(baton_section_nth(i)));
 }
 
 int bti_enc_alloc(enc_fn fn, const void *obj, uint8_t **out, size_t *outlen)
@@ -585,7 +585,8 @@ int bti_mp_array(const msgpack_object *v, const char *what, const char *field, s
 
 int bti_mp_sections(const msgpack_object *v, const char *what, const char *field, uint32_t *mask)
 {
-	int r, prev = -1;
+	int r;
+	const char *prev = NULL;
 	if ((r = bti_mp_array(v, what, field, 1, BATON_SEC_COUNT)) != 0)
 		return r;
 	*mask = 0;
@@ -598,14 +599,16 @@ int bti_mp_sections(const msgpack_object *v, const char *what, const char *field
 		if (baton_section_lookup(e->via.str.ptr, e->via.str.size, &sec) != 0)
 			return bti_diag_err(BATON_EVALUE, "%s.%s[%u]: unknown section \"%.*s\"",
 			                    what, field, i, (int)e->via.str.size, e->via.str.ptr);
-		int s = (int)sec;
-		if (s <= prev)
-			return bti_diag_err(s == prev ? BATON_EVALUE : BATON_ENONCANON,
-			                    "%s.%s[%u]: \"%s\" %s", what, field, i,
-			                    baton_section_name((baton_section)s),
-			                    s == prev ? "repeated" : "out of order");
-		prev = s;
-		*mask |= BATON_SEC_BIT(s);
+		/* Strictly ascending by bytewise name (strcmp compares unsigned bytes). */
+		const char *name = baton_section_name(sec);
+		int cmp = prev ? strcmp(name, prev) : 1;
+		if (cmp <= 0)
+			return bti_diag_err(cmp == 0 ? BATON_EVALUE : BATON_ENONCANON,
+			                    "%s.%s[%u]: \"%s\" %s", what, field, i, name,
+			                    cmp == 0 ? "repeated"
+			                             : "out of order (names ascend bytewise)");
+		prev = name;
+		*mask |= BATON_SEC_BIT(sec);
 	}
 	return 0;
 }

@@ -285,10 +285,11 @@ static void enc_body(struct enc *e, const void *obj)
 	uint32_t mask = present_mask(b);
 	bti_enc_str(e, "sections");
 	bti_enc_map(e, (uint32_t)__builtin_popcount(mask));
-	for (int s = 0; s < BATON_SEC_COUNT; s++) {
+	for (int i = 0; i < BATON_SEC_COUNT; i++) { /* keys in bytewise name order */
+		baton_section s = baton_section_nth(i);
 		if (!(mask & BATON_SEC_BIT(s)))
 			continue;
-		bti_enc_str(e, baton_section_name((baton_section)s));
+		bti_enc_str(e, baton_section_name(s));
 		bti_enc_bin(e, b->section[s], b->section_len[s]);
 	}
 	if (b->state_id[0] != '\0')

@@ -282,13 +282,184 @@ static void test_sections(void **state)
 	assert_int_equal(sec, BATON_SEC_IDENTITY);
 	assert_int_equal(baton_section_lookup("healthy", 6, &sec), 0);
 	assert_int_equal(sec, BATON_SEC_HEALTH);
-	/* Names are in bytewise order, which the wire format relies on. */
-	for (int s = 1; s < BATON_SEC_COUNT; s++)
-		assert_true(strcmp(baton_section_name((baton_section)(s - 1)),
-		                   baton_section_name((baton_section)s)) < 0);
+	/* Wire order: baton_section_nth walks every section once, names ascending bytewise. */
+	uint32_t seen = 0;
+	for (int i = 0; i < BATON_SEC_COUNT; i++) {
+		baton_section s = baton_section_nth(i);
+		assert_true((int)s >= 0 && s < BATON_SEC_COUNT);
+		assert_false(seen & BATON_SEC_BIT(s));
+		seen |= BATON_SEC_BIT(s);
+		if (i > 0)
+			assert_true(strcmp(baton_section_name(baton_section_nth(i - 1)),
+			                   baton_section_name(s)) < 0);
+	}
+	assert_int_equal(seen, BATON_SEC_ALL_MASK);
+	assert_int_equal(baton_section_nth(-1), BATON_SEC_COUNT);
+	assert_int_equal(baton_section_nth(BATON_SEC_COUNT), BATON_SEC_COUNT);
 	assert_true(baton_section_sensitive(BATON_SEC_HEALTH));
 	assert_false(baton_section_sensitive(BATON_SEC_TRANSCRIPT));
 	assert_null(baton_section_name(BATON_SEC_COUNT));
+}
+
+/*
+ * Record schema version 2's sections: indexes 0..8 keep version 1's names
+ * and bits (a stored mask keeps its meaning), the new ones are 9..13, and
+ * every list on the wire is in bytewise name order, not index order.
+ */
+static void test_sections_v2(void **state)
+{
+	static const char *const by_index[] = {
+	    "assessments",     "attendance", "discipline",        "enrollment", "guardians",
+	    "health",          "identity",   "special_education", "transcript", "custody",
+	    "english_learner", "graduation", "homeless",          "section_504"};
+	static const char all_names[] =
+	    "assessments,attendance,custody,discipline,english_learner,enrollment,graduation,"
+	    "guardians,health,homeless,identity,section_504,special_education,transcript";
+	uint32_t m;
+	char buf[BATON_SECTIONS_TEXT_MAX];
+	(void)state;
+
+	assert_int_equal(BATON_SEC_COUNT, 14);
+	for (int i = 0; i < BATON_SEC_COUNT; i++) {
+		baton_section s;
+		assert_string_equal(baton_section_name((baton_section)i), by_index[i]);
+		assert_int_equal(baton_section_lookup(by_index[i], strlen(by_index[i]), &s), 0);
+		assert_int_equal(s, i);
+	}
+	assert_int_equal(BATON_SEC_BIT(BATON_SEC_TRANSCRIPT), 1u << 8);
+	assert_int_equal(BATON_SEC_BIT(BATON_SEC_SECTION_504), 1u << 13);
+	/* Sensitive: version 1's three and four of the five new ones. */
+	assert_int_equal(BATON_SEC_SENSITIVE_MASK, (1u << 2) | (1u << 5) | (1u << 7) | (1u << 9) |
+	                                               (1u << 10) | (1u << 12) | (1u << 13));
+	assert_true(baton_section_sensitive(BATON_SEC_CUSTODY));
+	assert_true(baton_section_sensitive(BATON_SEC_ENGLISH_LEARNER));
+	assert_true(baton_section_sensitive(BATON_SEC_HOMELESS));
+	assert_true(baton_section_sensitive(BATON_SEC_SECTION_504));
+	assert_false(baton_section_sensitive(BATON_SEC_GRADUATION));
+	assert_false(baton_section_sensitive(BATON_SEC_COUNT));
+
+	/* "all": every section that is not sensitive, graduation included. */
+	assert_int_equal(baton_sections_parse("all", &m), 0);
+	assert_int_equal(baton_sections_format(m, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "assessments,attendance,enrollment,graduation,guardians,identity,"
+	                         "transcript");
+	assert_int_equal(baton_sections_parse("custody,graduation,section_504", &m), 0);
+	assert_int_equal(m, BATON_SEC_BIT(BATON_SEC_CUSTODY) | BATON_SEC_BIT(BATON_SEC_GRADUATION) |
+	                        BATON_SEC_BIT(BATON_SEC_SECTION_504));
+	/* Parsing takes any order; formatting gives name order, not index order. */
+	assert_int_equal(baton_sections_parse("transcript,section_504,identity,custody", &m), 0);
+	assert_int_equal(baton_sections_format(m, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "custody,identity,section_504,transcript");
+	/* Every section fits in BATON_SECTIONS_TEXT_MAX; one byte less than needed does not. */
+	assert_int_equal(baton_sections_format(BATON_SEC_ALL_MASK, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, all_names);
+	assert_int_equal(baton_sections_format(BATON_SEC_ALL_MASK, buf, sizeof(all_names)), 0);
+	assert_int_equal(baton_sections_format(BATON_SEC_ALL_MASK, buf, sizeof(all_names) - 1),
+	                 BATON_EINVAL);
+	/* A bad entry's error lists every section, the new ones too. */
+	assert_int_equal(baton_sections_parse("graduation,section504", &m), BATON_EVALUE);
+	assert_int_equal(m, 0);
+	assert_non_null(strstr(baton_diag(), "\"section504\""));
+	assert_non_null(strstr(baton_diag(),
+	                       "use all, assessments, attendance, custody, discipline, "
+	                       "english_learner, enrollment, graduation, guardians, "
+	                       "health, homeless, identity, section_504, "
+	                       "special_education, transcript)"));
+	/* Names are matched exactly. */
+	assert_int_equal(baton_sections_parse("Custody", &m), BATON_EVALUE);
+	assert_int_equal(baton_sections_parse("section_50", &m), BATON_EVALUE);
+}
+
+/* Decodes in as a sections list, as a consent's "sections" field. */
+static int mp_sections(const uint8_t *in, size_t len, uint32_t *mask)
+{
+	msgpack_zone z;
+	msgpack_object o;
+	int r;
+	assert_true(msgpack_zone_init(&z, 512));
+	r = bti_mp_decode(in, len, &bti_dec_default_limits, &z, &o);
+	if (r == 0)
+		r = bti_mp_sections(&o, "consent", "sections", mask);
+	msgpack_zone_destroy(&z);
+	return r;
+}
+
+/* A list written name by name, as another implementation would write it. */
+static size_t names_list(uint8_t *out, size_t cap, const char *const *names, size_t n)
+{
+	struct enc e;
+	bti_enc_init(&e, out, cap);
+	bti_enc_array(&e, (uint32_t)n);
+	for (size_t i = 0; i < n; i++)
+		bti_enc_str(&e, names[i]);
+	assert_int_equal(e.err, 0);
+	return e.len;
+}
+
+static void test_sections_wire(void **state)
+{
+	uint8_t a[512], b[512];
+	uint32_t m;
+	size_t n;
+	(void)state;
+
+	/* Every mask: the encoder writes the names of baton_sections_format, in that
+	 * order, and the decoder gives the mask back. */
+	for (uint32_t mask = 1; mask <= BATON_SEC_ALL_MASK; mask++) {
+		char text[BATON_SECTIONS_TEXT_MAX], *save = NULL;
+		const char *names[BATON_SEC_COUNT];
+		size_t k = 0;
+		struct enc e;
+		assert_int_equal(baton_sections_format(mask, text, sizeof(text)), 0);
+		for (char *t = strtok_r(text, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			names[k++] = t;
+		n = names_list(a, sizeof(a), names, k);
+		bti_enc_init(&e, b, sizeof(b));
+		bti_enc_sections(&e, mask);
+		assert_int_equal(e.err, 0);
+		assert_int_equal(e.len, n);
+		assert_memory_equal(a, b, n);
+		assert_int_equal(mp_sections(b, n, &m), 0);
+		assert_int_equal(m, mask);
+	}
+
+	static const char *const ok[] = {"custody", "graduation", "section_504"};
+	n = names_list(a, sizeof(a), ok, 3);
+	assert_int_equal(mp_sections(a, n, &m), 0);
+	assert_int_equal(m, BATON_SEC_BIT(BATON_SEC_CUSTODY) | BATON_SEC_BIT(BATON_SEC_GRADUATION) |
+	                        BATON_SEC_BIT(BATON_SEC_SECTION_504));
+	/* Index order (identity 6, transcript 8, custody 9) is not name order. */
+	static const char *const by_index[] = {"identity", "transcript", "custody"};
+	n = names_list(a, sizeof(a), by_index, 3);
+	assert_int_equal(mp_sections(a, n, &m), BATON_ENONCANON);
+	assert_non_null(strstr(baton_diag(), "consent.sections[2]: \"custody\" out of order"));
+	/* "section_504" sorts before "special_education" ('e' < 'p'), though its index is higher.
+	 */
+	static const char *const s504[] = {"section_504", "special_education"};
+	n = names_list(a, sizeof(a), s504, 2);
+	assert_int_equal(mp_sections(a, n, &m), 0);
+	static const char *const swapped[] = {"special_education", "section_504"};
+	n = names_list(a, sizeof(a), swapped, 2);
+	assert_int_equal(mp_sections(a, n, &m), BATON_ENONCANON);
+	static const char *const twice[] = {"custody", "custody"};
+	n = names_list(a, sizeof(a), twice, 2);
+	assert_int_equal(mp_sections(a, n, &m), BATON_EVALUE);
+	assert_non_null(strstr(baton_diag(), "repeated"));
+	static const char *const unknown[] = {"custody", "lunch"};
+	n = names_list(a, sizeof(a), unknown, 2);
+	assert_int_equal(mp_sections(a, n, &m), BATON_EVALUE);
+	assert_non_null(strstr(baton_diag(), "unknown section \"lunch\""));
+	/* Fourteen entries at most: all fourteen pass, a fifteenth is EVALUE. */
+	const char *all[BATON_SEC_COUNT + 1];
+	for (int i = 0; i < BATON_SEC_COUNT; i++)
+		all[i] = baton_section_name(baton_section_nth(i));
+	n = names_list(a, sizeof(a), all, BATON_SEC_COUNT);
+	assert_int_equal(mp_sections(a, n, &m), 0);
+	assert_int_equal(m, BATON_SEC_ALL_MASK);
+	all[BATON_SEC_COUNT] = "transcript";
+	n = names_list(a, sizeof(a), all, BATON_SEC_COUNT + 1);
+	assert_int_equal(mp_sections(a, n, &m), BATON_EVALUE);
+	assert_non_null(strstr(baton_diag(), "15 entries, expected 1..14"));
 }
 
 static void test_errors(void **state)
@@ -323,6 +494,8 @@ int main(void)
 	    cmocka_unit_test(test_walk_caps),
 	    cmocka_unit_test(test_decode_and_fields),
 	    cmocka_unit_test(test_sections),
+	    cmocka_unit_test(test_sections_v2),
+	    cmocka_unit_test(test_sections_wire),
 	    cmocka_unit_test(test_errors),
 	};
 	if (baton_init() != 0)

@@ -295,6 +295,107 @@ static void test_consent_coverage(void **state)
 	expect_consent(f, &c, f->g2, NULL, BATON_ECONSENT, "guardians");
 }
 
+static const char custody_json[] =
+    "[{\"name\":\"Pat Doe\",\"restriction\":\"May not pick up the student\"}]";
+static const char graduation_json[] = "{\"credits_earned\":21.5,\"expected_year\":2027}";
+static const char s504_json[] = "{\"eligible\":true}";
+
+/* Record schema version 2's sections: custody, graduation and section_504 with identity. */
+static void add_v2(tu_transfer *t)
+{
+	t->body.section[BATON_SEC_TRANSCRIPT] = NULL, t->body.section_len[BATON_SEC_TRANSCRIPT] = 0;
+	t->body.section[BATON_SEC_CUSTODY] = (const uint8_t *)custody_json;
+	t->body.section_len[BATON_SEC_CUSTODY] = strlen(custody_json);
+	t->body.section[BATON_SEC_GRADUATION] = (const uint8_t *)graduation_json;
+	t->body.section_len[BATON_SEC_GRADUATION] = strlen(graduation_json);
+	t->body.section[BATON_SEC_SECTION_504] = (const uint8_t *)s504_json;
+	t->body.section_len[BATON_SEC_SECTION_504] = strlen(s504_json);
+}
+
+static void add_homeless(tu_transfer *t)
+{
+	add_v2(t);
+	t->body.section[BATON_SEC_HOMELESS] = (const uint8_t *)"{\"begin_date\":\"2026-09-01\"}";
+	t->body.section_len[BATON_SEC_HOMELESS] = strlen("{\"begin_date\":\"2026-09-01\"}");
+}
+
+/*
+ * The sections added after version 1 travel like the others: the map's keys
+ * in bytewise name order (custody before identity, section_504 before
+ * transcript), each byte for byte, and each only when the consent names it.
+ */
+static void test_v2_sections(void **state)
+{
+	struct fixture *f = *state;
+	baton_consent c;
+	uint8_t *consent;
+	size_t clen;
+	tu_transfer t;
+	tu_buf pkt = {0};
+	baton_source src;
+	baton_opened *o;
+	baton_open_params op = tu_open_params(f->b, TU_NOW);
+
+	tu_consent_fill(&c, f->g, f->a, f->b, SEC(CUSTODY) | SEC(GRADUATION) | SEC(SECTION_504));
+	tu_consent_sign(&c, f->g, &consent, &clen);
+	tu_transfer_init(&t, consent, clen, f->g, 0, NULL);
+	add_v2(&t);
+	assert_int_equal(tu_seal(&t, f->a, f->b, &pkt, NULL), 0);
+	baton_source_mem(&src, pkt.p, pkt.len);
+	assert_int_equal(baton_packet_open(&src, &op, &o), 0);
+	const baton_body *got = baton_opened_body(o);
+	for (int s = 0; s < BATON_SEC_COUNT; s++) {
+		assert_int_equal(got->section_len[s], t.body.section_len[s]);
+		if (t.body.section[s])
+			assert_memory_equal(got->section[s], t.body.section[s],
+			                    t.body.section_len[s]);
+		else
+			assert_null(got->section[s]);
+	}
+	baton_opened_free(o);
+	tu_buf_free(&pkt);
+	tu_transfer_free(&t);
+	free(consent);
+
+	/* A sensitive new section the consent does not name is refused, by name. */
+	expect_consent(f, &c, f->g, add_v2, 0, NULL);
+	expect_consent(f, &c, f->g, add_homeless, BATON_ECONSENT, "homeless");
+	/* Graduation is not sensitive, but like every section it needs the consent. */
+	tu_consent_fill(&c, f->g, f->a, f->b, SEC(CUSTODY) | SEC(SECTION_504));
+	expect_consent(f, &c, f->g, add_v2, BATON_ECONSENT, "graduation");
+
+	/* A request for new sections: want travels and opens as it was asked. */
+	baton_body body;
+	tu_consent_fill(&c, f->g, f->a, f->b,
+	                SEC(CUSTODY) | SEC(ENGLISH_LEARNER) | SEC(SECTION_504) | SEC(TRANSCRIPT));
+	tu_consent_sign(&c, f->g, &consent, &clen);
+	memset(&body, 0, sizeof(body));
+	body.consent = consent;
+	body.consent_len = clen;
+	body.requested_mask = SEC(CUSTODY) | SEC(SECTION_504) | SEC(TRANSCRIPT);
+	baton_seal_params p = {BATON_KIND_REQUEST,
+	                       TU_NOW,
+	                       TU_NOW + TU_DAY,
+	                       baton_key_id_sk(f->b),
+	                       baton_key_id_pk(f->a),
+	                       baton_key_enc_pk(f->a),
+	                       NULL};
+	assert_int_equal(baton_packet_seal(&p, &body, NULL, tu_buf_write, &pkt, NULL), 0);
+	op = tu_open_params(f->a, TU_NOW);
+	baton_source_mem(&src, pkt.p, pkt.len);
+	assert_int_equal(baton_packet_open(&src, &op, &o), 0);
+	assert_int_equal(baton_opened_body(o)->requested_mask,
+	                 SEC(CUSTODY) | SEC(SECTION_504) | SEC(TRANSCRIPT));
+	baton_opened_free(o);
+	tu_buf_free(&pkt);
+	body.requested_mask = SEC(CUSTODY) | SEC(HOMELESS);
+	assert_int_equal(baton_packet_seal(&p, &body, NULL, tu_buf_write, &pkt, NULL),
+	                 BATON_ECONSENT);
+	assert_non_null(strstr(baton_diag(), "homeless"));
+	assert_int_equal(pkt.len, 0);
+	free(consent);
+}
+
 /* Seals consent c (signed by the fixture's guardian) from a to b, knowing former; opens it with
  * open_former. */
 static void former_round(struct fixture *f, const baton_consent *c,
@@ -594,6 +695,7 @@ int main(void)
 	    cmocka_unit_test(test_wrong_recipient_and_time),
 	    cmocka_unit_test(test_verify),
 	    cmocka_unit_test(test_consent_coverage),
+	    cmocka_unit_test(test_v2_sections),
 	    cmocka_unit_test(test_consent_former_keys),
 	    cmocka_unit_test(test_request_round_trip),
 	    cmocka_unit_test(test_seal_verified_consent),

@@ -32,8 +32,11 @@ extern "C" {
 #define BATON_MAX_ATTACHMENTS 64
 
 /*
- * The sections of a student record. The order is the wire order of section
- * names (they sort bytewise in this order) and the bit order of a mask.
+ * The sections of a student record (PROTOCOL.md section 2.9). The value is
+ * the section's index: its bit in a mask. The nine sections of record
+ * schema version 1 keep indexes 0..8; later ones are appended, so a stored
+ * mask keeps its meaning. Index order is not the wire order: lists and maps
+ * on the wire are in bytewise name order (baton_section_nth).
  */
 typedef enum baton_section {
 	BATON_SEC_ASSESSMENTS = 0,
@@ -45,6 +48,11 @@ typedef enum baton_section {
 	BATON_SEC_IDENTITY,
 	BATON_SEC_SPECIAL_EDUCATION, /* sensitive */
 	BATON_SEC_TRANSCRIPT,
+	BATON_SEC_CUSTODY,         /* 9, sensitive */
+	BATON_SEC_ENGLISH_LEARNER, /* 10, sensitive */
+	BATON_SEC_GRADUATION,      /* 11 */
+	BATON_SEC_HOMELESS,        /* 12, sensitive */
+	BATON_SEC_SECTION_504,     /* 13, sensitive */
 	BATON_SEC_COUNT
 } baton_section;
 
@@ -52,7 +60,12 @@ typedef enum baton_section {
 #define BATON_SEC_ALL_MASK ((UINT32_C(1) << BATON_SEC_COUNT) - 1)
 #define BATON_SEC_SENSITIVE_MASK                                                                   \
 	(BATON_SEC_BIT(BATON_SEC_DISCIPLINE) | BATON_SEC_BIT(BATON_SEC_HEALTH) |                   \
-	 BATON_SEC_BIT(BATON_SEC_SPECIAL_EDUCATION))
+	 BATON_SEC_BIT(BATON_SEC_SPECIAL_EDUCATION) | BATON_SEC_BIT(BATON_SEC_CUSTODY) |           \
+	 BATON_SEC_BIT(BATON_SEC_ENGLISH_LEARNER) | BATON_SEC_BIT(BATON_SEC_HOMELESS) |            \
+	 BATON_SEC_BIT(BATON_SEC_SECTION_504))
+
+/* Room for baton_sections_format of every section, NUL included. */
+#define BATON_SECTIONS_TEXT_MAX 160
 
 /* The section's wire name ("special_education"), static; NULL when s is out of range. */
 const char *baton_section_name(baton_section s);
@@ -64,7 +77,17 @@ const char *baton_section_name(baton_section s);
  */
 int baton_section_lookup(const char *name, size_t len, baton_section *s);
 
-/* Predicate: 1 when s is special_education, health or discipline, else 0. */
+/*
+ * The section at position i (0 .. BATON_SEC_COUNT-1) in ascending bytewise
+ * order of the wire names, the order of every list and map on the wire;
+ * BATON_SEC_COUNT when i is out of range.
+ */
+baton_section baton_section_nth(int i);
+
+/*
+ * Predicate: 1 when s is sensitive (custody, discipline, english_learner,
+ * health, homeless, section_504, special_education), else 0.
+ */
 int baton_section_sensitive(baton_section s);
 
 /*
@@ -76,8 +99,9 @@ int baton_section_sensitive(baton_section s);
 int baton_sections_parse(const char *list, uint32_t *mask);
 
 /*
- * Writes mask as a comma-separated list of names into buf (always
- * NUL-terminated). Returns 0 or BATON_EINVAL when buf is too small.
+ * Writes mask as a comma-separated list of names, in bytewise name order,
+ * into buf (always NUL-terminated; BATON_SECTIONS_TEXT_MAX always fits). Returns 0 or BATON_EINVAL
+ * when buf is too small.
  */
 int baton_sections_format(uint32_t mask, char *buf, size_t buflen);
 
