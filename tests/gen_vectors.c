@@ -166,7 +166,36 @@ enum cvariant {
 	CV_SMALL_ORDER_SIGNER,
 	CV_UNSORTED_KEYS,
 	CV_NONCANON_INT,
+	CV_NAMES, /* sections: the names in cv_names, written as given */
 };
+
+/* For CV_NAMES: the sections list, name by name, as PROTOCOL.md 2.9 orders them. */
+static const char *const *cv_names;
+static size_t cv_n;
+
+/* names joined by ',' into out (room for every section): what a case's member must say. */
+static const char *join_names(char *out, size_t cap, const char *const *names, size_t n)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? "," : "", names[i]);
+	if (len >= cap)
+		exit(2);
+	return out;
+}
+
+/* The library's reading of a list must be the names the generator wrote. */
+static void same_names(const char *what, const char *got, const char *const *names, size_t n)
+{
+	char want[512];
+	if (strcmp(got, join_names(want, sizeof(want), names, n)) != 0) {
+		fprintf(stderr,
+		        "gen_vectors: %s: the library reads \"%s\", the case wrote \"%s\"\n", what,
+		        got, want);
+		exit(1);
+	}
+}
 
 static size_t consent_body(uint8_t *buf, size_t cap, const baton_consent *c, enum cvariant cv)
 {
@@ -215,6 +244,10 @@ static size_t consent_body(uint8_t *buf, size_t cap, const baton_consent *c, enu
 		bti_enc_array(&e, 2), bti_enc_str(&e, "transcript"), bti_enc_str(&e, "identity");
 	} else if (cv == CV_UNKNOWN_SECTION) {
 		bti_enc_array(&e, 2), bti_enc_str(&e, "identity"), bti_enc_str(&e, "lunch");
+	} else if (cv == CV_NAMES) {
+		bti_enc_array(&e, (uint32_t)cv_n);
+		for (size_t i = 0; i < cv_n; i++)
+			bti_enc_str(&e, cv_names[i]);
 	} else {
 		bti_enc_sections(&e, c->sections);
 	}
@@ -256,7 +289,17 @@ static void consent_case(const char *name, const char *desc, enum cvariant cv, i
 	json_t *v = json_object();
 	json_object_set_new(v, "now", json_integer((json_int_t)now));
 	json_object_set_new(v, "skew", json_integer((json_int_t)TU_SKEW));
-	emit(v, name, "consent", desc, run_consent(o.p, o.len, now), expect, o.p, o.len);
+	int got = run_consent(o.p, o.len, now);
+	if (got == 0) {
+		char secs[BATON_SECTIONS_TEXT_MAX];
+		if (baton_consent_parse(o.p, o.len, &c) != 0 ||
+		    baton_sections_format(c.sections, secs, sizeof(secs)) != 0)
+			exit(2);
+		if (cv == CV_NAMES)
+			same_names(name, secs, cv_names, cv_n);
+		json_object_set_new(v, "sections", json_string(secs));
+	}
+	emit(v, name, "consent", desc, got, expect, o.p, o.len);
 	free(o.p);
 }
 
@@ -885,6 +928,10 @@ static size_t transfer_body(uint8_t *buf, size_t cap, const uint8_t *consent, si
 static uint8_t *consent_bytes;
 static size_t consent_len;
 
+/* When set, a request case's want must read as exactly these names. */
+static const char *const *want_names;
+static size_t want_n;
+
 static void packet_case(const char *name, const char *desc, struct raw *r, const baton_key *me,
                         uint64_t now, int expect, void (*mutate)(struct obj *))
 {
@@ -925,8 +972,10 @@ static void packet_case(const char *name, const char *desc, struct raw *r, const
 			json_object_set_new(v, "attachments", atts);
 		} else {
 			json_decref(secs), json_decref(atts);
-			char want[160];
+			char want[BATON_SECTIONS_TEXT_MAX];
 			baton_sections_format(b->requested_mask, want, sizeof(want));
+			if (want_names)
+				same_names(name, want, want_names, want_n);
 			json_object_set_new(v, "want", json_string(want));
 		}
 		set_hex(v, "packet_hash", baton_opened_info(op)->hash, 32);
@@ -1759,6 +1808,8 @@ enum dvariant {
 	DV_PACKET_HASH_ALONE,
 	DV_NOT_ARRAY,
 	DV_TYPE_4,
+	DV_V2,             /* the second entry names custody, graduation and identity */
+	DV_V2_INDEX_ORDER, /* ...in index order: identity, custody, graduation */
 };
 
 /* The two disclosures of the copies: the first over a consent, received; the second waiting. */
@@ -1803,7 +1854,16 @@ static void dc_entry(struct enc *e, const baton_disclosure *x, enum dvariant dv,
 		bti_enc_str(e, "packet"), bti_enc_bin(e, x->packet, 16);
 	bti_enc_str(e, "packet_hash"), bti_enc_bin(e, x->packet_hash, 32);
 	bti_enc_str(e, "receipt"), bti_enc_str(e, x->receipt);
-	bti_enc_str(e, "sections"), bti_enc_sections(e, x->sections);
+	bti_enc_str(e, "sections");
+	if (odd && (dv == DV_V2 || dv == DV_V2_INDEX_ORDER)) {
+		static const char *const names[] = {"custody", "graduation", "identity"};
+		static const char *const by_index[] = {"identity", "custody", "graduation"};
+		bti_enc_array(e, 3);
+		for (int k = 0; k < 3; k++)
+			bti_enc_str(e, dv == DV_V2 ? names[k] : by_index[k]);
+	} else {
+		bti_enc_sections(e, x->sections);
+	}
 	bti_enc_str(e, "seq"), bti_enc_uint(e, odd && dv == DV_SEQ_ORDER       ? 12
 	                                       : odd && dv == DV_SEQ_PAST_HEAD ? 41
 	                                                                       : x->seq);
@@ -2019,6 +2079,7 @@ enum svariant {
 	SV_SMALL_SCHOOL,
 	SV_EMPTY_TEXT,
 	SV_SHORT_ID,
+	SV_CUSTODY, /* about the custody section */
 };
 
 static const char statement_text[] =
@@ -2043,7 +2104,9 @@ static size_t statement_body(uint8_t *buf, size_t cap, const baton_key *signer,
 	bti_enc_str(&e, "role"), bti_enc_str(&e, sv == SV_BAD_ROLE ? "teacher" : "guardian");
 	bti_enc_str(&e, "school"),
 	    bti_enc_bin(&e, sv == SV_SMALL_SCHOOL ? ed_small_order : baton_key_id_pk(school), 32);
-	bti_enc_str(&e, "section"), bti_enc_str(&e, sv == SV_BAD_SECTION ? "grades" : "transcript");
+	bti_enc_str(&e, "section"), bti_enc_str(&e, sv == SV_BAD_SECTION ? "grades"
+	                                            : sv == SV_CUSTODY   ? "custody"
+	                                                                 : "transcript");
 	bti_enc_str(&e, "signer"), bti_enc_bin(&e, baton_key_id_pk(signer), 32);
 	bti_enc_str(&e, "student"), bti_enc_str(&e, student);
 	bti_enc_str(&e, "text");
@@ -2074,7 +2137,8 @@ static void statement_case(const char *name, const char *desc, enum svariant sv,
 	int got = baton_statement_parse(o.p, o.len, st);
 	if (got == 0) {
 		set_hex(v, "signer_pk", baton_key_id_pk(guardian), 32);
-		json_object_set_new(v, "section", json_string("transcript"));
+		json_object_set_new(v, "section",
+		                    json_string(sv == SV_CUSTODY ? "custody" : "transcript"));
 		json_object_set_new(v, "text", json_string(statement_text));
 	}
 	emit(v, name, "statement", desc, got, expect, o.p, o.len);
@@ -2518,6 +2582,172 @@ static void gen_enrolment(void)
 	consent_bytes = NULL;
 }
 
+/* ---- record schema version 2's sections (PROTOCOL.md 2.8, 2.9) ---- */
+
+/* Every section, in bytewise name order: written out here, not taken from the library. */
+static const char *const all_names[] = {
+    "assessments", "attendance",  "custody",           "discipline", "english_learner",
+    "enrollment",  "graduation",  "guardians",         "health",     "homeless",
+    "identity",    "section_504", "special_education", "transcript"};
+#define NAMES(...)  ((const char *const[]){__VA_ARGS__})
+#define NNAMES(...) (sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+
+static const char custody_json[] =
+    "[{\"court_order\":\"FC-2025-0117\",\"name\":\"Pat Doe\",\"relation\":\"father\","
+    "\"restriction\":\"May not pick up the student\",\"since\":\"2025-03-14\"}]";
+static const char graduation_json[] =
+    "{\"credits_attempted\":24,\"credits_earned\":22.5,\"expected_year\":2027,"
+    "\"gpa_unweighted\":3.4,\"plan\":\"Recommended\"}";
+static const char court_order_pdf[] = "%PDF-1.4\n% Baton test vector: a court order\n%%EOF\n";
+
+static void names_consent_case(const char *name, const char *desc, const char *const *names,
+                               size_t n, int expect)
+{
+	cv_names = names, cv_n = n;
+	consent_case(name, desc, CV_NAMES, expect, TU_NOW, NULL);
+}
+
+/* G's consent from A to B for S-1001 naming names as given, valid from a day before TU_NOW. */
+static struct obj names_consent(const char *const *names, size_t n)
+{
+	baton_consent c;
+	uint8_t body[2048];
+	base_consent(&c);
+	c.issued = TU_NOW - TU_DAY;
+	cv_names = names, cv_n = n;
+	size_t blen = consent_body(body, sizeof(body), &c, CV_NAMES);
+	return envelope(BATON_OBJ_CONSENT, body, blen, baton_key_id_sk(guardian));
+}
+
+/*
+ * A transfer from A to B of custody, graduation and identity, with a court
+ * order attached to custody; by_index writes the sections' keys in index
+ * order (identity 6, custody 9, graduation 11) instead of name order.
+ */
+static void v2_transfer_case(const char *name, const char *desc, const struct obj *consent,
+                             int by_index, int expect)
+{
+	uint8_t body[8192], hash[32];
+	struct enc e;
+	struct raw r;
+	crypto_generichash(hash, 32, (const uint8_t *)court_order_pdf, sizeof(court_order_pdf) - 1,
+	                   NULL, 0);
+	bti_enc_init(&e, body, sizeof(body));
+	bti_enc_map(&e, 5);
+	bti_enc_str(&e, "atts"), bti_enc_array(&e, 1), bti_enc_map(&e, 5);
+	bti_enc_str(&e, "hash"), bti_enc_bin(&e, hash, 32);
+	bti_enc_str(&e, "media"), bti_enc_str(&e, "application/pdf");
+	bti_enc_str(&e, "name"), bti_enc_str(&e, "court-order.pdf");
+	bti_enc_str(&e, "section"), bti_enc_str(&e, "custody");
+	bti_enc_str(&e, "size"), bti_enc_uint(&e, sizeof(court_order_pdf) - 1);
+	bti_enc_str(&e, "consent"), bti_enc_bin(&e, consent->p, consent->len);
+	bti_enc_str(&e, "guardians"), bti_enc_array(&e, 1);
+	bti_enc_bin(&e, baton_key_id_pk(guardian), 32);
+	bti_enc_str(&e, "sections"), bti_enc_map(&e, 3);
+	if (by_index)
+		bti_enc_str(&e, "identity"), bti_enc_bin(&e, tu_identity, strlen(tu_identity));
+	bti_enc_str(&e, "custody"), bti_enc_bin(&e, custody_json, strlen(custody_json));
+	bti_enc_str(&e, "graduation"), bti_enc_bin(&e, graduation_json, strlen(graduation_json));
+	if (!by_index)
+		bti_enc_str(&e, "identity"), bti_enc_bin(&e, tu_identity, strlen(tu_identity));
+	bti_enc_str(&e, "student"), bti_enc_str(&e, "S-1001");
+	if (e.err)
+		exit(2);
+	memset(&r, 0, sizeof(r));
+	r.version = 1, r.kind = BATON_KIND_TRANSFER;
+	r.created = TU_NOW, r.expires = TU_NOW + 7 * TU_DAY;
+	r.signer = school_a, r.to = school_b, r.body = body, r.body_len = e.len;
+	r.att[0] = (const uint8_t *)court_order_pdf;
+	r.att_len[0] = sizeof(court_order_pdf) - 1;
+	r.n_att = 1;
+	packet_case(name, desc, &r, school_b, TU_NOW, expect, NULL);
+}
+
+/* A request from B to A on consent, its want the names as given. */
+static void v2_request_case(const char *name, const char *desc, const struct obj *consent,
+                            const char *const *want, size_t n, int expect)
+{
+	uint8_t body[4096];
+	struct enc e;
+	struct raw r;
+	bti_enc_init(&e, body, sizeof(body));
+	bti_enc_map(&e, 2);
+	bti_enc_str(&e, "consent"), bti_enc_bin(&e, consent->p, consent->len);
+	bti_enc_str(&e, "want"), bti_enc_array(&e, (uint32_t)n);
+	for (size_t i = 0; i < n; i++)
+		bti_enc_str(&e, want[i]);
+	if (e.err)
+		exit(2);
+	memset(&r, 0, sizeof(r));
+	r.version = 1, r.kind = BATON_KIND_REQUEST;
+	r.created = TU_NOW, r.expires = TU_NOW + TU_DAY;
+	r.signer = school_b, r.to = school_a, r.body = body, r.body_len = e.len;
+	want_names = want, want_n = n;
+	packet_case(name, desc, &r, school_a, TU_NOW, expect, NULL);
+	want_names = NULL;
+}
+
+static void gen_sections_v2(void)
+{
+	const size_t all_n = sizeof(all_names) / sizeof(all_names[0]);
+
+	names_consent_case("consent-sections-v2", "names custody, graduation and section_504",
+	                   NAMES("custody", "graduation", "section_504"),
+	                   NNAMES("custody", "graduation", "section_504"), 0);
+	names_consent_case("consent-sections-all", "names all fourteen sections", all_names, all_n,
+	                   0);
+	names_consent_case("consent-sections-index-order",
+	                   "identity, transcript, custody: index order (6, 8, 9), not name order",
+	                   NAMES("identity", "transcript", "custody"),
+	                   NNAMES("identity", "transcript", "custody"), BATON_ENONCANON);
+	names_consent_case(
+	    "consent-sections-504-after-special",
+	    "special_education before section_504 (index 7 before 13, but 'p' > 'e')",
+	    NAMES("special_education", "section_504"), NNAMES("special_education", "section_504"),
+	    BATON_ENONCANON);
+	{
+		const char *fifteen[15];
+		memcpy(fifteen, all_names, sizeof(all_names));
+		fifteen[14] = "transcript";
+		names_consent_case(
+		    "consent-sections-fifteen",
+		    "fifteen entries, the last transcript again: past the 14 allowed", fifteen, 15,
+		    BATON_EVALUE);
+	}
+
+	struct obj cg = names_consent(NAMES("custody", "graduation"), 2);
+	struct obj g = names_consent(NAMES("graduation"), 1);
+	v2_transfer_case("packet-transfer-v2",
+	                 "custody, graduation and identity, a court order attached to custody", &cg,
+	                 0, 0);
+	v2_transfer_case("packet-transfer-v2-index-order",
+	                 "the sections' keys in index order: identity, custody, graduation", &cg, 1,
+	                 BATON_ENONCANON);
+	v2_transfer_case("packet-transfer-v2-custody-not-consented",
+	                 "custody is sent but the consent names only graduation", &g, 0,
+	                 BATON_ECONSENT);
+	free(cg.p), free(g.p);
+
+	struct obj cst = names_consent(NAMES("custody", "section_504", "transcript"), 3);
+	struct obj all = names_consent(all_names, all_n);
+	v2_request_case("packet-request-v2", "B asks A for custody, section_504 and the transcript",
+	                &cst, NAMES("custody", "section_504", "transcript"), 3, 0);
+	v2_request_case("packet-request-v2-index-order",
+	                "want in index order: transcript (8) before custody (9)", &cst,
+	                NAMES("transcript", "custody"), 2, BATON_ENONCANON);
+	v2_request_case("packet-request-all", "a consent for all fourteen, and all fourteen wanted",
+	                &all, all_names, all_n, 0);
+	free(cst.p), free(all.p);
+
+	statement_case("statement-custody", "a guardian disagrees with the custody section",
+	               SV_CUSTODY, BATON_OBJ_STATEMENT, 0, NULL);
+	dc_case("disclosures-v2", "the second disclosure was of custody, graduation and identity",
+	        DV_V2, 0, NULL);
+	dc_case("disclosures-v2-index-order",
+	        "the second disclosure's sections in index order: identity, custody, graduation",
+	        DV_V2_INDEX_ORDER, BATON_ENONCANON, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -2551,6 +2781,7 @@ int main(int argc, char **argv)
 	gen_statements();
 	gen_terms();
 	gen_enrolment();
+	gen_sections_v2();
 	printf("gen_vectors: wrote %d cases to %s\n", written, outdir);
 	return 0;
 }

@@ -909,6 +909,105 @@ static void test_transfer_packet_with_statements(void **state)
 	baton_key_free(a), baton_key_free(b), baton_key_free(g);
 }
 
+/*
+ * Record schema version 2's sections on the wire: a consent naming the new
+ * ones and one naming all fourteen, a transfer carrying custody and
+ * graduation (a court order attached to custody), a request wanting all
+ * fourteen, a statement about custody and a disclosure copy naming them:
+ * every flip and cut of each is refused.
+ */
+static void test_sections_v2(void **state)
+{
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
+	baton_key *g = tu_key(BATON_KEY_GUARDIAN, 3);
+	const uint32_t v2 = BATON_SEC_BIT(BATON_SEC_CUSTODY) | BATON_SEC_BIT(BATON_SEC_GRADUATION) |
+	                    BATON_SEC_BIT(BATON_SEC_SECTION_504);
+	static const char custody[] =
+	    "[{\"name\":\"Pat Doe\",\"restriction\":\"May not pick up the student\"}]";
+	static const char graduation[] = "{\"credits_earned\":22.5,\"expected_year\":2027}";
+	size_t sizes[] = {300};
+	baton_consent c;
+	tu_transfer t;
+	tu_buf pkt = {0};
+	uint8_t *consent, *all, *buf;
+	size_t clen, alen, len;
+	(void)state;
+
+	tu_consent_fill(&c, g, a, b, v2);
+	tu_consent_sign(&c, g, &consent, &clen);
+	mutate_all(consent, clen, check_consent, NULL);
+	tu_consent_fill(&c, g, a, b, BATON_SEC_ALL_MASK);
+	tu_consent_sign(&c, g, &all, &alen);
+	mutate_all(all, alen, check_consent, NULL);
+
+	tu_transfer_init(&t, consent, clen, g, 1, sizes);
+	t.body.section[BATON_SEC_TRANSCRIPT] = NULL, t.body.section_len[BATON_SEC_TRANSCRIPT] = 0;
+	t.body.section[BATON_SEC_CUSTODY] = (const uint8_t *)custody;
+	t.body.section_len[BATON_SEC_CUSTODY] = strlen(custody);
+	t.body.section[BATON_SEC_GRADUATION] = (const uint8_t *)graduation;
+	t.body.section_len[BATON_SEC_GRADUATION] = strlen(graduation);
+	t.atts[0].section = BATON_SEC_CUSTODY;
+	assert_int_equal(tu_seal(&t, a, b, &pkt, NULL), 0);
+	mutate_all(pkt.p, pkt.len, check_packet, b);
+	tu_buf_free(&pkt);
+	tu_transfer_free(&t);
+
+	baton_body body;
+	memset(&body, 0, sizeof(body));
+	body.consent = all;
+	body.consent_len = alen;
+	body.requested_mask = BATON_SEC_ALL_MASK;
+	baton_seal_params p = {
+	    BATON_KIND_REQUEST,  TU_NOW, TU_NOW + TU_DAY, baton_key_id_sk(b), baton_key_id_pk(a),
+	    baton_key_enc_pk(a), NULL};
+	assert_int_equal(baton_packet_seal(&p, &body, NULL, tu_buf_write, &pkt, NULL), 0);
+	mutate_all(pkt.p, pkt.len, check_packet, a);
+	tu_buf_free(&pkt);
+
+	baton_statement st;
+	memset(&st, 0, sizeof(st));
+	memset(st.id, 0x52, sizeof(st.id));
+	st.role = BATON_ROLE_GUARDIAN;
+	memcpy(st.school, baton_key_id_pk(a), 32);
+	st.section = BATON_SEC_CUSTODY;
+	memcpy(st.signer, baton_key_id_pk(g), 32);
+	snprintf(st.student, sizeof(st.student), "S-1001");
+	snprintf(st.text, sizeof(st.text), "The order was lifted in May 2026.");
+	st.time = TU_NOW;
+	assert_int_equal(baton_statement_sign(&st, baton_key_id_sk(g), &buf, &len), 0);
+	mutate_all(buf, len, check_statement, NULL);
+	free(buf);
+
+	baton_disclosure x;
+	baton_disclosures d;
+	size_t hlen;
+	uint8_t *head = signed_head(a, &hlen);
+	memset(&x, 0, sizeof(x));
+	memset(&d, 0, sizeof(d));
+	x.seq = 7;
+	memset(x.hash, 0x37, 32);
+	x.time = TU_NOW - 60;
+	snprintf(x.basis, sizeof(x.basis), "%s", "consent");
+	snprintf(x.receipt, sizeof(x.receipt), "%s", "received");
+	x.sections = v2 | BATON_SEC_BIT(BATON_SEC_IDENTITY);
+	snprintf(x.to_code, sizeof(x.to_code), "%s", "RAS-204");
+	memcpy(d.audit, head, hlen);
+	d.audit_len = hlen;
+	snprintf(d.code, sizeof(d.code), "%s", "LHS-001");
+	snprintf(d.name, sizeof(d.name), "%s", "Lincoln High School");
+	memcpy(d.school, baton_key_id_pk(a), 32);
+	snprintf(d.student, sizeof(d.student), "%s", "S-1001");
+	d.time = TU_NOW;
+	d.count = 1;
+	d.entry = &x;
+	assert_int_equal(baton_disclosures_make(&d, baton_key_id_sk(a), &buf, &len), 0);
+	mutate_all(buf, len, check_disclosures, NULL);
+	free(buf);
+	free(head);
+	free(consent), free(all);
+	baton_key_free(a), baton_key_free(b), baton_key_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -933,6 +1032,7 @@ int main(void)
 	    cmocka_unit_test(test_transfer_packet_with_statements),
 	    cmocka_unit_test(test_terms),
 	    cmocka_unit_test(test_enrolment),
+	    cmocka_unit_test(test_sections_v2),
 	};
 	if (baton_init() != 0)
 		return 1;

@@ -108,7 +108,7 @@ static int run_packet(json_t *v, const uint8_t *in, size_t len)
 		}
 		json_t *want = json_object_get(v, "want");
 		if (want) {
-			char got[160];
+			char got[BATON_SECTIONS_TEXT_MAX];
 			assert_int_equal(baton_sections_format(b->requested_mask, got, sizeof(got)),
 			                 0);
 			assert_string_equal(got, json_string_value(want));
@@ -267,9 +267,18 @@ static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
 		return run_packet(v, in, len);
 	if (strcmp(kind, "consent") == 0) {
 		baton_consent c;
-		if ((r = baton_consent_parse(in, len, &c)) != 0 || !json_object_get(v, "now"))
+		if ((r = baton_consent_parse(in, len, &c)) != 0 ||
+		    (json_object_get(v, "now") &&
+		     (r = baton_check_validity(c.issued, c.expires, num(v, "now"),
+		                               num(v, "skew"))) != 0))
 			return r;
-		return baton_check_validity(c.issued, c.expires, num(v, "now"), num(v, "skew"));
+		/* A consent that passes names exactly the case's sections, in name order. */
+		char got[BATON_SECTIONS_TEXT_MAX];
+		json_t *want = json_object_get(v, "sections");
+		assert_non_null(want);
+		assert_int_equal(baton_sections_format(c.sections, got, sizeof(got)), 0);
+		assert_string_equal(got, json_string_value(want));
+		return 0;
 	}
 	if (strcmp(kind, "card") == 0) {
 		baton_card c;
