@@ -99,7 +99,8 @@ int cli_load_guardian_key(const struct cli_common *com, const char *path, baton_
 
 static void describe_consent(FILE *f, const baton_consent *c, uint64_t now)
 {
-	char fpr[BATON_FINGERPRINT_LEN + 1], secs[200], left[200];
+	char fpr[BATON_FINGERPRINT_LEN + 1], secs[BATON_SECTIONS_TEXT_MAX],
+	    left[BATON_SECTIONS_TEXT_MAX];
 	baton_sections_format(c->sections, secs, sizeof(secs));
 	baton_sections_format(BATON_SEC_SENSITIVE_MASK & ~c->sections, left, sizeof(left));
 	fprintf(f, "  student   %s (as %s knows them)\n", c->student, c->from_code);
@@ -142,9 +143,13 @@ static const char grant_usage[] =
     "         [--role guardian|student] [--yes]\n\n"
     "Signs a consent for the sending school (--from) to release the named\n"
     "sections of one student's record to the receiving school (--to).\n"
-    "LIST is comma-separated; 'all' is every section that is not sensitive;\n"
-    "special_education, health and discipline go only when named. Shows\n"
-    "what will be released and asks before signing (--yes: does not ask).\n";
+    "LIST is comma-separated: assessments, attendance, custody, discipline,\n"
+    "english_learner, enrollment, graduation, guardians, health, homeless,\n"
+    "identity, section_504, special_education, transcript; 'all' is every\n"
+    "section that is not sensitive. The sensitive ones (custody, discipline,\n"
+    "english_learner, health, homeless, section_504, special_education) go\n"
+    "only when named. Shows what will be released and asks before signing\n"
+    "(--yes: does not ask).\n";
 
 struct grant_opts {
 	struct cli_common com;

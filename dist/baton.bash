@@ -182,15 +182,17 @@ _baton() {
 		--role) _baton_reply -W "guardian student" -- "$cur" ;;
 		--relation) _baton_reply -W "mother father guardian self" -- "$cur" ;;
 		--section)
-			_baton_reply -W "assessments attendance discipline enrollment guardians health \
-identity special_education transcript" -- "$cur"
+			_baton_reply -W "assessments attendance custody discipline english_learner \
+enrollment graduation guardians health homeless identity section_504 special_education \
+transcript" -- "$cur"
 			;;
 		--sections)
 			# A comma-separated list: complete its last name.
 			local head=""
 			[[ $cur == *,* ]] && head=${cur%,*},
-			_baton_reply -P "$head" -W "all assessments attendance discipline enrollment \
-guardians health identity special_education transcript" -- "${cur##*,}"
+			_baton_reply -P "$head" -W "all assessments attendance custody discipline \
+english_learner enrollment graduation guardians health homeless identity section_504 \
+special_education transcript" -- "${cur##*,}"
 			;;
 		--from | --to)
 			# Card files for a consent; school codes elsewhere.

@@ -219,9 +219,9 @@ check "the summary gives the receiving school's fingerprint" \
 	grep -Eq "^ *to +RAS-204, fingerprint $FPR_B\$" "$TMP/grant.out"
 check "the summary names the student" grep -Eq '^ *student +S-100\b' "$TMP/grant.out"
 check "the summary lists the sections, identity included" \
-	grep -Eq '^ *sections +assessments,attendance,enrollment,guardians,identity,transcript$' "$TMP/grant.out"
+	grep -Eq '^ *sections +assessments,attendance,enrollment,graduation,guardians,identity,transcript$' "$TMP/grant.out"
 check "the summary says which sensitive sections are not included" \
-	grep -Eq 'not included: discipline,health,special_education' "$TMP/grant.out"
+	grep -Eq 'not included: custody,discipline,english_learner,health,homeless,section_504,special_education \(' "$TMP/grant.out"
 check "the summary gives the purpose" grep -Eq '^ *purpose +Enrollment in grade 6$' "$TMP/grant.out"
 check "the summary gives the validity (30 days by default)" \
 	grep -Eq "^ *valid +from $(date -u -d "@$T0" '+%Y-%m-%d %H:%M') UTC until $(date -u -d "@$((T0 + 30 * DAY))" '+%Y-%m-%d %H:%M') UTC\$" \
@@ -238,18 +238,27 @@ else
 	echo "# setsid is missing: the no-terminal case is not tested"
 fi
 
-check_out '^ *sections +assessments,attendance,enrollment,guardians,health,identity,transcript$' \
+check_out '^ *sections +assessments,attendance,enrollment,graduation,guardians,health,identity,transcript$' \
 	"all,health includes health" grant_at "$T0" "$TMP/mother.key" S-100 all,health "$TMP/health.bcs"
-check "and says only discipline and special_education are not included" \
-	grep -Eq 'not included: discipline,special_education \(' "$OUT"
+check "and says the other sensitive sections are not included" \
+	grep -Eq 'not included: custody,discipline,english_learner,homeless,section_504,special_education \(' "$OUT"
 check_out '^ *sections +health,identity$' "identity is always included (health alone)" \
 	grant_at "$T0" "$TMP/mother.key" S-100 health "$TMP/healthonly.bcs"
 check_out '^ *sections +.*discipline' "all,discipline includes discipline" \
 	grant_at "$T0" "$TMP/mother.key" S-100 all,discipline "$TMP/discipline.bcs"
-check_out '^ *sections +assessments,attendance,discipline,enrollment,guardians,health,identity,special_education,transcript$' \
+check_out '^ *sections +assessments,attendance,custody,discipline,english_learner,enrollment,graduation,guardians,health,homeless,identity,section_504,special_education,transcript$' \
 	"every sensitive section named: everything goes" \
-	grant_at "$T0" "$TMP/mother.key" S-100 all,health,discipline,special_education "$TMP/everything.bcs"
+	grant_at "$T0" "$TMP/mother.key" S-100 all,health,discipline,special_education,custody,english_learner,homeless,section_504 "$TMP/everything.bcs"
 check "and nothing is listed as not included" sh -c '! grep -q "not included" "$1"' sh "$OUT"
+check_out '^ *sections +custody,graduation,identity,section_504$' \
+	"record schema version 2's sections, in name order (identity always)" \
+	grant_at "$T0" "$TMP/mother.key" S-100 section_504,graduation,custody "$TMP/v2.bcs"
+check "and says the sensitive ones it does not name are not included" \
+	grep -Eq 'not included: discipline,english_learner,health,homeless,special_education \(' "$OUT"
+check_err 2 '"section504".*custody, discipline, english_learner, enrollment, graduation, guardians, health, homeless, identity, section_504, special_education' \
+	"a misspelt section is refused (exit 2), and the error lists every section" \
+	grant_at "$T0" "$TMP/mother.key" S-100 all,section504 "$TMP/bad.bcs"
+check "and writes no file" test ! -e "$TMP/bad.bcs"
 
 check_err 2 '"lunch"' "a bad --sections value is refused (exit 2), naming it" \
 	grant_at "$T0" "$TMP/mother.key" S-100 all,lunch "$TMP/bad.bcs"
@@ -297,7 +306,7 @@ check "show gives who signed" grep -Eq "signed by a guardian's key $G1_FPR" "$TM
 check_out '"type": "consent"' "consent show --json" "$BATON" consent show --json "$TMP/all.bcs"
 cp "$OUT" "$TMP/show.json"
 for kv in "student:S-100" "from:LHS-001" "to:RAS-204" "purpose:Enrollment in grade 6" \
-	"sections:assessments,attendance,enrollment,guardians,identity,transcript" \
+	"sections:assessments,attendance,enrollment,graduation,guardians,identity,transcript" \
 	"signer:$G1" "signer_fingerprint:$G1_FPR" "role:guardian" "signature:valid" "status:valid"; do
 	check "--json: \"${kv%%:*}\" is \"${kv#*:}\"" test "$(json_value "${kv%%:*}" "$TMP/show.json")" = "${kv#*:}"
 done
@@ -318,7 +327,7 @@ refuses_truncations "$TMP/all.bcs" "consent show"
 
 # ---- 4. the release rules on the sending node ----
 
-check_out '^Release allowed: student S-100 to RAS-204, sections assessments,attendance,enrollment,guardians,identity,transcript$' \
+check_out '^Release allowed: student S-100 to RAS-204, sections assessments,attendance,enrollment,graduation,guardians,identity,transcript$' \
 	"the mother's consent is accepted (exit 0)" check_at "$T0" "$TMP/all.bcs"
 check_out '^Release allowed: .*, sections identity,transcript$' \
 	"a release of fewer sections than the consent names is accepted" \
@@ -406,6 +415,16 @@ check_err 2 'release refused \(ESECTIONS\).*transcript' "ESECTIONS: transcript u
 	check_at "$T0" "$TMP/healthonly.bcs" --sections transcript
 check_out '^Release allowed: .*sections health,identity$' "the health-only consent releases health and identity" \
 	check_at "$T0" "$TMP/healthonly.bcs"
+check_err 2 'release refused \(ESECTIONS\).*custody' "ESECTIONS: custody under a consent for all" \
+	check_at "$T0" "$TMP/all.bcs" --sections custody
+check_out '^Release allowed: .*sections graduation,identity$' "graduation is released under a consent for all" \
+	check_at "$T0" "$TMP/all.bcs" --sections graduation
+check_out '^Release allowed: .*sections custody,identity,section_504$' \
+	"custody and section_504 are released when the consent names them" \
+	check_at "$T0" "$TMP/v2.bcs" --sections section_504,custody
+check_err 2 'release refused \(ESECTIONS\).*homeless' \
+	"ESECTIONS: homeless under a consent for custody, graduation and section_504" \
+	check_at "$T0" "$TMP/v2.bcs" --sections homeless
 
 # Rule 6: the validity window.
 check_err 2 'release refused \(EEXPIRED\)' "EEXPIRED: a 30-day consent checked 31 days later" \
