@@ -215,9 +215,17 @@ try {
   await page.getByRole('link', { name: 'Grant a consent' }).click();
   await view(page, 'Grant a consent for Jonah');
   await page.getByLabel('The school that will receive it').selectOption({ label: 'Riverside Academy (RAS-204)' });
-  for (const s of ['Health', 'Special education', 'Discipline'])
+  for (const s of ['Health', 'Special education', 'Discipline', 'Custody and pick-up restrictions',
+    'English learner', 'Housing (McKinney-Vento)', 'Section 504 plan'])
     is(await page.getByLabel(s, { exact: true }).isChecked(), false, s + ' (sensitive) is not ticked');
   ok(/sensitive/.test(await page.locator('#sec-health-hint').textContent()), 'and the page says in words why');
+  for (const s of ['custody', 'english_learner', 'homeless', 'section_504'])
+    ok(/sensitive: it is not ticked/.test(await page.locator('#sec-' + s + '-hint').textContent()),
+       'the page explains ' + s + ' in plain words, and why it is not ticked');
+  ok(/may not pick up/.test(await page.locator('#sec-custody-hint').textContent()),
+     'custody says what it holds: who may not pick the child up');
+  is(await page.getByLabel('Progress to graduation', { exact: true }).isChecked(), true,
+     'graduation is not sensitive and is ticked, as "all" includes it');
   is(await page.getByLabel('Identity', { exact: true }).isChecked(), true, 'identity is always sent');
   await page.getByLabel('Tests and exams', { exact: true }).uncheck();
   await page.getByLabel('Why (both schools will see this)').fill('Enrolment at Riverside Academy');
@@ -228,7 +236,7 @@ try {
   const summary = await page.locator('#summary').textContent();
   ok(/Riverside Academy \(RAS-204\)/.test(summary) && /Lincoln High School \(LHS-001\)/.test(summary),
      'the summary names both schools', summary);
-  ok(/What may be sent: Identity, Enrolment, Courses and grades, Attendance, Family contacts\./.test(summary),
+  ok(/What may be sent: Identity, Enrolment, Courses and grades, Progress to graduation, Attendance, Family contacts\./.test(summary),
      'the summary lists the sections ticked, not the one unticked', summary);
   ok(/Why: Enrolment at Riverside Academy/.test(summary), 'and the purpose', summary);
   await accessible(page, 'the summary before signing');

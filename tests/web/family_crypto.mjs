@@ -60,6 +60,9 @@ function vectors(dir) {
       } else {
         const d = C.decodeEnvelope(input, v.kind === 'consent' ? 2 : 3);
         if (v.kind === 'consent' && v.now !== undefined) C.checkValidity(d.fields, v.now, v.skew || 0);
+        // A consent that passes names the case's sections, in wire order.
+        if (v.kind === 'consent' && v.sections !== undefined && d.fields.sections.join(',') !== v.sections)
+          extra = ' (sections ' + d.fields.sections.join(',') + ', not ' + v.sections + ')';
         // A valid object re-encodes from its fields to the same bytes.
         const again = v.kind === 'consent' ? C.encodeConsentBody(d.fields) : C.encodeRevocationBody(d.fields);
         if (C.hex(again) !== C.hex(d.body)) extra = ' (re-encoded body differs)';

@@ -40,8 +40,8 @@ is(JSON.stringify(picker), JSON.stringify(langs), 'the language picker offers ex
 const used = [...src.matchAll(/\bt\('([a-z0-9_.]+)'(?!\s*\+)/g)].map(m => m[1]);
 const missing = [...new Set(used)].filter(k => !(k in en));
 ok(missing.length === 0, 'every message family.js asks for is in en.json', missing.join(', '));
-const sections = ['assessments', 'attendance', 'discipline', 'enrollment', 'guardians', 'health', 'identity',
-  'special_education', 'transcript'];
+const sections = ['assessments', 'attendance', 'custody', 'discipline', 'english_learner', 'enrollment',
+  'graduation', 'guardians', 'health', 'homeless', 'identity', 'section_504', 'special_education', 'transcript'];
 const need = [...sections.map(s => 'section.' + s), ...sections.map(s => 'help.' + s),
   ...['mother', 'father', 'guardian', 'self'].map(r => 'relation.' + r),
   ...['record', 'disclosures', 'requests', 'consents', 'grant'].flatMap(v => ['nav.' + v, 'title.' + v]),

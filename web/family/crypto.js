@@ -71,7 +71,8 @@
  *       from a fully checked consent (signature included).
  *   describeConsentBody(body) -> the same from body bytes (no signature yet):
  *       what the page shows before signing those bytes.
- *   SECTIONS, SENSITIVE: the section names of §2.9 (in order), the sensitive.
+ *   SECTIONS, SENSITIVE: the section names of §2.9 in wire order (bytewise
+ *       by name, not by index), the sensitive.
  *
  * Helpers: hex(bytes), fromHex(text), wipe(bytes), toBase64(bytes),
  * fromBase64(text) (standard alphabet, with padding).
@@ -85,11 +86,16 @@
 	const MEMLIMIT = 67108864;
 	const KEYFILE_GUARDIAN_LEN = 112;
 	const LIMIT = { bytes: 16384, depth: 8, items: 1024 };
+	/* PROTOCOL.md §2.9, in bytewise name order: every list on the wire ascends in it. */
 	const SECTIONS = [
-		'assessments', 'attendance', 'discipline', 'enrollment', 'guardians',
-		'health', 'identity', 'special_education', 'transcript',
+		'assessments', 'attendance', 'custody', 'discipline', 'english_learner',
+		'enrollment', 'graduation', 'guardians', 'health', 'homeless', 'identity',
+		'section_504', 'special_education', 'transcript',
 	];
-	const SENSITIVE = ['discipline', 'health', 'special_education'];
+	const SENSITIVE = [
+		'custody', 'discipline', 'english_learner', 'health', 'homeless', 'section_504',
+		'special_education',
+	];
 	const TYPE_CONSENT = 2;
 	const TYPE_REVOCATION = 3;
 	const TYPE_STATEMENT = 7;

@@ -11,13 +11,21 @@ const Family = (() => {
   const TOKEN = 'baton-family-token';
   const LANG = 'baton-family-lang';
   const LANGS = { en: 'English', es: 'Español' };
-  // PROTOCOL.md §2.9: the sections in wire order, and which are sensitive.
-  const SECTIONS = ['assessments', 'attendance', 'discipline', 'enrollment', 'guardians', 'health',
-    'identity', 'special_education', 'transcript'];
-  const SENSITIVE = ['discipline', 'health', 'special_education'];
-  // The order a person reads them in: who, where, how they did; the sensitive last.
-  const SHOWN = ['identity', 'enrollment', 'transcript', 'assessments', 'attendance', 'guardians',
-    'health', 'special_education', 'discipline'];
+  // PROTOCOL.md §2.9: the sections in wire order (bytewise by name), and which are sensitive.
+  const SECTIONS = ['assessments', 'attendance', 'custody', 'discipline', 'english_learner',
+    'enrollment', 'graduation', 'guardians', 'health', 'homeless', 'identity', 'section_504',
+    'special_education', 'transcript'];
+  const SENSITIVE = ['custody', 'discipline', 'english_learner', 'health', 'homeless', 'section_504',
+    'special_education'];
+  // The order a person reads a record in: who may not pick the child up comes first (a
+  // safety matter), then who, where, how they did; the other sensitive ones last.
+  const SHOWN = ['custody', 'identity', 'enrollment', 'transcript', 'graduation', 'assessments',
+    'attendance', 'guardians', 'health', 'special_education', 'section_504', 'english_learner',
+    'homeless', 'discipline'];
+  // The order of the grant form: what goes by default first, then the sensitive ones.
+  const GRANT = ['identity', 'enrollment', 'transcript', 'graduation', 'assessments', 'attendance',
+    'guardians', 'health', 'special_education', 'section_504', 'english_learner', 'homeless',
+    'custody', 'discipline'];
   const MAX_DAYS = 366; // the longest consent the command line grants
   const MIN_PASS = 10;
 
@@ -623,8 +631,9 @@ const Family = (() => {
       for (const n of names) {
         let v = secs[n];
         if (typeof v === 'string') { try { v = JSON.parse(v); } catch (e) { /* text as it is */ } }
-        const sec = el('section', { class: 'card section', 'aria-labelledby': 'sec-' + n },
+        const sec = el('section', { class: 'card section' + (n === 'custody' ? ' safety' : ''), 'aria-labelledby': 'sec-' + n },
           el('h2', { id: 'sec-' + n }, sectionName(n), SENSITIVE.includes(n) ? [' ', tag('wait', t('sensitive'))] : null),
+          n === 'custody' ? el('p', { class: 'lead', text: t('record.custody') }) : null,
           value(v));
         if (SECTIONS.includes(n)) sec.append(dissentPart(s, n, statements.filter(d => d.section === n)));
         const files = (r.attachments || []).filter(a => a.section === n);
@@ -966,7 +975,7 @@ const Family = (() => {
       const wanted = req ? req.sections : null;
       const boxes = el('fieldset', { class: 'sections' },
         el('legend', { text: t('grant.sections') }),
-        SHOWN.map(n => {
+        GRANT.map(n => {
           const sens = SENSITIVE.includes(n);
           const id = 'sec-' + n;
           const cb = el('input', { type: 'checkbox', id, name: 'section', value: n,
