@@ -194,6 +194,16 @@ try {
   await shot(page, 'family-home');
 
   // ---- the record ----
+  // The record as the school's answer gives it, with two sections of record schema
+  // version 2 added on the way (custody and graduation): how the page shows them.
+  const recordUrl = /\/api\/v1\/family\/students\/S-1001$/;
+  await page.route(recordUrl, async route => {
+    const res = await route.fetch();
+    const rec = await res.json();
+    rec.sections = { ...rec.sections, graduation: { credits_earned: 22.5, expected_year: 2027 },
+      custody: [{ name: 'Pat Doe', restriction: 'May not pick up the student' }] };
+    await route.fulfill({ response: res, json: rec });
+  });
   await page.getByRole('link', { name: 'The record' }).first().click();
   await view(page, 'Jonah\'s record');
   await page.getByRole('heading', { level: 2, name: 'Identity' }).waitFor();
@@ -201,8 +211,20 @@ try {
   ok(await page.getByText('Fitzgerald', { exact: true }).count() > 0, 'with the family name in it');
   await page.getByRole('heading', { level: 2, name: 'Courses and grades' }).waitFor();
   ok(true, 'and the transcript, under a plain name');
+  const cards = await page.locator('section.card.section').evaluateAll(l =>
+    l.map(e => e.getAttribute('aria-labelledby')).filter(id => id !== 'sec-ids'));
+  is(cards[0], 'sec-custody', 'custody comes before every other section', cards.join(' '));
+  ok(await page.locator('section.safety[aria-labelledby="sec-custody"]').count() === 1 &&
+     /Read this first/.test(await page.locator('section[aria-labelledby="sec-custody"]').textContent()) &&
+     /Pat Doe/.test(await page.locator('section[aria-labelledby="sec-custody"]').textContent()),
+     'and stands out, saying to read it first, with the person it names');
+  ok(/sensitive/.test(await page.locator('#sec-custody').textContent()), 'custody is marked sensitive');
+  ok(await page.getByRole('heading', { level: 2, name: 'Progress to graduation' }).count() === 1 &&
+     !/sensitive/.test(await page.locator('#sec-graduation').textContent()),
+     'graduation is shown under a plain name, not marked sensitive');
   await accessible(page, 'the record');
   await shot(page, 'family-record');
+  await page.unroute(recordUrl);
 
   // ---- requests (none here) ----
   await page.getByRole('link', { name: 'Requests waiting' }).click();
