@@ -2619,14 +2619,23 @@ static struct obj names_consent(const char *const *names, size_t n)
 	return envelope(BATON_OBJ_CONSENT, body, blen, baton_key_id_sk(guardian));
 }
 
+/* Variants of the transfer below. */
+enum v2variant {
+	V2_OK,
+	V2_INDEX_ORDER,      /* the sections' keys in index order */
+	V2_UNKNOWN_SECTION,  /* a section "transportation" no version defines, in name order */
+	V2_UNKNOWN_ATTACHED, /* the court order attached to "transportation" */
+};
+
 /*
  * A transfer from A to B of custody, graduation and identity, with a court
- * order attached to custody; by_index writes the sections' keys in index
- * order (identity 6, custody 9, graduation 11) instead of name order.
+ * order attached to custody; V2_INDEX_ORDER writes the sections' keys in
+ * index order (identity 6, custody 9, graduation 11) instead of name order.
  */
 static void v2_transfer_case(const char *name, const char *desc, const struct obj *consent,
-                             int by_index, int expect)
+                             enum v2variant vv, int expect)
 {
+	int by_index = vv == V2_INDEX_ORDER;
 	uint8_t body[8192], hash[32];
 	struct enc e;
 	struct raw r;
@@ -2638,18 +2647,21 @@ static void v2_transfer_case(const char *name, const char *desc, const struct ob
 	bti_enc_str(&e, "hash"), bti_enc_bin(&e, hash, 32);
 	bti_enc_str(&e, "media"), bti_enc_str(&e, "application/pdf");
 	bti_enc_str(&e, "name"), bti_enc_str(&e, "court-order.pdf");
-	bti_enc_str(&e, "section"), bti_enc_str(&e, "custody");
+	bti_enc_str(&e, "section"),
+	    bti_enc_str(&e, vv == V2_UNKNOWN_ATTACHED ? "transportation" : "custody");
 	bti_enc_str(&e, "size"), bti_enc_uint(&e, sizeof(court_order_pdf) - 1);
 	bti_enc_str(&e, "consent"), bti_enc_bin(&e, consent->p, consent->len);
 	bti_enc_str(&e, "guardians"), bti_enc_array(&e, 1);
 	bti_enc_bin(&e, baton_key_id_pk(guardian), 32);
-	bti_enc_str(&e, "sections"), bti_enc_map(&e, 3);
+	bti_enc_str(&e, "sections"), bti_enc_map(&e, vv == V2_UNKNOWN_SECTION ? 4 : 3);
 	if (by_index)
 		bti_enc_str(&e, "identity"), bti_enc_bin(&e, tu_identity, strlen(tu_identity));
 	bti_enc_str(&e, "custody"), bti_enc_bin(&e, custody_json, strlen(custody_json));
 	bti_enc_str(&e, "graduation"), bti_enc_bin(&e, graduation_json, strlen(graduation_json));
 	if (!by_index)
 		bti_enc_str(&e, "identity"), bti_enc_bin(&e, tu_identity, strlen(tu_identity));
+	if (vv == V2_UNKNOWN_SECTION)
+		bti_enc_str(&e, "transportation"), bti_enc_bin(&e, "{\"bus\":12}", 10);
 	bti_enc_str(&e, "student"), bti_enc_str(&e, "S-1001");
 	if (e.err)
 		exit(2);
@@ -2719,13 +2731,21 @@ static void gen_sections_v2(void)
 	struct obj g = names_consent(NAMES("graduation"), 1);
 	v2_transfer_case("packet-transfer-v2",
 	                 "custody, graduation and identity, a court order attached to custody", &cg,
-	                 0, 0);
+	                 V2_OK, 0);
 	v2_transfer_case("packet-transfer-v2-index-order",
-	                 "the sections' keys in index order: identity, custody, graduation", &cg, 1,
-	                 BATON_ENONCANON);
+	                 "the sections' keys in index order: identity, custody, graduation", &cg,
+	                 V2_INDEX_ORDER, BATON_ENONCANON);
 	v2_transfer_case("packet-transfer-v2-custody-not-consented",
-	                 "custody is sent but the consent names only graduation", &g, 0,
+	                 "custody is sent but the consent names only graduation", &g, V2_OK,
 	                 BATON_ECONSENT);
+	/* A section this version does not know, as a node that knows only version 1's nine
+	 * meets one of the new ones (PROTOCOL.md 9): refused, never half taken. */
+	v2_transfer_case("packet-transfer-unknown-section",
+	                 "a section \"transportation\" that no version defines", &cg,
+	                 V2_UNKNOWN_SECTION, BATON_EUNKNOWN);
+	v2_transfer_case("packet-attachment-unknown-section",
+	                 "the court order attached to a section \"transportation\"", &cg,
+	                 V2_UNKNOWN_ATTACHED, BATON_EVALUE);
 	free(cg.p), free(g.p);
 
 	struct obj cst = names_consent(NAMES("custody", "section_504", "transcript"), 3);
@@ -2735,6 +2755,9 @@ static void gen_sections_v2(void)
 	v2_request_case("packet-request-v2-index-order",
 	                "want in index order: transcript (8) before custody (9)", &cst,
 	                NAMES("transcript", "custody"), 2, BATON_ENONCANON);
+	v2_request_case("packet-request-unknown-section",
+	                "want names custody and \"transportation\", which no version defines", &cst,
+	                NAMES("custody", "transportation"), 2, BATON_EVALUE);
 	v2_request_case("packet-request-all", "a consent for all fourteen, and all fourteen wanted",
 	                &all, all_names, all_n, 0);
 	free(cst.p), free(all.p);
