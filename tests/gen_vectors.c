@@ -2242,7 +2242,7 @@ static void gen_statements(void)
 	statement_packet_case("statement-packet-bad-signature",
 	                      "a statement whose signature does not verify", SP_BAD_SIG,
 	                      BATON_EVALUE);
-	free(consent_bytes);
+	/* consent_bytes stays: the terms' packets carry the same consent (gen_terms frees it). */
 }
 
 /* ---- redisclosure terms (PROTOCOL.md 4.4 body.terms, 3.7 receipt.terms) ---- */
@@ -2388,6 +2388,8 @@ static void gen_terms(void)
 	                   BATON_ETYPE);
 	terms_receipt_case("terms-receipt-after-time", "\"terms\" after \"time\"", 3,
 	                   BATON_ENONCANON);
+	free(consent_bytes);
+	consent_bytes = NULL;
 }
 
 /* ---- enrolment statements (PROTOCOL.md 3.12) and the bodies that carry them ---- */
