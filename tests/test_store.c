@@ -1067,6 +1067,50 @@ static void test_audit_by(void **state)
 	assert_int_equal(v.bad, 1);
 }
 
+/* An audit entry at its longest, naming all fourteen sections, reads back whole. */
+static int audit_all_write(store_txn *t, void *arg)
+{
+	store_audit e;
+	(void)arg;
+	memset(&e, 0, sizeof(e));
+	memset(e.action, 'a', sizeof(e.action) - 1);
+	memset(e.student, 's', sizeof(e.student) - 1);
+	memset(e.peer, 'P', sizeof(e.peer) - 1);
+	memset(e.detail, 'd', sizeof(e.detail) - 1);
+	snprintf(e.basis, sizeof(e.basis), "enrolment");
+	e.has_consent = e.has_packet = 1;
+	memset(e.consent, 0xc0, 16);
+	memset(e.packet, 0xd0, 16);
+	e.sections = BATON_SEC_ALL_MASK;
+	return store_audit_append(t, &e);
+}
+
+static int audit_all_cb(const store_audit *e, void *arg)
+{
+	*(uint32_t *)arg = e->sections;
+	return 0;
+}
+
+static int audit_all_read(store_txn *t, void *arg)
+{
+	return store_audit_each(t, NULL, audit_all_cb, arg);
+}
+
+static void test_audit_all_sections(void **state)
+{
+	struct fx *f = *state;
+	struct audit_ctx v;
+	uint32_t got = 0;
+
+	assert_int_equal(store_write(f->s, audit_all_write, NULL), 0);
+	assert_int_equal(store_read(f->s, audit_all_read, &got), 0);
+	assert_int_equal(got, BATON_SEC_ALL_MASK);
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(store_read(f->s, audit_read, &v), 0);
+	assert_int_equal(v.r, 0);
+	assert_int_equal(v.count, 1);
+}
+
 /* Disclosures: one on a consent, one on the enrolment exception, one written before bases were. */
 static int audit_basis_write(store_txn *t, void *arg)
 {
@@ -2982,6 +3026,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_students_and_versions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_audit_all_sections, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_duplicate_in_one_transaction, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_student_each, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
