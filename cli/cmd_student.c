@@ -54,21 +54,31 @@ static int import_refused(const struct student_import *c, int json, int r)
 static void import_report(const struct student_import *c, int json)
 {
 	if (json) {
-		cli_print_json(
+		json_t *o =
 		    json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:[], s:O}", "file",
-		              c->file, "imported", 1, "records", (json_int_t)c->records, "new",
-		              (json_int_t)c->added, "new_versions", (json_int_t)c->versions,
+		              c->file, "imported", !c->dry_run, "records", (json_int_t)c->records,
+		              "new", (json_int_t)c->added, "new_versions", (json_int_t)c->versions,
 		              "unchanged", (json_int_t)c->unchanged, "held", (json_int_t)c->held,
-		              "bad_records", (json_int_t)0, "errors", "students", c->results));
+		              "bad_records", (json_int_t)0, "errors", "students", c->results);
+		if (o && c->dry_run)
+			json_object_set_new(o, "dry_run", json_true());
+		if (o && c->merge)
+			json_object_set_new(o, "merged", json_integer((json_int_t)c->merged));
+		cli_print_json(o);
 		return;
 	}
-	printf("Imported %zu records from %s: %zu new students, %zu new versions, %zu "
+	printf("%s %zu records from %s: %zu new students, %zu new versions, %zu "
 	       "unchanged\n",
-	       c->records, c->file, c->added, c->versions, c->unchanged);
+	       c->dry_run ? "Would import" : "Imported", c->records, c->file, c->added, c->versions,
+	       c->unchanged);
+	if (c->merge)
+		printf("%zu merged by section with the record on file\n", c->merged);
 	if (c->held)
-		printf("%zu held for review: not the child on file under that student_id "
+		printf("%zu %s for review: not the child on file under that student_id "
 		       "('baton review')\n",
-		       c->held);
+		       c->held, c->dry_run ? "would be held" : "held");
+	if (c->dry_run)
+		printf("Nothing was imported (--dry-run).\n");
 }
 
 static void import_progress(void *arg, const char *file, size_t records, size_t done, size_t total)
@@ -78,7 +88,7 @@ static void import_progress(void *arg, const char *file, size_t records, size_t 
 }
 
 static const char import_usage[] =
-    "usage: baton student import FILE.json [--json] [--dir DIR]\n\n"
+    "usage: baton student import FILE.json [--merge] [--dry-run] [--json] [--dir DIR]\n\n"
     "Imports one student object or an array of them (proto/RECORD.md).\n"
     "Attachment paths are relative to the folder of the JSON file and stay\n"
     "inside it (no '..', no symbolic links). All or nothing: one\n"
@@ -86,21 +96,41 @@ static const char import_usage[] =
     "its number in the file (from 1). An existing student_id gets a\n"
     "new version when it is the same child (names and birth date); older\n"
     "versions are kept. A record of another child under that id is held\n"
-    "for review ('baton review'), not made current.\n";
+    "for review ('baton review'), not made current.\n\n"
+    "  --merge    for a student on file that is the same child, keep the\n"
+    "             sections the file lacks: each top-level section in the file\n"
+    "             replaces that section whole (attachments follow their\n"
+    "             sections); another child is still held for review\n"
+    "  --dry-run  say what the import would do, and store nothing\n";
 
 static int student_import(int argc, char **argv)
 {
+	static const struct option opts[] = {{"merge", no_argument, NULL, 'm'},
+	                                     {"dry-run", no_argument, NULL, 'n'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	struct student_import c;
 	struct cli_progress progress;
 	store *st = NULL;
-	int r, rc;
+	int r, rc, opt, merge = 0, dry_run = 0;
 
-	if ((rc = cli_common_only(argc, argv, &com, import_usage)) >= 0)
-		return rc;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		if (opt == 'm' || opt == 'n') {
+			*(opt == 'm' ? &merge : &dry_run) = 1;
+			continue;
+		}
+		fputs(import_usage, opt == 'h' ? stdout : stderr);
+		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	}
 	if (optind + 1 != argc)
 		return cli_usage_error("student import: one FILE.json expected");
 	memset(&c, 0, sizeof(c));
+	c.merge = merge;
+	c.dry_run = dry_run;
 	c.file = argv[optind];
 	c.node = cli_dir(&com);
 	c.want_results = com.json;
