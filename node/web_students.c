@@ -244,6 +244,7 @@ static int students_import(struct web_call *call)
 	im.want_results = 1;
 	im.preview = 1;
 	im.dry_run = dry_run;
+	im.merge = web_query(call, "merge") != NULL && strcmp(web_query(call, "merge"), "0") != 0;
 	im.no_attachments = 1;
 	r = student_import_run(call->st, &im);
 	if (dry_run && (r == 0 || im.nerrors > 0))

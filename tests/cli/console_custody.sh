@@ -40,6 +40,38 @@ else
 	fail "GET students/S-2001: custody is the first section, then identity" "status $code" "$(head -c 400 "$TMP/s.b")"
 fi
 
+# The console's import takes merge=1 as the command line takes --merge: a
+# file with only S-2002's attendance keeps its other sections.
+jq '{student_id, identity, attendance: [{school_year: "2025-2026", days_present: 90,
+	days_absent_excused: 0, days_absent_unexcused: 0}]}' "$TMP/s2002.json" >"$TMP/s2002-att.json"
+P=(-b "$TMP/jar" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/octet-stream' -X POST)
+"$BATON" audit --json --dir "$A" >"$TMP/audit.before"
+code=$(curl -s -o "$TMP/m0.b" -w '%{http_code}' "${P[@]}" --data-binary @"$TMP/s2002-att.json" \
+	"$U/students/import?dry_run=1&merge=1")
+if [ "$code" = 200 ] && jq -e '.dry_run and (.imported | not) and .new_versions == 1
+	and .students[0].merged == true and .students[0].version == 2' "$TMP/m0.b" >/dev/null; then
+	pass "a merge previewed in the console: version 2, merged, nothing imported"
+else
+	fail "a merge previewed in the console: version 2, merged, nothing imported" "status $code" "$(head -c 400 "$TMP/m0.b")"
+fi
+"$BATON" audit --json --dir "$A" >"$TMP/audit.after"
+same "$TMP/audit.before" "$TMP/audit.after" "the preview wrote nothing"
+code=$(curl -s -o "$TMP/m1.b" -w '%{http_code}' "${P[@]}" --data-binary @"$TMP/s2002-att.json" \
+	"$U/students/import?merge=1")
+if [ "$code" = 200 ] && jq -e '.imported and .students[0].merged == true' "$TMP/m1.b" >/dev/null; then
+	pass "the merge imported in the console"
+else
+	fail "the merge imported in the console" "status $code" "$(head -c 400 "$TMP/m1.b")"
+fi
+"$BATON" student show S-2002 --json --dir "$A" >"$TMP/s2002.now"
+if jq -e '.version == 2 and (.record.attendance | length) == 1 and .record.attendance[0].days_present == 90
+	and (.record.graduation.expected_year == 2029) and (.record.section_504.eligible == true)
+	and .record.custody == [] and (.record.attachments | length) == 1' "$TMP/s2002.now" >/dev/null; then
+	pass "its attendance replaced, every other section kept"
+else
+	fail "its attendance replaced, every other section kept" "$(head -c 400 "$TMP/s2002.now")"
+fi
+
 node_tap "custody" custody.mjs "http://127.0.0.1:$WA"
 
 done_testing
