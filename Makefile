@@ -296,7 +296,7 @@ $(BUILD)/tests/gen_school: $(BUILD)/tests/gen_school.o
 
 .PHONY: sample-data
 sample-data: $(BUILD)/tests/gen_school
-	$(Q)rm -rf tests/data
+	$(Q)rm -rf tests/data/school.json tests/data/files # hand-written fixtures beside them stay
 	$(Q)$(BUILD)/tests/gen_school tests/data
 
 # Benchmarks: tests/bench/run.sh prints one table; JSON=1 as JSON lines,

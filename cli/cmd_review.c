@@ -10,6 +10,7 @@
 #include "bti.h"
 #include "record.h"
 #include "review.h"
+#include "view_students.h"
 
 /* ---- list and show ---- */
 
@@ -55,6 +56,8 @@ static int view_one(store_txn *t, const store_held *h, struct view_ctx *c)
 		       held.birth_date);
 		goto out;
 	}
+	/* The held record's custody restrictions first: a safety field. */
+	view_print_custody(stdout, rec);
 	printf("Held record %llu, naming student %s (on file: %s %s, born %s)\n",
 	       (unsigned long long)h->id, h->student, on_file.given_name, on_file.family_name,
 	       on_file.birth_date);

@@ -54,21 +54,31 @@ static int import_refused(const struct student_import *c, int json, int r)
 static void import_report(const struct student_import *c, int json)
 {
 	if (json) {
-		cli_print_json(
+		json_t *o =
 		    json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:[], s:O}", "file",
-		              c->file, "imported", 1, "records", (json_int_t)c->records, "new",
-		              (json_int_t)c->added, "new_versions", (json_int_t)c->versions,
+		              c->file, "imported", !c->dry_run, "records", (json_int_t)c->records,
+		              "new", (json_int_t)c->added, "new_versions", (json_int_t)c->versions,
 		              "unchanged", (json_int_t)c->unchanged, "held", (json_int_t)c->held,
-		              "bad_records", (json_int_t)0, "errors", "students", c->results));
+		              "bad_records", (json_int_t)0, "errors", "students", c->results);
+		if (o && c->dry_run)
+			json_object_set_new(o, "dry_run", json_true());
+		if (o && c->merge)
+			json_object_set_new(o, "merged", json_integer((json_int_t)c->merged));
+		cli_print_json(o);
 		return;
 	}
-	printf("Imported %zu records from %s: %zu new students, %zu new versions, %zu "
+	printf("%s %zu records from %s: %zu new students, %zu new versions, %zu "
 	       "unchanged\n",
-	       c->records, c->file, c->added, c->versions, c->unchanged);
+	       c->dry_run ? "Would import" : "Imported", c->records, c->file, c->added, c->versions,
+	       c->unchanged);
+	if (c->merge)
+		printf("%zu merged by section with the record on file\n", c->merged);
 	if (c->held)
-		printf("%zu held for review: not the child on file under that student_id "
+		printf("%zu %s for review: not the child on file under that student_id "
 		       "('baton review')\n",
-		       c->held);
+		       c->held, c->dry_run ? "would be held" : "held");
+	if (c->dry_run)
+		printf("Nothing was imported (--dry-run).\n");
 }
 
 static void import_progress(void *arg, const char *file, size_t records, size_t done, size_t total)
@@ -78,7 +88,7 @@ static void import_progress(void *arg, const char *file, size_t records, size_t 
 }
 
 static const char import_usage[] =
-    "usage: baton student import FILE.json [--json] [--dir DIR]\n\n"
+    "usage: baton student import FILE.json [--merge] [--dry-run] [--json] [--dir DIR]\n\n"
     "Imports one student object or an array of them (proto/RECORD.md).\n"
     "Attachment paths are relative to the folder of the JSON file and stay\n"
     "inside it (no '..', no symbolic links). All or nothing: one\n"
@@ -86,21 +96,41 @@ static const char import_usage[] =
     "its number in the file (from 1). An existing student_id gets a\n"
     "new version when it is the same child (names and birth date); older\n"
     "versions are kept. A record of another child under that id is held\n"
-    "for review ('baton review'), not made current.\n";
+    "for review ('baton review'), not made current.\n\n"
+    "  --merge    for a student on file that is the same child, keep the\n"
+    "             sections the file lacks: each top-level section in the file\n"
+    "             replaces that section whole (attachments follow their\n"
+    "             sections); another child is still held for review\n"
+    "  --dry-run  say what the import would do, and store nothing\n";
 
 static int student_import(int argc, char **argv)
 {
+	static const struct option opts[] = {{"merge", no_argument, NULL, 'm'},
+	                                     {"dry-run", no_argument, NULL, 'n'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	struct student_import c;
 	struct cli_progress progress;
 	store *st = NULL;
-	int r, rc;
+	int r, rc, opt, merge = 0, dry_run = 0;
 
-	if ((rc = cli_common_only(argc, argv, &com, import_usage)) >= 0)
-		return rc;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		if (opt == 'm' || opt == 'n') {
+			*(opt == 'm' ? &merge : &dry_run) = 1;
+			continue;
+		}
+		fputs(import_usage, opt == 'h' ? stdout : stderr);
+		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	}
 	if (optind + 1 != argc)
 		return cli_usage_error("student import: one FILE.json expected");
 	memset(&c, 0, sizeof(c));
+	c.merge = merge;
+	c.dry_run = dry_run;
 	c.file = argv[optind];
 	c.node = cli_dir(&com);
 	c.want_results = com.json;
@@ -265,11 +295,145 @@ static void print_statements(const json_t *stmts)
 	}
 }
 
+/* A list of strings, "not recorded" when absent and "none known" when empty. */
+static void print_list(const char *what, const json_t *v)
+{
+	size_t i;
+	json_t *e;
+	printf("%s: ", what);
+	if (v == NULL)
+		printf("not recorded");
+	else if (json_array_size(v) == 0)
+		printf("none known");
+	json_array_foreach(v, i, e) printf("%s%s", i ? ", " : "", json_string_value(e));
+}
+
+/*
+ * " (WORD VALUE; ...)", or with bare " WORD VALUE; ...": the keys of o that
+ * it has, in the order given, each named by its word.
+ */
+static void print_parts(const json_t *o, const char *const *keys, const char *const *words,
+                        int bare)
+{
+	int n = 0;
+	for (size_t i = 0; keys[i]; i++) {
+		const json_t *v = json_object_get(o, keys[i]);
+		if (v == NULL)
+			continue;
+		printf("%s%s%s", n++ ? "; " : bare ? " " : " (", words[i], words[i][0] ? " " : "");
+		if (json_is_string(v))
+			printf("%s", json_string_value(v));
+		else if (json_is_boolean(v))
+			printf("%s", json_is_true(v) ? "yes" : "no");
+		else if (json_is_integer(v))
+			printf("%lld", (long long)json_integer_value(v));
+		else if (json_is_real(v))
+			printf("%g", json_real_value(v));
+		else if (json_is_array(v)) {
+			size_t j;
+			json_t *e;
+			json_array_foreach(v, j, e)
+			    printf("%s%s", j ? ", " : "", json_string_value(e));
+		}
+	}
+	if (n && !bare)
+		printf(")");
+}
+
+/* The sections of schema version 2 and the health lists, a line or a few each. */
+static void print_v2(const json_t *r)
+{
+	const json_t *v, *e;
+	size_t i;
+	if ((v = json_object_get(r, "custody")) != NULL && json_array_size(v) == 0)
+		printf("  custody: no restriction known\n");
+	if ((v = json_object_get(r, "health")) != NULL) {
+		size_t ex = 0;
+		json_array_foreach(json_object_get(v, "immunizations"), i, e) ex +=
+		    json_object_get(e, "exemption") != NULL;
+		printf("  health: ");
+		print_list("allergies", json_object_get(v, "allergies"));
+		printf("; ");
+		print_list("conditions", json_object_get(v, "conditions"));
+		printf("; %zu immunizations, %zu with an exemption\n",
+		       json_array_size(json_object_get(v, "immunizations")), ex);
+	}
+	if ((v = json_object_get(r, "graduation")) != NULL) {
+		static const char *const k[] = {"credits_earned",
+		                                "credits_attempted",
+		                                "gpa_weighted",
+		                                "gpa_unweighted",
+		                                "plan",
+		                                "expected_year",
+		                                NULL};
+		static const char *const w[] = {"credits earned",
+		                                "credits attempted",
+		                                "GPA weighted",
+		                                "GPA unweighted",
+		                                "plan",
+		                                "expected to graduate",
+		                                NULL};
+		printf("  graduation:");
+		print_parts(v, k, w, 1);
+		printf("\n");
+		json_array_foreach(json_object_get(v, "diplomas"), i, e)
+		{
+			static const char *const dk[] = {"level", "description", NULL};
+			static const char *const dw[] = {"level", "", NULL};
+			printf("    diploma: %s, %s", json_string_value(json_object_get(e, "type")),
+			       json_string_value(json_object_get(e, "date")));
+			print_parts(e, dk, dw, 0);
+			printf("\n");
+		}
+	}
+	if ((v = json_object_get(r, "section_504")) != NULL) {
+		static const char *const k[] = {"disability", "plan_date",      "begin_date",
+		                                "end_date",   "accommodations", NULL};
+		static const char *const w[] = {"disability", "plan",           "from",
+		                                "to",         "accommodations", NULL};
+		printf("  section 504: %s",
+		       json_is_true(json_object_get(v, "eligible")) ? "eligible" : "not eligible");
+		print_parts(v, k, w, 0);
+		printf("\n");
+	}
+	if ((v = json_object_get(r, "english_learner")) != NULL) {
+		static const char *const k[] = {"home_language", NULL};
+		static const char *const w[] = {"home language", NULL};
+		printf("  english learner: %s", json_string_value(json_object_get(v, "status")));
+		print_parts(v, k, w, 0);
+		printf("\n");
+		json_array_foreach(json_object_get(v, "programs"), i, e)
+		{
+			static const char *const pk[] = {"end_date", "services", NULL};
+			static const char *const pw[] = {"to", "services", NULL};
+			printf("    program: %s, from %s",
+			       json_string_value(json_object_get(e, "name")),
+			       json_string_value(json_object_get(e, "begin_date")));
+			print_parts(e, pk, pw, 0);
+			printf("\n");
+		}
+	}
+	if ((v = json_object_get(r, "homeless")) != NULL) {
+		static const char *const k[] = {"end_date", "primary_nighttime_residence",
+		                                "unaccompanied_youth", NULL};
+		static const char *const w[] = {"to", "nighttime residence", "unaccompanied youth",
+		                                NULL};
+		printf("  homeless (McKinney-Vento): since %s",
+		       json_string_value(json_object_get(v, "begin_date")));
+		print_parts(v, k, w, 0);
+		printf("\n");
+	}
+}
+
 static void print_record(const struct show_ctx *c)
 {
 	const json_t *r = c->v.record, *id = json_object_get(r, "identity");
+	/* Custody restrictions come first, before anything else about the student. */
+	view_print_custody(stdout, r);
 	printf("%s  %s %s", c->v.s.id, json_string_value(json_object_get(id, "given_name")),
 	       json_string_value(json_object_get(id, "family_name")));
+	if (json_object_get(id, "name_suffix"))
+		printf(" %s", json_string_value(json_object_get(id, "name_suffix")));
 	if (json_object_get(id, "preferred_name"))
 		printf(" (\"%s\")", json_string_value(json_object_get(id, "preferred_name")));
 	printf("\n  born %s", json_string_value(json_object_get(id, "birth_date")));
@@ -296,6 +460,7 @@ static void print_record(const struct show_ctx *c)
 	printf("   (* sensitive)\n");
 	size_t i;
 	json_t *a;
+	print_v2(r);
 	print_statements(c->v.dissent);
 	json_array_foreach(json_object_get(r, "attachments"), i, a)
 	    printf("  attachment: %s (%s, %lld bytes, %s)\n",

@@ -50,7 +50,8 @@ _baton_opts() {
 	"peer list" | "peer remove" | "peer update") own="" ;;
 	"endpoint ") own="" ;;
 	"endpoint set") own="--card-out --force" ;;
-	"student import" | "student list") own="" ;;
+	"student import") own="--merge --dry-run" ;;
+	"student list") own="" ;;
 	"student show") own="--version" ;;
 	"student export") own="--out" ;;
 	"student dissent") own="--section --text-file --key" ;;

@@ -19,14 +19,18 @@ enum ftype {
 	F_NUMBER, /* number 0..1000 */
 	F_SCORE,  /* number or string */
 	F_BOOL,
-	F_STRS,    /* array of F_STR */
-	F_OBJ,     /* object of sub */
-	F_ARR,     /* array of objects of sub */
-	F_SECTION, /* a section name */
-	F_FILE,    /* a plain file name */
-	F_MEDIA,   /* type/subtype */
-	F_PATH,    /* relative path */
-	F_GRADE,   /* PK, KG, 01..12, UG, PS */
+	F_STRS,      /* array of F_STR */
+	F_OBJ,       /* object of sub */
+	F_ARR,       /* array of objects of sub */
+	F_SECTION,   /* a section name */
+	F_FILE,      /* a plain file name */
+	F_MEDIA,     /* type/subtype */
+	F_PATH,      /* relative path */
+	F_GRADE,     /* IT, PK, KG, 01..13, UG, AE, PS */
+	F_YEAR,      /* integer 1900..2100 */
+	F_PROMOTION, /* promoted, retained, demoted */
+	F_ATTEMPT,   /* pass, fail, incomplete, withdrawn, in_progress */
+	F_STATUS,    /* final, in_progress */
 };
 
 struct schema;
@@ -80,78 +84,200 @@ static int enrollment_extra(const json_t *o, const char *path)
 	return check_date_order(o, path, "entry_date", "exit_date", "before entry_date");
 }
 
+/* Predicate: 1 when o has key, else 0. */
+static int has(const json_t *o, const char *key)
+{
+	return json_object_get(o, key) != NULL;
+}
+
 static int transcript_extra(const json_t *o, const char *path)
 {
-	double a = json_number_value(json_object_get(o, "credits_attempted"));
-	double e = json_number_value(json_object_get(o, "credits_earned"));
-	if (e > a)
-		return bti_diag_err(BATON_EVALUE, "%s.credits_earned: more than credits_attempted",
+	const char *status = json_string_value(json_object_get(o, "status"));
+	int in_progress = status && strcmp(status, "in_progress") == 0;
+	/* credits_earned may exceed credits_attempted: credit by examination. */
+	if (!in_progress && !has(o, "grade"))
+		return bti_diag_err(BATON_EMISSING,
+		                    "%s.grade: required field missing (unless status is "
+		                    "\"in_progress\")",
+		                    path);
+	if (!in_progress && has(o, "as_of"))
+		return bti_diag_err(BATON_EVALUE,
+		                    "%s.as_of: only with status \"in_progress\" (the date the "
+		                    "grade in progress was taken)",
 		                    path);
 	return 0;
 }
 
 static int attendance_extra(const json_t *o, const char *path)
 {
-	json_int_t en = json_integer_value(json_object_get(o, "days_enrolled"));
+	const json_t *enrolled = json_object_get(o, "days_enrolled");
+	json_int_t en = json_integer_value(enrolled);
 	json_int_t sum = json_integer_value(json_object_get(o, "days_present")) +
 	                 json_integer_value(json_object_get(o, "days_absent_excused")) +
 	                 json_integer_value(json_object_get(o, "days_absent_unexcused"));
-	if (sum > en)
+	/* Without days_enrolled (not recorded) there is nothing to add up to. */
+	if (enrolled != NULL && sum > en)
 		return bti_diag_err(
 		    BATON_EVALUE, "%s: days present and absent (%lld) exceed days_enrolled (%lld)",
 		    path, (long long)sum, (long long)en);
 	return 0;
 }
 
+static int immunization_extra(const json_t *o, const char *path)
+{
+	/* A row without a date is an exemption, and says which. */
+	if (!has(o, "date") && !has(o, "exemption"))
+		return bti_diag_err(BATON_EMISSING,
+		                    "%s: a date or an exemption is required (a row without a "
+		                    "date is an exemption)",
+		                    path);
+	return 0;
+}
+
+static int sped_extra(const json_t *o, const char *path)
+{
+	return check_date_order(o, path, "iep_begin_date", "iep_end_date", "before iep_begin_date");
+}
+
+static int begin_end_extra(const json_t *o, const char *path)
+{
+	return check_date_order(o, path, "begin_date", "end_date", "before begin_date");
+}
+
+static int graduation_extra(const json_t *o, const char *path)
+{
+	if (json_object_size(o) == 0)
+		return bti_diag_err(BATON_EMISSING,
+		                    "%s: at least one field is required (leave the section out "
+		                    "instead)",
+		                    path);
+	return 0;
+}
+
+static const char *const promotions[] = {"promoted", "retained", "demoted", NULL};
+static const char *const attempt_results[] = {"pass",      "fail",        "incomplete",
+                                              "withdrawn", "in_progress", NULL};
+static const char *const statuses[] = {"final", "in_progress", NULL};
+
 static const struct field identity_f[] = {
     {"given_name", F_STR, 1, NULL},     {"middle_name", F_STR, 0, NULL},
     {"family_name", F_STR, 1, NULL},    {"birth_date", F_DATE, 1, NULL},
     {"preferred_name", F_STR, 0, NULL}, {"sex", F_STR, 0, NULL},
+    {"name_suffix", F_STR, 0, NULL},
 };
 static const struct field guardian_f[] = {
     {"name", F_STR, 1, NULL},
     {"relation", F_STR, 1, NULL},
     {"email", F_STR, 0, NULL},
     {"phone", F_STR, 0, NULL},
+    {"lives_with", F_BOOL, 0, NULL},
+    {"primary_contact", F_BOOL, 0, NULL},
+    {"emergency_contact", F_BOOL, 0, NULL},
+    {"legal_guardian", F_BOOL, 0, NULL},
 };
 static const struct field enrollment_f[] = {
-    {"school_name", F_STR, 1, NULL},   {"school_code", F_STR, 1, NULL},
-    {"entry_date", F_DATE, 1, NULL},   {"exit_date", F_DATE, 0, NULL},
-    {"grade_level", F_GRADE, 1, NULL},
+    {"school_name", F_STR, 1, NULL},        {"school_code", F_STR, 1, NULL},
+    {"entry_date", F_DATE, 1, NULL},        {"exit_date", F_DATE, 0, NULL},
+    {"grade_level", F_GRADE, 1, NULL},      {"school_year", F_YEARS, 0, NULL},
+    {"exit_reason", F_STR, 0, NULL},        {"promotion", F_PROMOTION, 0, NULL},
+    {"next_grade_level", F_GRADE, 0, NULL},
 };
 static const struct field course_f[] = {
     {"school_year", F_YEARS, 1, NULL},
     {"term", F_STR, 1, NULL},
     {"course_code", F_STR, 1, NULL},
     {"course_title", F_STR, 1, NULL},
-    {"grade", F_STR, 1, NULL},
+    {"grade", F_STR, 0, NULL}, /* required unless in progress: transcript_extra */
     {"credits_attempted", F_NUMBER, 1, NULL},
     {"credits_earned", F_NUMBER, 1, NULL},
+    {"subject", F_STR, 0, NULL},
+    {"credit_type", F_STR, 0, NULL},
+    {"state_course_code", F_STR, 0, NULL},
+    {"attempt_result", F_ATTEMPT, 0, NULL},
+    {"grade_level", F_GRADE, 0, NULL},
+    {"credit_method", F_STR, 0, NULL},
+    {"status", F_STATUS, 0, NULL},
+    {"as_of", F_DATE, 0, NULL},
 };
 static const struct field attendance_f[] = {
-    {"school_year", F_YEARS, 1, NULL},           {"days_enrolled", F_COUNT, 1, NULL},
+    {"school_year", F_YEARS, 1, NULL},           {"days_enrolled", F_COUNT, 0, NULL},
     {"days_present", F_COUNT, 1, NULL},          {"days_absent_excused", F_COUNT, 1, NULL},
-    {"days_absent_unexcused", F_COUNT, 1, NULL},
+    {"days_absent_unexcused", F_COUNT, 1, NULL}, {"days_tardy", F_COUNT, 0, NULL},
 };
 static const struct field assessment_f[] = {
-    {"name", F_STR, 1, NULL},    {"subject", F_STR, 1, NULL},           {"date", F_DATE, 1, NULL},
-    {"score", F_SCORE, 1, NULL}, {"performance_level", F_STR, 0, NULL},
+    {"name", F_STR, 1, NULL},
+    {"subject", F_STR, 1, NULL},
+    {"date", F_DATE, 1, NULL},
+    {"score", F_SCORE, 0, NULL},
+    {"performance_level", F_STR, 0, NULL},
+    {"reason_not_tested", F_STR, 0, NULL},
+    {"grade_level", F_GRADE, 0, NULL},
 };
 static const struct field sped_f[] = {
     {"iep", F_BOOL, 1, NULL},
     {"disability_category", F_STR, 0, NULL},
     {"plan_date", F_DATE, 0, NULL},
-    {"services", F_STRS, 1, NULL},
+    {"services", F_STRS, 0, NULL},
+    {"setting", F_STR, 0, NULL},
+    {"hours_per_week", F_NUMBER, 0, NULL},
+    {"iep_begin_date", F_DATE, 0, NULL},
+    {"iep_end_date", F_DATE, 0, NULL},
+    {"last_evaluation_date", F_DATE, 0, NULL},
 };
 static const struct field immunization_f[] = {
     {"vaccine", F_STR, 1, NULL},
-    {"date", F_DATE, 1, NULL},
+    {"date", F_DATE, 0, NULL},
+    {"exemption", F_STR, 0, NULL},
 };
-static const struct schema immunization_s = SCHEMA(immunization_f, NULL);
+static const struct schema immunization_s = SCHEMA(immunization_f, immunization_extra);
+/* allergies and conditions: absent is "not recorded", [] is "none known". */
 static const struct field health_f[] = {
     {"immunizations", F_ARR, 1, &immunization_s},
-    {"allergies", F_STRS, 1, NULL},
-    {"conditions", F_STRS, 1, NULL},
+    {"allergies", F_STRS, 0, NULL},
+    {"conditions", F_STRS, 0, NULL},
+};
+static const struct field diploma_f[] = {
+    {"type", F_STR, 1, NULL},
+    {"date", F_DATE, 1, NULL},
+    {"level", F_STR, 0, NULL},
+    {"description", F_STR, 0, NULL},
+};
+static const struct schema diploma_s = SCHEMA(diploma_f, NULL);
+static const struct field graduation_f[] = {
+    {"credits_earned", F_NUMBER, 0, NULL},
+    {"credits_attempted", F_NUMBER, 0, NULL},
+    {"gpa_weighted", F_NUMBER, 0, NULL},
+    {"gpa_unweighted", F_NUMBER, 0, NULL},
+    {"plan", F_STR, 0, NULL},
+    {"expected_year", F_YEAR, 0, NULL},
+    {"diplomas", F_ARR, 0, &diploma_s},
+};
+static const struct field s504_f[] = {
+    {"eligible", F_BOOL, 1, NULL},  {"disability", F_STR, 0, NULL},
+    {"plan_date", F_DATE, 0, NULL}, {"begin_date", F_DATE, 0, NULL},
+    {"end_date", F_DATE, 0, NULL},  {"accommodations", F_STRS, 0, NULL},
+};
+static const struct field el_program_f[] = {
+    {"name", F_STR, 1, NULL},
+    {"begin_date", F_DATE, 1, NULL},
+    {"end_date", F_DATE, 0, NULL},
+    {"services", F_STRS, 0, NULL},
+};
+static const struct schema el_program_s = SCHEMA(el_program_f, begin_end_extra);
+static const struct field el_f[] = {
+    {"status", F_STR, 1, NULL},
+    {"home_language", F_STR, 0, NULL},
+    {"programs", F_ARR, 0, &el_program_s},
+};
+static const struct field homeless_f[] = {
+    {"begin_date", F_DATE, 1, NULL},
+    {"end_date", F_DATE, 0, NULL},
+    {"primary_nighttime_residence", F_STR, 0, NULL},
+    {"unaccompanied_youth", F_BOOL, 0, NULL},
+};
+static const struct field custody_f[] = {
+    {"name", F_STR, 1, NULL},        {"restriction", F_STR, 1, NULL}, {"relation", F_STR, 0, NULL},
+    {"court_order", F_STR, 0, NULL}, {"since", F_DATE, 0, NULL},
 };
 static const struct field incident_f[] = {
     {"date", F_DATE, 1, NULL},
@@ -171,10 +297,15 @@ static const struct schema enrollment_s = SCHEMA(enrollment_f, enrollment_extra)
 static const struct schema course_s = SCHEMA(course_f, transcript_extra);
 static const struct schema attendance_s = SCHEMA(attendance_f, attendance_extra);
 static const struct schema assessment_s = SCHEMA(assessment_f, NULL);
-static const struct schema sped_s = SCHEMA(sped_f, NULL);
+static const struct schema sped_s = SCHEMA(sped_f, sped_extra);
 static const struct schema health_s = SCHEMA(health_f, NULL);
 static const struct schema incident_s = SCHEMA(incident_f, NULL);
 static const struct schema attachment_s = SCHEMA(attachment_f, NULL);
+static const struct schema graduation_s = SCHEMA(graduation_f, graduation_extra);
+static const struct schema s504_s = SCHEMA(s504_f, begin_end_extra);
+static const struct schema el_s = SCHEMA(el_f, NULL);
+static const struct schema homeless_s = SCHEMA(homeless_f, begin_end_extra);
+static const struct schema custody_s = SCHEMA(custody_f, NULL);
 
 static int record_extra(const json_t *o, const char *path);
 static const struct field record_f[] = {
@@ -189,6 +320,11 @@ static const struct field record_f[] = {
     {"special_education", F_OBJ, 0, &sped_s},
     {"health", F_OBJ, 0, &health_s},
     {"discipline", F_ARR, 0, &incident_s},
+    {"graduation", F_OBJ, 0, &graduation_s},
+    {"section_504", F_OBJ, 0, &s504_s},
+    {"english_learner", F_OBJ, 0, &el_s},
+    {"homeless", F_OBJ, 0, &homeless_s},
+    {"custody", F_ARR, 0, &custody_s},
     {"attachments", F_ARR, 0, &attachment_s},
 };
 static const struct schema record_s = SCHEMA(record_f, record_extra);
@@ -338,9 +474,9 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 		return 0;
 	}
 	case F_GRADE: {
-		static const char *const grades[] = {"PK", "KG", "01", "02", "03", "04",
-		                                     "05", "06", "07", "08", "09", "10",
-		                                     "11", "12", "UG", "PS"};
+		static const char *const grades[] = {"IT", "PK", "KG", "01", "02", "03", "04",
+		                                     "05", "06", "07", "08", "09", "10", "11",
+		                                     "12", "13", "UG", "AE", "PS"};
 		if ((r = check_str(v, path, 2)) != 0)
 			goto bad_grade;
 		for (size_t i = 0; i < sizeof(grades) / sizeof(grades[0]); i++)
@@ -348,10 +484,42 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 				return 0;
 	bad_grade:
 		return bti_diag_err(BATON_EVALUE,
-		                    "%s: %s%s%s is not a grade level (PK, KG, 01..12, UG, PS)",
+		                    "%s: %s%s%s is not a grade level (IT, PK, KG, 01..13, UG, "
+		                    "AE, PS)",
 		                    path, json_is_string(v) ? "\"" : "",
 		                    json_is_string(v) ? json_string_value(v) : "the value",
 		                    json_is_string(v) ? "\"" : "");
+	}
+	case F_YEAR:
+		if (!json_is_integer(v))
+			return bti_diag_err(BATON_ETYPE, "%s: expected a year (a whole number)",
+			                    path);
+		if (json_integer_value(v) < 1900 || json_integer_value(v) > 2100)
+			return bti_diag_err(BATON_EVALUE, "%s: %lld is out of range 1900..2100",
+			                    path, (long long)json_integer_value(v));
+		return 0;
+	case F_PROMOTION:
+	case F_ATTEMPT:
+	case F_STATUS: {
+		const char *const *values = f->type == F_PROMOTION ? promotions
+		                            : f->type == F_ATTEMPT ? attempt_results
+		                                                   : statuses;
+		char list[256];
+		size_t at = 0;
+		if (json_is_string(v) && (r = check_str(v, path, 200)) != 0)
+			return r;
+		if (json_is_string(v))
+			for (const char *const *e = values; *e; e++)
+				if (strcmp(json_string_value(v), *e) == 0)
+					return 0;
+		list[0] = '\0';
+		for (const char *const *e = values; *e && at < sizeof(list); e++)
+			at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%s",
+			                       e == values ? "" : ", ", *e);
+		if (!json_is_string(v))
+			return bti_diag_err(BATON_ETYPE, "%s: expected one of %s", path, list);
+		return bti_diag_err(BATON_EVALUE, "%s: \"%.64s\" is not one of %s", path,
+		                    json_string_value(v), list);
 	}
 	case F_PATH: {
 		if ((r = check_str(v, path, 1024)) != 0)

@@ -209,7 +209,7 @@ static const char *result_name(int how)
 
 /* With want_results, what became of one student's record. */
 static int note_result(struct student_import *c, const store_student *s, int how,
-                       const store_held *h, size_t index)
+                       const store_held *h, size_t index, int merged)
 {
 	json_t *o;
 	int bad = 0;
@@ -226,6 +226,8 @@ static int note_result(struct student_import *c, const store_student *s, int how
 		bad |= json_object_set_new(o, "held", json_integer((json_int_t)h->id));
 	else
 		bad |= json_object_set_new(o, "version", json_integer((json_int_t)s->version));
+	if (c->merge)
+		bad |= json_object_set_new(o, "merged", json_boolean(merged));
 	/* The preview names the record as the file has it, not as the store does. */
 	if (c->preview)
 		bad |= json_object_set_new(o, "record", json_integer((json_int_t)index)) |
@@ -236,7 +238,8 @@ static int note_result(struct student_import *c, const store_student *s, int how
 	return 0;
 }
 
-static int import_audit(store_txn *t, const store_student *s, int how, const store_held *h)
+static int import_audit(store_txn *t, const store_student *s, int how, const store_held *h,
+                        int merged)
 {
 	store_audit e;
 	memset(&e, 0, sizeof(e));
@@ -247,7 +250,8 @@ static int import_audit(store_txn *t, const store_student *s, int how, const sto
 		         "held for review as %llu: not the child on file as %s",
 		         (unsigned long long)h->id, s->id);
 	else
-		snprintf(e.detail, sizeof(e.detail), "version %u", s->version);
+		snprintf(e.detail, sizeof(e.detail), "version %u%s", s->version,
+		         merged ? ", merged by section with the record on file" : "");
 	return store_audit_append(t, &e);
 }
 
@@ -475,12 +479,133 @@ static int ready_text(store_txn *t, struct student_import *c, const struct stude
 	return r;
 }
 
-static void count_result(struct student_import *c, int how)
+static void count_result(struct student_import *c, int how, int merged)
 {
+	c->merged += merged && (how == FILED_VERSION || how == FILED_UNCHANGED);
 	*(how == FILED_UNCHANGED ? &c->unchanged
 	  : how == FILED_HELD    ? &c->held
 	  : how == FILED_NEW     ? &c->added
 	                         : &c->versions) += 1;
+}
+
+static void wipe_free(char *p)
+{
+	if (p)
+		sodium_memzero(p, strlen(p));
+	free(p);
+}
+
+/*
+ * With merge: the record to file for e when the student on file is the
+ * same child: the record on file (in t) with each top-level key of text
+ * (the file's record, canonical) replacing its own, keys text lacks kept,
+ * and attachments following their sections. *out is that record's
+ * canonical text (the caller wipes and frees it), or NULL when there is
+ * nothing to merge with (no student on file, or another child: the file's
+ * record is then filed as it is, and another child held for review). s
+ * gets the merged record's index fields.
+ */
+static int merge_on_file(store_txn *t, store_student *s, const char *text, char **out)
+{
+	store_student old;
+	json_t *mine = NULL, *rec = NULL, *atts = NULL, *a, *v;
+	char *json = NULL;
+	const char *key;
+	size_t len, i, j;
+	int r;
+
+	*out = NULL;
+	if ((r = store_student_get(t, s->id, &old)) != 0)
+		return r == BATON_ENOTFOUND ? 0 : r;
+	if (!store_same_child(&old, s))
+		return 0;
+	if ((r = store_record_get(t, s->id, 0, &json, &len)) != 0)
+		return r;
+	rec = json_loadb(json, len, JSON_REJECT_DUPLICATES, NULL);
+	sodium_memzero(json, len);
+	free(json);
+	if (rec == NULL || !json_is_object(rec))
+		r = bti_diag_err(BATON_EIO, "student %s: the record on file does not parse", s->id);
+	else if ((mine = json_loads(text, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+	         (atts = json_array()) == NULL)
+		r = BATON_ENOMEM;
+	if (r != 0) {
+		json_decref(atts);
+		goto done;
+	}
+	/* Attachments on file stay only with the sections this file does not replace. */
+	json_array_foreach(json_object_get(rec, "attachments"), i, a)
+	{
+		const char *sec = json_string_value(json_object_get(a, "section"));
+		if (sec && json_object_get(mine, sec) == NULL && json_array_append(atts, a) != 0)
+			r = BATON_ENOMEM;
+	}
+	json_array_foreach(json_object_get(mine, "attachments"), i, a)
+	{
+		const char *name = json_string_value(json_object_get(a, "name"));
+		json_t *kept;
+		json_array_foreach(atts, j, kept)
+		{
+			if (r == 0 && name &&
+			    strcmp(name, json_string_value(json_object_get(kept, "name"))) == 0)
+				r = bti_diag_err(
+				    BATON_EVALUE,
+				    "attachments[%zu].name: \"%s\" is on file for the %s section, "
+				    "which this merge keeps",
+				    i, name, json_string_value(json_object_get(kept, "section")));
+		}
+	}
+	json_array_foreach(json_object_get(mine, "attachments"), i, a)
+	{
+		if (r == 0 && json_array_append(atts, a) != 0)
+			r = BATON_ENOMEM;
+	}
+	json_object_foreach(mine, key, v)
+	{
+		if (r == 0 && strcmp(key, "attachments") != 0 && json_object_set(rec, key, v) != 0)
+			r = BATON_ENOMEM;
+	}
+	if (json_array_size(atts) == 0)
+		json_object_del(rec, "attachments"); /* absent or not: neither is an error */
+	else if (r == 0 && json_object_set(rec, "attachments", atts) != 0)
+		r = BATON_ENOMEM;
+	json_decref(atts);
+	if (r == 0 && (*out = record_canonical(rec)) == NULL)
+		r = BATON_ENOMEM;
+	if (r == 0) {
+		char id[sizeof(s->id)];
+		memcpy(id, s->id, sizeof(id));
+		memset(s, 0, sizeof(*s));
+		memcpy(s->id, id, sizeof(id));
+		record_index(rec, s);
+	}
+done:
+	json_decref(rec);
+	json_decref(mine);
+	return r;
+}
+
+/*
+ * The text to file for e: ready_text's (its attachments stored in blobs,
+ * NULL: hashed), or with merge that merged with the record on file in t
+ * (*merged 1). *mine is the caller's to free, with wipe_free.
+ */
+static int file_text(store_txn *t, store_txn *blobs, struct student_import *c,
+                     const struct student_ready *e, store_student *s, char **mine,
+                     const char **text, int *merged)
+{
+	char *m = NULL;
+	int r;
+	*merged = 0;
+	if ((r = ready_text(blobs, c, e, mine, text)) != 0 || !c->merge)
+		return r;
+	if ((r = merge_on_file(t, s, *text, &m)) != 0 || m == NULL)
+		return r;
+	wipe_free(*mine);
+	*mine = m;
+	*text = m;
+	*merged = 1;
+	return 0;
 }
 
 /* Files one record in the import's write transaction, with its audit entry. */
@@ -490,18 +615,20 @@ static int file_one(store_txn *t, struct student_import *c, const struct student
 	store_held h;
 	const char *text;
 	char *mine;
-	int r, how;
+	int r, how, merged;
 
 	unpack_fields(e->fields, &s);
 	memset(&h, 0, sizeof(h));
-	if ((r = ready_text(t, c, e, &mine, &text)) != 0)
+	if ((r = file_text(t, t, c, e, &s, &mine, &text, &merged)) != 0) {
+		wipe_free(mine);
 		return r;
+	}
 	if ((r = store_student_file(t, &s, text, strlen(text), &h, &how)) == 0 &&
-	    (r = note_result(c, &s, how, &h, e->index)) == 0 && how != FILED_UNCHANGED)
-		r = import_audit(t, &s, how, &h);
+	    (r = note_result(c, &s, how, &h, e->index, merged)) == 0 && how != FILED_UNCHANGED)
+		r = import_audit(t, &s, how, &h, merged);
 	if (r == 0)
-		count_result(c, how);
-	free(mine);
+		count_result(c, how, merged);
+	wipe_free(mine);
 	return r;
 }
 
@@ -543,12 +670,14 @@ static int sort_one(store_txn *t, struct student_import *c, const struct student
 	store_held h;
 	const char *text;
 	char *mine;
-	int r, how;
+	int r, how, merged;
 
 	unpack_fields(e->fields, &s);
 	memset(&h, 0, sizeof(h));
-	if ((r = ready_text(NULL, c, e, &mine, &text)) != 0)
+	if ((r = file_text(t, NULL, c, e, &s, &mine, &text, &merged)) != 0) {
+		wipe_free(mine);
 		return r;
+	}
 	r = store_student_sort(t, &s, text, &old, &how);
 	if (r == 0 && (how == FILED_NEW || how == FILED_VERSION))
 		r = claim_state_id(t, c, &old, &s);
@@ -559,11 +688,11 @@ static int sort_one(store_txn *t, struct student_import *c, const struct student
 			s.version = how == FILED_NEW ? 1 : old.version + 1;
 		else
 			s = old;
-		r = note_result(c, &s, how, &h, e->index);
+		r = note_result(c, &s, how, &h, e->index, merged);
 	}
 	if (r == 0)
-		count_result(c, how);
-	free(mine);
+		count_result(c, how, merged);
+	wipe_free(mine);
 	return r;
 }
 
@@ -594,7 +723,7 @@ static int write_all(store_txn *t, void *arg)
 	struct student_import *c = arg;
 	int r;
 
-	c->added = c->versions = c->unchanged = c->held = c->nerrors = c->more = 0;
+	c->added = c->versions = c->unchanged = c->held = c->nerrors = c->more = c->merged = 0;
 	if (json_array_clear(c->errors) != 0 ||
 	    (c->results != NULL && json_array_clear(c->results) != 0))
 		return BATON_ENOMEM;

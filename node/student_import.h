@@ -40,11 +40,15 @@ struct student_import {
 	int dry_run;        /* 1: nothing is kept: the answer is what an import would do */
 	int preview;        /* 1: results and errors name more (for a table of the file) */
 	int no_attachments; /* 1: a record naming an attachment file is refused */
+	int merge;          /* 1: a same child's new version is the record on file with the file's
+	                       top-level keys replacing its own (RECORD.md, "Importing with --merge") */
 	student_import_progress progress; /* may be NULL */
 	void *progress_arg;
 
 	/* out: counts, and what the caller frees with student_import_clear */
 	size_t records, added, versions, unchanged, held, nerrors;
+	size_t merged;   /* with merge: of versions and unchanged, those merged with the record on
+	                    file */
 	int first_error; /* the first record's error code, which decides the exit code */
 	/*
 	 * {record, student_id, error} of the first STUDENT_IMPORT_ERRORS bad
@@ -54,8 +58,9 @@ struct student_import {
 	json_t *errors;
 	/*
 	 * With want_results: {student_id, result: new | new_version | unchanged
-	 * | held, version or held}; with preview also record, given_name and
-	 * family_name.
+	 * | held, version or held}; with merge also merged (true: the record on
+	 * file with the file's sections laid over it; false: as the file has
+	 * it); with preview also record, given_name and family_name.
 	 */
 	json_t *results;
 	/* with preview: good records results left out (it has the first STUDENT_IMPORT_DETAIL) */

@@ -335,3 +335,32 @@ int view_student_export(json_t *record, const char *rel)
 	}
 	return 0;
 }
+
+static const char *str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+void view_print_custody(FILE *f, const json_t *rec)
+{
+	const json_t *rows = json_object_get(rec, "custody"), *c;
+	size_t i, n = json_array_size(rows);
+	if (n == 0)
+		return;
+	fprintf(f, "!! CUSTODY RESTRICTION%s (%zu): check before the student leaves with anyone\n",
+	        n == 1 ? "" : "S", n);
+	json_array_foreach(rows, i, c)
+	{
+		const char *rel = str(c, "relation"), *order = str(c, "court_order"),
+		           *since = str(c, "since");
+		int more = rel[0] || order[0] || since[0];
+		fprintf(f, "!! CUSTODY: %s: %s", str(c, "restriction"), str(c, "name"));
+		if (more)
+			fprintf(f, " (%s%s%s%s%s%s%s)", rel,
+			        rel[0] && (order[0] || since[0]) ? "; " : "",
+			        order[0] ? "court order " : "", order,
+			        order[0] && since[0] ? "; " : "", since[0] ? "since " : "", since);
+		fputc('\n', f);
+	}
+}

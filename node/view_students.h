@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -74,6 +75,15 @@ int view_student_load(store_txn *t, const char *id, uint32_t version, struct vie
  * ("path") instead of its hash and size. Returns 0 or BATON_ENOMEM.
  */
 int view_student_export(json_t *record, const char *rel);
+
+/*
+ * Writes the custody restrictions of rec (proto/RECORD.md, custody[]) to f
+ * as text that stands out, one "!! CUSTODY: RESTRICTION: NAME (...)" line
+ * each under a heading: a safety field, shown before anything else about
+ * the student wherever the command line shows a record. Writes nothing
+ * when rec has no custody rows. Cannot fail.
+ */
+void view_print_custody(FILE *f, const json_t *rec);
 
 /* Frees the record and guardians of v (and sets them NULL). v may be NULL. */
 void view_student_clear(struct view_student *v);

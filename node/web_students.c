@@ -25,13 +25,14 @@
 #define IMPORT_UPLOAD_MAX ((size_t)16 << 20)
 
 /*
- * The sections of a record in the order a registrar reads them (identity
- * first, the sensitive ones last), whatever their order on the wire.
+ * The sections of a record in the order a registrar reads them (custody
+ * first: a safety field; then identity; the sensitive ones last), whatever
+ * their order on the wire.
  */
-static const baton_section shown[] = {
-    BATON_SEC_IDENTITY,   BATON_SEC_GUARDIANS,         BATON_SEC_ENROLLMENT,
-    BATON_SEC_TRANSCRIPT, BATON_SEC_ATTENDANCE,        BATON_SEC_ASSESSMENTS,
-    BATON_SEC_HEALTH,     BATON_SEC_SPECIAL_EDUCATION, BATON_SEC_DISCIPLINE,
+static const char *const shown[] = {
+    "custody",    "identity",    "guardians",       "enrollment", "transcript",
+    "attendance", "assessments", "graduation",      "health",     "special_education",
+    "discipline", "section_504", "english_learner", "homeless",
 };
 
 /* Query parameter name as a count (absent: dflt), at most max. */
@@ -91,13 +92,16 @@ static json_t *sections_json(const json_t *rec)
 {
 	json_t *arr = json_array();
 	for (size_t i = 0; arr && i < sizeof(shown) / sizeof(shown[0]); i++) {
-		const char *name = baton_section_name(shown[i]);
-		json_t *v = json_object_get(rec, name);
+		baton_section sec;
+		json_t *v = json_object_get(rec, shown[i]);
+		/* A name the protocol does not know is treated as sensitive: never less safe. */
+		int sensitive = baton_section_lookup(shown[i], strlen(shown[i]), &sec) != 0 ||
+		                baton_section_sensitive(sec);
 		if (v == NULL)
 			continue;
-		if (json_array_append_new(
-		        arr, json_pack("{s:s, s:b, s:O}", "name", name, "sensitive",
-		                       baton_section_sensitive(shown[i]), "value", v)) != 0) {
+		if (json_array_append_new(arr, json_pack("{s:s, s:b, s:O}", "name", shown[i],
+		                                         "sensitive", sensitive, "value", v)) !=
+		    0) {
 			json_decref(arr);
 			return NULL;
 		}
@@ -240,6 +244,7 @@ static int students_import(struct web_call *call)
 	im.want_results = 1;
 	im.preview = 1;
 	im.dry_run = dry_run;
+	im.merge = web_query(call, "merge") != NULL && strcmp(web_query(call, "merge"), "0") != 0;
 	im.no_attachments = 1;
 	r = student_import_run(call->st, &im);
 	if (dry_run && (r == 0 || im.nerrors > 0))

@@ -252,9 +252,26 @@ const Baton = (() => {
     else signedOut('');
   }
 
+  // Custody and contact restrictions (RECORD.md, custody[]): a safety field,
+  // shown first wherever a record is shown, in red. Nothing when there are none.
+  function custodyAlert(rows) {
+    if (!Array.isArray(rows) || !rows.length) return null;
+    return el('section', { class: 'card custody-alert', id: 'custody-alert', role: 'alert',
+      'aria-labelledby': 'custody-alert-h' },
+    el('h2', { id: 'custody-alert-h',
+      text: rows.length === 1 ? 'Custody restriction' : rows.length + ' custody restrictions' }),
+    el('ul', {}, rows.map(c => {
+      const more = [c.relation, c.court_order ? 'court order ' + c.court_order : '',
+        c.since ? 'since ' + c.since : ''].filter(Boolean).join('; ');
+      return el('li', { class: 'custody-row' }, el('strong', { text: c.restriction + ': ' + c.name }),
+        more ? ' (' + more + ')' : '');
+    })),
+    el('p', { text: 'Check this before the student leaves with anyone.' }));
+  }
+
   return {
     $, el, call, api, ApiError, message, table, when, link, tag, field, errorBox, showError,
-    download, downloadLink, page, go, start,
+    download, downloadLink, page, go, start, custodyAlert,
     me: () => me, route,
   };
 })();

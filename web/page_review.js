@@ -80,8 +80,11 @@
 
   async function detail(root, n) {
     const h = await api('GET', 'review/' + encodeURIComponent(n));
-    root.append(el('h1', { text: 'Held record ' + h.id + ', naming ' + h.student }),
-      el('p', {}, Baton.link('review', 'Back to the review queue')));
+    root.append(el('h1', { text: 'Held record ' + h.id + ', naming ' + h.student }));
+    // The held record's custody restrictions first: a safety field.
+    const custody = Baton.custodyAlert((h.record || {}).custody);
+    if (custody) root.append(custody);
+    root.append(el('p', {}, Baton.link('review', 'Back to the review queue')));
     const kv = el('dl', { class: 'kv card' },
       el('dt', { text: 'Names student' }), el('dd', { text: h.student }),
       el('dt', { text: 'From' }), el('dd', { text: fromText(h) }),

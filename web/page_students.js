@@ -11,10 +11,15 @@
   const enc = encodeURIComponent;
 
 
+  const LABELS = { gpa_weighted: 'GPA weighted', gpa_unweighted: 'GPA unweighted', iep: 'IEP',
+    iep_begin_date: 'IEP begin date', iep_end_date: 'IEP end date', section_504: 'Section 504' };
   function words(key) {
+    if (LABELS[key]) return LABELS[key];
     const s = key.replace(/_/g, ' ');
     return s.charAt(0).toUpperCase() + s.slice(1);
   }
+  // Values that are names from a list (RECORD.md), in words.
+  const NAMED = ['status', 'attempt_result', 'promotion'];
 
   // Columns and pairs in the order proto/RECORD.md gives them; others after, as they come.
   const ORDER = ['given_name', 'middle_name', 'family_name', 'preferred_name', 'birth_date', 'sex',
@@ -23,7 +28,17 @@
     'credits_attempted', 'credits_earned', 'days_enrolled', 'days_present', 'days_absent_excused',
     'days_absent_unexcused', 'vaccine', 'subject', 'date', 'score', 'performance_level', 'iep',
     'disability_category', 'plan_date', 'services', 'conditions', 'allergies', 'immunizations',
-    'incident', 'action'];
+    'incident', 'action', 'name_suffix', 'status', 'as_of', 'attempt_result', 'subject',
+    'credit_type', 'state_course_code', 'credit_method', 'promotion', 'next_grade_level',
+    'exit_reason', 'days_tardy', 'reason_not_tested', 'exemption', 'setting', 'hours_per_week',
+    'iep_begin_date', 'iep_end_date', 'last_evaluation_date', 'eligible', 'disability',
+    'begin_date', 'end_date', 'accommodations', 'home_language', 'programs',
+    'primary_nighttime_residence', 'unaccompanied_youth', 'credits_earned', 'gpa_weighted',
+    'gpa_unweighted', 'plan', 'expected_year', 'diplomas', 'type', 'level', 'description',
+    'lives_with', 'primary_contact', 'emergency_contact', 'legal_guardian'];
+  // Lists where an absent key means "not recorded" and [] "none known" (RECORD.md):
+  // both are shown, and told apart.
+  const RECORDED = { health: ['allergies', 'conditions'], special_education: ['services'] };
   function ordered(keys) {
     const rank = k => (ORDER.indexOf(k) + ORDER.length + 1) % (ORDER.length + 1);
     return keys.slice().sort((a, b) => rank(a) - rank(b));
@@ -110,14 +125,25 @@
     const keys = [];
     for (const x of v) for (const k of Object.keys(x)) if (!keys.includes(k)) keys.push(k);
     const cols = ordered(keys);
-    return table(caption, cols.map(words), v, x => cols.map(k => text(x[k])));
+    // A wide table scrolls: a region of its own, reachable with the keyboard.
+    const t = table(caption, cols.map(words), v, x => cols.map(k =>
+      NAMED.includes(k) && typeof x[k] === 'string' ? x[k].replace(/_/g, ' ') : text(x[k])));
+    t.setAttribute('tabindex', '0');
+    t.setAttribute('role', 'region');
+    t.setAttribute('aria-label', caption);
+    return t;
   }
 
-  function kv(obj) {
-    return el('dl', { class: 'kv' }, ordered(Object.keys(obj)).flatMap(k => {
+  function kv(obj, recorded) {
+    const keys = Object.keys(obj);
+    for (const k of recorded || []) if (!keys.includes(k)) keys.push(k);
+    return el('dl', { class: 'kv' }, ordered(keys).flatMap(k => {
       const v = obj[k];
-      const dd = isRows(v) ? el('dd', {}, rowsTable(words(k), v))
-        : el('dd', { text: (Array.isArray(v) && v.length === 0) || v === '' ? 'none' : text(v) });
+      const listed = (recorded || []).includes(k);
+      const dd = v === undefined ? el('dd', { class: 'not-recorded', text: 'Not recorded' })
+        : isRows(v) ? el('dd', {}, rowsTable(words(k), v))
+          : el('dd', { text: (Array.isArray(v) && v.length === 0) || v === ''
+            ? (listed ? 'None known' : 'none') : text(v) });
       return [el('dt', { text: words(k) }), dd];
     }));
   }
@@ -129,7 +155,7 @@
       if (isRows(v)) return rowsTable(words(name), v);
       return el('p', { text: text(v) });
     }
-    if (v && typeof v === 'object') return kv(v);
+    if (v && typeof v === 'object') return kv(v, RECORDED[name]);
     return el('p', { text: text(v) });
   }
 
@@ -216,7 +242,12 @@
     const r = await api('GET', 'students/' + enc(id) + (version ? '/versions/' + enc(version) : ''));
     const ident = (r.sections.find(s => s.name === 'identity') || {}).value || {};
     root.append(el('p', {}, link('students', '← All students')),
-      el('h1', {}, fullName(ident) + ' ', el('span', { class: 'mono', text: r.student_id })));
+      el('h1', {}, fullName(ident) + (ident.name_suffix ? ' ' + ident.name_suffix : '') + ' ',
+        el('span', { class: 'mono', text: r.student_id })));
+    // Custody restrictions first, before anything else about the student.
+    const custody = r.sections.find(s => s.name === 'custody');
+    if (custody) root.append(Baton.custodyAlert(custody.value) ||
+      el('p', { class: 'hint', id: 'custody-none', text: 'Custody: no restriction known.' }));
     const facts = { 'Student id': r.student_id, 'State id': r.state_student_id || '—',
       'Version': r.version + ' of ' + r.latest };
     const filed = (r.versions.find(v => v.version === r.version) || {}).time;
@@ -240,7 +271,7 @@
         'You are viewing version ' + r.version + ' of ' + r.latest + '. ',
         link('students/' + enc(r.student_id), 'Show the current version')));
     }
-    for (const sec of r.sections) root.append(sectionCard(sec, r.statements));
+    for (const sec of r.sections) if (sec.name !== 'custody') root.append(sectionCard(sec, r.statements));
     root.append(attachmentsCard(r), versionsCard(r), guardiansCard(r));
     if (r.terms && r.terms.length) root.append(termsCard(r));
   }

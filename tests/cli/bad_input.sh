@@ -130,8 +130,11 @@ bad no-section.json 'record 3 \(S-11\): attachments\[0\]\.section: .*health' "an
 array bad-date.json "$G0" "$(rec S-11 Ife 2023-02-30)" "$G1"
 bad bad-date.json 'record 2 \(S-11\): identity\.birth_date: .*2023-02-30' "an invalid date (2023-02-30)"
 
-array credits.json "$G0" "$G1" "$(rec S-11 Ife 2011-01-01 "$(course 1.0 1.5)")"
-bad credits.json 'record 3 \(S-11\): transcript\[0\]\.credits_earned: .*credits_attempted' "credits_earned more than credits_attempted"
+array credits.json "$G0" "$G1" "$(rec S-11 Ife 2011-01-01 "$(course 1.0 1001)")"
+bad credits.json 'record 3 \(S-11\): transcript\[0\]\.credits_earned: .*out of range' "credits_earned out of range"
+
+array as-of.json "$G0" "$G1" "$(rec S-11 Ife 2011-01-01 ', "transcript": [{"school_year": "2025-2026", "term": "S1", "course_code": "M1", "course_title": "Algebra I", "grade": "A", "as_of": "2026-01-15", "credits_attempted": 1, "credits_earned": 0}]')"
+bad as-of.json 'record 3 \(S-11\): transcript\[0\]\.as_of: only with status "in_progress"' "a final grade with an as_of date"
 
 array utf8.json "$G0" "$(rec S-11 "$(printf 'If\377e')" 2011-01-01)" "$G1"
 check "the non-UTF-8 file has the raw byte" grep -q "$(printf '\377')" "$IN/utf8.json"

@@ -22,8 +22,8 @@ check "S-1's statewide id is corrected to ST-9" "$BATON" student import "$TMP/s1
 rec S-2 ST-1 >"$TMP/s2.json"
 check "ST-1 is free again for another student" "$BATON" student import "$TMP/s2.json" --dir "$N"
 
-printf '{"student_id": "S-7", "identity": {"given_name": "A", "family_name": "B", "birth_date": "2011-01-01"}, "enrollment": [{"school_name": "X", "school_code": "X", "entry_date": "2020-01-01", "grade_level": "13"}]}' >"$TMP/g.json"
-check_err 2 'grade_level: "13" is not a grade level' "a grade level outside the list is refused" \
+printf '{"student_id": "S-7", "identity": {"given_name": "A", "family_name": "B", "birth_date": "2011-01-01"}, "enrollment": [{"school_name": "X", "school_code": "X", "entry_date": "2020-01-01", "grade_level": "14"}]}' >"$TMP/g.json"
+check_err 2 'grade_level: "14" is not a grade level' "a grade level outside the list is refused" \
 	"$BATON" student import "$TMP/g.json" --dir "$N"
 printf '%%PDF-1.4 t\n' >"$TMP/t.pdf"
 printf '{"student_id": "S-3", "identity": {"given_name": "A", "family_name": "B", "birth_date": "2011-01-01"}, "transcript": [], "attachments": [{"name": "t.pdf", "media_type": "application/pdf", "section": "transcript", "path": "t.pdf"}]}' >"$TMP/s3.json"
