@@ -64,7 +64,7 @@ SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 endif
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_MODULES) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs libsodium msgpack lmdb jansson libqrencode libmicrohttpd gnutls libcurl 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs libsodium msgpack lmdb jansson libqrencode libmicrohttpd gnutls libcurl libxml-2.0 2>/dev/null)
 # Layers, lowest first: proto/ and keys/ (libbaton, installed), store/ (LMDB),
 # node/ (what a node does), cli/ (the baton command). A file sees the public
 # headers, internal/ (what libbaton shares, bti_ prefix) and the headers of
@@ -121,7 +121,8 @@ TOOLS_DIR := $(BUILD)/tests/tools
 TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/spoolpeer $(TOOLS_DIR)/audit_rewrite \
              $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so $(TOOLS_DIR)/store_rows \
              $(TOOLS_DIR)/store_schema $(TOOLS_DIR)/webpeer $(TOOLS_DIR)/famsign \
-             $(TOOLS_DIR)/reseal $(TOOLS_DIR)/receipt_terms
+             $(TOOLS_DIR)/reseal $(TOOLS_DIR)/receipt_terms \
+             $(TOOLS_DIR)/edfi_xml_dump
 
 .SECONDARY:
 
@@ -227,6 +228,11 @@ $(TOOLS_DIR)/audit_rewrite: tests/tools/audit_rewrite.c
 	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -llmdb -lsodium -lmsgpackc
 
 # LMDB alone: the rows of a store written by another build of baton.
+# Ed-Fi interchange XML as the API's JSON, the way the node reads it.
+$(TOOLS_DIR)/edfi_xml_dump: tests/tools/edfi_xml_dump.c $(NODE_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CPPFLAGS) -Inode $(CFLAGS) $(LDFLAGS) -o $@ $< $(NODE_LIB) $(LIB) $(LIBS)
+
 $(TOOLS_DIR)/store_rows: tests/tools/store_rows.c
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -llmdb
