@@ -41,6 +41,7 @@ enum exk {
 	EXK_DEC,
 	EXK_BOOL,
 	EXK_DATE,
+	EXK_YEAR,
 	EXK_DESC,
 	EXK_REF,
 	EXK_COMMON,
@@ -328,6 +329,58 @@ static void xml_error(void *arg, xmlErrorPtr e)
 	c->xmlerr_line = e->line;
 }
 
+/* The line of the reader's current node (else of the parser). */
+static int node_line(xmlTextReaderPtr rd)
+{
+	xmlNodePtr node = xmlTextReaderCurrentNode(rd);
+	long line = node != NULL ? xmlGetLineNo(node) : -1;
+	return line > 0 && line < 0x7fffffff ? (int)line : xmlTextReaderGetParserLineNumber(rd);
+}
+
+/*
+ * Refuses a DOCTYPE before libxml2 sees it: scans the prolog of the text's
+ * first len bytes (the XML declaration, comments, processing instructions,
+ * white space) up to the root element. Returns 0, or BATON_EVALUE naming the
+ * DOCTYPE's line.
+ */
+static int refuse_doctype(struct ctx *c, const char *p, size_t len)
+{
+	const char *end = p + len, *s = p;
+	int line = 1;
+	if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
+		s += 3;
+	while (s < end) {
+		if (*s == '\n') {
+			line++;
+			s++;
+		} else if (isspace((unsigned char)*s)) {
+			s++;
+		} else if (end - s >= 4 && memcmp(s, "<!--", 4) == 0) {
+			const char *e = memmem(s + 4, (size_t)(end - s - 4), "-->", 3);
+			if (e == NULL)
+				return 0; /* past the scanned part: the parser decides */
+			for (; s < e; s++)
+				line += *s == '\n';
+			s = e + 3;
+		} else if (end - s >= 2 && s[0] == '<' && s[1] == '?') {
+			const char *e = memmem(s + 2, (size_t)(end - s - 2), "?>", 2);
+			if (e == NULL)
+				return 0;
+			for (; s < e; s++)
+				line += *s == '\n';
+			s = e + 2;
+		} else if (end - s >= 9 && memcmp(s, "<!DOCTYPE", 9) == 0) {
+			return fail(
+			    c, BATON_EVALUE, line,
+			    "a DOCTYPE is refused (an interchange file has none; entity "
+			    "declarations in one are how XML bombs and external entities get in)");
+		} else {
+			return 0; /* the root element, or not XML: the parser decides */
+		}
+	}
+	return 0;
+}
+
 /* Reads the current element (the reader is on its start) and its subtree into *out. */
 static int read_element(struct ctx *c, xmlTextReaderPtr rd, struct xn **out)
 {
@@ -337,7 +390,7 @@ static int read_element(struct ctx *c, xmlTextReaderPtr rd, struct xn **out)
 	c->used = 0;
 	for (;;) {
 		int type = xmlTextReaderNodeType(rd);
-		int line = xmlTextReaderGetParserLineNumber(rd);
+		int line = node_line(rd);
 		if (type == XML_READER_TYPE_ELEMENT) {
 			int depth = xmlTextReaderDepth(rd) - base;
 			if (depth != top + 1)
@@ -477,6 +530,13 @@ static int scalar(struct ctx *c, struct xn *n, enum exk kind, json_t **out)
 			return fail(c, BATON_EVALUE, n->line,
 			            "<%s> is \"%.40s\", not true or false", n->name, s);
 		break;
+	case EXK_YEAR: /* "2021-2022" -> 2022, as the API gives a school year */
+		if (strlen(s) != 9 || s[4] != '-' || strspn(s, "0123456789") != 4 ||
+		    strspn(s + 5, "0123456789") != 4 || atoi(s + 5) != atoi(s) + 1)
+			return fail(c, BATON_EVALUE, n->line,
+			            "<%s> is \"%.40s\", not a school year YYYY-YYYY", n->name, s);
+		*out = json_integer(atoi(s + 5));
+		break;
 	case EXK_DATE:
 		if (!valid_date(s))
 			return fail(c, BATON_EVALUE, n->line,
@@ -523,6 +583,7 @@ static void merge_missing(json_t *obj, json_t *from)
 }
 
 #define PENDING "\x01ref"
+#define ELEMENT "\x01element" /* the kind of element an identity is of */
 
 static int lookup_identity(struct ctx *c, const char *id, int depth, json_t **out);
 
@@ -559,6 +620,53 @@ static int lookup_identity(struct ctx *c, const char *id, int depth, json_t **ou
 static int convert_into(struct ctx *c, json_t *obj, struct xn *node, const char *type,
                         const char *prefix, int depth);
 
+/* The kinds of education organization, whose one identity field an
+ * EducationOrganizationReference names educationOrganizationId. */
+static const char *const edorgs[] = {
+    "CommunityOrganization",        "CommunityProvider",
+    "EducationOrganizationNetwork", "EducationServiceCenter",
+    "LocalEducationAgency",         "OrganizationDepartment",
+    "PostSecondaryInstitution",     "School",
+    "StateEducationAgency",
+};
+
+/* The identity idn (taken from the element with id n->ref) as a reference to
+ * entity: its kind must be entity's, or an education organization's kind. */
+static int retype(struct ctx *c, struct xn *n, const char *entity, json_t *idn, json_t **out)
+{
+	char a[128], b[128];
+	json_t *el = json_object_get(idn, ELEMENT);
+	const char *kind = json_string_value(el);
+	*out = NULL;
+	if (kind == NULL ||
+	    strcmp(ds5_name(kind, a, sizeof(a)), ds5_name(entity, b, sizeof(b))) == 0) {
+		json_object_del(idn, ELEMENT);
+		*out = idn;
+		return 0;
+	}
+	int sub = 0;
+	for (size_t i = 0; strcmp(entity, "EducationOrganization") == 0 && i < N_OF(edorgs); i++)
+		sub |= strcmp(kind, edorgs[i]) == 0;
+	if (!sub || json_object_size(idn) != 2) {
+		int r =
+		    fail(c, BATON_EVALUE, n->line, "<%s ref=\"%.60s\"> names a <%.60s>, not a %s",
+		         n->name, n->ref, kind, entity);
+		json_decref(idn);
+		return r;
+	}
+	json_object_del(idn, ELEMENT);
+	json_t *v = json_object_iter_value(json_object_iter(idn));
+	json_t *renamed = json_object();
+	if (renamed == NULL || json_object_set(renamed, "educationOrganizationId", v) != 0) {
+		json_decref(idn);
+		json_decref(renamed);
+		return BATON_ENOMEM;
+	}
+	json_decref(idn);
+	*out = renamed;
+	return 0;
+}
+
 /* The identity fields of a reference element to entity. */
 static int reference(struct ctx *c, struct xn *n, const char *entity, json_t **out)
 {
@@ -584,20 +692,7 @@ static int reference(struct ctx *c, struct xn *n, const char *entity, json_t **o
 			           : r;
 		}
 		json_decref(obj);
-		/* A reference to a kind of the entity (EducationOrganization ->
-		 * School) names its one field as the entity does. */
-		char want[512];
-		if (json_object_size(idn) == 1 &&
-		    identity_fields(entity, want, sizeof(want)) == 0 && strchr(want, ',') == NULL &&
-		    json_object_get(idn, want) == NULL) {
-			json_t *v = json_object_iter_value(json_object_iter(idn));
-			json_t *renamed = json_object();
-			json_object_set(renamed, want, v);
-			json_decref(idn);
-			idn = renamed;
-		}
-		*out = idn;
-		return 0;
+		return retype(c, n, entity, idn, out);
 	}
 	for (struct xn *k = n->first; k != NULL; k = k->next) {
 		size_t len = strlen(k->name);
@@ -800,8 +895,13 @@ static int resource(struct ctx *c, struct xn *n)
 		else if (++c->nids > EDFI_XML_IDS_MAX)
 			r = fail(c, BATON_EVALUE, n->line, "over %d elements with an id",
 			         EDFI_XML_IDS_MAX);
-		else if (json_object_set_new(c->ids, n->id, identity_of(n->name, obj)) != 0)
-			r = BATON_ENOMEM;
+		else {
+			json_t *idn = identity_of(n->name, obj);
+			if (idn == NULL ||
+			    json_object_set_new(idn, ELEMENT, json_string(n->name)) != 0 ||
+			    json_object_set_new(c->ids, n->id, idn) != 0)
+				r = BATON_ENOMEM;
+		}
 	} else if (r == 0) {
 		char res[160], where[512];
 		resource_name(n->name, res, sizeof(res));
@@ -822,7 +922,7 @@ static int read_reader(struct ctx *c, xmlTextReaderPtr rd)
 	xmlTextReaderSetStructuredErrorHandler(rd, xml_error, c);
 	while (r == 0 && (got = xmlTextReaderRead(rd)) == 1) {
 		int type = xmlTextReaderNodeType(rd);
-		int line = xmlTextReaderGetParserLineNumber(rd);
+		int line = node_line(rd);
 		int depth = xmlTextReaderDepth(rd);
 		if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
 			r = fail(
@@ -874,6 +974,15 @@ static int read_file(struct ctx *c, const char *path, const char *name)
 		return bti_diag_err(BATON_EIO, "%s: %s", name, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return bti_diag_err(BATON_EIO, "%s: not a regular file", name);
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return bti_diag_err(BATON_EIO, "%s: %s", name, strerror(errno));
+	char head[16384];
+	size_t got = fread(head, 1, sizeof(head), f);
+	fclose(f);
+	int r = refuse_doctype(c, head, got);
+	if (r != 0)
+		return r;
 	return read_reader(c, xmlReaderForFile(path, NULL, XML_OPTIONS));
 }
 
@@ -978,7 +1087,10 @@ int edfi_xml_read_memory(const char *buf, size_t len, const char *name, edfi_sin
 		return r;
 	for (c.pass = 1; c.pass <= 2 && r == 0; c.pass++) {
 		c.file = name ? name : "(memory)";
-		r = read_reader(&c, xmlReaderForMemory(buf, (int)len, NULL, NULL, XML_OPTIONS));
+		r = refuse_doctype(&c, buf, len < 16384 ? len : 16384);
+		if (r == 0)
+			r = read_reader(&c,
+			                xmlReaderForMemory(buf, (int)len, NULL, NULL, XML_OPTIONS));
 	}
 	ctx_free(&c);
 	return r;
