@@ -109,7 +109,7 @@ TEST_LIBS := $(shell pkg-config --libs cmocka jansson 2>/dev/null)
 
 FUZZ_NAMES := fuzz_msgpack fuzz_consent fuzz_revocation fuzz_receipt fuzz_card fuzz_packet \
               fuzz_body fuzz_keyfile fuzz_record fuzz_rotation fuzz_chunk \
-              fuzz_audit_head fuzz_batch fuzz_disclosures fuzz_statement
+              fuzz_audit_head fuzz_batch fuzz_disclosures fuzz_statement fuzz_edfi_xml
 FUZZ_BUILD := build/fuzz
 TEST_TIMEOUT ?= 1800
 
@@ -341,6 +341,12 @@ $(FUZZ_BUILD)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ)
 $(FUZZ_BUILD)/fuzz_record: tests/fuzz/fuzz_record.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ) \
                            $(FUZZ_BUILD)/node/record.o
 	$(QLD)clang $(FUZZ_CFLAGS) -Itests/fuzz -o $@ $< $(FUZZ_BUILD)/node/record.o \
+	  $(FUZZ_LIB_OBJ) $(LIBS)
+
+# The Ed-Fi XML harness takes the node's interchange reader and libxml2.
+$(FUZZ_BUILD)/fuzz_edfi_xml: tests/fuzz/fuzz_edfi_xml.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ) \
+                             $(FUZZ_BUILD)/node/edfi_xml.o
+	$(QLD)clang $(FUZZ_CFLAGS) -Itests/fuzz -o $@ $< $(FUZZ_BUILD)/node/edfi_xml.o \
 	  $(FUZZ_LIB_OBJ) $(LIBS)
 
 fuzz: deps-check $(FUZZ_NAMES:%=$(FUZZ_BUILD)/%)
