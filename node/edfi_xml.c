@@ -242,7 +242,8 @@ static void api_name(char *out, size_t cap, const char *prefix, const char *name
 		out[i] = (char)tolower((unsigned char)out[i]);
 }
 
-/* The plural of a camelCase name, in place (address -> addresses, category -> categories). */
+/* The plural of a camelCase name, in place (address -> addresses, category ->
+ * categories, status -> statuses; credits stays credits). */
 static void pluralize(char *s, size_t cap)
 {
 	size_t n = strlen(s);
@@ -251,6 +252,8 @@ static void pluralize(char *s, size_t cap)
 	char last = s[n - 1], before = n > 1 ? s[n - 2] : 0;
 	if (last == 'y' && before && !strchr("aeiou", before))
 		strcpy(s + n - 1, "ies");
+	else if (last == 's' && before != 's' && before != 'u')
+		return; /* already plural: earnedAdditionalCredits, partial...Awards */
 	else if (last == 's' || last == 'x' || (last == 'h' && (before == 's' || before == 'c')))
 		strcpy(s + n, "es");
 	else
@@ -789,6 +792,17 @@ static int convert_into(struct ctx *c, json_t *obj, struct xn *node, const char 
 			if ((r = scalar(c, k, row->kind, &v)) != 0)
 				return r;
 			api_name(key, sizeof(key), prefix, k->name, "");
+			if (row->kind == EXK_YEAR && depth == 0 && !identity && !row->many) {
+				/* a resource's school year: "xxxTypeReference": {"schoolYear": N}
+				 */
+				json_t *ref = json_object();
+				if (ref == NULL || json_object_set_new(ref, "schoolYear", v) != 0) {
+					json_decref(ref);
+					return BATON_ENOMEM;
+				}
+				v = ref;
+				api_name(key, sizeof(key), prefix, k->name, "TypeReference");
+			}
 			if (row->many) {
 				json_t *item = json_object();
 				json_object_set_new(item, key, v);
@@ -837,6 +851,11 @@ static json_t *identity_of(const char *type, json_t *obj)
 	char *save = NULL;
 	for (char *f = strtok_r(fields, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
 		json_t *v = json_object_get(obj, f);
+		if (v == NULL) { /* graduationSchoolYear: graduationSchoolYearTypeReference */
+			char ref[300];
+			snprintf(ref, sizeof(ref), "%sTypeReference", f);
+			v = json_object_get(json_object_get(obj, ref), "schoolYear");
+		}
 		if (v == NULL) {
 			const char *k;
 			json_t *sub;

@@ -308,8 +308,8 @@ static void test_district(void **state)
 	/* Enrolment: school years as the API's integers, the plan by ref. */
 	json_t *ssa = find(&g, "studentSchoolAssociations", "exitWithdrawDate", "2026-01-15");
 	want_int(at(ssa, "schoolReference", "schoolId", NULL), 255901001);
-	want_int(at(ssa, "schoolYear", NULL), 2026);
-	want_int(at(ssa, "classOfSchoolYear", NULL), 2029);
+	want_int(at(ssa, "schoolYearTypeReference", "schoolYear", NULL), 2026);
+	want_int(at(ssa, "classOfSchoolYearTypeReference", "schoolYear", NULL), 2029);
 	want_str(at(ssa, "entryGradeLevelDescriptor", NULL),
 	         "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade");
 	want_str(at(ssa, "nextYearGradeLevelDescriptor", NULL),
@@ -326,6 +326,7 @@ static void test_district(void **state)
 	         "uri://ed-fi.org/LanguageUseDescriptor#Home language");
 	json_t *gp = json_array_get(json_object_get(g.all, "graduationPlans"), 0);
 	want_real(at(gp, "totalRequiredCredits", NULL), 26);
+	want_int(at(gp, "graduationSchoolYearTypeReference", "schoolYear", NULL), 2030);
 
 	/* Transcript: Credits inlined with their role name; the record by ref. */
 	json_t *sar = json_array_get(json_object_get(g.all, "studentAcademicRecords"), 0);
@@ -373,6 +374,7 @@ static void test_district(void **state)
 	         "uri://ed-fi.org/CalendarEventDescriptor#Holiday");
 	json_t *ses = json_array_get(json_object_get(g.all, "sessions"), 0);
 	want_int(at(ses, "totalInstructionalDays", NULL), 82);
+	want_int(at(ses, "schoolYearTypeReference", "schoolYear", NULL), 2026);
 
 	/* Grades: a nested identity flattened; the grading period by ref. */
 	json_t *gr = json_array_get(json_object_get(g.all, "grades"), 0);
