@@ -132,6 +132,7 @@ struct ctx {
 	size_t used; /* bytes of the resource being read */
 	char xmlerr[256];
 	int xmlerr_line;
+	int xml_failed; /* libxml2 stopped reading the file */
 };
 
 /* ---- names ---------------------------------------------------------- */
@@ -462,10 +463,13 @@ static int read_element(struct ctx *c, xmlTextReaderPtr rd, struct xn **out)
 			            "an entity reference (entities are refused)");
 		}
 		int got = xmlTextReaderRead(rd);
-		if (got != 1)
-			return got == 0 ? fail(c, BATON_EVALUE, line, "the file ends inside <%s>",
-			                       (*out)->name)
-			                : BATON_EVALUE; /* the caller names the XML error */
+		if (got == 0)
+			return fail(c, BATON_EVALUE, line, "the file ends inside <%s>",
+			            (*out)->name);
+		if (got != 1) {
+			c->xml_failed = 1; /* the caller names libxml2's error */
+			return BATON_EVALUE;
+		}
 	}
 }
 
@@ -938,6 +942,7 @@ static int read_reader(struct ctx *c, xmlTextReaderPtr rd)
 	if (rd == NULL)
 		return bti_diag_err(BATON_EIO, "%s: cannot be opened", c->file);
 	c->xmlerr[0] = 0;
+	c->xml_failed = 0;
 	xmlTextReaderSetStructuredErrorHandler(rd, xml_error, c);
 	while (r == 0 && (got = xmlTextReaderRead(rd)) == 1) {
 		int type = xmlTextReaderNodeType(rd);
@@ -970,10 +975,10 @@ static int read_reader(struct ctx *c, xmlTextReaderPtr rd)
 		}
 	}
 	if (r == 0 && got != 0)
-		r = BATON_EVALUE;
-	if (r == BATON_EVALUE && c->xmlerr[0] != 0)
+		c->xml_failed = 1;
+	if (c->xml_failed && c->xmlerr[0] != 0)
 		r = fail(c, BATON_EVALUE, c->xmlerr_line, "not well-formed XML: %s", c->xmlerr);
-	else if (r == BATON_EVALUE && strncmp(baton_diag_for(r), c->file, strlen(c->file)) != 0)
+	else if (c->xml_failed)
 		r = fail(c, BATON_EVALUE, xmlTextReaderGetParserLineNumber(rd),
 		         "not well-formed XML");
 	if (r == 0 && !seen_root)

@@ -848,6 +848,21 @@ static void test_deep_and_huge(void **state)
 		n += (size_t)sprintf(buf + n, "<OtherName/>");
 	sprintf(buf + n, "</Student></InterchangeStudent>\n");
 	refused("wide", "Interchange-Student.xml", buf, BATON_EVALUE, "over 4096 child elements");
+
+	/* 80 names of 60 KB: one resource element over 4 MiB. */
+	n = (size_t)sprintf(buf, "<?xml version=\"1.0\"?>\n<InterchangeStudent>\n<Student>");
+	char *big = realloc(buf, 6u << 20);
+	assert_non_null(big);
+	buf = big;
+	for (int i = 0; i < 80; i++) {
+		n += (size_t)sprintf(buf + n, "<OtherName><FirstName>");
+		memset(buf + n, 'B', 60000);
+		n += 60000;
+		n += (size_t)sprintf(buf + n, "</FirstName></OtherName>");
+	}
+	sprintf(buf + n, "</Student></InterchangeStudent>\n");
+	refused("large", "Interchange-Student.xml", buf, BATON_EVALUE,
+	        "a resource element is over 4194304 bytes");
 	free(buf);
 }
 
