@@ -128,7 +128,7 @@ struct ctx {
 	json_t *ids;      /* id -> identity object (pass 1), shared by the files */
 	json_t *reported; /* names already told to skipped */
 	size_t nids;
-	int pass;    /* 1: remember identities; 2: convert and hand on */
+	int pass;    /* 1: remember identities; 2: check; 3: convert and hand on */
 	size_t used; /* bytes of the resource being read */
 	char xmlerr[256];
 	int xmlerr_line;
@@ -277,7 +277,9 @@ static const char *strip_parent(const char *name, const struct exs_child *row)
 
 static void skipped(struct ctx *c, const char *name, int line)
 {
-	if (c->skipped == NULL || json_object_get(c->reported, name) != NULL)
+	/* Once per name, and at most 1000 names (a hostile file may hold millions). */
+	if (c->skipped == NULL || json_object_get(c->reported, name) != NULL ||
+	    json_object_size(c->reported) >= 1000)
 		return;
 	json_object_set_new(c->reported, name, json_true());
 	char where[512];
@@ -719,6 +721,11 @@ static int reference(struct ctx *c, struct xn *n, const char *entity, json_t **o
 			skipped(c, name, k->line);
 		}
 	}
+	if (json_object_size(obj) == 0) {
+		json_decref(obj);
+		return fail(c, BATON_EVALUE, n->line,
+		            "<%s> holds neither an identity nor ref=", n->name);
+	}
 	*out = obj;
 	return 0;
 }
@@ -892,7 +899,8 @@ static void resource_name(const char *element, char *out, size_t cap)
 	pluralize(out, cap);
 }
 
-/* One resource element, read: remembered (pass 1) or converted and handed on (pass 2). */
+/* One resource element, read: its identity remembered (pass 1), converted to
+ * check it (pass 2), or converted and handed on (pass 3). */
 static int resource(struct ctx *c, struct xn *n)
 {
 	const char *type = top_type(n->name);
@@ -925,7 +933,7 @@ static int resource(struct ctx *c, struct xn *n)
 			    json_object_set_new(c->ids, n->id, idn) != 0)
 				r = BATON_ENOMEM;
 		}
-	} else if (r == 0) {
+	} else if (r == 0 && c->pass == 3) {
 		char res[160], where[512];
 		resource_name(n->name, res, sizeof(res));
 		snprintf(where, sizeof(where), "%s:%d", c->file, n->line);
@@ -1076,7 +1084,7 @@ int edfi_xml_read_ex(const char *dir, edfi_sink sink, edfi_xml_skipped skipped_c
 		r = ctx_init(&c, sink, skipped_cb, arg);
 	if (r == 0) {
 		qsort(names, n, sizeof(*names), cmp_str);
-		for (c.pass = 1; c.pass <= 2 && r == 0; c.pass++) {
+		for (c.pass = 1; c.pass <= 3 && r == 0; c.pass++) {
 			for (size_t i = 0; i < n && r == 0; i++) {
 				char path[4096];
 				if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >=
@@ -1109,7 +1117,7 @@ int edfi_xml_read_memory(const char *buf, size_t len, const char *name, edfi_sin
 	int r = ctx_init(&c, sink, skipped_cb, arg);
 	if (r != 0)
 		return r;
-	for (c.pass = 1; c.pass <= 2 && r == 0; c.pass++) {
+	for (c.pass = 1; c.pass <= 3 && r == 0; c.pass++) {
 		c.file = name ? name : "(memory)";
 		r = refuse_doctype(&c, buf, len < 16384 ? len : 16384);
 		if (r == 0)

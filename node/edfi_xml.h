@@ -14,8 +14,10 @@
  * Data Standard's version and is ignored. Both kinds of reference are
  * followed: an XxxReference holding an XxxIdentity, and one holding only
  * ref="ID", resolved to the identity of the element with id="ID" in any
- * file of the directory (the directory is read twice: once to remember the
- * identity of every element with an id, then to convert).
+ * file of the directory. The directory is read three times: to remember the
+ * identity of every element with an id, to convert every resource and so
+ * check it, and to convert and hand on: the sink is called only once every
+ * file has been read and found good, so a directory refused hands nothing on.
  */
 #ifndef BATON_NODE_EDFI_XML_H
 #define BATON_NODE_EDFI_XML_H

@@ -1006,6 +1006,44 @@ static void test_wrong_types(void **state)
 	        BATON_EVALUE, "id=\"S\" is used twice");
 }
 
+/* A bad value in the last file: the sink has been told nothing. */
+static void test_refused_hands_nothing_on(void **state)
+{
+	(void)state;
+	const char *d = scratch("late-error");
+	char cmd[1400];
+	snprintf(cmd, sizeof(cmd), "cp '%s'/*.xml '%s'/", district(), d);
+	assert_int_equal(system(cmd), 0);
+	put(d, "Z-Interchange-StudentEnrollment.xml",
+	    enrol("  <EntryDate>2025-08-20</EntryDate>\n  <PrimarySchool>maybe</PrimarySchool>\n"));
+	struct got g;
+	got_init(&g);
+	assert_int_equal(read_dir(d, &g), BATON_EVALUE);
+	assert_non_null(
+	    strstr(baton_diag(), "Z-Interchange-StudentEnrollment.xml:7: <PrimarySchool>"));
+	assert_int_equal(json_object_size(g.all), 0);
+	got_free(&g);
+
+	/* A dangling ref in the last file, the same. */
+	put(d, "Z-Interchange-StudentEnrollment.xml",
+	    enrol("  <EntryDate>2025-08-20</EntryDate>\n  <CalendarReference ref=\"NOPE\"/>\n"));
+	got_init(&g);
+	assert_int_equal(read_dir(d, &g), BATON_ENOTFOUND);
+	assert_non_null(strstr(baton_diag(), "Z-Interchange-StudentEnrollment.xml:7:"));
+	assert_int_equal(json_object_size(g.all), 0);
+	got_free(&g);
+
+	/* An empty reference. */
+	put(d, "Z-Interchange-StudentEnrollment.xml",
+	    enrol("  <EntryDate>2025-08-20</EntryDate>\n  <CalendarReference/>\n"));
+	got_init(&g);
+	assert_int_equal(read_dir(d, &g), BATON_EVALUE);
+	assert_non_null(
+	    strstr(baton_diag(), "<CalendarReference> holds neither an identity nor ref="));
+	assert_int_equal(json_object_size(g.all), 0);
+	got_free(&g);
+}
+
 static void test_skipped_and_sink_stop(void **state)
 {
 	(void)state;
@@ -1110,12 +1148,19 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_district),      cmocka_unit_test(test_namespace_versions),
-	    cmocka_unit_test(test_ds4_parents),   cmocka_unit_test(test_grand_bend),
-	    cmocka_unit_test(test_xml_bomb),      cmocka_unit_test(test_external_entities),
-	    cmocka_unit_test(test_deep_and_huge), cmocka_unit_test(test_not_xml),
-	    cmocka_unit_test(test_wrong_types),   cmocka_unit_test(test_skipped_and_sink_stop),
-	    cmocka_unit_test(test_memory),        cmocka_unit_test(test_streaming),
+	    cmocka_unit_test(test_district),
+	    cmocka_unit_test(test_namespace_versions),
+	    cmocka_unit_test(test_ds4_parents),
+	    cmocka_unit_test(test_grand_bend),
+	    cmocka_unit_test(test_xml_bomb),
+	    cmocka_unit_test(test_external_entities),
+	    cmocka_unit_test(test_deep_and_huge),
+	    cmocka_unit_test(test_not_xml),
+	    cmocka_unit_test(test_wrong_types),
+	    cmocka_unit_test(test_refused_hands_nothing_on),
+	    cmocka_unit_test(test_skipped_and_sink_stop),
+	    cmocka_unit_test(test_memory),
+	    cmocka_unit_test(test_streaming),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
