@@ -277,8 +277,9 @@ static const char *strip_parent(const char *name, const struct exs_child *row)
 
 static void skipped(struct ctx *c, const char *name, int line)
 {
-	/* Once per name, and at most 1000 names (a hostile file may hold millions). */
-	if (c->skipped == NULL || json_object_get(c->reported, name) != NULL ||
+	/* Once per name, and at most 1000 names (a hostile file may hold millions);
+	 * not while remembering identities (pass 1 reads resources not carried). */
+	if (c->skipped == NULL || c->pass == 1 || json_object_get(c->reported, name) != NULL ||
 	    json_object_size(c->reported) >= 1000)
 		return;
 	json_object_set_new(c->reported, name, json_true());
