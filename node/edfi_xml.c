@@ -15,7 +15,11 @@
  * references flattened; the common types the API inlines (Name, BirthData,
  * Citizenship, AttendanceEvent, Achievement, DualCredit, StudentBusDetails,
  * and Credits with its role name as prefix: EarnedCredits/CreditType ->
- * "earnedCreditTypeDescriptor") are merged into their parent.
+ * "earnedCreditTypeDescriptor") are merged into their parent; values are
+ * typed as the schema types them (xs:int, xs:decimal, xs:boolean as JSON
+ * numbers and booleans, xs:date checked as YYYY-MM-DD), and a school year
+ * "2025-2026" is the API's 2026, under "schoolYearTypeReference" where it is
+ * a resource's own field and flattened where it is part of a reference.
  */
 #include <ctype.h>
 #include <dirent.h>
