@@ -348,48 +348,75 @@ static int node_line(xmlTextReaderPtr rd)
 	return line > 0 && line < 0x7fffffff ? (int)line : xmlTextReaderGetParserLineNumber(rd);
 }
 
-/*
- * Refuses a DOCTYPE before libxml2 sees it: scans the prolog of the text's
- * first len bytes (the XML declaration, comments, processing instructions,
- * white space) up to the root element. Returns 0, or BATON_EVALUE naming the
- * DOCTYPE's line.
- */
-static int refuse_doctype(struct ctx *c, const char *p, size_t len)
+/* The prolog's bytes, from a file or from memory. */
+struct prolog {
+	FILE *f;
+	const unsigned char *p, *end;
+};
+
+static int prolog_next(struct prolog *pr)
 {
-	const char *end = p + len, *s = p;
-	int line = 1;
-	if (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
-		s += 3;
-	while (s < end) {
-		if (*s == '\n') {
+	if (pr->f != NULL)
+		return getc_unlocked(pr->f);
+	return pr->p < pr->end ? *pr->p++ : EOF;
+}
+
+/*
+ * Refuses a DOCTYPE before libxml2 sees it: reads the prolog (a byte order
+ * mark, the XML declaration, comments, processing instructions, white space)
+ * up to the root element, however long, a byte at a time. Returns 0 (the
+ * root element or something that is not a prolog's: the parser decides), or
+ * BATON_EVALUE naming the DOCTYPE's line.
+ */
+static int refuse_doctype(struct ctx *c, struct prolog *pr)
+{
+	int line = 1, ch = prolog_next(pr);
+	if (ch == 0xEF && prolog_next(pr) == 0xBB && prolog_next(pr) == 0xBF)
+		ch = prolog_next(pr);
+	for (;; ch = prolog_next(pr)) {
+		if (ch == '\n') {
 			line++;
-			s++;
-		} else if (isspace((unsigned char)*s)) {
-			s++;
-		} else if (end - s >= 4 && memcmp(s, "<!--", 4) == 0) {
-			const char *e = memmem(s + 4, (size_t)(end - s - 4), "-->", 3);
-			if (e == NULL)
-				return 0; /* past the scanned part: the parser decides */
-			for (; s < e; s++)
-				line += *s == '\n';
-			s = e + 3;
-		} else if (end - s >= 2 && s[0] == '<' && s[1] == '?') {
-			const char *e = memmem(s + 2, (size_t)(end - s - 2), "?>", 2);
-			if (e == NULL)
-				return 0;
-			for (; s < e; s++)
-				line += *s == '\n';
-			s = e + 2;
-		} else if (end - s >= 9 && memcmp(s, "<!DOCTYPE", 9) == 0) {
-			return fail(
-			    c, BATON_EVALUE, line,
-			    "a DOCTYPE is refused (an interchange file has none; entity "
-			    "declarations in one are how XML bombs and external entities get in)");
-		} else {
-			return 0; /* the root element, or not XML: the parser decides */
+			continue;
 		}
+		if (ch == ' ' || ch == '\t' || ch == '\r')
+			continue;
+		if (ch != '<')
+			return 0;
+		ch = prolog_next(pr);
+		if (ch == '?') { /* up to "?>" */
+			int prev = 0;
+			while ((ch = prolog_next(pr)) != EOF && !(prev == '?' && ch == '>')) {
+				line += ch == '\n';
+				prev = ch;
+			}
+		} else if (ch == '!') {
+			char word[8] = {0};
+			for (int i = 0; i < 7 && (ch = prolog_next(pr)) != EOF; i++) {
+				word[i] = (char)ch;
+				if (i == 1 && memcmp(word, "--", 2) == 0)
+					break;
+			}
+			if (memcmp(word, "DOCTYPE", 7) == 0)
+				return fail(
+				    c, BATON_EVALUE, line,
+				    "a DOCTYPE is refused (an interchange file has none; entity "
+				    "declarations in one are how XML bombs and external "
+				    "entities get in)");
+			if (memcmp(word, "--", 2) != 0)
+				return 0;
+			int p1 = 0, p2 = 0; /* up to "-->" */
+			while ((ch = prolog_next(pr)) != EOF &&
+			       !(p2 == '-' && p1 == '-' && ch == '>')) {
+				line += ch == '\n';
+				p2 = p1;
+				p1 = ch;
+			}
+		} else {
+			return 0;
+		}
+		if (ch == EOF)
+			return 0;
 	}
-	return 0;
 }
 
 /* Reads the current element (the reader is on its start) and its subtree into *out. */
@@ -1014,10 +1041,9 @@ static int read_file(struct ctx *c, const char *path, const char *name)
 	FILE *f = fopen(path, "rb");
 	if (f == NULL)
 		return bti_diag_err(BATON_EIO, "%s: %s", name, strerror(errno));
-	char head[16384];
-	size_t got = fread(head, 1, sizeof(head), f);
+	struct prolog pr = {f, NULL, NULL};
+	int r = refuse_doctype(c, &pr);
 	fclose(f);
-	int r = refuse_doctype(c, head, got);
 	if (r != 0)
 		return r;
 	return read_reader(c, xmlReaderForFile(path, NULL, XML_OPTIONS));
@@ -1124,7 +1150,9 @@ int edfi_xml_read_memory(const char *buf, size_t len, const char *name, edfi_sin
 		return r;
 	for (c.pass = 1; c.pass <= 3 && r == 0; c.pass++) {
 		c.file = name ? name : "(memory)";
-		r = refuse_doctype(&c, buf, len < 16384 ? len : 16384);
+		struct prolog pr = {NULL, (const unsigned char *)buf,
+		                    (const unsigned char *)buf + len};
+		r = refuse_doctype(&c, &pr);
 		if (r == 0)
 			r = read_reader(&c,
 			                xmlReaderForMemory(buf, (int)len, NULL, NULL, XML_OPTIONS));

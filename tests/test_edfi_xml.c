@@ -802,6 +802,33 @@ static void test_xml_bomb(void **state)
 	        BATON_EVALUE, "DOCTYPE");
 }
 
+/* The bomb again behind a 40 KB comment: still refused before libxml2 reads it. */
+static void test_xml_bomb_late(void **state)
+{
+	(void)state;
+	size_t pad = 40000;
+	char *buf = malloc(pad + 4096);
+	assert_non_null(buf);
+	size_t n = (size_t)sprintf(buf, "<?xml version=\"1.0\"?>\n<!--");
+	memset(buf + n, '-' + 1, pad); /* '.' */
+	n += pad;
+	sprintf(buf + n,
+	        "-->\n"
+	        "<!DOCTYPE InterchangeStudent [\n"
+	        " <!ENTITY a \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\">\n"
+	        " <!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n"
+	        " <!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">\n"
+	        " <!ENTITY d \"&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;\">\n"
+	        " <!ENTITY e \"&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;\">\n"
+	        " <!ENTITY f \"&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;\">\n"
+	        "]>\n"
+	        "<InterchangeStudent><Student><StudentUniqueId>&f;</StudentUniqueId></Student>"
+	        "</InterchangeStudent>\n");
+	refused("bomb-late", "Interchange-Student.xml", buf, BATON_EVALUE,
+	        "Interchange-Student.xml:3: a DOCTYPE is refused");
+	free(buf);
+}
+
 static void test_external_entities(void **state)
 {
 	(void)state;
@@ -1167,6 +1194,7 @@ int main(void)
 	    cmocka_unit_test(test_ds4_parents),
 	    cmocka_unit_test(test_grand_bend),
 	    cmocka_unit_test(test_xml_bomb),
+	    cmocka_unit_test(test_xml_bomb_late),
 	    cmocka_unit_test(test_external_entities),
 	    cmocka_unit_test(test_deep_and_huge),
 	    cmocka_unit_test(test_not_xml),
