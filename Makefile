@@ -64,7 +64,7 @@ SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
 endif
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_MODULES) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs libsodium msgpack lmdb jansson libqrencode libmicrohttpd gnutls libcurl 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs libsodium msgpack lmdb jansson libqrencode libmicrohttpd gnutls libcurl libxml-2.0 2>/dev/null)
 # Layers, lowest first: proto/ and keys/ (libbaton, installed), store/ (LMDB),
 # node/ (what a node does), cli/ (the baton command). A file sees the public
 # headers, internal/ (what libbaton shares, bti_ prefix) and the headers of
@@ -100,7 +100,7 @@ DEMO     := $(BUILD)/baton-demo
 
 TEST_NAMES := test_codec test_keys test_objects test_packet test_mutation test_vectors test_store test_consent \
               test_record test_record_file test_serve test_students test_invite \
-              test_disclosure_copy test_erase
+              test_disclosure_copy test_erase test_edfi_xml
 CLI_TESTS  := $(filter-out tests/cli/lib.sh,$(sort $(wildcard tests/cli/*.sh)))
 NODE_LIB   := $(BUILD)/libbatonnode.a
 TEST_SUPPORT := $(BUILD)/tests/testutil.o
@@ -109,7 +109,7 @@ TEST_LIBS := $(shell pkg-config --libs cmocka jansson 2>/dev/null)
 
 FUZZ_NAMES := fuzz_msgpack fuzz_consent fuzz_revocation fuzz_receipt fuzz_card fuzz_packet \
               fuzz_body fuzz_keyfile fuzz_record fuzz_rotation fuzz_chunk \
-              fuzz_audit_head fuzz_batch fuzz_disclosures fuzz_statement
+              fuzz_audit_head fuzz_batch fuzz_disclosures fuzz_statement fuzz_edfi_xml
 FUZZ_BUILD := build/fuzz
 TEST_TIMEOUT ?= 1800
 
@@ -121,7 +121,8 @@ TOOLS_DIR := $(BUILD)/tests/tools
 TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/spoolpeer $(TOOLS_DIR)/audit_rewrite \
              $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so $(TOOLS_DIR)/store_rows \
              $(TOOLS_DIR)/store_schema $(TOOLS_DIR)/webpeer $(TOOLS_DIR)/famsign \
-             $(TOOLS_DIR)/reseal $(TOOLS_DIR)/receipt_terms
+             $(TOOLS_DIR)/reseal $(TOOLS_DIR)/receipt_terms \
+             $(TOOLS_DIR)/edfi_xml_dump
 
 .SECONDARY:
 
@@ -227,6 +228,11 @@ $(TOOLS_DIR)/audit_rewrite: tests/tools/audit_rewrite.c
 	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -llmdb -lsodium -lmsgpackc
 
 # LMDB alone: the rows of a store written by another build of baton.
+# Ed-Fi interchange XML as the API's JSON, the way the node reads it.
+$(TOOLS_DIR)/edfi_xml_dump: tests/tools/edfi_xml_dump.c $(NODE_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CPPFLAGS) -Inode $(CFLAGS) $(LDFLAGS) -o $@ $< $(NODE_LIB) $(LIB) $(LIBS)
+
 $(TOOLS_DIR)/store_rows: tests/tools/store_rows.c
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -llmdb
@@ -335,6 +341,12 @@ $(FUZZ_BUILD)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ)
 $(FUZZ_BUILD)/fuzz_record: tests/fuzz/fuzz_record.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ) \
                            $(FUZZ_BUILD)/node/record.o
 	$(QLD)clang $(FUZZ_CFLAGS) -Itests/fuzz -o $@ $< $(FUZZ_BUILD)/node/record.o \
+	  $(FUZZ_LIB_OBJ) $(LIBS)
+
+# The Ed-Fi XML harness takes the node's interchange reader and libxml2.
+$(FUZZ_BUILD)/fuzz_edfi_xml: tests/fuzz/fuzz_edfi_xml.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ) \
+                             $(FUZZ_BUILD)/node/edfi_xml.o
+	$(QLD)clang $(FUZZ_CFLAGS) -Itests/fuzz -o $@ $< $(FUZZ_BUILD)/node/edfi_xml.o \
 	  $(FUZZ_LIB_OBJ) $(LIBS)
 
 fuzz: deps-check $(FUZZ_NAMES:%=$(FUZZ_BUILD)/%)
