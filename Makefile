@@ -10,7 +10,7 @@
 #   make test       the tests of one build (BUILD=, ASAN=1), with that summary
 #   make asan       the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz       libFuzzer harnesses, FUZZ_SECONDS each
-#   make bench      one table of speed and memory (JSON=1, QUICK=1, STORE_N=N)
+#   make bench      one table of speed and memory (JSON=1, QUICK=1, STORE_N=N, EDFI_N=N)
 #   make vectors    regenerate tests/vectors/ from fixed seeds
 #   make deps       install the Debian packages Baton needs (root), or print
 #                   the apt-get line to run
@@ -122,7 +122,7 @@ TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/spoolpeer $(TOOLS_DIR)/audit_rewr
              $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so $(TOOLS_DIR)/store_rows \
              $(TOOLS_DIR)/store_schema $(TOOLS_DIR)/webpeer $(TOOLS_DIR)/famsign \
              $(TOOLS_DIR)/reseal $(TOOLS_DIR)/receipt_terms \
-             $(TOOLS_DIR)/edfi_xml_dump
+             $(TOOLS_DIR)/edfi_xml_dump $(TOOLS_DIR)/gen_edfi
 
 .SECONDARY:
 
@@ -195,6 +195,11 @@ $(BUILD)/tests/gen_vectors: $(BUILD)/tests/gen_vectors.o $(TEST_SUPPORT) $(LIB)
 	$(QLD)$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 
 $(TOOLS_DIR)/netpeer: tests/tools/netpeer.c
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+# A made-up district in the Ed-Fi API's JSON (the Ed-Fi import's tests and benchmark).
+$(TOOLS_DIR)/gen_edfi: tests/tools/gen_edfi.c
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
@@ -306,7 +311,8 @@ sample-data: $(BUILD)/tests/gen_school
 	$(Q)$(BUILD)/tests/gen_school tests/data
 
 # Benchmarks: tests/bench/run.sh prints one table; JSON=1 as JSON lines,
-# QUICK=1 with small counts, STORE_N=N students in the store-scale row.
+# QUICK=1 with small counts, STORE_N=N students in the store-scale row,
+# EDFI_N=N students in the Ed-Fi import's.
 BENCH_BINS := $(BUILD)/bench/bench_packet $(BUILD)/bench/bench_cohort
 
 $(BUILD)/bench/bench_packet: $(BUILD)/tests/bench/packet.o $(LIB)
@@ -319,10 +325,11 @@ $(BUILD)/bench/bench_cohort: $(BUILD)/tests/bench/cohort.o $(NODE_LIB) $(LIB)
 
 bench:
 	$(Q)$(MAKE) --no-print-directory deps-bench >&2
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/gen_school $(BENCH_BINS) $(TOOLS_DIR)/webpeer >&2
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/gen_school $(BENCH_BINS) $(TOOLS_DIR)/webpeer \
+	  $(TOOLS_DIR)/gen_edfi >&2
 	$(Q)BATON=$(abspath $(BIN)) BENCH_BIN=$(abspath $(BUILD)) tests/bench/run.sh \
 	  $(if $(filter 1,$(QUICK)),--quick) $(if $(filter 1,$(JSON)),--json) \
-	  $(if $(STORE_N),--store-n $(STORE_N))
+	  $(if $(STORE_N),--store-n $(STORE_N)) $(if $(EDFI_N),--edfi-n $(EDFI_N))
 
 # libFuzzer harnesses, built with clang, ASan and UBSan.
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

@@ -136,27 +136,54 @@ static int start(record_file *rf)
 	                    rf->line);
 }
 
+/* The number of '\n' in [p, p + n). */
+static int count_lines(const char *p, size_t n)
+{
+	int lines = 0;
+	const char *end = p + n, *nl;
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		lines++;
+		p = nl + 1;
+	}
+	return lines;
+}
+
 /*
  * Moves past one value, tracking only strings and brackets: jansson parses
  * the value afterwards. Stops at the ',' or ']' after an array element, or
- * just after a single object's closing '}'.
+ * just after a single object's closing '}'. A string is crossed with memchr
+ * to its closing quote (one not escaped by an odd run of backslashes), so
+ * the bytes of names and values are not looked at one by one.
  */
 static void skip_value(record_file *rf)
 {
-	int depth = 0, in_str = 0;
+	int depth = 0;
+	const char *p = rf->p;
 	for (; rf->pos < rf->len; rf->pos++) {
-		char c = rf->p[rf->pos];
-		if (c == '\n')
-			rf->line++;
-		if (in_str) {
-			if (c == '\\')
-				rf->pos++;
-			else if (c == '"')
-				in_str = 0;
+		char c = p[rf->pos];
+		if (c == '"') {
+			size_t from = rf->pos + 1, at = from;
+			for (;;) {
+				const char *q = memchr(p + at, '"', rf->len - at);
+				if (q == NULL) { /* unterminated: jansson names it */
+					rf->line += count_lines(p + from, rf->len - from);
+					rf->pos = rf->len;
+					return;
+				}
+				size_t k = (size_t)(q - p), b = k;
+				while (b > from && p[b - 1] == '\\')
+					b--;
+				at = k + 1;
+				if ((k - b) % 2 == 0)
+					break;
+			}
+			/* Raw line breaks in a string are not JSON, but the count stays right. */
+			rf->line += count_lines(p + from, at - 1 - from);
+			rf->pos = at - 1;
 			continue;
 		}
-		if (c == '"')
-			in_str = 1;
+		if (c == '\n')
+			rf->line++;
 		else if (c == '{' || c == '[')
 			depth++;
 		else if (c == '}' || c == ']') {

@@ -15,21 +15,29 @@
 #              a key (Argon2id at the CLI's cost), signing in, showing a
 #              student's 1,000 disclosures, and the first load's bytes
 #              (tests/bench/family.mjs)
+#   7 edfi     EDFI_N students of a made-up district in the Ed-Fi API's JSON
+#              (tests/tools/gen_edfi) imported with 'baton student import
+#              --format edfi-json DIR': students per second against the
+#              target of 5,000, and memory; the same number of students in
+#              Baton's own JSON imported beside it for comparison
 #
 #   tests/bench/run.sh [--quick] [--json] [--cohort-n N] [--store-n N]
-#                      [--only PART] [--keep]
+#                      [--edfi-n N] [--only PART] [--keep]
 #
-# --only runs one part (packet, cohort, attach, store, web or family); --keep leaves the
+# --only runs one part (packet, cohort, attach, store, web, family or edfi); --keep leaves the
 # scratch directory, with every node and serve log, and says where.
 # --quick uses small counts (under 30 s in all); --json prints one JSON object
 # per line: first the machine, then {name, value, unit} and, where there is
 # one, target and met. Progress goes to standard error. Run by 'make bench'
-# (QUICK=1, JSON=1, STORE_N=N), which builds what it needs first:
+# (QUICK=1, JSON=1, STORE_N=N, EDFI_N=N), which builds what it needs first:
 #
 #   $BATON      the baton binary (default build/baton)
 #   $BENCH_BIN  the build directory with bench/bench_packet,
-#               bench/bench_cohort, tests/gen_school and tests/tools/webpeer
-#               (default build)
+#               bench/bench_cohort, tests/gen_school, tests/tools/webpeer
+#               and tests/tools/gen_edfi (default build)
+#   $EDFI_DESCRIPTORS  the Ed-Fi default descriptors gen_edfi checks its
+#               values against (default ../shared/edfi/descriptors beside
+#               the source tree, when it is there)
 #   $WEB_PATH   what the web part asks for (default /api/v1/students?q=TERM,
 #               TERM taken in turn from the store's names and ids)
 #
@@ -49,23 +57,29 @@ PACKET=$BENCH_BIN/bench/bench_packet
 COHORT=$BENCH_BIN/bench/bench_cohort
 GEN=$BENCH_BIN/tests/gen_school
 WEBPEER=$BENCH_BIN/tests/tools/webpeer
+GEN_EDFI=$BENCH_BIN/tests/tools/gen_edfi
+EDFI_DESCRIPTORS=${EDFI_DESCRIPTORS:-$SRC/../shared/edfi/descriptors}
 
-QUICK=0 JSON=0 COHORT_N='' STORE_N='' ONLY='' KEEP=0
+QUICK=0 JSON=0 COHORT_N='' STORE_N='' EDFI_N='' ONLY='' KEEP=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
 	--json) JSON=1 ;;
 	--keep) KEEP=1 ;;
 	--only)
-		[ $# -ge 2 ] && [[ $2 =~ ^(packet|cohort|attach|store|web|family)$ ]] ||
-			{ echo "bench: --only needs one of packet, cohort, attach, store, web, family" >&2; exit 1; }
+		[ $# -ge 2 ] && [[ $2 =~ ^(packet|cohort|attach|store|web|family|edfi)$ ]] ||
+			{ echo "bench: --only needs one of packet, cohort, attach, store, web, family, edfi" >&2; exit 1; }
 		ONLY=$2
 		shift
 		;;
-	--cohort-n | --store-n)
+	--cohort-n | --store-n | --edfi-n)
 		[ $# -ge 2 ] && [[ $2 =~ ^[1-9][0-9]{0,6}$ ]] && [ "$2" -le 1000000 ] ||
 			{ echo "bench: $1 needs a count 1..1000000" >&2; exit 1; }
-		if [ "$1" = --cohort-n ]; then COHORT_N=$2; else STORE_N=$2; fi
+		case $1 in
+		--cohort-n) COHORT_N=$2 ;;
+		--store-n) STORE_N=$2 ;;
+		*) EDFI_N=$2 ;;
+		esac
 		shift
 		;;
 	-h | --help)
@@ -78,10 +92,12 @@ while [ $# -gt 0 ]; do
 done
 if [ "$QUICK" = 1 ]; then
 	COHORT_N=${COHORT_N:-200} STORE_N=${STORE_N:-10000} ATTACH_MB=20 WEB_S=5
+	EDFI_N=${EDFI_N:-10000}
 else
 	COHORT_N=${COHORT_N:-1000} STORE_N=${STORE_N:-100000} ATTACH_MB=200 WEB_S=20
+	EDFI_N=${EDFI_N:-100000}
 fi
-for f in "$BATON" "$PACKET" "$COHORT" "$GEN" "$WEBPEER"; do
+for f in "$BATON" "$PACKET" "$COHORT" "$GEN" "$WEBPEER" "$GEN_EDFI"; do
 	[ -x "$f" ] || { echo "bench: $f is missing: run 'make bench'" >&2; exit 1; }
 done
 
@@ -866,9 +882,92 @@ part_family() {
 	stop_serves
 }
 
+# ---- 7 Ed-Fi import ----
+
+EDFI_TARGET=5000 # students per second (issue 17), on this 2-core machine
+
+# edfi_refused LOG: whether the baton binary turned down --format itself
+# (a build without the Ed-Fi import), as opposed to failing an import.
+edfi_refused() {
+	grep -Eq "unrecognized option '--format'|unknown option.*--format|--format.*(unknown|not supported)" "$1" &&
+		! "$BATON" student import --help 2>&1 | grep -q 'edfi-json'
+}
+
+part_edfi() {
+	local d=$TMP/edfi n=$EDFI_N start end rate kb mb j_rate j_s built=1
+	mkdir -p "$d"
+	say "edfi: generating an Ed-Fi district of $n students (not timed)"
+	local desc=()
+	[ -d "$EDFI_DESCRIPTORS" ] && desc=(--descriptors "$EDFI_DESCRIPTORS")
+	"$GEN_EDFI" -n "$n" "${desc[@]}" "$d/district" >"$d/gen.log" 2>&1 || die "gen_edfi -n $n" "$d/gen.log"
+	kb=$(du -sk "$d/district" | awk '{ print $1 }')
+	"$GEN" "$d/gen" "$n" 20261123 >>"$d/gen.log" 2>&1 || die "gen_school $n" "$d/gen.log"
+	"$COHORT" restate "$d/gen/school.json" "$d/gen/students.json" 2>>"$d/gen.log" || die "restate" "$d/gen.log"
+	rm -f "$d/gen/school.json"
+	for node in E J; do
+		"$BATON" init --name "Maple Ridge High School" --code MRHS-$node --dir "$d/$node" >>"$d/setup.log" 2>&1 ||
+			die "baton init" "$d/setup.log"
+	done
+
+	say "edfi: baton student import of $n students in Baton's JSON (for comparison)"
+	start=$EPOCHREALTIME
+	"$BATON" student import "$d/gen/students.json" --dir "$d/J" >"$d/json.log" 2>&1 &
+	local ip=$!
+	start_sampler edfi_json "$ip"
+	wait "$ip" || die "baton student import exited with $?" "$d/json.log"
+	end=$EPOCHREALTIME
+	stop_sampler edfi_json
+	grep -q "^Imported $n records" "$d/json.log" || die "the import did not take $n records" "$d/json.log"
+	j_s=$(calc "$end - $start")
+	j_rate=$(calc "$n / ($end - $start)" %.0f)
+	local j_rss=${RSS_MAX[0]} j_anon=${ANON_MAX[0]}
+
+	say "edfi: baton student import --format edfi-json of $n students"
+	start=$EPOCHREALTIME
+	"$BATON" student import --format edfi-json "$d/district" --dir "$d/E" >"$d/edfi.log" 2>&1 &
+	ip=$!
+	start_sampler edfi "$ip"
+	if wait "$ip"; then
+		end=$EPOCHREALTIME
+		stop_sampler edfi
+		local got
+		got=$("$BATON" student list --dir "$d/E" 2>>"$d/edfi.log" | wc -l)
+		[ "$got" -eq "$n" ] || die "the Ed-Fi import left $got students on file, not $n" "$d/edfi.log"
+	else
+		stop_sampler edfi
+		edfi_refused "$d/edfi.log" || die "baton student import --format edfi-json failed" "$d/edfi.log"
+		built=0
+	fi
+
+	section edfi "Ed-Fi import: a district of $n students in the Ed-Fi API's JSON"
+	row edfi.students "students" "$n" students
+	row edfi.input_mib "the district's JSON files (gen_edfi)" "$(mib "$kb")" MiB
+	if [ "$built" = 1 ]; then
+		rate=$(calc "$n / ($end - $start)" %.0f)
+		row edfi.import_s "baton student import --format edfi-json" "$(calc "$end - $start")" s
+		row edfi.import_rate "students per second" "$rate" students/s ">= $EDFI_TARGET" \
+			"$(awk -v r="$rate" -v t="$EDFI_TARGET" 'BEGIN { print (r >= t ? "yes" : "no") }')"
+		row edfi.target_ratio "  against the target of $EDFI_TARGET/s" "$(calc "$rate / $EDFI_TARGET" %.2f)" x ">= 1"
+		row edfi.import_rss_peak_mib "import, peak VmRSS (20 ms samples)" "$(mib "${RSS_MAX[0]}")" MiB
+		row edfi.import_anon_peak_mib "import, peak RssAnon (its own memory)" "$(mib "${ANON_MAX[0]}")" MiB
+	else
+		row edfi.import_rate "students per second" "not built" "" ">= $EDFI_TARGET"
+		row edfi.target_ratio "  against the target of $EDFI_TARGET/s" "not built" "" ">= 1"
+		note "this baton has no Ed-Fi import: 'baton student import --format edfi-json' was refused as an unknown option, so there is nothing to measure (not a pass)."
+	fi
+	row edfi.json_import_s "Baton JSON, same count: baton student import" "$j_s" s
+	row edfi.json_import_rate "  records per second" "$j_rate" records/s
+	row edfi.json_rss_peak_mib "  peak VmRSS" "$(mib "$j_rss")" MiB
+	row edfi.json_anon_peak_mib "  peak RssAnon" "$(mib "$j_anon")" MiB
+	mb=$(calc "$kb / $n" %.1f)
+	note "gen_edfi writes what GET /ed-fi/{resource} returns (ids, links, _etag), about $mb KiB a student: 20 course transcripts and 10 attendance events on average, with contacts, enrolments, assessments, programs, health and discipline; the Baton JSON is gen_school's, a different made-up school of the same size."
+	note "memory should be bounded by the largest student, not the district: the peak RssAnon is the import's own memory; VmRSS also counts pages of the store's map and of the input."
+	[ "$n" -gt 10000 ] || note "at $n students or fewer gen_school also writes a PDF for one student in twelve, which the Baton JSON import stores: that row does more than the Ed-Fi one."
+}
+
 T0=$EPOCHREALTIME
 say "machine: $CPU, $CORES cores, $RAM_GIB GiB RAM, Linux $KERNEL; scratch in $TMP"
-for part in packet cohort attach store web family; do
+for part in packet cohort attach store web family edfi; do
 	[ -z "$ONLY" ] || [ "$ONLY" = "$part" ] && "part_$part"
 done
 print_table
