@@ -48,7 +48,11 @@
         el('summary', { text: 'Redisclosure terms from ' + e.from }),
         el('pre', { text: e.terms })))
       : e.note || '';
-    return [nowrap(when(e.time)), nowrap(e.from), nowrap(e.student || ''), tag(e.result, e.result === 'accepted' ? 'ok' : 'bad'),
+    // An accepted record opens on the student's page, custody restrictions first.
+    const student = e.student && e.result === 'accepted'
+      ? el('span', { class: 'nowrap' }, Baton.link('students/' + encodeURIComponent(e.student), e.student))
+      : nowrap(e.student || '');
+    return [nowrap(when(e.time)), nowrap(e.from), student, tag(e.result, e.result === 'accepted' ? 'ok' : 'bad'),
       note, el('span', { class: 'mono', text: e.packet.slice(0, 8) })];
   }
 

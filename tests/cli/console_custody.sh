@@ -72,6 +72,15 @@ else
 	fail "its attendance replaced, every other section kept" "$(head -c 400 "$TMP/s2002.now")"
 fi
 
-node_tap "custody" custody.mjs "http://127.0.0.1:$WA"
+# A record received at RAS: its inbox row opens the student's page.
+check "LHS links the parent to S-2001" "$BATON" guardian link S-2001 "$PK" --dir "$A"
+check "the parent's consent for S-2001" "$BATON" consent grant --key "$TMP/parent.key" \
+	--student S-2001 --from "$TMP/LHS-001.card" --to "$TMP/RAS-204.card" --sections all \
+	--purpose "enrolment at Riverside" --expires 30d --yes --out "$TMP/S-2001.consent"
+check "LHS sends S-2001 to RAS" "$BATON" send S-2001 --to RAS-204 --consent "$TMP/S-2001.consent" --dir "$A"
+arrived() { "$BATON" inbox --json --dir "$TMP/ras" | jq -e '.[] | select(.student == "S-2001" and .result == "accepted")' >/dev/null; }
+wait_for 120 arrived && pass "RAS accepted S-2001" || fail "RAS accepted S-2001" "$("$BATON" inbox --dir "$TMP/ras" 2>&1)"
+
+node_tap "custody" custody.mjs "http://127.0.0.1:$WA" "http://127.0.0.1:$WB"
 
 done_testing

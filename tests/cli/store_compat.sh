@@ -6,7 +6,8 @@
 # printed, except where a listing's layout was changed on purpose since
 # (student list, inbox and outbox gained names and dates; audit gained
 # each disclosure's legal basis, "consent" for every entry written before
-# bases were recorded), when the fixture
+# bases were recorded; student show gained a line for health's lists, "none
+# known" or "not recorded" as the record has them), when the fixture
 # was updated with the data unchanged. Reading changes no row; the next
 # write extends the log, which still verifies.
 . "$(dirname "$0")/lib.sh"

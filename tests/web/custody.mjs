@@ -3,11 +3,11 @@
 // and on a desktop) and on a held record's review page; the new sections
 // are shown; allergies "not recorded" are told apart from "none known".
 //
-//   node custody.mjs URL
+//   node custody.mjs URL RECEIVER-URL
 import { join } from 'node:path';
 import { ok, is, done, launch, newPage, shot, accessible } from './lib.mjs';
 
-const [base] = process.argv.slice(2);
+const [base, receiver] = process.argv.slice(2);
 const browser = await launch();
 const RED = 'rgb(165, 29, 45)';
 
@@ -103,6 +103,21 @@ try {
   await alertFirst(page, 'review');
   await shots(page, 'custody-review-desktop');
   await accessible(page, 'the review page with custody restrictions');
+
+  // At the school that received the record, its inbox row opens the student's page.
+  const rpage = await newPage(browser, { viewport: { width: 1280, height: 800 } });
+  await rpage.goto(receiver + '/#/transfers');
+  await rpage.getByLabel('User name').fill('maria');
+  await rpage.getByLabel('Password').fill(process.env.MARIA_PW);
+  await rpage.getByRole('button', { name: 'Sign in' }).click();
+  await rpage.locator('h1').filter({ hasText: 'Inbox & outbox' }).waitFor();
+  const inRow = rpage.locator('table[aria-label], table').filter({ hasText: 'LHS-001' }).locator('tr', { hasText: 'S-2001' });
+  await inRow.first().getByRole('link', { name: 'S-2001' }).click();
+  await rpage.locator('#page h1 .mono').filter({ hasText: 'S-2001' }).waitFor();
+  ok(await rpage.locator('#section-identity').isVisible(), 'the inbox row of a received record opens the student page');
+  const received = await rpage.evaluate(async () => (await Baton.api('GET', 'students/S-2001')).sections.map(s => s.name));
+  is(await rpage.locator('#custody-alert').count(), received.includes('custody') ? 1 : 0,
+     'the received record shows a custody alert exactly when it carries custody rows (' + received.includes('custody') + ')');
 
   // ---- a phone, 390 px wide ----
   const phone = await newPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
