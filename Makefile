@@ -170,6 +170,12 @@ $(BUILD)/node/web_assets.h: $(WEB_ASSETS) $(FAMILY_FILES) $(SODIUM_JS) web/embed
 	$(Q)sh web/embed.sh $(WEB_ASSETS) $(FAMILY_EMBED) >$@.tmp && mv $@.tmp $@
 $(BUILD)/node/web.o: $(BUILD)/node/web_assets.h
 $(BUILD)/node/web.o: CPPFLAGS += -I$(BUILD)/node
+# The shipped Ed-Fi descriptor map, embedded in the binary as one C string.
+$(BUILD)/node/edfi_descriptors.h: node/edfi_descriptors.map
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' -e 's/^/"/' -e 's/$$/\\n"/' $< >$@.tmp && mv $@.tmp $@
+$(BUILD)/node/edfi_map.o: $(BUILD)/node/edfi_descriptors.h
+$(BUILD)/node/edfi_map.o: CPPFLAGS += -I$(BUILD)/node
 .PHONY: FORCE
 FORCE:
 

@@ -81,13 +81,13 @@ static void skip_ws(struct scan *s)
 static int expect_err(const struct scan *s, const char *what)
 {
 	if (s->pos >= s->len)
-		return bti_diag_err(BATON_EVALUE, "%s: byte %zu: the file ends where %s was expected",
-		                    s->name, s->pos, what);
-	return bti_diag_err(BATON_EVALUE, "%s: byte %zu: expected %s, found '%c'", s->name, s->pos,
-	                    what,
-	                    (unsigned char)s->p[s->pos] >= 0x20 && (unsigned char)s->p[s->pos] < 0x7f
-	                        ? s->p[s->pos]
-	                        : '?');
+		return bti_diag_err(BATON_EVALUE,
+		                    "%s: byte %zu: the file ends where %s was expected", s->name,
+		                    s->pos, what);
+	return bti_diag_err(
+	    BATON_EVALUE, "%s: byte %zu: expected %s, found '%c'", s->name, s->pos, what,
+	    (unsigned char)s->p[s->pos] >= 0x20 && (unsigned char)s->p[s->pos] < 0x7f ? s->p[s->pos]
+	                                                                              : '?');
 }
 
 /*
@@ -101,8 +101,8 @@ static int object_end(const struct scan *s, const char *resource, size_t index, 
 		char c = s->p[i];
 		if (i - s->pos >= EDFI_OBJECT_MAX)
 			return bti_diag_err(BATON_ETOOBIG,
-			                    "%s: %s[%zu] at byte %zu: an object over %u bytes", s->name,
-			                    resource, index, s->pos, EDFI_OBJECT_MAX);
+			                    "%s: %s[%zu] at byte %zu: an object over %u bytes",
+			                    s->name, resource, index, s->pos, EDFI_OBJECT_MAX);
 		if (in_str) {
 			if (c == '\\')
 				i++;
@@ -157,9 +157,9 @@ static int read_array(struct scan *s, const char *resource, int skip)
 			obj = json_loadb(s->p + s->pos, end - s->pos,
 			                 JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &e);
 			if (obj == NULL)
-				return bti_diag_err(BATON_EVALUE, "%s: %s[%zu] at byte %zu: %s", s->name,
-				                    resource, index, s->pos + (size_t)e.position,
-				                    e.text);
+				return bti_diag_err(BATON_EVALUE, "%s: %s[%zu] at byte %zu: %s",
+				                    s->name, resource, index,
+				                    s->pos + (size_t)e.position, e.text);
 			if (s->single)
 				snprintf(where, sizeof(where), "%s:%s[%zu]", s->name, resource,
 				         index);
@@ -197,8 +197,8 @@ static int read_key(struct scan *s, char *key, size_t cap)
 	while (s->pos < s->len && s->p[s->pos] != '"') {
 		char c = s->p[s->pos];
 		if (c == '\\' || (unsigned char)c < 0x20 || n + 1 >= cap)
-			return bti_diag_err(BATON_EVALUE, "%s: byte %zu: not a resource name", s->name,
-			                    s->pos);
+			return bti_diag_err(BATON_EVALUE, "%s: byte %zu: not a resource name",
+			                    s->name, s->pos);
 		key[n++] = c;
 		s->pos++;
 	}

@@ -1,0 +1,169 @@
+/*
+ * baton student import --format edfi-json PATH: the district's Ed-Fi
+ * resources are gathered by student (node/edfi.c) and each student's
+ * record is filed by the same import as a file of Baton records
+ * (node/student_import.c): the same checks, all or nothing, the same audit.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bti.h"
+#include "cmd_edfi.h"
+#include "edfi.h"
+#include "student_import.h"
+
+struct edfi_cli {
+	int dry_run, json;
+	size_t students_noted, fields_noted;
+	json_t *not_carried; /* with --json: student id -> fields not carried over */
+};
+
+/* Each student's fields not carried over: listed in a dry run, counted otherwise. */
+static void on_student(void *arg, const char *id, const json_t *notes, int err)
+{
+	struct edfi_cli *c = arg;
+	size_t i;
+	json_t *n;
+	(void)err;
+	if (json_array_size(notes) == 0)
+		return;
+	c->students_noted++;
+	c->fields_noted += json_array_size(notes);
+	if (c->json && c->not_carried)
+		json_object_set_new(c->not_carried, id, json_deep_copy(notes));
+	else if (c->dry_run) {
+		printf("%s: %zu Ed-Fi fields not carried over:\n", id, json_array_size(notes));
+		json_array_foreach((json_t *)notes, i, n) printf("  %s\n", json_string_value(n));
+	}
+}
+
+static void progress(void *arg, const char *file, size_t records, size_t done, size_t total)
+{
+	(void)done;
+	(void)total;
+	cli_progress(arg, "importing %s: %zu students", file, records);
+}
+
+static int refused(const struct student_import *c, int json, int r)
+{
+	size_t i;
+	json_t *e;
+	if (c->nerrors == 0) {
+		const char *why = baton_diag_for(r);
+		fprintf(stderr, "baton: %s: %s; nothing was imported\n", c->file,
+		        why[0] ? why : baton_strerror(r));
+		return cli_exit_code(r);
+	}
+	if (json)
+		cli_print_json(json_pack("{s:s, s:b, s:I, s:I, s:O}", "file", c->file, "imported",
+		                         0, "records", (json_int_t)c->records, "bad_records",
+		                         (json_int_t)c->nerrors, "errors", c->errors));
+	else
+		json_array_foreach(c->errors, i, e)
+		    fprintf(stderr, "baton: %s: %s\n", c->file,
+		            json_string_value(json_object_get(e, "error")));
+	if (!json && c->nerrors > STUDENT_IMPORT_ERRORS)
+		fprintf(stderr, "baton: %s: and %zu more\n", c->file,
+		        c->nerrors - STUDENT_IMPORT_ERRORS);
+	fprintf(stderr, "baton: %s: %zu %s; nothing was imported\n", c->file, c->nerrors,
+	        c->nerrors == 1 ? "error" : "errors");
+	return cli_exit_code(c->first_error);
+}
+
+static void report(const struct student_import *c, const struct edfi_cli *e, int json)
+{
+	if (json) {
+		cli_print_json(json_pack(
+		    "{s:s, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:[], s:O, s:O}", "file",
+		    c->file, "imported", !c->dry_run, "dry_run", c->dry_run, "records",
+		    (json_int_t)c->records, "new", (json_int_t)c->added, "new_versions",
+		    (json_int_t)c->versions, "unchanged", (json_int_t)c->unchanged, "held",
+		    (json_int_t)c->held, "bad_records", (json_int_t)0, "errors", "students",
+		    c->results, "not_carried", e->not_carried));
+		return;
+	}
+	printf("%s %zu students from %s (Ed-Fi): %zu new students, %zu new versions, %zu "
+	       "unchanged\n",
+	       c->dry_run ? "Dry run: would import" : "Imported", c->records, c->file, c->added,
+	       c->versions, c->unchanged);
+	if (c->held)
+		printf("%zu %s for review: not the child on file under that student_id "
+		       "('baton review')\n",
+		       c->held, c->dry_run ? "would be held" : "held");
+	if (!c->dry_run && e->fields_noted)
+		printf("%zu Ed-Fi fields of %zu students not carried over (--dry-run lists them)\n",
+		       e->fields_noted, e->students_noted);
+	if (c->dry_run)
+		printf("Nothing was stored (--dry-run)\n");
+}
+
+int cli_student_import_edfi(const struct cli_common *com, const struct edfi_import_opts *o)
+{
+	struct edfi_cli e = {0};
+	struct edfi_source es = {0};
+	struct student_source src;
+	struct student_import c;
+	struct cli_progress prog;
+	edfi_set *set = NULL;
+	store *st = NULL;
+	json_t *notes, *n;
+	size_t i;
+	int r, rc = EXIT_OK;
+
+	memset(&c, 0, sizeof(c));
+	e.dry_run = o->dry_run;
+	e.json = com->json;
+	if (!edfi_format_known(o->format))
+		return cli_usage_error("student import: --format %s: not a format Baton reads "
+		                       "(json, edfi-json)",
+		                       o->format);
+	if ((r = edfi_set_open(&set, o->descriptor_map)) != 0)
+		return cli_fail(NULL, r);
+	for (i = 0; i < o->nfilter && r == 0; i++)
+		r = edfi_set_filter(set, o->filter[i]);
+	if (r == 0)
+		r = edfi_set_read(set, o->format, o->path, o->dry_run);
+	if (r != 0) {
+		fprintf(stderr, "baton: %s; nothing was imported\n", baton_diag_for(r));
+		rc = cli_exit_code(r);
+		goto out;
+	}
+	if (com->json && (e.not_carried = json_object()) == NULL) {
+		rc = cli_fail(NULL, BATON_ENOMEM);
+		goto out;
+	}
+	if ((rc = cli_open_store(com, &st)) != EXIT_OK)
+		goto out;
+	es.set = set;
+	es.on_student = on_student;
+	es.arg = &e;
+	src.next = edfi_source_next;
+	src.rewind = edfi_source_rewind;
+	src.arg = &es;
+	c.file = o->path;
+	c.node = cli_dir(com);
+	c.want_results = com->json;
+	c.dry_run = o->dry_run;
+	c.source = &src;
+	c.progress = progress;
+	c.progress_arg = &prog;
+	cli_progress_start(&prog);
+	r = student_import_run(st, &c);
+	cli_progress_end(&prog);
+	/* What the files hold that is no student's record (or a student asked for but absent). */
+	notes = edfi_set_notes(set);
+	json_array_foreach(notes, i, n)
+	    fprintf(o->dry_run && !com->json ? stdout : stderr, "%s%s\n",
+	            o->dry_run ? "note: " : "baton: note: ", json_string_value(n));
+	if (r != 0)
+		rc = refused(&c, com->json, r);
+	else
+		report(&c, &e, com->json);
+out:
+	student_import_clear(&c);
+	store_close(st);
+	edfi_set_close(set);
+	json_decref(e.not_carried);
+	return rc;
+}

@@ -1,0 +1,21 @@
+/* baton student import --format edfi-json: Ed-Fi data in (docs/edfi.md). */
+#ifndef BATON_CLI_CMD_EDFI_H
+#define BATON_CLI_CMD_EDFI_H
+
+#include <stddef.h>
+
+#include "cli.h"
+
+struct edfi_import_opts {
+	const char *format;         /* "edfi-json" */
+	const char *path;           /* a directory of RESOURCE.json files, or one file */
+	const char *descriptor_map; /* a district's map lines, or NULL */
+	const char **filter;        /* studentUniqueIds (each may be a comma list) */
+	size_t nfilter;
+	int dry_run;
+};
+
+/* Imports Ed-Fi data into the node of com; returns the exit code. */
+int cli_student_import_edfi(const struct cli_common *com, const struct edfi_import_opts *o);
+
+#endif
