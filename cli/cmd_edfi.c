@@ -4,14 +4,18 @@
  * record is filed by the same import as a file of Baton records
  * (node/student_import.c): the same checks, all or nothing, the same audit.
  */
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bti.h"
 #include "cmd_edfi.h"
 #include "edfi.h"
 #include "student_import.h"
+#include "view_students.h"
 
 struct edfi_cli {
 	int dry_run, json;
@@ -166,4 +170,59 @@ out:
 	edfi_set_close(set);
 	json_decref(e.not_carried);
 	return rc;
+}
+
+struct export_ctx {
+	const char *id;
+	struct view_student v;
+};
+
+static int load(store_txn *t, void *arg)
+{
+	struct export_ctx *c = arg;
+	return view_student_load(t, c->id, 0, &c->v);
+}
+
+/* out made (0700) when it is not there; one that is must be an empty directory. */
+static int out_dir(const char *out)
+{
+	DIR *d;
+	struct dirent *de;
+	if (mkdir(out, 0700) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return bti_diag_err(BATON_EIO, "%s: %s", out, strerror(errno));
+	if ((d = opendir(out)) == NULL)
+		return bti_diag_err(BATON_EIO, "%s: %s", out, strerror(errno));
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+			closedir(d);
+			return bti_diag_err(BATON_EEXIST, "%s: not empty", out);
+		}
+	closedir(d);
+	return 0;
+}
+
+int cli_student_export_edfi(const struct cli_common *com, const char *id, const char *out,
+                            const char *descriptor_map)
+{
+	struct export_ctx c;
+	store *st;
+	int r, rc;
+
+	memset(&c, 0, sizeof(c));
+	c.id = id;
+	if (out == NULL)
+		return cli_usage_error("student export: --format edfi-json needs --out DIR");
+	if ((rc = cli_open_store(com, &st)) != EXIT_OK)
+		return rc;
+	r = store_read(st, load, &c);
+	store_close(st);
+	if (r == 0 && (r = out_dir(out)) == 0)
+		r = edfi_export(c.v.record, out, descriptor_map);
+	view_student_clear(&c.v);
+	if (r != 0)
+		return cli_fail("student export", r);
+	fprintf(stderr, "Exported %s as Ed-Fi resources to %s/\n", id, out);
+	return EXIT_OK;
 }

@@ -18,4 +18,11 @@ struct edfi_import_opts {
 /* Imports Ed-Fi data into the node of com; returns the exit code. */
 int cli_student_import_edfi(const struct cli_common *com, const struct edfi_import_opts *o);
 
+/*
+ * Writes student id's current record as Ed-Fi resources into the new or
+ * empty directory out; returns the exit code.
+ */
+int cli_student_export_edfi(const struct cli_common *com, const char *id, const char *out,
+                            const char *descriptor_map);
+
 #endif

@@ -422,11 +422,14 @@ static int student_show(int argc, char **argv)
 
 static int student_export(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"out", required_argument, NULL, 'o'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+	                                     {"format", required_argument, NULL, 'f'},
+	                                     {"descriptor-map", required_argument, NULL, 'm'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	struct show_ctx c;
-	const char *out = NULL;
+	const char *out = NULL, *format = NULL, *map = NULL;
 	char dir[4096], files_dir[8192], rel[256], tmp[4096];
 	store *st;
 	int opt, r, rc;
@@ -440,16 +443,33 @@ static int student_export(int argc, char **argv)
 			out = optarg;
 			continue;
 		}
+		if (opt == 'f' || opt == 'm') {
+			*(opt == 'f' ? &format : &map) = optarg;
+			continue;
+		}
 		fprintf(opt == 'h' ? stdout : stderr,
-		        "usage: baton student export ID [--out FILE] [--dir DIR]\n\n"
+		        "usage: baton student export ID [--out FILE] [--dir DIR]\n"
+		        "       baton student export ID --format edfi-json --out DIR\n"
+		        "                            [--descriptor-map FILE] [--dir DIR]\n\n"
 		        "Writes the record as JSON (to FILE or standard output) and its\n"
 		        "attachments beside it in ID-files/, so that 'baton student import'\n"
-		        "reads it back to the same record.\n");
+		        "reads it back to the same record. --format edfi-json writes it as\n"
+		        "Ed-Fi API resources, one RESOURCE.json array each, into DIR (new or\n"
+		        "empty), for a student information system to POST (docs/edfi.md).\n");
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error("student export: one student ID expected");
 	c.id = argv[optind];
+	if (format && strcmp(format, "json") != 0) {
+		if (strcmp(format, "edfi-json") != 0)
+			return cli_usage_error("student export: --format %s: json or edfi-json",
+			                       format);
+		return cli_student_export_edfi(&com, c.id, out, map);
+	}
+	if (map)
+		return cli_usage_error(
+		    "student export: --descriptor-map goes with --format edfi-json");
 	snprintf(tmp, sizeof(tmp), "%s", out ? out : "./x");
 	snprintf(dir, sizeof(dir), "%s", dirname(tmp));
 	snprintf(rel, sizeof(rel), "%s-files", c.id);

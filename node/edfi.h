@@ -89,8 +89,10 @@ void edfi_set_close(edfi_set *set);
 /*
  * Writes rec (a record of proto/RECORD.md) as Ed-Fi API resources into
  * dir: one RESOURCE.json array file each, that a student information
- * system can POST to its Ed-Fi API. dir must exist. Returns 0, BATON_EIO,
- * BATON_ENOMEM, BATON_EVALUE for a value the descriptor map cannot name.
+ * system can POST to its Ed-Fi API, with descriptor URIs from the shipped
+ * map and the lines of map_file (NULL: none). dir must exist; a file
+ * already there is not replaced (BATON_EEXIST). Returns 0, BATON_EEXIST,
+ * BATON_EIO, BATON_ENOMEM, BATON_EVALUE for a bad line of map_file.
  */
 int edfi_export(const json_t *rec, const char *dir, const char *map_file);
 
