@@ -605,7 +605,7 @@ static int map_identity(struct mctx *m, const json_t *s)
 	static const char *const used[] = {
 	    "studentUniqueId", "firstName",          "middleName",           "lastSurname",
 	    "birthDate",       "preferredFirstName", "generationCodeSuffix", NULL};
-	json_t *id = json_object();
+	json_t *id;
 	const char *w = where_of(s);
 	char d[11];
 
@@ -615,6 +615,8 @@ static int map_identity(struct mctx *m, const json_t *s)
 		return bti_diag_err(BATON_EMISSING, "%s: students.lastSurname is missing", w);
 	if (!str(s, "birthDate"))
 		return bti_diag_err(BATON_EMISSING, "%s: students.birthDate is missing", w);
+	if ((id = json_object()) == NULL)
+		return BATON_ENOMEM;
 	sets(id, "given_name", str(s, "firstName"));
 	sets(id, "middle_name", str(s, "middleName"));
 	sets(id, "family_name", str(s, "lastSurname"));
