@@ -100,7 +100,7 @@ DEMO     := $(BUILD)/baton-demo
 
 TEST_NAMES := test_codec test_keys test_objects test_packet test_mutation test_vectors test_store test_consent \
               test_record test_record_file test_serve test_students test_invite \
-              test_disclosure_copy test_erase
+              test_disclosure_copy test_erase test_edfi_read
 CLI_TESTS  := $(filter-out tests/cli/lib.sh,$(sort $(wildcard tests/cli/*.sh)))
 NODE_LIB   := $(BUILD)/libbatonnode.a
 TEST_SUPPORT := $(BUILD)/tests/testutil.o

@@ -368,6 +368,12 @@ static int read_dir(struct scan *s, const char *dir)
 	if (n == 0)
 		r = bti_diag_err(BATON_EVALUE, "%s: no RESOURCE.json files (students.json, ...)",
 		                 dir);
+	/* Every name is checked before any file is read: a wrong one is told at once. */
+	for (i = 0; i < n && r == 0 && s->note == NULL; i++) {
+		snprintf(resource, sizeof(resource), "%.*s", (int)(strlen(names[i]) - 5), names[i]);
+		s->name = names[i];
+		r = take_resource(s, resource, "file name", &skip);
+	}
 	for (i = 0; i < n && r == 0; i++) {
 		snprintf(resource, sizeof(resource), "%.*s", (int)(strlen(names[i]) - 5), names[i]);
 		s->name = names[i];
