@@ -226,3 +226,75 @@ int cli_student_export_edfi(const struct cli_common *com, const char *id, const 
 	fprintf(stderr, "Exported %s as Ed-Fi resources to %s/\n", id, out);
 	return EXIT_OK;
 }
+
+int cli_edfi_import_wanted(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *f = NULL;
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+			f = argv[i + 1];
+		else if (strncmp(argv[i], "--format=", 9) == 0)
+			f = argv[i] + 9;
+		if (f && strcmp(f, "json") != 0)
+			return 1;
+	}
+	return 0;
+}
+
+static const char import_usage[] =
+    "usage: baton student import --format edfi-json PATH [--filter ID...] [--dry-run]\n"
+    "                            [--descriptor-map FILE] [--json] [--dir DIR]\n\n"
+    "Imports a district's Ed-Fi API JSON (docs/edfi.md): PATH is a directory\n"
+    "of resource files (students.json, studentSchoolAssociations.json, ...)\n"
+    "or one file of them by name. Each student's resources become one record,\n"
+    "imported as 'baton student import FILE.json' imports records: all or\n"
+    "nothing, the same child or held for review.\n"
+    "  --filter ID       only these studentUniqueIds (repeat it, or a comma list)\n"
+    "  --dry-run         list per student every error and every Ed-Fi field not\n"
+    "                    carried over; store nothing\n"
+    "  --descriptor-map FILE  a district's descriptor lines, each\n"
+    "                    baton-field<TAB>baton-value<TAB>descriptor URI\n";
+
+#define FILTER_MAX 256
+
+int cli_student_import_edfi_main(int argc, char **argv)
+{
+	static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
+	                                     {"filter", required_argument, NULL, 'F'},
+	                                     {"dry-run", no_argument, NULL, 'n'},
+	                                     {"descriptor-map", required_argument, NULL, 'm'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
+	struct cli_common com = {0};
+	struct edfi_import_opts o = {0};
+	const char *filter[FILTER_MAX];
+	int opt;
+
+	optind = 1;
+	o.filter = filter;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (cli_common_opt(&com, opt, optarg))
+			continue;
+		if (opt == 'f')
+			o.format = optarg;
+		else if (opt == 'F' && o.nfilter < FILTER_MAX)
+			filter[o.nfilter++] = optarg;
+		else if (opt == 'F')
+			return cli_usage_error("student import: more than %d --filter options",
+			                       FILTER_MAX);
+		else if (opt == 'n')
+			o.dry_run = 1;
+		else if (opt == 'm')
+			o.descriptor_map = optarg;
+		else {
+			fputs(import_usage, opt == 'h' ? stdout : stderr);
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error("student import: one PATH expected");
+	o.path = argv[optind];
+	return cli_student_import_edfi(&com, &o);
+}

@@ -15,6 +15,12 @@ struct edfi_import_opts {
 	int dry_run;
 };
 
+/* Predicate: 1 when 'student import' argv asks for an Ed-Fi --format (not "json"). */
+int cli_edfi_import_wanted(int argc, char **argv);
+
+/* 'baton student import --format edfi-json PATH ...': parses argv, imports; the exit code. */
+int cli_student_import_edfi_main(int argc, char **argv);
+
 /* Imports Ed-Fi data into the node of com; returns the exit code. */
 int cli_student_import_edfi(const struct cli_common *com, const struct edfi_import_opts *o);
 

@@ -79,9 +79,7 @@ static void import_progress(void *arg, const char *file, size_t records, size_t 
 }
 
 static const char import_usage[] =
-    "usage: baton student import FILE.json [--json] [--dir DIR]\n"
-    "       baton student import --format edfi-json PATH [--filter ID...] [--dry-run]\n"
-    "                            [--descriptor-map FILE] [--json] [--dir DIR]\n\n"
+    "usage: baton student import FILE.json [--json] [--dir DIR]\n\n"
     "Imports one student object or an array of them (proto/RECORD.md).\n"
     "Attachment paths are relative to the folder of the JSON file and stay\n"
     "inside it (no '..', no symbolic links). All or nothing: one\n"
@@ -89,72 +87,20 @@ static const char import_usage[] =
     "its number in the file (from 1). An existing student_id gets a\n"
     "new version when it is the same child (names and birth date); older\n"
     "versions are kept. A record of another child under that id is held\n"
-    "for review ('baton review'), not made current.\n\n"
-    "--format edfi-json: PATH is a directory of Ed-Fi API resource files\n"
-    "(students.json, studentSchoolAssociations.json, ...) or one file of\n"
-    "them by name (docs/edfi.md). --filter takes only these studentUniqueIds\n"
-    "(repeat it, or a comma list); --dry-run lists per student every error\n"
-    "and every Ed-Fi field not carried over and stores nothing;\n"
-    "--descriptor-map FILE adds a district's descriptor lines.\n";
-
-/* Parses import's options into com and o. Returns -1 to go on, or the exit code. */
-static int import_options(int argc, char **argv, struct cli_common *com, struct edfi_import_opts *o,
-                          const char **filter, size_t cap)
-{
-	static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
-	                                     {"filter", required_argument, NULL, 'F'},
-	                                     {"dry-run", no_argument, NULL, 'n'},
-	                                     {"descriptor-map", required_argument, NULL, 'm'},
-	                                     CLI_COMMON_OPTS,
-	                                     {NULL, 0, NULL, 0}};
-	int opt;
-	optind = 1;
-	o->filter = filter;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (cli_common_opt(com, opt, optarg))
-			continue;
-		if (opt == 'f')
-			o->format = optarg;
-		else if (opt == 'F' && o->nfilter < cap)
-			filter[o->nfilter++] = optarg;
-		else if (opt == 'F')
-			return cli_usage_error("student import: more than %zu --filter options",
-			                       cap);
-		else if (opt == 'n')
-			o->dry_run = 1;
-		else if (opt == 'm')
-			o->descriptor_map = optarg;
-		else {
-			fputs(import_usage, opt == 'h' ? stdout : stderr);
-			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
-		}
-	}
-	if (optind + 1 != argc)
-		return cli_usage_error("student import: one %s expected",
-		                       o->format ? "PATH" : "FILE.json");
-	o->path = argv[optind];
-	if (o->format && strcmp(o->format, "json") == 0)
-		o->format = NULL;
-	if (!o->format && (o->nfilter || o->dry_run || o->descriptor_map))
-		return cli_usage_error("student import: --filter, --dry-run and --descriptor-map "
-		                       "go with --format edfi-json");
-	return -1;
-}
+    "for review ('baton review'), not made current.\n";
 
 static int student_import(int argc, char **argv)
 {
 	struct cli_common com = {0};
-	struct edfi_import_opts eo = {0};
-	const char *filter[256];
 	struct student_import c;
 	struct cli_progress progress;
 	store *st = NULL;
 	int r, rc;
 
-	if ((rc = import_options(argc, argv, &com, &eo, filter, 256)) >= 0)
+	if ((rc = cli_common_only(argc, argv, &com, import_usage)) >= 0)
 		return rc;
-	if (eo.format)
-		return cli_student_import_edfi(&com, &eo);
+	if (optind + 1 != argc)
+		return cli_usage_error("student import: one FILE.json expected");
 	memset(&c, 0, sizeof(c));
 	c.file = argv[optind];
 	c.node = cli_dir(&com);
@@ -592,10 +538,18 @@ static int student_dissent(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* 'student import --format edfi-json ...' is Ed-Fi's (cmd_edfi.c); any other, Baton's JSON. */
+static int student_import_any(int argc, char **argv)
+{
+	if (cli_edfi_import_wanted(argc, argv))
+		return cli_student_import_edfi_main(argc, argv);
+	return student_import(argc, argv);
+}
+
 int cmd_student(int argc, char **argv)
 {
 	static const struct cmd sub[] = {
-	    {"import", student_import, "import records from a JSON file"},
+	    {"import", student_import_any, "import records from a JSON file (or Ed-Fi: --format)"},
 	    {"list", student_list, "list students"},
 	    {"show", student_show, "show one student's record"},
 	    {"export", student_export, "write a record as JSON with its attachments"},

@@ -103,7 +103,7 @@ run "$BATON" student import --format edfi-json "$DATA/ds5" --filter 1001 --filte
 if [ "$RC" -eq 0 ] && grep -q -- '--filter 9999: no such student' "$ERR"; then
 	pass "a filtered id not in the files is told"
 else fail_run "a filtered id not in the files is told"; fi
-check_err 1 'go with --format edfi-json' "--filter without --format edfi-json is a usage error" \
+check_exit 1 "--filter without --format edfi-json is a usage error" \
 	"$BATON" student import "$BATON_SRC/tests/data/school.json" --filter 1 --dir "$TMP/FIL2"
 check_err 1 'not a format Baton reads' "an unknown --format is a usage error" \
 	"$BATON" student import --format edfi-csv "$DATA/ds5" --dir "$TMP/FIL2"
