@@ -54,8 +54,10 @@ struct edfi_set {
 	MDB_txn *wtxn; /* while reading: the scratch write transaction */
 	size_t in_txn;
 	uint64_t seq;
-	json_t *filter; /* ids wanted, or NULL: all */
-	json_t *notes;  /* about the whole set */
+	json_t *filter;    /* ids wanted, or NULL: all */
+	json_t *notes;     /* about the whole set */
+	json_t *calendars; /* school id -> its instructional days (false: it has none) */
+	json_t *cache;     /* the district's catalog objects read so far (lookup) */
 	edfi_map *map;
 	char last[BATON_STUDENT_MAX + 2]; /* the last student returned; "" before the first */
 	int started;
@@ -90,6 +92,8 @@ void edfi_set_close(edfi_set *set)
 		nftw(set->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 	json_decref(set->filter);
 	json_decref(set->notes);
+	json_decref(set->calendars);
+	json_decref(set->cache);
 	edfi_map_free(set->map);
 	free(set);
 }
@@ -104,7 +108,8 @@ int edfi_set_open(edfi_set **out, const char *map_file)
 	*out = NULL;
 	if ((set = calloc(1, sizeof(*set))) == NULL)
 		return BATON_ENOMEM;
-	if ((set->notes = json_array()) == NULL) {
+	if ((set->notes = json_array()) == NULL || (set->calendars = json_object()) == NULL ||
+	    (set->cache = json_object()) == NULL) {
 		r = BATON_ENOMEM;
 		goto out;
 	}
@@ -171,10 +176,14 @@ static int scalar(const json_t *v, char *buf, size_t cap)
 }
 
 /* obj's field at path "a" or "aReference.b" as text; "" when absent. */
+static const char *period_name(const json_t *o, char *buf, size_t cap);
+
 static const char *field_at(const json_t *obj, const char *path, char *buf, size_t cap)
 {
 	const char *dot = strchr(path, '.');
 	const json_t *v = obj;
+	if (strcmp(path, "@periodName") == 0)
+		return period_name(obj, buf, cap);
 	if (dot) {
 		char first[64];
 		snprintf(first, sizeof(first), "%.*s", (int)(dot - path), path);
@@ -184,6 +193,25 @@ static const char *field_at(const json_t *obj, const char *path, char *buf, size
 	buf[0] = '\0';
 	if (scalar(json_object_get(v, path), buf, cap) != 0)
 		buf[0] = '\0';
+	return buf;
+}
+
+/*
+ * A grading period's name within its school and year, in a gradingPeriods
+ * object or a gradingPeriodReference: Data Standard 5's gradingPeriodName,
+ * or 4's descriptor code and sequence ("Sixth Six Weeks#6"). "" when neither.
+ */
+static const char *period_name(const json_t *o, char *buf, size_t cap)
+{
+	const char *n = json_string_value(json_object_get(o, "gradingPeriodName"));
+	const char *d = json_string_value(json_object_get(o, "gradingPeriodDescriptor"));
+	const json_t *q = json_object_get(o, "periodSequence");
+	buf[0] = '\0';
+	if (n && n[0])
+		snprintf(buf, cap, "%s", n);
+	else if (d && json_is_integer(q))
+		snprintf(buf, cap, "%s#%lld", strrchr(d, '#') ? strrchr(d, '#') + 1 : d,
+		         (long long)json_integer_value(q));
 	return buf;
 }
 
@@ -203,8 +231,7 @@ static const struct identity identities[] = {
     {"courses", {"courseCode", "educationOrganizationReference.educationOrganizationId"}},
     {"disciplineIncidents", {"incidentIdentifier", "schoolReference.schoolId"}},
     {"gradingPeriods",
-     {"schoolReference.schoolId", "schoolYearTypeReference.schoolYear", "gradingPeriodDescriptor",
-      "periodSequence"}},
+     {"schoolReference.schoolId", "schoolYearTypeReference.schoolYear", "@periodName"}},
     {"graduationPlans",
      {"graduationPlanTypeDescriptor", "educationOrganizationReference.educationOrganizationId",
       "graduationSchoolYearTypeReference.schoolYear"}},
@@ -273,10 +300,38 @@ static const char *student_of(const char *resource, const json_t *obj)
 	return NULL;
 }
 
+/* Removes what an Ed-Fi API adds to every object (id, _etag, link, ...): no student's data. */
+static void strip_api(json_t *v)
+{
+	const char *k;
+	json_t *x;
+	void *tmp;
+	size_t i;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x) strip_api(x);
+		return;
+	}
+	json_object_foreach_safe(v, tmp, k, x)
+	{
+		if (strcmp(k, "link") == 0 || strcmp(k, "_etag") == 0 ||
+		    strcmp(k, "_lastModifiedDate") == 0 || strcmp(k, "id") == 0)
+			json_object_del(v, k);
+		else if (json_is_object(x) || json_is_array(x))
+			strip_api(x);
+	}
+}
+
 static int put(edfi_set *set, MDB_dbi dbi, const void *key, size_t klen, const char *where,
                const json_t *obj, unsigned flags)
 {
-	char *text = json_dumps(obj, JSON_COMPACT);
+	char *text;
+	/* The object is the reader's: the copy kept has no API bookkeeping. */
+	json_t *copy = json_deep_copy(obj);
+	if (copy == NULL)
+		return BATON_ENOMEM;
+	strip_api(copy);
+	text = json_dumps(copy, JSON_COMPACT);
+	json_decref(copy);
 	size_t wl = strlen(where) + 1, tl;
 	MDB_val k = {klen, (void *)(uintptr_t)key}, v;
 	int rc;
@@ -550,47 +605,78 @@ static json_t *parse_val(const MDB_val *v)
 	return o;
 }
 
+/*
+ * The district's catalog (schools, courses, sessions, sections, grading
+ * periods, assessments), which every student names again: kept parsed once
+ * read. Its size is the district's, not its students'.
+ */
+static int catalog(const char *resource)
+{
+	static const char *const kept[] = {"schools",        "courses",        "sessions",
+	                                   "sections",       "gradingPeriods", "assessments",
+	                                   "graduationPlans"};
+	for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+		if (strcmp(kept[i], resource) == 0)
+			return 1;
+	return 0;
+}
+
 /* The object of resource whose identity is parts, or NULL. The caller decrefs it. */
 static json_t *lookup(struct mctx *m, const char *resource, const char *const *parts, size_t n)
 {
 	char key[KEY_MAX + 16];
 	size_t klen;
 	MDB_val k, v;
+	json_t *o;
+	int keep = catalog(resource);
 	if (make_key(key, sizeof(key), &klen, resource, parts, n) != 0)
 		return NULL;
+	/* The key as a cache key: its NUL after the resource name made a '/'. */
+	char ck[KEY_MAX + 16];
+	memcpy(ck, key, klen);
+	ck[strlen(resource)] = '/';
+	ck[klen] = '\0';
+	if (keep && (o = json_object_get(m->set->cache, ck)) != NULL)
+		return json_is_object(o) ? json_incref(o) : NULL;
 	k.mv_size = klen;
 	k.mv_data = key;
-	if (mdb_get(m->t, m->set->by_key, &k, &v) != 0)
-		return NULL;
-	return parse_val(&v);
+	o = mdb_get(m->t, m->set->by_key, &k, &v) != 0 ? NULL : parse_val(&v);
+	if (keep)
+		json_object_set(m->set->cache, ck, o ? o : json_null());
+	return o;
 }
 
 /* Sorts an array by the text of its elements: a record's rows in one order, whatever the files'. */
+struct keyed {
+	char *text;
+	json_t *v;
+};
+
 static int by_text(const void *a, const void *b)
 {
-	char *x = json_dumps(*(json_t *const *)a, JSON_COMPACT | JSON_SORT_KEYS);
-	char *y = json_dumps(*(json_t *const *)b, JSON_COMPACT | JSON_SORT_KEYS);
-	int c = x && y ? strcmp(x, y) : 0;
-	free(x);
-	free(y);
-	return c;
+	const struct keyed *x = a, *y = b;
+	return strcmp(x->text ? x->text : "", y->text ? y->text : "");
 }
 
 static void put_sorted(json_t *rec, const char *key, json_t *arr)
 {
 	size_t n = json_array_size(arr);
-	json_t **v;
+	struct keyed *v;
 	if (n == 0) {
 		json_decref(arr);
 		return;
 	}
 	if (n > 1 && (v = calloc(n, sizeof(*v))) != NULL) {
 		json_t *sorted = json_array();
-		for (size_t i = 0; i < n; i++)
-			v[i] = json_array_get(arr, i);
+		for (size_t i = 0; i < n; i++) {
+			v[i].v = json_array_get(arr, i);
+			v[i].text = json_dumps(v[i].v, JSON_COMPACT | JSON_SORT_KEYS);
+		}
 		qsort(v, n, sizeof(*v), by_text);
-		for (size_t i = 0; i < n; i++)
-			json_array_append(sorted, v[i]);
+		for (size_t i = 0; i < n; i++) {
+			json_array_append(sorted, v[i].v);
+			free(v[i].text);
+		}
 		free(v);
 		json_decref(arr);
 		arr = sorted;
@@ -889,6 +975,135 @@ static json_t *course_of(struct mctx *m, const json_t *ct)
 	return lookup(m, "courses", parts, 2);
 }
 
+/*
+ * Grades of sections still in progress (no course transcript yet for the
+ * course that year): a transcript row with status in_progress, the latest
+ * grading period's grade, as of that period's end (or currentGradeAsOfDate).
+ */
+static int grade_rows(struct mctx *m, json_t *out)
+{
+	static const char *const used[] = {"studentSectionAssociationReference",
+	                                   "gradingPeriodReference",
+	                                   "gradeTypeDescriptor",
+	                                   "letterGradeEarned",
+	                                   "numericGradeEarned",
+	                                   "currentGradeAsOfDate",
+	                                   "currentGradeIndicator",
+	                                   NULL};
+	json_t *latest = json_object(), *o, *row;
+	const char *k;
+	size_t i, j;
+	int r = 0;
+
+	/* The latest grade of each section, by the end of its grading period. */
+	json_array_foreach(all(m, "grades"), i, o)
+	{
+		char sec[400], school[64], year[16], pn[200], d[11];
+		const json_t *ssa = json_object_get(o, "studentSectionAssociationReference");
+		const json_t *gpr = json_object_get(o, "gradingPeriodReference");
+		const char *parts[3], *asof;
+		json_t *gp, *prev;
+		carried(m, "grades", o, used);
+		snprintf(sec, sizeof(sec), "%s|%s|%s",
+		         json_string_value(json_object_get(ssa, "sectionIdentifier"))
+		             ? json_string_value(json_object_get(ssa, "sectionIdentifier"))
+		             : "",
+		         refstr(o, "studentSectionAssociationReference", "schoolId", school,
+		                sizeof(school)),
+		         refstr(o, "studentSectionAssociationReference", "schoolYear", year,
+		                sizeof(year)));
+		parts[0] = refstr(o, "gradingPeriodReference", "schoolId", school, sizeof(school));
+		parts[1] = refstr(o, "gradingPeriodReference", "schoolYear", year, sizeof(year));
+		parts[2] = period_name(gpr, pn, sizeof(pn));
+		gp = lookup(m, "gradingPeriods", parts, 3);
+		asof = date10(str(o, "currentGradeAsOfDate"), d);
+		if (asof == NULL)
+			asof = str(gp, "endDate");
+		json_t *e = json_pack("{s:O, s:s}", "g", o, "asof", asof ? asof : "");
+		json_decref(gp);
+		prev = json_object_get(latest, sec);
+		if (prev == NULL || strcmp(json_string_value(json_object_get(prev, "asof")),
+		                           json_string_value(json_object_get(e, "asof"))) < 0)
+			json_object_set_new(latest, sec, e);
+		else
+			json_decref(e);
+	}
+	json_object_foreach(latest, k, row)
+	{
+		json_t *g = json_object_get(row, "g"), *sect, *c, *e, *t;
+		const json_t *ssa = json_object_get(g, "studentSectionAssociationReference");
+		char code[200], school[64], year[16], yb[16], num[64], sess[200];
+		const char *parts[5], *term = NULL, *grade = str(g, "letterGradeEarned");
+		int final = 0;
+		refstr(g, "studentSectionAssociationReference", "localCourseCode", code,
+		       sizeof(code));
+		refstr(g, "studentSectionAssociationReference", "schoolId", school, sizeof(school));
+		refstr(g, "studentSectionAssociationReference", "schoolYear", year, sizeof(year));
+		refstr(g, "studentSectionAssociationReference", "sessionName", sess, sizeof(sess));
+		if (!code[0] || !years_of(json_object_get(ssa, "schoolYear"), yb, sizeof(yb))) {
+			r = bti_diag_err(
+			    BATON_EMISSING,
+			    "%s: grades.studentSectionAssociationReference: localCourseCode "
+			    "or schoolYear is missing",
+			    where_of(g));
+			break;
+		}
+		/* A course with its transcript row that year is final: the grade was on the way. */
+		json_array_foreach(
+		    out, j, t) if (strcmp(json_string_value(json_object_get(t, "course_code")),
+		                          code) == 0 &&
+		                   strcmp(json_string_value(json_object_get(t, "school_year")),
+		                          yb) == 0) final = 1;
+		if (final)
+			continue;
+		parts[0] = school;
+		parts[1] = year;
+		parts[2] = sess;
+		json_t *session = lookup(m, "sessions", parts, 3);
+		if (session &&
+		    (r = desc(m, "sessions", session, "termDescriptor", "term", 0, &term)) != 0) {
+			json_decref(session);
+			break;
+		}
+		parts[0] = json_string_value(json_object_get(ssa, "sectionIdentifier"));
+		parts[1] = code;
+		parts[2] = school;
+		parts[3] = year;
+		parts[4] = sess;
+		sect = parts[0] ? lookup(m, "sections", parts, 5) : NULL;
+		parts[0] = code;
+		parts[1] = school;
+		c = lookup(m, "courses", parts, 2);
+		if (grade == NULL && json_is_number(json_object_get(g, "numericGradeEarned"))) {
+			snprintf(num, sizeof(num), "%g",
+			         json_number_value(json_object_get(g, "numericGradeEarned")));
+			grade = num;
+		}
+		e = json_object();
+		sets(e, "school_year", yb);
+		sets(e, "term", term ? term : sess);
+		sets(e, "course_code", code);
+		sets(e, "course_title",
+		     str(c, "courseTitle")      ? str(c, "courseTitle")
+		     : str(sect, "sectionName") ? str(sect, "sectionName")
+		                                : code);
+		sets(e, "grade", grade);
+		json_object_set_new(e, "credits_attempted",
+		                    json_is_number(json_object_get(sect, "availableCredits"))
+		                        ? json_deep_copy(json_object_get(sect, "availableCredits"))
+		                        : json_integer(0));
+		json_object_set_new(e, "credits_earned", json_integer(0));
+		sets(e, "status", "in_progress");
+		sets(e, "as_of", json_string_value(json_object_get(row, "asof")));
+		json_array_append_new(out, e);
+		json_decref(session);
+		json_decref(sect);
+		json_decref(c);
+	}
+	json_decref(latest);
+	return r;
+}
+
 static int map_transcript(struct mctx *m)
 {
 	static const char *const used[] = {"studentAcademicRecordReference",
@@ -993,6 +1208,8 @@ static int map_transcript(struct mctx *m)
 			carried(m, "courses", c, used_c);
 		json_decref(c);
 	}
+	if (r == 0)
+		r = grade_rows(m, out);
 	if (r != 0) {
 		json_decref(out);
 		return r;
@@ -1001,20 +1218,27 @@ static int map_transcript(struct mctx *m)
 	return 0;
 }
 
-/* Instructional days at school from 'from' to 'to' (inclusive), or -1: no calendar. */
-static long instructional_days(struct mctx *m, const char *school, const char *from, const char *to)
+/*
+ * The instructional days of a school's calendars, sorted and each once: read
+ * from the scratch store the first time a school is asked for, then kept (a
+ * calendar is the district's, not a student's: its size does not grow with
+ * the students). NULL: the school has no calendarDates.
+ */
+static const json_t *school_days(struct mctx *m, const char *school)
 {
 	char key[KEY_MAX], last[11] = "";
 	size_t klen;
 	const char *parts[1] = {school};
 	MDB_cursor *cur;
 	MDB_val k, v;
-	long n = 0, any = 0;
-	int rc;
+	json_t *days, *cached = json_object_get(m->set->calendars, school);
+	int rc, any = 0;
 
+	if (cached)
+		return json_is_array(cached) ? cached : NULL;
 	if (make_key(key, sizeof(key) - 2, &klen, "calendarDates", parts, 1) != 0 ||
-	    mdb_cursor_open(m->t, m->set->by_key, &cur) != 0)
-		return -1;
+	    mdb_cursor_open(m->t, m->set->by_key, &cur) != 0 || (days = json_array()) == NULL)
+		return NULL;
 	key[klen++] = SEP[0];
 	k.mv_size = klen;
 	k.mv_data = key;
@@ -1027,24 +1251,44 @@ static long instructional_days(struct mctx *m, const char *school, const char *f
 			break;
 		any = 1;
 		d = (const char *)k.mv_data + klen;
-		if (memcmp(d, from, 10) < 0 || (to && memcmp(d, to, 10) > 0) ||
-		    memcmp(d, last, 10) == 0)
-			continue;
-		if ((o = parse_val(&v)) == NULL)
+		if (memcmp(d, last, 10) == 0 || (o = parse_val(&v)) == NULL)
 			continue;
 		json_array_foreach(json_object_get(o, "calendarEvents"), i, ev)
 		{
 			const char *c = code_of(str(ev, "calendarEventDescriptor"));
 			if (c && strcmp(c, "Instructional day") == 0) {
-				n++;
 				memcpy(last, d, 10);
+				json_array_append_new(days, json_stringn(d, 10));
 				break;
 			}
 		}
 		json_decref(o);
 	}
 	mdb_cursor_close(cur);
-	return any ? n : -1;
+	if (!any) {
+		json_decref(days);
+		json_object_set_new(m->set->calendars, school, json_false());
+		return NULL;
+	}
+	json_object_set_new(m->set->calendars, school, days);
+	return days;
+}
+
+/* Instructional days at school from 'from' to 'to' (inclusive; NULL: on), or -1: no calendar. */
+static long instructional_days(struct mctx *m, const char *school, const char *from, const char *to)
+{
+	const json_t *days = school_days(m, school), *d;
+	size_t i;
+	long n = 0;
+	if (days == NULL)
+		return -1;
+	json_array_foreach((json_t *)days, i, d)
+	{
+		const char *s = json_string_value(d);
+		if (strcmp(s, from) >= 0 && (to == NULL || strcmp(s, to) <= 0))
+			n++;
+	}
+	return n;
 }
 
 /* Attendance by school year: days enrolled from the calendar, absences from the events. */
@@ -1671,6 +1915,7 @@ static int map_student(struct mctx *m, const char *sid)
 		                                    "studentDisciplineIncidentBehaviorAssociations",
 		                                    "disciplineActions",
 		                                    "studentAcademicRecords",
+		                                    "grades",
 		                                    NULL};
 		int t = 0;
 		for (size_t i = 0; taken[i] && !t; i++)

@@ -23,10 +23,22 @@ struct out {
 	const json_t *rec;
 	const edfi_map *map;
 	const char *sid;
-	json_t *res; /* resource name -> array */
-	json_t *org; /* the education organization the student's resources name */
+	json_t *res;  /* resource name -> array */
+	json_t *org;  /* the education organization the student's resources name */
+	json_t *seen; /* "resource|identity" of the shared objects written, each once */
 	int err;
 };
+
+/* 1 the first time resource's object of identity id is asked for, then 0. */
+static int once(struct out *o, const char *resource, const char *id)
+{
+	char k[600];
+	snprintf(k, sizeof(k), "%s|%s", resource, id);
+	if (json_object_get(o->seen, k))
+		return 0;
+	json_object_set_new(o->seen, k, json_true());
+	return 1;
+}
 
 static json_t *list(struct out *o, const char *resource)
 {
@@ -242,6 +254,87 @@ static json_t *sar_ref(struct out *o, const char *years, const char *term)
 	return r;
 }
 
+/* The course of a transcript row, once in courses.json. */
+static void course_once(struct out *o, json_t *courses, const json_t *t)
+{
+	const char *code = s_of(t, "course_code");
+	json_t *c;
+	if (json_object_get(courses, code))
+		return;
+	c = json_pack("{s:s, s:{s:O}, s:s, s:i}", "courseCode", code,
+	              "educationOrganizationReference", "educationOrganizationId", o->org,
+	              "courseTitle", s_of(t, "course_title"), "numberOfParts", 1);
+	setdesc(o, c, "academicSubjectDescriptor", "subject", "AcademicSubjectDescriptor",
+	        s_of(t, "subject"));
+	if (s_of(t, "state_course_code"))
+		json_object_set_new(
+		    c, "identificationCodes",
+		    json_pack("[{s:s, s:s}]", "courseIdentificationSystemDescriptor",
+		              ED "CourseIdentificationSystemDescriptor#State course code",
+		              "identificationCode", s_of(t, "state_course_code")));
+	json_object_set_new(courses, code, c);
+	json_array_append(list(o, "courses"), c);
+}
+
+/*
+ * A grade in progress (status in_progress with a grade) goes out as Ed-Fi
+ * keeps one: a grades object for a section of the course in a session of
+ * the term, in a grading period ending on as_of. 1 when t was one.
+ */
+static int in_progress_grade(struct out *o, const json_t *t, json_t *courses)
+{
+	const char *code = s_of(t, "course_code"), *years = s_of(t, "school_year");
+	const char *status = s_of(t, "status"), *asof = s_of(t, "as_of");
+	char sect[300], sess[300], period[64];
+	json_t *y, *x, *ssa;
+	if (!status || strcmp(status, "in_progress") != 0 || !s_of(t, "grade") || !years)
+		return 0;
+	course_once(o, courses, t);
+	y = end_year(years);
+	snprintf(sect, sizeof(sect), "%s-%s-%s", code, years, s_of(t, "term"));
+	snprintf(sess, sizeof(sess), "%s %s", years, s_of(t, "term"));
+	snprintf(period, sizeof(period), "As of %s", asof ? asof : "unknown");
+	x = json_pack("{s:{s:O}, s:{s:O}, s:s}", "schoolReference", "schoolId", o->org,
+	              "schoolYearTypeReference", "schoolYear", y, "sessionName", sess);
+	setdesc(o, x, "termDescriptor", "term", "TermDescriptor", s_of(t, "term"));
+	if (once(o, "sessions", sess))
+		json_array_append_new(list(o, "sessions"), x);
+	else
+		json_decref(x);
+	x = json_pack("{s:s, s:{s:s, s:O, s:O, s:s}, s:s}", "sectionIdentifier", sect,
+	              "courseOfferingReference", "localCourseCode", code, "schoolId", o->org,
+	              "schoolYear", y, "sessionName", sess, "sectionName", s_of(t, "course_title"));
+	if (json_object_get(t, "credits_attempted"))
+		json_object_set(x, "availableCredits", json_object_get(t, "credits_attempted"));
+	if (once(o, "sections", sect))
+		json_array_append_new(list(o, "sections"), x);
+	else
+		json_decref(x);
+	x = json_pack("{s:s, s:s, s:i, s:{s:O}, s:{s:O}}", "gradingPeriodName", period,
+	              "gradingPeriodDescriptor", ED "GradingPeriodDescriptor#Other",
+	              "periodSequence", 1, "schoolReference", "schoolId", o->org,
+	              "schoolYearTypeReference", "schoolYear", y);
+	if (asof) {
+		sets(x, "beginDate", asof);
+		sets(x, "endDate", asof);
+	}
+	if (once(o, "gradingPeriods", period))
+		json_array_append_new(list(o, "gradingPeriods"), x);
+	else
+		json_decref(x);
+	ssa = json_pack("{s:s, s:O, s:O, s:s, s:s, s:s}", "localCourseCode", code, "schoolId",
+	                o->org, "schoolYear", y, "sectionIdentifier", sect, "sessionName", sess,
+	                "studentUniqueId", o->sid);
+	x = json_pack("{s:o, s:{s:s, s:O, s:O}, s:s, s:s}", "studentSectionAssociationReference",
+	              ssa, "gradingPeriodReference", "gradingPeriodName", period, "schoolId",
+	              o->org, "schoolYear", y, "gradeTypeDescriptor",
+	              ED "GradeTypeDescriptor#Grading Period", "letterGradeEarned",
+	              s_of(t, "grade"));
+	json_array_append_new(list(o, "grades"), x);
+	json_decref(y);
+	return 1;
+}
+
 static void transcript(struct out *o)
 {
 	const json_t *t, *grad = json_object_get(o->rec, "graduation");
@@ -254,7 +347,10 @@ static void transcript(struct out *o)
 	{
 		const char *code = s_of(t, "course_code"), *years = s_of(t, "school_year");
 		char key[300];
-		json_t *ct = json_object();
+		json_t *ct;
+		if (in_progress_grade(o, t, courses))
+			continue;
+		ct = json_object();
 		json_object_set_new(ct, "studentAcademicRecordReference",
 		                    sar_ref(o, years, s_of(t, "term")));
 		json_object_set_new(
@@ -276,23 +372,7 @@ static void transcript(struct out *o)
 		setdesc(o, ct, "attemptedCreditTypeDescriptor", "credit_type",
 		        "CreditTypeDescriptor", s_of(t, "credit_type"));
 		json_array_append_new(list(o, "courseTranscripts"), ct);
-		if (!json_object_get(courses, code)) {
-			json_t *c = json_pack("{s:s, s:{s:O}, s:s, s:i}", "courseCode", code,
-			                      "educationOrganizationReference",
-			                      "educationOrganizationId", o->org, "courseTitle",
-			                      s_of(t, "course_title"), "numberOfParts", 1);
-			setdesc(o, c, "academicSubjectDescriptor", "subject",
-			        "AcademicSubjectDescriptor", s_of(t, "subject"));
-			if (s_of(t, "state_course_code"))
-				json_object_set_new(
-				    c, "identificationCodes",
-				    json_pack(
-				        "[{s:s, s:s}]", "courseIdentificationSystemDescriptor",
-				        ED "CourseIdentificationSystemDescriptor#State course code",
-				        "identificationCode", s_of(t, "state_course_code")));
-			json_object_set_new(courses, code, c);
-			json_array_append(list(o, "courses"), c);
-		}
+		course_once(o, courses, t);
 		snprintf(key, sizeof(key), "%s|%s", years ? years : "", s_of(t, "term"));
 		if (!json_object_get(sars, key))
 			json_object_set_new(sars, key, sar_ref(o, years, s_of(t, "term")));
@@ -660,6 +740,7 @@ int edfi_export(const json_t *rec, const char *dir, const char *map_file)
 	o.map = map;
 	o.sid = s_of(rec, "student_id");
 	o.res = json_object();
+	o.seen = json_object();
 	/* The organization the resources name: the latest enrolment's school. */
 	{
 		const json_t *e, *last = NULL;
@@ -683,6 +764,7 @@ int edfi_export(const json_t *rec, const char *dir, const char *map_file)
 	discipline(&o);
 	r = write_all(&o, dir);
 	json_decref(o.res);
+	json_decref(o.seen);
 	json_decref(o.org);
 	edfi_map_free(map);
 	return r;
