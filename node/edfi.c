@@ -24,10 +24,11 @@
 #include "edfi_map.h"
 #include "record.h"
 
-#define SCRATCH_MAP  ((size_t)64 << 30) /* address space only: the file grows as written */
-#define COMMIT_EVERY 20000              /* objects per scratch write transaction */
-#define KEY_MAX      480                /* under LMDB's 511-byte key limit */
-#define SEP          "\x1f"             /* between the parts of a key */
+#define SCRATCH_MAP    ((size_t)64 << 30) /* address space only: the file grows as written */
+#define COMMIT_EVERY   4000              /* objects per scratch write transaction */
+#define KEY_MAX        480                /* under LMDB's 511-byte key limit */
+#define SEP            "\x1f"             /* between the parts of a key */
+#define CYCLE_STUDENTS 200 /* students read between two remappings of the scratch store */
 
 /* The Ed-Fi formats: a reader of the contract's shape, and one that can skip with a note. */
 struct edfi_format {
@@ -63,6 +64,7 @@ struct edfi_set {
 	int started;
 	int pass; /* times rewound: notes about the set are made on the first pass */
 	size_t objects;
+	size_t served; /* edfi_set_next calls */
 };
 
 static int lmdb_err(int rc, const char *what)
@@ -98,12 +100,48 @@ void edfi_set_close(edfi_set *set)
 	free(set);
 }
 
+/*
+ * Opens the scratch environment in set->dir (again). The pages of its map
+ * that were touched count as the process's memory until it is unmapped, so
+ * the set closes and opens it every so often (scratch_cycle): memory stays
+ * that of one student, not of the district.
+ */
+static int scratch_open(edfi_set *set)
+{
+	MDB_txn *t = NULL;
+	int rc;
+	if ((rc = mdb_env_create(&set->env)) != 0 || (rc = mdb_env_set_maxdbs(set->env, 2)) != 0 ||
+	    (rc = mdb_env_set_mapsize(set->env, SCRATCH_MAP)) != 0 ||
+	    (rc = mdb_env_open(set->env, set->dir,
+	                       MDB_NOSYNC | MDB_NOMETASYNC | MDB_WRITEMAP | MDB_NOTLS, 0600)) !=
+	        0 ||
+	    (rc = mdb_txn_begin(set->env, NULL, 0, &t)) != 0 ||
+	    (rc = mdb_dbi_open(t, "by_student", MDB_CREATE, &set->by_student)) != 0 ||
+	    (rc = mdb_dbi_open(t, "by_key", MDB_CREATE, &set->by_key)) != 0 ||
+	    (rc = mdb_txn_commit(t)) != 0) {
+		if (t)
+			mdb_txn_abort(t);
+		if (set->env)
+			mdb_env_close(set->env);
+		set->env = NULL;
+		return lmdb_err(rc, "open");
+	}
+	return 0;
+}
+
+/* Unmaps the scratch environment and maps it afresh (no transaction may be open). */
+static int scratch_cycle(edfi_set *set)
+{
+	mdb_env_close(set->env);
+	set->env = NULL;
+	return scratch_open(set);
+}
+
 int edfi_set_open(edfi_set **out, const char *map_file)
 {
 	edfi_set *set;
 	const char *tmp = getenv("TMPDIR");
-	MDB_txn *t = NULL;
-	int rc, r;
+	int r;
 
 	*out = NULL;
 	if ((set = calloc(1, sizeof(*set))) == NULL)
@@ -121,21 +159,8 @@ int edfi_set_open(edfi_set **out, const char *map_file)
 		set->dir[0] = '\0';
 		goto out;
 	}
-	r = BATON_EIO;
-	if ((rc = mdb_env_create(&set->env)) != 0 || (rc = mdb_env_set_maxdbs(set->env, 2)) != 0 ||
-	    (rc = mdb_env_set_mapsize(set->env, SCRATCH_MAP)) != 0 ||
-	    (rc = mdb_env_open(set->env, set->dir,
-	                       MDB_NOSYNC | MDB_NOMETASYNC | MDB_WRITEMAP | MDB_NOTLS, 0600)) !=
-	        0 ||
-	    (rc = mdb_txn_begin(set->env, NULL, 0, &t)) != 0 ||
-	    (rc = mdb_dbi_open(t, "by_student", MDB_CREATE, &set->by_student)) != 0 ||
-	    (rc = mdb_dbi_open(t, "by_key", MDB_CREATE, &set->by_key)) != 0 ||
-	    (rc = mdb_txn_commit(t)) != 0) {
-		if (t)
-			mdb_txn_abort(t);
-		r = lmdb_err(rc, "open");
+	if ((r = scratch_open(set)) != 0)
 		goto out;
-	}
 	*out = set;
 	set = NULL;
 	r = 0;
@@ -406,6 +431,7 @@ static int gather(void *arg, const char *resource, json_t *obj, const char *wher
 		set->in_txn = 0;
 		if (rc != 0)
 			return lmdb_err(rc, "commit");
+		return scratch_cycle(set);
 	}
 	return r;
 }
@@ -1990,6 +2016,8 @@ int edfi_set_next(edfi_set *set, json_t **rec, char *id, size_t idcap, json_t **
 	id[0] = '\0';
 	memset(&m, 0, sizeof(m));
 	m.set = set;
+	if (++set->served % CYCLE_STUDENTS == 0 && (r = scratch_cycle(set)) != 0)
+		return r;
 	if ((rc = mdb_txn_begin(set->env, NULL, MDB_RDONLY, &m.t)) != 0)
 		return lmdb_err(rc, "begin");
 	for (;;) {

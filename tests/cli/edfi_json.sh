@@ -205,6 +205,22 @@ check_err 3 'nope: No such file' "a path that is not there is named" \
 nothing_stored "$TMP/BADN" "after every refused file"
 check "no scratch store is left behind" test -z "$(ls -A "$TMPDIR")"
 
+# ---- many students: the scratch store is remapped as it goes, nothing is lost ----
+BIG=$TMP/big
+mkdir -p "$BIG"
+cp "$DATA/ds5/schools.json" "$DATA/ds5/calendarDates.json" "$BIG/"
+seq 1 450 | awk '{printf "%s{\"studentUniqueId\": \"S%04d\", \"firstName\": \"F%d\", \"lastSurname\": \"L%d\", \"birthDate\": \"2011-01-01\"}", (NR > 1 ? "," : "["), $1, $1, $1} END {print "]"}' >"$BIG/students.json"
+seq 1 450 | awk '{printf "%s{\"studentReference\": {\"studentUniqueId\": \"S%04d\"}, \"schoolReference\": {\"schoolId\": 255901}, \"entryDate\": \"2025-08-20\", \"entryGradeLevelDescriptor\": \"uri://ed-fi.org/GradeLevelDescriptor#Ninth grade\"}", (NR > 1 ? "," : "["), $1} END {print "]"}' >"$BIG/studentSchoolAssociations.json"
+seq 0 4499 | awk '{printf "%s{\"studentReference\": {\"studentUniqueId\": \"S%04d\"}, \"schoolReference\": {\"schoolId\": 255901}, \"eventDate\": \"2025-08-%02d\", \"attendanceEventCategoryDescriptor\": \"uri://ed-fi.org/AttendanceEventCategoryDescriptor#%s\"}", (NR > 1 ? "," : "["), 450 - int($1 / 10), 20 + $1 % 10, ($1 % 10 < 2 ? "Excused Absence" : "Unexcused Absence")} END {print "]"}' >"$BIG/studentSchoolAttendanceEvents.json"
+fresh BIGN
+check_out '^Imported 450 students .*450 new students' "450 students and 4,500 events in one import" \
+	"$BATON" student import --format edfi-json "$BIG" --dir "$TMP/BIGN"
+show S0001 "$TMP/BIGN" >"$TMP/s1.json"
+show S0450 "$TMP/BIGN" >"$TMP/s450.json"
+jqis "the first student's attendance" "$TMP/s1.json" '.attendance[0] | [.days_enrolled, .days_absent_excused, .days_absent_unexcused, .days_present]' '[10,2,8,0]'
+jqis "the last student's attendance" "$TMP/s450.json" '.attendance[0] | [.days_enrolled, .days_absent_excused, .days_absent_unexcused, .days_present]' '[10,2,8,0]'
+check "no scratch store is left behind after a large import" test -z "$(ls -A "$TMPDIR")"
+
 # ---- export: the same mapping backwards, and the round trip ----
 check "1001 is exported as Ed-Fi resources" "$BATON" student export 1001 --format edfi-json --out "$TMP/exp" --dir "$N"
 for f in students studentSchoolAssociations schools contacts studentContactAssociations courseTranscripts \
