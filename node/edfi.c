@@ -25,7 +25,7 @@
 #include "record.h"
 
 #define SCRATCH_MAP    ((size_t)64 << 30) /* address space only: the file grows as written */
-#define COMMIT_EVERY   4000              /* objects per scratch write transaction */
+#define COMMIT_EVERY   4000               /* objects per scratch write transaction */
 #define KEY_MAX        480                /* under LMDB's 511-byte key limit */
 #define SEP            "\x1f"             /* between the parts of a key */
 #define CYCLE_STUDENTS 200 /* students read between two remappings of the scratch store */
@@ -1134,6 +1134,7 @@ static int map_transcript(struct mctx *m)
 {
 	static const char *const used[] = {"studentAcademicRecordReference",
 	                                   "courseReference",
+	                                   "academicSubjects",
 	                                   "courseAttemptResultDescriptor",
 	                                   "finalLetterGradeEarned",
 	                                   "finalNumericGradeEarned",
@@ -1209,6 +1210,14 @@ static int map_transcript(struct mctx *m)
 		sets(e, "grade", grade);
 		if (grade == NULL)
 			sets(e, "status", "in_progress");
+		if (!json_is_number(att) && !json_is_number(earn)) {
+			/* A course that carries no credit (an elementary one): 0 of 0, and said so.
+			 */
+			note(m, "courseTranscripts.earnedCredits", " ",
+			     "(absent: the course is taken as carrying no credit, 0 of 0)");
+			json_object_set_new(e, "credits_attempted", json_integer(0));
+			json_object_set_new(e, "credits_earned", json_integer(0));
+		}
 		setnum(e, "credits_attempted", json_is_number(att) ? att : earn);
 		setnum(e, "credits_earned", earn);
 		sets(e, "attempt_result", result);
@@ -1217,6 +1226,14 @@ static int map_transcript(struct mctx *m)
 		sets(e, "credit_type", ctype);
 		if (c && (r = desc(m, "courses", c, "academicSubjectDescriptor", "subject", 0,
 		                   &subject)) != 0) {
+			json_decref(c);
+			json_decref(e);
+			break;
+		}
+		if (subject == NULL &&
+		    (r = desc(m, "courseTranscripts",
+		              json_array_get(json_object_get(o, "academicSubjects"), 0),
+		              "academicSubjectDescriptor", "subject", 0, &subject)) != 0) {
 			json_decref(c);
 			json_decref(e);
 			break;
