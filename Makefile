@@ -100,7 +100,7 @@ DEMO     := $(BUILD)/baton-demo
 
 TEST_NAMES := test_codec test_keys test_objects test_packet test_mutation test_vectors test_store test_consent \
               test_record test_record_file test_serve test_students test_invite \
-              test_disclosure_copy test_erase test_edfi_xml
+              test_disclosure_copy test_erase test_edfi_xml test_edfi_read
 CLI_TESTS  := $(filter-out tests/cli/lib.sh,$(sort $(wildcard tests/cli/*.sh)))
 NODE_LIB   := $(BUILD)/libbatonnode.a
 TEST_SUPPORT := $(BUILD)/tests/testutil.o
@@ -171,6 +171,12 @@ $(BUILD)/node/web_assets.h: $(WEB_ASSETS) $(FAMILY_FILES) $(SODIUM_JS) web/embed
 	$(Q)sh web/embed.sh $(WEB_ASSETS) $(FAMILY_EMBED) >$@.tmp && mv $@.tmp $@
 $(BUILD)/node/web.o: $(BUILD)/node/web_assets.h
 $(BUILD)/node/web.o: CPPFLAGS += -I$(BUILD)/node
+# The shipped Ed-Fi descriptor map, embedded in the binary as one C string.
+$(BUILD)/node/edfi_descriptors.h: node/edfi_descriptors.map
+	@mkdir -p $(dir $@)
+	$(Q)sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' -e 's/^/"/' -e 's/$$/\\n"/' $< >$@.tmp && mv $@.tmp $@
+$(BUILD)/node/edfi_map.o: $(BUILD)/node/edfi_descriptors.h
+$(BUILD)/node/edfi_map.o: CPPFLAGS += -I$(BUILD)/node
 .PHONY: FORCE
 FORCE:
 

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "cmd_edfi.h"
 #include "bti.h"
 #include "dissent.h"
 #include "record.h"
@@ -532,11 +533,14 @@ static int student_show(int argc, char **argv)
 
 static int student_export(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"out", required_argument, NULL, 'o'}, CLI_COMMON_OPTS, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+	                                     {"format", required_argument, NULL, 'f'},
+	                                     {"descriptor-map", required_argument, NULL, 'm'},
+	                                     CLI_COMMON_OPTS,
+	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
 	struct show_ctx c;
-	const char *out = NULL;
+	const char *out = NULL, *format = NULL, *map = NULL;
 	char dir[4096], files_dir[8192], rel[256], tmp[4096];
 	store *st;
 	int opt, r, rc;
@@ -550,16 +554,33 @@ static int student_export(int argc, char **argv)
 			out = optarg;
 			continue;
 		}
+		if (opt == 'f' || opt == 'm') {
+			*(opt == 'f' ? &format : &map) = optarg;
+			continue;
+		}
 		fprintf(opt == 'h' ? stdout : stderr,
-		        "usage: baton student export ID [--out FILE] [--dir DIR]\n\n"
+		        "usage: baton student export ID [--out FILE] [--dir DIR]\n"
+		        "       baton student export ID --format edfi-json --out DIR\n"
+		        "                            [--descriptor-map FILE] [--dir DIR]\n\n"
 		        "Writes the record as JSON (to FILE or standard output) and its\n"
 		        "attachments beside it in ID-files/, so that 'baton student import'\n"
-		        "reads it back to the same record.\n");
+		        "reads it back to the same record. --format edfi-json writes it as\n"
+		        "Ed-Fi API resources, one RESOURCE.json array each, into DIR (new or\n"
+		        "empty), for a student information system to POST (docs/edfi.md).\n");
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error("student export: one student ID expected");
 	c.id = argv[optind];
+	if (format && strcmp(format, "json") != 0) {
+		if (strcmp(format, "edfi-json") != 0)
+			return cli_usage_error("student export: --format %s: json or edfi-json",
+			                       format);
+		return cli_student_export_edfi(&com, c.id, out, map);
+	}
+	if (map)
+		return cli_usage_error(
+		    "student export: --descriptor-map goes with --format edfi-json");
 	snprintf(tmp, sizeof(tmp), "%s", out ? out : "./x");
 	snprintf(dir, sizeof(dir), "%s", dirname(tmp));
 	snprintf(rel, sizeof(rel), "%s-files", c.id);
@@ -682,10 +703,18 @@ static int student_dissent(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* 'student import --format edfi-json ...' is Ed-Fi's (cmd_edfi.c); any other, Baton's JSON. */
+static int student_import_any(int argc, char **argv)
+{
+	if (cli_edfi_import_wanted(argc, argv))
+		return cli_student_import_edfi_main(argc, argv);
+	return student_import(argc, argv);
+}
+
 int cmd_student(int argc, char **argv)
 {
 	static const struct cmd sub[] = {
-	    {"import", student_import, "import records from a JSON file"},
+	    {"import", student_import_any, "import records from a JSON file (or Ed-Fi: --format)"},
 	    {"list", student_list, "list students"},
 	    {"show", student_show, "show one student's record"},
 	    {"export", student_export, "write a record as JSON with its attachments"},

@@ -391,6 +391,16 @@ static int prepare_one(struct student_import *c, json_t *rec, size_t index)
 	if ((r = record_validate(rec)) != 0 ||
 	    (r = first_in_file(c, json_string_value(json_object_get(rec, "student_id")))) != 0)
 		return r;
+	if (c->source != NULL) {
+		/* Made again from the source when filed: only the index fields are kept. */
+		if (json_array_size(json_object_get(rec, "attachments")) > 0)
+			return import_attachments(NULL, c, rec);
+		memset(&s, 0, sizeof(s));
+		snprintf(s.id, sizeof(s.id), "%s",
+		         json_string_value(json_object_get(rec, "student_id")));
+		record_index(rec, &s);
+		return ready_add(c, NULL, NULL, &s, index);
+	}
 	later = !c->dry_run && !c->no_attachments &&
 	        json_array_size(json_object_get(rec, "attachments")) > 0;
 	if (!later && (r = import_attachments(NULL, c, rec)) != 0)
@@ -421,6 +431,38 @@ static int prepare_record(struct student_import *c, json_t *rec, size_t index)
 	return r;
 }
 
+/* Reads and checks every record of the source; bad records are noted. */
+static int prepare_source(struct student_import *c)
+{
+	char id[BATON_STUDENT_MAX + 1];
+	json_t *rec;
+	size_t index = 0;
+	int r;
+
+	c->source->rewind(c->source->arg);
+	while ((r = c->source->next(c->source->arg, &rec, id, sizeof(id))) != BATON_ENOTFOUND) {
+		index++;
+		c->raw[0] = '\0';
+		if (r == 0)
+			r = prepare_record(c, rec, index);
+		else if (student_import_is_bad_input(r))
+			r = record_error(c, r, index, id[0] ? id : NULL);
+		if (r != 0 && student_import_is_bad_input(r))
+			r = note_error(c, index, id[0] ? id : NULL, r);
+		json_decref(rec);
+		if (r != 0)
+			return r;
+		if (c->progress)
+			c->progress(c->progress_arg, c->label ? c->label : c->file, index, 0, 0);
+	}
+	c->records = index;
+	json_decref(c->seen);
+	c->seen = NULL;
+	if (c->nerrors == 0 && c->records == 0)
+		return bti_diag_err(BATON_EVALUE, "no student records");
+	return 0;
+}
+
 /* Reads and checks the whole file, with no transaction open; bad records are noted. */
 static int prepare_all(struct student_import *c)
 {
@@ -430,6 +472,8 @@ static int prepare_all(struct student_import *c)
 
 	if ((c->seen = json_object()) == NULL || (c->errors = json_array()) == NULL)
 		return BATON_ENOMEM;
+	if (c->source != NULL)
+		return prepare_source(c);
 	while ((r = record_file_next(c->rf, &rec, &index)) != BATON_ENOTFOUND) {
 		c->raw[0] = '\0';
 		if (r == 0)
@@ -455,6 +499,39 @@ static int prepare_all(struct student_import *c)
 }
 
 /*
+ * The canonical text of the source's record e->index, made again: the
+ * source is read on to it (the records between were refused when checked).
+ */
+static int source_text(struct student_import *c, const struct student_ready *e, char **mine,
+                       const char **text)
+{
+	char id[BATON_STUDENT_MAX + 1];
+	json_t *rec = NULL;
+	int r;
+
+	while (c->source_at < e->index) {
+		json_decref(rec);
+		rec = NULL;
+		r = c->source->next(c->source->arg, &rec, id, sizeof(id));
+		if (r == BATON_ENOTFOUND)
+			return bti_diag_err(BATON_EINTERNAL, "record %zu: the source ended early",
+			                    e->index);
+		if (r != 0 && !student_import_is_bad_input(r))
+			return r;
+		c->source_at++;
+	}
+	if (rec == NULL)
+		return bti_diag_err(BATON_EINTERNAL, "record %zu: not the same the second time",
+		                    e->index);
+	/* The same checks as the first time: the source gives the same record. */
+	if ((r = record_validate(rec)) == 0 && (*mine = record_canonical(rec)) == NULL)
+		r = BATON_ENOMEM;
+	json_decref(rec);
+	*text = *mine;
+	return r;
+}
+
+/*
  * The text to file for e: its canonical text, or, for a record naming
  * attachments, a copy with them stored in t (NULL: hashed) made canonical
  * into *mine (the caller frees it). The record as read stays as it was: a
@@ -470,6 +547,8 @@ static int ready_text(store_txn *t, struct student_import *c, const struct stude
 	*text = e->canon;
 	if (e->canon != NULL)
 		return 0;
+	if (e->rec == NULL)
+		return source_text(c, e, mine, text);
 	if ((rec = json_deep_copy(e->rec)) == NULL)
 		return BATON_ENOMEM;
 	if ((r = import_attachments(t, c, rec)) == 0 && (*mine = record_canonical(rec)) == NULL)
@@ -701,6 +780,10 @@ typedef int (*ready_fn)(store_txn *t, struct student_import *c, const struct stu
 /* Runs one on each good record; a record the store refuses is noted like a bad one. */
 static int each_ready(store_txn *t, struct student_import *c, ready_fn one)
 {
+	if (c->source != NULL) {
+		c->source->rewind(c->source->arg);
+		c->source_at = 0;
+	}
 	for (size_t i = 0; i < c->nready; i++) {
 		const struct student_ready *e = &c->ready[i];
 		int r;
@@ -794,6 +877,17 @@ int student_import_run(store *st, struct student_import *c)
 	c->base_fd = -1;
 	if (c->want_results && c->results == NULL && (c->results = json_array()) == NULL)
 		return BATON_ENOMEM;
+	if (c->source != NULL) {
+		c->no_attachments = 1;
+		if ((r = prepare_all(c)) == 0)
+			r = c->dry_run || c->nerrors ? store_read(st, sort_all, c)
+			                             : store_write(st, write_all, c);
+		if (r == 0 && c->nerrors)
+			r = sort_errors(c);
+		if (r == 0 && c->nerrors)
+			r = c->first_error;
+		return r;
+	}
 	if ((r = record_file_open(c->file, &c->rf)) != 0)
 		return r;
 	snprintf(tmp, sizeof(tmp), "%s", c->file);

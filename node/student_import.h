@@ -25,6 +25,22 @@
 struct student_ready;
 
 /*
+ * Where records come from instead of a file (an Ed-Fi district's files,
+ * edfi.h): read twice, once to check every record and once, in the write
+ * transaction, to file them, so that no more than one record is in memory.
+ * next gives the next record in the same order each time: 0 and *rec (the
+ * caller decrefs it), BATON_ENOTFOUND after the last, a bad input code for
+ * one record that cannot be made (id names it, baton_diag() says why; the
+ * next call goes on), or BATON_EIO/BATON_ENOMEM. rewind starts again at
+ * the first record.
+ */
+struct student_source {
+	int (*next)(void *arg, json_t **rec, char *id, size_t idcap);
+	void (*rewind)(void *arg);
+	void *arg;
+};
+
+/*
  * Called after each record with the records read so far and how far
  * through the file (bytes done of total). Cannot fail.
  */
@@ -42,6 +58,9 @@ struct student_import {
 	int no_attachments; /* 1: a record naming an attachment file is refused */
 	int merge;          /* 1: a same child's new version is the record on file with the file's
 	                       top-level keys replacing its own (RECORD.md, "Importing with --merge") */
+	/* not NULL: the records come from here, not from file (named in messages); no attachments
+	 */
+	const struct student_source *source;
 	student_import_progress progress; /* may be NULL */
 	void *progress_arg;
 
@@ -74,6 +93,7 @@ struct student_import {
 	struct student_ready *ready; /* the good records, read before any transaction */
 	size_t nready, ready_cap;
 	uint64_t held_last; /* a dry run's last held number */
+	size_t source_at;   /* with source: the number of the last record read from it */
 	int base_fd;
 	int base_in_node;
 	char node_real[PATH_MAX];

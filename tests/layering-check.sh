@@ -33,6 +33,7 @@ for d in "${!MAY[@]}"; do
 			home=${HOME_OF[$h]:-}
 			[ "$h" = version.h ] && home=internal # written by the build
 			[ "$h" = web_assets.h ] && home=node # the console's pages, written by the build from web/
+			[ "$h" = edfi_descriptors.h ] && home=node # the Ed-Fi descriptor map, written by the build
 			case " internal ${MAY[$d]} " in
 			*" $home "*) ;;
 			*)
