@@ -75,7 +75,7 @@ fi
 # A record received at RAS: its inbox row opens the student's page.
 check "LHS links the parent to S-2001" "$BATON" guardian link S-2001 "$PK" --dir "$A"
 check "the parent's consent for S-2001" "$BATON" consent grant --key "$TMP/parent.key" \
-	--student S-2001 --from "$TMP/LHS-001.card" --to "$TMP/RAS-204.card" --sections all \
+	--student S-2001 --from "$TMP/LHS-001.card" --to "$TMP/RAS-204.card" --sections all,custody \
 	--purpose "enrolment at Riverside" --expires 30d --yes --out "$TMP/S-2001.consent"
 check "LHS sends S-2001 to RAS" "$BATON" send S-2001 --to RAS-204 --consent "$TMP/S-2001.consent" --dir "$A"
 arrived() { "$BATON" inbox --json --dir "$TMP/ras" | jq -e '.[] | select(.student == "S-2001" and .result == "accepted")' >/dev/null; }
