@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "bti.h"
 #include "cmd_edfi.h"
@@ -184,13 +185,19 @@ static int load(store_txn *t, void *arg)
 	return view_student_load(t, c->id, 0, &c->v);
 }
 
-/* out made (0700) when it is not there; one that is must be an empty directory. */
-static int out_dir(const char *out)
+/*
+ * out made (0700) when it is not there (*made 1: the export's to remove
+ * again when it fails); one that is must be an empty directory.
+ */
+static int out_dir(const char *out, int *made)
 {
 	DIR *d;
 	struct dirent *de;
-	if (mkdir(out, 0700) == 0)
+	*made = 0;
+	if (mkdir(out, 0700) == 0) {
+		*made = 1;
 		return 0;
+	}
 	if (errno != EEXIST)
 		return bti_diag_err(BATON_EIO, "%s: %s", out, strerror(errno));
 	if ((d = opendir(out)) == NULL)
@@ -209,7 +216,7 @@ int cli_student_export_edfi(const struct cli_common *com, const char *id, const 
 {
 	struct export_ctx c;
 	store *st;
-	int r, rc;
+	int r, rc, made = 0;
 
 	memset(&c, 0, sizeof(c));
 	c.id = id;
@@ -219,11 +226,15 @@ int cli_student_export_edfi(const struct cli_common *com, const char *id, const 
 		return rc;
 	r = store_read(st, load, &c);
 	store_close(st);
-	if (r == 0 && (r = out_dir(out)) == 0)
+	if (r == 0 && (r = out_dir(out, &made)) == 0)
 		r = edfi_export(c.v.record, out, descriptor_map);
 	view_student_clear(&c.v);
-	if (r != 0)
+	if (r != 0) {
+		/* A refused export leaves no directory of its own behind (its files are gone). */
+		if (made)
+			rmdir(out);
 		return cli_fail("student export", r);
+	}
 	fprintf(stderr, "Exported %s as Ed-Fi resources to %s/\n", id, out);
 	return EXIT_OK;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <baton/baton.h>
 
@@ -705,25 +706,50 @@ static void discipline(struct out *o)
 	}
 }
 
-/* Writes each resource's array as DIR/RESOURCE.json (a new file each). */
-static int write_all(const struct out *o, const char *dir)
+/* Removes DIR/RESOURCE.json for each of the first n resources of o (the files this export wrote).
+ */
+static void unwrite(const struct out *o, const char *dir, size_t n)
 {
 	const char *k;
 	json_t *v;
 	json_object_foreach(o->res, k, v)
 	{
 		char path[4096];
+		if (n-- == 0)
+			break;
+		snprintf(path, sizeof(path), "%s/%s.json", dir, k);
+		unlink(path);
+	}
+}
+
+/*
+ * Writes each resource's array as DIR/RESOURCE.json (a new file each); on
+ * failure the files it wrote are removed again: nothing half-written.
+ */
+static int write_all(const struct out *o, const char *dir)
+{
+	const char *k;
+	json_t *v;
+	size_t done = 0;
+	json_object_foreach(o->res, k, v)
+	{
+		char path[4096];
 		char *text = json_dumps(v, JSON_INDENT(1) | JSON_REAL_PRECISION(17));
 		int r;
-		if (text == NULL)
+		if (text == NULL) {
+			unwrite(o, dir, done);
 			return BATON_ENOMEM;
+		}
 		snprintf(path, sizeof(path), "%s/%s.json", dir, k);
 		r = baton_file_create(path, (const uint8_t *)text, strlen(text), 0600);
 		free(text);
-		if (r != 0)
+		if (r != 0) {
+			unwrite(o, dir, done);
 			return bti_diag_err(r, "%s: %s", path,
 			                    r == BATON_EEXIST ? "already exists"
 			                                      : baton_strerror(r));
+		}
+		done++;
 	}
 	return 0;
 }
