@@ -1,8 +1,10 @@
 /* The Ed-Fi descriptor map (edfi_map.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bti.h"
 #include "edfi_map.h"
@@ -86,14 +88,46 @@ static int add_text(edfi_map *m, const char *text, size_t len, const char *where
 	return 0;
 }
 
+/* The most a district's descriptor map may hold: far more than any map needs. */
+#define EDFI_MAP_MAX (1024 * 1024)
+
+/*
+ * Reads a district's map file: a regular file (a FIFO, a device or a
+ * directory is refused without waiting on it) of at most EDFI_MAP_MAX bytes
+ * and no NUL byte; *text is the caller's to free.
+ */
+static int read_map(const char *file, char **text, size_t *len)
+{
+	uint8_t *buf = NULL;
+	const uint8_t *nul;
+	int fd, r;
+
+	*text = NULL;
+	if ((fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return bti_diag_err(BATON_EIO, "--descriptor-map %s: %s", file, strerror(errno));
+	r = bti_file_read_fd(fd, file, EDFI_MAP_MAX, &buf, len);
+	close(fd);
+	if (r != 0) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", baton_diag());
+		return bti_diag_err(r, "--descriptor-map %s", why);
+	}
+	if ((nul = memchr(buf, '\0', *len)) != NULL) {
+		size_t lineno = 1;
+		for (const uint8_t *p = buf; p < nul; p++)
+			lineno += *p == '\n';
+		free(buf);
+		return bti_diag_err(BATON_EVALUE, "%s: line %zu: a NUL byte", file, lineno);
+	}
+	*text = (char *)buf;
+	return 0;
+}
+
 int edfi_map_load(edfi_map **out, const char *file)
 {
 	edfi_map *m;
-	FILE *f = NULL;
-	char *buf = NULL;
-	size_t cap = 0;
-	ssize_t got;
-	size_t lineno = 0;
+	char *text = NULL;
+	size_t len = 0;
 	int r;
 
 	*out = NULL;
@@ -101,27 +135,14 @@ int edfi_map_load(edfi_map **out, const char *file)
 		return BATON_ENOMEM;
 	if ((r = add_text(m, shipped, sizeof(shipped) - 1, "the shipped descriptor map")) != 0)
 		goto out;
-	if (file != NULL) {
-		if ((f = fopen(file, "re")) == NULL) {
-			r = bti_diag_err(BATON_EIO, "--descriptor-map %s: %s", file,
-			                 strerror(errno));
-			goto out;
-		}
-		while ((got = getline(&buf, &cap, f)) >= 0) {
-			lineno++;
-			if (got > 0 && buf[got - 1] == '\n')
-				got--;
-			if ((r = add_line(m, buf, (size_t)got, file, lineno)) != 0)
-				goto out;
-		}
-	}
+	if (file != NULL &&
+	    ((r = read_map(file, &text, &len)) != 0 || (r = add_text(m, text, len, file)) != 0))
+		goto out;
 	*out = m;
 	m = NULL;
 	r = 0;
 out:
-	if (f)
-		fclose(f);
-	free(buf);
+	free(text);
 	edfi_map_free(m);
 	return r;
 }
