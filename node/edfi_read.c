@@ -272,7 +272,8 @@ static int read_file(struct scan *s, const char *path, const char *resource)
 	void *m = NULL;
 	int fd, r;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/* O_NONBLOCK: a FIFO is refused below, not waited on at open. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
 		return bti_diag_err(BATON_EIO, "%s: %s", s->name, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
