@@ -30,6 +30,8 @@
 #define KEY_MAX        480                /* under LMDB's 511-byte key limit */
 #define SEP            "\x1f"             /* between the parts of a key */
 #define CYCLE_STUDENTS 200 /* students read between two remappings of the scratch store */
+/* Objects naming one student, at most: far past a lifetime of daily attendance and courses. */
+#define STUDENT_OBJECTS_MAX 20000
 
 /* The Ed-Fi formats: a reader of the contract's shape, and one that can skip with a note. */
 struct edfi_format {
@@ -2039,7 +2041,7 @@ static int next_group(edfi_set *set, MDB_txn *t, json_t *res, char *sid, size_t 
 	}
 	snprintf(sid, cap, "%.*s", (int)strnlen(k.mv_data, k.mv_size), (const char *)k.mv_data);
 	sl = strlen(sid);
-	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	for (size_t n = 0; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		const char *key = k.mv_data, *resource;
 		json_t *arr, *o;
 		if (k.mv_size <= sl + 1 || memcmp(key, sid, sl) != 0 || key[sl] != '\0')
@@ -2047,6 +2049,16 @@ static int next_group(edfi_set *set, MDB_txn *t, json_t *res, char *sid, size_t 
 		resource = key + sl + 1;
 		if ((o = parse_val(&v)) == NULL) {
 			r = BATON_ENOMEM;
+			break;
+		}
+		/* One student's objects are held at once: a bound, not a district's worth. */
+		if (++n > STUDENT_OBJECTS_MAX) {
+			r = bti_diag_err(
+			    BATON_ETOOBIG,
+			    "%s: studentUniqueId \"%s\": more than %d objects name this "
+			    "student (%s, ...); no student's records hold that many",
+			    where_of(o), sid, STUDENT_OBJECTS_MAX, resource);
+			json_decref(o);
 			break;
 		}
 		if ((arr = json_object_get(res, resource)) == NULL) {
