@@ -277,7 +277,7 @@ static int read_file(struct scan *s, const char *path, const char *resource)
 		return bti_diag_err(BATON_EIO, "%s: %s", s->name, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return bti_diag_err(BATON_EIO, "%s: not a regular file", s->name);
+		return bti_diag_err(BATON_EVALUE, "%s: not a regular file", s->name);
 	}
 	s->len = (size_t)st.st_size;
 	s->pos = s->dropped = 0;

@@ -1037,7 +1037,7 @@ static int read_file(struct ctx *c, const char *path, const char *name)
 	if (stat(path, &st) != 0)
 		return bti_diag_err(BATON_EIO, "%s: %s", name, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return bti_diag_err(BATON_EIO, "%s: not a regular file", name);
+		return bti_diag_err(BATON_EVALUE, "%s: not a regular file", name);
 	FILE *f = fopen(path, "rb");
 	if (f == NULL)
 		return bti_diag_err(BATON_EIO, "%s: %s", name, strerror(errno));

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Ed-Fi input that is not a regular file is refused at once, named, with
+# Ed-Fi input that is not a regular file is refused at once as bad input (exit 2), named, with
 # nothing stored, audited or left in the scratch directory: a FIFO (that
 # nothing ever writes to) as the one JSON file, as students.json in a
 # directory, as an interchange XML file; a link to /dev/zero as either.
@@ -26,10 +26,10 @@ check "init" "$BATON" init --name "Maple Ridge High School" --code MRHS-001 --di
 # refused DESCRIPTION NAME FORMAT PATH: importing PATH fails within 20 s naming NAME.
 refused() {
 	run timeout 20 "$BATON" student import --format "$3" "$4" --dir "$N"
-	if [ "$RC" -ne 0 ] && [ "$RC" -ne 124 ] && grep -q "$2: not a regular file" "$ERR"; then
+	if [ "$RC" -eq 2 ] && grep -q "$2: not a regular file" "$ERR"; then
 		pass "$1"
 	else
-		fail_run "$1" "expected a prompt failure: $2: not a regular file"
+		fail_run "$1" "expected exit code 2 at once: $2: not a regular file"
 	fi
 	check "$1: no student is on file" test -z "$("$BATON" student list --json --dir "$N" 2>/dev/null | jq -r '.[]? | .student_id? // empty')"
 	"$BATON" audit --json --dir "$N" >"$TMP/audit.now" 2>&1
