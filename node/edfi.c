@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <lmdb.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +115,58 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	return remove(path);
 }
 
+/*
+ * The scratch store holds students' data: an import ended by SIGINT, SIGTERM
+ * or SIGHUP removes it before it dies (unlink and rmdir are safe in a signal
+ * handler). Only where the signal was left to its default; one set at a time.
+ */
+static const int scratch_signals[] = {SIGINT, SIGTERM, SIGHUP};
+#define NSCRATCH_SIGNALS (sizeof(scratch_signals) / sizeof(scratch_signals[0]))
+static char scratch_files[3][sizeof(((edfi_set *)0)->dir) + 16];
+static volatile sig_atomic_t scratch_armed;
+static int scratch_caught[NSCRATCH_SIGNALS];
+
+static void scratch_on_signal(int sig)
+{
+	if (scratch_armed) {
+		unlink(scratch_files[0]);
+		unlink(scratch_files[1]);
+		rmdir(scratch_files[2]);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void scratch_arm(const char *dir)
+{
+	if (scratch_armed)
+		return;
+	snprintf(scratch_files[0], sizeof(scratch_files[0]), "%s/data.mdb", dir);
+	snprintf(scratch_files[1], sizeof(scratch_files[1]), "%s/lock.mdb", dir);
+	snprintf(scratch_files[2], sizeof(scratch_files[2]), "%s", dir);
+	scratch_armed = 1;
+	for (size_t i = 0; i < NSCRATCH_SIGNALS; i++) {
+		struct sigaction sa, old;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = scratch_on_signal;
+		sigemptyset(&sa.sa_mask);
+		scratch_caught[i] = 0;
+		if (sigaction(scratch_signals[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL &&
+		    !(old.sa_flags & SA_SIGINFO))
+			scratch_caught[i] = sigaction(scratch_signals[i], &sa, NULL) == 0;
+	}
+}
+
+static void scratch_disarm(const char *dir)
+{
+	if (!scratch_armed || strcmp(scratch_files[2], dir) != 0)
+		return;
+	for (size_t i = 0; i < NSCRATCH_SIGNALS; i++)
+		if (scratch_caught[i])
+			signal(scratch_signals[i], SIG_DFL);
+	scratch_armed = 0;
+}
+
 void edfi_set_close(edfi_set *set)
 {
 	if (set == NULL)
@@ -122,8 +175,10 @@ void edfi_set_close(edfi_set *set)
 		mdb_txn_abort(set->wtxn);
 	if (set->env)
 		mdb_env_close(set->env);
-	if (set->dir[0])
+	if (set->dir[0]) {
 		nftw(set->dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+		scratch_disarm(set->dir);
+	}
 	json_decref(set->filter);
 	json_decref(set->notes);
 	json_decref(set->calendars);
@@ -191,6 +246,7 @@ int edfi_set_open(edfi_set **out, const char *map_file)
 		set->dir[0] = '\0';
 		goto out;
 	}
+	scratch_arm(set->dir);
 	if ((r = scratch_open(set)) != 0)
 		goto out;
 	*out = set;
