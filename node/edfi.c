@@ -388,6 +388,15 @@ static int make_key(char *key, size_t cap, size_t *len, const char *resource,
 
 /* ---- reading into the scratch store ---- */
 
+/* 1 when s has a control character (a byte under 0x20, or DEL). */
+static int has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 /*
  * The studentUniqueId a student's resource is kept under (its
  * studentReference, or the student of another reference it is identified
@@ -491,10 +500,19 @@ static int gather(void *arg, const char *resource, json_t *obj, const char *wher
 	if ((sid = student_of(resource, obj)) != NULL) {
 		uint8_t seq[8];
 		size_t sl = strlen(sid), rl = strlen(resource);
-		if (sl == 0 || sl > BATON_STUDENT_MAX || !record_id_safe(sid))
+		if (sl == 0 || sl > BATON_STUDENT_MAX || !record_id_safe(sid) || has_control(sid)) {
+			char shown[65];
+			/* Shown with '?' for a control character: no terminal escapes from a file.
+			 */
+			size_t j;
+			for (j = 0; j < sizeof(shown) - 1 && sid[j]; j++)
+				shown[j] =
+				    (unsigned char)sid[j] < 0x20 || sid[j] == 0x7f ? '?' : sid[j];
+			shown[j] = '\0';
 			return bti_diag_err(BATON_EVALUE,
-			                    "%s: studentUniqueId \"%.64s\" is not a student id",
-			                    where, sid);
+			                    "%s: studentUniqueId \"%s\" is not a student id", where,
+			                    shown);
+		}
 		if (set->filter && json_object_get(set->filter, sid) == NULL)
 			return 0;
 		for (int i = 0; i < 8; i++)
