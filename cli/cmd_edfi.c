@@ -193,6 +193,7 @@ static int out_dir(const char *out, int *made)
 {
 	DIR *d;
 	struct dirent *de;
+	struct stat st;
 	*made = 0;
 	if (mkdir(out, 0700) == 0) {
 		*made = 1;
@@ -200,6 +201,9 @@ static int out_dir(const char *out, int *made)
 	}
 	if (errno != EEXIST)
 		return bti_diag_err(BATON_EIO, "%s: %s", out, strerror(errno));
+	/* Not a link: student data goes where --out names, not where a link points. */
+	if (lstat(out, &st) == 0 && S_ISLNK(st.st_mode))
+		return bti_diag_err(BATON_EEXIST, "%s: a symbolic link; name a directory", out);
 	if ((d = opendir(out)) == NULL)
 		return bti_diag_err(BATON_EIO, "%s: %s", out, strerror(errno));
 	while ((de = readdir(d)) != NULL)

@@ -2,9 +2,9 @@
 # 'baton student export --format edfi-json --out DIR' leaves nothing behind
 # when it fails: a descriptor map it refuses leaves no directory, and a
 # write that fails part way (a file size limit) removes the files it wrote
-# and the directory it made; a file, a non-empty directory or a dangling
-# link as DIR is refused and left as it was; what it writes is 0600 in a
-# 0700 directory.
+# and the directory it made; a file, a non-empty directory, a dangling
+# link or a link to an empty directory as DIR is refused and left as it
+# was; what it writes is 0600 in a 0700 directory.
 . "$(dirname "$0")/lib.sh"
 
 N=$TMP/node
@@ -68,6 +68,12 @@ ln -s "$TMP/nowhere" "$TMP/dangling"
 run "$BATON" student export 604000001 --format edfi-json --out "$TMP/dangling" --dir "$N"
 if [ "$RC" -ne 0 ]; then pass "a dangling link as --out is refused"; else fail_run "a dangling link as --out is refused"; fi
 check "and nothing is made where it points" test ! -e "$TMP/nowhere"
+mkdir "$TMP/elsewhere"
+ln -s "$TMP/elsewhere" "$TMP/link"
+check_exit 3 "a link to an empty directory as --out is refused" \
+	"$BATON" student export 604000001 --format edfi-json --out "$TMP/link" --dir "$N"
+check "the error says it is a link" grep -q 'link.*symbolic link' "$ERR"
+check "and nothing is written where it points" test -z "$(ls -A "$TMP/elsewhere")"
 
 # -- a good export --
 check "the export writes" "$BATON" student export 604000001 --format edfi-json --out "$TMP/good" --dir "$N"
