@@ -39,6 +39,8 @@ struct edfi_format {
 	const char *name;
 	int (*read)(const char *path, edfi_sink sink, void *arg);
 	int (*read_notes)(const char *path, edfi_sink sink, edfi_note note, void *arg);
+	/* read_notes handing on each object's own bytes too, or NULL */
+	int (*read_raw)(const char *path, edfi_sink_raw sink, edfi_note note, void *arg);
 };
 
 /* The XML reader's names not converted, told as a dry run's notes. */
@@ -69,8 +71,8 @@ static int xml_read_notes(const char *dir, edfi_sink sink, edfi_note note, void 
 }
 
 static const struct edfi_format formats[] = {
-    {"edfi-json", edfi_json_read, edfi_json_read_notes},
-    {"edfi-xml", edfi_xml_read, xml_read_notes},
+    {"edfi-json", edfi_json_read, edfi_json_read_notes, edfi_json_read_raw},
+    {"edfi-xml", edfi_xml_read, xml_read_notes, NULL},
 };
 
 int edfi_format_known(const char *format)
@@ -443,28 +445,173 @@ static void strip_api(json_t *v)
 	}
 }
 
-static int put(edfi_set *set, MDB_dbi dbi, const void *key, size_t klen, const char *where,
-               const json_t *obj, unsigned flags)
+/*
+ * Copying a resource object's JSON text (valid: the reader parsed it)
+ * without its white space and without the members strip_api removes, named
+ * without escapes; one named with escapes is kept here and removed when the
+ * text is parsed again. out has room for the whole text.
+ */
+struct squeeze {
+	const char *p;
+	size_t len, at;
+	char *out;
+	size_t n;
+	int depth;
+};
+
+static void sq_ws(struct squeeze *q)
 {
-	char *text;
-	/* The object is the reader's: the copy kept has no API bookkeeping. */
-	json_t *copy = json_deep_copy(obj);
-	if (copy == NULL)
-		return BATON_ENOMEM;
-	strip_api(copy);
-	text = json_dumps(copy, JSON_COMPACT);
-	json_decref(copy);
+	while (q->at < q->len && (q->p[q->at] == ' ' || q->p[q->at] == '\t' ||
+	                          q->p[q->at] == '\n' || q->p[q->at] == '\r'))
+		q->at++;
+}
+
+/* The string at q->at: its end (after the closing quote), or 0. */
+static size_t sq_string_end(const struct squeeze *q)
+{
+	size_t i = q->at + 1;
+	while (i < q->len && q->p[i] != '"')
+		i += q->p[i] == '\\' ? 2 : 1;
+	return i < q->len ? i + 1 : 0;
+}
+
+static int sq_value(struct squeeze *q, int keep);
+
+static int sq_members(struct squeeze *q, int keep, char close)
+{
+	int first = 1;
+	q->at++;
+	if (keep)
+		q->out[q->n++] = close == '}' ? '{' : '[';
+	for (;;) {
+		int k = keep;
+		sq_ws(q);
+		if (q->at >= q->len)
+			return -1;
+		if (q->p[q->at] == close)
+			break;
+		if (!first) {
+			if (q->p[q->at] != ',')
+				return -1;
+			q->at++;
+			sq_ws(q);
+		}
+		if (close == '}') {
+			size_t ks = q->at, ke;
+			if (q->at >= q->len || q->p[q->at] != '"' || (ke = sq_string_end(q)) == 0)
+				return -1;
+			static const char *const api[] = {"link", "_etag", "_lastModifiedDate",
+			                                  "id"};
+			for (size_t i = 0; i < sizeof(api) / sizeof(api[0]) && k; i++)
+				if (ke - ks - 2 == strlen(api[i]) &&
+				    memcmp(q->p + ks + 1, api[i], ke - ks - 2) == 0)
+					k = 0;
+			q->at = ke;
+			sq_ws(q);
+			if (q->at >= q->len || q->p[q->at] != ':')
+				return -1;
+			q->at++;
+			if (k) {
+				if (q->n > 0 && q->out[q->n - 1] != '{')
+					q->out[q->n++] = ',';
+				memcpy(q->out + q->n, q->p + ks, ke - ks);
+				q->n += ke - ks;
+				q->out[q->n++] = ':';
+			}
+		} else if (k && !first)
+			q->out[q->n++] = ',';
+		if (sq_value(q, k) != 0)
+			return -1;
+		first = 0;
+	}
+	q->at++;
+	if (keep)
+		q->out[q->n++] = close;
+	return 0;
+}
+
+static int sq_value(struct squeeze *q, int keep)
+{
+	size_t s, e;
+	int r;
+	sq_ws(q);
+	if (q->at >= q->len || ++q->depth > 256)
+		return -1;
+	if (q->p[q->at] == '{' || q->p[q->at] == '[') {
+		r = sq_members(q, keep, q->p[q->at] == '{' ? '}' : ']');
+		q->depth--;
+		return r;
+	}
+	s = q->at;
+	if (q->p[q->at] == '"') {
+		if ((e = sq_string_end(q)) == 0)
+			return -1;
+	} else {
+		for (e = s; e < q->len && !strchr(",]} \t\n\r", q->p[e]); e++)
+			;
+		if (e == s)
+			return -1;
+	}
+	if (keep) {
+		memcpy(q->out + q->n, q->p + s, e - s);
+		q->n += e - s;
+	}
+	q->at = e;
+	q->depth--;
+	return 0;
+}
+
+/* The length of raw squeezed into out (rawlen bytes of room), or 0 when it is not an object. */
+static size_t squeeze(const char *raw, size_t rawlen, char *out)
+{
+	struct squeeze q = {raw, rawlen, 0, out, 0, 0};
+	sq_ws(&q);
+	if (q.at >= q.len || raw[q.at] != '{' || sq_value(&q, 1) != 0)
+		return 0;
+	return q.n;
+}
+
+/*
+ * Keeps obj under key as "where\0json": raw (rawlen bytes) when the reader
+ * has the object's own text (its API bookkeeping is removed when it is
+ * parsed again, parse_val), else obj written out without that bookkeeping.
+ */
+static int put(edfi_set *set, MDB_dbi dbi, const void *key, size_t klen, const char *where,
+               const json_t *obj, const char *raw, size_t rawlen, unsigned flags)
+{
+	char *text = NULL;
 	size_t wl = strlen(where) + 1, tl;
 	MDB_val k = {klen, (void *)(uintptr_t)key}, v;
 	int rc;
 
-	if (text == NULL)
-		return BATON_ENOMEM;
-	tl = strlen(text);
+	if (raw != NULL) {
+		if ((text = malloc(rawlen ? rawlen : 1)) == NULL)
+			return BATON_ENOMEM;
+		if ((rawlen = squeeze(raw, rawlen, text)) == 0) {
+			free(text);
+			text = NULL;
+			raw = NULL;
+		} else
+			raw = text;
+	}
+	if (raw == NULL) {
+		/* The object is the reader's: the copy kept has no API bookkeeping. */
+		json_t *copy = json_deep_copy(obj);
+		if (copy == NULL)
+			return BATON_ENOMEM;
+		strip_api(copy);
+		text = json_dumps(copy, JSON_COMPACT);
+		json_decref(copy);
+		if (text == NULL)
+			return BATON_ENOMEM;
+		raw = text;
+		rawlen = strlen(text);
+	}
+	tl = rawlen;
 	v.mv_size = wl + tl;
 	if ((rc = mdb_put(set->wtxn, dbi, &k, &v, MDB_RESERVE | flags)) == 0) {
 		memcpy(v.mv_data, where, wl);
-		memcpy((char *)v.mv_data + wl, text, tl);
+		memcpy((char *)v.mv_data + wl, raw, tl);
 	}
 	free(text);
 	if (rc == MDB_KEYEXIST)
@@ -472,7 +619,8 @@ static int put(edfi_set *set, MDB_dbi dbi, const void *key, size_t klen, const c
 	return rc ? lmdb_err(rc, "put") : 0;
 }
 
-static int gather(void *arg, const char *resource, json_t *obj, const char *where)
+static int gather_raw(void *arg, const char *resource, json_t *obj, const char *raw, size_t rawlen,
+                      const char *where)
 {
 	edfi_set *set = arg;
 	char key[KEY_MAX + 16], buf[5][200];
@@ -521,7 +669,7 @@ static int gather(void *arg, const char *resource, json_t *obj, const char *wher
 		memcpy(key, sid, sl + 1);
 		memcpy(key + sl + 1, resource, rl + 1);
 		memcpy(key + sl + rl + 2, seq, 8);
-		r = put(set, set->by_student, key, sl + rl + 10, where, obj, 0);
+		r = put(set, set->by_student, key, sl + rl + 10, where, obj, raw, rawlen, 0);
 	} else {
 		const struct identity *id = identity_of(resource);
 		if (id == NULL)
@@ -537,7 +685,7 @@ static int gather(void *arg, const char *resource, json_t *obj, const char *wher
 		if (make_key(key, sizeof(key), &klen, resource, parts, n) != 0)
 			return bti_diag_err(BATON_EVALUE, "%s: %s: identity fields too long", where,
 			                    resource);
-		r = put(set, set->by_key, key, klen, where, obj, MDB_NOOVERWRITE);
+		r = put(set, set->by_key, key, klen, where, obj, raw, rawlen, MDB_NOOVERWRITE);
 		if (r == BATON_EEXIST)
 			r = bti_diag_err(BATON_EVALUE,
 			                 "%s: %s: a second object with the same identity (%s)",
@@ -552,6 +700,11 @@ static int gather(void *arg, const char *resource, json_t *obj, const char *wher
 		return scratch_cycle(set);
 	}
 	return r;
+}
+
+static int gather(void *arg, const char *resource, json_t *obj, const char *where)
+{
+	return gather_raw(arg, resource, obj, NULL, 0, where);
 }
 
 /* A file or key not read, in a dry run: kept with the set's notes. */
@@ -571,7 +724,9 @@ int edfi_set_read(edfi_set *set, const char *format, const char *path, int skip_
 			f = &formats[i];
 	if (f == NULL)
 		return bti_diag_err(BATON_EVALUE, "--format %s: not a format Baton reads", format);
-	if (skip_unknown && f->read_notes)
+	if (f->read_raw)
+		r = f->read_raw(path, gather_raw, skip_unknown ? set_note : NULL, set);
+	else if (skip_unknown && f->read_notes)
 		r = f->read_notes(path, gather, set_note, set);
 	else
 		r = f->read(path, gather, set);
@@ -744,8 +899,10 @@ static json_t *parse_val(const MDB_val *v)
 	if (wl >= v->mv_size)
 		return NULL;
 	o = json_loadb(p + wl + 1, v->mv_size - wl - 1, 0, NULL);
-	if (o)
+	if (o) {
+		strip_api(o);
 		json_object_set_new(o, "_where", json_string(p));
+	}
 	return o;
 }
 
@@ -1435,21 +1592,32 @@ static const json_t *school_days(struct mctx *m, const char *school)
 	return days;
 }
 
+/* The index of the first of the sorted days after date (after: 1) or on or after it (0). */
+static size_t first_day(const json_t *days, const char *date, int after)
+{
+	size_t lo = 0, hi = json_array_size(days);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(json_string_value(json_array_get(days, mid)), date);
+		if (c < 0 || (after && c == 0))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Instructional days at school from 'from' to 'to' (inclusive; NULL: on), or -1: no calendar. */
 static long instructional_days(struct mctx *m, const char *school, const char *from, const char *to)
 {
-	const json_t *days = school_days(m, school), *d;
-	size_t i;
-	long n = 0;
+	const json_t *days = school_days(m, school);
+	size_t lo, hi;
 	if (days == NULL)
 		return -1;
-	json_array_foreach((json_t *)days, i, d)
-	{
-		const char *s = json_string_value(d);
-		if (strcmp(s, from) >= 0 && (to == NULL || strcmp(s, to) <= 0))
-			n++;
-	}
-	return n;
+	/* The days are sorted: the first on or after from, and the first after to. */
+	lo = first_day(days, from, 0);
+	hi = to == NULL ? json_array_size(days) : first_day(days, to, 1);
+	return hi > lo ? (long)(hi - lo) : 0;
 }
 
 /* Attendance by school year: days enrolled from the calendar, absences from the events. */

@@ -66,6 +66,7 @@ struct scan {
 	size_t len, pos;
 	size_t dropped; /* the mapping's pages given back up to here */
 	edfi_sink sink;
+	edfi_sink_raw raw; /* instead of sink when set */
 	edfi_note note;
 	void *arg;
 	int single; /* the one-file form: where names the key too */
@@ -165,7 +166,9 @@ static int read_array(struct scan *s, const char *resource, int skip)
 				         index);
 			else
 				snprintf(where, sizeof(where), "%s[%zu]", s->name, index);
-			r = s->sink(s->arg, resource, obj, where);
+			r = s->raw
+			        ? s->raw(s->arg, resource, obj, s->p + s->pos, end - s->pos, where)
+			        : s->sink(s->arg, resource, obj, where);
 			json_decref(obj);
 			if (r != 0)
 				return r;
@@ -389,16 +392,12 @@ static int read_dir(struct scan *s, const char *dir)
 	return r;
 }
 
-int edfi_json_read_notes(const char *path, edfi_sink sink, edfi_note note, void *arg)
+static int read_path(struct scan *sp, const char *path)
 {
-	struct scan s;
+	struct scan s = *sp;
 	struct stat st;
 	const char *base = strrchr(path, '/');
 
-	memset(&s, 0, sizeof(s));
-	s.sink = sink;
-	s.note = note;
-	s.arg = arg;
 	if (stat(path, &st) != 0)
 		return bti_diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
 	if (S_ISDIR(st.st_mode))
@@ -406,6 +405,26 @@ int edfi_json_read_notes(const char *path, edfi_sink sink, edfi_note note, void 
 	s.name = base && base[1] ? base + 1 : path;
 	s.single = 1;
 	return read_file(&s, path, NULL);
+}
+
+int edfi_json_read_notes(const char *path, edfi_sink sink, edfi_note note, void *arg)
+{
+	struct scan s;
+	memset(&s, 0, sizeof(s));
+	s.sink = sink;
+	s.note = note;
+	s.arg = arg;
+	return read_path(&s, path);
+}
+
+int edfi_json_read_raw(const char *path, edfi_sink_raw sink, edfi_note note, void *arg)
+{
+	struct scan s;
+	memset(&s, 0, sizeof(s));
+	s.raw = sink;
+	s.note = note;
+	s.arg = arg;
+	return read_path(&s, path);
 }
 
 int edfi_json_read(const char *path, edfi_sink sink, void *arg)

@@ -51,6 +51,17 @@ typedef void (*edfi_note)(void *arg, const char *msg);
  */
 int edfi_json_read_notes(const char *path, edfi_sink sink, edfi_note note, void *arg);
 
+/*
+ * A sink that is also given the object's own JSON text in the file (raw,
+ * rawlen bytes: what obj was parsed from, API bookkeeping and all), so that
+ * it can keep those bytes instead of writing obj out again.
+ */
+typedef int (*edfi_sink_raw)(void *arg, const char *resource, json_t *obj, const char *raw,
+                             size_t rawlen, const char *where);
+
+/* edfi_json_read_notes with a sink of the object's bytes too. */
+int edfi_json_read_raw(const char *path, edfi_sink_raw sink, edfi_note note, void *arg);
+
 /* Predicate: 1 when name is an Ed-Fi API resource name Baton reads. */
 int edfi_resource_known(const char *name);
 

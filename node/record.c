@@ -564,13 +564,12 @@ static int check_object(const json_t *o, const struct schema *s, const char *pat
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		const struct field *f = &s->fields[i];
-		snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", f->key);
-		if ((v = json_object_get(o, f->key)) == NULL) {
-			if (f->required)
-				return bti_diag_err(BATON_EMISSING, "%s: required field missing",
-				                    p);
+		/* The field's path only for a value there or a field missing: most are absent. */
+		if ((v = json_object_get(o, f->key)) == NULL && !f->required)
 			continue;
-		}
+		snprintf(p, sizeof(p), "%s%s%s", path, *path ? "." : "", f->key);
+		if (v == NULL)
+			return bti_diag_err(BATON_EMISSING, "%s: required field missing", p);
 		if ((r = check_value(v, f, p)) != 0)
 			return r;
 	}

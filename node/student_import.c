@@ -320,6 +320,8 @@ struct student_ready {
 	char *fields; /* student id, statewide id, given name, family name, birth date, each
 	                 NUL-ended */
 	size_t index; /* its number in the file */
+	off_t at;     /* with a source: its canonical text's place in the spool */
+	size_t len;   /* and its bytes there */
 };
 
 /* The index fields of s, packed: a record waiting for the store keeps no more than it needs. */
@@ -378,6 +380,59 @@ static int ready_add(struct student_import *c, json_t *rec, char *canon, const s
 }
 
 /*
+ * Opens the spool: an unnamed file in $TMPDIR (or /tmp) that only this
+ * process can reach, gone when it is closed.
+ */
+static int spool_create(struct student_import *c)
+{
+	const char *tmp = getenv("TMPDIR");
+	char path[4096];
+	int fd;
+
+	if (tmp == NULL || !tmp[0])
+		tmp = "/tmp";
+	fd = open(tmp, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == ENOENT)) {
+		/* A file system without O_TMPFILE: a named file, unlinked at once. */
+		snprintf(path, sizeof(path), "%s/baton-import-XXXXXX", tmp);
+		if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
+			unlink(path);
+	}
+	if (fd < 0)
+		return bti_diag_err(BATON_EIO, "%s: a temporary file: %s", tmp, strerror(errno));
+	c->spool_fd = fd;
+	c->spool_open = 1;
+	c->spool_end = 0;
+	return 0;
+}
+
+static void spool_close(struct student_import *c)
+{
+	if (c->spool_open)
+		close(c->spool_fd);
+	c->spool_open = 0;
+	c->spool_fd = -1;
+}
+
+/* Appends len bytes of text to the spool. */
+static int spool_put(struct student_import *c, const char *text, size_t len)
+{
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n =
+		    pwrite(c->spool_fd, text + done, len - done, (off_t)(c->spool_end + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return bti_diag_err(BATON_EIO, "a temporary file: %s",
+			                    n < 0 ? strerror(errno) : "nothing written");
+		done += (size_t)n;
+	}
+	c->spool_end += len;
+	return 0;
+}
+
+/*
  * Checks one record and keeps its canonical text. An import's attachments
  * are stored in its write transaction, so such a record is kept as read; a
  * dry run only hashes them.
@@ -392,14 +447,26 @@ static int prepare_one(struct student_import *c, json_t *rec, size_t index)
 	    (r = first_in_file(c, json_string_value(json_object_get(rec, "student_id")))) != 0)
 		return r;
 	if (c->source != NULL) {
-		/* Made again from the source when filed: only the index fields are kept. */
+		/* The canonical text waits in the spool: only the index fields are kept. */
+		off_t at = (off_t)c->spool_end;
+		size_t len;
 		if (json_array_size(json_object_get(rec, "attachments")) > 0)
 			return import_attachments(NULL, c, rec);
 		memset(&s, 0, sizeof(s));
 		snprintf(s.id, sizeof(s.id), "%s",
 		         json_string_value(json_object_get(rec, "student_id")));
 		record_index(rec, &s);
-		return ready_add(c, NULL, NULL, &s, index);
+		if ((canon = record_canonical(rec)) == NULL)
+			return BATON_ENOMEM;
+		len = strlen(canon);
+		r = spool_put(c, canon, len);
+		sodium_memzero(canon, len);
+		free(canon);
+		if (r != 0 || (r = ready_add(c, NULL, NULL, &s, index)) != 0)
+			return r;
+		c->ready[c->nready - 1].at = at;
+		c->ready[c->nready - 1].len = len;
+		return 0;
 	}
 	later = !c->dry_run && !c->no_attachments &&
 	        json_array_size(json_object_get(rec, "attachments")) > 0;
@@ -498,37 +565,31 @@ static int prepare_all(struct student_import *c)
 	return 0;
 }
 
-/*
- * The canonical text of the source's record e->index, made again: the
- * source is read on to it (the records between were refused when checked).
- */
+/* The canonical text of the source's record e, read back from the spool into *mine. */
 static int source_text(struct student_import *c, const struct student_ready *e, char **mine,
                        const char **text)
 {
-	char id[BATON_STUDENT_MAX + 1];
-	json_t *rec = NULL;
-	int r;
+	size_t done = 0;
+	char *p;
 
-	while (c->source_at < e->index) {
-		json_decref(rec);
-		rec = NULL;
-		r = c->source->next(c->source->arg, &rec, id, sizeof(id));
-		if (r == BATON_ENOTFOUND)
-			return bti_diag_err(BATON_EINTERNAL, "record %zu: the source ended early",
-			                    e->index);
-		if (r != 0 && !student_import_is_bad_input(r))
-			return r;
-		c->source_at++;
+	if ((p = malloc(e->len + 1)) == NULL)
+		return BATON_ENOMEM;
+	while (done < e->len) {
+		ssize_t n = pread(c->spool_fd, p + done, e->len - done, e->at + (off_t)done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			sodium_memzero(p, done);
+			free(p);
+			return bti_diag_err(BATON_EIO, "record %zu: a temporary file: %s", e->index,
+			                    n < 0 ? strerror(errno) : "ended early");
+		}
+		done += (size_t)n;
 	}
-	if (rec == NULL)
-		return bti_diag_err(BATON_EINTERNAL, "record %zu: not the same the second time",
-		                    e->index);
-	/* The same checks as the first time: the source gives the same record. */
-	if ((r = record_validate(rec)) == 0 && (*mine = record_canonical(rec)) == NULL)
-		r = BATON_ENOMEM;
-	json_decref(rec);
-	*text = *mine;
-	return r;
+	p[e->len] = '\0';
+	*mine = p;
+	*text = p;
+	return 0;
 }
 
 /*
@@ -780,10 +841,6 @@ typedef int (*ready_fn)(store_txn *t, struct student_import *c, const struct stu
 /* Runs one on each good record; a record the store refuses is noted like a bad one. */
 static int each_ready(store_txn *t, struct student_import *c, ready_fn one)
 {
-	if (c->source != NULL) {
-		c->source->rewind(c->source->arg);
-		c->source_at = 0;
-	}
 	for (size_t i = 0; i < c->nready; i++) {
 		const struct student_ready *e = &c->ready[i];
 		int r;
@@ -879,9 +936,10 @@ int student_import_run(store *st, struct student_import *c)
 		return BATON_ENOMEM;
 	if (c->source != NULL) {
 		c->no_attachments = 1;
-		if ((r = prepare_all(c)) == 0)
+		if ((r = spool_create(c)) == 0 && (r = prepare_all(c)) == 0)
 			r = c->dry_run || c->nerrors ? store_read(st, sort_all, c)
 			                             : store_write(st, write_all, c);
+		spool_close(c);
 		if (r == 0 && c->nerrors)
 			r = sort_errors(c);
 		if (r == 0 && c->nerrors)
@@ -921,6 +979,7 @@ void student_import_clear(struct student_import *c)
 		json_decref(c->ready[i].rec);
 	}
 	free(c->ready);
+	spool_close(c);
 	record_file_close(c->rf);
 	json_decref(c->seen);
 	json_decref(c->claimed);

@@ -26,8 +26,10 @@ struct student_ready;
 
 /*
  * Where records come from instead of a file (an Ed-Fi district's files,
- * edfi.h): read twice, once to check every record and once, in the write
- * transaction, to file them, so that no more than one record is in memory.
+ * edfi.h): read once to check every record; each good record's canonical
+ * text is kept in an unnamed temporary file (its offset in memory) and read
+ * back, in the write transaction, to file it, so that no more than one
+ * record is in memory.
  * next gives the next record in the same order each time: 0 and *rec (the
  * caller decrefs it), BATON_ENOTFOUND after the last, a bad input code for
  * one record that cannot be made (id names it, baton_diag() says why; the
@@ -93,7 +95,9 @@ struct student_import {
 	struct student_ready *ready; /* the good records, read before any transaction */
 	size_t nready, ready_cap;
 	uint64_t held_last; /* a dry run's last held number */
-	size_t source_at;   /* with source: the number of the last record read from it */
+	int spool_fd;       /* with source and spool_open: the good records' canonical texts */
+	int spool_open;
+	size_t spool_end; /* bytes written to it */
 	int base_fd;
 	int base_in_node;
 	char node_real[PATH_MAX];
