@@ -255,6 +255,10 @@ int cli_edfi_import_wanted(int argc, char **argv)
 			f = argv[i] + 9;
 		if (f && strcmp(f, "json") != 0)
 			return 1;
+		/* Ed-Fi's own options: refused there, by name, without --format. */
+		if (strncmp(argv[i], "--filter", 8) == 0 ||
+		    strncmp(argv[i], "--descriptor-map", 16) == 0)
+			return 1;
 	}
 	return 0;
 }
@@ -317,6 +321,9 @@ int cli_student_import_edfi_main(int argc, char **argv)
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	}
+	if (o.format == NULL || strcmp(o.format, "json") == 0)
+		return cli_usage_error("student import: --filter and --descriptor-map go with "
+		                       "--format edfi-json or edfi-xml");
 	if (optind + 1 != argc)
 		return cli_usage_error("student import: one PATH expected");
 	o.path = argv[optind];

@@ -17,7 +17,8 @@ _baton_valued="--dir --passphrase-file --name --code --endpoint --out --rotation
 --card-out --expect --rotation --version --as --relation --key --student --from --to \
 --sections --purpose --expires --role --consent --consents --listen --receipt-out --note \
 --reason --against --card --school --password-file --web --web-cert --web-key --cert --host --url \
---section --text-file --held --replay --server --user --ca --file --birth-date --notice-file --sensitive"
+--section --text-file --held --replay --server --user --ca --file --birth-date --notice-file --sensitive \
+--format --filter --descriptor-map"
 
 # _baton_subs CMD: the second words of CMD.
 _baton_subs() {
@@ -50,10 +51,10 @@ _baton_opts() {
 	"peer list" | "peer remove" | "peer update") own="" ;;
 	"endpoint ") own="" ;;
 	"endpoint set") own="--card-out --force" ;;
-	"student import") own="--merge --dry-run" ;;
+	"student import") own="--merge --dry-run --format --filter --descriptor-map" ;;
 	"student list") own="" ;;
 	"student show") own="--version" ;;
-	"student export") own="--out" ;;
+	"student export") own="--out --format --descriptor-map" ;;
 	"student dissent") own="--section --text-file --key" ;;
 	"student erase") own="--reason --received --held --expired --dry-run --replay --compact" ;;
 	"student erasures") own="" ;;

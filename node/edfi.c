@@ -23,6 +23,7 @@
 #include "bti.h"
 #include "edfi.h"
 #include "edfi_map.h"
+#include "edfi_types.h"
 #include "edfi_xml.h"
 #include "record.h"
 
@@ -642,6 +643,8 @@ static int gather_raw(void *arg, const char *resource, json_t *obj, const char *
 		json_array_append_new(set->notes, json_string(msg));
 		return 0;
 	}
+	if ((r = edfi_check_types(resource, obj, where)) != 0)
+		return r;
 	if (set->wtxn == NULL && (rc = mdb_txn_begin(set->env, NULL, 0, &set->wtxn)) != 0)
 		return lmdb_err(rc, "begin");
 	set->objects++;

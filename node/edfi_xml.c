@@ -277,6 +277,30 @@ static const char *strip_parent(const char *name, const struct exs_child *row)
 	return name;
 }
 
+/*
+ * A collection's item named after its owner, as the API names it: inside an
+ * item of a resource, the owner's name or the end of it, where the item's
+ * name begins with it, is dropped
+ * (Language/LanguageUse -> "uses", RequiredImmunization/ImmunizationDate ->
+ * "dates").
+ */
+static const char *strip_owner(const char *name, const struct exs_child *row)
+{
+	const char *p = row->parent;
+	/* A resource's own collections keep their names (School/SchoolCategory ->
+	 * "schoolCategories"); only a collection inside an item is named short. */
+	for (size_t i = 0; i < N_OF(exs_tops); i++)
+		if (strcmp(exs_tops[i].type, row->parent) == 0)
+			return name;
+	for (; *p; p++) {
+		size_t n = strlen(p);
+		if (isupper((unsigned char)*p) && strncmp(name, p, n) == 0 &&
+		    isupper((unsigned char)name[n]))
+			return name + n;
+	}
+	return name;
+}
+
 /* ---- messages ------------------------------------------------------- */
 
 static void skipped(struct ctx *c, const char *name, int line)
@@ -856,8 +880,8 @@ static int convert_into(struct ctx *c, json_t *obj, struct xn *node, const char 
 		if (row->many) {
 			if (row->kind == EXK_COMMON)
 				api_name(key, sizeof(key), prefix, strip_parent(k->name, row), "");
-			else if (row->kind == EXK_DESC)
-				api_name(key, sizeof(key), prefix, k->name, "");
+			else if (row->kind == EXK_DESC || row->kind == EXK_DATE)
+				api_name(key, sizeof(key), prefix, strip_owner(k->name, row), "");
 			else if (row->kind == EXK_REF) {
 				/* [{"xxxReference": {...}}] under "xxxs" */
 				json_t *item = json_object();

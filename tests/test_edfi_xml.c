@@ -323,7 +323,7 @@ static void test_district(void **state)
 	json_t *seoa =
 	    json_array_get(json_object_get(g.all, "studentEducationOrganizationAssociations"), 0);
 	want_str(at(seoa, "studentIdentificationCodes", "0", "identificationCode", NULL), "S-1001");
-	want_str(at(seoa, "languages", "0", "languageUses", "0", "languageUseDescriptor", NULL),
+	want_str(at(seoa, "languages", "0", "uses", "0", "languageUseDescriptor", NULL),
 	         "uri://ed-fi.org/LanguageUseDescriptor#Home language");
 	json_t *gp = json_array_get(json_object_get(g.all, "graduationPlans"), 0);
 	want_real(at(gp, "totalRequiredCredits", NULL), 26);
@@ -437,11 +437,11 @@ static void test_district(void **state)
 	/* Health: an exemption row without a date. */
 	json_t *h = json_array_get(json_object_get(g.all, "studentHealths"), 0);
 	want_str(
-	    at(h, "requiredImmunizations", "0", "immunizationDates", "1", "immunizationDate", NULL),
+	    at(h, "requiredImmunizations", "0", "dates", "1", "immunizationDate", NULL),
 	    "2016-03-04");
 	want_str(at(h, "requiredImmunizations", "1", "medicalExemption", NULL),
 	         "Documented history of disease");
-	assert_null(at(h, "requiredImmunizations", "1", "immunizationDates", NULL));
+	assert_null(at(h, "requiredImmunizations", "1", "dates", NULL));
 
 	/* Discipline: a reference to an association by ref, its identity flattened. */
 	json_t *da = json_array_get(json_object_get(g.all, "disciplineActions"), 0);
