@@ -50,32 +50,6 @@ static void progress(void *arg, const char *file, size_t records, size_t done, s
 	cli_progress(arg, "importing %s: %zu students", file, records);
 }
 
-static int refused(const struct student_import *c, int json, int r)
-{
-	size_t i;
-	json_t *e;
-	if (c->nerrors == 0) {
-		const char *why = baton_diag_for(r);
-		fprintf(stderr, "baton: %s: %s; nothing was imported\n", c->file,
-		        why[0] ? why : baton_strerror(r));
-		return cli_exit_code(r);
-	}
-	if (json)
-		cli_print_json(json_pack("{s:s, s:b, s:I, s:I, s:O}", "file", c->file, "imported",
-		                         0, "records", (json_int_t)c->records, "bad_records",
-		                         (json_int_t)c->nerrors, "errors", c->errors));
-	else
-		json_array_foreach(c->errors, i, e)
-		    fprintf(stderr, "baton: %s: %s\n", c->file,
-		            json_string_value(json_object_get(e, "error")));
-	if (!json && c->nerrors > STUDENT_IMPORT_ERRORS)
-		fprintf(stderr, "baton: %s: and %zu more\n", c->file,
-		        c->nerrors - STUDENT_IMPORT_ERRORS);
-	fprintf(stderr, "baton: %s: %zu %s; nothing was imported\n", c->file, c->nerrors,
-	        c->nerrors == 1 ? "error" : "errors");
-	return cli_exit_code(c->first_error);
-}
-
 static void report(const struct student_import *c, const struct edfi_cli *e, int json)
 {
 	if (json) {
@@ -163,7 +137,7 @@ int cli_student_import_edfi(const struct cli_common *com, const struct edfi_impo
 	    fprintf(o->dry_run && !com->json ? stdout : stderr, "%s%s\n",
 	            o->dry_run ? "note: " : "baton: note: ", json_string_value(n));
 	if (r != 0)
-		rc = refused(&c, com->json, r);
+		rc = cli_student_import_refused(&c, com->json, r);
 	else
 		report(&c, &e, com->json);
 out:

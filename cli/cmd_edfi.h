@@ -6,6 +6,8 @@
 
 #include "cli.h"
 
+struct student_import;
+
 struct edfi_import_opts {
 	const char *format;         /* "edfi-json" */
 	const char *path;           /* a directory of RESOURCE.json files, or one file */
@@ -24,6 +26,13 @@ int cli_student_import_edfi_main(int argc, char **argv);
 
 /* Imports Ed-Fi data into the node of com; returns the exit code. */
 int cli_student_import_edfi(const struct cli_common *com, const struct edfi_import_opts *o);
+
+/*
+ * Prints an import's refusal (each error, up to STUDENT_IMPORT_ERRORS, and
+ * that nothing was imported; with json the errors as JSON) for Baton's JSON
+ * and Ed-Fi alike (cmd_student.c). Returns the exit code.
+ */
+int cli_student_import_refused(const struct student_import *c, int json, int r);
 
 /*
  * Writes student id's current record as Ed-Fi resources into the new or

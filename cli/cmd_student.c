@@ -22,7 +22,7 @@
 #include "view_students.h"
 
 /* The refusal: every error (up to STUDENT_IMPORT_ERRORS), and that nothing was imported. */
-static int import_refused(const struct student_import *c, int json, int r)
+int cli_student_import_refused(const struct student_import *c, int json, int r)
 {
 	size_t i;
 	json_t *e;
@@ -149,7 +149,7 @@ static int student_import(int argc, char **argv)
 	cli_progress_end(&progress);
 	store_close(st);
 	if (r != 0)
-		rc = import_refused(&c, com.json, r);
+		rc = cli_student_import_refused(&c, com.json, r);
 	else
 		import_report(&c, com.json);
 	student_import_clear(&c);
