@@ -447,15 +447,16 @@ static void print_record(const struct show_ctx *c)
 		       "('baton review')\n",
 		       c->v.held, c->v.held == 1 ? "" : "s");
 	printf("  sections:");
-	for (int s = 0; s < BATON_SEC_COUNT; s++) {
-		const char *name = baton_section_name((baton_section)s);
+	for (int i = 0; i < BATON_SEC_COUNT; i++) {
+		baton_section s = baton_section_nth(i); /* in name order */
+		const char *name = baton_section_name(s);
 		const json_t *v = json_object_get(r, name);
 		if (v == NULL)
 			continue;
 		printf(" %s", name);
 		if (json_is_array(v))
 			printf("(%zu)", json_array_size(v));
-		if (baton_section_sensitive((baton_section)s))
+		if (baton_section_sensitive(s))
 			printf("*");
 	}
 	printf("   (* sensitive)\n");
