@@ -7,6 +7,12 @@
 
 N=$TMP/node
 MEM_MAX_KB=$((150 * 1024))
+# Under AddressSanitizer freed memory is held in quarantine and shadowed:
+# peak RSS says nothing of the import's bound there, so that check is skipped.
+ASAN=0
+if { ldd "$BATON" 2>/dev/null | grep -q libasan; } || grep -aq __asan_init "$(readlink -f "$BATON")" 2>/dev/null; then
+	ASAN=1
+fi
 export TMPDIR=$TMP/scratch
 mkdir -p "$TMPDIR"
 
@@ -44,7 +50,14 @@ for res in studentSchoolAttendanceEvents courseTranscripts; do
 		fail_run "100,000 $res of one student are refused, the student named"
 	fi
 	rss=$(tail -n 1 "$TMP/rss")
-	if [ "$rss" -lt "$MEM_MAX_KB" ]; then pass "in bounded memory ($rss KB)"; else fail "in bounded memory" "peak RSS $rss KB"; fi
+	if [ "$ASAN" = 1 ]; then
+		T=$((T + 1))
+		echo "ok $T # SKIP in bounded memory: not measured under AddressSanitizer ($rss KB)"
+	elif [ "$rss" -lt "$MEM_MAX_KB" ]; then
+		pass "in bounded memory ($rss KB)"
+	else
+		fail "in bounded memory" "peak RSS $rss KB"
+	fi
 	check "nothing is on file" test -z "$("$BATON" student list --json --dir "$N" 2>/dev/null | jq -r '.[]? | .student_id? // empty')"
 	"$BATON" audit --json --dir "$N" >"$TMP/audit.now" 2>&1
 	same "$TMP/audit.before" "$TMP/audit.now" "the audit log is as before"
