@@ -254,12 +254,14 @@ const Baton = (() => {
 
   // Custody and contact restrictions (RECORD.md, custody[]): a safety field,
   // shown first wherever a record is shown, in red. Nothing when there are none.
-  function custodyAlert(rows) {
+  // whose, when given, says whose restrictions they are ("in the held record").
+  function custodyAlert(rows, whose) {
     if (!Array.isArray(rows) || !rows.length) return null;
     return el('section', { class: 'card custody-alert', id: 'custody-alert', role: 'alert',
       'aria-labelledby': 'custody-alert-h' },
     el('h2', { id: 'custody-alert-h',
-      text: rows.length === 1 ? 'Custody restriction' : rows.length + ' custody restrictions' }),
+      text: (rows.length === 1 ? 'Custody restriction' : rows.length + ' custody restrictions') +
+        (whose ? ' ' + whose : '') }),
     el('ul', {}, rows.map(c => {
       const more = [c.relation, c.court_order ? 'court order ' + c.court_order : '',
         c.since ? 'since ' + c.since : ''].filter(Boolean).join('; ');

@@ -82,7 +82,7 @@
     const h = await api('GET', 'review/' + encodeURIComponent(n));
     root.append(el('h1', { text: 'Held record ' + h.id + ', naming ' + h.student }));
     // The held record's custody restrictions first: a safety field.
-    const custody = Baton.custodyAlert((h.record || {}).custody);
+    const custody = Baton.custodyAlert((h.record || {}).custody, 'in the held record');
     if (custody) root.append(custody);
     root.append(el('p', {}, Baton.link('review', 'Back to the review queue')));
     const kv = el('dl', { class: 'kv card' },

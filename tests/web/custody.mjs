@@ -101,6 +101,8 @@ try {
   await page.locator('tr').filter({ hasText: 'S-2001' }).getByRole('link').click();
   await page.getByRole('heading', { level: 1, name: /naming S-2001/ }).waitFor();
   await alertFirst(page, 'review');
+  is(await page.locator('#custody-alert h2').textContent(), '2 custody restrictions in the held record',
+     'the review page says the restrictions are the held record\'s');
   await shots(page, 'custody-review-desktop');
   await accessible(page, 'the review page with custody restrictions');
 
