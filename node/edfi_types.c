@@ -4,6 +4,7 @@
 
 #include "bti.h"
 #include "edfi_types.h"
+#include "record.h"
 
 #define PATH_MAX_LEN 200
 
@@ -52,22 +53,16 @@ static enum want want_of(const char *k)
 	return W_ANY;
 }
 
-/* A real calendar date at the start of s ("2010-02-28", or a date-time's date). */
+/* A real calendar date, or a date-time whose date is one ("2024-05-01T08:00:00Z"). */
 static int real_date(const char *s)
 {
-	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int y, m, d;
-	for (int i = 0; i < 10; i++)
-		if (s[i] == '\0' || (i == 4 || i == 7 ? s[i] != '-' : (s[i] < '0' || s[i] > '9')))
-			return 0;
-	if (s[10] != '\0' && s[10] != 'T')
+	char day[11];
+	int ymd;
+	if (strlen(s) < 10 || (s[10] != '\0' && s[10] != 'T'))
 		return 0;
-	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-	m = (s[5] - '0') * 10 + (s[6] - '0');
-	d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-		return 0;
-	return m != 2 || d < 29 || (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0));
+	memcpy(day, s, 10);
+	day[10] = '\0';
+	return record_date_value(day, &ymd) == 0;
 }
 
 static int refuse(const char *where, const char *resource, const char *path, const json_t *v,

@@ -50,7 +50,7 @@ struct schema {
 		f, sizeof(f) / sizeof(f[0]), x                                                     \
 	}
 
-static int date_value(const char *s, int *ymd)
+int record_date_value(const char *s, int *ymd)
 {
 	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int y, m, d;
@@ -73,8 +73,8 @@ static int check_date_order(const json_t *o, const char *path, const char *a, co
 {
 	const json_t *x = json_object_get(o, a), *y = json_object_get(o, b);
 	int dx, dy;
-	if (x && y && date_value(json_string_value(x), &dx) == 0 &&
-	    date_value(json_string_value(y), &dy) == 0 && dy < dx)
+	if (x && y && record_date_value(json_string_value(x), &dx) == 0 &&
+	    record_date_value(json_string_value(y), &dy) == 0 && dy < dx)
 		return bti_diag_err(BATON_EVALUE, "%s.%s: %s", path, b, what);
 	return 0;
 }
@@ -373,7 +373,7 @@ static int check_value(const json_t *v, const struct field *f, const char *path)
 	case F_DATE:
 		if ((r = check_str(v, path, 10)) != 0)
 			return r;
-		if (date_value(json_string_value(v), &ymd) != 0)
+		if (record_date_value(json_string_value(v), &ymd) != 0)
 			return bti_diag_err(BATON_EVALUE, "%s: \"%s\" is not a date (YYYY-MM-DD)",
 			                    path, json_string_value(v));
 		return 0;

@@ -23,6 +23,12 @@ int record_validate(const json_t *rec);
 int record_validate_section(const char *section, const json_t *value);
 
 /*
+ * A record's date: s is exactly "YYYY-MM-DD", a real calendar date from
+ * 1900-01-01 to 2100-12-31. Returns 0 and sets *ymd (YYYYMMDD), else -1.
+ */
+int record_date_value(const char *s, int *ymd);
+
+/*
  * Fills the index fields of s (names, birth date, statewide id) from rec;
  * a field rec lacks is left empty. Both are the caller's. Cannot fail.
  */
