@@ -125,11 +125,20 @@ static int object_end(const struct scan *s, const char *resource, size_t index, 
 }
 
 /* The array of resource objects starting at s->pos ('['); skip: read over it, no sink. */
+/* After an element: ',' (1, another follows), close (0, the end) or neither (-1). */
+static int next_or_close(struct scan *s, char close)
+{
+	skip_ws(s);
+	if (s->pos >= s->len || (s->p[s->pos] != ',' && s->p[s->pos] != close))
+		return -1;
+	return s->p[s->pos++] == ',';
+}
+
 static int read_array(struct scan *s, const char *resource, int skip)
 {
 	char where[300];
 	size_t index = 0, end = 0;
-	int r;
+	int r, k;
 
 	skip_ws(s);
 	if (s->pos >= s->len || s->p[s->pos] != '[') {
@@ -175,13 +184,9 @@ static int read_array(struct scan *s, const char *resource, int skip)
 		}
 		s->pos = end;
 		s->dropped = store_pages_done((const uint8_t *)s->p, s->dropped, s->pos);
-		skip_ws(s);
-		if (s->pos < s->len && s->p[s->pos] == ',') {
-			s->pos++;
-			continue;
-		}
-		if (s->pos < s->len && s->p[s->pos] == ']') {
-			s->pos++;
+		if ((k = next_or_close(s, ']')) >= 0) {
+			if (k == 1)
+				continue;
 			return 0;
 		}
 		snprintf(where, sizeof(where), "',' or ']' after %s[%zu]", resource, index);
@@ -239,7 +244,7 @@ static int take_resource(struct scan *s, const char *name, const char *what, int
 static int read_object(struct scan *s)
 {
 	char key[128];
-	int r, skip;
+	int r, k, skip;
 
 	s->pos++;
 	skip_ws(s);
@@ -252,13 +257,9 @@ static int read_object(struct scan *s)
 		    (r = take_resource(s, key, "key", &skip)) != 0 ||
 		    (r = read_array(s, key, skip)) != 0)
 			return r;
-		skip_ws(s);
-		if (s->pos < s->len && s->p[s->pos] == ',') {
-			s->pos++;
-			continue;
-		}
-		if (s->pos < s->len && s->p[s->pos] == '}') {
-			s->pos++;
+		if ((k = next_or_close(s, '}')) >= 0) {
+			if (k == 1)
+				continue;
 			return 0;
 		}
 		return expect_err(s, "',' or '}' after an array");
