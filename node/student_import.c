@@ -498,70 +498,71 @@ static int prepare_record(struct student_import *c, json_t *rec, size_t index)
 	return r;
 }
 
-/* Reads and checks every record of the source; bad records are noted. */
-static int prepare_source(struct student_import *c)
+/*
+ * The next record of the file or the source, its number in *index and its
+ * student id, if it has one, in id. Returns 0, BATON_ENOTFOUND at the end,
+ * or the record's error (a source's already named by record_error).
+ */
+static int next_record(struct student_import *c, json_t **rec, size_t *index, char *id, size_t cap)
 {
-	char id[BATON_STUDENT_MAX + 1];
-	json_t *rec;
-	size_t index = 0;
 	int r;
-
-	c->source->rewind(c->source->arg);
-	while ((r = c->source->next(c->source->arg, &rec, id, sizeof(id))) != BATON_ENOTFOUND) {
-		index++;
-		c->raw[0] = '\0';
-		if (r == 0)
-			r = prepare_record(c, rec, index);
-		else if (student_import_is_bad_input(r))
-			r = record_error(c, r, index, id[0] ? id : NULL);
-		if (r != 0 && student_import_is_bad_input(r))
-			r = note_error(c, index, id[0] ? id : NULL, r);
-		json_decref(rec);
-		if (r != 0)
-			return r;
-		if (c->progress)
-			c->progress(c->progress_arg, c->label ? c->label : c->file, index, 0, 0);
+	id[0] = '\0';
+	if (c->source == NULL) {
+		r = record_file_next(c->rf, rec, index);
+		if (r != BATON_ENOTFOUND) {
+			const char *sid = json_string_value(json_object_get(*rec, "student_id"));
+			snprintf(id, cap, "%s", sid ? sid : "");
+		}
+		return r;
 	}
-	c->records = index;
-	json_decref(c->seen);
-	c->seen = NULL;
-	if (c->nerrors == 0 && c->records == 0)
-		return bti_diag_err(BATON_EVALUE, "no student records");
-	return 0;
+	if ((r = c->source->next(c->source->arg, rec, id, cap)) == BATON_ENOTFOUND)
+		return r;
+	*index = ++c->records;
+	if (r != 0 && student_import_is_bad_input(r))
+		r = record_error(c, r, *index, id[0] ? id : NULL);
+	return r;
 }
 
-/* Reads and checks the whole file, with no transaction open; bad records are noted. */
+/* Reads and checks every record, with no transaction open; bad records are noted. */
 static int prepare_all(struct student_import *c)
 {
-	json_t *rec;
-	size_t index, done, total;
+	char id[BATON_STUDENT_MAX + 1];
+	json_t *rec = NULL;
+	size_t index = 0, done = 0, total = 0;
 	int r;
 
 	if ((c->seen = json_object()) == NULL || (c->errors = json_array()) == NULL)
 		return BATON_ENOMEM;
-	if (c->source != NULL)
-		return prepare_source(c);
-	while ((r = record_file_next(c->rf, &rec, &index)) != BATON_ENOTFOUND) {
+	if (c->source != NULL) {
+		c->source->rewind(c->source->arg);
+		c->records = 0;
+	}
+	for (;;) {
 		c->raw[0] = '\0';
+		if ((r = next_record(c, &rec, &index, id, sizeof(id))) == BATON_ENOTFOUND)
+			break;
 		if (r == 0)
 			r = prepare_record(c, rec, index);
 		/* Bad input is noted and the file read on; running out of memory ends it. */
 		if (r != 0 && student_import_is_bad_input(r))
-			r = note_error(c, index,
-			               json_string_value(json_object_get(rec, "student_id")), r);
+			r = note_error(c, index, id[0] ? id : NULL, r);
 		json_decref(rec);
+		rec = NULL;
 		if (r != 0)
 			return r;
-		record_file_progress(c->rf, &done, &total);
+		if (c->source == NULL)
+			record_file_progress(c->rf, &done, &total);
 		if (c->progress)
 			c->progress(c->progress_arg, c->label ? c->label : c->file,
-			            record_file_count(c->rf), done, total);
+			            c->source ? c->records : record_file_count(c->rf), done, total);
 	}
-	c->records = record_file_count(c->rf);
+	if (c->source == NULL)
+		c->records = record_file_count(c->rf);
 	json_decref(c->seen);
 	c->seen = NULL;
 	if (c->nerrors == 0 && c->records == 0)
-		return bti_diag_err(BATON_EVALUE, "no student records in the file");
+		return bti_diag_err(BATON_EVALUE, c->source ? "no student records"
+		                                            : "no student records in the file");
 	return 0;
 }
 
