@@ -66,10 +66,7 @@ static void report(const struct student_import *c, const struct edfi_cli *e, int
 	       "unchanged\n",
 	       c->dry_run ? "Dry run: would import" : "Imported", c->records, c->file, c->added,
 	       c->versions, c->unchanged);
-	if (c->held)
-		printf("%zu %s for review: not the child on file under that student_id "
-		       "('baton review')\n",
-		       c->held, c->dry_run ? "would be held" : "held");
+	cli_student_import_outcome(c);
 	if (!c->dry_run && e->fields_noted)
 		printf("%zu Ed-Fi fields of %zu students not carried over (--dry-run lists them)\n",
 		       e->fields_noted, e->students_noted);

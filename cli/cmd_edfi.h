@@ -34,6 +34,9 @@ int cli_student_import_edfi(const struct cli_common *com, const struct edfi_impo
  */
 int cli_student_import_refused(const struct student_import *c, int json, int r);
 
+/* Prints how many records were merged (with --merge) and how many wait in review. */
+void cli_student_import_outcome(const struct student_import *c);
+
 /*
  * Writes student id's current record as Ed-Fi resources into the new or
  * empty directory out; returns the exit code.

@@ -52,6 +52,17 @@ int cli_student_import_refused(const struct student_import *c, int json, int r)
 	return cli_exit_code(c->first_error);
 }
 
+/* After an import's counts: how many were merged, and how many wait in review. */
+void cli_student_import_outcome(const struct student_import *c)
+{
+	if (c->merge)
+		printf("%zu merged by section with the record on file\n", c->merged);
+	if (c->held)
+		printf("%zu %s for review: not the child on file under that student_id "
+		       "('baton review')\n",
+		       c->held, c->dry_run ? "would be held" : "held");
+}
+
 static void import_report(const struct student_import *c, int json)
 {
 	if (json) {
@@ -72,12 +83,7 @@ static void import_report(const struct student_import *c, int json)
 	       "unchanged\n",
 	       c->dry_run ? "Would import" : "Imported", c->records, c->file, c->added, c->versions,
 	       c->unchanged);
-	if (c->merge)
-		printf("%zu merged by section with the record on file\n", c->merged);
-	if (c->held)
-		printf("%zu %s for review: not the child on file under that student_id "
-		       "('baton review')\n",
-		       c->held, c->dry_run ? "would be held" : "held");
+	cli_student_import_outcome(c);
 	if (c->dry_run)
 		printf("Nothing was imported (--dry-run).\n");
 }
