@@ -24,11 +24,13 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
@@ -1058,19 +1060,33 @@ static int read_file(struct ctx *c, const char *path, const char *name)
 {
 	struct stat st;
 	c->file = name;
-	if (stat(path, &st) != 0)
+	/* One descriptor is checked and read, so the file checked is the file
+	 * parsed; O_NONBLOCK: a FIFO is refused below, not waited on at open. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
 		return bti_diag_err(BATON_EIO, "%s: %s", name, strerror(errno));
-	if (!S_ISREG(st.st_mode))
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
 		return bti_diag_err(BATON_EVALUE, "%s: not a regular file", name);
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return bti_diag_err(BATON_EIO, "%s: %s", name, strerror(errno));
+	}
+	int pfd = dup(fd);
+	FILE *f = pfd < 0 ? NULL : fdopen(pfd, "rb");
+	if (f == NULL) {
+		int e = errno;
+		if (pfd >= 0)
+			close(pfd);
+		close(fd);
+		return bti_diag_err(BATON_EIO, "%s: %s", name, strerror(e));
+	}
 	struct prolog pr = {f, NULL, NULL};
 	int r = refuse_doctype(c, &pr);
 	fclose(f);
-	if (r != 0)
-		return r;
-	return read_reader(c, xmlReaderForFile(path, NULL, XML_OPTIONS));
+	if (r == 0 && lseek(fd, 0, SEEK_SET) != 0)
+		r = bti_diag_err(BATON_EIO, "%s: %s", name, strerror(errno));
+	if (r == 0)
+		r = read_reader(c, xmlReaderForFd(fd, name, NULL, XML_OPTIONS));
+	close(fd);
+	return r;
 }
 
 static int cmp_str(const void *a, const void *b)
