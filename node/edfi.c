@@ -1743,9 +1743,10 @@ static json_int_t whole_days(const json_t *y, const char *k)
 /*
  * A year's attendance row from its report cards (no calendar to count it):
  * days present and tardy from the cards (tardy from the events when the
- * cards have none), days enrolled the days present and absent; the absences told apart by the
- * year's absence events when those add up to the cards' (Ed-Fi's report card does not say which
- * were excused), or none at all. NULL, and noted, when the row cannot be told.
+ * cards have none), days enrolled the days present and absent; the
+ * absences told apart by the year's absence events when those add up to
+ * the cards' (a report card does not say which were excused), or when there
+ * are none. NULL, and noted, when the row cannot be told.
  */
 static json_t *card_row(struct mctx *m, const char *yk, const json_t *card, const json_t *ev)
 {
