@@ -1771,9 +1771,10 @@ static json_t *card_row(struct mctx *m, const char *yk, const json_t *card, cons
 	}
 	row = json_pack("{s:s, s:I, s:I, s:I, s:I}", "school_year", yk, "days_enrolled", p + a,
 	                "days_present", p, "days_absent_excused", ex, "days_absent_unexcused", un);
-	if (!json_is_true(json_object_get(card, "has_tardy")) && ev)
-		t = json_integer_value(json_object_get(ev, "tardy"));
-	if (t > 0)
+	/* A card's tardy count is one, 0 too; events count tardies only when there are some. */
+	if (!json_is_true(json_object_get(card, "has_tardy")))
+		t = ev ? json_integer_value(json_object_get(ev, "tardy")) : 0;
+	if (t > 0 || json_is_true(json_object_get(card, "has_tardy")))
 		json_object_set_new(row, "days_tardy", json_integer(t));
 	return row;
 }
