@@ -1279,10 +1279,34 @@ static json_t *course_of(struct mctx *m, const json_t *ct)
 	return lookup(m, "courses", parts, 2);
 }
 
+/* A transcript row's subject and state course code from its course (NULL: none). */
+static int course_detail(struct mctx *m, const json_t *c, json_t *e)
+{
+	const char *subject = NULL;
+	const json_t *ic;
+	size_t j;
+	int r;
+	if (c == NULL)
+		return 0;
+	if ((r = desc(m, "courses", c, "academicSubjectDescriptor", "subject", 0, &subject)) != 0)
+		return r;
+	sets(e, "subject", subject);
+	json_array_foreach(json_object_get(c, "identificationCodes"), j, ic)
+	{
+		const char *sys = code_of(str(ic, "courseIdentificationSystemDescriptor"));
+		if (sys && strcmp(sys, "State course code") == 0)
+			sets(e, "state_course_code", str(ic, "identificationCode"));
+	}
+	return 0;
+}
+
 /*
- * Grades of sections still in progress (no course transcript yet for the
- * course that year): a transcript row with status in_progress, the latest
- * grading period's grade, as of that period's end (or currentGradeAsOfDate).
+ * Grades of sections still in progress: the latest grading period's grade
+ * (or none yet), as of currentGradeAsOfDate (else that period's end). A
+ * course transcript of the course that year and term without a final grade
+ * (a row in progress) takes them as its grade so far and as_of; with none,
+ * they are a transcript row of their own with status in_progress; a course
+ * with a final grade that year keeps it.
  */
 static int grade_rows(struct mctx *m, json_t *out)
 {
@@ -1352,22 +1376,39 @@ static int grade_rows(struct mctx *m, json_t *out)
 			    where_of(g));
 			break;
 		}
-		/* A course with its transcript row that year is final: the grade was on the way. */
-		json_array_foreach(
-		    out, j, t) if (strcmp(json_string_value(json_object_get(t, "course_code")),
-		                          code) == 0 &&
-		                   strcmp(json_string_value(json_object_get(t, "school_year")),
-		                          yb) == 0) final = 1;
-		if (final)
-			continue;
 		parts[0] = school;
 		parts[1] = year;
 		parts[2] = sess;
-		json_t *session = lookup(m, "sessions", parts, 3);
+		json_t *session = lookup(m, "sessions", parts, 3), *open = NULL;
 		if (session &&
 		    (r = desc(m, "sessions", session, "termDescriptor", "term", 0, &term)) != 0) {
 			json_decref(session);
 			break;
+		}
+		json_array_foreach(out, j, t)
+		{
+			if (strcmp(json_string_value(json_object_get(t, "course_code")), code) !=
+			        0 ||
+			    strcmp(json_string_value(json_object_get(t, "school_year")), yb) != 0)
+				continue;
+			final = 1;
+			if (!json_object_get(t, "grade") && !json_object_get(t, "as_of") &&
+			    (term == NULL ||
+			     strcmp(json_string_value(json_object_get(t, "term")), term) == 0))
+				open = t;
+		}
+		if (grade == NULL && json_is_number(json_object_get(g, "numericGradeEarned"))) {
+			snprintf(num, sizeof(num), "%g",
+			         json_number_value(json_object_get(g, "numericGradeEarned")));
+			grade = num;
+		}
+		if (open) {
+			sets(open, "grade", grade);
+			sets(open, "as_of", json_string_value(json_object_get(row, "asof")));
+		}
+		if (final) {
+			json_decref(session);
+			continue;
 		}
 		parts[0] = json_string_value(json_object_get(ssa, "sectionIdentifier"));
 		parts[1] = code;
@@ -1378,11 +1419,6 @@ static int grade_rows(struct mctx *m, json_t *out)
 		parts[0] = code;
 		parts[1] = school;
 		c = lookup(m, "courses", parts, 2);
-		if (grade == NULL && json_is_number(json_object_get(g, "numericGradeEarned"))) {
-			snprintf(num, sizeof(num), "%g",
-			         json_number_value(json_object_get(g, "numericGradeEarned")));
-			grade = num;
-		}
 		e = json_object();
 		sets(e, "school_year", yb);
 		sets(e, "term", term ? term : sess);
@@ -1399,6 +1435,13 @@ static int grade_rows(struct mctx *m, json_t *out)
 		json_object_set_new(e, "credits_earned", json_integer(0));
 		sets(e, "status", "in_progress");
 		sets(e, "as_of", json_string_value(json_object_get(row, "asof")));
+		if ((r = course_detail(m, c, e)) != 0) {
+			json_decref(e);
+			json_decref(session);
+			json_decref(sect);
+			json_decref(c);
+			break;
+		}
 		json_array_append_new(out, e);
 		json_decref(session);
 		json_decref(sect);
@@ -1432,14 +1475,14 @@ static int map_transcript(struct mctx *m)
 	                                     "numberOfParts",
 	                                     NULL};
 	json_t *out = json_array(), *o;
-	size_t i, j;
+	size_t i;
 	int r = 0;
 
 	json_array_foreach(all(m, "courseTranscripts"), i, o)
 	{
 		char yb[16], code[200], num[64];
 		const char *term, *result, *gl, *method, *ctype, *subject = NULL, *grade;
-		json_t *sar = json_object_get(o, "studentAcademicRecordReference"), *c, *e, *ic;
+		json_t *sar = json_object_get(o, "studentAcademicRecordReference"), *c, *e;
 		const json_t *att = json_object_get(o, "attemptedCredits"),
 		             *earn = json_object_get(o, "earnedCredits");
 		if ((r = desc(m, "courseTranscripts", sar, "termDescriptor", "term", 0, &term)) !=
@@ -1502,27 +1545,16 @@ static int map_transcript(struct mctx *m)
 		sets(e, "grade_level", gl);
 		sets(e, "credit_method", method);
 		sets(e, "credit_type", ctype);
-		if (c && (r = desc(m, "courses", c, "academicSubjectDescriptor", "subject", 0,
-		                   &subject)) != 0) {
-			json_decref(c);
-			json_decref(e);
-			break;
-		}
-		if (subject == NULL &&
-		    (r = desc(m, "courseTranscripts",
-		              json_array_get(json_object_get(o, "academicSubjects"), 0),
-		              "academicSubjectDescriptor", "subject", 0, &subject)) != 0) {
+		if ((r = course_detail(m, c, e)) != 0 ||
+		    (!json_object_get(e, "subject") &&
+		     (r = desc(m, "courseTranscripts",
+		               json_array_get(json_object_get(o, "academicSubjects"), 0),
+		               "academicSubjectDescriptor", "subject", 0, &subject)) != 0)) {
 			json_decref(c);
 			json_decref(e);
 			break;
 		}
 		sets(e, "subject", subject);
-		json_array_foreach(json_object_get(c, "identificationCodes"), j, ic)
-		{
-			const char *sys = code_of(str(ic, "courseIdentificationSystemDescriptor"));
-			if (sys && strcmp(sys, "State course code") == 0)
-				sets(e, "state_course_code", str(ic, "identificationCode"));
-		}
 		json_array_append_new(out, e);
 		carried(m, "courseTranscripts", o, used);
 		if (c)
@@ -1623,7 +1655,136 @@ static long instructional_days(struct mctx *m, const char *school, const char *f
 	return hi > lo ? (long)(hi - lo) : 0;
 }
 
-/* Attendance by school year: days enrolled from the calendar, absences from the events. */
+/*
+ * The counts of a student's report cards by school year ("2025-2026" ->
+ * {present, absent, tardy, periods}): a card of an End of Year grading
+ * period stands for its year alone; the cards of other grading periods are
+ * added up, each period once.
+ */
+static int report_card_years(struct mctx *m, json_t *out)
+{
+	static const char *const used[] = {"studentReference",
+	                                   "educationOrganizationReference",
+	                                   "gradingPeriodReference",
+	                                   "numberOfDaysAbsent",
+	                                   "numberOfDaysInAttendance",
+	                                   "numberOfDaysTardy",
+	                                   NULL};
+	static const char *const counts[] = {"numberOfDaysInAttendance", "numberOfDaysAbsent",
+	                                     "numberOfDaysTardy"};
+	static const char *const keys[] = {"present", "absent", "tardy"};
+	json_t *o, *eoy = json_object();
+	size_t i;
+
+	json_array_foreach(all(m, "reportCards"), i, o)
+	{
+		const json_t *gpr = json_object_get(o, "gradingPeriodReference");
+		char yb[16], school[64], year[16], pn[200];
+		const char *ys = years_of(json_object_get(gpr, "schoolYear"), yb, sizeof(yb));
+		const char *parts[3] = {
+		    refstr(o, "gradingPeriodReference", "schoolId", school, sizeof(school)),
+		    refstr(o, "gradingPeriodReference", "schoolYear", year, sizeof(year)),
+		    period_name(gpr, pn, sizeof(pn))};
+		const char *d = str(gpr, "gradingPeriodDescriptor");
+		json_t *y, *gp;
+		int whole;
+		carried(m, "reportCards", o, used);
+		if (ys == NULL) {
+			json_decref(eoy);
+			return bti_diag_err(
+			    BATON_EMISSING,
+			    "%s: reportCards.gradingPeriodReference.schoolYear is missing",
+			    where_of(o));
+		}
+		if (d == NULL && (gp = lookup(m, "gradingPeriods", parts, 3)) != NULL) {
+			whole =
+			    code_of(str(gp, "gradingPeriodDescriptor")) &&
+			    strcmp(code_of(str(gp, "gradingPeriodDescriptor")), "End of Year") == 0;
+			json_decref(gp);
+		} else
+			whole = d && strcmp(code_of(d), "End of Year") == 0;
+		if (json_is_true(json_object_get(eoy, ys)) && !whole)
+			continue;
+		if ((y = json_object_get(out, ys)) == NULL ||
+		    (whole && !json_is_true(json_object_get(eoy, ys)))) {
+			y = json_pack("{s:f, s:f, s:f, s:b, s:o}", "present", 0.0, "absent", 0.0,
+			              "tardy", 0.0, "has_tardy", 0, "periods", json_object());
+			json_object_set_new(out, ys, y);
+			if (whole)
+				json_object_set_new(eoy, ys, json_true());
+		}
+		/* A grading period's card once: a second of the same period adds nothing. */
+		if (json_object_get(json_object_get(y, "periods"), pn))
+			continue;
+		json_object_set_new(json_object_get(y, "periods"), pn, json_true());
+		for (size_t c = 0; c < 3; c++) {
+			const json_t *v = json_object_get(o, counts[c]);
+			if (!json_is_number(v))
+				continue;
+			json_object_set_new(
+			    y, keys[c],
+			    json_real(json_number_value(json_object_get(y, keys[c])) +
+			              json_number_value(v)));
+			if (c == 2)
+				json_object_set_new(y, "has_tardy", json_true());
+		}
+	}
+	json_decref(eoy);
+	return 0;
+}
+
+/* A count (a whole number of days, 0 or more) of a report card's total, or -1. */
+static json_int_t whole_days(const json_t *y, const char *k)
+{
+	double v = json_number_value(json_object_get(y, k));
+	return v >= 0 && v <= 1e6 && v == (double)(json_int_t)v ? (json_int_t)v : -1;
+}
+
+/*
+ * A year's attendance row from its report cards (no calendar to count it):
+ * days present and tardy from the cards (tardy from the events when the
+ * cards have none), days enrolled the days present and absent; the
+ * absences told apart by the year's absence events when those add up to
+ * the cards' (a report card does not say which were excused), or when there
+ * are none. NULL, and noted, when the row cannot be told.
+ */
+static json_t *card_row(struct mctx *m, const char *yk, const json_t *card, const json_t *ev)
+{
+	json_int_t p = whole_days(card, "present"), a = whole_days(card, "absent");
+	json_int_t t = whole_days(card, "tardy");
+	json_int_t ex = ev ? json_integer_value(json_object_get(ev, "excused")) : 0;
+	json_int_t un = ev ? json_integer_value(json_object_get(ev, "unexcused")) : 0;
+	char ab[64];
+	json_t *row;
+	snprintf(ab, sizeof(ab), "attendance %s", yk);
+	if (p < 0 || a < 0 || t < 0) {
+		note(m, ab, ": ",
+		     "the report cards' days are not whole days: the year's attendance is not "
+		     "carried");
+		return NULL;
+	}
+	if (ex + un != a) {
+		note(m, ab, ": ",
+		     "report cards do not say which absences were excused, and the attendance "
+		     "events do not add up to them: the year's attendance is not carried");
+		return NULL;
+	}
+	row = json_pack("{s:s, s:I, s:I, s:I, s:I}", "school_year", yk, "days_enrolled", p + a,
+	                "days_present", p, "days_absent_excused", ex, "days_absent_unexcused", un);
+	/* A card's tardy count is one, 0 too; events count tardies only when there are some. */
+	if (!json_is_true(json_object_get(card, "has_tardy")))
+		t = ev ? json_integer_value(json_object_get(ev, "tardy")) : 0;
+	if (t > 0 || json_is_true(json_object_get(card, "has_tardy")))
+		json_object_set_new(row, "days_tardy", json_integer(t));
+	return row;
+}
+
+/*
+ * Attendance by school year: days enrolled from the calendar, absences from
+ * the events. A year without a calendar takes its report cards' counts
+ * (card_row); a year with one takes its events, and its report cards are
+ * not added to them.
+ */
 static int map_attendance(struct mctx *m)
 {
 	static const char *const used[] = {"studentReference",
@@ -1632,9 +1793,17 @@ static int map_attendance(struct mctx *m)
 	                                   "eventDate",
 	                                   "attendanceEventCategoryDescriptor",
 	                                   NULL};
-	json_t *years = json_object(), *o, *y, *out = json_array();
+	json_t *years = json_object(), *o, *y, *out = json_array(), *cards = json_object();
 	const char *yk;
 	size_t i;
+	int r;
+
+	if ((r = report_card_years(m, cards)) != 0) {
+		json_decref(years);
+		json_decref(out);
+		json_decref(cards);
+		return r;
+	}
 
 	/* Each enrolment's year, and its days at its school. */
 	json_array_foreach(all(m, "studentSchoolAssociations"), i, o)
@@ -1709,7 +1878,21 @@ static int map_attendance(struct mctx *m)
 		json_int_t ex = json_integer_value(json_object_get(y, "excused"));
 		json_int_t un = json_integer_value(json_object_get(y, "unexcused"));
 		json_int_t ta = json_integer_value(json_object_get(y, "tardy"));
-		json_t *row;
+		json_t *row, *card = json_object_get(cards, yk);
+		if (card && json_is_true(json_object_get(y, "no_calendar"))) {
+			if ((row = card_row(m, yk, card, y)) != NULL)
+				json_array_append_new(out, row);
+			json_object_del(cards, yk);
+			continue;
+		}
+		if (card) {
+			char ab[64];
+			snprintf(ab, sizeof(ab), "reportCards %s", yk);
+			note(m, ab, ": ",
+			     "the calendar and attendance events count the year: the report "
+			     "cards' days are not added to them");
+			json_object_del(cards, yk);
+		}
 		if (json_is_true(json_object_get(y, "no_calendar"))) {
 			/*
 			 * Without a calendar neither the days enrolled nor the days
@@ -1731,7 +1914,15 @@ static int map_attendance(struct mctx *m)
 			json_object_set_new(row, "days_tardy", json_integer(ta));
 		json_array_append_new(out, row);
 	}
+	/* Years of report cards alone: no enrolment or event of the year. */
+	json_object_foreach(cards, yk, y)
+	{
+		json_t *row = card_row(m, yk, y, NULL);
+		if (row)
+			json_array_append_new(out, row);
+	}
 	json_decref(years);
+	json_decref(cards);
 	put_sorted(m->rec, "attendance", out);
 	return 0;
 }
@@ -2248,6 +2439,7 @@ static int map_student(struct mctx *m, const char *sid)
 		                                    "disciplineActions",
 		                                    "studentAcademicRecords",
 		                                    "grades",
+		                                    "reportCards",
 		                                    NULL};
 		int t = 0;
 		for (size_t i = 0; taken[i] && !t; i++)

@@ -3,8 +3,9 @@
  * backwards (docs/edfi.md), one RESOURCE.json array file each, so that a
  * receiving school's student information system can POST them. Reading the
  * files back with 'baton student import --format edfi-json' gives the same
- * record, but for what docs/edfi.md names (attendance counts, allergies and
- * conditions have no Ed-Fi resource).
+ * record, but for what docs/edfi.md names (allergies and conditions have no
+ * Ed-Fi resource; a report card does not tell excused absences from
+ * unexcused ones).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -278,19 +279,21 @@ static void course_once(struct out *o, json_t *courses, const json_t *t)
 }
 
 /*
- * A grade in progress (status in_progress with a grade) goes out as Ed-Fi
- * keeps one: a grades object for a section of the course in a session of
- * the term, in a grading period ending on as_of. 1 when t was one.
+ * The grade so far of a row in progress (status in_progress with a grade or
+ * an as_of) goes out as Ed-Fi keeps one, beside the row's course transcript
+ * (which has no final grade): a grades object for a section of the course
+ * in a session of the term, in a grading period ending on as_of, with
+ * currentGradeAsOfDate as_of and letterGradeEarned the grade so far (none
+ * when there is none yet).
  */
-static int in_progress_grade(struct out *o, const json_t *t, json_t *courses)
+static void in_progress_grade(struct out *o, const json_t *t)
 {
 	const char *code = s_of(t, "course_code"), *years = s_of(t, "school_year");
 	const char *status = s_of(t, "status"), *asof = s_of(t, "as_of");
 	char sect[300], sess[300], period[64];
 	json_t *y, *x, *ssa;
-	if (!status || strcmp(status, "in_progress") != 0 || !s_of(t, "grade") || !years)
-		return 0;
-	course_once(o, courses, t);
+	if (!status || strcmp(status, "in_progress") != 0 || (!s_of(t, "grade") && !asof) || !years)
+		return;
 	y = end_year(years);
 	snprintf(sect, sizeof(sect), "%s-%s-%s", code, years, s_of(t, "term"));
 	snprintf(sess, sizeof(sess), "%s %s", years, s_of(t, "term"));
@@ -326,14 +329,14 @@ static int in_progress_grade(struct out *o, const json_t *t, json_t *courses)
 	ssa = json_pack("{s:s, s:O, s:O, s:s, s:s, s:s}", "localCourseCode", code, "schoolId",
 	                o->org, "schoolYear", y, "sectionIdentifier", sect, "sessionName", sess,
 	                "studentUniqueId", o->sid);
-	x = json_pack("{s:o, s:{s:s, s:O, s:O}, s:s, s:s}", "studentSectionAssociationReference",
-	              ssa, "gradingPeriodReference", "gradingPeriodName", period, "schoolId",
-	              o->org, "schoolYear", y, "gradeTypeDescriptor",
-	              ED "GradeTypeDescriptor#Grading Period", "letterGradeEarned",
-	              s_of(t, "grade"));
+	x = json_pack("{s:o, s:{s:s, s:O, s:O}, s:s}", "studentSectionAssociationReference", ssa,
+	              "gradingPeriodReference", "gradingPeriodName", period, "schoolId", o->org,
+	              "schoolYear", y, "gradeTypeDescriptor",
+	              ED "GradeTypeDescriptor#Grading Period");
+	sets(x, "letterGradeEarned", s_of(t, "grade"));
+	sets(x, "currentGradeAsOfDate", asof);
 	json_array_append_new(list(o, "grades"), x);
 	json_decref(y);
-	return 1;
 }
 
 static void transcript(struct out *o)
@@ -349,8 +352,6 @@ static void transcript(struct out *o)
 		const char *code = s_of(t, "course_code"), *years = s_of(t, "school_year");
 		char key[300];
 		json_t *ct;
-		if (in_progress_grade(o, t, courses))
-			continue;
 		ct = json_object();
 		json_object_set_new(ct, "studentAcademicRecordReference",
 		                    sar_ref(o, years, s_of(t, "term")));
@@ -358,7 +359,9 @@ static void transcript(struct out *o)
 		    ct, "courseReference",
 		    json_pack("{s:s, s:O}", "courseCode", code, "educationOrganizationId", o->org));
 		sets(ct, "courseTitle", s_of(t, "course_title"));
-		sets(ct, "finalLetterGradeEarned", s_of(t, "grade"));
+		/* A row in progress has no final grade: its grade so far goes out as grades. */
+		if (!s_of(t, "status") || strcmp(s_of(t, "status"), "in_progress") != 0)
+			sets(ct, "finalLetterGradeEarned", s_of(t, "grade"));
 		if (json_object_get(t, "credits_attempted"))
 			json_object_set(ct, "attemptedCredits",
 			                json_object_get(t, "credits_attempted"));
@@ -374,6 +377,7 @@ static void transcript(struct out *o)
 		        "CreditTypeDescriptor", s_of(t, "credit_type"));
 		json_array_append_new(list(o, "courseTranscripts"), ct);
 		course_once(o, courses, t);
+		in_progress_grade(o, t);
 		snprintf(key, sizeof(key), "%s|%s", years ? years : "", s_of(t, "term"));
 		if (!json_object_get(sars, key))
 			json_object_set_new(sars, key, sar_ref(o, years, s_of(t, "term")));
@@ -446,6 +450,52 @@ static void transcript(struct out *o)
 	}
 	json_decref(courses);
 	json_decref(sars);
+}
+
+/*
+ * Each attendance row as Ed-Fi keeps a year's counts: a report card of an
+ * End of Year grading period of the school year (July to June), with the
+ * days present, absent (excused and unexcused together: a report card does
+ * not tell them apart) and tardy.
+ */
+static void attendance(struct out *o)
+{
+	const json_t *a;
+	size_t i;
+	json_array_foreach(json_object_get(o->rec, "attendance"), i, a)
+	{
+		const char *years = s_of(a, "school_year");
+		char period[64], begin[16], end[16];
+		json_t *y, *gp, *rc;
+		if (!years || strlen(years) != 9)
+			continue;
+		y = end_year(years);
+		snprintf(period, sizeof(period), "%s School Year", years);
+		snprintf(begin, sizeof(begin), "%.4s-07-01", years);
+		snprintf(end, sizeof(end), "%.4s-06-30", years + 5);
+		gp = json_pack("{s:s, s:s, s:i, s:{s:O}, s:{s:O}, s:s, s:s}", "gradingPeriodName",
+		               period, "gradingPeriodDescriptor",
+		               ED "GradingPeriodDescriptor#End of Year", "periodSequence", 1,
+		               "schoolReference", "schoolId", o->org, "schoolYearTypeReference",
+		               "schoolYear", y, "beginDate", begin, "endDate", end);
+		if (once(o, "gradingPeriods", period))
+			json_array_append_new(list(o, "gradingPeriods"), gp);
+		else
+			json_decref(gp);
+		rc = json_pack("{s:o, s:{s:O}, s:{s:s, s:s, s:O, s:O}, s:O, s:I}",
+		               "studentReference", student_ref(o), "educationOrganizationReference",
+		               "educationOrganizationId", o->org, "gradingPeriodReference",
+		               "gradingPeriodDescriptor", ED "GradingPeriodDescriptor#End of Year",
+		               "gradingPeriodName", period, "schoolId", o->org, "schoolYear", y,
+		               "numberOfDaysInAttendance", json_object_get(a, "days_present"),
+		               "numberOfDaysAbsent",
+		               json_integer_value(json_object_get(a, "days_absent_excused")) +
+		                   json_integer_value(json_object_get(a, "days_absent_unexcused")));
+		if (json_object_get(a, "days_tardy"))
+			json_object_set(rc, "numberOfDaysTardy", json_object_get(a, "days_tardy"));
+		json_array_append_new(list(o, "reportCards"), rc);
+		json_decref(y);
+	}
 }
 
 static void assessments(struct out *o)
@@ -784,6 +834,7 @@ int edfi_export(const json_t *rec, const char *dir, const char *map_file)
 	contacts(&o);
 	enrollment(&o);
 	transcript(&o);
+	attendance(&o);
 	assessments(&o);
 	programs(&o);
 	health(&o);

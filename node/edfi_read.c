@@ -32,6 +32,7 @@ static const char *const known[] = {
     "grades",
     "graduationPlans",
     "parents",
+    "reportCards",
     "schools",
     "sections",
     "sessions",

@@ -12,8 +12,13 @@ enum want { W_ANY, W_STRING, W_OBJECT, W_INTEGER, W_DATE, W_BOOLEAN, W_NUMBER, W
 
 static const char *const booleans[] = {"livesWith", "primaryContactStatus",
                                        "emergencyContactStatus", "legalGuardian", NULL};
-static const char *const numbers[] = {"numericGradeEarned", "gradePointAverageValue",
-                                      "maxGradePointAverageValue", NULL};
+static const char *const numbers[] = {"numericGradeEarned",
+                                      "gradePointAverageValue",
+                                      "maxGradePointAverageValue",
+                                      "numberOfDaysAbsent",
+                                      "numberOfDaysInAttendance",
+                                      "numberOfDaysTardy",
+                                      NULL};
 static const char *const arrays[] = {"telephones",        "electronicMails",    "addresses",
                                      "diplomas",          "gradePointAverages", "scoreResults",
                                      "performanceLevels", "behaviors",          NULL};

@@ -90,6 +90,7 @@ static const char *const carried[] = {
     "LocalEducationAgency",
     "ObjectiveAssessment",
     "Parent",
+    "ReportCard",
     "School",
     "Section",
     "Session",

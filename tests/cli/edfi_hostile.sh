@@ -63,6 +63,10 @@ put studentAcademicRecords '[{"termDescriptor": "uri://ed-fi.org/TermDescriptor#
 put courses '[{"courseCode": "ALG1A", "educationOrganizationReference": {"educationOrganizationId": 482001}, "courseTitle": "Algebra I A",
   "numberOfParts": 1, "identificationCodes": [{"courseIdentificationSystemDescriptor": "uri://ed-fi.org/CourseIdentificationSystemDescriptor#LEA course code",
   "identificationCode": "ALG1A"}], "academicSubjects": [{"academicSubjectDescriptor": "uri://ed-fi.org/AcademicSubjectDescriptor#Mathematics"}]}]'
+put reportCards '[{"studentReference": {"studentUniqueId": "604000001"}, "educationOrganizationReference": {"educationOrganizationId": 482001001},
+  "gradingPeriodReference": {"gradingPeriodDescriptor": "uri://ed-fi.org/GradingPeriodDescriptor#First Semester",
+  "gradingPeriodName": "First Semester", "schoolId": 482001001, "schoolYear": 2025},
+  "numberOfDaysAbsent": 0, "numberOfDaysInAttendance": 84, "numberOfDaysTardy": 1}]'
 
 # The same district as one file: {"students": [...], ...}.
 one_file() { # OUT: writes the district in $D as one object to OUT
@@ -255,6 +259,14 @@ hostile "a collection an object (contacts' telephones)" "$V" 'contacts\.json' 't
 variant
 edit courseTranscripts.json '.[0].earnedCredits = "half"'
 hostile "a number a string (earnedCredits)" "$V" 'courseTranscripts\.json' 'earnedCredits' 'half'
+
+variant
+edit reportCards.json '.[0].numberOfDaysAbsent = "none"'
+hostile "a report card's days a string (numberOfDaysAbsent)" "$V" 'reportCards\.json' 'numberOfDaysAbsent' 'none'
+
+variant
+edit reportCards.json 'del(.[0].gradingPeriodReference.schoolYear)'
+hostile "a report card of no school year" "$V" 'reportCards\.json' 'gradingPeriodReference\.schoolYear'
 
 variant
 edit studentContactAssociations.json '.[0].livesWith = "yes"'

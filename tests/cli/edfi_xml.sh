@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Ed-Fi interchange XML in: a directory of Interchange-*.xml files becomes the
 # same records as the same district in the Ed-Fi API's JSON, through the same
-# all-or-nothing import; the Grand Bend sample district (960 students) imports;
+# all-or-nothing import; report cards count a year without a calendar; the Grand Bend sample district (960 students) imports;
 # a file with a DOCTYPE is refused by name with nothing stored; a dry run
 # lists what was not carried over.
 . "$(dirname "$0")/lib.sh"
@@ -31,10 +31,20 @@ jq -e '.custody | length > 0' "$TMP/x.604100002" >/dev/null &&
 	pass "the contact restriction in XML arrives as a custody row" ||
 	fail "the contact restriction in XML arrives as a custody row" "$(cat "$TMP/x.604100002")"
 
+# Report cards: a year with a calendar is counted from it and its events, the
+# cards not added; a year without one from its cards, each grading period
+# once, an End of Year card standing for the year alone.
+att() { jq -c --arg y "$2" '.attendance[] | select(.school_year == $y) | [.days_enrolled, .days_present, .days_absent_excused, .days_absent_unexcused, .days_tardy]' "$1"; }
+jqeq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got $2, expected $3"; fi; }
+jqeq "a year with a calendar is its calendar's and events' (its report card is not added)" "$(att "$TMP/x.604100001" 2025-2026)" '[186,184,1,1,1]'
+jqeq "a year of report cards alone adds up its grading periods" "$(att "$TMP/x.604100002" 2025-2026)" '[173,173,0,0,3]'
+jqeq "an End of Year report card stands for its year alone" "$(att "$TMP/x.604100003" 2025-2026)" '[170,170,0,0,null]'
 # A dry run lists what the XML held that Baton does not carry, and stores nothing.
 node DRY
 check_out 'is not read \(not carried over\)' "a dry run lists the elements not carried over" \
 	"$BATON" student import --format edfi-xml "$DATA/edfi-xml/district3" --dry-run --dir "$TMP/DRY"
+check_out 'reportCards 2025-2026: the calendar and attendance events count the year' \
+	"... and the report cards of a year its calendar counts" cat "$OUT"
 check_out '^\[\]$' "and stores nothing" sh -c "\"\$0\" student list --json --dir \"\$1\" | jq -c ." "$BATON" "$TMP/DRY"
 
 # A DOCTYPE (the way to an entity bomb) is refused, naming the file; nothing stored.
