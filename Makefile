@@ -120,7 +120,7 @@ TEST_TIMEOUT ?= 1800
 TOOLS_DIR := $(BUILD)/tests/tools
 TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/spoolpeer $(TOOLS_DIR)/audit_rewrite \
              $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so $(TOOLS_DIR)/store_rows \
-             $(TOOLS_DIR)/store_schema $(TOOLS_DIR)/webpeer $(TOOLS_DIR)/famsign \
+             $(TOOLS_DIR)/store_schema $(TOOLS_DIR)/webpeer $(TOOLS_DIR)/famsign $(TOOLS_DIR)/dirsign \
              $(TOOLS_DIR)/reseal $(TOOLS_DIR)/receipt_terms \
              $(TOOLS_DIR)/edfi_xml_dump $(TOOLS_DIR)/gen_edfi
 
@@ -216,6 +216,11 @@ $(TOOLS_DIR)/webpeer: tests/tools/webpeer.c
 
 # A family's device signing in with a guardian key file (tests/cli/family_api.sh).
 $(TOOLS_DIR)/famsign: tests/tools/famsign.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+# An authority's signed directory from a word's key, hostile ones too (tests/cli/directory.sh).
+$(TOOLS_DIR)/dirsign: tests/tools/dirsign.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 

@@ -251,6 +251,7 @@ int cmd_init(int argc, char **argv);
 int cmd_card(int argc, char **argv);
 int cmd_endpoint(int argc, char **argv);
 int cmd_peer(int argc, char **argv);
+int cmd_directory(int argc, char **argv);
 int cmd_student(int argc, char **argv);
 /* baton student erase, baton student erasures, baton policy retention (cmd_erase.c). */
 int cmd_student_erase(int argc, char **argv);

@@ -13,6 +13,7 @@ static const struct cmd commands[] = {
     {"endpoint", cmd_endpoint, "show or change where this school listens (a new card)"},
     {"rekey", cmd_rekey, "replace this school's keys, with a rotation statement"},
     {"peer", cmd_peer, "pin, update, list and remove other schools"},
+    {"directory", cmd_directory, "trust schools through an authority's signed directory"},
     {"student", cmd_student, "import, list, show and export student records"},
     {"review", cmd_review, "records held because they are not the child on file: decide"},
     {"guardian", cmd_guardian, "guardian keys: create them, link them to students"},

@@ -6,7 +6,7 @@
 # tests/cli/manpages.sh: a command or option added to baton fails that test
 # until it is added here too.
 
-_baton_commands="init card endpoint rekey peer student review guardian consent serve send import \
+_baton_commands="init card endpoint rekey peer directory student review guardian consent serve send import \
 receipt request requests release deny policy inbox outbox audit backup restore upgrade user web mail"
 
 # The options every command takes (CLI_COMMON_OPTS).
@@ -24,6 +24,7 @@ _baton_valued="--dir --passphrase-file --name --code --endpoint --out --rotation
 _baton_subs() {
 	case $1 in
 	peer) echo "add update list remove" ;;
+	directory) echo "trust untrust update show" ;;
 	endpoint) echo "set" ;;
 	student) echo "import list show export dissent erase erasures" ;;
 	review) echo "list show accept reject" ;;
@@ -49,6 +50,8 @@ _baton_opts() {
 	"rekey ") own="--card-out --rotation-out" ;;
 	"peer add") own="--expect --rotation" ;;
 	"peer list" | "peer remove" | "peer update") own="" ;;
+	"directory trust") own="--expect --name" ;;
+	"directory untrust" | "directory update" | "directory show") own="" ;;
 	"endpoint ") own="" ;;
 	"endpoint set") own="--card-out --force" ;;
 	"student import") own="--merge --dry-run --format --filter --descriptor-map" ;;
@@ -121,7 +124,7 @@ _baton_opts() {
 # _baton_files CMD SUB: whether the operands of CMD SUB are files.
 _baton_files() {
 	case "$1 ${2:-}" in
-	"peer add" | "peer update" | "student import" | "guardian pubkey" | "consent revoke" | "consent show" | \
+	"peer add" | "peer update" | "directory update" | "student import" | "guardian pubkey" | "consent revoke" | "consent show" | \
 		"consent import" | "consent check" | "import " | "receipt import" | "audit check") return 0 ;;
 	esac
 	return 1
