@@ -216,6 +216,8 @@ static void print_peers(const json_t *arr)
 		       json_string_value(json_array_get(json_object_get(o, "endpoints"), 0)));
 		if (strcmp(cli_str(o, "via"), "directory") == 0)
 			printf("  (directory: %s)", cli_str(o, "authority"));
+		if (cli_str(o, "withdrawn_by")[0])
+			printf("  (withdrawn by %s: not trusted)", cli_str(o, "withdrawn_by"));
 		printf("\n");
 	}
 }

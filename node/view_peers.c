@@ -163,54 +163,24 @@ int peers_remove(store *st, const char *code)
 	return store_write(st, remove_fn, (void *)(uintptr_t)code);
 }
 
-struct list_ctx {
-	json_t *arr;
-	store_txn *t;
-	const uint8_t *authority; /* the directory being listed, or NULL for the pins */
-};
-
-static int list_one(const char *code, const uint8_t *bytes, size_t len, void *arg)
+static int list_one(const char *code, const baton_card *c, const store_trust *how, void *arg)
 {
-	struct list_ctx *x = arg;
-	baton_card card;
-	store_trust how;
 	json_t *o;
-	int r;
-	if (x->authority == NULL) {
-		if (baton_card_parse(bytes, len, &card) != 0)
-			return bti_diag_err(BATON_EIO, "the pinned card of %s is damaged", code);
-		how.via = STORE_TRUST_PIN;
-	} else {
-		/* Listed once, where the one rule of trust finds it: not pinned, not withdrawn. */
-		if ((r = store_trusted_card(x->t, code, &card, &how)) == BATON_ENOTFOUND)
-			return 0;
-		if (r != 0)
-			return r;
-		if (how.via != STORE_TRUST_DIRECTORY ||
-		    memcmp(how.authority, x->authority, BATON_PK_BYTES) != 0)
-			return 0;
-	}
-	if ((o = peers_card_json(&card)) == NULL)
+	(void)code;
+	if ((o = peers_card_json(c)) == NULL)
 		return BATON_ENOMEM;
 	json_object_set_new(o, "via",
-	                    json_string(how.via == STORE_TRUST_PIN ? "pin" : "directory"));
-	if (how.via == STORE_TRUST_DIRECTORY)
-		json_object_set_new(o, "authority", json_string(how.authority_name));
-	return json_array_append_new(x->arr, o) ? BATON_ENOMEM : 0;
-}
-
-static int list_dir(const store_authority *a, void *arg)
-{
-	struct list_ctx *x = arg;
-	x->authority = a->pk;
-	return store_directory_member_each(x->t, a->pk, list_one, x);
+	                    json_string(how->via == STORE_TRUST_PIN ? "pin" : "directory"));
+	if (how->via == STORE_TRUST_DIRECTORY)
+		json_object_set_new(o, "authority", json_string(how->authority_name));
+	if (how->withdrawn_by[0])
+		json_object_set_new(o, "withdrawn_by", json_string(how->withdrawn_by));
+	return json_array_append_new(arg, o) ? BATON_ENOMEM : 0;
 }
 
 static int list_fn(store_txn *t, void *arg)
 {
-	struct list_ctx x = {arg, t, NULL};
-	int r = store_peer_each(t, list_one, &x);
-	return r ? r : store_authority_each(t, list_dir, &x);
+	return store_trusted_each(t, list_one, arg);
 }
 
 int peers_list(store *st, json_t **out)

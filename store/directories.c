@@ -524,3 +524,59 @@ int store_trusted_code(store_txn *t, const uint8_t pk[BATON_PK_BYTES],
 	snprintf(code, BATON_CODE_MAX + 1, "%s", f.code);
 	return 0;
 }
+
+struct each_ctx {
+	store_txn *t;
+	store_trusted_cb cb;
+	void *ctx;
+	const uint8_t *authority; /* the directory being walked, or NULL for the pins */
+};
+
+static int each_pin(const char *code, const uint8_t *card, size_t len, void *arg)
+{
+	struct each_ctx *x = arg;
+	store_trust how;
+	baton_card c;
+	int r;
+	memset(&how, 0, sizeof(how));
+	how.via = STORE_TRUST_PIN;
+	if (baton_card_parse(card, len, &c) != 0)
+		return bti_diag_err(BATON_EIO, "store: the pinned card of %s does not parse", code);
+	if ((r = store_withdrawn(x->t, c.id_pk, how.withdrawn_by)) < 0 && r != BATON_ENOTFOUND)
+		return r;
+	return x->cb(code, &c, &how, x->ctx);
+}
+
+static int each_member(const char *code, const uint8_t *card, size_t len, void *arg)
+{
+	struct each_ctx *x = arg;
+	store_trust how;
+	baton_card c;
+	int r;
+	(void)card;
+	(void)len;
+	/* Once, where the one rule of trust finds it: not pinned, not withdrawn. */
+	if ((r = store_trusted_card(x->t, code, &c, &how)) == BATON_ENOTFOUND)
+		return 0;
+	if (r != 0)
+		return r;
+	if (how.via != STORE_TRUST_DIRECTORY ||
+	    memcmp(how.authority, x->authority, BATON_PK_BYTES) != 0)
+		return 0;
+	return x->cb(code, &c, &how, x->ctx);
+}
+
+int store_trusted_each(store_txn *t, store_trusted_cb cb, void *ctx)
+{
+	struct each_ctx x = {t, cb, ctx, NULL};
+	struct auth_list *l = NULL;
+	int r;
+	if ((r = store_peer_each(t, each_pin, &x)) != 0 || (r = auth_list(t, &l)) != 0)
+		return r;
+	for (size_t i = 0; i < l->n && r == 0; i++) {
+		x.authority = l->pk[i];
+		r = store_directory_member_each(t, l->pk[i], each_member, &x);
+	}
+	free(l);
+	return r;
+}

@@ -393,6 +393,8 @@ typedef struct store_trust {
 	int via;                           /* STORE_TRUST_* */
 	uint8_t authority[BATON_PK_BYTES]; /* via a directory: whose */
 	char authority_name[BATON_NAME_MAX + 1];
+	char
+	    withdrawn_by[BATON_NAME_MAX + 1]; /* store_trusted_each: a pin whose key is withdrawn */
 } store_trust;
 /*
  * The card this node trusts for code, parsed into *c (which owns nothing),
@@ -402,6 +404,17 @@ typedef struct store_trust {
  * stored card does not parse. store_peer_card is this without how.
  */
 int store_trusted_card(store_txn *t, const char *code, baton_card *c, store_trust *how);
+/*
+ * Calls cb for each school this node trusts until cb returns non-zero, and
+ * returns that: the pinned ones in code order, then those trusted through a
+ * directory (by authority, then code), each once, where store_trusted_card
+ * finds it. A pin whose key is withdrawn is passed too, with
+ * how->withdrawn_by set: not trusted, but still pinned. code, c and how
+ * live until cb returns. BATON_EIO when a stored card does not parse.
+ */
+typedef int (*store_trusted_cb)(const char *code, const baton_card *c, const store_trust *how,
+                                void *ctx);
+int store_trusted_each(store_txn *t, store_trusted_cb cb, void *ctx);
 /*
  * The code of the school this node trusts with identity key pk (copied into
  * code, BATON_CODE_MAX + 1 bytes), by the rule of store_trusted_card.

@@ -174,6 +174,8 @@ check_err 2 'refused \(unknown_sender\)' "a packet C signed is refused as from a
 check "without an audit entry or receipt" sh -c "test $(audit_len "$A") -eq $N0 && test ! -e '$TMP/c.receipt'"
 check "A imported nothing from C" sh -c "! '$BATON' inbox --dir '$A' | grep -q OTH-9"
 check "C pinned by hand is still withdrawn" "$BATON" peer add "$C.card" --dir "$A"
+check_out 'OTH-9 .*\(withdrawn by State Board: not trusted\)' "peer list says so" \
+	"$BATON" peer list --dir "$A"
 check_err 2 'OTH-9: its key is withdrawn by State Board' "and A still sends it nothing" \
 	"$BATON" send S-1018 --again --to OTH-9 --consent "$TMP/ac.consent" --dir "$A"
 
