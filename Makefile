@@ -122,7 +122,7 @@ TOOLS_DIR := $(BUILD)/tests/tools
 TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/spoolpeer $(TOOLS_DIR)/audit_rewrite \
              $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so $(TOOLS_DIR)/store_rows \
              $(TOOLS_DIR)/store_schema $(TOOLS_DIR)/webpeer $(TOOLS_DIR)/famsign \
-             $(TOOLS_DIR)/reseal $(TOOLS_DIR)/receipt_terms \
+             $(TOOLS_DIR)/reseal $(TOOLS_DIR)/receipt_terms $(TOOLS_DIR)/dirdump \
              $(TOOLS_DIR)/edfi_xml_dump $(TOOLS_DIR)/gen_edfi
 
 .SECONDARY:
@@ -227,6 +227,11 @@ $(TOOLS_DIR)/reseal: tests/tools/reseal.c $(LIB)
 
 # A receiver that signs a receipt naming other redisclosure terms (tests/cli/terms.sh).
 $(TOOLS_DIR)/receipt_terms: tests/tools/receipt_terms.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+# A directory's contents, read by the library (tests/cli/authority.sh).
+$(TOOLS_DIR)/dirdump: tests/tools/dirdump.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
