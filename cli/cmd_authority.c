@@ -531,7 +531,7 @@ static int authority_remove(int argc, char **argv)
 	int rc, r;
 
 	if ((rc = cli_common_only(argc, argv, &com,
-	                          "usage: baton authority remove CODE --dir DIR\n\n"
+	                          "usage: baton authority remove CODE [--json] --dir DIR\n\n"
 	                          "Drops the member school CODE and withdraws its key, so nodes\n"
 	                          "stop trusting it once they take the next directory.\n")) >= 0)
 		return rc;
@@ -561,7 +561,13 @@ static int authority_remove(int argc, char **argv)
 	if (r != 0)
 		return cli_fail("authority remove", r);
 	baton_fingerprint(gone.id_pk, fpr);
-	printf("Removed %s (%s) and withdrew its key, fingerprint %s\n", gone.name, gone.code, fpr);
+	if (com.json)
+		cli_print_json(json_pack("{s:s, s:s, s:s, s:s}", "code", gone.code, "name",
+		                         gone.name, "fingerprint", fpr, "result",
+		                         "removed and withdrawn"));
+	else
+		printf("Removed %s (%s) and withdrew its key, fingerprint %s\n", gone.name,
+		       gone.code, fpr);
 	return EXIT_OK;
 }
 
