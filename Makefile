@@ -109,7 +109,8 @@ TEST_LIBS := $(shell pkg-config --libs cmocka jansson 2>/dev/null)
 
 FUZZ_NAMES := fuzz_msgpack fuzz_consent fuzz_revocation fuzz_receipt fuzz_card fuzz_packet \
               fuzz_body fuzz_keyfile fuzz_record fuzz_rotation fuzz_chunk \
-              fuzz_audit_head fuzz_batch fuzz_disclosures fuzz_statement fuzz_edfi_xml
+              fuzz_audit_head fuzz_batch fuzz_disclosures fuzz_statement fuzz_edfi_xml \
+              fuzz_directory
 FUZZ_BUILD := build/fuzz
 TEST_TIMEOUT ?= 1800
 
@@ -121,7 +122,7 @@ TOOLS_DIR := $(BUILD)/tests/tools
 TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/spoolpeer $(TOOLS_DIR)/audit_rewrite \
              $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so $(TOOLS_DIR)/store_rows \
              $(TOOLS_DIR)/store_schema $(TOOLS_DIR)/webpeer $(TOOLS_DIR)/famsign $(TOOLS_DIR)/dirsign \
-             $(TOOLS_DIR)/reseal $(TOOLS_DIR)/receipt_terms \
+             $(TOOLS_DIR)/reseal $(TOOLS_DIR)/receipt_terms $(TOOLS_DIR)/dirdump \
              $(TOOLS_DIR)/edfi_xml_dump $(TOOLS_DIR)/gen_edfi
 
 .SECONDARY:
@@ -231,6 +232,11 @@ $(TOOLS_DIR)/reseal: tests/tools/reseal.c $(LIB)
 
 # A receiver that signs a receipt naming other redisclosure terms (tests/cli/terms.sh).
 $(TOOLS_DIR)/receipt_terms: tests/tools/receipt_terms.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+# A directory's contents, read by the library (tests/cli/authority.sh).
+$(TOOLS_DIR)/dirdump: tests/tools/dirdump.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 

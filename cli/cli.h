@@ -282,5 +282,7 @@ int cmd_mail(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_upgrade(int argc, char **argv);
+/* baton authority: an authority's member list and signed directory (cmd_authority.c). */
+int cmd_authority(int argc, char **argv);
 
 #endif

@@ -36,6 +36,7 @@ static const struct cmd commands[] = {
     {"web", cmd_web, "the web console's settings, and a certificate for trying it"},
     {"mail", cmd_mail, "the mail server that tells the family; a test message"},
     {"upgrade", cmd_upgrade, "back up an older store, then upgrade it to this baton's schema"},
+    {"authority", cmd_authority, "an authority's directory of member schools: keep and sign it"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -7,7 +7,8 @@
 # until it is added here too.
 
 _baton_commands="init card endpoint rekey peer directory student review guardian consent serve send import \
-receipt request requests release deny policy inbox outbox audit backup restore upgrade user web mail"
+receipt request requests release deny policy inbox outbox audit backup restore upgrade user web mail \
+authority"
 
 # The options every command takes (CLI_COMMON_OPTS).
 _baton_common="--dir --json --passphrase-file --no-passphrase --yes --help"
@@ -37,6 +38,7 @@ _baton_subs() {
 	user) echo "add list remove passwd" ;;
 	web) echo "set show selfsigned hash" ;;
 	mail) echo "set show test flush" ;;
+	authority) echo "init add remove list sign" ;;
 	esac
 }
 
@@ -103,6 +105,10 @@ _baton_opts() {
 	"web show") own="" ;;
 	"mail set") own="--server --from --user --password-file --ca" ;;
 	"mail show" | "mail test" | "mail flush") own="" ;;
+	"authority init") own="--name --out" ;;
+	"authority add") own="--expect --replace" ;;
+	"authority remove" | "authority list") own="" ;;
+	"authority sign") own="--expires --out --force" ;;
 	"web selfsigned")
 		# Makes files only: no node directory, none of the common options.
 		echo "--out --host --help"
@@ -125,7 +131,7 @@ _baton_opts() {
 _baton_files() {
 	case "$1 ${2:-}" in
 	"peer add" | "peer update" | "directory update" | "student import" | "guardian pubkey" | "consent revoke" | "consent show" | \
-		"consent import" | "consent check" | "import " | "receipt import" | "audit check") return 0 ;;
+		"consent import" | "consent check" | "import " | "receipt import" | "audit check" | "authority add") return 0 ;;
 	esac
 	return 1
 }

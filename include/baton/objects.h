@@ -259,18 +259,20 @@ typedef struct baton_directory {
 	size_t n_members;
 	baton_directory_member *members; /* heap array of n_members, in code order; NULL when 0 */
 	size_t n_withdrawn;
-	const uint8_t
-	    *withdrawn; /* n_withdrawn * BATON_PK_BYTES, ascending, inside the parsed buffer */
+	/* n_withdrawn * BATON_PK_BYTES, ascending; a heap array (the keys are separate bins on
+	 * the wire), NULL when 0 */
+	const uint8_t *withdrawn;
 	uint8_t hash[BATON_HASH_BYTES]; /* BLAKE2b-256 of the whole envelope */
 } baton_directory;
 
 /*
  * Decodes len bytes at buf strictly, verifies every member card and the
  * authority's signature (PROTOCOL.md 3.14, in its order). The buffer stays
- * the caller's and must outlive *out, whose card and withdrawn pointers
- * point into it; out->members is allocated (baton_directory_free). Returns
- * 0, or the first error (a member card's own error is the directory's) with
- * baton_diag() naming it; on error *out holds nothing to free. Validity
+ * the caller's and must outlive *out, whose members' card pointers point
+ * into it; out->members and out->withdrawn are allocated (freed by
+ * baton_directory_free). Returns 0, or the first error (a member card's own
+ * error is the directory's) with baton_diag() naming it; on error *out
+ * holds nothing to free. Validity
  * (issued, expires) is not checked here: see baton_check_validity().
  */
 int baton_directory_parse(const uint8_t *buf, size_t len, baton_directory *out);
