@@ -15,8 +15,9 @@
 #      unpinned key, without an audit entry.
 #   4. A key changed in a newer directory is taken and audited.
 #
-# Directories are made by tests/tools/dirsign from a word's key, which also
-# makes what an authority's own tools would refuse to.
+# The State Board's directories are made with 'baton authority'; a second
+# authority's, and an unpinned one's, by tests/tools/dirsign from a word's
+# key, which also makes what 'baton authority' refuses to.
 . "$(dirname "$0")/lib.sh"
 
 export BATON_PASSPHRASE="a long enough passphrase"
@@ -40,8 +41,8 @@ for n in "$A:Lincoln High School:LHS-001:$PA" "$B:Riverside Academy:RAS-204:$PB"
 	check "card of $dir" "$BATON" card --dir "$dir" --out "$dir.card"
 	FPS[$dir]=$(sed -n 's/^fingerprint //p' "$OUT")
 done
-run "$DIRSIGN" key state-authority
-KL=$(sed -n 1p "$OUT") FP=$(sed -n 2p "$OUT")
+check "an authority" "$BATON" authority init --name "State Board of Education" --out "$TMP/auth"
+KL=$(sed -n 's/^ *key  *//p' "$OUT") FP=$(sed -n 's/^ *fingerprint  *//p' "$OUT")
 run "$DIRSIGN" key consortium
 KL2=$(sed -n 1p "$OUT") FP2=$(sed -n 2p "$OUT")
 run "$DIRSIGN" key rogue
@@ -59,13 +60,13 @@ check_out 'directory-trust' "the pin is audited" "$BATON" audit --dir "$A"
 check "B pins it too" "$BATON" directory trust "$KL" --expect "$FP" --dir "$B"
 check "C pins it too" "$BATON" directory trust "$KL" --expect "$FP" --dir "$C"
 
-sign() { # sign WORD VERSION ISSUED EXPIRES OUT CARDS...
-	local w=$1 v=$2 i=$3 e=$4 o=$5
-	shift 5
-	"$DIRSIGN" sign "$w" "State Board of Education" "$v" "$i" "$e" "$o" "$@"
+sign() { # sign WORD NAME VERSION ISSUED EXPIRES OUT CARDS...: a directory of dirsign
+	"$DIRSIGN" sign "$@"
 }
-check "version 1 lists A, B and C" sign state-authority 1 $((NOW - 60)) $((NOW + 30 * DAY)) \
-	"$TMP/v1.dir" -c "$A.card" -c "$B.card" -c "$C.card"
+for d in "$A" "$B" "$C"; do
+	check "the authority adds $d" "$BATON" authority add "$d.card" --expect "${FPS[$d]}" --dir "$TMP/auth"
+done
+check "it signs version 1" "$BATON" authority sign --expires 30d --out "$TMP/v1.dir" --dir "$TMP/auth"
 check_out 'Took version 1 of State Board.*3 schools.*3 added' "A takes version 1" \
 	"$BATON" directory update "$TMP/v1.dir" --dir "$A"
 check_out 'directory-update.*version 1: 3 added, 0 changed, 0 removed, 0 withdrawn' \
@@ -111,51 +112,54 @@ check "C seals a packet for A" "$BATON" send S-1001 --to LHS-001 --consent "$TMP
 	--out "$TMP/c.baton" --dir "$C"
 
 # ---- 2. refusals: nothing stored, nothing audited ----
-check "version 3" sign state-authority 3 $((NOW - 30)) $((NOW + 30 * DAY)) "$TMP/v3.dir" \
-	-c "$A.card" -c "$B.card" -c "$C.card"
-check_out 'Took version 3' "A takes version 3" "$BATON" directory update "$TMP/v3.dir" --dir "$A"
+check "it signs version 2" "$BATON" authority sign --expires 30d --out "$TMP/v2.dir" --dir "$TMP/auth"
+check_out 'Took version 2' "A takes version 2" "$BATON" directory update "$TMP/v2.dir" --dir "$A"
 S0=$(state)
 refused() { # refused DESCRIPTION REGEX FILE
 	check_err 2 "$2" "$1" "$BATON" directory update "$3" --dir "$A"
 	check "$1: nothing stored, nothing audited" test "$(state)" = "$S0"
 }
-check "version 2" sign state-authority 2 $((NOW - 30)) $((NOW + 30 * DAY)) "$TMP/v2.dir" \
-	-c "$A.card" -c "$B.card"
-refused "a rollback" 'version 2 is older than version 3 held' "$TMP/v2.dir"
-check_out 'no change' "the same bytes again: no change" "$BATON" directory update "$TMP/v3.dir" --dir "$A"
+refused "a rollback" 'version 1 is older than version 2 held' "$TMP/v1.dir"
+check_out 'no change' "the same bytes again: no change" "$BATON" directory update "$TMP/v2.dir" --dir "$A"
 check "and nothing audited" test "$(state)" = "$S0"
-check "version 3 with other contents" sign state-authority 3 $((NOW - 20)) $((NOW + 30 * DAY)) \
-	"$TMP/v3b.dir" -c "$A.card" -c "$B.card"
-refused "the same version, other contents" 'version 3 of .* other contents' "$TMP/v3b.dir"
-check "an expired version 4" sign state-authority 4 $((NOW - 40 * DAY)) $((NOW - DAY)) \
-	"$TMP/v4old.dir" -c "$A.card"
-refused "an expired directory" 'version 4 of .* is expired' "$TMP/v4old.dir"
-check "a version 4 not valid yet" sign state-authority 4 $((NOW + DAY)) $((NOW + 30 * DAY)) \
-	"$TMP/v4new.dir" -c "$A.card"
-refused "a directory not valid yet" 'is not valid yet' "$TMP/v4new.dir"
-check "a directory of an unpinned authority" sign rogue 9 $((NOW - 30)) $((NOW + DAY)) \
+check "a directory of an unpinned authority" sign rogue Rogue 9 $((NOW - 30)) $((NOW + DAY)) \
 	"$TMP/rogue.dir" -c "$A.card" -c "$D.card"
 refused "an unpinned authority" "signed by $FPR .*not pinned" "$TMP/rogue.dir"
-cp "$TMP/v3.dir" "$TMP/forged.dir"
+cp "$TMP/v2.dir" "$TMP/forged.dir"
 flip "$TMP/forged.dir" $(($(stat -c %s "$TMP/forged.dir") / 2))
 refused "a byte flipped" 'forged.dir: ' "$TMP/forged.dir"
-check "the consortium pinned" "$BATON" directory trust "$KL2" --expect "$FP2" --name Consortium --dir "$A"
+
+# A second authority, whose directories are made here as its own tools would not.
+check "a second authority pinned" "$BATON" directory trust "$KL2" --expect "$FP2" --name Consortium --dir "$A"
+check "its version 3" sign consortium Consortium 3 $((NOW - 30)) $((NOW + 30 * DAY)) \
+	"$TMP/c3.dir" -c "$A.card"
+check_out 'Took version 3 of Consortium' "A takes it" "$BATON" directory update "$TMP/c3.dir" --dir "$A"
 S0=$(state)
-check "the consortium lists RAS-204 with another key" "$DIRSIGN" sign consortium Consortium 1 \
-	$((NOW - 30)) $((NOW + DAY)) "$TMP/cons.dir" -c "$D.card"
+check "version 3 with other contents" sign consortium Consortium 3 $((NOW - 20)) $((NOW + 30 * DAY)) \
+	"$TMP/c3b.dir" -c "$A.card" -c "$C.card"
+refused "the same version, other contents" 'version 3 of Consortium is held with other contents' \
+	"$TMP/c3b.dir"
+check "an expired version 4" sign consortium Consortium 4 $((NOW - 40 * DAY)) $((NOW - DAY)) \
+	"$TMP/c4old.dir" -c "$A.card"
+refused "an expired directory" 'version 4 of Consortium is expired' "$TMP/c4old.dir"
+check "a version 4 not valid yet" sign consortium Consortium 4 $((NOW + DAY)) $((NOW + 30 * DAY)) \
+	"$TMP/c4new.dir" -c "$A.card"
+refused "a directory not valid yet" 'version 4 of Consortium is not valid yet' "$TMP/c4new.dir"
+check "a version 5 that lists RAS-204 with another key" sign consortium Consortium 5 \
+	$((NOW - 30)) $((NOW + DAY)) "$TMP/c5.dir" -c "$D.card"
 refused "a code another authority gives another key" \
-	'conflict: RAS-204 has another identity key .* Consortium .* State Board' "$TMP/cons.dir"
-check "an untrusted authority is dropped" "$BATON" directory untrust "$FP2" --dir "$A"
+	'conflict: RAS-204 has another identity key .* Consortium .* State Board' "$TMP/c5.dir"
+check "the second authority unpinned" "$BATON" directory untrust "$FP2" --dir "$A"
 check_out 'directory-untrust' "and that is audited" "$BATON" audit --dir "$A"
 check_err 2 'no pinned authority has fingerprint' "untrust of one not pinned is refused" \
 	"$BATON" directory untrust "$FP2" --dir "$A"
 
 # ---- 3. C withdrawn ----
-check "version 5 withdraws C" sign state-authority 5 $((NOW - 10)) $((NOW + 30 * DAY)) \
-	"$TMP/v5.dir" -c "$A.card" -c "$B.card" -w "$C.card"
-check_out 'Took version 5.*0 added, 0 changed, 1 removed, 1 newly withdrawn' "A takes version 5" \
-	"$BATON" directory update "$TMP/v5.dir" --dir "$A"
-check_out 'directory-update.*version 5: 0 added, 0 changed, 1 removed, 1 withdrawn' \
+check "the authority removes C" "$BATON" authority remove OTH-9 --dir "$TMP/auth"
+check "and signs version 3" "$BATON" authority sign --expires 30d --out "$TMP/v3.dir" --dir "$TMP/auth"
+check_out 'Took version 3.*0 added, 0 changed, 1 removed, 1 newly withdrawn' "A takes version 3" \
+	"$BATON" directory update "$TMP/v3.dir" --dir "$A"
+check_out 'directory-update.*version 3: 0 added, 0 changed, 1 removed, 1 withdrawn' \
 	"and audits it" "$BATON" audit --dir "$A"
 check "C no longer in peer list" sh -c "! '$BATON' peer list --dir '$A' | grep -q OTH-9"
 check_err 2 'OTH-9: its key is withdrawn by State Board' "A sends nothing new to C" \
@@ -180,11 +184,13 @@ check_err 2 'OTH-9: its key is withdrawn by State Board' "and A still sends it n
 	"$BATON" send S-1018 --again --to OTH-9 --consent "$TMP/ac.consent" --dir "$A"
 
 # ---- 4. a key changed ----
-check "version 6 gives RAS-204 another key" sign state-authority 6 $((NOW - 5)) \
-	$((NOW + 30 * DAY)) "$TMP/v6.dir" -c "$A.card" -c "$D.card" -w "$C.card"
-check_out 'Took version 6.*0 added, 1 changed, 0 removed, 0 newly withdrawn' "A takes it" \
-	"$BATON" directory update "$TMP/v6.dir" --dir "$A"
-check_out 'directory-update.*version 6: 0 added, 1 changed' "the change is audited" \
+check "the authority gives RAS-204 another key" "$BATON" authority add "$D.card" \
+	--expect "${FPS[$D]}" --replace --dir "$TMP/auth"
+check "and signs version 4" "$BATON" authority sign --expires 30d --out "$TMP/v4.dir" --dir "$TMP/auth"
+check_out 'Took version 4.*0 added, 1 changed, 0 removed, 1 newly withdrawn' "A takes it" \
+	"$BATON" directory update "$TMP/v4.dir" --dir "$A"
+check_out 'directory-update.*version 4: 0 added, 1 changed, 0 removed, 1 withdrawn' \
+	"the change is audited" \
 	"$BATON" audit --dir "$A"
 check_out "RAS-204 .*${FPS[$D]}.*directory: State Board" "A now trusts RAS-204 with the new key" \
 	"$BATON" peer list --dir "$A"
