@@ -80,6 +80,10 @@ check_out 'RAS-204 .*\(directory: State Board\)' "peer list marks B as trusted t
 check "peer list --json says how B is trusted" sh -c \
 	"'$BATON' peer list --json --dir '$A' | grep -q '\"via\": *\"directory\"'"
 
+check_err 2 'RAS-204 is trusted through the directory of State Board' \
+	"peer update leaves a directory's school to the authority" "$BATON" peer update "$B.card" --dir "$A"
+check "and pins nothing" sh -c "'$BATON' peer list --json --dir '$A' >'$TMP/pl.json' &&
+	grep -q '\"via\": *\"directory\"' '$TMP/pl.json' && ! grep -q '\"via\": *\"pin\"' '$TMP/pl.json'"
 check "A imports the sample school" "$BATON" student import "$BATON_SRC/tests/data/school.json" --dir "$A"
 check "a parent key" "$BATON" guardian keygen --out "$TMP/p.key"
 run "$BATON" guardian pubkey "$TMP/p.key"
