@@ -175,11 +175,32 @@ else
 fi
 check_out '^version 4$' "... as version 4" "$DIRDUMP" "$TMP/d4.dir"
 
+# Another authority's key file in its place is refused before anything is signed.
+check "a second authority" "$BATON" authority init --name "Other Board" --out "$TMP/other"
+cp -p "$AUTH/authority.key" "$TMP/auth.key.good"
+cp -p "$TMP/other/authority.key" "$AUTH/authority.key"
+check_err 2 'not the key of the authority' "sign refuses another authority's key file" \
+	"$BATON" authority sign --expires 1d --out "$TMP/d5.dir" --dir "$AUTH"
+cp -p "$TMP/auth.key.good" "$AUTH/authority.key"
+run env -u BATON_PASSPHRASE "$BATON" authority sign --expires 1d --out "$TMP/d5.dir" --dir "$AUTH"
+if [ "$RC" -ne 0 ] && grep -q 'no passphrase' "$ERR"; then pass "sign without a passphrase is refused"; else fail_run "sign without a passphrase is refused"; fi
+if [ ! -e "$TMP/d5.dir" ]; then pass "... and neither refusal wrote a file"; else fail "a refused sign wrote $TMP/d5.dir"; fi
+check_out '"result": "removed and withdrawn"' "remove --json says what it did" \
+	"$BATON" authority remove RAS-204 --json --dir "$AUTH"
+check_out '^Signed version 5 ' "the next sign is version 5" \
+	"$BATON" authority sign --expires 1d --out "$TMP/d5.dir" --dir "$AUTH"
+if [ "$("$DIRDUMP" "$TMP/d5.dir" | grep -c '^member ')" = 1 ] &&
+	[ "$("$DIRDUMP" "$TMP/d5.dir" | grep -c '^withdrawn ')" = 3 ]; then
+	pass "... with one member and three keys withdrawn"
+else
+	fail "version 5 holds other members" "$("$DIRDUMP" "$TMP/d5.dir" 2>&1)"
+fi
+
 # The state file is the authority's own: damage is named, not guessed at.
 cp "$AUTH/members" "$TMP/members.good"
 printf 'x' >>"$AUTH/members"
 check_err 2 'members' "a damaged member list is refused, naming it" "$BATON" authority list --dir "$AUTH"
 cp "$TMP/members.good" "$AUTH/members"
-check_out '^  last signed  version 4$' "restored, it reads again" "$BATON" authority list --dir "$AUTH"
+check_out '^  last signed  version 5$' "restored, it reads again" "$BATON" authority list --dir "$AUTH"
 
 done_testing
