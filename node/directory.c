@@ -34,6 +34,48 @@ static void name_of(store_txn *t, const store_authority *a, char out[BATON_NAME_
 		out[0] = 0;
 }
 
+/* The outbox's note on an entry held for a withdrawn school (outbox.c). */
+#define HELD_NOTE "held: withdrawn by "
+
+struct held_ctx {
+	store_outbox *e; /* grows */
+	size_t n, cap;
+};
+
+static int held_one(const store_outbox *e, void *arg)
+{
+	struct held_ctx *h = arg;
+	if (e->state != OUT_QUEUED || strncmp(e->last_error, HELD_NOTE, strlen(HELD_NOTE)) != 0)
+		return 0;
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? 2 * h->cap : 16;
+		store_outbox *p = realloc(h->e, cap * sizeof(*p));
+		if (p == NULL)
+			return BATON_ENOMEM;
+		h->e = p;
+		h->cap = cap;
+	}
+	h->e[h->n++] = *e;
+	return 0;
+}
+
+/*
+ * Trust changed: the entries held for withdrawn schools are looked at again
+ * now, so that one whose school came back goes at once (the outbox holds
+ * again those still withdrawn).
+ */
+static int held_due_now(store_txn *t)
+{
+	struct held_ctx h = {NULL, 0, 0};
+	int r = store_outbox_each(t, held_one, &h);
+	for (size_t i = 0; r == 0 && i < h.n; i++) {
+		h.e[i].next_try = t->now;
+		r = store_outbox_put(t, &h.e[i]);
+	}
+	free(h.e);
+	return r;
+}
+
 struct trust_ctx {
 	const uint8_t *pk;
 	const char *label;
@@ -110,7 +152,9 @@ static int untrust_fn(store_txn *t, void *arg)
 	baton_fingerprint(x->pk, fpr);
 	snprintf(detail, sizeof(detail), "authority %s%s%.128s%s", fpr, name[0] ? " (" : "", name,
 	         name[0] ? ")" : "");
-	return dir_audit(t, "directory-untrust", detail);
+	if ((r = dir_audit(t, "directory-untrust", detail)) != 0)
+		return r;
+	return held_due_now(t);
 }
 
 int directory_untrust(store *st, const char *fpr, uint8_t pk[BATON_PK_BYTES])
@@ -231,7 +275,9 @@ static int update_fn(store_txn *t, void *arg)
 	         "%zu withdrawn",
 	         u->fingerprint, u->authority, (unsigned long long)d->version, u->diff.added,
 	         u->diff.changed, u->diff.removed, u->diff.withdrawn);
-	return dir_audit(t, "directory-update", detail);
+	if ((r = dir_audit(t, "directory-update", detail)) != 0)
+		return r;
+	return held_due_now(t);
 }
 
 int directory_update(store *st, const uint8_t *bytes, size_t len, uint64_t now,

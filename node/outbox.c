@@ -57,6 +57,7 @@ static int due_fn(store_txn *t, void *arg)
 		d->held[i] = 0;
 		if ((r = store_withdrawn_code(t, d->due[i].to, by)) == 0) {
 			d->held[i] = 1;
+			/* directory.c finds held entries by this note when trust changes. */
 			snprintf(d->due[i].last_error, sizeof(d->due[i].last_error),
 			         "held: withdrawn by %.128s", by);
 		}

@@ -14,6 +14,8 @@
 #      by ..."), not sent, and a packet C signed is refused as from an
 #      unpinned key, without an audit entry.
 #   4. A key changed in a newer directory is taken and audited.
+#   5. The authority unpinned, C's own pin is trusted again: the held packet
+#      goes at once.
 #
 # The State Board's directories are made with 'baton authority'; a second
 # authority's, and an unpinned one's, by tests/tools/dirsign from a word's
@@ -198,5 +200,16 @@ check_out 'directory-update.*version 4: 0 added, 1 changed, 0 removed, 1 withdra
 	"$BATON" audit --dir "$A"
 check_out "RAS-204 .*${FPS[$D]}.*directory: State Board" "A now trusts RAS-204 with the new key" \
 	"$BATON" peer list --dir "$A"
+
+# ---- 5. C back: the authority unpinned, C's pin is trusted again ----
+check "A unpins the State Board" "$BATON" directory untrust "$FP" --dir "$A"
+serve_start C "$C" c2.log || done_testing
+serve_start A "$A" a3.log || done_testing
+check "the packet held for C goes at once and is receipted" \
+	wait_for 120 sh -c "'$BATON' outbox --dir '$A' | grep 'OTH-9' | grep -q receipted"
+check_out 'LHS-001' "C's inbox has A's packet" "$BATON" inbox --dir "$C"
+check "A stops" serve_stop A
+check "C stops" serve_stop C
 check "A's audit log verifies" "$BATON" audit verify --dir "$A"
+check "C's audit log verifies" "$BATON" audit verify --dir "$C"
 done_testing
