@@ -109,7 +109,8 @@ TEST_LIBS := $(shell pkg-config --libs cmocka jansson 2>/dev/null)
 
 FUZZ_NAMES := fuzz_msgpack fuzz_consent fuzz_revocation fuzz_receipt fuzz_card fuzz_packet \
               fuzz_body fuzz_keyfile fuzz_record fuzz_rotation fuzz_chunk \
-              fuzz_audit_head fuzz_batch fuzz_disclosures fuzz_statement fuzz_edfi_xml
+              fuzz_audit_head fuzz_batch fuzz_disclosures fuzz_statement fuzz_edfi_xml \
+              fuzz_directory
 FUZZ_BUILD := build/fuzz
 TEST_TIMEOUT ?= 1800
 
@@ -120,8 +121,8 @@ TEST_TIMEOUT ?= 1800
 TOOLS_DIR := $(BUILD)/tests/tools
 TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/spoolpeer $(TOOLS_DIR)/audit_rewrite \
              $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so $(TOOLS_DIR)/store_rows \
-             $(TOOLS_DIR)/store_schema $(TOOLS_DIR)/webpeer $(TOOLS_DIR)/famsign \
-             $(TOOLS_DIR)/reseal $(TOOLS_DIR)/receipt_terms \
+             $(TOOLS_DIR)/store_schema $(TOOLS_DIR)/webpeer $(TOOLS_DIR)/famsign $(TOOLS_DIR)/dirsign \
+             $(TOOLS_DIR)/reseal $(TOOLS_DIR)/receipt_terms $(TOOLS_DIR)/dirdump \
              $(TOOLS_DIR)/edfi_xml_dump $(TOOLS_DIR)/gen_edfi
 
 .SECONDARY:
@@ -219,6 +220,11 @@ $(TOOLS_DIR)/famsign: tests/tools/famsign.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 
+# An authority's signed directory from a word's key, hostile ones too (tests/cli/directory.sh).
+$(TOOLS_DIR)/dirsign: tests/tools/dirsign.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
 # A sender that changes a packet's statements of disagreement (tests/cli/dissent.sh).
 $(TOOLS_DIR)/reseal: tests/tools/reseal.c $(LIB)
 	@mkdir -p $(dir $@)
@@ -226,6 +232,11 @@ $(TOOLS_DIR)/reseal: tests/tools/reseal.c $(LIB)
 
 # A receiver that signs a receipt naming other redisclosure terms (tests/cli/terms.sh).
 $(TOOLS_DIR)/receipt_terms: tests/tools/receipt_terms.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+# A directory's contents, read by the library (tests/cli/authority.sh).
+$(TOOLS_DIR)/dirdump: tests/tools/dirdump.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
 

@@ -251,6 +251,7 @@ int cmd_init(int argc, char **argv);
 int cmd_card(int argc, char **argv);
 int cmd_endpoint(int argc, char **argv);
 int cmd_peer(int argc, char **argv);
+int cmd_directory(int argc, char **argv);
 int cmd_student(int argc, char **argv);
 /* baton student erase, baton student erasures, baton policy retention (cmd_erase.c). */
 int cmd_student_erase(int argc, char **argv);
@@ -281,5 +282,7 @@ int cmd_mail(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_upgrade(int argc, char **argv);
+/* baton authority: an authority's member list and signed directory (cmd_authority.c). */
+int cmd_authority(int argc, char **argv);
 
 #endif

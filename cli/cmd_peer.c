@@ -211,9 +211,14 @@ static void print_peers(const json_t *arr)
 	const json_t *o;
 	json_array_foreach(arr, i, o)
 	{
-		printf("%-12s %-32s %s  %s\n", cli_str(o, "code"), cli_str(o, "name"),
+		printf("%-12s %-32s %s  %s", cli_str(o, "code"), cli_str(o, "name"),
 		       cli_str(o, "fingerprint"),
 		       json_string_value(json_array_get(json_object_get(o, "endpoints"), 0)));
+		if (strcmp(cli_str(o, "via"), "directory") == 0)
+			printf("  (directory: %s)", cli_str(o, "authority"));
+		if (cli_str(o, "withdrawn_by")[0])
+			printf("  (withdrawn by %s: not trusted)", cli_str(o, "withdrawn_by"));
+		printf("\n");
 	}
 }
 

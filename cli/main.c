@@ -13,6 +13,7 @@ static const struct cmd commands[] = {
     {"endpoint", cmd_endpoint, "show or change where this school listens (a new card)"},
     {"rekey", cmd_rekey, "replace this school's keys, with a rotation statement"},
     {"peer", cmd_peer, "pin, update, list and remove other schools"},
+    {"directory", cmd_directory, "trust schools through an authority's signed directory"},
     {"student", cmd_student, "import, list, show and export student records"},
     {"review", cmd_review, "records held because they are not the child on file: decide"},
     {"guardian", cmd_guardian, "guardian keys: create them, link them to students"},
@@ -35,6 +36,7 @@ static const struct cmd commands[] = {
     {"web", cmd_web, "the web console's settings, and a certificate for trying it"},
     {"mail", cmd_mail, "the mail server that tells the family; a test message"},
     {"upgrade", cmd_upgrade, "back up an older store, then upgrade it to this baton's schema"},
+    {"authority", cmd_authority, "an authority's directory of member schools: keep and sign it"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -6,8 +6,9 @@
 # tests/cli/manpages.sh: a command or option added to baton fails that test
 # until it is added here too.
 
-_baton_commands="init card endpoint rekey peer student review guardian consent serve send import \
-receipt request requests release deny policy inbox outbox audit backup restore upgrade user web mail"
+_baton_commands="init card endpoint rekey peer directory student review guardian consent serve send import \
+receipt request requests release deny policy inbox outbox audit backup restore upgrade user web mail \
+authority"
 
 # The options every command takes (CLI_COMMON_OPTS).
 _baton_common="--dir --json --passphrase-file --no-passphrase --yes --help"
@@ -24,6 +25,7 @@ _baton_valued="--dir --passphrase-file --name --code --endpoint --out --rotation
 _baton_subs() {
 	case $1 in
 	peer) echo "add update list remove" ;;
+	directory) echo "trust untrust update show" ;;
 	endpoint) echo "set" ;;
 	student) echo "import list show export dissent erase erasures" ;;
 	review) echo "list show accept reject" ;;
@@ -36,6 +38,7 @@ _baton_subs() {
 	user) echo "add list remove passwd" ;;
 	web) echo "set show selfsigned hash" ;;
 	mail) echo "set show test flush" ;;
+	authority) echo "init add remove list sign" ;;
 	esac
 }
 
@@ -49,6 +52,8 @@ _baton_opts() {
 	"rekey ") own="--card-out --rotation-out" ;;
 	"peer add") own="--expect --rotation" ;;
 	"peer list" | "peer remove" | "peer update") own="" ;;
+	"directory trust") own="--expect --name" ;;
+	"directory untrust" | "directory update" | "directory show") own="" ;;
 	"endpoint ") own="" ;;
 	"endpoint set") own="--card-out --force" ;;
 	"student import") own="--merge --dry-run --format --filter --descriptor-map" ;;
@@ -100,6 +105,10 @@ _baton_opts() {
 	"web show") own="" ;;
 	"mail set") own="--server --from --user --password-file --ca" ;;
 	"mail show" | "mail test" | "mail flush") own="" ;;
+	"authority init") own="--name --out" ;;
+	"authority add") own="--expect --replace" ;;
+	"authority remove" | "authority list") own="" ;;
+	"authority sign") own="--expires --out --force" ;;
 	"web selfsigned")
 		# Makes files only: no node directory, none of the common options.
 		echo "--out --host --help"
@@ -121,8 +130,8 @@ _baton_opts() {
 # _baton_files CMD SUB: whether the operands of CMD SUB are files.
 _baton_files() {
 	case "$1 ${2:-}" in
-	"peer add" | "peer update" | "student import" | "guardian pubkey" | "consent revoke" | "consent show" | \
-		"consent import" | "consent check" | "import " | "receipt import" | "audit check") return 0 ;;
+	"peer add" | "peer update" | "directory update" | "student import" | "guardian pubkey" | "consent revoke" | "consent show" | \
+		"consent import" | "consent check" | "import " | "receipt import" | "audit check" | "authority add") return 0 ;;
 	esac
 	return 1
 }

@@ -2,7 +2,7 @@
  * School and guardian keys, fingerprints and one-line public keys.
  *
  * Key file (all integers big-endian), specified in proto/PROTOCOL.md:
- *   0  "BTNK"      4  version (1)   5  kind (1 school, 2 guardian)
+ *   0  "BTNK"      4  version (1)   5  kind (1 school, 2 guardian, 3 authority)
  *   6  protection (0 none, 1 Argon2id + XChaCha20-Poly1305)   7  0
  *   8  opslimit u64   16  memlimit u64   24  salt[16]   40  nonce[24]
  *   64 ciphertext of the secret and its 16-byte tag; bytes 0..63 are the AD
@@ -41,6 +41,12 @@ struct baton_key {
 	uint8_t enc_pk[crypto_box_PUBLICKEYBYTES];
 };
 
+static int known_kind(unsigned kind)
+{
+	return kind == BATON_KEY_SCHOOL || kind == BATON_KEY_GUARDIAN ||
+	       kind == BATON_KEY_AUTHORITY;
+}
+
 static size_t secret_len(baton_key_kind kind)
 {
 	return kind == BATON_KEY_SCHOOL ? 64 : 32;
@@ -52,7 +58,7 @@ static int key_from_secret(baton_key_kind kind, const uint8_t *secret, baton_key
 	baton_key *k;
 
 	*out = NULL;
-	if (kind != BATON_KEY_SCHOOL && kind != BATON_KEY_GUARDIAN)
+	if (!known_kind(kind))
 		return BATON_EINVAL;
 	if ((k = sodium_malloc(sizeof(*k))) == NULL)
 		return BATON_ENOMEM;
@@ -202,6 +208,10 @@ int baton_key_save(const baton_key *k, const char *path, const char *pass, size_
 
 int baton_key_save_plain(const baton_key *k, const char *path)
 {
+	/* An authority's key vouches for every school of a federation: never in the clear. */
+	if (k->kind == BATON_KEY_AUTHORITY)
+		return bti_diag_err(BATON_EINVAL, "%s: an authority key is saved only encrypted",
+		                    path);
 	return key_save(k, path, NULL, 0, &baton_kdf_interactive);
 }
 
@@ -212,13 +222,16 @@ static int check_header(const uint8_t *buf, size_t len)
 	if (buf[4] != KF_VERSION)
 		return bti_diag_err(BATON_EKEYFILE, "key file: version %u is not supported",
 		                    buf[4]);
-	if (buf[5] != BATON_KEY_SCHOOL && buf[5] != BATON_KEY_GUARDIAN)
+	if (!known_kind(buf[5]))
 		return bti_diag_err(BATON_EKEYFILE, "key file: unknown key kind %u", buf[5]);
 	if (buf[6] > 1)
 		return bti_diag_err(BATON_EKEYFILE, "key file: unknown protection %u", buf[6]);
 	if (buf[7] != 0)
 		return bti_diag_err(BATON_EKEYFILE, "key file: reserved byte 7 is %u, not 0",
 		                    buf[7]);
+	if (buf[5] == BATON_KEY_AUTHORITY && buf[6] == 0)
+		return bti_diag_err(BATON_EKEYFILE, "key file: an authority key without a "
+		                                    "passphrase");
 	if (len != KF_HDR + secret_len((baton_key_kind)buf[5]) + 16)
 		return bti_diag_err(BATON_EKEYFILE,
 		                    "key file: %zu bytes, wrong length for its kind", len);
@@ -386,6 +399,8 @@ static const char *pubkey_prefix(baton_pubkey_kind kind)
 		return "baton-sid1-";
 	case BATON_PUBKEY_SCHOOL_ENC:
 		return "baton-sek1-";
+	case BATON_PUBKEY_AUTHORITY:
+		return "baton-ak1-";
 	}
 	return NULL;
 }

@@ -284,20 +284,19 @@ static json_t *peer_json(store_txn *t, const char *code, int with_id)
 	return o;
 }
 
-static int school_cb(const char *code, const uint8_t *card, size_t len, void *arg)
+static int school_cb(const char *code, const baton_card *c, const store_trust *how, void *arg)
 {
-	baton_card c;
 	(void)code;
-	if (baton_card_parse(card, len, &c) != 0)
-		return 0; /* a card that no longer parses is no school to name */
-	json_t *o = school_json(&c);
+	if (how->withdrawn_by[0])
+		return 0; /* a school whose key is withdrawn is no school to send to */
+	json_t *o = school_json(c);
 	return !o || json_array_append_new(arg, o) ? BATON_ENOMEM : 0;
 }
 
 static int schools_fn(store_txn *t, void *arg)
 {
 	json_array_clear(arg);
-	return store_peer_each(t, school_cb, arg);
+	return store_trusted_each(t, school_cb, arg);
 }
 
 int family_schools(store *st, json_t **out)

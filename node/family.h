@@ -111,8 +111,9 @@ int family_revocation_add(store *st, const uint8_t pk[BATON_PK_BYTES], const uin
                           size_t len, uint64_t now, json_t **out);
 
 /*
- * The schools a consent may name as its receiver (the pinned peers), in
- * code order: [{code, name, fingerprint, id}]. Returns 0, BATON_ENOMEM or
+ * The schools a consent may name as its receiver (those this node trusts,
+ * pinned or through a directory, withdrawn keys left out; the pinned ones
+ * first, in code order): [{code, name, fingerprint, id}]. Returns 0, BATON_ENOMEM or
  * the store's error.
  */
 int family_schools(store *st, json_t **out);

@@ -292,20 +292,13 @@ struct sender_ctx {
 	int pinned;
 };
 
-static int sender_cb(const char *code, const uint8_t *card, size_t len, void *arg)
-{
-	struct sender_ctx *x = arg;
-	baton_card c;
-	(void)code;
-	if (baton_card_parse(card, len, &c) == 0 &&
-	    sodium_memcmp(c.id_pk, x->pk, BATON_PK_BYTES) == 0)
-		x->pinned = 1;
-	return 0;
-}
-
 static int sender_fn(store_txn *t, void *arg)
 {
-	return store_peer_each(t, sender_cb, arg);
+	struct sender_ctx *x = arg;
+	char code[BATON_CODE_MAX + 1];
+	int r = store_trusted_code(t, x->pk, code);
+	x->pinned = r == 0;
+	return r == BATON_ENOTFOUND ? 0 : r;
 }
 
 struct seen_ctx {

@@ -30,11 +30,13 @@
 #define REPLY_MAX   (8 + BATCH_MAX * (4 + RECEIPT_MAX))
 #define TICK_MS     1000 /* the longest between two rounds of the outbox */
 #define BACKOFF_MAX 3600 /* seconds between attempts, at most */
+#define HOLD_LOOK   60   /* seconds between looks at an entry held for a withdrawn school */
 
 struct due_ctx {
 	store_outbox *due; /* DUE_MAX entries */
 	size_t n;
 	uint64_t now;
+	unsigned char *held; /* DUE_MAX: the school's key is withdrawn by a directory */
 };
 
 static int collect_due(const store_outbox *e, void *arg)
@@ -48,7 +50,21 @@ static int collect_due(const store_outbox *e, void *arg)
 static int due_fn(store_txn *t, void *arg)
 {
 	struct due_ctx *d = arg;
-	return store_outbox_due(t, d->now, DUE_MAX, collect_due, arg);
+	char by[BATON_NAME_MAX + 1];
+	int r = store_outbox_due(t, d->now, DUE_MAX, collect_due, arg);
+	/* A school whose key a pinned authority withdrew gets nothing until it comes back. */
+	for (size_t i = 0; r == 0 && i < d->n; i++) {
+		d->held[i] = 0;
+		if ((r = store_withdrawn_code(t, d->due[i].to, by)) == 0) {
+			d->held[i] = 1;
+			/* directory.c finds held entries by this note when trust changes. */
+			snprintf(d->due[i].last_error, sizeof(d->due[i].last_error),
+			         "held: withdrawn by %.128s", by);
+		}
+		if (r == BATON_ENOTFOUND)
+			r = 0;
+	}
+	return r;
 }
 
 static int update_one(store_txn *t, const store_outbox *e)
@@ -658,6 +674,7 @@ struct outbox_work {
 	store_outbox obs[DUE_MAX];
 	int errs[DUE_MAX];
 	char why[DUE_MAX][TRANSFER_WHY];
+	unsigned char held[DUE_MAX];
 };
 
 /*
@@ -747,7 +764,7 @@ static void record_landed(struct serve_node *nd, struct outbox_work *w, size_t n
 static size_t outbox_tick(struct serve_node *nd)
 {
 	struct outbox_work *w = nd->work;
-	struct due_ctx d = {w->due, 0, serve_now()};
+	struct due_ctx d = {w->due, 0, serve_now(), w->held};
 	size_t tried = 0, at = 0, k, any_failed = 0;
 	char hex[2 * BATON_ID_BYTES + 1];
 	int cur = 0;
@@ -769,6 +786,13 @@ static size_t outbox_tick(struct serve_node *nd)
 			         e->to);
 			continue;
 		}
+		if (w->held[i]) {
+			/* Not an attempt: looked at again later, sent once the key is back. */
+			e->next_try = d.now + HOLD_LOOK;
+			node_log(NODE_LOG_INFO, "outbox: %s %s to %s %s", kind_name(e->kind),
+			         serve_hex(e->packet, BATON_ID_BYTES, hex), e->to, e->last_error);
+			continue;
+		}
 		e->attempts++;
 		e->next_try = d.now + backoff(e->attempts);
 	}
@@ -777,6 +801,9 @@ static size_t outbox_tick(struct serve_node *nd)
 		node_log(NODE_LOG_ERR, "outbox: %s", baton_diag());
 		return 0;
 	}
+	for (size_t i = 0; i < d.n; i++)
+		if (w->held[i])
+			w->list[i] = NULL;
 	/* While the receiver imports one batch, the next is on its way. */
 	if ((k = next_batch(nd, w, d.n, &at, &w->fl[cur], &tried)) != 0)
 		flight_send(nd, w->due, &w->fl[cur]);

@@ -44,18 +44,6 @@ struct find_peer {
 	char code[BATON_CODE_MAX + 1];
 };
 
-static int find_peer_cb(const char *code, const uint8_t *card, size_t len, void *arg)
-{
-	struct find_peer *f = arg;
-	baton_card c;
-	int r = baton_card_parse(card, len, &c);
-	if (r == BATON_ENOMEM)
-		return r; /* not a reason to think the sender unknown */
-	if (r == 0 && sodium_memcmp(c.id_pk, f->pk, BATON_PK_BYTES) == 0)
-		snprintf(f->code, sizeof(f->code), "%s", code);
-	return 0;
-}
-
 struct lookup_ctx {
 	struct find_peer fp;
 	const uint8_t *packet;
@@ -69,7 +57,8 @@ static int lookup_fn(store_txn *t, void *arg)
 {
 	struct lookup_ctx *l = arg;
 	int r;
-	if ((r = store_peer_each(t, find_peer_cb, &l->fp)) != 0)
+	/* The sender is whom this node trusts with that key, pinned or through a directory. */
+	if ((r = store_trusted_code(t, l->fp.pk, l->fp.code)) < 0 && r != BATON_ENOTFOUND)
 		return r;
 	if ((r = store_inbox_get(t, l->packet, &l->seen)) < 0 && r != BATON_ENOTFOUND)
 		return r;

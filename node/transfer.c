@@ -16,9 +16,13 @@ int xfer_own_card(store_txn *t, baton_card *c)
 
 int xfer_peer_card(store_txn *t, const char *code, baton_card *c)
 {
+	char by[BATON_NAME_MAX + 1];
 	int r = store_peer_card(t, code, c);
-	return r == BATON_ENOTFOUND ? bti_diag_err(BATON_EVALUE, "%s is not a pinned school", code)
-	                            : r;
+	if (r != BATON_ENOTFOUND)
+		return r;
+	if (store_withdrawn_code(t, code, by) == 0)
+		return bti_diag_err(BATON_EVALUE, "%s: its key is withdrawn by %s", code, by);
+	return bti_diag_err(BATON_EVALUE, "%s is not a pinned school", code);
 }
 
 int xfer_own_head(store_txn *t, const baton_key *k, uint8_t buf[BATON_AUDIT_HEAD_MAX], size_t *len)

@@ -163,17 +163,24 @@ int peers_remove(store *st, const char *code)
 	return store_write(st, remove_fn, (void *)(uintptr_t)code);
 }
 
-static int list_one(const char *code, const uint8_t *bytes, size_t len, void *arg)
+static int list_one(const char *code, const baton_card *c, const store_trust *how, void *arg)
 {
-	baton_card card;
-	if (baton_card_parse(bytes, len, &card) != 0)
-		return bti_diag_err(BATON_EIO, "the pinned card of %s is damaged", code);
-	return json_array_append_new(arg, peers_card_json(&card)) ? BATON_ENOMEM : 0;
+	json_t *o;
+	(void)code;
+	if ((o = peers_card_json(c)) == NULL)
+		return BATON_ENOMEM;
+	json_object_set_new(o, "via",
+	                    json_string(how->via == STORE_TRUST_PIN ? "pin" : "directory"));
+	if (how->via == STORE_TRUST_DIRECTORY)
+		json_object_set_new(o, "authority", json_string(how->authority_name));
+	if (how->withdrawn_by[0])
+		json_object_set_new(o, "withdrawn_by", json_string(how->withdrawn_by));
+	return json_array_append_new(arg, o) ? BATON_ENOMEM : 0;
 }
 
 static int list_fn(store_txn *t, void *arg)
 {
-	return store_peer_each(t, list_one, arg);
+	return store_trusted_each(t, list_one, arg);
 }
 
 int peers_list(store *st, json_t **out)

@@ -77,7 +77,11 @@ int peers_add(store *st, struct peers_add *a);
 int peers_remove(store *st, const char *code);
 
 /*
- * The pinned schools in code order, each as peers_card_json says, into
+ * The schools this node trusts: the pinned ones in code order, then those
+ * trusted through a directory (by authority, then code), each as
+ * peers_card_json says with "via" ("pin" or "directory") and, for a
+ * directory, "authority" (its name); a pin whose key a directory
+ * withdraws has "withdrawn_by" (the authority's name). Into
  * *out (new; free with json_decref; NULL on error). Returns 0;
  * BATON_EIO when a pinned card is damaged (baton_diag() names it);
  * BATON_ENOMEM; the store's errors.

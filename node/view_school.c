@@ -214,14 +214,27 @@ static int update_peer(store_txn *t, void *arg)
 {
 	struct school_update *c = ((struct update_ctx *)arg)->u;
 	char detail[BATON_URL_MAX + 128], from[CARD_TIME_LEN], to[CARD_TIME_LEN];
-	int r = store_peer_card(t, c->card->code, &c->was);
+	uint8_t *pinned = NULL;
+	size_t n = 0;
+	store_trust how;
+	/* Only a pin is updated by hand: a directory's school gets its card from the authority. */
+	int r = store_peer_get(t, c->card->code, &pinned, &n);
 
+	if (r == BATON_ENOTFOUND && store_trusted_card(t, c->card->code, &c->was, &how) == 0)
+		return bti_diag_err(BATON_EVALUE,
+		                    "%s is trusted through the directory of %s: its newer card "
+		                    "comes with that authority's next directory. Not updated.",
+		                    c->card->code, how.authority_name);
 	if (r == BATON_ENOTFOUND)
 		return bti_diag_err(BATON_EVALUE,
 		                    "%s is not pinned; pin it first with 'baton peer add CARD'",
 		                    c->card->code);
 	if (r != 0)
 		return r;
+	r = baton_card_parse(pinned, n, &c->was);
+	free(pinned);
+	if (r != 0)
+		return bti_diag_err(BATON_EIO, "the pinned card of %s is damaged", c->card->code);
 	/* Taking the card already pinned again is done, as a repeated command expects. */
 	if ((c->same = pinned_already(t, c->card->code, c->bytes, c->len)) == 1)
 		return 0;

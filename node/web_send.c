@@ -66,23 +66,22 @@ static int consents_post(struct web_call *call)
 	                              x.effective));
 }
 
-static int school_one(const char *code, const uint8_t *card, size_t len, void *arg)
+static int school_one(const char *code, const baton_card *c, const store_trust *how, void *arg)
 {
-	baton_card c;
 	json_t *o;
-	if (baton_card_parse(card, len, &c) != 0)
-		return bti_diag_err(BATON_EIO, "the pinned card of %s does not parse", code);
-	o = json_pack("{s:s, s:s}", "code", code, "name", c.name);
+	if (how->withdrawn_by[0])
+		return 0;
+	o = json_pack("{s:s, s:s}", "code", code, "name", c->name);
 	return json_array_append_new(arg, o) != 0 ? BATON_ENOMEM : 0;
 }
 
 static int schools_fn(store_txn *t, void *arg)
 {
 	json_array_clear(arg);
-	return store_peer_each(t, school_one, arg);
+	return store_trusted_each(t, school_one, arg);
 }
 
-/* GET send/schools: the pinned schools a record may go to, code and name. */
+/* GET send/schools: the trusted schools a record may go to (pinned or through a directory). */
 static int schools_get(struct web_call *call)
 {
 	json_t *arr = json_array();

@@ -56,12 +56,15 @@ static const char *type_name(uint64_t type)
 	                                    "an audit head",
 	                                    "a statement of disagreement",
 	                                    "an enrolment statement",
-	                                    "a disclosure copy"};
+	                                    "a disclosure copy",
+	                                    "a directory"};
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : names[0];
 }
 
-/* Decodes the envelope; body and sig point into buf. */
-static int envelope_decode(const uint8_t *buf, size_t len, int want_type, struct envelope *env)
+/* Decodes the envelope within lim (whose max_len also bounds the body); body and sig point into
+ * buf. */
+static int envelope_decode(const uint8_t *buf, size_t len, int want_type,
+                           const struct dec_limits *lim, struct envelope *env)
 {
 	msgpack_zone z;
 	msgpack_object o;
@@ -71,7 +74,7 @@ static int envelope_decode(const uint8_t *buf, size_t len, int want_type, struct
 
 	if (!msgpack_zone_init(&z, 256))
 		return BATON_ENOMEM;
-	if ((r = bti_mp_decode(buf, len, &bti_dec_default_limits, &z, &o)) != 0)
+	if ((r = bti_mp_decode(buf, len, lim, &z, &o)) != 0)
 		goto out;
 	if (o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 3) {
 		r = bti_diag_err(BATON_EMAGIC, "object: not a signed Baton object (expected [type, "
@@ -86,7 +89,7 @@ static int envelope_decode(const uint8_t *buf, size_t len, int want_type, struct
 		goto out;
 	}
 	env->type = (int)type;
-	if ((r = bti_mp_bin(&o.via.array.ptr[1], "object", "body", 1, BATON_OBJ_MAX, &env->body,
+	if ((r = bti_mp_bin(&o.via.array.ptr[1], "object", "body", 1, lim->max_len, &env->body,
 	                    &env->body_len)) != 0)
 		goto out;
 	if ((r = bti_mp_bin(&o.via.array.ptr[2], "object", "signature", BATON_SIG_BYTES,
@@ -104,7 +107,7 @@ int baton_object_type(const uint8_t *buf, size_t len, int *type)
 
 	bti_diag_clear();
 	*type = 0;
-	if ((r = envelope_decode(buf, len, 0, &env)) != 0)
+	if ((r = envelope_decode(buf, len, 0, &bti_dec_default_limits, &env)) != 0)
 		return r == BATON_ENOMEM ? r : BATON_EMAGIC;
 	if (env.type < BATON_OBJ_CARD || env.type > BATON_OBJ_ENROLMENT)
 		return bti_diag_err(BATON_EMAGIC, "object: unknown type %d", env.type);
@@ -153,9 +156,8 @@ static int sign_object(int type, enc_fn enc, body_decode_fn dec, const void *obj
                        const uint8_t pk[BATON_PK_BYTES], const uint8_t sk[BATON_SK_BYTES],
                        uint8_t **out, size_t *outlen)
 {
-	uint8_t *body = NULL, *msg = NULL;
-	uint8_t sig[BATON_SIG_BYTES];
-	size_t blen = 0, mlen;
+	uint8_t *body = NULL;
+	size_t blen = 0;
 	int r;
 
 	bti_diag_clear();
@@ -169,18 +171,55 @@ static int sign_object(int type, enc_fn enc, body_decode_fn dec, const void *obj
 		goto out;
 	if ((r = body_decode(body, blen, dec, scratch)) != 0)
 		goto out;
-	if ((r = sig_message(type, body, blen, &msg, &mlen)) != 0)
-		goto out;
-	if (crypto_sign_detached(sig, NULL, msg, mlen, sk) != 0) {
-		r = BATON_EINTERNAL;
-		goto out;
-	}
-	struct envelope env = {type, body, blen, sig};
-	r = bti_enc_alloc(enc_envelope, &env, out, outlen);
+	r = bti_envelope_seal(type, body, blen, sk, out, outlen);
 out:
-	free(msg);
 	free(body);
 	return r;
+}
+
+int bti_envelope_seal(int type, const uint8_t *body, size_t len, const uint8_t sk[BATON_SK_BYTES],
+                      uint8_t **out, size_t *outlen)
+{
+	uint8_t *msg = NULL;
+	uint8_t sig[BATON_SIG_BYTES];
+	size_t mlen;
+	int r;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((r = sig_message(type, body, len, &msg, &mlen)) != 0)
+		return r;
+	if (crypto_sign_detached(sig, NULL, msg, mlen, sk) != 0)
+		r = BATON_EINTERNAL;
+	else {
+		struct envelope env = {type, body, len, sig};
+		r = bti_enc_alloc(enc_envelope, &env, out, outlen);
+	}
+	free(msg);
+	return r;
+}
+
+int bti_envelope_open(const uint8_t *buf, size_t len, int type, const struct dec_limits *lim,
+                      const uint8_t **body, size_t *body_len, const uint8_t **sig)
+{
+	struct envelope env;
+	int r;
+
+	*body = *sig = NULL;
+	*body_len = 0;
+	if ((r = envelope_decode(buf, len, type, lim, &env)) != 0)
+		return r;
+	*body = env.body;
+	*body_len = env.body_len;
+	*sig = env.sig;
+	return 0;
+}
+
+int bti_envelope_verify(int type, const uint8_t *body, size_t len, const uint8_t *sig,
+                        const uint8_t pk[BATON_PK_BYTES], const char *what)
+{
+	struct envelope env = {type, body, len, sig};
+	return verify_sig(&env, pk, what);
 }
 
 static int parse_object(const uint8_t *buf, size_t len, int type, body_decode_fn dec, void *out,
@@ -190,7 +229,7 @@ static int parse_object(const uint8_t *buf, size_t len, int type, body_decode_fn
 	int r;
 
 	bti_diag_clear();
-	if ((r = envelope_decode(buf, len, type, &env)) != 0)
+	if ((r = envelope_decode(buf, len, type, &bti_dec_default_limits, &env)) != 0)
 		goto out;
 	if ((r = body_decode(env.body, env.body_len, dec, out)) != 0)
 		goto out;

@@ -44,4 +44,21 @@ int bti_object_parse(const uint8_t *buf, size_t len, int type,
                      int (*dec)(const msgpack_object *, void *), void *out, size_t outsize,
                      const uint8_t *signer_field, const char *what);
 
+/*
+ * The envelope's parts, for an object with limits of its own (a directory,
+ * PROTOCOL.md 3.14). bti_envelope_open decodes an envelope of type within
+ * lim (whose max_len also bounds the body bin): body and sig point into
+ * buf. bti_envelope_verify checks sig over the signature message of type
+ * and body against pk: 0 or BATON_EBADSIG naming what. bti_envelope_seal
+ * signs body (the caller's, already checked) with sk and wraps it: *out,
+ * freed with free(), and *outlen on success. Each returns 0 or a BATON_E*
+ * code (BATON_ENOMEM).
+ */
+int bti_envelope_open(const uint8_t *buf, size_t len, int type, const struct dec_limits *lim,
+                      const uint8_t **body, size_t *body_len, const uint8_t **sig);
+int bti_envelope_verify(int type, const uint8_t *body, size_t len, const uint8_t *sig,
+                        const uint8_t pk[BATON_PK_BYTES], const char *what);
+int bti_envelope_seal(int type, const uint8_t *body, size_t len, const uint8_t sk[BATON_SK_BYTES],
+                      uint8_t **out, size_t *outlen);
+
 #endif

@@ -40,6 +40,15 @@
  *   mailq      message id(16) -> {addr, created, kind, next, peer, student, tries}
  *              (canonical msgpack): notices to the family not yet delivered
  *              (created on open)
+ *   authorities authority key(32) -> pinned(u64 BE) || label: the pinned authorities
+ *              of federation directories (created on open)
+ *   directories authority key(32) -> version issued expires (u64 BE each) hash(32)
+ *              members(u32 BE) withdrawn(u32 BE) name length(u8) name || the signed
+ *              directory: each pinned authority's current directory (created on open)
+ *   dir_members authority key(32) code -> card: the members of that directory
+ *   dir_keys   authority key(32) identity key(32) -> code: the same, by key
+ *   dir_withdrawn authority key(32) key(32) -> the code it had, or "": the keys that
+ *              directory withdraws (the last three rewritten with the directory)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,11 +69,12 @@
 
 /* The names are the on-disk layout: never renamed. */
 static const char *const db_names[DB_N] = {
-    "meta",    "students",   "records",          "blobs",    "guardians",
-    "peers",   "audit",      "audit_by_student", "consents", "revocations",
-    "inbox",   "outbox",     "state_ids",        "requests", "due",
-    "packets", "asked",      "origins",          "held",     "users",
-    "invites", "statements", "emails",           "mailq"};
+    "meta",        "students",    "records",          "blobs",        "guardians",
+    "peers",       "audit",       "audit_by_student", "consents",     "revocations",
+    "inbox",       "outbox",      "state_ids",        "requests",     "due",
+    "packets",     "asked",       "origins",          "held",         "users",
+    "invites",     "statements",  "emails",           "mailq",        "authorities",
+    "directories", "dir_members", "dir_keys",         "dir_withdrawn"};
 
 const char *store_db_name(int db)
 {

@@ -66,8 +66,5 @@ int store_own_card(store_txn *t, baton_card *c)
 
 int store_peer_card(store_txn *t, const char *code, baton_card *c)
 {
-	uint8_t *b = NULL;
-	size_t n = 0;
-	int r = store_peer_get(t, code, &b, &n);
-	return card_from(r, b, n, c);
+	return store_trusted_card(t, code, c, NULL);
 }

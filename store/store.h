@@ -109,9 +109,10 @@ int store_meta_put(store_txn *t, const char *key, const void *val, size_t len);
 int store_meta_get(store_txn *t, const char *key, uint8_t **val, size_t *len);
 
 /*
- * This node's card, and the card pinned for school code, parsed into *c
- * (which owns nothing). BATON_ENOTFOUND when this node has no card yet or
- * code is not pinned; BATON_EIO when the stored card does not parse.
+ * This node's card, and the card this node trusts for school code (pinned,
+ * or through a directory: store_trusted_card), parsed into *c (which owns
+ * nothing). BATON_ENOTFOUND when this node has no card yet or code is not
+ * trusted; BATON_EIO when the stored card does not parse.
  */
 int store_own_card(store_txn *t, baton_card *c);
 int store_peer_card(store_txn *t, const char *code, baton_card *c);
@@ -311,6 +312,127 @@ int store_peer_del(store_txn *t, const char *code);
  */
 typedef int (*store_peer_cb)(const char *code, const uint8_t *card, size_t len, void *ctx);
 int store_peer_each(store_txn *t, store_peer_cb cb, void *ctx);
+
+/* ---- federation directories: pinned authorities and the directories they sign ---- */
+/*
+ * A school trusted through a directory is a member of the current directory
+ * of a pinned authority, that directory not yet expired (now <= expires). A
+ * code pinned by hand (store_peer_put) wins over every directory. A key
+ * withdrawn by the current directory of any pinned authority is trusted
+ * neither way.
+ */
+typedef struct store_authority {
+	uint8_t pk[BATON_PK_BYTES];
+	char label[BATON_NAME_MAX + 1]; /* the name given when pinned; "" when none */
+	uint64_t pinned;                /* when */
+} store_authority;
+/* Pins a->pk with its label (a->pinned is set to now), replacing the label of one pinned. */
+int store_authority_put(store_txn *t, store_authority *a);
+/* Fills *a (cleared first). BATON_ENOTFOUND when pk is not pinned. */
+int store_authority_get(store_txn *t, const uint8_t pk[BATON_PK_BYTES], store_authority *a);
+/*
+ * Unpins pk and drops its directory with it: its schools are trusted no more
+ * through it. BATON_ENOTFOUND when pk was not pinned.
+ */
+int store_authority_del(store_txn *t, const uint8_t pk[BATON_PK_BYTES]);
+/* Calls cb for each pinned authority in key order until cb returns non-zero; returns that. */
+typedef int (*store_authority_cb)(const store_authority *a, void *ctx);
+int store_authority_each(store_txn *t, store_authority_cb cb, void *ctx);
+
+/* An authority's current directory as stored. */
+typedef struct store_directory {
+	uint8_t authority[BATON_PK_BYTES];
+	char name[BATON_NAME_MAX + 1]; /* the authority's name, as the directory gives it */
+	uint64_t version, issued, expires;
+	uint8_t hash[BATON_HASH_BYTES];
+	uint32_t n_members, n_withdrawn;
+	const uint8_t
+	    *bytes; /* the signed directory, in the map: valid until the transaction ends */
+	size_t len;
+} store_directory;
+/*
+ * Fills *d (cleared first) with authority's current directory.
+ * BATON_ENOTFOUND when it has none.
+ */
+int store_directory_get(store_txn *t, const uint8_t authority[BATON_PK_BYTES], store_directory *d);
+/* What a new directory changed, against the one it replaced. */
+typedef struct store_directory_diff {
+	size_t added;     /* codes that were not members */
+	size_t changed;   /* codes whose card (key or anything else) is not the same bytes */
+	size_t removed;   /* codes that are members no more */
+	size_t withdrawn; /* keys withdrawn that were not */
+} store_directory_diff;
+/*
+ * Stores d (parsed from bytes, len bytes, both copied) as the current
+ * directory of its authority, replacing the one held and its members and
+ * withdrawn keys, and fills *diff (may be NULL). The caller has checked it
+ * (signer pinned, version, validity, conflicts). BATON_EINVAL when the
+ * authority is not pinned.
+ */
+int store_directory_put(store_txn *t, const baton_directory *d, const uint8_t *bytes, size_t len,
+                        store_directory_diff *diff);
+/*
+ * The card authority's current directory lists for code, copied into
+ * *card (malloc'd, freed by the caller with free()). BATON_ENOTFOUND when
+ * it has no such member. Whether that directory is valid is not checked.
+ */
+int store_directory_member(store_txn *t, const uint8_t authority[BATON_PK_BYTES], const char *code,
+                           uint8_t **card, size_t *len);
+
+/*
+ * Calls cb for each member of authority's current directory, in code
+ * order, until cb returns non-zero; returns that. code and card are the
+ * store's, valid until cb returns.
+ */
+int store_directory_member_each(store_txn *t, const uint8_t authority[BATON_PK_BYTES],
+                                store_peer_cb cb, void *ctx);
+
+/* How a school is trusted (store_trusted_card). */
+enum { STORE_TRUST_PIN = 1, STORE_TRUST_DIRECTORY = 2 };
+typedef struct store_trust {
+	int via;                           /* STORE_TRUST_* */
+	uint8_t authority[BATON_PK_BYTES]; /* via a directory: whose */
+	char authority_name[BATON_NAME_MAX + 1];
+	char
+	    withdrawn_by[BATON_NAME_MAX + 1]; /* store_trusted_each: a pin whose key is withdrawn */
+} store_trust;
+/*
+ * The card this node trusts for code, parsed into *c (which owns nothing),
+ * and how (*how may be NULL): the card pinned by hand, else a member of a
+ * pinned authority's valid directory. BATON_ENOTFOUND when there is none or
+ * its key is withdrawn (the diagnostic says by whom); BATON_EIO when a
+ * stored card does not parse. store_peer_card is this without how.
+ */
+int store_trusted_card(store_txn *t, const char *code, baton_card *c, store_trust *how);
+/*
+ * Calls cb for each school this node trusts until cb returns non-zero, and
+ * returns that: the pinned ones in code order, then those trusted through a
+ * directory (by authority, then code), each once, where store_trusted_card
+ * finds it. A pin whose key is withdrawn is passed too, with
+ * how->withdrawn_by set: not trusted, but still pinned. code, c and how
+ * live until cb returns. BATON_EIO when a stored card does not parse.
+ */
+typedef int (*store_trusted_cb)(const char *code, const baton_card *c, const store_trust *how,
+                                void *ctx);
+int store_trusted_each(store_txn *t, store_trusted_cb cb, void *ctx);
+/*
+ * The code of the school this node trusts with identity key pk (copied into
+ * code, BATON_CODE_MAX + 1 bytes), by the rule of store_trusted_card.
+ * BATON_ENOTFOUND when no school is trusted with it.
+ */
+int store_trusted_code(store_txn *t, const uint8_t pk[BATON_PK_BYTES],
+                       char code[BATON_CODE_MAX + 1]);
+/*
+ * 0 when pk is withdrawn by the current directory of a pinned authority,
+ * whose name (its label, else the directory's name) goes into by;
+ * BATON_ENOTFOUND when it is not.
+ */
+int store_withdrawn(store_txn *t, const uint8_t pk[BATON_PK_BYTES], char by[BATON_NAME_MAX + 1]);
+/*
+ * The same for the school code: its key (pinned, or a directory member's,
+ * or the one it had when a directory withdrew it) is withdrawn.
+ */
+int store_withdrawn_code(store_txn *t, const char *code, char by[BATON_NAME_MAX + 1]);
 
 /* ---- consents and revocations ---- */
 /*

@@ -40,6 +40,11 @@ enum {
 	DB_STATEMENTS,
 	DB_EMAILS,
 	DB_MAILQ,
+	DB_AUTHORITIES,
+	DB_DIRECTORIES,
+	DB_DIR_MEMBERS,
+	DB_DIR_KEYS,
+	DB_DIR_WITHDRAWN,
 	DB_N
 };
 
@@ -134,6 +139,9 @@ typedef int (*tbl_row_fn)(const MDB_val *k, const MDB_val *v, void *arg);
 int tbl_each(store_txn *t, const struct table *tb, const void *prefix, size_t plen, tbl_row_fn row,
              void *arg);
 
+/* Deletes every row whose key starts with prefix (plen > 0). 0 or tbl_del's errors. */
+int tbl_drop_prefix(store_txn *t, const struct table *tb, const void *prefix, size_t plen);
+
 /*
  * Records: the same through the table's codec. tbl_get_obj clears obj
  * first and decodes the row into it; on success the caller frees what it
@@ -173,6 +181,7 @@ struct tbl_cb {
 		store_peer_head_cb peer_head;
 		store_invite_cb invite;
 		store_mail_cb mail;
+		store_authority_cb authority;
 	} fn;
 	void *ctx;
 };

@@ -72,6 +72,28 @@ int tbl_drop(store_txn *t, const struct table *tb, const void *key, size_t klen)
 	return r == BATON_ENOTFOUND ? 0 : r;
 }
 
+int tbl_drop_prefix(store_txn *t, const struct table *tb, const void *prefix, size_t plen)
+{
+	MDB_cursor *c;
+	MDB_val k = {plen, (void *)(uintptr_t)prefix}, v;
+	int rc, r = 0;
+
+	if ((rc = mdb_cursor_open(t->txn, dbi(t, tb), &c)) != 0)
+		return store_lmdb_err(rc, "cursor");
+	/* After a delete the cursor stands on the next row, which MDB_NEXT then returns. */
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		if ((rc = mdb_cursor_del(c, 0)) != 0) {
+			r = store_mdb_call(rc, store_db_name(tb->db));
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	return store_cursor_end(r, rc);
+}
+
 int tbl_get_copy(store_txn *t, const struct table *tb, const void *key, size_t klen, uint8_t **val,
                  size_t *len)
 {

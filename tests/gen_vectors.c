@@ -2773,7 +2773,337 @@ static void gen_sections_v2(void)
 	        DV_V2_INDEX_ORDER, BATON_ENONCANON, NULL);
 }
 
+/* ---- directories (PROTOCOL.md 3.14) ---- */
+
+enum drvariant {
+	DR_EMPTY,
+	DR_ONE,
+	DR_SEVERAL,
+	DR_FORGED_CARD,
+	DR_CODE_ORDER,
+	DR_CODE_TWICE,
+	DR_W_UNSORTED,
+	DR_W_TWICE,
+	DR_MEMBER_WITHDRAWN,
+	DR_EXPIRES_ISSUED,
+	DR_VERSION_0,
+	DR_NAME_EMPTY,
+	DR_NAME_LONG,
+	DR_UNKNOWN,
+	DR_MISSING,
+	DR_SMALL_AUTHORITY,
+	DR_W_SMALL,
+	DR_W_SHORT,
+	DR_MEMBER_STR,
+	DR_MEMBER_HEAD,
+	DR_TYPE_1,
+	DR_OTHER_SIGNER,
+};
+
+#define DR_NAME    "State Board of Education"
+#define DR_VERSION 5
+#define DR_ISSUED  (TU_NOW - TU_DAY)
+#define DR_EXPIRES (TU_NOW + 30 * TU_DAY)
+
+static baton_key *authority, *withdrawn_a, *withdrawn_b;
+
+/* A member's card by hand, as card_obj, for school key k under code. */
+static struct obj dr_card(const baton_key *k, const char *code, const char *name)
+{
+	uint8_t body[1024];
+	struct enc e;
+	bti_enc_init(&e, body, sizeof(body));
+	bti_enc_map(&e, 7);
+	bti_enc_str(&e, "code"), bti_enc_str(&e, code);
+	bti_enc_str(&e, "enc"), bti_enc_bin(&e, baton_key_enc_pk(k), 32);
+	bti_enc_str(&e, "endpoints"), bti_enc_array(&e, 1), bti_enc_str(&e, "tcp://127.0.0.1:7702");
+	bti_enc_str(&e, "id"), bti_enc_bin(&e, baton_key_id_pk(k), 32);
+	bti_enc_str(&e, "name"), bti_enc_str(&e, name);
+	bti_enc_str(&e, "valid_from"), bti_enc_uint(&e, TU_NOW - TU_DAY);
+	bti_enc_str(&e, "valid_until"), bti_enc_uint(&e, TU_NOW + 365 * TU_DAY);
+	return envelope(BATON_OBJ_CARD, body, e.len, baton_key_id_sk(k));
+}
+
+/* The withdrawn keys of a variant, in the order written; returns their number. */
+static size_t dr_withdrawn(enum drvariant dv, const uint8_t *w[3], size_t lens[3])
+{
+	const uint8_t *x = baton_key_id_pk(withdrawn_a), *y = baton_key_id_pk(withdrawn_b);
+	const uint8_t *lo = memcmp(x, y, 32) < 0 ? x : y, *hi = lo == x ? y : x;
+	size_t n = 0;
+	if (dv == DR_EMPTY || dv == DR_ONE)
+		return 0;
+	lens[0] = lens[1] = lens[2] = 32;
+	if (dv == DR_W_SMALL) {
+		w[n++] = ed_small_order;
+		return n;
+	}
+	if (dv == DR_MEMBER_WITHDRAWN) {
+		/* School C's key among the others, in order. */
+		const uint8_t *c = baton_key_id_pk(school_c), *k[3] = {lo, hi, c};
+		for (int i = 0; i < 3; i++)
+			for (int j = i + 1; j < 3; j++)
+				if (memcmp(k[j], k[i], 32) < 0) {
+					const uint8_t *t = k[i];
+					k[i] = k[j];
+					k[j] = t;
+				}
+		memcpy(w, k, sizeof(k));
+		return 3;
+	}
+	w[n++] = dv == DR_W_UNSORTED ? hi : lo;
+	w[n++] = dv == DR_W_UNSORTED ? lo : dv == DR_W_TWICE ? lo : hi;
+	if (dv == DR_W_SHORT)
+		lens[1] = 31;
+	return n;
+}
+
+/* A directory by hand: the authority's three schools A (LHS-001), C (MHS-310), B (RAS-204). */
+static struct obj dr_obj(enum drvariant dv)
+{
+	struct obj a = dr_card(school_a, "LHS-001", "Lincoln High School");
+	struct obj b = dr_card(school_b, "RAS-204", "Riverside Academy");
+	struct obj c = dr_card(school_c, dv == DR_CODE_TWICE ? "LHS-001" : "MHS-310",
+	                       "Mill Creek High School");
+	struct obj head = head_obj(school_c, 9, HV_OK), m[3], o;
+	size_t nm = dv == DR_EMPTY ? 0 : dv == DR_ONE ? 1 : 3, wl[3];
+	const uint8_t *w[3];
+	size_t nw = dr_withdrawn(dv, w, wl);
+	char longname[BATON_NAME_MAX + 2];
+	memset(longname, 'n', BATON_NAME_MAX + 1);
+	longname[BATON_NAME_MAX + 1] = '\0';
+
+	if (dv == DR_FORGED_CARD)
+		c.p[c.len - 1] ^= 0x01;
+	m[0] = a, m[1] = c, m[2] = b;
+	if (dv == DR_CODE_ORDER)
+		m[1] = b, m[2] = c;
+	if (dv == DR_MEMBER_HEAD)
+		m[1] = head;
+	size_t cap = 4096;
+	uint8_t *body = malloc(cap);
+	struct enc e;
+	bti_enc_init(&e, body, cap);
+	bti_enc_map(&e, dv == DR_UNKNOWN ? 8 : dv == DR_MISSING ? 6 : 7);
+	bti_enc_str(&e, "authority"),
+	    bti_enc_bin(&e, dv == DR_SMALL_AUTHORITY ? ed_small_order : baton_key_id_pk(authority),
+	                32);
+	bti_enc_str(&e, "expires"),
+	    bti_enc_uint(&e, dv == DR_EXPIRES_ISSUED ? DR_ISSUED : DR_EXPIRES);
+	bti_enc_str(&e, "issued"), bti_enc_uint(&e, DR_ISSUED);
+	bti_enc_str(&e, "members"), bti_enc_array(&e, (uint32_t)nm);
+	for (size_t i = 0; i < nm; i++) {
+		if (dv == DR_MEMBER_STR && i == 1)
+			bti_enc_str(&e, "LHS-001");
+		else
+			bti_enc_bin(&e, m[i].p, m[i].len);
+	}
+	bti_enc_str(&e, "name"), bti_enc_str(&e, dv == DR_NAME_EMPTY  ? ""
+	                                         : dv == DR_NAME_LONG ? longname
+	                                                              : DR_NAME);
+	bti_enc_str(&e, "version"), bti_enc_uint(&e, dv == DR_VERSION_0 ? 0 : DR_VERSION);
+	if (dv != DR_MISSING) {
+		bti_enc_str(&e, "withdrawn"), bti_enc_array(&e, (uint32_t)nw);
+		for (size_t i = 0; i < nw; i++)
+			bti_enc_bin(&e, w[i], wl[i]);
+	}
+	if (dv == DR_UNKNOWN)
+		bti_enc_str(&e, "zone"), bti_enc_str(&e, "east");
+	if (e.err != 0)
+		exit(2);
+	o = envelope(dv == DR_TYPE_1 ? BATON_OBJ_CARD : BATON_OBJ_DIRECTORY, body, e.len,
+	             baton_key_id_sk(dv == DR_OTHER_SIGNER ? mallory : authority));
+	free(body);
+	free(a.p);
+	free(b.p);
+	free(c.p);
+	free(head.p);
+	return o;
+}
+
+static int run_directory(const uint8_t *p, size_t n, uint64_t now, baton_directory *d)
+{
+	int r = baton_directory_parse(p, n, d);
+	if (r == 0 && (r = baton_check_validity(d->issued, d->expires, now, TU_SKEW)) != 0)
+		baton_directory_free(d);
+	return r;
+}
+
+static void dr_case(const char *name, const char *desc, enum drvariant dv, int expect, uint64_t now,
+                    void (*mutate)(struct obj *))
+{
+	struct obj o = dr_obj(dv);
+	baton_directory d;
+	json_t *v = json_object();
+	if (mutate)
+		mutate(&o);
+	int r = run_directory(o.p, o.len, now, &d);
+	json_object_set_new(v, "now", json_integer((json_int_t)now));
+	json_object_set_new(v, "skew", json_integer((json_int_t)TU_SKEW));
+	if (expect == 0) {
+		/* What the case built, not what the library read. */
+		static const char *const codes[] = {"LHS-001", "MHS-310", "RAS-204"};
+		const uint8_t *w[3];
+		size_t wl[3], nw = dr_withdrawn(dv, w, wl);
+		size_t nm = dv == DR_EMPTY ? 0 : dv == DR_ONE ? 1 : 3;
+		json_t *jm = json_array(), *jw = json_array();
+		for (size_t i = 0; i < nm; i++)
+			json_array_append_new(jm, json_string(codes[i]));
+		for (size_t i = 0; i < nw; i++) {
+			char *h = hex(w[i], 32);
+			json_array_append_new(jw, json_string(h));
+			free(h);
+		}
+		set_hex(v, "authority_pk", baton_key_id_pk(authority), 32);
+		json_object_set_new(v, "version", json_integer(DR_VERSION));
+		json_object_set_new(v, "members", jm);
+		json_object_set_new(v, "withdrawn", jw);
+	}
+	if (r == 0)
+		baton_directory_free(&d);
+	emit(v, name, "directory", desc, r, expect, o.p, o.len);
+	free(o.p);
+}
+
+static void zero_sig(struct obj *o)
+{
+	memset(o->p + o->len - 64, 0, 64);
+}
+
+/* The library's own directory of the same schools, given in another order, must be these bytes. */
+static void dr_same_as_library(void)
+{
+	struct obj a = dr_card(school_a, "LHS-001", "Lincoln High School");
+	struct obj b = dr_card(school_b, "RAS-204", "Riverside Academy");
+	struct obj c = dr_card(school_c, "MHS-310", "Mill Creek High School");
+	struct obj f = dr_obj(DR_SEVERAL);
+	const uint8_t *cards[3] = {b.p, c.p, a.p};
+	size_t lens[3] = {b.len, c.len, a.len}, len;
+	uint8_t w[64], *out;
+	memcpy(w, baton_key_id_pk(withdrawn_b), 32);
+	memcpy(w + 32, baton_key_id_pk(withdrawn_a), 32);
+	if (baton_directory_sign(DR_NAME, DR_VERSION, DR_ISSUED, DR_EXPIRES, cards, lens, 3, w, 2,
+	                         baton_key_id_sk(authority), &out, &len) != 0 ||
+	    len != f.len || memcmp(out, f.p, len) != 0) {
+		fprintf(stderr,
+		        "gen_vectors: directory: the library's differs from the format's (%s)\n",
+		        baton_diag());
+		exit(1);
+	}
+	free(out);
+	free(a.p);
+	free(b.p);
+	free(c.p);
+	free(f.p);
+}
+
+static void gen_directories(void)
+{
+	uint64_t start = DR_ISSUED - TU_SKEW;
+	authority = tu_key(BATON_KEY_AUTHORITY, 0xa7);
+	withdrawn_a = tu_key(BATON_KEY_SCHOOL, 0xd1);
+	withdrawn_b = tu_key(BATON_KEY_SCHOOL, 0xd2);
+	dr_same_as_library();
+	dr_case("directory-empty", "an authority's directory of no school", DR_EMPTY, 0, TU_NOW,
+	        NULL);
+	dr_case("directory-one", "one member school", DR_ONE, 0, TU_NOW, NULL);
+	dr_case("directory-several", "three schools in code order, two keys withdrawn", DR_SEVERAL,
+	        0, TU_NOW, NULL);
+	dr_case("directory-within-skew", "now is issued less the skew", DR_SEVERAL, 0, start, NULL);
+	dr_case("directory-not-yet-valid", "now is a second before issued less the skew",
+	        DR_SEVERAL, BATON_ENOTYET, start - 1, NULL);
+	dr_case("directory-expired", "now is a second after expires", DR_SEVERAL, BATON_EEXPIRED,
+	        DR_EXPIRES + 1, NULL);
+	dr_case("directory-at-expiry", "now is expires: still valid", DR_SEVERAL, 0, DR_EXPIRES,
+	        NULL);
+	dr_case("directory-bad-signature", "the signature's last byte flipped", DR_SEVERAL,
+	        BATON_EBADSIG, TU_NOW, flip_sig);
+	dr_case("directory-unsigned", "the signature is 64 zero bytes", DR_SEVERAL, BATON_EBADSIG,
+	        TU_NOW, zero_sig);
+	dr_case("directory-other-signer", "signed by another key than authority", DR_OTHER_SIGNER,
+	        BATON_EBADSIG, TU_NOW, NULL);
+	dr_case("directory-forged-card", "the second member card's signature flipped",
+	        DR_FORGED_CARD, BATON_EBADSIG, TU_NOW, NULL);
+	dr_case("directory-codes-out-of-order", "RAS-204 before MHS-310", DR_CODE_ORDER,
+	        BATON_ENONCANON, TU_NOW, NULL);
+	dr_case("directory-code-twice", "two cards for LHS-001", DR_CODE_TWICE, BATON_EVALUE,
+	        TU_NOW, NULL);
+	dr_case("directory-withdrawn-unsorted", "the withdrawn keys in descending order",
+	        DR_W_UNSORTED, BATON_ENONCANON, TU_NOW, NULL);
+	dr_case("directory-withdrawn-twice", "one key withdrawn twice", DR_W_TWICE, BATON_ENONCANON,
+	        TU_NOW, NULL);
+	dr_case("directory-member-withdrawn", "school C's key is a member's and withdrawn",
+	        DR_MEMBER_WITHDRAWN, BATON_EVALUE, TU_NOW, NULL);
+	dr_case("directory-expires-at-issued", "expires equals issued", DR_EXPIRES_ISSUED,
+	        BATON_EVALUE, TU_NOW, NULL);
+	dr_case("directory-version-0", "version 0", DR_VERSION_0, BATON_EVALUE, TU_NOW, NULL);
+	dr_case("directory-name-empty", "an empty name", DR_NAME_EMPTY, BATON_EVALUE, TU_NOW, NULL);
+	dr_case("directory-name-too-long", "a name of 129 bytes", DR_NAME_LONG, BATON_EVALUE,
+	        TU_NOW, NULL);
+	dr_case("directory-unknown-field", "a field the format does not have", DR_UNKNOWN,
+	        BATON_EUNKNOWN, TU_NOW, NULL);
+	dr_case("directory-missing-withdrawn", "no withdrawn field", DR_MISSING, BATON_EMISSING,
+	        TU_NOW, NULL);
+	dr_case("directory-small-order-authority", "authority is a small-order point",
+	        DR_SMALL_AUTHORITY, BATON_EBADKEY, TU_NOW, NULL);
+	dr_case("directory-withdrawn-small-order", "a withdrawn key is a small-order point",
+	        DR_W_SMALL, BATON_EBADKEY, TU_NOW, NULL);
+	dr_case("directory-withdrawn-short", "a withdrawn key of 31 bytes", DR_W_SHORT,
+	        BATON_EVALUE, TU_NOW, NULL);
+	dr_case("directory-member-not-bin", "a member that is a str", DR_MEMBER_STR, BATON_ETYPE,
+	        TU_NOW, NULL);
+	dr_case("directory-member-not-card", "a member that is an audit head", DR_MEMBER_HEAD,
+	        BATON_EMAGIC, TU_NOW, NULL);
+	dr_case("directory-type-1", "a directory's body in an envelope of type 1", DR_TYPE_1,
+	        BATON_EMAGIC, TU_NOW, NULL);
+	dr_case("directory-trailing-bytes", "a byte after the envelope", DR_SEVERAL,
+	        BATON_ETRAILING, TU_NOW, append_byte);
+	baton_key_free(authority);
+	baton_key_free(withdrawn_a);
+	baton_key_free(withdrawn_b);
+}
+
+/* An authority's key file (PROTOCOL.md 7.1 kind 3): only ever encrypted. */
+static void gen_authority_keyfiles(void)
+{
+	char dir[] = "/tmp/baton-gen-XXXXXX", path[64];
+	baton_key *k = tu_key(BATON_KEY_AUTHORITY, 0xa7), *l = NULL;
+	uint8_t *buf;
+	size_t len;
+	if (mkdtemp(dir) == NULL)
+		exit(1);
+	snprintf(path, sizeof(path), "%s/a", dir);
+	if (baton_key_save(k, path, "correct horse", 13, &baton_kdf_min) != 0 ||
+	    baton_file_read(path, 4096, &buf, &len) != 0)
+		exit(1);
+	remove(path);
+	remove(dir);
+	json_t *v = json_object();
+	json_object_set_new(v, "passphrase", json_string("correct horse"));
+	set_hex(v, "id_pk", baton_key_id_pk(k), 32);
+	int r = baton_key_decode(buf, len, "correct horse", 13, &l);
+	baton_key_free(l);
+	emit(v, "keyfile-authority", "keyfile", "an authority's key (kind 3) under Argon2id", r, 0,
+	     buf, len);
+	/* Marked unencrypted: kind 3 with protection 0, the KDF fields zeroed. */
+	buf[6] = 0;
+	memset(buf + 8, 0, 32);
+	v = json_object();
+	json_object_set_new(v, "passphrase", json_null());
+	emit(v, "keyfile-authority-unencrypted", "keyfile",
+	     "an authority's key marked unencrypted (protection 0)",
+	     baton_key_decode(buf, len, NULL, 0, &l), BATON_EKEYFILE, buf, len);
+	buf[6] = 1;
+	buf[5] = 4;
+	v = json_object();
+	json_object_set_new(v, "passphrase", json_string("correct horse"));
+	emit(v, "keyfile-unknown-kind", "keyfile", "kind 4, which no version defines",
+	     baton_key_decode(buf, len, "correct horse", 13, &l), BATON_EKEYFILE, buf, len);
+	free(buf);
+	baton_key_free(k);
+}
+
 int main(int argc, char **argv)
+
 {
 	if (argc != 2) {
 		fprintf(stderr, "usage: gen_vectors DIR\n");
@@ -2807,6 +3137,8 @@ int main(int argc, char **argv)
 	gen_terms();
 	gen_enrolment();
 	gen_sections_v2();
+	gen_directories();
+	gen_authority_keyfiles();
 	printf("gen_vectors: wrote %d cases to %s\n", written, outdir);
 	return 0;
 }

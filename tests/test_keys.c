@@ -18,6 +18,8 @@
 
 #include "testutil.h"
 
+#define AK1_EXAMPLE "baton-ak1-axgm6gqxvoqdqldolon7p4zrapqjgqh4ztniguiwv73ktas4fzg4qei"
+
 static char dir[] = "/tmp/baton-keys-XXXXXX";
 
 static int setup(void **state)
@@ -242,6 +244,86 @@ static void test_pubkey_lines(void **state)
 	baton_key_free(s);
 }
 
+/* An authority's key (PROTOCOL.md 7.1 kind 3, 7.4 baton-ak1-): encrypted always, its own line. */
+static void test_authority_key(void **state)
+{
+	char p[128], line[BATON_PUBKEY_TEXT_MAX];
+	baton_key *k = tu_key(BATON_KEY_AUTHORITY, 1), *l = NULL;
+	baton_key *s = tu_key(BATON_KEY_SCHOOL, 1);
+	uint8_t *buf, pk[32];
+	size_t len;
+	struct stat st;
+	int enc;
+	(void)state;
+
+	/* Derived as a guardian key is: the first 32 bytes of the secret. */
+	assert_int_equal(baton_key_kind_of(k), BATON_KEY_AUTHORITY);
+	assert_memory_equal(baton_key_id_pk(k), baton_key_id_pk(s), 32);
+	assert_null(baton_key_enc_pk(k));
+	assert_null(baton_key_enc_sk(k));
+	path_of(p, sizeof(p), "authority.key");
+	/* Never written unencrypted. */
+	assert_int_equal(baton_key_save_plain(k, p), BATON_EINVAL);
+	assert_int_equal(access(p, F_OK), -1);
+	assert_int_equal(baton_key_save(k, p, "pw", 2, &baton_kdf_min), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(st.st_size, 112);
+	assert_int_equal(baton_key_file_encrypted(p, &enc), 0);
+	assert_int_equal(enc, 1);
+	assert_int_equal(baton_key_load(p, "pw", 2, &l), 0);
+	assert_int_equal(baton_key_kind_of(l), BATON_KEY_AUTHORITY);
+	assert_memory_equal(baton_key_id_sk(k), baton_key_id_sk(l), 64);
+	baton_key_free(l);
+	assert_int_equal(baton_key_load(p, "pW", 2, &l), BATON_EPASSPHRASE);
+	assert_null(l);
+	assert_int_equal(baton_file_read(p, 4096, &buf, &len), 0);
+	assert_int_equal(buf[5], 3);
+	assert_null(memmem(buf, len, baton_key_id_sk(k), 32));
+	/* Marked unencrypted (protection 0): refused before anything is decrypted. */
+	buf[6] = 0;
+	memset(buf + 8, 0, 32);
+	assert_int_equal(baton_key_decode(buf, len, NULL, 0, &l), BATON_EKEYFILE);
+	assert_non_null(strstr(baton_diag(), "authority"));
+	/* A kind no version defines. */
+	buf[6] = 1;
+	buf[5] = 4;
+	assert_int_equal(baton_key_decode(buf, len, "pw", 2, &l), BATON_EKEYFILE);
+	free(buf);
+	/* A guardian's unencrypted file relabelled as an authority's is refused. */
+	baton_key *g = tu_key(BATON_KEY_GUARDIAN, 2);
+	path_of(p, sizeof(p), "guardian-plain.key");
+	assert_int_equal(baton_key_save_plain(g, p), 0);
+	assert_int_equal(baton_file_read(p, 4096, &buf, &len), 0);
+	buf[5] = BATON_KEY_AUTHORITY;
+	assert_int_equal(baton_key_decode(buf, len, NULL, 0, &l), BATON_EKEYFILE);
+	free(buf);
+	baton_key_free(g);
+
+	/* The line: its own prefix and checksum, 65 characters. */
+	assert_int_equal(baton_pubkey_format(BATON_PUBKEY_AUTHORITY, baton_key_id_pk(k), line), 0);
+	assert_int_equal(strncmp(line, "baton-ak1-", 10), 0);
+	assert_int_equal(strlen(line), 65);
+	assert_int_equal(baton_pubkey_parse(BATON_PUBKEY_AUTHORITY, line, pk), 0);
+	assert_memory_equal(pk, baton_key_id_pk(k), 32);
+	/* As PROTOCOL.md 7.4 gives it for the key of the seed of 32 bytes 0x01. */
+	assert_string_equal(line, AK1_EXAMPLE);
+	/* A school's identity line is not an authority's, nor the reverse. */
+	assert_int_equal(baton_pubkey_parse(BATON_PUBKEY_SCHOOL_ID, line, pk), BATON_EVALUE);
+	char sid[BATON_PUBKEY_TEXT_MAX];
+	assert_int_equal(baton_pubkey_format(BATON_PUBKEY_SCHOOL_ID, baton_key_id_pk(k), sid), 0);
+	assert_int_equal(baton_pubkey_parse(BATON_PUBKEY_AUTHORITY, sid, pk), BATON_EVALUE);
+	/* The same key under another prefix fails the checksum. */
+	char swapped[BATON_PUBKEY_TEXT_MAX + 8];
+	snprintf(swapped, sizeof(swapped), "baton-gk1-%s", line + 10);
+	assert_int_equal(baton_pubkey_parse(BATON_PUBKEY_GUARDIAN, swapped, pk), BATON_EHASH);
+	uint8_t zero[32] = {0};
+	assert_int_equal(baton_pubkey_format(BATON_PUBKEY_AUTHORITY, zero, line), 0);
+	assert_int_equal(baton_pubkey_parse(BATON_PUBKEY_AUTHORITY, line, pk), BATON_EBADKEY);
+	baton_key_free(s);
+	baton_key_free(k);
+}
+
 static void test_file_helpers(void **state)
 {
 	char p[128];
@@ -341,15 +423,11 @@ static void test_login(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_generate_distinct),
-	    cmocka_unit_test(test_save_load_passphrase),
-	    cmocka_unit_test(test_unencrypted),
-	    cmocka_unit_test(test_unsafe_files),
-	    cmocka_unit_test(test_decode_rejects),
-	    cmocka_unit_test(test_fingerprint),
-	    cmocka_unit_test(test_pubkey_lines),
-	    cmocka_unit_test(test_file_helpers),
-	    cmocka_unit_test(test_login),
+	    cmocka_unit_test(test_generate_distinct), cmocka_unit_test(test_save_load_passphrase),
+	    cmocka_unit_test(test_unencrypted),       cmocka_unit_test(test_unsafe_files),
+	    cmocka_unit_test(test_decode_rejects),    cmocka_unit_test(test_fingerprint),
+	    cmocka_unit_test(test_pubkey_lines),      cmocka_unit_test(test_authority_key),
+	    cmocka_unit_test(test_file_helpers),      cmocka_unit_test(test_login),
 	};
 	if (baton_init() != 0)
 		return 1;

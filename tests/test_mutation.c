@@ -745,10 +745,10 @@ static void test_chunk_admission(void **state)
 	baton_key_free(a), baton_key_free(b), baton_key_free(g);
 }
 
-static void mutate_keyfile(const char *pass)
+static void mutate_keyfile(baton_key_kind kind, const char *pass)
 {
 	char dir[] = "/tmp/baton-test-XXXXXX", path[64];
-	baton_key *k = tu_key(BATON_KEY_SCHOOL, 9);
+	baton_key *k = tu_key(kind, 9);
 	uint8_t *buf;
 	size_t len;
 
@@ -768,13 +768,54 @@ static void mutate_keyfile(const char *pass)
 static void test_keyfile_plain(void **state)
 {
 	(void)state;
-	mutate_keyfile(NULL);
+	mutate_keyfile(BATON_KEY_SCHOOL, NULL);
 }
 
 static void test_keyfile_encrypted(void **state)
 {
 	(void)state;
-	mutate_keyfile("hunter2 is not a passphrase");
+	mutate_keyfile(BATON_KEY_SCHOOL, "hunter2 is not a passphrase");
+}
+
+static void test_keyfile_authority(void **state)
+{
+	(void)state;
+	mutate_keyfile(BATON_KEY_AUTHORITY, "hunter2 is not a passphrase");
+}
+
+static int check_directory(const uint8_t *b, size_t n, void *ctx)
+{
+	baton_directory d;
+	(void)ctx;
+	int r = baton_directory_parse(b, n, &d);
+	baton_directory_free(&d);
+	return r;
+}
+
+/*
+ * A directory of two schools with one key withdrawn: a flip in a member's
+ * card, in a withdrawn key or in the authority's part is refused alike.
+ */
+static void test_directory(void **state)
+{
+	baton_key *ak = tu_key(BATON_KEY_AUTHORITY, 7), *a = tu_key(BATON_KEY_SCHOOL, 1),
+	          *b = tu_key(BATON_KEY_SCHOOL, 2), *x = tu_key(BATON_KEY_SCHOOL, 3);
+	uint8_t *cards[2], *out;
+	size_t lens[2], len;
+	(void)state;
+
+	tu_card(a, "Lincoln High School", "LHS-001", &cards[0], &lens[0]);
+	tu_card(b, "Riverside Academy", "RAS-204", &cards[1], &lens[1]);
+	assert_int_equal(baton_directory_sign("State Board", 2, TU_NOW, TU_NOW + 30 * TU_DAY,
+	                                      (const uint8_t *const *)cards, lens, 2,
+	                                      baton_key_id_pk(x), 1, baton_key_id_sk(ak), &out,
+	                                      &len),
+	                 0);
+	mutate_all(out, len, check_directory, NULL);
+	free(out);
+	free(cards[0]);
+	free(cards[1]);
+	baton_key_free(ak), baton_key_free(a), baton_key_free(b), baton_key_free(x);
 }
 
 static void test_login(void **state)
@@ -1026,6 +1067,8 @@ int main(void)
 	    cmocka_unit_test(test_batch),
 	    cmocka_unit_test(test_keyfile_plain),
 	    cmocka_unit_test(test_keyfile_encrypted),
+	    cmocka_unit_test(test_keyfile_authority),
+	    cmocka_unit_test(test_directory),
 	    cmocka_unit_test(test_login),
 	    cmocka_unit_test(test_disclosures),
 	    cmocka_unit_test(test_statement),

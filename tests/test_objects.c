@@ -300,6 +300,168 @@ static void test_disclosures_largest(void **state)
 	baton_key_free(b);
 }
 
+/* Signs a directory of the given cards and withdrawn keys with authority key ak. */
+static int dir_sign(const baton_key *ak, const char *name, uint64_t version, uint8_t **cards,
+                    size_t *lens, size_t n, const uint8_t *w, size_t nw, uint8_t **out, size_t *len)
+{
+	return baton_directory_sign(name, version, TU_NOW - TU_DAY, TU_NOW + 30 * TU_DAY,
+	                            (const uint8_t *const *)cards, lens, n, w, nw,
+	                            baton_key_id_sk(ak), out, len);
+}
+
+static void test_directory(void **state)
+{
+	baton_key *ak = tu_key(BATON_KEY_AUTHORITY, 9);
+	baton_key *s[5];
+	static const char *const codes[3] = {"RHS-002", "LHS-001", "MHS-003"};
+	uint8_t *cards[4], *out, w[2 * 32], h[32];
+	size_t lens[4], len;
+	baton_directory d;
+	baton_card card;
+	(void)state;
+
+	for (int i = 0; i < 5; i++)
+		s[i] = tu_key(BATON_KEY_SCHOOL, (uint8_t)(i + 1));
+	for (int i = 0; i < 3; i++)
+		tu_card(s[i], "A School", codes[i], &cards[i], &lens[i]);
+	/* Withdrawn keys given out of order: signing sorts them. */
+	const uint8_t *k3 = baton_key_id_pk(s[3]), *k4 = baton_key_id_pk(s[4]);
+	int k3_first = memcmp(k3, k4, 32) < 0;
+	memcpy(w, k3_first ? k4 : k3, 32);
+	memcpy(w + 32, k3_first ? k3 : k4, 32);
+	assert_int_equal(dir_sign(ak, "State Board", 7, cards, lens, 3, w, 2, &out, &len), 0);
+	assert_int_equal(baton_directory_parse(out, len, &d), 0);
+	assert_memory_equal(d.authority, baton_key_id_pk(ak), 32);
+	assert_string_equal(d.name, "State Board");
+	assert_int_equal(d.version, 7);
+	assert_int_equal(d.issued, TU_NOW - TU_DAY);
+	assert_int_equal(d.expires, TU_NOW + 30 * TU_DAY);
+	assert_int_equal(d.n_members, 3);
+	assert_string_equal(d.members[0].parsed.code, "LHS-001");
+	assert_string_equal(d.members[1].parsed.code, "MHS-003");
+	assert_string_equal(d.members[2].parsed.code, "RHS-002");
+	assert_int_equal(d.members[0].card_len, lens[1]);
+	assert_memory_equal(d.members[0].card, cards[1], lens[1]);
+	assert_true(d.members[0].card >= out && d.members[0].card + lens[1] <= out + len);
+	assert_memory_equal(d.members[2].parsed.id_pk, baton_key_id_pk(s[0]), 32);
+	assert_int_equal(d.n_withdrawn, 2);
+	assert_memory_equal(d.withdrawn, k3_first ? k3 : k4, 32);
+	assert_memory_equal(d.withdrawn + 32, k3_first ? k4 : k3, 32);
+	crypto_generichash(h, 32, out, len, NULL, 0);
+	assert_memory_equal(d.hash, h, 32);
+	baton_directory_free(&d);
+	assert_null(d.members);
+	baton_directory_free(NULL);
+	/* A directory is no card, and a card no directory. */
+	assert_int_equal(baton_card_parse(out, len, &card), BATON_EMAGIC);
+	assert_int_equal(baton_directory_parse(cards[0], lens[0], &d), BATON_EMAGIC);
+	/* The authority's signature covers the body. */
+	out[len - 1] ^= 1;
+	assert_int_equal(baton_directory_parse(out, len, &d), BATON_EBADSIG);
+	assert_null(d.members);
+	free(out);
+
+	/* Empty. */
+	assert_int_equal(dir_sign(ak, "State Board", 1, NULL, NULL, 0, NULL, 0, &out, &len), 0);
+	assert_int_equal(baton_directory_parse(out, len, &d), 0);
+	assert_int_equal(d.n_members, 0);
+	assert_null(d.members);
+	assert_int_equal(d.n_withdrawn, 0);
+	free(out);
+
+	/* Refused at signing, as a node would refuse it: nothing made. */
+	tu_card(s[3], "Another", "LHS-001", &cards[3], &lens[3]);
+	assert_int_equal(dir_sign(ak, "B", 1, cards, lens, 4, NULL, 0, &out, &len), BATON_EVALUE);
+	assert_non_null(strstr(baton_diag(), "\"LHS-001\" twice"));
+	assert_null(out);
+	free(cards[3]);
+	tu_card(s[3], "Another", "ZHS-001", &cards[3], &lens[3]);
+	assert_int_equal(dir_sign(ak, "B", 1, cards, lens, 4, w, 2, &out, &len), BATON_EVALUE);
+	assert_non_null(strstr(baton_diag(), "withdrawn"));
+	assert_null(out);
+	memcpy(w + 32, w, 32);
+	assert_int_equal(dir_sign(ak, "B", 1, cards, lens, 3, w, 2, &out, &len), BATON_ENONCANON);
+	assert_null(out);
+	assert_int_equal(dir_sign(ak, "B", 0, cards, lens, 3, NULL, 0, &out, &len), BATON_EVALUE);
+	assert_int_equal(dir_sign(ak, "", 1, cards, lens, 3, NULL, 0, &out, &len), BATON_EVALUE);
+	char longname[130];
+	memset(longname, 'n', 129);
+	longname[129] = 0;
+	assert_int_equal(dir_sign(ak, longname, 1, cards, lens, 3, NULL, 0, &out, &len),
+	                 BATON_EVALUE);
+	longname[128] = 0;
+	assert_int_equal(dir_sign(ak, longname, 1, cards, lens, 3, NULL, 0, &out, &len), 0);
+	free(out);
+	assert_int_equal(baton_directory_sign("B", 1, TU_NOW, TU_NOW, NULL, NULL, 0, NULL, 0,
+	                                      baton_key_id_sk(ak), &out, &len),
+	                 BATON_EVALUE);
+	assert_non_null(strstr(baton_diag(), "directory.expires"));
+	memset(w, 0, 32); /* not a valid key */
+	assert_int_equal(dir_sign(ak, "B", 1, cards, lens, 3, w, 1, &out, &len), BATON_EBADKEY);
+	cards[3][lens[3] - 1] ^= 1; /* a forged card */
+	assert_int_equal(dir_sign(ak, "B", 1, cards, lens, 4, NULL, 0, &out, &len), BATON_EBADSIG);
+	assert_non_null(strstr(baton_diag(), "directory.members[3]: card.signature"));
+	assert_null(out);
+	for (int i = 0; i < 4; i++)
+		free(cards[i]);
+	for (int i = 0; i < 5; i++)
+		baton_key_free(s[i]);
+	baton_key_free(ak);
+}
+
+/* A directory larger than any other signed object: its body is a bin32. */
+static void test_directory_large(void **state)
+{
+	enum { N = 400 };
+	baton_key *ak = tu_key(BATON_KEY_AUTHORITY, 9);
+	uint8_t **cards = calloc(N, sizeof(*cards)), *out;
+	size_t *lens = calloc(N, sizeof(*lens)), len;
+	uint8_t *w = malloc(N * 32);
+	baton_directory d;
+	(void)state;
+
+	assert_non_null(cards);
+	assert_non_null(lens);
+	assert_non_null(w);
+	for (size_t i = 0; i < N; i++) {
+		baton_key *k, *x;
+		char code[16];
+		assert_int_equal(baton_key_generate(BATON_KEY_SCHOOL, &k), 0);
+		assert_int_equal(baton_key_generate(BATON_KEY_GUARDIAN, &x), 0);
+		snprintf(code, sizeof(code), "S-%04zu", N - i);
+		tu_card(k, "A School With A Longer Name Than Most", code, &cards[i], &lens[i]);
+		memcpy(w + 32 * i, baton_key_id_pk(x), 32);
+		baton_key_free(k);
+		baton_key_free(x);
+	}
+	assert_int_equal(dir_sign(ak, "State Board", 3, cards, lens, N, w, N, &out, &len), 0);
+	assert_true(len > 65536 + 80);
+	assert_int_equal(out[1], BATON_OBJ_DIRECTORY);
+	assert_int_equal(out[2], 0xc6); /* bin32 */
+	assert_int_equal(baton_directory_parse(out, len, &d), 0);
+	assert_int_equal(d.n_members, N);
+	assert_int_equal(d.n_withdrawn, N);
+	assert_string_equal(d.members[0].parsed.code, "S-0001");
+	assert_string_equal(d.members[N - 1].parsed.code, "S-0400");
+	for (size_t i = 1; i < N; i++)
+		assert_true(memcmp(d.withdrawn + 32 * (i - 1), d.withdrawn + 32 * i, 32) < 0);
+	baton_directory_free(&d);
+	/* Every other signed object stops at 16384 bytes. */
+	baton_card c;
+	assert_int_equal(baton_card_parse(out, len, &c), BATON_ETOOBIG);
+	free(out);
+	assert_int_equal(
+	    dir_sign(ak, "B", 1, cards, lens, BATON_DIRECTORY_MEMBERS_MAX + 1, NULL, 0, &out, &len),
+	    BATON_EVALUE);
+	assert_null(out);
+	for (size_t i = 0; i < N; i++)
+		free(cards[i]);
+	free(cards);
+	free(lens);
+	free(w);
+	baton_key_free(ak);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +472,8 @@ int main(void)
 	    cmocka_unit_test(test_validity),
 	    cmocka_unit_test(test_object_type_garbage),
 	    cmocka_unit_test(test_disclosures_largest),
+	    cmocka_unit_test(test_directory),
+	    cmocka_unit_test(test_directory_large),
 	};
 	if (baton_init() != 0)
 		return 1;

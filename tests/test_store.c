@@ -2899,6 +2899,266 @@ static void put_head(struct fx *f, struct card_read *c, const baton_key *k, cons
 	free(b);
 }
 
+/* ---- federation directories ---- */
+
+#define DIR_MANY 600 /* members of the largest directory below: many pages of rows */
+
+struct dir_fx {
+	uint8_t apk[32], ask[64]; /* the authority */
+	baton_key *k[3];          /* LHS-001, RHS-002, OHS-003 */
+	uint8_t *card[3];
+	size_t len[3];
+	uint8_t *bytes; /* the directory to put */
+	size_t n;
+	baton_directory d;
+	store_directory_diff diff;
+	int r;
+	/* what the checks read */
+	store_directory got;
+	size_t n_members, n_auth;
+	store_authority auth;
+	uint8_t got_bytes_hash[32];
+	char label[BATON_NAME_MAX + 1];
+};
+
+static void dir_sign(struct dir_fx *x, const char *name, uint64_t version, uint64_t expires,
+                     const uint8_t *const *cards, const size_t *lens, size_t n,
+                     const uint8_t *withdrawn, size_t n_withdrawn)
+{
+	baton_directory_free(&x->d);
+	free(x->bytes);
+	x->bytes = NULL;
+	assert_int_equal(baton_directory_sign(name, version, TU_NOW - 60, expires, cards, lens, n,
+	                                      withdrawn, n_withdrawn, x->ask, &x->bytes, &x->n),
+	                 0);
+	assert_int_equal(baton_directory_parse(x->bytes, x->n, &x->d), 0);
+}
+
+static int dir_pin(store_txn *t, void *arg)
+{
+	struct dir_fx *x = arg;
+	store_authority a;
+	memset(&a, 0, sizeof(a));
+	memcpy(a.pk, x->apk, 32);
+	snprintf(a.label, sizeof(a.label), "%s", x->label);
+	return store_authority_put(t, &a);
+}
+
+static int dir_put(store_txn *t, void *arg)
+{
+	struct dir_fx *x = arg;
+	return store_directory_put(t, &x->d, x->bytes, x->n, &x->diff);
+}
+
+static int count_member(const char *code, const uint8_t *card, size_t len, void *arg)
+{
+	struct dir_fx *x = arg;
+	baton_card c;
+	assert_int_equal(baton_card_parse(card, len, &c), 0);
+	assert_string_equal(c.code, code);
+	x->n_members++;
+	return 0;
+}
+
+static int count_auth(const store_authority *a, void *arg)
+{
+	struct dir_fx *x = arg;
+	x->auth = *a;
+	x->n_auth++;
+	return 0;
+}
+
+static int dir_read(store_txn *t, void *arg)
+{
+	struct dir_fx *x = arg;
+	x->n_members = x->n_auth = 0;
+	assert_int_equal(store_authority_each(t, count_auth, x), 0);
+	if ((x->r = store_directory_get(t, x->apk, &x->got)) != 0)
+		return x->r == BATON_ENOTFOUND ? 0 : x->r;
+	crypto_generichash(x->got_bytes_hash, 32, x->got.bytes, x->got.len, NULL, 0);
+	return store_directory_member_each(t, x->apk, count_member, x);
+}
+
+/* Who is trusted for each school, and by which key, as the node asks. */
+struct trust_read {
+	const char *code;
+	const uint8_t *pk;
+	int r_card, r_code, r_withdrawn, r_withdrawn_code;
+	baton_card c;
+	store_trust how;
+	char found[BATON_CODE_MAX + 1], by[BATON_NAME_MAX + 1], by_code[BATON_NAME_MAX + 1];
+};
+
+static int trust_read(store_txn *t, void *arg)
+{
+	struct trust_read *x = arg;
+	x->r_card = store_trusted_card(t, x->code, &x->c, &x->how);
+	x->r_code = store_trusted_code(t, x->pk, x->found);
+	x->r_withdrawn = store_withdrawn(t, x->pk, x->by);
+	x->r_withdrawn_code = store_withdrawn_code(t, x->code, x->by_code);
+	return 0;
+}
+
+static struct trust_read trust_at(store *s, uint64_t now, const char *code, const baton_key *k)
+{
+	struct trust_read x;
+	memset(&x, 0, sizeof(x));
+	x.code = code;
+	x.pk = baton_key_id_pk(k);
+	assert_int_equal(store_read_at(s, now, trust_read, &x), 0);
+	return x;
+}
+
+static int dir_unpin(store_txn *t, void *arg)
+{
+	return store_authority_del(t, ((struct dir_fx *)arg)->apk);
+}
+
+static int pin_card(store_txn *t, void *arg)
+{
+	struct card_put *p = arg;
+	return store_peer_put(t, p->code, p->card, p->len);
+}
+
+static void test_directories(void **state)
+{
+	struct fx *f = *state;
+	struct dir_fx x;
+	struct trust_read tr;
+	const char *codes[3] = {"LHS-001", "RHS-002", "OHS-003"};
+	char name[BATON_NAME_MAX + 1];
+	uint8_t seed[32], h[32];
+
+	memset(&x, 0, sizeof(x));
+	memset(seed, 0xa7, sizeof(seed));
+	crypto_sign_seed_keypair(x.apk, x.ask, seed);
+	for (int i = 0; i < 3; i++) {
+		x.k[i] = tu_key(BATON_KEY_SCHOOL, (uint8_t)(0x61 + i));
+		tu_card(x.k[i], "School", codes[i], &x.card[i], &x.len[i]);
+	}
+	/* Every field at its full size: a name and a label of BATON_NAME_MAX bytes. */
+	memset(name, 'N', BATON_NAME_MAX);
+	name[BATON_NAME_MAX] = 0;
+	memset(x.label, 'L', BATON_NAME_MAX);
+	x.label[BATON_NAME_MAX] = 0;
+	dir_sign(&x, name, 1, TU_NOW + TU_DAY, (const uint8_t *const *)x.card, x.len, 2,
+	         baton_key_id_pk(x.k[2]), 1);
+
+	/* Only the directory of a pinned authority is stored. */
+	assert_int_equal(store_write(f->s, dir_put, &x), BATON_EINVAL);
+	assert_int_equal(store_read(f->s, dir_read, &x), 0);
+	assert_int_equal(x.r, BATON_ENOTFOUND);
+	assert_int_equal(x.n_auth, 0);
+	assert_int_equal(store_write(f->s, dir_pin, &x), 0);
+	assert_int_equal(store_write(f->s, dir_put, &x), 0);
+	assert_int_equal(x.diff.added, 2);
+	assert_int_equal(x.diff.changed, 0);
+	assert_int_equal(x.diff.withdrawn, 1);
+	assert_int_equal(store_read(f->s, dir_read, &x), 0);
+	assert_int_equal(x.r, 0);
+	assert_int_equal(x.n_auth, 1);
+	assert_string_equal(x.auth.label, x.label);
+	assert_true(x.auth.pinned > 0);
+	assert_string_equal(x.got.name, name);
+	assert_int_equal(x.got.version, 1);
+	assert_int_equal(x.got.expires, TU_NOW + TU_DAY);
+	assert_int_equal(x.got.n_members, 2);
+	assert_int_equal(x.got.n_withdrawn, 1);
+	assert_memory_equal(x.got.hash, x.d.hash, 32);
+	crypto_generichash(h, 32, x.bytes, x.n, NULL, 0);
+	assert_memory_equal(x.got_bytes_hash, h, 32);
+	assert_int_equal(x.n_members, 2);
+
+	/* A member is trusted by code and by key, through the directory. */
+	tr = trust_at(f->s, TU_NOW, "RHS-002", x.k[1]);
+	assert_int_equal(tr.r_card, 0);
+	assert_int_equal(tr.how.via, STORE_TRUST_DIRECTORY);
+	assert_memory_equal(tr.how.authority, x.apk, 32);
+	assert_string_equal(tr.how.authority_name, x.label);
+	assert_memory_equal(tr.c.id_pk, baton_key_id_pk(x.k[1]), 32);
+	assert_int_equal(tr.r_code, 0);
+	assert_string_equal(tr.found, "RHS-002");
+	assert_int_equal(tr.r_withdrawn, BATON_ENOTFOUND);
+	assert_int_equal(tr.r_withdrawn_code, BATON_ENOTFOUND);
+	/* Not once the directory has expired. */
+	tr = trust_at(f->s, TU_NOW + TU_DAY + 1, "RHS-002", x.k[1]);
+	assert_int_equal(tr.r_card, BATON_ENOTFOUND);
+	assert_int_equal(tr.r_code, BATON_ENOTFOUND);
+
+	/* A withdrawn key is not trusted, pinned by hand or not. */
+	tr = trust_at(f->s, TU_NOW, "OHS-003", x.k[2]);
+	assert_int_equal(tr.r_card, BATON_ENOTFOUND);
+	assert_int_equal(tr.r_withdrawn, 0);
+	assert_string_equal(tr.by, x.label);
+	struct card_put p = {"OHS-003", x.card[2], x.len[2]};
+	assert_int_equal(store_write(f->s, pin_card, &p), 0);
+	tr = trust_at(f->s, TU_NOW, "OHS-003", x.k[2]);
+	assert_int_equal(tr.r_card, BATON_ENOTFOUND);
+	assert_int_equal(tr.r_code, BATON_ENOTFOUND);
+	assert_int_equal(tr.r_withdrawn_code, 0);
+	assert_string_equal(tr.by_code, x.label);
+
+	/* A code pinned by hand wins over the directory: another key for RHS-002. */
+	uint8_t *other;
+	size_t olen;
+	baton_key *ok = tu_key(BATON_KEY_SCHOOL, 0x70);
+	tu_card(ok, "Other", "RHS-002", &other, &olen);
+	p = (struct card_put){"RHS-002", other, olen};
+	assert_int_equal(store_write(f->s, pin_card, &p), 0);
+	tr = trust_at(f->s, TU_NOW, "RHS-002", x.k[1]);
+	assert_int_equal(tr.r_card, 0);
+	assert_int_equal(tr.how.via, STORE_TRUST_PIN);
+	assert_memory_equal(tr.c.id_pk, baton_key_id_pk(ok), 32);
+	assert_int_equal(tr.r_code, BATON_ENOTFOUND);
+
+	/* A failed write transaction leaves the directory held as it was. */
+	uint8_t *many[DIR_MANY];
+	size_t many_len[DIR_MANY];
+	for (int i = 0; i < DIR_MANY; i++) {
+		char code[16];
+		snprintf(code, sizeof(code), "M-%04d", i);
+		tu_card(x.k[0], "Member", code, &many[i], &many_len[i]);
+	}
+	dir_sign(&x, "Board", 2, TU_NOW + TU_DAY, (const uint8_t *const *)many, many_len, DIR_MANY,
+	         NULL, 0);
+	write_then_abort(f->s, dir_put, &x);
+	assert_int_equal(store_read(f->s, dir_read, &x), 0);
+	assert_int_equal(x.got.version, 1);
+	assert_int_equal(x.n_members, 2);
+	/* Taken: every row of the old one replaced. */
+	assert_int_equal(store_write(f->s, dir_put, &x), 0);
+	assert_int_equal(x.diff.added, DIR_MANY);
+	assert_int_equal(x.diff.removed, 2);
+	assert_int_equal(x.diff.withdrawn, 0);
+	assert_int_equal(store_read(f->s, dir_read, &x), 0);
+	assert_int_equal(x.got.version, 2);
+	assert_int_equal(x.n_members, DIR_MANY);
+	tr = trust_at(f->s, TU_NOW, "OHS-003", x.k[2]);
+	assert_int_equal(tr.r_card, 0); /* pinned, and withdrawn no more */
+	assert_int_equal(tr.how.via, STORE_TRUST_PIN);
+
+	/* Unpinned: its directory and every member row go with it. */
+	assert_int_equal(store_write(f->s, dir_unpin, &x), 0);
+	assert_int_equal(store_write(f->s, dir_unpin, &x), BATON_ENOTFOUND);
+	assert_int_equal(store_read(f->s, dir_read, &x), 0);
+	assert_int_equal(x.r, BATON_ENOTFOUND);
+	assert_int_equal(x.n_auth, 0);
+	assert_int_equal(x.n_members, 0);
+	tr = trust_at(f->s, TU_NOW, "M-0001", x.k[0]);
+	assert_int_equal(tr.r_card, BATON_ENOTFOUND);
+
+	for (int i = 0; i < DIR_MANY; i++)
+		free(many[i]);
+	for (int i = 0; i < 3; i++) {
+		free(x.card[i]);
+		baton_key_free(x.k[i]);
+	}
+	free(other);
+	baton_key_free(ok);
+	baton_directory_free(&x.d);
+	free(x.bytes);
+}
+
 static void test_peer_heads(void **state)
 {
 	struct fx *f = *state;
@@ -3064,6 +3324,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_students_version, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cards_and_peers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_peer_heads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_directories, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_signed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_clock_and_version, setup, teardown),
 	};

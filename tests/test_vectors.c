@@ -256,6 +256,43 @@ static int run_disclosures(json_t *v, const uint8_t *in, size_t len)
 	return r;
 }
 
+/*
+ * A directory (PROTOCOL.md 3.14) valid at now with skew; for OK, its authority,
+ * version, member codes in order and withdrawn keys in order must be the case's.
+ */
+static int run_directory(json_t *v, const uint8_t *in, size_t len)
+{
+	baton_directory d;
+	size_t n;
+	int r = baton_directory_parse(in, len, &d);
+	if (r != 0)
+		return r;
+	if ((r = baton_check_validity(d.issued, d.expires, num(v, "now"), num(v, "skew"))) != 0) {
+		baton_directory_free(&d);
+		return r;
+	}
+	uint8_t *ak = unhex(json_string_value(json_object_get(v, "authority_pk")), &n);
+	assert_int_equal(n, 32);
+	assert_memory_equal(d.authority, ak, 32);
+	free(ak);
+	assert_int_equal(d.version, num(v, "version"));
+	json_t *m = json_object_get(v, "members"), *w = json_object_get(v, "withdrawn");
+	assert_true(json_is_array(m) && json_is_array(w));
+	assert_int_equal(d.n_members, json_array_size(m));
+	for (size_t i = 0; i < d.n_members; i++)
+		assert_string_equal(d.members[i].parsed.code,
+		                    json_string_value(json_array_get(m, i)));
+	assert_int_equal(d.n_withdrawn, json_array_size(w));
+	for (size_t i = 0; i < d.n_withdrawn; i++) {
+		uint8_t *k = unhex(json_string_value(json_array_get(w, i)), &n);
+		assert_int_equal(n, 32);
+		assert_memory_equal(d.withdrawn + 32 * i, k, 32);
+		free(k);
+	}
+	baton_directory_free(&d);
+	return 0;
+}
+
 static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
 {
 	int r;
@@ -326,6 +363,8 @@ static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
 		return run_login(v, in, len);
 	if (strcmp(kind, "disclosures") == 0)
 		return run_disclosures(v, in, len);
+	if (strcmp(kind, "directory") == 0)
+		return run_directory(v, in, len);
 	fail_msg("unknown kind \"%s\"", kind);
 	return BATON_EINTERNAL;
 }

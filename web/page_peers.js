@@ -31,7 +31,13 @@
     return table('Pinned schools', heads, peers, p => {
       const cells = [p.name, p.code, el('span', { class: 'mono', text: p.fingerprint }),
         endpoints(p), validity(p)];
-      if (admin) cells.push(unpinButton(p, reload));
+      // A directory's school is not unpinned here: its authority's next directory drops it.
+      if (admin) {
+        cells.push(p.via === 'directory'
+          ? el('span', { class: 'hint', text: 'Through the directory of ' + p.authority })
+          : unpinButton(p, reload));
+      }
+      if (p.withdrawn_by) cells[0] = p.name + ' (withdrawn by ' + p.withdrawn_by + ': not trusted)';
       return cells;
     });
   }

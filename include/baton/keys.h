@@ -20,8 +20,9 @@ extern "C" {
 #endif
 
 typedef enum baton_key_kind {
-	BATON_KEY_SCHOOL = 1,   /* identity (Ed25519) + encryption (X25519) */
-	BATON_KEY_GUARDIAN = 2, /* Ed25519 only; also the eligible student's key */
+	BATON_KEY_SCHOOL = 1,    /* identity (Ed25519) + encryption (X25519) */
+	BATON_KEY_GUARDIAN = 2,  /* Ed25519 only; also the eligible student's key */
+	BATON_KEY_AUTHORITY = 3, /* Ed25519 only: signs a federation directory; saved encrypted */
 } baton_key_kind;
 
 typedef struct baton_key baton_key;
@@ -74,7 +75,8 @@ int baton_key_save(const baton_key *k, const char *path, const char *pass, size_
 /*
  * baton_key_save without a passphrase: the secret is written unencrypted,
  * which callers must offer only when explicitly asked (tests, demo,
- * --no-passphrase). Returns as baton_key_save.
+ * --no-passphrase). Returns as baton_key_save; BATON_EINVAL for an
+ * authority key, which is never written unencrypted.
  */
 int baton_key_save_plain(const baton_key *k, const char *path);
 
@@ -118,6 +120,7 @@ typedef enum baton_pubkey_kind {
 	BATON_PUBKEY_GUARDIAN = 1, /* "baton-gk1-..." */
 	BATON_PUBKEY_SCHOOL_ID,    /* "baton-sid1-..." */
 	BATON_PUBKEY_SCHOOL_ENC,   /* "baton-sek1-..." */
+	BATON_PUBKEY_AUTHORITY,    /* "baton-ak1-...": a directory's authority (Ed25519) */
 } baton_pubkey_kind;
 #define BATON_PUBKEY_TEXT_MAX 72
 

@@ -32,7 +32,8 @@ enum baton_obj_type {
 	BATON_OBJ_ROTATION = 5,
 	BATON_OBJ_AUDIT_HEAD = 6,
 	BATON_OBJ_STATEMENT = 7,
-	BATON_OBJ_ENROLMENT = 8, /* enrolment statement */
+	BATON_OBJ_ENROLMENT = 8,  /* enrolment statement */
+	BATON_OBJ_DIRECTORY = 10, /* a federation directory (9 is baton/disclosures.h's) */
 };
 
 /* Largest encoded signed object accepted by any *_parse function. */
@@ -235,6 +236,64 @@ typedef struct baton_enrolment {
 int baton_enrolment_sign(const baton_enrolment *s, const uint8_t sk[BATON_SK_BYTES], uint8_t **out,
                          size_t *outlen);
 int baton_enrolment_parse(const uint8_t *buf, size_t len, baton_enrolment *out);
+
+/*
+ * A federation directory (PROTOCOL.md 3.14): an authority's signed list of
+ * its member schools' cards and of the identity keys it has withdrawn,
+ * under a version that only grows. Larger than other signed objects: it
+ * has limits of its own.
+ */
+#define BATON_DIRECTORY_MAX         16777216u /* largest encoded directory */
+#define BATON_DIRECTORY_MEMBERS_MAX 65536u    /* members, and withdrawn keys */
+
+typedef struct baton_directory_member {
+	const uint8_t *card; /* the card envelope's bytes (inside the parsed buffer) */
+	size_t card_len;
+	baton_card parsed; /* decoded and verified */
+} baton_directory_member;
+
+typedef struct baton_directory {
+	uint8_t authority[BATON_PK_BYTES]; /* the authority's key; signs */
+	char name[BATON_NAME_MAX + 1];     /* the authority's name */
+	uint64_t version, issued, expires;
+	size_t n_members;
+	baton_directory_member *members; /* heap array of n_members, in code order; NULL when 0 */
+	size_t n_withdrawn;
+	/* n_withdrawn * BATON_PK_BYTES, ascending; a heap array (the keys are separate bins on
+	 * the wire), NULL when 0 */
+	const uint8_t *withdrawn;
+	uint8_t hash[BATON_HASH_BYTES]; /* BLAKE2b-256 of the whole envelope */
+} baton_directory;
+
+/*
+ * Decodes len bytes at buf strictly, verifies every member card and the
+ * authority's signature (PROTOCOL.md 3.14, in its order). The buffer stays
+ * the caller's and must outlive *out, whose members' card pointers point
+ * into it; out->members and out->withdrawn are allocated (freed by
+ * baton_directory_free). Returns 0, or the first error (a member card's own
+ * error is the directory's) with baton_diag() naming it; on error *out
+ * holds nothing to free. Validity
+ * (issued, expires) is not checked here: see baton_check_validity().
+ */
+int baton_directory_parse(const uint8_t *buf, size_t len, baton_directory *out);
+/* Frees what parsing allocated and zeroes *d; NULL is allowed. */
+void baton_directory_free(baton_directory *d);
+
+/*
+ * Encodes and signs a directory with sk, the authority's 64-byte Ed25519
+ * secret key (the authority field is its public half). cards[i]
+ * (card_lens[i] bytes) are card envelopes in any order: they are sorted by
+ * code; withdrawn holds n_withdrawn keys of BATON_PK_BYTES in any order:
+ * they are sorted. Everything stays the caller's. What parse would refuse
+ * is refused with parse's code and baton_diag() naming it (a code twice
+ * BATON_EVALUE, a key withdrawn twice BATON_ENONCANON, a withdrawn member
+ * BATON_EVALUE, too large BATON_ETOOBIG, ...). On success *out (freed with
+ * free()) and *out_len; on failure *out is NULL. BATON_ENOMEM.
+ */
+int baton_directory_sign(const char *name, uint64_t version, uint64_t issued, uint64_t expires,
+                         const uint8_t *const *cards, const size_t *card_lens, size_t n_cards,
+                         const uint8_t *withdrawn, size_t n_withdrawn,
+                         const uint8_t sk[BATON_SK_BYTES], uint8_t **out, size_t *out_len);
 
 /*
  * Checks now against [not_before - skew, not_after]: BATON_ENOTYET when
