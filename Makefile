@@ -127,7 +127,7 @@ TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/spoolpeer $(TOOLS_DIR)/audit_rewr
 
 .SECONDARY:
 
-.PHONY: all compile check test asan demo fuzz vectors deps deps-check format install uninstall clean bench
+.PHONY: all compile check test asan demo fuzz vectors deps deps-check format install uninstall clean bench federation
 
 all: $(LIB) $(BIN) baton
 
@@ -329,7 +329,8 @@ sample-data: $(BUILD)/tests/gen_school
 
 # Benchmarks: tests/bench/run.sh prints one table; JSON=1 as JSON lines,
 # QUICK=1 with small counts, STORE_N=N students in the store-scale row,
-# EDFI_N=N students in the Ed-Fi import's.
+# EDFI_N=N students in the Ed-Fi import's, FED_N=N schools and FED_M=M
+# transfers in the federation's, ONLY=PART one part.
 BENCH_BINS := $(BUILD)/bench/bench_packet $(BUILD)/bench/bench_cohort
 
 $(BUILD)/bench/bench_packet: $(BUILD)/tests/bench/packet.o $(LIB)
@@ -346,7 +347,14 @@ bench:
 	  $(TOOLS_DIR)/gen_edfi >&2
 	$(Q)BATON=$(abspath $(BIN)) BENCH_BIN=$(abspath $(BUILD)) tests/bench/run.sh \
 	  $(if $(filter 1,$(QUICK)),--quick) $(if $(filter 1,$(JSON)),--json) \
-	  $(if $(STORE_N),--store-n $(STORE_N)) $(if $(EDFI_N),--edfi-n $(EDFI_N))
+	  $(if $(STORE_N),--store-n $(STORE_N)) $(if $(EDFI_N),--edfi-n $(EDFI_N)) \
+	  $(if $(FED_N),--fed-n $(FED_N)) $(if $(FED_M),--fed-m $(FED_M)) $(if $(ONLY),--only $(ONLY))
+
+# The federation at scale alone: FED_N schools (default 500) each under 'baton
+# serve', FED_M transfers (default 10,000); QUICK=1: 20 and 200. make check runs
+# the same scenario (tests/cli/federation.sh) with 6 and 30.
+federation:
+	$(Q)$(MAKE) --no-print-directory bench ONLY=federation
 
 # libFuzzer harnesses, built with clang, ASan and UBSan.
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

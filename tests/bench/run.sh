@@ -20,11 +20,16 @@
 #              --format edfi-json DIR': students per second against the
 #              target of 5,000, and memory; the same number of students in
 #              Baton's own JSON imported beside it for comparison
+#   8 federation  FED_N schools, each a 'baton serve' on loopback, trusted
+#              through one authority's signed directory, FED_M transfers
+#              between random pairs, then a new directory taken by every
+#              node (tests/cli/federation.sh): transfers per second, memory
+#              of each node at rest, the time to update every node
 #
 #   tests/bench/run.sh [--quick] [--json] [--cohort-n N] [--store-n N]
-#                      [--edfi-n N] [--only PART] [--keep]
+#                      [--edfi-n N] [--fed-n N] [--fed-m M] [--only PART] [--keep]
 #
-# --only runs one part (packet, cohort, attach, store, web, family or edfi); --keep leaves the
+# --only runs one part (packet, cohort, attach, store, web, family, edfi or federation); --keep leaves the
 # scratch directory, with every node and serve log, and says where.
 # --quick uses small counts (under 30 s in all); --json prints one JSON object
 # per line: first the machine, then {name, value, unit} and, where there is
@@ -60,24 +65,26 @@ WEBPEER=$BENCH_BIN/tests/tools/webpeer
 GEN_EDFI=$BENCH_BIN/tests/tools/gen_edfi
 EDFI_DESCRIPTORS=${EDFI_DESCRIPTORS:-$SRC/../shared/edfi/descriptors}
 
-QUICK=0 JSON=0 COHORT_N='' STORE_N='' EDFI_N='' ONLY='' KEEP=0
+QUICK=0 JSON=0 COHORT_N='' STORE_N='' EDFI_N='' FED_N='' FED_M='' ONLY='' KEEP=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) QUICK=1 ;;
 	--json) JSON=1 ;;
 	--keep) KEEP=1 ;;
 	--only)
-		[ $# -ge 2 ] && [[ $2 =~ ^(packet|cohort|attach|store|web|family|edfi)$ ]] ||
-			{ echo "bench: --only needs one of packet, cohort, attach, store, web, family, edfi" >&2; exit 1; }
+		[ $# -ge 2 ] && [[ $2 =~ ^(packet|cohort|attach|store|web|family|edfi|federation)$ ]] ||
+			{ echo "bench: --only needs one of packet, cohort, attach, store, web, family, edfi, federation" >&2; exit 1; }
 		ONLY=$2
 		shift
 		;;
-	--cohort-n | --store-n | --edfi-n)
+	--cohort-n | --store-n | --edfi-n | --fed-n | --fed-m)
 		[ $# -ge 2 ] && [[ $2 =~ ^[1-9][0-9]{0,6}$ ]] && [ "$2" -le 1000000 ] ||
 			{ echo "bench: $1 needs a count 1..1000000" >&2; exit 1; }
 		case $1 in
 		--cohort-n) COHORT_N=$2 ;;
 		--store-n) STORE_N=$2 ;;
+		--fed-n) FED_N=$2 ;;
+		--fed-m) FED_M=$2 ;;
 		*) EDFI_N=$2 ;;
 		esac
 		shift
@@ -92,10 +99,10 @@ while [ $# -gt 0 ]; do
 done
 if [ "$QUICK" = 1 ]; then
 	COHORT_N=${COHORT_N:-200} STORE_N=${STORE_N:-10000} ATTACH_MB=20 WEB_S=5
-	EDFI_N=${EDFI_N:-10000}
+	EDFI_N=${EDFI_N:-10000} FED_N=${FED_N:-20} FED_M=${FED_M:-200}
 else
 	COHORT_N=${COHORT_N:-1000} STORE_N=${STORE_N:-100000} ATTACH_MB=200 WEB_S=20
-	EDFI_N=${EDFI_N:-100000}
+	EDFI_N=${EDFI_N:-100000} FED_N=${FED_N:-500} FED_M=${FED_M:-10000}
 fi
 for f in "$BATON" "$PACKET" "$COHORT" "$GEN" "$WEBPEER" "$GEN_EDFI"; do
 	[ -x "$f" ] || { echo "bench: $f is missing: run 'make bench'" >&2; exit 1; }
@@ -965,9 +972,39 @@ part_edfi() {
 	[ "$n" -gt 10000 ] || note "at $n students or fewer gen_school also writes a PDF for one student in twelve, which the Baton JSON import stores: that row does more than the Ed-Fi one."
 }
 
+part_federation() {
+	local log=$TMP/federation.log name value unit k
+	section federation "8. A federation: $FED_N schools under one authority's directory, $FED_M transfers between random pairs"
+	say "federation: $FED_N serving nodes, $FED_M transfers (tests/cli/federation.sh)"
+	TMPDIR=$TMP FED_N=$FED_N FED_M=$FED_M BATON=$BATON BATON_SRC=$SRC \
+		"$SRC/tests/cli/federation.sh" >"$log" 2>&1
+	grep -q '^not ok' "$log" && die "the federation scenario failed a check" "$log"
+	grep -q '^1\.\.' "$log" || die "the federation scenario stopped before its end" "$log"
+	declare -A fed=()
+	while read -r _ k value unit; do
+		fed[${k#federation.}]="$value $unit"
+	done < <(grep '^# federation\.' "$log")
+	for k in transfers transfers_s transfers_per_s rss_at_rest_mean_mib rss_at_rest_max_mib \
+		directory_bytes directory_update_all_s setup_schools_s setup_consents_s; do
+		[ -n "${fed[$k]:-}" ] || die "the federation scenario did not report $k" "$log"
+	done
+	row federation.nodes "serving nodes ('baton serve', loopback)" "$FED_N" nodes
+	row federation.transfers "transfers, each receipted 'accepted' exactly once" "${fed[transfers]% *}" transfers
+	row federation.total_s "total (first send to last receipt)" "${fed[transfers_s]% *}" s
+	row federation.rate "transfers per second" "${fed[transfers_per_s]% *}" transfers/s
+	value=${fed[rss_at_rest_max_mib]% *}
+	row federation.rss_mean_mib "serve at rest, mean VmRSS" "${fed[rss_at_rest_mean_mib]% *}" MiB
+	row federation.rss_max_mib "serve at rest, largest VmRSS" "$value" MiB "< 16" \
+		"$(awk -v v="$value" 'BEGIN { print (v < 16 ? "yes" : "no") }')"
+	row federation.directory_kib "signed directory of $FED_N schools" "$(calc "${fed[directory_bytes]% *} / 1024" %.1f)" KiB
+	row federation.update_all_s "new directory taken by all $((FED_N + 1)) nodes, one after another" "${fed[directory_update_all_s]% *}" s
+	note "setup, not timed above: making the schools ${fed[setup_schools_s]% *} s, signing the consents ${fed[setup_consents_s]% *} s."
+	note "the new directory (a school added, a key changed, a school withdrawn) is given to each node with 'baton directory update' in turn; the time is that of all of them."
+}
+
 T0=$EPOCHREALTIME
 say "machine: $CPU, $CORES cores, $RAM_GIB GiB RAM, Linux $KERNEL; scratch in $TMP"
-for part in packet cohort attach store web family edfi; do
+for part in packet cohort attach store web family edfi federation; do
 	[ -z "$ONLY" ] || [ "$ONLY" = "$part" ] && "part_$part"
 done
 print_table
