@@ -341,14 +341,23 @@ static int scan_student(const store_student *s, void *ctx)
 {
 	struct scan *x = ctx;
 	char marker[32 + BATON_STUDENT_MAX];
+	uint64_t before = x->t->now - NOTIFY_RIGHTS_DAYS * UINT64_C(86400);
 	int now_e = 0, before_e = 0, r;
 
+	/*
+	 * Only an 18th birthday in the window can make a student eligible in
+	 * it: a postsecondary enrolment in force now was in force then too.
+	 * The index's birth date, the record's, says so without reading the
+	 * record, which is read for the few whose birthday it was.
+	 */
+	if (!consent_birth_eligible(s->birth_date, x->t->now) ||
+	    consent_birth_eligible(s->birth_date, before))
+		return 0;
 	if ((r = consent_student_eligible(x->t, s->id, x->t->now, &now_e)) != 0)
 		return r == BATON_ENOSTUDENT ? 0 : r;
 	if (!now_e)
 		return 0;
-	if ((r = consent_student_eligible(
-	         x->t, s->id, x->t->now - NOTIFY_RIGHTS_DAYS * UINT64_C(86400), &before_e)) != 0)
+	if ((r = consent_student_eligible(x->t, s->id, before, &before_e)) != 0)
 		return r;
 	if (before_e)
 		return 0; /* eligible for longer: told then, or before this was kept */
