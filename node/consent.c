@@ -53,21 +53,26 @@ int student_record_load(store_txn *t, const char *student, json_t **rec)
 	return 0;
 }
 
+int consent_birth_eligible(const char *birth, uint64_t now)
+{
+	int y, m, d;
+	if (birth == NULL || sscanf(birth, "%d-%d-%d", &y, &m, &d) != 3)
+		return 0;
+	time_t tt = (time_t)now;
+	struct tm tm;
+	if (gmtime_r(&tt, &tm) == NULL)
+		memset(&tm, 0, sizeof(tm));
+	int today = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+	/* 18 on the 18th birthday (a 29 February birthday counts from 1 March). */
+	return today >= (y + 18) * 10000 + m * 100 + d;
+}
+
 /* 1 when the student of rec is eligible at now (18 or over, or postsecondary), else 0. */
 static int is_record_eligible(const json_t *rec, uint64_t now)
 {
-	int y, m, d, eligible = 0;
 	const char *birth =
 	    json_string_value(json_object_get(json_object_get(rec, "identity"), "birth_date"));
-	if (birth && sscanf(birth, "%d-%d-%d", &y, &m, &d) == 3) {
-		time_t tt = (time_t)now;
-		struct tm tm;
-		if (gmtime_r(&tt, &tm) == NULL)
-			memset(&tm, 0, sizeof(tm));
-		int today = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
-		/* 18 on the 18th birthday (a 29 February birthday counts from 1 March). */
-		eligible = today >= (y + 18) * 10000 + m * 100 + d;
-	}
+	int eligible = consent_birth_eligible(birth, now);
 	/* Postsecondary counts while the enrollment lasts: not one that has ended. */
 	char today_s[11];
 	time_t tn = (time_t)now;

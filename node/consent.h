@@ -137,6 +137,13 @@ int student_record_load(store_txn *t, const char *student, json_t **rec);
 int consent_student_eligible(store_txn *t, const char *student, uint64_t now, int *eligible);
 
 /*
+ * 1 when a student born on birth ("YYYY-MM-DD"; NULL or anything else
+ * counts as no birth date) is 18 or over at now, else 0: the age half of
+ * consent_student_eligible's rule, without the record.
+ */
+int consent_birth_eligible(const char *birth, uint64_t now);
+
+/*
  * 1 when a key linked with relation holds the rights over a student's
  * record (FERPA): a guardian's key while the student is not eligible, the
  * student's own ("self") once eligible; else 0. Cannot fail.

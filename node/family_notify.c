@@ -89,7 +89,7 @@ struct tell {
 	const char *student;
 	enum notify_kind k;
 	const char *peer;
-	int eligible;
+	int eligible; /* -1 until a key with an address needs it */
 	char told[TOLD_MAX][STORE_EMAIL_MAX + 1];
 	size_t n;
 };
@@ -103,11 +103,19 @@ static int tell_key(const store_guardian *g, void *ctx)
 
 	if (g->restricted)
 		return 0;
-	if (x->k != NOTIFY_RIGHTS && !consent_holds_rights(g->relation, x->eligible))
-		return 0;
 	memset(&m, 0, sizeof(m));
 	if ((r = store_email_get(x->t, g->pk, m.addr)) != 0)
 		return r == BATON_ENOTFOUND ? 0 : r;
+	/* The record is read only for a key that has an address: most have none. */
+	if (x->k != NOTIFY_RIGHTS && x->eligible < 0) {
+		r = consent_student_eligible(x->t, x->student, x->t->now, &x->eligible);
+		if (r == BATON_ENOSTUDENT || r == BATON_ENOTFOUND)
+			r = 0; /* a student with no record yet: the parents hold the rights */
+		if (r != 0)
+			return r;
+	}
+	if (x->k != NOTIFY_RIGHTS && !consent_holds_rights(g->relation, x->eligible))
+		return 0;
 	for (i = 0; i < x->n; i++)
 		if (strcmp(x->told[i], m.addr) == 0)
 			return 0;
@@ -136,11 +144,8 @@ int notify_family(store_txn *t, const char *student, enum notify_kind k, const c
 	x->student = student;
 	x->k = k;
 	x->peer = peer;
-	r = consent_student_eligible(t, student, t->now, &x->eligible);
-	if (r == BATON_ENOSTUDENT || r == BATON_ENOTFOUND)
-		r = 0; /* a student with no record yet: the parents hold the rights */
-	if (r == 0)
-		r = store_guardian_each(t, student, tell_key, x);
+	x->eligible = -1;
+	r = store_guardian_each(t, student, tell_key, x);
 	free(x);
 	return r;
 }
@@ -336,14 +341,23 @@ static int scan_student(const store_student *s, void *ctx)
 {
 	struct scan *x = ctx;
 	char marker[32 + BATON_STUDENT_MAX];
+	uint64_t before = x->t->now - NOTIFY_RIGHTS_DAYS * UINT64_C(86400);
 	int now_e = 0, before_e = 0, r;
 
+	/*
+	 * Only an 18th birthday in the window can make a student eligible in
+	 * it: a postsecondary enrolment in force now was in force then too.
+	 * The index's birth date, the record's, says so without reading the
+	 * record, which is read for the few whose birthday it was.
+	 */
+	if (!consent_birth_eligible(s->birth_date, x->t->now) ||
+	    consent_birth_eligible(s->birth_date, before))
+		return 0;
 	if ((r = consent_student_eligible(x->t, s->id, x->t->now, &now_e)) != 0)
 		return r == BATON_ENOSTUDENT ? 0 : r;
 	if (!now_e)
 		return 0;
-	if ((r = consent_student_eligible(
-	         x->t, s->id, x->t->now - NOTIFY_RIGHTS_DAYS * UINT64_C(86400), &before_e)) != 0)
+	if ((r = consent_student_eligible(x->t, s->id, before, &before_e)) != 0)
 		return r;
 	if (before_e)
 		return 0; /* eligible for longer: told then, or before this was kept */

@@ -44,6 +44,8 @@ static int blob_write(void *ctx, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+static int inbox_sign(store_txn *t, struct recv_ctx *c);
+
 /* The head a school sent with its packet: what its log said then. */
 static int peer_head(store_txn *t, const char *from, const baton_body *b)
 {
@@ -210,15 +212,17 @@ static int file_record(store_txn *t, struct recv_ctx *c, json_t *rec, store_stud
 /*
  * The receipt of an accepted packet (note may be NULL), signed over this
  * school's audit head, into the inbox entry, which is also the replay
- * guard. q->receipt (malloc'd) is the caller's.
+ * guard. q->receipt (malloc'd) is the caller's. In a batch (c->defer_receipt)
+ * only what the receipt names is kept here: xfer_receipts_due signs every
+ * receipt of the batch over one head, once all of it is on the log.
  */
-static int inbox_receipt(store_txn *t, struct recv_req *q, const baton_body *b, const char *note)
+static int inbox_receipt(store_txn *t, struct recv_ctx *c, const baton_body *b, const char *note)
 {
+	struct recv_req *q = c->q;
 	int r;
 	free(q->receipt);
 	q->receipt = NULL;
-	if ((r = peer_head(t, q->from, b)) != 0 ||
-	    (r = xfer_own_head(t, q->key_retired ? NULL : q->key, q->head, &q->head_len)) != 0)
+	if ((r = peer_head(t, q->from, b)) != 0)
 		return r;
 	/* The terms are kept with the record, and the receipt names what was kept. */
 	q->has_terms = b->terms_len > 0;
@@ -228,7 +232,23 @@ static int inbox_receipt(store_txn *t, struct recv_req *q, const baton_body *b, 
 		if ((r = xfer_terms_received(t, q->packet, b->terms, b->terms_len)) != 0)
 			return r;
 	}
-	r = xfer_sign_receipt(q, BATON_REASON_ACCEPTED, t->now, note, &q->receipt, &q->receipt_len);
+	c->note = note;
+	if (c->defer_receipt) {
+		c->receipt_due = 1;
+		return 0;
+	}
+	return inbox_sign(t, c);
+}
+
+/* The receipt inbox_receipt made ready, signed over the head of the log as it is now, and filed. */
+static int inbox_sign(store_txn *t, struct recv_ctx *c)
+{
+	struct recv_req *q = c->q;
+	int r;
+	if ((r = xfer_own_head(t, q->key_retired ? NULL : q->key, q->head, &q->head_len)) != 0)
+		return r;
+	r = xfer_sign_receipt(q, BATON_REASON_ACCEPTED, t->now, c->note, &q->receipt,
+	                      &q->receipt_len);
 	q->has_terms = 0; /* a refusal signed later, if this transaction fails, names none */
 	if (r != 0)
 		return r;
@@ -237,6 +257,20 @@ static int inbox_receipt(store_txn *t, struct recv_req *q, const baton_body *b, 
 	snprintf(in.from, sizeof(in.from), "%s", q->from);
 	snprintf(in.student, sizeof(in.student), "%s", q->student);
 	return store_inbox_put(t, &in);
+}
+
+int xfer_receipts_due(store_txn *t, struct recv_ctx *c, size_t n)
+{
+	int r;
+	for (size_t i = 0; i < n; i++) {
+		if (!c[i].receipt_due)
+			continue;
+		c[i].receipt_due = 0;
+		/* The first signs the head; the others find it signed already by the same key. */
+		if ((r = inbox_sign(t, &c[i])) != 0)
+			return r;
+	}
+	return 0;
 }
 
 /* The audit entry of a record filed as s (or held as held_id). */
@@ -329,7 +363,7 @@ int xfer_import(store_txn *t, struct recv_ctx *c)
 	                                       b->n_statements)
 	                   : dissent_keep_received(t, q->student, q->from, b->statement,
 	                                           b->statement_len, b->n_statements)) != 0 ||
-	    (r = inbox_receipt(t, q, b, q->review ? review_note : NULL)) != 0 ||
+	    (r = inbox_receipt(t, c, b, q->review ? review_note : NULL)) != 0 ||
 	    (r = import_audit(t, c, &s, held.id)) != 0)
 		goto out;
 	r = answer_asked(t, q, b->student, held.id);
@@ -450,7 +484,7 @@ static int enrol_hold(store_txn *t, struct recv_ctx *c, const baton_enrolment *s
 	rq->time = t->now;
 	r = store_request_put(t, rq);
 	free(rq);
-	if (r != 0 || (r = inbox_receipt(t, q, b, q->auto_release ? auto_note : held_note)) != 0)
+	if (r != 0 || (r = inbox_receipt(t, c, b, q->auto_release ? auto_note : held_note)) != 0)
 		return r;
 	memset(&e, 0, sizeof(e));
 	snprintf(e.action, sizeof(e.action), "request-received");
@@ -483,7 +517,7 @@ int xfer_hold_request(store_txn *t, struct recv_ctx *c)
 	q->kind = BATON_KIND_REQUEST;
 	snprintf(q->student, sizeof(q->student), "%s", rc.c.student);
 	if ((r = request_keep(t, q, b, &rc)) != 0 ||
-	    (r = inbox_receipt(t, q, b, q->auto_release ? auto_note : held_note)) != 0)
+	    (r = inbox_receipt(t, c, b, q->auto_release ? auto_note : held_note)) != 0)
 		return r;
 	if ((r = request_audit(t, q, &rc)) != 0)
 		return r;

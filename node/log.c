@@ -35,22 +35,38 @@ void node_log_init(void)
 static void vlog(int prio, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void vlog(int prio, const char *fmt, va_list ap)
 {
-	char when[32];
+	char line[1024], *big = NULL, *p = line;
 	struct timespec ts;
 	struct tm tm;
+	size_t at = 0;
+	va_list again;
+	int n;
 
 	node_log_init();
-	flockfile(stderr);
 	if (to_journal) {
-		fprintf(stderr, "<%d>", prio);
+		at = (size_t)snprintf(line, sizeof(line), "<%d>", prio);
 	} else {
 		clock_gettime(CLOCK_REALTIME, &ts);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", gmtime_r(&ts.tv_sec, &tm));
-		fprintf(stderr, "%s.%03ldZ ", when, ts.tv_nsec / 1000000);
+		at = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", gmtime_r(&ts.tv_sec, &tm));
+		at += (size_t)snprintf(line + at, sizeof(line) - at, ".%03ldZ ",
+		                       ts.tv_nsec / 1000000);
 	}
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	funlockfile(stderr);
+	/* One write per line (stderr is unbuffered), so that a line costs one system call. */
+	va_copy(again, ap);
+	n = vsnprintf(line + at, sizeof(line) - at, fmt, ap);
+	if (n >= 0 && (size_t)n + 1 >= sizeof(line) - at && (big = malloc(at + (size_t)n + 2))) {
+		memcpy(big, line, at);
+		vsnprintf(big + at, (size_t)n + 1, fmt, again);
+		p = big;
+	}
+	va_end(again);
+	if (n < 0)
+		n = 0;
+	if (p == line && (size_t)n >= sizeof(line) - at)
+		n = (int)(sizeof(line) - at - 2); /* no memory for the rest: the line, cut */
+	p[at + (size_t)n] = '\n';
+	fwrite(p, 1, at + (size_t)n + 1, stderr);
+	free(big);
 }
 
 void node_log(int prio, const char *fmt, ...)

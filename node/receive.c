@@ -390,9 +390,29 @@ static int many_fn(store_txn *t, void *arg)
 	struct many_ctx *m = arg;
 	int r;
 	for (size_t i = 0; i < m->n; i++)
+		m->c[i].receipt_due = 0;
+	for (size_t i = 0; i < m->n; i++)
 		if (m->c[i].o && (r = accept_fn(t, &m->c[i])) != 0)
 			return r;
+	/* Every receipt over one head, which covers the whole batch, before the commit. */
+	if ((r = xfer_receipts_due(t, m->c, m->n)) != 0)
+		return r;
+	xfer_test_pause("batch"); /* all of it imported and receipted, nothing committed */
 	return 0;
+}
+
+/*
+ * Whether the ready packets' ids differ: only then are their receipts signed
+ * at the end of the batch, since until then a packet's inbox entry, the
+ * replay guard, is not written.
+ */
+static int ids_differ(const struct recv_ctx *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n && c[i].o; j++)
+			if (c[j].o && memcmp(c[i].q->packet, c[j].q->packet, BATON_ID_BYTES) == 0)
+				return 0;
+	return 1;
 }
 
 static void decrypt_one(size_t i, void *arg)
@@ -423,6 +443,9 @@ int transfer_receive_many(store *st, struct recv_req *q, size_t n, int *errs)
 	}
 	/* One transaction, one sync, for every packet ready: a group commit. */
 	struct many_ctx m = {c, n};
+	int defer = ids_differ(c, n);
+	for (size_t i = 0; i < n; i++)
+		c[i].defer_receipt = defer;
 	r = ready ? store_write(st, many_fn, &m) : 0;
 	for (size_t i = 0; i < n; i++) {
 		if (c[i].o == NULL)
@@ -432,6 +455,8 @@ int transfer_receive_many(store *st, struct recv_req *q, size_t n, int *errs)
 			continue;
 		}
 		/* One bad packet spoils the batch: each goes again in its own transaction. */
+		c[i].defer_receipt = 0;
+		c[i].receipt_due = 0;
 		errs[i] = recv_done(st, &c[i], store_write(st, accept_fn, &c[i]));
 	}
 	free(c);

@@ -148,7 +148,8 @@ int xfer_files_close(struct send_req *s, size_t n, size_t opened, int r);
 
 /*
  * A test stops the process here (SIGSTOP) to kill it at that point of a
- * send, when BATON_TEST_PAUSE names where; otherwise nothing. Cannot fail.
+ * send or of a batch received, when BATON_TEST_PAUSE names where; otherwise
+ * nothing. Cannot fail.
  */
 void xfer_test_pause(const char *where);
 
@@ -164,7 +165,17 @@ struct recv_ctx {
 	int open_err;    /* and what that said, in words in why */
 	char why[400];
 	struct former_set former; /* the two schools' former keys, read by recv_check */
+	int defer_receipt;        /* in a batch: the receipt is signed by xfer_receipts_due */
+	int receipt_due;          /* and one waits for it */
+	const char *note;         /* static: the note of that receipt, or NULL */
 };
+
+/*
+ * Signs and files, in the batch's transaction t once every packet of the
+ * batch is imported, each receipt that waits (c[i].receipt_due): one audit
+ * head, the latest, covers them all. c has n entries. The store's errors.
+ */
+int xfer_receipts_due(store_txn *t, struct recv_ctx *c, size_t n);
 
 /*
  * The release rules a receiver can judge from what it holds (PROTOCOL.md

@@ -14,6 +14,7 @@
  * longer decrypts; because the signature covers the recipient, it cannot be
  * re-addressed.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,61 @@
 
 _Static_assert(BATON_NONCE_BYTES == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, "nonce size");
 _Static_assert(crypto_kdf_KEYBYTES == 32, "kdf key size");
+
+/*
+ * The keys of opened packets, 32 bytes each, live in the slots of pages that
+ * sodium_malloc locked and fenced, kept for the packets that follow: a key
+ * no longer costs a sodium_malloc and a sodium_free of its own, half a dozen
+ * system calls (mmap, mprotect, mlock and back) that a receiving node paid
+ * for every packet. A slot is zeroed when it is given back. The pages stay
+ * for the life of the process: as many as packets were ever open at once,
+ * over 64.
+ */
+#define KEY_SLOTS 64
+struct key_page {
+	uint8_t slot[KEY_SLOTS][32];
+	uint64_t used; /* bit i: slot i holds a key */
+	struct key_page *next;
+};
+
+static pthread_mutex_t key_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct key_page *key_pages;
+
+static uint8_t *key_take(void)
+{
+	struct key_page *p;
+	uint8_t *k = NULL;
+
+	pthread_mutex_lock(&key_lock);
+	for (p = key_pages; p != NULL && p->used == UINT64_MAX; p = p->next)
+		;
+	if (p == NULL && (p = sodium_malloc(sizeof(*p))) != NULL) {
+		memset(p, 0, sizeof(*p));
+		p->next = key_pages;
+		key_pages = p;
+	}
+	if (p != NULL) {
+		int i = __builtin_ctzll(~p->used);
+		p->used |= UINT64_C(1) << i;
+		k = p->slot[i];
+	}
+	pthread_mutex_unlock(&key_lock);
+	return k;
+}
+
+static void key_give(uint8_t *k)
+{
+	sodium_memzero(k, 32);
+	pthread_mutex_lock(&key_lock);
+	for (struct key_page *p = key_pages; p != NULL; p = p->next) {
+		uintptr_t at = (uintptr_t)k, base = (uintptr_t)p->slot;
+		if (at >= base && at < base + sizeof(p->slot)) {
+			p->used &= ~(UINT64_C(1) << ((at - base) / 32));
+			break;
+		}
+	}
+	pthread_mutex_unlock(&key_lock);
+}
 
 struct baton_opened {
 	baton_source src;
@@ -1204,7 +1260,7 @@ int baton_packet_open_former(const baton_source *src, const baton_open_params *p
 		goto out;
 	}
 	/* 7: key agreement and body decryption. */
-	if ((o->key = sodium_malloc(32)) == NULL) {
+	if ((o->key = key_take()) == NULL) {
 		r = BATON_ENOMEM;
 		goto out;
 	}
@@ -1371,7 +1427,7 @@ void baton_opened_free(baton_opened *o)
 	free(o->body.attachments);
 	free(o->att_off);
 	if (o->key)
-		sodium_free(o->key);
+		key_give(o->key);
 	sodium_memzero(o, sizeof(*o));
 	free(o);
 }

@@ -1,7 +1,8 @@
 /*
  * Signed objects: cards, consents, revocations, receipts. Round trips,
  * fields refused at signing (Baton never signs what it would refuse), the
- * validity window, and objects of one type offered as another.
+ * validity window, objects of one type offered as another, and signatures
+ * verified once and parsed again.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -210,6 +211,68 @@ static void test_object_type_garbage(void **state)
  * entries' limits, each field as written; one entry more is refused. And
  * fields the reader refuses are refused at making, nothing made.
  */
+/*
+ * A signature found valid once is not verified again for the same bytes:
+ * each parse must still refuse the same object with one byte changed, right
+ * after the good one, and an object signed here with one byte changed; and
+ * an object pushed out of the signatures kept is verified again, still valid.
+ */
+static void test_verified_again(void **state)
+{
+	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1);
+	baton_audit_head h, got;
+	baton_card card;
+	uint8_t *cb, *hb, *first = NULL;
+	size_t clen, hlen, flen = 0;
+	(void)state;
+
+	tu_card(a, "Lincoln High School", "LHS-001", &cb, &clen);
+	assert_int_equal(baton_card_parse(cb, clen, &card), 0);
+	assert_int_equal(baton_card_parse(cb, clen, &card), 0);
+	cb[clen - 1] ^= 1; /* the signature's last byte */
+	assert_int_equal(baton_card_parse(cb, clen, &card), BATON_EBADSIG);
+	cb[clen - 1] ^= 1;
+	assert_int_equal(baton_card_parse(cb, clen, &card), 0);
+	cb[clen - 70] ^= 1; /* a byte of the body, before the signature */
+	assert_int_not_equal(baton_card_parse(cb, clen, &card), 0);
+	cb[clen - 70] ^= 1;
+
+	/* Signed here: the signature is kept as made, and a changed copy is still refused. */
+	memset(&h, 0, sizeof(h));
+	h.count = 7;
+	memset(h.head, 0x42, sizeof(h.head));
+	memcpy(h.key, baton_key_id_pk(a), BATON_PK_BYTES);
+	h.time = 1700000000;
+	assert_int_equal(baton_audit_head_sign(&h, baton_key_id_sk(a), &hb, &hlen), 0);
+	assert_int_equal(baton_audit_head_parse(hb, hlen, &got), 0);
+	assert_int_equal(got.count, 7);
+	hb[hlen - 1] ^= 1;
+	assert_int_equal(baton_audit_head_parse(hb, hlen, &got), BATON_EBADSIG);
+	hb[hlen - 1] ^= 1;
+	free(hb);
+
+	/* More heads than the signatures kept: the first is verified again, and holds. */
+	for (uint64_t i = 1; i <= 300; i++) {
+		h.count = i;
+		assert_int_equal(baton_audit_head_sign(&h, baton_key_id_sk(a), &hb, &hlen), 0);
+		assert_int_equal(baton_audit_head_parse(hb, hlen, &got), 0);
+		if (i == 1) {
+			first = hb;
+			flen = hlen;
+		} else {
+			free(hb);
+		}
+	}
+	assert_int_equal(baton_audit_head_parse(first, flen, &got), 0);
+	assert_int_equal(got.count, 1);
+	first[flen - 1] ^= 1;
+	assert_int_equal(baton_audit_head_parse(first, flen, &got), BATON_EBADSIG);
+	assert_int_equal(baton_card_parse(cb, clen, &card), 0);
+	free(first);
+	free(cb);
+	baton_key_free(a);
+}
+
 static void test_disclosures_largest(void **state)
 {
 	baton_key *a = tu_key(BATON_KEY_SCHOOL, 1), *b = tu_key(BATON_KEY_SCHOOL, 2);
@@ -474,6 +537,7 @@ int main(void)
 	    cmocka_unit_test(test_disclosures_largest),
 	    cmocka_unit_test(test_directory),
 	    cmocka_unit_test(test_directory_large),
+	    cmocka_unit_test(test_verified_again),
 	};
 	if (baton_init() != 0)
 		return 1;
