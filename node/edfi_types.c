@@ -14,9 +14,16 @@ static const char *const booleans[] = {"livesWith", "primaryContactStatus",
                                        "emergencyContactStatus", "legalGuardian", NULL};
 static const char *const numbers[] = {"numericGradeEarned", "gradePointAverageValue",
                                       "maxGradePointAverageValue", NULL};
-static const char *const arrays[] = {"telephones",        "electronicMails",    "addresses",
-                                     "diplomas",          "gradePointAverages", "scoreResults",
-                                     "performanceLevels", "behaviors",          NULL};
+static const char *const arrays[] = {"telephones",
+                                     "electronicMails",
+                                     "addresses",
+                                     "diplomas",
+                                     "gradePointAverages",
+                                     "scoreResults",
+                                     "performanceLevels",
+                                     "behaviors",
+                                     "earnedAdditionalCredits",
+                                     NULL};
 
 static int ends(const char *k, const char *suffix)
 {
@@ -46,10 +53,11 @@ static enum want want_of(const char *k)
 	if (listed(booleans, k) || ends(k, "Indicator") ||
 	    (k[0] == 'i' && k[1] == 's' && k[2] >= 'A' && k[2] <= 'Z'))
 		return W_BOOLEAN;
-	if (listed(numbers, k) || ends(k, "Credits"))
-		return W_NUMBER;
+	/* Before "...Credits": earnedAdditionalCredits is a collection, not a number. */
 	if (listed(arrays, k))
 		return W_ARRAY;
+	if (listed(numbers, k) || ends(k, "Credits"))
+		return W_NUMBER;
 	return W_ANY;
 }
 
