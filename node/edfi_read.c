@@ -17,6 +17,7 @@
 
 #include "bti.h"
 #include "edfi_read.h"
+#include "edfi_types.h"
 #include "store.h"
 
 static const char *const known[] = {
@@ -164,9 +165,14 @@ static int read_array(struct scan *s, const char *resource, int skip)
 		if ((r = object_end(s, resource, index, &end)) != 0)
 			return r;
 		if (!skip) {
-			obj = json_loadb(s->p + s->pos, end - s->pos,
-			                 JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &e);
-			if (obj == NULL)
+			struct edfi_scan sc;
+			int scanned =
+			    s->raw != NULL && edfi_scan_object(s->p + s->pos, end - s->pos, &sc);
+			obj = scanned
+			          ? NULL
+			          : json_loadb(s->p + s->pos, end - s->pos,
+			                       JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &e);
+			if (obj == NULL && !scanned)
 				return bti_diag_err(BATON_EVALUE, "%s: %s[%zu] at byte %zu: %s",
 				                    s->name, resource, index,
 				                    s->pos + (size_t)e.position, e.text);
@@ -175,9 +181,9 @@ static int read_array(struct scan *s, const char *resource, int skip)
 				         index);
 			else
 				snprintf(where, sizeof(where), "%s[%zu]", s->name, index);
-			r = s->raw
-			        ? s->raw(s->arg, resource, obj, s->p + s->pos, end - s->pos, where)
-			        : s->sink(s->arg, resource, obj, where);
+			r = s->raw ? s->raw(s->arg, resource, obj, scanned ? &sc : NULL,
+			                    s->p + s->pos, end - s->pos, where)
+			           : s->sink(s->arg, resource, obj, where);
 			json_decref(obj);
 			if (r != 0)
 				return r;

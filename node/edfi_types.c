@@ -157,3 +157,320 @@ int edfi_check_types(const char *resource, const json_t *obj, const char *where)
 	char path[PATH_MAX_LEN] = "";
 	return check(where, resource, path, 0, NULL, obj);
 }
+
+/* ---- the same rules on an object's text (edfi_scan_object) ---- */
+
+#define SCAN_DEPTH 32 /* deeper is left to jansson (its own limit is 2048) */
+#define SCAN_KEYS  64 /* keys of one object compared for repeats; more: left to jansson */
+
+enum kind { K_STRING, K_INTEGER, K_REAL, K_BOOLEAN, K_OBJECT, K_ARRAY };
+
+struct scanner {
+	const char *p;
+	size_t len, at;
+	int depth;
+};
+
+/* A value read: its kind, and for a string its text between the quotes. */
+struct val {
+	enum kind kind;
+	const char *s;
+	size_t n;
+	int escaped;
+};
+
+static void sc_ws(struct scanner *c)
+{
+	while (c->at < c->len && (c->p[c->at] == ' ' || c->p[c->at] == '\n' ||
+	                          c->p[c->at] == '\t' || c->p[c->at] == '\r'))
+		c->at++;
+}
+
+/* The bytes of one UTF-8 sequence starting at u (n bytes left) as jansson checks it, or 0. */
+static size_t utf8_len(const unsigned char *u, size_t n)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t need;
+	if (u[0] >= 0xc2 && u[0] <= 0xdf)
+		need = 2;
+	else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+		need = 3;
+		if (u[0] == 0xe0)
+			lo = 0xa0; /* overlong */
+		else if (u[0] == 0xed)
+			hi = 0x9f; /* surrogates */
+	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+		need = 4;
+		if (u[0] == 0xf0)
+			lo = 0x90; /* overlong */
+		else if (u[0] == 0xf4)
+			hi = 0x8f; /* past U+10FFFF */
+	} else
+		return 0;
+	if (n < need || u[1] < lo || u[1] > hi)
+		return 0;
+	for (size_t i = 2; i < need; i++)
+		if (u[i] < 0x80 || u[i] > 0xbf)
+			return 0;
+	return need;
+}
+
+/* The string at c->at ('"'): 1 with v set, or 0. */
+static int sc_string(struct scanner *c, struct val *v)
+{
+	const unsigned char *u = (const unsigned char *)c->p;
+	size_t i = c->at + 1;
+	v->kind = K_STRING;
+	v->s = c->p + i;
+	v->escaped = 0;
+	for (;;) {
+		while (i < c->len && u[i] >= 0x20 && u[i] < 0x80 && u[i] != '"' && u[i] != '\\')
+			i++;
+		if (i >= c->len || u[i] < 0x20)
+			return 0;
+		if (u[i] == '"')
+			break;
+		if (u[i] == '\\') {
+			/* \u is left to jansson: a NUL or a lone surrogate is refused there. */
+			if (i + 1 >= c->len || !strchr("\"\\/bfnrt", c->p[i + 1]) ||
+			    c->p[i + 1] == 0)
+				return 0;
+			v->escaped = 1;
+			i += 2;
+		} else {
+			size_t l = utf8_len(u + i, c->len - i);
+			if (l == 0)
+				return 0;
+			i += l;
+		}
+	}
+	v->n = (size_t)(c->p + i - v->s);
+	c->at = i + 1;
+	return 1;
+}
+
+/* A number jansson reads without overflow: at most 18 digits before any fraction, no exponent. */
+static int sc_number(struct scanner *c, struct val *v)
+{
+	size_t i = c->at, d;
+	if (i < c->len && c->p[i] == '-')
+		i++;
+	if (i >= c->len || c->p[i] < '0' || c->p[i] > '9')
+		return 0;
+	if (c->p[i] == '0') {
+		i++;
+		if (i < c->len && c->p[i] >= '0' && c->p[i] <= '9')
+			return 0;
+	} else {
+		for (d = 0; i < c->len && c->p[i] >= '0' && c->p[i] <= '9'; i++)
+			if (++d > 18)
+				return 0;
+	}
+	v->kind = K_INTEGER;
+	if (i < c->len && c->p[i] == '.') {
+		size_t s = ++i;
+		while (i < c->len && c->p[i] >= '0' && c->p[i] <= '9')
+			i++;
+		if (i == s)
+			return 0;
+		v->kind = K_REAL;
+	}
+	if (i < c->len && (c->p[i] == 'e' || c->p[i] == 'E'))
+		return 0;
+	c->at = i;
+	return 1;
+}
+
+static int sc_value(struct scanner *c, struct val *v, const char **sid, size_t *sidlen,
+                    struct edfi_scan *top);
+
+/* Whether v is of the type the key k wants (check's rules, on the text). */
+static int sc_typed(const char *k, const struct val *v)
+{
+	switch (k ? want_of(k) : W_ANY) {
+	case W_STRING:
+		return v->kind == K_STRING && v->n > 0;
+	case W_OBJECT:
+		return v->kind == K_OBJECT;
+	case W_INTEGER:
+		return v->kind == K_INTEGER;
+	case W_DATE: {
+		char day[11];
+		int ymd;
+		if (v->kind != K_STRING || v->escaped || v->n < 10 ||
+		    (v->n > 10 && v->s[10] != 'T'))
+			return 0;
+		memcpy(day, v->s, 10);
+		day[10] = '\0';
+		return record_date_value(day, &ymd) == 0;
+	}
+	case W_BOOLEAN:
+		return v->kind == K_BOOLEAN;
+	case W_NUMBER:
+		return v->kind == K_INTEGER || v->kind == K_REAL;
+	case W_ARRAY:
+		return v->kind == K_ARRAY;
+	case W_ANY:
+		break;
+	}
+	return 1;
+}
+
+static int ends_n(const char *k, size_t n, const char *suffix)
+{
+	size_t m = strlen(suffix);
+	return n >= m && memcmp(k + n - m, suffix, m) == 0;
+}
+
+/*
+ * The object at c->at ('{'). sid: where its studentUniqueId goes (a
+ * reference's), or NULL. top: the resource object's own facts, for the
+ * object at depth 1 only.
+ */
+static int sc_object(struct scanner *c, const char **sid, size_t *sidlen, struct edfi_scan *top)
+{
+	struct {
+		const char *s;
+		size_t n;
+	} keys[SCAN_KEYS];
+	size_t nkeys = 0;
+	c->at++;
+	sc_ws(c);
+	if (c->at < c->len && c->p[c->at] == '}') {
+		c->at++;
+		return 1;
+	}
+	for (;;) {
+		struct val k, v;
+		char key[128];
+		const char *ref = NULL;
+		size_t reflen = 0;
+		int is_ref;
+		if (c->at >= c->len || c->p[c->at] != '"' || !sc_string(c, &k) || k.escaped ||
+		    k.n >= sizeof(key) || nkeys == SCAN_KEYS)
+			return 0;
+		for (size_t i = 0; i < nkeys; i++)
+			if (keys[i].n == k.n && memcmp(keys[i].s, k.s, k.n) == 0)
+				return 0;
+		keys[nkeys].s = k.s;
+		keys[nkeys++].n = k.n;
+		memcpy(key, k.s, k.n);
+		key[k.n] = '\0';
+		sc_ws(c);
+		if (c->at >= c->len || c->p[c->at] != ':')
+			return 0;
+		c->at++;
+		sc_ws(c);
+		is_ref = top != NULL && ends_n(k.s, k.n, "Reference");
+		if (!sc_value(c, &v, is_ref ? &ref : NULL, &reflen, NULL) || !sc_typed(key, &v))
+			return 0;
+		if (v.kind == K_STRING && strcmp(key, "studentUniqueId") == 0) {
+			if (v.escaped)
+				return 0;
+			if (sid) {
+				*sid = v.s;
+				*sidlen = v.n;
+			}
+			if (top) {
+				top->top = v.s;
+				top->toplen = v.n;
+			}
+		}
+		if (is_ref && ref != NULL) {
+			if (strcmp(key, "studentReference") == 0) {
+				top->ref = ref;
+				top->reflen = reflen;
+			}
+			if (top->first == NULL) {
+				top->first = ref;
+				top->firstlen = reflen;
+			}
+		}
+		sc_ws(c);
+		if (c->at >= c->len)
+			return 0;
+		if (c->p[c->at] == '}') {
+			c->at++;
+			return 1;
+		}
+		if (c->p[c->at] != ',')
+			return 0;
+		c->at++;
+		sc_ws(c);
+	}
+}
+
+static int sc_array(struct scanner *c)
+{
+	c->at++;
+	sc_ws(c);
+	if (c->at < c->len && c->p[c->at] == ']') {
+		c->at++;
+		return 1;
+	}
+	for (;;) {
+		struct val v;
+		/* An element of a collection has no key: check's W_ANY. */
+		if (!sc_value(c, &v, NULL, NULL, NULL))
+			return 0;
+		sc_ws(c);
+		if (c->at >= c->len)
+			return 0;
+		if (c->p[c->at] == ']') {
+			c->at++;
+			return 1;
+		}
+		if (c->p[c->at] != ',')
+			return 0;
+		c->at++;
+		sc_ws(c);
+	}
+}
+
+static int sc_value(struct scanner *c, struct val *v, const char **sid, size_t *sidlen,
+                    struct edfi_scan *top)
+{
+	int ok;
+	if (c->at >= c->len)
+		return 0;
+	v->escaped = 0;
+	v->n = 0;
+	switch (c->p[c->at]) {
+	case '"':
+		return sc_string(c, v);
+	case '{':
+	case '[':
+		if (++c->depth > SCAN_DEPTH)
+			return 0;
+		v->kind = c->p[c->at] == '{' ? K_OBJECT : K_ARRAY;
+		ok = v->kind == K_OBJECT ? sc_object(c, sid, sidlen, top) : sc_array(c);
+		c->depth--;
+		return ok;
+	case 't':
+		v->kind = K_BOOLEAN;
+		if (c->len - c->at < 4 || memcmp(c->p + c->at, "true", 4) != 0)
+			return 0;
+		c->at += 4;
+		return 1;
+	case 'f':
+		v->kind = K_BOOLEAN;
+		if (c->len - c->at < 5 || memcmp(c->p + c->at, "false", 5) != 0)
+			return 0;
+		c->at += 5;
+		return 1;
+	default:
+		/* null is refused wherever it is (check): jansson names it. */
+		return sc_number(c, v);
+	}
+}
+
+int edfi_scan_object(const char *raw, size_t len, struct edfi_scan *sc)
+{
+	struct scanner c = {raw, len, 0, 0};
+	struct val v;
+	memset(sc, 0, sizeof(*sc));
+	if (len == 0 || raw[0] != '{' || !sc_value(&c, &v, NULL, NULL, sc))
+		return 0;
+	/* Exactly the object: the reader's brackets and the grammar agree on its end. */
+	return c.at == len;
+}

@@ -19,4 +19,23 @@
  */
 int edfi_check_types(const char *resource, const json_t *obj, const char *where);
 
+/* What edfi_scan finds of a resource object's student (spans of its text, no escapes). */
+struct edfi_scan {
+	const char *top;   /* the object's own studentUniqueId, or NULL */
+	const char *ref;   /* studentReference.studentUniqueId, or NULL */
+	const char *first; /* the first "...Reference" member's studentUniqueId, or NULL */
+	size_t toplen, reflen, firstlen;
+};
+
+/*
+ * Reads the text of one resource object (raw, len bytes: '{' to its '}')
+ * without building it: returns 1 when it is an object that jansson's
+ * json_loadb with JSON_REJECT_DUPLICATES takes whole and edfi_check_types
+ * passes, with *sc set; 0 when it is not, or when this reader cannot tell
+ * (a \u escape, an escaped key, an exponent, long numbers, deep nesting, many
+ * keys): the caller then parses it with jansson, which names what is wrong.
+ * It never says 1 for text jansson or edfi_check_types refuses.
+ */
+int edfi_scan_object(const char *raw, size_t len, struct edfi_scan *sc);
+
 #endif
