@@ -945,7 +945,7 @@ static json_t *parse_val(const MDB_val *v)
 	json_t *o;
 	if (wl >= v->mv_size)
 		return NULL;
-	o = json_loadb(p + wl + 1, v->mv_size - wl - 1, 0, NULL);
+	o = edfi_json_load(p + wl + 1, v->mv_size - wl - 1);
 	if (o) {
 		strip_api(o);
 		json_object_set_new(o, "_where", json_string(p));

@@ -1,5 +1,6 @@
 /* The types of an Ed-Fi resource's values (see edfi_types.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bti.h"
@@ -473,4 +474,154 @@ int edfi_scan_object(const char *raw, size_t len, struct edfi_scan *sc)
 		return 0;
 	/* Exactly the object: the reader's brackets and the grammar agree on its end. */
 	return c.at == len;
+}
+
+/* ---- building what the scan reads (edfi_json_load) ---- */
+
+/* The text of a string value v, its escapes undone, as a jansson string. */
+static json_t *ld_string(const struct val *v)
+{
+	char *b;
+	size_t n = 0;
+	json_t *s;
+	if (!v->escaped)
+		return json_stringn_nocheck(v->s, v->n);
+	if ((b = malloc(v->n)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < v->n; i++) {
+		char ch = v->s[i];
+		if (ch == '\\') {
+			/* sc_string let only these through (never \u). */
+			static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+			ch = to[strchr(from, v->s[++i]) - from];
+		}
+		b[n++] = ch;
+	}
+	s = json_stringn_nocheck(b, n);
+	free(b);
+	return s;
+}
+
+static json_t *ld_value(struct scanner *c);
+
+static json_t *ld_container(struct scanner *c)
+{
+	int is_obj = c->p[c->at] == '{';
+	char close = is_obj ? '}' : ']';
+	json_t *o = is_obj ? json_object() : json_array();
+	if (o == NULL || ++c->depth > SCAN_DEPTH)
+		goto bad;
+	c->at++;
+	sc_ws(c);
+	if (c->at < c->len && c->p[c->at] == close) {
+		c->at++;
+		c->depth--;
+		return o;
+	}
+	for (;;) {
+		struct val k;
+		json_t *v, *ks = NULL;
+		if (is_obj) {
+			if (c->at >= c->len || c->p[c->at] != '"' || !sc_string(c, &k))
+				goto bad;
+			sc_ws(c);
+			if (c->at >= c->len || c->p[c->at] != ':')
+				goto bad;
+			c->at++;
+			sc_ws(c);
+			if (k.escaped && (ks = ld_string(&k)) == NULL)
+				goto bad;
+		}
+		if ((v = ld_value(c)) == NULL) {
+			json_decref(ks);
+			goto bad;
+		}
+		if (is_obj ? json_object_setn_new_nocheck(o, ks ? json_string_value(ks) : k.s,
+		                                          ks ? json_string_length(ks) : k.n, v)
+		           : json_array_append_new(o, v)) {
+			json_decref(ks);
+			goto bad;
+		}
+		json_decref(ks);
+		sc_ws(c);
+		if (c->at >= c->len)
+			goto bad;
+		if (c->p[c->at] == close) {
+			c->at++;
+			c->depth--;
+			return o;
+		}
+		if (c->p[c->at] != ',')
+			goto bad;
+		c->at++;
+		sc_ws(c);
+	}
+bad:
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *ld_value(struct scanner *c)
+{
+	struct val v;
+	size_t s = c->at;
+	if (c->at >= c->len)
+		return NULL;
+	switch (c->p[c->at]) {
+	case '"':
+		return sc_string(c, &v) ? ld_string(&v) : NULL;
+	case '{':
+	case '[':
+		return ld_container(c);
+	case 't':
+		if (c->len - c->at < 4 || memcmp(c->p + c->at, "true", 4) != 0)
+			return NULL;
+		c->at += 4;
+		return json_true();
+	case 'f':
+		if (c->len - c->at < 5 || memcmp(c->p + c->at, "false", 5) != 0)
+			return NULL;
+		c->at += 5;
+		return json_false();
+	case 'n':
+		if (c->len - c->at < 4 || memcmp(c->p + c->at, "null", 4) != 0)
+			return NULL;
+		c->at += 4;
+		return json_null();
+	default:
+		if (!sc_number(c, &v))
+			return NULL;
+		if (v.kind == K_INTEGER) {
+			/* At most 18 digits (sc_number): no overflow. */
+			long long x = 0;
+			int neg = c->p[s] == '-';
+			for (size_t i = s + (size_t)neg; i < c->at; i++)
+				x = x * 10 + (c->p[i] - '0');
+			return json_integer(neg ? -x : x);
+		} else {
+			char num[64];
+			if (c->at - s >= sizeof(num))
+				return NULL;
+			memcpy(num, c->p + s, c->at - s);
+			num[c->at - s] = '\0';
+			/* As jansson reads a real (in the C locale's notation, which sc_number
+			 * checked). */
+			return json_real(strtod(num, NULL));
+		}
+	}
+}
+
+json_t *edfi_json_load(const char *text, size_t len)
+{
+	struct scanner c = {text, len, 0, 0};
+	json_t *o = NULL;
+	sc_ws(&c);
+	if (c.at < len && (text[c.at] == '{' || text[c.at] == '[') && (o = ld_value(&c)) != NULL) {
+		sc_ws(&c);
+		if (c.at == len)
+			return o;
+		json_decref(o);
+	}
+	/* What this reader leaves aside (or refuses): jansson's answer, whatever it is. */
+	return json_loadb(text, len, 0, NULL);
 }

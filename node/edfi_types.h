@@ -38,4 +38,12 @@ struct edfi_scan {
  */
 int edfi_scan_object(const char *raw, size_t len, struct edfi_scan *sc);
 
+/*
+ * json_loadb(text, len, 0, NULL), built straight from the text where it is
+ * of the kind edfi_scan_object reads (jansson itself parses the rest): the
+ * same values, in the same order, with the same NULL for text jansson
+ * refuses. The caller decrefs the result.
+ */
+json_t *edfi_json_load(const char *text, size_t len);
+
 #endif

@@ -5,7 +5,8 @@
  * object names. Checked on a table of hostile objects (each refused by
  * the strict parse, each left to it by the scan), on resource objects of
  * every kind the import reads (each vouched for, with its student), and
- * on every one-byte change and every truncation of those.
+ * on every one-byte change and every truncation of those. And its
+ * builder (edfi_json_load) gives what json_loadb gives, on all of these.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -70,6 +71,30 @@ static int strict_ok(const char *text, size_t len, json_t **out)
 	return ok;
 }
 
+/* edfi_json_load's promise: jansson's answer (flags 0), value for value and in order. */
+static void check_load(const char *text, size_t len)
+{
+	json_t *want = json_loadb(text, len, 0, NULL), *got = edfi_json_load(text, len);
+	char *a, *b;
+	if (want == NULL || got == NULL) {
+		if (want != NULL || got != NULL)
+			fail_msg("jansson %s, edfi_json_load %s: %.*s", want ? "parses" : "refuses",
+			         got ? "parses" : "refuses", (int)len, text);
+		return;
+	}
+	/* Compact, in insertion order: reals as %.17g, so equal text is equal values. */
+	a = json_dumps(want, JSON_COMPACT | JSON_ENCODE_ANY);
+	b = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY);
+	assert_non_null(a);
+	assert_non_null(b);
+	if (strcmp(a, b) != 0)
+		fail_msg("jansson %s, edfi_json_load %s", a, b);
+	free(a);
+	free(b);
+	json_decref(want);
+	json_decref(got);
+}
+
 /* The scan's promise for text: never 1 where the strict path refuses, and the same student. */
 static int check_promise(const char *resource, const char *text, size_t len)
 {
@@ -77,6 +102,7 @@ static int check_promise(const char *resource, const char *text, size_t len)
 	json_t *o = NULL;
 	size_t sl = 0;
 	const char *want, *got;
+	check_load(text, len);
 	if (!edfi_scan_object(text, len, &sc))
 		return 0;
 	if (!strict_ok(text, len, &o))
@@ -218,6 +244,7 @@ static void test_refuses_the_hostile(void **state)
 			         hostile[i]);
 		if (edfi_scan_object(hostile[i], n, &sc))
 			fail_msg("vouched for hostile case %zu: %s", i, hostile[i]);
+		check_load(hostile[i], n);
 	}
 }
 
@@ -236,6 +263,7 @@ static void test_leaves_to_jansson(void **state)
 	for (size_t i = 0; i < sizeof(unsure) / sizeof(unsure[0]); i++) {
 		assert_true(strict_ok(unsure[i], strlen(unsure[i]), NULL));
 		assert_false(edfi_scan_object(unsure[i], strlen(unsure[i]), &sc));
+		check_load(unsure[i], strlen(unsure[i]));
 	}
 	/* 40 deep and 100 keys: jansson takes both, the scan leaves them to it. */
 	strcat(deep, "{\"a\":");
@@ -295,6 +323,37 @@ static void test_mutations(void **state)
 	assert_true(vouched > 0 && vouched < tried);
 }
 
+/* What the import keeps and reads again: squeezed objects, escapes, reals, nulls, repeats. */
+static void test_load_as_jansson(void **state)
+{
+	static const char *const texts[] = {
+	    "{}",
+	    "[]",
+	    " {\"a\" : [ 1 , -0 , 0.5 , -12.250 , 123456789012345678 ] } ",
+	    "{\"a\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\",\"\\n\":1,\"b\":null,\"c\":true,\"d\":false}",
+	    "{\"a\":1,\"b\":2,\"a\":3}", /* a repeat: the last value, in the first place */
+	    "{\"a\":0.1,\"b\":2.5e3,\"c\":1E-2,\"d\":\"\\u00e9\\ud83d\\ude00\"}",
+	    "{\"a\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}",
+	    "[{\"a\":[[[]]]},{\"b\":{}}]",
+	    "\"top\"",
+	    "1",
+	    "{\"a\":1} x",
+	    "{\"a\":\"\\u0000\"}",
+	    "{\"a\":99999999999999999999}",
+	    "{\"a\":1.7976931348623157e309}",
+	    "",
+	    "{",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		check_load(texts[i], strlen(texts[i]));
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		json_t *o = edfi_json_load(good[i].text, strlen(good[i].text));
+		assert_non_null(o);
+		json_decref(o);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +361,7 @@ int main(void)
 	    cmocka_unit_test(test_refuses_the_hostile),
 	    cmocka_unit_test(test_leaves_to_jansson),
 	    cmocka_unit_test(test_mutations),
+	    cmocka_unit_test(test_load_as_jansson),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

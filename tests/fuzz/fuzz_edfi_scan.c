@@ -3,7 +3,8 @@
  * edfi_scan_object): text it vouches for must be one object that jansson
  * (JSON_REJECT_DUPLICATES) parses whole and edfi_check_types passes, and
  * the student it finds must be the one the parsed object names, both for a
- * students object and for one naming its student by a reference.
+ * students object and for one naming its student by a reference; and
+ * edfi_json_load must give what json_loadb gives, for any bytes.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -54,10 +55,30 @@ static void same(const char *want, const char *got, size_t gotlen)
 		abort();
 }
 
+/* edfi_json_load gives jansson's answer: both NULL, or the same values in the same order. */
+static void same_load(const char *text, size_t size)
+{
+	json_t *want = json_loadb(text, size, 0, NULL), *got = edfi_json_load(text, size);
+	char *a, *b;
+	if ((want == NULL) != (got == NULL))
+		abort();
+	if (want == NULL)
+		return;
+	a = json_dumps(want, JSON_COMPACT | JSON_ENCODE_ANY);
+	b = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY);
+	if (a == NULL || b == NULL || strcmp(a, b) != 0)
+		abort();
+	free(a);
+	free(b);
+	json_decref(want);
+	json_decref(got);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct edfi_scan sc;
 	json_t *o;
+	same_load((const char *)data, size);
 	if (!edfi_scan_object((const char *)data, size, &sc))
 		return 0;
 	o = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
