@@ -438,8 +438,7 @@ static void strip_api(json_t *v)
 	}
 	json_object_foreach_safe(v, tmp, k, x)
 	{
-		if (strcmp(k, "link") == 0 || strcmp(k, "_etag") == 0 ||
-		    strcmp(k, "_lastModifiedDate") == 0 || strcmp(k, "id") == 0)
+		if (edfi_api_member(k, strlen(k)))
 			json_object_del(v, k);
 		else if (json_is_object(x) || json_is_array(x))
 			strip_api(x);
@@ -501,12 +500,8 @@ static int sq_members(struct squeeze *q, int keep, char close)
 			size_t ks = q->at, ke;
 			if (q->at >= q->len || q->p[q->at] != '"' || (ke = sq_string_end(q)) == 0)
 				return -1;
-			static const char *const api[] = {"link", "_etag", "_lastModifiedDate",
-			                                  "id"};
-			for (size_t i = 0; i < sizeof(api) / sizeof(api[0]) && k; i++)
-				if (ke - ks - 2 == strlen(api[i]) &&
-				    memcmp(q->p + ks + 1, api[i], ke - ks - 2) == 0)
-					k = 0;
+			if (edfi_api_member(q->p + ks + 1, ke - ks - 2))
+				k = 0;
 			q->at = ke;
 			sq_ws(q);
 			if (q->at >= q->len || q->p[q->at] != ':')
@@ -576,10 +571,11 @@ static size_t squeeze(const char *raw, size_t rawlen, char *out)
  * Keeps obj under key as "where\0json": raw (rawlen bytes) when the reader
  * has the object's own text (its API bookkeeping is removed when it is
  * parsed again, parse_val), else obj written out without that bookkeeping.
- * obj is NULL for text the reader scanned instead of parsing.
+ * obj is NULL for text the reader scanned instead of parsing; squeezed:
+ * raw is that scan's text, already without white space and bookkeeping.
  */
 static int put(edfi_set *set, MDB_dbi dbi, const void *key, size_t klen, const char *where,
-               const json_t *obj, const char *raw, size_t rawlen, unsigned flags)
+               const json_t *obj, const char *raw, size_t rawlen, int squeezed, unsigned flags)
 {
 	char *text = NULL;
 	size_t wl = strlen(where) + 1, tl;
@@ -588,7 +584,7 @@ static int put(edfi_set *set, MDB_dbi dbi, const void *key, size_t klen, const c
 	size_t rawcopylen = rawlen;
 	int rc;
 
-	if (raw != NULL) {
+	if (raw != NULL && !squeezed) {
 		if ((text = malloc(rawlen ? rawlen : 1)) == NULL)
 			return BATON_ENOMEM;
 		if ((rawlen = squeeze(raw, rawlen, text)) == 0) {
@@ -710,7 +706,8 @@ static int gather_raw(void *arg, const char *resource, json_t *obj, const struct
 		memcpy(key, sid, sl + 1);
 		memcpy(key + sl + 1, resource, rl + 1);
 		memcpy(key + sl + rl + 2, seq, 8);
-		r = put(set, set->by_student, key, sl + rl + 10, where, obj, raw, rawlen, 0);
+		r = put(set, set->by_student, key, sl + rl + 10, where, obj, sc ? sc->text : raw,
+		        sc ? sc->textlen : rawlen, sc != NULL, 0);
 	} else {
 		const struct identity *id = identity_of(resource);
 		if (id == NULL) {
@@ -732,7 +729,7 @@ static int gather_raw(void *arg, const char *resource, json_t *obj, const struct
 			                 resource);
 			goto out;
 		}
-		r = put(set, set->by_key, key, klen, where, obj, raw, rawlen, MDB_NOOVERWRITE);
+		r = put(set, set->by_key, key, klen, where, obj, raw, rawlen, 0, MDB_NOOVERWRITE);
 		if (r == BATON_EEXIST)
 			r = bti_diag_err(BATON_EVALUE,
 			                 "%s: %s: a second object with the same identity (%s)",
@@ -801,9 +798,7 @@ struct mctx {
 /* Keys an Ed-Fi API adds to every resource: not data of the student's. */
 static int api_key(const char *k)
 {
-	return strcmp(k, "id") == 0 || strcmp(k, "_etag") == 0 ||
-	       strcmp(k, "_lastModifiedDate") == 0 || strcmp(k, "link") == 0 ||
-	       strcmp(k, "_where") == 0;
+	return edfi_api_member(k, strlen(k)) || strcmp(k, "_where") == 0;
 }
 
 /* Notes "a" sep "b" once. */

@@ -71,6 +71,8 @@ struct scan {
 	edfi_note note;
 	void *arg;
 	int single; /* the one-file form: where names the key too */
+	char *buf;  /* a scanned object's squeezed text (raw sinks) */
+	size_t cap;
 };
 
 static void skip_ws(struct scan *s)
@@ -166,8 +168,18 @@ static int read_array(struct scan *s, const char *resource, int skip)
 			return r;
 		if (!skip) {
 			struct edfi_scan sc;
-			int scanned =
-			    s->raw != NULL && edfi_scan_object(s->p + s->pos, end - s->pos, &sc);
+			int scanned = 0;
+			if (s->raw != NULL && end - s->pos > s->cap) {
+				/* At most EDFI_OBJECT_MAX (object_end). */
+				char *g = realloc(s->buf, end - s->pos);
+				if (g == NULL)
+					return BATON_ENOMEM;
+				s->buf = g;
+				s->cap = end - s->pos;
+			}
+			if (s->raw != NULL)
+				scanned =
+				    edfi_scan_object(s->p + s->pos, end - s->pos, s->buf, &sc);
 			obj = scanned
 			          ? NULL
 			          : json_loadb(s->p + s->pos, end - s->pos,
@@ -404,14 +416,19 @@ static int read_path(struct scan *sp, const char *path)
 	struct scan s = *sp;
 	struct stat st;
 	const char *base = strrchr(path, '/');
+	int r;
 
 	if (stat(path, &st) != 0)
 		return bti_diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
 	if (S_ISDIR(st.st_mode))
-		return read_dir(&s, path);
-	s.name = base && base[1] ? base + 1 : path;
-	s.single = 1;
-	return read_file(&s, path, NULL);
+		r = read_dir(&s, path);
+	else {
+		s.name = base && base[1] ? base + 1 : path;
+		s.single = 1;
+		r = read_file(&s, path, NULL);
+	}
+	free(s.buf);
+	return r;
 }
 
 int edfi_json_read_notes(const char *path, edfi_sink sink, edfi_note note, void *arg)

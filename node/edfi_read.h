@@ -58,8 +58,8 @@ struct edfi_scan;
  * rawlen bytes, API bookkeeping and all), so that it can keep those bytes
  * instead of writing obj out again. Text that edfi_scan_object
  * (edfi_types.h) vouches for is not parsed: obj is NULL and sc holds what
- * the scan found of its student. Otherwise obj is the parsed text and sc
- * is NULL.
+ * the scan found of its student and the text squeezed (valid until the
+ * sink returns). Otherwise obj is the parsed text and sc is NULL.
  */
 typedef int (*edfi_sink_raw)(void *arg, const char *resource, json_t *obj,
                              const struct edfi_scan *sc, const char *raw, size_t rawlen,

@@ -170,7 +170,25 @@ struct scanner {
 	const char *p;
 	size_t len, at;
 	int depth;
+	char *out; /* the text squeezed (edfi_scan_object), or NULL */
+	size_t n;
+	int keep; /* what is read now goes to out */
 };
+
+static void emit(struct scanner *c, const char *s, size_t n)
+{
+	if (c->out != NULL && c->keep) {
+		memcpy(c->out + c->n, s, n);
+		c->n += n;
+	}
+}
+
+int edfi_api_member(const char *k, size_t n)
+{
+	return (n == 2 && memcmp(k, "id", 2) == 0) || (n == 4 && memcmp(k, "link", 4) == 0) ||
+	       (n == 5 && memcmp(k, "_etag", 5) == 0) ||
+	       (n == 17 && memcmp(k, "_lastModifiedDate", 17) == 0);
+}
 
 /* A value read: its kind, and for a string its text between the quotes. */
 struct val {
@@ -335,10 +353,13 @@ static int sc_object(struct scanner *c, const char **sid, size_t *sidlen, struct
 		size_t n;
 	} keys[SCAN_KEYS];
 	size_t nkeys = 0;
+	int any = 0;
 	c->at++;
+	emit(c, "{", 1);
 	sc_ws(c);
 	if (c->at < c->len && c->p[c->at] == '}') {
 		c->at++;
+		emit(c, "}", 1);
 		return 1;
 	}
 	for (;;) {
@@ -346,7 +367,7 @@ static int sc_object(struct scanner *c, const char **sid, size_t *sidlen, struct
 		char key[128];
 		const char *ref = NULL;
 		size_t reflen = 0;
-		int is_ref;
+		int is_ref, was = c->keep;
 		if (c->at >= c->len || c->p[c->at] != '"' || !sc_string(c, &k) || k.escaped ||
 		    k.n >= sizeof(key) || nkeys == SCAN_KEYS)
 			return 0;
@@ -362,9 +383,20 @@ static int sc_object(struct scanner *c, const char **sid, size_t *sidlen, struct
 			return 0;
 		c->at++;
 		sc_ws(c);
+		/* Squeezed: the API's bookkeeping left out, at any depth. */
+		if (edfi_api_member(k.s, k.n))
+			c->keep = 0;
+		else {
+			if (any)
+				emit(c, ",", 1);
+			emit(c, k.s - 1, k.n + 2);
+			emit(c, ":", 1);
+			any = 1;
+		}
 		is_ref = top != NULL && ends_n(k.s, k.n, "Reference");
 		if (!sc_value(c, &v, is_ref ? &ref : NULL, &reflen, NULL) || !sc_typed(key, &v))
 			return 0;
+		c->keep = was;
 		if (v.kind == K_STRING && strcmp(key, "studentUniqueId") == 0) {
 			if (v.escaped)
 				return 0;
@@ -392,6 +424,7 @@ static int sc_object(struct scanner *c, const char **sid, size_t *sidlen, struct
 			return 0;
 		if (c->p[c->at] == '}') {
 			c->at++;
+			emit(c, "}", 1);
 			return 1;
 		}
 		if (c->p[c->at] != ',')
@@ -403,14 +436,20 @@ static int sc_object(struct scanner *c, const char **sid, size_t *sidlen, struct
 
 static int sc_array(struct scanner *c)
 {
+	int first = 1;
 	c->at++;
+	emit(c, "[", 1);
 	sc_ws(c);
 	if (c->at < c->len && c->p[c->at] == ']') {
 		c->at++;
+		emit(c, "]", 1);
 		return 1;
 	}
 	for (;;) {
 		struct val v;
+		if (!first)
+			emit(c, ",", 1);
+		first = 0;
 		/* An element of a collection has no key: check's W_ANY. */
 		if (!sc_value(c, &v, NULL, NULL, NULL))
 			return 0;
@@ -419,6 +458,7 @@ static int sc_array(struct scanner *c)
 			return 0;
 		if (c->p[c->at] == ']') {
 			c->at++;
+			emit(c, "]", 1);
 			return 1;
 		}
 		if (c->p[c->at] != ',')
@@ -428,6 +468,8 @@ static int sc_array(struct scanner *c)
 	}
 }
 
+static int sc_scalar(struct scanner *c, struct val *v);
+
 static int sc_value(struct scanner *c, struct val *v, const char **sid, size_t *sidlen,
                     struct edfi_scan *top)
 {
@@ -436,42 +478,54 @@ static int sc_value(struct scanner *c, struct val *v, const char **sid, size_t *
 		return 0;
 	v->escaped = 0;
 	v->n = 0;
-	switch (c->p[c->at]) {
-	case '"':
-		return sc_string(c, v);
-	case '{':
-	case '[':
+	if (c->p[c->at] == '{' || c->p[c->at] == '[') {
 		if (++c->depth > SCAN_DEPTH)
 			return 0;
 		v->kind = c->p[c->at] == '{' ? K_OBJECT : K_ARRAY;
 		ok = v->kind == K_OBJECT ? sc_object(c, sid, sidlen, top) : sc_array(c);
 		c->depth--;
 		return ok;
-	case 't':
-		v->kind = K_BOOLEAN;
-		if (c->len - c->at < 4 || memcmp(c->p + c->at, "true", 4) != 0)
-			return 0;
-		c->at += 4;
-		return 1;
-	case 'f':
-		v->kind = K_BOOLEAN;
-		if (c->len - c->at < 5 || memcmp(c->p + c->at, "false", 5) != 0)
-			return 0;
-		c->at += 5;
-		return 1;
-	default:
-		/* null is refused wherever it is (check): jansson names it. */
-		return sc_number(c, v);
 	}
+	return sc_scalar(c, v);
 }
 
-int edfi_scan_object(const char *raw, size_t len, struct edfi_scan *sc)
+/* A string, number, true or false (copied to out as it is). */
+static int sc_scalar(struct scanner *c, struct val *v)
 {
-	struct scanner c = {raw, len, 0, 0};
+	size_t s = c->at;
+	int ok;
+	switch (c->p[c->at]) {
+	case '"':
+		ok = sc_string(c, v);
+		break;
+	case 't':
+		v->kind = K_BOOLEAN;
+		ok = c->len - c->at >= 4 && memcmp(c->p + c->at, "true", 4) == 0;
+		c->at += ok ? 4 : 0;
+		break;
+	case 'f':
+		v->kind = K_BOOLEAN;
+		ok = c->len - c->at >= 5 && memcmp(c->p + c->at, "false", 5) == 0;
+		c->at += ok ? 5 : 0;
+		break;
+	default:
+		/* null is refused wherever it is (check): jansson names it. */
+		ok = sc_number(c, v);
+	}
+	if (ok)
+		emit(c, c->p + s, c->at - s);
+	return ok;
+}
+
+int edfi_scan_object(const char *raw, size_t len, char *out, struct edfi_scan *sc)
+{
+	struct scanner c = {.p = raw, .len = len, .out = out, .keep = 1};
 	struct val v;
 	memset(sc, 0, sizeof(*sc));
 	if (len == 0 || raw[0] != '{' || !sc_value(&c, &v, NULL, NULL, sc))
 		return 0;
+	sc->text = out;
+	sc->textlen = c.n;
 	/* Exactly the object: the reader's brackets and the grammar agree on its end. */
 	return c.at == len;
 }
@@ -613,7 +667,7 @@ static json_t *ld_value(struct scanner *c)
 
 json_t *edfi_json_load(const char *text, size_t len)
 {
-	struct scanner c = {text, len, 0, 0};
+	struct scanner c = {.p = text, .len = len};
 	json_t *o = NULL;
 	sc_ws(&c);
 	if (c.at < len && (text[c.at] == '{' || text[c.at] == '[') && (o = ld_value(&c)) != NULL) {

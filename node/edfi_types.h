@@ -25,7 +25,12 @@ struct edfi_scan {
 	const char *ref;   /* studentReference.studentUniqueId, or NULL */
 	const char *first; /* the first "...Reference" member's studentUniqueId, or NULL */
 	size_t toplen, reflen, firstlen;
+	const char *text; /* the object squeezed into out, or NULL */
+	size_t textlen;
 };
+
+/* Whether the member named k (n bytes) is the API's bookkeeping: id, _etag, link, ... */
+int edfi_api_member(const char *k, size_t n);
 
 /*
  * Reads the text of one resource object (raw, len bytes: '{' to its '}')
@@ -35,8 +40,12 @@ struct edfi_scan {
  * (a \u escape, an escaped key, an exponent, long numbers, deep nesting, many
  * keys): the caller then parses it with jansson, which names what is wrong.
  * It never says 1 for text jansson or edfi_check_types refuses.
+ *
+ * out: NULL, or room for len bytes, where the object is written squeezed
+ * (sc->text, sc->textlen): without white space and without the members
+ * edfi_api_member names, at any depth; the same value otherwise.
  */
-int edfi_scan_object(const char *raw, size_t len, struct edfi_scan *sc);
+int edfi_scan_object(const char *raw, size_t len, char *out, struct edfi_scan *sc);
 
 /*
  * json_loadb(text, len, 0, NULL), built straight from the text where it is

@@ -5,8 +5,10 @@
  * object names. Checked on a table of hostile objects (each refused by
  * the strict parse, each left to it by the scan), on resource objects of
  * every kind the import reads (each vouched for, with its student), and
- * on every one-byte change and every truncation of those. And its
- * builder (edfi_json_load) gives what json_loadb gives, on all of these.
+ * on every one-byte change and every truncation of those; its squeezed
+ * text is the same object without white space or the API's bookkeeping.
+ * And its builder (edfi_json_load) gives what json_loadb gives, on all of
+ * these.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -95,18 +97,65 @@ static void check_load(const char *text, size_t len)
 	json_decref(got);
 }
 
-/* The scan's promise for text: never 1 where the strict path refuses, and the same student. */
+/* Removes the API's bookkeeping (id, _etag, _lastModifiedDate, link) at any depth. */
+static void strip(json_t *v)
+{
+	static const char *const api[] = {"id", "_etag", "_lastModifiedDate", "link"};
+	json_t *x;
+	size_t i;
+	if (json_is_array(v))
+		json_array_foreach(v, i, x) strip(x);
+	if (!json_is_object(v))
+		return;
+	for (i = 0; i < sizeof(api) / sizeof(api[0]); i++)
+		json_object_del(v, api[i]);
+	const char *k;
+	json_object_foreach(v, k, x) strip(x);
+}
+
+/*
+ * The scan's promise for text: never 1 where the strict path refuses, the
+ * same student, and squeezed text that is the object without white space or
+ * the API's bookkeeping.
+ */
 static int check_promise(const char *resource, const char *text, size_t len)
 {
 	struct edfi_scan sc;
-	json_t *o = NULL;
+	json_t *o = NULL, *back;
 	size_t sl = 0;
 	const char *want, *got;
+	char *out = malloc(len ? len : 1), *a, *b;
+	assert_non_null(out);
 	check_load(text, len);
-	if (!edfi_scan_object(text, len, &sc))
+	if (!edfi_scan_object(text, len, out, &sc)) {
+		free(out);
 		return 0;
+	}
 	if (!strict_ok(text, len, &o))
 		fail_msg("scanned but refused by jansson or the types: %.*s", (int)len, text);
+	assert_ptr_equal(sc.text, out);
+	/* No white space outside strings. */
+	for (size_t i = 0, in = 0; i < sc.textlen; i++) {
+		if (in && out[i] == '\\')
+			i++;
+		else if (out[i] == '"')
+			in = !in;
+		else if (!in && strchr(" \t\r\n", out[i]) != NULL)
+			fail_msg("white space in the squeezed text: %.*s", (int)sc.textlen, out);
+	}
+	back = json_loadb(out, sc.textlen, JSON_REJECT_DUPLICATES, NULL);
+	if (back == NULL)
+		fail_msg("squeezed text is not JSON: %.*s", (int)sc.textlen, out);
+	strip(o);
+	a = json_dumps(o, JSON_COMPACT);
+	b = json_dumps(back, JSON_COMPACT);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	json_decref(back);
+	free(out);
 	want = tree_student(resource, o);
 	got = scan_student(resource, &sc, &sl);
 	if (want == NULL || got == NULL)
@@ -169,7 +218,7 @@ static void test_vouches_for_the_api_shape(void **state)
 		size_t sl = 0;
 		const char *sid;
 		assert_true(strict_ok(good[i].text, strlen(good[i].text), NULL));
-		if (!edfi_scan_object(good[i].text, strlen(good[i].text), &sc))
+		if (!edfi_scan_object(good[i].text, strlen(good[i].text), NULL, &sc))
 			fail_msg("not vouched for: %s", good[i].text);
 		sid = scan_student(good[i].resource, &sc, &sl);
 		if (good[i].student == NULL)
@@ -242,7 +291,7 @@ static void test_refuses_the_hostile(void **state)
 		if (strict_ok(hostile[i], n, NULL))
 			fail_msg("the test's hostile case %zu is taken by jansson: %s", i,
 			         hostile[i]);
-		if (edfi_scan_object(hostile[i], n, &sc))
+		if (edfi_scan_object(hostile[i], n, NULL, &sc))
 			fail_msg("vouched for hostile case %zu: %s", i, hostile[i]);
 		check_load(hostile[i], n);
 	}
@@ -262,7 +311,7 @@ static void test_leaves_to_jansson(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(unsure) / sizeof(unsure[0]); i++) {
 		assert_true(strict_ok(unsure[i], strlen(unsure[i]), NULL));
-		assert_false(edfi_scan_object(unsure[i], strlen(unsure[i]), &sc));
+		assert_false(edfi_scan_object(unsure[i], strlen(unsure[i]), NULL, &sc));
 		check_load(unsure[i], strlen(unsure[i]));
 	}
 	/* 40 deep and 100 keys: jansson takes both, the scan leaves them to it. */
@@ -273,7 +322,7 @@ static void test_leaves_to_jansson(void **state)
 		strcat(deep, "]");
 	strcat(deep, "}");
 	assert_true(strict_ok(deep, strlen(deep), NULL));
-	assert_false(edfi_scan_object(deep, strlen(deep), &sc));
+	assert_false(edfi_scan_object(deep, strlen(deep), NULL, &sc));
 	{
 		char many[2000] = "{";
 		for (int i = 0; i < 100; i++)
@@ -281,7 +330,7 @@ static void test_leaves_to_jansson(void **state)
 			         i ? "," : "", i, i);
 		strcat(many, "}");
 		assert_true(strict_ok(many, strlen(many), NULL));
-		assert_false(edfi_scan_object(many, strlen(many), &sc));
+		assert_false(edfi_scan_object(many, strlen(many), NULL, &sc));
 	}
 }
 

@@ -77,10 +77,21 @@ static void same_load(const char *text, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct edfi_scan sc;
-	json_t *o;
+	json_t *o, *back;
+	char *out = malloc(size ? size : 1);
+	if (out == NULL)
+		abort();
 	same_load((const char *)data, size);
-	if (!edfi_scan_object((const char *)data, size, &sc))
+	if (!edfi_scan_object((const char *)data, size, out, &sc)) {
+		free(out);
 		return 0;
+	}
+	/* The squeezed text is JSON, no longer than the input. */
+	if (sc.text != out || sc.textlen > size ||
+	    (back = json_loadb(out, sc.textlen, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		abort();
+	json_decref(back);
+	free(out);
 	o = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
 	if (o == NULL || !json_is_object(o) || edfi_check_types("fuzz", o, "fuzz.json[0]") != 0)
 		abort();
