@@ -158,28 +158,31 @@ static int read_array(struct scan *s, const char *resource, int skip)
 	for (;; index++) {
 		json_error_t e;
 		json_t *obj;
+		struct edfi_scan sc;
+		int scanned = 0;
 		skip_ws(s);
 		if (s->pos >= s->len || s->p[s->pos] != '{') {
 			snprintf(where, sizeof(where), "%s[%zu]: a %s object", resource, index,
 			         resource);
 			return expect_err(s, where);
 		}
-		if ((r = object_end(s, resource, index, &end)) != 0)
-			return r;
-		if (!skip) {
-			struct edfi_scan sc;
-			int scanned = 0;
-			if (s->raw != NULL && end - s->pos > s->cap) {
-				/* At most EDFI_OBJECT_MAX (object_end). */
-				char *g = realloc(s->buf, end - s->pos);
+		if (!skip && s->raw != NULL) {
+			/* The scan finds the object's end itself, within object_end's bound. */
+			size_t room =
+			    s->len - s->pos < EDFI_OBJECT_MAX ? s->len - s->pos : EDFI_OBJECT_MAX;
+			if (room > s->cap) {
+				char *g = realloc(s->buf, room);
 				if (g == NULL)
 					return BATON_ENOMEM;
 				s->buf = g;
-				s->cap = end - s->pos;
+				s->cap = room;
 			}
-			if (s->raw != NULL)
-				scanned =
-				    edfi_scan_object(s->p + s->pos, end - s->pos, s->buf, &sc);
+			if ((scanned = edfi_scan_object(s->p + s->pos, room, s->buf, &sc)) != 0)
+				end = s->pos + sc.len;
+		}
+		if (!scanned && (r = object_end(s, resource, index, &end)) != 0)
+			return r;
+		if (!skip) {
 			obj = scanned
 			          ? NULL
 			          : json_loadb(s->p + s->pos, end - s->pos,

@@ -1,4 +1,5 @@
 /* The types of an Ed-Fi resource's values (see edfi_types.h). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +27,13 @@ static const char *const arrays[] = {"telephones",
                                      "earnedAdditionalCredits",
                                      NULL};
 
-static int ends(const char *k, const char *suffix)
+static int ends(const char *k, size_t n, const char *suffix, size_t m)
 {
-	size_t n = strlen(k), m = strlen(suffix);
-	return n >= m && strcmp(k + n - m, suffix) == 0;
+	return n >= m && memcmp(k + n - m, suffix, m) == 0;
 }
+
+/* In want_of: its key k (n bytes) ends with the literal suffix. */
+#define ENDS(suffix) ends(k, n, suffix, sizeof(suffix) - 1)
 
 static int listed(const char *const *list, const char *k)
 {
@@ -42,22 +45,23 @@ static int listed(const char *const *list, const char *k)
 
 static enum want want_of(const char *k)
 {
-	if (ends(k, "Descriptor") || ends(k, "UniqueId"))
+	size_t n = strlen(k);
+	if (ENDS("Descriptor") || ENDS("UniqueId"))
 		return W_STRING;
-	if (ends(k, "Reference"))
+	if (ENDS("Reference"))
 		return W_OBJECT;
-	if (strcmp(k, "schoolId") == 0 || ends(k, "SchoolId") || ends(k, "OrganizationId") ||
-	    ends(k, "AgencyId") || strcmp(k, "schoolYear") == 0 || ends(k, "SchoolYear"))
+	if (strcmp(k, "schoolId") == 0 || ENDS("SchoolId") || ENDS("OrganizationId") ||
+	    ENDS("AgencyId") || strcmp(k, "schoolYear") == 0 || ENDS("SchoolYear"))
 		return W_INTEGER;
-	if (ends(k, "Date"))
+	if (ENDS("Date"))
 		return W_DATE;
-	if (listed(booleans, k) || ends(k, "Indicator") ||
+	if (listed(booleans, k) || ENDS("Indicator") ||
 	    (k[0] == 'i' && k[1] == 's' && k[2] >= 'A' && k[2] <= 'Z'))
 		return W_BOOLEAN;
 	/* Before "...Credits": earnedAdditionalCredits is a collection, not a number. */
 	if (listed(arrays, k))
 		return W_ARRAY;
-	if (listed(numbers, k) || ends(k, "Credits"))
+	if (listed(numbers, k) || ENDS("Credits"))
 		return W_NUMBER;
 	return W_ANY;
 }
@@ -243,6 +247,18 @@ static int sc_string(struct scanner *c, struct val *v)
 	v->s = c->p + i;
 	v->escaped = 0;
 	for (;;) {
+		/* Eight bytes at a time while none is a control character, non-ASCII, '"' or '\\'.
+		 */
+		while (i + 8 <= c->len) {
+			const uint64_t lo = 0x0101010101010101u, hi = 0x8080808080808080u;
+			uint64_t x, q, b;
+			memcpy(&x, u + i, 8);
+			q = x ^ (lo * '"');
+			b = x ^ (lo * '\\');
+			if ((((x - lo * 0x20) & ~x) | x | ((q - lo) & ~q) | ((b - lo) & ~b)) & hi)
+				break;
+			i += 8;
+		}
 		while (i < c->len && u[i] >= 0x20 && u[i] < 0x80 && u[i] != '"' && u[i] != '\\')
 			i++;
 		if (i >= c->len || u[i] < 0x20)
@@ -335,12 +351,6 @@ static int sc_typed(const char *k, const struct val *v)
 	return 1;
 }
 
-static int ends_n(const char *k, size_t n, const char *suffix)
-{
-	size_t m = strlen(suffix);
-	return n >= m && memcmp(k + n - m, suffix, m) == 0;
-}
-
 /*
  * The object at c->at ('{'). sid: where its studentUniqueId goes (a
  * reference's), or NULL. top: the resource object's own facts, for the
@@ -393,7 +403,7 @@ static int sc_object(struct scanner *c, const char **sid, size_t *sidlen, struct
 			emit(c, ":", 1);
 			any = 1;
 		}
-		is_ref = top != NULL && ends_n(k.s, k.n, "Reference");
+		is_ref = top != NULL && ends(k.s, k.n, "Reference", 9);
 		if (!sc_value(c, &v, is_ref ? &ref : NULL, &reflen, NULL) || !sc_typed(key, &v))
 			return 0;
 		c->keep = was;
@@ -526,8 +536,8 @@ int edfi_scan_object(const char *raw, size_t len, char *out, struct edfi_scan *s
 		return 0;
 	sc->text = out;
 	sc->textlen = c.n;
-	/* Exactly the object: the reader's brackets and the grammar agree on its end. */
-	return c.at == len;
+	sc->len = c.at;
+	return 1;
 }
 
 /* ---- building what the scan reads (edfi_json_load) ---- */

@@ -27,19 +27,21 @@ struct edfi_scan {
 	size_t toplen, reflen, firstlen;
 	const char *text; /* the object squeezed into out, or NULL */
 	size_t textlen;
+	size_t len; /* the object's own bytes in the text scanned */
 };
 
 /* Whether the member named k (n bytes) is the API's bookkeeping: id, _etag, link, ... */
 int edfi_api_member(const char *k, size_t n);
 
 /*
- * Reads the text of one resource object (raw, len bytes: '{' to its '}')
- * without building it: returns 1 when it is an object that jansson's
- * json_loadb with JSON_REJECT_DUPLICATES takes whole and edfi_check_types
- * passes, with *sc set; 0 when it is not, or when this reader cannot tell
- * (a \u escape, an escaped key, an exponent, long numbers, deep nesting, many
- * keys): the caller then parses it with jansson, which names what is wrong.
- * It never says 1 for text jansson or edfi_check_types refuses.
+ * Reads the resource object at raw ('{', within len bytes) without building
+ * it: returns 1 when an object starts there (its sc->len bytes, which may
+ * be fewer than len) that jansson's json_loadb with JSON_REJECT_DUPLICATES
+ * takes and edfi_check_types passes, with *sc set; 0 when it is not, or
+ * when this reader cannot tell (a \u escape, an escaped key, an exponent,
+ * long numbers, deep nesting, many keys): the caller then parses it with
+ * jansson, which names what is wrong. It never says 1 for an object
+ * jansson or edfi_check_types refuses.
  *
  * out: NULL, or room for len bytes, where the object is written squeezed
  * (sc->text, sc->textlen): without white space and without the members

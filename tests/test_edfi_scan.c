@@ -1,8 +1,9 @@
 /*
  * The Ed-Fi JSON reader's scan (node/edfi_types.h, edfi_scan_object): text
  * it vouches for is never text that jansson (JSON_REJECT_DUPLICATES) or
- * edfi_check_types refuses, and the student it finds is the one the parsed
- * object names. Checked on a table of hostile objects (each refused by
+ * edfi_check_types refuses (the object it reads may end before the text
+ * does: the reader refuses what follows), and the student it finds is the
+ * one the parsed object names. Checked on a table of hostile objects (each refused by
  * the strict parse, each left to it by the scan), on resource objects of
  * every kind the import reads (each vouched for, with its student), and
  * on every one-byte change and every truncation of those; its squeezed
@@ -131,8 +132,10 @@ static int check_promise(const char *resource, const char *text, size_t len)
 		free(out);
 		return 0;
 	}
-	if (!strict_ok(text, len, &o))
-		fail_msg("scanned but refused by jansson or the types: %.*s", (int)len, text);
+	/* The object the scan read (it may end before the text does). */
+	assert_true(sc.len > 0 && sc.len <= len);
+	if (!strict_ok(text, sc.len, &o))
+		fail_msg("scanned but refused by jansson or the types: %.*s", (int)sc.len, text);
 	assert_ptr_equal(sc.text, out);
 	/* No white space outside strings. */
 	for (size_t i = 0, in = 0; i < sc.textlen; i++) {
@@ -165,7 +168,7 @@ static int check_promise(const char *resource, const char *text, size_t len)
 		assert_memory_equal(want, got, sl);
 	}
 	json_decref(o);
-	return 1;
+	return sc.len == len;
 }
 
 /* Resource objects as the API gives them (and the student each names). */
@@ -218,7 +221,8 @@ static void test_vouches_for_the_api_shape(void **state)
 		size_t sl = 0;
 		const char *sid;
 		assert_true(strict_ok(good[i].text, strlen(good[i].text), NULL));
-		if (!edfi_scan_object(good[i].text, strlen(good[i].text), NULL, &sc))
+		if (!edfi_scan_object(good[i].text, strlen(good[i].text), NULL, &sc) ||
+		    sc.len != strlen(good[i].text))
 			fail_msg("not vouched for: %s", good[i].text);
 		sid = scan_student(good[i].resource, &sc, &sl);
 		if (good[i].student == NULL)
@@ -291,8 +295,10 @@ static void test_refuses_the_hostile(void **state)
 		if (strict_ok(hostile[i], n, NULL))
 			fail_msg("the test's hostile case %zu is taken by jansson: %s", i,
 			         hostile[i]);
-		if (edfi_scan_object(hostile[i], n, NULL, &sc))
+		/* Text after the object is the reader's to refuse: the object is not the whole. */
+		if (edfi_scan_object(hostile[i], n, NULL, &sc) && sc.len == n)
 			fail_msg("vouched for hostile case %zu: %s", i, hostile[i]);
+		check_promise("students", hostile[i], n);
 		check_load(hostile[i], n);
 	}
 }

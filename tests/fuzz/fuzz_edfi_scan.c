@@ -1,7 +1,8 @@
 /*
  * libFuzzer harness for the Ed-Fi JSON reader's scan (node/edfi_types.h,
- * edfi_scan_object): text it vouches for must be one object that jansson
- * (JSON_REJECT_DUPLICATES) parses whole and edfi_check_types passes, and
+ * edfi_scan_object): the object it vouches for (the input's first sc.len
+ * bytes) must be one that jansson (JSON_REJECT_DUPLICATES) parses whole and
+ * edfi_check_types passes, and
  * the student it finds must be the one the parsed object names, both for a
  * students object and for one naming its student by a reference; and
  * edfi_json_load must give what json_loadb gives, for any bytes.
@@ -86,13 +87,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(out);
 		return 0;
 	}
-	/* The squeezed text is JSON, no longer than the input. */
-	if (sc.text != out || sc.textlen > size ||
+	/* The object read is at the start of the input; squeezed, it is JSON, no longer. */
+	if (sc.len == 0 || sc.len > size || sc.text != out || sc.textlen > sc.len ||
 	    (back = json_loadb(out, sc.textlen, JSON_REJECT_DUPLICATES, NULL)) == NULL)
 		abort();
 	json_decref(back);
 	free(out);
-	o = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
+	o = json_loadb((const char *)data, sc.len, JSON_REJECT_DUPLICATES, NULL);
 	if (o == NULL || !json_is_object(o) || edfi_check_types("fuzz", o, "fuzz.json[0]") != 0)
 		abort();
 	same(tree_student(1, o), sc.top, sc.toplen);
