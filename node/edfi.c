@@ -805,7 +805,14 @@ static int api_key(const char *k)
 static void note(struct mctx *m, const char *a, const char *sep, const char *b)
 {
 	char buf[400];
-	snprintf(buf, sizeof(buf), "%s%s%s", a, sep, b);
+	size_t la = strlen(a), ls = strlen(sep), lb = strlen(b);
+	/* As snprintf("%s%s%s") would, cut to the buffer, without its cost per field noted. */
+	if (la + ls + lb < sizeof(buf)) {
+		memcpy(buf, a, la);
+		memcpy(buf + la, sep, ls);
+		memcpy(buf + la + ls, b, lb + 1);
+	} else
+		snprintf(buf, sizeof(buf), "%s%s%s", a, sep, b);
 	if (json_object_get(m->noted, buf))
 		return;
 	json_object_set_new(m->noted, buf, json_true());
