@@ -571,8 +571,8 @@ static size_t squeeze(const char *raw, size_t rawlen, char *out)
  * Keeps obj under key as "where\0json": raw (rawlen bytes) when the reader
  * has the object's own text (its API bookkeeping is removed when it is
  * parsed again, parse_val), else obj written out without that bookkeeping.
- * obj is NULL for text the reader scanned instead of parsing; squeezed:
- * raw is that scan's text, already without white space and bookkeeping.
+ * squeezed: raw is the reader's scan of the object (obj NULL: it was not
+ * parsed), already without white space and bookkeeping.
  */
 static int put(edfi_set *set, MDB_dbi dbi, const void *key, size_t klen, const char *where,
                const json_t *obj, const char *raw, size_t rawlen, int squeezed, unsigned flags)
@@ -580,8 +580,6 @@ static int put(edfi_set *set, MDB_dbi dbi, const void *key, size_t klen, const c
 	char *text = NULL;
 	size_t wl = strlen(where) + 1, tl;
 	MDB_val k = {klen, (void *)(uintptr_t)key}, v;
-	const char *rawcopy = raw; /* obj's text, when obj is NULL (scanned, not parsed) */
-	size_t rawcopylen = rawlen;
 	int rc;
 
 	if (raw != NULL && !squeezed) {
@@ -596,8 +594,7 @@ static int put(edfi_set *set, MDB_dbi dbi, const void *key, size_t klen, const c
 	}
 	if (raw == NULL) {
 		/* The object is the reader's: the copy kept has no API bookkeeping. */
-		json_t *copy = obj ? json_deep_copy(obj)
-		                   : json_loadb(rawcopy, rawcopylen, JSON_REJECT_DUPLICATES, NULL);
+		json_t *copy = json_deep_copy(obj);
 		if (copy == NULL)
 			return BATON_ENOMEM;
 		strip_api(copy);
