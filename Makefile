@@ -100,7 +100,7 @@ DEMO     := $(BUILD)/baton-demo
 
 TEST_NAMES := test_codec test_keys test_objects test_packet test_mutation test_vectors test_store test_consent \
               test_record test_record_file test_serve test_students test_invite \
-              test_disclosure_copy test_erase test_edfi_xml test_edfi_read
+              test_disclosure_copy test_erase test_edfi_xml test_edfi_read test_edfi_scan
 CLI_TESTS  := $(filter-out tests/cli/lib.sh,$(sort $(wildcard tests/cli/*.sh)))
 NODE_LIB   := $(BUILD)/libbatonnode.a
 TEST_SUPPORT := $(BUILD)/tests/testutil.o
@@ -110,7 +110,7 @@ TEST_LIBS := $(shell pkg-config --libs cmocka jansson 2>/dev/null)
 FUZZ_NAMES := fuzz_msgpack fuzz_consent fuzz_revocation fuzz_receipt fuzz_card fuzz_packet \
               fuzz_body fuzz_keyfile fuzz_record fuzz_rotation fuzz_chunk \
               fuzz_audit_head fuzz_batch fuzz_disclosures fuzz_statement fuzz_edfi_xml \
-              fuzz_directory
+              fuzz_directory fuzz_edfi_scan
 FUZZ_BUILD := build/fuzz
 TEST_TIMEOUT ?= 1800
 
@@ -380,6 +380,12 @@ $(FUZZ_BUILD)/fuzz_edfi_xml: tests/fuzz/fuzz_edfi_xml.c tests/fuzz/fuzz.h $(FUZZ
                              $(FUZZ_BUILD)/node/edfi_xml.o
 	$(QLD)clang $(FUZZ_CFLAGS) -Itests/fuzz -o $@ $< $(FUZZ_BUILD)/node/edfi_xml.o \
 	  $(FUZZ_LIB_OBJ) $(LIBS)
+
+# The Ed-Fi scan harness takes the node's type rules (and the record's date rule).
+$(FUZZ_BUILD)/fuzz_edfi_scan: tests/fuzz/fuzz_edfi_scan.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJ) \
+                              $(FUZZ_BUILD)/node/edfi_types.o $(FUZZ_BUILD)/node/record.o
+	$(QLD)clang $(FUZZ_CFLAGS) -Itests/fuzz -o $@ $< $(FUZZ_BUILD)/node/edfi_types.o \
+	  $(FUZZ_BUILD)/node/record.o $(FUZZ_LIB_OBJ) $(LIBS)
 
 fuzz: deps-check $(FUZZ_NAMES:%=$(FUZZ_BUILD)/%)
 	$(Q)tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)

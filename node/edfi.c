@@ -438,8 +438,7 @@ static void strip_api(json_t *v)
 	}
 	json_object_foreach_safe(v, tmp, k, x)
 	{
-		if (strcmp(k, "link") == 0 || strcmp(k, "_etag") == 0 ||
-		    strcmp(k, "_lastModifiedDate") == 0 || strcmp(k, "id") == 0)
+		if (edfi_api_member(k, strlen(k)))
 			json_object_del(v, k);
 		else if (json_is_object(x) || json_is_array(x))
 			strip_api(x);
@@ -501,12 +500,8 @@ static int sq_members(struct squeeze *q, int keep, char close)
 			size_t ks = q->at, ke;
 			if (q->at >= q->len || q->p[q->at] != '"' || (ke = sq_string_end(q)) == 0)
 				return -1;
-			static const char *const api[] = {"link", "_etag", "_lastModifiedDate",
-			                                  "id"};
-			for (size_t i = 0; i < sizeof(api) / sizeof(api[0]) && k; i++)
-				if (ke - ks - 2 == strlen(api[i]) &&
-				    memcmp(q->p + ks + 1, api[i], ke - ks - 2) == 0)
-					k = 0;
+			if (edfi_api_member(q->p + ks + 1, ke - ks - 2))
+				k = 0;
 			q->at = ke;
 			sq_ws(q);
 			if (q->at >= q->len || q->p[q->at] != ':')
@@ -576,16 +571,18 @@ static size_t squeeze(const char *raw, size_t rawlen, char *out)
  * Keeps obj under key as "where\0json": raw (rawlen bytes) when the reader
  * has the object's own text (its API bookkeeping is removed when it is
  * parsed again, parse_val), else obj written out without that bookkeeping.
+ * squeezed: raw is the reader's scan of the object (obj NULL: it was not
+ * parsed), already without white space and bookkeeping.
  */
 static int put(edfi_set *set, MDB_dbi dbi, const void *key, size_t klen, const char *where,
-               const json_t *obj, const char *raw, size_t rawlen, unsigned flags)
+               const json_t *obj, const char *raw, size_t rawlen, int squeezed, unsigned flags)
 {
 	char *text = NULL;
 	size_t wl = strlen(where) + 1, tl;
 	MDB_val k = {klen, (void *)(uintptr_t)key}, v;
 	int rc;
 
-	if (raw != NULL) {
+	if (raw != NULL && !squeezed) {
 		if ((text = malloc(rawlen ? rawlen : 1)) == NULL)
 			return BATON_ENOMEM;
 		if ((rawlen = squeeze(raw, rawlen, text)) == 0) {
@@ -620,17 +617,43 @@ static int put(edfi_set *set, MDB_dbi dbi, const void *key, size_t klen, const c
 	return rc ? lmdb_err(rc, "put") : 0;
 }
 
-static int gather_raw(void *arg, const char *resource, json_t *obj, const char *raw, size_t rawlen,
-                      const char *where)
+/* The studentUniqueId student_of finds, from what edfi_scan_object found of the text. */
+static const char *student_of_scan(const char *resource, const struct edfi_scan *sc, size_t *len)
+{
+	if (strcmp(resource, "students") == 0) {
+		*len = sc->toplen;
+		return sc->top;
+	}
+	*len = sc->ref ? sc->reflen : sc->firstlen;
+	return sc->ref ? sc->ref : sc->first;
+}
+
+static int gather_raw(void *arg, const char *resource, json_t *obj, const struct edfi_scan *sc,
+                      const char *raw, size_t rawlen, const char *where)
 {
 	edfi_set *set = arg;
-	char key[KEY_MAX + 16], buf[5][200];
-	const char *parts[5], *sid;
+	char key[KEY_MAX + 16], buf[5][200], sidbuf[BATON_STUDENT_MAX + 1];
+	const char *parts[5], *sid = NULL;
+	json_t *own = NULL;
 	size_t klen, n = 0;
 	int r, rc;
 
-	if (!json_is_object(obj))
-		return bti_diag_err(BATON_EVALUE, "%s: not an object", where);
+	if (obj == NULL) {
+		/* Scanned, types and all: only its student is wanted of it. */
+		size_t sl;
+		const char *s = student_of_scan(resource, sc, &sl);
+		if (s != NULL && sl <= BATON_STUDENT_MAX) {
+			memcpy(sidbuf, s, sl);
+			sidbuf[sl] = '\0';
+			sid = sidbuf;
+		} else if ((obj = own = json_loadb(raw, rawlen, JSON_REJECT_DUPLICATES, NULL)) ==
+		           NULL)
+			return BATON_ENOMEM;
+	}
+	if (obj != NULL && !json_is_object(obj)) {
+		r = bti_diag_err(BATON_EVALUE, "%s: not an object", where);
+		goto out;
+	}
 	if (!edfi_resource_known(resource)) {
 		/* Only the XML reader hands these on (the JSON reader refuses or skips
 		 * them by file name): a resource Baton does not read is noted once. */
@@ -638,17 +661,23 @@ static int gather_raw(void *arg, const char *resource, json_t *obj, const char *
 		size_t i;
 		json_t *v;
 		snprintf(msg, sizeof(msg), "%s: not a resource Baton reads; skipped", resource);
+		r = 0;
 		json_array_foreach(set->notes, i,
-		                   v) if (strcmp(json_string_value(v), msg) == 0) return 0;
+		                   v) if (strcmp(json_string_value(v), msg) == 0) goto out;
 		json_array_append_new(set->notes, json_string(msg));
-		return 0;
+		goto out;
 	}
-	if ((r = edfi_check_types(resource, obj, where)) != 0)
-		return r;
-	if (set->wtxn == NULL && (rc = mdb_txn_begin(set->env, NULL, 0, &set->wtxn)) != 0)
-		return lmdb_err(rc, "begin");
+	if (obj != NULL) {
+		if ((r = edfi_check_types(resource, obj, where)) != 0)
+			goto out;
+		sid = student_of(resource, obj);
+	}
+	if (set->wtxn == NULL && (rc = mdb_txn_begin(set->env, NULL, 0, &set->wtxn)) != 0) {
+		r = lmdb_err(rc, "begin");
+		goto out;
+	}
 	set->objects++;
-	if ((sid = student_of(resource, obj)) != NULL) {
+	if (sid != NULL) {
 		uint8_t seq[8];
 		size_t sl = strlen(sid), rl = strlen(resource);
 		if (sl == 0 || sl > BATON_STUDENT_MAX || !record_id_safe(sid) || has_control(sid)) {
@@ -660,35 +689,44 @@ static int gather_raw(void *arg, const char *resource, json_t *obj, const char *
 				shown[j] =
 				    (unsigned char)sid[j] < 0x20 || sid[j] == 0x7f ? '?' : sid[j];
 			shown[j] = '\0';
-			return bti_diag_err(BATON_EVALUE,
-			                    "%s: studentUniqueId \"%s\" is not a student id", where,
-			                    shown);
+			r = bti_diag_err(BATON_EVALUE,
+			                 "%s: studentUniqueId \"%s\" is not a student id", where,
+			                 shown);
+			goto out;
 		}
+		r = 0;
 		if (set->filter && json_object_get(set->filter, sid) == NULL)
-			return 0;
+			goto out;
 		for (int i = 0; i < 8; i++)
 			seq[i] = (uint8_t)(set->seq >> (56 - 8 * i));
 		set->seq++;
 		memcpy(key, sid, sl + 1);
 		memcpy(key + sl + 1, resource, rl + 1);
 		memcpy(key + sl + rl + 2, seq, 8);
-		r = put(set, set->by_student, key, sl + rl + 10, where, obj, raw, rawlen, 0);
+		r = put(set, set->by_student, key, sl + rl + 10, where, obj, sc ? sc->text : raw,
+		        sc ? sc->textlen : rawlen, sc != NULL, 0);
 	} else {
 		const struct identity *id = identity_of(resource);
-		if (id == NULL)
-			return bti_diag_err(BATON_EMISSING,
-			                    "%s: %s: studentReference.studentUniqueId is missing",
-			                    where, resource);
+		if (id == NULL) {
+			r = bti_diag_err(BATON_EMISSING,
+			                 "%s: %s: studentReference.studentUniqueId is missing",
+			                 where, resource);
+			goto out;
+		}
 		for (; n < 5 && id->fields[n]; n++) {
 			parts[n] = field_at(obj, id->fields[n], buf[n], sizeof(buf[n]));
-			if (!parts[n][0])
-				return bti_diag_err(BATON_EMISSING, "%s: %s.%s is missing", where,
-				                    resource, id->fields[n]);
+			if (!parts[n][0]) {
+				r = bti_diag_err(BATON_EMISSING, "%s: %s.%s is missing", where,
+				                 resource, id->fields[n]);
+				goto out;
+			}
 		}
-		if (make_key(key, sizeof(key), &klen, resource, parts, n) != 0)
-			return bti_diag_err(BATON_EVALUE, "%s: %s: identity fields too long", where,
-			                    resource);
-		r = put(set, set->by_key, key, klen, where, obj, raw, rawlen, MDB_NOOVERWRITE);
+		if (make_key(key, sizeof(key), &klen, resource, parts, n) != 0) {
+			r = bti_diag_err(BATON_EVALUE, "%s: %s: identity fields too long", where,
+			                 resource);
+			goto out;
+		}
+		r = put(set, set->by_key, key, klen, where, obj, raw, rawlen, 0, MDB_NOOVERWRITE);
 		if (r == BATON_EEXIST)
 			r = bti_diag_err(BATON_EVALUE,
 			                 "%s: %s: a second object with the same identity (%s)",
@@ -698,16 +736,16 @@ static int gather_raw(void *arg, const char *resource, json_t *obj, const char *
 		rc = mdb_txn_commit(set->wtxn);
 		set->wtxn = NULL;
 		set->in_txn = 0;
-		if (rc != 0)
-			return lmdb_err(rc, "commit");
-		return scratch_cycle(set);
+		r = rc != 0 ? lmdb_err(rc, "commit") : scratch_cycle(set);
 	}
+out:
+	json_decref(own);
 	return r;
 }
 
 static int gather(void *arg, const char *resource, json_t *obj, const char *where)
 {
-	return gather_raw(arg, resource, obj, NULL, 0, where);
+	return gather_raw(arg, resource, obj, NULL, NULL, 0, where);
 }
 
 /* A file or key not read, in a dry run: kept with the set's notes. */
@@ -757,16 +795,21 @@ struct mctx {
 /* Keys an Ed-Fi API adds to every resource: not data of the student's. */
 static int api_key(const char *k)
 {
-	return strcmp(k, "id") == 0 || strcmp(k, "_etag") == 0 ||
-	       strcmp(k, "_lastModifiedDate") == 0 || strcmp(k, "link") == 0 ||
-	       strcmp(k, "_where") == 0;
+	return edfi_api_member(k, strlen(k)) || strcmp(k, "_where") == 0;
 }
 
 /* Notes "a" sep "b" once. */
 static void note(struct mctx *m, const char *a, const char *sep, const char *b)
 {
 	char buf[400];
-	snprintf(buf, sizeof(buf), "%s%s%s", a, sep, b);
+	size_t la = strlen(a), ls = strlen(sep), lb = strlen(b);
+	/* As snprintf("%s%s%s") would, cut to the buffer, without its cost per field noted. */
+	if (la + ls + lb < sizeof(buf)) {
+		memcpy(buf, a, la);
+		memcpy(buf + la, sep, ls);
+		memcpy(buf + la + ls, b, lb + 1);
+	} else
+		snprintf(buf, sizeof(buf), "%s%s%s", a, sep, b);
 	if (json_object_get(m->noted, buf))
 		return;
 	json_object_set_new(m->noted, buf, json_true());
@@ -901,7 +944,7 @@ static json_t *parse_val(const MDB_val *v)
 	json_t *o;
 	if (wl >= v->mv_size)
 		return NULL;
-	o = json_loadb(p + wl + 1, v->mv_size - wl - 1, 0, NULL);
+	o = edfi_json_load(p + wl + 1, v->mv_size - wl - 1);
 	if (o) {
 		strip_api(o);
 		json_object_set_new(o, "_where", json_string(p));

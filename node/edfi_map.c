@@ -15,6 +15,7 @@ static const char shipped[] =
 
 struct line {
 	char *field, *value, *uri;
+	size_t flen, ulen; /* of field and uri: most lines differ in length, tried first */
 };
 
 struct edfi_map {
@@ -57,7 +58,8 @@ static int add_line(edfi_map *m, const char *text, size_t len, const char *where
 		if (strcmp(m->v[i].field, copy) == 0 && strcmp(m->v[i].uri, tab2 + 1) == 0) {
 			/* A district's line for a URI the map has: the value is the district's. */
 			free(m->v[i].field);
-			m->v[i] = (struct line){copy, tab1 + 1, tab2 + 1};
+			m->v[i] =
+			    (struct line){copy, tab1 + 1, tab2 + 1, strlen(copy), strlen(tab2 + 1)};
 			return 0;
 		}
 	if (m->n == m->cap) {
@@ -70,7 +72,7 @@ static int add_line(edfi_map *m, const char *text, size_t len, const char *where
 		m->v = g;
 		m->cap = cap;
 	}
-	m->v[m->n++] = (struct line){copy, tab1 + 1, tab2 + 1};
+	m->v[m->n++] = (struct line){copy, tab1 + 1, tab2 + 1, strlen(copy), strlen(tab2 + 1)};
 	return 0;
 }
 
@@ -149,8 +151,10 @@ out:
 
 const char *edfi_map_value(const edfi_map *m, const char *field, const char *uri)
 {
+	size_t fl = strlen(field), ul = strlen(uri);
 	for (size_t i = 0; i < m->n; i++)
-		if (strcmp(m->v[i].field, field) == 0 && strcmp(m->v[i].uri, uri) == 0)
+		if (m->v[i].ulen == ul && m->v[i].flen == fl && memcmp(m->v[i].uri, uri, ul) == 0 &&
+		    memcmp(m->v[i].field, field, fl) == 0)
 			return m->v[i].value;
 	return NULL;
 }

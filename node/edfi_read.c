@@ -17,6 +17,7 @@
 
 #include "bti.h"
 #include "edfi_read.h"
+#include "edfi_types.h"
 #include "store.h"
 
 static const char *const known[] = {
@@ -71,6 +72,8 @@ struct scan {
 	edfi_note note;
 	void *arg;
 	int single; /* the one-file form: where names the key too */
+	char *buf;  /* a scanned object's squeezed text (raw sinks) */
+	size_t cap;
 };
 
 static void skip_ws(struct scan *s)
@@ -156,18 +159,36 @@ static int read_array(struct scan *s, const char *resource, int skip)
 	for (;; index++) {
 		json_error_t e;
 		json_t *obj;
+		struct edfi_scan sc;
+		int scanned = 0;
 		skip_ws(s);
 		if (s->pos >= s->len || s->p[s->pos] != '{') {
 			snprintf(where, sizeof(where), "%s[%zu]: a %s object", resource, index,
 			         resource);
 			return expect_err(s, where);
 		}
-		if ((r = object_end(s, resource, index, &end)) != 0)
+		if (!skip && s->raw != NULL) {
+			/* The scan finds the object's end itself, within object_end's bound. */
+			size_t room =
+			    s->len - s->pos < EDFI_OBJECT_MAX ? s->len - s->pos : EDFI_OBJECT_MAX;
+			if (room > s->cap) {
+				char *g = realloc(s->buf, room);
+				if (g == NULL)
+					return BATON_ENOMEM;
+				s->buf = g;
+				s->cap = room;
+			}
+			if ((scanned = edfi_scan_object(s->p + s->pos, room, s->buf, &sc)) != 0)
+				end = s->pos + sc.len;
+		}
+		if (!scanned && (r = object_end(s, resource, index, &end)) != 0)
 			return r;
 		if (!skip) {
-			obj = json_loadb(s->p + s->pos, end - s->pos,
-			                 JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &e);
-			if (obj == NULL)
+			obj = scanned
+			          ? NULL
+			          : json_loadb(s->p + s->pos, end - s->pos,
+			                       JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &e);
+			if (obj == NULL && !scanned)
 				return bti_diag_err(BATON_EVALUE, "%s: %s[%zu] at byte %zu: %s",
 				                    s->name, resource, index,
 				                    s->pos + (size_t)e.position, e.text);
@@ -176,9 +197,9 @@ static int read_array(struct scan *s, const char *resource, int skip)
 				         index);
 			else
 				snprintf(where, sizeof(where), "%s[%zu]", s->name, index);
-			r = s->raw
-			        ? s->raw(s->arg, resource, obj, s->p + s->pos, end - s->pos, where)
-			        : s->sink(s->arg, resource, obj, where);
+			r = s->raw ? s->raw(s->arg, resource, obj, scanned ? &sc : NULL,
+			                    s->p + s->pos, end - s->pos, where)
+			           : s->sink(s->arg, resource, obj, where);
 			json_decref(obj);
 			if (r != 0)
 				return r;
@@ -399,14 +420,19 @@ static int read_path(struct scan *sp, const char *path)
 	struct scan s = *sp;
 	struct stat st;
 	const char *base = strrchr(path, '/');
+	int r;
 
 	if (stat(path, &st) != 0)
 		return bti_diag_err(BATON_EIO, "%s: %s", path, strerror(errno));
 	if (S_ISDIR(st.st_mode))
-		return read_dir(&s, path);
-	s.name = base && base[1] ? base + 1 : path;
-	s.single = 1;
-	return read_file(&s, path, NULL);
+		r = read_dir(&s, path);
+	else {
+		s.name = base && base[1] ? base + 1 : path;
+		s.single = 1;
+		r = read_file(&s, path, NULL);
+	}
+	free(s.buf);
+	return r;
 }
 
 int edfi_json_read_notes(const char *path, edfi_sink sink, edfi_note note, void *arg)

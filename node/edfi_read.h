@@ -51,13 +51,19 @@ typedef void (*edfi_note)(void *arg, const char *msg);
  */
 int edfi_json_read_notes(const char *path, edfi_sink sink, edfi_note note, void *arg);
 
+struct edfi_scan;
+
 /*
  * A sink that is also given the object's own JSON text in the file (raw,
- * rawlen bytes: what obj was parsed from, API bookkeeping and all), so that
- * it can keep those bytes instead of writing obj out again.
+ * rawlen bytes, API bookkeeping and all), so that it can keep those bytes
+ * instead of writing obj out again. Text that edfi_scan_object
+ * (edfi_types.h) vouches for is not parsed: obj is NULL and sc holds what
+ * the scan found of its student and the text squeezed (valid until the
+ * sink returns). Otherwise obj is the parsed text and sc is NULL.
  */
-typedef int (*edfi_sink_raw)(void *arg, const char *resource, json_t *obj, const char *raw,
-                             size_t rawlen, const char *where);
+typedef int (*edfi_sink_raw)(void *arg, const char *resource, json_t *obj,
+                             const struct edfi_scan *sc, const char *raw, size_t rawlen,
+                             const char *where);
 
 /* edfi_json_read_notes with a sink of the object's bytes too. */
 int edfi_json_read_raw(const char *path, edfi_sink_raw sink, edfi_note note, void *arg);

@@ -19,4 +19,42 @@
  */
 int edfi_check_types(const char *resource, const json_t *obj, const char *where);
 
+/* What edfi_scan finds of a resource object's student (spans of its text, no escapes). */
+struct edfi_scan {
+	const char *top;   /* the object's own studentUniqueId, or NULL */
+	const char *ref;   /* studentReference.studentUniqueId, or NULL */
+	const char *first; /* the first "...Reference" member's studentUniqueId, or NULL */
+	size_t toplen, reflen, firstlen;
+	const char *text; /* the object squeezed into out, or NULL */
+	size_t textlen;
+	size_t len; /* the object's own bytes in the text scanned */
+};
+
+/* Whether the member named k (n bytes) is the API's bookkeeping: id, _etag, link, ... */
+int edfi_api_member(const char *k, size_t n);
+
+/*
+ * Reads the resource object at raw ('{', within len bytes) without building
+ * it: returns 1 when an object starts there (its sc->len bytes, which may
+ * be fewer than len) that jansson's json_loadb with JSON_REJECT_DUPLICATES
+ * takes and edfi_check_types passes, with *sc set; 0 when it is not, or
+ * when this reader cannot tell (a \u escape, an escaped key, an exponent,
+ * long numbers, deep nesting, many keys): the caller then parses it with
+ * jansson, which names what is wrong. It never says 1 for an object
+ * jansson or edfi_check_types refuses.
+ *
+ * out: NULL, or room for len bytes, where the object is written squeezed
+ * (sc->text, sc->textlen): without white space and without the members
+ * edfi_api_member names, at any depth; the same value otherwise.
+ */
+int edfi_scan_object(const char *raw, size_t len, char *out, struct edfi_scan *sc);
+
+/*
+ * json_loadb(text, len, 0, NULL), built straight from the text where it is
+ * of the kind edfi_scan_object reads (jansson itself parses the rest): the
+ * same values, in the same order, with the same NULL for text jansson
+ * refuses. The caller decrefs the result.
+ */
+json_t *edfi_json_load(const char *text, size_t len);
+
 #endif
