@@ -47,19 +47,59 @@ static int collect_due(const store_outbox *e, void *arg)
 	return 0;
 }
 
+/*
+ * The identity key packet e was sealed to (its header's recipient): from
+ * the store, or from the first bytes of its file. Nonzero when it cannot be
+ * read; the delivery then reports what is wrong with the packet.
+ */
+static int sealed_to(store_txn *t, const store_outbox *e, uint8_t pk[BATON_PK_BYTES])
+{
+	baton_source src;
+	baton_header h;
+	uint8_t *p = NULL;
+	size_t n = 0;
+	int fd = -1, r;
+
+	if (e->file[0]) {
+		if ((fd = open(e->file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+			return BATON_EIO;
+		r = baton_source_fd(&src, &fd);
+	} else if ((r = store_packet_get(t, e->packet, &p, &n)) == 0)
+		baton_source_mem(&src, p, n);
+	if (r == 0 && (r = baton_packet_peek(&src, &h)) == 0)
+		memcpy(pk, h.recipient, BATON_PK_BYTES);
+	if (fd >= 0)
+		close(fd);
+	free(p);
+	return r;
+}
+
 static int due_fn(store_txn *t, void *arg)
 {
 	struct due_ctx *d = arg;
 	char by[BATON_NAME_MAX + 1];
+	uint8_t pk[BATON_PK_BYTES];
 	int r = store_outbox_due(t, d->now, DUE_MAX, collect_due, arg);
-	/* A school whose key a pinned authority withdrew gets nothing until it comes back. */
+	/*
+	 * A school whose key a pinned authority withdrew gets nothing until it
+	 * comes back; nor does a packet sealed to a withdrawn key, even when its
+	 * school now has another: the holder of the withdrawn key could open it.
+	 * directory.c finds held entries by the note's "held: withdrawn by".
+	 */
 	for (size_t i = 0; r == 0 && i < d->n; i++) {
+		store_outbox *e = &d->due[i];
 		d->held[i] = 0;
-		if ((r = store_withdrawn_code(t, d->due[i].to, by)) == 0) {
+		if ((r = store_withdrawn_code(t, e->to, by)) == 0) {
 			d->held[i] = 1;
-			/* directory.c finds held entries by this note when trust changes. */
-			snprintf(d->due[i].last_error, sizeof(d->due[i].last_error),
-			         "held: withdrawn by %.128s", by);
+			snprintf(e->last_error, sizeof(e->last_error), "held: withdrawn by %.128s",
+			         by);
+		} else if (r == BATON_ENOTFOUND && sealed_to(t, e, pk) == 0 &&
+		           (r = store_withdrawn(t, pk, by)) == 0) {
+			d->held[i] = 1;
+			snprintf(e->last_error, sizeof(e->last_error),
+			         "held: withdrawn by %.128s: sealed to the withdrawn key; send the "
+			         "record again",
+			         by);
 		}
 		if (r == BATON_ENOTFOUND)
 			r = 0;
