@@ -227,6 +227,36 @@ out:
 	return r;
 }
 
+/*
+ * Whether sk's last 32 bytes are the public key of its seed (its first 32),
+ * so that what it signs verifies under them and may be remembered as
+ * verified. A caller could pass a seed with another key's public half; its
+ * signatures are then not remembered. The last key found whole is known by
+ * its hash, so that each signature does not derive the key again.
+ */
+static int sk_whole(const uint8_t sk[BATON_SK_BYTES])
+{
+	static _Thread_local uint8_t last[32];
+	static _Thread_local int have;
+	uint8_t h[32], pk[BATON_PK_BYTES];
+	int whole;
+
+	crypto_generichash(h, sizeof(h), sk, BATON_SK_BYTES, NULL, 0);
+	if (have && sodium_memcmp(h, last, sizeof(h)) == 0)
+		return 1;
+	uint8_t *full = sodium_malloc(crypto_sign_SECRETKEYBYTES);
+	if (full == NULL)
+		return 0;
+	crypto_sign_seed_keypair(pk, full, sk);
+	sodium_free(full);
+	whole = sodium_memcmp(pk, sk + 32, BATON_PK_BYTES) == 0;
+	if (whole) {
+		memcpy(last, h, sizeof(h));
+		have = 1;
+	}
+	return whole;
+}
+
 int bti_envelope_seal(int type, const uint8_t *body, size_t len, const uint8_t sk[BATON_SK_BYTES],
                       uint8_t **out, size_t *outlen)
 {
@@ -245,8 +275,10 @@ int bti_envelope_seal(int type, const uint8_t *body, size_t len, const uint8_t s
 		/* Made here with the key whose public half ends sk: a later parse
 		 * of it need not verify it. */
 		uint8_t h[32];
-		sig_hash(sig, msg, mlen, sk + 32, h);
-		sig_remember(h);
+		if (sk_whole(sk)) {
+			sig_hash(sig, msg, mlen, sk + 32, h);
+			sig_remember(h);
+		}
 		struct envelope env = {type, body, len, sig};
 		r = bti_enc_alloc(enc_envelope, &env, out, outlen);
 	}

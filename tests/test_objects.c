@@ -269,6 +269,25 @@ static void test_verified_again(void **state)
 	assert_int_equal(baton_audit_head_parse(first, flen, &got), BATON_EBADSIG);
 	assert_int_equal(baton_card_parse(cb, clen, &card), 0);
 	free(first);
+
+	/*
+	 * A seed with another key's public half signs what that key's holder
+	 * never signed: the signature does not verify under it, and must not be
+	 * remembered as if it did.
+	 */
+	baton_key *b = tu_key(BATON_KEY_SCHOOL, 2);
+	uint8_t *mixed = sodium_malloc(BATON_SK_BYTES), *mb;
+	size_t mlen;
+	assert_non_null(mixed);
+	memcpy(mixed, baton_key_id_sk(a), 32);
+	memcpy(mixed + 32, baton_key_id_pk(b), BATON_PK_BYTES);
+	card.valid_from += 1;
+	memcpy(card.id_pk, baton_key_id_pk(b), BATON_PK_BYTES);
+	assert_int_equal(baton_card_sign(&card, mixed, &mb, &mlen), 0);
+	assert_int_equal(baton_card_parse(mb, mlen, &card), BATON_EBADSIG);
+	free(mb);
+	sodium_free(mixed);
+	baton_key_free(b);
 	free(cb);
 	baton_key_free(a);
 }
