@@ -109,7 +109,7 @@ TEST_LIBS := $(shell pkg-config --libs cmocka jansson 2>/dev/null)
 
 FUZZ_NAMES := fuzz_msgpack fuzz_consent fuzz_revocation fuzz_receipt fuzz_card fuzz_packet \
               fuzz_body fuzz_keyfile fuzz_record fuzz_rotation fuzz_chunk \
-              fuzz_audit_head fuzz_batch fuzz_disclosures fuzz_statement fuzz_edfi_xml \
+              fuzz_audit_head fuzz_batch fuzz_offer fuzz_disclosures fuzz_statement fuzz_edfi_xml \
               fuzz_directory fuzz_edfi_scan
 FUZZ_BUILD := build/fuzz
 TEST_TIMEOUT ?= 1800

@@ -119,4 +119,44 @@ size_t bti_frame_batch_len(const struct frame_item *items, size_t k);
 int bti_frame_batch_put(uint8_t *out, const struct frame_item *items, size_t k);
 int bti_frame_reply_put(uint8_t *out, const struct frame_item *items, size_t k);
 
+#define FRAME_OFFER_VERSION 1           /* of the offer and update frames */
+#define FRAME_OFFER_HEAD    8           /* "BTNO" or "BTNU", version, 3 bytes */
+#define FRAME_OFFER_ENTRY   40          /* authority key, version u64 BE */
+#define FRAME_OFFER_MAX     64          /* entries in an offer */
+#define FRAME_UPDATE_MAX    FRAME_CHUNK /* the longest update message */
+
+/* One entry of an offer: an authority pinned and the version held of its directory (0: none). */
+struct frame_offer {
+	uint8_t authority[BATON_PK_BYTES];
+	uint64_t version;
+};
+
+/*
+ * Decodes an offer of len bytes at p into e (FRAME_OFFER_MAX entries) and
+ * *k. 0, or BATON_ETRUNC, BATON_EMAGIC, BATON_EVERSION, BATON_EVALUE (a
+ * reserved byte), BATON_ETOOBIG (too many entries) or BATON_ENONCANON
+ * (keys not ascending), with baton_diag() saying what.
+ */
+int bti_frame_offer_decode(const uint8_t *p, size_t len, struct frame_offer e[FRAME_OFFER_MAX],
+                           size_t *k);
+/* The bytes of an offer of k entries. */
+size_t bti_frame_offer_len(size_t k);
+/* Writes the offer of k entries into bti_frame_offer_len(k) bytes at out; BATON_EINVAL for what
+ * decode refuses. */
+int bti_frame_offer_put(uint8_t *out, const struct frame_offer *e, size_t k);
+
+/*
+ * Decodes an update of len bytes at p: the sender's code into code and the
+ * directory's bytes (inside p, not checked here) into *dir, *dir_len. 0,
+ * or BATON_ETRUNC, BATON_EMAGIC, BATON_EVERSION, BATON_EVALUE (a reserved
+ * byte, the code's length or characters), BATON_ETOOBIG (over
+ * FRAME_UPDATE_MAX).
+ */
+int bti_frame_update_decode(const uint8_t *p, size_t len, char code[BATON_CODE_MAX + 1],
+                            const uint8_t **dir, size_t *dir_len);
+/* The bytes of an update from code with a directory of dir_len bytes. */
+size_t bti_frame_update_len(const char *code, size_t dir_len);
+/* Writes it into bti_frame_update_len() bytes at out; BATON_EINVAL for what decode refuses. */
+int bti_frame_update_put(uint8_t *out, const char *code, const uint8_t *dir, size_t dir_len);
+
 #endif

@@ -222,6 +222,7 @@ struct update_ctx {
 	const uint8_t *bytes;
 	size_t len;
 	uint64_t now;
+	const char *from;
 	struct directory_update *u;
 };
 
@@ -271,10 +272,11 @@ static int update_fn(store_txn *t, void *arg)
 	if ((r = store_directory_put(t, d, x->bytes, x->len, &u->diff)) != 0)
 		return r;
 	snprintf(detail, sizeof(detail),
-	         "authority %s (%.100s), version %llu: %zu added, %zu changed, %zu removed, "
-	         "%zu withdrawn",
+	         "authority %s (%.64s), version %llu: %zu added, %zu changed, %zu removed, "
+	         "%zu withdrawn%s%s",
 	         u->fingerprint, u->authority, (unsigned long long)d->version, u->diff.added,
-	         u->diff.changed, u->diff.removed, u->diff.withdrawn);
+	         u->diff.changed, u->diff.removed, u->diff.withdrawn,
+	         x->from ? ", from school " : "", x->from ? x->from : "");
 	if ((r = dir_audit(t, "directory-update", detail)) != 0)
 		return r;
 	return held_due_now(t);
@@ -282,6 +284,12 @@ static int update_fn(store_txn *t, void *arg)
 
 int directory_update(store *st, const uint8_t *bytes, size_t len, uint64_t now,
                      struct directory_update *u)
+{
+	return directory_update_from(st, bytes, len, now, NULL, u);
+}
+
+int directory_update_from(store *st, const uint8_t *bytes, size_t len, uint64_t now,
+                          const char *from, struct directory_update *u)
 {
 	baton_directory d;
 	int r;
@@ -297,15 +305,15 @@ int directory_update(store *st, const uint8_t *bytes, size_t len, uint64_t now,
 	u->withdrawn_keys = d.n_withdrawn;
 	/* A directory out of its window freezes what is held: nothing older or newer is taken. */
 	if ((r = baton_check_validity(d.issued, d.expires, now, DIRECTORY_SKEW)) != 0) {
-		char from[CARD_TIME_LEN], until[CARD_TIME_LEN];
-		card_time(d.issued, from);
+		char since[CARD_TIME_LEN], until[CARD_TIME_LEN];
+		card_time(d.issued, since);
 		card_time(d.expires, until);
 		r = bti_diag_err(r, "version %llu of %s is %s (valid %s to %s); not taken",
 		                 (unsigned long long)d.version, d.name,
-		                 r == BATON_EEXPIRED ? "expired" : "not valid yet", from, until);
+		                 r == BATON_EEXPIRED ? "expired" : "not valid yet", since, until);
 		goto out;
 	}
-	struct update_ctx x = {&d, bytes, len, now, u};
+	struct update_ctx x = {&d, bytes, len, now, from, u};
 	r = store_write_at(st, now, update_fn, &x);
 out:
 	baton_directory_free(&d);

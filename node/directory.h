@@ -56,6 +56,13 @@ struct directory_update {
  */
 int directory_update(store *st, const uint8_t *bytes, size_t len, uint64_t now,
                      struct directory_update *u);
+/*
+ * The same, for a directory another school passed on (PROTOCOL.md section
+ * 10): from (NULL for none) is the school code it came from, named in the
+ * audit entry.
+ */
+int directory_update_from(store *st, const uint8_t *bytes, size_t len, uint64_t now,
+                          const char *from, struct directory_update *u);
 
 /*
  * The pinned authorities and their directories as JSON (new, into *out;

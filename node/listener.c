@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "bti.h"
+#include "gossip.h"
 #include "keyring.h"
 #include "listener.h"
 #include "log.h"
@@ -542,6 +543,27 @@ static void handle_batch(struct listener *l, const uint8_t *buf, size_t len)
 	free(q);
 }
 
+/* An offer of the directory versions a peer holds: a newer directory, or this node's own offer. */
+static void handle_offer(struct listener *l, const uint8_t *buf, size_t len)
+{
+	struct frame_offer e[FRAME_OFFER_MAX];
+	uint8_t *out = NULL;
+	size_t k, n = 0;
+
+	if (bti_frame_offer_decode(buf, len, e, &k) != 0) {
+		node_log_unverified("serve: an offer of %zu bytes refused: %s: dropped", len,
+		                    baton_diag());
+		reply_empty(l);
+		return;
+	}
+	if (gossip_answer(l->nd->st, e, k, &out, &n) != 0) {
+		node_log(NODE_LOG_ERR, "serve: answering an offer: %s", baton_diag());
+		reply_empty(l);
+	} else
+		reply(l, out, n);
+	free(out);
+}
+
 static void handle(struct listener *l, const uint8_t *buf, size_t len)
 {
 	if (len >= 4 && memcmp(buf, "BTNP", 4) == 0) {
@@ -552,6 +574,12 @@ static void handle(struct listener *l, const uint8_t *buf, size_t len)
 		handle_batch(l, buf, len);
 	} else if (len >= 4 && memcmp(buf, "BTNC", 4) == 0) {
 		handle_chunk(l, buf, len);
+	} else if (len >= 4 && memcmp(buf, "BTNO", 4) == 0) {
+		handle_offer(l, buf, len);
+	} else if (len >= 4 && memcmp(buf, "BTNU", 4) == 0) {
+		/* Taken or not, the reply is empty; the frame's code names the sender. */
+		(void)gossip_take(l->nd->st, buf, len, serve_now(), NULL);
+		reply_empty(l);
 	} else if (len >= 2 && buf[0] == 0x93 && buf[1] == BATON_OBJ_RECEIPT) {
 		handle_receipt(l, buf, len);
 	} else {

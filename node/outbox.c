@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "bti.h"
+#include "gossip.h"
 #include "keyring.h"
 #include "log.h"
 #include "outbox.h"
@@ -699,6 +700,19 @@ static size_t batchable(struct serve_node *nd, const store_outbox *e)
 	           : 0;
 }
 
+/*
+ * The offers of directory versions made to each school (PROTOCOL.md section
+ * 10): when, and a hash of the versions offered, so that a school hears of
+ * new versions at once and of the same ones at most every GOSSIP_EVERY
+ * seconds. The oldest gives way when the table is full.
+ */
+#define OFFERED_MAX 256
+struct offered {
+	char code[BATON_CODE_MAX + 1];
+	uint64_t at;
+	uint8_t versions[BATON_HASH_BYTES];
+};
+
 /* The outbox round's working memory, kept from one round to the next. */
 struct outbox_work {
 	store_outbox due[DUE_MAX];
@@ -715,6 +729,7 @@ struct outbox_work {
 	int errs[DUE_MAX];
 	char why[DUE_MAX][TRANSFER_WHY];
 	unsigned char held[DUE_MAX];
+	struct offered offered[OFFERED_MAX];
 };
 
 /*
@@ -800,6 +815,115 @@ static void record_landed(struct serve_node *nd, struct outbox_work *w, size_t n
 	}
 }
 
+struct push_ctx {
+	atomic_int *stop;
+	nng_socket req;
+	const char *ep, *code;
+};
+
+/* Sends one update; its reply is empty. */
+static int push_one(const uint8_t *msg, size_t len, void *arg)
+{
+	struct push_ctx *x = arg;
+	void *reply = NULL;
+	size_t n = 0;
+	int r = exchange(x->stop, x->req, x->ep, msg, len, &reply, &n);
+	if (reply)
+		nng_free(reply, n);
+	if (r == 0)
+		node_log(NODE_LOG_INFO, "directory: a newer directory passed on to %s", x->code);
+	return r;
+}
+
+/*
+ * Offers school code the directory versions held (own, k entries): takes
+ * a newer directory the school answers with, or passes on those it lacks.
+ * A school that does not answer an offer (an older node) is left alone.
+ */
+static void offer_to(struct serve_node *nd, const char *code, const struct frame_offer *own,
+                     size_t k)
+{
+	struct frame_offer e[FRAME_OFFER_MAX];
+	struct peer_ctx pc;
+	uint8_t msg[FRAME_OFFER_HEAD + FRAME_OFFER_MAX * FRAME_OFFER_ENTRY];
+	nng_socket req;
+	size_t m;
+	int r = BATON_EIO, nr;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.code = code;
+	if (store_read(nd->st, peer_fn, &pc) != 0 || bti_frame_offer_put(msg, own, k) != 0 ||
+	    open_req(&req, FRAME_UPDATE_MAX + 4096) != 0)
+		return;
+	for (size_t i = 0; i < pc.card.n_endpoints && r != 0 && !atomic_load(&nd->stopping); i++) {
+		const char *ep = pc.card.endpoints[i];
+		void *reply = NULL;
+		size_t n = 0;
+		if ((nr = nng_dial(req, ep, NULL, 0)) != 0)
+			continue;
+		if ((r = exchange(&nd->stopping, req, ep, msg, bti_frame_offer_len(k), &reply,
+		                  &n)) != 0)
+			continue;
+		if (n >= 4 && memcmp(reply, "BTNU", 4) == 0) {
+			(void)gossip_take(nd->st, reply, n, serve_now(), code);
+		} else if (n >= 4 && memcmp(reply, "BTNO", 4) == 0) {
+			if (bti_frame_offer_decode(reply, n, e, &m) != 0) {
+				node_log(NODE_LOG_WARN, "directory: %s answered an offer with: %s",
+				         code, baton_diag());
+			} else {
+				struct push_ctx x = {&nd->stopping, req, ep, code};
+				if (gossip_updates(nd->st, e, m, push_one, &x) != 0)
+					node_log(NODE_LOG_WARN,
+					         "directory: passing a directory on to %s: %s",
+					         code, baton_diag());
+			}
+		}
+		nng_free(reply, n);
+	}
+	nng_close(req);
+}
+
+/*
+ * After a round: each school delivered to is offered the directory
+ * versions held, when it has not been offered these in GOSSIP_EVERY
+ * seconds.
+ */
+static void offer_round(struct serve_node *nd, struct outbox_work *w, size_t n, uint64_t now)
+{
+	struct frame_offer own[FRAME_OFFER_MAX];
+	uint8_t h[BATON_HASH_BYTES];
+	size_t k;
+
+	if (n == 0 || gossip_own(nd->st, own, &k) != 0 || k == 0)
+		return;
+	crypto_generichash(h, sizeof(h), (const uint8_t *)own, k * sizeof(own[0]), NULL, 0);
+	for (size_t i = 0; i < n && !atomic_load(&nd->stopping); i++) {
+		const store_outbox *e = &w->due[i];
+		struct offered *o = NULL, *oldest = &w->offered[0];
+		if (w->failed[i] || w->held[i] || e->state == OUT_EXPIRED)
+			continue;
+		for (size_t j = 0; j < OFFERED_MAX && o == NULL; j++) {
+			if (strcmp(w->offered[j].code, e->to) == 0)
+				o = &w->offered[j];
+			else if (w->offered[j].at < oldest->at)
+				oldest = &w->offered[j];
+		}
+		if (o && memcmp(o->versions, h, sizeof(h)) == 0 && now < o->at + GOSSIP_EVERY)
+			continue;
+		if (o == NULL) {
+			o = oldest;
+			snprintf(o->code, sizeof(o->code), "%s", e->to);
+		}
+		o->at = now;
+		memcpy(o->versions, h, sizeof(h));
+		offer_to(nd, e->to, own, k);
+		/* What this node holds may have changed: the next school hears of it. */
+		if (gossip_own(nd->st, own, &k) != 0)
+			return;
+		crypto_generichash(h, sizeof(h), (const uint8_t *)own, k * sizeof(own[0]), NULL, 0);
+	}
+}
+
 /* One round of the outbox: returns how many entries it tried. */
 static size_t outbox_tick(struct serve_node *nd)
 {
@@ -875,6 +999,7 @@ static size_t outbox_tick(struct serve_node *nd)
 	u.e = w->failed;
 	if (any_failed && store_write(nd->st, updates_fn, &u) != 0)
 		node_log(NODE_LOG_ERR, "outbox: %s", baton_diag());
+	offer_round(nd, w, d.n, d.now);
 	return tried;
 }
 

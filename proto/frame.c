@@ -325,3 +325,131 @@ int bti_frame_reply_put(uint8_t *out, const struct frame_item *items, size_t k)
 {
 	return batch_put(&reply_kind, out, items, k);
 }
+
+/* Offers of the directory versions a node holds, and updates carrying one directory. */
+int bti_frame_offer_decode(const uint8_t *p, size_t len, struct frame_offer e[FRAME_OFFER_MAX],
+                           size_t *k)
+{
+	size_t n;
+
+	*k = 0;
+	if (len < FRAME_OFFER_HEAD)
+		return bti_diag_err(BATON_ETRUNC, "offer frame: %zu bytes, shorter than its head",
+		                    len);
+	if (memcmp(p, "BTNO", 4) != 0)
+		return bti_diag_err(BATON_EMAGIC, "offer frame: not \"BTNO\"");
+	if (p[4] != FRAME_OFFER_VERSION)
+		return bti_diag_err(BATON_EVERSION, "offer frame: version %u (this node reads %d)",
+		                    p[4], FRAME_OFFER_VERSION);
+	if (p[5] || p[6] || p[7])
+		return bti_diag_err(BATON_EVALUE, "offer frame: reserved bytes are not zero");
+	if ((len - FRAME_OFFER_HEAD) % FRAME_OFFER_ENTRY != 0)
+		return bti_diag_err(BATON_ETRUNC,
+		                    "offer frame: %zu bytes of entries, not a multiple of %d",
+		                    len - FRAME_OFFER_HEAD, FRAME_OFFER_ENTRY);
+	n = (len - FRAME_OFFER_HEAD) / FRAME_OFFER_ENTRY;
+	if (n > FRAME_OFFER_MAX)
+		return bti_diag_err(BATON_ETOOBIG, "offer frame: %zu entries, over %d", n,
+		                    FRAME_OFFER_MAX);
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *q = p + FRAME_OFFER_HEAD + i * FRAME_OFFER_ENTRY;
+		if (i > 0 && memcmp(q - FRAME_OFFER_ENTRY, q, BATON_PK_BYTES) >= 0)
+			return bti_diag_err(BATON_ENONCANON,
+			                    "offer frame: entry %zu's key is not above the one "
+			                    "before it",
+			                    i + 1);
+		memcpy(e[i].authority, q, BATON_PK_BYTES);
+		e[i].version = get_be64(q + BATON_PK_BYTES);
+	}
+	*k = n;
+	return 0;
+}
+
+size_t bti_frame_offer_len(size_t k)
+{
+	return FRAME_OFFER_HEAD + k * FRAME_OFFER_ENTRY;
+}
+
+int bti_frame_offer_put(uint8_t *out, const struct frame_offer *e, size_t k)
+{
+	if (k > FRAME_OFFER_MAX)
+		return bti_diag_err(BATON_EINVAL, "offer frame: %zu entries (at most %d)", k,
+		                    FRAME_OFFER_MAX);
+	for (size_t i = 1; i < k; i++)
+		if (memcmp(e[i - 1].authority, e[i].authority, BATON_PK_BYTES) >= 0)
+			return bti_diag_err(BATON_EINVAL, "offer frame: keys not ascending");
+	memcpy(out, "BTNO", 4);
+	out[4] = FRAME_OFFER_VERSION;
+	out[5] = out[6] = out[7] = 0;
+	for (size_t i = 0; i < k; i++) {
+		uint8_t *q = out + FRAME_OFFER_HEAD + i * FRAME_OFFER_ENTRY;
+		memcpy(q, e[i].authority, BATON_PK_BYTES);
+		put_be64(q + BATON_PK_BYTES, e[i].version);
+	}
+	return 0;
+}
+
+int bti_frame_update_decode(const uint8_t *p, size_t len, char code[BATON_CODE_MAX + 1],
+                            const uint8_t **dir, size_t *dir_len)
+{
+	size_t n;
+
+	code[0] = 0;
+	*dir = NULL;
+	*dir_len = 0;
+	if (len < FRAME_OFFER_HEAD)
+		return bti_diag_err(BATON_ETRUNC, "update frame: %zu bytes, shorter than its head",
+		                    len);
+	if (memcmp(p, "BTNU", 4) != 0)
+		return bti_diag_err(BATON_EMAGIC, "update frame: not \"BTNU\"");
+	if (p[4] != FRAME_OFFER_VERSION)
+		return bti_diag_err(BATON_EVERSION, "update frame: version %u (this node reads %d)",
+		                    p[4], FRAME_OFFER_VERSION);
+	if (p[6] || p[7])
+		return bti_diag_err(BATON_EVALUE, "update frame: reserved bytes are not zero");
+	n = p[5];
+	if (n == 0 || n > BATON_CODE_MAX)
+		return bti_diag_err(BATON_EVALUE, "update frame: a code of %zu bytes (1 to %d)", n,
+		                    BATON_CODE_MAX);
+	if (len - FRAME_OFFER_HEAD < n + 1)
+		return bti_diag_err(BATON_ETRUNC,
+		                    "update frame: %zu bytes after the head, too few for a code "
+		                    "of %zu and a directory",
+		                    len - FRAME_OFFER_HEAD, n);
+	memcpy(code, p + FRAME_OFFER_HEAD, n);
+	code[n] = 0;
+	if (strlen(code) != n || bti_check_code("update frame", "code", code) != 0) {
+		code[0] = 0;
+		return bti_diag_err(BATON_EVALUE, "update frame: the code is not a school code");
+	}
+	if (len > FRAME_UPDATE_MAX) {
+		code[0] = 0;
+		return bti_diag_err(BATON_ETOOBIG, "update frame: %zu bytes, over %lu", len,
+		                    (unsigned long)FRAME_UPDATE_MAX);
+	}
+	*dir = p + FRAME_OFFER_HEAD + n;
+	*dir_len = len - FRAME_OFFER_HEAD - n;
+	return 0;
+}
+
+size_t bti_frame_update_len(const char *code, size_t dir_len)
+{
+	return FRAME_OFFER_HEAD + strlen(code) + dir_len;
+}
+
+int bti_frame_update_put(uint8_t *out, const char *code, const uint8_t *dir, size_t dir_len)
+{
+	size_t n = strlen(code);
+	if (n == 0 || n > BATON_CODE_MAX || dir_len == 0 ||
+	    bti_check_code("update frame", "code", code) != 0 ||
+	    FRAME_OFFER_HEAD + n + dir_len > FRAME_UPDATE_MAX)
+		return bti_diag_err(BATON_EINVAL, "update frame: a code of %zu bytes and %zu more",
+		                    n, dir_len);
+	memcpy(out, "BTNU", 4);
+	out[4] = FRAME_OFFER_VERSION;
+	out[5] = (uint8_t)n;
+	out[6] = out[7] = 0;
+	memcpy(out + FRAME_OFFER_HEAD, code, n);
+	memcpy(out + FRAME_OFFER_HEAD + n, dir, dir_len);
+	return 0;
+}

@@ -1550,6 +1550,128 @@ static void gen_chunks(void)
 	free(pkt.p), free(pkt_c.p);
 }
 
+/* ---- directory offers and updates (PROTOCOL.md section 10), written from the tables ---- */
+
+struct offer_raw {
+	const char *magic;
+	int version;
+	uint8_t reserved; /* byte 7 */
+	size_t k;         /* entries; entry i's key is 32 bytes of 0x20 + i (see order) */
+	int order;        /* 1: keys descending instead; 2: the last key repeats the one before */
+	size_t cut;       /* bytes left off the end */
+};
+
+static struct obj offer_raw_obj(const struct offer_raw *b)
+{
+	struct obj o;
+	o.len = 8 + 40 * b->k;
+	o.p = calloc(1, o.len);
+	memcpy(o.p, b->magic, 4);
+	o.p[4] = (uint8_t)b->version;
+	o.p[7] = b->reserved;
+	for (size_t i = 0; i < b->k; i++) {
+		size_t key = b->order == 1                    ? b->k - 1 - i
+		             : b->order == 2 && i + 1 == b->k ? i - 1
+		                                              : i;
+		uint8_t *q = o.p + 8 + 40 * i;
+		memset(q, 0x20 + (int)key, 32);
+		/* The version, u64 big-endian: entry i holds 1000 * i + 1, the last 2^64 - 1. */
+		uint64_t v = i + 1 == b->k && b->k > 2 ? UINT64_MAX : 1000 * (uint64_t)i + 1;
+		for (int j = 0; j < 8; j++)
+			q[32 + j] = (uint8_t)(v >> (56 - 8 * j));
+	}
+	o.len -= b->cut;
+	return o;
+}
+
+/* Decodes o as an offer; one that decodes lists its entries: [key hex, version]. */
+static void offer_case(const char *name, const char *desc, struct obj o, int expect)
+{
+	struct frame_offer e[FRAME_OFFER_MAX];
+	size_t k;
+	json_t *v = json_object(), *entries = json_array();
+	int r = bti_frame_offer_decode(o.p, o.len, e, &k);
+	for (size_t i = 0; r == 0 && i < k; i++) {
+		char *h = hex(e[i].authority, 32);
+		char ver[24];
+		snprintf(ver, sizeof(ver), "%llu", (unsigned long long)e[i].version);
+		json_array_append_new(entries, json_pack("[s, s]", h, ver));
+		free(h);
+	}
+	if (r == 0)
+		json_object_set_new(v, "entries", entries);
+	else
+		json_decref(entries);
+	emit(v, name, "offer", desc, r, expect, o.p, o.len);
+	free(o.p);
+}
+
+/* An update by hand: head, code length n (claimed), the code, then dir_len bytes of 0x5a. */
+static void update_case(const char *name, const char *desc, int version, uint8_t reserved, int n,
+                        const char *code, size_t dir_len, size_t total, int expect)
+{
+	size_t len = total ? total : 8 + strlen(code) + dir_len;
+	uint8_t *p = calloc(1, len < 8 ? 8 : len);
+	json_t *v = json_object();
+	char got[BATON_CODE_MAX + 1];
+	const uint8_t *dir;
+	size_t dlen;
+
+	memcpy(p, "BTNU", 4);
+	p[4] = (uint8_t)version;
+	p[5] = (uint8_t)n;
+	p[7] = reserved;
+	if (len > 8 + strlen(code))
+		memset(p + 8 + strlen(code), 0x5a, len - 8 - strlen(code));
+	if (len >= 8 + strlen(code))
+		memcpy(p + 8, code, strlen(code));
+	int r = bti_frame_update_decode(p, len, got, &dir, &dlen);
+	if (r == 0) {
+		json_object_set_new(v, "code", json_string(got));
+		json_object_set_new(v, "directory_len", json_integer((json_int_t)dlen));
+	}
+	emit(v, name, "update", desc, r, expect, p, len);
+	free(p);
+}
+
+static void gen_offers(void)
+{
+	struct offer_raw b;
+#define O(tweak)                                                                                   \
+	(memset(&b, 0, sizeof(b)), b.magic = "BTNO", b.version = 1, b.k = 2, tweak,                \
+	 offer_raw_obj(&b))
+	offer_case("offer-empty", "no entry: nothing pinned", O(b.k = 0), 0);
+	offer_case("offer-two", "two authorities, versions 1 and 1001", O((void)0), 0);
+	offer_case("offer-max", "64 authorities, the last at version 2^64 - 1", O(b.k = 64), 0);
+	offer_case("offer-too-many", "65 entries", O(b.k = 65), BATON_ETOOBIG);
+	offer_case("offer-descending", "keys in descending order", O(b.order = 1), BATON_ENONCANON);
+	offer_case("offer-repeated-key", "a key twice", O((b.k = 3, b.order = 2)), BATON_ENONCANON);
+	offer_case("offer-bad-magic", "\"BTNU\" where \"BTNO\" belongs", O(b.magic = "BTNU"),
+	           BATON_EMAGIC);
+	offer_case("offer-version-2", "offer frame version 2", O(b.version = 2), BATON_EVERSION);
+	offer_case("offer-reserved", "the last reserved byte is 1", O(b.reserved = 1),
+	           BATON_EVALUE);
+	offer_case("offer-truncated-head", "7 bytes", O((b.k = 0, b.cut = 1)), BATON_ETRUNC);
+	offer_case("offer-cut-entry", "the last entry one byte short", O(b.cut = 1), BATON_ETRUNC);
+#undef O
+	update_case("update-ok", "from LHS-001, a directory of 300 bytes", 1, 0, 7, "LHS-001", 300,
+	            0, 0);
+	update_case("update-code-max", "a code of 32 bytes, a directory of 1 byte", 1, 0, 32,
+	            "A2345678901234567890123456789012", 1, 0, 0);
+	update_case("update-no-directory", "a code and nothing after it", 1, 0, 7, "LHS-001", 0, 0,
+	            BATON_ETRUNC);
+	update_case("update-code-empty", "a code of length 0", 1, 0, 0, "", 300, 0, BATON_EVALUE);
+	update_case("update-code-33", "a code length of 33", 1, 0, 33, "LHS-001", 300, 0,
+	            BATON_EVALUE);
+	update_case("update-code-bad", "a code with a space", 1, 0, 7, "LHS 001", 300, 0,
+	            BATON_EVALUE);
+	update_case("update-bad-version", "update frame version 2", 2, 0, 7, "LHS-001", 300, 0,
+	            BATON_EVERSION);
+	update_case("update-reserved", "the last reserved byte is 1", 1, 1, 7, "LHS-001", 300, 0,
+	            BATON_EVALUE);
+	update_case("update-truncated-head", "7 bytes", 1, 0, 7, "", 0, 7, BATON_ETRUNC);
+}
+
 /* ---- batches and their replies (PROTOCOL.md section 10), written from the table ---- */
 
 struct batch_raw {
@@ -3131,6 +3253,7 @@ int main(int argc, char **argv)
 	free(consent_bytes);
 	gen_audit_heads();
 	gen_batches();
+	gen_offers();
 	gen_logins();
 	gen_disclosures();
 	gen_statements();

@@ -711,6 +711,125 @@ static void test_batch(void **state)
 	free(buf);
 }
 
+/* An offer that decodes holds its entries in key order and encodes back to exactly its bytes. */
+static int check_offer(const uint8_t *b, size_t n)
+{
+	struct frame_offer e[FRAME_OFFER_MAX];
+	size_t k;
+	uint8_t *out;
+	int r = bti_frame_offer_decode(b, n, e, &k);
+	if (r != 0) {
+		assert_true(r < 0);
+		return r;
+	}
+	assert_true(k <= FRAME_OFFER_MAX);
+	assert_int_equal(bti_frame_offer_len(k), n);
+	assert_non_null(out = malloc(n));
+	assert_int_equal(bti_frame_offer_put(out, e, k), 0);
+	assert_memory_equal(out, b, n);
+	free(out);
+	return 0;
+}
+
+/* An update that decodes gives a school code and the rest, and encodes back to its bytes. */
+static int check_update(const uint8_t *b, size_t n)
+{
+	char code[BATON_CODE_MAX + 1];
+	const uint8_t *dir;
+	size_t dlen;
+	uint8_t *out;
+	int r = bti_frame_update_decode(b, n, code, &dir, &dlen);
+	if (r != 0) {
+		assert_true(r < 0);
+		assert_string_equal(code, "");
+		return r;
+	}
+	assert_in_range(strlen(code), 1, BATON_CODE_MAX);
+	assert_true(dlen >= 1 && dir == b + 8 + strlen(code) && dir + dlen == b + n);
+	assert_int_equal(bti_frame_update_len(code, dlen), n);
+	assert_non_null(out = malloc(n));
+	assert_int_equal(bti_frame_update_put(out, code, dir, dlen), 0);
+	assert_memory_equal(out, b, n);
+	free(out);
+	return 0;
+}
+
+/*
+ * Offers and updates are not signed (the directory an update carries is):
+ * every flip and truncation decodes to what encodes back to it, or is
+ * refused. A flip of the magic or version is always refused; an offer cut
+ * anywhere but at an entry's end is refused, and an update cut inside its
+ * code; an update over one message is refused.
+ */
+static void test_offer(void **state)
+{
+	struct frame_offer e[3];
+	uint8_t buf[8 + 3 * 40], *m, *u;
+	size_t len = sizeof(buf), ulen;
+	static const uint8_t dir[] = {0x93, 0x0a, 0xc4, 0x01, 0x02, 0xc4, 0x00};
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		memset(e[i].authority, 0x30 + (int)i * 0x20, BATON_PK_BYTES);
+		e[i].version = 7 + i * 0x0101010101ULL;
+	}
+	assert_int_equal(bti_frame_offer_put(buf, e, 3), 0);
+	assert_int_equal(check_offer(buf, len), 0);
+	assert_non_null(m = malloc(len));
+	for (size_t i = 0; i < len; i++)
+		for (size_t f = 0; f < sizeof(flips); f++) {
+			memcpy(m, buf, len);
+			m[i] ^= flips[f];
+			if (check_offer(m, len) == 0 && i < 8)
+				fail_msg("flip 0x%02x at byte %zu of the offer's head taken",
+				         flips[f], i);
+		}
+	for (size_t n = 0; n < len; n++) {
+		uint8_t *t = malloc(n ? n : 1);
+		assert_non_null(t);
+		memcpy(t, buf, n);
+		if ((check_offer(t, n) == 0) != (n >= 8 && (n - 8) % 40 == 0))
+			fail_msg("offer cut to %zu of %zu bytes", n, len);
+		free(t);
+	}
+	free(m);
+
+	ulen = bti_frame_update_len("LHS-001", sizeof(dir));
+	assert_non_null(u = malloc(ulen));
+	assert_int_equal(bti_frame_update_put(u, "LHS-001", dir, sizeof(dir)), 0);
+	assert_int_equal(check_update(u, ulen), 0);
+	assert_non_null(m = malloc(ulen));
+	for (size_t i = 0; i < ulen; i++)
+		for (size_t f = 0; f < sizeof(flips); f++) {
+			memcpy(m, u, ulen);
+			m[i] ^= flips[f];
+			if (check_update(m, ulen) == 0 && i < 5)
+				fail_msg("flip 0x%02x at byte %zu of the update's head taken",
+				         flips[f], i);
+		}
+	for (size_t n = 0; n < ulen; n++) {
+		uint8_t *t = malloc(n ? n : 1);
+		assert_non_null(t);
+		memcpy(t, u, n);
+		if ((check_update(t, n) == 0) != (n >= 8 + 7 + 1))
+			fail_msg("update cut to %zu of %zu bytes", n, ulen);
+		free(t);
+	}
+	free(m);
+	free(u);
+	/* One message at most: the largest is taken, a byte more refused, and never made. */
+	assert_non_null(u = calloc(1, FRAME_UPDATE_MAX + 1));
+	assert_non_null(m = calloc(1, FRAME_UPDATE_MAX));
+	assert_int_equal(bti_frame_update_put(u, "LHS-001", m, FRAME_UPDATE_MAX - 15), 0);
+	assert_int_equal(check_update(u, FRAME_UPDATE_MAX), 0);
+	u[FRAME_UPDATE_MAX] = 0x5a;
+	assert_int_equal(check_update(u, FRAME_UPDATE_MAX + 1), BATON_ETOOBIG);
+	assert_int_equal(bti_frame_update_put(u, "LHS-001", m, FRAME_UPDATE_MAX - 14),
+	                 BATON_EINVAL);
+	free(m);
+	free(u);
+}
+
 /* The first chunk of a sealed transfer (the whole packet: under one chunk). */
 static void test_chunk_admission(void **state)
 {
@@ -1065,6 +1184,7 @@ int main(void)
 	    cmocka_unit_test(test_request_packet),
 	    cmocka_unit_test(test_chunk_admission),
 	    cmocka_unit_test(test_batch),
+	    cmocka_unit_test(test_offer),
 	    cmocka_unit_test(test_keyfile_plain),
 	    cmocka_unit_test(test_keyfile_encrypted),
 	    cmocka_unit_test(test_keyfile_authority),

@@ -205,6 +205,45 @@ static int run_batch(json_t *v, int reply, const uint8_t *in, size_t len)
 	return 0;
 }
 
+/* An offer: one that decodes must give exactly the entries the case lists. */
+static int run_offer(json_t *v, const uint8_t *in, size_t len)
+{
+	struct frame_offer e[FRAME_OFFER_MAX];
+	json_t *entries = json_object_get(v, "entries");
+	size_t k;
+	int r = bti_frame_offer_decode(in, len, e, &k);
+	if (r != 0)
+		return r;
+	assert_non_null(entries);
+	assert_int_equal(k, json_array_size(entries));
+	for (size_t i = 0; i < k; i++) {
+		size_t n;
+		json_t *x = json_array_get(entries, i);
+		uint8_t *want = unhex(json_string_value(json_array_get(x, 0)), &n);
+		assert_int_equal(n, BATON_PK_BYTES);
+		assert_memory_equal(e[i].authority, want, n);
+		assert_int_equal(e[i].version,
+		                 strtoull(json_string_value(json_array_get(x, 1)), NULL, 10));
+		free(want);
+	}
+	return 0;
+}
+
+/* An update: one that decodes must give the code and the directory's length the case lists. */
+static int run_update(json_t *v, const uint8_t *in, size_t len)
+{
+	char code[BATON_CODE_MAX + 1];
+	const uint8_t *dir;
+	size_t dlen;
+	int r = bti_frame_update_decode(in, len, code, &dir, &dlen);
+	if (r != 0)
+		return r;
+	assert_string_equal(code, json_string_value(json_object_get(v, "code")));
+	assert_int_equal(dlen, num(v, "directory_len"));
+	assert_true(dir == in + 8 + strlen(code) && dir + dlen == in + len);
+	return 0;
+}
+
 /* A family sign-in (PROTOCOL.md 7.5): the input is the signature. */
 static int run_login(json_t *v, const uint8_t *in, size_t len)
 {
@@ -300,6 +339,10 @@ static int run_case(json_t *v, const char *kind, const uint8_t *in, size_t len)
 		return run_chunk(v, in, len);
 	if (strcmp(kind, "batch") == 0 || strcmp(kind, "batch_reply") == 0)
 		return run_batch(v, strcmp(kind, "batch_reply") == 0, in, len);
+	if (strcmp(kind, "offer") == 0)
+		return run_offer(v, in, len);
+	if (strcmp(kind, "update") == 0)
+		return run_update(v, in, len);
 	if (strcmp(kind, "packet") == 0)
 		return run_packet(v, in, len);
 	if (strcmp(kind, "consent") == 0) {

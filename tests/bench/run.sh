@@ -992,7 +992,7 @@ part_federation() {
 		fed[${k#federation.}]="$value $unit"
 	done < <(grep '^# federation\.' "$log")
 	for k in transfers transfers_s transfers_per_s rss_at_rest_mean_mib rss_at_rest_max_mib \
-		directory_bytes directory_update_all_s setup_schools_s setup_consents_s; do
+		directory_bytes directory_update_all_s propagation_s setup_schools_s setup_consents_s; do
 		[ -n "${fed[$k]:-}" ] || die "the federation scenario did not report $k" "$log"
 	done
 	row federation.nodes "serving nodes ('baton serve', loopback)" "$FED_N" nodes
@@ -1005,6 +1005,7 @@ part_federation() {
 		"$(awk -v v="$value" 'BEGIN { print (v < 16 ? "yes" : "no") }')"
 	row federation.directory_kib "signed directory of $FED_N schools" "$(calc "${fed[directory_bytes]% *} / 1024" %.1f)" KiB
 	row federation.update_all_s "new directory taken by all $((FED_N + 1)) nodes, one after another" "${fed[directory_update_all_s]% *}" s
+	row federation.propagation_s "newer directory given to one node, until all $FED_N members hold it (each sends that node a record)" "${fed[propagation_s]% *}" s
 	note "setup, not timed above: making the schools ${fed[setup_schools_s]% *} s, signing the consents ${fed[setup_consents_s]% *} s."
 	note "the new directory (a school added, a key changed, a school withdrawn) is given to each node with 'baton directory update' in turn; the time is that of all of them."
 }

@@ -14,6 +14,9 @@
 #      serving), one school withdrawn. Every node takes it; then a record
 #      reaches the new school and the school with the new key, and one for
 #      the withdrawn school is held, not sent.
+#   4. Version 3 given to one school only: each member school sends it one
+#      record, and with the offer after that delivery takes version 3 (no
+#      'directory update'); the time until every member holds it.
 #
 # Measurements are printed as "# federation.NAME VALUE UNIT" lines, which
 # tests/bench/run.sh reads for its federation rows ('make federation' runs
@@ -193,6 +196,40 @@ check "the new school receipts it" wait_for 120 sh -c \
 	"'$BATON' inbox --json --dir '$(node "$NEW")' | grep -q '\"accepted\"'"
 check "school 0 receipts it under its new key" wait_for 120 sh -c \
 	"test \"\$('$BATON' inbox --json --dir '$(node 0)' | grep -c '\"accepted\"')\" -eq $((${SENT_TO[0]:-0} + 1))"
+
+# ---- 4. version 3 given to one school; the others get it by talking to it ----
+H=2
+check_out "Signed version 3" "the authority signs version 3" \
+	"$BATON" authority sign --expires 30d --out "$TMP/v3.dir" --dir "$AUTH"
+t0=$(now_ms)
+check_out 'Took version 3' "school $H alone takes it" "$BATON" directory update "$TMP/v3.dir" --dir "$(node "$H")"
+# Each member school sends school H one record: its offer after the delivery
+# gets version 3 in the reply (PROTOCOL.md section 10).
+bad=0
+for ((i = 0; i <= N; i++)); do
+	{ [ "$i" -eq "$H" ] || [ "$i" -eq "$GONE" ]; } && continue
+	s=${NEXT[$i]:-1}
+	NEXT[$i]=$((s + 1))
+	sid=N$i-${MINORS[$((s - 1))]}
+	card=$(node "$i").card
+	[ "$i" -eq 0 ] && card=$(node 0).card3
+	"$BATON" guardian link "$sid" "$PK" --dir "$(node "$i")" >/dev/null 2>&1
+	"$BATON" consent grant --key "$TMP/parent.key" --student "$sid" --from "$card" \
+		--to "$(node "$H").card" --sections all --yes --out "$TMP/v3-$i.consent" >/dev/null 2>&1 &&
+		"$BATON" send "$sid" --to "$(code "$H")" --consent "$TMP/v3-$i.consent" --dir "$(node "$i")" >/dev/null 2>&1 ||
+		{ bad=$((bad + 1)); diag "school $i could not send to school $H"; }
+done
+check "every member school sends school $H a record" test $bad -eq 0
+all_v3() {
+	local i
+	for ((i = 0; i <= N; i++)); do
+		[ "$i" -eq "$GONE" ] && continue
+		"$BATON" directory show --json --dir "$(node "$i")" | grep -q '"version": *3' || return 1
+	done
+}
+check "every member school holds version 3 without 'directory update'" wait_for 300 all_v3
+metric propagation_s "$(awk "BEGIN{printf \"%.2f\", $(ms_since "$t0")/1000}")" s
+check "and took it from school $H, audited so" sh -c "'$BATON' audit --dir '$(node 0)' | grep -q 'version 3: .*from school $(code "$H")'"
 
 for ((i = 0; i <= N; i++)); do
 	serve_stop "n$i" >/dev/null
