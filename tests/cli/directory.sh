@@ -134,6 +134,17 @@ refused "an unpinned authority" "signed by $FPR .*not pinned" "$TMP/rogue.dir"
 cp "$TMP/v2.dir" "$TMP/forged.dir"
 flip "$TMP/forged.dir" $(($(stat -c %s "$TMP/forged.dir") / 2))
 refused "a byte flipped" 'forged.dir: ' "$TMP/forged.dir"
+# Large and damaged inside a member card: the authority and its signature are
+# refused before any member is decoded, so the error is never a member's.
+check "a directory of 5,000 members from the unpinned authority" "$DIRSIGN" many rogue Rogue 9 \
+	$((NOW - 30)) $((NOW + DAY)) "$TMP/big.dir" 5000 "$A.card"
+flip "$TMP/big.dir" $(($(stat -c %s "$TMP/big.dir") / 2))
+refused "5,000 members, unpinned: refused for its authority, not a member" \
+	"big.dir: signed by $FPR \\(an authority not pinned" "$TMP/big.dir"
+check "the State Board's version 2 with a byte of a member flipped" cp "$TMP/v2.dir" "$TMP/mflip.dir"
+flip "$TMP/mflip.dir" 400
+refused "a pinned authority's directory forged inside a member: its signature is refused first" \
+	'mflip.dir: directory.signature: does not verify' "$TMP/mflip.dir"
 
 # A second authority, whose directories are made here as its own tools would not.
 check "a second authority pinned" "$BATON" directory trust "$KL2" --expect "$FP2" --name Consortium --dir "$A"
