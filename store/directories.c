@@ -84,15 +84,15 @@ int store_authority_get(store_txn *t, const uint8_t pk[BATON_PK_BYTES], store_au
 	return authority_dec(&k, &v, a);
 }
 
+/*
+ * Only the pin goes: the directory held, its members and its withdrawn keys
+ * stay, read only for a pinned authority (auth_list). Pinned again, the
+ * authority's version does not start over, so no older directory of it can
+ * be taken and undo a withdrawal.
+ */
 int store_authority_del(store_txn *t, const uint8_t pk[BATON_PK_BYTES])
 {
-	int r;
-	if ((r = tbl_del(t, &authorities, pk, BATON_PK_BYTES)) != 0 ||
-	    (r = tbl_drop(t, &directories, pk, BATON_PK_BYTES)) != 0 ||
-	    (r = tbl_drop_prefix(t, &members, pk, BATON_PK_BYTES)) != 0 ||
-	    (r = tbl_drop_prefix(t, &member_keys, pk, BATON_PK_BYTES)) != 0)
-		return r;
-	return tbl_drop_prefix(t, &withdrawn, pk, BATON_PK_BYTES);
+	return tbl_del(t, &authorities, pk, BATON_PK_BYTES);
 }
 
 static int authority_row(const MDB_val *k, const MDB_val *v, void *arg)

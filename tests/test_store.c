@@ -3137,15 +3137,21 @@ static void test_directories(void **state)
 	assert_int_equal(tr.r_card, 0); /* pinned, and withdrawn no more */
 	assert_int_equal(tr.how.via, STORE_TRUST_PIN);
 
-	/* Unpinned: its directory and every member row go with it. */
+	/* Unpinned: none of its members is trusted, but its directory is kept ... */
 	assert_int_equal(store_write(f->s, dir_unpin, &x), 0);
 	assert_int_equal(store_write(f->s, dir_unpin, &x), BATON_ENOTFOUND);
 	assert_int_equal(store_read(f->s, dir_read, &x), 0);
-	assert_int_equal(x.r, BATON_ENOTFOUND);
+	assert_int_equal(x.r, 0);
 	assert_int_equal(x.n_auth, 0);
-	assert_int_equal(x.n_members, 0);
+	assert_int_equal(x.got.version, 2);
 	tr = trust_at(f->s, TU_NOW, "M-0001", x.k[0]);
 	assert_int_equal(tr.r_card, BATON_ENOTFOUND);
+	/* ... so pinned again it holds version 2, not a fresh start. */
+	assert_int_equal(store_write(f->s, dir_pin, &x), 0);
+	assert_int_equal(store_read(f->s, dir_read, &x), 0);
+	assert_int_equal(x.n_auth, 1);
+	assert_int_equal(x.got.version, 2);
+	assert_int_equal(store_write(f->s, dir_unpin, &x), 0);
 
 	for (int i = 0; i < DIR_MANY; i++)
 		free(many[i]);

@@ -170,6 +170,20 @@ check "the second authority unpinned" "$BATON" directory untrust "$FP2" --dir "$
 check_out 'directory-untrust' "and that is audited" "$BATON" audit --dir "$A"
 check_err 2 'no pinned authority has fingerprint' "untrust of one not pinned is refused" \
 	"$BATON" directory untrust "$FP2" --dir "$A"
+# Pinned again, it does not go back: the version held and its withdrawn keys stay.
+check "the second authority pinned again" "$BATON" directory trust "$KL2" --expect "$FP2" --dir "$A"
+check "its version 6 withdraws RAS-204's second key" sign consortium Consortium 6 \
+	$((NOW - 30)) $((NOW + DAY)) "$TMP/c6.dir" -c "$A.card" -w "$D.card"
+check_out 'Took version 6 of Consortium' "A takes it" "$BATON" directory update "$TMP/c6.dir" --dir "$A"
+check "unpinned once more" "$BATON" directory untrust "$FP2" --dir "$A"
+check "and pinned again" "$BATON" directory trust "$KL2" --expect "$FP2" --dir "$A"
+check_out 'directory Consortium, version 6,' "re-pinned, version 6 is still held" \
+	"$BATON" directory show --dir "$A"
+check_out '1 schools, 1 withdrawn keys' "with its withdrawn key" "$BATON" directory show --dir "$A"
+S0=$(state)
+refused "after untrust and trust, an older version is a rollback" \
+	'version 3 is older than version 6 held' "$TMP/c3.dir"
+check "the second authority unpinned at last" "$BATON" directory untrust "$FP2" --dir "$A"
 
 # ---- 3. C withdrawn ----
 check "the authority removes C" "$BATON" authority remove OTH-9 --dir "$TMP/auth"
