@@ -739,12 +739,20 @@ static int authority_sign(int argc, char **argv)
 	for (size_t i = 0; i < a.n; i++) {
 		cards[i] = a.m[i].card;
 		lens[i] = a.m[i].len;
-		if (a.m[i].c.valid_until < now)
+		/* As a node checks a member's card (five minutes allowed before valid_from). */
+		r = baton_check_validity(a.m[i].c.valid_from, a.m[i].c.valid_until, now, 300);
+		if (r == BATON_EEXPIRED)
 			fprintf(
 			    stderr,
 			    "baton: authority sign: warning: the card of %s expired %s; nodes do "
 			    "not trust it until you add a newer one\n",
 			    a.m[i].c.code, cli_time(a.m[i].c.valid_until));
+		else if (r == BATON_ENOTYET)
+			fprintf(
+			    stderr,
+			    "baton: authority sign: warning: the card of %s is valid only from %s; "
+			    "nodes do not trust it before then\n",
+			    a.m[i].c.code, cli_time(a.m[i].c.valid_from));
 	}
 	if ((r = baton_directory_sign(a.name, version, now, now + span, cards, lens, a.n,
 	                              a.withdrawn, a.nw, baton_key_id_sk(k), &dir_bytes, &len)) !=

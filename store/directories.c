@@ -372,9 +372,13 @@ static int card_of(int r, uint8_t *b, size_t n, baton_card *c)
 	return r ? bti_diag_err(BATON_EIO, "store: a stored card does not parse") : 0;
 }
 
+/* Seconds a clock may be off when a member's card window is checked, as for every card. */
+#define MEMBER_SKEW 300
+
 /*
  * The card code has, withdrawn or not: pinned, else a member of the first
- * pinned authority (in key order) whose directory is valid now.
+ * pinned authority (in key order) whose directory is valid now and whose
+ * card is valid now.
  */
 static int card_any(store_txn *t, const char *code, baton_card *c, store_trust *how)
 {
@@ -398,10 +402,18 @@ static int card_any(store_txn *t, const char *code, baton_card *c, store_trust *
 			continue;
 		if ((r = store_directory_member(t, l->pk[i], code, &b, &n)) != 0)
 			continue;
+		if ((r = card_of(0, b, n, c)) != 0)
+			break;
+		/* A member's card out of its own window is not trusted, as a pinned one is not
+		 * used. */
+		if (baton_check_validity(c->valid_from, c->valid_until, t->now, MEMBER_SKEW) != 0) {
+			memset(c, 0, sizeof(*c));
+			r = BATON_ENOTFOUND;
+			continue;
+		}
 		how->via = STORE_TRUST_DIRECTORY;
 		memcpy(how->authority, l->pk[i], BATON_PK_BYTES);
 		authority_name(t, l->pk[i], how->authority_name);
-		r = card_of(0, b, n, c);
 	}
 	free(l);
 	if (r == BATON_ENOTFOUND)

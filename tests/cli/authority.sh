@@ -174,6 +174,17 @@ else
 	fail_run "an expired member card is signed with a warning"
 fi
 check_out '^version 4$' "... as version 4" "$DIRDUMP" "$TMP/d4.dir"
+# A node trusts a member only while its card is valid, as the warning says.
+check "a node to take them" "$BATON" init --name "Observer School" --code OBS-1 --dir "$TMP/obs" --no-passphrase
+check "it pins the authority" "$BATON" directory trust "$KEYLINE" --expect "$AFP" --dir "$TMP/obs"
+check "it takes version 3 while the cards are valid" \
+	env BATON_NOW=1800003600 "$BATON" directory update "$TMP/d3.dir" --dir "$TMP/obs"
+check_out 'LHS-001 .*directory: ' "... and trusts Lincoln through it" \
+	env BATON_NOW=1800003600 "$BATON" peer list --dir "$TMP/obs"
+check "it takes version 4, valid, whose cards have expired" \
+	env BATON_NOW=1900000000 "$BATON" directory update "$TMP/d4.dir" --dir "$TMP/obs"
+check "... and no longer trusts Lincoln, whose card expired" \
+	sh -c "! env BATON_NOW=1900000000 '$BATON' peer list --dir '$TMP/obs' | grep -q LHS-001"
 
 # Another authority's key file in its place is refused before anything is signed.
 check "a second authority" "$BATON" authority init --name "Other Board" --out "$TMP/other"
