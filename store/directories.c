@@ -65,9 +65,22 @@ int store_authority_put(store_txn *t, store_authority *a)
 {
 	uint8_t v[AUTH_HEAD + BATON_NAME_MAX];
 	size_t n = strnlen(a->label, sizeof(a->label));
+	MDB_val cur;
 	if (n > BATON_NAME_MAX)
 		return bti_diag_err(BATON_EINVAL, "authority label: longer than %d bytes",
 		                    BATON_NAME_MAX);
+	/* Trust reads at most this many: one more is refused, not silently ignored. */
+	if (tbl_get(t, &authorities, a->pk, BATON_PK_BYTES, &cur) == BATON_ENOTFOUND) {
+		MDB_stat st;
+		int rc = mdb_stat(t->txn, t->s->dbi[DB_AUTHORITIES], &st);
+		if (rc != 0)
+			return store_lmdb_err(rc, "stat");
+		if (st.ms_entries >= STORE_AUTHORITIES_MAX)
+			return bti_diag_err(BATON_EVALUE,
+			                    "%d authorities are pinned already, the most a node "
+			                    "consults; untrust one first",
+			                    STORE_AUTHORITIES_MAX);
+	}
 	a->pinned = t->now;
 	put_be64(v, a->pinned);
 	memcpy(v + AUTH_HEAD, a->label, n);
@@ -314,8 +327,8 @@ static void authority_name(store_txn *t, const uint8_t pk[BATON_PK_BYTES],
 	}
 }
 
-/* The pinned authorities with a directory, for the lookups below: at most this many are read. */
-#define AUTH_MAX 256
+/* The pinned authorities, for the lookups below (store_authority_put keeps them to this many). */
+#define AUTH_MAX STORE_AUTHORITIES_MAX
 
 struct auth_list {
 	uint8_t pk[AUTH_MAX][BATON_PK_BYTES];

@@ -326,7 +326,12 @@ typedef struct store_authority {
 	char label[BATON_NAME_MAX + 1]; /* the name given when pinned; "" when none */
 	uint64_t pinned;                /* when */
 } store_authority;
-/* Pins a->pk with its label (a->pinned is set to now), replacing the label of one pinned. */
+/* The most authorities a node pins: each trust lookup reads every one. */
+#define STORE_AUTHORITIES_MAX 256
+/*
+ * Pins a->pk with its label (a->pinned is set to now), replacing the label of
+ * one pinned. BATON_EVALUE when STORE_AUTHORITIES_MAX others are pinned.
+ */
 int store_authority_put(store_txn *t, store_authority *a);
 /* Fills *a (cleared first). BATON_ENOTFOUND when pk is not pinned. */
 int store_authority_get(store_txn *t, const uint8_t pk[BATON_PK_BYTES], store_authority *a);
