@@ -16,6 +16,7 @@
 #   4. A key changed in a newer directory is taken and audited.
 #   5. The authority unpinned, C's own pin is trusted again: the held packet
 #      goes at once.
+#   6. 256 authorities pinned, a 257th is refused until one is unpinned.
 #
 # The State Board's directories are made with 'baton authority'; a second
 # authority's, and an unpinned one's, by tests/tools/dirsign from a word's
@@ -237,4 +238,24 @@ check "A stops" serve_stop A
 check "C stops" serve_stop C
 check "A's audit log verifies" "$BATON" audit verify --dir "$A"
 check "C's audit log verifies" "$BATON" audit verify --dir "$C"
+
+# ---- 6. every pinned authority is consulted: a 257th is refused ----
+E=$TMP/many
+check "a node for many authorities" "$BATON" init --name "Many Boards School" --code MBS-1 --dir "$E"
+pinned=0
+for i in $(seq 1 256); do
+	"$DIRSIGN" key "board $i" >"$TMP/k" || break
+	"$BATON" directory trust "$(sed -n 1p "$TMP/k")" --expect "$(sed -n 2p "$TMP/k")" \
+		--dir "$E" >/dev/null || break
+	pinned=$i
+done
+check "256 authorities pinned" test "$pinned" = 256
+run "$DIRSIGN" key "board 257"
+KL257=$(sed -n 1p "$OUT") FP257=$(sed -n 2p "$OUT")
+check_err 2 '256 authorities are pinned already, the most a node consults; untrust one first' \
+	"a 257th is refused" "$BATON" directory trust "$KL257" --expect "$FP257" --dir "$E"
+check "... and not pinned" sh -c "! '$BATON' directory show --dir '$E' | grep -q '$FP257'"
+run "$DIRSIGN" key "board 1"
+check "one untrusted" "$BATON" directory untrust "$(sed -n 2p "$OUT")" --dir "$E"
+check "the 257th then pinned" "$BATON" directory trust "$KL257" --expect "$FP257" --dir "$E"
 done_testing

@@ -123,7 +123,9 @@ int main(int argc, char **argv)
 		return many(argv);
 	if (argc < 8 || strcmp(argv[1], "sign") != 0 || (argc - 8) % 2 != 0) {
 		fprintf(stderr, "usage: dirsign key WORD | dirsign sign WORD NAME VERSION ISSUED "
-		                "EXPIRES OUT [-c CARDFILE]... [-w CARDFILE]...\n");
+		                "EXPIRES OUT [-c CARDFILE]... [-w CARDFILE]...\n"
+		                "       dirsign many WORD NAME VERSION ISSUED EXPIRES OUT N "
+		                "CARDFILE\n");
 		return 1;
 	}
 	for (int i = 8; i < argc; i += 2) {
