@@ -25,6 +25,7 @@
 
 #define KEY_FILE         "authority.key"
 #define STATE_FILE       "members"
+#define LAST_FILE        "last.dir" /* the last directory signed, the floor of the next */
 #define STATE_MAX        (2 * BATON_DIRECTORY_MAX)
 #define EXPIRES_MAX_DAYS 400
 #define DAY              UINT64_C(86400)
@@ -652,6 +653,115 @@ static int parse_expires(const char *s, uint64_t *secs)
 	return 0;
 }
 
+/* ---- the last directory signed: the floor of the next ---- */
+
+static int in_withdrawn(const uint8_t *keys, size_t n, const uint8_t pk[BATON_PK_BYTES])
+{
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(keys + i * BATON_PK_BYTES, pk, BATON_PK_BYTES) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Reads DIR/last.dir into *held (its bytes in *buf), verified with the
+ * authority's key. *found is 0 when there is none, which is right only
+ * before the first version.
+ */
+static int last_read(const char *dir, const struct authority *a, uint8_t **buf,
+                     baton_directory *held, int *found)
+{
+	char path[4200];
+	size_t len = 0;
+	int r;
+
+	*found = 0;
+	*buf = NULL;
+	memset(held, 0, sizeof(*held));
+	path_in(path, sizeof(path), dir, LAST_FILE);
+	if (access(path, F_OK) != 0) {
+		if (a->version == 0)
+			return 0;
+		return bti_diag_err(BATON_EVALUE,
+		                    "%s: missing, but %s/" STATE_FILE
+		                    " says version %llu was signed; put back the "
+		                    "last directory signed",
+		                    path, dir, (unsigned long long)a->version);
+	}
+	if ((r = baton_file_read(path, BATON_DIRECTORY_MAX, buf, &len)) != 0)
+		return r;
+	if ((r = baton_directory_parse(*buf, len, held)) != 0)
+		return bti_diag_err(r, "%s: %s", path, baton_diag());
+	if (sodium_memcmp(held->authority, a->pk, BATON_PK_BYTES) != 0) {
+		baton_directory_free(held);
+		return bti_diag_err(BATON_EBADKEY, "%s: not signed by this authority's key", path);
+	}
+	*found = 1;
+	return 0;
+}
+
+/*
+ * The state may be signed only as the next version after the last one
+ * signed, and only if every key withdrawn then is withdrawn still: an
+ * edited members file cannot go back on a withdrawal or skip versions.
+ */
+static int last_check(const char *dir, const struct authority *a, const baton_directory *held)
+{
+	char fpr[BATON_FINGERPRINT_LEN + 1];
+	for (size_t i = 0; i < held->n_withdrawn; i++) {
+		const uint8_t *k = held->withdrawn + i * BATON_PK_BYTES;
+		if (in_withdrawn(a->withdrawn, a->nw, k))
+			continue;
+		baton_fingerprint(k, fpr);
+		return bti_diag_err(BATON_EVALUE,
+		                    "%s/" STATE_FILE
+		                    ": key %s, withdrawn in version %llu, is not withdrawn; "
+		                    "not signed",
+		                    dir, fpr, (unsigned long long)held->version);
+	}
+	if (a->version != held->version)
+		return bti_diag_err(
+		    BATON_EVALUE,
+		    "%s/" STATE_FILE " says version %llu was signed last, but %s/" LAST_FILE
+		    " is version %llu; not signed",
+		    dir, (unsigned long long)a->version, dir, (unsigned long long)held->version);
+	return 0;
+}
+
+/* What the state changes since the last directory signed, one line a code. */
+static void last_summary(FILE *f, const struct authority *a, const baton_directory *held)
+{
+	char fpr[BATON_FINGERPRINT_LEN + 1];
+	size_t i = 0, j = 0, n = 0;
+	while (i < a->n || j < held->n_members) {
+		const baton_card *now = i < a->n ? &a->m[i].c : NULL;
+		const baton_card *was = j < held->n_members ? &held->members[j].parsed : NULL;
+		int c = now == NULL ? 1 : was == NULL ? -1 : strcmp(now->code, was->code);
+		if (c < 0) {
+			fprintf(f, "  added        %s\n", now->code), n++;
+			i++;
+		} else if (c > 0) {
+			fprintf(f, "  removed      %s\n", was->code), n++;
+			j++;
+		} else {
+			if (memcmp(now->id_pk, was->id_pk, BATON_PK_BYTES) != 0) {
+				baton_fingerprint(now->id_pk, fpr);
+				fprintf(f, "  key changed  %s (now %s)\n", now->code, fpr), n++;
+			}
+			i++, j++;
+		}
+	}
+	for (size_t w = 0; w < a->nw; w++) {
+		if (in_withdrawn(held->withdrawn, held->n_withdrawn,
+		                 a->withdrawn + w * BATON_PK_BYTES))
+			continue;
+		baton_fingerprint(a->withdrawn + w * BATON_PK_BYTES, fpr);
+		fprintf(f, "  withdrawn    %s\n", fpr), n++;
+	}
+	fprintf(f, "Since version %llu: %zu change%s\n", (unsigned long long)held->version, n,
+	        n == 1 ? "" : "s");
+}
+
 static int authority_sign(int argc, char **argv)
 {
 	static const struct option opts[] = {{"expires", required_argument, NULL, 'e'},
@@ -664,13 +774,16 @@ static int authority_sign(int argc, char **argv)
 	const char *expires_arg = NULL, *out = NULL;
 	const uint8_t **cards = NULL;
 	size_t *lens = NULL, plen = 0, len = 0;
-	uint8_t *dir_bytes = NULL;
-	char keypath[4200], *pass = NULL;
+	uint8_t *dir_bytes = NULL, *last_bytes = NULL;
+	baton_directory held;
+	int have_last = 0;
+	char keypath[4200], lastpath[4200], *pass = NULL;
 	baton_key *k = NULL;
 	uint64_t span = 0;
 	int opt, r, rc, force = 0;
 
 	memset(&a, 0, sizeof(a));
+	memset(&held, 0, sizeof(held));
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (cli_common_opt(&com, opt, optarg))
@@ -730,6 +843,13 @@ static int authority_sign(int argc, char **argv)
 		rc = EXIT_REJECTED;
 		goto out;
 	}
+	if ((r = last_read(com.dir, &a, &last_bytes, &held, &have_last)) != 0 ||
+	    (have_last && (r = last_check(com.dir, &a, &held)) != 0)) {
+		rc = cli_fail("authority sign", r);
+		goto out;
+	}
+	if (have_last && !com.json)
+		last_summary(stdout, &a, &held);
 	uint64_t now = cli_now(), version = a.version + 1;
 	if (a.n > 0 && ((cards = calloc(a.n, sizeof(*cards))) == NULL ||
 	                (lens = calloc(a.n, sizeof(*lens))) == NULL)) {
@@ -739,12 +859,20 @@ static int authority_sign(int argc, char **argv)
 	for (size_t i = 0; i < a.n; i++) {
 		cards[i] = a.m[i].card;
 		lens[i] = a.m[i].len;
-		if (a.m[i].c.valid_until < now)
+		/* As a node checks a member's card (five minutes allowed before valid_from). */
+		r = baton_check_validity(a.m[i].c.valid_from, a.m[i].c.valid_until, now, 300);
+		if (r == BATON_EEXPIRED)
 			fprintf(
 			    stderr,
 			    "baton: authority sign: warning: the card of %s expired %s; nodes do "
 			    "not trust it until you add a newer one\n",
 			    a.m[i].c.code, cli_time(a.m[i].c.valid_until));
+		else if (r == BATON_ENOTYET)
+			fprintf(
+			    stderr,
+			    "baton: authority sign: warning: the card of %s is valid only from %s; "
+			    "nodes do not trust it before then\n",
+			    a.m[i].c.code, cli_time(a.m[i].c.valid_from));
 	}
 	if ((r = baton_directory_sign(a.name, version, now, now + span, cards, lens, a.n,
 	                              a.withdrawn, a.nw, baton_key_id_sk(k), &dir_bytes, &len)) !=
@@ -754,6 +882,16 @@ static int authority_sign(int argc, char **argv)
 	}
 	if ((r = outfile_write(out, dir_bytes, len, 0644, force)) != 0) {
 		rc = cli_fail(out, r);
+		goto out;
+	}
+	/* The floor of the next version, kept before the state names this one signed. */
+	path_in(lastpath, sizeof(lastpath), com.dir, LAST_FILE);
+	if ((r = outfile_write(lastpath, dir_bytes, len, 0600, 1)) != 0) {
+		fprintf(stderr,
+		        "baton: authority sign: %s holds version %llu, but it could not be kept "
+		        "in %s; do not hand it out\n",
+		        out, (unsigned long long)version, lastpath);
+		rc = cli_fail(lastpath, r);
 		goto out;
 	}
 	/* Recorded only once the file is there: a failed write does not use up the version. */
@@ -783,6 +921,8 @@ static int authority_sign(int argc, char **argv)
 	rc = EXIT_OK;
 out:
 	authority_free(&a);
+	baton_directory_free(&held);
+	free(last_bytes);
 	cli_pass_free(pass);
 	baton_key_free(k);
 	free(dir_bytes);

@@ -241,7 +241,7 @@ static int update_fn(store_txn *t, void *arg)
 	if ((r = store_authority_get(t, d->authority, &a)) == BATON_ENOTFOUND)
 		return bti_diag_err(BATON_EBADKEY,
 		                    "signed by %s (%s), an authority this node has not pinned "
-		                    "('baton directory trust'); not taken",
+		                    "'baton directory trust'); not taken",
 		                    u->fingerprint, d->name);
 	if (r != 0)
 		return r;
@@ -282,6 +282,47 @@ static int update_fn(store_txn *t, void *arg)
 	return held_due_now(t);
 }
 
+struct pinned_ctx {
+	const uint8_t *pk;
+};
+
+static int pinned_fn(store_txn *t, void *arg)
+{
+	const struct pinned_ctx *x = arg;
+	store_authority a;
+	return store_authority_get(t, x->pk, &a);
+}
+
+/*
+ * Before the members are decoded and each card verified: the authority the
+ * body names must be pinned and its signature must verify, so a directory
+ * from anyone else costs one signature check. The full parse that follows
+ * gives the codec's own errors in the codec's order (its second verify of
+ * the same signature is kept by this thread, not made again).
+ */
+static int directory_authenticate(store *st, const uint8_t *bytes, size_t len, uint64_t now)
+{
+	uint8_t pk[BATON_PK_BYTES];
+	char fpr[BATON_FINGERPRINT_LEN + 1];
+	struct pinned_ctx x = {pk};
+	int r = baton_directory_authority(bytes, len, pk);
+
+	if (r == BATON_ENOTFOUND)
+		return 0;
+	if (r != 0)
+		return r;
+	if ((r = store_read_at(st, now, pinned_fn, &x)) == BATON_ENOTFOUND) {
+		baton_fingerprint(pk, fpr);
+		return bti_diag_err(BATON_EBADKEY,
+		                    "signed by %s (an authority not pinned on this node: "
+		                    "'baton directory trust'); not taken",
+		                    fpr);
+	}
+	if (r != 0)
+		return r;
+	return baton_directory_verify_signature(bytes, len, pk);
+}
+
 int directory_update(store *st, const uint8_t *bytes, size_t len, uint64_t now,
                      struct directory_update *u)
 {
@@ -295,6 +336,8 @@ int directory_update_from(store *st, const uint8_t *bytes, size_t len, uint64_t 
 	int r;
 
 	memset(u, 0, sizeof(*u));
+	if ((r = directory_authenticate(st, bytes, len, now)) != 0)
+		return r;
 	if ((r = baton_directory_parse(bytes, len, &d)) != 0)
 		return r;
 	baton_fingerprint(d.authority, u->fingerprint);

@@ -178,6 +178,48 @@ int baton_directory_parse(const uint8_t *buf, size_t len, baton_directory *out)
 	return 0;
 }
 
+/*
+ * Every valid body is a map of seven keys whose first is "authority", a
+ * bin of 32 (canonical: 87 a9 "authority" c4 20), so the key is read from
+ * those bytes without decoding the members. A body that starts otherwise is
+ * refused by the full parse anyway, with the codec's own error.
+ */
+static const uint8_t dir_head[] = {0x87, 0xa9, 'a', 'u', 't',  'h', 'o',
+                                   'r',  'i',  't', 'y', 0xc4, 0x20};
+
+int baton_directory_authority(const uint8_t *buf, size_t len, uint8_t authority[BATON_PK_BYTES])
+{
+	const uint8_t *body, *sig;
+	size_t blen;
+	int r;
+
+	bti_diag_clear();
+	memset(authority, 0, BATON_PK_BYTES);
+	if ((r = bti_envelope_open(buf, len, BATON_OBJ_DIRECTORY, &dir_limits, &body, &blen,
+	                           &sig)) != 0)
+		return r;
+	if (blen < sizeof(dir_head) + BATON_PK_BYTES ||
+	    memcmp(body, dir_head, sizeof(dir_head)) != 0)
+		return bti_diag_err(BATON_ENOTFOUND,
+		                    "directory: the body does not start with its authority");
+	memcpy(authority, body + sizeof(dir_head), BATON_PK_BYTES);
+	return 0;
+}
+
+int baton_directory_verify_signature(const uint8_t *buf, size_t len,
+                                     const uint8_t authority[BATON_PK_BYTES])
+{
+	const uint8_t *body, *sig;
+	size_t blen;
+	int r;
+
+	bti_diag_clear();
+	if ((r = bti_envelope_open(buf, len, BATON_OBJ_DIRECTORY, &dir_limits, &body, &blen,
+	                           &sig)) != 0)
+		return r;
+	return bti_envelope_verify(BATON_OBJ_DIRECTORY, body, blen, sig, authority, "directory");
+}
+
 void baton_directory_free(baton_directory *d)
 {
 	if (d == NULL)

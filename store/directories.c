@@ -65,9 +65,22 @@ int store_authority_put(store_txn *t, store_authority *a)
 {
 	uint8_t v[AUTH_HEAD + BATON_NAME_MAX];
 	size_t n = strnlen(a->label, sizeof(a->label));
+	MDB_val cur;
 	if (n > BATON_NAME_MAX)
 		return bti_diag_err(BATON_EINVAL, "authority label: longer than %d bytes",
 		                    BATON_NAME_MAX);
+	/* Trust reads at most this many: one more is refused, not silently ignored. */
+	if (tbl_get(t, &authorities, a->pk, BATON_PK_BYTES, &cur) == BATON_ENOTFOUND) {
+		MDB_stat st;
+		int rc = mdb_stat(t->txn, t->s->dbi[DB_AUTHORITIES], &st);
+		if (rc != 0)
+			return store_lmdb_err(rc, "stat");
+		if (st.ms_entries >= STORE_AUTHORITIES_MAX)
+			return bti_diag_err(BATON_EVALUE,
+			                    "%d authorities are pinned already, the most a node "
+			                    "consults; untrust one first",
+			                    STORE_AUTHORITIES_MAX);
+	}
 	a->pinned = t->now;
 	put_be64(v, a->pinned);
 	memcpy(v + AUTH_HEAD, a->label, n);
@@ -84,15 +97,15 @@ int store_authority_get(store_txn *t, const uint8_t pk[BATON_PK_BYTES], store_au
 	return authority_dec(&k, &v, a);
 }
 
+/*
+ * Only the pin goes: the directory held, its members and its withdrawn keys
+ * stay, read only for a pinned authority (auth_list). Pinned again, the
+ * authority's version does not start over, so no older directory of it can
+ * be taken and undo a withdrawal.
+ */
 int store_authority_del(store_txn *t, const uint8_t pk[BATON_PK_BYTES])
 {
-	int r;
-	if ((r = tbl_del(t, &authorities, pk, BATON_PK_BYTES)) != 0 ||
-	    (r = tbl_drop(t, &directories, pk, BATON_PK_BYTES)) != 0 ||
-	    (r = tbl_drop_prefix(t, &members, pk, BATON_PK_BYTES)) != 0 ||
-	    (r = tbl_drop_prefix(t, &member_keys, pk, BATON_PK_BYTES)) != 0)
-		return r;
-	return tbl_drop_prefix(t, &withdrawn, pk, BATON_PK_BYTES);
+	return tbl_del(t, &authorities, pk, BATON_PK_BYTES);
 }
 
 static int authority_row(const MDB_val *k, const MDB_val *v, void *arg)
@@ -314,8 +327,8 @@ static void authority_name(store_txn *t, const uint8_t pk[BATON_PK_BYTES],
 	}
 }
 
-/* The pinned authorities with a directory, for the lookups below: at most this many are read. */
-#define AUTH_MAX 256
+/* The pinned authorities, for the lookups below (store_authority_put keeps them to this many). */
+#define AUTH_MAX STORE_AUTHORITIES_MAX
 
 struct auth_list {
 	uint8_t pk[AUTH_MAX][BATON_PK_BYTES];
@@ -372,9 +385,13 @@ static int card_of(int r, uint8_t *b, size_t n, baton_card *c)
 	return r ? bti_diag_err(BATON_EIO, "store: a stored card does not parse") : 0;
 }
 
+/* Seconds a clock may be off when a member's card window is checked, as for every card. */
+#define MEMBER_SKEW 300
+
 /*
  * The card code has, withdrawn or not: pinned, else a member of the first
- * pinned authority (in key order) whose directory is valid now.
+ * pinned authority (in key order) whose directory is valid now and whose
+ * card is valid now.
  */
 static int card_any(store_txn *t, const char *code, baton_card *c, store_trust *how)
 {
@@ -398,10 +415,18 @@ static int card_any(store_txn *t, const char *code, baton_card *c, store_trust *
 			continue;
 		if ((r = store_directory_member(t, l->pk[i], code, &b, &n)) != 0)
 			continue;
+		if ((r = card_of(0, b, n, c)) != 0)
+			break;
+		/* A member's card out of its own window is not trusted, as a pinned one is not
+		 * used. */
+		if (baton_check_validity(c->valid_from, c->valid_until, t->now, MEMBER_SKEW) != 0) {
+			memset(c, 0, sizeof(*c));
+			r = BATON_ENOTFOUND;
+			continue;
+		}
 		how->via = STORE_TRUST_DIRECTORY;
 		memcpy(how->authority, l->pk[i], BATON_PK_BYTES);
 		authority_name(t, l->pk[i], how->authority_name);
-		r = card_of(0, b, n, c);
 	}
 	free(l);
 	if (r == BATON_ENOTFOUND)

@@ -326,13 +326,20 @@ typedef struct store_authority {
 	char label[BATON_NAME_MAX + 1]; /* the name given when pinned; "" when none */
 	uint64_t pinned;                /* when */
 } store_authority;
-/* Pins a->pk with its label (a->pinned is set to now), replacing the label of one pinned. */
+/* The most authorities a node pins: each trust lookup reads every one. */
+#define STORE_AUTHORITIES_MAX 256
+/*
+ * Pins a->pk with its label (a->pinned is set to now), replacing the label of
+ * one pinned. BATON_EVALUE when STORE_AUTHORITIES_MAX others are pinned.
+ */
 int store_authority_put(store_txn *t, store_authority *a);
 /* Fills *a (cleared first). BATON_ENOTFOUND when pk is not pinned. */
 int store_authority_get(store_txn *t, const uint8_t pk[BATON_PK_BYTES], store_authority *a);
 /*
- * Unpins pk and drops its directory with it: its schools are trusted no more
- * through it. BATON_ENOTFOUND when pk was not pinned.
+ * Unpins pk: its schools are trusted no more through it, nor do its
+ * withdrawn keys count. Its directory is kept (read only while pinned), so
+ * pinned again it has the version it had: an older one is never taken.
+ * BATON_ENOTFOUND when pk was not pinned.
  */
 int store_authority_del(store_txn *t, const uint8_t pk[BATON_PK_BYTES]);
 /* Calls cb for each pinned authority in key order until cb returns non-zero; returns that. */

@@ -437,9 +437,22 @@ static void test_directory(void **state)
 	/* A directory is no card, and a card no directory. */
 	assert_int_equal(baton_card_parse(out, len, &card), BATON_EMAGIC);
 	assert_int_equal(baton_directory_parse(cards[0], lens[0], &d), BATON_EMAGIC);
+	/* The cheap checks before a full parse: the authority read from the head, its signature. */
+	uint8_t apk[32];
+	assert_int_equal(baton_directory_authority(out, len, apk), 0);
+	assert_memory_equal(apk, baton_key_id_pk(ak), 32);
+	assert_int_equal(baton_directory_verify_signature(out, len, apk), 0);
+	assert_int_equal(baton_directory_verify_signature(out, len, k3), BATON_EBADSIG);
+	assert_int_equal(baton_directory_authority(cards[0], lens[0], apk), BATON_EMAGIC);
+	/* A cut envelope: the same error as the full parse gives. */
+	int cut = baton_directory_parse(out, len - 1, &d);
+	assert_true(cut < 0);
+	assert_int_equal(baton_directory_authority(out, len - 1, apk), cut);
 	/* The authority's signature covers the body. */
 	out[len - 1] ^= 1;
 	assert_int_equal(baton_directory_parse(out, len, &d), BATON_EBADSIG);
+	assert_int_equal(baton_directory_verify_signature(out, len, baton_key_id_pk(ak)),
+	                 BATON_EBADSIG);
 	assert_null(d.members);
 	free(out);
 

@@ -3014,10 +3014,57 @@ static int dir_unpin(store_txn *t, void *arg)
 	return store_authority_del(t, ((struct dir_fx *)arg)->apk);
 }
 
+static int dir_unpin_first(store_txn *t, void *arg)
+{
+	unsigned i = 0;
+	uint8_t pk[BATON_PK_BYTES] = {0};
+	(void)arg;
+	memcpy(pk, &i, sizeof(i));
+	pk[31] = 0x5a;
+	return store_authority_del(t, pk);
+}
+
 static int pin_card(store_txn *t, void *arg)
 {
 	struct card_put *p = arg;
 	return store_peer_put(t, p->code, p->card, p->len);
+}
+
+static int pin_many(store_txn *t, void *arg)
+{
+	struct dir_fx *x = arg;
+	store_authority a;
+	int r = 0;
+	memset(&a, 0, sizeof(a));
+	for (unsigned i = 0; i < STORE_AUTHORITIES_MAX && r == 0; i++) {
+		memset(a.pk, 0, sizeof(a.pk));
+		memcpy(a.pk, &i, sizeof(i));
+		a.pk[31] = 0x5a;
+		r = store_authority_put(t, &a);
+	}
+	(void)x;
+	return r;
+}
+
+/* Every pin is consulted: the one past the most a node reads is refused, a re-pin is not. */
+static void test_authorities_max(void **state)
+{
+	struct fx *f = *state;
+	struct dir_fx x;
+	uint8_t seed[32];
+
+	memset(&x, 0, sizeof(x));
+	memset(seed, 0xa8, sizeof(seed));
+	crypto_sign_seed_keypair(x.apk, x.ask, seed);
+	assert_int_equal(store_write(f->s, pin_many, &x), 0);
+	assert_int_equal(store_write(f->s, dir_pin, &x), BATON_EVALUE);
+	assert_non_null(strstr(baton_diag(), "256 authorities are pinned already"));
+	assert_int_equal(store_read(f->s, dir_read, &x), 0);
+	assert_int_equal(x.n_auth, STORE_AUTHORITIES_MAX);
+	/* A label changed on one pinned already is no new pin. */
+	assert_int_equal(store_write(f->s, pin_many, &x), 0);
+	assert_int_equal(store_write(f->s, dir_unpin_first, &x), 0);
+	assert_int_equal(store_write(f->s, dir_pin, &x), 0);
 }
 
 static void test_directories(void **state)
@@ -3137,15 +3184,21 @@ static void test_directories(void **state)
 	assert_int_equal(tr.r_card, 0); /* pinned, and withdrawn no more */
 	assert_int_equal(tr.how.via, STORE_TRUST_PIN);
 
-	/* Unpinned: its directory and every member row go with it. */
+	/* Unpinned: none of its members is trusted, but its directory is kept ... */
 	assert_int_equal(store_write(f->s, dir_unpin, &x), 0);
 	assert_int_equal(store_write(f->s, dir_unpin, &x), BATON_ENOTFOUND);
 	assert_int_equal(store_read(f->s, dir_read, &x), 0);
-	assert_int_equal(x.r, BATON_ENOTFOUND);
+	assert_int_equal(x.r, 0);
 	assert_int_equal(x.n_auth, 0);
-	assert_int_equal(x.n_members, 0);
+	assert_int_equal(x.got.version, 2);
 	tr = trust_at(f->s, TU_NOW, "M-0001", x.k[0]);
 	assert_int_equal(tr.r_card, BATON_ENOTFOUND);
+	/* ... so pinned again it holds version 2, not a fresh start. */
+	assert_int_equal(store_write(f->s, dir_pin, &x), 0);
+	assert_int_equal(store_read(f->s, dir_read, &x), 0);
+	assert_int_equal(x.n_auth, 1);
+	assert_int_equal(x.got.version, 2);
+	assert_int_equal(store_write(f->s, dir_unpin, &x), 0);
 
 	for (int i = 0; i < DIR_MANY; i++)
 		free(many[i]);
@@ -3325,6 +3378,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cards_and_peers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_peer_heads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_directories, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_authorities_max, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_signed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_clock_and_version, setup, teardown),
 	};

@@ -276,6 +276,21 @@ typedef struct baton_directory {
  * (issued, expires) is not checked here: see baton_check_validity().
  */
 int baton_directory_parse(const uint8_t *buf, size_t len, baton_directory *out);
+/*
+ * The cheap checks a node makes before it parses a directory in full, so
+ * that a directory from an authority it has not pinned, or forged, costs
+ * one envelope decode and at most one signature, not a verify per member.
+ * baton_directory_authority copies the key the body names first into
+ * authority; BATON_ENOTFOUND when the body does not start as every valid
+ * directory's does (baton_directory_parse then says why), or the envelope's
+ * error. baton_directory_verify_signature checks the envelope's signature
+ * against authority: 0 or BATON_EBADSIG (or the envelope's error). Neither
+ * decodes or checks the body's fields: only baton_directory_parse does, in
+ * PROTOCOL.md's order. Nothing is allocated that outlives the call.
+ */
+int baton_directory_authority(const uint8_t *buf, size_t len, uint8_t authority[BATON_PK_BYTES]);
+int baton_directory_verify_signature(const uint8_t *buf, size_t len,
+                                     const uint8_t authority[BATON_PK_BYTES]);
 /* Frees what parsing allocated and zeroes *d; NULL is allowed. */
 void baton_directory_free(baton_directory *d);
 

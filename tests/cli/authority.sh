@@ -174,6 +174,17 @@ else
 	fail_run "an expired member card is signed with a warning"
 fi
 check_out '^version 4$' "... as version 4" "$DIRDUMP" "$TMP/d4.dir"
+# A node trusts a member only while its card is valid, as the warning says.
+check "a node to take them" "$BATON" init --name "Observer School" --code OBS-1 --dir "$TMP/obs" --no-passphrase
+check "it pins the authority" "$BATON" directory trust "$KEYLINE" --expect "$AFP" --dir "$TMP/obs"
+check "it takes version 3 while the cards are valid" \
+	env BATON_NOW=1800003600 "$BATON" directory update "$TMP/d3.dir" --dir "$TMP/obs"
+check_out 'LHS-001 .*directory: ' "... and trusts Lincoln through it" \
+	env BATON_NOW=1800003600 "$BATON" peer list --dir "$TMP/obs"
+check "it takes version 4, valid, whose cards have expired" \
+	env BATON_NOW=1900000000 "$BATON" directory update "$TMP/d4.dir" --dir "$TMP/obs"
+check "... and no longer trusts Lincoln, whose card expired" \
+	sh -c "! env BATON_NOW=1900000000 '$BATON' peer list --dir '$TMP/obs' | grep -q LHS-001"
 
 # Another authority's key file in its place is refused before anything is signed.
 check "a second authority" "$BATON" authority init --name "Other Board" --out "$TMP/other"
@@ -185,6 +196,7 @@ cp -p "$TMP/auth.key.good" "$AUTH/authority.key"
 run env -u BATON_PASSPHRASE "$BATON" authority sign --expires 1d --out "$TMP/d5.dir" --dir "$AUTH"
 if [ "$RC" -ne 0 ] && grep -q 'no passphrase' "$ERR"; then pass "sign without a passphrase is refused"; else fail_run "sign without a passphrase is refused"; fi
 if [ ! -e "$TMP/d5.dir" ]; then pass "... and neither refusal wrote a file"; else fail "a refused sign wrote $TMP/d5.dir"; fi
+cp -p "$AUTH/members" "$TMP/members.v4"
 check_out '"result": "removed and withdrawn"' "remove --json says what it did" \
 	"$BATON" authority remove RAS-204 --json --dir "$AUTH"
 check_out '^Signed version 5 ' "the next sign is version 5" \
@@ -196,11 +208,42 @@ else
 	fail "version 5 holds other members" "$("$DIRDUMP" "$TMP/d5.dir" 2>&1)"
 fi
 
+# The last directory signed is kept, and is the floor of the next one.
+if grep -q '^  removed      RAS-204$' "$OUT" && grep -q '^  withdrawn    [A-Z2-7-]*$' "$OUT" &&
+	grep -q '^Since version 4: 2 changes$' "$OUT"; then
+	pass "version 5's sign said, per code, what changed since version 4"
+else
+	fail_run "version 5's sign said, per code, what changed since version 4"
+fi
+check_out '^Since version 5: 0 changes$' "the next sign says nothing changed" \
+	env BATON_NOW=1800003600 "$BATON" authority sign --expires 1d --out "$TMP/d5b.dir" --dir "$AUTH"
+same "$AUTH/last.dir" "$TMP/d5b.dir" "... and keeps the directory it signed"
+if [ "$(stat -c %a "$AUTH/last.dir")" = 600 ]; then pass "... mode 0600"; else fail "last.dir mode $(stat -c %a "$AUTH/last.dir")"; fi
+cp -p "$AUTH/members" "$TMP/members.v6"
+cp -p "$TMP/members.v4" "$AUTH/members"
+perl -0pi -e 's/\xa7version\x04/\xa7version\x06/' "$AUTH/members"
+check_err 2 'members: key [A-Z2-7-]+, withdrawn in version 6, is not withdrawn; not signed' \
+	"a members file whose withdrawn keys were emptied is refused, naming the key" \
+	"$BATON" authority sign --expires 1d --out "$TMP/d7.dir" --dir "$AUTH"
+if [ ! -e "$TMP/d7.dir" ]; then pass "... and writes nothing"; else fail "a refused sign wrote d7.dir"; fi
+cp -p "$TMP/members.v6" "$AUTH/members"
+perl -0pi -e 's/\xa7version\x06/\xa7version\x09/' "$AUTH/members"
+check_err 2 'says version 9 was signed last, but .*last.dir is version 6; not signed' \
+	"a members file whose version was raised is refused" \
+	"$BATON" authority sign --expires 1d --out "$TMP/d7.dir" --dir "$AUTH"
+cp -p "$TMP/members.v6" "$AUTH/members"
+mv "$AUTH/last.dir" "$TMP/last.keep"
+check_err 2 'last.dir: missing, but .* says version 6 was signed' "sign without the last directory is refused" \
+	"$BATON" authority sign --expires 1d --out "$TMP/d7.dir" --dir "$AUTH"
+mv "$TMP/last.keep" "$AUTH/last.dir"
+check_out '^Signed version 7 ' "put back, the next version is 7" \
+	"$BATON" authority sign --expires 1d --out "$TMP/d7.dir" --dir "$AUTH"
+
 # The state file is the authority's own: damage is named, not guessed at.
 cp "$AUTH/members" "$TMP/members.good"
 printf 'x' >>"$AUTH/members"
 check_err 2 'members' "a damaged member list is refused, naming it" "$BATON" authority list --dir "$AUTH"
 cp "$TMP/members.good" "$AUTH/members"
-check_out '^  last signed  version 5$' "restored, it reads again" "$BATON" authority list --dir "$AUTH"
+check_out '^  last signed  version 7$' "restored, it reads again" "$BATON" authority list --dir "$AUTH"
 
 done_testing

@@ -16,6 +16,7 @@
 #   4. A key changed in a newer directory is taken and audited.
 #   5. The authority unpinned, C's own pin is trusted again: the held packet
 #      goes at once.
+#   6. 256 authorities pinned, a 257th is refused until one is unpinned.
 #
 # The State Board's directories are made with 'baton authority'; a second
 # authority's, and an unpinned one's, by tests/tools/dirsign from a word's
@@ -134,6 +135,17 @@ refused "an unpinned authority" "signed by $FPR .*not pinned" "$TMP/rogue.dir"
 cp "$TMP/v2.dir" "$TMP/forged.dir"
 flip "$TMP/forged.dir" $(($(stat -c %s "$TMP/forged.dir") / 2))
 refused "a byte flipped" 'forged.dir: ' "$TMP/forged.dir"
+# Large and damaged inside a member card: the authority and its signature are
+# refused before any member is decoded, so the error is never a member's.
+check "a directory of 5,000 members from the unpinned authority" "$DIRSIGN" many rogue Rogue 9 \
+	$((NOW - 30)) $((NOW + DAY)) "$TMP/big.dir" 5000 "$A.card"
+flip "$TMP/big.dir" $(($(stat -c %s "$TMP/big.dir") / 2))
+refused "5,000 members, unpinned: refused for its authority, not a member" \
+	"big.dir: signed by $FPR \\(an authority not pinned" "$TMP/big.dir"
+check "the State Board's version 2 with a byte of a member flipped" cp "$TMP/v2.dir" "$TMP/mflip.dir"
+flip "$TMP/mflip.dir" 400
+refused "a pinned authority's directory forged inside a member: its signature is refused first" \
+	'mflip.dir: directory.signature: does not verify' "$TMP/mflip.dir"
 
 # A second authority, whose directories are made here as its own tools would not.
 check "a second authority pinned" "$BATON" directory trust "$KL2" --expect "$FP2" --name Consortium --dir "$A"
@@ -159,6 +171,20 @@ check "the second authority unpinned" "$BATON" directory untrust "$FP2" --dir "$
 check_out 'directory-untrust' "and that is audited" "$BATON" audit --dir "$A"
 check_err 2 'no pinned authority has fingerprint' "untrust of one not pinned is refused" \
 	"$BATON" directory untrust "$FP2" --dir "$A"
+# Pinned again, it does not go back: the version held and its withdrawn keys stay.
+check "the second authority pinned again" "$BATON" directory trust "$KL2" --expect "$FP2" --dir "$A"
+check "its version 6 withdraws RAS-204's second key" sign consortium Consortium 6 \
+	$((NOW - 30)) $((NOW + DAY)) "$TMP/c6.dir" -c "$A.card" -w "$D.card"
+check_out 'Took version 6 of Consortium' "A takes it" "$BATON" directory update "$TMP/c6.dir" --dir "$A"
+check "unpinned once more" "$BATON" directory untrust "$FP2" --dir "$A"
+check "and pinned again" "$BATON" directory trust "$KL2" --expect "$FP2" --dir "$A"
+check_out 'directory Consortium, version 6,' "re-pinned, version 6 is still held" \
+	"$BATON" directory show --dir "$A"
+check_out '1 schools, 1 withdrawn keys' "with its withdrawn key" "$BATON" directory show --dir "$A"
+S0=$(state)
+refused "after untrust and trust, an older version is a rollback" \
+	'version 3 is older than version 6 held' "$TMP/c3.dir"
+check "the second authority unpinned at last" "$BATON" directory untrust "$FP2" --dir "$A"
 
 # ---- 3. C withdrawn ----
 check "the authority removes C" "$BATON" authority remove OTH-9 --dir "$TMP/auth"
@@ -212,4 +238,24 @@ check "A stops" serve_stop A
 check "C stops" serve_stop C
 check "A's audit log verifies" "$BATON" audit verify --dir "$A"
 check "C's audit log verifies" "$BATON" audit verify --dir "$C"
+
+# ---- 6. every pinned authority is consulted: a 257th is refused ----
+E=$TMP/many
+check "a node for many authorities" "$BATON" init --name "Many Boards School" --code MBS-1 --dir "$E"
+pinned=0
+for i in $(seq 1 256); do
+	"$DIRSIGN" key "board $i" >"$TMP/k" || break
+	"$BATON" directory trust "$(sed -n 1p "$TMP/k")" --expect "$(sed -n 2p "$TMP/k")" \
+		--dir "$E" >/dev/null || break
+	pinned=$i
+done
+check "256 authorities pinned" test "$pinned" = 256
+run "$DIRSIGN" key "board 257"
+KL257=$(sed -n 1p "$OUT") FP257=$(sed -n 2p "$OUT")
+check_err 2 '256 authorities are pinned already, the most a node consults; untrust one first' \
+	"a 257th is refused" "$BATON" directory trust "$KL257" --expect "$FP257" --dir "$E"
+check "... and not pinned" sh -c "! '$BATON' directory show --dir '$E' | grep -q '$FP257'"
+run "$DIRSIGN" key "board 1"
+check "one untrusted" "$BATON" directory untrust "$(sed -n 2p "$OUT")" --dir "$E"
+check "the 257th then pinned" "$BATON" directory trust "$KL257" --expect "$FP257" --dir "$E"
 done_testing

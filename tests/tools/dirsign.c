@@ -8,6 +8,9 @@
  *   dirsign sign WORD NAME VERSION ISSUED EXPIRES OUT [-c CARDFILE]... [-w CARDFILE]...
  *       writes to OUT the directory with the members -c and, withdrawn,
  *       the identity keys of the cards -w
+ *   dirsign many WORD NAME VERSION ISSUED EXPIRES OUT N CARDFILE
+ *       writes to OUT a directory of N members (at most 65536), each the
+ *       card CARDFILE with the code M00000.. and an identity key of its own
  *
  * The key's seed is BLAKE2b-256 of WORD. Exits 0, or 1 with the reason on stderr.
  */
@@ -39,6 +42,64 @@ static int read_card(const char *path, uint8_t **buf, size_t *len, baton_card *c
 	return 0;
 }
 
+static int write_out(const char *path, const uint8_t *out, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	if (f == NULL || fwrite(out, 1, n, f) != n || fclose(f) != 0) {
+		fprintf(stderr, "dirsign: %s: cannot write\n", path);
+		return 1;
+	}
+	return 0;
+}
+
+/* dirsign many: argv as in the usage above. */
+static int many(char **argv)
+{
+	unsigned long n = strtoul(argv[8], NULL, 10);
+	uint8_t pk[32], sk[64], *tmpl = NULL, **cards = NULL, *out = NULL;
+	size_t tlen = 0, *lens = NULL, olen = 0, done = 0;
+	baton_card c;
+	int rc = 1;
+
+	if (n == 0 || n > BATON_DIRECTORY_MEMBERS_MAX) {
+		fprintf(stderr, "dirsign: N: %s (1 to %u)\n", argv[8], BATON_DIRECTORY_MEMBERS_MAX);
+		return 1;
+	}
+	if (read_card(argv[9], &tmpl, &tlen, &c) != 0)
+		return 1;
+	if ((cards = calloc(n, sizeof(*cards))) == NULL ||
+	    (lens = calloc(n, sizeof(*lens))) == NULL)
+		goto out;
+	for (; done < n; done++) {
+		char word[64];
+		snprintf(word, sizeof(word), "%s member %zu", argv[2], done);
+		keypair(word, pk, sk);
+		memcpy(c.id_pk, pk, 32);
+		snprintf(c.code, sizeof(c.code), "M%05zu", done);
+		if (baton_card_sign(&c, sk, &cards[done], &lens[done]) != 0) {
+			fprintf(stderr, "dirsign: card %zu: %s\n", done, baton_diag());
+			goto out;
+		}
+	}
+	keypair(argv[2], pk, sk);
+	if (baton_directory_sign(argv[3], strtoull(argv[4], NULL, 10), strtoull(argv[5], NULL, 10),
+	                         strtoull(argv[6], NULL, 10), (const uint8_t *const *)cards, lens,
+	                         n, NULL, 0, sk, &out, &olen) != 0) {
+		fprintf(stderr, "dirsign: %s\n", baton_diag());
+		goto out;
+	}
+	rc = write_out(argv[7], out, olen);
+out:
+	sodium_memzero(sk, sizeof(sk));
+	for (size_t i = 0; i < done && cards; i++)
+		free(cards[i]);
+	free(cards);
+	free(lens);
+	free(tmpl);
+	free(out);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	uint8_t pk[32], sk[64], *cards[MAX_CARDS] = {NULL}, wd[MAX_CARDS * 32], *out = NULL;
@@ -58,9 +119,13 @@ int main(int argc, char **argv)
 		printf("%s\n%s\n", line, fpr);
 		return 0;
 	}
+	if (argc == 10 && strcmp(argv[1], "many") == 0)
+		return many(argv);
 	if (argc < 8 || strcmp(argv[1], "sign") != 0 || (argc - 8) % 2 != 0) {
 		fprintf(stderr, "usage: dirsign key WORD | dirsign sign WORD NAME VERSION ISSUED "
-		                "EXPIRES OUT [-c CARDFILE]... [-w CARDFILE]...\n");
+		                "EXPIRES OUT [-c CARDFILE]... [-w CARDFILE]...\n"
+		                "       dirsign many WORD NAME VERSION ISSUED EXPIRES OUT N "
+		                "CARDFILE\n");
 		return 1;
 	}
 	for (int i = 8; i < argc; i += 2) {
@@ -87,12 +152,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dirsign: %s\n", baton_diag());
 		goto out;
 	}
-	FILE *f = fopen(argv[7], "wb");
-	if (f == NULL || fwrite(out, 1, n, f) != n || fclose(f) != 0) {
-		fprintf(stderr, "dirsign: %s: cannot write\n", argv[7]);
-		goto out;
-	}
-	rc = 0;
+	rc = write_out(argv[7], out, n);
 out:
 	sodium_memzero(sk, sizeof(sk));
 	for (size_t i = 0; i < nc; i++)
