@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dirfetch.h"
 #include "directory.h"
 #include "view_peers.h"
 
@@ -102,15 +103,21 @@ static int dir_update(int argc, char **argv)
 	int rc, r;
 
 	if ((rc = cli_common_only(argc, argv, &com,
-	                          "usage: baton directory update FILE [--json] [--dir DIR]\n\n"
+	                          "usage: baton directory update FILE|URL [--json] [--dir DIR]\n\n"
 	                          "Takes a directory signed by a pinned authority: a newer "
-	                          "version than the\none held, valid now.\n")) >= 0)
+	                          "version than the\none held, valid now. A URL is fetched "
+	                          "(https://; http:// only to this machine).\n")) >= 0)
 		return rc;
 	if (optind + 1 != argc)
-		return cli_usage_error("directory update: one FILE expected");
+		return cli_usage_error("directory update: one FILE or URL expected");
 	const char *path = argv[optind];
-	if ((r = baton_file_read(path, BATON_DIRECTORY_MAX, &bytes, &len)) != 0)
-		return cli_fail(path, r);
+	if (dirfetch_is_url(path))
+		r = dirfetch_get(path, NULL, &bytes, &len);
+	else
+		r = baton_file_read(path, BATON_DIRECTORY_MAX, &bytes, &len);
+	/* A URL's diagnostic names it already (without what must not be shown). */
+	if (r != 0)
+		return cli_fail(dirfetch_is_url(path) ? "directory update" : path, r);
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		goto out;
 	if ((r = directory_update(st, bytes, len, cli_now(), &u)) != 0) {

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# 'baton directory update URL': a directory fetched over HTTP from a small
+# server on loopback (tests/tools/httpfile), taken by the same rule as a
+# file. Version 1, then version 2 put in its place, are taken; then each of
+# these is refused with nothing stored and nothing audited: a 404, a body
+# of 17 MiB (with and without a Content-Length), a server that stalls past
+# the timeout, a redirect to file://, a directory with a byte flipped, an
+# older version, a URL with a user name and password (which no message
+# repeats), and plain http:// to another machine.
+. "$(dirname "$0")/lib.sh"
+
+export BATON_PASSPHRASE="a long enough passphrase"
+A=$TMP/lhs B=$TMP/ras W=$TMP/www
+tool HTTPFILE httpfile || done_testing
+free_ports 1 || done_testing
+URL=http://127.0.0.1:$P0
+mkdir -p "$W"
+
+audit_len() { "$BATON" audit --json --dir "$A" | grep -c '"seq"'; }
+state() { "$BATON" directory show --json --dir "$A" && audit_len; }
+
+check "an authority" "$BATON" authority init --name "State Board of Education" --out "$TMP/auth"
+KL=$(sed -n 's/^ *key  *//p' "$OUT") FP=$(sed -n 's/^ *fingerprint  *//p' "$OUT")
+for n in "$A:Lincoln High School:LHS-001" "$B:Riverside Academy:RAS-204"; do
+	IFS=: read -r dir name code <<<"$n"
+	check "init $code" "$BATON" init --name "$name" --code "$code" \
+		--endpoint "tcp://127.0.0.1:9" --dir "$dir"
+	check "card of $code" "$BATON" card --dir "$dir" --out "$dir.card"
+	check "the authority adds $code" "$BATON" authority add "$dir.card" \
+		--expect "$(sed -n 's/^fingerprint //p' "$OUT")" --dir "$TMP/auth"
+done
+check "version 1" "$BATON" authority sign --expires 30d --out "$TMP/v1.dir" --dir "$TMP/auth"
+check "version 2" "$BATON" authority sign --expires 30d --out "$TMP/v2.dir" --dir "$TMP/auth"
+check "A pins the authority" "$BATON" directory trust "$KL" --expect "$FP" --name "State Board" --dir "$A"
+
+"$HTTPFILE" "$P0" "$W" >"$TMP/http.log" 2>&1 &
+BG+=($!)
+check "the web server listens" wait_for 60 grep -q listening "$TMP/http.log"
+
+# ---- taken ----
+cp "$TMP/v1.dir" "$W/state.dir"
+check_out 'Took version 1 of State Board.*2 schools.*2 added' "update URL takes version 1" \
+	"$BATON" directory update "$URL/state.dir" --dir "$A"
+check_out 'directory-update.*version 1: 2 added' "and audits it once" "$BATON" audit --dir "$A"
+check_out 'no change' "the same URL again: no change" "$BATON" directory update "$URL/state.dir" --dir "$A"
+cp "$TMP/v2.dir" "$W/state.dir"
+check_out 'Took version 2 of State Board' "version 2 put in its place is taken" \
+	"$BATON" directory update "$URL/state.dir" --dir "$A"
+check_out 'RAS-204 .*directory: State Board' "B is trusted through it" "$BATON" peer list --dir "$A"
+
+# ---- refused: nothing stored, nothing audited ----
+S0=$(state)
+refused() { # refused CODE DESCRIPTION REGEX URL
+	check_err "$1" "$3" "$2" "$BATON" directory update "$4" --dir "$A"
+	check "$2: nothing stored, nothing audited" test "$(state)" = "$S0"
+}
+refused 3 "a 404" "$URL/gone.dir: the server answered HTTP 404" "$URL/gone.dir"
+refused 2 "17 MiB with no length" "$URL/big: longer than 16777216 bytes" "$URL/big"
+refused 2 "17 MiB declared" "$URL/big-declared: longer than 16777216 bytes" "$URL/big-declared"
+export BATON_FETCH_TIMEOUT=2
+refused 3 "a server that stalls" "$URL/slow: .*[Tt]imed out" "$URL/slow"
+unset BATON_FETCH_TIMEOUT
+refused 3 "a redirect (to file://)" "$URL/redirect: the server answered HTTP 302" "$URL/redirect"
+cp "$TMP/v2.dir" "$W/forged.dir"
+flip "$W/forged.dir" $(($(stat -c %s "$W/forged.dir") / 2))
+refused 2 "a byte flipped" "$URL/forged.dir: " "$URL/forged.dir"
+cp "$TMP/v1.dir" "$W/old.dir"
+refused 2 "an older version" 'version 1 is older than version 2 held' "$URL/old.dir"
+check_err 2 "http://127.0.0.1:$P0/state.dir: a URL with a user name or password is refused" \
+	"a URL with a user name and password" \
+	"$BATON" directory update "http://registrar:hunter2secret@127.0.0.1:$P0/state.dir" --dir "$A"
+check "whose password no message repeats" sh -c "! grep -q hunter2 '$ERR' '$OUT'"
+check "a URL with a password: nothing stored, nothing audited" test "$(state)" = "$S0"
+refused 2 "plain http:// to another machine" 'expected https://' "http://192.0.2.1/state.dir"
+refused 2 "a scheme that is not fetched" 'not a URL this node can fetch' "http://[zz/state.dir"
+check "A's audit log verifies" "$BATON" audit verify --dir "$A"
+done_testing
