@@ -166,6 +166,12 @@ static void print_authorities(const json_t *arr)
 		printf(" expires %s%s\n",
 		       cli_time((uint64_t)json_integer_value(json_object_get(o, "expires"))),
 		       json_is_true(json_object_get(o, "expired")) ? " (expired)" : "");
+		if (json_is_true(json_object_get(o, "expired")))
+			printf("  warning: expired: its schools are trusted through it no more; "
+			       "take a newer one with 'baton directory update'\n");
+		else if (json_is_true(json_object_get(o, "expires_soon")))
+			printf("  warning: expires within 7 days; take a newer one with 'baton "
+			       "directory update'\n");
 		printf("  %lld schools, %lld withdrawn keys\n",
 		       (long long)json_integer_value(json_object_get(o, "members")),
 		       (long long)json_integer_value(json_object_get(o, "withdrawn")));

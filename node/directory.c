@@ -8,6 +8,7 @@
 #include "bti.h"
 #include "card.h"
 #include "directory.h"
+#include "log.h"
 #include "view.h"
 #include "view_peers.h"
 
@@ -338,6 +339,9 @@ static int list_one(const store_authority *a, void *arg)
 		json_object_set_new(o, "issued", json_integer((json_int_t)d.issued));
 		json_object_set_new(o, "expires", json_integer((json_int_t)d.expires));
 		json_object_set_new(o, "expired", json_boolean(x->now > d.expires));
+		json_object_set_new(
+		    o, "expires_soon",
+		    json_boolean(x->now <= d.expires && d.expires - x->now < DIRECTORY_WARN_SECS));
 		json_object_set_new(o, "members", json_integer((json_int_t)d.n_members));
 		json_object_set_new(o, "withdrawn", json_integer((json_int_t)d.n_withdrawn));
 	} else if (r != BATON_ENOTFOUND) {
@@ -367,4 +371,38 @@ int directory_list(store *st, uint64_t now, json_t **out)
 	}
 	*out = x.arr;
 	return 0;
+}
+
+int directory_warn_log(store *st, uint64_t now)
+{
+	json_t *arr = NULL, *o;
+	size_t i;
+	int r, n = 0;
+	char until[CARD_TIME_LEN];
+
+	if ((r = directory_list(st, now, &arr)) != 0) {
+		node_log(NODE_LOG_ERR, "directory: the look at directories' expiry failed: %s",
+		         baton_diag_for(r));
+		return r;
+	}
+	json_array_foreach(arr, i, o)
+	{
+		const char *label = json_string_value(json_object_get(o, "label"));
+		const char *name = json_string_value(json_object_get(o, "name"));
+		int expired = json_is_true(json_object_get(o, "expired"));
+		if (!expired && !json_is_true(json_object_get(o, "expires_soon")))
+			continue;
+		card_time((uint64_t)json_integer_value(json_object_get(o, "expires")), until);
+		node_log(NODE_LOG_WARN,
+		         "directory: the directory of %.128s (%s) %s %s; take a newer one with "
+		         "'baton directory update'",
+		         label && label[0] ? label
+		         : name            ? name
+		                           : "",
+		         json_string_value(json_object_get(o, "fingerprint")),
+		         expired ? "expired" : "expires", until);
+		n++;
+	}
+	json_decref(arr);
+	return n;
 }

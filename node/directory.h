@@ -57,12 +57,24 @@ struct directory_update {
 int directory_update(store *st, const uint8_t *bytes, size_t len, uint64_t now,
                      struct directory_update *u);
 
+/* A directory expiring within this many seconds is warned about (7 days). */
+#define DIRECTORY_WARN_SECS (7 * 86400)
+
 /*
  * The pinned authorities and their directories as JSON (new, into *out;
  * free with json_decref): an array of {fingerprint, key, label, name,
  * pinned, and when a directory is held: version, issued, expires, expired,
+ * expires_soon (not expired, but within DIRECTORY_WARN_SECS of now),
  * members, withdrawn}. Returns 0, BATON_ENOMEM or the store's errors.
  */
 int directory_list(store *st, uint64_t now, json_t **out);
+
+/*
+ * Logs (log.h) a warning for each pinned authority whose directory has
+ * expired at now, or expires within DIRECTORY_WARN_SECS: what serve says at
+ * start and once a day. Returns the number of warnings, or the store's
+ * error (logged too).
+ */
+int directory_warn_log(store *st, uint64_t now);
 
 #endif

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "bti.h"
+#include "directory.h"
 #include "keyring.h"
 #include "listener.h"
 #include "log.h"
@@ -263,7 +264,11 @@ int serve_run(struct serve_node *nd)
 		return r;
 	}
 	serve_notify("READY=1");
-	while (!got_stop) {
+	for (uint64_t next_warn = 0; !got_stop;) {
+		if (serve_now() >= next_warn) {
+			directory_warn_log(nd->st, serve_now());
+			next_warn = serve_now() + 86400;
+		}
 		if (got_hup) {
 			got_hup = 0;
 			serve_reload_notify(nd);

@@ -6,13 +6,15 @@
 # of 17 MiB (with and without a Content-Length), a server that stalls past
 # the timeout, a redirect to file://, a directory with a byte flipped, an
 # older version, a URL with a user name and password (which no message
-# repeats), and plain http:// to another machine.
+# repeats), and plain http:// to another machine. Last, with the clock
+# moved on (BATON_NOW), 'directory show' and serve's log warn of the
+# directory expiring within 7 days, and say when it has expired.
 . "$(dirname "$0")/lib.sh"
 
 export BATON_PASSPHRASE="a long enough passphrase"
 A=$TMP/lhs B=$TMP/ras W=$TMP/www
 tool HTTPFILE httpfile || done_testing
-free_ports 1 || done_testing
+free_ports 2 || done_testing
 URL=http://127.0.0.1:$P0
 mkdir -p "$W"
 
@@ -24,7 +26,7 @@ KL=$(sed -n 's/^ *key  *//p' "$OUT") FP=$(sed -n 's/^ *fingerprint  *//p' "$OUT"
 for n in "$A:Lincoln High School:LHS-001" "$B:Riverside Academy:RAS-204"; do
 	IFS=: read -r dir name code <<<"$n"
 	check "init $code" "$BATON" init --name "$name" --code "$code" \
-		--endpoint "tcp://127.0.0.1:9" --dir "$dir"
+		--endpoint "tcp://127.0.0.1:$((P0 + 1))" --dir "$dir"
 	check "card of $code" "$BATON" card --dir "$dir" --out "$dir.card"
 	check "the authority adds $code" "$BATON" authority add "$dir.card" \
 		--expect "$(sed -n 's/^fingerprint //p' "$OUT")" --dir "$TMP/auth"
@@ -74,4 +76,26 @@ check "a URL with a password: nothing stored, nothing audited" test "$(state)" =
 refused 2 "plain http:// to another machine" 'expected https://' "http://192.0.2.1/state.dir"
 refused 2 "a scheme that is not fetched" 'not a URL this node can fetch' "http://[zz/state.dir"
 check "A's audit log verifies" "$BATON" audit verify --dir "$A"
+
+# ---- expiry warned about (version 2 expires in 30 days) ----
+NOW=$(date +%s)
+check_out 'expires 20' "show today: no warning" "$BATON" directory show --dir "$A"
+check "nothing to warn of" sh -c "! grep -q warning '$OUT'"
+export BATON_NOW=$((NOW + 25 * 86400))
+check_out "warning: expires within 7 days; take a newer one with 'baton directory update'" \
+	"show 25 days on warns of the expiry" "$BATON" directory show --dir "$A"
+check_out '"expires_soon": true' "and --json says so" "$BATON" directory show --json --dir "$A"
+serve_start A "$A" a.log || done_testing
+check "serve's log warns of it" wait_for 60 grep -q \
+	"directory: the directory of State Board ($FP) expires .*take a newer one" "$TMP/a.log"
+check "serve stops" serve_stop A
+export BATON_NOW=$((NOW + 31 * 86400))
+check_out "\\(expired\\)" "show 31 days on says it expired" "$BATON" directory show --dir "$A"
+check_out "warning: expired: its schools are trusted through it no more" "and warns" \
+	"$BATON" directory show --dir "$A"
+serve_start A "$A" a2.log || done_testing
+check "serve's log says it expired" wait_for 60 grep -q \
+	"directory: the directory of State Board ($FP) expired " "$TMP/a2.log"
+check "serve stops" serve_stop A
+unset BATON_NOW
 done_testing
