@@ -14,10 +14,11 @@ static int dir_trust(int argc, char **argv)
 {
 	static const struct option opts[] = {{"expect", required_argument, NULL, 'e'},
 	                                     {"name", required_argument, NULL, 'n'},
+	                                     {"url", required_argument, NULL, 'u'},
 	                                     CLI_COMMON_OPTS,
 	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
-	const char *expect = NULL, *label = "";
+	const char *expect = NULL, *label = "", *url = NULL;
 	char fpr[BATON_FINGERPRINT_LEN + 1];
 	uint8_t pk[BATON_PK_BYTES];
 	store *st = NULL;
@@ -31,12 +32,15 @@ static int dir_trust(int argc, char **argv)
 			expect = optarg;
 		else if (opt == 'n')
 			label = optarg;
+		else if (opt == 'u')
+			url = optarg;
 		else {
 			fprintf(opt == 'h' ? stdout : stderr,
 			        "usage: baton directory trust KEYLINE --expect FINGERPRINT "
-			        "[--name LABEL] [--dir DIR]\n\n"
+			        "[--name LABEL] [--url URL] [--dir DIR]\n\n"
 			        "Pins an authority: every school of a directory it signs is then "
-			        "trusted.\nCheck the fingerprint with the authority first.\n");
+			        "trusted.\nCheck the fingerprint with the authority first. With "
+			        "--url, serve fetches its\ndirectories from URL.\n");
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	}
@@ -56,7 +60,7 @@ static int dir_trust(int argc, char **argv)
 	}
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	r = directory_trust(st, pk, label, &again);
+	r = directory_trust(st, pk, label, url, &again);
 	store_close(st);
 	if (r != 0)
 		return cli_fail("directory trust", r);
@@ -65,9 +69,10 @@ static int dir_trust(int argc, char **argv)
 		                         "result", again ? "already pinned" : "pinned"));
 	else
 		printf("%s authority %s%s%s%s\nTake its directory with 'baton directory update "
-		       "FILE'.\n",
+		       "%s'%s.\n",
 		       again ? "Already pinned:" : "Pinned", fpr, label[0] ? " (" : "", label,
-		       label[0] ? ")" : "");
+		       label[0] ? ")" : "", url && url[0] ? url : "FILE|URL",
+		       url && url[0] ? "; serve fetches it from there" : "");
 	return EXIT_OK;
 }
 
@@ -90,6 +95,34 @@ static int dir_untrust(int argc, char **argv)
 	if (r != 0)
 		return cli_fail("directory untrust", r);
 	printf("Unpinned authority %s\n", argv[optind]);
+	return EXIT_OK;
+}
+
+static int dir_url(int argc, char **argv)
+{
+	struct cli_common com = {0};
+	store *st;
+	int rc, r;
+	if ((rc = cli_common_only(argc, argv, &com,
+	                          "usage: baton directory url FINGERPRINT [URL] [--dir DIR]\n\n"
+	                          "Sets where serve fetches the authority's directories "
+	                          "(https://; http:// only\nto this machine); without URL, "
+	                          "they are taken from files only.\n")) >= 0)
+		return rc;
+	if (optind + 1 != argc && optind + 2 != argc)
+		return cli_usage_error("directory url: FINGERPRINT and a URL, or only FINGERPRINT, "
+		                       "expected");
+	const char *url = optind + 2 == argc ? argv[optind + 1] : "";
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		return rc;
+	r = directory_set_url(st, argv[optind], url);
+	store_close(st);
+	if (r != 0)
+		return cli_fail("directory url", r);
+	if (url[0])
+		printf("serve fetches the directory of %s from %s\n", argv[optind], url);
+	else
+		printf("The directory of %s is taken from files only\n", argv[optind]);
 	return EXIT_OK;
 }
 
@@ -156,6 +189,8 @@ static void print_authorities(const json_t *arr)
 		const char *label = cli_str(o, "label");
 		printf("%s  %s\n", cli_str(o, "fingerprint"),
 		       label[0] ? label : cli_str(o, "name"));
+		if (cli_str(o, "url")[0])
+			printf("  fetched by serve from %s\n", cli_str(o, "url"));
 		if (json_object_get(o, "version") == NULL) {
 			printf("  no directory yet ('baton directory update FILE')\n");
 			continue;
@@ -208,6 +243,7 @@ int cmd_directory(int argc, char **argv)
 	    {"trust", dir_trust, "pin an authority whose directories name trusted schools"},
 	    {"untrust", dir_untrust, "unpin an authority and drop its directory"},
 	    {"update", dir_update, "take a newer directory signed by a pinned authority"},
+	    {"url", dir_url, "set where serve fetches an authority's directories"},
 	    {"show", dir_show, "the pinned authorities and their directories"},
 	};
 	return cli_dispatch("directory", sub, sizeof(sub) / sizeof(sub[0]), argc, argv);

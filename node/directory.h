@@ -16,12 +16,23 @@
 #include "store.h"
 
 /*
- * Pins the authority with key pk, with label (the caller's; "" for none),
- * audited "directory-trust". *again (may be NULL) is 1 when it was pinned
- * already (its label is then replaced). Returns 0, BATON_EINVAL for a label
- * too long, or the store's errors.
+ * Pins the authority with key pk, with label (the caller's; "" for none)
+ * and the URL serve fetches its directory from (checked as
+ * dirfetch_url_check does; "" for none; NULL keeps the one held), audited
+ * "directory-trust". *again (may be NULL) is 1 when it was pinned already
+ * (its label is then replaced). Returns 0, BATON_EINVAL for a label too
+ * long, BATON_EVALUE for a URL refused, or the store's errors.
  */
-int directory_trust(store *st, const uint8_t pk[BATON_PK_BYTES], const char *label, int *again);
+int directory_trust(store *st, const uint8_t pk[BATON_PK_BYTES], const char *label, const char *url,
+                    int *again);
+
+/*
+ * Sets the URL serve fetches the directory of the authority whose
+ * fingerprint is fpr from ("" for none: it is then taken from files
+ * only), audited "directory-url". Returns 0, BATON_EVALUE for a URL
+ * refused or no such authority (baton_diag() says which), the store's errors.
+ */
+int directory_set_url(store *st, const char *fpr, const char *url);
 
 /*
  * Unpins the authority whose fingerprint is fpr (read as peers_fpr_match
@@ -63,7 +74,7 @@ int directory_update(store *st, const uint8_t *bytes, size_t len, uint64_t now,
 /*
  * The pinned authorities and their directories as JSON (new, into *out;
  * free with json_decref): an array of {fingerprint, key, label, name,
- * pinned, and when a directory is held: version, issued, expires, expired,
+ * pinned, url, and when a directory is held: version, issued, expires, expired,
  * expires_soon (not expired, but within DIRECTORY_WARN_SECS of now),
  * members, withdrawn}. Returns 0, BATON_ENOMEM or the store's errors.
  */

@@ -7,12 +7,17 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <sodium.h>
 
 #include <baton/error.h>
 #include <baton/objects.h>
 
 #include "bti.h"
+#include "conf_file.h"
 #include "dirfetch.h"
+#include "directory.h"
+#include "log.h"
+#include "serve_impl.h"
 
 #define CONNECT_TIMEOUT 15L
 #define TOTAL_TIMEOUT   60L
@@ -225,4 +230,192 @@ int dirfetch_get(const char *url, atomic_int *stop, uint8_t **out, size_t *len)
 	*out = b.p;
 	*len = b.len;
 	return 0;
+}
+
+/* ---- serve's fetcher ---- */
+
+struct conf_ctx {
+	uint64_t every;
+	const char *path;
+};
+
+static int conf_line(void *arg, const char *line, unsigned no)
+{
+	struct conf_ctx *c = arg;
+	unsigned long long v;
+	char unit = 's', extra;
+	int n;
+	if (strncmp(line, "fetch-every ", 12) != 0)
+		return bti_diag_err(BATON_EVALUE, "%s:%u: expected \"fetch-every DURATION\"",
+		                    c->path, no);
+	n = sscanf(line + 12, "%llu%c%c", &v, &unit, &extra);
+	if (n == 1)
+		unit = 's';
+	if (n < 1 || n > 2 || !strchr("smhd", unit))
+		return bti_diag_err(BATON_EVALUE, "%s:%u: \"%.40s\": expected N, Ns, Nm, Nh or Nd",
+		                    c->path, no, line + 12);
+	v *= unit == 'd' ? 86400 : unit == 'h' ? 3600 : unit == 'm' ? 60 : 1;
+	if (v == 0 || v > DIRFETCH_MAX_GAP)
+		return bti_diag_err(BATON_EVALUE, "%s:%u: \"%.40s\": from 1 s to 400 days", c->path,
+		                    no, line + 12);
+	c->every = v;
+	return 0;
+}
+
+int dirfetch_conf_read(const char *dir, uint64_t *every)
+{
+	char path[CONF_PATH_MAX];
+	struct conf_ctx c = {DIRFETCH_EVERY, path};
+	int r = conf_file_read(dir, DIRFETCH_CONF, conf_line, &c, path);
+	*every = DIRFETCH_EVERY;
+	if (r == BATON_ENOTFOUND)
+		return 0;
+	if (r == 0)
+		*every = c.every;
+	return r;
+}
+
+/* An authority whose directory is fetched, and its schedule. */
+struct fetch_one {
+	uint8_t pk[BATON_PK_BYTES];
+	char url[STORE_URL_MAX + 1];
+	char name[BATON_NAME_MAX + 1];
+	uint64_t due; /* monotonic seconds */
+	unsigned fails;
+	char said[256]; /* the failure logged last, not logged again while it repeats */
+	int seen;       /* still pinned with a URL at the last look */
+};
+
+#define FETCH_MAX 256
+
+struct fetch_list {
+	struct fetch_one a[FETCH_MAX];
+	size_t n;
+	uint64_t now;
+};
+
+static int list_one(const store_authority *a, void *arg)
+{
+	struct fetch_list *l = arg;
+	struct fetch_one *f = NULL;
+	if (a->url[0] == 0)
+		return 0;
+	for (size_t i = 0; i < l->n && f == NULL; i++)
+		if (memcmp(l->a[i].pk, a->pk, BATON_PK_BYTES) == 0)
+			f = &l->a[i];
+	if (f == NULL) {
+		if (l->n == FETCH_MAX)
+			return 0;
+		f = &l->a[l->n++];
+		memset(f, 0, sizeof(*f));
+		memcpy(f->pk, a->pk, BATON_PK_BYTES);
+		f->due = l->now; /* at start, and as soon as a URL is set */
+	}
+	if (strcmp(f->url, a->url) != 0) {
+		snprintf(f->url, sizeof(f->url), "%s", a->url);
+		f->due = l->now;
+		f->fails = 0;
+	}
+	if (a->label[0])
+		snprintf(f->name, sizeof(f->name), "%s", a->label);
+	else
+		baton_fingerprint(a->pk, f->name);
+	f->seen = 1;
+	return 0;
+}
+
+static int list_fn(store_txn *t, void *arg)
+{
+	struct fetch_list *l = arg;
+	for (size_t i = 0; i < l->n; i++)
+		l->a[i].seen = 0;
+	return store_authority_each(t, list_one, l);
+}
+
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* After fails failures in a row: a wait from 30 s doubling, at most every, half of it random. */
+static uint64_t backoff(unsigned fails, uint64_t every)
+{
+	uint64_t w = 30;
+	for (unsigned i = 1; i < fails && w < every; i++)
+		w *= 2;
+	if (w > every)
+		w = every;
+	return w / 2 + randombytes_uniform((uint32_t)(w / 2 < UINT32_MAX ? w / 2 + 1 : UINT32_MAX));
+}
+
+static void fetch_now(struct serve_node *nd, struct fetch_one *f, uint64_t every)
+{
+	struct directory_update u;
+	uint8_t *bytes = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = dirfetch_get(f->url, &nd->stopping, &bytes, &len)) == 0) {
+		r = directory_update(nd->st, bytes, len, serve_now(), &u);
+		free(bytes);
+	}
+	if (atomic_load(&nd->stopping))
+		return;
+	if (r == 0) {
+		if (!u.unchanged)
+			node_log(NODE_LOG_INFO,
+			         "directory: took version %llu of %s: %zu schools; %zu added, %zu "
+			         "changed, %zu removed, %zu newly withdrawn",
+			         (unsigned long long)u.version, f->name, u.members, u.diff.added,
+			         u.diff.changed, u.diff.removed, u.diff.withdrawn);
+		else if (f->fails)
+			node_log(NODE_LOG_INFO,
+			         "directory: %s fetched again: version %llu, no change", f->name,
+			         (unsigned long long)u.version);
+		f->fails = 0;
+		f->due = mono_now() + every;
+		return;
+	}
+	f->fails++;
+	uint64_t wait = backoff(f->fails, every);
+	/* One line for a run of the same failure, another when it changes. */
+	if (f->fails == 1 || strcmp(f->said, baton_diag_for(r)) != 0)
+		node_log(NODE_LOG_WARN, "directory: %s from %s: %s; trying again in %llu s",
+		         f->name, f->url, baton_diag_for(r), (unsigned long long)wait);
+	snprintf(f->said, sizeof(f->said), "%s", baton_diag_for(r));
+	f->due = mono_now() + wait;
+}
+
+void *dirfetch_run(void *arg)
+{
+	struct serve_node *nd = arg;
+	struct fetch_list *l = calloc(1, sizeof(*l));
+	uint64_t every;
+	int r;
+
+	if (l == NULL) {
+		node_log(NODE_LOG_ERR, "directory: no memory for the fetcher; directories are "
+		                       "taken from files only");
+		return NULL;
+	}
+	if ((r = dirfetch_conf_read(nd->dir, &every)) != 0)
+		node_log(NODE_LOG_ERR, "directory: %s; fetching every %d hours", baton_diag_for(r),
+		         DIRFETCH_EVERY / 3600);
+	while (!atomic_load(&nd->stopping)) {
+		l->now = mono_now();
+		/* Looked at each second: a URL set meanwhile is fetched at once. */
+		if ((r = store_read(nd->st, list_fn, l)) != 0) {
+			node_log(NODE_LOG_ERR, "directory: %s", baton_diag_for(r));
+		} else {
+			for (size_t i = 0; i < l->n && !atomic_load(&nd->stopping); i++)
+				if (l->a[i].seen && mono_now() >= l->a[i].due)
+					fetch_now(nd, &l->a[i], every);
+		}
+		for (int i = 0; i < 1000 / POLL_MS && !atomic_load(&nd->stopping); i++)
+			serve_nap_ms(POLL_MS);
+	}
+	free(l);
+	return NULL;
 }

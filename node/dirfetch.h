@@ -36,6 +36,30 @@ int dirfetch_url_check(const char *url);
  */
 int dirfetch_get(const char *url, atomic_int *stop, uint8_t **out, size_t *len);
 
+/* How often serve fetches each directory, unless DIR/directory.conf says otherwise. */
+#define DIRFETCH_EVERY   (6 * 3600)
+#define DIRFETCH_CONF    "directory.conf"
+#define DIRFETCH_MAX_GAP (400 * 86400)
+
+/*
+ * Reads DIR/directory.conf: "fetch-every N" with N seconds or N followed
+ * by s, m, h or d, from 1 s to 400 days. *every is DIRFETCH_EVERY when the
+ * file does not exist. Returns 0 or BATON_EVALUE (baton_diag() names the
+ * file, line and value), BATON_EIO.
+ */
+int dirfetch_conf_read(const char *dir, uint64_t *every);
+
+/*
+ * serve's directory fetcher (a thread; arg is the struct serve_node): at
+ * start and every interval (dirfetch_conf_read) fetches the directory of
+ * each pinned authority that has a URL and takes it by directory_update,
+ * logging what it took; after a failure it tries again sooner, with a
+ * random share of the wait, logging the first failure of a run, a
+ * failure other than the one before, and the recovery, not each attempt. Nothing fetched ends
+ * serve. Returns NULL when serve stops.
+ */
+void *dirfetch_run(void *arg);
+
 /* 1 when arg names a URL (http:// or https://, any letter case), not a file. */
 int dirfetch_is_url(const char *arg);
 

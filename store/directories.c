@@ -49,28 +49,49 @@ static size_t auth_key(uint8_t key[BATON_PK_BYTES + BATON_CODE_MAX], const uint8
 
 /* ---- authorities ---- */
 
+/*
+ * pinned(8) || label, and when the authority has a URL, NUL || url: a
+ * label holds no NUL, so a row written before URLs reads as it did.
+ */
 static int authority_dec(const MDB_val *k, const MDB_val *v, store_authority *a)
 {
-	size_t n = v->mv_size - AUTH_HEAD;
+	const uint8_t *p = (const uint8_t *)v->mv_data + AUTH_HEAD, *nul;
+	size_t n = v->mv_size >= AUTH_HEAD ? v->mv_size - AUTH_HEAD : 0, ln = n, un = 0;
 	memset(a, 0, sizeof(*a));
-	if (k->mv_size != BATON_PK_BYTES || v->mv_size < AUTH_HEAD || n > BATON_NAME_MAX)
+	if (n && (nul = memchr(p, 0, n)) != NULL) {
+		ln = (size_t)(nul - p);
+		un = n - ln - 1;
+	}
+	if (k->mv_size != BATON_PK_BYTES || v->mv_size < AUTH_HEAD || ln > BATON_NAME_MAX ||
+	    un > STORE_URL_MAX || (un && memchr(p + ln + 1, 0, un) != NULL))
 		return bti_diag_err(BATON_EIO, "store: a pinned authority's row is damaged");
 	memcpy(a->pk, k->mv_data, BATON_PK_BYTES);
 	a->pinned = get_be64(v->mv_data);
-	memcpy(a->label, (const uint8_t *)v->mv_data + AUTH_HEAD, n);
+	memcpy(a->label, p, ln);
+	if (un)
+		memcpy(a->url, p + ln + 1, un);
 	return 0;
 }
 
 int store_authority_put(store_txn *t, store_authority *a)
 {
-	uint8_t v[AUTH_HEAD + BATON_NAME_MAX];
-	size_t n = strnlen(a->label, sizeof(a->label));
+	uint8_t v[AUTH_HEAD + BATON_NAME_MAX + 1 + STORE_URL_MAX];
+	size_t n = strnlen(a->label, sizeof(a->label)), un = strnlen(a->url, sizeof(a->url));
 	if (n > BATON_NAME_MAX)
 		return bti_diag_err(BATON_EINVAL, "authority label: longer than %d bytes",
 		                    BATON_NAME_MAX);
-	a->pinned = t->now;
+	if (un > STORE_URL_MAX)
+		return bti_diag_err(BATON_EINVAL, "authority URL: longer than %d bytes",
+		                    STORE_URL_MAX);
+	if (a->pinned == 0)
+		a->pinned = t->now;
 	put_be64(v, a->pinned);
 	memcpy(v + AUTH_HEAD, a->label, n);
+	if (un) {
+		v[AUTH_HEAD + n] = 0;
+		memcpy(v + AUTH_HEAD + n + 1, a->url, un);
+		n += 1 + un;
+	}
 	return tbl_put(t, &authorities, a->pk, BATON_PK_BYTES, v, AUTH_HEAD + n, 0);
 }
 

@@ -321,12 +321,17 @@ int store_peer_each(store_txn *t, store_peer_cb cb, void *ctx);
  * withdrawn by the current directory of any pinned authority is trusted
  * neither way.
  */
+#define STORE_URL_MAX 2048 /* the longest URL an authority's directory is fetched from */
 typedef struct store_authority {
 	uint8_t pk[BATON_PK_BYTES];
 	char label[BATON_NAME_MAX + 1]; /* the name given when pinned; "" when none */
 	uint64_t pinned;                /* when */
+	char url[STORE_URL_MAX + 1];    /* where serve fetches its directory; "" when nowhere */
 } store_authority;
-/* Pins a->pk with its label (a->pinned is set to now), replacing the label of one pinned. */
+/*
+ * Pins a->pk with its label and URL (a->pinned, when 0, is set to now),
+ * replacing those of one pinned. BATON_EINVAL for a label or URL too long.
+ */
 int store_authority_put(store_txn *t, store_authority *a);
 /* Fills *a (cleared first). BATON_ENOTFOUND when pk is not pinned. */
 int store_authority_get(store_txn *t, const uint8_t pk[BATON_PK_BYTES], store_authority *a);

@@ -6,7 +6,11 @@
 # of 17 MiB (with and without a Content-Length), a server that stalls past
 # the timeout, a redirect to file://, a directory with a byte flipped, an
 # older version, a URL with a user name and password (which no message
-# repeats), and plain http:// to another machine. Last, with the clock
+# repeats), and plain http:// to another machine. Then 'baton serve'
+# fetches from the URL pinned with the authority, every 2 s here
+# (directory.conf): versions 3 and 4 are taken as they appear; a forged
+# directory, a 404 and 17 MiB are each logged once, not taken, and serve
+# keeps running and takes the next good one. Last, with the clock
 # moved on (BATON_NOW), 'directory show' and serve's log warn of the
 # directory expiring within 7 days, and say when it has expired.
 . "$(dirname "$0")/lib.sh"
@@ -77,9 +81,52 @@ refused 2 "plain http:// to another machine" 'expected https://' "http://192.0.2
 refused 2 "a scheme that is not fetched" 'not a URL this node can fetch' "http://[zz/state.dir"
 check "A's audit log verifies" "$BATON" audit verify --dir "$A"
 
+# ---- serve fetches on a schedule ----
+check_err 2 'a URL with a user name or password is refused' "url refuses credentials" \
+	"$BATON" directory url "$FP" "https://u:p@example.org/state.dir" --dir "$A"
+check_out "serve fetches the directory of $FP from $URL/state.dir" "url sets where serve fetches" \
+	"$BATON" directory url "$FP" "$URL/state.dir" --dir "$A"
+check_out 'directory-url.*fetched from a URL' "and that is audited" "$BATON" audit --dir "$A"
+check_out "fetched by serve from $URL/state.dir" "show says where" "$BATON" directory show --dir "$A"
+echo "fetch-every 2s" >"$A/directory.conf"
+check "version 3" "$BATON" authority sign --expires 30d --out "$W/state.dir.new" --dir "$TMP/auth"
+mv "$W/state.dir.new" "$W/state.dir"
+serve_start A "$A" fetch.log || done_testing
+check "serve takes version 3 at start" wait_for 60 grep -q 'directory: took version 3 of State Board' "$TMP/fetch.log"
+check_out 'version 3,' "and holds it" "$BATON" directory show --dir "$A"
+check "version 4" "$BATON" authority sign --expires 30d --out "$W/state.dir.new" --dir "$TMP/auth"
+cp "$W/state.dir.new" "$TMP/v4.dir"
+mv "$W/state.dir.new" "$W/state.dir"
+check "serve takes version 4 on schedule" wait_for 60 grep -q 'directory: took version 4 of State Board' "$TMP/fetch.log"
+S0=$(state)
+bad() { # bad DESCRIPTION REGEX: serve logs REGEX once, stores nothing, runs, then takes v4 again
+	local n0
+	n0=$(grep -c 'trying again' "$TMP/fetch.log")
+	check "$1: logged" wait_for 60 grep -q "directory: State Board from [^ ]*: $2" "$TMP/fetch.log"
+	sleep 5 # two more attempts at least, every 2 s
+	check "$1: once, not at each attempt" test "$(grep -c 'trying again' "$TMP/fetch.log")" -eq $((n0 + 1))
+	check "$1: nothing stored, nothing audited" test "$(state)" = "$S0"
+	check "$1: serve still runs" kill -0 "${SPID[A]}"
+}
+cp "$TMP/v4.dir" "$W/state.dir"
+flip "$W/state.dir" $(($(stat -c %s "$W/state.dir") / 2))
+bad "a forged directory" "directory[^ ]*: "
+cp "$TMP/v4.dir" "$W/state.dir"
+check "the good one again is logged as fetched again" wait_for 60 grep -q 'directory: State Board fetched again: version 4, no change' "$TMP/fetch.log"
+rm "$W/state.dir"
+bad "a 404" "$URL/state.dir: the server answered HTTP 404"
+cp "$TMP/v1.dir" "$W/state.dir"
+bad "an older version" "version 1 is older than version 4 held"
+check "the URL moved to 17 MiB" "$BATON" directory url "$FP" "$URL/big" --dir "$A"
+S0=$(state)
+bad "17 MiB" "$URL/big: longer than 16777216 bytes"
+check "serve stops" serve_stop A
+check "A's audit log verifies after serve" "$BATON" audit verify --dir "$A"
+check_out 'taken from files only' "url without URL stops the fetching" "$BATON" directory url "$FP" --dir "$A"
+
 # ---- expiry warned about (version 2 expires in 30 days) ----
 NOW=$(date +%s)
-check_out 'expires 20' "show today: no warning" "$BATON" directory show --dir "$A"
+check_out 'version 4, .*expires 20' "show today: no warning" "$BATON" directory show --dir "$A"
 check "nothing to warn of" sh -c "! grep -q warning '$OUT'"
 export BATON_NOW=$((NOW + 25 * 86400))
 check_out "warning: expires within 7 days; take a newer one with 'baton directory update'" \
