@@ -465,3 +465,18 @@ int directory_warn_log(store *st, uint64_t now)
 	json_decref(arr);
 	return n;
 }
+
+int directory_expired_why(store_txn *t, const char *code)
+{
+	char by[BATON_NAME_MAX + 1], when[CARD_TIME_LEN];
+	uint64_t expires;
+	int r = store_expired_member(t, code, by, &expires);
+	if (r != 0)
+		return r;
+	card_time(expires, when);
+	when[10] = 0; /* the day is enough */
+	return bti_diag_err(BATON_EVALUE,
+	                    "%s was trusted through %s's directory, which expired %s; take a "
+	                    "newer one with 'baton directory update'",
+	                    code, by, when);
+}

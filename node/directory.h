@@ -81,6 +81,15 @@ int directory_update(store *st, const uint8_t *bytes, size_t len, uint64_t now,
 int directory_list(store *st, uint64_t now, json_t **out);
 
 /*
+ * Why code, not trusted, is not: when it is a member only of a pinned
+ * authority's directory that has expired, BATON_EVALUE with baton_diag()
+ * saying "CODE was trusted through NAME's directory, which expired DATE;
+ * take a newer one with 'baton directory update'". Else BATON_ENOTFOUND
+ * (the caller says what it says), or the store's errors.
+ */
+int directory_expired_why(store_txn *t, const char *code);
+
+/*
  * Logs (log.h) a warning for each pinned authority whose directory has
  * expired at now, or expires within DIRECTORY_WARN_SECS: what serve says at
  * start and once a day. Returns the number of warnings, or the store's

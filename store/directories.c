@@ -487,6 +487,44 @@ int store_withdrawn_code(store_txn *t, const char *code, char by[BATON_NAME_MAX 
 	return r;
 }
 
+int store_expired_member(store_txn *t, const char *code, char by[BATON_NAME_MAX + 1],
+                         uint64_t *expires)
+{
+	struct auth_list *l = NULL;
+	store_directory d;
+	uint8_t *b = NULL;
+	size_t n = 0;
+	int r = store_peer_get(t, code, &b, &n);
+
+	by[0] = 0;
+	*expires = 0;
+	free(b);
+	if (r != BATON_ENOTFOUND)
+		return r == 0 ? BATON_ENOTFOUND : r;
+	if ((r = auth_list(t, &l)) != 0)
+		return r;
+	r = BATON_ENOTFOUND;
+	for (size_t i = 0; i < l->n && r == BATON_ENOTFOUND; i++) {
+		int e;
+		if ((e = store_directory_get(t, l->pk[i], &d)) != 0 || t->now <= d.expires) {
+			r = e == 0 || e == BATON_ENOTFOUND ? BATON_ENOTFOUND : e;
+			continue;
+		}
+		*expires = d.expires;
+		if ((e = store_directory_member(t, l->pk[i], code, &b, &n)) != 0) {
+			r = e == BATON_ENOTFOUND ? BATON_ENOTFOUND : e;
+			continue;
+		}
+		free(b);
+		authority_name(t, l->pk[i], by);
+		r = 0;
+	}
+	free(l);
+	if (r != 0)
+		*expires = 0;
+	return r;
+}
+
 struct key_find {
 	const uint8_t *pk;
 	char code[BATON_CODE_MAX + 1];

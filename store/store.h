@@ -438,6 +438,14 @@ int store_withdrawn(store_txn *t, const uint8_t pk[BATON_PK_BYTES], char by[BATO
  * or the one it had when a directory withdrew it) is withdrawn.
  */
 int store_withdrawn_code(store_txn *t, const char *code, char by[BATON_NAME_MAX + 1]);
+/*
+ * 0 when code is not pinned and is a member of the current directory of a
+ * pinned authority that has expired at now (a school trusted through it no
+ * more): that authority's name (store_withdrawn's) goes into by and the
+ * expiry into *expires. BATON_ENOTFOUND when not.
+ */
+int store_expired_member(store_txn *t, const char *code, char by[BATON_NAME_MAX + 1],
+                         uint64_t *expires);
 
 /* ---- consents and revocations ---- */
 /*

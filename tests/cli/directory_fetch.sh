@@ -124,25 +124,40 @@ check "serve stops" serve_stop A
 check "A's audit log verifies after serve" "$BATON" audit verify --dir "$A"
 check_out 'taken from files only' "url without URL stops the fetching" "$BATON" directory url "$FP" --dir "$A"
 
-# ---- expiry warned about (version 2 expires in 30 days) ----
+# ---- expiry warned about: version 5 expires in 8 days ----
+check "version 5, for 8 days" "$BATON" authority sign --expires 8d --out "$TMP/v5.dir" --dir "$TMP/auth"
+check_out 'Took version 5' "A takes it" "$BATON" directory update "$TMP/v5.dir" --dir "$A"
+check "A imports the sample school" "$BATON" student import "$BATON_SRC/tests/data/school.json" --dir "$A"
+check "a parent key, linked to S-1018" sh -c "'$BATON' guardian keygen --out '$TMP/p.key' >/dev/null &&
+	'$BATON' guardian link S-1018 \"\$('$BATON' guardian pubkey '$TMP/p.key' | head -n1)\" --dir '$A'"
+check "consent A -> B" "$BATON" consent grant --key "$TMP/p.key" --student S-1018 --from "$A.card" \
+	--to "$B.card" --sections all --yes --out "$TMP/ab.consent"
+check_out 'queued' "A queues a record for B, trusted through the directory" \
+	"$BATON" send S-1018 --to RAS-204 --consent "$TMP/ab.consent" --dir "$A"
 NOW=$(date +%s)
-check_out 'version 4, .*expires 20' "show today: no warning" "$BATON" directory show --dir "$A"
+check_out 'version 5, .*expires 20' "show today: no warning" "$BATON" directory show --dir "$A"
 check "nothing to warn of" sh -c "! grep -q warning '$OUT'"
-export BATON_NOW=$((NOW + 25 * 86400))
+export BATON_NOW=$((NOW + 2 * 86400))
 check_out "warning: expires within 7 days; take a newer one with 'baton directory update'" \
-	"show 25 days on warns of the expiry" "$BATON" directory show --dir "$A"
+	"show 2 days on warns of the expiry" "$BATON" directory show --dir "$A"
 check_out '"expires_soon": true' "and --json says so" "$BATON" directory show --json --dir "$A"
 serve_start A "$A" a.log || done_testing
 check "serve's log warns of it" wait_for 60 grep -q \
 	"directory: the directory of State Board ($FP) expires .*take a newer one" "$TMP/a.log"
 check "serve stops" serve_stop A
-export BATON_NOW=$((NOW + 31 * 86400))
-check_out "\\(expired\\)" "show 31 days on says it expired" "$BATON" directory show --dir "$A"
+export BATON_NOW=$((NOW + 9 * 86400))
+EXP=$(date -u -d "@$((NOW + 8 * 86400))" +%Y-%m-%d)
+check_out "\\(expired\\)" "show 9 days on says it expired" "$BATON" directory show --dir "$A"
 check_out "warning: expired: its schools are trusted through it no more" "and warns" \
 	"$BATON" directory show --dir "$A"
+WHY="RAS-204 was trusted through State Board's directory, which expired $EXP; take a newer one with 'baton directory update'"
+check_err 2 "$WHY" "send says why RAS-204 is trusted no more" \
+	"$BATON" send S-1018 --again --to RAS-204 --consent "$TMP/ab.consent" --dir "$A"
 serve_start A "$A" a2.log || done_testing
 check "serve's log says it expired" wait_for 60 grep -q \
-	"directory: the directory of State Board ($FP) expired " "$TMP/a2.log"
+	"directory: the directory of State Board ($FP) expired $EXP" "$TMP/a2.log"
+check "the outbox says why too" wait_for 60 sh -c "'$BATON' outbox --dir '$A' | grep -qF \"$WHY\""
 check "serve stops" serve_stop A
 unset BATON_NOW
+check "A's audit log verifies at the end" "$BATON" audit verify --dir "$A"
 done_testing
