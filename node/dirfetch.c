@@ -254,7 +254,9 @@ static int conf_line(void *arg, const char *line, unsigned no)
 	if (n < 1 || n > 2 || !strchr("smhd", unit))
 		return bti_diag_err(BATON_EVALUE, "%s:%u: \"%.40s\": expected N, Ns, Nm, Nh or Nd",
 		                    c->path, no, line + 12);
-	v *= unit == 'd' ? 86400 : unit == 'h' ? 3600 : unit == 'm' ? 60 : 1;
+	/* Checked before the unit multiplies it, so that no product wraps round. */
+	if (v <= DIRFETCH_MAX_GAP)
+		v *= unit == 'd' ? 86400 : unit == 'h' ? 3600 : unit == 'm' ? 60 : 1;
 	if (v == 0 || v > DIRFETCH_MAX_GAP)
 		return bti_diag_err(BATON_EVALUE, "%s:%u: \"%.40s\": from 1 s to 400 days", c->path,
 		                    no, line + 12);

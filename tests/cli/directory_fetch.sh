@@ -141,7 +141,10 @@ export BATON_NOW=$((NOW + 2 * 86400))
 check_out "warning: expires within 7 days; take a newer one with 'baton directory update'" \
 	"show 2 days on warns of the expiry" "$BATON" directory show --dir "$A"
 check_out '"expires_soon": true' "and --json says so" "$BATON" directory show --json --dir "$A"
+echo "fetch-every 213503982334601d" >"$A/directory.conf"
 serve_start A "$A" a.log || done_testing
+check "serve says what is wrong in directory.conf, and runs" wait_for 60 grep -q \
+	'directory.conf:1: "213503982334601d": from 1 s to 400 days; fetching every 6 hours' "$TMP/a.log"
 check "serve's log warns of it" wait_for 60 grep -q \
 	"directory: the directory of State Board ($FP) expires .*take a newer one" "$TMP/a.log"
 check "serve stops" serve_stop A
