@@ -99,24 +99,29 @@ cp "$W/state.dir.new" "$TMP/v4.dir"
 mv "$W/state.dir.new" "$W/state.dir"
 check "serve takes version 4 on schedule" wait_for 60 grep -q 'directory: took version 4 of State Board' "$TMP/fetch.log"
 S0=$(state)
-bad() { # bad DESCRIPTION REGEX: serve logs REGEX once, stores nothing, runs, then takes v4 again
-	local n0
-	n0=$(grep -c 'trying again' "$TMP/fetch.log")
+# mark: the failures logged so far, counted before the server's answer changes.
+mark() { n0=$(grep -c 'trying again' "$TMP/fetch.log"); }
+bad() { # bad DESCRIPTION REGEX: since mark, serve logged REGEX once, stored nothing, runs
 	check "$1: logged" wait_for 60 grep -q "directory: State Board from [^ ]*: $2" "$TMP/fetch.log"
 	sleep 5 # two more attempts at least, every 2 s
 	check "$1: once, not at each attempt" test "$(grep -c 'trying again' "$TMP/fetch.log")" -eq $((n0 + 1))
 	check "$1: nothing stored, nothing audited" test "$(state)" = "$S0"
 	check "$1: serve still runs" kill -0 "${SPID[A]}"
 }
-cp "$TMP/v4.dir" "$W/state.dir"
-flip "$W/state.dir" $(($(stat -c %s "$W/state.dir") / 2))
+mark
+cp "$TMP/v4.dir" "$W/.new" # each answer put in place whole, never half-written
+flip "$W/.new" $(($(stat -c %s "$W/.new") / 2))
+mv "$W/.new" "$W/state.dir"
 bad "a forged directory" "directory[^ ]*: "
-cp "$TMP/v4.dir" "$W/state.dir"
+cp "$TMP/v4.dir" "$W/.new" && mv "$W/.new" "$W/state.dir"
 check "the good one again is logged as fetched again" wait_for 60 grep -q 'directory: State Board fetched again: version 4, no change' "$TMP/fetch.log"
+mark
 rm "$W/state.dir"
 bad "a 404" "$URL/state.dir: the server answered HTTP 404"
-cp "$TMP/v1.dir" "$W/state.dir"
+mark
+cp "$TMP/v1.dir" "$W/.new" && mv "$W/.new" "$W/state.dir"
 bad "an older version" "version 1 is older than version 4 held"
+mark
 check "the URL moved to 17 MiB" "$BATON" directory url "$FP" "$URL/big" --dir "$A"
 S0=$(state)
 bad "17 MiB" "$URL/big: longer than 16777216 bytes"
