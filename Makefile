@@ -123,7 +123,7 @@ TOOLS     := $(TOOLS_DIR)/netpeer $(TOOLS_DIR)/spoolpeer $(TOOLS_DIR)/audit_rewr
              $(TOOLS_DIR)/inject.so $(TOOLS_DIR)/inject-lmdb.so $(TOOLS_DIR)/store_rows \
              $(TOOLS_DIR)/store_schema $(TOOLS_DIR)/webpeer $(TOOLS_DIR)/famsign $(TOOLS_DIR)/dirsign \
              $(TOOLS_DIR)/reseal $(TOOLS_DIR)/receipt_terms $(TOOLS_DIR)/dirdump \
-             $(TOOLS_DIR)/edfi_xml_dump $(TOOLS_DIR)/gen_edfi
+             $(TOOLS_DIR)/edfi_xml_dump $(TOOLS_DIR)/gen_edfi $(TOOLS_DIR)/httpfile
 
 .SECONDARY:
 
@@ -224,6 +224,11 @@ $(TOOLS_DIR)/famsign: tests/tools/famsign.c $(LIB)
 $(TOOLS_DIR)/dirsign: tests/tools/dirsign.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(QLD)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+# A web server on loopback that answers files and hostile answers (tests/cli/directory_fetch.sh).
+$(TOOLS_DIR)/httpfile: tests/tools/httpfile.c
+	@mkdir -p $(dir $@)
+	$(QLD)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 # A sender that changes a packet's statements of disagreement (tests/cli/dissent.sh).
 $(TOOLS_DIR)/reseal: tests/tools/reseal.c $(LIB)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dirfetch.h"
 #include "directory.h"
 #include "view_peers.h"
 
@@ -13,10 +14,11 @@ static int dir_trust(int argc, char **argv)
 {
 	static const struct option opts[] = {{"expect", required_argument, NULL, 'e'},
 	                                     {"name", required_argument, NULL, 'n'},
+	                                     {"url", required_argument, NULL, 'u'},
 	                                     CLI_COMMON_OPTS,
 	                                     {NULL, 0, NULL, 0}};
 	struct cli_common com = {0};
-	const char *expect = NULL, *label = "";
+	const char *expect = NULL, *label = "", *url = NULL;
 	char fpr[BATON_FINGERPRINT_LEN + 1];
 	uint8_t pk[BATON_PK_BYTES];
 	store *st = NULL;
@@ -30,12 +32,15 @@ static int dir_trust(int argc, char **argv)
 			expect = optarg;
 		else if (opt == 'n')
 			label = optarg;
+		else if (opt == 'u')
+			url = optarg;
 		else {
 			fprintf(opt == 'h' ? stdout : stderr,
 			        "usage: baton directory trust KEYLINE --expect FINGERPRINT "
-			        "[--name LABEL] [--dir DIR]\n\n"
+			        "[--name LABEL] [--url URL] [--dir DIR]\n\n"
 			        "Pins an authority: every school of a directory it signs is then "
-			        "trusted.\nCheck the fingerprint with the authority first.\n");
+			        "trusted.\nCheck the fingerprint with the authority first. With "
+			        "--url, serve fetches its\ndirectories from URL.\n");
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
 	}
@@ -55,7 +60,7 @@ static int dir_trust(int argc, char **argv)
 	}
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		return rc;
-	r = directory_trust(st, pk, label, &again);
+	r = directory_trust(st, pk, label, url, &again);
 	store_close(st);
 	if (r != 0)
 		return cli_fail("directory trust", r);
@@ -64,9 +69,10 @@ static int dir_trust(int argc, char **argv)
 		                         "result", again ? "already pinned" : "pinned"));
 	else
 		printf("%s authority %s%s%s%s\nTake its directory with 'baton directory update "
-		       "FILE'.\n",
+		       "%s'%s.\n",
 		       again ? "Already pinned:" : "Pinned", fpr, label[0] ? " (" : "", label,
-		       label[0] ? ")" : "");
+		       label[0] ? ")" : "", url && url[0] ? url : "FILE|URL",
+		       url && url[0] ? "; serve fetches it from there" : "");
 	return EXIT_OK;
 }
 
@@ -92,6 +98,34 @@ static int dir_untrust(int argc, char **argv)
 	return EXIT_OK;
 }
 
+static int dir_url(int argc, char **argv)
+{
+	struct cli_common com = {0};
+	store *st;
+	int rc, r;
+	if ((rc = cli_common_only(argc, argv, &com,
+	                          "usage: baton directory url FINGERPRINT [URL] [--dir DIR]\n\n"
+	                          "Sets where serve fetches the authority's directories "
+	                          "(https://; http:// only\nto this machine); without URL, "
+	                          "they are taken from files only.\n")) >= 0)
+		return rc;
+	if (optind + 1 != argc && optind + 2 != argc)
+		return cli_usage_error("directory url: FINGERPRINT and a URL, or only FINGERPRINT, "
+		                       "expected");
+	const char *url = optind + 2 == argc ? argv[optind + 1] : "";
+	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
+		return rc;
+	r = directory_set_url(st, argv[optind], url);
+	store_close(st);
+	if (r != 0)
+		return cli_fail("directory url", r);
+	if (url[0])
+		printf("serve fetches the directory of %s from %s\n", argv[optind], url);
+	else
+		printf("The directory of %s is taken from files only\n", argv[optind]);
+	return EXIT_OK;
+}
+
 static int dir_update(int argc, char **argv)
 {
 	struct cli_common com = {0};
@@ -102,15 +136,21 @@ static int dir_update(int argc, char **argv)
 	int rc, r;
 
 	if ((rc = cli_common_only(argc, argv, &com,
-	                          "usage: baton directory update FILE [--json] [--dir DIR]\n\n"
+	                          "usage: baton directory update FILE|URL [--json] [--dir DIR]\n\n"
 	                          "Takes a directory signed by a pinned authority: a newer "
-	                          "version than the\none held, valid now.\n")) >= 0)
+	                          "version than the\none held, valid now. A URL is fetched "
+	                          "(https://; http:// only to this machine).\n")) >= 0)
 		return rc;
 	if (optind + 1 != argc)
-		return cli_usage_error("directory update: one FILE expected");
+		return cli_usage_error("directory update: one FILE or URL expected");
 	const char *path = argv[optind];
-	if ((r = baton_file_read(path, BATON_DIRECTORY_MAX, &bytes, &len)) != 0)
-		return cli_fail(path, r);
+	if (dirfetch_is_url(path))
+		r = dirfetch_get(path, NULL, &bytes, &len);
+	else
+		r = baton_file_read(path, BATON_DIRECTORY_MAX, &bytes, &len);
+	/* A URL's diagnostic names it already (without what must not be shown). */
+	if (r != 0)
+		return cli_fail(dirfetch_is_url(path) ? "directory update" : path, r);
 	if ((rc = cli_open_store(&com, &st)) != EXIT_OK)
 		goto out;
 	if ((r = directory_update(st, bytes, len, cli_now(), &u)) != 0) {
@@ -149,6 +189,8 @@ static void print_authorities(const json_t *arr)
 		const char *label = cli_str(o, "label");
 		printf("%s  %s\n", cli_str(o, "fingerprint"),
 		       label[0] ? label : cli_str(o, "name"));
+		if (cli_str(o, "url")[0])
+			printf("  fetched by serve from %s\n", cli_str(o, "url"));
 		if (json_object_get(o, "version") == NULL) {
 			printf("  no directory yet ('baton directory update FILE')\n");
 			continue;
@@ -159,6 +201,12 @@ static void print_authorities(const json_t *arr)
 		printf(" expires %s%s\n",
 		       cli_time((uint64_t)json_integer_value(json_object_get(o, "expires"))),
 		       json_is_true(json_object_get(o, "expired")) ? " (expired)" : "");
+		if (json_is_true(json_object_get(o, "expired")))
+			printf("  warning: expired: its schools are trusted through it no more; "
+			       "take a newer one with 'baton directory update'\n");
+		else if (json_is_true(json_object_get(o, "expires_soon")))
+			printf("  warning: expires within 7 days; take a newer one with 'baton "
+			       "directory update'\n");
 		printf("  %lld schools, %lld withdrawn keys\n",
 		       (long long)json_integer_value(json_object_get(o, "members")),
 		       (long long)json_integer_value(json_object_get(o, "withdrawn")));
@@ -195,6 +243,7 @@ int cmd_directory(int argc, char **argv)
 	    {"trust", dir_trust, "pin an authority whose directories name trusted schools"},
 	    {"untrust", dir_untrust, "unpin an authority and drop its directory"},
 	    {"update", dir_update, "take a newer directory signed by a pinned authority"},
+	    {"url", dir_url, "set where serve fetches an authority's directories"},
 	    {"show", dir_show, "the pinned authorities and their directories"},
 	};
 	return cli_dispatch("directory", sub, sizeof(sub) / sizeof(sub[0]), argc, argv);

@@ -25,7 +25,7 @@ _baton_valued="--dir --passphrase-file --name --code --endpoint --out --rotation
 _baton_subs() {
 	case $1 in
 	peer) echo "add update list remove" ;;
-	directory) echo "trust untrust update show" ;;
+	directory) echo "trust untrust update url show" ;;
 	endpoint) echo "set" ;;
 	student) echo "import list show export dissent erase erasures" ;;
 	review) echo "list show accept reject" ;;
@@ -52,8 +52,8 @@ _baton_opts() {
 	"rekey ") own="--card-out --rotation-out" ;;
 	"peer add") own="--expect --rotation" ;;
 	"peer list" | "peer remove" | "peer update") own="" ;;
-	"directory trust") own="--expect --name" ;;
-	"directory untrust" | "directory update" | "directory show") own="" ;;
+	"directory trust") own="--expect --name --url" ;;
+	"directory untrust" | "directory update" | "directory url" | "directory show") own="" ;;
 	"endpoint ") own="" ;;
 	"endpoint set") own="--card-out --force" ;;
 	"student import") own="--merge --dry-run --format --filter --descriptor-map" ;;

@@ -7,7 +7,9 @@
 
 #include "bti.h"
 #include "card.h"
+#include "dirfetch.h"
 #include "directory.h"
+#include "log.h"
 #include "view.h"
 #include "view_peers.h"
 
@@ -79,6 +81,7 @@ static int held_due_now(store_txn *t)
 struct trust_ctx {
 	const uint8_t *pk;
 	const char *label;
+	const char *url; /* NULL: the one held, if any */
 	int again;
 };
 
@@ -86,32 +89,89 @@ static int trust_fn(store_txn *t, void *arg)
 {
 	struct trust_ctx *x = arg;
 	store_authority a;
-	char fpr[BATON_FINGERPRINT_LEN + 1], detail[256];
+	char fpr[BATON_FINGERPRINT_LEN + 1], detail[256], url[STORE_URL_MAX + 1] = "";
 	int r = store_authority_get(t, x->pk, &a);
 
 	if (r < 0 && r != BATON_ENOTFOUND)
 		return r;
 	x->again = r == 0;
+	if (x->again)
+		snprintf(url, sizeof(url), "%s", a.url);
 	memset(&a, 0, sizeof(a));
 	memcpy(a.pk, x->pk, BATON_PK_BYTES);
 	snprintf(a.label, sizeof(a.label), "%s", x->label);
+	snprintf(a.url, sizeof(a.url), "%s", x->url ? x->url : url);
 	if ((r = store_authority_put(t, &a)) != 0)
 		return r;
 	baton_fingerprint(x->pk, fpr);
-	snprintf(detail, sizeof(detail), "authority %s%s%.128s%s", fpr, a.label[0] ? " (" : "",
-	         a.label, a.label[0] ? ")" : "");
+	snprintf(detail, sizeof(detail), "authority %s%s%.128s%s%s", fpr, a.label[0] ? " (" : "",
+	         a.label, a.label[0] ? ")" : "", a.url[0] ? ", fetched from a URL" : "");
 	return dir_audit(t, "directory-trust", detail);
 }
 
-int directory_trust(store *st, const uint8_t pk[BATON_PK_BYTES], const char *label, int *again)
+int directory_trust(store *st, const uint8_t pk[BATON_PK_BYTES], const char *label, const char *url,
+                    int *again)
 {
-	struct trust_ctx x = {pk, label ? label : "", 0};
+	struct trust_ctx x = {pk, label ? label : "", url, 0};
 	int r;
 	if (strlen(x.label) > BATON_NAME_MAX)
 		return bti_diag_err(BATON_EINVAL, "--name: longer than %d bytes", BATON_NAME_MAX);
+	if (url && url[0] && (r = dirfetch_url_check(url)) != 0)
+		return r;
 	if ((r = store_write(st, trust_fn, &x)) == 0 && again)
 		*again = x.again;
 	return r;
+}
+
+struct url_ctx {
+	const char *fpr, *url;
+	uint8_t pk[BATON_PK_BYTES];
+	int found;
+};
+
+static int url_find(const store_authority *a, void *arg)
+{
+	struct url_ctx *x = arg;
+	char fpr[BATON_FINGERPRINT_LEN + 1];
+	baton_fingerprint(a->pk, fpr);
+	if (!peers_fpr_match(fpr, x->fpr))
+		return 0;
+	memcpy(x->pk, a->pk, BATON_PK_BYTES);
+	x->found = 1;
+	return 1;
+}
+
+static int url_fn(store_txn *t, void *arg)
+{
+	struct url_ctx *x = arg;
+	store_authority a;
+	char fpr[BATON_FINGERPRINT_LEN + 1], detail[256];
+	int r;
+
+	x->found = 0;
+	if ((r = store_authority_each(t, url_find, x)) < 0)
+		return r;
+	if (!x->found)
+		return bti_diag_err(BATON_EVALUE, "no pinned authority has fingerprint %s", x->fpr);
+	if ((r = store_authority_get(t, x->pk, &a)) != 0)
+		return r;
+	snprintf(a.url, sizeof(a.url), "%s", x->url);
+	if ((r = store_authority_put(t, &a)) != 0)
+		return r;
+	baton_fingerprint(x->pk, fpr);
+	snprintf(detail, sizeof(detail), "authority %s: %s", fpr,
+	         x->url[0] ? "its directory is fetched from a URL"
+	                   : "its directory is not fetched");
+	return dir_audit(t, "directory-url", detail);
+}
+
+int directory_set_url(store *st, const char *fpr, const char *url)
+{
+	struct url_ctx x = {.fpr = fpr, .url = url};
+	int r;
+	if (url[0] && (r = dirfetch_url_check(url)) != 0)
+		return r;
+	return store_write(st, url_fn, &x);
 }
 
 struct untrust_ctx {
@@ -380,8 +440,8 @@ static int list_one(const store_authority *a, void *arg)
 	baton_fingerprint(a->pk, fpr);
 	if (baton_pubkey_format(BATON_PUBKEY_AUTHORITY, a->pk, line) != 0)
 		line[0] = 0;
-	if ((o = json_pack("{s:s, s:s, s:s, s:I}", "fingerprint", fpr, "key", line, "label",
-	                   a->label, "pinned", (json_int_t)a->pinned)) == NULL)
+	if ((o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "fingerprint", fpr, "key", line, "label",
+	                   a->label, "pinned", (json_int_t)a->pinned, "url", a->url)) == NULL)
 		return BATON_ENOMEM;
 	if ((r = store_directory_get(x->t, a->pk, &d)) == 0) {
 		json_object_set_new(o, "name", json_string(d.name));
@@ -389,6 +449,9 @@ static int list_one(const store_authority *a, void *arg)
 		json_object_set_new(o, "issued", json_integer((json_int_t)d.issued));
 		json_object_set_new(o, "expires", json_integer((json_int_t)d.expires));
 		json_object_set_new(o, "expired", json_boolean(x->now > d.expires));
+		json_object_set_new(
+		    o, "expires_soon",
+		    json_boolean(x->now <= d.expires && d.expires - x->now < DIRECTORY_WARN_SECS));
 		json_object_set_new(o, "members", json_integer((json_int_t)d.n_members));
 		json_object_set_new(o, "withdrawn", json_integer((json_int_t)d.n_withdrawn));
 	} else if (r != BATON_ENOTFOUND) {
@@ -418,4 +481,53 @@ int directory_list(store *st, uint64_t now, json_t **out)
 	}
 	*out = x.arr;
 	return 0;
+}
+
+int directory_warn_log(store *st, uint64_t now)
+{
+	json_t *arr = NULL, *o;
+	size_t i;
+	int r, n = 0;
+	char until[CARD_TIME_LEN];
+
+	if ((r = directory_list(st, now, &arr)) != 0) {
+		node_log(NODE_LOG_ERR, "directory: the look at directories' expiry failed: %s",
+		         baton_diag_for(r));
+		return r;
+	}
+	json_array_foreach(arr, i, o)
+	{
+		const char *label = json_string_value(json_object_get(o, "label"));
+		const char *name = json_string_value(json_object_get(o, "name"));
+		int expired = json_is_true(json_object_get(o, "expired"));
+		if (!expired && !json_is_true(json_object_get(o, "expires_soon")))
+			continue;
+		card_time((uint64_t)json_integer_value(json_object_get(o, "expires")), until);
+		node_log(NODE_LOG_WARN,
+		         "directory: the directory of %.128s (%s) %s %s; take a newer one with "
+		         "'baton directory update'",
+		         label && label[0] ? label
+		         : name            ? name
+		                           : "",
+		         json_string_value(json_object_get(o, "fingerprint")),
+		         expired ? "expired" : "expires", until);
+		n++;
+	}
+	json_decref(arr);
+	return n;
+}
+
+int directory_expired_why(store_txn *t, const char *code)
+{
+	char by[BATON_NAME_MAX + 1], when[CARD_TIME_LEN];
+	uint64_t expires;
+	int r = store_expired_member(t, code, by, &expires);
+	if (r != 0)
+		return r;
+	card_time(expires, when);
+	when[10] = 0; /* the day is enough */
+	return bti_diag_err(BATON_EVALUE,
+	                    "%s was trusted through %s's directory, which expired %s; take a "
+	                    "newer one with 'baton directory update'",
+	                    code, by, when);
 }

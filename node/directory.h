@@ -16,12 +16,23 @@
 #include "store.h"
 
 /*
- * Pins the authority with key pk, with label (the caller's; "" for none),
- * audited "directory-trust". *again (may be NULL) is 1 when it was pinned
- * already (its label is then replaced). Returns 0, BATON_EINVAL for a label
- * too long, or the store's errors.
+ * Pins the authority with key pk, with label (the caller's; "" for none)
+ * and the URL serve fetches its directory from (checked as
+ * dirfetch_url_check does; "" for none; NULL keeps the one held), audited
+ * "directory-trust". *again (may be NULL) is 1 when it was pinned already
+ * (its label is then replaced). Returns 0, BATON_EINVAL for a label too
+ * long, BATON_EVALUE for a URL refused, or the store's errors.
  */
-int directory_trust(store *st, const uint8_t pk[BATON_PK_BYTES], const char *label, int *again);
+int directory_trust(store *st, const uint8_t pk[BATON_PK_BYTES], const char *label, const char *url,
+                    int *again);
+
+/*
+ * Sets the URL serve fetches the directory of the authority whose
+ * fingerprint is fpr from ("" for none: it is then taken from files
+ * only), audited "directory-url". Returns 0, BATON_EVALUE for a URL
+ * refused or no such authority (baton_diag() says which), the store's errors.
+ */
+int directory_set_url(store *st, const char *fpr, const char *url);
 
 /*
  * Unpins the authority whose fingerprint is fpr (read as peers_fpr_match
@@ -64,12 +75,33 @@ int directory_update(store *st, const uint8_t *bytes, size_t len, uint64_t now,
 int directory_update_from(store *st, const uint8_t *bytes, size_t len, uint64_t now,
                           const char *from, struct directory_update *u);
 
+/* A directory expiring within this many seconds is warned about (7 days). */
+#define DIRECTORY_WARN_SECS (7 * 86400)
+
 /*
  * The pinned authorities and their directories as JSON (new, into *out;
  * free with json_decref): an array of {fingerprint, key, label, name,
- * pinned, and when a directory is held: version, issued, expires, expired,
+ * pinned, url, and when a directory is held: version, issued, expires, expired,
+ * expires_soon (not expired, but within DIRECTORY_WARN_SECS of now),
  * members, withdrawn}. Returns 0, BATON_ENOMEM or the store's errors.
  */
 int directory_list(store *st, uint64_t now, json_t **out);
+
+/*
+ * Why code, not trusted, is not: when it is a member only of a pinned
+ * authority's directory that has expired, BATON_EVALUE with baton_diag()
+ * saying "CODE was trusted through NAME's directory, which expired DATE;
+ * take a newer one with 'baton directory update'". Else BATON_ENOTFOUND
+ * (the caller says what it says), or the store's errors.
+ */
+int directory_expired_why(store_txn *t, const char *code);
+
+/*
+ * Logs (log.h) a warning for each pinned authority whose directory has
+ * expired at now, or expires within DIRECTORY_WARN_SECS: what serve says at
+ * start and once a day. Returns the number of warnings, or the store's
+ * error (logged too).
+ */
+int directory_warn_log(store *st, uint64_t now);
 
 #endif

@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "bti.h"
+#include "directory.h"
 #include "gossip.h"
 #include "keyring.h"
 #include "log.h"
@@ -150,8 +151,11 @@ static int peer_fn(store_txn *t, void *arg)
 {
 	struct peer_ctx *p = arg;
 	int r = store_peer_card(t, p->code, &p->card);
-	return r == BATON_ENOTFOUND ? bti_diag_err(BATON_EVALUE, "%s is no longer pinned", p->code)
-	                            : r;
+	if (r != BATON_ENOTFOUND)
+		return r;
+	if ((r = directory_expired_why(t, p->code)) != BATON_ENOTFOUND)
+		return r;
+	return bti_diag_err(BATON_EVALUE, "%s is no longer pinned", p->code);
 }
 
 /* Reads n bytes at off of the file open at *fd. */

@@ -16,6 +16,8 @@
 #include <sodium.h>
 
 #include "bti.h"
+#include "dirfetch.h"
+#include "directory.h"
 #include "keyring.h"
 #include "listener.h"
 #include "log.h"
@@ -139,6 +141,10 @@ int serve_start(struct serve_node *nd, int parts)
 	if ((parts & SERVE_OUTBOX) && (e = pthread_create(&nd->mail_th, NULL, mail_run, nd)) != 0)
 		return bti_diag_err(BATON_EIO, "the mail sender: %s", strerror(e));
 	nd->mailing = (parts & SERVE_OUTBOX) != 0;
+	if ((parts & SERVE_OUTBOX) &&
+	    (e = pthread_create(&nd->fetch_th, NULL, dirfetch_run, nd)) != 0)
+		return bti_diag_err(BATON_EIO, "the directory fetcher: %s", strerror(e));
+	nd->fetching = (parts & SERVE_OUTBOX) != 0;
 	if ((parts & SERVE_LISTEN) &&
 	    (e = pthread_create(&nd->listen_th, NULL, listener_run, nd->lis)) != 0)
 		return bti_diag_err(BATON_EIO, "the listener: %s", strerror(e));
@@ -186,6 +192,9 @@ void serve_stop(struct serve_node *nd)
 	if (nd->mailing)
 		join_bounded(nd->mail_th, "the mail sender");
 	nd->mailing = 0;
+	if (nd->fetching)
+		join_bounded(nd->fetch_th, "the directory fetcher");
+	nd->fetching = 0;
 }
 
 void serve_free(struct serve_node *nd)
@@ -263,7 +272,11 @@ int serve_run(struct serve_node *nd)
 		return r;
 	}
 	serve_notify("READY=1");
-	while (!got_stop) {
+	for (uint64_t next_warn = 0; !got_stop;) {
+		if (serve_now() >= next_warn) {
+			directory_warn_log(nd->st, serve_now());
+			next_warn = serve_now() + 86400;
+		}
 		if (got_hup) {
 			got_hup = 0;
 			serve_reload_notify(nd);

@@ -71,6 +71,8 @@ struct serve_node {
 	int listening, working; /* the threads run */
 	pthread_t mail_th;      /* the family's notices (mail.c), with the outbox worker */
 	int mailing;
+	pthread_t fetch_th; /* the directories fetched from URLs (dirfetch.c), with the worker */
+	int fetching;
 };
 
 /* Sleeps ms milliseconds (the whole time, signals or not). Cannot fail. */

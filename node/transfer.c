@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "bti.h"
+#include "directory.h"
 #include "transfer_impl.h"
 
 int xfer_own_card(store_txn *t, baton_card *c)
@@ -22,6 +23,8 @@ int xfer_peer_card(store_txn *t, const char *code, baton_card *c)
 		return r;
 	if (store_withdrawn_code(t, code, by) == 0)
 		return bti_diag_err(BATON_EVALUE, "%s: its key is withdrawn by %s", code, by);
+	if ((r = directory_expired_why(t, code)) != BATON_ENOTFOUND)
+		return r;
 	return bti_diag_err(BATON_EVALUE, "%s is not a pinned school", code);
 }
 

@@ -49,26 +49,41 @@ static size_t auth_key(uint8_t key[BATON_PK_BYTES + BATON_CODE_MAX], const uint8
 
 /* ---- authorities ---- */
 
+/*
+ * pinned(8) || label, and when the authority has a URL, NUL || url: a
+ * label holds no NUL, so a row written before URLs reads as it did.
+ */
 static int authority_dec(const MDB_val *k, const MDB_val *v, store_authority *a)
 {
-	size_t n = v->mv_size - AUTH_HEAD;
+	const uint8_t *p = (const uint8_t *)v->mv_data + AUTH_HEAD, *nul;
+	size_t n = v->mv_size >= AUTH_HEAD ? v->mv_size - AUTH_HEAD : 0, ln = n, un = 0;
 	memset(a, 0, sizeof(*a));
-	if (k->mv_size != BATON_PK_BYTES || v->mv_size < AUTH_HEAD || n > BATON_NAME_MAX)
+	if (n && (nul = memchr(p, 0, n)) != NULL) {
+		ln = (size_t)(nul - p);
+		un = n - ln - 1;
+	}
+	if (k->mv_size != BATON_PK_BYTES || v->mv_size < AUTH_HEAD || ln > BATON_NAME_MAX ||
+	    un > STORE_URL_MAX || (un && memchr(p + ln + 1, 0, un) != NULL))
 		return bti_diag_err(BATON_EIO, "store: a pinned authority's row is damaged");
 	memcpy(a->pk, k->mv_data, BATON_PK_BYTES);
 	a->pinned = get_be64(v->mv_data);
-	memcpy(a->label, (const uint8_t *)v->mv_data + AUTH_HEAD, n);
+	memcpy(a->label, p, ln);
+	if (un)
+		memcpy(a->url, p + ln + 1, un);
 	return 0;
 }
 
 int store_authority_put(store_txn *t, store_authority *a)
 {
-	uint8_t v[AUTH_HEAD + BATON_NAME_MAX];
-	size_t n = strnlen(a->label, sizeof(a->label));
+	uint8_t v[AUTH_HEAD + BATON_NAME_MAX + 1 + STORE_URL_MAX];
+	size_t n = strnlen(a->label, sizeof(a->label)), un = strnlen(a->url, sizeof(a->url));
 	MDB_val cur;
 	if (n > BATON_NAME_MAX)
 		return bti_diag_err(BATON_EINVAL, "authority label: longer than %d bytes",
 		                    BATON_NAME_MAX);
+	if (un > STORE_URL_MAX)
+		return bti_diag_err(BATON_EINVAL, "authority URL: longer than %d bytes",
+		                    STORE_URL_MAX);
 	/* Trust reads at most this many: one more is refused, not silently ignored. */
 	if (tbl_get(t, &authorities, a->pk, BATON_PK_BYTES, &cur) == BATON_ENOTFOUND) {
 		MDB_stat st;
@@ -81,9 +96,15 @@ int store_authority_put(store_txn *t, store_authority *a)
 			                    "consults; untrust one first",
 			                    STORE_AUTHORITIES_MAX);
 	}
-	a->pinned = t->now;
+	if (a->pinned == 0)
+		a->pinned = t->now;
 	put_be64(v, a->pinned);
 	memcpy(v + AUTH_HEAD, a->label, n);
+	if (un) {
+		v[AUTH_HEAD + n] = 0;
+		memcpy(v + AUTH_HEAD + n + 1, a->url, un);
+		n += 1 + un;
+	}
 	return tbl_put(t, &authorities, a->pk, BATON_PK_BYTES, v, AUTH_HEAD + n, 0);
 }
 
@@ -488,6 +509,44 @@ int store_withdrawn_code(store_txn *t, const char *code, char by[BATON_NAME_MAX 
 			r = BATON_ENOTFOUND;
 	}
 	free(l);
+	return r;
+}
+
+int store_expired_member(store_txn *t, const char *code, char by[BATON_NAME_MAX + 1],
+                         uint64_t *expires)
+{
+	struct auth_list *l = NULL;
+	store_directory d;
+	uint8_t *b = NULL;
+	size_t n = 0;
+	int r = store_peer_get(t, code, &b, &n);
+
+	by[0] = 0;
+	*expires = 0;
+	free(b);
+	if (r != BATON_ENOTFOUND)
+		return r == 0 ? BATON_ENOTFOUND : r;
+	if ((r = auth_list(t, &l)) != 0)
+		return r;
+	r = BATON_ENOTFOUND;
+	for (size_t i = 0; i < l->n && r == BATON_ENOTFOUND; i++) {
+		int e;
+		if ((e = store_directory_get(t, l->pk[i], &d)) != 0 || t->now <= d.expires) {
+			r = e == 0 || e == BATON_ENOTFOUND ? BATON_ENOTFOUND : e;
+			continue;
+		}
+		*expires = d.expires;
+		if ((e = store_directory_member(t, l->pk[i], code, &b, &n)) != 0) {
+			r = e == BATON_ENOTFOUND ? BATON_ENOTFOUND : e;
+			continue;
+		}
+		free(b);
+		authority_name(t, l->pk[i], by);
+		r = 0;
+	}
+	free(l);
+	if (r != 0)
+		*expires = 0;
 	return r;
 }
 

@@ -40,8 +40,9 @@
  *   mailq      message id(16) -> {addr, created, kind, next, peer, student, tries}
  *              (canonical msgpack): notices to the family not yet delivered
  *              (created on open)
- *   authorities authority key(32) -> pinned(u64 BE) || label: the pinned authorities
- *              of federation directories (created on open)
+ *   authorities authority key(32) -> pinned(u64 BE) || label [|| NUL || URL]: the
+ *              pinned authorities of federation directories, and where serve fetches
+ *              each one's directory (created on open; a row without a URL is as before)
  *   directories authority key(32) -> version issued expires (u64 BE each) hash(32)
  *              members(u32 BE) withdrawn(u32 BE) name length(u8) name || the signed
  *              directory: each pinned authority's current directory (created on open)

@@ -321,16 +321,19 @@ int store_peer_each(store_txn *t, store_peer_cb cb, void *ctx);
  * withdrawn by the current directory of any pinned authority is trusted
  * neither way.
  */
+#define STORE_URL_MAX 2048 /* the longest URL an authority's directory is fetched from */
 typedef struct store_authority {
 	uint8_t pk[BATON_PK_BYTES];
 	char label[BATON_NAME_MAX + 1]; /* the name given when pinned; "" when none */
 	uint64_t pinned;                /* when */
+	char url[STORE_URL_MAX + 1];    /* where serve fetches its directory; "" when nowhere */
 } store_authority;
 /* The most authorities a node pins: each trust lookup reads every one. */
 #define STORE_AUTHORITIES_MAX 256
 /*
- * Pins a->pk with its label (a->pinned is set to now), replacing the label of
- * one pinned. BATON_EVALUE when STORE_AUTHORITIES_MAX others are pinned.
+ * Pins a->pk with its label and URL (a->pinned, when 0, is set to now),
+ * replacing those of one pinned. BATON_EINVAL for a label or URL too long;
+ * BATON_EVALUE when STORE_AUTHORITIES_MAX others are pinned.
  */
 int store_authority_put(store_txn *t, store_authority *a);
 /* Fills *a (cleared first). BATON_ENOTFOUND when pk is not pinned. */
@@ -440,6 +443,14 @@ int store_withdrawn(store_txn *t, const uint8_t pk[BATON_PK_BYTES], char by[BATO
  * or the one it had when a directory withdrew it) is withdrawn.
  */
 int store_withdrawn_code(store_txn *t, const char *code, char by[BATON_NAME_MAX + 1]);
+/*
+ * 0 when code is not pinned and is a member of the current directory of a
+ * pinned authority that has expired at now (a school trusted through it no
+ * more): that authority's name (store_withdrawn's) goes into by and the
+ * expiry into *expires. BATON_ENOTFOUND when not.
+ */
+int store_expired_member(store_txn *t, const char *code, char by[BATON_NAME_MAX + 1],
+                         uint64_t *expires);
 
 /* ---- consents and revocations ---- */
 /*

@@ -3067,6 +3067,55 @@ static void test_authorities_max(void **state)
 	assert_int_equal(store_write(f->s, dir_pin, &x), 0);
 }
 
+/* An authority's label and URL, each at its longest, each without the other, and cleared. */
+struct auth_url {
+	store_authority a, got;
+};
+
+static int auth_url_put(store_txn *t, void *arg)
+{
+	return store_authority_put(t, &((struct auth_url *)arg)->a);
+}
+
+static int auth_url_get(store_txn *t, void *arg)
+{
+	struct auth_url *x = arg;
+	return store_authority_get(t, x->a.pk, &x->got);
+}
+
+static void test_authority_url(void **state)
+{
+	struct fx *f = *state;
+	struct auth_url x;
+
+	memset(&x, 0, sizeof(x));
+	memset(x.a.pk, 0x42, 32);
+	memset(x.a.label, 'L', BATON_NAME_MAX);
+	/* Without a URL: the row as written before URLs (pinned || label). */
+	assert_int_equal(store_write(f->s, auth_url_put, &x), 0);
+	assert_int_equal(store_read(f->s, auth_url_get, &x), 0);
+	assert_string_equal(x.got.label, x.a.label);
+	assert_string_equal(x.got.url, "");
+	assert_true(x.got.pinned != 0 && x.got.pinned == x.a.pinned);
+	/* The longest URL, after the longest label. */
+	memset(x.a.url, 'u', STORE_URL_MAX);
+	assert_int_equal(store_write(f->s, auth_url_put, &x), 0);
+	assert_int_equal(store_read(f->s, auth_url_get, &x), 0);
+	assert_string_equal(x.got.label, x.a.label);
+	assert_string_equal(x.got.url, x.a.url);
+	/* A URL and no label; then the URL cleared. */
+	x.a.label[0] = 0;
+	snprintf(x.a.url, sizeof(x.a.url), "https://board.example/state.dir");
+	assert_int_equal(store_write(f->s, auth_url_put, &x), 0);
+	assert_int_equal(store_read(f->s, auth_url_get, &x), 0);
+	assert_string_equal(x.got.label, "");
+	assert_string_equal(x.got.url, "https://board.example/state.dir");
+	x.a.url[0] = 0;
+	assert_int_equal(store_write(f->s, auth_url_put, &x), 0);
+	assert_int_equal(store_read(f->s, auth_url_get, &x), 0);
+	assert_string_equal(x.got.url, "");
+}
+
 static void test_directories(void **state)
 {
 	struct fx *f = *state;
@@ -3379,6 +3428,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_peer_heads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_directories, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_authorities_max, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_authority_url, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_signed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_clock_and_version, setup, teardown),
 	};
