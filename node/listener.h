@@ -28,6 +28,13 @@ int listener_open(struct serve_node *nd, const char *url, struct listener **out)
 void *listener_run(void *arg);
 
 /*
+ * Ends the listener's wait for a request, so that it looks at once at the
+ * stop flag and at a reload asked for; a request arriving meanwhile is
+ * received on the next turn. Safe from any thread; l may be NULL.
+ */
+void listener_wake(struct listener *l);
+
+/*
  * Closes the socket and frees l, once listener_run has returned; NULL is
  * accepted. Ends the process (exit status 0) when connections do not close
  * within 5 s: a stuck peer must not keep the node from stopping.
