@@ -21,7 +21,8 @@ int listener_open(struct serve_node *nd, const char *url, struct listener **out)
 
 /*
  * The listener's thread: arg is the struct listener. Handles one request
- * at a time until nd->stopping is set (it looks every POLL_MS); between
+ * at a time until nd->stopping is set (it looks at least every IDLE_MS,
+ * and at once when listener_wake is called); between
  * requests it takes a rekey (at once when nd->reload_asked grew, setting
  * nd->reload_done) and sweeps stalled spools. Returns NULL.
  */
