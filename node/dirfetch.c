@@ -398,6 +398,7 @@ void *dirfetch_run(void *arg)
 	struct serve_node *nd = arg;
 	struct fetch_list *l = calloc(1, sizeof(*l));
 	uint64_t every;
+	unsigned seen = 0;
 	int r;
 
 	if (l == NULL) {
@@ -418,8 +419,8 @@ void *dirfetch_run(void *arg)
 				if (l->a[i].seen && mono_now() >= l->a[i].due)
 					fetch_now(nd, &l->a[i], every);
 		}
-		for (int i = 0; i < 1000 / POLL_MS && !atomic_load(&nd->stopping); i++)
-			serve_nap_ms(POLL_MS);
+		/* Until the next look, or at once when serve stops (serve_wake). */
+		serve_wait_ms(nd, 1000, &seen);
 	}
 	free(l);
 	return NULL;

@@ -648,12 +648,15 @@ static void listener_chores(struct listener *l)
 	}
 }
 
-/* Waits POLL_MS at most for one request, and handles it. */
+/*
+ * Waits for one request, and handles it: at most until the next chore is
+ * due (within IDLE_MS), less when listener_wake is called.
+ */
 static void listener_turn(struct listener *l)
 {
 	struct answer *a = answer_free(l, l->turn);
 	int nr;
-	nng_aio_set_timeout(l->rx, POLL_MS); /* to look at the stop flag */
+	nng_aio_set_timeout(l->rx, IDLE_MS);
 	nng_ctx_recv(a->ctx, l->rx);
 	nng_aio_wait(l->rx);
 	if ((nr = nng_aio_result(l->rx)) == 0) {
@@ -664,9 +667,15 @@ static void listener_turn(struct listener *l)
 		sodium_memzero(nng_msg_body(m), nng_msg_len(m));
 		nng_msg_free(m);
 		l->turn = (l->turn + 1) % ANSWERS_MAX;
-	} else if (nr != NNG_ETIMEDOUT && nr != NNG_EINTR) {
+	} else if (nr != NNG_ETIMEDOUT && nr != NNG_EINTR && nr != NNG_ECANCELED) {
 		node_log(NODE_LOG_ERR, "serve: receive: %s", nng_strerror(nr));
 	}
+}
+
+void listener_wake(struct listener *l)
+{
+	if (l != NULL && l->rx != NULL)
+		nng_aio_cancel(l->rx);
 }
 
 void *listener_run(void *arg)

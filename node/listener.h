@@ -21,11 +21,19 @@ int listener_open(struct serve_node *nd, const char *url, struct listener **out)
 
 /*
  * The listener's thread: arg is the struct listener. Handles one request
- * at a time until nd->stopping is set (it looks every POLL_MS); between
+ * at a time until nd->stopping is set (it looks at least every IDLE_MS,
+ * and at once when listener_wake is called); between
  * requests it takes a rekey (at once when nd->reload_asked grew, setting
  * nd->reload_done) and sweeps stalled spools. Returns NULL.
  */
 void *listener_run(void *arg);
+
+/*
+ * Ends the listener's wait for a request, so that it looks at once at the
+ * stop flag and at a reload asked for; a request arriving meanwhile is
+ * received on the next turn. Safe from any thread; l may be NULL.
+ */
+void listener_wake(struct listener *l);
 
 /*
  * Closes the socket and frees l, once listener_run has returned; NULL is

@@ -630,6 +630,7 @@ void *mail_run(void *arg)
 	uint64_t next_scan = 0;
 	struct mail_pass p;
 	int r, quiet = 0;
+	unsigned wakes = 0;
 
 	while (!atomic_load(&nd->stopping)) {
 		uint64_t now = serve_now();
@@ -648,8 +649,7 @@ void *mail_run(void *arg)
 		if (r != 0 && r != BATON_ENOTFOUND && !quiet)
 			node_log(NODE_LOG_ERR, "mail: %s", baton_diag_for(r));
 		quiet = r != 0; /* one line per run of failures, not one a second */
-		for (int i = 0; i < MAIL_TICK_MS / POLL_MS && !atomic_load(&nd->stopping); i++)
-			serve_nap_ms(POLL_MS);
+		serve_wait_ms(nd, MAIL_TICK_MS, &wakes);
 	}
 	return NULL;
 }

@@ -1029,20 +1029,23 @@ static void sign_tail(struct serve_node *nd)
 /*
  * The outbox worker, on a thread of its own so that a school slow to
  * answer never delays what arrives: a round when the store changed (a
- * command queued something: it is sent at once), and at least once a
- * second for retries falling due.
+ * command queued something: it is sent within STORE_LOOK_MS; serve_wake
+ * sends at once), and at least once a second for retries falling due.
+ * Idle, it sleeps: a look at the store's version every STORE_LOOK_MS costs
+ * one read of a meta page.
  */
 void *outbox_run(void *arg)
 {
 	struct serve_node *nd = arg;
 	long long last_tick = 0;
 	uint64_t seen_version = 0;
+	unsigned wakes = 0;
 	int busy = 0; /* the last round found work: look again at once */
 	while (!atomic_load(&nd->stopping)) {
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		uint64_t version = store_version(nd->st);
-		long long ms = now.tv_sec * 1000 + now.tv_nsec / 1000000;
+		long long ms = now.tv_sec * 1000 + now.tv_nsec / 1000000, wait;
 		if (busy || version != seen_version || ms - last_tick >= TICK_MS) {
 			/* What a command without the school key appended is signed at once. */
 			if (version != seen_version)
@@ -1051,8 +1054,11 @@ void *outbox_run(void *arg)
 			seen_version = version;
 			busy = outbox_tick(nd) > 0;
 		}
-		if (!busy)
-			serve_nap_ms(POLL_MS);
+		if (busy)
+			continue;
+		wait = TICK_MS - (ms - last_tick);
+		serve_wait_ms(nd, wait < STORE_LOOK_MS ? (wait > 0 ? wait : 1) : STORE_LOOK_MS,
+		              &wakes);
 	}
 	return NULL;
 }

@@ -45,6 +45,50 @@ void serve_nap_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+void serve_wait_ms(struct serve_node *nd, long ms, unsigned *seen)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	until.tv_sec += until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&nd->wake_mu);
+	while (nd->wakes == *seen && !atomic_load(&nd->stopping) &&
+	       pthread_cond_timedwait(&nd->wake_cv, &nd->wake_mu, &until) == 0)
+		;
+	*seen = nd->wakes;
+	pthread_mutex_unlock(&nd->wake_mu);
+}
+
+void serve_wake(struct serve_node *nd)
+{
+	pthread_mutex_lock(&nd->wake_mu);
+	nd->wakes++;
+	pthread_cond_broadcast(&nd->wake_cv);
+	pthread_mutex_unlock(&nd->wake_mu);
+}
+
+/* The wake's lock and condition, the condition on the monotonic clock. */
+static int serve_wake_init(struct serve_node *nd)
+{
+	pthread_condattr_t ca;
+	int ok;
+	if (pthread_condattr_init(&ca) != 0)
+		return 0;
+	ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+	     pthread_cond_init(&nd->wake_cv, &ca) == 0;
+	pthread_condattr_destroy(&ca);
+	if (!ok)
+		return 0;
+	if (pthread_mutex_init(&nd->wake_mu, NULL) != 0) {
+		pthread_cond_destroy(&nd->wake_cv);
+		return 0;
+	}
+	nd->wake_ready = 1;
+	return 1;
+}
+
 const char *serve_hex(const uint8_t *p, size_t n, char *buf)
 {
 	return sodium_bin2hex(buf, 2 * n + 1, p, n);
@@ -89,7 +133,8 @@ int serve_open(store *st, const struct serve_opts *o, struct serve_node **out)
 	int r = BATON_ENOMEM;
 
 	*out = NULL;
-	if ((nd = calloc(1, sizeof(*nd))) == NULL || (nd->work = outbox_work_new()) == NULL)
+	if ((nd = calloc(1, sizeof(*nd))) == NULL || !serve_wake_init(nd) ||
+	    (nd->work = outbox_work_new()) == NULL)
 		goto out;
 	nd->st = st;
 	snprintf(nd->dir, sizeof(nd->dir), "%s", o->dir);
@@ -158,8 +203,10 @@ void serve_reload(struct serve_node *nd)
 {
 	unsigned want = atomic_fetch_add(&nd->reload_asked, 1) + 1;
 	while (nd->listening && !atomic_load(&nd->stopping) &&
-	       (int)(atomic_load(&nd->reload_done) - want) < 0)
+	       (int)(atomic_load(&nd->reload_done) - want) < 0) {
+		listener_wake(nd->lis);
 		serve_nap_ms(POLL_MS / 4);
+	}
 }
 
 /*
@@ -183,8 +230,12 @@ static void join_bounded(pthread_t th, const char *what)
 void serve_stop(struct serve_node *nd)
 {
 	atomic_store(&nd->stopping, 1);
-	if (nd->listening)
-		pthread_join(nd->listen_th, NULL);
+	serve_wake(nd);
+	/* Woken until it has seen the flag: a wake just before it waits again is not lost. */
+	while (nd->listening && pthread_tryjoin_np(nd->listen_th, NULL) != 0) {
+		listener_wake(nd->lis);
+		serve_nap_ms(POLL_MS / 4);
+	}
 	nd->listening = 0;
 	if (nd->working)
 		join_bounded(nd->outbox_th, "the outbox worker");
@@ -201,10 +252,15 @@ void serve_free(struct serve_node *nd)
 {
 	if (nd == NULL)
 		return;
-	serve_stop(nd);
+	if (nd->wake_ready)
+		serve_stop(nd);
 	listener_close(nd->lis);
 	keyring_free(&nd->keys);
 	outbox_work_free(nd->work);
+	if (nd->wake_ready) {
+		pthread_cond_destroy(&nd->wake_cv);
+		pthread_mutex_destroy(&nd->wake_mu);
+	}
 	free(nd);
 }
 
@@ -273,6 +329,8 @@ int serve_run(struct serve_node *nd)
 	}
 	serve_notify("READY=1");
 	for (uint64_t next_warn = 0; !got_stop;) {
+		/* A signal to the process is taken by this thread and ends the sleep at once. */
+		struct timespec idle = {IDLE_MS / 1000, (IDLE_MS % 1000) * 1000000L};
 		if (serve_now() >= next_warn) {
 			directory_warn_log(nd->st, serve_now());
 			next_warn = serve_now() + 86400;
@@ -281,7 +339,8 @@ int serve_run(struct serve_node *nd)
 			got_hup = 0;
 			serve_reload_notify(nd);
 		}
-		serve_nap_ms(POLL_MS);
+		if (!got_stop && !got_hup)
+			nanosleep(&idle, NULL);
 	}
 	serve_notify("STOPPING=1");
 	node_log(NODE_LOG_INFO, "serve: stopping");

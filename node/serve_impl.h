@@ -17,10 +17,13 @@
 #include "serve.h"
 #include "store.h"
 
-#define CHUNK           FRAME_CHUNK /* packet bytes per message; larger packets are chunked */
-#define RECEIPT_MAX     BATON_OBJ_MAX
-#define BATCH_MAX       FRAME_BATCH_MAX /* small packets per message */
-#define POLL_MS         20    /* how often the threads look at the stop flag and the store */
+#define CHUNK         FRAME_CHUNK /* packet bytes per message; larger packets are chunked */
+#define RECEIPT_MAX   BATON_OBJ_MAX
+#define BATCH_MAX     FRAME_BATCH_MAX /* small packets per message */
+#define POLL_MS       20              /* how often a delivery in flight looks at the stop flag */
+#define STORE_LOOK_MS 250 /* how often the idle outbox looks whether a command changed the store   \
+	                   */
+#define IDLE_MS         1000  /* the longest an idle thread sleeps between its chores */
 #define PEER_TIMEOUT_MS 30000 /* one delivery attempt, send and receipt; one reply's wait */
 #define SKEW            300
 
@@ -73,9 +76,25 @@ struct serve_node {
 	int mailing;
 	pthread_t fetch_th; /* the directories fetched from URLs (dirfetch.c), with the worker */
 	int fetching;
+	/* Wakes the outbox worker and the mail sender before their time (serve_wake). */
+	pthread_mutex_t wake_mu;
+	pthread_cond_t wake_cv; /* on CLOCK_MONOTONIC */
+	unsigned wakes;         /* serve_wake calls */
+	int wake_ready;         /* wake_mu and wake_cv are made */
 };
 
 /* Sleeps ms milliseconds (the whole time, signals or not). Cannot fail. */
 void serve_nap_ms(long ms);
+
+/*
+ * Sleeps at most ms milliseconds, less when the node is stopping or
+ * serve_wake was called since the caller's *seen (then updated): the idle
+ * threads of a serving node sleep here, so that a node with nothing to do
+ * costs next to no CPU.
+ */
+void serve_wait_ms(struct serve_node *nd, long ms, unsigned *seen);
+
+/* Wakes every thread waiting in serve_wait_ms (the outbox has work, or stop). */
+void serve_wake(struct serve_node *nd);
 
 #endif

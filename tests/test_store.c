@@ -1477,7 +1477,7 @@ static void test_failed_write_leaves_nothing(void **state)
 	assert_int_equal(c.n, 0);
 }
 
-/* What serve's outbox worker asks every 20 ms while the listener grows the map. */
+/* What serve's outbox worker asks, idle or not, while the listener grows the map. */
 struct version_poll {
 	store *s;
 	_Atomic int stop;

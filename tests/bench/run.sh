@@ -991,7 +991,7 @@ part_federation() {
 	while read -r _ k value unit; do
 		fed[${k#federation.}]="$value $unit"
 	done < <(grep '^# federation\.' "$log")
-	for k in transfers transfers_s transfers_per_s rss_at_rest_mean_mib rss_at_rest_max_mib \
+	for k in transfers transfers_s transfers_per_s rss_at_rest_mean_mib rss_at_rest_max_mib idle_cpu_pct \
 		directory_bytes directory_update_all_s propagation_s setup_schools_s setup_consents_s; do
 		[ -n "${fed[$k]:-}" ] || die "the federation scenario did not report $k" "$log"
 	done
@@ -1003,6 +1003,7 @@ part_federation() {
 	row federation.rss_mean_mib "serve at rest, mean VmRSS" "${fed[rss_at_rest_mean_mib]% *}" MiB
 	row federation.rss_max_mib "serve at rest, largest VmRSS" "$value" MiB "< 16" \
 		"$(awk -v v="$value" 'BEGIN { print (v < 16 ? "yes" : "no") }')"
+	row federation.idle_cpu_pct "all $FED_N serves at rest, CPU together" "${fed[idle_cpu_pct]% *}" "% of a core"
 	row federation.directory_kib "signed directory of $FED_N schools" "$(calc "${fed[directory_bytes]% *} / 1024" %.1f)" KiB
 	row federation.update_all_s "new directory taken by all $((FED_N + 1)) nodes, one after another" "${fed[directory_update_all_s]% *}" s
 	row federation.propagation_s "newer directory given to one node, until all $FED_N members hold it (each sends that node a record)" "${fed[propagation_s]% *}" s

@@ -155,6 +155,20 @@ done
 metric rss_at_rest_mean_mib "$(awk "BEGIN{printf \"%.1f\", $rss_sum/$N/1024}")" MiB
 metric rss_at_rest_max_mib "$(awk "BEGIN{printf \"%.1f\", $rss_max/1024}")" MiB
 
+# CPU of all the serves at rest, over 5 s: a node with nothing to do sleeps.
+serve_ticks() {
+	local i t sum=0
+	for ((i = 0; i < N; i++)); do
+		t=$(awk '{print $14 + $15}' "/proc/${SPID[n$i]}/stat" 2>/dev/null || echo 0)
+		sum=$((sum + t))
+	done
+	echo "$sum"
+}
+c0=$(serve_ticks)
+sleep 5
+c1=$(serve_ticks)
+metric idle_cpu_pct "$(awk "BEGIN{printf \"%.1f\", ($c1 - $c0) * 100 / $(getconf CLK_TCK) / 5}")" %
+
 # ---- 3. version 2: a school added, a key changed, a school withdrawn ----
 NEW=$N CHANGED=0 GONE=1
 check "a new school is admitted" new_school "$NEW"
