@@ -50,18 +50,18 @@ new_school() {
 	local i=$1 d fp ok=0
 	d=$(node "$i")
 	"$BATON" init --name "School $i" --code "$(code "$i")" --endpoint "tcp://127.0.0.1:$((P0 + i))" \
-		--no-passphrase --dir "$d" >/dev/null 2>&1 &&
-		fp=$("$BATON" card --dir "$d" --out "$d.card" 2>/dev/null | sed -n 's/^fingerprint //p') &&
-		"$BATON" authority add "$d.card" --expect "$fp" --dir "$AUTH" >/dev/null &&
+		--no-passphrase --dir "$d" >/dev/null 2>"$TMP/setup.err" &&
+		fp=$("$BATON" card --dir "$d" --out "$d.card" 2>>"$TMP/setup.err" | sed -n 's/^fingerprint //p') &&
+		"$BATON" authority add "$d.card" --expect "$fp" --dir "$AUTH" >/dev/null 2>>"$TMP/setup.err" &&
 		sed "s/\"student_id\": \"S-/\"student_id\": \"N$i-/; s/\"ST-/\"ST$i-/" \
 			"$BATON_SRC/tests/data/school.json" >"$TMP/data/n$i.json" &&
-		"$BATON" student import "$TMP/data/n$i.json" --dir "$d" >/dev/null && ok=1
+		"$BATON" student import "$TMP/data/n$i.json" --dir "$d" >/dev/null 2>>"$TMP/setup.err" && ok=1
 	[ $ok = 1 ]
 }
 t0=$(now_ms)
 bad=0
 for ((i = 0; i < N; i++)); do
-	new_school "$i" || { bad=$((bad + 1)); diag "school $i could not be set up"; }
+	new_school "$i" || { bad=$((bad + 1)); diag "school $i could not be set up: $(tail -n 3 "$TMP/setup.err")"; }
 done
 check "$N schools made, each with 240 students, each admitted by the authority" test $bad -eq 0
 metric setup_schools_s "$(awk "BEGIN{printf \"%.1f\", $(ms_since "$t0")/1000}")" s
@@ -101,10 +101,10 @@ for ((k = 0; k < M; k++)); do
 	cdir=$TMP/consents/$a-$b
 	mkdir -p "$cdir"
 	PAIRS["$a $b"]=1
-	"$BATON" guardian link "$sid" "$PK" --dir "$(node "$a")" >/dev/null 2>&1 &&
+	"$BATON" guardian link "$sid" "$PK" --dir "$(node "$a")" >/dev/null 2>"$TMP/setup.err" &&
 		"$BATON" consent grant --key "$TMP/parent.key" --student "$sid" --from "$(node "$a").card" \
-			--to "$(node "$b").card" --sections all --yes --out "$cdir/$sid.consent" >/dev/null 2>&1 ||
-		bad=$((bad + 1))
+			--to "$(node "$b").card" --sections all --yes --out "$cdir/$sid.consent" >/dev/null 2>>"$TMP/setup.err" ||
+		{ bad=$((bad + 1)); diag "consent for $sid: $(tail -n 3 "$TMP/setup.err")"; }
 	SENT_TO[$b]=$((${SENT_TO[$b]:-0} + 1))
 done
 check "$M consents signed by the parent, a student at most once per sender" test $bad -eq 0
@@ -117,8 +117,8 @@ t0=$(now_ms)
 bad=0
 for p in "${!PAIRS[@]}"; do
 	read -r a b <<<"$p"
-	"$BATON" send --to "$(code "$b")" --consents "$TMP/consents/$a-$b" --dir "$(node "$a")" >/dev/null 2>&1 ||
-		bad=$((bad + 1))
+	"$BATON" send --to "$(code "$b")" --consents "$TMP/consents/$a-$b" --dir "$(node "$a")" >/dev/null 2>"$TMP/setup.err" ||
+		{ bad=$((bad + 1)); diag "send from school $a to $b: $(tail -n 3 "$TMP/setup.err")"; }
 done
 check "every sender queues its records" test $bad -eq 0
 # receipted I: how many of node I's outbox entries are receipted, and how many in all.
