@@ -123,15 +123,16 @@ int directory_trust(store *st, const uint8_t pk[BATON_PK_BYTES], const char *lab
 	return r;
 }
 
-struct url_ctx {
-	const char *fpr, *url;
+/* Finds the pinned authority whose fingerprint is fpr (as typed, peers_fpr_match). */
+struct fpr_find {
+	const char *fpr;
 	uint8_t pk[BATON_PK_BYTES];
 	int found;
 };
 
-static int url_find(const store_authority *a, void *arg)
+static int fpr_find_cb(const store_authority *a, void *arg)
 {
-	struct url_ctx *x = arg;
+	struct fpr_find *x = arg;
 	char fpr[BATON_FINGERPRINT_LEN + 1];
 	baton_fingerprint(a->pk, fpr);
 	if (!peers_fpr_match(fpr, x->fpr))
@@ -141,6 +142,25 @@ static int url_find(const store_authority *a, void *arg)
 	return 1;
 }
 
+/* Its key into pk, and *a; BATON_EVALUE naming fpr when no pinned authority has it. */
+static int authority_by_fpr(store_txn *t, const char *fpr, uint8_t pk[BATON_PK_BYTES],
+                            store_authority *a)
+{
+	struct fpr_find x = {.fpr = fpr};
+	int r = store_authority_each(t, fpr_find_cb, &x);
+	if (r < 0)
+		return r;
+	if (!x.found)
+		return bti_diag_err(BATON_EVALUE, "no pinned authority has fingerprint %s", fpr);
+	memcpy(pk, x.pk, BATON_PK_BYTES);
+	return store_authority_get(t, pk, a);
+}
+
+struct url_ctx {
+	const char *fpr, *url;
+	uint8_t pk[BATON_PK_BYTES];
+};
+
 static int url_fn(store_txn *t, void *arg)
 {
 	struct url_ctx *x = arg;
@@ -148,12 +168,7 @@ static int url_fn(store_txn *t, void *arg)
 	char fpr[BATON_FINGERPRINT_LEN + 1], detail[256];
 	int r;
 
-	x->found = 0;
-	if ((r = store_authority_each(t, url_find, x)) < 0)
-		return r;
-	if (!x->found)
-		return bti_diag_err(BATON_EVALUE, "no pinned authority has fingerprint %s", x->fpr);
-	if ((r = store_authority_get(t, x->pk, &a)) != 0)
+	if ((r = authority_by_fpr(t, x->fpr, x->pk, &a)) != 0)
 		return r;
 	snprintf(a.url, sizeof(a.url), "%s", x->url);
 	if ((r = store_authority_put(t, &a)) != 0)
@@ -177,20 +192,7 @@ int directory_set_url(store *st, const char *fpr, const char *url)
 struct untrust_ctx {
 	const char *fpr;
 	uint8_t pk[BATON_PK_BYTES];
-	int found;
 };
-
-static int untrust_find(const store_authority *a, void *arg)
-{
-	struct untrust_ctx *x = arg;
-	char fpr[BATON_FINGERPRINT_LEN + 1];
-	baton_fingerprint(a->pk, fpr);
-	if (!peers_fpr_match(fpr, x->fpr))
-		return 0;
-	memcpy(x->pk, a->pk, BATON_PK_BYTES);
-	x->found = 1;
-	return 1;
-}
 
 static int untrust_fn(store_txn *t, void *arg)
 {
@@ -199,12 +201,7 @@ static int untrust_fn(store_txn *t, void *arg)
 	char fpr[BATON_FINGERPRINT_LEN + 1], name[BATON_NAME_MAX + 1], detail[256];
 	int r;
 
-	x->found = 0;
-	if ((r = store_authority_each(t, untrust_find, x)) < 0)
-		return r;
-	if (!x->found)
-		return bti_diag_err(BATON_EVALUE, "no pinned authority has fingerprint %s", x->fpr);
-	if ((r = store_authority_get(t, x->pk, &a)) != 0)
+	if ((r = authority_by_fpr(t, x->fpr, x->pk, &a)) != 0)
 		return r;
 	name_of(t, &a, name);
 	if ((r = store_authority_del(t, x->pk)) != 0)
