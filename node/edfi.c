@@ -400,31 +400,6 @@ static int has_control(const char *s)
 	return 0;
 }
 
-/*
- * The studentUniqueId a student's resource is kept under (its
- * studentReference, or the student of another reference it is identified
- * by: studentAcademicRecordReference, studentSectionAssociationReference);
- * NULL for one of no student.
- */
-static const char *student_of(const char *resource, const json_t *obj)
-{
-	const char *k, *sid;
-	json_t *v;
-	if (strcmp(resource, "students") == 0)
-		return json_string_value(json_object_get(obj, "studentUniqueId"));
-	if ((sid = json_string_value(json_object_get(json_object_get(obj, "studentReference"),
-	                                             "studentUniqueId"))) != NULL)
-		return sid;
-	json_object_foreach((json_t *)obj, k, v)
-	{
-		size_t n = strlen(k);
-		if (n > 9 && strcmp(k + n - 9, "Reference") == 0 &&
-		    (sid = json_string_value(json_object_get(v, "studentUniqueId"))) != NULL)
-			return sid;
-	}
-	return NULL;
-}
-
 /* Removes what an Ed-Fi API adds to every object (id, _etag, link, ...): no student's data. */
 static void strip_api(json_t *v)
 {
@@ -617,17 +592,6 @@ static int put(edfi_set *set, MDB_dbi dbi, const void *key, size_t klen, const c
 	return rc ? lmdb_err(rc, "put") : 0;
 }
 
-/* The studentUniqueId student_of finds, from what edfi_scan_object found of the text. */
-static const char *student_of_scan(const char *resource, const struct edfi_scan *sc, size_t *len)
-{
-	if (strcmp(resource, "students") == 0) {
-		*len = sc->toplen;
-		return sc->top;
-	}
-	*len = sc->ref ? sc->reflen : sc->firstlen;
-	return sc->ref ? sc->ref : sc->first;
-}
-
 static int gather_raw(void *arg, const char *resource, json_t *obj, const struct edfi_scan *sc,
                       const char *raw, size_t rawlen, const char *where)
 {
@@ -641,7 +605,7 @@ static int gather_raw(void *arg, const char *resource, json_t *obj, const struct
 	if (obj == NULL) {
 		/* Scanned, types and all: only its student is wanted of it. */
 		size_t sl;
-		const char *s = student_of_scan(resource, sc, &sl);
+		const char *s = edfi_student_of_scan(resource, sc, &sl);
 		if (s != NULL && sl <= BATON_STUDENT_MAX) {
 			memcpy(sidbuf, s, sl);
 			sidbuf[sl] = '\0';
@@ -670,7 +634,7 @@ static int gather_raw(void *arg, const char *resource, json_t *obj, const struct
 	if (obj != NULL) {
 		if ((r = edfi_check_types(resource, obj, where)) != 0)
 			goto out;
-		sid = student_of(resource, obj);
+		sid = edfi_student_of(resource, obj);
 	}
 	if (set->wtxn == NULL && (rc = mdb_txn_begin(set->env, NULL, 0, &set->wtxn)) != 0) {
 		r = lmdb_err(rc, "begin");

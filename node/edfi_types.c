@@ -694,3 +694,39 @@ json_t *edfi_json_load(const char *text, size_t len)
 	/* What this reader leaves aside (or refuses): jansson's answer, whatever it is. */
 	return json_loadb(text, len, 0, NULL);
 }
+
+/*
+ * The studentUniqueId a student's resource is kept under (its
+ * studentReference, or the student of another reference it is identified
+ * by: studentAcademicRecordReference, studentSectionAssociationReference);
+ * NULL for one of no student.
+ */
+const char *edfi_student_of(const char *resource, const json_t *obj)
+{
+	const char *k, *sid;
+	json_t *v;
+	if (strcmp(resource, "students") == 0)
+		return json_string_value(json_object_get(obj, "studentUniqueId"));
+	if ((sid = json_string_value(json_object_get(json_object_get(obj, "studentReference"),
+	                                             "studentUniqueId"))) != NULL)
+		return sid;
+	json_object_foreach((json_t *)obj, k, v)
+	{
+		size_t n = strlen(k);
+		if (n > 9 && strcmp(k + n - 9, "Reference") == 0 &&
+		    (sid = json_string_value(json_object_get(v, "studentUniqueId"))) != NULL)
+			return sid;
+	}
+	return NULL;
+}
+
+/* The studentUniqueId edfi_student_of finds, from what edfi_scan_object found of the text. */
+const char *edfi_student_of_scan(const char *resource, const struct edfi_scan *sc, size_t *len)
+{
+	if (strcmp(resource, "students") == 0) {
+		*len = sc->toplen;
+		return sc->top;
+	}
+	*len = sc->ref ? sc->reflen : sc->firstlen;
+	return sc->ref ? sc->ref : sc->first;
+}

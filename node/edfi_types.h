@@ -50,6 +50,16 @@ int edfi_api_member(const char *k, size_t n);
 int edfi_scan_object(const char *raw, size_t len, char *out, struct edfi_scan *sc);
 
 /*
+ * The studentUniqueId a resource object is kept under: the student's own,
+ * its studentReference's, or that of another reference naming a student
+ * (studentAcademicRecordReference, ...); NULL for an object of no student.
+ * edfi_student_of_scan finds the same in what edfi_scan_object found of its
+ * text (*len bytes, not NUL-terminated).
+ */
+const char *edfi_student_of(const char *resource, const json_t *obj);
+const char *edfi_student_of_scan(const char *resource, const struct edfi_scan *sc, size_t *len);
+
+/*
  * json_loadb(text, len, 0, NULL), built straight from the text where it is
  * of the kind edfi_scan_object reads (jansson itself parses the rest): the
  * same values, in the same order, with the same NULL for text jansson

@@ -26,36 +26,6 @@
 
 #include "edfi_types.h"
 
-/* The student an Ed-Fi object is kept under, by the rule of node/edfi.c's student_of. */
-static const char *tree_student(const char *resource, const json_t *obj)
-{
-	const char *k, *sid;
-	json_t *v;
-	if (strcmp(resource, "students") == 0)
-		return json_string_value(json_object_get(obj, "studentUniqueId"));
-	if ((sid = json_string_value(json_object_get(json_object_get(obj, "studentReference"),
-	                                             "studentUniqueId"))) != NULL)
-		return sid;
-	json_object_foreach((json_t *)obj, k, v)
-	{
-		size_t n = strlen(k);
-		if (n > 9 && strcmp(k + n - 9, "Reference") == 0 &&
-		    (sid = json_string_value(json_object_get(v, "studentUniqueId"))) != NULL)
-			return sid;
-	}
-	return NULL;
-}
-
-static const char *scan_student(const char *resource, const struct edfi_scan *sc, size_t *len)
-{
-	if (strcmp(resource, "students") == 0) {
-		*len = sc->toplen;
-		return sc->top;
-	}
-	*len = sc->ref ? sc->reflen : sc->firstlen;
-	return sc->ref ? sc->ref : sc->first;
-}
-
 /*
  * What the strict path says of text: 1 when jansson parses it whole and its
  * types pass.
@@ -159,8 +129,8 @@ static int check_promise(const char *resource, const char *text, size_t len)
 	free(b);
 	json_decref(back);
 	free(out);
-	want = tree_student(resource, o);
-	got = scan_student(resource, &sc, &sl);
+	want = edfi_student_of(resource, o);
+	got = edfi_student_of_scan(resource, &sc, &sl);
 	if (want == NULL || got == NULL)
 		assert_true(want == NULL && got == NULL);
 	else {
@@ -224,7 +194,7 @@ static void test_vouches_for_the_api_shape(void **state)
 		if (!edfi_scan_object(good[i].text, strlen(good[i].text), NULL, &sc) ||
 		    sc.len != strlen(good[i].text))
 			fail_msg("not vouched for: %s", good[i].text);
-		sid = scan_student(good[i].resource, &sc, &sl);
+		sid = edfi_student_of_scan(good[i].resource, &sc, &sl);
 		if (good[i].student == NULL)
 			assert_null(sid);
 		else {

@@ -28,26 +28,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* The student of node/edfi.c's student_of, from the parsed object. */
-static const char *tree_student(int students, const json_t *obj)
-{
-	const char *k, *sid;
-	json_t *v;
-	if (students)
-		return json_string_value(json_object_get(obj, "studentUniqueId"));
-	if ((sid = json_string_value(json_object_get(json_object_get(obj, "studentReference"),
-	                                             "studentUniqueId"))) != NULL)
-		return sid;
-	json_object_foreach((json_t *)obj, k, v)
-	{
-		size_t n = strlen(k);
-		if (n > 9 && strcmp(k + n - 9, "Reference") == 0 &&
-		    (sid = json_string_value(json_object_get(v, "studentUniqueId"))) != NULL)
-			return sid;
-	}
-	return NULL;
-}
-
 static void same(const char *want, const char *got, size_t gotlen)
 {
 	if (want == NULL && got == NULL)
@@ -96,8 +76,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o = json_loadb((const char *)data, sc.len, JSON_REJECT_DUPLICATES, NULL);
 	if (o == NULL || !json_is_object(o) || edfi_check_types("fuzz", o, "fuzz.json[0]") != 0)
 		abort();
-	same(tree_student(1, o), sc.top, sc.toplen);
-	same(tree_student(0, o), sc.ref ? sc.ref : sc.first, sc.ref ? sc.reflen : sc.firstlen);
+	same(edfi_student_of("students", o), sc.top, sc.toplen);
+	same(edfi_student_of("studentSchoolAssociations", o), sc.ref ? sc.ref : sc.first,
+	     sc.ref ? sc.reflen : sc.firstlen);
 	json_decref(o);
 	return 0;
 }
