@@ -22,7 +22,9 @@
  *       it (wipe(seed)). Checks in §7.1's order: EKEYFILE (not a key file, a
  *       school key, bad length/cost...), then EPASSPHRASE (none given, wrong,
  *       or the file is damaged).
- *   keyInfo(file) -> {kind: 1|2, protection: 0|1, opslimit, memlimit}
+ *   readKeyFile(file, pass) -> Uint8Array, the secret of a key file of any
+ *       kind (32 bytes; a school key's 64), by the same checks; the caller wipes it.
+ *   keyInfo(file) -> {kind: 1|2|3, protection: 0|1, opslimit, memlimit}
  *       the header checks of §7.1 (EKEYFILE), no passphrase needed.
  *   publicKey(file, pass) -> {pk, line, fingerprint} (unlocks, derives, wipes)
  *   pkLine(pk, kind = 'gk1') -> "baton-gk1-..." ('gk1' | 'sid1' | 'sek1')
@@ -332,11 +334,13 @@
 		if (file[4] !== 1)
 			throw fail('EKEYFILE', 'key file: version ' + file[4] + ' is not 1');
 		const kind = file[5];
-		if (kind !== 1 && kind !== 2)
+		if (kind !== 1 && kind !== 2 && kind !== 3)
 			throw fail('EKEYFILE', 'key file: unknown kind ' + kind);
 		const protection = file[6];
 		if (protection > 1 || file[7] !== 0)
 			throw fail('EKEYFILE', 'key file: unknown protection ' + protection);
+		if (kind === 3 && protection === 0)
+			throw fail('EKEYFILE', 'key file: an authority key must be encrypted');
 		const slen = kind === 1 ? 64 : 32;
 		if (file.length !== 64 + slen + 16)
 			throw fail('EKEYFILE', 'key file: ' + file.length + ' bytes, expected ' +
@@ -381,8 +385,10 @@
 
 	/* §7.1's header checks, then the kind (a guardian key), then the passphrase. */
 	function openKey(file, pass) {
-		if (keyInfo(file).kind !== 2)
-			throw fail('EKEYFILE', 'key file: a school key, not a guardian key');
+		const kind = keyInfo(file).kind;
+		if (kind !== 2)
+			throw fail('EKEYFILE', 'key file: ' + (kind === 1 ? 'a school' : 'an authority') +
+			                           ' key, not a guardian key');
 		return readKeyFile(file, pass);
 	}
 
@@ -1140,7 +1146,7 @@
 	}
 
 	root.BatonCrypto = Object.freeze({
-		ready, makeKey, openKey, keyInfo, publicKey, pkLine, parsePkLine, fingerprint,
+		ready, makeKey, openKey, readKeyFile, keyInfo, publicKey, pkLine, parsePkLine, fingerprint,
 		signLogin, loginMessage, verifyLogin, signConsent, signConsentBody, signRevocation,
 		encodeConsentBody, encodeRevocationBody, decodeConsent, decodeRevocation,
 		decodeEnvelope, walk, encode, checkValidity, describeConsent, describeConsentBody,
