@@ -396,16 +396,6 @@ int store_withdrawn(store_txn *t, const uint8_t pk[BATON_PK_BYTES], char by[BATO
 	return r;
 }
 
-/* A parsed copy of a stored card; b is freed. */
-static int card_of(int r, uint8_t *b, size_t n, baton_card *c)
-{
-	if (r != 0)
-		return r;
-	r = baton_card_parse(b, n, c);
-	free(b);
-	return r ? bti_diag_err(BATON_EIO, "store: a stored card does not parse") : 0;
-}
-
 /* Seconds a clock may be off when a member's card window is checked, as for every card. */
 #define MEMBER_SKEW 300
 
@@ -425,7 +415,7 @@ static int card_any(store_txn *t, const char *code, baton_card *c, store_trust *
 	memset(how, 0, sizeof(*how));
 	if (r != BATON_ENOTFOUND) {
 		how->via = STORE_TRUST_PIN;
-		return card_of(r, b, n, c);
+		return store_card_from(r, b, n, c);
 	}
 	if ((r = auth_list(t, &l)) != 0)
 		return r;
@@ -436,7 +426,7 @@ static int card_any(store_txn *t, const char *code, baton_card *c, store_trust *
 			continue;
 		if ((r = store_directory_member(t, l->pk[i], code, &b, &n)) != 0)
 			continue;
-		if ((r = card_of(0, b, n, c)) != 0)
+		if ((r = store_card_from(0, b, n, c)) != 0)
 			break;
 		/* A member's card out of its own window is not trusted, as a pinned one is not
 		 * used. */
@@ -624,8 +614,11 @@ static int each_pin(const char *code, const uint8_t *card, size_t len, void *arg
 	int r;
 	memset(&how, 0, sizeof(how));
 	how.via = STORE_TRUST_PIN;
-	if (baton_card_parse(card, len, &c) != 0)
-		return bti_diag_err(BATON_EIO, "store: the pinned card of %s does not parse", code);
+	if ((r = baton_card_parse(card, len, &c)) != 0)
+		return r == BATON_ENOMEM
+		           ? r
+		           : bti_diag_err(BATON_EIO, "store: the pinned card of %s does not parse",
+		                          code);
 	if ((r = store_withdrawn(x->t, c.id_pk, how.withdrawn_by)) < 0 && r != BATON_ENOTFOUND)
 		return r;
 	return x->cb(code, &c, &how, x->ctx);

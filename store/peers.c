@@ -44,13 +44,15 @@ int store_peer_each(store_txn *t, store_peer_cb cb, void *ctx)
 	return tbl_each(t, &peers, NULL, 0, peer_row, &c);
 }
 
-/* Parses a card read from the store; b is freed. */
-static int card_from(int r, uint8_t *b, size_t n, baton_card *c)
+int store_card_from(int r, uint8_t *b, size_t n, baton_card *c)
 {
 	if (r != 0)
 		return r;
 	r = baton_card_parse(b, n, c);
 	free(b);
+	/* Memory running out is not a damaged store. */
+	if (r == BATON_ENOMEM)
+		return r;
 	return r ? bti_diag_err(BATON_EIO, "store: a stored card does not parse") : 0;
 }
 
@@ -61,7 +63,7 @@ int store_own_card(store_txn *t, baton_card *c)
 	int r = store_meta_get(t, "card", &b, &n);
 	if (r == BATON_ENOTFOUND)
 		return bti_diag_err(r, "store: this node has no card");
-	return card_from(r, b, n, c);
+	return store_card_from(r, b, n, c);
 }
 
 int store_peer_card(store_txn *t, const char *code, baton_card *c)

@@ -81,6 +81,11 @@ int store_lmdb_err(int rc, const char *what);
 /* The same, but MDB_MAP_FULL becomes STORE_EMAPFULL; 0 stays 0. */
 int store_mdb_call(int rc, const char *what);
 
+/*
+ * Parses a card read from the store (r: the read's result; b, n bytes, is
+ * freed). BATON_EIO for one that does not parse; BATON_ENOMEM passes.
+ */
+int store_card_from(int r, uint8_t *b, size_t n, baton_card *c);
 /* Big-endian integers, the order keys sort in. Cannot fail. */
 void store_be32(uint8_t p[4], uint32_t v);
 /*
