@@ -399,6 +399,20 @@ int store_withdrawn(store_txn *t, const uint8_t pk[BATON_PK_BYTES], char by[BATO
 /* Seconds a clock may be off when a member's card window is checked, as for every card. */
 #define MEMBER_SKEW 300
 
+/* 0 unless code is this node's own (BATON_ENOTFOUND) or its card cannot be read. */
+static int not_own_code(store_txn *t, const char *code)
+{
+	baton_card own;
+	int r = store_own_card(t, &own);
+	if (r == BATON_ENOTFOUND)
+		return 0; /* no card yet */
+	if (r != 0)
+		return r;
+	return strcmp(own.code, code) == 0
+	           ? bti_diag_err(BATON_ENOTFOUND, "store: %s is this school", code)
+	           : 0;
+}
+
 /*
  * The card code has, withdrawn or not: pinned, else a member of the first
  * pinned authority (in key order) whose directory is valid now and whose
@@ -417,7 +431,8 @@ static int card_any(store_txn *t, const char *code, baton_card *c, store_trust *
 		how->via = STORE_TRUST_PIN;
 		return store_card_from(r, b, n, c);
 	}
-	if ((r = auth_list(t, &l)) != 0)
+	/* A directory lists this school too: its own code is no peer through one. */
+	if ((r = not_own_code(t, code)) != 0 || (r = auth_list(t, &l)) != 0)
 		return r;
 	r = BATON_ENOTFOUND;
 	for (size_t i = 0; i < l->n && r == BATON_ENOTFOUND; i++) {

@@ -82,6 +82,8 @@ check_out 'RAS-204 .*\(directory: State Board\)' "peer list marks B as trusted t
 	"$BATON" peer list --dir "$A"
 check "peer list --json says how B is trusted" sh -c \
 	"'$BATON' peer list --json --dir '$A' | grep -q '\"via\": *\"directory\"'"
+check "A does not list itself, though the directory names it" sh -c \
+	"! '$BATON' peer list --dir '$A' | grep -q LHS-001"
 
 check_err 2 'RAS-204 is trusted through the directory of State Board' \
 	"peer update leaves a directory's school to the authority" "$BATON" peer update "$B.card" --dir "$A"
