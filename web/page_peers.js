@@ -27,8 +27,8 @@
   function listCard(peers, admin, reload) {
     if (!peers.length) return el('p', { text: 'No schools are pinned yet.' });
     const heads = ['School', 'Code', 'Fingerprint', 'Endpoints', 'Card valid'];
-    if (admin) heads.push('Unpin');
-    return table('Pinned schools', heads, peers, p => {
+    if (admin) heads.push('How trusted');
+    return table('Trusted schools', heads, peers, p => {
       const cells = [p.name, p.code, el('span', { class: 'mono', text: p.fingerprint }),
         endpoints(p), validity(p)];
       // A directory's school is not unpinned here: its authority's next directory drops it.
@@ -167,7 +167,7 @@
       root.append(el('h1', { text: 'Schools this node trusts' }));
       const { peers } = await api('GET', 'peers');
       root.append(el('section', { class: 'card', 'aria-labelledby': 'pinned-title' },
-        el('h2', { id: 'pinned-title', text: 'Pinned schools' }), listCard(peers, admin, reload)));
+        el('h2', { id: 'pinned-title', text: 'Trusted schools' }), listCard(peers, admin, reload)));
       if (admin) root.append(addCard(reload));
     },
   });
